@@ -1,0 +1,242 @@
+#include "common/daemon.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "version.h"  // generated at the build root
+#include "common/event_loop.h"
+#include "common/json_rpc_server.h"
+#include "common/sd_notify.h"
+#include "common/signals.h"
+#include "common/yaml_file.h"
+
+namespace vigil {
+
+using nlohmann::json;
+
+std::string daemon_usage(const DaemonSpec& spec) {
+  return "Usage: " + spec.name + " [--config FILE] [--socket PATH] [--log-level LEVEL]\n" +
+         spec.summary +
+         "\n\n"
+         "  -c, --config FILE      configuration (default /etc/vigil/vigil.yaml)\n"
+         "  -s, --socket PATH      control socket (default " +
+         spec.default_socket +
+         ")\n"
+         "  -l, --log-level LEVEL  debug, info, warn or error (default info, or $VIGIL_LOG_LEVEL)\n"
+         "  -V, --version          print the version and exit\n"
+         "  -h, --help             print this help and exit\n";
+}
+
+Expected<DaemonArgs> parse_daemon_args(const DaemonSpec& spec,
+                                       const std::vector<std::string>& args) {
+  DaemonArgs out;
+  out.socket_path = spec.default_socket;
+  if (const char* env = std::getenv("VIGIL_LOG_LEVEL"); env != nullptr) {
+    if (auto level = log::parse_level(env)) {
+      out.log_level = *level;
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](std::string_view name) -> Expected<std::string> {
+      if (const auto eq = arg.find('='); eq != std::string::npos) {
+        return arg.substr(eq + 1);
+      }
+      if (i + 1 >= args.size()) {
+        return fail("option " + std::string(name) + " needs a value");
+      }
+      return args[++i];
+    };
+    auto is = [&](std::string_view s, std::string_view l) {
+      return arg == s || arg == l || arg.starts_with(std::string(l) + "=");
+    };
+    if (arg == "-h" || arg == "--help") {
+      out.show_help = true;
+    } else if (arg == "-V" || arg == "--version") {
+      out.show_version = true;
+    } else if (is("-c", "--config")) {
+      auto v = value("--config");
+      if (!v) {
+        return fail(v.error());
+      }
+      out.config_path = *v;
+    } else if (is("-s", "--socket")) {
+      auto v = value("--socket");
+      if (!v) {
+        return fail(v.error());
+      }
+      out.socket_path = *v;
+    } else if (is("-l", "--log-level")) {
+      auto v = value("--log-level");
+      if (!v) {
+        return fail(v.error());
+      }
+      auto level = log::parse_level(*v);
+      if (!level) {
+        return fail("--log-level must be debug, info, warn or error, got \"" + *v + "\"");
+      }
+      out.log_level = *level;
+    } else {
+      return fail("unknown argument \"" + arg + "\" (see --help)");
+    }
+  }
+  return out;
+}
+
+json version_json(std::string_view name) {
+  return {{"name", name},
+          {"version", VIGIL_VERSION},
+          {"commit", VIGIL_COMMIT},
+          {"compiler", __VERSION__}};
+}
+
+Daemon::Daemon(DaemonSpec spec, DaemonArgs args) : spec_(std::move(spec)), args_(std::move(args)) {
+  rpc_calls_ = &metrics_.counter("vigil_control_requests_total",
+                                 "JSON-RPC calls served on the control socket, by method and result");
+  reloads_ = &metrics_.counter("vigil_config_reloads_total", "Config reloads (SIGHUP), by result");
+  metrics_
+      .gauge("vigil_process_start_time_seconds", "Start time of the process since the Unix epoch")
+      .Add({})
+      .Set(static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count()));
+  dispatcher_.set_observer([this](std::string_view method, bool failed) {
+    rpc_calls_->Add({{"method", std::string(method)}, {"result", failed ? "error" : "ok"}})
+        .Increment();
+  });
+  register_builtin_methods();
+}
+
+json Daemon::status_json() const {
+  const double uptime =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  json sections = json::array();
+  for (const auto& kv : config_) {
+    sections.push_back(kv.first.as<std::string>());
+  }
+  json out = {{"name", spec_.name},
+              {"version", VIGIL_VERSION},
+              {"pid", ::getpid()},
+              {"state", "running"},
+              {"uptime_seconds", uptime},
+              {"config", args_.config_path},
+              {"config_sections", sections},
+              {"socket", args_.socket_path}};
+  if (!spec_.not_implemented.empty()) {
+    out["not_implemented"] = spec_.not_implemented;
+  }
+  return out;
+}
+
+void Daemon::register_builtin_methods() {
+  dispatcher_.add("status", [this](const json&, const rpc::CallContext&) -> rpc::CallResult {
+    return status_json();
+  });
+  dispatcher_.add("version", [this](const json&, const rpc::CallContext&) -> rpc::CallResult {
+    return version_json(spec_.name);
+  });
+  dispatcher_.add("metrics", [this](const json&, const rpc::CallContext&) -> rpc::CallResult {
+    return json{{"format", "prometheus-text-0.0.4"}, {"text", metrics_.serialize()}};
+  });
+  dispatcher_.add("methods", [this](const json&, const rpc::CallContext&) -> rpc::CallResult {
+    return dispatcher_.methods();
+  });
+}
+
+void Daemon::reload() {
+  systemd::notify_reloading();
+  auto doc = load_yaml_file(args_.config_path);
+  Status applied = doc ? (reload_hook_ ? reload_hook_(*doc) : Status(Ok{})) : fail(doc.error());
+  if (applied) {
+    config_ = *doc;
+    reloads_->Add({{"result", "ok"}}).Increment();
+    log::info("config reloaded", {{"config", args_.config_path}});
+  } else {
+    reloads_->Add({{"result", "failed"}}).Increment();
+    log::error("config reload rejected; keeping the running config", {{"error", applied.error()}});
+  }
+  systemd::notify_ready("serving on " + args_.socket_path);
+}
+
+int Daemon::run() {
+  auto doc = load_yaml_file(args_.config_path);
+  if (!doc) {
+    log::error("cannot load config", {{"error", doc.error()}});
+    return kExitConfig;
+  }
+  config_ = *doc;
+
+  // Signals are blocked before any thread exists, so only the signalfd ever sees them.
+  auto signals = SignalWatcher::install();
+  if (!signals) {
+    log::error("cannot set up signals", {{"error", signals.error()}});
+    return kExitUnavailable;
+  }
+  EventLoop loop;
+  if (!loop.valid()) {
+    log::error("cannot create event loop");
+    return kExitUnavailable;
+  }
+  rpc::Server server(loop, dispatcher_, rpc::ServerOptions{.path = args_.socket_path});
+  if (auto st = server.start(); !st) {
+    log::error("cannot serve control socket", {{"error", st.error()}});
+    return kExitUnavailable;
+  }
+  int stop_signal = 0;
+  if (auto st = signals->attach(loop, {.stop =
+                                           [&](int signo) {
+                                             stop_signal = signo;
+                                             loop.stop();
+                                           },
+                                       .reload = [this] { reload(); }});
+      !st) {
+    log::error("cannot watch signals", {{"error", st.error()}});
+    return kExitUnavailable;
+  }
+
+  log::info("started", {{"version", VIGIL_VERSION},
+                        {"commit", VIGIL_COMMIT},
+                        {"config", args_.config_path},
+                        {"socket", args_.socket_path},
+                        {"pid", ::getpid()}});
+  if (!spec_.not_implemented.empty()) {
+    log::warn("this build is incomplete", {{"not_implemented", spec_.not_implemented}});
+  }
+  systemd::notify_ready("serving on " + args_.socket_path);
+
+  loop.run();
+
+  systemd::notify_stopping();
+  server.stop();
+  log::info("stopped", {{"signal", stop_signal == 0 ? "none" : sigabbrev_np(stop_signal)}});
+  return kExitOk;
+}
+
+int daemon_main(const DaemonSpec& spec, int argc, char** argv,
+                const std::function<void(Daemon&)>& setup) {
+  log::set_component(spec.name);
+  auto args = parse_daemon_args(spec, std::vector<std::string>(argv + 1, argv + argc));
+  if (!args) {
+    std::cerr << spec.name << ": " << args.error() << "\n";
+    return kExitUsage;
+  }
+  if (args->show_help) {
+    std::cout << daemon_usage(spec);
+    return kExitOk;
+  }
+  if (args->show_version) {
+    std::cout << spec.name << " " << VIGIL_VERSION << " (" << VIGIL_COMMIT << ")\n";
+    return kExitOk;
+  }
+  log::set_level(args->log_level);
+  Daemon daemon(spec, *args);
+  if (setup) {
+    setup(daemon);
+  }
+  return daemon.run();
+}
+
+}  // namespace vigil

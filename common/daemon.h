@@ -1,0 +1,86 @@
+// What every Vigil daemon does the same way: parse the command line, load the config file,
+// serve JSON-RPC on its control socket (status, version, metrics), log, notify systemd, stop
+// cleanly on SIGTERM/SIGINT and reload the config on SIGHUP. A daemon adds its own methods
+// in the setup callback and stays free of this plumbing.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/json_rpc.h"
+#include "common/logging.h"
+#include "common/metrics.h"
+
+namespace vigil {
+
+struct DaemonSpec {
+  std::string name;            // process name, also the log component: "vigil-dp"
+  std::string summary;         // one line for --help
+  std::string default_socket;  // "/run/vigil/dp.sock"
+  // What this build does not do yet. Logged as a warning at start and returned by `status`,
+  // so nobody mistakes a skeleton for a working component.
+  std::string not_implemented;
+};
+
+struct DaemonArgs {
+  std::string config_path = "/etc/vigil/vigil.yaml";
+  std::string socket_path;  // defaults to the spec's socket
+  log::Level log_level = log::Level::kInfo;
+  bool show_help = false;
+  bool show_version = false;
+};
+
+// Parses argv[1..]. Errors say which argument is wrong.
+Expected<DaemonArgs> parse_daemon_args(const DaemonSpec& spec, const std::vector<std::string>& args);
+std::string daemon_usage(const DaemonSpec& spec);
+
+// Exit codes, from sysexits.h so init systems and scripts can tell them apart.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 64;        // EX_USAGE: bad command line
+inline constexpr int kExitUnavailable = 69;  // EX_UNAVAILABLE: could not start serving
+inline constexpr int kExitConfig = 78;       // EX_CONFIG: the config file is unusable
+
+class Daemon {
+ public:
+  Daemon(DaemonSpec spec, DaemonArgs args);
+
+  rpc::Dispatcher& dispatcher() { return dispatcher_; }
+  MetricsRegistry& metrics() { return metrics_; }
+  const YAML::Node& config() const { return config_; }
+  const DaemonSpec& spec() const { return spec_; }
+  const DaemonArgs& args() const { return args_; }
+
+  // Called with a newly loaded config on SIGHUP; returning a failure keeps the old config.
+  void on_reload(std::function<Status(const YAML::Node&)> hook) { reload_hook_ = std::move(hook); }
+
+  // Serves until SIGTERM/SIGINT. Returns the process exit code.
+  int run();
+
+ private:
+  void register_builtin_methods();
+  void reload();
+  nlohmann::json status_json() const;
+
+  DaemonSpec spec_;
+  DaemonArgs args_;
+  rpc::Dispatcher dispatcher_;
+  MetricsRegistry metrics_;
+  YAML::Node config_;
+  std::function<Status(const YAML::Node&)> reload_hook_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  prometheus::Family<prometheus::Counter>* rpc_calls_ = nullptr;
+  prometheus::Family<prometheus::Counter>* reloads_ = nullptr;
+};
+
+// The whole main() of a daemon: parse args, build the Daemon, let `setup` add methods, run.
+int daemon_main(const DaemonSpec& spec, int argc, char** argv,
+                const std::function<void(Daemon&)>& setup = {});
+
+nlohmann::json version_json(std::string_view name);
+
+}  // namespace vigil

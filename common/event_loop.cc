@@ -1,0 +1,81 @@
+#include "common/event_loop.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace vigil {
+
+EventLoop::EventLoop()
+    : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (valid()) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_.get();
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
+  }
+}
+
+Status EventLoop::add(int fd, uint32_t events, Callback callback) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+    return fail(std::string("epoll_ctl(ADD): ") + std::strerror(errno));
+  }
+  callbacks_[fd] = std::make_shared<Callback>(std::move(callback));
+  return Ok{};
+}
+
+Status EventLoop::modify(int fd, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) {
+    return fail(std::string("epoll_ctl(MOD): ") + std::strerror(errno));
+  }
+  return Ok{};
+}
+
+void EventLoop::remove(int fd) {
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  callbacks_.erase(fd);
+}
+
+void EventLoop::run() {
+  while (!stopping_) {
+    run_once(-1);
+  }
+}
+
+void EventLoop::run_once(int timeout_ms) {
+  epoll_event events[64];
+  const int n = ::epoll_wait(epoll_.get(), events, 64, timeout_ms);
+  for (int i = 0; i < n; ++i) {
+    const int fd = events[i].data.fd;
+    if (fd == wake_.get()) {
+      uint64_t drained;
+      [[maybe_unused]] ssize_t r = ::read(wake_.get(), &drained, sizeof drained);
+      continue;
+    }
+    // A callback earlier in this batch may have removed this fd; hold the callback alive
+    // while it runs because it may remove itself.
+    auto it = callbacks_.find(fd);
+    if (it == callbacks_.end()) {
+      continue;
+    }
+    std::shared_ptr<Callback> cb = it->second;
+    (*cb)(events[i].events);
+  }
+}
+
+void EventLoop::stop() {
+  stopping_ = true;
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t r = ::write(wake_.get(), &one, sizeof one);
+}
+
+}  // namespace vigil

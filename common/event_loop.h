@@ -1,0 +1,46 @@
+// A single-threaded epoll loop for control-plane I/O: sockets, signalfd, timers.
+// Everything registered runs on the thread that calls run(); only stop() is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "common/expected.h"
+#include "common/unique_fd.h"
+
+namespace vigil {
+
+class EventLoop {
+ public:
+  using Callback = std::function<void(uint32_t events)>;
+
+  EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  bool valid() const { return epoll_.valid() && wake_.valid(); }
+
+  // Watches `fd` for `events` (EPOLLIN, EPOLLOUT, ...). The fd stays owned by the caller and
+  // must be removed before it is closed.
+  Status add(int fd, uint32_t events, Callback callback);
+  Status modify(int fd, uint32_t events);
+  void remove(int fd);
+
+  // Dispatches events until stop(). Returns at once if stop() was already called.
+  void run();
+  // Dispatches what is ready within `timeout_ms` (-1 waits), then returns.
+  void run_once(int timeout_ms);
+  // Safe from any thread and from signal-driven callbacks.
+  void stop();
+  bool stopping() const { return stopping_; }
+
+ private:
+  UniqueFd epoll_;
+  UniqueFd wake_;  // eventfd that stop() writes so epoll_wait returns
+  std::unordered_map<int, std::shared_ptr<Callback>> callbacks_;
+  volatile bool stopping_ = false;
+};
+
+}  // namespace vigil

@@ -1,0 +1,150 @@
+#include "common/json_rpc.h"
+
+#include <cstdlib>
+
+#include "common/logging.h"
+
+namespace vigil::rpc {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxBatch = 128;
+
+json error_object(const Error& e) {
+  json obj = {{"code", e.code}, {"message", e.message}};
+  if (!e.data.is_null()) {
+    obj["data"] = e.data;
+  }
+  return obj;
+}
+
+json response_json(const json& id, const CallResult& result) {
+  json out = {{"jsonrpc", "2.0"}};
+  if (const auto* err = std::get_if<Error>(&result)) {
+    out["error"] = error_object(*err);
+  } else {
+    out["result"] = std::get<json>(result);
+  }
+  out["id"] = id;
+  return out;
+}
+
+bool valid_id(const json& id) { return id.is_string() || id.is_number() || id.is_null(); }
+
+std::string dump(const json& j) {
+  // Replace invalid UTF-8 rather than throwing: handler output must never kill the server.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string response_line(const json& id, const CallResult& result) {
+  return dump(response_json(id, result));
+}
+
+std::string error_line(const Error& error) { return response_line(nullptr, error); }
+
+void Dispatcher::add(std::string method, Handler handler) {
+  auto [it, inserted] = handlers_.emplace(std::move(method), std::move(handler));
+  if (!inserted) {
+    log::error("duplicate JSON-RPC method registration", {{"method", it->first}});
+    std::abort();
+  }
+}
+
+bool Dispatcher::has(std::string_view method) const { return handlers_.contains(method); }
+
+std::vector<std::string> Dispatcher::methods() const {
+  std::vector<std::string> out;
+  out.reserve(handlers_.size());
+  for (const auto& [name, _] : handlers_) {
+    out.push_back(name);
+  }
+  return out;
+}
+
+std::optional<json> Dispatcher::handle_one(const json& req, const CallContext& ctx) const {
+  if (!req.is_object()) {
+    return response_json(nullptr, Error{kInvalidRequest, "request must be a JSON object"});
+  }
+  const auto id_it = req.find("id");
+  const bool is_notification = id_it == req.end();
+  const json id = is_notification ? json(nullptr) : *id_it;
+  if (!is_notification && !valid_id(id)) {
+    return response_json(nullptr,
+                         Error{kInvalidRequest, "\"id\" must be a string, a number or null"});
+  }
+  const auto version = req.find("jsonrpc");
+  if (version == req.end() || *version != "2.0") {
+    return response_json(id, Error{kInvalidRequest, "\"jsonrpc\" must be \"2.0\""});
+  }
+  const auto method_it = req.find("method");
+  if (method_it == req.end() || !method_it->is_string()) {
+    return response_json(id, Error{kInvalidRequest, "\"method\" must be a string"});
+  }
+  const std::string& method = method_it->get_ref<const std::string&>();
+  json params = json::object();
+  if (const auto p = req.find("params"); p != req.end()) {
+    if (!p->is_object() && !p->is_array()) {
+      return response_json(id, Error{kInvalidRequest, "\"params\" must be an object or array"});
+    }
+    params = *p;
+  }
+
+  CallResult result;
+  const auto handler = handlers_.find(method);
+  if (handler == handlers_.end()) {
+    result = Error{kMethodNotFound, "method not found: " + method};
+  } else {
+    try {
+      result = handler->second(params, ctx);
+    } catch (const json::exception& e) {
+      // Handlers read params with .at()/.get<>(); a missing or mistyped member lands here.
+      result = Error{kInvalidParams, std::string("invalid params: ") + e.what()};
+    } catch (const std::exception& e) {
+      log::error("JSON-RPC handler failed", {{"method", method}, {"error", e.what()}});
+      result = Error{kInternalError, std::string("internal error: ") + e.what()};
+    }
+  }
+  if (observer_) {
+    observer_(handler == handlers_.end() ? std::string_view("(unknown)") : method,
+              is_error(result));
+  }
+  if (is_notification) {
+    return std::nullopt;
+  }
+  return response_json(id, result);
+}
+
+std::optional<std::string> Dispatcher::handle_line(std::string_view line,
+                                                   const CallContext& ctx) const {
+  json request = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded()) {
+    return error_line(Error{kParseError, "parse error: not valid JSON"});
+  }
+  if (!request.is_array()) {
+    auto response = handle_one(request, ctx);
+    return response ? std::optional(dump(*response)) : std::nullopt;
+  }
+  if (request.empty()) {
+    return error_line(Error{kInvalidRequest, "empty batch"});
+  }
+  if (request.size() > kMaxBatch) {
+    return error_line(
+        Error{kInvalidRequest, "batch of " + std::to_string(request.size()) +
+                                   " calls exceeds the limit of " + std::to_string(kMaxBatch)});
+  }
+  json responses = json::array();
+  for (const json& call : request) {
+    if (auto response = handle_one(call, ctx)) {
+      responses.push_back(std::move(*response));
+    }
+  }
+  if (responses.empty()) {
+    return std::nullopt;
+  }
+  return dump(responses);
+}
+
+}  // namespace vigil::rpc

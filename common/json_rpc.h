@@ -1,0 +1,86 @@
+// JSON-RPC 2.0 as every Vigil control socket speaks it: one JSON object (or batch array) per
+// line. This header holds the protocol types and the method dispatcher; transports live in
+// json_rpc_server.h and json_rpc_client.h.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace vigil::rpc {
+
+// Codes from the JSON-RPC 2.0 specification, then Vigil's own in the server range.
+enum ErrorCode : int {
+  kParseError = -32700,
+  kInvalidRequest = -32600,
+  kMethodNotFound = -32601,
+  kInvalidParams = -32602,
+  kInternalError = -32603,
+  kRequestTooLarge = -32001,  // server: a line exceeded the request size limit
+  kTooManyConnections = -32002,
+  kPermissionDenied = -32003,
+  // Client side only, never on the wire: the call did not complete.
+  kTransportError = -32098,
+  kTimeout = -32099,
+};
+
+struct Error {
+  int code = kInternalError;
+  std::string message;
+  nlohmann::json data = nullptr;
+};
+
+using CallResult = std::variant<nlohmann::json, Error>;
+
+inline bool is_error(const CallResult& r) { return std::holds_alternative<Error>(r); }
+inline Error invalid_params(std::string message) { return {kInvalidParams, std::move(message)}; }
+
+// Who is calling, from SO_PEERCRED; roles are decided from this.
+struct PeerCredentials {
+  pid_t pid = 0;
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+};
+
+struct CallContext {
+  PeerCredentials peer;
+};
+
+using Handler = std::function<CallResult(const nlohmann::json& params, const CallContext& ctx)>;
+
+// Builds the wire form of a response (no trailing newline).
+std::string response_line(const nlohmann::json& id, const CallResult& result);
+std::string error_line(const Error& error);  // id null, for errors before an id is known
+
+class Dispatcher {
+ public:
+  // Registers `method`; registering the same name twice is a programming error and aborts.
+  void add(std::string method, Handler handler);
+  bool has(std::string_view method) const;
+  std::vector<std::string> methods() const;
+
+  // Handles one request line. Returns the response line, or nullopt when nothing is owed
+  // (a notification, or a batch made only of notifications).
+  std::optional<std::string> handle_line(std::string_view line, const CallContext& ctx) const;
+
+  // Observer called once per call with the method name and whether it failed; for metrics.
+  void set_observer(std::function<void(std::string_view method, bool failed)> observer) {
+    observer_ = std::move(observer);
+  }
+
+ private:
+  std::optional<nlohmann::json> handle_one(const nlohmann::json& request,
+                                           const CallContext& ctx) const;
+
+  std::map<std::string, Handler, std::less<>> handlers_;
+  std::function<void(std::string_view, bool)> observer_;
+};
+
+}  // namespace vigil::rpc

@@ -1,0 +1,107 @@
+#include "common/json_rpc_client.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "common/unix_socket.h"
+
+namespace vigil::rpc {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+Client::Client(std::string path, size_t max_response_bytes)
+    : path_(std::move(path)), max_response_bytes_(max_response_bytes) {}
+
+CallResult Client::fail_transport(int code, std::string message) {
+  fd_.reset();  // the stream may hold half a response: never reuse it
+  framer_.reset();
+  return Error{code, std::move(message)};
+}
+
+CallResult Client::call(std::string_view method, const json& params,
+                        std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  if (!fd_.valid()) {
+    auto fd = connect_unix(path_, timeout);
+    if (!fd) {
+      return fail_transport(kTransportError, fd.error());
+    }
+    fd_ = std::move(fd).value();
+    framer_ = std::make_unique<LineFramer>(max_response_bytes_);
+  }
+  const int64_t id = next_id_++;
+  const std::string request =
+      json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump() + "\n";
+  for (size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd_.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return fail_transport(kTransportError,
+                            "cannot send to " + path_ + ": " + std::strerror(errno));
+    }
+    sent += static_cast<size_t>(n);
+  }
+
+  std::optional<json> response;
+  std::string protocol_error;
+  char buf[64 * 1024];
+  while (!response && protocol_error.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    pollfd pfd{fd_.get(), POLLIN, 0};
+    const int ready = left.count() > 0 ? ::poll(&pfd, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready <= 0) {
+      return fail_transport(kTimeout, "no answer from " + path_ + " to \"" + std::string(method) +
+                                          "\" within " + std::to_string(timeout.count()) + " ms");
+    }
+    const ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return fail_transport(kTransportError, path_ + " closed the connection before answering");
+    }
+    const auto status = framer_->feed(std::string_view(buf, static_cast<size_t>(n)),
+                                      [&](std::string_view line) {
+                                        if (response || !protocol_error.empty()) {
+                                          return;
+                                        }
+                                        json j = json::parse(line, nullptr, false);
+                                        if (j.is_discarded() || !j.is_object()) {
+                                          protocol_error = "malformed response from " + path_;
+                                        } else if (j.value("id", json()) == json(id) ||
+                                                   j.value("id", json()).is_null()) {
+                                          // A null id is the server rejecting our request
+                                          // before it could read the id (size limits).
+                                          response = std::move(j);
+                                        }
+                                      });
+    if (status == LineFramer::Status::kOverflow) {
+      return fail_transport(kTransportError, "response from " + path_ + " exceeds " +
+                                                 std::to_string(max_response_bytes_) + " bytes");
+    }
+  }
+  if (!protocol_error.empty()) {
+    return fail_transport(kTransportError, protocol_error);
+  }
+  if (const auto err = response->find("error"); err != response->end() && err->is_object()) {
+    return Error{err->value("code", static_cast<int>(kInternalError)),
+                 err->value("message", std::string("(no message)")),
+                 err->value("data", json())};
+  }
+  if (const auto res = response->find("result"); res != response->end()) {
+    return *res;
+  }
+  return fail_transport(kTransportError, "response from " + path_ + " has neither result nor error");
+}
+
+}  // namespace vigil::rpc

@@ -1,0 +1,40 @@
+// The metrics registry every process uses, over prometheus-cpp. It enforces Vigil's naming
+// rules at registration (a `vigil_` prefix, `_total` on counters, valid characters) so a
+// badly named metric fails at start-up, not in an operator's dashboard.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/expected.h"
+
+namespace vigil {
+
+class MetricsRegistry {
+ public:
+  MetricsRegistry();
+
+  // Returns the family, creating it on first use. Throws std::invalid_argument on a name that
+  // breaks the rules: a programming error, caught by unit tests and at process start.
+  prometheus::Family<prometheus::Counter>& counter(const std::string& name, const std::string& help);
+  prometheus::Family<prometheus::Gauge>& gauge(const std::string& name, const std::string& help);
+
+  // The Prometheus text exposition format (version 0.0.4) of everything registered.
+  std::string serialize() const;
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  // Why `name` is not an acceptable metric name, or success.
+  static Status check_name(std::string_view name, bool is_counter);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+};
+
+}  // namespace vigil

@@ -1,0 +1,33 @@
+// UNIX stream sockets for the control plane: listening with the right mode and group, and
+// connecting with a timeout.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+
+#include "common/expected.h"
+#include "common/json_rpc.h"
+#include "common/unique_fd.h"
+
+namespace vigil {
+
+struct ListenOptions {
+  mode_t mode = 0660;
+  // Group given to the socket so operators in it may connect. If the group does not exist
+  // (a development machine), the socket keeps the process's group and a note is logged.
+  std::string group = "vigil";
+  int backlog = 64;
+};
+
+// Binds and listens on `path`, non-blocking. A stale socket file left by a crashed process is
+// replaced; a socket another live process listens on is an error, never stolen.
+Expected<UniqueFd> listen_unix(const std::string& path, const ListenOptions& options);
+
+// Connects (blocking, close-on-exec) within `timeout`.
+Expected<UniqueFd> connect_unix(const std::string& path, std::chrono::milliseconds timeout);
+
+rpc::PeerCredentials peer_credentials(int fd);
+
+}  // namespace vigil

@@ -1,0 +1,277 @@
+// The JSON-RPC server and client over a real UNIX socket in a temporary directory.
+#include "common/json_rpc_server.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/json_rpc_client.h"
+#include "common/unix_socket.h"
+
+namespace vigil::rpc {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/vigil-rpc-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    path_ = dir_ + "/test.sock";
+    dispatcher_.add("echo", [](const json& p, const CallContext&) -> CallResult { return p; });
+    dispatcher_.add("slow", [](const json&, const CallContext&) -> CallResult {
+      std::this_thread::sleep_for(300ms);
+      return "late";
+    });
+    dispatcher_.add("whoami", [](const json&, const CallContext& ctx) -> CallResult {
+      return json{{"pid", ctx.peer.pid}, {"uid", ctx.peer.uid}};
+    });
+  }
+
+  void start(ServerOptions options = {}) {
+    options.path = path_;
+    options.listen.group = "";  // the test runner's own group
+    server_ = std::make_unique<Server>(loop_, dispatcher_, options);
+    ASSERT_TRUE(server_->start()) << "cannot start";
+    thread_ = std::thread([this] { loop_.run(); });
+  }
+
+  void TearDown() override {
+    loop_.stop();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // A raw connection for byte-level tests.
+  UniqueFd raw_connect() {
+    auto fd = connect_unix(path_, 1s);
+    EXPECT_TRUE(fd.ok());
+    return std::move(fd).value();
+  }
+
+  static void send_all(int fd, std::string_view bytes) {
+    ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+
+  // Reads until `lines` newlines arrived or the peer closed; returns what was read.
+  static std::string read_lines(int fd, int lines, std::chrono::milliseconds timeout = 2s) {
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::count(out.begin(), out.end(), '\n') < lines) {
+      pollfd pfd{fd, POLLIN, 0};
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) != 1) {
+        break;
+      }
+      char buf[4096];
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) {
+        break;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
+  static bool peer_closed(int fd) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 2000) != 1) {
+      return false;
+    }
+    char b;
+    return ::recv(fd, &b, 1, 0) == 0;
+  }
+
+  std::string dir_;
+  std::string path_;
+  Dispatcher dispatcher_;
+  EventLoop loop_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+TEST_F(ServerTest, ClientCallsAndGetsResult) {
+  start();
+  Client client(path_);
+  auto r = client.call("echo", json{{"x", 1}});
+  ASSERT_FALSE(is_error(r)) << std::get<Error>(r).message;
+  EXPECT_EQ(std::get<json>(r), (json{{"x", 1}}));
+  // The same connection serves a second call.
+  r = client.call("echo", json::array({2}));
+  EXPECT_EQ(std::get<json>(r), json::array({2}));
+}
+
+TEST_F(ServerTest, SocketIsMode0660) {
+  start();
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
+TEST_F(ServerTest, ReportsPeerCredentials) {
+  start();
+  Client client(path_);
+  auto r = client.call("whoami");
+  ASSERT_FALSE(is_error(r));
+  EXPECT_EQ(std::get<json>(r)["pid"], ::getpid());
+  EXPECT_EQ(std::get<json>(r)["uid"], ::getuid());
+}
+
+TEST_F(ServerTest, RequestSplitAcrossWritesIsAnswered) {
+  start();
+  UniqueFd fd = raw_connect();
+  const std::string req = R"({"jsonrpc":"2.0","id":9,"method":"echo","params":[1,2,3]})";
+  for (size_t i = 0; i < req.size(); i += 7) {
+    send_all(fd.get(), std::string_view(req).substr(i, 7));
+    std::this_thread::sleep_for(2ms);
+  }
+  send_all(fd.get(), "\n");
+  const std::string got = read_lines(fd.get(), 1);
+  EXPECT_EQ(json::parse(got), json::parse(R"({"jsonrpc":"2.0","id":9,"result":[1,2,3]})"));
+}
+
+TEST_F(ServerTest, SeveralRequestsInOneWriteAreAnsweredInOrder) {
+  start();
+  UniqueFd fd = raw_connect();
+  send_all(fd.get(),
+           "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"echo\",\"params\":[1]}\n"
+           "{\"jsonrpc\":\"2.0\",\"method\":\"echo\"}\n"  // notification: no answer
+           "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"echo\",\"params\":[2]}\n");
+  const std::string got = read_lines(fd.get(), 2);
+  const auto nl = got.find('\n');
+  EXPECT_EQ(json::parse(got.substr(0, nl))["id"], 1);
+  EXPECT_EQ(json::parse(got.substr(nl + 1))["id"], 2);
+}
+
+TEST_F(ServerTest, InvalidJsonGetsParseErrorAndConnectionStaysUsable) {
+  start();
+  UniqueFd fd = raw_connect();
+  send_all(fd.get(), "{not json\n{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"echo\"}\n");
+  const std::string got = read_lines(fd.get(), 2);
+  const auto nl = got.find('\n');
+  EXPECT_EQ(json::parse(got.substr(0, nl))["error"]["code"], kParseError);
+  EXPECT_EQ(json::parse(got.substr(nl + 1))["id"], 3);
+}
+
+TEST_F(ServerTest, OversizedRequestIsRejectedAndConnectionClosed) {
+  start({.max_request_bytes = 1024});
+  UniqueFd fd = raw_connect();
+  send_all(fd.get(), std::string(4096, 'x'));  // no newline: the server must not wait for one
+  const std::string got = read_lines(fd.get(), 1);
+  ASSERT_FALSE(got.empty());
+  const json err = json::parse(got);
+  EXPECT_EQ(err["error"]["code"], kRequestTooLarge);
+  EXPECT_EQ(err["error"]["message"], "request exceeds the limit of 1024 bytes");
+  EXPECT_TRUE(peer_closed(fd.get()));
+  // The server itself is unaffected.
+  Client client(path_);
+  EXPECT_FALSE(is_error(client.call("echo")));
+}
+
+TEST_F(ServerTest, ConcurrentClientsEachGetTheirOwnAnswers) {
+  start();
+  constexpr int kClients = 16;
+  constexpr int kCalls = 100;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([&, t] {
+      Client client(path_);
+      for (int i = 0; i < kCalls; ++i) {
+        auto r = client.call("echo", json{{"client", t}, {"call", i}});
+        if (is_error(r) || std::get<json>(r) != json{{"client", t}, {"call", i}}) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST_F(ServerTest, ConnectionsBeyondTheLimitAreRefusedWithAnError) {
+  start({.max_connections = 2});
+  Client a(path_), b(path_);
+  ASSERT_FALSE(is_error(a.call("echo")));
+  ASSERT_FALSE(is_error(b.call("echo")));
+  UniqueFd third = raw_connect();
+  const json err = json::parse(read_lines(third.get(), 1));
+  EXPECT_EQ(err["error"]["code"], kTooManyConnections);
+  EXPECT_TRUE(peer_closed(third.get()));
+}
+
+TEST_F(ServerTest, ClientTimesOutOnSlowHandler) {
+  start();
+  Client client(path_);
+  auto r = client.call("slow", json::object(), 50ms);
+  ASSERT_TRUE(is_error(r));
+  EXPECT_EQ(std::get<Error>(r).code, kTimeout);
+  // The client reconnects and is usable again.
+  r = client.call("echo", json::array({1}), 2s);
+  EXPECT_FALSE(is_error(r));
+}
+
+TEST_F(ServerTest, ClientReportsMissingSocket) {
+  Client client(dir_ + "/absent.sock");
+  auto r = client.call("echo");
+  ASSERT_TRUE(is_error(r));
+  EXPECT_EQ(std::get<Error>(r).code, kTransportError);
+  EXPECT_NE(std::get<Error>(r).message.find("No such file or directory"), std::string::npos);
+}
+
+TEST_F(ServerTest, StaleSocketFileIsReplaced) {
+  {
+    // Leave a bound-but-dead socket behind, as a crashed daemon would.
+    auto fd = listen_unix(path_, {.group = ""});
+    ASSERT_TRUE(fd.ok());
+  }
+  start();
+  Client client(path_);
+  EXPECT_FALSE(is_error(client.call("echo")));
+}
+
+TEST_F(ServerTest, LiveSocketIsNeverStolen) {
+  start();
+  EventLoop other_loop;
+  Server other(other_loop, dispatcher_, {.path = path_, .listen = {.group = ""}});
+  auto st = other.start();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), "another process is already listening on " + path_);
+}
+
+TEST_F(ServerTest, RegularFileIsNotReplaced) {
+  { std::ofstream(path_) << "precious"; }
+  EventLoop loop;
+  Server s(loop, dispatcher_, {.path = path_, .listen = {.group = ""}});
+  auto st = s.start();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("is not a socket"), std::string::npos);
+}
+
+TEST_F(ServerTest, StopRemovesSocketFile) {
+  start();
+  loop_.stop();
+  thread_.join();
+  server_->stop();
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+}  // namespace
+}  // namespace vigil::rpc
