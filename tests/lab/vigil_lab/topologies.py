@@ -1,0 +1,71 @@
+"""The topologies the lab ships.
+
+Each site N has a LAN (10.N.1.0/24, fd00:N:1::/64) behind its edge box, with a client
+(.10) and a backend (.20) on a switch, and two WAN links to a shared "internet" node:
+wan1 198.18.N.0/30 and wan2 198.18.N.4/30 (RFC 2544 benchmarking space), 2001:db8:N:1::/64
+and 2001:db8:N:2::/64. The edge box is where Vigil runs; until its fast path forwards,
+the edge namespace forwards with the Linux kernel. The internet node routes each site's
+LAN over wan1, with wan2 as the backup when wan1's carrier is gone.
+"""
+
+from __future__ import annotations
+
+from .topology import Topology
+
+
+def site_names(n: int) -> dict[str, str]:
+    return {
+        "edge": f"s{n}-edge",
+        "client": f"s{n}-client",
+        "backend": f"s{n}-backend",
+        "switch": f"s{n}-lan",
+    }
+
+
+def add_site(topo: Topology, n: int, internet: str = "internet") -> None:
+    if not 1 <= n <= 250:
+        raise ValueError("site number must be 1..250")
+    names = site_names(n)
+    topo.add_node(names["edge"], role="router")
+    topo.add_node(names["client"])
+    topo.add_node(names["backend"])
+    topo.add_node(names["switch"], role="switch")
+
+    lan4, lan6 = f"10.{n}.1", f"fd00:{n}:1:"
+    topo.link(names["edge"], "lan0", names["switch"], "p-edge",
+              a_addrs=(f"{lan4}.1/24", f"{lan6}:1/64"))
+    for host, octet in (("client", 10), ("backend", 20)):
+        topo.link(names[host], "eth0", names["switch"], f"p-{host}",
+                  a_addrs=(f"{lan4}.{octet}/24", f"{lan6}:{octet:x}/64"))
+        topo.route(names[host], "default", f"{lan4}.1")
+        topo.route(names[host], "default", f"{lan6}:1")
+
+    for k in (1, 2):
+        base = 4 * (k - 1)
+        topo.link(names["edge"], f"wan{k}", internet, f"s{n}-wan{k}",
+                  a_addrs=(f"198.18.{n}.{base + 2}/30", f"2001:db8:{n}:{k}::2/64"),
+                  b_addrs=(f"198.18.{n}.{base + 1}/30", f"2001:db8:{n}:{k}::1/64"))
+        metric = 100 * k
+        topo.route(names["edge"], "default", f"198.18.{n}.{base + 1}", metric)
+        topo.route(names["edge"], "default", f"2001:db8:{n}:{k}::1", metric)
+        topo.route(internet, f"10.{n}.0.0/16", f"198.18.{n}.{base + 2}", metric)
+        topo.route(internet, f"fd00:{n}::/32", f"2001:db8:{n}:{k}::2", metric)
+
+
+def sites(count: int, name: str | None = None) -> Topology:
+    topo = Topology(name or f"{count}_sites")
+    topo.add_node("internet", role="router")
+    for n in range(1, count + 1):
+        add_site(topo, n)
+    return topo
+
+
+def two_sites() -> Topology:
+    return sites(2, "two_sites")
+
+
+def three_sites() -> Topology:
+    return sites(3, "three_sites")
+
+
+BY_NAME = {"two_sites": two_sites, "three_sites": three_sites}

@@ -1,0 +1,200 @@
+"""Each daemon as an operator meets it: starts from --config, answers on its socket, logs
+structured lines, tells systemd it is ready, reloads on SIGHUP, stops on SIGTERM within 1 s.
+No root needed: sockets live in a temporary directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from vigil_lab import rpc
+
+DAEMONS = ["vigild", "vigil-dp", "vigil-l7"]
+
+
+class Daemon:
+    def __init__(self, binary: Path, tmp: Path, config_text: str = "system:\n  hostname: t\n",
+                 env: dict | None = None):
+        self.config = tmp / "vigil.yaml"
+        self.config.write_text(config_text)
+        self.socket = str(tmp / "run" / f"{binary.name}.sock")
+        self.log_path = tmp / f"{binary.name}.log"
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [str(binary), "--config", str(self.config), "--socket", self.socket],
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self, sig=signal.SIGTERM, timeout=1.0) -> tuple[int, float]:
+        start = time.monotonic()
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=timeout)
+        return rc, time.monotonic() - start
+
+
+@pytest.fixture
+def start(binaries, tmp_path):
+    started: list[Daemon] = []
+
+    def _start(name: str, **kwargs) -> Daemon:
+        d = Daemon(binaries[name], tmp_path, **kwargs)
+        started.append(d)
+        return d
+
+    yield _start
+    for d in started:
+        if d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+
+
+@pytest.mark.parametrize("name", DAEMONS)
+def test_starts_answers_status_and_stops_on_sigterm_within_1s(start, name):
+    d = start(name)
+    rpc.wait_for_socket(d.socket, proc=d.proc)
+    status = rpc.call(d.socket, "status")
+    assert status["name"] == name
+    assert status["pid"] == d.proc.pid
+    assert status["state"] == "running"
+    assert status["config"] == str(d.config)
+    assert status["config_sections"] == ["system"]
+    assert "not_implemented" in status  # skeletons say so
+    version = rpc.call(d.socket, "version")
+    assert version["name"] == name and version["version"]
+    assert oct(os.stat(d.socket).st_mode & 0o777) == "0o660"
+
+    rc, elapsed = d.stop(signal.SIGTERM, timeout=1.0)
+    assert rc == 0 and elapsed < 1.0
+    assert not os.path.exists(d.socket), "socket file left behind"
+    log = d.log()
+    assert "msg=started" in log and "msg=stopped signal=TERM" in log
+    for line in log.splitlines():
+        assert line.startswith("ts=") and f" component={name} " in line, line
+
+
+@pytest.mark.parametrize("name", DAEMONS)
+def test_stops_on_sigint(start, name):
+    d = start(name)
+    rpc.wait_for_socket(d.socket, proc=d.proc)
+    rc, _ = d.stop(signal.SIGINT)
+    assert rc == 0
+    assert "signal=INT" in d.log()
+
+
+@pytest.mark.parametrize("name", DAEMONS)
+def test_bad_config_is_rejected_with_line_and_column(start, name):
+    d = start(name, config_text="system:\n  hostname: [edge1\n")
+    assert d.proc.wait(timeout=5) == 78  # EX_CONFIG
+    log = d.log()
+    assert "level=error" in log and "vigil.yaml (3:1):" in log, log
+
+
+def test_missing_config_file_is_named(start, binaries, tmp_path):
+    proc = subprocess.run([str(binaries["vigild"]), "--config", str(tmp_path / "nope.yaml"),
+                           "--socket", str(tmp_path / "s.sock")], capture_output=True, text=True,
+                          timeout=5)
+    assert proc.returncode == 78
+    assert f"cannot read {tmp_path / 'nope.yaml'}: No such file or directory" in proc.stderr
+
+
+def test_bad_argument_exits_64(binaries):
+    proc = subprocess.run([str(binaries["vigil-dp"]), "--bogus"], capture_output=True, text=True)
+    assert proc.returncode == 64
+    assert 'unknown argument "--bogus"' in proc.stderr
+
+
+def test_notifies_systemd_when_ready(start, tmp_path):
+    notify_path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(notify_path)
+        notify.settimeout(5)
+        d = start("vigil-dp", env={"NOTIFY_SOCKET": notify_path})
+        message = notify.recv(4096).decode()
+        assert "READY=1" in message and f"MAINPID={d.proc.pid}" in message
+        # By the time systemd hears READY, the socket answers.
+        assert rpc.call(d.socket, "status")["state"] == "running"
+        d.stop()
+        assert "STOPPING=1" in notify.recv(4096).decode()
+
+
+def test_sighup_reloads_and_a_bad_reload_keeps_the_old_config(start):
+    d = start("vigil-l7")
+    rpc.wait_for_socket(d.socket, proc=d.proc)
+    d.config.write_text("system: {}\nmonitoring: {}\n")
+    d.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while rpc.call(d.socket, "status")["config_sections"] != ["system", "monitoring"]:
+        assert time.monotonic() < deadline, "reload not applied"
+        time.sleep(0.05)
+    d.config.write_text("system: [\n")
+    d.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while 'vigil_config_reloads_total{result="failed"} 1' not in rpc.call(d.socket, "metrics")["text"]:
+        assert time.monotonic() < deadline, "failed reload not counted"
+        time.sleep(0.05)
+    assert rpc.call(d.socket, "status")["config_sections"] == ["system", "monitoring"]
+    assert "config reload rejected" in d.log()
+
+
+def test_json_rpc_errors_on_the_wire(start):
+    d = start("vigild")
+    rpc.wait_for_socket(d.socket, proc=d.proc)
+    with pytest.raises(rpc.RpcError) as e:
+        rpc.call(d.socket, "reboot")
+    assert e.value.code == -32601
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(d.socket)
+        s.sendall(b"this is not json\n")
+        reply = json.loads(s.recv(4096).split(b"\n")[0])
+        assert reply["error"]["code"] == -32700 and reply["id"] is None
+
+
+def test_refuses_to_steal_a_live_socket(start, binaries):
+    first = start("vigild")
+    rpc.wait_for_socket(first.socket, proc=first.proc)
+    second = subprocess.run([str(binaries["vigild"]), "--config", str(first.config), "--socket",
+                             first.socket], capture_output=True, text=True, timeout=5)
+    assert second.returncode == 69
+    assert "another process is already listening on" in second.stderr
+    assert rpc.call(first.socket, "status")["pid"] == first.proc.pid
+
+
+def test_cli_show_version_asks_vigild(start, binaries):
+    d = start("vigild")
+    rpc.wait_for_socket(d.socket, proc=d.proc)
+    out = subprocess.run([str(binaries["vigil"]), "--socket", d.socket, "show", "version"],
+                         capture_output=True, text=True, timeout=5)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["component", "version", "commit"]
+    assert [line.split()[0] for line in lines[1:]] == ["vigil", "vigild"]
+    as_json = subprocess.run([str(binaries["vigil"]), "--socket", d.socket, "--json", "show",
+                              "version"], capture_output=True, text=True, timeout=5)
+    names = [v["name"] for v in json.loads(as_json.stdout)]
+    assert names == ["vigil", "vigild"]
+    served = rpc.call(d.socket, "metrics")["text"]
+    assert 'vigil_control_requests_total{method="version",result="ok"} 2' in served
+
+
+def test_cli_reports_unreachable_vigild(binaries, tmp_path):
+    out = subprocess.run([str(binaries["vigil"]), "--socket", str(tmp_path / "none.sock"), "show",
+                          "version"], capture_output=True, text=True, timeout=5)
+    assert out.returncode == 69
+    assert "vigil: cannot get the version of vigild: cannot connect to" in out.stderr
+
+
+def test_cli_unknown_command_suggests(binaries):
+    out = subprocess.run([str(binaries["vigil"]), "show", "verzion"], capture_output=True,
+                         text=True, timeout=5)
+    assert out.returncode == 64
+    assert 'unknown command "show verzion"' in out.stderr and "show version" in out.stderr
