@@ -6,12 +6,12 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "version.h"  // generated at the build root
 #include "common/event_loop.h"
 #include "common/json_rpc_server.h"
 #include "common/sd_notify.h"
 #include "common/signals.h"
 #include "common/yaml_file.h"
+#include "version.h"  // generated at the build root
 
 namespace vigil {
 
@@ -94,8 +94,9 @@ json version_json(std::string_view name) {
 }
 
 Daemon::Daemon(DaemonSpec spec, DaemonArgs args) : spec_(std::move(spec)), args_(std::move(args)) {
-  rpc_calls_ = &metrics_.counter("vigil_control_requests_total",
-                                 "JSON-RPC calls served on the control socket, by method and result");
+  rpc_calls_ =
+      &metrics_.counter("vigil_control_requests_total",
+                        "JSON-RPC calls served on the control socket, by method and result");
   reloads_ = &metrics_.counter("vigil_config_reloads_total", "Config reloads (SIGHUP), by result");
   metrics_
       .gauge("vigil_process_start_time_seconds", "Start time of the process since the Unix epoch")
@@ -117,14 +118,10 @@ json Daemon::status_json() const {
   for (const auto& kv : config_) {
     sections.push_back(kv.first.as<std::string>());
   }
-  json out = {{"name", spec_.name},
-              {"version", VIGIL_VERSION},
-              {"pid", ::getpid()},
-              {"state", "running"},
-              {"uptime_seconds", uptime},
-              {"config", args_.config_path},
-              {"config_sections", sections},
-              {"socket", args_.socket_path}};
+  json out = {{"name", spec_.name},          {"version", VIGIL_VERSION},
+              {"pid", ::getpid()},           {"state", "running"},
+              {"uptime_seconds", uptime},    {"config", args_.config_path},
+              {"config_sections", sections}, {"socket", args_.socket_path}};
   if (!spec_.not_implemented.empty()) {
     out["not_implemented"] = spec_.not_implemented;
   }

@@ -36,7 +36,8 @@ struct DaemonArgs {
 };
 
 // Parses argv[1..]. Errors say which argument is wrong.
-Expected<DaemonArgs> parse_daemon_args(const DaemonSpec& spec, const std::vector<std::string>& args);
+Expected<DaemonArgs> parse_daemon_args(const DaemonSpec& spec,
+                                       const std::vector<std::string>& args);
 std::string daemon_usage(const DaemonSpec& spec);
 
 // Exit codes, from sysexits.h so init systems and scripts can tell them apart.

@@ -15,7 +15,7 @@ struct Failure {
 template <typename T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Expected(T value) : state_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
   Expected(Failure failure) : state_(std::move(failure)) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(state_); }
@@ -38,6 +38,8 @@ class [[nodiscard]] Expected {
 struct Ok {};
 using Status = Expected<Ok>;
 
-inline Failure fail(std::string message) { return Failure{std::move(message)}; }
+inline Failure fail(std::string message) {
+  return Failure{std::move(message)};
+}
 
 }  // namespace vigil

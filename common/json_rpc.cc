@@ -30,7 +30,9 @@ json response_json(const json& id, const CallResult& result) {
   return out;
 }
 
-bool valid_id(const json& id) { return id.is_string() || id.is_number() || id.is_null(); }
+bool valid_id(const json& id) {
+  return id.is_string() || id.is_number() || id.is_null();
+}
 
 std::string dump(const json& j) {
   // Replace invalid UTF-8 rather than throwing: handler output must never kill the server.
@@ -43,7 +45,9 @@ std::string response_line(const json& id, const CallResult& result) {
   return dump(response_json(id, result));
 }
 
-std::string error_line(const Error& error) { return response_line(nullptr, error); }
+std::string error_line(const Error& error) {
+  return response_line(nullptr, error);
+}
 
 void Dispatcher::add(std::string method, Handler handler) {
   auto [it, inserted] = handlers_.emplace(std::move(method), std::move(handler));
@@ -53,7 +57,9 @@ void Dispatcher::add(std::string method, Handler handler) {
   }
 }
 
-bool Dispatcher::has(std::string_view method) const { return handlers_.contains(method); }
+bool Dispatcher::has(std::string_view method) const {
+  return handlers_.contains(method);
+}
 
 std::vector<std::string> Dispatcher::methods() const {
   std::vector<std::string> out;
@@ -131,9 +137,9 @@ std::optional<std::string> Dispatcher::handle_line(std::string_view line,
     return error_line(Error{kInvalidRequest, "empty batch"});
   }
   if (request.size() > kMaxBatch) {
-    return error_line(
-        Error{kInvalidRequest, "batch of " + std::to_string(request.size()) +
-                                   " calls exceeds the limit of " + std::to_string(kMaxBatch)});
+    return error_line(Error{kInvalidRequest, "batch of " + std::to_string(request.size()) +
+                                                 " calls exceeds the limit of " +
+                                                 std::to_string(kMaxBatch)});
   }
   json responses = json::array();
   for (const json& call : request) {

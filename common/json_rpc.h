@@ -39,8 +39,12 @@ struct Error {
 
 using CallResult = std::variant<nlohmann::json, Error>;
 
-inline bool is_error(const CallResult& r) { return std::holds_alternative<Error>(r); }
-inline Error invalid_params(std::string message) { return {kInvalidParams, std::move(message)}; }
+inline bool is_error(const CallResult& r) {
+  return std::holds_alternative<Error>(r);
+}
+inline Error invalid_params(std::string message) {
+  return {kInvalidParams, std::move(message)};
+}
 
 // Who is calling, from SO_PEERCRED; roles are decided from this.
 struct PeerCredentials {

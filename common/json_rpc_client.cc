@@ -53,7 +53,8 @@ CallResult Client::call(std::string_view method, const json& params,
   std::string protocol_error;
   char buf[64 * 1024];
   while (!response && protocol_error.empty()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     pollfd pfd{fd_.get(), POLLIN, 0};
     const int ready = left.count() > 0 ? ::poll(&pfd, 1, static_cast<int>(left.count())) : 0;
     if (ready < 0 && errno == EINTR) {
@@ -70,21 +71,20 @@ CallResult Client::call(std::string_view method, const json& params,
     if (n <= 0) {
       return fail_transport(kTransportError, path_ + " closed the connection before answering");
     }
-    const auto status = framer_->feed(std::string_view(buf, static_cast<size_t>(n)),
-                                      [&](std::string_view line) {
-                                        if (response || !protocol_error.empty()) {
-                                          return;
-                                        }
-                                        json j = json::parse(line, nullptr, false);
-                                        if (j.is_discarded() || !j.is_object()) {
-                                          protocol_error = "malformed response from " + path_;
-                                        } else if (j.value("id", json()) == json(id) ||
-                                                   j.value("id", json()).is_null()) {
-                                          // A null id is the server rejecting our request
-                                          // before it could read the id (size limits).
-                                          response = std::move(j);
-                                        }
-                                      });
+    const auto status =
+        framer_->feed(std::string_view(buf, static_cast<size_t>(n)), [&](std::string_view line) {
+          if (response || !protocol_error.empty()) {
+            return;
+          }
+          json j = json::parse(line, nullptr, false);
+          if (j.is_discarded() || !j.is_object()) {
+            protocol_error = "malformed response from " + path_;
+          } else if (j.value("id", json()) == json(id) || j.value("id", json()).is_null()) {
+            // A null id is the server rejecting our request
+            // before it could read the id (size limits).
+            response = std::move(j);
+          }
+        });
     if (status == LineFramer::Status::kOverflow) {
       return fail_transport(kTransportError, "response from " + path_ + " exceeds " +
                                                  std::to_string(max_response_bytes_) + " bytes");
@@ -95,13 +95,13 @@ CallResult Client::call(std::string_view method, const json& params,
   }
   if (const auto err = response->find("error"); err != response->end() && err->is_object()) {
     return Error{err->value("code", static_cast<int>(kInternalError)),
-                 err->value("message", std::string("(no message)")),
-                 err->value("data", json())};
+                 err->value("message", std::string("(no message)")), err->value("data", json())};
   }
   if (const auto res = response->find("result"); res != response->end()) {
     return *res;
   }
-  return fail_transport(kTransportError, "response from " + path_ + " has neither result nor error");
+  return fail_transport(kTransportError,
+                        "response from " + path_ + " has neither result nor error");
 }
 
 }  // namespace vigil::rpc

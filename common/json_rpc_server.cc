@@ -24,7 +24,9 @@ struct Server::Connection {
 Server::Server(EventLoop& loop, const Dispatcher& dispatcher, ServerOptions options)
     : loop_(loop), dispatcher_(dispatcher), options_(std::move(options)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 Status Server::start() {
   auto fd = listen_unix(options_.path, options_.listen);
@@ -57,9 +59,9 @@ void Server::on_accept() {
     }
     if (connections_.size() >= options_.max_connections) {
       const std::string line =
-          error_line(Error{kTooManyConnections, "too many connections (limit " +
-                                                    std::to_string(options_.max_connections) +
-                                                    ")"}) +
+          error_line(Error{
+              kTooManyConnections,
+              "too many connections (limit " + std::to_string(options_.max_connections) + ")"}) +
           "\n";
       [[maybe_unused]] ssize_t n = ::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL);
       log::warn("connection refused: limit reached",
@@ -70,8 +72,8 @@ void Server::on_accept() {
     auto conn = std::make_unique<Connection>(std::move(fd), options_.max_request_bytes);
     conn->context.peer = peer_credentials(raw);
     connections_.emplace(raw, std::move(conn));
-    if (auto st = loop_.add(raw, EPOLLIN | EPOLLRDHUP,
-                            [this, raw](uint32_t ev) { on_event(raw, ev); });
+    if (auto st =
+            loop_.add(raw, EPOLLIN | EPOLLRDHUP, [this, raw](uint32_t ev) { on_event(raw, ev); });
         !st) {
       log::warn("cannot watch connection", {{"error", st.error()}});
       connections_.erase(raw);
@@ -116,17 +118,17 @@ void Server::handle_readable(Connection& c) {
       c.close_after_flush = true;
       return;
     }
-    const auto status = c.framer.feed(std::string_view(buf, static_cast<size_t>(n)),
-                                      [&](std::string_view line) {
-                                        if (auto reply = dispatcher_.handle_line(line, c.context)) {
-                                          c.output += *reply;
-                                          c.output += '\n';
-                                        }
-                                      });
+    const auto status =
+        c.framer.feed(std::string_view(buf, static_cast<size_t>(n)), [&](std::string_view line) {
+          if (auto reply = dispatcher_.handle_line(line, c.context)) {
+            c.output += *reply;
+            c.output += '\n';
+          }
+        });
     if (status == LineFramer::Status::kOverflow) {
-      c.output += error_line(Error{kRequestTooLarge,
-                                   "request exceeds the limit of " +
-                                       std::to_string(options_.max_request_bytes) + " bytes"});
+      c.output += error_line(Error{
+          kRequestTooLarge,
+          "request exceeds the limit of " + std::to_string(options_.max_request_bytes) + " bytes"});
       c.output += '\n';
       c.close_after_flush = true;
       log::warn("request too large; closing connection",
@@ -145,8 +147,8 @@ void Server::handle_readable(Connection& c) {
 void Server::flush(Connection& c) {
   const int fd = c.fd.get();
   while (c.output_sent < c.output.size()) {
-    const ssize_t n = ::send(fd, c.output.data() + c.output_sent,
-                             c.output.size() - c.output_sent, MSG_NOSIGNAL);
+    const ssize_t n =
+        ::send(fd, c.output.data() + c.output_sent, c.output.size() - c.output_sent, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) {
         continue;

@@ -16,8 +16,8 @@ namespace vigil::rpc {
 struct ServerOptions {
   std::string path;
   ListenOptions listen;
-  size_t max_request_bytes = 1 << 20;  // one line; larger gets kRequestTooLarge and a close
-  size_t max_connections = 64;         // more get kTooManyConnections and a close
+  size_t max_request_bytes = 1 << 20;    // one line; larger gets kRequestTooLarge and a close
+  size_t max_connections = 64;           // more get kTooManyConnections and a close
   size_t max_pending_output = 16 << 20;  // a client that stops reading is disconnected
 };
 

@@ -167,9 +167,13 @@ void set_component(std::string_view component) {
   state().component = component;
 }
 
-void set_level(Level level) { g_level.store(level, std::memory_order_relaxed); }
+void set_level(Level level) {
+  g_level.store(level, std::memory_order_relaxed);
+}
 
-Level level() { return g_level.load(std::memory_order_relaxed); }
+Level level() {
+  return g_level.load(std::memory_order_relaxed);
+}
 
 void set_sink(Sink* sink) {
   std::lock_guard lock(state().mutex);

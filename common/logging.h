@@ -1,5 +1,6 @@
 // Structured logging: one line per event, `key=value` pairs (logfmt), to stderr by default.
-//   ts=2026-11-25T10:00:00.123Z level=info component=vigild msg="listening" socket=/run/vigil/vigild.sock
+//   ts=2026-11-25T10:00:00.123Z level=info component=vigild msg="listening"
+//   socket=/run/vigil/vigild.sock
 // Control-plane only: it formats into a std::string, so never call it per packet.
 #pragma once
 

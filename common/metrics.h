@@ -22,7 +22,8 @@ class MetricsRegistry {
 
   // Returns the family, creating it on first use. Throws std::invalid_argument on a name that
   // breaks the rules: a programming error, caught by unit tests and at process start.
-  prometheus::Family<prometheus::Counter>& counter(const std::string& name, const std::string& help);
+  prometheus::Family<prometheus::Counter>& counter(const std::string& name,
+                                                   const std::string& help);
   prometheus::Family<prometheus::Gauge>& gauge(const std::string& name, const std::string& help);
 
   // The Prometheus text exposition format (version 0.0.4) of everything registered.

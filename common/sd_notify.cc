@@ -22,8 +22,14 @@ void send(const std::string& state) {
 void notify_ready(std::string_view status) {
   send("READY=1\nSTATUS=" + std::string(status) + "\nMAINPID=" + std::to_string(::getpid()));
 }
-void notify_reloading() { send("RELOADING=1"); }
-void notify_stopping() { send("STOPPING=1"); }
-void notify_status(std::string_view status) { send("STATUS=" + std::string(status)); }
+void notify_reloading() {
+  send("RELOADING=1");
+}
+void notify_stopping() {
+  send("STOPPING=1");
+}
+void notify_status(std::string_view status) {
+  send("STATUS=" + std::string(status));
+}
 
 }  // namespace vigil::systemd

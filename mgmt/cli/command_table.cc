@@ -6,7 +6,9 @@
 
 namespace vigil::cli {
 
-void CommandTable::add(Command command) { commands_.push_back(std::move(command)); }
+void CommandTable::add(Command command) {
+  commands_.push_back(std::move(command));
+}
 
 std::optional<Match> CommandTable::match(const std::vector<std::string>& words) const {
   const Command* best = nullptr;
@@ -24,7 +26,8 @@ std::optional<Match> CommandTable::match(const std::vector<std::string>& words) 
                                               words.end())};
 }
 
-std::vector<const Command*> CommandTable::completions(const std::vector<std::string>& prefix) const {
+std::vector<const Command*> CommandTable::completions(
+    const std::vector<std::string>& prefix) const {
   std::vector<const Command*> out;
   for (const Command& c : commands_) {
     bool ok = prefix.size() <= c.words.size();

@@ -27,8 +27,7 @@ constexpr int kExitFailed = 1;        // vigild answered with an error
 
 int report_error(const rpc::Error& e, const std::string& what) {
   std::cerr << "vigil: " << what << ": " << e.message << "\n";
-  return e.code == rpc::kTransportError || e.code == rpc::kTimeout ? kExitUnavailable
-                                                                   : kExitFailed;
+  return e.code == rpc::kTransportError || e.code == rpc::kTimeout ? kExitUnavailable : kExitFailed;
 }
 
 int show_version(Invocation& inv) {
@@ -164,4 +163,6 @@ int main(int argc, char** argv) {
 
 }  // namespace vigil::cli
 
-int main(int argc, char** argv) { return vigil::cli::main(argc, argv); }
+int main(int argc, char** argv) {
+  return vigil::cli::main(argc, argv);
+}

@@ -17,8 +17,8 @@ TEST(DaemonArgs, Defaults) {
 }
 
 TEST(DaemonArgs, LongAndShortFormsWithAndWithoutEquals) {
-  auto a = parse_daemon_args(kSpec, {"--config", "/tmp/a.yaml", "-s", "/tmp/s.sock",
-                                     "--log-level=debug"});
+  auto a = parse_daemon_args(kSpec,
+                             {"--config", "/tmp/a.yaml", "-s", "/tmp/s.sock", "--log-level=debug"});
   ASSERT_TRUE(a.ok()) << a.error();
   EXPECT_EQ(a->config_path, "/tmp/a.yaml");
   EXPECT_EQ(a->socket_path, "/tmp/s.sock");

@@ -189,6 +189,7 @@ TEST_F(ServerTest, ConcurrentClientsEachGetTheirOwnAnswers) {
   constexpr int kCalls = 100;
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
+  threads.reserve(kClients);
   for (int t = 0; t < kClients; ++t) {
     threads.emplace_back([&, t] {
       Client client(path_);

@@ -17,9 +17,8 @@ Dispatcher make_dispatcher() {
   d.add("fail", [](const json&, const CallContext&) -> CallResult {
     return Error{kInvalidParams, "no such upstream", json{{"field", "upstream"}}};
   });
-  d.add("throw", [](const json&, const CallContext&) -> CallResult {
-    throw std::runtime_error("boom");
-  });
+  d.add("throw",
+        [](const json&, const CallContext&) -> CallResult { throw std::runtime_error("boom"); });
   d.add("whoami", [](const json&, const CallContext& ctx) -> CallResult {
     return json{{"uid", ctx.peer.uid}};
   });
@@ -56,38 +55,48 @@ INSTANTIATE_TEST_SUITE_P(
              R"({"jsonrpc":"2.0","id":"x7","result":[1]})"},
         Case{"missing params means empty object", R"({"jsonrpc":"2.0","id":2,"method":"echo"})",
              R"({"jsonrpc":"2.0","id":2,"result":{}})"},
-        Case{"invalid JSON", R"({"jsonrpc":"2.0","id":1,"method":"echo")",
-             R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error: not valid JSON"}})"},
-        Case{"not an object", R"(42)",
-             R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"request must be a JSON object"}})"},
-        Case{"wrong version", R"({"jsonrpc":"1.0","id":3,"method":"echo"})",
-             R"({"jsonrpc":"2.0","id":3,"error":{"code":-32600,"message":"\"jsonrpc\" must be \"2.0\""}})"},
-        Case{"method not a string", R"({"jsonrpc":"2.0","id":4,"method":7})",
-             R"({"jsonrpc":"2.0","id":4,"error":{"code":-32600,"message":"\"method\" must be a string"}})"},
-        Case{"id of a bad type", R"({"jsonrpc":"2.0","id":{},"method":"echo"})",
-             R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"\"id\" must be a string, a number or null"}})"},
-        Case{"params of a bad type", R"({"jsonrpc":"2.0","id":5,"method":"echo","params":"x"})",
-             R"({"jsonrpc":"2.0","id":5,"error":{"code":-32600,"message":"\"params\" must be an object or array"}})"},
-        Case{"unknown method", R"({"jsonrpc":"2.0","id":6,"method":"reboot"})",
-             R"({"jsonrpc":"2.0","id":6,"error":{"code":-32601,"message":"method not found: reboot"}})"},
-        Case{"handler error with data", R"({"jsonrpc":"2.0","id":7,"method":"fail"})",
-             R"({"jsonrpc":"2.0","id":7,"error":{"code":-32602,"message":"no such upstream","data":{"field":"upstream"}}})"},
+        Case{
+            "invalid JSON", R"({"jsonrpc":"2.0","id":1,"method":"echo")",
+            R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error: not valid JSON"}})"},
+        Case{
+            "not an object", R"(42)",
+            R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"request must be a JSON object"}})"},
+        Case{
+            "wrong version", R"({"jsonrpc":"1.0","id":3,"method":"echo"})",
+            R"({"jsonrpc":"2.0","id":3,"error":{"code":-32600,"message":"\"jsonrpc\" must be \"2.0\""}})"},
+        Case{
+            "method not a string", R"({"jsonrpc":"2.0","id":4,"method":7})",
+            R"({"jsonrpc":"2.0","id":4,"error":{"code":-32600,"message":"\"method\" must be a string"}})"},
+        Case{
+            "id of a bad type", R"({"jsonrpc":"2.0","id":{},"method":"echo"})",
+            R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"\"id\" must be a string, a number or null"}})"},
+        Case{
+            "params of a bad type", R"({"jsonrpc":"2.0","id":5,"method":"echo","params":"x"})",
+            R"({"jsonrpc":"2.0","id":5,"error":{"code":-32600,"message":"\"params\" must be an object or array"}})"},
+        Case{
+            "unknown method", R"({"jsonrpc":"2.0","id":6,"method":"reboot"})",
+            R"({"jsonrpc":"2.0","id":6,"error":{"code":-32601,"message":"method not found: reboot"}})"},
+        Case{
+            "handler error with data", R"({"jsonrpc":"2.0","id":7,"method":"fail"})",
+            R"({"jsonrpc":"2.0","id":7,"error":{"code":-32602,"message":"no such upstream","data":{"field":"upstream"}}})"},
         Case{"notification gets no response", R"({"jsonrpc":"2.0","method":"echo"})", nullptr},
-        Case{"unknown-method notification gets no response",
-             R"({"jsonrpc":"2.0","method":"nope"})", nullptr},
-        Case{"batch mixes calls and notifications",
-             R"([{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":1}},{"jsonrpc":"2.0","method":"echo"},{"jsonrpc":"2.0","id":2,"method":"nope"}])",
-             R"([{"jsonrpc":"2.0","id":1,"result":2},{"jsonrpc":"2.0","id":2,"error":{"code":-32601,"message":"method not found: nope"}}])"},
+        Case{"unknown-method notification gets no response", R"({"jsonrpc":"2.0","method":"nope"})",
+             nullptr},
+        Case{
+            "batch mixes calls and notifications",
+            R"([{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":1}},{"jsonrpc":"2.0","method":"echo"},{"jsonrpc":"2.0","id":2,"method":"nope"}])",
+            R"([{"jsonrpc":"2.0","id":1,"result":2},{"jsonrpc":"2.0","id":2,"error":{"code":-32601,"message":"method not found: nope"}}])"},
         Case{"batch of notifications only", R"([{"jsonrpc":"2.0","method":"echo"}])", nullptr},
         Case{"empty batch", R"([])",
              R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"empty batch"}})"},
-        Case{"batch with a non-object", R"([1])",
-             R"([{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"request must be a JSON object"}}])"}));
+        Case{
+            "batch with a non-object", R"([1])",
+            R"([{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"request must be a JSON object"}}])"}));
 
 TEST(Dispatcher, MissingParamIsInvalidParams) {
   Dispatcher d = make_dispatcher();
-  auto got = json::parse(*d.handle_line(R"({"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1}})",
-                                        CallContext{}));
+  auto got = json::parse(
+      *d.handle_line(R"({"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1}})", CallContext{}));
   EXPECT_EQ(got["error"]["code"], kInvalidParams);
   EXPECT_EQ(got["id"], 1);
 }

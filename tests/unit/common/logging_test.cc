@@ -76,6 +76,7 @@ TEST_F(LoggerTest, FiltersBelowLevel) {
 
 TEST_F(LoggerTest, ConcurrentWritersNeverInterleaveLines) {
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([t] {
       for (int i = 0; i < 500; ++i) {

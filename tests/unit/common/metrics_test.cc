@@ -13,7 +13,8 @@ TEST(MetricsRegistry, SerializesCountersAndGaugesInTextFormat) {
   m.gauge("vigil_dp_ports", "Ports in use").Add({}).Set(2);
 
   const std::string text = m.serialize();
-  EXPECT_NE(text.find("# HELP vigil_dp_drops_total Packets dropped, by reason\n"), std::string::npos);
+  EXPECT_NE(text.find("# HELP vigil_dp_drops_total Packets dropped, by reason\n"),
+            std::string::npos);
   EXPECT_NE(text.find("# TYPE vigil_dp_drops_total counter\n"), std::string::npos);
   EXPECT_NE(text.find("vigil_dp_drops_total{reason=\"no_route\"} 3"), std::string::npos);
   EXPECT_NE(text.find("vigil_dp_drops_total{reason=\"ttl\"} 1"), std::string::npos);

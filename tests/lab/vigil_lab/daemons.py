@@ -1,0 +1,64 @@
+"""Starting Vigil's own processes inside lab nodes, each with its config and sockets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import rpc
+from .lab import Lab, LabProcess
+
+DAEMONS = {
+    "vigild": "mgmt/vigild",
+    "vigil-dp": "dataplane/vigil-dp",
+    "vigil-l7": "l7proxy/vigil-l7",
+}
+
+
+def build_dir() -> Path:
+    repo = Path(__file__).resolve().parents[3]
+    return Path(os.environ.get("VIGIL_BUILD_DIR", repo / "build"))
+
+
+@dataclass
+class VigilNode:
+    """The Vigil processes of one node and where their sockets are."""
+    lab: Lab
+    node: str
+    run_dir: Path
+    config: Path
+    processes: dict[str, LabProcess] = field(default_factory=dict)
+
+    def socket(self, daemon: str) -> str:
+        return str(self.run_dir / f"{daemon}.sock")
+
+    def call(self, daemon: str, method: str, params=None):
+        return rpc.call(self.socket(daemon), method, params)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return self.lab.run(self.node, [str(build_dir() / "mgmt/cli/vigil"), "--socket",
+                                        self.socket("vigild"), *args])
+
+    def stop(self) -> dict[str, int]:
+        return {name: proc.stop() for name, proc in self.processes.items()}
+
+
+def start_vigil(lab: Lab, node: str, config_text: str,
+                daemons: tuple[str, ...] = tuple(DAEMONS)) -> VigilNode:
+    """Writes `config_text` and starts `daemons` in `node`; returns once all answer."""
+    run_dir = lab.log_dir / node
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = run_dir / "vigil.yaml"
+    config.write_text(config_text)
+    vn = VigilNode(lab, node, run_dir, config)
+    for name in daemons:
+        binary = build_dir() / DAEMONS[name]
+        if not binary.exists():
+            raise FileNotFoundError(f"{binary} is not built (meson setup build && ninja -C build)")
+        vn.processes[name] = lab.spawn(node, [str(binary), "--config", str(config), "--socket",
+                                              vn.socket(name)], name=name)
+    for name in daemons:
+        rpc.wait_for_socket(vn.socket(name), proc=vn.processes[name].popen)
+    return vn

@@ -1,0 +1,26 @@
+"""The README's first command must keep working: run the demo end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import BUILD, REPO, needs_root
+
+from vigil_lab import leftover_namespaces
+
+
+@needs_root
+def test_demo_runs_and_tears_down(binaries):
+    before = set(leftover_namespaces())
+    res = subprocess.run([sys.executable, "-m", "vigil_lab.demo"], capture_output=True, text=True,
+                         timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(REPO / "tests" / "lab"),
+                              "VIGIL_BUILD_DIR": str(BUILD)})
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = res.stdout
+    assert "demo finished" in out
+    assert out.count("clean exit") == 9  # three daemons on three edges
+    assert "dev wan1 -> dev wan2" in out
+    assert set(leftover_namespaces()) <= before
