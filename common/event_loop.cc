@@ -46,7 +46,7 @@ void EventLoop::remove(int fd) {
 }
 
 void EventLoop::run() {
-  while (!stopping_) {
+  while (!stopping_.load(std::memory_order_acquire)) {
     run_once(-1);
   }
 }
@@ -73,7 +73,7 @@ void EventLoop::run_once(int timeout_ms) {
 }
 
 void EventLoop::stop() {
-  stopping_ = true;
+  stopping_.store(true, std::memory_order_release);
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t r = ::write(wake_.get(), &one, sizeof one);
 }

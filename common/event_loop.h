@@ -2,6 +2,7 @@
 // Everything registered runs on the thread that calls run(); only stop() is thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,13 +35,13 @@ class EventLoop {
   void run_once(int timeout_ms);
   // Safe from any thread and from signal-driven callbacks.
   void stop();
-  bool stopping() const { return stopping_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
  private:
   UniqueFd epoll_;
   UniqueFd wake_;  // eventfd that stop() writes so epoll_wait returns
   std::unordered_map<int, std::shared_ptr<Callback>> callbacks_;
-  volatile bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace vigil

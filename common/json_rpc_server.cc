@@ -19,6 +19,7 @@ struct Server::Connection {
   std::string output;
   size_t output_sent = 0;
   bool close_after_flush = false;  // no more reading; close once output is written
+  bool waiting_writable = false;   // EPOLLOUT armed because the socket buffer was full
 };
 
 Server::Server(EventLoop& loop, const Dispatcher& dispatcher, ServerOptions options)
@@ -154,9 +155,11 @@ void Server::flush(Connection& c) {
         continue;
       }
       if (errno == EAGAIN) {
-        if (!loop_.modify(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP)) {
+        if (!c.waiting_writable && !loop_.modify(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP)) {
           close_connection(fd);
+          return;
         }
+        c.waiting_writable = true;
         return;
       }
       close_connection(fd);
@@ -170,8 +173,12 @@ void Server::flush(Connection& c) {
     close_connection(fd);
     return;
   }
-  if (!loop_.modify(fd, EPOLLIN | EPOLLRDHUP)) {
-    close_connection(fd);
+  // Only touch epoll when EPOLLOUT was armed: the common case costs no extra syscall.
+  if (c.waiting_writable) {
+    c.waiting_writable = false;
+    if (!loop_.modify(fd, EPOLLIN | EPOLLRDHUP)) {
+      close_connection(fd);
+    }
   }
 }
 

@@ -183,6 +183,55 @@ TEST_F(ServerTest, OversizedRequestIsRejectedAndConnectionClosed) {
   EXPECT_FALSE(is_error(client.call("echo")));
 }
 
+TEST_F(ServerTest, PipelinedResponsesLargerThanTheSocketBufferAllArriveInOrder) {
+  start();
+  UniqueFd fd = raw_connect();
+  constexpr int kRequests = 2000;
+  const std::string pad(4000, 'p');  // ~8 MB of responses: far beyond the socket buffer
+  std::thread writer([&] {
+    for (int i = 0; i < kRequests; ++i) {
+      send_all(fd.get(),
+               json{{"jsonrpc", "2.0"}, {"id", i}, {"method", "echo"}, {"params", {{"pad", pad}}}}
+                       .dump() +
+                   "\n");
+    }
+  });
+  std::string got = read_lines(fd.get(), kRequests, 20s);
+  writer.join();
+  int expected_id = 0;
+  for (size_t pos = 0; pos < got.size();) {
+    const size_t nl = got.find('\n', pos);
+    ASSERT_NE(nl, std::string::npos);
+    const json r = json::parse(got.substr(pos, nl - pos));
+    ASSERT_EQ(r["id"], expected_id++);
+    ASSERT_EQ(r["result"]["pad"].get<std::string>().size(), pad.size());
+    pos = nl + 1;
+  }
+  EXPECT_EQ(expected_id, kRequests);
+}
+
+TEST_F(ServerTest, ClientThatNeverReadsIsDisconnected) {
+  start({.max_pending_output = 256 * 1024});
+  UniqueFd fd = raw_connect();
+  const std::string request = json{{"jsonrpc", "2.0"},
+                                   {"id", 1},
+                                   {"method", "echo"},
+                                   {"params", {{"pad", std::string(8000, 'p')}}}}
+                                  .dump() +
+                              "\n";
+  // Keep sending without reading; the server must cut us off rather than buffer forever.
+  bool cut_off = false;
+  for (int i = 0; i < 20000 && !cut_off; ++i) {
+    cut_off = ::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) < 0;
+  }
+  ASSERT_TRUE(cut_off);
+  EXPECT_TRUE(errno == EPIPE || errno == ECONNRESET) << std::strerror(errno);
+  // Read the server's state on a quiet loop: it belongs to the loop thread.
+  loop_.stop();
+  thread_.join();
+  EXPECT_EQ(server_->connection_count(), 0u);
+}
+
 TEST_F(ServerTest, ConcurrentClientsEachGetTheirOwnAnswers) {
   start();
   constexpr int kClients = 16;
