@@ -211,7 +211,7 @@ TEST_F(ServerTest, PipelinedResponsesLargerThanTheSocketBufferAllArriveInOrder) 
 }
 
 TEST_F(ServerTest, ClientThatNeverReadsIsDisconnected) {
-  start({.max_pending_output = 256 * 1024});
+  start({.max_pending_output = size_t{256} * 1024});
   UniqueFd fd = raw_connect();
   const std::string request = json{{"jsonrpc", "2.0"},
                                    {"id", 1},
