@@ -109,6 +109,7 @@ class Lab:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.keep_logs = keep_logs
         self.processes: list[LabProcess] = []
+        self._delay_lines: dict[tuple[str, str], LabProcess] = {}
         self._created: list[str] = []
         self._old_handlers: dict[int, object] = {}
         self._up = False
@@ -257,9 +258,10 @@ class Lab:
         self.run(node, ["sh", "-ec", script])
 
     def impair(self, node: str, ifname: str, netem: Netem) -> None:
-        """Impairs traffic leaving `ifname`. Uses sch_netem when the kernel has it; otherwise
-        rate becomes a tbf qdisc and loss a tc eBPF drop at the far end's ingress, and delay,
-        which nothing else can emulate, is refused with an error."""
+        """Impairs traffic leaving `ifname`. Uses sch_netem when the kernel has it. Otherwise:
+        delay (with jitter and rate) through a userspace delay line (vigil_lab.delayline),
+        rate alone through a tbf qdisc, loss through a tc eBPF drop at the far end's
+        ingress."""
         self.clear_impairment(node, ifname)
         res = self.run(node, ["tc", "qdisc", "replace", "dev", ifname, "root", "netem",
                               *netem.tc_args()], check=False)
@@ -268,9 +270,8 @@ class Lab:
         if "unknown" not in res.stderr:
             raise LabError(f"{node}: netem on {ifname} failed: {res.stderr.strip()}")
         if netem.delay_ms is not None or netem.jitter_ms is not None:
-            raise LabError("this kernel has no sch_netem (CONFIG_NET_SCH_NETEM), so link delay "
-                           "cannot be emulated; loss and rate can")
-        if netem.rate_mbit is not None:
+            self._start_delay_line(node, ifname, netem)
+        elif netem.rate_mbit is not None:
             self.run(node, ["tc", "qdisc", "replace", "dev", ifname, "root", "tbf", "rate",
                             f"{netem.rate_mbit}mbit", "burst", "32kb", "latency", "100ms"])
         if netem.loss_pct is not None:
@@ -284,9 +285,33 @@ class Lab:
                                      str(obj), "sec", "tc"])
 
     def clear_impairment(self, node: str, ifname: str) -> None:
+        line = self._delay_lines.pop((node, ifname), None)
+        if line is not None:
+            line.stop()
+        self.run(node, ["tc", "qdisc", "del", "dev", ifname, "clsact"], check=False)
         self.run(node, ["tc", "qdisc", "del", "dev", ifname, "root"], check=False)
         peer = self._peer(node, ifname)
         self.run(peer.node, ["tc", "qdisc", "del", "dev", peer.name, "clsact"], check=False)
+
+    def _start_delay_line(self, node: str, ifname: str, netem: Netem) -> None:
+        from .delayline import tap_name
+        argv = [sys.executable, "-m", "vigil_lab.delayline", "--dev", ifname, "--delay-ms",
+                str(netem.delay_ms or 0.0), "--jitter-ms", str(netem.jitter_ms or 0.0)]
+        if netem.rate_mbit is not None:
+            argv += ["--rate-mbit", str(netem.rate_mbit)]
+        tap = tap_name(ifname)
+        proc = self.spawn(node, argv, name=f"delayline-{ifname}",
+                          env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+        self._delay_lines[(node, ifname)] = proc
+        self.wait_for(lambda: not proc.alive() or self.run(
+            node, ["ip", "link", "show", "dev", tap], check=False).stdout.find("UP") >= 0,
+            what=f"delay line on {node}:{ifname}")
+        if not proc.alive():
+            raise LabError(f"delay line on {node}:{ifname} failed: {proc.log().strip()}")
+        self.run(node, ["tc", "qdisc", "replace", "dev", ifname, "clsact"])
+        self.run(node, ["tc", "filter", "replace", "dev", ifname, "egress", "protocol", "all",
+                        "pref", "1", "u32", "match", "u32", "0", "0", "action", "mirred",
+                        "egress", "redirect", "dev", tap])
 
     def _peer(self, node: str, ifname: str):
         for link in self.topology.links:
