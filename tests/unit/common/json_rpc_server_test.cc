@@ -69,8 +69,9 @@ class ServerTest : public ::testing::Test {
   // Reads until `lines` newlines arrived or the peer closed; returns what was read.
   static std::string read_lines(int fd, int lines, std::chrono::milliseconds timeout = 2s) {
     std::string out;
+    int seen = 0;  // counted per chunk: rescanning `out` would be quadratic
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::count(out.begin(), out.end(), '\n') < lines) {
+    while (seen < lines) {
       pollfd pfd{fd, POLLIN, 0};
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
@@ -82,6 +83,7 @@ class ServerTest : public ::testing::Test {
       if (n <= 0) {
         break;
       }
+      seen += static_cast<int>(std::count(buf, buf + n, '\n'));
       out.append(buf, static_cast<size_t>(n));
     }
     return out;
