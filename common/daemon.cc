@@ -143,25 +143,55 @@ void Daemon::register_builtin_methods() {
   });
 }
 
+namespace {
+
+void log_error_lines(std::string_view what, const std::string& config, const std::string& errors) {
+  size_t start = 0;
+  while (start < errors.size()) {
+    size_t nl = errors.find('\n', start);
+    if (nl == std::string::npos) {
+      nl = errors.size();
+    }
+    if (nl > start) {
+      log::error(what, {{"config", config},
+                        {"error", std::string_view(errors).substr(start, nl - start)}});
+    }
+    start = nl + 1;
+  }
+}
+
+}  // namespace
+
+Status Daemon::check(const Expected<YAML::Node>& doc) const {
+  if (!doc) {
+    return fail(doc.error());
+  }
+  return spec_.validate_config ? spec_.validate_config(*doc) : Status(Ok{});
+}
+
 void Daemon::reload() {
   systemd::notify_reloading();
   auto doc = load_yaml_file(args_.config_path);
-  Status applied = doc ? (reload_hook_ ? reload_hook_(*doc) : Status(Ok{})) : fail(doc.error());
+  Status applied = check(doc);
+  if (applied && reload_hook_) {
+    applied = reload_hook_(*doc);
+  }
   if (applied) {
     config_ = *doc;
     reloads_->Add({{"result", "ok"}}).Increment();
     log::info("config reloaded", {{"config", args_.config_path}});
   } else {
     reloads_->Add({{"result", "failed"}}).Increment();
-    log::error("config reload rejected; keeping the running config", {{"error", applied.error()}});
+    log_error_lines("config reload rejected; keeping the running config", args_.config_path,
+                    applied.error());
   }
   systemd::notify_ready("serving on " + args_.socket_path);
 }
 
 int Daemon::run() {
   auto doc = load_yaml_file(args_.config_path);
-  if (!doc) {
-    log::error("cannot load config", {{"error", doc.error()}});
+  if (auto st = check(doc); !st) {
+    log_error_lines("config rejected", args_.config_path, st.error());
     return kExitConfig;
   }
   config_ = *doc;
@@ -177,7 +207,9 @@ int Daemon::run() {
     log::error("cannot create event loop");
     return kExitUnavailable;
   }
-  rpc::Server server(loop, dispatcher_, rpc::ServerOptions{.path = args_.socket_path});
+  rpc::Server server(
+      loop, dispatcher_,
+      rpc::ServerOptions{.path = args_.socket_path, .max_request_bytes = spec_.max_request_bytes});
   if (auto st = server.start(); !st) {
     log::error("cannot serve control socket", {{"error", st.error()}});
     return kExitUnavailable;

@@ -25,6 +25,12 @@ struct DaemonSpec {
   // What this build does not do yet. Logged as a warning at start and returned by `status`,
   // so nobody mistakes a skeleton for a working component.
   std::string not_implemented;
+  // Checks a loaded config document before it is used, at start and on every reload. A
+  // failure's message may span lines (one error each); each line is logged.
+  std::function<Status(const YAML::Node&)> validate_config;
+  // Largest request line on the control socket. vigild raises it: whole config documents
+  // travel in its requests.
+  size_t max_request_bytes = 1 << 20;
 };
 
 struct DaemonArgs {
@@ -65,6 +71,7 @@ class Daemon {
  private:
   void register_builtin_methods();
   void reload();
+  Status check(const Expected<YAML::Node>& doc) const;
   nlohmann::json status_json() const;
 
   DaemonSpec spec_;

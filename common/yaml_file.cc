@@ -1,5 +1,7 @@
 #include "common/yaml_file.h"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -9,8 +11,16 @@ namespace vigil {
 
 Expected<YAML::Node> parse_yaml(const std::string& text, const std::string& origin) {
   YAML::Node doc;
+  if (text.size() > kMaxYamlBytes) {
+    return fail(origin + ": " + std::to_string(text.size()) + " bytes is more than the " +
+                std::to_string(kMaxYamlBytes) + " a config document may have");
+  }
   try {
     doc = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    return fail(origin + " (" + std::to_string(e.mark.line + 1) + ":" +
+                std::to_string(e.mark.column + 1) + "): nesting is deeper than " +
+                std::to_string(e.depth()) + " levels");
   } catch (const YAML::Exception& e) {
     // yaml-cpp marks are 0-based; editors count from 1.
     return fail(origin + " (" + std::to_string(e.mark.line + 1) + ":" +

@@ -10,6 +10,9 @@
 
 namespace vigil {
 
+// Larger documents are refused before parsing: a config is kilobytes, rarely megabytes.
+inline constexpr size_t kMaxYamlBytes = 16 << 20;
+
 // The document must be a mapping at the top (an empty file is an empty mapping).
 Expected<YAML::Node> load_yaml_file(const std::string& path);
 Expected<YAML::Node> parse_yaml(const std::string& text, const std::string& origin);

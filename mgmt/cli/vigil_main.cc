@@ -1,7 +1,11 @@
 // vigil: the operator CLI. Every command is one JSON-RPC call to vigild, so what the CLI can
 // do, automation can do too. One-shot mode only at this commit.
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -71,6 +75,35 @@ int show_status(Invocation& inv) {
   return 0;
 }
 
+int validate(Invocation& inv) {
+  if (inv.args.size() != 1) {
+    std::cerr << "vigil: validate needs one FILE\n";
+    return kExitUsage;
+  }
+  std::ifstream in(inv.args[0]);
+  if (!in) {
+    std::cerr << "vigil: cannot read " << inv.args[0] << ": " << std::strerror(errno) << "\n";
+    return kExitUsage;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto result = inv.vigild.call("validate", {{"text", text.str()}, {"origin", inv.args[0]}});
+  if (rpc::is_error(result)) {
+    return report_error(std::get<rpc::Error>(result), "cannot validate");
+  }
+  const auto& r = std::get<nlohmann::json>(result);
+  if (inv.json) {
+    std::cout << r.dump(2) << "\n";
+  } else if (r.value("valid", false)) {
+    std::cout << inv.args[0] << ": valid\n";
+  } else {
+    for (const auto& e : r["errors"]) {
+      std::cout << inv.args[0] << ": " << e.value("text", "") << "\n";
+    }
+  }
+  return r.value("valid", false) ? 0 : kExitFailed;
+}
+
 CommandTable build_table() {
   CommandTable t;
   t.add({.words = {"show", "version"},
@@ -79,6 +112,10 @@ CommandTable build_table() {
   t.add({.words = {"show", "system", "status"},
          .help = "vigild's process state, uptime and config file",
          .run = show_status});
+  t.add({.words = {"validate"},
+         .args_hint = "FILE",
+         .help = "check a config file against the schema without applying it",
+         .run = validate});
   return t;
 }
 
@@ -152,7 +189,7 @@ int main(int argc, char** argv) {
     }
     return kExitUsage;
   }
-  if (!match->rest.empty()) {
+  if (!match->rest.empty() && match->command->args_hint.empty()) {
     std::cerr << "vigil: unexpected argument \"" << match->rest.front() << "\"\n";
     return kExitUsage;
   }

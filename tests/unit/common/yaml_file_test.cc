@@ -32,6 +32,28 @@ TEST(YamlFile, TopLevelMustBeAMapping) {
             "...)");
 }
 
+TEST(YamlFile, DeepNestingIsRefusedClearly) {
+  const std::string deep = "a: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+  auto doc = parse_yaml(deep, "vigil.yaml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_NE(doc.error().find("nesting is deeper than"), std::string::npos) << doc.error();
+}
+
+TEST(YamlFile, OversizedDocumentIsRefusedBeforeParsing) {
+  auto doc = parse_yaml(std::string(kMaxYamlBytes + 1, '#'), "vigil.yaml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_NE(doc.error().find("is more than the"), std::string::npos) << doc.error();
+}
+
+TEST(YamlFile, BinaryGarbageGetsAnError) {
+  std::string garbage;
+  for (int i = 0; i < 1 << 20; ++i) {
+    garbage += static_cast<char>((i * 2654435761u) >> 24);
+  }
+  auto doc = parse_yaml(garbage, "vigil.yaml");
+  EXPECT_FALSE(doc.ok());
+}
+
 TEST(YamlFile, MissingFileSaysSo) {
   auto doc = load_yaml_file("/nonexistent/vigil.yaml");
   ASSERT_FALSE(doc.ok());

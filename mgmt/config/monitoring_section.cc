@@ -1,0 +1,79 @@
+// monitoring: where vigild serves Prometheus metrics, and SNMP.
+#include "mgmt/config/sections.h"
+
+namespace vigil::config {
+namespace {
+
+constexpr Field kPrometheusFields[] = {
+    {.key = "enabled", .type = "boolean", .description = "Serve /metrics", .default_value = "true"},
+    {.key = "listen",
+     .type = "address:port",
+     .description = "Where vigild serves /metrics; IPv6 in brackets",
+     .default_value = "127.0.0.1:9550"},
+};
+constexpr Schema kPrometheusSchema{.path = "monitoring.prometheus",
+                                   .description = "Prometheus exposition by vigild.",
+                                   .fields = kPrometheusFields};
+
+constexpr Field kSnmpFields[] = {
+    {.key = "enabled",
+     .type = "boolean",
+     .description = "Run the AgentX subagent",
+     .default_value = "false"},
+    {.key = "agentx_socket",
+     .type = "path",
+     .description = "The master agent's AgentX socket (snmpd)",
+     .default_value = "/var/agentx/master"},
+};
+constexpr Schema kSnmpSchema{.path = "monitoring.snmp",
+                             .description = "SNMP through snmpd's AgentX.",
+                             .fields = kSnmpFields};
+
+constexpr Field kMonitoringFields[] = {
+    {.key = "prometheus",
+     .type = "mapping",
+     .description = "Prometheus",
+     .children = &kPrometheusSchema},
+    {.key = "snmp", .type = "mapping", .description = "SNMP", .children = &kSnmpSchema},
+};
+
+}  // namespace
+
+const Schema kMonitoringSchema{.path = "monitoring",
+                               .description = "Metrics for monitoring systems.",
+                               .fields = kMonitoringFields};
+
+void parse_monitoring(const YAML::Node& node, const std::string& path, Config& config,
+                      ErrorList& errors) {
+  MapReader r(node, path, kMonitoringSchema, errors);
+  if (!r.ok()) {
+    return;
+  }
+  MonitoringConfig& m = config.monitoring;
+  MapReader pr(r.get("prometheus"), r.path_of("prometheus"), kPrometheusSchema, errors);
+  if (pr.ok() && pr.has("enabled")) {
+    m.prometheus_enabled =
+        read_bool(pr.get("enabled"), pr.path_of("enabled"), errors).value_or(true);
+  }
+  if (pr.ok() && pr.has("listen")) {
+    if (auto hp = read_host_port(pr.get("listen"), pr.path_of("listen"), errors)) {
+      m.prometheus_listen = *hp;
+    }
+  }
+  MapReader sr(r.get("snmp"), r.path_of("snmp"), kSnmpSchema, errors);
+  if (sr.ok() && sr.has("enabled")) {
+    m.snmp_enabled = read_bool(sr.get("enabled"), sr.path_of("enabled"), errors).value_or(false);
+  }
+  if (sr.ok() && sr.has("agentx_socket")) {
+    if (auto s = read_string(sr.get("agentx_socket"), sr.path_of("agentx_socket"), errors)) {
+      if (s->empty() || (*s)[0] != '/') {
+        errors.add(sr.path_of("agentx_socket"), sr.get("agentx_socket"),
+                   "must be an absolute path, got \"" + *s + "\"");
+      } else {
+        m.snmp_agentx_socket = *s;
+      }
+    }
+  }
+}
+
+}  // namespace vigil::config

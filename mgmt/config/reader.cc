@@ -1,0 +1,314 @@
+#include "mgmt/config/reader.h"
+
+#include <algorithm>
+#include <cassert>
+#include <charconv>
+#include <set>
+#include <vector>
+
+namespace vigil::config {
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::optional<std::string> scalar(const YAML::Node& n, const std::string& path, ErrorList& errors,
+                                  std::string_view expected) {
+  if (!n.IsScalar()) {
+    errors.add(path, n, "expected " + std::string(expected) + ", got " + describe_kind(n));
+    return std::nullopt;
+  }
+  return n.Scalar();
+}
+
+}  // namespace
+
+std::string describe_kind(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing (null)";
+    case YAML::NodeType::Scalar:
+      return "\"" + n.Scalar() + "\"";
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+std::optional<std::string_view> closest(std::string_view word,
+                                        std::span<const std::string_view> candidates) {
+  std::optional<std::string_view> best;
+  size_t best_distance = 3;
+  for (std::string_view c : candidates) {
+    const size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+MapReader::MapReader(const YAML::Node& node, std::string path, const Schema& schema,
+                     ErrorList& errors)
+    // A missing key gives an "invalid" node that throws on almost any use, even reset():
+    // never store it. Absent or null reads as an empty mapping.
+    : node_(!node.IsDefined() || node.IsNull() ? YAML::Node(YAML::NodeType::Map) : node),
+      path_(std::move(path)),
+      schema_(schema) {
+  if (!node_.IsMap()) {
+    errors.add(path_, node, "expected a mapping, got " + describe_kind(node));
+    return;
+  }
+  ok_ = true;
+  std::vector<std::string_view> known;
+  known.reserve(schema.fields.size());
+  for (const Field& f : schema.fields) {
+    known.push_back(f.key);
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : node_) {
+    if (!kv.first.IsScalar()) {
+      errors.add(path_, kv.first, "keys must be plain words, got " + describe_kind(kv.first));
+      continue;
+    }
+    const std::string& key = kv.first.Scalar();
+    if (!seen.insert(key).second) {
+      errors.add(join_path(path_, key), kv.first, "duplicate key \"" + key + "\"");
+    }
+    if (const Field* f = schema.find(key); f != nullptr && !f->not_supported_until.empty()) {
+      errors.add(join_path(path_, key), kv.first,
+                 "\"" + key + "\" is not supported yet by this build (arrives with " +
+                     std::string(f->not_supported_until) + ")");
+    } else if (f == nullptr) {
+      std::string message = "unknown key \"" + key + "\"";
+      if (auto near = closest(key, known)) {
+        message += "; did you mean \"" + std::string(*near) + "\"?";
+      }
+      errors.add(join_path(path_, key), kv.first, message);
+    }
+  }
+  for (const Field& f : schema.fields) {
+    if (f.required && !seen.contains(std::string(f.key))) {
+      errors.add(path_, node_, "missing required key \"" + std::string(f.key) + "\"");
+    }
+  }
+}
+
+YAML::Node MapReader::get(std::string_view key) const {
+  assert(schema_.find(key) != nullptr && "key read but not declared in the schema");
+  if (!ok_) {
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  // Through a const node, so a missing key is not inserted.
+  const YAML::Node& n = node_;
+  return n[std::string(key)];
+}
+
+std::optional<std::string> read_string(const YAML::Node& n, const std::string& path,
+                                       ErrorList& errors) {
+  return scalar(n, path, errors, "a string");
+}
+
+std::optional<int64_t> read_int(const YAML::Node& n, const std::string& path, ErrorList& errors,
+                                int64_t min, int64_t max) {
+  auto s = scalar(n, path, errors, "an integer");
+  if (!s) {
+    return std::nullopt;
+  }
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), value);
+  if (ec != std::errc() || end != s->data() + s->size()) {
+    errors.add(path, n, "expected an integer, got \"" + *s + "\"");
+    return std::nullopt;
+  }
+  if (value < min || value > max) {
+    errors.add(path, n,
+               "must be " + std::to_string(min) + " to " + std::to_string(max) + ", got " + *s);
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<bool> read_bool(const YAML::Node& n, const std::string& path, ErrorList& errors) {
+  auto s = scalar(n, path, errors, "true or false");
+  if (!s) {
+    return std::nullopt;
+  }
+  if (*s == "true") {
+    return true;
+  }
+  if (*s == "false") {
+    return false;
+  }
+  errors.add(path, n, "expected true or false, got \"" + *s + "\"");
+  return std::nullopt;
+}
+
+std::optional<size_t> read_enum(const YAML::Node& n, const std::string& path, ErrorList& errors,
+                                std::span<const std::string_view> choices) {
+  auto s = scalar(n, path, errors, "a string");
+  if (!s) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < choices.size(); ++i) {
+    if (*s == choices[i]) {
+      return i;
+    }
+  }
+  std::string list;
+  for (size_t i = 0; i < choices.size(); ++i) {
+    list += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + std::string(choices[i]);
+  }
+  errors.add(path, n, "must be " + list + ", got \"" + *s + "\"");
+  return std::nullopt;
+}
+
+std::optional<IpAddress> read_ip(const YAML::Node& n, const std::string& path, ErrorList& errors) {
+  auto s = scalar(n, path, errors, "an IP address");
+  if (!s) {
+    return std::nullopt;
+  }
+  auto ip = IpAddress::parse(*s);
+  if (!ip) {
+    errors.add(path, n, ip.error());
+    return std::nullopt;
+  }
+  return *ip;
+}
+
+std::optional<Prefix> read_network(const YAML::Node& n, const std::string& path,
+                                   ErrorList& errors) {
+  auto s = scalar(n, path, errors, "a prefix");
+  if (!s) {
+    return std::nullopt;
+  }
+  auto p = Prefix::parse_network(*s);
+  if (!p) {
+    errors.add(path, n, p.error());
+    return std::nullopt;
+  }
+  return *p;
+}
+
+std::optional<Prefix> read_interface_address(const YAML::Node& n, const std::string& path,
+                                             ErrorList& errors) {
+  auto s = scalar(n, path, errors, "an address with prefix length");
+  if (!s) {
+    return std::nullopt;
+  }
+  auto p = Prefix::parse_interface(*s);
+  if (!p) {
+    errors.add(path, n, p.error());
+    return std::nullopt;
+  }
+  return *p;
+}
+
+std::string HostPort::to_string() const {
+  return (address.family == 6 ? "[" + address.to_string() + "]" : address.to_string()) + ":" +
+         std::to_string(port);
+}
+
+std::optional<HostPort> read_host_port(const YAML::Node& n, const std::string& path,
+                                       ErrorList& errors) {
+  auto s = scalar(n, path, errors, "address:port");
+  if (!s) {
+    return std::nullopt;
+  }
+  std::string_view text = *s;
+  const auto colon = text.rfind(':');
+  std::string_view host = colon == std::string_view::npos ? text : text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    errors.add(path, n, "IPv6 addresses need brackets: [" + std::string(host) + "]:port");
+    return std::nullopt;
+  }
+  auto ip = IpAddress::parse(host);
+  int port = -1;
+  if (colon != std::string_view::npos) {
+    const std::string_view p = text.substr(colon + 1);
+    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (ec != std::errc() || end != p.data() + p.size()) {
+      port = -1;
+    }
+  }
+  if (!ip || port < 1 || port > 65535) {
+    errors.add(path, n,
+               "expected address:port (e.g. 127.0.0.1:9550 or [::1]:9550), got \"" + *s + "\"");
+    return std::nullopt;
+  }
+  return HostPort{*ip, static_cast<uint16_t>(port)};
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 63 || !std::isalnum(static_cast<unsigned char>(name[0]))) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+void for_each_item(const YAML::Node& n, const std::string& path, ErrorList& errors,
+                   const std::function<void(const YAML::Node&, const std::string&)>& fn) {
+  if (!n.IsDefined() || n.IsNull()) {
+    return;
+  }
+  if (!n.IsSequence()) {
+    errors.add(path, n, "expected a list, got " + describe_kind(n));
+    return;
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    fn(n[i], index_path(path, i));
+  }
+}
+
+void for_each_named(
+    const YAML::Node& n, const std::string& path, ErrorList& errors,
+    const std::function<void(const std::string&, const YAML::Node&, const std::string&)>& fn) {
+  if (!n.IsDefined() || n.IsNull()) {
+    return;
+  }
+  if (!n.IsMap()) {
+    errors.add(path, n, "expected a mapping of names, got " + describe_kind(n));
+    return;
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : n) {
+    if (!kv.first.IsScalar() || !valid_name(kv.first.Scalar())) {
+      errors.add(path, kv.first,
+                 "invalid name " + describe_kind(kv.first) +
+                     ": use 1 to 63 letters, digits, '_', '.' or '-', starting with a letter "
+                     "or digit");
+      continue;
+    }
+    const std::string& name = kv.first.Scalar();
+    if (!seen.insert(name).second) {
+      errors.add(join_path(path, name), kv.first, "duplicate name \"" + name + "\"");
+      continue;
+    }
+    fn(name, kv.second, join_path(path, name));
+  }
+}
+
+}  // namespace vigil::config

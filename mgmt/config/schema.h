@@ -1,0 +1,40 @@
+// The config schema as data: which keys each mapping accepts, their types, defaults and
+// meaning. The readers reject keys not listed here and docs/config.md is generated from
+// it, so the documentation cannot drift from what vigild accepts.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace vigil::config {
+
+struct Schema;
+
+struct Field {
+  std::string_view key;
+  std::string_view type;  // for people: "IPv4/IPv6 prefix", "integer 68-9216"
+  std::string_view description;
+  std::string_view default_value = {};  // empty: no default
+  bool required = false;
+  const Schema* children = nullptr;  // the mapping this field holds (or holds a list/map of)
+  // Declared so the name is reserved and documented, but rejected until its component
+  // exists: "not supported yet", never silently ignored.
+  std::string_view not_supported_until = {};
+};
+
+struct Schema {
+  std::string_view path;  // where it appears, for docs: "interfaces.<name>"
+  std::string_view description;
+  std::span<const Field> fields;
+
+  const Field* find(std::string_view key) const {
+    for (const Field& f : fields) {
+      if (f.key == key) {
+        return &f;
+      }
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace vigil::config

@@ -1,0 +1,18 @@
+// vigild's config methods on its control socket, over the schema in mgmt/config/.
+#pragma once
+
+#include "common/daemon.h"
+#include "mgmt/config/document.h"
+
+namespace vigil::mgmt {
+
+// The schema check vigild applies to its own config file at start and on reload.
+Status validate_config_document(const YAML::Node& document);
+
+// `validate`: {"text": "<yaml>", "origin": "name"} -> {"valid": bool, "errors": [...]}.
+// Each error: {"path", "line", "column", "message", "text"}.
+void register_config_methods(rpc::Dispatcher& dispatcher);
+
+nlohmann::json errors_json(const config::ErrorList& errors);
+
+}  // namespace vigil::mgmt
