@@ -19,6 +19,7 @@ struct IpAddress {
   static Expected<IpAddress> parse(std::string_view text);
   std::string to_string() const;
   int max_prefix() const { return family == 4 ? 32 : 128; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const IpAddress&) const = default;
 };
 
@@ -35,6 +36,7 @@ struct Prefix {
   bool contains(const IpAddress& ip) const;
   bool overlaps(const Prefix& other) const;
   std::string to_string() const;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const Prefix&) const = default;
 };
 

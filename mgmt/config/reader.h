@@ -56,6 +56,7 @@ struct HostPort {
   IpAddress address;
   uint16_t port = 0;
   std::string to_string() const;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const HostPort&) const = default;
 };
 // "127.0.0.1:9550" or "[::1]:9550".
