@@ -1,0 +1,207 @@
+#include "mgmt/store/config_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "common/logging.h"
+
+namespace vigil::store {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr std::string_view kHeader = "# vigil-commit ";
+
+std::string header_line(const CommitRecord& r) {
+  return std::string(kHeader) + std::to_string(r.seq) + " by " + r.user + " (" + r.kind +
+         "); do not edit: commit through vigil\n";
+}
+
+int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Expected<ConfigStore> ConfigStore::open(const fs::path& dir, size_t keep) {
+  std::error_code ec;
+  fs::create_directories(dir / "commits", ec);
+  if (ec) {
+    return fail("cannot create " + (dir / "commits").string() + ": " + ec.message());
+  }
+  ConfigStore store(dir, std::max<size_t>(keep, 1));
+  if (auto st = store.load(); !st) {
+    return fail(st.error());
+  }
+  return store;
+}
+
+Status ConfigStore::load() {
+  for (const fs::path& d : {dir_, dir_ / "commits"}) {
+    for (const auto& entry : fs::directory_iterator(d)) {
+      if (is_temporary_file(entry.path())) {
+        log::warn("removing a temporary file left by a crash", {{"file", entry.path().string()}});
+        fs::remove(entry.path());
+      }
+    }
+  }
+  seqs_.clear();
+  for (const auto& entry : fs::directory_iterator(dir_ / "commits")) {
+    const std::string stem = entry.path().stem().string();
+    if (entry.path().extension() == ".json" && !stem.empty() &&
+        std::all_of(stem.begin(), stem.end(), ::isdigit)) {
+      seqs_.push_back(std::stoull(stem));
+    }
+  }
+  std::sort(seqs_.begin(), seqs_.end());
+
+  const fs::path running = dir_ / "running.yaml";
+  if (!fs::exists(running)) {
+    running_text_.clear();
+    running_seq_ = 0;
+    return Ok{};
+  }
+  auto text = read_file(running);
+  if (!text) {
+    return fail(text.error());
+  }
+  running_seq_ = 0;
+  if (text->starts_with(kHeader)) {
+    running_seq_ = std::strtoull(text->c_str() + kHeader.size(), nullptr, 10);
+    text->erase(0, text->find('\n') == std::string::npos ? text->size() : text->find('\n') + 1);
+  } else {
+    log::warn("running.yaml has no commit header; it was edited by hand",
+              {{"file", running.string()}});
+  }
+  running_text_ = std::move(*text);
+  // Records newer than running.yaml were written by a commit that crashed before it took
+  // effect: they were never running, so they are not history.
+  while (!seqs_.empty() && seqs_.back() > running_seq_ && running_seq_ != 0) {
+    fs::remove(dir_ / "commits" / (std::to_string(seqs_.back()) + ".json"));
+    seqs_.pop_back();
+  }
+  return Ok{};
+}
+
+Expected<CommitRecord> ConfigStore::commit(const std::string& text, CommitRecord record,
+                                           const BeforeRenameHook& before_running_rename) {
+  record.seq = (seqs_.empty() ? 0 : seqs_.back()) + 1;
+  if (record.time == 0) {
+    record.time = now_unix();
+  }
+  const json j = {{"seq", record.seq},         {"user", record.user}, {"time", record.time},
+                  {"comment", record.comment}, {"kind", record.kind}, {"text", text}};
+  const fs::path record_path = dir_ / "commits" / (std::to_string(record.seq) + ".json");
+  if (auto st = write_file_atomically(record_path, j.dump(2) + "\n"); !st) {
+    return fail(st.error());
+  }
+  if (auto st = write_file_atomically(dir_ / "running.yaml", header_line(record) + text,
+                                      before_running_rename);
+      !st) {
+    fs::remove(record_path);
+    return fail(st.error());
+  }
+  seqs_.push_back(record.seq);
+  running_text_ = text;
+  running_seq_ = record.seq;
+  prune();
+  return record;
+}
+
+void ConfigStore::prune() {
+  while (seqs_.size() > keep_) {
+    if (seqs_.front() != running_seq_) {
+      fs::remove(dir_ / "commits" / (std::to_string(seqs_.front()) + ".json"));
+    }
+    seqs_.erase(seqs_.begin());
+  }
+}
+
+Expected<CommitRecord> ConfigStore::read_record(uint64_t seq, std::string* text) const {
+  const fs::path p = dir_ / "commits" / (std::to_string(seq) + ".json");
+  auto content = read_file(p);
+  if (!content) {
+    return fail(content.error());
+  }
+  const json j = json::parse(*content, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return fail(p.string() + " is not a valid commit record");
+  }
+  if (text != nullptr) {
+    *text = j.value("text", "");
+  }
+  return CommitRecord{.seq = j.value("seq", uint64_t{0}),
+                      .user = j.value("user", ""),
+                      .time = j.value("time", int64_t{0}),
+                      .comment = j.value("comment", ""),
+                      .kind = j.value("kind", "commit")};
+}
+
+std::vector<CommitRecord> ConfigStore::history() const {
+  std::vector<CommitRecord> out;
+  for (auto it = seqs_.rbegin(); it != seqs_.rend(); ++it) {
+    if (auto r = read_record(*it, nullptr)) {
+      out.push_back(*r);
+    }
+  }
+  return out;
+}
+
+Expected<std::string> ConfigStore::text_of(uint64_t seq) const {
+  std::string text;
+  auto r = read_record(seq, &text);
+  if (!r) {
+    return fail(r.error());
+  }
+  return text;
+}
+
+Expected<uint64_t> ConfigStore::seq_of_rollback(size_t n) const {
+  // Newest first, starting from the running commit.
+  std::vector<uint64_t> order;
+  for (auto it = seqs_.rbegin(); it != seqs_.rend(); ++it) {
+    if (*it <= running_seq_ || running_seq_ == 0) {
+      order.push_back(*it);
+    }
+  }
+  if (n >= order.size()) {
+    return fail("no rollback " + std::to_string(n) + ": " + std::to_string(order.size()) +
+                " committed configs are kept (0 to " +
+                std::to_string(order.empty() ? 0 : order.size() - 1) + ")");
+  }
+  return order[n];
+}
+
+Status ConfigStore::set_pending(const PendingConfirm& p) {
+  const json j = {{"commit_seq", p.commit_seq},
+                  {"rollback_to_seq", p.rollback_to_seq},
+                  {"deadline", p.deadline},
+                  {"user", p.user}};
+  return write_file_atomically(dir_ / "pending-confirm.json", j.dump(2) + "\n");
+}
+
+std::optional<PendingConfirm> ConfigStore::pending() const {
+  auto content = read_file(dir_ / "pending-confirm.json");
+  if (!content) {
+    return std::nullopt;
+  }
+  const json j = json::parse(*content, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    log::error("pending-confirm.json is corrupt; treating the confirm as due now");
+    return PendingConfirm{.commit_seq = running_seq_, .deadline = 0};
+  }
+  return PendingConfirm{.commit_seq = j.value("commit_seq", uint64_t{0}),
+                        .rollback_to_seq = j.value("rollback_to_seq", uint64_t{0}),
+                        .deadline = j.value("deadline", int64_t{0}),
+                        .user = j.value("user", "")};
+}
+
+Status ConfigStore::clear_pending() {
+  return remove_file_durably(dir_ / "pending-confirm.json");
+}
+
+}  // namespace vigil::store

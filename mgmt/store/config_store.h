@@ -1,0 +1,78 @@
+// The committed configs on disk: the running config and the last N commits, each with who
+// made it, when, why and how (commit, rollback, confirm timeout). Layout under the state
+// directory (/var/lib/vigil by default):
+//
+//   running.yaml          the running config, first line "# vigil-commit <seq> ..."
+//   commits/<seq>.json    one commit: {seq, user, time, comment, kind, text}
+//   pending-confirm.json  the deadline of an unconfirmed `commit confirmed`, if any
+//
+// Each file is written atomically. A commit writes its record first and running.yaml last,
+// so a crash before the last rename leaves the previous running config in force.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "mgmt/store/atomic_file.h"
+
+namespace vigil::store {
+
+struct CommitRecord {
+  uint64_t seq = 0;
+  std::string user;
+  int64_t time = 0;  // Unix seconds
+  std::string comment;
+  std::string kind = "commit";  // commit, rollback, confirm-timeout, initial
+};
+
+struct PendingConfirm {
+  uint64_t commit_seq = 0;       // the unconfirmed commit
+  uint64_t rollback_to_seq = 0;  // what running goes back to if the deadline passes
+  int64_t deadline = 0;          // Unix seconds
+  std::string user;
+};
+
+class ConfigStore {
+ public:
+  // Opens (creating if needed) the store in `dir`, keeping the newest `keep` commits.
+  // Leftover temporary files from a crash are removed.
+  static Expected<ConfigStore> open(const std::filesystem::path& dir, size_t keep = 50);
+
+  const std::string& running_text() const { return running_text_; }
+  uint64_t running_seq() const { return running_seq_; }
+
+  // Records `text` as a new commit and makes it the running config. `record.seq` and
+  // `record.time` (if 0) are filled in.
+  Expected<CommitRecord> commit(const std::string& text, CommitRecord record,
+                                const BeforeRenameHook& before_running_rename = {});
+
+  // Commits, newest first (index 0 is the newest).
+  std::vector<CommitRecord> history() const;
+  Expected<std::string> text_of(uint64_t seq) const;
+  // Junos numbering: rollback 0 is the running config, 1 the commit before it, and so on.
+  Expected<uint64_t> seq_of_rollback(size_t n) const;
+
+  Status set_pending(const PendingConfirm& pending);
+  std::optional<PendingConfirm> pending() const;
+  Status clear_pending();
+
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  ConfigStore(std::filesystem::path dir, size_t keep) : dir_(std::move(dir)), keep_(keep) {}
+  Status load();
+  Expected<CommitRecord> read_record(uint64_t seq, std::string* text) const;
+  void prune();
+
+  std::filesystem::path dir_;
+  size_t keep_;
+  std::string running_text_;
+  uint64_t running_seq_ = 0;
+  std::vector<uint64_t> seqs_;  // ascending
+};
+
+}  // namespace vigil::store

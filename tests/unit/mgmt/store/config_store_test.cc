@@ -1,0 +1,154 @@
+#include "mgmt/store/config_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace vigil::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ConfigStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/vigil-store-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  ConfigStore open(size_t keep = 50) {
+    auto s = ConfigStore::open(dir_, keep);
+    EXPECT_TRUE(s.ok()) << s.error();
+    return std::move(s).value();
+  }
+
+  static CommitRecord by(const std::string& user, const std::string& comment = "") {
+    return CommitRecord{.user = user, .comment = comment};
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ConfigStoreTest, FreshStoreIsEmpty) {
+  ConfigStore s = open();
+  EXPECT_EQ(s.running_text(), "");
+  EXPECT_EQ(s.running_seq(), 0u);
+  EXPECT_TRUE(s.history().empty());
+  EXPECT_FALSE(s.pending().has_value());
+}
+
+TEST_F(ConfigStoreTest, CommitsPersistAcrossReopen) {
+  {
+    ConfigStore s = open();
+    auto r = s.commit("system: {hostname: a}\n", by("alice", "first"));
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->seq, 1u);
+    EXPECT_GT(r->time, 0);
+    ASSERT_TRUE(s.commit("system: {hostname: b}\n", by("bob", "second")).ok());
+  }
+  ConfigStore s = open();
+  EXPECT_EQ(s.running_text(), "system: {hostname: b}\n");
+  EXPECT_EQ(s.running_seq(), 2u);
+  auto h = s.history();
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].user, "bob");
+  EXPECT_EQ(h[0].comment, "second");
+  EXPECT_EQ(h[1].seq, 1u);
+  EXPECT_EQ(*s.text_of(1), "system: {hostname: a}\n");
+  // running.yaml is readable by people and names its commit.
+  auto text = read_file(dir_ / "running.yaml");
+  EXPECT_TRUE(text->starts_with("# vigil-commit 2 by bob (commit)")) << *text;
+}
+
+TEST_F(ConfigStoreTest, RollbackNumberingCountsBackFromRunning) {
+  ConfigStore s = open();
+  for (const char* h : {"a", "b", "c"}) {
+    ASSERT_TRUE(s.commit(std::string("system: {hostname: ") + h + "}\n", by("u")).ok());
+  }
+  EXPECT_EQ(*s.seq_of_rollback(0), 3u);
+  EXPECT_EQ(*s.seq_of_rollback(2), 1u);
+  auto none = s.seq_of_rollback(3);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error(), "no rollback 3: 3 committed configs are kept (0 to 2)");
+}
+
+TEST_F(ConfigStoreTest, KeepsOnlyTheNewestCommits) {
+  ConfigStore s = open(/*keep=*/5);
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(s.commit("n: " + std::to_string(i) + "\n", by("u")).ok());
+  }
+  auto h = s.history();
+  ASSERT_EQ(h.size(), 5u);
+  EXPECT_EQ(h.front().seq, 12u);
+  EXPECT_EQ(h.back().seq, 8u);
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_ / "commits")) {
+    ++files;
+  }
+  EXPECT_EQ(files, 5u);
+  EXPECT_EQ(open(5).history().size(), 5u);
+}
+
+TEST_F(ConfigStoreTest, KillBetweenWriteAndRenameLeavesTheOldRunningConfig) {
+  {
+    ConfigStore s = open();
+    ASSERT_TRUE(s.commit("system: {hostname: old}\n", by("alice")).ok());
+  }
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // In the child: commit, and die the moment the new running file is durable but before
+    // it is renamed into place, as a power cut or SIGKILL would.
+    auto s = ConfigStore::open(dir_);
+    if (s.ok()) {
+      (void)s->commit("system: {hostname: new}\n", by("mallory"),
+                      [](const fs::path&) { ::_exit(9); });
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 9) << "the child did not reach the rename";
+
+  ConfigStore s = open();
+  EXPECT_EQ(s.running_text(), "system: {hostname: old}\n");
+  EXPECT_EQ(s.running_seq(), 1u);
+  ASSERT_EQ(s.history().size(), 1u) << "a commit that never ran is not history";
+  for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+    EXPECT_FALSE(is_temporary_file(e.path())) << e.path();
+  }
+  // The store carries on normally.
+  auto r = s.commit("system: {hostname: next}\n", by("alice"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->seq, 2u);
+}
+
+TEST_F(ConfigStoreTest, PendingConfirmPersistsUntilCleared) {
+  {
+    ConfigStore s = open();
+    ASSERT_TRUE(
+        s.set_pending({.commit_seq = 4, .rollback_to_seq = 3, .deadline = 1234, .user = "alice"})
+            .ok());
+  }
+  ConfigStore s = open();
+  auto p = s.pending();
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->commit_seq, 4u);
+  EXPECT_EQ(p->rollback_to_seq, 3u);
+  EXPECT_EQ(p->deadline, 1234);
+  EXPECT_EQ(p->user, "alice");
+  ASSERT_TRUE(s.clear_pending().ok());
+  EXPECT_FALSE(open().pending().has_value());
+}
+
+TEST_F(ConfigStoreTest, HandEditedRunningFileIsStillLoaded) {
+  ASSERT_TRUE(write_file_atomically(dir_ / "running.yaml", "system: {hostname: hand}\n").ok());
+  ConfigStore s = open();
+  EXPECT_EQ(s.running_text(), "system: {hostname: hand}\n");
+  EXPECT_EQ(s.running_seq(), 0u);
+}
+
+}  // namespace
+}  // namespace vigil::store
