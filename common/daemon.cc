@@ -27,7 +27,14 @@ std::string daemon_usage(const DaemonSpec& spec) {
          ")\n"
          "  -l, --log-level LEVEL  debug, info, warn or error (default info, or $VIGIL_LOG_LEVEL)\n"
          "  -V, --version          print the version and exit\n"
-         "  -h, --help             print this help and exit\n";
+         "  -h, --help             print this help and exit\n" +
+         [&] {
+           std::string extra;
+           for (const ExtraOption& o : spec.extra_options) {
+             extra += "      --" + o.name + " VALUE  " + o.help + "\n";
+           }
+           return extra;
+         }();
 }
 
 Expected<DaemonArgs> parse_daemon_args(const DaemonSpec& spec,
@@ -80,7 +87,22 @@ Expected<DaemonArgs> parse_daemon_args(const DaemonSpec& spec,
       }
       out.log_level = *level;
     } else {
-      return fail("unknown argument \"" + arg + "\" (see --help)");
+      const ExtraOption* extra = nullptr;
+      for (const ExtraOption& o : spec.extra_options) {
+        if (arg == "--" + o.name || arg.starts_with("--" + o.name + "=")) {
+          extra = &o;
+        }
+      }
+      if (extra == nullptr) {
+        return fail("unknown argument \"" + arg + "\" (see --help)");
+      }
+      auto v = value("--" + extra->name);
+      if (!v) {
+        return fail(v.error());
+      }
+      if (auto st = extra->set(*v); !st) {
+        return fail("--" + extra->name + ": " + st.error());
+      }
     }
   }
   return out;
@@ -226,6 +248,13 @@ int Daemon::run() {
     return kExitUnavailable;
   }
 
+  if (start_hook_) {
+    if (auto st = start_hook_(loop); !st) {
+      log::error("cannot start", {{"error", st.error()}});
+      server.stop();
+      return kExitUnavailable;
+    }
+  }
   log::info("started", {{"version", VIGIL_VERSION},
                         {"commit", VIGIL_COMMIT},
                         {"config", args_.config_path},

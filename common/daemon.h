@@ -18,6 +18,15 @@
 
 namespace vigil {
 
+class EventLoop;
+
+// A command-line option one daemon adds to the common ones: --name VALUE.
+struct ExtraOption {
+  std::string name;  // without dashes: "state-dir"
+  std::string help;
+  std::function<Status(const std::string& value)> set;
+};
+
 struct DaemonSpec {
   std::string name;            // process name, also the log component: "vigil-dp"
   std::string summary;         // one line for --help
@@ -31,6 +40,7 @@ struct DaemonSpec {
   // Largest request line on the control socket. vigild raises it: whole config documents
   // travel in its requests.
   size_t max_request_bytes = 1 << 20;
+  std::vector<ExtraOption> extra_options;
 };
 
 struct DaemonArgs {
@@ -65,6 +75,10 @@ class Daemon {
   // Called with a newly loaded config on SIGHUP; returning a failure keeps the old config.
   void on_reload(std::function<Status(const YAML::Node&)> hook) { reload_hook_ = std::move(hook); }
 
+  // Called once the control socket serves, on the loop thread, before READY is sent; a
+  // failure stops the daemon with kExitUnavailable. For timers and start-up work.
+  void on_start(std::function<Status(EventLoop&)> hook) { start_hook_ = std::move(hook); }
+
   // Serves until SIGTERM/SIGINT. Returns the process exit code.
   int run();
 
@@ -80,6 +94,7 @@ class Daemon {
   MetricsRegistry metrics_;
   YAML::Node config_;
   std::function<Status(const YAML::Node&)> reload_hook_;
+  std::function<Status(EventLoop&)> start_hook_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   prometheus::Family<prometheus::Counter>* rpc_calls_ = nullptr;
   prometheus::Family<prometheus::Counter>* reloads_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -38,6 +39,33 @@ Status EventLoop::modify(int fd, uint32_t events) {
     return fail(std::string("epoll_ctl(MOD): ") + std::strerror(errno));
   }
   return Ok{};
+}
+
+Expected<int> EventLoop::add_timer(std::chrono::milliseconds interval,
+                                   std::function<void()> callback) {
+  UniqueFd fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!fd.valid()) {
+    return fail(std::string("timerfd_create: ") + std::strerror(errno));
+  }
+  itimerspec spec{};
+  spec.it_interval.tv_sec = interval.count() / 1000;
+  spec.it_interval.tv_nsec = (interval.count() % 1000) * 1000000;
+  spec.it_value = spec.it_interval;
+  if (::timerfd_settime(fd.get(), 0, &spec, nullptr) != 0) {
+    return fail(std::string("timerfd_settime: ") + std::strerror(errno));
+  }
+  const int raw = fd.get();
+  auto st = add(raw, EPOLLIN, [raw, cb = std::move(callback)](uint32_t) {
+    uint64_t expirations;
+    if (::read(raw, &expirations, sizeof expirations) == sizeof expirations) {
+      cb();
+    }
+  });
+  if (!st) {
+    return fail(st.error());
+  }
+  timers_.push_back(std::move(fd));
+  return raw;
 }
 
 void EventLoop::remove(int fd) {

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "common/expected.h"
 #include "common/unique_fd.h"
@@ -29,6 +31,10 @@ class EventLoop {
   Status modify(int fd, uint32_t events);
   void remove(int fd);
 
+  // Calls `callback` every `interval` until the loop is destroyed. Returns the timer's fd
+  // (owned by the loop) so it can be removed.
+  Expected<int> add_timer(std::chrono::milliseconds interval, std::function<void()> callback);
+
   // Dispatches events until stop(). Returns at once if stop() was already called.
   void run();
   // Dispatches what is ready within `timeout_ms` (-1 waits), then returns.
@@ -41,6 +47,7 @@ class EventLoop {
   UniqueFd epoll_;
   UniqueFd wake_;  // eventfd that stop() writes so epoll_wait returns
   std::unordered_map<int, std::shared_ptr<Callback>> callbacks_;
+  std::vector<UniqueFd> timers_;
   std::atomic<bool> stopping_{false};
 };
 

@@ -1,0 +1,199 @@
+#include "mgmt/commit/commit_engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/logging.h"
+#include "common/yaml_file.h"
+#include "mgmt/config/document.h"
+#include "mgmt/config/sections.h"
+#include "mgmt/config/yaml_json.h"
+
+namespace vigil::commit {
+
+using nlohmann::json;
+
+int64_t system_unix_clock() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+YAML::Node parse_or_empty(const std::string& text) {
+  auto doc = parse_yaml(text, "running");
+  return doc ? *doc : YAML::Node(YAML::NodeType::Map);
+}
+
+json delta_for(const std::vector<std::string>& sections, const YAML::Node& doc) {
+  json delta = json::object();
+  for (const auto& s : sections) {
+    const YAML::Node& cdoc = doc;
+    delta[s] = config::to_json(cdoc[s]);
+  }
+  return delta;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    out += (out.empty() ? "" : ", ") + s;
+  }
+  return out;
+}
+
+}  // namespace
+
+CommitEngine::CommitEngine(store::ConfigStore& store, std::vector<ComponentPtr> components,
+                           UnixClock clock, int64_t confirm_unit_seconds)
+    : store_(store),
+      components_(std::move(components)),
+      clock_(std::move(clock)),
+      confirm_unit_seconds_(confirm_unit_seconds),
+      next_txid_(static_cast<uint64_t>(clock_()) * 1000) {}
+
+Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& changed,
+                           const YAML::Node& old_doc, const YAML::Node& new_doc,
+                           CommitOutcome& outcome) {
+  struct Affected {
+    Component* component;
+    std::vector<std::string> sections;
+  };
+  std::vector<Affected> affected;
+  for (const ComponentPtr& c : components_) {
+    auto sections = c->sections();
+    if (!sections) {
+      outcome.not_running.push_back(c->name());
+      continue;
+    }
+    Affected a{c.get(), {}};
+    for (const auto& s : *sections) {
+      if (std::find(changed.begin(), changed.end(), s) != changed.end()) {
+        a.sections.push_back(s);
+      }
+    }
+    if (!a.sections.empty()) {
+      affected.push_back(std::move(a));
+    }
+  }
+
+  // Phase 1: everyone prepares, or everyone aborts.
+  for (size_t i = 0; i < affected.size(); ++i) {
+    if (auto st = affected[i].component->prepare(txid, delta_for(affected[i].sections, new_doc));
+        !st) {
+      for (size_t j = 0; j <= i; ++j) {
+        affected[j].component->abort(txid);
+      }
+      return fail(affected[i].component->name() + " rejected the change: " + st.error());
+    }
+  }
+  // Phase 2: activate. A failure here is rare (prepare validated); undo the ones already
+  // activated by giving them back their previous sections.
+  for (size_t i = 0; i < affected.size(); ++i) {
+    if (auto st = affected[i].component->activate(txid); !st) {
+      for (size_t j = i; j < affected.size(); ++j) {
+        affected[j].component->abort(txid);
+      }
+      std::vector<std::string> restored;
+      for (size_t j = 0; j < i; ++j) {
+        const uint64_t undo = next_txid_++;
+        Component* c = affected[j].component;
+        if (c->prepare(undo, delta_for(affected[j].sections, old_doc)) && c->activate(undo)) {
+          restored.push_back(c->name());
+        } else {
+          log::error("could not restore the previous config", {{"component", c->name()}});
+        }
+      }
+      return fail(affected[i].component->name() + " failed to activate: " + st.error() +
+                  (restored.empty() ? "" : "; previous config restored on " + join(restored)));
+    }
+    outcome.applied_by.push_back(affected[i].component->name());
+  }
+  return Ok{};
+}
+
+Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
+  config::ParseResult parsed = config::parse_text(request.text, "candidate");
+  if (!parsed.ok()) {
+    return fail("the candidate has " + std::to_string(parsed.errors.size()) + " error(s):\n" +
+                parsed.errors.to_string());
+  }
+  const YAML::Node old_doc = parse_or_empty(store_.running_text());
+  const YAML::Node new_doc = parse_or_empty(request.text);
+  CommitOutcome outcome;
+  for (const config::Field& f : config::kDocumentSchema.fields) {
+    const std::string key(f.key);
+    if (config::to_json(old_doc[key]) != config::to_json(new_doc[key])) {
+      outcome.changed_sections.push_back(key);
+    }
+  }
+
+  const uint64_t txid = next_txid_++;
+  const uint64_t previous_seq = store_.running_seq();
+  if (auto st = apply(txid, outcome.changed_sections, old_doc, new_doc, outcome); !st) {
+    return fail(st.error());
+  }
+  auto record = store_.commit(
+      request.text, {.user = request.user, .comment = request.comment, .kind = request.kind});
+  if (!record) {
+    // Components run the new config but it could not be recorded: put the old one back.
+    CommitOutcome undo;
+    (void)apply(next_txid_++, outcome.changed_sections, new_doc, old_doc, undo);
+    return fail("cannot record the commit (" + record.error() + "); previous config restored");
+  }
+  outcome.record = *record;
+
+  const auto pending = store_.pending();
+  if (request.confirm_minutes) {
+    const int64_t deadline = clock_() + int64_t{*request.confirm_minutes} * confirm_unit_seconds_;
+    // A second `commit confirmed` extends the deadline but still falls back to the config
+    // before the first one.
+    store::PendingConfirm p{.commit_seq = record->seq,
+                            .rollback_to_seq = pending ? pending->rollback_to_seq : previous_seq,
+                            .deadline = deadline,
+                            .user = request.user};
+    if (auto st = store_.set_pending(p); !st) {
+      return fail("committed, but the confirm deadline could not be saved: " + st.error());
+    }
+    outcome.confirm_deadline = deadline;
+  } else if (pending && request.kind == "commit") {
+    // A plain commit confirms, as on Junos.
+    (void)store_.clear_pending();
+  }
+  return outcome;
+}
+
+Status CommitEngine::confirm(const std::string& user) {
+  if (!store_.pending()) {
+    return fail("no commit is waiting for confirmation");
+  }
+  log::info("commit confirmed", {{"user", user}});
+  return store_.clear_pending();
+}
+
+std::optional<Expected<CommitOutcome>> CommitEngine::tick() {
+  const auto pending = store_.pending();
+  if (!pending || clock_() < pending->deadline) {
+    return std::nullopt;
+  }
+  std::string text;
+  if (pending->rollback_to_seq != 0) {
+    auto t = store_.text_of(pending->rollback_to_seq);
+    if (!t) {
+      return Expected<CommitOutcome>(fail("cannot roll back: " + t.error()));
+    }
+    text = *t;
+  }
+  auto outcome = commit({.text = text,
+                         .user = "vigild",
+                         .comment = "commit " + std::to_string(pending->commit_seq) + " by " +
+                                    pending->user + " was not confirmed in time",
+                         .kind = "confirm-timeout"});
+  if (outcome) {
+    (void)store_.clear_pending();
+  }
+  return outcome;
+}
+
+}  // namespace vigil::commit

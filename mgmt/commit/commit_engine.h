@@ -1,0 +1,67 @@
+// The commit transaction: validate the candidate, find what changed, have every affected
+// component prepare its part, activate all or none, and only then record the new running
+// config. Also `commit confirmed`: a deadline after which the previous config comes back by
+// itself, persisted so a restart of vigild does not forget it.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mgmt/commit/component.h"
+#include "mgmt/store/config_store.h"
+
+namespace vigil::commit {
+
+// Unix seconds now; injectable so the confirm timer is testable without waiting.
+using UnixClock = std::function<int64_t()>;
+int64_t system_unix_clock();
+
+struct CommitRequest {
+  std::string text;
+  std::string user;
+  std::string comment;
+  std::optional<int> confirm_minutes;  // commit confirmed N
+  std::string kind = "commit";
+};
+
+struct CommitOutcome {
+  store::CommitRecord record;
+  std::vector<std::string> changed_sections;
+  std::vector<std::string> applied_by;   // components that prepared and activated
+  std::vector<std::string> not_running;  // will get the config when they start
+  std::optional<int64_t> confirm_deadline;
+};
+
+class CommitEngine {
+ public:
+  CommitEngine(store::ConfigStore& store, std::vector<ComponentPtr> components, UnixClock clock,
+               int64_t confirm_unit_seconds = 60);
+
+  Expected<CommitOutcome> commit(const CommitRequest& request);
+  // Makes a pending `commit confirmed` permanent.
+  Status confirm(const std::string& user);
+  // Rolls back a `commit confirmed` whose deadline has passed. Returns what happened, or
+  // nothing when no deadline is due.
+  std::optional<Expected<CommitOutcome>> tick();
+
+  std::optional<store::PendingConfirm> pending() const { return store_.pending(); }
+  store::ConfigStore& store() { return store_; }
+  int64_t confirm_unit_seconds() const { return confirm_unit_seconds_; }
+
+ private:
+  Status apply(uint64_t txid, const std::vector<std::string>& changed, const YAML::Node& old_doc,
+               const YAML::Node& new_doc, CommitOutcome& outcome);
+
+  store::ConfigStore& store_;
+  std::vector<ComponentPtr> components_;
+  UnixClock clock_;
+  int64_t confirm_unit_seconds_;
+  uint64_t next_txid_;
+};
+
+}  // namespace vigil::commit

@@ -1,0 +1,31 @@
+// A process that applies part of the config (vigil-dp, vigil-l7, FRR's renderer), as the
+// commit transaction sees it. vigild talks to real ones over JSON-RPC (RpcComponent); unit
+// tests use fakes.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+
+namespace vigil::commit {
+
+class Component {
+ public:
+  virtual ~Component() = default;
+  virtual const std::string& name() const = 0;
+  // The top-level sections it applies; failure means the component is not running.
+  virtual Expected<std::vector<std::string>> sections() = 0;
+  // Checks and stages `delta` ({section: new content or null}) without applying it.
+  virtual Status prepare(uint64_t txid, const nlohmann::json& delta) = 0;
+  // Applies what was staged.
+  virtual Status activate(uint64_t txid) = 0;
+  // Drops what was staged. Best effort: a component that is gone has nothing staged.
+  virtual void abort(uint64_t txid) = 0;
+};
+
+using ComponentPtr = std::unique_ptr<Component>;
+
+}  // namespace vigil::commit

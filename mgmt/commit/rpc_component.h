@@ -1,0 +1,31 @@
+// A Component reached over its JSON-RPC control socket.
+#pragma once
+
+#include <chrono>
+
+#include "common/json_rpc_client.h"
+#include "mgmt/commit/component.h"
+
+namespace vigil::commit {
+
+class RpcComponent final : public Component {
+ public:
+  RpcComponent(std::string name, std::string socket,
+               std::chrono::milliseconds timeout = std::chrono::seconds(5))
+      : name_(std::move(name)), client_(std::move(socket)), timeout_(timeout) {}
+
+  const std::string& name() const override { return name_; }
+  Expected<std::vector<std::string>> sections() override;
+  Status prepare(uint64_t txid, const nlohmann::json& delta) override;
+  Status activate(uint64_t txid) override;
+  void abort(uint64_t txid) override;
+
+ private:
+  Status call(std::string_view method, const nlohmann::json& params);
+
+  std::string name_;
+  rpc::Client client_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace vigil::commit

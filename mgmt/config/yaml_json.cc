@@ -1,0 +1,49 @@
+#include "mgmt/config/yaml_json.h"
+
+namespace vigil::config {
+
+nlohmann::json to_json(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) {
+    return nullptr;
+  }
+  if (node.IsScalar()) {
+    return node.Scalar();
+  }
+  if (node.IsSequence()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : node) {
+      out.push_back(to_json(item));
+    }
+    return out;
+  }
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& kv : node) {
+    out[kv.first.Scalar()] = to_json(kv.second);
+  }
+  return out;
+}
+
+YAML::Node merge(const YAML::Node& base, const YAML::Node& overlay) {
+  if (!overlay.IsMap() || !base.IsMap()) {
+    return YAML::Clone(overlay);
+  }
+  YAML::Node out = YAML::Clone(base);
+  for (const auto& kv : overlay) {
+    const std::string key = kv.first.Scalar();
+    const YAML::Node existing = out[key];
+    out[key] = existing.IsDefined() && !existing.IsNull() ? merge(existing, kv.second)
+                                                          : YAML::Clone(kv.second);
+  }
+  return out;
+}
+
+std::string emit(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull() || (node.IsMap() && node.size() == 0)) {
+    return "";
+  }
+  YAML::Emitter out;
+  out << node;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace vigil::config

@@ -1,0 +1,227 @@
+// The commit transaction with fake components and a fake clock.
+#include "mgmt/commit/commit_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace vigil::commit {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Calls {
+  std::vector<std::string> log;  // "name:method"
+  std::vector<json> deltas;
+};
+
+class FakeComponent final : public Component {
+ public:
+  FakeComponent(std::string name, std::vector<std::string> sections, Calls& calls)
+      : name_(std::move(name)), sections_(std::move(sections)), calls_(calls) {}
+  const std::string& name() const override { return name_; }
+  Expected<std::vector<std::string>> sections() override {
+    if (!running) {
+      return fail("not running");
+    }
+    return sections_;
+  }
+  Status prepare(uint64_t, const json& delta) override {
+    calls_.log.push_back(name_ + ":prepare");
+    calls_.deltas.push_back(delta);
+    return reject_prepare ? Status(fail("no such upstream")) : Status(Ok{});
+  }
+  Status activate(uint64_t) override {
+    calls_.log.push_back(name_ + ":activate");
+    if (fail_activate_once) {
+      fail_activate_once = false;
+      return fail("lost its socket");
+    }
+    return Ok{};
+  }
+  void abort(uint64_t) override { calls_.log.push_back(name_ + ":abort"); }
+
+  bool running = true;
+  bool reject_prepare = false;
+  bool fail_activate_once = false;
+
+ private:
+  std::string name_;
+  std::vector<std::string> sections_;
+  Calls& calls_;
+};
+
+constexpr const char* kV1 = "system: {hostname: one}\n";
+constexpr const char* kV2 = "system: {hostname: two}\n";
+constexpr const char* kV2Routes = "system: {hostname: two}\ninterfaces:\n  wan1: {role: wan}\n";
+
+class CommitEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/vigil-commit-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    reopen();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Builds the store and engine afresh, as a vigild restart does.
+  void reopen() {
+    engine_.reset();
+    store_ =
+        std::make_unique<store::ConfigStore>(std::move(store::ConfigStore::open(dir_)).value());
+    std::vector<ComponentPtr> components;
+    auto dp = std::make_unique<FakeComponent>(
+        "vigil-dp", std::vector<std::string>{"interfaces", "routing"}, calls_);
+    auto l7 =
+        std::make_unique<FakeComponent>("vigil-l7", std::vector<std::string>{"system"}, calls_);
+    dp_ = dp.get();
+    l7_ = l7.get();
+    components.push_back(std::move(dp));
+    components.push_back(std::move(l7));
+    engine_ = std::make_unique<CommitEngine>(
+        *store_, std::move(components), [this] { return now_; }, /*unit=*/60);
+  }
+
+  Expected<CommitOutcome> commit(const std::string& text, std::optional<int> confirm = {}) {
+    return engine_->commit(
+        {.text = text, .user = "alice", .comment = "test", .confirm_minutes = confirm});
+  }
+
+  fs::path dir_;
+  int64_t now_ = 1'000'000;
+  Calls calls_;
+  std::unique_ptr<store::ConfigStore> store_;
+  std::unique_ptr<CommitEngine> engine_;
+  FakeComponent* dp_ = nullptr;
+  FakeComponent* l7_ = nullptr;
+};
+
+TEST_F(CommitEngineTest, OnlyComponentsWhoseSectionsChangedTakePart) {
+  auto r = commit(kV1);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->changed_sections, std::vector<std::string>{"system"});
+  EXPECT_EQ(r->applied_by, std::vector<std::string>{"vigil-l7"});
+  EXPECT_EQ(calls_.log, (std::vector<std::string>{"vigil-l7:prepare", "vigil-l7:activate"}));
+  EXPECT_EQ(calls_.deltas[0], (json{{"system", {{"hostname", "one"}}}}));
+  EXPECT_EQ(store_->running_text(), kV1);
+  EXPECT_EQ(r->record.user, "alice");
+}
+
+TEST_F(CommitEngineTest, InvalidCandidateTouchesNothing) {
+  ASSERT_TRUE(commit(kV1).ok());
+  calls_.log.clear();
+  auto r = commit("system: {hostname: -bad}\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(),
+            "the candidate has 1 error(s):\nsystem.hostname (1:20): \"-bad\" is not a valid host "
+            "name (RFC 1123)\n");
+  EXPECT_TRUE(calls_.log.empty());
+  EXPECT_EQ(store_->running_text(), kV1);
+}
+
+TEST_F(CommitEngineTest, RejectedPrepareAbortsEveryoneAndChangesNothing) {
+  ASSERT_TRUE(commit(kV1).ok());
+  calls_.log.clear();
+  l7_->reject_prepare = true;
+  auto r = commit(kV2Routes);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), "vigil-l7 rejected the change: no such upstream");
+  EXPECT_EQ(calls_.log, (std::vector<std::string>{"vigil-dp:prepare", "vigil-l7:prepare",
+                                                  "vigil-dp:abort", "vigil-l7:abort"}));
+  EXPECT_EQ(store_->running_text(), kV1);
+  EXPECT_EQ(store_->history().size(), 1u);
+}
+
+TEST_F(CommitEngineTest, FailedActivateRestoresTheOnesAlreadyActivated) {
+  ASSERT_TRUE(commit(kV1).ok());
+  calls_.log.clear();
+  calls_.deltas.clear();
+  l7_->fail_activate_once = true;
+  auto r = commit(kV2Routes);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(),
+            "vigil-l7 failed to activate: lost its socket; previous config restored on vigil-dp");
+  EXPECT_EQ(calls_.log,
+            (std::vector<std::string>{"vigil-dp:prepare", "vigil-l7:prepare", "vigil-dp:activate",
+                                      "vigil-l7:activate", "vigil-l7:abort", "vigil-dp:prepare",
+                                      "vigil-dp:activate"}));
+  // The restoring delta is the old content of vigil-dp's sections.
+  EXPECT_EQ(calls_.deltas.back(), (json{{"interfaces", nullptr}}));
+  EXPECT_EQ(store_->running_text(), kV1);
+}
+
+TEST_F(CommitEngineTest, ComponentThatIsNotRunningIsSkippedAndReported) {
+  l7_->running = false;
+  auto r = commit(kV1);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->not_running, std::vector<std::string>{"vigil-l7"});
+  EXPECT_TRUE(r->applied_by.empty());
+  EXPECT_EQ(store_->running_text(), kV1);
+}
+
+TEST_F(CommitEngineTest, UnconfirmedCommitRollsBackAtTheDeadline) {
+  ASSERT_TRUE(commit(kV1).ok());
+  auto r = commit(kV2, /*confirm=*/1);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->confirm_deadline, now_ + 60);
+  now_ += 59;
+  EXPECT_FALSE(engine_->tick().has_value());
+  EXPECT_EQ(store_->running_text(), kV2);
+  now_ += 1;
+  auto rolled = engine_->tick();
+  ASSERT_TRUE(rolled.has_value());
+  ASSERT_TRUE(rolled->ok()) << rolled->error();
+  EXPECT_EQ(store_->running_text(), kV1);
+  EXPECT_EQ((*rolled)->record.kind, "confirm-timeout");
+  EXPECT_EQ((*rolled)->record.comment, "commit 2 by alice was not confirmed in time");
+  EXPECT_FALSE(engine_->pending().has_value());
+  EXPECT_FALSE(engine_->tick().has_value());
+}
+
+TEST_F(CommitEngineTest, ConfirmKeepsTheCommit) {
+  ASSERT_TRUE(commit(kV1).ok());
+  ASSERT_TRUE(commit(kV2, 1).ok());
+  ASSERT_TRUE(engine_->confirm("alice").ok());
+  now_ += 3600;
+  EXPECT_FALSE(engine_->tick().has_value());
+  EXPECT_EQ(store_->running_text(), kV2);
+  EXPECT_EQ(engine_->confirm("alice").error(), "no commit is waiting for confirmation");
+}
+
+TEST_F(CommitEngineTest, PendingConfirmSurvivesARestart) {
+  ASSERT_TRUE(commit(kV1).ok());
+  ASSERT_TRUE(commit(kV2, 5).ok());
+  reopen();  // vigild restarted
+  now_ += 5 * 60;
+  auto rolled = engine_->tick();
+  ASSERT_TRUE(rolled.has_value() && rolled->ok());
+  EXPECT_EQ(store_->running_text(), kV1);
+}
+
+TEST_F(CommitEngineTest, SecondConfirmedCommitKeepsTheFirstRollbackTarget) {
+  ASSERT_TRUE(commit(kV1).ok());
+  ASSERT_TRUE(commit(kV2, 1).ok());
+  ASSERT_TRUE(commit(kV2Routes, 2).ok());
+  EXPECT_EQ(engine_->pending()->rollback_to_seq, 1u);
+  now_ += 120;
+  ASSERT_TRUE(engine_->tick()->ok());
+  EXPECT_EQ(store_->running_text(), kV1);
+}
+
+TEST_F(CommitEngineTest, PlainCommitConfirmsAPendingOne) {
+  ASSERT_TRUE(commit(kV1).ok());
+  ASSERT_TRUE(commit(kV2, 1).ok());
+  ASSERT_TRUE(commit(kV2Routes).ok());
+  EXPECT_FALSE(engine_->pending().has_value());
+}
+
+TEST_F(CommitEngineTest, RollbackOfTheFirstCommitGoesBackToAnEmptyConfig) {
+  ASSERT_TRUE(commit(kV1, 1).ok());
+  now_ += 60;
+  ASSERT_TRUE(engine_->tick()->ok());
+  EXPECT_EQ(store_->running_text(), "");
+}
+
+}  // namespace
+}  // namespace vigil::commit
