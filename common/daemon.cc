@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -162,6 +163,47 @@ void Daemon::register_builtin_methods() {
   });
   dispatcher_.add("methods", [this](const json&, const rpc::CallContext&) -> rpc::CallResult {
     return dispatcher_.methods();
+  });
+
+  // The component side of vigild's two-phase commit.
+  dispatcher_.add("config.sections",
+                  [this](const json&, const rpc::CallContext&) -> rpc::CallResult {
+                    return spec_.applies_sections;
+                  });
+  dispatcher_.add("prepare", [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
+    const uint64_t txid = p.at("txid").get<uint64_t>();
+    const json& delta = p.at("delta");
+    if (!delta.is_object()) {
+      return rpc::invalid_params("delta must be an object of sections");
+    }
+    for (const auto& [section, _] : delta.items()) {
+      if (std::find(spec_.applies_sections.begin(), spec_.applies_sections.end(), section) ==
+          spec_.applies_sections.end()) {
+        return rpc::invalid_params(spec_.name + " does not apply the \"" + section + "\" section");
+      }
+    }
+    if (prepare_hook_) {
+      if (auto st = prepare_hook_(delta); !st) {
+        return rpc::invalid_params(st.error());
+      }
+    }
+    staged_[txid] = delta;
+    return json::object();
+  });
+  dispatcher_.add("activate", [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
+    auto it = staged_.find(p.at("txid").get<uint64_t>());
+    if (it == staged_.end()) {
+      return rpc::invalid_params("nothing prepared for this transaction");
+    }
+    if (activate_hook_) {
+      activate_hook_(it->second);
+    }
+    staged_.erase(it);
+    return json::object();
+  });
+  dispatcher_.add("abort", [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
+    staged_.erase(p.value("txid", uint64_t{0}));
+    return json::object();
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct DaemonSpec {
   // travel in its requests.
   size_t max_request_bytes = 1 << 20;
   std::vector<ExtraOption> extra_options;
+  // Top-level config sections this process applies when vigild commits (config.sections).
+  // A skeleton applies none, so vigild never asks it to apply anything.
+  std::vector<std::string> applies_sections;
 };
 
 struct DaemonArgs {
@@ -75,6 +79,14 @@ class Daemon {
   // Called with a newly loaded config on SIGHUP; returning a failure keeps the old config.
   void on_reload(std::function<Status(const YAML::Node&)> hook) { reload_hook_ = std::move(hook); }
 
+  // Checks a staged delta ({section: content}) at prepare; applies it at activate.
+  void on_prepare(std::function<Status(const nlohmann::json& delta)> hook) {
+    prepare_hook_ = std::move(hook);
+  }
+  void on_activate(std::function<void(const nlohmann::json& delta)> hook) {
+    activate_hook_ = std::move(hook);
+  }
+
   // Called once the control socket serves, on the loop thread, before READY is sent; a
   // failure stops the daemon with kExitUnavailable. For timers and start-up work.
   void on_start(std::function<Status(EventLoop&)> hook) { start_hook_ = std::move(hook); }
@@ -95,6 +107,9 @@ class Daemon {
   YAML::Node config_;
   std::function<Status(const YAML::Node&)> reload_hook_;
   std::function<Status(EventLoop&)> start_hook_;
+  std::function<Status(const nlohmann::json&)> prepare_hook_;
+  std::function<void(const nlohmann::json&)> activate_hook_;
+  std::map<uint64_t, nlohmann::json> staged_;  // by transaction id
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   prometheus::Family<prometheus::Counter>* rpc_calls_ = nullptr;
   prometheus::Family<prometheus::Counter>* reloads_ = nullptr;

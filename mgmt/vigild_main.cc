@@ -1,20 +1,29 @@
-// vigild: the management daemon. At this commit it validates its config against the schema
-// (at start, on SIGHUP and through the `validate` method) and serves its control socket; the
-// commit machinery, supervision and metrics endpoint are not built yet, and it says so.
+// vigild: the management daemon. It owns the configuration: candidates, commits (two-phase
+// over the components), commit confirmed, rollback, history and the audit trail. Supervision
+// of the other processes and the Prometheus endpoint are not built yet, and it says so.
+#include <memory>
+
 #include "common/daemon.h"
 #include "mgmt/config_api.h"
+#include "mgmt/vigild_service.h"
 
 int main(int argc, char** argv) {
-  return vigil::daemon_main(
-      {
-          .name = "vigild",
-          .summary = "Vigil management daemon: config, commits, supervision, metrics.",
-          .default_socket = "/run/vigil/vigild.sock",
-          .not_implemented = "candidate/commit/rollback, supervision, Prometheus /metrics: "
-                             "this build validates config and serves its control socket",
-          .validate_config = vigil::mgmt::validate_config_document,
-          // A config document (up to 16 MiB of YAML) JSON-escaped in one request.
-          .max_request_bytes = 64 << 20,
-      },
-      argc, argv, [](vigil::Daemon& d) { vigil::mgmt::register_config_methods(d.dispatcher()); });
+  vigil::mgmt::VigildSettings settings;
+  vigil::DaemonSpec spec{
+      .name = "vigild",
+      .summary = "Vigil management daemon: config, commits, supervision, metrics.",
+      .default_socket = "/run/vigil/vigild.sock",
+      .not_implemented =
+          "supervision of vigil-dp/vigil-l7/FRR and the Prometheus /metrics "
+          "endpoint: start the components yourself",
+      .validate_config = vigil::mgmt::validate_config_document,
+      // A config document (up to 16 MiB of YAML) JSON-escaped in one request.
+      .max_request_bytes = 64 << 20,
+  };
+  vigil::mgmt::add_vigild_options(spec, settings);
+  std::unique_ptr<vigil::mgmt::VigildService> service;
+  return vigil::daemon_main(spec, argc, argv, [&](vigil::Daemon& d) {
+    service = std::make_unique<vigil::mgmt::VigildService>(settings, d);
+    d.on_start([&](vigil::EventLoop& loop) { return service->start(loop); });
+  });
 }

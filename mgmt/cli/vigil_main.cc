@@ -1,10 +1,15 @@
 // vigil: the operator CLI. Every command is one JSON-RPC call to vigild, so what the CLI can
 // do, automation can do too. One-shot mode only at this commit.
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -104,6 +109,240 @@ int validate(Invocation& inv) {
   return r.value("valid", false) ? 0 : kExitFailed;
 }
 
+// Calls `method`; on failure prints why and returns the exit code through `rc`.
+std::optional<nlohmann::json> call(Invocation& inv, std::string_view method,
+                                   const nlohmann::json& params, std::string_view what, int& rc) {
+  auto result = inv.vigild.call(method, params, std::chrono::seconds(60));
+  if (rpc::is_error(result)) {
+    rc = report_error(std::get<rpc::Error>(result), std::string(what));
+    return std::nullopt;
+  }
+  return std::get<nlohmann::json>(result);
+}
+
+std::optional<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::cerr << "vigil: cannot read " << path << ": " << std::strerror(errno) << "\n";
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// "rollback N" at the end of a command, or nothing.
+std::optional<size_t> rollback_arg(const std::vector<std::string>& args, bool& bad) {
+  bad = false;
+  if (args.empty()) {
+    return std::nullopt;
+  }
+  if (args.size() == 2 && args[0] == "rollback") {
+    try {
+      return std::stoul(args[1]);
+    } catch (const std::exception&) {
+    }
+  }
+  bad = true;
+  return std::nullopt;
+}
+
+int show_configuration(Invocation& inv) {
+  bool bad = false;
+  auto n = rollback_arg(inv.args, bad);
+  if (bad) {
+    std::cerr << "vigil: usage: show configuration [rollback N]\n";
+    return kExitUsage;
+  }
+  int rc = 0;
+  auto r = call(inv, "show.configuration", {{"rollback", n.value_or(0)}}, "cannot show", rc);
+  if (!r) {
+    return rc;
+  }
+  std::cout << (inv.json ? r->dump(2) + "\n" : r->value("text", ""));
+  return 0;
+}
+
+int show_commits(Invocation& inv) {
+  int rc = 0;
+  auto r = call(inv, "show.commits", nlohmann::json::object(), "cannot list commits", rc);
+  if (!r) {
+    return rc;
+  }
+  if (inv.json) {
+    std::cout << r->dump(2) << "\n";
+    return 0;
+  }
+  TablePrinter table({"rollback", "commit", "time (UTC)", "user", "kind", "comment"});
+  for (const auto& c : (*r)["commits"]) {
+    char when[32] = "?";
+    const time_t t = c.value("time", int64_t{0});
+    struct tm tm_utc {};
+    if (gmtime_r(&t, &tm_utc) != nullptr) {
+      strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm_utc);
+    }
+    table.add_row({std::to_string(c.value("rollback", 0)), std::to_string(c.value("seq", 0)), when,
+                   c.value("user", ""), c.value("kind", ""), c.value("comment", "")});
+  }
+  std::cout << table.render();
+  if (const auto& p = (*r)["pending_confirm"]; p.is_object()) {
+    const int64_t left = p.value("deadline", int64_t{0}) - time(nullptr);
+    std::cout << "\ncommit " << p.value("commit", 0) << " by " << p.value("user", "")
+              << " must be confirmed within " << std::max<int64_t>(left, 0)
+              << " s, or rollback to commit " << p.value("rollback_to", 0) << " happens\n";
+  }
+  return 0;
+}
+
+int load(Invocation& inv) {
+  if (inv.args.size() != 2 || (inv.args[0] != "replace" && inv.args[0] != "merge")) {
+    std::cerr << "vigil: usage: load replace|merge FILE\n";
+    return kExitUsage;
+  }
+  auto text = read_text_file(inv.args[1]);
+  if (!text) {
+    return kExitUsage;
+  }
+  int rc = 0;
+  auto r =
+      call(inv, "candidate.load", {{"text", *text}, {"mode", inv.args[0]}, {"origin", inv.args[1]}},
+           "cannot load", rc);
+  if (!r) {
+    return rc;
+  }
+  std::cout << "loaded " << inv.args[1] << " into the candidate (" << inv.args[0] << ")\n";
+  for (const auto& e : (*r)["errors"]) {
+    std::cout << "  error: " << e.value("text", "") << "\n";
+  }
+  if (!r->value("valid", false)) {
+    std::cout << "the candidate will not commit until these are fixed\n";
+  }
+  return 0;
+}
+
+int compare(Invocation& inv) {
+  bool bad = false;
+  auto n = rollback_arg(inv.args, bad);
+  if (bad) {
+    std::cerr << "vigil: usage: compare [rollback N]\n";
+    return kExitUsage;
+  }
+  int rc = 0;
+  auto r = call(inv, "compare", {{"rollback", n.value_or(0)}}, "cannot compare", rc);
+  if (!r) {
+    return rc;
+  }
+  const std::string diff = r->value("diff", "");
+  std::cout << (diff.empty() ? "no differences\n" : diff);
+  return 0;
+}
+
+int rollback(Invocation& inv) {
+  size_t n = 0;
+  try {
+    if (inv.args.size() != 1) {
+      throw std::invalid_argument("count");
+    }
+    n = std::stoul(inv.args[0]);
+  } catch (const std::exception&) {
+    std::cerr << "vigil: usage: rollback N\n";
+    return kExitUsage;
+  }
+  int rc = 0;
+  auto r = call(inv, "candidate.rollback", {{"rollback", n}}, "cannot roll back", rc);
+  if (!r) {
+    return rc;
+  }
+  std::cout << "loaded rollback " << n << " (commit " << r->value("loaded_seq", 0)
+            << ") into the candidate; review with `vigil compare`, apply with `vigil commit`\n";
+  return 0;
+}
+
+int commit(Invocation& inv) {
+  nlohmann::json params = nlohmann::json::object();
+  for (size_t i = 0; i < inv.args.size(); ++i) {
+    const std::string& a = inv.args[i];
+    if (a == "confirmed" && i + 1 < inv.args.size()) {
+      try {
+        params["confirm_minutes"] = std::stoi(inv.args[++i]);
+      } catch (const std::exception&) {
+        std::cerr << "vigil: commit confirmed needs a number of minutes\n";
+        return kExitUsage;
+      }
+    } else if ((a == "-m" || a == "comment") && i + 1 < inv.args.size()) {
+      params["comment"] = inv.args[++i];
+    } else {
+      std::cerr << "vigil: usage: commit [confirmed MINUTES] [-m COMMENT]\n";
+      return kExitUsage;
+    }
+  }
+  int rc = 0;
+  auto r = call(inv, "commit", params, "commit", rc);
+  if (!r) {
+    return rc;
+  }
+  if (inv.json) {
+    std::cout << r->dump(2) << "\n";
+    return 0;
+  }
+  const auto& c = (*r)["commit"];
+  std::cout << "commit " << c.value("seq", 0) << " complete";
+  const auto& changed = (*r)["changed_sections"];
+  std::cout << (changed.empty() ? " (no sections changed)" : "; changed:");
+  for (const auto& s : changed) {
+    std::cout << " " << s.get<std::string>();
+  }
+  std::cout << "\n";
+  for (const auto& n : (*r)["not_running"]) {
+    std::cout << "  " << n.get<std::string>()
+              << " is not running; it gets the config when it starts\n";
+  }
+  if (r->contains("confirm_deadline")) {
+    std::cout << "  confirm with `vigil confirm` within "
+              << (*r)["confirm_deadline"].get<int64_t>() - time(nullptr)
+              << " s, or the previous config comes back\n";
+  }
+  return 0;
+}
+
+int confirm(Invocation& inv) {
+  int rc = 0;
+  if (!call(inv, "confirm", nlohmann::json::object(), "cannot confirm", rc)) {
+    return rc;
+  }
+  std::cout << "commit confirmed\n";
+  return 0;
+}
+
+int discard(Invocation& inv) {
+  int rc = 0;
+  if (!call(inv, "candidate.discard", nlohmann::json::object(), "cannot discard", rc)) {
+    return rc;
+  }
+  std::cout << "candidate reset to the running config\n";
+  return 0;
+}
+
+int save(Invocation& inv) {
+  if (inv.args.size() != 1) {
+    std::cerr << "vigil: usage: save FILE\n";
+    return kExitUsage;
+  }
+  int rc = 0;
+  auto r = call(inv, "candidate.show", nlohmann::json::object(), "cannot read the candidate", rc);
+  if (!r) {
+    return rc;
+  }
+  std::ofstream out(inv.args[0]);
+  out << r->value("text", "");
+  if (!out.flush()) {
+    std::cerr << "vigil: cannot write " << inv.args[0] << ": " << std::strerror(errno) << "\n";
+    return kExitFailed;
+  }
+  std::cout << "saved the candidate to " << inv.args[0] << "\n";
+  return 0;
+}
+
 CommandTable build_table() {
   CommandTable t;
   t.add({.words = {"show", "version"},
@@ -112,6 +351,36 @@ CommandTable build_table() {
   t.add({.words = {"show", "system", "status"},
          .help = "vigild's process state, uptime and config file",
          .run = show_status});
+  t.add({.words = {"show", "configuration"},
+         .args_hint = "[rollback N]",
+         .help = "the running config, or an earlier one",
+         .run = show_configuration});
+  t.add({.words = {"show", "system", "commit"},
+         .help = "commit history and any commit waiting for confirmation",
+         .run = show_commits});
+  t.add({.words = {"load"},
+         .args_hint = "replace|merge FILE",
+         .help = "put a file into your candidate config",
+         .run = load});
+  t.add({.words = {"compare"},
+         .args_hint = "[rollback N]",
+         .help = "diff of your candidate against running (or rollback N)",
+         .run = compare});
+  t.add({.words = {"rollback"},
+         .args_hint = "N",
+         .help = "load committed config N (0 = running) into your candidate",
+         .run = rollback});
+  t.add({.words = {"commit"},
+         .args_hint = "[confirmed MIN] [-m TEXT]",
+         .help = "apply your candidate; confirmed: roll back unless confirmed in MIN minutes",
+         .run = commit});
+  t.add({.words = {"confirm"}, .help = "keep a commit confirmed", .run = confirm});
+  t.add(
+      {.words = {"discard"}, .help = "reset your candidate to the running config", .run = discard});
+  t.add({.words = {"save"},
+         .args_hint = "FILE",
+         .help = "write your candidate to a file",
+         .run = save});
   t.add({.words = {"validate"},
          .args_hint = "FILE",
          .help = "check a config file against the schema without applying it",
@@ -129,8 +398,8 @@ void usage(const CommandTable& table) {
                "  --version       print the CLI's version\n\n"
                "Commands:\n"
             << table.help()
-            << "\nInteractive mode (no COMMAND) and configuration commands are not implemented "
-               "yet.\n";
+            << "\nInteractive mode (no COMMAND) and `set`/`delete` are not implemented yet: edit a "
+               "file and `load` it.\n";
 }
 
 }  // namespace
@@ -143,12 +412,18 @@ int main(int argc, char** argv) {
   }
   bool json = false;
   std::vector<std::string> words;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 2 && args[0] == "-c") {
+    // As a login shell, sshd runs `vigil -c "<what the user typed after ssh host>"`.
+    std::istringstream in(args[1]);
+    args.assign(std::istream_iterator<std::string>(in), std::istream_iterator<std::string>());
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
     if (arg == "--json") {
       json = true;
-    } else if (arg == "--socket" && i + 1 < argc) {
-      socket = argv[++i];
+    } else if (arg == "--socket" && i + 1 < args.size()) {
+      socket = args[++i];
     } else if (arg.starts_with("--socket=")) {
       socket = arg.substr(9);
     } else if (arg == "-h" || arg == "--help" || arg == "help") {

@@ -21,14 +21,19 @@ DAEMONS = ["vigild", "vigil-dp", "vigil-l7"]
 
 class Daemon:
     def __init__(self, binary: Path, tmp: Path, config_text: str = "system:\n  hostname: t\n",
-                 env: dict | None = None):
+                 env: dict | None = None, extra_args: tuple[str, ...] = ()):
         self.config = tmp / "vigil.yaml"
         self.config.write_text(config_text)
         self.socket = str(tmp / "run" / f"{binary.name}.sock")
         self.log_path = tmp / f"{binary.name}.log"
+        argv = [str(binary), "--config", str(self.config), "--socket", self.socket]
+        if binary.name == "vigild":
+            # Never the machine's own /var/lib/vigil and /var/log/vigil.
+            argv += ["--state-dir", str(tmp / "state"), "--audit-log", str(tmp / "audit.log"),
+                     *extra_args]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [str(binary), "--config", str(self.config), "--socket", self.socket],
+                argv,
                 stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
 
     def log(self) -> str:
@@ -163,7 +168,8 @@ def test_refuses_to_steal_a_live_socket(start, binaries):
     first = start("vigild")
     rpc.wait_for_socket(first.socket, proc=first.proc)
     second = subprocess.run([str(binaries["vigild"]), "--config", str(first.config), "--socket",
-                             first.socket], capture_output=True, text=True, timeout=5)
+                             first.socket, "--state-dir", str(first.config.parent / "state2")],
+                            capture_output=True, text=True, timeout=5)
     assert second.returncode == 69
     assert "another process is already listening on" in second.stderr
     assert rpc.call(first.socket, "status")["pid"] == first.proc.pid
@@ -198,3 +204,23 @@ def test_cli_unknown_command_suggests(binaries):
                          text=True, timeout=5)
     assert out.returncode == 64
     assert 'unknown command "show verzion"' in out.stderr and "show version" in out.stderr
+
+
+@pytest.mark.parametrize("name", ["vigil-dp", "vigil-l7"])
+def test_skeletons_apply_no_config_sections_and_say_so(start, name):
+    d = start(name)
+    rpc.wait_for_socket(d.socket, proc=d.proc)
+    assert rpc.call(d.socket, "config.sections") == []
+    with pytest.raises(rpc.RpcError) as e:
+        rpc.call(d.socket, "prepare", {"txid": 1, "delta": {"routing": {}}})
+    assert e.value.message == f'{name} does not apply the "routing" section'
+
+
+def test_cli_as_a_login_shell_runs_the_command_sshd_passes(start, binaries):
+    d = start("vigild")
+    rpc.wait_for_socket(d.socket, proc=d.proc)
+    # `ssh admin@box show version` makes sshd run: <login shell> -c "show version"
+    out = subprocess.run([str(binaries["vigil"]), "-c", "show version"], capture_output=True,
+                         text=True, timeout=5, env={**os.environ, "VIGIL_SOCKET": d.socket})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[2].startswith("vigild")

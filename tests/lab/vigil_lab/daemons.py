@@ -57,8 +57,13 @@ def start_vigil(lab: Lab, node: str, config_text: str,
         binary = build_dir() / DAEMONS[name]
         if not binary.exists():
             raise FileNotFoundError(f"{binary} is not built (meson setup build && ninja -C build)")
-        vn.processes[name] = lab.spawn(node, [str(binary), "--config", str(config), "--socket",
-                                              vn.socket(name)], name=name)
+        argv = [str(binary), "--config", str(config), "--socket", vn.socket(name)]
+        if name == "vigild":
+            argv += ["--state-dir", str(run_dir / "state"), "--audit-log",
+                     str(run_dir / "audit.log"), "--component",
+                     f"vigil-dp={vn.socket('vigil-dp')}", "--component",
+                     f"vigil-l7={vn.socket('vigil-l7')}"]
+        vn.processes[name] = lab.spawn(node, argv, name=name)
     for name in daemons:
         rpc.wait_for_socket(vn.socket(name), proc=vn.processes[name].popen)
     return vn

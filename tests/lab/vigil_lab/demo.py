@@ -80,6 +80,24 @@ def main() -> int:
             print("  Until it forwards, each edge namespace forwards with the Linux kernel, so")
             print("  the traffic below crosses the real topology but not Vigil's fast path.")
 
+        heading("a commit on s1-edge through the vigil CLI, as an operator over SSH")
+        candidate = lab.log_dir / "s1-candidate.yaml"
+        candidate.write_text(site_config(1).replace("hostname: edge1", "hostname: edge1-lon"))
+        edge = edges[1]
+        print("  $ vigil load replace candidate.yaml && vigil compare")
+        edge.cli("load", "replace", str(candidate))
+        for line in edge.cli("compare").stdout.splitlines():
+            print("    " + line)
+        print("  $ vigil commit confirmed 5 -m \"rename\" && vigil confirm")
+        for line in edge.cli("commit", "confirmed", "5", "-m", "rename").stdout.splitlines():
+            print("    " + line)
+        edge.cli("confirm")
+        print("  $ vigil show system commit")
+        for line in edge.cli("show", "system", "commit").stdout.splitlines():
+            print("    " + line)
+        if "hostname: edge1-lon" not in edge.cli("show", "configuration").stdout:
+            failures.append("commit on s1-edge did not take effect")
+
         heading("full-mesh ping, client of each site to the backend of every other site")
         for family in (4, 6):
             rows = mesh_ping(lab, family)

@@ -1,0 +1,68 @@
+// vigild's configuration service: per-user candidates, commit / commit confirmed / confirm,
+// rollback, compare, history, each one API method guarded by role and recorded in the audit
+// log. The CLI is a thin front end over these methods.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/daemon.h"
+#include "common/event_loop.h"
+#include "mgmt/audit_log.h"
+#include "mgmt/commit/commit_engine.h"
+#include "mgmt/config/config.h"
+#include "mgmt/roles.h"
+
+namespace vigil::mgmt {
+
+struct VigildSettings {
+  std::string state_dir = "/var/lib/vigil";
+  std::string audit_log = "/var/log/vigil/audit.log";
+  // Components vigild commits to, by name and control socket.
+  std::vector<std::pair<std::string, std::string>> components = {
+      {"vigil-dp", "/run/vigil/dp.sock"}, {"vigil-l7", "/run/vigil/l7.sock"}};
+  bool components_from_command_line = false;
+  // How long "commit confirmed 1" waits. 60 s in production; tests shorten it.
+  int64_t confirm_unit_seconds = 60;
+};
+
+// Adds --state-dir, --audit-log, --component NAME=SOCKET and --confirm-unit-seconds.
+void add_vigild_options(DaemonSpec& spec, VigildSettings& settings);
+
+class VigildService {
+ public:
+  VigildService(VigildSettings settings, Daemon& daemon);
+
+  // Opens the store (importing the --config file as the first commit on a new box), builds
+  // the commit engine and starts the confirm timer.
+  Status start(EventLoop& loop);
+
+ private:
+  struct Candidate {
+    std::string text;
+    bool modified = false;
+  };
+  using Handler = std::function<rpc::CallResult(const nlohmann::json&, const Caller&)>;
+
+  void register_methods();
+  void add(const std::string& method, config::Role need, Handler handler);
+  Candidate& candidate_of(const nlohmann::json& params, const Caller& caller);
+  void refresh_running();
+  void on_tick();
+  rpc::CallResult commit(const nlohmann::json& params, const Caller& caller);
+
+  VigildSettings settings_;
+  Daemon& daemon_;
+  AuditLog audit_;
+  std::unique_ptr<store::ConfigStore> store_;
+  std::unique_ptr<commit::CommitEngine> engine_;
+  config::Config running_;  // parsed running config, for roles
+  std::map<std::string, Candidate> candidates_;
+  prometheus::Family<prometheus::Counter>* commits_ = nullptr;
+  prometheus::Family<prometheus::Counter>* denied_ = nullptr;
+};
+
+}  // namespace vigil::mgmt

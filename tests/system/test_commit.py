@@ -1,0 +1,266 @@
+"""Commits as an operator makes them over SSH: through the vigil CLI to a real vigild, which
+commits to component processes (fakes that accept, reject or die), with commit confirmed,
+rollback, restarts and roles."""
+
+from __future__ import annotations
+
+import grp
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from conftest import needs_root
+
+from vigil_lab import rpc
+from test_daemons import Daemon
+
+HERE = Path(__file__).parent
+INITIAL = "system: {hostname: edge1}\n"
+CHANGED = "system: {hostname: edge2}\ninterfaces:\n  wan1: {role: wan}\n"
+
+
+class Fake:
+    def __init__(self, tmp: Path, name: str, sections: str, *extra: str):
+        self.socket = str(tmp / f"{name}.sock")
+        self.log_path = tmp / f"{name}.calls"
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "fake_component.py"), "--socket",
+                                      self.socket, "--sections", sections, "--log",
+                                      str(self.log_path), *extra], stdout=subprocess.PIPE,
+                                     text=True)
+        assert self.proc.stdout.readline().strip() == "ready"
+
+    def calls(self) -> list[str]:
+        if not self.log_path.exists():
+            return []
+        entries = [json.loads(line) for line in self.log_path.read_text().splitlines()]
+        return [e["method"] for e in entries
+                if "method" in e and e["method"] != "config.sections"]
+
+    def applied(self) -> dict:
+        entries = [json.loads(line) for line in self.log_path.read_text().splitlines()]
+        return [e["applied"] for e in entries if "applied" in e][-1]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def lab(binaries, tmp_path):
+    """vigild in tmp_path with fake components, and a CLI runner."""
+    made: list = []
+
+    class Lab:
+        tmp = tmp_path
+
+        def fake(self, name, sections, *extra):
+            f = Fake(tmp_path, name, sections, *extra)
+            made.append(f)
+            return f
+
+        def vigild(self, fakes=(), unit_seconds=60, config=INITIAL):
+            args = ["--confirm-unit-seconds", str(unit_seconds)]
+            for f in fakes:
+                args += ["--component", f"{Path(f.socket).stem}={f.socket}"]
+            if not fakes:
+                args += ["--component", f"none={tmp_path / 'nobody.sock'}"]
+            d = Daemon(binaries["vigild"], tmp_path, config_text=config, extra_args=tuple(args))
+            made.append(d)
+            rpc.wait_for_socket(d.socket, proc=d.proc)
+            self.d = d
+            return d
+
+        def cli(self, *args, check=True, user=None):
+            argv = [str(binaries["vigil"]), "--socket", self.d.socket, *args]
+            if user:
+                argv = ["runuser", "-u", user, "--", *argv]
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+            if check:
+                assert out.returncode == 0, out.stderr
+            return out
+
+        def load(self, text):
+            path = tmp_path / "candidate.yaml"
+            path.write_text(text)
+            self.cli("load", "replace", str(path))
+
+        def running(self):
+            return self.cli("show", "configuration").stdout
+
+        def audit(self):
+            return (tmp_path / "audit.log").read_text()
+
+    yield Lab()
+    for m in made:
+        if isinstance(m, Fake):
+            m.stop()
+        elif m.proc.poll() is None:
+            m.proc.kill()
+            m.proc.wait()
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return time.monotonic()
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def test_commit_reaches_the_components_whose_sections_changed(lab):
+    sysf = lab.fake("sysf", "system")
+    routef = lab.fake("routef", "routing")
+    lab.vigild([sysf, routef])
+    lab.load(CHANGED.replace("interfaces:\n  wan1: {role: wan}\n", ""))
+    out = lab.cli("commit", "-m", "rename the box")
+    assert "commit 2 complete; changed: system" in out.stdout
+    assert sysf.calls()[-2:] == ["prepare", "activate"]
+    assert sysf.applied() == {"system": {"hostname": "edge2"}}
+    assert routef.calls() == [] or "prepare" not in routef.calls()
+    assert lab.running() == "system: {hostname: edge2}\n"
+    history = lab.cli("show", "system", "commit").stdout
+    assert "rename the box" in history and "imported from" in history
+    assert "msg=commit user=root result=ok seq=2" in lab.audit()
+
+
+def test_rejected_prepare_fails_the_commit_and_running_is_unchanged(lab):
+    f = lab.fake("sysf", "system", "--reject", "hostname edge2 is reserved")
+    lab.vigild([f])
+    lab.load(CHANGED)
+    out = lab.cli("commit", check=False)
+    assert out.returncode == 1
+    assert out.stderr == ("vigil: commit: commit failed: sysf rejected the change: hostname edge2 "
+                          "is reserved\n")
+    assert f.calls() == ["prepare", "abort"]
+    assert lab.running() == INITIAL
+    assert "result=failed" in lab.audit()
+
+
+def test_component_killed_mid_commit_aborts_and_nothing_is_applied(lab):
+    good = lab.fake("good", "system")
+    doomed = lab.fake("doomed", "interfaces", "--die-on-prepare")
+    lab.vigild([good, doomed])
+    lab.load(CHANGED)
+    out = lab.cli("commit", check=False)
+    assert out.returncode == 1
+    assert "commit failed: doomed rejected the change:" in out.stderr
+    doomed.proc.wait(timeout=5)
+    assert good.calls() == ["prepare", "abort"], "good must never activate"
+    assert lab.running() == INITIAL
+
+
+def test_invalid_candidate_is_refused_with_its_errors(lab):
+    lab.vigild()
+    lab.load("interfaces:\n  lan0: {role: dmz}\n")
+    out = lab.cli("commit", check=False)
+    assert out.returncode == 1
+    assert ("commit failed: the candidate has 1 error(s):\n"
+            "interfaces.lan0.role (2:16): must be lan or wan, got \"dmz\"") in out.stderr
+    assert lab.running() == INITIAL
+
+
+# commit confirmed: --confirm-unit-seconds makes a "minute" last 2 s here, so the test checks
+# the real timer path without waiting a minute (docs/operations.md says so).
+def test_unconfirmed_commit_rolls_back_by_itself(lab):
+    f = lab.fake("sysf", "system")
+    lab.vigild([f], unit_seconds=2)
+    lab.load(CHANGED)
+    start = time.monotonic()
+    out = lab.cli("commit", "confirmed", "1", "-m", "risky")
+    assert "confirm with `vigil confirm` within" in out.stdout
+    assert "edge2" in lab.running()
+    done = wait_until(lambda: lab.running() == INITIAL, 2 + 5, "the automatic rollback")
+    assert done - start <= 2 + 5
+    history = lab.cli("show", "system", "commit").stdout
+    assert "confirm-timeout" in history and "was not confirmed in time" in history
+    assert f.applied() == {"system": {"hostname": "edge1"}}
+    assert "msg=rollback reason=\"commit confirmed not confirmed in time\"" in lab.audit()
+
+
+def test_confirm_keeps_the_commit(lab):
+    lab.vigild(unit_seconds=1)
+    lab.load(CHANGED)
+    lab.cli("commit", "confirmed", "1")
+    assert "must be confirmed within" in lab.cli("show", "system", "commit").stdout
+    lab.cli("confirm")
+    time.sleep(2.5)
+    assert "edge2" in lab.running()
+    assert "msg=confirm user=root" in lab.audit()
+
+
+def test_pending_confirm_survives_a_vigild_restart(lab):
+    lab.vigild(unit_seconds=3)
+    lab.load(CHANGED)
+    lab.cli("commit", "confirmed", "1")
+    first = lab.d
+    assert first.stop()[0] == 0
+    lab.vigild(unit_seconds=3)  # same state dir
+    assert "edge2" in lab.running()
+    wait_until(lambda: lab.running() == INITIAL, 3 + 5, "the rollback after restart")
+
+
+def test_rollback_loads_an_earlier_config_and_compare_shows_it(lab):
+    lab.vigild()
+    lab.load(CHANGED)
+    lab.cli("commit")
+    lab.cli("rollback", "1")
+    diff = lab.cli("compare").stdout
+    assert diff.startswith("--- running\n+++ candidate\n")
+    assert "-system: {hostname: edge2}\n" in diff and "+system: {hostname: edge1}\n" in diff
+    lab.cli("commit", "-m", "back")
+    assert lab.running() == INITIAL
+    assert lab.cli("rollback", "9", check=False).stderr.startswith(
+        "vigil: cannot roll back: no rollback 9: 3 committed configs are kept (0 to 2)")
+
+
+VIEWER = "vigiltestviewer"
+
+
+@needs_root
+def test_viewer_can_look_but_not_commit(binaries, tmp_path):
+    created_group = False
+    try:
+        grp.getgrnam("vigil")
+    except KeyError:
+        subprocess.run(["groupadd", "--system", "vigil"], check=True)
+        created_group = True
+    subprocess.run(["useradd", "--no-create-home", "-G", "vigil", VIEWER], check=True)
+    # A directory the viewer can reach: pytest's tmp_path is private to root.
+    run = Path(tempfile.mkdtemp(prefix="vigil-roles-"))
+    os.chmod(run, 0o755)
+    try:
+        config = f"system:\n  hostname: edge1\n  users:\n    {VIEWER}: {{role: viewer}}\n"
+        d = Daemon(binaries["vigild"], run, config_text=config,
+                   extra_args=("--component", f"none={run / 'none.sock'}"))
+        rpc.wait_for_socket(d.socket, proc=d.proc)
+        assert grp.getgrgid(os.stat(d.socket).st_gid).gr_name == "vigil"
+        vigil = [str(binaries["vigil"]), "--socket", d.socket]
+
+        def as_viewer(*args):
+            return subprocess.run(["runuser", "-u", VIEWER, "--", *vigil, *args],
+                                  capture_output=True, text=True, timeout=30)
+
+        assert as_viewer("show", "configuration").stdout.startswith("system:")
+        out = as_viewer("commit")
+        assert out.returncode == 1
+        assert out.stderr == (f"vigil: commit: permission denied: {VIEWER} (role viewer) may not "
+                              "call commit, which needs admin\n")
+        assert f"msg=denied user={VIEWER} role=viewer method=commit" in (
+            run / "audit.log").read_text()
+        d.proc.send_signal(signal.SIGTERM)
+        d.proc.wait(timeout=5)
+    finally:
+        subprocess.run(["userdel", VIEWER], check=False)
+        if created_group:
+            subprocess.run(["groupdel", "vigil"], check=False)
+        shutil.rmtree(run, ignore_errors=True)
