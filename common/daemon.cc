@@ -158,7 +158,10 @@ void Daemon::register_builtin_methods() {
   dispatcher_.add("version", [this](const json&, const rpc::CallContext&) -> rpc::CallResult {
     return version_json(spec_.name);
   });
-  dispatcher_.add("metrics", [this](const json&, const rpc::CallContext&) -> rpc::CallResult {
+  dispatcher_.add("metrics", [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
+    if (p.is_object() && p.value("format", "") == "json") {
+      return json{{"format", "json"}, {"families", metrics_.to_json()}};
+    }
     return json{{"format", "prometheus-text-0.0.4"}, {"text", metrics_.serialize()}};
   });
   dispatcher_.add("methods", [this](const json&, const rpc::CallContext&) -> rpc::CallResult {

@@ -48,6 +48,67 @@ prometheus::Family<prometheus::Gauge>& MetricsRegistry::gauge(const std::string&
   return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
 }
 
+nlohmann::json MetricsRegistry::to_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& family : registry_->Collect()) {
+    const char* type = family.type == prometheus::MetricType::Counter ? "counter"
+                       : family.type == prometheus::MetricType::Gauge ? "gauge"
+                                                                      : nullptr;
+    if (type == nullptr) {
+      continue;
+    }
+    nlohmann::json samples = nlohmann::json::array();
+    for (const auto& m : family.metric) {
+      nlohmann::json labels = nlohmann::json::object();
+      for (const auto& l : m.label) {
+        labels[l.name] = l.value;
+      }
+      samples.push_back(
+          {{"labels", labels},
+           {"value",
+            family.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value}});
+    }
+    out.push_back(
+        {{"name", family.name}, {"help", family.help}, {"type", type}, {"samples", samples}});
+  }
+  return out;
+}
+
+std::vector<prometheus::MetricFamily> MetricsRegistry::families_from_json(const nlohmann::json& j) {
+  std::vector<prometheus::MetricFamily> out;
+  if (!j.is_array()) {
+    return out;
+  }
+  for (const auto& f : j) {
+    if (!f.is_object() || !f.value("name", std::string()).starts_with("vigil_")) {
+      continue;  // only well-formed Vigil families cross into vigild's exposition
+    }
+    prometheus::MetricFamily family;
+    family.name = f.value("name", "");
+    family.help = f.value("help", "");
+    const std::string type = f.value("type", "");
+    family.type = type == "counter" ? prometheus::MetricType::Counter
+                  : type == "gauge" ? prometheus::MetricType::Gauge
+                                    : prometheus::MetricType::Untyped;
+    // Bound to locals: iterating a temporary's items() would dangle.
+    const nlohmann::json samples = f.value("samples", nlohmann::json::array());
+    for (const auto& s : samples) {
+      prometheus::ClientMetric m;
+      const nlohmann::json labels = s.value("labels", nlohmann::json::object());
+      for (const auto& [k, v] : labels.items()) {
+        m.label.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+      }
+      const double value = s.value("value", 0.0);
+      m.counter.value = value;
+      m.gauge.value = value;
+      m.untyped.value = value;
+      family.metric.push_back(std::move(m));
+    }
+    out.push_back(std::move(family));
+  }
+  return out;
+}
+
 std::string MetricsRegistry::serialize() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }

@@ -6,11 +6,14 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/expected.h"
 
@@ -25,6 +28,12 @@ class MetricsRegistry {
   prometheus::Family<prometheus::Counter>& counter(const std::string& name,
                                                    const std::string& help);
   prometheus::Family<prometheus::Gauge>& gauge(const std::string& name, const std::string& help);
+
+  // Families as JSON, so vigild can merge components' metrics into its own exposition:
+  // [{"name", "help", "type": "counter"|"gauge"|"untyped", "samples": [{"labels", "value"}]}].
+  // Histograms and summaries are not carried yet (none exist).
+  nlohmann::json to_json() const;
+  static std::vector<prometheus::MetricFamily> families_from_json(const nlohmann::json& j);
 
   // The Prometheus text exposition format (version 0.0.4) of everything registered.
   std::string serialize() const;

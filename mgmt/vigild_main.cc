@@ -1,6 +1,6 @@
 // vigild: the management daemon. It owns the configuration: candidates, commits (two-phase
-// over the components), commit confirmed, rollback, history and the audit trail. Supervision
-// of the other processes and the Prometheus endpoint are not built yet, and it says so.
+// over the components), commit confirmed, rollback, history, the audit trail and the
+// Prometheus endpoint. Supervision of the other processes is not built yet, and it says so.
 #include <memory>
 
 #include "common/daemon.h"
@@ -13,9 +13,7 @@ int main(int argc, char** argv) {
       .name = "vigild",
       .summary = "Vigil management daemon: config, commits, supervision, metrics.",
       .default_socket = "/run/vigil/vigild.sock",
-      .not_implemented =
-          "supervision of vigil-dp/vigil-l7/FRR and the Prometheus /metrics "
-          "endpoint: start the components yourself",
+      .not_implemented = "supervision of vigil-dp/vigil-l7/FRR (start them yourself) and SNMP",
       .validate_config = vigil::mgmt::validate_config_document,
       // A config document (up to 16 MiB of YAML) JSON-escaped in one request.
       .max_request_bytes = 64 << 20,

@@ -115,6 +115,29 @@ Status VigildService::start(EventLoop& loop) {
 void VigildService::refresh_running() {
   config::ParseResult r = config::parse_text(store_->running_text(), "running");
   running_ = r.ok() ? r.config : config::Config{};
+  apply_monitoring();
+}
+
+void VigildService::apply_monitoring() {
+  const auto& m = running_.monitoring;
+  const std::string want = m.prometheus_enabled ? m.prometheus_listen.to_string() : "";
+  if (want == metrics_listen_ && (want.empty() || metrics_endpoint_)) {
+    return;
+  }
+  metrics_endpoint_.reset();  // unbind first: the new address may be the same port
+  metrics_listen_ = want;
+  if (want.empty()) {
+    log::info("Prometheus endpoint disabled by monitoring.prometheus.enabled");
+    return;
+  }
+  auto ep = MetricsEndpoint::start(want, daemon_.metrics(), settings_.components);
+  if (!ep) {
+    // Management must stay reachable even if the metrics port is taken.
+    log::error("Prometheus endpoint not serving", {{"error", ep.error()}});
+    return;
+  }
+  metrics_endpoint_ = std::move(*ep);
+  log::info("serving Prometheus metrics", {{"listen", want}, {"path", "/metrics"}});
 }
 
 void VigildService::on_tick() {

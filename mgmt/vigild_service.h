@@ -14,6 +14,7 @@
 #include "mgmt/audit_log.h"
 #include "mgmt/commit/commit_engine.h"
 #include "mgmt/config/config.h"
+#include "mgmt/metrics_endpoint.h"
 #include "mgmt/roles.h"
 
 namespace vigil::mgmt {
@@ -51,6 +52,8 @@ class VigildService {
   void add(const std::string& method, config::Role need, Handler handler);
   Candidate& candidate_of(const nlohmann::json& params, const Caller& caller);
   void refresh_running();
+  // (Re)starts /metrics to match monitoring.prometheus of the running config.
+  void apply_monitoring();
   void on_tick();
   rpc::CallResult commit(const nlohmann::json& params, const Caller& caller);
 
@@ -60,6 +63,8 @@ class VigildService {
   std::unique_ptr<store::ConfigStore> store_;
   std::unique_ptr<commit::CommitEngine> engine_;
   config::Config running_;  // parsed running config, for roles
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  std::string metrics_listen_;  // what metrics_endpoint_ is bound to; "" when off
   std::map<std::string, Candidate> candidates_;
   prometheus::Family<prometheus::Counter>* commits_ = nullptr;
   prometheus::Family<prometheus::Counter>* denied_ = nullptr;
