@@ -313,6 +313,9 @@ int Daemon::run() {
   loop.run();
 
   systemd::notify_stopping();
+  if (stop_hook_) {
+    stop_hook_();
+  }
   server.stop();
   log::info("stopped", {{"signal", stop_signal == 0 ? "none" : sigabbrev_np(stop_signal)}});
   return kExitOk;

@@ -91,6 +91,9 @@ class Daemon {
   // failure stops the daemon with kExitUnavailable. For timers and start-up work.
   void on_start(std::function<Status(EventLoop&)> hook) { start_hook_ = std::move(hook); }
 
+  // Called on SIGTERM/SIGINT while the loop still exists, before the socket closes.
+  void on_stop(std::function<void()> hook) { stop_hook_ = std::move(hook); }
+
   // Serves until SIGTERM/SIGINT. Returns the process exit code.
   int run();
 
@@ -107,6 +110,7 @@ class Daemon {
   YAML::Node config_;
   std::function<Status(const YAML::Node&)> reload_hook_;
   std::function<Status(EventLoop&)> start_hook_;
+  std::function<void()> stop_hook_;
   std::function<Status(const nlohmann::json&)> prepare_hook_;
   std::function<void(const nlohmann::json&)> activate_hook_;
   std::map<uint64_t, nlohmann::json> staged_;  // by transaction id

@@ -27,7 +27,9 @@ class ComponentMetrics final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  const MetricsRegistry& own_;
+  // A copy shares the daemon's registry (shared_ptr), so scrapes in flight stay safe
+  // whatever is destroyed first at shutdown.
+  MetricsRegistry own_;
   std::vector<std::pair<std::string, std::string>> components_;  // name, socket
 };
 

@@ -1,7 +1,7 @@
 // vigild: the management daemon. It owns the configuration: candidates, commits (two-phase
 // over the components), commit confirmed, rollback, history, the audit trail and the
 // Prometheus endpoint. Supervision of the other processes is not built yet, and it says so.
-#include <memory>
+#include <cstdlib>
 
 #include "common/daemon.h"
 #include "mgmt/config_api.h"
@@ -13,15 +13,22 @@ int main(int argc, char** argv) {
       .name = "vigild",
       .summary = "Vigil management daemon: config, commits, supervision, metrics.",
       .default_socket = "/run/vigil/vigild.sock",
-      .not_implemented = "supervision of vigil-dp/vigil-l7/FRR (start them yourself) and SNMP",
+      .not_implemented = "SNMP AgentX and FRR control",
       .validate_config = vigil::mgmt::validate_config_document,
       // A config document (up to 16 MiB of YAML) JSON-escaped in one request.
       .max_request_bytes = 64 << 20,
   };
   vigil::mgmt::add_vigild_options(spec, settings);
-  std::unique_ptr<vigil::mgmt::VigildService> service;
-  return vigil::daemon_main(spec, argc, argv, [&](vigil::Daemon& d) {
-    service = std::make_unique<vigil::mgmt::VigildService>(settings, d);
-    d.on_start([&](vigil::EventLoop& loop) { return service->start(loop); });
+  // Not destroyed: see _Exit below.
+  auto* service = static_cast<vigil::mgmt::VigildService*>(nullptr);
+  const int rc = vigil::daemon_main(spec, argc, argv, [&](vigil::Daemon& d) {
+    service = new vigil::mgmt::VigildService(settings, d);
+    d.on_start([service](vigil::EventLoop& loop) { return service->start(loop); });
+    d.on_stop([service] { service->stop(); });
   });
+  // Shutdown is complete here: components stopped, socket removed, every state file fsynced,
+  // log lines written unbuffered. What remains is joining the metrics server's threads,
+  // which civetweb does with a poll timeout of up to a second or two; skip it so SIGTERM
+  // stops vigild at once.
+  std::_Exit(rc);
 }

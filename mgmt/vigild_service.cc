@@ -1,5 +1,7 @@
 #include "mgmt/vigild_service.h"
 
+#include <algorithm>
+
 #include "common/yaml_file.h"
 #include "mgmt/commit/diff.h"
 #include "mgmt/commit/rpc_component.h"
@@ -51,6 +53,16 @@ void add_vigild_options(DaemonSpec& spec, VigildSettings& s) {
            s.components_from_command_line = true;
          }
          s.components.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+         return Ok{};
+       }});
+  spec.extra_options.push_back(
+      {"supervise", "NAME=BINARY: start and restart this component (its socket from --component)",
+       [&s](const std::string& v) -> Status {
+         const auto eq = v.find('=');
+         if (eq == std::string::npos || eq == 0 || eq + 1 == v.size() || v[eq + 1] != '/') {
+           return fail("expected NAME=/absolute/path/to/binary, got \"" + v + "\"");
+         }
+         s.supervise.emplace_back(v.substr(0, eq), v.substr(eq + 1));
          return Ok{};
        }});
   spec.extra_options.push_back(
@@ -108,8 +120,43 @@ Status VigildService::start(EventLoop& loop) {
     log::warn("a commit confirmed is waiting for confirmation",
               {{"commit", p->commit_seq}, {"deadline", p->deadline}});
   }
+  std::vector<ChildSpec> children;
+  for (const auto& supervised : settings_.supervise) {
+    const std::string& name = supervised.first;
+    const std::string& binary = supervised.second;
+    auto it = std::find_if(settings_.components.begin(), settings_.components.end(),
+                           [&name](const auto& c) { return c.first == name; });
+    if (it == settings_.components.end()) {
+      std::string message = "--supervise ";
+      message.append(name).append(" has no --component ").append(name).append("=SOCKET");
+      return fail(std::move(message));
+    }
+    // Components start from the committed running config; its header line is a comment.
+    children.push_back(
+        {name,
+         {binary, "--config", settings_.state_dir + "/running.yaml", "--socket", it->second}});
+  }
+  if (!children.empty()) {
+    supervisor_ = std::make_unique<Supervisor>(loop, daemon_.metrics(), std::move(children));
+    supervisor_->start_all();
+  }
   auto timer = loop.add_timer(std::chrono::seconds(1), [this] { on_tick(); });
-  return timer ? Status(Ok{}) : Status(fail(timer.error()));
+  if (!timer) {
+    return fail(timer.error());
+  }
+  // Restarts are due at half-second granularity; a faster tick keeps backoff honest.
+  auto restart_timer = loop.add_timer(std::chrono::milliseconds(100), [this] {
+    if (supervisor_) {
+      supervisor_->tick();
+    }
+  });
+  return restart_timer ? Status(Ok{}) : Status(fail(restart_timer.error()));
+}
+
+void VigildService::stop() {
+  if (supervisor_) {
+    supervisor_->stop_all();
+  }
 }
 
 void VigildService::refresh_running() {
@@ -141,6 +188,7 @@ void VigildService::apply_monitoring() {
 }
 
 void VigildService::on_tick() {
+  engine_->reconcile();
   auto outcome = engine_->tick();
   if (!outcome) {
     return;
@@ -325,6 +373,27 @@ void VigildService::register_methods() {
 
   add("commit", Role::kAdmin,
       [this](const json& p, const Caller& c) -> rpc::CallResult { return commit(p, c); });
+
+  add("show.processes", Role::kViewer, [this](const json&, const Caller&) -> rpc::CallResult {
+    json out = json::array();
+    for (const auto& [name, socket] : settings_.components) {
+      json entry = {
+          {"name", name},
+          {"socket", socket},
+          {"supervised", false},
+          {"reachable", engine_->reachable().contains(name) && engine_->reachable().at(name)}};
+      if (supervisor_) {
+        for (const auto& child : supervisor_->state()) {
+          if (child["name"] == name) {
+            entry.update(child);
+            entry["supervised"] = true;
+          }
+        }
+      }
+      out.push_back(entry);
+    }
+    return out;
+  });
 
   add("confirm", Role::kAdmin, [this](const json&, const Caller& c) -> rpc::CallResult {
     if (auto st = engine_->confirm(c.user); !st) {

@@ -16,6 +16,7 @@
 #include "mgmt/config/config.h"
 #include "mgmt/metrics_endpoint.h"
 #include "mgmt/roles.h"
+#include "mgmt/supervisor.h"
 
 namespace vigil::mgmt {
 
@@ -26,6 +27,8 @@ struct VigildSettings {
   std::vector<std::pair<std::string, std::string>> components = {
       {"vigil-dp", "/run/vigil/dp.sock"}, {"vigil-l7", "/run/vigil/l7.sock"}};
   bool components_from_command_line = false;
+  // Components vigild starts and restarts itself, by name and binary (--supervise).
+  std::vector<std::pair<std::string, std::string>> supervise;
   // How long "commit confirmed 1" waits. 60 s in production; tests shorten it.
   int64_t confirm_unit_seconds = 60;
 };
@@ -38,8 +41,10 @@ class VigildService {
   VigildService(VigildSettings settings, Daemon& daemon);
 
   // Opens the store (importing the --config file as the first commit on a new box), builds
-  // the commit engine and starts the confirm timer.
+  // the commit engine, starts the supervised components and the 1 s timer.
   Status start(EventLoop& loop);
+  // Stops the supervised components.
+  void stop();
 
  private:
   struct Candidate {
@@ -64,6 +69,7 @@ class VigildService {
   std::unique_ptr<commit::CommitEngine> engine_;
   config::Config running_;  // parsed running config, for roles
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  std::unique_ptr<Supervisor> supervisor_;
   std::string metrics_listen_;  // what metrics_endpoint_ is bound to; "" when off
   std::map<std::string, Candidate> candidates_;
   prometheus::Family<prometheus::Counter>* commits_ = nullptr;

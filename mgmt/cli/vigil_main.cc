@@ -194,6 +194,32 @@ int show_commits(Invocation& inv) {
   return 0;
 }
 
+int show_processes(Invocation& inv) {
+  int rc = 0;
+  auto r = call(inv, "show.processes", nlohmann::json::object(), "cannot list processes", rc);
+  if (!r) {
+    return rc;
+  }
+  if (inv.json) {
+    std::cout << r->dump(2) << "\n";
+    return 0;
+  }
+  TablePrinter table({"component", "state", "pid", "restarts", "last exit", "socket"});
+  for (const auto& p : *r) {
+    const bool supervised = p.value("supervised", false);
+    const std::string state = supervised
+                                  ? p.value("state", "?")
+                                  : (p.value("reachable", false) ? "reachable" : "not reachable");
+    table.add_row({p.value("name", ""), state,
+                   supervised && p.value("pid", 0) > 0 ? std::to_string(p.value("pid", 0)) : "-",
+                   supervised ? std::to_string(p.value("restarts", 0)) : "-",
+                   p.value("last_exit", "").empty() ? "-" : p.value("last_exit", ""),
+                   p.value("socket", "")});
+  }
+  std::cout << table.render();
+  return 0;
+}
+
 int load(Invocation& inv) {
   if (inv.args.size() != 2 || (inv.args[0] != "replace" && inv.args[0] != "merge")) {
     std::cerr << "vigil: usage: load replace|merge FILE\n";
@@ -358,6 +384,9 @@ CommandTable build_table() {
   t.add({.words = {"show", "system", "commit"},
          .help = "commit history and any commit waiting for confirmation",
          .run = show_commits});
+  t.add({.words = {"show", "system", "processes"},
+         .help = "components: supervised state, pid, restarts, reachability",
+         .run = show_processes});
   t.add({.words = {"load"},
          .args_hint = "replace|merge FILE",
          .help = "put a file into your candidate config",

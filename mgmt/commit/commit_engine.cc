@@ -164,6 +164,33 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
   return outcome;
 }
 
+std::vector<std::string> CommitEngine::reconcile() {
+  std::vector<std::string> pushed;
+  const YAML::Node doc = parse_or_empty(store_.running_text());
+  for (const ComponentPtr& c : components_) {
+    auto sections = c->sections();
+    bool up = sections.ok();
+    bool& was_up = reachable_[c->name()];
+    if (up && !was_up && !sections->empty()) {
+      const uint64_t txid = next_txid_++;
+      const Status prepared = c->prepare(txid, delta_for(*sections, doc));
+      const Status activated = prepared ? c->activate(txid) : prepared;
+      if (activated) {
+        pushed.push_back(c->name());
+        log::info("gave the running config to a component that came up",
+                  {{"component", c->name()}, {"commit", store_.running_seq()}});
+      } else {
+        c->abort(txid);
+        log::error("a component refused the running config; retrying",
+                   {{"component", c->name()}, {"error", activated.error()}});
+        up = false;  // try again on the next call
+      }
+    }
+    was_up = up;
+  }
+  return pushed;
+}
+
 Status CommitEngine::confirm(const std::string& user) {
   if (!store_.pending()) {
     return fail("no commit is waiting for confirmation");

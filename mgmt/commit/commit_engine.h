@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,12 @@ class CommitEngine {
   // nothing when no deadline is due.
   std::optional<Expected<CommitOutcome>> tick();
 
+  // Gives the running config to every component that has become reachable since the last
+  // call (started by the supervisor or by hand). Returns their names.
+  std::vector<std::string> reconcile();
+  // Last known reachability, by component name.
+  const std::map<std::string, bool>& reachable() const { return reachable_; }
+
   std::optional<store::PendingConfirm> pending() const { return store_.pending(); }
   store::ConfigStore& store() { return store_; }
   int64_t confirm_unit_seconds() const { return confirm_unit_seconds_; }
@@ -62,6 +69,7 @@ class CommitEngine {
   UnixClock clock_;
   int64_t confirm_unit_seconds_;
   uint64_t next_txid_;
+  std::map<std::string, bool> reachable_;
 };
 
 }  // namespace vigil::commit

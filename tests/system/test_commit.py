@@ -264,3 +264,56 @@ def test_viewer_can_look_but_not_commit(binaries, tmp_path):
         if created_group:
             subprocess.run(["groupdel", "vigil"], check=False)
         shutil.rmtree(run, ignore_errors=True)
+
+
+def test_a_component_that_starts_later_gets_the_running_config(lab, binaries):
+    late_socket = str(lab.tmp / "late.sock")
+    vigild = Daemon(binaries["vigild"], lab.tmp, config_text=INITIAL,
+                    extra_args=("--component", f"late={late_socket}"))
+    lab.d = vigild
+    try:
+        rpc.wait_for_socket(vigild.socket, proc=vigild.proc)
+        lab.load(CHANGED)
+        assert "late is not running" in lab.cli("commit").stdout
+        late = Fake(lab.tmp, "late", "system,interfaces")
+        try:
+            wait_until(lambda: "activate" in late.calls(), 5, "the running config to reach it")
+            assert late.applied() == {"system": {"hostname": "edge2"},
+                                      "interfaces": {"wan1": {"role": "wan"}}}
+        finally:
+            late.stop()
+    finally:
+        vigild.proc.kill()
+        vigild.proc.wait()
+
+
+def test_supervised_component_is_restarted_and_stopped(lab, binaries):
+    sock = str(lab.tmp / "l7.sock")
+    from test_daemons import Daemon as D
+    vigild = D(binaries["vigild"], lab.tmp, config_text=INITIAL,
+               extra_args=("--component", f"vigil-l7={sock}",
+                           "--supervise", f"vigil-l7={binaries['vigil-l7']}"))
+    lab.d = vigild
+    try:
+        rpc.wait_for_socket(vigild.socket, proc=vigild.proc)
+        rpc.wait_for_socket(sock)
+        first = rpc.call(sock, "status")["pid"]
+        table = lab.cli("show", "system", "processes").stdout
+        assert table.splitlines()[1].split()[:4] == ["vigil-l7", "running", str(first), "0"]
+        os.kill(first, signal.SIGKILL)
+
+        def restarted():
+            try:
+                return rpc.call(sock, "status")["pid"] != first
+            except (OSError, rpc.RpcError):
+                return False
+        wait_until(restarted, 10, "vigil-l7 to be restarted")
+        row = lab.cli("show", "system", "processes").stdout.splitlines()[1]
+        assert " 1 " in row and "signal KILL" in row, row
+        second = rpc.call(sock, "status")["pid"]
+        assert vigild.stop()[0] == 0
+        wait_until(lambda: not Path(f"/proc/{second}").exists(), 5, "vigil-l7 to stop with vigild")
+    finally:
+        if vigild.proc.poll() is None:
+            vigild.proc.kill()
+            vigild.proc.wait()

@@ -1,0 +1,66 @@
+// Starts the component processes, restarts one that exits with exponential backoff, and
+// reports their state. Exits are noticed through a pidfd on the event loop, so there is no
+// SIGCHLD handler and no polling of waitpid.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/event_loop.h"
+#include "common/metrics.h"
+#include "common/unique_fd.h"
+
+namespace vigil::mgmt {
+
+struct ChildSpec {
+  std::string name;               // "vigil-dp"
+  std::vector<std::string> argv;  // binary and arguments
+};
+
+class Supervisor {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr auto kFirstBackoff = std::chrono::milliseconds(500);
+  static constexpr auto kMaxBackoff = std::chrono::seconds(30);
+  static constexpr auto kHealthyAfter = std::chrono::seconds(60);  // then backoff resets
+
+  Supervisor(EventLoop& loop, MetricsRegistry& metrics, std::vector<ChildSpec> children);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  void start_all();
+  // Called often (vigild's 1 s tick and a faster one): starts children whose backoff ended.
+  void tick();
+  // SIGTERM to every child, SIGKILL to those still alive after `grace`.
+  void stop_all(std::chrono::milliseconds grace = std::chrono::seconds(2));
+
+  // [{name, state: running|backoff|stopped, pid, restarts, last_exit}]
+  nlohmann::json state() const;
+
+ private:
+  struct Child {
+    ChildSpec spec;
+    pid_t pid = 0;
+    UniqueFd pidfd;
+    int restarts = 0;
+    std::string last_exit;  // "exit 1", "signal KILL"
+    Clock::time_point started{};
+    Clock::time_point restart_at{};
+    std::chrono::milliseconds backoff = kFirstBackoff;
+    bool stopping = false;
+  };
+
+  void spawn(Child& c);
+  void on_exit(Child& c);
+
+  EventLoop& loop_;
+  prometheus::Family<prometheus::Counter>& restarts_metric_;
+  std::vector<Child> children_;
+};
+
+}  // namespace vigil::mgmt
