@@ -93,12 +93,6 @@ Status VigildService::start(EventLoop& loop) {
     return fail(store.error());
   }
   store_ = std::make_unique<store::ConfigStore>(std::move(store).value());
-  std::vector<commit::ComponentPtr> components;
-  for (const auto& [name, socket] : settings_.components) {
-    components.push_back(std::make_unique<commit::RpcComponent>(name, socket));
-  }
-  engine_ = std::make_unique<commit::CommitEngine>(
-      *store_, std::move(components), commit::system_unix_clock, settings_.confirm_unit_seconds);
   auto file_text = store::read_file(daemon_.args().config_path);
   if (store_->history().empty() && store_->running_text().empty() && file_text) {
     // First boot: the file (already validated) becomes commit 1 directly. It does not go
@@ -115,6 +109,13 @@ Status VigildService::start(EventLoop& loop) {
     log::warn("the config file differs from the running config; the committed one is in force",
               {{"config", daemon_.args().config_path}, {"state_dir", settings_.state_dir}});
   }
+  // After the import: the engine reads the running config once, here.
+  std::vector<commit::ComponentPtr> components;
+  for (const auto& [name, socket] : settings_.components) {
+    components.push_back(std::make_unique<commit::RpcComponent>(name, socket));
+  }
+  engine_ = std::make_unique<commit::CommitEngine>(
+      *store_, std::move(components), commit::system_unix_clock, settings_.confirm_unit_seconds);
   refresh_running();
   if (auto p = store_->pending()) {
     log::warn("a commit confirmed is waiting for confirmation",
@@ -160,8 +161,7 @@ void VigildService::stop() {
 }
 
 void VigildService::refresh_running() {
-  config::ParseResult r = config::parse_text(store_->running_text(), "running");
-  running_ = r.ok() ? r.config : config::Config{};
+  running_ = engine_->running_config();
   apply_monitoring();
 }
 
@@ -233,6 +233,8 @@ VigildService::Candidate& VigildService::candidate_of(const json& params, const 
   auto [it, fresh] = candidates_.try_emplace(key);
   if (fresh || !it->second.modified) {
     it->second.text = store_->running_text();
+    it->second.document.reset();
+    it->second.validated.reset();
   }
   return it->second;
 }
@@ -248,8 +250,13 @@ rpc::CallResult VigildService::commit(const json& params, const Caller& caller) 
     confirm = m;
   }
   const std::string comment = params.value("comment", "");
-  auto r = engine_->commit(
-      {.text = cand.text, .user = caller.user, .comment = comment, .confirm_minutes = confirm});
+  const bool reuse = cand.document.has_value() && cand.validated.has_value();
+  auto r = engine_->commit({.text = cand.text,
+                            .user = caller.user,
+                            .comment = comment,
+                            .confirm_minutes = confirm,
+                            .document = reuse ? &*cand.document : nullptr,
+                            .validated = reuse ? &*cand.validated : nullptr});
   if (!r) {
     commits_->Add({{"kind", "commit"}, {"result", "failed"}}).Increment();
     audit_.record("commit", {{"user", caller.user}, {"result", "failed"}, {"error", r.error()}});
@@ -340,14 +347,22 @@ void VigildService::register_methods() {
       return rpc::invalid_params(doc.error());
     }
     Candidate& cand = candidate_of(p, c);
+    cand.document.reset();
+    cand.validated.reset();
+    config::ParseResult check;
     if (mode == "replace") {
       cand.text = text;
+      check = config::parse_document(*doc);
+      // Kept for the commit: the same text need not be parsed and checked twice.
+      cand.document = *doc;
+      cand.validated = check;
     } else {
       auto base = parse_yaml(cand.text, "candidate");
       cand.text = config::emit(config::merge(base ? *base : YAML::Node(YAML::NodeType::Map), *doc));
+      // Checked from the merged text, so error positions point into what `save` writes.
+      check = config::parse_text(cand.text, "candidate");
     }
     cand.modified = true;
-    config::ParseResult check = config::parse_text(cand.text, "candidate");
     return json{{"valid", check.ok()}, {"errors", errors_json(check.errors)}};
   });
 
@@ -361,6 +376,8 @@ void VigildService::register_methods() {
         Candidate& cand = candidate_of(p, c);
         cand.text = store_->text_of(*seq).value();
         cand.modified = true;
+        cand.document.reset();
+        cand.validated.reset();
         audit_.record("rollback", {{"user", c.user}, {"loaded", n}, {"seq", *seq}});
         return json{{"loaded_seq", *seq}};
       });

@@ -50,6 +50,9 @@ class VigildService {
   struct Candidate {
     std::string text;
     bool modified = false;
+    // The parse of `text` from `load replace`, reused by commit; empty otherwise.
+    std::optional<YAML::Node> document;
+    std::optional<config::ParseResult> validated;
   };
   using Handler = std::function<rpc::CallResult(const nlohmann::json&, const Caller&)>;
 

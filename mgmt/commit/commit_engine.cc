@@ -51,7 +51,16 @@ CommitEngine::CommitEngine(store::ConfigStore& store, std::vector<ComponentPtr> 
       components_(std::move(components)),
       clock_(std::move(clock)),
       confirm_unit_seconds_(confirm_unit_seconds),
-      next_txid_(static_cast<uint64_t>(clock_()) * 1000) {}
+      next_txid_(static_cast<uint64_t>(clock_()) * 1000),
+      running_doc_(parse_or_empty(store_.running_text())) {
+  config::ParseResult r = config::parse_document(running_doc_);
+  if (r.ok()) {
+    running_config_ = std::move(r.config);
+  } else {
+    log::error("the running config does not pass the schema; fix it with a commit",
+               {{"errors", r.errors.to_string()}});
+  }
+}
 
 Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& changed,
                            const YAML::Node& old_doc, const YAML::Node& new_doc,
@@ -114,17 +123,29 @@ Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& change
 }
 
 Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
-  config::ParseResult parsed = config::parse_text(request.text, "candidate");
+  // Parsed once: validation, the diff and the deltas all use this document.
+  YAML::Node new_doc;
+  config::ParseResult parsed;
+  if (request.document != nullptr && request.validated != nullptr) {
+    new_doc = *request.document;
+    parsed = *request.validated;
+  } else {
+    auto parsed_doc = parse_yaml(request.text, "candidate");
+    if (!parsed_doc) {
+      return fail("the candidate has 1 error(s):\n(document): " + parsed_doc.error() + "\n");
+    }
+    new_doc = *parsed_doc;
+    parsed = config::parse_document(new_doc);
+  }
   if (!parsed.ok()) {
     return fail("the candidate has " + std::to_string(parsed.errors.size()) + " error(s):\n" +
                 parsed.errors.to_string());
   }
-  const YAML::Node old_doc = parse_or_empty(store_.running_text());
-  const YAML::Node new_doc = parse_or_empty(request.text);
+  const YAML::Node old_doc = running_doc_;
   CommitOutcome outcome;
   for (const config::Field& f : config::kDocumentSchema.fields) {
     const std::string key(f.key);
-    if (config::to_json(old_doc[key]) != config::to_json(new_doc[key])) {
+    if (!config::same(old_doc[key], new_doc[key])) {
       outcome.changed_sections.push_back(key);
     }
   }
@@ -143,6 +164,8 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
     return fail("cannot record the commit (" + record.error() + "); previous config restored");
   }
   outcome.record = *record;
+  running_doc_ = new_doc;
+  running_config_ = std::move(parsed.config);
 
   const auto pending = store_.pending();
   if (request.confirm_minutes) {
@@ -166,7 +189,7 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
 
 std::vector<std::string> CommitEngine::reconcile() {
   std::vector<std::string> pushed;
-  const YAML::Node doc = parse_or_empty(store_.running_text());
+  const YAML::Node& doc = running_doc_;
   for (const ComponentPtr& c : components_) {
     auto sections = c->sections();
     bool up = sections.ok();

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "mgmt/commit/component.h"
+#include "mgmt/config/config.h"
+#include "mgmt/config/document.h"
 #include "mgmt/store/config_store.h"
 
 namespace vigil::commit {
@@ -28,6 +30,10 @@ struct CommitRequest {
   std::string comment;
   std::optional<int> confirm_minutes;  // commit confirmed N
   std::string kind = "commit";
+  // The caller's parse of `text`, when it has one (a candidate loaded moments ago): saves
+  // parsing and validating the same document again. Both or neither.
+  const YAML::Node* document = nullptr;
+  const config::ParseResult* validated = nullptr;
 };
 
 struct CommitOutcome {
@@ -57,6 +63,8 @@ class CommitEngine {
   const std::map<std::string, bool>& reachable() const { return reachable_; }
 
   std::optional<store::PendingConfirm> pending() const { return store_.pending(); }
+  // The running config, parsed once per commit rather than on every use.
+  const config::Config& running_config() const { return running_config_; }
   store::ConfigStore& store() { return store_; }
   int64_t confirm_unit_seconds() const { return confirm_unit_seconds_; }
 
@@ -70,6 +78,8 @@ class CommitEngine {
   int64_t confirm_unit_seconds_;
   uint64_t next_txid_;
   std::map<std::string, bool> reachable_;
+  YAML::Node running_doc_;
+  config::Config running_config_;
 };
 
 }  // namespace vigil::commit

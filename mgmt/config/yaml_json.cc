@@ -37,6 +37,34 @@ YAML::Node merge(const YAML::Node& base, const YAML::Node& overlay) {
   return out;
 }
 
+bool same(const YAML::Node& a, const YAML::Node& b) {
+  const bool a_empty = !a.IsDefined() || a.IsNull();
+  const bool b_empty = !b.IsDefined() || b.IsNull();
+  if (a_empty || b_empty) {
+    return a_empty == b_empty;
+  }
+  if (a.Type() != b.Type() || a.size() != b.size()) {
+    return false;
+  }
+  if (a.IsScalar()) {
+    return a.Scalar() == b.Scalar();
+  }
+  if (a.IsSequence()) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!same(a[i], b[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+  for (const auto& kv : a) {
+    if (!kv.first.IsScalar() || !same(kv.second, b[kv.first.Scalar()])) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string emit(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull() || (node.IsMap() && node.size() == 0)) {
     return "";
