@@ -6,6 +6,7 @@
 #include "mgmt/commit/diff.h"
 #include "mgmt/commit/rpc_component.h"
 #include "mgmt/config/document.h"
+#include "mgmt/config/edit.h"
 #include "mgmt/config/yaml_json.h"
 #include "mgmt/config_api.h"
 #include "mgmt/store/atomic_file.h"
@@ -364,6 +365,37 @@ void VigildService::register_methods() {
     }
     cand.modified = true;
     return json{{"valid", check.ok()}, {"errors", errors_json(check.errors)}};
+  });
+
+  for (const bool is_set : {true, false}) {
+    add(is_set ? "candidate.set" : "candidate.delete", Role::kAdmin,
+        [this, is_set](const json& p, const Caller& c) -> rpc::CallResult {
+          const auto words = p.at("words").get<std::vector<std::string>>();
+          Candidate& cand = candidate_of(p, c);
+          auto doc = parse_yaml(cand.text, "candidate");
+          if (!doc) {
+            return rpc::invalid_params("the candidate is not valid YAML; load a file: " +
+                                       doc.error());
+          }
+          YAML::Node edited = *doc;
+          auto st = is_set ? config::set_path(edited, words) : config::delete_path(edited, words);
+          if (!st) {
+            return rpc::invalid_params(st.error());
+          }
+          // Edits give canonical YAML: comments and layout of a loaded file do not survive.
+          cand.text = config::emit(edited);
+          cand.modified = true;
+          cand.document.reset();
+          cand.validated.reset();
+          config::ParseResult check = config::parse_text(cand.text, "candidate");
+          return json{{"valid", check.ok()}, {"errors", errors_json(check.errors)}};
+        });
+  }
+
+  add("complete", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
+    const auto words = p.value("words", std::vector<std::string>{});
+    auto doc = parse_yaml(candidate_of(p, c).text, "candidate");
+    return config::next_words(doc ? *doc : YAML::Node(YAML::NodeType::Map), words);
   });
 
   add("candidate.rollback", Role::kAdmin,

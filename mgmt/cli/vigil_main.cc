@@ -246,6 +246,29 @@ int load(Invocation& inv) {
   return 0;
 }
 
+int edit(Invocation& inv, std::string_view method, std::string_view verb) {
+  if (inv.args.empty()) {
+    std::cerr << "vigil: usage: " << verb << " PATH... [VALUE]\n";
+    return kExitUsage;
+  }
+  int rc = 0;
+  auto r = call(inv, method, {{"words", inv.args}}, verb, rc);
+  if (!r) {
+    return rc;
+  }
+  for (const auto& e : (*r)["errors"]) {
+    std::cout << "  candidate error: " << e.value("text", "") << "\n";
+  }
+  return 0;
+}
+
+int set(Invocation& inv) {
+  return edit(inv, "candidate.set", "set");
+}
+int del(Invocation& inv) {
+  return edit(inv, "candidate.delete", "delete");
+}
+
 int compare(Invocation& inv) {
   bool bad = false;
   auto n = rollback_arg(inv.args, bad);
@@ -391,6 +414,14 @@ CommandTable build_table() {
          .args_hint = "replace|merge FILE",
          .help = "put a file into your candidate config",
          .run = load});
+  t.add({.words = {"set"},
+         .args_hint = "PATH... VALUE",
+         .help = "set a value in your candidate (lists gain the value)",
+         .run = set});
+  t.add({.words = {"delete"},
+         .args_hint = "PATH... [VALUE]",
+         .help = "remove a key, an entry or a list value from your candidate",
+         .run = del});
   t.add({.words = {"compare"},
          .args_hint = "[rollback N]",
          .help = "diff of your candidate against running (or rollback N)",
@@ -426,9 +457,7 @@ void usage(const CommandTable& table) {
                "  --json          machine-readable output\n"
                "  --version       print the CLI's version\n\n"
                "Commands:\n"
-            << table.help()
-            << "\nInteractive mode (no COMMAND) and `set`/`delete` are not implemented yet: edit a "
-               "file and `load` it.\n";
+            << table.help() << "\nInteractive mode (no COMMAND) is not implemented yet.\n";
 }
 
 }  // namespace

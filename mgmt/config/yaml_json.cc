@@ -65,12 +65,29 @@ bool same(const YAML::Node& a, const YAML::Node& b) {
   return true;
 }
 
+namespace {
+
+void use_block_style(YAML::Node node) {
+  if (node.IsMap() || node.IsSequence()) {
+    // Empty collections stay flow ({} and []): block style cannot write them.
+    node.SetStyle(node.size() == 0 ? YAML::EmitterStyle::Flow : YAML::EmitterStyle::Block);
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      use_block_style(node.IsMap() ? it->second : *it);
+    }
+  }
+}
+
+}  // namespace
+
 std::string emit(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull() || (node.IsMap() && node.size() == 0)) {
     return "";
   }
+  // Canonical text: block style throughout, whatever style the loaded file used.
+  YAML::Node copy = YAML::Clone(node);
+  use_block_style(copy);
   YAML::Emitter out;
-  out << node;
+  out << copy;
   return std::string(out.c_str()) + "\n";
 }
 

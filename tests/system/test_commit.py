@@ -317,3 +317,27 @@ def test_supervised_component_is_restarted_and_stopped(lab, binaries):
         if vigild.proc.poll() is None:
             vigild.proc.kill()
             vigild.proc.wait()
+
+
+def test_set_and_delete_through_the_cli(lab):
+    lab.vigild()
+    lab.cli("set", "interfaces", "lan0", "role", "lan")
+    lab.cli("set", "interfaces", "lan0", "addresses", "10.1.1.1/24")
+    lab.cli("set", "interfaces", "lan0", "addresses", "fd00:1:1::1/64")
+    lab.cli("set", "system", "hostname", "edge9")
+    diff = lab.cli("compare").stdout
+    assert "-system: {hostname: edge1}" in diff
+    assert "+  hostname: edge9" in diff and "+      - 10.1.1.1/24" in diff, diff
+    bad = lab.cli("set", "interfaces", "lan0", "speed", "10g", check=False)
+    assert bad.returncode == 1
+    assert bad.stderr == ('vigil: set: "speed" is not valid after "interfaces lan0"; expected one '
+                          'of: role, device, enabled, mtu, addresses, vlans\n')
+    lab.cli("delete", "interfaces", "lan0", "addresses", "fd00:1:1::1/64")
+    lab.cli("commit", "-m", "by hand")
+    running = lab.running()
+    assert "hostname: edge9" in running and "10.1.1.1/24" in running
+    assert "fd00:1:1::1/64" not in running
+    # Invalid values are accepted into the candidate but reported, and cannot be committed.
+    out = lab.cli("set", "interfaces", "lan0", "mtu", "99999")
+    assert "candidate error: interfaces.lan0.mtu" in out.stdout
+    assert lab.cli("commit", check=False).returncode == 1
