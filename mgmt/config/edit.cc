@@ -50,7 +50,8 @@ struct Target {
   std::string name;  // for named maps: the entry's name, when given
 };
 
-Expected<Target> walk(YAML::Node document, const std::vector<std::string>& words, bool create) {
+Expected<Target> walk(const YAML::Node& document, const std::vector<std::string>& words,
+                      bool create) {
   const Schema* schema = &kDocumentSchema;
   YAML::Node node = document;
   size_t i = 0;
