@@ -327,9 +327,14 @@ void VigildService::register_methods() {
       from = store_->text_of(*seq).value();
     }
     const std::string& to = candidate_of(p, c).text;
-    return json{
-        {"diff", commit::unified_diff(
-                     from, to, n == 0 ? "running" : "rollback " + std::to_string(n), "candidate")}};
+    // Both sides in canonical form, so the diff shows what changed, not how it was written.
+    auto canonical = [](const std::string& text) {
+      auto doc = parse_yaml(text, "compare");
+      return doc ? config::emit(*doc) : text;
+    };
+    return json{{"diff", commit::unified_diff(canonical(from), canonical(to),
+                                              n == 0 ? "running" : "rollback " + std::to_string(n),
+                                              "candidate")}};
   });
 
   add("candidate.show", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {

@@ -17,6 +17,7 @@
 #include "common/daemon.h"
 #include "common/json_rpc_client.h"
 #include "mgmt/cli/command_table.h"
+#include "mgmt/cli/interactive.h"
 #include "mgmt/cli/table_printer.h"
 #include "version.h"  // generated at the build root
 
@@ -462,6 +463,85 @@ void usage(const CommandTable& table) {
 
 }  // namespace
 
+// Runs one command, one-shot or from the interactive prompt.
+int dispatch(const CommandTable& table, rpc::Client& vigild, const std::vector<std::string>& words,
+             bool json) {
+  auto match = table.match(words);
+  if (!match) {
+    std::cerr << "vigil: unknown command \"";
+    for (size_t i = 0; i < words.size(); ++i) {
+      std::cerr << (i ? " " : "") << words[i];
+    }
+    std::cerr << "\"\n";
+    const auto near = table.completions({words.front()});
+    if (!near.empty()) {
+      std::cerr << "Commands starting with \"" << words.front() << "\":\n";
+      for (const Command* c : near) {
+        std::cerr << " ";
+        for (const auto& w : c->words) {
+          std::cerr << " " << w;
+        }
+        std::cerr << "\n";
+      }
+    }
+    return kExitUsage;
+  }
+  if (!match->rest.empty() && match->command->args_hint.empty()) {
+    std::cerr << "vigil: unexpected argument \"" << match->rest.front() << "\"\n";
+    return kExitUsage;
+  }
+  Invocation inv{.vigild = vigild, .args = match->rest, .json = json};
+  return match->command->run(inv);
+}
+
+// Interactive lines: configure mode adds Junos' `show` (the candidate) and `show | compare`.
+int run_line(const CommandTable& table, rpc::Client& vigild, const std::vector<std::string>& words,
+             bool json, bool configure) {
+  if (words == std::vector<std::string>{"help"} || words == std::vector<std::string>{"?"}) {
+    usage(table);
+    return 0;
+  }
+  if (configure && words == std::vector<std::string>{"show"}) {
+    Invocation inv{.vigild = vigild, .json = json};
+    int rc = 0;
+    auto r = call(inv, "candidate.show", nlohmann::json::object(), "cannot show", rc);
+    if (r) {
+      std::cout << r->value("text", "");
+    }
+    return rc;
+  }
+  if (configure && words == std::vector<std::string>{"show", "|", "compare"}) {
+    return dispatch(table, vigild, {"compare"}, json);
+  }
+  return dispatch(table, vigild, words, json);
+}
+
+std::vector<std::string> complete_words(const CommandTable& table, rpc::Client& vigild,
+                                        const std::vector<std::string>& words, bool configure) {
+  if (!words.empty() && (words[0] == "set" || words[0] == "delete")) {
+    auto r = vigild.call("complete",
+                         {{"words", std::vector<std::string>(words.begin() + 1, words.end())}});
+    if (rpc::is_error(r) || !std::get<nlohmann::json>(r).is_array()) {
+      return {};
+    }
+    return std::get<nlohmann::json>(r).get<std::vector<std::string>>();
+  }
+  std::vector<std::string> out;
+  if (words.empty()) {
+    out = {"help", "quit", configure ? "exit" : "configure"};
+    if (!configure) {
+      out.emplace_back("exit");
+    }
+  }
+  for (const Command* c : table.completions(words)) {
+    if (c->words.size() > words.size() &&
+        std::equal(words.begin(), words.end(), c->words.begin())) {
+      out.push_back(c->words[words.size()]);
+    }
+  }
+  return out;
+}
+
 int main(int argc, char** argv) {
   const CommandTable table = build_table();
   std::string socket = "/run/vigil/vigild.sock";
@@ -497,38 +577,16 @@ int main(int argc, char** argv) {
       words.push_back(arg);
     }
   }
-  if (words.empty()) {
-    std::cerr << "vigil: interactive mode is not implemented yet; give a command "
-                 "(see vigil --help)\n";
-    return kExitUsage;
-  }
-  auto match = table.match(words);
-  if (!match) {
-    std::cerr << "vigil: unknown command \"";
-    for (size_t i = 0; i < words.size(); ++i) {
-      std::cerr << (i ? " " : "") << words[i];
-    }
-    std::cerr << "\"\n";
-    const auto near = table.completions({words.front()});
-    if (!near.empty()) {
-      std::cerr << "Commands starting with \"" << words.front() << "\":\n";
-      for (const Command* c : near) {
-        std::cerr << " ";
-        for (const auto& w : c->words) {
-          std::cerr << " " << w;
-        }
-        std::cerr << "\n";
-      }
-    }
-    return kExitUsage;
-  }
-  if (!match->rest.empty() && match->command->args_hint.empty()) {
-    std::cerr << "vigil: unexpected argument \"" << match->rest.front() << "\"\n";
-    return kExitUsage;
-  }
   rpc::Client vigild(socket);
-  Invocation inv{.vigild = vigild, .args = match->rest, .json = json};
-  return match->command->run(inv);
+  if (words.empty()) {
+    return run_interactive({
+        .run = [&](const std::vector<std::string>& w,
+                   bool configure) { return run_line(table, vigild, w, json, configure); },
+        .complete = [&](const std::vector<std::string>& w,
+                        bool configure) { return complete_words(table, vigild, w, configure); },
+    });
+  }
+  return dispatch(table, vigild, words, json);
 }
 
 }  // namespace vigil::cli

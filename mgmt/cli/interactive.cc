@@ -1,0 +1,121 @@
+#include "mgmt/cli/interactive.h"
+
+#include <editline/readline.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+namespace vigil::cli {
+namespace {
+
+// readline's completion callbacks are plain C functions: they reach the hooks through these.
+const InteractiveHooks* g_hooks = nullptr;
+bool g_configure = false;
+
+char* next_match(const char* text, int state) {
+  static std::vector<std::string> matches;
+  static size_t index = 0;
+  if (state == 0) {
+    const std::string before(rl_line_buffer, static_cast<size_t>(rl_point) - std::strlen(text));
+    matches.clear();
+    index = 0;
+    for (const auto& w : g_hooks->complete(split_words(before), g_configure)) {
+      if (w.starts_with(text)) {
+        matches.push_back(w);
+      }
+    }
+    std::sort(matches.begin(), matches.end());
+    matches.erase(std::unique(matches.begin(), matches.end()), matches.end());
+  }
+  return index < matches.size() ? ::strdup(matches[index++].c_str()) : nullptr;
+}
+
+char** complete(const char* text, int, int) {
+  rl_attempted_completion_over = 1;  // never fall back to file names
+  return rl_completion_matches(text, next_match);
+}
+
+std::string history_path() {
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr && *home != '\0' ? home : "/tmp") + "/.vigil_history";
+}
+
+}  // namespace
+
+std::vector<std::string> split_words(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool quoted = false;
+  bool in_word = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+      in_word = true;
+    } else if (!quoted && (c == ' ' || c == '\t')) {
+      if (in_word) {
+        words.push_back(word);
+        word.clear();
+        in_word = false;
+      }
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) {
+    words.push_back(word);
+  }
+  return words;
+}
+
+int run_interactive(const InteractiveHooks& hooks) {
+  g_hooks = &hooks;
+  rl_readline_name = "vigil";
+  rl_attempted_completion_function = complete;
+  using_history();
+  stifle_history(1000);
+  const std::string history = history_path();
+  read_history(history.c_str());
+  if (::isatty(STDIN_FILENO)) {
+    std::cout << "Vigil CLI. `help` lists commands, Tab completes, `configure` edits the "
+                 "config, `exit` leaves.\n";
+  }
+  while (true) {
+    char* raw = readline(g_configure ? "vigil# " : "vigil> ");
+    if (raw == nullptr) {
+      std::cout << "\n";
+      break;
+    }
+    const std::string line(raw);
+    std::free(raw);
+    const auto words = split_words(line);
+    if (words.empty()) {
+      continue;
+    }
+    add_history(line.c_str());
+    // Written at once, so a dropped SSH session loses nothing.
+    write_history(history.c_str());
+    if (words[0] == "quit" || (words[0] == "exit" && !g_configure)) {
+      break;
+    }
+    if (words[0] == "exit" || (words[0] == "top" && g_configure)) {
+      g_configure = false;
+      continue;
+    }
+    if (words[0] == "configure" && !g_configure) {
+      g_configure = true;
+      std::cout << "Entering configuration mode: set, delete, show, show | compare, commit, "
+                   "exit.\n";
+      continue;
+    }
+    hooks.run(words, g_configure);
+  }
+  write_history(history.c_str());
+  g_hooks = nullptr;
+  return 0;
+}
+
+}  // namespace vigil::cli

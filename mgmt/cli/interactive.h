@@ -1,0 +1,27 @@
+// The interactive CLI: a prompt with line editing, history (~/.vigil_history) and tab
+// completion, an operational mode (`vigil>`) and a configure mode (`vigil#`) as on Junos.
+// The command table and the one-shot path do the work; this file only reads lines.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace vigil::cli {
+
+struct InteractiveHooks {
+  // Runs one command line already split into words; returns its exit status.
+  std::function<int(const std::vector<std::string>& words, bool configure_mode)> run;
+  // What may come next after `words` (the partial word being typed is not included).
+  std::function<std::vector<std::string>(const std::vector<std::string>& words,
+                                         bool configure_mode)>
+      complete;
+};
+
+// Reads commands until EOF, `exit` in operational mode, or `quit`. Returns 0.
+int run_interactive(const InteractiveHooks& hooks);
+
+// Splits a command line on blanks; "double quotes" keep blanks inside one word.
+std::vector<std::string> split_words(const std::string& line);
+
+}  // namespace vigil::cli
