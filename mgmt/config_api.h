@@ -11,7 +11,7 @@ Status validate_config_document(const YAML::Node& document);
 
 // `validate`: {"text": "<yaml>", "origin": "name"} -> {"valid": bool, "errors": [...]}.
 // Each error: {"path", "line", "column", "message", "text"}.
-void register_config_methods(rpc::Dispatcher& dispatcher);
+void register_config_methods(rpc::Dispatcher& dispatcher, MetricsRegistry& metrics);
 
 nlohmann::json errors_json(const config::ErrorList& errors);
 

@@ -82,9 +82,12 @@ VigildService::VigildService(VigildSettings settings, Daemon& daemon)
     : settings_(std::move(settings)), daemon_(daemon), audit_(settings_.audit_log) {
   commits_ = &daemon.metrics().counter("vigil_mgmt_commits_total",
                                        "Commits by kind and result (ok, rejected, failed)");
+  rollbacks_ = &daemon.metrics().counter(
+      "vigil_mgmt_rollbacks_total",
+      "Rollbacks: reason confirm-timeout (automatic) or operator (rollback N loaded)");
   denied_ = &daemon.metrics().counter("vigil_mgmt_denied_requests_total",
                                       "API requests refused for lack of a role, by method");
-  register_config_methods(daemon.dispatcher());
+  register_config_methods(daemon.dispatcher(), daemon.metrics());
   register_methods();
 }
 
@@ -196,6 +199,7 @@ void VigildService::on_tick() {
   }
   if (outcome->ok()) {
     commits_->Add({{"kind", "confirm-timeout"}, {"result", "ok"}}).Increment();
+    rollbacks_->Add({{"reason", "confirm-timeout"}}).Increment();
     audit_.record("rollback", {{"reason", "commit confirmed not confirmed in time"},
                                {"seq", (*outcome)->record.seq}});
     refresh_running();
@@ -416,6 +420,7 @@ void VigildService::register_methods() {
         cand.document.reset();
         cand.validated.reset();
         audit_.record("rollback", {{"user", c.user}, {"loaded", n}, {"seq", *seq}});
+        rollbacks_->Add({{"reason", "operator"}}).Increment();
         return json{{"loaded_seq", *seq}};
       });
 

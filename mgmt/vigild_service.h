@@ -77,6 +77,7 @@ class VigildService {
   std::map<std::string, Candidate> candidates_;
   prometheus::Family<prometheus::Counter>* commits_ = nullptr;
   prometheus::Family<prometheus::Counter>* denied_ = nullptr;
+  prometheus::Family<prometheus::Counter>* rollbacks_ = nullptr;
 };
 
 }  // namespace vigil::mgmt

@@ -64,8 +64,6 @@ struct RoutingConfig {
 struct MonitoringConfig {
   bool prometheus_enabled = true;
   HostPort prometheus_listen{IpAddress{4, {127, 0, 0, 1}}, 9550};
-  bool snmp_enabled = false;
-  std::string snmp_agentx_socket = "/var/agentx/master";
 };
 
 struct Config {

@@ -1,4 +1,4 @@
-// monitoring: where vigild serves Prometheus metrics, and SNMP.
+// monitoring: where vigild serves Prometheus metrics. SNMP is reserved until it exists.
 #include "mgmt/config/sections.h"
 
 namespace vigil::config {
@@ -15,26 +15,15 @@ constexpr Schema kPrometheusSchema{.path = "monitoring.prometheus",
                                    .description = "Prometheus exposition by vigild.",
                                    .fields = kPrometheusFields};
 
-constexpr Field kSnmpFields[] = {
-    {.key = "enabled",
-     .type = "boolean",
-     .description = "Run the AgentX subagent",
-     .default_value = "false"},
-    {.key = "agentx_socket",
-     .type = "path",
-     .description = "The master agent's AgentX socket (snmpd)",
-     .default_value = "/var/agentx/master"},
-};
-constexpr Schema kSnmpSchema{.path = "monitoring.snmp",
-                             .description = "SNMP through snmpd's AgentX.",
-                             .fields = kSnmpFields};
-
 constexpr Field kMonitoringFields[] = {
     {.key = "prometheus",
      .type = "mapping",
      .description = "Prometheus",
      .children = &kPrometheusSchema},
-    {.key = "snmp", .type = "mapping", .description = "SNMP", .children = &kSnmpSchema},
+    {.key = "snmp",
+     .type = "mapping",
+     .description = "SNMP through snmpd's AgentX",
+     .not_supported_until = "the SNMP subagent"},
 };
 
 }  // namespace
@@ -58,20 +47,6 @@ void parse_monitoring(const YAML::Node& node, const std::string& path, Config& c
   if (pr.ok() && pr.has("listen")) {
     if (auto hp = read_host_port(pr.get("listen"), pr.path_of("listen"), errors)) {
       m.prometheus_listen = *hp;
-    }
-  }
-  MapReader sr(r.get("snmp"), r.path_of("snmp"), kSnmpSchema, errors);
-  if (sr.ok() && sr.has("enabled")) {
-    m.snmp_enabled = read_bool(sr.get("enabled"), sr.path_of("enabled"), errors).value_or(false);
-  }
-  if (sr.ok() && sr.has("agentx_socket")) {
-    if (auto s = read_string(sr.get("agentx_socket"), sr.path_of("agentx_socket"), errors)) {
-      if (s->empty() || (*s)[0] != '/') {
-        errors.add(sr.path_of("agentx_socket"), sr.get("agentx_socket"),
-                   "must be an absolute path, got \"" + *s + "\"");
-      } else {
-        m.snmp_agentx_socket = *s;
-      }
     }
   }
 }
