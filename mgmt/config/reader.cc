@@ -182,45 +182,38 @@ std::optional<size_t> read_enum(const YAML::Node& n, const std::string& path, Er
   return std::nullopt;
 }
 
-std::optional<IpAddress> read_ip(const YAML::Node& n, const std::string& path, ErrorList& errors) {
-  auto s = scalar(n, path, errors, "an IP address");
+namespace {
+
+// A scalar turned into T by `parse`, whose error message is reported at the node.
+template <typename T>
+std::optional<T> read_parsed(const YAML::Node& n, const std::string& path, ErrorList& errors,
+                             std::string_view expected, Expected<T> (*parse)(std::string_view)) {
+  auto s = scalar(n, path, errors, expected);
   if (!s) {
     return std::nullopt;
   }
-  auto ip = IpAddress::parse(*s);
-  if (!ip) {
-    errors.add(path, n, ip.error());
+  auto value = parse(*s);
+  if (!value) {
+    errors.add(path, n, value.error());
     return std::nullopt;
   }
-  return *ip;
+  return *value;
+}
+
+}  // namespace
+
+std::optional<IpAddress> read_ip(const YAML::Node& n, const std::string& path, ErrorList& errors) {
+  return read_parsed(n, path, errors, "an IP address", &IpAddress::parse);
 }
 
 std::optional<Prefix> read_network(const YAML::Node& n, const std::string& path,
                                    ErrorList& errors) {
-  auto s = scalar(n, path, errors, "a prefix");
-  if (!s) {
-    return std::nullopt;
-  }
-  auto p = Prefix::parse_network(*s);
-  if (!p) {
-    errors.add(path, n, p.error());
-    return std::nullopt;
-  }
-  return *p;
+  return read_parsed(n, path, errors, "a prefix", &Prefix::parse_network);
 }
 
 std::optional<Prefix> read_interface_address(const YAML::Node& n, const std::string& path,
                                              ErrorList& errors) {
-  auto s = scalar(n, path, errors, "an address with prefix length");
-  if (!s) {
-    return std::nullopt;
-  }
-  auto p = Prefix::parse_interface(*s);
-  if (!p) {
-    errors.add(path, n, p.error());
-    return std::nullopt;
-  }
-  return *p;
+  return read_parsed(n, path, errors, "an address with prefix length", &Prefix::parse_interface);
 }
 
 std::string HostPort::to_string() const {
