@@ -1,0 +1,64 @@
+// Builds test frames layer by layer: PacketBuilder().eth().vlan(10).ipv4(a, b).udp(1, 2)
+// .payload(32).build(). Lengths, next-header fields and IPv4/TCP/UDP checksums are filled in
+// from the layers, so a test states only what it is about; mutate the bytes afterwards to
+// make a frame malformed.
+#pragma once
+
+#include <arpa/inet.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vigil::test {
+
+class PacketBuilder {
+ public:
+  PacketBuilder& eth() { return add({Kind::kEth}); }
+  PacketBuilder& vlan(uint16_t id, uint16_t tpid = 0x8100) {
+    return add({.kind = Kind::kVlan, .a = id, .b = tpid});
+  }
+  PacketBuilder& ipv4(const std::string& src, const std::string& dst, uint16_t frag = 0,
+                      size_t option_bytes = 0) {
+    return add({.kind = Kind::kIpv4, .a = frag, .n = option_bytes, .src = src, .dst = dst});
+  }
+  PacketBuilder& ipv6(const std::string& src, const std::string& dst) {
+    return add({.kind = Kind::kIpv6, .src = src, .dst = dst});
+  }
+  // A hop-by-hop, routing or destination options header of `units` * 8 + 8 bytes.
+  PacketBuilder& ipv6_ext(uint8_t type, uint8_t units = 0) {
+    return add({.kind = Kind::kIpv6Ext, .a = type, .n = units});
+  }
+  PacketBuilder& ipv6_frag(uint16_t offset_units, bool more) {
+    return add({.kind = Kind::kIpv6Frag, .a = static_cast<uint16_t>(offset_units << 3 | more)});
+  }
+  PacketBuilder& tcp(uint16_t sport, uint16_t dport, uint8_t flags = 0x02) {
+    return add({.kind = Kind::kTcp, .a = sport, .b = dport, .n = flags});
+  }
+  PacketBuilder& udp(uint16_t sport, uint16_t dport) {
+    return add({.kind = Kind::kUdp, .a = sport, .b = dport});
+  }
+  PacketBuilder& icmp(uint8_t type, uint8_t code) {
+    return add({.kind = Kind::kIcmp, .a = type, .b = code});
+  }
+  PacketBuilder& payload(size_t bytes) { return add({.kind = Kind::kPayload, .n = bytes}); }
+
+  std::vector<uint8_t> build() const;
+
+ private:
+  enum class Kind { kEth, kVlan, kIpv4, kIpv6, kIpv6Ext, kIpv6Frag, kTcp, kUdp, kIcmp, kPayload };
+  struct Layer {
+    Kind kind;
+    uint16_t a = 0;
+    uint16_t b = 0;
+    size_t n = 0;
+    std::string src, dst;
+  };
+  PacketBuilder& add(Layer l) {
+    layers_.push_back(std::move(l));
+    return *this;
+  }
+  std::vector<Layer> layers_;
+};
+
+}  // namespace vigil::test
