@@ -236,6 +236,8 @@ def test_viewer_can_look_but_not_commit(binaries, tmp_path):
     except KeyError:
         subprocess.run(["groupadd", "--system", "vigil"], check=True)
         created_group = True
+    # A run killed before its cleanup may have left the user behind.
+    subprocess.run(["userdel", VIEWER], check=False, capture_output=True)
     subprocess.run(["useradd", "--no-create-home", "-G", "vigil", VIEWER], check=True)
     # A directory the viewer can reach: pytest's tmp_path is private to root.
     run = Path(tempfile.mkdtemp(prefix="vigil-roles-"))
