@@ -425,8 +425,7 @@ void VigildService::register_methods() {
       });
 
   add("candidate.discard", Role::kAdmin, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    candidate_of(p, c).modified = false;
-    candidate_of(p, c);
+    candidate_of(p, c) = Candidate{.text = store_->running_text()};
     return json::object();
   });
 

@@ -40,19 +40,31 @@ int report_error(const rpc::Error& e, const std::string& what) {
   return e.code == rpc::kTransportError || e.code == rpc::kTimeout ? kExitUnavailable : kExitFailed;
 }
 
-int show_version(Invocation& inv) {
-  auto result = inv.vigild.call("version");
+// Calls `method`; on failure prints why and returns the exit code through `rc`.
+std::optional<nlohmann::json> call(Invocation& inv, std::string_view method,
+                                   const nlohmann::json& params, std::string_view what, int& rc) {
+  auto result = inv.vigild.call(method, params, std::chrono::seconds(60));
   if (rpc::is_error(result)) {
-    return report_error(std::get<rpc::Error>(result), "cannot get the version of vigild");
+    rc = report_error(std::get<rpc::Error>(result), std::string(what));
+    return std::nullopt;
   }
-  const auto& daemon = std::get<nlohmann::json>(result);
+  return std::get<nlohmann::json>(result);
+}
+
+int show_version(Invocation& inv) {
+  int rc = 0;
+  auto daemon =
+      call(inv, "version", nlohmann::json::object(), "cannot get the version of vigild", rc);
+  if (!daemon) {
+    return rc;
+  }
   const auto cli = version_json("vigil");
   if (inv.json) {
-    std::cout << nlohmann::json::array({cli, daemon}).dump(2) << "\n";
+    std::cout << nlohmann::json::array({cli, *daemon}).dump(2) << "\n";
     return 0;
   }
   TablePrinter table({"component", "version", "commit"});
-  for (const auto& v : {cli, daemon}) {
+  for (const auto& v : {cli, *daemon}) {
     table.add_row({v.value("name", "?"), v.value("version", "?"), v.value("commit", "?")});
   }
   std::cout << table.render();
@@ -60,11 +72,13 @@ int show_version(Invocation& inv) {
 }
 
 int show_status(Invocation& inv) {
-  auto result = inv.vigild.call("status");
-  if (rpc::is_error(result)) {
-    return report_error(std::get<rpc::Error>(result), "cannot get the status of vigild");
+  int rc = 0;
+  auto status =
+      call(inv, "status", nlohmann::json::object(), "cannot get the status of vigild", rc);
+  if (!status) {
+    return rc;
   }
-  const auto& s = std::get<nlohmann::json>(result);
+  const auto& s = *status;
   if (inv.json) {
     std::cout << s.dump(2) << "\n";
     return 0;
@@ -81,23 +95,33 @@ int show_status(Invocation& inv) {
   return 0;
 }
 
+std::optional<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::cerr << "vigil: cannot read " << path << ": " << std::strerror(errno) << "\n";
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 int validate(Invocation& inv) {
   if (inv.args.size() != 1) {
     std::cerr << "vigil: validate needs one FILE\n";
     return kExitUsage;
   }
-  std::ifstream in(inv.args[0]);
-  if (!in) {
-    std::cerr << "vigil: cannot read " << inv.args[0] << ": " << std::strerror(errno) << "\n";
+  auto text = read_text_file(inv.args[0]);
+  if (!text) {
     return kExitUsage;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto result = inv.vigild.call("validate", {{"text", text.str()}, {"origin", inv.args[0]}});
-  if (rpc::is_error(result)) {
-    return report_error(std::get<rpc::Error>(result), "cannot validate");
+  int rc = 0;
+  auto result =
+      call(inv, "validate", {{"text", *text}, {"origin", inv.args[0]}}, "cannot validate", rc);
+  if (!result) {
+    return rc;
   }
-  const auto& r = std::get<nlohmann::json>(result);
+  const auto& r = *result;
   if (inv.json) {
     std::cout << r.dump(2) << "\n";
   } else if (r.value("valid", false)) {
@@ -108,28 +132,6 @@ int validate(Invocation& inv) {
     }
   }
   return r.value("valid", false) ? 0 : kExitFailed;
-}
-
-// Calls `method`; on failure prints why and returns the exit code through `rc`.
-std::optional<nlohmann::json> call(Invocation& inv, std::string_view method,
-                                   const nlohmann::json& params, std::string_view what, int& rc) {
-  auto result = inv.vigild.call(method, params, std::chrono::seconds(60));
-  if (rpc::is_error(result)) {
-    rc = report_error(std::get<rpc::Error>(result), std::string(what));
-    return std::nullopt;
-  }
-  return std::get<nlohmann::json>(result);
-}
-
-std::optional<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    std::cerr << "vigil: cannot read " << path << ": " << std::strerror(errno) << "\n";
-    return std::nullopt;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // "rollback N" at the end of a command, or nothing.

@@ -219,6 +219,9 @@ def test_rollback_loads_an_earlier_config_and_compare_shows_it(lab):
     assert diff.startswith("--- running\n+++ candidate\n")
     # compare shows canonical YAML on both sides: meaning, not layout.
     assert "-  hostname: edge2\n" in diff and "+  hostname: edge1\n" in diff
+    lab.cli("discard")
+    assert lab.cli("compare").stdout == "no differences\n"
+    lab.cli("rollback", "1")
     lab.cli("commit", "-m", "back")
     assert lab.running() == INITIAL
     assert lab.cli("rollback", "9", check=False).stderr.startswith(
