@@ -98,7 +98,7 @@ Status VigildService::start(EventLoop& loop) {
   }
   store_ = std::make_unique<store::ConfigStore>(std::move(store).value());
   auto file_text = store::read_file(daemon_.args().config_path);
-  if (store_->history().empty() && store_->running_text().empty() && file_text) {
+  if (store_->commit_count() == 0 && store_->running_text().empty() && file_text) {
     // First boot: the file (already validated) becomes commit 1 directly. It does not go
     // through the components' prepare: the box must come up and stay reachable whatever a
     // component thinks, and components take the running config when they connect.

@@ -50,6 +50,8 @@ class ConfigStore {
   Expected<CommitRecord> commit(const std::string& text, CommitRecord record,
                                 const BeforeRenameHook& before_running_rename = {});
 
+  // How many commits are kept, without reading them.
+  size_t commit_count() const { return seqs_.size(); }
   // Commits, newest first (index 0 is the newest).
   std::vector<CommitRecord> history() const;
   Expected<std::string> text_of(uint64_t seq) const;

@@ -35,6 +35,7 @@ TEST_F(ConfigStoreTest, FreshStoreIsEmpty) {
   EXPECT_EQ(s.running_text(), "");
   EXPECT_EQ(s.running_seq(), 0u);
   EXPECT_TRUE(s.history().empty());
+  EXPECT_EQ(s.commit_count(), 0u);
   EXPECT_FALSE(s.pending().has_value());
 }
 
@@ -80,6 +81,7 @@ TEST_F(ConfigStoreTest, KeepsOnlyTheNewestCommits) {
   }
   auto h = s.history();
   ASSERT_EQ(h.size(), 5u);
+  EXPECT_EQ(s.commit_count(), 5u);
   EXPECT_EQ(h.front().seq, 12u);
   EXPECT_EQ(h.back().seq, 8u);
   size_t files = 0;
