@@ -29,8 +29,7 @@ YAML::Node parse_or_empty(const std::string& text) {
 json delta_for(const std::vector<std::string>& sections, const YAML::Node& doc) {
   json delta = json::object();
   for (const auto& s : sections) {
-    const YAML::Node& cdoc = doc;
-    delta[s] = config::to_json(cdoc[s]);
+    delta[s] = config::to_json(doc[s]);  // const access: a missing section reads as null
   }
   return delta;
 }
@@ -44,6 +43,19 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+Status CommitEngine::push(Component& c, const std::vector<std::string>& sections,
+                          const YAML::Node& doc) {
+  const uint64_t txid = next_txid_++;
+  Status st = c.prepare(txid, delta_for(sections, doc));
+  if (st) {
+    st = c.activate(txid);
+  }
+  if (!st) {
+    c.abort(txid);
+  }
+  return st;
+}
 
 CommitEngine::CommitEngine(store::ConfigStore& store, std::vector<ComponentPtr> components,
                            UnixClock clock, int64_t confirm_unit_seconds)
@@ -106,12 +118,11 @@ Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& change
       }
       std::vector<std::string> restored;
       for (size_t j = 0; j < i; ++j) {
-        const uint64_t undo = next_txid_++;
-        Component* c = affected[j].component;
-        if (c->prepare(undo, delta_for(affected[j].sections, old_doc)) && c->activate(undo)) {
-          restored.push_back(c->name());
+        Component& c = *affected[j].component;
+        if (push(c, affected[j].sections, old_doc)) {
+          restored.push_back(c.name());
         } else {
-          log::error("could not restore the previous config", {{"component", c->name()}});
+          log::error("could not restore the previous config", {{"component", c.name()}});
         }
       }
       return fail(affected[i].component->name() + " failed to activate: " + st.error() +
@@ -195,17 +206,13 @@ std::vector<std::string> CommitEngine::reconcile() {
     bool up = sections.ok();
     bool& was_up = reachable_[c->name()];
     if (up && !was_up && !sections->empty()) {
-      const uint64_t txid = next_txid_++;
-      const Status prepared = c->prepare(txid, delta_for(*sections, doc));
-      const Status activated = prepared ? c->activate(txid) : prepared;
-      if (activated) {
+      if (auto st = push(*c, *sections, doc); st) {
         pushed.push_back(c->name());
         log::info("gave the running config to a component that came up",
                   {{"component", c->name()}, {"commit", store_.running_seq()}});
       } else {
-        c->abort(txid);
         log::error("a component refused the running config; retrying",
-                   {{"component", c->name()}, {"error", activated.error()}});
+                   {{"component", c->name()}, {"error", st.error()}});
         up = false;  // try again on the next call
       }
     }

@@ -69,6 +69,8 @@ class CommitEngine {
   int64_t confirm_unit_seconds() const { return confirm_unit_seconds_; }
 
  private:
+  // Gives `c` its `sections` of `doc` in a transaction of its own; aborts on failure.
+  Status push(Component& c, const std::vector<std::string>& sections, const YAML::Node& doc);
   Status apply(uint64_t txid, const std::vector<std::string>& changed, const YAML::Node& old_doc,
                const YAML::Node& new_doc, CommitOutcome& outcome);
 

@@ -63,6 +63,7 @@ Status ConfigStore::load() {
   if (!fs::exists(running)) {
     running_text_.clear();
     running_seq_ = 0;
+    pending_ = read_pending();
     return Ok{};
   }
   auto text = read_file(running);
@@ -78,6 +79,7 @@ Status ConfigStore::load() {
               {{"file", running.string()}});
   }
   running_text_ = std::move(*text);
+  pending_ = read_pending();
   // Records newer than running.yaml were written by a commit that crashed before it took
   // effect: they were never running, so they are not history.
   while (!seqs_.empty() && seqs_.back() > running_seq_ && running_seq_ != 0) {
@@ -181,10 +183,14 @@ Status ConfigStore::set_pending(const PendingConfirm& p) {
                   {"rollback_to_seq", p.rollback_to_seq},
                   {"deadline", p.deadline},
                   {"user", p.user}};
-  return write_file_atomically(dir_ / "pending-confirm.json", j.dump(2) + "\n");
+  if (auto st = write_file_atomically(dir_ / "pending-confirm.json", j.dump(2) + "\n"); !st) {
+    return st;
+  }
+  pending_ = p;
+  return Ok{};
 }
 
-std::optional<PendingConfirm> ConfigStore::pending() const {
+std::optional<PendingConfirm> ConfigStore::read_pending() const {
   auto content = read_file(dir_ / "pending-confirm.json");
   if (!content) {
     return std::nullopt;
@@ -201,7 +207,11 @@ std::optional<PendingConfirm> ConfigStore::pending() const {
 }
 
 Status ConfigStore::clear_pending() {
-  return remove_file_durably(dir_ / "pending-confirm.json");
+  if (auto st = remove_file_durably(dir_ / "pending-confirm.json"); !st) {
+    return st;
+  }
+  pending_.reset();
+  return Ok{};
 }
 
 }  // namespace vigil::store

@@ -59,7 +59,8 @@ class ConfigStore {
   Expected<uint64_t> seq_of_rollback(size_t n) const;
 
   Status set_pending(const PendingConfirm& pending);
-  std::optional<PendingConfirm> pending() const;
+  // Read from disk once at open; the store is the file's only writer, so this is current.
+  const std::optional<PendingConfirm>& pending() const { return pending_; }
   Status clear_pending();
 
   const std::filesystem::path& dir() const { return dir_; }
@@ -69,12 +70,14 @@ class ConfigStore {
   Status load();
   Expected<CommitRecord> read_record(uint64_t seq, std::string* text) const;
   void prune();
+  std::optional<PendingConfirm> read_pending() const;
 
   std::filesystem::path dir_;
   size_t keep_;
   std::string running_text_;
   uint64_t running_seq_ = 0;
   std::vector<uint64_t> seqs_;  // ascending
+  std::optional<PendingConfirm> pending_;
 };
 
 }  // namespace vigil::store
