@@ -29,7 +29,8 @@ void add_labelled(std::map<std::string, MetricFamily>& merged, std::vector<Metri
 
 std::vector<MetricFamily> ComponentMetrics::Collect() const {
   std::map<std::string, MetricFamily> merged;
-  add_labelled(merged, MetricsRegistry::families_from_json(own_.to_json()), "vigild");
+  // vigild's own families straight from its registry; only components cross a socket as JSON.
+  add_labelled(merged, own_.registry()->Collect(), "vigild");
 
   MetricFamily up{.name = "vigil_component_up",
                   .help = "Whether vigild reached the component's control socket at this scrape",
