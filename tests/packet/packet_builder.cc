@@ -1,6 +1,7 @@
 #include "tests/packet/packet_builder.h"
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -34,6 +35,19 @@ std::array<uint8_t, N> address(int family, const std::string& text) {
   std::array<uint8_t, N> out{};
   if (inet_pton(family, text.c_str(), out.data()) != 1) {
     throw std::invalid_argument("bad address " + text);
+  }
+  return out;
+}
+
+std::array<uint8_t, 6> mac(const std::string& text) {
+  std::array<unsigned, 6> v{};
+  if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) !=
+      6) {
+    throw std::invalid_argument("bad MAC " + text);
+  }
+  std::array<uint8_t, 6> out{};
+  for (size_t i = 0; i < 6; ++i) {
+    out[i] = static_cast<uint8_t>(v[i]);
   }
   return out;
 }
@@ -73,7 +87,7 @@ std::vector<uint8_t> PacketBuilder::build() const {
         put16(h, 2, l.b);
         put16(h, 4, static_cast<uint16_t>(8 + inner.size()));
         next_proto = 17;
-        l4_checksum_at = 6;
+        l4_checksum_at = l.n == 0 ? 6 : SIZE_MAX;
         break;
       case Kind::kIcmp:
         h.assign(8, 0);
@@ -97,6 +111,7 @@ std::vector<uint8_t> PacketBuilder::build() const {
         const size_t hl = 20 + l.n;
         h.assign(hl, 0);
         h[0] = static_cast<uint8_t>(0x40 | hl / 4);
+        h[1] = static_cast<uint8_t>(l.b);
         put16(h, 2, static_cast<uint16_t>(hl + inner.size()));
         put16(h, 6, l.a);
         h[8] = 64;
@@ -117,7 +132,8 @@ std::vector<uint8_t> PacketBuilder::build() const {
       }
       case Kind::kIpv6: {
         h.assign(40, 0);
-        h[0] = 0x60;
+        h[0] = static_cast<uint8_t>(0x60 | l.b >> 4);
+        h[1] = static_cast<uint8_t>(l.b << 4);
         put16(h, 4, static_cast<uint16_t>(inner.size()));
         h[6] = next_proto;
         h[7] = 64;
@@ -140,10 +156,10 @@ std::vector<uint8_t> PacketBuilder::build() const {
       next_ethertype = l.b;  // the tag's TPID goes in the header outside it
     } else if (l.kind == Kind::kEth) {
       h.assign(14, 0);
-      const uint8_t dst_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
-      const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
-      std::memcpy(&h[0], dst_mac, 6);
-      std::memcpy(&h[6], src_mac, 6);
+      const auto dst_mac = mac(l.dst.empty() ? "02:00:00:00:00:02" : l.dst);
+      const auto src_mac = mac(l.src.empty() ? "02:00:00:00:00:01" : l.src);
+      std::memcpy(&h[0], dst_mac.data(), 6);
+      std::memcpy(&h[6], src_mac.data(), 6);
       put16(h, 12, next_ethertype);
     }
     inner.insert(inner.begin(), h.begin(), h.end());

@@ -15,6 +15,10 @@ namespace vigil::test {
 class PacketBuilder {
  public:
   PacketBuilder& eth() { return add({Kind::kEth}); }
+  // MACs as text: "02:00:00:00:00:fe".
+  PacketBuilder& eth(const std::string& dst_mac, const std::string& src_mac) {
+    return add({.kind = Kind::kEth, .src = src_mac, .dst = dst_mac});
+  }
   PacketBuilder& vlan(uint16_t id, uint16_t tpid = 0x8100) {
     return add({.kind = Kind::kVlan, .a = id, .b = tpid});
   }
@@ -35,8 +39,9 @@ class PacketBuilder {
   PacketBuilder& tcp(uint16_t sport, uint16_t dport, uint8_t flags = 0x02) {
     return add({.kind = Kind::kTcp, .a = sport, .b = dport, .n = flags});
   }
-  PacketBuilder& udp(uint16_t sport, uint16_t dport) {
-    return add({.kind = Kind::kUdp, .a = sport, .b = dport});
+  // `checksum` false leaves it zero, as tunnels may (RFC 6935).
+  PacketBuilder& udp(uint16_t sport, uint16_t dport, bool checksum = true) {
+    return add({.kind = Kind::kUdp, .a = sport, .b = dport, .n = checksum ? 0u : 1u});
   }
   PacketBuilder& icmp(uint8_t type, uint8_t code) {
     return add({.kind = Kind::kIcmp, .a = type, .b = code});
@@ -44,6 +49,12 @@ class PacketBuilder {
   PacketBuilder& payload(size_t bytes) { return add({.kind = Kind::kPayload, .n = bytes}); }
 
   std::vector<uint8_t> build() const;
+
+  // Sets the TOS (IPv4) or traffic class (IPv6) of the IP layer just added.
+  PacketBuilder& tos(uint8_t value) {
+    layers_.back().b = value;
+    return *this;
+  }
 
  private:
   enum class Kind { kEth, kVlan, kIpv4, kIpv6, kIpv6Ext, kIpv6Frag, kTcp, kUdp, kIcmp, kPayload };

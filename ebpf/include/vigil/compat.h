@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #define vigil_ntohs(x) bpf_ntohs(x)
 #define vigil_htons(x) bpf_htons(x)
+#define vigil_htonl(x) bpf_htonl(x)
 #else
 /* Not <arpa/inet.h>: glibc's netinet/in.h clashes with the kernel's linux/in.h. */
 #ifndef __always_inline
@@ -17,8 +18,10 @@
 #endif
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define vigil_ntohs(x) ((__u16)__builtin_bswap16(x))
+#define vigil_htonl(x) ((__u32)__builtin_bswap32(x))
 #else
 #define vigil_ntohs(x) ((__u16)(x))
+#define vigil_htonl(x) ((__u32)(x))
 #endif
 #define vigil_htons(x) vigil_ntohs(x)
 #endif

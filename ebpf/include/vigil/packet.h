@@ -45,7 +45,9 @@ struct vigil_packet {
   __u8 is_fragment;    /* any fragment */
   __u8 later_fragment; /* not the first: no L4 header, ports unknown */
   __u8 tcp_flags;
-  __u8 pad;
+  __u8 tos;           /* IPv4 TOS or IPv6 traffic class: DSCP and ECN */
+  __u8 dont_fragment; /* IPv4 DF */
+  __u8 pad[3];
   __u32 l3_offset;
   __u32 l4_offset;
   __u32 l3_length; /* from the IP header: total length (v4), 40 + payload length (v6) */

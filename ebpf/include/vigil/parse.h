@@ -6,8 +6,6 @@
 #ifndef VIGIL_PARSE_H
 #define VIGIL_PARSE_H
 
-#include <linux/icmp.h>
-#include <linux/icmpv6.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
@@ -78,7 +76,9 @@ static __always_inline int vigil_parse_ipv4(void* data, void* end, __u32* off,
   const __u16 frag = vigil_ntohs(ip->frag_off);
   p->is_fragment = (frag & 0x3fff) != 0; /* MF set or a non-zero offset */
   p->later_fragment = (frag & 0x1fff) != 0;
+  p->dont_fragment = (frag & 0x4000) != 0;
   p->l4_proto = ip->protocol;
+  p->tos = ip->tos;
   p->l3_length = total_len;
   p->src.v4 = ip->saddr;
   p->dst.v4 = ip->daddr;
@@ -111,6 +111,7 @@ static __always_inline int vigil_parse_ipv6(void* data, void* end, __u32* off,
   __builtin_memcpy(p->src.v6, &ip6->saddr, 16);
   __builtin_memcpy(p->dst.v6, &ip6->daddr, 16);
   p->l3_length = total_len;
+  p->tos = (__u8)(((__u8*)ip6)[0] << 4 | ((__u8*)ip6)[1] >> 4);
   __u8 next = ip6->nexthdr;
   *off += sizeof(*ip6);
   VIGIL_UNROLL

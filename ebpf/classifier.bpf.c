@@ -1,0 +1,571 @@
+/* The XDP classifier: the first thing every packet meets on a Vigil port.
+ *
+ *   parse ─► ACL ─► per-source rate limit ─► SYN limit ─► later fragments ─► multicast
+ *         ─► L4 VIP: connection table or Maglev, then IPIP/GUE to the backend (XDP_TX)
+ *         ─► for the box: service ports pass, tunnel/probe ports go to the fast path
+ *         ─► transit: to the fast path (AF_XDP) or the default policy
+ *
+ * Every packet is counted under exactly one verdict. The decisions that need no map (parse,
+ * hashing, policing arithmetic, ACL set matching, header writing) live in include/vigil/ and
+ * are unit-tested and fuzzed on the host; this file is the glue between them and the maps. */
+#include <linux/bpf.h>
+#include <linux/icmpv6.h>
+
+#include "vigil/acl.h"
+#include "vigil/classifier_types.h"
+#include "vigil/encap.h"
+#include "vigil/hash.h"
+#include "vigil/parse.h"
+#include "vigil/policer.h"
+
+/* The project's licence; the program calls no GPL-only helper. */
+char LICENSE[] SEC("license") = "Apache-2.0";
+
+/* Set by the loader before load; the verifier prunes what is switched off. */
+const volatile __u32 vigil_features = VIGIL_FEATURE_ALL;
+
+#define VIGIL_ARRAY(name, kind, entries, value_type) \
+  struct {                                          \
+    __uint(type, kind);                             \
+    __uint(max_entries, entries);                   \
+    __type(key, __u32);                             \
+    __type(value, value_type);                      \
+  } name SEC(".maps")
+
+#define VIGIL_LPM(name, key_type, value_type)  \
+  struct {                                     \
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);       \
+    __uint(max_entries, VIGIL_MAX_PREFIXES);   \
+    __uint(map_flags, BPF_F_NO_PREALLOC);      \
+    __type(key, key_type);                     \
+    __type(value, value_type);                 \
+  } name SEC(".maps")
+
+VIGIL_ARRAY(settings, BPF_MAP_TYPE_ARRAY, 1, struct vigil_settings);
+VIGIL_ARRAY(verdict_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_VERDICT_COUNT, struct vigil_counter);
+VIGIL_ARRAY(event_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_EVENT_COUNT, struct vigil_counter);
+VIGIL_ARRAY(malformed_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_PARSE_RESULT_COUNT,
+            struct vigil_counter);
+
+VIGIL_LPM(acl_src4, struct vigil_lpm4_key, struct vigil_acl_mask);
+VIGIL_LPM(acl_dst4, struct vigil_lpm4_key, struct vigil_acl_mask);
+VIGIL_LPM(acl_src6, struct vigil_lpm6_key, struct vigil_acl_mask);
+VIGIL_LPM(acl_dst6, struct vigil_lpm6_key, struct vigil_acl_mask);
+VIGIL_ARRAY(acl_actions, BPF_MAP_TYPE_ARRAY, VIGIL_ACL_MAX_RULES, __u32);
+VIGIL_ARRAY(acl_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_ACL_MAX_RULES, struct vigil_counter);
+
+VIGIL_LPM(rate_src4, struct vigil_lpm4_key, __u32);
+VIGIL_LPM(rate_src6, struct vigil_lpm6_key, __u32);
+VIGIL_LPM(syn_dst4, struct vigil_lpm4_key, __u32);
+VIGIL_LPM(syn_dst6, struct vigil_lpm6_key, __u32);
+VIGIL_ARRAY(policers, BPF_MAP_TYPE_ARRAY, VIGIL_MAX_POLICERS, struct vigil_policer);
+VIGIL_ARRAY(buckets, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_MAX_POLICERS, struct vigil_bucket);
+VIGIL_ARRAY(policer_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_MAX_POLICERS,
+            struct vigil_policer_counter);
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, VIGIL_MAX_VIPS);
+  __type(key, struct vigil_vip_key);
+  __type(value, struct vigil_vip);
+} vips SEC(".maps");
+VIGIL_ARRAY(vip_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_MAX_VIPS, struct vigil_counter);
+VIGIL_ARRAY(maglev, BPF_MAP_TYPE_ARRAY, VIGIL_MAGLEV_SLOTS* VIGIL_MAGLEV_RING_SIZE, __u32);
+VIGIL_ARRAY(backends, BPF_MAP_TYPE_ARRAY, VIGIL_MAX_BACKENDS, struct vigil_backend);
+VIGIL_ARRAY(backend_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_MAX_BACKENDS, struct vigil_counter);
+
+/* Established flows keep their backend. Per-CPU LRU lists (BPF_F_NO_COMMON_LRU): a flow stays
+ * on one RX queue, so eviction never takes a cross-CPU lock. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, VIGIL_CONN_TABLE_SIZE);
+  __uint(map_flags, BPF_F_NO_COMMON_LRU);
+  __type(key, struct vigil_flow_key);
+  __type(value, struct vigil_conn);
+} conns SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, VIGIL_MAX_LOCAL_ADDRESSES);
+  __type(key, struct vigil_local_address_key);
+  __type(value, __u32);
+} local_addresses SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, VIGIL_MAX_LOCAL_PORTS);
+  __type(key, struct vigil_local_port_key);
+  __type(value, __u32); /* enum vigil_action: PASS to the kernel or FAST_PATH */
+} local_ports SEC(".maps");
+
+/* The fast path's AF_XDP sockets, by RX queue. The name is the one DPDK's af_xdp PMD expects. */
+struct {
+  __uint(type, BPF_MAP_TYPE_XSKMAP);
+  __uint(max_entries, VIGIL_MAX_QUEUES);
+  __type(key, __u32);
+  __type(value, __u32);
+} xsks_map SEC(".maps");
+
+/* ---- counting -------------------------------------------------------------------------- */
+
+static __always_inline void count(void* map, __u32 index, __u64 bytes) {
+  struct vigil_counter* c = bpf_map_lookup_elem(map, &index);
+  if (c) {
+    c->packets++;
+    c->bytes += bytes;
+  }
+}
+
+static __always_inline int verdict(__u32 v, __u64 bytes, int action) {
+  count(&verdict_stats, v, bytes);
+  return action;
+}
+
+static __always_inline int default_verdict(const struct vigil_settings* s, __u64 bytes) {
+  if (s->default_action == VIGIL_ACTION_DROP) {
+    return verdict(VIGIL_VERDICT_DROP_DEFAULT, bytes, XDP_DROP);
+  }
+  return verdict(VIGIL_VERDICT_PASS_DEFAULT, bytes, XDP_PASS);
+}
+
+/* ---- policy ---------------------------------------------------------------------------- */
+
+static __always_inline void lpm4(struct vigil_lpm4_key* k, __be32 addr) {
+  k->prefixlen = 32;
+  __builtin_memcpy(k->addr, &addr, 4);
+}
+
+static __always_inline void lpm6(struct vigil_lpm6_key* k, const __u8* addr) {
+  k->prefixlen = 128;
+  __builtin_memcpy(k->addr, addr, 16);
+}
+
+/* 1 when the first matching ACL rule denies. */
+static __always_inline int acl_denies(const struct vigil_packet* p, int v4, __u64 bytes) {
+  const struct vigil_acl_mask* src;
+  const struct vigil_acl_mask* dst;
+  if (v4) {
+    struct vigil_lpm4_key k;
+    lpm4(&k, p->src.v4);
+    src = bpf_map_lookup_elem(&acl_src4, &k);
+    lpm4(&k, p->dst.v4);
+    dst = bpf_map_lookup_elem(&acl_dst4, &k);
+  } else {
+    struct vigil_lpm6_key k;
+    lpm6(&k, p->src.v6);
+    src = bpf_map_lookup_elem(&acl_src6, &k);
+    lpm6(&k, p->dst.v6);
+    dst = bpf_map_lookup_elem(&acl_dst6, &k);
+  }
+  if (!src || !dst) {
+    return 0;
+  }
+  const int rule = vigil_acl_first_match(src, dst);
+  if (rule < 0) {
+    return 0;
+  }
+  const __u32 index = (__u32)rule;
+  count(&acl_stats, index, bytes);
+  const __u32* action = bpf_map_lookup_elem(&acl_actions, &index);
+  return action && *action == VIGIL_ACTION_DROP;
+}
+
+/* 1 to pass. A missing policer passes: the loader writes it before the prefix that names it. */
+static __always_inline int police(const __u32* index, __u64 bytes) {
+  if (!index) {
+    return 1;
+  }
+  const struct vigil_policer* cfg = bpf_map_lookup_elem(&policers, index);
+  struct vigil_bucket* bucket = bpf_map_lookup_elem(&buckets, index);
+  struct vigil_policer_counter* c = bpf_map_lookup_elem(&policer_stats, index);
+  if (!cfg || !bucket || !c) {
+    return 1;
+  }
+  if (vigil_police(cfg, bucket, bpf_ktime_get_ns(), bytes)) {
+    c->passed_packets++;
+    c->passed_bytes += bytes;
+    return 1;
+  }
+  c->dropped_packets++;
+  c->dropped_bytes += bytes;
+  return 0;
+}
+
+static __always_inline int police_source(const struct vigil_packet* p, int v4, __u64 bytes) {
+  if (v4) {
+    struct vigil_lpm4_key k;
+    lpm4(&k, p->src.v4);
+    return police(bpf_map_lookup_elem(&rate_src4, &k), bytes);
+  }
+  struct vigil_lpm6_key k;
+  lpm6(&k, p->src.v6);
+  return police(bpf_map_lookup_elem(&rate_src6, &k), bytes);
+}
+
+static __always_inline int police_syn(const struct vigil_packet* p, int v4, __u64 bytes) {
+  if (v4) {
+    struct vigil_lpm4_key k;
+    lpm4(&k, p->dst.v4);
+    return police(bpf_map_lookup_elem(&syn_dst4, &k), bytes);
+  }
+  struct vigil_lpm6_key k;
+  lpm6(&k, p->dst.v6);
+  return police(bpf_map_lookup_elem(&syn_dst6, &k), bytes);
+}
+
+static __always_inline int is_bare_syn(const struct vigil_packet* p) {
+  const __u8 syn = 0x02;
+  const __u8 ack = 0x10;
+  return p->l4_proto == IPPROTO_TCP && (p->tcp_flags & (syn | ack)) == syn;
+}
+
+static __always_inline int is_multicast_or_link_local(const struct vigil_packet* p, int v4) {
+  if (v4) {
+    const __u8 first = ((const __u8*)&p->dst.v4)[0];
+    return (first & 0xf0) == 0xe0 || p->dst.v4 == 0xffffffffu;
+  }
+  return p->dst.v6[0] == 0xff || (p->dst.v6[0] == 0xfe && (p->dst.v6[1] & 0xc0) == 0x80);
+}
+
+/* ---- rewriting the frame --------------------------------------------------------------- */
+
+/* The most L2 the parser accepts: Ethernet and two VLAN tags. */
+#define VIGIL_MAX_L2 22
+
+/* Copies the frame's L2 header (with its VLAN tags) `moved` bytes back to the new start, after
+ * bpf_xdp_adjust_head() made room. VIGIL_MAX_L2 bytes always move: any beyond the real header
+ * land where the caller writes its own header next. The caller re-reads ctx->data after. */
+static __always_inline int move_l2(struct xdp_md* ctx, __u32 moved, __u8 old_l2[VIGIL_MAX_L2]) {
+  void* data = (void*)(long)ctx->data;
+  void* end = (void*)(long)ctx->data_end;
+  if (data + moved + VIGIL_MAX_L2 > end || data + VIGIL_MAX_L2 > end || moved > 64) {
+    return -1;
+  }
+  __builtin_memcpy(old_l2, data + moved, VIGIL_MAX_L2);
+  __builtin_memcpy(data, old_l2, VIGIL_MAX_L2);
+  return 0;
+}
+
+/* The ethertype in front of L3; `data` has VIGIL_MAX_L2 bytes checked. Constant offsets, which
+ * the verifier follows without a range per pointer. */
+static __always_inline void set_ethertype(void* data, __u32 l2, __u16 ethertype) {
+  const __be16 value = vigil_htons(ethertype);
+  if (l2 == ETH_HLEN) {
+    *(__be16*)(data + 12) = value;
+  } else if (l2 == ETH_HLEN + 4) {
+    *(__be16*)(data + 16) = value;
+  } else {
+    *(__be16*)(data + 20) = value;
+  }
+}
+
+/* linux/icmp.h pulls in glibc's socket headers, which do not build for the BPF target. */
+struct vigil_icmp_too_big {
+  __u8 type; /* 3: destination unreachable */
+  __u8 code; /* 4: fragmentation needed and DF set */
+  __sum16 checksum;
+  __be16 unused;
+  __be16 mtu; /* RFC 1191 */
+};
+#define VIGIL_ICMP_DEST_UNREACH 3
+#define VIGIL_ICMP_FRAG_NEEDED 4
+
+#define VIGIL_ICMP4_QUOTE 68 /* the largest IPv4 header and 8 bytes of what it carries */
+#define VIGIL_ICMP6_QUOTE 256
+#define VIGIL_ICMP6_PAYLOAD (sizeof(struct icmp6hdr) + VIGIL_ICMP6_QUOTE)
+
+/* Turns the frame into an ICMP "fragmentation needed" to its sender, quoting its start. */
+static __always_inline int icmp4_too_big(struct xdp_md* ctx, const struct vigil_packet* p,
+                                         __u32 l2, __u16 mtu, __u64 bytes) {
+  const int room = sizeof(struct iphdr) + sizeof(struct vigil_icmp_too_big);
+  if (bpf_xdp_adjust_tail(ctx, (int)(l2 + VIGIL_ICMP4_QUOTE) - (int)bytes) ||
+      bpf_xdp_adjust_head(ctx, -room)) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  }
+  __u8 old_l2[VIGIL_MAX_L2];
+  if (move_l2(ctx, room, old_l2)) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  }
+  void* data = (void*)(long)ctx->data;
+  void* end = (void*)(long)ctx->data_end;
+  struct iphdr* ip = data + l2;
+  struct vigil_icmp_too_big* icmp = (void*)(ip + 1);
+  if (data + VIGIL_MAX_L2 > end || (void*)icmp + sizeof(*icmp) + VIGIL_ICMP4_QUOTE > end) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  }
+  __builtin_memcpy(data, old_l2 + 6, 6); /* back to the sender */
+  __builtin_memcpy(data + 6, old_l2, 6);
+  vigil_write_ipv4(ip, p->dst.v4, p->src.v4, IPPROTO_ICMP, 0,
+                   sizeof(*ip) + sizeof(*icmp) + VIGIL_ICMP4_QUOTE);
+  icmp->type = VIGIL_ICMP_DEST_UNREACH;
+  icmp->code = VIGIL_ICMP_FRAG_NEEDED;
+  icmp->checksum = 0;
+  icmp->unused = 0;
+  icmp->mtu = vigil_htons(mtu);
+  icmp->checksum = vigil_csum_fold(vigil_csum_add(icmp, (sizeof(*icmp) + VIGIL_ICMP4_QUOTE) / 2, 0));
+  return verdict(VIGIL_VERDICT_TX_ICMP_TOO_BIG, bytes, XDP_TX);
+}
+
+/* The IPv6 twin: "packet too big", whose checksum also covers the pseudo-header. */
+static __always_inline int icmp6_too_big(struct xdp_md* ctx, const struct vigil_packet* p,
+                                         __u32 l2, __u32 mtu, __u64 bytes) {
+  const int room = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
+  if (bpf_xdp_adjust_tail(ctx, (int)(l2 + VIGIL_ICMP6_QUOTE) - (int)bytes) ||
+      bpf_xdp_adjust_head(ctx, -room)) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  }
+  __u8 old_l2[VIGIL_MAX_L2];
+  if (move_l2(ctx, room, old_l2)) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  }
+  void* data = (void*)(long)ctx->data;
+  void* end = (void*)(long)ctx->data_end;
+  struct ipv6hdr* ip6 = data + l2;
+  struct icmp6hdr* icmp6 = (void*)(ip6 + 1);
+  if (data + VIGIL_MAX_L2 > end || (void*)icmp6 + VIGIL_ICMP6_PAYLOAD > end) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  }
+  __builtin_memcpy(data, old_l2 + 6, 6);
+  __builtin_memcpy(data + 6, old_l2, 6);
+  vigil_write_ipv6(ip6, p->dst.v6, p->src.v6, IPPROTO_ICMPV6, 0, VIGIL_ICMP6_PAYLOAD);
+  icmp6->icmp6_type = ICMPV6_PKT_TOOBIG;
+  icmp6->icmp6_code = 0;
+  icmp6->icmp6_cksum = 0;
+  icmp6->icmp6_mtu = vigil_htonl(mtu);
+  /* Pseudo-header: source, destination, upper-layer length, three zero bytes, next header. */
+  const __u8 tail[8] = {0, 0, VIGIL_ICMP6_PAYLOAD >> 8, VIGIL_ICMP6_PAYLOAD & 0xff,
+                        0, 0, 0, IPPROTO_ICMPV6};
+  __u64 sum = vigil_csum_add(&ip6->saddr, 16, 0);
+  sum = vigil_csum_add(tail, 4, sum);
+  sum = vigil_csum_add(icmp6, VIGIL_ICMP6_PAYLOAD / 2, sum);
+  icmp6->icmp6_cksum = vigil_csum_fold(sum);
+  return verdict(VIGIL_VERDICT_TX_ICMP_TOO_BIG, bytes, XDP_TX);
+}
+
+/* Prepends the outer header(s) toward `be` and sends the frame back out to the gateway. */
+static __always_inline int encapsulate(struct xdp_md* ctx, const struct vigil_packet* p,
+                                       const struct vigil_settings* s,
+                                       const struct vigil_backend* be, __u8 encap, __u32 l2,
+                                       __u32 overhead, __u32 hash, __u64 bytes) {
+  const int gue = encap == VIGIL_ENCAP_GUE;
+  const int inner_v4 = p->l3_proto == ETH_P_IP;
+  const __u8 ip_proto = gue ? IPPROTO_UDP : inner_v4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+  if (bpf_xdp_adjust_head(ctx, -(int)overhead)) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  }
+  __u8 old_l2[VIGIL_MAX_L2];
+  if (move_l2(ctx, overhead, old_l2)) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  }
+  void* data = (void*)(long)ctx->data;
+  void* end = (void*)(long)ctx->data_end;
+  if (data + VIGIL_MAX_L2 > end) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  }
+  __builtin_memcpy(data, s->gateway_mac, 6);
+  __builtin_memcpy(data + 6, old_l2, 6); /* our own address: the frame was sent to it */
+  const __be16 sport = vigil_outer_sport(hash);
+  const __u16 udp_len = (__u16)(p->l3_length + sizeof(struct udphdr));
+  if (be->family == VIGIL_FAMILY_IPV4) {
+    struct iphdr* ip = data + l2;
+    if ((void*)(ip + 1) + sizeof(struct udphdr) > end) {
+      return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    }
+    __be32 dst;
+    __builtin_memcpy(&dst, be->addr, 4);
+    const __be32 src = vigil_outer_src4(s->encap_src4, s->encap_src4_hostmask, hash);
+    vigil_write_ipv4(ip, src, dst, ip_proto, p->tos, (__u16)(p->l3_length + overhead));
+    if (gue) {
+      vigil_write_gue((void*)(ip + 1), sport, s->gue_port, udp_len);
+    }
+    set_ethertype(data, l2, ETH_P_IP);
+  } else {
+    struct ipv6hdr* ip6 = data + l2;
+    if ((void*)(ip6 + 1) + sizeof(struct udphdr) > end) {
+      return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    }
+    __u8 src[16];
+    vigil_outer_src6(src, s->encap_src6, s->encap_src6_hostmask, hash);
+    vigil_write_ipv6(ip6, src, be->addr, ip_proto, p->tos,
+                     (__u16)(p->l3_length + overhead - sizeof(*ip6)));
+    if (gue) {
+      vigil_write_gue((void*)(ip6 + 1), sport, s->gue_port, udp_len);
+    }
+    set_ethertype(data, l2, ETH_P_IPV6);
+  }
+  return verdict(VIGIL_VERDICT_TX_VIP, bytes, XDP_TX);
+}
+
+/* ---- L4 VIPs --------------------------------------------------------------------------- */
+
+static __always_inline void flow_key(struct vigil_flow_key* k, const struct vigil_packet* p,
+                                     int v4) {
+  __builtin_memcpy(k->src, p->src.v6, 16); /* for IPv4 the rest of the union is zero */
+  __builtin_memcpy(k->dst, p->dst.v6, 16);
+  k->sport = p->sport;
+  k->dport = p->dport;
+  k->proto = p->l4_proto;
+  k->family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6;
+}
+
+/* The backend for this flow: the one it already has if still valid, else Maglev's pick. */
+static __always_inline const struct vigil_backend* pick_backend(const struct vigil_packet* p,
+                                                                const struct vigil_vip* vip,
+                                                                int v4, __u32 hash,
+                                                                __u32* index) {
+  struct vigil_flow_key k = {};
+  flow_key(&k, p, v4);
+  const struct vigil_conn* c = bpf_map_lookup_elem(&conns, &k);
+  if (c) {
+    *index = c->backend;
+    const struct vigil_backend* be = bpf_map_lookup_elem(&backends, index);
+    if (be && be->active && be->generation == c->generation) {
+      count(&event_stats, VIGIL_EVENT_CONN_HIT, 0);
+      return be;
+    }
+    count(&event_stats, VIGIL_EVENT_CONN_STALE, 0);
+  } else {
+    count(&event_stats, VIGIL_EVENT_CONN_MISS, 0);
+  }
+  if (vip->ring >= VIGIL_MAGLEV_SLOTS) {
+    return 0;
+  }
+  const __u32 slot = vip->ring * VIGIL_MAGLEV_RING_SIZE + hash % VIGIL_MAGLEV_RING_SIZE;
+  const __u32* entry = bpf_map_lookup_elem(&maglev, &slot);
+  if (!entry) {
+    return 0;
+  }
+  *index = *entry;
+  const struct vigil_backend* be = bpf_map_lookup_elem(&backends, index);
+  if (!be || !be->active) {
+    return 0;
+  }
+  const struct vigil_conn fresh = {.backend = *index, .generation = be->generation};
+  bpf_map_update_elem(&conns, &k, &fresh, BPF_ANY);
+  return be;
+}
+
+static __always_inline int forward_to_vip(struct xdp_md* ctx, const struct vigil_packet* p,
+                                          const struct vigil_vip* vip,
+                                          const struct vigil_settings* s, int v4, __u64 bytes) {
+  count(&vip_stats, vip->index, bytes);
+  const __u32 hash = vigil_flow_hash(p, s->hash_seed);
+  __u32 index = 0;
+  const struct vigil_backend* be = pick_backend(p, vip, v4, hash, &index);
+  if (!be) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_NO_BACKEND, bytes, XDP_DROP);
+  }
+  count(&backend_stats, index, bytes);
+  const __u32 l2 = p->l3_offset;
+  if (l2 > VIGIL_MAX_L2 || l2 < ETH_HLEN) {
+    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  }
+  const __u32 overhead = (be->family == VIGIL_FAMILY_IPV4 ? sizeof(struct iphdr)
+                                                          : sizeof(struct ipv6hdr)) +
+                         (vip->encap == VIGIL_ENCAP_GUE ? sizeof(struct udphdr) : 0);
+  if (p->l3_length + overhead > s->encap_mtu) {
+    const __u32 inner_mtu = s->encap_mtu - overhead;
+    if (!v4) {
+      return icmp6_too_big(ctx, p, l2, inner_mtu, bytes);
+    }
+    if (p->dont_fragment) {
+      return icmp4_too_big(ctx, p, l2, (__u16)inner_mtu, bytes);
+    }
+    /* XDP cannot fragment, and the sender did not ask to be told. */
+    return verdict(VIGIL_VERDICT_DROP_VIP_TOO_BIG, bytes, XDP_DROP);
+  }
+  return encapsulate(ctx, p, s, be, vip->encap, l2, overhead, hash, bytes);
+}
+
+/* ---- steering -------------------------------------------------------------------------- */
+
+static __always_inline int to_fast_path(struct xdp_md* ctx, __u64 bytes) {
+  __u32 queue = ctx->rx_queue_index;
+  if (bpf_map_lookup_elem(&xsks_map, &queue)) {
+    count(&verdict_stats, VIGIL_VERDICT_REDIRECT_FAST_PATH, bytes);
+    return bpf_redirect_map(&xsks_map, queue, XDP_PASS);
+  }
+  /* vigil-dp is down or restarting: the kernel gets the packet rather than nobody. */
+  return verdict(VIGIL_VERDICT_PASS_FAST_PATH_DOWN, bytes, XDP_PASS);
+}
+
+static __always_inline int steer(struct xdp_md* ctx, const struct vigil_packet* p,
+                                 const struct vigil_settings* s, int v4, __u64 bytes) {
+  struct vigil_local_address_key a = {.family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6};
+  __builtin_memcpy(a.addr, p->dst.v6, 16);
+  if (!bpf_map_lookup_elem(&local_addresses, &a)) {
+    return s->steer_transit ? to_fast_path(ctx, bytes) : default_verdict(s, bytes);
+  }
+  if (p->l4_proto == IPPROTO_ICMP || p->l4_proto == IPPROTO_ICMPV6) {
+    return verdict(VIGIL_VERDICT_PASS_LOCAL_SERVICE, bytes, XDP_PASS);
+  }
+  const struct vigil_local_port_key k = {.proto = p->l4_proto, .port = p->dport};
+  const __u32* action = bpf_map_lookup_elem(&local_ports, &k);
+  if (!action) {
+    return default_verdict(s, bytes);
+  }
+  if (*action == VIGIL_ACTION_FAST_PATH) {
+    return to_fast_path(ctx, bytes);
+  }
+  return verdict(VIGIL_VERDICT_PASS_LOCAL_SERVICE, bytes, XDP_PASS);
+}
+
+/* ---- the program ----------------------------------------------------------------------- */
+
+SEC("xdp")
+int vigil_classify(struct xdp_md* ctx) {
+  void* data = (void*)(long)ctx->data;
+  void* end = (void*)(long)ctx->data_end;
+  const __u64 bytes = end - data;
+
+  struct vigil_packet p = {};
+  const int parsed = vigil_parse_packet(data, end, &p);
+  if (parsed == VIGIL_PARSE_NOT_IP) {
+    return verdict(VIGIL_VERDICT_PASS_NOT_IP, bytes, XDP_PASS); /* ARP, LLDP, ... */
+  }
+  if (parsed != VIGIL_PARSE_OK) {
+    count(&malformed_stats, (__u32)parsed, bytes);
+    return verdict(VIGIL_VERDICT_DROP_MALFORMED, bytes, XDP_DROP);
+  }
+  const __u32 zero = 0;
+  const struct vigil_settings* s = bpf_map_lookup_elem(&settings, &zero);
+  if (!s || s->default_action == 0) {
+    return verdict(VIGIL_VERDICT_PASS_UNCONFIGURED, bytes, XDP_PASS);
+  }
+  const int v4 = p.l3_proto == ETH_P_IP;
+
+  if ((vigil_features & VIGIL_FEATURE_ACL) && acl_denies(&p, v4, bytes)) {
+    return verdict(VIGIL_VERDICT_DROP_ACL, bytes, XDP_DROP);
+  }
+  if ((vigil_features & VIGIL_FEATURE_RATE_LIMIT) && !police_source(&p, v4, bytes)) {
+    return verdict(VIGIL_VERDICT_DROP_RATE_LIMIT, bytes, XDP_DROP);
+  }
+  if ((vigil_features & VIGIL_FEATURE_SYN_LIMIT) && is_bare_syn(&p) &&
+      !police_syn(&p, v4, bytes)) {
+    return verdict(VIGIL_VERDICT_DROP_SYN_LIMIT, bytes, XDP_DROP);
+  }
+  if (p.later_fragment) {
+    /* No ports to classify on; the kernel reassembles what is for the box. */
+    if (s->later_fragments == VIGIL_ACTION_DROP) {
+      return verdict(VIGIL_VERDICT_DROP_FRAGMENT, bytes, XDP_DROP);
+    }
+    return verdict(VIGIL_VERDICT_PASS_LATER_FRAGMENT, bytes, XDP_PASS);
+  }
+  if (is_multicast_or_link_local(&p, v4)) {
+    return verdict(VIGIL_VERDICT_PASS_MULTICAST, bytes, XDP_PASS); /* ND, DHCP, routing */
+  }
+  if (vigil_features & VIGIL_FEATURE_VIPS) {
+    struct vigil_vip_key k = {.port = p.dport,
+                              .proto = p.l4_proto,
+                              .family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6};
+    __builtin_memcpy(k.addr, p.dst.v6, 16);
+    const struct vigil_vip* vip = bpf_map_lookup_elem(&vips, &k);
+    if (vip) {
+      return forward_to_vip(ctx, &p, vip, s, v4, bytes);
+    }
+  }
+  if (vigil_features & VIGIL_FEATURE_STEERING) {
+    return steer(ctx, &p, s, v4, bytes);
+  }
+  return default_verdict(s, bytes);
+}

@@ -1,0 +1,220 @@
+/* The XDP classifier's maps as seen from both sides: key and value layouts, sizes, verdicts
+ * and counter names. Shared by the BPF program (classifier.bpf.c), its host-side helpers and
+ * the C++ loader, so a layout is declared once. Plain C; every size can be overridden with -D
+ * at build time, and the loader reads the real sizes back from the maps. */
+#ifndef VIGIL_CLASSIFIER_TYPES_H
+#define VIGIL_CLASSIFIER_TYPES_H
+
+#include <linux/types.h>
+
+/* ---- sizes ----------------------------------------------------------------------------- */
+#ifndef VIGIL_MAX_VIPS
+#define VIGIL_MAX_VIPS 16
+#endif
+/* Maglev lookup table size per VIP: a prime well above 100 x the backend count (Maglev §3.4). */
+#ifndef VIGIL_MAGLEV_RING_SIZE
+#define VIGIL_MAGLEV_RING_SIZE 65537
+#endif
+/* One table per VIP plus one spare: a new table is written into a free slot and the VIP is
+ * switched to it in one map update, so a lookup never sees a half-written table. */
+#define VIGIL_MAGLEV_SLOTS (VIGIL_MAX_VIPS + 1)
+#ifndef VIGIL_MAX_BACKENDS
+#define VIGIL_MAX_BACKENDS 1024
+#endif
+#ifndef VIGIL_CONN_TABLE_SIZE
+#define VIGIL_CONN_TABLE_SIZE 65536
+#endif
+#ifndef VIGIL_ACL_MAX_RULES
+#define VIGIL_ACL_MAX_RULES 256
+#endif
+#define VIGIL_ACL_WORDS ((VIGIL_ACL_MAX_RULES + 63) / 64)
+#ifndef VIGIL_MAX_PREFIXES
+#define VIGIL_MAX_PREFIXES 4096 /* per LPM trie */
+#endif
+#ifndef VIGIL_MAX_POLICERS
+#define VIGIL_MAX_POLICERS 256
+#endif
+#ifndef VIGIL_MAX_LOCAL_ADDRESSES
+#define VIGIL_MAX_LOCAL_ADDRESSES 256
+#endif
+#ifndef VIGIL_MAX_LOCAL_PORTS
+#define VIGIL_MAX_LOCAL_PORTS 256
+#endif
+#ifndef VIGIL_MAX_QUEUES
+#define VIGIL_MAX_QUEUES 64
+#endif
+
+/* ---- feature switches (rodata, set by the loader before load) -------------------------- */
+#define VIGIL_FEATURE_ACL (1u << 0)
+#define VIGIL_FEATURE_RATE_LIMIT (1u << 1)
+#define VIGIL_FEATURE_SYN_LIMIT (1u << 2)
+#define VIGIL_FEATURE_VIPS (1u << 3)
+#define VIGIL_FEATURE_STEERING (1u << 4)
+#define VIGIL_FEATURE_ALL 0x1fu
+
+/* ---- verdicts: every packet is counted under exactly one ------------------------------- */
+#define VIGIL_VERDICTS(X)                                       \
+  X(PASS_NOT_IP, "pass_not_ip")                                 \
+  X(PASS_MULTICAST, "pass_multicast_or_link_local")             \
+  X(PASS_LOCAL_SERVICE, "pass_local_service")                   \
+  X(PASS_DEFAULT, "pass_default_policy")                        \
+  X(PASS_FAST_PATH_DOWN, "pass_fast_path_down")                 \
+  X(PASS_UNCONFIGURED, "pass_unconfigured")                     \
+  X(PASS_LATER_FRAGMENT, "pass_later_fragment")                 \
+  X(REDIRECT_FAST_PATH, "redirect_fast_path")                   \
+  X(TX_VIP, "tx_vip_encapsulated")                              \
+  X(TX_ICMP_TOO_BIG, "tx_icmp_too_big")                         \
+  X(DROP_MALFORMED, "drop_malformed")                           \
+  X(DROP_ACL, "drop_acl")                                       \
+  X(DROP_RATE_LIMIT, "drop_rate_limit")                         \
+  X(DROP_SYN_LIMIT, "drop_syn_limit")                           \
+  X(DROP_FRAGMENT, "drop_later_fragment")                       \
+  X(DROP_DEFAULT, "drop_default_policy")                        \
+  X(DROP_VIP_NO_BACKEND, "drop_vip_no_backend")                 \
+  X(DROP_VIP_TOO_BIG, "drop_vip_too_big_without_df")            \
+  X(DROP_VIP_ENCAP_FAILED, "drop_vip_encap_failed")
+
+enum vigil_verdict {
+#define VIGIL_X(name, text) VIGIL_VERDICT_##name,
+  VIGIL_VERDICTS(VIGIL_X)
+#undef VIGIL_X
+      VIGIL_VERDICT_COUNT
+};
+
+/* Events that are not verdicts: one packet may count several, or none. */
+#define VIGIL_EVENTS(X)                  \
+  X(CONN_HIT, "vip_connection_hit")     \
+  X(CONN_MISS, "vip_connection_miss")   \
+  X(CONN_STALE, "vip_connection_stale")
+
+enum vigil_event {
+#define VIGIL_X(name, text) VIGIL_EVENT_##name,
+  VIGIL_EVENTS(VIGIL_X)
+#undef VIGIL_X
+      VIGIL_EVENT_COUNT
+};
+
+/* ---- values ---------------------------------------------------------------------------- */
+#define VIGIL_FAMILY_IPV4 4
+#define VIGIL_FAMILY_IPV6 6
+
+enum vigil_action { VIGIL_ACTION_PASS = 1, VIGIL_ACTION_DROP = 2, VIGIL_ACTION_FAST_PATH = 3 };
+
+enum vigil_encap { VIGIL_ENCAP_IPIP = 1, VIGIL_ENCAP_GUE = 2 };
+
+struct vigil_counter {
+  __u64 packets;
+  __u64 bytes;
+};
+
+/* settings[0]: what the loader configured; absent until the first apply, when every packet
+ * passes (so attaching before configuring never cuts a box off). */
+struct vigil_settings {
+  __u32 hash_seed;          /* the same on every appliance, so two boxes pick alike */
+  __u8 default_action;      /* PASS or DROP: traffic no rule, VIP or service claims */
+  __u8 later_fragments;     /* PASS or DROP: non-first fragments (no ports to classify on) */
+  __u8 steer_transit;       /* 1: traffic not addressed to the box goes to the fast path */
+  __u8 pad0;
+  __u16 encap_mtu;          /* largest L3 packet toward the backends, outer header included */
+  __be16 gue_port;          /* destination UDP port of GUE encapsulation */
+  __u8 gateway_mac[6];      /* next hop for encapsulated packets */
+  __u16 pad1;
+  __be32 encap_src4;        /* outer IPv4 source: this prefix ... */
+  __u32 encap_src4_hostmask; /* ... with these bits (host order) taken from the flow hash */
+  __u8 encap_src6[16];      /* outer IPv6 source, low 32 bits under the mask from the hash */
+  __u32 encap_src6_hostmask;
+};
+
+struct vigil_lpm4_key {
+  __u32 prefixlen;
+  __u8 addr[4];
+};
+
+struct vigil_lpm6_key {
+  __u32 prefixlen;
+  __u8 addr[16];
+};
+
+/* ACL: the source trie and the destination trie each map a prefix to the set of rules that
+ * match every address under it; a packet's rules are the intersection, the first one wins. */
+struct vigil_acl_mask {
+  __u64 words[VIGIL_ACL_WORDS];
+};
+
+/* Token buckets, in nano-tokens (1e9 per packet or per byte) so refilling needs no division:
+ * tokens += elapsed_ns * rate. fill_ns = burst / rate: past it the bucket is full. A rate of
+ * 0 leaves that dimension unlimited. */
+struct vigil_policer {
+  __u64 packet_rate; /* packets per second */
+  __u64 packet_burst;
+  __u64 packet_fill_ns;
+  __u64 byte_rate; /* bytes per second */
+  __u64 byte_burst;
+  __u64 byte_fill_ns;
+};
+
+struct vigil_bucket {
+  __u64 last_ns;
+  __u64 packet_tokens;
+  __u64 byte_tokens;
+};
+
+struct vigil_policer_counter {
+  __u64 passed_packets;
+  __u64 passed_bytes;
+  __u64 dropped_packets;
+  __u64 dropped_bytes;
+};
+
+struct vigil_vip_key {
+  __u8 addr[16]; /* IPv4 in the first 4 bytes, the rest zero */
+  __be16 port;
+  __u8 proto;
+  __u8 family;
+};
+
+struct vigil_vip {
+  __u32 index; /* into vip_stats */
+  __u32 ring;  /* Maglev slot in use */
+  __u8 encap;  /* enum vigil_encap */
+  __u8 pad[3];
+};
+
+/* One backend of one VIP (the same address under two VIPs is two entries, so removing it from
+ * one VIP moves that VIP's flows only). */
+struct vigil_backend {
+  __u8 addr[16];
+  __u8 family;
+  __u8 active; /* 0: removed; connections pinned to it pick again */
+  __u16 vip;   /* the VIP's index, so a restarted loader can rebuild its state */
+  __u32 generation; /* bumped when the index is reused, so old connections do not follow */
+};
+
+struct vigil_flow_key {
+  __u8 src[16];
+  __u8 dst[16];
+  __be16 sport;
+  __be16 dport;
+  __u8 proto;
+  __u8 family;
+  __u16 pad;
+};
+
+struct vigil_conn {
+  __u32 backend;
+  __u32 generation;
+};
+
+struct vigil_local_address_key {
+  __u8 family;
+  __u8 pad[3];
+  __u8 addr[16];
+};
+
+struct vigil_local_port_key {
+  __u8 proto;
+  __u8 pad;
+  __be16 port;
+};
+
+#endif /* VIGIL_CLASSIFIER_TYPES_H */

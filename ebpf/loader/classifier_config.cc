@@ -1,0 +1,136 @@
+#include "ebpf/loader/classifier_config.h"
+
+#include <set>
+#include <tuple>
+
+#include "vigil/classifier_types.h"
+
+namespace vigil::ebpf {
+namespace {
+
+std::string label(const char* list, const std::string& name, size_t i) {
+  return std::string(list) + "[" + (name.empty() ? std::to_string(i) : name) + "]";
+}
+
+// 1e9 nano-tokens per token in a u64 leaves room for 9.2e9 tokens of burst.
+constexpr uint64_t kMaxBurst = 9'000'000'000ull;
+
+void check_policer(const std::string& where, const Policer& p, std::vector<std::string>& errors) {
+  if (p.packets_per_second == 0 && p.bytes_per_second == 0) {
+    errors.push_back(where + ": neither packets_per_second nor bytes_per_second is set");
+  }
+  if (p.packet_burst > kMaxBurst || p.byte_burst > kMaxBurst ||
+      p.packets_per_second > kMaxBurst || p.bytes_per_second > kMaxBurst) {
+    errors.push_back(where + ": rates and bursts are limited to 9,000,000,000");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> validate(const ClassifierConfig& c) {
+  std::vector<std::string> errors;
+  auto check_action = [&](const std::string& where, Action a, bool fast_path_ok) {
+    if (a != Action::kPass && a != Action::kDrop && !(fast_path_ok && a == Action::kFastPath)) {
+      errors.push_back(where + ": not an action here");
+    }
+  };
+  check_action("default_action", c.default_action, false);
+  check_action("later_fragments", c.later_fragments, false);
+
+  if (c.acl.size() > VIGIL_ACL_MAX_RULES) {
+    errors.push_back("acl: " + std::to_string(c.acl.size()) + " rules, the classifier holds " +
+                     std::to_string(VIGIL_ACL_MAX_RULES));
+  }
+  for (size_t i = 0; i < c.acl.size(); ++i) {
+    const auto& r = c.acl[i];
+    const std::string where = label("acl", r.name, i);
+    check_action(where + ".action", r.action, false);
+    if (r.source && r.destination && r.source->address.family != r.destination->address.family) {
+      errors.push_back(where + ": source and destination are of different address families");
+    }
+  }
+  if (c.rate_limits.size() + c.syn_limits.size() > VIGIL_MAX_POLICERS) {
+    errors.push_back("rate_limits + syn_limits: more than " +
+                     std::to_string(VIGIL_MAX_POLICERS) + " policers");
+  }
+  std::set<config::Prefix> rate_prefixes;
+  for (size_t i = 0; i < c.rate_limits.size(); ++i) {
+    const auto& r = c.rate_limits[i];
+    const std::string where = label("rate_limits", r.name, i);
+    check_policer(where, r.policer, errors);
+    if (!rate_prefixes.insert(r.source).second) {
+      errors.push_back(where + ": source " + r.source.to_string() + " has a rate limit already");
+    }
+  }
+  std::set<config::Prefix> syn_prefixes;
+  for (size_t i = 0; i < c.syn_limits.size(); ++i) {
+    const auto& r = c.syn_limits[i];
+    const std::string where = label("syn_limits", r.name, i);
+    check_policer(where, Policer{.packets_per_second = r.per_second, .packet_burst = r.burst},
+                  errors);
+    if (!syn_prefixes.insert(r.destination).second) {
+      errors.push_back(where + ": destination " + r.destination.to_string() +
+                       " has a SYN limit already");
+    }
+  }
+
+  if (c.vips.size() > VIGIL_MAX_VIPS) {
+    errors.push_back("vips: " + std::to_string(c.vips.size()) + " VIPs, the classifier holds " +
+                     std::to_string(VIGIL_MAX_VIPS));
+  }
+  size_t backends = 0;
+  bool need4 = false;
+  bool need6 = false;
+  std::set<std::tuple<config::IpAddress, uint16_t, uint8_t>> vip_keys;
+  for (size_t i = 0; i < c.vips.size(); ++i) {
+    const auto& v = c.vips[i];
+    const std::string where = label("vips", v.name, i);
+    if (v.protocol != 6 && v.protocol != 17) {
+      errors.push_back(where + ".protocol: only tcp (6) and udp (17)");
+    }
+    if (!vip_keys.insert({v.address, v.port, v.protocol}).second) {
+      errors.push_back(where + ": " + v.address.to_string() + " port " + std::to_string(v.port) +
+                       " is another VIP's already");
+    }
+    std::set<config::IpAddress> seen;
+    for (const auto& b : v.backends) {
+      if (!seen.insert(b.address).second) {
+        errors.push_back(where + ".backends: " + b.address.to_string() + " is listed twice");
+      }
+      (b.address.family == 4 ? need4 : need6) = true;
+    }
+    backends += v.backends.size();
+    const unsigned min_mtu = v.address.family == 4 ? 576 : 1280;
+    if (c.encap_mtu < min_mtu + 48) {
+      errors.push_back("encap_mtu: " + std::to_string(c.encap_mtu) + " leaves less than " +
+                       std::to_string(min_mtu) + " bytes for " + where);
+    }
+  }
+  if (backends > VIGIL_MAX_BACKENDS) {
+    errors.push_back("vips: " + std::to_string(backends) +
+                     " backends in all, the classifier holds " +
+                     std::to_string(VIGIL_MAX_BACKENDS));
+  }
+  if (need4 && (!c.encap_source4 || c.encap_source4->address.family != 4)) {
+    errors.push_back("encap_source4: IPv4 backends need an IPv4 prefix for outer sources");
+  }
+  if (need6 && (!c.encap_source6 || c.encap_source6->address.family != 6)) {
+    errors.push_back("encap_source6: IPv6 backends need an IPv6 prefix for outer sources");
+  }
+  if (c.encap_source6 && c.encap_source6->length < 96) {
+    errors.push_back("encap_source6: at most the low 32 bits come from the flow hash (/96 or "
+                     "longer)");
+  }
+  if (c.local_addresses.size() > VIGIL_MAX_LOCAL_ADDRESSES) {
+    errors.push_back("local_addresses: more than " + std::to_string(VIGIL_MAX_LOCAL_ADDRESSES));
+  }
+  if (c.local_ports.size() > VIGIL_MAX_LOCAL_PORTS) {
+    errors.push_back("local_ports: more than " + std::to_string(VIGIL_MAX_LOCAL_PORTS));
+  }
+  for (size_t i = 0; i < c.local_ports.size(); ++i) {
+    check_action("local_ports[" + std::to_string(i) + "].action", c.local_ports[i].action, true);
+  }
+  return errors;
+}
+
+}  // namespace vigil::ebpf

@@ -1,0 +1,54 @@
+// The classifier's counters, summed over CPUs and named: by verdict, by malformation, by
+// event, per ACL rule, per policer, per VIP and per backend.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ebpf/loader/classifier_state.h"
+#include "ebpf/loader/map_access.h"
+
+namespace vigil::ebpf {
+
+struct Count {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+
+struct NamedCount {
+  std::string name;
+  Count count;
+};
+
+struct PolicerCount {
+  std::string name;
+  Count passed;
+  Count dropped;
+};
+
+struct BackendCount {
+  std::string vip;
+  std::string address;
+  Count count;
+};
+
+struct ClassifierCounters {
+  std::vector<NamedCount> verdicts;   // every verdict, zero or not, in declaration order
+  std::vector<NamedCount> malformed;  // every parse failure reason
+  std::vector<NamedCount> events;
+  std::vector<NamedCount> acl_rules;
+  std::vector<PolicerCount> policers;
+  std::vector<NamedCount> vips;
+  std::vector<BackendCount> backends;
+
+  uint64_t packets() const;  // all verdicts: every packet the program saw, once
+  Count verdict(const std::string& name) const;
+};
+
+const char* verdict_name(int verdict);
+const char* event_name(int event);
+
+ClassifierCounters read_counters(MapAccess& maps, const ClassifierState& state);
+
+}  // namespace vigil::ebpf
