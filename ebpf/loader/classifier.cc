@@ -142,27 +142,27 @@ Status Classifier::attach(const std::string& ifname) {
   if (bpf_xdp_query(static_cast<int>(ifindex), 0, &query) == 0 &&
       query.attach_mode == XDP_ATTACHED_SKB) {
     mode_ = XdpMode::kGeneric;
-    log::warn("XDP runs in generic (skb) mode: the driver has no native XDP; expect a fraction "
-             "of native throughput",
-             {{"interface", ifname}});
+    log::warn(
+        "XDP runs in generic (skb) mode: the driver has no native XDP; expect a fraction "
+        "of native throughput",
+        {{"interface", ifname}});
   } else {
     mode_ = XdpMode::kNative;
   }
   log::info("XDP classifier attached",
-           {{"interface", ifname}, {"mode", mode_ == XdpMode::kNative ? "native" : "generic"}});
+            {{"interface", ifname}, {"mode", mode_ == XdpMode::kNative ? "native" : "generic"}});
   return Ok{};
 }
 
 Status Classifier::detach() {
-  if (link_ == nullptr) {
-    return Ok{};
+  if (link_ != nullptr) {
+    if (!link_path_.empty()) {
+      bpf_link__unpin(link_);
+    }
+    bpf_link__detach(link_);
+    bpf_link__destroy(link_);
+    link_ = nullptr;
   }
-  if (!link_path_.empty()) {
-    bpf_link__unpin(link_);
-  }
-  bpf_link__detach(link_);
-  bpf_link__destroy(link_);
-  link_ = nullptr;
   if (!options_.pin_dir.empty()) {
     bpf_map* map;
     bpf_object__for_each_map(map, skel_->obj) {
@@ -183,7 +183,7 @@ ClassifierCounters Classifier::counters() {
 }
 
 Expected<Classifier::RunResult> Classifier::run(std::span<const uint8_t> frame, uint32_t repeat,
-                                                 uint32_t rx_queue) {
+                                                uint32_t rx_queue) {
   RunResult result;
   // Room for what the program prepends (up to 48 bytes of outer header) and then some.
   result.output.resize(frame.size() + 256);
@@ -191,8 +191,7 @@ Expected<Classifier::RunResult> Classifier::run(std::span<const uint8_t> frame, 
   ctx.data_end = static_cast<uint32_t>(frame.size());
   ctx.rx_queue_index = rx_queue;
   ctx.ingress_ifindex = 1;  // lo: the kernel wants a real device for rx_queue_index
-  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
-              .data_out = result.output.data(),
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_out = result.output.data(),
               .data_size_in = static_cast<uint32_t>(frame.size()),
               .data_size_out = static_cast<uint32_t>(result.output.size()), .ctx_in = &ctx,
               .ctx_size_in = sizeof(ctx), .repeat = static_cast<int>(repeat));

@@ -19,8 +19,8 @@ void check_policer(const std::string& where, const Policer& p, std::vector<std::
   if (p.packets_per_second == 0 && p.bytes_per_second == 0) {
     errors.push_back(where + ": neither packets_per_second nor bytes_per_second is set");
   }
-  if (p.packet_burst > kMaxBurst || p.byte_burst > kMaxBurst ||
-      p.packets_per_second > kMaxBurst || p.bytes_per_second > kMaxBurst) {
+  if (p.packet_burst > kMaxBurst || p.byte_burst > kMaxBurst || p.packets_per_second > kMaxBurst ||
+      p.bytes_per_second > kMaxBurst) {
     errors.push_back(where + ": rates and bursts are limited to 9,000,000,000");
   }
 }
@@ -50,8 +50,8 @@ std::vector<std::string> validate(const ClassifierConfig& c) {
     }
   }
   if (c.rate_limits.size() + c.syn_limits.size() > VIGIL_MAX_POLICERS) {
-    errors.push_back("rate_limits + syn_limits: more than " +
-                     std::to_string(VIGIL_MAX_POLICERS) + " policers");
+    errors.push_back("rate_limits + syn_limits: more than " + std::to_string(VIGIL_MAX_POLICERS) +
+                     " policers");
   }
   std::set<config::Prefix> rate_prefixes;
   for (size_t i = 0; i < c.rate_limits.size(); ++i) {
@@ -118,8 +118,9 @@ std::vector<std::string> validate(const ClassifierConfig& c) {
     errors.push_back("encap_source6: IPv6 backends need an IPv6 prefix for outer sources");
   }
   if (c.encap_source6 && c.encap_source6->length < 96) {
-    errors.push_back("encap_source6: at most the low 32 bits come from the flow hash (/96 or "
-                     "longer)");
+    errors.push_back(
+        "encap_source6: at most the low 32 bits come from the flow hash (/96 or "
+        "longer)");
   }
   if (c.local_addresses.size() > VIGIL_MAX_LOCAL_ADDRESSES) {
     errors.push_back("local_addresses: more than " + std::to_string(VIGIL_MAX_LOCAL_ADDRESSES));

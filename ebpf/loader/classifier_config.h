@@ -74,7 +74,7 @@ struct ClassifierConfig {
   uint32_t hash_seed = 0x5f3759df;         // the same on every appliance
   uint16_t encap_mtu = 1500;               // toward the backends, outer header included
   uint16_t gue_port = 6080;
-  std::array<uint8_t, 6> gateway_mac{};  // next hop of encapsulated packets
+  std::array<uint8_t, 6> gateway_mac{};         // next hop of encapsulated packets
   std::optional<config::Prefix> encap_source4;  // outer sources; host bits from the flow hash
   std::optional<config::Prefix> encap_source6;
   std::vector<AclRule> acl;

@@ -17,10 +17,9 @@ using Contents = std::map<Bytes, Bytes>;
 // In the order their updates go out; removals go in the reverse order, so a prefix is gone
 // before the rule or policer it names is cleared.
 constexpr MapId kPlainMaps[] = {
-    MapId::kSettings, MapId::kPolicers,  MapId::kAclActions, MapId::kAclSrc4,
-    MapId::kAclDst4,  MapId::kAclSrc6,   MapId::kAclDst6,    MapId::kRateSrc4,
-    MapId::kRateSrc6, MapId::kSynDst4,   MapId::kSynDst6,    MapId::kLocalAddresses,
-    MapId::kLocalPorts,
+    MapId::kSettings, MapId::kPolicers,       MapId::kAclActions, MapId::kAclSrc4,  MapId::kAclDst4,
+    MapId::kAclSrc6,  MapId::kAclDst6,        MapId::kRateSrc4,   MapId::kRateSrc6, MapId::kSynDst4,
+    MapId::kSynDst6,  MapId::kLocalAddresses, MapId::kLocalPorts,
 };
 
 bool is_array(MapId m) {
@@ -95,8 +94,7 @@ void plan_acl_side(const std::vector<AclRule>& rules, int family, bool source, C
   }
 }
 
-void set_bucket(uint64_t rate, uint64_t burst, __u64& out_rate, __u64& out_burst,
-                __u64& out_fill) {
+void set_bucket(uint64_t rate, uint64_t burst, __u64& out_rate, __u64& out_burst, __u64& out_fill) {
   if (rate == 0) {
     return;
   }
@@ -107,8 +105,7 @@ void set_bucket(uint64_t rate, uint64_t burst, __u64& out_rate, __u64& out_burst
 
 vigil_policer to_policer(const Policer& p) {
   vigil_policer v{};
-  set_bucket(p.packets_per_second, p.packet_burst, v.packet_rate, v.packet_burst,
-             v.packet_fill_ns);
+  set_bucket(p.packets_per_second, p.packet_burst, v.packet_rate, v.packet_burst, v.packet_fill_ns);
   set_bucket(p.bytes_per_second, p.byte_burst, v.byte_rate, v.byte_burst, v.byte_fill_ns);
   return v;
 }
@@ -194,8 +191,7 @@ std::string vip_label(const vigil_vip_key& k) {
   config::IpAddress a;
   a.family = k.family;
   std::memcpy(a.bytes.data(), k.addr, 16);
-  return a.to_string() + ":" + std::to_string(ntohs(k.port)) + "/" +
-         (k.proto == 6 ? "tcp" : "udp");
+  return a.to_string() + ":" + std::to_string(ntohs(k.port)) + "/" + (k.proto == 6 ? "tcp" : "udp");
 }
 
 std::vector<VipBackend> sorted(std::vector<VipBackend> b) {
@@ -285,9 +281,11 @@ Status ClassifierState::apply(const ClassifierConfig& config, MapAccess& maps) {
   auto reset_renamed = [&](const std::vector<std::string>& old_names,
                            const std::vector<std::string>& new_names, MapId stats,
                            size_t value_size) -> Status {
+    if (names_unknown_) {
+      return Ok{};  // adopted maps: their counters carry on under the configured names
+    }
     for (uint32_t i = 0; i < new_names.size(); ++i) {
-      const bool known = i < old_names.size() && !old_names[i].empty();
-      if (known && old_names[i] == new_names[i]) {
+      if (i < old_names.size() && old_names[i] == new_names[i]) {
         continue;
       }
       if (auto s = reset_per_cpu(maps, stats, i, value_size); !s) {
@@ -296,8 +294,7 @@ Status ClassifierState::apply(const ClassifierConfig& config, MapAccess& maps) {
     }
     return Ok{};
   };
-  if (auto s = reset_renamed(acl_names_, acl_names, MapId::kAclStats, sizeof(vigil_counter));
-      !s) {
+  if (auto s = reset_renamed(acl_names_, acl_names, MapId::kAclStats, sizeof(vigil_counter)); !s) {
     return s;
   }
   if (auto s = reset_renamed(policer_names_, policer_names, MapId::kPolicerStats,
@@ -307,6 +304,7 @@ Status ClassifierState::apply(const ClassifierConfig& config, MapAccess& maps) {
   }
   acl_names_ = std::move(acl_names);
   policer_names_ = std::move(policer_names);
+  names_unknown_ = false;
 
   if (auto s = apply_vips(config, maps); !s) {
     return s;
@@ -398,9 +396,8 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
         return s;
       }
     }
-    st.name = vip->name.empty()
-                  ? vip_label(*reinterpret_cast<const vigil_vip_key*>(key.data()))
-                  : vip->name;
+    st.name = vip->name.empty() ? vip_label(*reinterpret_cast<const vigil_vip_key*>(key.data()))
+                                : vip->name;
     const auto backends = sorted(vip->backends);
 
     // New backends exist before any table points at them.
@@ -411,7 +408,8 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
       }
       const auto index = lowest_free(backend_indices, VIGIL_MAX_BACKENDS);
       if (!index) {
-        return fail("vips[" + st.name + "]: no free backend index (remove backends in one "
+        return fail("vips[" + st.name +
+                    "]: no free backend index (remove backends in one "
                     "commit, add in the next)");
       }
       backend_indices.insert(*index);
@@ -422,8 +420,7 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
       entry.active = 1;
       entry.vip = static_cast<__u16>(st.index);
       entry.generation = state.generation;
-      if (auto s = reset_per_cpu(maps, MapId::kBackendStats, *index, sizeof(vigil_counter));
-          !s) {
+      if (auto s = reset_per_cpu(maps, MapId::kBackendStats, *index, sizeof(vigil_counter)); !s) {
         return s;
       }
       if (auto s = wrote(maps.update(MapId::kBackends, index_key(*index), bytes_of(entry)),
@@ -479,9 +476,8 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
     // Backends taken out of this VIP: after the switch, so no table points at them; their
     // connections pick again.
     for (auto b = backends_.begin(); b != backends_.end();) {
-      const bool listed = std::any_of(backends.begin(), backends.end(), [&](const auto& x) {
-        return x.address == b->first.second;
-      });
+      const bool listed = std::any_of(backends.begin(), backends.end(),
+                                      [&](const auto& x) { return x.address == b->first.second; });
       if (b->first.first != key || listed) {
         ++b;
         continue;
@@ -497,6 +493,7 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
 
 Status ClassifierState::adopt(MapAccess& maps) {
   *this = ClassifierState{};
+  names_unknown_ = true;
   for (const MapId m : kPlainMaps) {
     auto& have = plain_[static_cast<int>(m)];
     for (auto& [key, value] : maps.dump(m)) {

@@ -69,6 +69,7 @@ class ClassifierState {
   std::vector<uint32_t> generations_;  // per backend index, survives reuse
   std::vector<std::string> acl_names_;
   std::vector<std::string> policer_names_;
+  bool names_unknown_ = false;  // after adopt(): rule names are not in the maps
 };
 
 }  // namespace vigil::ebpf

@@ -81,17 +81,16 @@ ClassifierCounters read_counters(MapAccess& maps, const ClassifierState& state) 
   }
   const auto& rules = state.acl_rule_names();
   for (uint32_t i = 0; i < rules.size(); ++i) {
-    out.acl_rules.push_back(
-        {rules[i].empty() ? "rule " + std::to_string(i) : rules[i],
-         counter_at(maps, MapId::kAclStats, i)});
+    out.acl_rules.push_back({rules[i].empty() ? "rule " + std::to_string(i) : rules[i],
+                             counter_at(maps, MapId::kAclStats, i)});
   }
   const auto& policers = state.policer_names();
   for (uint32_t i = 0; i < policers.size(); ++i) {
     const auto v = sum<4>(maps.lookup(MapId::kPolicerStats, bytes_of(i)), maps.cpus());
-    out.policers.push_back({.name = policers[i].empty() ? "policer " + std::to_string(i)
-                                                        : policers[i],
-                            .passed = {v[0], v[1]},
-                            .dropped = {v[2], v[3]}});
+    out.policers.push_back(
+        {.name = policers[i].empty() ? "policer " + std::to_string(i) : policers[i],
+         .passed = {v[0], v[1]},
+         .dropped = {v[2], v[3]}});
   }
   for (const auto& vip : state.vips()) {
     out.vips.push_back({vip.name, counter_at(maps, MapId::kVipStats, vip.index)});

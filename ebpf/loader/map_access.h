@@ -13,17 +13,33 @@
 namespace vigil::ebpf {
 
 // Every map of classifier.bpf.c, by the name it has there.
-#define VIGIL_CLASSIFIER_MAPS(X)                                                     \
-  X(kSettings, "settings") X(kVerdictStats, "verdict_stats")                         \
-  X(kEventStats, "event_stats") X(kMalformedStats, "malformed_stats")                \
-  X(kAclSrc4, "acl_src4") X(kAclDst4, "acl_dst4") X(kAclSrc6, "acl_src6")            \
-  X(kAclDst6, "acl_dst6") X(kAclActions, "acl_actions") X(kAclStats, "acl_stats")    \
-  X(kRateSrc4, "rate_src4") X(kRateSrc6, "rate_src6") X(kSynDst4, "syn_dst4")        \
-  X(kSynDst6, "syn_dst6") X(kPolicers, "policers") X(kBuckets, "buckets")            \
-  X(kPolicerStats, "policer_stats") X(kVips, "vips") X(kVipStats, "vip_stats")       \
-  X(kMaglev, "maglev") X(kBackends, "backends") X(kBackendStats, "backend_stats")    \
-  X(kConns, "conns") X(kLocalAddresses, "local_addresses")                           \
-  X(kLocalPorts, "local_ports") X(kXsks, "xsks_map")
+#define VIGIL_CLASSIFIER_MAPS(X)        \
+  X(kSettings, "settings")              \
+  X(kVerdictStats, "verdict_stats")     \
+  X(kEventStats, "event_stats")         \
+  X(kMalformedStats, "malformed_stats") \
+  X(kAclSrc4, "acl_src4")               \
+  X(kAclDst4, "acl_dst4")               \
+  X(kAclSrc6, "acl_src6")               \
+  X(kAclDst6, "acl_dst6")               \
+  X(kAclActions, "acl_actions")         \
+  X(kAclStats, "acl_stats")             \
+  X(kRateSrc4, "rate_src4")             \
+  X(kRateSrc6, "rate_src6")             \
+  X(kSynDst4, "syn_dst4")               \
+  X(kSynDst6, "syn_dst6")               \
+  X(kPolicers, "policers")              \
+  X(kBuckets, "buckets")                \
+  X(kPolicerStats, "policer_stats")     \
+  X(kVips, "vips")                      \
+  X(kVipStats, "vip_stats")             \
+  X(kMaglev, "maglev")                  \
+  X(kBackends, "backends")              \
+  X(kBackendStats, "backend_stats")     \
+  X(kConns, "conns")                    \
+  X(kLocalAddresses, "local_addresses") \
+  X(kLocalPorts, "local_ports")         \
+  X(kXsks, "xsks_map")
 
 enum class MapId {
 #define VIGIL_X(id, name) id,

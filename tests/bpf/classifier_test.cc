@@ -2,16 +2,18 @@
 // action, the verdict counter that moved and, for frames the program rewrites, the output
 // byte for byte (outer headers and checksums built independently by the packet builder or
 // computed here). Needs root (CAP_BPF, CAP_NET_ADMIN).
+#include "ebpf/loader/classifier.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <set>
 
-#include "ebpf/loader/classifier.h"
 #include "tests/packet/packet_builder.h"
 #include "vigil/classifier_types.h"
 
@@ -75,8 +77,8 @@ ClassifierConfig base_config() {
   c.rate_limits = {{.name = "noisy",
                     .source = net("203.0.113.0/24"),
                     .policer = {.packets_per_second = 1, .packet_burst = 3}}};
-  c.syn_limits = {{.name = "syn-guard", .destination = net("10.0.0.9/32"), .per_second = 1,
-                   .burst = 2}};
+  c.syn_limits = {
+      {.name = "syn-guard", .destination = net("10.0.0.9/32"), .per_second = 1, .burst = 2}};
   c.local_addresses = {ip("10.0.0.1"), ip("10.0.0.9"), ip("fd00::1")};
   c.local_ports = {{.protocol = 6, .port = 22},
                    {.protocol = 6, .port = 179},
@@ -197,9 +199,7 @@ const ParseCase kParseCases[] = {
      },
      XDP_PASS, "pass_local_service"},
     {"IPv4 with options to the box",
-     [] {
-       return PacketBuilder().eth().ipv4("10.5.0.2", "10.0.0.1", 0, 8).tcp(40000, 22).build();
-     },
+     [] { return PacketBuilder().eth().ipv4("10.5.0.2", "10.0.0.1", 0, 8).tcp(40000, 22).build(); },
      XDP_PASS, "pass_local_service"},
     {"SSH over IPv6 behind hop-by-hop and destination options",
      [] {
@@ -213,8 +213,8 @@ const ParseCase kParseCases[] = {
      },
      XDP_PASS, "pass_local_service"},
     {"ping to the box",
-     [] { return PacketBuilder().eth().ipv4("10.5.0.2", "10.0.0.1").icmp(8, 0).build(); },
-     XDP_PASS, "pass_local_service"},
+     [] { return PacketBuilder().eth().ipv4("10.5.0.2", "10.0.0.1").icmp(8, 0).build(); }, XDP_PASS,
+     "pass_local_service"},
     {"closed port on the box: default policy (pass)",
      [] { return PacketBuilder().eth().ipv4("10.5.0.2", "10.0.0.1").tcp(40000, 8080).build(); },
      XDP_PASS, "pass_default_policy"},
@@ -292,8 +292,7 @@ const ParseCase kParseCases[] = {
      XDP_DROP, "drop_malformed", "truncated_l4"},
     {"TCP data offset of 4 words",
      [] {
-       return set(PacketBuilder().eth().ipv4("1.1.1.1", "10.0.0.1").tcp(1, 22).build(), 46,
-                  0x40);
+       return set(PacketBuilder().eth().ipv4("1.1.1.1", "10.0.0.1").tcp(1, 22).build(), 46, 0x40);
      },
      XDP_DROP, "drop_malformed", "bad_tcp_data_offset"},
 };
@@ -348,8 +347,7 @@ TEST_F(ClassifierTest, AclFirstMatchingRuleDecides) {
     expect(PacketBuilder().eth().ipv4(c.src, c.dst).tcp(40000, 22).build(), c.action, c.verdict);
     const auto after = classifier_->counters();
     for (size_t i = 0; i < after.acl_rules.size(); ++i) {
-      const uint64_t moved =
-          after.acl_rules[i].count.packets - before.acl_rules[i].count.packets;
+      const uint64_t moved = after.acl_rules[i].count.packets - before.acl_rules[i].count.packets;
       EXPECT_EQ(moved, c.rule != nullptr && after.acl_rules[i].name == c.rule ? 1u : 0u)
           << after.acl_rules[i].name;
     }
@@ -412,7 +410,13 @@ TEST_F(ClassifierTest, DefaultDropAndFragmentPolicies) {
 // ---- VIPs: encapsulation byte for byte -------------------------------------------------------
 
 TEST_F(ClassifierTest, VipIpipEncapsulation) {
-  const auto inner = PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tos(0xb8).tcp(40000, 80).payload(100).build();
+  const auto inner = PacketBuilder()
+                         .eth()
+                         .ipv4("10.5.0.2", "10.100.0.1")
+                         .tos(0xb8)
+                         .tcp(40000, 80)
+                         .payload(100)
+                         .build();
   const auto out = expect(inner, XDP_TX, "tx_vip_encapsulated");
   const auto expected = PacketBuilder()
                             .eth(kGatewayMac, kOwnMac)
@@ -427,8 +431,13 @@ TEST_F(ClassifierTest, VipIpipEncapsulation) {
 }
 
 TEST_F(ClassifierTest, VipIpipEncapsulationKeepsVlanTags) {
-  const auto inner =
-      PacketBuilder().eth().vlan(100, 0x88a8).vlan(20).ipv4("10.5.0.2", "10.100.0.1").tcp(1, 80).build();
+  const auto inner = PacketBuilder()
+                         .eth()
+                         .vlan(100, 0x88a8)
+                         .vlan(20)
+                         .ipv4("10.5.0.2", "10.100.0.1")
+                         .tcp(1, 80)
+                         .build();
   const auto out = expect(inner, XDP_TX, "tx_vip_encapsulated");
   const auto expected = PacketBuilder()
                             .eth(kGatewayMac, kOwnMac)
@@ -534,10 +543,12 @@ TEST_F(ClassifierTest, VipMissAndNoBackend) {
 
 TEST_F(ClassifierTest, IcmpFragmentationNeededForOversizeIpv4WithDf) {
   // 1,480 bytes of IP + 20 of IPIP = 1,500: fits. One more byte does not.
-  const auto fits = PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1", 0x4000).tcp(1, 80).payload(1440).build();
+  const auto fits =
+      PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1", 0x4000).tcp(1, 80).payload(1440).build();
   expect(fits, XDP_TX, "tx_vip_encapsulated");
 
-  const auto big = PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1", 0x4000).tcp(1, 80).payload(1441).build();
+  const auto big =
+      PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1", 0x4000).tcp(1, 80).payload(1441).build();
   const auto out = expect(big, XDP_TX, "tx_icmp_too_big");
   Frame expected = PacketBuilder().eth(kClientMac, kOwnMac).ipv4("10.100.0.1", "10.5.0.2").build();
   expected[23] = 1;  // protocol ICMP: the builder's IP header has no L4 layer to name
@@ -550,15 +561,18 @@ TEST_F(ClassifierTest, IcmpFragmentationNeededForOversizeIpv4WithDf) {
   put16(expected, 36, static_cast<uint16_t>(~ones_sum(&expected[34], 8 + 68)));
   EXPECT_EQ(out, expected) << "got:\n" << hex(out) << "\nwant:\n" << hex(expected);
 
-  const auto no_df = PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tcp(1, 80).payload(1441).build();
+  const auto no_df =
+      PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tcp(1, 80).payload(1441).build();
   expect(no_df, XDP_DROP, "drop_vip_too_big_without_df");
 }
 
 TEST_F(ClassifierTest, IcmpPacketTooBigForOversizeIpv6) {
   // 6in6 costs 40 bytes: at most 1,460 bytes of inner IPv6.
-  const auto big = PacketBuilder().eth().ipv6("fd00:5::2", "fd00:100::1").tcp(1, 443).payload(1401).build();
+  const auto big =
+      PacketBuilder().eth().ipv6("fd00:5::2", "fd00:100::1").tcp(1, 443).payload(1401).build();
   const auto out = expect(big, XDP_TX, "tx_icmp_too_big");
-  Frame expected = PacketBuilder().eth(kClientMac, kOwnMac).ipv6("fd00:100::1", "fd00:5::2").build();
+  Frame expected =
+      PacketBuilder().eth(kClientMac, kOwnMac).ipv6("fd00:100::1", "fd00:5::2").build();
   expected[20] = 58;  // next header ICMPv6
   put16(expected, 18, 8 + 256);
   Frame icmp = {2, 0, 0, 0, 0, 0, 1460 >> 8, 1460 & 0xff};
@@ -596,8 +610,9 @@ TEST_F(ClassifierTest, EstablishedFlowsKeepTheirBackendWhenTheSetChanges) {
   }
   int new_flows_on_third = 0;
   for (uint16_t port = 3000; port < 3100; ++port) {
-    const auto out = expect(PacketBuilder().eth().ipv4("10.5.0.3", "10.100.0.1").tcp(port, 80).build(),
-                            XDP_TX, "tx_vip_encapsulated");
+    const auto out =
+        expect(PacketBuilder().eth().ipv4("10.5.0.3", "10.100.0.1").tcp(port, 80).build(), XDP_TX,
+               "tx_vip_encapsulated");
     new_flows_on_third += backend_of(out) == inet_addr("10.200.0.3");
   }
   EXPECT_GT(new_flows_on_third, 15) << "new flows use the new backend";
@@ -628,6 +643,51 @@ TEST_F(ClassifierTest, EstablishedFlowsKeepTheirBackendWhenTheSetChanges) {
   };
   EXPECT_EQ(event(after, "vip_connection_stale") - event(stale_before, "vip_connection_stale"),
             static_cast<uint64_t>(moved));
+}
+
+}  // namespace
+}  // namespace vigil::ebpf
+
+namespace vigil::ebpf {
+namespace {
+
+// Pinned maps outlive the loader; a new one adopts them, counters and connections included.
+TEST(ClassifierPinningTest, ANewLoaderAdoptsPinnedMaps) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root";
+  }
+  const std::string dir = "/sys/fs/bpf/vigil-test-" + std::to_string(getpid());
+  const auto frame = PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tcp(5555, 80).build();
+  Frame first_out;
+  {
+    auto c = Classifier::load({.pin_dir = dir});
+    ASSERT_TRUE(c.ok()) << c.error();
+    EXPECT_FALSE((*c)->adopted());
+    ASSERT_TRUE((*c)->apply(base_config()).ok());
+    auto r = (*c)->run(frame);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->action, XDP_TX);
+    first_out = r->output;
+  }
+  auto c = Classifier::load({.pin_dir = dir});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE((*c)->adopted());
+  EXPECT_EQ((*c)->counters().verdict("tx_vip_encapsulated").packets, 1u);
+  auto r = (*c)->run(frame);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->output, first_out);
+  ASSERT_TRUE((*c)->apply(base_config()).ok());
+  const auto counters = (*c)->counters();
+  EXPECT_EQ(counters.verdict("tx_vip_encapsulated").packets, 2u);
+  bool hit = false;
+  for (const auto& e : counters.events) {
+    hit = hit || (e.name == "vip_connection_hit" && e.count.packets == 1);
+  }
+  EXPECT_TRUE(hit) << "the second packet found the first one's connection";
+  ASSERT_TRUE((*c)->detach().ok());
+  EXPECT_FALSE(std::filesystem::exists(dir + "/vips")) << "detach unpins the maps";
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace

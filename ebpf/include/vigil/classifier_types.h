@@ -53,25 +53,25 @@
 #define VIGIL_FEATURE_ALL 0x1fu
 
 /* ---- verdicts: every packet is counted under exactly one ------------------------------- */
-#define VIGIL_VERDICTS(X)                                       \
-  X(PASS_NOT_IP, "pass_not_ip")                                 \
-  X(PASS_MULTICAST, "pass_multicast_or_link_local")             \
-  X(PASS_LOCAL_SERVICE, "pass_local_service")                   \
-  X(PASS_DEFAULT, "pass_default_policy")                        \
-  X(PASS_FAST_PATH_DOWN, "pass_fast_path_down")                 \
-  X(PASS_UNCONFIGURED, "pass_unconfigured")                     \
-  X(PASS_LATER_FRAGMENT, "pass_later_fragment")                 \
-  X(REDIRECT_FAST_PATH, "redirect_fast_path")                   \
-  X(TX_VIP, "tx_vip_encapsulated")                              \
-  X(TX_ICMP_TOO_BIG, "tx_icmp_too_big")                         \
-  X(DROP_MALFORMED, "drop_malformed")                           \
-  X(DROP_ACL, "drop_acl")                                       \
-  X(DROP_RATE_LIMIT, "drop_rate_limit")                         \
-  X(DROP_SYN_LIMIT, "drop_syn_limit")                           \
-  X(DROP_FRAGMENT, "drop_later_fragment")                       \
-  X(DROP_DEFAULT, "drop_default_policy")                        \
-  X(DROP_VIP_NO_BACKEND, "drop_vip_no_backend")                 \
-  X(DROP_VIP_TOO_BIG, "drop_vip_too_big_without_df")            \
+#define VIGIL_VERDICTS(X)                            \
+  X(PASS_NOT_IP, "pass_not_ip")                      \
+  X(PASS_MULTICAST, "pass_multicast_or_link_local")  \
+  X(PASS_LOCAL_SERVICE, "pass_local_service")        \
+  X(PASS_DEFAULT, "pass_default_policy")             \
+  X(PASS_FAST_PATH_DOWN, "pass_fast_path_down")      \
+  X(PASS_UNCONFIGURED, "pass_unconfigured")          \
+  X(PASS_LATER_FRAGMENT, "pass_later_fragment")      \
+  X(REDIRECT_FAST_PATH, "redirect_fast_path")        \
+  X(TX_VIP, "tx_vip_encapsulated")                   \
+  X(TX_ICMP_TOO_BIG, "tx_icmp_too_big")              \
+  X(DROP_MALFORMED, "drop_malformed")                \
+  X(DROP_ACL, "drop_acl")                            \
+  X(DROP_RATE_LIMIT, "drop_rate_limit")              \
+  X(DROP_SYN_LIMIT, "drop_syn_limit")                \
+  X(DROP_FRAGMENT, "drop_later_fragment")            \
+  X(DROP_DEFAULT, "drop_default_policy")             \
+  X(DROP_VIP_NO_BACKEND, "drop_vip_no_backend")      \
+  X(DROP_VIP_TOO_BIG, "drop_vip_too_big_without_df") \
   X(DROP_VIP_ENCAP_FAILED, "drop_vip_encap_failed")
 
 enum vigil_verdict {
@@ -82,9 +82,9 @@ enum vigil_verdict {
 };
 
 /* Events that are not verdicts: one packet may count several, or none. */
-#define VIGIL_EVENTS(X)                  \
-  X(CONN_HIT, "vip_connection_hit")     \
-  X(CONN_MISS, "vip_connection_miss")   \
+#define VIGIL_EVENTS(X)               \
+  X(CONN_HIT, "vip_connection_hit")   \
+  X(CONN_MISS, "vip_connection_miss") \
   X(CONN_STALE, "vip_connection_stale")
 
 enum vigil_event {
@@ -110,18 +110,18 @@ struct vigil_counter {
 /* settings[0]: what the loader configured; absent until the first apply, when every packet
  * passes (so attaching before configuring never cuts a box off). */
 struct vigil_settings {
-  __u32 hash_seed;          /* the same on every appliance, so two boxes pick alike */
-  __u8 default_action;      /* PASS or DROP: traffic no rule, VIP or service claims */
-  __u8 later_fragments;     /* PASS or DROP: non-first fragments (no ports to classify on) */
-  __u8 steer_transit;       /* 1: traffic not addressed to the box goes to the fast path */
+  __u32 hash_seed;      /* the same on every appliance, so two boxes pick alike */
+  __u8 default_action;  /* PASS or DROP: traffic no rule, VIP or service claims */
+  __u8 later_fragments; /* PASS or DROP: non-first fragments (no ports to classify on) */
+  __u8 steer_transit;   /* 1: traffic not addressed to the box goes to the fast path */
   __u8 pad0;
-  __u16 encap_mtu;          /* largest L3 packet toward the backends, outer header included */
-  __be16 gue_port;          /* destination UDP port of GUE encapsulation */
-  __u8 gateway_mac[6];      /* next hop for encapsulated packets */
+  __u16 encap_mtu;     /* largest L3 packet toward the backends, outer header included */
+  __be16 gue_port;     /* destination UDP port of GUE encapsulation */
+  __u8 gateway_mac[6]; /* next hop for encapsulated packets */
   __u16 pad1;
-  __be32 encap_src4;        /* outer IPv4 source: this prefix ... */
+  __be32 encap_src4;         /* outer IPv4 source: this prefix ... */
   __u32 encap_src4_hostmask; /* ... with these bits (host order) taken from the flow hash */
-  __u8 encap_src6[16];      /* outer IPv6 source, low 32 bits under the mask from the hash */
+  __u8 encap_src6[16];       /* outer IPv6 source, low 32 bits under the mask from the hash */
   __u32 encap_src6_hostmask;
 };
 
@@ -185,8 +185,8 @@ struct vigil_vip {
 struct vigil_backend {
   __u8 addr[16];
   __u8 family;
-  __u8 active; /* 0: removed; connections pinned to it pick again */
-  __u16 vip;   /* the VIP's index, so a restarted loader can rebuild its state */
+  __u8 active;      /* 0: removed; connections pinned to it pick again */
+  __u16 vip;        /* the VIP's index, so a restarted loader can rebuild its state */
   __u32 generation; /* bumped when the index is reused, so old connections do not follow */
 };
 

@@ -15,8 +15,8 @@
 
 #define VIGIL_OUTER_TTL 64
 
-static __always_inline void vigil_write_ipv4(struct iphdr* ip, __be32 src, __be32 dst,
-                                                   __u8 proto, __u8 tos, __u16 total_len) {
+static __always_inline void vigil_write_ipv4(struct iphdr* ip, __be32 src, __be32 dst, __u8 proto,
+                                             __u8 tos, __u16 total_len) {
   *(__u8*)ip = 0x45; /* version 4, 20-byte header */
   ip->tos = tos;
   ip->tot_len = vigil_htons(total_len);
@@ -30,9 +30,8 @@ static __always_inline void vigil_write_ipv4(struct iphdr* ip, __be32 src, __be3
   ip->check = vigil_csum_fold(vigil_csum_add(ip, sizeof(*ip) / 2, 0));
 }
 
-static __always_inline void vigil_write_ipv6(struct ipv6hdr* ip6, const __u8* src,
-                                                   const __u8* dst, __u8 nexthdr, __u8 tclass,
-                                                   __u16 payload_len) {
+static __always_inline void vigil_write_ipv6(struct ipv6hdr* ip6, const __u8* src, const __u8* dst,
+                                             __u8 nexthdr, __u8 tclass, __u16 payload_len) {
   __u8* b = (__u8*)ip6;
   b[0] = 0x60 | tclass >> 4; /* version 6, traffic class, flow label 0 */
   b[1] = (__u8)(tclass << 4);

@@ -1,0 +1,245 @@
+// The map planner without a kernel: what apply() writes, in which order, what a second apply
+// changes, what adopt() reads back, and that a bad config writes nothing.
+#include "ebpf/loader/classifier_state.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "ebpf/loader/counters.h"
+#include "tests/unit/ebpf/loader/fake_maps.h"
+#include "vigil/classifier_types.h"
+
+namespace vigil::ebpf {
+namespace {
+
+using test::FakeMaps;
+
+config::IpAddress ip(const char* text) {
+  return config::IpAddress::parse(text).value();
+}
+
+config::Prefix net(const char* text) {
+  return config::Prefix::parse_network(text).value();
+}
+
+ClassifierConfig web_config() {
+  ClassifierConfig c;
+  c.encap_source4 = net("172.16.0.0/24");
+  c.vips = {{.name = "web",
+             .address = ip("10.100.0.1"),
+             .port = 80,
+             .backends = {{ip("10.200.0.1")}, {ip("10.200.0.2")}}}};
+  c.acl = {{.name = "deny-doc", .source = net("192.0.2.0/24")},
+           {.name = "allow-all", .action = Action::kPass}};
+  c.local_addresses = {ip("10.0.0.1")};
+  c.local_ports = {{.protocol = 6, .port = 22}};
+  return c;
+}
+
+template <typename T>
+T value_at(const FakeMaps& maps, MapId map, const Bytes& key) {
+  T v{};
+  const auto& m = maps.at(map);
+  const auto it = m.find(key);
+  EXPECT_NE(it, m.end()) << map_name(map);
+  if (it != m.end()) {
+    std::memcpy(&v, it->second.data(), sizeof(v));
+  }
+  return v;
+}
+
+Bytes vip_key(const char* addr, uint16_t port, uint8_t proto = 6) {
+  vigil_vip_key k{};
+  inet_pton(AF_INET, addr, k.addr);
+  k.port = htons(port);
+  k.proto = proto;
+  k.family = 4;
+  return bytes_of(k);
+}
+
+Bytes lpm4(const char* addr, uint32_t len) {
+  vigil_lpm4_key k{};
+  k.prefixlen = len;
+  inet_pton(AF_INET, addr, k.addr);
+  return bytes_of(k);
+}
+
+size_t position(const std::vector<std::string>& log, const std::string& entry) {
+  return std::find(log.begin(), log.end(), entry) - log.begin();
+}
+
+TEST(ClassifierStateTest, FirstApplyWritesEverythingInDependencyOrder) {
+  FakeMaps maps;
+  ClassifierState state;
+  ASSERT_TRUE(state.apply(web_config(), maps).ok());
+
+  const auto vip = value_at<vigil_vip>(maps, MapId::kVips, vip_key("10.100.0.1", 80));
+  EXPECT_EQ(vip.index, 0u);
+  EXPECT_LT(vip.ring, static_cast<uint32_t>(VIGIL_MAGLEV_SLOTS));
+  EXPECT_EQ(maps.at(MapId::kMaglev).size(), static_cast<size_t>(VIGIL_MAGLEV_RING_SIZE));
+  EXPECT_EQ(maps.at(MapId::kBackends).size(), 2u);
+  EXPECT_LT(position(maps.log, "update backends"), position(maps.log, "fill maglev 0"));
+  EXPECT_LT(position(maps.log, "fill maglev 0"), position(maps.log, "update vips"));
+  EXPECT_LT(position(maps.log, "update acl_actions"), position(maps.log, "update acl_src4"));
+
+  const auto s = value_at<vigil_settings>(maps, MapId::kSettings, bytes_of(uint32_t{0}));
+  EXPECT_EQ(s.default_action, VIGIL_ACTION_PASS);
+  EXPECT_EQ(s.encap_src4, inet_addr("172.16.0.0"));
+  EXPECT_EQ(s.encap_src4_hostmask, 0xffu);
+  EXPECT_EQ(ntohs(s.gue_port), 6080);
+}
+
+TEST(ClassifierStateTest, AclSetsHoldEveryRuleCoveringThePrefix) {
+  FakeMaps maps;
+  ClassifierState state;
+  auto c = web_config();
+  c.acl = {{.name = "a", .source = net("10.0.0.0/8")},
+           {.name = "b", .source = net("10.1.0.0/16"), .destination = net("10.9.9.0/24")},
+           {.name = "c", .destination = net("10.9.0.0/16"), .action = Action::kPass},
+           {.name = "v6", .source = net("fd00::/8")}};
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  auto mask = [&](MapId m, const char* a, uint32_t len) {
+    return value_at<vigil_acl_mask>(maps, m, lpm4(a, len)).words[0];
+  };
+  EXPECT_EQ(mask(MapId::kAclSrc4, "0.0.0.0", 0), 0b100u);        // only c has no source
+  EXPECT_EQ(mask(MapId::kAclSrc4, "10.0.0.0", 8), 0b101u);       // a, c
+  EXPECT_EQ(mask(MapId::kAclSrc4, "10.1.0.0", 16), 0b111u);      // a, b, c
+  EXPECT_EQ(mask(MapId::kAclDst4, "0.0.0.0", 0), 0b001u);        // a has no destination
+  EXPECT_EQ(mask(MapId::kAclDst4, "10.9.0.0", 16), 0b101u);      // a, c
+  EXPECT_EQ(mask(MapId::kAclDst4, "10.9.9.0", 24), 0b111u);      // a, b, c
+  EXPECT_EQ(maps.at(MapId::kAclSrc6).size(), 2u) << "::/0 and fd00::/8";
+  EXPECT_EQ(value_at<uint32_t>(maps, MapId::kAclActions, bytes_of(uint32_t{2})),
+            static_cast<uint32_t>(VIGIL_ACTION_PASS));
+}
+
+TEST(ClassifierStateTest, SameConfigAgainWritesNothing) {
+  FakeMaps maps;
+  ClassifierState state;
+  ASSERT_TRUE(state.apply(web_config(), maps).ok());
+  maps.log.clear();
+  ASSERT_TRUE(state.apply(web_config(), maps).ok());
+  EXPECT_TRUE(maps.log.empty()) << maps.log.front();
+}
+
+TEST(ClassifierStateTest, BackendChangeSwapsTablesThroughASpareSlot) {
+  FakeMaps maps;
+  ClassifierState state;
+  auto c = web_config();
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  const auto key = vip_key("10.100.0.1", 80);
+  const uint32_t old_ring = value_at<vigil_vip>(maps, MapId::kVips, key).ring;
+  maps.log.clear();
+
+  c.vips[0].backends.push_back({ip("10.200.0.3"), 2});
+  c.vips[0].backends.erase(c.vips[0].backends.begin());  // 10.200.0.1 leaves
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  const uint32_t new_ring = value_at<vigil_vip>(maps, MapId::kVips, key).ring;
+  EXPECT_NE(new_ring, old_ring);
+  const std::vector<std::string> want = {
+      "update backend_stats", "update backends",  // 10.200.0.3, active, before any table
+      "fill maglev " + std::to_string(new_ring * VIGIL_MAGLEV_RING_SIZE),
+      "update vips",                              // the switch
+      "update backends",                          // 10.200.0.1 deactivated after it
+  };
+  EXPECT_EQ(maps.log, want);
+  int active = 0;
+  for (const auto& [k, v] : maps.at(MapId::kBackends)) {
+    vigil_backend b;
+    std::memcpy(&b, v.data(), sizeof(b));
+    active += b.active;
+  }
+  EXPECT_EQ(active, 2);
+}
+
+TEST(ClassifierStateTest, ReusedBackendIndexGetsANewGeneration) {
+  FakeMaps maps;
+  ClassifierState state;
+  auto c = web_config();
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  const auto first = value_at<vigil_backend>(maps, MapId::kBackends, bytes_of(uint32_t{0}));
+  c.vips[0].backends = {{ip("10.200.0.2")}};
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  c.vips[0].backends = {{ip("10.200.0.2")}, {ip("10.200.0.9")}};
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  const auto reused = value_at<vigil_backend>(maps, MapId::kBackends, bytes_of(uint32_t{0}));
+  EXPECT_EQ(reused.addr[3], 9);
+  EXPECT_GT(reused.generation, first.generation);
+}
+
+TEST(ClassifierStateTest, RemovalsClearPrefixesBeforeTheRulesTheyName) {
+  FakeMaps maps;
+  ClassifierState state;
+  ASSERT_TRUE(state.apply(web_config(), maps).ok());
+  maps.log.clear();
+  auto c = web_config();
+  c.acl.clear();
+  c.vips.clear();
+  c.local_ports.clear();
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  EXPECT_TRUE(maps.at(MapId::kVips).empty());
+  EXPECT_TRUE(maps.at(MapId::kAclSrc4).empty());
+  EXPECT_TRUE(maps.at(MapId::kLocalPorts).empty());
+  EXPECT_LT(position(maps.log, "remove acl_src4"), position(maps.log, "update acl_actions"));
+  EXPECT_EQ(value_at<uint32_t>(maps, MapId::kAclActions, bytes_of(uint32_t{0})), 0u);
+}
+
+TEST(ClassifierStateTest, BadConfigIsRefusedWholeAndNamesEveryProblem) {
+  FakeMaps maps;
+  ClassifierState state;
+  auto c = web_config();
+  c.encap_source4.reset();
+  c.vips[0].backends.push_back({ip("10.200.0.1")});
+  c.rate_limits = {{.name = "empty", .source = net("10.0.0.0/8")}};
+  const auto s = state.apply(c, maps);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("encap_source4"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().find("vips[web].backends: 10.200.0.1 is listed twice"), std::string::npos)
+      << s.error();
+  EXPECT_NE(s.error().find("rate_limits[empty]"), std::string::npos) << s.error();
+  EXPECT_TRUE(maps.log.empty());
+}
+
+TEST(ClassifierStateTest, AdoptReadsPinnedMapsBack) {
+  FakeMaps maps;
+  {
+    ClassifierState first;
+    ASSERT_TRUE(first.apply(web_config(), maps).ok());
+  }
+  ClassifierState second;
+  ASSERT_TRUE(second.adopt(maps).ok());
+  ASSERT_EQ(second.backends().size(), 2u);
+  maps.log.clear();
+  ASSERT_TRUE(second.apply(web_config(), maps).ok());
+  // Only the table is rebuilt (its inputs are not in the maps): same table, new slot, switch.
+  ASSERT_EQ(maps.log.size(), 2u) << ::testing::PrintToString(maps.log);
+  EXPECT_EQ(maps.log[0].rfind("fill maglev", 0), 0u);
+  EXPECT_EQ(maps.log[1], "update vips");
+}
+
+TEST(CountersTest, SumsEveryCpu) {
+  FakeMaps maps(3);
+  ClassifierState state;
+  ASSERT_TRUE(state.apply(web_config(), maps).ok());
+  const uint32_t verdict = VIGIL_VERDICT_DROP_ACL;
+  const vigil_counter per_cpu[3] = {{1, 100}, {2, 200}, {4, 400}};
+  Bytes value(reinterpret_cast<const uint8_t*>(per_cpu),
+              reinterpret_cast<const uint8_t*>(per_cpu) + sizeof(per_cpu));
+  ASSERT_TRUE(maps.update(MapId::kVerdictStats, bytes_of(verdict), value).ok());
+  ASSERT_TRUE(maps.update(MapId::kAclStats, bytes_of(uint32_t{1}), value).ok());
+  const auto c = read_counters(maps, state);
+  EXPECT_EQ(c.verdict("drop_acl").packets, 7u);
+  EXPECT_EQ(c.verdict("drop_acl").bytes, 700u);
+  EXPECT_EQ(c.packets(), 7u);
+  ASSERT_EQ(c.acl_rules.size(), 2u);
+  EXPECT_EQ(c.acl_rules[1].name, "allow-all");
+  EXPECT_EQ(c.acl_rules[1].count.packets, 7u);
+  EXPECT_EQ(c.vips.size(), 1u);
+  EXPECT_EQ(c.backends.size(), 2u);
+  EXPECT_EQ(c.verdicts.size(), static_cast<size_t>(VIGIL_VERDICT_COUNT));
+}
+
+}  // namespace
+}  // namespace vigil::ebpf
