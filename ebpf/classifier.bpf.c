@@ -70,7 +70,7 @@ struct {
   __type(value, struct vigil_vip);
 } vips SEC(".maps");
 VIGIL_ARRAY(vip_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_MAX_VIPS, struct vigil_counter);
-VIGIL_ARRAY(maglev, BPF_MAP_TYPE_ARRAY, VIGIL_MAGLEV_SLOTS* VIGIL_MAGLEV_RING_SIZE, __u32);
+VIGIL_ARRAY(maglev, BPF_MAP_TYPE_ARRAY, VIGIL_MAGLEV_PAIRS, struct vigil_maglev_pair);
 VIGIL_ARRAY(backends, BPF_MAP_TYPE_ARRAY, VIGIL_MAX_BACKENDS, struct vigil_backend);
 VIGIL_ARRAY(backend_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_MAX_BACKENDS, struct vigil_counter);
 
@@ -141,7 +141,11 @@ static __always_inline void lpm6(struct vigil_lpm6_key* k, const __u8* addr) {
 }
 
 /* 1 when the first matching ACL rule denies. */
-static __always_inline int acl_denies(const struct vigil_packet* p, int v4, __u64 bytes) {
+static __always_inline int acl_denies(const struct vigil_packet* p,
+                                      const struct vigil_settings* s, int v4, __u64 bytes) {
+  if (!(s->tries & (v4 ? VIGIL_TRIE_ACL4 : VIGIL_TRIE_ACL6))) {
+    return 0;
+  }
   const struct vigil_acl_mask* src;
   const struct vigil_acl_mask* dst;
   if (v4) {
@@ -191,7 +195,11 @@ static __always_inline int police(const __u32* index, __u64 bytes) {
   return 0;
 }
 
-static __always_inline int police_source(const struct vigil_packet* p, int v4, __u64 bytes) {
+static __always_inline int police_source(const struct vigil_packet* p,
+                                         const struct vigil_settings* s, int v4, __u64 bytes) {
+  if (!(s->tries & (v4 ? VIGIL_TRIE_RATE4 : VIGIL_TRIE_RATE6))) {
+    return 1;
+  }
   if (v4) {
     struct vigil_lpm4_key k;
     lpm4(&k, p->src.v4);
@@ -202,7 +210,11 @@ static __always_inline int police_source(const struct vigil_packet* p, int v4, _
   return police(bpf_map_lookup_elem(&rate_src6, &k), bytes);
 }
 
-static __always_inline int police_syn(const struct vigil_packet* p, int v4, __u64 bytes) {
+static __always_inline int police_syn(const struct vigil_packet* p,
+                                      const struct vigil_settings* s, int v4, __u64 bytes) {
+  if (!(s->tries & (v4 ? VIGIL_TRIE_SYN4 : VIGIL_TRIE_SYN6))) {
+    return 1;
+  }
   if (v4) {
     struct vigil_lpm4_key k;
     lpm4(&k, p->dst.v4);
@@ -430,12 +442,13 @@ static __always_inline const struct vigil_backend* pick_backend(const struct vig
   if (vip->ring >= VIGIL_MAGLEV_SLOTS) {
     return 0;
   }
-  const __u32 slot = vip->ring * VIGIL_MAGLEV_RING_SIZE + hash % VIGIL_MAGLEV_RING_SIZE;
-  const __u32* entry = bpf_map_lookup_elem(&maglev, &slot);
+  const __u32 position = hash % VIGIL_MAGLEV_RING_SIZE;
+  const __u32 pair = vip->ring * (VIGIL_MAGLEV_STRIDE / 2) + position / 2;
+  const struct vigil_maglev_pair* entry = bpf_map_lookup_elem(&maglev, &pair);
   if (!entry) {
     return 0;
   }
-  *index = *entry;
+  *index = entry->backend[position & 1];
   const struct vigil_backend* be = bpf_map_lookup_elem(&backends, index);
   if (!be || !be->active) {
     return 0;
@@ -534,14 +547,14 @@ int vigil_classify(struct xdp_md* ctx) {
   }
   const int v4 = p.l3_proto == ETH_P_IP;
 
-  if ((vigil_features & VIGIL_FEATURE_ACL) && acl_denies(&p, v4, bytes)) {
+  if ((vigil_features & VIGIL_FEATURE_ACL) && acl_denies(&p, s, v4, bytes)) {
     return verdict(VIGIL_VERDICT_DROP_ACL, bytes, XDP_DROP);
   }
-  if ((vigil_features & VIGIL_FEATURE_RATE_LIMIT) && !police_source(&p, v4, bytes)) {
+  if ((vigil_features & VIGIL_FEATURE_RATE_LIMIT) && !police_source(&p, s, v4, bytes)) {
     return verdict(VIGIL_VERDICT_DROP_RATE_LIMIT, bytes, XDP_DROP);
   }
   if ((vigil_features & VIGIL_FEATURE_SYN_LIMIT) && is_bare_syn(&p) &&
-      !police_syn(&p, v4, bytes)) {
+      !police_syn(&p, s, v4, bytes)) {
     return verdict(VIGIL_VERDICT_DROP_SYN_LIMIT, bytes, XDP_DROP);
   }
   if (p.later_fragment) {

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -59,22 +60,26 @@ Status BpfMaps::update(MapId map, std::span<const uint8_t> key, std::span<const 
 
 Status BpfMaps::fill_array(MapId map, uint32_t first, std::span<const uint32_t> values) {
   const Map& m = maps_[static_cast<int>(map)];
-  if (m.key_size != 4 || m.value_size != 4) {
-    return fail("not an array of u32");
+  if (m.key_size != 4 || m.value_size != 8 || first % 2 != 0) {
+    return fail("not an array of u32 pairs, or an odd start");
   }
-  std::vector<uint32_t> keys(values.size());
-  for (uint32_t i = 0; i < keys.size(); ++i) {
-    keys[i] = first + i;
+  // Pairs; an odd count leaves the stride's padding entry zero.
+  const uint32_t pairs = static_cast<uint32_t>((values.size() + 1) / 2);
+  std::vector<uint32_t> keys(pairs);
+  std::vector<uint32_t> packed(pairs * 2, 0);
+  for (uint32_t i = 0; i < pairs; ++i) {
+    keys[i] = first / 2 + i;
   }
+  std::copy(values.begin(), values.end(), packed.begin());
   LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  uint32_t count = static_cast<uint32_t>(values.size());
-  if (bpf_map_update_batch(m.fd, keys.data(), values.data(), &count, &opts) == 0 &&
-      count == values.size()) {
+  uint32_t count = pairs;
+  if (bpf_map_update_batch(m.fd, keys.data(), packed.data(), &count, &opts) == 0 &&
+      count == pairs) {
     return Ok{};
   }
-  // Kernels without batch operations on arrays: one entry at a time.
-  for (uint32_t i = 0; i < keys.size(); ++i) {
-    if (bpf_map_update_elem(m.fd, &keys[i], &values[i], BPF_ANY) != 0) {
+  // Kernels without batch operations on arrays: one pair at a time.
+  for (uint32_t i = 0; i < pairs; ++i) {
+    if (bpf_map_update_elem(m.fd, &keys[i], &packed[i * 2], BPF_ANY) != 0) {
       return fail("entry " + std::to_string(keys[i]) + ": " + errno_text(errno));
     }
   }

@@ -139,7 +139,6 @@ vigil_settings to_settings(const ClassifierConfig& c) {
 std::array<std::map<Bytes, Bytes>, kMapCount> plan_plain(const ClassifierConfig& c) {
   std::array<std::map<Bytes, Bytes>, kMapCount> maps;
   auto at = [&](MapId m) -> std::map<Bytes, Bytes>& { return maps[static_cast<int>(m)]; };
-  at(MapId::kSettings)[index_key(0)] = bytes_of(to_settings(c));
   for (uint32_t i = 0; i < c.acl.size(); ++i) {
     at(MapId::kAclActions)[index_key(i)] = bytes_of(static_cast<uint32_t>(c.acl[i].action));
   }
@@ -175,6 +174,18 @@ std::array<std::map<Bytes, Bytes>, kMapCount> plan_plain(const ClassifierConfig&
     k.port = htons(p.port);
     at(MapId::kLocalPorts)[bytes_of(k)] = bytes_of(static_cast<uint32_t>(p.action));
   }
+  // Last: the program skips the tries this says are empty.
+  vigil_settings s = to_settings(c);
+  const std::pair<MapId, unsigned> tries[] = {
+      {MapId::kAclSrc4, VIGIL_TRIE_ACL4},   {MapId::kAclSrc6, VIGIL_TRIE_ACL6},
+      {MapId::kRateSrc4, VIGIL_TRIE_RATE4}, {MapId::kRateSrc6, VIGIL_TRIE_RATE6},
+      {MapId::kSynDst4, VIGIL_TRIE_SYN4},   {MapId::kSynDst6, VIGIL_TRIE_SYN6}};
+  for (const auto& [map, bit] : tries) {
+    if (!at(map).empty()) {
+      s.tries = static_cast<__u8>(s.tries | bit);
+    }
+  }
+  at(MapId::kSettings)[index_key(0)] = bytes_of(s);
   return maps;
 }
 
@@ -451,7 +462,7 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
         for (auto& entry : table) {
           entry = backends_.at({key, backends[entry].address}).index;
         }
-        if (auto s = wrote(maps.fill_array(MapId::kMaglev, slot * VIGIL_MAGLEV_RING_SIZE, table),
+        if (auto s = wrote(maps.fill_array(MapId::kMaglev, slot * VIGIL_MAGLEV_STRIDE, table),
                            MapId::kMaglev);
             !s) {
           return s;

@@ -74,7 +74,8 @@ class MapAccess {
   // Creates or replaces one entry. For a per-CPU map, `value` is every CPU's value in turn.
   virtual Status update(MapId map, std::span<const uint8_t> key,
                         std::span<const uint8_t> value) = 0;
-  // Writes consecutive entries of an array of u32 in as few calls as the kernel allows.
+  // Writes consecutive u32 entries of the Maglev array from an even position `first`, in as
+  // few calls as the kernel allows (the kernel map stores them in pairs).
   virtual Status fill_array(MapId map, uint32_t first, std::span<const uint32_t> values) = 0;
   virtual Status remove(MapId map, std::span<const uint8_t> key) = 0;
   // The value (per-CPU maps: every CPU's, concatenated); empty when the key is absent.

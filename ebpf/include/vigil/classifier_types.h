@@ -18,6 +18,10 @@
 /* One table per VIP plus one spare: a new table is written into a free slot and the VIP is
  * switched to it in one map update, so a lookup never sees a half-written table. */
 #define VIGIL_MAGLEV_SLOTS (VIGIL_MAX_VIPS + 1)
+/* Array elements take 8 bytes each however small the value, so entries are stored in pairs;
+ * each table starts on an even position (stride = size + 1) so no pair spans two tables. */
+#define VIGIL_MAGLEV_STRIDE (VIGIL_MAGLEV_RING_SIZE + 1)
+#define VIGIL_MAGLEV_PAIRS (VIGIL_MAGLEV_SLOTS * VIGIL_MAGLEV_STRIDE / 2)
 #ifndef VIGIL_MAX_BACKENDS
 #define VIGIL_MAX_BACKENDS 1024
 #endif
@@ -114,15 +118,26 @@ struct vigil_settings {
   __u8 default_action;  /* PASS or DROP: traffic no rule, VIP or service claims */
   __u8 later_fragments; /* PASS or DROP: non-first fragments (no ports to classify on) */
   __u8 steer_transit;   /* 1: traffic not addressed to the box goes to the fast path */
-  __u8 pad0;
-  __u16 encap_mtu;     /* largest L3 packet toward the backends, outer header included */
-  __be16 gue_port;     /* destination UDP port of GUE encapsulation */
-  __u8 gateway_mac[6]; /* next hop for encapsulated packets */
+  __u8 tries;           /* VIGIL_TRIE_*: which LPM tries hold anything (skip the rest) */
+  __u16 encap_mtu;      /* largest L3 packet toward the backends, outer header included */
+  __be16 gue_port;      /* destination UDP port of GUE encapsulation */
+  __u8 gateway_mac[6];  /* next hop for encapsulated packets */
   __u16 pad1;
   __be32 encap_src4;         /* outer IPv4 source: this prefix ... */
   __u32 encap_src4_hostmask; /* ... with these bits (host order) taken from the flow hash */
   __u8 encap_src6[16];       /* outer IPv6 source, low 32 bits under the mask from the hash */
   __u32 encap_src6_hostmask;
+};
+
+#define VIGIL_TRIE_ACL4 (1u << 0)
+#define VIGIL_TRIE_ACL6 (1u << 1)
+#define VIGIL_TRIE_RATE4 (1u << 2)
+#define VIGIL_TRIE_RATE6 (1u << 3)
+#define VIGIL_TRIE_SYN4 (1u << 4)
+#define VIGIL_TRIE_SYN6 (1u << 5)
+
+struct vigil_maglev_pair {
+  __u32 backend[2];
 };
 
 struct vigil_lpm4_key {

@@ -104,12 +104,12 @@ TEST(ClassifierStateTest, AclSetsHoldEveryRuleCoveringThePrefix) {
   auto mask = [&](MapId m, const char* a, uint32_t len) {
     return value_at<vigil_acl_mask>(maps, m, lpm4(a, len)).words[0];
   };
-  EXPECT_EQ(mask(MapId::kAclSrc4, "0.0.0.0", 0), 0b100u);        // only c has no source
-  EXPECT_EQ(mask(MapId::kAclSrc4, "10.0.0.0", 8), 0b101u);       // a, c
-  EXPECT_EQ(mask(MapId::kAclSrc4, "10.1.0.0", 16), 0b111u);      // a, b, c
-  EXPECT_EQ(mask(MapId::kAclDst4, "0.0.0.0", 0), 0b001u);        // a has no destination
-  EXPECT_EQ(mask(MapId::kAclDst4, "10.9.0.0", 16), 0b101u);      // a, c
-  EXPECT_EQ(mask(MapId::kAclDst4, "10.9.9.0", 24), 0b111u);      // a, b, c
+  EXPECT_EQ(mask(MapId::kAclSrc4, "0.0.0.0", 0), 0b100u);    // only c has no source
+  EXPECT_EQ(mask(MapId::kAclSrc4, "10.0.0.0", 8), 0b101u);   // a, c
+  EXPECT_EQ(mask(MapId::kAclSrc4, "10.1.0.0", 16), 0b111u);  // a, b, c
+  EXPECT_EQ(mask(MapId::kAclDst4, "0.0.0.0", 0), 0b001u);    // a has no destination
+  EXPECT_EQ(mask(MapId::kAclDst4, "10.9.0.0", 16), 0b101u);  // a, c
+  EXPECT_EQ(mask(MapId::kAclDst4, "10.9.9.0", 24), 0b111u);  // a, b, c
   EXPECT_EQ(maps.at(MapId::kAclSrc6).size(), 2u) << "::/0 and fd00::/8";
   EXPECT_EQ(value_at<uint32_t>(maps, MapId::kAclActions, bytes_of(uint32_t{2})),
             static_cast<uint32_t>(VIGIL_ACTION_PASS));
@@ -139,10 +139,11 @@ TEST(ClassifierStateTest, BackendChangeSwapsTablesThroughASpareSlot) {
   const uint32_t new_ring = value_at<vigil_vip>(maps, MapId::kVips, key).ring;
   EXPECT_NE(new_ring, old_ring);
   const std::vector<std::string> want = {
-      "update backend_stats", "update backends",  // 10.200.0.3, active, before any table
-      "fill maglev " + std::to_string(new_ring * VIGIL_MAGLEV_RING_SIZE),
-      "update vips",                              // the switch
-      "update backends",                          // 10.200.0.1 deactivated after it
+      "update backend_stats",
+      "update backends",  // 10.200.0.3, active, before any table
+      "fill maglev " + std::to_string(new_ring * VIGIL_MAGLEV_STRIDE),
+      "update vips",      // the switch
+      "update backends",  // 10.200.0.1 deactivated after it
   };
   EXPECT_EQ(maps.log, want);
   int active = 0;

@@ -12,8 +12,7 @@ class FakeMaps final : public MapAccess {
  public:
   explicit FakeMaps(int cpus = 2) : cpus_(cpus) {}
 
-  Status update(MapId map, std::span<const uint8_t> key,
-                std::span<const uint8_t> value) override {
+  Status update(MapId map, std::span<const uint8_t> key, std::span<const uint8_t> value) override {
     if (fail_on == map) {
       return fail("injected failure");
     }
