@@ -8,11 +8,11 @@
 // floor measured the same way), and pass-to-kernel (a local service). Prints a Markdown table
 // of medians (min, max) over N runs, the ratio to the floor and the Mpps-per-core equivalent,
 // then the memory the kernel charges for every map at the default sizes.
+#include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <bpf/bpf.h>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -50,9 +50,8 @@ ClassifierConfig bench_config() {
                      .action = Action::kPass});
   }
   c.acl.push_back({.name = "deny-doc", .source = net("192.0.2.0/24")});
-  c.rate_limits = {{.name = "other",
-                    .source = net("198.51.100.0/24"),
-                    .policer = {.packets_per_second = 1000}}};
+  c.rate_limits = {
+      {.name = "other", .source = net("198.51.100.0/24"), .policer = {.packets_per_second = 1000}}};
   c.local_addresses = {ip("10.0.0.1")};
   c.local_ports = {{.protocol = 6, .port = 22}};
   return c;
@@ -155,13 +154,20 @@ int main(int argc, char** argv) {
   }
   const int prog = classifier.program_fd();
 
-  const Frame vip = PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tcp(40000, 80, 0x10).payload(18).build();
-  const Frame acl_drop = PacketBuilder().eth().ipv4("192.0.2.7", "10.100.0.1").tcp(40000, 80, 0x10).payload(18).build();
-  const Frame local = PacketBuilder().eth().ipv4("10.5.0.2", "10.0.0.1").tcp(40000, 22, 0x10).payload(18).build();
+  const Frame vip =
+      PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tcp(40000, 80, 0x10).payload(18).build();
+  const Frame acl_drop = PacketBuilder()
+                             .eth()
+                             .ipv4("192.0.2.7", "10.100.0.1")
+                             .tcp(40000, 80, 0x10)
+                             .payload(18)
+                             .build();
+  const Frame local =
+      PacketBuilder().eth().ipv4("10.5.0.2", "10.0.0.1").tcp(40000, 22, 0x10).payload(18).build();
   std::vector<Frame> new_flows;
   for (int i = 0; i < flows * runs; ++i) {
-    const std::string src = "10.6." + std::to_string(i / 60000 % 250) + "." +
-                            std::to_string(i / 240 % 250 + 1);
+    const std::string src =
+        "10.6." + std::to_string(i / 60000 % 250) + "." + std::to_string(i / 240 % 250 + 1);
     new_flows.push_back(PacketBuilder()
                             .eth()
                             .ipv4(src, "10.100.0.1")
@@ -202,9 +208,10 @@ int main(int argc, char** argv) {
     std::printf("| %s | %.1f (%.1f, %.1f) | %.2f | %.1f |\n", row.path, s.median, s.min, s.max,
                 s.median / base, 1000.0 / s.median);
   }
-  std::printf("\nThe miss row runs each frame once (repeat=1); its floor, measured the same way "
-              "in the same run: %.1f ns.\n",
-              stats(rows[4].floor).median);
+  std::printf(
+      "\nThe miss row runs each frame once (repeat=1); its floor, measured the same way "
+      "in the same run: %.1f ns.\n",
+      stats(rows[4].floor).median);
 
   std::printf("\n| map | kernel memory (memlock) |\n|---|---|\n");
   uint64_t total = 0;

@@ -2,6 +2,7 @@
 // implements yet are reserved in the schema and rejected, never carried here.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,6 +43,7 @@ struct InterfaceConfig {
   uint32_t mtu = 1500;
   std::vector<Prefix> addresses;
   std::vector<Vlan> vlans;
+  bool xdp = false;  // the XDP classifier runs on this port
 };
 
 struct NextHop {
@@ -66,11 +68,79 @@ struct MonitoringConfig {
   HostPort prometheus_listen{IpAddress{4, {127, 0, 0, 1}}, 9550};
 };
 
+// filter: what the XDP classifier drops before anything else sees it.
+enum class Verdict { kPass, kDrop };
+inline constexpr std::string_view kVerdictNames[] = {"pass", "drop"};
+inline constexpr std::string_view kAclActionNames[] = {"allow", "deny"};  // = Verdict order
+
+struct AclRuleConfig {
+  std::string name;
+  std::optional<Prefix> source;
+  std::optional<Prefix> destination;
+  Verdict action = Verdict::kDrop;
+};
+
+struct RateLimitConfig {
+  std::string name;
+  Prefix source;
+  uint64_t packets_per_second = 0;
+  uint64_t packet_burst = 0;
+  uint64_t bytes_per_second = 0;
+  uint64_t byte_burst = 0;
+};
+
+struct SynLimitConfig {
+  std::string name;
+  Prefix destination;
+  uint64_t per_second = 0;
+  uint64_t burst = 0;
+};
+
+struct FilterConfig {
+  Verdict default_action = Verdict::kPass;
+  Verdict later_fragments = Verdict::kPass;
+  std::vector<AclRuleConfig> acl;
+  std::vector<RateLimitConfig> rate_limits;
+  std::vector<SynLimitConfig> syn_limits;
+};
+
+// l4: virtual IPs load-balanced at the NIC with Maglev, encapsulated to their backends.
+enum class L4Protocol { kTcp, kUdp };
+inline constexpr std::string_view kL4ProtocolNames[] = {"tcp", "udp"};
+enum class EncapKind { kIpip, kGue };
+inline constexpr std::string_view kEncapNames[] = {"ipip", "gue"};
+
+struct BackendConfig {
+  IpAddress address;
+  uint32_t weight = 1;
+};
+
+struct VipConfig {
+  std::string name;
+  IpAddress address;
+  uint16_t port = 0;
+  L4Protocol protocol = L4Protocol::kTcp;
+  EncapKind encap = EncapKind::kIpip;
+  std::vector<BackendConfig> backends;
+};
+
+struct L4Config {
+  uint32_t hash_seed = 0x5f3759df;
+  std::optional<Prefix> encap_source4;
+  std::optional<Prefix> encap_source6;
+  std::optional<std::array<uint8_t, 6>> gateway_mac;
+  uint32_t encap_mtu = 1500;
+  uint16_t gue_port = 6080;
+  std::vector<VipConfig> vips;  // in document order
+};
+
 struct Config {
   SystemConfig system;
   std::vector<InterfaceConfig> interfaces;  // in document order
   RoutingConfig routing;
   MonitoringConfig monitoring;
+  FilterConfig filter;
+  L4Config l4;
 
   const InterfaceConfig* interface(std::string_view name) const {
     for (const auto& i : interfaces) {

@@ -24,10 +24,14 @@ constexpr Field kDocumentFields[] = {
      .type = "mapping",
      .description = "Site id, WireGuard key and peers",
      .not_supported_until = "the SD-WAN mesh issue"},
+    {.key = "filter",
+     .type = "mapping",
+     .description = "ACLs, rate limits and SYN limits at the NIC (XDP)",
+     .children = &kFilterSchema},
     {.key = "l4",
      .type = "mapping",
-     .description = "ACLs, rate limits, VIPs and backends",
-     .not_supported_until = "the XDP classifier issue"},
+     .description = "Virtual IPs load-balanced at the NIC (XDP, Maglev)",
+     .children = &kL4Schema},
     {.key = "l7",
      .type = "mapping",
      .description = "Listeners, TLS, routes and upstreams",
@@ -48,6 +52,8 @@ constexpr Section kSections[] = {
     {"system", &kSystemSchema, parse_system},
     {"routing", &kRoutingSchema, parse_routing},
     {"monitoring", &kMonitoringSchema, parse_monitoring},
+    {"filter", &kFilterSchema, parse_filter},
+    {"l4", &kL4Schema, parse_l4},
 };
 
 }  // namespace

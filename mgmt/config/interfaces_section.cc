@@ -37,6 +37,10 @@ constexpr Field kInterfaceFields[] = {
      .type = "list of VLAN",
      .description = "Tagged sub-interfaces",
      .children = &kVlanSchema},
+    {.key = "xdp",
+     .type = "boolean",
+     .description = "Run the XDP classifier (filter, l4) on this port",
+     .default_value = "false"},
 };
 
 struct Placed {
@@ -114,6 +118,9 @@ void parse_interfaces(const YAML::Node& node, const std::string& path, Config& c
         }
         if (r.has("enabled")) {
           iface.enabled = read_bool(r.get("enabled"), r.path_of("enabled"), errors).value_or(true);
+        }
+        if (r.has("xdp")) {
+          iface.xdp = read_bool(r.get("xdp"), r.path_of("xdp"), errors).value_or(false);
         }
         if (r.has("mtu")) {
           iface.mtu = static_cast<uint32_t>(
