@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/json_rpc_client.h"
 #include "common/yaml_file.h"
 #include "mgmt/commit/diff.h"
 #include "mgmt/commit/rpc_component.h"
@@ -451,6 +452,23 @@ void VigildService::register_methods() {
       out.push_back(entry);
     }
     return out;
+  });
+
+  // Operational state that lives in a component, fetched on demand.
+  add("show.classifier", Role::kViewer, [this](const json&, const Caller&) -> rpc::CallResult {
+    for (const auto& [name, socket] : settings_.components) {
+      if (name == "vigil-dp") {
+        rpc::Client client(socket);
+        auto r = client.call("classifier.show");
+        if (rpc::is_error(r)) {
+          const auto& e = std::get<rpc::Error>(r);
+          return error(e.code, "vigil-dp: " + e.message);
+        }
+        return std::get<json>(r);
+      }
+    }
+    return error(kCommitFailed,
+                 "no vigil-dp component is configured (--component vigil-dp=SOCKET)");
   });
 
   add("confirm", Role::kAdmin, [this](const json&, const Caller& c) -> rpc::CallResult {

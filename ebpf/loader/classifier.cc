@@ -37,7 +37,7 @@ bool on_bpffs(const std::string& path) {
 
 Status ensure_pin_dir(const std::string& dir) {
   const std::string root = "/sys/fs/bpf";
-  if (!on_bpffs(root)) {
+  if (dir.rfind(root, 0) == 0 && !on_bpffs(root)) {
     ::mkdir(root.c_str(), 0700);
     if (::mount("bpf", root.c_str(), "bpf", 0, "mode=0700") != 0) {
       return fail("cannot mount bpffs on " + root + ": " + errno_text(errno));
@@ -48,6 +48,11 @@ Status ensure_pin_dir(const std::string& dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec) {
     return fail("cannot create " + dir + ": " + ec.message());
+  }
+  if (!on_bpffs(dir)) {
+    return fail(dir +
+                " is not on a BPF filesystem: pins there would not work (mount -t bpf "
+                "bpf <dir>)");
   }
   return Ok{};
 }

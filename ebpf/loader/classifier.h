@@ -74,8 +74,9 @@ class Classifier {
   bool adopted_ = false;
 };
 
-// Mounts bpffs on /sys/fs/bpf when it is not there (as under `ip netns exec`, which remounts
-// /sys) and creates `dir`.
+// Creates `dir` for pins, mounting bpffs on /sys/fs/bpf first when `dir` is under it and it is
+// not mounted (as under `ip netns exec`, which remounts /sys). Elsewhere `dir` must already be
+// on a bpffs: pins in a mount only one process sees would not survive its restart.
 Status ensure_pin_dir(const std::string& dir);
 
 }  // namespace vigil::ebpf

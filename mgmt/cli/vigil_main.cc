@@ -223,6 +223,63 @@ int show_processes(Invocation& inv) {
   return 0;
 }
 
+// One table of verdicts per port (the non-zero ones), then VIPs, backends, ACL rules and
+// limits that matched anything.
+int show_classifier(Invocation& inv) {
+  int rc = 0;
+  auto r = call(inv, "show.classifier", nlohmann::json::object(), "cannot read the classifier", rc);
+  if (!r) {
+    return rc;
+  }
+  if (inv.json) {
+    std::cout << r->dump(2) << "\n";
+    return 0;
+  }
+  if (r->empty()) {
+    std::cout << "no port runs the XDP classifier (interfaces.<name>.xdp: true)\n";
+    return 0;
+  }
+  for (const auto& port : *r) {
+    std::cout << "port " << port.value("device", "") << " (" << port.value("mode", "") << " XDP"
+              << (port.value("adopted", false) ? ", adopted from a previous run" : "")
+              << "): " << port.value("packets", uint64_t{0}) << " packets\n";
+    TablePrinter verdicts({"verdict", "packets", "bytes"});
+    for (const auto& [name, count] : port["verdicts"].items()) {
+      if (count.value("packets", uint64_t{0}) != 0) {
+        verdicts.add_row({name, std::to_string(count.value("packets", uint64_t{0})),
+                          std::to_string(count.value("bytes", uint64_t{0}))});
+      }
+    }
+    for (const auto& [name, count] : port["malformed"].items()) {
+      verdicts.add_row({"  malformed: " + name, std::to_string(count.value("packets", uint64_t{0})),
+                        std::to_string(count.value("bytes", uint64_t{0}))});
+    }
+    std::cout << verdicts.render();
+    TablePrinter matches({"what", "name", "packets"});
+    for (const auto& v : port["vips"]) {
+      matches.add_row(
+          {"vip", v.value("vip", ""), std::to_string(v["count"].value("packets", uint64_t{0}))});
+    }
+    for (const auto& b : port["backends"]) {
+      matches.add_row({"backend", b.value("vip", "") + " " + b.value("backend", ""),
+                       std::to_string(b["count"].value("packets", uint64_t{0}))});
+    }
+    for (const auto& a : port["acl"]) {
+      matches.add_row(
+          {"acl", a.value("rule", ""), std::to_string(a["matched"].value("packets", uint64_t{0}))});
+    }
+    for (const auto& p : port["policers"]) {
+      matches.add_row({"limit (dropped)", p.value("name", ""),
+                       std::to_string(p["dropped"].value("packets", uint64_t{0}))});
+    }
+    if (!port["vips"].empty() || !port["acl"].empty() || !port["policers"].empty()) {
+      std::cout << "\n" << matches.render();
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
 int load(Invocation& inv) {
   if (inv.args.size() != 2 || (inv.args[0] != "replace" && inv.args[0] != "merge")) {
     std::cerr << "vigil: usage: load replace|merge FILE\n";
@@ -413,6 +470,9 @@ CommandTable build_table() {
   t.add({.words = {"show", "system", "processes"},
          .help = "components: supervised state, pid, restarts, reachability",
          .run = show_processes});
+  t.add({.words = {"show", "classifier"},
+         .help = "XDP classifier counters per port: verdicts, VIPs, backends, ACL, limits",
+         .run = show_classifier});
   t.add({.words = {"load"},
          .args_hint = "replace|merge FILE",
          .help = "put a file into your candidate config",

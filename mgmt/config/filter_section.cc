@@ -18,8 +18,9 @@ constexpr Field kAclFields[] = {
     {.key = "action", .type = "allow | deny", .description = "What a match does", .required = true},
 };
 constexpr Schema kAclSchema{.path = "filter.acl[]",
-                            .description = "One ACL rule. Rules are tried in order; the first "
-                                           "that matches decides; no match allows.",
+                            .description =
+                                "One ACL rule. Rules are tried in order; the first "
+                                "that matches decides; no match allows.",
                             .fields = kAclFields};
 
 constexpr Field kRateLimitFields[] = {
@@ -41,9 +42,10 @@ constexpr Field kRateLimitFields[] = {
 };
 constexpr Schema kRateLimitSchema{
     .path = "filter.rate_limits[]",
-    .description = "A token bucket per source prefix, kept per CPU (no locks on the packet "
-                   "path): a prefix whose flows spread over N receive queues may get up to N "
-                   "times the rate.",
+    .description =
+        "A token bucket per source prefix, kept per CPU (no locks on the packet "
+        "path): a prefix whose flows spread over N receive queues may get up to N "
+        "times the rate.",
     .fields = kRateLimitFields};
 
 constexpr Field kSynLimitFields[] = {
@@ -56,7 +58,10 @@ constexpr Field kSynLimitFields[] = {
      .type = "integer",
      .description = "TCP SYNs (without ACK) per second",
      .required = true},
-    {.key = "burst", .type = "integer", .description = "Bucket depth", .default_value = "one second"},
+    {.key = "burst",
+     .type = "integer",
+     .description = "Bucket depth",
+     .default_value = "one second"},
 };
 constexpr Schema kSynLimitSchema{.path = "filter.syn_limits[]",
                                  .description = "A SYN-flood limit per destination prefix.",
@@ -105,8 +110,9 @@ bool unique_name(std::set<std::string>& seen, const MapReader& r, const std::str
 }  // namespace
 
 const Schema kFilterSchema{.path = "filter",
-                           .description = "Drops at the NIC, before the kernel, the fast path "
-                                          "or a VIP see the packet (ports with xdp: true).",
+                           .description =
+                               "Drops at the NIC, before the kernel, the fast path "
+                               "or a VIP see the packet (ports with xdp: true).",
                            .fields = kFilterFields};
 
 void parse_filter(const YAML::Node& node, const std::string& path, Config& config,
@@ -129,41 +135,39 @@ void parse_filter(const YAML::Node& node, const std::string& path, Config& confi
     }
   }
   std::set<std::string> acl_names;
-  for_each_item(r.get("acl"), r.path_of("acl"), errors,
-                [&](const YAML::Node& n, const std::string& p) {
-                  MapReader rr(n, p, kAclSchema, errors);
-                  if (!rr.ok() || !rr.has("name") || !rr.has("action")) {
-                    return;
-                  }
-                  AclRuleConfig rule;
-                  bool ok = true;
-                  rule.name = read_string(rr.get("name"), rr.path_of("name"), errors).value_or("");
-                  ok &= !rule.name.empty() && unique_name(acl_names, rr, rule.name, errors);
-                  if (rr.has("source")) {
-                    rule.source = read_network(rr.get("source"), rr.path_of("source"), errors);
-                    ok &= rule.source.has_value();
-                  }
-                  if (rr.has("destination")) {
-                    rule.destination =
-                        read_network(rr.get("destination"), rr.path_of("destination"), errors);
-                    ok &= rule.destination.has_value();
-                  }
-                  if (rule.source && rule.destination &&
-                      rule.source->address.family != rule.destination->address.family) {
-                    errors.add(rr.path_of("destination"), rr.get("destination"),
-                               "IPv" + std::to_string(rule.destination->address.family) +
-                                   " destination with an IPv" +
-                                   std::to_string(rule.source->address.family) + " source");
-                    ok = false;
-                  }
-                  auto action =
-                      read_enum(rr.get("action"), rr.path_of("action"), errors, kAclActionNames);
-                  ok &= action.has_value();
-                  rule.action = static_cast<Verdict>(action.value_or(1));
-                  if (ok) {
-                    f.acl.push_back(std::move(rule));
-                  }
-                });
+  for_each_item(
+      r.get("acl"), r.path_of("acl"), errors, [&](const YAML::Node& n, const std::string& p) {
+        MapReader rr(n, p, kAclSchema, errors);
+        if (!rr.ok() || !rr.has("name") || !rr.has("action")) {
+          return;
+        }
+        AclRuleConfig rule;
+        bool ok = true;
+        rule.name = read_string(rr.get("name"), rr.path_of("name"), errors).value_or("");
+        ok &= !rule.name.empty() && unique_name(acl_names, rr, rule.name, errors);
+        if (rr.has("source")) {
+          rule.source = read_network(rr.get("source"), rr.path_of("source"), errors);
+          ok &= rule.source.has_value();
+        }
+        if (rr.has("destination")) {
+          rule.destination = read_network(rr.get("destination"), rr.path_of("destination"), errors);
+          ok &= rule.destination.has_value();
+        }
+        if (rule.source && rule.destination &&
+            rule.source->address.family != rule.destination->address.family) {
+          errors.add(rr.path_of("destination"), rr.get("destination"),
+                     "IPv" + std::to_string(rule.destination->address.family) +
+                         " destination with an IPv" + std::to_string(rule.source->address.family) +
+                         " source");
+          ok = false;
+        }
+        auto action = read_enum(rr.get("action"), rr.path_of("action"), errors, kAclActionNames);
+        ok &= action.has_value();
+        rule.action = static_cast<Verdict>(action.value_or(1));
+        if (ok) {
+          f.acl.push_back(std::move(rule));
+        }
+      });
   if (f.acl.size() > 256) {
     errors.add(r.path_of("acl"), r.get("acl"),
                std::to_string(f.acl.size()) + " rules; the classifier holds 256");

@@ -98,8 +98,7 @@ const Schema kL4Schema{.path = "l4",
                        .description = "L4 load balancing at the NIC (ports with xdp: true).",
                        .fields = kL4Fields};
 
-void parse_l4(const YAML::Node& node, const std::string& path, Config& config,
-              ErrorList& errors) {
+void parse_l4(const YAML::Node& node, const std::string& path, Config& config, ErrorList& errors) {
   MapReader r(node, path, kL4Schema, errors);
   if (!r.ok()) {
     return;
@@ -201,8 +200,7 @@ void parse_l4(const YAML::Node& node, const std::string& path, Config& config,
         vip.port = static_cast<uint16_t>(*port);
         if (auto [it, fresh] = seen.try_emplace({vip.address, vip.port, vip.protocol}, name);
             !fresh) {
-          errors.add(vpath, n,
-                     "same address, port and protocol as VIP \"" + it->second + "\"");
+          errors.add(vpath, n, "same address, port and protocol as VIP \"" + it->second + "\"");
           return;
         }
         backends += vip.backends.size();

@@ -91,15 +91,16 @@ INSTANTIATE_TEST_SUITE_P(
             "interfaces:\n  wan1: {role: wan, xdp: true}\nl4:\n  encap: {source4: 172.16.0.0/24}\n"
             "  vips:\n    web: {address: 10.1.1.1, port: 80, backends: [{address: 10.2.2.2}]}\n",
             "l4.encap (4:10): VIPs need encap.gateway_mac, the next hop toward their backends"},
-        Bad{"bad MAC",
-            "l4:\n  encap: {gateway_mac: \"02:00:5e\"}\n",
+        Bad{"bad MAC", "l4:\n  encap: {gateway_mac: \"02:00:5e\"}\n",
             "l4.encap.gateway_mac (2:24): \"02:00:5e\" is not a MAC address (02:00:5e:00:53:01)"},
         Bad{"IPv6 backend without an IPv6 source",
-            "interfaces:\n  wan1: {role: wan, xdp: true}\nl4:\n  encap: {gateway_mac: \"02:00:00:00:00:01\"}\n"
+            "interfaces:\n  wan1: {role: wan, xdp: true}\nl4:\n  encap: {gateway_mac: "
+            "\"02:00:00:00:00:01\"}\n"
             "  vips:\n    web: {address: 10.1.1.1, port: 80, backends: [{address: \"fd00::2\"}]}\n",
             "l4.encap (4:10): IPv6 backends need encap.source6"},
         Bad{"backend twice",
-            "interfaces:\n  wan1: {role: wan, xdp: true}\nl4:\n  encap: {gateway_mac: \"02:00:00:00:00:01\", "
+            "interfaces:\n  wan1: {role: wan, xdp: true}\nl4:\n  encap: {gateway_mac: "
+            "\"02:00:00:00:00:01\", "
             "source4: 172.16.0.0/24}\n  vips:\n    web: {address: 10.1.1.1, port: 80, backends: "
             "[{address: 10.2.2.2}, {address: 10.2.2.2}]}\n",
             "l4.vips.web.backends[1].address (6:82): 10.2.2.2 is listed twice"},

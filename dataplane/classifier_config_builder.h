@@ -1,0 +1,24 @@
+// The XDP classifier's view of the appliance config: filter and l4 as configured, plus the
+// box's own addresses (interfaces, VLANs, management) and service ports, which pass to the
+// kernel whatever the default policy.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ebpf/loader/classifier_config.h"
+#include "mgmt/config/config.h"
+
+namespace vigil::dataplane {
+
+// Service ports of the box that always pass: SSH, BGP, SNMP and the Prometheus listener.
+inline constexpr uint16_t kSshPort = 22;
+inline constexpr uint16_t kBgpPort = 179;
+inline constexpr uint16_t kSnmpPort = 161;
+
+ebpf::ClassifierConfig classifier_config_from(const config::Config& config);
+
+// Kernel devices of the interfaces with xdp: true, in config order.
+std::vector<std::string> xdp_devices(const config::Config& config);
+
+}  // namespace vigil::dataplane

@@ -1,0 +1,181 @@
+#include "dataplane/xdp_ports.h"
+
+#include <net/if.h>
+
+#include <set>
+
+#include "common/logging.h"
+#include "dataplane/classifier_config_builder.h"
+
+namespace vigil::dataplane {
+namespace {
+
+nlohmann::json count_json(const ebpf::Count& c) {
+  return {{"packets", c.packets}, {"bytes", c.bytes}};
+}
+
+}  // namespace
+
+Status XdpPorts::check(const config::Config& config) const {
+  std::string problems;
+  for (const auto& i : config.interfaces) {
+    if (i.xdp && i.enabled && if_nametoindex(i.device.c_str()) == 0) {
+      problems += "interfaces." + i.name + ".device: no kernel interface \"" + i.device +
+                  "\" to attach the XDP classifier to\n";
+    }
+  }
+  for (const auto& e : ebpf::validate(classifier_config_from(config))) {
+    problems += "XDP classifier: " + e + "\n";
+  }
+  if (!problems.empty()) {
+    problems.pop_back();
+    return fail(problems);
+  }
+  return Ok{};
+}
+
+Status XdpPorts::apply(const config::Config& config) {
+  const auto wanted = xdp_devices(config);
+  const auto classifier_config = classifier_config_from(config);
+  Status result = Ok{};
+  for (const auto& device : wanted) {
+    auto& port = ports_[device];
+    if (!port) {
+      auto loaded = ebpf::Classifier::load({.pin_dir = pin_root_ + "/" + device});
+      if (!loaded) {
+        ports_.erase(device);
+        result = fail(device + ": " + loaded.error());
+        log::error("cannot load the XDP classifier", {{"device", device}, {"error", result.error()}});
+        continue;
+      }
+      // Config first, then attach: a fresh program never sees traffic unconfigured.
+      port = std::move(*loaded);
+      if (auto s = port->apply(classifier_config); !s) {
+        result = fail(device + ": " + s.error());
+      }
+      if (auto s = port->attach(device); !s) {
+        result = fail(device + ": " + s.error());
+        log::error("cannot attach the XDP classifier", {{"device", device}, {"error", s.error()}});
+        ports_.erase(device);
+      }
+      continue;
+    }
+    if (auto s = port->apply(classifier_config); !s) {
+      result = fail(device + ": " + s.error());
+      log::error("cannot apply the classifier config", {{"device", device}, {"error", s.error()}});
+    }
+  }
+  const std::set<std::string> keep(wanted.begin(), wanted.end());
+  for (auto it = ports_.begin(); it != ports_.end();) {
+    if (keep.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    log::info("detaching the XDP classifier", {{"device", it->first}});
+    (void)it->second->detach();
+    it = ports_.erase(it);
+  }
+  return result;
+}
+
+nlohmann::json XdpPorts::show() {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& [device, port] : ports_) {
+    const auto c = port->counters();
+    nlohmann::json verdicts = nlohmann::json::object();
+    for (const auto& v : c.verdicts) {
+      verdicts[v.name] = count_json(v.count);
+    }
+    nlohmann::json malformed = nlohmann::json::object();
+    for (const auto& m : c.malformed) {
+      if (m.count.packets != 0) {
+        malformed[m.name] = count_json(m.count);
+      }
+    }
+    nlohmann::json events = nlohmann::json::object();
+    for (const auto& e : c.events) {
+      events[e.name] = e.count.packets;
+    }
+    nlohmann::json acl = nlohmann::json::array();
+    for (const auto& r : c.acl_rules) {
+      acl.push_back({{"rule", r.name}, {"matched", count_json(r.count)}});
+    }
+    nlohmann::json policers = nlohmann::json::array();
+    for (const auto& p : c.policers) {
+      policers.push_back(
+          {{"name", p.name}, {"passed", count_json(p.passed)}, {"dropped", count_json(p.dropped)}});
+    }
+    nlohmann::json vips = nlohmann::json::array();
+    for (const auto& v : c.vips) {
+      vips.push_back({{"vip", v.name}, {"count", count_json(v.count)}});
+    }
+    nlohmann::json backends = nlohmann::json::array();
+    for (const auto& b : c.backends) {
+      backends.push_back({{"vip", b.vip}, {"backend", b.address}, {"count", count_json(b.count)}});
+    }
+    out.push_back({{"device", device},
+                   {"mode", port->mode() == ebpf::XdpMode::kNative ? "native" : "generic"},
+                   {"adopted", port->adopted()},
+                   {"packets", c.packets()},
+                   {"verdicts", verdicts},
+                   {"malformed", malformed},
+                   {"events", events},
+                   {"acl", acl},
+                   {"policers", policers},
+                   {"vips", vips},
+                   {"backends", backends}});
+  }
+  return out;
+}
+
+void XdpPorts::update_metrics(MetricsRegistry& metrics) {
+  auto& packets = metrics.counter("vigil_xdp_packets_total",
+                                  "Packets the XDP classifier handled, by port and verdict");
+  auto& bytes =
+      metrics.counter("vigil_xdp_bytes_total", "Bytes the XDP classifier handled, by verdict");
+  auto& malformed = metrics.counter("vigil_xdp_malformed_packets_total",
+                                    "Packets dropped as malformed, by reason");
+  auto& acl = metrics.counter("vigil_xdp_acl_matches_total", "Packets matched, by ACL rule");
+  auto& policed = metrics.counter("vigil_xdp_policer_drops_total",
+                                  "Packets dropped by a rate or SYN limit, by limit");
+  auto& vip = metrics.counter("vigil_xdp_vip_packets_total", "Packets to a VIP, by VIP");
+  auto& backend =
+      metrics.counter("vigil_xdp_backend_packets_total", "Packets sent to a backend, by VIP");
+  // The maps hold totals; Prometheus counters only go up, so each export adds the difference
+  // (a total that went down was reset, e.g. a renamed rule, and counts from zero).
+  auto bump = [&](prometheus::Family<prometheus::Counter>& family,
+                  const std::map<std::string, std::string>& labels, uint64_t total) {
+    std::string key = family.GetName();
+    for (const auto& [k, v] : labels) {
+      key += "|" + k + "=" + v;
+    }
+    double& last = exported_[key];
+    const double now = static_cast<double>(total);
+    family.Add(labels).Increment(now >= last ? now - last : now);
+    last = now;
+  };
+  for (auto& [device, port] : ports_) {
+    const auto c = port->counters();
+    for (const auto& v : c.verdicts) {
+      bump(packets, {{"port", device}, {"verdict", v.name}}, v.count.packets);
+      bump(bytes, {{"port", device}, {"verdict", v.name}}, v.count.bytes);
+    }
+    for (const auto& m : c.malformed) {
+      bump(malformed, {{"port", device}, {"reason", m.name}}, m.count.packets);
+    }
+    for (const auto& r : c.acl_rules) {
+      bump(acl, {{"port", device}, {"rule", r.name}}, r.count.packets);
+    }
+    for (const auto& p : c.policers) {
+      bump(policed, {{"port", device}, {"limit", p.name}}, p.dropped.packets);
+    }
+    for (const auto& v : c.vips) {
+      bump(vip, {{"port", device}, {"vip", v.name}}, v.count.packets);
+    }
+    for (const auto& b : c.backends) {
+      bump(backend, {{"port", device}, {"vip", b.vip}, {"backend", b.address}}, b.count.packets);
+    }
+  }
+}
+
+}  // namespace vigil::dataplane

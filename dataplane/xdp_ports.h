@@ -1,0 +1,39 @@
+// The ports vigil-dp runs the XDP classifier on: one Classifier per device, its maps and link
+// pinned under <pin root>/<device> so the program keeps classifying while vigil-dp restarts and
+// is adopted again when it comes back.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/expected.h"
+#include "common/metrics.h"
+#include "ebpf/loader/classifier.h"
+#include "mgmt/config/config.h"
+
+namespace vigil::dataplane {
+
+class XdpPorts {
+ public:
+  explicit XdpPorts(std::string pin_root) : pin_root_(std::move(pin_root)) {}
+
+  // What apply() would refuse, without touching any port: unknown devices and configs the
+  // classifier cannot hold (its limits, missing encapsulation settings).
+  Status check(const config::Config& config) const;
+  // Attaches (or adopts) the classifier on every xdp device, applies the config to each, and
+  // detaches it from devices no longer listed.
+  Status apply(const config::Config& config);
+
+  nlohmann::json show();
+  // Brings the Prometheus families up to the maps' counters.
+  void update_metrics(MetricsRegistry& metrics);
+
+ private:
+  std::string pin_root_;
+  std::map<std::string, std::unique_ptr<ebpf::Classifier>> ports_;  // by device
+  std::map<std::string, double> exported_;  // last value per series, for counter deltas
+};
+
+}  // namespace vigil::dataplane
