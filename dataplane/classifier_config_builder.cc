@@ -26,8 +26,10 @@ ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
                                            .byte_burst = r.byte_burst}});
   }
   for (const auto& r : c.filter.syn_limits) {
-    out.syn_limits.push_back(
-        {.name = r.name, .destination = r.destination, .per_second = r.per_second, .burst = r.burst});
+    out.syn_limits.push_back({.name = r.name,
+                              .destination = r.destination,
+                              .per_second = r.per_second,
+                              .burst = r.burst});
   }
 
   out.hash_seed = c.l4.hash_seed;
@@ -39,12 +41,12 @@ ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
   out.encap_source4 = c.l4.encap_source4;
   out.encap_source6 = c.l4.encap_source6;
   for (const auto& v : c.l4.vips) {
-    ebpf::Vip vip{.name = v.name,
-                  .address = v.address,
-                  .port = v.port,
-                  .protocol = static_cast<uint8_t>(v.protocol == config::L4Protocol::kTcp ? 6 : 17),
-                  .encap = v.encap == config::EncapKind::kGue ? ebpf::Encap::kGue
-                                                               : ebpf::Encap::kIpip};
+    ebpf::Vip vip{
+        .name = v.name,
+        .address = v.address,
+        .port = v.port,
+        .protocol = static_cast<uint8_t>(v.protocol == config::L4Protocol::kTcp ? 6 : 17),
+        .encap = v.encap == config::EncapKind::kGue ? ebpf::Encap::kGue : ebpf::Encap::kIpip};
     for (const auto& b : v.backends) {
       vip.backends.push_back({.address = b.address, .weight = b.weight});
     }

@@ -9,7 +9,7 @@
 
 namespace {
 
-// The sections vigild hands over ({section: content}) as a config the parsers understand:
+// The sections vigil-dp applies ({section: content}) as a config the parsers understand:
 // JSON is YAML, so the same schema code that validated them in vigild reads them here.
 vigil::Expected<vigil::config::Config> config_from_delta(const nlohmann::json& delta) {
   nlohmann::json doc = nlohmann::json::object();
@@ -45,21 +45,32 @@ int main(int argc, char** argv) {
          return vigil::Ok{};
        }});
   std::unique_ptr<vigil::dataplane::XdpPorts> ports;
+  // A commit hands over only the sections it changed; the others stay as last applied.
+  nlohmann::json applied = nlohmann::json::object();
+  auto with_delta = [&applied](const nlohmann::json& delta) {
+    nlohmann::json merged = applied;
+    for (const auto& [section, content] : delta.items()) {
+      merged[section] = content;
+    }
+    return merged;
+  };
   return vigil::daemon_main(spec, argc, argv, [&](vigil::Daemon& d) {
     ports = std::make_unique<vigil::dataplane::XdpPorts>(pin_root);
     d.on_prepare([&](const nlohmann::json& delta) -> vigil::Status {
-      auto config = config_from_delta(delta);
+      auto config = config_from_delta(with_delta(delta));
       if (!config) {
         return vigil::fail(config.error());
       }
       return ports->check(*config);
     });
     d.on_activate([&](const nlohmann::json& delta) {
-      auto config = config_from_delta(delta);
+      const auto merged = with_delta(delta);
+      auto config = config_from_delta(merged);
       if (!config) {
         vigil::log::error("activate: config no longer parses", {{"error", config.error()}});
         return;
       }
+      applied = merged;
       if (auto s = ports->apply(*config); !s) {
         vigil::log::error("activate: XDP classifier", {{"error", s.error()}});
       }

@@ -45,7 +45,8 @@ Status XdpPorts::apply(const config::Config& config) {
       if (!loaded) {
         ports_.erase(device);
         result = fail(device + ": " + loaded.error());
-        log::error("cannot load the XDP classifier", {{"device", device}, {"error", result.error()}});
+        log::error("cannot load the XDP classifier",
+                   {{"device", device}, {"error", result.error()}});
         continue;
       }
       // Config first, then attach: a fresh program never sees traffic unconfigured.

@@ -123,7 +123,9 @@ Status Classifier::attach(const std::string& ifname) {
   }
   if (!options_.pin_dir.empty()) {
     link_path_ = options_.pin_dir + "/link";
-    if (bpf_link* old = bpf_link__open(link_path_.c_str()); old != nullptr) {
+    bpf_link* old =
+        std::filesystem::exists(link_path_) ? bpf_link__open(link_path_.c_str()) : nullptr;
+    if (old != nullptr) {
       // An earlier run's link: swap our program in, atomically.
       if (bpf_link__update_program(old, skel_->progs.vigil_classify) != 0) {
         const int err = errno;

@@ -41,6 +41,14 @@ class VigilNode:
         return self.lab.run(self.node, [str(build_dir() / "mgmt/cli/vigil"), "--socket",
                                         self.socket("vigild"), *args])
 
+    def restart(self, daemon: str, sig: int = 9) -> None:
+        """Kills `daemon` (SIGKILL by default: a crash) and starts it again as it was."""
+        proc = self.processes[daemon]
+        argv = proc.popen.args[4:]  # after "ip netns exec <ns>"
+        proc.stop(sig=sig)
+        self.processes[daemon] = self.lab.spawn(self.node, list(argv), name=daemon)
+        rpc.wait_for_socket(self.socket(daemon), proc=self.processes[daemon].popen)
+
     def stop(self) -> dict[str, int]:
         return {name: proc.stop() for name, proc in self.processes.items()}
 
@@ -58,6 +66,11 @@ def start_vigil(lab: Lab, node: str, config_text: str,
         if not binary.exists():
             raise FileNotFoundError(f"{binary} is not built (meson setup build && ninja -C build)")
         argv = [str(binary), "--config", str(config), "--socket", vn.socket(name)]
+        if name == "vigil-dp":
+            bpffs = vn.run_dir / "bpffs"
+            if not bpffs.is_mount():
+                lab.mount_bpffs(bpffs)
+            argv += ["--pin-root", str(bpffs / "vigil")]
         if name == "vigild":
             argv += ["--state-dir", str(run_dir / "state"), "--audit-log",
                      str(run_dir / "audit.log"), "--component",

@@ -111,6 +111,7 @@ class Lab:
         self.processes: list[LabProcess] = []
         self._delay_lines: dict[tuple[str, str], LabProcess] = {}
         self._created: list[str] = []
+        self._mounts: list[Path] = []
         self._old_handlers: dict[int, object] = {}
         self._up = False
 
@@ -201,6 +202,9 @@ class Lab:
             self.dump_logs()
         for ns in reversed(self._created):
             _delete_netns(ns)
+        for mount in reversed(self._mounts):
+            subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+        self._mounts.clear()
         self._created.clear()
         self.processes.clear()
         self._restore_signal_handlers()
@@ -251,6 +255,15 @@ class Lab:
         proc = LabProcess(node, name, popen, log_path)
         self.processes.append(proc)
         return proc
+
+    def mount_bpffs(self, path: Path) -> Path:
+        """A bpffs that outlives the processes using it: `ip netns exec` remounts /sys for
+        each command, so pins under /sys/fs/bpf would die with the process that made them.
+        Mounted in the root mount namespace, unmounted at teardown."""
+        path.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["mount", "-t", "bpf", "bpf", str(path)], check=True)
+        self._mounts.append(path)
+        return path
 
     def sysctl(self, node: str, values: dict[str, str]) -> None:
         script = "".join(f"echo {v} > /proc/sys/{k.replace('.', '/')}\n"
@@ -322,17 +335,29 @@ class Lab:
         raise KeyError(f"no link at {node}:{ifname}")
 
     def _random_drop_object(self, ppm: int) -> Path:
-        obj = self.log_dir / f"random_drop_{ppm}.o"
+        return self._bpf_object("random_drop", {"DROP_PPM": str(ppm)})
+
+    def _bpf_object(self, name: str, defines: dict[str, str] | None = None) -> Path:
+        tag = "".join(f"_{v}" for v in (defines or {}).values())
+        obj = self.log_dir / f"{name}{tag}.o"
         if not obj.exists():
-            src = Path(__file__).parent / "bpf" / "random_drop.bpf.c"
+            src = Path(__file__).parent / "bpf" / f"{name}.bpf.c"
             arch = subprocess.run(["gcc", "-dumpmachine"], text=True,
                                   capture_output=True).stdout.strip() or "x86_64-linux-gnu"
             res = subprocess.run(["clang", "-O2", "-g", "-target", "bpf",
-                                  f"-I/usr/include/{arch}", f"-DDROP_PPM={ppm}", "-c", str(src),
-                                  "-o", str(obj)], text=True, capture_output=True)
+                                  f"-I/usr/include/{arch}",
+                                  *[f"-D{k}={v}" for k, v in (defines or {}).items()],
+                                  "-c", str(src), "-o", str(obj)], text=True, capture_output=True)
             if res.returncode != 0:
                 raise LabError(f"cannot build {src.name}: {res.stderr.strip()}")
         return obj
+
+    def allow_xdp_tx(self, node: str, ifname: str) -> None:
+        """Lets XDP_TX from `node`:`ifname` reach the wire: veth delivers XDP_TX frames to its
+        peer only when the peer runs NAPI, which an XDP program on the peer turns on."""
+        peer = self._peer(node, ifname)
+        self.run(peer.node, ["ip", "link", "set", "dev", peer.name, "xdp", "object",
+                             str(self._bpf_object("xdp_pass")), "program", "lab_pass"])
 
     def set_link(self, node: str, ifname: str, up: bool) -> None:
         self.run(node, ["ip", "link", "set", "dev", ifname, "up" if up else "down"])

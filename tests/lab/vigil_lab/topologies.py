@@ -68,4 +68,32 @@ def three_sites() -> Topology:
     return sites(3, "three_sites")
 
 
-BY_NAME = {"two_sites": two_sites, "three_sites": three_sites}
+def l4_lb() -> Topology:
+    """An L4 load balancer and its backends on one segment (10.10.0.0/24, a switch): a client
+    (.2) reaches VIP 10.100.0.1 through the balancer "lb" (.1, where Vigil runs with XDP on
+    lan0); the balancer encapsulates each flow to the router "gw" (.254), which forwards it
+    to backend be1 (.11) or be2 (.12); the backends decapsulate (Vigil's decap program) and
+    answer the client directly (direct server return)."""
+    topo = Topology("l4_lb")
+    topo.add_node("sw", role="switch")
+    topo.add_node("client")
+    topo.add_node("lb")
+    topo.add_node("gw", role="router")
+    topo.nodes["gw"].sysctls.update({"net.ipv4.conf.all.send_redirects": "0",
+                                     "net.ipv4.conf.default.send_redirects": "0"})
+    for name in ("be1", "be2"):
+        topo.add_node(name)
+        topo.nodes[name].sysctls.update({"net.ipv4.conf.all.rp_filter": "0",
+                                         "net.ipv4.conf.default.rp_filter": "0"})
+    hosts = (("client", "eth0", "10.10.0.2/24"),
+             ("lb", "lan0", "10.10.0.1/24"),
+             ("gw", "eth0", "10.10.0.254/24"),
+             ("be1", "eth0", "10.10.0.11/24"),
+             ("be2", "eth0", "10.10.0.12/24"))
+    for node, ifname, addr in hosts:
+        topo.link(node, ifname, "sw", f"p-{node}", a_addrs=(addr,))
+    topo.route("client", "10.100.0.0/24", "10.10.0.1")
+    return topo
+
+
+BY_NAME = {"two_sites": two_sites, "three_sites": three_sites, "l4_lb": l4_lb}
