@@ -206,14 +206,29 @@ def test_cli_unknown_command_suggests(binaries):
     assert 'unknown command "show verzion"' in out.stderr and "show version" in out.stderr
 
 
-@pytest.mark.parametrize("name", ["vigil-dp", "vigil-l7"])
-def test_skeletons_apply_no_config_sections_and_say_so(start, name):
-    d = start(name)
+def test_skeletons_apply_no_config_sections_and_say_so(start):
+    d = start("vigil-l7")
     rpc.wait_for_socket(d.socket, proc=d.proc)
     assert rpc.call(d.socket, "config.sections") == []
     with pytest.raises(rpc.RpcError) as e:
         rpc.call(d.socket, "prepare", {"txid": 1, "delta": {"routing": {}}})
-    assert e.value.message == f'{name} does not apply the "routing" section'
+    assert e.value.message == 'vigil-l7 does not apply the "routing" section'
+
+
+def test_vigil_dp_applies_the_classifier_sections_and_refuses_unknown_devices(start):
+    d = start("vigil-dp")
+    rpc.wait_for_socket(d.socket, proc=d.proc)
+    assert rpc.call(d.socket, "config.sections") == [
+        "interfaces", "system", "monitoring", "filter", "l4"]
+    with pytest.raises(rpc.RpcError) as e:
+        rpc.call(d.socket, "prepare", {"txid": 1, "delta": {"routing": {}}})
+    assert e.value.message == 'vigil-dp does not apply the "routing" section'
+    with pytest.raises(rpc.RpcError) as e:
+        rpc.call(d.socket, "prepare", {"txid": 2, "delta": {
+            "interfaces": {"wan9": {"role": "wan", "device": "nosuchdev0", "xdp": True}}}})
+    assert ('interfaces.wan9.device: no kernel interface "nosuchdev0" to attach the XDP '
+            'classifier to') in e.value.message
+    assert rpc.call(d.socket, "classifier.show") == []
 
 
 def test_cli_as_a_login_shell_runs_the_command_sshd_passes(start, binaries):
