@@ -243,6 +243,10 @@ int show_classifier(Invocation& inv) {
     std::cout << "port " << port.value("device", "") << " (" << port.value("mode", "") << " XDP"
               << (port.value("adopted", false) ? ", adopted from a previous run" : "")
               << "): " << port.value("packets", uint64_t{0}) << " packets\n";
+    if (port.value("packets", uint64_t{0}) == 0) {
+      std::cout << "\n";
+      continue;
+    }
     TablePrinter verdicts({"verdict", "packets", "bytes"});
     for (const auto& [name, count] : port["verdicts"].items()) {
       if (count.value("packets", uint64_t{0}) != 0) {

@@ -15,9 +15,13 @@ SITES = (1, 2, 3)
 
 
 def site_config(n: int) -> str:
+    # The XDP classifier runs on both WAN ports: it drops what the ACL denies (the
+    # documentation prefix 192.0.2.0/24 stands in for an attacker) and counts the rest.
     return (f"# demo config for site {n}\n"
             f"system:\n  hostname: edge{n}\n"
-            f"interfaces:\n  lan0: {{role: lan}}\n  wan1: {{role: wan}}\n  wan2: {{role: wan}}\n")
+            f"interfaces:\n  lan0: {{role: lan}}\n  wan1: {{role: wan, xdp: true}}\n"
+            f"  wan2: {{role: wan, xdp: true}}\n"
+            f"filter:\n  acl:\n    - {{name: deny-attacker, source: 192.0.2.0/24, action: deny}}\n")
 
 
 def heading(text: str) -> None:
@@ -108,6 +112,30 @@ def main() -> int:
         heading("TCP throughput, s1-client -> s2-backend (iperf3, 3 s)")
         bps = iperf(lab, "s1-client", "s2-backend")
         print(f"  {bps / 1e9:.2f} Gbit/s")
+
+        heading("XDP classifier on s1-edge's WAN ports")
+        # An attacker on the internet node (192.0.2.66) pings s1-edge: the ACL drops it at
+        # the NIC, before the kernel sees it.
+        lab.run("internet", ["ip", "addr", "add", "192.0.2.66/32", "dev", "lo"])
+        attack = lab.run("internet", ["ping", "-c", "5", "-i", "0.2", "-W", "1", "-I",
+                                      "192.0.2.66", "198.18.1.2"], check=False)
+        print(f"  attacker 192.0.2.66 -> s1-edge wan1: "
+              f"{'no reply' if attack.returncode != 0 else 'REPLIED'}")
+        edge = edges[1]
+        shown = edge.cli("show", "classifier").stdout
+        print("  $ vigil show classifier")
+        for line in shown.splitlines():
+            print("    " + line)
+        ports = edge.call("vigild", "show.classifier")
+        wan1 = next((p for p in ports if p["device"] == "wan1"), None)
+        if wan1 is None or attack.returncode == 0:
+            failures.append("classifier not running on s1-edge wan1, or the attacker got through")
+        else:
+            acl = {r["rule"]: r["matched"]["packets"] for r in wan1["acl"]}
+            if acl.get("deny-attacker", 0) < 5:
+                failures.append(f"ACL counted {acl} for 5 attack packets")
+            if wan1["verdicts"]["pass_default_policy"]["packets"] == 0:
+                failures.append("no transit traffic counted on s1-edge wan1")
 
         heading("impairments on s1-edge wan1: 20% loss, then 30 ms delay")
         lab.impair("s1-edge", "wan1", Netem(loss_pct=20))
