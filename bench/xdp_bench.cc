@@ -135,7 +135,9 @@ int main(int argc, char** argv) {
       repeat = 1000;
       flows = 100;
     } else {
-      std::fprintf(stderr, "usage: xdp_bench [--runs N] [--repeat R] [--flows F] [--features MASK] [--smoke]\n");
+      std::fprintf(
+          stderr,
+          "usage: xdp_bench [--runs N] [--repeat R] [--flows F] [--features MASK] [--smoke]\n");
       return 64;
     }
   }
@@ -212,8 +214,9 @@ int main(int argc, char** argv) {
   }
   const double floor = stats(rows[0].ns).median;
   std::printf("runs=%d, %d calls per path per run, %zu-byte frames\n\n", runs, flows, vip.size());
-  std::printf("| path | ns per call, median (min, max) | × floor | program ns above the floor "
-              "| Mpps/core equivalent |\n");
+  std::printf(
+      "| path | ns per call, median (min, max) | × floor | program ns above the floor "
+      "| Mpps/core equivalent |\n");
   std::printf("|---|---|---|---|---|\n");
   for (const auto& row : rows) {
     const Stats st = stats(row.ns);
@@ -228,10 +231,11 @@ int main(int argc, char** argv) {
   }
   // Paths that leave the frame as it was can also be timed with repeat, without the per-call
   // cost: a cross-check of the "above the floor" column.
-  std::printf("\nWith --repeat %d (frame unchanged by these paths): floor %.1f ns, ACL drop %.1f "
-              "ns, pass to kernel %.1f ns.\n",
-              repeat, run_ns(floor_fd, vip, repeat), run_ns(prog, acl_drop, repeat),
-              run_ns(prog, local, repeat));
+  std::printf(
+      "\nWith --repeat %d (frame unchanged by these paths): floor %.1f ns, ACL drop %.1f "
+      "ns, pass to kernel %.1f ns.\n",
+      repeat, run_ns(floor_fd, vip, repeat), run_ns(prog, acl_drop, repeat),
+      run_ns(prog, local, repeat));
 
   std::printf("\n| map | kernel memory (memlock) |\n|---|---|\n");
   uint64_t total = 0;
