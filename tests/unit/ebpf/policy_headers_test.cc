@@ -6,12 +6,17 @@
 #include <cstring>
 #include <set>
 
+// C headers, written for C and BPF: their casts are C casts.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wcast-align"
 extern "C" {
 #include "vigil/acl.h"
 #include "vigil/checksum.h"
 #include "vigil/hash.h"
 #include "vigil/policer.h"
 }
+#pragma GCC diagnostic pop
 
 namespace vigil {
 namespace {
