@@ -286,27 +286,43 @@ struct vigil_icmp_too_big {
 #define VIGIL_ICMP6_QUOTE 256
 #define VIGIL_ICMP6_PAYLOAD (sizeof(struct icmp6hdr) + VIGIL_ICMP6_QUOTE)
 
+/* Turns the frame around for an ICMP error: keeps L2 and the first `quote` bytes of the
+ * packet, makes `room` bytes in front for the reply's headers, moves L2 there and addresses
+ * it back to the sender. The caller re-reads ctx->data and writes the headers. */
+static __always_inline int turn_around(struct xdp_md* ctx, __u32 l2, int quote, int room,
+                                       __u64 bytes) {
+  if (bpf_xdp_adjust_tail(ctx, (int)(l2 + quote) - (int)bytes) ||
+      bpf_xdp_adjust_head(ctx, -room)) {
+    return -1;
+  }
+  __u8 old_l2[VIGIL_MAX_L2];
+  if (move_l2(ctx, room, old_l2)) {
+    return -1;
+  }
+  void* data = (void*)(long)ctx->data;
+  void* end = (void*)(long)ctx->data_end;
+  if (data + VIGIL_MAX_L2 > end) {
+    return -1;
+  }
+  __builtin_memcpy(data, old_l2 + 6, 6); /* the sender's address */
+  __builtin_memcpy(data + 6, old_l2, 6); /* ours: the frame was sent to it */
+  return 0;
+}
+
 /* Turns the frame into an ICMP "fragmentation needed" to its sender, quoting its start. */
 static __always_inline int icmp4_too_big(struct xdp_md* ctx, const struct vigil_packet* p,
                                          __u32 l2, __u16 mtu, __u64 bytes) {
   const int room = sizeof(struct iphdr) + sizeof(struct vigil_icmp_too_big);
-  if (bpf_xdp_adjust_tail(ctx, (int)(l2 + VIGIL_ICMP4_QUOTE) - (int)bytes) ||
-      bpf_xdp_adjust_head(ctx, -room)) {
-    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
-  }
-  __u8 old_l2[VIGIL_MAX_L2];
-  if (move_l2(ctx, room, old_l2)) {
+  if (turn_around(ctx, l2, VIGIL_ICMP4_QUOTE, room, bytes)) {
     return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
   void* data = (void*)(long)ctx->data;
   void* end = (void*)(long)ctx->data_end;
   struct iphdr* ip = data + l2;
   struct vigil_icmp_too_big* icmp = (void*)(ip + 1);
-  if (data + VIGIL_MAX_L2 > end || (void*)icmp + sizeof(*icmp) + VIGIL_ICMP4_QUOTE > end) {
+  if ((void*)icmp + sizeof(*icmp) + VIGIL_ICMP4_QUOTE > end) {
     return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
-  __builtin_memcpy(data, old_l2 + 6, 6); /* back to the sender */
-  __builtin_memcpy(data + 6, old_l2, 6);
   vigil_write_ipv4(ip, p->dst.v4, p->src.v4, IPPROTO_ICMP, 0,
                    sizeof(*ip) + sizeof(*icmp) + VIGIL_ICMP4_QUOTE);
   icmp->type = VIGIL_ICMP_DEST_UNREACH;
@@ -314,7 +330,8 @@ static __always_inline int icmp4_too_big(struct xdp_md* ctx, const struct vigil_
   icmp->checksum = 0;
   icmp->unused = 0;
   icmp->mtu = vigil_htons(mtu);
-  icmp->checksum = vigil_csum_fold(vigil_csum_add(icmp, (sizeof(*icmp) + VIGIL_ICMP4_QUOTE) / 2, 0));
+  icmp->checksum =
+      vigil_csum_fold(vigil_csum_add(icmp, (sizeof(*icmp) + VIGIL_ICMP4_QUOTE) / 2, 0));
   return verdict(VIGIL_VERDICT_TX_ICMP_TOO_BIG, bytes, XDP_TX);
 }
 
@@ -322,23 +339,16 @@ static __always_inline int icmp4_too_big(struct xdp_md* ctx, const struct vigil_
 static __always_inline int icmp6_too_big(struct xdp_md* ctx, const struct vigil_packet* p,
                                          __u32 l2, __u32 mtu, __u64 bytes) {
   const int room = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
-  if (bpf_xdp_adjust_tail(ctx, (int)(l2 + VIGIL_ICMP6_QUOTE) - (int)bytes) ||
-      bpf_xdp_adjust_head(ctx, -room)) {
-    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
-  }
-  __u8 old_l2[VIGIL_MAX_L2];
-  if (move_l2(ctx, room, old_l2)) {
+  if (turn_around(ctx, l2, VIGIL_ICMP6_QUOTE, room, bytes)) {
     return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
   void* data = (void*)(long)ctx->data;
   void* end = (void*)(long)ctx->data_end;
   struct ipv6hdr* ip6 = data + l2;
   struct icmp6hdr* icmp6 = (void*)(ip6 + 1);
-  if (data + VIGIL_MAX_L2 > end || (void*)icmp6 + VIGIL_ICMP6_PAYLOAD > end) {
+  if ((void*)icmp6 + VIGIL_ICMP6_PAYLOAD > end) {
     return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
-  __builtin_memcpy(data, old_l2 + 6, 6);
-  __builtin_memcpy(data + 6, old_l2, 6);
   vigil_write_ipv6(ip6, p->dst.v6, p->src.v6, IPPROTO_ICMPV6, 0, VIGIL_ICMP6_PAYLOAD);
   icmp6->icmp6_type = ICMPV6_PKT_TOOBIG;
   icmp6->icmp6_code = 0;

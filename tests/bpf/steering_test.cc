@@ -3,6 +3,7 @@
 // veth's peer. WireGuard to the box must arrive on the socket byte for byte; SSH to the box
 // must not (it goes to the kernel). Needs root.
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/if_packet.h>
@@ -13,13 +14,12 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <xdp/xsk.h>
 
-#include <bpf/bpf.h>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
-#include <xdp/xsk.h>
 
 #include "ebpf/loader/classifier.h"
 #include "tests/packet/packet_builder.h"
