@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-
-import pytest
+from pathlib import Path
 
 from conftest import BUILD, needs_root
 from vigil_lab.daemons import start_vigil
@@ -19,7 +17,7 @@ from vigil_lab.topologies import l4_lb
 pytestmark = needs_root
 
 DECAP = BUILD / "ebpf" / "decap.bpf.o"
-CLIENT = str(__import__("pathlib").Path(__file__).with_name("l4_client.py"))
+CLIENT = str(Path(__file__).with_name("l4_client.py"))
 
 
 def lb_config(gateway_mac: str, backends: list[str]) -> str:
