@@ -3,6 +3,7 @@
 #include <set>
 
 #include "mgmt/config/sections.h"
+#include "vigil/classifier_types.h"
 
 namespace vigil::config {
 namespace {
@@ -168,9 +169,10 @@ void parse_filter(const YAML::Node& node, const std::string& path, Config& confi
           f.acl.push_back(std::move(rule));
         }
       });
-  if (f.acl.size() > 256) {
+  if (f.acl.size() > VIGIL_ACL_MAX_RULES) {
     errors.add(r.path_of("acl"), r.get("acl"),
-               std::to_string(f.acl.size()) + " rules; the classifier holds 256");
+               std::to_string(f.acl.size()) + " rules; the classifier holds " +
+                   std::to_string(VIGIL_ACL_MAX_RULES));
   }
   std::set<std::string> limit_names;
   std::map<Prefix, std::string> sources;
@@ -241,8 +243,10 @@ void parse_filter(const YAML::Node& node, const std::string& path, Config& confi
           f.syn_limits.push_back(std::move(limit));
         }
       });
-  if (f.rate_limits.size() + f.syn_limits.size() > 256) {
-    errors.add(path, node, "more than 256 rate and SYN limits; the classifier holds 256");
+  if (f.rate_limits.size() + f.syn_limits.size() > VIGIL_MAX_POLICERS) {
+    const std::string limit = std::to_string(VIGIL_MAX_POLICERS);
+    errors.add(path, node,
+               "more than " + limit + " rate and SYN limits; the classifier holds " + limit);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "mgmt/config/sections.h"
+#include "vigil/classifier_types.h"
 
 namespace vigil::config {
 namespace {
@@ -206,13 +207,15 @@ void parse_l4(const YAML::Node& node, const std::string& path, Config& config, E
         backends += vip.backends.size();
         l4.vips.push_back(std::move(vip));
       });
-  if (l4.vips.size() > 16) {
+  if (l4.vips.size() > VIGIL_MAX_VIPS) {
     errors.add(r.path_of("vips"), r.get("vips"),
-               std::to_string(l4.vips.size()) + " VIPs; the classifier holds 16");
+               std::to_string(l4.vips.size()) + " VIPs; the classifier holds " +
+                   std::to_string(VIGIL_MAX_VIPS));
   }
-  if (backends > 1024) {
+  if (backends > VIGIL_MAX_BACKENDS) {
     errors.add(r.path_of("vips"), r.get("vips"),
-               std::to_string(backends) + " backends in all; the classifier holds 1,024");
+               std::to_string(backends) + " backends in all; the classifier holds " +
+                   std::to_string(VIGIL_MAX_BACKENDS));
   }
   if (!l4.vips.empty() && !l4.gateway_mac) {
     errors.add(r.path_of("encap"), r.has("encap") ? r.get("encap") : node,

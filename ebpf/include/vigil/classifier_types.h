@@ -1,7 +1,8 @@
 /* The XDP classifier's maps as seen from both sides: key and value layouts, sizes, verdicts
  * and counter names. Shared by the BPF program (classifier.bpf.c), its host-side helpers and
- * the C++ loader, so a layout is declared once. Plain C; every size can be overridden with -D
- * at build time, and the loader reads the real sizes back from the maps. */
+ * the C++ loader and the config schema's limits, so a layout is declared once. Plain C. A size
+ * overridden with -D must be overridden for the BPF objects and the C++ code alike: the loader
+ * and the config checks use these numbers, not sizes read back from the maps. */
 #ifndef VIGIL_CLASSIFIER_TYPES_H
 #define VIGIL_CLASSIFIER_TYPES_H
 
