@@ -239,6 +239,10 @@ int show_classifier(Invocation& inv) {
     std::cout << "no port runs the XDP classifier (interfaces.<name>.xdp: true)\n";
     return 0;
   }
+  // "packets" (or "bytes") of a {"packets": N, "bytes": M} counter, as text.
+  auto n = [](const nlohmann::json& count, const char* what = "packets") {
+    return std::to_string(count.value(what, uint64_t{0}));
+  };
   for (const auto& port : *r) {
     std::cout << "port " << port.value("device", "") << " (" << port.value("mode", "") << " XDP"
               << (port.value("adopted", false) ? ", adopted from a previous run" : "")
@@ -250,31 +254,26 @@ int show_classifier(Invocation& inv) {
     TablePrinter verdicts({"verdict", "packets", "bytes"});
     for (const auto& [name, count] : port["verdicts"].items()) {
       if (count.value("packets", uint64_t{0}) != 0) {
-        verdicts.add_row({name, std::to_string(count.value("packets", uint64_t{0})),
-                          std::to_string(count.value("bytes", uint64_t{0}))});
+        verdicts.add_row({name, n(count), n(count, "bytes")});
       }
     }
     for (const auto& [name, count] : port["malformed"].items()) {
-      verdicts.add_row({"  malformed: " + name, std::to_string(count.value("packets", uint64_t{0})),
-                        std::to_string(count.value("bytes", uint64_t{0}))});
+      verdicts.add_row({"  malformed: " + name, n(count), n(count, "bytes")});
     }
     std::cout << verdicts.render();
     TablePrinter matches({"what", "name", "packets"});
     for (const auto& v : port["vips"]) {
-      matches.add_row(
-          {"vip", v.value("vip", ""), std::to_string(v["count"].value("packets", uint64_t{0}))});
+      matches.add_row({"vip", v.value("vip", ""), n(v["count"])});
     }
     for (const auto& b : port["backends"]) {
-      matches.add_row({"backend", b.value("vip", "") + " " + b.value("backend", ""),
-                       std::to_string(b["count"].value("packets", uint64_t{0}))});
+      matches.add_row(
+          {"backend", b.value("vip", "") + " " + b.value("backend", ""), n(b["count"])});
     }
     for (const auto& a : port["acl"]) {
-      matches.add_row(
-          {"acl", a.value("rule", ""), std::to_string(a["matched"].value("packets", uint64_t{0}))});
+      matches.add_row({"acl", a.value("rule", ""), n(a["matched"])});
     }
     for (const auto& p : port["policers"]) {
-      matches.add_row({"limit (dropped)", p.value("name", ""),
-                       std::to_string(p["dropped"].value("packets", uint64_t{0}))});
+      matches.add_row({"limit (dropped)", p.value("name", ""), n(p["dropped"])});
     }
     if (!port["vips"].empty() || !port["acl"].empty() || !port["policers"].empty()) {
       std::cout << "\n" << matches.render();
