@@ -89,11 +89,17 @@ std::vector<uint8_t> PacketBuilder::build() const {
         next_proto = 17;
         l4_checksum_at = l.n == 0 ? 6 : SIZE_MAX;
         break;
+      case Kind::kRaw:
+        h = l.bytes;
+        break;
       case Kind::kIcmp:
         h.assign(8, 0);
         h[0] = static_cast<uint8_t>(l.a);
         h[1] = static_cast<uint8_t>(l.b);
-        next_proto = 1;
+        put16(h, 4, static_cast<uint16_t>(l.n >> 16));
+        put16(h, 6, static_cast<uint16_t>(l.n));
+        next_proto = 1;  // the IPv6 layer makes it ICMPv6 (58) and sums the pseudo-header
+        l4_checksum_at = 2;
         break;
       case Kind::kIpv6Ext:
         h.assign(8 + l.n * 8, 0);
@@ -114,7 +120,7 @@ std::vector<uint8_t> PacketBuilder::build() const {
         h[1] = static_cast<uint8_t>(l.b);
         put16(h, 2, static_cast<uint16_t>(hl + inner.size()));
         put16(h, 6, l.a);
-        h[8] = 64;
+        h[8] = l.ttl;
         h[9] = next_proto == 59 ? 253 : next_proto;
         auto s = address<4>(AF_INET, l.src);
         auto d = address<4>(AF_INET, l.dst);
@@ -122,6 +128,9 @@ std::vector<uint8_t> PacketBuilder::build() const {
         std::memcpy(&h[16], d.data(), 4);
         put16(h, 10, fold(sum16(h.data(), hl)));
         next_ethertype = 0x0800;
+        if (l4_checksum_at != SIZE_MAX && h[9] == 1) {
+          put16(inner, l4_checksum_at, fold(sum16(inner.data(), inner.size())));
+        }
         if (l4_checksum_at != SIZE_MAX && (h[9] == 6 || h[9] == 17) && (l.a & 0x1fff) == 0) {
           uint32_t sum = sum16(s.data(), 4, sum16(d.data(), 4));
           sum += h[9] + static_cast<uint32_t>(inner.size());
@@ -135,12 +144,17 @@ std::vector<uint8_t> PacketBuilder::build() const {
         h[0] = static_cast<uint8_t>(0x60 | l.b >> 4);
         h[1] = static_cast<uint8_t>(l.b << 4);
         put16(h, 4, static_cast<uint16_t>(inner.size()));
-        h[6] = next_proto;
-        h[7] = 64;
+        h[6] = next_proto == 1 ? 58 : next_proto;
+        h[7] = l.ttl;
         auto s = address<16>(AF_INET6, l.src);
         auto d = address<16>(AF_INET6, l.dst);
         std::memcpy(&h[8], s.data(), 16);
         std::memcpy(&h[24], d.data(), 16);
+        if (l4_checksum_at != SIZE_MAX && h[6] == 58) {  // RFC 4443 2.3: with the pseudo-header
+          uint32_t sum = sum16(s.data(), 16, sum16(d.data(), 16));
+          sum += 58 + static_cast<uint32_t>(inner.size());
+          put16(inner, l4_checksum_at, fold(sum16(inner.data(), inner.size(), sum)));
+        }
         next_proto = 41;
         next_ethertype = 0x86dd;
         break;

@@ -43,8 +43,14 @@ class PacketBuilder {
   PacketBuilder& udp(uint16_t sport, uint16_t dport, bool checksum = true) {
     return add({.kind = Kind::kUdp, .a = sport, .b = dport, .n = checksum ? 0u : 1u});
   }
-  PacketBuilder& icmp(uint8_t type, uint8_t code) {
-    return add({.kind = Kind::kIcmp, .a = type, .b = code});
+  // ICMP (over IPv4) or ICMPv6 (over IPv6) with its checksum; `rest` is bytes 4-7 (an echo's
+  // id and sequence, an MTU), then the layers inside it (raw() for a quoted packet).
+  PacketBuilder& icmp(uint8_t type, uint8_t code, uint32_t rest = 0) {
+    return add({.kind = Kind::kIcmp, .a = type, .b = code, .n = rest});
+  }
+  // Bytes as given, e.g. a whole packet quoted by an ICMP error.
+  PacketBuilder& raw(std::vector<uint8_t> bytes) {
+    return add({.kind = Kind::kRaw, .bytes = std::move(bytes)});
   }
   PacketBuilder& payload(size_t bytes) { return add({.kind = Kind::kPayload, .n = bytes}); }
 
@@ -55,15 +61,34 @@ class PacketBuilder {
     layers_.back().b = value;
     return *this;
   }
+  // Sets the TTL (IPv4) or hop limit (IPv6) of the IP layer just added (64 otherwise).
+  PacketBuilder& ttl(uint8_t value) {
+    layers_.back().ttl = value;
+    return *this;
+  }
 
  private:
-  enum class Kind { kEth, kVlan, kIpv4, kIpv6, kIpv6Ext, kIpv6Frag, kTcp, kUdp, kIcmp, kPayload };
+  enum class Kind {
+    kEth,
+    kVlan,
+    kIpv4,
+    kIpv6,
+    kIpv6Ext,
+    kIpv6Frag,
+    kTcp,
+    kUdp,
+    kIcmp,
+    kPayload,
+    kRaw
+  };
   struct Layer {
     Kind kind;
     uint16_t a = 0;
     uint16_t b = 0;
     size_t n = 0;
     std::string src, dst;
+    uint8_t ttl = 64;
+    std::vector<uint8_t> bytes;
   };
   PacketBuilder& add(Layer l) {
     layers_.push_back(std::move(l));

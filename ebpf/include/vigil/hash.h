@@ -51,4 +51,50 @@ static __always_inline __u32 vigil_flow_hash(const struct vigil_packet* p, __u32
   return vigil_hash_final(h ^ ((words + 2) * 4));
 }
 
+/* The same flow in both directions hashes alike: the two endpoints (address, port) enter
+ * smaller first, so swapping source and destination changes nothing. ECMP uses it so a flow
+ * and its replies take one path where the routes are symmetric (stateful peers, one place to
+ * capture). Later fragments carry no ports and hash by addresses alone, so they may take
+ * another path than their first fragment, as in any router hashing on ports. */
+static __always_inline int vigil_source_endpoint_larger(const struct vigil_packet* p) {
+  if (p->l3_proto == 0x0800) {
+    if (p->src.v4 != p->dst.v4) {
+      return p->src.v4 > p->dst.v4;
+    }
+  } else {
+    const __u32* s = (const __u32*)p->src.v6;
+    const __u32* d = (const __u32*)p->dst.v6;
+    VIGIL_UNROLL
+    for (int i = 0; i < 4; i++) {
+      if (s[i] != d[i]) {
+        return s[i] > d[i];
+      }
+    }
+  }
+  return p->sport > p->dport;
+}
+
+static __always_inline __u32 vigil_symmetric_flow_hash(const struct vigil_packet* p, __u32 seed) {
+  const int swap = vigil_source_endpoint_larger(p);
+  __u32 h = seed;
+  __u32 words = 8;
+  if (p->l3_proto == 0x0800) {
+    h = vigil_hash_mix(h, swap ? p->dst.v4 : p->src.v4);
+    h = vigil_hash_mix(h, swap ? p->src.v4 : p->dst.v4);
+    words = 2;
+  } else {
+    const __u32* a = (const __u32*)(swap ? p->dst.v6 : p->src.v6);
+    const __u32* b = (const __u32*)(swap ? p->src.v6 : p->dst.v6);
+    VIGIL_UNROLL
+    for (int i = 0; i < 4; i++) {
+      h = vigil_hash_mix(h, a[i]);
+      h = vigil_hash_mix(h, b[i]);
+    }
+  }
+  const __u32 ports = swap ? (__u32)p->dport << 16 | p->sport : (__u32)p->sport << 16 | p->dport;
+  h = vigil_hash_mix(h, ports);
+  h = vigil_hash_mix(h, p->l4_proto);
+  return vigil_hash_final(h ^ ((words + 2) * 4));
+}
+
 #endif /* VIGIL_HASH_H */

@@ -1,0 +1,137 @@
+#include "dataplane/forwarding/neighbour_table.h"
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <cstring>
+
+namespace vigil::dp {
+namespace {
+
+constexpr uint32_t kRequestRing = 1024;
+
+uint64_t pack(const rte_ether_addr& mac) {
+  uint64_t word = 0;
+  std::memcpy(&word, mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+  return word;
+}
+
+rte_ether_addr unpack(uint64_t word) {
+  rte_ether_addr mac;
+  std::memcpy(mac.addr_bytes, &word, RTE_ETHER_ADDR_LEN);
+  return mac;
+}
+
+}  // namespace
+
+NeighbourKey NeighbourKey::v4(PortId port, uint32_t address_be) {
+  NeighbourKey k{.port = port, .family = 4};
+  std::memcpy(k.address, &address_be, 4);
+  return k;
+}
+
+NeighbourKey NeighbourKey::v6(PortId port, const uint8_t* address) {
+  NeighbourKey k{.port = port, .family = 6};
+  std::memcpy(k.address, address, 16);
+  return k;
+}
+
+NeighbourKey NeighbourKey::from(PortId port, const config::IpAddress& address) {
+  NeighbourKey k{.port = port, .family = static_cast<uint8_t>(address.family)};
+  std::memcpy(k.address, address.bytes.data(), address.family == 4 ? 4 : 16);
+  return k;
+}
+
+config::IpAddress NeighbourKey::ip() const {
+  config::IpAddress a{.family = family};
+  std::memcpy(a.bytes.data(), address, family == 4 ? 4 : 16);
+  return a;
+}
+
+Expected<std::unique_ptr<NeighbourTable>> NeighbourTable::create(const std::string& name,
+                                                                 uint32_t capacity,
+                                                                 Synchronizer& readers) {
+  const std::string hash_name = name + "_nh";
+  rte_hash_parameters params{};
+  params.name = hash_name.c_str();
+  params.entries = capacity;
+  params.key_len = sizeof(NeighbourKey);
+  params.hash_func = rte_jhash;
+  params.socket_id = SOCKET_ID_ANY;
+  // Readers never lock; a deleted key's slot is only reused after a grace period (remove()).
+  params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
+  rte_hash* hash = rte_hash_create(&params);
+  if (hash == nullptr) {
+    return fail("cannot create the neighbour table: " + std::string(rte_strerror(rte_errno)));
+  }
+  rte_ring* ring = rte_ring_create_elem((name + "_nhq").c_str(), sizeof(NeighbourKey), kRequestRing,
+                                        SOCKET_ID_ANY, RING_F_SC_DEQ);
+  if (ring == nullptr) {
+    const int code = rte_errno;
+    rte_hash_free(hash);
+    return fail("cannot create the neighbour request ring: " + std::string(rte_strerror(code)));
+  }
+  return std::unique_ptr<NeighbourTable>(new NeighbourTable(hash, ring, readers));
+}
+
+NeighbourTable::~NeighbourTable() {
+  rte_hash_free(hash_);
+  rte_ring_free(requests_);
+}
+
+bool NeighbourTable::lookup(const NeighbourKey& key, rte_ether_addr* mac) const {
+  void* data = nullptr;
+  if (rte_hash_lookup_data(hash_, &key, &data) < 0) {
+    return false;
+  }
+  *mac = unpack(reinterpret_cast<uintptr_t>(data));
+  return true;
+}
+
+void NeighbourTable::request(const NeighbourKey& key) {
+  (void)rte_ring_mp_enqueue_elem(requests_, const_cast<NeighbourKey*>(&key), sizeof(key));
+}
+
+Status NeighbourTable::set(const NeighbourKey& key, const rte_ether_addr& mac) {
+  // An existing key's data is replaced with one atomic store: readers see the old or new MAC.
+  const int rc = rte_hash_add_key_data(hash_, &key,
+                                       reinterpret_cast<void*>(static_cast<uintptr_t>(pack(mac))));
+  if (rc != 0) {
+    return fail("neighbour table full (" + key.ip().to_string() + ")");
+  }
+  return Ok{};
+}
+
+void NeighbourTable::remove(const NeighbourKey& key) {
+  const int32_t position = rte_hash_del_key(hash_, &key);
+  if (position < 0) {
+    return;
+  }
+  readers_.wait_for_readers();
+  rte_hash_free_key_with_position(hash_, position);
+}
+
+std::vector<NeighbourKey> NeighbourTable::take_requests(size_t max) {
+  std::vector<NeighbourKey> keys(max);
+  const unsigned n = rte_ring_sc_dequeue_burst_elem(requests_, keys.data(), sizeof(NeighbourKey),
+                                                    static_cast<unsigned>(max), nullptr);
+  keys.resize(n);
+  return keys;
+}
+
+std::vector<std::pair<NeighbourKey, rte_ether_addr>> NeighbourTable::entries() const {
+  std::vector<std::pair<NeighbourKey, rte_ether_addr>> out;
+  const void* key = nullptr;
+  void* data = nullptr;
+  uint32_t next = 0;
+  while (rte_hash_iterate(hash_, &key, &data, &next) >= 0) {
+    out.emplace_back(*static_cast<const NeighbourKey*>(key),
+                     unpack(reinterpret_cast<uintptr_t>(data)));
+  }
+  return out;
+}
+
+}  // namespace vigil::dp

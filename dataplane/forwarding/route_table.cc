@@ -1,0 +1,176 @@
+#include "dataplane/forwarding/route_table.h"
+
+#include <algorithm>
+#include <set>
+
+namespace vigil::dp {
+namespace {
+
+std::pair<RouteAction, std::vector<NextHop>> group_key(const NextHopGroup& g) {
+  return {g.action, g.members};
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<RouteTable>> RouteTable::create(const std::string& name,
+                                                         const RouteTableLimits& limits,
+                                                         Synchronizer& readers) {
+  auto a = Fib::create(name + "a", limits.fib);
+  if (!a) {
+    return fail(a.error());
+  }
+  auto b = Fib::create(name + "b", limits.fib);
+  if (!b) {
+    return fail(b.error());
+  }
+  return std::unique_ptr<RouteTable>(new RouteTable(std::move(*a), std::move(*b), limits, readers));
+}
+
+RouteTable::RouteTable(std::unique_ptr<Fib> a, std::unique_ptr<Fib> b,
+                       const RouteTableLimits& limits, Synchronizer& readers)
+    : active_(std::move(a)), standby_(std::move(b)), limits_(limits), readers_(readers) {
+  groups_.push_back(make_group(RouteAction::kNoRoute));
+  published_.store(new ForwardingSnapshot{.fib = active_.get(), .groups = groups_},
+                   std::memory_order_release);
+}
+
+RouteTable::~RouteTable() {
+  // The owner stops the lcores before destroying the table.
+  delete published_.load(std::memory_order_acquire);
+}
+
+Status RouteTable::check(const std::vector<Route>& routes, size_t port_count) const {
+  size_t v4 = 0;
+  std::set<config::Prefix> prefixes;
+  std::set<std::pair<RouteAction, std::vector<NextHop>>> groups;
+  for (const auto& r : routes) {
+    if (r.prefix != r.prefix.network()) {
+      return fail("route " + r.prefix.to_string() + " has host bits set");
+    }
+    if (!prefixes.insert(r.prefix).second) {
+      return fail("route " + r.prefix.to_string() + " is given twice");
+    }
+    if (r.target.action == RouteAction::kForward && r.target.buckets.empty()) {
+      return fail("route " + r.prefix.to_string() + " forwards to no next hop");
+    }
+    for (const auto& m : r.target.members) {
+      if (m.port >= port_count) {
+        return fail("route " + r.prefix.to_string() + " names port " + std::to_string(m.port) +
+                    " of " + std::to_string(port_count));
+      }
+    }
+    v4 += r.prefix.address.family == 4 ? 1 : 0;
+    groups.insert(group_key(r.target));
+  }
+  const size_t v6 = routes.size() - v4;
+  if (v4 > limits_.fib.max_routes4 || v6 > limits_.fib.max_routes6) {
+    return fail("too many routes: " + std::to_string(v4) + " IPv4 (at most " +
+                std::to_string(limits_.fib.max_routes4) + ") and " + std::to_string(v6) +
+                " IPv6 (at most " + std::to_string(limits_.fib.max_routes6) + ")");
+  }
+  // Old and new groups live side by side during an update.
+  if (groups.size() + group_refs_.size() > limits_.max_groups) {
+    return fail("too many distinct next-hop groups: " + std::to_string(groups.size()) +
+                " wanted, " + std::to_string(group_refs_.size()) + " in use, at most " +
+                std::to_string(limits_.max_groups) + " during an update");
+  }
+  return Ok{};
+}
+
+GroupId RouteTable::acquire_group(const NextHopGroup& group) {
+  const auto key = group_key(group);
+  if (auto it = group_ids_.find(key); it != group_ids_.end()) {
+    ++group_refs_[it->second];
+    return it->second;
+  }
+  GroupId id;
+  if (!free_ids_.empty()) {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+    groups_[id] = group;
+  } else {
+    id = static_cast<GroupId>(groups_.size());
+    groups_.push_back(group);
+  }
+  group_ids_.emplace(key, id);
+  group_refs_[id] = 1;
+  return id;
+}
+
+void RouteTable::release_group(GroupId id) {
+  if (--group_refs_[id] > 0) {
+    return;
+  }
+  group_refs_.erase(id);
+  group_ids_.erase(group_key(groups_[id]));
+  groups_[id] = make_group(RouteAction::kNoRoute);
+  free_ids_.push_back(id);
+}
+
+Status RouteTable::apply_changes(Fib& fib, const std::vector<Change>& changes) {
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const auto& c = changes[i];
+    const Status done = c.after ? fib.add(c.prefix, *c.after) : fib.remove(c.prefix);
+    if (!done) {
+      // Put back what this FIB had, newest first, so the caller can report and keep going.
+      for (size_t j = i; j-- > 0;) {
+        const auto& u = changes[j];
+        (void)(u.before ? fib.add(u.prefix, *u.before) : fib.remove(u.prefix));
+      }
+      return done;
+    }
+  }
+  return Ok{};
+}
+
+Status RouteTable::apply(std::vector<Route> routes, std::vector<PortInfo> ports) {
+  if (Status ok = check(routes, ports.size()); !ok) {
+    return ok;
+  }
+  std::sort(routes.begin(), routes.end());
+  // Acquire first, release after: a group both old and new routes use keeps its id.
+  std::vector<Change> changes;
+  std::vector<GroupId> released;
+  std::map<config::Prefix, GroupId> next;
+  for (const auto& r : routes) {
+    const GroupId id = acquire_group(r.target);
+    next.emplace(r.prefix, id);
+    auto old = routes_.find(r.prefix);
+    if (old == routes_.end()) {
+      changes.push_back({r.prefix, std::nullopt, id});
+    } else if (old->second != id) {
+      changes.push_back({r.prefix, old->second, id});
+    }
+  }
+  for (const auto& [prefix, id] : routes_) {
+    released.push_back(id);
+    if (!next.contains(prefix)) {
+      changes.push_back({prefix, id, std::nullopt});
+    }
+  }
+  if (Status ok = apply_changes(*standby_, changes); !ok) {
+    for (const auto& [prefix, id] : next) {
+      release_group(id);
+    }
+    return ok;
+  }
+  ports_ = std::move(ports);
+  const ForwardingSnapshot* old = published_.exchange(
+      new ForwardingSnapshot{.fib = standby_.get(), .groups = groups_, .ports = ports_},
+      std::memory_order_acq_rel);
+  std::swap(active_, standby_);
+  readers_.wait_for_readers();
+  delete old;
+  routes_ = std::move(next);
+  for (GroupId id : released) {
+    release_group(id);
+  }
+  // The same edits succeeded on a FIB of the same size holding the same routes; failing here
+  // is a bug, reported loudly, and the lcores keep the correct (active) table meanwhile.
+  if (Status ok = apply_changes(*standby_, changes); !ok) {
+    return fail("internal error: the standby FIB diverged from the active one: " + ok.error());
+  }
+  return Ok{};
+}
+
+}  // namespace vigil::dp

@@ -1,0 +1,100 @@
+// The routes the lcores forward by. The control thread hands it the complete desired set
+// (connected, local and selected static/BGP routes); it works out the difference and applies
+// it without a lock on the lcore side and without a moment where a packet sees half of it:
+//
+//   1. new groups are built; the standby FIB (which no lcore reads) gets the difference;
+//   2. one snapshot {standby FIB, groups} is published with a single pointer store;
+//   3. the control thread waits until every lcore has passed a quiescent point (RCU), so no
+//      one still reads the old snapshot or the old FIB;
+//   4. the old FIB gets the same difference and becomes the standby; the old snapshot and
+//      groups nothing points at any more are freed.
+//
+// Two FIBs cost twice the memory but make every update incremental and every packet see
+// either the old or the new table, never a mix (rte_fib in DPDK 22.11 has no RCU of its own).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "common/expected.h"
+#include "dataplane/forwarding/fib.h"
+#include "dataplane/forwarding/next_hop_group.h"
+#include "dataplane/forwarding/port_info.h"
+
+namespace vigil::dp {
+
+// Waits until every reader has left what it read before the call (an RCU grace period).
+class Synchronizer {
+ public:
+  virtual ~Synchronizer() = default;
+  virtual void wait_for_readers() = 0;
+};
+
+struct Route {
+  config::Prefix prefix;  // a network: host bits zero
+  NextHopGroup target;
+  auto operator<=>(const Route& other) const { return prefix <=> other.prefix; }
+  bool operator==(const Route& other) const { return prefix == other.prefix; }
+};
+
+// What one lcore burst reads: one consistent view.
+struct ForwardingSnapshot {
+  const Fib* fib = nullptr;
+  std::vector<NextHopGroup> groups;  // indexed by GroupId; [kNoRouteGroup] is "no route"
+  std::vector<PortInfo> ports;       // indexed by PortId
+};
+
+struct RouteTableLimits {
+  FibLimits fib;
+  // Group ids are 15 bits in the FIB (2-byte next hops, top bit reserved by DIR-24-8).
+  uint32_t max_groups = 32767;
+};
+
+class RouteTable {
+ public:
+  static Expected<std::unique_ptr<RouteTable>> create(const std::string& name,
+                                                      const RouteTableLimits& limits,
+                                                      Synchronizer& readers);
+  ~RouteTable();
+
+  // Whether `routes` would fit (route and group counts, one entry per prefix) — nothing
+  // changes. apply() checks the same first.
+  Status check(const std::vector<Route>& routes, size_t port_count) const;
+  // Makes `routes` the table and `ports` the ports' details, as described at the top. On error
+  // nothing has changed. Next hops must name ports below ports.size().
+  Status apply(std::vector<Route> routes, std::vector<PortInfo> ports);
+
+  // Lcores: the view to use for one burst. Valid until the lcore's next quiescent point.
+  const ForwardingSnapshot* snapshot() const { return published_.load(std::memory_order_acquire); }
+
+  const std::map<config::Prefix, GroupId>& routes() const { return routes_; }
+  const NextHopGroup& group(GroupId id) const { return groups_[id]; }
+  size_t group_count() const { return group_refs_.size(); }
+
+ private:
+  struct Change {
+    config::Prefix prefix;
+    std::optional<GroupId> before, after;
+  };
+  RouteTable(std::unique_ptr<Fib> a, std::unique_ptr<Fib> b, const RouteTableLimits& limits,
+             Synchronizer& readers);
+  static Status apply_changes(Fib& fib, const std::vector<Change>& changes);
+  GroupId acquire_group(const NextHopGroup& group);
+  void release_group(GroupId id);
+
+  std::unique_ptr<Fib> active_, standby_;
+  RouteTableLimits limits_;
+  Synchronizer& readers_;
+  std::map<config::Prefix, GroupId> routes_;
+  // Groups by id, the one copy the control thread edits; each snapshot gets its own copy.
+  std::vector<NextHopGroup> groups_;
+  std::map<GroupId, uint32_t> group_refs_;  // routes using each live group
+  std::map<std::pair<RouteAction, std::vector<NextHop>>, GroupId> group_ids_;
+  std::vector<GroupId> free_ids_;
+  std::vector<PortInfo> ports_;
+  std::atomic<const ForwardingSnapshot*> published_{nullptr};
+};
+
+}  // namespace vigil::dp

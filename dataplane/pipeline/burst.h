@@ -1,0 +1,55 @@
+// A burst: up to 32 packets received together on one port, with what the stages decided for
+// each. Stages walk the burst in order; a packet leaves the walk as soon as it has a final
+// disposition, so later stages only see what is still in flight.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/forwarding/next_hop_group.h"
+#include "dataplane/pipeline/drop_reason.h"
+#include "ebpf/include/vigil/packet.h"
+
+struct rte_mbuf;
+
+namespace vigil::dp {
+
+inline constexpr uint16_t kBurstSize = 32;
+
+enum class Disposition : uint8_t {
+  kInFlight,  // the next stage decides
+  kTransmit,  // out of `out_port`, L2 header written
+  kToKernel,  // for the box: the exception path
+  kDrop,      // freed and counted under `drop`
+  kTaken,     // a stage kept the mbuf (held for ARP/ND, queued by a shaper)
+};
+
+struct PacketState {
+  vigil_packet parsed;  // from the parse stage; l3_offset locates the IP header
+  Disposition disposition = Disposition::kInFlight;
+  DropReason drop = DropReason::kMalformed;
+  PortId out_port = 0;
+  // The neighbour to send to (gateway, or the destination on a connected route), network order.
+  uint8_t next_hop[16];
+};
+
+struct Burst {
+  PortId in_port = 0;
+  uint16_t count = 0;
+  rte_mbuf* packets[kBurstSize];
+  PacketState state[kBurstSize];
+
+  void reset(PortId port, uint16_t n) {
+    in_port = port;
+    count = n;
+    for (uint16_t i = 0; i < n; ++i) {
+      state[i].disposition = Disposition::kInFlight;
+    }
+  }
+  void drop(uint16_t i, DropReason reason) {
+    state[i].disposition = Disposition::kDrop;
+    state[i].drop = reason;
+  }
+  bool in_flight(uint16_t i) const { return state[i].disposition == Disposition::kInFlight; }
+};
+
+}  // namespace vigil::dp

@@ -1,0 +1,108 @@
+#include "dataplane/pipeline/neighbour_stage.h"
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace vigil::dp {
+
+NeighbourStage::NeighbourStage(const RouteTable& routes, NeighbourTable& neighbours,
+                               PacketSink& sink, LcoreCounters& counters, HoldLimits limits,
+                               uint64_t tsc_hz)
+    : routes_(routes),
+      neighbours_(neighbours),
+      sink_(sink),
+      counters_(counters),
+      hold_tsc_(tsc_hz / 1000 * limits.hold_ms),
+      recheck_tsc_(tsc_hz / 1000000 * limits.recheck_us) {}
+
+NeighbourStage::~NeighbourStage() {
+  for (size_t i = 0; i < held_count_; ++i) {
+    rte_pktmbuf_free(held_[i].packet);
+  }
+}
+
+bool NeighbourStage::write_l2(rte_mbuf* m, const rte_ether_addr& dst, const rte_ether_addr& src,
+                              bool v4) {
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_ether_hdr)));
+  if (eth == nullptr) {
+    return false;
+  }
+  eth->dst_addr = dst;
+  eth->src_addr = src;
+  eth->ether_type = rte_cpu_to_be_16(v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+  return true;
+}
+
+void NeighbourStage::process(Burst& burst) {
+  const ForwardingSnapshot* snap = routes_.snapshot();
+  uint64_t now = 0;
+  for (uint16_t i = 0; i < burst.count; ++i) {
+    if (!burst.in_flight(i)) {
+      continue;
+    }
+    PacketState& st = burst.state[i];
+    rte_mbuf* m = burst.packets[i];
+    const bool v4 = st.parsed.l3_proto == RTE_ETHER_TYPE_IPV4;
+    uint32_t next_hop4;
+    std::memcpy(&next_hop4, st.next_hop, 4);
+    const NeighbourKey key =
+        v4 ? NeighbourKey::v4(st.out_port, next_hop4) : NeighbourKey::v6(st.out_port, st.next_hop);
+    rte_pktmbuf_adj(m, static_cast<uint16_t>(st.parsed.l3_offset));  // the old L2 header
+    rte_ether_addr mac;
+    if (neighbours_.lookup(key, &mac)) [[likely]] {
+      // Cannot fail: the old L2 header just freed at least as much headroom.
+      write_l2(m, mac, snap->ports[st.out_port].mac, v4);
+      st.disposition = Disposition::kTransmit;
+      continue;
+    }
+    if (now == 0) {
+      now = rte_rdtsc();
+    }
+    hold(m, key, st.out_port, now);
+    st.disposition = Disposition::kTaken;
+  }
+}
+
+void NeighbourStage::hold(rte_mbuf* m, const NeighbourKey& key, PortId port, uint64_t now) {
+  if (held_count_ == kHoldCapacity) {
+    counters_.drop(DropReason::kHoldQueueFull);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  // One request per next hop while its packets wait: the control thread does the retrying.
+  const bool asked = std::any_of(held_.begin(), held_.begin() + static_cast<long>(held_count_),
+                                 [&](const Held& h) { return h.key == key; });
+  if (!asked) {
+    neighbours_.request(key);
+  }
+  held_[held_count_++] = Held{m, key, now + hold_tsc_, port};
+  ++counters_.held_for_neighbour;
+}
+
+void NeighbourStage::poll(uint64_t now_tsc) {
+  if (held_count_ == 0 || now_tsc < next_check_tsc_) {
+    return;
+  }
+  next_check_tsc_ = now_tsc + recheck_tsc_;
+  const ForwardingSnapshot* snap = routes_.snapshot();
+  size_t kept = 0;
+  for (size_t i = 0; i < held_count_; ++i) {
+    Held& h = held_[i];
+    rte_ether_addr mac;
+    if (neighbours_.lookup(h.key, &mac)) {
+      write_l2(h.packet, mac, snap->ports[h.port].mac, h.key.family == 4);
+      sink_.transmit(h.port, h.packet);
+    } else if (now_tsc >= h.deadline_tsc) {
+      counters_.drop(DropReason::kNoNeighbour);
+      rte_pktmbuf_free(h.packet);
+    } else {
+      held_[kept++] = h;  // order kept: packets of one flow leave in the order they came
+    }
+  }
+  held_count_ = kept;
+}
+
+}  // namespace vigil::dp

@@ -1,0 +1,39 @@
+#include "dataplane/pipeline/pipeline.h"
+
+#include <rte_mbuf.h>
+
+namespace vigil::dp {
+
+void Pipeline::run(Burst& burst) {
+  for (auto& stage : stages_) {
+    stage->process(burst);
+  }
+  finish(burst);
+}
+
+void Pipeline::finish(Burst& burst) {
+  for (uint16_t i = 0; i < burst.count; ++i) {
+    rte_mbuf* m = burst.packets[i];
+    switch (burst.state[i].disposition) {
+      case Disposition::kTransmit:
+        sink_.transmit(burst.state[i].out_port, m);
+        break;
+      case Disposition::kToKernel:
+        ++counters_.to_kernel;
+        sink_.to_kernel(burst.in_port, m);
+        break;
+      case Disposition::kTaken:
+        break;
+      case Disposition::kInFlight:
+        counters_.drop(DropReason::kUnclaimed);
+        rte_pktmbuf_free(m);
+        break;
+      case Disposition::kDrop:
+        counters_.drop(burst.state[i].drop);
+        rte_pktmbuf_free(m);
+        break;
+    }
+  }
+}
+
+}  // namespace vigil::dp

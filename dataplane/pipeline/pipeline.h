@@ -1,0 +1,38 @@
+// The stages of one lcore, run in registration order over each burst, then the burst's
+// packets are handed out by disposition: transmitted, sent to the kernel, or freed and
+// counted. No allocation and no exception on this path.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "dataplane/pipeline/lcore_counters.h"
+#include "dataplane/pipeline/stage.h"
+
+namespace vigil::dp {
+
+using StagePtr = std::unique_ptr<Stage>;
+
+class Pipeline {
+ public:
+  Pipeline(PacketSink& sink, LcoreCounters& counters) : sink_(sink), counters_(counters) {}
+
+  void add(StagePtr stage) { stages_.push_back(std::move(stage)); }
+  const std::vector<StagePtr>& stages() const { return stages_; }
+
+  void run(Burst& burst);
+  void poll(uint64_t now_tsc) {
+    for (auto& s : stages_) {
+      s->poll(now_tsc);
+    }
+  }
+
+ private:
+  void finish(Burst& burst);
+
+  std::vector<StagePtr> stages_;
+  PacketSink& sink_;
+  LcoreCounters& counters_;
+};
+
+}  // namespace vigil::dp

@@ -1,0 +1,31 @@
+// A step of the fast path. Each lcore builds its own pipeline of stage objects, so a stage
+// may keep per-lcore state (a hold queue, a shaper's buckets) without locks. WireGuard, QoS
+// and WAN optimisation arrive as stages registered in order (pipeline.h).
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/pipeline/burst.h"
+
+namespace vigil::dp {
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual const char* name() const = 0;
+  // Decides for the packets still in flight; may leave them in flight for the next stage.
+  virtual void process(Burst& burst) = 0;
+  // Called once per loop of the lcore, burst or not: timers, queues a stage holds.
+  virtual void poll(uint64_t /*now_tsc*/) {}
+};
+
+// Where finished packets go: the lcore worker implements it over the ports' TX buffers and the
+// exception path; tests capture. Both take ownership of the mbuf.
+class PacketSink {
+ public:
+  virtual ~PacketSink() = default;
+  virtual void transmit(PortId port, rte_mbuf* m) = 0;
+  virtual void to_kernel(PortId in_port, rte_mbuf* m) = 0;
+};
+
+}  // namespace vigil::dp
