@@ -23,8 +23,10 @@ inline constexpr GroupId kNoRouteGroup = 0;
 struct FibLimits {
   uint32_t max_routes4 = 1u << 20;  // a full Internet table with room to grow
   uint32_t max_routes6 = 1u << 18;
-  uint32_t tbl8_groups4 = 1u << 15;  // prefixes longer than /24 each take a group of 256
-  uint32_t tbl8_groups6 = 1u << 16;
+  // Groups of 256 entries for prefixes longer than /24 (IPv4) or each 8 bits past the
+  // first 24 (IPv6 trie). With 2-byte next hops DPDK allows fewer than 2^15.
+  uint32_t tbl8_groups4 = 1u << 14;
+  uint32_t tbl8_groups6 = 1u << 14;
 };
 
 class Fib {

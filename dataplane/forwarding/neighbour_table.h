@@ -22,11 +22,12 @@ struct rte_ring;
 
 namespace vigil::dp {
 
+// 32 bytes, so rte_hash compares keys with its vector 32-byte compare instead of memcmp.
 struct NeighbourKey {
   uint8_t address[16] = {};  // IPv4 in the first 4 bytes, the rest zero
   PortId port = 0;
   uint8_t family = 4;
-  uint8_t pad = 0;  // hashed with the rest: must stay zero
+  uint8_t pad[13] = {};  // hashed with the rest: must stay zero
   bool operator==(const NeighbourKey&) const = default;
 
   static NeighbourKey v4(PortId port, uint32_t address_be);
@@ -34,7 +35,7 @@ struct NeighbourKey {
   static NeighbourKey from(PortId port, const config::IpAddress& address);
   config::IpAddress ip() const;
 };
-static_assert(sizeof(NeighbourKey) == 20);
+static_assert(sizeof(NeighbourKey) == 32);
 
 class NeighbourTable {
  public:
@@ -46,6 +47,9 @@ class NeighbourTable {
 
   // Lcores.
   bool lookup(const NeighbourKey& key, rte_ether_addr* mac) const;
+  // Up to 64 keys at once (rte_hash's bulk path: hashes and bucket reads overlap); bit i of
+  // the result is set when keys[i] was found, and macs[i] is then its MAC.
+  uint64_t lookup_bulk(const NeighbourKey** keys, uint32_t n, rte_ether_addr* macs) const;
   // Asks the control thread to resolve `key`; dropped silently when the ring is full (the
   // held packet's retry asks again).
   void request(const NeighbourKey& key);

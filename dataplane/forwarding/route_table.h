@@ -22,6 +22,7 @@
 #include "dataplane/forwarding/fib.h"
 #include "dataplane/forwarding/next_hop_group.h"
 #include "dataplane/forwarding/port_info.h"
+#include "dataplane/forwarding/route.h"
 
 namespace vigil::dp {
 
@@ -30,13 +31,6 @@ class Synchronizer {
  public:
   virtual ~Synchronizer() = default;
   virtual void wait_for_readers() = 0;
-};
-
-struct Route {
-  config::Prefix prefix;  // a network: host bits zero
-  NextHopGroup target;
-  auto operator<=>(const Route& other) const { return prefix <=> other.prefix; }
-  bool operator==(const Route& other) const { return prefix == other.prefix; }
 };
 
 // What one lcore burst reads: one consistent view.

@@ -38,30 +38,48 @@ bool NeighbourStage::write_l2(rte_mbuf* m, const rte_ether_addr& dst, const rte_
 
 void NeighbourStage::process(Burst& burst) {
   const ForwardingSnapshot* snap = routes_.snapshot();
-  uint64_t now = 0;
+  NeighbourKey keys[kBurstSize];
+  const NeighbourKey* key_ptrs[kBurstSize];
+  uint16_t index[kBurstSize];
+  uint32_t n = 0;
   for (uint16_t i = 0; i < burst.count; ++i) {
     if (!burst.in_flight(i)) {
       continue;
     }
+    const PacketState& st = burst.state[i];
+    NeighbourKey& k = keys[n];
+    k = NeighbourKey{.port = st.out_port};
+    if (st.parsed.l3_proto == RTE_ETHER_TYPE_IPV4) {
+      std::memcpy(k.address, st.next_hop, 4);
+    } else {
+      k.family = 6;
+      std::memcpy(k.address, st.next_hop, 16);
+    }
+    key_ptrs[n] = &k;
+    index[n++] = i;
+  }
+  if (n == 0) {
+    return;
+  }
+  rte_ether_addr macs[kBurstSize];
+  const uint64_t hits = neighbours_.lookup_bulk(key_ptrs, n, macs);
+  uint64_t now = 0;
+  for (uint32_t k = 0; k < n; ++k) {
+    const uint16_t i = index[k];
     PacketState& st = burst.state[i];
     rte_mbuf* m = burst.packets[i];
-    const bool v4 = st.parsed.l3_proto == RTE_ETHER_TYPE_IPV4;
-    uint32_t next_hop4;
-    std::memcpy(&next_hop4, st.next_hop, 4);
-    const NeighbourKey key =
-        v4 ? NeighbourKey::v4(st.out_port, next_hop4) : NeighbourKey::v6(st.out_port, st.next_hop);
+    const bool v4 = keys[k].family == 4;
     rte_pktmbuf_adj(m, static_cast<uint16_t>(st.parsed.l3_offset));  // the old L2 header
-    rte_ether_addr mac;
-    if (neighbours_.lookup(key, &mac)) [[likely]] {
+    if (hits >> k & 1) [[likely]] {
       // Cannot fail: the old L2 header just freed at least as much headroom.
-      write_l2(m, mac, snap->ports[st.out_port].mac, v4);
+      write_l2(m, macs[k], snap->ports[st.out_port].mac, v4);
       st.disposition = Disposition::kTransmit;
       continue;
     }
     if (now == 0) {
       now = rte_rdtsc();
     }
-    hold(m, key, st.out_port, now);
+    hold(m, keys[k], st.out_port, now);
     st.disposition = Disposition::kTaken;
   }
 }

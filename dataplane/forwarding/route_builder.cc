@@ -1,0 +1,87 @@
+#include "dataplane/forwarding/route_builder.h"
+
+#include <algorithm>
+
+namespace vigil::dp {
+namespace {
+
+config::Prefix host_prefix(const config::IpAddress& a) {
+  return config::Prefix{a, a.max_prefix()};
+}
+
+// The port whose subnet holds `gateway`, if any.
+std::optional<PortId> connected_port(const config::Config& c, const PortMap& ports,
+                                     const config::IpAddress& gateway) {
+  for (const auto& iface : c.interfaces) {
+    auto port = ports.find(iface.name);
+    if (port == ports.end()) {
+      continue;
+    }
+    for (const auto& a : iface.addresses) {
+      if (a.contains(gateway)) {
+        return port->second;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Expected<std::vector<Route>> build_routes(const config::Config& c, const PortMap& ports) {
+  // Distance per prefix: connected and local 0, static as configured.
+  std::map<config::Prefix, std::pair<uint32_t, NextHopGroup>> best;
+  for (const auto& iface : c.interfaces) {
+    auto port = ports.find(iface.name);
+    if (port == ports.end()) {
+      continue;
+    }
+    for (const auto& a : iface.addresses) {
+      best[a.network()] = {0, make_forward_group({{.port = port->second}})};
+      best[host_prefix(a.address)] = {0, make_group(RouteAction::kLocal)};
+    }
+  }
+  for (const auto& r : c.routing.static_routes) {
+    NextHopGroup target;
+    if (r.blackhole) {
+      target = make_group(RouteAction::kBlackhole);
+    } else {
+      std::vector<NextHop> members;
+      for (const auto& hop : r.next_hops) {
+        std::optional<PortId> port;
+        if (!hop.interface.empty()) {
+          if (auto it = ports.find(hop.interface); it != ports.end()) {
+            port = it->second;
+          }
+        } else {
+          port = connected_port(c, ports, *hop.via);
+          if (!port) {
+            return fail("static route " + r.prefix.to_string() + ": next hop " +
+                        hop.via->to_string() +
+                        " is on no connected subnet of a forwarding port; name its interface "
+                        "(recursive next hops arrive with BGP)");
+          }
+        }
+        if (port) {
+          members.push_back({.port = *port, .gateway = hop.via, .weight = hop.weight});
+        }
+      }
+      if (members.empty()) {
+        continue;  // every next hop is over a port that is not forwarding
+      }
+      target = make_forward_group(std::move(members));
+    }
+    auto it = best.find(r.prefix);
+    if (it == best.end() || r.distance < it->second.first) {
+      best[r.prefix] = {r.distance, std::move(target)};
+    }
+  }
+  std::vector<Route> routes;
+  routes.reserve(best.size());
+  for (auto& [prefix, entry] : best) {
+    routes.push_back({prefix, std::move(entry.second)});
+  }
+  return routes;
+}
+
+}  // namespace vigil::dp

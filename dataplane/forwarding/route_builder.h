@@ -1,0 +1,26 @@
+// The routes the fast path installs, from the config: for each port's addresses a connected
+// route (out of that port, the destination is the neighbour) and a local route (to the
+// kernel); then the static routes, the lowest distance winning per prefix. Connected and
+// local routes beat a static route to the same prefix, as in any router. (BGP routes join
+// here from FPM.)
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "dataplane/forwarding/route.h"
+#include "mgmt/config/config.h"
+
+namespace vigil::dp {
+
+// Interfaces the fast path forwards on, by config name. Routes over any other interface
+// (disabled, or not a fast-path port) are left out, as over a link that is down.
+using PortMap = std::map<std::string, PortId>;
+
+// Fails when a static next hop gives only `via` and no port's subnet contains it (recursive
+// next hops need a routing protocol's resolution: BGP, later).
+Expected<std::vector<Route>> build_routes(const config::Config& config, const PortMap& ports);
+
+}  // namespace vigil::dp

@@ -1,0 +1,137 @@
+#include "dataplane/runtime/fast_path.h"
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/pipeline/parse_stage.h"
+
+namespace vigil::dp {
+namespace {
+
+int run_worker(void* arg) {
+  return static_cast<LcoreWorker*>(arg)->run();
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
+  if (c.worker_lcores.empty()) {
+    return fail("the fast path needs at least one forwarding lcore");
+  }
+  if (c.ports.size() > kMaxPorts) {
+    return fail("at most " + std::to_string(kMaxPorts) + " ports");
+  }
+  std::unique_ptr<FastPath> fp(new FastPath());
+  fp->pool_ = rte_pktmbuf_pool_create("vigil_mbufs", c.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                      SOCKET_ID_ANY);
+  if (fp->pool_ == nullptr) {
+    return fail("cannot allocate " + std::to_string(c.mbufs) +
+                " mbufs: " + rte_strerror(rte_errno) + " (raise dataplane memory)");
+  }
+  const auto queues = static_cast<uint16_t>(c.worker_lcores.size());
+  for (auto pc : c.ports) {
+    pc.queues = queues;
+    auto port = EthdevPort::open(pc, fp->pool_);
+    if (!port) {
+      return fail(port.error());
+    }
+    fp->ports_.push_back(std::move(*port));
+  }
+  auto readers = QsbrReaders::create(RTE_MAX_LCORE);
+  if (!readers) {
+    return fail(readers.error());
+  }
+  fp->readers_ = std::move(*readers);
+  auto routes = RouteTable::create("vigil_fib", c.route_limits, *fp->readers_);
+  if (!routes) {
+    return fail(routes.error());
+  }
+  fp->routes_ = std::move(*routes);
+  auto neighbours = NeighbourTable::create("vigil", c.neighbour_capacity, *fp->readers_);
+  if (!neighbours) {
+    return fail(neighbours.error());
+  }
+  fp->neighbours_ = std::move(*neighbours);
+
+  std::vector<Port*> ports;
+  for (auto& p : fp->ports_) {
+    ports.push_back(p.get());
+  }
+  const uint64_t hz = rte_get_tsc_hz();
+  for (uint16_t w = 0; w < queues; ++w) {
+    std::vector<RxQueue> rx;
+    for (PortId p = 0; p < ports.size(); ++p) {
+      rx.push_back({p, w});
+    }
+    auto worker = std::make_unique<LcoreWorker>(c.worker_lcores[w], std::move(rx), ports, w,
+                                                *fp->readers_, hz / 1000000 * c.drain_us);
+    Pipeline& pl = worker->pipeline();
+    pl.add(std::make_unique<ParseStage>());
+    pl.add(std::make_unique<RouteStage>(*fp->routes_, worker->counters(), c.hash_seed,
+                                        c.icmp_limit, hz));
+    pl.add(std::make_unique<NeighbourStage>(*fp->routes_, *fp->neighbours_, *worker,
+                                            worker->counters(), c.hold, hz));
+    fp->workers_.push_back(std::move(worker));
+  }
+  return fp;
+}
+
+FastPath::~FastPath() {
+  stop();
+  workers_.clear();
+  ports_.clear();
+  neighbours_.reset();
+  routes_.reset();
+  readers_.reset();
+  rte_mempool_free(pool_);
+}
+
+Status FastPath::start() {
+  for (auto& w : workers_) {
+    if (int rc = rte_eal_remote_launch(run_worker, w.get(), w->lcore()); rc != 0) {
+      stop();
+      return fail("cannot launch the worker on lcore " + std::to_string(w->lcore()) + ": " +
+                  rte_strerror(-rc));
+    }
+  }
+  running_ = true;
+  return Ok{};
+}
+
+void FastPath::stop() {
+  if (!running_) {
+    return;
+  }
+  for (auto& w : workers_) {
+    w->stop();
+  }
+  for (auto& w : workers_) {
+    rte_eal_wait_lcore(w->lcore());
+  }
+  running_ = false;
+}
+
+LcoreCounters FastPath::counters() const {
+  LcoreCounters sum;
+  for (const auto& w : workers_) {
+    const LcoreCounters& c = w->counters();
+    for (size_t r = 0; r < sum.drops.size(); ++r) {
+      sum.drops[r] += c.drops[r];
+    }
+    for (size_t p = 0; p < kMaxPorts; ++p) {
+      sum.ports[p].rx_packets += c.ports[p].rx_packets;
+      sum.ports[p].rx_bytes += c.ports[p].rx_bytes;
+      sum.ports[p].tx_packets += c.ports[p].tx_packets;
+      sum.ports[p].tx_bytes += c.ports[p].tx_bytes;
+    }
+    sum.to_kernel += c.to_kernel;
+    sum.icmp_errors_sent += c.icmp_errors_sent;
+    sum.held_for_neighbour += c.held_for_neighbour;
+  }
+  return sum;
+}
+
+}  // namespace vigil::dp

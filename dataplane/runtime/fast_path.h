@@ -1,0 +1,61 @@
+// The fast path assembled: EAL memory pool, ports, route and neighbour tables, RCU, and one
+// LcoreWorker per forwarding lcore with its own pipeline (parse → route → neighbour). Queue i
+// of every port is served by worker i. vigil-dp's control thread owns it and changes routes
+// and neighbours through it while the workers run.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/expected.h"
+#include "dataplane/forwarding/neighbour_table.h"
+#include "dataplane/forwarding/route_table.h"
+#include "dataplane/pipeline/neighbour_stage.h"
+#include "dataplane/pipeline/route_stage.h"
+#include "dataplane/ports/ethdev_port.h"
+#include "dataplane/runtime/lcore_worker.h"
+#include "dataplane/runtime/qsbr_readers.h"
+
+struct rte_mempool;
+
+namespace vigil::dp {
+
+struct FastPathConfig {
+  std::vector<unsigned> worker_lcores;  // EAL already started with them
+  uint32_t mbufs = 16383;               // per pool; a power of two minus one suits the ring
+  std::vector<EthdevPortConfig> ports;  // PortId = index; queues set to the worker count
+  RouteTableLimits route_limits;
+  uint32_t neighbour_capacity = 16384;
+  uint32_t hash_seed = 0x5eed;
+  IcmpRateLimit icmp_limit;
+  HoldLimits hold;
+  uint32_t drain_us = 100;  // longest a packet waits in a TX buffer
+};
+
+class FastPath {
+ public:
+  static Expected<std::unique_ptr<FastPath>> create(const FastPathConfig& config);
+  ~FastPath();
+
+  // Launches a worker on each forwarding lcore; stop() returns when all have left their loop.
+  Status start();
+  void stop();
+
+  RouteTable& routes() { return *routes_; }
+  NeighbourTable& neighbours() { return *neighbours_; }
+  const std::vector<PortPtr>& ports() const { return ports_; }
+  // Counters summed over the workers (each read may be a few packets behind).
+  LcoreCounters counters() const;
+
+ private:
+  FastPath() = default;
+  rte_mempool* pool_ = nullptr;
+  std::vector<PortPtr> ports_;
+  std::unique_ptr<QsbrReaders> readers_;
+  std::unique_ptr<RouteTable> routes_;
+  std::unique_ptr<NeighbourTable> neighbours_;
+  std::vector<std::unique_ptr<LcoreWorker>> workers_;
+  bool running_ = false;
+};
+
+}  // namespace vigil::dp

@@ -1,0 +1,103 @@
+#include "dataplane/runtime/lcore_worker.h"
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+
+namespace vigil::dp {
+
+LcoreWorker::LcoreWorker(unsigned lcore, std::vector<RxQueue> rx, std::vector<Port*> ports,
+                         uint16_t tx_queue, QsbrReaders& readers, uint64_t drain_tsc)
+    : lcore_(lcore),
+      rx_(std::move(rx)),
+      ports_(std::move(ports)),
+      tx_queue_(tx_queue),
+      readers_(readers),
+      drain_tsc_(drain_tsc),
+      pipeline_(*this, counters_),
+      tx_(ports_.size()) {}
+
+LcoreWorker::~LcoreWorker() {
+  for (auto& b : tx_) {
+    rte_pktmbuf_free_bulk(b.packets, b.count);
+  }
+}
+
+int LcoreWorker::run() {
+  readers_.online(lcore_);
+  while (running_.load(std::memory_order_relaxed)) {
+    for (const RxQueue& q : rx_) {
+      const uint16_t n = ports_[q.port]->rx_burst(q.queue, burst_.packets, kBurstSize);
+      if (n == 0) {
+        continue;
+      }
+      PortCounters& pc = counters_.ports[q.port];
+      pc.rx_packets += n;
+      for (uint16_t i = 0; i < n; ++i) {
+        pc.rx_bytes += rte_pktmbuf_pkt_len(burst_.packets[i]);
+      }
+      burst_.reset(q.port, n);
+      pipeline_.run(burst_);
+    }
+    const uint64_t now = rte_rdtsc();
+    pipeline_.poll(now);
+    flush_due(now);
+    // Between loops this lcore holds no pointer into the route or neighbour tables.
+    readers_.quiescent(lcore_);
+  }
+  for (PortId p = 0; p < tx_.size(); ++p) {
+    flush(p);
+  }
+  readers_.offline(lcore_);
+  return 0;
+}
+
+void LcoreWorker::transmit(PortId port, rte_mbuf* m) {
+  TxBuffer& b = tx_[port];
+  if (b.count == 0) {
+    b.oldest_tsc = rte_rdtsc();
+  }
+  b.packets[b.count++] = m;
+  if (b.count >= kBurstSize) {
+    flush(port);
+  }
+}
+
+void LcoreWorker::to_kernel(PortId, rte_mbuf* m) {
+  // The exception path (a TAP to the kernel) is not wired yet: counted, never silent.
+  counters_.drop(DropReason::kNoKernelPath);
+  rte_pktmbuf_free(m);
+}
+
+void LcoreWorker::flush(PortId port) {
+  TxBuffer& b = tx_[port];
+  if (b.count == 0) {
+    return;
+  }
+  // Lengths first: a sent mbuf may be freed by the device before tx_burst returns.
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < b.count; ++i) {
+    bytes += rte_pktmbuf_pkt_len(b.packets[i]);
+  }
+  const uint16_t sent = ports_[port]->tx_burst(tx_queue_, b.packets, b.count);
+  if (sent < b.count) [[unlikely]] {
+    for (uint16_t i = sent; i < b.count; ++i) {
+      bytes -= rte_pktmbuf_pkt_len(b.packets[i]);
+    }
+    counters_.drops[static_cast<size_t>(DropReason::kQueueFull)] += b.count - sent;
+    rte_pktmbuf_free_bulk(b.packets + sent, b.count - sent);
+  }
+  PortCounters& pc = counters_.ports[port];
+  pc.tx_packets += sent;
+  pc.tx_bytes += bytes;
+  b.count = 0;
+}
+
+void LcoreWorker::flush_due(uint64_t now) {
+  for (PortId p = 0; p < tx_.size(); ++p) {
+    if (tx_[p].count > 0 && now - tx_[p].oldest_tsc >= drain_tsc_) {
+      flush(p);
+    }
+  }
+}
+
+}  // namespace vigil::dp

@@ -1,0 +1,64 @@
+// One forwarding loop, pinned to one lcore: receive a burst from each of its RX queues, run
+// it through its pipeline, buffer what leaves per port and send it in bursts (or when the
+// drain timer says a buffer waited long enough), report an RCU quiescent state, repeat.
+// Everything it writes is its own (counters, buffers, stage state), so it shares no cache
+// line with another lcore on the packet path.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "dataplane/pipeline/pipeline.h"
+#include "dataplane/ports/port.h"
+#include "dataplane/runtime/qsbr_readers.h"
+
+namespace vigil::dp {
+
+struct RxQueue {
+  PortId port;
+  uint16_t queue;
+};
+
+class LcoreWorker final : public PacketSink {
+ public:
+  // `ports` is indexed by PortId; this worker transmits on queue `tx_queue` of each.
+  LcoreWorker(unsigned lcore, std::vector<RxQueue> rx, std::vector<Port*> ports, uint16_t tx_queue,
+              QsbrReaders& readers, uint64_t drain_tsc);
+  ~LcoreWorker() override;
+
+  unsigned lcore() const { return lcore_; }
+  Pipeline& pipeline() { return pipeline_; }
+  const LcoreCounters& counters() const { return counters_; }
+  LcoreCounters& counters() { return counters_; }
+
+  // The loop; returns after stop().
+  int run();
+  void stop() { running_.store(false, std::memory_order_relaxed); }
+
+  void transmit(PortId port, rte_mbuf* m) override;
+  void to_kernel(PortId in_port, rte_mbuf* m) override;
+
+ private:
+  struct TxBuffer {
+    uint16_t count = 0;
+    uint64_t oldest_tsc = 0;
+    rte_mbuf* packets[2 * kBurstSize];
+  };
+  void flush(PortId port);
+  void flush_due(uint64_t now);
+
+  unsigned lcore_;
+  std::vector<RxQueue> rx_;
+  std::vector<Port*> ports_;
+  uint16_t tx_queue_;
+  QsbrReaders& readers_;
+  uint64_t drain_tsc_;
+  LcoreCounters counters_;
+  Pipeline pipeline_;
+  std::vector<TxBuffer> tx_;
+  Burst burst_;
+  std::atomic<bool> running_{true};
+};
+
+}  // namespace vigil::dp
