@@ -117,9 +117,9 @@ int run(const Options& o) {
   }
   FastPathConfig config{.worker_lcores = {1}};
   for (int p = 0; p < 2; ++p) {
-    config.ports.push_back({.name = "p" + std::to_string(p),
-                            .devargs = "net_pcap" + std::to_string(p) + ",rx_pcap=" + o.pcap +
-                                       ",infinite_rx=1"});
+    config.ports.push_back(
+        {.name = "p" + std::to_string(p),
+         .devargs = "net_pcap" + std::to_string(p) + ",rx_pcap=" + o.pcap + ",infinite_rx=1"});
   }
   auto fp = FastPath::create(config);
   if (!fp) {
@@ -167,7 +167,8 @@ int run(const Options& o) {
   const auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
   const LcoreCounters after = path.counters();
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   path.stop();
   uint64_t tx = 0, rx = 0, dropped = 0;
   for (PortId p = 0; p < 2; ++p) {
@@ -207,8 +208,9 @@ int main(int argc, char** argv) {
       o.smoke = true;
       o.seconds = 0.5;
     } else {
-      std::fprintf(stderr, "usage: fastpath_bench --routes N [--seconds S] [--pcap F] "
-                           "[--write-pcap F] [--smoke]\n");
+      std::fprintf(stderr,
+                   "usage: fastpath_bench --routes N [--seconds S] [--pcap F] "
+                   "[--write-pcap F] [--smoke]\n");
       return 64;
     }
   }

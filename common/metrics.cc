@@ -113,4 +113,16 @@ std::string MetricsRegistry::serialize() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
+void TotalsExporter::set(prometheus::Family<prometheus::Counter>& family,
+                         const std::map<std::string, std::string>& labels, uint64_t total) {
+  std::string key = family.GetName();
+  for (const auto& [k, v] : labels) {
+    key += "|" + k + "=" + v;
+  }
+  double& last = last_[key];
+  const double now = static_cast<double>(total);
+  family.Add(labels).Increment(now >= last ? now - last : now);
+  last = now;
+}
+
 }  // namespace vigil

@@ -9,6 +9,7 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -45,6 +46,18 @@ class MetricsRegistry {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+};
+
+// Exports totals kept elsewhere (BPF maps, fast-path lcore counters) as Prometheus counters,
+// which only go up: each export adds the difference since the last one, and a total that went
+// down was reset (a renamed rule, a restarted component) and counts from zero again.
+class TotalsExporter {
+ public:
+  void set(prometheus::Family<prometheus::Counter>& family,
+           const std::map<std::string, std::string>& labels, uint64_t total);
+
+ private:
+  std::map<std::string, double> last_;  // by family name and labels
 };
 
 }  // namespace vigil

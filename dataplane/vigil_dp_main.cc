@@ -1,11 +1,15 @@
-// vigil-dp: the fast path. At this commit it runs the XDP classifier on the ports marked
-// xdp: true (filter, l4) and says, loudly, that DPDK forwarding does not exist yet.
+// vigil-dp: the fast path. It runs the XDP classifier on the ports marked xdp: true (filter,
+// l4) and, with dataplane.forwarding, the DPDK fast path (dpdk mode: ports by devargs). It
+// says, loudly, what is not built yet: AF_XDP ports, the exception path, WireGuard.
 #include <chrono>
 
 #include "common/daemon.h"
 #include "common/event_loop.h"
 #include "dataplane/xdp_ports.h"
 #include "mgmt/config/document.h"
+#if VIGIL_FAST_PATH
+#include "dataplane/fast_path_control.h"
+#endif
 
 namespace {
 
@@ -34,9 +38,10 @@ int main(int argc, char** argv) {
       .summary = "Vigil fast path: ports, XDP classifier, DPDK lcores, FIB, WireGuard.",
       .default_socket = "/run/vigil/dp.sock",
       .not_implemented =
-          "packet forwarding (DPDK pipeline, WireGuard): this build runs the XDP "
-          "classifier (filter, l4) only",
-      .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4"},
+          "forwarding over AF_XDP ports (mode af_xdp), the exception path to the kernel and "
+          "WireGuard: the fast path forwards between dpdk-mode ports only",
+      .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4", "routing",
+                           "dataplane"},
   };
   spec.extra_options.push_back(
       {"pin-root", "bpffs directory for the classifier's pins (default /sys/fs/bpf/vigil)",
@@ -45,6 +50,9 @@ int main(int argc, char** argv) {
          return vigil::Ok{};
        }});
   std::unique_ptr<vigil::dataplane::XdpPorts> ports;
+#if VIGIL_FAST_PATH
+  std::unique_ptr<vigil::dp::FastPathControl> fast_path;
+#endif
   // A commit hands over only the sections it changed; the others stay as last applied.
   nlohmann::json applied = nlohmann::json::object();
   auto with_delta = [&applied](const nlohmann::json& delta) {
@@ -56,12 +64,25 @@ int main(int argc, char** argv) {
   };
   return vigil::daemon_main(spec, argc, argv, [&](vigil::Daemon& d) {
     ports = std::make_unique<vigil::dataplane::XdpPorts>(pin_root);
+#if VIGIL_FAST_PATH
+    fast_path = std::make_unique<vigil::dp::FastPathControl>();
+#endif
     d.on_prepare([&](const nlohmann::json& delta) -> vigil::Status {
       auto config = config_from_delta(with_delta(delta));
       if (!config) {
         return vigil::fail(config.error());
       }
-      return ports->check(*config);
+      if (auto s = ports->check(*config); !s) {
+        return s;
+      }
+#if VIGIL_FAST_PATH
+      return fast_path->check(*config);
+#else
+      if (config->dataplane.forwarding) {
+        return vigil::fail("dataplane.forwarding: this vigil-dp was built without DPDK");
+      }
+      return vigil::Ok{};
+#endif
     });
     d.on_activate([&](const nlohmann::json& delta) {
       const auto merged = with_delta(delta);
@@ -74,15 +95,31 @@ int main(int argc, char** argv) {
       if (auto s = ports->apply(*config); !s) {
         vigil::log::error("activate: XDP classifier", {{"error", s.error()}});
       }
+#if VIGIL_FAST_PATH
+      if (auto s = fast_path->apply(*config); !s) {
+        vigil::log::error("activate: fast path", {{"error", s.error()}});
+      }
+#endif
     });
     d.dispatcher().add(
         "classifier.show",
         [&](const nlohmann::json&, const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {
           return ports->show();
         });
+#if VIGIL_FAST_PATH
+    d.dispatcher().add(
+        "dataplane.show",
+        [&](const nlohmann::json&, const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {
+          return fast_path->show();
+        });
+#endif
     d.on_start([&](vigil::EventLoop& loop) -> vigil::Status {
-      auto timer =
-          loop.add_timer(std::chrono::seconds(1), [&] { ports->update_metrics(d.metrics()); });
+      auto timer = loop.add_timer(std::chrono::seconds(1), [&] {
+        ports->update_metrics(d.metrics());
+#if VIGIL_FAST_PATH
+        fast_path->update_metrics(d.metrics());
+#endif
+      });
       if (!timer) {
         return vigil::fail(timer.error());
       }

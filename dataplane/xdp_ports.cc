@@ -142,39 +142,28 @@ void XdpPorts::update_metrics(MetricsRegistry& metrics) {
   auto& vip = metrics.counter("vigil_xdp_vip_packets_total", "Packets to a VIP, by VIP");
   auto& backend =
       metrics.counter("vigil_xdp_backend_packets_total", "Packets sent to a backend, by VIP");
-  // The maps hold totals; Prometheus counters only go up, so each export adds the difference
-  // (a total that went down was reset, e.g. a renamed rule, and counts from zero).
-  auto bump = [&](prometheus::Family<prometheus::Counter>& family,
-                  const std::map<std::string, std::string>& labels, uint64_t total) {
-    std::string key = family.GetName();
-    for (const auto& [k, v] : labels) {
-      key += "|" + k + "=" + v;
-    }
-    double& last = exported_[key];
-    const double now = static_cast<double>(total);
-    family.Add(labels).Increment(now >= last ? now - last : now);
-    last = now;
-  };
+  // The maps hold totals; exported_ turns them into counter increments.
   for (auto& [device, port] : ports_) {
     const auto c = port->counters();
     for (const auto& v : c.verdicts) {
-      bump(packets, {{"port", device}, {"verdict", v.name}}, v.count.packets);
-      bump(bytes, {{"port", device}, {"verdict", v.name}}, v.count.bytes);
+      exported_.set(packets, {{"port", device}, {"verdict", v.name}}, v.count.packets);
+      exported_.set(bytes, {{"port", device}, {"verdict", v.name}}, v.count.bytes);
     }
     for (const auto& m : c.malformed) {
-      bump(malformed, {{"port", device}, {"reason", m.name}}, m.count.packets);
+      exported_.set(malformed, {{"port", device}, {"reason", m.name}}, m.count.packets);
     }
     for (const auto& r : c.acl_rules) {
-      bump(acl, {{"port", device}, {"rule", r.name}}, r.count.packets);
+      exported_.set(acl, {{"port", device}, {"rule", r.name}}, r.count.packets);
     }
     for (const auto& p : c.policers) {
-      bump(policed, {{"port", device}, {"limit", p.name}}, p.dropped.packets);
+      exported_.set(policed, {{"port", device}, {"limit", p.name}}, p.dropped.packets);
     }
     for (const auto& v : c.vips) {
-      bump(vip, {{"port", device}, {"vip", v.name}}, v.count.packets);
+      exported_.set(vip, {{"port", device}, {"vip", v.name}}, v.count.packets);
     }
     for (const auto& b : c.backends) {
-      bump(backend, {{"port", device}, {"vip", b.vip}, {"backend", b.address}}, b.count.packets);
+      exported_.set(backend, {{"port", device}, {"vip", b.vip}, {"backend", b.address}},
+                    b.count.packets);
     }
   }
 }

@@ -33,7 +33,7 @@ class XdpPorts {
  private:
   std::string pin_root_;
   std::map<std::string, std::unique_ptr<ebpf::Classifier>> ports_;  // by device
-  std::map<std::string, double> exported_;  // last value per series, for counter deltas
+  TotalsExporter exported_;
 };
 
 }  // namespace vigil::dataplane

@@ -58,8 +58,9 @@ Expected<std::unique_ptr<Eal>> Eal::start(const EalOptions& o) {
     return fail(std::string("DPDK EAL did not start: ") + rte_strerror(rte_errno));
   }
   if (!huge) {
-    log::warn("no hugepages on this host: DPDK runs with --no-huge (slower; fine for AF_XDP "
-              "and virtual devices)");
+    log::warn(
+        "no hugepages on this host: DPDK runs with --no-huge (slower; fine for AF_XDP "
+        "and virtual devices)");
   }
   return std::unique_ptr<Eal>(new Eal(huge));
 }

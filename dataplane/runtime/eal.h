@@ -13,8 +13,8 @@
 namespace vigil::dp {
 
 struct EalOptions {
-  unsigned main_lcore = 0;               // the control thread
-  std::vector<unsigned> worker_lcores;   // one forwarding loop each
+  unsigned main_lcore = 0;              // the control thread
+  std::vector<unsigned> worker_lcores;  // one forwarding loop each
   unsigned memory_mb = 512;
   std::string file_prefix = "vigil-dp";  // runtime files under /var/run/dpdk/<prefix>
   bool allow_pci = false;                // dpdk mode only: NICs bound to vfio-pci

@@ -70,8 +70,8 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
                                                 *fp->readers_, hz / 1000000 * c.drain_us);
     Pipeline& pl = worker->pipeline();
     pl.add(std::make_unique<ParseStage>());
-    pl.add(std::make_unique<RouteStage>(*fp->routes_, worker->counters(), c.hash_seed,
-                                        c.icmp_limit, hz));
+    pl.add(std::make_unique<RouteStage>(*fp->routes_, worker->counters(), c.hash_seed, c.icmp_limit,
+                                        hz));
     pl.add(std::make_unique<NeighbourStage>(*fp->routes_, *fp->neighbours_, *worker,
                                             worker->counters(), c.hold, hz));
     fp->workers_.push_back(std::move(worker));

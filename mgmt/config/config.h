@@ -35,6 +35,13 @@ struct Vlan {
   std::vector<Prefix> addresses;
 };
 
+// A static ARP/ND entry: the fast path sends to `address` on this port with `mac`, without
+// asking (gateways that must not depend on resolution; labs without a kernel interface).
+struct StaticNeighbour {
+  IpAddress address;
+  std::array<uint8_t, 6> mac{};
+};
+
 struct InterfaceConfig {
   std::string name;
   std::string device;  // kernel interface or DPDK devargs; defaults to the name
@@ -44,6 +51,7 @@ struct InterfaceConfig {
   std::vector<Prefix> addresses;
   std::vector<Vlan> vlans;
   bool xdp = false;  // the XDP classifier runs on this port
+  std::vector<StaticNeighbour> neighbours;
 };
 
 struct NextHop {
@@ -134,6 +142,22 @@ struct L4Config {
   std::vector<VipConfig> vips;  // in document order
 };
 
+// dataplane: vigil-dp's DPDK fast path.
+enum class DataplaneMode { kAfXdp, kDpdk };
+inline constexpr std::string_view kDataplaneModeNames[] = {"af_xdp", "dpdk"};
+
+struct DataplaneConfig {
+  bool forwarding = false;  // off: the kernel forwards, vigil-dp runs only the classifier
+  DataplaneMode mode = DataplaneMode::kAfXdp;
+  uint32_t control_lcore = 0;
+  std::vector<uint32_t> lcores = {1};
+  uint32_t memory_mb = 1024;
+  uint32_t mbufs = 16383;
+  uint32_t max_routes_ipv4 = 262144;
+  uint32_t max_routes_ipv6 = 65536;
+  auto operator<=>(const DataplaneConfig&) const = default;
+};
+
 struct Config {
   SystemConfig system;
   std::vector<InterfaceConfig> interfaces;  // in document order
@@ -141,6 +165,7 @@ struct Config {
   MonitoringConfig monitoring;
   FilterConfig filter;
   L4Config l4;
+  DataplaneConfig dataplane;
 
   const InterfaceConfig* interface(std::string_view name) const {
     for (const auto& i : interfaces) {

@@ -32,6 +32,10 @@ constexpr Field kDocumentFields[] = {
      .type = "mapping",
      .description = "Virtual IPs load-balanced at the NIC (XDP, Maglev)",
      .children = &kL4Schema},
+    {.key = "dataplane",
+     .type = "mapping",
+     .description = "The DPDK fast path: mode, lcores, memory, FIB size",
+     .children = &kDataplaneSchema},
     {.key = "l7",
      .type = "mapping",
      .description = "Listeners, TLS, routes and upstreams",
@@ -54,6 +58,7 @@ constexpr Section kSections[] = {
     {"monitoring", &kMonitoringSchema, parse_monitoring},
     {"filter", &kFilterSchema, parse_filter},
     {"l4", &kL4Schema, parse_l4},
+    {"dataplane", &kDataplaneSchema, parse_dataplane},
 };
 
 }  // namespace

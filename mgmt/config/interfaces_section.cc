@@ -1,4 +1,5 @@
 // interfaces: the box's ports, their role, addresses and VLANs.
+#include <algorithm>
 #include <map>
 
 #include "mgmt/config/sections.h"
@@ -15,6 +16,21 @@ constexpr Field kVlanFields[] = {
 constexpr Schema kVlanSchema{.path = "interfaces.<name>.vlans[]",
                              .description = "An 802.1Q sub-interface.",
                              .fields = kVlanFields};
+
+constexpr Field kNeighbourFields[] = {
+    {.key = "address",
+     .type = "IP address",
+     .description = "The neighbour; on one of the interface's subnets",
+     .required = true},
+    {.key = "mac",
+     .type = "MAC address",
+     .description = "Its link-layer address, e.g. 02:00:5e:10:00:01",
+     .required = true},
+};
+constexpr Schema kNeighbourSchema{
+    .path = "interfaces.<name>.neighbours[]",
+    .description = "A static ARP/ND entry: the fast path sends to this neighbour without asking.",
+    .fields = kNeighbourFields};
 
 constexpr Field kInterfaceFields[] = {
     {.key = "role",
@@ -41,6 +57,10 @@ constexpr Field kInterfaceFields[] = {
      .type = "boolean",
      .description = "Run the XDP classifier (filter, l4) on this port",
      .default_value = "false"},
+    {.key = "neighbours",
+     .type = "list of neighbour",
+     .description = "Static ARP/ND entries for the fast path",
+     .children = &kNeighbourSchema},
 };
 
 struct Placed {
@@ -72,6 +92,43 @@ std::vector<Prefix> read_addresses(const YAML::Node& n, const std::string& path,
     }
     placed.push_back({*p, owner});
     out.push_back(*p);
+  });
+  return out;
+}
+
+std::vector<StaticNeighbour> read_neighbours(const YAML::Node& n, const std::string& path,
+                                             const InterfaceConfig& iface, ErrorList& errors) {
+  std::vector<StaticNeighbour> out;
+  for_each_item(n, path, errors, [&](const YAML::Node& item, const std::string& item_path) {
+    MapReader r(item, item_path, kNeighbourSchema, errors);
+    if (!r.ok() || !r.has("address") || !r.has("mac")) {
+      return;
+    }
+    auto address = read_ip(r.get("address"), r.path_of("address"), errors);
+    auto mac = read_mac(r.get("mac"), r.path_of("mac"), errors);
+    if (!address || !mac) {
+      return;
+    }
+    if ((*mac)[0] & 1) {
+      errors.add(r.path_of("mac"), r.get("mac"),
+                 "a neighbour has a unicast MAC, not a multicast one");
+      return;
+    }
+    const bool on_subnet = std::any_of(iface.addresses.begin(), iface.addresses.end(),
+                                       [&](const Prefix& p) { return p.contains(*address); });
+    if (!on_subnet) {
+      errors.add(r.path_of("address"), r.get("address"),
+                 address->to_string() + " is on no subnet of " + iface.name);
+      return;
+    }
+    for (const auto& other : out) {
+      if (other.address == *address) {
+        errors.add(r.path_of("address"), r.get("address"),
+                   address->to_string() + " is listed twice");
+        return;
+      }
+    }
+    out.push_back({*address, *mac});
   });
   return out;
 }
@@ -150,6 +207,8 @@ void parse_interfaces(const YAML::Node& node, const std::string& path, Config& c
                                               name + "." + std::to_string(*id), placed, errors);
               iface.vlans.push_back(std::move(vlan));
             });
+        iface.neighbours =
+            read_neighbours(r.get("neighbours"), r.path_of("neighbours"), iface, errors);
         config.interfaces.push_back(std::move(iface));
       });
 }

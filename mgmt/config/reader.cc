@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <charconv>
+#include <cstdio>
 #include <set>
 #include <vector>
 
@@ -302,6 +303,26 @@ void for_each_named(
     }
     fn(name, kv.second, join_path(path, name));
   }
+}
+
+std::optional<std::array<uint8_t, 6>> read_mac(const YAML::Node& n, const std::string& path,
+                                               ErrorList& errors) {
+  auto text = read_string(n, path, errors);
+  if (!text) {
+    return std::nullopt;
+  }
+  std::array<unsigned, 6> v{};
+  char tail = 0;
+  if (std::sscanf(text->c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4],
+                  &v[5], &tail) != 6) {
+    errors.add(path, n, "\"" + *text + "\" is not a MAC address (02:00:5e:00:53:01)");
+    return std::nullopt;
+  }
+  std::array<uint8_t, 6> mac{};
+  for (size_t i = 0; i < 6; ++i) {
+    mac[i] = static_cast<uint8_t>(v[i]);
+  }
+  return mac;
 }
 
 }  // namespace vigil::config

@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -51,6 +52,9 @@ std::optional<IpAddress> read_ip(const YAML::Node& n, const std::string& path, E
 std::optional<Prefix> read_network(const YAML::Node& n, const std::string& path, ErrorList& errors);
 std::optional<Prefix> read_interface_address(const YAML::Node& n, const std::string& path,
                                              ErrorList& errors);
+// "02:00:5e:00:53:01".
+std::optional<std::array<uint8_t, 6>> read_mac(const YAML::Node& n, const std::string& path,
+                                               ErrorList& errors);
 
 struct HostPort {
   IpAddress address;

@@ -219,10 +219,10 @@ def test_vigil_dp_applies_the_classifier_sections_and_refuses_unknown_devices(st
     d = start("vigil-dp")
     rpc.wait_for_socket(d.socket, proc=d.proc)
     assert rpc.call(d.socket, "config.sections") == [
-        "interfaces", "system", "monitoring", "filter", "l4"]
+        "interfaces", "system", "monitoring", "filter", "l4", "routing", "dataplane"]
     with pytest.raises(rpc.RpcError) as e:
-        rpc.call(d.socket, "prepare", {"txid": 1, "delta": {"routing": {}}})
-    assert e.value.message == 'vigil-dp does not apply the "routing" section'
+        rpc.call(d.socket, "prepare", {"txid": 1, "delta": {"qos": {}}})
+    assert e.value.message == 'vigil-dp does not apply the "qos" section'
     with pytest.raises(rpc.RpcError) as e:
         rpc.call(d.socket, "prepare", {"txid": 2, "delta": {
             "interfaces": {"wan9": {"role": "wan", "device": "nosuchdev0", "xdp": True}}}})

@@ -50,10 +50,10 @@ TEST(ConfigEdit, ErrorsNameTheWordAndChangeNothing) {
   for (const BadEdit& b : std::vector<BadEdit>{
            {{"interface", "lan0"},
             "\"interface\" is not valid after \"\"; expected one of: system, interfaces, routing, "
-            "monitoring, filter, l4"},
+            "monitoring, filter, l4, dataplane"},
            {{"interfaces", "lan0", "speed", "10g"},
             "\"speed\" is not valid after \"interfaces lan0\"; expected one of: role, device, "
-            "enabled, mtu, addresses, vlans, xdp"},
+            "enabled, mtu, addresses, vlans, xdp, neighbours"},
            {{"interfaces", "lan0", "mtu"},
             "\"interfaces lan0 mtu\" takes one value (integer 68-9216)"},
            {{"l7", "upstreams", "api"},
@@ -75,10 +75,10 @@ TEST(ConfigEdit, ErrorsNameTheWordAndChangeNothing) {
 TEST(ConfigEdit, NextWordsFollowTheSchemaAndTheDocument) {
   const YAML::Node d = doc("{interfaces: {lan0: {role: lan}, wan1: {role: wan}}}");
   EXPECT_EQ(next_words(d, {}),
-            (Words{"system", "interfaces", "routing", "monitoring", "filter", "l4"}));
+            (Words{"system", "interfaces", "routing", "monitoring", "filter", "l4", "dataplane"}));
   EXPECT_EQ(next_words(d, {"interfaces"}), (Words{"lan0", "wan1"}));
   EXPECT_EQ(next_words(d, {"interfaces", "lan0"}),
-            (Words{"role", "device", "enabled", "mtu", "addresses", "vlans", "xdp"}));
+            (Words{"role", "device", "enabled", "mtu", "addresses", "vlans", "xdp", "neighbours"}));
   EXPECT_EQ(next_words(d, {"monitoring", "prometheus"}), (Words{"enabled", "listen"}));
   EXPECT_TRUE(next_words(d, {"system", "hostname"}).empty());
 }

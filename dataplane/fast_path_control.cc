@@ -1,0 +1,289 @@
+#include "dataplane/fast_path_control.h"
+
+#include <rte_ether.h>
+
+#include <thread>
+
+#include "common/logging.h"
+#include "dataplane/runtime/eal.h"
+#include "dataplane/runtime/fast_path.h"
+
+namespace vigil::dp {
+namespace {
+
+std::string mac_text(const rte_ether_addr& m) {
+  char buf[RTE_ETHER_ADDR_FMT_SIZE];
+  rte_ether_format_addr(buf, sizeof(buf), &m);
+  return buf;
+}
+
+const char* action_name(RouteAction a) {
+  switch (a) {
+    case RouteAction::kForward:
+      return "forward";
+    case RouteAction::kLocal:
+      return "local";
+    case RouteAction::kBlackhole:
+      return "blackhole";
+    case RouteAction::kNoRoute:
+      return "none";
+  }
+  return "none";
+}
+
+std::vector<std::pair<std::string, std::string>> devices(
+    const std::vector<const config::InterfaceConfig*>& ports) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto* i : ports) {
+    out.emplace_back(i->name, i->device);
+  }
+  return out;
+}
+
+}  // namespace
+
+FastPathControl::FastPathControl() = default;
+
+FastPathControl::~FastPathControl() {
+  fast_path_.reset();  // stops the workers before EAL goes
+  eal_.reset();
+}
+
+std::vector<const config::InterfaceConfig*> FastPathControl::port_interfaces(
+    const config::Config& c) {
+  std::vector<const config::InterfaceConfig*> out;
+  for (const auto& i : c.interfaces) {
+    if (i.enabled) {
+      out.push_back(&i);
+    }
+  }
+  return out;
+}
+
+PortMap FastPathControl::port_map(const config::Config& c) {
+  PortMap map;
+  for (const auto* i : port_interfaces(c)) {
+    map.emplace(i->name, static_cast<PortId>(map.size()));
+  }
+  return map;
+}
+
+Status FastPathControl::check(const config::Config& c) const {
+  const config::DataplaneConfig& d = c.dataplane;
+  if (!d.forwarding) {
+    if (running()) {
+      return fail("dataplane.forwarding: turning forwarding off needs a restart of vigil-dp");
+    }
+    return Ok{};
+  }
+  if (d.mode == config::DataplaneMode::kAfXdp) {
+    return fail(
+        "dataplane.mode af_xdp: forwarding over AF_XDP ports is not built yet (the fast path "
+        "issue is in progress); use mode: dpdk with DPDK devices, or forwarding: false");
+  }
+  const unsigned cpus = std::thread::hardware_concurrency();
+  for (uint32_t l : d.lcores) {
+    if (l >= cpus) {
+      return fail("dataplane.lcores: this host has CPUs 0-" + std::to_string(cpus - 1) + ", not " +
+                  std::to_string(l));
+    }
+  }
+  if (d.control_lcore >= cpus) {
+    return fail("dataplane.control_lcore: this host has CPUs 0-" + std::to_string(cpus - 1));
+  }
+  const auto ports = port_interfaces(c);
+  if (ports.size() > kMaxPorts) {
+    return fail("interfaces: the fast path takes at most " + std::to_string(kMaxPorts) +
+                " ports, " + std::to_string(ports.size()) + " are enabled");
+  }
+  if (running() && (d != started_with_ || devices(ports) != started_ports_)) {
+    return fail(
+        "the dataplane section or the set of port devices changed: restart vigil-dp to apply "
+        "it (routes, addresses and neighbours apply without a restart)");
+  }
+  auto routes = build_routes(c, port_map(c));
+  if (!routes) {
+    return fail(routes.error());
+  }
+  if (running()) {
+    return fast_path_->routes().check(*routes, ports.size());
+  }
+  return Ok{};
+}
+
+Status FastPathControl::start(const config::Config& c) {
+  const config::DataplaneConfig& d = c.dataplane;
+  auto eal = Eal::start({.main_lcore = d.control_lcore,
+                         .worker_lcores = {d.lcores.begin(), d.lcores.end()},
+                         .memory_mb = d.memory_mb,
+                         .allow_pci = true});
+  if (!eal) {
+    return fail(eal.error());
+  }
+  eal_ = std::move(*eal);
+  FastPathConfig fc{.worker_lcores = {d.lcores.begin(), d.lcores.end()}, .mbufs = d.mbufs};
+  fc.route_limits.fib.max_routes4 = d.max_routes_ipv4;
+  fc.route_limits.fib.max_routes6 = d.max_routes_ipv6;
+  const auto ports = port_interfaces(c);
+  for (const auto* i : ports) {
+    fc.ports.push_back({.name = i->name, .devargs = i->device});
+  }
+  auto fp = FastPath::create(fc);
+  if (!fp) {
+    return fail(fp.error());
+  }
+  fast_path_ = std::move(*fp);
+  started_with_ = d;
+  started_ports_ = devices(ports);
+  if (Status ok = apply_routes(c); !ok) {
+    return ok;
+  }
+  apply_neighbours(c);
+  if (Status ok = fast_path_->start(); !ok) {
+    return ok;
+  }
+  log::info("fast path forwarding", {{"ports", static_cast<int64_t>(ports.size())},
+                                     {"lcores", static_cast<int64_t>(d.lcores.size())},
+                                     {"hugepages", eal_->hugepages()}});
+  return Ok{};
+}
+
+Status FastPathControl::apply(const config::Config& c) {
+  if (!c.dataplane.forwarding) {
+    return Ok{};
+  }
+  if (!running()) {
+    return start(c);
+  }
+  if (Status ok = apply_routes(c); !ok) {
+    return ok;
+  }
+  apply_neighbours(c);
+  return Ok{};
+}
+
+Status FastPathControl::apply_routes(const config::Config& c) {
+  auto routes = build_routes(c, port_map(c));
+  if (!routes) {
+    return fail(routes.error());
+  }
+  std::vector<PortInfo> infos;
+  const auto& ports = fast_path_->ports();
+  for (const auto* i : port_interfaces(c)) {
+    PortInfo info{.mac = ports[infos.size()]->mac(), .mtu = static_cast<uint16_t>(i->mtu)};
+    for (const auto& a : i->addresses) {
+      if (a.address.family == 4 && !info.has_v4) {
+        info.has_v4 = true;
+        std::memcpy(info.v4, a.address.bytes.data(), 4);
+      } else if (a.address.family == 6 && !info.has_v6) {
+        info.has_v6 = true;
+        std::memcpy(info.v6, a.address.bytes.data(), 16);
+      }
+    }
+    infos.push_back(info);
+  }
+  return fast_path_->routes().apply(std::move(*routes), std::move(infos));
+}
+
+void FastPathControl::apply_neighbours(const config::Config& c) {
+  const PortMap ports = port_map(c);
+  std::vector<std::pair<PortId, config::IpAddress>> wanted;
+  for (const auto& i : c.interfaces) {
+    auto port = ports.find(i.name);
+    if (port == ports.end()) {
+      continue;
+    }
+    for (const auto& n : i.neighbours) {
+      rte_ether_addr mac;
+      std::memcpy(mac.addr_bytes, n.mac.data(), 6);
+      if (Status ok =
+              fast_path_->neighbours().set(NeighbourKey::from(port->second, n.address), mac);
+          !ok) {
+        log::error("static neighbour not installed", {{"error", ok.error()}});
+        continue;
+      }
+      wanted.emplace_back(port->second, n.address);
+    }
+  }
+  for (const auto& old : static_neighbours_) {
+    if (std::find(wanted.begin(), wanted.end(), old) == wanted.end()) {
+      fast_path_->neighbours().remove(NeighbourKey::from(old.first, old.second));
+    }
+  }
+  static_neighbours_ = std::move(wanted);
+}
+
+nlohmann::json FastPathControl::show() const {
+  nlohmann::json out = {{"forwarding", running()}};
+  if (!running()) {
+    return out;
+  }
+  const LcoreCounters c = fast_path_->counters();
+  nlohmann::json ports = nlohmann::json::array();
+  for (size_t p = 0; p < fast_path_->ports().size(); ++p) {
+    const auto& port = fast_path_->ports()[p];
+    const PortStats dev = port->stats();
+    ports.push_back({{"name", port->name()},
+                     {"mac", mac_text(port->mac())},
+                     {"rx_packets", c.ports[p].rx_packets},
+                     {"rx_bytes", c.ports[p].rx_bytes},
+                     {"tx_packets", c.ports[p].tx_packets},
+                     {"tx_bytes", c.ports[p].tx_bytes},
+                     {"device_rx_missed", dev.rx_missed},
+                     {"device_tx_errors", dev.tx_errors}});
+  }
+  nlohmann::json drops = nlohmann::json::object();
+  for (size_t r = 0; r < c.drops.size(); ++r) {
+    drops[std::string(kDropReasonNames[r])] = c.drops[r];
+  }
+  nlohmann::json routes = nlohmann::json::array();
+  const RouteTable& table = fast_path_->routes();
+  for (const auto& [prefix, id] : table.routes()) {
+    const NextHopGroup& g = table.group(id);
+    nlohmann::json hops = nlohmann::json::array();
+    for (const auto& m : g.members) {
+      hops.push_back({{"port", fast_path_->ports()[m.port]->name()},
+                      {"via", m.gateway ? m.gateway->to_string() : "connected"},
+                      {"weight", m.weight}});
+    }
+    routes.push_back(
+        {{"prefix", prefix.to_string()}, {"action", action_name(g.action)}, {"next_hops", hops}});
+  }
+  nlohmann::json neighbours = nlohmann::json::array();
+  for (const auto& [key, mac] : fast_path_->neighbours().entries()) {
+    neighbours.push_back({{"port", fast_path_->ports()[key.port]->name()},
+                          {"address", key.ip().to_string()},
+                          {"mac", mac_text(mac)}});
+  }
+  out["ports"] = ports;
+  out["drops"] = drops;
+  out["to_kernel"] = c.to_kernel;
+  out["icmp_errors_sent"] = c.icmp_errors_sent;
+  out["routes"] = routes;
+  out["neighbours"] = neighbours;
+  return out;
+}
+
+void FastPathControl::update_metrics(MetricsRegistry& metrics) {
+  if (!running()) {
+    return;
+  }
+  auto& packets = metrics.counter("vigil_dp_packets_total",
+                                  "Packets the fast path received or sent, by port and direction");
+  auto& bytes = metrics.counter("vigil_dp_bytes_total",
+                                "Bytes the fast path received or sent, by port and direction");
+  auto& drops = metrics.counter("vigil_dp_drops_total", "Packets the fast path dropped, by reason");
+  const LcoreCounters c = fast_path_->counters();
+  for (size_t p = 0; p < fast_path_->ports().size(); ++p) {
+    const std::string& name = fast_path_->ports()[p]->name();
+    exported_.set(packets, {{"port", name}, {"direction", "rx"}}, c.ports[p].rx_packets);
+    exported_.set(packets, {{"port", name}, {"direction", "tx"}}, c.ports[p].tx_packets);
+    exported_.set(bytes, {{"port", name}, {"direction", "rx"}}, c.ports[p].rx_bytes);
+    exported_.set(bytes, {{"port", name}, {"direction", "tx"}}, c.ports[p].tx_bytes);
+  }
+  for (size_t r = 0; r < c.drops.size(); ++r) {
+    exported_.set(drops, {{"reason", std::string(kDropReasonNames[r])}}, c.drops[r]);
+  }
+}
+
+}  // namespace vigil::dp

@@ -1,0 +1,55 @@
+// vigil-dp's side of the DPDK fast path: turns the committed config into a running FastPath
+// (EAL, ports, workers) and keeps its routes, port details and static neighbours in step with
+// each commit. Control thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "common/expected.h"
+#include "common/metrics.h"
+#include "dataplane/forwarding/route_builder.h"
+#include "mgmt/config/config.h"
+
+namespace vigil::dp {
+
+class Eal;
+class FastPath;
+
+class FastPathControl {
+ public:
+  FastPathControl();
+  ~FastPathControl();
+
+  // What apply() would refuse, changing nothing: an unsupported mode, lcores the host does not
+  // have, routes that cannot be resolved or do not fit, and (once running) a change that
+  // needs a restart of the fast path.
+  Status check(const config::Config& config) const;
+  // Starts the fast path on the first config that asks for forwarding, then applies routes and
+  // neighbours of every later one.
+  Status apply(const config::Config& config);
+
+  bool running() const { return fast_path_ != nullptr; }
+  nlohmann::json show() const;
+  void update_metrics(MetricsRegistry& metrics);
+
+ private:
+  // The ports of a config, in PortId order: its enabled interfaces.
+  static std::vector<const config::InterfaceConfig*> port_interfaces(const config::Config& c);
+  static PortMap port_map(const config::Config& c);
+  Status start(const config::Config& config);
+  Status apply_routes(const config::Config& config);
+  void apply_neighbours(const config::Config& config);
+
+  std::unique_ptr<Eal> eal_;
+  std::unique_ptr<FastPath> fast_path_;
+  // What the running fast path was started with: changes to these need a restart.
+  config::DataplaneConfig started_with_;
+  std::vector<std::pair<std::string, std::string>> started_ports_;  // (name, device)
+  TotalsExporter exported_;
+  std::vector<std::pair<PortId, config::IpAddress>> static_neighbours_;  // installed
+};
+
+}  // namespace vigil::dp
