@@ -66,6 +66,9 @@ ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
   }
   local.insert(c.system.management_addresses.begin(), c.system.management_addresses.end());
   out.local_addresses.assign(local.begin(), local.end());
+  // With the fast path forwarding over AF_XDP, what is not for the box goes to vigil-dp; when
+  // no socket is bound (vigil-dp down) the classifier passes it to the kernel instead.
+  out.steer_transit = c.dataplane.forwarding && c.dataplane.mode == config::DataplaneMode::kAfXdp;
   out.local_ports = {{.protocol = 6, .port = kSshPort},
                      {.protocol = 6, .port = kBgpPort},
                      {.protocol = 17, .port = kSnmpPort}};

@@ -1,7 +1,9 @@
 #include "dataplane/fast_path_control.h"
 
+#include <net/if.h>
 #include <rte_ether.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "common/logging.h"
@@ -42,7 +44,8 @@ std::vector<std::pair<std::string, std::string>> devices(
 
 }  // namespace
 
-FastPathControl::FastPathControl() = default;
+FastPathControl::FastPathControl(XsksMapFor xsks_map_for)
+    : xsks_map_for_(std::move(xsks_map_for)) {}
 
 FastPathControl::~FastPathControl() {
   fast_path_.reset();  // stops the workers before EAL goes
@@ -77,9 +80,13 @@ Status FastPathControl::check(const config::Config& c) const {
     return Ok{};
   }
   if (d.mode == config::DataplaneMode::kAfXdp) {
-    return fail(
-        "dataplane.mode af_xdp: forwarding over AF_XDP ports is not built yet (the fast path "
-        "issue is in progress); use mode: dpdk with DPDK devices, or forwarding: false");
+    for (const auto* i : port_interfaces(c)) {
+      if (!i->xdp) {
+        return fail("interfaces." + i->name +
+                    ": forwarding over AF_XDP needs the classifier on every port (xdp: true), "
+                    "it decides what reaches the fast path");
+      }
+    }
   }
   const unsigned cpus = std::thread::hardware_concurrency();
   for (uint32_t l : d.lcores) {
@@ -126,7 +133,25 @@ Status FastPathControl::start(const config::Config& c) {
   fc.route_limits.fib.max_routes6 = d.max_routes_ipv6;
   const auto ports = port_interfaces(c);
   for (const auto* i : ports) {
-    fc.ports.push_back({.name = i->name, .devargs = i->device});
+    if (d.mode == config::DataplaneMode::kDpdk) {
+      fc.ports.push_back(EthdevPortConfig{.name = i->name, .devargs = i->device});
+      continue;
+    }
+    const int map_fd = xsks_map_for_(i->device);
+    if (map_fd < 0) {
+      return fail("port " + i->name + ": the classifier is not running on " + i->device);
+    }
+    fc.ports.push_back(
+        AfXdpPortConfig{.name = i->name, .interface = i->device, .xsks_map_fd = map_fd});
+    port_by_ifindex_[static_cast<int>(if_nametoindex(i->device.c_str()))] =
+        static_cast<PortId>(fc.ports.size() - 1);
+  }
+  if (d.mode == config::DataplaneMode::kAfXdp) {
+    auto kernel = KernelNeighbours::open();
+    if (!kernel) {
+      return fail(kernel.error());
+    }
+    kernel_ = std::move(*kernel);
   }
   auto fp = FastPath::create(fc);
   if (!fp) {
@@ -211,6 +236,60 @@ void FastPathControl::apply_neighbours(const config::Config& c) {
     }
   }
   static_neighbours_ = std::move(wanted);
+}
+
+void FastPathControl::poll_neighbours() {
+  if (!running() || !kernel_) {
+    return;
+  }
+  NeighbourTable& table = fast_path_->neighbours();
+  std::vector<NeighbourKey> asked;
+  for (const NeighbourKey& key : table.take_requests(256)) {
+    if (std::find(asked.begin(), asked.end(), key) != asked.end()) {
+      continue;
+    }
+    asked.push_back(key);
+    for (const auto& [ifindex, port] : port_by_ifindex_) {
+      if (port == key.port) {
+        if (Status ok = kernel_->resolve(ifindex, key.ip()); !ok) {
+          log::warn("neighbour resolution request failed", {{"error", ok.error()}});
+        }
+      }
+    }
+  }
+  auto entries = kernel_->dump();
+  if (!entries) {
+    log::warn("cannot read the kernel's neighbours", {{"error", entries.error()}});
+    return;
+  }
+  std::map<std::pair<PortId, config::IpAddress>, std::array<uint8_t, 6>> now;
+  for (const auto& k : *entries) {
+    auto port = port_by_ifindex_.find(k.ifindex);
+    if (port != port_by_ifindex_.end()) {
+      now[{port->second, k.address}] = k.mac;
+    }
+  }
+  auto is_static = [&](const std::pair<PortId, config::IpAddress>& id) {
+    return std::find(static_neighbours_.begin(), static_neighbours_.end(), id) !=
+           static_neighbours_.end();
+  };
+  for (const auto& [id, mac] : now) {
+    auto old = learned_.find(id);
+    if (is_static(id) || (old != learned_.end() && old->second == mac)) {
+      continue;
+    }
+    rte_ether_addr m;
+    std::memcpy(m.addr_bytes, mac.data(), 6);
+    if (Status ok = table.set(NeighbourKey::from(id.first, id.second), m); !ok) {
+      log::warn("neighbour not installed", {{"error", ok.error()}});
+    }
+  }
+  for (const auto& [id, mac] : learned_) {
+    if (!now.contains(id) && !is_static(id)) {
+      table.remove(NeighbourKey::from(id.first, id.second));
+    }
+  }
+  learned_ = std::move(now);
 }
 
 nlohmann::json FastPathControl::show() const {

@@ -3,6 +3,7 @@
 // each commit. Control thread only.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "common/expected.h"
 #include "common/metrics.h"
 #include "dataplane/forwarding/route_builder.h"
+#include "dataplane/kernel/kernel_neighbours.h"
 #include "mgmt/config/config.h"
 
 namespace vigil::dp {
@@ -20,7 +22,9 @@ class FastPath;
 
 class FastPathControl {
  public:
-  FastPathControl();
+  // The classifier's XSKMAP fd on a kernel device (-1 if none): AF_XDP ports bind there.
+  using XsksMapFor = std::function<int(const std::string& device)>;
+  explicit FastPathControl(XsksMapFor xsks_map_for);
   ~FastPathControl();
 
   // What apply() would refuse, changing nothing: an unsupported mode, lcores the host does not
@@ -33,6 +37,9 @@ class FastPathControl {
 
   bool running() const { return fast_path_ != nullptr; }
   nlohmann::json show() const;
+  // Control-thread tick (every few tens of ms): next hops the lcores asked for are handed to
+  // the kernel to resolve, and what the kernel resolved on the AF_XDP ports is installed.
+  void poll_neighbours();
   void update_metrics(MetricsRegistry& metrics);
 
  private:
@@ -43,6 +50,7 @@ class FastPathControl {
   Status apply_routes(const config::Config& config);
   void apply_neighbours(const config::Config& config);
 
+  XsksMapFor xsks_map_for_;
   std::unique_ptr<Eal> eal_;
   std::unique_ptr<FastPath> fast_path_;
   // What the running fast path was started with: changes to these need a restart.
@@ -50,6 +58,10 @@ class FastPathControl {
   std::vector<std::pair<std::string, std::string>> started_ports_;  // (name, device)
   TotalsExporter exported_;
   std::vector<std::pair<PortId, config::IpAddress>> static_neighbours_;  // installed
+  // AF_XDP mode: the kernel's view of the ports.
+  std::optional<KernelNeighbours> kernel_;
+  std::map<int, PortId> port_by_ifindex_;
+  std::map<std::pair<PortId, config::IpAddress>, std::array<uint8_t, 6>> learned_;
 };
 
 }  // namespace vigil::dp

@@ -37,9 +37,7 @@ int main(int argc, char** argv) {
       .name = "vigil-dp",
       .summary = "Vigil fast path: ports, XDP classifier, DPDK lcores, FIB, WireGuard.",
       .default_socket = "/run/vigil/dp.sock",
-      .not_implemented =
-          "forwarding over AF_XDP ports (mode af_xdp), the exception path to the kernel and "
-          "WireGuard: the fast path forwards between dpdk-mode ports only",
+      .not_implemented = "the exception path to the kernel (TAP) and WireGuard in the fast path",
       .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4", "routing",
                            "dataplane"},
   };
@@ -65,7 +63,8 @@ int main(int argc, char** argv) {
   return vigil::daemon_main(spec, argc, argv, [&](vigil::Daemon& d) {
     ports = std::make_unique<vigil::dataplane::XdpPorts>(pin_root);
 #if VIGIL_FAST_PATH
-    fast_path = std::make_unique<vigil::dp::FastPathControl>();
+    fast_path = std::make_unique<vigil::dp::FastPathControl>(
+        [&](const std::string& device) { return ports->xsks_map_fd(device); });
 #endif
     d.on_prepare([&](const nlohmann::json& delta) -> vigil::Status {
       auto config = config_from_delta(with_delta(delta));
@@ -123,6 +122,13 @@ int main(int argc, char** argv) {
       if (!timer) {
         return vigil::fail(timer.error());
       }
+#if VIGIL_FAST_PATH
+      auto neighbours =
+          loop.add_timer(std::chrono::milliseconds(20), [&] { fast_path->poll_neighbours(); });
+      if (!neighbours) {
+        return vigil::fail(neighbours.error());
+      }
+#endif
       return vigil::Ok{};
     });
   });

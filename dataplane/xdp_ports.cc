@@ -6,6 +6,7 @@
 
 #include "common/logging.h"
 #include "dataplane/classifier_config_builder.h"
+#include "ebpf/loader/bpf_maps.h"
 
 namespace vigil::dataplane {
 namespace {
@@ -166,6 +167,14 @@ void XdpPorts::update_metrics(MetricsRegistry& metrics) {
                     b.count.packets);
     }
   }
+}
+
+int XdpPorts::xsks_map_fd(const std::string& device) {
+  auto it = ports_.find(device);
+  if (it == ports_.end()) {
+    return -1;
+  }
+  return static_cast<ebpf::BpfMaps&>(it->second->maps()).fd(ebpf::MapId::kXsks);
 }
 
 }  // namespace vigil::dataplane

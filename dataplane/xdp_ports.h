@@ -27,6 +27,9 @@ class XdpPorts {
   Status apply(const config::Config& config);
 
   nlohmann::json show();
+  // The classifier's XSKMAP on `device`, where the fast path binds its AF_XDP sockets; -1 when
+  // the classifier does not run there.
+  int xsks_map_fd(const std::string& device);
   // Brings the Prometheus families up to the maps' counters.
   void update_metrics(MetricsRegistry& metrics);
 

@@ -33,8 +33,16 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
   }
   const auto queues = static_cast<uint16_t>(c.worker_lcores.size());
   for (auto pc : c.ports) {
-    pc.queues = queues;
-    auto port = EthdevPort::open(pc, fp->pool_);
+    auto port = std::visit(
+        [&](auto& config) -> Expected<PortPtr> {
+          config.queues = queues;
+          if constexpr (std::is_same_v<std::decay_t<decltype(config)>, AfXdpPortConfig>) {
+            return AfXdpPort::open(config, fp->pool_);
+          } else {
+            return EthdevPort::open(config, fp->pool_);
+          }
+        },
+        pc);
     if (!port) {
       return fail(port.error());
     }

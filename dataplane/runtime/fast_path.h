@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <variant>
 #include <vector>
 
 #include "common/expected.h"
@@ -12,6 +13,7 @@
 #include "dataplane/forwarding/route_table.h"
 #include "dataplane/pipeline/neighbour_stage.h"
 #include "dataplane/pipeline/route_stage.h"
+#include "dataplane/ports/af_xdp_port.h"
 #include "dataplane/ports/ethdev_port.h"
 #include "dataplane/runtime/lcore_worker.h"
 #include "dataplane/runtime/qsbr_readers.h"
@@ -23,7 +25,8 @@ namespace vigil::dp {
 struct FastPathConfig {
   std::vector<unsigned> worker_lcores;  // EAL already started with them
   uint32_t mbufs = 16383;               // per pool; a power of two minus one suits the ring
-  std::vector<EthdevPortConfig> ports;  // PortId = index; queues set to the worker count
+  // PortId = index; each port's queue count is set to the worker count.
+  std::vector<std::variant<EthdevPortConfig, AfXdpPortConfig>> ports;
   RouteTableLimits route_limits;
   uint32_t neighbour_capacity = 16384;
   uint32_t hash_seed = 0x5eed;

@@ -30,6 +30,7 @@ class VigilNode:
     run_dir: Path
     config: Path
     processes: dict[str, LabProcess] = field(default_factory=dict)
+    _argv: dict[str, list[str]] = field(default_factory=dict)
 
     def socket(self, daemon: str) -> str:
         return str(self.run_dir / f"{daemon}.sock")
@@ -43,10 +44,17 @@ class VigilNode:
 
     def restart(self, daemon: str, sig: int = 9) -> None:
         """Kills `daemon` (SIGKILL by default: a crash) and starts it again as it was."""
+        self.kill(daemon, sig)
+        self.start(daemon)
+
+    def kill(self, daemon: str, sig: int = 9) -> None:
+        """Stops `daemon` (SIGKILL by default: a crash); start() brings it back as it was."""
         proc = self.processes[daemon]
-        argv = proc.popen.args[4:]  # after "ip netns exec <ns>"
+        self._argv[daemon] = list(proc.popen.args[4:])  # after "ip netns exec <ns>"
         proc.stop(sig=sig)
-        self.processes[daemon] = self.lab.spawn(self.node, list(argv), name=daemon)
+
+    def start(self, daemon: str) -> None:
+        self.processes[daemon] = self.lab.spawn(self.node, self._argv[daemon], name=daemon)
         rpc.wait_for_socket(self.socket(daemon), proc=self.processes[daemon].popen)
 
     def stop(self) -> dict[str, int]:

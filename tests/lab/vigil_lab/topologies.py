@@ -96,4 +96,24 @@ def l4_lb() -> Topology:
     return topo
 
 
-BY_NAME = {"two_sites": two_sites, "three_sites": three_sites, "l4_lb": l4_lb}
+def routed() -> Topology:
+    """One Vigil box routing between a LAN host and a far host: "host" (10.20.1.10/24,
+    fd00:20:1::10/64) -- lan0 "edge" wan1 -- "far" (198.18.20.1/30, 2001:db8:20::1/64). The
+    edge's kernel does not forward (ip_forward 0): whatever crosses it, vigil-dp's fast path
+    carried. The far host routes the LAN back through the edge."""
+    topo = Topology("routed")
+    topo.add_node("host")
+    topo.add_node("edge")
+    topo.add_node("far")
+    topo.link("host", "eth0", "edge", "lan0", a_addrs=("10.20.1.10/24", "fd00:20:1::10/64"),
+              b_addrs=("10.20.1.1/24", "fd00:20:1::1/64"))
+    topo.link("edge", "wan1", "far", "eth0", a_addrs=("198.18.20.2/30", "2001:db8:20::2/64"),
+              b_addrs=("198.18.20.1/30", "2001:db8:20::1/64"))
+    topo.route("host", "default", "10.20.1.1")
+    topo.route("host", "default", "fd00:20:1::1")
+    topo.route("far", "10.20.0.0/16", "198.18.20.2")
+    topo.route("far", "fd00:20::/32", "2001:db8:20::2")
+    return topo
+
+
+BY_NAME = {"two_sites": two_sites, "three_sites": three_sites, "l4_lb": l4_lb, "routed": routed}

@@ -1,0 +1,39 @@
+// The kernel's neighbour table (ARP and ND) over rtnetlink, for the fast path's next hops on
+// AF_XDP ports: the kernel owns those interfaces, answers and sends ARP/ND, so vigil-dp asks
+// it to resolve (RTM_NEWNEIGH with NTF_USE, as if the kernel had a packet to send) and reads
+// what it learned. One mechanism, the kernel's timers and probes, no second ARP stack.
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/unique_fd.h"
+#include "mgmt/config/ip.h"
+
+namespace vigil::dp {
+
+struct KernelNeighbour {
+  int ifindex = 0;
+  config::IpAddress address;
+  std::array<uint8_t, 6> mac{};
+  bool operator==(const KernelNeighbour&) const = default;
+};
+
+class KernelNeighbours {
+ public:
+  static Expected<KernelNeighbours> open();
+
+  // Starts resolution of `address` on `ifindex`; the answer shows in a later dump().
+  Status resolve(int ifindex, const config::IpAddress& address);
+  // Entries with a usable link-layer address: reachable, stale, delay, probe or permanent.
+  Expected<std::vector<KernelNeighbour>> dump();
+
+ private:
+  explicit KernelNeighbours(UniqueFd fd) : fd_(std::move(fd)) {}
+  void drain();
+  UniqueFd fd_;
+  uint32_t seq_ = 1;
+};
+
+}  // namespace vigil::dp

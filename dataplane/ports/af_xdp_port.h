@@ -1,0 +1,65 @@
+// A kernel interface as a fast-path port over AF_XDP: one socket per queue, created by Vigil
+// with libxdp (program loading inhibited) and inserted into the XDP classifier's xsks_map, so
+// the classifier decides what reaches the fast path and everything else stays with the
+// kernel. Why not DPDK's net_af_xdp PMD: docs/architecture.md ("AF_XDP ports").
+//
+// Frames are copied between the socket's UMEM and mbufs: half the UMEM frames sit in the fill
+// ring for RX, half are free for TX. The kernel copies too on drivers without zero-copy
+// (veth, most NICs in generic or copy mode).
+#pragma once
+
+#include <xdp/xsk.h>
+
+#include <vector>
+
+#include "common/expected.h"
+#include "dataplane/ports/port.h"
+
+struct rte_mempool;
+
+namespace vigil::dp {
+
+struct AfXdpPortConfig {
+  std::string name;       // Vigil's name for the port
+  std::string interface;  // the kernel interface
+  uint16_t queues = 1;
+  int xsks_map_fd = -1;  // the classifier's XSKMAP on this interface
+  uint32_t frames = 4096;  // UMEM frames per queue (2 KiB each)
+};
+
+class AfXdpPort final : public Port {
+ public:
+  static Expected<PortPtr> open(const AfXdpPortConfig& config, rte_mempool* pool);
+  ~AfXdpPort() override;
+
+  const std::string& name() const override { return name_; }
+  rte_ether_addr mac() const override { return mac_; }
+  uint16_t queue_count() const override { return static_cast<uint16_t>(queues_.size()); }
+  uint16_t rx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) override;
+  uint16_t tx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) override;
+  PortStats stats() const override;
+
+ private:
+  struct Queue {
+    void* area = nullptr;
+    size_t area_size = 0;
+    xsk_umem* umem = nullptr;
+    xsk_socket* xsk = nullptr;
+    xsk_ring_prod fill{};
+    xsk_ring_cons comp{};
+    xsk_ring_cons rx{};
+    xsk_ring_prod tx{};
+    std::vector<uint64_t> free_frames;  // TX frames not in flight
+    uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, rx_nombuf = 0;
+  };
+  AfXdpPort(std::string name, rte_mempool* pool) : name_(std::move(name)), pool_(pool) {}
+  Status open_queue(const AfXdpPortConfig& config, uint16_t queue);
+  static void reclaim(Queue& q);
+
+  std::string name_;
+  rte_mempool* pool_;
+  rte_ether_addr mac_{};
+  std::vector<Queue> queues_;
+};
+
+}  // namespace vigil::dp

@@ -1,0 +1,96 @@
+"""vigil-dp routing in a lab over AF_XDP: the XDP classifier on both veths steers transit
+traffic to the fast path, which routes it (FIB, TTL, neighbours resolved through the kernel)
+and sends it out of the other port. The edge's kernel does not forward, so every packet that
+crosses went through vigil-dp. Traffic for the box itself stays with the kernel, also while
+vigil-dp is dead."""
+
+from __future__ import annotations
+
+import subprocess
+
+from conftest import needs_root
+from vigil_lab import rpc
+from vigil_lab.daemons import start_vigil
+from vigil_lab.lab import Lab
+from vigil_lab.topologies import routed
+
+pytestmark = needs_root
+
+CONFIG = """system: {hostname: edge}
+interfaces:
+  lan0: {role: lan, xdp: true, addresses: [10.20.1.1/24, "fd00:20:1::1/64"]}
+  wan1: {role: wan, xdp: true, addresses: [198.18.20.2/30, "2001:db8:20::2/64"]}
+routing:
+  static:
+    - {prefix: 0.0.0.0/0, next_hops: [{via: 198.18.20.1}]}
+    - {prefix: "::/0", next_hops: [{via: "2001:db8:20::1"}]}
+dataplane: {forwarding: true, mode: af_xdp, lcores: [1], memory_mb: 512, mbufs: 4095,
+            max_routes_ipv4: 4096, max_routes_ipv6: 4096}
+"""
+
+
+def dataplane(vn) -> dict:
+    return vn.call("vigil-dp", "dataplane.show")
+
+
+def forwarding(vn) -> bool:
+    try:
+        return dataplane(vn)["forwarding"]
+    except (OSError, rpc.RpcError):
+        return False
+
+
+def test_routes_between_lan_and_wan_and_the_box_stays_reachable_without_it(binaries):
+    with Lab(routed()) as lab:
+        lab.sysctl("edge", {"net.ipv4.ip_forward": "0", "net.ipv6.conf.all.forwarding": "0"})
+        for node in ("host", "far"):
+            # Frames re-sent from AF_XDP carry no "checksum still to do" mark: hosts must
+            # compute their checksums, as on a wire.
+            lab.run(node, ["ethtool", "-K", "eth0", "tx", "off"])
+        vn = start_vigil(lab, "edge", CONFIG, daemons=("vigild", "vigil-dp"))
+        lab.wait_for(lambda: forwarding(vn), timeout=30,
+                     what="vigil-dp forwarding")
+
+        # IPv4 and IPv6 across the box; the first packets wait for ARP/ND through the kernel.
+        lab.wait_for(lambda: lab.ping("host", "198.18.20.1", count=1)["received"],
+                     timeout=10, what="the first ping through vigil-dp")
+        ping = lab.ping("host", "198.18.20.1", count=20, interval=0.05)
+        assert ping["received"] == 20, ping
+        lab.wait_for(lambda: lab.ping("host", "2001:db8:20::1", count=1)["received"],
+                     timeout=10, what="the first IPv6 ping through vigil-dp")
+        shown = dataplane(vn)
+        ports = {p["name"]: p for p in shown["ports"]}
+        assert ports["lan0"]["rx_packets"] >= 21 and ports["wan1"]["tx_packets"] >= 21, ports
+        learned = {n["address"] for n in shown["neighbours"]}
+        assert {"198.18.20.1", "10.20.1.10"} <= learned, shown["neighbours"]
+
+        # TCP across: a byte stream through the fast path both ways.
+        lab.spawn("far", ["socat", "TCP-LISTEN:7000,reuseaddr,fork", "SYSTEM:cat"], name="echo")
+        lab.wait_for(lambda: ":7000" in lab.run("far", ["ss", "-ltn"]).stdout, timeout=5,
+                     what="far listening")
+        payload = "x" * 100_000
+        out = subprocess.run(["ip", "netns", "exec", lab.ns("host"), "socat", "-t", "2", "-",
+                              "TCP:198.18.20.1:7000"], input=payload, capture_output=True,
+                             text=True, timeout=20)
+        assert out.stdout == payload, (len(out.stdout), out.stderr)
+
+        # TTL 1: the box answers "time exceeded" from its LAN address.
+        ttl = lab.run("host", ["ping", "-c", "1", "-W", "2", "-t", "1", "198.18.20.1"],
+                      check=False)
+        assert "From 10.20.1.1" in ttl.stdout and "Time to live exceeded" in ttl.stdout, ttl.stdout
+        assert dataplane(vn)["drops"]["ttl_exceeded"] >= 1
+
+        # The box itself (SSH's port) is the kernel's: reachable with vigil-dp dead, and the
+        # restarted vigil-dp forwards again.
+        lab.spawn("edge", ["socat", "TCP-LISTEN:22,bind=10.20.1.1,reuseaddr,fork",
+                           "SYSTEM:echo box"], name="ssh")
+        lab.wait_for(lambda: ":22" in lab.run("edge", ["ss", "-ltn"]).stdout, timeout=5,
+                     what="the box's port 22")
+        vn.kill("vigil-dp")
+        hello = lab.run("host", ["socat", "-t", "1", "-", "TCP:10.20.1.1:22"], check=False)
+        assert hello.stdout.strip() == "box", hello
+        vn.start("vigil-dp")
+        lab.wait_for(lambda: forwarding(vn), timeout=30,
+                     what="vigil-dp forwarding again")
+        lab.wait_for(lambda: lab.ping("host", "198.18.20.1", count=1)["received"],
+                     timeout=10, what="forwarding after the restart")
