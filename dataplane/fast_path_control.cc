@@ -13,6 +13,9 @@
 namespace vigil::dp {
 namespace {
 
+// One 2 KiB UMEM frame per packet: 2,048 bytes less an Ethernet header and two VLAN tags.
+constexpr uint32_t kAfXdpMaxMtu = 2048 - 14 - 8;
+
 std::string mac_text(const rte_ether_addr& m) {
   char buf[RTE_ETHER_ADDR_FMT_SIZE];
   rte_ether_format_addr(buf, sizeof(buf), &m);
@@ -86,6 +89,12 @@ Status FastPathControl::check(const config::Config& c) const {
                     ": forwarding over AF_XDP needs the classifier on every port (xdp: true), "
                     "it decides what reaches the fast path");
       }
+      if (i->mtu > kAfXdpMaxMtu) {
+        return fail("interfaces." + i->name +
+                    ".mtu: AF_XDP ports carry frames of up to 2,048 "
+                    "bytes, an MTU of at most " +
+                    std::to_string(kAfXdpMaxMtu));
+      }
     }
   }
   const unsigned cpus = std::thread::hardware_concurrency();
@@ -119,7 +128,25 @@ Status FastPathControl::check(const config::Config& c) const {
 }
 
 Status FastPathControl::start(const config::Config& c) {
+  Status started = try_start(c);
+  if (!started) {
+    // Nothing half-running: no workers, no sockets in the classifier's map. DPDK's EAL cannot
+    // start twice in one process, so a failed start needs a restart of vigil-dp to retry.
+    fast_path_.reset();
+    kernel_.reset();
+    port_by_ifindex_.clear();
+    if (eal_) {
+      return fail(started.error() + " (fix it and restart vigil-dp: DPDK starts once)");
+    }
+  }
+  return started;
+}
+
+Status FastPathControl::try_start(const config::Config& c) {
   const config::DataplaneConfig& d = c.dataplane;
+  if (eal_) {
+    return fail("the fast path failed to start earlier in this process");
+  }
   auto eal = Eal::start({.main_lcore = d.control_lcore,
                          .worker_lcores = {d.lcores.begin(), d.lcores.end()},
                          .memory_mb = d.memory_mb,

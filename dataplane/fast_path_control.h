@@ -47,6 +47,7 @@ class FastPathControl {
   static std::vector<const config::InterfaceConfig*> port_interfaces(const config::Config& c);
   static PortMap port_map(const config::Config& c);
   Status start(const config::Config& config);
+  Status try_start(const config::Config& config);
   Status apply_routes(const config::Config& config);
   void apply_neighbours(const config::Config& config);
 

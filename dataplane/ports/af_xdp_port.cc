@@ -49,8 +49,8 @@ Expected<PortPtr> AfXdpPort::open(const AfXdpPortConfig& c, rte_mempool* pool) {
   port->queues_.resize(c.queues);
   for (uint16_t q = 0; q < c.queues; ++q) {
     if (Status ok = port->open_queue(c, q); !ok) {
-      return fail("port " + c.name + " (AF_XDP on " + c.interface + ", queue " +
-                  std::to_string(q) + "): " + ok.error());
+      return fail("port " + c.name + " (AF_XDP on " + c.interface + ", queue " + std::to_string(q) +
+                  "): " + ok.error());
     }
   }
   return PortPtr(std::move(port));
@@ -181,8 +181,7 @@ uint16_t AfXdpPort::tx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) {
     q.free_frames.pop_back();
     const uint32_t len = std::min<uint32_t>(rte_pktmbuf_pkt_len(packets[i]), kFrameSize);
     // Segments are gathered into the frame; one copy either way.
-    const void* data =
-        rte_pktmbuf_read(packets[i], 0, len, xsk_umem__get_data(q.area, frame));
+    const void* data = rte_pktmbuf_read(packets[i], 0, len, xsk_umem__get_data(q.area, frame));
     if (data != xsk_umem__get_data(q.area, frame)) {
       rte_memcpy(xsk_umem__get_data(q.area, frame), data, len);
     }

@@ -23,7 +23,7 @@ struct AfXdpPortConfig {
   std::string name;       // Vigil's name for the port
   std::string interface;  // the kernel interface
   uint16_t queues = 1;
-  int xsks_map_fd = -1;  // the classifier's XSKMAP on this interface
+  int xsks_map_fd = -1;    // the classifier's XSKMAP on this interface
   uint32_t frames = 4096;  // UMEM frames per queue (2 KiB each)
 };
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""TCP throughput across one edge box, side by side in one run: the Linux kernel forwarding
+between the namespaces (no XDP anywhere) and vigil-dp's fast path over AF_XDP (classifier on
+both veths, one forwarding lcore, the edge's kernel not forwarding). The `routed` lab
+topology, iperf3 from host to far, interleaved kernel, vigil, kernel, vigil, ...
+
+    sudo bench/fastpath_lab_iperf.py [--runs 3] [--seconds 5] [--smoke]
+
+Prints a Markdown table: median (min, max) Gbit/s and the ratio to the kernel.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "lab"))
+sys.path.insert(0, str(REPO / "tests" / "system"))
+
+from vigil_lab.daemons import start_vigil  # noqa: E402
+from vigil_lab.lab import Lab  # noqa: E402
+from vigil_lab.topologies import routed  # noqa: E402
+
+import test_fastpath_lab  # noqa: E402  (its config is the one measured)
+
+
+def iperf(lab: Lab, seconds: float) -> float:
+    out = lab.run("host", ["iperf3", "-c", "198.18.20.1", "-t", str(seconds), "-J"],
+                  timeout=seconds + 30).stdout
+    return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9
+
+
+def measure(with_vigil: bool, seconds: float) -> float:
+    with Lab(routed()) as lab:
+        for node in ("host", "far"):
+            lab.run(node, ["ethtool", "-K", "eth0", "tx", "off"])  # the same for both
+        if with_vigil:
+            lab.sysctl("edge", {"net.ipv4.ip_forward": "0"})
+            vn = start_vigil(lab, "edge", test_fastpath_lab.CONFIG, daemons=("vigild", "vigil-dp"))
+            lab.wait_for(lambda: test_fastpath_lab.forwarding(vn), timeout=30, what="forwarding")
+        lab.spawn("far", ["iperf3", "-s"], name="iperf3")
+        lab.wait_for(lambda: ":5201" in lab.run("far", ["ss", "-ltn"]).stdout, timeout=5,
+                     what="iperf3 listening")
+        lab.wait_for(lambda: lab.ping("host", "198.18.20.1", count=1)["received"], timeout=10,
+                     what="a path across the edge")
+        return iperf(lab, seconds)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--smoke", action="store_true", help="one short run: does the script work")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("needs root (network namespaces, XDP, DPDK)")
+    if args.smoke:
+        args.runs, args.seconds = 1, 1
+    results = {"Linux kernel forwarding": [], "vigil-dp over AF_XDP (1 lcore)": []}
+    for run in range(args.runs):
+        for name, with_vigil in (("Linux kernel forwarding", False),
+                                 ("vigil-dp over AF_XDP (1 lcore)", True)):
+            results[name].append(measure(with_vigil, args.seconds))
+            print(f"run {run + 1}: {name}: {results[name][-1]:.2f} Gbit/s", file=sys.stderr)
+    kernel = statistics.median(results["Linux kernel forwarding"])
+    print("| path | Gbit/s, median (min, max) | × kernel |")
+    print("|---|---|---|")
+    for name, values in results.items():
+        med = statistics.median(values)
+        print(f"| {name} | {med:.2f} ({min(values):.2f}, {max(values):.2f}) | {med / kernel:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
