@@ -117,9 +117,9 @@ int run(const Options& o) {
   }
   FastPathConfig config{.worker_lcores = {1}};
   for (int p = 0; p < 2; ++p) {
-    config.ports.push_back(
-        {.name = "p" + std::to_string(p),
-         .devargs = "net_pcap" + std::to_string(p) + ",rx_pcap=" + o.pcap + ",infinite_rx=1"});
+    config.ports.push_back(EthdevPortConfig{
+        .name = "p" + std::to_string(p),
+        .devargs = "net_pcap" + std::to_string(p) + ",rx_pcap=" + o.pcap + ",infinite_rx=1"});
   }
   auto fp = FastPath::create(config);
   if (!fp) {

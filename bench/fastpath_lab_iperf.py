@@ -18,13 +18,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "lab"))
-sys.path.insert(0, str(REPO / "tests" / "system"))
 
 from vigil_lab.daemons import start_vigil  # noqa: E402
+from vigil_lab.fastpath import ROUTED_EDGE_CONFIG, forwarding  # noqa: E402
 from vigil_lab.lab import Lab  # noqa: E402
 from vigil_lab.topologies import routed  # noqa: E402
-
-import test_fastpath_lab  # noqa: E402  (its config is the one measured)
 
 
 def iperf(lab: Lab, seconds: float) -> float:
@@ -39,8 +37,8 @@ def measure(with_vigil: bool, seconds: float) -> float:
             lab.run(node, ["ethtool", "-K", "eth0", "tx", "off"])  # the same for both
         if with_vigil:
             lab.sysctl("edge", {"net.ipv4.ip_forward": "0"})
-            vn = start_vigil(lab, "edge", test_fastpath_lab.CONFIG, daemons=("vigild", "vigil-dp"))
-            lab.wait_for(lambda: test_fastpath_lab.forwarding(vn), timeout=30, what="forwarding")
+            vn = start_vigil(lab, "edge", ROUTED_EDGE_CONFIG, daemons=("vigild", "vigil-dp"))
+            lab.wait_for(lambda: forwarding(vn), timeout=30, what="forwarding")
         lab.spawn("far", ["iperf3", "-s"], name="iperf3")
         lab.wait_for(lambda: ":5201" in lab.run("far", ["ss", "-ltn"]).stdout, timeout=5,
                      what="iperf3 listening")

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <xdp/xsk.h>
 
 #include <chrono>
 #include <cstring>
@@ -39,6 +40,21 @@ Expected<rte_ether_addr> interface_mac(const std::string& interface) {
 
 }  // namespace
 
+struct AfXdpPort::Queue {
+  void* area = nullptr;
+  size_t area_size = 0;
+  xsk_umem* umem = nullptr;
+  xsk_socket* xsk = nullptr;
+  xsk_ring_prod fill{};
+  xsk_ring_cons comp{};
+  xsk_ring_cons rx{};
+  xsk_ring_prod tx{};
+  std::vector<uint64_t> free_frames;  // TX frames not in flight
+  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, rx_nombuf = 0;
+};
+
+AfXdpPort::AfXdpPort(std::string name, rte_mempool* pool) : name_(std::move(name)), pool_(pool) {}
+
 Expected<PortPtr> AfXdpPort::open(const AfXdpPortConfig& c, rte_mempool* pool) {
   std::unique_ptr<AfXdpPort> port(new AfXdpPort(c.name, pool));
   auto mac = interface_mac(c.interface);
@@ -46,8 +62,8 @@ Expected<PortPtr> AfXdpPort::open(const AfXdpPortConfig& c, rte_mempool* pool) {
     return fail("port " + c.name + ": " + mac.error());
   }
   port->mac_ = *mac;
-  port->queues_.resize(c.queues);
   for (uint16_t q = 0; q < c.queues; ++q) {
+    port->queues_.push_back(std::make_unique<Queue>());
     if (Status ok = port->open_queue(c, q); !ok) {
       return fail("port " + c.name + " (AF_XDP on " + c.interface + ", queue " + std::to_string(q) +
                   "): " + ok.error());
@@ -57,7 +73,7 @@ Expected<PortPtr> AfXdpPort::open(const AfXdpPortConfig& c, rte_mempool* pool) {
 }
 
 Status AfXdpPort::open_queue(const AfXdpPortConfig& c, uint16_t queue) {
-  Queue& q = queues_[queue];
+  Queue& q = *queues_[queue];
   q.area_size = static_cast<size_t>(c.frames) * kFrameSize;
   q.area = mmap(nullptr, q.area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (q.area == MAP_FAILED) {
@@ -114,7 +130,8 @@ Status AfXdpPort::open_queue(const AfXdpPortConfig& c, uint16_t queue) {
 }
 
 AfXdpPort::~AfXdpPort() {
-  for (Queue& q : queues_) {
+  for (auto& queue : queues_) {
+    Queue& q = *queue;
     // Closing the socket also takes it out of the XSKMAP: the classifier then passes what it
     // steered here to the kernel (pass_fast_path_down) until a new vigil-dp binds.
     if (q.xsk != nullptr) {
@@ -130,7 +147,7 @@ AfXdpPort::~AfXdpPort() {
 }
 
 uint16_t AfXdpPort::rx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) {
-  Queue& q = queues_[queue];
+  Queue& q = *queues_[queue];
   uint32_t at_rx = 0;
   const uint32_t got = xsk_ring_cons__peek(&q.rx, n, &at_rx);
   if (got == 0) {
@@ -169,7 +186,7 @@ void AfXdpPort::reclaim(Queue& q) {
 }
 
 uint16_t AfXdpPort::tx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) {
-  Queue& q = queues_[queue];
+  Queue& q = *queues_[queue];
   reclaim(q);
   uint32_t k = std::min<uint32_t>(n, static_cast<uint32_t>(q.free_frames.size()));
   uint32_t at = 0;
@@ -202,7 +219,8 @@ uint16_t AfXdpPort::tx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) {
 
 PortStats AfXdpPort::stats() const {
   PortStats s;
-  for (const Queue& q : queues_) {
+  for (const auto& queue : queues_) {
+    const Queue& q = *queue;
     s.rx_packets += q.rx_packets;
     s.rx_bytes += q.rx_bytes;
     s.tx_packets += q.tx_packets;

@@ -8,8 +8,7 @@
 // (veth, most NICs in generic or copy mode).
 #pragma once
 
-#include <xdp/xsk.h>
-
+#include <memory>
 #include <vector>
 
 #include "common/expected.h"
@@ -40,26 +39,17 @@ class AfXdpPort final : public Port {
   PortStats stats() const override;
 
  private:
-  struct Queue {
-    void* area = nullptr;
-    size_t area_size = 0;
-    xsk_umem* umem = nullptr;
-    xsk_socket* xsk = nullptr;
-    xsk_ring_prod fill{};
-    xsk_ring_cons comp{};
-    xsk_ring_cons rx{};
-    xsk_ring_prod tx{};
-    std::vector<uint64_t> free_frames;  // TX frames not in flight
-    uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, rx_nombuf = 0;
-  };
-  AfXdpPort(std::string name, rte_mempool* pool) : name_(std::move(name)), pool_(pool) {}
+  // The socket, its UMEM and rings (libxdp types, kept out of this header: libbpf's headers
+  // clash with libpcap's, and users of ports need neither).
+  struct Queue;
+  AfXdpPort(std::string name, rte_mempool* pool);
   Status open_queue(const AfXdpPortConfig& config, uint16_t queue);
   static void reclaim(Queue& q);
 
   std::string name_;
   rte_mempool* pool_;
   rte_ether_addr mac_{};
-  std::vector<Queue> queues_;
+  std::vector<std::unique_ptr<Queue>> queues_;
 };
 
 }  // namespace vigil::dp

@@ -9,35 +9,12 @@ from __future__ import annotations
 import subprocess
 
 from conftest import needs_root
-from vigil_lab import rpc
 from vigil_lab.daemons import start_vigil
+from vigil_lab.fastpath import ROUTED_EDGE_CONFIG, dataplane, forwarding
 from vigil_lab.lab import Lab
 from vigil_lab.topologies import routed
 
 pytestmark = needs_root
-
-CONFIG = """system: {hostname: edge}
-interfaces:
-  lan0: {role: lan, xdp: true, addresses: [10.20.1.1/24, "fd00:20:1::1/64"]}
-  wan1: {role: wan, xdp: true, addresses: [198.18.20.2/30, "2001:db8:20::2/64"]}
-routing:
-  static:
-    - {prefix: 0.0.0.0/0, next_hops: [{via: 198.18.20.1}]}
-    - {prefix: "::/0", next_hops: [{via: "2001:db8:20::1"}]}
-dataplane: {forwarding: true, mode: af_xdp, lcores: [1], memory_mb: 512, mbufs: 4095,
-            max_routes_ipv4: 4096, max_routes_ipv6: 4096}
-"""
-
-
-def dataplane(vn) -> dict:
-    return vn.call("vigil-dp", "dataplane.show")
-
-
-def forwarding(vn) -> bool:
-    try:
-        return dataplane(vn)["forwarding"]
-    except (OSError, rpc.RpcError):
-        return False
 
 
 def test_routes_between_lan_and_wan_and_the_box_stays_reachable_without_it(binaries):
@@ -47,7 +24,7 @@ def test_routes_between_lan_and_wan_and_the_box_stays_reachable_without_it(binar
             # Frames re-sent from AF_XDP carry no "checksum still to do" mark: hosts must
             # compute their checksums, as on a wire.
             lab.run(node, ["ethtool", "-K", "eth0", "tx", "off"])
-        vn = start_vigil(lab, "edge", CONFIG, daemons=("vigild", "vigil-dp"))
+        vn = start_vigil(lab, "edge", ROUTED_EDGE_CONFIG, daemons=("vigild", "vigil-dp"))
         lab.wait_for(lambda: forwarding(vn), timeout=30,
                      what="vigil-dp forwarding")
 

@@ -99,11 +99,11 @@ def l4_lb() -> Topology:
 def routed() -> Topology:
     """One Vigil box routing between a LAN host and a far host: "host" (10.20.1.10/24,
     fd00:20:1::10/64) -- lan0 "edge" wan1 -- "far" (198.18.20.1/30, 2001:db8:20::1/64). The
-    edge's kernel does not forward (ip_forward 0): whatever crosses it, vigil-dp's fast path
-    carried. The far host routes the LAN back through the edge."""
+    edge is a router; tests of vigil-dp turn its kernel's forwarding off, so that whatever
+    crosses, the fast path carried. The far host routes the LAN back through the edge."""
     topo = Topology("routed")
     topo.add_node("host")
-    topo.add_node("edge")
+    topo.add_node("edge", role="router")  # the kernel forwards unless a test turns it off
     topo.add_node("far")
     topo.link("host", "eth0", "edge", "lan0", a_addrs=("10.20.1.10/24", "fd00:20:1::10/64"),
               b_addrs=("10.20.1.1/24", "fd00:20:1::1/64"))
