@@ -454,12 +454,12 @@ void VigildService::register_methods() {
     return out;
   });
 
-  // Operational state that lives in a component, fetched on demand.
-  add("show.classifier", Role::kViewer, [this](const json&, const Caller&) -> rpc::CallResult {
+  // Operational state that lives in vigil-dp, fetched on demand.
+  auto from_vigil_dp = [this](const char* method) -> rpc::CallResult {
     for (const auto& [name, socket] : settings_.components) {
       if (name == "vigil-dp") {
         rpc::Client client(socket);
-        auto r = client.call("classifier.show");
+        auto r = client.call(method);
         if (rpc::is_error(r)) {
           const auto& e = std::get<rpc::Error>(r);
           return error(e.code, "vigil-dp: " + e.message);
@@ -469,7 +469,11 @@ void VigildService::register_methods() {
     }
     return error(kCommitFailed,
                  "no vigil-dp component is configured (--component vigil-dp=SOCKET)");
-  });
+  };
+  add("show.classifier", Role::kViewer,
+      [from_vigil_dp](const json&, const Caller&) { return from_vigil_dp("classifier.show"); });
+  add("show.dataplane", Role::kViewer,
+      [from_vigil_dp](const json&, const Caller&) { return from_vigil_dp("dataplane.show"); });
 
   add("confirm", Role::kAdmin, [this](const json&, const Caller& c) -> rpc::CallResult {
     if (auto st = engine_->confirm(c.user); !st) {

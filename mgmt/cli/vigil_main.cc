@@ -283,6 +283,85 @@ int show_classifier(Invocation& inv) {
   return 0;
 }
 
+// The fast path's state from vigil-dp (through vigild), or nullopt after saying why not.
+std::optional<nlohmann::json> dataplane(Invocation& inv, int& rc) {
+  auto r = call(inv, "show.dataplane", nlohmann::json::object(), "cannot read the fast path", rc);
+  if (!r) {
+    return std::nullopt;
+  }
+  if (!inv.json && !r->value("forwarding", false)) {
+    std::cout << "the fast path is not forwarding (dataplane.forwarding: false): the kernel "
+                 "routes, vigil-dp runs the classifier only\n";
+    return std::nullopt;
+  }
+  return *r;
+}
+
+int show_interfaces(Invocation& inv) {
+  int rc = 0;
+  auto r = dataplane(inv, rc);
+  if (!r) {
+    return rc;
+  }
+  if (inv.json) {
+    std::cout << (*r)["ports"].dump(2) << "\n";
+    return 0;
+  }
+  TablePrinter table(
+      {"port", "mac", "rx packets", "rx bytes", "tx packets", "tx bytes", "device missed"});
+  for (const auto& p : (*r)["ports"]) {
+    auto n = [&p](const char* key) { return std::to_string(p.value(key, uint64_t{0})); };
+    table.add_row({p.value("name", ""), p.value("mac", ""), n("rx_packets"), n("rx_bytes"),
+                   n("tx_packets"), n("tx_bytes"), n("device_rx_missed")});
+  }
+  std::cout << table.render();
+  TablePrinter drops({"dropped because", "packets"});
+  for (const auto& [reason, count] : (*r)["drops"].items()) {
+    if (count.get<uint64_t>() != 0) {
+      drops.add_row({reason, std::to_string(count.get<uint64_t>())});
+    }
+  }
+  std::cout << "\nICMP errors sent: " << r->value("icmp_errors_sent", uint64_t{0})
+            << ", for the box (to the kernel): " << r->value("to_kernel", uint64_t{0}) << "\n";
+  if (!(*r)["drops"].empty()) {
+    std::cout << "\n" << drops.render();
+  }
+  return 0;
+}
+
+int show_routes(Invocation& inv) {
+  int rc = 0;
+  auto r = dataplane(inv, rc);
+  if (!r) {
+    return rc;
+  }
+  if (inv.json) {
+    std::cout
+        << nlohmann::json{{"routes", (*r)["routes"]}, {"neighbours", (*r)["neighbours"]}}.dump(2)
+        << "\n";
+    return 0;
+  }
+  TablePrinter routes({"prefix", "action", "via", "port", "weight"});
+  for (const auto& route : (*r)["routes"]) {
+    const std::string prefix = route.value("prefix", "");
+    const std::string action = route.value("action", "");
+    if (route["next_hops"].empty()) {
+      routes.add_row({prefix, action, "-", "-", "-"});
+    }
+    for (const auto& hop : route["next_hops"]) {
+      routes.add_row({prefix, action, hop.value("via", ""), hop.value("port", ""),
+                      std::to_string(hop.value("weight", 1))});
+    }
+  }
+  std::cout << routes.render();
+  TablePrinter neighbours({"neighbour", "mac", "port"});
+  for (const auto& n : (*r)["neighbours"]) {
+    neighbours.add_row({n.value("address", ""), n.value("mac", ""), n.value("port", "")});
+  }
+  std::cout << "\n" << neighbours.render();
+  return 0;
+}
+
 int load(Invocation& inv) {
   if (inv.args.size() != 2 || (inv.args[0] != "replace" && inv.args[0] != "merge")) {
     std::cerr << "vigil: usage: load replace|merge FILE\n";
@@ -476,6 +555,12 @@ CommandTable build_table() {
   t.add({.words = {"show", "classifier"},
          .help = "XDP classifier counters per port: verdicts, VIPs, backends, ACL, limits",
          .run = show_classifier});
+  t.add({.words = {"show", "interfaces"},
+         .help = "fast-path ports: packets and bytes each way, drops by reason",
+         .run = show_interfaces});
+  t.add({.words = {"show", "routes"},
+         .help = "the fast path's FIB (next hops, ECMP weights) and its neighbours",
+         .run = show_routes});
   t.add({.words = {"load"},
          .args_hint = "replace|merge FILE",
          .help = "put a file into your candidate config",

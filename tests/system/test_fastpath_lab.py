@@ -51,6 +51,33 @@ def test_routes_between_lan_and_wan_and_the_box_stays_reachable_without_it(binar
                              text=True, timeout=20)
         assert out.stdout == payload, (len(out.stdout), out.stderr)
 
+        # Routes change by commit while traffic flows: the FIB swap loses nothing.
+        lab.run("far", ["ip", "addr", "add", "203.0.113.1/32", "dev", "lo"])
+        ping = subprocess.Popen(["ip", "netns", "exec", lab.ns("host"), "ping", "-n", "-q",
+                                 "-i", "0.01", "-c", "400", "203.0.113.1"],
+                                stdout=subprocess.PIPE, text=True)
+        for k, extra in enumerate(("    - {prefix: 203.0.113.0/24, next_hops: "
+                                   "[{via: 198.18.20.1, weight: 2}]}\n", "",
+                                   "    - {prefix: 203.0.113.0/25, next_hops: "
+                                   "[{via: 198.18.20.1, interface: wan1}]}\n", "")):
+            text = ROUTED_EDGE_CONFIG.replace("routing:\n  static:\n",
+                                              "routing:\n  static:\n" + extra)
+            (vn.run_dir / f"change{k}.yaml").write_text(text)
+            assert vn.cli("load", "replace", str(vn.run_dir / f"change{k}.yaml")).returncode == 0
+            commit = vn.cli("commit", "-m", f"route change {k}")
+            assert commit.returncode == 0, commit.stderr
+            shown = vn.cli("show", "routes").stdout
+            assert ("203.0.113.0/" in shown) == bool(extra), shown  # the change took effect
+        out, _ = ping.communicate(timeout=30)
+        assert " 0% packet loss" in out, out
+        routes = vn.cli("show", "routes").stdout
+        assert "0.0.0.0/0" in routes and "198.18.20.1" in routes and "wan1" in routes, routes
+        interfaces = vn.cli("show", "interfaces").stdout
+        assert "lan0" in interfaces and "wan1" in interfaces, interfaces
+        # The fast path's counters reach vigild's Prometheus endpoint.
+        metrics = lab.run("edge", ["curl", "-s", "http://127.0.0.1:9550/metrics"]).stdout
+        assert 'vigil_dp_packets_total{direction="tx",port="wan1",' in metrics, metrics[-2000:]
+
         # TTL 1: the box answers "time exceeded" from its LAN address.
         ttl = lab.run("host", ["ping", "-c", "1", "-W", "2", "-t", "1", "198.18.20.1"],
                       check=False)
