@@ -13,8 +13,9 @@
 namespace vigil::dp {
 namespace {
 
-// One 2 KiB UMEM frame per packet: 2,048 bytes less an Ethernet header and two VLAN tags.
-constexpr uint32_t kAfXdpMaxMtu = 2048 - 14 - 8;
+// One 2 KiB UMEM chunk per packet, of which the kernel keeps XDP_PACKET_HEADROOM (256): 1,792
+// bytes of frame, less an Ethernet header and two VLAN tags.
+constexpr uint32_t kAfXdpMaxMtu = 2048 - 256 - 14 - 8;
 
 std::string mac_text(const rte_ether_addr& m) {
   char buf[RTE_ETHER_ADDR_FMT_SIZE];
@@ -91,7 +92,7 @@ Status FastPathControl::check(const config::Config& c) const {
       }
       if (i->mtu > kAfXdpMaxMtu) {
         return fail("interfaces." + i->name +
-                    ".mtu: AF_XDP ports carry frames of up to 2,048 "
+                    ".mtu: AF_XDP ports carry frames of up to 1,792 "
                     "bytes, an MTU of at most " +
                     std::to_string(kAfXdpMaxMtu));
       }

@@ -50,8 +50,9 @@ class NeighbourTable {
   // Up to 64 keys at once (rte_hash's bulk path: hashes and bucket reads overlap); bit i of
   // the result is set when keys[i] was found, and macs[i] is then its MAC.
   uint64_t lookup_bulk(const NeighbourKey** keys, uint32_t n, rte_ether_addr* macs) const;
-  // Asks the control thread to resolve `key`; dropped silently when the ring is full (the
-  // held packet's retry asks again).
+  // Asks the control thread to resolve `key`. When the ring is full the request is lost and
+  // the packets waiting for `key` expire (no_neighbour); the first packet after them asks
+  // again.
   void request(const NeighbourKey& key);
 
   // Control thread.
