@@ -98,6 +98,15 @@ Status FastPathControl::check(const config::Config& c) const {
       }
     }
   }
+  if (d.mode == config::DataplaneMode::kDpdk) {
+    for (const auto* i : port_interfaces(c)) {
+      if (i->name.size() > 15) {
+        return fail("interfaces." + i->name +
+                    ": in dpdk mode the name is also the kernel interface (TAP) of the port's "
+                    "exception path, at most 15 characters");
+      }
+    }
+  }
   const unsigned cpus = std::thread::hardware_concurrency();
   for (uint32_t l : d.lcores) {
     if (l >= cpus) {
@@ -135,6 +144,7 @@ Status FastPathControl::start(const config::Config& c) {
     // start twice in one process, so a failed start needs a restart of vigil-dp to retry.
     fast_path_.reset();
     kernel_.reset();
+    addresses_.reset();
     port_by_ifindex_.clear();
     if (eal_) {
       return fail(started.error() + " (fix it and restart vigil-dp: DPDK starts once)");
@@ -163,6 +173,8 @@ Status FastPathControl::try_start(const config::Config& c) {
   for (const auto* i : ports) {
     if (d.mode == config::DataplaneMode::kDpdk) {
       fc.ports.push_back(EthdevPortConfig{.name = i->name, .devargs = i->device});
+      // The exception path: a TAP named like the interface is the kernel's view of it.
+      fc.kernel_interfaces.push_back(i->name);
       continue;
     }
     const int map_fd = xsks_map_for_(i->device);
@@ -174,18 +186,29 @@ Status FastPathControl::try_start(const config::Config& c) {
     port_by_ifindex_[static_cast<int>(if_nametoindex(i->device.c_str()))] =
         static_cast<PortId>(fc.ports.size() - 1);
   }
-  if (d.mode == config::DataplaneMode::kAfXdp) {
-    auto kernel = KernelNeighbours::open();
-    if (!kernel) {
-      return fail(kernel.error());
-    }
-    kernel_ = std::move(*kernel);
+  auto kernel = KernelNeighbours::open();
+  if (!kernel) {
+    return fail(kernel.error());
   }
+  kernel_ = std::move(*kernel);
   auto fp = FastPath::create(fc);
   if (!fp) {
     return fail(fp.error());
   }
   fast_path_ = std::move(*fp);
+  if (d.mode == config::DataplaneMode::kDpdk) {
+    auto addresses = InterfaceAddresses::open();
+    if (!addresses) {
+      return fail(addresses.error());
+    }
+    addresses_ = std::move(*addresses);
+    for (PortId p = 0; p < ports.size(); ++p) {
+      port_by_ifindex_[static_cast<int>(if_nametoindex(ports[p]->name.c_str()))] = p;
+    }
+    if (Status ok = apply_kernel_interfaces(c); !ok) {
+      return ok;
+    }
+  }
   started_with_ = d;
   started_ports_ = devices(ports);
   if (Status ok = apply_routes(c); !ok) {
@@ -208,10 +231,31 @@ Status FastPathControl::apply(const config::Config& c) {
   if (!running()) {
     return start(c);
   }
+  if (addresses_) {
+    if (Status ok = apply_kernel_interfaces(c); !ok) {
+      return ok;
+    }
+  }
   if (Status ok = apply_routes(c); !ok) {
     return ok;
   }
   apply_neighbours(c);
+  return Ok{};
+}
+
+Status FastPathControl::apply_kernel_interfaces(const config::Config& c) {
+  for (const auto* i : port_interfaces(c)) {
+    const int ifindex = static_cast<int>(if_nametoindex(i->name.c_str()));
+    if (ifindex == 0) {
+      return fail("the exception path's interface " + i->name + " is gone");
+    }
+    if (Status ok = addresses_->set_up(ifindex, i->mtu); !ok) {
+      return fail(i->name + ": " + ok.error());
+    }
+    if (Status ok = addresses_->sync(ifindex, i->addresses); !ok) {
+      return fail(i->name + ": " + ok.error());
+    }
+  }
   return Ok{};
 }
 

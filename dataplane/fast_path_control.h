@@ -12,6 +12,7 @@
 #include "common/expected.h"
 #include "common/metrics.h"
 #include "dataplane/forwarding/route_builder.h"
+#include "dataplane/kernel/interface_addresses.h"
 #include "dataplane/kernel/kernel_neighbours.h"
 #include "mgmt/config/config.h"
 
@@ -49,6 +50,8 @@ class FastPathControl {
   Status start(const config::Config& config);
   Status try_start(const config::Config& config);
   Status apply_routes(const config::Config& config);
+  // dpdk mode: the TAPs standing for the ports get the ports' MTU and addresses.
+  Status apply_kernel_interfaces(const config::Config& config);
   void apply_neighbours(const config::Config& config);
 
   XsksMapFor xsks_map_for_;
@@ -59,8 +62,9 @@ class FastPathControl {
   std::vector<std::pair<std::string, std::string>> started_ports_;  // (name, device)
   TotalsExporter exported_;
   std::vector<std::pair<PortId, config::IpAddress>> static_neighbours_;  // installed
-  // AF_XDP mode: the kernel's view of the ports.
+  // The kernel's view of the ports: the interfaces themselves (af_xdp) or their TAPs (dpdk).
   std::optional<KernelNeighbours> kernel_;
+  std::optional<InterfaceAddresses> addresses_;
   std::map<int, PortId> port_by_ifindex_;
   std::map<std::pair<PortId, config::IpAddress>, std::array<uint8_t, 6>> learned_;
 };

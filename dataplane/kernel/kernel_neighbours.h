@@ -1,14 +1,15 @@
-// The kernel's neighbour table (ARP and ND) over rtnetlink, for the fast path's next hops on
-// AF_XDP ports: the kernel owns those interfaces, answers and sends ARP/ND, so vigil-dp asks
-// it to resolve (RTM_NEWNEIGH with NTF_USE, as if the kernel had a packet to send) and reads
-// what it learned. One mechanism, the kernel's timers and probes, no second ARP stack.
+// The kernel's neighbour table (ARP and ND) over rtnetlink, for the fast path's next hops:
+// the kernel owns the interfaces (AF_XDP ports, or the TAPs of dpdk-mode ports), answers and
+// sends ARP/ND, so vigil-dp asks it to resolve (RTM_NEWNEIGH with NTF_USE, as if the kernel
+// had a packet to send) and reads what it learned. One ARP stack, the kernel's timers and
+// probes.
 #pragma once
 
 #include <array>
 #include <vector>
 
 #include "common/expected.h"
-#include "common/unique_fd.h"
+#include "dataplane/kernel/netlink_socket.h"
 #include "mgmt/config/ip.h"
 
 namespace vigil::dp {
@@ -30,10 +31,8 @@ class KernelNeighbours {
   Expected<std::vector<KernelNeighbour>> dump();
 
  private:
-  explicit KernelNeighbours(UniqueFd fd) : fd_(std::move(fd)) {}
-  void drain();
-  UniqueFd fd_;
-  uint32_t seq_ = 1;
+  explicit KernelNeighbours(NetlinkSocket socket) : socket_(std::move(socket)) {}
+  NetlinkSocket socket_;
 };
 
 }  // namespace vigil::dp

@@ -2,6 +2,7 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_ether.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -48,6 +49,30 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     }
     fp->ports_.push_back(std::move(*port));
   }
+  fp->port_count_ = fp->ports_.size();
+  fp->kernel_port_.assign(fp->port_count_, -1);
+  for (size_t p = 0; p < c.kernel_interfaces.size() && p < fp->port_count_; ++p) {
+    if (c.kernel_interfaces[p].empty()) {
+      continue;
+    }
+    char mac[RTE_ETHER_ADDR_FMT_SIZE];
+    const rte_ether_addr port_mac = fp->ports_[p]->mac();
+    rte_ether_format_addr(mac, sizeof(mac), &port_mac);
+    // The kernel's side carries the port's MAC: its ARP replies and packets name the port.
+    auto tap = EthdevPort::open({.name = c.kernel_interfaces[p] + " (kernel)",
+                                 .devargs = "net_tap" + std::to_string(p) +
+                                            ",iface=" + c.kernel_interfaces[p] + ",mac=" + mac,
+                                 .queues = queues},
+                                fp->pool_);
+    if (!tap) {
+      return fail("the exception path of " + c.kernel_interfaces[p] + ": " + tap.error());
+    }
+    fp->kernel_port_[p] = static_cast<int>(fp->ports_.size());
+    fp->ports_.push_back(std::move(*tap));
+  }
+  if (fp->ports_.size() > kMaxPorts) {
+    return fail("at most " + std::to_string(kMaxPorts) + " ports and exception TAPs");
+  }
   auto readers = QsbrReaders::create(RTE_MAX_LCORE);
   if (!readers) {
     return fail(readers.error());
@@ -71,11 +96,18 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
   const uint64_t hz = rte_get_tsc_hz();
   for (uint16_t w = 0; w < queues; ++w) {
     std::vector<RxQueue> rx;
-    for (PortId p = 0; p < ports.size(); ++p) {
-      rx.push_back({p, w});
+    for (PortId p = 0; p < fp->port_count_; ++p) {
+      rx.push_back({.port = p, .queue = w});
+      if (fp->kernel_port_[p] >= 0) {
+        // What the kernel sends on the TAP leaves by the port, as it is.
+        rx.push_back({.port = static_cast<PortId>(fp->kernel_port_[p]),
+                      .queue = w,
+                      .forward_to = static_cast<int>(p)});
+      }
     }
-    auto worker = std::make_unique<LcoreWorker>(c.worker_lcores[w], std::move(rx), ports, w,
-                                                *fp->readers_, hz / 1000000 * c.drain_us);
+    auto worker =
+        std::make_unique<LcoreWorker>(c.worker_lcores[w], std::move(rx), ports, fp->kernel_port_, w,
+                                      *fp->readers_, hz / 1000000 * c.drain_us);
     Pipeline& pl = worker->pipeline();
     pl.add(std::make_unique<ParseStage>());
     pl.add(std::make_unique<RouteStage>(*fp->routes_, worker->counters(), c.hash_seed, c.icmp_limit,
@@ -85,6 +117,11 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     fp->workers_.push_back(std::move(worker));
   }
   return fp;
+}
+
+const Port* FastPath::kernel_port(PortId port) const {
+  return port < kernel_port_.size() && kernel_port_[port] >= 0 ? ports_[kernel_port_[port]].get()
+                                                               : nullptr;
 }
 
 FastPath::~FastPath() {

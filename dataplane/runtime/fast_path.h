@@ -5,6 +5,8 @@
 #pragma once
 
 #include <memory>
+#include <span>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -27,6 +29,10 @@ struct FastPathConfig {
   uint32_t mbufs = 16383;               // per pool; a power of two minus one suits the ring
   // PortId = index; each port's queue count is set to the worker count.
   std::vector<std::variant<EthdevPortConfig, AfXdpPortConfig>> ports;
+  // The exception path, by PortId: the name of a TAP interface to create for that port (its
+  // MAC), through which packets for the box reach the kernel and the kernel's own packets
+  // (ARP, replies) leave by the port. Empty: none (AF_XDP ports have the kernel already).
+  std::vector<std::string> kernel_interfaces;
   RouteTableLimits route_limits;
   uint32_t neighbour_capacity = 16384;
   uint32_t hash_seed = 0x5eed;
@@ -46,7 +52,11 @@ class FastPath {
 
   RouteTable& routes() { return *routes_; }
   NeighbourTable& neighbours() { return *neighbours_; }
-  const std::vector<PortPtr>& ports() const { return ports_; }
+  // The forwarding ports; the TAPs of the exception path follow them in ports_ but are not
+  // listed here.
+  std::span<const PortPtr> ports() const { return {ports_.data(), port_count_}; }
+  // The TAP of each port, or nullptr.
+  const Port* kernel_port(PortId port) const;
   // Counters summed over the workers (each read may be a few packets behind).
   LcoreCounters counters() const;
 
@@ -54,6 +64,8 @@ class FastPath {
   FastPath() = default;
   rte_mempool* pool_ = nullptr;
   std::vector<PortPtr> ports_;
+  size_t port_count_ = 0;
+  std::vector<int> kernel_port_;  // by PortId: index in ports_ of its TAP, or -1
   std::unique_ptr<QsbrReaders> readers_;
   std::unique_ptr<RouteTable> routes_;
   std::unique_ptr<NeighbourTable> neighbours_;

@@ -6,10 +6,12 @@
 namespace vigil::dp {
 
 LcoreWorker::LcoreWorker(unsigned lcore, std::vector<RxQueue> rx, std::vector<Port*> ports,
-                         uint16_t tx_queue, QsbrReaders& readers, uint64_t drain_tsc)
+                         std::vector<int> kernel_port, uint16_t tx_queue, QsbrReaders& readers,
+                         uint64_t drain_tsc)
     : lcore_(lcore),
       rx_(std::move(rx)),
       ports_(std::move(ports)),
+      kernel_port_(std::move(kernel_port)),
       tx_queue_(tx_queue),
       readers_(readers),
       drain_tsc_(drain_tsc),
@@ -34,6 +36,12 @@ int LcoreWorker::run() {
       pc.rx_packets += n;
       for (uint16_t i = 0; i < n; ++i) {
         pc.rx_bytes += rte_pktmbuf_pkt_len(burst_.packets[i]);
+      }
+      if (q.forward_to >= 0) [[unlikely]] {
+        for (uint16_t i = 0; i < n; ++i) {
+          transmit(static_cast<PortId>(q.forward_to), burst_.packets[i]);
+        }
+        continue;
       }
       burst_.reset(q.port, n);
       pipeline_.run(burst_);
@@ -62,8 +70,12 @@ void LcoreWorker::transmit(PortId port, rte_mbuf* m) {
   }
 }
 
-void LcoreWorker::to_kernel(PortId, rte_mbuf* m) {
-  // The exception path (a TAP to the kernel) is not wired yet: counted, never silent.
+void LcoreWorker::to_kernel(PortId in_port, rte_mbuf* m) {
+  if (in_port < kernel_port_.size() && kernel_port_[in_port] >= 0) {
+    transmit(static_cast<PortId>(kernel_port_[in_port]), m);
+    return;
+  }
+  // No kernel behind this port (AF_XDP ports: the classifier passed what was for the box).
   counters_.drop(DropReason::kNoKernelPath);
   rte_pktmbuf_free(m);
 }

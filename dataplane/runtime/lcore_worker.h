@@ -18,13 +18,17 @@ namespace vigil::dp {
 struct RxQueue {
   PortId port;
   uint16_t queue;
+  // An exception-path TAP: what the kernel sends goes straight out of this port, unrouted.
+  int forward_to = -1;
 };
 
 class LcoreWorker final : public PacketSink {
  public:
-  // `ports` is indexed by PortId; this worker transmits on queue `tx_queue` of each.
-  LcoreWorker(unsigned lcore, std::vector<RxQueue> rx, std::vector<Port*> ports, uint16_t tx_queue,
-              QsbrReaders& readers, uint64_t drain_tsc);
+  // `ports` is indexed by PortId (the TAPs of the exception path included); `kernel_port`
+  // gives each port's TAP or -1. This worker transmits on queue `tx_queue` of each.
+  LcoreWorker(unsigned lcore, std::vector<RxQueue> rx, std::vector<Port*> ports,
+              std::vector<int> kernel_port, uint16_t tx_queue, QsbrReaders& readers,
+              uint64_t drain_tsc);
   ~LcoreWorker() override;
 
   unsigned lcore() const { return lcore_; }
@@ -51,6 +55,7 @@ class LcoreWorker final : public PacketSink {
   unsigned lcore_;
   std::vector<RxQueue> rx_;
   std::vector<Port*> ports_;
+  std::vector<int> kernel_port_;
   uint16_t tx_queue_;
   QsbrReaders& readers_;
   uint64_t drain_tsc_;

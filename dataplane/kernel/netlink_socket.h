@@ -1,0 +1,47 @@
+// An rtnetlink socket with the three exchanges vigil-dp needs: a request the kernel
+// acknowledges (or refuses with an errno), a request nobody waits for, and a dump read to
+// its end. Control thread only; answers wait at most a second.
+#pragma once
+
+#include <linux/netlink.h>
+
+#include <functional>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/unique_fd.h"
+
+namespace vigil::dp {
+
+// A netlink message under construction: a header, a fixed part, then attributes.
+class NetlinkMessage {
+ public:
+  NetlinkMessage(uint16_t type, uint16_t flags, const void* fixed, size_t fixed_len);
+  void add_attr(uint16_t type, const void* data, size_t len);
+  nlmsghdr* header() { return reinterpret_cast<nlmsghdr*>(bytes_.data()); }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+
+ private:
+  std::vector<uint8_t> bytes_;
+};
+
+class NetlinkSocket {
+ public:
+  static Expected<NetlinkSocket> open();
+
+  // Sends with NLM_F_ACK and waits for the answer; the kernel's errno becomes the error.
+  Status request(NetlinkMessage& message);
+  // Sends and returns; a refusal arrives later and is discarded.
+  Status send_only(NetlinkMessage& message);
+  // Sends a dump request and calls `each` for every answer message until the dump ends.
+  Status dump(NetlinkMessage& message, const std::function<void(const nlmsghdr*)>& each);
+
+ private:
+  explicit NetlinkSocket(UniqueFd fd) : fd_(std::move(fd)) {}
+  Status send(NetlinkMessage& message);
+  void drain();
+  UniqueFd fd_;
+  uint32_t seq_ = 1;
+};
+
+}  // namespace vigil::dp
