@@ -99,8 +99,8 @@ Status InterfaceAddresses::sync(int ifindex, const std::vector<config::Prefix>& 
     return fail(present.error());
   }
   for (const auto& p : *present) {
-    const bool link_local = p.address.family == 6 && p.address.bytes[0] == 0xfe &&
-                            (p.address.bytes[1] & 0xc0) == 0x80;
+    const bool link_local =
+        p.address.family == 6 && p.address.bytes[0] == 0xfe && (p.address.bytes[1] & 0xc0) == 0x80;
     if (!link_local && std::find(wanted.begin(), wanted.end(), p) == wanted.end()) {
       if (Status ok = change(RTM_DELADDR, ifindex, p); !ok) {
         return ok;

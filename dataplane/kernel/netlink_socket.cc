@@ -16,8 +16,7 @@
 
 namespace vigil::dp {
 
-NetlinkMessage::NetlinkMessage(uint16_t type, uint16_t flags, const void* fixed,
-                               size_t fixed_len)
+NetlinkMessage::NetlinkMessage(uint16_t type, uint16_t flags, const void* fixed, size_t fixed_len)
     : bytes_(NLMSG_SPACE(fixed_len)) {
   nlmsghdr* h = header();
   h->nlmsg_len = static_cast<uint32_t>(bytes_.size());
