@@ -13,11 +13,12 @@ and each contender's ratio to testpmd io.
 import argparse
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from side_by_side import print_table, run_interleaved
 
 BUILD = os.environ.get("VIGIL_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "build"))
 BENCH = os.path.join(BUILD, "bench", "fastpath_bench")
@@ -84,17 +85,8 @@ def main():
             ("vigil fast path, 1,000 routes", lambda: vigil(1000, pcaps[1000], args.seconds)),
             ("vigil fast path, 100,000 routes", lambda: vigil(100000, pcaps[100000], args.seconds)),
         ]
-        results = {name: [] for name, _ in contenders}
-        for run in range(args.runs):
-            for name, measure in contenders:
-                results[name].append(measure())
-                print(f"run {run + 1}: {name}: {results[name][-1]:.2f} Mpps", file=sys.stderr)
-    ceiling = statistics.median(results[contenders[0][0]])
-    print("| contender | Mpps, median (min, max) | × testpmd io |")
-    print("|---|---|---|")
-    for name, values in results.items():
-        med = statistics.median(values)
-        print(f"| {name} | {med:.2f} ({min(values):.2f}, {max(values):.2f}) | {med / ceiling:.2f} |")
+        results = run_interleaved(contenders, args.runs, "Mpps")
+    print_table(results, "contender", "Mpps", "testpmd io")
 
 
 if __name__ == "__main__":

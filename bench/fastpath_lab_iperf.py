@@ -11,8 +11,6 @@ Prints a Markdown table: median (min, max) Gbit/s and the ratio to the kernel.
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +21,8 @@ from vigil_lab.daemons import start_vigil  # noqa: E402
 from vigil_lab.fastpath import ROUTED_EDGE_CONFIG, forwarding  # noqa: E402
 from vigil_lab.lab import Lab  # noqa: E402
 from vigil_lab.topologies import routed  # noqa: E402
+
+from side_by_side import print_table, run_interleaved  # noqa: E402
 
 
 def iperf(lab: Lab, seconds: float) -> float:
@@ -57,18 +57,11 @@ def main():
         sys.exit("needs root (network namespaces, XDP, DPDK)")
     if args.smoke:
         args.runs, args.seconds = 1, 1
-    results = {"Linux kernel forwarding": [], "vigil-dp over AF_XDP (1 lcore)": []}
-    for run in range(args.runs):
-        for name, with_vigil in (("Linux kernel forwarding", False),
-                                 ("vigil-dp over AF_XDP (1 lcore)", True)):
-            results[name].append(measure(with_vigil, args.seconds))
-            print(f"run {run + 1}: {name}: {results[name][-1]:.2f} Gbit/s", file=sys.stderr)
-    kernel = statistics.median(results["Linux kernel forwarding"])
-    print("| path | Gbit/s, median (min, max) | × kernel |")
-    print("|---|---|---|")
-    for name, values in results.items():
-        med = statistics.median(values)
-        print(f"| {name} | {med:.2f} ({min(values):.2f}, {max(values):.2f}) | {med / kernel:.2f} |")
+    results = run_interleaved(
+        [("Linux kernel forwarding", lambda: measure(False, args.seconds)),
+         ("vigil-dp over AF_XDP (1 lcore)", lambda: measure(True, args.seconds))],
+        args.runs, "Gbit/s")
+    print_table(results, "path", "Gbit/s", "kernel")
 
 
 if __name__ == "__main__":

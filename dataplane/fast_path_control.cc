@@ -83,8 +83,9 @@ Status FastPathControl::check(const config::Config& c) const {
     }
     return Ok{};
   }
+  const auto ports = port_interfaces(c);
   if (d.mode == config::DataplaneMode::kAfXdp) {
-    for (const auto* i : port_interfaces(c)) {
+    for (const auto* i : ports) {
       if (!i->xdp) {
         return fail("interfaces." + i->name +
                     ": forwarding over AF_XDP needs the classifier on every port (xdp: true), "
@@ -99,7 +100,7 @@ Status FastPathControl::check(const config::Config& c) const {
     }
   }
   if (d.mode == config::DataplaneMode::kDpdk) {
-    for (const auto* i : port_interfaces(c)) {
+    for (const auto* i : ports) {
       if (i->name.size() > 15) {
         return fail("interfaces." + i->name +
                     ": in dpdk mode the name is also the kernel interface (TAP) of the port's "
@@ -117,7 +118,6 @@ Status FastPathControl::check(const config::Config& c) const {
   if (d.control_lcore >= cpus) {
     return fail("dataplane.control_lcore: this host has CPUs 0-" + std::to_string(cpus - 1));
   }
-  const auto ports = port_interfaces(c);
   if (ports.size() > kMaxPorts) {
     return fail("interfaces: the fast path takes at most " + std::to_string(kMaxPorts) +
                 " ports, " + std::to_string(ports.size()) + " are enabled");
