@@ -167,6 +167,7 @@ Status FastPathControl::try_start(const config::Config& c) {
   }
   eal_ = std::move(*eal);
   FastPathConfig fc{.worker_lcores = {d.lcores.begin(), d.lcores.end()}, .mbufs = d.mbufs};
+  fc.idle.sleep = d.rx_mode == config::RxMode::kAdaptive;
   fc.route_limits.fib.max_routes4 = d.max_routes_ipv4;
   fc.route_limits.fib.max_routes6 = d.max_routes_ipv6;
   const auto ports = port_interfaces(c);
@@ -202,8 +203,9 @@ Status FastPathControl::try_start(const config::Config& c) {
       return fail(addresses.error());
     }
     addresses_ = std::move(*addresses);
-    for (PortId p = 0; p < ports.size(); ++p) {
-      port_by_ifindex_[static_cast<int>(if_nametoindex(ports[p]->name.c_str()))] = p;
+    for (size_t p = 0; p < ports.size(); ++p) {
+      port_by_ifindex_[static_cast<int>(if_nametoindex(ports[p]->name.c_str()))] =
+          static_cast<PortId>(p);
     }
     if (Status ok = apply_kernel_interfaces(c); !ok) {
       return ok;
@@ -211,6 +213,12 @@ Status FastPathControl::try_start(const config::Config& c) {
   }
   started_with_ = d;
   started_ports_ = devices(ports);
+  const std::vector<bool> up = fast_path_->links_up();
+  for (size_t p = 0; p < up.size(); ++p) {
+    if (!up[p]) {
+      down_.insert(static_cast<PortId>(p));
+    }
+  }
   if (Status ok = apply_routes(c); !ok) {
     return ok;
   }
@@ -260,7 +268,7 @@ Status FastPathControl::apply_kernel_interfaces(const config::Config& c) {
 }
 
 Status FastPathControl::apply_routes(const config::Config& c) {
-  auto routes = build_routes(c, port_map(c));
+  auto routes = build_routes(c, port_map(c), down_);
   if (!routes) {
     return fail(routes.error());
   }
@@ -279,7 +287,41 @@ Status FastPathControl::apply_routes(const config::Config& c) {
     }
     infos.push_back(info);
   }
-  return fast_path_->routes().apply(std::move(*routes), std::move(infos));
+  if (Status ok = fast_path_->routes().apply(std::move(*routes), std::move(infos)); !ok) {
+    return ok;
+  }
+  applied_ = c;
+  return Ok{};
+}
+
+void FastPathControl::tick() {
+  poll_links();
+  poll_neighbours();
+}
+
+void FastPathControl::poll_links() {
+  if (!running() || !applied_) {
+    return;
+  }
+  DownPorts down;
+  const std::vector<bool> up = fast_path_->links_up();
+  for (size_t p = 0; p < up.size(); ++p) {
+    const auto id = static_cast<PortId>(p);
+    if (!up[p]) {
+      down.insert(id);
+    }
+    if (up[p] == down_.contains(id)) {
+      log::warn(up[p] ? "link up: its routes are back" : "link down: its routes are withdrawn",
+                {{"port", fast_path_->ports()[p]->name()}});
+    }
+  }
+  if (down == down_) {
+    return;
+  }
+  down_ = std::move(down);
+  if (Status ok = apply_routes(*applied_); !ok) {
+    log::error("routes not rebuilt after a link change", {{"error", ok.error()}});
+  }
 }
 
 void FastPathControl::apply_neighbours(const config::Config& c) {
@@ -376,6 +418,7 @@ nlohmann::json FastPathControl::show() const {
     const PortStats dev = port->stats();
     ports.push_back({{"name", port->name()},
                      {"mac", mac_text(port->mac())},
+                     {"link", down_.contains(static_cast<PortId>(p)) ? "down" : "up"},
                      {"rx_packets", c.ports[p].rx_packets},
                      {"rx_bytes", c.ports[p].rx_bytes},
                      {"tx_packets", c.ports[p].tx_packets},
@@ -410,6 +453,8 @@ nlohmann::json FastPathControl::show() const {
   out["drops"] = drops;
   out["to_kernel"] = c.to_kernel;
   out["icmp_errors_sent"] = c.icmp_errors_sent;
+  out["rx_mode"] = started_with_.rx_mode == config::RxMode::kAdaptive ? "adaptive" : "poll";
+  out["idle_sleeps"] = c.idle_sleeps;
   out["routes"] = routes;
   out["neighbours"] = neighbours;
   return out;

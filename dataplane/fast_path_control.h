@@ -38,9 +38,10 @@ class FastPathControl {
 
   bool running() const { return fast_path_ != nullptr; }
   nlohmann::json show() const;
-  // Control-thread tick (every few tens of ms): next hops the lcores asked for are handed to
-  // the kernel to resolve, and what the kernel resolved on the AF_XDP ports is installed.
-  void poll_neighbours();
+  // Control-thread tick (every few tens of ms): a port whose link went down has its routes
+  // withdrawn (and given back when it comes up), next hops the lcores asked for are handed to
+  // the kernel to resolve, and what the kernel resolved on the ports is installed.
+  void tick();
   void update_metrics(MetricsRegistry& metrics);
 
  private:
@@ -53,6 +54,8 @@ class FastPathControl {
   // dpdk mode: the TAPs standing for the ports get the ports' MTU and addresses.
   Status apply_kernel_interfaces(const config::Config& config);
   void apply_neighbours(const config::Config& config);
+  void poll_links();
+  void poll_neighbours();
 
   XsksMapFor xsks_map_for_;
   std::unique_ptr<Eal> eal_;
@@ -60,6 +63,8 @@ class FastPathControl {
   // What the running fast path was started with: changes to these need a restart.
   config::DataplaneConfig started_with_;
   std::vector<std::pair<std::string, std::string>> started_ports_;  // (name, device)
+  std::optional<config::Config> applied_;  // the routes' source, rebuilt when a link changes
+  DownPorts down_;
   TotalsExporter exported_;
   std::vector<std::pair<PortId, config::IpAddress>> static_neighbours_;  // installed
   // The kernel's view of the ports: the interfaces themselves (af_xdp) or their TAPs (dpdk).

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
       .name = "vigil-dp",
       .summary = "Vigil fast path: ports, XDP classifier, DPDK lcores, FIB, WireGuard.",
       .default_socket = "/run/vigil/dp.sock",
-      .not_implemented = "the exception path to the kernel (TAP) and WireGuard in the fast path",
+      .not_implemented = "WireGuard, path probes and failover by probe in the fast path",
       .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4", "routing",
                            "dataplane"},
   };
@@ -123,10 +123,9 @@ int main(int argc, char** argv) {
         return vigil::fail(timer.error());
       }
 #if VIGIL_FAST_PATH
-      auto neighbours =
-          loop.add_timer(std::chrono::milliseconds(20), [&] { fast_path->poll_neighbours(); });
-      if (!neighbours) {
-        return vigil::fail(neighbours.error());
+      auto links = loop.add_timer(std::chrono::milliseconds(20), [&] { fast_path->tick(); });
+      if (!links) {
+        return vigil::fail(links.error());
       }
 #endif
       return vigil::Ok{};

@@ -28,7 +28,8 @@ std::optional<PortId> connected_port(const config::Config& c, const PortMap& por
 
 }  // namespace
 
-Expected<std::vector<Route>> build_routes(const config::Config& c, const PortMap& ports) {
+Expected<std::vector<Route>> build_routes(const config::Config& c, const PortMap& ports,
+                                          const DownPorts& down) {
   // Distance per prefix: connected and local 0, static as configured.
   std::map<config::Prefix, std::pair<uint32_t, NextHopGroup>> best;
   for (const auto& iface : c.interfaces) {
@@ -36,8 +37,11 @@ Expected<std::vector<Route>> build_routes(const config::Config& c, const PortMap
     if (port == ports.end()) {
       continue;
     }
+    const bool up = !down.contains(port->second);
     for (const auto& a : iface.addresses) {
-      best[a.network()] = {0, make_forward_group({{.port = port->second}})};
+      if (up) {
+        best[a.network()] = {0, make_forward_group({{.port = port->second}})};
+      }
       best[host_prefix(a.address)] = {0, make_group(RouteAction::kLocal)};
     }
   }
@@ -62,12 +66,12 @@ Expected<std::vector<Route>> build_routes(const config::Config& c, const PortMap
                         "(recursive next hops arrive with BGP)");
           }
         }
-        if (port) {
+        if (port && !down.contains(*port)) {
           members.push_back({.port = *port, .gateway = hop.via, .weight = hop.weight});
         }
       }
       if (members.empty()) {
-        continue;  // every next hop is over a port that is not forwarding
+        continue;  // every next hop is over a port that is down or not forwarding
       }
       target = make_forward_group(std::move(members));
     }

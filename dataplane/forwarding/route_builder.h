@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,15 @@ namespace vigil::dp {
 // (disabled, or not a fast-path port) are left out, as over a link that is down.
 using PortMap = std::map<std::string, PortId>;
 
+// Ports whose link is down: their connected routes and the static next hops over them are
+// left out (a route whose every next hop is down gives way to the next-best distance), their
+// local routes stay (the box keeps its addresses, as the kernel does).
+using DownPorts = std::set<PortId>;
+
 // Fails when a static next hop gives only `via` and no port's subnet contains it (recursive
-// next hops need a routing protocol's resolution: BGP, later).
-Expected<std::vector<Route>> build_routes(const config::Config& config, const PortMap& ports);
+// next hops need a routing protocol's resolution: BGP, later). Whether it fails does not
+// depend on `down`: a commit is judged on the config, not on the links of the moment.
+Expected<std::vector<Route>> build_routes(const config::Config& config, const PortMap& ports,
+                                          const DownPorts& down = {});
 
 }  // namespace vigil::dp

@@ -21,6 +21,7 @@ struct alignas(64) LcoreCounters {
   uint64_t to_kernel = 0;
   uint64_t icmp_errors_sent = 0;
   uint64_t held_for_neighbour = 0;
+  uint64_t idle_sleeps = 0;  // naps taken with IdlePolicy::sleep
 
   void drop(DropReason reason) { ++drops[static_cast<size_t>(reason)]; }
 };

@@ -21,16 +21,23 @@ namespace {
 // frames fit in the same UMEM as with the 4 KiB default.
 constexpr uint32_t kFrameSize = 2048;
 
-Expected<rte_ether_addr> interface_mac(const std::string& interface) {
+// An interface ioctl (SIOCGIF*) on a throwaway socket; errno is kept on failure.
+int interface_ioctl(const std::string& interface, unsigned long request, ifreq& req) {
   const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ifreq req{};
   std::strncpy(req.ifr_name, interface.c_str(), IFNAMSIZ - 1);
-  const int rc = fd < 0 ? -1 : ioctl(fd, SIOCGIFHWADDR, &req);
+  const int rc = fd < 0 ? -1 : ioctl(fd, request, &req);
   const int err = errno;
   if (fd >= 0) {
     close(fd);
   }
-  if (rc != 0) {
+  errno = err;
+  return rc;
+}
+
+Expected<rte_ether_addr> interface_mac(const std::string& interface) {
+  ifreq req{};
+  if (interface_ioctl(interface, SIOCGIFHWADDR, req) != 0) {
+    const int err = errno;
     return fail("interface " + interface + ": cannot read its MAC: " + std::strerror(err));
   }
   rte_ether_addr mac;
@@ -53,10 +60,11 @@ struct AfXdpPort::Queue {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, rx_nombuf = 0;
 };
 
-AfXdpPort::AfXdpPort(std::string name, rte_mempool* pool) : name_(std::move(name)), pool_(pool) {}
+AfXdpPort::AfXdpPort(std::string name, std::string interface, rte_mempool* pool)
+    : name_(std::move(name)), interface_(std::move(interface)), pool_(pool) {}
 
 Expected<PortPtr> AfXdpPort::open(const AfXdpPortConfig& c, rte_mempool* pool) {
-  std::unique_ptr<AfXdpPort> port(new AfXdpPort(c.name, pool));
+  std::unique_ptr<AfXdpPort> port(new AfXdpPort(c.name, c.interface, pool));
   auto mac = interface_mac(c.interface);
   if (!mac) {
     return fail("port " + c.name + ": " + mac.error());
@@ -215,6 +223,17 @@ uint16_t AfXdpPort::tx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) {
     sendto(xsk_socket__fd(q.xsk), nullptr, 0, MSG_DONTWAIT, nullptr, 0);
   }
   return static_cast<uint16_t>(k);
+}
+
+bool AfXdpPort::link_up() const {
+  // IFF_RUNNING is the kernel's operational state: up, with carrier.
+  ifreq req{};
+  return interface_ioctl(interface_, SIOCGIFFLAGS, req) == 0 && (req.ifr_flags & IFF_UP) != 0 &&
+         (req.ifr_flags & IFF_RUNNING) != 0;
+}
+
+int AfXdpPort::rx_wait_fd(uint16_t queue) const {
+  return xsk_socket__fd(queues_[queue]->xsk);
 }
 
 PortStats AfXdpPort::stats() const {

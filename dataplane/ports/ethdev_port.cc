@@ -95,4 +95,13 @@ PortStats EthdevPort::stats() const {
           .tx_errors = s.oerrors};
 }
 
+bool EthdevPort::link_up() const {
+  rte_eth_link link{};
+  // A PMD that cannot tell (some virtual devices) is taken as up: its routes stay.
+  if (rte_eth_link_get_nowait(port_id_, &link) != 0) {
+    return true;
+  }
+  return link.link_status == RTE_ETH_LINK_UP;
+}
+
 }  // namespace vigil::dp

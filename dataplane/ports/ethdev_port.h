@@ -29,6 +29,7 @@ class EthdevPort final : public Port {
   uint16_t rx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) override;
   uint16_t tx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) override;
   PortStats stats() const override;
+  bool link_up() const override;
   uint16_t port_id() const { return port_id_; }
 
  private:

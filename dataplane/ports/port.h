@@ -32,6 +32,12 @@ class Port {
   virtual uint16_t tx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) = 0;
   // The device's own counters (what it saw, including what never reached an lcore).
   virtual PortStats stats() const = 0;
+  // Whether the link can carry packets now (administratively up, with carrier). Control
+  // thread; routes over a port whose link is down are withdrawn.
+  virtual bool link_up() const = 0;
+  // A file descriptor that polls readable when `queue` has packets to receive, for an lcore
+  // that sleeps while idle; -1 when the device offers none (the lcore then sleeps on a timer).
+  virtual int rx_wait_fd(uint16_t /*queue*/) const { return -1; }
 };
 
 using PortPtr = std::unique_ptr<Port>;

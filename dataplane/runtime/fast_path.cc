@@ -107,7 +107,7 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     }
     auto worker =
         std::make_unique<LcoreWorker>(c.worker_lcores[w], std::move(rx), ports, fp->kernel_port_, w,
-                                      *fp->readers_, hz / 1000000 * c.drain_us);
+                                      *fp->readers_, hz / 1000000 * c.drain_us, c.idle);
     Pipeline& pl = worker->pipeline();
     pl.add(std::make_unique<ParseStage>());
     pl.add(std::make_unique<RouteStage>(*fp->routes_, worker->counters(), c.hash_seed, c.icmp_limit,
@@ -117,6 +117,14 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     fp->workers_.push_back(std::move(worker));
   }
   return fp;
+}
+
+std::vector<bool> FastPath::links_up() const {
+  std::vector<bool> up;
+  for (size_t p = 0; p < port_count_; ++p) {
+    up.push_back(ports_[p]->link_up());
+  }
+  return up;
 }
 
 const Port* FastPath::kernel_port(PortId port) const {
@@ -175,6 +183,7 @@ LcoreCounters FastPath::counters() const {
     sum.to_kernel += c.to_kernel;
     sum.icmp_errors_sent += c.icmp_errors_sent;
     sum.held_for_neighbour += c.held_for_neighbour;
+    sum.idle_sleeps += c.idle_sleeps;
   }
   return sum;
 }

@@ -39,6 +39,7 @@ struct FastPathConfig {
   IcmpRateLimit icmp_limit;
   HoldLimits hold;
   uint32_t drain_us = 100;  // longest a packet waits in a TX buffer
+  IdlePolicy idle;          // spin (default) or sleep when the queues are empty
 };
 
 class FastPath {
@@ -55,6 +56,8 @@ class FastPath {
   // The forwarding ports; the TAPs of the exception path follow them in ports_ but are not
   // listed here.
   std::span<const PortPtr> ports() const { return {ports_.data(), port_count_}; }
+  // Whether each forwarding port's link is up, by PortId.
+  std::vector<bool> links_up() const;
   // The TAP of each port, or nullptr.
   const Port* kernel_port(PortId port) const;
   // Counters summed over the workers (each read may be a few packets behind).

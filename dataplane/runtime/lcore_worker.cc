@@ -3,11 +3,14 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
+#include <ctime>
+
 namespace vigil::dp {
 
 LcoreWorker::LcoreWorker(unsigned lcore, std::vector<RxQueue> rx, std::vector<Port*> ports,
                          std::vector<int> kernel_port, uint16_t tx_queue, QsbrReaders& readers,
-                         uint64_t drain_tsc)
+                         uint64_t drain_tsc, IdlePolicy idle)
     : lcore_(lcore),
       rx_(std::move(rx)),
       ports_(std::move(ports)),
@@ -15,8 +18,15 @@ LcoreWorker::LcoreWorker(unsigned lcore, std::vector<RxQueue> rx, std::vector<Po
       tx_queue_(tx_queue),
       readers_(readers),
       drain_tsc_(drain_tsc),
+      idle_(idle),
       pipeline_(*this, counters_),
-      tx_(ports_.size()) {}
+      tx_(ports_.size()) {
+  for (const RxQueue& q : rx_) {
+    if (const int fd = ports_[q.port]->rx_wait_fd(q.queue); fd >= 0) {
+      wait_fds_.push_back({.fd = fd, .events = POLLIN, .revents = 0});
+    }
+  }
+}
 
 LcoreWorker::~LcoreWorker() {
   for (auto& b : tx_) {
@@ -26,12 +36,16 @@ LcoreWorker::~LcoreWorker() {
 
 int LcoreWorker::run() {
   readers_.online(lcore_);
+  uint32_t empty_polls = 0;
+  uint32_t sleep_us = idle_.min_sleep_us;
   while (running_.load(std::memory_order_relaxed)) {
+    bool received = false;
     for (const RxQueue& q : rx_) {
       const uint16_t n = ports_[q.port]->rx_burst(q.queue, burst_.packets, kBurstSize);
       if (n == 0) {
         continue;
       }
+      received = true;
       PortCounters& pc = counters_.ports[q.port];
       pc.rx_packets += n;
       for (uint16_t i = 0; i < n; ++i) {
@@ -51,12 +65,30 @@ int LcoreWorker::run() {
     flush_due(now);
     // Between loops this lcore holds no pointer into the route or neighbour tables.
     readers_.quiescent(lcore_);
+    if (!idle_.sleep) {
+      continue;
+    }
+    if (received) {
+      empty_polls = 0;
+      sleep_us = idle_.min_sleep_us;
+    } else if (++empty_polls >= idle_.polls_before_sleep) [[unlikely]] {
+      sleep_idle(sleep_us);
+      sleep_us = std::min(2 * sleep_us, idle_.max_sleep_us);
+    }
   }
-  for (PortId p = 0; p < tx_.size(); ++p) {
-    flush(p);
-  }
+  flush_all();
   readers_.offline(lcore_);
   return 0;
+}
+
+void LcoreWorker::sleep_idle(uint32_t sleep_us) {
+  flush_all();
+  readers_.offline(lcore_);
+  const timespec timeout{.tv_sec = 0, .tv_nsec = static_cast<long>(sleep_us) * 1000};
+  // Readable fds or not, the loop polls every queue next; errors (EINTR) just end the nap.
+  (void)ppoll(wait_fds_.data(), wait_fds_.size(), &timeout, nullptr);
+  readers_.online(lcore_);
+  ++counters_.idle_sleeps;
 }
 
 void LcoreWorker::transmit(PortId port, rte_mbuf* m) {
@@ -104,10 +136,16 @@ void LcoreWorker::flush(PortId port) {
   b.count = 0;
 }
 
+void LcoreWorker::flush_all() {
+  for (size_t p = 0; p < tx_.size(); ++p) {
+    flush(static_cast<PortId>(p));
+  }
+}
+
 void LcoreWorker::flush_due(uint64_t now) {
-  for (PortId p = 0; p < tx_.size(); ++p) {
+  for (size_t p = 0; p < tx_.size(); ++p) {
     if (tx_[p].count > 0 && now - tx_[p].oldest_tsc >= drain_tsc_) {
-      flush(p);
+      flush(static_cast<PortId>(p));
     }
   }
 }

@@ -3,7 +3,15 @@
 // drain timer says a buffer waited long enough), report an RCU quiescent state, repeat.
 // Everything it writes is its own (counters, buffers, stage state), so it shares no cache
 // line with another lcore on the packet path.
+//
+// An lcore spins by default (a CPU of its own, the lowest latency). With IdlePolicy::sleep it
+// backs off when its queues stay empty, as VPP's adaptive RX mode or DPDK's power management
+// do: it flushes what it buffered, leaves RCU (a sleeping reader must not hold up the control
+// thread's grace periods), and sleeps until a queue's file descriptor polls readable (AF_XDP
+// sockets) or a timer that doubles from min_sleep_us to max_sleep_us runs out.
 #pragma once
+
+#include <poll.h>
 
 #include <atomic>
 #include <memory>
@@ -22,13 +30,20 @@ struct RxQueue {
   int forward_to = -1;
 };
 
+struct IdlePolicy {
+  bool sleep = false;
+  uint32_t polls_before_sleep = 256;  // empty loops in a row, a few microseconds of spinning
+  uint32_t min_sleep_us = 10;
+  uint32_t max_sleep_us = 1000;  // also bounds how late hold-queue and drain timers run
+};
+
 class LcoreWorker final : public PacketSink {
  public:
   // `ports` is indexed by PortId (the TAPs of the exception path included); `kernel_port`
   // gives each port's TAP or -1. This worker transmits on queue `tx_queue` of each.
   LcoreWorker(unsigned lcore, std::vector<RxQueue> rx, std::vector<Port*> ports,
               std::vector<int> kernel_port, uint16_t tx_queue, QsbrReaders& readers,
-              uint64_t drain_tsc);
+              uint64_t drain_tsc, IdlePolicy idle = {});
   ~LcoreWorker() override;
 
   unsigned lcore() const { return lcore_; }
@@ -50,7 +65,10 @@ class LcoreWorker final : public PacketSink {
     rte_mbuf* packets[2 * kBurstSize];
   };
   void flush(PortId port);
+  void flush_all();
   void flush_due(uint64_t now);
+  // Returns after a packet may have arrived or `sleep_us` passed, outside RCU meanwhile.
+  void sleep_idle(uint32_t sleep_us);
 
   unsigned lcore_;
   std::vector<RxQueue> rx_;
@@ -59,6 +77,8 @@ class LcoreWorker final : public PacketSink {
   uint16_t tx_queue_;
   QsbrReaders& readers_;
   uint64_t drain_tsc_;
+  IdlePolicy idle_;
+  std::vector<pollfd> wait_fds_;  // of the RX queues that have one
   LcoreCounters counters_;
   Pipeline pipeline_;
   std::vector<TxBuffer> tx_;

@@ -308,24 +308,26 @@ int show_interfaces(Invocation& inv) {
     return 0;
   }
   TablePrinter table(
-      {"port", "mac", "rx packets", "rx bytes", "tx packets", "tx bytes", "device missed"});
+      {"port", "link", "mac", "rx packets", "rx bytes", "tx packets", "tx bytes", "device missed"});
   for (const auto& p : (*r)["ports"]) {
     auto n = [&p](const char* key) { return std::to_string(p.value(key, uint64_t{0})); };
-    table.add_row({p.value("name", ""), p.value("mac", ""), n("rx_packets"), n("rx_bytes"),
-                   n("tx_packets"), n("tx_bytes"), n("device_rx_missed")});
+    table.add_row({p.value("name", ""), p.value("link", ""), p.value("mac", ""), n("rx_packets"),
+                   n("rx_bytes"), n("tx_packets"), n("tx_bytes"), n("device_rx_missed")});
   }
   std::cout << table.render();
   TablePrinter drops({"dropped because", "packets"});
+  bool dropped = false;
   for (const auto& [reason, count] : (*r)["drops"].items()) {
     if (count.get<uint64_t>() != 0) {
       drops.add_row({reason, std::to_string(count.get<uint64_t>())});
+      dropped = true;
     }
   }
   std::cout << "\nICMP errors sent: " << r->value("icmp_errors_sent", uint64_t{0})
-            << ", for the box (to the kernel): " << r->value("to_kernel", uint64_t{0}) << "\n";
-  if (!(*r)["drops"].empty()) {
-    std::cout << "\n" << drops.render();
-  }
+            << ", for the box (to the kernel): " << r->value("to_kernel", uint64_t{0})
+            << "\nrx mode: " << r->value("rx_mode", "") << " (idle sleeps "
+            << r->value("idle_sleeps", uint64_t{0}) << ")\n";
+  std::cout << "\n" << (dropped ? drops.render() : "dropped: nothing\n");
   return 0;
 }
 

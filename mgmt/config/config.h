@@ -145,10 +145,15 @@ struct L4Config {
 // dataplane: vigil-dp's DPDK fast path.
 enum class DataplaneMode { kAfXdp, kDpdk };
 inline constexpr std::string_view kDataplaneModeNames[] = {"af_xdp", "dpdk"};
+// poll: each forwarding lcore spins on its queues (a CPU of its own); adaptive: it sleeps
+// while they stay empty, woken by the AF_XDP sockets or a timer of at most 1 ms.
+enum class RxMode { kPoll, kAdaptive };
+inline constexpr std::string_view kRxModeNames[] = {"poll", "adaptive"};
 
 struct DataplaneConfig {
   bool forwarding = false;  // off: the kernel forwards, vigil-dp runs only the classifier
   DataplaneMode mode = DataplaneMode::kAfXdp;
+  RxMode rx_mode = RxMode::kPoll;
   uint32_t control_lcore = 0;
   std::vector<uint32_t> lcores = {1};
   uint32_t memory_mb = 1024;

@@ -22,6 +22,12 @@ constexpr Field kDataplaneFields[] = {
                     "dpdk: each interface's device is DPDK devargs (vfio-pci NICs, virtual "
                     "devices)",
      .default_value = "af_xdp"},
+    {.key = "rx_mode",
+     .type = "poll | adaptive",
+     .description = "poll: forwarding lcores spin on their queues, the lowest latency, a CPU "
+                    "each; adaptive: they sleep while idle (woken by AF_XDP sockets, or a timer "
+                    "of at most 1 ms on dpdk ports), for CPUs shared with other work",
+     .default_value = "poll"},
     {.key = "control_lcore",
      .type = "integer 0-127",
      .description = "The CPU of vigil-dp's control thread",
@@ -68,6 +74,11 @@ void parse_dataplane(const YAML::Node& node, const std::string& path, Config& co
   if (r.has("mode")) {
     if (auto m = read_enum(r.get("mode"), r.path_of("mode"), errors, kDataplaneModeNames)) {
       d.mode = static_cast<DataplaneMode>(*m);
+    }
+  }
+  if (r.has("rx_mode")) {
+    if (auto m = read_enum(r.get("rx_mode"), r.path_of("rx_mode"), errors, kRxModeNames)) {
+      d.rx_mode = static_cast<RxMode>(*m);
     }
   }
   auto read_u32 = [&](const char* key, int64_t min, int64_t max, uint32_t& out) {

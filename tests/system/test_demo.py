@@ -22,5 +22,6 @@ def test_demo_runs_and_tears_down(binaries):
     out = res.stdout
     assert "demo finished" in out
     assert out.count("clean exit") == 9  # three daemons on three edges
-    assert "dev wan1 -> dev wan2" in out
+    assert "default route: wan1 -> wan2" in out
+    assert "redirect_fast_path" in out  # the classifier steered transit to vigil-dp
     assert set(leftover_namespaces()) <= before

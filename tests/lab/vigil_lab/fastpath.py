@@ -28,3 +28,51 @@ def forwarding(vn) -> bool:
         return dataplane(vn)["forwarding"]
     except (OSError, rpc.RpcError):
         return False
+
+
+def site_edge_config(n: int, hostname: str | None = None, acl: str = "") -> str:
+    """Site N's edge box of the sites topologies with vigil-dp routing: the LAN and both WAN
+    links are fast-path ports over AF_XDP, the default route leaves by wan1 and falls back to
+    wan2 (a higher distance) when wan1's link is down. The forwarding lcores sleep while idle
+    (rx_mode: adaptive): one lab runs several vigil-dp on two CPUs. `acl` is YAML for the
+    filter section's acl list, if any."""
+    filter_section = f"filter:\n  acl:\n{acl}" if acl else ""
+    return (f"system: {{hostname: {hostname or f'edge{n}'}}}\n"
+            f"interfaces:\n"
+            f"  lan0: {{role: lan, xdp: true, addresses: [10.{n}.1.1/24, \"fd00:{n}:1::1/64\"]}}\n"
+            f"  wan1: {{role: wan, xdp: true, addresses: [198.18.{n}.2/30, "
+            f"\"2001:db8:{n}:1::2/64\"]}}\n"
+            f"  wan2: {{role: wan, xdp: true, addresses: [198.18.{n}.6/30, "
+            f"\"2001:db8:{n}:2::2/64\"]}}\n"
+            f"routing:\n  static:\n"
+            f"    - {{prefix: 0.0.0.0/0, next_hops: [{{via: 198.18.{n}.1}}], distance: 1}}\n"
+            f"    - {{prefix: 0.0.0.0/0, next_hops: [{{via: 198.18.{n}.5}}], distance: 2}}\n"
+            f"    - {{prefix: \"::/0\", next_hops: [{{via: \"2001:db8:{n}:1::1\"}}], "
+            f"distance: 1}}\n"
+            f"    - {{prefix: \"::/0\", next_hops: [{{via: \"2001:db8:{n}:2::1\"}}], "
+            f"distance: 2}}\n"
+            f"{filter_section}"
+            f"dataplane: {{forwarding: true, mode: af_xdp, rx_mode: adaptive, lcores: [1],\n"
+            f"            memory_mb: 512, mbufs: 4095, max_routes_ipv4: 4096,\n"
+            f"            max_routes_ipv6: 4096}}\n")
+
+
+def hosts_checksum_in_software(lab, nodes) -> None:
+    """veth leaves TCP/UDP checksums to be done by "hardware" that never comes when a frame
+    crosses AF_XDP (copied out as bytes, the mark is lost): make the end hosts compute them,
+    as every frame on a real wire has them."""
+    for node in nodes:
+        lab.run(node, ["ethtool", "-K", "eth0", "tx", "off"])
+
+
+def site_hosts(sites) -> list[str]:
+    return [f"s{n}-{h}" for n in sites for h in ("client", "backend")]
+
+
+def default_route_port(vn, family: int = 4) -> str | None:
+    """The port of the fast path's default route (its first next hop), or None."""
+    prefix = "0.0.0.0/0" if family == 4 else "::/0"
+    for r in dataplane(vn)["routes"]:
+        if r["prefix"] == prefix and r["next_hops"]:
+            return r["next_hops"][0]["port"]
+    return None

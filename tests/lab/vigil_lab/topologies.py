@@ -3,8 +3,8 @@
 Each site N has a LAN (10.N.1.0/24, fd00:N:1::/64) behind its edge box, with a client
 (.10) and a backend (.20) on a switch, and two WAN links to a shared "internet" node:
 wan1 198.18.N.0/30 and wan2 198.18.N.4/30 (RFC 2544 benchmarking space), 2001:db8:N:1::/64
-and 2001:db8:N:2::/64. The edge box is where Vigil runs; until its fast path forwards,
-the edge namespace forwards with the Linux kernel. The internet node routes each site's
+and 2001:db8:N:2::/64. The edge box is where Vigil runs; its kernel forwards unless
+a test or the demo turns that off and lets vigil-dp route. The internet node routes each site's
 LAN over wan1, with wan2 as the backup when wan1's carrier is gone.
 """
 

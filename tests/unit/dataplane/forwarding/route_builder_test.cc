@@ -77,6 +77,35 @@ TEST(RouteBuilder, RoutesOverPortsThatDoNotForwardAreLeftOut) {
   EXPECT_EQ(find(*routes, "0.0.0.0/0")->target.members.size(), 1u);
 }
 
+TEST(RouteBuilder, ALinkDownWithdrawsItsRoutesAndTheBackupDistanceTakesOver) {
+  const std::string doc = std::string(kInterfaces) + R"(routing:
+  static:
+    - {prefix: 0.0.0.0/0, next_hops: [{via: 192.0.2.1}], distance: 1}
+    - {prefix: 0.0.0.0/0, next_hops: [{via: 198.51.100.1}], distance: 10}
+    - {prefix: 10.80.0.0/16, next_hops: [{via: 192.0.2.1}, {via: 198.51.100.1}]}
+)";
+  const config::Config c = parse(doc.c_str());
+  const PortMap ports{{"lan0", 0}, {"wan1", 1}, {"wan2", 2}};
+  const auto up = build_routes(c, ports);
+  ASSERT_TRUE(up) << up.error();
+  EXPECT_EQ(find(*up, "0.0.0.0/0")->target.members.at(0).port, 1);
+
+  const auto wan1_down = build_routes(c, ports, {1});
+  ASSERT_TRUE(wan1_down) << wan1_down.error();
+  EXPECT_EQ(find(*wan1_down, "192.0.2.0/24"), nullptr);
+  EXPECT_EQ(find(*wan1_down, "192.0.2.2/32")->target.action, RouteAction::kLocal);
+  ASSERT_EQ(find(*wan1_down, "0.0.0.0/0")->target.members.size(), 1u);
+  EXPECT_EQ(find(*wan1_down, "0.0.0.0/0")->target.members[0].port, 2);
+  ASSERT_EQ(find(*wan1_down, "10.80.0.0/16")->target.members.size(), 1u);
+  EXPECT_EQ(find(*wan1_down, "10.80.0.0/16")->target.members[0].port, 2);
+
+  const auto both_down = build_routes(c, ports, {1, 2});
+  ASSERT_TRUE(both_down) << both_down.error();
+  EXPECT_EQ(find(*both_down, "0.0.0.0/0"), nullptr);
+  EXPECT_EQ(find(*both_down, "10.80.0.0/16"), nullptr);
+  EXPECT_NE(find(*both_down, "10.1.0.0/24"), nullptr);
+}
+
 TEST(RouteBuilder, AGatewayOnNoConnectedSubnetIsRefusedWithTheRoute) {
   const std::string doc = std::string(kInterfaces) +
                           "routing:\n  static:\n    - {prefix: 10.70.0.0/16, next_hops: [{via: "

@@ -13,6 +13,7 @@ TEST(DataplaneConfig, DefaultsLeaveForwardingToTheKernel) {
   EXPECT_FALSE(r.config.dataplane.forwarding);
   EXPECT_EQ(r.config.dataplane.mode, DataplaneMode::kAfXdp);
   EXPECT_EQ(r.config.dataplane.lcores, std::vector<uint32_t>{1});
+  EXPECT_EQ(r.config.dataplane.rx_mode, RxMode::kPoll);
 }
 
 TEST(DataplaneConfig, GoodDocumentParsesIntoTypes) {
@@ -25,13 +26,14 @@ TEST(DataplaneConfig, GoodDocumentParsesIntoTypes) {
       - {address: 10.1.0.5, mac: "02:00:00:00:01:05"}
       - {address: "fd00:1::5", mac: "02:00:00:00:01:05"}
 dataplane: {forwarding: true, mode: dpdk, control_lcore: 1, lcores: [0], memory_mb: 512,
-            mbufs: 4095, max_routes_ipv4: 2048, max_routes_ipv6: 1024}
+            mbufs: 4095, max_routes_ipv4: 2048, max_routes_ipv6: 1024, rx_mode: adaptive}
 )",
                             "vigil.yaml");
   ASSERT_TRUE(r.errors.empty()) << r.errors.to_string();
   const DataplaneConfig& d = r.config.dataplane;
   EXPECT_TRUE(d.forwarding);
   EXPECT_EQ(d.mode, DataplaneMode::kDpdk);
+  EXPECT_EQ(d.rx_mode, RxMode::kAdaptive);
   EXPECT_EQ(d.control_lcore, 1u);
   EXPECT_EQ(d.lcores, std::vector<uint32_t>{0});
   EXPECT_EQ(d.mbufs, 4095u);
@@ -66,6 +68,8 @@ INSTANTIATE_TEST_SUITE_P(
             "dataplane.lcores (1:21): at least one forwarding lcore"},
         Bad{"unknown mode", "dataplane: {mode: vpp}\n",
             "dataplane.mode (1:19): must be af_xdp or dpdk, got \"vpp\""},
+        Bad{"unknown rx mode", "dataplane: {rx_mode: interrupt}\n",
+            "dataplane.rx_mode (1:22): must be poll or adaptive, got \"interrupt\""},
         Bad{"too little memory", "dataplane: {memory_mb: 64}\n",
             "dataplane.memory_mb (1:24): must be 256 to 65536, got 64"},
         Bad{"neighbour off the subnets",
