@@ -2,7 +2,7 @@
 """TCP throughput across one edge box, side by side in one run: the Linux kernel forwarding
 between the namespaces (no XDP anywhere) and vigil-dp's fast path over AF_XDP (classifier on
 both veths, one forwarding lcore, the edge's kernel not forwarding). The `routed` lab
-topology, iperf3 from host to far, interleaved kernel, vigil, kernel, vigil, ...
+topology, iperf3 from host to far, interleaved kernel, vigil (its lcore spinning), vigil (its lcore sleeping while idle), ...
 
     sudo bench/fastpath_lab_iperf.py [--runs 3] [--seconds 5] [--smoke]
 
@@ -31,13 +31,15 @@ def iperf(lab: Lab, seconds: float) -> float:
     return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9
 
 
-def measure(with_vigil: bool, seconds: float) -> float:
+def measure(rx_mode: str | None, seconds: float) -> float:
+    """Through the kernel (rx_mode None) or vigil-dp with its lcore in `rx_mode`."""
     with Lab(routed()) as lab:
         for node in ("host", "far"):
             lab.run(node, ["ethtool", "-K", "eth0", "tx", "off"])  # the same for both
-        if with_vigil:
+        if rx_mode is not None:
             lab.sysctl("edge", {"net.ipv4.ip_forward": "0"})
-            vn = start_vigil(lab, "edge", ROUTED_EDGE_CONFIG, daemons=("vigild", "vigil-dp"))
+            config = ROUTED_EDGE_CONFIG.replace("dataplane: {", f"dataplane: {{rx_mode: {rx_mode}, ")
+            vn = start_vigil(lab, "edge", config, daemons=("vigild", "vigil-dp"))
             lab.wait_for(lambda: forwarding(vn), timeout=30, what="forwarding")
         lab.spawn("far", ["iperf3", "-s"], name="iperf3")
         lab.wait_for(lambda: ":5201" in lab.run("far", ["ss", "-ltn"]).stdout, timeout=5,
@@ -58,8 +60,10 @@ def main():
     if args.smoke:
         args.runs, args.seconds = 1, 1
     results = run_interleaved(
-        [("Linux kernel forwarding", lambda: measure(False, args.seconds)),
-         ("vigil-dp over AF_XDP (1 lcore)", lambda: measure(True, args.seconds))],
+        [("Linux kernel forwarding", lambda: measure(None, args.seconds)),
+         ("vigil-dp over AF_XDP (1 lcore, rx_mode poll)", lambda: measure("poll", args.seconds)),
+         ("vigil-dp over AF_XDP (1 lcore, rx_mode adaptive)",
+          lambda: measure("adaptive", args.seconds))],
         args.runs, "Gbit/s")
     print_table(results, "path", "Gbit/s", "kernel")
 

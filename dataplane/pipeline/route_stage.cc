@@ -96,7 +96,7 @@ void RouteStage::forward(Burst& burst, uint16_t i, const ForwardingSnapshot& sna
     reject(burst, i, snap, DropReason::kTtlExceeded, IcmpError::kTimeExceeded);
     return;
   }
-  const NextHop& nh = g.pick(vigil_symmetric_flow_hash(&p, hash_seed_));
+  const NextHop& nh = g.pick(ecmp_flow_hash(p, hash_seed_));
   const PortInfo& out = snap.ports[nh.port];
   if (p.l3_length > out.mtu) [[unlikely]] {
     // No fragmentation on the fast path: IPv6 never fragments in transit, and IPv4 without DF
@@ -180,7 +180,7 @@ bool RouteStage::send_back(rte_mbuf* m, PacketState& st, const ForwardingSnapsho
   if (g.action != RouteAction::kForward) {
     return false;  // no way back to the source: nothing more to say
   }
-  set_next_hop(st, g.pick(vigil_symmetric_flow_hash(&st.parsed, hash_seed_)));
+  set_next_hop(st, g.pick(ecmp_flow_hash(st.parsed, hash_seed_)));
   return true;
 }
 
