@@ -469,6 +469,8 @@ void FastPathControl::update_metrics(MetricsRegistry& metrics) {
   auto& bytes = metrics.counter("vigil_dp_bytes_total",
                                 "Bytes the fast path received or sent, by port and direction");
   auto& drops = metrics.counter("vigil_dp_drops_total", "Packets the fast path dropped, by reason");
+  auto& link = metrics.gauge("vigil_dp_link_up",
+                             "1 when the port's link is up (its routes in the FIB), 0 when down");
   const LcoreCounters c = fast_path_->counters();
   for (size_t p = 0; p < fast_path_->ports().size(); ++p) {
     const std::string& name = fast_path_->ports()[p]->name();
@@ -476,6 +478,7 @@ void FastPathControl::update_metrics(MetricsRegistry& metrics) {
     exported_.set(packets, {{"port", name}, {"direction", "tx"}}, c.ports[p].tx_packets);
     exported_.set(bytes, {{"port", name}, {"direction", "rx"}}, c.ports[p].rx_bytes);
     exported_.set(bytes, {{"port", name}, {"direction", "tx"}}, c.ports[p].tx_bytes);
+    link.Add({{"port", name}}).Set(down_.contains(static_cast<PortId>(p)) ? 0 : 1);
   }
   for (size_t r = 0; r < c.drops.size(); ++r) {
     exported_.set(drops, {{"reason", std::string(kDropReasonNames[r])}}, c.drops[r]);

@@ -98,7 +98,7 @@ def cases():
     return out
 
 
-def sections(tmp: Path) -> dict:
+def sections(tmp: Path, rx_mode: str) -> dict:
     """The config sections vigil-dp applies, as vigild would hand them over."""
     def port(n: int, name: str) -> str:
         return f"net_pcap{n},rx_pcap={tmp}/{name}-in.pcap,tx_pcap={tmp}/{name}-out.pcap"
@@ -118,16 +118,20 @@ def sections(tmp: Path) -> dict:
             {"prefix": "2001:db8::/32", "next_hops": [{"via": "2001:db8:ffff::1"}]},
             {"prefix": "203.0.113.0/24", "blackhole": True},
         ]},
-        "dataplane": {"forwarding": True, "mode": "dpdk", "lcores": [1], "memory_mb": 512,
+        "dataplane": {"forwarding": True, "mode": "dpdk", "rx_mode": rx_mode, "lcores": [1],
+                      "memory_mb": 512,
                       "mbufs": 4095, "max_routes_ipv4": 4096, "max_routes_ipv6": 4096},
     }
 
 
-def test_frames_in_frames_out_byte_for_byte(binaries, tmp_path):
+# Spinning, and sleeping while idle (pcap ports offer no wake-up fd: timer naps, the same
+# frames out).
+@pytest.mark.parametrize("rx_mode", ["poll", "adaptive"])
+def test_frames_in_frames_out_byte_for_byte(binaries, tmp_path, rx_mode):
     table = cases()
     for port in ("lan0", "wan1"):
         write_pcap(tmp_path / f"{port}-in.pcap", [c[2] for c in table if c[1] == port])
-    delta = sections(tmp_path)
+    delta = sections(tmp_path, rx_mode)
     config = tmp_path / "vigil.yaml"
     config.write_text(json.dumps(delta))  # JSON is YAML
     sock = str(tmp_path / "dp.sock")
@@ -177,6 +181,8 @@ def test_frames_in_frames_out_byte_for_byte(binaries, tmp_path):
         assert expected in sent[out_port], f"{name}: not sent on {out_port}: {sent[out_port]}"
         sent[out_port].remove(expected)
     assert sent == {"lan0": [], "wan1": []}, "frames sent that no case expects"
+    assert show["rx_mode"] == rx_mode
+    assert (show["idle_sleeps"] > 0) == (rx_mode == "adaptive"), show["idle_sleeps"]
     drops = show["drops"]
     assert drops["ttl_exceeded"] == 1 and drops["no_route"] == 1
     assert drops["blackhole"] == 1 and drops["malformed"] == 1

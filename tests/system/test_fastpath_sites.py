@@ -76,6 +76,12 @@ def test_two_sites_route_through_vigil_dp_and_fail_over_on_carrier_loss(binaries
                      what="s2-edge's default route over wan2")
         wan1 = next(p for p in dataplane(edges[2])["ports"] if p["name"] == "wan1")
         assert wan1["link"] == "down", wan1
+        assert "down" in edges[2].cli("show", "interfaces").stdout
+        # vigild's Prometheus endpoint says so too (its scrape of vigil-dp runs every second).
+        link_metric = re.compile(r'^vigil_dp_link_up\{port="wan1",[^}]*\} 0$', re.M)
+        lab.wait_for(lambda: link_metric.search(lab.run(
+            "s2-edge", ["curl", "-s", "http://127.0.0.1:9550/metrics"]).stdout), timeout=5,
+            what="vigil_dp_link_up 0 for wan1")
         out, _ = ping.communicate(timeout=30)
         received = int(re.search(r"(\d+) received", out).group(1))
         # Each lost ping is 10 ms without a path (here typically one: the link is polled every
