@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 #include "common/logging.h"
 #include "dataplane/runtime/eal.h"
@@ -318,8 +319,10 @@ void FastPathControl::poll_links() {
   if (down == down_) {
     return;
   }
-  down_ = std::move(down);
+  DownPorts before = std::exchange(down_, std::move(down));
   if (Status ok = apply_routes(*applied_); !ok) {
+    // The FIB still has the routes of `before`: say so, and try again at the next tick.
+    down_ = std::move(before);
     log::error("routes not rebuilt after a link change", {{"error", ok.error()}});
   }
 }
