@@ -87,16 +87,19 @@ def main() -> int:
             for daemon in ("vigild", "vigil-dp", "vigil-l7"):
                 st = vn.call(daemon, "status")
                 rows.append([f"s{n}-edge", daemon, str(st["pid"]), st["state"],
-                             "skeleton" if "not_implemented" in st else "complete"])
+                             "partial" if "not_implemented" in st else "complete"])
         table(rows, ["node", "process", "pid", "state", "build"])
         print("\n  `vigil show version` on s1-edge, answered by its vigild:")
         for line in edges[1].cli("show", "version").stdout.splitlines():
             print("    " + line)
-        note = edges[1].call("vigil-dp", "status").get("not_implemented")
-        if note:
-            print(f"\n  NOTE vigil-dp at this commit: not implemented: {note}.")
-            print("  Sites reach each other in the clear over the internet node, not through")
-            print("  WireGuard tunnels, and WAN failover follows carrier loss, not probes.")
+        print()
+        for daemon in ("vigild", "vigil-dp", "vigil-l7"):
+            note = edges[1].call(daemon, "status").get("not_implemented")
+            if note:
+                print(f"  NOTE {daemon} at this commit: not implemented: {note}.")
+        print("  For the fast path this means: sites reach each other in the clear over the")
+        print("  internet node, not through WireGuard tunnels, and WAN failover follows carrier")
+        print("  loss, not probes.")
 
         heading("a commit on s1-edge through the vigil CLI, as an operator over SSH")
         candidate = lab.log_dir / "s1-candidate.yaml"
