@@ -2,7 +2,8 @@
 """TCP throughput across one edge box, side by side in one run: the Linux kernel forwarding
 between the namespaces (no XDP anywhere) and vigil-dp's fast path over AF_XDP (classifier on
 both veths, one forwarding lcore, the edge's kernel not forwarding). The `routed` lab
-topology, iperf3 from host to far, interleaved kernel, vigil (its lcore spinning), vigil (its lcore sleeping while idle), ...
+topology, iperf3 from host to far, interleaved: kernel, vigil (its lcore spinning), vigil
+(its lcore sleeping while idle), kernel, ...
 
     sudo bench/fastpath_lab_iperf.py [--runs 3] [--seconds 5] [--smoke]
 
@@ -17,8 +18,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "lab"))
 
-from vigil_lab.daemons import start_vigil  # noqa: E402
-from vigil_lab.fastpath import ROUTED_EDGE_CONFIG, forwarding  # noqa: E402
+from vigil_lab.fastpath import (ROUTED_EDGE_CONFIG, hosts_checksum_in_software,  # noqa: E402
+                                start_routing)
 from vigil_lab.lab import Lab  # noqa: E402
 from vigil_lab.topologies import routed  # noqa: E402
 
@@ -34,13 +35,11 @@ def iperf(lab: Lab, seconds: float) -> float:
 def measure(rx_mode: str | None, seconds: float) -> float:
     """Through the kernel (rx_mode None) or vigil-dp with its lcore in `rx_mode`."""
     with Lab(routed()) as lab:
-        for node in ("host", "far"):
-            lab.run(node, ["ethtool", "-K", "eth0", "tx", "off"])  # the same for both
+        hosts_checksum_in_software(lab, ("host", "far"))  # the same for both
         if rx_mode is not None:
-            lab.sysctl("edge", {"net.ipv4.ip_forward": "0"})
-            config = ROUTED_EDGE_CONFIG.replace("dataplane: {", f"dataplane: {{rx_mode: {rx_mode}, ")
-            vn = start_vigil(lab, "edge", config, daemons=("vigild", "vigil-dp"))
-            lab.wait_for(lambda: forwarding(vn), timeout=30, what="forwarding")
+            config = ROUTED_EDGE_CONFIG.replace("dataplane: {",
+                                                f"dataplane: {{rx_mode: {rx_mode}, ")
+            start_routing(lab, {"edge": config}, daemons=("vigild", "vigil-dp"))
         lab.spawn("far", ["iperf3", "-s"], name="iperf3")
         lab.wait_for(lambda: ":5201" in lab.run("far", ["ss", "-ltn"]).stdout, timeout=5,
                      what="iperf3 listening")

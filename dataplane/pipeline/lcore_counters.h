@@ -13,6 +13,14 @@ inline constexpr size_t kMaxPorts = 32;
 
 struct PortCounters {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+
+  PortCounters& operator+=(const PortCounters& o) {
+    rx_packets += o.rx_packets;
+    rx_bytes += o.rx_bytes;
+    tx_packets += o.tx_packets;
+    tx_bytes += o.tx_bytes;
+    return *this;
+  }
 };
 
 struct alignas(64) LcoreCounters {
@@ -24,6 +32,21 @@ struct alignas(64) LcoreCounters {
   uint64_t idle_sleeps = 0;  // naps taken with IdlePolicy::sleep
 
   void drop(DropReason reason) { ++drops[static_cast<size_t>(reason)]; }
+
+  // Summing lcores for a reader; kept beside the fields so a new one is not left out.
+  LcoreCounters& operator+=(const LcoreCounters& o) {
+    for (size_t r = 0; r < drops.size(); ++r) {
+      drops[r] += o.drops[r];
+    }
+    for (size_t p = 0; p < ports.size(); ++p) {
+      ports[p] += o.ports[p];
+    }
+    to_kernel += o.to_kernel;
+    icmp_errors_sent += o.icmp_errors_sent;
+    held_for_neighbour += o.held_for_neighbour;
+    idle_sleeps += o.idle_sleeps;
+    return *this;
+  }
 };
 
 }  // namespace vigil::dp

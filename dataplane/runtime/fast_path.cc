@@ -170,20 +170,7 @@ void FastPath::stop() {
 LcoreCounters FastPath::counters() const {
   LcoreCounters sum;
   for (const auto& w : workers_) {
-    const LcoreCounters& c = w->counters();
-    for (size_t r = 0; r < sum.drops.size(); ++r) {
-      sum.drops[r] += c.drops[r];
-    }
-    for (size_t p = 0; p < kMaxPorts; ++p) {
-      sum.ports[p].rx_packets += c.ports[p].rx_packets;
-      sum.ports[p].rx_bytes += c.ports[p].rx_bytes;
-      sum.ports[p].tx_packets += c.ports[p].tx_packets;
-      sum.ports[p].tx_bytes += c.ports[p].tx_bytes;
-    }
-    sum.to_kernel += c.to_kernel;
-    sum.icmp_errors_sent += c.icmp_errors_sent;
-    sum.held_for_neighbour += c.held_for_neighbour;
-    sum.idle_sleeps += c.idle_sleeps;
+    sum += w->counters();
   }
   return sum;
 }

@@ -9,8 +9,8 @@ from __future__ import annotations
 import subprocess
 
 from conftest import needs_root
-from vigil_lab.daemons import start_vigil
-from vigil_lab.fastpath import ROUTED_EDGE_CONFIG, dataplane, forwarding
+from vigil_lab.fastpath import (ROUTED_EDGE_CONFIG, dataplane, forwarding,
+                                hosts_checksum_in_software, start_routing)
 from vigil_lab.lab import Lab
 from vigil_lab.topologies import routed
 
@@ -19,14 +19,11 @@ pytestmark = needs_root
 
 def test_routes_between_lan_and_wan_and_the_box_stays_reachable_without_it(binaries):
     with Lab(routed()) as lab:
-        lab.sysctl("edge", {"net.ipv4.ip_forward": "0", "net.ipv6.conf.all.forwarding": "0"})
-        for node in ("host", "far"):
-            # Frames re-sent from AF_XDP carry no "checksum still to do" mark: hosts must
-            # compute their checksums, as on a wire.
-            lab.run(node, ["ethtool", "-K", "eth0", "tx", "off"])
-        vn = start_vigil(lab, "edge", ROUTED_EDGE_CONFIG, daemons=("vigild", "vigil-dp"))
-        lab.wait_for(lambda: forwarding(vn), timeout=30,
-                     what="vigil-dp forwarding")
+        # Frames re-sent from AF_XDP carry no "checksum still to do" mark: hosts must compute
+        # their checksums, as on a wire.
+        hosts_checksum_in_software(lab, ("host", "far"))
+        vn = start_routing(lab, {"edge": ROUTED_EDGE_CONFIG},
+                           daemons=("vigild", "vigil-dp"))["edge"]
 
         # IPv4 and IPv6 across the box; the first packets wait for ARP/ND through the kernel.
         lab.wait_for(lambda: lab.ping("host", "198.18.20.1", count=1)["received"],

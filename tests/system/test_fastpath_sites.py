@@ -12,9 +12,8 @@ import re
 import subprocess
 
 from conftest import needs_root
-from vigil_lab.daemons import start_vigil
-from vigil_lab.fastpath import (dataplane, default_route_port, forwarding,
-                                hosts_checksum_in_software, site_edge_config, site_hosts)
+from vigil_lab.fastpath import (dataplane, default_route_port, hosts_checksum_in_software,
+                                site_edge_config, site_hosts, start_routing)
 from vigil_lab.lab import Lab
 from vigil_lab.topologies import two_sites
 
@@ -31,14 +30,10 @@ def iperf3(lab: Lab, client: str, server_addr: str, *extra: str) -> dict:
 def test_two_sites_route_through_vigil_dp_and_fail_over_on_carrier_loss(binaries):
     with Lab(two_sites()) as lab:
         hosts_checksum_in_software(lab, site_hosts(SITES))
-        edges = {}
-        for n in SITES:
-            lab.sysctl(f"s{n}-edge", {"net.ipv4.ip_forward": "0",
-                                      "net.ipv6.conf.all.forwarding": "0"})
-            edges[n] = start_vigil(lab, f"s{n}-edge", site_edge_config(n),
-                                   daemons=("vigild", "vigil-dp"))
+        nodes = start_routing(lab, {f"s{n}-edge": site_edge_config(n) for n in SITES},
+                              daemons=("vigild", "vigil-dp"))
+        edges = {n: nodes[f"s{n}-edge"] for n in SITES}
         for vn in edges.values():
-            lab.wait_for(lambda vn=vn: forwarding(vn), timeout=30, what="vigil-dp forwarding")
             assert dataplane(vn)["rx_mode"] == "adaptive"
 
         # Across both fast paths, both families; the first packets wait for ARP/ND.

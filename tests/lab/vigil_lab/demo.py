@@ -9,10 +9,9 @@ import sys
 import time
 
 from . import Lab, Netem, topologies
-from .daemons import start_vigil
 from .lab import parse_ping
-from .fastpath import (dataplane, default_route_port, forwarding, hosts_checksum_in_software,
-                       site_edge_config, site_hosts)
+from .fastpath import (dataplane, default_route_port, hosts_checksum_in_software,
+                       site_edge_config, site_hosts, start_routing)
 
 SITES = (1, 2, 3)
 
@@ -73,13 +72,8 @@ def main() -> int:
         heading("starting Vigil on every edge box (vigild, vigil-dp, vigil-l7)")
         # The edge kernels do not forward: whatever crosses a site's edge, vigil-dp carried.
         hosts_checksum_in_software(lab, site_hosts(SITES))
-        for n in SITES:
-            lab.sysctl(f"s{n}-edge", {"net.ipv4.ip_forward": "0",
-                                      "net.ipv6.conf.all.forwarding": "0"})
-        edges = {n: start_vigil(lab, f"s{n}-edge", site_config(n)) for n in SITES}
-        for n, vn in edges.items():
-            lab.wait_for(lambda vn=vn: forwarding(vn), timeout=30,
-                         what=f"s{n}-edge's fast path forwarding")
+        nodes = start_routing(lab, {f"s{n}-edge": site_config(n) for n in SITES})
+        edges = {n: nodes[f"s{n}-edge"] for n in SITES}
         print("  edge kernels: ip_forward 0; vigil-dp routes lan0/wan1/wan2 over AF_XDP "
               "(rx_mode adaptive: three fast paths share two CPUs)")
         rows = []

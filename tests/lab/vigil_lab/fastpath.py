@@ -4,6 +4,7 @@ how to tell it is forwarding: shared by the lab test and the throughput benchmar
 from __future__ import annotations
 
 from . import rpc
+from .daemons import DAEMONS, start_vigil
 
 ROUTED_EDGE_CONFIG = """system: {hostname: edge}
 interfaces:
@@ -55,6 +56,20 @@ def site_edge_config(n: int, hostname: str | None = None, acl: str = "") -> str:
             f"dataplane: {{forwarding: true, mode: af_xdp, rx_mode: adaptive, lcores: [1],\n"
             f"            memory_mb: 512, mbufs: 4095, max_routes_ipv4: 4096,\n"
             f"            max_routes_ipv6: 4096}}\n")
+
+
+def start_routing(lab, configs: dict[str, str], daemons=tuple(DAEMONS)) -> dict:
+    """Starts Vigil on each node of `configs` (node -> config text) with its kernel's
+    forwarding off, so whatever crosses the node, vigil-dp carried; returns the VigilNodes
+    once every fast path forwards."""
+    nodes = {}
+    for node, config in configs.items():
+        lab.sysctl(node, {"net.ipv4.ip_forward": "0", "net.ipv6.conf.all.forwarding": "0"})
+        nodes[node] = start_vigil(lab, node, config, daemons=daemons)
+    for node, vn in nodes.items():
+        lab.wait_for(lambda vn=vn: forwarding(vn), timeout=30,
+                     what=f"{node}'s fast path forwarding")
+    return nodes
 
 
 def hosts_checksum_in_software(lab, nodes) -> None:
