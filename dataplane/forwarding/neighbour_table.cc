@@ -27,30 +27,6 @@ rte_ether_addr unpack(uint64_t word) {
 
 }  // namespace
 
-NeighbourKey NeighbourKey::v4(PortId port, uint32_t address_be) {
-  NeighbourKey k{.port = port, .family = 4};
-  std::memcpy(k.address, &address_be, 4);
-  return k;
-}
-
-NeighbourKey NeighbourKey::v6(PortId port, const uint8_t* address) {
-  NeighbourKey k{.port = port, .family = 6};
-  std::memcpy(k.address, address, 16);
-  return k;
-}
-
-NeighbourKey NeighbourKey::from(PortId port, const config::IpAddress& address) {
-  NeighbourKey k{.port = port, .family = static_cast<uint8_t>(address.family)};
-  std::memcpy(k.address, address.bytes.data(), address.family == 4 ? 4 : 16);
-  return k;
-}
-
-config::IpAddress NeighbourKey::ip() const {
-  config::IpAddress a{.family = family};
-  std::memcpy(a.bytes.data(), address, family == 4 ? 4 : 16);
-  return a;
-}
-
 Expected<std::unique_ptr<NeighbourTable>> NeighbourTable::create(const std::string& name,
                                                                  uint32_t capacity,
                                                                  Synchronizer& readers) {
@@ -74,7 +50,7 @@ Expected<std::unique_ptr<NeighbourTable>> NeighbourTable::create(const std::stri
     rte_hash_free(hash);
     return fail("cannot create the neighbour request ring: " + std::string(rte_strerror(code)));
   }
-  return std::unique_ptr<NeighbourTable>(new NeighbourTable(hash, ring, readers));
+  return std::unique_ptr<NeighbourTable>(new NeighbourTable(hash, ring, readers, capacity));
 }
 
 NeighbourTable::~NeighbourTable() {
@@ -116,16 +92,23 @@ Status NeighbourTable::set(const NeighbourKey& key, const rte_ether_addr& mac) {
   if (rc != 0) {
     return fail("neighbour table full (" + key.ip().to_string() + ")");
   }
+  adjacencies_.resolve(key, mac);
   return Ok{};
 }
 
 void NeighbourTable::remove(const NeighbourKey& key) {
+  adjacencies_.unresolve(key);
   const int32_t position = rte_hash_del_key(hash_, &key);
   if (position < 0) {
     return;
   }
   readers_.wait_for_readers();
   rte_hash_free_key_with_position(hash_, position);
+}
+
+AdjacencyId NeighbourTable::acquire_adjacency(const NeighbourKey& key) {
+  rte_ether_addr mac;
+  return adjacencies_.acquire(key, lookup(key, &mac) ? &mac : nullptr);
 }
 
 std::vector<NeighbourKey> NeighbourTable::take_requests(size_t max) {

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "dataplane/forwarding/adjacency_table.h"
+#include "dataplane/forwarding/neighbour_key.h"
 #include "dataplane/forwarding/next_hop_group.h"
 #include "dataplane/forwarding/route_table.h"
 
@@ -22,26 +24,11 @@ struct rte_ring;
 
 namespace vigil::dp {
 
-// 32 bytes, so rte_hash compares keys with its vector 32-byte compare instead of memcmp.
-struct NeighbourKey {
-  uint8_t address[16] = {};  // IPv4 in the first 4 bytes, the rest zero
-  PortId port = 0;
-  uint8_t family = 4;
-  uint8_t pad[13] = {};  // hashed with the rest: must stay zero
-  bool operator==(const NeighbourKey&) const = default;
-
-  static NeighbourKey v4(PortId port, uint32_t address_be);
-  static NeighbourKey v6(PortId port, const uint8_t* address);
-  static NeighbourKey from(PortId port, const config::IpAddress& address);
-  config::IpAddress ip() const;
-};
-static_assert(sizeof(NeighbourKey) == 32);
-
-class NeighbourTable {
+class NeighbourTable final : public AdjacencyProvider {
  public:
   static Expected<std::unique_ptr<NeighbourTable>> create(const std::string& name,
                                                           uint32_t capacity, Synchronizer& readers);
-  ~NeighbourTable();
+  ~NeighbourTable() override;
   NeighbourTable(const NeighbourTable&) = delete;
   NeighbourTable& operator=(const NeighbourTable&) = delete;
 
@@ -50,6 +37,8 @@ class NeighbourTable {
   // Up to 64 keys at once (rte_hash's bulk path: hashes and bucket reads overlap); bit i of
   // the result is set when keys[i] was found, and macs[i] is then its MAC.
   uint64_t lookup_bulk(const NeighbourKey** keys, uint32_t n, rte_ether_addr* macs) const;
+  // The MAC of a route's gateway by its adjacency: one load, no hashing.
+  bool lookup(AdjacencyId id, rte_ether_addr* mac) const { return adjacencies_.lookup(id, mac); }
   // Asks the control thread to resolve `key`. When the ring is full the request is lost and
   // the packets waiting for `key` expire (no_neighbour); the first packet after them asks
   // again.
@@ -61,13 +50,17 @@ class NeighbourTable {
   // Pending requests, oldest first, at most `max`; duplicates are the caller's to fold.
   std::vector<NeighbourKey> take_requests(size_t max);
   std::vector<std::pair<NeighbourKey, rte_ether_addr>> entries() const;
+  AdjacencyId acquire_adjacency(const NeighbourKey& key) override;
+  void release_adjacency(AdjacencyId id) override { adjacencies_.release(id); }
+  const AdjacencyTable& adjacencies() const { return adjacencies_; }
 
  private:
-  NeighbourTable(rte_hash* hash, rte_ring* requests, Synchronizer& readers)
-      : hash_(hash), requests_(requests), readers_(readers) {}
+  NeighbourTable(rte_hash* hash, rte_ring* requests, Synchronizer& readers, uint32_t capacity)
+      : hash_(hash), requests_(requests), readers_(readers), adjacencies_(capacity) {}
   rte_hash* hash_;
   rte_ring* requests_;
   Synchronizer& readers_;
+  AdjacencyTable adjacencies_;  // one per gateway in use: at most one per neighbour
 };
 
 }  // namespace vigil::dp

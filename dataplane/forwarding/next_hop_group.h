@@ -12,6 +12,9 @@
 namespace vigil::dp {
 
 using PortId = uint16_t;
+// A gateway's slot in the adjacency table (adjacency_table.h).
+using AdjacencyId = uint32_t;
+inline constexpr AdjacencyId kNoAdjacency = UINT32_MAX;
 
 enum class RouteAction : uint8_t {
   kNoRoute,    // nothing matched: drop, ICMP unreachable
@@ -36,12 +39,19 @@ struct NextHopGroup {
   // large). A flow hash picks a bucket, so shares follow the weights and a flow keeps its
   // member while the group lives.
   std::vector<uint16_t> buckets;
+  // Per member: its gateway's adjacency, kNoAdjacency on a connected route. Filled in by the
+  // route table for the groups it publishes; empty elsewhere. Not part of the group's identity.
+  std::vector<AdjacencyId> adjacency;
 
-  // Precondition: action is kForward and buckets is not empty.
-  const NextHop& pick(uint32_t flow_hash) const {
+  // The member a flow hash picks. Precondition: action is kForward, buckets not empty.
+  uint16_t pick_index(uint32_t flow_hash) const {
     // Multiply-shift maps the hash onto [0, size) without a division.
     const uint64_t bucket = (static_cast<uint64_t>(flow_hash) * buckets.size()) >> 32;
-    return members[buckets[bucket]];
+    return buckets[bucket];
+  }
+  const NextHop& pick(uint32_t flow_hash) const { return members[pick_index(flow_hash)]; }
+  AdjacencyId adjacency_of(uint16_t member) const {
+    return member < adjacency.size() ? adjacency[member] : kNoAdjacency;
   }
 
   bool operator==(const NextHopGroup& other) const {

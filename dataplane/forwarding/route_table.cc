@@ -14,7 +14,8 @@ std::pair<RouteAction, std::vector<NextHop>> group_key(const NextHopGroup& g) {
 
 Expected<std::unique_ptr<RouteTable>> RouteTable::create(const std::string& name,
                                                          const RouteTableLimits& limits,
-                                                         Synchronizer& readers) {
+                                                         Synchronizer& readers,
+                                                         AdjacencyProvider* adjacencies) {
   auto a = Fib::create(name + "a", limits.fib);
   if (!a) {
     return fail(a.error());
@@ -23,12 +24,18 @@ Expected<std::unique_ptr<RouteTable>> RouteTable::create(const std::string& name
   if (!b) {
     return fail(b.error());
   }
-  return std::unique_ptr<RouteTable>(new RouteTable(std::move(*a), std::move(*b), limits, readers));
+  return std::unique_ptr<RouteTable>(
+      new RouteTable(std::move(*a), std::move(*b), limits, readers, adjacencies));
 }
 
 RouteTable::RouteTable(std::unique_ptr<Fib> a, std::unique_ptr<Fib> b,
-                       const RouteTableLimits& limits, Synchronizer& readers)
-    : active_(std::move(a)), standby_(std::move(b)), limits_(limits), readers_(readers) {
+                       const RouteTableLimits& limits, Synchronizer& readers,
+                       AdjacencyProvider* adjacencies)
+    : active_(std::move(a)),
+      standby_(std::move(b)),
+      limits_(limits),
+      readers_(readers),
+      adjacencies_(adjacencies) {
   groups_.push_back(make_group(RouteAction::kNoRoute));
   published_.store(new ForwardingSnapshot{.fib = active_.get(), .groups = groups_},
                    std::memory_order_release);
@@ -92,6 +99,15 @@ GroupId RouteTable::acquire_group(const NextHopGroup& group) {
     id = static_cast<GroupId>(groups_.size());
     groups_.push_back(group);
   }
+  NextHopGroup& made = groups_[id];
+  made.adjacency.assign(made.members.size(), kNoAdjacency);
+  for (size_t m = 0; m < made.members.size() && adjacencies_ != nullptr; ++m) {
+    const NextHop& hop = made.members[m];
+    if (hop.gateway) {
+      made.adjacency[m] =
+          adjacencies_->acquire_adjacency(NeighbourKey::from(hop.port, *hop.gateway));
+    }
+  }
   group_ids_.emplace(key, id);
   group_refs_[id] = 1;
   return id;
@@ -103,6 +119,12 @@ void RouteTable::release_group(GroupId id) {
   }
   group_refs_.erase(id);
   group_ids_.erase(group_key(groups_[id]));
+  // Released only now: no lcore reads this group any more (see apply), so none holds these.
+  for (const AdjacencyId a : groups_[id].adjacency) {
+    if (a != kNoAdjacency && adjacencies_ != nullptr) {
+      adjacencies_->release_adjacency(a);
+    }
+  }
   groups_[id] = make_group(RouteAction::kNoRoute);
   free_ids_.push_back(id);
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "dataplane/forwarding/adjacency_table.h"
 #include "dataplane/forwarding/fib.h"
 #include "dataplane/forwarding/next_hop_group.h"
 #include "dataplane/forwarding/port_info.h"
@@ -48,9 +49,12 @@ struct RouteTableLimits {
 
 class RouteTable {
  public:
+  // With `adjacencies`, each published group names its gateways' adjacencies (the
+  // provider must outlive the table); without, lcores look every next hop up by address.
   static Expected<std::unique_ptr<RouteTable>> create(const std::string& name,
                                                       const RouteTableLimits& limits,
-                                                      Synchronizer& readers);
+                                                      Synchronizer& readers,
+                                                      AdjacencyProvider* adjacencies = nullptr);
   ~RouteTable();
 
   // Whether `routes` would fit (route and group counts, one entry per prefix) — nothing
@@ -73,7 +77,7 @@ class RouteTable {
     std::optional<GroupId> before, after;
   };
   RouteTable(std::unique_ptr<Fib> a, std::unique_ptr<Fib> b, const RouteTableLimits& limits,
-             Synchronizer& readers);
+             Synchronizer& readers, AdjacencyProvider* adjacencies);
   static Status apply_changes(Fib& fib, const std::vector<Change>& changes);
   GroupId acquire_group(const NextHopGroup& group);
   void release_group(GroupId id);
@@ -81,6 +85,7 @@ class RouteTable {
   std::unique_ptr<Fib> active_, standby_;
   RouteTableLimits limits_;
   Synchronizer& readers_;
+  AdjacencyProvider* adjacencies_;
   std::map<config::Prefix, GroupId> routes_;
   // Groups by id, the one copy the control thread edits; each snapshot gets its own copy.
   std::vector<NextHopGroup> groups_;

@@ -28,8 +28,11 @@ struct PacketState {
   Disposition disposition = Disposition::kInFlight;
   DropReason drop = DropReason::kMalformed;
   PortId out_port = 0;
-  // The neighbour to send to (gateway, or the destination on a connected route), network order.
-  uint8_t next_hop[16];
+  // The gateway's adjacency (its MAC in one word), kNoAdjacency on a connected route.
+  AdjacencyId adjacency = kNoAdjacency;
+  // The gateway's address (16 bytes, IPv4 in the first 4) in the burst's forwarding snapshot,
+  // or nullptr: the packet's destination is the neighbour.
+  const uint8_t* gateway = nullptr;
 };
 
 struct Burst {

@@ -36,8 +36,39 @@ bool NeighbourStage::write_l2(rte_mbuf* m, const rte_ether_addr& dst, const rte_
   return true;
 }
 
+void NeighbourStage::send(rte_mbuf* m, PacketState& st, const rte_ether_addr& dst,
+                          const rte_ether_addr& src) {
+  const bool v4 = st.parsed.l3_proto == RTE_ETHER_TYPE_IPV4;
+  if (st.parsed.l3_offset == sizeof(rte_ether_hdr)) [[likely]] {
+    // Untagged: the new header takes the old one's place, no headroom moves.
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    eth->dst_addr = dst;
+    eth->src_addr = src;
+    eth->ether_type = rte_cpu_to_be_16(v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+  } else {
+    // VLAN tags go: cannot fail, the old header freed at least as much headroom.
+    rte_pktmbuf_adj(m, static_cast<uint16_t>(st.parsed.l3_offset));
+    write_l2(m, dst, src, v4);
+  }
+  st.disposition = Disposition::kTransmit;
+}
+
+NeighbourKey NeighbourStage::key_of(const PacketState& st) {
+  NeighbourKey k{.port = st.out_port};
+  const uint8_t* address = st.gateway != nullptr ? st.gateway : st.parsed.dst.v6;
+  if (st.parsed.l3_proto == RTE_ETHER_TYPE_IPV4) {
+    std::memcpy(k.address, address, 4);
+  } else {
+    k.family = 6;
+    std::memcpy(k.address, address, 16);
+  }
+  return k;
+}
+
 void NeighbourStage::process(Burst& burst) {
   const ForwardingSnapshot* snap = routes_.snapshot();
+  // Packets to a gateway find its MAC in the gateway's adjacency; the rest (destinations on
+  // a connected subnet, gateways without an adjacency) are looked up by address, in bulk.
   NeighbourKey keys[kBurstSize];
   const NeighbourKey* key_ptrs[kBurstSize];
   uint16_t index[kBurstSize];
@@ -46,16 +77,14 @@ void NeighbourStage::process(Burst& burst) {
     if (!burst.in_flight(i)) {
       continue;
     }
-    const PacketState& st = burst.state[i];
-    NeighbourKey& k = keys[n];
-    k = NeighbourKey{.port = st.out_port};
-    if (st.parsed.l3_proto == RTE_ETHER_TYPE_IPV4) {
-      std::memcpy(k.address, st.next_hop, 4);
-    } else {
-      k.family = 6;
-      std::memcpy(k.address, st.next_hop, 16);
+    PacketState& st = burst.state[i];
+    rte_ether_addr mac;
+    if (st.adjacency != kNoAdjacency && neighbours_.lookup(st.adjacency, &mac)) [[likely]] {
+      send(burst.packets[i], st, mac, snap->ports[st.out_port].mac);
+      continue;
     }
-    key_ptrs[n] = &k;
+    keys[n] = key_of(st);
+    key_ptrs[n] = &keys[n];
     index[n++] = i;
   }
   if (n == 0) {
@@ -68,17 +97,14 @@ void NeighbourStage::process(Burst& burst) {
     const uint16_t i = index[k];
     PacketState& st = burst.state[i];
     rte_mbuf* m = burst.packets[i];
-    const bool v4 = keys[k].family == 4;
-    rte_pktmbuf_adj(m, static_cast<uint16_t>(st.parsed.l3_offset));  // the old L2 header
     if (hits >> k & 1) [[likely]] {
-      // Cannot fail: the old L2 header just freed at least as much headroom.
-      write_l2(m, macs[k], snap->ports[st.out_port].mac, v4);
-      st.disposition = Disposition::kTransmit;
+      send(m, st, macs[k], snap->ports[st.out_port].mac);
       continue;
     }
     if (now == 0) {
       now = rte_rdtsc();
     }
+    rte_pktmbuf_adj(m, static_cast<uint16_t>(st.parsed.l3_offset));  // held from the IP header
     hold(m, keys[k], st.out_port, now);
     st.disposition = Disposition::kTaken;
   }

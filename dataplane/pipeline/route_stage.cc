@@ -96,8 +96,8 @@ void RouteStage::forward(Burst& burst, uint16_t i, const ForwardingSnapshot& sna
     reject(burst, i, snap, DropReason::kTtlExceeded, IcmpError::kTimeExceeded);
     return;
   }
-  const NextHop& nh = g.pick(ecmp_flow_hash(p, hash_seed_));
-  const PortInfo& out = snap.ports[nh.port];
+  const uint16_t member = g.pick_index(ecmp_flow_hash(p, hash_seed_));
+  const PortInfo& out = snap.ports[g.members[member].port];
   if (p.l3_length > out.mtu) [[unlikely]] {
     // No fragmentation on the fast path: IPv6 never fragments in transit, and IPv4 without DF
     // is rare enough to drop and count (documented), as most forwarding planes do.
@@ -113,7 +113,7 @@ void RouteStage::forward(Burst& burst, uint16_t i, const ForwardingSnapshot& sna
   } else {
     --ip[7];
   }
-  set_next_hop(st, nh);
+  set_next_hop(st, g, member);
 }
 
 bool RouteStage::icmp_token() {
@@ -180,17 +180,15 @@ bool RouteStage::send_back(rte_mbuf* m, PacketState& st, const ForwardingSnapsho
   if (g.action != RouteAction::kForward) {
     return false;  // no way back to the source: nothing more to say
   }
-  set_next_hop(st, g.pick(ecmp_flow_hash(st.parsed, hash_seed_)));
+  set_next_hop(st, g, g.pick_index(ecmp_flow_hash(st.parsed, hash_seed_)));
   return true;
 }
 
-void RouteStage::set_next_hop(PacketState& st, const NextHop& nh) {
+void RouteStage::set_next_hop(PacketState& st, const NextHopGroup& g, uint16_t member) {
+  const NextHop& nh = g.members[member];
   st.out_port = nh.port;
-  if (nh.gateway) {
-    std::memcpy(st.next_hop, nh.gateway->bytes.data(), 16);
-  } else {
-    std::memcpy(st.next_hop, st.parsed.dst.v6, 16);  // the union: IPv4 in the first 4 bytes
-  }
+  st.adjacency = g.adjacency_of(member);
+  st.gateway = nh.gateway ? nh.gateway->bytes.data() : nullptr;
 }
 
 }  // namespace vigil::dp

@@ -1,6 +1,6 @@
 // FIB lookup in bulk, ECMP member choice by a symmetric flow hash, TTL / hop limit and MTU
 // checks with the ICMP errors they call for, TTL decrement with an incremental checksum.
-// Leaves forwarded packets in flight with out_port and next_hop set, for the stages that
+// Leaves forwarded packets in flight with out_port and the next hop set, for the stages that
 // follow (QoS, encapsulation) and the neighbour stage, which writes the L2 header.
 #pragma once
 
@@ -35,7 +35,7 @@ class RouteStage final : public Stage {
   bool send_back(rte_mbuf* m, PacketState& st, const ForwardingSnapshot& snap,
                  const vigil_packet& offending, IcmpError error, const uint8_t* source,
                  uint16_t mtu);
-  static void set_next_hop(PacketState& st, const NextHop& nh);
+  static void set_next_hop(PacketState& st, const NextHopGroup& g, uint16_t member);
   bool icmp_token();
 
   const RouteTable& routes_;

@@ -78,16 +78,17 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     return fail(readers.error());
   }
   fp->readers_ = std::move(*readers);
-  auto routes = RouteTable::create("vigil_fib", c.route_limits, *fp->readers_);
-  if (!routes) {
-    return fail(routes.error());
-  }
-  fp->routes_ = std::move(*routes);
   auto neighbours = NeighbourTable::create("vigil", c.neighbour_capacity, *fp->readers_);
   if (!neighbours) {
     return fail(neighbours.error());
   }
   fp->neighbours_ = std::move(*neighbours);
+  auto routes =
+      RouteTable::create("vigil_fib", c.route_limits, *fp->readers_, fp->neighbours_.get());
+  if (!routes) {
+    return fail(routes.error());
+  }
+  fp->routes_ = std::move(*routes);
 
   std::vector<Port*> ports;
   for (auto& p : fp->ports_) {
@@ -136,8 +137,8 @@ FastPath::~FastPath() {
   stop();
   workers_.clear();
   ports_.clear();
+  routes_.reset();  // before the neighbours, which hold its adjacencies
   neighbours_.reset();
-  routes_.reset();
   readers_.reset();
   rte_mempool_free(pool_);
 }

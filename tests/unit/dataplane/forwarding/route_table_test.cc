@@ -146,3 +146,65 @@ TEST_F(RouteTableTest, PortDetailsArePublishedWithTheRoutes) {
 
 }  // namespace
 }  // namespace vigil::dp
+
+namespace vigil::dp {
+namespace {
+
+// Hands out adjacencies and records, for each release, how many grace periods had passed.
+class RecordingAdjacencies : public AdjacencyProvider {
+ public:
+  explicit RecordingAdjacencies(const RecordingReaders& readers) : readers_(readers) {}
+  AdjacencyId acquire_adjacency(const NeighbourKey& key) override {
+    keys.push_back(key);
+    return static_cast<AdjacencyId>(keys.size() - 1);
+  }
+  void release_adjacency(AdjacencyId id) override { released.push_back({id, readers_.waits}); }
+  std::vector<NeighbourKey> keys;                     // by id
+  std::vector<std::pair<AdjacencyId, int>> released;  // id, grace periods by then
+ private:
+  const RecordingReaders& readers_;
+};
+
+TEST(RouteTableAdjacencies, GroupsNameTheirGatewaysAdjacenciesUntilRetiredAfterAGracePeriod) {
+  RecordingReaders readers;
+  RecordingAdjacencies adjacencies(readers);
+  auto t = RouteTable::create("rtadj", small_limits(), readers, &adjacencies);
+  ASSERT_TRUE(t) << t.error();
+  RouteTable& table = **t;
+  const std::vector<PortInfo> ports(3);
+  const NextHopGroup ecmp = make_forward_group(
+      {{.port = 1, .gateway = ip("192.0.2.1")}, {.port = 2, .gateway = ip("198.51.100.1")}});
+  ASSERT_TRUE(table.apply({{net("10.0.0.0/8"), via(1, "192.0.2.1")},
+                           {net("11.0.0.0/8"), via(1, "192.0.2.1")},
+                           {net("12.0.0.0/8"), ecmp},
+                           {net("192.0.2.0/24"), make_forward_group({{.port = 1}})}},
+                          ports));
+  // One per gateway per group: 10/8 and 11/8 share a group.
+  ASSERT_EQ(adjacencies.keys.size(), 3u);
+  const auto group_of = [&](const char* prefix) {
+    return table.snapshot()->groups.at(table.routes().at(net(prefix)));
+  };
+  const NextHopGroup single = group_of("10.0.0.0/8");
+  ASSERT_EQ(single.adjacency.size(), 1u);
+  EXPECT_EQ(adjacencies.keys.at(single.adjacency[0]), NeighbourKey::from(1, ip("192.0.2.1")));
+  const NextHopGroup both = group_of("12.0.0.0/8");
+  ASSERT_EQ(both.adjacency.size(), 2u);
+  for (size_t m = 0; m < 2; ++m) {
+    EXPECT_EQ(adjacencies.keys.at(both.adjacency[m]),
+              NeighbourKey::from(both.members[m].port, *both.members[m].gateway));
+  }
+  EXPECT_EQ(group_of("192.0.2.0/24").adjacency, std::vector<AdjacencyId>{kNoAdjacency})
+      << "a connected route has no gateway to name";
+  EXPECT_TRUE(adjacencies.released.empty());
+
+  const int waits = readers.waits;
+  ASSERT_TRUE(table.apply({{net("10.0.0.0/8"), via(1, "192.0.2.1")}}, ports));
+  ASSERT_EQ(adjacencies.released.size(), 2u) << "the ECMP group's two";
+  for (const auto& [id, waits_then] : adjacencies.released) {
+    EXPECT_TRUE(id == both.adjacency[0] || id == both.adjacency[1]);
+    EXPECT_GT(waits_then, waits) << "released while an lcore could still hold it";
+  }
+}
+
+}  // namespace
+}  // namespace vigil::dp

@@ -1,6 +1,7 @@
 // The forwarding pipeline (parse → route → neighbour) over real mbufs, rte_fib and rte_hash,
 // table-driven like the BPF tests: a frame in, what must come out (port and exact bytes, the
-// kernel, or a drop reason).
+// kernel, or a drop reason). Every test runs twice: with gateways' MACs read from their
+// adjacencies (as vigil-dp runs) and with every next hop looked up by address.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -64,22 +65,22 @@ class CaptureSink : public PacketSink {
   std::vector<std::vector<uint8_t>> kernel;
 };
 
-class ForwardingTest : public ::testing::Test {
+class ForwardingTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     static int n = 0;
     const std::string name = "fw" + std::to_string(n++);
+    auto nt = NeighbourTable::create(name, 1024, readers_);
+    ASSERT_TRUE(nt) << nt.error();
+    neighbours_ = std::move(*nt);
     auto t = RouteTable::create(name,
                                 {.fib = {.max_routes4 = 1024,
                                          .max_routes6 = 1024,
                                          .tbl8_groups4 = 256,
                                          .tbl8_groups6 = 256}},
-                                readers_);
+                                readers_, GetParam() ? neighbours_.get() : nullptr);
     ASSERT_TRUE(t) << t.error();
     routes_ = std::move(*t);
-    auto nt = NeighbourTable::create(name, 1024, readers_);
-    ASSERT_TRUE(nt) << nt.error();
-    neighbours_ = std::move(*nt);
 
     std::vector<PortInfo> ports(3);
     for (PortId p = 0; p < 3; ++p) {
@@ -143,8 +144,8 @@ class ForwardingTest : public ::testing::Test {
   uint64_t drops(DropReason r) const { return counters_.drops[static_cast<size_t>(r)]; }
 
   NoReaders readers_;
+  std::unique_ptr<NeighbourTable> neighbours_;  // declared first: it outlives the routes
   std::unique_ptr<RouteTable> routes_;
-  std::unique_ptr<NeighbourTable> neighbours_;
   CaptureSink sink_;
   LcoreCounters counters_;
   std::unique_ptr<Pipeline> pipeline_;
@@ -300,7 +301,7 @@ std::vector<Case> cases() {
   };
 }
 
-TEST_F(ForwardingTest, Table) {
+TEST_P(ForwardingTest, Table) {
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.description);
     sink_.sent.clear();
@@ -322,7 +323,7 @@ TEST_F(ForwardingTest, Table) {
   }
 }
 
-TEST_F(ForwardingTest, EcmpSpreadsFlowsAndKeepsEachOnOnePath) {
+TEST_P(ForwardingTest, EcmpSpreadsFlowsAndKeepsEachOnOnePath) {
   std::vector<std::vector<uint8_t>> flows;
   for (uint16_t port = 1; port <= 32; ++port) {
     flows.push_back(PacketBuilder().eth().ipv4("10.1.0.5", "8.8.8.8").udp(port, 53).build());
@@ -339,7 +340,7 @@ TEST_F(ForwardingTest, EcmpSpreadsFlowsAndKeepsEachOnOnePath) {
   EXPECT_LT(on_wan1, 28u);
 }
 
-TEST_F(ForwardingTest, UnresolvedNeighbourHoldsPacketsAsksOnceAndSendsThemWhenAnswered) {
+TEST_P(ForwardingTest, UnresolvedNeighbourHoldsPacketsAsksOnceAndSendsThemWhenAnswered) {
   const auto frame = PacketBuilder().eth().ipv4("192.0.2.1", "10.1.0.77").udp(1, 2).build();
   run(kWan1, {frame, frame, frame});
   EXPECT_TRUE(sink_.sent.empty());
@@ -359,7 +360,7 @@ TEST_F(ForwardingTest, UnresolvedNeighbourHoldsPacketsAsksOnceAndSendsThemWhenAn
   EXPECT_EQ(neighbour_stage_->held(), 0u);
 }
 
-TEST_F(ForwardingTest, UnansweredNeighbourDropsHeldPacketsAfterTheHoldTime) {
+TEST_P(ForwardingTest, UnansweredNeighbourDropsHeldPacketsAfterTheHoldTime) {
   run(kWan1, {PacketBuilder().eth().ipv4("192.0.2.1", "10.1.0.78").udp(1, 2).build()});
   neighbour_stage_->poll(rte_rdtsc());
   EXPECT_EQ(neighbour_stage_->held(), 1u) << "dropped before its time";
@@ -368,6 +369,46 @@ TEST_F(ForwardingTest, UnansweredNeighbourDropsHeldPacketsAfterTheHoldTime) {
   EXPECT_EQ(drops(DropReason::kNoNeighbour), 1u);
   EXPECT_TRUE(sink_.sent.empty());
 }
+
+TEST_P(ForwardingTest, GatewaysGetAnAdjacencyEachWhenTheTableHasAProvider) {
+  // 192.0.2.1 (two groups), 198.51.100.1 (two groups) and 2001:db8:1::1; none for connected.
+  EXPECT_EQ(neighbours_->adjacencies().in_use(), GetParam() ? 3u : 0u);
+}
+
+TEST_P(ForwardingTest, ANewGatewayMacOrItsLossAppliesFromTheNextPacket) {
+  const auto frame = PacketBuilder().eth().ipv4("10.1.0.5", "10.50.1.1").udp(1, 2).build();
+  const auto sent_to = [](const char* gw_mac) {
+    return PacketBuilder()
+        .eth(gw_mac, kPortMac[kWan1])
+        .ipv4("10.1.0.5", "10.50.1.1")
+        .ttl(63)
+        .udp(1, 2)
+        .build();
+  };
+  run(kLan, {frame});
+  set_neighbour(kWan1, "192.0.2.1", "02:00:00:00:02:99");
+  run(kLan, {frame});
+  ASSERT_EQ(sink_.sent.size(), 2u);
+  EXPECT_EQ(sink_.sent[0].second, sent_to(kGw1Mac));
+  EXPECT_EQ(sink_.sent[1].second, sent_to("02:00:00:00:02:99"));
+
+  neighbours_->remove(NeighbourKey::from(kWan1, ip("192.0.2.1")));
+  run(kLan, {frame});
+  EXPECT_EQ(sink_.sent.size(), 2u) << "sent to a forgotten MAC";
+  EXPECT_EQ(neighbour_stage_->held(), 1u);
+  const auto asked = neighbours_->take_requests(16);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0], NeighbourKey::from(kWan1, ip("192.0.2.1")));
+  set_neighbour(kWan1, "192.0.2.1", kGw1Mac);
+  neighbour_stage_->poll(rte_rdtsc());
+  ASSERT_EQ(sink_.sent.size(), 3u);
+  EXPECT_EQ(sink_.sent[2].second, sent_to(kGw1Mac));
+}
+
+INSTANTIATE_TEST_SUITE_P(Lookups, ForwardingTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "GatewaysByAdjacency" : "AllByAddress";
+                         });
 
 }  // namespace
 }  // namespace vigil::dp
