@@ -32,6 +32,11 @@ struct NextHop {
   auto operator<=>(const NextHop&) const = default;
 };
 
+// The bucket of [0, count) a flow hash falls in: multiply-shift, no division.
+inline uint64_t bucket_of(uint32_t flow_hash, uint64_t count) {
+  return (static_cast<uint64_t>(flow_hash) * count) >> 32;
+}
+
 struct NextHopGroup {
   RouteAction action = RouteAction::kNoRoute;
   std::vector<NextHop> members;  // sorted, so equal sets compare equal
@@ -44,12 +49,9 @@ struct NextHopGroup {
   std::vector<AdjacencyId> adjacency;
 
   // The member a flow hash picks. Precondition: action is kForward, buckets not empty.
-  uint16_t pick_index(uint32_t flow_hash) const {
-    // Multiply-shift maps the hash onto [0, size) without a division.
-    const uint64_t bucket = (static_cast<uint64_t>(flow_hash) * buckets.size()) >> 32;
-    return buckets[bucket];
+  const NextHop& pick(uint32_t flow_hash) const {
+    return members[buckets[bucket_of(flow_hash, buckets.size())]];
   }
-  const NextHop& pick(uint32_t flow_hash) const { return members[pick_index(flow_hash)]; }
   AdjacencyId adjacency_of(uint16_t member) const {
     return member < adjacency.size() ? adjacency[member] : kNoAdjacency;
   }

@@ -12,6 +12,28 @@ std::pair<RouteAction, std::vector<NextHop>> group_key(const NextHopGroup& g) {
 
 }  // namespace
 
+ForwardingSnapshot::ForwardingSnapshot(const Fib* f, std::vector<NextHopGroup> g,
+                                       std::vector<PortInfo> p)
+    : fib(f), groups(std::move(g)), ports(std::move(p)) {
+  entries.reserve(groups.size());
+  for (const NextHopGroup& group : groups) {
+    GroupEntry e{.action = group.action, .first = static_cast<uint32_t>(forwarders.size())};
+    if (group.action == RouteAction::kForward) {
+      for (const uint16_t member : group.buckets) {
+        const NextHop& hop = group.members[member];
+        forwarders.push_back(Forwarder{
+            .gateway = hop.gateway ? hop.gateway->bytes.data() : nullptr,
+            .adjacency = group.adjacency_of(member),
+            .port = hop.port,
+            .mtu = hop.port < ports.size() ? ports[hop.port].mtu : uint16_t{0},
+        });
+      }
+      e.buckets = static_cast<uint32_t>(group.buckets.size());
+    }
+    entries.push_back(e);
+  }
+}
+
 Expected<std::unique_ptr<RouteTable>> RouteTable::create(const std::string& name,
                                                          const RouteTableLimits& limits,
                                                          Synchronizer& readers,
@@ -37,8 +59,7 @@ RouteTable::RouteTable(std::unique_ptr<Fib> a, std::unique_ptr<Fib> b,
       readers_(readers),
       adjacencies_(adjacencies) {
   groups_.push_back(make_group(RouteAction::kNoRoute));
-  published_.store(new ForwardingSnapshot{.fib = active_.get(), .groups = groups_},
-                   std::memory_order_release);
+  published_.store(new ForwardingSnapshot(active_.get(), groups_, {}), std::memory_order_release);
 }
 
 RouteTable::~RouteTable() {
@@ -178,8 +199,7 @@ Status RouteTable::apply(std::vector<Route> routes, std::vector<PortInfo> ports)
   }
   ports_ = std::move(ports);
   const ForwardingSnapshot* old = published_.exchange(
-      new ForwardingSnapshot{.fib = standby_.get(), .groups = groups_, .ports = ports_},
-      std::memory_order_acq_rel);
+      new ForwardingSnapshot(standby_.get(), groups_, ports_), std::memory_order_acq_rel);
   std::swap(active_, standby_);
   readers_.wait_for_readers();
   delete old;

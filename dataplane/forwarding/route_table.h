@@ -34,11 +34,43 @@ class Synchronizer {
   virtual void wait_for_readers() = 0;
 };
 
-// What one lcore burst reads: one consistent view.
+// What a packet needs of the member its flow picked, one record per bucket of its group, so
+// forwarding chases no pointer from the group to its members to their port.
+struct Forwarder {
+  const uint8_t* gateway;  // 16 bytes (IPv4 in the first 4); nullptr on a connected route
+  AdjacencyId adjacency;   // the gateway's, or kNoAdjacency
+  PortId port;
+  uint16_t mtu;  // the port's IP MTU
+};
+
+// A group as the lcores read it: its action and its buckets in `forwarders`.
+struct GroupEntry {
+  RouteAction action = RouteAction::kNoRoute;
+  uint32_t buckets = 0;
+  uint32_t first = 0;
+};
+
+// What one lcore burst reads: one consistent view. Built once, never changed; the control
+// thread publishes a new one for every change.
 struct ForwardingSnapshot {
-  const Fib* fib = nullptr;
+  ForwardingSnapshot(const Fib* f, std::vector<NextHopGroup> g, std::vector<PortInfo> p);
+  ForwardingSnapshot(const ForwardingSnapshot&) = delete;
+  ForwardingSnapshot& operator=(const ForwardingSnapshot&) = delete;
+
+  // The group an FIB lookup returned, "no route" for an id it does not know.
+  const GroupEntry& entry(uint64_t group) const {
+    return entries[group < entries.size() ? group : kNoRouteGroup];
+  }
+  // The member a flow hash picks (precondition: e.action is kForward).
+  const Forwarder& pick(const GroupEntry& e, uint32_t flow_hash) const {
+    return forwarders[e.first + bucket_of(flow_hash, e.buckets)];
+  }
+
+  const Fib* fib;
   std::vector<NextHopGroup> groups;  // indexed by GroupId; [kNoRouteGroup] is "no route"
   std::vector<PortInfo> ports;       // indexed by PortId
+  std::vector<GroupEntry> entries;   // indexed by GroupId, from `groups` and `ports`
+  std::vector<Forwarder> forwarders;
 };
 
 struct RouteTableLimits {

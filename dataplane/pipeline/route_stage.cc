@@ -68,25 +68,17 @@ void RouteStage::process(Burst& burst) {
 }
 
 void RouteStage::route(Burst& burst, uint16_t i, const ForwardingSnapshot& snap, uint64_t group) {
-  const NextHopGroup& g = snap.groups[group < snap.groups.size() ? group : kNoRouteGroup];
-  switch (g.action) {
-    case RouteAction::kForward:
-      forward(burst, i, snap, g);
-      break;
-    case RouteAction::kLocal:
+  const GroupEntry& g = snap.entry(group);
+  if (g.action != RouteAction::kForward) [[unlikely]] {
+    if (g.action == RouteAction::kLocal) {
       burst.state[i].disposition = Disposition::kToKernel;
-      break;
-    case RouteAction::kBlackhole:
+    } else if (g.action == RouteAction::kBlackhole) {
       burst.drop(i, DropReason::kBlackhole);
-      break;
-    case RouteAction::kNoRoute:
+    } else {
       reject(burst, i, snap, DropReason::kNoRoute, IcmpError::kNetUnreachable);
-      break;
+    }
+    return;
   }
-}
-
-void RouteStage::forward(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
-                         const NextHopGroup& g) {
   PacketState& st = burst.state[i];
   const vigil_packet& p = st.parsed;
   uint8_t* ip = l3(burst.packets[i], p);
@@ -96,13 +88,14 @@ void RouteStage::forward(Burst& burst, uint16_t i, const ForwardingSnapshot& sna
     reject(burst, i, snap, DropReason::kTtlExceeded, IcmpError::kTimeExceeded);
     return;
   }
-  const uint16_t member = g.pick_index(ecmp_flow_hash(p, hash_seed_));
-  const PortInfo& out = snap.ports[g.members[member].port];
-  if (p.l3_length > out.mtu) [[unlikely]] {
+  // A group of one (a single gateway, a connected subnet) needs no hash.
+  const Forwarder& f =
+      g.buckets == 1 ? snap.forwarders[g.first] : snap.pick(g, ecmp_flow_hash(p, hash_seed_));
+  if (p.l3_length > f.mtu) [[unlikely]] {
     // No fragmentation on the fast path: IPv6 never fragments in transit, and IPv4 without DF
     // is rare enough to drop and count (documented), as most forwarding planes do.
     if (!v4 || p.dont_fragment) {
-      reject(burst, i, snap, DropReason::kTooBig, IcmpError::kFragmentationNeeded, out.mtu);
+      reject(burst, i, snap, DropReason::kTooBig, IcmpError::kFragmentationNeeded, f.mtu);
     } else {
       burst.drop(i, DropReason::kTooBig);
     }
@@ -113,7 +106,7 @@ void RouteStage::forward(Burst& burst, uint16_t i, const ForwardingSnapshot& sna
   } else {
     --ip[7];
   }
-  set_next_hop(st, g, member);
+  set_next_hop(st, f);
 }
 
 bool RouteStage::icmp_token() {
@@ -176,19 +169,12 @@ bool RouteStage::send_back(rte_mbuf* m, PacketState& st, const ForwardingSnapsho
     std::memcpy(dst[0], st.parsed.dst.v6, 16);
     snap.fib->lookup6(dst, &group, 1);
   }
-  const NextHopGroup& g = snap.groups[group < snap.groups.size() ? group : kNoRouteGroup];
+  const GroupEntry& g = snap.entry(group);
   if (g.action != RouteAction::kForward) {
     return false;  // no way back to the source: nothing more to say
   }
-  set_next_hop(st, g, g.pick_index(ecmp_flow_hash(st.parsed, hash_seed_)));
+  set_next_hop(st, snap.pick(g, ecmp_flow_hash(st.parsed, hash_seed_)));
   return true;
-}
-
-void RouteStage::set_next_hop(PacketState& st, const NextHopGroup& g, uint16_t member) {
-  const NextHop& nh = g.members[member];
-  st.out_port = nh.port;
-  st.adjacency = g.adjacency_of(member);
-  st.gateway = nh.gateway ? nh.gateway->bytes.data() : nullptr;
 }
 
 }  // namespace vigil::dp

@@ -26,8 +26,9 @@ class RouteStage final : public Stage {
   void process(Burst& burst) override;
 
  private:
-  void route(Burst& burst, uint16_t i, const ForwardingSnapshot& snap, uint64_t group);
-  void forward(Burst& burst, uint16_t i, const ForwardingSnapshot& snap, const NextHopGroup& g);
+  // Everything for packet i whose FIB lookup gave `group`.
+  [[gnu::always_inline]] inline void route(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
+                                           uint64_t group);
   // Drops packet i for `reason` and, where allowed, turns it into an ICMP error routed back
   // to its source.
   void reject(Burst& burst, uint16_t i, const ForwardingSnapshot& snap, DropReason reason,
@@ -35,7 +36,11 @@ class RouteStage final : public Stage {
   bool send_back(rte_mbuf* m, PacketState& st, const ForwardingSnapshot& snap,
                  const vigil_packet& offending, IcmpError error, const uint8_t* source,
                  uint16_t mtu);
-  static void set_next_hop(PacketState& st, const NextHopGroup& g, uint16_t member);
+  static void set_next_hop(PacketState& st, const Forwarder& f) {
+    st.out_port = f.port;
+    st.adjacency = f.adjacency;
+    st.gateway = f.gateway;
+  }
   bool icmp_token();
 
   const RouteTable& routes_;

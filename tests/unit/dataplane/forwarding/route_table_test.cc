@@ -171,7 +171,8 @@ TEST(RouteTableAdjacencies, GroupsNameTheirGatewaysAdjacenciesUntilRetiredAfterA
   auto t = RouteTable::create("rtadj", small_limits(), readers, &adjacencies);
   ASSERT_TRUE(t) << t.error();
   RouteTable& table = **t;
-  const std::vector<PortInfo> ports(3);
+  std::vector<PortInfo> ports(3);
+  ports[2].mtu = 1400;
   const NextHopGroup ecmp = make_forward_group(
       {{.port = 1, .gateway = ip("192.0.2.1")}, {.port = 2, .gateway = ip("198.51.100.1")}});
   ASSERT_TRUE(table.apply({{net("10.0.0.0/8"), via(1, "192.0.2.1")},
@@ -193,6 +194,22 @@ TEST(RouteTableAdjacencies, GroupsNameTheirGatewaysAdjacenciesUntilRetiredAfterA
     EXPECT_EQ(adjacencies.keys.at(both.adjacency[m]),
               NeighbourKey::from(both.members[m].port, *both.members[m].gateway));
   }
+  // What the lcores read: one forwarder per bucket, carrying its member's port, MTU,
+  // gateway and adjacency.
+  const ForwardingSnapshot& snap = *table.snapshot();
+  const GroupEntry& entry = snap.entry(table.routes().at(net("12.0.0.0/8")));
+  ASSERT_EQ(entry.action, RouteAction::kForward);
+  ASSERT_EQ(entry.buckets, both.buckets.size());
+  for (size_t b = 0; b < entry.buckets; ++b) {
+    const Forwarder& f = snap.forwarders.at(entry.first + b);
+    const uint16_t m = both.buckets[b];
+    EXPECT_EQ(f.port, both.members[m].port);
+    EXPECT_EQ(f.mtu, ports[f.port].mtu);
+    EXPECT_EQ(f.adjacency, both.adjacency[m]);
+    ASSERT_NE(f.gateway, nullptr);
+    EXPECT_EQ(std::memcmp(f.gateway, both.members[m].gateway->bytes.data(), 16), 0);
+  }
+  EXPECT_EQ(snap.entry(9999).action, RouteAction::kNoRoute) << "an id the table never made";
   EXPECT_EQ(group_of("192.0.2.0/24").adjacency, std::vector<AdjacencyId>{kNoAdjacency})
       << "a connected route has no gateway to name";
   EXPECT_TRUE(adjacencies.released.empty());
