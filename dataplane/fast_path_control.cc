@@ -460,6 +460,8 @@ nlohmann::json FastPathControl::show() const {
   out["idle_sleeps"] = c.idle_sleeps;
   out["routes"] = routes;
   out["neighbours"] = neighbours;
+  const AdjacencyTable& adjacencies = fast_path_->neighbours().adjacencies();
+  out["adjacencies"] = {{"in_use", adjacencies.in_use()}, {"capacity", adjacencies.capacity()}};
   return out;
 }
 

@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include "common/logging.h"
+
 namespace vigil::dp {
 namespace {
 
@@ -108,7 +110,15 @@ void NeighbourTable::remove(const NeighbourKey& key) {
 
 AdjacencyId NeighbourTable::acquire_adjacency(const NeighbourKey& key) {
   rte_ether_addr mac;
-  return adjacencies_.acquire(key, lookup(key, &mac) ? &mac : nullptr);
+  const AdjacencyId id = adjacencies_.acquire(key, lookup(key, &mac) ? &mac : nullptr);
+  if (id == kNoAdjacency && !warned_full_) {
+    // Still forwarded, by the slower hash lookup; said once until a slot is had again.
+    log::warn(
+        "adjacency table full: packets to further gateways are looked up by address",
+        {{"gateway", key.ip().to_string()}, {"capacity", std::to_string(adjacencies_.capacity())}});
+  }
+  warned_full_ = id == kNoAdjacency;
+  return id;
 }
 
 std::vector<NeighbourKey> NeighbourTable::take_requests(size_t max) {

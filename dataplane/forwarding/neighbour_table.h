@@ -61,6 +61,7 @@ class NeighbourTable final : public AdjacencyProvider {
   rte_ring* requests_;
   Synchronizer& readers_;
   AdjacencyTable adjacencies_;  // one per gateway in use: at most one per neighbour
+  bool warned_full_ = false;
 };
 
 }  // namespace vigil::dp

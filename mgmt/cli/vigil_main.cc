@@ -338,9 +338,11 @@ int show_routes(Invocation& inv) {
     return rc;
   }
   if (inv.json) {
-    std::cout
-        << nlohmann::json{{"routes", (*r)["routes"]}, {"neighbours", (*r)["neighbours"]}}.dump(2)
-        << "\n";
+    std::cout << nlohmann::json{{"routes", (*r)["routes"]},
+                                {"neighbours", (*r)["neighbours"]},
+                                {"adjacencies", r->value("adjacencies", nlohmann::json::object())}}
+                     .dump(2)
+              << "\n";
     return 0;
   }
   TablePrinter routes({"prefix", "action", "via", "port", "weight"});
@@ -361,6 +363,10 @@ int show_routes(Invocation& inv) {
     neighbours.add_row({n.value("address", ""), n.value("mac", ""), n.value("port", "")});
   }
   std::cout << "\n" << neighbours.render();
+  if (const auto a = r->find("adjacencies"); a != r->end()) {
+    std::cout << "\ngateways with an adjacency: " << a->value("in_use", uint64_t{0}) << " of "
+              << a->value("capacity", uint64_t{0}) << " slots\n";
+  }
   return 0;
 }
 

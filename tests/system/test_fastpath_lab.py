@@ -69,6 +69,10 @@ def test_routes_between_lan_and_wan_and_the_box_stays_reachable_without_it(binar
         assert " 0% packet loss" in out, out
         routes = vn.cli("show", "routes").stdout
         assert "0.0.0.0/0" in routes and "198.18.20.1" in routes and "wan1" in routes, routes
+        # Both default routes' gateways have an adjacency; the groups the changes made and
+        # retired gave theirs back (198.18.20.1 with weight 2 shared the one slot).
+        assert "gateways with an adjacency: 2 of " in routes, routes
+        assert dataplane(vn)["adjacencies"]["in_use"] == 2
         interfaces = vn.cli("show", "interfaces").stdout
         assert "lan0" in interfaces and "wan1" in interfaces, interfaces
         # The fast path's counters reach vigild's Prometheus endpoint.
