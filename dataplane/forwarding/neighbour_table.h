@@ -60,7 +60,7 @@ class NeighbourTable final : public AdjacencyProvider {
   rte_hash* hash_;
   rte_ring* requests_;
   Synchronizer& readers_;
-  AdjacencyTable adjacencies_;  // one per gateway in use: at most one per neighbour
+  AdjacencyTable adjacencies_;  // as many slots as the table has entries
   bool warned_full_ = false;
 };
 
