@@ -10,7 +10,6 @@ what it sends, the same two lcores (0: control, 1: forwarding) and --no-huge.
 Prints a Markdown table: median (min, max) Mpps over the runs, interleaved A B C D A B C D,
 and each contender's ratio to testpmd io.
 """
-import argparse
 import os
 import re
 import subprocess
@@ -18,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from side_by_side import print_table, run_interleaved
+from side_by_side import print_table, run_interleaved, run_options
 
 BUILD = os.environ.get("VIGIL_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "build"))
 BENCH = os.path.join(BUILD, "bench", "fastpath_bench")
@@ -65,13 +64,7 @@ def vigil(routes, pcap, seconds):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--seconds", type=float, default=5)
-    ap.add_argument("--smoke", action="store_true", help="one short run: does the script work")
-    args = ap.parse_args()
-    if args.smoke:
-        args.runs, args.seconds = 1, 0.5
+    args = run_options(__doc__.splitlines()[0], runs=5, seconds=5, smoke_seconds=0.5)
     with tempfile.TemporaryDirectory() as tmp:
         pcaps = {}
         for routes in (1000, 100000):

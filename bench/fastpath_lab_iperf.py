@@ -9,7 +9,6 @@ topology, iperf3 from host to far, interleaved: kernel, vigil (its lcore spinnin
 
 Prints a Markdown table: median (min, max) Gbit/s and the ratio to the kernel.
 """
-import argparse
 import json
 import os
 import sys
@@ -23,7 +22,7 @@ from vigil_lab.fastpath import (ROUTED_EDGE_CONFIG, hosts_checksum_in_software, 
 from vigil_lab.lab import Lab  # noqa: E402
 from vigil_lab.topologies import routed  # noqa: E402
 
-from side_by_side import print_table, run_interleaved  # noqa: E402
+from side_by_side import print_table, run_interleaved, run_options  # noqa: E402
 
 
 def iperf(lab: Lab, seconds: float) -> float:
@@ -49,15 +48,9 @@ def measure(rx_mode: str | None, seconds: float) -> float:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--seconds", type=float, default=5)
-    ap.add_argument("--smoke", action="store_true", help="one short run: does the script work")
-    args = ap.parse_args()
+    args = run_options(__doc__.splitlines()[0], runs=3, seconds=5, smoke_seconds=1)
     if os.geteuid() != 0:
         sys.exit("needs root (network namespaces, XDP, DPDK)")
-    if args.smoke:
-        args.runs, args.seconds = 1, 1
     results = run_interleaved(
         [("Linux kernel forwarding", lambda: measure(None, args.seconds)),
          ("vigil-dp over AF_XDP (1 lcore, rx_mode poll)", lambda: measure("poll", args.seconds)),

@@ -4,9 +4,23 @@ max) of each and its ratio to the first contender, the reference."""
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 from typing import Callable
+
+
+def run_options(description: str, runs: int, seconds: float,
+                smoke_seconds: float) -> argparse.Namespace:
+    """--runs, --seconds and --smoke (one run of smoke_seconds: does the script work)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--runs", type=int, default=runs)
+    ap.add_argument("--seconds", type=float, default=seconds)
+    ap.add_argument("--smoke", action="store_true", help="one short run: does the script work")
+    args = ap.parse_args()
+    if args.smoke:
+        args.runs, args.seconds = 1, smoke_seconds
+    return args
 
 
 def run_interleaved(contenders: list[tuple[str, Callable[[], float]]], runs: int,
