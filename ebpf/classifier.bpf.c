@@ -1,9 +1,14 @@
 /* The XDP classifier: the first thing every packet meets on a Vigil port.
  *
- *   parse ─► ACL ─► per-source rate limit ─► SYN limit ─► later fragments ─► multicast
- *         ─► L4 VIP: connection table or Maglev, then IPIP/GUE to the backend (XDP_TX)
+ *   parse ─► VIP? its connection ─► ACL ─► per-source rate limit ─► SYN limit
+ *         ─► later fragments ─► multicast
+ *         ─► L4 VIP: the connection's backend or Maglev, then IPIP/GUE to the backend (XDP_TX)
  *         ─► for the box: service ports pass, tunnel/probe ports go to the fast path
  *         ─► transit: to the fast path (AF_XDP) or the default policy
+ *
+ * A VIP flow's connection also remembers which ACL rule and which policer its first packet
+ * found, under the loader's policy generation; later packets other than bare SYNs take those
+ * instead of the three trie lookups, and are still counted and policed as before.
  *
  * Every packet is counted under exactly one verdict. The decisions that need no map (parse,
  * hashing, policing arithmetic, ACL set matching, header writing) live in include/vigil/ and
@@ -140,27 +145,17 @@ static __always_inline void lpm6(struct vigil_lpm6_key* k, const __u8* addr) {
   __builtin_memcpy(k->addr, addr, 16);
 }
 
-/* 1 when the first matching ACL rule denies. */
-static __always_inline int acl_denies(const struct vigil_packet* p,
-                                      const struct vigil_settings* s, int v4, __u64 bytes) {
-  if (!(s->tries & (v4 ? VIGIL_TRIE_ACL4 : VIGIL_TRIE_ACL6))) {
-    return 0;
-  }
-  const struct vigil_acl_mask* src;
-  const struct vigil_acl_mask* dst;
-  if (v4) {
-    struct vigil_lpm4_key k;
-    lpm4(&k, p->src.v4);
-    src = bpf_map_lookup_elem(&acl_src4, &k);
-    lpm4(&k, p->dst.v4);
-    dst = bpf_map_lookup_elem(&acl_dst4, &k);
-  } else {
-    struct vigil_lpm6_key k;
-    lpm6(&k, p->src.v6);
-    src = bpf_map_lookup_elem(&acl_src6, &k);
-    lpm6(&k, p->dst.v6);
-    dst = bpf_map_lookup_elem(&acl_dst6, &k);
-  }
+/* Counts the packet under an ACL rule; 1 when that rule denies. */
+static __always_inline int acl_rule_denies(__u32 rule, __u64 bytes) {
+  count(&acl_stats, rule, bytes);
+  const __u32* action = bpf_map_lookup_elem(&acl_actions, &rule);
+  return action && *action == VIGIL_ACTION_DROP;
+}
+
+/* The first rule in both sets decides: 1 when it denies; *matched says which rule, if any. */
+static __always_inline int acl_decide(const struct vigil_acl_mask* src,
+                                      const struct vigil_acl_mask* dst, __u64 bytes,
+                                      __u16* matched) {
   if (!src || !dst) {
     return 0;
   }
@@ -168,10 +163,31 @@ static __always_inline int acl_denies(const struct vigil_packet* p,
   if (rule < 0) {
     return 0;
   }
-  const __u32 index = (__u32)rule;
-  count(&acl_stats, index, bytes);
-  const __u32* action = bpf_map_lookup_elem(&acl_actions, &index);
-  return action && *action == VIGIL_ACTION_DROP;
+  *matched = (__u16)rule;
+  return acl_rule_denies((__u32)rule, bytes);
+}
+
+/* Each family's lookups end in their own return: code shared after them would let the compiler
+ * merge the two families' calls into one call on "trie A or trie B", which the verifier can only
+ * make a generic helper call (indirect, several times slower) instead of a direct one. */
+static __always_inline int acl_denies(const struct vigil_packet* p,
+                                      const struct vigil_settings* s, int v4, __u64 bytes,
+                                      __u16* matched) {
+  if (!(s->tries & (v4 ? VIGIL_TRIE_ACL4 : VIGIL_TRIE_ACL6))) {
+    return 0;
+  }
+  if (v4) {
+    struct vigil_lpm4_key k;
+    lpm4(&k, p->src.v4);
+    const struct vigil_acl_mask* src = bpf_map_lookup_elem(&acl_src4, &k);
+    lpm4(&k, p->dst.v4);
+    return acl_decide(src, bpf_map_lookup_elem(&acl_dst4, &k), bytes, matched);
+  }
+  struct vigil_lpm6_key k;
+  lpm6(&k, p->src.v6);
+  const struct vigil_acl_mask* src = bpf_map_lookup_elem(&acl_src6, &k);
+  lpm6(&k, p->dst.v6);
+  return acl_decide(src, bpf_map_lookup_elem(&acl_dst6, &k), bytes, matched);
 }
 
 /* 1 to pass. A missing policer passes: the loader writes it before the prefix that names it. */
@@ -195,19 +211,30 @@ static __always_inline int police(const __u32* index, __u64 bytes) {
   return 0;
 }
 
+/* police() that also says which policer it was. */
+static __always_inline int police_noting(const __u32* index, __u64 bytes, __u16* policer) {
+  if (index) {
+    *policer = (__u16)*index;
+  }
+  return police(index, bytes);
+}
+
+/* 1 to pass; *policer says which policer the source falls under, if any. One return per
+ * family, as in acl_denies(). */
 static __always_inline int police_source(const struct vigil_packet* p,
-                                         const struct vigil_settings* s, int v4, __u64 bytes) {
+                                         const struct vigil_settings* s, int v4, __u64 bytes,
+                                         __u16* policer) {
   if (!(s->tries & (v4 ? VIGIL_TRIE_RATE4 : VIGIL_TRIE_RATE6))) {
     return 1;
   }
   if (v4) {
     struct vigil_lpm4_key k;
     lpm4(&k, p->src.v4);
-    return police(bpf_map_lookup_elem(&rate_src4, &k), bytes);
+    return police_noting(bpf_map_lookup_elem(&rate_src4, &k), bytes, policer);
   }
   struct vigil_lpm6_key k;
   lpm6(&k, p->src.v6);
-  return police(bpf_map_lookup_elem(&rate_src6, &k), bytes);
+  return police_noting(bpf_map_lookup_elem(&rate_src6, &k), bytes, policer);
 }
 
 static __always_inline int police_syn(const struct vigil_packet* p,
@@ -430,19 +457,47 @@ static __always_inline void flow_key(struct vigil_flow_key* k, const struct vigi
   k->family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6;
 }
 
-/* The backend for this flow: the one it already has if still valid, else Maglev's pick. */
-static __always_inline const struct vigil_backend* pick_backend(const struct vigil_packet* p,
-                                                                const struct vigil_vip* vip,
-                                                                int v4, __u32 hash,
-                                                                __u32* index) {
-  struct vigil_flow_key k = {};
-  flow_key(&k, p, v4);
-  const struct vigil_conn* c = bpf_map_lookup_elem(&conns, &k);
+static __always_inline const struct vigil_vip* find_vip(const struct vigil_packet* p, int v4) {
+  struct vigil_vip_key k = {.port = p->dport,
+                            .proto = p->l4_proto,
+                            .family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6};
+  __builtin_memcpy(k.addr, p->dst.v6, 16);
+  return bpf_map_lookup_elem(&vips, &k);
+}
+
+/* What one packet's policy lookups found, to be remembered in its connection. */
+struct flow_policy {
+  __u16 acl_rule;
+  __u16 policer;
+};
+
+/* Writes the flow's connection whole (never field by field into a shared element, which the
+ * LRU may be handing to another flow on another CPU at that moment). */
+static __always_inline void remember(const struct vigil_flow_key* k, __u32 backend,
+                                     __u32 generation, const struct flow_policy* policy,
+                                     __u32 policy_generation) {
+  const struct vigil_conn c = {.backend = backend,
+                               .generation = generation,
+                               .policy_generation = policy_generation,
+                               .acl_rule = policy->acl_rule,
+                               .policer = policy->policer};
+  bpf_map_update_elem(&conns, k, &c, BPF_ANY);
+}
+
+/* The backend for this flow: the one its connection has if still valid, else Maglev's pick.
+ * `refresh`: the connection's remembered policy is out of date and `policy` is the new one. */
+static __always_inline const struct vigil_backend* pick_backend(
+    const struct vigil_vip* vip, const struct vigil_conn* c, const struct vigil_flow_key* k,
+    const struct flow_policy* policy, int refresh, const struct vigil_settings* s, __u32 hash,
+    __u32* index) {
   if (c) {
     *index = c->backend;
     const struct vigil_backend* be = bpf_map_lookup_elem(&backends, index);
     if (be && be->active && be->generation == c->generation) {
       count(&event_stats, VIGIL_EVENT_CONN_HIT, 0);
+      if (refresh) {
+        remember(k, *index, be->generation, policy, s->policy_generation);
+      }
       return be;
     }
     count(&event_stats, VIGIL_EVENT_CONN_STALE, 0);
@@ -463,18 +518,20 @@ static __always_inline const struct vigil_backend* pick_backend(const struct vig
   if (!be || !be->active) {
     return 0;
   }
-  const struct vigil_conn fresh = {.backend = *index, .generation = be->generation};
-  bpf_map_update_elem(&conns, &k, &fresh, BPF_ANY);
+  remember(k, *index, be->generation, policy, s->policy_generation);
   return be;
 }
 
 static __always_inline int forward_to_vip(struct xdp_md* ctx, const struct vigil_packet* p,
                                           const struct vigil_vip* vip,
+                                          const struct vigil_conn* conn,
+                                          const struct vigil_flow_key* k,
+                                          const struct flow_policy* policy, int refresh,
                                           const struct vigil_settings* s, int v4, __u64 bytes) {
   count(&vip_stats, vip->index, bytes);
   const __u32 hash = vigil_flow_hash(p, s->hash_seed);
   __u32 index = 0;
-  const struct vigil_backend* be = pick_backend(p, vip, v4, hash, &index);
+  const struct vigil_backend* be = pick_backend(vip, conn, k, policy, refresh, s, hash, &index);
   if (!be) {
     return verdict(VIGIL_VERDICT_DROP_VIP_NO_BACKEND, bytes, XDP_DROP);
   }
@@ -556,16 +613,53 @@ int vigil_classify(struct xdp_md* ctx) {
     return verdict(VIGIL_VERDICT_PASS_UNCONFIGURED, bytes, XDP_PASS);
   }
   const int v4 = p.l3_proto == ETH_P_IP;
+  const int bare_syn = is_bare_syn(&p);
 
-  if ((vigil_features & VIGIL_FEATURE_ACL) && acl_denies(&p, s, v4, bytes)) {
-    return verdict(VIGIL_VERDICT_DROP_ACL, bytes, XDP_DROP);
+  /* A packet to a VIP looks for its connection before the policy when there is policy to
+   * skip: a connection made or refreshed under the current policy generation remembers what
+   * the ACL and rate-limit lookups found. Bare SYNs look after the policy, as every packet did
+   * before: they start flows, so they rarely find one, and a SYN flood from denied sources
+   * should meet the ACL without paying for a connection lookup first. */
+  const struct vigil_vip* vip = 0;
+  const struct vigil_conn* conn = 0;
+  int looked = 0;
+  struct vigil_flow_key flow = {};
+  const __u8 policy_tries = v4 ? (VIGIL_TRIE_ACL4 | VIGIL_TRIE_RATE4)
+                               : (VIGIL_TRIE_ACL6 | VIGIL_TRIE_RATE6);
+  if ((vigil_features & VIGIL_FEATURE_VIPS) && !p.later_fragment && !bare_syn &&
+      (s->tries & policy_tries)) {
+    looked = 1;
+    vip = find_vip(&p, v4);
+    if (vip) {
+      flow_key(&flow, &p, v4);
+      conn = bpf_map_lookup_elem(&conns, &flow);
+    }
   }
-  if ((vigil_features & VIGIL_FEATURE_RATE_LIMIT) && !police_source(&p, s, v4, bytes)) {
-    return verdict(VIGIL_VERDICT_DROP_RATE_LIMIT, bytes, XDP_DROP);
-  }
-  if ((vigil_features & VIGIL_FEATURE_SYN_LIMIT) && is_bare_syn(&p) &&
-      !police_syn(&p, s, v4, bytes)) {
-    return verdict(VIGIL_VERDICT_DROP_SYN_LIMIT, bytes, XDP_DROP);
+  struct flow_policy policy = {.acl_rule = VIGIL_POLICY_NONE, .policer = VIGIL_POLICY_NONE};
+  if (conn && conn->policy_generation == s->policy_generation) {
+    count(&event_stats, VIGIL_EVENT_POLICY_REMEMBERED, 0);
+    policy.acl_rule = conn->acl_rule;
+    policy.policer = conn->policer;
+    if ((vigil_features & VIGIL_FEATURE_ACL) && policy.acl_rule != VIGIL_POLICY_NONE &&
+        acl_rule_denies(policy.acl_rule, bytes)) {
+      return verdict(VIGIL_VERDICT_DROP_ACL, bytes, XDP_DROP);
+    }
+    const __u32 policer = policy.policer;
+    if ((vigil_features & VIGIL_FEATURE_RATE_LIMIT) && policer != VIGIL_POLICY_NONE &&
+        !police(&policer, bytes)) {
+      return verdict(VIGIL_VERDICT_DROP_RATE_LIMIT, bytes, XDP_DROP);
+    }
+  } else {
+    if ((vigil_features & VIGIL_FEATURE_ACL) && acl_denies(&p, s, v4, bytes, &policy.acl_rule)) {
+      return verdict(VIGIL_VERDICT_DROP_ACL, bytes, XDP_DROP);
+    }
+    if ((vigil_features & VIGIL_FEATURE_RATE_LIMIT) &&
+        !police_source(&p, s, v4, bytes, &policy.policer)) {
+      return verdict(VIGIL_VERDICT_DROP_RATE_LIMIT, bytes, XDP_DROP);
+    }
+    if ((vigil_features & VIGIL_FEATURE_SYN_LIMIT) && bare_syn && !police_syn(&p, s, v4, bytes)) {
+      return verdict(VIGIL_VERDICT_DROP_SYN_LIMIT, bytes, XDP_DROP);
+    }
   }
   if (p.later_fragment) {
     /* No ports to classify on; the kernel reassembles what is for the box. */
@@ -577,15 +671,16 @@ int vigil_classify(struct xdp_md* ctx) {
   if (is_multicast_or_link_local(&p, v4)) {
     return verdict(VIGIL_VERDICT_PASS_MULTICAST, bytes, XDP_PASS); /* ND, DHCP, routing */
   }
-  if (vigil_features & VIGIL_FEATURE_VIPS) {
-    struct vigil_vip_key k = {.port = p.dport,
-                              .proto = p.l4_proto,
-                              .family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6};
-    __builtin_memcpy(k.addr, p.dst.v6, 16);
-    const struct vigil_vip* vip = bpf_map_lookup_elem(&vips, &k);
+  if ((vigil_features & VIGIL_FEATURE_VIPS) && !looked) {
+    vip = find_vip(&p, v4);
     if (vip) {
-      return forward_to_vip(ctx, &p, vip, s, v4, bytes);
+      flow_key(&flow, &p, v4);
+      conn = bpf_map_lookup_elem(&conns, &flow);
     }
+  }
+  if (vip) {
+    const int refresh = conn && conn->policy_generation != s->policy_generation;
+    return forward_to_vip(ctx, &p, vip, conn, &flow, &policy, refresh, s, v4, bytes);
   }
   if (vigil_features & VIGIL_FEATURE_STEERING) {
     return steer(ctx, &p, s, v4, bytes);

@@ -22,6 +22,25 @@ constexpr MapId kPlainMaps[] = {
     MapId::kSynDst6,  MapId::kLocalAddresses, MapId::kLocalPorts,
 };
 
+// The maps whose contents a connection's remembered policy depends on.
+bool is_policy(MapId m) {
+  switch (m) {
+    case MapId::kPolicers:
+    case MapId::kAclActions:
+    case MapId::kAclSrc4:
+    case MapId::kAclDst4:
+    case MapId::kAclSrc6:
+    case MapId::kAclDst6:
+    case MapId::kRateSrc4:
+    case MapId::kRateSrc6:
+    case MapId::kSynDst4:
+    case MapId::kSynDst6:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool is_array(MapId m) {
   return m == MapId::kSettings || m == MapId::kPolicers || m == MapId::kAclActions;
 }
@@ -114,8 +133,9 @@ uint32_t host_mask(int host_bits) {
   return host_bits >= 32 ? 0xffffffffu : (1u << host_bits) - 1;
 }
 
-vigil_settings to_settings(const ClassifierConfig& c) {
+vigil_settings to_settings(const ClassifierConfig& c, uint32_t policy_generation) {
   vigil_settings s{};
+  s.policy_generation = policy_generation;
   s.hash_seed = c.hash_seed;
   s.default_action = static_cast<__u8>(c.default_action);
   s.later_fragments = static_cast<__u8>(c.later_fragments);
@@ -136,7 +156,8 @@ vigil_settings to_settings(const ClassifierConfig& c) {
   return s;
 }
 
-std::array<std::map<Bytes, Bytes>, kMapCount> plan_plain(const ClassifierConfig& c) {
+std::array<std::map<Bytes, Bytes>, kMapCount> plan_plain(const ClassifierConfig& c,
+                                                         uint32_t policy_generation) {
   std::array<std::map<Bytes, Bytes>, kMapCount> maps;
   auto at = [&](MapId m) -> std::map<Bytes, Bytes>& { return maps[static_cast<int>(m)]; };
   for (uint32_t i = 0; i < c.acl.size(); ++i) {
@@ -175,7 +196,7 @@ std::array<std::map<Bytes, Bytes>, kMapCount> plan_plain(const ClassifierConfig&
     at(MapId::kLocalPorts)[bytes_of(k)] = bytes_of(static_cast<uint32_t>(p.action));
   }
   // Last: the program skips the tries this says are empty.
-  vigil_settings s = to_settings(c);
+  vigil_settings s = to_settings(c, policy_generation);
   const std::pair<MapId, unsigned> tries[] = {
       {MapId::kAclSrc4, VIGIL_TRIE_ACL4},   {MapId::kAclSrc6, VIGIL_TRIE_ACL6},
       {MapId::kRateSrc4, VIGIL_TRIE_RATE4}, {MapId::kRateSrc6, VIGIL_TRIE_RATE6},
@@ -253,7 +274,7 @@ Status ClassifierState::apply(const ClassifierConfig& config, MapAccess& maps) {
     message.pop_back();
     return fail(message);
   }
-  auto next = plan_plain(config);
+  auto next = plan_plain(config, policy_generation_);
   std::vector<std::string> acl_names;
   for (const auto& r : config.acl) {
     acl_names.push_back(r.name);
@@ -282,6 +303,7 @@ Status ClassifierState::apply(const ClassifierConfig& config, MapAccess& maps) {
           return s;
         }
       }
+      policy_changed_ = policy_changed_ || is_policy(m);
       if (auto s = wrote(maps.update(m, key, value), m); !s) {
         return s;
       }
@@ -330,6 +352,7 @@ Status ClassifierState::apply(const ClassifierConfig& config, MapAccess& maps) {
         ++it;
         continue;
       }
+      policy_changed_ = policy_changed_ || is_policy(*m);
       const Status s = is_array(*m) ? maps.update(*m, it->first, Bytes(it->second.size(), 0))
                                     : maps.remove(*m, it->first);
       if (auto w = wrote(s, *m); !w) {
@@ -338,6 +361,28 @@ Status ClassifierState::apply(const ClassifierConfig& config, MapAccess& maps) {
       it = have.erase(it);
     }
   }
+  return bump_policy_generation(maps);
+}
+
+Status ClassifierState::bump_policy_generation(MapAccess& maps) {
+  if (!policy_changed_) {
+    return Ok{};
+  }
+  auto& settings = plain_[static_cast<int>(MapId::kSettings)][index_key(0)];
+  vigil_settings s{};
+  if (settings.size() != sizeof(s)) {
+    return fail("map settings: unexpected layout");
+  }
+  std::memcpy(&s, settings.data(), sizeof(s));
+  const uint32_t next = policy_generation_ + 1 == 0 ? 1 : policy_generation_ + 1;
+  s.policy_generation = next;
+  if (auto w = wrote(maps.update(MapId::kSettings, index_key(0), bytes_of(s)), MapId::kSettings);
+      !w) {
+    return w;  // still changed: the next apply bumps it
+  }
+  settings = bytes_of(s);
+  policy_generation_ = next;
+  policy_changed_ = false;
   return Ok{};
 }
 
@@ -513,6 +558,15 @@ Status ClassifierState::adopt(MapAccess& maps) {
       }
       have[std::move(key)] = std::move(value);
     }
+  }
+  const auto& settings = plain_[static_cast<int>(MapId::kSettings)];
+  if (const auto it = settings.find(index_key(0)); it != settings.end()) {
+    if (it->second.size() != sizeof(vigil_settings)) {
+      return fail("map settings: unexpected layout; not adopting");
+    }
+    vigil_settings s;
+    std::memcpy(&s, it->second.data(), sizeof(s));
+    policy_generation_ = s.policy_generation;
   }
   std::map<uint32_t, Bytes> vip_by_index;
   for (const auto& [key, value] : maps.dump(MapId::kVips)) {

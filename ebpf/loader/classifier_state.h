@@ -4,7 +4,9 @@
 // lookup finds either the old decision or the new one:
 //   settings, policers, ACL actions → new prefixes, new backends, new Maglev tables (each into
 //   a free slot, then the VIP switched to it in one update) → removed prefixes, VIPs and
-//   backends → unused array entries zeroed.
+//   backends → unused array entries zeroed → if any ACL or rate-limit map changed, the
+//   settings' policy generation bumped, so connections stop using what they remembered of the
+//   old policy only once the new one is complete.
 #pragma once
 
 #include <array>
@@ -62,6 +64,7 @@ class ClassifierState {
 
   Status apply_vips(const ClassifierConfig& config, MapAccess& maps);
   Status reset_per_cpu(MapAccess& maps, MapId map, uint32_t index, size_t value_size);
+  Status bump_policy_generation(MapAccess& maps);
 
   std::array<Contents, kMapCount> plain_;  // maps whose contents follow from the config alone
   std::map<Bytes, VipState> vips_;
@@ -70,6 +73,8 @@ class ClassifierState {
   std::vector<std::string> acl_names_;
   std::vector<std::string> policer_names_;
   bool names_unknown_ = false;  // after adopt(): rule names are not in the maps
+  uint32_t policy_generation_ = 1;
+  bool policy_changed_ = false;  // a policy map was written since the generation last moved
 };
 
 }  // namespace vigil::ebpf

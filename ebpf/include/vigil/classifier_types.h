@@ -87,10 +87,11 @@ enum vigil_verdict {
 };
 
 /* Events that are not verdicts: one packet may count several, or none. */
-#define VIGIL_EVENTS(X)               \
-  X(CONN_HIT, "vip_connection_hit")   \
-  X(CONN_MISS, "vip_connection_miss") \
-  X(CONN_STALE, "vip_connection_stale")
+#define VIGIL_EVENTS(X)                 \
+  X(CONN_HIT, "vip_connection_hit")     \
+  X(CONN_MISS, "vip_connection_miss")   \
+  X(CONN_STALE, "vip_connection_stale") \
+  X(POLICY_REMEMBERED, "vip_policy_from_connection")
 
 enum vigil_event {
 #define VIGIL_X(name, text) VIGIL_EVENT_##name,
@@ -128,6 +129,9 @@ struct vigil_settings {
   __u32 encap_src4_hostmask; /* ... with these bits (host order) taken from the flow hash */
   __u8 encap_src6[16];       /* outer IPv6 source, low 32 bits under the mask from the hash */
   __u32 encap_src6_hostmask;
+  /* Bumped by the loader after it changed any ACL or rate-limit map: a connection remembers
+   * its flow's policy lookups under the generation it made them in (struct vigil_conn). */
+  __u32 policy_generation;
 };
 
 #define VIGIL_TRIE_ACL4 (1u << 0)
@@ -216,9 +220,18 @@ struct vigil_flow_key {
   __u16 pad;
 };
 
+/* What a VIP flow's packets have in common, so the packets after the first skip the lookups:
+ * the backend, and the flow's policy lookups (the ACL rule that matched, the source's
+ * policer) as of policy_generation. Each packet is still counted under that rule and charged
+ * to that policer; only the trie lookups are saved. Bare SYNs do not use it (the SYN limit is
+ * per packet kind, not per flow). */
+#define VIGIL_POLICY_NONE 0xffffu /* no ACL rule matched / no policer applies */
 struct vigil_conn {
   __u32 backend;
   __u32 generation;
+  __u32 policy_generation;
+  __u16 acl_rule;
+  __u16 policer;
 };
 
 struct vigil_local_address_key {

@@ -220,6 +220,71 @@ TEST(ClassifierStateTest, AdoptReadsPinnedMapsBack) {
   EXPECT_EQ(maps.log[1], "update vips");
 }
 
+uint32_t policy_generation(const FakeMaps& maps) {
+  return value_at<vigil_settings>(maps, MapId::kSettings, bytes_of(uint32_t{0})).policy_generation;
+}
+
+TEST(ClassifierStateTest, PolicyGenerationMovesLastAndOnlyForPolicyChanges) {
+  FakeMaps maps;
+  ClassifierState state;
+  ASSERT_TRUE(state.apply(web_config(), maps).ok());
+  const uint32_t first = policy_generation(maps);
+  EXPECT_NE(first, 0u);
+
+  auto c = web_config();
+  c.vips[0].backends.push_back({ip("10.200.0.3")});
+  c.local_ports.push_back({.protocol = 6, .port = 179});
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  EXPECT_EQ(policy_generation(maps), first) << "no ACL or rate-limit map changed";
+
+  maps.log.clear();
+  c.acl.erase(c.acl.begin());  // one prefix fewer, the rules renumbered
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  EXPECT_EQ(policy_generation(maps), first + 1);
+  ASSERT_FALSE(maps.log.empty());
+  EXPECT_EQ(maps.log.back(), "update settings") << "connections drop the old policy last";
+  EXPECT_LT(position(maps.log, "remove acl_src4"), maps.log.size() - 1);
+
+  c.rate_limits = {
+      {.name = "r", .source = net("10.9.0.0/16"), .policer = {.packets_per_second = 5}}};
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  EXPECT_EQ(policy_generation(maps), first + 2);
+}
+
+TEST(ClassifierStateTest, PolicyGenerationMovesOnTheApplyAfterAFailedOne) {
+  FakeMaps maps;
+  ClassifierState state;
+  ASSERT_TRUE(state.apply(web_config(), maps).ok());
+  const uint32_t first = policy_generation(maps);
+  auto c = web_config();
+  c.acl.push_back({.name = "deny-more", .source = net("10.7.0.0/16")});
+  c.local_ports.push_back({.protocol = 6, .port = 179});
+  maps.fail_on = MapId::kLocalPorts;  // after the ACL maps were written
+  ASSERT_FALSE(state.apply(c, maps).ok());
+  EXPECT_EQ(policy_generation(maps), first);
+  maps.fail_on.reset();
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  EXPECT_EQ(policy_generation(maps), first + 1)
+      << "the ACL written by the failed apply is new policy too";
+}
+
+TEST(ClassifierStateTest, AdoptCarriesThePolicyGenerationOn) {
+  FakeMaps maps;
+  {
+    ClassifierState first;
+    ASSERT_TRUE(first.apply(web_config(), maps).ok());
+    auto c = web_config();
+    c.acl.pop_back();
+    ASSERT_TRUE(first.apply(c, maps).ok());
+  }
+  const uint32_t before = policy_generation(maps);
+  ClassifierState second;
+  ASSERT_TRUE(second.adopt(maps).ok());
+  ASSERT_TRUE(second.apply(web_config(), maps).ok());
+  EXPECT_EQ(policy_generation(maps), before + 1)
+      << "a restarted loader never goes back to a generation connections remember";
+}
+
 TEST(CountersTest, SumsEveryCpu) {
   FakeMaps maps(3);
   ClassifierState state;
