@@ -99,8 +99,12 @@ def test_vip_balances_keeps_established_flows_and_survives_a_restart(binaries):
             assert min(counts.values()) >= 10, counts
             long_lived = client.ask("open", count=12)
             assert set(long_lived) == {"be1", "be2"}, long_lived
-            tx = classifier(vn)["verdicts"]["tx_vip_encapsulated"]["packets"]
+            shown = classifier(vn)
+            tx = shown["verdicts"]["tx_vip_encapsulated"]["packets"]
             assert tx >= 60 * 3, tx  # SYN, data, ACKs, FIN of every flow went through XDP
+            # The config has an ACL: each flow's packets after its SYN took the rule their
+            # connection remembered instead of the trie lookups.
+            assert shown["events"]["vip_policy_from_connection"] >= 60, shown["events"]
 
             # Take be1 out: new flows all go to be2; be2's established flows stay there.
             (vn.run_dir / "lb2.yaml").write_text(lb_config(gw_mac, ["10.10.0.12"]))
