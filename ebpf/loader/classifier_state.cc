@@ -568,6 +568,10 @@ Status ClassifierState::adopt(MapAccess& maps) {
     std::memcpy(&s, it->second.data(), sizeof(s));
     policy_generation_ = s.policy_generation;
   }
+  // The last process may have died half way through an apply, after writing policy maps and
+  // before bumping the generation; connections made meanwhile remembered a mix. The first
+  // apply from here bumps it whatever it changes.
+  policy_changed_ = true;
   std::map<uint32_t, Bytes> vip_by_index;
   for (const auto& [key, value] : maps.dump(MapId::kVips)) {
     if (key.size() != sizeof(vigil_vip_key) || value.size() != sizeof(vigil_vip)) {

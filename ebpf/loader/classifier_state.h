@@ -4,9 +4,9 @@
 // lookup finds either the old decision or the new one:
 //   settings, policers, ACL actions → new prefixes, new backends, new Maglev tables (each into
 //   a free slot, then the VIP switched to it in one update) → removed prefixes, VIPs and
-//   backends → unused array entries zeroed → if any ACL or rate-limit map changed, the
-//   settings' policy generation bumped, so connections stop using what they remembered of the
-//   old policy only once the new one is complete.
+//   backends → unused array entries zeroed → if any ACL, rate- or SYN-limit map changed (or
+//   this is the first apply after adopt()), the settings' policy generation bumped, so
+//   connections stop using what they remembered of the old policy once the new one is complete.
 #pragma once
 
 #include <array>
