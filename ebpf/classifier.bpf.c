@@ -457,12 +457,20 @@ static __always_inline void flow_key(struct vigil_flow_key* k, const struct vigi
   k->family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6;
 }
 
-static __always_inline const struct vigil_vip* find_vip(const struct vigil_packet* p, int v4) {
+/* The VIP the packet is for, if any, and then its flow's key and connection, if any. */
+static __always_inline const struct vigil_vip* find_vip(const struct vigil_packet* p, int v4,
+                                                        struct vigil_flow_key* flow,
+                                                        const struct vigil_conn** conn) {
   struct vigil_vip_key k = {.port = p->dport,
                             .proto = p->l4_proto,
                             .family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6};
   __builtin_memcpy(k.addr, p->dst.v6, 16);
-  return bpf_map_lookup_elem(&vips, &k);
+  const struct vigil_vip* vip = bpf_map_lookup_elem(&vips, &k);
+  if (vip) {
+    flow_key(flow, p, v4);
+    *conn = bpf_map_lookup_elem(&conns, flow);
+  }
+  return vip;
 }
 
 /* What one packet's policy lookups found, to be remembered in its connection. */
@@ -629,11 +637,7 @@ int vigil_classify(struct xdp_md* ctx) {
   if ((vigil_features & VIGIL_FEATURE_VIPS) && !p.later_fragment && !bare_syn &&
       (s->tries & policy_tries)) {
     looked = 1;
-    vip = find_vip(&p, v4);
-    if (vip) {
-      flow_key(&flow, &p, v4);
-      conn = bpf_map_lookup_elem(&conns, &flow);
-    }
+    vip = find_vip(&p, v4, &flow, &conn);
   }
   struct flow_policy policy = {.acl_rule = VIGIL_POLICY_NONE, .policer = VIGIL_POLICY_NONE};
   if (conn && conn->policy_generation == s->policy_generation) {
@@ -672,11 +676,7 @@ int vigil_classify(struct xdp_md* ctx) {
     return verdict(VIGIL_VERDICT_PASS_MULTICAST, bytes, XDP_PASS); /* ND, DHCP, routing */
   }
   if ((vigil_features & VIGIL_FEATURE_VIPS) && !looked) {
-    vip = find_vip(&p, v4);
-    if (vip) {
-      flow_key(&flow, &p, v4);
-      conn = bpf_map_lookup_elem(&conns, &flow);
-    }
+    vip = find_vip(&p, v4, &flow, &conn);
   }
   if (vip) {
     const int refresh = conn && conn->policy_generation != s->policy_generation;
