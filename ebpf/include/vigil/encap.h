@@ -15,19 +15,35 @@
 
 #define VIGIL_OUTER_TTL 64
 
+/* Two bytes as the 16-bit word they make in memory, in either byte order. */
+static __always_inline __u16 vigil_memory_word(__u8 first, __u8 second) {
+  const __u8 bytes[2] = {first, second};
+  __u16 word;
+  __builtin_memcpy(&word, bytes, 2);
+  return word;
+}
+
+/* The header's checksum is summed from the values in registers, not read back from the frame:
+ * 16-bit loads over the byte-sized stores just made would wait on store forwarding (2-4 ns per
+ * encapsulated packet in xdp_bench, at the edge of its noise). Each term is a 16-bit word as
+ * it sits in memory, so the sum is the one vigil_csum_add() would take over the written
+ * header. */
 static __always_inline void vigil_write_ipv4(struct iphdr* ip, __be32 src, __be32 dst, __u8 proto,
                                              __u8 tos, __u16 total_len) {
+  const __be16 length = vigil_htons(total_len);
   *(__u8*)ip = 0x45; /* version 4, 20-byte header */
   ip->tos = tos;
-  ip->tot_len = vigil_htons(total_len);
+  ip->tot_len = length;
   ip->id = 0;
   ip->frag_off = 0; /* no DF: a router may fragment; too-big is answered before encapsulating */
   ip->ttl = VIGIL_OUTER_TTL;
   ip->protocol = proto;
-  ip->check = 0;
   ip->saddr = src;
   ip->daddr = dst;
-  ip->check = vigil_csum_fold(vigil_csum_add(ip, sizeof(*ip) / 2, 0));
+  const __u64 sum = (__u64)vigil_memory_word(0x45, tos) + length +
+                    vigil_memory_word(VIGIL_OUTER_TTL, proto) + (src & 0xffff) + (src >> 16) +
+                    (dst & 0xffff) + (dst >> 16);
+  ip->check = vigil_csum_fold(sum);
 }
 
 static __always_inline void vigil_write_ipv6(struct ipv6hdr* ip6, const __u8* src, const __u8* dst,
