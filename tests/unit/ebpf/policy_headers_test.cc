@@ -13,6 +13,7 @@
 extern "C" {
 #include "vigil/acl.h"
 #include "vigil/checksum.h"
+#include "vigil/encap.h"
 #include "vigil/hash.h"
 #include "vigil/policer.h"
 }
@@ -91,6 +92,27 @@ TEST(ChecksumTest, KnownIpv4Header) {
   EXPECT_EQ(header[10], 0xb8);
   EXPECT_EQ(header[11], 0x61);
   EXPECT_EQ(vigil_csum_fold(vigil_csum_add(header, 10, 0)), 0) << "a right header sums to 0";
+}
+
+// The writer sums its checksum from register values; it must equal the sum over the bytes it
+// wrote, for any type of service, protocol and length (odd bytes included).
+TEST(ChecksumTest, WrittenIpv4HeaderSumsToZero) {
+  for (const uint8_t tos : {0x00, 0x01, 0xb8, 0xff}) {
+    for (const uint8_t proto : {4, 17, 41, 255}) {
+      for (const uint16_t length : {20, 92, 0x1234, 0xffff}) {
+        alignas(4) uint8_t header[20];
+        std::memset(header, 0xaa, sizeof(header));
+        vigil_write_ipv4(reinterpret_cast<iphdr*>(header), inet_addr("172.16.255.254"),
+                         inet_addr("10.200.0.1"), proto, tos, length);
+        EXPECT_EQ(vigil_csum_fold(vigil_csum_add(header, 10, 0)), 0)
+            << "tos " << int(tos) << " proto " << int(proto) << " length " << length;
+        EXPECT_EQ(header[0], 0x45);
+        EXPECT_EQ(header[1], tos);
+        EXPECT_EQ(header[2] << 8 | header[3], length);
+        EXPECT_EQ(header[9], proto);
+      }
+    }
+  }
 }
 
 TEST(FlowHashTest, DeterministicSeededAndSpread) {
