@@ -402,17 +402,28 @@ static __always_inline int encapsulate(struct xdp_md* ctx, const struct vigil_pa
   if (bpf_xdp_adjust_head(ctx, -(int)overhead)) {
     return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
-  __u8 old_l2[VIGIL_MAX_L2];
-  if (move_l2(ctx, overhead, old_l2)) {
-    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
-  }
   void* data = (void*)(long)ctx->data;
   void* end = (void*)(long)ctx->data_end;
-  if (data + VIGIL_MAX_L2 > end) {
-    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+  if (l2 == ETH_HLEN) {
+    /* Untagged, the usual case: of the old header only our own address is needed (the frame
+     * was sent to it), copied straight across rather than the whole L2 through the stack. */
+    if (overhead > 64 || data + overhead + ETH_HLEN > end || data + VIGIL_MAX_L2 > end) {
+      return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    }
+    __builtin_memcpy(data + 6, data + overhead, 6);
+  } else {
+    __u8 old_l2[VIGIL_MAX_L2];
+    if (move_l2(ctx, overhead, old_l2)) {
+      return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    }
+    data = (void*)(long)ctx->data;
+    end = (void*)(long)ctx->data_end;
+    if (data + VIGIL_MAX_L2 > end) {
+      return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    }
+    __builtin_memcpy(data + 6, old_l2, 6); /* our own address: the frame was sent to it */
   }
   __builtin_memcpy(data, s->gateway_mac, 6);
-  __builtin_memcpy(data + 6, old_l2, 6); /* our own address: the frame was sent to it */
   const __be16 sport = vigil_outer_sport(hash);
   const __u16 udp_len = (__u16)(p->l3_length + sizeof(struct udphdr));
   if (be->family == VIGIL_FAMILY_IPV4) {
