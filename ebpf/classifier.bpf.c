@@ -493,29 +493,32 @@ struct flow_policy {
 /* Writes the flow's connection whole (never field by field into a shared element, which the
  * LRU may be handing to another flow on another CPU at that moment). */
 static __always_inline void remember(const struct vigil_flow_key* k, __u32 backend,
-                                     __u32 generation, const struct flow_policy* policy,
-                                     __u32 policy_generation) {
+                                     __u32 generation, __u32 hash,
+                                     const struct flow_policy* policy, __u32 policy_generation) {
   const struct vigil_conn c = {.backend = backend,
                                .generation = generation,
                                .policy_generation = policy_generation,
                                .acl_rule = policy->acl_rule,
-                               .policer = policy->policer};
+                               .policer = policy->policer,
+                               .flow_hash = hash};
   bpf_map_update_elem(&conns, k, &c, BPF_ANY);
 }
 
 /* The backend for this flow: the one its connection has if still valid, else Maglev's pick.
- * `refresh`: the connection's remembered policy is out of date and `policy` is the new one. */
+ * `refresh`: the connection's remembered policy is out of date and `policy` is the new one.
+ * *hash is the flow hash: remembered on a hit, computed (Maglev's key) otherwise. */
 static __always_inline const struct vigil_backend* pick_backend(
-    const struct vigil_vip* vip, const struct vigil_conn* c, const struct vigil_flow_key* k,
-    const struct flow_policy* policy, int refresh, const struct vigil_settings* s, __u32 hash,
-    __u32* index) {
+    const struct vigil_vip* vip, const struct vigil_conn* c, const struct vigil_packet* p,
+    const struct vigil_flow_key* k, const struct flow_policy* policy, int refresh,
+    const struct vigil_settings* s, __u32* hash, __u32* index) {
   if (c) {
     *index = c->backend;
     const struct vigil_backend* be = bpf_map_lookup_elem(&backends, index);
     if (be && be->active && be->generation == c->generation) {
       count(&event_stats, VIGIL_EVENT_CONN_HIT, 0);
+      *hash = c->flow_hash;
       if (refresh) {
-        remember(k, *index, be->generation, policy, s->policy_generation);
+        remember(k, *index, be->generation, *hash, policy, s->policy_generation);
       }
       return be;
     }
@@ -523,10 +526,13 @@ static __always_inline const struct vigil_backend* pick_backend(
   } else {
     count(&event_stats, VIGIL_EVENT_CONN_MISS, 0);
   }
+  /* Computed again rather than taken from a stale connection: the seed may have changed
+   * since, and Maglev must pick what every other box with this seed picks. */
+  *hash = vigil_flow_hash(p, s->hash_seed);
   if (vip->ring >= VIGIL_MAGLEV_SLOTS) {
     return 0;
   }
-  const __u32 position = hash % VIGIL_MAGLEV_RING_SIZE;
+  const __u32 position = *hash % VIGIL_MAGLEV_RING_SIZE;
   const __u32 pair = vip->ring * (VIGIL_MAGLEV_STRIDE / 2) + position / 2;
   const struct vigil_maglev_pair* entry = bpf_map_lookup_elem(&maglev, &pair);
   if (!entry) {
@@ -537,7 +543,7 @@ static __always_inline const struct vigil_backend* pick_backend(
   if (!be || !be->active) {
     return 0;
   }
-  remember(k, *index, be->generation, policy, s->policy_generation);
+  remember(k, *index, be->generation, *hash, policy, s->policy_generation);
   return be;
 }
 
@@ -548,9 +554,10 @@ static __always_inline int forward_to_vip(struct xdp_md* ctx, const struct vigil
                                           const struct flow_policy* policy, int refresh,
                                           const struct vigil_settings* s, int v4, __u64 bytes) {
   count(&vip_stats, vip->index, bytes);
-  const __u32 hash = vigil_flow_hash(p, s->hash_seed);
+  __u32 hash = 0;
   __u32 index = 0;
-  const struct vigil_backend* be = pick_backend(vip, conn, k, policy, refresh, s, hash, &index);
+  const struct vigil_backend* be =
+      pick_backend(vip, conn, p, k, policy, refresh, s, &hash, &index);
   if (!be) {
     return verdict(VIGIL_VERDICT_DROP_VIP_NO_BACKEND, bytes, XDP_DROP);
   }

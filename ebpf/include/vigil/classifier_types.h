@@ -221,10 +221,11 @@ struct vigil_flow_key {
 };
 
 /* What a VIP flow's packets have in common, so the packets after the first skip the lookups:
- * the backend, and the flow's policy lookups (the ACL rule that matched, the source's
- * policer) as of policy_generation. Each packet is still counted under that rule and charged
- * to that policer; only the trie lookups are saved. Bare SYNs do not use it (the SYN limit is
- * per packet kind, not per flow). */
+ * the backend, the flow hash its outer source address and port come from, and the flow's
+ * policy lookups (the ACL rule that matched, the source's policer) as of policy_generation.
+ * Each packet is still counted under that rule and charged to that policer; only the trie
+ * lookups are saved. Bare SYNs do not use the policy (the SYN limit is per packet kind, not
+ * per flow). */
 #define VIGIL_POLICY_NONE 0xffffu /* no ACL rule matched / no policer applies */
 struct vigil_conn {
   __u32 backend;
@@ -232,6 +233,7 @@ struct vigil_conn {
   __u32 policy_generation;
   __u16 acl_rule;
   __u16 policer;
+  __u32 flow_hash; /* vigil_flow_hash() of the first packet: one flow, one outer source */
 };
 
 struct vigil_local_address_key {
