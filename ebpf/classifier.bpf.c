@@ -22,6 +22,7 @@
 #include "vigil/hash.h"
 #include "vigil/parse.h"
 #include "vigil/policer.h"
+#include "vigil/vip_filter.h"
 
 /* The project's licence; the program calls no GPL-only helper. */
 char LICENSE[] SEC("license") = "Apache-2.0";
@@ -74,6 +75,7 @@ struct {
   __type(key, struct vigil_vip_key);
   __type(value, struct vigil_vip);
 } vips SEC(".maps");
+VIGIL_ARRAY(vip_filter, BPF_MAP_TYPE_ARRAY, VIGIL_VIP_FILTER_WORDS, __u64);
 VIGIL_ARRAY(vip_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_MAX_VIPS, struct vigil_counter);
 VIGIL_ARRAY(maglev, BPF_MAP_TYPE_ARRAY, VIGIL_MAGLEV_PAIRS, struct vigil_maglev_pair);
 VIGIL_ARRAY(backends, BPF_MAP_TYPE_ARRAY, VIGIL_MAX_BACKENDS, struct vigil_backend);
@@ -468,10 +470,21 @@ static __always_inline void flow_key(struct vigil_flow_key* k, const struct vigi
   k->family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6;
 }
 
+/* 0 when no VIP has the packet's destination address: its bit in vip_filter is clear. */
+static __always_inline int maybe_vip(const struct vigil_packet* p) {
+  const __u32 bit = vigil_vip_filter_bit(p->dst.v6);
+  const __u32 word = bit / 64;
+  const __u64* bits = bpf_map_lookup_elem(&vip_filter, &word);
+  return bits && (*bits >> (bit % 64)) & 1;
+}
+
 /* The VIP the packet is for, if any, and then its flow's key and connection, if any. */
 static __always_inline const struct vigil_vip* find_vip(const struct vigil_packet* p, int v4,
                                                         struct vigil_flow_key* flow,
                                                         const struct vigil_conn** conn) {
+  if (!maybe_vip(p)) {
+    return 0;
+  }
   struct vigil_vip_key k = {.port = p->dport,
                             .proto = p->l4_proto,
                             .family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6};

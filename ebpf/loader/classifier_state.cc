@@ -8,6 +8,7 @@
 
 #include "ebpf/loader/maglev.h"
 #include "vigil/classifier_types.h"
+#include "vigil/vip_filter.h"
 
 namespace vigil::ebpf {
 namespace {
@@ -17,9 +18,10 @@ using Contents = std::map<Bytes, Bytes>;
 // In the order their updates go out; removals go in the reverse order, so a prefix is gone
 // before the rule or policer it names is cleared.
 constexpr MapId kPlainMaps[] = {
-    MapId::kSettings, MapId::kPolicers,       MapId::kAclActions, MapId::kAclSrc4,  MapId::kAclDst4,
-    MapId::kAclSrc6,  MapId::kAclDst6,        MapId::kRateSrc4,   MapId::kRateSrc6, MapId::kSynDst4,
-    MapId::kSynDst6,  MapId::kLocalAddresses, MapId::kLocalPorts,
+    MapId::kSettings,   MapId::kPolicers,  MapId::kAclActions, MapId::kAclSrc4,
+    MapId::kAclDst4,    MapId::kAclSrc6,   MapId::kAclDst6,    MapId::kRateSrc4,
+    MapId::kRateSrc6,   MapId::kSynDst4,   MapId::kSynDst6,    MapId::kLocalAddresses,
+    MapId::kLocalPorts, MapId::kVipFilter,
 };
 
 // The maps whose contents a connection's remembered policy depends on.
@@ -42,7 +44,8 @@ bool is_policy(MapId m) {
 }
 
 bool is_array(MapId m) {
-  return m == MapId::kSettings || m == MapId::kPolicers || m == MapId::kAclActions;
+  return m == MapId::kSettings || m == MapId::kPolicers || m == MapId::kAclActions ||
+         m == MapId::kVipFilter;
 }
 
 constexpr uint64_t kNano = 1'000'000'000ull;
@@ -194,6 +197,19 @@ std::array<std::map<Bytes, Bytes>, kMapCount> plan_plain(const ClassifierConfig&
     k.proto = p.protocol;
     k.port = htons(p.port);
     at(MapId::kLocalPorts)[bytes_of(k)] = bytes_of(static_cast<uint32_t>(p.action));
+  }
+  // The VIP destination filter: plain updates go out before the VIPs, so every VIP's bit is set
+  // before its entry exists. A word may lose a removed VIP's bit before that VIP's entry goes;
+  // its traffic stops being balanced in this commit either way.
+  std::map<uint32_t, uint64_t> filter;
+  for (const auto& v : c.vips) {
+    uint8_t addr[16]{};
+    std::memcpy(addr, v.address.bytes.data(), v.address.family == 4 ? 4 : 16);
+    const uint32_t bit = vigil_vip_filter_bit(addr);
+    filter[bit / 64] |= uint64_t{1} << (bit % 64);
+  }
+  for (const auto& [word, bits] : filter) {
+    at(MapId::kVipFilter)[index_key(word)] = bytes_of(bits);
   }
   // Last: the program skips the tries this says are empty.
   vigil_settings s = to_settings(c, policy_generation);

@@ -32,6 +32,7 @@ namespace vigil::ebpf {
   X(kBuckets, "buckets")                \
   X(kPolicerStats, "policer_stats")     \
   X(kVips, "vips")                      \
+  X(kVipFilter, "vip_filter")           \
   X(kVipStats, "vip_stats")             \
   X(kMaglev, "maglev")                  \
   X(kBackends, "backends")              \

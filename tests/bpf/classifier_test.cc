@@ -20,6 +20,7 @@
 
 #include "tests/packet/packet_builder.h"
 #include "vigil/classifier_types.h"
+#include "vigil/vip_filter.h"
 
 namespace vigil::ebpf {
 namespace {
@@ -560,6 +561,34 @@ TEST_F(ClassifierTest, VipMissAndNoBackend) {
   ASSERT_TRUE(classifier_->apply(config).ok());
   expect(PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tcp(40001, 80).build(), XDP_DROP,
          "drop_vip_no_backend");
+}
+
+// The VIP destination filter only says "maybe": an address that shares a VIP's bit is still
+// no VIP, and a VIP is only looked for through its bit (cleared by hand here, the VIP's
+// packets go the way of any other address's).
+TEST_F(ClassifierTest, VipFilterIsConsultedAndOnlySaysMaybe) {
+  uint8_t vip[16]{};
+  inet_pton(AF_INET, "10.100.0.1", vip);
+  const uint32_t bit = vigil_vip_filter_bit(vip);
+  char twin[INET_ADDRSTRLEN] = "";
+  for (uint32_t host = 1; host < (1u << 24) && twin[0] == 0; ++host) {
+    uint8_t a[16]{};
+    const uint32_t be = htonl(11u << 24 | host);  // 11.0.0.0/8: nothing configured there
+    std::memcpy(a, &be, 4);
+    if (vigil_vip_filter_bit(a) == bit) {
+      inet_ntop(AF_INET, a, twin, sizeof(twin));
+    }
+  }
+  ASSERT_NE(twin[0], 0) << "no address in 11.0.0.0/8 shares the VIP's bit";
+  expect(PacketBuilder().eth().ipv4("10.5.0.2", twin).tcp(40000, 80).build(), XDP_PASS,
+         "pass_default_policy");
+
+  const auto to_vip = PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tcp(40000, 80).build();
+  expect(to_vip, XDP_TX, "tx_vip_encapsulated");
+  const uint32_t word = bit / 64;
+  ASSERT_TRUE(
+      classifier_->maps().update(MapId::kVipFilter, bytes_of(word), bytes_of(uint64_t{0})).ok());
+  expect(to_vip, XDP_PASS, "pass_default_policy");
 }
 
 // ---- ICMP errors for oversize packets --------------------------------------------------------

@@ -11,6 +11,7 @@
 #include "ebpf/loader/counters.h"
 #include "tests/unit/ebpf/loader/fake_maps.h"
 #include "vigil/classifier_types.h"
+#include "vigil/vip_filter.h"
 
 namespace vigil::ebpf {
 namespace {
@@ -90,6 +91,28 @@ TEST(ClassifierStateTest, FirstApplyWritesEverythingInDependencyOrder) {
   EXPECT_EQ(s.encap_src4, inet_addr("172.16.0.0"));
   EXPECT_EQ(s.encap_src4_hostmask, 0xffu);
   EXPECT_EQ(ntohs(s.gue_port), 6080);
+}
+
+// The VIP destination filter: a VIP's bit is set before its entry is written, and a word left
+// with no VIP's bit is cleared (arrays keep their entries: zero is "no VIP here").
+TEST(ClassifierStateTest, VipFilterBitIsSetBeforeTheVipAndClearedAfterIt) {
+  FakeMaps maps;
+  ClassifierState state;
+  auto c = web_config();
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  uint8_t addr[16]{};
+  inet_pton(AF_INET, "10.100.0.1", addr);
+  const uint32_t bit = vigil_vip_filter_bit(addr);
+  const Bytes word = bytes_of(bit / 64);
+  EXPECT_EQ(value_at<uint64_t>(maps, MapId::kVipFilter, word), uint64_t{1} << (bit % 64));
+  EXPECT_EQ(maps.at(MapId::kVipFilter).size(), 1u) << "one VIP, one word";
+  EXPECT_LT(position(maps.log, "update vip_filter"), position(maps.log, "update vips"));
+
+  c.vips.clear();
+  maps.log.clear();
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  EXPECT_EQ(value_at<uint64_t>(maps, MapId::kVipFilter, word), 0u);
+  EXPECT_LT(position(maps.log, "remove vips"), position(maps.log, "update vip_filter"));
 }
 
 TEST(ClassifierStateTest, AclSetsHoldEveryRuleCoveringThePrefix) {
