@@ -478,23 +478,39 @@ static __always_inline int maybe_vip(const struct vigil_packet* p) {
   return bits && (*bits >> (bit % 64)) & 1;
 }
 
-/* The VIP the packet is for, if any, and then its flow's key and connection, if any. */
-static __always_inline const struct vigil_vip* find_vip(const struct vigil_packet* p, int v4,
-                                                        struct vigil_flow_key* flow,
-                                                        const struct vigil_conn** conn) {
+/* What a packet is to the VIPs: its connection, if any; that connection's backend while it is
+ * still valid (a hit, which needs nothing else: the backend entry names its VIP and the
+ * encapsulation); otherwise its VIP entry, if its destination is a VIP. */
+struct vip_match {
+  const struct vigil_conn* conn;
+  const struct vigil_backend* hit;
+  const struct vigil_vip* vip;
+};
+
+/* 1 when the packet is for a VIP (m->hit or m->vip set); fills `flow` for those. A packet of an
+ * established flow finds its connection first and skips the VIP lookup; a connection outlives
+ * its VIP only as long as the VIP's backends stay active, which removing the VIP ends. */
+static __always_inline int find_vip(const struct vigil_packet* p, int v4,
+                                    struct vigil_flow_key* flow, struct vip_match* m) {
   if (!maybe_vip(p)) {
     return 0;
+  }
+  flow_key(flow, p, v4);
+  m->conn = bpf_map_lookup_elem(&conns, flow);
+  if (m->conn) {
+    __u32 index = m->conn->backend;
+    const struct vigil_backend* be = bpf_map_lookup_elem(&backends, &index);
+    if (be && be->active && be->generation == m->conn->generation) {
+      m->hit = be;
+      return 1;
+    }
   }
   struct vigil_vip_key k = {.port = p->dport,
                             .proto = p->l4_proto,
                             .family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6};
   __builtin_memcpy(k.addr, p->dst.v6, 16);
-  const struct vigil_vip* vip = bpf_map_lookup_elem(&vips, &k);
-  if (vip) {
-    flow_key(flow, p, v4);
-    *conn = bpf_map_lookup_elem(&conns, flow);
-  }
-  return vip;
+  m->vip = bpf_map_lookup_elem(&vips, &k);
+  return m->vip != 0;
 }
 
 /* What one packet's policy lookups found, to be remembered in its connection. */
@@ -517,36 +533,31 @@ static __always_inline void remember(const struct vigil_flow_key* k, __u32 backe
   bpf_map_update_elem(&conns, k, &c, BPF_ANY);
 }
 
-/* The backend for this flow: the one its connection has if still valid, else Maglev's pick.
+/* The backend for this flow: its connection's on a hit, else Maglev's pick from m->vip.
  * `refresh`: the connection's remembered policy is out of date and `policy` is the new one.
  * *hash is the flow hash: remembered on a hit, computed (Maglev's key) otherwise. */
 static __always_inline const struct vigil_backend* pick_backend(
-    const struct vigil_vip* vip, const struct vigil_conn* c, const struct vigil_packet* p,
-    const struct vigil_flow_key* k, const struct flow_policy* policy, int refresh,
-    const struct vigil_settings* s, __u32* hash, __u32* index) {
-  if (c) {
-    *index = c->backend;
-    const struct vigil_backend* be = bpf_map_lookup_elem(&backends, index);
-    if (be && be->active && be->generation == c->generation) {
-      count(&event_stats, VIGIL_EVENT_CONN_HIT, 0);
-      *hash = c->flow_hash;
-      if (refresh) {
-        remember(k, *index, be->generation, *hash, policy, s->policy_generation);
-      }
-      return be;
+    const struct vip_match* m, const struct vigil_packet* p, const struct vigil_flow_key* k,
+    const struct flow_policy* policy, int refresh, const struct vigil_settings* s, __u32* hash,
+    __u32* index) {
+  if (m->hit) {
+    count(&event_stats, VIGIL_EVENT_CONN_HIT, 0);
+    *index = m->conn->backend;
+    *hash = m->conn->flow_hash;
+    if (refresh) {
+      remember(k, *index, m->hit->generation, *hash, policy, s->policy_generation);
     }
-    count(&event_stats, VIGIL_EVENT_CONN_STALE, 0);
-  } else {
-    count(&event_stats, VIGIL_EVENT_CONN_MISS, 0);
+    return m->hit;
   }
+  count(&event_stats, m->conn ? VIGIL_EVENT_CONN_STALE : VIGIL_EVENT_CONN_MISS, 0);
   /* Computed again rather than taken from a stale connection: the seed may have changed
    * since, and Maglev must pick what every other box with this seed picks. */
   *hash = vigil_flow_hash(p, s->hash_seed);
-  if (vip->ring >= VIGIL_MAGLEV_SLOTS) {
+  if (!m->vip || m->vip->ring >= VIGIL_MAGLEV_SLOTS) {
     return 0;
   }
   const __u32 position = *hash % VIGIL_MAGLEV_RING_SIZE;
-  const __u32 pair = vip->ring * (VIGIL_MAGLEV_STRIDE / 2) + position / 2;
+  const __u32 pair = m->vip->ring * (VIGIL_MAGLEV_STRIDE / 2) + position / 2;
   const struct vigil_maglev_pair* entry = bpf_map_lookup_elem(&maglev, &pair);
   if (!entry) {
     return 0;
@@ -561,19 +572,20 @@ static __always_inline const struct vigil_backend* pick_backend(
 }
 
 static __always_inline int forward_to_vip(struct xdp_md* ctx, const struct vigil_packet* p,
-                                          const struct vigil_vip* vip,
-                                          const struct vigil_conn* conn,
+                                          const struct vip_match* m,
                                           const struct vigil_flow_key* k,
                                           const struct flow_policy* policy, int refresh,
                                           const struct vigil_settings* s, int v4, __u64 bytes) {
-  count(&vip_stats, vip->index, bytes);
   __u32 hash = 0;
   __u32 index = 0;
-  const struct vigil_backend* be =
-      pick_backend(vip, conn, p, k, policy, refresh, s, &hash, &index);
+  const struct vigil_backend* be = pick_backend(m, p, k, policy, refresh, s, &hash, &index);
   if (!be) {
+    if (m->vip) {
+      count(&vip_stats, m->vip->index, bytes);
+    }
     return verdict(VIGIL_VERDICT_DROP_VIP_NO_BACKEND, bytes, XDP_DROP);
   }
+  count(&vip_stats, be->vip, bytes);
   count(&backend_stats, index, bytes);
   const __u32 l2 = p->l3_offset;
   if (l2 > VIGIL_MAX_L2 || l2 < ETH_HLEN) {
@@ -581,7 +593,7 @@ static __always_inline int forward_to_vip(struct xdp_md* ctx, const struct vigil
   }
   const __u32 overhead = (be->family == VIGIL_FAMILY_IPV4 ? sizeof(struct iphdr)
                                                           : sizeof(struct ipv6hdr)) +
-                         (vip->encap == VIGIL_ENCAP_GUE ? sizeof(struct udphdr) : 0);
+                         (be->encap == VIGIL_ENCAP_GUE ? sizeof(struct udphdr) : 0);
   if (p->l3_length + overhead > s->encap_mtu) {
     const __u32 inner_mtu = s->encap_mtu - overhead;
     if (!v4) {
@@ -593,7 +605,7 @@ static __always_inline int forward_to_vip(struct xdp_md* ctx, const struct vigil
     /* XDP cannot fragment, and the sender did not ask to be told. */
     return verdict(VIGIL_VERDICT_DROP_VIP_TOO_BIG, bytes, XDP_DROP);
   }
-  return encapsulate(ctx, p, s, be, vip->encap, l2, overhead, hash, bytes);
+  return encapsulate(ctx, p, s, be, be->encap, l2, overhead, hash, bytes);
 }
 
 /* ---- steering -------------------------------------------------------------------------- */
@@ -659,8 +671,8 @@ int vigil_classify(struct xdp_md* ctx) {
    * the ACL and rate-limit lookups found. Bare SYNs look after the policy, as every packet did
    * before: they start flows, so they rarely find one, and a SYN flood from denied sources
    * should meet the ACL without paying for a connection lookup first. */
-  const struct vigil_vip* vip = 0;
-  const struct vigil_conn* conn = 0;
+  struct vip_match match = {};
+  int to_vip = 0;
   int looked = 0;
   struct vigil_flow_key flow = {};
   const __u8 policy_tries = v4 ? (VIGIL_TRIE_ACL4 | VIGIL_TRIE_RATE4)
@@ -668,8 +680,9 @@ int vigil_classify(struct xdp_md* ctx) {
   if ((vigil_features & VIGIL_FEATURE_VIPS) && !p.later_fragment && !bare_syn &&
       (s->tries & policy_tries)) {
     looked = 1;
-    vip = find_vip(&p, v4, &flow, &conn);
+    to_vip = find_vip(&p, v4, &flow, &match);
   }
+  const struct vigil_conn* conn = match.conn;
   struct flow_policy policy = {.acl_rule = VIGIL_POLICY_NONE, .policer = VIGIL_POLICY_NONE};
   if (conn && conn->policy_generation == s->policy_generation) {
     count(&event_stats, VIGIL_EVENT_POLICY_REMEMBERED, 0);
@@ -707,11 +720,11 @@ int vigil_classify(struct xdp_md* ctx) {
     return verdict(VIGIL_VERDICT_PASS_MULTICAST, bytes, XDP_PASS); /* ND, DHCP, routing */
   }
   if ((vigil_features & VIGIL_FEATURE_VIPS) && !looked) {
-    vip = find_vip(&p, v4, &flow, &conn);
+    to_vip = find_vip(&p, v4, &flow, &match);
   }
-  if (vip) {
-    const int refresh = conn && conn->policy_generation != s->policy_generation;
-    return forward_to_vip(ctx, &p, vip, conn, &flow, &policy, refresh, s, v4, bytes);
+  if (to_vip) {
+    const int refresh = match.conn && match.conn->policy_generation != s->policy_generation;
+    return forward_to_vip(ctx, &p, &match, &flow, &policy, refresh, s, v4, bytes);
   }
   if (vigil_features & VIGIL_FEATURE_STEERING) {
     return steer(ctx, &p, s, v4, bytes);

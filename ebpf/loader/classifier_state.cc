@@ -410,14 +410,16 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
   for (const auto& v : config.vips) {
     wanted[vip_key(v)] = &v;
   }
-  auto deactivate = [&](const BackendKey& key, const BackendState& b,
-                        uint32_t vip_index) -> Status {
+  // One backend entry: `address` as a backend of the VIP at `vip_index`.
+  auto write_backend = [&](const config::IpAddress& address, const BackendState& b,
+                           uint32_t vip_index, bool active, Encap encap) -> Status {
     vigil_backend entry{};
-    std::memcpy(entry.addr, key.second.bytes.data(), 16);
-    entry.family = static_cast<__u8>(key.second.family);
-    entry.active = 0;
+    std::memcpy(entry.addr, address.bytes.data(), 16);
+    entry.family = static_cast<__u8>(address.family);
+    entry.active = active ? 1 : 0;
     entry.vip = static_cast<__u16>(vip_index);
     entry.generation = b.generation;
+    entry.encap = static_cast<__u8>(encap);
     return wrote(maps.update(MapId::kBackends, index_key(b.index), bytes_of(entry)),
                  MapId::kBackends);
   };
@@ -437,7 +439,9 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
         ++b;
         continue;
       }
-      if (auto s = deactivate(b->first, b->second, it->second.index); !s) {
+      if (auto s =
+              write_backend(b->first.second, b->second, it->second.index, false, it->second.encap);
+          !s) {
         return s;
       }
       b = backends_.erase(b);
@@ -486,18 +490,10 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
       }
       backend_indices.insert(*index);
       const BackendState state{.index = *index, .generation = ++generations_[*index]};
-      vigil_backend entry{};
-      std::memcpy(entry.addr, b.address.bytes.data(), 16);
-      entry.family = static_cast<__u8>(b.address.family);
-      entry.active = 1;
-      entry.vip = static_cast<__u16>(st.index);
-      entry.generation = state.generation;
       if (auto s = reset_per_cpu(maps, MapId::kBackendStats, *index, sizeof(vigil_counter)); !s) {
         return s;
       }
-      if (auto s = wrote(maps.update(MapId::kBackends, index_key(*index), bytes_of(entry)),
-                         MapId::kBackends);
-          !s) {
+      if (auto s = write_backend(b.address, state, st.index, true, vip->encap); !s) {
         return s;
       }
       backends_[bk] = state;
@@ -539,6 +535,18 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
         return s;
       }
     }
+    // The program takes the encapsulation from the backend entry (a connection hit reads no
+    // VIP entry), so a changed one is written into each of the VIP's backends: established
+    // flows follow from their next packet, each entry changing in that one byte.
+    if (!fresh && vip->encap != st.encap) {
+      for (const auto& b : backends) {
+        if (auto s = write_backend(b.address, backends_.at({key, b.address}), st.index, true,
+                                   vip->encap);
+            !s) {
+          return s;
+        }
+      }
+    }
     st.slot = slot;
     st.encap = vip->encap;
     st.backends = backends;
@@ -554,7 +562,7 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
         ++b;
         continue;
       }
-      if (auto s = deactivate(b->first, b->second, st.index); !s) {
+      if (auto s = write_backend(b->first.second, b->second, st.index, false, st.encap); !s) {
         return s;
       }
       b = backends_.erase(b);

@@ -689,6 +689,35 @@ TEST_F(ClassifierTest, EstablishedFlowsKeepTheirBackendWhenTheSetChanges) {
             static_cast<uint64_t>(moved));
 }
 
+// A connection hit reads no VIP entry: the backend entry carries the VIP's encapsulation and
+// counters, and removing the VIP deactivates its backends. So an established flow follows an
+// encapsulation change from its next packet (still on its backend), and stops being balanced
+// when its VIP goes.
+TEST_F(ClassifierTest, EstablishedFlowsFollowTheirVipsEncapsulationAndRemoval) {
+  const auto flow = PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tcp(4343, 80).build();
+  const auto ipip = expect(flow, XDP_TX, "tx_vip_encapsulated");
+  ASSERT_GT(ipip.size(), 23u);
+  EXPECT_EQ(ipip[23], 4) << "outer protocol: IPIP";
+
+  auto config = base_config();
+  config.vips[0].encap = Encap::kGue;
+  ASSERT_TRUE(classifier_->apply(config).ok());
+  const auto before = classifier_->counters();
+  const auto gue = expect(flow, XDP_TX, "tx_vip_encapsulated");
+  ASSERT_GT(gue.size(), 23u);
+  EXPECT_EQ(gue[23], 17) << "outer protocol: UDP (GUE)";
+  EXPECT_EQ(backend_of(gue), backend_of(ipip));
+  const auto after = classifier_->counters();
+  EXPECT_EQ(event(after, "vip_connection_hit"), event(before, "vip_connection_hit") + 1)
+      << "the same connection, not a new pick";
+  EXPECT_EQ(packets_named(after.vips, "web4"), packets_named(before.vips, "web4") + 1)
+      << "a hit counts under its VIP";
+
+  config.vips.erase(config.vips.begin());
+  ASSERT_TRUE(classifier_->apply(config).ok());
+  expect(flow, XDP_PASS, "pass_default_policy");
+}
+
 // ---- what a connection remembers of the policy --------------------------------------------
 
 constexpr const char* kRemembered = "vip_policy_from_connection";

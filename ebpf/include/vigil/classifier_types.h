@@ -206,8 +206,10 @@ struct vigil_backend {
   __u8 addr[16];
   __u8 family;
   __u8 active;      /* 0: removed; connections pinned to it pick again */
-  __u16 vip;        /* the VIP's index, so a restarted loader can rebuild its state */
+  __u16 vip;        /* the VIP's index: its counters, and a restarted loader's state */
   __u32 generation; /* bumped when the index is reused, so old connections do not follow */
+  __u8 encap;       /* enum vigil_encap, the VIP's: a connection hit needs no VIP entry */
+  __u8 pad[3];
 };
 
 struct vigil_flow_key {

@@ -178,6 +178,31 @@ TEST(ClassifierStateTest, BackendChangeSwapsTablesThroughASpareSlot) {
   EXPECT_EQ(active, 2);
 }
 
+// The program takes a hit's encapsulation from the backend entry, so a VIP's new one goes
+// into each of its backends, whose generations stay (their connections stay with them).
+TEST(ClassifierStateTest, EncapChangeIsWrittenIntoTheVipsBackends) {
+  FakeMaps maps;
+  ClassifierState state;
+  auto c = web_config();
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  const auto before = value_at<vigil_backend>(maps, MapId::kBackends, bytes_of(uint32_t{1}));
+  EXPECT_EQ(before.encap, VIGIL_ENCAP_IPIP);
+  maps.log.clear();
+
+  c.vips[0].encap = Encap::kGue;
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  const std::vector<std::string> want = {"update vips", "update backends", "update backends"};
+  EXPECT_EQ(maps.log, want);
+  for (uint32_t i = 0; i < 2; ++i) {
+    const auto b = value_at<vigil_backend>(maps, MapId::kBackends, bytes_of(i));
+    EXPECT_EQ(b.encap, VIGIL_ENCAP_GUE) << i;
+    EXPECT_EQ(b.active, 1) << i;
+    EXPECT_EQ(b.vip, 0) << i;
+  }
+  EXPECT_EQ(value_at<vigil_backend>(maps, MapId::kBackends, bytes_of(uint32_t{1})).generation,
+            before.generation);
+}
+
 TEST(ClassifierStateTest, ReusedBackendIndexGetsANewGeneration) {
   FakeMaps maps;
   ClassifierState state;
