@@ -14,6 +14,7 @@
 // the kernel charges for every map at the default sizes.
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -145,6 +146,15 @@ int main(int argc, char** argv) {
   if (geteuid() != 0) {
     std::fprintf(stderr, "xdp_bench: needs root (BPF_PROG_TEST_RUN)\n");
     return 77;
+  }
+  // Every CPU has its own connection table and a test run goes on the caller's CPU: the hit
+  // row's flow must meet its connection, as a flow on one receive queue does.
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(sched_getcpu(), &one);
+  if (sched_setaffinity(0, sizeof(one), &one) != 0) {
+    std::perror("xdp_bench: sched_setaffinity");
+    return 1;
   }
   auto loaded = Classifier::load({.features = features});
   if (!loaded) {

@@ -29,6 +29,8 @@ char LICENSE[] SEC("license") = "Apache-2.0";
 
 /* Set by the loader before load; the verifier prunes what is switched off. */
 const volatile __u32 vigil_features = VIGIL_FEATURE_ALL;
+/* Sets of the connection table per CPU, a power of two (the loader sizes `conns` to match). */
+const volatile __u32 vigil_conn_sets = VIGIL_CONN_TABLE_SIZE / VIGIL_CONN_WAYS;
 
 #define VIGIL_ARRAY(name, kind, entries, value_type) \
   struct {                                          \
@@ -81,15 +83,10 @@ VIGIL_ARRAY(maglev, BPF_MAP_TYPE_ARRAY, VIGIL_MAGLEV_PAIRS, struct vigil_maglev_
 VIGIL_ARRAY(backends, BPF_MAP_TYPE_ARRAY, VIGIL_MAX_BACKENDS, struct vigil_backend);
 VIGIL_ARRAY(backend_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_MAX_BACKENDS, struct vigil_counter);
 
-/* Established flows keep their backend. Per-CPU LRU lists (BPF_F_NO_COMMON_LRU): a flow stays
- * on one RX queue, so eviction never takes a cross-CPU lock. */
-struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, VIGIL_CONN_TABLE_SIZE);
-  __uint(map_flags, BPF_F_NO_COMMON_LRU);
-  __type(key, struct vigil_flow_key);
-  __type(value, struct vigil_conn);
-} conns SEC(".maps");
+/* Established flows keep their backend: every CPU's connection table, sets of
+ * VIGIL_CONN_WAYS connections (struct vigil_conn_set); the loader sizes it for the CPUs. */
+VIGIL_ARRAY(conns, BPF_MAP_TYPE_ARRAY, VIGIL_CONN_TABLE_SIZE / VIGIL_CONN_WAYS,
+            struct vigil_conn_set);
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -478,14 +475,75 @@ static __always_inline int maybe_vip(const struct vigil_packet* p) {
   return bits && (*bits >> (bit % 64)) & 1;
 }
 
-/* What a packet is to the VIPs: its connection, if any; that connection's backend while it is
- * still valid (a hit, which needs nothing else: the backend entry names its VIP and the
- * encapsulation); otherwise its VIP entry, if its destination is a VIP. */
+/* What a packet is to the VIPs: its set of the connection table and its connection there, if
+ * any; that connection's backend while it is still valid (a hit, which needs nothing else: the
+ * backend entry names its VIP and the encapsulation); otherwise its VIP entry, if its
+ * destination is a VIP. */
 struct vip_match {
+  struct vigil_conn_set* set;
+  __u32 way;  /* of `conn` in `set` */
+  __u32 tag;  /* the unseeded flow hash: the set and the tag of the flow's way */
   const struct vigil_conn* conn;
   const struct vigil_backend* hit;
   const struct vigil_vip* vip;
 };
+
+/* A way index the verifier can bound where it is used: clang would drop a mask it can prove
+ * redundant and index with a copy reloaded from the stack, whose range the verifier lost. */
+static __always_inline __u32 way_index(int way) {
+  __u32 w = (__u32)way;
+  barrier_var(w);
+  return w & (VIGIL_CONN_WAYS - 1);
+}
+
+static __always_inline int same_flow(const struct vigil_flow_key* a,
+                                     const struct vigil_flow_key* b) {
+  const __u64* x = (const __u64*)a;
+  const __u64* y = (const __u64*)b;
+  return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/* The connection table's two searches are global functions: the verifier checks each once on
+ * its own and its callers see only a returned number, where inlined they would multiply the
+ * program's paths by every way a search can end (which ran past the verifier's limit). */
+
+/* The way holding `flow` in `set`, moved one way up (a connection that keeps sending climbs
+ * above those that do not); -1 when the set does not hold it. */
+__noinline int vigil_conn_find(struct vigil_conn_set* set, const struct vigil_flow_key* flow,
+                               __u32 tag) {
+  if (!set || !flow) {
+    return -1;
+  }
+  int found = -1;
+  VIGIL_UNROLL
+  for (int i = 0; i < VIGIL_CONN_WAYS; i++) {
+    if (found < 0 && set->way[i].tag == tag && same_flow(&set->way[i].key, flow)) {
+      found = i;
+    }
+  }
+  if (found > 0) {
+    const __u32 w = (__u32)found & (VIGIL_CONN_WAYS - 1);
+    const struct vigil_conn_way up = set->way[w];
+    set->way[w] = set->way[w - 1];
+    set->way[w - 1] = up;
+    found = (int)w - 1;
+  }
+  return found;
+}
+
+/* The first empty way of `set`; -1 when every way holds a connection. */
+__noinline int vigil_conn_empty(struct vigil_conn_set* set) {
+  if (!set) {
+    return -1;
+  }
+  VIGIL_UNROLL
+  for (int i = 0; i < VIGIL_CONN_WAYS; i++) {
+    if (set->way[i].key.family == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
 
 /* 1 when the packet is for a VIP (m->hit or m->vip set); fills `flow` for those. A packet of an
  * established flow finds its connection first and skips the VIP lookup; a connection outlives
@@ -496,13 +554,21 @@ static __always_inline int find_vip(const struct vigil_packet* p, int v4,
     return 0;
   }
   flow_key(flow, p, v4);
-  m->conn = bpf_map_lookup_elem(&conns, flow);
-  if (m->conn) {
-    __u32 index = m->conn->backend;
-    const struct vigil_backend* be = bpf_map_lookup_elem(&backends, &index);
-    if (be && be->active && be->generation == m->conn->generation) {
-      m->hit = be;
-      return 1;
+  m->tag = vigil_flow_hash(p, 0);
+  const __u32 index =
+      bpf_get_smp_processor_id() * vigil_conn_sets + (m->tag & (vigil_conn_sets - 1));
+  m->set = bpf_map_lookup_elem(&conns, &index);
+  if (m->set) {
+    const int way = vigil_conn_find(m->set, flow, m->tag);
+    if (way >= 0) {
+      m->way = (__u32)way;
+      m->conn = &m->set->way[way_index(way)].conn;
+      __u32 backend = m->conn->backend;
+      const struct vigil_backend* be = bpf_map_lookup_elem(&backends, &backend);
+      if (be && be->active && be->generation == m->conn->generation) {
+        m->hit = be;
+        return 1;
+      }
     }
   }
   struct vigil_vip_key k = {.port = p->dport,
@@ -519,18 +585,34 @@ struct flow_policy {
   __u16 policer;
 };
 
-/* Writes the flow's connection whole (never field by field into a shared element, which the
- * LRU may be handing to another flow on another CPU at that moment). */
-static __always_inline void remember(const struct vigil_flow_key* k, __u32 backend,
-                                     __u32 generation, __u32 hash,
+/* Writes the flow's connection: over its old one (stale, or remembering an old policy), else
+ * into an empty way, else over the set's last way. The table is this CPU's alone. */
+static __always_inline void remember(const struct vip_match* m, const struct vigil_flow_key* k,
+                                     __u32 backend, __u32 generation, __u32 hash,
                                      const struct flow_policy* policy, __u32 policy_generation) {
+  struct vigil_conn_set* set = m->set;
+  if (!set) {
+    return;
+  }
   const struct vigil_conn c = {.backend = backend,
                                .generation = generation,
                                .policy_generation = policy_generation,
                                .acl_rule = policy->acl_rule,
                                .policer = policy->policer,
                                .flow_hash = hash};
-  bpf_map_update_elem(&conns, k, &c, BPF_ANY);
+  if (m->conn) {
+    set->way[way_index((int)m->way)].conn = c;
+    return;
+  }
+  int way = vigil_conn_empty(set);
+  if (way < 0) {
+    count(&event_stats, VIGIL_EVENT_CONN_EVICTED, 0);
+    way = VIGIL_CONN_WAYS - 1;
+  }
+  struct vigil_conn_way* w = &set->way[way_index(way)];
+  w->key = *k;
+  w->conn = c;
+  w->tag = m->tag;
 }
 
 /* The backend for this flow: its connection's on a hit, else Maglev's pick from m->vip.
@@ -545,7 +627,7 @@ static __always_inline const struct vigil_backend* pick_backend(
     *index = m->conn->backend;
     *hash = m->conn->flow_hash;
     if (refresh) {
-      remember(k, *index, m->hit->generation, *hash, policy, s->policy_generation);
+      remember(m, k, *index, m->hit->generation, *hash, policy, s->policy_generation);
     }
     return m->hit;
   }
@@ -567,7 +649,7 @@ static __always_inline const struct vigil_backend* pick_backend(
   if (!be || !be->active) {
     return 0;
   }
-  remember(k, *index, be->generation, *hash, policy, s->policy_generation);
+  remember(m, k, *index, be->generation, *hash, policy, s->policy_generation);
   return be;
 }
 

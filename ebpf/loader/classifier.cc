@@ -65,6 +65,16 @@ Expected<std::unique_ptr<Classifier>> Classifier::load(const ClassifierOptions& 
     return fail("cannot open the classifier object: " + errno_text(errno));
   }
   c->skel_->rodata->vigil_features = options.features;
+  // Every CPU gets its own connection table, together VIGIL_CONN_TABLE_SIZE connections.
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) {
+    return fail("cannot count the CPUs: " + errno_text(-cpus));
+  }
+  const uint32_t sets = connection_sets_per_cpu(cpus);
+  c->skel_->rodata->vigil_conn_sets = sets;
+  if (bpf_map__set_max_entries(c->skel_->maps.conns, sets * static_cast<uint32_t>(cpus)) != 0) {
+    return fail("cannot size the connection table");
+  }
   bool reused = false;
   if (!options.pin_dir.empty()) {
     if (auto s = ensure_pin_dir(options.pin_dir); !s) {

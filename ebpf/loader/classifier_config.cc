@@ -1,5 +1,7 @@
 #include "ebpf/loader/classifier_config.h"
 
+#include <algorithm>
+#include <bit>
 #include <set>
 #include <tuple>
 
@@ -132,6 +134,12 @@ std::vector<std::string> validate(const ClassifierConfig& c) {
     check_action("local_ports[" + std::to_string(i) + "].action", c.local_ports[i].action, true);
   }
   return errors;
+}
+
+uint32_t connection_sets_per_cpu(int cpus) {
+  const uint32_t wanted =
+      VIGIL_CONN_TABLE_SIZE / VIGIL_CONN_WAYS / static_cast<uint32_t>(std::max(cpus, 1));
+  return wanted == 0 ? 1 : std::bit_floor(wanted);
 }
 
 }  // namespace vigil::ebpf

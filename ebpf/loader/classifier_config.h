@@ -89,4 +89,8 @@ struct ClassifierConfig {
 // classifier holds 1,024"). Empty when the config fits.
 std::vector<std::string> validate(const ClassifierConfig& config);
 
+// Sets of the connection table per CPU: VIGIL_CONN_TABLE_SIZE connections split over `cpus`,
+// rounded down to a power of two (the program masks the flow hash with it), at least one.
+uint32_t connection_sets_per_cpu(int cpus);
+
 }  // namespace vigil::ebpf

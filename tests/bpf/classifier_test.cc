@@ -6,8 +6,10 @@
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -18,9 +20,17 @@
 #include <set>
 #include <sstream>
 
+#include "ebpf/host/parse_host.h"
 #include "tests/packet/packet_builder.h"
 #include "vigil/classifier_types.h"
 #include "vigil/vip_filter.h"
+
+// The flow hash the program picks a connection's set with; a C header, with C casts.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wcast-align"
+#include "vigil/hash.h"
+#pragma GCC diagnostic pop
 
 namespace vigil::ebpf {
 namespace {
@@ -149,6 +159,12 @@ class ClassifierTest : public ::testing::Test {
     if (geteuid() != 0) {
       GTEST_SKIP() << "needs root for BPF_PROG_TEST_RUN";
     }
+    // Each CPU has its own connection table, and a test run goes on the caller's CPU: one
+    // CPU for every run, as a flow stays on one receive queue.
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
     auto c = Classifier::load({});
     ASSERT_TRUE(c.ok()) << c.error();
     classifier_ = std::move(*c);
@@ -716,6 +732,63 @@ TEST_F(ClassifierTest, EstablishedFlowsFollowTheirVipsEncapsulationAndRemoval) {
   config.vips.erase(config.vips.begin());
   ASSERT_TRUE(classifier_->apply(config).ok());
   expect(flow, XDP_PASS, "pass_default_policy");
+}
+
+// The connection table is per CPU, in sets of VIGIL_CONN_WAYS: a hit moves a connection one way
+// up, a new one takes an empty way or evicts the last. So when a set overflows, the flow that
+// sent once goes, and the flows that kept sending stay.
+TEST_F(ClassifierTest, AFullConnectionSetEvictsTheFlowThatSentOnce) {
+  const uint32_t sets = connection_sets_per_cpu(libbpf_num_possible_cpus());
+  auto frame = [](uint16_t port) {
+    return PacketBuilder().eth().ipv4("10.5.0.7", "10.100.0.1").tcp(port, 80, 0x10).build();
+  };
+  auto set_of = [&](uint16_t port) {
+    const Frame f = frame(port);
+    vigil_packet p{};
+    EXPECT_EQ(vigil_parse_frame(f.data(), f.size(), &p), VIGIL_PARSE_OK);
+    return vigil_flow_hash(&p, 0) & (sets - 1);
+  };
+  // Five flows that share a set.
+  std::vector<uint16_t> ports = {20000};
+  for (uint16_t port = 20001; ports.size() < VIGIL_CONN_WAYS + 1; ++port) {
+    ASSERT_LT(port, 65000) << "no five flows share a set";
+    if (set_of(port) == set_of(ports[0])) {
+      ports.push_back(port);
+    }
+  }
+  // The flow that will send once comes first, in the top way: only the moves up that the
+  // others' second packets make can bring it down to the last way.
+  const uint16_t once = ports[0];
+  const std::vector<uint16_t> kept(ports.begin() + 1, ports.begin() + VIGIL_CONN_WAYS);
+  auto events = [&] { return classifier_->counters(); };
+  for (size_t i = 0; i < VIGIL_CONN_WAYS; ++i) {  // fill the set
+    expect(frame(ports[i]), XDP_TX, "tx_vip_encapsulated");
+  }
+  auto before = events();
+  for (const uint16_t port : kept) {
+    expect(frame(port), XDP_TX, "tx_vip_encapsulated");
+  }
+  auto after = events();
+  EXPECT_EQ(event(after, "vip_connection_hit") - event(before, "vip_connection_hit"), kept.size());
+  EXPECT_EQ(event(after, "vip_connection_evicted"), 0u);
+
+  before = after;
+  expect(frame(ports[VIGIL_CONN_WAYS]), XDP_TX, "tx_vip_encapsulated");  // a fifth flow
+  after = events();
+  EXPECT_EQ(event(after, "vip_connection_evicted") - event(before, "vip_connection_evicted"), 1u);
+
+  before = after;
+  for (const uint16_t port : kept) {
+    expect(frame(port), XDP_TX, "tx_vip_encapsulated");
+  }
+  after = events();
+  EXPECT_EQ(event(after, "vip_connection_hit") - event(before, "vip_connection_hit"), kept.size())
+      << "the flows that kept sending are still there";
+  before = after;
+  expect(frame(once), XDP_TX, "tx_vip_encapsulated");
+  after = events();
+  EXPECT_EQ(event(after, "vip_connection_miss") - event(before, "vip_connection_miss"), 1u)
+      << "the flow that sent once was the one evicted";
 }
 
 // ---- what a connection remembers of the policy --------------------------------------------

@@ -112,14 +112,19 @@ def test_vip_balances_keeps_established_flows_and_survives_a_restart(binaries):
             commit = vn.cli("commit", "-m", "drain be1")
             assert commit.returncode == 0, commit.stderr
             assert client.ask("short", count=30) == {"be2": 30}
+            before_again = classifier(vn)["events"]
             again = client.ask("again")
             for before, now in zip(long_lived, again):
                 if before == "be2":
                     assert now == "be2", (long_lived, again)
                 else:
                     assert now != "be1", (long_lived, again)  # moved: be2 resets it
+            # A moved flow's connection was stale, or (each CPU has its own connection table,
+            # and on veth a flow is received on whichever CPU its sender runs) missing.
             events = classifier(vn)["events"]
-            assert events["vip_connection_stale"] >= long_lived.count("be1"), events
+            looked_again = sum(events[e] - before_again[e]
+                               for e in ("vip_connection_stale", "vip_connection_miss"))
+            assert looked_again >= long_lived.count("be1"), (before_again, events)
 
             # vigil-dp crashes: the pinned program keeps balancing; it adopts the maps again.
             vn.restart("vigil-dp")

@@ -26,9 +26,11 @@
 #ifndef VIGIL_MAX_BACKENDS
 #define VIGIL_MAX_BACKENDS 1024
 #endif
+/* Connections tracked in all, split evenly over the CPUs (each CPU has its own table). */
 #ifndef VIGIL_CONN_TABLE_SIZE
 #define VIGIL_CONN_TABLE_SIZE 65536
 #endif
+#define VIGIL_CONN_WAYS 4 /* connections per set of the table */
 #ifndef VIGIL_ACL_MAX_RULES
 #define VIGIL_ACL_MAX_RULES 256
 #endif
@@ -87,10 +89,11 @@ enum vigil_verdict {
 };
 
 /* Events that are not verdicts: one packet may count several, or none. */
-#define VIGIL_EVENTS(X)                 \
-  X(CONN_HIT, "vip_connection_hit")     \
-  X(CONN_MISS, "vip_connection_miss")   \
-  X(CONN_STALE, "vip_connection_stale") \
+#define VIGIL_EVENTS(X)                     \
+  X(CONN_HIT, "vip_connection_hit")         \
+  X(CONN_MISS, "vip_connection_miss")       \
+  X(CONN_STALE, "vip_connection_stale")     \
+  X(CONN_EVICTED, "vip_connection_evicted") \
   X(POLICY_REMEMBERED, "vip_policy_from_connection")
 
 enum vigil_event {
@@ -212,15 +215,16 @@ struct vigil_backend {
   __u8 pad[3];
 };
 
+/* Eight-byte aligned: the program compares keys as five 64-bit words. */
 struct vigil_flow_key {
   __u8 src[16];
   __u8 dst[16];
   __be16 sport;
   __be16 dport;
   __u8 proto;
-  __u8 family;
+  __u8 family; /* 0: an empty way of the connection table */
   __u16 pad;
-};
+} __attribute__((aligned(8)));
 
 /* What a VIP flow's packets have in common, so the packets after the first skip the lookups:
  * the backend, the flow hash its outer source address and port come from, and the flow's
@@ -236,6 +240,23 @@ struct vigil_conn {
   __u16 acl_rule;
   __u16 policer;
   __u32 flow_hash; /* vigil_flow_hash() of the first packet: one flow, one outer source */
+};
+
+/* The connection table: per CPU (a flow stays on its receive queue, so on one CPU), a
+ * set-associative cache in a plain array, which the program reads and writes without a
+ * helper call or a lock: CPU c's sets are elements [c * sets, (c + 1) * sets), a flow's set
+ * is its unseeded flow hash modulo the set count, and within a set a hit moves the
+ * connection one way up and a new one takes an empty way or evicts the last, so flows that
+ * keep sending stay above flows that sent once (a SYN flood evicts itself). `tag` is that
+ * hash, compared before the key. One way is one cache line. */
+struct vigil_conn_way {
+  struct vigil_flow_key key;
+  struct vigil_conn conn;
+  __u32 tag;
+};
+
+struct vigil_conn_set {
+  struct vigil_conn_way way[VIGIL_CONN_WAYS];
 };
 
 struct vigil_local_address_key {

@@ -339,6 +339,21 @@ TEST(ClassifierStateTest, AdoptCarriesThePolicyGenerationOnAndMovesItOnce) {
   EXPECT_EQ(policy_generation(maps), before + 1) << "and then only when the policy changes";
 }
 
+// Each CPU's share of the connection table, a power of two for the program's mask.
+TEST(ConnectionTableTest, SetsPerCpuSplitTheTableInPowersOfTwo) {
+  constexpr uint32_t all = VIGIL_CONN_TABLE_SIZE / VIGIL_CONN_WAYS;
+  EXPECT_EQ(connection_sets_per_cpu(1), all);
+  EXPECT_EQ(connection_sets_per_cpu(2), all / 2);
+  EXPECT_EQ(connection_sets_per_cpu(3), all / 4) << "rounded down, not up";
+  EXPECT_EQ(connection_sets_per_cpu(0), all) << "no CPU count: as for one";
+  EXPECT_EQ(connection_sets_per_cpu(1 << 30), 1u) << "never none";
+  for (int cpus = 1; cpus <= 256; ++cpus) {
+    const uint32_t sets = connection_sets_per_cpu(cpus);
+    EXPECT_EQ(sets & (sets - 1), 0u) << cpus;
+    EXPECT_LE(sets * static_cast<uint32_t>(cpus), all) << cpus;
+  }
+}
+
 TEST(CountersTest, SumsEveryCpu) {
   FakeMaps maps(3);
   ClassifierState state;
