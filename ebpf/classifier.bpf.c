@@ -482,7 +482,7 @@ static __always_inline int maybe_vip(const struct vigil_packet* p) {
 struct vip_match {
   struct vigil_conn_set* set;
   __u32 way;  /* of `conn` in `set` */
-  __u32 tag;  /* the unseeded flow hash: the set and the tag of the flow's way */
+  __u32 tag;  /* vigil_conn_hash(): the set and the tag of the flow's way */
   const struct vigil_conn* conn;
   const struct vigil_backend* hit;
   const struct vigil_vip* vip;
@@ -554,7 +554,7 @@ static __always_inline int find_vip(const struct vigil_packet* p, int v4,
     return 0;
   }
   flow_key(flow, p, v4);
-  m->tag = vigil_flow_hash(p, 0);
+  m->tag = vigil_conn_hash(p);
   const __u32 index =
       bpf_get_smp_processor_id() * vigil_conn_sets + (m->tag & (vigil_conn_sets - 1));
   m->set = bpf_map_lookup_elem(&conns, &index);

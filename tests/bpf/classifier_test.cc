@@ -746,7 +746,7 @@ TEST_F(ClassifierTest, AFullConnectionSetEvictsTheFlowThatSentOnce) {
     const Frame f = frame(port);
     vigil_packet p{};
     EXPECT_EQ(vigil_parse_frame(f.data(), f.size(), &p), VIGIL_PARSE_OK);
-    return vigil_flow_hash(&p, 0) & (sets - 1);
+    return vigil_conn_hash(&p) & (sets - 1);
   };
   // Five flows that share a set.
   std::vector<uint16_t> ports = {20000};

@@ -245,10 +245,10 @@ struct vigil_conn {
 /* The connection table: per CPU (a flow stays on its receive queue, so on one CPU), a
  * set-associative cache in a plain array, which the program reads and writes without a
  * helper call or a lock: CPU c's sets are elements [c * sets, (c + 1) * sets), a flow's set
- * is its unseeded flow hash modulo the set count, and within a set a hit moves the
- * connection one way up and a new one takes an empty way or evicts the last, so flows that
- * keep sending stay above flows that sent once (a SYN flood evicts itself). `tag` is that
- * hash, compared before the key. One way is one cache line. */
+ * is vigil_conn_hash() modulo the set count, and within a set a hit moves the connection one
+ * way up and a new one takes an empty way or evicts the last, so flows that keep sending stay
+ * above flows that sent once (a SYN flood evicts itself). `tag` is that hash, compared before
+ * the key. One way is one cache line. */
 struct vigil_conn_way {
   struct vigil_flow_key key;
   struct vigil_conn conn;

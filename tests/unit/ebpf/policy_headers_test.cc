@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
+#include <vector>
 
 // C headers, written for C and BPF: their casts are C casts.
 #pragma GCC diagnostic push
@@ -131,6 +133,76 @@ TEST(FlowHashTest, DeterministicSeededAndSpread) {
   }
   EXPECT_EQ(buckets.size(), 64u) << "1,000 flows reach every one of 64 buckets";
   EXPECT_NE(vigil_flow_hash(&p, 7), vigil_flow_hash(&p, 8));
+}
+
+// 20,000 flows into 8,192 sets (the default table on two CPUs): as a random function would
+// spread them (2.4 per set on average; a set with more than 16 or more than 15% of sets left
+// empty would be far out of line), whichever fields of the 5-tuple vary.
+TEST(ConnectionHashTest, SpreadsFlowsOverSetsWhicheverFieldsVary) {
+  constexpr uint32_t kSets = 8192;
+  constexpr int kFlows = 20000;
+  auto spread = [&](const char* what, auto make_flow) {
+    std::vector<int> load(kSets);
+    for (int i = 0; i < kFlows; ++i) {
+      const vigil_packet p = make_flow(i);
+      ++load[vigil_conn_hash(&p) & (kSets - 1)];
+    }
+    EXPECT_LE(*std::max_element(load.begin(), load.end()), 16) << what;
+    EXPECT_LE(std::count(load.begin(), load.end(), 0), static_cast<long>(kSets * 0.15)) << what;
+  };
+  auto ipv4 = [](uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport) {
+    vigil_packet p{};
+    p.l3_proto = 0x0800;
+    p.l4_proto = 6;
+    p.src.v4 = htonl(src);
+    p.dst.v4 = htonl(dst);
+    p.sport = htons(sport);
+    p.dport = htons(dport);
+    return p;
+  };
+  const uint32_t client = 0x0a050002, vip = 0x0a640001;  // 10.5.0.2, 10.100.0.1
+  spread("source ports", [&](int i) { return ipv4(client, vip, 1024 + i, 80); });
+  spread("source addresses", [&](int i) { return ipv4(0x0a060000 + i, vip, 40000, 80); });
+  spread("source /16s", [&](int i) { return ipv4(0x0a000001 + (i << 16), vip, 40000, 80); });
+  spread("destination ports", [&](int i) { return ipv4(client, vip, 40000, 1 + i); });
+  spread("IPv6 sources", [&](int i) {
+    vigil_packet p{};
+    p.l3_proto = 0x86dd;
+    p.l4_proto = 17;
+    p.src.v6[0] = 0x20;
+    p.src.v6[1] = 0x01;
+    p.src.v6[8] = static_cast<uint8_t>(i >> 8);
+    p.src.v6[15] = static_cast<uint8_t>(i);
+    p.dst.v6[15] = 1;
+    p.sport = htons(443);
+    p.dport = htons(443);
+    return p;
+  });
+}
+
+TEST(ConnectionHashTest, EveryFieldOfTheFlowCounts) {
+  vigil_packet a{};
+  a.l3_proto = 0x0800;
+  a.l4_proto = 6;
+  a.src.v4 = inet_addr("10.5.0.2");
+  a.dst.v4 = inet_addr("10.100.0.1");
+  a.sport = htons(40000);
+  a.dport = htons(80);
+  const uint32_t h = vigil_conn_hash(&a);
+  EXPECT_EQ(h, vigil_conn_hash(&a));
+  using Change = void (*)(vigil_packet&);
+  const std::pair<const char*, Change> changes[] = {
+      {"source", [](vigil_packet& p) { p.src.v4 = inet_addr("10.5.0.3"); }},
+      {"destination", [](vigil_packet& p) { p.dst.v4 = inet_addr("10.100.0.2"); }},
+      {"source port", [](vigil_packet& p) { p.sport = htons(40001); }},
+      {"destination port", [](vigil_packet& p) { p.dport = htons(81); }},
+      {"protocol", [](vigil_packet& p) { p.l4_proto = 17; }},
+  };
+  for (const auto& [field, change] : changes) {
+    vigil_packet b = a;
+    change(b);
+    EXPECT_NE(vigil_conn_hash(&b), h) << field;
+  }
 }
 
 }  // namespace
