@@ -50,10 +50,9 @@ const volatile __u32 vigil_conn_sets = VIGIL_CONN_TABLE_SIZE / VIGIL_CONN_WAYS;
   } name SEC(".maps")
 
 VIGIL_ARRAY(settings, BPF_MAP_TYPE_ARRAY, 1, struct vigil_settings);
-VIGIL_ARRAY(verdict_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_VERDICT_COUNT, struct vigil_counter);
-VIGIL_ARRAY(event_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_EVENT_COUNT, struct vigil_counter);
-VIGIL_ARRAY(malformed_stats, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_PARSE_RESULT_COUNT,
-            struct vigil_counter);
+/* Every packet's own counters (verdict, events, parse failure): one per-CPU record, looked up
+ * once per packet; a count is then one add at a constant offset. */
+VIGIL_ARRAY(stats, BPF_MAP_TYPE_PERCPU_ARRAY, 1, struct vigil_stats);
 
 VIGIL_LPM(acl_src4, struct vigil_lpm4_key, struct vigil_acl_mask);
 VIGIL_LPM(acl_dst4, struct vigil_lpm4_key, struct vigil_acl_mask);
@@ -120,16 +119,27 @@ static __always_inline void count(void* map, __u32 index, __u64 bytes) {
   }
 }
 
-static __always_inline int verdict(__u32 v, __u64 bytes, int action) {
-  count(&verdict_stats, v, bytes);
+static __always_inline void add(struct vigil_counter* c, __u64 bytes) {
+  c->packets++;
+  c->bytes += bytes;
+}
+
+/* The packet's verdict, counted; `v` is a constant at every call. */
+static __always_inline int verdict(struct vigil_stats* st, __u32 v, __u64 bytes, int action) {
+  add(&st->verdict[v], bytes);
   return action;
 }
 
-static __always_inline int default_verdict(const struct vigil_settings* s, __u64 bytes) {
+static __always_inline void event(struct vigil_stats* st, __u32 e) {
+  st->event[e].packets++;
+}
+
+static __always_inline int default_verdict(struct vigil_stats* st, const struct vigil_settings* s,
+                                           __u64 bytes) {
   if (s->default_action == VIGIL_ACTION_DROP) {
-    return verdict(VIGIL_VERDICT_DROP_DEFAULT, bytes, XDP_DROP);
+    return verdict(st, VIGIL_VERDICT_DROP_DEFAULT, bytes, XDP_DROP);
   }
-  return verdict(VIGIL_VERDICT_PASS_DEFAULT, bytes, XDP_PASS);
+  return verdict(st, VIGIL_VERDICT_PASS_DEFAULT, bytes, XDP_PASS);
 }
 
 /* ---- policy ---------------------------------------------------------------------------- */
@@ -336,18 +346,19 @@ static __always_inline int turn_around(struct xdp_md* ctx, __u32 l2, int quote, 
 }
 
 /* Turns the frame into an ICMP "fragmentation needed" to its sender, quoting its start. */
-static __always_inline int icmp4_too_big(struct xdp_md* ctx, const struct vigil_packet* p,
-                                         __u32 l2, __u16 mtu, __u64 bytes) {
+static __always_inline int icmp4_too_big(struct xdp_md* ctx, struct vigil_stats* st,
+                                         const struct vigil_packet* p, __u32 l2, __u16 mtu,
+                                         __u64 bytes) {
   const int room = sizeof(struct iphdr) + sizeof(struct vigil_icmp_too_big);
   if (turn_around(ctx, l2, VIGIL_ICMP4_QUOTE, room, bytes)) {
-    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
   void* data = (void*)(long)ctx->data;
   void* end = (void*)(long)ctx->data_end;
   struct iphdr* ip = data + l2;
   struct vigil_icmp_too_big* icmp = (void*)(ip + 1);
   if ((void*)icmp + sizeof(*icmp) + VIGIL_ICMP4_QUOTE > end) {
-    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
   vigil_write_ipv4(ip, p->dst.v4, p->src.v4, IPPROTO_ICMP, 0,
                    sizeof(*ip) + sizeof(*icmp) + VIGIL_ICMP4_QUOTE);
@@ -358,22 +369,23 @@ static __always_inline int icmp4_too_big(struct xdp_md* ctx, const struct vigil_
   icmp->mtu = vigil_htons(mtu);
   icmp->checksum =
       vigil_csum_fold(vigil_csum_add(icmp, (sizeof(*icmp) + VIGIL_ICMP4_QUOTE) / 2, 0));
-  return verdict(VIGIL_VERDICT_TX_ICMP_TOO_BIG, bytes, XDP_TX);
+  return verdict(st, VIGIL_VERDICT_TX_ICMP_TOO_BIG, bytes, XDP_TX);
 }
 
 /* The IPv6 twin: "packet too big", whose checksum also covers the pseudo-header. */
-static __always_inline int icmp6_too_big(struct xdp_md* ctx, const struct vigil_packet* p,
-                                         __u32 l2, __u32 mtu, __u64 bytes) {
+static __always_inline int icmp6_too_big(struct xdp_md* ctx, struct vigil_stats* st,
+                                         const struct vigil_packet* p, __u32 l2, __u32 mtu,
+                                         __u64 bytes) {
   const int room = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
   if (turn_around(ctx, l2, VIGIL_ICMP6_QUOTE, room, bytes)) {
-    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
   void* data = (void*)(long)ctx->data;
   void* end = (void*)(long)ctx->data_end;
   struct ipv6hdr* ip6 = data + l2;
   struct icmp6hdr* icmp6 = (void*)(ip6 + 1);
   if ((void*)icmp6 + VIGIL_ICMP6_PAYLOAD > end) {
-    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
   vigil_write_ipv6(ip6, p->dst.v6, p->src.v6, IPPROTO_ICMPV6, 0, VIGIL_ICMP6_PAYLOAD);
   icmp6->icmp6_type = ICMPV6_PKT_TOOBIG;
@@ -387,11 +399,12 @@ static __always_inline int icmp6_too_big(struct xdp_md* ctx, const struct vigil_
   sum = vigil_csum_add(tail, 4, sum);
   sum = vigil_csum_add(icmp6, VIGIL_ICMP6_PAYLOAD / 2, sum);
   icmp6->icmp6_cksum = vigil_csum_fold(sum);
-  return verdict(VIGIL_VERDICT_TX_ICMP_TOO_BIG, bytes, XDP_TX);
+  return verdict(st, VIGIL_VERDICT_TX_ICMP_TOO_BIG, bytes, XDP_TX);
 }
 
 /* Prepends the outer header(s) toward `be` and sends the frame back out to the gateway. */
-static __always_inline int encapsulate(struct xdp_md* ctx, const struct vigil_packet* p,
+static __always_inline int encapsulate(struct xdp_md* ctx, struct vigil_stats* st,
+                                       const struct vigil_packet* p,
                                        const struct vigil_settings* s,
                                        const struct vigil_backend* be, __u8 encap, __u32 l2,
                                        __u32 overhead, __u32 hash, __u64 bytes) {
@@ -399,7 +412,7 @@ static __always_inline int encapsulate(struct xdp_md* ctx, const struct vigil_pa
   const int inner_v4 = p->l3_proto == ETH_P_IP;
   const __u8 ip_proto = gue ? IPPROTO_UDP : inner_v4 ? IPPROTO_IPIP : IPPROTO_IPV6;
   if (bpf_xdp_adjust_head(ctx, -(int)overhead)) {
-    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
   void* data = (void*)(long)ctx->data;
   void* end = (void*)(long)ctx->data_end;
@@ -407,18 +420,18 @@ static __always_inline int encapsulate(struct xdp_md* ctx, const struct vigil_pa
     /* Untagged, the usual case: of the old header only our own address is needed (the frame
      * was sent to it), copied straight across rather than the whole L2 through the stack. */
     if (overhead > 64 || data + overhead + ETH_HLEN > end || data + VIGIL_MAX_L2 > end) {
-      return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
     }
     __builtin_memcpy(data + 6, data + overhead, 6);
   } else {
     __u8 old_l2[VIGIL_MAX_L2];
     if (move_l2(ctx, overhead, old_l2)) {
-      return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
     }
     data = (void*)(long)ctx->data;
     end = (void*)(long)ctx->data_end;
     if (data + VIGIL_MAX_L2 > end) {
-      return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
     }
     __builtin_memcpy(data + 6, old_l2, 6); /* our own address: the frame was sent to it */
   }
@@ -428,7 +441,7 @@ static __always_inline int encapsulate(struct xdp_md* ctx, const struct vigil_pa
   if (be->family == VIGIL_FAMILY_IPV4) {
     struct iphdr* ip = data + l2;
     if ((void*)(ip + 1) + sizeof(struct udphdr) > end) {
-      return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
     }
     __be32 dst;
     __builtin_memcpy(&dst, be->addr, 4);
@@ -441,7 +454,7 @@ static __always_inline int encapsulate(struct xdp_md* ctx, const struct vigil_pa
   } else {
     struct ipv6hdr* ip6 = data + l2;
     if ((void*)(ip6 + 1) + sizeof(struct udphdr) > end) {
-      return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
     }
     __u8 src[16];
     vigil_outer_src6(src, s->encap_src6, s->encap_src6_hostmask, hash);
@@ -452,7 +465,7 @@ static __always_inline int encapsulate(struct xdp_md* ctx, const struct vigil_pa
     }
     set_ethertype(data, l2, ETH_P_IPV6);
   }
-  return verdict(VIGIL_VERDICT_TX_VIP, bytes, XDP_TX);
+  return verdict(st, VIGIL_VERDICT_TX_VIP, bytes, XDP_TX);
 }
 
 /* ---- L4 VIPs --------------------------------------------------------------------------- */
@@ -587,7 +600,8 @@ struct flow_policy {
 
 /* Writes the flow's connection: over its old one (stale, or remembering an old policy), else
  * into an empty way, else over the set's last way. The table is this CPU's alone. */
-static __always_inline void remember(const struct vip_match* m, const struct vigil_flow_key* k,
+static __always_inline void remember(struct vigil_stats* st, const struct vip_match* m,
+                                     const struct vigil_flow_key* k,
                                      __u32 backend, __u32 generation, __u32 hash,
                                      const struct flow_policy* policy, __u32 policy_generation) {
   struct vigil_conn_set* set = m->set;
@@ -606,7 +620,7 @@ static __always_inline void remember(const struct vip_match* m, const struct vig
   }
   int way = vigil_conn_empty(set);
   if (way < 0) {
-    count(&event_stats, VIGIL_EVENT_CONN_EVICTED, 0);
+    event(st, VIGIL_EVENT_CONN_EVICTED);
     way = VIGIL_CONN_WAYS - 1;
   }
   struct vigil_conn_way* w = &set->way[way_index(way)];
@@ -619,19 +633,23 @@ static __always_inline void remember(const struct vip_match* m, const struct vig
  * `refresh`: the connection's remembered policy is out of date and `policy` is the new one.
  * *hash is the flow hash: remembered on a hit, computed (Maglev's key) otherwise. */
 static __always_inline const struct vigil_backend* pick_backend(
-    const struct vip_match* m, const struct vigil_packet* p, const struct vigil_flow_key* k,
+    struct vigil_stats* st, const struct vip_match* m, const struct vigil_packet* p, const struct vigil_flow_key* k,
     const struct flow_policy* policy, int refresh, const struct vigil_settings* s, __u32* hash,
     __u32* index) {
   if (m->hit) {
-    count(&event_stats, VIGIL_EVENT_CONN_HIT, 0);
+    event(st, VIGIL_EVENT_CONN_HIT);
     *index = m->conn->backend;
     *hash = m->conn->flow_hash;
     if (refresh) {
-      remember(m, k, *index, m->hit->generation, *hash, policy, s->policy_generation);
+      remember(st, m, k, *index, m->hit->generation, *hash, policy, s->policy_generation);
     }
     return m->hit;
   }
-  count(&event_stats, m->conn ? VIGIL_EVENT_CONN_STALE : VIGIL_EVENT_CONN_MISS, 0);
+  if (m->conn) {
+    event(st, VIGIL_EVENT_CONN_STALE);
+  } else {
+    event(st, VIGIL_EVENT_CONN_MISS);
+  }
   /* Computed again rather than taken from a stale connection: the seed may have changed
    * since, and Maglev must pick what every other box with this seed picks. */
   *hash = vigil_flow_hash(p, s->hash_seed);
@@ -649,29 +667,30 @@ static __always_inline const struct vigil_backend* pick_backend(
   if (!be || !be->active) {
     return 0;
   }
-  remember(m, k, *index, be->generation, *hash, policy, s->policy_generation);
+  remember(st, m, k, *index, be->generation, *hash, policy, s->policy_generation);
   return be;
 }
 
-static __always_inline int forward_to_vip(struct xdp_md* ctx, const struct vigil_packet* p,
+static __always_inline int forward_to_vip(struct xdp_md* ctx, struct vigil_stats* st,
+                                          const struct vigil_packet* p,
                                           const struct vip_match* m,
                                           const struct vigil_flow_key* k,
                                           const struct flow_policy* policy, int refresh,
                                           const struct vigil_settings* s, int v4, __u64 bytes) {
   __u32 hash = 0;
   __u32 index = 0;
-  const struct vigil_backend* be = pick_backend(m, p, k, policy, refresh, s, &hash, &index);
+  const struct vigil_backend* be = pick_backend(st, m, p, k, policy, refresh, s, &hash, &index);
   if (!be) {
     if (m->vip) {
       count(&vip_stats, m->vip->index, bytes);
     }
-    return verdict(VIGIL_VERDICT_DROP_VIP_NO_BACKEND, bytes, XDP_DROP);
+    return verdict(st, VIGIL_VERDICT_DROP_VIP_NO_BACKEND, bytes, XDP_DROP);
   }
   count(&vip_stats, be->vip, bytes);
   count(&backend_stats, index, bytes);
   const __u32 l2 = p->l3_offset;
   if (l2 > VIGIL_MAX_L2 || l2 < ETH_HLEN) {
-    return verdict(VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
+    return verdict(st, VIGIL_VERDICT_DROP_VIP_ENCAP_FAILED, bytes, XDP_DROP);
   }
   const __u32 overhead = (be->family == VIGIL_FAMILY_IPV4 ? sizeof(struct iphdr)
                                                           : sizeof(struct ipv6hdr)) +
@@ -679,48 +698,50 @@ static __always_inline int forward_to_vip(struct xdp_md* ctx, const struct vigil
   if (p->l3_length + overhead > s->encap_mtu) {
     const __u32 inner_mtu = s->encap_mtu - overhead;
     if (!v4) {
-      return icmp6_too_big(ctx, p, l2, inner_mtu, bytes);
+      return icmp6_too_big(ctx, st, p, l2, inner_mtu, bytes);
     }
     if (p->dont_fragment) {
-      return icmp4_too_big(ctx, p, l2, (__u16)inner_mtu, bytes);
+      return icmp4_too_big(ctx, st, p, l2, (__u16)inner_mtu, bytes);
     }
     /* XDP cannot fragment, and the sender did not ask to be told. */
-    return verdict(VIGIL_VERDICT_DROP_VIP_TOO_BIG, bytes, XDP_DROP);
+    return verdict(st, VIGIL_VERDICT_DROP_VIP_TOO_BIG, bytes, XDP_DROP);
   }
-  return encapsulate(ctx, p, s, be, be->encap, l2, overhead, hash, bytes);
+  return encapsulate(ctx, st, p, s, be, be->encap, l2, overhead, hash, bytes);
 }
 
 /* ---- steering -------------------------------------------------------------------------- */
 
-static __always_inline int to_fast_path(struct xdp_md* ctx, __u64 bytes) {
+static __always_inline int to_fast_path(struct xdp_md* ctx, struct vigil_stats* st,
+                                        __u64 bytes) {
   __u32 queue = ctx->rx_queue_index;
   if (bpf_map_lookup_elem(&xsks_map, &queue)) {
-    count(&verdict_stats, VIGIL_VERDICT_REDIRECT_FAST_PATH, bytes);
+    add(&st->verdict[VIGIL_VERDICT_REDIRECT_FAST_PATH], bytes);
     return bpf_redirect_map(&xsks_map, queue, XDP_PASS);
   }
   /* vigil-dp is down or restarting: the kernel gets the packet rather than nobody. */
-  return verdict(VIGIL_VERDICT_PASS_FAST_PATH_DOWN, bytes, XDP_PASS);
+  return verdict(st, VIGIL_VERDICT_PASS_FAST_PATH_DOWN, bytes, XDP_PASS);
 }
 
-static __always_inline int steer(struct xdp_md* ctx, const struct vigil_packet* p,
+static __always_inline int steer(struct xdp_md* ctx, struct vigil_stats* st,
+                                 const struct vigil_packet* p,
                                  const struct vigil_settings* s, int v4, __u64 bytes) {
   struct vigil_local_address_key a = {.family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6};
   __builtin_memcpy(a.addr, p->dst.v6, 16);
   if (!bpf_map_lookup_elem(&local_addresses, &a)) {
-    return s->steer_transit ? to_fast_path(ctx, bytes) : default_verdict(s, bytes);
+    return s->steer_transit ? to_fast_path(ctx, st, bytes) : default_verdict(st, s, bytes);
   }
   if (p->l4_proto == IPPROTO_ICMP || p->l4_proto == IPPROTO_ICMPV6) {
-    return verdict(VIGIL_VERDICT_PASS_LOCAL_SERVICE, bytes, XDP_PASS);
+    return verdict(st, VIGIL_VERDICT_PASS_LOCAL_SERVICE, bytes, XDP_PASS);
   }
   const struct vigil_local_port_key k = {.proto = p->l4_proto, .port = p->dport};
   const __u32* action = bpf_map_lookup_elem(&local_ports, &k);
   if (!action) {
-    return default_verdict(s, bytes);
+    return default_verdict(st, s, bytes);
   }
   if (*action == VIGIL_ACTION_FAST_PATH) {
-    return to_fast_path(ctx, bytes);
+    return to_fast_path(ctx, st, bytes);
   }
-  return verdict(VIGIL_VERDICT_PASS_LOCAL_SERVICE, bytes, XDP_PASS);
+  return verdict(st, VIGIL_VERDICT_PASS_LOCAL_SERVICE, bytes, XDP_PASS);
 }
 
 /* ---- the program ----------------------------------------------------------------------- */
@@ -731,19 +752,25 @@ int vigil_classify(struct xdp_md* ctx) {
   void* end = (void*)(long)ctx->data_end;
   const __u64 bytes = end - data;
 
+  const __u32 zero = 0;
+  struct vigil_stats* st = bpf_map_lookup_elem(&stats, &zero);
+  if (!st) {
+    return XDP_PASS; /* cannot happen: a per-CPU array's one entry always exists */
+  }
   struct vigil_packet p = {};
   const int parsed = vigil_parse_packet(data, end, &p);
   if (parsed == VIGIL_PARSE_NOT_IP) {
-    return verdict(VIGIL_VERDICT_PASS_NOT_IP, bytes, XDP_PASS); /* ARP, LLDP, ... */
+    return verdict(st, VIGIL_VERDICT_PASS_NOT_IP, bytes, XDP_PASS); /* ARP, LLDP, ... */
   }
   if (parsed != VIGIL_PARSE_OK) {
-    count(&malformed_stats, (__u32)parsed, bytes);
-    return verdict(VIGIL_VERDICT_DROP_MALFORMED, bytes, XDP_DROP);
+    if ((__u32)parsed < VIGIL_PARSE_RESULT_COUNT) {
+      add(&st->malformed[parsed], bytes);
+    }
+    return verdict(st, VIGIL_VERDICT_DROP_MALFORMED, bytes, XDP_DROP);
   }
-  const __u32 zero = 0;
   const struct vigil_settings* s = bpf_map_lookup_elem(&settings, &zero);
   if (!s || s->default_action == 0) {
-    return verdict(VIGIL_VERDICT_PASS_UNCONFIGURED, bytes, XDP_PASS);
+    return verdict(st, VIGIL_VERDICT_PASS_UNCONFIGURED, bytes, XDP_PASS);
   }
   const int v4 = p.l3_proto == ETH_P_IP;
   const int bare_syn = is_bare_syn(&p);
@@ -767,49 +794,49 @@ int vigil_classify(struct xdp_md* ctx) {
   const struct vigil_conn* conn = match.conn;
   struct flow_policy policy = {.acl_rule = VIGIL_POLICY_NONE, .policer = VIGIL_POLICY_NONE};
   if (conn && conn->policy_generation == s->policy_generation) {
-    count(&event_stats, VIGIL_EVENT_POLICY_REMEMBERED, 0);
+    event(st, VIGIL_EVENT_POLICY_REMEMBERED);
     policy.acl_rule = conn->acl_rule;
     policy.policer = conn->policer;
     if ((vigil_features & VIGIL_FEATURE_ACL) && policy.acl_rule != VIGIL_POLICY_NONE &&
         acl_rule_denies(policy.acl_rule, bytes)) {
-      return verdict(VIGIL_VERDICT_DROP_ACL, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_ACL, bytes, XDP_DROP);
     }
     const __u32 policer = policy.policer;
     if ((vigil_features & VIGIL_FEATURE_RATE_LIMIT) && policer != VIGIL_POLICY_NONE &&
         !police(&policer, bytes)) {
-      return verdict(VIGIL_VERDICT_DROP_RATE_LIMIT, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_RATE_LIMIT, bytes, XDP_DROP);
     }
   } else {
     if ((vigil_features & VIGIL_FEATURE_ACL) && acl_denies(&p, s, v4, bytes, &policy.acl_rule)) {
-      return verdict(VIGIL_VERDICT_DROP_ACL, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_ACL, bytes, XDP_DROP);
     }
     if ((vigil_features & VIGIL_FEATURE_RATE_LIMIT) &&
         !police_source(&p, s, v4, bytes, &policy.policer)) {
-      return verdict(VIGIL_VERDICT_DROP_RATE_LIMIT, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_RATE_LIMIT, bytes, XDP_DROP);
     }
     if ((vigil_features & VIGIL_FEATURE_SYN_LIMIT) && bare_syn && !police_syn(&p, s, v4, bytes)) {
-      return verdict(VIGIL_VERDICT_DROP_SYN_LIMIT, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_SYN_LIMIT, bytes, XDP_DROP);
     }
   }
   if (p.later_fragment) {
     /* No ports to classify on; the kernel reassembles what is for the box. */
     if (s->later_fragments == VIGIL_ACTION_DROP) {
-      return verdict(VIGIL_VERDICT_DROP_FRAGMENT, bytes, XDP_DROP);
+      return verdict(st, VIGIL_VERDICT_DROP_FRAGMENT, bytes, XDP_DROP);
     }
-    return verdict(VIGIL_VERDICT_PASS_LATER_FRAGMENT, bytes, XDP_PASS);
+    return verdict(st, VIGIL_VERDICT_PASS_LATER_FRAGMENT, bytes, XDP_PASS);
   }
   if (is_multicast_or_link_local(&p, v4)) {
-    return verdict(VIGIL_VERDICT_PASS_MULTICAST, bytes, XDP_PASS); /* ND, DHCP, routing */
+    return verdict(st, VIGIL_VERDICT_PASS_MULTICAST, bytes, XDP_PASS); /* ND, DHCP, routing */
   }
   if ((vigil_features & VIGIL_FEATURE_VIPS) && !looked) {
     to_vip = find_vip(&p, v4, &flow, &match);
   }
   if (to_vip) {
     const int refresh = match.conn && match.conn->policy_generation != s->policy_generation;
-    return forward_to_vip(ctx, &p, &match, &flow, &policy, refresh, s, v4, bytes);
+    return forward_to_vip(ctx, st, &p, &match, &flow, &policy, refresh, s, v4, bytes);
   }
   if (vigil_features & VIGIL_FEATURE_STEERING) {
-    return steer(ctx, &p, s, v4, bytes);
+    return steer(ctx, st, &p, s, v4, bytes);
   }
-  return default_verdict(s, bytes);
+  return default_verdict(st, s, bytes);
 }

@@ -1,5 +1,6 @@
 #include "ebpf/loader/counters.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "parse_host.h"
@@ -68,16 +69,23 @@ Count ClassifierCounters::verdict(const std::string& name) const {
 
 ClassifierCounters read_counters(MapAccess& maps, const ClassifierState& state) {
   ClassifierCounters out;
+  // stats[0]: a struct vigil_stats per CPU, summed word by word.
+  const auto stats = sum<sizeof(vigil_stats) / sizeof(uint64_t)>(
+      maps.lookup(MapId::kStats, bytes_of(uint32_t{0})), maps.cpus());
+  auto counter = [&](size_t array_offset, int index) {
+    const size_t word = (array_offset + index * sizeof(vigil_counter)) / sizeof(uint64_t);
+    return Count{.packets = stats[word], .bytes = stats[word + 1]};
+  };
   for (int i = 0; i < VIGIL_VERDICT_COUNT; ++i) {
-    out.verdicts.push_back({verdict_name(i), counter_at(maps, MapId::kVerdictStats, i)});
+    out.verdicts.push_back({verdict_name(i), counter(offsetof(vigil_stats, verdict), i)});
   }
   // Index 0 is "ok": never a drop reason.
   for (int i = 1; i < VIGIL_PARSE_RESULT_COUNT; ++i) {
     out.malformed.push_back(
-        {vigil_parse_result_name(i), counter_at(maps, MapId::kMalformedStats, i)});
+        {vigil_parse_result_name(i), counter(offsetof(vigil_stats, malformed), i)});
   }
   for (int i = 0; i < VIGIL_EVENT_COUNT; ++i) {
-    out.events.push_back({event_name(i), counter_at(maps, MapId::kEventStats, i)});
+    out.events.push_back({event_name(i), counter(offsetof(vigil_stats, event), i)});
   }
   const auto& rules = state.acl_rule_names();
   for (uint32_t i = 0; i < rules.size(); ++i) {

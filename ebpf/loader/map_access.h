@@ -15,9 +15,7 @@ namespace vigil::ebpf {
 // Every map of classifier.bpf.c, by the name it has there.
 #define VIGIL_CLASSIFIER_MAPS(X)        \
   X(kSettings, "settings")              \
-  X(kVerdictStats, "verdict_stats")     \
-  X(kEventStats, "event_stats")         \
-  X(kMalformedStats, "malformed_stats") \
+  X(kStats, "stats")                    \
   X(kAclSrc4, "acl_src4")               \
   X(kAclDst4, "acl_dst4")               \
   X(kAclSrc6, "acl_src6")               \

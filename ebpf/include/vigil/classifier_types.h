@@ -8,6 +8,8 @@
 
 #include <linux/types.h>
 
+#include "vigil/packet.h"
+
 /* ---- sizes ----------------------------------------------------------------------------- */
 #ifndef VIGIL_MAX_VIPS
 #define VIGIL_MAX_VIPS 16
@@ -114,6 +116,14 @@ enum vigil_encap { VIGIL_ENCAP_IPIP = 1, VIGIL_ENCAP_GUE = 2 };
 struct vigil_counter {
   __u64 packets;
   __u64 bytes;
+};
+
+/* stats[0], per CPU: each packet's verdict, its events and, if malformed, why. Events count
+ * packets only (`bytes` stays zero). */
+struct vigil_stats {
+  struct vigil_counter verdict[VIGIL_VERDICT_COUNT];
+  struct vigil_counter event[VIGIL_EVENT_COUNT];
+  struct vigil_counter malformed[VIGIL_PARSE_RESULT_COUNT];
 };
 
 /* settings[0]: what the loader configured; absent until the first apply, when every packet

@@ -358,16 +358,29 @@ TEST(CountersTest, SumsEveryCpu) {
   FakeMaps maps(3);
   ClassifierState state;
   ASSERT_TRUE(state.apply(web_config(), maps).ok());
-  const uint32_t verdict = VIGIL_VERDICT_DROP_ACL;
   const vigil_counter per_cpu[3] = {{1, 100}, {2, 200}, {4, 400}};
   Bytes value(reinterpret_cast<const uint8_t*>(per_cpu),
               reinterpret_cast<const uint8_t*>(per_cpu) + sizeof(per_cpu));
-  ASSERT_TRUE(maps.update(MapId::kVerdictStats, bytes_of(verdict), value).ok());
+  // The packet's own counters: one vigil_stats per CPU, each with its own figures.
+  vigil_stats stats[3]{};
+  for (int cpu = 0; cpu < 3; ++cpu) {
+    stats[cpu].verdict[VIGIL_VERDICT_DROP_ACL] = per_cpu[cpu];
+    stats[cpu].event[VIGIL_EVENT_CONN_EVICTED].packets = per_cpu[cpu].packets * 10;
+    stats[cpu].malformed[VIGIL_PARSE_BAD_TCP_OFFSET] = per_cpu[cpu];
+  }
+  ASSERT_TRUE(maps.update(MapId::kStats, bytes_of(uint32_t{0}), bytes_of(stats)).ok());
   ASSERT_TRUE(maps.update(MapId::kAclStats, bytes_of(uint32_t{1}), value).ok());
   const auto c = read_counters(maps, state);
   EXPECT_EQ(c.verdict("drop_acl").packets, 7u);
   EXPECT_EQ(c.verdict("drop_acl").bytes, 700u);
   EXPECT_EQ(c.packets(), 7u);
+  ASSERT_EQ(c.events.size(), static_cast<size_t>(VIGIL_EVENT_COUNT));
+  EXPECT_EQ(c.events[VIGIL_EVENT_CONN_EVICTED].name, "vip_connection_evicted");
+  EXPECT_EQ(c.events[VIGIL_EVENT_CONN_EVICTED].count.packets, 70u);
+  EXPECT_EQ(c.events[VIGIL_EVENT_CONN_HIT].count.packets, 0u);
+  ASSERT_EQ(c.malformed.size(), static_cast<size_t>(VIGIL_PARSE_RESULT_COUNT - 1));
+  EXPECT_EQ(c.malformed.back().name, "bad_tcp_data_offset");
+  EXPECT_EQ(c.malformed.back().count.bytes, 700u);
   ASSERT_EQ(c.acl_rules.size(), 2u);
   EXPECT_EQ(c.acl_rules[1].name, "allow-all");
   EXPECT_EQ(c.acl_rules[1].count.packets, 7u);
