@@ -633,9 +633,9 @@ static __always_inline void remember(struct vigil_stats* st, const struct vip_ma
  * `refresh`: the connection's remembered policy is out of date and `policy` is the new one.
  * *hash is the flow hash: remembered on a hit, computed (Maglev's key) otherwise. */
 static __always_inline const struct vigil_backend* pick_backend(
-    struct vigil_stats* st, const struct vip_match* m, const struct vigil_packet* p, const struct vigil_flow_key* k,
-    const struct flow_policy* policy, int refresh, const struct vigil_settings* s, __u32* hash,
-    __u32* index) {
+    struct vigil_stats* st, const struct vip_match* m, const struct vigil_packet* p,
+    const struct vigil_flow_key* k, const struct flow_policy* policy, int refresh,
+    const struct vigil_settings* s, __u32* hash, __u32* index) {
   if (m->hit) {
     event(st, VIGIL_EVENT_CONN_HIT);
     *index = m->conn->backend;
