@@ -117,13 +117,20 @@ TEST(ChecksumTest, WrittenIpv4HeaderSumsToZero) {
   }
 }
 
-TEST(FlowHashTest, DeterministicSeededAndSpread) {
+// A parsed IPv4 TCP packet of one flow; addresses in network order (inet_addr, htonl).
+vigil_packet ipv4_tcp(in_addr_t src, in_addr_t dst, uint16_t sport, uint16_t dport) {
   vigil_packet p{};
   p.l3_proto = 0x0800;
   p.l4_proto = 6;
-  p.src.v4 = inet_addr("10.5.0.2");
-  p.dst.v4 = inet_addr("10.100.0.1");
-  p.dport = htons(80);
+  p.src.v4 = src;
+  p.dst.v4 = dst;
+  p.sport = htons(sport);
+  p.dport = htons(dport);
+  return p;
+}
+
+TEST(FlowHashTest, DeterministicSeededAndSpread) {
+  vigil_packet p = ipv4_tcp(inet_addr("10.5.0.2"), inet_addr("10.100.0.1"), 0, 80);
   std::set<uint32_t> buckets;
   for (uint16_t port = 1; port <= 1000; ++port) {
     p.sport = htons(port);
@@ -151,14 +158,7 @@ TEST(ConnectionHashTest, SpreadsFlowsOverSetsWhicheverFieldsVary) {
     EXPECT_LE(std::count(load.begin(), load.end(), 0), static_cast<long>(kSets * 0.15)) << what;
   };
   auto ipv4 = [](uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport) {
-    vigil_packet p{};
-    p.l3_proto = 0x0800;
-    p.l4_proto = 6;
-    p.src.v4 = htonl(src);
-    p.dst.v4 = htonl(dst);
-    p.sport = htons(sport);
-    p.dport = htons(dport);
-    return p;
+    return ipv4_tcp(htonl(src), htonl(dst), sport, dport);
   };
   const uint32_t client = 0x0a050002, vip = 0x0a640001;  // 10.5.0.2, 10.100.0.1
   spread("source ports", [&](int i) { return ipv4(client, vip, 1024 + i, 80); });
@@ -181,13 +181,7 @@ TEST(ConnectionHashTest, SpreadsFlowsOverSetsWhicheverFieldsVary) {
 }
 
 TEST(ConnectionHashTest, EveryFieldOfTheFlowCounts) {
-  vigil_packet a{};
-  a.l3_proto = 0x0800;
-  a.l4_proto = 6;
-  a.src.v4 = inet_addr("10.5.0.2");
-  a.dst.v4 = inet_addr("10.100.0.1");
-  a.sport = htons(40000);
-  a.dport = htons(80);
+  const vigil_packet a = ipv4_tcp(inet_addr("10.5.0.2"), inet_addr("10.100.0.1"), 40000, 80);
   const uint32_t h = vigil_conn_hash(&a);
   EXPECT_EQ(h, vigil_conn_hash(&a));
   using Change = void (*)(vigil_packet&);
