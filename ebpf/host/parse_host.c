@@ -14,6 +14,15 @@ int vigil_parse_frame(const void* frame, size_t len, struct vigil_packet* out) {
   return vigil_parse_packet(data, (char*)data + len, out);
 }
 
+int vigil_parse_frame_general(const void* frame, size_t len, struct vigil_packet* out) {
+  memset(out, 0, sizeof(*out));
+  if (frame == NULL) {
+    return VIGIL_PARSE_TRUNCATED_ETHERNET;
+  }
+  void* data = (void*)frame;
+  return vigil_parse_packet_general(data, (char*)data + len, out);
+}
+
 const char* vigil_parse_result_name(int result) {
   static const char* const names[] = {
 #define VIGIL_X(name, text) text,

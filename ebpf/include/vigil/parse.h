@@ -181,8 +181,9 @@ static __always_inline int vigil_parse_l4(void* data, void* end, __u32 off,
   return VIGIL_PARSE_OK;
 }
 
-/* Parses the whole packet into `p` (which the caller zeroes). */
-static __always_inline int vigil_parse_packet(void* data, void* end, struct vigil_packet* p) {
+/* Parses the whole packet into `p` (which the caller zeroes), one step at a time. */
+static __always_inline int vigil_parse_packet_general(void* data, void* end,
+                                                      struct vigil_packet* p) {
   __u32 off = 0;
   __u16 proto = 0;
   int r = vigil_parse_ethernet(data, end, &off, &proto);
@@ -207,6 +208,55 @@ static __always_inline int vigil_parse_packet(void* data, void* end, struct vigi
   }
   p->l4_offset = off;
   return vigil_parse_l4(data, end, off, p);
+}
+
+/* The commonest frame, untagged IPv4 without options that is not a fragment and carries TCP or
+ * UDP, in one straight run: one bounds check, the checks that decide it is that shape, then
+ * the fields. Returns 0, `p` untouched, for any other frame (and for UDP in fewer than 54
+ * bytes, which the general parse takes). For every frame it takes it gives exactly what
+ * vigil_parse_packet_general() gives, which the unit tests and the fuzzer check side by side;
+ * it exists because the step-by-step parse costs the classifier 2-3 ns a packet more. */
+static __always_inline int vigil_parse_common_ipv4(void* data, void* end, struct vigil_packet* p) {
+  /* Ethernet, a 20-byte IPv4 header and a 20-byte TCP header (a UDP header and 12 bytes) */
+  if (data + ETH_HLEN + sizeof(struct iphdr) + sizeof(struct tcphdr) > end) {
+    return 0;
+  }
+  const struct ethhdr* eth = data;
+  const struct iphdr* ip = data + ETH_HLEN;
+  const __u8* l4 = data + ETH_HLEN + sizeof(struct iphdr);
+  const __u32 total_len = vigil_ntohs(ip->tot_len);
+  const __u16 frag = vigil_ntohs(ip->frag_off);
+  const int tcp = ip->protocol == IPPROTO_TCP;
+  /* version 4 and IHL 5 are the first byte, 0x45 */
+  if (eth->h_proto != vigil_htons(ETH_P_IP) || ((const __u8*)ip)[0] != 0x45 ||
+      total_len < sizeof(struct iphdr) || data + ETH_HLEN + total_len > end ||
+      (frag & 0x3fff) != 0 || (!tcp && ip->protocol != IPPROTO_UDP) || (tcp && (l4[12] >> 4) < 5)) {
+    return 0;
+  }
+  const __be16* ports = (const __be16*)l4;
+  p->l3_proto = ETH_P_IP;
+  p->l3_offset = ETH_HLEN;
+  p->l4_offset = ETH_HLEN + sizeof(struct iphdr);
+  p->l3_length = total_len;
+  p->l4_proto = ip->protocol;
+  p->tos = ip->tos;
+  p->dont_fragment = (frag & 0x4000) != 0;
+  p->src.v4 = ip->saddr;
+  p->dst.v4 = ip->daddr;
+  p->sport = ports[0];
+  p->dport = ports[1];
+  if (tcp) {
+    p->tcp_flags = l4[13];
+  }
+  return 1;
+}
+
+/* Parses the whole packet into `p` (which the caller zeroes). */
+static __always_inline int vigil_parse_packet(void* data, void* end, struct vigil_packet* p) {
+  if (vigil_parse_common_ipv4(data, end, p)) {
+    return VIGIL_PARSE_OK;
+  }
+  return vigil_parse_packet_general(data, end, p);
 }
 
 #endif /* VIGIL_PARSE_H */

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <functional>
 
 #include "parse_host.h"
@@ -50,6 +51,59 @@ const Case kCases[] = {
        EXPECT_EQ(p.src.v4, inet_addr("10.1.1.10"));
        EXPECT_EQ(ntohs(p.dport), 51820);
        EXPECT_EQ(p.l3_length, 20u + 8 + 32);
+     }},
+    {"TCP over IPv4 with DF and a DSCP (the common shape the shortcut takes)",
+     [] {
+       Frame f = PacketBuilder()
+                     .eth()
+                     .ipv4("10.1.1.10", "10.2.1.20")
+                     .tcp(40000, 443, 0x18)
+                     .payload(10)
+                     .build();
+       f[14 + 1] = 0xb8;  // DSCP EF
+       f[14 + 6] = 0x40;  // don't fragment
+       return f;
+     },
+     VIGIL_PARSE_OK,
+     [](const vigil_packet& p) {
+       EXPECT_EQ(p.l3_proto, 0x0800);
+       EXPECT_EQ(p.l4_proto, IPPROTO_TCP);
+       EXPECT_EQ(p.l3_offset, 14u);
+       EXPECT_EQ(p.l4_offset, 34u);
+       EXPECT_EQ(p.l3_length, 20u + 20 + 10);
+       EXPECT_EQ(p.tos, 0xb8);
+       EXPECT_EQ(p.dont_fragment, 1);
+       EXPECT_EQ(p.is_fragment, 0);
+       EXPECT_EQ(p.tcp_flags, 0x18);
+       EXPECT_EQ(ntohs(p.sport), 40000);
+       EXPECT_EQ(ntohs(p.dport), 443);
+       EXPECT_EQ(p.dst.v4, inet_addr("10.2.1.20"));
+     }},
+    {"UDP over IPv4 in 42 bytes, too short for the shortcut",
+     [] { return PacketBuilder().eth().ipv4("1.1.1.1", "2.2.2.2").udp(7, 9).build(); },
+     VIGIL_PARSE_OK,
+     [](const vigil_packet& p) {
+       EXPECT_EQ(p.l4_proto, IPPROTO_UDP);
+       EXPECT_EQ(ntohs(p.dport), 9);
+       EXPECT_EQ(p.l3_length, 28u);
+     }},
+    {"TCP over IPv4 padded to 60 bytes: the IP total length counts, not the frame",
+     [] {
+       Frame f = PacketBuilder().eth().ipv4("1.1.1.1", "2.2.2.2").tcp(1, 2).build();
+       f.resize(60, 0);
+       return f;
+     },
+     VIGIL_PARSE_OK, [](const vigil_packet& p) { EXPECT_EQ(p.l3_length, 40u); }},
+    {"IPv4 carrying neither TCP nor UDP (GRE)",
+     [] {
+       Frame f = PacketBuilder().eth().ipv4("1.1.1.1", "2.2.2.2").udp(1, 2).payload(12).build();
+       f[14 + 9] = 47;
+       return f;
+     },
+     VIGIL_PARSE_OK,
+     [](const vigil_packet& p) {
+       EXPECT_EQ(p.l4_proto, 47);
+       EXPECT_EQ(p.sport, 0);
      }},
     {"TCP SYN over IPv6",
      [] { return PacketBuilder().eth().ipv6("fd00:1::a", "fd00:2::14").tcp(40000, 443).build(); },
@@ -225,6 +279,19 @@ TEST_P(ParseTable, GivesTheExpectedResult) {
                               << ", want " << vigil_parse_result_name(c.result);
   if (c.check && result == VIGIL_PARSE_OK) {
     c.check(p);
+  }
+}
+
+// vigil_parse_frame() takes the common IPv4 shape in one run and everything else step by step;
+// the step-by-step parse alone must agree with it on every frame, field for field.
+TEST_P(ParseTable, TheGeneralParseAgrees) {
+  const Frame frame = GetParam().frame();
+  vigil_packet with_shortcut{}, general{};
+  const int a = vigil_parse_frame(frame.data(), frame.size(), &with_shortcut);
+  const int b = vigil_parse_frame_general(frame.data(), frame.size(), &general);
+  EXPECT_EQ(a, b) << GetParam().description;
+  if (a == VIGIL_PARSE_OK && b == VIGIL_PARSE_OK) {
+    EXPECT_EQ(std::memcmp(&with_shortcut, &general, sizeof(general)), 0) << GetParam().description;
   }
 }
 
