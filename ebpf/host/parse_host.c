@@ -4,23 +4,25 @@
 
 #include "vigil/parse.h"
 
-int vigil_parse_frame(const void* frame, size_t len, struct vigil_packet* out) {
+typedef int (*vigil_packet_parser)(void* data, void* end, struct vigil_packet* p);
+
+static int parse_frame_with(vigil_packet_parser parse, const void* frame, size_t len,
+                            struct vigil_packet* out) {
   memset(out, 0, sizeof(*out));
   if (frame == NULL) {
     /* An empty buffer may come as NULL, and NULL + 0 is undefined in C (found by fuzzing). */
     return VIGIL_PARSE_TRUNCATED_ETHERNET;
   }
   void* data = (void*)frame;
-  return vigil_parse_packet(data, (char*)data + len, out);
+  return parse(data, (char*)data + len, out);
+}
+
+int vigil_parse_frame(const void* frame, size_t len, struct vigil_packet* out) {
+  return parse_frame_with(vigil_parse_packet, frame, len, out);
 }
 
 int vigil_parse_frame_general(const void* frame, size_t len, struct vigil_packet* out) {
-  memset(out, 0, sizeof(*out));
-  if (frame == NULL) {
-    return VIGIL_PARSE_TRUNCATED_ETHERNET;
-  }
-  void* data = (void*)frame;
-  return vigil_parse_packet_general(data, (char*)data + len, out);
+  return parse_frame_with(vigil_parse_packet_general, frame, len, out);
 }
 
 const char* vigil_parse_result_name(int result) {
