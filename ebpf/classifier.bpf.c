@@ -516,12 +516,18 @@ static __always_inline int same_flow(const struct vigil_flow_key* a,
   return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
 }
 
+/* Whether `w` holds `flow`: the tag first, the key only when the tag matches. */
+static __always_inline int way_holds(const struct vigil_conn_way* w,
+                                     const struct vigil_flow_key* flow, __u32 tag) {
+  return w->tag == tag && same_flow(&w->key, flow);
+}
+
 /* The connection table's two searches are global functions: the verifier checks each once on
  * its own and its callers see only a returned number, where inlined they would multiply the
  * program's paths by every way a search can end (which ran past the verifier's limit). */
 
-/* The way holding `flow` in `set`, moved one way up (a connection that keeps sending climbs
- * above those that do not); -1 when the set does not hold it. */
+/* The way after the first holding `flow` in `set`, moved one way up (a connection that keeps
+ * sending climbs above those that do not); -1 when none does. The caller has checked way 0. */
 __noinline int vigil_conn_find(struct vigil_conn_set* set, const struct vigil_flow_key* flow,
                                __u32 tag) {
   if (!set || !flow) {
@@ -529,8 +535,8 @@ __noinline int vigil_conn_find(struct vigil_conn_set* set, const struct vigil_fl
   }
   int found = -1;
   VIGIL_UNROLL
-  for (int i = 0; i < VIGIL_CONN_WAYS; i++) {
-    if (found < 0 && set->way[i].tag == tag && same_flow(&set->way[i].key, flow)) {
+  for (int i = 1; i < VIGIL_CONN_WAYS; i++) {
+    if (found < 0 && way_holds(&set->way[i], flow, tag)) {
       found = i;
     }
   }
@@ -574,7 +580,7 @@ static __always_inline int find_vip(const struct vigil_packet* p, int v4,
   if (m->set) {
     /* A flow that keeps sending sits in way 0 (each hit moves it one way up): that way is
      * checked here, inline, and the search, a call that spills registers, is for the rest. */
-    const int way = m->set->way[0].tag == m->tag && same_flow(&m->set->way[0].key, flow)
+    const int way = way_holds(&m->set->way[0], flow, m->tag)
                         ? 0
                         : vigil_conn_find(m->set, flow, m->tag);
     if (way >= 0) {
