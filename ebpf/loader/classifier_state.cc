@@ -6,6 +6,7 @@
 #include <cstring>
 #include <set>
 
+#include "ebpf/loader/counters.h"
 #include "ebpf/loader/maglev.h"
 #include "vigil/classifier_types.h"
 #include "vigil/vip_filter.h"
@@ -468,7 +469,7 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
       }
       st.index = *index;
       st.slot = VIGIL_MAGLEV_SLOTS;
-      if (auto s = reset_per_cpu(maps, MapId::kVipStats, st.index, sizeof(vigil_counter)); !s) {
+      if (auto s = restart_count(maps, CountedBy::kVip, st.index); !s) {
         return s;
       }
     }
@@ -490,7 +491,7 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
       }
       backend_indices.insert(*index);
       const BackendState state{.index = *index, .generation = ++generations_[*index]};
-      if (auto s = reset_per_cpu(maps, MapId::kBackendStats, *index, sizeof(vigil_counter)); !s) {
+      if (auto s = restart_count(maps, CountedBy::kBackend, *index); !s) {
         return s;
       }
       if (auto s = write_backend(b.address, state, st.index, true, vip->encap); !s) {

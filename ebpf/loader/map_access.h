@@ -16,6 +16,7 @@ namespace vigil::ebpf {
 #define VIGIL_CLASSIFIER_MAPS(X)        \
   X(kSettings, "settings")              \
   X(kStats, "stats")                    \
+  X(kCounterBases, "counter_bases")     \
   X(kAclSrc4, "acl_src4")               \
   X(kAclDst4, "acl_dst4")               \
   X(kAclSrc6, "acl_src6")               \
@@ -31,10 +32,8 @@ namespace vigil::ebpf {
   X(kPolicerStats, "policer_stats")     \
   X(kVips, "vips")                      \
   X(kVipFilter, "vip_filter")           \
-  X(kVipStats, "vip_stats")             \
   X(kMaglev, "maglev")                  \
   X(kBackends, "backends")              \
-  X(kBackendStats, "backend_stats")     \
   X(kConns, "conns")                    \
   X(kLocalAddresses, "local_addresses") \
   X(kLocalPorts, "local_ports")         \

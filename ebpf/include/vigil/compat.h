@@ -33,4 +33,11 @@
 #define VIGIL_UNROLL
 #endif
 
+/* A compile-time check in both languages (C11 and C++ spell it differently). */
+#ifdef __cplusplus
+#define VIGIL_STATIC_ASSERT(condition, message) static_assert(condition, message)
+#else
+#define VIGIL_STATIC_ASSERT(condition, message) _Static_assert(condition, message)
+#endif
+
 #endif /* VIGIL_COMPAT_H */

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "ebpf/loader/counters.h"
 #include "tests/unit/ebpf/loader/fake_maps.h"
@@ -162,8 +163,8 @@ TEST(ClassifierStateTest, BackendChangeSwapsTablesThroughASpareSlot) {
   const uint32_t new_ring = value_at<vigil_vip>(maps, MapId::kVips, key).ring;
   EXPECT_NE(new_ring, old_ring);
   const std::vector<std::string> want = {
-      "update backend_stats",
-      "update backends",  // 10.200.0.3, active, before any table
+      "update counter_bases",  // 10.200.0.3 counts from here
+      "update backends",       // 10.200.0.3, active, before any table
       "fill maglev " + std::to_string(new_ring * VIGIL_MAGLEV_STRIDE),
       "update vips",      // the switch
       "update backends",  // 10.200.0.1 deactivated after it
@@ -339,6 +340,11 @@ TEST(ClassifierStateTest, AdoptCarriesThePolicyGenerationOnAndMovesItOnce) {
   EXPECT_EQ(policy_generation(maps), before + 1) << "and then only when the policy changes";
 }
 
+Bytes stats_bytes(const std::vector<vigil_stats>& per_cpu) {
+  const auto* p = reinterpret_cast<const uint8_t*>(per_cpu.data());
+  return Bytes(p, p + per_cpu.size() * sizeof(vigil_stats));
+}
+
 // Each CPU's share of the connection table, a power of two for the program's mask.
 TEST(ConnectionTableTest, SetsPerCpuSplitTheTableInPowersOfTwo) {
   constexpr uint32_t all = VIGIL_CONN_TABLE_SIZE / VIGIL_CONN_WAYS;
@@ -362,13 +368,15 @@ TEST(CountersTest, SumsEveryCpu) {
   Bytes value(reinterpret_cast<const uint8_t*>(per_cpu),
               reinterpret_cast<const uint8_t*>(per_cpu) + sizeof(per_cpu));
   // The packet's own counters: one vigil_stats per CPU, each with its own figures.
-  vigil_stats stats[3]{};
+  std::vector<vigil_stats> stats(3);
   for (int cpu = 0; cpu < 3; ++cpu) {
     stats[cpu].verdict[VIGIL_VERDICT_DROP_ACL] = per_cpu[cpu];
     stats[cpu].event[VIGIL_EVENT_CONN_EVICTED].packets = per_cpu[cpu].packets * 10;
     stats[cpu].malformed[VIGIL_PARSE_BAD_TCP_OFFSET] = per_cpu[cpu];
+    stats[cpu].vip[0] = per_cpu[cpu];
+    stats[cpu].backend[1] = per_cpu[cpu];
   }
-  ASSERT_TRUE(maps.update(MapId::kStats, bytes_of(uint32_t{0}), bytes_of(stats)).ok());
+  ASSERT_TRUE(maps.update(MapId::kStats, bytes_of(uint32_t{0}), stats_bytes(stats)).ok());
   ASSERT_TRUE(maps.update(MapId::kAclStats, bytes_of(uint32_t{1}), value).ok());
   const auto c = read_counters(maps, state);
   EXPECT_EQ(c.verdict("drop_acl").packets, 7u);
@@ -384,9 +392,54 @@ TEST(CountersTest, SumsEveryCpu) {
   ASSERT_EQ(c.acl_rules.size(), 2u);
   EXPECT_EQ(c.acl_rules[1].name, "allow-all");
   EXPECT_EQ(c.acl_rules[1].count.packets, 7u);
-  EXPECT_EQ(c.vips.size(), 1u);
-  EXPECT_EQ(c.backends.size(), 2u);
+  ASSERT_EQ(c.vips.size(), 1u);
+  EXPECT_EQ(c.vips[0].count.packets, 7u);
+  ASSERT_EQ(c.backends.size(), 2u);
+  EXPECT_EQ(c.backends[0].count.packets, 0u);
+  EXPECT_EQ(c.backends[1].address, "10.200.0.2");
+  EXPECT_EQ(c.backends[1].count.bytes, 700u);
   EXPECT_EQ(c.verdicts.size(), static_cast<size_t>(VIGIL_VERDICT_COUNT));
+}
+
+// The program only adds to the stats record, so a backend index that a new backend takes over
+// keeps its old count there; the new backend's count starts from zero all the same.
+TEST(CountersTest, AReusedBackendIndexCountsFromZero) {
+  FakeMaps maps(2);
+  ClassifierState state;
+  auto c = web_config();
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  std::vector<vigil_stats> stats(2);
+  auto write_stats = [&] {
+    ASSERT_TRUE(maps.update(MapId::kStats, bytes_of(uint32_t{0}), stats_bytes(stats)).ok());
+  };
+  stats[0].backend[0] = {5, 500};  // 10.200.0.1
+  stats[1].backend[0] = {1, 100};
+  write_stats();
+  c.vips[0].backends.erase(c.vips[0].backends.begin());
+  ASSERT_TRUE(state.apply(c, maps).ok());
+  c.vips[0].backends.push_back({ip("10.200.0.3")});
+  ASSERT_TRUE(state.apply(c, maps).ok());
+
+  auto count_of = [&](const std::string& address) {
+    for (const auto& b : read_counters(maps, state).backends) {
+      if (b.address == address) {
+        return b.count;
+      }
+    }
+    ADD_FAILURE() << address << " not counted";
+    return Count{};
+  };
+  const auto backends = state.backends();
+  ASSERT_TRUE(std::any_of(backends.begin(), backends.end(), [&](const auto& b) {
+    return b.address == ip("10.200.0.3") && b.index == 0;
+  })) << "10.200.0.3 took 10.200.0.1's index";
+  EXPECT_EQ(count_of("10.200.0.3").packets, 0u);
+  EXPECT_EQ(count_of("10.200.0.3").bytes, 0u);
+  stats[1].backend[0].packets += 2;
+  stats[1].backend[0].bytes += 128;
+  write_stats();
+  EXPECT_EQ(count_of("10.200.0.3").packets, 2u);
+  EXPECT_EQ(count_of("10.200.0.3").bytes, 128u);
 }
 
 }  // namespace
