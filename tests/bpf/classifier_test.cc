@@ -734,6 +734,53 @@ TEST_F(ClassifierTest, EstablishedFlowsFollowTheirVipsEncapsulationAndRemoval) {
   expect(flow, XDP_PASS, "pass_default_policy");
 }
 
+// The program counts VIPs and backends in the per-CPU stats record and only ever adds to it; a
+// backend that takes over a removed one's index counts from zero all the same, in packets and
+// in bytes.
+TEST_F(ClassifierTest, ANewBackendOnAReusedIndexCountsFromZero) {
+  auto backend_count = [&](const char* address) {
+    for (const auto& b : classifier_->counters().backends) {
+      if (b.address == address) {
+        return b.count;
+      }
+    }
+    ADD_FAILURE() << "no counter for backend " << address;
+    return Count{};
+  };
+  const auto first = PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tcp(4000, 80).build();
+  for (int i = 0; i < 3; ++i) {
+    expect(first, XDP_TX, "tx_vip_encapsulated");
+  }
+  EXPECT_EQ(backend_count("10.200.0.1").packets, 3u);
+  EXPECT_EQ(backend_count("10.200.0.1").bytes, 3 * first.size());
+  EXPECT_EQ(packets_named(classifier_->counters().vips, "web4"), 3u);
+
+  // 10.200.0.2 comes in beside it, then 10.200.0.1 leaves, then 10.200.0.3 takes its index.
+  auto config = base_config();
+  config.vips[0].backends = {{ip("10.200.0.1")}, {ip("10.200.0.2")}};
+  ASSERT_TRUE(classifier_->apply(config).ok());
+  config.vips[0].backends = {{ip("10.200.0.2")}};
+  ASSERT_TRUE(classifier_->apply(config).ok());
+  config.vips[0].backends = {{ip("10.200.0.2")}, {ip("10.200.0.3")}};
+  ASSERT_TRUE(classifier_->apply(config).ok());
+  EXPECT_EQ(backend_count("10.200.0.3").packets, 0u);
+  EXPECT_EQ(backend_count("10.200.0.3").bytes, 0u);
+
+  uint64_t to_third = 0;
+  uint64_t bytes_to_third = 0;
+  for (uint16_t port = 5000; port < 5040; ++port) {
+    const auto f = PacketBuilder().eth().ipv4("10.5.0.2", "10.100.0.1").tcp(port, 80).build();
+    if (backend_of(expect(f, XDP_TX, "tx_vip_encapsulated")) == inet_addr("10.200.0.3")) {
+      ++to_third;
+      bytes_to_third += f.size();
+    }
+  }
+  ASSERT_GT(to_third, 0u) << "Maglev gives the new backend about half the new flows";
+  EXPECT_EQ(backend_count("10.200.0.3").packets, to_third);
+  EXPECT_EQ(backend_count("10.200.0.3").bytes, bytes_to_third);
+  EXPECT_EQ(packets_named(classifier_->counters().vips, "web4"), 3u + 40u) << "the VIP goes on";
+}
+
 // The connection table is per CPU, in sets of VIGIL_CONN_WAYS: a hit moves a connection one way
 // up, a new one takes an empty way or evicts the last. So when a set overflows, the flow that
 // sent once goes, and the flows that kept sending stay.
