@@ -1,6 +1,7 @@
 // One forwarding loop, pinned to one lcore: receive a burst from each of its RX queues, run
-// it through its pipeline, buffer what leaves per port and send it in bursts (or when the
-// drain timer says a buffer waited long enough), report an RCU quiescent state, repeat.
+// it through its pipeline, buffer what leaves per port and send it in bursts (under load: a
+// queue that filled its burst may hold more; the drain timer bounds the wait) or at once
+// (when every queue came back short of a burst), report an RCU quiescent state, repeat.
 // Everything it writes is its own (counters, buffers, stage state), so it shares no cache
 // line with another lcore on the packet path.
 //
@@ -53,6 +54,9 @@ class LcoreWorker final : public PacketSink {
 
   // The loop; returns after stop().
   int run();
+  // One pass of the loop: every RX queue once, then the stages' timers and the TX buffers.
+  // Returns whether any packet arrived. run() calls it; tests call it directly.
+  bool poll_once();
   void stop() { running_.store(false, std::memory_order_relaxed); }
 
   void transmit(PortId port, rte_mbuf* m) override;
