@@ -3,7 +3,8 @@
 between the namespaces (no XDP anywhere) and vigil-dp's fast path over AF_XDP (classifier on
 both veths, one forwarding lcore, the edge's kernel not forwarding). The `routed` lab
 topology, iperf3 from host to far, interleaved: kernel, vigil (its lcore spinning), vigil
-(its lcore sleeping while idle), kernel, ...
+(spinning, holding short bursts up to 100 us to send them together), vigil (its lcore
+sleeping while idle), kernel, ...
 
     sudo bench/fastpath_lab_iperf.py [--runs 3] [--seconds 5] [--smoke]
 
@@ -31,13 +32,14 @@ def iperf(lab: Lab, seconds: float) -> float:
     return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9
 
 
-def measure(rx_mode: str | None, seconds: float) -> float:
-    """Through the kernel (rx_mode None) or vigil-dp with its lcore in `rx_mode`."""
+def measure(rx_mode: str | None, seconds: float, tx_hold_us: int = 0) -> float:
+    """Through the kernel (rx_mode None) or vigil-dp with its lcore in `rx_mode`, holding
+    short bursts up to `tx_hold_us` (dataplane.tx_hold_us)."""
     with Lab(routed()) as lab:
         hosts_checksum_in_software(lab, ("host", "far"))  # the same for both
         if rx_mode is not None:
-            config = ROUTED_EDGE_CONFIG.replace("dataplane: {",
-                                                f"dataplane: {{rx_mode: {rx_mode}, ")
+            config = ROUTED_EDGE_CONFIG.replace(
+                "dataplane: {", f"dataplane: {{rx_mode: {rx_mode}, tx_hold_us: {tx_hold_us}, ")
             start_routing(lab, {"edge": config}, daemons=("vigild", "vigil-dp"))
         lab.spawn("far", ["iperf3", "-s"], name="iperf3")
         lab.wait_for(lambda: ":5201" in lab.run("far", ["ss", "-ltn"]).stdout, timeout=5,
@@ -54,6 +56,8 @@ def main():
     results = run_interleaved(
         [("Linux kernel forwarding", lambda: measure(None, args.seconds)),
          ("vigil-dp over AF_XDP (1 lcore, rx_mode poll)", lambda: measure("poll", args.seconds)),
+         ("vigil-dp over AF_XDP (1 lcore, rx_mode poll, tx_hold_us 100)",
+          lambda: measure("poll", args.seconds, tx_hold_us=100)),
          ("vigil-dp over AF_XDP (1 lcore, rx_mode adaptive)",
           lambda: measure("adaptive", args.seconds))],
         args.runs, "Gbit/s")

@@ -169,6 +169,7 @@ Status FastPathControl::try_start(const config::Config& c) {
   eal_ = std::move(*eal);
   FastPathConfig fc{.worker_lcores = {d.lcores.begin(), d.lcores.end()}, .mbufs = d.mbufs};
   fc.idle.sleep = d.rx_mode == config::RxMode::kAdaptive;
+  fc.tx_hold_us = d.tx_hold_us;
   fc.route_limits.fib.max_routes4 = d.max_routes_ipv4;
   fc.route_limits.fib.max_routes6 = d.max_routes_ipv6;
   const auto ports = port_interfaces(c);

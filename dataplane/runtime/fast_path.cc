@@ -106,9 +106,9 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
                       .forward_to = static_cast<int>(p)});
       }
     }
-    auto worker =
-        std::make_unique<LcoreWorker>(c.worker_lcores[w], std::move(rx), ports, fp->kernel_port_, w,
-                                      *fp->readers_, hz / 1000000 * c.drain_us, c.idle);
+    auto worker = std::make_unique<LcoreWorker>(
+        c.worker_lcores[w], std::move(rx), ports, fp->kernel_port_, w, *fp->readers_,
+        hz / 1000000 * (c.tx_hold_us > 0 ? c.tx_hold_us : c.drain_us), c.idle, c.tx_hold_us > 0);
     Pipeline& pl = worker->pipeline();
     pl.add(std::make_unique<ParseStage>());
     pl.add(std::make_unique<RouteStage>(*fp->routes_, worker->counters(), c.hash_seed, c.icmp_limit,

@@ -38,7 +38,8 @@ struct FastPathConfig {
   uint32_t hash_seed = 0x5eed;
   IcmpRateLimit icmp_limit;
   HoldLimits hold;
-  uint32_t drain_us = 100;  // longest a packet waits in a TX buffer
+  uint32_t drain_us = 100;  // longest a packet waits in a TX buffer under load
+  uint32_t tx_hold_us = 0;  // >0: short bursts wait (up to this) to leave together too
   IdlePolicy idle;          // spin (default) or sleep when the queues are empty
 };
 

@@ -44,7 +44,7 @@ class LcoreWorker final : public PacketSink {
   // gives each port's TAP or -1. This worker transmits on queue `tx_queue` of each.
   LcoreWorker(unsigned lcore, std::vector<RxQueue> rx, std::vector<Port*> ports,
               std::vector<int> kernel_port, uint16_t tx_queue, QsbrReaders& readers,
-              uint64_t drain_tsc, IdlePolicy idle = {});
+              uint64_t drain_tsc, IdlePolicy idle = {}, bool hold_short_bursts = false);
   ~LcoreWorker() override;
 
   unsigned lcore() const { return lcore_; }
@@ -82,6 +82,7 @@ class LcoreWorker final : public PacketSink {
   QsbrReaders& readers_;
   uint64_t drain_tsc_;
   IdlePolicy idle_;
+  bool hold_short_bursts_;        // dataplane.tx_hold_us > 0: wait for the drain timer regardless
   std::vector<pollfd> wait_fds_;  // of the RX queues that have one
   LcoreCounters counters_;
   Pipeline pipeline_;

@@ -160,6 +160,8 @@ struct DataplaneConfig {
   uint32_t mbufs = 16383;
   uint32_t max_routes_ipv4 = 262144;
   uint32_t max_routes_ipv6 = 65536;
+  // 0: short bursts leave at once; otherwise they may wait this long to leave together.
+  uint32_t tx_hold_us = 0;
   auto operator<=>(const DataplaneConfig&) const = default;
 };
 

@@ -52,6 +52,14 @@ constexpr Field kDataplaneFields[] = {
      .type = "integer 1024-1048576",
      .description = "IPv6 FIB capacity",
      .default_value = "65536"},
+    {.key = "tx_hold_us",
+     .type = "integer 0-1000",
+     .description = "How long a forwarding lcore may hold packets that came in short bursts, to "
+                    "send them together: 0 sends them at the end of the loop pass in which every "
+                    "queue came back short (the lowest latency); over AF_XDP on veth every send is "
+                    "a system call, and holding up to 100 us carried one bulk TCP stream 10-15% "
+                    "faster in the lab, for up to that much more latency per packet",
+     .default_value = "0"},
 };
 
 }  // namespace
@@ -93,6 +101,7 @@ void parse_dataplane(const YAML::Node& node, const std::string& path, Config& co
   read_u32("mbufs", 1023, 1048575, d.mbufs);
   read_u32("max_routes_ipv4", 1024, 4194304, d.max_routes_ipv4);
   read_u32("max_routes_ipv6", 1024, 1048576, d.max_routes_ipv6);
+  read_u32("tx_hold_us", 0, 1000, d.tx_hold_us);
   if (r.has("lcores")) {
     d.lcores.clear();
     std::set<int64_t> seen;

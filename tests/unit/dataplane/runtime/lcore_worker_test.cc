@@ -63,7 +63,8 @@ class ToPortOne : public Stage {
 
 class LcoreWorkerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { start(false); }
+  void start(bool hold_short_bursts) {
     auto readers = QsbrReaders::create(RTE_MAX_LCORE);
     ASSERT_TRUE(readers.ok()) << readers.error();
     readers_ = std::move(*readers);
@@ -72,13 +73,16 @@ class LcoreWorkerTest : public ::testing::Test {
     worker_ = std::make_unique<LcoreWorker>(
         0, std::vector<RxQueue>{{.port = 0, .queue = 0}, {.port = 2, .queue = 0}},
         std::vector<Port*>{&in_a_, &out_, &in_b_}, std::vector<int>{-1, -1, -1}, 0, *readers_,
-        UINT64_MAX);
+        UINT64_MAX, IdlePolicy{}, hold_short_bursts);
     worker_->pipeline().add(std::make_unique<ToPortOne>());
     readers_->online(0);
   }
-  void TearDown() override {
-    worker_.reset();
-    readers_->offline(0);
+  void TearDown() override { stop(); }
+  void stop() {
+    if (worker_) {
+      worker_.reset();  // frees what it still buffers
+      readers_->offline(0);
+    }
   }
 
   FakePort in_a_{"a"}, out_{"out"}, in_b_{"b"};
@@ -106,6 +110,21 @@ TEST_F(LcoreWorkerTest, UnderLoadBuffersWaitForAFullBurstUntilTheQueuesRunShort)
   // Both short now: the 3 and the 16 leave at once.
   EXPECT_EQ(out_.sent, (std::vector<uint16_t>{kBurstSize, 3 + kBurstSize / 2}));
   EXPECT_EQ(worker_->counters().ports[1].tx_packets, kBurstSize + kBurstSize / 2 + 3u);
+}
+
+// dataplane.tx_hold_us > 0: short bursts wait for the drain timer too, to leave together.
+TEST_F(LcoreWorkerTest, WithAHoldShortBurstsWaitForTheTimer) {
+  stop();
+  start(true);
+  in_a_.to_receive = {3};
+  in_b_.to_receive = {2};
+  EXPECT_TRUE(worker_->poll_once());
+  EXPECT_FALSE(worker_->poll_once());
+  EXPECT_TRUE(out_.sent.empty()) << "held: the timer (never, here) has not run out";
+  const unsigned free_before = rte_mempool_avail_count(test::EalEnvironment::pool());
+  stop();
+  EXPECT_EQ(rte_mempool_avail_count(test::EalEnvironment::pool()), free_before + 5)
+      << "a stopped worker frees what it held";
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ TEST(DataplaneConfig, GoodDocumentParsesIntoTypes) {
       - {address: 10.1.0.5, mac: "02:00:00:00:01:05"}
       - {address: "fd00:1::5", mac: "02:00:00:00:01:05"}
 dataplane: {forwarding: true, mode: dpdk, control_lcore: 1, lcores: [0], memory_mb: 512,
-            mbufs: 4095, max_routes_ipv4: 2048, max_routes_ipv6: 1024, rx_mode: adaptive}
+            mbufs: 4095, max_routes_ipv4: 2048, max_routes_ipv6: 1024, rx_mode: adaptive,
+            tx_hold_us: 100}
 )",
                             "vigil.yaml");
   ASSERT_TRUE(r.errors.empty()) << r.errors.to_string();
@@ -38,6 +39,7 @@ dataplane: {forwarding: true, mode: dpdk, control_lcore: 1, lcores: [0], memory_
   EXPECT_EQ(d.lcores, std::vector<uint32_t>{0});
   EXPECT_EQ(d.mbufs, 4095u);
   EXPECT_EQ(d.max_routes_ipv4, 2048u);
+  EXPECT_EQ(d.tx_hold_us, 100u);
   const auto& n = r.config.interfaces.at(0).neighbours;
   ASSERT_EQ(n.size(), 2u);
   EXPECT_EQ(n[0].address.to_string(), "10.1.0.5");
@@ -72,6 +74,8 @@ INSTANTIATE_TEST_SUITE_P(
             "dataplane.rx_mode (1:22): must be poll or adaptive, got \"interrupt\""},
         Bad{"too little memory", "dataplane: {memory_mb: 64}\n",
             "dataplane.memory_mb (1:24): must be 256 to 65536, got 64"},
+        Bad{"a hold longer than a millisecond", "dataplane: {tx_hold_us: 5000}\n",
+            "dataplane.tx_hold_us (1:25): must be 0 to 1000, got 5000"},
         Bad{"neighbour off the subnets",
             "interfaces:\n  lan0:\n    role: lan\n    addresses: [10.1.0.1/24]\n"
             "    neighbours: [{address: 10.2.0.5, mac: \"02:00:00:00:01:05\"}]\n",
