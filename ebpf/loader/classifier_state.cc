@@ -469,7 +469,8 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
       }
       st.index = *index;
       st.slot = VIGIL_MAGLEV_SLOTS;
-      if (auto s = restart_count(maps, CountedBy::kVip, st.index); !s) {
+      if (auto s = wrote(restart_count(maps, CountedBy::kVip, st.index), MapId::kCounterBases);
+          !s) {
         return s;
       }
     }
@@ -491,7 +492,8 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
       }
       backend_indices.insert(*index);
       const BackendState state{.index = *index, .generation = ++generations_[*index]};
-      if (auto s = restart_count(maps, CountedBy::kBackend, *index); !s) {
+      if (auto s = wrote(restart_count(maps, CountedBy::kBackend, *index), MapId::kCounterBases);
+          !s) {
         return s;
       }
       if (auto s = write_backend(b.address, state, st.index, true, vip->encap); !s) {

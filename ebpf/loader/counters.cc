@@ -144,11 +144,7 @@ ClassifierCounters read_counters(MapAccess& maps, const ClassifierState& state) 
 Status restart_count(MapAccess& maps, CountedBy by, uint32_t index) {
   const Count now = SummedStats(maps).of(by, index);
   const vigil_counter base{.packets = now.packets, .bytes = now.bytes};
-  if (auto s = maps.update(MapId::kCounterBases, bytes_of(base_index(by, index)), bytes_of(base));
-      !s) {
-    return fail(std::string("map ") + map_name(MapId::kCounterBases) + ": " + s.error());
-  }
-  return Ok{};
+  return maps.update(MapId::kCounterBases, bytes_of(base_index(by, index)), bytes_of(base));
 }
 
 }  // namespace vigil::ebpf

@@ -53,7 +53,8 @@ ClassifierCounters read_counters(MapAccess& maps, const ClassifierState& state);
 
 // The stats record's per-VIP and per-backend counters are only ever added to by the program,
 // so an index taken by a new VIP or backend starts from zero by a base: what the index holds
-// now, written to counter_bases and subtracted by read_counters().
+// now, written to counter_bases and subtracted by read_counters(). The map write's own error
+// on failure.
 enum class CountedBy { kVip, kBackend };
 Status restart_count(MapAccess& maps, CountedBy by, uint32_t index);
 
