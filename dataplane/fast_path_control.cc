@@ -459,6 +459,7 @@ nlohmann::json FastPathControl::show() const {
   out["icmp_errors_sent"] = c.icmp_errors_sent;
   out["rx_mode"] = started_with_.rx_mode == config::RxMode::kAdaptive ? "adaptive" : "poll";
   out["idle_sleeps"] = c.idle_sleeps;
+  out["tx_hold_us"] = started_with_.tx_hold_us;
   out["routes"] = routes;
   out["neighbours"] = neighbours;
   const AdjacencyTable& adjacencies = fast_path_->neighbours().adjacencies();
@@ -477,9 +478,13 @@ void FastPathControl::update_metrics(MetricsRegistry& metrics) {
   auto& drops = metrics.counter("vigil_dp_drops_total", "Packets the fast path dropped, by reason");
   auto& link = metrics.gauge("vigil_dp_link_up",
                              "1 when the port's link is up (its routes in the FIB), 0 when down");
+  auto& missed = metrics.counter(
+      "vigil_dp_device_rx_missed_total",
+      "Packets a port's device dropped before the fast path saw them (no room to receive)");
   const LcoreCounters c = fast_path_->counters();
   for (size_t p = 0; p < fast_path_->ports().size(); ++p) {
     const std::string& name = fast_path_->ports()[p]->name();
+    exported_.set(missed, {{"port", name}}, fast_path_->ports()[p]->stats().rx_missed);
     exported_.set(packets, {{"port", name}, {"direction", "rx"}}, c.ports[p].rx_packets);
     exported_.set(packets, {{"port", name}, {"direction", "tx"}}, c.ports[p].tx_packets);
     exported_.set(bytes, {{"port", name}, {"direction", "rx"}}, c.ports[p].rx_bytes);

@@ -57,7 +57,7 @@ struct AfXdpPort::Queue {
   xsk_ring_cons rx{};
   xsk_ring_prod tx{};
   std::vector<uint64_t> free_frames;  // TX frames not in flight
-  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, rx_nombuf = 0;
+  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
 };
 
 AfXdpPort::AfXdpPort(std::string name, std::string interface, rte_mempool* pool)
@@ -165,7 +165,7 @@ uint16_t AfXdpPort::rx_burst(uint16_t queue, rte_mbuf** packets, uint16_t n) {
     return 0;
   }
   if (rte_pktmbuf_alloc_bulk(pool_, packets, got) != 0) [[unlikely]] {
-    ++q.rx_nombuf;  // left in the ring: the next poll tries again
+    // Left in the ring for the next poll; if it fills meanwhile, the kernel counts the drops.
     return 0;
   }
   uint32_t at_fill = 0;
@@ -244,7 +244,13 @@ PortStats AfXdpPort::stats() const {
     s.rx_bytes += q.rx_bytes;
     s.tx_packets += q.tx_packets;
     s.tx_bytes += q.tx_bytes;
-    s.rx_missed += q.rx_nombuf;
+    // What the kernel could not give the socket: no free frame in the fill ring, or the RX
+    // ring full (the lcore fell behind). The control thread reads them; the kernel locks.
+    xdp_statistics kernel{};
+    socklen_t len = sizeof(kernel);
+    if (getsockopt(xsk_socket__fd(q.xsk), SOL_XDP, XDP_STATISTICS, &kernel, &len) == 0) {
+      s.rx_missed += kernel.rx_dropped + kernel.rx_ring_full;
+    }
   }
   return s;
 }

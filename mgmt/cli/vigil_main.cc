@@ -326,7 +326,8 @@ int show_interfaces(Invocation& inv) {
   std::cout << "\nICMP errors sent: " << r->value("icmp_errors_sent", uint64_t{0})
             << ", for the box (to the kernel): " << r->value("to_kernel", uint64_t{0})
             << "\nrx mode: " << r->value("rx_mode", "") << " (idle sleeps "
-            << r->value("idle_sleeps", uint64_t{0}) << ")\n";
+            << r->value("idle_sleeps", uint64_t{0}) << "), short bursts held up to "
+            << r->value("tx_hold_us", uint64_t{0}) << " us before sending\n";
   std::cout << "\n" << (dropped ? drops.render() : "dropped: nothing\n");
   return 0;
 }

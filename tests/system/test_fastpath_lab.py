@@ -6,6 +6,8 @@ vigil-dp is dead."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 
 from conftest import needs_root
@@ -17,17 +19,23 @@ from vigil_lab.topologies import routed
 pytestmark = needs_root
 
 
+def route_across_the_edge(lab: Lab):
+    """vigil-dp routing on the edge, and a first ping across (its ARP/ND went through the
+    kernel); returns the edge's VigilNode."""
+    # Frames re-sent from AF_XDP carry no "checksum still to do" mark: hosts must compute
+    # their checksums, as on a wire.
+    hosts_checksum_in_software(lab, ("host", "far"))
+    vn = start_routing(lab, {"edge": ROUTED_EDGE_CONFIG}, daemons=("vigild", "vigil-dp"))["edge"]
+    lab.wait_for(lambda: lab.ping("host", "198.18.20.1", count=1)["received"],
+                 timeout=10, what="the first ping through vigil-dp")
+    return vn
+
+
 def test_routes_between_lan_and_wan_and_the_box_stays_reachable_without_it(binaries):
     with Lab(routed()) as lab:
-        # Frames re-sent from AF_XDP carry no "checksum still to do" mark: hosts must compute
-        # their checksums, as on a wire.
-        hosts_checksum_in_software(lab, ("host", "far"))
-        vn = start_routing(lab, {"edge": ROUTED_EDGE_CONFIG},
-                           daemons=("vigild", "vigil-dp"))["edge"]
+        vn = route_across_the_edge(lab)
 
-        # IPv4 and IPv6 across the box; the first packets wait for ARP/ND through the kernel.
-        lab.wait_for(lambda: lab.ping("host", "198.18.20.1", count=1)["received"],
-                     timeout=10, what="the first ping through vigil-dp")
+        # IPv4 and IPv6 across the box.
         ping = lab.ping("host", "198.18.20.1", count=20, interval=0.05)
         assert ping["received"] == 20, ping
         lab.wait_for(lambda: lab.ping("host", "2001:db8:20::1", count=1)["received"],
@@ -75,6 +83,7 @@ def test_routes_between_lan_and_wan_and_the_box_stays_reachable_without_it(binar
         assert dataplane(vn)["adjacencies"]["in_use"] == 2
         interfaces = vn.cli("show", "interfaces").stdout
         assert "lan0" in interfaces and "wan1" in interfaces, interfaces
+        assert "rx mode: poll" in interfaces and "held up to 0 us" in interfaces, interfaces
         # The fast path's counters reach vigild's Prometheus endpoint.
         metrics = lab.run("edge", ["curl", "-s", "http://127.0.0.1:9550/metrics"]).stdout
         assert 'vigil_dp_packets_total{direction="tx",port="wan1",' in metrics, metrics[-2000:]
@@ -99,3 +108,42 @@ def test_routes_between_lan_and_wan_and_the_box_stays_reachable_without_it(binar
                      what="vigil-dp forwarding again")
         lab.wait_for(lambda: lab.ping("host", "198.18.20.1", count=1)["received"],
                      timeout=10, what="forwarding after the restart")
+
+
+def test_what_the_socket_could_not_take_while_the_lcore_stood_still_is_counted(binaries):
+    """An lcore that falls behind (here: stopped) leaves the kernel no frame to receive into:
+    the socket's drops are the port's device_rx_missed, not lost from sight."""
+    with Lab(routed()) as lab:
+        vn = route_across_the_edge(lab)
+        before = {p["name"]: p for p in dataplane(vn)["ports"]}["lan0"]
+        assert before["device_rx_missed"] == 0, before
+
+        sent = 6000
+        pid = vn.processes["vigil-dp"].popen.pid  # `ip netns exec` execs the daemon
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            lab.run("host", ["python3", "-c",
+                             "import socket\n"
+                             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                             f"for _ in range({sent}):\n"
+                             "    s.sendto(b'x' * 64, ('198.18.20.1', 9))\n"])
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+        # A ping across once the lcore runs again: what was queued is behind it by then.
+        lab.wait_for(lambda: lab.ping("host", "198.18.20.1", count=1)["received"],
+                     timeout=10, what="forwarding after the stop")
+        lan0 = {p["name"]: p for p in dataplane(vn)["ports"]}["lan0"]
+        # The socket holds 2,048 frames to receive into (AfXdpPort: half its UMEM); the rest
+        # of what the classifier steered to it the kernel dropped, and the port counts them.
+        received = lan0["rx_packets"] - before["rx_packets"]
+        assert received <= 2048 + 10, lan0
+        assert 1000 <= lan0["device_rx_missed"] <= sent - 2048, lan0
+        # ... and so does Prometheus, through vigild.
+        def exported():
+            metrics = lab.run("edge", ["curl", "-s", "http://127.0.0.1:9550/metrics"]).stdout
+            return any(line.startswith("vigil_dp_device_rx_missed_total{") and
+                       'port="lan0"' in line and
+                       line.endswith(f' {lan0["device_rx_missed"]}')
+                       for line in metrics.splitlines())
+        lab.wait_for(exported, timeout=10, what="the drops on vigild's /metrics")
