@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   int runs = 11;
   int repeat = 1000000;
   int flows = 20000;
-  uint32_t features = 0x1f;
+  uint32_t features = 0x3f;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--runs" && i + 1 < argc) {

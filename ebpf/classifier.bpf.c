@@ -4,7 +4,8 @@
  *         ─► later fragments ─► multicast
  *         ─► L4 VIP: the connection's backend or Maglev, then IPIP/GUE to the backend (XDP_TX)
  *         ─► for the box: service ports pass, tunnel/probe ports go to the fast path
- *         ─► transit: to the fast path (AF_XDP) or the default policy
+ *         ─► transit: a flow vigil-dp offloaded, forwarded here (XDP_REDIRECT); else to the
+ *            fast path (AF_XDP) or the default policy
  *
  * A VIP flow's connection also remembers which ACL rule and which policer its first packet
  * found, under the loader's policy generation; later packets other than bare SYNs take those
@@ -15,11 +16,14 @@
  * are unit-tested and fuzzed on the host; this file is the glue between them and the maps. */
 #include <linux/bpf.h>
 #include <linux/icmpv6.h>
+#include <linux/ipv6.h>
 
 #include "vigil/acl.h"
 #include "vigil/classifier_types.h"
 #include "vigil/encap.h"
+#include "vigil/checksum.h"
 #include "vigil/hash.h"
+#include "vigil/offload.h"
 #include "vigil/parse.h"
 #include "vigil/policer.h"
 #include "vigil/vip_filter.h"
@@ -108,6 +112,26 @@ struct {
   __type(key, __u32);
   __type(value, __u32);
 } xsks_map SEC(".maps");
+
+/* Transit flows vigil-dp has routed and handed down (struct vigil_offload); vigil-dp alone
+ * writes them, under the generation in offload_state. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, VIGIL_MAX_OFFLOADED_FLOWS);
+  __type(key, struct vigil_offload_key);
+  __type(value, struct vigil_offload);
+} offloaded_flows SEC(".maps");
+VIGIL_ARRAY(offload_state, BPF_MAP_TYPE_ARRAY, 1, struct vigil_offload_state);
+/* The devices offloaded flows leave by, keyed by ifindex: only those vigil-dp found able to
+ * send redirected frames (the kernel's NETDEV_XDP_ACT_NDO_XMIT). */
+struct {
+  __uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+  __uint(max_entries, VIGIL_MAX_OFFLOAD_PORTS);
+  __type(key, __u32);
+  __type(value, __u32);
+} offload_ports SEC(".maps");
+/* What offloaded flows sent, by vigil-dp's egress port id (received: the verdict's count). */
+VIGIL_ARRAY(offload_tx, BPF_MAP_TYPE_PERCPU_ARRAY, VIGIL_MAX_OFFLOAD_PORTS, struct vigil_counter);
 
 /* ---- counting -------------------------------------------------------------------------- */
 
@@ -753,13 +777,88 @@ static __always_inline int to_fast_path(struct xdp_md* ctx, struct vigil_stats* 
   return verdict(st, VIGIL_VERDICT_PASS_FAST_PATH_DOWN, bytes, XDP_PASS);
 }
 
+/* Forwards a packet of an offloaded flow as vigil-dp would have: TTL or hop limit down by one
+ * (IPv4's checksum patched), the next hop's and the egress port's MACs, out of the egress
+ * device. Anything else about it that needs vigil-dp (an expired TTL to answer, a packet too
+ * big for the egress, a stale entry) sends it there: -1, the packet untouched.
+ *
+ * A global function, so the verifier checks it once on its own rather than once for every
+ * path that reaches it: inlined, it took the program past the verifier's million steps. */
+__noinline int vigil_forward_offloaded(struct xdp_md* ctx, struct vigil_stats* st,
+                                       const struct vigil_packet* p, int v4, __u64 bytes) {
+  if (!ctx || !st || !p || !vigil_offload_eligible(p)) {
+    return -1;
+  }
+  const __u32 zero = 0;
+  const struct vigil_offload_state* state = bpf_map_lookup_elem(&offload_state, &zero);
+  if (!state || state->generation == 0) {
+    return -1;
+  }
+  struct vigil_offload_key k;
+  vigil_offload_key_of(p, &k);
+  const struct vigil_offload* f = bpf_map_lookup_elem(&offloaded_flows, &k);
+  if (!f) {
+    return -1;
+  }
+  if (f->generation != state->generation) {
+    event(st, VIGIL_EVENT_OFFLOAD_STALE);
+    return -1;
+  }
+  if (p->l3_length > f->mtu) {
+    return -1;
+  }
+  void* data = (void*)(long)ctx->data;
+  void* end = (void*)(long)ctx->data_end;
+  struct ethhdr* eth = data;
+  struct iphdr* ip4 = data + ETH_HLEN;
+  struct ipv6hdr* ip6 = data + ETH_HLEN;
+  if (v4 ? (void*)(ip4 + 1) > end : (void*)(ip6 + 1) > end) {
+    return -1;
+  }
+  if ((v4 ? ip4->ttl : ip6->hop_limit) <= 1) {
+    return -1;
+  }
+  /* The redirect first: a device that left offload_ports leaves the packet as it came. */
+  if (bpf_redirect_map(&offload_ports, f->out_ifindex, 0) != XDP_REDIRECT) {
+    return -1;
+  }
+  if (v4) {
+    const __u16 old_word = *(__u16*)&ip4->ttl; /* TTL and protocol share a summed word */
+    ip4->ttl--;
+    ip4->check = vigil_csum_replace(ip4->check, old_word, *(__u16*)&ip4->ttl);
+  } else {
+    ip6->hop_limit--;
+  }
+  __builtin_memcpy(eth->h_dest, f->dst_mac, ETH_ALEN);
+  __builtin_memcpy(eth->h_source, f->src_mac, ETH_ALEN);
+  if (f->out_port < VIGIL_MAX_OFFLOAD_PORTS) {
+    count(&offload_tx, f->out_port, bytes);
+  }
+  return verdict(st, VIGIL_VERDICT_REDIRECT_OFFLOADED, bytes, XDP_REDIRECT);
+}
+
+static __always_inline int to_transit(struct xdp_md* ctx, struct vigil_stats* st,
+                                      const struct vigil_packet* p,
+                                      const struct vigil_settings* s, int v4, __u64 bytes) {
+  if (!s->steer_transit) {
+    return default_verdict(st, s, bytes);
+  }
+  if (vigil_features & VIGIL_FEATURE_OFFLOAD) {
+    const int action = vigil_forward_offloaded(ctx, st, p, v4, bytes);
+    if (action >= 0) {
+      return action;
+    }
+  }
+  return to_fast_path(ctx, st, bytes);
+}
+
 static __always_inline int steer(struct xdp_md* ctx, struct vigil_stats* st,
                                  const struct vigil_packet* p,
                                  const struct vigil_settings* s, int v4, __u64 bytes) {
   struct vigil_local_address_key a = {.family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6};
   __builtin_memcpy(a.addr, p->dst.v6, 16);
   if (!bpf_map_lookup_elem(&local_addresses, &a)) {
-    return s->steer_transit ? to_fast_path(ctx, st, bytes) : default_verdict(st, s, bytes);
+    return to_transit(ctx, st, p, s, v4, bytes);
   }
   if (p->l4_proto == IPPROTO_ICMP || p->l4_proto == IPPROTO_ICMPV6) {
     return verdict(st, VIGIL_VERDICT_PASS_LOCAL_SERVICE, bytes, XDP_PASS);

@@ -6,16 +6,17 @@
 #include <cstdint>
 #include <cstring>
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wcast-align"
+#include "ebpf/include/vigil/checksum.h"
+#pragma GCC diagnostic pop
+
 namespace vigil::dp {
 
-// HC' = ~(~HC + ~m + m')
+// HC' = ~(~HC + ~m + m'): the classifier's own, so XDP and the lcores patch headers alike.
 inline uint16_t checksum_replace(uint16_t checksum, uint16_t old_word, uint16_t new_word) {
-  uint32_t sum = static_cast<uint16_t>(~checksum);
-  sum += static_cast<uint16_t>(~old_word);
-  sum += new_word;
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
+  return vigil_csum_replace(checksum, old_word, new_word);
 }
 
 // Decrements the TTL of the IPv4 header at `ip` and patches its checksum. The TTL shares a

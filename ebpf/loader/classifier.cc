@@ -85,6 +85,12 @@ Expected<std::unique_ptr<Classifier>> Classifier::load(const ClassifierOptions& 
       if (bpf_map__is_internal(map)) {
         continue;  // .rodata: belongs to this program, not shared state
       }
+      // The kernel marks a device map read-only to programs, so a pinned one never matches
+      // the declaration again (libbpf: "parameter mismatch"); it only names devices, which
+      // vigil-dp writes anew when it starts, so each load makes its own.
+      if (bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP_HASH) {
+        continue;
+      }
       const std::string path = options.pin_dir + "/" + bpf_map__name(map);
       reused = reused || std::filesystem::exists(path);
       if (bpf_map__set_pin_path(map, path.c_str()) != 0) {

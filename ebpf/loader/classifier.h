@@ -24,7 +24,7 @@ struct bpf_link;
 namespace vigil::ebpf {
 
 struct ClassifierOptions {
-  uint32_t features = 0x1f;  // VIGIL_FEATURE_*: what the program checks at all
+  uint32_t features = 0x3f;  // VIGIL_FEATURE_*: what the program checks at all
   std::string pin_dir;       // empty: nothing pinned, everything goes with the object
 };
 

@@ -25,11 +25,6 @@ std::vector<uint64_t> sum(const Bytes& per_cpu, int cpus, size_t fields) {
   return total;
 }
 
-Count counter_at(MapAccess& maps, MapId map, uint32_t index) {
-  const auto v = sum(maps.lookup(map, bytes_of(index)), maps.cpus(), 2);
-  return {.packets = v[0], .bytes = v[1]};
-}
-
 // stats[0]: a struct vigil_stats per CPU, summed word by word.
 class SummedStats {
  public:
@@ -67,6 +62,11 @@ Count since_base(MapAccess& maps, const SummedStats& stats, CountedBy by, uint32
 }
 
 }  // namespace
+
+Count counter_at(MapAccess& maps, MapId map, uint32_t index) {
+  const auto v = sum(maps.lookup(map, bytes_of(index)), maps.cpus(), 2);
+  return {.packets = v[0], .bytes = v[1]};
+}
 
 const char* verdict_name(int verdict) {
   static const char* const kNames[] = {

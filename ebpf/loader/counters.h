@@ -46,6 +46,9 @@ struct ClassifierCounters {
   Count verdict(const std::string& name) const;
 };
 
+// Element `index` of a per-CPU array of struct vigil_counter, summed over the CPUs.
+Count counter_at(MapAccess& maps, MapId map, uint32_t index);
+
 const char* verdict_name(int verdict);
 const char* event_name(int event);
 

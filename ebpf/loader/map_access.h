@@ -37,7 +37,11 @@ namespace vigil::ebpf {
   X(kConns, "conns")                    \
   X(kLocalAddresses, "local_addresses") \
   X(kLocalPorts, "local_ports")         \
-  X(kXsks, "xsks_map")
+  X(kXsks, "xsks_map")                  \
+  X(kOffloadedFlows, "offloaded_flows") \
+  X(kOffloadState, "offload_state")     \
+  X(kOffloadPorts, "offload_ports")     \
+  X(kOffloadTx, "offload_tx")
 
 enum class MapId {
 #define VIGIL_X(id, name) id,

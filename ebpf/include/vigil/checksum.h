@@ -24,4 +24,15 @@ static __always_inline __u64 vigil_csum_add(const void* data, __u32 words, __u64
   return sum;
 }
 
+/* One 16-bit word of a summed header changed from `old_word` to `new_word`: the new checksum
+ * without summing the header again (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')). */
+static __always_inline __u16 vigil_csum_replace(__u16 check, __u16 old_word, __u16 new_word) {
+  __u32 sum = (__u16)~check;
+  sum += (__u16)~old_word;
+  sum += new_word;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return (__u16)~sum;
+}
+
 #endif /* VIGIL_CHECKSUM_H */

@@ -53,6 +53,14 @@
 #ifndef VIGIL_MAX_QUEUES
 #define VIGIL_MAX_QUEUES 64
 #endif
+/* Transit flows the classifier forwards by itself, per port (least recently used go first). */
+#ifndef VIGIL_MAX_OFFLOADED_FLOWS
+#define VIGIL_MAX_OFFLOADED_FLOWS 65536
+#endif
+/* Fast path ports an offloaded flow can leave by (vigil-dp's port ids below this). */
+#ifndef VIGIL_MAX_OFFLOAD_PORTS
+#define VIGIL_MAX_OFFLOAD_PORTS 64
+#endif
 
 /* ---- feature switches (rodata, set by the loader before load) -------------------------- */
 #define VIGIL_FEATURE_ACL (1u << 0)
@@ -60,7 +68,8 @@
 #define VIGIL_FEATURE_SYN_LIMIT (1u << 2)
 #define VIGIL_FEATURE_VIPS (1u << 3)
 #define VIGIL_FEATURE_STEERING (1u << 4)
-#define VIGIL_FEATURE_ALL 0x1fu
+#define VIGIL_FEATURE_OFFLOAD (1u << 5)
+#define VIGIL_FEATURE_ALL 0x3fu
 
 /* ---- verdicts: every packet is counted under exactly one ------------------------------- */
 #define VIGIL_VERDICTS(X)                            \
@@ -72,6 +81,7 @@
   X(PASS_UNCONFIGURED, "pass_unconfigured")          \
   X(PASS_LATER_FRAGMENT, "pass_later_fragment")      \
   X(REDIRECT_FAST_PATH, "redirect_fast_path")        \
+  X(REDIRECT_OFFLOADED, "redirect_offloaded_flow")   \
   X(TX_VIP, "tx_vip_encapsulated")                   \
   X(TX_ICMP_TOO_BIG, "tx_icmp_too_big")              \
   X(DROP_MALFORMED, "drop_malformed")                \
@@ -92,12 +102,13 @@ enum vigil_verdict {
 };
 
 /* Events that are not verdicts: one packet may count several, or none. */
-#define VIGIL_EVENTS(X)                     \
-  X(CONN_HIT, "vip_connection_hit")         \
-  X(CONN_MISS, "vip_connection_miss")       \
-  X(CONN_STALE, "vip_connection_stale")     \
-  X(CONN_EVICTED, "vip_connection_evicted") \
-  X(POLICY_REMEMBERED, "vip_policy_from_connection")
+#define VIGIL_EVENTS(X)                              \
+  X(CONN_HIT, "vip_connection_hit")                  \
+  X(CONN_MISS, "vip_connection_miss")                \
+  X(CONN_STALE, "vip_connection_stale")              \
+  X(CONN_EVICTED, "vip_connection_evicted")          \
+  X(POLICY_REMEMBERED, "vip_policy_from_connection") \
+  X(OFFLOAD_STALE, "offloaded_flow_stale")
 
 enum vigil_event {
 #define VIGIL_X(name, text) VIGIL_EVENT_##name,
@@ -297,6 +308,38 @@ struct vigil_local_port_key {
   __u8 proto;
   __u8 pad;
   __be16 port;
+};
+
+/* ---- flow offload ----------------------------------------------------------------------
+ * vigil-dp routes a transit flow's first packets itself; then, for a TCP or UDP flow whose
+ * forwarding needs nothing but a TTL decrement and a new Ethernet header, it writes what it
+ * decided into the ingress port's offloaded_flows, and the classifier forwards the flow's
+ * later packets on its own (XDP_REDIRECT through offload_ports) without AF_XDP or user space.
+ * An entry holds while its generation is offload_state's: vigil-dp moves that on whenever a
+ * route, a next hop's MAC or a port changes, which retires every entry at once. */
+struct vigil_offload_key {
+  __u8 family; /* VIGIL_FAMILY_IPV4 or _IPV6 */
+  __u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+  __be16 sport;
+  __be16 dport;
+  __u16 pad;
+  __u8 src[16]; /* IPv4 in the first 4 bytes, the rest zero */
+  __u8 dst[16];
+};
+
+struct vigil_offload {
+  __u32 generation;  /* valid while offload_state's generation is this */
+  __u32 out_ifindex; /* the egress device, a key of offload_ports */
+  __u16 mtu;         /* the egress port's IP MTU: larger packets go to vigil-dp */
+  __u8 out_port;     /* vigil-dp's port id, the index in offload_tx */
+  __u8 pad;
+  __u8 dst_mac[6]; /* the next hop */
+  __u8 src_mac[6]; /* the egress port */
+};
+
+/* offload_state[0]; generation 0: nothing is offloaded. */
+struct vigil_offload_state {
+  __u32 generation;
 };
 
 #endif /* VIGIL_CLASSIFIER_TYPES_H */
