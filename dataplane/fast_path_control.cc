@@ -8,6 +8,8 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "dataplane/kernel/xdp_features.h"
+#include "dataplane/offload/flow_offloader.h"
 #include "dataplane/runtime/eal.h"
 #include "dataplane/runtime/fast_path.h"
 
@@ -49,10 +51,11 @@ std::vector<std::pair<std::string, std::string>> devices(
 
 }  // namespace
 
-FastPathControl::FastPathControl(XsksMapFor xsks_map_for)
-    : xsks_map_for_(std::move(xsks_map_for)) {}
+FastPathControl::FastPathControl(XsksMapFor xsks_map_for, ClassifierMapsFor maps_for)
+    : xsks_map_for_(std::move(xsks_map_for)), maps_for_(std::move(maps_for)) {}
 
 FastPathControl::~FastPathControl() {
+  offloader_.reset();  // stops offloading while the classifiers are still there
   fast_path_.reset();  // stops the workers before EAL goes
   eal_.reset();
 }
@@ -143,6 +146,7 @@ Status FastPathControl::start(const config::Config& c) {
   if (!started) {
     // Nothing half-running: no workers, no sockets in the classifier's map. DPDK's EAL cannot
     // start twice in one process, so a failed start needs a restart of vigil-dp to retry.
+    offloader_.reset();
     fast_path_.reset();
     kernel_.reset();
     addresses_.reset();
@@ -170,6 +174,8 @@ Status FastPathControl::try_start(const config::Config& c) {
   FastPathConfig fc{.worker_lcores = {d.lcores.begin(), d.lcores.end()}, .mbufs = d.mbufs};
   fc.idle.sleep = d.rx_mode == config::RxMode::kAdaptive;
   fc.tx_hold_us = d.tx_hold_us;
+  // The classifier forwards offloaded flows, so only where it feeds the ports (af_xdp).
+  fc.flow_offload = d.flow_offload && d.mode == config::DataplaneMode::kAfXdp;
   fc.route_limits.fib.max_routes4 = d.max_routes_ipv4;
   fc.route_limits.fib.max_routes6 = d.max_routes_ipv6;
   const auto ports = port_interfaces(c);
@@ -212,6 +218,9 @@ Status FastPathControl::try_start(const config::Config& c) {
     if (Status ok = apply_kernel_interfaces(c); !ok) {
       return ok;
     }
+  }
+  if (fast_path_->offload_channel() != nullptr) {
+    start_offload(ports);
   }
   started_with_ = d;
   started_ports_ = devices(ports);
@@ -296,9 +305,36 @@ Status FastPathControl::apply_routes(const config::Config& c) {
   return Ok{};
 }
 
+void FastPathControl::start_offload(const std::vector<const config::InterfaceConfig*>& ports) {
+  std::vector<OffloadPort> offload_ports;
+  for (size_t p = 0; p < ports.size(); ++p) {
+    offload_ports.push_back({.id = static_cast<PortId>(p),
+                             .name = ports[p]->name,
+                             .ifindex = if_nametoindex(ports[p]->device.c_str()),
+                             .maps = maps_for_(ports[p]->device)});
+  }
+  // One netlink socket for the offloader's lifetime; without the kernel's "netdev" family no
+  // port can be vouched for, and each says why.
+  auto features = std::make_shared<Expected<XdpFeatures>>(XdpFeatures::open());
+  offloader_ =
+      std::make_unique<FlowOffloader>(*fast_path_->offload_channel(), std::move(offload_ports),
+                                      [features](uint32_t ifindex) -> Expected<uint64_t> {
+                                        if (!*features) {
+                                          return fail(features->error());
+                                        }
+                                        return (*features)->of(ifindex);
+                                      });
+  // Whatever changes what a flow was forwarded by retires every offloaded flow.
+  fast_path_->routes().on_change([this] { offloader_->invalidate(); });
+  fast_path_->neighbours().on_change([this] { offloader_->invalidate(); });
+}
+
 void FastPathControl::tick() {
   poll_links();
   poll_neighbours();
+  if (offloader_) {
+    offloader_->tick();
+  }
 }
 
 void FastPathControl::poll_links() {
@@ -464,6 +500,7 @@ nlohmann::json FastPathControl::show() const {
   out["neighbours"] = neighbours;
   const AdjacencyTable& adjacencies = fast_path_->neighbours().adjacencies();
   out["adjacencies"] = {{"in_use", adjacencies.in_use()}, {"capacity", adjacencies.capacity()}};
+  out["flow_offload"] = offloader_ ? offloader_->show() : nlohmann::json{{"enabled", false}};
   return out;
 }
 
@@ -493,6 +530,32 @@ void FastPathControl::update_metrics(MetricsRegistry& metrics) {
   }
   for (size_t r = 0; r < c.drops.size(); ++r) {
     exported_.set(drops, {{"reason", std::string(kDropReasonNames[r])}}, c.drops[r]);
+  }
+  if (offloader_) {
+    update_offload_metrics(metrics);
+  }
+}
+
+void FastPathControl::update_offload_metrics(MetricsRegistry& metrics) {
+  auto& packets = metrics.counter(
+      "vigil_dp_offloaded_packets_total",
+      "Packets of offloaded flows the XDP classifier forwarded itself, by port and direction");
+  auto& bytes = metrics.counter("vigil_dp_offloaded_bytes_total",
+                                "Bytes of offloaded flows the XDP classifier forwarded itself");
+  auto& offers = metrics.counter("vigil_dp_flow_offers_total",
+                                 "Flows the lcores offered for offload to XDP, by outcome");
+  const nlohmann::json s = offloader_->show();
+  for (const auto& p : s["ports"]) {
+    const std::string name = p["port"];
+    for (const char* direction : {"rx", "tx"}) {
+      exported_.set(packets, {{"port", name}, {"direction", direction}},
+                    p[direction]["packets"].get<uint64_t>());
+      exported_.set(bytes, {{"port", name}, {"direction", direction}},
+                    p[direction]["bytes"].get<uint64_t>());
+    }
+  }
+  for (const char* outcome : {"installed", "stale", "declined", "failed"}) {
+    exported_.set(offers, {{"outcome", outcome}}, s[outcome].get<uint64_t>());
   }
 }
 

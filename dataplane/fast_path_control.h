@@ -14,18 +14,22 @@
 #include "dataplane/forwarding/route_builder.h"
 #include "dataplane/kernel/interface_addresses.h"
 #include "dataplane/kernel/kernel_neighbours.h"
+#include "ebpf/loader/map_access.h"
 #include "mgmt/config/config.h"
 
 namespace vigil::dp {
 
 class Eal;
 class FastPath;
+class FlowOffloader;
 
 class FastPathControl {
  public:
   // The classifier's XSKMAP fd on a kernel device (-1 if none): AF_XDP ports bind there.
   using XsksMapFor = std::function<int(const std::string& device)>;
-  explicit FastPathControl(XsksMapFor xsks_map_for);
+  // The classifier's maps on a kernel device (nullptr if none): flows are offloaded there.
+  using ClassifierMapsFor = std::function<ebpf::MapAccess*(const std::string& device)>;
+  FastPathControl(XsksMapFor xsks_map_for, ClassifierMapsFor maps_for);
   ~FastPathControl();
 
   // What apply() would refuse, changing nothing: an unsupported mode, lcores the host does not
@@ -56,10 +60,16 @@ class FastPathControl {
   void apply_neighbours(const config::Config& config);
   void poll_links();
   void poll_neighbours();
+  // af_xdp with dataplane.flow_offload: starts offloading flows to the ports' classifiers.
+  void update_offload_metrics(MetricsRegistry& metrics);
+  void start_offload(const std::vector<const config::InterfaceConfig*>& ports);
 
   XsksMapFor xsks_map_for_;
+  ClassifierMapsFor maps_for_;
   std::unique_ptr<Eal> eal_;
   std::unique_ptr<FastPath> fast_path_;
+  // After fast_path_, whose offload channel it uses: goes first.
+  std::unique_ptr<FlowOffloader> offloader_;
   // What the running fast path was started with: changes to these need a restart.
   config::DataplaneConfig started_with_;
   std::vector<std::pair<std::string, std::string>> started_ports_;  // (name, device)

@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
     ports = std::make_unique<vigil::dataplane::XdpPorts>(pin_root);
 #if VIGIL_FAST_PATH
     fast_path = std::make_unique<vigil::dp::FastPathControl>(
-        [&](const std::string& device) { return ports->xsks_map_fd(device); });
+        [&](const std::string& device) { return ports->xsks_map_fd(device); },
+        [&](const std::string& device) { return ports->maps(device); });
 #endif
     d.on_prepare([&](const nlohmann::json& delta) -> vigil::Status {
       auto config = config_from_delta(with_delta(delta));

@@ -169,6 +169,11 @@ void XdpPorts::update_metrics(MetricsRegistry& metrics) {
   }
 }
 
+ebpf::MapAccess* XdpPorts::maps(const std::string& device) {
+  auto it = ports_.find(device);
+  return it == ports_.end() ? nullptr : &it->second->maps();
+}
+
 int XdpPorts::xsks_map_fd(const std::string& device) {
   auto it = ports_.find(device);
   if (it == ports_.end()) {

@@ -30,6 +30,9 @@ class XdpPorts {
   // The classifier's XSKMAP on `device`, where the fast path binds its AF_XDP sockets; -1 when
   // the classifier does not run there.
   int xsks_map_fd(const std::string& device);
+  // The classifier's maps on `device` (where the fast path offloads flows); nullptr when the
+  // classifier does not run there. Valid while the device stays configured.
+  ebpf::MapAccess* maps(const std::string& device);
   // Brings the Prometheus families up to the maps' counters.
   void update_metrics(MetricsRegistry& metrics);
 

@@ -88,6 +88,8 @@ void NeighbourTable::request(const NeighbourKey& key) {
 }
 
 Status NeighbourTable::set(const NeighbourKey& key, const rte_ether_addr& mac) {
+  rte_ether_addr before;
+  const bool moved = lookup(key, &before) && !rte_is_same_ether_addr(&before, &mac);
   // An existing key's data is replaced with one atomic store: readers see the old or new MAC.
   const int rc = rte_hash_add_key_data(hash_, &key,
                                        reinterpret_cast<void*>(static_cast<uintptr_t>(pack(mac))));
@@ -95,6 +97,9 @@ Status NeighbourTable::set(const NeighbourKey& key, const rte_ether_addr& mac) {
     return fail("neighbour table full (" + key.ip().to_string() + ")");
   }
   adjacencies_.resolve(key, mac);
+  if (moved && changed_) {
+    changed_();
+  }
   return Ok{};
 }
 
@@ -103,6 +108,9 @@ void NeighbourTable::remove(const NeighbourKey& key) {
   const int32_t position = rte_hash_del_key(hash_, &key);
   if (position < 0) {
     return;
+  }
+  if (changed_) {
+    changed_();
   }
   readers_.wait_for_readers();
   rte_hash_free_key_with_position(hash_, position);

@@ -8,6 +8,7 @@
 #include <rte_ether.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,9 @@ class NeighbourTable final : public AdjacencyProvider {
   void remove(const NeighbourKey& key);
   // Pending requests, oldest first, at most `max`; duplicates are the caller's to fold.
   std::vector<NeighbourKey> take_requests(size_t max);
+  // Called on the control thread when a known next hop's MAC changed or it was removed (a
+  // new one changes nothing already decided): flows offloaded to XDP must be decided again.
+  void on_change(std::function<void()> changed) { changed_ = std::move(changed); }
   std::vector<std::pair<NeighbourKey, rte_ether_addr>> entries() const;
   AdjacencyId acquire_adjacency(const NeighbourKey& key) override;
   void release_adjacency(AdjacencyId id) override { adjacencies_.release(id); }
@@ -62,6 +66,7 @@ class NeighbourTable final : public AdjacencyProvider {
   Synchronizer& readers_;
   AdjacencyTable adjacencies_;  // as many slots as the table has entries
   bool warned_full_ = false;
+  std::function<void()> changed_;
 };
 
 }  // namespace vigil::dp

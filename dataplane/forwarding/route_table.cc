@@ -201,6 +201,9 @@ Status RouteTable::apply(std::vector<Route> routes, std::vector<PortInfo> ports)
   const ForwardingSnapshot* old = published_.exchange(
       new ForwardingSnapshot(standby_.get(), groups_, ports_), std::memory_order_acq_rel);
   std::swap(active_, standby_);
+  if (changed_) {
+    changed_();  // lcores may read the new snapshot from here on
+  }
   readers_.wait_for_readers();
   delete old;
   routes_ = std::move(next);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -95,6 +96,9 @@ class RouteTable {
   // Makes `routes` the table and `ports` the ports' details, as described at the top. On error
   // nothing has changed. Next hops must name ports below ports.size().
   Status apply(std::vector<Route> routes, std::vector<PortInfo> ports);
+  // Called on the control thread each time apply() has published a new snapshot: what was
+  // decided by the old one (flows offloaded to XDP) must be decided again.
+  void on_change(std::function<void()> changed) { changed_ = std::move(changed); }
 
   // Lcores: the view to use for one burst. Valid until the lcore's next quiescent point.
   const ForwardingSnapshot* snapshot() const { return published_.load(std::memory_order_acquire); }
@@ -126,6 +130,7 @@ class RouteTable {
   std::vector<GroupId> free_ids_;
   std::vector<PortInfo> ports_;
   std::atomic<const ForwardingSnapshot*> published_{nullptr};
+  std::function<void()> changed_;
 };
 
 }  // namespace vigil::dp

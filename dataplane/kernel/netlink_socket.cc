@@ -35,8 +35,8 @@ void NetlinkMessage::add_attr(uint16_t type, const void* data, size_t len) {
   header()->nlmsg_len = static_cast<uint32_t>(bytes_.size());
 }
 
-Expected<NetlinkSocket> NetlinkSocket::open() {
-  UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+Expected<NetlinkSocket> NetlinkSocket::open(int protocol) {
+  UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
   if (fd.get() < 0) {
     return fail(std::string("netlink socket: ") + std::strerror(errno));
   }

@@ -1,6 +1,6 @@
-// An rtnetlink socket with the three exchanges vigil-dp needs: a request the kernel
-// acknowledges (or refuses with an errno), a request nobody waits for, and a dump read to
-// its end. Control thread only; answers wait at most a second.
+// A netlink socket (rtnetlink unless asked otherwise) with the three exchanges vigil-dp needs: a
+// request the kernel acknowledges (or refuses with an errno), a request nobody waits for, and a
+// dump read to its end. Control thread only; answers wait at most a second.
 #pragma once
 
 #include <linux/netlink.h>
@@ -27,7 +27,8 @@ class NetlinkMessage {
 
 class NetlinkSocket {
  public:
-  static Expected<NetlinkSocket> open();
+  // NETLINK_ROUTE, or another family such as NETLINK_GENERIC.
+  static Expected<NetlinkSocket> open(int protocol = NETLINK_ROUTE);
 
   // Sends with NLM_F_ACK and waits for the answer; the kernel's errno becomes the error.
   Status request(NetlinkMessage& message);

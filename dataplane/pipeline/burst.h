@@ -28,6 +28,7 @@ struct PacketState {
   Disposition disposition = Disposition::kInFlight;
   DropReason drop = DropReason::kMalformed;
   PortId out_port = 0;
+  uint16_t out_mtu = 0;  // the egress port's IP MTU, once routed
   // The gateway's adjacency (its MAC in one word), kNoAdjacency on a connected route.
   AdjacencyId adjacency = kNoAdjacency;
   // The gateway's address (16 bytes, IPv4 in the first 4) in the burst's forwarding snapshot,

@@ -6,6 +6,9 @@ namespace vigil::dp {
 
 void Pipeline::run(Burst& burst) {
   for (auto& stage : stages_) {
+    stage->begin(burst);
+  }
+  for (auto& stage : stages_) {
     stage->process(burst);
   }
   finish(burst);

@@ -40,6 +40,7 @@ class RouteStage final : public Stage {
     st.out_port = f.port;
     st.adjacency = f.adjacency;
     st.gateway = f.gateway;
+    st.out_mtu = f.mtu;
   }
   bool icmp_token();
 

@@ -13,6 +13,9 @@ class Stage {
  public:
   virtual ~Stage() = default;
   virtual const char* name() const = 0;
+  // Called for every stage before the first one processes the burst: what must be read
+  // before any stage reads the tables (the offload stage's epoch).
+  virtual void begin(Burst& /*burst*/) {}
   // Decides for the packets still in flight; may leave them in flight for the next stage.
   virtual void process(Burst& burst) = 0;
   // Called once per loop of the lcore, burst or not: timers, queues a stage holds.

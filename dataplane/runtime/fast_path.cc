@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/pipeline/offload_stage.h"
 #include "dataplane/pipeline/parse_stage.h"
 
 namespace vigil::dp {
@@ -89,6 +90,13 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     return fail(routes.error());
   }
   fp->routes_ = std::move(*routes);
+  if (c.flow_offload) {
+    auto channel = OffloadChannel::create("vigil", 4096);
+    if (!channel) {
+      return fail(channel.error());
+    }
+    fp->offload_ = std::move(*channel);
+  }
 
   std::vector<Port*> ports;
   for (auto& p : fp->ports_) {
@@ -115,6 +123,9 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
                                         hz));
     pl.add(std::make_unique<NeighbourStage>(*fp->routes_, *fp->neighbours_, *worker,
                                             worker->counters(), c.hold, hz));
+    if (fp->offload_) {
+      pl.add(std::make_unique<OffloadStage>(*fp->offload_, hz));
+    }
     fp->workers_.push_back(std::move(worker));
   }
   return fp;

@@ -13,6 +13,7 @@
 #include "common/expected.h"
 #include "dataplane/forwarding/neighbour_table.h"
 #include "dataplane/forwarding/route_table.h"
+#include "dataplane/offload/offload_channel.h"
 #include "dataplane/pipeline/neighbour_stage.h"
 #include "dataplane/pipeline/route_stage.h"
 #include "dataplane/ports/af_xdp_port.h"
@@ -38,9 +39,10 @@ struct FastPathConfig {
   uint32_t hash_seed = 0x5eed;
   IcmpRateLimit icmp_limit;
   HoldLimits hold;
-  uint32_t drain_us = 100;  // longest a packet waits in a TX buffer under load
-  uint32_t tx_hold_us = 0;  // >0: short bursts wait (up to this) to leave together too
-  IdlePolicy idle;          // spin (default) or sleep when the queues are empty
+  uint32_t drain_us = 100;    // longest a packet waits in a TX buffer under load
+  uint32_t tx_hold_us = 0;    // >0: short bursts wait (up to this) to leave together too
+  IdlePolicy idle;            // spin (default) or sleep when the queues are empty
+  bool flow_offload = false;  // lcores offer the flows they forward (OffloadChannel)
 };
 
 class FastPath {
@@ -63,6 +65,8 @@ class FastPath {
   const Port* kernel_port(PortId port) const;
   // Counters summed over the workers (each read may be a few packets behind).
   LcoreCounters counters() const;
+  // Where lcores offer flows for offload to XDP; nullptr when flow_offload is off.
+  OffloadChannel* offload_channel() { return offload_.get(); }
 
  private:
   FastPath() = default;
@@ -73,6 +77,7 @@ class FastPath {
   std::unique_ptr<QsbrReaders> readers_;
   std::unique_ptr<RouteTable> routes_;
   std::unique_ptr<NeighbourTable> neighbours_;
+  std::unique_ptr<OffloadChannel> offload_;
   std::vector<std::unique_ptr<LcoreWorker>> workers_;
   bool running_ = false;
 };

@@ -68,6 +68,13 @@ Count counter_at(MapAccess& maps, MapId map, uint32_t index) {
   return {.packets = v[0], .bytes = v[1]};
 }
 
+Count verdict_count(MapAccess& maps, int verdict) {
+  if (verdict < 0 || verdict >= VIGIL_VERDICT_COUNT) {
+    return {};
+  }
+  return SummedStats(maps).at(offsetof(vigil_stats, verdict), static_cast<uint32_t>(verdict));
+}
+
 const char* verdict_name(int verdict) {
   static const char* const kNames[] = {
 #define VIGIL_X(name, text) text,

@@ -49,6 +49,9 @@ struct ClassifierCounters {
 // Element `index` of a per-CPU array of struct vigil_counter, summed over the CPUs.
 Count counter_at(MapAccess& maps, MapId map, uint32_t index);
 
+// One verdict's count (VIGIL_VERDICT_*), summed over the CPUs.
+Count verdict_count(MapAccess& maps, int verdict);
+
 const char* verdict_name(int verdict);
 const char* event_name(int event);
 

@@ -35,6 +35,10 @@ Status offload_flow(MapAccess& maps, const vigil_offload_key& key, const vigil_o
   return maps.update(MapId::kOffloadedFlows, bytes_of(key), bytes_of(flow));
 }
 
+Count offloaded_rx(MapAccess& maps) {
+  return verdict_count(maps, VIGIL_VERDICT_REDIRECT_OFFLOADED);
+}
+
 Count offloaded_tx(MapAccess& maps, uint32_t port) {
   if (port >= VIGIL_MAX_OFFLOAD_PORTS) {
     return {};

@@ -297,6 +297,25 @@ std::optional<nlohmann::json> dataplane(Invocation& inv, int& rc) {
   return *r;
 }
 
+// dataplane.flow_offload: what the XDP classifier forwarded by itself, per port.
+void print_flow_offload(const nlohmann::json& o) {
+  if (!o.value("enabled", false)) {
+    std::cout << "\nflow offload to XDP: off\n";
+    return;
+  }
+  TablePrinter table({"port", "offloaded rx packets", "offloaded tx packets", "offloads"});
+  for (const auto& p : o["ports"]) {
+    table.add_row({p.value("port", ""), std::to_string(p["rx"].value("packets", uint64_t{0})),
+                   std::to_string(p["tx"].value("packets", uint64_t{0})),
+                   p.value("offloadable", false) ? "yes" : "no: " + p.value("reason", "")});
+  }
+  std::cout << "\nflow offload to XDP (generation " << o.value("generation", uint64_t{0})
+            << "): flows installed " << o.value("installed", uint64_t{0}) << ", stale "
+            << o.value("stale", uint64_t{0}) << ", declined " << o.value("declined", uint64_t{0})
+            << ", failed " << o.value("failed", uint64_t{0}) << "\n"
+            << table.render();
+}
+
 int show_interfaces(Invocation& inv) {
   int rc = 0;
   auto r = dataplane(inv, rc);
@@ -329,6 +348,7 @@ int show_interfaces(Invocation& inv) {
             << r->value("idle_sleeps", uint64_t{0}) << "), short bursts held up to "
             << r->value("tx_hold_us", uint64_t{0}) << " us before sending\n";
   std::cout << "\n" << (dropped ? drops.render() : "dropped: nothing\n");
+  print_flow_offload((*r)["flow_offload"]);
   return 0;
 }
 

@@ -162,6 +162,8 @@ struct DataplaneConfig {
   uint32_t max_routes_ipv6 = 65536;
   // 0: short bursts leave at once; otherwise they may wait this long to leave together.
   uint32_t tx_hold_us = 0;
+  // af_xdp: established TCP/UDP flows are forwarded by the XDP classifier once routed here.
+  bool flow_offload = true;
   auto operator<=>(const DataplaneConfig&) const = default;
 };
 

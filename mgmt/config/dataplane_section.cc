@@ -60,6 +60,14 @@ constexpr Field kDataplaneFields[] = {
                     "a system call, and holding up to 100 us carried one bulk TCP stream 10-15% "
                     "faster in the lab, for up to that much more latency per packet",
      .default_value = "0"},
+    {.key = "flow_offload",
+     .type = "boolean",
+     .description = "af_xdp: once vigil-dp has routed a TCP or UDP flow whose forwarding changes "
+                    "only the TTL and the Ethernet header, the XDP classifier forwards the rest "
+                    "of it by itself (XDP_REDIRECT), between ports whose devices the kernel says "
+                    "can send redirected frames; every route, port or next-hop MAC change sends "
+                    "all flows back through vigil-dp once",
+     .default_value = "true"},
 };
 
 }  // namespace
@@ -102,6 +110,10 @@ void parse_dataplane(const YAML::Node& node, const std::string& path, Config& co
   read_u32("max_routes_ipv4", 1024, 4194304, d.max_routes_ipv4);
   read_u32("max_routes_ipv6", 1024, 1048576, d.max_routes_ipv6);
   read_u32("tx_hold_us", 0, 1000, d.tx_hold_us);
+  if (r.has("flow_offload")) {
+    d.flow_offload =
+        read_bool(r.get("flow_offload"), r.path_of("flow_offload"), errors).value_or(true);
+  }
   if (r.has("lcores")) {
     d.lcores.clear();
     std::set<int64_t> seen;

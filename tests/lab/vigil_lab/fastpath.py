@@ -80,6 +80,15 @@ def hosts_checksum_in_software(lab, nodes) -> None:
         lab.run(node, ["ethtool", "-K", "eth0", "tx", "off"])
 
 
+def hosts_take_redirected_frames(lab, nodes) -> None:
+    """A veth can only carry frames an XDP program redirects into it when its peer runs
+    NAPI, which GRO (or an XDP program) on the peer turns on; the kernel says so in the
+    veth's XDP features, and vigil-dp offloads flows only to ports where it does. A NIC's
+    driver needs no such help."""
+    for node in nodes:
+        lab.run(node, ["ethtool", "-K", "eth0", "gro", "on"])
+
+
 def site_hosts(sites) -> list[str]:
     return [f"s{n}-{h}" for n in sites for h in ("client", "backend")]
 

@@ -14,6 +14,7 @@ TEST(DataplaneConfig, DefaultsLeaveForwardingToTheKernel) {
   EXPECT_EQ(r.config.dataplane.mode, DataplaneMode::kAfXdp);
   EXPECT_EQ(r.config.dataplane.lcores, std::vector<uint32_t>{1});
   EXPECT_EQ(r.config.dataplane.rx_mode, RxMode::kPoll);
+  EXPECT_TRUE(r.config.dataplane.flow_offload);
 }
 
 TEST(DataplaneConfig, GoodDocumentParsesIntoTypes) {
@@ -27,7 +28,7 @@ TEST(DataplaneConfig, GoodDocumentParsesIntoTypes) {
       - {address: "fd00:1::5", mac: "02:00:00:00:01:05"}
 dataplane: {forwarding: true, mode: dpdk, control_lcore: 1, lcores: [0], memory_mb: 512,
             mbufs: 4095, max_routes_ipv4: 2048, max_routes_ipv6: 1024, rx_mode: adaptive,
-            tx_hold_us: 100}
+            tx_hold_us: 100, flow_offload: false}
 )",
                             "vigil.yaml");
   ASSERT_TRUE(r.errors.empty()) << r.errors.to_string();
@@ -40,6 +41,7 @@ dataplane: {forwarding: true, mode: dpdk, control_lcore: 1, lcores: [0], memory_
   EXPECT_EQ(d.mbufs, 4095u);
   EXPECT_EQ(d.max_routes_ipv4, 2048u);
   EXPECT_EQ(d.tx_hold_us, 100u);
+  EXPECT_FALSE(d.flow_offload);
   const auto& n = r.config.interfaces.at(0).neighbours;
   ASSERT_EQ(n.size(), 2u);
   EXPECT_EQ(n[0].address.to_string(), "10.1.0.5");

@@ -1,0 +1,179 @@
+#include "dataplane/offload/flow_offloader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/logging.h"
+#include "dataplane/kernel/xdp_features.h"
+#include "ebpf/loader/offload_maps.h"
+
+namespace vigil::dp {
+namespace {
+
+constexpr unsigned kOffersPerTick = 1024;
+
+nlohmann::json count_json(const ebpf::Count& c) {
+  return {{"packets", c.packets}, {"bytes", c.bytes}};
+}
+
+}  // namespace
+
+FlowOffloader::FlowOffloader(OffloadChannel& channel, std::vector<OffloadPort> ports,
+                             XdpFeaturesOf features)
+    : channel_(channel), ports_(std::move(ports)), features_(std::move(features)) {
+  why_not_.resize(ports_.size());
+  // Above anything an earlier run left in pinned maps, so none of its entries is taken.
+  for (const auto& p : ports_) {
+    if (p.maps != nullptr) {
+      generation_ = std::max(generation_, ebpf::offload_generation(*p.maps));
+    }
+  }
+  check_ports();
+  invalidate();
+}
+
+FlowOffloader::~FlowOffloader() {
+  channel_.set_offloadable(0);
+  channel_.set_epoch(0);
+  for (const auto& p : ports_) {
+    if (p.maps != nullptr) {
+      (void)ebpf::set_offload_generation(*p.maps, 0);
+    }
+  }
+}
+
+bool FlowOffloader::offloadable(PortId port) const {
+  return port < ports_.size() && why_not_[port].empty();
+}
+
+void FlowOffloader::check_ports() {
+  next_check_ = std::chrono::steady_clock::now() + kRecheck;
+  uint64_t mask = 0;
+  for (const auto& p : ports_) {
+    std::string why;
+    if (p.id >= VIGIL_MAX_OFFLOAD_PORTS) {
+      why = "port id beyond the classifier's offload ports";
+    } else if (p.maps == nullptr || p.ifindex == 0) {
+      why = "the XDP classifier does not run on it";
+    } else if (auto f = features_(p.ifindex); !f) {
+      why = f.error();
+    } else if ((*f & kXdpActNdoXmit) == 0) {
+      why =
+          "the kernel says the device cannot send frames redirected by XDP (a veth can when "
+          "its peer has GRO on or an XDP program)";
+    }
+    std::string& before = why_not_[p.id];
+    if (why != before || !checked_) {
+      if (why.empty()) {
+        log::info("flows through this port are offloaded to XDP", {{"port", p.name}});
+      } else {
+        log::warn("flows through this port are not offloaded to XDP",
+                  {{"port", p.name}, {"reason", why}});
+      }
+    }
+    // Only a device that can send is a redirect target; in every classifier, since a flow
+    // may come in anywhere.
+    for (const auto& q : ports_) {
+      if (q.maps == nullptr || p.ifindex == 0) {
+        continue;
+      }
+      const Status s = why.empty() ? ebpf::add_offload_target(*q.maps, p.ifindex)
+                                   : ebpf::remove_offload_target(*q.maps, p.ifindex);
+      if (!s && why.empty()) {
+        why = "cannot make it a redirect target: " + s.error();
+      }
+    }
+    before = why;
+    if (why.empty()) {
+      mask |= uint64_t{1} << p.id;
+    }
+  }
+  checked_ = true;
+  channel_.set_offloadable(mask);
+}
+
+void FlowOffloader::write_generation() {
+  for (const auto& p : ports_) {
+    if (p.maps == nullptr) {
+      continue;
+    }
+    if (Status s = ebpf::set_offload_generation(*p.maps, generation_); !s) {
+      // Its entries stay valid with what they were decided on: say so loudly.
+      log::error("cannot retire the port's offloaded flows",
+                 {{"port", p.name}, {"error", s.error()}});
+    }
+  }
+  channel_.set_epoch(generation_);
+}
+
+void FlowOffloader::invalidate() {
+  if (++generation_ == 0) {
+    generation_ = 1;  // 0 means "off"
+  }
+  write_generation();
+}
+
+void FlowOffloader::tick() {
+  if (std::chrono::steady_clock::now() >= next_check_) {
+    check_ports();
+  }
+  for (const FlowOffer& offer : channel_.take(kOffersPerTick)) {
+    install(offer);
+  }
+}
+
+void FlowOffloader::install(const FlowOffer& offer) {
+  if (offer.epoch != generation_) {
+    ++stats_.stale;
+    return;
+  }
+  if (!offloadable(offer.in_port) || !offloadable(offer.out_port)) {
+    ++stats_.declined;
+    return;
+  }
+  vigil_offload flow{};
+  flow.generation = generation_;
+  flow.out_ifindex = ports_[offer.out_port].ifindex;
+  flow.mtu = offer.mtu;
+  flow.out_port = static_cast<uint8_t>(offer.out_port);
+  std::memcpy(flow.dst_mac, offer.dst_mac, 6);
+  std::memcpy(flow.src_mac, offer.src_mac, 6);
+  if (Status s = ebpf::offload_flow(*ports_[offer.in_port].maps, offer.key, flow); !s) {
+    if (stats_.failed++ == 0) {
+      log::error("cannot offload a flow to XDP",
+                 {{"port", ports_[offer.in_port].name}, {"error", s.error()}});
+    }
+    return;
+  }
+  ++stats_.installed;
+}
+
+nlohmann::json FlowOffloader::show() const {
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& p : ports_) {
+    ebpf::Count rx, tx;
+    if (p.maps != nullptr) {
+      rx = ebpf::offloaded_rx(*p.maps);
+    }
+    for (const auto& q : ports_) {
+      if (q.maps != nullptr) {
+        const ebpf::Count t = ebpf::offloaded_tx(*q.maps, p.id);
+        tx.packets += t.packets;
+        tx.bytes += t.bytes;
+      }
+    }
+    nlohmann::json port = {{"port", p.name},
+                           {"offloadable", why_not_[p.id].empty()},
+                           {"rx", count_json(rx)},
+                           {"tx", count_json(tx)}};
+    if (!why_not_[p.id].empty()) {
+      port["reason"] = why_not_[p.id];
+    }
+    ports.push_back(port);
+  }
+  return {{"enabled", true},       {"generation", generation_},   {"installed", stats_.installed},
+          {"stale", stats_.stale}, {"declined", stats_.declined}, {"failed", stats_.failed},
+          {"ports", ports}};
+}
+
+}  // namespace vigil::dp
