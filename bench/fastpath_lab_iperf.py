@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """TCP throughput across one edge box, side by side in one run: the Linux kernel forwarding
 between the namespaces (no XDP anywhere) and vigil-dp's fast path over AF_XDP (classifier on
-both veths, one forwarding lcore, the edge's kernel not forwarding). The `routed` lab
-topology, iperf3 from host to far, interleaved: kernel, vigil (its lcore spinning), vigil
-(spinning, holding short bursts up to 100 us to send them together), vigil (its lcore
-sleeping while idle), kernel, ...
+both veths, one forwarding lcore, the edge's kernel not forwarding), with flow offload off
+(every packet through vigil-dp) and on (vigil-dp routes each flow's first packets, the XDP
+classifier forwards the rest). The `routed` lab topology, iperf3 from host to far, the
+hosts' veths with GRO on (so they can take redirected frames) in every run, interleaved:
+kernel, vigil (lcore spinning), vigil (spinning, short bursts held up to 100 us), vigil
+(lcore sleeping while idle), the same two with offload, kernel, ...
 
     sudo bench/fastpath_lab_iperf.py [--runs 3] [--seconds 5] [--smoke]
 
@@ -19,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "lab"))
 
 from vigil_lab.fastpath import (ROUTED_EDGE_CONFIG, hosts_checksum_in_software,  # noqa: E402
-                                start_routing)
+                                hosts_take_redirected_frames, start_routing)
 from vigil_lab.lab import Lab  # noqa: E402
 from vigil_lab.topologies import routed  # noqa: E402
 
@@ -32,14 +34,18 @@ def iperf(lab: Lab, seconds: float) -> float:
     return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9
 
 
-def measure(rx_mode: str | None, seconds: float, tx_hold_us: int = 0) -> float:
+def measure(rx_mode: str | None, seconds: float, tx_hold_us: int = 0,
+            offload: bool = False) -> float:
     """Through the kernel (rx_mode None) or vigil-dp with its lcore in `rx_mode`, holding
-    short bursts up to `tx_hold_us` (dataplane.tx_hold_us)."""
+    short bursts up to `tx_hold_us` (dataplane.tx_hold_us), offloading flows to XDP or not
+    (dataplane.flow_offload)."""
     with Lab(routed()) as lab:
-        hosts_checksum_in_software(lab, ("host", "far"))  # the same for both
+        hosts_checksum_in_software(lab, ("host", "far"))  # the same for all
+        hosts_take_redirected_frames(lab, ("host", "far"))
         if rx_mode is not None:
             config = ROUTED_EDGE_CONFIG.replace(
-                "dataplane: {", f"dataplane: {{rx_mode: {rx_mode}, tx_hold_us: {tx_hold_us}, ")
+                "dataplane: {", f"dataplane: {{rx_mode: {rx_mode}, tx_hold_us: {tx_hold_us}, "
+                f"flow_offload: {'true' if offload else 'false'}, ")
             start_routing(lab, {"edge": config}, daemons=("vigild", "vigil-dp"))
         lab.spawn("far", ["iperf3", "-s"], name="iperf3")
         lab.wait_for(lambda: ":5201" in lab.run("far", ["ss", "-ltn"]).stdout, timeout=5,
@@ -59,7 +65,11 @@ def main():
          ("vigil-dp over AF_XDP (1 lcore, rx_mode poll, tx_hold_us 100)",
           lambda: measure("poll", args.seconds, tx_hold_us=100)),
          ("vigil-dp over AF_XDP (1 lcore, rx_mode adaptive)",
-          lambda: measure("adaptive", args.seconds))],
+          lambda: measure("adaptive", args.seconds)),
+         ("vigil, flows offloaded to XDP (1 lcore, rx_mode poll)",
+          lambda: measure("poll", args.seconds, offload=True)),
+         ("vigil, flows offloaded to XDP (1 lcore, rx_mode adaptive)",
+          lambda: measure("adaptive", args.seconds, offload=True))],
         args.runs, "Gbit/s")
     print_table(results, "path", "Gbit/s", "kernel")
 

@@ -325,8 +325,13 @@ void FastPathControl::start_offload(const std::vector<const config::InterfaceCon
                                         return (*features)->of(ifindex);
                                       });
   // Whatever changes what a flow was forwarded by retires every offloaded flow.
-  fast_path_->routes().on_change([this] { offloader_->invalidate(); });
-  fast_path_->neighbours().on_change([this] { offloader_->invalidate(); });
+  auto retire = [this] {
+    if (offloader_) {
+      offloader_->invalidate();
+    }
+  };
+  fast_path_->routes().on_change(retire);
+  fast_path_->neighbours().on_change(retire);
 }
 
 void FastPathControl::tick() {

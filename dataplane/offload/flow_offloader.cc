@@ -63,17 +63,13 @@ void FlowOffloader::check_ports() {
           "its peer has GRO on or an XDP program)";
     }
     std::string& before = why_not_[p.id];
-    if (why != before || !checked_) {
-      if (why.empty()) {
-        log::info("flows through this port are offloaded to XDP", {{"port", p.name}});
-      } else {
-        log::warn("flows through this port are not offloaded to XDP",
-                  {{"port", p.name}, {"reason", why}});
-      }
-    }
+    const bool changed = why != before || !checked_;
     // Only a device that can send is a redirect target; in every classifier, since a flow
-    // may come in anywhere.
+    // may come in anywhere. Written when that changes, not at every check.
     for (const auto& q : ports_) {
+      if (!changed) {
+        break;
+      }
       if (q.maps == nullptr || p.ifindex == 0) {
         continue;
       }
@@ -81,6 +77,14 @@ void FlowOffloader::check_ports() {
                                    : ebpf::remove_offload_target(*q.maps, p.ifindex);
       if (!s && why.empty()) {
         why = "cannot make it a redirect target: " + s.error();
+      }
+    }
+    if (changed) {
+      if (why.empty()) {
+        log::info("flows through this port are offloaded to XDP", {{"port", p.name}});
+      } else {
+        log::warn("flows through this port are not offloaded to XDP",
+                  {{"port", p.name}, {"reason", why}});
       }
     }
     before = why;

@@ -6,13 +6,15 @@ vigil-dp is dead."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 
 from conftest import needs_root
 from vigil_lab.fastpath import (ROUTED_EDGE_CONFIG, dataplane, forwarding,
-                                hosts_checksum_in_software, start_routing)
+                                hosts_checksum_in_software, hosts_take_redirected_frames,
+                                start_routing)
 from vigil_lab.lab import Lab
 from vigil_lab.topologies import routed
 
@@ -147,3 +149,69 @@ def test_what_the_socket_could_not_take_while_the_lcore_stood_still_is_counted(b
                        line.endswith(f' {lan0["device_rx_missed"]}')
                        for line in metrics.splitlines())
         lab.wait_for(exported, timeout=10, what="the drops on vigild's /metrics")
+
+
+def offload(vn) -> dict:
+    shown = dataplane(vn)["flow_offload"]
+    return {**shown, "by_port": {p["port"]: p for p in shown["ports"]}}
+
+
+def iperf_across(lab: Lab, seconds: float, *extra: str) -> dict:
+    out = lab.run("host", ["iperf3", "-c", "198.18.20.1", "-t", str(seconds), "-J", *extra],
+                  timeout=seconds + 30).stdout
+    return json.loads(out)["end"]
+
+
+def test_established_flows_are_forwarded_by_xdp_and_decided_again_when_routes_change(binaries):
+    """With the hosts' veths able to take redirected frames, vigil-dp routes a flow's first
+    packets and hands the flow to the classifier, which carries the rest (XDP_REDIRECT);
+    a commit that changes routes sends every flow back through vigil-dp once, and a port
+    whose device can no longer send redirected frames stops taking part."""
+    with Lab(routed()) as lab:
+        hosts_take_redirected_frames(lab, ("host", "far"))
+        vn = route_across_the_edge(lab)
+        lab.wait_for(lambda: all(p["offloadable"] for p in offload(vn)["ports"]), timeout=10,
+                     what="both ports taking part in flow offload")
+        lab.spawn("far", ["iperf3", "-s"], name="iperf3")
+        lab.wait_for(lambda: ":5201" in lab.run("far", ["ss", "-ltn"]).stdout, timeout=5,
+                     what="iperf3 listening")
+
+        dp_before = {p["name"]: p for p in dataplane(vn)["ports"]}["lan0"]["rx_packets"]
+        tcp = iperf_across(lab, 2)
+        assert tcp["sum_received"]["bytes"] > 10_000_000, tcp["sum_received"]
+        o = offload(vn)
+        through_dp = {p["name"]: p for p in dataplane(vn)["ports"]}["lan0"]["rx_packets"] - dp_before
+        carried = o["by_port"]["lan0"]["rx"]["packets"]
+        # The data direction in on lan0 and out on wan1, the ACKs back: both offloaded, and
+        # nearly all of the stream went by XDP (the first packets of each flow, vigil-dp).
+        assert carried > 20 * through_dp, (carried, through_dp)
+        assert o["by_port"]["wan1"]["tx"]["packets"] == carried, o
+        assert o["by_port"]["wan1"]["rx"]["packets"] > 0, o
+        assert o["installed"] >= 2 and o["failed"] == 0, o
+        shown = vn.cli("show", "interfaces").stdout
+        assert "flow offload to XDP (generation " in shown, shown
+
+        # A route change by commit: a new generation, and the flows of the next stream are
+        # decided again and offloaded anew.
+        generation, installed = o["generation"], o["installed"]
+        text = ROUTED_EDGE_CONFIG.replace(
+            "routing:\n  static:\n",
+            "routing:\n  static:\n    - {prefix: 203.0.113.0/24, next_hops: [{via: 198.18.20.1}]}\n")
+        (vn.run_dir / "offload-change.yaml").write_text(text)
+        assert vn.cli("load", "replace", str(vn.run_dir / "offload-change.yaml")).returncode == 0
+        assert vn.cli("commit", "-m", "a route").returncode == 0
+        o = offload(vn)
+        assert o["generation"] > generation, o
+        udp = iperf_across(lab, 1, "-u", "-b", "50M")
+        assert udp["sum"]["lost_percent"] < 1, udp["sum"]
+        o = offload(vn)
+        assert o["installed"] > installed, o
+
+        # The far host's veth loses GRO: the kernel says wan1 can no longer send redirected
+        # frames, and vigil-dp stops offloading flows through it (within its recheck).
+        lab.run("far", ["ethtool", "-K", "eth0", "gro", "off"])
+        lab.wait_for(lambda: not offload(vn)["by_port"]["wan1"]["offloadable"], timeout=10,
+                     what="wan1 leaving flow offload")
+        assert "redirected by XDP" in offload(vn)["by_port"]["wan1"]["reason"]
+        tcp = iperf_across(lab, 1)
+        assert tcp["sum_received"]["bytes"] > 1_000_000, tcp["sum_received"]
