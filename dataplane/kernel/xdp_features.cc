@@ -1,10 +1,16 @@
 #include "dataplane/kernel/xdp_features.h"
 
-#include <linux/genetlink.h>
-#include <linux/rtnetlink.h>
-
 #include <cstring>
 #include <string>
+
+// The netlink macros (NLMSG_*, RTA_*) are C with C casts; the project's C++ warnings about
+// them are off in this file alone.
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wcast-align"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+
+#include <linux/genetlink.h>
+#include <linux/rtnetlink.h>
 
 namespace vigil::dp {
 namespace {
