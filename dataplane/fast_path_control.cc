@@ -549,18 +549,17 @@ void FastPathControl::update_offload_metrics(MetricsRegistry& metrics) {
                                 "Bytes of offloaded flows the XDP classifier forwarded itself");
   auto& offers = metrics.counter("vigil_dp_flow_offers_total",
                                  "Flows the lcores offered for offload to XDP, by outcome");
-  const nlohmann::json s = offloader_->show();
-  for (const auto& p : s["ports"]) {
-    const std::string name = p["port"];
-    for (const char* direction : {"rx", "tx"}) {
-      exported_.set(packets, {{"port", name}, {"direction", direction}},
-                    p[direction]["packets"].get<uint64_t>());
-      exported_.set(bytes, {{"port", name}, {"direction", direction}},
-                    p[direction]["bytes"].get<uint64_t>());
+  for (const auto& p : offloader_->port_counts()) {
+    for (const auto& [direction, count] : {std::pair{"rx", p.rx}, std::pair{"tx", p.tx}}) {
+      exported_.set(packets, {{"port", p.name}, {"direction", direction}}, count.packets);
+      exported_.set(bytes, {{"port", p.name}, {"direction", direction}}, count.bytes);
     }
   }
-  for (const char* outcome : {"installed", "stale", "declined", "failed"}) {
-    exported_.set(offers, {{"outcome", outcome}}, s[outcome].get<uint64_t>());
+  const FlowOffloader::Stats& s = offloader_->stats();
+  for (const auto& [outcome, n] :
+       {std::pair{"installed", s.installed}, std::pair{"stale", s.stale},
+        std::pair{"declined", s.declined}, std::pair{"failed", s.failed}}) {
+    exported_.set(offers, {{"outcome", outcome}}, n);
   }
 }
 

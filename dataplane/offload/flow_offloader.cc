@@ -63,23 +63,8 @@ void FlowOffloader::check_ports() {
           "its peer has GRO on or an XDP program)";
     }
     std::string& before = why_not_[p.id];
-    const bool changed = why != before || !checked_;
-    // Only a device that can send is a redirect target; in every classifier, since a flow
-    // may come in anywhere. Written when that changes, not at every check.
-    for (const auto& q : ports_) {
-      if (!changed) {
-        break;
-      }
-      if (q.maps == nullptr || p.ifindex == 0) {
-        continue;
-      }
-      const Status s = why.empty() ? ebpf::add_offload_target(*q.maps, p.ifindex)
-                                   : ebpf::remove_offload_target(*q.maps, p.ifindex);
-      if (!s && why.empty()) {
-        why = "cannot make it a redirect target: " + s.error();
-      }
-    }
-    if (changed) {
+    if (why != before || !checked_) {
+      set_target(p, why);
       if (why.empty()) {
         log::info("flows through this port are offloaded to XDP", {{"port", p.name}});
       } else {
@@ -94,6 +79,22 @@ void FlowOffloader::check_ports() {
   }
   checked_ = true;
   channel_.set_offloadable(mask);
+}
+
+void FlowOffloader::set_target(const OffloadPort& port, std::string& why_not) {
+  if (port.ifindex == 0) {
+    return;
+  }
+  for (const auto& q : ports_) {
+    if (q.maps == nullptr) {
+      continue;
+    }
+    const Status s = why_not.empty() ? ebpf::add_offload_target(*q.maps, port.ifindex)
+                                     : ebpf::remove_offload_target(*q.maps, port.ifindex);
+    if (!s && why_not.empty()) {
+      why_not = "cannot make it a redirect target: " + s.error();
+    }
+  }
 }
 
 void FlowOffloader::write_generation() {
@@ -152,26 +153,35 @@ void FlowOffloader::install(const FlowOffer& offer) {
   ++stats_.installed;
 }
 
-nlohmann::json FlowOffloader::show() const {
-  nlohmann::json ports = nlohmann::json::array();
+std::vector<FlowOffloader::PortCounts> FlowOffloader::port_counts() const {
+  std::vector<PortCounts> out;
   for (const auto& p : ports_) {
-    ebpf::Count rx, tx;
+    PortCounts c{.name = p.name, .why_not = why_not_[p.id]};
     if (p.maps != nullptr) {
-      rx = ebpf::offloaded_rx(*p.maps);
+      c.rx = ebpf::offloaded_rx(*p.maps);
     }
+    // Counted where the flows came in: every classifier's share of what left by this port.
     for (const auto& q : ports_) {
       if (q.maps != nullptr) {
         const ebpf::Count t = ebpf::offloaded_tx(*q.maps, p.id);
-        tx.packets += t.packets;
-        tx.bytes += t.bytes;
+        c.tx.packets += t.packets;
+        c.tx.bytes += t.bytes;
       }
     }
-    nlohmann::json port = {{"port", p.name},
-                           {"offloadable", why_not_[p.id].empty()},
-                           {"rx", count_json(rx)},
-                           {"tx", count_json(tx)}};
-    if (!why_not_[p.id].empty()) {
-      port["reason"] = why_not_[p.id];
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+nlohmann::json FlowOffloader::show() const {
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& c : port_counts()) {
+    nlohmann::json port = {{"port", c.name},
+                           {"offloadable", c.why_not.empty()},
+                           {"rx", count_json(c.rx)},
+                           {"tx", count_json(c.tx)}};
+    if (!c.why_not.empty()) {
+      port["reason"] = c.why_not;
     }
     ports.push_back(port);
   }

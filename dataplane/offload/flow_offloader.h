@@ -21,6 +21,7 @@
 
 #include "common/expected.h"
 #include "dataplane/offload/offload_channel.h"
+#include "ebpf/loader/counters.h"
 #include "ebpf/loader/map_access.h"
 
 namespace vigil::dp {
@@ -58,11 +59,22 @@ class FlowOffloader {
   };
   const Stats& stats() const { return stats_; }
   bool offloadable(PortId port) const;
-  // Per port: whether it takes part (and why not), and what offloaded flows carried.
+  // Per port (by PortId): why it does not take part (empty: it does), and what the
+  // classifiers forwarded for offloaded flows in by it and out by it.
+  struct PortCounts {
+    std::string name;
+    std::string why_not;
+    ebpf::Count rx, tx;
+  };
+  std::vector<PortCounts> port_counts() const;
+  // The same and the offers' outcomes, as dataplane.show gives them.
   nlohmann::json show() const;
 
  private:
   void check_ports();
+  // Makes `port`'s device a redirect target in every classifier when `why_not` is empty, or
+  // takes it out; a refused write becomes the reason it does not take part.
+  void set_target(const OffloadPort& port, std::string& why_not);
   void write_generation();
   void install(const FlowOffer& offer);
 

@@ -22,7 +22,7 @@ namespace vigil::dp {
 // forward the flow's next packets the same way.
 struct FlowOffer {
   vigil_offload_key key;
-  uint32_t epoch;  // ForwardingEpoch-like: the channel's epoch when the burst began
+  uint32_t epoch;  // the channel's epoch when the burst began
   PortId in_port;
   PortId out_port;
   uint8_t dst_mac[6];
