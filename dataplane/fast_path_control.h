@@ -61,8 +61,8 @@ class FastPathControl {
   void poll_links();
   void poll_neighbours();
   // af_xdp with dataplane.flow_offload: starts offloading flows to the ports' classifiers.
-  void update_offload_metrics(MetricsRegistry& metrics);
   void start_offload(const std::vector<const config::InterfaceConfig*>& ports);
+  void update_offload_metrics(MetricsRegistry& metrics);
 
   XsksMapFor xsks_map_for_;
   ClassifierMapsFor maps_for_;

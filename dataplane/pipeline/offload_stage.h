@@ -24,9 +24,6 @@ class OffloadStage final : public Stage {
   void begin(Burst& burst) override;
   void process(Burst& burst) override;
 
-  uint64_t offered() const { return offered_; }
-  uint64_t lost() const { return lost_; }
-
  private:
   struct Recent {
     uint32_t tag = 0;
@@ -40,7 +37,6 @@ class OffloadStage final : public Stage {
   uint64_t retry_tsc_;
   uint32_t epoch_ = 0;  // read at the start of the burst
   std::array<Recent, kRecentFlows> recent_{};
-  uint64_t offered_ = 0, lost_ = 0;
 };
 
 }  // namespace vigil::dp

@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "ebpf/host/parse_host.h"
+#include "tests/bpf/expect_verdict.h"
 #include "tests/packet/packet_builder.h"
 #include "vigil/classifier_types.h"
 #include "vigil/vip_filter.h"
@@ -174,18 +175,7 @@ class ClassifierTest : public ::testing::Test {
 
   // Runs the frame; checks the action and that exactly `verdict` counted it.
   Frame expect(const Frame& in, int action, const std::string& verdict) {
-    const auto before = classifier_->counters();
-    auto r = classifier_->run(in);
-    EXPECT_TRUE(r.ok()) << r.error();
-    if (!r.ok()) {
-      return {};
-    }
-    EXPECT_EQ(r->action, action);
-    const auto after = classifier_->counters();
-    EXPECT_EQ(after.packets(), before.packets() + 1);
-    EXPECT_EQ(after.verdict(verdict).packets, before.verdict(verdict).packets + 1)
-        << "verdict " << verdict << " did not count the packet";
-    return r->output;
+    return test::expect_verdict(*classifier_, in, action, verdict);
   }
 
   std::unique_ptr<Classifier> classifier_;

@@ -15,6 +15,7 @@
 #include "ebpf/host/parse_host.h"
 #include "ebpf/loader/classifier.h"
 #include "ebpf/loader/offload_maps.h"
+#include "tests/bpf/expect_verdict.h"
 #include "tests/packet/packet_builder.h"
 
 #pragma GCC diagnostic push
@@ -74,17 +75,7 @@ class OffloadTest : public ::testing::Test {
 
   // Runs the frame; checks the action, that `verdict` counted it, and returns the output.
   Frame expect(const Frame& in, int action, const std::string& verdict) {
-    const auto before = classifier_->counters();
-    auto r = classifier_->run(in);
-    EXPECT_TRUE(r.ok()) << r.error();
-    if (!r.ok()) {
-      return {};
-    }
-    EXPECT_EQ(r->action, action);
-    const auto after = classifier_->counters();
-    EXPECT_EQ(after.verdict(verdict).packets, before.verdict(verdict).packets + 1)
-        << "verdict " << verdict << " did not count the packet";
-    return r->output;
+    return test::expect_verdict(*classifier_, in, action, verdict);
   }
 
   std::unique_ptr<Classifier> classifier_;
