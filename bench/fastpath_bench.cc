@@ -101,8 +101,8 @@ Status write_frames(const std::string& path, size_t routes) {
   return Ok{};
 }
 
-config::IpAddress gateway(int g) {
-  return *config::IpAddress::parse("192.0.2." + std::to_string(10 + g));
+net::IpAddress gateway(int g) {
+  return *net::IpAddress::parse("192.0.2." + std::to_string(10 + g));
 }
 
 int run(const Options& o) {
@@ -136,7 +136,7 @@ int run(const Options& o) {
   std::vector<Route> routes;
   size_t i = 0;
   for (const auto& [addr, len] : make_prefixes(o.routes)) {
-    config::IpAddress a{.family = 4};
+    net::IpAddress a{.family = 4};
     a.bytes = {static_cast<uint8_t>(addr >> 24), static_cast<uint8_t>(addr >> 16),
                static_cast<uint8_t>(addr >> 8), static_cast<uint8_t>(addr)};
     routes.push_back({{a, len}, groups[i++ % groups.size()]});

@@ -33,11 +33,11 @@ namespace {
 using test::PacketBuilder;
 using Frame = std::vector<uint8_t>;
 
-config::IpAddress ip(const char* text) {
-  return config::IpAddress::parse(text).value();
+net::IpAddress ip(const char* text) {
+  return net::IpAddress::parse(text).value();
 }
-config::Prefix net(const char* text) {
-  return config::Prefix::parse_network(text).value();
+net::Prefix net(const char* text) {
+  return net::Prefix::parse_network(text).value();
 }
 
 ClassifierConfig bench_config() {

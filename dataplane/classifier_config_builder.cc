@@ -53,7 +53,7 @@ ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
     out.vips.push_back(std::move(vip));
   }
 
-  std::set<config::IpAddress> local;
+  std::set<net::IpAddress> local;
   for (const auto& i : c.interfaces) {
     for (const auto& a : i.addresses) {
       local.insert(a.address);

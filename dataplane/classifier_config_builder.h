@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "ebpf/loader/classifier_config.h"
-#include "mgmt/config/config.h"
 
 namespace vigil::dataplane {
 

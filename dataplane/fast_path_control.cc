@@ -371,7 +371,7 @@ void FastPathControl::poll_links() {
 
 void FastPathControl::apply_neighbours(const config::Config& c) {
   const PortMap ports = port_map(c);
-  std::vector<std::pair<PortId, config::IpAddress>> wanted;
+  std::vector<std::pair<PortId, net::IpAddress>> wanted;
   for (const auto& i : c.interfaces) {
     auto port = ports.find(i.name);
     if (port == ports.end()) {
@@ -421,14 +421,14 @@ void FastPathControl::poll_neighbours() {
     log::warn("cannot read the kernel's neighbours", {{"error", entries.error()}});
     return;
   }
-  std::map<std::pair<PortId, config::IpAddress>, std::array<uint8_t, 6>> now;
+  std::map<std::pair<PortId, net::IpAddress>, std::array<uint8_t, 6>> now;
   for (const auto& k : *entries) {
     auto port = port_by_ifindex_.find(k.ifindex);
     if (port != port_by_ifindex_.end()) {
       now[{port->second, k.address}] = k.mac;
     }
   }
-  auto is_static = [&](const std::pair<PortId, config::IpAddress>& id) {
+  auto is_static = [&](const std::pair<PortId, net::IpAddress>& id) {
     return std::find(static_neighbours_.begin(), static_neighbours_.end(), id) !=
            static_neighbours_.end();
   };

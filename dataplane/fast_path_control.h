@@ -11,11 +11,11 @@
 
 #include "common/expected.h"
 #include "common/metrics.h"
+#include "config/config.h"
 #include "dataplane/forwarding/route_builder.h"
 #include "dataplane/kernel/interface_addresses.h"
 #include "dataplane/kernel/kernel_neighbours.h"
 #include "ebpf/loader/map_access.h"
-#include "mgmt/config/config.h"
 
 namespace vigil::dp {
 
@@ -76,12 +76,12 @@ class FastPathControl {
   std::optional<config::Config> applied_;  // the routes' source, rebuilt when a link changes
   DownPorts down_;
   TotalsExporter exported_;
-  std::vector<std::pair<PortId, config::IpAddress>> static_neighbours_;  // installed
+  std::vector<std::pair<PortId, net::IpAddress>> static_neighbours_;  // installed
   // The kernel's view of the ports: the interfaces themselves (af_xdp) or their TAPs (dpdk).
   std::optional<KernelNeighbours> kernel_;
   std::optional<InterfaceAddresses> addresses_;
   std::map<int, PortId> port_by_ifindex_;
-  std::map<std::pair<PortId, config::IpAddress>, std::array<uint8_t, 6>> learned_;
+  std::map<std::pair<PortId, net::IpAddress>, std::array<uint8_t, 6>> learned_;
 };
 
 }  // namespace vigil::dp

@@ -5,8 +5,8 @@
 
 #include "common/daemon.h"
 #include "common/event_loop.h"
+#include "config/document.h"
 #include "dataplane/xdp_ports.h"
-#include "mgmt/config/document.h"
 #if VIGIL_FAST_PATH
 #include "dataplane/fast_path_control.h"
 #endif

@@ -10,8 +10,8 @@
 
 #include "common/expected.h"
 #include "common/metrics.h"
+#include "config/config.h"
 #include "ebpf/loader/classifier.h"
-#include "mgmt/config/config.h"
 
 namespace vigil::dataplane {
 

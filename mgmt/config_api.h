@@ -1,8 +1,8 @@
-// vigild's config methods on its control socket, over the schema in mgmt/config/.
+// vigild's config methods on its control socket, over the schema in config/.
 #pragma once
 
 #include "common/daemon.h"
-#include "mgmt/config/document.h"
+#include "config/document.h"
 
 namespace vigil::mgmt {
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "mgmt/config/config.h"
+#include "config/config.h"
 
 namespace vigil::mgmt {
 

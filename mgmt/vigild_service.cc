@@ -4,11 +4,11 @@
 
 #include "common/json_rpc_client.h"
 #include "common/yaml_file.h"
+#include "config/document.h"
+#include "config/edit.h"
+#include "config/yaml_json.h"
 #include "mgmt/commit/diff.h"
 #include "mgmt/commit/rpc_component.h"
-#include "mgmt/config/document.h"
-#include "mgmt/config/edit.h"
-#include "mgmt/config/yaml_json.h"
 #include "mgmt/config_api.h"
 #include "mgmt/store/atomic_file.h"
 

@@ -11,9 +11,9 @@
 
 #include "common/daemon.h"
 #include "common/event_loop.h"
+#include "config/config.h"
 #include "mgmt/audit_log.h"
 #include "mgmt/commit/commit_engine.h"
-#include "mgmt/config/config.h"
 #include "mgmt/metrics_endpoint.h"
 #include "mgmt/roles.h"
 #include "mgmt/supervisor.h"

@@ -10,7 +10,7 @@
 namespace vigil::dp {
 namespace {
 
-uint32_t host_order_v4(const config::IpAddress& a) {
+uint32_t host_order_v4(const net::IpAddress& a) {
   return static_cast<uint32_t>(a.bytes[0]) << 24 | static_cast<uint32_t>(a.bytes[1]) << 16 |
          static_cast<uint32_t>(a.bytes[2]) << 8 | a.bytes[3];
 }
@@ -54,7 +54,7 @@ Fib::~Fib() {
   rte_fib6_free(v6_);
 }
 
-Status Fib::add(const config::Prefix& prefix, GroupId group) {
+Status Fib::add(const net::Prefix& prefix, GroupId group) {
   const auto depth = static_cast<uint8_t>(prefix.length);
   const int rc = prefix.address.family == 4
                      ? rte_fib_add(v4_, host_order_v4(prefix.address), depth, group)
@@ -65,7 +65,7 @@ Status Fib::add(const config::Prefix& prefix, GroupId group) {
   return Ok{};
 }
 
-Status Fib::remove(const config::Prefix& prefix) {
+Status Fib::remove(const net::Prefix& prefix) {
   const auto depth = static_cast<uint8_t>(prefix.length);
   const int rc = prefix.address.family == 4
                      ? rte_fib_delete(v4_, host_order_v4(prefix.address), depth)

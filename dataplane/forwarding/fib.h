@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/expected.h"
-#include "mgmt/config/ip.h"
+#include "common/net/ip.h"
 
 struct rte_fib;
 struct rte_fib6;
@@ -37,8 +37,8 @@ class Fib {
   Fib(const Fib&) = delete;
   Fib& operator=(const Fib&) = delete;
 
-  Status add(const config::Prefix& prefix, GroupId group);
-  Status remove(const config::Prefix& prefix);
+  Status add(const net::Prefix& prefix, GroupId group);
+  Status remove(const net::Prefix& prefix);
 
   // Host-order IPv4 addresses, as rte_fib wants them; `groups` gets one id per address.
   void lookup4(uint32_t* addresses, uint64_t* groups, int count) const;

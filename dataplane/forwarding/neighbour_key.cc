@@ -16,14 +16,14 @@ NeighbourKey NeighbourKey::v6(PortId port, const uint8_t* address) {
   return k;
 }
 
-NeighbourKey NeighbourKey::from(PortId port, const config::IpAddress& address) {
+NeighbourKey NeighbourKey::from(PortId port, const net::IpAddress& address) {
   NeighbourKey k{.port = port, .family = static_cast<uint8_t>(address.family)};
   std::memcpy(k.address, address.bytes.data(), address.family == 4 ? 4 : 16);
   return k;
 }
 
-config::IpAddress NeighbourKey::ip() const {
-  config::IpAddress a{.family = family};
+net::IpAddress NeighbourKey::ip() const {
+  net::IpAddress a{.family = family};
   std::memcpy(a.bytes.data(), address, family == 4 ? 4 : 16);
   return a;
 }

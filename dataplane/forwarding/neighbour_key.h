@@ -4,8 +4,8 @@
 #include <compare>
 #include <cstdint>
 
+#include "common/net/ip.h"
 #include "dataplane/forwarding/next_hop_group.h"
-#include "mgmt/config/ip.h"
 
 namespace vigil::dp {
 
@@ -19,8 +19,8 @@ struct NeighbourKey {
 
   static NeighbourKey v4(PortId port, uint32_t address_be);
   static NeighbourKey v6(PortId port, const uint8_t* address);
-  static NeighbourKey from(PortId port, const config::IpAddress& address);
-  config::IpAddress ip() const;
+  static NeighbourKey from(PortId port, const net::IpAddress& address);
+  net::IpAddress ip() const;
 };
 static_assert(sizeof(NeighbourKey) == 32);
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "mgmt/config/ip.h"
+#include "common/net/ip.h"
 
 namespace vigil::dp {
 
@@ -27,7 +27,7 @@ struct NextHop {
   PortId port = 0;
   // The neighbour to send to. Absent on a connected route: the packet's destination is the
   // neighbour.
-  std::optional<config::IpAddress> gateway;
+  std::optional<net::IpAddress> gateway;
   uint32_t weight = 1;
   auto operator<=>(const NextHop&) const = default;
 };

@@ -6,7 +6,7 @@
 namespace vigil::dp {
 
 struct Route {
-  config::Prefix prefix;  // a network: host bits zero
+  net::Prefix prefix;  // a network: host bits zero
   NextHopGroup target;
   auto operator<=>(const Route& other) const { return prefix <=> other.prefix; }
   bool operator==(const Route& other) const { return prefix == other.prefix; }

@@ -5,13 +5,13 @@
 namespace vigil::dp {
 namespace {
 
-config::Prefix host_prefix(const config::IpAddress& a) {
-  return config::Prefix{a, a.max_prefix()};
+net::Prefix host_prefix(const net::IpAddress& a) {
+  return net::Prefix{a, a.max_prefix()};
 }
 
 // The port whose subnet holds `gateway`, if any.
 std::optional<PortId> connected_port(const config::Config& c, const PortMap& ports,
-                                     const config::IpAddress& gateway) {
+                                     const net::IpAddress& gateway) {
   for (const auto& iface : c.interfaces) {
     auto port = ports.find(iface.name);
     if (port == ports.end()) {
@@ -31,7 +31,7 @@ std::optional<PortId> connected_port(const config::Config& c, const PortMap& por
 Expected<std::vector<Route>> build_routes(const config::Config& c, const PortMap& ports,
                                           const DownPorts& down) {
   // Distance per prefix: connected and local 0, static as configured.
-  std::map<config::Prefix, std::pair<uint32_t, NextHopGroup>> best;
+  std::map<net::Prefix, std::pair<uint32_t, NextHopGroup>> best;
   for (const auto& iface : c.interfaces) {
     auto port = ports.find(iface.name);
     if (port == ports.end()) {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "config/config.h"
 #include "dataplane/forwarding/route.h"
-#include "mgmt/config/config.h"
 
 namespace vigil::dp {
 

@@ -69,7 +69,7 @@ RouteTable::~RouteTable() {
 
 Status RouteTable::check(const std::vector<Route>& routes, size_t port_count) const {
   size_t v4 = 0;
-  std::set<config::Prefix> prefixes;
+  std::set<net::Prefix> prefixes;
   std::set<std::pair<RouteAction, std::vector<NextHop>>> groups;
   for (const auto& r : routes) {
     if (r.prefix != r.prefix.network()) {
@@ -174,7 +174,7 @@ Status RouteTable::apply(std::vector<Route> routes, std::vector<PortInfo> ports)
   // Acquire first, release after: a group both old and new routes use keeps its id.
   std::vector<Change> changes;
   std::vector<GroupId> released;
-  std::map<config::Prefix, GroupId> next;
+  std::map<net::Prefix, GroupId> next;
   for (const auto& r : routes) {
     const GroupId id = acquire_group(r.target);
     next.emplace(r.prefix, id);

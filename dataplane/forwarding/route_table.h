@@ -103,13 +103,13 @@ class RouteTable {
   // Lcores: the view to use for one burst. Valid until the lcore's next quiescent point.
   const ForwardingSnapshot* snapshot() const { return published_.load(std::memory_order_acquire); }
 
-  const std::map<config::Prefix, GroupId>& routes() const { return routes_; }
+  const std::map<net::Prefix, GroupId>& routes() const { return routes_; }
   const NextHopGroup& group(GroupId id) const { return groups_[id]; }
   size_t group_count() const { return group_refs_.size(); }
 
  private:
   struct Change {
-    config::Prefix prefix;
+    net::Prefix prefix;
     std::optional<GroupId> before, after;
   };
   RouteTable(std::unique_ptr<Fib> a, std::unique_ptr<Fib> b, const RouteTableLimits& limits,
@@ -122,7 +122,7 @@ class RouteTable {
   RouteTableLimits limits_;
   Synchronizer& readers_;
   AdjacencyProvider* adjacencies_;
-  std::map<config::Prefix, GroupId> routes_;
+  std::map<net::Prefix, GroupId> routes_;
   // Groups by id, the one copy the control thread edits; each snapshot gets its own copy.
   std::vector<NextHopGroup> groups_;
   std::map<GroupId, uint32_t> group_refs_;  // routes using each live group

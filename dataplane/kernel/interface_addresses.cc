@@ -39,7 +39,7 @@ Status InterfaceAddresses::set_up(int ifindex, uint32_t mtu) {
   return Ok{};
 }
 
-Status InterfaceAddresses::change(uint16_t type, int ifindex, const config::Prefix& prefix) {
+Status InterfaceAddresses::change(uint16_t type, int ifindex, const net::Prefix& prefix) {
   ifaddrmsg ifa{};
   ifa.ifa_family = prefix.address.family == 4 ? AF_INET : AF_INET6;
   ifa.ifa_prefixlen = static_cast<uint8_t>(prefix.length);
@@ -56,11 +56,11 @@ Status InterfaceAddresses::change(uint16_t type, int ifindex, const config::Pref
   return Ok{};
 }
 
-Expected<std::vector<config::Prefix>> InterfaceAddresses::list(int ifindex) {
+Expected<std::vector<net::Prefix>> InterfaceAddresses::list(int ifindex) {
   ifaddrmsg request{};
   request.ifa_family = AF_UNSPEC;
   NetlinkMessage msg(RTM_GETADDR, NLM_F_DUMP, &request, sizeof(request));
-  std::vector<config::Prefix> out;
+  std::vector<net::Prefix> out;
   Status ok = socket_.dump(msg, [&](const nlmsghdr* h) {
     if (h->nlmsg_type != RTM_NEWADDR) {
       return;
@@ -70,7 +70,7 @@ Expected<std::vector<config::Prefix>> InterfaceAddresses::list(int ifindex) {
         (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)) {
       return;
     }
-    config::Prefix p{.length = ifa->ifa_prefixlen};
+    net::Prefix p{.length = ifa->ifa_prefixlen};
     p.address.family = ifa->ifa_family == AF_INET ? 4 : 6;
     const size_t want = p.address.family == 4 ? 4 : 16;
     int attr_len = static_cast<int>(IFA_PAYLOAD(h));
@@ -93,7 +93,7 @@ Expected<std::vector<config::Prefix>> InterfaceAddresses::list(int ifindex) {
   return out;
 }
 
-Status InterfaceAddresses::sync(int ifindex, const std::vector<config::Prefix>& wanted) {
+Status InterfaceAddresses::sync(int ifindex, const std::vector<net::Prefix>& wanted) {
   auto present = list(ifindex);
   if (!present) {
     return fail(present.error());

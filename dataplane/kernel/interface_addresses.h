@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "common/net/ip.h"
 #include "dataplane/kernel/netlink_socket.h"
-#include "mgmt/config/ip.h"
 
 namespace vigil::dp {
 
@@ -18,12 +18,12 @@ class InterfaceAddresses {
   Status set_up(int ifindex, uint32_t mtu);
   // Adds the missing addresses and removes the others; IPv6 link-local ones are the kernel's
   // and stay.
-  Status sync(int ifindex, const std::vector<config::Prefix>& wanted);
-  Expected<std::vector<config::Prefix>> list(int ifindex);
+  Status sync(int ifindex, const std::vector<net::Prefix>& wanted);
+  Expected<std::vector<net::Prefix>> list(int ifindex);
 
  private:
   explicit InterfaceAddresses(NetlinkSocket socket) : socket_(std::move(socket)) {}
-  Status change(uint16_t type, int ifindex, const config::Prefix& prefix);
+  Status change(uint16_t type, int ifindex, const net::Prefix& prefix);
   NetlinkSocket socket_;
 };
 

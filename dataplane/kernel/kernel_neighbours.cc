@@ -28,7 +28,7 @@ Expected<KernelNeighbours> KernelNeighbours::open() {
   return KernelNeighbours(std::move(*socket));
 }
 
-Status KernelNeighbours::resolve(int ifindex, const config::IpAddress& address) {
+Status KernelNeighbours::resolve(int ifindex, const net::IpAddress& address) {
   ndmsg nd{};
   nd.ndm_family = address.family == 4 ? AF_INET : AF_INET6;
   nd.ndm_ifindex = ifindex;

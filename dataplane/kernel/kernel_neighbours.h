@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "common/net/ip.h"
 #include "dataplane/kernel/netlink_socket.h"
-#include "mgmt/config/ip.h"
 
 namespace vigil::dp {
 
 struct KernelNeighbour {
   int ifindex = 0;
-  config::IpAddress address;
+  net::IpAddress address;
   std::array<uint8_t, 6> mac{};
   bool operator==(const KernelNeighbour&) const = default;
 };
@@ -26,7 +26,7 @@ class KernelNeighbours {
   static Expected<KernelNeighbours> open();
 
   // Starts resolution of `address` on `ifindex`; the answer shows in a later dump().
-  Status resolve(int ifindex, const config::IpAddress& address);
+  Status resolve(int ifindex, const net::IpAddress& address);
   // Entries with a usable link-layer address: reachable, stale, delay, probe or permanent.
   Expected<std::vector<KernelNeighbour>> dump();
 

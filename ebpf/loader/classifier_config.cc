@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "config/capacity_checks.h"
 #include "vigil/classifier_types.h"
 
 namespace vigil::ebpf {
@@ -38,11 +39,13 @@ std::vector<std::string> validate(const ClassifierConfig& c) {
   };
   check_action("default_action", c.default_action, false);
   check_action("later_fragments", c.later_fragments, false);
+  auto fits = [&](const std::string& where, const Status& checked) {
+    if (!checked) {
+      errors.push_back(where + ": " + checked.error());
+    }
+  };
 
-  if (c.acl.size() > VIGIL_ACL_MAX_RULES) {
-    errors.push_back("acl: " + std::to_string(c.acl.size()) + " rules, the classifier holds " +
-                     std::to_string(VIGIL_ACL_MAX_RULES));
-  }
+  fits("acl", config::check_acl_rule_count(c.acl.size()));
   for (size_t i = 0; i < c.acl.size(); ++i) {
     const auto& r = c.acl[i];
     const std::string where = label("acl", r.name, i);
@@ -51,11 +54,9 @@ std::vector<std::string> validate(const ClassifierConfig& c) {
       errors.push_back(where + ": source and destination are of different address families");
     }
   }
-  if (c.rate_limits.size() + c.syn_limits.size() > VIGIL_MAX_POLICERS) {
-    errors.push_back("rate_limits + syn_limits: more than " + std::to_string(VIGIL_MAX_POLICERS) +
-                     " policers");
-  }
-  std::set<config::Prefix> rate_prefixes;
+  fits("rate_limits + syn_limits",
+       config::check_policer_count(c.rate_limits.size(), c.syn_limits.size()));
+  std::set<net::Prefix> rate_prefixes;
   for (size_t i = 0; i < c.rate_limits.size(); ++i) {
     const auto& r = c.rate_limits[i];
     const std::string where = label("rate_limits", r.name, i);
@@ -64,7 +65,7 @@ std::vector<std::string> validate(const ClassifierConfig& c) {
       errors.push_back(where + ": source " + r.source.to_string() + " has a rate limit already");
     }
   }
-  std::set<config::Prefix> syn_prefixes;
+  std::set<net::Prefix> syn_prefixes;
   for (size_t i = 0; i < c.syn_limits.size(); ++i) {
     const auto& r = c.syn_limits[i];
     const std::string where = label("syn_limits", r.name, i);
@@ -76,14 +77,11 @@ std::vector<std::string> validate(const ClassifierConfig& c) {
     }
   }
 
-  if (c.vips.size() > VIGIL_MAX_VIPS) {
-    errors.push_back("vips: " + std::to_string(c.vips.size()) + " VIPs, the classifier holds " +
-                     std::to_string(VIGIL_MAX_VIPS));
-  }
+  fits("vips", config::check_vip_count(c.vips.size()));
   size_t backends = 0;
   bool need4 = false;
   bool need6 = false;
-  std::set<std::tuple<config::IpAddress, uint16_t, uint8_t>> vip_keys;
+  std::set<std::tuple<net::IpAddress, uint16_t, uint8_t>> vip_keys;
   for (size_t i = 0; i < c.vips.size(); ++i) {
     const auto& v = c.vips[i];
     const std::string where = label("vips", v.name, i);
@@ -94,7 +92,7 @@ std::vector<std::string> validate(const ClassifierConfig& c) {
       errors.push_back(where + ": " + v.address.to_string() + " port " + std::to_string(v.port) +
                        " is another VIP's already");
     }
-    std::set<config::IpAddress> seen;
+    std::set<net::IpAddress> seen;
     for (const auto& b : v.backends) {
       if (!seen.insert(b.address).second) {
         errors.push_back(where + ".backends: " + b.address.to_string() + " is listed twice");
@@ -108,11 +106,7 @@ std::vector<std::string> validate(const ClassifierConfig& c) {
                        std::to_string(min_mtu) + " bytes for " + where);
     }
   }
-  if (backends > VIGIL_MAX_BACKENDS) {
-    errors.push_back("vips: " + std::to_string(backends) +
-                     " backends in all, the classifier holds " +
-                     std::to_string(VIGIL_MAX_BACKENDS));
-  }
+  fits("vips", config::check_backend_count(backends));
   if (need4 && (!c.encap_source4 || c.encap_source4->address.family != 4)) {
     errors.push_back("encap_source4: IPv4 backends need an IPv4 prefix for outer sources");
   }
@@ -124,12 +118,8 @@ std::vector<std::string> validate(const ClassifierConfig& c) {
         "encap_source6: at most the low 32 bits come from the flow hash (/96 or "
         "longer)");
   }
-  if (c.local_addresses.size() > VIGIL_MAX_LOCAL_ADDRESSES) {
-    errors.push_back("local_addresses: more than " + std::to_string(VIGIL_MAX_LOCAL_ADDRESSES));
-  }
-  if (c.local_ports.size() > VIGIL_MAX_LOCAL_PORTS) {
-    errors.push_back("local_ports: more than " + std::to_string(VIGIL_MAX_LOCAL_PORTS));
-  }
+  fits("local_addresses", config::check_local_address_count(c.local_addresses.size()));
+  fits("local_ports", config::check_local_port_count(c.local_ports.size()));
   for (size_t i = 0; i < c.local_ports.size(); ++i) {
     check_action("local_ports[" + std::to_string(i) + "].action", c.local_ports[i].action, true);
   }

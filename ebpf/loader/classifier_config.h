@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/expected.h"
-#include "mgmt/config/ip.h"
+#include "common/net/ip.h"
 
 namespace vigil::ebpf {
 
@@ -20,9 +20,9 @@ enum class Encap : uint8_t { kIpip = 1, kGue = 2 };                   // = enum 
 
 struct AclRule {
   std::string name;
-  std::optional<config::Prefix> source;       // absent: any address of the other's family
-  std::optional<config::Prefix> destination;  // both absent: every packet, IPv4 and IPv6
-  Action action = Action::kDrop;              // kPass or kDrop
+  std::optional<net::Prefix> source;       // absent: any address of the other's family
+  std::optional<net::Prefix> destination;  // both absent: every packet, IPv4 and IPv6
+  Action action = Action::kDrop;           // kPass or kDrop
 };
 
 // A token bucket. A rate of 0 leaves that dimension unlimited; a burst of 0 means one second
@@ -36,25 +36,25 @@ struct Policer {
 
 struct RateLimit {
   std::string name;
-  config::Prefix source;
+  net::Prefix source;
   Policer policer;
 };
 
 struct SynLimit {
   std::string name;
-  config::Prefix destination;
+  net::Prefix destination;
   uint64_t per_second = 0;
   uint64_t burst = 0;
 };
 
 struct VipBackend {
-  config::IpAddress address;
+  net::IpAddress address;
   uint32_t weight = 1;  // 0: drained (no new flows; established ones stay while it is listed)
 };
 
 struct Vip {
   std::string name;
-  config::IpAddress address;
+  net::IpAddress address;
   uint16_t port = 0;
   uint8_t protocol = 6;  // IPPROTO_TCP or IPPROTO_UDP
   Encap encap = Encap::kIpip;
@@ -74,14 +74,14 @@ struct ClassifierConfig {
   uint32_t hash_seed = 0x5f3759df;         // the same on every appliance
   uint16_t encap_mtu = 1500;               // toward the backends, outer header included
   uint16_t gue_port = 6080;
-  std::array<uint8_t, 6> gateway_mac{};         // next hop of encapsulated packets
-  std::optional<config::Prefix> encap_source4;  // outer sources; host bits from the flow hash
-  std::optional<config::Prefix> encap_source6;
+  std::array<uint8_t, 6> gateway_mac{};      // next hop of encapsulated packets
+  std::optional<net::Prefix> encap_source4;  // outer sources; host bits from the flow hash
+  std::optional<net::Prefix> encap_source6;
   std::vector<AclRule> acl;
   std::vector<RateLimit> rate_limits;
   std::vector<SynLimit> syn_limits;
   std::vector<Vip> vips;
-  std::vector<config::IpAddress> local_addresses;
+  std::vector<net::IpAddress> local_addresses;
   std::vector<LocalPort> local_ports;
 };
 

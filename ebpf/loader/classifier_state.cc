@@ -55,7 +55,7 @@ Bytes index_key(uint32_t i) {
   return bytes_of(i);
 }
 
-Bytes lpm_key(const config::Prefix& p) {
+Bytes lpm_key(const net::Prefix& p) {
   if (p.address.family == 4) {
     vigil_lpm4_key k{};
     k.prefixlen = static_cast<__u32>(p.length);
@@ -68,13 +68,13 @@ Bytes lpm_key(const config::Prefix& p) {
   return bytes_of(k);
 }
 
-config::Prefix any_address(int family) {
-  config::Prefix p;
+net::Prefix any_address(int family) {
+  net::Prefix p;
   p.address.family = family;
   return p;
 }
 
-bool covers(const config::Prefix& outer, const config::Prefix& inner) {
+bool covers(const net::Prefix& outer, const net::Prefix& inner) {
   return outer.address.family == inner.address.family && outer.length <= inner.length &&
          outer.contains(inner.address);
 }
@@ -90,7 +90,7 @@ int rule_family(const AclRule& r) {
 // every address under it: what the program intersects with the other side's set.
 void plan_acl_side(const std::vector<AclRule>& rules, int family, bool source, Contents& out) {
   std::vector<size_t> members;
-  std::set<config::Prefix> prefixes{any_address(family)};
+  std::set<net::Prefix> prefixes{any_address(family)};
   for (size_t i = 0; i < rules.size(); ++i) {
     const int f = rule_family(rules[i]);
     if (f != 0 && f != family) {
@@ -237,7 +237,7 @@ Bytes vip_key(const Vip& v) {
 }
 
 std::string vip_label(const vigil_vip_key& k) {
-  config::IpAddress a;
+  net::IpAddress a;
   a.family = k.family;
   std::memcpy(a.bytes.data(), k.addr, 16);
   return a.to_string() + ":" + std::to_string(ntohs(k.port)) + "/" + (k.proto == 6 ? "tcp" : "udp");
@@ -412,8 +412,8 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
     wanted[vip_key(v)] = &v;
   }
   // One backend entry: `address` as a backend of the VIP at `vip_index`.
-  auto write_backend = [&](const config::IpAddress& address, const BackendState& b,
-                           uint32_t vip_index, bool active, Encap encap) -> Status {
+  auto write_backend = [&](const net::IpAddress& address, const BackendState& b, uint32_t vip_index,
+                           bool active, Encap encap) -> Status {
     vigil_backend entry{};
     std::memcpy(entry.addr, address.bytes.data(), 16);
     entry.family = static_cast<__u8>(address.family);
@@ -631,7 +631,7 @@ Status ClassifierState::adopt(MapAccess& maps) {
     if (!b.active || vip == vip_by_index.end()) {
       continue;
     }
-    config::IpAddress address;
+    net::IpAddress address;
     address.family = b.family;
     std::memcpy(address.bytes.data(), b.addr, b.family == 4 ? 4 : 16);
     backends_[{vip->second, address}] = {.index = index, .generation = b.generation};

@@ -40,7 +40,7 @@ class ClassifierState {
   };
   struct BackendInfo {
     std::string vip;
-    config::IpAddress address;
+    net::IpAddress address;
     uint32_t index = 0;
   };
   std::vector<VipInfo> vips() const;
@@ -60,7 +60,7 @@ class ClassifierState {
     uint32_t index = 0;
     uint32_t generation = 0;
   };
-  using BackendKey = std::pair<Bytes, config::IpAddress>;  // VIP key, backend address
+  using BackendKey = std::pair<Bytes, net::IpAddress>;  // VIP key, backend address
 
   Status apply_vips(const ClassifierConfig& config, MapAccess& maps);
   Status reset_per_cpu(MapAccess& maps, MapId map, uint32_t index, size_t value_size);

@@ -5,9 +5,9 @@
 
 #include "common/logging.h"
 #include "common/yaml_file.h"
-#include "mgmt/config/document.h"
-#include "mgmt/config/sections.h"
-#include "mgmt/config/yaml_json.h"
+#include "config/document.h"
+#include "config/sections.h"
+#include "config/yaml_json.h"
 
 namespace vigil::commit {
 

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
+#include "config/document.h"
 #include "mgmt/commit/component.h"
-#include "mgmt/config/config.h"
-#include "mgmt/config/document.h"
 #include "mgmt/store/config_store.h"
 
 namespace vigil::commit {

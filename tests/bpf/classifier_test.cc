@@ -43,12 +43,12 @@ constexpr const char* kGatewayMac = "02:00:00:00:00:fe";
 constexpr const char* kClientMac = "02:00:00:00:00:01";  // the builder's default source
 constexpr const char* kOwnMac = "02:00:00:00:00:02";     // the builder's default destination
 
-config::IpAddress ip(const char* text) {
-  return config::IpAddress::parse(text).value();
+net::IpAddress ip(const char* text) {
+  return net::IpAddress::parse(text).value();
 }
 
-config::Prefix net(const char* text) {
-  return config::Prefix::parse_network(text).value();
+net::Prefix net(const char* text) {
+  return net::Prefix::parse_network(text).value();
 }
 
 ClassifierConfig base_config() {

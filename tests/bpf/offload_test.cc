@@ -54,7 +54,7 @@ class OffloadTest : public ::testing::Test {
     classifier_ = std::move(*c);
     ClassifierConfig config;
     config.steer_transit = true;
-    config.local_addresses = {config::IpAddress::parse("10.0.0.1").value()};
+    config.local_addresses = {net::IpAddress::parse("10.0.0.1").value()};
     auto s = classifier_->apply(config);
     ASSERT_TRUE(s.ok()) << s.error();
     // The loopback device stands for the egress: the redirect is decided, not carried out.

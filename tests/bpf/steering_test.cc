@@ -96,7 +96,7 @@ TEST(SteeringTest, FastPathPortsReachTheAfXdpSocketOthersTheKernel) {
   auto c = Classifier::load({});
   ASSERT_TRUE(c.ok()) << c.error();
   ClassifierConfig config;
-  config.local_addresses = {config::IpAddress::parse("10.77.0.1").value()};
+  config.local_addresses = {net::IpAddress::parse("10.77.0.1").value()};
   config.local_ports = {{.protocol = 17, .port = 51820, .action = Action::kFastPath},
                         {.protocol = 6, .port = 22}};
   ASSERT_TRUE((*c)->apply(config).ok());

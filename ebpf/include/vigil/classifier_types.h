@@ -1,20 +1,18 @@
 /* The XDP classifier's maps as seen from both sides: key and value layouts, sizes, verdicts
  * and counter names. Shared by the BPF program (classifier.bpf.c), its host-side helpers and
- * the C++ loader and the config schema's limits, so a layout is declared once. Plain C. A size
- * overridden with -D must be overridden for the BPF objects and the C++ code alike: the loader
- * and the config checks use these numbers, not sizes read back from the maps. */
+ * the C++ loader, so a layout is declared once. Plain C. The capacities the config promises
+ * come from config/capacities.h. A size overridden with -D must be overridden for the BPF objects
+ * and the C++ code alike: the loader uses these numbers, not sizes read back from the maps. */
 #ifndef VIGIL_CLASSIFIER_TYPES_H
 #define VIGIL_CLASSIFIER_TYPES_H
 
 #include <linux/types.h>
 
+#include "config/capacities.h" /* VIGIL_MAX_VIPS, VIGIL_ACL_MAX_RULES, ... */
 #include "vigil/compat.h"
 #include "vigil/packet.h"
 
 /* ---- sizes ----------------------------------------------------------------------------- */
-#ifndef VIGIL_MAX_VIPS
-#define VIGIL_MAX_VIPS 16
-#endif
 /* Maglev lookup table size per VIP: a prime well above 100 x the backend count (Maglev §3.4). */
 #ifndef VIGIL_MAGLEV_RING_SIZE
 #define VIGIL_MAGLEV_RING_SIZE 65537
@@ -26,29 +24,14 @@
  * each table starts on an even position (stride = size + 1) so no pair spans two tables. */
 #define VIGIL_MAGLEV_STRIDE (VIGIL_MAGLEV_RING_SIZE + 1)
 #define VIGIL_MAGLEV_PAIRS (VIGIL_MAGLEV_SLOTS * VIGIL_MAGLEV_STRIDE / 2)
-#ifndef VIGIL_MAX_BACKENDS
-#define VIGIL_MAX_BACKENDS 1024
-#endif
 /* Connections tracked in all, split evenly over the CPUs (each CPU has its own table). */
 #ifndef VIGIL_CONN_TABLE_SIZE
 #define VIGIL_CONN_TABLE_SIZE 65536
 #endif
 #define VIGIL_CONN_WAYS 4 /* connections per set of the table */
-#ifndef VIGIL_ACL_MAX_RULES
-#define VIGIL_ACL_MAX_RULES 256
-#endif
 #define VIGIL_ACL_WORDS ((VIGIL_ACL_MAX_RULES + 63) / 64)
 #ifndef VIGIL_MAX_PREFIXES
 #define VIGIL_MAX_PREFIXES 4096 /* per LPM trie */
-#endif
-#ifndef VIGIL_MAX_POLICERS
-#define VIGIL_MAX_POLICERS 256
-#endif
-#ifndef VIGIL_MAX_LOCAL_ADDRESSES
-#define VIGIL_MAX_LOCAL_ADDRESSES 256
-#endif
-#ifndef VIGIL_MAX_LOCAL_PORTS
-#define VIGIL_MAX_LOCAL_PORTS 256
 #endif
 #ifndef VIGIL_MAX_QUEUES
 #define VIGIL_MAX_QUEUES 64

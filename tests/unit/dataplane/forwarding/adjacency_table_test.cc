@@ -6,7 +6,7 @@ namespace vigil::dp {
 namespace {
 
 NeighbourKey gateway(const char* address, PortId port = 1) {
-  return NeighbourKey::from(port, *config::IpAddress::parse(address));
+  return NeighbourKey::from(port, *net::IpAddress::parse(address));
 }
 
 constexpr rte_ether_addr kMacA{{0x02, 0, 0, 0, 0, 0x0a}};

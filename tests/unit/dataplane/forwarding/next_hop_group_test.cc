@@ -7,8 +7,8 @@
 namespace vigil::dp {
 namespace {
 
-config::IpAddress ip(const char* text) {
-  return *config::IpAddress::parse(text);
+net::IpAddress ip(const char* text) {
+  return *net::IpAddress::parse(text);
 }
 
 std::map<PortId, size_t> bucket_shares(const NextHopGroup& g) {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "mgmt/config/document.h"
+#include "config/document.h"
 
 namespace vigil::dp {
 namespace {
@@ -14,7 +14,7 @@ config::Config parse(const char* text) {
 }
 
 const Route* find(const std::vector<Route>& routes, const char* prefix) {
-  const auto p = *config::Prefix::parse_network(prefix);
+  const auto p = *net::Prefix::parse_network(prefix);
   for (const auto& r : routes) {
     if (r.prefix == p) {
       return &r;

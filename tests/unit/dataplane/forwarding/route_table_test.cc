@@ -7,11 +7,11 @@
 namespace vigil::dp {
 namespace {
 
-config::Prefix net(const char* text) {
-  return *config::Prefix::parse_network(text);
+net::Prefix net(const char* text) {
+  return *net::Prefix::parse_network(text);
 }
-config::IpAddress ip(const char* text) {
-  return *config::IpAddress::parse(text);
+net::IpAddress ip(const char* text) {
+  return *net::IpAddress::parse(text);
 }
 
 // Records grace periods and checks, at each, what an lcore would read.

@@ -28,11 +28,11 @@ const char* const kHostMac = "02:00:00:00:01:05";
 const char* const kGw1Mac = "02:00:00:00:02:01";
 const char* const kGw2Mac = "02:00:00:00:03:01";
 
-config::Prefix net(const char* text) {
-  return *config::Prefix::parse_network(text);
+net::Prefix net(const char* text) {
+  return *net::Prefix::parse_network(text);
 }
-config::IpAddress ip(const char* text) {
-  return *config::IpAddress::parse(text);
+net::IpAddress ip(const char* text) {
+  return *net::IpAddress::parse(text);
 }
 rte_ether_addr mac(const char* text) {
   rte_ether_addr m;

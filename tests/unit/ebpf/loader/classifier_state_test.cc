@@ -19,12 +19,12 @@ namespace {
 
 using test::FakeMaps;
 
-config::IpAddress ip(const char* text) {
-  return config::IpAddress::parse(text).value();
+net::IpAddress ip(const char* text) {
+  return net::IpAddress::parse(text).value();
 }
 
-config::Prefix net(const char* text) {
-  return config::Prefix::parse_network(text).value();
+net::Prefix net(const char* text) {
+  return net::Prefix::parse_network(text).value();
 }
 
 ClassifierConfig web_config() {

@@ -1,0 +1,48 @@
+#include "common/net/host_port.h"
+
+#include <charconv>
+
+namespace vigil::net {
+
+Expected<HostPort> HostPort::parse(std::string_view text) {
+  const auto malformed = [text] {
+    return fail("expected address:port (e.g. 127.0.0.1:9550 or [::1]:9550), got \"" +
+                std::string(text) + "\"");
+  };
+  std::string_view host;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    const auto close = text.find("]:");
+    if (close == std::string_view::npos) {
+      return malformed();
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return malformed();
+    }
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return fail("IPv6 addresses need brackets: [" + std::string(host) + "]:port");
+    }
+  }
+  auto ip = IpAddress::parse(host);
+  int port = -1;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (!ip || ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
+      port > 65535) {
+    return malformed();
+  }
+  return HostPort{*ip, static_cast<uint16_t>(port)};
+}
+
+std::string HostPort::to_string() const {
+  return (address.family == 6 ? "[" + address.to_string() + "]" : address.to_string()) + ":" +
+         std::to_string(port);
+}
+
+}  // namespace vigil::net

@@ -1,0 +1,43 @@
+// IPv4/IPv6 addresses and prefixes, as the config, the FIB and the classifier share them:
+// parsing with operator-facing errors, containment and overlap for semantic checks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/expected.h"
+
+namespace vigil::net {
+
+struct IpAddress {
+  int family = 4;                   // 4 or 6
+  std::array<uint8_t, 16> bytes{};  // IPv4 uses the first 4
+
+  static Expected<IpAddress> parse(std::string_view text);
+  std::string to_string() const;
+  int max_prefix() const { return family == 4 ? 32 : 128; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
+  auto operator<=>(const IpAddress&) const = default;
+};
+
+struct Prefix {
+  IpAddress address;  // host bits zero for a network prefix
+  int length = 0;
+
+  // A network: "10.1.0.0/16". Host bits set is an error naming the network meant.
+  static Expected<Prefix> parse_network(std::string_view text);
+  // An interface address: "10.1.1.1/24" (host bits allowed).
+  static Expected<Prefix> parse_interface(std::string_view text);
+
+  Prefix network() const;  // host bits cleared
+  bool contains(const IpAddress& ip) const;
+  bool overlaps(const Prefix& other) const;
+  std::string to_string() const;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
+  auto operator<=>(const Prefix&) const = default;
+};
+
+}  // namespace vigil::net

@@ -1,0 +1,20 @@
+// The one check of each capacity in config/capacities.h. The schema's section checks call them
+// to point at the offending field; the classifier's loader calls them again before it writes
+// a map, so neither can drift from the other or from the maps' sizes.
+#pragma once
+
+#include <cstddef>
+
+#include "common/expected.h"
+
+namespace vigil::config {
+
+// Each fails with what is over and what fits: "300 ACL rules; the classifier holds 256".
+Status check_acl_rule_count(size_t rules);
+Status check_policer_count(size_t rate_limits, size_t syn_limits);
+Status check_vip_count(size_t vips);
+Status check_backend_count(size_t backends_in_all_vips);
+Status check_local_address_count(size_t addresses);
+Status check_local_port_count(size_t ports);
+
+}  // namespace vigil::config

@@ -1,0 +1,194 @@
+// The whole configuration as C++ types. One struct per section; sections that no component
+// implements yet are reserved in the schema and rejected, never carried here.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/net/host_port.h"
+#include "common/net/ip.h"
+
+namespace vigil::config {
+
+// The schema's address types are the network library's, shared with every component.
+using net::HostPort;
+using net::IpAddress;
+using net::Prefix;
+
+enum class Role { kAdmin, kOperator, kViewer };
+inline constexpr std::string_view kRoleNames[] = {"admin", "operator", "viewer"};
+
+struct User {
+  std::string name;
+  Role role = Role::kViewer;
+};
+
+struct SystemConfig {
+  std::string hostname = "vigil";
+  std::vector<User> users;
+  std::vector<IpAddress> management_addresses;
+};
+
+enum class InterfaceRole { kLan, kWan };
+inline constexpr std::string_view kInterfaceRoleNames[] = {"lan", "wan"};
+
+struct Vlan {
+  uint16_t id = 0;
+  std::vector<Prefix> addresses;
+};
+
+// A static ARP/ND entry: the fast path sends to `address` on this port with `mac`, without
+// asking (gateways that must not depend on resolution; labs without a kernel interface).
+struct StaticNeighbour {
+  IpAddress address;
+  std::array<uint8_t, 6> mac{};
+};
+
+struct InterfaceConfig {
+  std::string name;
+  std::string device;  // kernel interface or DPDK devargs; defaults to the name
+  InterfaceRole role = InterfaceRole::kLan;
+  bool enabled = true;
+  uint32_t mtu = 1500;
+  std::vector<Prefix> addresses;
+  std::vector<Vlan> vlans;
+  bool xdp = false;  // the XDP classifier runs on this port
+  std::vector<StaticNeighbour> neighbours;
+};
+
+struct NextHop {
+  std::optional<IpAddress> via;
+  std::string interface;  // empty: resolved through the FIB
+  uint32_t weight = 1;
+};
+
+struct StaticRoute {
+  Prefix prefix;
+  std::vector<NextHop> next_hops;
+  uint32_t distance = 1;
+  bool blackhole = false;
+};
+
+struct RoutingConfig {
+  std::vector<StaticRoute> static_routes;
+};
+
+struct MonitoringConfig {
+  bool prometheus_enabled = true;
+  HostPort prometheus_listen{IpAddress{4, {127, 0, 0, 1}}, 9550};
+};
+
+// filter: what the XDP classifier drops before anything else sees it.
+enum class Verdict { kPass, kDrop };
+inline constexpr std::string_view kVerdictNames[] = {"pass", "drop"};
+inline constexpr std::string_view kAclActionNames[] = {"allow", "deny"};  // = Verdict order
+
+struct AclRuleConfig {
+  std::string name;
+  std::optional<Prefix> source;
+  std::optional<Prefix> destination;
+  Verdict action = Verdict::kDrop;
+};
+
+struct RateLimitConfig {
+  std::string name;
+  Prefix source;
+  uint64_t packets_per_second = 0;
+  uint64_t packet_burst = 0;
+  uint64_t bytes_per_second = 0;
+  uint64_t byte_burst = 0;
+};
+
+struct SynLimitConfig {
+  std::string name;
+  Prefix destination;
+  uint64_t per_second = 0;
+  uint64_t burst = 0;
+};
+
+struct FilterConfig {
+  Verdict default_action = Verdict::kPass;
+  Verdict later_fragments = Verdict::kPass;
+  std::vector<AclRuleConfig> acl;
+  std::vector<RateLimitConfig> rate_limits;
+  std::vector<SynLimitConfig> syn_limits;
+};
+
+// l4: virtual IPs load-balanced at the NIC with Maglev, encapsulated to their backends.
+enum class L4Protocol { kTcp, kUdp };
+inline constexpr std::string_view kL4ProtocolNames[] = {"tcp", "udp"};
+enum class EncapKind { kIpip, kGue };
+inline constexpr std::string_view kEncapNames[] = {"ipip", "gue"};
+
+struct BackendConfig {
+  IpAddress address;
+  uint32_t weight = 1;
+};
+
+struct VipConfig {
+  std::string name;
+  IpAddress address;
+  uint16_t port = 0;
+  L4Protocol protocol = L4Protocol::kTcp;
+  EncapKind encap = EncapKind::kIpip;
+  std::vector<BackendConfig> backends;
+};
+
+struct L4Config {
+  uint32_t hash_seed = 0x5f3759df;
+  std::optional<Prefix> encap_source4;
+  std::optional<Prefix> encap_source6;
+  std::optional<std::array<uint8_t, 6>> gateway_mac;
+  uint32_t encap_mtu = 1500;
+  uint16_t gue_port = 6080;
+  std::vector<VipConfig> vips;  // in document order
+};
+
+// dataplane: vigil-dp's DPDK fast path.
+enum class DataplaneMode { kAfXdp, kDpdk };
+inline constexpr std::string_view kDataplaneModeNames[] = {"af_xdp", "dpdk"};
+// poll: each forwarding lcore spins on its queues (a CPU of its own); adaptive: it sleeps
+// while they stay empty, woken by the AF_XDP sockets or a timer of at most 1 ms.
+enum class RxMode { kPoll, kAdaptive };
+inline constexpr std::string_view kRxModeNames[] = {"poll", "adaptive"};
+
+struct DataplaneConfig {
+  bool forwarding = false;  // off: the kernel forwards, vigil-dp runs only the classifier
+  DataplaneMode mode = DataplaneMode::kAfXdp;
+  RxMode rx_mode = RxMode::kPoll;
+  uint32_t control_lcore = 0;
+  std::vector<uint32_t> lcores = {1};
+  uint32_t memory_mb = 1024;
+  uint32_t mbufs = 16383;
+  uint32_t max_routes_ipv4 = 262144;
+  uint32_t max_routes_ipv6 = 65536;
+  // 0: short bursts leave at once; otherwise they may wait this long to leave together.
+  uint32_t tx_hold_us = 0;
+  // af_xdp: established TCP/UDP flows are forwarded by the XDP classifier once routed here.
+  bool flow_offload = true;
+  auto operator<=>(const DataplaneConfig&) const = default;
+};
+
+struct Config {
+  SystemConfig system;
+  std::vector<InterfaceConfig> interfaces;  // in document order
+  RoutingConfig routing;
+  MonitoringConfig monitoring;
+  FilterConfig filter;
+  L4Config l4;
+  DataplaneConfig dataplane;
+
+  const InterfaceConfig* interface(std::string_view name) const {
+    for (const auto& i : interfaces) {
+      if (i.name == name) {
+        return &i;
+      }
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace vigil::config

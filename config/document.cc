@@ -1,0 +1,97 @@
+#include "config/document.h"
+
+#include "common/yaml_file.h"
+#include "config/sections.h"
+
+namespace vigil::config {
+namespace {
+
+constexpr Field kDocumentFields[] = {
+    {.key = "system",
+     .type = "mapping",
+     .description = "The box itself",
+     .children = &kSystemSchema},
+    {.key = "interfaces",
+     .type = "map of interface",
+     .description = "Ports by name",
+     .children = &kInterfaceSchema},
+    {.key = "routing", .type = "mapping", .description = "Routes", .children = &kRoutingSchema},
+    {.key = "monitoring",
+     .type = "mapping",
+     .description = "Prometheus and SNMP",
+     .children = &kMonitoringSchema},
+    {.key = "mesh",
+     .type = "mapping",
+     .description = "Site id, WireGuard key and peers",
+     .not_supported_until = "the SD-WAN mesh issue"},
+    {.key = "filter",
+     .type = "mapping",
+     .description = "ACLs, rate limits and SYN limits at the NIC (XDP)",
+     .children = &kFilterSchema},
+    {.key = "l4",
+     .type = "mapping",
+     .description = "Virtual IPs load-balanced at the NIC (XDP, Maglev)",
+     .children = &kL4Schema},
+    {.key = "dataplane",
+     .type = "mapping",
+     .description = "The DPDK fast path: mode, lcores, memory, FIB size",
+     .children = &kDataplaneSchema},
+    {.key = "l7",
+     .type = "mapping",
+     .description = "Listeners, TLS, routes and upstreams",
+     .not_supported_until = "the L7 proxy issue"},
+    {.key = "qos",
+     .type = "mapping",
+     .description = "Shaping per WAN link",
+     .not_supported_until = "the QoS issue"},
+    {.key = "policies",
+     .type = "mapping",
+     .description = "Application classes and their path preferences",
+     .not_supported_until = "the SD-WAN path policy issue"},
+};
+
+constexpr Section kSections[] = {
+    // Parse order: a section may check references into those above it.
+    {"interfaces", &kInterfaceSchema, parse_interfaces},
+    {"system", &kSystemSchema, parse_system},
+    {"routing", &kRoutingSchema, parse_routing},
+    {"monitoring", &kMonitoringSchema, parse_monitoring},
+    {"filter", &kFilterSchema, parse_filter},
+    {"l4", &kL4Schema, parse_l4},
+    {"dataplane", &kDataplaneSchema, parse_dataplane},
+};
+
+}  // namespace
+
+const Schema kDocumentSchema{.path = "(top level)",
+                             .description = "The sections of /etc/vigil/vigil.yaml.",
+                             .fields = kDocumentFields};
+
+std::span<const Section> sections() {
+  return kSections;
+}
+
+ParseResult parse_document(const YAML::Node& document) {
+  ParseResult result;
+  MapReader top(document, "", kDocumentSchema, result.errors);
+  if (!top.ok()) {
+    return result;
+  }
+  for (const Section& s : kSections) {
+    s.parse(top.get(s.name), std::string(s.name), result.config, result.errors);
+  }
+  return result;
+}
+
+ParseResult parse_text(const std::string& text, const std::string& origin) {
+  auto doc = parse_yaml(text, origin);
+  if (!doc) {
+    ParseResult result;
+    // parse_yaml already names origin, line and column.
+    result.errors.add("", YAML::Mark::null_mark(), doc.error());
+    return result;
+  }
+  return parse_document(*doc);
+}
+
+}  // namespace vigil::config

@@ -1,0 +1,21 @@
+// Parsing and validating a whole config document.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "config/errors.h"
+
+namespace vigil::config {
+
+struct ParseResult {
+  Config config;     // meaningful only when errors is empty
+  ErrorList errors;  // everything wrong, with paths and positions
+  bool ok() const { return errors.empty(); }
+};
+
+ParseResult parse_document(const YAML::Node& document);
+// YAML syntax errors come back as one error with the origin's line and column.
+ParseResult parse_text(const std::string& text, const std::string& origin);
+
+}  // namespace vigil::config

@@ -1,9 +1,0 @@
-// Prints docs/config.md: build/mgmt/config/vigil-config-reference > docs/config.md
-#include <iostream>
-
-#include "mgmt/config/reference.h"
-
-int main() {
-  std::cout << vigil::config::config_reference_markdown();
-  return 0;
-}
