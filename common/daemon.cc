@@ -116,7 +116,10 @@ json version_json(std::string_view name) {
           {"compiler", __VERSION__}};
 }
 
-Daemon::Daemon(DaemonSpec spec, DaemonArgs args) : spec_(std::move(spec)), args_(std::move(args)) {
+Daemon::Daemon(DaemonSpec spec, DaemonArgs args)
+    : spec_(std::move(spec)),
+      args_(std::move(args)),
+      transaction_(spec_.name, spec_.applies_sections) {
   rpc_calls_ =
       &metrics_.counter("vigil_control_requests_total",
                         "JSON-RPC calls served on the control socket, by method and result");
@@ -174,38 +177,19 @@ void Daemon::register_builtin_methods() {
                     return spec_.applies_sections;
                   });
   dispatcher_.add("prepare", [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
-    const uint64_t txid = p.at("txid").get<uint64_t>();
-    const json& delta = p.at("delta");
-    if (!delta.is_object()) {
-      return rpc::invalid_params("delta must be an object of sections");
+    if (auto st = transaction_.prepare(p.at("txid").get<uint64_t>(), p.at("delta")); !st) {
+      return rpc::invalid_params(st.error());
     }
-    for (const auto& [section, _] : delta.items()) {
-      if (std::find(spec_.applies_sections.begin(), spec_.applies_sections.end(), section) ==
-          spec_.applies_sections.end()) {
-        return rpc::invalid_params(spec_.name + " does not apply the \"" + section + "\" section");
-      }
-    }
-    if (prepare_hook_) {
-      if (auto st = prepare_hook_(delta); !st) {
-        return rpc::invalid_params(st.error());
-      }
-    }
-    staged_[txid] = delta;
     return json::object();
   });
   dispatcher_.add("activate", [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
-    auto it = staged_.find(p.at("txid").get<uint64_t>());
-    if (it == staged_.end()) {
-      return rpc::invalid_params("nothing prepared for this transaction");
+    if (auto st = transaction_.activate(p.at("txid").get<uint64_t>()); !st) {
+      return rpc::Error{rpc::kActivateFailed, st.error()};
     }
-    if (activate_hook_) {
-      activate_hook_(it->second);
-    }
-    staged_.erase(it);
     return json::object();
   });
   dispatcher_.add("abort", [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
-    staged_.erase(p.value("txid", uint64_t{0}));
+    transaction_.abort(p.value("txid", uint64_t{0}));
     return json::object();
   });
 }

@@ -8,10 +8,10 @@
 
 #include <chrono>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
+#include "common/config_transaction.h"
 #include "common/expected.h"
 #include "common/json_rpc.h"
 #include "common/logging.h"
@@ -79,13 +79,10 @@ class Daemon {
   // Called with a newly loaded config on SIGHUP; returning a failure keeps the old config.
   void on_reload(std::function<Status(const YAML::Node&)> hook) { reload_hook_ = std::move(hook); }
 
-  // Checks a staged delta ({section: content}) at prepare; applies it at activate.
-  void on_prepare(std::function<Status(const nlohmann::json& delta)> hook) {
-    prepare_hook_ = std::move(hook);
-  }
-  void on_activate(std::function<void(const nlohmann::json& delta)> hook) {
-    activate_hook_ = std::move(hook);
-  }
+  // vigild's commit: at prepare, parses and checks a delta ({section: content}) once and
+  // returns what activate will run (common/config_transaction.h). An activation that fails
+  // fails vigild's commit, which then restores the components already activated.
+  void on_prepare(PrepareHook hook) { transaction_.on_prepare(std::move(hook)); }
 
   // Called once the control socket serves, on the loop thread, before READY is sent; a
   // failure stops the daemon with kExitUnavailable. For timers and start-up work.
@@ -111,9 +108,7 @@ class Daemon {
   std::function<Status(const YAML::Node&)> reload_hook_;
   std::function<Status(EventLoop&)> start_hook_;
   std::function<void()> stop_hook_;
-  std::function<Status(const nlohmann::json&)> prepare_hook_;
-  std::function<void(const nlohmann::json&)> activate_hook_;
-  std::map<uint64_t, nlohmann::json> staged_;  // by transaction id
+  ConfigTransaction transaction_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   prometheus::Family<prometheus::Counter>* rpc_calls_ = nullptr;
   prometheus::Family<prometheus::Counter>* reloads_ = nullptr;

@@ -2,7 +2,7 @@
 
 #include <set>
 
-namespace vigil::dataplane {
+namespace vigil::dp {
 
 ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
   ebpf::ClassifierConfig out;
@@ -88,4 +88,4 @@ std::vector<std::string> xdp_devices(const config::Config& c) {
   return out;
 }
 
-}  // namespace vigil::dataplane
+}  // namespace vigil::dp

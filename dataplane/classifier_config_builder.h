@@ -9,7 +9,7 @@
 #include "config/config.h"
 #include "ebpf/loader/classifier_config.h"
 
-namespace vigil::dataplane {
+namespace vigil::dp {
 
 // Service ports of the box that always pass: SSH, BGP, SNMP and the Prometheus listener.
 inline constexpr uint16_t kSshPort = 22;
@@ -21,4 +21,4 @@ ebpf::ClassifierConfig classifier_config_from(const config::Config& config);
 // Kernel devices of the interfaces with xdp: true, in config order.
 std::vector<std::string> xdp_devices(const config::Config& config);
 
-}  // namespace vigil::dataplane
+}  // namespace vigil::dp

@@ -12,6 +12,7 @@
 #include "common/expected.h"
 #include "common/metrics.h"
 #include "config/config.h"
+#include "dataplane/config_applier.h"
 #include "dataplane/forwarding/route_builder.h"
 #include "dataplane/kernel/interface_addresses.h"
 #include "dataplane/kernel/kernel_neighbours.h"
@@ -23,22 +24,24 @@ class Eal;
 class FastPath;
 class FlowOffloader;
 
-class FastPathControl {
+class FastPathControl final : public ConfigTarget {
  public:
   // The classifier's XSKMAP fd on a kernel device (-1 if none): AF_XDP ports bind there.
   using XsksMapFor = std::function<int(const std::string& device)>;
   // The classifier's maps on a kernel device (nullptr if none): flows are offloaded there.
   using ClassifierMapsFor = std::function<ebpf::MapAccess*(const std::string& device)>;
   FastPathControl(XsksMapFor xsks_map_for, ClassifierMapsFor maps_for);
-  ~FastPathControl();
+  ~FastPathControl() override;
+
+  std::string name() const override { return "fast path"; }
 
   // What apply() would refuse, changing nothing: an unsupported mode, lcores the host does not
   // have, routes that cannot be resolved or do not fit, and (once running) a change that
   // needs a restart of the fast path.
-  Status check(const config::Config& config) const;
+  Status check(const config::Config& config) const override;
   // Starts the fast path on the first config that asks for forwarding, then applies routes and
   // neighbours of every later one.
-  Status apply(const config::Config& config);
+  Status apply(const config::Config& config) override;
 
   bool running() const { return fast_path_ != nullptr; }
   nlohmann::json show() const;

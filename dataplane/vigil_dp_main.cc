@@ -1,11 +1,13 @@
 // vigil-dp: the fast path. It runs the XDP classifier on the ports marked xdp: true (filter,
-// l4) and, with dataplane.forwarding, the DPDK fast path (dpdk mode: ports by devargs). It
-// says, loudly, what is not built yet: AF_XDP ports, the exception path, WireGuard.
+// l4) and, with dataplane.forwarding, the DPDK fast path between AF_XDP ports (fed by the
+// classifier) or DPDK devices (with a TAP exception path each). Its sections of each commit
+// are parsed once at prepare and applied by dataplane/config_applier.h. It says, loudly, what
+// is not built yet: WireGuard, path probes and failover by probe.
 #include <chrono>
 
 #include "common/daemon.h"
 #include "common/event_loop.h"
-#include "config/document.h"
+#include "dataplane/config_applier.h"
 #include "dataplane/xdp_ports.h"
 #if VIGIL_FAST_PATH
 #include "dataplane/fast_path_control.h"
@@ -13,21 +15,20 @@
 
 namespace {
 
-// The sections vigil-dp applies ({section: content}) as a config the parsers understand:
-// JSON is YAML, so the same schema code that validated them in vigild reads them here.
-vigil::Expected<vigil::config::Config> config_from_delta(const nlohmann::json& delta) {
-  nlohmann::json doc = nlohmann::json::object();
-  for (const auto& [section, content] : delta.items()) {
-    if (!content.is_null()) {
-      doc[section] = content;
+#if !VIGIL_FAST_PATH
+// What a build without DPDK says to a config that asks it to forward.
+class NoFastPath final : public vigil::dp::ConfigTarget {
+ public:
+  std::string name() const override { return "fast path"; }
+  vigil::Status check(const vigil::config::Config& config) const override {
+    if (config.dataplane.forwarding) {
+      return vigil::fail("dataplane.forwarding: this vigil-dp was built without DPDK");
     }
+    return vigil::Ok{};
   }
-  auto parsed = vigil::config::parse_text(doc.dump(), "the committed config");
-  if (!parsed.errors.empty()) {
-    return vigil::fail(parsed.errors.to_string());
-  }
-  return std::move(parsed.config);
-}
+  vigil::Status apply(const vigil::config::Config& config) override { return check(config); }
+};
+#endif
 
 }  // namespace
 
@@ -47,60 +48,24 @@ int main(int argc, char** argv) {
          pin_root = v;
          return vigil::Ok{};
        }});
-  std::unique_ptr<vigil::dataplane::XdpPorts> ports;
+  std::unique_ptr<vigil::dp::XdpPorts> ports;
 #if VIGIL_FAST_PATH
   std::unique_ptr<vigil::dp::FastPathControl> fast_path;
+#else
+  auto fast_path = std::make_unique<NoFastPath>();
 #endif
-  // A commit hands over only the sections it changed; the others stay as last applied.
-  nlohmann::json applied = nlohmann::json::object();
-  auto with_delta = [&applied](const nlohmann::json& delta) {
-    nlohmann::json merged = applied;
-    for (const auto& [section, content] : delta.items()) {
-      merged[section] = content;
-    }
-    return merged;
-  };
+  std::unique_ptr<vigil::dp::ConfigApplier> applier;
   return vigil::daemon_main(spec, argc, argv, [&](vigil::Daemon& d) {
-    ports = std::make_unique<vigil::dataplane::XdpPorts>(pin_root);
+    ports = std::make_unique<vigil::dp::XdpPorts>(pin_root);
 #if VIGIL_FAST_PATH
     fast_path = std::make_unique<vigil::dp::FastPathControl>(
         [&](const std::string& device) { return ports->xsks_map_fd(device); },
         [&](const std::string& device) { return ports->maps(device); });
 #endif
-    d.on_prepare([&](const nlohmann::json& delta) -> vigil::Status {
-      auto config = config_from_delta(with_delta(delta));
-      if (!config) {
-        return vigil::fail(config.error());
-      }
-      if (auto s = ports->check(*config); !s) {
-        return s;
-      }
-#if VIGIL_FAST_PATH
-      return fast_path->check(*config);
-#else
-      if (config->dataplane.forwarding) {
-        return vigil::fail("dataplane.forwarding: this vigil-dp was built without DPDK");
-      }
-      return vigil::Ok{};
-#endif
-    });
-    d.on_activate([&](const nlohmann::json& delta) {
-      const auto merged = with_delta(delta);
-      auto config = config_from_delta(merged);
-      if (!config) {
-        vigil::log::error("activate: config no longer parses", {{"error", config.error()}});
-        return;
-      }
-      applied = merged;
-      if (auto s = ports->apply(*config); !s) {
-        vigil::log::error("activate: XDP classifier", {{"error", s.error()}});
-      }
-#if VIGIL_FAST_PATH
-      if (auto s = fast_path->apply(*config); !s) {
-        vigil::log::error("activate: fast path", {{"error", s.error()}});
-      }
-#endif
-    });
+    // The classifier first: AF_XDP ports bind to the sockets map it creates.
+    applier = std::make_unique<vigil::dp::ConfigApplier>(
+        std::vector<vigil::dp::ConfigTarget*>{ports.get(), fast_path.get()});
+    d.on_prepare([&](const nlohmann::json& delta) { return applier->prepare(delta); });
     d.dispatcher().add(
         "classifier.show",
         [&](const nlohmann::json&, const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {

@@ -8,7 +8,7 @@
 #include "dataplane/classifier_config_builder.h"
 #include "ebpf/loader/bpf_maps.h"
 
-namespace vigil::dataplane {
+namespace vigil::dp {
 namespace {
 
 nlohmann::json count_json(const ebpf::Count& c) {
@@ -26,7 +26,7 @@ Status XdpPorts::check(const config::Config& config) const {
     }
   }
   for (const auto& e : ebpf::validate(classifier_config_from(config))) {
-    problems += "XDP classifier: " + e + "\n";
+    problems += e + "\n";
   }
   if (!problems.empty()) {
     problems.pop_back();
@@ -58,6 +58,7 @@ Status XdpPorts::apply(const config::Config& config) {
       if (auto s = port->attach(device); !s) {
         result = fail(device + ": " + s.error());
         log::error("cannot attach the XDP classifier", {{"device", device}, {"error", s.error()}});
+        (void)port->detach();  // unpins the maps it made: nothing left half set up
         ports_.erase(device);
       }
       continue;
@@ -182,4 +183,4 @@ int XdpPorts::xsks_map_fd(const std::string& device) {
   return static_cast<ebpf::BpfMaps&>(it->second->maps()).fd(ebpf::MapId::kXsks);
 }
 
-}  // namespace vigil::dataplane
+}  // namespace vigil::dp

@@ -11,20 +11,23 @@
 #include "common/expected.h"
 #include "common/metrics.h"
 #include "config/config.h"
+#include "dataplane/config_applier.h"
 #include "ebpf/loader/classifier.h"
 
-namespace vigil::dataplane {
+namespace vigil::dp {
 
-class XdpPorts {
+class XdpPorts final : public ConfigTarget {
  public:
   explicit XdpPorts(std::string pin_root) : pin_root_(std::move(pin_root)) {}
 
+  std::string name() const override { return "XDP classifier"; }
+
   // What apply() would refuse, without touching any port: unknown devices and configs the
   // classifier cannot hold (its limits, missing encapsulation settings).
-  Status check(const config::Config& config) const;
+  Status check(const config::Config& config) const override;
   // Attaches (or adopts) the classifier on every xdp device, applies the config to each, and
   // detaches it from devices no longer listed.
-  Status apply(const config::Config& config);
+  Status apply(const config::Config& config) override;
 
   nlohmann::json show();
   // The classifier's XSKMAP on `device`, where the fast path binds its AF_XDP sockets; -1 when
@@ -42,4 +45,4 @@ class XdpPorts {
   TotalsExporter exported_;
 };
 
-}  // namespace vigil::dataplane
+}  // namespace vigil::dp

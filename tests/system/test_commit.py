@@ -21,6 +21,8 @@ import pytest
 from conftest import needs_root
 
 from vigil_lab import rpc
+from vigil_lab.lab import Lab
+from vigil_lab.topology import Topology
 from test_daemons import Daemon
 
 HERE = Path(__file__).parent
@@ -383,3 +385,75 @@ def test_interactive_cli_completes_and_shows_a_diff(lab, binaries):
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
     assert "mtu: 9000" in lab.running()
     assert "commit -m interactive" in (lab.tmp / ".vigil_history").read_text().replace("\\040", " ")
+
+
+# A real activate failure: two vigil-dp processes (as vigild's components "dp-a" and "dp-b")
+# race for one port. Both prepare the commit that turns the classifier on for lan0 (the
+# device exists), dp-a activates first and attaches it, and the kernel refuses dp-b's attach
+# (the port has an XDP link already). vigild must fail the commit naming dp-b and the reason,
+# put dp-a back on the old config, and record nothing.
+ACTIVATE_RACE_INITIAL = "system: {hostname: box}\ninterfaces:\n  lan0: {role: lan}\n"
+ACTIVATE_RACE_XDP = "system: {hostname: box}\ninterfaces:\n  lan0: {role: lan, xdp: true}\n"
+
+
+@needs_root
+def test_failed_activate_fails_the_commit_and_restores_the_component_that_activated(binaries):
+    topo = Topology("activate_race")
+    topo.add_node("box")
+    topo.add_node("peer")
+    topo.link("box", "lan0", "peer", "eth0", a_addrs=("10.30.0.1/24",))
+    with Lab(topo) as lab:
+        run = lab.log_dir
+        config = run / "vigil.yaml"
+        config.write_text(ACTIVATE_RACE_INITIAL)
+        bpffs = lab.mount_bpffs(run / "bpffs")
+        sockets = {}
+        for dp in ("dp-a", "dp-b"):
+            sockets[dp] = str(run / f"{dp}.sock")
+            lab.spawn("box", [str(binaries["vigil-dp"]), "--config", str(config), "--socket",
+                              sockets[dp], "--pin-root", str(bpffs / dp)], name=dp)
+        vigild_socket = str(run / "vigild.sock")
+        lab.spawn("box", [str(binaries["vigild"]), "--config", str(config), "--socket",
+                          vigild_socket, "--state-dir", str(run / "state"), "--audit-log",
+                          str(run / "audit.log"), "--component", f"dp-a={sockets['dp-a']}",
+                          "--component", f"dp-b={sockets['dp-b']}"], name="vigild")
+        for s in (*sockets.values(), vigild_socket):
+            rpc.wait_for_socket(s)
+        lab.wait_for(lambda: all(p["reachable"] for p in rpc.call(vigild_socket,
+                                                                   "show.processes")),
+                     timeout=10, what="vigild giving both vigil-dp the running config")
+
+        def cli(*args):
+            return lab.run("box", [str(binaries["vigil"]), "--socket", vigild_socket, *args],
+                           check=False)
+
+        history = cli("show", "system", "commit").stdout
+        candidate = run / "candidate.yaml"
+        candidate.write_text(ACTIVATE_RACE_XDP)
+        assert cli("load", "replace", str(candidate)).returncode == 0
+        out = cli("commit", "-m", "classifier on lan0")
+        assert out.returncode == 1, out.stdout
+        assert out.stderr.startswith(
+            "vigil: commit: commit failed: dp-b failed to activate: XDP classifier: lan0: "
+            "cannot attach XDP to lan0: "), out.stderr
+        assert out.stderr.endswith("; previous config restored on dp-a\n"), out.stderr
+
+        # dp-a attached the classifier, then was given the old config back: it detached.
+        assert rpc.call(sockets["dp-a"], "classifier.show") == []
+        assert rpc.call(sockets["dp-b"], "classifier.show") == []
+        link = json.loads(lab.run("box", ["ip", "-j", "link", "show", "dev", "lan0"]).stdout)[0]
+        assert "xdp" not in link, link
+        # Nothing recorded: running and the rollback history are as they were; the audit says
+        # why the commit failed.
+        assert cli("show", "configuration").stdout == ACTIVATE_RACE_INITIAL
+        assert cli("show", "system", "commit").stdout == history
+        audit = (run / "audit.log").read_text()
+        assert "msg=commit" in audit and "result=failed" in audit, audit
+        assert "dp-b failed to activate" in audit, audit
+
+        # Both components are on the config in force: the next commit applies on both.
+        candidate.write_text(ACTIVATE_RACE_INITIAL.replace("box", "box2"))
+        assert cli("load", "replace", str(candidate)).returncode == 0
+        out = cli("commit")
+        assert out.returncode == 0, out.stderr
+        assert "changed: system" in out.stdout

@@ -1,0 +1,48 @@
+#include "common/config_transaction.h"
+
+#include <algorithm>
+
+namespace vigil {
+
+Status ConfigTransaction::prepare(uint64_t txid, const nlohmann::json& delta) {
+  prepared_.reset();
+  if (!delta.is_object()) {
+    return fail("delta must be an object of sections");
+  }
+  for (const auto& [section, _] : delta.items()) {
+    if (std::find(sections_.begin(), sections_.end(), section) == sections_.end()) {
+      return fail(component_ + " does not apply the \"" + section + "\" section");
+    }
+  }
+  Activation activation = [] { return Status(Ok{}); };
+  if (prepare_) {
+    auto built = prepare_(delta);
+    if (!built) {
+      return fail(built.error());
+    }
+    activation = std::move(*built);
+  }
+  prepared_ = Prepared{.txid = txid, .activate = std::move(activation)};
+  return Ok{};
+}
+
+Status ConfigTransaction::activate(uint64_t txid) {
+  if (!prepared_ || prepared_->txid != txid) {
+    return fail("nothing prepared for transaction " + std::to_string(txid));
+  }
+  const Activation activation = std::move(prepared_->activate);
+  prepared_.reset();
+  return activation();
+}
+
+void ConfigTransaction::abort(uint64_t txid) {
+  if (prepared_ && prepared_->txid == txid) {
+    prepared_.reset();
+  }
+}
+
+std::optional<uint64_t> ConfigTransaction::prepared() const {
+  return prepared_ ? std::optional<uint64_t>(prepared_->txid) : std::nullopt;
+}
+
+}  // namespace vigil

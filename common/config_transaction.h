@@ -1,0 +1,60 @@
+// The component side of vigild's two-phase commit. prepare parses and checks a delta once and
+// keeps what it built (an Activation) under the transaction id; activate runs exactly that
+// and reports whether it took; abort drops it. One transaction at a time: a new prepare
+// discards the one before, because vigild commits one at a time, each delta is relative to
+// what was applied before it, and what a vigild that died between its phases left must not
+// pile up.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+
+namespace vigil {
+
+// Applies a prepared change. On failure the component must be as it was before the call
+// (nothing half-applied) and the message says what failed.
+using Activation = std::function<Status()>;
+
+// Parses and checks a delta ({section: content, or null when removed}) without applying it.
+using PrepareHook = std::function<Expected<Activation>(const nlohmann::json& delta)>;
+
+class ConfigTransaction {
+ public:
+  // `component` names it in errors; `sections` are the top-level sections it applies, and a
+  // delta naming another is refused.
+  ConfigTransaction(std::string component, std::vector<std::string> sections)
+      : component_(std::move(component)), sections_(std::move(sections)) {}
+
+  // Until a hook is set, a delta prepares as nothing to do.
+  void on_prepare(PrepareHook hook) { prepare_ = std::move(hook); }
+
+  const std::vector<std::string>& sections() const { return sections_; }
+
+  // Replaces whatever was prepared before, also when this one fails.
+  Status prepare(uint64_t txid, const nlohmann::json& delta);
+  // Runs what `txid` prepared; it is gone afterwards, whether or not it took.
+  Status activate(uint64_t txid);
+  void abort(uint64_t txid);
+
+  // The transaction holding a prepared change, if any.
+  std::optional<uint64_t> prepared() const;
+
+ private:
+  struct Prepared {
+    uint64_t txid = 0;
+    Activation activate;
+  };
+
+  std::string component_;
+  std::vector<std::string> sections_;
+  PrepareHook prepare_;
+  std::optional<Prepared> prepared_;
+};
+
+}  // namespace vigil

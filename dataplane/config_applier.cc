@@ -1,0 +1,70 @@
+#include "dataplane/config_applier.h"
+
+#include <memory>
+
+#include "common/logging.h"
+#include "config/document.h"
+
+namespace vigil::dp {
+namespace {
+
+// JSON is YAML: the sections as vigild sent them go through the same schema code that
+// validated them there. Sections sent as null (removed) are left out, as if never written.
+Expected<config::Config> parse_sections(const nlohmann::json& sections) {
+  nlohmann::json doc = nlohmann::json::object();
+  for (const auto& [section, content] : sections.items()) {
+    if (!content.is_null()) {
+      doc[section] = content;
+    }
+  }
+  auto parsed = config::parse_text(doc.dump(), "the committed config");
+  if (!parsed.ok()) {
+    return fail(parsed.errors.to_string());
+  }
+  return std::move(parsed.config);
+}
+
+}  // namespace
+
+Expected<Activation> ConfigApplier::prepare(const nlohmann::json& delta) {
+  auto prepared = std::make_shared<Prepared>();
+  prepared->sections = applied_sections_;
+  for (const auto& [section, content] : delta.items()) {
+    prepared->sections[section] = content;
+  }
+  auto config = parse_sections(prepared->sections);
+  if (!config) {
+    return fail(config.error());
+  }
+  prepared->config = std::move(*config);
+  for (const ConfigTarget* t : targets_) {
+    if (auto st = t->check(prepared->config); !st) {
+      return fail(t->name() + ": " + st.error());
+    }
+  }
+  return Activation([this, prepared] { return activate(*prepared); });
+}
+
+Status ConfigApplier::activate(const Prepared& prepared) {
+  for (size_t i = 0; i < targets_.size(); ++i) {
+    Status st = targets_[i]->apply(prepared.config);
+    if (st) {
+      continue;
+    }
+    std::string message = targets_[i]->name() + ": " + st.error();
+    // Back to the config in force, the failed part first: it may have applied part of it.
+    for (size_t j = i + 1; j-- > 0;) {
+      if (auto restored = targets_[j]->apply(applied_); !restored) {
+        log::error("could not put back the config in force",
+                   {{"part", targets_[j]->name()}, {"error", restored.error()}});
+        message += "; " + targets_[j]->name() + " could not be put back: " + restored.error();
+      }
+    }
+    return fail(message);
+  }
+  applied_sections_ = prepared.sections;
+  applied_ = prepared.config;
+  return Ok{};
+}
+
+}  // namespace vigil::dp
