@@ -149,6 +149,8 @@ TEST_F(CommitEngineTest, FailedActivateRestoresTheOnesAlreadyActivated) {
   // The restoring delta is the old content of vigil-dp's sections.
   EXPECT_EQ(calls_.deltas.back(), (json{{"interfaces", nullptr}}));
   EXPECT_EQ(store_->running_text(), kV1);
+  EXPECT_EQ(store_->history().size(), 1u) << "a failed commit leaves no rollback entry";
+  EXPECT_EQ(engine_->running_config().system.hostname, "one");
 }
 
 TEST_F(CommitEngineTest, ComponentThatIsNotRunningIsSkippedAndReported) {
