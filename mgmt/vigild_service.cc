@@ -1,13 +1,11 @@
+// vigild's service: the store, the commit engine, supervision and the Prometheus endpoint
+// started from the running config, the 1 s tick (reconcile, commit confirmed deadlines), and
+// the role check every method passes. The methods live by area in vigild_*_methods.cc.
 #include "mgmt/vigild_service.h"
 
 #include <algorithm>
 
-#include "common/json_rpc_client.h"
-#include "common/yaml_file.h"
-#include "config/document.h"
-#include "config/edit.h"
-#include "config/yaml_json.h"
-#include "mgmt/commit/diff.h"
+#include "mgmt/api_errors.h"
 #include "mgmt/commit/rpc_component.h"
 #include "mgmt/config_api.h"
 #include "mgmt/store/atomic_file.h"
@@ -16,21 +14,6 @@ namespace vigil::mgmt {
 
 using config::Role;
 using nlohmann::json;
-
-namespace {
-
-constexpr int kCommitFailed = -32010;
-
-rpc::CallResult error(int code, std::string message, json data = nullptr) {
-  return rpc::Error{code, std::move(message), std::move(data)};
-}
-
-json record_json(const store::CommitRecord& r) {
-  return {
-      {"seq", r.seq}, {"user", r.user}, {"time", r.time}, {"comment", r.comment}, {"kind", r.kind}};
-}
-
-}  // namespace
 
 void add_vigild_options(DaemonSpec& spec, VigildSettings& s) {
   spec.extra_options.push_back({"state-dir", "committed configs (default /var/lib/vigil)",
@@ -80,7 +63,10 @@ void add_vigild_options(DaemonSpec& spec, VigildSettings& s) {
 }
 
 VigildService::VigildService(VigildSettings settings, Daemon& daemon)
-    : settings_(std::move(settings)), daemon_(daemon), audit_(settings_.audit_log) {
+    : settings_(std::move(settings)),
+      daemon_(daemon),
+      audit_(settings_.audit_log),
+      proxy_(settings_.components) {
   commits_ = &daemon.metrics().counter("vigil_mgmt_commits_total",
                                        "Commits by kind and result (ok, rejected, failed)");
   rollbacks_ = &daemon.metrics().counter(
@@ -121,6 +107,7 @@ Status VigildService::start(EventLoop& loop) {
   }
   engine_ = std::make_unique<commit::CommitEngine>(
       *store_, std::move(components), commit::system_unix_clock, settings_.confirm_unit_seconds);
+  candidates_ = std::make_unique<Candidates>(*store_);
   refresh_running();
   if (auto p = store_->pending()) {
     log::warn("a commit confirmed is waiting for confirmation",
@@ -221,267 +208,28 @@ void VigildService::add(const std::string& method, Role need, Handler handler) {
           audit_.record(
               "denied",
               {{"user", caller.user}, {"role", role_name(caller.role)}, {"method", method}});
-          return error(rpc::kPermissionDenied,
-                       "permission denied: " + caller.user + " (role " + role_name(caller.role) +
-                           ") may not call " + method + ", which needs " +
-                           std::string(config::kRoleNames[static_cast<size_t>(need)]));
+          return api_error(rpc::kPermissionDenied,
+                           "permission denied: " + caller.user + " (role " +
+                               role_name(caller.role) + ") may not call " + method +
+                               ", which needs " +
+                               std::string(config::kRoleNames[static_cast<size_t>(need)]));
         }
         if (!engine_) {
-          return error(rpc::kInternalError, "vigild is still starting");
+          return api_error(rpc::kInternalError, "vigild is still starting");
         }
         return handler(params, caller);
       });
 }
 
-VigildService::Candidate& VigildService::candidate_of(const json& params, const Caller& caller) {
+Candidate& VigildService::candidate_of(const json& params, const Caller& caller) {
   // One private candidate per session; the one-shot CLI uses one per user.
-  const std::string key = params.value("session", "user:" + caller.user);
-  auto [it, fresh] = candidates_.try_emplace(key);
-  if (fresh || !it->second.modified) {
-    it->second.text = store_->running_text();
-    it->second.document.reset();
-    it->second.validated.reset();
-  }
-  return it->second;
-}
-
-rpc::CallResult VigildService::commit(const json& params, const Caller& caller) {
-  Candidate& cand = candidate_of(params, caller);
-  std::optional<int> confirm;
-  if (params.contains("confirm_minutes")) {
-    const int m = params.at("confirm_minutes").get<int>();
-    if (m < 1 || m > 65535) {
-      return rpc::invalid_params("confirm_minutes must be 1 to 65535");
-    }
-    confirm = m;
-  }
-  const std::string comment = params.value("comment", "");
-  const bool reuse = cand.document.has_value() && cand.validated.has_value();
-  auto r = engine_->commit({.text = cand.text,
-                            .user = caller.user,
-                            .comment = comment,
-                            .confirm_minutes = confirm,
-                            .document = reuse ? &*cand.document : nullptr,
-                            .validated = reuse ? &*cand.validated : nullptr});
-  if (!r) {
-    commits_->Add({{"kind", "commit"}, {"result", "failed"}}).Increment();
-    audit_.record("commit", {{"user", caller.user}, {"result", "failed"}, {"error", r.error()}});
-    return error(kCommitFailed, "commit failed: " + r.error());
-  }
-  commits_->Add({{"kind", "commit"}, {"result", "ok"}}).Increment();
-  audit_.record("commit", {{"user", caller.user},
-                           {"result", "ok"},
-                           {"seq", r->record.seq},
-                           {"comment", comment},
-                           {"confirm_minutes", confirm.value_or(0)}});
-  cand.modified = false;
-  refresh_running();
-  json out = {{"commit", record_json(r->record)},
-              {"changed_sections", r->changed_sections},
-              {"applied_by", r->applied_by},
-              {"not_running", r->not_running}};
-  if (r->confirm_deadline) {
-    out["confirm_deadline"] = *r->confirm_deadline;
-  }
-  return out;
+  return candidates_->of(params.value("session", "user:" + caller.user));
 }
 
 void VigildService::register_methods() {
-  add("show.configuration", Role::kViewer, [this](const json& p, const Caller&) -> rpc::CallResult {
-    const size_t n = p.value("rollback", size_t{0});
-    auto seq = store_->seq_of_rollback(n);
-    if (n == 0 && !seq) {
-      return json{{"text", store_->running_text()}, {"seq", 0}};
-    }
-    if (!seq) {
-      return rpc::invalid_params(seq.error());
-    }
-    auto text = store_->text_of(*seq);
-    if (!text) {
-      return error(rpc::kInternalError, text.error());
-    }
-    return json{{"text", *text}, {"seq", *seq}};
-  });
-
-  add("show.commits", Role::kViewer, [this](const json&, const Caller&) -> rpc::CallResult {
-    json commits = json::array();
-    size_t n = 0;
-    for (const auto& r : store_->history()) {
-      json j = record_json(r);
-      j["rollback"] = n++;
-      commits.push_back(j);
-    }
-    json pending = nullptr;
-    if (auto p = engine_->pending()) {
-      pending = {{"commit", p->commit_seq},
-                 {"rollback_to", p->rollback_to_seq},
-                 {"deadline", p->deadline},
-                 {"user", p->user}};
-    }
-    return json{{"commits", commits}, {"pending_confirm", pending}};
-  });
-
-  add("compare", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    const size_t n = p.value("rollback", size_t{0});
-    std::string from = store_->running_text();
-    if (n > 0) {
-      auto seq = store_->seq_of_rollback(n);
-      if (!seq) {
-        return rpc::invalid_params(seq.error());
-      }
-      from = store_->text_of(*seq).value();
-    }
-    const std::string& to = candidate_of(p, c).text;
-    // Both sides in canonical form, so the diff shows what changed, not how it was written.
-    auto canonical = [](const std::string& text) {
-      auto doc = parse_yaml(text, "compare");
-      return doc ? config::emit(*doc) : text;
-    };
-    return json{{"diff", commit::unified_diff(canonical(from), canonical(to),
-                                              n == 0 ? "running" : "rollback " + std::to_string(n),
-                                              "candidate")}};
-  });
-
-  add("candidate.show", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    const Candidate& cand = candidate_of(p, c);
-    return json{{"text", cand.text}, {"modified", cand.modified}};
-  });
-
-  add("candidate.load", Role::kAdmin, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    const std::string text = p.at("text").get<std::string>();
-    const std::string mode = p.value("mode", "replace");
-    if (mode != "replace" && mode != "merge") {
-      return rpc::invalid_params("mode must be replace or merge, got \"" + mode + "\"");
-    }
-    auto doc = parse_yaml(text, p.value("origin", "loaded file"));
-    if (!doc) {
-      return rpc::invalid_params(doc.error());
-    }
-    Candidate& cand = candidate_of(p, c);
-    cand.document.reset();
-    cand.validated.reset();
-    config::ParseResult check;
-    if (mode == "replace") {
-      cand.text = text;
-      check = config::parse_document(*doc);
-      // Kept for the commit: the same text need not be parsed and checked twice.
-      cand.document = *doc;
-      cand.validated = check;
-    } else {
-      auto base = parse_yaml(cand.text, "candidate");
-      cand.text = config::emit(config::merge(base ? *base : YAML::Node(YAML::NodeType::Map), *doc));
-      // Checked from the merged text, so error positions point into what `save` writes.
-      check = config::parse_text(cand.text, "candidate");
-    }
-    cand.modified = true;
-    return json{{"valid", check.ok()}, {"errors", errors_json(check.errors)}};
-  });
-
-  for (const bool is_set : {true, false}) {
-    add(is_set ? "candidate.set" : "candidate.delete", Role::kAdmin,
-        [this, is_set](const json& p, const Caller& c) -> rpc::CallResult {
-          const auto words = p.at("words").get<std::vector<std::string>>();
-          Candidate& cand = candidate_of(p, c);
-          auto doc = parse_yaml(cand.text, "candidate");
-          if (!doc) {
-            return rpc::invalid_params("the candidate is not valid YAML; load a file: " +
-                                       doc.error());
-          }
-          YAML::Node edited = *doc;
-          auto st = is_set ? config::set_path(edited, words) : config::delete_path(edited, words);
-          if (!st) {
-            return rpc::invalid_params(st.error());
-          }
-          // Edits give canonical YAML: comments and layout of a loaded file do not survive.
-          cand.text = config::emit(edited);
-          cand.modified = true;
-          cand.document.reset();
-          cand.validated.reset();
-          config::ParseResult check = config::parse_text(cand.text, "candidate");
-          return json{{"valid", check.ok()}, {"errors", errors_json(check.errors)}};
-        });
-  }
-
-  add("complete", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    const auto words = p.value("words", std::vector<std::string>{});
-    auto doc = parse_yaml(candidate_of(p, c).text, "candidate");
-    return config::next_words(doc ? *doc : YAML::Node(YAML::NodeType::Map), words);
-  });
-
-  add("candidate.rollback", Role::kAdmin,
-      [this](const json& p, const Caller& c) -> rpc::CallResult {
-        const size_t n = p.at("rollback").get<size_t>();
-        auto seq = store_->seq_of_rollback(n);
-        if (!seq) {
-          return rpc::invalid_params(seq.error());
-        }
-        Candidate& cand = candidate_of(p, c);
-        cand.text = store_->text_of(*seq).value();
-        cand.modified = true;
-        cand.document.reset();
-        cand.validated.reset();
-        audit_.record("rollback", {{"user", c.user}, {"loaded", n}, {"seq", *seq}});
-        rollbacks_->Add({{"reason", "operator"}}).Increment();
-        return json{{"loaded_seq", *seq}};
-      });
-
-  add("candidate.discard", Role::kAdmin, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    candidate_of(p, c) = Candidate{.text = store_->running_text()};
-    return json::object();
-  });
-
-  add("commit", Role::kAdmin,
-      [this](const json& p, const Caller& c) -> rpc::CallResult { return commit(p, c); });
-
-  add("show.processes", Role::kViewer, [this](const json&, const Caller&) -> rpc::CallResult {
-    json out = json::array();
-    for (const auto& [name, socket] : settings_.components) {
-      json entry = {
-          {"name", name},
-          {"socket", socket},
-          {"supervised", false},
-          {"reachable", engine_->reachable().contains(name) && engine_->reachable().at(name)}};
-      if (supervisor_) {
-        for (const auto& child : supervisor_->state()) {
-          if (child["name"] == name) {
-            entry.update(child);
-            entry["supervised"] = true;
-          }
-        }
-      }
-      out.push_back(entry);
-    }
-    return out;
-  });
-
-  // Operational state that lives in vigil-dp, fetched on demand.
-  auto from_vigil_dp = [this](const char* method) -> rpc::CallResult {
-    for (const auto& [name, socket] : settings_.components) {
-      if (name == "vigil-dp") {
-        rpc::Client client(socket);
-        auto r = client.call(method);
-        if (rpc::is_error(r)) {
-          const auto& e = std::get<rpc::Error>(r);
-          return error(e.code, "vigil-dp: " + e.message);
-        }
-        return std::get<json>(r);
-      }
-    }
-    return error(kCommitFailed,
-                 "no vigil-dp component is configured (--component vigil-dp=SOCKET)");
-  };
-  add("show.classifier", Role::kViewer,
-      [from_vigil_dp](const json&, const Caller&) { return from_vigil_dp("classifier.show"); });
-  add("show.dataplane", Role::kViewer,
-      [from_vigil_dp](const json&, const Caller&) { return from_vigil_dp("dataplane.show"); });
-
-  add("confirm", Role::kAdmin, [this](const json&, const Caller& c) -> rpc::CallResult {
-    if (auto st = engine_->confirm(c.user); !st) {
-      return error(kCommitFailed, st.error());
-    }
-    audit_.record("confirm", {{"user", c.user}});
-    return json::object();
-  });
+  register_candidate_methods();
+  register_commit_methods();
+  register_operational_methods();
 }
 
 }  // namespace vigil::mgmt

@@ -3,7 +3,6 @@
 // log. The CLI is a thin front end over these methods.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -13,7 +12,9 @@
 #include "common/event_loop.h"
 #include "config/config.h"
 #include "mgmt/audit_log.h"
+#include "mgmt/candidates.h"
 #include "mgmt/commit/commit_engine.h"
+#include "mgmt/component_proxy.h"
 #include "mgmt/metrics_endpoint.h"
 #include "mgmt/roles.h"
 #include "mgmt/supervisor.h"
@@ -47,16 +48,15 @@ class VigildService {
   void stop();
 
  private:
-  struct Candidate {
-    std::string text;
-    bool modified = false;
-    // The parse of `text` from `load replace`, reused by commit; empty otherwise.
-    std::optional<YAML::Node> document;
-    std::optional<config::ParseResult> validated;
-  };
   using Handler = std::function<rpc::CallResult(const nlohmann::json&, const Caller&)>;
 
   void register_methods();
+  // candidate.show|load|set|delete|rollback|discard, complete, compare
+  void register_candidate_methods();
+  // commit, confirm, show.configuration, show.commits
+  void register_commit_methods();
+  // show.processes, and show.classifier|dataplane from vigil-dp
+  void register_operational_methods();
   void add(const std::string& method, config::Role need, Handler handler);
   Candidate& candidate_of(const nlohmann::json& params, const Caller& caller);
   void refresh_running();
@@ -73,8 +73,9 @@ class VigildService {
   config::Config running_;  // parsed running config, for roles
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<Supervisor> supervisor_;
-  std::string metrics_listen_;  // what metrics_endpoint_ is bound to; "" when off
-  std::map<std::string, Candidate> candidates_;
+  std::string metrics_listen_;              // what metrics_endpoint_ is bound to; "" when off
+  std::unique_ptr<Candidates> candidates_;  // over store_
+  ComponentProxy proxy_;
   prometheus::Family<prometheus::Counter>* commits_ = nullptr;
   prometheus::Family<prometheus::Counter>* denied_ = nullptr;
   prometheus::Family<prometheus::Counter>* rollbacks_ = nullptr;

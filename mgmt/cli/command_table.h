@@ -8,15 +8,15 @@
 #include <string_view>
 #include <vector>
 
-namespace vigil::cli {
+#include "mgmt/cli/command.h"
 
-struct Invocation;
+namespace vigil::cli {
 
 struct Command {
   std::vector<std::string> words;  // {"show", "version"}
   std::string args_hint;           // "" or "<name>" for help
   std::string help;
-  std::function<int(Invocation&)> run;
+  std::function<Output(Invocation&)> run;
 };
 
 struct Match {

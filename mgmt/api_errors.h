@@ -1,0 +1,16 @@
+// vigild's own JSON-RPC errors, in the server range after common/json_rpc.h's codes.
+#pragma once
+
+#include <string>
+
+#include "common/json_rpc.h"
+
+namespace vigil::mgmt {
+
+inline constexpr int kCommitFailed = -32010;  // a commit, confirm or rollback did not happen
+
+inline rpc::Error api_error(int code, std::string message) {
+  return rpc::Error{code, std::move(message)};
+}
+
+}  // namespace vigil::mgmt

@@ -1,0 +1,87 @@
+#include "mgmt/candidates.h"
+
+#include "common/yaml_file.h"
+#include "config/edit.h"
+#include "config/yaml_json.h"
+
+namespace vigil::mgmt {
+
+Candidate& Candidates::of(const std::string& key) {
+  auto [it, fresh] = by_key_.try_emplace(key);
+  if (fresh || !it->second.modified) {
+    discard(it->second);
+  }
+  return it->second;
+}
+
+void Candidates::discard(Candidate& c) {
+  c = Candidate{.text = store_.running_text()};
+}
+
+Expected<config::ParseResult> Candidates::load(Candidate& c, const std::string& text,
+                                               const std::string& mode, const std::string& origin) {
+  if (mode != "replace" && mode != "merge") {
+    return fail("mode must be replace or merge, got \"" + mode + "\"");
+  }
+  auto doc = parse_yaml(text, origin);
+  if (!doc) {
+    return fail(doc.error());
+  }
+  config::ParseResult check;
+  if (mode == "replace") {
+    check = config::parse_document(*doc);
+    c.text = text;
+    // Kept for the commit: the same text need not be parsed and checked twice.
+    c.document = *doc;
+    c.validated = check;
+  } else {
+    auto base = parse_yaml(c.text, "candidate");
+    c.text = config::emit(config::merge(base ? *base : YAML::Node(YAML::NodeType::Map), *doc));
+    c.document.reset();
+    c.validated.reset();
+    // Checked from the merged text, so error positions point into what `save` writes.
+    check = config::parse_text(c.text, "candidate");
+  }
+  c.modified = true;
+  return check;
+}
+
+Expected<config::ParseResult> Candidates::edit(Candidate& c, const std::vector<std::string>& words,
+                                               bool set) {
+  auto doc = parse_yaml(c.text, "candidate");
+  if (!doc) {
+    return fail("the candidate is not valid YAML; load a file: " + doc.error());
+  }
+  YAML::Node edited = *doc;
+  auto st = set ? config::set_path(edited, words) : config::delete_path(edited, words);
+  if (!st) {
+    return fail(st.error());
+  }
+  // Edits give canonical YAML: comments and layout of a loaded file do not survive.
+  c.text = config::emit(edited);
+  c.modified = true;
+  c.document.reset();
+  c.validated.reset();
+  return config::parse_text(c.text, "candidate");
+}
+
+Expected<uint64_t> Candidates::rollback(Candidate& c, size_t n) {
+  auto seq = store_.seq_of_rollback(n);
+  if (!seq) {
+    return fail(seq.error());
+  }
+  auto text = store_.text_of(*seq);
+  if (!text) {
+    return fail(text.error());
+  }
+  c = Candidate{.text = *text, .modified = true};
+  return *seq;
+}
+
+std::vector<std::string> Candidates::complete(const Candidate& c,
+                                              const std::vector<std::string>& words) {
+  auto doc = parse_yaml(c.text, "candidate");
+  return config::next_words(doc ? *doc : YAML::Node(YAML::NodeType::Map), words);
+}
+
+}  // namespace vigil::mgmt

@@ -1,0 +1,53 @@
+// vigild's candidate configs: each session (the interactive CLI) or user (the one-shot CLI)
+// edits a private copy of the running config until it commits or discards it. Plain logic
+// over the store, unit-tested without a socket; vigild_service.cc puts methods on top.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "config/document.h"
+#include "mgmt/store/config_store.h"
+
+namespace vigil::mgmt {
+
+struct Candidate {
+  std::string text;
+  bool modified = false;
+  // The parse of `text` from `load replace`, reused by commit; empty otherwise.
+  std::optional<YAML::Node> document;
+  std::optional<config::ParseResult> validated;
+};
+
+class Candidates {
+ public:
+  explicit Candidates(const store::ConfigStore& store) : store_(store) {}
+
+  // The candidate of `key` ("user:alice", or a session id): the running config until it is
+  // modified, and again once committed or discarded.
+  Candidate& of(const std::string& key);
+
+  // `load replace|merge`: the text replaces the candidate, or is merged over it key by key.
+  // A YAML syntax error changes nothing; schema errors are returned, the text is kept.
+  Expected<config::ParseResult> load(Candidate& c, const std::string& text, const std::string& mode,
+                                     const std::string& origin);
+  // `set` / `delete` along the schema's words; an error changes nothing.
+  Expected<config::ParseResult> edit(Candidate& c, const std::vector<std::string>& words, bool set);
+  // `rollback N`: committed config N (0 = running) into the candidate. Returns its commit.
+  Expected<uint64_t> rollback(Candidate& c, size_t n);
+  // What may follow `words` in a `set`/`delete` of this candidate.
+  std::vector<std::string> complete(const Candidate& c, const std::vector<std::string>& words);
+  // Back to the running config.
+  void discard(Candidate& c);
+
+ private:
+  const store::ConfigStore& store_;
+  std::map<std::string, Candidate> by_key_;
+};
+
+}  // namespace vigil::mgmt

@@ -1,0 +1,38 @@
+#include "mgmt/cli/command.h"
+
+namespace vigil::cli {
+
+Output usage_error(std::string_view how) {
+  return {.exit_code = kExitUsage, .err = "vigil: usage: " + std::string(how) + "\n"};
+}
+
+Output failure(std::string_view message, int exit_code) {
+  return {.exit_code = exit_code, .err = "vigil: " + std::string(message) + "\n"};
+}
+
+Answer Invocation::call(std::string_view method, const nlohmann::json& params,
+                        std::string_view what) {
+  auto result = vigild.call(method, params, std::chrono::seconds(60));
+  if (!rpc::is_error(result)) {
+    return Answer(std::move(std::get<nlohmann::json>(result)));
+  }
+  const rpc::Error& e = std::get<rpc::Error>(result);
+  const bool unreached = e.code == rpc::kTransportError || e.code == rpc::kTimeout;
+  return Answer(
+      failure(std::string(what) + ": " + e.message, unreached ? kExitUnavailable : kExitFailed));
+}
+
+const nlohmann::json& member(const nlohmann::json& obj, std::string_view key) {
+  static const nlohmann::json kNull;
+  if (!obj.is_object()) {
+    return kNull;
+  }
+  const auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(2) + "\n";
+}
+
+}  // namespace vigil::cli

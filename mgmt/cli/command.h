@@ -1,0 +1,74 @@
+// What a CLI command gets and gives: the words after its own and a way to call vigild, and
+// back the text it printed and its exit code. Handlers return their Output instead of writing
+// to the terminal, so each is unit-tested with a fake vigild (tests/unit/mgmt/cli/).
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/json_rpc.h"
+
+namespace vigil::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;        // vigild answered with an error, or a check failed
+inline constexpr int kExitUsage = 64;        // the command line is wrong
+inline constexpr int kExitUnavailable = 69;  // vigild could not be reached
+
+// vigild's control socket as the commands see it; rpc::Client in the CLI, a fake in tests.
+class Vigild {
+ public:
+  virtual ~Vigild() = default;
+  virtual rpc::CallResult call(std::string_view method, const nlohmann::json& params,
+                               std::chrono::milliseconds timeout) = 0;
+};
+
+struct Output {
+  int exit_code = kExitOk;
+  std::string out;  // for standard output
+  std::string err;  // for standard error: "vigil: what: why" lines
+};
+
+// "vigil: usage: <how>" on stderr, exit 64.
+Output usage_error(std::string_view how);
+// "vigil: <message>" on stderr, exit 1 (or `exit_code`).
+Output failure(std::string_view message, int exit_code = kExitFailed);
+
+// vigild's answer to a call, or the Output that reports why there is none.
+class Answer {
+ public:
+  explicit Answer(nlohmann::json value) : value_(std::move(value)) {}
+  explicit Answer(Output failure) : failure_(std::move(failure)) {}
+
+  explicit operator bool() const { return value_.has_value(); }
+  const nlohmann::json& operator*() const { return *value_; }
+  const nlohmann::json* operator->() const { return &*value_; }
+  const Output& failure() const { return failure_; }
+
+ private:
+  std::optional<nlohmann::json> value_;
+  Output failure_;
+};
+
+struct Invocation {
+  Vigild& vigild;
+  std::vector<std::string> args;  // the words after the command's own
+  bool json = false;              // --json: machine-readable output
+
+  // Calls vigild (60 s: a commit waits for every component). A failure reads
+  // "vigil: <what>: <vigild's reason>", exit 69 when vigild was not reached, else 1.
+  Answer call(std::string_view method, const nlohmann::json& params, std::string_view what);
+};
+
+// obj[key], or null when obj is not an object or has no such key: vigild's answers are read
+// as input, and json's const operator[] asserts on a missing key. Null iterates as empty.
+const nlohmann::json& member(const nlohmann::json& obj, std::string_view key);
+
+// Pretty JSON with a newline, as --json prints every answer.
+std::string json_text(const nlohmann::json& value);
+
+}  // namespace vigil::cli

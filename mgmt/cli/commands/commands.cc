@@ -1,0 +1,13 @@
+#include "mgmt/cli/commands/commands.h"
+
+namespace vigil::cli {
+
+CommandTable build_table() {
+  CommandTable table;
+  add_show_system_commands(table);
+  add_show_dataplane_commands(table);
+  add_config_commands(table);
+  return table;
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,18 @@
+// The CLI's commands by area, each file registering its own into the table; build_table()
+// puts them together in the order `vigil help` lists them.
+#pragma once
+
+#include "mgmt/cli/command_table.h"
+
+namespace vigil::cli {
+
+void add_show_system_commands(CommandTable& table);     // show version, show system ...
+void add_config_commands(CommandTable& table);          // load, set, commit, rollback, ...
+void add_show_dataplane_commands(CommandTable& table);  // show classifier, interfaces, routes
+
+// Configure mode's `show`: your candidate, as Junos shows it.
+Output show_candidate(Invocation& inv);
+
+CommandTable build_table();
+
+}  // namespace vigil::cli

@@ -1,0 +1,267 @@
+// The config commands: the candidate (load, set, delete, compare, rollback, discard, save),
+// commit / commit confirmed / confirm, validate, and show configuration.
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "mgmt/cli/commands/commands.h"
+
+namespace vigil::cli {
+namespace {
+
+using nlohmann::json;
+
+// A file's text, or the Output saying why it cannot be read (exit 64: the argument is wrong).
+std::variant<std::string, Output> read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return failure("cannot read " + path + ": " + std::strerror(errno), kExitUsage);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// "rollback N" as a command's only arguments: N, 0 without them, nullopt when malformed.
+std::optional<size_t> rollback_arg(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    return 0;
+  }
+  if (args.size() == 2 && args[0] == "rollback") {
+    try {
+      return std::stoul(args[1]);
+    } catch (const std::exception&) {
+    }
+  }
+  return std::nullopt;
+}
+
+Output validate(Invocation& inv) {
+  if (inv.args.size() != 1) {
+    return usage_error("validate FILE");
+  }
+  auto text = read_text_file(inv.args[0]);
+  if (auto* why = std::get_if<Output>(&text)) {
+    return *why;
+  }
+  auto r = inv.call("validate", {{"text", std::get<std::string>(text)}, {"origin", inv.args[0]}},
+                    "cannot validate");
+  if (!r) {
+    return r.failure();
+  }
+  Output o{.exit_code = r->value("valid", false) ? kExitOk : kExitFailed};
+  if (inv.json) {
+    o.out = json_text(*r);
+  } else if (r->value("valid", false)) {
+    o.out = inv.args[0] + ": valid\n";
+  } else {
+    for (const auto& e : member(*r, "errors")) {
+      o.out += inv.args[0] + ": " + e.value("text", "") + "\n";
+    }
+  }
+  return o;
+}
+
+Output show_configuration(Invocation& inv) {
+  auto n = rollback_arg(inv.args);
+  if (!n) {
+    return usage_error("show configuration [rollback N]");
+  }
+  auto r = inv.call("show.configuration", {{"rollback", *n}}, "cannot show");
+  if (!r) {
+    return r.failure();
+  }
+  return {.out = inv.json ? json_text(*r) : r->value("text", "")};
+}
+
+Output load(Invocation& inv) {
+  if (inv.args.size() != 2 || (inv.args[0] != "replace" && inv.args[0] != "merge")) {
+    return usage_error("load replace|merge FILE");
+  }
+  auto text = read_text_file(inv.args[1]);
+  if (auto* why = std::get_if<Output>(&text)) {
+    return *why;
+  }
+  auto r = inv.call(
+      "candidate.load",
+      {{"text", std::get<std::string>(text)}, {"mode", inv.args[0]}, {"origin", inv.args[1]}},
+      "cannot load");
+  if (!r) {
+    return r.failure();
+  }
+  Output o{.out = "loaded " + inv.args[1] + " into the candidate (" + inv.args[0] + ")\n"};
+  for (const auto& e : member(*r, "errors")) {
+    o.out += "  error: " + e.value("text", "") + "\n";
+  }
+  if (!r->value("valid", false)) {
+    o.out += "the candidate will not commit until these are fixed\n";
+  }
+  return o;
+}
+
+Output edit(Invocation& inv, std::string_view method, std::string_view verb) {
+  if (inv.args.empty()) {
+    return usage_error(std::string(verb) + " PATH... [VALUE]");
+  }
+  auto r = inv.call(method, {{"words", inv.args}}, verb);
+  if (!r) {
+    return r.failure();
+  }
+  Output o;
+  for (const auto& e : member(*r, "errors")) {
+    o.out += "  candidate error: " + e.value("text", "") + "\n";
+  }
+  return o;
+}
+
+Output compare(Invocation& inv) {
+  auto n = rollback_arg(inv.args);
+  if (!n) {
+    return usage_error("compare [rollback N]");
+  }
+  auto r = inv.call("compare", {{"rollback", *n}}, "cannot compare");
+  if (!r) {
+    return r.failure();
+  }
+  const std::string diff = r->value("diff", "");
+  return {.out = diff.empty() ? "no differences\n" : diff};
+}
+
+Output rollback(Invocation& inv) {
+  size_t n = 0;
+  try {
+    if (inv.args.size() != 1) {
+      throw std::invalid_argument("count");
+    }
+    n = std::stoul(inv.args[0]);
+  } catch (const std::exception&) {
+    return usage_error("rollback N");
+  }
+  auto r = inv.call("candidate.rollback", {{"rollback", n}}, "cannot roll back");
+  if (!r) {
+    return r.failure();
+  }
+  return {.out = "loaded rollback " + std::to_string(n) + " (commit " +
+                 std::to_string(r->value("loaded_seq", 0)) +
+                 ") into the candidate; review with `vigil compare`, apply with `vigil commit`\n"};
+}
+
+Output commit(Invocation& inv) {
+  json params = json::object();
+  for (size_t i = 0; i < inv.args.size(); ++i) {
+    const std::string& a = inv.args[i];
+    if (a == "confirmed" && i + 1 < inv.args.size()) {
+      try {
+        params["confirm_minutes"] = std::stoi(inv.args[++i]);
+      } catch (const std::exception&) {
+        return failure("commit confirmed needs a number of minutes", kExitUsage);
+      }
+    } else if ((a == "-m" || a == "comment") && i + 1 < inv.args.size()) {
+      params["comment"] = inv.args[++i];
+    } else {
+      return usage_error("commit [confirmed MINUTES] [-m COMMENT]");
+    }
+  }
+  auto r = inv.call("commit", params, "commit");
+  if (!r) {
+    return r.failure();
+  }
+  if (inv.json) {
+    return {.out = json_text(*r)};
+  }
+  const auto& changed = member(*r, "changed_sections");
+  Output o{.out = "commit " + std::to_string(member(*r, "commit").value("seq", 0)) + " complete" +
+                  (changed.empty() ? " (no sections changed)" : "; changed:")};
+  for (const auto& s : changed) {
+    o.out += " " + s.get<std::string>();
+  }
+  o.out += "\n";
+  for (const auto& n : member(*r, "not_running")) {
+    o.out += "  " + n.get<std::string>() + " is not running; it gets the config when it starts\n";
+  }
+  if (r->contains("confirm_deadline")) {
+    o.out += "  confirm with `vigil confirm` within " +
+             std::to_string(member(*r, "confirm_deadline").get<int64_t>() - time(nullptr)) +
+             " s, or the previous config comes back\n";
+  }
+  return o;
+}
+
+Output confirm(Invocation& inv) {
+  auto r = inv.call("confirm", json::object(), "cannot confirm");
+  return r ? Output{.out = "commit confirmed\n"} : r.failure();
+}
+
+Output discard(Invocation& inv) {
+  auto r = inv.call("candidate.discard", json::object(), "cannot discard");
+  return r ? Output{.out = "candidate reset to the running config\n"} : r.failure();
+}
+
+Output save(Invocation& inv) {
+  if (inv.args.size() != 1) {
+    return usage_error("save FILE");
+  }
+  auto r = inv.call("candidate.show", json::object(), "cannot read the candidate");
+  if (!r) {
+    return r.failure();
+  }
+  std::ofstream out(inv.args[0]);
+  out << r->value("text", "");
+  if (!out.flush()) {
+    return failure("cannot write " + inv.args[0] + ": " + std::strerror(errno));
+  }
+  return {.out = "saved the candidate to " + inv.args[0] + "\n"};
+}
+
+}  // namespace
+
+Output show_candidate(Invocation& inv) {
+  auto r = inv.call("candidate.show", json::object(), "cannot show");
+  return r ? Output{.out = r->value("text", "")} : r.failure();
+}
+
+void add_config_commands(CommandTable& t) {
+  t.add({.words = {"show", "configuration"},
+         .args_hint = "[rollback N]",
+         .help = "the running config, or an earlier one",
+         .run = show_configuration});
+  t.add({.words = {"load"},
+         .args_hint = "replace|merge FILE",
+         .help = "put a file into your candidate config",
+         .run = load});
+  t.add({.words = {"set"},
+         .args_hint = "PATH... VALUE",
+         .help = "set a value in your candidate (lists gain the value)",
+         .run = [](Invocation& inv) { return edit(inv, "candidate.set", "set"); }});
+  t.add({.words = {"delete"},
+         .args_hint = "PATH... [VALUE]",
+         .help = "remove a key, an entry or a list value from your candidate",
+         .run = [](Invocation& inv) { return edit(inv, "candidate.delete", "delete"); }});
+  t.add({.words = {"compare"},
+         .args_hint = "[rollback N]",
+         .help = "diff of your candidate against running (or rollback N)",
+         .run = compare});
+  t.add({.words = {"rollback"},
+         .args_hint = "N",
+         .help = "load committed config N (0 = running) into your candidate",
+         .run = rollback});
+  t.add({.words = {"commit"},
+         .args_hint = "[confirmed MIN] [-m TEXT]",
+         .help = "apply your candidate; confirmed: roll back unless confirmed in MIN minutes",
+         .run = commit});
+  t.add({.words = {"confirm"}, .help = "keep a commit confirmed", .run = confirm});
+  t.add(
+      {.words = {"discard"}, .help = "reset your candidate to the running config", .run = discard});
+  t.add({.words = {"save"},
+         .args_hint = "FILE",
+         .help = "write your candidate to a file",
+         .run = save});
+  t.add({.words = {"validate"},
+         .args_hint = "FILE",
+         .help = "check a config file against the schema without applying it",
+         .run = validate});
+}
+
+}  // namespace vigil::cli

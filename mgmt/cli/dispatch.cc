@@ -1,0 +1,101 @@
+#include "mgmt/cli/dispatch.h"
+
+#include <algorithm>
+
+#include "mgmt/cli/commands/commands.h"
+
+namespace vigil::cli {
+namespace {
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    out += (out.empty() ? "" : " ") + w;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string usage_text(const CommandTable& table) {
+  return "Usage: vigil [--socket PATH] [--json] [COMMAND...]\n"
+         "Operate a Vigil appliance through vigild. Without a COMMAND, an interactive prompt.\n\n"
+         "Options:\n"
+         "  --socket PATH   vigild's socket (default /run/vigil/vigild.sock, or $VIGIL_SOCKET)\n"
+         "  --json          machine-readable output\n"
+         "  --version       print the CLI's version\n"
+         "  -c LINE         run LINE as one command (as a login shell, for ssh box COMMAND)\n\n"
+         "Commands:\n" +
+         table.help();
+}
+
+Output dispatch(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& words,
+                bool json) {
+  auto match = table.match(words);
+  if (!match) {
+    Output o{.exit_code = kExitUsage, .err = "vigil: unknown command \"" + joined(words) + "\"\n"};
+    const auto near =
+        words.empty() ? std::vector<const Command*>{} : table.completions({words.front()});
+    if (!near.empty()) {
+      o.err += "Commands starting with \"" + words.front() + "\":\n";
+      for (const Command* c : near) {
+        o.err += "  " + joined(c->words) + "\n";
+      }
+    }
+    return o;
+  }
+  if (!match->rest.empty() && match->command->args_hint.empty()) {
+    return failure("unexpected argument \"" + match->rest.front() + "\"", kExitUsage);
+  }
+  Invocation inv{.vigild = vigild, .args = match->rest, .json = json};
+  try {
+    return match->command->run(inv);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of another type than this CLI expects: a vigild of another version, say.
+    return failure("vigild's answer is not what this CLI understands: " + std::string(e.what()));
+  }
+}
+
+Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& words,
+                bool json, bool configure) {
+  if (words == std::vector<std::string>{"help"} || words == std::vector<std::string>{"?"}) {
+    return {.out = usage_text(table)};
+  }
+  if (configure && words == std::vector<std::string>{"show"}) {
+    Invocation inv{.vigild = vigild, .json = json};
+    return show_candidate(inv);
+  }
+  if (configure && words == std::vector<std::string>{"show", "|", "compare"}) {
+    return dispatch(table, vigild, {"compare"}, json);
+  }
+  return dispatch(table, vigild, words, json);
+}
+
+std::vector<std::string> complete_words(const CommandTable& table, Vigild& vigild,
+                                        const std::vector<std::string>& words, bool configure) {
+  if (!words.empty() && (words[0] == "set" || words[0] == "delete")) {
+    auto r = vigild.call("complete",
+                         {{"words", std::vector<std::string>(words.begin() + 1, words.end())}},
+                         std::chrono::seconds(5));
+    if (rpc::is_error(r) || !std::get<nlohmann::json>(r).is_array()) {
+      return {};
+    }
+    return std::get<nlohmann::json>(r).get<std::vector<std::string>>();
+  }
+  std::vector<std::string> out;
+  if (words.empty()) {
+    out = {"help", "quit", configure ? "exit" : "configure"};
+    if (!configure) {
+      out.emplace_back("exit");
+    }
+  }
+  for (const Command* c : table.completions(words)) {
+    if (c->words.size() > words.size() &&
+        std::equal(words.begin(), words.end(), c->words.begin())) {
+      out.push_back(c->words[words.size()]);
+    }
+  }
+  return out;
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,24 @@
+#include "mgmt/component_proxy.h"
+
+#include "common/json_rpc_client.h"
+
+namespace vigil::mgmt {
+
+rpc::CallResult ComponentProxy::call(std::string_view component, std::string_view method) const {
+  for (const auto& [name, socket] : components_) {
+    if (name == component) {
+      rpc::Client client(socket);
+      auto r = client.call(method);
+      if (rpc::is_error(r)) {
+        const auto& e = std::get<rpc::Error>(r);
+        return rpc::Error{e.code, name + ": " + e.message};
+      }
+      return r;
+    }
+  }
+  return rpc::invalid_params("no " + std::string(component) +
+                             " component is configured (--component " + std::string(component) +
+                             "=SOCKET)");
+}
+
+}  // namespace vigil::mgmt

@@ -1,0 +1,96 @@
+// Private candidates over a real store in a temporary directory.
+#include "mgmt/candidates.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace vigil::mgmt {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CandidatesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/vigil-candidates-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    store_ =
+        std::make_unique<store::ConfigStore>(std::move(store::ConfigStore::open(dir_)).value());
+    ASSERT_TRUE(store_->commit(kV1, {.user = "alice"}).ok());
+    ASSERT_TRUE(store_->commit(kV2, {.user = "alice"}).ok());
+    candidates_ = std::make_unique<Candidates>(*store_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static constexpr const char* kV1 = "system: {hostname: one}\n";
+  static constexpr const char* kV2 = "system: {hostname: two}\n";
+  fs::path dir_;
+  std::unique_ptr<store::ConfigStore> store_;
+  std::unique_ptr<Candidates> candidates_;
+};
+
+TEST_F(CandidatesTest, EachKeyEditsItsOwnCopyOfRunning) {
+  Candidate& alice = candidates_->of("user:alice");
+  EXPECT_EQ(alice.text, kV2);
+  auto r = candidates_->edit(alice, {"system", "hostname", "three"}, true);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ(candidates_->of("user:alice").text, "system:\n  hostname: three\n");
+  EXPECT_EQ(candidates_->of("user:bob").text, kV2) << "bob's candidate is his own";
+}
+
+TEST_F(CandidatesTest, AnUnmodifiedCandidateFollowsRunningAndDiscardGoesBack) {
+  Candidate& c = candidates_->of("s1");
+  ASSERT_TRUE(candidates_->load(c, "system: {hostname: x}\n", "replace", "f.yaml").ok());
+  EXPECT_TRUE(c.modified);
+  EXPECT_TRUE(c.document && c.validated) << "replace keeps its parse for the commit";
+  candidates_->discard(c);
+  EXPECT_EQ(c.text, kV2);
+  EXPECT_FALSE(c.modified);
+}
+
+TEST_F(CandidatesTest, LoadMergesOrReplacesAndReportsSchemaErrors) {
+  Candidate& c = candidates_->of("s1");
+  auto merged = candidates_->load(c, "interfaces:\n  lan0: {role: dmz}\n", "merge", "f.yaml");
+  ASSERT_TRUE(merged.ok());
+  EXPECT_FALSE(merged->ok());
+  EXPECT_EQ(merged->errors.to_string(),
+            "interfaces.lan0.role (5:11): must be lan or wan, got \"dmz\"\n")
+      << "positions point into the merged text";
+  EXPECT_NE(c.text.find("hostname: two"), std::string::npos) << c.text;
+  EXPECT_FALSE(c.document) << "a merge is checked from its merged text, not kept";
+  auto bad_mode = candidates_->load(c, "{}", "append", "f.yaml");
+  ASSERT_FALSE(bad_mode.ok());
+  EXPECT_EQ(bad_mode.error(), "mode must be replace or merge, got \"append\"");
+}
+
+TEST_F(CandidatesTest, ABadEditOrBadYamlChangesNothing) {
+  Candidate& c = candidates_->of("s1");
+  const std::string before = c.text;
+  EXPECT_FALSE(candidates_->edit(c, {"system", "colour", "red"}, true).ok());
+  EXPECT_FALSE(candidates_->load(c, "system: [\n", "replace", "f.yaml").ok());
+  EXPECT_EQ(c.text, before);
+  EXPECT_FALSE(c.modified);
+}
+
+TEST_F(CandidatesTest, RollbackLoadsAnEarlierCommit) {
+  Candidate& c = candidates_->of("s1");
+  auto seq = candidates_->rollback(c, 1);
+  ASSERT_TRUE(seq.ok()) << seq.error();
+  EXPECT_EQ(*seq, 1u);
+  EXPECT_EQ(c.text, kV1);
+  EXPECT_TRUE(c.modified);
+  EXPECT_FALSE(candidates_->rollback(c, 9).ok());
+  EXPECT_EQ(c.text, kV1);
+}
+
+TEST_F(CandidatesTest, CompletionComesFromTheCandidate) {
+  Candidate& c = candidates_->of("s1");
+  ASSERT_TRUE(candidates_->edit(c, {"interfaces", "lan0", "role", "lan"}, true).ok());
+  const auto next = candidates_->complete(c, {"interfaces"});
+  EXPECT_NE(std::find(next.begin(), next.end(), "lan0"), next.end());
+}
+
+}  // namespace
+}  // namespace vigil::mgmt

@@ -1,0 +1,111 @@
+// show classifier, interfaces and routes against a fake vigild answering as vigil-dp does.
+#include <gtest/gtest.h>
+
+#include "mgmt/cli/commands/commands.h"
+#include "mgmt/cli/dispatch.h"
+#include "tests/unit/mgmt/cli/fake_vigild.h"
+
+namespace vigil::cli {
+namespace {
+
+using nlohmann::json;
+
+class ShowDataplaneTest : public ::testing::Test {
+ protected:
+  Output run(std::vector<std::string> words, bool json = false) {
+    return dispatch(table_, vigild_, words, json);
+  }
+  CommandTable table_ = build_table();
+  FakeVigild vigild_;
+};
+
+json counted(uint64_t packets, uint64_t bytes = 0) {
+  return {{"packets", packets}, {"bytes", bytes}};
+}
+
+TEST_F(ShowDataplaneTest, InterfacesTabulatesPortsDropsAndOffload) {
+  vigild_.answers["show.dataplane"] = json{{"forwarding", true},
+                                           {"ports",
+                                            {{{"name", "lan0"},
+                                              {"link", "up"},
+                                              {"mac", "02:00:00:00:00:01"},
+                                              {"rx_packets", 10},
+                                              {"rx_bytes", 1000},
+                                              {"tx_packets", 9},
+                                              {"tx_bytes", 900},
+                                              {"device_rx_missed", 0}}}},
+                                           {"drops", {{"no_route", 2}, {"ttl_exceeded", 0}}},
+                                           {"icmp_errors_sent", 1},
+                                           {"to_kernel", 3},
+                                           {"rx_mode", "poll"},
+                                           {"idle_sleeps", 0},
+                                           {"tx_hold_us", 0},
+                                           {"flow_offload", {{"enabled", false}}}};
+  auto o = run({"show", "interfaces"});
+  EXPECT_EQ(o.exit_code, kExitOk);
+  EXPECT_EQ(o.out,
+            "port  link  mac                rx packets  rx bytes  tx packets  tx bytes  device "
+            "missed\n"
+            "lan0  up    02:00:00:00:00:01  10          1000      9           900       0\n"
+            "\nICMP errors sent: 1, for the box (to the kernel): 3\n"
+            "rx mode: poll (idle sleeps 0), short bursts held up to 0 us before sending\n\n"
+            "dropped because  packets\n"
+            "no_route         2\n"
+            "\nflow offload to XDP: off\n");
+}
+
+TEST_F(ShowDataplaneTest, NotForwardingIsSaidInsteadOfEmptyTables) {
+  vigild_.answers["show.dataplane"] = json{{"forwarding", false}};
+  auto o = run({"show", "routes"});
+  EXPECT_EQ(o.exit_code, kExitOk);
+  EXPECT_TRUE(o.out.starts_with("the fast path is not forwarding")) << o.out;
+  // --json gives the answer as it is.
+  EXPECT_EQ(run({"show", "routes"}, true).out,
+            "{\n  \"adjacencies\": {},\n  \"neighbours\": null,\n  \"routes\": null\n}\n");
+}
+
+TEST_F(ShowDataplaneTest, RoutesListEveryNextHop) {
+  vigild_.answers["show.dataplane"] =
+      json{{"forwarding", true},
+           {"routes",
+            {{{"prefix", "0.0.0.0/0"},
+              {"action", "forward"},
+              {"next_hops",
+               {{{"via", "198.18.1.1"}, {"port", "wan1"}, {"weight", 2}},
+                {{"via", "198.18.1.5"}, {"port", "wan2"}, {"weight", 1}}}}},
+             {{"prefix", "10.9.0.0/16"}, {"action", "blackhole"}, {"next_hops", json::array()}}}},
+           {"neighbours", json::array()}};
+  EXPECT_EQ(run({"show", "routes"}).out,
+            "prefix       action     via         port  weight\n"
+            "0.0.0.0/0    forward    198.18.1.1  wan1  2\n"
+            "0.0.0.0/0    forward    198.18.1.5  wan2  1\n"
+            "10.9.0.0/16  blackhole  -           -     -\n"
+            "\nneighbour  mac  port\n");
+}
+
+TEST_F(ShowDataplaneTest, ClassifierShowsNonZeroVerdictsAndMatches) {
+  vigild_.answers["show.classifier"] = json::array();
+  EXPECT_EQ(run({"show", "classifier"}).out,
+            "no port runs the XDP classifier (interfaces.<name>.xdp: true)\n");
+  vigild_.answers["show.classifier"] = json{
+      {{"device", "lan0"},
+       {"mode", "native"},
+       {"adopted", true},
+       {"packets", 5},
+       {"verdicts", {{"pass", counted(4, 400)}, {"drop_acl", counted(1, 60)}, {"tx", counted(0)}}},
+       {"malformed", json::object()},
+       {"vips", json::array()},
+       {"backends", json::array()},
+       {"acl", {{{"rule", "deny-doc"}, {"matched", counted(1, 60)}}}},
+       {"policers", json::array()}}};
+  EXPECT_EQ(run({"show", "classifier"}).out,
+            "port lan0 (native XDP, adopted from a previous run): 5 packets\n"
+            "verdict   packets  bytes\n"
+            "drop_acl  1        60\n"
+            "pass      4        400\n"
+            "\nwhat  name      packets\n"
+            "acl   deny-doc  1\n\n");
+}
+
+}  // namespace
+}  // namespace vigil::cli

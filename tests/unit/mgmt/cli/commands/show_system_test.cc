@@ -1,0 +1,48 @@
+// show system status and processes against a fake vigild.
+#include <gtest/gtest.h>
+
+#include "mgmt/cli/commands/commands.h"
+#include "mgmt/cli/dispatch.h"
+#include "tests/unit/mgmt/cli/fake_vigild.h"
+
+namespace vigil::cli {
+namespace {
+
+using nlohmann::json;
+
+TEST(ShowSystem, ProcessesSaySupervisedStateOrReachability) {
+  FakeVigild vigild;
+  vigild.answers["show.processes"] =
+      json{{{"name", "vigil-dp"},
+            {"socket", "/run/vigil/dp.sock"},
+            {"supervised", true},
+            {"state", "running"},
+            {"pid", 42},
+            {"restarts", 1},
+            {"last_exit", "killed by SIGKILL"}},
+           {{"name", "vigil-l7"}, {"socket", "/run/vigil/l7.sock"}, {"reachable", false}}};
+  auto o = dispatch(build_table(), vigild, {"show", "system", "processes"}, false);
+  EXPECT_EQ(o.exit_code, kExitOk);
+  EXPECT_EQ(o.out,
+            "component  state          pid  restarts  last exit          socket\n"
+            "vigil-dp   running        42   1         killed by SIGKILL  /run/vigil/dp.sock\n"
+            "vigil-l7   not reachable  -    -         -                  /run/vigil/l7.sock\n");
+}
+
+TEST(ShowSystem, StatusNamesWhatIsNotImplemented) {
+  FakeVigild vigild;
+  vigild.answers["status"] = json{{"name", "vigild"},
+                                  {"state", "running"},
+                                  {"pid", 7},
+                                  {"uptime_seconds", 61.4},
+                                  {"config", "/etc/vigil/vigil.yaml"},
+                                  {"not_implemented", "SNMP"}};
+  auto o = dispatch(build_table(), vigild, {"show", "system", "status"}, false);
+  EXPECT_EQ(o.out,
+            "process  state    pid  uptime  config\n"
+            "vigild   running  7    61s     /etc/vigil/vigil.yaml\n"
+            "\nnot implemented yet: SNMP\n");
+}
+
+}  // namespace
+}  // namespace vigil::cli
