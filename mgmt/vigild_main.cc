@@ -1,6 +1,7 @@
 // vigild: the management daemon. It owns the configuration: candidates, commits (two-phase
 // over the components), commit confirmed, rollback, history, the audit trail and the
-// Prometheus endpoint. Supervision of the other processes is not built yet, and it says so.
+// Prometheus endpoint, and with --supervise it starts and restarts the other processes. What
+// it does not do yet (SNMP AgentX, FRR control) it says in its log and `status`.
 #include <cstdlib>
 
 #include "common/daemon.h"

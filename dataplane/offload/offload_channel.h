@@ -12,7 +12,7 @@
 
 #include "common/expected.h"
 #include "dataplane/forwarding/next_hop_group.h"
-#include "ebpf/include/vigil/classifier_types.h"
+#include "vigil/classifier_types.h"
 
 struct rte_ring;
 

@@ -13,7 +13,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 #pragma GCC diagnostic ignored "-Wcast-align"
-#include "ebpf/include/vigil/hash.h"
+#include "vigil/hash.h"
 #pragma GCC diagnostic pop
 
 #include <cstring>

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "ebpf/include/vigil/packet.h"
+#include "vigil/packet.h"
 
 struct rte_mbuf;
 

@@ -9,7 +9,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 #pragma GCC diagnostic ignored "-Wcast-align"
-#include "ebpf/include/vigil/checksum.h"
+#include "vigil/checksum.h"
 #pragma GCC diagnostic pop
 
 namespace vigil::dp {

@@ -7,7 +7,7 @@
 
 #include "dataplane/forwarding/next_hop_group.h"
 #include "dataplane/pipeline/drop_reason.h"
-#include "ebpf/include/vigil/packet.h"
+#include "vigil/packet.h"
 
 struct rte_mbuf;
 

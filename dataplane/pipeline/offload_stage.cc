@@ -9,7 +9,7 @@
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
-#include "ebpf/include/vigil/offload.h"
+#include "vigil/offload.h"
 #pragma GCC diagnostic pop
 
 namespace vigil::dp {

@@ -1,5 +1,6 @@
 // The fast path assembled: EAL memory pool, ports, route and neighbour tables, RCU, and one
-// LcoreWorker per forwarding lcore with its own pipeline (parse → route → neighbour). Queue i
+// LcoreWorker per forwarding lcore with its own pipeline (parse → route → neighbour → offload,
+// the last only where the XDP classifier can forward offloaded flows). Queue i
 // of every port is served by worker i. vigil-dp's control thread owns it and changes routes
 // and neighbours through it while the workers run.
 #pragma once

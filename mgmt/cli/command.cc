@@ -1,6 +1,6 @@
 #include "mgmt/cli/command.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 Output usage_error(std::string_view how) {
   return {.exit_code = kExitUsage, .err = "vigil: usage: " + std::string(how) + "\n"};
@@ -35,4 +35,4 @@ std::string json_text(const nlohmann::json& value) {
   return value.dump(2) + "\n";
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -12,7 +12,7 @@
 
 #include "common/json_rpc.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;        // vigild answered with an error, or a check failed
@@ -71,4 +71,4 @@ const nlohmann::json& member(const nlohmann::json& obj, std::string_view key);
 // Pretty JSON with a newline, as --json prints every answer.
 std::string json_text(const nlohmann::json& value);
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -4,7 +4,7 @@
 
 #include "mgmt/cli/table_printer.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 void CommandTable::add(Command command) {
   commands_.push_back(std::move(command));
@@ -57,4 +57,4 @@ std::string CommandTable::help() const {
   return table.render();
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

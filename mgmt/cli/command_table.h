@@ -10,7 +10,7 @@
 
 #include "mgmt/cli/command.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 struct Command {
   std::vector<std::string> words;  // {"show", "version"}
@@ -39,4 +39,4 @@ class CommandTable {
   std::vector<Command> commands_;
 };
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -4,7 +4,7 @@
 
 #include "mgmt/cli/commands/commands.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 std::string joined(const std::vector<std::string>& words) {
@@ -98,4 +98,4 @@ std::vector<std::string> complete_words(const CommandTable& table, Vigild& vigil
   return out;
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -9,7 +9,7 @@
 #include "mgmt/cli/command.h"
 #include "mgmt/cli/command_table.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 // `vigil --help` and interactive `help`.
 std::string usage_text(const CommandTable& table);
@@ -27,4 +27,4 @@ Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std
 std::vector<std::string> complete_words(const CommandTable& table, Vigild& vigild,
                                         const std::vector<std::string>& words, bool configure);
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <iostream>
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 // readline's completion callbacks are plain C functions: they reach the hooks through these.
@@ -118,4 +118,4 @@ int run_interactive(const InteractiveHooks& hooks) {
   return 0;
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 struct InteractiveHooks {
   // Runs one command line already split into words; returns its exit status.
@@ -24,4 +24,4 @@ int run_interactive(const InteractiveHooks& hooks);
 // Splits a command line on blanks; "double quotes" keep blanks inside one word.
 std::vector<std::string> split_words(const std::string& line);
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 void TablePrinter::add_row(std::vector<std::string> cells) {
   assert(cells.size() <= columns_.size());
@@ -42,4 +42,4 @@ std::string TablePrinter::render() const {
   return out;
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 class TablePrinter {
  public:
@@ -22,4 +22,4 @@ class TablePrinter {
   std::vector<std::vector<std::string>> rows_;
 };
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

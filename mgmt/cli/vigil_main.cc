@@ -15,7 +15,7 @@
 #include "mgmt/cli/interactive.h"
 #include "version.h"  // generated at the build root
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 // vigild over its socket.
@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli
 
 int main(int argc, char** argv) {
-  return vigil::cli::main(argc, argv);
+  return vigil::mgmt::cli::main(argc, argv);
 }

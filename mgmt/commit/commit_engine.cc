@@ -9,7 +9,7 @@
 #include "config/sections.h"
 #include "config/yaml_json.h"
 
-namespace vigil::commit {
+namespace vigil::mgmt::commit {
 
 using nlohmann::json;
 
@@ -253,4 +253,4 @@ std::optional<Expected<CommitOutcome>> CommitEngine::tick() {
   return outcome;
 }
 
-}  // namespace vigil::commit
+}  // namespace vigil::mgmt::commit

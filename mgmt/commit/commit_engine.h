@@ -18,7 +18,7 @@
 #include "mgmt/commit/component.h"
 #include "mgmt/store/config_store.h"
 
-namespace vigil::commit {
+namespace vigil::mgmt::commit {
 
 // Unix seconds now; injectable so the confirm timer is testable without waiting.
 using UnixClock = std::function<int64_t()>;
@@ -84,4 +84,4 @@ class CommitEngine {
   config::Config running_config_;
 };
 
-}  // namespace vigil::commit
+}  // namespace vigil::mgmt::commit

@@ -10,7 +10,7 @@
 
 #include "common/expected.h"
 
-namespace vigil::commit {
+namespace vigil::mgmt::commit {
 
 class Component {
  public:
@@ -28,4 +28,4 @@ class Component {
 
 using ComponentPtr = std::unique_ptr<Component>;
 
-}  // namespace vigil::commit
+}  // namespace vigil::mgmt::commit

@@ -4,7 +4,7 @@
 #include <sstream>
 #include <vector>
 
-namespace vigil::commit {
+namespace vigil::mgmt::commit {
 namespace {
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -32,4 +32,4 @@ std::string unified_diff(const std::string& from, const std::string& to,
   return out.str();
 }
 
-}  // namespace vigil::commit
+}  // namespace vigil::mgmt::commit

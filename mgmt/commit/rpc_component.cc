@@ -1,6 +1,6 @@
 #include "mgmt/commit/rpc_component.h"
 
-namespace vigil::commit {
+namespace vigil::mgmt::commit {
 
 using nlohmann::json;
 
@@ -42,4 +42,4 @@ void RpcComponent::abort(uint64_t txid) {
   (void)call("abort", {{"txid", txid}});
 }
 
-}  // namespace vigil::commit
+}  // namespace vigil::mgmt::commit

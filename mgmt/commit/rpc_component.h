@@ -6,7 +6,7 @@
 #include "common/json_rpc_client.h"
 #include "mgmt/commit/component.h"
 
-namespace vigil::commit {
+namespace vigil::mgmt::commit {
 
 class RpcComponent final : public Component {
  public:
@@ -28,4 +28,4 @@ class RpcComponent final : public Component {
   std::chrono::milliseconds timeout_;
 };
 
-}  // namespace vigil::commit
+}  // namespace vigil::mgmt::commit

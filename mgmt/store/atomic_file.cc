@@ -10,7 +10,7 @@
 
 #include "common/unique_fd.h"
 
-namespace vigil::store {
+namespace vigil::mgmt::store {
 namespace {
 
 std::string errno_text(const std::string& what, const std::filesystem::path& p) {
@@ -86,4 +86,4 @@ Expected<std::string> read_file(const std::filesystem::path& path) {
   return out.str();
 }
 
-}  // namespace vigil::store
+}  // namespace vigil::mgmt::store

@@ -10,7 +10,7 @@
 
 #include "common/expected.h"
 
-namespace vigil::store {
+namespace vigil::mgmt::store {
 
 // Test hook, called after the temporary file is durable and before the rename.
 using BeforeRenameHook = std::function<void(const std::filesystem::path& tmp)>;
@@ -23,4 +23,4 @@ Expected<std::string> read_file(const std::filesystem::path& path);
 // Temporary files are named ".<name>.tmp.<pid>"; a crash can leave them behind.
 bool is_temporary_file(const std::filesystem::path& path);
 
-}  // namespace vigil::store
+}  // namespace vigil::mgmt::store

@@ -6,7 +6,7 @@
 
 #include "common/logging.h"
 
-namespace vigil::store {
+namespace vigil::mgmt::store {
 namespace {
 
 using nlohmann::json;
@@ -214,4 +214,4 @@ Status ConfigStore::clear_pending() {
   return Ok{};
 }
 
-}  // namespace vigil::store
+}  // namespace vigil::mgmt::store

@@ -19,7 +19,7 @@
 #include "common/expected.h"
 #include "mgmt/store/atomic_file.h"
 
-namespace vigil::store {
+namespace vigil::mgmt::store {
 
 struct CommitRecord {
   uint64_t seq = 0;
@@ -80,4 +80,4 @@ class ConfigStore {
   std::optional<PendingConfirm> pending_;
 };
 
-}  // namespace vigil::store
+}  // namespace vigil::mgmt::store

@@ -1,6 +1,6 @@
 #include "mgmt/cli/commands/commands.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 CommandTable build_table() {
   CommandTable table;
@@ -10,4 +10,4 @@ CommandTable build_table() {
   return table;
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

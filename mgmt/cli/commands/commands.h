@@ -4,7 +4,7 @@
 
 #include "mgmt/cli/command_table.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 void add_show_system_commands(CommandTable& table);     // show version, show system ...
 void add_config_commands(CommandTable& table);          // load, set, commit, rollback, ...
@@ -15,4 +15,4 @@ Output show_candidate(Invocation& inv);
 
 CommandTable build_table();
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

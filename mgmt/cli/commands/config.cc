@@ -8,7 +8,7 @@
 
 #include "mgmt/cli/commands/commands.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 using nlohmann::json;
@@ -264,4 +264,4 @@ void add_config_commands(CommandTable& t) {
          .run = validate});
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -3,7 +3,7 @@
 #include "mgmt/cli/commands/commands.h"
 #include "mgmt/cli/table_printer.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 using nlohmann::json;
@@ -180,4 +180,4 @@ void add_show_dataplane_commands(CommandTable& t) {
          .run = show_routes});
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -7,7 +7,7 @@
 #include "mgmt/cli/commands/commands.h"
 #include "mgmt/cli/table_printer.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 Output show_version(Invocation& inv) {
@@ -121,4 +121,4 @@ void add_show_system_commands(CommandTable& t) {
          .run = show_processes});
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 CommandTable table() {
@@ -56,4 +56,4 @@ TEST(CommandTable, HelpListsEveryCommandAligned) {
 }
 
 }  // namespace
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -6,7 +6,7 @@
 #include "mgmt/cli/commands/commands.h"
 #include "tests/unit/mgmt/cli/fake_vigild.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 using nlohmann::json;
@@ -51,4 +51,4 @@ TEST(Dispatch, AnAnswerOfTheWrongShapeIsAnErrorNotACrash) {
 }
 
 }  // namespace
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

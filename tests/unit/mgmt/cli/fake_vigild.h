@@ -8,7 +8,7 @@
 
 #include "mgmt/cli/command.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 
 class FakeVigild final : public Vigild {
  public:
@@ -30,4 +30,4 @@ class FakeVigild final : public Vigild {
   std::vector<Call> calls;
 };
 
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 TEST(TablePrinter, AlignsColumnsWithoutTrailingBlanks) {
@@ -28,4 +28,4 @@ TEST(TablePrinter, WithoutHeader) {
 }
 
 }  // namespace
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-namespace vigil::commit {
+namespace vigil::mgmt::commit {
 namespace {
 
 namespace fs = std::filesystem;
@@ -226,4 +226,4 @@ TEST_F(CommitEngineTest, RollbackOfTheFirstCommitGoesBackToAnEmptyConfig) {
 }
 
 }  // namespace
-}  // namespace vigil::commit
+}  // namespace vigil::mgmt::commit

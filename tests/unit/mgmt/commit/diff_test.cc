@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace vigil::commit {
+namespace vigil::mgmt::commit {
 namespace {
 
 TEST(UnifiedDiff, EqualTextsGiveNothing) {
@@ -28,4 +28,4 @@ TEST(UnifiedDiff, AdditionToAnEmptyConfig) {
 }
 
 }  // namespace
-}  // namespace vigil::commit
+}  // namespace vigil::mgmt::commit

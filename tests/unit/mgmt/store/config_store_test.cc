@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace vigil::store {
+namespace vigil::mgmt::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -153,4 +153,4 @@ TEST_F(ConfigStoreTest, HandEditedRunningFileIsStillLoaded) {
 }
 
 }  // namespace
-}  // namespace vigil::store
+}  // namespace vigil::mgmt::store

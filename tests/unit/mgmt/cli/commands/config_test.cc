@@ -8,7 +8,7 @@
 #include "mgmt/cli/dispatch.h"
 #include "tests/unit/mgmt/cli/fake_vigild.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 using nlohmann::json;
@@ -122,4 +122,4 @@ TEST_F(ConfigCommandsTest, ConfigureModeShowsTheCandidateAndItsDiff) {
 }
 
 }  // namespace
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

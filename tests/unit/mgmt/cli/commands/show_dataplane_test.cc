@@ -5,7 +5,7 @@
 #include "mgmt/cli/dispatch.h"
 #include "tests/unit/mgmt/cli/fake_vigild.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 using nlohmann::json;
@@ -108,4 +108,4 @@ TEST_F(ShowDataplaneTest, ClassifierShowsNonZeroVerdictsAndMatches) {
 }
 
 }  // namespace
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli

@@ -5,7 +5,7 @@
 #include "mgmt/cli/dispatch.h"
 #include "tests/unit/mgmt/cli/fake_vigild.h"
 
-namespace vigil::cli {
+namespace vigil::mgmt::cli {
 namespace {
 
 using nlohmann::json;
@@ -45,4 +45,4 @@ TEST(ShowSystem, StatusNamesWhatIsNotImplemented) {
 }
 
 }  // namespace
-}  // namespace vigil::cli
+}  // namespace vigil::mgmt::cli
