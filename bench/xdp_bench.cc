@@ -26,6 +26,7 @@
 
 #include "ebpf/loader/classifier.h"
 #include "tests/packet/packet_builder.h"
+#include "tests/support/net_literals.h"
 
 namespace vigil::ebpf {
 namespace {
@@ -33,12 +34,8 @@ namespace {
 using test::PacketBuilder;
 using Frame = std::vector<uint8_t>;
 
-net::IpAddress ip(const char* text) {
-  return net::IpAddress::parse(text).value();
-}
-net::Prefix net(const char* text) {
-  return net::Prefix::parse_network(text).value();
-}
+using vigil::test::ip;
+using vigil::test::net;
 
 ClassifierConfig bench_config() {
   ClassifierConfig c;

@@ -30,6 +30,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 #pragma GCC diagnostic ignored "-Wcast-align"
+#include "tests/support/net_literals.h"
 #include "vigil/hash.h"
 #pragma GCC diagnostic pop
 
@@ -43,13 +44,8 @@ constexpr const char* kGatewayMac = "02:00:00:00:00:fe";
 constexpr const char* kClientMac = "02:00:00:00:00:01";  // the builder's default source
 constexpr const char* kOwnMac = "02:00:00:00:00:02";     // the builder's default destination
 
-net::IpAddress ip(const char* text) {
-  return net::IpAddress::parse(text).value();
-}
-
-net::Prefix net(const char* text) {
-  return net::Prefix::parse_network(text).value();
-}
+using vigil::test::ip;
+using vigil::test::net;
 
 ClassifierConfig base_config() {
   ClassifierConfig c;

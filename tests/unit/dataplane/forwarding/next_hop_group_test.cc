@@ -4,12 +4,12 @@
 
 #include <map>
 
+#include "tests/support/net_literals.h"
+
 namespace vigil::dp {
 namespace {
 
-net::IpAddress ip(const char* text) {
-  return *net::IpAddress::parse(text);
-}
+using vigil::test::ip;
 
 std::map<PortId, size_t> bucket_shares(const NextHopGroup& g) {
   std::map<PortId, size_t> shares;

@@ -2,17 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/net_literals.h"
 #include "tests/unit/dataplane/eal_environment.h"
 
 namespace vigil::dp {
 namespace {
 
-net::Prefix net(const char* text) {
-  return *net::Prefix::parse_network(text);
-}
-net::IpAddress ip(const char* text) {
-  return *net::IpAddress::parse(text);
-}
+using vigil::test::ip;
+using vigil::test::net;
 
 // Records grace periods and checks, at each, what an lcore would read.
 class RecordingReaders : public Synchronizer {

@@ -13,6 +13,7 @@
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/route_stage.h"
 #include "tests/packet/packet_builder.h"
+#include "tests/support/net_literals.h"
 #include "tests/unit/dataplane/eal_environment.h"
 
 namespace vigil::dp {
@@ -28,12 +29,9 @@ const char* const kHostMac = "02:00:00:00:01:05";
 const char* const kGw1Mac = "02:00:00:00:02:01";
 const char* const kGw2Mac = "02:00:00:00:03:01";
 
-net::Prefix net(const char* text) {
-  return *net::Prefix::parse_network(text);
-}
-net::IpAddress ip(const char* text) {
-  return *net::IpAddress::parse(text);
-}
+using vigil::test::ip;
+using vigil::test::net;
+
 rte_ether_addr mac(const char* text) {
   rte_ether_addr m;
   EXPECT_EQ(rte_ether_unformat_addr(text, &m), 0);

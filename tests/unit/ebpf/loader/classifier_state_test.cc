@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ebpf/loader/counters.h"
+#include "tests/support/net_literals.h"
 #include "tests/unit/ebpf/loader/fake_maps.h"
 #include "vigil/classifier_types.h"
 #include "vigil/vip_filter.h"
@@ -19,13 +20,8 @@ namespace {
 
 using test::FakeMaps;
 
-net::IpAddress ip(const char* text) {
-  return net::IpAddress::parse(text).value();
-}
-
-net::Prefix net(const char* text) {
-  return net::Prefix::parse_network(text).value();
-}
+using vigil::test::ip;
+using vigil::test::net;
 
 ClassifierConfig web_config() {
   ClassifierConfig c;
