@@ -13,7 +13,7 @@
 #include "common/metrics.h"
 #include "config/config.h"
 #include "dataplane/config_applier.h"
-#include "dataplane/forwarding/route_builder.h"
+#include "dataplane/fast_path_plan.h"
 #include "dataplane/kernel/interface_addresses.h"
 #include "dataplane/kernel/kernel_neighbours.h"
 #include "ebpf/loader/map_access.h"
@@ -35,12 +35,11 @@ class FastPathControl final : public ConfigTarget {
 
   std::string name() const override { return "fast path"; }
 
-  // What apply() would refuse, changing nothing: an unsupported mode, lcores the host does not
-  // have, routes that cannot be resolved or do not fit, and (once running) a change that
-  // needs a restart of the fast path.
+  // What apply() would refuse, changing nothing: what check_plan() refuses, and once running,
+  // routes that do not fit and a change that needs a restart of the fast path.
   Status check(const config::Config& config) const override;
   // Starts the fast path on the first config that asks for forwarding, then applies routes and
-  // neighbours of every later one.
+  // neighbours of every later one. Both go through plan_from(), the one adapter.
   Status apply(const config::Config& config) override;
 
   bool running() const { return fast_path_ != nullptr; }
@@ -52,19 +51,19 @@ class FastPathControl final : public ConfigTarget {
   void update_metrics(MetricsRegistry& metrics);
 
  private:
-  // The ports of a config, in PortId order: its enabled interfaces.
-  static std::vector<const config::InterfaceConfig*> port_interfaces(const config::Config& c);
-  static PortMap port_map(const config::Config& c);
-  Status start(const config::Config& config);
-  Status try_start(const config::Config& config);
-  Status apply_routes(const config::Config& config);
+  // fast_path_control.cc: starting, routes, offload.
+  Status start(const FastPathPlan& plan);
+  Status try_start(const FastPathPlan& plan);
+  Status apply_routes(const FastPathPlan& plan);
+  // af_xdp with dataplane.flow_offload: starts offloading flows to the ports' classifiers.
+  void start_offload(const std::vector<PlannedPort>& ports);
+  // fast_path_kernel_sync.cc: what the fast path and the kernel tell each other.
   // dpdk mode: the TAPs standing for the ports get the ports' MTU and addresses.
-  Status apply_kernel_interfaces(const config::Config& config);
-  void apply_neighbours(const config::Config& config);
+  Status apply_kernel_interfaces(const FastPathPlan& plan);
+  void apply_neighbours(const FastPathPlan& plan);
   void poll_links();
   void poll_neighbours();
-  // af_xdp with dataplane.flow_offload: starts offloading flows to the ports' classifiers.
-  void start_offload(const std::vector<const config::InterfaceConfig*>& ports);
+  // fast_path_status.cc: show() and metrics.
   void update_offload_metrics(MetricsRegistry& metrics);
 
   XsksMapFor xsks_map_for_;
@@ -74,9 +73,9 @@ class FastPathControl final : public ConfigTarget {
   // After fast_path_, whose offload channel it uses: goes first.
   std::unique_ptr<FlowOffloader> offloader_;
   // What the running fast path was started with: changes to these need a restart.
-  config::DataplaneConfig started_with_;
+  FastPathSettings started_with_;
   std::vector<std::pair<std::string, std::string>> started_ports_;  // (name, device)
-  std::optional<config::Config> applied_;  // the routes' source, rebuilt when a link changes
+  std::optional<FastPathPlan> applied_;  // the routes' source, rebuilt when a link changes
   DownPorts down_;
   TotalsExporter exported_;
   std::vector<std::pair<PortId, net::IpAddress>> static_neighbours_;  // installed

@@ -10,16 +10,11 @@ net::Prefix host_prefix(const net::IpAddress& a) {
 }
 
 // The port whose subnet holds `gateway`, if any.
-std::optional<PortId> connected_port(const config::Config& c, const PortMap& ports,
-                                     const net::IpAddress& gateway) {
-  for (const auto& iface : c.interfaces) {
-    auto port = ports.find(iface.name);
-    if (port == ports.end()) {
-      continue;
-    }
-    for (const auto& a : iface.addresses) {
+std::optional<PortId> connected_port(const RoutingInput& input, const net::IpAddress& gateway) {
+  for (const auto& p : input.ports) {
+    for (const auto& a : p.addresses) {
       if (a.contains(gateway)) {
-        return port->second;
+        return p.port;
       }
     }
   }
@@ -28,37 +23,28 @@ std::optional<PortId> connected_port(const config::Config& c, const PortMap& por
 
 }  // namespace
 
-Expected<std::vector<Route>> build_routes(const config::Config& c, const PortMap& ports,
-                                          const DownPorts& down) {
+Expected<std::vector<Route>> build_routes(const RoutingInput& input, const DownPorts& down) {
   // Distance per prefix: connected and local 0, static as configured.
   std::map<net::Prefix, std::pair<uint32_t, NextHopGroup>> best;
-  for (const auto& iface : c.interfaces) {
-    auto port = ports.find(iface.name);
-    if (port == ports.end()) {
-      continue;
-    }
-    const bool up = !down.contains(port->second);
-    for (const auto& a : iface.addresses) {
+  for (const auto& p : input.ports) {
+    const bool up = !down.contains(p.port);
+    for (const auto& a : p.addresses) {
       if (up) {
-        best[a.network()] = {0, make_forward_group({{.port = port->second}})};
+        best[a.network()] = {0, make_forward_group({{.port = p.port}})};
       }
       best[host_prefix(a.address)] = {0, make_group(RouteAction::kLocal)};
     }
   }
-  for (const auto& r : c.routing.static_routes) {
+  for (const auto& r : input.static_routes) {
     NextHopGroup target;
     if (r.blackhole) {
       target = make_group(RouteAction::kBlackhole);
     } else {
       std::vector<NextHop> members;
       for (const auto& hop : r.next_hops) {
-        std::optional<PortId> port;
-        if (!hop.interface.empty()) {
-          if (auto it = ports.find(hop.interface); it != ports.end()) {
-            port = it->second;
-          }
-        } else {
-          port = connected_port(c, ports, *hop.via);
+        std::optional<PortId> port = hop.port;
+        if (!hop.interface_named) {
+          port = connected_port(input, *hop.via);
           if (!port) {
             return fail("static route " + r.prefix.to_string() + ": next hop " +
                         hop.via->to_string() +

@@ -1,6 +1,6 @@
-// The routes the fast path installs, from the config: for each port's addresses a connected
-// route (out of that port, the destination is the neighbour) and a local route (to the
-// kernel); then the static routes, the lowest distance winning per prefix. Connected and
+// The routes the fast path installs, from its routing input: for each port's addresses a
+// connected route (out of that port, the destination is the neighbour) and a local route (to
+// the kernel); then the static routes, the lowest distance winning per prefix. Connected and
 // local routes beat a static route to the same prefix, as in any router. (BGP routes join
 // here from FPM.)
 #pragma once
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/expected.h"
-#include "config/config.h"
 #include "dataplane/forwarding/route.h"
+#include "dataplane/forwarding/routing_input.h"
 
 namespace vigil::dp {
 
@@ -28,7 +28,6 @@ using DownPorts = std::set<PortId>;
 // Fails when a static next hop gives only `via` and no port's subnet contains it (recursive
 // next hops need a routing protocol's resolution: BGP, later). Whether it fails does not
 // depend on `down`: a commit is judged on the config, not on the links of the moment.
-Expected<std::vector<Route>> build_routes(const config::Config& config, const PortMap& ports,
-                                          const DownPorts& down = {});
+Expected<std::vector<Route>> build_routes(const RoutingInput& input, const DownPorts& down = {});
 
 }  // namespace vigil::dp

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/document.h"
+#include "dataplane/fast_path_plan.h"
 
 namespace vigil::dp {
 namespace {
@@ -11,6 +12,12 @@ config::Config parse(const char* text) {
   auto r = config::parse_text(text, "vigil.yaml");
   EXPECT_TRUE(r.errors.empty()) << r.errors.to_string();
   return r.config;
+}
+
+// Routes of a config's routing input over `ports`, as the fast path's plan builds it.
+Expected<std::vector<Route>> routes_of(const config::Config& c, const PortMap& ports,
+                                       const DownPorts& down = {}) {
+  return build_routes(routing_input_from(c, ports), down);
 }
 
 const Route* find(const std::vector<Route>& routes, const char* prefix) {
@@ -30,7 +37,7 @@ constexpr const char* kInterfaces = R"(interfaces:
 )";
 
 TEST(RouteBuilder, ConnectedAndLocalRoutesForEveryPortAddress) {
-  const auto routes = build_routes(parse(kInterfaces), {{"lan0", 0}, {"wan1", 1}, {"wan2", 2}});
+  const auto routes = routes_of(parse(kInterfaces), {{"lan0", 0}, {"wan1", 1}, {"wan2", 2}});
   ASSERT_TRUE(routes) << routes.error();
   ASSERT_NE(find(*routes, "10.1.0.0/24"), nullptr);
   EXPECT_EQ(find(*routes, "10.1.0.0/24")->target.action, RouteAction::kForward);
@@ -51,7 +58,7 @@ TEST(RouteBuilder, StaticRoutesResolveGatewaysToPortsAndTheLowestDistanceWins) {
     - {prefix: 203.0.113.0/24, blackhole: true}
     - {prefix: 10.1.0.0/24, next_hops: [{via: 192.0.2.1}]}
 )";
-  const auto routes = build_routes(parse(doc.c_str()), {{"lan0", 0}, {"wan1", 1}, {"wan2", 2}});
+  const auto routes = routes_of(parse(doc.c_str()), {{"lan0", 0}, {"wan1", 1}, {"wan2", 2}});
   ASSERT_TRUE(routes) << routes.error();
   const auto& def = find(*routes, "0.0.0.0/0")->target;
   ASSERT_EQ(def.members.size(), 2u);
@@ -70,7 +77,7 @@ TEST(RouteBuilder, RoutesOverPortsThatDoNotForwardAreLeftOut) {
     - {prefix: 10.60.0.0/16, next_hops: [{via: 198.51.100.1, interface: wan2}]}
     - {prefix: 0.0.0.0/0, next_hops: [{via: 192.0.2.1}, {via: 198.51.100.1, interface: wan2}]}
 )";
-  const auto routes = build_routes(parse(doc.c_str()), {{"lan0", 0}, {"wan1", 1}});
+  const auto routes = routes_of(parse(doc.c_str()), {{"lan0", 0}, {"wan1", 1}});
   ASSERT_TRUE(routes) << routes.error();
   EXPECT_EQ(find(*routes, "198.51.100.0/24"), nullptr);
   EXPECT_EQ(find(*routes, "10.60.0.0/16"), nullptr);
@@ -86,11 +93,11 @@ TEST(RouteBuilder, ALinkDownWithdrawsItsRoutesAndTheBackupDistanceTakesOver) {
 )";
   const config::Config c = parse(doc.c_str());
   const PortMap ports{{"lan0", 0}, {"wan1", 1}, {"wan2", 2}};
-  const auto up = build_routes(c, ports);
+  const auto up = routes_of(c, ports);
   ASSERT_TRUE(up) << up.error();
   EXPECT_EQ(find(*up, "0.0.0.0/0")->target.members.at(0).port, 1);
 
-  const auto wan1_down = build_routes(c, ports, {1});
+  const auto wan1_down = routes_of(c, ports, {1});
   ASSERT_TRUE(wan1_down) << wan1_down.error();
   EXPECT_EQ(find(*wan1_down, "192.0.2.0/24"), nullptr);
   EXPECT_EQ(find(*wan1_down, "192.0.2.2/32")->target.action, RouteAction::kLocal);
@@ -99,7 +106,7 @@ TEST(RouteBuilder, ALinkDownWithdrawsItsRoutesAndTheBackupDistanceTakesOver) {
   ASSERT_EQ(find(*wan1_down, "10.80.0.0/16")->target.members.size(), 1u);
   EXPECT_EQ(find(*wan1_down, "10.80.0.0/16")->target.members[0].port, 2);
 
-  const auto both_down = build_routes(c, ports, {1, 2});
+  const auto both_down = routes_of(c, ports, {1, 2});
   ASSERT_TRUE(both_down) << both_down.error();
   EXPECT_EQ(find(*both_down, "0.0.0.0/0"), nullptr);
   EXPECT_EQ(find(*both_down, "10.80.0.0/16"), nullptr);
@@ -110,7 +117,7 @@ TEST(RouteBuilder, AGatewayOnNoConnectedSubnetIsRefusedWithTheRoute) {
   const std::string doc = std::string(kInterfaces) +
                           "routing:\n  static:\n    - {prefix: 10.70.0.0/16, next_hops: [{via: "
                           "172.16.0.1}]}\n";
-  const auto routes = build_routes(parse(doc.c_str()), {{"lan0", 0}, {"wan1", 1}, {"wan2", 2}});
+  const auto routes = routes_of(parse(doc.c_str()), {{"lan0", 0}, {"wan1", 1}, {"wan2", 2}});
   ASSERT_FALSE(routes);
   EXPECT_EQ(routes.error(),
             "static route 10.70.0.0/16: next hop 172.16.0.1 is on no connected subnet of a "

@@ -1,0 +1,111 @@
+#include "dataplane/fast_path_plan.h"
+
+#include "dataplane/pipeline/lcore_counters.h"
+
+namespace vigil::dp {
+
+std::vector<std::pair<std::string, std::string>> FastPathPlan::devices() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(ports.size());
+  for (const auto& p : ports) {
+    out.emplace_back(p.name, p.device);
+  }
+  return out;
+}
+
+RoutingInput routing_input_from(const config::Config& c, const PortMap& ports) {
+  RoutingInput in;
+  for (const auto& iface : c.interfaces) {
+    if (auto port = ports.find(iface.name); port != ports.end()) {
+      in.ports.push_back({.port = port->second, .addresses = iface.addresses});
+    }
+  }
+  for (const auto& r : c.routing.static_routes) {
+    StaticRouteInput route{.prefix = r.prefix, .distance = r.distance, .blackhole = r.blackhole};
+    for (const auto& hop : r.next_hops) {
+      StaticNextHop h{
+          .via = hop.via, .interface_named = !hop.interface.empty(), .weight = hop.weight};
+      if (h.interface_named) {
+        if (auto port = ports.find(hop.interface); port != ports.end()) {
+          h.port = port->second;
+        }
+      }
+      route.next_hops.push_back(h);
+    }
+    in.static_routes.push_back(std::move(route));
+  }
+  return in;
+}
+
+FastPathPlan plan_from(const config::Config& c) {
+  const config::DataplaneConfig& d = c.dataplane;
+  FastPathPlan plan{.forwarding = d.forwarding,
+                    .settings = {.mode = d.mode == config::DataplaneMode::kDpdk ? PortMode::kDpdk
+                                                                                : PortMode::kAfXdp,
+                                 .adaptive_rx = d.rx_mode == config::RxMode::kAdaptive,
+                                 .control_lcore = d.control_lcore,
+                                 .lcores = d.lcores,
+                                 .memory_mb = d.memory_mb,
+                                 .mbufs = d.mbufs,
+                                 .max_routes4 = d.max_routes_ipv4,
+                                 .max_routes6 = d.max_routes_ipv6,
+                                 .tx_hold_us = d.tx_hold_us,
+                                 .flow_offload = d.flow_offload}};
+  for (const auto& i : c.interfaces) {
+    if (!i.enabled) {
+      continue;
+    }
+    PlannedPort port{
+        .name = i.name, .device = i.device, .xdp = i.xdp, .mtu = i.mtu, .addresses = i.addresses};
+    for (const auto& n : i.neighbours) {
+      port.neighbours.push_back({.address = n.address, .mac = n.mac});
+    }
+    plan.port_map.emplace(i.name, static_cast<PortId>(plan.ports.size()));
+    plan.ports.push_back(std::move(port));
+  }
+  plan.routing = routing_input_from(c, plan.port_map);
+  return plan;
+}
+
+Status check_plan(const FastPathPlan& plan, unsigned host_cpus) {
+  if (!plan.forwarding) {
+    return Ok{};
+  }
+  const FastPathSettings& s = plan.settings;
+  for (const auto& p : plan.ports) {
+    if (s.mode == PortMode::kAfXdp && !p.xdp) {
+      return fail("interfaces." + p.name +
+                  ": forwarding over AF_XDP needs the classifier on every port (xdp: true), "
+                  "it decides what reaches the fast path");
+    }
+    if (s.mode == PortMode::kAfXdp && p.mtu > kAfXdpMaxMtu) {
+      return fail("interfaces." + p.name +
+                  ".mtu: AF_XDP ports carry frames of up to 1,792 bytes, an MTU of at most " +
+                  std::to_string(kAfXdpMaxMtu));
+    }
+    if (s.mode == PortMode::kDpdk && p.name.size() > 15) {
+      return fail("interfaces." + p.name +
+                  ": in dpdk mode the name is also the kernel interface (TAP) of the port's "
+                  "exception path, at most 15 characters");
+    }
+  }
+  for (uint32_t l : s.lcores) {
+    if (l >= host_cpus) {
+      return fail("dataplane.lcores: this host has CPUs 0-" + std::to_string(host_cpus - 1) +
+                  ", not " + std::to_string(l));
+    }
+  }
+  if (s.control_lcore >= host_cpus) {
+    return fail("dataplane.control_lcore: this host has CPUs 0-" + std::to_string(host_cpus - 1));
+  }
+  if (plan.ports.size() > kMaxPorts) {
+    return fail("interfaces: the fast path takes at most " + std::to_string(kMaxPorts) +
+                " ports, " + std::to_string(plan.ports.size()) + " are enabled");
+  }
+  if (auto routes = build_routes(plan.routing); !routes) {
+    return fail(routes.error());
+  }
+  return Ok{};
+}
+
+}  // namespace vigil::dp

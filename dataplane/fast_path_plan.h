@@ -1,0 +1,80 @@
+// The fast path as a config asks for it, in vigil-dp's own terms: which ports (in PortId
+// order), how the EAL and lcores start, the routing input and static neighbours. plan_from()
+// is the one adapter from the schema; FastPathControl below it sees only the plan, and the
+// plan's checks run without DPDK, so they are unit-tested (tests/unit/dataplane/).
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/expected.h"
+#include "config/config.h"
+#include "dataplane/forwarding/route_builder.h"
+#include "dataplane/forwarding/routing_input.h"
+
+namespace vigil::dp {
+
+enum class PortMode { kAfXdp, kDpdk };
+
+// What starting the fast path takes; a running fast path cannot change it (DPDK's EAL starts
+// once per process), so a change needs a restart of vigil-dp.
+struct FastPathSettings {
+  PortMode mode = PortMode::kAfXdp;
+  bool adaptive_rx = false;  // lcores sleep while their queues stay empty
+  uint32_t control_lcore = 0;
+  std::vector<uint32_t> lcores = {1};
+  uint32_t memory_mb = 1024;
+  uint32_t mbufs = 16383;
+  uint32_t max_routes4 = 262144;
+  uint32_t max_routes6 = 65536;
+  uint32_t tx_hold_us = 0;
+  bool flow_offload = true;  // only where the classifier feeds the ports (af_xdp)
+  auto operator<=>(const FastPathSettings&) const = default;
+};
+
+struct PlannedNeighbour {
+  net::IpAddress address;
+  std::array<uint8_t, 6> mac{};
+  auto operator<=>(const PlannedNeighbour&) const = default;
+};
+
+struct PlannedPort {
+  std::string name;    // the interface's name in the config
+  std::string device;  // kernel interface (af_xdp) or DPDK devargs (dpdk)
+  bool xdp = false;    // the classifier runs there
+  uint32_t mtu = 1500;
+  std::vector<net::Prefix> addresses;
+  std::vector<PlannedNeighbour> neighbours;  // static ARP/ND entries
+};
+
+struct FastPathPlan {
+  bool forwarding = false;
+  FastPathSettings settings;
+  std::vector<PlannedPort> ports;  // PortId order: the enabled interfaces
+  PortMap port_map;                // by name
+  RoutingInput routing;
+
+  // (name, device) per port: a change needs a restart, as a change of settings does.
+  std::vector<std::pair<std::string, std::string>> devices() const;
+};
+
+// The routing input of `config` over the forwarding ports in `ports`.
+RoutingInput routing_input_from(const config::Config& config, const PortMap& ports);
+
+// The adapter: the plan of `config`.
+FastPathPlan plan_from(const config::Config& config);
+
+// What the fast path would refuse of this plan on a host with `host_cpus` CPUs, before it
+// runs: an AF_XDP port without the classifier or with too large an MTU, a TAP name too long,
+// lcores the host does not have, too many ports, static routes that do not resolve.
+Status check_plan(const FastPathPlan& plan, unsigned host_cpus);
+
+// AF_XDP ports carry frames of up to one 2 KiB UMEM chunk less the kernel's headroom (256),
+// an Ethernet header and two VLAN tags: an IP MTU of at most 1,770.
+inline constexpr uint32_t kAfXdpMaxMtu = 2048 - 256 - 14 - 8;
+
+}  // namespace vigil::dp

@@ -1,0 +1,146 @@
+// FastPathControl's state for people and Prometheus: `dataplane.show` (ports, drops, routes,
+// neighbours, flow offload) and the vigil_dp_* metrics, from the lcores' counters summed.
+#include <rte_ether.h>
+
+#include "dataplane/fast_path_control.h"
+#include "dataplane/offload/flow_offloader.h"
+#include "dataplane/runtime/fast_path.h"
+
+namespace vigil::dp {
+namespace {
+
+std::string mac_text(const rte_ether_addr& m) {
+  char buf[RTE_ETHER_ADDR_FMT_SIZE];
+  rte_ether_format_addr(buf, sizeof(buf), &m);
+  return buf;
+}
+
+const char* action_name(RouteAction a) {
+  switch (a) {
+    case RouteAction::kForward:
+      return "forward";
+    case RouteAction::kLocal:
+      return "local";
+    case RouteAction::kBlackhole:
+      return "blackhole";
+    case RouteAction::kNoRoute:
+      return "none";
+  }
+  return "none";
+}
+
+}  // namespace
+
+nlohmann::json FastPathControl::show() const {
+  nlohmann::json out = {{"forwarding", running()}};
+  if (!running()) {
+    return out;
+  }
+  const LcoreCounters c = fast_path_->counters();
+  nlohmann::json ports = nlohmann::json::array();
+  for (size_t p = 0; p < fast_path_->ports().size(); ++p) {
+    const auto& port = fast_path_->ports()[p];
+    const PortStats dev = port->stats();
+    ports.push_back({{"name", port->name()},
+                     {"mac", mac_text(port->mac())},
+                     {"link", down_.contains(static_cast<PortId>(p)) ? "down" : "up"},
+                     {"rx_packets", c.ports[p].rx_packets},
+                     {"rx_bytes", c.ports[p].rx_bytes},
+                     {"tx_packets", c.ports[p].tx_packets},
+                     {"tx_bytes", c.ports[p].tx_bytes},
+                     {"device_rx_missed", dev.rx_missed},
+                     {"device_tx_errors", dev.tx_errors}});
+  }
+  nlohmann::json drops = nlohmann::json::object();
+  for (size_t r = 0; r < c.drops.size(); ++r) {
+    drops[std::string(kDropReasonNames[r])] = c.drops[r];
+  }
+  nlohmann::json routes = nlohmann::json::array();
+  const RouteTable& table = fast_path_->routes();
+  for (const auto& [prefix, id] : table.routes()) {
+    const NextHopGroup& g = table.group(id);
+    nlohmann::json hops = nlohmann::json::array();
+    for (const auto& m : g.members) {
+      hops.push_back({{"port", fast_path_->ports()[m.port]->name()},
+                      {"via", m.gateway ? m.gateway->to_string() : "connected"},
+                      {"weight", m.weight}});
+    }
+    routes.push_back(
+        {{"prefix", prefix.to_string()}, {"action", action_name(g.action)}, {"next_hops", hops}});
+  }
+  nlohmann::json neighbours = nlohmann::json::array();
+  for (const auto& [key, mac] : fast_path_->neighbours().entries()) {
+    neighbours.push_back({{"port", fast_path_->ports()[key.port]->name()},
+                          {"address", key.ip().to_string()},
+                          {"mac", mac_text(mac)}});
+  }
+  out["ports"] = ports;
+  out["drops"] = drops;
+  out["to_kernel"] = c.to_kernel;
+  out["icmp_errors_sent"] = c.icmp_errors_sent;
+  out["rx_mode"] = started_with_.adaptive_rx ? "adaptive" : "poll";
+  out["idle_sleeps"] = c.idle_sleeps;
+  out["tx_hold_us"] = started_with_.tx_hold_us;
+  out["routes"] = routes;
+  out["neighbours"] = neighbours;
+  const AdjacencyTable& adjacencies = fast_path_->neighbours().adjacencies();
+  out["adjacencies"] = {{"in_use", adjacencies.in_use()}, {"capacity", adjacencies.capacity()}};
+  out["flow_offload"] = offloader_ ? offloader_->show() : nlohmann::json{{"enabled", false}};
+  return out;
+}
+
+void FastPathControl::update_metrics(MetricsRegistry& metrics) {
+  if (!running()) {
+    return;
+  }
+  auto& packets = metrics.counter("vigil_dp_packets_total",
+                                  "Packets the fast path received or sent, by port and direction");
+  auto& bytes = metrics.counter("vigil_dp_bytes_total",
+                                "Bytes the fast path received or sent, by port and direction");
+  auto& drops = metrics.counter("vigil_dp_drops_total", "Packets the fast path dropped, by reason");
+  auto& link = metrics.gauge("vigil_dp_link_up",
+                             "1 when the port's link is up (its routes in the FIB), 0 when down");
+  auto& missed = metrics.counter(
+      "vigil_dp_device_rx_missed_total",
+      "Packets a port's device dropped before the fast path saw them (no room to receive)");
+  const LcoreCounters c = fast_path_->counters();
+  for (size_t p = 0; p < fast_path_->ports().size(); ++p) {
+    const std::string& name = fast_path_->ports()[p]->name();
+    exported_.set(missed, {{"port", name}}, fast_path_->ports()[p]->stats().rx_missed);
+    exported_.set(packets, {{"port", name}, {"direction", "rx"}}, c.ports[p].rx_packets);
+    exported_.set(packets, {{"port", name}, {"direction", "tx"}}, c.ports[p].tx_packets);
+    exported_.set(bytes, {{"port", name}, {"direction", "rx"}}, c.ports[p].rx_bytes);
+    exported_.set(bytes, {{"port", name}, {"direction", "tx"}}, c.ports[p].tx_bytes);
+    link.Add({{"port", name}}).Set(down_.contains(static_cast<PortId>(p)) ? 0 : 1);
+  }
+  for (size_t r = 0; r < c.drops.size(); ++r) {
+    exported_.set(drops, {{"reason", std::string(kDropReasonNames[r])}}, c.drops[r]);
+  }
+  if (offloader_) {
+    update_offload_metrics(metrics);
+  }
+}
+
+void FastPathControl::update_offload_metrics(MetricsRegistry& metrics) {
+  auto& packets = metrics.counter(
+      "vigil_dp_offloaded_packets_total",
+      "Packets of offloaded flows the XDP classifier forwarded itself, by port and direction");
+  auto& bytes = metrics.counter("vigil_dp_offloaded_bytes_total",
+                                "Bytes of offloaded flows the XDP classifier forwarded itself");
+  auto& offers = metrics.counter("vigil_dp_flow_offers_total",
+                                 "Flows the lcores offered for offload to XDP, by outcome");
+  for (const auto& p : offloader_->port_counts()) {
+    for (const auto& [direction, count] : {std::pair{"rx", p.rx}, std::pair{"tx", p.tx}}) {
+      exported_.set(packets, {{"port", p.name}, {"direction", direction}}, count.packets);
+      exported_.set(bytes, {{"port", p.name}, {"direction", direction}}, count.bytes);
+    }
+  }
+  const FlowOffloader::Stats& s = offloader_->stats();
+  for (const auto& [outcome, n] :
+       {std::pair{"installed", s.installed}, std::pair{"stale", s.stale},
+        std::pair{"declined", s.declined}, std::pair{"failed", s.failed}}) {
+    exported_.set(offers, {{"outcome", outcome}}, n);
+  }
+}
+
+}  // namespace vigil::dp
