@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "common/api/dataplane_status.h"
 #include "common/expected.h"
 #include "common/metrics.h"
 #include "config/config.h"
@@ -43,7 +44,7 @@ class FastPathControl final : public ConfigTarget {
   Status apply(const config::Config& config) override;
 
   bool running() const { return fast_path_ != nullptr; }
-  nlohmann::json show() const;
+  api::DataplaneStatus show() const;
   // Control-thread tick (every few tens of ms): a port whose link went down has its routes
   // withdrawn (and given back when it comes up), next hops the lcores asked for are handed to
   // the kernel to resolve, and what the kernel resolved on the ports is installed.

@@ -31,61 +31,54 @@ const char* action_name(RouteAction a) {
 
 }  // namespace
 
-nlohmann::json FastPathControl::show() const {
-  nlohmann::json out = {{"forwarding", running()}};
+api::DataplaneStatus FastPathControl::show() const {
+  api::DataplaneStatus out{.forwarding = running()};
   if (!running()) {
     return out;
   }
   const LcoreCounters c = fast_path_->counters();
-  nlohmann::json ports = nlohmann::json::array();
   for (size_t p = 0; p < fast_path_->ports().size(); ++p) {
     const auto& port = fast_path_->ports()[p];
     const PortStats dev = port->stats();
-    ports.push_back({{"name", port->name()},
-                     {"mac", mac_text(port->mac())},
-                     {"link", down_.contains(static_cast<PortId>(p)) ? "down" : "up"},
-                     {"rx_packets", c.ports[p].rx_packets},
-                     {"rx_bytes", c.ports[p].rx_bytes},
-                     {"tx_packets", c.ports[p].tx_packets},
-                     {"tx_bytes", c.ports[p].tx_bytes},
-                     {"device_rx_missed", dev.rx_missed},
-                     {"device_tx_errors", dev.tx_errors}});
+    out.ports.push_back({.name = port->name(),
+                         .link = down_.contains(static_cast<PortId>(p)) ? "down" : "up",
+                         .mac = mac_text(port->mac()),
+                         .rx_packets = c.ports[p].rx_packets,
+                         .rx_bytes = c.ports[p].rx_bytes,
+                         .tx_packets = c.ports[p].tx_packets,
+                         .tx_bytes = c.ports[p].tx_bytes,
+                         .device_rx_missed = dev.rx_missed,
+                         .device_tx_errors = dev.tx_errors});
   }
-  nlohmann::json drops = nlohmann::json::object();
   for (size_t r = 0; r < c.drops.size(); ++r) {
-    drops[std::string(kDropReasonNames[r])] = c.drops[r];
+    out.drops[std::string(kDropReasonNames[r])] = c.drops[r];
   }
-  nlohmann::json routes = nlohmann::json::array();
   const RouteTable& table = fast_path_->routes();
   for (const auto& [prefix, id] : table.routes()) {
     const NextHopGroup& g = table.group(id);
-    nlohmann::json hops = nlohmann::json::array();
+    api::RouteStatus route{.prefix = prefix.to_string(), .action = action_name(g.action)};
     for (const auto& m : g.members) {
-      hops.push_back({{"port", fast_path_->ports()[m.port]->name()},
-                      {"via", m.gateway ? m.gateway->to_string() : "connected"},
-                      {"weight", m.weight}});
+      route.next_hops.push_back({.via = m.gateway ? m.gateway->to_string() : "connected",
+                                 .port = fast_path_->ports()[m.port]->name(),
+                                 .weight = m.weight});
     }
-    routes.push_back(
-        {{"prefix", prefix.to_string()}, {"action", action_name(g.action)}, {"next_hops", hops}});
+    out.routes.push_back(std::move(route));
   }
-  nlohmann::json neighbours = nlohmann::json::array();
   for (const auto& [key, mac] : fast_path_->neighbours().entries()) {
-    neighbours.push_back({{"port", fast_path_->ports()[key.port]->name()},
-                          {"address", key.ip().to_string()},
-                          {"mac", mac_text(mac)}});
+    out.neighbours.push_back({.address = key.ip().to_string(),
+                              .mac = mac_text(mac),
+                              .port = fast_path_->ports()[key.port]->name()});
   }
-  out["ports"] = ports;
-  out["drops"] = drops;
-  out["to_kernel"] = c.to_kernel;
-  out["icmp_errors_sent"] = c.icmp_errors_sent;
-  out["rx_mode"] = started_with_.adaptive_rx ? "adaptive" : "poll";
-  out["idle_sleeps"] = c.idle_sleeps;
-  out["tx_hold_us"] = started_with_.tx_hold_us;
-  out["routes"] = routes;
-  out["neighbours"] = neighbours;
+  out.to_kernel = c.to_kernel;
+  out.icmp_errors_sent = c.icmp_errors_sent;
+  out.rx_mode = started_with_.adaptive_rx ? "adaptive" : "poll";
+  out.idle_sleeps = c.idle_sleeps;
+  out.tx_hold_us = started_with_.tx_hold_us;
   const AdjacencyTable& adjacencies = fast_path_->neighbours().adjacencies();
-  out["adjacencies"] = {{"in_use", adjacencies.in_use()}, {"capacity", adjacencies.capacity()}};
-  out["flow_offload"] = offloader_ ? offloader_->show() : nlohmann::json{{"enabled", false}};
+  out.adjacencies = {.in_use = adjacencies.in_use(), .capacity = adjacencies.capacity()};
+  if (offloader_) {
+    out.flow_offload = offloader_->show();
+  }
   return out;
 }
 

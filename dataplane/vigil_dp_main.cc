@@ -69,13 +69,13 @@ int main(int argc, char** argv) {
     d.dispatcher().add(
         "classifier.show",
         [&](const nlohmann::json&, const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {
-          return ports->show();
+          return nlohmann::json(ports->show());
         });
 #if VIGIL_FAST_PATH
     d.dispatcher().add(
         "dataplane.show",
         [&](const nlohmann::json&, const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {
-          return fast_path->show();
+          return nlohmann::json(fast_path->show());
         });
 #endif
     d.on_start([&](vigil::EventLoop& loop) -> vigil::Status {

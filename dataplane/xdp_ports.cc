@@ -9,14 +9,6 @@
 #include "ebpf/loader/bpf_maps.h"
 
 namespace vigil::dp {
-namespace {
-
-nlohmann::json count_json(const ebpf::Count& c) {
-  return {{"packets", c.packets}, {"bytes", c.bytes}};
-}
-
-}  // namespace
-
 Status XdpPorts::check(const config::Config& config) const {
   std::string problems;
   for (const auto& i : config.interfaces) {
@@ -81,52 +73,43 @@ Status XdpPorts::apply(const config::Config& config) {
   return result;
 }
 
-nlohmann::json XdpPorts::show() {
-  nlohmann::json out = nlohmann::json::array();
+std::vector<api::ClassifierPortStatus> XdpPorts::show() {
+  const auto count = [](const ebpf::Count& c) {
+    return api::Count{.packets = c.packets, .bytes = c.bytes};
+  };
+  std::vector<api::ClassifierPortStatus> out;
   for (auto& [device, port] : ports_) {
     const auto c = port->counters();
-    nlohmann::json verdicts = nlohmann::json::object();
+    api::ClassifierPortStatus s{
+        .device = device,
+        .mode = port->mode() == ebpf::XdpMode::kNative ? "native" : "generic",
+        .adopted = port->adopted(),
+        .packets = c.packets()};
     for (const auto& v : c.verdicts) {
-      verdicts[v.name] = count_json(v.count);
+      s.verdicts[v.name] = count(v.count);
     }
-    nlohmann::json malformed = nlohmann::json::object();
     for (const auto& m : c.malformed) {
       if (m.count.packets != 0) {
-        malformed[m.name] = count_json(m.count);
+        s.malformed[m.name] = count(m.count);
       }
     }
-    nlohmann::json events = nlohmann::json::object();
     for (const auto& e : c.events) {
-      events[e.name] = e.count.packets;
+      s.events[e.name] = e.count.packets;
     }
-    nlohmann::json acl = nlohmann::json::array();
     for (const auto& r : c.acl_rules) {
-      acl.push_back({{"rule", r.name}, {"matched", count_json(r.count)}});
+      s.acl.push_back({.rule = r.name, .matched = count(r.count)});
     }
-    nlohmann::json policers = nlohmann::json::array();
     for (const auto& p : c.policers) {
-      policers.push_back(
-          {{"name", p.name}, {"passed", count_json(p.passed)}, {"dropped", count_json(p.dropped)}});
+      s.policers.push_back(
+          {.name = p.name, .passed = count(p.passed), .dropped = count(p.dropped)});
     }
-    nlohmann::json vips = nlohmann::json::array();
     for (const auto& v : c.vips) {
-      vips.push_back({{"vip", v.name}, {"count", count_json(v.count)}});
+      s.vips.push_back({.vip = v.name, .count = count(v.count)});
     }
-    nlohmann::json backends = nlohmann::json::array();
     for (const auto& b : c.backends) {
-      backends.push_back({{"vip", b.vip}, {"backend", b.address}, {"count", count_json(b.count)}});
+      s.backends.push_back({.vip = b.vip, .backend = b.address, .count = count(b.count)});
     }
-    out.push_back({{"device", device},
-                   {"mode", port->mode() == ebpf::XdpMode::kNative ? "native" : "generic"},
-                   {"adopted", port->adopted()},
-                   {"packets", c.packets()},
-                   {"verdicts", verdicts},
-                   {"malformed", malformed},
-                   {"events", events},
-                   {"acl", acl},
-                   {"policers", policers},
-                   {"vips", vips},
-                   {"backends", backends}});
+    out.push_back(std::move(s));
   }
   return out;
 }

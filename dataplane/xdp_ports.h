@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/api/classifier_status.h"
 #include "common/expected.h"
 #include "common/metrics.h"
 #include "config/config.h"
@@ -29,7 +30,7 @@ class XdpPorts final : public ConfigTarget {
   // detaches it from devices no longer listed.
   Status apply(const config::Config& config) override;
 
-  nlohmann::json show();
+  std::vector<api::ClassifierPortStatus> show();
   // The classifier's XSKMAP on `device`, where the fast path binds its AF_XDP sockets; -1 when
   // the classifier does not run there.
   int xsks_map_fd(const std::string& device);

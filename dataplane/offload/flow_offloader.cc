@@ -12,10 +12,6 @@ namespace {
 
 constexpr unsigned kOffersPerTick = 1024;
 
-nlohmann::json count_json(const ebpf::Count& c) {
-  return {{"packets", c.packets}, {"bytes", c.bytes}};
-}
-
 }  // namespace
 
 FlowOffloader::FlowOffloader(OffloadChannel& channel, std::vector<OffloadPort> ports,
@@ -173,21 +169,21 @@ std::vector<FlowOffloader::PortCounts> FlowOffloader::port_counts() const {
   return out;
 }
 
-nlohmann::json FlowOffloader::show() const {
-  nlohmann::json ports = nlohmann::json::array();
+api::FlowOffloadStatus FlowOffloader::show() const {
+  api::FlowOffloadStatus out{.enabled = true,
+                             .generation = generation_,
+                             .installed = stats_.installed,
+                             .stale = stats_.stale,
+                             .declined = stats_.declined,
+                             .failed = stats_.failed};
   for (const auto& c : port_counts()) {
-    nlohmann::json port = {{"port", c.name},
-                           {"offloadable", c.why_not.empty()},
-                           {"rx", count_json(c.rx)},
-                           {"tx", count_json(c.tx)}};
-    if (!c.why_not.empty()) {
-      port["reason"] = c.why_not;
-    }
-    ports.push_back(port);
+    out.ports.push_back({.port = c.name,
+                         .offloadable = c.why_not.empty(),
+                         .reason = c.why_not,
+                         .rx = {.packets = c.rx.packets, .bytes = c.rx.bytes},
+                         .tx = {.packets = c.tx.packets, .bytes = c.tx.bytes}});
   }
-  return {{"enabled", true},       {"generation", generation_},   {"installed", stats_.installed},
-          {"stale", stats_.stale}, {"declined", stats_.declined}, {"failed", stats_.failed},
-          {"ports", ports}};
+  return out;
 }
 
 }  // namespace vigil::dp

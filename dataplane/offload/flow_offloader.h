@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/api/dataplane_status.h"
 #include "common/expected.h"
 #include "dataplane/offload/offload_channel.h"
 #include "ebpf/loader/counters.h"
@@ -68,7 +69,7 @@ class FlowOffloader {
   };
   std::vector<PortCounts> port_counts() const;
   // The same and the offers' outcomes, as dataplane.show gives them.
-  nlohmann::json show() const;
+  api::FlowOffloadStatus show() const;
 
  private:
   void check_ports();

@@ -1,5 +1,7 @@
 // show classifier, show interfaces, show routes: vigil-dp's counters and tables, which vigild
 // fetches from it.
+#include "common/api/classifier_status.h"
+#include "common/api/dataplane_status.h"
 #include "mgmt/cli/commands/commands.h"
 #include "mgmt/cli/table_printer.h"
 
@@ -8,46 +10,43 @@ namespace {
 
 using nlohmann::json;
 
-// "packets" (or "bytes") of a {"packets": N, "bytes": M} counter, as text.
-std::string count_text(const json& count, const char* what = "packets") {
-  return std::to_string(count.value(what, uint64_t{0}));
+std::string count_of(uint64_t n) {
+  return std::to_string(n);
 }
 
 // One table of verdicts per port (the non-zero ones), then VIPs, backends, ACL rules and
 // limits that matched anything.
-std::string classifier_port_text(const json& port) {
-  std::string out = "port " + port.value("device", "") + " (" + port.value("mode", "") + " XDP" +
-                    (port.value("adopted", false) ? ", adopted from a previous run" : "") +
-                    "): " + std::to_string(port.value("packets", uint64_t{0})) + " packets\n";
-  if (port.value("packets", uint64_t{0}) == 0) {
+std::string classifier_port_text(const api::ClassifierPortStatus& port) {
+  std::string out = "port " + port.device + " (" + port.mode + " XDP" +
+                    (port.adopted ? ", adopted from a previous run" : "") +
+                    "): " + count_of(port.packets) + " packets\n";
+  if (port.packets == 0) {
     return out + "\n";
   }
   TablePrinter verdicts({"verdict", "packets", "bytes"});
-  for (const auto& [name, count] : member(port, "verdicts").items()) {
-    if (count.value("packets", uint64_t{0}) != 0) {
-      verdicts.add_row({name, count_text(count), count_text(count, "bytes")});
+  for (const auto& [name, count] : port.verdicts) {
+    if (count.packets != 0) {
+      verdicts.add_row({name, count_of(count.packets), count_of(count.bytes)});
     }
   }
-  for (const auto& [name, count] : member(port, "malformed").items()) {
-    verdicts.add_row({"  malformed: " + name, count_text(count), count_text(count, "bytes")});
+  for (const auto& [name, count] : port.malformed) {
+    verdicts.add_row({"  malformed: " + name, count_of(count.packets), count_of(count.bytes)});
   }
   out += verdicts.render();
   TablePrinter matches({"what", "name", "packets"});
-  for (const auto& v : member(port, "vips")) {
-    matches.add_row({"vip", v.value("vip", ""), count_text(member(v, "count"))});
+  for (const auto& v : port.vips) {
+    matches.add_row({"vip", v.vip, count_of(v.count.packets)});
   }
-  for (const auto& b : member(port, "backends")) {
-    matches.add_row({"backend", b.value("vip", "") + " " + b.value("backend", ""),
-                     count_text(member(b, "count"))});
+  for (const auto& b : port.backends) {
+    matches.add_row({"backend", b.vip + " " + b.backend, count_of(b.count.packets)});
   }
-  for (const auto& a : member(port, "acl")) {
-    matches.add_row({"acl", a.value("rule", ""), count_text(member(a, "matched"))});
+  for (const auto& a : port.acl) {
+    matches.add_row({"acl", a.rule, count_of(a.matched.packets)});
   }
-  for (const auto& p : member(port, "policers")) {
-    matches.add_row({"limit (dropped)", p.value("name", ""), count_text(member(p, "dropped"))});
+  for (const auto& p : port.policers) {
+    matches.add_row({"limit (dropped)", p.name, count_of(p.dropped.packets)});
   }
-  if (!member(port, "vips").empty() || !member(port, "acl").empty() ||
-      !member(port, "policers").empty()) {
+  if (!port.vips.empty() || !port.acl.empty() || !port.policers.empty()) {
     out += "\n" + matches.render();
   }
   return out + "\n";
@@ -58,112 +57,113 @@ Output show_classifier(Invocation& inv) {
   if (!r) {
     return r.failure();
   }
+  const auto ports = r->get<std::vector<api::ClassifierPortStatus>>();
   if (inv.json) {
-    return {.out = json_text(*r)};
+    return {.out = json_text(ports)};
   }
-  if (r->empty()) {
+  if (ports.empty()) {
     return {.out = "no port runs the XDP classifier (interfaces.<name>.xdp: true)\n"};
   }
   Output o;
-  for (const auto& port : *r) {
+  for (const auto& port : ports) {
     o.out += classifier_port_text(port);
   }
   return o;
 }
 
-// The fast path's state from vigil-dp (through vigild). Not forwarding is said as the
-// command's whole output, unless --json asked for the answer as it is.
-Answer dataplane(Invocation& inv) {
-  auto r = inv.call("show.dataplane", json::object(), "cannot read the fast path");
-  if (r && !inv.json && !r->value("forwarding", false)) {
-    return Answer(Output{.out =
-                             "the fast path is not forwarding (dataplane.forwarding: false): the "
-                             "kernel routes, vigil-dp runs the classifier only\n"});
+// The fast path's state from vigil-dp (through vigild), read into api::DataplaneStatus, the
+// declaration vigil-dp writes it from (--json prints it back from there too). Not forwarding is
+// said as the command's whole output.
+struct Dataplane {
+  Answer answer;
+  api::DataplaneStatus status;
+};
+
+Dataplane dataplane(Invocation& inv) {
+  Dataplane d{.answer = inv.call("show.dataplane", json::object(), "cannot read the fast path")};
+  if (!d.answer) {
+    return d;
   }
-  return r;
+  d.status = d.answer->get<api::DataplaneStatus>();
+  if (!inv.json && !d.status.forwarding) {
+    d.answer =
+        Answer(Output{.out = "the fast path is not forwarding (dataplane.forwarding: false): "
+                             "the kernel routes, vigil-dp runs the classifier only\n"});
+  }
+  return d;
 }
 
 // dataplane.flow_offload: what the XDP classifier forwarded by itself, per port.
-std::string flow_offload_text(const json& o) {
-  if (!o.value("enabled", false)) {
+std::string flow_offload_text(const api::FlowOffloadStatus& o) {
+  if (!o.enabled) {
     return "\nflow offload to XDP: off\n";
   }
   TablePrinter table({"port", "offloaded rx packets", "offloaded tx packets", "offloads"});
-  for (const auto& p : member(o, "ports")) {
-    table.add_row({p.value("port", ""), count_text(member(p, "rx")), count_text(member(p, "tx")),
-                   p.value("offloadable", false) ? "yes" : "no: " + p.value("reason", "")});
+  for (const auto& p : o.ports) {
+    table.add_row({p.port, count_of(p.rx.packets), count_of(p.tx.packets),
+                   p.offloadable ? "yes" : "no: " + p.reason});
   }
-  return "\nflow offload to XDP (generation " + std::to_string(o.value("generation", uint64_t{0})) +
-         "): flows installed " + std::to_string(o.value("installed", uint64_t{0})) + ", stale " +
-         std::to_string(o.value("stale", uint64_t{0})) + ", declined " +
-         std::to_string(o.value("declined", uint64_t{0})) + ", failed " +
-         std::to_string(o.value("failed", uint64_t{0})) + "\n" + table.render();
+  return "\nflow offload to XDP (generation " + count_of(o.generation) + "): flows installed " +
+         count_of(o.installed) + ", stale " + count_of(o.stale) + ", declined " +
+         count_of(o.declined) + ", failed " + count_of(o.failed) + "\n" + table.render();
 }
 
 Output show_interfaces(Invocation& inv) {
-  auto r = dataplane(inv);
+  auto [r, s] = dataplane(inv);
   if (!r) {
     return r.failure();
   }
   if (inv.json) {
-    return {.out = json_text(member(*r, "ports"))};
+    return {.out = json_text(s.ports)};
   }
   TablePrinter table(
       {"port", "link", "mac", "rx packets", "rx bytes", "tx packets", "tx bytes", "device missed"});
-  for (const auto& p : member(*r, "ports")) {
-    auto n = [&p](const char* key) { return std::to_string(p.value(key, uint64_t{0})); };
-    table.add_row({p.value("name", ""), p.value("link", ""), p.value("mac", ""), n("rx_packets"),
-                   n("rx_bytes"), n("tx_packets"), n("tx_bytes"), n("device_rx_missed")});
+  for (const auto& p : s.ports) {
+    table.add_row({p.name, p.link, p.mac, count_of(p.rx_packets), count_of(p.rx_bytes),
+                   count_of(p.tx_packets), count_of(p.tx_bytes), count_of(p.device_rx_missed)});
   }
   TablePrinter drops({"dropped because", "packets"});
   bool dropped = false;
-  for (const auto& [reason, count] : member(*r, "drops").items()) {
-    if (count.get<uint64_t>() != 0) {
-      drops.add_row({reason, std::to_string(count.get<uint64_t>())});
+  for (const auto& [reason, count] : s.drops) {
+    if (count != 0) {
+      drops.add_row({reason, count_of(count)});
       dropped = true;
     }
   }
-  auto n = [&r](const char* key) { return std::to_string(r->value(key, uint64_t{0})); };
-  return {.out = table.render() + "\nICMP errors sent: " + n("icmp_errors_sent") +
-                 ", for the box (to the kernel): " + n("to_kernel") +
-                 "\nrx mode: " + r->value("rx_mode", "") + " (idle sleeps " + n("idle_sleeps") +
-                 "), short bursts held up to " + n("tx_hold_us") + " us before sending\n\n" +
+  return {.out = table.render() + "\nICMP errors sent: " + count_of(s.icmp_errors_sent) +
+                 ", for the box (to the kernel): " + count_of(s.to_kernel) +
+                 "\nrx mode: " + s.rx_mode + " (idle sleeps " + count_of(s.idle_sleeps) +
+                 "), short bursts held up to " + count_of(s.tx_hold_us) + " us before sending\n\n" +
                  (dropped ? drops.render() : "dropped: nothing\n") +
-                 flow_offload_text(member(*r, "flow_offload"))};
+                 flow_offload_text(s.flow_offload)};
 }
 
 Output show_routes(Invocation& inv) {
-  auto r = dataplane(inv);
+  auto [r, s] = dataplane(inv);
   if (!r) {
     return r.failure();
   }
   if (inv.json) {
-    return {.out = json_text({{"routes", member(*r, "routes")},
-                              {"neighbours", member(*r, "neighbours")},
-                              {"adjacencies", r->value("adjacencies", json::object())}})};
+    return {
+        .out = json_text(
+            {{"routes", s.routes}, {"neighbours", s.neighbours}, {"adjacencies", s.adjacencies}})};
   }
   TablePrinter routes({"prefix", "action", "via", "port", "weight"});
-  for (const auto& route : member(*r, "routes")) {
-    const std::string prefix = route.value("prefix", "");
-    const std::string action = route.value("action", "");
-    if (member(route, "next_hops").empty()) {
-      routes.add_row({prefix, action, "-", "-", "-"});
+  for (const auto& route : s.routes) {
+    if (route.next_hops.empty()) {
+      routes.add_row({route.prefix, route.action, "-", "-", "-"});
     }
-    for (const auto& hop : member(route, "next_hops")) {
-      routes.add_row({prefix, action, hop.value("via", ""), hop.value("port", ""),
-                      std::to_string(hop.value("weight", 1))});
+    for (const auto& hop : route.next_hops) {
+      routes.add_row({route.prefix, route.action, hop.via, hop.port, std::to_string(hop.weight)});
     }
   }
   TablePrinter neighbours({"neighbour", "mac", "port"});
-  for (const auto& n : member(*r, "neighbours")) {
-    neighbours.add_row({n.value("address", ""), n.value("mac", ""), n.value("port", "")});
+  for (const auto& n : s.neighbours) {
+    neighbours.add_row({n.address, n.mac, n.port});
   }
-  Output o{.out = routes.render() + "\n" + neighbours.render()};
-  if (const auto a = r->find("adjacencies"); a != r->end()) {
-    o.out += "\ngateways with an adjacency: " + std::to_string(a->value("in_use", uint64_t{0})) +
-             " of " + std::to_string(a->value("capacity", uint64_t{0})) + " slots\n";
-  }
-  return o;
+  return {.out = routes.render() + "\n" + neighbours.render() +
+                 "\ngateways with an adjacency: " + count_of(s.adjacencies.in_use) + " of " +
+                 count_of(s.adjacencies.capacity) + " slots\n"};
 }
 
 }  // namespace

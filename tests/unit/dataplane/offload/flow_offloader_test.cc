@@ -91,15 +91,14 @@ TEST_F(FlowOffloaderTest, OnlyPortsTheKernelVouchesForTakePart) {
     EXPECT_FALSE(m->lookup(MapId::kOffloadPorts, ebpf::bytes_of(kLan)).empty());
     EXPECT_TRUE(m->lookup(MapId::kOffloadPorts, ebpf::bytes_of(kSlow)).empty());
   }
-  EXPECT_NE(o->show()["ports"][2]["reason"].get<std::string>().find("cannot send frames"),
-            std::string::npos);
+  EXPECT_NE(o->show().ports.at(2).reason.find("cannot send frames"), std::string::npos);
 }
 
 TEST_F(FlowOffloaderTest, AnUnansweredQuestionIsANo) {
   slow_answers_ = false;
   auto o = start();
   EXPECT_FALSE(o->offloadable(2));
-  EXPECT_EQ(o->show()["ports"][2]["reason"], "no netdev family");
+  EXPECT_EQ(o->show().ports.at(2).reason, "no netdev family");
 }
 
 TEST_F(FlowOffloaderTest, AnOfferBecomesAnEntryInTheIngressPortsClassifier) {

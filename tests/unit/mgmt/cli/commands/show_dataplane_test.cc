@@ -61,26 +61,30 @@ TEST_F(ShowDataplaneTest, NotForwardingIsSaidInsteadOfEmptyTables) {
   EXPECT_TRUE(o.out.starts_with("the fast path is not forwarding")) << o.out;
   // --json gives the answer as it is.
   EXPECT_EQ(run({"show", "routes"}, true).out,
-            "{\n  \"adjacencies\": {},\n  \"neighbours\": null,\n  \"routes\": null\n}\n");
+            "{\n  \"adjacencies\": {\n    \"capacity\": 0,\n    \"in_use\": 0\n  },\n"
+            "  \"neighbours\": [],\n  \"routes\": []\n}\n");
 }
 
 TEST_F(ShowDataplaneTest, RoutesListEveryNextHop) {
-  vigild_.answers["show.dataplane"] =
-      json{{"forwarding", true},
-           {"routes",
-            {{{"prefix", "0.0.0.0/0"},
-              {"action", "forward"},
-              {"next_hops",
-               {{{"via", "198.18.1.1"}, {"port", "wan1"}, {"weight", 2}},
-                {{"via", "198.18.1.5"}, {"port", "wan2"}, {"weight", 1}}}}},
-             {{"prefix", "10.9.0.0/16"}, {"action", "blackhole"}, {"next_hops", json::array()}}}},
-           {"neighbours", json::array()}};
+  vigild_.answers["show.dataplane"] = json{
+      {"forwarding", true},
+      {"routes",
+       {{{"prefix", "0.0.0.0/0"},
+         {"action", "forward"},
+         {"next_hops",
+          {{{"via", "198.18.1.1"}, {"port", "wan1"}, {"weight", 2}},
+           {{"via", "198.18.1.5"}, {"port", "wan2"}, {"weight", 1}}}}},
+        {{"prefix", "10.9.0.0/16"}, {"action", "blackhole"}, {"next_hops", json::array()}}}},
+      {"neighbours", {{{"address", "198.18.1.1"}, {"mac", "02:00:00:00:02:01"}, {"port", "wan1"}}}},
+      {"adjacencies", {{"in_use", 1}, {"capacity", 4096}}}};
   EXPECT_EQ(run({"show", "routes"}).out,
             "prefix       action     via         port  weight\n"
             "0.0.0.0/0    forward    198.18.1.1  wan1  2\n"
             "0.0.0.0/0    forward    198.18.1.5  wan2  1\n"
             "10.9.0.0/16  blackhole  -           -     -\n"
-            "\nneighbour  mac  port\n");
+            "\nneighbour   mac                port\n"
+            "198.18.1.1  02:00:00:00:02:01  wan1\n"
+            "\ngateways with an adjacency: 1 of 4096 slots\n");
 }
 
 TEST_F(ShowDataplaneTest, ClassifierShowsNonZeroVerdictsAndMatches) {

@@ -1,0 +1,104 @@
+// What vigil-dp's `dataplane.show` answers (vigild's `show.dataplane` passes it through),
+// declared once: vigil-dp fills these structs and the CLI reads them back, so a key cannot be
+// spelled one way by the producer and another by the reader. Every field has a default: an
+// answer without one (a vigil-dp of another version) still reads.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace vigil::api {
+
+struct Count {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Count, packets, bytes)
+
+struct PortStatus {
+  std::string name;
+  std::string link;  // "up" or "down"
+  std::string mac;
+  uint64_t rx_packets = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t tx_packets = 0;
+  uint64_t tx_bytes = 0;
+  uint64_t device_rx_missed = 0;  // dropped by the device before the fast path saw them
+  uint64_t device_tx_errors = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PortStatus, name, link, mac, rx_packets, rx_bytes,
+                                                tx_packets, tx_bytes, device_rx_missed,
+                                                device_tx_errors)
+
+struct NextHopStatus {
+  std::string via;  // an address, or "connected"
+  std::string port;
+  uint32_t weight = 1;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NextHopStatus, via, port, weight)
+
+struct RouteStatus {
+  std::string prefix;
+  std::string action;  // forward, local, blackhole
+  std::vector<NextHopStatus> next_hops;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteStatus, prefix, action, next_hops)
+
+struct NeighbourStatus {
+  std::string address;
+  std::string mac;
+  std::string port;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NeighbourStatus, address, mac, port)
+
+struct AdjacencyStatus {
+  uint64_t in_use = 0;
+  uint64_t capacity = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AdjacencyStatus, in_use, capacity)
+
+struct OffloadPortStatus {
+  std::string port;
+  bool offloadable = false;
+  std::string reason;  // why not, when not
+  Count rx;            // of offloaded flows, forwarded by the classifier itself
+  Count tx;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OffloadPortStatus, port, offloadable, reason, rx,
+                                                tx)
+
+struct FlowOffloadStatus {
+  bool enabled = false;
+  uint64_t generation = 0;
+  uint64_t installed = 0;  // flows offered by the lcores, by outcome
+  uint64_t stale = 0;
+  uint64_t declined = 0;
+  uint64_t failed = 0;
+  std::vector<OffloadPortStatus> ports;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FlowOffloadStatus, enabled, generation, installed,
+                                                stale, declined, failed, ports)
+
+struct DataplaneStatus {
+  bool forwarding = false;  // off: the rest is empty
+  std::vector<PortStatus> ports;
+  std::map<std::string, uint64_t> drops;  // by reason
+  uint64_t to_kernel = 0;
+  uint64_t icmp_errors_sent = 0;
+  std::string rx_mode;  // poll or adaptive
+  uint64_t idle_sleeps = 0;
+  uint64_t tx_hold_us = 0;
+  std::vector<RouteStatus> routes;
+  std::vector<NeighbourStatus> neighbours;
+  AdjacencyStatus adjacencies;
+  FlowOffloadStatus flow_offload;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataplaneStatus, forwarding, ports, drops,
+                                                to_kernel, icmp_errors_sent, rx_mode, idle_sleeps,
+                                                tx_hold_us, routes, neighbours, adjacencies,
+                                                flow_offload)
+
+}  // namespace vigil::api
