@@ -12,8 +12,8 @@ using nlohmann::json;
 
 class ShowDataplaneTest : public ::testing::Test {
  protected:
-  Output run(std::vector<std::string> words, bool json = false) {
-    return dispatch(table_, vigild_, words, json);
+  Output run(std::vector<std::string> words, bool as_json = false) {
+    return dispatch(table_, vigild_, words, as_json);
   }
   CommandTable table_ = build_table();
   FakeVigild vigild_;
