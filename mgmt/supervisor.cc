@@ -129,16 +129,17 @@ void Supervisor::stop_all(std::chrono::milliseconds grace) {
   }
 }
 
-nlohmann::json Supervisor::state() const {
-  nlohmann::json out = nlohmann::json::array();
+std::vector<api::ProcessStatus> Supervisor::state() const {
+  std::vector<api::ProcessStatus> out;
   for (const Child& c : children_) {
-    out.push_back({{"name", c.spec.name},
-                   {"state", c.pid > 0    ? "running"
-                             : c.stopping ? "stopped"
-                                          : "backoff"},
-                   {"pid", c.pid},
-                   {"restarts", c.restarts},
-                   {"last_exit", c.last_exit}});
+    out.push_back({.name = c.spec.name,
+                   .supervised = true,
+                   .state = c.pid > 0    ? "running"
+                            : c.stopping ? "stopped"
+                                         : "backoff",
+                   .pid = c.pid,
+                   .restarts = static_cast<uint64_t>(c.restarts),
+                   .last_exit = c.last_exit});
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/api/vigild_answers.h"
 #include "common/event_loop.h"
 #include "common/metrics.h"
 #include "common/unique_fd.h"
@@ -39,8 +40,8 @@ class Supervisor {
   // SIGTERM to every child, SIGKILL to those still alive after `grace`.
   void stop_all(std::chrono::milliseconds grace = std::chrono::seconds(2));
 
-  // [{name, state: running|backoff|stopped, pid, restarts, last_exit}]
-  nlohmann::json state() const;
+  // Each child: its state (running, backoff, stopped), pid, restarts and last exit.
+  std::vector<api::ProcessStatus> state() const;
 
  private:
   struct Child {

@@ -1,5 +1,6 @@
 // vigild's commit methods: commit (and commit confirmed), confirm, and the history they make
 // (show.configuration, show.commits).
+#include "common/api/vigild_answers.h"
 #include "mgmt/api_errors.h"
 #include "mgmt/vigild_service.h"
 
@@ -10,9 +11,13 @@ using nlohmann::json;
 
 namespace {
 
-json record_json(const store::CommitRecord& r) {
-  return {
-      {"seq", r.seq}, {"user", r.user}, {"time", r.time}, {"comment", r.comment}, {"kind", r.kind}};
+api::CommitEntry entry_of(const store::CommitRecord& r, uint64_t rollback = 0) {
+  return {.seq = r.seq,
+          .rollback = rollback,
+          .user = r.user,
+          .time = r.time,
+          .comment = r.comment,
+          .kind = r.kind};
 }
 
 }  // namespace
@@ -48,14 +53,11 @@ rpc::CallResult VigildService::commit(const json& params, const Caller& caller) 
                            {"confirm_minutes", confirm.value_or(0)}});
   cand.modified = false;
   refresh_running();
-  json out = {{"commit", record_json(r->record)},
-              {"changed_sections", r->changed_sections},
-              {"applied_by", r->applied_by},
-              {"not_running", r->not_running}};
-  if (r->confirm_deadline) {
-    out["confirm_deadline"] = *r->confirm_deadline;
-  }
-  return out;
+  return json(api::CommitResult{.commit = entry_of(r->record),
+                                .changed_sections = r->changed_sections,
+                                .applied_by = r->applied_by,
+                                .not_running = r->not_running,
+                                .confirm_deadline = r->confirm_deadline});
 }
 
 void VigildService::register_commit_methods() {
@@ -87,21 +89,17 @@ void VigildService::register_commit_methods() {
   });
 
   add("show.commits", Role::kViewer, [this](const json&, const Caller&) -> rpc::CallResult {
-    json commits = json::array();
-    size_t n = 0;
+    api::CommitHistory history;
     for (const auto& r : store_->history()) {
-      json j = record_json(r);
-      j["rollback"] = n++;
-      commits.push_back(j);
+      history.commits.push_back(entry_of(r, history.commits.size()));
     }
-    json pending = nullptr;
     if (auto p = engine_->pending()) {
-      pending = {{"commit", p->commit_seq},
-                 {"rollback_to", p->rollback_to_seq},
-                 {"deadline", p->deadline},
-                 {"user", p->user}};
+      history.pending_confirm = api::PendingConfirm{.commit = p->commit_seq,
+                                                    .rollback_to = p->rollback_to_seq,
+                                                    .deadline = p->deadline,
+                                                    .user = p->user};
     }
-    return json{{"commits", commits}, {"pending_confirm", pending}};
+    return json(history);
   });
 }
 

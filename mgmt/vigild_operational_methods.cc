@@ -1,5 +1,6 @@
 // vigild's operational methods: the components it commits to and supervises, and vigil-dp's
 // state fetched through the component proxy.
+#include "common/api/vigild_answers.h"
 #include "mgmt/vigild_service.h"
 
 namespace vigil::mgmt {
@@ -9,24 +10,22 @@ using nlohmann::json;
 
 void VigildService::register_operational_methods() {
   add("show.processes", Role::kViewer, [this](const json&, const Caller&) -> rpc::CallResult {
-    json out = json::array();
+    std::vector<api::ProcessStatus> out;
     for (const auto& [name, socket] : settings_.components) {
-      json entry = {
-          {"name", name},
-          {"socket", socket},
-          {"supervised", false},
-          {"reachable", engine_->reachable().contains(name) && engine_->reachable().at(name)}};
+      api::ProcessStatus entry{.name = name};
       if (supervisor_) {
         for (const auto& child : supervisor_->state()) {
-          if (child["name"] == name) {
-            entry.update(child);
-            entry["supervised"] = true;
+          if (child.name == name) {
+            entry = child;
+            entry.supervised = true;
           }
         }
       }
-      out.push_back(entry);
+      entry.socket = socket;
+      entry.reachable = engine_->reachable().contains(name) && engine_->reachable().at(name);
+      out.push_back(std::move(entry));
     }
-    return out;
+    return json(out);
   });
 
   add("show.classifier", Role::kViewer,

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/api/vigild_answers.h"
 #include "mgmt/cli/commands/commands.h"
 
 namespace vigil::mgmt::cli {
@@ -168,22 +169,22 @@ Output commit(Invocation& inv) {
   if (!r) {
     return r.failure();
   }
+  const auto result = r->get<api::CommitResult>();
   if (inv.json) {
-    return {.out = json_text(*r)};
+    return {.out = json_text(result)};
   }
-  const auto& changed = member(*r, "changed_sections");
-  Output o{.out = "commit " + std::to_string(member(*r, "commit").value("seq", 0)) + " complete" +
-                  (changed.empty() ? " (no sections changed)" : "; changed:")};
-  for (const auto& s : changed) {
-    o.out += " " + s.get<std::string>();
+  Output o{.out = "commit " + std::to_string(result.commit.seq) + " complete" +
+                  (result.changed_sections.empty() ? " (no sections changed)" : "; changed:")};
+  for (const auto& s : result.changed_sections) {
+    o.out += " " + s;
   }
   o.out += "\n";
-  for (const auto& n : member(*r, "not_running")) {
-    o.out += "  " + n.get<std::string>() + " is not running; it gets the config when it starts\n";
+  for (const auto& n : result.not_running) {
+    o.out += "  " + n + " is not running; it gets the config when it starts\n";
   }
-  if (r->contains("confirm_deadline")) {
+  if (result.confirm_deadline) {
     o.out += "  confirm with `vigil confirm` within " +
-             std::to_string(member(*r, "confirm_deadline").get<int64_t>() - time(nullptr)) +
+             std::to_string(*result.confirm_deadline - time(nullptr)) +
              " s, or the previous config comes back\n";
   }
   return o;

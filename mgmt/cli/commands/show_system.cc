@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/api/vigild_answers.h"
 #include "common/daemon.h"
 #include "mgmt/cli/commands/commands.h"
 #include "mgmt/cli/table_printer.h"
@@ -61,22 +62,21 @@ Output show_commits(Invocation& inv) {
   if (!r) {
     return r.failure();
   }
+  const auto history = r->get<api::CommitHistory>();
   if (inv.json) {
-    return {.out = json_text(*r)};
+    return {.out = json_text(history)};
   }
   TablePrinter table({"rollback", "commit", "time (UTC)", "user", "kind", "comment"});
-  for (const auto& c : member(*r, "commits")) {
-    table.add_row({std::to_string(c.value("rollback", 0)), std::to_string(c.value("seq", 0)),
-                   utc_time(c.value("time", int64_t{0})), c.value("user", ""), c.value("kind", ""),
-                   c.value("comment", "")});
+  for (const auto& c : history.commits) {
+    table.add_row({std::to_string(c.rollback), std::to_string(c.seq), utc_time(c.time), c.user,
+                   c.kind, c.comment});
   }
   Output o{.out = table.render()};
-  if (const auto& p = member(*r, "pending_confirm"); p.is_object()) {
-    const int64_t left = p.value("deadline", int64_t{0}) - time(nullptr);
-    o.out += "\ncommit " + std::to_string(p.value("commit", 0)) + " by " + p.value("user", "") +
+  if (const auto& p = history.pending_confirm) {
+    const int64_t left = p->deadline - time(nullptr);
+    o.out += "\ncommit " + std::to_string(p->commit) + " by " + p->user +
              " must be confirmed within " + std::to_string(std::max<int64_t>(left, 0)) +
-             " s, or rollback to commit " + std::to_string(p.value("rollback_to", 0)) +
-             " happens\n";
+             " s, or rollback to commit " + std::to_string(p->rollback_to) + " happens\n";
   }
   return o;
 }
@@ -86,20 +86,17 @@ Output show_processes(Invocation& inv) {
   if (!r) {
     return r.failure();
   }
+  const auto processes = r->get<std::vector<api::ProcessStatus>>();
   if (inv.json) {
-    return {.out = json_text(*r)};
+    return {.out = json_text(processes)};
   }
   TablePrinter table({"component", "state", "pid", "restarts", "last exit", "socket"});
-  for (const auto& p : *r) {
-    const bool supervised = p.value("supervised", false);
-    const std::string state = supervised
-                                  ? p.value("state", "?")
-                                  : (p.value("reachable", false) ? "reachable" : "not reachable");
-    table.add_row({p.value("name", ""), state,
-                   supervised && p.value("pid", 0) > 0 ? std::to_string(p.value("pid", 0)) : "-",
-                   supervised ? std::to_string(p.value("restarts", 0)) : "-",
-                   p.value("last_exit", "").empty() ? "-" : p.value("last_exit", ""),
-                   p.value("socket", "")});
+  for (const auto& p : processes) {
+    const std::string state =
+        p.supervised ? p.state : (p.reachable ? "reachable" : "not reachable");
+    table.add_row({p.name, state, p.supervised && p.pid > 0 ? std::to_string(p.pid) : "-",
+                   p.supervised ? std::to_string(p.restarts) : "-",
+                   p.last_exit.empty() ? "-" : p.last_exit, p.socket});
   }
   return {.out = table.render()};
 }

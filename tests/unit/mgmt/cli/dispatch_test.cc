@@ -45,7 +45,7 @@ TEST(Dispatch, AnAnswerOfTheWrongShapeIsAnErrorNotACrash) {
   vigild.answers["show.processes"] = json{{"unexpected", "object"}};
   EXPECT_EQ(dispatch(build_table(), vigild, {"show", "system", "processes"}, false).exit_code,
             kExitFailed);
-  vigild.answers["show.commits"] = json::array();  // no "commits" member at all
+  vigild.answers["show.commits"] = json::object();  // no "commits" member at all: none
   EXPECT_EQ(dispatch(build_table(), vigild, {"show", "system", "commit"}, false).exit_code,
             kExitOk);
 }

@@ -44,5 +44,27 @@ TEST(ShowSystem, StatusNamesWhatIsNotImplemented) {
             "\nnot implemented yet: SNMP\n");
 }
 
+TEST(ShowSystem, CommitsListTheHistoryAndAPendingConfirm) {
+  FakeVigild vigild;
+  vigild.answers["show.commits"] = json{
+      {"commits",
+       {{{"seq", 3},
+         {"rollback", 0},
+         {"user", "alice"},
+         {"time", 0},
+         {"comment", "move api"},
+         {"kind", "commit"}}}},
+      {"pending_confirm", {{"commit", 3}, {"rollback_to", 2}, {"deadline", 0}, {"user", "alice"}}}};
+  auto o = dispatch(build_table(), vigild, {"show", "system", "commit"}, false);
+  EXPECT_EQ(o.out,
+            "rollback  commit  time (UTC)           user   kind    comment\n"
+            "0         3       1970-01-01 00:00:00  alice  commit  move api\n"
+            "\ncommit 3 by alice must be confirmed within 0 s, or rollback to commit 2 "
+            "happens\n");
+  vigild.answers["show.commits"] = json{{"commits", json::array()}, {"pending_confirm", nullptr}};
+  EXPECT_EQ(dispatch(build_table(), vigild, {"show", "system", "commit"}, true).out,
+            "{\n  \"commits\": [],\n  \"pending_confirm\": null\n}\n");
+}
+
 }  // namespace
 }  // namespace vigil::mgmt::cli
