@@ -26,7 +26,7 @@ enum ErrorCode : int {
   kRequestTooLarge = -32001,  // server: a line exceeded the request size limit
   kTooManyConnections = -32002,
   kPermissionDenied = -32003,
-  kActivateFailed = -32004,  // a prepared config did not apply; the component kept the old one
+  kActivateFailed = -32004,  // activate did not apply a prepared change (or had none to apply)
   // Client side only, never on the wire: the call did not complete.
   kTransportError = -32098,
   kTimeout = -32099,

@@ -1,6 +1,8 @@
-// The one check of each capacity in config/capacities.h. The schema's section checks call them
-// to point at the offending field; the classifier's loader calls them again before it writes
-// a map, so neither can drift from the other or from the maps' sizes.
+// The one check of each capacity in config/capacities.h. The classifier's loader calls all of
+// them before it writes a map; the schema's section checks call those a section can exceed on
+// its own (ACL rules, rate and SYN limits, VIPs, backends) to point at the offending field.
+// The box's own addresses and service ports span several sections and are counted once the
+// classifier's input is built, so an excess of them is refused at vigil-dp's prepare.
 #pragma once
 
 #include <cstddef>

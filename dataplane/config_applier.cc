@@ -52,6 +52,12 @@ Status ConfigApplier::activate(const Prepared& prepared) {
       continue;
     }
     std::string message = targets_[i]->name() + ": " + st.error();
+    if (!applied_once_) {
+      // Nothing applied yet in this process: there is no config to go back to, and an empty
+      // one would detach classifiers adopted from the previous run. The parts that took keep
+      // the new config (the classifier goes on filtering); the failed one says why.
+      return fail(message);
+    }
     // Back to the config in force, the failed part first: it may have applied part of it.
     for (size_t j = i + 1; j-- > 0;) {
       if (auto restored = targets_[j]->apply(applied_); !restored) {
@@ -64,6 +70,7 @@ Status ConfigApplier::activate(const Prepared& prepared) {
   }
   applied_sections_ = prepared.sections;
   applied_ = prepared.config;
+  applied_once_ = true;
   return Ok{};
 }
 

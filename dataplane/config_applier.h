@@ -2,7 +2,8 @@
 // prepare, and the parsed config is what activate applies to each part of vigil-dp (the XDP
 // ports, the fast path). When a part fails, every part applied so far, the failed one too,
 // is put back on the config applied before, so vigil-dp is never left half on the new one and
-// vigild can report the commit as failed.
+// vigild can report the commit as failed. Before the first config took in this process there
+// is nothing to go back to: the parts that took keep it, and the failure is reported.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -48,6 +49,7 @@ class ConfigApplier {
   std::vector<ConfigTarget*> targets_;
   nlohmann::json applied_sections_ = nlohmann::json::object();
   config::Config applied_;
+  bool applied_once_ = false;
 };
 
 }  // namespace vigil::dp

@@ -34,8 +34,9 @@ Status FastPathControl::check(const config::Config& c) const {
     }
     return Ok{};
   }
-  if (Status ok = check_plan(plan, std::thread::hardware_concurrency()); !ok) {
-    return ok;
+  auto routes = check_plan(plan, std::thread::hardware_concurrency());
+  if (!routes) {
+    return fail(routes.error());
   }
   if (!running()) {
     return Ok{};
@@ -44,10 +45,6 @@ Status FastPathControl::check(const config::Config& c) const {
     return fail(
         "the dataplane section or the set of port devices changed: restart vigil-dp to apply "
         "it (routes, addresses and neighbours apply without a restart)");
-  }
-  auto routes = build_routes(plan.routing);
-  if (!routes) {
-    return fail(routes.error());
   }
   return fast_path_->routes().check(*routes, plan.ports.size());
 }

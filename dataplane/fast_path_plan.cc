@@ -67,9 +67,9 @@ FastPathPlan plan_from(const config::Config& c) {
   return plan;
 }
 
-Status check_plan(const FastPathPlan& plan, unsigned host_cpus) {
+Expected<std::vector<Route>> check_plan(const FastPathPlan& plan, unsigned host_cpus) {
   if (!plan.forwarding) {
-    return Ok{};
+    return std::vector<Route>{};
   }
   const FastPathSettings& s = plan.settings;
   for (const auto& p : plan.ports) {
@@ -102,10 +102,7 @@ Status check_plan(const FastPathPlan& plan, unsigned host_cpus) {
     return fail("interfaces: the fast path takes at most " + std::to_string(kMaxPorts) +
                 " ports, " + std::to_string(plan.ports.size()) + " are enabled");
   }
-  if (auto routes = build_routes(plan.routing); !routes) {
-    return fail(routes.error());
-  }
-  return Ok{};
+  return build_routes(plan.routing);
 }
 
 }  // namespace vigil::dp

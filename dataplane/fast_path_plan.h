@@ -70,8 +70,9 @@ FastPathPlan plan_from(const config::Config& config);
 
 // What the fast path would refuse of this plan on a host with `host_cpus` CPUs, before it
 // runs: an AF_XDP port without the classifier or with too large an MTU, a TAP name too long,
-// lcores the host does not have, too many ports, static routes that do not resolve.
-Status check_plan(const FastPathPlan& plan, unsigned host_cpus);
+// lcores the host does not have, too many ports, static routes that do not resolve. Returns
+// the routes it built (none when not forwarding).
+Expected<std::vector<Route>> check_plan(const FastPathPlan& plan, unsigned host_cpus);
 
 // AF_XDP ports carry frames of up to one 2 KiB UMEM chunk less the kernel's headroom (256),
 // an Ethernet header and two VLAN tags: an IP MTU of at most 1,770.

@@ -50,7 +50,9 @@ Status XdpPorts::apply(const config::Config& config) {
       if (auto s = port->attach(device); !s) {
         result = fail(device + ": " + s.error());
         log::error("cannot attach the XDP classifier", {{"device", device}, {"error", s.error()}});
-        (void)port->detach();  // unpins the maps it made: nothing left half set up
+        if (!port->adopted()) {
+          (void)port->detach();  // unpins the maps it made: nothing left half set up
+        }
         ports_.erase(device);
       }
       continue;
@@ -74,9 +76,6 @@ Status XdpPorts::apply(const config::Config& config) {
 }
 
 std::vector<api::ClassifierPortStatus> XdpPorts::show() {
-  const auto count = [](const ebpf::Count& c) {
-    return api::Count{.packets = c.packets, .bytes = c.bytes};
-  };
   std::vector<api::ClassifierPortStatus> out;
   for (auto& [device, port] : ports_) {
     const auto c = port->counters();
@@ -86,28 +85,27 @@ std::vector<api::ClassifierPortStatus> XdpPorts::show() {
         .adopted = port->adopted(),
         .packets = c.packets()};
     for (const auto& v : c.verdicts) {
-      s.verdicts[v.name] = count(v.count);
+      s.verdicts[v.name] = v.count;
     }
     for (const auto& m : c.malformed) {
       if (m.count.packets != 0) {
-        s.malformed[m.name] = count(m.count);
+        s.malformed[m.name] = m.count;
       }
     }
     for (const auto& e : c.events) {
       s.events[e.name] = e.count.packets;
     }
     for (const auto& r : c.acl_rules) {
-      s.acl.push_back({.rule = r.name, .matched = count(r.count)});
+      s.acl.push_back({.rule = r.name, .matched = r.count});
     }
     for (const auto& p : c.policers) {
-      s.policers.push_back(
-          {.name = p.name, .passed = count(p.passed), .dropped = count(p.dropped)});
+      s.policers.push_back({.name = p.name, .passed = p.passed, .dropped = p.dropped});
     }
     for (const auto& v : c.vips) {
-      s.vips.push_back({.vip = v.name, .count = count(v.count)});
+      s.vips.push_back({.vip = v.name, .count = v.count});
     }
     for (const auto& b : c.backends) {
-      s.backends.push_back({.vip = b.vip, .backend = b.address, .count = count(b.count)});
+      s.backends.push_back({.vip = b.vip, .backend = b.address, .count = b.count});
     }
     out.push_back(std::move(s));
   }

@@ -7,7 +7,8 @@
 
 namespace vigil::mgmt {
 
-inline constexpr int kCommitFailed = -32010;  // a commit, confirm or rollback did not happen
+inline constexpr int kCommitFailed = -32010;   // a commit, confirm or rollback did not happen
+inline constexpr int kNotConfigured = -32011;  // no such component is configured
 
 inline rpc::Error api_error(int code, std::string message) {
   return rpc::Error{code, std::move(message)};

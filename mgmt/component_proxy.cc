@@ -1,6 +1,7 @@
 #include "mgmt/component_proxy.h"
 
 #include "common/json_rpc_client.h"
+#include "mgmt/api_errors.h"
 
 namespace vigil::mgmt {
 
@@ -16,9 +17,9 @@ rpc::CallResult ComponentProxy::call(std::string_view component, std::string_vie
       return r;
     }
   }
-  return rpc::invalid_params("no " + std::string(component) +
-                             " component is configured (--component " + std::string(component) +
-                             "=SOCKET)");
+  return api_error(kNotConfigured, "no " + std::string(component) +
+                                       " component is configured (--component " +
+                                       std::string(component) + "=SOCKET)");
 }
 
 }  // namespace vigil::mgmt

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/api/dataplane_status.h"  // api::Count
+#include "common/api/count.h"
 
 namespace vigil::api {
 

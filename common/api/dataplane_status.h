@@ -10,13 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace vigil::api {
+#include "common/api/count.h"
 
-struct Count {
-  uint64_t packets = 0;
-  uint64_t bytes = 0;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Count, packets, bytes)
+namespace vigil::api {
 
 struct PortStatus {
   std::string name;

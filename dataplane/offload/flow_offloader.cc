@@ -180,8 +180,8 @@ api::FlowOffloadStatus FlowOffloader::show() const {
     out.ports.push_back({.port = c.name,
                          .offloadable = c.why_not.empty(),
                          .reason = c.why_not,
-                         .rx = {.packets = c.rx.packets, .bytes = c.rx.bytes},
-                         .tx = {.packets = c.tx.packets, .bytes = c.tx.bytes}});
+                         .rx = c.rx,
+                         .tx = c.tx});
   }
   return out;
 }

@@ -6,15 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "common/api/count.h"
 #include "ebpf/loader/classifier_state.h"
 #include "ebpf/loader/map_access.h"
 
 namespace vigil::ebpf {
 
-struct Count {
-  uint64_t packets = 0;
-  uint64_t bytes = 0;
-};
+// The daemons' answers carry counts as they are summed here.
+using Count = api::Count;
 
 struct NamedCount {
   std::string name;

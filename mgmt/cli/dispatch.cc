@@ -1,6 +1,7 @@
 #include "mgmt/cli/dispatch.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "mgmt/cli/commands/commands.h"
 
@@ -13,6 +14,16 @@ std::string joined(const std::vector<std::string>& words) {
     out += (out.empty() ? "" : " ") + w;
   }
   return out;
+}
+
+// Runs a command; a field of another type than this CLI expects in vigild's answer (a vigild
+// of another version, say) is an error, not a crash.
+Output guarded(const std::function<Output()>& run) {
+  try {
+    return run();
+  } catch (const nlohmann::json::exception& e) {
+    return failure("vigild's answer is not what this CLI understands: " + std::string(e.what()));
+  }
 }
 
 }  // namespace
@@ -48,12 +59,7 @@ Output dispatch(const CommandTable& table, Vigild& vigild, const std::vector<std
     return failure("unexpected argument \"" + match->rest.front() + "\"", kExitUsage);
   }
   Invocation inv{.vigild = vigild, .args = match->rest, .json = json};
-  try {
-    return match->command->run(inv);
-  } catch (const nlohmann::json::exception& e) {
-    // A field of another type than this CLI expects: a vigild of another version, say.
-    return failure("vigild's answer is not what this CLI understands: " + std::string(e.what()));
-  }
+  return guarded([&] { return match->command->run(inv); });
 }
 
 Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& words,
@@ -63,7 +69,7 @@ Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std
   }
   if (configure && words == std::vector<std::string>{"show"}) {
     Invocation inv{.vigild = vigild, .json = json};
-    return show_candidate(inv);
+    return guarded([&] { return show_candidate(inv); });
   }
   if (configure && words == std::vector<std::string>{"show", "|", "compare"}) {
     return dispatch(table, vigild, {"compare"}, json);
@@ -77,10 +83,15 @@ std::vector<std::string> complete_words(const CommandTable& table, Vigild& vigil
     auto r = vigild.call("complete",
                          {{"words", std::vector<std::string>(words.begin() + 1, words.end())}},
                          std::chrono::seconds(5));
-    if (rpc::is_error(r) || !std::get<nlohmann::json>(r).is_array()) {
-      return {};
+    std::vector<std::string> out;
+    if (!rpc::is_error(r) && std::get<nlohmann::json>(r).is_array()) {
+      for (const auto& word : std::get<nlohmann::json>(r)) {
+        if (word.is_string()) {
+          out.push_back(word.get<std::string>());
+        }
+      }
     }
-    return std::get<nlohmann::json>(r).get<std::vector<std::string>>();
+    return out;
   }
   std::vector<std::string> out;
   if (words.empty()) {

@@ -49,7 +49,9 @@ Status CommitEngine::push(Component& c, const std::vector<std::string>& sections
   const uint64_t txid = next_txid_++;
   Status st = c.prepare(txid, delta_for(sections, doc));
   if (st) {
-    st = c.activate(txid);
+    if (ActivateResult a = c.activate(txid); !a.ok()) {
+      st = fail(a.error);
+    }
   }
   if (!st) {
     c.abort(txid);
@@ -110,14 +112,16 @@ Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& change
     }
   }
   // Phase 2: activate. A failure here is rare (prepare validated); undo the ones already
-  // activated by giving them back their previous sections.
+  // activated by giving them back their previous sections, and the failed one too when it did
+  // not answer (it may have applied the change; one that refused kept its config).
   for (size_t i = 0; i < affected.size(); ++i) {
-    if (auto st = affected[i].component->activate(txid); !st) {
+    if (ActivateResult st = affected[i].component->activate(txid); !st.ok()) {
       for (size_t j = i; j < affected.size(); ++j) {
         affected[j].component->abort(txid);
       }
+      const size_t undo = st.kind == ActivateResult::kNoAnswer ? i + 1 : i;
       std::vector<std::string> restored;
-      for (size_t j = 0; j < i; ++j) {
+      for (size_t j = 0; j < undo; ++j) {
         Component& c = *affected[j].component;
         if (push(c, affected[j].sections, old_doc)) {
           restored.push_back(c.name());
@@ -125,7 +129,7 @@ Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& change
           log::error("could not restore the previous config", {{"component", c.name()}});
         }
       }
-      return fail(affected[i].component->name() + " failed to activate: " + st.error() +
+      return fail(affected[i].component->name() + " failed to activate: " + st.error +
                   (restored.empty() ? "" : "; previous config restored on " + join(restored)));
     }
     outcome.applied_by.push_back(affected[i].component->name());

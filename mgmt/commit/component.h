@@ -12,6 +12,15 @@
 
 namespace vigil::mgmt::commit {
 
+// How an activation ended. A component that refused kept its previous config; one that did
+// not answer (timed out, connection broken) may have applied the new one or not.
+struct ActivateResult {
+  enum Kind { kDone, kRefused, kNoAnswer };
+  Kind kind = kDone;
+  std::string error;
+  bool ok() const { return kind == kDone; }
+};
+
 class Component {
  public:
   virtual ~Component() = default;
@@ -21,7 +30,7 @@ class Component {
   // Checks and stages `delta` ({section: new content or null}) without applying it.
   virtual Status prepare(uint64_t txid, const nlohmann::json& delta) = 0;
   // Applies what was staged.
-  virtual Status activate(uint64_t txid) = 0;
+  virtual ActivateResult activate(uint64_t txid) = 0;
   // Drops what was staged. Best effort: a component that is gone has nothing staged.
   virtual void abort(uint64_t txid) = 0;
 };

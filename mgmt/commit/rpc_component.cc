@@ -34,8 +34,15 @@ Status RpcComponent::prepare(uint64_t txid, const json& delta) {
   return call("prepare", {{"txid", txid}, {"delta", delta}});
 }
 
-Status RpcComponent::activate(uint64_t txid) {
-  return call("activate", {{"txid", txid}});
+ActivateResult RpcComponent::activate(uint64_t txid) {
+  auto r = client_.call("activate", {{"txid", txid}}, activate_timeout_);
+  if (!rpc::is_error(r)) {
+    return {};
+  }
+  const rpc::Error& e = std::get<rpc::Error>(r);
+  const bool no_answer = e.code == rpc::kTransportError || e.code == rpc::kTimeout;
+  return {.kind = no_answer ? ActivateResult::kNoAnswer : ActivateResult::kRefused,
+          .error = e.message};
 }
 
 void RpcComponent::abort(uint64_t txid) {

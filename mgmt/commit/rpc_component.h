@@ -10,14 +10,20 @@ namespace vigil::mgmt::commit {
 
 class RpcComponent final : public Component {
  public:
+  // `timeout` bounds each call; an activation may take `activate_timeout` (vigil-dp starts its
+  // fast path there: DPDK's EAL and the ports).
   RpcComponent(std::string name, std::string socket,
-               std::chrono::milliseconds timeout = std::chrono::seconds(5))
-      : name_(std::move(name)), client_(std::move(socket)), timeout_(timeout) {}
+               std::chrono::milliseconds timeout = std::chrono::seconds(5),
+               std::chrono::milliseconds activate_timeout = std::chrono::seconds(60))
+      : name_(std::move(name)),
+        client_(std::move(socket)),
+        timeout_(timeout),
+        activate_timeout_(activate_timeout) {}
 
   const std::string& name() const override { return name_; }
   Expected<std::vector<std::string>> sections() override;
   Status prepare(uint64_t txid, const nlohmann::json& delta) override;
-  Status activate(uint64_t txid) override;
+  ActivateResult activate(uint64_t txid) override;
   void abort(uint64_t txid) override;
 
  private:
@@ -26,6 +32,7 @@ class RpcComponent final : public Component {
   std::string name_;
   rpc::Client client_;
   std::chrono::milliseconds timeout_;
+  std::chrono::milliseconds activate_timeout_;
 };
 
 }  // namespace vigil::mgmt::commit

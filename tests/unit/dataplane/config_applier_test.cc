@@ -103,6 +103,20 @@ TEST_F(ConfigApplierTest, AFailedPartPutsEveryAppliedPartBackOnTheConfigInForce)
   EXPECT_EQ(applier_.applied().system.hostname, "one");
 }
 
+TEST_F(ConfigApplierTest, AFailureBeforeAnyConfigTookLeavesThePartsThatTook) {
+  fast_path_.fail_apply = "one";
+  auto r = (*applier_.prepare(system_named("one")))();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), "fast path: device gone");
+  // No empty config applied over the classifier: it may hold what the last run pinned.
+  EXPECT_EQ(log_, (std::vector<std::string>{"XDP classifier:check one", "fast path:check one",
+                                            "XDP classifier:apply one", "fast path:apply one"}));
+  EXPECT_EQ(applier_.applied().system.hostname, "vigil") << "not recorded as applied";
+  fast_path_.fail_apply.clear();
+  ASSERT_TRUE((*applier_.prepare(system_named("one")))().ok()) << "the next push takes";
+  EXPECT_EQ(applier_.applied().system.hostname, "one");
+}
+
 TEST_F(ConfigApplierTest, APartThatCannotBePutBackIsNamedInTheError) {
   ASSERT_TRUE((*applier_.prepare(system_named("one")))().ok());
   xdp_.fail_apply = "two";

@@ -8,6 +8,7 @@
 
 #include "common/event_loop.h"
 #include "common/json_rpc_server.h"
+#include "mgmt/api_errors.h"
 
 namespace vigil::mgmt {
 namespace {
@@ -68,6 +69,7 @@ TEST_F(ComponentProxyTest, AComponentNotConfiguredIsSaidSo) {
   ComponentProxy proxy({});
   auto r = proxy.call("vigil-dp", "dataplane.show");
   ASSERT_TRUE(rpc::is_error(r));
+  EXPECT_EQ(std::get<rpc::Error>(r).code, kNotConfigured);
   EXPECT_EQ(std::get<rpc::Error>(r).message,
             "no vigil-dp component is configured (--component vigil-dp=SOCKET)");
 }

@@ -32,19 +32,20 @@ class FakeComponent final : public Component {
     calls_.deltas.push_back(delta);
     return reject_prepare ? Status(fail("no such upstream")) : Status(Ok{});
   }
-  Status activate(uint64_t) override {
+  ActivateResult activate(uint64_t) override {
     calls_.log.push_back(name_ + ":activate");
     if (fail_activate_once) {
       fail_activate_once = false;
-      return fail("lost its socket");
+      return {.kind = activate_failure, .error = "lost its socket"};
     }
-    return Ok{};
+    return {};
   }
   void abort(uint64_t) override { calls_.log.push_back(name_ + ":abort"); }
 
   bool running = true;
   bool reject_prepare = false;
   bool fail_activate_once = false;
+  ActivateResult::Kind activate_failure = ActivateResult::kRefused;
 
  private:
   std::string name_;
@@ -151,6 +152,25 @@ TEST_F(CommitEngineTest, FailedActivateRestoresTheOnesAlreadyActivated) {
   EXPECT_EQ(store_->running_text(), kV1);
   EXPECT_EQ(store_->history().size(), 1u) << "a failed commit leaves no rollback entry";
   EXPECT_EQ(engine_->running_config().system.hostname, "one");
+}
+
+TEST_F(CommitEngineTest, AnActivateWithoutAnswerAlsoRestoresTheComponentThatGaveNone) {
+  ASSERT_TRUE(commit(kV1).ok());
+  calls_.log.clear();
+  calls_.deltas.clear();
+  l7_->fail_activate_once = true;
+  l7_->activate_failure = ActivateResult::kNoAnswer;  // timed out: it may have applied it
+  auto r = commit(kV2Routes);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(),
+            "vigil-l7 failed to activate: lost its socket; previous config restored on "
+            "vigil-dp, vigil-l7");
+  EXPECT_EQ(calls_.log, (std::vector<std::string>{
+                            "vigil-dp:prepare", "vigil-l7:prepare", "vigil-dp:activate",
+                            "vigil-l7:activate", "vigil-l7:abort", "vigil-dp:prepare",
+                            "vigil-dp:activate", "vigil-l7:prepare", "vigil-l7:activate"}));
+  EXPECT_EQ(calls_.deltas.back(), (json{{"system", {{"hostname", "one"}}}}));
+  EXPECT_EQ(store_->running_text(), kV1);
 }
 
 TEST_F(CommitEngineTest, ComponentThatIsNotRunningIsSkippedAndReported) {
