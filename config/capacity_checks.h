@@ -1,8 +1,8 @@
 // The one check of each capacity in config/capacities.h. The classifier's loader calls all of
-// them before it writes a map; the schema's section checks call those a section can exceed on
-// its own (ACL rules, rate and SYN limits, VIPs, backends) to point at the offending field.
-// The box's own addresses and service ports span several sections and are counted once the
-// classifier's input is built, so an excess of them is refused at vigil-dp's prepare.
+// them before it writes a map; the schema's section checks call them to point at the offending
+// field: filter (ACL rules, rate and SYN limits), l4 (VIPs, backends), system (the box's own
+// addresses, once the interfaces are read). The service ports of the box are the product's
+// (SSH, BGP, SNMP, Prometheus), never more than the limit, so only the loader counts them.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,8 @@
 // system: the box's name, who may operate it and in which role, and its management addresses.
 #include <regex>
+#include <set>
 
+#include "config/capacity_checks.h"
 #include "config/sections.h"
 
 namespace vigil::config {
@@ -128,6 +130,22 @@ void parse_system(const YAML::Node& node, const std::string& path, Config& confi
                   }
                   config.system.management_addresses.push_back(*ip);
                 });
+  // The box's own addresses (every interface's and VLAN's; management ones are among them) are
+  // one map of the classifier: checked here, once the interfaces are read.
+  std::set<IpAddress> own;
+  for (const auto& iface : config.interfaces) {
+    for (const auto& a : iface.addresses) {
+      own.insert(a.address);
+    }
+    for (const auto& v : iface.vlans) {
+      for (const auto& a : v.addresses) {
+        own.insert(a.address);
+      }
+    }
+  }
+  if (auto fits = check_local_address_count(own.size()); !fits) {
+    errors.add(path, r.node(), fits.error() + " (interfaces and their VLANs)");
+  }
 }
 
 }  // namespace vigil::config

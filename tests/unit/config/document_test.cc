@@ -215,5 +215,16 @@ TEST(ConfigDocument, TenThousandRoutesParse) {
   EXPECT_EQ(r.config.routing.static_routes.size(), 10000u);
 }
 
+TEST(Document, TheBoxsOwnAddressesAreBoundedByTheClassifier) {
+  std::string text = "interfaces:\n  lan0:\n    role: lan\n    addresses:\n";
+  for (int i = 0; i < 257; ++i) {
+    text += "      - 10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) + "/32\n";
+  }
+  auto r = parse_text(text, "vigil.yaml");
+  ASSERT_EQ(r.errors.size(), 1u) << r.errors.to_string();
+  EXPECT_EQ(r.errors.errors()[0].message,
+            "257 addresses of the box; the classifier holds 256 (interfaces and their VLANs)");
+}
+
 }  // namespace
 }  // namespace vigil::config
