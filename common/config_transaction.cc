@@ -4,7 +4,8 @@
 
 namespace vigil {
 
-Status ConfigTransaction::prepare(uint64_t txid, const nlohmann::json& delta) {
+Status ConfigTransaction::prepare(uint64_t txid, const nlohmann::json& delta,
+                                  Clock::time_point now) {
   prepared_.reset();
   if (!delta.is_object()) {
     return fail("delta must be an object of sections");
@@ -22,7 +23,7 @@ Status ConfigTransaction::prepare(uint64_t txid, const nlohmann::json& delta) {
     }
     activation = std::move(*built);
   }
-  prepared_ = Prepared{.txid = txid, .activate = std::move(activation)};
+  prepared_ = Prepared{.txid = txid, .activate = std::move(activation), .prepared_at = now};
   return Ok{};
 }
 
@@ -39,6 +40,15 @@ void ConfigTransaction::abort(uint64_t txid) {
   if (prepared_ && prepared_->txid == txid) {
     prepared_.reset();
   }
+}
+
+std::optional<uint64_t> ConfigTransaction::expire(Clock::time_point now) {
+  if (!prepared_ || now - prepared_->prepared_at < kPreparedLifetime) {
+    return std::nullopt;
+  }
+  const uint64_t txid = prepared_->txid;
+  prepared_.reset();
+  return txid;
 }
 
 std::optional<uint64_t> ConfigTransaction::prepared() const {

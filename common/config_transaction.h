@@ -3,9 +3,11 @@
 // and reports whether it took; abort drops it. One transaction at a time: a new prepare
 // discards the one before, because vigild commits one at a time, each delta is relative to
 // what was applied before it, and what a vigild that died between its phases left must not
-// pile up.
+// pile up. A prepared change also expires (kPreparedLifetime): vigild activates within a second
+// of preparing, and one it never came back for must not hold memory until the next commit.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -26,6 +28,9 @@ using PrepareHook = std::function<Expected<Activation>(const nlohmann::json& del
 
 class ConfigTransaction {
  public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds kPreparedLifetime{30};
+
   // `component` names it in errors; `sections` are the top-level sections it applies, and a
   // delta naming another is refused.
   ConfigTransaction(std::string component, std::vector<std::string> sections)
@@ -37,10 +42,12 @@ class ConfigTransaction {
   const std::vector<std::string>& sections() const { return sections_; }
 
   // Replaces whatever was prepared before, also when this one fails.
-  Status prepare(uint64_t txid, const nlohmann::json& delta);
+  Status prepare(uint64_t txid, const nlohmann::json& delta, Clock::time_point now = Clock::now());
   // Runs what `txid` prepared; it is gone afterwards, whether or not it took.
   Status activate(uint64_t txid);
   void abort(uint64_t txid);
+  // Drops a prepared change older than kPreparedLifetime; returns its txid if it did.
+  std::optional<uint64_t> expire(Clock::time_point now = Clock::now());
 
   // The transaction holding a prepared change, if any.
   std::optional<uint64_t> prepared() const;
@@ -49,6 +56,7 @@ class ConfigTransaction {
   struct Prepared {
     uint64_t txid = 0;
     Activation activate;
+    Clock::time_point prepared_at;
   };
 
   std::string component_;

@@ -171,27 +171,36 @@ void Daemon::register_builtin_methods() {
     return dispatcher_.methods();
   });
 
-  // The component side of vigild's two-phase commit.
+  // The component side of vigild's two-phase commit: config changes, so vigild's user only.
   dispatcher_.add("config.sections",
                   [this](const json&, const rpc::CallContext&) -> rpc::CallResult {
                     return spec_.applies_sections;
                   });
-  dispatcher_.add("prepare", [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
-    if (auto st = transaction_.prepare(p.at("txid").get<uint64_t>(), p.at("delta")); !st) {
-      return rpc::invalid_params(st.error());
-    }
-    return json::object();
-  });
-  dispatcher_.add("activate", [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
-    if (auto st = transaction_.activate(p.at("txid").get<uint64_t>()); !st) {
-      return rpc::Error{rpc::kActivateFailed, st.error()};
-    }
-    return json::object();
-  });
-  dispatcher_.add("abort", [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
-    transaction_.abort(p.value("txid", uint64_t{0}));
-    return json::object();
-  });
+  dispatcher_.add(
+      "prepare",
+      [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
+        if (auto st = transaction_.prepare(p.at("txid").get<uint64_t>(), p.at("delta")); !st) {
+          return rpc::invalid_params(st.error());
+        }
+        return json::object();
+      },
+      rpc::Access::kOwner);
+  dispatcher_.add(
+      "activate",
+      [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
+        if (auto st = transaction_.activate(p.at("txid").get<uint64_t>()); !st) {
+          return rpc::Error{rpc::kActivateFailed, st.error()};
+        }
+        return json::object();
+      },
+      rpc::Access::kOwner);
+  dispatcher_.add(
+      "abort",
+      [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
+        transaction_.abort(p.value("txid", uint64_t{0}));
+        return json::object();
+      },
+      rpc::Access::kOwner);
 }
 
 namespace {
@@ -274,6 +283,17 @@ int Daemon::run() {
                                        .reload = [this] { reload(); }});
       !st) {
     log::error("cannot watch signals", {{"error", st.error()}});
+    return kExitUnavailable;
+  }
+
+  auto expiry = loop.add_timer(std::chrono::seconds(1), [this] {
+    if (auto txid = transaction_.expire()) {
+      log::warn("dropped a prepared change that was never activated",
+                {{"txid", *txid}, {"after_seconds", ConfigTransaction::kPreparedLifetime.count()}});
+    }
+  });
+  if (!expiry) {
+    log::error("cannot start the transaction timer", {{"error", expiry.error()}});
     return kExitUnavailable;
   }
 

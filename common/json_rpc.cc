@@ -1,7 +1,10 @@
 #include "common/json_rpc.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
+#include "common/json_bounded.h"
 #include "common/logging.h"
 
 namespace vigil::rpc {
@@ -49,8 +52,12 @@ std::string error_line(const Error& error) {
   return response_line(nullptr, error);
 }
 
-void Dispatcher::add(std::string method, Handler handler) {
-  auto [it, inserted] = handlers_.emplace(std::move(method), std::move(handler));
+bool is_owner(const PeerCredentials& peer) {
+  return peer.uid == 0 || peer.uid == ::geteuid();
+}
+
+void Dispatcher::add(std::string method, Handler handler, Access access) {
+  auto [it, inserted] = handlers_.emplace(std::move(method), Method{std::move(handler), access});
   if (!inserted) {
     log::error("duplicate JSON-RPC method registration", {{"method", it->first}});
     std::abort();
@@ -90,21 +97,31 @@ std::optional<json> Dispatcher::handle_one(const json& req, const CallContext& c
     return response_json(id, Error{kInvalidRequest, "\"method\" must be a string"});
   }
   const std::string& method = method_it->get_ref<const std::string&>();
-  json params = json::object();
+  static const json kNoParams = json::object();
+  const json* params_ptr = &kNoParams;
   if (const auto p = req.find("params"); p != req.end()) {
     if (!p->is_object() && !p->is_array()) {
       return response_json(id, Error{kInvalidRequest, "\"params\" must be an object or array"});
     }
-    params = *p;
+    params_ptr = &*p;  // not copied: a config document can be megabytes
   }
+  const json& params = *params_ptr;
 
   CallResult result;
   const auto handler = handlers_.find(method);
   if (handler == handlers_.end()) {
     result = Error{kMethodNotFound, "method not found: " + method};
+  } else if (handler->second.access == Access::kOwner && !is_owner(ctx.peer)) {
+    log::warn("refused a call reserved to the daemon's own user",
+              {{"method", method}, {"peer_uid", ctx.peer.uid}, {"peer_pid", ctx.peer.pid}});
+    result =
+        Error{kPermissionDenied, "permission denied: " + method + " is reserved to vigild (uid " +
+                                     std::to_string(::geteuid()) + ")"};
+  } else if (auto refused = guard_ ? guard_(method, ctx) : std::nullopt) {
+    result = std::move(*refused);
   } else {
     try {
-      result = handler->second(params, ctx);
+      result = handler->second.handler(params, ctx);
     } catch (const json::exception& e) {
       // Handlers read params with .at()/.get<>(); a missing or mistyped member lands here.
       result = Error{kInvalidParams, std::string("invalid params: ") + e.what()};
@@ -125,10 +142,11 @@ std::optional<json> Dispatcher::handle_one(const json& req, const CallContext& c
 
 std::optional<std::string> Dispatcher::handle_line(std::string_view line,
                                                    const CallContext& ctx) const {
-  json request = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (request.is_discarded()) {
-    return error_line(Error{kParseError, "parse error: not valid JSON"});
+  auto parsed = parse_json_bounded(line);
+  if (!parsed) {
+    return error_line(Error{kParseError, "parse error: " + parsed.error()});
   }
+  json& request = *parsed;
   if (!request.is_array()) {
     auto response = handle_one(request, ctx);
     return response ? std::optional(dump(*response)) : std::nullopt;

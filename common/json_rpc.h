@@ -60,6 +60,18 @@ struct CallContext {
 
 using Handler = std::function<CallResult(const nlohmann::json& params, const CallContext& ctx)>;
 
+// Who may call a method at all, checked before anything else runs. The socket's mode and group
+// admit operators; kOwner narrows a method to the process's own user (and root): a component
+// takes config changes from vigild only, never from an operator who reaches its socket.
+enum class Access { kAnyPeer, kOwner };
+
+// A daemon's own policy over every call (vigild's roles), run after Access and before the
+// handler. An error is returned to the caller as is.
+using Guard = std::function<std::optional<Error>(std::string_view method, const CallContext& ctx)>;
+
+// True when `peer` runs as this process's effective user or as root.
+bool is_owner(const PeerCredentials& peer);
+
 // Builds the wire form of a response (no trailing newline).
 std::string response_line(const nlohmann::json& id, const CallResult& result);
 std::string error_line(const Error& error);  // id null, for errors before an id is known
@@ -67,7 +79,8 @@ std::string error_line(const Error& error);  // id null, for errors before an id
 class Dispatcher {
  public:
   // Registers `method`; registering the same name twice is a programming error and aborts.
-  void add(std::string method, Handler handler);
+  void add(std::string method, Handler handler, Access access = Access::kAnyPeer);
+  void set_guard(Guard guard) { guard_ = std::move(guard); }
   bool has(std::string_view method) const;
   std::vector<std::string> methods() const;
 
@@ -84,7 +97,12 @@ class Dispatcher {
   std::optional<nlohmann::json> handle_one(const nlohmann::json& request,
                                            const CallContext& ctx) const;
 
-  std::map<std::string, Handler, std::less<>> handlers_;
+  struct Method {
+    Handler handler;
+    Access access;
+  };
+  std::map<std::string, Method, std::less<>> handlers_;
+  Guard guard_;
   std::function<void(std::string_view, bool)> observer_;
 };
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 
+#include "common/json_bounded.h"
 #include "common/unix_socket.h"
 
 namespace vigil::rpc {
@@ -76,10 +77,14 @@ CallResult Client::call(std::string_view method, const json& params,
           if (response || !protocol_error.empty()) {
             return;
           }
-          json j = json::parse(line, nullptr, false);
-          if (j.is_discarded() || !j.is_object()) {
-            protocol_error = "malformed response from " + path_;
-          } else if (j.value("id", json()) == json(id) || j.value("id", json()).is_null()) {
+          auto parsed = parse_json_bounded(line);
+          if (!parsed || !parsed->is_object()) {
+            protocol_error = "malformed response from " + path_ +
+                             (parsed ? ": not an object" : ": " + parsed.error());
+            return;
+          }
+          json& j = *parsed;
+          if (j.value("id", json()) == json(id) || j.value("id", json()).is_null()) {
             // A null id is the server rejecting our request
             // before it could read the id (size limits).
             response = std::move(j);

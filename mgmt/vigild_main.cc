@@ -16,8 +16,8 @@ int main(int argc, char** argv) {
       .default_socket = "/run/vigil/vigild.sock",
       .not_implemented = "SNMP AgentX and FRR control",
       .validate_config = vigil::mgmt::validate_config_document,
-      // A config document (up to 16 MiB of YAML) JSON-escaped in one request.
-      .max_request_bytes = 64 << 20,
+      // A config document (up to kMaxYamlBytes, 4 MiB, of YAML) JSON-escaped in one request.
+      .max_request_bytes = 16 << 20,
   };
   vigil::mgmt::add_vigild_options(spec, settings);
   // Not destroyed: see _Exit below.

@@ -47,6 +47,18 @@ TEST_F(ConfigTransactionTest, ActivateRunsWhatPrepareBuiltWithoutParsingAgain) {
   EXPECT_EQ(again.error(), "nothing prepared for transaction 7");
 }
 
+// 300 prepares never activated grew vigil-dp to 2 GB; a forgotten one now lapses.
+TEST_F(ConfigTransactionTest, APreparedChangeNeverActivatedExpires) {
+  const auto t0 = ConfigTransaction::Clock::now();
+  ASSERT_TRUE(tx_.prepare(9, {{"routing", "r1"}}, t0).ok());
+  EXPECT_FALSE(tx_.expire(t0 + ConfigTransaction::kPreparedLifetime - std::chrono::seconds(1)));
+  EXPECT_EQ(tx_.prepared(), 9u);
+  EXPECT_EQ(tx_.expire(t0 + ConfigTransaction::kPreparedLifetime), 9u);
+  EXPECT_FALSE(tx_.prepared());
+  EXPECT_FALSE(tx_.activate(9).ok());
+  EXPECT_TRUE(applied_.empty());
+}
+
 TEST_F(ConfigTransactionTest, AFailedActivationIsReportedAndGone) {
   ASSERT_TRUE(tx_.prepare(1, {{"routing", "r1"}}).ok());
   fail_next_activation_ = true;

@@ -2,6 +2,7 @@
 #include "common/json_rpc.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace vigil::rpc {
 namespace {
@@ -57,7 +58,7 @@ INSTANTIATE_TEST_SUITE_P(
              R"({"jsonrpc":"2.0","id":2,"result":{}})"},
         Case{
             "invalid JSON", R"({"jsonrpc":"2.0","id":1,"method":"echo")",
-            R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error: not valid JSON"}})"},
+            R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error: not valid JSON at byte 40"}})"},
         Case{
             "not an object", R"(42)",
             R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"request must be a JSON object"}})"},
@@ -143,6 +144,55 @@ TEST(Dispatcher, OversizedBatchIsRejected) {
   }
   auto got = json::parse(*d.handle_line(batch.dump(), {}));
   EXPECT_EQ(got["error"]["code"], kInvalidRequest);
+}
+
+// 75,000 nested arrays used to overflow the stack copying params, before any check ran.
+TEST(Dispatcher, DeeplyNestedParamsAreAParseErrorNamingTheLimit) {
+  Dispatcher d = make_dispatcher();
+  const std::string deep = R"({"jsonrpc":"2.0","id":1,"method":"echo","params":)" +
+                           std::string(75000, '[') + std::string(75000, ']') + "}";
+  auto got = json::parse(*d.handle_line(deep, {}));
+  EXPECT_EQ(got["error"]["code"], kParseError);
+  EXPECT_EQ(got["error"]["message"], "parse error: nesting deeper than 64 levels at byte 113");
+}
+
+TEST(Dispatcher, OwnerOnlyMethodsRefuseOtherUsers) {
+  Dispatcher d;
+  int calls = 0;
+  d.add(
+      "prepare",
+      [&calls](const json&, const CallContext&) -> CallResult {
+        ++calls;
+        return json::object();
+      },
+      Access::kOwner);
+  const std::string request = R"({"jsonrpc":"2.0","id":1,"method":"prepare"})";
+  CallContext stranger;
+  stranger.peer.uid = ::geteuid() == 0 ? 4242 : ::geteuid() + 1;
+  auto refused = json::parse(*d.handle_line(request, stranger));
+  EXPECT_EQ(refused["error"]["code"], kPermissionDenied);
+  EXPECT_EQ(calls, 0);
+  CallContext owner;
+  owner.peer.uid = ::geteuid();
+  EXPECT_TRUE(json::parse(*d.handle_line(request, owner)).contains("result"));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(Dispatcher, TheGuardRunsBeforeEveryHandler) {
+  Dispatcher d = make_dispatcher();
+  std::vector<std::string> seen;
+  d.set_guard([&seen](std::string_view method, const CallContext&) -> std::optional<Error> {
+    seen.emplace_back(method);
+    if (method == "add") {
+      return Error{kPermissionDenied, "no"};
+    }
+    return std::nullopt;
+  });
+  auto denied = json::parse(*d.handle_line(R"({"jsonrpc":"2.0","id":1,"method":"add"})", {}));
+  EXPECT_EQ(denied["error"]["message"], "no");
+  auto echoed = json::parse(*d.handle_line(R"({"jsonrpc":"2.0","id":2,"method":"echo"})", {}));
+  EXPECT_EQ(echoed["result"], json::object());
+  EXPECT_EQ(seen, (std::vector<std::string>{"add", "echo"}));
 }
 
 TEST(Dispatcher, ListsMethods) {

@@ -36,7 +36,48 @@ TEST(YamlFile, DeepNestingIsRefusedClearly) {
   const std::string deep = "a: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
   auto doc = parse_yaml(deep, "vigil.yaml");
   ASSERT_FALSE(doc.ok());
-  EXPECT_NE(doc.error().find("nesting is deeper than"), std::string::npos) << doc.error();
+  EXPECT_NE(doc.error().find("nesting deeper than"), std::string::npos) << doc.error();
+}
+
+TEST(YamlFile, NestingIsBoundedBelowYamlCppsOwnLimit) {
+  auto nested = [](size_t levels) {
+    return "a: " + std::string(levels, '[') + std::string(levels, ']') + "\n";
+  };
+  EXPECT_TRUE(parse_yaml(nested(kMaxYamlDepth - 1), "vigil.yaml").ok());
+  auto doc = parse_yaml(nested(kMaxYamlDepth + 1), "vigil.yaml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_NE(doc.error().find("vigil.yaml (1:"), std::string::npos) << doc.error();
+  EXPECT_NE(doc.error().find("nesting deeper than 64 levels"), std::string::npos) << doc.error();
+}
+
+// 546 bytes that expand to 10^9 nodes: parsing is instant, any walk of the tree is not.
+TEST(YamlFile, BillionLaughsIsRefusedWithoutExpanding) {
+  std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 9; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) {
+      text += (k == 0 ? "" : ", ") + prev;
+    }
+    text += "]\n";
+  }
+  auto doc = parse_yaml(text, "merge.yaml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_NE(doc.error().find("more than 1000000 nodes once aliases are expanded"),
+            std::string::npos)
+      << doc.error();
+}
+
+TEST(YamlFile, AliasesWithinTheLimitsStillWork) {
+  auto doc = parse_yaml("base: &b {mtu: 1500}\nlan0: *b\nlan1: *b\n", "vigil.yaml");
+  ASSERT_TRUE(doc.ok()) << doc.error();
+  EXPECT_EQ((*doc)["lan1"]["mtu"].as<int>(), 1500);
+}
+
+TEST(YamlFile, AnAliasInsideItsOwnAnchorIsRefused) {
+  auto doc = parse_yaml("a: &x [1, *x]\n", "vigil.yaml");
+  // yaml-cpp either rejects the unknown anchor or builds a cycle; a cycle must not pass.
+  EXPECT_FALSE(doc.ok());
 }
 
 TEST(YamlFile, OversizedDocumentIsRefusedBeforeParsing) {
