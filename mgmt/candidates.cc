@@ -1,17 +1,52 @@
 #include "mgmt/candidates.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "common/yaml_file.h"
 #include "config/edit.h"
 #include "config/yaml_json.h"
 
 namespace vigil::mgmt {
 
-Candidate& Candidates::of(const std::string& key) {
-  auto [it, fresh] = by_key_.try_emplace(key);
-  if (fresh || !it->second.modified) {
-    discard(it->second);
+Expected<Candidate*> Candidates::of(const CandidateKey& key) {
+  if (key.session.empty() || key.session.size() > kMaxSessionNameBytes ||
+      !std::all_of(key.session.begin(), key.session.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' ||
+               ch == '.' || ch == ':';
+      })) {
+    return fail("session must be 1 to " + std::to_string(kMaxSessionNameBytes) +
+                " letters, digits, '-', '_', '.' or ':'");
   }
-  return it->second;
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) {
+    const auto held =
+        static_cast<size_t>(std::count_if(by_key_.begin(), by_key_.end(), [&](const auto& kv) {
+          return kv.first.owner == key.owner;
+        }));
+    if (held >= kMaxPerUser) {
+      return fail(key.owner + " already has " + std::to_string(held) +
+                  " open candidates (the limit); commit or discard one");
+    }
+    if (by_key_.size() >= kMaxTotal) {
+      return fail("vigild already holds " + std::to_string(by_key_.size()) +
+                  " open candidates (the limit); commit or discard one");
+    }
+    it = by_key_.emplace(key, Candidate{}).first;
+    discard(it->second);
+  } else if (!it->second.modified) {
+    discard(it->second);  // follows the running config until modified
+  }
+  return &it->second;
+}
+
+const Candidate* Candidates::find(const CandidateKey& key) const {
+  const auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : &it->second;
+}
+
+void Candidates::release_unmodified() {
+  std::erase_if(by_key_, [](const auto& kv) { return !kv.second.modified; });
 }
 
 void Candidates::discard(Candidate& c) {

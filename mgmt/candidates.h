@@ -24,13 +24,36 @@ struct Candidate {
   std::optional<config::ParseResult> validated;
 };
 
+// A candidate belongs to the user who opened it and to one of that user's sessions (the CLI
+// uses one, "cli"; an API client may name others). Nobody else's call reaches it by naming
+// the session: the owner is part of the key and comes from the socket's credentials.
+struct CandidateKey {
+  std::string owner;
+  std::string session;
+  auto operator<=>(const CandidateKey&) const = default;
+};
+
 class Candidates {
  public:
+  // What one user may hold open. A candidate holds at most a config document (4 MiB), so
+  // these bound vigild's memory whatever unprivileged callers send.
+  static constexpr size_t kMaxSessionNameBytes = 64;
+  static constexpr size_t kMaxPerUser = 8;
+  static constexpr size_t kMaxTotal = 64;
+  static constexpr const char* kDefaultSession = "cli";
+
   explicit Candidates(const store::ConfigStore& store) : store_(store) {}
 
-  // The candidate of `key` ("user:alice", or a session id): the running config until it is
-  // modified, and again once committed or discarded.
-  Candidate& of(const std::string& key);
+  // The candidate of `key`: the running config until it is modified, and again once
+  // committed or discarded. Fails on a bad session name or when the user (or everyone
+  // together) already holds the most modified candidates allowed.
+  Expected<Candidate*> of(const CandidateKey& key);
+  // An existing candidate of another user, for an admin's audited look; nullptr if none.
+  const Candidate* find(const CandidateKey& key) const;
+  // Forgets candidates that hold nothing but the running config; called after every method,
+  // so only modified candidates take memory.
+  void release_unmodified();
+  size_t size() const { return by_key_.size(); }
 
   // `load replace|merge`: the text replaces the candidate, or is merged over it key by key.
   // A YAML syntax error changes nothing; schema errors are returned, the text is kept.
@@ -47,7 +70,7 @@ class Candidates {
 
  private:
   const store::ConfigStore& store_;
-  std::map<std::string, Candidate> by_key_;
+  std::map<CandidateKey, Candidate> by_key_;
 };
 
 }  // namespace vigil::mgmt

@@ -1,7 +1,10 @@
 // vigild's candidate methods: each caller's private candidate (mgmt/candidates.h) shown,
 // loaded, edited, rolled back, discarded, completed and compared against running.
+#include <optional>
+
 #include "common/yaml_file.h"
 #include "config/yaml_json.h"
+#include "mgmt/api_errors.h"
 #include "mgmt/commit/diff.h"
 #include "mgmt/config_api.h"
 #include "mgmt/vigild_service.h"
@@ -21,35 +24,103 @@ rpc::CallResult checked(const Expected<config::ParseResult>& check) {
   return json{{"valid", check->ok()}, {"errors", errors_json(check->errors)}};
 }
 
+// Words of one `set`/`delete`/`complete`: a config path is a handful of words.
+constexpr size_t kMaxWords = 64;
+
+std::optional<rpc::Error> bad_words(const std::vector<std::string>& words) {
+  if (words.size() > kMaxWords) {
+    return rpc::invalid_params("more than " + std::to_string(kMaxWords) + " words");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+const Candidate* VigildService::readable_candidate(const json& p, const Caller& c,
+                                                   rpc::Error& error) {
+  const std::string owner = p.value("owner", c.user);
+  if (owner == c.user) {
+    auto own = candidate_of(p, c);
+    if (!own) {
+      error = rpc::invalid_params(own.error());
+      return nullptr;
+    }
+    return *own;
+  }
+  // Another user's uncommitted work: admins only, and it leaves a trace.
+  if (!allowed(c.role, Role::kAdmin)) {
+    denied_->Add({{"method", "inspect-candidate"}}).Increment();
+    audit_.record("denied", {{"user", c.user},
+                             {"role", role_name(c.role)},
+                             {"method", "inspect-candidate"},
+                             {"owner", owner}});
+    error = api_error(rpc::kPermissionDenied,
+                      "permission denied: only an admin may read " + owner + "'s candidate");
+    return nullptr;
+  }
+  const std::string session = p.value("session", Candidates::kDefaultSession);
+  audit_.record("inspect-candidate", {{"user", c.user}, {"owner", owner}, {"session", session}});
+  const Candidate* other = candidates_->find({.owner = owner, .session = session});
+  if (other == nullptr) {
+    error = rpc::invalid_params(owner + " has no modified candidate in session " + session);
+  }
+  return other;
+}
 
 void VigildService::register_candidate_methods() {
   add("candidate.show", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    const Candidate& cand = candidate_of(p, c);
-    return json{{"text", cand.text}, {"modified", cand.modified}};
+    rpc::Error error;
+    const Candidate* cand = readable_candidate(p, c, error);
+    if (cand == nullptr) {
+      return error;
+    }
+    return json{{"text", cand->text}, {"modified", cand->modified}};
   });
 
   add("candidate.load", Role::kAdmin, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    return checked(candidates_->load(candidate_of(p, c), p.at("text").get<std::string>(),
+    auto cand = candidate_of(p, c);
+    if (!cand) {
+      return rpc::invalid_params(cand.error());
+    }
+    return checked(candidates_->load(**cand, p.at("text").get<std::string>(),
                                      p.value("mode", "replace"), p.value("origin", "loaded file")));
   });
 
   for (const bool is_set : {true, false}) {
     add(is_set ? "candidate.set" : "candidate.delete", Role::kAdmin,
         [this, is_set](const json& p, const Caller& c) -> rpc::CallResult {
-          return checked(candidates_->edit(candidate_of(p, c),
-                                           p.at("words").get<std::vector<std::string>>(), is_set));
+          const auto words = p.at("words").get<std::vector<std::string>>();
+          if (auto bad = bad_words(words)) {
+            return *bad;
+          }
+          auto cand = candidate_of(p, c);
+          if (!cand) {
+            return rpc::invalid_params(cand.error());
+          }
+          return checked(candidates_->edit(**cand, words, is_set));
         });
   }
 
   add("complete", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    return candidates_->complete(candidate_of(p, c), p.value("words", std::vector<std::string>{}));
+    const auto words = p.value("words", std::vector<std::string>{});
+    if (auto bad = bad_words(words)) {
+      return *bad;
+    }
+    auto cand = candidate_of(p, c);
+    if (!cand) {
+      return rpc::invalid_params(cand.error());
+    }
+    return candidates_->complete(**cand, words);
   });
 
   add("candidate.rollback", Role::kAdmin,
       [this](const json& p, const Caller& c) -> rpc::CallResult {
         const size_t n = p.at("rollback").get<size_t>();
-        auto seq = candidates_->rollback(candidate_of(p, c), n);
+        auto cand = candidate_of(p, c);
+        if (!cand) {
+          return rpc::invalid_params(cand.error());
+        }
+        auto seq = candidates_->rollback(**cand, n);
         if (!seq) {
           return rpc::invalid_params(seq.error());
         }
@@ -59,7 +130,11 @@ void VigildService::register_candidate_methods() {
       });
 
   add("candidate.discard", Role::kAdmin, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    candidates_->discard(candidate_of(p, c));
+    auto cand = candidate_of(p, c);
+    if (!cand) {
+      return rpc::invalid_params(cand.error());
+    }
+    candidates_->discard(**cand);
     return json::object();
   });
 
@@ -77,7 +152,12 @@ void VigildService::register_candidate_methods() {
       }
       from = *text;
     }
-    const std::string& to = candidate_of(p, c).text;
+    rpc::Error error;
+    const Candidate* cand = readable_candidate(p, c, error);
+    if (cand == nullptr) {
+      return error;
+    }
+    const std::string& to = cand->text;
     // Both sides in canonical form, so the diff shows what changed, not how it was written.
     auto canonical = [](const std::string& text) {
       auto doc = parse_yaml(text, "compare");

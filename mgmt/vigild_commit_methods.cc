@@ -20,10 +20,17 @@ api::CommitEntry entry_of(const store::CommitRecord& r, uint64_t rollback = 0) {
           .kind = r.kind};
 }
 
+// A commit's comment goes into its record, the history and the audit log.
+constexpr size_t kMaxCommentBytes = 1024;
+
 }  // namespace
 
 rpc::CallResult VigildService::commit(const json& params, const Caller& caller) {
-  Candidate& cand = candidate_of(params, caller);
+  auto found = candidate_of(params, caller);
+  if (!found) {
+    return rpc::invalid_params(found.error());
+  }
+  Candidate& cand = **found;
   std::optional<int> confirm;
   if (params.contains("confirm_minutes")) {
     const int m = params.at("confirm_minutes").get<int>();
@@ -33,6 +40,10 @@ rpc::CallResult VigildService::commit(const json& params, const Caller& caller) 
     confirm = m;
   }
   const std::string comment = params.value("comment", "");
+  if (comment.size() > kMaxCommentBytes) {
+    return rpc::invalid_params("comment is longer than " + std::to_string(kMaxCommentBytes) +
+                               " bytes");
+  }
   const bool reuse = cand.document.has_value() && cand.validated.has_value();
   auto r = engine_->commit({.text = cand.text,
                             .user = caller.user,
@@ -99,6 +110,7 @@ void VigildService::register_commit_methods() {
                                                     .deadline = p->deadline,
                                                     .user = p->user};
     }
+    history.pending_problem = store_->pending_problem();
     return json(history);
   });
 }

@@ -198,35 +198,59 @@ void VigildService::on_tick() {
 }
 
 void VigildService::add(const std::string& method, Role need, Handler handler) {
-  daemon_.dispatcher().add(
-      method,
-      [this, method, need, handler = std::move(handler)](
-          const json& params, const rpc::CallContext& ctx) -> rpc::CallResult {
-        const Caller caller = identify(ctx.peer.uid, running_);
-        if (!allowed(caller.role, need)) {
-          denied_->Add({{"method", method}}).Increment();
-          audit_.record(
-              "denied",
-              {{"user", caller.user}, {"role", role_name(caller.role)}, {"method", method}});
-          return api_error(rpc::kPermissionDenied,
-                           "permission denied: " + caller.user + " (role " +
-                               role_name(caller.role) + ") may not call " + method +
-                               ", which needs " +
-                               std::string(config::kRoleNames[static_cast<size_t>(need)]));
-        }
-        if (!engine_) {
-          return api_error(rpc::kInternalError, "vigild is still starting");
-        }
-        return handler(params, caller);
-      });
+  required_roles_[method] = need;
+  daemon_.dispatcher().add(method,
+                           [this, handler = std::move(handler)](
+                               const json& params, const rpc::CallContext& ctx) -> rpc::CallResult {
+                             if (!engine_) {
+                               return api_error(rpc::kInternalError, "vigild is still starting");
+                             }
+                             auto result = handler(params, identify(ctx.peer.uid, running_));
+                             candidates_->release_unmodified();
+                             return result;
+                           });
 }
 
-Candidate& VigildService::candidate_of(const json& params, const Caller& caller) {
-  // One private candidate per session; the one-shot CLI uses one per user.
-  return candidates_->of(params.value("session", "user:" + caller.user));
+std::optional<rpc::Error> VigildService::authorize(std::string_view method,
+                                                   const rpc::CallContext& ctx) {
+  const Caller caller = identify(ctx.peer.uid, running_);
+  const auto need = required_roles_.find(method);
+  if (need != required_roles_.end() && allowed(caller.role, need->second)) {
+    return std::nullopt;
+  }
+  const std::string name(method);
+  denied_->Add({{"method", name}}).Increment();
+  audit_.record("denied",
+                {{"user", caller.user}, {"role", role_name(caller.role)}, {"method", name}});
+  if (need == required_roles_.end()) {
+    // Fail closed: a method someone forgot to give a role is nobody's.
+    log::error("a method has no role; refusing it", {{"method", name}});
+    return api_error(rpc::kPermissionDenied, "permission denied: " + name + " has no role");
+  }
+  return api_error(rpc::kPermissionDenied,
+                   "permission denied: " + caller.user + " (role " + role_name(caller.role) +
+                       ") may not call " + name + ", which needs " +
+                       std::string(config::kRoleNames[static_cast<size_t>(need->second)]));
+}
+
+Expected<Candidate*> VigildService::candidate_of(const json& params, const Caller& caller) {
+  // The caller's own: the owner comes from the socket, only the session from the request.
+  return candidates_->of(
+      {.owner = caller.user, .session = params.value("session", Candidates::kDefaultSession)});
 }
 
 void VigildService::register_methods() {
+  // Every call passes authorize(); methods not added through add() get their role here.
+  for (const char* method :
+       {"status", "version", "methods", "metrics", "config.sections", "validate"}) {
+    required_roles_[method] = Role::kViewer;
+  }
+  for (const char* method : {"prepare", "activate", "abort"}) {
+    required_roles_[method] = Role::kAdmin;  // and vigild's own user (rpc::Access::kOwner)
+  }
+  daemon_.dispatcher().set_guard([this](std::string_view method, const rpc::CallContext& ctx) {
+    return authorize(method, ctx);
+  });
   register_candidate_methods();
   register_commit_methods();
   register_operational_methods();

@@ -3,8 +3,11 @@
 // log. The CLI is a thin front end over these methods.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -57,8 +60,17 @@ class VigildService {
   void register_commit_methods();
   // show.processes, and show.classifier|dataplane from vigil-dp
   void register_operational_methods();
+  // Registers `method` for callers with at least role `need`.
   void add(const std::string& method, config::Role need, Handler handler);
-  Candidate& candidate_of(const nlohmann::json& params, const Caller& caller);
+  // The dispatcher's guard: the caller's role against the method's, denials counted and
+  // audited. A method without a role is refused.
+  std::optional<rpc::Error> authorize(std::string_view method, const rpc::CallContext& ctx);
+  // The caller's candidate for params' "session" (default "cli").
+  Expected<Candidate*> candidate_of(const nlohmann::json& params, const Caller& caller);
+  // For candidate.show and compare: the caller's own candidate, or with params' "owner" another
+  // user's (admins only, audited). Fills `error` when refused.
+  const Candidate* readable_candidate(const nlohmann::json& params, const Caller& caller,
+                                      rpc::Error& error);
   void refresh_running();
   // (Re)starts /metrics to match monitoring.prometheus of the running config.
   void apply_monitoring();
@@ -76,6 +88,7 @@ class VigildService {
   std::string metrics_listen_;              // what metrics_endpoint_ is bound to; "" when off
   std::unique_ptr<Candidates> candidates_;  // over store_
   ComponentProxy proxy_;
+  std::map<std::string, config::Role, std::less<>> required_roles_;
   prometheus::Family<prometheus::Counter>* commits_ = nullptr;
   prometheus::Family<prometheus::Counter>* denied_ = nullptr;
   prometheus::Family<prometheus::Counter>* rollbacks_ = nullptr;

@@ -47,6 +47,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PendingConfirm, commit, rollback
 struct CommitHistory {
   std::vector<CommitEntry> commits;               // newest first
   std::optional<PendingConfirm> pending_confirm;  // null when none
+  // Why a pending-confirm record found at start could not be read ("" when fine): no
+  // automatic rollback will happen, and the operator must confirm or roll back by hand.
+  std::string pending_problem;
 };
 
 struct CommitResult {
@@ -60,10 +63,12 @@ struct CommitResult {
 // std::optional as null or the value, in both directions.
 inline void to_json(nlohmann::json& j, const CommitHistory& h) {
   j = {{"commits", h.commits},
-       {"pending_confirm", h.pending_confirm ? nlohmann::json(*h.pending_confirm) : nullptr}};
+       {"pending_confirm", h.pending_confirm ? nlohmann::json(*h.pending_confirm) : nullptr},
+       {"pending_problem", h.pending_problem}};
 }
 inline void from_json(const nlohmann::json& j, CommitHistory& h) {
   h.commits = j.value("commits", std::vector<CommitEntry>{});
+  h.pending_problem = j.value("pending_problem", std::string());
   const auto p = j.find("pending_confirm");
   h.pending_confirm = p != j.end() && p->is_object()
                           ? std::optional<PendingConfirm>(p->get<PendingConfirm>())

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/fault_point.h"
 #include "common/logging.h"
 #include "common/yaml_file.h"
 #include "config/document.h"
@@ -167,35 +168,47 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
 
   const uint64_t txid = next_txid_++;
   const uint64_t previous_seq = store_.running_seq();
+  const std::optional<store::PendingConfirm> previous_pending = store_.pending();
+  std::optional<int64_t> deadline;
+  if (request.confirm_minutes) {
+    // Written down before anything is activated: whatever happens to vigild from here on, a
+    // restart finds the fallback (store::ConfigStore reconciles a commit that never took). A
+    // second `commit confirmed` extends the deadline but still falls back to the config
+    // before the first one.
+    deadline = clock_() + int64_t{*request.confirm_minutes} * confirm_unit_seconds_;
+    store::PendingConfirm p{
+        .commit_seq = store_.next_seq(),
+        .rollback_to_seq = previous_pending ? previous_pending->rollback_to_seq : previous_seq,
+        .deadline = *deadline,
+        .user = request.user};
+    if (auto st = store_.set_pending(p); !st) {
+      return fail("cannot save the confirm deadline, so nothing was changed: " + st.error());
+    }
+    fault_point("commit-confirmed:pending-saved");
+  }
+  auto restore_pending = [&] {
+    (void)(previous_pending ? store_.set_pending(*previous_pending) : store_.clear_pending());
+  };
   if (auto st = apply(txid, outcome.changed_sections, old_doc, new_doc, outcome); !st) {
+    restore_pending();
     return fail(st.error());
   }
+  fault_point("commit:activated");
   auto record = store_.commit(
       request.text, {.user = request.user, .comment = request.comment, .kind = request.kind});
   if (!record) {
     // Components run the new config but it could not be recorded: put the old one back.
     CommitOutcome undo;
     (void)apply(next_txid_++, outcome.changed_sections, new_doc, old_doc, undo);
+    restore_pending();
     return fail("cannot record the commit (" + record.error() + "); previous config restored");
   }
+  fault_point("commit:recorded");
   outcome.record = *record;
+  outcome.confirm_deadline = deadline;
   running_doc_ = new_doc;
   running_config_ = std::move(parsed.config);
-
-  const auto pending = store_.pending();
-  if (request.confirm_minutes) {
-    const int64_t deadline = clock_() + int64_t{*request.confirm_minutes} * confirm_unit_seconds_;
-    // A second `commit confirmed` extends the deadline but still falls back to the config
-    // before the first one.
-    store::PendingConfirm p{.commit_seq = record->seq,
-                            .rollback_to_seq = pending ? pending->rollback_to_seq : previous_seq,
-                            .deadline = deadline,
-                            .user = request.user};
-    if (auto st = store_.set_pending(p); !st) {
-      return fail("committed, but the confirm deadline could not be saved: " + st.error());
-    }
-    outcome.confirm_deadline = deadline;
-  } else if (pending && request.kind == "commit") {
+  if (!request.confirm_minutes && previous_pending && request.kind == "commit") {
     // A plain commit confirms, as on Junos.
     (void)store_.clear_pending();
   }
@@ -252,6 +265,7 @@ std::optional<Expected<CommitOutcome>> CommitEngine::tick() {
                                     pending->user + " was not confirmed in time",
                          .kind = "confirm-timeout"});
   if (outcome) {
+    fault_point("rollback:recorded");
     (void)store_.clear_pending();
   }
   return outcome;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/json_bounded.h"
 #include "common/logging.h"
 
 namespace vigil::mgmt::store {
@@ -63,7 +64,7 @@ Status ConfigStore::load() {
   if (!fs::exists(running)) {
     running_text_.clear();
     running_seq_ = 0;
-    pending_ = read_pending();
+    load_pending();
     return Ok{};
   }
   auto text = read_file(running);
@@ -79,14 +80,57 @@ Status ConfigStore::load() {
               {{"file", running.string()}});
   }
   running_text_ = std::move(*text);
-  pending_ = read_pending();
   // Records newer than running.yaml were written by a commit that crashed before it took
   // effect: they were never running, so they are not history.
   while (!seqs_.empty() && seqs_.back() > running_seq_ && running_seq_ != 0) {
     fs::remove(dir_ / "commits" / (std::to_string(seqs_.back()) + ".json"));
     seqs_.pop_back();
   }
+  load_pending();
   return Ok{};
+}
+
+void ConfigStore::load_pending() {
+  auto pending = read_pending();
+  if (pending) {
+    pending_ = *pending;
+    reconcile_pending();
+    return;
+  }
+  // Never guess a deadline or a fallback: keep the running config, say so, keep the file.
+  pending_.reset();
+  pending_problem_ = pending.error();
+  const fs::path bad = dir_ / "pending-confirm.json";
+  const fs::path aside = dir_ / "pending-confirm.json.unreadable";
+  std::error_code ec;
+  fs::rename(bad, aside, ec);
+  log::error(
+      "pending-confirm.json cannot be read; the running config stays and no automatic "
+      "rollback will happen: confirm or roll back by hand",
+      {{"error", pending_problem_}, {"moved_to", aside.string()}});
+}
+
+// A pending confirm is in force only while its commit is the running one. A crash can leave
+// the two apart: the commit was written down as pending but never recorded (commit_seq ahead
+// of running), or a later commit or the automatic rollback was recorded but the file not yet
+// removed (commit_seq behind running).
+void ConfigStore::reconcile_pending() {
+  if (!pending_ || pending_->commit_seq == running_seq_) {
+    return;
+  }
+  if (pending_->commit_seq < running_seq_ || pending_->rollback_to_seq == running_seq_) {
+    log::info("a commit confirmed was resolved before a restart; nothing is pending",
+              {{"commit", pending_->commit_seq}, {"running", running_seq_}});
+    (void)clear_pending();
+    return;
+  }
+  // An earlier unconfirmed commit is running and the one extending it never took: the
+  // earlier one is what stays pending, with the same fallback.
+  PendingConfirm p = *pending_;
+  p.commit_seq = running_seq_;
+  log::info("a commit confirmed did not take before a restart; the one before it is pending",
+            {{"commit", p.commit_seq}, {"rollback_to", p.rollback_to_seq}});
+  (void)set_pending(p);
 }
 
 Expected<CommitRecord> ConfigStore::commit(const std::string& text, CommitRecord record,
@@ -115,11 +159,20 @@ Expected<CommitRecord> ConfigStore::commit(const std::string& text, CommitRecord
 }
 
 void ConfigStore::prune() {
-  while (seqs_.size() > keep_) {
-    if (seqs_.front() != running_seq_) {
-      fs::remove(dir_ / "commits" / (std::to_string(seqs_.front()) + ".json"));
+  // The running commit and the fallback of a pending confirm stay, however old: without the
+  // fallback an unconfirmed commit could never be rolled back.
+  auto kept = [this](uint64_t seq) {
+    return seq == running_seq_ || (pending_ && seq == pending_->rollback_to_seq);
+  };
+  size_t excess = seqs_.size() > keep_ ? seqs_.size() - keep_ : 0;
+  for (auto it = seqs_.begin(); excess > 0 && it != seqs_.end();) {
+    if (kept(*it)) {
+      ++it;
+      continue;
     }
-    seqs_.erase(seqs_.begin());
+    fs::remove(dir_ / "commits" / (std::to_string(*it) + ".json"));
+    it = seqs_.erase(it);
+    --excess;
   }
 }
 
@@ -129,12 +182,15 @@ Expected<CommitRecord> ConfigStore::read_record(uint64_t seq, std::string* text)
   if (!content) {
     return fail(content.error());
   }
-  const json j = json::parse(*content, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return fail(p.string() + " is not a valid commit record");
+  auto parsed = parse_json_bounded(*content);
+  if (!parsed || !parsed->is_object() || !parsed->contains("text") ||
+      !(*parsed)["text"].is_string() || parsed->value("seq", uint64_t{0}) != seq) {
+    return fail(p.string() + " is not a valid commit record" +
+                (parsed ? "" : " (" + parsed.error() + ")"));
   }
+  const json& j = *parsed;
   if (text != nullptr) {
-    *text = j.value("text", "");
+    *text = j["text"].get<std::string>();
   }
   return CommitRecord{.seq = j.value("seq", uint64_t{0}),
                       .user = j.value("user", ""),
@@ -190,20 +246,32 @@ Status ConfigStore::set_pending(const PendingConfirm& p) {
   return Ok{};
 }
 
-std::optional<PendingConfirm> ConfigStore::read_pending() const {
-  auto content = read_file(dir_ / "pending-confirm.json");
+Expected<std::optional<PendingConfirm>> ConfigStore::read_pending() const {
+  const fs::path path = dir_ / "pending-confirm.json";
+  if (!fs::exists(path)) {
+    return std::optional<PendingConfirm>();
+  }
+  auto content = read_file(path);
   if (!content) {
-    return std::nullopt;
+    return fail(content.error());
   }
-  const json j = json::parse(*content, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    log::error("pending-confirm.json is corrupt; treating the confirm as due now");
-    return PendingConfirm{.commit_seq = running_seq_, .deadline = 0};
+  auto j = parse_json_bounded(*content);
+  if (!j) {
+    return fail(path.string() + ": " + j.error());
   }
-  return PendingConfirm{.commit_seq = j.value("commit_seq", uint64_t{0}),
-                        .rollback_to_seq = j.value("rollback_to_seq", uint64_t{0}),
-                        .deadline = j.value("deadline", int64_t{0}),
-                        .user = j.value("user", "")};
+  // Every member present with its type: a missing rollback_to_seq must not mean "empty".
+  const bool complete = j->is_object() && (*j)["commit_seq"].is_number_unsigned() &&
+                        (*j)["rollback_to_seq"].is_number_unsigned() &&
+                        (*j)["deadline"].is_number_integer() && (*j)["user"].is_string();
+  if (!complete) {
+    return fail(path.string() +
+                ": needs commit_seq, rollback_to_seq, deadline and user, with their types");
+  }
+  return std::optional<PendingConfirm>(
+      PendingConfirm{.commit_seq = (*j)["commit_seq"].get<uint64_t>(),
+                     .rollback_to_seq = (*j)["rollback_to_seq"].get<uint64_t>(),
+                     .deadline = (*j)["deadline"].get<int64_t>(),
+                     .user = (*j)["user"].get<std::string>()});
 }
 
 Status ConfigStore::clear_pending() {

@@ -7,7 +7,11 @@
 //   pending-confirm.json  the deadline of an unconfirmed `commit confirmed`, if any
 //
 // Each file is written atomically. A commit writes its record first and running.yaml last,
-// so a crash before the last rename leaves the previous running config in force.
+// so a crash before the last rename leaves the previous running config in force. A
+// `commit confirmed` writes pending-confirm.json before anything is activated; open() squares
+// a pending record left by a crash with running.yaml (see reconcile_pending). A file that does
+// not parse is never read as defaults: a bad record is an error, a bad pending record is set
+// aside and reported, and the running config stays.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +42,8 @@ struct PendingConfirm {
 
 class ConfigStore {
  public:
-  // Opens (creating if needed) the store in `dir`, keeping the newest `keep` commits.
+  // Opens (creating if needed) the store in `dir`, keeping `keep` commits: the newest ones,
+  // and always the running commit and a pending confirm's fallback, however old.
   // Leftover temporary files from a crash are removed.
   static Expected<ConfigStore> open(const std::filesystem::path& dir, size_t keep = 50);
 
@@ -50,6 +55,8 @@ class ConfigStore {
   Expected<CommitRecord> commit(const std::string& text, CommitRecord record,
                                 const BeforeRenameHook& before_running_rename = {});
 
+  // The seq the next commit will get.
+  uint64_t next_seq() const { return (seqs_.empty() ? 0 : seqs_.back()) + 1; }
   // How many commits are kept, without reading them.
   size_t commit_count() const { return seqs_.size(); }
   // Commits, newest first (index 0 is the newest).
@@ -62,6 +69,8 @@ class ConfigStore {
   // Read from disk once at open; the store is the file's only writer, so this is current.
   const std::optional<PendingConfirm>& pending() const { return pending_; }
   Status clear_pending();
+  // Why a pending-confirm.json found at open was set aside, or "".
+  const std::string& pending_problem() const { return pending_problem_; }
 
   const std::filesystem::path& dir() const { return dir_; }
 
@@ -70,7 +79,9 @@ class ConfigStore {
   Status load();
   Expected<CommitRecord> read_record(uint64_t seq, std::string* text) const;
   void prune();
-  std::optional<PendingConfirm> read_pending() const;
+  Expected<std::optional<PendingConfirm>> read_pending() const;
+  void load_pending();
+  void reconcile_pending();
 
   std::filesystem::path dir_;
   size_t keep_;
@@ -78,6 +89,7 @@ class ConfigStore {
   uint64_t running_seq_ = 0;
   std::vector<uint64_t> seqs_;  // ascending
   std::optional<PendingConfirm> pending_;
+  std::string pending_problem_;
 };
 
 }  // namespace vigil::mgmt::store

@@ -99,9 +99,9 @@ def _garbage(n: int) -> str:
 
 @pytest.mark.parametrize("name,text,expect", [
     ("1 MB of garbage", _garbage(1 << 20), "(document): candidate"),
-    ("deep nesting", "a: " + "[" * 100000 + "]" * 100000, "nesting is deeper than"),
-    ("deep block nesting", "".join(" " * i + f"k{i}:\n" for i in range(5000)),
-     "nesting is deeper than"),
+    ("deep nesting", "a: " + "[" * 100000 + "]" * 100000, "nesting deeper than"),
+    ("deep block nesting", "".join(" " * i + f"k{i}:\n" for i in range(2000)),
+     "nesting deeper than"),
 ], ids=["garbage", "deep-flow", "deep-block"])  # ids: the texts would land in the environment
 def test_hostile_documents_get_a_clear_error_and_vigild_keeps_serving(vigild, name, text, expect):
     result, elapsed = timed_validate(vigild, text)

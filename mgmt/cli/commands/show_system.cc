@@ -78,6 +78,10 @@ Output show_commits(Invocation& inv) {
              " must be confirmed within " + std::to_string(std::max<int64_t>(left, 0)) +
              " s, or rollback to commit " + std::to_string(p->rollback_to) + " happens\n";
   }
+  if (!history.pending_problem.empty()) {
+    o.err += "warning: a commit confirmed record could not be read (" + history.pending_problem +
+             "); no automatic rollback will happen: commit to confirm, or roll back by hand\n";
+  }
   return o;
 }
 

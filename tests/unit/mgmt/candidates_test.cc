@@ -28,20 +28,26 @@ class CandidatesTest : public ::testing::Test {
   fs::path dir_;
   std::unique_ptr<store::ConfigStore> store_;
   std::unique_ptr<Candidates> candidates_;
+
+  Candidate& of(const std::string& owner, const std::string& session = "cli") {
+    auto c = candidates_->of({.owner = owner, .session = session});
+    EXPECT_TRUE(c.ok()) << c.error();
+    return **c;
+  }
 };
 
 TEST_F(CandidatesTest, EachKeyEditsItsOwnCopyOfRunning) {
-  Candidate& alice = candidates_->of("user:alice");
+  Candidate& alice = of("alice");
   EXPECT_EQ(alice.text, kV2);
   auto r = candidates_->edit(alice, {"system", "hostname", "three"}, true);
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_TRUE(r->ok());
-  EXPECT_EQ(candidates_->of("user:alice").text, "system:\n  hostname: three\n");
-  EXPECT_EQ(candidates_->of("user:bob").text, kV2) << "bob's candidate is his own";
+  EXPECT_EQ(of("alice").text, "system:\n  hostname: three\n");
+  EXPECT_EQ(of("bob").text, kV2) << "bob's candidate is his own";
 }
 
 TEST_F(CandidatesTest, AnUnmodifiedCandidateFollowsRunningAndDiscardGoesBack) {
-  Candidate& c = candidates_->of("s1");
+  Candidate& c = of("alice", "s1");
   ASSERT_TRUE(candidates_->load(c, "system: {hostname: x}\n", "replace", "f.yaml").ok());
   EXPECT_TRUE(c.modified);
   EXPECT_TRUE(c.document && c.validated) << "replace keeps its parse for the commit";
@@ -51,7 +57,7 @@ TEST_F(CandidatesTest, AnUnmodifiedCandidateFollowsRunningAndDiscardGoesBack) {
 }
 
 TEST_F(CandidatesTest, LoadMergesOrReplacesAndReportsSchemaErrors) {
-  Candidate& c = candidates_->of("s1");
+  Candidate& c = of("alice", "s1");
   auto merged = candidates_->load(c, "interfaces:\n  lan0: {role: dmz}\n", "merge", "f.yaml");
   ASSERT_TRUE(merged.ok());
   EXPECT_FALSE(merged->ok());
@@ -66,7 +72,7 @@ TEST_F(CandidatesTest, LoadMergesOrReplacesAndReportsSchemaErrors) {
 }
 
 TEST_F(CandidatesTest, ABadEditOrBadYamlChangesNothing) {
-  Candidate& c = candidates_->of("s1");
+  Candidate& c = of("alice", "s1");
   const std::string before = c.text;
   EXPECT_FALSE(candidates_->edit(c, {"system", "colour", "red"}, true).ok());
   EXPECT_FALSE(candidates_->load(c, "system: [\n", "replace", "f.yaml").ok());
@@ -75,7 +81,7 @@ TEST_F(CandidatesTest, ABadEditOrBadYamlChangesNothing) {
 }
 
 TEST_F(CandidatesTest, RollbackLoadsAnEarlierCommit) {
-  Candidate& c = candidates_->of("s1");
+  Candidate& c = of("alice", "s1");
   auto seq = candidates_->rollback(c, 1);
   ASSERT_TRUE(seq.ok()) << seq.error();
   EXPECT_EQ(*seq, 1u);
@@ -86,10 +92,50 @@ TEST_F(CandidatesTest, RollbackLoadsAnEarlierCommit) {
 }
 
 TEST_F(CandidatesTest, CompletionComesFromTheCandidate) {
-  Candidate& c = candidates_->of("s1");
+  Candidate& c = of("alice", "s1");
   ASSERT_TRUE(candidates_->edit(c, {"interfaces", "lan0", "role", "lan"}, true).ok());
   const auto next = candidates_->complete(c, {"interfaces"});
   EXPECT_NE(std::find(next.begin(), next.end(), "lan0"), next.end());
+}
+
+TEST_F(CandidatesTest, TheSameSessionNameOfAnotherOwnerIsAnotherCandidate) {
+  ASSERT_TRUE(candidates_->edit(of("root"), {"system", "hostname", "secret"}, true).ok());
+  EXPECT_EQ(of("viewer", "cli").text, kV2) << "naming root's session reaches only your own";
+  ASSERT_NE(candidates_->find({.owner = "root", .session = "cli"}), nullptr);
+  EXPECT_EQ(candidates_->find({.owner = "root", .session = "cli"})->text,
+            "system:\n  hostname: secret\n");
+  EXPECT_EQ(candidates_->find({.owner = "root", .session = "other"}), nullptr);
+}
+
+// 300 reads with unique 1 MiB session names grew vigild by 300 MB that was never freed.
+TEST_F(CandidatesTest, OnlyModifiedCandidatesAreKeptAndEachUserHasALimit) {
+  for (int i = 0; i < 300; ++i) {
+    of("mallory", "s" + std::to_string(i));
+    candidates_->release_unmodified();
+  }
+  EXPECT_EQ(candidates_->size(), 0u);
+  for (size_t i = 0; i < Candidates::kMaxPerUser; ++i) {
+    ASSERT_TRUE(
+        candidates_->edit(of("mallory", "m" + std::to_string(i)), {"system", "hostname", "x"}, true)
+            .ok());
+  }
+  auto refused = candidates_->of({.owner = "mallory", .session = "one-more"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error(),
+            "mallory already has 8 open candidates (the limit); commit or discard one");
+  EXPECT_TRUE(candidates_->of({.owner = "alice", .session = "cli"}).ok()) << "others unaffected";
+  EXPECT_TRUE(candidates_->of({.owner = "mallory", .session = "m0"}).ok()) << "open ones reachable";
+}
+
+TEST_F(CandidatesTest, SessionNamesAreShortAndPlain) {
+  for (const std::string& bad : {std::string(), std::string(65, 'a'), std::string("a/b"),
+                                 std::string(1 << 20, 'x'), std::string("a\nb")}) {
+    auto c = candidates_->of({.owner = "alice", .session = bad});
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error(), "session must be 1 to 64 letters, digits, '-', '_', '.' or ':'");
+  }
+  EXPECT_TRUE(candidates_->of({.owner = "alice", .session = "user:alice"}).ok());
+  EXPECT_EQ(candidates_->size(), 1u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 
 namespace vigil::mgmt::commit {
 namespace {
@@ -34,6 +35,9 @@ class FakeComponent final : public Component {
   }
   ActivateResult activate(uint64_t) override {
     calls_.log.push_back(name_ + ":activate");
+    if (on_activate) {
+      on_activate();
+    }
     if (fail_activate_once) {
       fail_activate_once = false;
       return {.kind = activate_failure, .error = "lost its socket"};
@@ -42,6 +46,7 @@ class FakeComponent final : public Component {
   }
   void abort(uint64_t) override { calls_.log.push_back(name_ + ":abort"); }
 
+  std::function<void()> on_activate;
   bool running = true;
   bool reject_prepare = false;
   bool fail_activate_once = false;
@@ -199,6 +204,47 @@ TEST_F(CommitEngineTest, UnconfirmedCommitRollsBackAtTheDeadline) {
   EXPECT_EQ((*rolled)->record.comment, "commit 2 by alice was not confirmed in time");
   EXPECT_FALSE(engine_->pending().has_value());
   EXPECT_FALSE(engine_->tick().has_value());
+}
+
+// vigild killed after activating but before writing the deadline left an unconfirmed commit
+// for ever; the fallback is now on disk before any component changes.
+TEST_F(CommitEngineTest, CommitConfirmedSavesItsFallbackBeforeAnythingIsActivated) {
+  ASSERT_TRUE(commit(kV1).ok());
+  json seen_on_disk;
+  l7_->on_activate = [&] {
+    // Read as a restarted vigild would find it (not through a store: opening one squares it).
+    seen_on_disk = json::parse(store::read_file(dir_ / "pending-confirm.json").value());
+  };
+  ASSERT_TRUE(commit(kV2, 1).ok());
+  EXPECT_EQ(seen_on_disk["commit_seq"], 2u);
+  EXPECT_EQ(seen_on_disk["rollback_to_seq"], 1u);
+}
+
+TEST_F(CommitEngineTest, AFailedCommitConfirmedLeavesThePendingStateAsItWas) {
+  ASSERT_TRUE(commit(kV1).ok());
+  l7_->reject_prepare = true;
+  EXPECT_FALSE(commit(kV2, 1).ok());
+  EXPECT_FALSE(engine_->pending().has_value());
+  EXPECT_FALSE(store::ConfigStore::open(dir_).value().pending().has_value());
+  l7_->reject_prepare = false;
+  ASSERT_TRUE(commit(kV2, 1).ok());
+  l7_->reject_prepare = true;
+  EXPECT_FALSE(commit(kV1, 3).ok());
+  ASSERT_TRUE(engine_->pending().has_value());
+  EXPECT_EQ(engine_->pending()->commit_seq, 2u);
+  EXPECT_EQ(engine_->pending()->deadline, now_ + 60) << "the first deadline still holds";
+}
+
+TEST_F(CommitEngineTest, FiftyOneCommitConfirmedInARowStillRollBackToTheFirstFallback) {
+  ASSERT_TRUE(commit(kV1).ok());
+  for (int i = 0; i < 51; ++i) {
+    ASSERT_TRUE(commit("system: {hostname: try" + std::to_string(i) + "}\n", 1).ok());
+  }
+  now_ += 60;
+  auto rolled = engine_->tick();
+  ASSERT_TRUE(rolled.has_value());
+  ASSERT_TRUE(rolled->ok()) << rolled->error();
+  EXPECT_EQ(store_->running_text(), kV1);
 }
 
 TEST_F(CommitEngineTest, ConfirmKeepsTheCommit) {

@@ -130,6 +130,9 @@ TEST_F(ConfigStoreTest, KillBetweenWriteAndRenameLeavesTheOldRunningConfig) {
 TEST_F(ConfigStoreTest, PendingConfirmPersistsUntilCleared) {
   {
     ConfigStore s = open();
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(s.commit("system: {hostname: h" + std::to_string(i) + "}\n", by("alice")).ok());
+    }
     ASSERT_TRUE(
         s.set_pending({.commit_seq = 4, .rollback_to_seq = 3, .deadline = 1234, .user = "alice"})
             .ok());
@@ -143,6 +146,96 @@ TEST_F(ConfigStoreTest, PendingConfirmPersistsUntilCleared) {
   EXPECT_EQ(p->user, "alice");
   ASSERT_TRUE(s.clear_pending().ok());
   EXPECT_FALSE(open().pending().has_value());
+}
+
+// A truncated pending record once meant "roll back to commit 0": an empty config.
+TEST_F(ConfigStoreTest, AnUnreadablePendingRecordIsSetAsideAndTheRunningConfigStays) {
+  {
+    ConfigStore s = open();
+    ASSERT_TRUE(s.commit("system: {hostname: one}\n", by("alice")).ok());
+    ASSERT_TRUE(s.commit("system: {hostname: two}\n", by("alice")).ok());
+    ASSERT_TRUE(
+        s.set_pending({.commit_seq = 2, .rollback_to_seq = 1, .deadline = 9, .user = "alice"})
+            .ok());
+  }
+  for (const std::string bad : {"{\"commit_seq\": 2, \"rollb", "{\"commit_seq\": 2}", "[]", ""}) {
+    ASSERT_TRUE(write_file_atomically(dir_ / "pending-confirm.json", bad).ok());
+    ConfigStore s = open();
+    EXPECT_FALSE(s.pending().has_value()) << bad;
+    EXPECT_NE(s.pending_problem(), "") << bad;
+    EXPECT_EQ(s.running_text(), "system: {hostname: two}\n");
+    EXPECT_EQ(s.running_seq(), 2u);
+    EXPECT_TRUE(fs::exists(dir_ / "pending-confirm.json.unreadable"));
+    EXPECT_FALSE(fs::exists(dir_ / "pending-confirm.json"));
+  }
+}
+
+TEST_F(ConfigStoreTest, ACommitRecordWithoutItsTextIsAnErrorNotAnEmptyConfig) {
+  ConfigStore s = open();
+  ASSERT_TRUE(s.commit("system: {hostname: one}\n", by("alice")).ok());
+  ASSERT_TRUE(write_file_atomically(dir_ / "commits" / "1.json", "{\"seq\": 1}").ok());
+  EXPECT_FALSE(s.text_of(1).ok());
+  ASSERT_TRUE(write_file_atomically(dir_ / "commits" / "1.json", "{\"seq\": 1, \"te").ok());
+  EXPECT_FALSE(s.text_of(1).ok());
+}
+
+// 51 `commit confirmed` in a row used to prune the fallback out of the 50 kept.
+TEST_F(ConfigStoreTest, TheFallbackOfAPendingConfirmIsNeverPruned) {
+  ConfigStore s = open(/*keep=*/3);
+  ASSERT_TRUE(s.commit("system: {hostname: safe}\n", by("alice")).ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(
+        s.set_pending(
+             {.commit_seq = s.next_seq(), .rollback_to_seq = 1, .deadline = 9, .user = "alice"})
+            .ok());
+    ASSERT_TRUE(s.commit("system: {hostname: try" + std::to_string(i) + "}\n", by("alice")).ok());
+  }
+  EXPECT_EQ(s.text_of(1).value(), "system: {hostname: safe}\n");
+  EXPECT_EQ(s.commit_count(), 3u) << "the fallback and the two newest";
+  ConfigStore reopened = open(3);
+  EXPECT_EQ(reopened.text_of(1).value(), "system: {hostname: safe}\n");
+  EXPECT_EQ(reopened.pending()->commit_seq, 11u);
+}
+
+// Crashes between writing the pending record and recording the commit, or between recording a
+// commit and removing the record, leave the two apart; open() squares them.
+TEST_F(ConfigStoreTest, APendingRecordLeftByACrashIsSquaredWithTheRunningCommit) {
+  {
+    ConfigStore s = open();
+    ASSERT_TRUE(s.commit("system: {hostname: one}\n", by("alice")).ok());
+    ASSERT_TRUE(s.commit("system: {hostname: two}\n", by("alice")).ok());
+  }
+  struct Case {
+    PendingConfirm written;
+    std::optional<uint64_t> pending_commit;  // after open; nullopt: nothing pending
+  };
+  const Case cases[] = {
+      // A first commit confirmed that never took: running is its own fallback.
+      {{.commit_seq = 3, .rollback_to_seq = 2, .deadline = 9, .user = "a"}, std::nullopt},
+      // A second one that never took: the first (running, 2) is still unconfirmed.
+      {{.commit_seq = 3, .rollback_to_seq = 1, .deadline = 9, .user = "a"}, 2},
+      // Confirmed by a later commit, or rolled back, before the file went.
+      {{.commit_seq = 1, .rollback_to_seq = 1, .deadline = 9, .user = "a"}, std::nullopt},
+      // In force.
+      {{.commit_seq = 2, .rollback_to_seq = 1, .deadline = 9, .user = "a"}, 2},
+  };
+  for (const Case& c : cases) {
+    {
+      ConfigStore s = open();
+      ASSERT_TRUE(s.set_pending(c.written).ok());
+    }
+    ConfigStore s = open();
+    if (c.pending_commit) {
+      ASSERT_TRUE(s.pending().has_value()) << c.written.commit_seq;
+      EXPECT_EQ(s.pending()->commit_seq, *c.pending_commit);
+      EXPECT_EQ(s.pending()->rollback_to_seq, c.written.rollback_to_seq);
+      EXPECT_EQ(open().pending()->commit_seq, *c.pending_commit) << "written back";
+    } else {
+      EXPECT_FALSE(s.pending().has_value()) << c.written.commit_seq;
+      EXPECT_FALSE(fs::exists(dir_ / "pending-confirm.json"));
+    }
+    (void)s.clear_pending();
+  }
 }
 
 TEST_F(ConfigStoreTest, HandEditedRunningFileIsStillLoaded) {

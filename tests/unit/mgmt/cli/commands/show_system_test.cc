@@ -62,8 +62,17 @@ TEST(ShowSystem, CommitsListTheHistoryAndAPendingConfirm) {
             "\ncommit 3 by alice must be confirmed within 0 s, or rollback to commit 2 "
             "happens\n");
   vigild.answers["show.commits"] = json{{"commits", json::array()}, {"pending_confirm", nullptr}};
-  EXPECT_EQ(dispatch(build_table(), vigild, {"show", "system", "commit"}, true).out,
-            "{\n  \"commits\": [],\n  \"pending_confirm\": null\n}\n");
+  EXPECT_EQ(
+      dispatch(build_table(), vigild, {"show", "system", "commit"}, true).out,
+      "{\n  \"commits\": [],\n  \"pending_confirm\": null,\n  \"pending_problem\": \"\"\n}\n");
+  vigild.answers["show.commits"] = json{{"commits", json::array()},
+                                        {"pending_confirm", nullptr},
+                                        {"pending_problem", "pending-confirm.json: truncated"}};
+  auto warned = dispatch(build_table(), vigild, {"show", "system", "commit"}, false);
+  EXPECT_EQ(warned.err,
+            "warning: a commit confirmed record could not be read (pending-confirm.json: "
+            "truncated); no automatic rollback will happen: commit to confirm, or roll back by "
+            "hand\n");
 }
 
 }  // namespace
