@@ -70,13 +70,14 @@ def lab(binaries, tmp_path):
             made.append(f)
             return f
 
-        def vigild(self, fakes=(), unit_seconds=60, config=INITIAL):
+        def vigild(self, fakes=(), unit_seconds=60, config=INITIAL, env=None):
             args = ["--confirm-unit-seconds", str(unit_seconds)]
             for f in fakes:
                 args += ["--component", f"{Path(f.socket).stem}={f.socket}"]
             if not fakes:
                 args += ["--component", f"none={tmp_path / 'nobody.sock'}"]
-            d = Daemon(binaries["vigild"], tmp_path, config_text=config, extra_args=tuple(args))
+            d = Daemon(binaries["vigild"], tmp_path, config_text=config, env=env,
+                       extra_args=tuple(args))
             made.append(d)
             rpc.wait_for_socket(d.socket, proc=d.proc)
             self.d = d
