@@ -27,6 +27,8 @@ enum ErrorCode : int {
   kTooManyConnections = -32002,
   kPermissionDenied = -32003,
   kActivateFailed = -32004,  // activate did not apply a prepared change (or had none to apply)
+  kServerBusy = -32005,      // the server's input budget is spent; try again shortly
+  kRequestTimeout = -32006,  // a request line was not completed in time
   // Client side only, never on the wire: the call did not complete.
   kTransportError = -32098,
   kTimeout = -32099,

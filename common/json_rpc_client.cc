@@ -27,6 +27,15 @@ CallResult Client::fail_transport(int code, std::string message) {
 CallResult Client::call(std::string_view method, const json& params,
                         std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
+  if (fd_.valid()) {
+    // Servers close idle connections: a kept one the server has hung up on is replaced
+    // before the request goes out, so nothing is sent into a closed stream.
+    pollfd pfd{fd_.get(), POLLIN | POLLRDHUP, 0};
+    if (::poll(&pfd, 1, 0) > 0) {
+      fd_.reset();
+      framer_.reset();
+    }
+  }
   if (!fd_.valid()) {
     auto fd = connect_unix(path_, timeout);
     if (!fd) {

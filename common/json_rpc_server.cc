@@ -5,17 +5,24 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "common/line_framer.h"
 #include "common/logging.h"
 
 namespace vigil::rpc {
 
+using Clock = std::chrono::steady_clock;
+
 struct Server::Connection {
   Connection(UniqueFd f, size_t max_line) : fd(std::move(f)), framer(max_line) {}
   UniqueFd fd;
   LineFramer framer;
   CallContext context;
+  bool owner = false;
+  Clock::time_point last_input = Clock::now();
+  std::optional<Clock::time_point> partial_since;  // an unfinished line began then
   std::string output;
   size_t output_sent = 0;
   bool close_after_flush = false;  // no more reading; close once output is written
@@ -23,7 +30,14 @@ struct Server::Connection {
 };
 
 Server::Server(EventLoop& loop, const Dispatcher& dispatcher, ServerOptions options)
-    : loop_(loop), dispatcher_(dispatcher), options_(std::move(options)) {}
+    : loop_(loop), dispatcher_(dispatcher), options_(std::move(options)) {
+  if (options_.max_buffered_input == 0) {
+    options_.max_buffered_input = 4 * options_.max_request_bytes;
+  }
+  if (!options_.peer_lookup) {
+    options_.peer_lookup = peer_credentials;
+  }
+}
 
 Server::~Server() {
   stop();
@@ -35,12 +49,21 @@ Status Server::start() {
     return fail(fd.error());
   }
   listener_ = std::move(fd).value();
+  auto timer = loop_.add_timer(options_.sweep_interval, [this] { sweep(); });
+  if (!timer) {
+    return fail(timer.error());
+  }
+  sweep_timer_ = *timer;
   return loop_.add(listener_.get(), EPOLLIN, [this](uint32_t) { on_accept(); });
 }
 
 void Server::stop() {
   while (!connections_.empty()) {
     close_connection(connections_.begin()->first);
+  }
+  if (sweep_timer_ >= 0) {
+    loop_.remove(sweep_timer_);
+    sweep_timer_ = -1;
   }
   if (listener_.valid()) {
     loop_.remove(listener_.get());
@@ -58,20 +81,18 @@ void Server::on_accept() {
       }
       return;
     }
-    if (connections_.size() >= options_.max_connections) {
-      const std::string line =
-          error_line(Error{
-              kTooManyConnections,
-              "too many connections (limit " + std::to_string(options_.max_connections) + ")"}) +
-          "\n";
+    const PeerCredentials peer = options_.peer_lookup(fd.get());
+    if (const std::string why = refusal(peer); !why.empty()) {
+      const std::string line = error_line(Error{kTooManyConnections, why}) + "\n";
       [[maybe_unused]] ssize_t n = ::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL);
-      log::warn("connection refused: limit reached",
-                {{"socket", options_.path}, {"limit", options_.max_connections}});
+      log::warn("connection refused",
+                {{"socket", options_.path}, {"peer_uid", peer.uid}, {"reason", why}});
       continue;
     }
     const int raw = fd.get();
     auto conn = std::make_unique<Connection>(std::move(fd), options_.max_request_bytes);
-    conn->context.peer = peer_credentials(raw);
+    conn->context.peer = peer;
+    conn->owner = is_owner(peer);
     connections_.emplace(raw, std::move(conn));
     if (auto st =
             loop_.add(raw, EPOLLIN | EPOLLRDHUP, [this, raw](uint32_t ev) { on_event(raw, ev); });
@@ -126,6 +147,24 @@ void Server::handle_readable(Connection& c) {
             c.output += '\n';
           }
         });
+    c.last_input = Clock::now();
+    if (c.framer.buffered_bytes() == 0) {
+      c.partial_since.reset();
+    } else if (!c.partial_since) {
+      c.partial_since = c.last_input;
+    }
+    if (status == LineFramer::Status::kOk && !c.owner && c.framer.buffered_bytes() > 0 &&
+        buffered_input() > options_.max_buffered_input) {
+      c.output += error_line(
+          Error{kServerBusy, "server busy: " + std::to_string(options_.max_buffered_input) +
+                                 " bytes of unfinished requests are buffered "
+                                 "already; try again shortly"});
+      c.output += '\n';
+      c.close_after_flush = true;
+      log::warn("input budget spent; closing a connection with an unfinished request",
+                {{"socket", options_.path}, {"peer_uid", c.context.peer.uid}});
+      return;
+    }
     if (status == LineFramer::Status::kOverflow) {
       c.output += error_line(Error{
           kRequestTooLarge,
@@ -178,6 +217,68 @@ void Server::flush(Connection& c) {
     c.waiting_writable = false;
     if (!loop_.modify(fd, EPOLLIN | EPOLLRDHUP)) {
       close_connection(fd);
+    }
+  }
+}
+
+std::string Server::refusal(const PeerCredentials& peer) const {
+  const bool owner = is_owner(peer);
+  const size_t limit = options_.max_connections + (owner ? options_.owner_reserved_connections : 0);
+  if (connections_.size() >= limit) {
+    return "too many connections (limit " + std::to_string(options_.max_connections) + ")";
+  }
+  if (owner) {
+    return "";
+  }
+  size_t same_user = 0;
+  for (const auto& [_, c] : connections_) {
+    same_user += c->context.peer.uid == peer.uid ? 1 : 0;
+  }
+  if (same_user >= options_.max_connections_per_user) {
+    return "too many connections from uid " + std::to_string(peer.uid) + " (limit " +
+           std::to_string(options_.max_connections_per_user) + " per user)";
+  }
+  return "";
+}
+
+size_t Server::buffered_input() const {
+  size_t total = 0;
+  for (const auto& [_, c] : connections_) {
+    total += c->framer.buffered_bytes();
+  }
+  return total;
+}
+
+void Server::sweep() {
+  const auto now = Clock::now();
+  std::vector<int> idle;
+  for (auto& [fd, c] : connections_) {
+    if (c->close_after_flush) {
+      continue;
+    }
+    if (c->partial_since && now - *c->partial_since >= options_.request_timeout) {
+      c->output += error_line(Error{
+          kRequestTimeout, "request not completed within " +
+                               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  options_.request_timeout)
+                                                  .count()) +
+                               " ms"});
+      c->output += '\n';
+      c->close_after_flush = true;
+      log::warn("closing a connection whose request never finished",
+                {{"socket", options_.path}, {"peer_uid", c->context.peer.uid}});
+      idle.push_back(fd);  // flushed (best effort) and closed below
+    } else if (c->output_sent == c->output.size() && now - c->last_input >= options_.idle_timeout) {
+      idle.push_back(fd);
+    }
+  }
+  for (const int fd : idle) {
+    if (auto it = connections_.find(fd); it != connections_.end()) {
+      it->second->close_after_flush = true;
+      flush(*it->second);  // closes once written; a full socket buffer closes it anyway
+      if (connections_.contains(fd)) {
+        close_connection(fd);
+      }
     }
   }
 }

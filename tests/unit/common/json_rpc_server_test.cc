@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/json_rpc_client.h"
 #include "common/unix_socket.h"
@@ -259,7 +261,7 @@ TEST_F(ServerTest, ConcurrentClientsEachGetTheirOwnAnswers) {
 }
 
 TEST_F(ServerTest, ConnectionsBeyondTheLimitAreRefusedWithAnError) {
-  start({.max_connections = 2});
+  start({.max_connections = 2, .owner_reserved_connections = 0});
   Client a(path_), b(path_);
   ASSERT_FALSE(is_error(a.call("echo")));
   ASSERT_FALSE(is_error(b.call("echo")));
@@ -267,6 +269,93 @@ TEST_F(ServerTest, ConnectionsBeyondTheLimitAreRefusedWithAnError) {
   const json err = json::parse(read_lines(third.get(), 1));
   EXPECT_EQ(err["error"]["code"], kTooManyConnections);
   EXPECT_TRUE(peer_closed(third.get()));
+}
+
+// The server sees every connection as coming from `uid` at the time it accepts it.
+class ServerAsUserTest : public ServerTest {
+ protected:
+  void start_as_users(ServerOptions options) {
+    options.peer_lookup = [this](int) {
+      return PeerCredentials{.pid = 1, .uid = uid_.load(), .gid = 1};
+    };
+    start(std::move(options));
+  }
+  // Connects as `uid` and waits for the server's first word (an answer or a refusal).
+  std::pair<UniqueFd, json> connect_as(uid_t uid) {
+    uid_ = uid;
+    UniqueFd fd = raw_connect();
+    send_all(fd.get(), R"({"jsonrpc":"2.0","id":1,"method":"echo"})"
+                       "\n");
+    return {std::move(fd), json::parse(read_lines(fd.get(), 1))};
+  }
+  std::atomic<uid_t> uid_{4242};
+};
+
+// 64 idle connections of one user used to lock everyone out, vigild and the CLI included.
+TEST_F(ServerAsUserTest, OneUserCannotTakeEverySlotAndTheOwnerAlwaysGetsIn) {
+  start_as_users(
+      {.max_connections = 6, .owner_reserved_connections = 2, .max_connections_per_user = 3});
+  std::vector<UniqueFd> held;
+  for (int i = 0; i < 3; ++i) {
+    auto [fd, answer] = connect_as(4242);
+    ASSERT_TRUE(answer.contains("result")) << answer;
+    held.push_back(std::move(fd));
+  }
+  auto [refused_fd, refused] = connect_as(4242);
+  EXPECT_EQ(refused["error"]["code"], kTooManyConnections);
+  EXPECT_EQ(refused["error"]["message"], "too many connections from uid 4242 (limit 3 per user)");
+  for (uid_t other : {4243u, 4243u, 4243u}) {
+    auto [fd, answer] = connect_as(other);
+    ASSERT_TRUE(answer.contains("result")) << answer;
+    held.push_back(std::move(fd));
+  }
+  EXPECT_EQ(connect_as(4244).second["error"]["code"], kTooManyConnections) << "socket is full";
+  for (int i = 0; i < 2; ++i) {
+    auto [fd, answer] = connect_as(::geteuid());
+    EXPECT_TRUE(answer.contains("result")) << "the owner has slots kept: " << answer;
+    held.push_back(std::move(fd));
+  }
+}
+
+TEST_F(ServerTest, IdleConnectionsAreClosedAndTheClientReconnectsByItself) {
+  start({.idle_timeout = 150ms, .sweep_interval = 20ms});
+  Client client(path_);
+  ASSERT_FALSE(is_error(client.call("echo")));
+  UniqueFd idle = raw_connect();
+  EXPECT_TRUE(peer_closed(idle.get()));
+  std::this_thread::sleep_for(300ms);  // the client's kept connection is gone too
+  auto r = client.call("echo", json::array({2}));
+  ASSERT_FALSE(is_error(r)) << std::get<Error>(r).message;
+  EXPECT_EQ(std::get<json>(r), json::array({2}));
+}
+
+TEST_F(ServerTest, ARequestThatNeverFinishesIsAnsweredWithATimeoutAndClosed) {
+  start({.request_timeout = 100ms, .sweep_interval = 20ms});
+  UniqueFd slow = raw_connect();
+  send_all(slow.get(), R"({"jsonrpc":"2.0","id":1,"meth)");
+  const json err = json::parse(read_lines(slow.get(), 1));
+  EXPECT_EQ(err["error"]["code"], kRequestTimeout);
+  EXPECT_TRUE(peer_closed(slow.get()));
+}
+
+// 8 connections each sending an unfinished 60 MB line held 532 MB.
+TEST_F(ServerAsUserTest, UnfinishedRequestsShareOneBudget) {
+  start_as_users({.max_request_bytes = 1 << 20, .max_buffered_input = 1 << 20});
+  uid_ = 4242;
+  UniqueFd first = raw_connect();
+  const std::string part(700 << 10, ' ');
+  send_all(first.get(), "[" + part);
+  std::this_thread::sleep_for(50ms);
+  uid_ = 4243;
+  UniqueFd second = raw_connect();
+  const std::string more = "[" + part;
+  // The server may close before taking it all: that is the point.
+  [[maybe_unused]] ssize_t sent = ::send(second.get(), more.data(), more.size(), MSG_NOSIGNAL);
+  const json err = json::parse(read_lines(second.get(), 1));
+  EXPECT_EQ(err["error"]["code"], kServerBusy);
+  EXPECT_TRUE(peer_closed(second.get()));
+  send_all(first.get(), "]\n");
+  EXPECT_NE(read_lines(first.get(), 1), "") << "the first request still completes";
 }
 
 TEST_F(ServerTest, ClientTimesOutOnSlowHandler) {
