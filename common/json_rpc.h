@@ -30,6 +30,7 @@ enum ErrorCode : int {
   kServerBusy = -32005,      // the server's input budget is spent; try again shortly
   kRequestTimeout = -32006,  // a request line was not completed in time
   // Client side only, never on the wire: the call did not complete.
+  kNotListening = -32097,  // nothing listens on the socket (connect failed): not running
   kTransportError = -32098,
   kTimeout = -32099,
 };

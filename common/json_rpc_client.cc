@@ -39,7 +39,7 @@ CallResult Client::call(std::string_view method, const json& params,
   if (!fd_.valid()) {
     auto fd = connect_unix(path_, timeout);
     if (!fd) {
-      return fail_transport(kTransportError, fd.error());
+      return fail_transport(kNotListening, fd.error());
     }
     fd_ = std::move(fd).value();
     framer_ = std::make_unique<LineFramer>(max_response_bytes_);

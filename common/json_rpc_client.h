@@ -19,7 +19,8 @@ class Client {
   explicit Client(std::string path, size_t max_response_bytes = 64 << 20);
 
   // Connects on first use and reconnects after a transport failure. Transport failures come
-  // back as kTransportError or kTimeout, which never travel on the wire.
+  // back as kNotListening (could not connect), kTransportError or kTimeout, which never
+  // travel on the wire.
   CallResult call(std::string_view method, const nlohmann::json& params = nlohmann::json::object(),
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
 

@@ -4,12 +4,19 @@
 #include "mgmt/api_errors.h"
 
 namespace vigil::mgmt {
+namespace {
+
+// vigild answers on one thread: a stopped component may hold an operator's `show` this long,
+// and everyone else's call behind it.
+constexpr std::chrono::milliseconds kDeadline{2000};
+
+}  // namespace
 
 rpc::CallResult ComponentProxy::call(std::string_view component, std::string_view method) const {
   for (const auto& [name, socket] : components_) {
     if (name == component) {
       rpc::Client client(socket);
-      auto r = client.call(method);
+      auto r = client.call(method, nlohmann::json::object(), kDeadline);
       if (rpc::is_error(r)) {
         const auto& e = std::get<rpc::Error>(r);
         return rpc::Error{e.code, name + ": " + e.message};

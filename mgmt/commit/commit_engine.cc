@@ -86,13 +86,18 @@ Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& change
   };
   std::vector<Affected> affected;
   for (const ComponentPtr& c : components_) {
-    auto sections = c->sections();
-    if (!sections) {
+    SectionsAnswer sections = c->sections();
+    if (sections.kind == SectionsAnswer::kNotRunning) {
       outcome.not_running.push_back(c->name());
       continue;
     }
+    if (sections.kind == SectionsAnswer::kNoAnswer) {
+      // Running but silent (stopped, hung): going on without it would leave it on the old
+      // config while the store says otherwise.
+      return fail(c->name() + " did not answer (" + sections.error + "); nothing was changed");
+    }
     Affected a{c.get(), {}};
-    for (const auto& s : *sections) {
+    for (const auto& s : sections.sections) {
       if (std::find(changed.begin(), changed.end(), s) != changed.end()) {
         a.sections.push_back(s);
       }
@@ -217,23 +222,38 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
 
 std::vector<std::string> CommitEngine::reconcile() {
   std::vector<std::string> pushed;
-  const YAML::Node& doc = running_doc_;
+  const int64_t now = clock_();
   for (const ComponentPtr& c : components_) {
-    auto sections = c->sections();
-    bool up = sections.ok();
-    bool& was_up = reachable_[c->name()];
-    if (up && !was_up && !sections->empty()) {
-      if (auto st = push(*c, *sections, doc); st) {
+    Reach& r = reach_[c->name()];
+    if (now < r.next_try) {
+      continue;  // backing off: a silent component would block vigild's thread every second
+    }
+    SectionsAnswer sections = c->sections();
+    bool up = sections.answered();
+    if (sections.kind == SectionsAnswer::kNoAnswer) {
+      r.next_try = now + kSilentBackoffSeconds;
+      if (r.up) {
+        log::warn("a component stopped answering", {{"component", c->name()},
+                                                    {"error", sections.error},
+                                                    {"next_try_seconds", kSilentBackoffSeconds}});
+      }
+    } else if (up && !r.up && !sections.sections.empty()) {
+      if (auto st = push(*c, sections.sections, running_doc_); st) {
         pushed.push_back(c->name());
+        r.failures = 0;
         log::info("gave the running config to a component that came up",
                   {{"component", c->name()}, {"commit", store_.running_seq()}});
       } else {
+        up = false;  // try again, later each time
+        const int64_t wait = std::min<int64_t>(int64_t{1} << std::min(r.failures, 5), 30);
+        ++r.failures;
+        r.next_try = now + wait;
         log::error("a component refused the running config; retrying",
-                   {{"component", c->name()}, {"error", st.error()}});
-        up = false;  // try again on the next call
+                   {{"component", c->name()}, {"error", st.error()}, {"retry_in_seconds", wait}});
       }
     }
-    was_up = up;
+    r.up = up;
+    reachable_[c->name()] = up;
   }
   return pushed;
 }

@@ -57,7 +57,9 @@ class CommitEngine {
   std::optional<Expected<CommitOutcome>> tick();
 
   // Gives the running config to every component that has become reachable since the last
-  // call (started by the supervisor or by hand). Returns their names.
+  // call (started by the supervisor or by hand). Returns their names. A component that does
+  // not answer is asked again only after kSilentBackoffSeconds, and one that refuses the
+  // config after 1, 2, 4 ... 30 s.
   std::vector<std::string> reconcile();
   // Last known reachability, by component name.
   const std::map<std::string, bool>& reachable() const { return reachable_; }
@@ -74,8 +76,16 @@ class CommitEngine {
   Status apply(uint64_t txid, const std::vector<std::string>& changed, const YAML::Node& old_doc,
                const YAML::Node& new_doc, CommitOutcome& outcome);
 
+  static constexpr int64_t kSilentBackoffSeconds = 5;
+  struct Reach {
+    bool up = false;
+    int64_t next_try = 0;  // Unix seconds
+    int failures = 0;      // refused pushes in a row
+  };
+
   store::ConfigStore& store_;
   std::vector<ComponentPtr> components_;
+  std::map<std::string, Reach> reach_;
   UnixClock clock_;
   int64_t confirm_unit_seconds_;
   uint64_t next_txid_;

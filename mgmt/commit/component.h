@@ -21,12 +21,23 @@ struct ActivateResult {
   bool ok() const { return kind == kDone; }
 };
 
+// What asking a component for its sections found: it answered, nothing listens on its socket
+// (not running: it gets the config when it starts), or it is there but did not answer in time
+// (stopped, hung, overloaded: a commit must not go on without it).
+struct SectionsAnswer {
+  enum Kind { kAnswered, kNotRunning, kNoAnswer };
+  Kind kind = kAnswered;
+  std::vector<std::string> sections;
+  std::string error;
+  bool answered() const { return kind == kAnswered; }
+};
+
 class Component {
  public:
   virtual ~Component() = default;
   virtual const std::string& name() const = 0;
-  // The top-level sections it applies; failure means the component is not running.
-  virtual Expected<std::vector<std::string>> sections() = 0;
+  // The top-level sections it applies, or why there is no answer.
+  virtual SectionsAnswer sections() = 0;
   // Checks and stages `delta` ({section: new content or null}) without applying it.
   virtual Status prepare(uint64_t txid, const nlohmann::json& delta) = 0;
   // Applies what was staged.

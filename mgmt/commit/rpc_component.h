@@ -8,31 +8,32 @@
 
 namespace vigil::mgmt::commit {
 
+// Deadlines, each documented in docs/operations.md: asking for the sections is how vigild
+// finds whether a component is up, every second, on its one thread, so it is short;
+// prepare parses and checks a whole config; an activation may start vigil-dp's fast path
+// (DPDK's EAL and the ports).
+struct ComponentDeadlines {
+  std::chrono::milliseconds sections = std::chrono::milliseconds(500);
+  std::chrono::milliseconds prepare = std::chrono::seconds(10);
+  std::chrono::milliseconds activate = std::chrono::seconds(60);
+  std::chrono::milliseconds abort = std::chrono::seconds(1);
+};
+
 class RpcComponent final : public Component {
  public:
-  // `timeout` bounds each call; an activation may take `activate_timeout` (vigil-dp starts its
-  // fast path there: DPDK's EAL and the ports).
-  RpcComponent(std::string name, std::string socket,
-               std::chrono::milliseconds timeout = std::chrono::seconds(5),
-               std::chrono::milliseconds activate_timeout = std::chrono::seconds(60))
-      : name_(std::move(name)),
-        client_(std::move(socket)),
-        timeout_(timeout),
-        activate_timeout_(activate_timeout) {}
+  RpcComponent(std::string name, std::string socket, ComponentDeadlines deadlines = {})
+      : name_(std::move(name)), client_(std::move(socket)), deadlines_(deadlines) {}
 
   const std::string& name() const override { return name_; }
-  Expected<std::vector<std::string>> sections() override;
+  SectionsAnswer sections() override;
   Status prepare(uint64_t txid, const nlohmann::json& delta) override;
   ActivateResult activate(uint64_t txid) override;
   void abort(uint64_t txid) override;
 
  private:
-  Status call(std::string_view method, const nlohmann::json& params);
-
   std::string name_;
   rpc::Client client_;
-  std::chrono::milliseconds timeout_;
-  std::chrono::milliseconds activate_timeout_;
+  ComponentDeadlines deadlines_;
 };
 
 }  // namespace vigil::mgmt::commit

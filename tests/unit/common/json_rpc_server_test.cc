@@ -373,7 +373,7 @@ TEST_F(ServerTest, ClientReportsMissingSocket) {
   Client client(dir_ + "/absent.sock");
   auto r = client.call("echo");
   ASSERT_TRUE(is_error(r));
-  EXPECT_EQ(std::get<Error>(r).code, kTransportError);
+  EXPECT_EQ(std::get<Error>(r).code, kNotListening);
   EXPECT_NE(std::get<Error>(r).message.find("No such file or directory"), std::string::npos);
 }
 

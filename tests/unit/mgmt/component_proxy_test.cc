@@ -61,7 +61,7 @@ TEST_F(ComponentProxyTest, AnswersPassThroughAndErrorsNameTheComponent) {
 
   auto down = proxy.call("vigil-l7", "status");  // nobody serves its socket
   ASSERT_TRUE(rpc::is_error(down));
-  EXPECT_EQ(std::get<rpc::Error>(down).code, rpc::kTransportError);
+  EXPECT_EQ(std::get<rpc::Error>(down).code, rpc::kNotListening);
   EXPECT_TRUE(std::get<rpc::Error>(down).message.starts_with("vigil-l7: "));
 }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 
@@ -22,11 +23,15 @@ class FakeComponent final : public Component {
   FakeComponent(std::string name, std::vector<std::string> sections, Calls& calls)
       : name_(std::move(name)), sections_(std::move(sections)), calls_(calls) {}
   const std::string& name() const override { return name_; }
-  Expected<std::vector<std::string>> sections() override {
-    if (!running) {
-      return fail("not running");
+  SectionsAnswer sections() override {
+    ++sections_asked;
+    if (silent) {
+      return {.kind = SectionsAnswer::kNoAnswer, .error = "no answer within 500 ms"};
     }
-    return sections_;
+    if (!running) {
+      return {.kind = SectionsAnswer::kNotRunning, .error = "not running"};
+    }
+    return {.sections = sections_};
   }
   Status prepare(uint64_t, const json& delta) override {
     calls_.log.push_back(name_ + ":prepare");
@@ -48,6 +53,8 @@ class FakeComponent final : public Component {
 
   std::function<void()> on_activate;
   bool running = true;
+  bool silent = false;  // there, but does not answer (SIGSTOP)
+  int sections_asked = 0;
   bool reject_prepare = false;
   bool fail_activate_once = false;
   ActivateResult::Kind activate_failure = ActivateResult::kRefused;
@@ -185,6 +192,51 @@ TEST_F(CommitEngineTest, ComponentThatIsNotRunningIsSkippedAndReported) {
   EXPECT_EQ(r->not_running, std::vector<std::string>{"vigil-l7"});
   EXPECT_TRUE(r->applied_by.empty());
   EXPECT_EQ(store_->running_text(), kV1);
+}
+
+// A SIGSTOPped vigil-dp used to be skipped like a stopped one: the commit went on without it.
+TEST_F(CommitEngineTest, AComponentThatDoesNotAnswerFailsTheCommitAndNothingChanges) {
+  ASSERT_TRUE(commit(kV1).ok());
+  calls_.log.clear();
+  dp_->silent = true;
+  auto r = commit(kV2Routes);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), "vigil-dp did not answer (no answer within 500 ms); nothing was changed");
+  EXPECT_TRUE(calls_.log.empty()) << "nobody prepared";
+  EXPECT_EQ(store_->running_text(), kV1);
+}
+
+TEST_F(CommitEngineTest, ReconcileBacksOffFromASilentComponent) {
+  dp_->silent = true;
+  engine_->reconcile();
+  EXPECT_EQ(dp_->sections_asked, 1);
+  for (int s = 1; s < 5; ++s) {
+    now_ += 1;
+    engine_->reconcile();
+  }
+  EXPECT_EQ(dp_->sections_asked, 1) << "not asked again for 5 s";
+  EXPECT_EQ(l7_->sections_asked, 5) << "the others still are";
+  dp_->silent = false;
+  now_ += 1;
+  EXPECT_EQ(engine_->reconcile(), std::vector<std::string>{"vigil-dp"});
+  EXPECT_TRUE(engine_->reachable().at("vigil-dp"));
+}
+
+TEST_F(CommitEngineTest, ReconcileRetriesARefusedPushLaterEachTime) {
+  ASSERT_TRUE(commit(kV2Routes).ok());
+  reopen();
+  dp_->reject_prepare = true;
+  std::vector<int64_t> tries;
+  for (int s = 0; s < 40; ++s) {
+    const size_t before = calls_.log.size();
+    engine_->reconcile();
+    if (std::count(calls_.log.begin() + static_cast<std::ptrdiff_t>(before), calls_.log.end(),
+                   "vigil-dp:prepare") > 0) {
+      tries.push_back(s);
+    }
+    now_ += 1;
+  }
+  EXPECT_EQ(tries, (std::vector<int64_t>{0, 1, 3, 7, 15, 31}));
 }
 
 TEST_F(CommitEngineTest, UnconfirmedCommitRollsBackAtTheDeadline) {
