@@ -1,5 +1,6 @@
 #include "mgmt/supervisor.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
@@ -10,7 +11,9 @@
 #include <cstring>
 #include <thread>
 
+#include "common/json_rpc_client.h"
 #include "common/logging.h"
+#include "common/unix_socket.h"
 
 namespace vigil::mgmt {
 
@@ -29,7 +32,56 @@ Supervisor::~Supervisor() {
 
 void Supervisor::start_all() {
   for (Child& c : children_) {
-    spawn(c);
+    if (!adopt(c)) {
+      spawn(c);
+    }
+  }
+}
+
+bool Supervisor::adopt(Child& c) {
+  if (c.spec.socket.empty()) {
+    return false;
+  }
+  // The listener's credentials come from the kernel (SO_PEERCRED on a connected socket gives
+  // the process that listens), not from what it says; it must run as vigild does.
+  auto fd = connect_unix(c.spec.socket, std::chrono::milliseconds(500));
+  if (!fd) {
+    return false;
+  }
+  const rpc::PeerCredentials listener = peer_credentials(fd->get());
+  if (listener.pid <= 0 || !rpc::is_owner(listener)) {
+    log::warn("a process not run by vigild's user serves a component's socket; not adopting",
+              {{"component", c.spec.name}, {"pid", listener.pid}, {"uid", listener.uid}});
+    return false;
+  }
+  rpc::Client client(c.spec.socket);
+  auto status = client.call("status", nlohmann::json::object(), std::chrono::milliseconds(1000));
+  if (rpc::is_error(status) || !std::get<nlohmann::json>(status).is_object() ||
+      std::get<nlohmann::json>(status).value("name", "") != c.spec.name) {
+    log::warn("the process on a component's socket does not answer as it; not adopting",
+              {{"component", c.spec.name}, {"pid", listener.pid}});
+    return false;
+  }
+  c.pid = listener.pid;
+  c.adopted = true;
+  c.started = Clock::now();
+  watch(c);
+  if (!c.pidfd.valid()) {
+    c.pid = 0;
+    c.adopted = false;
+    return false;
+  }
+  log::info("adopted a component that was already running",
+            {{"component", c.spec.name}, {"pid", c.pid}});
+  return true;
+}
+
+void Supervisor::watch(Child& c) {
+  // The raw syscall: glibc 2.36's <sys/pidfd.h> declares pidfd_open without extern "C".
+  c.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0)));
+  if (c.pidfd.valid()) {
+    Child* child = &c;
+    (void)loop_.add(c.pidfd.get(), EPOLLIN, [this, child](uint32_t) { on_exit(*child); });
   }
 }
 
@@ -55,25 +107,27 @@ void Supervisor::spawn(Child& c) {
     return;
   }
   c.pid = pid;
+  c.adopted = false;
   c.started = Clock::now();
-  // The raw syscall: glibc 2.36's <sys/pidfd.h> declares pidfd_open without extern "C".
-  c.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (c.pidfd.valid()) {
-    Child* child = &c;
-    (void)loop_.add(c.pidfd.get(), EPOLLIN, [this, child](uint32_t) { on_exit(*child); });
-  }
+  watch(c);
   log::info("started component", {{"component", c.spec.name}, {"pid", pid}});
 }
 
 void Supervisor::on_exit(Child& c) {
-  int status = 0;
-  if (::waitpid(c.pid, &status, WNOHANG) != c.pid) {
-    return;
+  if (c.adopted) {
+    // Not our child: the pidfd says it is gone, its exit status went to its parent.
+    c.last_exit = "exited (adopted: status unknown)";
+  } else {
+    int status = 0;
+    if (::waitpid(c.pid, &status, WNOHANG) != c.pid) {
+      return;
+    }
+    c.last_exit = WIFSIGNALED(status) ? std::string("signal ") + sigabbrev_np(WTERMSIG(status))
+                                      : "exit " + std::to_string(WEXITSTATUS(status));
   }
   loop_.remove(c.pidfd.get());
   c.pidfd.reset();
-  c.last_exit = WIFSIGNALED(status) ? std::string("signal ") + sigabbrev_np(WTERMSIG(status))
-                                    : "exit " + std::to_string(WEXITSTATUS(status));
+  c.adopted = false;
   c.pid = 0;
   if (c.stopping) {
     return;
@@ -112,8 +166,15 @@ void Supervisor::stop_all(std::chrono::milliseconds grace) {
   for (Child& c : children_) {
     while (c.pid > 0) {
       int status = 0;
-      const pid_t r = ::waitpid(c.pid, &status, WNOHANG);
-      if (r == c.pid || (r < 0 && errno == ECHILD)) {
+      bool gone = false;
+      if (c.adopted) {
+        pollfd pfd{c.pidfd.get(), POLLIN, 0};
+        gone = !c.pidfd.valid() || ::poll(&pfd, 1, 0) == 1;
+      } else {
+        const pid_t r = ::waitpid(c.pid, &status, WNOHANG);
+        gone = r == c.pid || (r < 0 && errno == ECHILD);
+      }
+      if (gone) {
         if (c.pidfd.valid()) {
           loop_.remove(c.pidfd.get());
           c.pidfd.reset();

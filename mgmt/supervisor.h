@@ -1,6 +1,7 @@
 // Starts the component processes, restarts one that exits with exponential backoff, and
 // reports their state. Exits are noticed through a pidfd on the event loop, so there is no
-// SIGCHLD handler and no polling of waitpid.
+// SIGCHLD handler and no polling of waitpid. A component still running from a vigild that
+// died (kill -9) is adopted, not started again: forwarding must not stop because vigild did.
 #pragma once
 
 #include <sys/types.h>
@@ -20,6 +21,7 @@ namespace vigil::mgmt {
 struct ChildSpec {
   std::string name;               // "vigil-dp"
   std::vector<std::string> argv;  // binary and arguments
+  std::string socket;             // its control socket: where a running one is found
 };
 
 class Supervisor {
@@ -34,6 +36,8 @@ class Supervisor {
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
 
+  // Adopts each child already serving on its socket (as vigild's user, answering status
+  // with its name) and starts the others.
   void start_all();
   // Called often (vigild's 1 s tick and a faster one): starts children whose backoff ended.
   void tick();
@@ -54,9 +58,12 @@ class Supervisor {
     Clock::time_point restart_at{};
     std::chrono::milliseconds backoff = kFirstBackoff;
     bool stopping = false;
+    bool adopted = false;  // not our child: no exit status, waited for through the pidfd
   };
 
   void spawn(Child& c);
+  bool adopt(Child& c);
+  void watch(Child& c);
   void on_exit(Child& c);
 
   EventLoop& loop_;

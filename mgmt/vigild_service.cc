@@ -127,7 +127,8 @@ Status VigildService::start(EventLoop& loop) {
     // Components start from the committed running config; its header line is a comment.
     children.push_back(
         {name,
-         {binary, "--config", settings_.state_dir + "/running.yaml", "--socket", it->second}});
+         {binary, "--config", settings_.state_dir + "/running.yaml", "--socket", it->second},
+         it->second});
   }
   if (!children.empty()) {
     supervisor_ = std::make_unique<Supervisor>(loop, daemon_.metrics(), std::move(children));

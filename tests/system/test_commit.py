@@ -329,6 +329,55 @@ def test_supervised_component_is_restarted_and_stopped(lab, binaries):
             vigild.proc.wait()
 
 
+# kill -9 vigild used to orphan its components: the next vigild could not start its own
+# ("already listening") and backed off for up to 30 s.
+def test_a_restarted_vigild_adopts_the_components_still_running(lab, binaries):
+    sock = str(lab.tmp / "l7.sock")
+    from test_daemons import Daemon as D
+    args = ("--component", f"vigil-l7={sock}", "--supervise", f"vigil-l7={binaries['vigil-l7']}")
+    first_vigild = D(binaries["vigild"], lab.tmp, config_text=INITIAL, extra_args=args)
+    lab.d = first_vigild
+    second_vigild = None
+    try:
+        rpc.wait_for_socket(first_vigild.socket, proc=first_vigild.proc)
+        rpc.wait_for_socket(sock)
+        l7 = rpc.call(sock, "status")["pid"]
+        first_vigild.proc.kill()
+        first_vigild.proc.wait()
+        assert rpc.call(sock, "status")["pid"] == l7, "the component outlives vigild"
+
+        second_vigild = D(binaries["vigild"], lab.tmp, config_text=INITIAL, extra_args=args)
+        lab.d = second_vigild
+        rpc.wait_for_socket(second_vigild.socket, proc=second_vigild.proc)
+        assert "adopted a component that was already running" in second_vigild.log()
+        row = lab.cli("show", "system", "processes").stdout.splitlines()[1].split()
+        assert row[:4] == ["vigil-l7", "running", str(l7), "0"], row
+        assert rpc.call(sock, "status")["pid"] == l7, "adopted, not replaced"
+
+        os.kill(l7, signal.SIGKILL)  # an adopted component is still supervised
+
+        def restarted():
+            try:
+                return rpc.call(sock, "status")["pid"] != l7
+            except (OSError, rpc.RpcError):
+                return False
+        wait_until(restarted, 10, "the adopted vigil-l7 to be restarted")
+        assert "exited (adopted: status unknown)" in lab.cli("show", "system", "processes").stdout
+        replacement = rpc.call(sock, "status")["pid"]
+        assert second_vigild.stop()[0] == 0
+        wait_until(lambda: not Path(f"/proc/{replacement}").exists(), 5,
+                   "vigil-l7 to stop with vigild")
+    finally:
+        for d in (first_vigild, second_vigild):
+            if d is not None and d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait()
+        try:
+            os.kill(rpc.call(sock, "status")["pid"], signal.SIGKILL)
+        except (OSError, rpc.RpcError, KeyError):
+            pass
+
+
 def test_set_and_delete_through_the_cli(lab):
     lab.vigild()
     lab.cli("set", "interfaces", "lan0", "role", "lan")
