@@ -94,4 +94,12 @@ ParseResult parse_text(const std::string& text, const std::string& origin) {
   return parse_document(*doc);
 }
 
+Status validate_document(const YAML::Node& document) {
+  ParseResult r = parse_document(document);
+  if (r.ok()) {
+    return Ok{};
+  }
+  return fail(r.errors.to_string());
+}
+
 }  // namespace vigil::config

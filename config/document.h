@@ -1,8 +1,11 @@
 // Parsing and validating a whole config document.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <string>
 
+#include "common/expected.h"
 #include "config/config.h"
 #include "config/errors.h"
 
@@ -15,6 +18,9 @@ struct ParseResult {
 };
 
 ParseResult parse_document(const YAML::Node& document);
+// The check every daemon applies to its config file at start and on reload, so vigil-dp
+// started by hand refuses what vigild would: every error, one per line.
+Status validate_document(const YAML::Node& document);
 // YAML syntax errors come back as one error with the origin's line and column.
 ParseResult parse_text(const std::string& text, const std::string& origin);
 

@@ -7,6 +7,7 @@
 
 #include "common/daemon.h"
 #include "common/event_loop.h"
+#include "config/document.h"
 #include "dataplane/config_applier.h"
 #include "dataplane/xdp_ports.h"
 #if VIGIL_FAST_PATH
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
       .summary = "Vigil fast path: ports, XDP classifier, DPDK lcores, FIB, WireGuard.",
       .default_socket = "/run/vigil/dp.sock",
       .not_implemented = "WireGuard, path probes and failover by probe in the fast path",
+      .validate_config = vigil::config::validate_document,
       .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4", "routing",
                            "dataplane"},
   };

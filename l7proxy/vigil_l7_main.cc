@@ -1,6 +1,7 @@
 // vigil-l7: the HTTP reverse proxy worker pool. At this commit it is the process skeleton
 // only: it serves its control socket and says, loudly, that it proxies nothing yet.
 #include "common/daemon.h"
+#include "config/document.h"
 
 int main(int argc, char** argv) {
   return vigil::daemon_main(
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
           .default_socket = "/run/vigil/l7.sock",
           .not_implemented = "HTTP proxying (listeners, TLS, upstreams): "
                              "this build only serves its control socket",
+          .validate_config = vigil::config::validate_document,
       },
       argc, argv);
 }

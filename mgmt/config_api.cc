@@ -4,14 +4,6 @@ namespace vigil::mgmt {
 
 using nlohmann::json;
 
-Status validate_config_document(const YAML::Node& document) {
-  config::ParseResult r = config::parse_document(document);
-  if (r.ok()) {
-    return Ok{};
-  }
-  return fail(r.errors.to_string());
-}
-
 json errors_json(const config::ErrorList& errors) {
   json out = json::array();
   for (const auto& e : errors.sorted()) {

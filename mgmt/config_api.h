@@ -6,9 +6,6 @@
 
 namespace vigil::mgmt {
 
-// The schema check vigild applies to its own config file at start and on reload.
-Status validate_config_document(const YAML::Node& document);
-
 // `validate`: {"text": "<yaml>", "origin": "name"} -> {"valid": bool, "errors": [...]}.
 // Each error: {"path", "line", "column", "message", "text"}.
 void register_config_methods(rpc::Dispatcher& dispatcher, MetricsRegistry& metrics);

@@ -3,8 +3,10 @@
 // Prometheus endpoint, and with --supervise it starts and restarts the other processes. What
 // it does not do yet (SNMP AgentX, FRR control) it says in its log and `status`.
 #include <cstdlib>
+#include <iostream>
 
 #include "common/daemon.h"
+#include "config/document.h"
 #include "mgmt/config_api.h"
 #include "mgmt/vigild_service.h"
 
@@ -15,7 +17,7 @@ int main(int argc, char** argv) {
       .summary = "Vigil management daemon: config, commits, supervision, metrics.",
       .default_socket = "/run/vigil/vigild.sock",
       .not_implemented = "SNMP AgentX and FRR control",
-      .validate_config = vigil::mgmt::validate_config_document,
+      .validate_config = vigil::config::validate_document,
       // A config document (up to kMaxYamlBytes, 4 MiB, of YAML) JSON-escaped in one request.
       .max_request_bytes = 16 << 20,
   };
@@ -31,5 +33,7 @@ int main(int argc, char** argv) {
   // log lines written unbuffered. What remains is joining the metrics server's threads,
   // which civetweb does with a poll timeout of up to a second or two; skip it so SIGTERM
   // stops vigild at once.
+  std::cout.flush();  // --help and --version print through std::cout; _Exit does not flush
+  std::cerr.flush();
   std::_Exit(rc);
 }

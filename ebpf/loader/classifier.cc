@@ -193,6 +193,8 @@ Status Classifier::detach() {
         bpf_map__unpin(map, nullptr);
       }
     }
+    std::error_code ec;
+    std::filesystem::remove(options_.pin_dir, ec);  // only when empty: nothing else is ours
   }
   return Ok{};
 }

@@ -30,3 +30,42 @@ def binaries() -> dict[str, Path]:
 
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces)")
+
+
+def _start_time(pid: int | str) -> int:
+    """When a process started, in clock ticks since boot (/proc/PID/stat field 22)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[19])
+
+
+def _leftover_daemons() -> list[tuple[int, str]]:
+    """Processes from this build's binaries started after this pytest (not a developer's own
+    lab running beside it)."""
+    since = _start_time("self")
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            exe = os.readlink(entry / "exe")
+            started = _start_time(entry.name)
+        except (OSError, ValueError):
+            continue
+        if exe.startswith(str(BUILD.resolve()) + "/") and started >= since:
+            out.append((int(entry.name), exe))
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_daemon_outlives_the_suite():
+    """A failing test once left a vigild running after the suite ended: whatever a test's own
+    cleanup missed is killed here, and said, so the next run starts clean."""
+    yield
+    import signal
+    import warnings
+    for pid, exe in _leftover_daemons():
+        warnings.warn(f"killing {exe} (pid {pid}), left running by a test")
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

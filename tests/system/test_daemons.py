@@ -5,6 +5,7 @@ No root needed: sockets live in a temporary directory."""
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import needs_root
 from vigil_lab import rpc
 
 DAEMONS = ["vigild", "vigil-dp", "vigil-l7"]
@@ -29,8 +31,8 @@ class Daemon:
         argv = [str(binary), "--config", str(self.config), "--socket", self.socket]
         if binary.name == "vigild":
             # Never the machine's own /var/lib/vigil and /var/log/vigil.
-            argv += ["--state-dir", str(tmp / "state"), "--audit-log", str(tmp / "audit.log"),
-                     *extra_args]
+            argv += ["--state-dir", str(tmp / "state"), "--audit-log", str(tmp / "audit.log")]
+        argv += extra_args
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 argv,
@@ -101,6 +103,25 @@ def test_bad_config_is_rejected_with_line_and_column(start, name):
     assert d.proc.wait(timeout=5) == 78  # EX_CONFIG
     log = d.log()
     assert "level=error" in log and "vigil.yaml (3:1):" in log, log
+
+
+# vigil-dp started by hand used to accept what vigild refused: one validator for all.
+@pytest.mark.parametrize("name", DAEMONS)
+def test_unknown_and_duplicate_keys_are_refused_by_every_daemon(start, name):
+    for text, error in [("system:\n  hostname: a\n  colour: red\n", "system.colour"),
+                        ("system:\n  hostname: a\n  hostname: b\n", "system.hostname")]:
+        d = start(name, config_text=text)
+        assert d.proc.wait(timeout=5) == 78, d.log()
+        assert error in d.log(), d.log()
+
+
+# The help went into a buffer that vigild's _Exit never flushed when stdout was a pipe.
+@pytest.mark.parametrize("name", DAEMONS)
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_reach_a_pipe(binaries, name, flag):
+    out = subprocess.run([str(binaries[name]), flag], capture_output=True, text=True, timeout=5)
+    assert out.returncode == 0
+    assert out.stdout.startswith("Usage: " + name if flag == "--help" else name + " "), out.stdout
 
 
 def test_missing_config_file_is_named(start, binaries, tmp_path):
@@ -229,6 +250,28 @@ def test_vigil_dp_applies_the_classifier_sections_and_refuses_unknown_devices(st
     assert ('interfaces.wan9.device: no kernel interface "nosuchdev0" to attach the XDP '
             'classifier to') in e.value.message
     assert rpc.call(d.socket, "classifier.show") == []
+
+
+@needs_root
+def test_a_failed_xdp_attach_leaves_no_pins_behind(start):
+    # veth runs XDP natively and refuses it above a page of MTU: the attach itself fails,
+    # after the maps were created and pinned.
+    subprocess.run(["ip", "link", "del", "vgpin0"], capture_output=True)
+    subprocess.run(["ip", "link", "add", "vgpin0", "mtu", "9000", "type", "veth", "peer", "name",
+                    "vgpin1", "mtu", "9000"], check=True)
+    try:
+        d = start("vigil-dp", extra_args=("--pin-root", "/sys/fs/bpf/vigil-test-pins"))
+        rpc.wait_for_socket(d.socket, proc=d.proc)
+        rpc.call(d.socket, "prepare", {"txid": 1, "delta": {
+            "interfaces": {"lan0": {"role": "lan", "device": "vgpin0", "xdp": True}}}})
+        with pytest.raises(rpc.RpcError) as e:
+            rpc.call(d.socket, "activate", {"txid": 1})
+        assert "cannot attach XDP to vgpin0" in e.value.message, e.value.message
+        assert not Path("/sys/fs/bpf/vigil-test-pins/vgpin0").exists(), list(
+            Path("/sys/fs/bpf/vigil-test-pins/vgpin0").iterdir())
+    finally:
+        subprocess.run(["ip", "link", "del", "vgpin0"], capture_output=True)
+        shutil.rmtree("/sys/fs/bpf/vigil-test-pins", ignore_errors=True)
 
 
 def test_cli_as_a_login_shell_runs_the_command_sshd_passes(start, binaries):
