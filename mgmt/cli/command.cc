@@ -17,8 +17,8 @@ Answer Invocation::call(std::string_view method, const nlohmann::json& params,
     return Answer(std::move(std::get<nlohmann::json>(result)));
   }
   const rpc::Error& e = std::get<rpc::Error>(result);
-  const bool unreached = e.code == rpc::kNotListening || e.code == rpc::kTransportError ||
-                         e.code == rpc::kTimeout;
+  const bool unreached =
+      e.code == rpc::kNotListening || e.code == rpc::kTransportError || e.code == rpc::kTimeout;
   return Answer(
       failure(std::string(what) + ": " + e.message, unreached ? kExitUnavailable : kExitFailed));
 }
