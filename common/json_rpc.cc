@@ -97,8 +97,8 @@ std::optional<json> Dispatcher::handle_one(const json& req, const CallContext& c
     return response_json(id, Error{kInvalidRequest, "\"method\" must be a string"});
   }
   const std::string& method = method_it->get_ref<const std::string&>();
-  static const json kNoParams = json::object();
-  const json* params_ptr = &kNoParams;
+  static const json no_params = json::object();
+  const json* params_ptr = &no_params;
   if (const auto p = req.find("params"); p != req.end()) {
     if (!p->is_object() && !p->is_array()) {
       return response_json(id, Error{kInvalidRequest, "\"params\" must be an object or array"});
@@ -111,14 +111,14 @@ std::optional<json> Dispatcher::handle_one(const json& req, const CallContext& c
   const auto handler = handlers_.find(method);
   if (handler == handlers_.end()) {
     result = Error{kMethodNotFound, "method not found: " + method};
+  } else if (auto refused = guard_ ? guard_(method, ctx) : std::nullopt) {
+    result = std::move(*refused);
   } else if (handler->second.access == Access::kOwner && !is_owner(ctx.peer)) {
     log::warn("refused a call reserved to the daemon's own user",
               {{"method", method}, {"peer_uid", ctx.peer.uid}, {"peer_pid", ctx.peer.pid}});
     result =
         Error{kPermissionDenied, "permission denied: " + method + " is reserved to vigild (uid " +
                                      std::to_string(::geteuid()) + ")"};
-  } else if (auto refused = guard_ ? guard_(method, ctx) : std::nullopt) {
-    result = std::move(*refused);
   } else {
     try {
       result = handler->second.handler(params, ctx);

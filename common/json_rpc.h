@@ -68,8 +68,8 @@ using Handler = std::function<CallResult(const nlohmann::json& params, const Cal
 // takes config changes from vigild only, never from an operator who reaches its socket.
 enum class Access { kAnyPeer, kOwner };
 
-// A daemon's own policy over every call (vigild's roles), run after Access and before the
-// handler. An error is returned to the caller as is.
+// A daemon's own policy over every call (vigild's roles, which audit a refusal), run before
+// Access and the handler. An error is returned to the caller as is.
 using Guard = std::function<std::optional<Error>(std::string_view method, const CallContext& ctx)>;
 
 // True when `peer` runs as this process's effective user or as root.

@@ -24,12 +24,12 @@ Answer Invocation::call(std::string_view method, const nlohmann::json& params,
 }
 
 const nlohmann::json& member(const nlohmann::json& obj, std::string_view key) {
-  static const nlohmann::json kNull;
+  static const nlohmann::json null_json;
   if (!obj.is_object()) {
-    return kNull;
+    return null_json;
   }
   const auto it = obj.find(key);
-  return it == obj.end() ? kNull : *it;
+  return it == obj.end() ? null_json : *it;
 }
 
 std::string json_text(const nlohmann::json& value) {
