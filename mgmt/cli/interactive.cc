@@ -8,6 +8,8 @@
 #include <cstring>
 #include <iostream>
 
+#include "mgmt/cli/words.h"
+
 namespace vigil::mgmt::cli {
 namespace {
 
@@ -44,32 +46,6 @@ std::string history_path() {
 }
 
 }  // namespace
-
-std::vector<std::string> split_words(const std::string& line) {
-  std::vector<std::string> words;
-  std::string word;
-  bool quoted = false;
-  bool in_word = false;
-  for (char c : line) {
-    if (c == '"') {
-      quoted = !quoted;
-      in_word = true;
-    } else if (!quoted && (c == ' ' || c == '\t')) {
-      if (in_word) {
-        words.push_back(word);
-        word.clear();
-        in_word = false;
-      }
-    } else {
-      word += c;
-      in_word = true;
-    }
-  }
-  if (in_word) {
-    words.push_back(word);
-  }
-  return words;
-}
 
 int run_interactive(const InteractiveHooks& hooks) {
   g_hooks = &hooks;

@@ -21,7 +21,4 @@ struct InteractiveHooks {
 // Reads commands until EOF, `exit` in operational mode, or `quit`. Returns 0.
 int run_interactive(const InteractiveHooks& hooks);
 
-// Splits a command line on blanks; "double quotes" keep blanks inside one word.
-std::vector<std::string> split_words(const std::string& line);
-
 }  // namespace vigil::mgmt::cli

@@ -1,0 +1,84 @@
+// Fuzzes the CLI's command parser as an operator's typing meets it: a line split into words,
+// then run in operational or configure mode against a vigild whose answers are the wrong
+// shape as often as the right one. Crashes and sanitizer reports are bugs; so is an exit code
+// outside the CLI's documented set.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "mgmt/cli/commands/commands.h"
+#include "mgmt/cli/dispatch.h"
+#include "mgmt/cli/words.h"
+#include "tests/unit/mgmt/cli/fake_vigild.h"
+
+using nlohmann::json;
+namespace cli = vigil::mgmt::cli;
+
+namespace {
+
+// What vigild might answer, right or wrong, picked per method by the input's first bytes.
+const json kShapes[] = {
+    json::object(),
+    json::array(),
+    json(nullptr),
+    json("text"),
+    json(-1),
+    json{{"text", "system: {hostname: x}\n"}, {"modified", true}},
+    json{{"text", 5}, {"diff", json::array()}},
+    json{{"commits", json::array({json{{"seq", "x"}}})}, {"pending_confirm", 3}},
+    json::array({json{{"name", 1}, {"state", nullptr}}}),
+    json{{"valid", false}, {"errors", json::array({json{{"text", 1}}})}},
+};
+
+const char* const kMethods[] = {
+    "status",
+    "version",
+    "show.configuration",
+    "show.commits",
+    "show.processes",
+    "show.classifier",
+    "show.dataplane",
+    "candidate.show",
+    "candidate.load",
+    "candidate.set",
+    "candidate.delete",
+    "candidate.rollback",
+    "candidate.discard",
+    "commit",
+    "confirm",
+    "compare",
+    "complete",
+    "validate",
+};
+
+}  // namespace
+
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) {
+    return 0;
+  }
+  static const cli::CommandTable table = cli::build_table();
+  cli::FakeVigild vigild;
+  const uint8_t pick = data[0];
+  size_t i = 0;
+  for (const char* method : kMethods) {
+    const uint8_t b = static_cast<uint8_t>(pick + 31 * i++);
+    if (b % 7 == 0) {
+      vigild.answers[method] = vigil::rpc::Error{vigil::rpc::kPermissionDenied, "denied"};
+    } else {
+      vigild.answers[method] = kShapes[b % std::size(kShapes)];
+    }
+  }
+  const bool configure = (data[1] & 1) != 0;
+  const bool json_output = (data[1] & 2) != 0;
+  const std::string line(reinterpret_cast<const char*>(data) + 2, size - 2);
+  const auto words = cli::split_words(line);
+  const cli::Output out = cli::run_line(table, vigild, words, json_output, configure);
+  (void)cli::complete_words(table, vigild, words, configure);
+  if (out.exit_code < 0 || out.exit_code > 78) {
+    std::abort();  // sysexits.h codes and 0/1 only
+  }
+  return 0;
+}

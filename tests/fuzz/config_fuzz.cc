@@ -1,0 +1,30 @@
+// Fuzzes the config reader as vigild meets an operator's file: YAML with bounded size, depth
+// and alias expansion, then the whole schema's validation, then what `load merge`, `compare`,
+// completion and the commit's deltas do with a document that parsed. Crashes, sanitizer
+// reports, hangs (libFuzzer's -timeout) and memory blow-ups (-rss_limit_mb) are bugs.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "common/yaml_file.h"
+#include "config/document.h"
+#include "config/edit.h"
+#include "config/yaml_json.h"
+
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  const vigil::config::ParseResult checked = vigil::config::parse_text(text, "fuzz.yaml");
+  (void)checked.errors.to_string();
+  auto doc = vigil::parse_yaml(text, "fuzz.yaml");
+  if (!doc) {
+    return 0;
+  }
+  (void)vigil::config::to_json(*doc);
+  const YAML::Node merged = vigil::config::merge(*doc, *doc);
+  (void)vigil::config::emit(merged);
+  (void)vigil::config::same(*doc, merged);
+  (void)vigil::config::next_words(*doc, {"interfaces"});
+  (void)vigil::config::next_words(*doc, {"filter", "acl"});
+  return 0;
+}
