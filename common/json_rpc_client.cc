@@ -21,6 +21,7 @@ Client::Client(std::string path, size_t max_response_bytes)
 CallResult Client::fail_transport(int code, std::string message) {
   fd_.reset();  // the stream may hold half a response: never reuse it
   framer_.reset();
+  server_pid_ = 0;
   return Error{code, std::move(message)};
 }
 
@@ -43,6 +44,7 @@ CallResult Client::call(std::string_view method, const json& params,
     }
     fd_ = std::move(fd).value();
     framer_ = std::make_unique<LineFramer>(max_response_bytes_);
+    server_pid_ = peer_credentials(fd_.get()).pid;
   }
   const int64_t id = next_id_++;
   const std::string request =

@@ -2,6 +2,7 @@
 // tests use it. One call at a time per client.
 #pragma once
 
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -25,6 +26,9 @@ class Client {
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
   const std::string& path() const { return path_; }
+  // The process listening on the socket when the connection in use was made (SO_PEERCRED),
+  // 0 while not connected: tells a restarted server from the one before.
+  pid_t server_pid() const { return server_pid_; }
 
  private:
   CallResult fail_transport(int code, std::string message);
@@ -34,6 +38,7 @@ class Client {
   UniqueFd fd_;
   std::unique_ptr<LineFramer> framer_;
   int64_t next_id_ = 1;
+  pid_t server_pid_ = 0;
 };
 
 }  // namespace vigil::rpc

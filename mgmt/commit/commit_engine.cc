@@ -237,7 +237,8 @@ std::vector<std::string> CommitEngine::reconcile() {
                                                     {"error", sections.error},
                                                     {"next_try_seconds", kSilentBackoffSeconds}});
       }
-    } else if (up && !r.up && !sections.sections.empty()) {
+    } else if (up && (!r.up || sections.instance != r.instance) && !sections.sections.empty()) {
+      // Came up, or was restarted since the last question (a new process on the socket).
       if (auto st = push(*c, sections.sections, running_doc_); st) {
         pushed.push_back(c->name());
         r.failures = 0;
@@ -253,6 +254,9 @@ std::vector<std::string> CommitEngine::reconcile() {
       }
     }
     r.up = up;
+    if (up) {
+      r.instance = sections.instance;
+    }
     reachable_[c->name()] = up;
   }
   return pushed;

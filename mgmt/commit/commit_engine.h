@@ -81,6 +81,7 @@ class CommitEngine {
     bool up = false;
     int64_t next_try = 0;  // Unix seconds
     int failures = 0;      // refused pushes in a row
+    int64_t instance = 0;  // SectionsAnswer::instance when last up
   };
 
   store::ConfigStore& store_;

@@ -29,6 +29,9 @@ struct SectionsAnswer {
   Kind kind = kAnswered;
   std::vector<std::string> sections;
   std::string error;
+  // Which process answered (its pid), or 0 when unknown: a component restarted between two
+  // questions must be given the running config again.
+  int64_t instance = 0;
   bool answered() const { return kind == kAnswered; }
 };
 

@@ -17,7 +17,7 @@ SectionsAnswer RpcComponent::sections() {
     return {.kind = SectionsAnswer::kNoAnswer,
             .error = name_ + " answered config.sections with something other than a list"};
   }
-  SectionsAnswer out;
+  SectionsAnswer out{.instance = client_.server_pid()};
   for (const json& s : j) {
     if (s.is_string()) {
       out.sections.push_back(s.get<std::string>());

@@ -31,7 +31,7 @@ class FakeComponent final : public Component {
     if (!running) {
       return {.kind = SectionsAnswer::kNotRunning, .error = "not running"};
     }
-    return {.sections = sections_};
+    return {.sections = sections_, .instance = instance};
   }
   Status prepare(uint64_t, const json& delta) override {
     calls_.log.push_back(name_ + ":prepare");
@@ -55,6 +55,7 @@ class FakeComponent final : public Component {
   bool running = true;
   bool silent = false;  // there, but does not answer (SIGSTOP)
   int sections_asked = 0;
+  int64_t instance = 1;  // the pid answering
   bool reject_prepare = false;
   bool fail_activate_once = false;
   ActivateResult::Kind activate_failure = ActivateResult::kRefused;
@@ -220,6 +221,17 @@ TEST_F(CommitEngineTest, ReconcileBacksOffFromASilentComponent) {
   now_ += 1;
   EXPECT_EQ(engine_->reconcile(), std::vector<std::string>{"vigil-dp"});
   EXPECT_TRUE(engine_->reachable().at("vigil-dp"));
+}
+
+// kill -9 and a restart within one tick left a vigil-dp that never got its config.
+TEST_F(CommitEngineTest, AComponentRestartedBetweenTwoTicksGetsTheConfigAgain) {
+  ASSERT_TRUE(commit(kV2Routes).ok());
+  engine_->reconcile();
+  calls_.log.clear();
+  engine_->reconcile();
+  EXPECT_TRUE(calls_.log.empty()) << "the same process: nothing to give";
+  dp_->instance = 2;  // another process answers on the socket now
+  EXPECT_EQ(engine_->reconcile(), std::vector<std::string>{"vigil-dp"});
 }
 
 TEST_F(CommitEngineTest, ReconcileRetriesARefusedPushLaterEachTime) {
