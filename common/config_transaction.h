@@ -3,8 +3,9 @@
 // and reports whether it took; abort drops it. One transaction at a time: a new prepare
 // discards the one before, because vigild commits one at a time, each delta is relative to
 // what was applied before it, and what a vigild that died between its phases left must not
-// pile up. A prepared change also expires (kPreparedLifetime): vigild activates within a second
-// of preparing, and one it never came back for must not hold memory until the next commit.
+// pile up. A prepared change also expires (kPreparedLifetime), longer than any commit takes
+// between its prepare and its last activate (each activate may take 60 s, and a failed one
+// restores the others): one vigild never came back for must not hold memory for ever.
 #pragma once
 
 #include <chrono>
@@ -29,7 +30,7 @@ using PrepareHook = std::function<Expected<Activation>(const nlohmann::json& del
 class ConfigTransaction {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr std::chrono::seconds kPreparedLifetime{30};
+  static constexpr std::chrono::seconds kPreparedLifetime{600};
 
   // `component` names it in errors; `sections` are the top-level sections it applies, and a
   // delta naming another is refused.

@@ -2,7 +2,6 @@
 // tests use it. One call at a time per client.
 #pragma once
 
-
 #include <chrono>
 #include <cstdint>
 #include <memory>

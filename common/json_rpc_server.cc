@@ -1,8 +1,10 @@
 #include "common/json_rpc_server.h"
 
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -22,6 +24,7 @@ struct Server::Connection {
   CallContext context;
   bool owner = false;
   Clock::time_point last_input = Clock::now();
+  Clock::time_point last_output = Clock::now();    // the peer last took some of our output
   std::optional<Clock::time_point> partial_since;  // an unfinished line began then
   std::string output;
   size_t output_sent = 0;
@@ -142,6 +145,11 @@ void Server::handle_readable(Connection& c) {
     }
     const auto status =
         c.framer.feed(std::string_view(buf, static_cast<size_t>(n)), [&](std::string_view line) {
+          // A client that pipelines faster than it reads gets no more answers queued than
+          // the limit; the check below then closes it.
+          if (c.output.size() - c.output_sent > options_.max_pending_output) {
+            return;
+          }
           if (auto reply = dispatcher_.handle_line(line, c.context)) {
             c.output += *reply;
             c.output += '\n';
@@ -205,6 +213,7 @@ void Server::flush(Connection& c) {
       return;
     }
     c.output_sent += static_cast<size_t>(n);
+    c.last_output = Clock::now();
   }
   c.output.clear();
   c.output_sent = 0;
@@ -244,10 +253,21 @@ std::string Server::refusal(const PeerCredentials& peer) const {
 size_t Server::buffered_input() const {
   size_t total = 0;
   for (const auto& [_, c] : connections_) {
-    total += c->framer.buffered_bytes();
+    total += c->framer.capacity();  // what is held, not only what is pending
   }
   return total;
 }
+
+namespace {
+
+// A request already in the socket buffer (the loop was busy, e.g. in a long activate) is not
+// idleness: the read handler takes it next.
+bool has_unread_input(int fd) {
+  int bytes = 0;
+  return ::ioctl(fd, FIONREAD, &bytes) == 0 && bytes > 0;
+}
+
+}  // namespace
 
 void Server::sweep() {
   const auto now = Clock::now();
@@ -256,7 +276,8 @@ void Server::sweep() {
     if (c->close_after_flush) {
       continue;
     }
-    if (c->partial_since && now - *c->partial_since >= options_.request_timeout) {
+    if (c->partial_since && now - *c->partial_since >= options_.request_timeout &&
+        !has_unread_input(fd)) {
       c->output += error_line(Error{
           kRequestTimeout, "request not completed within " +
                                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -268,7 +289,10 @@ void Server::sweep() {
       log::warn("closing a connection whose request never finished",
                 {{"socket", options_.path}, {"peer_uid", c->context.peer.uid}});
       idle.push_back(fd);  // flushed (best effort) and closed below
-    } else if (c->output_sent == c->output.size() && now - c->last_input >= options_.idle_timeout) {
+    } else if (now - std::max(c->last_input, c->last_output) >= options_.idle_timeout &&
+               !has_unread_input(fd)) {
+      // Idle both ways: nothing sent to us, nothing of ours taken (a reader that stalled
+      // holds its unread answers; it is closed the same way).
       idle.push_back(fd);
     }
   }

@@ -37,6 +37,11 @@ LineFramer::Status LineFramer::feed(std::string_view bytes,
     scan_ -= start_;
     start_ = 0;
   }
+  // A megabyte line leaves its capacity behind; an idle framer gives it back, so what a peer
+  // holds is what it has sent and not finished.
+  if (buffer_.empty() && buffer_.capacity() > kKeptCapacity) {
+    std::string().swap(buffer_);
+  }
   return Status::kOk;
 }
 

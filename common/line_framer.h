@@ -23,9 +23,12 @@ class LineFramer {
   Status feed(std::string_view bytes, const std::function<void(std::string_view)>& on_line);
 
   size_t buffered_bytes() const { return buffer_.size() - start_; }
+  // Memory held, for budgets: at least buffered_bytes().
+  size_t capacity() const { return buffer_.capacity(); }
   size_t max_line_bytes() const { return max_line_bytes_; }
 
  private:
+  static constexpr size_t kKeptCapacity = 64 * 1024;
   size_t max_line_bytes_;
   std::string buffer_;
   size_t start_ = 0;  // first byte not yet handed out

@@ -91,7 +91,8 @@ Expected<UniqueFd> listen_unix(const std::string& path, const ListenOptions& opt
   return fd;
 }
 
-Expected<UniqueFd> connect_unix(const std::string& path, std::chrono::milliseconds timeout) {
+Expected<UniqueFd> connect_unix(const std::string& path, std::chrono::milliseconds timeout,
+                                int* error) {
   auto addr = make_address(path);
   if (!addr) {
     return fail(addr.error());
@@ -105,6 +106,9 @@ Expected<UniqueFd> connect_unix(const std::string& path, std::chrono::millisecon
   timeval tv{static_cast<time_t>(usec / 1000000), static_cast<suseconds_t>(usec % 1000000)};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
+    if (error != nullptr) {
+      *error = errno;
+    }
     if (errno == EAGAIN || errno == EINPROGRESS) {
       return fail("timed out connecting to " + path);
     }

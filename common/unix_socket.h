@@ -25,8 +25,11 @@ struct ListenOptions {
 // replaced; a socket another live process listens on is an error, never stolen.
 Expected<UniqueFd> listen_unix(const std::string& path, const ListenOptions& options);
 
-// Connects (blocking, close-on-exec) within `timeout`.
-Expected<UniqueFd> connect_unix(const std::string& path, std::chrono::milliseconds timeout);
+// Connects (blocking, close-on-exec) within `timeout`. On failure `*error` (when given) is the
+// errno: ENOENT or ECONNREFUSED mean nothing listens, EAGAIN a full backlog (a server that is
+// there but not accepting).
+Expected<UniqueFd> connect_unix(const std::string& path, std::chrono::milliseconds timeout,
+                                int* error = nullptr);
 
 rpc::PeerCredentials peer_credentials(int fd);
 

@@ -17,6 +17,7 @@ std::string at(const YAML::Mark& mark) {
 
 struct Walk {
   size_t nodes = 0;
+  size_t bytes = 0;
   std::string error;
 };
 
@@ -28,6 +29,14 @@ void bounded_walk(const YAML::Node& node, size_t depth, Walk& w) {
   if (++w.nodes > kMaxYamlNodes) {
     w.error = at(node.Mark()) + ": more than " + std::to_string(kMaxYamlNodes) +
               " nodes once aliases are expanded";
+    return;
+  }
+  if (node.IsScalar()) {
+    w.bytes += node.Scalar().size();
+    if (w.bytes > kMaxYamlExpandedBytes) {
+      w.error = at(node.Mark()) + ": more than " + std::to_string(kMaxYamlExpandedBytes) +
+                " bytes of text once aliases are expanded";
+    }
     return;
   }
   if (!node.IsMap() && !node.IsSequence()) {

@@ -19,6 +19,9 @@ inline constexpr size_t kMaxYamlBytes = 4 << 20;
 // every such walk (and catches an alias inside its own anchor).
 inline constexpr size_t kMaxYamlDepth = 64;
 inline constexpr size_t kMaxYamlNodes = 1'000'000;
+// The text of every scalar as the walk sees it, aliases expanded: one long anchored scalar
+// aliased many times is few nodes but many bytes for whoever copies the tree.
+inline constexpr size_t kMaxYamlExpandedBytes = 64 << 20;
 
 // The document must be a mapping at the top (an empty file is an empty mapping).
 Expected<YAML::Node> load_yaml_file(const std::string& path);

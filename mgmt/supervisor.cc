@@ -155,11 +155,26 @@ void Supervisor::tick() {
   }
 }
 
+namespace {
+
+// Through the pidfd when there is one: an adopted process is reaped by someone else, and its
+// pid may be reused by then; a pidfd always names the process it was opened for.
+void signal_child(const Supervisor::Child& c, int sig) {
+  if (c.pidfd.valid() && ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), sig, nullptr, 0) == 0) {
+    return;
+  }
+  if (!c.adopted) {
+    ::kill(c.pid, sig);  // our child: its pid is ours until we reap it
+  }
+}
+
+}  // namespace
+
 void Supervisor::stop_all(std::chrono::milliseconds grace) {
   for (Child& c : children_) {
     c.stopping = true;
     if (c.pid > 0) {
-      ::kill(c.pid, SIGTERM);
+      signal_child(c, SIGTERM);
     }
   }
   const auto deadline = Clock::now() + grace;
@@ -183,7 +198,7 @@ void Supervisor::stop_all(std::chrono::milliseconds grace) {
         break;
       }
       if (Clock::now() >= deadline) {
-        ::kill(c.pid, SIGKILL);
+        signal_child(c, SIGKILL);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

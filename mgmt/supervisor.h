@@ -47,7 +47,7 @@ class Supervisor {
   // Each child: its state (running, backoff, stopped), pid, restarts and last exit.
   std::vector<api::ProcessStatus> state() const;
 
- private:
+ public:
   struct Child {
     ChildSpec spec;
     pid_t pid = 0;
@@ -61,6 +61,7 @@ class Supervisor {
     bool adopted = false;  // not our child: no exit status, waited for through the pidfd
   };
 
+ private:
   void spawn(Child& c);
   bool adopt(Child& c);
   void watch(Child& c);

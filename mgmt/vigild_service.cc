@@ -181,8 +181,10 @@ void VigildService::apply_monitoring() {
 }
 
 void VigildService::on_tick() {
-  engine_->reconcile();
+  // A due rollback first: after a restart, reconcile would otherwise give the components the
+  // unconfirmed config once more just before taking it away.
   auto outcome = engine_->tick();
+  engine_->reconcile();
   if (!outcome) {
     return;
   }

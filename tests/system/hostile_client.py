@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import socket
 import sys
-import time
 
 
 def connect(path: str) -> socket.socket:
@@ -44,18 +43,6 @@ def call(path: str, method: str, params) -> dict:
     with connect(path) as s:
         s.sendall(request(method, params) + b"\n")
         return answer(s)
-
-
-def refused(s: socket.socket) -> bool:
-    """Whether the server answered (a refusal) or hung up; never blocks."""
-    s.setblocking(False)  # a socket with a timeout would wait for it first
-    try:
-        s.recv(1, socket.MSG_PEEK)
-        return True
-    except BlockingIOError:
-        return False
-    finally:
-        s.settimeout(10)
 
 
 def hold(conns: list[socket.socket], refused: int) -> None:
@@ -86,10 +73,22 @@ def main() -> int:
                 codes[key] = codes.get(key, 0) + 1
             out = codes
         elif attack == "hold-idle":
-            opened = [connect(path) for _ in range(int(args[0]))]
-            time.sleep(0.5)  # refusals are written at accept; give the server its turn
-            conns = [s for s in opened if not refused(s)]
-            hold(conns, len(opened) - len(conns))
+            # Each connection asks once and waits for the answer or the refusal, so the count
+            # does not depend on how soon the server accepts; then it stays, idle.
+            conns, refused_count = [], 0
+            for _ in range(int(args[0])):
+                s = connect(path)
+                try:
+                    s.sendall(request("version", {}) + b"\n")
+                    reply = answer(s)
+                except OSError:  # refused and closed before our request got there
+                    reply = {"closed": True}
+                if reply.get("error", {}).get("code") == -32002 or reply.get("closed"):
+                    refused_count += 1  # too many connections
+                    s.close()
+                else:
+                    conns.append(s)  # answered, even if only "permission denied"
+            hold(conns, refused_count)
             return 0
         elif attack == "hold-unfinished":
             conns, dropped = [], 0

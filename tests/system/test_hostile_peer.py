@@ -232,6 +232,6 @@ def test_billion_laughs_is_refused_at_once(site):
     elapsed = time.monotonic() - start
     assert e.value.message == ("laughs.yaml (1:19): more than 1000000 nodes once aliases are "
                                "expanded")
-    assert elapsed < 1, f"took {elapsed:.1f} s"
+    assert elapsed < 3, f"took {elapsed:.1f} s"
     assert "laughs" not in rpc.call(site.vigild.socket, "candidate.show")["text"]
     site.answers_root_quickly()

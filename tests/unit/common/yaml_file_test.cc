@@ -68,6 +68,18 @@ TEST(YamlFile, BillionLaughsIsRefusedWithoutExpanding) {
       << doc.error();
 }
 
+TEST(YamlFile, ALongScalarAliasedManyTimesIsRefused) {
+  std::string text = "big: &b " + std::string(1 << 20, 'x') + "\nmany: [";
+  for (int i = 0; i < 100; ++i) {
+    text += (i == 0 ? "*b" : ", *b");
+  }
+  text += "]\n";
+  auto doc = parse_yaml(text, "vigil.yaml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_NE(doc.error().find("bytes of text once aliases are expanded"), std::string::npos)
+      << doc.error();
+}
+
 TEST(YamlFile, AliasesWithinTheLimitsStillWork) {
   auto doc = parse_yaml("base: &b {mtu: 1500}\nlan0: *b\nlan1: *b\n", "vigil.yaml");
   ASSERT_TRUE(doc.ok()) << doc.error();
