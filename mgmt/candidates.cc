@@ -9,14 +9,33 @@
 
 namespace vigil::mgmt {
 
-Expected<Candidate*> Candidates::of(const CandidateKey& key) {
-  if (key.session.empty() || key.session.size() > kMaxSessionNameBytes ||
-      !std::all_of(key.session.begin(), key.session.end(), [](char ch) {
+Status Candidates::check_session(const std::string& session) {
+  if (session.empty() || session.size() > kMaxSessionNameBytes ||
+      !std::all_of(session.begin(), session.end(), [](char ch) {
         return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' ||
                ch == '.' || ch == ':';
       })) {
     return fail("session must be 1 to " + std::to_string(kMaxSessionNameBytes) +
                 " letters, digits, '-', '_', '.' or ':'");
+  }
+  return Ok{};
+}
+
+Expected<const Candidate*> Candidates::view(const CandidateKey& key) {
+  if (auto st = check_session(key.session); !st) {
+    return fail(st.error());
+  }
+  if (const auto it = by_key_.find(key); it != by_key_.end() && it->second.modified) {
+    return &it->second;
+  }
+  // Nothing modified: the running config, without taking a slot.
+  discard(running_view_);
+  return &running_view_;
+}
+
+Expected<Candidate*> Candidates::of(const CandidateKey& key) {
+  if (auto st = check_session(key.session); !st) {
+    return fail(st.error());
   }
   auto it = by_key_.find(key);
   if (it == by_key_.end()) {

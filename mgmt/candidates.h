@@ -48,6 +48,10 @@ class Candidates {
   // committed or discarded. Fails on a bad session name or when the user (or everyone
   // together) already holds the most modified candidates allowed.
   Expected<Candidate*> of(const CandidateKey& key);
+  // For reading only (show, compare, completion): the candidate if it is modified, else the
+  // running config, without creating anything or counting against the limits.
+  Expected<const Candidate*> view(const CandidateKey& key);
+  static Status check_session(const std::string& session);
   // An existing candidate of another user, for an admin's audited look; nullptr if none.
   const Candidate* find(const CandidateKey& key) const;
   // Forgets candidates that hold nothing but the running config; called after every method,
@@ -71,6 +75,7 @@ class Candidates {
  private:
   const store::ConfigStore& store_;
   std::map<CandidateKey, Candidate> by_key_;
+  Candidate running_view_;  // what view() gives for an unmodified candidate
 };
 
 }  // namespace vigil::mgmt

@@ -32,35 +32,43 @@ Supervisor::~Supervisor() {
 
 void Supervisor::start_all() {
   for (Child& c : children_) {
-    if (!adopt(c)) {
-      spawn(c);
+    switch (adopt(c)) {
+      case Adoption::kAdopted:
+        break;
+      case Adoption::kNobody:
+        spawn(c);
+        break;
+      case Adoption::kBusy:
+        c.restart_at = Clock::now() + c.backoff;
+        break;
     }
   }
 }
 
-bool Supervisor::adopt(Child& c) {
+Supervisor::Adoption Supervisor::adopt(Child& c) {
   if (c.spec.socket.empty()) {
-    return false;
+    return Adoption::kNobody;
   }
   // The listener's credentials come from the kernel (SO_PEERCRED on a connected socket gives
   // the process that listens), not from what it says; it must run as vigild does.
-  auto fd = connect_unix(c.spec.socket, std::chrono::milliseconds(500));
+  int error = 0;
+  auto fd = connect_unix(c.spec.socket, std::chrono::milliseconds(500), &error);
   if (!fd) {
-    return false;
+    return error == ENOENT || error == ECONNREFUSED ? Adoption::kNobody : Adoption::kBusy;
   }
   const rpc::PeerCredentials listener = peer_credentials(fd->get());
   if (listener.pid <= 0 || !rpc::is_owner(listener)) {
     log::warn("a process not run by vigild's user serves a component's socket; not adopting",
               {{"component", c.spec.name}, {"pid", listener.pid}, {"uid", listener.uid}});
-    return false;
+    return Adoption::kNobody;  // starting ours fails loudly: the socket is not free
   }
   rpc::Client client(c.spec.socket);
   auto status = client.call("status", nlohmann::json::object(), std::chrono::milliseconds(1000));
   if (rpc::is_error(status) || !std::get<nlohmann::json>(status).is_object() ||
       std::get<nlohmann::json>(status).value("name", "") != c.spec.name) {
-    log::warn("the process on a component's socket does not answer as it; not adopting",
+    log::warn("the process on a component's socket does not answer as it yet; trying again",
               {{"component", c.spec.name}, {"pid", listener.pid}});
-    return false;
+    return Adoption::kBusy;
   }
   c.pid = listener.pid;
   c.adopted = true;
@@ -69,11 +77,11 @@ bool Supervisor::adopt(Child& c) {
   if (!c.pidfd.valid()) {
     c.pid = 0;
     c.adopted = false;
-    return false;
+    return Adoption::kNobody;  // gone meanwhile
   }
   log::info("adopted a component that was already running",
             {{"component", c.spec.name}, {"pid", c.pid}});
-  return true;
+  return Adoption::kAdopted;
 }
 
 void Supervisor::watch(Child& c) {
@@ -148,9 +156,21 @@ void Supervisor::tick() {
   for (Child& c : children_) {
     if (c.pid == 0 && !c.stopping && c.restart_at != Clock::time_point{} && now >= c.restart_at) {
       c.restart_at = {};
-      ++c.restarts;
-      restarts_metric_.Add({{"component", c.spec.name}}).Increment();
-      spawn(c);
+      // One that exited may have been replaced by hand, and one that was busy at our start may
+      // answer now: adopt before starting another.
+      switch (adopt(c)) {
+        case Adoption::kAdopted:
+          break;
+        case Adoption::kBusy:
+          c.restart_at = now + c.backoff;
+          c.backoff = std::min<std::chrono::milliseconds>(c.backoff * 2, kMaxBackoff);
+          break;
+        case Adoption::kNobody:
+          ++c.restarts;
+          restarts_metric_.Add({{"component", c.spec.name}}).Increment();
+          spawn(c);
+          break;
+      }
     }
   }
 }

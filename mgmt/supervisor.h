@@ -63,7 +63,10 @@ class Supervisor {
 
  private:
   void spawn(Child& c);
-  bool adopt(Child& c);
+  enum class Adoption { kAdopted, kNobody, kBusy };
+  // kBusy: a process of vigild's user listens on the socket but did not answer as the
+  // component in time; starting another would only fail to listen, so adoption is retried.
+  Adoption adopt(Child& c);
   void watch(Child& c);
   void on_exit(Child& c);
 

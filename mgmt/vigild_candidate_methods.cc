@@ -40,7 +40,8 @@ const Candidate* VigildService::readable_candidate(const json& p, const Caller& 
                                                    rpc::Error& error) {
   const std::string owner = p.value("owner", c.user);
   if (owner == c.user) {
-    auto own = candidate_of(p, c);
+    auto own = candidates_->view(
+        {.owner = c.user, .session = p.value("session", Candidates::kDefaultSession)});
     if (!own) {
       error = rpc::invalid_params(own.error());
       return nullptr;
@@ -106,7 +107,8 @@ void VigildService::register_candidate_methods() {
     if (auto bad = bad_words(words)) {
       return *bad;
     }
-    auto cand = candidate_of(p, c);
+    auto cand = candidates_->view(
+        {.owner = c.user, .session = p.value("session", Candidates::kDefaultSession)});
     if (!cand) {
       return rpc::invalid_params(cand.error());
     }

@@ -68,6 +68,15 @@ CommitEngine::CommitEngine(store::ConfigStore& store, std::vector<ComponentPtr> 
       confirm_unit_seconds_(confirm_unit_seconds),
       next_txid_(static_cast<uint64_t>(clock_()) * 1000),
       running_doc_(parse_or_empty(store_.running_text())) {
+  if (auto readable = parse_yaml(store_.running_text(), "running"); !readable) {
+    // Never give components an empty config for one that could not be read (a file edited by
+    // hand, or written before today's limits): they keep what they run until a commit.
+    running_unreadable_ = readable.error();
+    log::error(
+        "the running config cannot be read; components keep what they run until a "
+        "commit",
+        {{"error", running_unreadable_}});
+  }
   config::ParseResult r = config::parse_document(running_doc_);
   if (r.ok()) {
     running_config_ = std::move(r.config);
@@ -212,6 +221,7 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
   outcome.record = *record;
   outcome.confirm_deadline = deadline;
   running_doc_ = new_doc;
+  running_unreadable_.clear();
   running_config_ = std::move(parsed.config);
   if (!request.confirm_minutes && previous_pending && request.kind == "commit") {
     // A plain commit confirms, as on Junos.
@@ -239,7 +249,10 @@ std::vector<std::string> CommitEngine::reconcile() {
       }
     } else if (up && (!r.up || sections.instance != r.instance) && !sections.sections.empty()) {
       // Came up, or was restarted since the last question (a new process on the socket).
-      if (auto st = push(*c, sections.sections, running_doc_); st) {
+      if (!running_unreadable_.empty()) {
+        log::error("not giving a component the running config: it cannot be read",
+                   {{"component", c->name()}, {"error", running_unreadable_}});
+      } else if (auto st = push(*c, sections.sections, running_doc_); st) {
         pushed.push_back(c->name());
         r.failures = 0;
         log::info("gave the running config to a component that came up",

@@ -92,6 +92,7 @@ class CommitEngine {
   uint64_t next_txid_;
   std::map<std::string, bool> reachable_;
   YAML::Node running_doc_;
+  std::string running_unreadable_;  // why the stored running config did not parse, or ""
   config::Config running_config_;
 };
 

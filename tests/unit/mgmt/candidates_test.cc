@@ -127,6 +127,23 @@ TEST_F(CandidatesTest, OnlyModifiedCandidatesAreKeptAndEachUserHasALimit) {
   EXPECT_TRUE(candidates_->of({.owner = "mallory", .session = "m0"}).ok()) << "open ones reachable";
 }
 
+TEST_F(CandidatesTest, ReadingTakesNoSlotEvenWhenEveryOneIsTaken) {
+  for (size_t i = 0; i < Candidates::kMaxPerUser; ++i) {
+    ASSERT_TRUE(candidates_
+                    ->edit(of("alice", "m" + std::to_string(i)),
+                           {"system", "hostname", "x" + std::to_string(i)}, true)
+                    .ok());
+  }
+  auto running = candidates_->view({.owner = "alice", .session = "another"});
+  ASSERT_TRUE(running.ok()) << running.error();
+  EXPECT_EQ((*running)->text, kV2);
+  auto modified = candidates_->view({.owner = "alice", .session = "m3"});
+  ASSERT_TRUE(modified.ok());
+  EXPECT_EQ((*modified)->text, "system:\n  hostname: x3\n");
+  EXPECT_EQ(candidates_->size(), Candidates::kMaxPerUser) << "nothing created";
+  EXPECT_FALSE(candidates_->view({.owner = "alice", .session = "a b"}).ok());
+}
+
 TEST_F(CandidatesTest, SessionNamesAreShortAndPlain) {
   for (const std::string& bad : {std::string(), std::string(65, 'a'), std::string("a/b"),
                                  std::string(1 << 20, 'x'), std::string("a\nb")}) {

@@ -234,6 +234,20 @@ TEST_F(CommitEngineTest, AComponentRestartedBetweenTwoTicksGetsTheConfigAgain) {
   EXPECT_EQ(engine_->reconcile(), std::vector<std::string>{"vigil-dp"});
 }
 
+TEST_F(CommitEngineTest, ARunningConfigThatCannotBeReadIsNeverPushedAsAnEmptyOne) {
+  ASSERT_TRUE(commit(kV2Routes).ok());
+  const std::string deep = "a: " + std::string(100, '[') + std::string(100, ']') + "\n";
+  ASSERT_TRUE(
+      store::write_file_atomically(dir_ / "running.yaml", "# vigil-commit 1 by x (commit)\n" + deep)
+          .ok());
+  reopen();
+  calls_.log.clear();
+  engine_->reconcile();
+  EXPECT_TRUE(calls_.log.empty()) << "nothing pushed: " << testing::PrintToString(calls_.log);
+  ASSERT_TRUE(commit(kV1).ok()) << "a commit puts it right";
+  engine_->reconcile();
+}
+
 TEST_F(CommitEngineTest, ReconcileRetriesARefusedPushLaterEachTime) {
   ASSERT_TRUE(commit(kV2Routes).ok());
   reopen();
