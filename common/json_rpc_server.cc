@@ -273,11 +273,10 @@ void Server::sweep() {
   const auto now = Clock::now();
   std::vector<int> idle;
   for (auto& [fd, c] : connections_) {
-    if (c->close_after_flush) {
-      continue;
-    }
-    if (c->partial_since && now - *c->partial_since >= options_.request_timeout &&
-        !has_unread_input(fd)) {
+    // A connection only waiting to flush its last words (close_after_flush) still goes when
+    // its peer never takes them: the idle rule below covers it.
+    if (!c->close_after_flush && c->partial_since &&
+        now - *c->partial_since >= options_.request_timeout && !has_unread_input(fd)) {
       c->output += error_line(Error{
           kRequestTimeout, "request not completed within " +
                                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -329,6 +329,28 @@ TEST_F(ServerTest, IdleConnectionsAreClosedAndTheClientReconnectsByItself) {
   EXPECT_EQ(std::get<json>(r), json::array({2}));
 }
 
+// A peer that asks for megabytes of answers and never reads them held them for ever.
+TEST_F(ServerTest, APeerThatNeverTakesItsAnswersIsClosedWhenIdle) {
+  start({.max_pending_output = 64 << 20, .idle_timeout = 200ms, .sweep_interval = 20ms});
+  UniqueFd greedy = raw_connect();
+  const std::string request = R"({"jsonrpc":"2.0","id":1,"method":"echo","params":[")" +
+                              std::string(200'000, 'x') + "\"]}\n";
+  for (int i = 0; i < 40; ++i) {
+    send_all(greedy.get(), request);
+  }
+  std::this_thread::sleep_for(600ms);
+  bool closed = false;
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  char buf[65536];
+  while (!closed && std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{greedy.get(), POLLIN, 0};
+    if (::poll(&pfd, 1, 100) == 1) {
+      closed = ::recv(greedy.get(), buf, sizeof buf, 0) <= 0;
+    }
+  }
+  EXPECT_TRUE(closed) << "what the socket buffers held, then the end";
+}
+
 TEST_F(ServerTest, ARequestThatNeverFinishesIsAnsweredWithATimeoutAndClosed) {
   start({.request_timeout = 100ms, .sweep_interval = 20ms});
   UniqueFd slow = raw_connect();
