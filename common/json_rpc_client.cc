@@ -43,8 +43,7 @@ CallResult Client::call(std::string_view method, const json& params,
     if (!fd) {
       // Only a socket nobody listens on means "not running"; a full backlog is a server that
       // is there but not accepting, which is a timeout like any other silence.
-      const bool absent = error == ENOENT || error == ECONNREFUSED;
-      return fail_transport(absent ? kNotListening : kTimeout, fd.error());
+      return fail_transport(nothing_listens(error) ? kNotListening : kTimeout, fd.error());
     }
     fd_ = std::move(fd).value();
     framer_ = std::make_unique<LineFramer>(max_response_bytes_);

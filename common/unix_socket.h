@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
 #include <chrono>
 #include <string>
 
@@ -30,6 +31,11 @@ Expected<UniqueFd> listen_unix(const std::string& path, const ListenOptions& opt
 // there but not accepting).
 Expected<UniqueFd> connect_unix(const std::string& path, std::chrono::milliseconds timeout,
                                 int* error = nullptr);
+// Whether connect_unix's errno means nobody listens (as opposed to a server that is there but
+// not accepting).
+inline bool nothing_listens(int error) {
+  return error == ENOENT || error == ECONNREFUSED;
+}
 
 rpc::PeerCredentials peer_credentials(int fd);
 

@@ -54,7 +54,7 @@ Supervisor::Adoption Supervisor::adopt(Child& c) {
   int error = 0;
   auto fd = connect_unix(c.spec.socket, std::chrono::milliseconds(500), &error);
   if (!fd) {
-    return error == ENOENT || error == ECONNREFUSED ? Adoption::kNobody : Adoption::kBusy;
+    return nothing_listens(error) ? Adoption::kNobody : Adoption::kBusy;
   }
   const rpc::PeerCredentials listener = peer_credentials(fd->get());
   if (listener.pid <= 0 || !rpc::is_owner(listener)) {

@@ -40,8 +40,7 @@ const Candidate* VigildService::readable_candidate(const json& p, const Caller& 
                                                    rpc::Error& error) {
   const std::string owner = p.value("owner", c.user);
   if (owner == c.user) {
-    auto own = candidates_->view(
-        {.owner = c.user, .session = p.value("session", Candidates::kDefaultSession)});
+    auto own = candidates_->view(own_key(p, c));
     if (!own) {
       error = rpc::invalid_params(own.error());
       return nullptr;
@@ -107,8 +106,7 @@ void VigildService::register_candidate_methods() {
     if (auto bad = bad_words(words)) {
       return *bad;
     }
-    auto cand = candidates_->view(
-        {.owner = c.user, .session = p.value("session", Candidates::kDefaultSession)});
+    auto cand = candidates_->view(own_key(p, c));
     if (!cand) {
       return rpc::invalid_params(cand.error());
     }

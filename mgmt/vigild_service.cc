@@ -236,10 +236,13 @@ std::optional<rpc::Error> VigildService::authorize(std::string_view method,
                        std::string(config::kRoleNames[static_cast<size_t>(need->second)]));
 }
 
+CandidateKey VigildService::own_key(const json& params, const Caller& caller) {
+  // The owner comes from the socket, only the session from the request.
+  return {.owner = caller.user, .session = params.value("session", Candidates::kDefaultSession)};
+}
+
 Expected<Candidate*> VigildService::candidate_of(const json& params, const Caller& caller) {
-  // The caller's own: the owner comes from the socket, only the session from the request.
-  return candidates_->of(
-      {.owner = caller.user, .session = params.value("session", Candidates::kDefaultSession)});
+  return candidates_->of(own_key(params, caller));
 }
 
 void VigildService::register_methods() {

@@ -65,6 +65,8 @@ class VigildService {
   // The dispatcher's guard: the caller's role against the method's, denials counted and
   // audited. A method without a role is refused.
   std::optional<rpc::Error> authorize(std::string_view method, const rpc::CallContext& ctx);
+  // The caller's candidate key for params' "session" (default "cli").
+  static CandidateKey own_key(const nlohmann::json& params, const Caller& caller);
   // The caller's candidate for params' "session" (default "cli").
   Expected<Candidate*> candidate_of(const nlohmann::json& params, const Caller& caller);
   // For candidate.show and compare: the caller's own candidate, or with params' "owner" another

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import grp
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -69,3 +72,27 @@ def no_daemon_outlives_the_suite():
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+@contextlib.contextmanager
+def local_users(users: dict[str, bool]):
+    """Creates group `vigil` (if missing) and the users named, each in that group when its
+    value is True; removes them, and the group if it was made here, afterwards. A run killed
+    before its cleanup may have left a user behind: it is replaced."""
+    created_group = False
+    try:
+        grp.getgrnam("vigil")
+    except KeyError:
+        subprocess.run(["groupadd", "--system", "vigil"], check=True)
+        created_group = True
+    try:
+        for user, in_group in users.items():
+            subprocess.run(["userdel", user], capture_output=True)
+            subprocess.run(["useradd", "--no-create-home", *(["-G", "vigil"] if in_group else []),
+                            user], check=True)
+        yield
+    finally:
+        for user in users:
+            subprocess.run(["userdel", user], capture_output=True)
+        if created_group:
+            subprocess.run(["groupdel", "vigil"], capture_output=True)

@@ -4,6 +4,7 @@ rollback, restarts and roles."""
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import json
 import os
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import needs_root
+from conftest import local_users, needs_root
 
 from vigil_lab import rpc
 from vigil_lab.lab import Lab
@@ -236,19 +237,11 @@ VIEWER = "vigiltestviewer"
 
 @needs_root
 def test_viewer_can_look_but_not_commit(binaries, tmp_path):
-    created_group = False
-    try:
-        grp.getgrnam("vigil")
-    except KeyError:
-        subprocess.run(["groupadd", "--system", "vigil"], check=True)
-        created_group = True
-    # A run killed before its cleanup may have left the user behind.
-    subprocess.run(["userdel", VIEWER], check=False, capture_output=True)
-    subprocess.run(["useradd", "--no-create-home", "-G", "vigil", VIEWER], check=True)
     # A directory the viewer can reach: pytest's tmp_path is private to root.
     run = Path(tempfile.mkdtemp(prefix="vigil-roles-"))
     os.chmod(run, 0o755)
-    try:
+    with local_users({VIEWER: True}), contextlib.ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, run, ignore_errors=True)
         config = f"system:\n  hostname: edge1\n  users:\n    {VIEWER}: {{role: viewer}}\n"
         d = Daemon(binaries["vigild"], run, config_text=config,
                    extra_args=("--component", f"none={run / 'none.sock'}"))
@@ -269,11 +262,6 @@ def test_viewer_can_look_but_not_commit(binaries, tmp_path):
             run / "audit.log").read_text()
         d.proc.send_signal(signal.SIGTERM)
         d.proc.wait(timeout=5)
-    finally:
-        subprocess.run(["userdel", VIEWER], check=False)
-        if created_group:
-            subprocess.run(["groupdel", "vigil"], check=False)
-        shutil.rmtree(run, ignore_errors=True)
 
 
 def test_a_component_that_starts_later_gets_the_running_config(lab, binaries):

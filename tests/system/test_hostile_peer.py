@@ -7,7 +7,6 @@ after, the audit log checked)."""
 
 from __future__ import annotations
 
-import grp
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import needs_root
+from conftest import local_users, needs_root
 
 from test_daemons import Daemon
 from vigil_lab import rpc
@@ -93,35 +92,24 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(binaries):
-    created_group = False
-    try:
-        grp.getgrnam("vigil")
-    except KeyError:
-        subprocess.run(["groupadd", "--system", "vigil"], check=True)
-        created_group = True
-    for user, groups in [(NOROLE, ["-G", "vigil"]), (VIEWER, ["-G", "vigil"]), (STRANGER, [])]:
-        subprocess.run(["userdel", user], capture_output=True)
-        subprocess.run(["useradd", "--no-create-home", *groups, user], check=True)
-    run = Path(tempfile.mkdtemp(prefix="vigil-hostile-"))
-    os.chmod(run, 0o755)
-    vigild = Daemon(binaries["vigild"], run, config_text=CONFIG, extra_args=(
-        "--component", f"vigil-dp={run / 'dp.sock'}", "--component", f"vigil-l7={run / 'l7.sock'}",
-        "--supervise", f"vigil-dp={binaries['vigil-dp']}",
-        "--supervise", f"vigil-l7={binaries['vigil-l7']}"))
-    try:
-        rpc.wait_for_socket(vigild.socket, proc=vigild.proc)
-        s = Site(run, vigild)
-        for name in ("vigil-dp", "vigil-l7"):
-            rpc.wait_for_socket(s.sockets[name], timeout=20)
-        yield s
-    finally:
-        vigild.proc.terminate()
-        vigild.proc.wait(timeout=10)
-        for user in (NOROLE, VIEWER, STRANGER):
-            subprocess.run(["userdel", user], capture_output=True)
-        if created_group:
-            subprocess.run(["groupdel", "vigil"], capture_output=True)
-        shutil.rmtree(run, ignore_errors=True)
+    with local_users({NOROLE: True, VIEWER: True, STRANGER: False}):
+        run = Path(tempfile.mkdtemp(prefix="vigil-hostile-"))
+        os.chmod(run, 0o755)
+        vigild = Daemon(binaries["vigild"], run, config_text=CONFIG, extra_args=(
+            "--component", f"vigil-dp={run / 'dp.sock'}",
+            "--component", f"vigil-l7={run / 'l7.sock'}",
+            "--supervise", f"vigil-dp={binaries['vigil-dp']}",
+            "--supervise", f"vigil-l7={binaries['vigil-l7']}"))
+        try:
+            rpc.wait_for_socket(vigild.socket, proc=vigild.proc)
+            s = Site(run, vigild)
+            for name in ("vigil-dp", "vigil-l7"):
+                rpc.wait_for_socket(s.sockets[name], timeout=20)
+            yield s
+        finally:
+            vigild.proc.terminate()
+            vigild.proc.wait(timeout=10)
+            shutil.rmtree(run, ignore_errors=True)
 
 
 def test_a_stranger_cannot_even_connect(site):
