@@ -169,6 +169,9 @@ struct DataplaneConfig {
   uint32_t tx_hold_us = 0;
   // af_xdp: established TCP/UDP flows are forwarded by the XDP classifier once routed here.
   bool flow_offload = true;
+  // af_xdp: vigil-dp mirrors its routes into the kernel and turns its forwarding on, so the
+  // kernel carries transit while vigil-dp is away. Follows the mode unless set.
+  bool kernel_fallback = true;
   auto operator<=>(const DataplaneConfig&) const = default;
 };
 

@@ -68,6 +68,15 @@ constexpr Field kDataplaneFields[] = {
                     "can send redirected frames; every route, port or next-hop MAC change sends "
                     "all flows back through vigil-dp once",
      .default_value = "true"},
+    {.key = "kernel_fallback",
+     .type = "boolean",
+     .description = "af_xdp: vigil-dp keeps the kernel's routing table in step with its FIB "
+                    "(its static routes, protocol vigil, metric 10) and turns on the kernel's "
+                    "forwarding on its ports, so while vigil-dp is away (crashed, restarting, "
+                    "upgraded) the classifier's transit goes to a kernel that forwards it the "
+                    "same way; false: transit is the kernel's own business then. dpdk mode "
+                    "cannot have it (the kernel does not see the ports)",
+     .default_value = "true in af_xdp mode"},
 };
 
 }  // namespace
@@ -113,6 +122,17 @@ void parse_dataplane(const YAML::Node& node, const std::string& path, Config& co
   if (r.has("flow_offload")) {
     d.flow_offload =
         read_bool(r.get("flow_offload"), r.path_of("flow_offload"), errors).value_or(true);
+  }
+  // Read after `mode`, whose default it follows.
+  d.kernel_fallback = d.mode == DataplaneMode::kAfXdp;
+  if (r.has("kernel_fallback")) {
+    const auto fallback = read_bool(r.get("kernel_fallback"), r.path_of("kernel_fallback"), errors);
+    if (fallback && *fallback && d.mode == DataplaneMode::kDpdk) {
+      errors.add(r.path_of("kernel_fallback"), r.get("kernel_fallback"),
+                 "dpdk-mode ports are not kernel interfaces: the kernel cannot forward for them");
+    } else if (fallback) {
+      d.kernel_fallback = *fallback;
+    }
   }
   if (r.has("lcores")) {
     d.lcores.clear();

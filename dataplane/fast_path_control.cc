@@ -141,6 +141,8 @@ Status FastPathControl::try_start(const FastPathPlan& plan) {
     return ok;
   }
   apply_neighbours(plan);
+  // The next hops the kernel resolved while it forwarded: known before the first packet.
+  poll_neighbours();
   if (Status ok = fast_path_->start(); !ok) {
     return ok;
   }
@@ -153,6 +155,7 @@ Status FastPathControl::try_start(const FastPathPlan& plan) {
 Status FastPathControl::apply(const config::Config& c) {
   const FastPathPlan plan = plan_from(c);
   if (!plan.forwarding) {
+    mirror_to_kernel(plan, {});  // an earlier vigil-dp's mirror is not wanted any more
     return Ok{};
   }
   if (!running()) {
@@ -190,10 +193,23 @@ Status FastPathControl::apply_routes(const FastPathPlan& plan) {
     }
     infos.push_back(info);
   }
+  std::vector<KernelRoute> mirrored;
+  if (plan.kernel_fallback) {
+    std::vector<net::Prefix> connected;
+    std::vector<int> ifindex_of;
+    for (const auto& p : plan.ports) {
+      for (const auto& a : p.addresses) {
+        connected.push_back(a.network());
+      }
+      ifindex_of.push_back(static_cast<int>(if_nametoindex(p.device.c_str())));
+    }
+    mirrored = mirror_routes(*routes, connected, ifindex_of);
+  }
   if (Status ok = fast_path_->routes().apply(std::move(*routes), std::move(infos)); !ok) {
     return ok;
   }
   applied_ = plan;
+  mirror_to_kernel(plan, std::move(mirrored));
   return Ok{};
 }
 

@@ -3,6 +3,7 @@
 // each commit. Control thread only.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,7 +16,9 @@
 #include "config/config.h"
 #include "dataplane/config_applier.h"
 #include "dataplane/fast_path_plan.h"
+#include "dataplane/kernel/fib_mirror.h"
 #include "dataplane/kernel/interface_addresses.h"
+#include "dataplane/kernel/kernel_forwarding.h"
 #include "dataplane/kernel/kernel_neighbours.h"
 #include "ebpf/loader/map_access.h"
 
@@ -64,6 +67,11 @@ class FastPathControl final : public ConfigTarget {
   void apply_neighbours(const FastPathPlan& plan);
   void poll_links();
   void poll_neighbours();
+  // The kernel fallback: the kernel's routes made `wanted` (and its forwarding on for the
+  // ports), or vigil-dp's routes swept from it when the plan has no fallback. A failure is
+  // logged, shown and retried every second; the fast path's own routes are in place anyway.
+  void mirror_to_kernel(const FastPathPlan& plan, std::vector<KernelRoute> wanted);
+  void sync_kernel_mirror();
   // fast_path_status.cc: show() and metrics.
   void update_offload_metrics(MetricsRegistry& metrics);
 
@@ -85,6 +93,14 @@ class FastPathControl final : public ConfigTarget {
   std::optional<InterfaceAddresses> addresses_;
   std::map<int, PortId> port_by_ifindex_;
   std::map<std::pair<PortId, net::IpAddress>, std::array<uint8_t, 6>> learned_;
+  // The kernel fallback. The mirror holds a reference to the table: both on the heap.
+  std::unique_ptr<KernelRouteTable> kernel_routes_;
+  std::unique_ptr<FibMirror> mirror_;
+  bool fallback_ = false;
+  std::vector<KernelRoute> mirror_wanted_;
+  std::string mirror_error_;  // the last sync's, empty when in step
+  std::chrono::steady_clock::time_point mirror_retry_at_{};
+  std::optional<KernelForwarding> kernel_forwarding_;  // set once turned on
 };
 
 }  // namespace vigil::dp

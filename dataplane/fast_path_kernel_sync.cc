@@ -1,6 +1,7 @@
 // FastPathControl and the kernel: the ports' links (a port whose link is down has its routes
 // withdrawn), neighbours the lcores asked for resolved by the kernel and what it resolved
-// installed, static neighbours, and in dpdk mode the TAPs' MTU and addresses.
+// installed, static neighbours, in dpdk mode the TAPs' MTU and addresses, and in af_xdp mode
+// the kernel fallback (the FIB mirror, kernel/fib_mirror.h).
 #include <net/if.h>
 #include <rte_ether.h>
 
@@ -10,6 +11,7 @@
 
 #include "common/logging.h"
 #include "dataplane/fast_path_control.h"
+#include "dataplane/kernel/kernel_routes.h"
 #include "dataplane/offload/flow_offloader.h"
 #include "dataplane/runtime/fast_path.h"
 
@@ -18,6 +20,9 @@ namespace vigil::dp {
 void FastPathControl::tick() {
   poll_links();
   poll_neighbours();
+  if (!mirror_error_.empty() && std::chrono::steady_clock::now() >= mirror_retry_at_) {
+    sync_kernel_mirror();
+  }
   if (offloader_) {
     offloader_->tick();
   }
@@ -43,6 +48,9 @@ void FastPathControl::poll_links() {
     return;
   }
   DownPorts before = std::exchange(down_, std::move(down));
+  if (mirror_) {
+    mirror_->forget();  // the kernel flushes routes over an interface taken down: read again
+  }
   if (Status ok = apply_routes(*applied_); !ok) {
     // The FIB still has the routes of `before`: say so, and try again at the next tick.
     down_ = std::move(before);
@@ -140,6 +148,61 @@ void FastPathControl::poll_neighbours() {
     }
   }
   learned_ = std::move(now);
+}
+
+void FastPathControl::mirror_to_kernel(const FastPathPlan& plan, std::vector<KernelRoute> wanted) {
+  fallback_ = plan.kernel_fallback;
+  mirror_wanted_ = std::move(wanted);
+  if (!fallback_) {
+    kernel_forwarding_.reset();  // left on as it is: the operator's from here
+  } else if (!kernel_forwarding_) {
+    std::vector<std::string> devices;
+    for (const auto& p : plan.ports) {
+      devices.push_back(p.device);
+    }
+    auto on = enable_kernel_forwarding(devices);
+    if (!on) {
+      mirror_error_ = "kernel forwarding not turned on: " + on.error();
+      mirror_retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      log::error("kernel fallback", {{"error", mirror_error_}});
+      return;
+    }
+    if (!on->ipv6_per_interface) {
+      log::warn(
+          "kernel fallback: this kernel has no per-interface IPv6 forwarding switch "
+          "(force_forwarding, Linux 6.17): net.ipv6.conf.all.forwarding is on, so no interface "
+          "takes addresses from router advertisements any more");
+    }
+    kernel_forwarding_ = *on;
+  }
+  sync_kernel_mirror();
+}
+
+void FastPathControl::sync_kernel_mirror() {
+  if (!mirror_) {
+    auto table = NetlinkRouteTable::open();
+    if (!table) {
+      mirror_error_ = table.error();
+      mirror_retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      return;
+    }
+    kernel_routes_ = std::make_unique<NetlinkRouteTable>(std::move(*table));
+    mirror_ = std::make_unique<FibMirror>(*kernel_routes_);
+  }
+  Status ok = fallback_ ? mirror_->sync(mirror_wanted_) : mirror_->clear();
+  if (!ok) {
+    if (ok.error() != mirror_error_) {
+      log::error("kernel fallback: the kernel's routes are not the fast path's",
+                 {{"error", ok.error()}});
+    }
+    mirror_error_ = ok.error();
+    mirror_retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    return;
+  }
+  if (!mirror_error_.empty()) {
+    log::info("kernel fallback: the kernel's routes are the fast path's again");
+  }
+  mirror_error_.clear();
 }
 
 }  // namespace vigil::dp

@@ -39,18 +39,20 @@ RoutingInput routing_input_from(const config::Config& c, const PortMap& ports) {
 
 FastPathPlan plan_from(const config::Config& c) {
   const config::DataplaneConfig& d = c.dataplane;
-  FastPathPlan plan{.forwarding = d.forwarding,
-                    .settings = {.mode = d.mode == config::DataplaneMode::kDpdk ? PortMode::kDpdk
-                                                                                : PortMode::kAfXdp,
-                                 .adaptive_rx = d.rx_mode == config::RxMode::kAdaptive,
-                                 .control_lcore = d.control_lcore,
-                                 .lcores = d.lcores,
-                                 .memory_mb = d.memory_mb,
-                                 .mbufs = d.mbufs,
-                                 .max_routes4 = d.max_routes_ipv4,
-                                 .max_routes6 = d.max_routes_ipv6,
-                                 .tx_hold_us = d.tx_hold_us,
-                                 .flow_offload = d.flow_offload}};
+  FastPathPlan plan{
+      .forwarding = d.forwarding,
+      .settings = {.mode =
+                       d.mode == config::DataplaneMode::kDpdk ? PortMode::kDpdk : PortMode::kAfXdp,
+                   .adaptive_rx = d.rx_mode == config::RxMode::kAdaptive,
+                   .control_lcore = d.control_lcore,
+                   .lcores = d.lcores,
+                   .memory_mb = d.memory_mb,
+                   .mbufs = d.mbufs,
+                   .max_routes4 = d.max_routes_ipv4,
+                   .max_routes6 = d.max_routes_ipv6,
+                   .tx_hold_us = d.tx_hold_us,
+                   .flow_offload = d.flow_offload},
+      .kernel_fallback = d.kernel_fallback && d.mode == config::DataplaneMode::kAfXdp};
   for (const auto& i : c.interfaces) {
     if (!i.enabled) {
       continue;

@@ -54,6 +54,9 @@ struct PlannedPort {
 struct FastPathPlan {
   bool forwarding = false;
   FastPathSettings settings;
+  // af_xdp only: the kernel gets the FIB's routes and forwards while vigil-dp is away
+  // (kernel/fib_mirror.h). Changes without a restart.
+  bool kernel_fallback = false;
   std::vector<PlannedPort> ports;  // PortId order: the enabled interfaces
   PortMap port_map;                // by name
   RoutingInput routing;

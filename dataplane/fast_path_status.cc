@@ -79,6 +79,12 @@ api::DataplaneStatus FastPathControl::show() const {
   if (offloader_) {
     out.flow_offload = offloader_->show();
   }
+  out.kernel_fallback = {
+      .enabled = fallback_, .routes = mirror_ ? mirror_->installed() : 0, .error = mirror_error_};
+  if (kernel_forwarding_) {
+    out.kernel_fallback.ipv6_forwarding =
+        kernel_forwarding_->ipv6_per_interface ? "per interface" : "all interfaces";
+  }
   return out;
 }
 
@@ -112,6 +118,18 @@ void FastPathControl::update_metrics(MetricsRegistry& metrics) {
   if (offloader_) {
     update_offload_metrics(metrics);
   }
+  metrics
+      .gauge("vigil_dp_kernel_fallback_routes",
+             "vigil-dp's routes in the kernel's routing table, which forwards while vigil-dp is "
+             "away (dataplane.kernel_fallback)")
+      .Add({})
+      .Set(static_cast<double>(mirror_ ? mirror_->installed() : 0));
+  metrics
+      .gauge("vigil_dp_kernel_fallback_in_step",
+             "1 when the kernel's routes are the fast path's (or the fallback is off), 0 while "
+             "vigil-dp fails to make them so")
+      .Add({})
+      .Set(mirror_error_.empty() ? 1 : 0);
 }
 
 void FastPathControl::update_offload_metrics(MetricsRegistry& metrics) {

@@ -78,6 +78,16 @@ struct FlowOffloadStatus {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FlowOffloadStatus, enabled, generation, installed,
                                                 stale, declined, failed, ports)
 
+// dataplane.kernel_fallback: the kernel's copy of the FIB, for while vigil-dp is away.
+struct KernelFallbackStatus {
+  bool enabled = false;
+  uint64_t routes = 0;          // vigil-dp's routes in the kernel's main table
+  std::string ipv6_forwarding;  // "per interface", or "all interfaces" on kernels before 6.17
+  std::string error;            // why the kernel's routes are not the fast path's, if they are not
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(KernelFallbackStatus, enabled, routes,
+                                                ipv6_forwarding, error)
+
 struct DataplaneStatus {
   bool forwarding = false;  // off: the rest is empty
   std::vector<PortStatus> ports;
@@ -91,10 +101,11 @@ struct DataplaneStatus {
   std::vector<NeighbourStatus> neighbours;
   AdjacencyStatus adjacencies;
   FlowOffloadStatus flow_offload;
+  KernelFallbackStatus kernel_fallback;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataplaneStatus, forwarding, ports, drops,
                                                 to_kernel, icmp_errors_sent, rx_mode, idle_sleeps,
                                                 tx_hold_us, routes, neighbours, adjacencies,
-                                                flow_offload)
+                                                flow_offload, kernel_fallback)
 
 }  // namespace vigil::api

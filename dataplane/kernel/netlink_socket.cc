@@ -67,13 +67,19 @@ Status NetlinkSocket::send_only(NetlinkMessage& message) {
   return send(message);
 }
 
-Status NetlinkSocket::request(NetlinkMessage& message) {
+Status NetlinkSocket::request(NetlinkMessage& message, int tolerated) {
   message.header()->nlmsg_flags |= NLM_F_ACK;
-  return dump(message, [](const nlmsghdr*) {});
+  return exchange(
+      message, [](const nlmsghdr*) {}, tolerated);
 }
 
 Status NetlinkSocket::dump(NetlinkMessage& message,
                            const std::function<void(const nlmsghdr*)>& each) {
+  return exchange(message, each, 0);
+}
+
+Status NetlinkSocket::exchange(NetlinkMessage& message,
+                               const std::function<void(const nlmsghdr*)>& each, int tolerated) {
   drain();  // answers to earlier send_only() requests
   if (Status ok = send(message); !ok) {
     return ok;
@@ -97,7 +103,7 @@ Status NetlinkSocket::dump(NetlinkMessage& message,
       }
       if (h->nlmsg_type == NLMSG_ERROR) {
         const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-        if (e->error == 0) {
+        if (e->error == 0 || (tolerated != 0 && -e->error == tolerated)) {
           return Ok{};  // the acknowledgement of a request
         }
         return fail(std::strerror(-e->error));

@@ -30,8 +30,9 @@ class NetlinkSocket {
   // NETLINK_ROUTE, or another family such as NETLINK_GENERIC.
   static Expected<NetlinkSocket> open(int protocol = NETLINK_ROUTE);
 
-  // Sends with NLM_F_ACK and waits for the answer; the kernel's errno becomes the error.
-  Status request(NetlinkMessage& message);
+  // Sends with NLM_F_ACK and waits for the answer; the kernel's errno becomes the error,
+  // except `tolerated` (say ESRCH when removing what may be gone already).
+  Status request(NetlinkMessage& message, int tolerated = 0);
   // Sends and returns; a refusal arrives later and is discarded.
   Status send_only(NetlinkMessage& message);
   // Sends a dump request and calls `each` for every answer message until the dump ends.
@@ -40,6 +41,8 @@ class NetlinkSocket {
  private:
   explicit NetlinkSocket(UniqueFd fd) : fd_(std::move(fd)) {}
   Status send(NetlinkMessage& message);
+  Status exchange(NetlinkMessage& message, const std::function<void(const nlmsghdr*)>& each,
+                  int tolerated);
   void drain();
   UniqueFd fd_;
   uint32_t seq_ = 1;

@@ -60,11 +60,14 @@ struct AfXdpPort::Queue {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
 };
 
-AfXdpPort::AfXdpPort(std::string name, std::string interface, rte_mempool* pool)
-    : name_(std::move(name)), interface_(std::move(interface)), pool_(pool) {}
+AfXdpPort::AfXdpPort(std::string name, std::string interface, int xsks_map_fd, rte_mempool* pool)
+    : name_(std::move(name)),
+      interface_(std::move(interface)),
+      xsks_map_fd_(xsks_map_fd),
+      pool_(pool) {}
 
 Expected<PortPtr> AfXdpPort::open(const AfXdpPortConfig& c, rte_mempool* pool) {
-  std::unique_ptr<AfXdpPort> port(new AfXdpPort(c.name, c.interface, pool));
+  std::unique_ptr<AfXdpPort> port(new AfXdpPort(c.name, c.interface, c.xsks_map_fd, pool));
   auto mac = interface_mac(c.interface);
   if (!mac) {
     return fail("port " + c.name + ": " + mac.error());
@@ -129,10 +132,17 @@ Status AfXdpPort::open_queue(const AfXdpPortConfig& c, uint16_t queue) {
   for (uint32_t i = rx_frames; i < c.frames; ++i) {
     q.free_frames.push_back(static_cast<uint64_t>(i) * kFrameSize);
   }
-  // Last: from here on the classifier steers packets to this socket.
-  if (int err = xsk_socket__update_xskmap(q.xsk, c.xsks_map_fd); err != 0) {
-    return fail(std::string("cannot insert the socket into the classifier's xsks_map: ") +
-                std::strerror(-err));
+  return Ok{};
+}
+
+Status AfXdpPort::start_receiving() {
+  for (size_t i = 0; i < queues_.size(); ++i) {
+    // From here on the classifier steers packets to this socket.
+    if (int err = xsk_socket__update_xskmap(queues_[i]->xsk, xsks_map_fd_); err != 0) {
+      return fail(
+          "port " + name_ + " (queue " + std::to_string(i) +
+          "): cannot insert the socket into the classifier's xsks_map: " + std::strerror(-err));
+    }
   }
   return Ok{};
 }

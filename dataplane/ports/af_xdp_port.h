@@ -39,17 +39,20 @@ class AfXdpPort final : public Port {
   PortStats stats() const override;
   bool link_up() const override;
   int rx_wait_fd(uint16_t queue) const override;
+  // Inserts each queue's socket into the classifier's XSKMAP.
+  Status start_receiving() override;
 
  private:
   // The socket, its UMEM and rings (libxdp types, kept out of this header: libbpf's headers
   // clash with libpcap's, and users of ports need neither).
   struct Queue;
-  AfXdpPort(std::string name, std::string interface, rte_mempool* pool);
+  AfXdpPort(std::string name, std::string interface, int xsks_map_fd, rte_mempool* pool);
   Status open_queue(const AfXdpPortConfig& config, uint16_t queue);
   static void reclaim(Queue& q);
 
   std::string name_;
   std::string interface_;
+  int xsks_map_fd_;
   rte_mempool* pool_;
   rte_ether_addr mac_{};
   std::vector<std::unique_ptr<Queue>> queues_;

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "common/expected.h"
+
 struct rte_mbuf;
 
 namespace vigil::dp {
@@ -38,6 +40,11 @@ class Port {
   // A file descriptor that polls readable when `queue` has packets to receive, for an lcore
   // that sleeps while idle; -1 when the device offers none (the lcore then sleeps on a timer).
   virtual int rx_wait_fd(uint16_t /*queue*/) const { return -1; }
+  // Called once the lcores poll and the FIB is in place, before which the port may receive
+  // nothing: an AF_XDP port joins the classifier's XSKMAP only now, so until the new fast path
+  // can forward, the classifier keeps handing transit to the kernel (the FIB mirror's
+  // fallback) instead of to sockets nobody reads yet.
+  virtual Status start_receiving() { return Ok{}; }
 };
 
 using PortPtr = std::unique_ptr<Port>;

@@ -155,6 +155,7 @@ FastPath::~FastPath() {
 }
 
 Status FastPath::start() {
+  running_ = true;  // from the first launch: stop() waits for whoever was launched
   for (auto& w : workers_) {
     if (int rc = rte_eal_remote_launch(run_worker, w.get(), w->lcore()); rc != 0) {
       stop();
@@ -162,7 +163,13 @@ Status FastPath::start() {
                   rte_strerror(-rc));
     }
   }
-  running_ = true;
+  // The lcores poll: now the ports may receive.
+  for (auto& p : ports_) {
+    if (Status ok = p->start_receiving(); !ok) {
+      stop();
+      return ok;
+    }
+  }
   return Ok{};
 }
 

@@ -24,4 +24,7 @@ def test_demo_runs_and_tears_down(binaries):
     assert out.count("clean exit") == 9  # three daemons on three edges
     assert "default route: wan1 -> wan2" in out
     assert "redirect_fast_path" in out  # the classifier steered transit to vigil-dp
+    # The kernel fallback: the kernel's copy of s1-edge's default routes carried the traffic.
+    assert "(ip -4 route show proto 250): default via 198.18.1.1 dev wan1" in out, out
+    assert "across the crash:" in out
     assert set(leftover_namespaces()) <= before

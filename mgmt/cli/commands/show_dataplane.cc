@@ -108,6 +108,25 @@ std::string flow_offload_text(const api::FlowOffloadStatus& o) {
          count_of(o.declined) + ", failed " + count_of(o.failed) + "\n" + table.render();
 }
 
+// dataplane.kernel_fallback: whether the kernel could carry transit if vigil-dp went away.
+std::string kernel_fallback_text(const api::KernelFallbackStatus& k) {
+  if (!k.enabled) {
+    return "kernel fallback: off (while vigil-dp is away, transit goes to the kernel as it is "
+           "configured)\n";
+  }
+  std::string out = "kernel fallback: " + count_of(k.routes) +
+                    " routes in the kernel's table (protocol vigil), the kernel forwards for the "
+                    "ports" +
+                    (k.ipv6_forwarding == "all interfaces"
+                         ? " (IPv6 on every interface: no per-interface switch before Linux 6.17)"
+                         : "") +
+                    "\n";
+  if (!k.error.empty()) {
+    out += "kernel fallback NOT in step with the fast path: " + k.error + "\n";
+  }
+  return out;
+}
+
 Output show_interfaces(Invocation& inv) {
   auto [r, s] = dataplane(inv);
   if (!r) {
@@ -144,9 +163,10 @@ Output show_routes(Invocation& inv) {
     return r.failure();
   }
   if (inv.json) {
-    return {
-        .out = json_text(
-            {{"routes", s.routes}, {"neighbours", s.neighbours}, {"adjacencies", s.adjacencies}})};
+    return {.out = json_text({{"routes", s.routes},
+                              {"neighbours", s.neighbours},
+                              {"adjacencies", s.adjacencies},
+                              {"kernel_fallback", s.kernel_fallback}})};
   }
   TablePrinter routes({"prefix", "action", "via", "port", "weight"});
   for (const auto& route : s.routes) {
@@ -161,9 +181,9 @@ Output show_routes(Invocation& inv) {
   for (const auto& n : s.neighbours) {
     neighbours.add_row({n.address, n.mac, n.port});
   }
-  return {.out = routes.render() + "\n" + neighbours.render() +
-                 "\ngateways with an adjacency: " + count_of(s.adjacencies.in_use) + " of " +
-                 count_of(s.adjacencies.capacity) + " slots\n"};
+  return {.out = routes.render() + "\n" + neighbours.render() + "\ngateways with an adjacency: " +
+                 count_of(s.adjacencies.in_use) + " of " + count_of(s.adjacencies.capacity) +
+                 " slots\n" + kernel_fallback_text(s.kernel_fallback)};
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ class VigilNode:
     config: Path
     processes: dict[str, LabProcess] = field(default_factory=dict)
     _argv: dict[str, list[str]] = field(default_factory=dict)
+    _commits: int = 0
 
     def socket(self, daemon: str) -> str:
         return str(self.run_dir / f"{daemon}.sock")
@@ -41,6 +42,17 @@ class VigilNode:
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return self.lab.run(self.node, [str(build_dir() / "mgmt/cli/vigil"), "--socket",
                                         self.socket("vigild"), *args])
+
+    def commit_text(self, text: str, message: str) -> None:
+        """Loads `text` as the whole candidate and commits it; raises with the CLI's words
+        when either step fails."""
+        self._commits += 1
+        path = self.run_dir / f"commit{self._commits}.yaml"
+        path.write_text(text)
+        for args in (("load", "replace", str(path)), ("commit", "-m", message)):
+            done = self.cli(*args)
+            if done.returncode != 0:
+                raise RuntimeError(f"vigil {' '.join(args)}: {done.stderr}{done.stdout}")
 
     def restart(self, daemon: str, sig: int = 9) -> None:
         """Kills `daemon` (SIGKILL by default: a crash) and starts it again as it was."""

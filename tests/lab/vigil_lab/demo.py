@@ -10,7 +10,7 @@ import time
 
 from . import Lab, Netem, topologies
 from .lab import parse_ping
-from .fastpath import (dataplane, default_route_port, hosts_checksum_in_software,
+from .fastpath import (dataplane, default_route_port, forwarding, hosts_checksum_in_software,
                        site_edge_config, site_hosts, start_routing)
 
 SITES = (1, 2, 3)
@@ -206,6 +206,28 @@ def main() -> int:
                      what="s2-edge's default route back on wan1")
         print("  wan1 back up: default route back on wan1 (failover on carrier; Vigil's "
               "probe-driven failover arrives with sdwan/)")
+
+        heading("failure: s1-edge's vigil-dp crashes (kill -9) and is restarted")
+        # The kernel fallback: s1-edge's kernel, which vigil-dp kept programmed with its
+        # routes, forwards while the fast path is away; the new vigil-dp takes over again.
+        ping = lab.spawn("s1-client", ["ping", "-n", "-q", "-i", "0.01", "-c", "300",
+                                       "10.2.1.20"], name="crash-ping")
+        time.sleep(0.5)
+        edges[1].kill("vigil-dp")
+        edges[1].start("vigil-dp")
+        lab.wait_for(lambda: forwarding(edges[1]), timeout=30, what="s1-edge's fast path back")
+        ping.popen.wait(timeout=30)
+        r = parse_ping(ping.log())
+        lost = r["sent"] - r["received"]
+        for family in ("-4", "-6"):
+            copy = lab.run("s1-edge", ["ip", family, "route", "show", "proto", "250"]).stdout
+            for line in copy.strip().splitlines():
+                print(f"  s1-edge kernel's copy of the FIB (ip {family} route show proto 250): "
+                      f"{line}")
+        print(f"  s1-client -> s2-backend at 100 packets/s across the crash: "
+              f"{r['received']}/{r['sent']} received, {lost} lost (about {lost * 10} ms)")
+        if lost > 30:
+            failures.append(f"a vigil-dp crash lost {lost} packets at 100/s")
 
         heading("stopping Vigil (SIGTERM)")
         rows = []

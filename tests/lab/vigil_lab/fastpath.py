@@ -19,6 +19,23 @@ dataplane: {forwarding: true, mode: af_xdp, lcores: [1], memory_mb: 512, mbufs: 
 """
 
 
+# Addresses on the far host's loopback in the `routed` topology, beyond wan1's subnet: the edge
+# reaches them only through its default routes, so traffic to them needs a routing table (the
+# fast path's, or the kernel's copy of it), not only the connected subnet.
+BEYOND_FAR = ("203.0.113.1", "2001:db8:99::1")
+
+
+def add_beyond_far(lab) -> None:
+    lab.run("far", ["ip", "addr", "add", f"{BEYOND_FAR[0]}/32", "dev", "lo"])
+    lab.run("far", ["ip", "addr", "add", f"{BEYOND_FAR[1]}/128", "dev", "lo"])
+
+
+def edge_config(**dataplane_extra: str) -> str:
+    """ROUTED_EDGE_CONFIG with more keys in its dataplane section (YAML values as text)."""
+    extra = "".join(f", {k}: {v}" for k, v in dataplane_extra.items())
+    return ROUTED_EDGE_CONFIG.replace("max_routes_ipv6: 4096}", f"max_routes_ipv6: 4096{extra}}}")
+
+
 def dataplane(vn) -> dict:
     return vn.call("vigil-dp", "dataplane.show")
 
@@ -60,8 +77,10 @@ def site_edge_config(n: int, hostname: str | None = None, acl: str = "") -> str:
 
 def start_routing(lab, configs: dict[str, str], daemons=tuple(DAEMONS)) -> dict:
     """Starts Vigil on each node of `configs` (node -> config text) with its kernel's
-    forwarding off, so whatever crosses the node, vigil-dp carried; returns the VigilNodes
-    once every fast path forwards."""
+    forwarding off, so whatever crosses the node while vigil-dp runs, vigil-dp carried (with
+    dataplane.kernel_fallback, vigil-dp turns the kernel's forwarding on for its ports, but
+    the classifier hands the kernel transit only while vigil-dp is away); returns the
+    VigilNodes once every fast path forwards."""
     nodes = {}
     for node, config in configs.items():
         lab.sysctl(node, {"net.ipv4.ip_forward": "0", "net.ipv6.conf.all.forwarding": "0"})

@@ -15,6 +15,19 @@ TEST(DataplaneConfig, DefaultsLeaveForwardingToTheKernel) {
   EXPECT_EQ(r.config.dataplane.lcores, std::vector<uint32_t>{1});
   EXPECT_EQ(r.config.dataplane.rx_mode, RxMode::kPoll);
   EXPECT_TRUE(r.config.dataplane.flow_offload);
+  EXPECT_TRUE(r.config.dataplane.kernel_fallback);
+}
+
+TEST(DataplaneConfig, KernelFallbackFollowsTheModeUnlessSet) {
+  auto fallback = [](const char* doc) {
+    const auto r = parse_text(doc, "vigil.yaml");
+    EXPECT_TRUE(r.errors.empty()) << r.errors.to_string();
+    return r.config.dataplane.kernel_fallback;
+  };
+  EXPECT_TRUE(fallback("dataplane: {mode: af_xdp}\n"));
+  EXPECT_FALSE(fallback("dataplane: {mode: dpdk}\n"));
+  EXPECT_FALSE(fallback("dataplane: {kernel_fallback: false}\n"));
+  EXPECT_FALSE(fallback("dataplane: {mode: dpdk, kernel_fallback: false}\n"));
 }
 
 TEST(DataplaneConfig, GoodDocumentParsesIntoTypes) {
@@ -66,6 +79,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Bad{"forwarding on the control lcore", "dataplane: {lcores: [1, 0]}\n",
             "dataplane.lcores[1] (1:25): lcore 0 is the control lcore; forwarding needs its own"},
+        Bad{"a kernel fallback for ports the kernel does not see",
+            "dataplane: {mode: dpdk, kernel_fallback: true}\n",
+            "dataplane.kernel_fallback (1:42): dpdk-mode ports are not kernel interfaces: the "
+            "kernel cannot forward for them"},
         Bad{"an lcore twice", "dataplane: {lcores: [1, 1]}\n",
             "dataplane.lcores[1] (1:25): lcore 1 is listed twice"},
         Bad{"no lcore", "dataplane: {lcores: []}\n",

@@ -62,6 +62,8 @@ TEST_F(ShowDataplaneTest, NotForwardingIsSaidInsteadOfEmptyTables) {
   // --json gives the answer as it is.
   EXPECT_EQ(run({"show", "routes"}, true).out,
             "{\n  \"adjacencies\": {\n    \"capacity\": 0,\n    \"in_use\": 0\n  },\n"
+            "  \"kernel_fallback\": {\n    \"enabled\": false,\n    \"error\": \"\",\n"
+            "    \"ipv6_forwarding\": \"\",\n    \"routes\": 0\n  },\n"
             "  \"neighbours\": [],\n  \"routes\": []\n}\n");
 }
 
@@ -76,7 +78,9 @@ TEST_F(ShowDataplaneTest, RoutesListEveryNextHop) {
            {{"via", "198.18.1.5"}, {"port", "wan2"}, {"weight", 1}}}}},
         {{"prefix", "10.9.0.0/16"}, {"action", "blackhole"}, {"next_hops", json::array()}}}},
       {"neighbours", {{{"address", "198.18.1.1"}, {"mac", "02:00:00:00:02:01"}, {"port", "wan1"}}}},
-      {"adjacencies", {{"in_use", 1}, {"capacity", 4096}}}};
+      {"adjacencies", {{"in_use", 1}, {"capacity", 4096}}},
+      {"kernel_fallback",
+       {{"enabled", true}, {"routes", 2}, {"ipv6_forwarding", "per interface"}}}};
   EXPECT_EQ(run({"show", "routes"}).out,
             "prefix       action     via         port  weight\n"
             "0.0.0.0/0    forward    198.18.1.1  wan1  2\n"
@@ -84,7 +88,29 @@ TEST_F(ShowDataplaneTest, RoutesListEveryNextHop) {
             "10.9.0.0/16  blackhole  -           -     -\n"
             "\nneighbour   mac                port\n"
             "198.18.1.1  02:00:00:00:02:01  wan1\n"
-            "\ngateways with an adjacency: 1 of 4096 slots\n");
+            "\ngateways with an adjacency: 1 of 4096 slots\n"
+            "kernel fallback: 2 routes in the kernel's table (protocol vigil), the kernel "
+            "forwards for the ports\n");
+}
+
+TEST_F(ShowDataplaneTest, KernelFallbackOutOfStepOrOffIsSaid) {
+  vigild_.answers["show.dataplane"] =
+      json{{"forwarding", true},
+           {"kernel_fallback",
+            {{"enabled", true},
+             {"routes", 0},
+             {"ipv6_forwarding", "all interfaces"},
+             {"error", "cannot install the kernel route 10.9.0.0/16: Network is unreachable"}}}};
+  const std::string out = run({"show", "routes"}).out;
+  EXPECT_NE(out.find("(IPv6 on every interface: no per-interface switch before Linux 6.17)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("kernel fallback NOT in step with the fast path: cannot install the kernel "
+                     "route 10.9.0.0/16: Network is unreachable\n"),
+            std::string::npos)
+      << out;
+  vigild_.answers["show.dataplane"] = json{{"forwarding", true}};
+  EXPECT_NE(run({"show", "routes"}).out.find("kernel fallback: off"), std::string::npos);
 }
 
 TEST_F(ShowDataplaneTest, ClassifierShowsNonZeroVerdictsAndMatches) {

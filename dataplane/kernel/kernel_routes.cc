@@ -1,0 +1,153 @@
+#include "dataplane/kernel/kernel_routes.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+// The netlink macros (NLMSG_*, RTA_*, RTNH_*) are C with C casts; the project's C++ warnings
+// about them are off in this file alone.
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wcast-align"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+
+#include <linux/rtnetlink.h>
+
+namespace vigil::dp {
+namespace {
+
+size_t address_length(const net::IpAddress& a) { return a.family == 4 ? 4 : 16; }
+
+rtmsg route_header(const net::Prefix& prefix) {
+  rtmsg rt{};
+  rt.rtm_family = prefix.address.family == 4 ? AF_INET : AF_INET6;
+  rt.rtm_dst_len = static_cast<uint8_t>(prefix.length);
+  rt.rtm_table = RT_TABLE_MAIN;
+  rt.rtm_protocol = kVigilRouteProtocol;
+  rt.rtm_scope = RT_SCOPE_UNIVERSE;
+  rt.rtm_type = RTN_UNICAST;
+  return rt;
+}
+
+void add_destination(NetlinkMessage& msg, const net::Prefix& prefix) {
+  const uint32_t metric = kVigilRouteMetric;
+  msg.add_attr(RTA_PRIORITY, &metric, sizeof(metric));
+  if (prefix.length > 0) {
+    msg.add_attr(RTA_DST, prefix.address.bytes.data(), address_length(prefix.address));
+  }
+}
+
+// RTA_MULTIPATH's payload: an rtnexthop per hop, each followed by its gateway attribute.
+std::vector<uint8_t> multipath(const std::vector<KernelNextHop>& hops) {
+  std::vector<uint8_t> out;
+  for (const auto& h : hops) {
+    const size_t gateway_len = h.gateway ? address_length(*h.gateway) : 0;
+    const size_t len = RTNH_LENGTH(h.gateway ? RTA_SPACE(gateway_len) : 0);
+    const size_t at = out.size();
+    out.resize(at + RTNH_ALIGN(len));
+    auto* nh = reinterpret_cast<rtnexthop*>(out.data() + at);
+    nh->rtnh_len = static_cast<uint16_t>(len);
+    // The kernel's weight is hops + 1, at most 256.
+    nh->rtnh_hops = static_cast<uint8_t>(std::clamp<uint32_t>(h.weight, 1, 256) - 1);
+    nh->rtnh_ifindex = h.ifindex;
+    if (h.gateway) {
+      auto* rta = RTNH_DATA(nh);
+      rta->rta_type = RTA_GATEWAY;
+      rta->rta_len = static_cast<uint16_t>(RTA_LENGTH(gateway_len));
+      std::memcpy(RTA_DATA(rta), h.gateway->bytes.data(), gateway_len);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Expected<NetlinkRouteTable> NetlinkRouteTable::open() {
+  auto socket = NetlinkSocket::open();
+  if (!socket) {
+    return fail(socket.error());
+  }
+  return NetlinkRouteTable(std::move(*socket));
+}
+
+Expected<std::vector<net::Prefix>> NetlinkRouteTable::list_own() {
+  rtmsg request{};
+  request.rtm_family = AF_UNSPEC;
+  NetlinkMessage msg(RTM_GETROUTE, NLM_F_DUMP, &request, sizeof(request));
+  std::set<net::Prefix> found;  // a multipath IPv6 route may come as one message per hop
+  Status ok = socket_.dump(msg, [&found](const nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWROUTE) {
+      return;
+    }
+    const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
+    if (rt->rtm_protocol != kVigilRouteProtocol ||
+        (rt->rtm_family != AF_INET && rt->rtm_family != AF_INET6)) {
+      return;
+    }
+    net::Prefix p{.length = rt->rtm_dst_len};
+    p.address.family = rt->rtm_family == AF_INET ? 4 : 6;
+    uint32_t table = rt->rtm_table;
+    int attr_len = static_cast<int>(RTM_PAYLOAD(h));
+    for (auto* a = RTM_RTA(rt); RTA_OK(a, attr_len); a = RTA_NEXT(a, attr_len)) {
+      if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == address_length(p.address)) {
+        std::memcpy(p.address.bytes.data(), RTA_DATA(a), RTA_PAYLOAD(a));
+      } else if (a->rta_type == RTA_TABLE && RTA_PAYLOAD(a) == sizeof(uint32_t)) {
+        std::memcpy(&table, RTA_DATA(a), sizeof(table));
+      }
+    }
+    if (table == RT_TABLE_MAIN) {
+      found.insert(p);
+    }
+  });
+  if (!ok) {
+    return fail("route dump: " + ok.error());
+  }
+  return std::vector<net::Prefix>(found.begin(), found.end());
+}
+
+Status NetlinkRouteTable::replace(const KernelRoute& route) {
+  rtmsg rt = route_header(route.prefix);
+  const bool on_link = std::none_of(route.next_hops.begin(), route.next_hops.end(),
+                                    [](const KernelNextHop& h) { return h.gateway.has_value(); });
+  if (route.blackhole) {
+    rt.rtm_type = RTN_BLACKHOLE;
+  } else if (on_link) {
+    rt.rtm_scope = RT_SCOPE_LINK;
+  }
+  NetlinkMessage msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &rt, sizeof(rt));
+  add_destination(msg, route.prefix);
+  if (!route.blackhole && route.next_hops.empty()) {
+    return fail(route.prefix.to_string() + ": a route needs a next hop");
+  }
+  if (route.next_hops.size() == 1) {
+    const KernelNextHop& h = route.next_hops.front();
+    msg.add_attr(RTA_OIF, &h.ifindex, sizeof(h.ifindex));
+    if (h.gateway) {
+      msg.add_attr(RTA_GATEWAY, h.gateway->bytes.data(), address_length(*h.gateway));
+    }
+  } else if (route.next_hops.size() > 1) {
+    const std::vector<uint8_t> hops = multipath(route.next_hops);
+    msg.add_attr(RTA_MULTIPATH, hops.data(), hops.size());
+  }
+  if (Status ok = socket_.request(msg); !ok) {
+    return fail("cannot install the kernel route " + route.prefix.to_string() + ": " + ok.error());
+  }
+  return Ok{};
+}
+
+Status NetlinkRouteTable::remove(const net::Prefix& prefix) {
+  rtmsg rt = route_header(prefix);
+  rt.rtm_scope = RT_SCOPE_NOWHERE;  // any scope
+  rt.rtm_type = 0;                  // any type
+  NetlinkMessage msg(RTM_DELROUTE, 0, &rt, sizeof(rt));
+  add_destination(msg, prefix);
+  // Gone already (the kernel flushes routes over an interface taken down): what was wanted.
+  if (Status ok = socket_.request(msg, ESRCH); !ok) {
+    return fail("cannot remove the kernel route " + prefix.to_string() + ": " + ok.error());
+  }
+  return Ok{};
+}
+
+}  // namespace vigil::dp
