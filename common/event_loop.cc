@@ -87,6 +87,14 @@ void EventLoop::run_once(int timeout_ms) {
     if (fd == wake_.get()) {
       uint64_t drained;
       [[maybe_unused]] ssize_t r = ::read(wake_.get(), &drained, sizeof drained);
+      std::vector<std::function<void()>> tasks;
+      {
+        std::lock_guard lock(posted_mutex_);
+        tasks.swap(posted_);
+      }
+      for (auto& task : tasks) {
+        task();
+      }
       continue;
     }
     // A callback earlier in this batch may have removed this fd; hold the callback alive
@@ -98,6 +106,15 @@ void EventLoop::run_once(int timeout_ms) {
     std::shared_ptr<Callback> cb = it->second;
     (*cb)(events[i].events);
   }
+}
+
+void EventLoop::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(task));
+  }
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t r = ::write(wake_.get(), &one, sizeof one);
 }
 
 void EventLoop::stop() {

@@ -1,5 +1,6 @@
 // A single-threaded epoll loop for control-plane I/O: sockets, signalfd, timers.
-// Everything registered runs on the thread that calls run(); only stop() is thread-safe.
+// Everything registered runs on the thread that calls run(); only stop() and post() are
+// thread-safe.
 #pragma once
 
 #include <atomic>
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -41,14 +43,19 @@ class EventLoop {
   void run_once(int timeout_ms);
   // Safe from any thread and from signal-driven callbacks.
   void stop();
+  // Runs `task` on the loop's thread, soon (in the order posted). Safe from any thread: how
+  // work done elsewhere (a call to a slow component) hands its result back.
+  void post(std::function<void()> task);
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
  private:
   UniqueFd epoll_;
-  UniqueFd wake_;  // eventfd that stop() writes so epoll_wait returns
+  UniqueFd wake_;  // eventfd that stop() and post() write so epoll_wait returns
   std::unordered_map<int, std::shared_ptr<Callback>> callbacks_;
   std::vector<UniqueFd> timers_;
   std::atomic<bool> stopping_{false};
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;
 };
 
 }  // namespace vigil

@@ -57,7 +57,17 @@ bool is_owner(const PeerCredentials& peer) {
 }
 
 void Dispatcher::add(std::string method, Handler handler, Access access) {
-  auto [it, inserted] = handlers_.emplace(std::move(method), Method{std::move(handler), access});
+  register_method(std::move(method), std::move(handler), nullptr, access);
+}
+
+void Dispatcher::add_deferred(std::string method, DeferredHandler handler, Access access) {
+  register_method(std::move(method), nullptr, std::move(handler), access);
+}
+
+void Dispatcher::register_method(std::string method, Handler handler, DeferredHandler deferred,
+                                 Access access) {
+  auto [it, inserted] =
+      handlers_.emplace(std::move(method), Method{std::move(handler), std::move(deferred), access});
   if (!inserted) {
     log::error("duplicate JSON-RPC method registration", {{"method", it->first}});
     std::abort();
@@ -77,7 +87,8 @@ std::vector<std::string> Dispatcher::methods() const {
   return out;
 }
 
-std::optional<json> Dispatcher::handle_one(const json& req, const CallContext& ctx) const {
+std::optional<json> Dispatcher::handle_one(const json& req, const CallContext& ctx,
+                                           const Done* later, bool& deferred) const {
   if (!req.is_object()) {
     return response_json(nullptr, Error{kInvalidRequest, "request must be a JSON object"});
   }
@@ -119,6 +130,27 @@ std::optional<json> Dispatcher::handle_one(const json& req, const CallContext& c
     result =
         Error{kPermissionDenied, "permission denied: " + method + " is reserved to vigild (uid " +
                                      std::to_string(::geteuid()) + ")"};
+  } else if (handler->second.deferred && later == nullptr) {
+    result = Error{kInvalidRequest, method + " answers later and cannot be part of a batch"};
+  } else if (handler->second.deferred) {
+    // The response is built when the handler replies; the observer sees it then.
+    auto reply = [this, id, is_notification, done = *later, name = method](CallResult late) {
+      if (observer_) {
+        observer_(name, is_error(late));
+      }
+      done(is_notification ? std::nullopt : std::optional(dump(response_json(id, late))));
+    };
+    try {
+      handler->second.deferred(params, ctx, std::move(reply));
+      deferred = true;
+      return std::nullopt;
+    } catch (const json::exception& e) {
+      // Thrown before the work was handed off (reading params): answered now.
+      result = Error{kInvalidParams, std::string("invalid params: ") + e.what()};
+    } catch (const std::exception& e) {
+      log::error("JSON-RPC handler failed", {{"method", method}, {"error", e.what()}});
+      result = Error{kInternalError, std::string("internal error: ") + e.what()};
+    }
   } else {
     try {
       result = handler->second.handler(params, ctx);
@@ -140,15 +172,15 @@ std::optional<json> Dispatcher::handle_one(const json& req, const CallContext& c
   return response_json(id, result);
 }
 
-std::optional<std::string> Dispatcher::handle_line(std::string_view line,
-                                                   const CallContext& ctx) const {
+std::optional<std::string> Dispatcher::respond(std::string_view line, const CallContext& ctx,
+                                               const Done* later, bool& deferred) const {
   auto parsed = parse_json_bounded(line);
   if (!parsed) {
     return error_line(Error{kParseError, "parse error: " + parsed.error()});
   }
   json& request = *parsed;
   if (!request.is_array()) {
-    auto response = handle_one(request, ctx);
+    auto response = handle_one(request, ctx, later, deferred);
     return response ? std::optional(dump(*response)) : std::nullopt;
   }
   if (request.empty()) {
@@ -161,7 +193,9 @@ std::optional<std::string> Dispatcher::handle_line(std::string_view line,
   }
   json responses = json::array();
   for (const json& call : request) {
-    if (auto response = handle_one(call, ctx)) {
+    // Calls in a batch answer together: deferred methods are refused there.
+    bool never = false;
+    if (auto response = handle_one(call, ctx, nullptr, never)) {
       responses.push_back(std::move(*response));
     }
   }
@@ -169,6 +203,23 @@ std::optional<std::string> Dispatcher::handle_line(std::string_view line,
     return std::nullopt;
   }
   return dump(responses);
+}
+
+std::optional<std::string> Dispatcher::handle_line(std::string_view line,
+                                                   const CallContext& ctx) const {
+  bool never = false;
+  return respond(line, ctx, nullptr, never);
+}
+
+bool Dispatcher::handle_line(std::string_view line, const CallContext& ctx,
+                             const Done& done) const {
+  bool deferred = false;
+  auto response = respond(line, ctx, &done, deferred);
+  if (deferred) {
+    return false;
+  }
+  done(std::move(response));
+  return true;
 }
 
 }  // namespace vigil::rpc

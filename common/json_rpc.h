@@ -63,6 +63,14 @@ struct CallContext {
 
 using Handler = std::function<CallResult(const nlohmann::json& params, const CallContext& ctx)>;
 
+// A method that answers later: its handler starts the work (on another thread, say a call to
+// a component that may take seconds) and calls `reply` exactly once, on the loop's thread,
+// when it has the result. Meanwhile the server goes on serving every other connection; the
+// caller's own connection waits, so its answers stay in order.
+using Reply = std::function<void(CallResult)>;
+using DeferredHandler =
+    std::function<void(const nlohmann::json& params, const CallContext& ctx, Reply reply)>;
+
 // Who may call a method at all, checked before anything else runs. The socket's mode and group
 // admit operators; kOwner narrows a method to the process's own user (and root): a component
 // takes config changes from vigild only, never from an operator who reaches its socket.
@@ -83,13 +91,19 @@ class Dispatcher {
  public:
   // Registers `method`; registering the same name twice is a programming error and aborts.
   void add(std::string method, Handler handler, Access access = Access::kAnyPeer);
+  void add_deferred(std::string method, DeferredHandler handler, Access access = Access::kAnyPeer);
   void set_guard(Guard guard) { guard_ = std::move(guard); }
   bool has(std::string_view method) const;
   std::vector<std::string> methods() const;
 
   // Handles one request line. Returns the response line, or nullopt when nothing is owed
-  // (a notification, or a batch made only of notifications).
+  // (a notification, or a batch made only of notifications). Deferred methods are refused
+  // here, as in a batch: they answer through the overload below.
   std::optional<std::string> handle_line(std::string_view line, const CallContext& ctx) const;
+  // The same, with the response (or nullopt) given to `done`: at once, or later for a deferred
+  // method. Returns whether `done` has been called already.
+  using Done = std::function<void(std::optional<std::string> response_line)>;
+  bool handle_line(std::string_view line, const CallContext& ctx, const Done& done) const;
 
   // Observer called once per call with the method name and whether it failed; for metrics.
   void set_observer(std::function<void(std::string_view method, bool failed)> observer) {
@@ -97,11 +111,18 @@ class Dispatcher {
   }
 
  private:
-  std::optional<nlohmann::json> handle_one(const nlohmann::json& request,
-                                           const CallContext& ctx) const;
+  // `later` is where a deferred method's response goes (null: refuse deferred methods); when
+  // it is used, `deferred` is set and the return value means nothing.
+  std::optional<nlohmann::json> handle_one(const nlohmann::json& request, const CallContext& ctx,
+                                           const Done* later, bool& deferred) const;
+  std::optional<std::string> respond(std::string_view line, const CallContext& ctx,
+                                     const Done* later, bool& deferred) const;
+  void register_method(std::string method, Handler handler, DeferredHandler deferred,
+                       Access access);
 
   struct Method {
-    Handler handler;
+    Handler handler;           // one of these two
+    DeferredHandler deferred;  // is set
     Access access;
   };
   std::map<std::string, Method, std::less<>> handlers_;

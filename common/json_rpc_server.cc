@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -17,10 +18,19 @@ namespace vigil::rpc {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// Complete request lines a connection may have waiting behind one that is being answered
+// later (a deferred method): a pipelining client gets kServerBusy past it.
+constexpr size_t kMaxQueuedLines = 64;
+
+}  // namespace
+
 struct Server::Connection {
   Connection(UniqueFd f, size_t max_line) : fd(std::move(f)), framer(max_line) {}
   UniqueFd fd;
   LineFramer framer;
+  uint64_t id = 0;  // never reused, unlike the fd: a late answer finds its connection or none
   CallContext context;
   bool owner = false;
   Clock::time_point last_input = Clock::now();
@@ -30,6 +40,13 @@ struct Server::Connection {
   size_t output_sent = 0;
   bool close_after_flush = false;  // no more reading; close once output is written
   bool waiting_writable = false;   // EPOLLOUT armed because the socket buffer was full
+  // Complete lines not handled yet: they wait while a deferred method of this connection is
+  // being answered (`busy`), so answers leave in the order of the requests.
+  std::deque<std::string> queued;
+  size_t queued_bytes = 0;
+  bool busy = false;
+  bool dispatching = false;      // inside run_queued(): an answer given at once is only appended
+  bool reading_stopped = false;  // input no longer watched (close_after_flush)
 };
 
 Server::Server(EventLoop& loop, const Dispatcher& dispatcher, ServerOptions options)
@@ -94,6 +111,7 @@ void Server::on_accept() {
     }
     const int raw = fd.get();
     auto conn = std::make_unique<Connection>(std::move(fd), options_.max_request_bytes);
+    conn->id = next_id_++;
     conn->context.peer = peer;
     conn->owner = is_owner(peer);
     connections_.emplace(raw, std::move(conn));
@@ -122,7 +140,64 @@ void Server::on_event(int fd, uint32_t events) {
     close_connection(fd);
     return;
   }
+  if (c.close_after_flush && !c.reading_stopped) {
+    // Nothing more to read: stop watching for input, or an end of file that stays readable
+    // would wake the loop at once, again and again, while an answer is still being worked on.
+    c.reading_stopped = true;
+    if (!loop_.modify(fd, events_of(c))) {
+      close_connection(fd);
+      return;
+    }
+  }
   flush(c);
+}
+
+uint32_t Server::events_of(const Connection& c) {
+  return (c.reading_stopped ? 0u : static_cast<uint32_t>(EPOLLIN | EPOLLRDHUP)) |
+         (c.waiting_writable ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+}
+
+void Server::run_queued(Connection& c) {
+  if (c.dispatching) {
+    return;
+  }
+  c.dispatching = true;
+  while (!c.busy && !c.queued.empty()) {
+    // A client that pipelines faster than it reads gets no more answers queued than the
+    // limit; handle_readable's check then closes it.
+    if (c.output.size() - c.output_sent > options_.max_pending_output) {
+      break;
+    }
+    std::string line = std::move(c.queued.front());
+    c.queued.pop_front();
+    c.queued_bytes -= line.size();
+    c.busy = true;
+    const uint64_t id = c.id;
+    dispatcher_.handle_line(line, c.context, [this, id](std::optional<std::string> reply) {
+      on_reply(id, std::move(reply));
+    });
+  }
+  c.dispatching = false;
+}
+
+void Server::on_reply(uint64_t id, std::optional<std::string> reply) {
+  auto it = std::find_if(connections_.begin(), connections_.end(),
+                         [id](const auto& entry) { return entry.second->id == id; });
+  if (it == connections_.end()) {
+    return;  // the caller left before its answer was ready
+  }
+  Connection& c = *it->second;
+  if (reply) {
+    c.output += *reply;
+    c.output += '\n';
+  }
+  c.busy = false;
+  if (!c.dispatching) {
+    // Answered later, from the loop: go on with what waited behind it, then send.
+    c.last_input = Clock::now();  // the idle clock starts from the answer, not the request
+    run_queued(c);
+    flush(c);
+  }
 }
 
 void Server::handle_readable(Connection& c) {
@@ -145,16 +220,21 @@ void Server::handle_readable(Connection& c) {
     }
     const auto status =
         c.framer.feed(std::string_view(buf, static_cast<size_t>(n)), [&](std::string_view line) {
-          // A client that pipelines faster than it reads gets no more answers queued than
-          // the limit; the check below then closes it.
-          if (c.output.size() - c.output_sent > options_.max_pending_output) {
-            return;
-          }
-          if (auto reply = dispatcher_.handle_line(line, c.context)) {
-            c.output += *reply;
-            c.output += '\n';
-          }
+          c.queued.emplace_back(line);
+          c.queued_bytes += line.size();
         });
+    run_queued(c);
+    if (!c.owner && c.queued.size() > kMaxQueuedLines) {
+      c.queued.clear();
+      c.queued_bytes = 0;
+      c.output += error_line(Error{kServerBusy, "server busy: more than " +
+                                                    std::to_string(kMaxQueuedLines) +
+                                                    " requests wait behind one being answered; "
+                                                    "wait for answers before sending more"});
+      c.output += '\n';
+      c.close_after_flush = true;
+      return;
+    }
     c.last_input = Clock::now();
     if (c.framer.buffered_bytes() == 0) {
       c.partial_since.reset();
@@ -202,11 +282,13 @@ void Server::flush(Connection& c) {
         continue;
       }
       if (errno == EAGAIN) {
-        if (!c.waiting_writable && !loop_.modify(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP)) {
-          close_connection(fd);
-          return;
+        if (!c.waiting_writable) {
+          c.waiting_writable = true;
+          if (!loop_.modify(fd, events_of(c))) {
+            close_connection(fd);
+            return;
+          }
         }
-        c.waiting_writable = true;
         return;
       }
       close_connection(fd);
@@ -217,14 +299,14 @@ void Server::flush(Connection& c) {
   }
   c.output.clear();
   c.output_sent = 0;
-  if (c.close_after_flush) {
+  if (c.close_after_flush && !c.busy && c.queued.empty()) {
     close_connection(fd);
     return;
   }
   // Only touch epoll when EPOLLOUT was armed: the common case costs no extra syscall.
   if (c.waiting_writable) {
     c.waiting_writable = false;
-    if (!loop_.modify(fd, EPOLLIN | EPOLLRDHUP)) {
+    if (!loop_.modify(fd, events_of(c))) {
       close_connection(fd);
     }
   }
@@ -253,7 +335,7 @@ std::string Server::refusal(const PeerCredentials& peer) const {
 size_t Server::buffered_input() const {
   size_t total = 0;
   for (const auto& [_, c] : connections_) {
-    total += c->framer.capacity();  // what is held, not only what is pending
+    total += c->framer.capacity() + c->queued_bytes;  // what is held, not only what is pending
   }
   return total;
 }
@@ -273,6 +355,9 @@ void Server::sweep() {
   const auto now = Clock::now();
   std::vector<int> idle;
   for (auto& [fd, c] : connections_) {
+    if (c->busy) {
+      continue;  // waiting for its answer from us, not idle
+    }
     // A connection only waiting to flush its last words (close_after_flush) still goes when
     // its peer never takes them: the idle rule below covers it.
     if (!c->close_after_flush && c->partial_since &&

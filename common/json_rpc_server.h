@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/event_loop.h"
@@ -59,6 +60,11 @@ class Server {
   void on_accept();
   void on_event(int fd, uint32_t events);
   void handle_readable(Connection& c);
+  // Handles the connection's waiting lines in order until one is answered later.
+  void run_queued(Connection& c);
+  // A deferred method's answer for connection `id`, on the loop's thread.
+  void on_reply(uint64_t id, std::optional<std::string> reply);
+  static uint32_t events_of(const Connection& c);
   void flush(Connection& c);
   void close_connection(int fd);
   // Closes connections past their idle or request time.
@@ -73,6 +79,7 @@ class Server {
   UniqueFd listener_;
   int sweep_timer_ = -1;
   std::map<int, std::unique_ptr<Connection>> connections_;
+  uint64_t next_id_ = 1;
 };
 
 }  // namespace vigil::rpc

@@ -64,6 +64,11 @@ const Candidate* Candidates::find(const CandidateKey& key) const {
   return it == by_key_.end() ? nullptr : &it->second;
 }
 
+Candidate* Candidates::find(const CandidateKey& key) {
+  const auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : &it->second;
+}
+
 void Candidates::release_unmodified() {
   std::erase_if(by_key_, [](const auto& kv) { return !kv.second.modified; });
 }

@@ -54,6 +54,7 @@ class Candidates {
   static Status check_session(const std::string& session);
   // An existing candidate of another user, for an admin's audited look; nullptr if none.
   const Candidate* find(const CandidateKey& key) const;
+  Candidate* find(const CandidateKey& key);
   // Forgets candidates that hold nothing but the running config; called after every method,
   // so only modified candidates take memory.
   void release_unmodified();

@@ -6,8 +6,8 @@
 namespace vigil::mgmt {
 namespace {
 
-// vigild answers on one thread: a stopped component may hold an operator's `show` this long,
-// and everyone else's call behind it.
+// A stopped component may hold an operator's `show` this long, on one of vigild's proxy
+// threads (everyone else is answered meanwhile).
 constexpr std::chrono::milliseconds kDeadline{2000};
 
 }  // namespace

@@ -25,62 +25,84 @@ constexpr size_t kMaxCommentBytes = 1024;
 
 }  // namespace
 
-rpc::CallResult VigildService::commit(const json& params, const Caller& caller) {
+void VigildService::commit(const json& params, const Caller& caller, rpc::Reply reply) {
   auto found = candidate_of(params, caller);
   if (!found) {
-    return rpc::invalid_params(found.error());
+    return reply(rpc::invalid_params(found.error()));
   }
-  Candidate& cand = **found;
+  const Candidate& cand = **found;
   std::optional<int> confirm;
   if (params.contains("confirm_minutes")) {
     const int m = params.at("confirm_minutes").get<int>();
     if (m < 1 || m > 65535) {
-      return rpc::invalid_params("confirm_minutes must be 1 to 65535");
+      return reply(rpc::invalid_params("confirm_minutes must be 1 to 65535"));
     }
     confirm = m;
   }
-  const std::string comment = params.value("comment", "");
+  std::string comment = params.value("comment", "");
   if (comment.size() > kMaxCommentBytes) {
-    return rpc::invalid_params("comment is longer than " + std::to_string(kMaxCommentBytes) +
-                               " bytes");
+    return reply(rpc::invalid_params("comment is longer than " + std::to_string(kMaxCommentBytes) +
+                                     " bytes"));
   }
-  const bool reuse = cand.document.has_value() && cand.validated.has_value();
-  auto r = engine_->commit({.text = cand.text,
-                            .user = caller.user,
-                            .comment = comment,
-                            .confirm_minutes = confirm,
-                            .document = reuse ? &*cand.document : nullptr,
-                            .validated = reuse ? &*cand.validated : nullptr});
-  if (!r) {
-    commits_->Add({{"kind", "commit"}, {"result", "failed"}}).Increment();
-    audit_.record("commit", {{"user", caller.user}, {"result", "failed"}, {"error", r.error()}});
-    return api_error(kCommitFailed, "commit failed: " + r.error());
+  // The engine's worker gets its own copy of the text and parses it there: the candidate's
+  // YAML nodes are the loop's and are not shared between threads.
+  auto request = std::make_shared<commit::CommitRequest>(commit::CommitRequest{
+      .text = cand.text, .user = caller.user, .comment = comment, .confirm_minutes = confirm});
+  const CandidateKey key = own_key(params, caller);
+  const bool taken = off_loop(*engine_worker_, [this, request, key, reply] {
+    auto r = std::make_shared<Expected<commit::CommitOutcome>>(engine_->commit(*request));
+    return std::function<void()>([this, request, key, reply, r] {
+      const commit::CommitRequest& q = *request;
+      if (!*r) {
+        commits_->Add({{"kind", "commit"}, {"result", "failed"}}).Increment();
+        audit_.record("commit", {{"user", q.user}, {"result", "failed"}, {"error", r->error()}});
+        return reply(api_error(kCommitFailed, "commit failed: " + r->error()));
+      }
+      commits_->Add({{"kind", "commit"}, {"result", "ok"}}).Increment();
+      audit_.record("commit", {{"user", q.user},
+                               {"result", "ok"},
+                               {"seq", (*r)->record.seq},
+                               {"comment", q.comment},
+                               {"confirm_minutes", q.confirm_minutes.value_or(0)}});
+      // Edited again while the commit ran (another window of the same user): keep the edit.
+      if (Candidate* c = candidates_->find(key); c != nullptr && c->text == q.text) {
+        c->modified = false;
+      }
+      refresh_running();
+      reply(json(api::CommitResult{.commit = entry_of((*r)->record),
+                                   .changed_sections = (*r)->changed_sections,
+                                   .applied_by = (*r)->applied_by,
+                                   .not_running = (*r)->not_running,
+                                   .confirm_deadline = (*r)->confirm_deadline}));
+    });
+  });
+  if (!taken) {
+    reply(api_error(rpc::kServerBusy, "server busy: " + std::to_string(kMaxQueuedEngineJobs) +
+                                          " commits are waiting already; try again shortly"));
   }
-  commits_->Add({{"kind", "commit"}, {"result", "ok"}}).Increment();
-  audit_.record("commit", {{"user", caller.user},
-                           {"result", "ok"},
-                           {"seq", r->record.seq},
-                           {"comment", comment},
-                           {"confirm_minutes", confirm.value_or(0)}});
-  cand.modified = false;
-  refresh_running();
-  return json(api::CommitResult{.commit = entry_of(r->record),
-                                .changed_sections = r->changed_sections,
-                                .applied_by = r->applied_by,
-                                .not_running = r->not_running,
-                                .confirm_deadline = r->confirm_deadline});
 }
 
 void VigildService::register_commit_methods() {
-  add("commit", Role::kAdmin,
-      [this](const json& p, const Caller& c) -> rpc::CallResult { return commit(p, c); });
+  add_deferred("commit", Role::kAdmin, [this](const json& p, const Caller& c, rpc::Reply reply) {
+    commit(p, c, std::move(reply));
+  });
 
-  add("confirm", Role::kAdmin, [this](const json&, const Caller& c) -> rpc::CallResult {
-    if (auto st = engine_->confirm(c.user); !st) {
-      return api_error(kCommitFailed, st.error());
+  // Through the engine's worker too: a confirm never lands in the middle of a commit.
+  add_deferred("confirm", Role::kAdmin, [this](const json&, const Caller& c, rpc::Reply reply) {
+    const std::string user = c.user;
+    const bool taken = off_loop(*engine_worker_, [this, user, reply] {
+      const Status st = engine_->confirm(user);
+      return std::function<void()>([this, user, reply, st] {
+        if (!st) {
+          return reply(api_error(kCommitFailed, st.error()));
+        }
+        audit_.record("confirm", {{"user", user}});
+        reply(json::object());
+      });
+    });
+    if (!taken) {
+      reply(api_error(rpc::kServerBusy, "server busy: commits are waiting; try again shortly"));
     }
-    audit_.record("confirm", {{"user", c.user}});
-    return json::object();
   });
 
   add("show.configuration", Role::kViewer, [this](const json& p, const Caller&) -> rpc::CallResult {

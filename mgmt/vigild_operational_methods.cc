@@ -22,16 +22,21 @@ void VigildService::register_operational_methods() {
         }
       }
       entry.socket = socket;
-      entry.reachable = engine_->reachable().contains(name) && engine_->reachable().at(name);
+      const auto reachable = engine_->reachable();
+      entry.reachable = reachable.contains(name) && reachable.at(name);
       out.push_back(std::move(entry));
     }
     return json(out);
   });
 
-  add("show.classifier", Role::kViewer,
-      [this](const json&, const Caller&) { return proxy_.call("vigil-dp", "classifier.show"); });
-  add("show.dataplane", Role::kViewer,
-      [this](const json&, const Caller&) { return proxy_.call("vigil-dp", "dataplane.show"); });
+  add_deferred("show.classifier", Role::kViewer,
+               [this](const json&, const Caller&, rpc::Reply reply) {
+                 proxy_call("vigil-dp", "classifier.show", std::move(reply));
+               });
+  add_deferred("show.dataplane", Role::kViewer,
+               [this](const json&, const Caller&, rpc::Reply reply) {
+                 proxy_call("vigil-dp", "dataplane.show", std::move(reply));
+               });
 }
 
 }  // namespace vigil::mgmt

@@ -79,6 +79,7 @@ VigildService::VigildService(VigildSettings settings, Daemon& daemon)
 }
 
 Status VigildService::start(EventLoop& loop) {
+  loop_ = &loop;
   auto store = store::ConfigStore::open(settings_.state_dir);
   if (!store) {
     return fail(store.error());
@@ -108,6 +109,8 @@ Status VigildService::start(EventLoop& loop) {
   engine_ = std::make_unique<commit::CommitEngine>(
       *store_, std::move(components), commit::system_unix_clock, settings_.confirm_unit_seconds);
   candidates_ = std::make_unique<Candidates>(*store_);
+  engine_worker_ = std::make_unique<WorkerPool>(1, kMaxQueuedEngineJobs);
+  proxy_workers_ = std::make_unique<WorkerPool>(kProxyThreads, kMaxQueuedProxyCalls);
   refresh_running();
   if (auto p = store_->pending()) {
     log::warn("a commit confirmed is waiting for confirmation",
@@ -148,6 +151,10 @@ Status VigildService::start(EventLoop& loop) {
 }
 
 void VigildService::stop() {
+  // Joins: a job under way finishes (a commit within its components' deadlines); its answer,
+  // posted to a loop that no longer runs, is dropped with the connection.
+  proxy_workers_.reset();
+  engine_worker_.reset();
   if (supervisor_) {
     supervisor_->stop_all();
   }
@@ -181,22 +188,48 @@ void VigildService::apply_monitoring() {
 }
 
 void VigildService::on_tick() {
-  // A due rollback first: after a restart, reconcile would otherwise give the components the
-  // unconfirmed config once more just before taking it away.
-  auto outcome = engine_->tick();
-  engine_->reconcile();
-  if (!outcome) {
-    return;
+  if (tick_in_flight_) {
+    return;  // the last one is still waiting for a component (or behind a commit)
   }
-  if (outcome->ok()) {
-    commits_->Add({{"kind", "confirm-timeout"}, {"result", "ok"}}).Increment();
-    rollbacks_->Add({{"reason", "confirm-timeout"}}).Increment();
-    audit_.record("rollback", {{"reason", "commit confirmed not confirmed in time"},
-                               {"seq", (*outcome)->record.seq}});
-    refresh_running();
-  } else {
-    commits_->Add({{"kind", "confirm-timeout"}, {"result", "failed"}}).Increment();
-    log::error("automatic rollback failed; retrying", {{"error", outcome->error()}});
+  tick_in_flight_ = off_loop(*engine_worker_, [this]() -> std::function<void()> {
+    // A due rollback first: after a restart, reconcile would otherwise give the components
+    // the unconfirmed config once more just before taking it away.
+    auto outcome = engine_->tick();
+    engine_->reconcile();
+    return [this, outcome = std::move(outcome)] {
+      tick_in_flight_ = false;
+      if (!outcome) {
+        return;
+      }
+      if (outcome->ok()) {
+        commits_->Add({{"kind", "confirm-timeout"}, {"result", "ok"}}).Increment();
+        rollbacks_->Add({{"reason", "confirm-timeout"}}).Increment();
+        audit_.record("rollback", {{"reason", "commit confirmed not confirmed in time"},
+                                   {"seq", (*outcome)->record.seq}});
+        refresh_running();
+      } else {
+        commits_->Add({{"kind", "confirm-timeout"}, {"result", "failed"}}).Increment();
+        log::error("automatic rollback failed; retrying", {{"error", outcome->error()}});
+      }
+    };
+  });
+}
+
+bool VigildService::off_loop(WorkerPool& pool, std::function<std::function<void()>()> job) {
+  return pool.submit([loop = loop_, job = std::move(job)] { loop->post(job()); });
+}
+
+void VigildService::proxy_call(const std::string& component, const std::string& method,
+                               rpc::Reply reply) {
+  auto answer = std::make_shared<rpc::CallResult>();
+  const bool taken = off_loop(*proxy_workers_, [this, component, method, reply, answer] {
+    *answer = proxy_.call(component, method);
+    return std::function<void()>([reply, answer] { reply(std::move(*answer)); });
+  });
+  if (!taken) {
+    reply(api_error(rpc::kServerBusy,
+                    "server busy: " + std::to_string(kMaxQueuedProxyCalls) +
+                        " calls to components are waiting already; try again shortly"));
   }
 }
 
@@ -234,6 +267,22 @@ std::optional<rpc::Error> VigildService::authorize(std::string_view method,
                    "permission denied: " + caller.user + " (role " + role_name(caller.role) +
                        ") may not call " + name + ", which needs " +
                        std::string(config::kRoleNames[static_cast<size_t>(need->second)]));
+}
+
+void VigildService::add_deferred(const std::string& method, Role need, DeferredHandler handler) {
+  required_roles_[method] = need;
+  daemon_.dispatcher().add_deferred(
+      method, [this, handler = std::move(handler)](const json& params, const rpc::CallContext& ctx,
+                                                   rpc::Reply reply) {
+        if (!engine_) {
+          reply(api_error(rpc::kInternalError, "vigild is still starting"));
+          return;
+        }
+        handler(params, identify(ctx.peer.uid, running_), [this, reply](rpc::CallResult r) {
+          candidates_->release_unmodified();
+          reply(std::move(r));
+        });
+      });
 }
 
 CandidateKey VigildService::own_key(const json& params, const Caller& caller) {

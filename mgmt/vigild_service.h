@@ -13,6 +13,7 @@
 
 #include "common/daemon.h"
 #include "common/event_loop.h"
+#include "common/worker_pool.h"
 #include "config/config.h"
 #include "mgmt/audit_log.h"
 #include "mgmt/candidates.h"
@@ -47,11 +48,22 @@ class VigildService {
   // Opens the store (importing the --config file as the first commit on a new box), builds
   // the commit engine, starts the supervised components and the 1 s timer.
   Status start(EventLoop& loop);
-  // Stops the supervised components.
+  // Lets the work under way with components finish (at most their deadlines), then stops the
+  // supervised components.
   void stop();
+
+  // vigild serves every caller from one thread and never waits on a component there: commits,
+  // confirms and the tick's reconcile run one at a time on the engine's worker, `show` calls
+  // forwarded to a component on a few threads of their own (their answers come back through
+  // the loop). How many may wait for each, beyond those running:
+  static constexpr size_t kMaxQueuedEngineJobs = 16;
+  static constexpr size_t kProxyThreads = 4;
+  static constexpr size_t kMaxQueuedProxyCalls = 16;
 
  private:
   using Handler = std::function<rpc::CallResult(const nlohmann::json&, const Caller&)>;
+  // Answers later through `reply` (on the loop's thread): for work done off the loop.
+  using DeferredHandler = std::function<void(const nlohmann::json&, const Caller&, rpc::Reply)>;
 
   void register_methods();
   // candidate.show|load|set|delete|rollback|discard, complete, compare
@@ -62,6 +74,12 @@ class VigildService {
   void register_operational_methods();
   // Registers `method` for callers with at least role `need`.
   void add(const std::string& method, config::Role need, Handler handler);
+  void add_deferred(const std::string& method, config::Role need, DeferredHandler handler);
+  // Runs `job` on `pool`; the function it returns then runs on the loop's thread. False, and
+  // nothing runs, when the pool's queue is full.
+  bool off_loop(WorkerPool& pool, std::function<std::function<void()>()> job);
+  // vigil-dp's `method`, answered through `reply` once it answers (or its deadline passes).
+  void proxy_call(const std::string& component, const std::string& method, rpc::Reply reply);
   // The dispatcher's guard: the caller's role against the method's, denials counted and
   // audited. A method without a role is refused.
   std::optional<rpc::Error> authorize(std::string_view method, const rpc::CallContext& ctx);
@@ -77,7 +95,7 @@ class VigildService {
   // (Re)starts /metrics to match monitoring.prometheus of the running config.
   void apply_monitoring();
   void on_tick();
-  rpc::CallResult commit(const nlohmann::json& params, const Caller& caller);
+  void commit(const nlohmann::json& params, const Caller& caller, rpc::Reply reply);
 
   VigildSettings settings_;
   Daemon& daemon_;
@@ -94,6 +112,11 @@ class VigildService {
   prometheus::Family<prometheus::Counter>* commits_ = nullptr;
   prometheus::Family<prometheus::Counter>* denied_ = nullptr;
   prometheus::Family<prometheus::Counter>* rollbacks_ = nullptr;
+  EventLoop* loop_ = nullptr;
+  bool tick_in_flight_ = false;  // the tick's engine job has not come back yet
+  // Last: their threads use everything above, so they stop first.
+  std::unique_ptr<WorkerPool> engine_worker_;
+  std::unique_ptr<WorkerPool> proxy_workers_;
 };
 
 }  // namespace vigil::mgmt

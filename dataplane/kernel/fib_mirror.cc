@@ -88,6 +88,8 @@ Status FibMirror::sync(const std::vector<KernelRoute>& wanted) {
   return Ok{};
 }
 
-Status FibMirror::clear() { return sync({}); }
+Status FibMirror::clear() {
+  return sync({});
+}
 
 }  // namespace vigil::dp

@@ -18,7 +18,9 @@
 namespace vigil::dp {
 namespace {
 
-size_t address_length(const net::IpAddress& a) { return a.family == 4 ? 4 : 16; }
+size_t address_length(const net::IpAddress& a) {
+  return a.family == 4 ? 4 : 16;
+}
 
 rtmsg route_header(const net::Prefix& prefix) {
   rtmsg rt{};

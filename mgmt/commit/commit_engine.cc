@@ -222,7 +222,10 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
   outcome.confirm_deadline = deadline;
   running_doc_ = new_doc;
   running_unreadable_.clear();
-  running_config_ = std::move(parsed.config);
+  {
+    std::lock_guard lock(shared_mutex_);
+    running_config_ = std::move(parsed.config);
+  }
   if (!request.confirm_minutes && previous_pending && request.kind == "commit") {
     // A plain commit confirms, as on Junos.
     (void)store_.clear_pending();
@@ -270,6 +273,7 @@ std::vector<std::string> CommitEngine::reconcile() {
     if (up) {
       r.instance = sections.instance;
     }
+    std::lock_guard lock(shared_mutex_);
     reachable_[c->name()] = up;
   }
   return pushed;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ struct CommitOutcome {
   std::optional<int64_t> confirm_deadline;
 };
 
+// commit, confirm, tick and reconcile talk to components and may take seconds: vigild calls
+// them from one worker thread, never two at once. reachable(), running_config() and pending()
+// may be called from any thread meanwhile.
 class CommitEngine {
  public:
   CommitEngine(store::ConfigStore& store, std::vector<ComponentPtr> components, UnixClock clock,
@@ -62,11 +66,17 @@ class CommitEngine {
   // config after 1, 2, 4 ... 30 s.
   std::vector<std::string> reconcile();
   // Last known reachability, by component name.
-  const std::map<std::string, bool>& reachable() const { return reachable_; }
+  std::map<std::string, bool> reachable() const {
+    std::lock_guard lock(shared_mutex_);
+    return reachable_;
+  }
 
   std::optional<store::PendingConfirm> pending() const { return store_.pending(); }
   // The running config, parsed once per commit rather than on every use.
-  const config::Config& running_config() const { return running_config_; }
+  config::Config running_config() const {
+    std::lock_guard lock(shared_mutex_);
+    return running_config_;
+  }
   store::ConfigStore& store() { return store_; }
   int64_t confirm_unit_seconds() const { return confirm_unit_seconds_; }
 
@@ -90,9 +100,11 @@ class CommitEngine {
   UnixClock clock_;
   int64_t confirm_unit_seconds_;
   uint64_t next_txid_;
-  std::map<std::string, bool> reachable_;
   YAML::Node running_doc_;
   std::string running_unreadable_;  // why the stored running config did not parse, or ""
+  // What other threads read, under shared_mutex_.
+  mutable std::mutex shared_mutex_;
+  std::map<std::string, bool> reachable_;
   config::Config running_config_;
 };
 

@@ -135,6 +135,7 @@ void ConfigStore::reconcile_pending() {
 
 Expected<CommitRecord> ConfigStore::commit(const std::string& text, CommitRecord record,
                                            const BeforeRenameHook& before_running_rename) {
+  std::lock_guard lock(*mutex_);
   record.seq = (seqs_.empty() ? 0 : seqs_.back()) + 1;
   if (record.time == 0) {
     record.time = now_unix();
@@ -200,6 +201,7 @@ Expected<CommitRecord> ConfigStore::read_record(uint64_t seq, std::string* text)
 }
 
 std::vector<CommitRecord> ConfigStore::history() const {
+  std::lock_guard lock(*mutex_);
   std::vector<CommitRecord> out;
   for (auto it = seqs_.rbegin(); it != seqs_.rend(); ++it) {
     if (auto r = read_record(*it, nullptr)) {
@@ -210,6 +212,7 @@ std::vector<CommitRecord> ConfigStore::history() const {
 }
 
 Expected<std::string> ConfigStore::text_of(uint64_t seq) const {
+  std::lock_guard lock(*mutex_);
   std::string text;
   auto r = read_record(seq, &text);
   if (!r) {
@@ -219,6 +222,7 @@ Expected<std::string> ConfigStore::text_of(uint64_t seq) const {
 }
 
 Expected<uint64_t> ConfigStore::seq_of_rollback(size_t n) const {
+  std::lock_guard lock(*mutex_);
   // Newest first, starting from the running commit.
   std::vector<uint64_t> order;
   for (auto it = seqs_.rbegin(); it != seqs_.rend(); ++it) {
@@ -235,6 +239,7 @@ Expected<uint64_t> ConfigStore::seq_of_rollback(size_t n) const {
 }
 
 Status ConfigStore::set_pending(const PendingConfirm& p) {
+  std::lock_guard lock(*mutex_);
   const json j = {{"commit_seq", p.commit_seq},
                   {"rollback_to_seq", p.rollback_to_seq},
                   {"deadline", p.deadline},
@@ -275,6 +280,7 @@ Expected<std::optional<PendingConfirm>> ConfigStore::read_pending() const {
 }
 
 Status ConfigStore::clear_pending() {
+  std::lock_guard lock(*mutex_);
   if (auto st = remove_file_durably(dir_ / "pending-confirm.json"); !st) {
     return st;
   }

@@ -16,6 +16,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +42,8 @@ struct PendingConfirm {
   std::string user;
 };
 
+// Thread-safe, one method at a time: vigild's commits run on a worker thread while its loop
+// reads the store for candidates and history.
 class ConfigStore {
  public:
   // Opens (creating if needed) the store in `dir`, keeping `keep` commits: the newest ones,
@@ -47,8 +51,14 @@ class ConfigStore {
   // Leftover temporary files from a crash are removed.
   static Expected<ConfigStore> open(const std::filesystem::path& dir, size_t keep = 50);
 
-  const std::string& running_text() const { return running_text_; }
-  uint64_t running_seq() const { return running_seq_; }
+  std::string running_text() const {
+    std::lock_guard lock(*mutex_);
+    return running_text_;
+  }
+  uint64_t running_seq() const {
+    std::lock_guard lock(*mutex_);
+    return running_seq_;
+  }
 
   // Records `text` as a new commit and makes it the running config. `record.seq` and
   // `record.time` (if 0) are filled in.
@@ -56,9 +66,15 @@ class ConfigStore {
                                 const BeforeRenameHook& before_running_rename = {});
 
   // The seq the next commit will get.
-  uint64_t next_seq() const { return (seqs_.empty() ? 0 : seqs_.back()) + 1; }
+  uint64_t next_seq() const {
+    std::lock_guard lock(*mutex_);
+    return (seqs_.empty() ? 0 : seqs_.back()) + 1;
+  }
   // How many commits are kept, without reading them.
-  size_t commit_count() const { return seqs_.size(); }
+  size_t commit_count() const {
+    std::lock_guard lock(*mutex_);
+    return seqs_.size();
+  }
   // Commits, newest first (index 0 is the newest).
   std::vector<CommitRecord> history() const;
   Expected<std::string> text_of(uint64_t seq) const;
@@ -67,10 +83,16 @@ class ConfigStore {
 
   Status set_pending(const PendingConfirm& pending);
   // Read from disk once at open; the store is the file's only writer, so this is current.
-  const std::optional<PendingConfirm>& pending() const { return pending_; }
+  std::optional<PendingConfirm> pending() const {
+    std::lock_guard lock(*mutex_);
+    return pending_;
+  }
   Status clear_pending();
   // Why a pending-confirm.json found at open was set aside, or "".
-  const std::string& pending_problem() const { return pending_problem_; }
+  std::string pending_problem() const {
+    std::lock_guard lock(*mutex_);
+    return pending_problem_;
+  }
 
   const std::filesystem::path& dir() const { return dir_; }
 
@@ -83,6 +105,7 @@ class ConfigStore {
   void load_pending();
   void reconcile_pending();
 
+  std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();  // movable store
   std::filesystem::path dir_;
   size_t keep_;
   std::string running_text_;

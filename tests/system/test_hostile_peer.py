@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -222,4 +225,49 @@ def test_billion_laughs_is_refused_at_once(site):
                                "expanded")
     assert elapsed < 3, f"took {elapsed:.1f} s"
     assert "laughs" not in rpc.call(site.vigild.socket, "candidate.show")["text"]
+    site.answers_root_quickly()
+
+
+def test_a_stopped_component_holds_up_nobody_else(site):
+    """vigil-dp stopped (SIGSTOP): the calls that need it wait for their deadlines and fail,
+    a commit fails without changing anything, and meanwhile vigild answers everyone else at
+    once (it used to take 14.5 s per `status`)."""
+    before = rpc.call(site.vigild.socket, "show.configuration")["text"]
+    dp = site.pid("vigil-dp")
+    results: dict[str, object] = {}
+
+    def call(name: str, method: str, params=None):
+        try:
+            results[name] = rpc.call(site.vigild.socket, method, params, timeout=30)
+        except rpc.RpcError as e:
+            results[name] = e.message
+
+    os.kill(dp, signal.SIGSTOP)
+    try:
+        rpc.call(site.vigild.socket, "candidate.set",
+                 {"session": "stopped", "words": ["system", "hostname", "edge-stopped"]})
+        waiting = [threading.Thread(target=call, args=("show", "show.classifier")),
+                   threading.Thread(target=call, args=("commit", "commit",
+                                                       {"session": "stopped"}))]
+        for t in waiting:
+            t.start()
+        timings = []
+        while any(t.is_alive() for t in waiting):
+            start = time.monotonic()
+            rpc.call(site.vigild.socket, "status", timeout=5)
+            rpc.call(site.vigild.socket, "show.commits", timeout=5)
+            timings.append(time.monotonic() - start)
+            time.sleep(0.05)
+        for t in waiting:
+            t.join()
+    finally:
+        os.kill(dp, signal.SIGCONT)
+    assert len(timings) >= 5, timings  # the component calls took their deadlines meanwhile
+    assert statistics.median(timings) < 0.1 and max(timings) < 0.5, timings
+    assert str(results["show"]).startswith("vigil-dp: no answer from"), results
+    assert "within 2000 ms" in str(results["show"]), results
+    assert "vigil-dp did not answer" in str(results["commit"]), results
+    assert "nothing was changed" in str(results["commit"]), results
+    assert rpc.call(site.vigild.socket, "show.configuration")["text"] == before
+    rpc.call(site.vigild.socket, "candidate.discard", {"session": "stopped"})
     site.answers_root_quickly()

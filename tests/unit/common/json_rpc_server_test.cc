@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -37,6 +38,33 @@ class ServerTest : public ::testing::Test {
     dispatcher_.add("whoami", [](const json&, const CallContext& ctx) -> CallResult {
       return json{{"pid", ctx.peer.pid}, {"uid", ctx.peer.uid}};
     });
+    // Answers when the test says so (answer_later()), as vigild does after a component call.
+    dispatcher_.add_deferred("later", [this](const json& p, const CallContext&, Reply reply) {
+      std::lock_guard lock(later_mutex_);
+      later_.push_back({p, std::move(reply)});
+    });
+  }
+
+  size_t waiting_later() {
+    std::lock_guard lock(later_mutex_);
+    return later_.size();
+  }
+  // Gives the oldest "later" call its answer (its params), from the loop's thread.
+  void answer_later() {
+    std::pair<json, Reply> call;
+    {
+      std::lock_guard lock(later_mutex_);
+      ASSERT_FALSE(later_.empty());
+      call = std::move(later_.front());
+      later_.erase(later_.begin());
+    }
+    loop_.post([call] { call.second(json{{"answered", call.first}}); });
+  }
+  void wait_for_later(size_t n) {
+    for (int i = 0; i < 2000 && waiting_later() < n; ++i) {
+      std::this_thread::sleep_for(1ms);
+    }
+    ASSERT_EQ(waiting_later(), n);
   }
 
   void start(ServerOptions options = {}) {
@@ -106,6 +134,8 @@ class ServerTest : public ::testing::Test {
   EventLoop loop_;
   std::unique_ptr<Server> server_;
   std::thread thread_;
+  std::mutex later_mutex_;
+  std::vector<std::pair<json, Reply>> later_;
 };
 
 TEST_F(ServerTest, ClientCallsAndGetsResult) {
@@ -284,8 +314,11 @@ class ServerAsUserTest : public ServerTest {
   std::pair<UniqueFd, json> connect_as(uid_t uid) {
     uid_ = uid;
     UniqueFd fd = raw_connect();
-    send_all(fd.get(), R"({"jsonrpc":"2.0","id":1,"method":"echo"})"
-                       "\n");
+    // A refused connection may be closed before the request goes out (EPIPE): its refusal is
+    // waiting to be read all the same.
+    const std::string_view request = R"({"jsonrpc":"2.0","id":1,"method":"echo"})"
+                                     "\n";
+    [[maybe_unused]] ssize_t n = ::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
     return {std::move(fd), json::parse(read_lines(fd.get(), 1))};
   }
   std::atomic<uid_t> uid_{4242};
@@ -434,6 +467,86 @@ TEST_F(ServerTest, StopRemovesSocketFile) {
   thread_.join();
   server_->stop();
   EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+// A stopped component held every vigild caller behind one `show`: a method that answers later
+// holds only its own connection.
+TEST_F(ServerTest, AnAnswerGivenLaterHoldsOnlyItsOwnConnection) {
+  start();
+  UniqueFd waiting = raw_connect();
+  // Two requests pipelined: the second waits behind the first, so answers keep their order.
+  send_all(waiting.get(), R"({"jsonrpc":"2.0","id":1,"method":"later","params":[1]})"
+                          "\n"
+                          R"({"jsonrpc":"2.0","id":2,"method":"echo","params":[2]})"
+                          "\n");
+  wait_for_later(1);
+  // Meanwhile everyone else is served.
+  Client other(path_);
+  auto r = other.call("echo", json::array({3}));
+  ASSERT_FALSE(is_error(r)) << std::get<Error>(r).message;
+  EXPECT_EQ(std::get<json>(r), json::array({3}));
+  pollfd pfd{waiting.get(), POLLIN, 0};
+  EXPECT_EQ(::poll(&pfd, 1, 50), 0) << "nothing may be answered before the first request";
+  answer_later();
+  const std::string out = read_lines(waiting.get(), 2);
+  const auto newline = out.find('\n');
+  ASSERT_NE(newline, std::string::npos) << out;
+  const json first = json::parse(out.substr(0, newline));
+  const json second = json::parse(out.substr(newline + 1));
+  EXPECT_EQ(first["id"], 1);
+  EXPECT_EQ(first["result"], (json{{"answered", json::array({1})}}));
+  EXPECT_EQ(second["id"], 2);
+  EXPECT_EQ(second["result"], json::array({2}));
+}
+
+TEST_F(ServerTest, ACallerThatLeavesBeforeItsAnswerIsForgotten) {
+  start();
+  {
+    UniqueFd gone = raw_connect();
+    send_all(gone.get(), R"({"jsonrpc":"2.0","id":1,"method":"later"})"
+                         "\n");
+    wait_for_later(1);
+  }
+  for (int i = 0; i < 200 && server_->connection_count() != 0; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(server_->connection_count(), 0u);
+  answer_later();  // nobody to give it to: dropped
+  Client client(path_);
+  EXPECT_FALSE(is_error(client.call("echo")));
+}
+
+// A client that sends its request and shuts its side (as `echo ... | socat`) still gets the
+// answer that comes later, and the connection closes after it.
+TEST_F(ServerTest, AHalfClosedCallerStillGetsItsLaterAnswer) {
+  start();
+  UniqueFd fd = raw_connect();
+  send_all(fd.get(), R"({"jsonrpc":"2.0","id":7,"method":"later","params":["x"]})"
+                     "\n");
+  ASSERT_EQ(::shutdown(fd.get(), SHUT_WR), 0);
+  wait_for_later(1);
+  answer_later();
+  const std::string out = read_lines(fd.get(), 1);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(json::parse(out)["id"], 7);
+  EXPECT_TRUE(peer_closed(fd.get()));
+}
+
+TEST_F(ServerAsUserTest, RequestsPiledUpBehindALaterAnswerAreBounded) {
+  start_as_users({});
+  UniqueFd fd = raw_connect();  // as uid 4242, not the daemon's own user
+  std::string burst = R"({"jsonrpc":"2.0","id":0,"method":"later"})"
+                      "\n";
+  for (int i = 1; i <= 100; ++i) {
+    burst += R"({"jsonrpc":"2.0","id":)" + std::to_string(i) + R"(,"method":"echo"})" + "\n";
+  }
+  send_all(fd.get(), burst);
+  wait_for_later(1);
+  answer_later();
+  const std::string out = read_lines(fd.get(), 3);
+  EXPECT_NE(out.find("more than 64 requests wait behind one being answered"), std::string::npos)
+      << out;
+  EXPECT_TRUE(peer_closed(fd.get()));
 }
 
 }  // namespace

@@ -202,5 +202,68 @@ TEST(Dispatcher, ListsMethods) {
   EXPECT_FALSE(d.has("ech"));
 }
 
+TEST(Dispatcher, ADeferredMethodAnswersThroughDoneWithItsIdAndIsGuarded) {
+  Dispatcher d;
+  std::vector<Reply> waiting;
+  d.add_deferred("later", [&waiting](const json& p, const CallContext&, Reply reply) {
+    if (p.contains("bad")) {
+      p.at("missing").get<int>();  // a params error before the work starts: answered at once
+    }
+    waiting.push_back(std::move(reply));
+  });
+  std::vector<std::string> observed;
+  d.set_observer([&observed](std::string_view method, bool failed) {
+    observed.push_back(std::string(method) + (failed ? ":failed" : ":ok"));
+  });
+  std::vector<std::optional<std::string>> answers;
+  const Dispatcher::Done done = [&answers](std::optional<std::string> a) {
+    answers.push_back(std::move(a));
+  };
+  EXPECT_FALSE(d.handle_line(R"({"jsonrpc":"2.0","id":"a","method":"later"})", {}, done));
+  EXPECT_TRUE(answers.empty());
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_TRUE(observed.empty()) << "observed when answered, not when started";
+  waiting[0](json{{"done", true}});
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(json::parse(*answers[0]),
+            json::parse(R"({"jsonrpc":"2.0","id":"a","result":{"done":true}})"));
+  EXPECT_EQ(observed, (std::vector<std::string>{"later:ok"}));
+
+  // A notification owes nothing, even later.
+  EXPECT_FALSE(d.handle_line(R"({"jsonrpc":"2.0","method":"later"})", {}, done));
+  waiting[1](Error{kInternalError, "x"});
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_FALSE(answers[1].has_value());
+
+  // Bad params: answered at once.
+  EXPECT_TRUE(
+      d.handle_line(R"({"jsonrpc":"2.0","id":3,"method":"later","params":{"bad":1}})", {}, done));
+  EXPECT_EQ(json::parse(*answers[2])["error"]["code"], kInvalidParams);
+
+  // The guard refuses before the handler runs.
+  d.set_guard([](std::string_view, const CallContext&) -> std::optional<Error> {
+    return Error{kPermissionDenied, "no"};
+  });
+  EXPECT_TRUE(d.handle_line(R"({"jsonrpc":"2.0","id":4,"method":"later"})", {}, done));
+  EXPECT_EQ(json::parse(*answers[3])["error"]["message"], "no");
+  EXPECT_EQ(waiting.size(), 2u);
+}
+
+TEST(Dispatcher, ADeferredMethodIsRefusedInABatchAndWithoutAServer) {
+  Dispatcher d = make_dispatcher();
+  int started = 0;
+  d.add_deferred("later", [&started](const json&, const CallContext&, Reply) { ++started; });
+  auto batch = json::parse(*d.handle_line(
+      R"([{"jsonrpc":"2.0","id":1,"method":"later"},{"jsonrpc":"2.0","id":2,"method":"echo"}])",
+      {}));
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0]["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(batch[0]["error"]["message"], "later answers later and cannot be part of a batch");
+  EXPECT_EQ(batch[1]["result"], json::object());
+  auto alone = json::parse(*d.handle_line(R"({"jsonrpc":"2.0","id":1,"method":"later"})", {}));
+  EXPECT_EQ(alone["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(started, 0);
+}
+
 }  // namespace
 }  // namespace vigil::rpc

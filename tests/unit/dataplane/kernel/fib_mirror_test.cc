@@ -12,8 +12,12 @@
 namespace vigil::dp {
 namespace {
 
-net::Prefix prefix(const char* text) { return *net::Prefix::parse_network(text); }
-net::IpAddress ip(const char* text) { return *net::IpAddress::parse(text); }
+net::Prefix prefix(const char* text) {
+  return *net::Prefix::parse_network(text);
+}
+net::IpAddress ip(const char* text) {
+  return *net::IpAddress::parse(text);
+}
 
 // The kernel's table as the mirror sees it, with what it was asked to do, and refusals on
 // demand.
@@ -91,7 +95,8 @@ routing:
   EXPECT_FALSE(by_prefix.contains(prefix("10.1.0.1/32")));
   const KernelRoute& def = by_prefix.at(prefix("0.0.0.0/0"));
   ASSERT_EQ(def.next_hops.size(), 2u);
-  EXPECT_EQ(def.next_hops[0], (KernelNextHop{.ifindex = 12, .gateway = ip("192.0.2.1"), .weight = 3}));
+  EXPECT_EQ(def.next_hops[0],
+            (KernelNextHop{.ifindex = 12, .gateway = ip("192.0.2.1"), .weight = 3}));
   EXPECT_EQ(def.next_hops[1], (KernelNextHop{.ifindex = 13, .gateway = ip("198.51.100.1")}));
   EXPECT_TRUE(by_prefix.at(prefix("10.9.0.0/16")).blackhole);
   EXPECT_EQ(by_prefix.at(prefix("10.8.0.0/16")).next_hops,
@@ -102,8 +107,8 @@ routing:
 
 TEST(MirrorRoutes, AHopOverAnInterfaceTheKernelLacksIsLeftOut) {
   Route r{.prefix = prefix("10.9.0.0/16"),
-          .target = make_forward_group({{.port = 0, .gateway = ip("10.1.0.9")},
-                                        {.port = 1, .gateway = ip("192.0.2.1")}})};
+          .target = make_forward_group(
+              {{.port = 0, .gateway = ip("10.1.0.9")}, {.port = 1, .gateway = ip("192.0.2.1")}})};
   auto mirrored = mirror_routes({r}, {}, {0, 7});
   ASSERT_EQ(mirrored.size(), 1u);
   EXPECT_EQ(mirrored[0].next_hops.size(), 1u);
@@ -138,7 +143,8 @@ TEST(FibMirror, LaterSyncsSendOnlyTheDifference) {
   EXPECT_EQ(kernel.replaces, 0);
   EXPECT_EQ(kernel.lists, 1);
   // The default moves to another gateway, 10.9/16 goes, 10.10/16 comes.
-  ASSERT_TRUE(mirror.sync({via("0.0.0.0/0", 3, "198.51.100.1"), via("10.10.0.0/16", 3, "10.1.0.9")}));
+  ASSERT_TRUE(
+      mirror.sync({via("0.0.0.0/0", 3, "198.51.100.1"), via("10.10.0.0/16", 3, "10.1.0.9")}));
   EXPECT_EQ(kernel.replaces, 2);
   EXPECT_EQ(kernel.removes, 1);
   EXPECT_EQ(kernel.routes.at(prefix("0.0.0.0/0")), via("0.0.0.0/0", 3, "198.51.100.1"));

@@ -15,7 +15,8 @@ class KernelForwardingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = fs::path(::testing::TempDir()) /
-            ("proc_sys_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+            ("proc_sys_" +
+             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     write("net/ipv6/conf/all/forwarding", "0");
   }
