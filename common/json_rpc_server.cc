@@ -241,6 +241,20 @@ void Server::handle_readable(Connection& c) {
     } else if (!c.partial_since) {
       c.partial_since = c.last_input;
     }
+    // One user's unfinished requests together may hold one request's worth: a user with many
+    // connections cannot spend the budget everyone shares.
+    if (status == LineFramer::Status::kOk && !c.owner && c.framer.buffered_bytes() > 0 &&
+        unfinished_of(c.context.peer.uid) > options_.max_request_bytes) {
+      c.output += error_line(
+          Error{kServerBusy, "server busy: your unfinished requests hold more than " +
+                                 std::to_string(options_.max_request_bytes) +
+                                 " bytes (one request's worth per user); finish one first"});
+      c.output += '\n';
+      c.close_after_flush = true;
+      log::warn("a user's unfinished requests exceed one request; closing one of them",
+                {{"socket", options_.path}, {"peer_uid", c.context.peer.uid}});
+      return;
+    }
     if (status == LineFramer::Status::kOk && !c.owner && c.framer.buffered_bytes() > 0 &&
         buffered_input() > options_.max_buffered_input) {
       c.output += error_line(
@@ -330,6 +344,16 @@ std::string Server::refusal(const PeerCredentials& peer) const {
            std::to_string(options_.max_connections_per_user) + " per user)";
   }
   return "";
+}
+
+size_t Server::unfinished_of(uid_t uid) const {
+  size_t total = 0;
+  for (const auto& [_, c] : connections_) {
+    if (c->context.peer.uid == uid) {
+      total += c->framer.buffered_bytes() + c->queued_bytes;
+    }
+  }
+  return total;
 }
 
 size_t Server::buffered_input() const {

@@ -72,6 +72,8 @@ class Server {
   // Why a new connection from `peer` is refused, or "".
   std::string refusal(const PeerCredentials& peer) const;
   size_t buffered_input() const;
+  // Bytes of requests from `uid` not handled yet: unfinished lines and queued ones.
+  size_t unfinished_of(uid_t uid) const;
 
   EventLoop& loop_;
   const Dispatcher& dispatcher_;

@@ -79,6 +79,17 @@ void Candidates::discard(Candidate& c) {
 
 Expected<config::ParseResult> Candidates::load(Candidate& c, const std::string& text,
                                                const std::string& mode, const std::string& origin) {
+  auto loaded = parse_load(c.text, text, mode, origin);
+  if (!loaded) {
+    return fail(loaded.error());
+  }
+  return apply_load(c, std::move(*loaded));
+}
+
+Expected<Candidates::Loaded> Candidates::parse_load(const std::string& base,
+                                                    const std::string& text,
+                                                    const std::string& mode,
+                                                    const std::string& origin) {
   if (mode != "replace" && mode != "merge") {
     return fail("mode must be replace or merge, got \"" + mode + "\"");
   }
@@ -86,23 +97,24 @@ Expected<config::ParseResult> Candidates::load(Candidate& c, const std::string& 
   if (!doc) {
     return fail(doc.error());
   }
-  config::ParseResult check;
+  Loaded out;
   if (mode == "replace") {
-    check = config::parse_document(*doc);
-    c.text = text;
-    // Kept for the commit: the same text need not be parsed and checked twice.
-    c.document = *doc;
-    c.validated = check;
+    out.check = config::parse_document(*doc);
+    out.candidate.text = text;
   } else {
-    auto base = parse_yaml(c.text, "candidate");
-    c.text = config::emit(config::merge(base ? *base : YAML::Node(YAML::NodeType::Map), *doc));
-    c.document.reset();
-    c.validated.reset();
+    auto parsed_base = parse_yaml(base, "candidate");
+    out.candidate.text = config::emit(
+        config::merge(parsed_base ? *parsed_base : YAML::Node(YAML::NodeType::Map), *doc));
     // Checked from the merged text, so error positions point into what `save` writes.
-    check = config::parse_text(c.text, "candidate");
+    out.check = config::parse_text(out.candidate.text, "candidate");
   }
+  return out;
+}
+
+config::ParseResult Candidates::apply_load(Candidate& c, Loaded loaded) {
+  c.text = std::move(loaded.candidate.text);
   c.modified = true;
-  return check;
+  return std::move(loaded.check);
 }
 
 Expected<config::ParseResult> Candidates::edit(Candidate& c, const std::vector<std::string>& words,
@@ -119,8 +131,6 @@ Expected<config::ParseResult> Candidates::edit(Candidate& c, const std::vector<s
   // Edits give canonical YAML: comments and layout of a loaded file do not survive.
   c.text = config::emit(edited);
   c.modified = true;
-  c.document.reset();
-  c.validated.reset();
   return config::parse_text(c.text, "candidate");
 }
 

@@ -16,12 +16,11 @@
 
 namespace vigil::mgmt {
 
+// Only the text is kept: a parsed 4 MiB document is some 260 MB of YAML nodes, and a user may
+// hold 8 candidates. Commits parse the text again, on vigild's worker thread.
 struct Candidate {
   std::string text;
   bool modified = false;
-  // The parse of `text` from `load replace`, reused by commit; empty otherwise.
-  std::optional<YAML::Node> document;
-  std::optional<config::ParseResult> validated;
 };
 
 // A candidate belongs to the user who opened it and to one of that user's sessions (the CLI
@@ -64,6 +63,16 @@ class Candidates {
   // A YAML syntax error changes nothing; schema errors are returned, the text is kept.
   Expected<config::ParseResult> load(Candidate& c, const std::string& text, const std::string& mode,
                                      const std::string& origin);
+  // load() in two steps, so the slow one (parsing up to 4 MiB) runs on any thread: what the
+  // candidate whose text is `base` becomes, computed from nothing but its arguments ...
+  struct Loaded {
+    Candidate candidate;
+    config::ParseResult check;
+  };
+  static Expected<Loaded> parse_load(const std::string& base, const std::string& text,
+                                     const std::string& mode, const std::string& origin);
+  // ... and that result put in place (the candidate must still hold `base`).
+  static config::ParseResult apply_load(Candidate& c, Loaded loaded);
   // `set` / `delete` along the schema's words; an error changes nothing.
   Expected<config::ParseResult> edit(Candidate& c, const std::vector<std::string>& words, bool set);
   // `rollback N`: committed config N (0 = running) into the candidate. Returns its commit.

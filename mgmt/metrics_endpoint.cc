@@ -63,7 +63,15 @@ Expected<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(
   std::unique_ptr<MetricsEndpoint> ep(new MetricsEndpoint());
   ep->collectable_ = std::make_shared<ComponentMetrics>(own, std::move(components));
   try {
-    ep->exposer_ = std::make_unique<prometheus::Exposer>(listen, 2);
+    // civetweb serves one connection per thread and waits for a request's bytes: bounded so a
+    // few idle or slow connections (anyone who can reach the port) delay a scrape by at most
+    // the request timeout, never hold it off for good.
+    ep->exposer_ = std::make_unique<prometheus::Exposer>(
+        std::vector<std::string>{"listening_ports", listen,                                       //
+                                 "num_threads", std::to_string(kMetricsThreads),                  //
+                                 "request_timeout_ms", std::to_string(kMetricsRequestTimeoutMs),  //
+                                 "enable_keep_alive", "no",                                       //
+                                 "max_request_size", "8192"});
   } catch (const std::exception& e) {
     return fail("cannot serve /metrics on " + listen + ": " + e.what());
   }

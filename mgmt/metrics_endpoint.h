@@ -35,6 +35,11 @@ class ComponentMetrics final : public prometheus::Collectable {
 
 class MetricsEndpoint {
  public:
+  // Connections served at once, and how long one may take to send its request (or to take
+  // the answer): idle or slow connections delay a scrape by at most that much.
+  static constexpr int kMetricsThreads = 8;
+  static constexpr int kMetricsRequestTimeoutMs = 3000;
+
   // Binds `listen` ("127.0.0.1:9550", "[::1]:9550") and serves /metrics.
   static Expected<std::unique_ptr<MetricsEndpoint>> start(
       const std::string& listen, const MetricsRegistry& own,

@@ -77,15 +77,6 @@ void VigildService::register_candidate_methods() {
     return json{{"text", cand->text}, {"modified", cand->modified}};
   });
 
-  add("candidate.load", Role::kAdmin, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    auto cand = candidate_of(p, c);
-    if (!cand) {
-      return rpc::invalid_params(cand.error());
-    }
-    return checked(candidates_->load(**cand, p.at("text").get<std::string>(),
-                                     p.value("mode", "replace"), p.value("origin", "loaded file")));
-  });
-
   for (const bool is_set : {true, false}) {
     add(is_set ? "candidate.set" : "candidate.delete", Role::kAdmin,
         [this, is_set](const json& p, const Caller& c) -> rpc::CallResult {
@@ -167,6 +158,62 @@ void VigildService::register_candidate_methods() {
                                               n == 0 ? "running" : "rollback " + std::to_string(n),
                                               "candidate")}};
   });
+}
+
+void VigildService::register_parsing_methods() {
+  add_deferred("validate", Role::kViewer, [this](const json& p, const Caller& c, rpc::Reply reply) {
+    auto request = validate_request(p);
+    if (!request) {
+      return reply(rpc::invalid_params(request.error()));
+    }
+    off_loop_parse(
+        c,
+        [this, request = std::move(*request), reply] {
+          size_t errors = 0;
+          auto answer = std::make_shared<json>(validate_text(request, errors));
+          return std::function<void()>([this, answer, errors, reply] {
+            validation_errors_->Add({}).Increment(static_cast<double>(errors));
+            reply(std::move(*answer));
+          });
+        },
+        reply);
+  });
+
+  add_deferred(
+      "candidate.load", Role::kAdmin, [this](const json& p, const Caller& c, rpc::Reply reply) {
+        auto cand = candidate_of(p, c);
+        if (!cand) {
+          return reply(rpc::invalid_params(cand.error()));
+        }
+        const CandidateKey key = own_key(p, c);
+        std::string base = (*cand)->text;
+        std::string text = p.at("text").get<std::string>();
+        std::string mode = p.value("mode", "replace");
+        std::string origin = p.value("origin", "loaded file");
+        off_loop_parse(
+            c,
+            [this, key, base = std::move(base), text = std::move(text), mode = std::move(mode),
+             origin = std::move(origin), reply] {
+              auto loaded = std::make_shared<Expected<Candidates::Loaded>>(
+                  Candidates::parse_load(base, text, mode, origin));
+              return std::function<void()>([this, key, base, loaded, reply] {
+                if (!*loaded) {
+                  return reply(rpc::invalid_params(loaded->error()));
+                }
+                // The slot may have been let go meanwhile (it held only the running config).
+                auto now = candidates_->of(key);
+                if (!now) {
+                  return reply(rpc::invalid_params(now.error()));
+                }
+                if ((*now)->text != base) {
+                  return reply(rpc::invalid_params(
+                      "the candidate changed while the document was parsed; load it again"));
+                }
+                reply(checked(Candidates::apply_load(**now, std::move(**loaded))));
+              });
+            },
+            reply);
+      });
 }
 
 }  // namespace vigil::mgmt

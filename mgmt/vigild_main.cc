@@ -2,6 +2,8 @@
 // over the components), commit confirmed, rollback, history, the audit trail and the
 // Prometheus endpoint, and with --supervise it starts and restarts the other processes. What
 // it does not do yet (SNMP AgentX, FRR control) it says in its log and `status`.
+#include <malloc.h>
+
 #include <cstdlib>
 #include <iostream>
 
@@ -11,6 +13,10 @@
 #include "mgmt/vigild_service.h"
 
 int main(int argc, char** argv) {
+  // One malloc arena: vigild's worker threads parse and commit documents of up to 4 MiB
+  // (hundreds of MB of YAML nodes); with an arena per thread each kept its own peak, and a
+  // 4 MiB config held 840 MB instead of 570. A control plane loses nothing by sharing one.
+  mallopt(M_ARENA_MAX, 1);
   vigil::mgmt::VigildSettings settings;
   vigil::DaemonSpec spec{
       .name = "vigild",

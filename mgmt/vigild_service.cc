@@ -3,6 +3,8 @@
 // the role check every method passes. The methods live by area in vigild_*_methods.cc.
 #include "mgmt/vigild_service.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include "mgmt/api_errors.h"
@@ -74,7 +76,8 @@ VigildService::VigildService(VigildSettings settings, Daemon& daemon)
       "Rollbacks: reason confirm-timeout (automatic) or operator (rollback N loaded)");
   denied_ = &daemon.metrics().counter("vigil_mgmt_denied_requests_total",
                                       "API requests refused for lack of a role, by method");
-  register_config_methods(daemon.dispatcher(), daemon.metrics());
+  validation_errors_ = &daemon.metrics().counter("vigil_mgmt_validation_errors_total",
+                                                 "Config errors reported by the validate method");
   register_methods();
 }
 
@@ -111,6 +114,7 @@ Status VigildService::start(EventLoop& loop) {
   candidates_ = std::make_unique<Candidates>(*store_);
   engine_worker_ = std::make_unique<WorkerPool>(1, kMaxQueuedEngineJobs);
   proxy_workers_ = std::make_unique<WorkerPool>(kProxyThreads, kMaxQueuedProxyCalls);
+  parse_workers_ = std::make_unique<WorkerPool>(kParseThreads, kMaxQueuedParses);
   refresh_running();
   if (auto p = store_->pending()) {
     log::warn("a commit confirmed is waiting for confirmation",
@@ -153,6 +157,7 @@ Status VigildService::start(EventLoop& loop) {
 void VigildService::stop() {
   // Joins: a job under way finishes (a commit within its components' deadlines); its answer,
   // posted to a loop that no longer runs, is dropped with the connection.
+  parse_workers_.reset();
   proxy_workers_.reset();
   engine_worker_.reset();
   if (supervisor_) {
@@ -216,7 +221,43 @@ void VigildService::on_tick() {
 }
 
 bool VigildService::off_loop(WorkerPool& pool, std::function<std::function<void()>()> job) {
-  return pool.submit([loop = loop_, job = std::move(job)] { loop->post(job()); });
+  return pool.submit([loop = loop_, job = std::move(job)] {
+    std::function<void()> then = job();
+    loop->post([then = std::move(then)] {
+      then();
+      // A document parsed or committed leaves hundreds of MB of freed YAML nodes: give them
+      // back to the system rather than keep the peak for good.
+      malloc_trim(0);
+    });
+  });
+}
+
+void VigildService::off_loop_parse(const Caller& caller, std::function<std::function<void()>()> job,
+                                   const rpc::Reply& reply) {
+  const uid_t uid = caller.uid;
+  if (parsing_[uid] >= 1) {
+    reply(api_error(rpc::kServerBusy,
+                    "server busy: a document of yours is being parsed already; wait for it"));
+    return;
+  }
+  ++parsing_[uid];
+  const bool taken = off_loop(*parse_workers_, [this, uid, job = std::move(job)] {
+    std::function<void()> then = job();
+    return std::function<void()>([this, uid, then = std::move(then)] {
+      if (--parsing_[uid] == 0) {
+        parsing_.erase(uid);
+      }
+      then();
+    });
+  });
+  if (!taken) {
+    if (--parsing_[uid] == 0) {
+      parsing_.erase(uid);
+    }
+    reply(
+        api_error(rpc::kServerBusy, "server busy: " + std::to_string(kMaxQueuedParses) +
+                                        " documents are waiting to be parsed; try again shortly"));
+  }
 }
 
 void VigildService::proxy_call(const std::string& component, const std::string& method,
@@ -296,8 +337,7 @@ Expected<Candidate*> VigildService::candidate_of(const json& params, const Calle
 
 void VigildService::register_methods() {
   // Every call passes authorize(); methods not added through add() get their role here.
-  for (const char* method :
-       {"status", "version", "methods", "metrics", "config.sections", "validate"}) {
+  for (const char* method : {"status", "version", "methods", "metrics", "config.sections"}) {
     required_roles_[method] = Role::kViewer;
   }
   for (const char* method : {"prepare", "activate", "abort"}) {
@@ -307,6 +347,7 @@ void VigildService::register_methods() {
     return authorize(method, ctx);
   });
   register_candidate_methods();
+  register_parsing_methods();
   register_commit_methods();
   register_operational_methods();
 }

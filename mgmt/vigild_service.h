@@ -59,6 +59,10 @@ class VigildService {
   static constexpr size_t kMaxQueuedEngineJobs = 16;
   static constexpr size_t kProxyThreads = 4;
   static constexpr size_t kMaxQueuedProxyCalls = 16;
+  // Parsing a document (validate, candidate.load) takes up to 2 s for 4 MiB: on threads of its
+  // own too, one document per user at a time.
+  static constexpr size_t kParseThreads = 2;
+  static constexpr size_t kMaxQueuedParses = 8;
 
  private:
   using Handler = std::function<rpc::CallResult(const nlohmann::json&, const Caller&)>;
@@ -78,6 +82,11 @@ class VigildService {
   // Runs `job` on `pool`; the function it returns then runs on the loop's thread. False, and
   // nothing runs, when the pool's queue is full.
   bool off_loop(WorkerPool& pool, std::function<std::function<void()>()> job);
+  // Runs `job` on the parse threads for `caller` (one at a time per user); else replies busy.
+  void off_loop_parse(const Caller& caller, std::function<std::function<void()>()> job,
+                      const rpc::Reply& reply);
+  // validate and candidate.load, which parse off the loop.
+  void register_parsing_methods();
   // vigil-dp's `method`, answered through `reply` once it answers (or its deadline passes).
   void proxy_call(const std::string& component, const std::string& method, rpc::Reply reply);
   // The dispatcher's guard: the caller's role against the method's, denials counted and
@@ -113,10 +122,13 @@ class VigildService {
   prometheus::Family<prometheus::Counter>* denied_ = nullptr;
   prometheus::Family<prometheus::Counter>* rollbacks_ = nullptr;
   EventLoop* loop_ = nullptr;
-  bool tick_in_flight_ = false;  // the tick's engine job has not come back yet
+  bool tick_in_flight_ = false;   // the tick's engine job has not come back yet
+  std::map<uid_t, int> parsing_;  // parse jobs in flight, by caller
+  prometheus::Family<prometheus::Counter>* validation_errors_ = nullptr;
   // Last: their threads use everything above, so they stop first.
   std::unique_ptr<WorkerPool> engine_worker_;
   std::unique_ptr<WorkerPool> proxy_workers_;
+  std::unique_ptr<WorkerPool> parse_workers_;
 };
 
 }  // namespace vigil::mgmt

@@ -20,6 +20,12 @@ int64_t system_unix_clock() {
       .count();
 }
 
+int64_t steady_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 namespace {
 
 YAML::Node parse_or_empty(const std::string& text) {
@@ -61,14 +67,16 @@ Status CommitEngine::push(Component& c, const std::vector<std::string>& sections
 }
 
 CommitEngine::CommitEngine(store::ConfigStore& store, std::vector<ComponentPtr> components,
-                           UnixClock clock, int64_t confirm_unit_seconds)
+                           UnixClock clock, int64_t confirm_unit_seconds, UnixClock steady)
     : store_(store),
       components_(std::move(components)),
       clock_(std::move(clock)),
+      steady_(std::move(steady)),
       confirm_unit_seconds_(confirm_unit_seconds),
-      next_txid_(static_cast<uint64_t>(clock_()) * 1000),
-      running_doc_(parse_or_empty(store_.running_text())) {
-  if (auto readable = parse_yaml(store_.running_text(), "running"); !readable) {
+      next_txid_(static_cast<uint64_t>(clock_()) * 1000) {
+  auto readable = parse_yaml(store_.running_text(), "running");
+  const YAML::Node running_doc = readable ? *readable : YAML::Node(YAML::NodeType::Map);
+  if (!readable) {
     // Never give components an empty config for one that could not be read (a file edited by
     // hand, or written before today's limits): they keep what they run until a commit.
     running_unreadable_ = readable.error();
@@ -77,7 +85,7 @@ CommitEngine::CommitEngine(store::ConfigStore& store, std::vector<ComponentPtr> 
         "commit",
         {{"error", running_unreadable_}});
   }
-  config::ParseResult r = config::parse_document(running_doc_);
+  config::ParseResult r = config::parse_document(running_doc);
   if (r.ok()) {
     running_config_ = std::move(r.config);
   } else {
@@ -154,24 +162,18 @@ Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& change
 
 Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
   // Parsed once: validation, the diff and the deltas all use this document.
-  YAML::Node new_doc;
-  config::ParseResult parsed;
-  if (request.document != nullptr && request.validated != nullptr) {
-    new_doc = *request.document;
-    parsed = *request.validated;
-  } else {
-    auto parsed_doc = parse_yaml(request.text, "candidate");
-    if (!parsed_doc) {
-      return fail("the candidate has 1 error(s):\n(document): " + parsed_doc.error() + "\n");
-    }
-    new_doc = *parsed_doc;
-    parsed = config::parse_document(new_doc);
+  auto parsed_doc = parse_yaml(request.text, "candidate");
+  if (!parsed_doc) {
+    return fail("the candidate has 1 error(s):\n(document): " + parsed_doc.error() + "\n");
   }
+  const YAML::Node new_doc = *parsed_doc;
+  config::ParseResult parsed = config::parse_document(new_doc);
   if (!parsed.ok()) {
     return fail("the candidate has " + std::to_string(parsed.errors.size()) + " error(s):\n" +
                 parsed.errors.to_string());
   }
-  const YAML::Node old_doc = running_doc_;
+  // Parsed when needed rather than kept: a 4 MiB config is some 260 MB of YAML nodes.
+  const YAML::Node old_doc = parse_or_empty(store_.running_text());
   CommitOutcome outcome;
   for (const config::Field& f : config::kDocumentSchema.fields) {
     const std::string key(f.key);
@@ -220,7 +222,6 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
   fault_point("commit:recorded");
   outcome.record = *record;
   outcome.confirm_deadline = deadline;
-  running_doc_ = new_doc;
   running_unreadable_.clear();
   {
     std::lock_guard lock(shared_mutex_);
@@ -235,7 +236,7 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
 
 std::vector<std::string> CommitEngine::reconcile() {
   std::vector<std::string> pushed;
-  const int64_t now = clock_();
+  const int64_t now = steady_();
   for (const ComponentPtr& c : components_) {
     Reach& r = reach_[c->name()];
     if (now < r.next_try) {
@@ -255,7 +256,7 @@ std::vector<std::string> CommitEngine::reconcile() {
       if (!running_unreadable_.empty()) {
         log::error("not giving a component the running config: it cannot be read",
                    {{"component", c->name()}, {"error", running_unreadable_}});
-      } else if (auto st = push(*c, sections.sections, running_doc_); st) {
+      } else if (auto st = push(*c, sections.sections, parse_or_empty(store_.running_text())); st) {
         pushed.push_back(c->name());
         r.failures = 0;
         log::info("gave the running config to a component that came up",

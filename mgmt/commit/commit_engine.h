@@ -24,6 +24,9 @@ namespace vigil::mgmt::commit {
 // Unix seconds now; injectable so the confirm timer is testable without waiting.
 using UnixClock = std::function<int64_t()>;
 int64_t system_unix_clock();
+// Seconds on a clock that never jumps (CLOCK_MONOTONIC), for backoffs: a wall clock set back
+// an hour must not silence reconcile for an hour.
+int64_t steady_seconds();
 
 struct CommitRequest {
   std::string text;
@@ -31,10 +34,6 @@ struct CommitRequest {
   std::string comment;
   std::optional<int> confirm_minutes;  // commit confirmed N
   std::string kind = "commit";
-  // The caller's parse of `text`, when it has one (a candidate loaded moments ago): saves
-  // parsing and validating the same document again. Both or neither.
-  const YAML::Node* document = nullptr;
-  const config::ParseResult* validated = nullptr;
 };
 
 struct CommitOutcome {
@@ -50,8 +49,9 @@ struct CommitOutcome {
 // may be called from any thread meanwhile.
 class CommitEngine {
  public:
+  // `clock` times confirm deadlines (persisted, so Unix time); `steady` times backoffs.
   CommitEngine(store::ConfigStore& store, std::vector<ComponentPtr> components, UnixClock clock,
-               int64_t confirm_unit_seconds = 60);
+               int64_t confirm_unit_seconds = 60, UnixClock steady = steady_seconds);
 
   Expected<CommitOutcome> commit(const CommitRequest& request);
   // Makes a pending `commit confirmed` permanent.
@@ -89,7 +89,7 @@ class CommitEngine {
   static constexpr int64_t kSilentBackoffSeconds = 5;
   struct Reach {
     bool up = false;
-    int64_t next_try = 0;  // Unix seconds
+    int64_t next_try = 0;  // steady seconds
     int failures = 0;      // refused pushes in a row
     int64_t instance = 0;  // SectionsAnswer::instance when last up
   };
@@ -98,9 +98,9 @@ class CommitEngine {
   std::vector<ComponentPtr> components_;
   std::map<std::string, Reach> reach_;
   UnixClock clock_;
+  UnixClock steady_;
   int64_t confirm_unit_seconds_;
   uint64_t next_txid_;
-  YAML::Node running_doc_;
   std::string running_unreadable_;  // why the stored running config did not parse, or ""
   // What other threads read, under shared_mutex_.
   mutable std::mutex shared_mutex_;

@@ -271,3 +271,45 @@ def test_a_stopped_component_holds_up_nobody_else(site):
     assert rpc.call(site.vigild.socket, "show.configuration")["text"] == before
     rpc.call(site.vigild.socket, "candidate.discard", {"session": "stopped"})
     site.answers_root_quickly()
+
+
+def big_valid_config() -> str:
+    """A valid config of nearly 4 MiB (the most a document may have): 53,000 static routes."""
+    lines = ["system: {hostname: big}\n", "interfaces:\n",
+             "  wan1: {role: wan, addresses: [198.18.20.2/30]}\n", "routing:\n", "  static:\n"]
+    size, i = sum(map(len, lines)), 0
+    while size < (4 << 20) - 200:
+        line = (f"    - {{prefix: 10.{(i >> 8) & 255}.{i & 255}.0/24, "
+                f"next_hops: [{{via: 198.18.20.1}}], distance: {1 + i % 200}}}\n")
+        lines.append(line)
+        size += len(line)
+        i += 1
+    return "".join(lines)
+
+
+def test_parsing_a_4_mib_document_holds_up_nobody_and_gives_its_memory_back(site):
+    """A valid 15 MB config used to take vigild to 1.35 GB and block every call for 4 s.
+    Documents are 4 MiB at most now, parsed off vigild's loop, one per user at a time, and
+    the memory goes back once the answer has."""
+    text = big_valid_config()
+    results: dict[str, object] = {}
+
+    def validate():
+        results["first"] = rpc.call(site.vigild.socket, "validate", {"text": text}, timeout=60)
+
+    first = threading.Thread(target=validate)
+    first.start()
+    time.sleep(0.3)
+    with pytest.raises(rpc.RpcError) as e:
+        rpc.call(site.vigild.socket, "validate", {"text": text}, timeout=60)
+    assert "a document of yours is being parsed already" in e.value.message
+    timings = []
+    while first.is_alive():
+        start = time.monotonic()
+        rpc.call(site.vigild.socket, "status", timeout=5)
+        timings.append(time.monotonic() - start)
+        time.sleep(0.05)
+    first.join()
+    assert results["first"]["valid"] is True, str(results["first"])[:300]
+    assert len(timings) >= 3 and statistics.median(timings) < 0.1, timings
+    site.answers_root_quickly()  # RSS back under vigild's bound (150 MB) too

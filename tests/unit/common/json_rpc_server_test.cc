@@ -413,6 +413,34 @@ TEST_F(ServerAsUserTest, UnfinishedRequestsShareOneBudget) {
   EXPECT_NE(read_lines(first.get(), 1), "") << "the first request still completes";
 }
 
+// Sixteen connections of one user each holding most of a request used to spend the budget
+// every user shares: one user now holds at most one request's worth.
+TEST_F(ServerAsUserTest, OneUserHoldsAtMostOneRequestsWorthOfUnfinishedInput) {
+  start_as_users({.max_request_bytes = 1 << 20, .max_buffered_input = 8 << 20});
+  uid_ = 4242;
+  UniqueFd first = raw_connect();
+  const std::string part = "[" + std::string(700 << 10, ' ');
+  send_all(first.get(), part);
+  std::this_thread::sleep_for(50ms);
+  UniqueFd second = raw_connect();
+  [[maybe_unused]] ssize_t sent = ::send(second.get(), part.data(), part.size(), MSG_NOSIGNAL);
+  const json err = json::parse(read_lines(second.get(), 1));
+  EXPECT_EQ(err["error"]["code"], kServerBusy);
+  EXPECT_NE(err["error"]["message"].get<std::string>().find("one request's worth per user"),
+            std::string::npos)
+      << err;
+  EXPECT_TRUE(peer_closed(second.get()));
+  // Another user is not held back by it, and the first request still completes.
+  uid_ = 4243;
+  UniqueFd other = raw_connect();
+  send_all(other.get(), part);
+  send_all(other.get(), "]\n");
+  // "[ ... ]" is an empty batch: answered as such, not refused as busy.
+  EXPECT_EQ(json::parse(read_lines(other.get(), 1))["error"]["message"], "empty batch");
+  send_all(first.get(), "]\n");
+  EXPECT_NE(read_lines(first.get(), 1), "");
+}
+
 TEST_F(ServerTest, ClientTimesOutOnSlowHandler) {
   start();
   Client client(path_);

@@ -94,7 +94,8 @@ class CommitEngineTest : public ::testing::Test {
     components.push_back(std::move(dp));
     components.push_back(std::move(l7));
     engine_ = std::make_unique<CommitEngine>(
-        *store_, std::move(components), [this] { return now_; }, /*unit=*/60);
+        *store_, std::move(components), [this] { return now_; }, /*unit=*/60,
+        /*steady=*/[this] { return now_ + steady_ahead_; });
   }
 
   Expected<CommitOutcome> commit(const std::string& text, std::optional<int> confirm = {}) {
@@ -104,6 +105,7 @@ class CommitEngineTest : public ::testing::Test {
 
   fs::path dir_;
   int64_t now_ = 1'000'000;
+  int64_t steady_ahead_ = 0;  // how far the steady clock has run ahead of the wall clock
   Calls calls_;
   std::unique_ptr<store::ConfigStore> store_;
   std::unique_ptr<CommitEngine> engine_;
@@ -221,6 +223,17 @@ TEST_F(CommitEngineTest, ReconcileBacksOffFromASilentComponent) {
   now_ += 1;
   EXPECT_EQ(engine_->reconcile(), std::vector<std::string>{"vigil-dp"});
   EXPECT_TRUE(engine_->reachable().at("vigil-dp"));
+}
+
+TEST_F(CommitEngineTest, AWallClockSetBackDoesNotSilenceReconcile) {
+  dp_->silent = true;
+  engine_->reconcile();
+  dp_->silent = false;
+  // Someone sets the clock back an hour; 5 s pass.
+  now_ -= 3600;
+  steady_ahead_ += 3600 + 5;
+  EXPECT_EQ(engine_->reconcile(), std::vector<std::string>{"vigil-dp"});
+  EXPECT_EQ(dp_->sections_asked, 2);
 }
 
 // kill -9 and a restart within one tick left a vigil-dp that never got its config.
