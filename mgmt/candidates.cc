@@ -119,7 +119,17 @@ config::ParseResult Candidates::apply_load(Candidate& c, Loaded loaded) {
 
 Expected<config::ParseResult> Candidates::edit(Candidate& c, const std::vector<std::string>& words,
                                                bool set) {
-  auto doc = parse_yaml(c.text, "candidate");
+  auto edited = parse_edit(c.text, words, set);
+  if (!edited) {
+    return fail(edited.error());
+  }
+  return apply_load(c, std::move(*edited));
+}
+
+Expected<Candidates::Loaded> Candidates::parse_edit(const std::string& base,
+                                                    const std::vector<std::string>& words,
+                                                    bool set) {
+  auto doc = parse_yaml(base, "candidate");
   if (!doc) {
     return fail("the candidate is not valid YAML; load a file: " + doc.error());
   }
@@ -128,10 +138,11 @@ Expected<config::ParseResult> Candidates::edit(Candidate& c, const std::vector<s
   if (!st) {
     return fail(st.error());
   }
+  Loaded out;
   // Edits give canonical YAML: comments and layout of a loaded file do not survive.
-  c.text = config::emit(edited);
-  c.modified = true;
-  return config::parse_text(c.text, "candidate");
+  out.candidate.text = config::emit(edited);
+  out.check = config::parse_text(out.candidate.text, "candidate");
+  return out;
 }
 
 Expected<uint64_t> Candidates::rollback(Candidate& c, size_t n) {

@@ -71,6 +71,9 @@ class Candidates {
   };
   static Expected<Loaded> parse_load(const std::string& base, const std::string& text,
                                      const std::string& mode, const std::string& origin);
+  // The same for `set` / `delete`.
+  static Expected<Loaded> parse_edit(const std::string& base, const std::vector<std::string>& words,
+                                     bool set);
   // ... and that result put in place (the candidate must still hold `base`).
   static config::ParseResult apply_load(Candidate& c, Loaded loaded);
   // `set` / `delete` along the schema's words; an error changes nothing.

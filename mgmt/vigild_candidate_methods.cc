@@ -78,18 +78,25 @@ void VigildService::register_candidate_methods() {
   });
 
   for (const bool is_set : {true, false}) {
-    add(is_set ? "candidate.set" : "candidate.delete", Role::kAdmin,
-        [this, is_set](const json& p, const Caller& c) -> rpc::CallResult {
-          const auto words = p.at("words").get<std::vector<std::string>>();
-          if (auto bad = bad_words(words)) {
-            return *bad;
-          }
-          auto cand = candidate_of(p, c);
-          if (!cand) {
-            return rpc::invalid_params(cand.error());
-          }
-          return checked(candidates_->edit(**cand, words, is_set));
-        });
+    // The whole candidate is parsed and checked again: off the loop, like load.
+    add_deferred(is_set ? "candidate.set" : "candidate.delete", Role::kAdmin,
+                 [this, is_set](const json& p, const Caller& c, rpc::Reply reply) {
+                   auto words = p.at("words").get<std::vector<std::string>>();
+                   if (auto bad = bad_words(words)) {
+                     return reply(*bad);
+                   }
+                   auto cand = candidate_of(p, c);
+                   if (!cand) {
+                     return reply(rpc::invalid_params(cand.error()));
+                   }
+                   std::string base = (*cand)->text;
+                   replace_candidate_off_loop(
+                       c, own_key(p, c), std::move(base),
+                       [words = std::move(words), is_set](const std::string& from) {
+                         return Candidates::parse_edit(from, words, is_set);
+                       },
+                       std::move(reply));
+                 });
   }
 
   add("complete", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
@@ -179,41 +186,47 @@ void VigildService::register_parsing_methods() {
         reply);
   });
 
-  add_deferred(
-      "candidate.load", Role::kAdmin, [this](const json& p, const Caller& c, rpc::Reply reply) {
-        auto cand = candidate_of(p, c);
-        if (!cand) {
-          return reply(rpc::invalid_params(cand.error()));
-        }
-        const CandidateKey key = own_key(p, c);
-        std::string base = (*cand)->text;
-        std::string text = p.at("text").get<std::string>();
-        std::string mode = p.value("mode", "replace");
-        std::string origin = p.value("origin", "loaded file");
-        off_loop_parse(
-            c,
-            [this, key, base = std::move(base), text = std::move(text), mode = std::move(mode),
-             origin = std::move(origin), reply] {
-              auto loaded = std::make_shared<Expected<Candidates::Loaded>>(
-                  Candidates::parse_load(base, text, mode, origin));
-              return std::function<void()>([this, key, base, loaded, reply] {
-                if (!*loaded) {
-                  return reply(rpc::invalid_params(loaded->error()));
-                }
-                // The slot may have been let go meanwhile (it held only the running config).
-                auto now = candidates_->of(key);
-                if (!now) {
-                  return reply(rpc::invalid_params(now.error()));
-                }
-                if ((*now)->text != base) {
-                  return reply(rpc::invalid_params(
-                      "the candidate changed while the document was parsed; load it again"));
-                }
-                reply(checked(Candidates::apply_load(**now, std::move(**loaded))));
-              });
-            },
-            reply);
-      });
+  add_deferred("candidate.load", Role::kAdmin,
+               [this](const json& p, const Caller& c, rpc::Reply reply) {
+                 auto cand = candidate_of(p, c);
+                 if (!cand) {
+                   return reply(rpc::invalid_params(cand.error()));
+                 }
+                 std::string base = (*cand)->text;
+                 replace_candidate_off_loop(
+                     c, own_key(p, c), std::move(base),
+                     [text = p.at("text").get<std::string>(), mode = p.value("mode", "replace"),
+                      origin = p.value("origin", "loaded file")](const std::string& from) {
+                       return Candidates::parse_load(from, text, mode, origin);
+                     },
+                     std::move(reply));
+               });
+}
+
+void VigildService::replace_candidate_off_loop(
+    const Caller& caller, const CandidateKey& key, std::string base,
+    std::function<Expected<Candidates::Loaded>(const std::string&)> parse, rpc::Reply reply) {
+  off_loop_parse(
+      caller,
+      [this, key, base = std::move(base), parse = std::move(parse), reply] {
+        auto loaded = std::make_shared<Expected<Candidates::Loaded>>(parse(base));
+        return std::function<void()>([this, key, base, loaded, reply] {
+          if (!*loaded) {
+            return reply(rpc::invalid_params(loaded->error()));
+          }
+          // The slot may have been let go meanwhile (it held only the running config).
+          auto now = candidates_->of(key);
+          if (!now) {
+            return reply(rpc::invalid_params(now.error()));
+          }
+          if ((*now)->text != base) {
+            return reply(rpc::invalid_params(
+                "the candidate changed while this change was parsed; make it again"));
+          }
+          reply(checked(Candidates::apply_load(**now, std::move(**loaded))));
+        });
+      },
+      reply);
 }
 
 }  // namespace vigil::mgmt

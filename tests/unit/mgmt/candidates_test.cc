@@ -55,6 +55,23 @@ TEST_F(CandidatesTest, AnUnmodifiedCandidateFollowsRunningAndDiscardGoesBack) {
   EXPECT_FALSE(c.modified);
 }
 
+// vigild parses on another thread from a copy of the text, then puts the result in place.
+TEST_F(CandidatesTest, ParsingAChangeTouchesNoCandidateUntilItIsApplied) {
+  Candidate& c = of("alice", "s1");
+  auto edited = Candidates::parse_edit(c.text, {"system", "hostname", "three"}, true);
+  ASSERT_TRUE(edited.ok()) << edited.error();
+  EXPECT_EQ(c.text, kV2);
+  EXPECT_FALSE(c.modified);
+  auto merged = Candidates::parse_load(c.text, "system: {hostname: four}\n", "merge", "f.yaml");
+  ASSERT_TRUE(merged.ok()) << merged.error();
+  EXPECT_EQ(c.text, kV2);
+  const config::ParseResult check = Candidates::apply_load(c, std::move(*edited));
+  EXPECT_TRUE(check.ok());
+  EXPECT_EQ(c.text, "system:\n  hostname: three\n");
+  EXPECT_TRUE(c.modified);
+  EXPECT_FALSE(Candidates::parse_edit("{[", {"system"}, false).ok());
+}
+
 TEST_F(CandidatesTest, LoadMergesOrReplacesAndReportsSchemaErrors) {
   Candidate& c = of("alice", "s1");
   auto merged = candidates_->load(c, "interfaces:\n  lan0: {role: dmz}\n", "merge", "f.yaml");
