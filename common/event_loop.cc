@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include "common/logging.h"
+
 namespace vigil {
 
 EventLoop::EventLoop()
@@ -93,7 +95,12 @@ void EventLoop::run_once(int timeout_ms) {
         tasks.swap(posted_);
       }
       for (auto& task : tasks) {
-        task();
+        // One task's failure must not drop the others (answers owed to other callers).
+        try {
+          task();
+        } catch (const std::exception& e) {
+          log::error("a task posted to the event loop failed", {{"error", e.what()}});
+        }
       }
       continue;
     }

@@ -101,7 +101,7 @@ class Dispatcher {
   // here, as in a batch: they answer through the overload below.
   std::optional<std::string> handle_line(std::string_view line, const CallContext& ctx) const;
   // The same, with the response (or nullopt) given to `done`: at once, or later for a deferred
-  // method. Returns whether `done` has been called already.
+  // method. Returns false for a deferred method (whose handler may have replied already).
   using Done = std::function<void(std::optional<std::string> response_line)>;
   bool handle_line(std::string_view line, const CallContext& ctx, const Done& done) const;
 

@@ -47,6 +47,7 @@ struct Server::Connection {
   bool busy = false;
   bool dispatching = false;      // inside run_queued(): an answer given at once is only appended
   bool reading_stopped = false;  // input no longer watched (close_after_flush)
+  bool peer_gone = false;        // hung up with work under way: answers are dropped
 };
 
 Server::Server(EventLoop& loop, const Dispatcher& dispatcher, ServerOptions options)
@@ -137,7 +138,17 @@ void Server::on_event(int fd, uint32_t events) {
     return;
   }
   if ((events & (EPOLLERR | EPOLLHUP)) != 0) {
-    close_connection(fd);
+    if (!c.busy && c.queued.empty()) {
+      close_connection(fd);
+      return;
+    }
+    // The peer is gone but asked for work that is under way (a set then a commit, say): it
+    // is done all the same, its answers dropped, and the connection closed after the last.
+    // Out of epoll meanwhile: a hang-up stays reported whatever events are asked for.
+    c.peer_gone = true;
+    c.close_after_flush = true;
+    c.reading_stopped = true;
+    loop_.remove(fd);
     return;
   }
   if (c.close_after_flush && !c.reading_stopped) {
@@ -243,7 +254,8 @@ void Server::handle_readable(Connection& c) {
     }
     // One user's unfinished requests together may hold one request's worth: a user with many
     // connections cannot spend the budget everyone shares.
-    if (status == LineFramer::Status::kOk && !c.owner && c.framer.buffered_bytes() > 0 &&
+    const bool holding = c.framer.buffered_bytes() > 0 || !c.queued.empty();
+    if (status == LineFramer::Status::kOk && !c.owner && holding &&
         unfinished_of(c.context.peer.uid) > options_.max_request_bytes) {
       c.output += error_line(
           Error{kServerBusy, "server busy: your unfinished requests hold more than " +
@@ -255,7 +267,7 @@ void Server::handle_readable(Connection& c) {
                 {{"socket", options_.path}, {"peer_uid", c.context.peer.uid}});
       return;
     }
-    if (status == LineFramer::Status::kOk && !c.owner && c.framer.buffered_bytes() > 0 &&
+    if (status == LineFramer::Status::kOk && !c.owner && holding &&
         buffered_input() > options_.max_buffered_input) {
       c.output += error_line(
           Error{kServerBusy, "server busy: " + std::to_string(options_.max_buffered_input) +
@@ -288,6 +300,14 @@ void Server::handle_readable(Connection& c) {
 
 void Server::flush(Connection& c) {
   const int fd = c.fd.get();
+  if (c.peer_gone) {
+    c.output.clear();
+    c.output_sent = 0;
+    if (!c.busy && c.queued.empty()) {
+      close_connection(fd);
+    }
+    return;
+  }
   while (c.output_sent < c.output.size()) {
     const ssize_t n =
         ::send(fd, c.output.data() + c.output_sent, c.output.size() - c.output_sent, MSG_NOSIGNAL);
@@ -313,6 +333,14 @@ void Server::flush(Connection& c) {
   }
   c.output.clear();
   c.output_sent = 0;
+  if (!c.busy && !c.queued.empty() && !c.dispatching) {
+    // Lines left waiting while the answers ahead of them were over the output limit.
+    run_queued(c);
+    if (!c.output.empty()) {
+      flush(c);
+      return;
+    }
+  }
   if (c.close_after_flush && !c.busy && c.queued.empty()) {
     close_connection(fd);
     return;

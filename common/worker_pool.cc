@@ -48,7 +48,11 @@ void WorkerPool::run() {
     queue_.pop_front();
     ++running_;
     lock.unlock();
-    job();
+    try {
+      job();
+    } catch (...) {
+      // Callers catch what they can answer; a thread must never take the process down.
+    }
     lock.lock();
     --running_;
   }

@@ -194,7 +194,7 @@ Status FastPathControl::apply_routes(const FastPathPlan& plan) {
     infos.push_back(info);
   }
   std::vector<KernelRoute> mirrored;
-  if (plan.kernel_fallback) {
+  if (plan.mirrors_to_kernel()) {
     std::vector<net::Prefix> connected;
     std::vector<int> ifindex_of;
     for (const auto& p : plan.ports) {

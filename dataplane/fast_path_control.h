@@ -97,6 +97,7 @@ class FastPathControl final : public ConfigTarget {
   std::unique_ptr<KernelRouteTable> kernel_routes_;
   std::unique_ptr<FibMirror> mirror_;
   bool fallback_ = false;
+  std::vector<std::string> fallback_devices_;  // the ports' kernel interfaces
   std::vector<KernelRoute> mirror_wanted_;
   std::string mirror_error_;  // the last sync's, empty when in step
   std::chrono::steady_clock::time_point mirror_retry_at_{};

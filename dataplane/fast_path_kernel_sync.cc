@@ -151,23 +151,32 @@ void FastPathControl::poll_neighbours() {
 }
 
 void FastPathControl::mirror_to_kernel(const FastPathPlan& plan, std::vector<KernelRoute> wanted) {
-  fallback_ = plan.kernel_fallback;
+  fallback_ = plan.mirrors_to_kernel();
   mirror_wanted_ = std::move(wanted);
-  if (!fallback_) {
-    kernel_forwarding_.reset();  // left on as it is: the operator's from here
-  } else if (!kernel_forwarding_) {
-    std::vector<std::string> devices;
+  fallback_devices_.clear();
+  if (fallback_) {
     for (const auto& p : plan.ports) {
-      devices.push_back(p.device);
+      fallback_devices_.push_back(p.device);
     }
-    auto on = enable_kernel_forwarding(devices);
+  } else {
+    kernel_forwarding_.reset();  // left on as it is: the operator's from here
+  }
+  sync_kernel_mirror();
+}
+
+void FastPathControl::sync_kernel_mirror() {
+  if (fallback_) {
+    // Every time, not once: an interface re-created comes back with forwarding off. Only
+    // what differs is written.
+    auto on = enable_kernel_forwarding(fallback_devices_);
     if (!on) {
       mirror_error_ = "kernel forwarding not turned on: " + on.error();
       mirror_retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
       log::error("kernel fallback", {{"error", mirror_error_}});
       return;
     }
-    if (!on->ipv6_per_interface) {
+    if (!on->ipv6_per_interface &&
+        (!kernel_forwarding_ || kernel_forwarding_->ipv6_per_interface)) {
       log::warn(
           "kernel fallback: this kernel has no per-interface IPv6 forwarding switch "
           "(force_forwarding, Linux 6.17): net.ipv6.conf.all.forwarding is on, so no interface "
@@ -175,10 +184,6 @@ void FastPathControl::mirror_to_kernel(const FastPathPlan& plan, std::vector<Ker
     }
     kernel_forwarding_ = *on;
   }
-  sync_kernel_mirror();
-}
-
-void FastPathControl::sync_kernel_mirror() {
   if (!mirror_) {
     auto table = NetlinkRouteTable::open();
     if (!table) {

@@ -61,6 +61,10 @@ struct FastPathPlan {
   PortMap port_map;                // by name
   RoutingInput routing;
 
+  // Whether the kernel gets a copy of the FIB: only a fast path that forwards has one; a box
+  // that runs the classifier alone leaves the kernel as the operator set it.
+  bool mirrors_to_kernel() const { return forwarding && kernel_fallback; }
+
   // (name, device) per port: a change needs a restart, as a change of settings does.
   std::vector<std::pair<std::string, std::string>> devices() const;
 };

@@ -49,33 +49,42 @@ void VigildService::commit(const json& params, const Caller& caller, rpc::Reply 
   auto request = std::make_shared<commit::CommitRequest>(commit::CommitRequest{
       .text = cand.text, .user = caller.user, .comment = comment, .confirm_minutes = confirm});
   const CandidateKey key = own_key(params, caller);
-  const bool taken = off_loop(*engine_worker_, [this, request, key, reply] {
-    auto r = std::make_shared<Expected<commit::CommitOutcome>>(engine_->commit(*request));
-    return std::function<void()>([this, request, key, reply, r] {
-      const commit::CommitRequest& q = *request;
-      if (!*r) {
+  const bool taken = off_loop(
+      *engine_worker_,
+      [this, request, key, reply] {
+        auto r = std::make_shared<Expected<commit::CommitOutcome>>(engine_->commit(*request));
+        return std::function<void()>([this, request, key, reply, r] {
+          const commit::CommitRequest& q = *request;
+          if (!*r) {
+            commits_->Add({{"kind", "commit"}, {"result", "failed"}}).Increment();
+            audit_.record("commit",
+                          {{"user", q.user}, {"result", "failed"}, {"error", r->error()}});
+            return reply(api_error(kCommitFailed, "commit failed: " + r->error()));
+          }
+          commits_->Add({{"kind", "commit"}, {"result", "ok"}}).Increment();
+          audit_.record("commit", {{"user", q.user},
+                                   {"result", "ok"},
+                                   {"seq", (*r)->record.seq},
+                                   {"comment", q.comment},
+                                   {"confirm_minutes", q.confirm_minutes.value_or(0)}});
+          // Edited again while the commit ran (another window of the same user): keep the edit.
+          if (Candidate* c = candidates_->find(key); c != nullptr && c->text == q.text) {
+            c->modified = false;
+          }
+          refresh_running();
+          reply(json(api::CommitResult{.commit = entry_of((*r)->record),
+                                       .changed_sections = (*r)->changed_sections,
+                                       .applied_by = (*r)->applied_by,
+                                       .not_running = (*r)->not_running,
+                                       .confirm_deadline = (*r)->confirm_deadline}));
+        });
+      },
+      [this, request, reply](const std::string& what) {
         commits_->Add({{"kind", "commit"}, {"result", "failed"}}).Increment();
-        audit_.record("commit", {{"user", q.user}, {"result", "failed"}, {"error", r->error()}});
-        return reply(api_error(kCommitFailed, "commit failed: " + r->error()));
-      }
-      commits_->Add({{"kind", "commit"}, {"result", "ok"}}).Increment();
-      audit_.record("commit", {{"user", q.user},
-                               {"result", "ok"},
-                               {"seq", (*r)->record.seq},
-                               {"comment", q.comment},
-                               {"confirm_minutes", q.confirm_minutes.value_or(0)}});
-      // Edited again while the commit ran (another window of the same user): keep the edit.
-      if (Candidate* c = candidates_->find(key); c != nullptr && c->text == q.text) {
-        c->modified = false;
-      }
-      refresh_running();
-      reply(json(api::CommitResult{.commit = entry_of((*r)->record),
-                                   .changed_sections = (*r)->changed_sections,
-                                   .applied_by = (*r)->applied_by,
-                                   .not_running = (*r)->not_running,
-                                   .confirm_deadline = (*r)->confirm_deadline}));
-    });
-  });
+        audit_.record("commit", {{"user", request->user}, {"result", "failed"}, {"error", what}});
+        reply(api_error(kCommitFailed, "commit failed: internal error: " + what));
+      },
+      /*trim=*/true);
   if (!taken) {
     reply(api_error(rpc::kServerBusy, "server busy: " + std::to_string(kMaxQueuedEngineJobs) +
                                           " commits are waiting already; try again shortly"));
@@ -90,16 +99,21 @@ void VigildService::register_commit_methods() {
   // Through the engine's worker too: a confirm never lands in the middle of a commit.
   add_deferred("confirm", Role::kAdmin, [this](const json&, const Caller& c, rpc::Reply reply) {
     const std::string user = c.user;
-    const bool taken = off_loop(*engine_worker_, [this, user, reply] {
-      const Status st = engine_->confirm(user);
-      return std::function<void()>([this, user, reply, st] {
-        if (!st) {
-          return reply(api_error(kCommitFailed, st.error()));
-        }
-        audit_.record("confirm", {{"user", user}});
-        reply(json::object());
-      });
-    });
+    const bool taken = off_loop(
+        *engine_worker_,
+        [this, user, reply] {
+          const Status st = engine_->confirm(user);
+          return std::function<void()>([this, user, reply, st] {
+            if (!st) {
+              return reply(api_error(kCommitFailed, st.error()));
+            }
+            audit_.record("confirm", {{"user", user}});
+            reply(json::object());
+          });
+        },
+        [reply](const std::string& what) {
+          reply(api_error(kCommitFailed, "confirm failed: internal error: " + what));
+        });
     if (!taken) {
       reply(api_error(rpc::kServerBusy, "server busy: commits are waiting; try again shortly"));
     }

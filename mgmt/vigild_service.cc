@@ -196,38 +196,50 @@ void VigildService::on_tick() {
   if (tick_in_flight_) {
     return;  // the last one is still waiting for a component (or behind a commit)
   }
-  tick_in_flight_ = off_loop(*engine_worker_, [this]() -> std::function<void()> {
-    // A due rollback first: after a restart, reconcile would otherwise give the components
-    // the unconfirmed config once more just before taking it away.
-    auto outcome = engine_->tick();
-    engine_->reconcile();
-    return [this, outcome = std::move(outcome)] {
-      tick_in_flight_ = false;
-      if (!outcome) {
-        return;
-      }
-      if (outcome->ok()) {
-        commits_->Add({{"kind", "confirm-timeout"}, {"result", "ok"}}).Increment();
-        rollbacks_->Add({{"reason", "confirm-timeout"}}).Increment();
-        audit_.record("rollback", {{"reason", "commit confirmed not confirmed in time"},
-                                   {"seq", (*outcome)->record.seq}});
-        refresh_running();
-      } else {
-        commits_->Add({{"kind", "confirm-timeout"}, {"result", "failed"}}).Increment();
-        log::error("automatic rollback failed; retrying", {{"error", outcome->error()}});
-      }
-    };
-  });
+  tick_in_flight_ = off_loop(
+      *engine_worker_,
+      [this]() -> std::function<void()> {
+        // A due rollback first: after a restart, reconcile would otherwise give the components
+        // the unconfirmed config once more just before taking it away.
+        auto outcome = engine_->tick();
+        engine_->reconcile();
+        return [this, outcome = std::move(outcome)] {
+          tick_in_flight_ = false;
+          if (!outcome) {
+            return;
+          }
+          if (outcome->ok()) {
+            commits_->Add({{"kind", "confirm-timeout"}, {"result", "ok"}}).Increment();
+            rollbacks_->Add({{"reason", "confirm-timeout"}}).Increment();
+            audit_.record("rollback", {{"reason", "commit confirmed not confirmed in time"},
+                                       {"seq", (*outcome)->record.seq}});
+            refresh_running();
+          } else {
+            commits_->Add({{"kind", "confirm-timeout"}, {"result", "failed"}}).Increment();
+            log::error("automatic rollback failed; retrying", {{"error", outcome->error()}});
+          }
+        };
+      },
+      [this](const std::string&) { tick_in_flight_ = false; }, /*trim=*/false);
 }
 
-bool VigildService::off_loop(WorkerPool& pool, std::function<std::function<void()>()> job) {
-  return pool.submit([loop = loop_, job = std::move(job)] {
-    std::function<void()> then = job();
-    loop->post([then = std::move(then)] {
+bool VigildService::off_loop(WorkerPool& pool, std::function<std::function<void()>()> job,
+                             Thrown thrown, bool trim) {
+  return pool.submit([loop = loop_, job = std::move(job), thrown = std::move(thrown), trim] {
+    std::function<void()> then;
+    try {
+      then = job();
+    } catch (const std::exception& e) {
+      log::error("vigild's work off the loop failed", {{"error", e.what()}});
+      then = [thrown, what = std::string(e.what())] { thrown(what); };
+    }
+    loop->post([then = std::move(then), trim] {
       then();
-      // A document parsed or committed leaves hundreds of MB of freed YAML nodes: give them
-      // back to the system rather than keep the peak for good.
-      malloc_trim(0);
+      if (trim) {
+        // A document parsed or committed leaves hundreds of MB of freed YAML nodes: give
+        // them back to the system rather than keep the peak for good.
+        malloc_trim(0);
+      }
     });
   });
 }
@@ -241,19 +253,27 @@ void VigildService::off_loop_parse(const Caller& caller, std::function<std::func
     return;
   }
   ++parsing_[uid];
-  const bool taken = off_loop(*parse_workers_, [this, uid, job = std::move(job)] {
-    std::function<void()> then = job();
-    return std::function<void()>([this, uid, then = std::move(then)] {
-      if (--parsing_[uid] == 0) {
-        parsing_.erase(uid);
-      }
-      then();
-    });
-  });
-  if (!taken) {
+  auto done_parsing = [this, uid] {
     if (--parsing_[uid] == 0) {
       parsing_.erase(uid);
     }
+  };
+  const bool taken = off_loop(
+      *parse_workers_,
+      [done_parsing, job = std::move(job)] {
+        std::function<void()> then = job();
+        return std::function<void()>([done_parsing, then = std::move(then)] {
+          done_parsing();
+          then();
+        });
+      },
+      [done_parsing, reply](const std::string& what) {
+        done_parsing();
+        reply(api_error(rpc::kInternalError, "internal error: " + what));
+      },
+      /*trim=*/true);
+  if (!taken) {
+    done_parsing();
     reply(
         api_error(rpc::kServerBusy, "server busy: " + std::to_string(kMaxQueuedParses) +
                                         " documents are waiting to be parsed; try again shortly"));
@@ -263,10 +283,15 @@ void VigildService::off_loop_parse(const Caller& caller, std::function<std::func
 void VigildService::proxy_call(const std::string& component, const std::string& method,
                                rpc::Reply reply) {
   auto answer = std::make_shared<rpc::CallResult>();
-  const bool taken = off_loop(*proxy_workers_, [this, component, method, reply, answer] {
-    *answer = proxy_.call(component, method);
-    return std::function<void()>([reply, answer] { reply(std::move(*answer)); });
-  });
+  const bool taken = off_loop(
+      *proxy_workers_,
+      [this, component, method, reply, answer] {
+        *answer = proxy_.call(component, method);
+        return std::function<void()>([reply, answer] { reply(std::move(*answer)); });
+      },
+      [reply](const std::string& what) {
+        reply(api_error(rpc::kInternalError, "internal error: " + what));
+      });
   if (!taken) {
     reply(api_error(rpc::kServerBusy,
                     "server busy: " + std::to_string(kMaxQueuedProxyCalls) +

@@ -79,9 +79,13 @@ class VigildService {
   // Registers `method` for callers with at least role `need`.
   void add(const std::string& method, config::Role need, Handler handler);
   void add_deferred(const std::string& method, config::Role need, DeferredHandler handler);
-  // Runs `job` on `pool`; the function it returns then runs on the loop's thread. False, and
-  // nothing runs, when the pool's queue is full.
-  bool off_loop(WorkerPool& pool, std::function<std::function<void()>()> job);
+  // Runs `job` on `pool`; the function it returns then runs on the loop's thread, followed by
+  // malloc_trim when `trim` (after parsing or committing a document). If `job` throws,
+  // `thrown` runs on the loop instead, with what it said (it must answer whoever waits).
+  // False, and nothing runs, when the pool's queue is full.
+  using Thrown = std::function<void(const std::string& what)>;
+  bool off_loop(WorkerPool& pool, std::function<std::function<void()>()> job, Thrown thrown,
+                bool trim = false);
   // Runs `job` on the parse threads for `caller` (one at a time per user); else replies busy.
   void off_loop_parse(const Caller& caller, std::function<std::function<void()>()> job,
                       const rpc::Reply& reply);

@@ -42,7 +42,16 @@ class FibMirror {
   // when the kernel may have flushed routes over an interface taken down.
   void forget() { installed_.reset(); }
 
-  size_t installed() const { return installed_ ? installed_->size() : 0; }
+  // Routes the kernel took as wanted (not those it refused or that are not read yet).
+  size_t installed() const {
+    size_t n = 0;
+    if (installed_) {
+      for (const auto& [_, route] : *installed_) {
+        n += route.has_value() ? 1 : 0;
+      }
+    }
+    return n;
+  }
 
  private:
   KernelRouteTable& table_;

@@ -33,17 +33,35 @@ rtmsg route_header(const net::Prefix& prefix) {
   return rt;
 }
 
-void add_destination(NetlinkMessage& msg, const net::Prefix& prefix) {
-  const uint32_t metric = kVigilRouteMetric;
-  msg.add_attr(RTA_PRIORITY, &metric, sizeof(metric));
+// `with_metric` false for a removal: any metric of vigil-dp's protocol matches, as list_own()
+// lists them all.
+void add_destination(NetlinkMessage& msg, const net::Prefix& prefix, bool with_metric = true) {
+  if (with_metric) {
+    const uint32_t metric = kVigilRouteMetric;
+    msg.add_attr(RTA_PRIORITY, &metric, sizeof(metric));
+  }
   if (prefix.length > 0) {
     msg.add_attr(RTA_DST, prefix.address.bytes.data(), address_length(prefix.address));
   }
 }
 
+// The kernel's weights go from 1 to 256: larger ones are scaled down together, keeping their
+// shares, each at least 1.
+uint32_t kernel_weight(uint32_t weight, uint32_t largest) {
+  if (largest <= 256) {
+    return std::max<uint32_t>(weight, 1);
+  }
+  return std::max<uint32_t>(
+      1, static_cast<uint32_t>((static_cast<uint64_t>(weight) * 256 + largest / 2) / largest));
+}
+
 // RTA_MULTIPATH's payload: an rtnexthop per hop, each followed by its gateway attribute.
 std::vector<uint8_t> multipath(const std::vector<KernelNextHop>& hops) {
   std::vector<uint8_t> out;
+  uint32_t largest = 0;
+  for (const auto& h : hops) {
+    largest = std::max(largest, h.weight);
+  }
   for (const auto& h : hops) {
     const size_t gateway_len = h.gateway ? address_length(*h.gateway) : 0;
     const size_t len = RTNH_LENGTH(h.gateway ? RTA_SPACE(gateway_len) : 0);
@@ -52,7 +70,8 @@ std::vector<uint8_t> multipath(const std::vector<KernelNextHop>& hops) {
     auto* nh = reinterpret_cast<rtnexthop*>(out.data() + at);
     nh->rtnh_len = static_cast<uint16_t>(len);
     // The kernel's weight is hops + 1, at most 256.
-    nh->rtnh_hops = static_cast<uint8_t>(std::clamp<uint32_t>(h.weight, 1, 256) - 1);
+    nh->rtnh_hops =
+        static_cast<uint8_t>(std::min<uint32_t>(kernel_weight(h.weight, largest), 256) - 1);
     nh->rtnh_ifindex = h.ifindex;
     if (h.gateway) {
       auto* rta = RTNH_DATA(nh);
@@ -144,7 +163,7 @@ Status NetlinkRouteTable::remove(const net::Prefix& prefix) {
   rt.rtm_scope = RT_SCOPE_NOWHERE;  // any scope
   rt.rtm_type = 0;                  // any type
   NetlinkMessage msg(RTM_DELROUTE, 0, &rt, sizeof(rt));
-  add_destination(msg, prefix);
+  add_destination(msg, prefix, /*with_metric=*/false);
   // Gone already (the kernel flushes routes over an interface taken down): what was wanted.
   if (Status ok = socket_.request(msg, ESRCH); !ok) {
     return fail("cannot remove the kernel route " + prefix.to_string() + ": " + ok.error());

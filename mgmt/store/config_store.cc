@@ -153,6 +153,7 @@ Expected<CommitRecord> ConfigStore::commit(const std::string& text, CommitRecord
     return fail(st.error());
   }
   seqs_.push_back(record.seq);
+  records_[record.seq] = record;
   running_text_ = text;
   running_seq_ = record.seq;
   prune();
@@ -172,6 +173,7 @@ void ConfigStore::prune() {
       continue;
     }
     fs::remove(dir_ / "commits" / (std::to_string(*it) + ".json"));
+    records_.erase(*it);
     it = seqs_.erase(it);
     --excess;
   }
@@ -204,7 +206,11 @@ std::vector<CommitRecord> ConfigStore::history() const {
   std::lock_guard lock(*mutex_);
   std::vector<CommitRecord> out;
   for (auto it = seqs_.rbegin(); it != seqs_.rend(); ++it) {
-    if (auto r = read_record(*it, nullptr)) {
+    // Each record is read once: it holds a whole config (up to 4 MiB of text to parse).
+    if (auto known = records_.find(*it); known != records_.end()) {
+      out.push_back(known->second);
+    } else if (auto r = read_record(*it, nullptr)) {
+      records_.emplace(*it, *r);
       out.push_back(*r);
     }
   }

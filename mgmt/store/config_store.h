@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -111,6 +112,8 @@ class ConfigStore {
   std::string running_text_;
   uint64_t running_seq_ = 0;
   std::vector<uint64_t> seqs_;  // ascending
+  // Who, when and why of each commit read so far (history() without re-reading the texts).
+  mutable std::map<uint64_t, CommitRecord> records_;
   std::optional<PendingConfirm> pending_;
   std::string pending_problem_;
 };

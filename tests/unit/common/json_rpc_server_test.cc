@@ -136,6 +136,7 @@ class ServerTest : public ::testing::Test {
   std::thread thread_;
   std::mutex later_mutex_;
   std::vector<std::pair<json, Reply>> later_;
+  std::atomic<int> counted_{0};
 };
 
 TEST_F(ServerTest, ClientCallsAndGetsResult) {
@@ -527,21 +528,51 @@ TEST_F(ServerTest, AnAnswerGivenLaterHoldsOnlyItsOwnConnection) {
   EXPECT_EQ(second["result"], json::array({2}));
 }
 
-TEST_F(ServerTest, ACallerThatLeavesBeforeItsAnswerIsForgotten) {
+// A client that sends a change and a commit and hangs up: the work it asked for is done all the
+// same (as when every line was handled at once), its answers dropped, and the connection goes
+// after the last one.
+TEST_F(ServerTest, ACallerThatHangsUpStillHasItsRequestsDone) {
+  dispatcher_.add("count",
+                  [this](const json&, const CallContext&) -> CallResult { return ++counted_; });
   start();
   {
     UniqueFd gone = raw_connect();
     send_all(gone.get(), R"({"jsonrpc":"2.0","id":1,"method":"later"})"
+                         "\n"
+                         R"({"jsonrpc":"2.0","id":2,"method":"count"})"
                          "\n");
     wait_for_later(1);
   }
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(server_->connection_count(), 1u) << "kept while its work is under way";
+  EXPECT_EQ(counted_.load(), 0);
+  answer_later();  // nobody to give it to: dropped; the line behind it runs
   for (int i = 0; i < 200 && server_->connection_count() != 0; ++i) {
     std::this_thread::sleep_for(5ms);
   }
   EXPECT_EQ(server_->connection_count(), 0u);
-  answer_later();  // nobody to give it to: dropped
+  EXPECT_EQ(counted_.load(), 1);
   Client client(path_);
   EXPECT_FALSE(is_error(client.call("echo")));
+}
+
+// Lines held back while the answers ahead of them were over the output limit go on once those
+// answers are sent (they waited for the idle timeout).
+TEST_F(ServerTest, LinesHeldBehindALargeAnswerGoOnOnceItIsSent) {
+  start({.max_pending_output = 1000});
+  UniqueFd fd = raw_connect();
+  const std::string big(5000, 'x');
+  send_all(fd.get(), R"({"jsonrpc":"2.0","id":1,"method":"later","params":[")" + big +
+                         R"("]})"
+                         "\n"
+                         R"({"jsonrpc":"2.0","id":2,"method":"echo"})"
+                         "\n"
+                         R"({"jsonrpc":"2.0","id":3,"method":"echo"})"
+                         "\n");
+  wait_for_later(1);
+  answer_later();
+  const std::string out = read_lines(fd.get(), 3);
+  EXPECT_NE(out.find(R"("id":3)"), std::string::npos) << out.substr(0, 200);
 }
 
 // A client that sends its request and shuts its side (as `echo ... | socat`) still gets the

@@ -111,5 +111,18 @@ TEST(FastPathPlan, NotForwardingIsNeverRefused) {
   EXPECT_TRUE(check_plan(plan_from(parse(text)), 2).ok());
 }
 
+// A box that runs only the classifier used to have the kernel's forwarding turned on too.
+TEST(FastPathPlan, OnlyAForwardingAfXdpFastPathCopiesItsFibToTheKernel) {
+  std::string text = kForwarding;
+  EXPECT_TRUE(plan_from(parse(text)).mirrors_to_kernel());
+  std::string off = text;
+  off.replace(off.find("forwarding: true"), 16, "forwarding: false");
+  EXPECT_FALSE(plan_from(parse(off)).mirrors_to_kernel());
+  std::string no_fallback = text;
+  no_fallback.replace(no_fallback.find("forwarding: true"), 16,
+                      "forwarding: true, kernel_fallback: false");
+  EXPECT_FALSE(plan_from(parse(no_fallback)).mirrors_to_kernel());
+}
+
 }  // namespace
 }  // namespace vigil::dp
