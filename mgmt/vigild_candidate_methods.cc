@@ -85,13 +85,8 @@ void VigildService::register_candidate_methods() {
                    if (auto bad = bad_words(words)) {
                      return reply(*bad);
                    }
-                   auto cand = candidate_of(p, c);
-                   if (!cand) {
-                     return reply(rpc::invalid_params(cand.error()));
-                   }
-                   std::string base = (*cand)->text;
-                   replace_candidate_off_loop(
-                       c, own_key(p, c), std::move(base),
+                   change_candidate_off_loop(
+                       p, c,
                        [words = std::move(words), is_set](const std::string& from) {
                          return Candidates::parse_edit(from, words, is_set);
                        },
@@ -188,13 +183,8 @@ void VigildService::register_parsing_methods() {
 
   add_deferred("candidate.load", Role::kAdmin,
                [this](const json& p, const Caller& c, rpc::Reply reply) {
-                 auto cand = candidate_of(p, c);
-                 if (!cand) {
-                   return reply(rpc::invalid_params(cand.error()));
-                 }
-                 std::string base = (*cand)->text;
-                 replace_candidate_off_loop(
-                     c, own_key(p, c), std::move(base),
+                 change_candidate_off_loop(
+                     p, c,
                      [text = p.at("text").get<std::string>(), mode = p.value("mode", "replace"),
                       origin = p.value("origin", "loaded file")](const std::string& from) {
                        return Candidates::parse_load(from, text, mode, origin);
@@ -203,9 +193,15 @@ void VigildService::register_parsing_methods() {
                });
 }
 
-void VigildService::replace_candidate_off_loop(
-    const Caller& caller, const CandidateKey& key, std::string base,
+void VigildService::change_candidate_off_loop(
+    const json& params, const Caller& caller,
     std::function<Expected<Candidates::Loaded>(const std::string&)> parse, rpc::Reply reply) {
+  auto cand = candidate_of(params, caller);
+  if (!cand) {
+    return reply(rpc::invalid_params(cand.error()));
+  }
+  const CandidateKey key = own_key(params, caller);
+  std::string base = (*cand)->text;
   off_loop_parse(
       caller,
       [this, key, base = std::move(base), parse = std::move(parse), reply] {

@@ -91,10 +91,10 @@ class VigildService {
                       const rpc::Reply& reply);
   // validate and candidate.load, which parse off the loop.
   void register_parsing_methods();
-  // The caller's candidate `key` made what `parse` computes from `base` (its text now), on the
-  // parse threads; refused if the candidate no longer holds `base` when the result is back.
-  void replace_candidate_off_loop(
-      const Caller& caller, const CandidateKey& key, std::string base,
+  // The caller's candidate (params' "session") made what `parse` computes from its text now,
+  // on the parse threads; refused if the candidate changed before the result is back.
+  void change_candidate_off_loop(
+      const nlohmann::json& params, const Caller& caller,
       std::function<Expected<Candidates::Loaded>(const std::string&)> parse, rpc::Reply reply);
   // vigil-dp's `method`, answered through `reply` once it answers (or its deadline passes).
   void proxy_call(const std::string& component, const std::string& method, rpc::Reply reply);
