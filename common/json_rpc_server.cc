@@ -163,6 +163,15 @@ void Server::on_event(int fd, uint32_t events) {
   flush(c);
 }
 
+void Server::answer_and_close(Connection& c, const Error& error, std::string_view why) {
+  c.output += error_line(error);
+  c.output += '\n';
+  c.close_after_flush = true;
+  log::warn(why, {{"socket", options_.path},
+                  {"peer_uid", c.context.peer.uid},
+                  {"peer_pid", c.context.peer.pid}});
+}
+
 uint32_t Server::events_of(const Connection& c) {
   return (c.reading_stopped ? 0u : static_cast<uint32_t>(EPOLLIN | EPOLLRDHUP)) |
          (c.waiting_writable ? static_cast<uint32_t>(EPOLLOUT) : 0u);
@@ -238,12 +247,12 @@ void Server::handle_readable(Connection& c) {
     if (!c.owner && c.queued.size() > kMaxQueuedLines) {
       c.queued.clear();
       c.queued_bytes = 0;
-      c.output += error_line(Error{kServerBusy, "server busy: more than " +
-                                                    std::to_string(kMaxQueuedLines) +
-                                                    " requests wait behind one being answered; "
-                                                    "wait for answers before sending more"});
-      c.output += '\n';
-      c.close_after_flush = true;
+      answer_and_close(
+          c,
+          Error{kServerBusy, "server busy: more than " + std::to_string(kMaxQueuedLines) +
+                                 " requests wait behind one being answered; "
+                                 "wait for answers before sending more"},
+          "requests pile up behind one being answered; closing connection");
       return;
     }
     c.last_input = Clock::now();
@@ -257,36 +266,30 @@ void Server::handle_readable(Connection& c) {
     const bool holding = c.framer.buffered_bytes() > 0 || !c.queued.empty();
     if (status == LineFramer::Status::kOk && !c.owner && holding &&
         unfinished_of(c.context.peer.uid) > options_.max_request_bytes) {
-      c.output += error_line(
+      answer_and_close(
+          c,
           Error{kServerBusy, "server busy: your unfinished requests hold more than " +
                                  std::to_string(options_.max_request_bytes) +
-                                 " bytes (one request's worth per user); finish one first"});
-      c.output += '\n';
-      c.close_after_flush = true;
-      log::warn("a user's unfinished requests exceed one request; closing one of them",
-                {{"socket", options_.path}, {"peer_uid", c.context.peer.uid}});
+                                 " bytes (one request's worth per user); finish one first"},
+          "a user's unfinished requests exceed one request; closing one of them");
       return;
     }
     if (status == LineFramer::Status::kOk && !c.owner && holding &&
         buffered_input() > options_.max_buffered_input) {
-      c.output += error_line(
+      answer_and_close(
+          c,
           Error{kServerBusy, "server busy: " + std::to_string(options_.max_buffered_input) +
                                  " bytes of unfinished requests are buffered "
-                                 "already; try again shortly"});
-      c.output += '\n';
-      c.close_after_flush = true;
-      log::warn("input budget spent; closing a connection with an unfinished request",
-                {{"socket", options_.path}, {"peer_uid", c.context.peer.uid}});
+                                 "already; try again shortly"},
+          "input budget spent; closing a connection with an unfinished request");
       return;
     }
     if (status == LineFramer::Status::kOverflow) {
-      c.output += error_line(Error{
-          kRequestTooLarge,
-          "request exceeds the limit of " + std::to_string(options_.max_request_bytes) + " bytes"});
-      c.output += '\n';
-      c.close_after_flush = true;
-      log::warn("request too large; closing connection",
-                {{"socket", options_.path}, {"peer_pid", c.context.peer.pid}});
+      answer_and_close(
+          c,
+          Error{kRequestTooLarge, "request exceeds the limit of " +
+                                      std::to_string(options_.max_request_bytes) + " bytes"},
+          "request too large; closing connection");
       return;
     }
     if (c.output.size() - c.output_sent > options_.max_pending_output) {
@@ -414,16 +417,15 @@ void Server::sweep() {
     // its peer never takes them: the idle rule below covers it.
     if (!c->close_after_flush && c->partial_since &&
         now - *c->partial_since >= options_.request_timeout && !has_unread_input(fd)) {
-      c->output += error_line(Error{
-          kRequestTimeout, "request not completed within " +
-                               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  options_.request_timeout)
-                                                  .count()) +
-                               " ms"});
-      c->output += '\n';
-      c->close_after_flush = true;
-      log::warn("closing a connection whose request never finished",
-                {{"socket", options_.path}, {"peer_uid", c->context.peer.uid}});
+      answer_and_close(
+          *c,
+          Error{kRequestTimeout,
+                "request not completed within " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       options_.request_timeout)
+                                       .count()) +
+                    " ms"},
+          "closing a connection whose request never finished");
       idle.push_back(fd);  // flushed (best effort) and closed below
     } else if (now - std::max(c->last_input, c->last_output) >= options_.idle_timeout &&
                !has_unread_input(fd)) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/event_loop.h"
 #include "common/json_rpc.h"
@@ -65,6 +66,8 @@ class Server {
   // A deferred method's answer for connection `id`, on the loop's thread.
   void on_reply(uint64_t id, std::optional<std::string> reply);
   static uint32_t events_of(const Connection& c);
+  // Queues `error` as the connection's last answer, closes it once sent, and logs `why`.
+  void answer_and_close(Connection& c, const Error& error, std::string_view why);
   void flush(Connection& c);
   void close_connection(int fd);
   // Closes connections past their idle or request time.
