@@ -47,6 +47,12 @@ struct StaticNeighbour {
   std::array<uint8_t, 6> mac{};
 };
 
+// Addresses a router refuses as martians that an interface may accept on purpose
+// (interfaces.<name>.allow_martians): the ranges some networks use inside.
+enum class MartianRange { kThisNetwork, kLoopback, kReserved, kLinkLocal, kIpv4Mapped };
+inline constexpr std::string_view kMartianRangeNames[] = {"this_network", "loopback", "reserved",
+                                                          "link_local", "ipv4_mapped"};
+
 struct InterfaceConfig {
   std::string name;
   std::string device;  // kernel interface or DPDK devargs; defaults to the name
@@ -57,6 +63,7 @@ struct InterfaceConfig {
   std::vector<Vlan> vlans;
   bool xdp = false;  // the XDP classifier runs on this port
   std::vector<StaticNeighbour> neighbours;
+  std::vector<MartianRange> allow_martians;  // in the order given, without repeats
 };
 
 struct NextHop {

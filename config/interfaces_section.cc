@@ -61,6 +61,12 @@ constexpr Field kInterfaceFields[] = {
      .type = "list of neighbour",
      .description = "Static ARP/ND entries for the fast path",
      .children = &kNeighbourSchema},
+    {.key = "allow_martians",
+     .type = "list of this_network, loopback, reserved, link_local, ipv4_mapped",
+     .description = "Martian ranges this port forwards anyway (from it and to it): 0.0.0.0/8, "
+                    "127.0.0.0/8, 240.0.0.0/4, 169.254.0.0/16, ::ffff:0:0/96. Others are "
+                    "always refused (docs/operations.md)",
+     .default_value = "none"},
 };
 
 struct Placed {
@@ -209,6 +215,21 @@ void parse_interfaces(const YAML::Node& node, const std::string& path, Config& c
             });
         iface.neighbours =
             read_neighbours(r.get("neighbours"), r.path_of("neighbours"), iface, errors);
+        for_each_item(
+            r.get("allow_martians"), r.path_of("allow_martians"), errors,
+            [&](const YAML::Node& item, const std::string& item_path) {
+              auto m = read_enum(item, item_path, errors, kMartianRangeNames);
+              if (!m) {
+                return;
+              }
+              const auto range = static_cast<MartianRange>(*m);
+              if (std::ranges::find(iface.allow_martians, range) != iface.allow_martians.end()) {
+                errors.add(item_path, item,
+                           "\"" + std::string(kMartianRangeNames[*m]) + "\" is listed twice");
+                return;
+              }
+              iface.allow_martians.push_back(range);
+            });
         config.interfaces.push_back(std::move(iface));
       });
 }

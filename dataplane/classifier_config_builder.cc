@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "dataplane/allowed_martians.h"
+
 namespace vigil::dp {
 
 ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
@@ -74,6 +76,23 @@ ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
                      {.protocol = 17, .port = kSnmpPort}};
   if (c.monitoring.prometheus_enabled) {
     out.local_ports.push_back({.protocol = 6, .port = c.monitoring.prometheus_listen.port});
+  }
+  return out;
+}
+
+ebpf::ClassifierConfig classifier_config_for(const ebpf::ClassifierConfig& common,
+                                             const config::Config& c, const std::string& device,
+                                             std::optional<std::array<uint8_t, 6>> mac) {
+  ebpf::ClassifierConfig out = common;
+  out.port_mac = mac;
+  for (const auto& i : c.interfaces) {
+    if (i.device != device) {
+      continue;
+    }
+    for (const auto& v : i.vlans) {
+      out.port_vlans.push_back(v.id);
+    }
+    out.allow_martians = allowed_martians(i.allow_martians);
   }
   return out;
 }

@@ -181,7 +181,10 @@ Status FastPathControl::apply_routes(const FastPathPlan& plan) {
   std::vector<PortInfo> infos;
   const auto& ports = fast_path_->ports();
   for (const auto& p : plan.ports) {
-    PortInfo info{.mac = ports[infos.size()]->mac(), .mtu = static_cast<uint16_t>(p.mtu)};
+    PortInfo info{.mac = ports[infos.size()]->mac(),
+                  .mtu = static_cast<uint16_t>(p.mtu),
+                  .allow_martians = p.allow_martians,
+                  .vlans = p.vlans};
     for (const auto& a : p.addresses) {
       if (a.address.family == 4 && !info.has_v4) {
         info.has_v4 = true;

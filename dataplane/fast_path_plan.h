@@ -49,6 +49,8 @@ struct PlannedPort {
   uint32_t mtu = 1500;
   std::vector<net::Prefix> addresses;
   std::vector<PlannedNeighbour> neighbours;  // static ARP/ND entries
+  uint32_t allow_martians = 0;               // VIGIL_ALLOW_* (vigil/martian.h)
+  std::vector<uint16_t> vlans;               // configured VLAN ids, sorted
 };
 
 struct FastPathPlan {

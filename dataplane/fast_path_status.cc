@@ -71,6 +71,8 @@ api::DataplaneStatus FastPathControl::show() const {
   }
   out.to_kernel = c.to_kernel;
   out.icmp_errors_sent = c.icmp_errors_sent;
+  out.icmp_errors_rate_limited = c.icmp_errors_rate_limited;
+  out.icmp_errors_not_allowed = c.icmp_errors_not_allowed;
   out.rx_mode = started_with_.adaptive_rx ? "adaptive" : "poll";
   out.idle_sleeps = c.idle_sleeps;
   out.tx_hold_us = started_with_.tx_hold_us;
@@ -114,6 +116,14 @@ void FastPathControl::update_metrics(MetricsRegistry& metrics) {
   }
   for (size_t r = 0; r < c.drops.size(); ++r) {
     exported_.set(drops, {{"reason", std::string(kDropReasonNames[r])}}, c.drops[r]);
+  }
+  auto& icmp = metrics.counter(
+      "vigil_dp_icmp_errors_total",
+      "ICMP errors the fast path sent, or did not: over its rate limits, or not allowed");
+  for (const auto& [outcome, n] : {std::pair{"sent", c.icmp_errors_sent},
+                                   std::pair{"rate_limited", c.icmp_errors_rate_limited},
+                                   std::pair{"not_allowed", c.icmp_errors_not_allowed}}) {
+    exported_.set(icmp, {{"outcome", outcome}}, n);
   }
   if (offloader_) {
     update_offload_metrics(metrics);

@@ -1,7 +1,11 @@
 #include "dataplane/xdp_ports.h"
 
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <set>
 
 #include "common/logging.h"
@@ -9,6 +13,28 @@
 #include "ebpf/loader/bpf_maps.h"
 
 namespace vigil::dp {
+namespace {
+
+// The device's MAC as the kernel has it now (SIOCGIFHWADDR), or nullopt.
+std::optional<std::array<uint8_t, 6>> kernel_mac(const std::string& device) {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return std::nullopt;
+  }
+  ifreq request{};
+  std::strncpy(request.ifr_name, device.c_str(), IFNAMSIZ - 1);
+  const int done = ioctl(fd, SIOCGIFHWADDR, &request);
+  close(fd);
+  if (done != 0) {
+    return std::nullopt;
+  }
+  std::array<uint8_t, 6> mac{};
+  std::memcpy(mac.data(), request.ifr_hwaddr.sa_data, 6);
+  return mac;
+}
+
+}  // namespace
+
 Status XdpPorts::check(const config::Config& config) const {
   std::string problems;
   for (const auto& i : config.interfaces) {
@@ -32,6 +58,9 @@ Status XdpPorts::apply(const config::Config& config) {
   const auto classifier_config = classifier_config_from(config);
   Status result = Ok{};
   for (const auto& device : wanted) {
+    // Read at every apply: a MAC changed since is taken up by the next commit.
+    const auto port_config =
+        classifier_config_for(classifier_config, config, device, kernel_mac(device));
     auto& port = ports_[device];
     if (!port) {
       auto loaded = ebpf::Classifier::load({.pin_dir = pin_root_ + "/" + device});
@@ -44,7 +73,7 @@ Status XdpPorts::apply(const config::Config& config) {
       }
       // Config first, then attach: a fresh program never sees traffic unconfigured.
       port = std::move(*loaded);
-      if (auto s = port->apply(classifier_config); !s) {
+      if (auto s = port->apply(port_config); !s) {
         result = fail(device + ": " + s.error());
       }
       if (auto s = port->attach(device); !s) {
@@ -57,7 +86,7 @@ Status XdpPorts::apply(const config::Config& config) {
       }
       continue;
     }
-    if (auto s = port->apply(classifier_config); !s) {
+    if (auto s = port->apply(port_config); !s) {
       result = fail(device + ": " + s.error());
       log::error("cannot apply the classifier config", {{"device", device}, {"error", s.error()}});
     }

@@ -1,8 +1,11 @@
 /* The XDP classifier: the first thing every packet meets on a Vigil port.
  *
- *   parse ─► VIP? its connection ─► ACL ─► per-source rate limit ─► SYN limit
- *         ─► later fragments ─► multicast
- *         ─► L4 VIP: the connection's backend or Maglev, then IPIP/GUE to the backend (XDP_TX)
+ *   parse ─► another host's frame or VLAN? dropped ─► VIP? its connection ─► ACL
+ *         ─► per-source rate limit ─► SYN limit ─► broadcast/multicast frames and VLAN
+ *            sub-interfaces to the kernel ─► later fragments: the box's and multicast to the
+ *            kernel, transit to the fast path ─► multicast addresses to the kernel
+ *         ─► L4 VIP (no martian source): the connection's backend or Maglev, then IPIP/GUE
+ *            to the backend (XDP_TX; too big: an ICMP error, rate-limited)
  *         ─► for the box: service ports pass, tunnel/probe ports go to the fast path
  *         ─► transit: a flow vigil-dp offloaded, forwarded here (XDP_REDIRECT); else to the
  *            fast path (AF_XDP) or the default policy
@@ -36,6 +39,7 @@
 #include "classifier_frame.h"
 #include "classifier_icmp.h"
 #include "classifier_encap.h"
+#include "classifier_frame_checks.h"
 #include "classifier_conn_table.h"
 #include "classifier_vips.h"
 #include "classifier_offload.h"
@@ -69,6 +73,19 @@ int vigil_classify(struct xdp_md* ctx) {
   const struct vigil_settings* s = bpf_map_lookup_elem(&settings, &zero);
   if (!s || s->default_action == 0) {
     return verdict(st, VIGIL_VERDICT_PASS_UNCONFIGURED, bytes, XDP_PASS);
+  }
+  /* Another host's frame, or a VLAN the port does not have, is nobody's here: dropped before
+   * anything else, as Linux drops it on receipt. */
+  const struct vigil_port* port = bpf_map_lookup_elem(&this_port, &zero);
+  int frame = VIGIL_FRAME_OURS;
+  if (port && port->known) {
+    frame = frame_class(data, end, &p, port);
+    if (frame == VIGIL_FRAME_OTHER_HOST) {
+      return verdict(st, VIGIL_VERDICT_DROP_OTHER_HOST, bytes, XDP_DROP);
+    }
+    if (frame == VIGIL_FRAME_UNKNOWN_VLAN) {
+      return verdict(st, VIGIL_VERDICT_DROP_UNKNOWN_VLAN, bytes, XDP_DROP);
+    }
   }
   const int v4 = p.l3_proto == ETH_P_IP;
   const int bare_syn = is_bare_syn(&p);
@@ -116,18 +133,31 @@ int vigil_classify(struct xdp_md* ctx) {
       return verdict(st, VIGIL_VERDICT_DROP_SYN_LIMIT, bytes, XDP_DROP);
     }
   }
+  /* Broadcast and multicast frames and VLAN sub-interfaces are the kernel's: never routed,
+   * never a VIP's. */
+  if (frame == VIGIL_FRAME_GROUP) {
+    return verdict(st, VIGIL_VERDICT_PASS_L2_GROUP, bytes, XDP_PASS);
+  }
+  if (frame == VIGIL_FRAME_VLAN) {
+    return verdict(st, VIGIL_VERDICT_PASS_VLAN, bytes, XDP_PASS);
+  }
   if (p.later_fragment) {
-    /* No ports to classify on; the kernel reassembles what is for the box. */
     if (s->later_fragments == VIGIL_ACTION_DROP) {
       return verdict(st, VIGIL_VERDICT_DROP_FRAGMENT, bytes, XDP_DROP);
     }
-    return verdict(st, VIGIL_VERDICT_PASS_LATER_FRAGMENT, bytes, XDP_PASS);
+    return steer_later_fragment(ctx, st, &p, s, v4, bytes);
   }
   if (is_multicast_or_link_local(&p, v4)) {
     return verdict(st, VIGIL_VERDICT_PASS_MULTICAST, bytes, XDP_PASS); /* ND, DHCP, routing */
   }
+  if (p.l4_unknown) {
+    return steer_unwalked(ctx, st, &p, s, v4, bytes);
+  }
   if ((vigil_features & VIGIL_FEATURE_VIPS) && !looked) {
     to_vip = find_vip(&p, v4, &flow, &match);
+  }
+  if (to_vip && martian(&p, v4, port) != VIGIL_MARTIAN_NONE) {
+    return verdict(st, VIGIL_VERDICT_DROP_MARTIAN, bytes, XDP_DROP); /* never encapsulated */
   }
   if (to_vip) {
     const int refresh = match.conn && match.conn->policy_generation != s->policy_generation;

@@ -79,6 +79,18 @@ VIGIL_ARRAY(backends, BPF_MAP_TYPE_ARRAY, VIGIL_MAX_BACKENDS, struct vigil_backe
 VIGIL_ARRAY(conns, BPF_MAP_TYPE_ARRAY, VIGIL_CONN_TABLE_SIZE / VIGIL_CONN_WAYS,
             struct vigil_conn_set);
 
+/* The interface this instance runs on: its MAC, VLANs and allowed martians (struct vigil_port). */
+VIGIL_ARRAY(this_port, BPF_MAP_TYPE_ARRAY, 1, struct vigil_port);
+
+/* ICMP errors the classifier sends: per source and in all, per CPU. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+  __uint(max_entries, VIGIL_ICMP_SOURCES);
+  __type(key, struct vigil_icmp_source_key);
+  __type(value, struct vigil_icmp_bucket);
+} icmp_sources SEC(".maps");
+VIGIL_ARRAY(icmp_budget, BPF_MAP_TYPE_PERCPU_ARRAY, 1, struct vigil_icmp_bucket);
+
 /* The box's own addresses: traffic to them is the box's, not transit. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);

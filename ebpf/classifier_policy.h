@@ -124,10 +124,12 @@ static __always_inline int police_syn(const struct vigil_packet* p, const struct
   return police(bpf_map_lookup_elem(&syn_dst6, &k), bytes);
 }
 
+/* A packet whose L4 the parser could not reach counts as a SYN too: a SYN limit cannot be
+ * dodged by hiding the SYN behind a long IPv6 extension-header chain. */
 static __always_inline int is_bare_syn(const struct vigil_packet* p) {
   const __u8 syn = 0x02;
   const __u8 ack = 0x10;
-  return p->l4_proto == IPPROTO_TCP && (p->tcp_flags & (syn | ack)) == syn;
+  return p->l4_unknown || (p->l4_proto == IPPROTO_TCP && (p->tcp_flags & (syn | ack)) == syn);
 }
 
 static __always_inline int is_multicast_or_link_local(const struct vigil_packet* p, int v4) {

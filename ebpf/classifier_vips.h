@@ -5,6 +5,7 @@
 
 #include "classifier_conn_table.h"
 #include "classifier_encap.h"
+#include "classifier_frame_checks.h"
 #include "classifier_policy.h"
 #include "vigil/vip_filter.h"
 
@@ -119,14 +120,17 @@ static __always_inline int forward_to_vip(struct xdp_md* ctx, struct vigil_stats
       (be->encap == VIGIL_ENCAP_GUE ? sizeof(struct udphdr) : 0);
   if (p->l3_length + overhead > s->encap_mtu) {
     const __u32 inner_mtu = s->encap_mtu - overhead;
+    if (v4 && !p->dont_fragment) {
+      /* XDP cannot fragment, and the sender did not ask to be told. */
+      return verdict(st, VIGIL_VERDICT_DROP_VIP_TOO_BIG, bytes, XDP_DROP);
+    }
+    if (!vigil_icmp_allowed(p)) {
+      return verdict(st, VIGIL_VERDICT_DROP_VIP_TOO_BIG_UNANSWERED, bytes, XDP_DROP);
+    }
     if (!v4) {
       return icmp6_too_big(ctx, st, p, l2, inner_mtu, bytes);
     }
-    if (p->dont_fragment) {
-      return icmp4_too_big(ctx, st, p, l2, (__u16)inner_mtu, bytes);
-    }
-    /* XDP cannot fragment, and the sender did not ask to be told. */
-    return verdict(st, VIGIL_VERDICT_DROP_VIP_TOO_BIG, bytes, XDP_DROP);
+    return icmp4_too_big(ctx, st, p, l2, (__u16)inner_mtu, bytes);
   }
   /* The commonest case, IPIP to an IPv4 backend from an untagged frame, gets its own copy with
    * the header sizes constant, so it runs without the branches on family, tags and GUE (about

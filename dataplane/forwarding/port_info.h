@@ -1,10 +1,13 @@
-// What the forwarding stages need to know about a port: its MAC (source of what it sends),
-// its IP MTU and the box's own addresses on it (the source of ICMP errors it sends).
+// What the forwarding stages need to know about a port: its MAC (source of what it sends and
+// the destination of what it may route), its IP MTU, the box's own addresses on it (the
+// source of ICMP errors it sends) and what its config lets in that a router would otherwise
+// refuse.
 #pragma once
 
 #include <rte_ether.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace vigil::dp {
 
@@ -14,6 +17,8 @@ struct PortInfo {
   bool has_v4 = false, has_v6 = false;
   uint8_t v4[4] = {};  // network order
   uint8_t v6[16] = {};
+  uint32_t allow_martians = 0;  // VIGIL_ALLOW_* (vigil/martian.h)
+  std::vector<uint16_t> vlans;  // configured VLAN ids, sorted: their frames are the kernel's
 };
 
 }  // namespace vigil::dp

@@ -10,11 +10,40 @@ std::pair<RouteAction, std::vector<NextHop>> group_key(const NextHopGroup& g) {
   return {g.action, g.members};
 }
 
+// The host routes of kLocal groups: the box's own addresses.
+LocalAddresses locals_of(const std::map<net::Prefix, GroupId>& routes,
+                         const std::vector<NextHopGroup>& groups) {
+  LocalAddresses out;
+  for (const auto& [prefix, id] : routes) {
+    if (groups[id].action != RouteAction::kLocal ||
+        prefix.length != (prefix.address.family == 4 ? 32 : 128)) {
+      continue;
+    }
+    if (prefix.address.family == 4) {
+      const auto& b = prefix.address.bytes;
+      out.v4.push_back(uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3]);
+    } else {
+      std::array<uint8_t, 16> a;
+      std::copy_n(prefix.address.bytes.begin(), 16, a.begin());
+      out.v6.push_back(a);
+    }
+  }
+  std::sort(out.v4.begin(), out.v4.end());
+  std::sort(out.v6.begin(), out.v6.end());
+  return out;
+}
+
 }  // namespace
 
+bool LocalAddresses::has6(const uint8_t* address) const {
+  std::array<uint8_t, 16> a;
+  std::copy_n(address, 16, a.begin());
+  return std::binary_search(v6.begin(), v6.end(), a);
+}
+
 ForwardingSnapshot::ForwardingSnapshot(const Fib* f, std::vector<NextHopGroup> g,
-                                       std::vector<PortInfo> p)
-    : fib(f), groups(std::move(g)), ports(std::move(p)) {
+                                       std::vector<PortInfo> p, LocalAddresses l)
+    : fib(f), groups(std::move(g)), ports(std::move(p)), locals(std::move(l)) {
   entries.reserve(groups.size());
   for (const NextHopGroup& group : groups) {
     GroupEntry e{.action = group.action, .first = static_cast<uint32_t>(forwarders.size())};
@@ -199,7 +228,8 @@ Status RouteTable::apply(std::vector<Route> routes, std::vector<PortInfo> ports)
   }
   ports_ = std::move(ports);
   const ForwardingSnapshot* old = published_.exchange(
-      new ForwardingSnapshot(standby_.get(), groups_, ports_), std::memory_order_acq_rel);
+      new ForwardingSnapshot(standby_.get(), groups_, ports_, locals_of(next, groups_)),
+      std::memory_order_acq_rel);
   std::swap(active_, standby_);
   if (changed_) {
     changed_();  // lcores may read the new snapshot from here on

@@ -13,6 +13,8 @@
 // either the old or the new table, never a mix (rte_fib in DPDK 22.11 has no RCU of its own).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -51,10 +53,23 @@ struct GroupEntry {
   uint32_t first = 0;
 };
 
+// The box's own addresses (the FIB's local routes), sorted, for the admit stage to refuse
+// them as a source: IPv4 in host order, IPv6 as stored.
+struct LocalAddresses {
+  std::vector<uint32_t> v4;
+  std::vector<std::array<uint8_t, 16>> v6;
+
+  bool has4(uint32_t host_order) const {
+    return std::binary_search(v4.begin(), v4.end(), host_order);
+  }
+  bool has6(const uint8_t* address) const;
+};
+
 // What one lcore burst reads: one consistent view. Built once, never changed; the control
 // thread publishes a new one for every change.
 struct ForwardingSnapshot {
-  ForwardingSnapshot(const Fib* f, std::vector<NextHopGroup> g, std::vector<PortInfo> p);
+  ForwardingSnapshot(const Fib* f, std::vector<NextHopGroup> g, std::vector<PortInfo> p,
+                     LocalAddresses l = {});
   ForwardingSnapshot(const ForwardingSnapshot&) = delete;
   ForwardingSnapshot& operator=(const ForwardingSnapshot&) = delete;
 
@@ -70,7 +85,8 @@ struct ForwardingSnapshot {
   const Fib* fib;
   std::vector<NextHopGroup> groups;  // indexed by GroupId; [kNoRouteGroup] is "no route"
   std::vector<PortInfo> ports;       // indexed by PortId
-  std::vector<GroupEntry> entries;   // indexed by GroupId, from `groups` and `ports`
+  LocalAddresses locals;
+  std::vector<GroupEntry> entries;  // indexed by GroupId, from `groups` and `ports`
   std::vector<Forwarder> forwarders;
 };
 

@@ -37,8 +37,11 @@ inline uint32_t ecmp_flow_hash(const vigil_packet& p, uint32_t seed) {
     h = static_cast<uint32_t>(rte_hash_crc_8byte(b[0], h));
     h = static_cast<uint32_t>(rte_hash_crc_8byte(b[1], h));
   }
-  const uint32_t ports = swap ? static_cast<uint32_t>(p.dport) << 16 | p.sport
-                              : static_cast<uint32_t>(p.sport) << 16 | p.dport;
+  // A fragment hashes without its ports, the first one too: only it has them, and every
+  // fragment of a datagram must take the same path.
+  const uint32_t ports = p.is_fragment ? 0
+                         : swap        ? static_cast<uint32_t>(p.dport) << 16 | p.sport
+                                       : static_cast<uint32_t>(p.sport) << 16 | p.dport;
   h = rte_hash_crc_4byte(ports, h);
   // The protocol last, and the result's halves folded: CRC's top bits, which the bucket pick
   // uses most, then depend on every input bit.

@@ -49,6 +49,8 @@ TypeCode v4_type(IcmpError e) {
       return {3, 1};
     case IcmpError::kFragmentationNeeded:
       return {3, 4};
+    case IcmpError::kParameterProblem:
+      return {12, 0};  // pointer indicates the error
   }
   return {3, 0};
 }
@@ -63,6 +65,8 @@ TypeCode v6_type(IcmpError e) {
       return {1, 3};  // address unreachable
     case IcmpError::kFragmentationNeeded:
       return {2, 0};  // packet too big
+    case IcmpError::kParameterProblem:
+      return {4, 0};  // erroneous header field
   }
   return {1, 0};
 }
@@ -80,7 +84,7 @@ bool icmp_error_allowed(const vigil_packet& p) {
 }
 
 bool make_icmp_error(rte_mbuf* m, const vigil_packet& p, IcmpError error,
-                     const uint8_t* box_address, uint16_t mtu) {
+                     const uint8_t* box_address, uint32_t detail) {
   const bool v4 = p.l3_proto == RTE_ETHER_TYPE_IPV4;
   const size_t ip_header = v4 ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr);
   const size_t limit = (v4 ? kIpv4ErrorLimit : kIpv6ErrorLimit) - ip_header - kIcmpHeader;
@@ -98,8 +102,14 @@ bool make_icmp_error(rte_mbuf* m, const vigil_packet& p, IcmpError error,
   icmp[0] = tc.type;
   icmp[1] = tc.code;
   icmp[2] = icmp[3] = 0;
-  // Bytes 4-7: unused, or the next-hop MTU (RFC 1191: low 16 bits; RFC 4443: 32 bits).
-  const uint32_t rest = error == IcmpError::kFragmentationNeeded ? rte_cpu_to_be_32(mtu) : 0;
+  // Bytes 4-7: unused, the next-hop MTU (RFC 1191: low 16 bits; RFC 4443: 32 bits) or the
+  // pointer (RFC 792: the first octet; RFC 4443: 32 bits).
+  uint32_t rest = 0;
+  if (error == IcmpError::kFragmentationNeeded || (error == IcmpError::kParameterProblem && !v4)) {
+    rest = rte_cpu_to_be_32(detail);
+  } else if (error == IcmpError::kParameterProblem) {
+    rest = rte_cpu_to_be_32(detail << 24);
+  }
   std::memcpy(icmp + 4, &rest, 4);
   const uint16_t icmp_len = static_cast<uint16_t>(kIcmpHeader + quote);
   if (v4) {

@@ -34,6 +34,9 @@ struct PacketState {
   // The gateway's address (16 bytes, IPv4 in the first 4) in the burst's forwarding snapshot,
   // or nullptr: the packet's destination is the neighbour.
   const uint8_t* gateway = nullptr;
+  // An ICMP error the box made of the packet, already routed back to its source: the stages
+  // that route leave it alone.
+  bool originated = false;
 };
 
 struct Burst {
@@ -47,6 +50,7 @@ struct Burst {
     count = n;
     for (uint16_t i = 0; i < n; ++i) {
       state[i].disposition = Disposition::kInFlight;
+      state[i].originated = false;
     }
   }
   void drop(uint16_t i, DropReason reason) {

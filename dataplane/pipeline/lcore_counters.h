@@ -28,6 +28,8 @@ struct alignas(64) LcoreCounters {
   std::array<PortCounters, kMaxPorts> ports{};
   uint64_t to_kernel = 0;
   uint64_t icmp_errors_sent = 0;
+  uint64_t icmp_errors_rate_limited = 0;  // allowed, but over the lcore's budget
+  uint64_t icmp_errors_not_allowed = 0;   // about an ICMP error, a fragment, a group address
   uint64_t held_for_neighbour = 0;
   uint64_t idle_sleeps = 0;  // naps taken with IdlePolicy::sleep
 
@@ -43,6 +45,8 @@ struct alignas(64) LcoreCounters {
     }
     to_kernel += o.to_kernel;
     icmp_errors_sent += o.icmp_errors_sent;
+    icmp_errors_rate_limited += o.icmp_errors_rate_limited;
+    icmp_errors_not_allowed += o.icmp_errors_not_allowed;
     held_for_neighbour += o.held_for_neighbour;
     idle_sleeps += o.idle_sleeps;
     return *this;

@@ -1,15 +1,15 @@
 #include "dataplane/pipeline/route_stage.h"
 
-#include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "dataplane/packet/flow_hash.h"
 #include "dataplane/packet/ip_checksum.h"
-#include "ebpf/host/parse_host.h"
+#include "dataplane/packet/ipv4_options.h"
 
 namespace vigil::dp {
 namespace {
@@ -24,14 +24,9 @@ uint8_t* l3(rte_mbuf* m, const vigil_packet& p) {
 
 }  // namespace
 
-RouteStage::RouteStage(const RouteTable& routes, LcoreCounters& counters, uint32_t hash_seed,
-                       IcmpRateLimit icmp_limit, uint64_t tsc_hz)
-    : routes_(routes),
-      counters_(counters),
-      hash_seed_(hash_seed),
-      icmp_limit_(icmp_limit),
-      tsc_per_token_(icmp_limit.per_second ? tsc_hz / icmp_limit.per_second : UINT64_MAX),
-      icmp_tokens_(icmp_limit.burst) {}
+RouteStage::RouteStage(const RouteTable& routes, std::shared_ptr<IcmpResponder> icmp,
+                       uint32_t hash_seed)
+    : routes_(routes), icmp_(std::move(icmp)), hash_seed_(hash_seed) {}
 
 void RouteStage::process(Burst& burst) {
   const ForwardingSnapshot* snap = routes_.snapshot();
@@ -41,8 +36,8 @@ void RouteStage::process(Burst& burst) {
   uint64_t v4_group[kBurstSize], v6_group[kBurstSize];
   int n4 = 0, n6 = 0;
   for (uint16_t i = 0; i < burst.count; ++i) {
-    if (!burst.in_flight(i)) {
-      continue;
+    if (!burst.in_flight(i) || burst.state[i].originated) {
+      continue;  // decided, or an error the box made, already routed back
     }
     const vigil_packet& p = burst.state[i].parsed;
     if (is_v4(p)) {
@@ -75,7 +70,7 @@ void RouteStage::route(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
     } else if (g.action == RouteAction::kBlackhole) {
       burst.drop(i, DropReason::kBlackhole);
     } else {
-      reject(burst, i, snap, DropReason::kNoRoute, IcmpError::kNetUnreachable);
+      icmp_->reject(burst, i, snap, DropReason::kNoRoute, IcmpError::kNetUnreachable);
     }
     return;
   }
@@ -85,7 +80,7 @@ void RouteStage::route(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
   const bool v4 = is_v4(p);
   const uint8_t ttl = v4 ? ip[8] : ip[7];
   if (ttl <= 1) [[unlikely]] {
-    reject(burst, i, snap, DropReason::kTtlExceeded, IcmpError::kTimeExceeded);
+    icmp_->reject(burst, i, snap, DropReason::kTtlExceeded, IcmpError::kTimeExceeded);
     return;
   }
   // A group of one (a single gateway, a connected subnet) needs no hash.
@@ -95,7 +90,7 @@ void RouteStage::route(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
     // No fragmentation on the fast path: IPv6 never fragments in transit, and IPv4 without DF
     // is rare enough to drop and count (documented), as most forwarding planes do.
     if (!v4 || p.dont_fragment) {
-      reject(burst, i, snap, DropReason::kTooBig, IcmpError::kFragmentationNeeded, f.mtu);
+      icmp_->reject(burst, i, snap, DropReason::kTooBig, IcmpError::kFragmentationNeeded, f.mtu);
     } else {
       burst.drop(i, DropReason::kTooBig);
     }
@@ -103,78 +98,33 @@ void RouteStage::route(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
   }
   if (v4) {
     ipv4_decrement_ttl(ip);
+    if ((ip[0] & 0x0f) > 5) [[unlikely]] {
+      record_in_options(ip, snap, burst.in_port, f.port);
+    }
   } else {
     --ip[7];
   }
-  set_next_hop(st, f);
+  IcmpResponder::set_next_hop(st, f);
 }
 
-bool RouteStage::icmp_token() {
-  const uint64_t now = rte_rdtsc();
-  if (icmp_refill_tsc_ == 0 || now - icmp_refill_tsc_ >= tsc_per_token_) {
-    const uint64_t earned = icmp_refill_tsc_ == 0 ? 0 : (now - icmp_refill_tsc_) / tsc_per_token_;
-    icmp_tokens_ = std::min<uint64_t>(icmp_limit_.burst, icmp_tokens_ + earned);
-    icmp_refill_tsc_ = now;
+void RouteStage::record_in_options(uint8_t* ip, const ForwardingSnapshot& snap, PortId in,
+                                   PortId out) {
+  const size_t header = (ip[0] & 0x0fu) * size_t{4};
+  const PortInfo& egress = snap.ports[out];
+  const PortInfo& ingress = snap.ports[in];
+  const Ipv4OptionsEntry entry{.egress_address = egress.has_v4 ? egress.v4 : nullptr,
+                               .ingress_address = ingress.has_v4 ? ingress.v4 : nullptr,
+                               .timestamp = ms_since_midnight_ut(),
+                               .is_ours = [&snap](const uint8_t* a) {
+                                 return snap.locals.has4(uint32_t{a[0]} << 24 |
+                                                         uint32_t{a[1]} << 16 |
+                                                         uint32_t{a[2]} << 8 | a[3]);
+                               }};
+  if (fill_ipv4_options(ip, header, entry)) {
+    ip[10] = ip[11] = 0;
+    const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(ip, header));
+    std::memcpy(ip + 10, &sum, 2);
   }
-  if (icmp_tokens_ == 0) {
-    return false;
-  }
-  --icmp_tokens_;
-  return true;
-}
-
-void RouteStage::reject(Burst& burst, uint16_t i, const ForwardingSnapshot& snap, DropReason reason,
-                        IcmpError error, uint16_t mtu) {
-  // The offending packet is counted as dropped here, once; if an error is allowed its mbuf
-  // carries the error from here on, otherwise (or if the error cannot be sent) it is freed.
-  counters_.drop(reason);
-  PacketState& st = burst.state[i];
-  rte_mbuf* m = burst.packets[i];
-  const vigil_packet offending = st.parsed;
-  const bool v4 = is_v4(offending);
-  const PortInfo& in = snap.ports[burst.in_port];
-  const uint8_t* source = v4 ? (in.has_v4 ? in.v4 : nullptr) : (in.has_v6 ? in.v6 : nullptr);
-  if (source == nullptr || !icmp_error_allowed(offending) || !icmp_token() ||
-      !send_back(m, st, snap, offending, error, source, mtu)) {
-    rte_pktmbuf_free(m);
-    st.disposition = Disposition::kTaken;
-    return;
-  }
-  ++counters_.icmp_errors_sent;
-}
-
-bool RouteStage::send_back(rte_mbuf* m, PacketState& st, const ForwardingSnapshot& snap,
-                           const vigil_packet& offending, IcmpError error, const uint8_t* source,
-                           uint16_t mtu) {
-  rte_pktmbuf_adj(m, static_cast<uint16_t>(offending.l3_offset));
-  if (!make_icmp_error(m, offending, error, source, mtu)) {
-    return false;
-  }
-  // An Ethernet header to parse now and for the neighbour stage to fill in.
-  auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_ether_hdr)));
-  if (eth == nullptr) {
-    return false;
-  }
-  const bool v4 = is_v4(offending);
-  eth->ether_type = rte_cpu_to_be_16(v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-  if (vigil_parse_frame(eth, rte_pktmbuf_data_len(m), &st.parsed) != VIGIL_PARSE_OK) {
-    return false;
-  }
-  uint64_t group = kNoRouteGroup;
-  if (v4) {
-    uint32_t dst = rte_be_to_cpu_32(st.parsed.dst.v4);
-    snap.fib->lookup4(&dst, &group, 1);
-  } else {
-    uint8_t dst[1][16];
-    std::memcpy(dst[0], st.parsed.dst.v6, 16);
-    snap.fib->lookup6(dst, &group, 1);
-  }
-  const GroupEntry& g = snap.entry(group);
-  if (g.action != RouteAction::kForward) {
-    return false;  // no way back to the source: nothing more to say
-  }
-  set_next_hop(st, snap.pick(g, ecmp_flow_hash(st.parsed, hash_seed_)));
-  return true;
 }
 
 }  // namespace vigil::dp

@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/pipeline/admit_stage.h"
 #include "dataplane/pipeline/offload_stage.h"
 #include "dataplane/pipeline/parse_stage.h"
 
@@ -118,9 +119,11 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
         c.worker_lcores[w], std::move(rx), ports, fp->kernel_port_, w, *fp->readers_,
         hz / 1000000 * (c.tx_hold_us > 0 ? c.tx_hold_us : c.drain_us), c.idle, c.tx_hold_us > 0);
     Pipeline& pl = worker->pipeline();
+    // One ICMP budget per lcore, whichever stage refuses the packet.
+    auto icmp = std::make_shared<IcmpResponder>(worker->counters(), c.hash_seed, c.icmp_limits, hz);
     pl.add(std::make_unique<ParseStage>());
-    pl.add(std::make_unique<RouteStage>(*fp->routes_, worker->counters(), c.hash_seed, c.icmp_limit,
-                                        hz));
+    pl.add(std::make_unique<AdmitStage>(*fp->routes_, icmp));
+    pl.add(std::make_unique<RouteStage>(*fp->routes_, icmp, c.hash_seed));
     pl.add(std::make_unique<NeighbourStage>(*fp->routes_, *fp->neighbours_, *worker,
                                             worker->counters(), c.hold, hz));
     if (fp->offload_) {

@@ -38,7 +38,7 @@ struct FastPathConfig {
   RouteTableLimits route_limits;
   uint32_t neighbour_capacity = 16384;
   uint32_t hash_seed = 0x5eed;
-  IcmpRateLimit icmp_limit;
+  IcmpLimits icmp_limits;
   HoldLimits hold;
   uint32_t drain_us = 100;    // longest a packet waits in a TX buffer under load
   uint32_t tx_hold_us = 0;    // >0: short bursts wait (up to this) to leave together too

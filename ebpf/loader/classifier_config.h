@@ -83,6 +83,12 @@ struct ClassifierConfig {
   std::vector<Vip> vips;
   std::vector<net::IpAddress> local_addresses;
   std::vector<LocalPort> local_ports;
+  // The interface this classifier runs on (one per interface): its MAC (absent: the frame
+  // checks, which need it, are off), its VLAN ids (1-4094: their frames go to the kernel,
+  // other tags are dropped) and the martian ranges it forwards anyway (VIGIL_ALLOW_*).
+  std::optional<std::array<uint8_t, 6>> port_mac;
+  std::vector<uint16_t> port_vlans;
+  uint32_t allow_martians = 0;
 };
 
 // Every problem, each naming what it is about ("vips[web].backends: 1,025 backends, the

@@ -22,7 +22,7 @@ constexpr MapId kPlainMaps[] = {
     MapId::kSettings,   MapId::kPolicers,  MapId::kAclActions, MapId::kAclSrc4,
     MapId::kAclDst4,    MapId::kAclSrc6,   MapId::kAclDst6,    MapId::kRateSrc4,
     MapId::kRateSrc6,   MapId::kSynDst4,   MapId::kSynDst6,    MapId::kLocalAddresses,
-    MapId::kLocalPorts, MapId::kVipFilter,
+    MapId::kLocalPorts, MapId::kVipFilter, MapId::kThisPort,
 };
 
 // The maps whose contents a connection's remembered policy depends on.
@@ -212,6 +212,16 @@ std::array<std::map<Bytes, Bytes>, kMapCount> plan_plain(const ClassifierConfig&
   for (const auto& [word, bits] : filter) {
     at(MapId::kVipFilter)[index_key(word)] = bytes_of(bits);
   }
+  vigil_port port{};
+  if (c.port_mac) {
+    std::memcpy(port.mac, c.port_mac->data(), 6);
+    port.known = 1;
+  }
+  port.allow_martians = static_cast<__u8>(c.allow_martians);
+  for (const uint16_t id : c.port_vlans) {
+    port.vlans[id / 64 % VIGIL_VLAN_WORDS] |= uint64_t{1} << (id % 64);
+  }
+  at(MapId::kThisPort)[index_key(0)] = bytes_of(port);
   // Last: the program skips the tries this says are empty.
   vigil_settings s = to_settings(c, policy_generation);
   const std::pair<MapId, unsigned> tries[] = {

@@ -35,6 +35,9 @@ namespace vigil::ebpf {
   X(kMaglev, "maglev")                  \
   X(kBackends, "backends")              \
   X(kConns, "conns")                    \
+  X(kThisPort, "this_port")             \
+  X(kIcmpSources, "icmp_sources")       \
+  X(kIcmpBudget, "icmp_budget")         \
   X(kLocalAddresses, "local_addresses") \
   X(kLocalPorts, "local_ports")         \
   X(kXsks, "xsks_map")                  \

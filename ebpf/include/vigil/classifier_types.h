@@ -55,26 +55,32 @@
 #define VIGIL_FEATURE_ALL 0x3fu
 
 /* ---- verdicts: every packet is counted under exactly one ------------------------------- */
-#define VIGIL_VERDICTS(X)                            \
-  X(PASS_NOT_IP, "pass_not_ip")                      \
-  X(PASS_MULTICAST, "pass_multicast_or_link_local")  \
-  X(PASS_LOCAL_SERVICE, "pass_local_service")        \
-  X(PASS_DEFAULT, "pass_default_policy")             \
-  X(PASS_FAST_PATH_DOWN, "pass_fast_path_down")      \
-  X(PASS_UNCONFIGURED, "pass_unconfigured")          \
-  X(PASS_LATER_FRAGMENT, "pass_later_fragment")      \
-  X(REDIRECT_FAST_PATH, "redirect_fast_path")        \
-  X(REDIRECT_OFFLOADED, "redirect_offloaded_flow")   \
-  X(TX_VIP, "tx_vip_encapsulated")                   \
-  X(TX_ICMP_TOO_BIG, "tx_icmp_too_big")              \
-  X(DROP_MALFORMED, "drop_malformed")                \
-  X(DROP_ACL, "drop_acl")                            \
-  X(DROP_RATE_LIMIT, "drop_rate_limit")              \
-  X(DROP_SYN_LIMIT, "drop_syn_limit")                \
-  X(DROP_FRAGMENT, "drop_later_fragment")            \
-  X(DROP_DEFAULT, "drop_default_policy")             \
-  X(DROP_VIP_NO_BACKEND, "drop_vip_no_backend")      \
-  X(DROP_VIP_TOO_BIG, "drop_vip_too_big_without_df") \
+#define VIGIL_VERDICTS(X)                                         \
+  X(PASS_NOT_IP, "pass_not_ip")                                   \
+  X(PASS_MULTICAST, "pass_multicast_or_link_local")               \
+  X(PASS_LOCAL_SERVICE, "pass_local_service")                     \
+  X(PASS_DEFAULT, "pass_default_policy")                          \
+  X(PASS_FAST_PATH_DOWN, "pass_fast_path_down")                   \
+  X(PASS_UNCONFIGURED, "pass_unconfigured")                       \
+  X(PASS_LATER_FRAGMENT, "pass_later_fragment")                   \
+  X(PASS_L2_GROUP, "pass_l2_broadcast_multicast")                 \
+  X(PASS_VLAN, "pass_vlan_subinterface")                          \
+  X(REDIRECT_FAST_PATH, "redirect_fast_path")                     \
+  X(REDIRECT_OFFLOADED, "redirect_offloaded_flow")                \
+  X(TX_VIP, "tx_vip_encapsulated")                                \
+  X(TX_ICMP_TOO_BIG, "tx_icmp_too_big")                           \
+  X(DROP_MALFORMED, "drop_malformed")                             \
+  X(DROP_OTHER_HOST, "drop_other_host")                           \
+  X(DROP_UNKNOWN_VLAN, "drop_unknown_vlan")                       \
+  X(DROP_MARTIAN, "drop_martian")                                 \
+  X(DROP_ACL, "drop_acl")                                         \
+  X(DROP_RATE_LIMIT, "drop_rate_limit")                           \
+  X(DROP_SYN_LIMIT, "drop_syn_limit")                             \
+  X(DROP_FRAGMENT, "drop_later_fragment")                         \
+  X(DROP_DEFAULT, "drop_default_policy")                          \
+  X(DROP_VIP_NO_BACKEND, "drop_vip_no_backend")                   \
+  X(DROP_VIP_TOO_BIG, "drop_vip_too_big_without_df")              \
+  X(DROP_VIP_TOO_BIG_UNANSWERED, "drop_vip_too_big_icmp_limited") \
   X(DROP_VIP_ENCAP_FAILED, "drop_vip_encap_failed")
 
 enum vigil_verdict {
@@ -292,6 +298,33 @@ struct vigil_local_port_key {
   __u8 pad;
   __be16 port;
 };
+
+/* this_port[0]: the interface this instance of the program is attached to (one per interface), as
+ * the loader last wrote it. Until `known`, the frame checks that need it are skipped. */
+#define VIGIL_VLAN_WORDS (4096 / 64)
+struct vigil_port {
+  __u8 mac[6];
+  __u8 known;
+  __u8 allow_martians;           /* VIGIL_ALLOW_* (vigil/martian.h) */
+  __u64 vlans[VIGIL_VLAN_WORDS]; /* its 802.1Q sub-interfaces, a bit per id: the kernel's */
+};
+
+/* ICMP errors the classifier sends, per CPU: a bucket per source it answers (icmp_sources) and
+ * one for all (icmp_budget), in nanoseconds of credit, as vigil-dp limits its own. */
+struct vigil_icmp_bucket {
+  __u64 credit_ns;
+  __u64 last_ns;
+};
+struct vigil_icmp_source_key {
+  __u8 family;
+  __u8 pad[3];
+  __u8 addr[16];
+};
+#define VIGIL_ICMP_SOURCES 4096
+#define VIGIL_ICMP_SOURCE_INTERVAL_NS 100000000ull /* 10 a second from one source ... */
+#define VIGIL_ICMP_SOURCE_BURST 20                 /* ... 20 at once */
+#define VIGIL_ICMP_TOTAL_INTERVAL_NS 1000000ull    /* 1,000 a second in all ... */
+#define VIGIL_ICMP_TOTAL_BURST 50                  /* ... 50 at once */
 
 /* ---- flow offload ----------------------------------------------------------------------
  * vigil-dp routes a transit flow's first packets itself; then, for a TCP or UDP flow whose

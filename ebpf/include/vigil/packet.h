@@ -13,21 +13,21 @@
 #endif
 
 /* Results, declared once: the enum here, the counter names in the loader. */
-#define VIGIL_PARSE_RESULTS(X)                       \
-  X(OK, "ok")                                        \
-  X(NOT_IP, "not_ip")                                \
-  X(TRUNCATED_ETHERNET, "truncated_ethernet")        \
-  X(TRUNCATED_VLAN, "truncated_vlan")                \
-  X(TOO_MANY_VLANS, "too_many_vlans")                \
-  X(TRUNCATED_IPV4, "truncated_ipv4")                \
-  X(BAD_IPV4_VERSION, "bad_ipv4_version")            \
-  X(BAD_IPV4_IHL, "bad_ipv4_ihl")                    \
-  X(BAD_IPV4_LENGTH, "bad_ipv4_length")              \
-  X(TRUNCATED_IPV6, "truncated_ipv6")                \
-  X(BAD_IPV6_LENGTH, "bad_ipv6_length")              \
-  X(TRUNCATED_IPV6_EXT, "truncated_ipv6_ext_header") \
-  X(TOO_MANY_IPV6_EXT, "too_many_ipv6_ext_headers")  \
-  X(TRUNCATED_L4, "truncated_l4")                    \
+#define VIGIL_PARSE_RESULTS(X)                                                 \
+  X(OK, "ok")                                                                  \
+  X(NOT_IP, "not_ip")                                                          \
+  X(TRUNCATED_ETHERNET, "truncated_ethernet")                                  \
+  X(TRUNCATED_VLAN, "truncated_vlan")                                          \
+  X(TOO_MANY_VLANS, "too_many_vlans")                                          \
+  X(TRUNCATED_IPV4, "truncated_ipv4")                                          \
+  X(BAD_IPV4_VERSION, "bad_ipv4_version")                                      \
+  X(BAD_IPV4_IHL, "bad_ipv4_ihl")                                              \
+  X(BAD_IPV4_LENGTH, "bad_ipv4_length")                                        \
+  X(TRUNCATED_IPV6, "truncated_ipv6")                                          \
+  X(BAD_IPV6_LENGTH, "bad_ipv6_length")                                        \
+  X(TRUNCATED_IPV6_EXT, "truncated_ipv6_ext_header")                           \
+  X(TOO_MANY_IPV6_EXT, "too_many_ipv6_ext_headers") /* for the box or a VIP */ \
+  X(TRUNCATED_L4, "truncated_l4")                                              \
   X(BAD_TCP_OFFSET, "bad_tcp_data_offset")
 
 enum vigil_parse_result {
@@ -47,7 +47,10 @@ struct vigil_packet {
   __u8 tcp_flags;
   __u8 tos;           /* IPv4 TOS or IPv6 traffic class: DSCP and ECN */
   __u8 dont_fragment; /* IPv4 DF */
-  __u8 pad[3];
+  /* IPv6 extension headers beyond VIGIL_MAX_IPV6_EXT_HEADERS: l4_proto is the next header
+   * the walk stopped at, the ports are unknown (zero). Forwardable; not classifiable. */
+  __u8 l4_unknown;
+  __u8 pad[2];
   __u32 l3_offset;
   __u32 l4_offset;
   __u32 l3_length; /* from the IP header: total length (v4), 40 + payload length (v6) */

@@ -114,14 +114,15 @@ static __always_inline int vigil_parse_ipv6(void* data, void* end, __u32* off,
   p->tos = (__u8)(((__u8*)ip6)[0] << 4 | ((__u8*)ip6)[1] >> 4);
   __u8 next = ip6->nexthdr;
   *off += sizeof(*ip6);
+  /* A chain longer than the walk is no error: a router forwards it (Linux walks no chain it
+   * forwards), so the packet parses with its L4 unknown and the callers decide what needs it.
+   * The walk stays short because the verifier checks the rest of the classifier once per way
+   * out of it: at 16 headers that passed its million steps. */
   VIGIL_UNROLL
-  for (int i = 0; i < VIGIL_MAX_IPV6_EXT_HEADERS + 1; i++) {
+  for (int i = 0; i < VIGIL_MAX_IPV6_EXT_HEADERS; i++) {
     if (!vigil_is_ipv6_ext(next)) {
       p->l4_proto = next;
       return VIGIL_PARSE_OK;
-    }
-    if (i == VIGIL_MAX_IPV6_EXT_HEADERS) {
-      return VIGIL_PARSE_TOO_MANY_IPV6_EXT;
     }
     struct vigil_ipv6_ext* ext = data + *off;
     if ((void*)ext + 8 > end) {
@@ -137,13 +138,15 @@ static __always_inline int vigil_parse_ipv6(void* data, void* end, __u32* off,
     }
     next = ext->next;
   }
-  return VIGIL_PARSE_TOO_MANY_IPV6_EXT;
+  p->l4_proto = next;
+  p->l4_unknown = vigil_is_ipv6_ext(next);
+  return VIGIL_PARSE_OK;
 }
 
 static __always_inline int vigil_parse_l4(void* data, void* end, __u32 off,
                                           struct vigil_packet* p) {
-  if (p->later_fragment) {
-    return VIGIL_PARSE_OK; /* no L4 header in this fragment */
+  if (p->later_fragment || p->l4_unknown) {
+    return VIGIL_PARSE_OK; /* no L4 header in this fragment, or none found */
   }
   if (p->l4_proto == IPPROTO_TCP) {
     struct tcphdr* tcp = data + off;

@@ -150,7 +150,9 @@ Output show_interfaces(Invocation& inv) {
     }
   }
   return {.out = table.render() + "\nICMP errors sent: " + count_of(s.icmp_errors_sent) +
-                 ", for the box (to the kernel): " + count_of(s.to_kernel) +
+                 " (over the rate limits: " + count_of(s.icmp_errors_rate_limited) +
+                 ", not allowed: " + count_of(s.icmp_errors_not_allowed) +
+                 "), for the box (to the kernel): " + count_of(s.to_kernel) +
                  "\nrx mode: " + s.rx_mode + " (idle sleeps " + count_of(s.idle_sleeps) +
                  "), short bursts held up to " + count_of(s.tx_hold_us) + " us before sending\n\n" +
                  (dropped ? drops.render() : "dropped: nothing\n") +

@@ -96,24 +96,41 @@ def l4_lb() -> Topology:
     return topo
 
 
+def add_routed(topo: Topology, prefix: str = "") -> None:
+    """The nodes and links of `routed` (below), each node name with `prefix` in front."""
+    host, edge, far = (f"{prefix}{n}" for n in ("host", "edge", "far"))
+    topo.add_node(host)
+    topo.add_node(edge, role="router")  # the kernel forwards unless a test turns it off
+    topo.add_node(far)
+    topo.link(host, "eth0", edge, "lan0", a_addrs=("10.20.1.10/24", "fd00:20:1::10/64"),
+              b_addrs=("10.20.1.1/24", "fd00:20:1::1/64"))
+    topo.link(edge, "wan1", far, "eth0", a_addrs=("198.18.20.2/30", "2001:db8:20::2/64"),
+              b_addrs=("198.18.20.1/30", "2001:db8:20::1/64"))
+    topo.route(host, "default", "10.20.1.1")
+    topo.route(host, "default", "fd00:20:1::1")
+    topo.route(far, "10.20.0.0/16", "198.18.20.2")
+    topo.route(far, "fd00:20::/32", "2001:db8:20::2")
+
+
 def routed() -> Topology:
     """One Vigil box routing between a LAN host and a far host: "host" (10.20.1.10/24,
     fd00:20:1::10/64) -- lan0 "edge" wan1 -- "far" (198.18.20.1/30, 2001:db8:20::1/64). The
     edge is a router; tests of vigil-dp turn its kernel's forwarding off, so that whatever
     crosses, the fast path carried. The far host routes the LAN back through the edge."""
     topo = Topology("routed")
-    topo.add_node("host")
-    topo.add_node("edge", role="router")  # the kernel forwards unless a test turns it off
-    topo.add_node("far")
-    topo.link("host", "eth0", "edge", "lan0", a_addrs=("10.20.1.10/24", "fd00:20:1::10/64"),
-              b_addrs=("10.20.1.1/24", "fd00:20:1::1/64"))
-    topo.link("edge", "wan1", "far", "eth0", a_addrs=("198.18.20.2/30", "2001:db8:20::2/64"),
-              b_addrs=("198.18.20.1/30", "2001:db8:20::1/64"))
-    topo.route("host", "default", "10.20.1.1")
-    topo.route("host", "default", "fd00:20:1::1")
-    topo.route("far", "10.20.0.0/16", "198.18.20.2")
-    topo.route("far", "fd00:20::/32", "2001:db8:20::2")
+    add_routed(topo)
     return topo
 
 
-BY_NAME = {"two_sites": two_sites, "three_sites": three_sites, "l4_lb": l4_lb, "routed": routed}
+def routed_pair() -> Topology:
+    """`routed` twice, side by side and unconnected: host/edge/far where Vigil runs and
+    lx-host/lx-edge/lx-far where the edge is a plain Linux router, the reference a router
+    conformance test compares Vigil with. Same addresses on both sides."""
+    topo = Topology("routed_pair")
+    add_routed(topo)
+    add_routed(topo, "lx-")
+    return topo
+
+
+BY_NAME = {"two_sites": two_sites, "three_sites": three_sites, "l4_lb": l4_lb, "routed": routed,
+           "routed_pair": routed_pair}

@@ -53,7 +53,7 @@ TEST(ConfigEdit, ErrorsNameTheWordAndChangeNothing) {
             "monitoring, filter, l4, dataplane"},
            {{"interfaces", "lan0", "speed", "10g"},
             "\"speed\" is not valid after \"interfaces lan0\"; expected one of: role, device, "
-            "enabled, mtu, addresses, vlans, xdp, neighbours"},
+            "enabled, mtu, addresses, vlans, xdp, neighbours, allow_martians"},
            {{"interfaces", "lan0", "mtu"},
             "\"interfaces lan0 mtu\" takes one value (integer 68-9216)"},
            {{"l7", "upstreams", "api"},
@@ -78,7 +78,8 @@ TEST(ConfigEdit, NextWordsFollowTheSchemaAndTheDocument) {
             (Words{"system", "interfaces", "routing", "monitoring", "filter", "l4", "dataplane"}));
   EXPECT_EQ(next_words(d, {"interfaces"}), (Words{"lan0", "wan1"}));
   EXPECT_EQ(next_words(d, {"interfaces", "lan0"}),
-            (Words{"role", "device", "enabled", "mtu", "addresses", "vlans", "xdp", "neighbours"}));
+            (Words{"role", "device", "enabled", "mtu", "addresses", "vlans", "xdp", "neighbours",
+                   "allow_martians"}));
   EXPECT_EQ(next_words(d, {"monitoring", "prometheus"}), (Words{"enabled", "listen"}));
   EXPECT_TRUE(next_words(d, {"system", "hostname"}).empty());
 }

@@ -193,7 +193,7 @@ const Case kCases[] = {
        return PacketBuilder().eth().ipv6("::1", "::2").ipv6_frag(10, false).payload(40).build();
      },
      VIGIL_PARSE_OK, [](const vigil_packet& p) { EXPECT_TRUE(p.later_fragment); }},
-    {"too many IPv6 extension headers",
+    {"more IPv6 extension headers than the walk takes: parsed, its L4 unknown",
      [] {
        return PacketBuilder()
            .eth()
@@ -206,7 +206,31 @@ const Case kCases[] = {
            .udp(1, 2)
            .build();
      },
-     VIGIL_PARSE_TOO_MANY_IPV6_EXT},
+     VIGIL_PARSE_OK,
+     [](const vigil_packet& p) {
+       EXPECT_TRUE(p.l4_unknown);
+       EXPECT_EQ(p.l4_proto, 60);  // where the walk stopped
+       EXPECT_EQ(p.sport, 0);
+       EXPECT_EQ(p.dport, 0);
+     }},
+    {"exactly as many extension headers as the walk takes: L4 found",
+     [] {
+       return PacketBuilder()
+           .eth()
+           .ipv6("::1", "::2")
+           .ipv6_ext(0)
+           .ipv6_ext(60)
+           .ipv6_ext(60)
+           .ipv6_ext(60)
+           .udp(1, 2)
+           .build();
+     },
+     VIGIL_PARSE_OK,
+     [](const vigil_packet& p) {
+       EXPECT_FALSE(p.l4_unknown);
+       EXPECT_EQ(p.l4_proto, 17);
+       EXPECT_EQ(ntohs(p.dport), 2);
+     }},
     {"ARP is not IP",
      [] {
        return with_byte(with_byte(PacketBuilder().eth().payload(28).build(), 12, 0x08), 13, 0x06);

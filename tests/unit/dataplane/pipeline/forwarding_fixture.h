@@ -1,16 +1,19 @@
-// The forwarding pipeline (parse → route → neighbour) over real mbufs, rte_fib and rte_hash,
-// as the route and neighbour stage tests drive it: three ports, a routing table with connected,
-// local, ECMP, blackhole and IPv6 routes, and a sink that captures what leaves. Every test runs
-// twice: with gateways' MACs read from their adjacencies (as vigil-dp runs) and with every next
-// hop looked up by address.
+// The forwarding pipeline (parse → admit → route → neighbour) over real mbufs, rte_fib and
+// rte_hash, as the route and neighbour stage tests drive it: three ports, a routing table with
+// connected, local, ECMP, blackhole and IPv6 routes, and a sink that captures what leaves. Every
+// test runs twice: with gateways' MACs read from their adjacencies (as vigil-dp runs) and with
+// every next hop looked up by address.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
 #include <optional>
 
 #include "dataplane/forwarding/neighbour_table.h"
 #include "dataplane/forwarding/route_table.h"
+#include "dataplane/pipeline/admit_stage.h"
 #include "dataplane/pipeline/neighbour_stage.h"
 #include "dataplane/pipeline/parse_stage.h"
 #include "dataplane/pipeline/pipeline.h"
@@ -30,6 +33,7 @@ const char* const kPortMac[] = {"02:00:00:00:00:a0", "02:00:00:00:00:a1", "02:00
 const char* const kHostMac = "02:00:00:00:01:05";
 const char* const kGw1Mac = "02:00:00:00:02:01";
 const char* const kGw2Mac = "02:00:00:00:03:01";
+constexpr uint32_t kAllowReservedOnWan2 = 1u << 2;  // VIGIL_ALLOW_RESERVED
 
 using vigil::test::ip;
 using vigil::test::net;
@@ -87,6 +91,8 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
       ports[p].mac = mac(kPortMac[p]);
     }
     ports[kWan2].mtu = 1400;
+    ports[kLan].vlans = {20, 30};                        // sub-interfaces: the kernel's
+    ports[kWan2].allow_martians = kAllowReservedOnWan2;  // 240/4 in use beyond wan2
     set_v4(ports[kLan], "10.1.0.1");
     set_v4(ports[kWan1], "192.0.2.2");
     set_v4(ports[kWan2], "198.51.100.2");
@@ -113,9 +119,16 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
     set_neighbour(kWan2, "198.51.100.1", kGw2Mac);
 
     pipeline_ = std::make_unique<Pipeline>(sink_, counters_);
+    // No ICMP rate limit unless a test sets one: tests count every error.
+    IcmpLimits unlimited;
+    for (size_t k = 0; k < kIcmpKinds; ++k) {
+      unlimited.per_source[k] = unlimited.total[k] = {};
+    }
+    icmp_ = std::make_shared<IcmpResponder>(counters_, 7, icmp_limits_.value_or(unlimited),
+                                            rte_get_tsc_hz());
     pipeline_->add(std::make_unique<ParseStage>());
-    pipeline_->add(
-        std::make_unique<RouteStage>(*routes_, counters_, 7, IcmpRateLimit{}, rte_get_tsc_hz()));
+    pipeline_->add(std::make_unique<AdmitStage>(*routes_, icmp_));
+    pipeline_->add(std::make_unique<RouteStage>(*routes_, icmp_, 7));
     auto neighbour_stage = std::make_unique<NeighbourStage>(
         *routes_, *neighbours_, sink_, counters_, HoldLimits{.hold_ms = 50, .recheck_us = 0},
         rte_get_tsc_hz());
@@ -131,8 +144,19 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(neighbours_->set(NeighbourKey::from(port, ip(address)), mac(m)));
   }
 
-  // Runs frames received on `in_port` through the pipeline as one burst.
-  void run(PortId in_port, const std::vector<std::vector<uint8_t>>& frames) {
+  // Runs frames received on `in_port` through the pipeline as one burst, each addressed to
+  // the port's MAC as a switch would deliver it to a router.
+  void run(PortId in_port, std::vector<std::vector<uint8_t>> frames) {
+    const rte_ether_addr port_mac = mac(kPortMac[in_port]);
+    for (auto& f : frames) {
+      if (f.size() >= 6) {
+        std::memcpy(f.data(), port_mac.addr_bytes, 6);
+      }
+    }
+    run_as_sent(in_port, frames);
+  }
+  // The same with the frames' own destination MACs.
+  void run_as_sent(PortId in_port, const std::vector<std::vector<uint8_t>>& frames) {
     Burst burst;
     burst.reset(in_port, static_cast<uint16_t>(frames.size()));
     for (size_t i = 0; i < frames.size(); ++i) {
@@ -149,6 +173,8 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
   CaptureSink sink_;
   LcoreCounters counters_;
   std::unique_ptr<Pipeline> pipeline_;
+  std::shared_ptr<IcmpResponder> icmp_;
+  std::optional<IcmpLimits> icmp_limits_;  // set before SetUp() for rate-limited tests
   NeighbourStage* neighbour_stage_ = nullptr;
 };
 

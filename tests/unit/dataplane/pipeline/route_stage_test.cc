@@ -48,10 +48,10 @@ std::vector<Case> cases() {
            .udp(1000, 2000)
            .payload(20)
            .build()},
-      {"the VLAN tag it came with is not sent on", kLan,
+      {"a priority tag (VLAN 0) it came with is not sent on", kLan,
        PacketBuilder()
            .eth()
-           .vlan(10)
+           .vlan(0)
            .ipv4("10.1.0.5", "10.50.1.1")
            .udp(1000, 2000)
            .payload(20)

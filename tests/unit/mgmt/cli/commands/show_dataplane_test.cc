@@ -36,6 +36,8 @@ TEST_F(ShowDataplaneTest, InterfacesTabulatesPortsDropsAndOffload) {
                                               {"device_rx_missed", 0}}}},
                                            {"drops", {{"no_route", 2}, {"ttl_exceeded", 0}}},
                                            {"icmp_errors_sent", 1},
+                                           {"icmp_errors_rate_limited", 4},
+                                           {"icmp_errors_not_allowed", 5},
                                            {"to_kernel", 3},
                                            {"rx_mode", "poll"},
                                            {"idle_sleeps", 0},
@@ -47,7 +49,8 @@ TEST_F(ShowDataplaneTest, InterfacesTabulatesPortsDropsAndOffload) {
             "port  link  mac                rx packets  rx bytes  tx packets  tx bytes  device "
             "missed\n"
             "lan0  up    02:00:00:00:00:01  10          1000      9           900       0\n"
-            "\nICMP errors sent: 1, for the box (to the kernel): 3\n"
+            "\nICMP errors sent: 1 (over the rate limits: 4, not allowed: 5), for the box (to "
+            "the kernel): 3\n"
             "rx mode: poll (idle sleeps 0), short bursts held up to 0 us before sending\n\n"
             "dropped because  packets\n"
             "no_route         2\n"
