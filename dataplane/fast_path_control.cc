@@ -235,14 +235,26 @@ void FastPathControl::start_offload(const std::vector<PlannedPort>& ports) {
                                         }
                                         return (*features)->of(ifindex);
                                       });
-  // Whatever changes what a flow was forwarded by retires every offloaded flow.
-  auto retire = [this] {
+  // A change of routes or ports retires every offloaded flow; a next hop's new MAC only the
+  // flows to it.
+  fast_path_->routes().on_change([this] {
     if (offloader_) {
       offloader_->invalidate();
     }
-  };
-  fast_path_->routes().on_change(retire);
-  fast_path_->neighbours().on_change(retire);
+  });
+  fast_path_->neighbours().on_change(
+      [this](const NeighbourKey& key, const rte_ether_addr& before, const rte_ether_addr* after) {
+        if (!offloader_) {
+          return;
+        }
+        Mac old_mac, new_mac;
+        std::memcpy(old_mac.data(), before.addr_bytes, 6);
+        if (after != nullptr) {
+          std::memcpy(new_mac.data(), after->addr_bytes, 6);
+        }
+        offloader_->neighbour_changed(key.port, key.ip(), old_mac,
+                                      after ? std::optional<Mac>(new_mac) : std::nullopt);
+      });
 }
 
 }  // namespace vigil::dp

@@ -159,9 +159,19 @@ void FastPathControl::update_offload_metrics(MetricsRegistry& metrics) {
   const FlowOffloader::Stats& s = offloader_->stats();
   for (const auto& [outcome, n] :
        {std::pair{"installed", s.installed}, std::pair{"stale", s.stale},
-        std::pair{"declined", s.declined}, std::pair{"failed", s.failed}}) {
+        std::pair{"declined", s.declined}, std::pair{"failed", s.failed},
+        std::pair{"held", s.held}}) {
     exported_.set(offers, {{"outcome", outcome}}, n);
   }
+  auto& retired = metrics.counter(
+      "vigil_dp_offloaded_flows_retired_total",
+      "Offloaded flows removed because their next hop's MAC changed (only those flows)");
+  exported_.set(retired, {}, s.retired);
+  metrics
+      .gauge("vigil_dp_offload_damped_neighbours",
+             "Next hops whose MAC keeps changing: their flows are not offloaded while they flap")
+      .Add({})
+      .Set(static_cast<double>(offloader_->damped_neighbours()));
 }
 
 }  // namespace vigil::dp

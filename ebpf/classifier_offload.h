@@ -10,7 +10,8 @@
 /* Forwards a packet of an offloaded flow as vigil-dp would have: TTL or hop limit down by one
  * (IPv4's checksum patched), the next hop's and the egress port's MACs, out of the egress
  * device. Anything else about it that needs vigil-dp (an expired TTL to answer, a packet too
- * big for the egress, a stale entry) sends it there: -1, the packet untouched.
+ * big for the egress, trailing bytes, a bad header checksum, a stale entry) sends it there:
+ * -1, the packet untouched.
  *
  * A global function, so the verifier checks it once on its own rather than once for every
  * path that reaches it: inlined, it took the program past the verifier's million steps. */
@@ -43,6 +44,15 @@ __noinline int vigil_forward_offloaded(struct xdp_md* ctx, struct vigil_stats* s
   struct iphdr* ip4 = data + ETH_HLEN;
   struct ipv6hdr* ip6 = data + ETH_HLEN;
   if (v4 ? (void*)(ip4 + 1) > end : (void*)(ip6 + 1) > end) {
+    return -1;
+  }
+  /* What a router checks before it forwards, on every packet of the flow: trailing bytes
+   * (vigil-dp trims them) and, for IPv4, the header checksum (a damaged header is dropped
+   * there, never sent on with its checksum patched around the damage). */
+  if (data + ETH_HLEN + p->l3_length != end) {
+    return -1;
+  }
+  if (v4 && vigil_csum_fold(vigil_csum_add(ip4, sizeof(*ip4) / 2, 0)) != 0) {
     return -1;
   }
   if ((v4 ? ip4->ttl : ip6->hop_limit) <= 1) {

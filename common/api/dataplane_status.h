@@ -73,10 +73,14 @@ struct FlowOffloadStatus {
   uint64_t stale = 0;
   uint64_t declined = 0;
   uint64_t failed = 0;
+  uint64_t held = 0;               // offers to a next hop whose MAC just changed or flaps
+  uint64_t retired = 0;            // flows removed because their next hop's MAC changed
+  uint64_t damped_neighbours = 0;  // next hops whose MAC keeps changing, not offloaded to now
   std::vector<OffloadPortStatus> ports;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FlowOffloadStatus, enabled, generation, installed,
-                                                stale, declined, failed, ports)
+                                                stale, declined, failed, held, retired,
+                                                damped_neighbours, ports)
 
 // dataplane.kernel_fallback: the kernel's copy of the FIB, for while vigil-dp is away.
 struct KernelFallbackStatus {

@@ -98,19 +98,21 @@ Status NeighbourTable::set(const NeighbourKey& key, const rte_ether_addr& mac) {
   }
   adjacencies_.resolve(key, mac);
   if (moved && changed_) {
-    changed_();
+    changed_(key, before, &mac);
   }
   return Ok{};
 }
 
 void NeighbourTable::remove(const NeighbourKey& key) {
+  rte_ether_addr before;
+  const bool known = lookup(key, &before);
   adjacencies_.unresolve(key);
   const int32_t position = rte_hash_del_key(hash_, &key);
   if (position < 0) {
     return;
   }
-  if (changed_) {
-    changed_();
+  if (known && changed_) {
+    changed_(key, before, nullptr);
   }
   readers_.wait_for_readers();
   rte_hash_free_key_with_position(hash_, position);

@@ -50,9 +50,12 @@ class NeighbourTable final : public AdjacencyProvider {
   void remove(const NeighbourKey& key);
   // Pending requests, oldest first, at most `max`; duplicates are the caller's to fold.
   std::vector<NeighbourKey> take_requests(size_t max);
-  // Called on the control thread when a known next hop's MAC changed or it was removed (a
-  // new one changes nothing already decided): flows offloaded to XDP must be decided again.
-  void on_change(std::function<void()> changed) { changed_ = std::move(changed); }
+  // Called on the control thread when a known next hop's MAC changed (with the MAC it had and
+  // the one it has) or it was removed (the new one null); a new neighbour changes nothing
+  // already decided. Flows offloaded to XDP to the old MAC must be decided again.
+  using Changed = std::function<void(const NeighbourKey&, const rte_ether_addr& before,
+                                     const rte_ether_addr* after)>;
+  void on_change(Changed changed) { changed_ = std::move(changed); }
   std::vector<std::pair<NeighbourKey, rte_ether_addr>> entries() const;
   AdjacencyId acquire_adjacency(const NeighbourKey& key) override;
   void release_adjacency(AdjacencyId id) override { adjacencies_.release(id); }
@@ -66,7 +69,7 @@ class NeighbourTable final : public AdjacencyProvider {
   Synchronizer& readers_;
   AdjacencyTable adjacencies_;  // as many slots as the table has entries
   bool warned_full_ = false;
-  std::function<void()> changed_;
+  Changed changed_;
 };
 
 }  // namespace vigil::dp

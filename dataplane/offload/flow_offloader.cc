@@ -111,7 +111,32 @@ void FlowOffloader::invalidate() {
   if (++generation_ == 0) {
     generation_ = 1;  // 0 means "off"
   }
+  clear_index();
   write_generation();
+}
+
+void FlowOffloader::clear_index() {
+  installed_.clear();
+  indexed_ = 0;
+}
+
+void FlowOffloader::neighbour_changed(PortId port, const net::IpAddress& address,
+                                      const Mac& old_mac, const std::optional<Mac>& new_mac) {
+  if (damping_.changed(port, address, old_mac, new_mac, std::chrono::steady_clock::now())) {
+    log::warn("a neighbour's MAC keeps changing: its flows stay on vigil-dp while it does",
+              {{"neighbour", address.to_string()}, {"port", ports_[port].name}});
+  }
+  const auto it = installed_.find({port, old_mac});
+  if (it == installed_.end()) {
+    return;
+  }
+  for (const auto& [in_port, key] : it->second) {
+    if (ports_[in_port].maps != nullptr && ebpf::forget_flow(*ports_[in_port].maps, key).ok()) {
+      ++stats_.retired;
+    }
+  }
+  indexed_ -= it->second.size();
+  installed_.erase(it);
 }
 
 void FlowOffloader::tick() {
@@ -132,6 +157,16 @@ void FlowOffloader::install(const FlowOffer& offer) {
     ++stats_.declined;
     return;
   }
+  Mac next_hop;
+  std::memcpy(next_hop.data(), offer.dst_mac, 6);
+  if (damping_.holds(offer.out_port, next_hop, std::chrono::steady_clock::now())) {
+    ++stats_.held;
+    return;
+  }
+  if (indexed_ >= kMaxIndexed) {
+    invalidate();  // too much to track flow by flow: retire them all, start the index anew
+    return;
+  }
   vigil_offload flow{};
   flow.generation = generation_;
   flow.out_ifindex = ports_[offer.out_port].ifindex;
@@ -146,6 +181,8 @@ void FlowOffloader::install(const FlowOffer& offer) {
     }
     return;
   }
+  installed_[{offer.out_port, next_hop}].emplace_back(offer.in_port, offer.key);
+  ++indexed_;
   ++stats_.installed;
 }
 
@@ -175,7 +212,10 @@ api::FlowOffloadStatus FlowOffloader::show() const {
                              .installed = stats_.installed,
                              .stale = stats_.stale,
                              .declined = stats_.declined,
-                             .failed = stats_.failed};
+                             .failed = stats_.failed,
+                             .held = stats_.held,
+                             .retired = stats_.retired,
+                             .damped_neighbours = damped_neighbours()};
   for (const auto& c : port_counts()) {
     out.ports.push_back({.port = c.name,
                          .offloadable = c.why_not.empty(),

@@ -35,6 +35,10 @@ Status offload_flow(MapAccess& maps, const vigil_offload_key& key, const vigil_o
   return maps.update(MapId::kOffloadedFlows, bytes_of(key), bytes_of(flow));
 }
 
+Status forget_flow(MapAccess& maps, const vigil_offload_key& key) {
+  return maps.remove(MapId::kOffloadedFlows, bytes_of(key));
+}
+
 Count offloaded_rx(MapAccess& maps) {
   return verdict_count(maps, VIGIL_VERDICT_REDIRECT_OFFLOADED);
 }

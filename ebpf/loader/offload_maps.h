@@ -23,6 +23,9 @@ Status remove_offload_target(MapAccess& maps, uint32_t ifindex);
 // Installs or replaces one flow (the least recently used goes when the table is full).
 Status offload_flow(MapAccess& maps, const vigil_offload_key& key, const vigil_offload& flow);
 
+// Removes one flow; one the classifier already evicted is no error.
+Status forget_flow(MapAccess& maps, const vigil_offload_key& key);
+
 // What offloaded flows brought in on the port these maps belong to.
 Count offloaded_rx(MapAccess& maps);
 // What offloaded flows sent out of vigil-dp's port `port` (< VIGIL_MAX_OFFLOAD_PORTS).

@@ -179,6 +179,29 @@ TEST_F(OffloadTest, WhatAnEntryCannotVouchForGoesToTheFastPathUntouched) {
        nullptr},
       {"ICMP", [] { return PacketBuilder().eth().ipv4("10.1.0.2", "10.2.0.2").icmp(8, 0).build(); },
        nullptr, false},
+      {"trailing bytes after the IP packet: vigil-dp trims them",
+       [] {
+         auto f = tcp4();
+         f.resize(f.size() + 9, 0xee);
+         return f;
+       },
+       nullptr, false},
+      {"a damaged IPv4 header (checksum wrong): vigil-dp drops it",
+       [] {
+         auto f = tcp4();
+         f[14 + 10] ^= 0x5a;
+         return f;
+       },
+       nullptr, false},
+      {"IPv4 options: vigil-dp checks and fills them",
+       [] {
+         return PacketBuilder()
+             .eth()
+             .ipv4("10.1.0.2", "10.2.0.2", 0, 4)
+             .tcp(40000, 5201, 0x10)
+             .build();
+       },
+       nullptr},
       {"the egress device left the targets", [] { return tcp4(); },
        [](MapAccess& maps, uint32_t egress) {
          ASSERT_TRUE(remove_offload_target(maps, egress).ok());

@@ -10,10 +10,13 @@
 #include "vigil/compat.h"
 #include "vigil/packet.h"
 
-/* Untagged, unfragmented TCP or UDP: the only change forwarding makes to these is the TTL and
- * the Ethernet addresses. Tagged frames, fragments, ICMP and the rest always take vigil-dp. */
+/* Untagged, unfragmented TCP or UDP right after a plain IP header (no IPv4 options, no IPv6
+ * extension headers): the only change forwarding makes to these is the TTL and the Ethernet
+ * addresses. Tagged frames, fragments, options (source routes, record route), ICMP and the
+ * rest always take vigil-dp. */
 static __always_inline int vigil_offload_eligible(const struct vigil_packet* p) {
-  return p->vlan_count == 0 && !p->is_fragment &&
+  const __u32 plain_header = p->l3_proto == 0x0800 ? 20 : 40;
+  return p->vlan_count == 0 && !p->is_fragment && p->l4_offset == p->l3_offset + plain_header &&
          (p->l4_proto == IPPROTO_TCP || p->l4_proto == IPPROTO_UDP);
 }
 

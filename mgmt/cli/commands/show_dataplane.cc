@@ -105,7 +105,10 @@ std::string flow_offload_text(const api::FlowOffloadStatus& o) {
   }
   return "\nflow offload to XDP (generation " + count_of(o.generation) + "): flows installed " +
          count_of(o.installed) + ", stale " + count_of(o.stale) + ", declined " +
-         count_of(o.declined) + ", failed " + count_of(o.failed) + "\n" + table.render();
+         count_of(o.declined) + ", failed " + count_of(o.failed) + ", held " + count_of(o.held) +
+         "\nflows retired as their next hop's MAC changed: " + count_of(o.retired) +
+         ", next hops whose MAC keeps changing (not offloaded to): " +
+         count_of(o.damped_neighbours) + "\n" + table.render();
 }
 
 // dataplane.kernel_fallback: whether the kernel could carry transit if vigil-dp went away.

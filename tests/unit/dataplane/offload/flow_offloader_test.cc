@@ -136,6 +136,56 @@ TEST_F(FlowOffloaderTest, OffersDecidedBeforeAChangeOrToPortsThatCannotSendAreDr
   EXPECT_TRUE(lan_.at(MapId::kOffloadedFlows).empty());
 }
 
+TEST_F(FlowOffloaderTest, ANextHopsNewMacRetiresOnlyTheFlowsToIt) {
+  auto o = start();
+  const uint32_t generation = o->generation();
+  FlowOffer to_a = offer(0, 1, generation);  // to next hop ...:aa
+  FlowOffer to_b = offer(0, 1, generation);
+  to_b.key.sport = 7;
+  to_b.dst_mac[5] = 0xcc;  // another next hop on the same port
+  ASSERT_TRUE(channel_->offer(to_a));
+  ASSERT_TRUE(channel_->offer(to_b));
+  o->tick();
+  ASSERT_EQ(lan_.at(MapId::kOffloadedFlows).size(), 2u);
+
+  const Mac a{0, 0, 0, 0, 0, 0xaa}, a2{0, 0, 0, 0, 0, 0xab};
+  const auto gateway = *net::IpAddress::parse("198.18.0.1");
+  o->neighbour_changed(1, gateway, a, a2);
+  EXPECT_EQ(o->generation(), generation);  // nothing else retired
+  EXPECT_EQ(o->stats().retired, 1u);
+  EXPECT_TRUE(lan_.lookup(MapId::kOffloadedFlows, ebpf::bytes_of(to_a.key)).empty());
+  EXPECT_FALSE(lan_.lookup(MapId::kOffloadedFlows, ebpf::bytes_of(to_b.key)).empty());
+
+  // An offer an lcore decided before the change, still to the old MAC: held, not installed.
+  ASSERT_TRUE(channel_->offer(to_a));
+  o->tick();
+  EXPECT_EQ(o->stats().held, 1u);
+  EXPECT_TRUE(lan_.lookup(MapId::kOffloadedFlows, ebpf::bytes_of(to_a.key)).empty());
+}
+
+TEST_F(FlowOffloaderTest, ANeighbourWhoseMacKeepsChangingIsNotOffloadedToWhileItFlaps) {
+  auto o = start();
+  const auto flapper = *net::IpAddress::parse("10.1.0.66");
+  Mac mac{2, 0, 0, 0, 0, 1};
+  for (uint8_t i = 2; i < 6; ++i) {
+    Mac next = mac;
+    next[5] = i;
+    o->neighbour_changed(0, flapper, mac, next);
+    mac = next;
+  }
+  EXPECT_EQ(o->damped_neighbours(), 1u);
+  FlowOffer to_flapper = offer(1, 0, o->generation());
+  std::memcpy(to_flapper.dst_mac, mac.data(), 6);  // its current MAC, too
+  ASSERT_TRUE(channel_->offer(to_flapper));
+  o->tick();
+  EXPECT_EQ(o->stats().held, 1u);
+  EXPECT_EQ(o->stats().installed, 0u);
+  // Everyone else's flows are offloaded as before.
+  ASSERT_TRUE(channel_->offer(offer(0, 1, o->generation())));
+  o->tick();
+  EXPECT_EQ(o->stats().installed, 1u);
+}
+
 TEST_F(FlowOffloaderTest, AFailedWriteIsCountedNotInstalled) {
   auto o = start();
   lan_.fail_on = MapId::kOffloadedFlows;
