@@ -157,10 +157,9 @@ void FastPathControl::update_offload_metrics(MetricsRegistry& metrics) {
     }
   }
   const FlowOffloader::Stats& s = offloader_->stats();
-  for (const auto& [outcome, n] :
-       {std::pair{"installed", s.installed}, std::pair{"stale", s.stale},
-        std::pair{"declined", s.declined}, std::pair{"failed", s.failed},
-        std::pair{"held", s.held}}) {
+  for (const auto& [outcome, n] : {std::pair{"installed", s.installed}, std::pair{"stale", s.stale},
+                                   std::pair{"declined", s.declined}, std::pair{"failed", s.failed},
+                                   std::pair{"held", s.held}}) {
     exported_.set(offers, {{"outcome", outcome}}, n);
   }
   auto& retired = metrics.counter(

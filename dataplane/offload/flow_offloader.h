@@ -11,8 +11,8 @@
 // the change carry the old one and are dropped here). A known next hop's new MAC retires only
 // the flows offloaded to its old one, found in an index of what was installed (bounded: past
 // kMaxIndexed the generation moves on instead), and a neighbour whose MAC keeps changing is
-// damped (neighbour_damping.h): one LAN host flapping its ARP costs only its own flows. vigil-dp starts
-// above whatever generation the pinned maps of an earlier run hold, and stops offloading
+// damped (neighbour_damping.h): one LAN host flapping its ARP costs only its own flows. vigil-dp
+// starts above whatever generation the pinned maps of an earlier run hold, and stops offloading
 // (generation 0) when it stops; if it dies, offloaded flows keep being forwarded as they were
 // decided until it is back and starts a new generation.
 #pragma once
@@ -20,8 +20,8 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 #include "common/api/dataplane_status.h"

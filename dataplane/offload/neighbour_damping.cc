@@ -24,9 +24,8 @@ void NeighbourDamping::bound(Map& m, Clock::time_point now) {
   }
   std::erase_if(m, [&](const auto& entry) { return until(entry) + limits_.window < now; });
   while (m.size() > limits_.max_tracked) {
-    m.erase(std::min_element(m.begin(), m.end(), [&](const auto& a, const auto& b) {
-      return until(a) < until(b);
-    }));
+    m.erase(std::min_element(m.begin(), m.end(),
+                             [&](const auto& a, const auto& b) { return until(a) < until(b); }));
   }
 }
 
@@ -57,8 +56,9 @@ bool NeighbourDamping::holds(PortId port, const Mac& mac, Clock::time_point now)
 }
 
 size_t NeighbourDamping::damped(Clock::time_point now) const {
-  return static_cast<size_t>(std::count_if(neighbours_.begin(), neighbours_.end(),
-                                           [&](const auto& n) { return n.second.damped_until > now; }));
+  return static_cast<size_t>(
+      std::count_if(neighbours_.begin(), neighbours_.end(),
+                    [&](const auto& n) { return n.second.damped_until > now; }));
 }
 
 }  // namespace vigil::dp

@@ -25,9 +25,9 @@ Ipv4OptionsCheck check_ipv4_options(const uint8_t* header, size_t length);
 
 // What a router writes into the options of a packet it forwards.
 struct Ipv4OptionsEntry {
-  const uint8_t* egress_address = nullptr;   // record route: the address it leaves by (4 bytes)
-  const uint8_t* ingress_address = nullptr;  // timestamp with addresses: where it came in
-  uint32_t timestamp = 0;                    // ms since midnight UT (RFC 791), host order
+  const uint8_t* egress_address = nullptr;      // record route: the address it leaves by (4 bytes)
+  const uint8_t* ingress_address = nullptr;     // timestamp with addresses: where it came in
+  uint32_t timestamp = 0;                       // ms since midnight UT (RFC 791), host order
   std::function<bool(const uint8_t*)> is_ours;  // prespecified timestamps: is it our address
 };
 

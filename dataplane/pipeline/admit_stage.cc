@@ -103,8 +103,7 @@ void AdmitStage::admit(Burst& burst, uint16_t i, const ForwardingSnapshot& snap)
     st.disposition = Disposition::kToKernel;  // for the box, or no one: never routed
     return;
   }
-  if (v4 ? snap.locals.has4(rte_be_to_cpu_32(p.src.v4)) : snap.locals.has6(p.src.v6))
-      [[unlikely]] {
+  if (v4 ? snap.locals.has4(rte_be_to_cpu_32(p.src.v4)) : snap.locals.has6(p.src.v6)) [[unlikely]] {
     burst.drop(i, DropReason::kMartianOwnSource);
   }
 }

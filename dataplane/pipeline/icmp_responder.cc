@@ -22,8 +22,8 @@ IcmpKind kind_of(IcmpError error) {
 
 }  // namespace
 
-IcmpResponder::IcmpResponder(LcoreCounters& counters, uint32_t hash_seed,
-                             const IcmpLimits& limits, uint64_t tsc_hz)
+IcmpResponder::IcmpResponder(LcoreCounters& counters, uint32_t hash_seed, const IcmpLimits& limits,
+                             uint64_t tsc_hz)
     : counters_(counters), hash_seed_(hash_seed), limiter_(limits, tsc_hz) {}
 
 void IcmpResponder::reject(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
@@ -54,8 +54,8 @@ void IcmpResponder::reject(Burst& burst, uint16_t i, const ForwardingSnapshot& s
 }
 
 bool IcmpResponder::send_back(rte_mbuf* m, PacketState& st, const ForwardingSnapshot& snap,
-                              const vigil_packet& offending, IcmpError error,
-                              const uint8_t* source, uint32_t detail) {
+                              const vigil_packet& offending, IcmpError error, const uint8_t* source,
+                              uint32_t detail) {
   rte_pktmbuf_adj(m, static_cast<uint16_t>(offending.l3_offset));
   if (!make_icmp_error(m, offending, error, source, detail)) {
     return false;

@@ -1,9 +1,9 @@
 // IPv4 options from the wire: any header of 20-60 bytes is judged without reading outside it
 // (a parameter problem always points inside), and a header the check passes is filled in
 // (record route, timestamps) without writing outside it.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <vector>
 

@@ -12,21 +12,21 @@
 
 #include "vigil/compat.h"
 
-#define VIGIL_MARTIANS(X)                                \
-  X(NONE, "none")                                        \
-  X(SOURCE_THIS_NETWORK, "martian_source_this_network")  \
-  X(SOURCE_LOOPBACK, "martian_source_loopback")          \
-  X(SOURCE_MULTICAST, "martian_source_multicast")        \
-  X(SOURCE_BROADCAST, "martian_source_broadcast")        \
-  X(SOURCE_RESERVED, "martian_source_reserved")          \
-  X(SOURCE_LINK_LOCAL, "martian_source_link_local")      \
-  X(SOURCE_UNSPECIFIED, "martian_source_unspecified")    \
-  X(SOURCE_IPV4_MAPPED, "martian_source_ipv4_mapped")    \
+#define VIGIL_MARTIANS(X)                                         \
+  X(NONE, "none")                                                 \
+  X(SOURCE_THIS_NETWORK, "martian_source_this_network")           \
+  X(SOURCE_LOOPBACK, "martian_source_loopback")                   \
+  X(SOURCE_MULTICAST, "martian_source_multicast")                 \
+  X(SOURCE_BROADCAST, "martian_source_broadcast")                 \
+  X(SOURCE_RESERVED, "martian_source_reserved")                   \
+  X(SOURCE_LINK_LOCAL, "martian_source_link_local")               \
+  X(SOURCE_UNSPECIFIED, "martian_source_unspecified")             \
+  X(SOURCE_IPV4_MAPPED, "martian_source_ipv4_mapped")             \
   X(DESTINATION_THIS_NETWORK, "martian_destination_this_network") \
-  X(DESTINATION_LOOPBACK, "martian_destination_loopback") \
-  X(DESTINATION_RESERVED, "martian_destination_reserved") \
-  X(DESTINATION_LINK_LOCAL, "martian_destination_link_local") \
-  X(DESTINATION_UNSPECIFIED, "martian_destination_unspecified") \
+  X(DESTINATION_LOOPBACK, "martian_destination_loopback")         \
+  X(DESTINATION_RESERVED, "martian_destination_reserved")         \
+  X(DESTINATION_LINK_LOCAL, "martian_destination_link_local")     \
+  X(DESTINATION_UNSPECIFIED, "martian_destination_unspecified")   \
   X(DESTINATION_IPV4_MAPPED, "martian_destination_ipv4_mapped")
 
 enum vigil_martian {

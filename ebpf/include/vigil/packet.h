@@ -24,6 +24,7 @@
   X(BAD_IPV4_IHL, "bad_ipv4_ihl")                                              \
   X(BAD_IPV4_LENGTH, "bad_ipv4_length")                                        \
   X(TRUNCATED_IPV6, "truncated_ipv6")                                          \
+  X(BAD_IPV6_VERSION, "bad_ipv6_version")                                      \
   X(BAD_IPV6_LENGTH, "bad_ipv6_length")                                        \
   X(TRUNCATED_IPV6_EXT, "truncated_ipv6_ext_header")                           \
   X(TOO_MANY_IPV6_EXT, "too_many_ipv6_ext_headers") /* for the box or a VIP */ \

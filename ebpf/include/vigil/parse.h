@@ -104,6 +104,9 @@ static __always_inline int vigil_parse_ipv6(void* data, void* end, __u32* off,
   if ((void*)(ip6 + 1) > end) {
     return VIGIL_PARSE_TRUNCATED_IPV6;
   }
+  if (ip6->version != 6) {
+    return VIGIL_PARSE_BAD_IPV6_VERSION;
+  }
   const __u32 total_len = sizeof(*ip6) + vigil_ntohs(ip6->payload_len);
   if (data + *off + total_len > end) {
     return VIGIL_PARSE_BAD_IPV6_LENGTH;

@@ -121,6 +121,19 @@ def main() -> int:
             failures += [f"IPv{family} {r[0]} -> {r[1]}" for r in rows
                          if r[2].split("/")[0] != r[2].split("/")[1]]
 
+        heading("fragments across the fast paths: ping -s 3000, s1-client -> s2-backend")
+        print("  (each echo leaves in three fragments; both edges route every fragment)")
+        rows = []
+        for family in (4, 6):
+            dst = lab.address("s2-backend", "eth0", family)
+            res = lab.run("s1-client", ["ping", "-n", "-q", "-c", "5", "-i", "0.1", "-W", "2",
+                                        "-s", "3000", dst], check=False, timeout=20)
+            r = parse_ping(res.stdout)
+            rows.append([f"IPv{family}", dst, f"{r['received']}/{r['sent']}"])
+            if r["sent"] == 0 or r["received"] != r["sent"]:
+                failures.append(f"IPv{family} ping -s 3000 to {dst}: {r['received']}/{r['sent']}")
+        table(rows, ["family", "to", "received"])
+
         heading("TCP throughput, s1-client -> s2-backend (iperf3, 3 s)")
         bps = iperf(lab, "s1-client", "s2-backend")
         print(f"  {bps / 1e9:.2f} Gbit/s")

@@ -251,6 +251,12 @@ const Case kCases[] = {
                         0x55);
      },
      VIGIL_PARSE_BAD_IPV4_VERSION},
+    {"IPv6 ethertype, version 7 (Linux drops it; so must a router that forwards)",
+     [] {
+       return with_byte(PacketBuilder().eth().ipv6("fd00::1", "fd00::2").udp(1, 2).build(), 14,
+                        0x70);
+     },
+     VIGIL_PARSE_BAD_IPV6_VERSION},
     {"IHL below 5",
      [] {
        return with_byte(PacketBuilder().eth().ipv4("1.1.1.1", "2.2.2.2").udp(1, 2).build(), 14,

@@ -33,11 +33,11 @@ TEST(NeighbourDamping, AFlappingNeighbourIsDampedUntilItHasBeenQuiet) {
   const Clock::time_point t0{100s};
   EXPECT_FALSE(d.changed(1, kGateway, mac(1), mac(2), t0));
   EXPECT_FALSE(d.changed(1, kGateway, mac(2), mac(3), t0 + 1s));
-  EXPECT_TRUE(d.changed(1, kGateway, mac(3), mac(4), t0 + 2s));  // the third in 10 s
+  EXPECT_TRUE(d.changed(1, kGateway, mac(3), mac(4), t0 + 2s));   // the third in 10 s
   EXPECT_FALSE(d.changed(1, kGateway, mac(4), mac(5), t0 + 3s));  // said once
   EXPECT_EQ(d.damped(t0 + 3s), 1u);
-  EXPECT_TRUE(d.holds(1, mac(5), t0 + 10s));  // even the MAC it has now
-  EXPECT_TRUE(d.holds(1, mac(3), t0 + 10s));  // and those it had since it was damped
+  EXPECT_TRUE(d.holds(1, mac(5), t0 + 10s));   // even the MAC it has now
+  EXPECT_TRUE(d.holds(1, mac(3), t0 + 10s));   // and those it had since it was damped
   EXPECT_FALSE(d.holds(1, mac(5), t0 + 40s));  // quiet for the damping time
   EXPECT_EQ(d.damped(t0 + 40s), 0u);
 }

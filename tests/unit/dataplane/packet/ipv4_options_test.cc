@@ -22,9 +22,9 @@ Ipv4OptionsCheck check(std::vector<uint8_t> options) {
 }
 
 TEST(Ipv4Options, WellFormedOptionsAreForwarded) {
-  EXPECT_EQ(check({1, 1, 1, 0}).verdict, Verdict::kForward);                // NOPs, end
-  EXPECT_EQ(check({0x94, 4, 0, 0}).verdict, Verdict::kForward);             // router alert
-  EXPECT_EQ(check({7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0}).verdict, Verdict::kForward);  // RR
+  EXPECT_EQ(check({1, 1, 1, 0}).verdict, Verdict::kForward);                         // NOPs, end
+  EXPECT_EQ(check({0x94, 4, 0, 0}).verdict, Verdict::kForward);                      // router alert
+  EXPECT_EQ(check({7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0}).verdict, Verdict::kForward);   // RR
   EXPECT_EQ(check({7, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8}).verdict, Verdict::kForward);  // RR full
   EXPECT_EQ(check({0x44, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0}).verdict, Verdict::kForward);  // TS
   EXPECT_EQ(check({0x99, 3, 0xab, 0x99, 3, 0xab}).verdict, Verdict::kForward);  // unknown: kept
@@ -37,17 +37,17 @@ TEST(Ipv4Options, MalformedOptionsEarnAParameterProblemPointingAtTheOctet) {
     EXPECT_EQ(c.verdict, Verdict::kParameterProblem);
     return c.pointer;
   };
-  EXPECT_EQ(pointer({7, 1, 0, 0}), 20);          // a length below 2
+  EXPECT_EQ(pointer({7, 1, 0, 0}), 20);               // a length below 2
   EXPECT_EQ(pointer({7, 39, 4, 0, 0, 0, 0, 0}), 20);  // longer than the header
-  EXPECT_EQ(pointer({1, 1, 1, 7}), 23);          // no room for the length octet
-  EXPECT_EQ(pointer({7, 2, 0, 0}), 21);          // RR too short for a pointer
-  EXPECT_EQ(pointer({7, 7, 3, 0, 0, 0, 0}), 22);  // RR pointer below 4
-  EXPECT_EQ(pointer({7, 8, 6, 0, 0, 0, 0, 0}), 22);  // RR pointer with no whole slot left
+  EXPECT_EQ(pointer({1, 1, 1, 7}), 23);               // no room for the length octet
+  EXPECT_EQ(pointer({7, 2, 0, 0}), 21);               // RR too short for a pointer
+  EXPECT_EQ(pointer({7, 7, 3, 0, 0, 0, 0}), 22);      // RR pointer below 4
+  EXPECT_EQ(pointer({7, 8, 6, 0, 0, 0, 0, 0}), 22);   // RR pointer with no whole slot left
   EXPECT_EQ(pointer({7, 7, 4, 0, 0, 0, 0, 7, 7, 4, 0, 0, 0, 0}), 27);  // RR twice
-  EXPECT_EQ(pointer({0x44, 3, 5, 0}), 21);       // TS too short
-  EXPECT_EQ(pointer({0x44, 8, 4, 0, 0, 0, 0, 0}), 22);  // TS pointer below 5
-  EXPECT_EQ(pointer({0x44, 8, 5, 2, 0, 0, 0, 0}), 23);  // TS flag 2 is undefined
-  EXPECT_EQ(pointer({0x44, 8, 5, 1, 0, 0, 0, 0}), 22);  // TS with addresses: no whole slot
+  EXPECT_EQ(pointer({0x44, 3, 5, 0}), 21);                             // TS too short
+  EXPECT_EQ(pointer({0x44, 8, 4, 0, 0, 0, 0, 0}), 22);                 // TS pointer below 5
+  EXPECT_EQ(pointer({0x44, 8, 5, 2, 0, 0, 0, 0}), 23);                 // TS flag 2 is undefined
+  EXPECT_EQ(pointer({0x44, 8, 5, 1, 0, 0, 0, 0}), 22);     // TS with addresses: no whole slot
   EXPECT_EQ(pointer({0x44, 8, 9, 0xf0, 0, 0, 0, 0}), 23);  // full, and the overflow overflows
 }
 

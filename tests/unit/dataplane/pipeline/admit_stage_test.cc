@@ -69,7 +69,7 @@ class AdmitTest : public ForwardingTest {
 TEST_P(AdmitTest, FramesForOtherHostsAreDroppedAndGroupFramesAreTheKernels) {
   auto frame = lan_udp();
   expect_dropped(kLan, frame, DropReason::kOtherHost, /*as_sent=*/true);  // builder's MAC
-  for (uint8_t first : {uint8_t{0xff}, uint8_t{0x01}}) {  // broadcast, multicast
+  for (uint8_t first : {uint8_t{0xff}, uint8_t{0x01}}) {                  // broadcast, multicast
     std::fill(frame.begin(), frame.begin() + 6, first);
     const Outcome o = one(kLan, frame, true);
     EXPECT_EQ(o.kernel, 1u);
@@ -139,11 +139,9 @@ TEST_P(AdmitTest, MartiansAreDroppedByReasonUnlessThePortAllowsThem) {
   expect_dropped(kWan1, v4("192.0.2.7", "0.1.2.3"), DropReason::kMartianDestinationThisNetwork);
   expect_dropped(kWan1, v4("192.0.2.7", "240.0.0.1"), DropReason::kMartianDestinationReserved);
   EXPECT_EQ(one(kWan2, v4("198.51.100.7", "240.0.0.1")).sent, 1u);  // wan2 allows 240/4
-  expect_dropped(kLan,
-                 PacketBuilder().eth().ipv6("fe80::5", "fd00:99::1").udp(1, 2).build(),
+  expect_dropped(kLan, PacketBuilder().eth().ipv6("fe80::5", "fd00:99::1").udp(1, 2).build(),
                  DropReason::kMartianSourceLinkLocal);
-  expect_dropped(kLan,
-                 PacketBuilder().eth().ipv6("fd00:1::1", "fd00:99::1").udp(1, 2).build(),
+  expect_dropped(kLan, PacketBuilder().eth().ipv6("fd00:1::1", "fd00:99::1").udp(1, 2).build(),
                  DropReason::kMartianOwnSource);
   // Group destinations are for the box or no one: the kernel's, never routed.
   EXPECT_EQ(one(kLan, v4("10.1.0.5", "224.1.2.3")).kernel, 1u);
