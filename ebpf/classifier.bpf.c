@@ -2,8 +2,9 @@
  *
  *   parse ─► another host's frame or VLAN? dropped ─► VIP? its connection ─► ACL
  *         ─► per-source rate limit ─► SYN limit ─► broadcast/multicast frames and VLAN
- *            sub-interfaces to the kernel ─► later fragments: the box's and multicast to the
- *            kernel, transit to the fast path ─► multicast addresses to the kernel
+ *            sub-interfaces to the kernel ─► later fragments: a VIP's on with its first
+ *            fragment's ports, the box's and multicast to the kernel, transit to the fast
+ *            path ─► multicast addresses to the kernel
  *         ─► L4 VIP (no martian source): the connection's backend or Maglev, then IPIP/GUE
  *            to the backend (XDP_TX; too big: an ICMP error, rate-limited)
  *         ─► for the box: service ports pass, tunnel/probe ports go to the fast path
@@ -76,16 +77,12 @@ int vigil_classify(struct xdp_md* ctx) {
   }
   /* Another host's frame, or a VLAN the port does not have, is nobody's here: dropped before
    * anything else, as Linux drops it on receipt. */
-  const struct vigil_port* port = bpf_map_lookup_elem(&this_port, &zero);
-  int frame = VIGIL_FRAME_OURS;
-  if (port && port->known) {
-    frame = frame_class(data, end, &p, port);
-    if (frame == VIGIL_FRAME_OTHER_HOST) {
-      return verdict(st, VIGIL_VERDICT_DROP_OTHER_HOST, bytes, XDP_DROP);
-    }
-    if (frame == VIGIL_FRAME_UNKNOWN_VLAN) {
-      return verdict(st, VIGIL_VERDICT_DROP_UNKNOWN_VLAN, bytes, XDP_DROP);
-    }
+  const int frame = vigil_frame_class(ctx, &p);
+  if (frame == VIGIL_FRAME_OTHER_HOST) {
+    return verdict(st, VIGIL_VERDICT_DROP_OTHER_HOST, bytes, XDP_DROP);
+  }
+  if (frame == VIGIL_FRAME_UNKNOWN_VLAN) {
+    return verdict(st, VIGIL_VERDICT_DROP_UNKNOWN_VLAN, bytes, XDP_DROP);
   }
   const int v4 = p.l3_proto == ETH_P_IP;
   const int bare_syn = is_bare_syn(&p);
@@ -145,7 +142,10 @@ int vigil_classify(struct xdp_md* ctx) {
     if (s->later_fragments == VIGIL_ACTION_DROP) {
       return verdict(st, VIGIL_VERDICT_DROP_FRAGMENT, bytes, XDP_DROP);
     }
-    return steer_later_fragment(ctx, st, &p, s, v4, bytes);
+    /* A VIP's datagram: its first fragment's ports, and on as the VIP packet it is. */
+    if (!((vigil_features & VIGIL_FEATURE_VIPS) && vigil_vip_fragment_ports(st, &p))) {
+      return steer_later_fragment(ctx, st, &p, s, v4, bytes);
+    }
   }
   if (is_multicast_or_link_local(&p, v4)) {
     return verdict(st, VIGIL_VERDICT_PASS_MULTICAST, bytes, XDP_PASS); /* ND, DHCP, routing */
@@ -156,10 +156,13 @@ int vigil_classify(struct xdp_md* ctx) {
   if ((vigil_features & VIGIL_FEATURE_VIPS) && !looked) {
     to_vip = find_vip(&p, v4, &flow, &match);
   }
-  if (to_vip && martian(&p, v4, port) != VIGIL_MARTIAN_NONE) {
+  if (to_vip && vigil_is_martian(&p)) {
     return verdict(st, VIGIL_VERDICT_DROP_MARTIAN, bytes, XDP_DROP); /* never encapsulated */
   }
   if (to_vip) {
+    if (p.is_fragment && !p.later_fragment) {
+      remember_vip_fragment(&p);
+    }
     const int refresh = match.conn && match.conn->policy_generation != s->policy_generation;
     return forward_to_vip(ctx, st, &p, &match, &flow, &policy, refresh, s, v4, bytes);
   }

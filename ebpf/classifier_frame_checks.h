@@ -16,8 +16,17 @@ enum vigil_frame_class {
   VIGIL_FRAME_UNKNOWN_VLAN, /* a tag the port does not have, or two */
 };
 
-static __always_inline int frame_class(void* data, void* end, const struct vigil_packet* p,
-                                       const struct vigil_port* port) {
+/* The class of the frame at the start of `ctx`, parsed into `p`. A global function, verified
+ * once on its own: inlined, the port record's two states (known or not) doubled what the
+ * verifier walked through the rest of the program. */
+__noinline int vigil_frame_class(struct xdp_md* ctx, const struct vigil_packet* p) {
+  const __u32 zero = 0;
+  const struct vigil_port* port = bpf_map_lookup_elem(&this_port, &zero);
+  if (!ctx || !p || !port || !port->known) {
+    return VIGIL_FRAME_OURS;
+  }
+  void* data = (void*)(long)ctx->data;
+  void* end = (void*)(long)ctx->data_end;
   const __u8* dst = data;
   if ((void*)(dst + ETH_HLEN) > end) {
     return VIGIL_FRAME_OURS; /* the parser already refused it */
@@ -44,11 +53,17 @@ static __always_inline int frame_class(void* data, void* end, const struct vigil
   return (port->vlans[id / 64] >> (id % 64)) & 1 ? VIGIL_FRAME_VLAN : VIGIL_FRAME_UNKNOWN_VLAN;
 }
 
-static __always_inline int martian(const struct vigil_packet* p, int v4,
-                                   const struct vigil_port* port) {
+/* Whether `p`'s addresses are martians (with what this port allows). Global, as above. */
+__noinline int vigil_is_martian(const struct vigil_packet* p) {
+  if (!p) {
+    return 0;
+  }
+  const __u32 zero = 0;
+  const struct vigil_port* port = bpf_map_lookup_elem(&this_port, &zero);
   const __u32 allow = port ? port->allow_martians : 0;
-  return v4 ? vigil_martian4(p->src.v4, p->dst.v4, allow)
-            : vigil_martian6(p->src.v6, p->dst.v6, allow);
+  const int martian = p->l3_proto == ETH_P_IP ? vigil_martian4(p->src.v4, p->dst.v4, allow)
+                                              : vigil_martian6(p->src.v6, p->dst.v6, allow);
+  return martian != VIGIL_MARTIAN_NONE;
 }
 
 static __always_inline int is_local_address(const __u8* addr, int v4) {

@@ -79,6 +79,15 @@ VIGIL_ARRAY(backends, BPF_MAP_TYPE_ARRAY, VIGIL_MAX_BACKENDS, struct vigil_backe
 VIGIL_ARRAY(conns, BPF_MAP_TYPE_ARRAY, VIGIL_CONN_TABLE_SIZE / VIGIL_CONN_WAYS,
             struct vigil_conn_set);
 
+/* The ports of fragmented datagrams to VIPs, by fragment identity (shared by all CPUs: a NIC
+ * may hash a first fragment, which has ports, to another queue than the rest). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, VIGIL_VIP_FRAGMENTS);
+  __type(key, struct vigil_fragment_key);
+  __type(value, struct vigil_fragment_ports);
+} vip_fragments SEC(".maps");
+
 /* The interface this instance runs on: its MAC, VLANs and allowed martians (struct vigil_port). */
 VIGIL_ARRAY(this_port, BPF_MAP_TYPE_ARRAY, 1, struct vigil_port);
 

@@ -53,6 +53,45 @@ static __always_inline int find_vip(const struct vigil_packet* p, int v4,
   return m->vip != 0;
 }
 
+static __always_inline void fragment_key(const struct vigil_packet* p,
+                                         struct vigil_fragment_key* k) {
+  k->family = p->l3_proto == ETH_P_IP ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6;
+  k->proto = p->l4_proto;
+  k->pad = 0;
+  k->id = p->frag_id;
+  __builtin_memcpy(k->src, p->src.v6, 16);
+  __builtin_memcpy(k->dst, p->dst.v6, 16);
+}
+
+/* A first fragment on its way to a VIP: its ports, for the fragments after it. */
+static __always_inline void remember_vip_fragment(const struct vigil_packet* p) {
+  struct vigil_fragment_key k;
+  fragment_key(p, &k);
+  const struct vigil_fragment_ports ports = {.sport = p->sport, .dport = p->dport};
+  bpf_map_update_elem(&vip_fragments, &k, &ports, BPF_ANY);
+}
+
+/* A later fragment to a VIP's address: 1, its ports restored from its first fragment, when that
+ * went to a VIP; 0 otherwise (it arrived first, or the datagram is not a VIP's). A global
+ * function, verified once on its own: inlined, the paths it opens took the program past the
+ * verifier's million steps. */
+__noinline int vigil_vip_fragment_ports(struct vigil_stats* st, struct vigil_packet* p) {
+  if (!st || !p || !maybe_vip(p)) {
+    return 0;
+  }
+  struct vigil_fragment_key k;
+  fragment_key(p, &k);
+  const struct vigil_fragment_ports* ports = bpf_map_lookup_elem(&vip_fragments, &k);
+  if (!ports) {
+    event(st, VIGIL_EVENT_VIP_FRAGMENT_UNMATCHED);
+    return 0;
+  }
+  event(st, VIGIL_EVENT_VIP_FRAGMENT_MATCHED);
+  p->sport = ports->sport;
+  p->dport = ports->dport;
+  return 1;
+}
+
 /* The backend for this flow: its connection's on a hit, else Maglev's pick from m->vip.
  * `refresh`: the connection's remembered policy is out of date and `policy` is the new one.
  * *hash is the flow hash: remembered on a hit, computed (Maglev's key) otherwise. */

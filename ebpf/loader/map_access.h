@@ -36,6 +36,7 @@ namespace vigil::ebpf {
   X(kBackends, "backends")              \
   X(kConns, "conns")                    \
   X(kThisPort, "this_port")             \
+  X(kVipFragments, "vip_fragments")     \
   X(kIcmpSources, "icmp_sources")       \
   X(kIcmpBudget, "icmp_budget")         \
   X(kLocalAddresses, "local_addresses") \

@@ -128,3 +128,41 @@ TEST_F(FrameChecksTest, ALongIpv6ExtensionChainIsTransitLikeAnyOtherButMalformed
 
 }  // namespace
 }  // namespace vigil::ebpf
+
+namespace vigil::ebpf {
+namespace {
+
+// A datagram to VIP web4 (10.100.0.1:80) in two fragments: the first with the TCP header, the
+// second without; `id` is their identification, `src` the sender.
+std::pair<Frame, Frame> fragmented_to_vip(const char* src, uint16_t id) {
+  auto first =
+      PacketBuilder().eth().ipv4(src, "10.100.0.1", 0x2000).tcp(4000, 80).payload(16).build();
+  auto later = PacketBuilder().eth().ipv4(src, "10.100.0.1", 0x0005).payload(24).build();
+  for (Frame* f : {&first, &later}) {
+    put16(*f, 18, id);
+    (*f)[23] = 6;  // TCP, as every fragment of the datagram says
+    put16(*f, 24, 0);
+    put16(*f, 24, static_cast<uint16_t>(~ones_sum(&(*f)[14], 20)));
+  }
+  return {first, later};
+}
+
+TEST_F(FrameChecksTest, LaterFragmentsOfAVipsDatagramFollowTheFirstToItsBackend) {
+  const auto [first, later] = fragmented_to_vip("10.5.0.2", 0x1234);
+  const Frame out_first = expect(first, XDP_TX, "tx_vip_encapsulated");
+  const Frame out_later = expect(later, XDP_TX, "tx_vip_encapsulated");
+  // The same outer header (backend, outer source from the flow hash) on both.
+  ASSERT_GE(out_first.size(), 34u);
+  ASSERT_GE(out_later.size(), 34u);
+  EXPECT_TRUE(std::equal(out_first.begin() + 26, out_first.begin() + 34, out_later.begin() + 26));
+  EXPECT_EQ(event(classifier_->counters(), "vip_fragment_matched"), 1u);
+
+  // A later fragment whose first never came (another identification): not a VIP packet.
+  const auto [unused, stray] = fragmented_to_vip("10.5.0.2", 0x9999);
+  (void)unused;
+  expect(stray, XDP_PASS, "pass_later_fragment");
+  EXPECT_EQ(event(classifier_->counters(), "vip_fragment_unmatched"), 1u);
+}
+
+}  // namespace
+}  // namespace vigil::ebpf

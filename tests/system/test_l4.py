@@ -140,3 +140,43 @@ def test_vip_balances_keeps_established_flows_and_survives_a_restart(binaries):
         shown = vn.cli("show", "classifier")
         assert "tx_vip_encapsulated" in shown.stdout, shown.stdout
         print(shown.stdout)
+
+
+def test_a_datagram_to_a_vip_in_fragments_reaches_one_backend_whole(binaries):
+    """A 3,000-byte UDP datagram to a VIP leaves the client in three fragments; only the first
+    has ports. The classifier sends every fragment to the first one's backend (it remembers
+    the datagram's ports by its identification), the backend reassembles it and answers. The
+    backend network carries the encapsulated fragments: its MTU, and l4.encap.mtu, are 1600."""
+    with Lab(l4_lb()) as lab:
+        lab.allow_xdp_tx("lb", "lan0")
+        for node, ifname in (("lb", "lan0"), ("gw", "eth0"), ("be1", "eth0"), ("be2", "eth0"),
+                             ("sw", "p-lb"), ("sw", "p-gw"), ("sw", "p-be1"), ("sw", "p-be2")):
+            lab.run(node, ["ip", "link", "set", "dev", ifname, "mtu", "1600"])
+        for be in ("be1", "be2"):
+            lab.run(be, ["ip", "addr", "add", "10.100.0.1/32", "dev", "lo"])
+            lab.run(be, ["ip", "link", "set", "dev", "eth0", "xdp", "object", str(DECAP),
+                         "program", "vigil_decap"])
+            lab.spawn(be, ["socat", "UDP-RECVFROM:53,bind=10.100.0.1,fork", "SYSTEM:cat"],
+                      name="udp-echo")
+        gw_mac = mac_of(lab, "gw", "eth0")
+        config = lb_config(gw_mac, ["10.10.0.11", "10.10.0.12"]).replace(
+            "port: 80", "port: 53\n      protocol: udp").replace(
+            "gateway_mac: \"", "mtu: 1600, gateway_mac: \"")
+        vn = start_vigil(lab, "lb", config, daemons=("vigild", "vigil-dp"))
+        lab.wait_for(lambda: vn.call("vigild", "show.classifier"), timeout=10,
+                     what="vigil-dp attaching the classifier")
+        echoed = lab.run("client", ["/usr/bin/python3", "-c", (
+            "import socket\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "s.settimeout(3)\n"
+            "got = []\n"
+            "for i in range(5):\n"
+            "    s.sendto(bytes([i]) * 3000, ('10.100.0.1', 53))\n"
+            "    try:\n"
+            "        got.append(len(s.recv(65535)))\n"
+            "    except socket.timeout:\n"
+            "        got.append(0)\n"
+            "print(got)\n")], timeout=30).stdout.strip()
+        assert echoed == "[3000, 3000, 3000, 3000, 3000]", echoed
+        shown = classifier(vn)
+        assert shown["events"]["vip_fragment_matched"] >= 10, shown["events"]

@@ -97,7 +97,9 @@ enum vigil_verdict {
   X(CONN_STALE, "vip_connection_stale")              \
   X(CONN_EVICTED, "vip_connection_evicted")          \
   X(POLICY_REMEMBERED, "vip_policy_from_connection") \
-  X(OFFLOAD_STALE, "offloaded_flow_stale")
+  X(OFFLOAD_STALE, "offloaded_flow_stale")           \
+  X(VIP_FRAGMENT_MATCHED, "vip_fragment_matched")    \
+  X(VIP_FRAGMENT_UNMATCHED, "vip_fragment_unmatched")
 
 enum vigil_event {
 #define VIGIL_X(name, text) VIGIL_EVENT_##name,
@@ -307,6 +309,25 @@ struct vigil_port {
   __u8 known;
   __u8 allow_martians;           /* VIGIL_ALLOW_* (vigil/martian.h) */
   __u64 vlans[VIGIL_VLAN_WORDS]; /* its 802.1Q sub-interfaces, a bit per id: the kernel's */
+};
+
+/* A datagram to a VIP that came in fragments: its ports, from the first fragment, by what
+ * every fragment carries (addresses, protocol, identification), so the later fragments go to
+ * the first one's backend. */
+#ifndef VIGIL_VIP_FRAGMENTS
+#define VIGIL_VIP_FRAGMENTS 8192
+#endif
+struct vigil_fragment_key {
+  __u8 family;
+  __u8 proto;
+  __u16 pad;
+  __be32 id;
+  __u8 src[16];
+  __u8 dst[16];
+};
+struct vigil_fragment_ports {
+  __be16 sport;
+  __be16 dport;
 };
 
 /* ICMP errors the classifier sends, per CPU: a bucket per source it answers (icmp_sources) and

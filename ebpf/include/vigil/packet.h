@@ -55,6 +55,8 @@ struct vigil_packet {
   __u32 l3_offset;
   __u32 l4_offset;
   __u32 l3_length; /* from the IP header: total length (v4), 40 + payload length (v6) */
+  __be32 frag_id;  /* a fragment's identification: IPv4's 16 bits (in the low half as stored)
+                      or the IPv6 fragment header's 32; 0 for a whole packet */
   union {
     __be32 v4;
     __u8 v6[16];

@@ -75,6 +75,7 @@ static __always_inline int vigil_parse_ipv4(void* data, void* end, __u32* off,
   }
   const __u16 frag = vigil_ntohs(ip->frag_off);
   p->is_fragment = (frag & 0x3fff) != 0; /* MF set or a non-zero offset */
+  p->frag_id = p->is_fragment ? ip->id : 0;
   p->later_fragment = (frag & 0x1fff) != 0;
   p->dont_fragment = (frag & 0x4000) != 0;
   p->l4_proto = ip->protocol;
@@ -96,6 +97,7 @@ struct vigil_ipv6_ext {
   __u8 next;
   __u8 len;        /* in 8-octet units, not counting the first 8 (fragment header: reserved) */
   __be16 frag_off; /* fragment header only */
+  __be32 frag_id;  /* fragment header only */
 };
 
 static __always_inline int vigil_parse_ipv6(void* data, void* end, __u32* off,
@@ -134,6 +136,7 @@ static __always_inline int vigil_parse_ipv6(void* data, void* end, __u32* off,
     if (next == IPPROTO_FRAGMENT) {
       const __u16 frag = vigil_ntohs(ext->frag_off);
       p->is_fragment = 1;
+      p->frag_id = ext->frag_id;
       p->later_fragment = (frag & 0xfff8) != 0;
       *off += 8;
     } else {
