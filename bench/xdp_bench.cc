@@ -41,6 +41,9 @@ ClassifierConfig bench_config() {
   ClassifierConfig c;
   c.gateway_mac = {0x02, 0, 0, 0, 0, 0xfe};
   c.encap_source4 = net("172.16.0.0/16");
+  // The port's MAC, as vigil-dp writes it: the frame checks run as on a real port (the
+  // builder's frames are addressed to it).
+  c.port_mac = std::array<uint8_t, 6>{0x02, 0, 0, 0, 0, 0x02};
   Vip web{.name = "web", .address = ip("10.100.0.1"), .port = 80};
   for (int i = 1; i <= 16; ++i) {
     web.backends.push_back({ip(("10.200.0." + std::to_string(i)).c_str())});

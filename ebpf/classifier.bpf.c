@@ -77,7 +77,9 @@ int vigil_classify(struct xdp_md* ctx) {
   }
   /* Another host's frame, or a VLAN the port does not have, is nobody's here: dropped before
    * anything else, as Linux drops it on receipt. */
-  const int frame = vigil_frame_class(ctx, &p);
+  const int frame_info = vigil_frame_class(ctx, &p);
+  const int frame = frame_info & ((1 << VIGIL_FRAME_ALLOW_SHIFT) - 1);
+  const __u32 allow_martians = (__u32)frame_info >> VIGIL_FRAME_ALLOW_SHIFT;
   if (frame == VIGIL_FRAME_OTHER_HOST) {
     return verdict(st, VIGIL_VERDICT_DROP_OTHER_HOST, bytes, XDP_DROP);
   }
@@ -156,7 +158,7 @@ int vigil_classify(struct xdp_md* ctx) {
   if ((vigil_features & VIGIL_FEATURE_VIPS) && !looked) {
     to_vip = find_vip(&p, v4, &flow, &match);
   }
-  if (to_vip && vigil_is_martian(&p)) {
+  if (to_vip && vigil_is_martian(&p, allow_martians)) {
     return verdict(st, VIGIL_VERDICT_DROP_MARTIAN, bytes, XDP_DROP); /* never encapsulated */
   }
   if (to_vip) {

@@ -16,23 +16,31 @@ enum vigil_frame_class {
   VIGIL_FRAME_UNKNOWN_VLAN, /* a tag the port does not have, or two */
 };
 
-/* The class of the frame at the start of `ctx`, parsed into `p`. A global function, verified
- * once on its own: inlined, the port record's two states (known or not) doubled what the
- * verifier walked through the rest of the program. */
+/* The class of the frame at the start of `ctx`, parsed into `p` (enum vigil_frame_class), and
+ * above it, shifted by VIGIL_FRAME_ALLOW_SHIFT, the martian ranges the port allows. A global
+ * function, verified once on its own: inlined, the port record's two states (known or not)
+ * doubled what the verifier walked through the rest of the program (past its million steps;
+ * re-reading the record where needed instead did not help). The call costs the VIP path a few
+ * nanoseconds (docs/benchmarks.md). */
+#define VIGIL_FRAME_ALLOW_SHIFT 8
 __noinline int vigil_frame_class(struct xdp_md* ctx, const struct vigil_packet* p) {
   const __u32 zero = 0;
   const struct vigil_port* port = bpf_map_lookup_elem(&this_port, &zero);
-  if (!ctx || !p || !port || !port->known) {
+  if (!ctx || !p || !port) {
     return VIGIL_FRAME_OURS;
+  }
+  const int allow = (int)port->allow_martians << VIGIL_FRAME_ALLOW_SHIFT;
+  if (!port->known) {
+    return VIGIL_FRAME_OURS | allow;
   }
   void* data = (void*)(long)ctx->data;
   void* end = (void*)(long)ctx->data_end;
   const __u8* dst = data;
   if ((void*)(dst + ETH_HLEN) > end) {
-    return VIGIL_FRAME_OURS; /* the parser already refused it */
+    return VIGIL_FRAME_OURS | allow; /* the parser already refused it */
   }
   if (dst[0] & 1) {
-    return VIGIL_FRAME_GROUP;
+    return VIGIL_FRAME_GROUP | allow;
   }
   __u32 a, b;
   __u16 c, d;
@@ -44,23 +52,18 @@ __noinline int vigil_frame_class(struct xdp_md* ctx, const struct vigil_packet* 
     return VIGIL_FRAME_OTHER_HOST;
   }
   if (p->vlan_count == 0 || (p->vlan_count == 1 && p->vlan_ids[0] == 0)) {
-    return VIGIL_FRAME_OURS;
+    return VIGIL_FRAME_OURS | allow;
   }
   if (p->vlan_count != 1) {
     return VIGIL_FRAME_UNKNOWN_VLAN;
   }
   const __u32 id = p->vlan_ids[0] & 0x0fff;
-  return (port->vlans[id / 64] >> (id % 64)) & 1 ? VIGIL_FRAME_VLAN : VIGIL_FRAME_UNKNOWN_VLAN;
+  return (port->vlans[id / 64] >> (id % 64)) & 1 ? VIGIL_FRAME_VLAN | allow
+                                                 : VIGIL_FRAME_UNKNOWN_VLAN;
 }
 
-/* Whether `p`'s addresses are martians (with what this port allows). Global, as above. */
-__noinline int vigil_is_martian(const struct vigil_packet* p) {
-  if (!p) {
-    return 0;
-  }
-  const __u32 zero = 0;
-  const struct vigil_port* port = bpf_map_lookup_elem(&this_port, &zero);
-  const __u32 allow = port ? port->allow_martians : 0;
+/* Whether `p`'s addresses are martians, with the ranges `allow` lets in: arithmetic only. */
+static __always_inline int vigil_is_martian(const struct vigil_packet* p, __u32 allow) {
   const int martian = p->l3_proto == ETH_P_IP ? vigil_martian4(p->src.v4, p->dst.v4, allow)
                                               : vigil_martian6(p->src.v6, p->dst.v6, allow);
   return martian != VIGIL_MARTIAN_NONE;
