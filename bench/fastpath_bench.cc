@@ -141,9 +141,12 @@ int run(const Options& o) {
                static_cast<uint8_t>(addr >> 8), static_cast<uint8_t>(addr)};
     routes.push_back({{a, len}, groups[i++ % groups.size()]});
   }
+  // The frames are addressed to 02:00:00:00:00:a0: the ports take that MAC as theirs, so the
+  // admit stage routes them as a router routes frames sent to it (the pcap devices' own MACs
+  // are made up, and frames to another host's MAC are dropped, as on a switched LAN).
   std::vector<PortInfo> ports(2);
   for (PortId p = 0; p < 2; ++p) {
-    ports[p].mac = path.ports()[p]->mac();
+    rte_ether_unformat_addr("02:00:00:00:00:a0", &ports[p].mac);
   }
   if (Status ok = path.routes().apply(routes, ports); !ok) {
     std::fprintf(stderr, "%s\n", ok.error().c_str());

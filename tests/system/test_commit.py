@@ -378,7 +378,8 @@ def test_set_and_delete_through_the_cli(lab):
     bad = lab.cli("set", "interfaces", "lan0", "speed", "10g", check=False)
     assert bad.returncode == 1
     assert bad.stderr == ('vigil: set: "speed" is not valid after "interfaces lan0"; expected one '
-                          'of: role, device, enabled, mtu, addresses, vlans, xdp, neighbours\n')
+                          'of: role, device, enabled, mtu, addresses, vlans, xdp, neighbours, '
+                          'allow_martians\n')
     lab.cli("delete", "interfaces", "lan0", "addresses", "fd00:1:1::1/64")
     lab.cli("commit", "-m", "by hand")
     running = lab.running()
