@@ -53,8 +53,34 @@ Status XdpPorts::check(const config::Config& config) const {
   return Ok{};
 }
 
+void XdpPorts::load_transmit_error_counter() {
+  if (transmit_errors_ || !transmit_errors_unavailable_.empty()) {
+    return;
+  }
+  auto loaded = ebpf::TransmitErrorCounter::load();
+  if (!loaded) {
+    transmit_errors_unavailable_ = loaded.error();
+    log::warn("frames the XDP classifier hands on but the kernel fails to send are not counted",
+              {{"error", loaded.error()}});
+    return;
+  }
+  transmit_errors_ = std::move(*loaded);
+}
+
+XdpPorts::TransmitErrorCounts XdpPorts::transmit_errors_of(const std::string& device) const {
+  if (!transmit_errors_) {
+    return {};
+  }
+  const auto e = transmit_errors_->of(if_nametoindex(device.c_str()));
+  return {
+      {"tx_failed", e.tx_failed}, {"redirect_failed", e.redirect_failed}, {"aborted", e.aborted}};
+}
+
 Status XdpPorts::apply(const config::Config& config) {
   const auto wanted = xdp_devices(config);
+  if (!wanted.empty()) {
+    load_transmit_error_counter();
+  }
   const auto classifier_config = classifier_config_from(config);
   Status result = Ok{};
   for (const auto& device : wanted) {
@@ -124,6 +150,10 @@ std::vector<api::ClassifierPortStatus> XdpPorts::show() {
     for (const auto& e : c.events) {
       s.events[e.name] = e.count.packets;
     }
+    for (const auto& [kind, frames] : transmit_errors_of(device)) {
+      s.transmit_errors[kind] = frames;
+    }
+    s.transmit_errors_unavailable = transmit_errors_unavailable_;
     for (const auto& r : c.acl_rules) {
       s.acl.push_back({.rule = r.name, .matched = r.count});
     }
@@ -148,6 +178,9 @@ void XdpPorts::update_metrics(MetricsRegistry& metrics) {
       metrics.counter("vigil_xdp_bytes_total", "Bytes the XDP classifier handled, by verdict");
   auto& malformed = metrics.counter("vigil_xdp_malformed_packets_total",
                                     "Packets dropped as malformed, by reason");
+  auto& not_sent = metrics.counter(
+      "vigil_xdp_transmit_errors_total",
+      "Frames a tx/redirect verdict handed on that the kernel did not send, by kind");
   auto& acl = metrics.counter("vigil_xdp_acl_matches_total", "Packets matched, by ACL rule");
   auto& policed = metrics.counter("vigil_xdp_policer_drops_total",
                                   "Packets dropped by a rate or SYN limit, by limit");
@@ -163,6 +196,9 @@ void XdpPorts::update_metrics(MetricsRegistry& metrics) {
     }
     for (const auto& m : c.malformed) {
       exported_.set(malformed, {{"port", device}, {"reason", m.name}}, m.count.packets);
+    }
+    for (const auto& [kind, frames] : transmit_errors_of(device)) {
+      exported_.set(not_sent, {{"port", device}, {"kind", kind}}, frames);
     }
     for (const auto& r : c.acl_rules) {
       exported_.set(acl, {{"port", device}, {"rule", r.name}}, r.count.packets);

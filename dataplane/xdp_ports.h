@@ -14,11 +14,15 @@
 #include "config/config.h"
 #include "dataplane/config_applier.h"
 #include "ebpf/loader/classifier.h"
+#include "ebpf/loader/transmit_errors.h"
 
 namespace vigil::dp {
 
 class XdpPorts final : public ConfigTarget {
  public:
+  // The kinds of api::ClassifierPortStatus::transmit_errors, with their counts on `device`.
+  using TransmitErrorCounts = std::vector<std::pair<const char*, uint64_t>>;
+
   explicit XdpPorts(std::string pin_root) : pin_root_(std::move(pin_root)) {}
 
   std::string name() const override { return "XDP classifier"; }
@@ -41,8 +45,14 @@ class XdpPorts final : public ConfigTarget {
   void update_metrics(MetricsRegistry& metrics);
 
  private:
+  void load_transmit_error_counter();
+  TransmitErrorCounts transmit_errors_of(const std::string& device) const;
+
   std::string pin_root_;
   std::map<std::string, std::unique_ptr<ebpf::Classifier>> ports_;  // by device
+  // Loaded with the first port; when the kernel cannot count, the reason instead.
+  std::unique_ptr<ebpf::TransmitErrorCounter> transmit_errors_;
+  std::string transmit_errors_unavailable_;
   TotalsExporter exported_;
 };
 

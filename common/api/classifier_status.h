@@ -47,13 +47,19 @@ struct ClassifierPortStatus {
   std::map<std::string, Count> verdicts;   // every packet under exactly one
   std::map<std::string, Count> malformed;  // by parse failure, the non-zero ones
   std::map<std::string, uint64_t> events;  // what happened on the way (not verdicts)
+  // Frames a tx_/redirect_ verdict handed on that the kernel then did not send (by kind:
+  // tx_failed, redirect_failed, aborted), since vigil-dp started; empty with the reason in
+  // transmit_errors_unavailable where the kernel cannot report them.
+  std::map<std::string, uint64_t> transmit_errors;
+  std::string transmit_errors_unavailable;
   std::vector<AclRuleStatus> acl;
   std::vector<PolicerStatus> policers;
   std::vector<VipStatus> vips;
   std::vector<BackendStatus> backends;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ClassifierPortStatus, device, mode, adopted,
-                                                packets, verdicts, malformed, events, acl, policers,
-                                                vips, backends)
+                                                packets, verdicts, malformed, events,
+                                                transmit_errors, transmit_errors_unavailable, acl,
+                                                policers, vips, backends)
 
 }  // namespace vigil::api

@@ -105,6 +105,10 @@ def test_vip_balances_keeps_established_flows_and_survives_a_restart(binaries):
             # The config has an ACL: each flow's packets after its SYN took the rule their
             # connection remembered instead of the trie lookups.
             assert shown["events"]["vip_policy_from_connection"] >= 60, shown["events"]
+            # Every frame handed to XDP_TX was sent: nothing counted as failed.
+            assert shown["transmit_errors_unavailable"] == "", shown
+            assert shown["transmit_errors"] == {
+                "tx_failed": 0, "redirect_failed": 0, "aborted": 0}, shown
 
             # Take be1 out: new flows all go to be2; be2's established flows stay there.
             (vn.run_dir / "lb2.yaml").write_text(lb_config(gw_mac, ["10.10.0.12"]))
@@ -137,8 +141,28 @@ def test_vip_balances_keeps_established_flows_and_survives_a_restart(binaries):
         finally:
             client.close()
 
+        # The device stops taking XDP_TX frames (veth without NAPI on its peer, as a full ring
+        # would): the verdict still counts each SYN handed on, and the failure is counted too.
+        lab.forbid_xdp_tx("lb", "lan0")
+        before = classifier(vn)
+        lab.run("client", ["/usr/bin/python3", "-c", (
+            "import socket\n"
+            "for _ in range(10):\n"
+            "    s = socket.socket()\n"
+            "    s.settimeout(0.2)\n"
+            "    try:\n"
+            "        s.connect(('10.100.0.1', 80))\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "    s.close()\n")], timeout=30)
+        after = classifier(vn)
+        handed = (after["verdicts"]["tx_vip_encapsulated"]["packets"]
+                  - before["verdicts"]["tx_vip_encapsulated"]["packets"])
+        failed = after["transmit_errors"]["tx_failed"] - before["transmit_errors"]["tx_failed"]
+        assert handed >= 10 and failed == handed, (before, after)
         shown = vn.cli("show", "classifier")
         assert "tx_vip_encapsulated" in shown.stdout, shown.stdout
+        assert f"tx_failed {failed}" in shown.stdout, shown.stdout
         print(shown.stdout)
 
 

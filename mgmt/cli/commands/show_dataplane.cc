@@ -33,6 +33,22 @@ std::string classifier_port_text(const api::ClassifierPortStatus& port) {
     verdicts.add_row({"  malformed: " + name, count_of(count.packets), count_of(count.bytes)});
   }
   out += verdicts.render();
+  // The tx_/redirect_ verdicts count what the program handed on; what the device then failed
+  // to send is only known from the kernel's tracepoints, shown beside them.
+  if (!port.transmit_errors_unavailable.empty()) {
+    out += "not sent after a tx/redirect verdict: not counted (" +
+           port.transmit_errors_unavailable + ")\n";
+  } else {
+    std::string failed;
+    for (const auto& [kind, frames] : port.transmit_errors) {
+      if (frames != 0) {
+        failed += (failed.empty() ? "" : ", ") + kind + " " + count_of(frames);
+      }
+    }
+    if (!failed.empty()) {
+      out += "not sent after a tx/redirect verdict (since vigil-dp started): " + failed + "\n";
+    }
+  }
   TablePrinter matches({"what", "name", "packets"});
   for (const auto& v : port.vips) {
     matches.add_row({"vip", v.vip, count_of(v.count.packets)});

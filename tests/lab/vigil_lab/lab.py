@@ -359,6 +359,12 @@ class Lab:
         self.run(peer.node, ["ip", "link", "set", "dev", peer.name, "xdp", "object",
                              str(self._bpf_object("xdp_pass")), "program", "lab_pass"])
 
+    def forbid_xdp_tx(self, node: str, ifname: str) -> None:
+        """Undoes allow_xdp_tx: veth then drops every XDP_TX frame from `node`:`ifname`, as a
+        device with a full transmit ring would."""
+        peer = self._peer(node, ifname)
+        self.run(peer.node, ["ip", "link", "set", "dev", peer.name, "xdp", "off"])
+
     def set_link(self, node: str, ifname: str, up: bool) -> None:
         self.run(node, ["ip", "link", "set", "dev", ifname, "up" if up else "down"])
         if up:

@@ -140,5 +140,30 @@ TEST_F(ShowDataplaneTest, ClassifierShowsNonZeroVerdictsAndMatches) {
             "acl   deny-doc  1\n\n");
 }
 
+TEST_F(ShowDataplaneTest, ClassifierShowsFramesTheDeviceDidNotSendOrWhyTheyAreNotCounted) {
+  json port = {{"device", "lan0"},
+               {"mode", "native"},
+               {"packets", 7},
+               {"verdicts", {{"tx_vip_encapsulated", counted(7, 700)}}},
+               {"transmit_errors", {{"tx_failed", 3}, {"redirect_failed", 0}, {"aborted", 1}}}};
+  vigild_.answers["show.classifier"] = json::array({port});
+  EXPECT_EQ(run({"show", "classifier"}).out,
+            "port lan0 (native XDP): 7 packets\n"
+            "verdict              packets  bytes\n"
+            "tx_vip_encapsulated  7        700\n"
+            "not sent after a tx/redirect verdict (since vigil-dp started): aborted 1, "
+            "tx_failed 3\n\n");
+
+  port["transmit_errors"] = json::object();
+  port["transmit_errors_unavailable"] = "the kernel refused the transmit error counter";
+  vigild_.answers["show.classifier"] = json::array({port});
+  EXPECT_EQ(run({"show", "classifier"}).out,
+            "port lan0 (native XDP): 7 packets\n"
+            "verdict              packets  bytes\n"
+            "tx_vip_encapsulated  7        700\n"
+            "not sent after a tx/redirect verdict: not counted (the kernel refused the "
+            "transmit error counter)\n\n");
+}
+
 }  // namespace
 }  // namespace vigil::mgmt::cli
