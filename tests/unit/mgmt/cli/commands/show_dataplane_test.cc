@@ -12,7 +12,7 @@ using nlohmann::json;
 
 class ShowDataplaneTest : public ::testing::Test {
  protected:
-  Output run(std::vector<std::string> words, bool as_json = false) {
+  Output run(const std::vector<std::string>& words, bool as_json = false) {
     return dispatch(table_, vigild_, words, as_json);
   }
   CommandTable table_ = build_table();
