@@ -73,6 +73,9 @@ api::DataplaneStatus FastPathControl::show() const {
   out.icmp_errors_sent = c.icmp_errors_sent;
   out.icmp_errors_rate_limited = c.icmp_errors_rate_limited;
   out.icmp_errors_not_allowed = c.icmp_errors_not_allowed;
+  out.icmp_errors_no_source_address = c.icmp_errors_no_source_address;
+  out.ipv4_fragmented = c.ipv4_fragmented;
+  out.ipv4_fragments_created = c.ipv4_fragments_created;
   out.rx_mode = started_with_.adaptive_rx ? "adaptive" : "poll";
   out.idle_sleeps = c.idle_sleeps;
   out.tx_hold_us = started_with_.tx_hold_us;
@@ -119,12 +122,21 @@ void FastPathControl::update_metrics(MetricsRegistry& metrics) {
   }
   auto& icmp = metrics.counter(
       "vigil_dp_icmp_errors_total",
-      "ICMP errors the fast path sent, or did not: over its rate limits, or not allowed");
-  for (const auto& [outcome, n] : {std::pair{"sent", c.icmp_errors_sent},
-                                   std::pair{"rate_limited", c.icmp_errors_rate_limited},
-                                   std::pair{"not_allowed", c.icmp_errors_not_allowed}}) {
+      "ICMP errors the fast path sent, or did not: over its rate limits, not allowed, or no "
+      "address on the ingress port to send from");
+  for (const auto& [outcome, n] :
+       {std::pair{"sent", c.icmp_errors_sent},
+        std::pair{"rate_limited", c.icmp_errors_rate_limited},
+        std::pair{"not_allowed", c.icmp_errors_not_allowed},
+        std::pair{"no_source_address", c.icmp_errors_no_source_address}}) {
     exported_.set(icmp, {{"outcome", outcome}}, n);
   }
+  exported_.set(metrics.counter("vigil_dp_ipv4_fragmented_total",
+                                "IPv4 datagrams without DF over the egress MTU, sent in fragments"),
+                {}, c.ipv4_fragmented);
+  exported_.set(metrics.counter("vigil_dp_ipv4_fragments_created_total",
+                                "The fragments those datagrams became"),
+                {}, c.ipv4_fragments_created);
   if (offloader_) {
     update_offload_metrics(metrics);
   }

@@ -98,9 +98,12 @@ struct DataplaneStatus {
   std::map<std::string, uint64_t> drops;  // by reason
   uint64_t to_kernel = 0;
   uint64_t icmp_errors_sent = 0;
-  uint64_t icmp_errors_rate_limited = 0;  // allowed, but over the rate limits
-  uint64_t icmp_errors_not_allowed = 0;   // about an ICMP error, a fragment, a group source
-  std::string rx_mode;                    // poll or adaptive
+  uint64_t icmp_errors_rate_limited = 0;       // allowed, but over the rate limits
+  uint64_t icmp_errors_not_allowed = 0;        // about an ICMP error, a fragment, a group source
+  uint64_t icmp_errors_no_source_address = 0;  // the ingress port has no address to send from
+  uint64_t ipv4_fragmented = 0;                // datagrams over the egress MTU sent in fragments
+  uint64_t ipv4_fragments_created = 0;         // the fragments they became
+  std::string rx_mode;                         // poll or adaptive
   uint64_t idle_sleeps = 0;
   uint64_t tx_hold_us = 0;
   std::vector<RouteStatus> routes;
@@ -112,8 +115,9 @@ struct DataplaneStatus {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataplaneStatus, forwarding, ports, drops,
                                                 to_kernel, icmp_errors_sent,
                                                 icmp_errors_rate_limited, icmp_errors_not_allowed,
-                                                rx_mode, idle_sleeps, tx_hold_us, routes,
-                                                neighbours, adjacencies, flow_offload,
-                                                kernel_fallback)
+                                                icmp_errors_no_source_address, ipv4_fragmented,
+                                                ipv4_fragments_created, rx_mode, idle_sleeps,
+                                                tx_hold_us, routes, neighbours, adjacencies,
+                                                flow_offload, kernel_fallback)
 
 }  // namespace vigil::api

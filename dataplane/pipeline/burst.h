@@ -37,6 +37,9 @@ struct PacketState {
   // An ICMP error the box made of the packet, already routed back to its source: the stages
   // that route leave it alone.
   bool originated = false;
+  // IPv4 without DF over the egress MTU: sent in fragments of at most this many bytes of IP
+  // (0: sent as it is).
+  uint16_t fragment_mtu = 0;
 };
 
 struct Burst {
@@ -51,6 +54,7 @@ struct Burst {
     for (uint16_t i = 0; i < n; ++i) {
       state[i].disposition = Disposition::kInFlight;
       state[i].originated = false;
+      state[i].fragment_mtu = 0;
     }
   }
   void drop(uint16_t i, DropReason reason) {

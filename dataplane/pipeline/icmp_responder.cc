@@ -38,8 +38,10 @@ void IcmpResponder::reject(Burst& burst, uint16_t i, const ForwardingSnapshot& s
   const PortInfo& in = snap.ports[burst.in_port];
   const uint8_t* source = v4 ? (in.has_v4 ? in.v4 : nullptr) : (in.has_v6 ? in.v6 : nullptr);
   bool sent = false;
-  if (source == nullptr || !icmp_error_allowed(offending)) {
+  if (!icmp_error_allowed(offending)) {
     ++counters_.icmp_errors_not_allowed;
+  } else if (source == nullptr) {
+    ++counters_.icmp_errors_no_source_address;
   } else if (!limiter_.allow(kind_of(error), offending.src.v6, v4 ? 4 : 6, rte_rdtsc())) {
     ++counters_.icmp_errors_rate_limited;
   } else {

@@ -28,10 +28,13 @@ struct alignas(64) LcoreCounters {
   std::array<PortCounters, kMaxPorts> ports{};
   uint64_t to_kernel = 0;
   uint64_t icmp_errors_sent = 0;
-  uint64_t icmp_errors_rate_limited = 0;  // allowed, but over the lcore's budget
-  uint64_t icmp_errors_not_allowed = 0;   // about an ICMP error, a fragment, a group address
+  uint64_t icmp_errors_rate_limited = 0;       // allowed, but over the lcore's budget
+  uint64_t icmp_errors_not_allowed = 0;        // about an ICMP error, a fragment, a group address
+  uint64_t icmp_errors_no_source_address = 0;  // the ingress port has no address to send from
   uint64_t held_for_neighbour = 0;
-  uint64_t idle_sleeps = 0;  // naps taken with IdlePolicy::sleep
+  uint64_t ipv4_fragmented = 0;         // datagrams over the egress MTU sent in fragments
+  uint64_t ipv4_fragments_created = 0;  // the fragments they became
+  uint64_t idle_sleeps = 0;             // naps taken with IdlePolicy::sleep
 
   void drop(DropReason reason) { ++drops[static_cast<size_t>(reason)]; }
 
@@ -47,7 +50,10 @@ struct alignas(64) LcoreCounters {
     icmp_errors_sent += o.icmp_errors_sent;
     icmp_errors_rate_limited += o.icmp_errors_rate_limited;
     icmp_errors_not_allowed += o.icmp_errors_not_allowed;
+    icmp_errors_no_source_address += o.icmp_errors_no_source_address;
     held_for_neighbour += o.held_for_neighbour;
+    ipv4_fragmented += o.ipv4_fragmented;
+    ipv4_fragments_created += o.ipv4_fragments_created;
     idle_sleeps += o.idle_sleeps;
     return *this;
   }

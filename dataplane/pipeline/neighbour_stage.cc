@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/pipeline/transmit.h"
+
 namespace vigil::dp {
 
 NeighbourStage::NeighbourStage(const RouteTable& routes, NeighbourTable& neighbours,
@@ -105,12 +107,13 @@ void NeighbourStage::process(Burst& burst) {
       now = rte_rdtsc();
     }
     rte_pktmbuf_adj(m, static_cast<uint16_t>(st.parsed.l3_offset));  // held from the IP header
-    hold(m, keys[k], st.out_port, now);
+    hold(m, keys[k], st, now);
     st.disposition = Disposition::kTaken;
   }
 }
 
-void NeighbourStage::hold(rte_mbuf* m, const NeighbourKey& key, PortId port, uint64_t now) {
+void NeighbourStage::hold(rte_mbuf* m, const NeighbourKey& key, const PacketState& st,
+                          uint64_t now) {
   if (held_count_ == kHoldCapacity) {
     counters_.drop(DropReason::kHoldQueueFull);
     rte_pktmbuf_free(m);
@@ -122,7 +125,7 @@ void NeighbourStage::hold(rte_mbuf* m, const NeighbourKey& key, PortId port, uin
   if (!asked) {
     neighbours_.request(key);
   }
-  held_[held_count_++] = Held{m, key, now + hold_tsc_, port};
+  held_[held_count_++] = Held{m, key, now + hold_tsc_, st.out_port, st.fragment_mtu};
   ++counters_.held_for_neighbour;
 }
 
@@ -138,7 +141,7 @@ void NeighbourStage::poll(uint64_t now_tsc) {
     rte_ether_addr mac;
     if (neighbours_.lookup(h.key, &mac)) {
       write_l2(h.packet, mac, snap->ports[h.port].mac, h.key.family == 4);
-      sink_.transmit(h.port, h.packet);
+      transmit(sink_, counters_, h.port, h.packet, h.fragment_mtu);
     } else if (now_tsc >= h.deadline_tsc) {
       counters_.drop(DropReason::kNoNeighbour);
       rte_pktmbuf_free(h.packet);

@@ -38,6 +38,7 @@ class NeighbourStage final : public Stage {
     NeighbourKey key;
     uint64_t deadline_tsc;
     PortId port;
+    uint16_t fragment_mtu;  // PacketState's
   };
   // Gives packet `m` (state `st`) the Ethernet header from `src` to `dst` and marks it sent.
   static void send(rte_mbuf* m, PacketState& st, const rte_ether_addr& dst,
@@ -45,7 +46,7 @@ class NeighbourStage final : public Stage {
   static NeighbourKey key_of(const PacketState& st);
   // Writes the Ethernet header in front of the IP header at the start of `m`.
   static bool write_l2(rte_mbuf* m, const rte_ether_addr& dst, const rte_ether_addr& src, bool v4);
-  void hold(rte_mbuf* m, const NeighbourKey& key, PortId port, uint64_t now);
+  void hold(rte_mbuf* m, const NeighbourKey& key, const PacketState& st, uint64_t now);
 
   const RouteTable& routes_;
   NeighbourTable& neighbours_;

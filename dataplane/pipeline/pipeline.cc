@@ -2,6 +2,8 @@
 
 #include <rte_mbuf.h>
 
+#include "dataplane/pipeline/transmit.h"
+
 namespace vigil::dp {
 
 void Pipeline::run(Burst& burst) {
@@ -19,7 +21,7 @@ void Pipeline::finish(Burst& burst) {
     rte_mbuf* m = burst.packets[i];
     switch (burst.state[i].disposition) {
       case Disposition::kTransmit:
-        sink_.transmit(burst.state[i].out_port, m);
+        transmit(sink_, counters_, burst.state[i].out_port, m, burst.state[i].fragment_mtu);
         break;
       case Disposition::kToKernel:
         ++counters_.to_kernel;

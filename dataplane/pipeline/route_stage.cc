@@ -87,14 +87,13 @@ void RouteStage::route(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
   const Forwarder& f =
       g.buckets == 1 ? snap.forwarders[g.first] : snap.pick(g, ecmp_flow_hash(p, hash_seed_));
   if (p.l3_length > f.mtu) [[unlikely]] {
-    // No fragmentation on the fast path: IPv6 never fragments in transit, and IPv4 without DF
-    // is rare enough to drop and count (documented), as most forwarding planes do.
+    // IPv6 never fragments in transit, nor IPv4 with DF: the sender learns the path MTU.
+    // IPv4 without DF is forwarded in fragments, made where it leaves (transmit.h).
     if (!v4 || p.dont_fragment) {
       icmp_->reject(burst, i, snap, DropReason::kTooBig, IcmpError::kFragmentationNeeded, f.mtu);
-    } else {
-      burst.drop(i, DropReason::kTooBig);
+      return;
     }
-    return;
+    st.fragment_mtu = f.mtu;
   }
   if (v4) {
     ipv4_decrement_ttl(ip);

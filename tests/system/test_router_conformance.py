@@ -8,6 +8,7 @@ import pytest
 
 from conftest import needs_root
 from vigil_lab import conformance
+from vigil_lab.fastpath import dataplane as fastpath_dataplane
 from vigil_lab.fastpath import edge_config, hosts_checksum_in_software, start_routing
 from vigil_lab.lab import Lab
 from vigil_lab.topologies import routed_pair
@@ -77,6 +78,51 @@ def test_vigil_forwards_like_linux_case_by_case(pair):
     report = "\n".join(f"{k}: {v}" for k, v in unexplained.items())
     assert not unexplained, f"{len(unexplained)} of {len(cases)} cases differ:\n{report}"
     assert not stale, f"listed as different but now the same: {stale}"
+
+
+# Where fragmenting differs, and why.
+MTU_DIFFERENCES: dict[str, str] = {
+    "v4 1500 bytes with options without DF: fragmented": "RFC 791 3.2: fragments after the "
+    "first carry only the options with the copied flag; Linux overwrites the others with NOPs "
+    "and keeps the header's length, vigil-dp (DPDK's fragmenter) leaves them out, 8 bytes "
+    "shorter. Both reassemble alike: far answers both the same",
+}
+
+
+def test_a_datagram_over_the_egress_mtu_is_fragmented_or_refused_as_linux_does(pair):
+    lab, vn, _ = pair
+    mtu = conformance.EGRESS_MTU
+    config = edge_config(kernel_fallback="false").replace(
+        "wan1: {role: wan, xdp: true,", f"wan1: {{role: wan, xdp: true, mtu: {mtu},")
+    assert f"mtu: {mtu}" in config
+    vn.commit_text(config, "a smaller MTU toward far")
+    lab.run("lx-edge", ["ip", "link", "set", "dev", "wan1", "mtu", str(mtu)])
+    try:
+        lab.wait_for(lambda: lab.ping("host", conformance.FAR4, count=1)["received"],
+                     timeout=15, what="the vigil edge forwarding with the new MTU")
+        cases = conformance.mtu_cases()
+        for prefix in conformance.SIDES.values():
+            conformance.add_host_addresses(lab, prefix, cases)
+        outcomes = conformance.run_cases(lab, cases)
+        for c in cases:
+            print(f"{c.name}: vigil {outcomes['vigil'][c.name].summary()} | linux "
+                  f"{outcomes['linux'][c.name].summary()}")
+        diff = conformance.differences(outcomes["vigil"], outcomes["linux"])
+        unexplained = {k: v for k, v in diff.items() if k not in MTU_DIFFERENCES}
+        assert not unexplained, "\n".join(f"{k}: {v}" for k, v in unexplained.items())
+        for name in MTU_DIFFERENCES:
+            assert name in diff, f"listed as different but now the same: {name}"
+            vigil, linux = outcomes["vigil"][name], outcomes["linux"][name]
+            assert vigil.errors == linux.errors and len(vigil.forwarded) == len(linux.forwarded)
+        fragmented = outcomes["vigil"]["v4 1500 bytes without DF: fragmented"].forwarded
+        assert len(fragmented) == 2 and all(len(f) <= 14 + mtu for f in fragmented), fragmented
+        too_big = outcomes["vigil"]["v6 1500 bytes: packet too big"].errors
+        assert too_big == [(conformance.EDGE_LAN6, 2, 0, mtu)], too_big
+        shown = fastpath_dataplane(vn)
+        assert shown["ipv4_fragmented"] >= 4, shown
+    finally:
+        lab.run("lx-edge", ["ip", "link", "set", "dev", "wan1", "mtu", "1500"])
+        vn.commit_text(edge_config(kernel_fallback="false"), "the MTU back to 1500")
 
 
 def test_an_interface_forwards_the_martian_ranges_it_allows_as_linux_does(pair):

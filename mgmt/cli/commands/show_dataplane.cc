@@ -168,14 +168,19 @@ Output show_interfaces(Invocation& inv) {
       dropped = true;
     }
   }
-  return {.out = table.render() + "\nICMP errors sent: " + count_of(s.icmp_errors_sent) +
-                 " (over the rate limits: " + count_of(s.icmp_errors_rate_limited) +
-                 ", not allowed: " + count_of(s.icmp_errors_not_allowed) +
-                 "), for the box (to the kernel): " + count_of(s.to_kernel) +
-                 "\nrx mode: " + s.rx_mode + " (idle sleeps " + count_of(s.idle_sleeps) +
-                 "), short bursts held up to " + count_of(s.tx_hold_us) + " us before sending\n\n" +
-                 (dropped ? drops.render() : "dropped: nothing\n") +
-                 flow_offload_text(s.flow_offload)};
+  return {
+      .out = table.render() + "\nICMP errors sent: " + count_of(s.icmp_errors_sent) +
+             " (over the rate limits: " + count_of(s.icmp_errors_rate_limited) +
+             ", not allowed: " + count_of(s.icmp_errors_not_allowed) +
+             ", no address to send from: " + count_of(s.icmp_errors_no_source_address) +
+             "), for the box (to the kernel): " + count_of(s.to_kernel) +
+             (s.ipv4_fragmented == 0 ? std::string()
+                                     : "\nIPv4 datagrams over the egress MTU sent in fragments: " +
+                                           count_of(s.ipv4_fragmented) + " (as " +
+                                           count_of(s.ipv4_fragments_created) + " fragments)") +
+             "\nrx mode: " + s.rx_mode + " (idle sleeps " + count_of(s.idle_sleeps) +
+             "), short bursts held up to " + count_of(s.tx_hold_us) + " us before sending\n\n" +
+             (dropped ? drops.render() : "dropped: nothing\n") + flow_offload_text(s.flow_offload)};
 }
 
 Output show_routes(Invocation& inv) {

@@ -276,6 +276,29 @@ def cases() -> list[Case]:
     return b.cases
 
 
+# The edge's MTU toward far in mtu_cases(): smaller than the host's 1,500, so datagrams the
+# host sends whole must be fragmented, or refused, on the way.
+EGRESS_MTU = 1400
+
+
+def mtu_cases() -> list[Case]:
+    """Datagrams over the edge's egress MTU (EGRESS_MTU toward far; everything else 1,500):
+    IPv4 without DF is fragmented where it leaves (RFC 1812 4.2.2.7), with DF or IPv6 it is
+    refused with the MTU (RFC 1191, RFC 8201)."""
+    b = CaseBook()
+    b.v4("v4 1500 bytes without DF: fragmented", payload=1472)
+    b.v4("v4 1400 bytes without DF: fits", payload=1372)
+    b.v4("v4 1500 bytes tcp without DF: fragmented",
+         l4=TCP(sport=40100, dport=80, flags="A") / Raw(b"t" * 1460))
+    b.v4("v4 1500 bytes with DF: fragmentation needed", payload=1472, flags=2)
+    b.v4("v4 fragments of 1480 bytes: fragmented again",
+         l4=ICMP(type=8, id=9, seq=4) / Raw(b"f" * 3000), frags=1480)
+    b.v4("v4 1500 bytes with options without DF: fragmented", payload=1460,
+         options=b"\x94\x04\x00\x00" + b"\x07\x07\x04" + b"\0" * 5)
+    b.v6("v6 1500 bytes: packet too big", payload=1452)
+    return b.cases
+
+
 def _chain(n: int):
     ext = IPv6ExtHdrDestOpt()
     for _ in range(n - 1):
@@ -405,10 +428,15 @@ def prepare_side(lab, prefix: str, cases_: list[Case]) -> None:
         lab.run(prefix + "edge", ["ip", "-6", "route", "replace", "default", "via", FAR6])
     for (node, ifname), address in MACS.items():
         lab.run(prefix + node, ["ip", "link", "set", "dev", ifname, "address", address])
-    batch = "".join(f"addr add {a} dev eth0{' nodad' if ':' in a else ''}\n"
+    add_host_addresses(lab, prefix, cases_)
+    lab.sysctl(prefix + "far", _FAR_SYSCTLS)
+
+
+def add_host_addresses(lab, prefix: str, cases_: list[Case]) -> None:
+    """Gives one side's host the source addresses of `cases_` (those it has already stay)."""
+    batch = "".join(f"addr replace {a} dev eth0{' nodad' if ':' in a else ''}\n"
                     for a in host_addresses(cases_))
     lab.run(prefix + "host", ["ip", "-batch", "-"], input=batch)
-    lab.sysctl(prefix + "far", _FAR_SYSCTLS)
 
 
 def run_cases(lab, cases_: list[Case], gap_s: float = 0.004,

@@ -51,13 +51,22 @@ inline rte_mbuf* make_mbuf(const std::vector<uint8_t>& bytes) {
     return nullptr;
   }
   auto* data = rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size()));
+  if (data == nullptr) {  // longer than one mbuf holds
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
   std::memcpy(data, bytes.data(), bytes.size());
   return m;
 }
 
+// Every segment's bytes, in order (fragments chain their payload to a header mbuf).
 inline std::vector<uint8_t> bytes_of(const rte_mbuf* m) {
-  const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
-  return {p, p + rte_pktmbuf_data_len(m)};
+  std::vector<uint8_t> out;
+  for (const rte_mbuf* s = m; s != nullptr; s = s->next) {
+    const auto* p = rte_pktmbuf_mtod(s, const uint8_t*);
+    out.insert(out.end(), p, p + rte_pktmbuf_data_len(s));
+  }
+  return out;
 }
 
 }  // namespace vigil::test

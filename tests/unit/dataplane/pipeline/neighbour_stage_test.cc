@@ -28,6 +28,24 @@ TEST_P(ForwardingTest, UnresolvedNeighbourHoldsPacketsAsksOnceAndSendsThemWhenAn
   EXPECT_EQ(neighbour_stage_->held(), 0u);
 }
 
+TEST_P(ForwardingTest, AHeldDatagramOverTheMtuLeavesInFragmentsWhenAnswered) {
+  // wan2's MTU is 1400: 1,450 bytes of IP without DF wait for the neighbour, then go as two.
+  run(kLan,
+      {PacketBuilder().eth().ipv4("10.1.0.5", "198.51.100.77").udp(1, 2).payload(1422).build()});
+  EXPECT_EQ(neighbour_stage_->held(), 1u);
+  set_neighbour(kWan2, "198.51.100.77", "02:00:00:00:03:77");
+  neighbour_stage_->poll(rte_rdtsc());
+  ASSERT_EQ(sink_.sent.size(), 2u);
+  for (const auto& [port, frame] : sink_.sent) {
+    EXPECT_EQ(port, kWan2);
+    const auto l2 = PacketBuilder().eth("02:00:00:00:03:77", kPortMac[kWan2]).build();
+    EXPECT_TRUE(std::equal(l2.begin(), l2.begin() + 12, frame.begin()));
+  }
+  EXPECT_EQ(sink_.sent[0].second.size(), 14u + 1396);
+  EXPECT_EQ(sink_.sent[1].second.size(), 14u + 74);
+  EXPECT_EQ(counters_.ipv4_fragmented, 1u);
+}
+
 TEST_P(ForwardingTest, UnansweredNeighbourDropsHeldPacketsAfterTheHoldTime) {
   run(kWan1, {PacketBuilder().eth().ipv4("192.0.2.1", "10.1.0.78").udp(1, 2).build()});
   neighbour_stage_->poll(rte_rdtsc());

@@ -2,6 +2,8 @@
 // in, what must come out (port and exact bytes, the kernel, or a drop reason); ECMP.
 #include "dataplane/pipeline/route_stage.h"
 
+#include <rte_ip.h>
+
 #include "tests/unit/dataplane/pipeline/forwarding_fixture.h"
 
 namespace vigil::dp {
@@ -118,13 +120,6 @@ std::vector<Case> cases() {
            .raw({big_df.begin() + 14, big_df.begin() + 14 + 548})
            .build(),
        false, DropReason::kTooBig},
-      {"over the egress MTU without DF: dropped (no fragmentation on the fast path)",
-       kLan,
-       PacketBuilder().eth().ipv4("10.1.0.5", "10.60.1.1").udp(1, 2).payload(1422).build(),
-       std::nullopt,
-       {},
-       false,
-       DropReason::kTooBig},
       {"blackhole: dropped silently",
        kLan,
        PacketBuilder().eth().ipv4("10.1.0.5", "203.0.113.9").udp(1, 2).build(),
@@ -176,6 +171,103 @@ TEST_P(ForwardingTest, Table) {
       EXPECT_EQ(counters_.drops[r] - before.drops[r], expected) << kDropReasonNames[r];
     }
   }
+}
+
+uint16_t be16(const std::vector<uint8_t>& b, size_t at) {
+  return static_cast<uint16_t>(b[at] << 8 | b[at + 1]);
+}
+
+// Each fragment as Linux would send it: the next hop's MACs, a valid header checksum, data in
+// multiples of 8 up to the MTU, MF on all but the last; together the datagram's data.
+void expect_fragments(const std::vector<std::pair<PortId, std::vector<uint8_t>>>& sent,
+                      const std::vector<uint8_t>& datagram_frame,
+                      const std::vector<size_t>& header_lengths, size_t mtu) {
+  ASSERT_EQ(sent.size(), header_lengths.size());
+  const size_t header = (datagram_frame[14] & 0x0f) * size_t{4};
+  const std::vector<uint8_t> data(datagram_frame.begin() + 14 + static_cast<long>(header),
+                                  datagram_frame.end());
+  std::vector<uint8_t> joined;
+  for (size_t k = 0; k < sent.size(); ++k) {
+    SCOPED_TRACE("fragment " + std::to_string(k));
+    const auto& [port, frame] = sent[k];
+    EXPECT_EQ(port, kWan2);
+    const auto l2 = PacketBuilder().eth(kGw2Mac, kPortMac[kWan2]).build();
+    EXPECT_TRUE(std::equal(l2.begin(), l2.begin() + 12, frame.begin())) << "MACs";
+    EXPECT_EQ(be16(frame, 12), 0x0800);
+    const std::vector<uint8_t> ip(frame.begin() + 14, frame.end());
+    const size_t hl = (ip[0] & 0x0f) * size_t{4};
+    EXPECT_EQ(hl, header_lengths[k]);
+    EXPECT_EQ(be16(ip, 2), ip.size());
+    EXPECT_LE(ip.size(), mtu);
+    EXPECT_EQ(ip[8], 63) << "TTL decremented once, in every fragment";
+    EXPECT_EQ(rte_raw_cksum(ip.data(), hl), 0xffff) << "header checksum";
+    const bool last = k + 1 == sent.size();
+    EXPECT_EQ((be16(ip, 6) & 0x2000) != 0, !last) << "MF";
+    EXPECT_EQ((be16(ip, 6) & 0x1fff) * size_t{8}, joined.size()) << "offset";
+    if (!last) {
+      EXPECT_EQ((ip.size() - hl) % 8, 0u);
+    }
+    joined.insert(joined.end(), ip.begin() + static_cast<long>(hl), ip.end());
+  }
+  EXPECT_EQ(joined, data);
+}
+
+TEST_P(ForwardingTest, OverTheEgressMtuWithoutDfLeavesInFragments) {
+  // 10.60/16 leaves by wan2, MTU 1400: 1,450 bytes of IP become 1,396 (20 + 1,376) and 74.
+  const auto datagram =
+      PacketBuilder().eth().ipv4("10.1.0.5", "10.60.1.1").udp(1, 2).payload(1422).build();
+  run(kLan, {datagram});
+  expect_fragments(sink_.sent, datagram, {20, 20}, 1400);
+  EXPECT_EQ(counters_.ipv4_fragmented, 1u);
+  EXPECT_EQ(counters_.ipv4_fragments_created, 2u);
+  EXPECT_EQ(counters_.drops[static_cast<size_t>(DropReason::kTooBig)], 0u);
+
+  // Options: router alert (copied into every fragment) and record route (first only, with
+  // this router's wan2 address in it), padded to 4 bytes as the header needs.
+  auto with_options =
+      PacketBuilder().eth().ipv4("10.1.0.5", "10.60.1.1", 0, 12).udp(1, 2).payload(1900).build();
+  const uint8_t options[12] = {0x94, 4, 0, 0, 7, 7, 4, 0, 0, 0, 0, 0};
+  std::memcpy(&with_options[34], options, sizeof(options));
+  with_options[24] = with_options[25] = 0;
+  const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(&with_options[14], 32));
+  std::memcpy(&with_options[24], &sum, 2);
+  sink_.sent.clear();
+  run(kLan, {with_options});
+  ASSERT_FALSE(sink_.sent.empty());
+  const auto& first = sink_.sent[0].second;
+  EXPECT_EQ(std::vector<uint8_t>(first.begin() + 38, first.begin() + 46),
+            (std::vector<uint8_t>{7, 7, 8, 198, 51, 100, 2, 0}))
+      << "record route filled, in the first fragment";
+  for (size_t k = 1; k < sink_.sent.size(); ++k) {
+    const auto& f = sink_.sent[k].second;
+    EXPECT_EQ(std::vector<uint8_t>(f.begin() + 34, f.begin() + 38),
+              (std::vector<uint8_t>{0x94, 4, 0, 0}))
+        << "router alert copied into fragment " << k;
+  }
+  std::vector<uint8_t> filled = with_options;  // what was fragmented: TTL 63, RR filled
+  filled[22] = 63;
+  const uint8_t wan2_address[4] = {198, 51, 100, 2};
+  std::memcpy(&filled[40], wan2_address, 4);
+  filled[40 - 2] = 8;  // RR's pointer, past the one slot
+  expect_fragments(sink_.sent, filled, {32, 24}, 1400);
+  EXPECT_EQ(counters_.ipv4_fragmented, 2u);
+  EXPECT_EQ(counters_.ipv4_fragments_created, 4u);
+
+  // DF set: not fragmented, the sender is told the MTU (the table above); IPv6 likewise.
+  sink_.sent.clear();
+  run(kLan,
+      {PacketBuilder().eth().ipv6("fd00:1::5", "fd00:99::1").udp(1, 2).payload(1500).build()});
+  EXPECT_EQ(counters_.ipv4_fragmented, 2u);
+}
+
+TEST_P(ForwardingTest, AnErrorDueOnAPortWithoutAnAddressOfItsFamilyIsCountedAsSuch) {
+  // wan1 has no IPv6 address: hop limit 1 from there has no source to answer from.
+  run(kWan1, {PacketBuilder().eth().ipv6("2001:db8:7::5", "fd00:1::5").ttl(1).udp(1, 2).build()});
+  EXPECT_TRUE(sink_.sent.empty());
+  EXPECT_EQ(drops(DropReason::kTtlExceeded), 1u);
+  EXPECT_EQ(counters_.icmp_errors_no_source_address, 1u);
+  EXPECT_EQ(counters_.icmp_errors_not_allowed, 0u);
+  EXPECT_EQ(counters_.icmp_errors_sent, 0u);
 }
 
 TEST_P(ForwardingTest, EcmpSpreadsFlowsAndKeepsEachOnOnePath) {

@@ -38,6 +38,9 @@ TEST_F(ShowDataplaneTest, InterfacesTabulatesPortsDropsAndOffload) {
                                            {"icmp_errors_sent", 1},
                                            {"icmp_errors_rate_limited", 4},
                                            {"icmp_errors_not_allowed", 5},
+                                           {"icmp_errors_no_source_address", 6},
+                                           {"ipv4_fragmented", 7},
+                                           {"ipv4_fragments_created", 15},
                                            {"to_kernel", 3},
                                            {"rx_mode", "poll"},
                                            {"idle_sleeps", 0},
@@ -49,8 +52,9 @@ TEST_F(ShowDataplaneTest, InterfacesTabulatesPortsDropsAndOffload) {
             "port  link  mac                rx packets  rx bytes  tx packets  tx bytes  device "
             "missed\n"
             "lan0  up    02:00:00:00:00:01  10          1000      9           900       0\n"
-            "\nICMP errors sent: 1 (over the rate limits: 4, not allowed: 5), for the box (to "
-            "the kernel): 3\n"
+            "\nICMP errors sent: 1 (over the rate limits: 4, not allowed: 5, no address to send "
+            "from: 6), for the box (to the kernel): 3\n"
+            "IPv4 datagrams over the egress MTU sent in fragments: 7 (as 15 fragments)\n"
             "rx mode: poll (idle sleeps 0), short bursts held up to 0 us before sending\n\n"
             "dropped because  packets\n"
             "no_route         2\n"
