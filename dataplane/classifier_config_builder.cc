@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "dataplane/allowed_martians.h"
+#include "dataplane/interface_admission.h"
 
 namespace vigil::dp {
 
@@ -89,10 +89,8 @@ ebpf::ClassifierConfig classifier_config_for(const ebpf::ClassifierConfig& commo
     if (i.device != device) {
       continue;
     }
-    for (const auto& v : i.vlans) {
-      out.port_vlans.push_back(v.id);
-    }
-    out.allow_martians = allowed_martians(i.allow_martians);
+    out.port_vlans = vlan_ids(i);
+    out.allow_martians = allowed_martians(i);
   }
   return out;
 }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "dataplane/allowed_martians.h"
+#include "dataplane/interface_admission.h"
 #include "dataplane/pipeline/lcore_counters.h"
 
 namespace vigil::dp {
@@ -62,11 +62,8 @@ FastPathPlan plan_from(const config::Config& c) {
     }
     PlannedPort port{
         .name = i.name, .device = i.device, .xdp = i.xdp, .mtu = i.mtu, .addresses = i.addresses};
-    port.allow_martians = allowed_martians(i.allow_martians);
-    for (const auto& v : i.vlans) {
-      port.vlans.push_back(v.id);
-    }
-    std::sort(port.vlans.begin(), port.vlans.end());
+    port.allow_martians = allowed_martians(i);
+    port.vlans = vlan_ids(i);
     for (const auto& n : i.neighbours) {
       port.neighbours.push_back({.address = n.address, .mac = n.mac});
     }

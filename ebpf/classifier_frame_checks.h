@@ -75,20 +75,18 @@ static __always_inline int is_local_address(const __u8* addr, int v4) {
   return bpf_map_lookup_elem(&local_addresses, &a) != 0;
 }
 
-/* One token from `b` (a bucket of `burst` messages, one per `interval_ns`), if it has one. */
-static __always_inline int take_icmp_token(struct vigil_icmp_bucket* b, __u64 now,
-                                           __u64 interval_ns, __u64 burst) {
-  const __u64 capacity = interval_ns * burst;
-  __u64 credit = b->credit_ns + (now > b->last_ns ? now - b->last_ns : 0);
-  if (credit > capacity) {
-    credit = capacity;
-  }
-  b->last_ns = now;
-  if (credit < interval_ns) {
-    b->credit_ns = credit;
+/* A token from both the source's and the total bucket, or from neither: a source refused
+ * by the total keeps its own. */
+static __always_inline int take_icmp_tokens(struct vigil_credit_bucket* source,
+                                            struct vigil_credit_bucket* total, __u64 now) {
+  vigil_credit_refill(source, now, VIGIL_ICMP_SOURCE_INTERVAL_NS * VIGIL_ICMP_SOURCE_BURST);
+  vigil_credit_refill(total, now, VIGIL_ICMP_TOTAL_INTERVAL_NS * VIGIL_ICMP_TOTAL_BURST);
+  if (!vigil_credit_has(source, VIGIL_ICMP_SOURCE_INTERVAL_NS) ||
+      !vigil_credit_has(total, VIGIL_ICMP_TOTAL_INTERVAL_NS)) {
     return 0;
   }
-  b->credit_ns = credit - interval_ns;
+  vigil_credit_take(source, VIGIL_ICMP_SOURCE_INTERVAL_NS);
+  vigil_credit_take(total, VIGIL_ICMP_TOTAL_INTERVAL_NS);
   return 1;
 }
 
@@ -106,27 +104,24 @@ __noinline int vigil_icmp_allowed(const struct vigil_packet* p) {
   }
   const __u64 now = bpf_ktime_get_ns();
   const __u32 zero = 0;
-  struct vigil_icmp_bucket* total = bpf_map_lookup_elem(&icmp_budget, &zero);
+  struct vigil_credit_bucket* total = bpf_map_lookup_elem(&icmp_budget, &zero);
   if (!total) {
     return 0;
   }
   struct vigil_icmp_source_key k = {.family = v4 ? VIGIL_FAMILY_IPV4 : VIGIL_FAMILY_IPV6};
   __builtin_memcpy(k.addr, p->src.v6, 16);
-  struct vigil_icmp_bucket* source = bpf_map_lookup_elem(&icmp_sources, &k);
+  struct vigil_credit_bucket* source = bpf_map_lookup_elem(&icmp_sources, &k);
   if (!source) {
     /* A source not seen lately starts with a full bucket. */
-    const struct vigil_icmp_bucket fresh = {
-        .credit_ns = VIGIL_ICMP_SOURCE_INTERVAL_NS * VIGIL_ICMP_SOURCE_BURST, .last_ns = now};
+    const struct vigil_credit_bucket fresh = {
+        .credit = VIGIL_ICMP_SOURCE_INTERVAL_NS * VIGIL_ICMP_SOURCE_BURST, .last = now};
     bpf_map_update_elem(&icmp_sources, &k, &fresh, BPF_ANY);
     source = bpf_map_lookup_elem(&icmp_sources, &k);
     if (!source) {
       return 0;
     }
   }
-  if (!take_icmp_token(source, now, VIGIL_ICMP_SOURCE_INTERVAL_NS, VIGIL_ICMP_SOURCE_BURST)) {
-    return 0;
-  }
-  return take_icmp_token(total, now, VIGIL_ICMP_TOTAL_INTERVAL_NS, VIGIL_ICMP_TOTAL_BURST);
+  return take_icmp_tokens(source, total, now);
 }
 
 #endif /* VIGIL_CLASSIFIER_FRAME_CHECKS_H */

@@ -4,6 +4,7 @@
 #define VIGIL_CLASSIFIER_MAPS_H
 
 #include "vigil/classifier_types.h"
+#include "vigil/credit_bucket.h"
 #include "vigil/offload.h"
 #include "vigil/vip_filter.h"
 
@@ -96,9 +97,9 @@ struct {
   __uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
   __uint(max_entries, VIGIL_ICMP_SOURCES);
   __type(key, struct vigil_icmp_source_key);
-  __type(value, struct vigil_icmp_bucket);
+  __type(value, struct vigil_credit_bucket);
 } icmp_sources SEC(".maps");
-VIGIL_ARRAY(icmp_budget, BPF_MAP_TYPE_PERCPU_ARRAY, 1, struct vigil_icmp_bucket);
+VIGIL_ARRAY(icmp_budget, BPF_MAP_TYPE_PERCPU_ARRAY, 1, struct vigil_credit_bucket);
 
 /* The box's own addresses: traffic to them is the box's, not transit. */
 struct {

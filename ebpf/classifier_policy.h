@@ -6,6 +6,7 @@
 
 #include "classifier_counting.h"
 #include "vigil/acl.h"
+#include "vigil/martian.h"
 #include "vigil/policer.h"
 
 static __always_inline void lpm4(struct vigil_lpm4_key* k, __be32 addr) {
@@ -134,10 +135,9 @@ static __always_inline int is_bare_syn(const struct vigil_packet* p) {
 
 static __always_inline int is_multicast_or_link_local(const struct vigil_packet* p, int v4) {
   if (v4) {
-    const __u8 first = ((const __u8*)&p->dst.v4)[0];
-    return (first & 0xf0) == 0xe0 || p->dst.v4 == 0xffffffffu;
+    return vigil_group_destination4(p->dst.v4);
   }
-  return p->dst.v6[0] == 0xff || (p->dst.v6[0] == 0xfe && (p->dst.v6[1] & 0xc0) == 0x80);
+  return vigil_group_destination6(p->dst.v6) || vigil_link_local6(p->dst.v6);
 }
 
 #endif /* VIGIL_CLASSIFIER_POLICY_H */

@@ -38,11 +38,8 @@ bool IcmpRateLimiter::has_token(Bucket& b, const Rate& r, uint64_t now) {
   if (r.interval == 0) {
     return true;
   }
-  if (now > b.last) {
-    b.credit = std::min(r.capacity, b.credit + (now - b.last));
-  }
-  b.last = now;
-  return b.credit >= r.interval;
+  vigil_credit_refill(&b, now, r.capacity);
+  return vigil_credit_has(&b, r.interval) != 0;
 }
 
 bool IcmpRateLimiter::allow(IcmpKind kind, const uint8_t* address, uint8_t family,

@@ -15,6 +15,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#include "vigil/credit_bucket.h"
+#pragma GCC diagnostic pop
+
 namespace vigil::dp {
 
 enum class IcmpKind : uint8_t {
@@ -45,10 +50,7 @@ class IcmpRateLimiter {
   bool allow(IcmpKind kind, const uint8_t* address, uint8_t family, uint64_t now_tsc);
 
  private:
-  struct Bucket {
-    uint64_t credit = 0;  // TSC ticks, at most `burst` intervals
-    uint64_t last = 0;
-  };
+  using Bucket = vigil_credit_bucket;  // TSC ticks of credit, at most `burst` intervals
   struct Rate {
     uint64_t interval = 0;  // TSC ticks per message; 0: unlimited
     uint64_t capacity = 0;
@@ -56,15 +58,15 @@ class IcmpRateLimiter {
   struct Slot {
     uint8_t address[16] = {};
     uint8_t family = 0;  // 0: empty
-    Bucket bucket;
+    Bucket bucket{};
   };
   static Rate rate_of(const IcmpBucketRate& r, uint64_t tsc_hz);
   static bool has_token(Bucket& b, const Rate& r, uint64_t now);
-  static void take(Bucket& b, const Rate& r) { b.credit -= r.interval; }
+  static void take(Bucket& b, const Rate& r) { vigil_credit_take(&b, r.interval); }
 
   Rate source_rate_[kIcmpKinds];
   Rate total_rate_[kIcmpKinds];
-  Bucket total_[kIcmpKinds];
+  Bucket total_[kIcmpKinds] = {};
   std::array<Slot, kSources * kIcmpKinds> slots_{};
 };
 

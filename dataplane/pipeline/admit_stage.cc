@@ -20,11 +20,8 @@ namespace vigil::dp {
 namespace {
 
 bool group_destination(const vigil_packet& p) {
-  if (p.l3_proto == RTE_ETHER_TYPE_IPV4) {
-    const uint8_t first = reinterpret_cast<const uint8_t*>(&p.dst.v4)[0];
-    return (first >= 224 && first < 240) || p.dst.v4 == UINT32_MAX;
-  }
-  return p.dst.v6[0] == 0xff;
+  return p.l3_proto == RTE_ETHER_TYPE_IPV4 ? vigil_group_destination4(p.dst.v4) != 0
+                                           : vigil_group_destination6(p.dst.v6) != 0;
 }
 
 }  // namespace

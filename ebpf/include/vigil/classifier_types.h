@@ -331,11 +331,8 @@ struct vigil_fragment_ports {
 };
 
 /* ICMP errors the classifier sends, per CPU: a bucket per source it answers (icmp_sources) and
- * one for all (icmp_budget), in nanoseconds of credit, as vigil-dp limits its own. */
-struct vigil_icmp_bucket {
-  __u64 credit_ns;
-  __u64 last_ns;
-};
+ * one for all (icmp_budget), struct vigil_credit_bucket in nanoseconds (vigil/credit_bucket.h),
+ * as vigil-dp limits its own. */
 struct vigil_icmp_source_key {
   __u8 family;
   __u8 pad[3];

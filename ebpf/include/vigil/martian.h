@@ -104,13 +104,30 @@ static __always_inline int vigil_v6_ipv4_mapped(const __u8* a) {
   return h == 0 && m == vigil_htonl(0x0000ffffu);
 }
 
+/* A destination no router forwards as unicast: IPv4 multicast (224/4) or the limited
+ * broadcast, IPv6 multicast (ff00::/8). Both the classifier and vigil-dp hand such packets to
+ * the kernel, whose multicast routing (or not) decides. */
+static __always_inline int vigil_group_destination4(__be32 dst) {
+  const __u8 first = ((const __u8*)&dst)[0];
+  return (first & 0xf0) == 0xe0 || dst == 0xffffffffu;
+}
+
+static __always_inline int vigil_group_destination6(const __u8* dst) {
+  return dst[0] == 0xff;
+}
+
+/* fe80::/10: on-link only, never routed. */
+static __always_inline int vigil_link_local6(const __u8* a) {
+  return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
 /* The IPv6 twin. Multicast destinations are the callers' as above. */
 static __always_inline int vigil_martian6(const __u8* src, const __u8* dst, __u32 allow) {
   __be32 last;
   if (src[0] == 0xff) {
     return VIGIL_MARTIAN_SOURCE_MULTICAST;
   }
-  if (src[0] == 0xfe && (src[1] & 0xc0) == 0x80) {
+  if (vigil_link_local6(src)) {
     return VIGIL_MARTIAN_SOURCE_LINK_LOCAL;
   }
   if (vigil_v6_low32(src, &last)) {
@@ -124,7 +141,7 @@ static __always_inline int vigil_martian6(const __u8* src, const __u8* dst, __u3
   if (!(allow & VIGIL_ALLOW_IPV4_MAPPED) && vigil_v6_ipv4_mapped(src)) {
     return VIGIL_MARTIAN_SOURCE_IPV4_MAPPED;
   }
-  if (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80) {
+  if (vigil_link_local6(dst)) {
     return VIGIL_MARTIAN_DESTINATION_LINK_LOCAL;
   }
   if (vigil_v6_low32(dst, &last)) {

@@ -1,7 +1,10 @@
-// The martian ranges an interface's config allows (interfaces.<name>.allow_martians) as the
-// VIGIL_ALLOW_* bits the classifier and the fast path both read (vigil/martian.h).
+// What an interface's config lets in, as both the classifier's and the fast path's adapters
+// need it: the martian ranges it allows (interfaces.<name>.allow_martians) as the VIGIL_ALLOW_*
+// bits of vigil/martian.h, and the VLAN ids of its sub-interfaces (frames tagged otherwise
+// are dropped as unknown_vlan).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -14,9 +17,9 @@
 
 namespace vigil::dp {
 
-inline uint32_t allowed_martians(const std::vector<config::MartianRange>& ranges) {
+inline uint32_t allowed_martians(const config::InterfaceConfig& interface) {
   uint32_t bits = 0;
-  for (const config::MartianRange r : ranges) {
+  for (const config::MartianRange r : interface.allow_martians) {
     switch (r) {
       case config::MartianRange::kThisNetwork:
         bits |= VIGIL_ALLOW_THIS_NETWORK;
@@ -36,6 +39,17 @@ inline uint32_t allowed_martians(const std::vector<config::MartianRange>& ranges
     }
   }
   return bits;
+}
+
+// Sorted.
+inline std::vector<uint16_t> vlan_ids(const config::InterfaceConfig& interface) {
+  std::vector<uint16_t> ids;
+  ids.reserve(interface.vlans.size());
+  for (const auto& v : interface.vlans) {
+    ids.push_back(v.id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 }  // namespace vigil::dp
