@@ -23,7 +23,9 @@ enum class Disposition : uint8_t {
   kTaken,     // a stage kept the mbuf (held for ARP/ND, queued by a shaper)
 };
 
-struct PacketState {
+// Not zeroed on construction: the parse stage writes `parsed` before any stage reads it, and
+// zeroing 32 states per burst would cost every packet.
+struct PacketState {    // NOLINT(cppcoreguidelines-pro-type-member-init)
   vigil_packet parsed;  // from the parse stage; l3_offset locates the IP header
   Disposition disposition = Disposition::kInFlight;
   DropReason drop = DropReason::kMalformed;
@@ -42,7 +44,7 @@ struct PacketState {
   uint16_t fragment_mtu = 0;
 };
 
-struct Burst {
+struct Burst {  // NOLINT(cppcoreguidelines-pro-type-member-init): reset() and RX fill it
   PortId in_port = 0;
   uint16_t count = 0;
   rte_mbuf* packets[kBurstSize];
