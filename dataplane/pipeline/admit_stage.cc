@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "dataplane/packet/ip_checksum.h"
 #include "dataplane/packet/ipv4_options.h"
 
 #pragma GCC diagnostic push
@@ -31,19 +32,20 @@ AdmitStage::AdmitStage(const RouteTable& routes, std::shared_ptr<IcmpResponder> 
 
 void AdmitStage::process(Burst& burst) {
   const ForwardingSnapshot* snap = routes_.snapshot();
+  const PortInfo& port = snap->ports[burst.in_port];
   for (uint16_t i = 0; i < burst.count; ++i) {
     if (burst.in_flight(i)) {
-      admit(burst, i, *snap);
+      admit(burst, i, *snap, port);
     }
   }
 }
 
-void AdmitStage::admit(Burst& burst, uint16_t i, const ForwardingSnapshot& snap) {
+void AdmitStage::admit(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
+                       const PortInfo& port) {
   PacketState& st = burst.state[i];
   const vigil_packet& p = st.parsed;
   rte_mbuf* m = burst.packets[i];
   const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
-  const PortInfo& port = snap.ports[burst.in_port];
   if (rte_is_multicast_ether_addr(&eth->dst_addr)) [[unlikely]] {
     st.disposition = Disposition::kToKernel;  // broadcast and multicast: never routed
     return;
@@ -73,7 +75,7 @@ void AdmitStage::admit(Burst& burst, uint16_t i, const ForwardingSnapshot& snap)
   if (v4) {
     const auto* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l3_offset);
     const size_t header = (ip[0] & 0x0fu) * size_t{4};
-    if (rte_raw_cksum(ip, header) != 0xffff) [[unlikely]] {
+    if (!ipv4_header_checksum_ok(ip, header)) [[unlikely]] {
       burst.drop(i, DropReason::kBadChecksum);
       return;
     }

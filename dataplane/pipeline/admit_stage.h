@@ -31,7 +31,7 @@ class AdmitStage final : public Stage {
   void process(Burst& burst) override;
 
  private:
-  void admit(Burst& burst, uint16_t i, const ForwardingSnapshot& snap);
+  void admit(Burst& burst, uint16_t i, const ForwardingSnapshot& snap, const PortInfo& port);
 
   const RouteTable& routes_;
   std::shared_ptr<IcmpResponder> icmp_;
