@@ -4,12 +4,14 @@
 
 #include <array>
 #include <random>
+#include <vector>
 
 namespace vigil::dp {
 namespace {
 
 // The full RFC 1071 sum over a 20-byte header, as stored (memory order).
-uint16_t full_checksum(std::array<uint8_t, 20> h) {
+template <typename Bytes>  // std::array or std::vector: a copy, its checksum field zeroed
+uint16_t full_checksum(Bytes h) {
   h[10] = h[11] = 0;
   uint32_t sum = 0;
   for (size_t i = 0; i < h.size(); i += 2) {
@@ -40,6 +42,24 @@ TEST(IpChecksum, TtlDecrementMatchesAFullRecomputeForRandomHeaders) {
     // 0x0000 and 0xffff are the same one's complement value; a receiver accepts either.
     const uint16_t expected = full_checksum(h);
     EXPECT_TRUE(after == expected || (after ^ expected) == 0xffff) << i;
+  }
+}
+
+TEST(IpChecksum, HeaderCheckAcceptsSummedHeadersOfEveryLengthAndRefusesAnyFlippedBit) {
+  std::mt19937 rng(11);
+  for (size_t header = 20; header <= 60; header += 4) {
+    std::vector<uint8_t> h(header);
+    for (auto& b : h) {
+      b = static_cast<uint8_t>(rng());
+    }
+    h[0] = static_cast<uint8_t>(0x40 | header / 4);
+    h[10] = h[11] = 0;
+    const uint16_t sum = full_checksum(h);
+    std::memcpy(&h[10], &sum, 2);
+    EXPECT_TRUE(ipv4_header_checksum_ok(h.data(), header)) << header;
+    const size_t bit = rng() % (header * 8);
+    h[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    EXPECT_FALSE(ipv4_header_checksum_ok(h.data(), header)) << header << " bit " << bit;
   }
 }
 
