@@ -1,6 +1,7 @@
 #include "config/document.h"
 
 #include "common/yaml_file.h"
+#include "config/entry_keys.h"
 #include "config/sections.h"
 
 namespace vigil::config {
@@ -80,6 +81,7 @@ ParseResult parse_document(const YAML::Node& document) {
   for (const Section& s : kSections) {
     s.parse(top.get(s.name), std::string(s.name), result.config, result.errors);
   }
+  check_entry_keys(document, result.errors);
   return result;
 }
 

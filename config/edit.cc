@@ -1,7 +1,9 @@
 #include "config/edit.h"
 
 #include <algorithm>
+#include <optional>
 
+#include "config/entry_keys.h"
 #include "config/sections.h"
 #include "config/yaml_json.h"
 
@@ -47,13 +49,52 @@ struct Target {
   std::string key;
   const Field* field = nullptr;
   size_t next = 0;   // index of the first word after the key (and name, for named maps)
-  std::string name;  // for named maps: the entry's name, when given
+  std::string name;  // named maps: the entry's name; keyed lists: its key's value
+  std::optional<std::string> qualifier;  // keyed lists: the qualifier's value, when given
+  std::string path;                      // of parent[key], as config errors name it
 };
+
+// The entry of keyed list `t` (t.name given): its index, made at the end when `create` and
+// missing. `words` and `upto` only word the errors.
+Expected<size_t> resolve_entry(Target& t, bool create, const std::vector<std::string>& words,
+                               size_t upto) {
+  const Field& f = *t.field;
+  YAML::Node list = t.parent[t.key];
+  const auto found = find_entries(list, f, t.name, t.qualifier);
+  if (found.size() > 1) {
+    std::string which;
+    for (const size_t i : found) {
+      which += (which.empty() ? "" : ", ") + entry_id(list[i], f)->qualifier;
+    }
+    return fail("\"" + join(words, upto) + "\" names " + std::to_string(found.size()) +
+                " entries (" + std::string(f.entry_qualifier) + " " + which +
+                "): say which with `" + join(words, upto) + " " + std::string(f.entry_qualifier) +
+                " <value>`");
+  }
+  if (found.size() == 1) {
+    return found[0];
+  }
+  if (!create) {
+    return fail("\"" + join(words, upto) + "\" does not exist");
+  }
+  YAML::Node entry(YAML::NodeType::Map);
+  entry[std::string(f.entry_key)] = t.name;
+  if (t.qualifier) {
+    entry[std::string(f.entry_qualifier)] = *t.qualifier;
+  }
+  if (!list.IsSequence()) {
+    t.parent[t.key] = YAML::Node(YAML::NodeType::Sequence);
+    list.reset(t.parent[t.key]);
+  }
+  list.push_back(entry);
+  return list.size() - 1;
+}
 
 Expected<Target> walk(const YAML::Node& document, const std::vector<std::string>& words,
                       bool create) {
   const Schema* schema = &kDocumentSchema;
   YAML::Node node = document;
+  std::string path;
   size_t i = 0;
   while (true) {
     if (i >= words.size()) {
@@ -69,7 +110,11 @@ Expected<Target> walk(const YAML::Node& document, const std::vector<std::string>
                   std::string(f->not_supported_until) + ")");
     }
     const Kind kind = kind_of(*f);
-    Target t{.parent = node, .key = words[i], .field = f, .next = i + 1};
+    Target t{.parent = node,
+             .key = words[i],
+             .field = f,
+             .next = i + 1,
+             .path = join_path(path, words[i])};
     if (kind == Kind::kNamedMap) {
       if (i + 1 >= words.size()) {
         return t;  // the whole map
@@ -89,6 +134,36 @@ Expected<Target> walk(const YAML::Node& document, const std::vector<std::string>
         node[t.key][t.name] = YAML::Node(YAML::NodeType::Map);
       }
       node.reset(node[t.key][t.name]);  // rebind; operator= would write through
+      path = join_path(t.path, t.name);
+      schema = f->children;
+      i = t.next;
+      continue;
+    }
+    if (kind == Kind::kEntryList && !f->entry_key.empty()) {
+      if (i + 1 >= words.size()) {
+        return t;  // the whole list
+      }
+      t.name = words[i + 1];
+      t.next = i + 2;
+      if (!f->entry_qualifier.empty() && t.next + 1 < words.size() &&
+          words[t.next] == f->entry_qualifier) {
+        t.qualifier = words[t.next + 1];
+        t.next += 2;
+      }
+      if (t.next >= words.size()) {
+        return t;  // one entry
+      }
+      if (words[t.next] == f->entry_key) {
+        return fail("\"" + join(words, t.next + 1) + "\" names the entry: delete it and set " +
+                    "one with the new " + std::string(f->entry_key));
+      }
+      auto index = resolve_entry(t, create, words, t.next);
+      if (!index) {
+        return fail(index.error());
+      }
+      YAML::Node list = node[t.key];
+      node.reset(list[*index]);
+      path = index_path(t.path, *index);
       schema = f->children;
       i = t.next;
       continue;
@@ -101,6 +176,7 @@ Expected<Target> walk(const YAML::Node& document, const std::vector<std::string>
         node[t.key] = YAML::Node(YAML::NodeType::Map);
       }
       node.reset(node[t.key]);
+      path = t.path;
       schema = f->children;
       ++i;
       continue;
@@ -109,15 +185,27 @@ Expected<Target> walk(const YAML::Node& document, const std::vector<std::string>
   }
 }
 
+// The list without its element `index`.
+YAML::Node without(const YAML::Node& list, size_t index) {
+  YAML::Node kept(YAML::NodeType::Sequence);
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i != index) {
+      kept.push_back(list[i]);
+    }
+  }
+  return kept;
+}
+
 }  // namespace
 
-Status set_path(YAML::Node& document, const std::vector<std::string>& words) {
+Expected<std::string> set_path(YAML::Node& document, const std::vector<std::string>& words) {
   YAML::Node copy = YAML::Clone(document);  // edits go to a copy: errors change nothing
   auto t = walk(copy, words, /*create=*/true);
   if (!t) {
     return fail(t.error());
   }
   const std::vector<std::string> values(words.begin() + static_cast<long>(t->next), words.end());
+  std::string path = t->path;
   switch (kind_of(*t->field)) {
     case Kind::kScalar:
       if (values.size() != 1) {
@@ -157,19 +245,32 @@ Status set_path(YAML::Node& document, const std::vector<std::string>& words) {
       if (!t->parent[t->key][t->name].IsDefined() || t->parent[t->key][t->name].IsNull()) {
         t->parent[t->key][t->name] = YAML::Node(YAML::NodeType::Map);
       }
+      path = join_path(path, t->name);
       break;
     case Kind::kMapping:
       if (!t->parent[t->key].IsMap()) {
         t->parent[t->key] = YAML::Node(YAML::NodeType::Map);
       }
       break;
-    case Kind::kEntryList:
-      return fail("\"" + join(words, t->next) +
-                  "\" is a list of entries: edit it in a file and `load merge` it (set cannot "
-                  "address list entries yet)");
+    case Kind::kEntryList: {
+      if (t->field->entry_key.empty()) {
+        return fail("\"" + join(words, t->next) +
+                    "\" is a list of entries without names: edit it in a file and `load merge` it");
+      }
+      if (t->name.empty()) {
+        return fail("\"" + join(words, t->next) + "\" needs the " +
+                    std::string(t->field->entry_key) + " of an entry");
+      }
+      auto index = resolve_entry(*t, /*create=*/true, words, t->next);
+      if (!index) {
+        return fail(index.error());
+      }
+      path = index_path(path, *index);
+      break;
+    }
   }
   document = copy;
-  return Ok{};
+  return path;
 }
 
 Status delete_path(YAML::Node& document, const std::vector<std::string>& words) {
@@ -188,6 +289,17 @@ Status delete_path(YAML::Node& document, const std::vector<std::string>& words) 
       return fail("\"" + where + "\" does not exist");
     }
     t->parent[t->key].remove(t->name);
+  } else if (kind == Kind::kEntryList && !t->name.empty()) {
+    auto index = resolve_entry(*t, /*create=*/false, words, t->next);
+    if (!index) {
+      return fail(index.error());
+    }
+    YAML::Node kept = without(t->parent[t->key], *index);
+    if (kept.size() == 0) {
+      t->parent.remove(t->key);
+    } else {
+      t->parent[t->key] = kept;
+    }
   } else if (kind == Kind::kScalarList && t->next < words.size()) {
     YAML::Node kept(YAML::NodeType::Sequence);
     bool found = false;
@@ -208,6 +320,54 @@ Status delete_path(YAML::Node& document, const std::vector<std::string>& words) 
   } else {
     t->parent.remove(t->key);
   }
+  document = copy;
+  return Ok{};
+}
+
+Status insert_path(YAML::Node& document, const std::vector<std::string>& words, bool before,
+                   const std::string& other) {
+  YAML::Node copy = YAML::Clone(document);
+  auto t = walk(copy, words, /*create=*/false);
+  if (!t) {
+    return fail(t.error());
+  }
+  if (kind_of(*t->field) != Kind::kEntryList || t->field->entry_key.empty() || t->name.empty() ||
+      t->next != words.size()) {
+    return fail("\"" + join(words, words.size()) +
+                "\" is not an entry of a list: insert moves one entry of a list (`insert filter "
+                "acl <name> before|after <name>`)");
+  }
+  auto index = resolve_entry(*t, /*create=*/false, words, t->next);
+  if (!index) {
+    return fail(index.error());
+  }
+  Target anchor = *t;
+  anchor.name = other;
+  anchor.qualifier.reset();
+  std::vector<std::string> anchor_words(words.begin(), words.end() - 1);
+  anchor_words.push_back(other);
+  auto at = resolve_entry(anchor, /*create=*/false, anchor_words, anchor_words.size());
+  if (!at) {
+    return fail(at.error());
+  }
+  if (*at == *index) {
+    return fail("an entry cannot move " + std::string(before ? "before" : "after") + " itself");
+  }
+  const YAML::Node list = t->parent[t->key];
+  YAML::Node moved(YAML::NodeType::Sequence);
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i == *index) {
+      continue;
+    }
+    if (i == *at && before) {
+      moved.push_back(list[*index]);
+    }
+    moved.push_back(list[i]);
+    if (i == *at && !before) {
+      moved.push_back(list[*index]);
+    }
+  }
+  t->parent[t->key] = moved;
   document = copy;
   return Ok{};
 }
@@ -236,6 +396,29 @@ std::vector<std::string> next_words(const YAML::Node& document,
       node.reset(node[words[i]][words[i + 1]]);
       schema = f->children;
       i += 2;
+    } else if (kind == Kind::kEntryList && !f->entry_key.empty()) {
+      const YAML::Node list = node[words[i]];
+      if (i + 1 == words.size()) {
+        std::vector<std::string> keys;
+        for (size_t k = 0; list.IsSequence() && k < list.size(); ++k) {
+          const auto id = entry_id(list[k], *f);
+          if (id && std::find(keys.begin(), keys.end(), id->key) == keys.end()) {
+            keys.push_back(id->key);
+          }
+        }
+        return keys;
+      }
+      std::optional<std::string> qualifier;
+      size_t next = i + 2;
+      if (!f->entry_qualifier.empty() && next + 1 < words.size() &&
+          words[next] == f->entry_qualifier) {
+        qualifier = words[next + 1];
+        next += 2;
+      }
+      const auto found = find_entries(list, *f, words[i + 1], qualifier);
+      node.reset(found.size() == 1 ? list[found[0]] : YAML::Node());
+      schema = f->children;
+      i = next;
     } else if (kind == Kind::kMapping && f->children != nullptr) {
       node.reset(node[words[i]]);
       schema = f->children;

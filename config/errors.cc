@@ -23,6 +23,14 @@ void ErrorList::add(std::string path, const YAML::Mark& mark, std::string messag
   errors_.push_back({std::move(path), line, column, std::move(message)});
 }
 
+void ErrorList::add_value_error(std::string path, const YAML::Node& node, std::string message) {
+  const size_t before = errors_.size();
+  add(std::move(path), node.Mark(), std::move(message));
+  if (errors_.size() > before) {
+    errors_.back().value_error = true;
+  }
+}
+
 std::vector<ConfigError> ErrorList::sorted() const {
   std::vector<ConfigError> out = errors_;
   std::stable_sort(out.begin(), out.end(), [](const ConfigError& a, const ConfigError& b) {

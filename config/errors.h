@@ -14,6 +14,10 @@ struct ConfigError {
   int line = 0;      // 1-based; 0 when unknown
   int column = 0;
   std::string message;
+  // The value does not fit its field's type (an integer out of range, not an address, not one
+  // of the choices): `set` refuses such a value at once; other errors (references, conflicts,
+  // what is missing) wait for `commit check`.
+  bool value_error = false;
 
   std::string to_string() const;
 };
@@ -27,6 +31,8 @@ class ErrorList {
   void add(std::string path, const YAML::Node& node, std::string message) {
     add(std::move(path), node.Mark(), std::move(message));
   }
+  // The same, marked as a value that does not fit its type (ConfigError::value_error).
+  void add_value_error(std::string path, const YAML::Node& node, std::string message);
 
   bool empty() const { return errors_.empty(); }
   size_t size() const { return errors_.size(); }

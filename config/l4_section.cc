@@ -35,7 +35,8 @@ constexpr Field kVipFields[] = {
     {.key = "backends",
      .type = "list of backend",
      .description = "Up to 1,024 in all VIPs",
-     .children = &kBackendSchema},
+     .children = &kBackendSchema,
+     .entry_key = "address"},
 };
 constexpr Schema kVipSchema{.path = "l4.vips.<name>",
                             .description = "A virtual IP, port and protocol.",

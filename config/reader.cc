@@ -30,7 +30,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 std::optional<std::string> scalar(const YAML::Node& n, const std::string& path, ErrorList& errors,
                                   std::string_view expected) {
   if (!n.IsScalar()) {
-    errors.add(path, n, "expected " + std::string(expected) + ", got " + describe_kind(n));
+    errors.add_value_error(path, n,
+                           "expected " + std::string(expected) + ", got " + describe_kind(n));
     return std::nullopt;
   }
   return n.Scalar();
@@ -138,12 +139,12 @@ std::optional<int64_t> read_int(const YAML::Node& n, const std::string& path, Er
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), value);
   if (ec != std::errc() || end != s->data() + s->size()) {
-    errors.add(path, n, "expected an integer, got \"" + *s + "\"");
+    errors.add_value_error(path, n, "expected an integer, got \"" + *s + "\"");
     return std::nullopt;
   }
   if (value < min || value > max) {
-    errors.add(path, n,
-               "must be " + std::to_string(min) + " to " + std::to_string(max) + ", got " + *s);
+    errors.add_value_error(
+        path, n, "must be " + std::to_string(min) + " to " + std::to_string(max) + ", got " + *s);
     return std::nullopt;
   }
   return value;
@@ -160,7 +161,7 @@ std::optional<bool> read_bool(const YAML::Node& n, const std::string& path, Erro
   if (*s == "false") {
     return false;
   }
-  errors.add(path, n, "expected true or false, got \"" + *s + "\"");
+  errors.add_value_error(path, n, "expected true or false, got \"" + *s + "\"");
   return std::nullopt;
 }
 
@@ -179,7 +180,7 @@ std::optional<size_t> read_enum(const YAML::Node& n, const std::string& path, Er
   for (size_t i = 0; i < choices.size(); ++i) {
     list += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + std::string(choices[i]);
   }
-  errors.add(path, n, "must be " + list + ", got \"" + *s + "\"");
+  errors.add_value_error(path, n, "must be " + list + ", got \"" + *s + "\"");
   return std::nullopt;
 }
 
@@ -195,7 +196,7 @@ std::optional<T> read_parsed(const YAML::Node& n, const std::string& path, Error
   }
   auto value = parse(*s);
   if (!value) {
-    errors.add(path, n, value.error());
+    errors.add_value_error(path, n, value.error());
     return std::nullopt;
   }
   return *value;
@@ -283,7 +284,7 @@ std::optional<std::array<uint8_t, 6>> read_mac(const YAML::Node& n, const std::s
   char tail = 0;
   if (std::sscanf(text->c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4],
                   &v[5], &tail) != 6) {
-    errors.add(path, n, "\"" + *text + "\" is not a MAC address (02:00:5e:00:53:01)");
+    errors.add_value_error(path, n, "\"" + *text + "\" is not a MAC address (02:00:5e:00:53:01)");
     return std::nullopt;
   }
   std::array<uint8_t, 6> mac{};

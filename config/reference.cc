@@ -29,6 +29,13 @@ void emit(const Schema& schema, std::string& out, std::set<const Schema*>& done)
     if (!f.not_supported_until.empty()) {
       desc += ". **Not supported yet**: rejected until " + std::string(f.not_supported_until);
     }
+    if (!f.entry_key.empty()) {
+      desc += (desc.empty() ? "" : ". ") + std::string("Entries are named by `") +
+              std::string(f.entry_key) + "`" +
+              (f.entry_qualifier.empty() ? std::string()
+                                         : " and `" + std::string(f.entry_qualifier) + "`") +
+              " (`set`, `delete`, `load merge`)";
+    }
     out += "| `" + std::string(f.key) + "` | " + cell(f.type) + " | " + cell(def) + " | " +
            cell(desc) + " |\n";
   }

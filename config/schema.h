@@ -20,6 +20,13 @@ struct Field {
   // Declared so the name is reserved and documented, but rejected until its component
   // exists: "not supported yet", never silently ignored.
   std::string_view not_supported_until = {};
+  // A list of entries (children set): the field of each entry that names it, as `set` and
+  // `delete` address it (`set filter acl deny-doc action deny`) and `load merge` matches
+  // entries by; unique within the list, with `entry_qualifier` when there is one: a second
+  // field telling apart entries of the same name (a static route's distance), its child
+  // field's default_value standing for it when absent.
+  std::string_view entry_key = {};
+  std::string_view entry_qualifier = {};
 };
 
 struct Schema {

@@ -23,20 +23,6 @@ nlohmann::json to_json(const YAML::Node& node) {
   return out;
 }
 
-YAML::Node merge(const YAML::Node& base, const YAML::Node& overlay) {
-  if (!overlay.IsMap() || !base.IsMap()) {
-    return YAML::Clone(overlay);
-  }
-  YAML::Node out = YAML::Clone(base);
-  for (const auto& kv : overlay) {
-    const std::string key = kv.first.Scalar();
-    const YAML::Node existing = out[key];
-    out[key] = existing.IsDefined() && !existing.IsNull() ? merge(existing, kv.second)
-                                                          : YAML::Clone(kv.second);
-  }
-  return out;
-}
-
 bool same(const YAML::Node& a, const YAML::Node& b) {
   const bool a_empty = !a.IsDefined() || a.IsNull();
   const bool b_empty = !b.IsDefined() || b.IsNull();

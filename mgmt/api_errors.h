@@ -9,6 +9,8 @@ namespace vigil::mgmt {
 
 inline constexpr int kCommitFailed = -32010;   // a commit, confirm or rollback did not happen
 inline constexpr int kNotConfigured = -32011;  // no such component is configured
+inline constexpr int kComponentUnavailable = -32012;  // a component vigild asked did not answer
+inline constexpr int kCandidateInvalid = -32013;      // the candidate does not validate: no commit
 
 inline rpc::Error api_error(int code, std::string message) {
   return rpc::Error{code, std::move(message)};

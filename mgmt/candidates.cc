@@ -5,6 +5,7 @@
 
 #include "common/yaml_file.h"
 #include "config/edit.h"
+#include "config/merge.h"
 #include "config/yaml_json.h"
 
 namespace vigil::mgmt {
@@ -134,12 +135,50 @@ Expected<Candidates::Loaded> Candidates::parse_edit(const std::string& base,
     return fail("the candidate is not valid YAML; load a file: " + doc.error());
   }
   YAML::Node edited = *doc;
-  auto st = set ? config::set_path(edited, words) : config::delete_path(edited, words);
-  if (!st) {
+  std::string edited_path;
+  if (set) {
+    auto path = config::set_path(edited, words);
+    if (!path) {
+      return fail(path.error());
+    }
+    edited_path = std::move(*path);
+  } else if (auto st = config::delete_path(edited, words); !st) {
     return fail(st.error());
   }
   Loaded out;
   // Edits give canonical YAML: comments and layout of a loaded file do not survive.
+  out.candidate.text = config::emit(edited);
+  out.check = config::parse_text(out.candidate.text, "candidate");
+  // A value that does not fit its type is refused now, by its path; what it leaves missing or
+  // in conflict with other values waits for `commit check`.
+  if (set) {
+    std::string refused;
+    for (const auto& e : out.check.errors.errors()) {
+      const bool here = e.path == edited_path || e.path.starts_with(edited_path + ".") ||
+                        e.path.starts_with(edited_path + "[");
+      if (e.value_error && here) {
+        refused += (refused.empty() ? "" : "\n") + e.path + ": " + e.message;
+      }
+    }
+    if (!refused.empty()) {
+      return fail(refused);
+    }
+  }
+  return out;
+}
+
+Expected<Candidates::Loaded> Candidates::parse_insert(const std::string& base,
+                                                      const std::vector<std::string>& words,
+                                                      bool before, const std::string& other) {
+  auto doc = parse_yaml(base, "candidate");
+  if (!doc) {
+    return fail("the candidate is not valid YAML; load a file: " + doc.error());
+  }
+  YAML::Node edited = *doc;
+  if (auto st = config::insert_path(edited, words, before, other); !st) {
+    return fail(st.error());
+  }
+  Loaded out;
   out.candidate.text = config::emit(edited);
   out.check = config::parse_text(out.candidate.text, "candidate");
   return out;

@@ -74,6 +74,10 @@ class Candidates {
   // The same for `set` / `delete`.
   static Expected<Loaded> parse_edit(const std::string& base, const std::vector<std::string>& words,
                                      bool set);
+  // `insert PATH before|after OTHER`: the entry PATH names moved next to OTHER in its list.
+  static Expected<Loaded> parse_insert(const std::string& base,
+                                       const std::vector<std::string>& words, bool before,
+                                       const std::string& other);
   // ... and that result put in place (the candidate must still hold `base`).
   static config::ParseResult apply_load(Candidate& c, Loaded loaded);
   // `set` / `delete` along the schema's words; an error changes nothing.

@@ -19,7 +19,10 @@ rpc::CallResult ComponentProxy::call(std::string_view component, std::string_vie
       auto r = client.call(method, nlohmann::json::object(), kDeadline);
       if (rpc::is_error(r)) {
         const auto& e = std::get<rpc::Error>(r);
-        return rpc::Error{e.code, name + ": " + e.message};
+        // Not reaching the component is not the caller's failure to reach vigild: its own code.
+        const bool unreached = e.code == rpc::kNotListening || e.code == rpc::kTransportError ||
+                               e.code == rpc::kTimeout;
+        return rpc::Error{unreached ? kComponentUnavailable : e.code, name + ": " + e.message};
       }
       return r;
     }

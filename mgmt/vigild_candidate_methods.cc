@@ -94,6 +94,25 @@ void VigildService::register_candidate_methods() {
                  });
   }
 
+  add_deferred("candidate.insert", Role::kAdmin,
+               [this](const json& p, const Caller& c, rpc::Reply reply) {
+                 auto words = p.at("words").get<std::vector<std::string>>();
+                 if (auto bad = bad_words(words)) {
+                   return reply(*bad);
+                 }
+                 const std::string where = p.value("where", "");
+                 if (where != "before" && where != "after") {
+                   return reply(rpc::invalid_params("where must be before or after"));
+                 }
+                 change_candidate_off_loop(
+                     p, c,
+                     [words = std::move(words), before = where == "before",
+                      other = p.value("other", "")](const std::string& from) {
+                       return Candidates::parse_insert(from, words, before, other);
+                     },
+                     std::move(reply));
+               });
+
   add("complete", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
     const auto words = p.value("words", std::vector<std::string>{});
     if (auto bad = bad_words(words)) {

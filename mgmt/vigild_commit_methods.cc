@@ -59,7 +59,10 @@ void VigildService::commit(const json& params, const Caller& caller, rpc::Reply 
             commits_->Add({{"kind", "commit"}, {"result", "failed"}}).Increment();
             audit_.record("commit",
                           {{"user", q.user}, {"result", "failed"}, {"error", r->error()}});
-            return reply(api_error(kCommitFailed, "commit failed: " + r->error()));
+            return reply(api_error(r->error().starts_with(commit::kInvalidCandidate)
+                                       ? kCandidateInvalid
+                                       : kCommitFailed,
+                                   "commit failed: " + r->error()));
           }
           commits_->Add({{"kind", "commit"}, {"result", "ok"}}).Increment();
           audit_.record("commit", {{"user", q.user},

@@ -1,5 +1,7 @@
 #include "mgmt/cli/command.h"
 
+#include "mgmt/api_errors.h"
+
 namespace vigil::mgmt::cli {
 
 Output usage_error(std::string_view how) {
@@ -17,10 +19,31 @@ Answer Invocation::call(std::string_view method, const nlohmann::json& params,
     return Answer(std::move(std::get<nlohmann::json>(result)));
   }
   const rpc::Error& e = std::get<rpc::Error>(result);
-  const bool unreached =
-      e.code == rpc::kNotListening || e.code == rpc::kTransportError || e.code == rpc::kTimeout;
-  return Answer(
-      failure(std::string(what) + ": " + e.message, unreached ? kExitUnavailable : kExitFailed));
+  return Answer(failure(std::string(what) + ": " + e.message, exit_code_of_error(e.code)));
+}
+
+int exit_code_of_error(int rpc_code) {
+  switch (rpc_code) {
+    case rpc::kNotListening:
+    case rpc::kTransportError:
+    case rpc::kTimeout:
+      return kExitUnavailable;
+    case rpc::kPermissionDenied:
+      return kExitPermission;
+    case rpc::kInvalidParams:
+    case kCandidateInvalid:
+      return kExitInvalid;
+    case kCommitFailed:
+    case kComponentUnavailable:
+    case kNotConfigured:
+    case rpc::kActivateFailed:
+      return kExitComponent;
+    case rpc::kServerBusy:
+    case rpc::kTooManyConnections:
+      return kExitConflict;
+    default:
+      return kExitFailed;
+  }
 }
 
 const nlohmann::json& member(const nlohmann::json& obj, std::string_view key) {

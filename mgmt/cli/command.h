@@ -14,10 +14,19 @@
 
 namespace vigil::mgmt::cli {
 
+// The CLI's exit codes, one per outcome a script must tell apart (sysexits.h's numbers where
+// one fits); docs/operations.md lists them.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;        // vigild answered with an error, or a check failed
+inline constexpr int kExitFailed = 1;        // a check found problems (validate), or vigild failed
 inline constexpr int kExitUsage = 64;        // the command line is wrong
+inline constexpr int kExitInvalid = 65;      // vigild refused the input: a value, path, config
 inline constexpr int kExitUnavailable = 69;  // vigild could not be reached
+inline constexpr int kExitComponent = 70;    // a component failed the commit or did not answer
+inline constexpr int kExitConflict = 75;     // vigild is busy: try again
+inline constexpr int kExitPermission = 77;   // the caller's role does not allow it
+
+// The exit code for vigild's (or the transport's) error code.
+int exit_code_of_error(int rpc_code);
 
 // vigild's control socket as the commands see it; rpc::Client in the CLI, a fake in tests.
 class Vigild {

@@ -33,9 +33,13 @@ std::string usage_text(const CommandTable& table) {
          "Operate a Vigil appliance through vigild. Without a COMMAND, an interactive prompt.\n\n"
          "Options:\n"
          "  --socket PATH   vigild's socket (default /run/vigil/vigild.sock, or $VIGIL_SOCKET)\n"
-         "  --json          machine-readable output\n"
+         "  -j, --json      machine-readable output\n"
          "  --version       print the CLI's version\n"
-         "  -c LINE         run LINE as one command (as a login shell, for ssh box COMMAND)\n\n"
+         "  -c LINE         run LINE as one command, split as a shell splits words (as a login\n"
+         "                  shell, for ssh box COMMAND)\n\n"
+         "Exit codes: 0 done, 1 a check found problems or vigild failed, 64 bad command line,\n"
+         "65 vigild refused the input, 69 vigild unreachable, 70 a component failed or did not\n"
+         "answer, 75 vigild busy (try again), 77 not allowed for your role.\n\n"
          "Commands:\n" +
          table.help();
 }
@@ -79,7 +83,7 @@ Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std
 
 std::vector<std::string> complete_words(const CommandTable& table, Vigild& vigild,
                                         const std::vector<std::string>& words, bool configure) {
-  if (!words.empty() && (words[0] == "set" || words[0] == "delete")) {
+  if (!words.empty() && (words[0] == "set" || words[0] == "delete" || words[0] == "insert")) {
     auto r = vigild.call("complete",
                          {{"words", std::vector<std::string>(words.begin() + 1, words.end())}},
                          std::chrono::seconds(5));

@@ -24,7 +24,7 @@ char* next_match(const char* text, int state) {
     const std::string before(rl_line_buffer, static_cast<size_t>(rl_point) - std::strlen(text));
     matches.clear();
     index = 0;
-    for (const auto& w : g_hooks->complete(split_words(before), g_configure)) {
+    for (const auto& w : g_hooks->complete(split_words(before).words, g_configure)) {
       if (w.starts_with(text)) {
         matches.push_back(w);
       }
@@ -67,13 +67,18 @@ int run_interactive(const InteractiveHooks& hooks) {
     }
     const std::string line(raw);
     std::free(raw);
-    const auto words = split_words(line);
-    if (words.empty()) {
+    const SplitLine split = split_words(line);
+    const auto& words = split.words;
+    if (words.empty() && !split.unterminated) {
       continue;
     }
     add_history(line.c_str());
     // Written at once, so a dropped SSH session loses nothing.
     write_history(history.c_str());
+    if (split.unterminated) {
+      std::cerr << "vigil: unterminated quote or trailing backslash: nothing run\n";
+      continue;
+    }
     if (words[0] == "quit" || (words[0] == "exit" && !g_configure)) {
       break;
     }

@@ -4,8 +4,6 @@
 // commands/, one file per area; this file reads the command line and prints their Output.
 #include <cstdlib>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +11,7 @@
 #include "mgmt/cli/commands/commands.h"
 #include "mgmt/cli/dispatch.h"
 #include "mgmt/cli/interactive.h"
+#include "mgmt/cli/words.h"
 #include "version.h"  // generated at the build root
 
 namespace vigil::mgmt::cli {
@@ -46,14 +45,20 @@ int main(int argc, char** argv) {
   bool json = false;
   std::vector<std::string> words;
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() == 2 && args[0] == "-c") {
-    // As a login shell, sshd runs `vigil -c "<what the user typed after ssh host>"`.
-    std::istringstream in(args[1]);
-    args.assign(std::istream_iterator<std::string>(in), std::istream_iterator<std::string>());
-  }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "--json") {
+    if (arg == "-c" && i + 1 < args.size()) {
+      // As a login shell, sshd runs `vigil -c "<what the user typed after ssh host>"`: split
+      // as the user's own shell would have split it.
+      SplitLine split = split_words(args[++i]);
+      if (split.unterminated) {
+        std::cerr << "vigil: unterminated quote or trailing backslash in the command line (or "
+                     "longer than "
+                  << kMaxLineBytes << " bytes)\n";
+        return kExitUsage;
+      }
+      words.insert(words.end(), split.words.begin(), split.words.end());
+    } else if (arg == "--json" || arg == "-j") {
       json = true;
     } else if (arg == "--socket" && i + 1 < args.size()) {
       socket = args[++i];

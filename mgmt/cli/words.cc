@@ -2,30 +2,70 @@
 
 namespace vigil::mgmt::cli {
 
-std::vector<std::string> split_words(const std::string& line) {
-  std::vector<std::string> words;
+SplitLine split_words(std::string_view line) {
+  SplitLine out;
+  if (line.size() > kMaxLineBytes) {
+    out.unterminated = true;
+    return out;
+  }
+  enum class Quote { kNone, kSingle, kDouble } quote = Quote::kNone;
   std::string word;
-  bool quoted = false;
-  bool in_word = false;
-  for (char c : line) {
-    if (c == '"') {
-      quoted = !quoted;
-      in_word = true;
-    } else if (!quoted && (c == ' ' || c == '\t')) {
+  bool in_word = false;  // "" is a word too
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    switch (quote) {
+      case Quote::kSingle:
+        if (c == '\'') {
+          quote = Quote::kNone;
+        } else {
+          word += c;
+        }
+        continue;
+      case Quote::kDouble:
+        if (c == '"') {
+          quote = Quote::kNone;
+        } else if (c == '\\' && i + 1 < line.size() &&
+                   (line[i + 1] == '"' || line[i + 1] == '\\' || line[i + 1] == '$' ||
+                    line[i + 1] == '`')) {
+          word += line[++i];
+        } else {
+          word += c;
+        }
+        continue;
+      case Quote::kNone:
+        break;
+    }
+    if (c == ' ' || c == '\t' || c == '\n') {
       if (in_word) {
-        words.push_back(word);
+        out.words.push_back(std::move(word));
         word.clear();
         in_word = false;
       }
+    } else if (c == '\'') {
+      quote = Quote::kSingle;
+      in_word = true;
+    } else if (c == '"') {
+      quote = Quote::kDouble;
+      in_word = true;
+    } else if (c == '\\') {
+      if (i + 1 == line.size()) {
+        out.unterminated = true;
+      } else {
+        word += line[++i];
+      }
+      in_word = true;
     } else {
       word += c;
       in_word = true;
     }
   }
-  if (in_word) {
-    words.push_back(word);
+  if (quote != Quote::kNone) {
+    out.unterminated = true;
   }
-  return words;
+  if (in_word) {
+    out.words.push_back(std::move(word));
+  }
+  return out;
 }
 
 }  // namespace vigil::mgmt::cli

@@ -1,12 +1,26 @@
-// A command line into words, as the interactive CLI and the login-shell path split it.
+// A command line into words, as the interactive CLI and the login-shell path (`vigil -c
+// '...'`, which sshd runs with what the user typed after `ssh host`) split it: the way a POSIX
+// shell splits words, without any of its expansions. 'Single quotes' keep everything inside;
+// "double quotes" keep everything but a backslash before " \ $ or `; outside quotes a
+// backslash keeps the next character as it is. So `commit -m "two words"` is three words.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vigil::mgmt::cli {
 
-// Splits a command line on blanks; "double quotes" keep blanks inside one word.
-std::vector<std::string> split_words(const std::string& line);
+struct SplitLine {
+  std::vector<std::string> words;
+  // The line ended inside quotes (or after a lone backslash): an error for a command, the
+  // word being typed for completion.
+  bool unterminated = false;
+};
+
+// A command line longer than this is refused (and its words not made): the CLI's own bound.
+inline constexpr size_t kMaxLineBytes = size_t{64} * 1024;
+
+SplitLine split_words(std::string_view line);
 
 }  // namespace vigil::mgmt::cli

@@ -164,13 +164,14 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
   // Parsed once: validation, the diff and the deltas all use this document.
   auto parsed_doc = parse_yaml(request.text, "candidate");
   if (!parsed_doc) {
-    return fail("the candidate has 1 error(s):\n(document): " + parsed_doc.error() + "\n");
+    return fail(std::string(kInvalidCandidate) + "1 error(s):\n(document): " + parsed_doc.error() +
+                "\n");
   }
   const YAML::Node new_doc = *parsed_doc;
   config::ParseResult parsed = config::parse_document(new_doc);
   if (!parsed.ok()) {
-    return fail("the candidate has " + std::to_string(parsed.errors.size()) + " error(s):\n" +
-                parsed.errors.to_string());
+    return fail(std::string(kInvalidCandidate) + std::to_string(parsed.errors.size()) +
+                " error(s):\n" + parsed.errors.to_string());
   }
   // Parsed when needed rather than kept: a 4 MiB config is some 260 MB of YAML nodes.
   const YAML::Node old_doc = parse_or_empty(store_.running_text());

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -20,6 +21,9 @@
 #include "mgmt/store/config_store.h"
 
 namespace vigil::mgmt::commit {
+
+// How a commit refused for an invalid candidate begins its error.
+inline constexpr std::string_view kInvalidCandidate = "the candidate has ";
 
 // Unix seconds now; injectable so the confirm timer is testable without waiting.
 using UnixClock = std::function<int64_t()>;
@@ -53,6 +57,8 @@ class CommitEngine {
   CommitEngine(store::ConfigStore& store, std::vector<ComponentPtr> components, UnixClock clock,
                int64_t confirm_unit_seconds = 60, UnixClock steady = steady_seconds);
 
+  // Fails with a message starting kInvalidCandidate when the candidate does not validate
+  // (the caller's input is wrong, nothing was tried), otherwise with what went wrong where.
   Expected<CommitOutcome> commit(const CommitRequest& request);
   // Makes a pending `commit confirmed` permanent.
   Status confirm(const std::string& user);

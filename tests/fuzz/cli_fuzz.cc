@@ -74,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool configure = (data[1] & 1) != 0;
   const bool json_output = (data[1] & 2) != 0;
   const std::string line(reinterpret_cast<const char*>(data) + 2, size - 2);
-  const auto words = cli::split_words(line);
+  const auto words = cli::split_words(line).words;
   const cli::Output out = cli::run_line(table, vigild, words, json_output, configure);
   (void)cli::complete_words(table, vigild, words, configure);
   if (out.exit_code < 0 || out.exit_code > 78) {

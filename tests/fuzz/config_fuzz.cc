@@ -9,6 +9,7 @@
 #include "common/yaml_file.h"
 #include "config/document.h"
 #include "config/edit.h"
+#include "config/merge.h"
 #include "config/yaml_json.h"
 
 // NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
@@ -26,5 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)vigil::config::same(*doc, merged);
   (void)vigil::config::next_words(*doc, {"interfaces"});
   (void)vigil::config::next_words(*doc, {"filter", "acl"});
+  (void)vigil::config::next_words(*doc, {"routing", "static", "0.0.0.0/0", "distance", "5"});
+  YAML::Node edited = YAML::Clone(*doc);
+  (void)vigil::config::set_path(edited,
+                                {"routing", "static", "0.0.0.0/0", "next_hops", "10.0.0.1"});
+  (void)vigil::config::set_path(edited, {"filter", "acl", "a", "action", "deny"});
+  (void)vigil::config::insert_path(edited, {"filter", "acl", "a"}, true, "b");
+  (void)vigil::config::delete_path(edited, {"routing", "static", "0.0.0.0/0"});
   return 0;
 }

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import local_users, needs_root
 
 from vigil_lab import rpc
@@ -143,7 +144,7 @@ def test_rejected_prepare_fails_the_commit_and_running_is_unchanged(lab):
     lab.vigild([f])
     lab.load(CHANGED)
     out = lab.cli("commit", check=False)
-    assert out.returncode == 1
+    assert out.returncode == 70  # a component failed the commit
     assert out.stderr == ("vigil: commit: commit failed: sysf rejected the change: hostname edge2 "
                           "is reserved\n")
     assert f.calls() == ["prepare", "abort"]
@@ -157,7 +158,7 @@ def test_component_killed_mid_commit_aborts_and_nothing_is_applied(lab):
     lab.vigild([good, doomed])
     lab.load(CHANGED)
     out = lab.cli("commit", check=False)
-    assert out.returncode == 1
+    assert out.returncode == 70
     assert "commit failed: doomed rejected the change:" in out.stderr
     doomed.proc.wait(timeout=5)
     assert good.calls() == ["prepare", "abort"], "good must never activate"
@@ -168,7 +169,7 @@ def test_invalid_candidate_is_refused_with_its_errors(lab):
     lab.vigild()
     lab.load("interfaces:\n  lan0: {role: dmz}\n")
     out = lab.cli("commit", check=False)
-    assert out.returncode == 1
+    assert out.returncode == 65  # the input, not a component, is wrong
     assert ("commit failed: the candidate has 1 error(s):\n"
             "interfaces.lan0.role (2:16): must be lan or wan, got \"dmz\"") in out.stderr
     assert lab.running() == INITIAL
@@ -255,7 +256,7 @@ def test_viewer_can_look_but_not_commit(binaries, tmp_path):
 
         assert as_viewer("show", "configuration").stdout.startswith("system:")
         out = as_viewer("commit")
-        assert out.returncode == 1
+        assert out.returncode == 77  # not allowed for the role
         assert out.stderr == (f"vigil: commit: permission denied: {VIEWER} (role viewer) may not "
                               "call commit, which needs admin\n")
         assert f"msg=denied user={VIEWER} role=viewer method=commit" in (
@@ -376,19 +377,67 @@ def test_set_and_delete_through_the_cli(lab):
     assert "-  hostname: edge1" in diff
     assert "+  hostname: edge9" in diff and "+      - 10.1.1.1/24" in diff, diff
     bad = lab.cli("set", "interfaces", "lan0", "speed", "10g", check=False)
-    assert bad.returncode == 1
+    assert bad.returncode == 65
     assert bad.stderr == ('vigil: set: "speed" is not valid after "interfaces lan0"; expected one '
                           'of: role, device, enabled, mtu, addresses, vlans, xdp, neighbours, '
                           'allow_martians\n')
     lab.cli("delete", "interfaces", "lan0", "addresses", "fd00:1:1::1/64")
-    lab.cli("commit", "-m", "by hand")
+    # As sshd runs a login shell for `ssh box 'commit -m "..."'`: split as a shell would.
+    lab.cli("-c", 'commit -m "by hand, over ssh"')
+    assert "by hand, over ssh" in lab.cli("show", "system", "commit").stdout
+    unterminated = lab.cli("-c", 'commit -m "by hand', check=False)
+    assert unterminated.returncode == 64, unterminated.stderr
     running = lab.running()
     assert "hostname: edge9" in running and "10.1.1.1/24" in running
     assert "fd00:1:1::1/64" not in running
-    # Invalid values are accepted into the candidate but reported, and cannot be committed.
-    out = lab.cli("set", "interfaces", "lan0", "mtu", "99999")
-    assert "candidate error: interfaces.lan0.mtu" in out.stdout
-    assert lab.cli("commit", check=False).returncode == 1
+    # A value that does not fit its type is refused at set, by its path, and changes nothing.
+    out = lab.cli("set", "interfaces", "lan0", "mtu", "99999", check=False)
+    assert out.returncode != 0 and out.stderr.startswith("vigil: set: interfaces.lan0.mtu: "), \
+        out.stderr
+    assert lab.cli("compare").stdout == "no differences\n"
+    # What is only incomplete is accepted, reported, and cannot be committed.
+    out = lab.cli("set", "routing", "static", "10.9.0.0/16")
+    assert "candidate error: routing.static[0]" in out.stdout, out.stdout
+    assert lab.cli("commit", check=False).returncode == 65
+
+
+def test_keyed_lists_are_edited_entry_by_entry_and_merged_by_key(lab):
+    lab.vigild()
+    lab.load(INITIAL + """interfaces:
+  lan0: {role: lan, addresses: [10.1.1.1/24]}
+routing:
+  static:
+    - {prefix: 0.0.0.0/0, next_hops: [{via: 10.1.1.254}]}
+    - {prefix: 0.0.0.0/0, distance: 10, next_hops: [{via: 10.1.1.253}]}
+filter:
+  acl:
+    - {name: allow-all, action: allow}
+""")
+    lab.cli("commit", "-m", "routes")
+    # Issue 23's first finding: a file with one static route replaced the whole list.
+    one = lab.tmp / "one-route.yaml"
+    one.write_text("routing:\n  static:\n    - {prefix: 10.9.0.0/16, next_hops: [{via: 10.1.1.9}]}\n")
+    lab.cli("load", "merge", str(one))
+    lab.cli("set", "routing", "static", "0.0.0.0/0", "distance", "10", "next_hops", "10.1.1.252")
+    lab.cli("set", "filter", "acl", "deny-doc", "source", "192.0.2.0/24")
+    lab.cli("set", "filter", "acl", "deny-doc", "action", "deny")
+    lab.cli("insert", "filter", "acl", "deny-doc", "before", "allow-all")
+    ambiguous = lab.cli("delete", "routing", "static", "0.0.0.0/0", check=False)
+    assert ambiguous.returncode != 0 and "names 2 entries" in ambiguous.stderr, ambiguous.stderr
+    lab.cli("commit", "-m", "keyed edits")
+    config = yaml.safe_load(lab.running())
+    routes = [(r["prefix"], r.get("distance", 1), [h["via"] for h in r["next_hops"]])
+              for r in config["routing"]["static"]]
+    assert routes == [("0.0.0.0/0", 1, ["10.1.1.254"]),
+                      ("0.0.0.0/0", 10, ["10.1.1.253", "10.1.1.252"]),
+                      ("10.9.0.0/16", 1, ["10.1.1.9"])], routes
+    assert [r["name"] for r in config["filter"]["acl"]] == ["deny-doc", "allow-all"]
+    lab.cli("delete", "filter", "acl", "deny-doc")
+    lab.cli("delete", "routing", "static", "0.0.0.0/0", "distance", "10")
+    lab.cli("commit", "-m", "removed by key")
+    config = yaml.safe_load(lab.running())
+    assert [r["name"] for r in config["filter"]["acl"]] == ["allow-all"]
+    assert [r["prefix"] for r in config["routing"]["static"]] == ["0.0.0.0/0", "10.9.0.0/16"]
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
@@ -471,7 +520,7 @@ def test_failed_activate_fails_the_commit_and_restores_the_component_that_activa
         candidate.write_text(ACTIVATE_RACE_XDP)
         assert cli("load", "replace", str(candidate)).returncode == 0
         out = cli("commit", "-m", "classifier on lan0")
-        assert out.returncode == 1, out.stdout
+        assert out.returncode == 70, out.stdout
         assert out.stderr.startswith(
             "vigil: commit: commit failed: dp-b failed to activate: XDP classifier: lan0: "
             "cannot attach XDP to lan0: "), out.stderr

@@ -117,6 +117,25 @@ Output edit(Invocation& inv, std::string_view method, std::string_view verb) {
   return o;
 }
 
+Output insert(Invocation& inv) {
+  const size_t n = inv.args.size();
+  if (n < 3 || (inv.args[n - 2] != "before" && inv.args[n - 2] != "after")) {
+    return usage_error("insert PATH... before|after NAME");
+  }
+  const std::vector<std::string> words(inv.args.begin(), inv.args.end() - 2);
+  auto r = inv.call("candidate.insert",
+                    {{"words", words}, {"where", inv.args[n - 2]}, {"other", inv.args[n - 1]}},
+                    "insert");
+  if (!r) {
+    return r.failure();
+  }
+  Output o;
+  for (const auto& e : member(*r, "errors")) {
+    o.out += "  candidate error: " + e.value("text", "") + "\n";
+  }
+  return o;
+}
+
 Output compare(Invocation& inv) {
   auto n = rollback_arg(inv.args);
   if (!n) {
@@ -234,12 +253,16 @@ void add_config_commands(CommandTable& t) {
          .run = load});
   t.add({.words = {"set"},
          .args_hint = "PATH... VALUE",
-         .help = "set a value in your candidate (lists gain the value)",
+         .help = "set a value in your candidate (lists gain the value; entries by their key)",
          .run = [](Invocation& inv) { return edit(inv, "candidate.set", "set"); }});
   t.add({.words = {"delete"},
          .args_hint = "PATH... [VALUE]",
          .help = "remove a key, an entry or a list value from your candidate",
          .run = [](Invocation& inv) { return edit(inv, "candidate.delete", "delete"); }});
+  t.add({.words = {"insert"},
+         .args_hint = "PATH... before|after NAME",
+         .help = "move an entry of an ordered list (ACL rules) before or after another",
+         .run = insert});
   t.add({.words = {"compare"},
          .args_hint = "[rollback N]",
          .help = "diff of your candidate against running (or rollback N)",

@@ -58,9 +58,10 @@ TEST(ConfigEdit, ErrorsNameTheWordAndChangeNothing) {
             "\"interfaces lan0 mtu\" takes one value (integer 68-9216)"},
            {{"l7", "upstreams", "api"},
             "\"l7\" is not supported yet by this build (arrives with the L7 proxy issue)"},
-           {{"routing", "static", "x"},
-            "\"routing static\" is a list of entries: edit it in a file and `load merge` it (set "
-            "cannot address list entries yet)"},
+           {{"routing", "static"}, "\"routing static\" needs the prefix of an entry"},
+           {{"filter", "acl", "deny-doc", "name", "other"},
+            "\"filter acl deny-doc name\" names the entry: delete it and set one with the new "
+            "name"},
        }) {
     YAML::Node d = YAML::Clone(original);
     auto st = set_path(d, b.words);
@@ -70,6 +71,100 @@ TEST(ConfigEdit, ErrorsNameTheWordAndChangeNothing) {
   }
   YAML::Node d = YAML::Clone(original);
   EXPECT_EQ(delete_path(d, {"interfaces", "wan9"}).error(), "\"interfaces wan9\" does not exist");
+}
+
+// The keyed lists, as an operator edits them without a file.
+const char* const kRoutes =
+    "{routing: {static: [{prefix: 0.0.0.0/0, next_hops: [{via: 198.18.1.1}]},"
+    " {prefix: 0.0.0.0/0, distance: 10, next_hops: [{via: 198.18.2.1}]},"
+    " {prefix: 10.9.0.0/16, next_hops: [{via: 10.0.0.1}]}]},"
+    " filter: {acl: [{name: a, source: 192.0.2.0/24, action: deny},"
+    " {name: b, source: 198.51.100.0/24, action: deny}, {name: c, action: allow}]}}";
+
+TEST(ConfigEdit, SetAddressesEntriesOfKeyedListsByTheirKeyAndMakesNewOnes) {
+  YAML::Node d = doc(kRoutes);
+  auto path = set_path(d, {"routing", "static", "10.9.0.0/16", "next_hops", "10.0.0.2"});
+  ASSERT_TRUE(path.ok()) << path.error();
+  EXPECT_EQ(*path, "routing.static[2].next_hops[1]");
+  path = set_path(d, {"routing", "static", "10.9.0.0/16", "next_hops", "10.0.0.2", "weight", "3"});
+  ASSERT_TRUE(path.ok()) << path.error();
+  EXPECT_EQ(*path, "routing.static[2].next_hops[1].weight");
+  path = set_path(d, {"routing", "static", "172.16.0.0/12", "blackhole", "true"});
+  ASSERT_TRUE(path.ok()) << path.error();
+  EXPECT_EQ(*path, "routing.static[3].blackhole");
+  // The qualifier tells the two default routes apart; without it they are ambiguous.
+  path =
+      set_path(d, {"routing", "static", "0.0.0.0/0", "distance", "10", "next_hops", "198.18.3.1"});
+  ASSERT_TRUE(path.ok()) << path.error();
+  EXPECT_EQ(*path, "routing.static[1].next_hops[1]");
+  const auto ambiguous = set_path(d, {"routing", "static", "0.0.0.0/0", "next_hops", "1.1.1.1"});
+  ASSERT_FALSE(ambiguous.ok());
+  EXPECT_EQ(ambiguous.error(),
+            "\"routing static 0.0.0.0/0\" names 2 entries (distance 1, 10): say which with "
+            "`routing static 0.0.0.0/0 distance <value>`");
+  ASSERT_TRUE(set_path(d, {"filter", "acl", "d", "action", "deny"}).ok());
+  EXPECT_TRUE(same(d, doc("{routing: {static: ["
+                          "{prefix: 0.0.0.0/0, next_hops: [{via: 198.18.1.1}]},"
+                          "{prefix: 0.0.0.0/0, distance: 10, next_hops: [{via: 198.18.2.1}, "
+                          "{via: 198.18.3.1}]},"
+                          "{prefix: 10.9.0.0/16, next_hops: [{via: 10.0.0.1}, {via: 10.0.0.2, "
+                          "weight: 3}]},"
+                          "{prefix: 172.16.0.0/12, blackhole: true}]},"
+                          " filter: {acl: [{name: a, source: 192.0.2.0/24, action: deny},"
+                          " {name: b, source: 198.51.100.0/24, action: deny},"
+                          " {name: c, action: allow}, {name: d, action: deny}]}}")))
+      << emit(d);
+  EXPECT_TRUE(parse_document(d).ok()) << parse_document(d).errors.to_string();
+}
+
+TEST(ConfigEdit, DeleteRemovesOneEntryOrOneFieldOfIt) {
+  YAML::Node d = doc(kRoutes);
+  ASSERT_TRUE(delete_path(d, {"filter", "acl", "b"}).ok());
+  ASSERT_TRUE(delete_path(d, {"routing", "static", "0.0.0.0/0", "distance", "10"}).ok());
+  ASSERT_TRUE(delete_path(d, {"routing", "static", "10.9.0.0/16", "next_hops", "10.0.0.1"}).ok());
+  EXPECT_TRUE(same(d["filter"]["acl"], doc("[{name: a, source: 192.0.2.0/24, action: deny},"
+                                           " {name: c, action: allow}]")))
+      << emit(d);
+  EXPECT_TRUE(same(d["routing"]["static"], doc("[{prefix: 0.0.0.0/0, next_hops: [{via: "
+                                               "198.18.1.1}]}, {prefix: 10.9.0.0/16}]")))
+      << emit(d);
+  EXPECT_EQ(delete_path(d, {"filter", "acl", "zz"}).error(), "\"filter acl zz\" does not exist");
+  // With one default route left, its prefix alone names it.
+  ASSERT_TRUE(delete_path(d, {"routing", "static", "0.0.0.0/0", "next_hops"}).ok());
+}
+
+TEST(ConfigEdit, InsertMovesAnEntryBeforeOrAfterAnother) {
+  YAML::Node d = doc(kRoutes);
+  ASSERT_TRUE(insert_path(d, {"filter", "acl", "c"}, /*before=*/true, "a").ok());
+  std::vector<std::string> order;
+  for (const auto& rule : d["filter"]["acl"]) {
+    order.push_back(rule["name"].Scalar());
+  }
+  EXPECT_EQ(order, (Words{"c", "a", "b"}));
+  ASSERT_TRUE(insert_path(d, {"filter", "acl", "c"}, /*before=*/false, "b").ok());
+  order.clear();
+  for (const auto& rule : d["filter"]["acl"]) {
+    order.push_back(rule["name"].Scalar());
+  }
+  EXPECT_EQ(order, (Words{"a", "b", "c"}));
+  EXPECT_EQ(insert_path(d, {"filter", "acl", "c"}, true, "nope").error(),
+            "\"filter acl nope\" does not exist");
+  EXPECT_EQ(insert_path(d, {"filter", "acl", "c"}, true, "c").error(),
+            "an entry cannot move before itself");
+  EXPECT_FALSE(insert_path(d, {"filter", "default_action"}, true, "a").ok());
+}
+
+TEST(ConfigEdit, TwoEntriesOfTheSameNameAreAConfigError) {
+  const auto r =
+      parse_document(doc("{filter: {acl: [{name: a, action: deny}, {name: a, action: allow}]}}"));
+  EXPECT_EQ(r.errors.to_string(), "filter.acl[1].name (1:49): another entry is named \"a\"\n")
+      << "the section's own words, once";
+  const auto hops = parse_document(
+      doc("{interfaces: {lan0: {role: lan, addresses: [10.0.0.9/24]}}, routing: {static: "
+          "[{prefix: 0.0.0.0/0, next_hops: [{via: 10.0.0.1}, {via: 10.0.0.1, weight: 2}]}]}}"));
+  EXPECT_EQ(hops.errors.to_string(),
+            "routing.static[0].next_hops[1].via (1:135): \"10.0.0.1\" is "
+            "routing.static[0].next_hops[0] already: entries of a list are named by their via\n");
 }
 
 TEST(ConfigEdit, NextWordsFollowTheSchemaAndTheDocument) {
@@ -82,6 +177,11 @@ TEST(ConfigEdit, NextWordsFollowTheSchemaAndTheDocument) {
                    "allow_martians"}));
   EXPECT_EQ(next_words(d, {"monitoring", "prometheus"}), (Words{"enabled", "listen"}));
   EXPECT_TRUE(next_words(d, {"system", "hostname"}).empty());
+  const YAML::Node routes = doc(kRoutes);
+  EXPECT_EQ(next_words(routes, {"routing", "static"}), (Words{"0.0.0.0/0", "10.9.0.0/16"}));
+  EXPECT_EQ(next_words(routes, {"filter", "acl"}), (Words{"a", "b", "c"}));
+  EXPECT_EQ(next_words(routes, {"routing", "static", "0.0.0.0/0", "distance", "10"}),
+            (Words{"prefix", "next_hops", "distance", "blackhole"}));
 }
 
 }  // namespace

@@ -20,12 +20,6 @@ TEST(YamlSame, ComparesAsTheSchemaReads) {
   EXPECT_TRUE(same(doc["missing"], y("~")));
 }
 
-TEST(YamlMerge, MappingsMergeDeepOthersReplace) {
-  YAML::Node merged = merge(y("{i: {lan0: {role: lan, mtu: 1500}}, l: [1, 2]}"),
-                            y("{i: {lan0: {mtu: 9000}}, l: [3]}"));
-  EXPECT_TRUE(same(merged, y("{i: {lan0: {role: lan, mtu: 9000}}, l: [3]}")));
-}
-
 TEST(YamlJson, ScalarsBecomeStrings) {
   EXPECT_EQ(to_json(y("{a: 1, b: [true, ~]}")),
             (nlohmann::json{{"a", "1"}, {"b", {"true", nullptr}}}));

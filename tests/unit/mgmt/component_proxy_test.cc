@@ -61,7 +61,8 @@ TEST_F(ComponentProxyTest, AnswersPassThroughAndErrorsNameTheComponent) {
 
   auto down = proxy.call("vigil-l7", "status");  // nobody serves its socket
   ASSERT_TRUE(rpc::is_error(down));
-  EXPECT_EQ(std::get<rpc::Error>(down).code, rpc::kNotListening);
+  // Its own code: the CLI tells "vigil-l7 is down" from "vigild is down".
+  EXPECT_EQ(std::get<rpc::Error>(down).code, kComponentUnavailable);
   EXPECT_TRUE(std::get<rpc::Error>(down).message.starts_with("vigil-l7: "));
 }
 

@@ -15,7 +15,7 @@ using nlohmann::json;
 
 class ConfigCommandsTest : public ::testing::Test {
  protected:
-  Output run(std::vector<std::string> words, bool as_json = false) {
+  Output run(const std::vector<std::string>& words, bool as_json = false) {
     return dispatch(table_, vigild_, words, as_json);
   }
   CommandTable table_ = build_table();
@@ -37,15 +37,32 @@ TEST_F(ConfigCommandsTest, CommitSendsCommentAndConfirmAndSaysWhatChanged) {
   EXPECT_EQ(o.err, "");
 }
 
-TEST_F(ConfigCommandsTest, AFailedCommitPrintsVigildsReasonAndExitsOne) {
+TEST_F(ConfigCommandsTest, AFailedCommitPrintsVigildsReasonAndExitsAsAComponentFailure) {
   vigild_.answers["commit"] =
       rpc::Error{-32010, "commit failed: vigil-dp failed to activate: XDP classifier: gone"};
   auto o = run({"commit"});
-  EXPECT_EQ(o.exit_code, kExitFailed);
+  EXPECT_EQ(o.exit_code, kExitComponent);
   EXPECT_EQ(o.out, "");
   EXPECT_EQ(o.err,
             "vigil: commit: commit failed: vigil-dp failed to activate: XDP classifier: "
             "gone\n");
+}
+
+TEST_F(ConfigCommandsTest, EachKindOfFailureHasItsOwnExitCode) {
+  const std::vector<std::pair<int, int>> table = {
+      {rpc::kInvalidParams, kExitInvalid},  // a bad value or path
+      {-32013, kExitInvalid},               // the candidate does not validate
+      {rpc::kPermissionDenied, kExitPermission},
+      {-32012, kExitComponent},  // vigil-dp (say) does not answer vigild
+      {-32010, kExitComponent},  // a component failed the commit
+      {rpc::kServerBusy, kExitConflict},
+      {rpc::kNotListening, kExitUnavailable},  // vigild itself is down
+      {rpc::kInternalError, kExitFailed},
+  };
+  for (const auto& [code, exit_code] : table) {
+    vigild_.answers["commit"] = rpc::Error{code, "why"};
+    EXPECT_EQ(run({"commit"}).exit_code, exit_code) << code;
+  }
 }
 
 TEST_F(ConfigCommandsTest, VigildUnreachableExits69) {

@@ -1,0 +1,96 @@
+#include "config/merge.h"
+
+#include "config/entry_keys.h"
+#include "config/sections.h"
+
+namespace vigil::config {
+namespace {
+
+YAML::Node merge_mapping(const YAML::Node& base, const YAML::Node& overlay, const Schema* schema);
+
+bool empty(const YAML::Node& n) {
+  return !n.IsDefined() || n.IsNull();
+}
+
+// The overlay's entries merged into the base's by name; unnamed ones appended.
+YAML::Node merge_entries(const YAML::Node& base, const YAML::Node& overlay, const Field& f) {
+  YAML::Node out = YAML::Clone(base);
+  for (const auto& entry : overlay) {
+    const auto id = entry_id(entry, f);
+    const auto same = id ? find_entries(out, f, id->key, id->qualifier) : std::vector<size_t>{};
+    if (same.size() == 1) {
+      out[same[0]] = merge_mapping(out[same[0]], entry, f.children);
+    } else {
+      out.push_back(YAML::Clone(entry));  // new, or unnamed: the reader will say what is wrong
+    }
+  }
+  return out;
+}
+
+// The base's values, then the overlay's it lacks.
+YAML::Node merge_values(const YAML::Node& base, const YAML::Node& overlay) {
+  YAML::Node out = YAML::Clone(base);
+  for (const auto& v : overlay) {
+    bool present = false;
+    for (const auto& b : base) {
+      present |= v.IsScalar() && b.IsScalar() && v.Scalar() == b.Scalar();
+    }
+    if (!present) {
+      out.push_back(YAML::Clone(v));
+    }
+  }
+  return out;
+}
+
+YAML::Node merge_value(const YAML::Node& base, const YAML::Node& overlay, const Field* f) {
+  if (empty(base)) {
+    return YAML::Clone(overlay);
+  }
+  const Schema* children = f == nullptr ? nullptr : f->children;
+  if (base.IsSequence() && overlay.IsSequence() && f != nullptr) {
+    if (children != nullptr && !f->entry_key.empty()) {
+      return merge_entries(base, overlay, *f);
+    }
+    if (children == nullptr) {
+      return merge_values(base, overlay);
+    }
+  }
+  if (base.IsMap() && overlay.IsMap()) {
+    if (f != nullptr && f->type.starts_with("map of ")) {
+      YAML::Node out = YAML::Clone(base);
+      for (const auto& kv : overlay) {
+        const std::string name = kv.first.Scalar();
+        out[name] = empty(out[name]) ? YAML::Clone(kv.second)
+                                     : merge_mapping(out[name], kv.second, children);
+      }
+      return out;
+    }
+    return merge_mapping(base, overlay, children);
+  }
+  return YAML::Clone(overlay);
+}
+
+YAML::Node merge_mapping(const YAML::Node& base, const YAML::Node& overlay, const Schema* schema) {
+  if (!base.IsMap() || !overlay.IsMap()) {
+    return YAML::Clone(overlay);
+  }
+  YAML::Node out = YAML::Clone(base);
+  for (const auto& kv : overlay) {
+    if (!kv.first.IsScalar()) {
+      out[YAML::Clone(kv.first)] = YAML::Clone(kv.second);  // kept for the reader to refuse
+      continue;
+    }
+    const std::string key = kv.first.Scalar();
+    const Field* f = schema == nullptr ? nullptr : schema->find(key);
+    out[key] = merge_value(out[key], kv.second, f);
+  }
+  return out;
+}
+
+}  // namespace
+
+YAML::Node merge(const YAML::Node& base, const YAML::Node& overlay) {
+  return merge_mapping(base, overlay, &kDocumentSchema);
+}
+
+}  // namespace vigil::config

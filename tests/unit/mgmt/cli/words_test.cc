@@ -1,0 +1,49 @@
+// Command lines into words, as a POSIX shell splits them (no expansions), table-driven.
+#include "mgmt/cli/words.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::mgmt::cli {
+namespace {
+
+using Words = std::vector<std::string>;
+
+struct Case {
+  const char* line;
+  Words words;
+  bool unterminated = false;
+};
+
+TEST(SplitWords, SplitsAsAShellWouldWithoutExpanding) {
+  for (const Case& c : std::vector<Case>{
+           {"show routes", {"show", "routes"}},
+           {"  set\tsystem  hostname edge1 ", {"set", "system", "hostname", "edge1"}},
+           {"commit -m \"two words\"", {"commit", "-m", "two words"}},
+           {"commit -m 'it said \"no\"'", {"commit", "-m", "it said \"no\""}},
+           {"commit -m \"a \\\"quoted\\\" \\\\ word\"", {"commit", "-m", "a \"quoted\" \\ word"}},
+           {"commit -m \"\\n stays\"", {"commit", "-m", "\\n stays"}},
+           {"commit -m two\\ words", {"commit", "-m", "two words"}},
+           {"set x \"\"", {"set", "x", ""}},
+           {"set x ''", {"set", "x", ""}},
+           {"a'b'\"c\"d", {"abcd"}},
+           {"echo $HOME `id` $(id)", {"echo", "$HOME", "`id`", "$(id)"}},
+           {"", {}},
+           {"commit -m \"open", {"commit", "-m", "open"}, true},
+           {"commit -m 'open", {"commit", "-m", "open"}, true},
+           {"trailing \\", {"trailing", ""}, true},
+       }) {
+    SCOPED_TRACE(c.line);
+    const SplitLine s = split_words(c.line);
+    EXPECT_EQ(s.words, c.words);
+    EXPECT_EQ(s.unterminated, c.unterminated);
+  }
+}
+
+TEST(SplitWords, RefusesALineOverItsBound) {
+  const SplitLine s = split_words(std::string(kMaxLineBytes + 1, 'a'));
+  EXPECT_TRUE(s.unterminated);
+  EXPECT_TRUE(s.words.empty());
+}
+
+}  // namespace
+}  // namespace vigil::mgmt::cli
