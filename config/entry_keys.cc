@@ -49,10 +49,9 @@ void check_field(const YAML::Node& value, const Field& f, const std::string& pat
       }
       const auto [it, fresh] = first_at.emplace(id->to_string(f), i);
       // The section's reader may have said so already, in its own words.
-      const bool said = std::any_of(errors.errors().begin(), errors.errors().end(),
-                                    [&](const ConfigError& e) {
-                                      return e.path == item || e.path.starts_with(item + ".");
-                                    });
+      const bool said = std::any_of(
+          errors.errors().begin(), errors.errors().end(),
+          [&](const ConfigError& e) { return e.path == item || e.path.starts_with(item + "."); });
       if (!fresh && !said) {
         errors.add(join_path(item, std::string(f.entry_key)), value[i][std::string(f.entry_key)],
                    "\"" + id->to_string(f) + "\" is " + index_path(path, it->second) +

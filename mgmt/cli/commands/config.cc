@@ -102,11 +102,10 @@ Output load(Invocation& inv) {
   return o;
 }
 
-Output edit(Invocation& inv, std::string_view method, std::string_view verb) {
-  if (inv.args.empty()) {
-    return usage_error(std::string(verb) + " PATH... [VALUE]");
-  }
-  auto r = inv.call(method, {{"words", inv.args}}, verb);
+// A candidate change's answer: nothing, or what the candidate still lacks before it commits.
+Output changed(Invocation& inv, std::string_view method, const json& params,
+               std::string_view what) {
+  auto r = inv.call(method, params, what);
   if (!r) {
     return r.failure();
   }
@@ -117,23 +116,22 @@ Output edit(Invocation& inv, std::string_view method, std::string_view verb) {
   return o;
 }
 
+Output edit(Invocation& inv, std::string_view method, std::string_view verb) {
+  if (inv.args.empty()) {
+    return usage_error(std::string(verb) + " PATH... [VALUE]");
+  }
+  return changed(inv, method, {{"words", inv.args}}, verb);
+}
+
 Output insert(Invocation& inv) {
   const size_t n = inv.args.size();
   if (n < 3 || (inv.args[n - 2] != "before" && inv.args[n - 2] != "after")) {
     return usage_error("insert PATH... before|after NAME");
   }
   const std::vector<std::string> words(inv.args.begin(), inv.args.end() - 2);
-  auto r = inv.call("candidate.insert",
-                    {{"words", words}, {"where", inv.args[n - 2]}, {"other", inv.args[n - 1]}},
-                    "insert");
-  if (!r) {
-    return r.failure();
-  }
-  Output o;
-  for (const auto& e : member(*r, "errors")) {
-    o.out += "  candidate error: " + e.value("text", "") + "\n";
-  }
-  return o;
+  return changed(inv, "candidate.insert",
+                 {{"words", words}, {"where", inv.args[n - 2]}, {"other", inv.args[n - 1]}},
+                 "insert");
 }
 
 Output compare(Invocation& inv) {

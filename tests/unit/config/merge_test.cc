@@ -30,14 +30,14 @@ TEST(ConfigMerge, KeyedListsMergeEntryByEntryAndKeepTheirOrder) {
       y("{filter: {acl: [{name: c, action: deny}, {name: a, source: 198.51.100.0/24}]},"
         " routing: {static: [{prefix: 0.0.0.0/0, distance: 10, next_hops: [{via: 10.0.0.2,"
         " weight: 4}, {via: 10.0.0.3}]}, {prefix: 0.0.0.0/0, distance: 20, blackhole: true}]}}"));
-  EXPECT_TRUE(same(
-      merged,
-      y("{filter: {acl: [{name: a, action: deny, source: 198.51.100.0/24}, {name: b, action: "
-        "allow}, {name: c, action: deny}]},"
-        " routing: {static: [{prefix: 0.0.0.0/0, next_hops: [{via: 10.0.0.1}]},"
-        " {prefix: 0.0.0.0/0, distance: 10, next_hops: [{via: 10.0.0.2, weight: 4}, {via: "
-        "10.0.0.3}]},"
-        " {prefix: 0.0.0.0/0, distance: 20, blackhole: true}]}}")))
+  EXPECT_TRUE(
+      same(merged,
+           y("{filter: {acl: [{name: a, action: deny, source: 198.51.100.0/24}, {name: b, action: "
+             "allow}, {name: c, action: deny}]},"
+             " routing: {static: [{prefix: 0.0.0.0/0, next_hops: [{via: 10.0.0.1}]},"
+             " {prefix: 0.0.0.0/0, distance: 10, next_hops: [{via: 10.0.0.2, weight: 4}, {via: "
+             "10.0.0.3}]},"
+             " {prefix: 0.0.0.0/0, distance: 20, blackhole: true}]}}")))
       << emit(merged);
 }
 
@@ -45,8 +45,8 @@ TEST(ConfigMerge, ListsOfValuesGainTheValuesTheyLack) {
   const YAML::Node merged =
       merge(y("{interfaces: {lan0: {addresses: [10.1.1.1/24, fd00::1/64]}}}"),
             y("{interfaces: {lan0: {addresses: [fd00::1/64, 10.2.2.2/24]}}}"));
-  EXPECT_TRUE(same(merged["interfaces"]["lan0"]["addresses"],
-                   y("[10.1.1.1/24, fd00::1/64, 10.2.2.2/24]")))
+  EXPECT_TRUE(
+      same(merged["interfaces"]["lan0"]["addresses"], y("[10.1.1.1/24, fd00::1/64, 10.2.2.2/24]")))
       << emit(merged);
 }
 
