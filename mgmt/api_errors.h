@@ -11,6 +11,7 @@ inline constexpr int kCommitFailed = -32010;   // a commit, confirm or rollback 
 inline constexpr int kNotConfigured = -32011;  // no such component is configured
 inline constexpr int kComponentUnavailable = -32012;  // a component vigild asked did not answer
 inline constexpr int kCandidateInvalid = -32013;      // the candidate does not validate: no commit
+inline constexpr int kCandidateConflict = -32014;     // running changed under the candidate
 
 inline rpc::Error api_error(int code, std::string message) {
   return rpc::Error{code, std::move(message)};

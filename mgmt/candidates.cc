@@ -6,6 +6,7 @@
 #include "common/yaml_file.h"
 #include "config/edit.h"
 #include "config/merge.h"
+#include "config/merge3.h"
 #include "config/yaml_json.h"
 
 namespace vigil::mgmt {
@@ -75,7 +76,7 @@ void Candidates::release_unmodified() {
 }
 
 void Candidates::discard(Candidate& c) {
-  c = Candidate{.text = store_.running_text()};
+  c = Candidate{.text = store_.running_text(), .base_seq = store_.running_seq()};
 }
 
 Expected<config::ParseResult> Candidates::load(Candidate& c, const std::string& text,
@@ -115,6 +116,9 @@ Expected<Candidates::Loaded> Candidates::parse_load(const std::string& base,
 config::ParseResult Candidates::apply_load(Candidate& c, Loaded loaded) {
   c.text = std::move(loaded.candidate.text);
   c.modified = true;
+  if (loaded.candidate.base_seq != 0) {
+    c.base_seq = loaded.candidate.base_seq;  // an update: now made from that commit
+  }
   return std::move(loaded.check);
 }
 
@@ -184,6 +188,38 @@ Expected<Candidates::Loaded> Candidates::parse_insert(const std::string& base,
   return out;
 }
 
+Expected<Candidates::Loaded> Candidates::parse_update(const std::string& base,
+                                                      const std::string& running,
+                                                      const std::string& ours,
+                                                      uint64_t running_seq) {
+  auto base_doc = parse_yaml(base, "base");
+  auto running_doc = parse_yaml(running, "running");
+  auto our_doc = parse_yaml(ours, "candidate");
+  if (!base_doc || !running_doc || !our_doc) {
+    return fail("cannot read the configs to merge: " + (!base_doc      ? base_doc.error()
+                                                        : !running_doc ? running_doc.error()
+                                                                       : our_doc.error()));
+  }
+  const config::Merge3 m = config::merge3(*base_doc, *our_doc, *running_doc);
+  if (!m.conflicts.empty()) {
+    std::string paths;
+    for (const auto& p : m.conflicts) {
+      paths += "\n  " + p;
+    }
+    return fail(std::string(kConflict) +
+                "you and the commits since your candidate was made both changed these, "
+                "differently; nothing was merged:" +
+                paths +
+                "\nMake them agree in your candidate (or `vigil discard` and start again from "
+                "running), then `vigil update` again.");
+  }
+  Loaded out;
+  out.candidate.text = config::emit(m.merged);
+  out.candidate.base_seq = running_seq;
+  out.check = config::parse_text(out.candidate.text, "candidate");
+  return out;
+}
+
 Expected<uint64_t> Candidates::rollback(Candidate& c, size_t n) {
   auto seq = store_.seq_of_rollback(n);
   if (!seq) {
@@ -193,7 +229,7 @@ Expected<uint64_t> Candidates::rollback(Candidate& c, size_t n) {
   if (!text) {
     return fail(text.error());
   }
-  c = Candidate{.text = *text, .modified = true};
+  c = Candidate{.text = *text, .modified = true, .base_seq = store_.running_seq()};
   return *seq;
 }
 

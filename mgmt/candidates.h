@@ -21,6 +21,9 @@ namespace vigil::mgmt {
 struct Candidate {
   std::string text;
   bool modified = false;
+  // The running config's commit this candidate was made from: a commit since then refuses it
+  // until it is updated (merged with what changed) or forced.
+  uint64_t base_seq = 0;
 };
 
 // A candidate belongs to the user who opened it and to one of that user's sessions (the CLI
@@ -78,6 +81,12 @@ class Candidates {
   static Expected<Loaded> parse_insert(const std::string& base,
                                        const std::vector<std::string>& words, bool before,
                                        const std::string& other);
+  // `update`: the candidate `ours` (made from `base`) with what changed from `base` to
+  // `running` (commit `running_seq`) merged in; fails starting with kConflict, changing
+  // nothing, where both changed the same thing.
+  static Expected<Loaded> parse_update(const std::string& base, const std::string& running,
+                                       const std::string& ours, uint64_t running_seq);
+  static constexpr std::string_view kConflict = "conflict: ";
   // ... and that result put in place (the candidate must still hold `base`).
   static config::ParseResult apply_load(Candidate& c, Loaded loaded);
   // `set` / `delete` along the schema's words; an error changes nothing.

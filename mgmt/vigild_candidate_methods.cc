@@ -113,6 +113,35 @@ void VigildService::register_candidate_methods() {
                      std::move(reply));
                });
 
+  // `update`: what was committed since the candidate was made, merged into it.
+  add_deferred(
+      "candidate.update", Role::kAdmin, [this](const json& p, const Caller& c, rpc::Reply reply) {
+        auto cand = candidate_of(p, c);
+        if (!cand) {
+          return reply(rpc::invalid_params(cand.error()));
+        }
+        const uint64_t running_seq = store_->running_seq();
+        const uint64_t base_seq = (*cand)->base_seq;
+        if (!(*cand)->modified || base_seq == running_seq) {
+          return reply(json{{"updated", false}, {"base_seq", running_seq}});
+        }
+        auto base = store_->text_of(base_seq);
+        if (!base) {
+          return reply(rpc::invalid_params(
+              "commit " + std::to_string(base_seq) +
+              ", your candidate's base, is no longer kept: save your candidate, "
+              "discard it and load merge the file"));
+        }
+        audit_.record("update", {{"user", c.user}, {"from", base_seq}, {"to", running_seq}});
+        change_candidate_off_loop(
+            p, c,
+            [base = std::move(*base), running = store_->running_text(),
+             running_seq](const std::string& from) {
+              return Candidates::parse_update(base, running, from, running_seq);
+            },
+            std::move(reply));
+      });
+
   add("complete", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
     const auto words = p.value("words", std::vector<std::string>{});
     if (auto bad = bad_words(words)) {
@@ -227,7 +256,9 @@ void VigildService::change_candidate_off_loop(
         auto loaded = std::make_shared<Expected<Candidates::Loaded>>(parse(base));
         return std::function<void()>([this, key, base, loaded, reply] {
           if (!*loaded) {
-            return reply(rpc::invalid_params(loaded->error()));
+            const bool conflict = loaded->error().starts_with(Candidates::kConflict);
+            return reply(conflict ? api_error(kCandidateConflict, loaded->error())
+                                  : rpc::invalid_params(loaded->error()));
           }
           // The slot may have been let go meanwhile (it held only the running config).
           auto now = candidates_->of(key);

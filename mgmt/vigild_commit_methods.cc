@@ -46,8 +46,15 @@ void VigildService::commit(const json& params, const Caller& caller, rpc::Reply 
   }
   // The engine's worker gets its own copy of the text and parses it there: the candidate's
   // YAML nodes are the loop's and are not shared between threads.
-  auto request = std::make_shared<commit::CommitRequest>(commit::CommitRequest{
-      .text = cand.text, .user = caller.user, .comment = comment, .confirm_minutes = confirm});
+  const bool force = params.value("force", false);
+  // An unmodified candidate is the running config itself: nothing to be stale against.
+  auto request = std::make_shared<commit::CommitRequest>(
+      commit::CommitRequest{.text = cand.text,
+                            .user = caller.user,
+                            .comment = comment,
+                            .confirm_minutes = confirm,
+                            .based_on = cand.modified ? std::optional(cand.base_seq) : std::nullopt,
+                            .force = force});
   const CandidateKey key = own_key(params, caller);
   const bool taken = off_loop(
       *engine_worker_,
@@ -59,16 +66,17 @@ void VigildService::commit(const json& params, const Caller& caller, rpc::Reply 
             commits_->Add({{"kind", "commit"}, {"result", "failed"}}).Increment();
             audit_.record("commit",
                           {{"user", q.user}, {"result", "failed"}, {"error", r->error()}});
-            return reply(api_error(r->error().starts_with(commit::kInvalidCandidate)
-                                       ? kCandidateInvalid
-                                       : kCommitFailed,
-                                   "commit failed: " + r->error()));
+            const int code = r->error().starts_with(commit::kInvalidCandidate) ? kCandidateInvalid
+                             : r->error().starts_with(commit::kStaleCandidate) ? kCandidateConflict
+                                                                               : kCommitFailed;
+            return reply(api_error(code, "commit failed: " + r->error()));
           }
           commits_->Add({{"kind", "commit"}, {"result", "ok"}}).Increment();
           audit_.record("commit", {{"user", q.user},
                                    {"result", "ok"},
                                    {"seq", (*r)->record.seq},
                                    {"comment", q.comment},
+                                   {"forced", q.force},
                                    {"confirm_minutes", q.confirm_minutes.value_or(0)}});
           // Edited again while the commit ran (another window of the same user): keep the edit.
           if (Candidate* c = candidates_->find(key); c != nullptr && c->text == q.text) {

@@ -38,9 +38,11 @@ int exit_code_of_error(int rpc_code) {
     case kNotConfigured:
     case rpc::kActivateFailed:
       return kExitComponent;
+    case kCandidateConflict:
+      return kExitConflict;
     case rpc::kServerBusy:
     case rpc::kTooManyConnections:
-      return kExitConflict;
+      return kExitBusy;
     default:
       return kExitFailed;
   }

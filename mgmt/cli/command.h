@@ -22,7 +22,8 @@ inline constexpr int kExitUsage = 64;        // the command line is wrong
 inline constexpr int kExitInvalid = 65;      // vigild refused the input: a value, path, config
 inline constexpr int kExitUnavailable = 69;  // vigild could not be reached
 inline constexpr int kExitComponent = 70;    // a component failed the commit or did not answer
-inline constexpr int kExitConflict = 75;     // vigild is busy: try again
+inline constexpr int kExitBusy = 73;         // vigild is busy: try again shortly
+inline constexpr int kExitConflict = 75;     // running changed under the candidate: update
 inline constexpr int kExitPermission = 77;   // the caller's role does not allow it
 
 // The exit code for vigild's (or the transport's) error code.

@@ -39,7 +39,8 @@ std::string usage_text(const CommandTable& table) {
          "                  shell, for ssh box COMMAND)\n\n"
          "Exit codes: 0 done, 1 a check found problems or vigild failed, 64 bad command line,\n"
          "65 vigild refused the input, 69 vigild unreachable, 70 a component failed or did not\n"
-         "answer, 75 vigild busy (try again), 77 not allowed for your role.\n\n"
+         "answer, 73 vigild busy (try again), 75 others committed since your candidate was made\n"
+         "(update), 77 not allowed for your role.\n\n"
          "Commands:\n" +
          table.help();
 }

@@ -9,6 +9,7 @@
 #include "config/document.h"
 #include "config/sections.h"
 #include "config/yaml_json.h"
+#include "mgmt/commit/diff.h"
 
 namespace vigil::mgmt::commit {
 
@@ -160,7 +161,36 @@ Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& change
   return Ok{};
 }
 
+Status CommitEngine::check_based_on(const CommitRequest& request) const {
+  if (!request.based_on || request.force || *request.based_on == store_.running_seq()) {
+    return Ok{};
+  }
+  const uint64_t base = *request.based_on;
+  const uint64_t now = store_.running_seq();
+  std::string who;
+  for (const auto& r : store_.history()) {
+    if (r.seq == now) {
+      who = " (now commit " + std::to_string(now) + " by " + r.user +
+            (r.comment.empty() ? "" : ": \"" + r.comment + "\"") + ")";
+    }
+  }
+  const auto before = store_.text_of(base);
+  const std::string underneath =
+      before ? commit::unified_diff(config::emit(parse_or_empty(*before)),
+                                    config::emit(parse_or_empty(store_.running_text())),
+                                    "commit " + std::to_string(base) + " (your candidate's base)",
+                                    "running")
+             : "(commit " + std::to_string(base) + " is no longer kept)\n";
+  return fail(std::string(kStaleCandidate) + "since your candidate was made from commit " +
+              std::to_string(base) + who + ". What changed underneath:\n" + underneath +
+              "Merge it into your candidate with `vigil update` (it refuses what both of you "
+              "changed), or commit your candidate as it is with `vigil commit force`.");
+}
+
 Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
+  if (auto st = check_based_on(request); !st) {
+    return fail(st.error());
+  }
   // Parsed once: validation, the diff and the deltas all use this document.
   auto parsed_doc = parse_yaml(request.text, "candidate");
   if (!parsed_doc) {

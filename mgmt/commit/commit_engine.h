@@ -24,6 +24,8 @@ namespace vigil::mgmt::commit {
 
 // How a commit refused for an invalid candidate begins its error.
 inline constexpr std::string_view kInvalidCandidate = "the candidate has ";
+// How a commit refused because running changed under the candidate begins its error.
+inline constexpr std::string_view kStaleCandidate = "the running config changed ";
 
 // Unix seconds now; injectable so the confirm timer is testable without waiting.
 using UnixClock = std::function<int64_t()>;
@@ -38,6 +40,10 @@ struct CommitRequest {
   std::string comment;
   std::optional<int> confirm_minutes;  // commit confirmed N
   std::string kind = "commit";
+  // The running config's commit the candidate was made from: a commit made since (by another
+  // user, a rollback, a confirm deadline) refuses it (kStaleCandidate) unless it is forced.
+  std::optional<uint64_t> based_on;
+  bool force = false;
 };
 
 struct CommitOutcome {
@@ -87,6 +93,9 @@ class CommitEngine {
   int64_t confirm_unit_seconds() const { return confirm_unit_seconds_; }
 
  private:
+  // Refuses (kStaleCandidate, with what changed underneath) a request based on an older
+  // running config than the current one, unless forced.
+  Status check_based_on(const CommitRequest& request) const;
   // Gives `c` its `sections` of `doc` in a transaction of its own; aborts on failure.
   Status push(Component& c, const std::vector<std::string>& sections, const YAML::Node& doc);
   Status apply(uint64_t txid, const std::vector<std::string>& changed, const YAML::Node& old_doc,

@@ -545,3 +545,35 @@ def test_failed_activate_fails_the_commit_and_restores_the_component_that_activa
         out = cli("commit")
         assert out.returncode == 0, out.stderr
         assert "changed: system" in out.stdout
+
+
+def test_a_commit_made_underneath_a_candidate_is_not_silently_undone(lab):
+    """Issue 23: a candidate made before bob committed put the old hostname back. Another
+    session (as another user would) commits while the CLI's candidate is open."""
+    lab.vigild()
+
+    def other(method, **params):
+        return rpc.call(lab.d.socket, method, {"session": "bob", **params})
+
+    lab.cli("set", "interfaces", "lan0", "role", "lan")       # the CLI's candidate
+    other("candidate.set", words=["system", "hostname", "edge-bob"])
+    other("commit", comment="bob's hostname")
+    refused = lab.cli("commit", "-m", "mine", check=False)
+    assert refused.returncode == 75, refused.stderr
+    assert "the running config changed since your candidate was made" in refused.stderr
+    assert "+  hostname: edge-bob" in refused.stderr, refused.stderr   # what changed underneath
+    assert "hostname: edge-bob" in lab.running()
+    # The changes do not overlap: update merges bob's in, and the commit keeps both.
+    assert "merged the commits made since" in lab.cli("update").stdout
+    lab.cli("commit", "-m", "mine, after bob's")
+    running = lab.running()
+    assert "hostname: edge-bob" in running and "lan0" in running, running
+    # Both change the hostname: update refuses, naming it; force commits (and is audited).
+    lab.cli("set", "system", "hostname", "edge-alice")
+    other("candidate.set", words=["system", "hostname", "edge-bob2"])
+    other("commit")
+    clash = lab.cli("update", check=False)
+    assert clash.returncode == 75 and "system.hostname" in clash.stderr, clash.stderr
+    lab.cli("commit", "force", "-m", "mine wins")
+    assert "hostname: edge-alice" in lab.running()
+    assert 'comment="mine wins" forced=true' in lab.audit()

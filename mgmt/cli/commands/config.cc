@@ -178,8 +178,10 @@ Output commit(Invocation& inv) {
       }
     } else if ((a == "-m" || a == "comment") && i + 1 < inv.args.size()) {
       params["comment"] = inv.args[++i];
+    } else if (a == "force") {
+      params["force"] = true;
     } else {
-      return usage_error("commit [confirmed MINUTES] [-m COMMENT]");
+      return usage_error("commit [force] [confirmed MINUTES] [-m COMMENT]");
     }
   }
   auto r = inv.call("commit", params, "commit");
@@ -203,6 +205,27 @@ Output commit(Invocation& inv) {
     o.out += "  confirm with `vigil confirm` within " +
              std::to_string(*result.confirm_deadline - time(nullptr)) +
              " s, or the previous config comes back\n";
+  }
+  return o;
+}
+
+Output update(Invocation& inv) {
+  auto r = inv.call("candidate.update", json::object(), "update");
+  if (!r) {
+    return r.failure();
+  }
+  if (inv.json) {
+    return {.out = json_text(*r)};
+  }
+  if (!r->value("updated", true)) {
+    return {.out = "your candidate is up to date with commit " +
+                   std::to_string(r->value("base_seq", uint64_t{0})) + "\n"};
+  }
+  Output o{.out =
+               "merged the commits made since your candidate into it; review with `vigil "
+               "compare`\n"};
+  for (const auto& e : member(*r, "errors")) {
+    o.out += "  candidate error: " + e.value("text", "") + "\n";
   }
   return o;
 }
@@ -270,9 +293,13 @@ void add_config_commands(CommandTable& t) {
          .help = "load committed config N (0 = running) into your candidate",
          .run = rollback});
   t.add({.words = {"commit"},
-         .args_hint = "[confirmed MIN] [-m TEXT]",
-         .help = "apply your candidate; confirmed: roll back unless confirmed in MIN minutes",
+         .args_hint = "[force] [confirmed MIN] [-m TEXT]",
+         .help = "apply your candidate; confirmed: roll back unless confirmed in MIN minutes; "
+                 "force: even if others committed since it was made",
          .run = commit});
+  t.add({.words = {"update"},
+         .help = "merge what was committed since your candidate was made into it",
+         .run = update});
   t.add({.words = {"confirm"}, .help = "keep a commit confirmed", .run = confirm});
   t.add(
       {.words = {"discard"}, .help = "reset your candidate to the running config", .run = discard});

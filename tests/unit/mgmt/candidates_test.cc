@@ -133,6 +133,33 @@ TEST_F(CandidatesTest, SetRefusesAValueThatDoesNotFitItsTypeButNotWhatIsStillMis
       << via.error();
 }
 
+TEST_F(CandidatesTest, ACandidateRemembersTheCommitItWasMadeFromAndUpdateMovesIt) {
+  Candidate& c = of("alice", "s1");
+  const uint64_t base = store_->running_seq();
+  ASSERT_TRUE(candidates_->edit(c, {"interfaces", "lan0", "role", "lan"}, true).ok());
+  EXPECT_EQ(c.base_seq, base);
+  // bob commits a new hostname meanwhile.
+  ASSERT_TRUE(store_->commit("system: {hostname: bobs}\n", {.user = "bob"}).ok());
+  EXPECT_EQ(c.base_seq, base) << "a modified candidate keeps its base";
+  auto base_text = store_->text_of(base);
+  ASSERT_TRUE(base_text.ok());
+  auto updated =
+      Candidates::parse_update(*base_text, store_->running_text(), c.text, store_->running_seq());
+  ASSERT_TRUE(updated.ok()) << updated.error();
+  Candidates::apply_load(c, std::move(*updated));
+  EXPECT_EQ(c.base_seq, store_->running_seq());
+  EXPECT_EQ(c.text, "system:\n  hostname: bobs\ninterfaces:\n  lan0:\n    role: lan\n");
+  // Both change the hostname: update refuses and says where.
+  ASSERT_TRUE(candidates_->edit(c, {"system", "hostname", "alices"}, true).ok());
+  const uint64_t now = store_->running_seq();
+  ASSERT_TRUE(store_->commit("system: {hostname: carols}\n", {.user = "carol"}).ok());
+  auto conflict = Candidates::parse_update(*store_->text_of(now), store_->running_text(), c.text,
+                                           store_->running_seq());
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_TRUE(conflict.error().starts_with(Candidates::kConflict)) << conflict.error();
+  EXPECT_NE(conflict.error().find("\n  system.hostname\n"), std::string::npos) << conflict.error();
+}
+
 TEST_F(CandidatesTest, ABadEditOrBadYamlChangesNothing) {
   Candidate& c = of("alice", "s1");
   const std::string before = c.text;

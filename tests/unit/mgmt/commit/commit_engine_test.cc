@@ -136,6 +136,32 @@ TEST_F(CommitEngineTest, InvalidCandidateTouchesNothing) {
   EXPECT_EQ(store_->running_text(), kV1);
 }
 
+TEST_F(CommitEngineTest, ACandidateMadeBeforeTheLastCommitIsRefusedUnlessForced) {
+  ASSERT_TRUE(commit(kV1).ok());
+  const uint64_t base = store_->running_seq();
+  ASSERT_TRUE(
+      engine_->commit({.text = "system: {hostname: bobs}\n", .user = "bob", .comment = "mine"})
+          .ok());
+  calls_.log.clear();
+  auto stale =
+      engine_->commit({.text = "system: {hostname: alices}\n", .user = "alice", .based_on = base});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_TRUE(stale.error().starts_with(
+      std::string(kStaleCandidate) + "since your candidate was made from commit " +
+      std::to_string(base) + " (now commit " + std::to_string(base + 1) + " by bob: \"mine\")"))
+      << stale.error();
+  EXPECT_NE(stale.error().find("-  hostname: one\n+  hostname: bobs\n"), std::string::npos)
+      << "what changed underneath: " << stale.error();
+  EXPECT_TRUE(calls_.log.empty());
+  EXPECT_EQ(store_->running_text(), "system: {hostname: bobs}\n");
+  auto forced = engine_->commit(
+      {.text = "system: {hostname: alices}\n", .user = "alice", .based_on = base, .force = true});
+  ASSERT_TRUE(forced.ok()) << forced.error();
+  auto current = engine_->commit(
+      {.text = "system: {hostname: again}\n", .user = "alice", .based_on = store_->running_seq()});
+  EXPECT_TRUE(current.ok()) << current.error();
+}
+
 TEST_F(CommitEngineTest, RejectedPrepareAbortsEveryoneAndChangesNothing) {
   ASSERT_TRUE(commit(kV1).ok());
   calls_.log.clear();

@@ -55,7 +55,8 @@ TEST_F(ConfigCommandsTest, EachKindOfFailureHasItsOwnExitCode) {
       {rpc::kPermissionDenied, kExitPermission},
       {-32012, kExitComponent},  // vigil-dp (say) does not answer vigild
       {-32010, kExitComponent},  // a component failed the commit
-      {rpc::kServerBusy, kExitConflict},
+      {-32014, kExitConflict},   // running changed under the candidate
+      {rpc::kServerBusy, kExitBusy},
       {rpc::kNotListening, kExitUnavailable},  // vigild itself is down
       {rpc::kInternalError, kExitFailed},
   };
