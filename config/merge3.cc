@@ -32,8 +32,8 @@ class Merger {
     }
     // Both changed it, differently: look inside where the schema says what is inside.
     const bool maps = (absent(base) || base.IsMap()) && ours.IsMap() && theirs.IsMap();
-    const bool lists = (absent(base) || base.IsSequence()) && ours.IsSequence() &&
-                       theirs.IsSequence();
+    const bool lists =
+        (absent(base) || base.IsSequence()) && ours.IsSequence() && theirs.IsSequence();
     if (maps && field != nullptr && field->type.starts_with("map of ")) {
       return mapping(base, ours, theirs, nullptr, field->children, path);
     }
@@ -75,9 +75,9 @@ class Merger {
     for (const std::string& k : keys) {
       const Field* f = schema != nullptr ? schema->find(k) : nullptr;
       const Schema* inner = f != nullptr ? f->children : entry_schema;
-      const YAML::Node v = value(at(base, k), at(ours, k), at(theirs, k), f,
-                                 f != nullptr && f->type == "mapping" ? f->children : inner,
-                                 join_path(path, k));
+      const YAML::Node v =
+          value(at(base, k), at(ours, k), at(theirs, k), f,
+                f != nullptr && f->type == "mapping" ? f->children : inner, join_path(path, k));
       if (!absent(v)) {
         out[k] = v;
       }

@@ -44,6 +44,8 @@ const char* const kMethods[] = {
     "candidate.set",
     "candidate.delete",
     "candidate.rollback",
+    "candidate.insert",
+    "candidate.update",
     "candidate.discard",
     "commit",
     "confirm",

@@ -1,5 +1,6 @@
 // The config commands: the candidate (load, set, delete, compare, rollback, discard, save),
 // commit / commit confirmed / confirm, validate, and show configuration.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -13,6 +14,9 @@ namespace vigil::mgmt::cli {
 namespace {
 
 using nlohmann::json;
+
+// `commit confirmed` without minutes, as on Junos.
+constexpr int kDefaultConfirmMinutes = 10;
 
 // A file's text, or the Output saying why it cannot be read (exit 64: the argument is wrong).
 std::variant<std::string, Output> read_text_file(const std::string& path) {
@@ -170,18 +174,24 @@ Output commit(Invocation& inv) {
   json params = json::object();
   for (size_t i = 0; i < inv.args.size(); ++i) {
     const std::string& a = inv.args[i];
-    if (a == "confirmed" && i + 1 < inv.args.size()) {
-      try {
-        params["confirm_minutes"] = std::stoi(inv.args[++i]);
-      } catch (const std::exception&) {
-        return failure("commit confirmed needs a number of minutes", kExitUsage);
+    if (a == "confirmed") {
+      // Minutes, or Junos's default of 10 when the next word is not a number.
+      params["confirm_minutes"] = kDefaultConfirmMinutes;
+      if (i + 1 < inv.args.size() && !inv.args[i + 1].empty() &&
+          std::all_of(inv.args[i + 1].begin(), inv.args[i + 1].end(),
+                      [](char ch) { return ch >= '0' && ch <= '9'; })) {
+        try {
+          params["confirm_minutes"] = std::stoi(inv.args[++i]);
+        } catch (const std::exception&) {
+          return failure("commit confirmed: too many minutes", kExitUsage);
+        }
       }
     } else if ((a == "-m" || a == "comment") && i + 1 < inv.args.size()) {
       params["comment"] = inv.args[++i];
     } else if (a == "force") {
       params["force"] = true;
     } else {
-      return usage_error("commit [force] [confirmed MINUTES] [-m COMMENT]");
+      return usage_error("commit [force] [confirmed [MINUTES]] [-m COMMENT]");
     }
   }
   auto r = inv.call("commit", params, "commit");
@@ -226,6 +236,31 @@ Output update(Invocation& inv) {
                "compare`\n"};
   for (const auto& e : member(*r, "errors")) {
     o.out += "  candidate error: " + e.value("text", "") + "\n";
+  }
+  return o;
+}
+
+// `commit check`: the candidate validated as a commit would, nothing applied.
+Output commit_check(Invocation& inv) {
+  auto shown = inv.call("candidate.show", json::object(), "cannot read the candidate");
+  if (!shown) {
+    return shown.failure();
+  }
+  auto r = inv.call("validate", {{"text", shown->value("text", "")}, {"origin", "candidate"}},
+                    "commit check");
+  if (!r) {
+    return r.failure();
+  }
+  const bool valid = r->value("valid", false);
+  Output o{.exit_code = valid ? kExitOk : kExitInvalid};
+  if (inv.json) {
+    o.out = json_text(*r);
+  } else if (valid) {
+    o.out = "configuration check succeeds\n";
+  } else {
+    for (const auto& e : member(*r, "errors")) {
+      o.out += "error: " + e.value("text", "") + "\n";
+    }
   }
   return o;
 }
@@ -293,10 +328,13 @@ void add_config_commands(CommandTable& t) {
          .help = "load committed config N (0 = running) into your candidate",
          .run = rollback});
   t.add({.words = {"commit"},
-         .args_hint = "[force] [confirmed MIN] [-m TEXT]",
-         .help = "apply your candidate; confirmed: roll back unless confirmed in MIN minutes; "
-                 "force: even if others committed since it was made",
+         .args_hint = "[force] [confirmed [MIN]] [-m TEXT]",
+         .help = "apply your candidate; confirmed: roll back unless confirmed in MIN minutes "
+                 "(10); force: even if others committed since it was made",
          .run = commit});
+  t.add({.words = {"commit", "check"},
+         .help = "check your candidate as a commit would, without applying it",
+         .run = commit_check});
   t.add({.words = {"update"},
          .help = "merge what was committed since your candidate was made into it",
          .run = update});

@@ -44,8 +44,8 @@ TEST(ConfigMerge3, TheSameThingChangedDifferentlyIsAConflictByPath) {
   EXPECT_EQ(m.conflicts, (std::vector<std::string>{"system.hostname"}))
       << "an ACL rule's action and source are different fields: both arrive";
   EXPECT_EQ(m.merged["system"]["hostname"].Scalar(), "ours");
-  EXPECT_TRUE(same(m.merged["filter"]["acl"][0],
-                   y("{name: x, action: allow, source: 192.0.2.0/24}")))
+  EXPECT_TRUE(
+      same(m.merged["filter"]["acl"][0], y("{name: x, action: allow, source: 192.0.2.0/24}")))
       << emit(m.merged);
 }
 

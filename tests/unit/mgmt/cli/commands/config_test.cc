@@ -66,6 +66,29 @@ TEST_F(ConfigCommandsTest, EachKindOfFailureHasItsOwnExitCode) {
   }
 }
 
+TEST_F(ConfigCommandsTest, CommitConfirmedDefaultsToTenMinutesAndForceIsPassedOn) {
+  vigild_.answers["commit"] = json{{"commit", {{"seq", 3}}}};
+  run({"commit", "confirmed", "-m", "risky"});
+  EXPECT_EQ(vigild_.calls.back().params, (json{{"confirm_minutes", 10}, {"comment", "risky"}}));
+  run({"commit", "force", "confirmed", "3"});
+  EXPECT_EQ(vigild_.calls.back().params, (json{{"confirm_minutes", 3}, {"force", true}}));
+}
+
+TEST_F(ConfigCommandsTest, CommitCheckValidatesTheCandidateAndExits65OnErrors) {
+  vigild_.answers["candidate.show"] = json{{"text", "system: {hostname: -x}\n"}};
+  vigild_.answers["validate"] =
+      json{{"valid", false}, {"errors", {{{"text", "system.hostname (1:19): bad"}}}}};
+  auto o = run({"commit", "check"});
+  EXPECT_EQ(o.exit_code, kExitInvalid);
+  EXPECT_EQ(o.out, "error: system.hostname (1:19): bad\n");
+  EXPECT_EQ(vigild_.calls.back().params,
+            (json{{"text", "system: {hostname: -x}\n"}, {"origin", "candidate"}}));
+  vigild_.answers["validate"] = json{{"valid", true}, {"errors", json::array()}};
+  o = run({"commit", "check"});
+  EXPECT_EQ(o.exit_code, kExitOk);
+  EXPECT_EQ(o.out, "configuration check succeeds\n");
+}
+
 TEST_F(ConfigCommandsTest, VigildUnreachableExits69) {
   vigild_.answers["commit"] = rpc::Error{rpc::kTransportError, "cannot connect"};
   EXPECT_EQ(run({"commit"}).exit_code, kExitUnavailable);
@@ -83,7 +106,9 @@ TEST_F(ConfigCommandsTest, MalformedArgumentsAreUsageErrorsWithoutACall) {
                                                      {"show", "configuration", "2"},
                                                      {"save"},
                                                      {"validate"},
-                                                     {"set"}};
+                                                     {"set"},
+                                                     {"insert", "filter", "acl", "a"},
+                                                     {"insert", "filter", "acl", "a", "atop", "b"}};
   for (const auto& words : bad) {
     auto o = run(words);
     EXPECT_EQ(o.exit_code, kExitUsage) << words[0];
