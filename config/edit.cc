@@ -372,11 +372,23 @@ Status insert_path(YAML::Node& document, const std::vector<std::string>& words, 
   return Ok{};
 }
 
-std::vector<std::string> next_words(const YAML::Node& document,
+std::vector<NextWord> describe_next(const YAML::Node& document,
                                     const std::vector<std::string>& words) {
   const Schema* schema = &kDocumentSchema;
   YAML::Node node = YAML::Clone(document);
   size_t i = 0;
+  // The names a named map or keyed list holds, then what a new one would be.
+  auto names_in = [](const Field& f, std::vector<std::string> names) {
+    std::vector<NextWord> out;
+    for (auto& n : names) {
+      out.push_back({.word = std::move(n), .type = "existing", .description = {}});
+    }
+    const std::string what = f.entry_key.empty() ? std::string("name") : std::string(f.entry_key);
+    out.push_back({.word = "<" + what + ">",
+                   .type = std::string(f.type),
+                   .description = "a new one, or one of the above"});
+    return out;
+  };
   while (i < words.size()) {
     const Field* f = schema->find(words[i]);
     if (f == nullptr || !f->not_supported_until.empty()) {
@@ -391,7 +403,7 @@ std::vector<std::string> next_words(const YAML::Node& document,
             names.push_back(kv.first.Scalar());
           }
         }
-        return names;
+        return names_in(*f, std::move(names));
       }
       node.reset(node[words[i]][words[i + 1]]);
       schema = f->children;
@@ -406,7 +418,7 @@ std::vector<std::string> next_words(const YAML::Node& document,
             keys.push_back(id->key);
           }
         }
-        return keys;
+        return names_in(*f, std::move(keys));
       }
       std::optional<std::string> qualifier;
       size_t next = i + 2;
@@ -424,16 +436,38 @@ std::vector<std::string> next_words(const YAML::Node& document,
       schema = f->children;
       ++i;
     } else {
-      return {};  // a value comes next
+      // A value comes next (or, past it, nothing).
+      if (i + 1 < words.size() && kind != Kind::kScalarList) {
+        return {};
+      }
+      return {{.word = "<value>",
+               .type = std::string(f->type),
+               .description = std::string(f->description) +
+                              (f->default_value.empty()
+                                   ? std::string()
+                                   : " (default " + std::string(f->default_value) + ")")}};
     }
     if (schema == nullptr) {
       return {};
     }
   }
-  std::vector<std::string> out;
+  std::vector<NextWord> out;
   for (const Field& f : schema->fields) {
     if (f.not_supported_until.empty()) {
-      out.emplace_back(f.key);
+      out.push_back({.word = std::string(f.key),
+                     .type = std::string(f.type),
+                     .description = std::string(f.description)});
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> next_words(const YAML::Node& document,
+                                    const std::vector<std::string>& words) {
+  std::vector<std::string> out;
+  for (auto& w : describe_next(document, words)) {
+    if (!w.word.starts_with("<")) {
+      out.push_back(std::move(w.word));
     }
   }
   return out;

@@ -30,7 +30,19 @@ Status delete_path(YAML::Node& document, const std::vector<std::string>& words);
 Status insert_path(YAML::Node& document, const std::vector<std::string>& words, bool before,
                    const std::string& other);
 
-// Words that may follow `words` (keys of the schema, or names present in the document).
+// What may follow `words`, for `?`: keys of the schema with their types, the names present in
+// the document (type "existing") and "<name>" for a new one, or "<value>" with the value's
+// type where a value comes next.
+struct NextWord {
+  std::string word;
+  std::string type;
+  std::string description;
+};
+std::vector<NextWord> describe_next(const YAML::Node& document,
+                                    const std::vector<std::string>& words);
+
+// Words that may follow `words` (keys of the schema, or names present in the document), for
+// completion: describe_next without the placeholders.
 std::vector<std::string> next_words(const YAML::Node& document,
                                     const std::vector<std::string>& words);
 

@@ -239,4 +239,10 @@ std::vector<std::string> Candidates::complete(const Candidate& c,
   return config::next_words(doc ? *doc : YAML::Node(YAML::NodeType::Map), words);
 }
 
+std::vector<config::NextWord> Candidates::describe(const Candidate& c,
+                                                   const std::vector<std::string>& words) {
+  auto doc = parse_yaml(c.text, "candidate");
+  return config::describe_next(doc ? *doc : YAML::Node(YAML::NodeType::Map), words);
+}
+
 }  // namespace vigil::mgmt

@@ -12,6 +12,7 @@
 
 #include "common/expected.h"
 #include "config/document.h"
+#include "config/edit.h"
 #include "mgmt/store/config_store.h"
 
 namespace vigil::mgmt {
@@ -95,6 +96,8 @@ class Candidates {
   Expected<uint64_t> rollback(Candidate& c, size_t n);
   // What may follow `words` in a `set`/`delete` of this candidate.
   std::vector<std::string> complete(const Candidate& c, const std::vector<std::string>& words);
+  // The same with types and descriptions, for `?`.
+  std::vector<config::NextWord> describe(const Candidate& c, const std::vector<std::string>& words);
   // Back to the running config.
   void discard(Candidate& c);
 

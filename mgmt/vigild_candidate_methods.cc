@@ -154,6 +154,22 @@ void VigildService::register_candidate_methods() {
     return candidates_->complete(**cand, words);
   });
 
+  add("describe", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
+    const auto words = p.value("words", std::vector<std::string>{});
+    if (auto bad = bad_words(words)) {
+      return *bad;
+    }
+    auto cand = candidates_->view(own_key(p, c));
+    if (!cand) {
+      return rpc::invalid_params(cand.error());
+    }
+    json out = json::array();
+    for (const auto& w : candidates_->describe(**cand, words)) {
+      out.push_back({{"word", w.word}, {"type", w.type}, {"description", w.description}});
+    }
+    return out;
+  });
+
   add("candidate.rollback", Role::kAdmin,
       [this](const json& p, const Caller& c) -> rpc::CallResult {
         const size_t n = p.at("rollback").get<size_t>();

@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "mgmt/cli/commands/commands.h"
+#include "mgmt/cli/table_printer.h"
 
 namespace vigil::mgmt::cli {
 namespace {
@@ -24,6 +25,42 @@ Output guarded(const std::function<Output()>& run) {
   } catch (const nlohmann::json::exception& e) {
     return failure("vigild's answer is not what this CLI understands: " + std::string(e.what()));
   }
+}
+
+bool edits_config(const std::vector<std::string>& words) {
+  return !words.empty() && (words[0] == "set" || words[0] == "delete" || words[0] == "insert");
+}
+
+// `... ?`: what may come next after `words`, with types for config paths; nothing is run.
+Output describe_next(const CommandTable& table, Vigild& vigild,
+                     const std::vector<std::string>& words) {
+  TablePrinter rows({"next", "type", "description"}, /*header=*/false);
+  if (edits_config(words)) {
+    auto r = vigild.call("describe",
+                         {{"words", std::vector<std::string>(words.begin() + 1, words.end())}},
+                         std::chrono::seconds(5));
+    if (rpc::is_error(r)) {
+      const auto& e = std::get<rpc::Error>(r);
+      return failure("cannot describe: " + e.message, exit_code_of_error(e.code));
+    }
+    for (const auto& w : std::get<nlohmann::json>(r)) {
+      rows.add_row({"  " + w.value("word", ""), w.value("type", ""), w.value("description", "")});
+    }
+    if (rows.empty()) {
+      return {.out = "nothing more: \"" + joined(words) + "\" is complete (or not a path)\n"};
+    }
+    return {.out = "Possible completions:\n" + rows.render()};
+  }
+  if (auto m = table.match(words); m && m->command->words.size() == words.size()) {
+    rows.add_row({"  <Enter>", m->command->args_hint, m->command->help});
+  }
+  for (const Command* c : table.completions(words)) {
+    if (c->words.size() > words.size() &&
+        std::equal(words.begin(), words.end(), c->words.begin())) {
+      rows.add_row({"  " + c->words[words.size()], "", c->help});
+    }
+  }
+  return {.out = "Possible completions:\n" + rows.render()};
 }
 
 }  // namespace
@@ -47,6 +84,11 @@ std::string usage_text(const CommandTable& table) {
 
 Output dispatch(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& words,
                 bool json) {
+  if (words.size() > 1 && words.back() == "?") {
+    return guarded([&] {
+      return describe_next(table, vigild, std::vector<std::string>(words.begin(), words.end() - 1));
+    });
+  }
   auto match = table.match(words);
   if (!match) {
     Output o{.exit_code = kExitUsage, .err = "vigil: unknown command \"" + joined(words) + "\"\n"};

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -40,6 +41,27 @@ char** complete(const char* text, int, int) {
   return rl_completion_matches(text, next_match);
 }
 
+// `?` shows what may come next at the cursor and leaves the line as it was (Junos): only the
+// words before the one being typed count.
+int show_help(int, int) {
+  std::string before(rl_line_buffer, static_cast<size_t>(rl_point));
+  SplitLine split = split_words(before);
+  if (!before.empty() && before.back() != ' ' && !split.words.empty()) {
+    split.words.pop_back();
+  }
+  std::cout << "\n"
+            << (g_hooks->describe ? g_hooks->describe(split.words, g_configure) : "") << std::flush;
+  rl_forced_update_display();  // the prompt and the line again, below the help
+  return 0;
+}
+
+// Ctrl-C abandons the line being typed, not the CLI (nor the SSH session it is the shell of).
+volatile sig_atomic_t g_interrupted = 0;
+
+void on_interrupt(int) {
+  g_interrupted = 1;
+}
+
 std::string history_path() {
   const char* home = std::getenv("HOME");
   return std::string(home != nullptr && *home != '\0' ? home : "/tmp") + "/.vigil_history";
@@ -51,6 +73,12 @@ int run_interactive(const InteractiveHooks& hooks) {
   g_hooks = &hooks;
   rl_readline_name = "vigil";
   rl_attempted_completion_function = complete;
+  rl_initialize();
+  rl_add_defun("vigil-describe", show_help, '?');
+  struct sigaction interrupt {};
+  interrupt.sa_handler = on_interrupt;  // no SA_RESTART: the read returns, readline gives up
+  sigemptyset(&interrupt.sa_mask);
+  sigaction(SIGINT, &interrupt, nullptr);
   using_history();
   stifle_history(1000);
   const std::string history = history_path();
@@ -61,6 +89,12 @@ int run_interactive(const InteractiveHooks& hooks) {
   }
   while (true) {
     char* raw = readline(g_configure ? "vigil# " : "vigil> ");
+    if (g_interrupted != 0) {
+      g_interrupted = 0;
+      std::free(raw);
+      std::cout << "\n";
+      continue;
+    }
     if (raw == nullptr) {
       std::cout << "\n";
       break;

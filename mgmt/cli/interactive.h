@@ -16,6 +16,8 @@ struct InteractiveHooks {
   std::function<std::vector<std::string>(const std::vector<std::string>& words,
                                          bool configure_mode)>
       complete;
+  // What `?` shows at the cursor: what may come next after `words`, with types.
+  std::function<std::string(const std::vector<std::string>& words, bool configure_mode)> describe;
 };
 
 // Reads commands until EOF, `exit` in operational mode, or `quit`. Returns 0.

@@ -15,6 +15,7 @@ class TablePrinter {
   void add_row(std::vector<std::string> cells);
   // Columns separated by two spaces, no trailing blanks, one line per row.
   std::string render() const;
+  bool empty() const { return rows_.empty(); }
 
  private:
   std::vector<std::string> columns_;

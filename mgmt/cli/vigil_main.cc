@@ -84,6 +84,13 @@ int main(int argc, char** argv) {
                    bool configure) { return print(run_line(table, vigild, w, json, configure)); },
         .complete = [&](const std::vector<std::string>& w,
                         bool configure) { return complete_words(table, vigild, w, configure); },
+        .describe =
+            [&](const std::vector<std::string>& w, bool configure) {
+              std::vector<std::string> asked = w;
+              asked.emplace_back("?");
+              const Output o = run_line(table, vigild, asked, json, configure);
+              return o.out + o.err;
+            },
     });
   }
   return print(dispatch(table, vigild, words, json));

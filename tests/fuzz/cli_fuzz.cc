@@ -32,26 +32,11 @@ const json kShapes[] = {
 };
 
 const char* const kMethods[] = {
-    "status",
-    "version",
-    "show.configuration",
-    "show.commits",
-    "show.processes",
-    "show.classifier",
-    "show.dataplane",
-    "candidate.show",
-    "candidate.load",
-    "candidate.set",
-    "candidate.delete",
-    "candidate.rollback",
-    "candidate.insert",
-    "candidate.update",
-    "candidate.discard",
-    "commit",
-    "confirm",
-    "compare",
-    "complete",
-    "validate",
+    "status",           "version",          "show.configuration", "show.commits",
+    "show.processes",   "show.classifier",  "show.dataplane",     "candidate.show",
+    "candidate.load",   "candidate.set",    "candidate.delete",   "candidate.rollback",
+    "candidate.insert", "candidate.update", "candidate.discard",  "commit",
+    "confirm",          "compare",          "complete",           "validate",
 };
 
 }  // namespace

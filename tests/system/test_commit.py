@@ -462,6 +462,14 @@ def test_interactive_cli_completes_and_shows_a_diff(lab, binaries):
         keys("set interfaces l", "Tab")  # completes the interface name from the candidate
         keys("mt", "Tab")                # completes the key from the schema
         keys("9000", "Enter")
+        # `?` shows what comes next, with types, and leaves the line as it was.
+        keys("set interfaces lan0 mtu ")
+        keys("?")
+        wait_until(lambda: "integer 68-9216" in screen(), 5, "the help for ?")
+        assert re.search(r"vigil# set interfaces lan0 mtu\s*$", screen().rstrip() + " "), screen()
+        # Ctrl-C abandons the line, not the CLI.
+        keys("C-c")
+        wait_until(lambda: screen().rstrip().endswith("vigil#"), 5, "a fresh prompt after Ctrl-C")
         keys("show | compare", "Enter")
         wait_until(lambda: "+    mtu: 9000" in screen(), 5, "the diff")
         assert re.search(r"vigil# set interfaces lan0 +mtu 9000", screen()), screen()

@@ -184,5 +184,23 @@ TEST(ConfigEdit, NextWordsFollowTheSchemaAndTheDocument) {
             (Words{"prefix", "next_hops", "distance", "blackhole"}));
 }
 
+TEST(ConfigEdit, DescribeGivesTypesNamesAndWhereAValueGoes) {
+  const YAML::Node d = doc("{interfaces: {lan0: {role: lan}}}");
+  const auto mtu = describe_next(d, {"interfaces", "lan0", "mtu"});
+  ASSERT_EQ(mtu.size(), 1u);
+  EXPECT_EQ(mtu[0].word, "<value>");
+  EXPECT_EQ(mtu[0].type, "integer 68-9216");
+  EXPECT_EQ(mtu[0].description, "IP MTU (default 1500)");
+  const auto names = describe_next(d, {"interfaces"});
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[0].word, "lan0");
+  EXPECT_EQ(names[0].type, "existing");
+  EXPECT_EQ(names[1].word, "<name>");
+  const auto acl = describe_next(doc(kRoutes), {"filter", "acl"});
+  EXPECT_EQ(acl.back().word, "<name>");
+  EXPECT_EQ(acl.front().word, "a");
+  EXPECT_TRUE(describe_next(d, {"interfaces", "lan0", "mtu", "9000"}).empty());
+}
+
 }  // namespace
 }  // namespace vigil::config

@@ -24,6 +24,27 @@ TEST(Dispatch, UnknownCommandsListTheOnesStartingAlike) {
   EXPECT_TRUE(vigild.calls.empty());
 }
 
+TEST(Dispatch, AQuestionMarkDescribesWhatComesNextAndRunsNothing) {
+  FakeVigild vigild;
+  const auto table = build_table();
+  vigild.answers["describe"] = json::array({{{"word", "<value>"},
+                                             {"type", "integer 68-9216"},
+                                             {"description", "IP MTU (default 1500)"}}});
+  auto o = dispatch(table, vigild, {"set", "interfaces", "lan0", "mtu", "?"}, false);
+  EXPECT_EQ(o.exit_code, kExitOk);
+  EXPECT_EQ(o.out, "Possible completions:\n  <value>  integer 68-9216  IP MTU (default 1500)\n");
+  ASSERT_EQ(vigild.calls.size(), 1u) << "no set";
+  EXPECT_EQ(vigild.calls[0].method, "describe");
+  EXPECT_EQ(vigild.calls[0].params, (json{{"words", {"interfaces", "lan0", "mtu"}}}));
+  auto show = dispatch(table, vigild, {"show", "system", "?"}, false);
+  EXPECT_NE(show.out.find("  commit"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("  processes"), std::string::npos) << show.out;
+  auto commit = dispatch(table, vigild, {"commit", "?"}, false);
+  EXPECT_NE(commit.out.find("  <Enter>"), std::string::npos) << commit.out;
+  EXPECT_NE(commit.out.find("  check"), std::string::npos) << commit.out;
+  EXPECT_EQ(vigild.calls.size(), 1u);
+}
+
 TEST(Dispatch, CompletionOffersTheTablesNextWordsAndAsksVigildForPaths) {
   FakeVigild vigild;
   const auto table = build_table();
