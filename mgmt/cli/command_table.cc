@@ -26,6 +26,33 @@ std::optional<Match> CommandTable::match(const std::vector<std::string>& words) 
                                               words.end())};
 }
 
+std::vector<std::string> CommandTable::expand(const std::vector<std::string>& words) const {
+  std::vector<std::string> out = words;
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::vector<std::string> spelled;  // the distinct command words at i this one may stand for
+    bool exact = false;
+    for (const Command& c : commands_) {
+      if (c.words.size() <= i ||
+          !std::equal(out.begin(), out.begin() + static_cast<long>(i), c.words.begin())) {
+        continue;
+      }
+      exact = exact || c.words[i] == out[i];
+      if (c.words[i].starts_with(out[i]) &&
+          std::find(spelled.begin(), spelled.end(), c.words[i]) == spelled.end()) {
+        spelled.push_back(c.words[i]);
+      }
+    }
+    if (exact) {
+      continue;
+    }
+    if (spelled.size() != 1) {
+      break;  // an argument, or ambiguous: left for match() to report
+    }
+    out[i] = spelled[0];
+  }
+  return out;
+}
+
 std::vector<const Command*> CommandTable::completions(
     const std::vector<std::string>& prefix) const {
   std::vector<const Command*> out;

@@ -30,6 +30,9 @@ class CommandTable {
 
   // The command whose words are the longest prefix of `words`.
   std::optional<Match> match(const std::vector<std::string>& words) const;
+  // `words` with each command word given as a unique abbreviation spelled out, as Junos
+  // takes `sh conf` for `show configuration`; arguments and ambiguous words stay as typed.
+  std::vector<std::string> expand(const std::vector<std::string>& words) const;
   // Commands that start with `prefix`, for "did you mean" and completion.
   std::vector<const Command*> completions(const std::vector<std::string>& prefix) const;
   // Aligned help lines for every command.

@@ -82,8 +82,9 @@ std::string usage_text(const CommandTable& table) {
          table.help();
 }
 
-Output dispatch(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& words,
+Output dispatch(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& typed,
                 bool json) {
+  const std::vector<std::string> words = table.expand(typed);
   if (words.size() > 1 && words.back() == "?") {
     return guarded([&] {
       return describe_next(table, vigild, std::vector<std::string>(words.begin(), words.end() - 1));
@@ -113,6 +114,10 @@ Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std
                 bool json, bool configure) {
   if (words == std::vector<std::string>{"help"} || words == std::vector<std::string>{"?"}) {
     return {.out = usage_text(table)};
+  }
+  if (words.size() > 1 && words[0] == "run") {
+    // An operational command from configure mode, as on Junos.
+    return dispatch(table, vigild, std::vector<std::string>(words.begin() + 1, words.end()), json);
   }
   if (configure && words == std::vector<std::string>{"show"}) {
     Invocation inv{.vigild = vigild, .json = json};

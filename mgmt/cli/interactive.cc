@@ -87,6 +87,18 @@ int run_interactive(const InteractiveHooks& hooks) {
     std::cout << "Vigil CLI. `help` lists commands, Tab completes, `configure` edits the "
                  "config, `exit` leaves.\n";
   }
+  // Leaving (exit, quit, Ctrl-D) with uncommitted changes warns once; the same again leaves
+  // (the candidate stays for the next session).
+  bool warned = false;
+  auto may_leave = [&] {
+    if (warned || !hooks.uncommitted || !hooks.uncommitted()) {
+      return true;
+    }
+    warned = true;
+    std::cout << "The configuration has been changed but not committed: `commit`, `discard`, "
+                 "or leave again to keep it as your candidate for later.\n";
+    return false;
+  };
   while (true) {
     char* raw = readline(g_configure ? "vigil# " : "vigil> ");
     if (g_interrupted != 0) {
@@ -97,7 +109,10 @@ int run_interactive(const InteractiveHooks& hooks) {
     }
     if (raw == nullptr) {
       std::cout << "\n";
-      break;
+      if (may_leave()) {
+        break;
+      }
+      continue;
     }
     const std::string line(raw);
     std::free(raw);
@@ -113,11 +128,22 @@ int run_interactive(const InteractiveHooks& hooks) {
       std::cerr << "vigil: unterminated quote or trailing backslash: nothing run\n";
       continue;
     }
+    const bool leaving = words[0] == "quit" || words[0] == "exit";
+    if (leaving && !may_leave()) {
+      continue;
+    }
+    warned = warned && leaving;
     if (words[0] == "quit" || (words[0] == "exit" && !g_configure)) {
       break;
     }
     if (words[0] == "exit" || (words[0] == "top" && g_configure)) {
       g_configure = false;
+      continue;
+    }
+    if (g_configure && words == std::vector<std::string>{"commit", "and-quit"}) {
+      if (hooks.run({"commit"}, true) == 0) {
+        g_configure = false;
+      }
       continue;
     }
     if (words[0] == "configure" && !g_configure) {

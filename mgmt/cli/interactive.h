@@ -18,6 +18,8 @@ struct InteractiveHooks {
       complete;
   // What `?` shows at the cursor: what may come next after `words`, with types.
   std::function<std::string(const std::vector<std::string>& words, bool configure_mode)> describe;
+  // Whether the user's candidate holds changes not committed (asked before leaving).
+  std::function<bool()> uncommitted;
 };
 
 // Reads commands until EOF, `exit` in operational mode, or `quit`. Returns 0.

@@ -91,6 +91,17 @@ int main(int argc, char** argv) {
               const Output o = run_line(table, vigild, asked, json, configure);
               return o.out + o.err;
             },
+        .uncommitted =
+            [&] {
+              const auto r =
+                  vigild.call("candidate.show", nlohmann::json::object(), std::chrono::seconds(5));
+              const auto* answer = std::get_if<nlohmann::json>(&r);
+              if (answer == nullptr || !answer->is_object()) {
+                return false;
+              }
+              const auto modified = answer->find("modified");
+              return modified != answer->end() && modified->is_boolean() && modified->get<bool>();
+            },
     });
   }
   return print(dispatch(table, vigild, words, json));

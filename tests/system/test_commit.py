@@ -475,11 +475,21 @@ def test_interactive_cli_completes_and_shows_a_diff(lab, binaries):
         assert re.search(r"vigil# set interfaces lan0 +mtu 9000", screen()), screen()
         keys("commit -m interactive", "Enter")
         wait_until(lambda: "commit 2 complete" in screen(), 10, "the commit")
+        # An operational command from configure mode, abbreviated as Junos users type it.
+        keys("run sh sys com", "Enter")
+        wait_until(lambda: "interactive" in screen().split("run sh sys com")[-1], 5,
+                   "the commit history through run")
+        # Leaving with uncommitted changes warns first; commit and-quit commits and leaves.
+        keys("set system hostname edge7", "Enter")
         keys("exit", "Enter")
+        wait_until(lambda: "changed but not committed" in screen(), 5, "the warning")
+        assert screen().rstrip().endswith("vigil#"), screen()
+        keys("commit and-quit", "Enter")
+        wait_until(lambda: "commit 3 complete" in screen(), 10, "the commit and-quit")
         wait_until(lambda: screen().rstrip().endswith("vigil>"), 5, "operational mode")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
-    assert "mtu: 9000" in lab.running()
+    assert "mtu: 9000" in lab.running() and "hostname: edge7" in lab.running()
     assert "commit -m interactive" in (lab.tmp / ".vigil_history").read_text().replace("\\040", " ")
 
 

@@ -24,6 +24,18 @@ TEST(CommandTable, LongestPrefixWins) {
   EXPECT_EQ(m->command->help, "system");
 }
 
+TEST(CommandTable, UniqueAbbreviationsOfCommandWordsAreSpelledOut) {
+  auto t = table();
+  t.add({.words = {"set"}, .args_hint = "PATH", .help = "set"});
+  using Words = std::vector<std::string>;
+  EXPECT_EQ(t.expand({"sh", "sys", "st"}), (Words{"show", "system", "status"}));
+  EXPECT_EQ(t.expand({"sh", "v"}), (Words{"show", "version"}));
+  EXPECT_EQ(t.expand({"s", "v"}), (Words{"s", "v"})) << "s: show or set";
+  EXPECT_EQ(t.expand({"com", "sh"}), (Words{"commit", "sh"})) << "arguments stay as typed";
+  EXPECT_EQ(t.expand({"set", "sys"}), (Words{"set", "sys"}));
+  EXPECT_EQ(t.expand({"show", "system"}), (Words{"show", "system"})) << "exact beats longer";
+}
+
 TEST(CommandTable, RemainingWordsAreArguments) {
   auto t = table();
   auto m = t.match({"commit", "move", "api"});
