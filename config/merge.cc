@@ -1,5 +1,9 @@
 #include "config/merge.h"
 
+#include <map>
+#include <set>
+#include <string>
+
 #include "config/entry_keys.h"
 #include "config/sections.h"
 
@@ -15,12 +19,22 @@ bool empty(const YAML::Node& n) {
 // The overlay's entries merged into the base's by name; unnamed ones appended.
 YAML::Node merge_entries(const YAML::Node& base, const YAML::Node& overlay, const Field& f) {
   YAML::Node out = YAML::Clone(base);
+  // Each name's index, once: a lookup per entry of the file, not a scan of the list.
+  std::map<std::string, size_t> at;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (const auto id = entry_id(out[i], f)) {
+      at.emplace(id->to_string(f), i);
+    }
+  }
   for (const auto& entry : overlay) {
     const auto id = entry_id(entry, f);
-    const auto same = id ? find_entries(out, f, id->key, id->qualifier) : std::vector<size_t>{};
-    if (same.size() == 1) {
-      out[same[0]] = merge_mapping(out[same[0]], entry, f.children);
+    const auto it = id ? at.find(id->to_string(f)) : at.end();
+    if (it != at.end()) {
+      out[it->second] = merge_mapping(out[it->second], entry, f.children);
     } else {
+      if (id) {
+        at.emplace(id->to_string(f), out.size());
+      }
       out.push_back(YAML::Clone(entry));  // new, or unnamed: the reader will say what is wrong
     }
   }
@@ -30,12 +44,14 @@ YAML::Node merge_entries(const YAML::Node& base, const YAML::Node& overlay, cons
 // The base's values, then the overlay's it lacks.
 YAML::Node merge_values(const YAML::Node& base, const YAML::Node& overlay) {
   YAML::Node out = YAML::Clone(base);
-  for (const auto& v : overlay) {
-    bool present = false;
-    for (const auto& b : base) {
-      present |= v.IsScalar() && b.IsScalar() && v.Scalar() == b.Scalar();
+  std::set<std::string> present;
+  for (const auto& b : base) {
+    if (b.IsScalar()) {
+      present.insert(b.Scalar());
     }
-    if (!present) {
+  }
+  for (const auto& v : overlay) {
+    if (!v.IsScalar() || present.insert(v.Scalar()).second) {
       out.push_back(YAML::Clone(v));
     }
   }

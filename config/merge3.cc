@@ -1,6 +1,9 @@
 #include "config/merge3.h"
 
+#include <algorithm>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "config/entry_keys.h"
 #include "config/errors.h"
@@ -89,21 +92,42 @@ class Merger {
   YAML::Node entries(const YAML::Node& base, const YAML::Node& ours, const YAML::Node& theirs,
                      const Field& f, const std::string& path) {
     std::vector<EntryId> ids;
-    auto add_ids = [&](const YAML::Node& list) {
+    std::set<std::string> seen;
+    bool unnamed = false;
+    auto add_ids = [&](const YAML::Node& list, std::vector<EntryId>* order) {
       for (size_t i = 0; list.IsSequence() && i < list.size(); ++i) {
         const auto id = entry_id(list[i], f);
-        if (id && std::find(ids.begin(), ids.end(), *id) == ids.end()) {
+        if (!id) {
+          unnamed = true;
+          continue;
+        }
+        if (order != nullptr) {
+          order->push_back(*id);
+        }
+        if (seen.insert(id->to_string(f)).second) {
           ids.push_back(*id);
         }
       }
     };
-    add_ids(ours);
-    add_ids(theirs);
-    add_ids(base);
+    std::vector<EntryId> our_order, their_order;
+    add_ids(ours, &our_order);
+    add_ids(theirs, &their_order);
+    add_ids(base, nullptr);
+    // An entry without its key cannot be matched across the sides, and in an ordered list
+    // (ACL rules) where the entries stand decides what matches: both are for a person.
+    if (unnamed || (f.ordered && !same_relative_order(our_order, their_order, base, f))) {
+      conflicts.push_back(path + (unnamed
+                                      ? " (an entry without its " + std::string(f.entry_key) + ")"
+                                      : " (the order of its entries)"));
+      return YAML::Clone(ours);
+    }
+    const auto base_at = by_id(base, f), our_at = by_id(ours, f), their_at = by_id(theirs, f);
     YAML::Node out(YAML::NodeType::Sequence);
     for (const EntryId& id : ids) {
-      const YAML::Node v = value(entry(base, f, id), entry(ours, f, id), entry(theirs, f, id),
-                                 nullptr, f.children, path + "[" + id.to_string(f) + "]");
+      const std::string name = id.to_string(f);
+      const YAML::Node v =
+          value(entry(base, base_at, name), entry(ours, our_at, name),
+                entry(theirs, their_at, name), nullptr, f.children, path + "[" + name + "]");
       if (!absent(v)) {
         out.push_back(v);
       }
@@ -111,13 +135,66 @@ class Merger {
     return out;
   }
 
+  // A missing key of a const map is an invalid node in yaml-cpp (its Type() throws): absent.
   static YAML::Node at(const YAML::Node& m, const std::string& key) {
-    return m.IsMap() ? m[key] : YAML::Node();
+    if (!m.IsDefined() || !m.IsMap()) {
+      return YAML::Node();
+    }
+    const YAML::Node v = m[key];
+    return v.IsDefined() ? v : YAML::Node();
   }
 
-  static YAML::Node entry(const YAML::Node& list, const Field& f, const EntryId& id) {
-    const auto found = find_entries(list, f, id.key, id.qualifier);
-    return found.size() == 1 ? list[found[0]] : YAML::Node();
+  // Whether both sides keep the entries they share in one relative order, and the entries
+  // new on their side come after all of ours (where appending puts them).
+  static bool same_relative_order(const std::vector<EntryId>& ours,
+                                  const std::vector<EntryId>& theirs, const YAML::Node& base,
+                                  const Field& f) {
+    std::set<std::string> in_ours, in_base;
+    for (const auto& id : ours) {
+      in_ours.insert(id.to_string(f));
+    }
+    for (size_t i = 0; base.IsSequence() && i < base.size(); ++i) {
+      if (const auto id = entry_id(base[i], f)) {
+        in_base.insert(id->to_string(f));
+      }
+    }
+    std::vector<std::string> shared_theirs, shared_ours;
+    bool new_seen = false;
+    for (const auto& id : theirs) {
+      const std::string k = id.to_string(f);
+      if (in_ours.contains(k)) {
+        if (new_seen) {
+          return false;  // their new entry sits before one of ours
+        }
+        shared_theirs.push_back(k);
+      } else if (!in_base.contains(k)) {
+        new_seen = true;
+      }
+    }
+    std::set<std::string> in_theirs(shared_theirs.begin(), shared_theirs.end());
+    for (const auto& id : ours) {
+      if (in_theirs.contains(id.to_string(f))) {
+        shared_ours.push_back(id.to_string(f));
+      }
+    }
+    return shared_ours == shared_theirs;
+  }
+
+  // Each entry's index by its name, once per list: a lookup per entry, not a scan.
+  static std::map<std::string, size_t> by_id(const YAML::Node& list, const Field& f) {
+    std::map<std::string, size_t> out;
+    for (size_t i = 0; list.IsSequence() && i < list.size(); ++i) {
+      if (const auto id = entry_id(list[i], f)) {
+        out.emplace(id->to_string(f), i);
+      }
+    }
+    return out;
+  }
+
+  static YAML::Node entry(const YAML::Node& list, const std::map<std::string, size_t>& at,
+                          const std::string& name) {
+    const auto it = at.find(name);
+    return it == at.end() ? YAML::Node() : list[it->second];
   }
 };
 

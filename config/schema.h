@@ -27,6 +27,9 @@ struct Field {
   // field's default_value standing for it when absent.
   std::string_view entry_key = {};
   std::string_view entry_qualifier = {};
+  // The entries' order decides (ACL rules: the first match wins): `update` refuses to merge
+  // two different orders.
+  bool ordered = false;
 };
 
 struct Schema {

@@ -76,7 +76,8 @@ void Candidates::release_unmodified() {
 }
 
 void Candidates::discard(Candidate& c) {
-  c = Candidate{.text = store_.running_text(), .base_seq = store_.running_seq()};
+  auto running = store_.running();
+  c = Candidate{.text = std::move(running.text), .base_seq = running.seq};
 }
 
 Expected<config::ParseResult> Candidates::load(Candidate& c, const std::string& text,

@@ -95,9 +95,11 @@ class Candidates {
   // `rollback N`: committed config N (0 = running) into the candidate. Returns its commit.
   Expected<uint64_t> rollback(Candidate& c, size_t n);
   // What may follow `words` in a `set`/`delete` of this candidate.
-  std::vector<std::string> complete(const Candidate& c, const std::vector<std::string>& words);
+  static std::vector<std::string> complete(const Candidate& c,
+                                           const std::vector<std::string>& words);
   // The same with types and descriptions, for `?`.
-  std::vector<config::NextWord> describe(const Candidate& c, const std::vector<std::string>& words);
+  static std::vector<config::NextWord> describe(const Candidate& c,
+                                                const std::vector<std::string>& words);
   // Back to the running config.
   void discard(Candidate& c);
 

@@ -24,6 +24,18 @@ rpc::CallResult checked(const Expected<config::ParseResult>& check) {
   return json{{"valid", check->ok()}, {"errors", errors_json(check->errors)}};
 }
 
+json complete_words(const std::string& text, const std::vector<std::string>& words) {
+  return Candidates::complete(Candidate{.text = text}, words);
+}
+
+json describe_words(const std::string& text, const std::vector<std::string>& words) {
+  json out = json::array();
+  for (const auto& w : Candidates::describe(Candidate{.text = text}, words)) {
+    out.push_back({{"word", w.word}, {"type", w.type}, {"description", w.description}});
+  }
+  return out;
+}
+
 // Words of one `set`/`delete`/`complete`: a config path is a handful of words.
 constexpr size_t kMaxWords = 64;
 
@@ -142,33 +154,29 @@ void VigildService::register_candidate_methods() {
             std::move(reply));
       });
 
-  add("complete", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    const auto words = p.value("words", std::vector<std::string>{});
-    if (auto bad = bad_words(words)) {
-      return *bad;
-    }
-    auto cand = candidates_->view(own_key(p, c));
-    if (!cand) {
-      return rpc::invalid_params(cand.error());
-    }
-    return candidates_->complete(**cand, words);
-  });
-
-  add("describe", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    const auto words = p.value("words", std::vector<std::string>{});
-    if (auto bad = bad_words(words)) {
-      return *bad;
-    }
-    auto cand = candidates_->view(own_key(p, c));
-    if (!cand) {
-      return rpc::invalid_params(cand.error());
-    }
-    json out = json::array();
-    for (const auto& w : candidates_->describe(**cand, words)) {
-      out.push_back({{"word", w.word}, {"type", w.type}, {"description", w.description}});
-    }
-    return out;
-  });
+  // Completion and `?` read the whole candidate: parsed on the parse threads like load, so
+  // no caller can hold the loop with them.
+  for (const bool described : {false, true}) {
+    add_deferred(described ? "describe" : "complete", Role::kViewer,
+                 [this, described](const json& p, const Caller& c, rpc::Reply reply) {
+                   auto words = p.value("words", std::vector<std::string>{});
+                   if (auto bad = bad_words(words)) {
+                     return reply(*bad);
+                   }
+                   auto cand = candidates_->view(own_key(p, c));
+                   if (!cand) {
+                     return reply(rpc::invalid_params(cand.error()));
+                   }
+                   off_loop_parse(
+                       c,
+                       [text = (*cand)->text, words = std::move(words), described, reply] {
+                         auto answer = std::make_shared<json>(
+                             described ? describe_words(text, words) : complete_words(text, words));
+                         return std::function<void()>([answer, reply] { reply(*answer); });
+                       },
+                       reply);
+                 });
+  }
 
   add("candidate.rollback", Role::kAdmin,
       [this](const json& p, const Caller& c) -> rpc::CallResult {

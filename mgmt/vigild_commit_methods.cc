@@ -47,14 +47,15 @@ void VigildService::commit(const json& params, const Caller& caller, rpc::Reply 
   // The engine's worker gets its own copy of the text and parses it there: the candidate's
   // YAML nodes are the loop's and are not shared between threads.
   const bool force = params.value("force", false);
-  // An unmodified candidate is the running config itself: nothing to be stale against.
-  auto request = std::make_shared<commit::CommitRequest>(
-      commit::CommitRequest{.text = cand.text,
-                            .user = caller.user,
-                            .comment = comment,
-                            .confirm_minutes = confirm,
-                            .based_on = cand.modified ? std::optional(cand.base_seq) : std::nullopt,
-                            .force = force});
+  // An unmodified candidate too: its text is the running config of when it was read, and a
+  // commit landing before this one runs must not be reverted by it.
+  auto request =
+      std::make_shared<commit::CommitRequest>(commit::CommitRequest{.text = cand.text,
+                                                                    .user = caller.user,
+                                                                    .comment = comment,
+                                                                    .confirm_minutes = confirm,
+                                                                    .based_on = cand.base_seq,
+                                                                    .force = force});
   const CandidateKey key = own_key(params, caller);
   const bool taken = off_loop(
       *engine_worker_,
@@ -79,8 +80,9 @@ void VigildService::commit(const json& params, const Caller& caller, rpc::Reply 
                                    {"forced", q.force},
                                    {"confirm_minutes", q.confirm_minutes.value_or(0)}});
           // Edited again while the commit ran (another window of the same user): keep the edit.
-          if (Candidate* c = candidates_->find(key); c != nullptr && c->text == q.text) {
-            c->modified = false;
+          if (Candidate* c = candidates_->find(key); c != nullptr) {
+            c->modified = c->text != q.text;
+            c->base_seq = (*r)->record.seq;  // its edits were made on what is now running
           }
           refresh_running();
           reply(json(api::CommitResult{.commit = entry_of((*r)->record),

@@ -100,6 +100,7 @@ int run_interactive(const InteractiveHooks& hooks) {
     return false;
   };
   while (true) {
+    g_interrupted = 0;  // a Ctrl-C while the last command ran is not about this line
     char* raw = readline(g_configure ? "vigil# " : "vigil> ");
     if (g_interrupted != 0) {
       g_interrupted = 0;

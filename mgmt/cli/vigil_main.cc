@@ -2,6 +2,7 @@
 // or interactive with a Junos-style operational and configure mode. Every command is one
 // JSON-RPC call to vigild, so what the CLI can do, automation can do too. The commands live in
 // commands/, one file per area; this file reads the command line and prints their Output.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -45,20 +46,24 @@ int main(int argc, char** argv) {
   bool json = false;
   std::vector<std::string> words;
   std::vector<std::string> args(argv + 1, argv + argc);
+  // As a login shell, sshd runs `vigil -c "<what the user typed after ssh host>"`: that line
+  // is split as the user's own shell would have split it, and its words are read as any
+  // command line's (options such as --json included).
+  if (const auto c = std::find(args.begin(), args.end(), "-c");
+      c != args.end() && c + 1 != args.end()) {
+    SplitLine split = split_words(*(c + 1));
+    if (split.unterminated) {
+      std::cerr << "vigil: unterminated quote or trailing backslash in the command line (or "
+                   "longer than "
+                << kMaxLineBytes << " bytes)\n";
+      return kExitUsage;
+    }
+    const auto at = args.erase(c, c + 2);
+    args.insert(at, split.words.begin(), split.words.end());
+  }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "-c" && i + 1 < args.size()) {
-      // As a login shell, sshd runs `vigil -c "<what the user typed after ssh host>"`: split
-      // as the user's own shell would have split it.
-      SplitLine split = split_words(args[++i]);
-      if (split.unterminated) {
-        std::cerr << "vigil: unterminated quote or trailing backslash in the command line (or "
-                     "longer than "
-                  << kMaxLineBytes << " bytes)\n";
-        return kExitUsage;
-      }
-      words.insert(words.end(), split.words.begin(), split.words.end());
-    } else if (arg == "--json" || arg == "-j") {
+    if (arg == "--json" || arg == "-j") {
       json = true;
     } else if (arg == "--socket" && i + 1 < args.size()) {
       socket = args[++i];

@@ -60,6 +60,15 @@ class ConfigStore {
     std::lock_guard lock(*mutex_);
     return running_seq_;
   }
+  // Both at once, as one commit left them (a commit may land between two separate reads).
+  struct Running {
+    std::string text;
+    uint64_t seq = 0;
+  };
+  Running running() const {
+    std::lock_guard lock(*mutex_);
+    return {.text = running_text_, .seq = running_seq_};
+  }
 
   // Records `text` as a new commit and makes it the running config. `record.seq` and
   // `record.time` (if 0) are filled in.

@@ -385,6 +385,8 @@ def test_set_and_delete_through_the_cli(lab):
     # As sshd runs a login shell for `ssh box 'commit -m "..."'`: split as a shell would.
     lab.cli("-c", 'commit -m "by hand, over ssh"')
     assert "by hand, over ssh" in lab.cli("show", "system", "commit").stdout
+    # Options come through -c too, as `ssh box '-j show configuration'` sends them.
+    assert "text" in json.loads(lab.cli("-c", "-j show configuration").stdout)
     unterminated = lab.cli("-c", 'commit -m "by hand', check=False)
     assert unterminated.returncode == 64, unterminated.stderr
     running = lab.running()

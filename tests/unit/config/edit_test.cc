@@ -164,7 +164,14 @@ TEST(ConfigEdit, TwoEntriesOfTheSameNameAreAConfigError) {
           "[{prefix: 0.0.0.0/0, next_hops: [{via: 10.0.0.1}, {via: 10.0.0.1, weight: 2}]}]}}"));
   EXPECT_EQ(hops.errors.to_string(),
             "routing.static[0].next_hops[1].via (1:135): \"10.0.0.1\" is "
-            "routing.static[0].next_hops[0] already: entries of a list are named by their via\n");
+            "routing.static[0].next_hops[0] already: entries of a list are named by their via "
+            "and interface\n");
+  // One link-local gateway reached on two ports: two next hops (ECMP), not a repeat.
+  const auto link_local = parse_document(
+      doc("{interfaces: {wan0: {role: wan}, wan1: {role: wan}}, routing: {static: [{prefix: "
+          "::/0, next_hops: [{via: \"fe80::1\", interface: wan0}, {via: \"fe80::1\", "
+          "interface: wan1}]}]}}"));
+  EXPECT_EQ(link_local.errors.to_string(), "");
 }
 
 TEST(ConfigEdit, NextWordsFollowTheSchemaAndTheDocument) {

@@ -65,5 +65,40 @@ TEST(ConfigMerge3, AnEntryDeletedByOneAndChangedByTheOtherIsAConflict) {
   EXPECT_EQ(m.conflicts, (std::vector<std::string>{"filter.acl[x]"}));
 }
 
+TEST(ConfigMerge3, ASectionDeletedByOneAndChangedByTheOtherIsAConflictNotAnError) {
+  const Merge3 m =
+      merge3(y(kBase), y("{system: {hostname: a}}"),
+             y("{system: {hostname: a}, interfaces: {lan0: {role: lan, mtu: 9000}},"
+               " filter: {acl: [{name: x, action: deny}, {name: y, action: allow}]}}"));
+  EXPECT_EQ(m.conflicts, (std::vector<std::string>{"interfaces"})) << "ours deleted it whole";
+}
+
+TEST(ConfigMerge3, TwoOrdersOfAnOrderedListAreAConflict) {
+  // They put z first; we changed y. Appending z would put it after y: refused.
+  const Merge3 m = merge3(
+      y(kBase), y("{filter: {acl: [{name: x, action: deny}, {name: y, action: deny}]}}"),
+      y("{filter: {acl: [{name: z, action: deny}, {name: x, action: deny}, {name: y, action: "
+        "allow}]}}"));
+  ASSERT_EQ(m.conflicts.size(), 1u);
+  EXPECT_EQ(m.conflicts[0], "filter.acl (the order of its entries)");
+  // Their new rule at the end, ours changed in place: merged.
+  const Merge3 fine = merge3(
+      y(kBase), y("{filter: {acl: [{name: x, action: deny}, {name: y, action: deny}]}}"),
+      y("{filter: {acl: [{name: x, action: deny}, {name: y, action: allow}, {name: z, action: "
+        "deny}]}}"));
+  EXPECT_TRUE(fine.conflicts.empty());
+}
+
+TEST(ConfigMerge3, AnEntryWithoutItsKeyCannotBeMatchedAndIsAConflict) {
+  const char* base = "{routing: {static: [{prefix: 0.0.0.0/0, next_hops: [{interface: lan0}]}]}}";
+  const Merge3 m = merge3(y(base),
+                          y("{routing: {static: [{prefix: 0.0.0.0/0, next_hops: [{interface: "
+                            "lan0}, {via: 1.1.1.1}]}]}}"),
+                          y("{routing: {static: [{prefix: 0.0.0.0/0, next_hops: [{interface: "
+                            "lan0}, {via: 2.2.2.2}]}]}}"));
+  ASSERT_EQ(m.conflicts.size(), 1u);
+  EXPECT_EQ(m.conflicts[0], "routing.static[0.0.0.0/0].next_hops (an entry without its via)");
+}
+
 }  // namespace
 }  // namespace vigil::config
