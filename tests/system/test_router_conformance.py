@@ -103,6 +103,7 @@ def test_a_datagram_over_the_egress_mtu_is_fragmented_or_refused_as_linux_does(p
         cases = conformance.mtu_cases()
         for prefix in conformance.SIDES.values():
             conformance.add_host_addresses(lab, prefix, cases)
+        conformance.warm_up(lab)
         outcomes = conformance.run_cases(lab, cases)
         for c in cases:
             print(f"{c.name}: vigil {outcomes['vigil'][c.name].summary()} | linux "
@@ -134,6 +135,7 @@ def test_an_interface_forwards_the_martian_ranges_it_allows_as_linux_does(pair):
     vn.commit_text(config, "allow the martian ranges this LAN uses")
     try:
         subset = [c for c in cases if c.name in ALLOWED]
+        conformance.warm_up(lab)
         outcomes = conformance.run_cases(lab, subset)
         diff = conformance.differences(outcomes["vigil"], outcomes["linux"])
         assert not diff, diff

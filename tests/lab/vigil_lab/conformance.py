@@ -439,6 +439,15 @@ def add_host_addresses(lab, prefix: str, cases_: list[Case]) -> None:
     lab.run(prefix + "host", ["ip", "-batch", "-"], input=batch)
 
 
+def warm_up(lab) -> None:
+    """A ping across each side first, so neither router meets a case with a neighbour entry
+    that went stale meanwhile (the first frame would then wait on ARP/ND, or be lost)."""
+    for prefix in SIDES.values():
+        for target in (FAR4, FAR6):
+            lab.wait_for(lambda p=prefix, t=target: lab.ping(p + "host", t, count=1)["received"],
+                         timeout=15, what=f"{prefix or 'vigil '}edge forwarding to {target}")
+
+
 def run_cases(lab, cases_: list[Case], gap_s: float = 0.004,
               settle_s: float = 2.0) -> dict[str, dict[str, Outcome]]:
     """Sends the table through both sides at once; outcomes by side, then by case name. The
