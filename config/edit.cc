@@ -43,6 +43,24 @@ std::string keys_of(const Schema& s) {
   return out;
 }
 
+// The words naming an entry of keyed list `f` from words[at]: its key and, when the next two
+// words are `<qualifier> <value>`, that value; `next` is the first word after them.
+struct EntryWords {
+  std::string key;
+  std::optional<std::string> qualifier;
+  size_t next = 0;
+};
+
+EntryWords entry_words(const Field& f, const std::vector<std::string>& words, size_t at) {
+  EntryWords e{.key = words[at], .next = at + 1};
+  if (!f.entry_qualifier.empty() && e.next + 1 < words.size() &&
+      words[e.next] == f.entry_qualifier) {
+    e.qualifier = words[e.next + 1];
+    e.next += 2;
+  }
+  return e;
+}
+
 // Where a path ends: the mapping holding the last key, that key, and what it is.
 struct Target {
   YAML::Node parent;  // a mapping
@@ -143,13 +161,10 @@ Expected<Target> walk(const YAML::Node& document, const std::vector<std::string>
       if (i + 1 >= words.size()) {
         return t;  // the whole list
       }
-      t.name = words[i + 1];
-      t.next = i + 2;
-      if (!f->entry_qualifier.empty() && t.next + 1 < words.size() &&
-          words[t.next] == f->entry_qualifier) {
-        t.qualifier = words[t.next + 1];
-        t.next += 2;
-      }
+      EntryWords e = entry_words(*f, words, i + 1);
+      t.name = std::move(e.key);
+      t.qualifier = std::move(e.qualifier);
+      t.next = e.next;
       if (t.next >= words.size()) {
         return t;  // one entry
       }
@@ -420,17 +435,11 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
         }
         return names_in(*f, std::move(keys));
       }
-      std::optional<std::string> qualifier;
-      size_t next = i + 2;
-      if (!f->entry_qualifier.empty() && next + 1 < words.size() &&
-          words[next] == f->entry_qualifier) {
-        qualifier = words[next + 1];
-        next += 2;
-      }
-      const auto found = find_entries(list, *f, words[i + 1], qualifier);
+      const EntryWords e = entry_words(*f, words, i + 1);
+      const auto found = find_entries(list, *f, e.key, e.qualifier);
       node.reset(found.size() == 1 ? list[found[0]] : YAML::Node());
       schema = f->children;
-      i = next;
+      i = e.next;
     } else if (kind == Kind::kMapping && f->children != nullptr) {
       node.reset(node[words[i]]);
       schema = f->children;

@@ -130,6 +130,16 @@ std::vector<size_t> find_entries(const YAML::Node& list, const Field& list_field
   return out;
 }
 
+std::map<std::string, size_t> index_entries(const YAML::Node& list, const Field& list_field) {
+  std::map<std::string, size_t> out;
+  for (size_t i = 0; list.IsSequence() && i < list.size(); ++i) {
+    if (const auto id = entry_id(list[i], list_field)) {
+      out.emplace(id->to_string(list_field), i);
+    }
+  }
+  return out;
+}
+
 void check_entry_keys(const YAML::Node& document, ErrorList& errors) {
   check_mapping(document, kDocumentSchema, "", errors);
 }

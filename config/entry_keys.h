@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,10 @@ std::optional<EntryId> entry_id(const YAML::Node& entry, const Field& list);
 std::vector<size_t> find_entries(const YAML::Node& list, const Field& list_field,
                                  const std::string& key,
                                  const std::optional<std::string>& qualifier);
+
+// Each named entry's index by EntryId::to_string (the first of a repeated name): one lookup
+// per entry instead of a scan of the list.
+std::map<std::string, size_t> index_entries(const YAML::Node& list, const Field& list_field);
 
 // Walks `document` along the schema and reports every entry of a keyed list named like an
 // earlier one of the same list.

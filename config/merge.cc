@@ -19,13 +19,7 @@ bool empty(const YAML::Node& n) {
 // The overlay's entries merged into the base's by name; unnamed ones appended.
 YAML::Node merge_entries(const YAML::Node& base, const YAML::Node& overlay, const Field& f) {
   YAML::Node out = YAML::Clone(base);
-  // Each name's index, once: a lookup per entry of the file, not a scan of the list.
-  std::map<std::string, size_t> at;
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (const auto id = entry_id(out[i], f)) {
-      at.emplace(id->to_string(f), i);
-    }
-  }
+  std::map<std::string, size_t> at = index_entries(out, f);
   for (const auto& entry : overlay) {
     const auto id = entry_id(entry, f);
     const auto it = id ? at.find(id->to_string(f)) : at.end();

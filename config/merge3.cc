@@ -121,7 +121,8 @@ class Merger {
                                       : " (the order of its entries)"));
       return YAML::Clone(ours);
     }
-    const auto base_at = by_id(base, f), our_at = by_id(ours, f), their_at = by_id(theirs, f);
+    const auto base_at = index_entries(base, f), our_at = index_entries(ours, f),
+               their_at = index_entries(theirs, f);
     YAML::Node out(YAML::NodeType::Sequence);
     for (const EntryId& id : ids) {
       const std::string name = id.to_string(f);
@@ -178,17 +179,6 @@ class Merger {
       }
     }
     return shared_ours == shared_theirs;
-  }
-
-  // Each entry's index by its name, once per list: a lookup per entry, not a scan.
-  static std::map<std::string, size_t> by_id(const YAML::Node& list, const Field& f) {
-    std::map<std::string, size_t> out;
-    for (size_t i = 0; list.IsSequence() && i < list.size(); ++i) {
-      if (const auto id = entry_id(list[i], f)) {
-        out.emplace(id->to_string(f), i);
-      }
-    }
-    return out;
   }
 
   static YAML::Node entry(const YAML::Node& list, const std::map<std::string, size_t>& at,
