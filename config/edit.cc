@@ -391,6 +391,15 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
                                     const std::vector<std::string>& words) {
   const Schema* schema = &kDocumentSchema;
   YAML::Node node = YAML::Clone(document);
+  // The candidate being described may hold anything YAML allows (`routing: 5`): a word that
+  // leads through a scalar or a list leads to nothing, not to yaml-cpp's exception.
+  auto member = [](const YAML::Node& parent, const std::string& key) {
+    if (!parent.IsMap()) {
+      return YAML::Node();
+    }
+    const YAML::Node child = parent[key];  // invalid (not null) when missing: test first
+    return child.IsDefined() ? child : YAML::Node();
+  };
   size_t i = 0;
   // The names a named map or keyed list holds, then what a new one would be.
   auto names_in = [](const Field& f, std::vector<std::string> names) {
@@ -413,18 +422,18 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
     if (kind == Kind::kNamedMap) {
       if (i + 1 == words.size()) {
         std::vector<std::string> names;
-        if (node[words[i]].IsMap()) {
-          for (const auto& kv : node[words[i]]) {
+        if (const YAML::Node named = member(node, words[i]); named.IsMap()) {
+          for (const auto& kv : named) {
             names.push_back(kv.first.Scalar());
           }
         }
         return names_in(*f, std::move(names));
       }
-      node.reset(node[words[i]][words[i + 1]]);
+      node.reset(member(member(node, words[i]), words[i + 1]));
       schema = f->children;
       i += 2;
     } else if (kind == Kind::kEntryList && !f->entry_key.empty()) {
-      const YAML::Node list = node[words[i]];
+      const YAML::Node list = member(node, words[i]);
       if (i + 1 == words.size()) {
         std::vector<std::string> keys;
         for (size_t k = 0; list.IsSequence() && k < list.size(); ++k) {
@@ -441,7 +450,7 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
       schema = f->children;
       i = e.next;
     } else if (kind == Kind::kMapping && f->children != nullptr) {
-      node.reset(node[words[i]]);
+      node.reset(member(node, words[i]));
       schema = f->children;
       ++i;
     } else {

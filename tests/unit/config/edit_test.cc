@@ -209,5 +209,18 @@ TEST(ConfigEdit, DescribeGivesTypesNamesAndWhereAValueGoes) {
   EXPECT_TRUE(describe_next(d, {"interfaces", "lan0", "mtu", "9000"}).empty());
 }
 
+// A candidate may hold any YAML: completion through a scalar or a list where the schema has a
+// mapping offers the schema's words, not an exception (found by the config fuzz target).
+TEST(ConfigEdit, CompletionThroughTheWrongShapeOffersTheSchemaOnly) {
+  const YAML::Node d = doc("{routing: 5, interfaces: [1, 2], filter: {acl: x}}");
+  EXPECT_EQ(next_words(d, {"routing", "static"}), Words{});
+  EXPECT_EQ(next_words(d, {"routing", "static", "0.0.0.0/0"}),
+            (Words{"prefix", "next_hops", "distance", "blackhole"}));
+  EXPECT_EQ(next_words(d, {"interfaces"}), Words{});
+  EXPECT_EQ(next_words(d, {"interfaces", "lan0"}).size(), 9u);
+  EXPECT_EQ(next_words(d, {"filter", "acl"}), Words{});
+  EXPECT_EQ(next_words(doc("7"), {"system"}).size(), next_words(doc("{}"), {"system"}).size());
+}
+
 }  // namespace
 }  // namespace vigil::config
