@@ -10,21 +10,6 @@
 namespace vigil::config {
 namespace {
 
-enum class Kind { kScalar, kScalarList, kMapping, kNamedMap, kEntryList };
-
-Kind kind_of(const Field& f) {
-  if (f.type.starts_with("map of ")) {
-    return Kind::kNamedMap;
-  }
-  if (f.type.starts_with("list of ")) {
-    return f.children != nullptr ? Kind::kEntryList : Kind::kScalarList;
-  }
-  if (f.type == "mapping") {
-    return Kind::kMapping;
-  }
-  return Kind::kScalar;
-}
-
 std::string join(const std::vector<std::string>& words, size_t n) {
   std::string out;
   for (size_t i = 0; i < n && i < words.size(); ++i) {
@@ -127,13 +112,13 @@ Expected<Target> walk(const YAML::Node& document, const std::vector<std::string>
       return fail("\"" + words[i] + "\" is not supported yet by this build (arrives with " +
                   std::string(f->not_supported_until) + ")");
     }
-    const Kind kind = kind_of(*f);
+    const FieldKind kind = field_kind(*f);
     Target t{.parent = node,
              .key = words[i],
              .field = f,
              .next = i + 1,
              .path = join_path(path, words[i])};
-    if (kind == Kind::kNamedMap) {
+    if (kind == FieldKind::kNamedMap) {
       if (i + 1 >= words.size()) {
         return t;  // the whole map
       }
@@ -157,7 +142,7 @@ Expected<Target> walk(const YAML::Node& document, const std::vector<std::string>
       i = t.next;
       continue;
     }
-    if (kind == Kind::kEntryList && !f->entry_key.empty()) {
+    if (kind == FieldKind::kEntryList && !f->entry_key.empty()) {
       if (i + 1 >= words.size()) {
         return t;  // the whole list
       }
@@ -183,7 +168,7 @@ Expected<Target> walk(const YAML::Node& document, const std::vector<std::string>
       i = t.next;
       continue;
     }
-    if (kind == Kind::kMapping && f->children != nullptr && i + 1 < words.size()) {
+    if (kind == FieldKind::kMapping && f->children != nullptr && i + 1 < words.size()) {
       if (!create && !node[t.key].IsMap()) {
         return fail("\"" + join(words, i + 1) + "\" does not exist");
       }
@@ -221,15 +206,15 @@ Expected<std::string> set_path(YAML::Node& document, const std::vector<std::stri
   }
   const std::vector<std::string> values(words.begin() + static_cast<long>(t->next), words.end());
   std::string path = t->path;
-  switch (kind_of(*t->field)) {
-    case Kind::kScalar:
+  switch (field_kind(*t->field)) {
+    case FieldKind::kScalar:
       if (values.size() != 1) {
         return fail("\"" + join(words, t->next) + "\" takes one value (" +
                     std::string(t->field->type) + ")");
       }
       t->parent[t->key] = values[0];
       break;
-    case Kind::kScalarList: {
+    case FieldKind::kScalarList: {
       if (values.empty()) {
         return fail("\"" + join(words, t->next) + "\" needs a value to add (" +
                     std::string(t->field->type) + ")");
@@ -250,7 +235,7 @@ Expected<std::string> set_path(YAML::Node& document, const std::vector<std::stri
       t->parent[t->key] = list;
       break;
     }
-    case Kind::kNamedMap:
+    case FieldKind::kNamedMap:
       if (t->name.empty()) {
         return fail("\"" + join(words, t->next) + "\" needs a name");
       }
@@ -262,12 +247,12 @@ Expected<std::string> set_path(YAML::Node& document, const std::vector<std::stri
       }
       path = join_path(path, t->name);
       break;
-    case Kind::kMapping:
+    case FieldKind::kMapping:
       if (!t->parent[t->key].IsMap()) {
         t->parent[t->key] = YAML::Node(YAML::NodeType::Map);
       }
       break;
-    case Kind::kEntryList: {
+    case FieldKind::kEntryList: {
       if (t->field->entry_key.empty()) {
         return fail("\"" + join(words, t->next) +
                     "\" is a list of entries without names: edit it in a file and `load merge` it");
@@ -298,13 +283,13 @@ Status delete_path(YAML::Node& document, const std::vector<std::string>& words) 
   if (!t->parent.IsMap() || !t->parent[t->key].IsDefined()) {
     return fail("\"" + where + "\" does not exist");
   }
-  const Kind kind = kind_of(*t->field);
-  if (kind == Kind::kNamedMap && !t->name.empty()) {
+  const FieldKind kind = field_kind(*t->field);
+  if (kind == FieldKind::kNamedMap && !t->name.empty()) {
     if (!t->parent[t->key].IsMap() || !t->parent[t->key][t->name].IsDefined()) {
       return fail("\"" + where + "\" does not exist");
     }
     t->parent[t->key].remove(t->name);
-  } else if (kind == Kind::kEntryList && !t->name.empty()) {
+  } else if (kind == FieldKind::kEntryList && !t->name.empty()) {
     auto index = resolve_entry(*t, /*create=*/false, words, t->next);
     if (!index) {
       return fail(index.error());
@@ -315,7 +300,7 @@ Status delete_path(YAML::Node& document, const std::vector<std::string>& words) 
     } else {
       t->parent[t->key] = kept;
     }
-  } else if (kind == Kind::kScalarList && t->next < words.size()) {
+  } else if (kind == FieldKind::kScalarList && t->next < words.size()) {
     YAML::Node kept(YAML::NodeType::Sequence);
     bool found = false;
     for (const auto& item : t->parent[t->key]) {
@@ -346,8 +331,8 @@ Status insert_path(YAML::Node& document, const std::vector<std::string>& words, 
   if (!t) {
     return fail(t.error());
   }
-  if (kind_of(*t->field) != Kind::kEntryList || t->field->entry_key.empty() || t->name.empty() ||
-      t->next != words.size()) {
+  if (field_kind(*t->field) != FieldKind::kEntryList || t->field->entry_key.empty() ||
+      t->name.empty() || t->next != words.size()) {
     return fail("\"" + join(words, words.size()) +
                 "\" is not an entry of a list: insert moves one entry of a list (`insert filter "
                 "acl <name> before|after <name>`)");
@@ -387,8 +372,41 @@ Status insert_path(YAML::Node& document, const std::vector<std::string>& words, 
   return Ok{};
 }
 
+std::vector<std::string> value_words(const Field& f) {
+  if (f.type == "boolean") {
+    return {"true", "false"};
+  }
+  std::string_view type = f.type;
+  if (type.starts_with("list of ")) {
+    type.remove_prefix(8);
+  }
+  // "pass | drop", "lan or wan", "admin, operator or viewer": words of [a-z0-9_] only, so
+  // "IPv4/IPv6 prefix" or "integer 1-255" are not mistaken for choices.
+  std::vector<std::string> out;
+  while (!type.empty()) {
+    size_t end = type.size();
+    size_t skip = 0;
+    for (const std::string_view sep : {" | ", ", ", " or "}) {
+      if (const size_t at = type.find(sep); at != std::string_view::npos && at < end) {
+        end = at;
+        skip = sep.size();
+      }
+    }
+    const std::string_view part = type.substr(0, end);
+    const bool word = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    if (!word) {
+      return {};
+    }
+    out.emplace_back(part);
+    type.remove_prefix(std::min(type.size(), end + skip));
+  }
+  return out.size() >= 2 ? out : std::vector<std::string>{};
+}
+
 std::vector<NextWord> describe_next(const YAML::Node& document,
-                                    const std::vector<std::string>& words) {
+                                    const std::vector<std::string>& words, bool only_set) {
   const Schema* schema = &kDocumentSchema;
   YAML::Node node = YAML::Clone(document);
   // The candidate being described may hold anything YAML allows (`routing: 5`): a word that
@@ -402,10 +420,14 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
   };
   size_t i = 0;
   // The names a named map or keyed list holds, then what a new one would be.
-  auto names_in = [](const Field& f, std::vector<std::string> names) {
+  auto names_in = [only_set](const Field& f, std::vector<std::string> names) {
     std::vector<NextWord> out;
+    out.reserve(names.size() + 1);
     for (auto& n : names) {
       out.push_back({.word = std::move(n), .type = "existing", .description = {}});
+    }
+    if (only_set) {
+      return out;
     }
     const std::string what = f.entry_key.empty() ? std::string("name") : std::string(f.entry_key);
     out.push_back({.word = "<" + what + ">",
@@ -418,8 +440,8 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
     if (f == nullptr || !f->not_supported_until.empty()) {
       return {};
     }
-    const Kind kind = kind_of(*f);
-    if (kind == Kind::kNamedMap) {
+    const FieldKind kind = field_kind(*f);
+    if (kind == FieldKind::kNamedMap) {
       if (i + 1 == words.size()) {
         std::vector<std::string> names;
         if (const YAML::Node named = member(node, words[i]); named.IsMap()) {
@@ -432,7 +454,7 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
       node.reset(member(member(node, words[i]), words[i + 1]));
       schema = f->children;
       i += 2;
-    } else if (kind == Kind::kEntryList && !f->entry_key.empty()) {
+    } else if (kind == FieldKind::kEntryList && !f->entry_key.empty()) {
       const YAML::Node list = member(node, words[i]);
       if (i + 1 == words.size()) {
         std::vector<std::string> keys;
@@ -449,14 +471,43 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
       node.reset(found.size() == 1 ? list[found[0]] : YAML::Node());
       schema = f->children;
       i = e.next;
-    } else if (kind == Kind::kMapping && f->children != nullptr) {
+    } else if (kind == FieldKind::kMapping && f->children != nullptr) {
       node.reset(member(node, words[i]));
       schema = f->children;
       ++i;
     } else {
       // A value comes next (or, past it, nothing).
-      if (i + 1 < words.size() && kind != Kind::kScalarList) {
+      if (i + 1 < words.size() && kind != FieldKind::kScalarList) {
         return {};
+      }
+      if (only_set) {
+        // What is set there: the value, or each of the list's.
+        std::vector<NextWord> out;
+        const YAML::Node value = member(node, words[i]);
+        auto add = [&out](const YAML::Node& v) {
+          if (v.IsScalar()) {
+            out.push_back({.word = v.Scalar(), .type = "existing", .description = {}});
+          }
+        };
+        if (value.IsSequence()) {
+          for (const auto& v : value) {
+            add(v);
+          }
+        } else {
+          add(value);
+        }
+        return out;
+      }
+      if (auto choices = value_words(*f); !choices.empty()) {
+        std::vector<NextWord> out;
+        out.reserve(choices.size());
+        for (auto& c : choices) {
+          out.push_back({.word = std::move(c), .type = "value", .description = {}});
+        }
+        if (!f->default_value.empty()) {
+          out.back().description = "default " + std::string(f->default_value);
+        }
+        return out;
       }
       return {{.word = "<value>",
                .type = std::string(f->type),
@@ -471,7 +522,8 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
   }
   std::vector<NextWord> out;
   for (const Field& f : schema->fields) {
-    if (f.not_supported_until.empty()) {
+    const YAML::Node value = member(node, std::string(f.key));
+    if (f.not_supported_until.empty() && (!only_set || (value.IsDefined() && !value.IsNull()))) {
       out.push_back({.word = std::string(f.key),
                      .type = std::string(f.type),
                      .description = std::string(f.description)});
@@ -481,9 +533,9 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
 }
 
 std::vector<std::string> next_words(const YAML::Node& document,
-                                    const std::vector<std::string>& words) {
+                                    const std::vector<std::string>& words, bool only_set) {
   std::vector<std::string> out;
-  for (auto& w : describe_next(document, words)) {
+  for (auto& w : describe_next(document, words, only_set)) {
     if (!w.word.starts_with("<")) {
       out.push_back(std::move(w.word));
     }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "config/schema.h"
 
 namespace vigil::config {
 
@@ -38,12 +39,18 @@ struct NextWord {
   std::string type;
   std::string description;
 };
+// Where a value of a fixed set comes next (an enum, a boolean), those values (type "value").
+// With `only_set`, for `delete`: only what the document holds there (names, keys, values).
 std::vector<NextWord> describe_next(const YAML::Node& document,
-                                    const std::vector<std::string>& words);
+                                    const std::vector<std::string>& words, bool only_set = false);
 
-// Words that may follow `words` (keys of the schema, or names present in the document), for
-// completion: describe_next without the placeholders.
+// Words that may follow `words` (keys of the schema, names present in the document, values of
+// a fixed set), for completion: describe_next without the placeholders.
 std::vector<std::string> next_words(const YAML::Node& document,
-                                    const std::vector<std::string>& words);
+                                    const std::vector<std::string>& words, bool only_set = false);
+
+// The values a field's type allows when they are a fixed set ("pass | drop", "lan or wan",
+// "boolean"), read from its type; empty when any value of a kind goes.
+std::vector<std::string> value_words(const Field& f);
 
 }  // namespace vigil::config

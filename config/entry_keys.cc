@@ -24,7 +24,7 @@ void check_field(const YAML::Node& value, const Field& f, const std::string& pat
   if (f.children == nullptr || !value.IsDefined() || value.IsNull()) {
     return;
   }
-  if (f.type.starts_with("map of ")) {
+  if (field_kind(f) == FieldKind::kNamedMap) {
     if (value.IsMap()) {
       for (const auto& kv : value) {
         check_mapping(kv.second, *f.children, join_path(path, kv.first.Scalar()), errors);
@@ -32,7 +32,7 @@ void check_field(const YAML::Node& value, const Field& f, const std::string& pat
     }
     return;
   }
-  if (f.type.starts_with("list of ")) {
+  if (field_kind(f) == FieldKind::kEntryList) {
     if (!value.IsSequence()) {
       return;
     }

@@ -66,7 +66,7 @@ YAML::Node merge_value(const YAML::Node& base, const YAML::Node& overlay, const 
     }
   }
   if (base.IsMap() && overlay.IsMap()) {
-    if (f != nullptr && f->type.starts_with("map of ")) {
+    if (f != nullptr && field_kind(*f) == FieldKind::kNamedMap) {
       YAML::Node out = YAML::Clone(base);
       for (const auto& kv : overlay) {
         const std::string name = kv.first.Scalar();

@@ -37,7 +37,7 @@ class Merger {
     const bool maps = (absent(base) || base.IsMap()) && ours.IsMap() && theirs.IsMap();
     const bool lists =
         (absent(base) || base.IsSequence()) && ours.IsSequence() && theirs.IsSequence();
-    if (maps && field != nullptr && field->type.starts_with("map of ")) {
+    if (maps && field != nullptr && field_kind(*field) == FieldKind::kNamedMap) {
       return mapping(base, ours, theirs, nullptr, field->children, path);
     }
     if (maps && schema != nullptr) {
@@ -80,7 +80,8 @@ class Merger {
       const Schema* inner = f != nullptr ? f->children : entry_schema;
       const YAML::Node v =
           value(at(base, k), at(ours, k), at(theirs, k), f,
-                f != nullptr && f->type == "mapping" ? f->children : inner, join_path(path, k));
+                f != nullptr && field_kind(*f) == FieldKind::kMapping ? f->children : inner,
+                join_path(path, k));
       if (!absent(v)) {
         out[k] = v;
       }

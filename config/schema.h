@@ -32,6 +32,25 @@ struct Field {
   bool ordered = false;
 };
 
+// What a field holds, read from its type: the shapes `set`, merges and `display set` walk.
+enum class FieldKind {
+  kScalar,      // one value
+  kScalarList,  // "list of <value type>"
+  kMapping,     // "mapping": a fixed set of keys (children)
+  kNamedMap,    // "map of <thing>": entries by name, each a `children` mapping
+  kEntryList,   // "list of <thing>" with children: entries, named by entry_key when keyed
+};
+
+inline FieldKind field_kind(const Field& f) {
+  if (f.type.starts_with("map of ")) {
+    return FieldKind::kNamedMap;
+  }
+  if (f.type.starts_with("list of ")) {
+    return f.children != nullptr ? FieldKind::kEntryList : FieldKind::kScalarList;
+  }
+  return f.type == "mapping" ? FieldKind::kMapping : FieldKind::kScalar;
+}
+
 struct Schema {
   std::string_view path;  // where it appears, for docs: "interfaces.<name>"
   std::string_view description;

@@ -12,6 +12,8 @@ inline constexpr int kNotConfigured = -32011;  // no such component is configure
 inline constexpr int kComponentUnavailable = -32012;  // a component vigild asked did not answer
 inline constexpr int kCandidateInvalid = -32013;      // the candidate does not validate: no commit
 inline constexpr int kCandidateConflict = -32014;     // running changed under the candidate
+// Nothing to do: a commit of the running config, a confirm with no commit pending.
+inline constexpr int kNothingToDo = -32015;
 
 inline rpc::Error api_error(int code, std::string message) {
   return rpc::Error{code, std::move(message)};

@@ -132,6 +132,35 @@ Expected<config::ParseResult> Candidates::edit(Candidate& c, const std::vector<s
   return apply_load(c, std::move(*edited));
 }
 
+namespace {
+
+// Whether an error at `path` is about a word of the `set` that edited `edited` (a config
+// path such as "routing.static[2].next_hops[0]"): the value set and what is under it, the
+// names on the way (an interface's name) and the fields naming the entries on the way (a
+// route's prefix and distance, typed as words of the same set).
+bool typed_by_this_edit(const std::string& path, const std::string& edited) {
+  auto at_boundary = [](const std::string& longer, size_t n) {
+    return longer.size() == n || longer[n] == '.' || longer[n] == '[';
+  };
+  if (path.starts_with(edited) && at_boundary(path, edited.size())) {
+    return true;  // the value set, or under it
+  }
+  if (edited.starts_with(path) && at_boundary(edited, path.size())) {
+    return true;  // a name on the way
+  }
+  // A field of an entry on the way: "routing.static[2]" + ".prefix".
+  for (size_t end = edited.find(']'); end != std::string::npos; end = edited.find(']', end + 1)) {
+    const std::string entry = edited.substr(0, end + 1);
+    if (path.starts_with(entry + ".") &&
+        path.find_first_of(".[", entry.size() + 1) == std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Expected<Candidates::Loaded> Candidates::parse_edit(const std::string& base,
                                                     const std::vector<std::string>& words,
                                                     bool set) {
@@ -159,9 +188,7 @@ Expected<Candidates::Loaded> Candidates::parse_edit(const std::string& base,
   if (set) {
     std::string refused;
     for (const auto& e : out.check.errors.errors()) {
-      const bool here = e.path == edited_path || e.path.starts_with(edited_path + ".") ||
-                        e.path.starts_with(edited_path + "[");
-      if (e.value_error && here) {
+      if (e.value_error && typed_by_this_edit(e.path, edited_path)) {
         refused += (refused.empty() ? "" : "\n") + e.path + ": " + e.message;
       }
     }
@@ -235,15 +262,17 @@ Expected<uint64_t> Candidates::rollback(Candidate& c, size_t n) {
 }
 
 std::vector<std::string> Candidates::complete(const Candidate& c,
-                                              const std::vector<std::string>& words) {
+                                              const std::vector<std::string>& words,
+                                              bool only_set) {
   auto doc = parse_yaml(c.text, "candidate");
-  return config::next_words(doc ? *doc : YAML::Node(YAML::NodeType::Map), words);
+  return config::next_words(doc ? *doc : YAML::Node(YAML::NodeType::Map), words, only_set);
 }
 
 std::vector<config::NextWord> Candidates::describe(const Candidate& c,
-                                                   const std::vector<std::string>& words) {
+                                                   const std::vector<std::string>& words,
+                                                   bool only_set) {
   auto doc = parse_yaml(c.text, "candidate");
-  return config::describe_next(doc ? *doc : YAML::Node(YAML::NodeType::Map), words);
+  return config::describe_next(doc ? *doc : YAML::Node(YAML::NodeType::Map), words, only_set);
 }
 
 }  // namespace vigil::mgmt

@@ -94,12 +94,15 @@ class Candidates {
   Expected<config::ParseResult> edit(Candidate& c, const std::vector<std::string>& words, bool set);
   // `rollback N`: committed config N (0 = running) into the candidate. Returns its commit.
   Expected<uint64_t> rollback(Candidate& c, size_t n);
-  // What may follow `words` in a `set`/`delete` of this candidate.
+  // What may follow `words` in a `set` of this candidate; with `only_set`, in a `delete` (what
+  // the candidate holds there).
   static std::vector<std::string> complete(const Candidate& c,
-                                           const std::vector<std::string>& words);
+                                           const std::vector<std::string>& words,
+                                           bool only_set = false);
   // The same with types and descriptions, for `?`.
   static std::vector<config::NextWord> describe(const Candidate& c,
-                                                const std::vector<std::string>& words);
+                                                const std::vector<std::string>& words,
+                                                bool only_set = false);
   // Back to the running config.
   void discard(Candidate& c);
 

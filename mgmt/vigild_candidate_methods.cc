@@ -24,13 +24,13 @@ rpc::CallResult checked(const Expected<config::ParseResult>& check) {
   return json{{"valid", check->ok()}, {"errors", errors_json(check->errors)}};
 }
 
-json complete_words(const std::string& text, const std::vector<std::string>& words) {
-  return Candidates::complete(Candidate{.text = text}, words);
+json complete_words(const std::string& text, const std::vector<std::string>& words, bool only_set) {
+  return Candidates::complete(Candidate{.text = text}, words, only_set);
 }
 
-json describe_words(const std::string& text, const std::vector<std::string>& words) {
+json describe_words(const std::string& text, const std::vector<std::string>& words, bool only_set) {
   json out = json::array();
-  for (const auto& w : Candidates::describe(Candidate{.text = text}, words)) {
+  for (const auto& w : Candidates::describe(Candidate{.text = text}, words, only_set)) {
     out.push_back({{"word", w.word}, {"type", w.type}, {"description", w.description}});
   }
   return out;
@@ -169,9 +169,11 @@ void VigildService::register_candidate_methods() {
                    }
                    off_loop_parse(
                        c,
-                       [text = (*cand)->text, words = std::move(words), described, reply] {
+                       [text = (*cand)->text, words = std::move(words), described,
+                        only_set = p.value("only_set", false), reply] {
                          auto answer = std::make_shared<json>(
-                             described ? describe_words(text, words) : complete_words(text, words));
+                             described ? describe_words(text, words, only_set)
+                                       : complete_words(text, words, only_set));
                          return std::function<void()>([answer, reply] { reply(*answer); });
                        },
                        reply);
@@ -203,34 +205,52 @@ void VigildService::register_candidate_methods() {
     return json::object();
   });
 
+  // The candidate against running or rollback N; with `to`, rollback N against rollback M
+  // (`show system rollback N compare M`, `show configuration | compare rollback N`).
   add("compare", Role::kViewer, [this](const json& p, const Caller& c) -> rpc::CallResult {
-    const size_t n = p.value("rollback", size_t{0});
-    std::string from = store_->running_text();
-    if (n > 0) {
+    auto committed = [this](size_t n) -> Expected<std::string> {
+      if (n == 0) {
+        return store_->running_text();
+      }
       auto seq = store_->seq_of_rollback(n);
       if (!seq) {
-        return rpc::invalid_params(seq.error());
+        return fail(seq.error());
       }
-      auto text = store_->text_of(*seq);
+      return store_->text_of(*seq);
+    };
+    auto label = [](size_t n) {
+      return n == 0 ? std::string("running") : "rollback " + std::to_string(n);
+    };
+    const size_t n = p.value("rollback", size_t{0});
+    auto from = committed(n);
+    if (!from) {
+      return rpc::invalid_params(from.error());
+    }
+    std::string to;
+    std::string to_label = "candidate";
+    if (p.contains("to")) {
+      const size_t m = p.value("to", size_t{0});
+      auto text = committed(m);
       if (!text) {
-        return rpc::Error{rpc::kInternalError, text.error()};
+        return rpc::invalid_params(text.error());
       }
-      from = *text;
+      to = std::move(*text);
+      to_label = label(m);
+    } else {
+      rpc::Error error;
+      const Candidate* cand = readable_candidate(p, c, error);
+      if (cand == nullptr) {
+        return error;
+      }
+      to = cand->text;
     }
-    rpc::Error error;
-    const Candidate* cand = readable_candidate(p, c, error);
-    if (cand == nullptr) {
-      return error;
-    }
-    const std::string& to = cand->text;
     // Both sides in canonical form, so the diff shows what changed, not how it was written.
     auto canonical = [](const std::string& text) {
       auto doc = parse_yaml(text, "compare");
       return doc ? config::emit(*doc) : text;
     };
-    return json{{"diff", commit::unified_diff(canonical(from), canonical(to),
-                                              n == 0 ? "running" : "rollback " + std::to_string(n),
-                                              "candidate")}};
+    return json{
+        {"diff", commit::unified_diff(canonical(*from), canonical(to), label(n), to_label)}};
   });
 }
 

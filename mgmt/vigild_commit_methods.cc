@@ -64,12 +64,15 @@ void VigildService::commit(const json& params, const Caller& caller, rpc::Reply 
         return std::function<void()>([this, request, key, reply, r] {
           const commit::CommitRequest& q = *request;
           if (!*r) {
-            commits_->Add({{"kind", "commit"}, {"result", "failed"}}).Increment();
-            audit_.record("commit",
-                          {{"user", q.user}, {"result", "failed"}, {"error", r->error()}});
-            const int code = r->error().starts_with(commit::kInvalidCandidate) ? kCandidateInvalid
-                             : r->error().starts_with(commit::kStaleCandidate) ? kCandidateConflict
-                                                                               : kCommitFailed;
+            // An empty commit is refused, not failed: an alert on failed commits stays quiet.
+            const std::string result =
+                r->error().starts_with(commit::kNothingToCommit) ? "nothing" : "failed";
+            commits_->Add({{"kind", "commit"}, {"result", result}}).Increment();
+            audit_.record("commit", {{"user", q.user}, {"result", result}, {"error", r->error()}});
+            const int code = r->error().starts_with(commit::kInvalidCandidate)  ? kCandidateInvalid
+                             : r->error().starts_with(commit::kStaleCandidate)  ? kCandidateConflict
+                             : r->error().starts_with(commit::kNothingToCommit) ? kNothingToDo
+                                                                                : kCommitFailed;
             return reply(api_error(code, "commit failed: " + r->error()));
           }
           commits_->Add({{"kind", "commit"}, {"result", "ok"}}).Increment();
@@ -89,7 +92,8 @@ void VigildService::commit(const json& params, const Caller& caller, rpc::Reply 
                                        .changed_sections = (*r)->changed_sections,
                                        .applied_by = (*r)->applied_by,
                                        .not_running = (*r)->not_running,
-                                       .confirm_deadline = (*r)->confirm_deadline}));
+                                       .confirm_deadline = (*r)->confirm_deadline,
+                                       .confirmed_pending = (*r)->confirmed_pending}));
         });
       },
       [this, request, reply](const std::string& what) {
@@ -118,7 +122,9 @@ void VigildService::register_commit_methods() {
           const Status st = engine_->confirm(user);
           return std::function<void()>([this, user, reply, st] {
             if (!st) {
-              return reply(api_error(kCommitFailed, st.error()));
+              return reply(api_error(
+                  st.error().starts_with(commit::kNothingToConfirm) ? kNothingToDo : kCommitFailed,
+                  st.error()));
             }
             audit_.record("confirm", {{"user", user}});
             reply(json::object());

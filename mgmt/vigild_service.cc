@@ -69,8 +69,9 @@ VigildService::VigildService(VigildSettings settings, Daemon& daemon)
       daemon_(daemon),
       audit_(settings_.audit_log),
       proxy_(settings_.components) {
-  commits_ = &daemon.metrics().counter("vigil_mgmt_commits_total",
-                                       "Commits by kind and result (ok, rejected, failed)");
+  commits_ = &daemon.metrics().counter(
+      "vigil_mgmt_commits_total",
+      "Commits by kind and result (ok, rejected, failed, nothing: no change)");
   rollbacks_ = &daemon.metrics().counter(
       "vigil_mgmt_rollbacks_total",
       "Rollbacks: reason confirm-timeout (automatic) or operator (rollback N loaded)");

@@ -58,6 +58,8 @@ struct CommitResult {
   std::vector<std::string> applied_by;      // components that prepared and activated
   std::vector<std::string> not_running;     // will get the config when they start
   std::optional<int64_t> confirm_deadline;  // commit confirmed: Unix seconds
+  // Nothing changed, and a plain commit confirmed the pending commit confirmed (`commit`).
+  bool confirmed_pending = false;
 };
 
 // std::optional as null or the value, in both directions.
@@ -82,6 +84,7 @@ inline void to_json(nlohmann::json& j, const CommitResult& r) {
   if (r.confirm_deadline) {
     j["confirm_deadline"] = *r.confirm_deadline;
   }
+  j["confirmed_pending"] = r.confirmed_pending;
 }
 inline void from_json(const nlohmann::json& j, CommitResult& r) {
   r.commit = j.value("commit", CommitEntry{});
@@ -91,6 +94,8 @@ inline void from_json(const nlohmann::json& j, CommitResult& r) {
   const auto d = j.find("confirm_deadline");
   r.confirm_deadline =
       d != j.end() && d->is_number() ? std::optional<int64_t>(d->get<int64_t>()) : std::nullopt;
+  const auto c = j.find("confirmed_pending");
+  r.confirmed_pending = c != j.end() && c->is_boolean() && c->get<bool>();
 }
 
 }  // namespace vigil::api

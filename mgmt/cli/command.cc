@@ -19,7 +19,9 @@ Answer Invocation::call(std::string_view method, const nlohmann::json& params,
     return Answer(std::move(std::get<nlohmann::json>(result)));
   }
   const rpc::Error& e = std::get<rpc::Error>(result);
-  return Answer(failure(std::string(what) + ": " + e.message, exit_code_of_error(e.code)));
+  Output o = failure(std::string(what) + ": " + e.message, exit_code_of_error(e.code));
+  o.rpc_code = e.code;
+  return Answer(std::move(o));
 }
 
 int exit_code_of_error(int rpc_code) {
@@ -40,6 +42,8 @@ int exit_code_of_error(int rpc_code) {
       return kExitComponent;
     case kCandidateConflict:
       return kExitConflict;
+    case kNothingToDo:
+      return kExitNothing;
     case rpc::kServerBusy:
     case rpc::kTooManyConnections:
       return kExitBusy;
@@ -58,7 +62,65 @@ const nlohmann::json& member(const nlohmann::json& obj, std::string_view key) {
 }
 
 std::string json_text(const nlohmann::json& value) {
-  return value.dump(2) + "\n";
+  // A word the operator typed (an error's path) may be any bytes: invalid UTF-8 is replaced,
+  // not thrown.
+  return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+
+// The exit codes' names, as --json's errors and docs/operations.md's table give them.
+std::string_view kind_of_exit(int code) {
+  switch (code) {
+    case kExitUsage:
+      return "usage";
+    case kExitInvalid:
+      return "invalid";
+    case kExitUnavailable:
+      return "unreachable";
+    case kExitComponent:
+      return "component";
+    case kExitBusy:
+      return "busy";
+    case kExitConflict:
+      return "conflict";
+    case kExitPermission:
+      return "permission";
+    case kExitNothing:
+      return "nothing";
+    default:
+      return "failed";
+  }
+}
+
+}  // namespace
+
+Output json_error(Output o) {
+  if (o.exit_code == kExitOk || !o.out.empty()) {
+    return o;
+  }
+  // "vigil: what: why\n" lines, said once without the program's name.
+  std::string message;
+  size_t at = 0;
+  while (at < o.err.size()) {
+    size_t end = o.err.find('\n', at);
+    end = end == std::string::npos ? o.err.size() : end;
+    std::string_view line(o.err.data() + at, end - at);
+    if (line.starts_with("vigil: ")) {
+      line.remove_prefix(7);
+    }
+    message += (message.empty() ? "" : "\n") + std::string(line);
+    at = end + 1;
+  }
+  nlohmann::json error = {
+      {"code", o.exit_code},
+      {"kind", kind_of_exit(o.exit_code)},
+      {"message", message},
+      {"path", o.path.empty() ? nlohmann::json() : nlohmann::json(o.path)},
+      {"rpc_code", o.rpc_code == 0 ? nlohmann::json() : nlohmann::json(o.rpc_code)}};
+  o.out = json_text({{"error", std::move(error)}});
+  o.err.clear();
+  return o;
 }
 
 }  // namespace vigil::mgmt::cli

@@ -18,6 +18,7 @@ namespace vigil::mgmt::cli {
 // one fits); docs/operations.md lists them.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;        // a check found problems (validate), or vigild failed
+inline constexpr int kExitNothing = 2;       // nothing to do: a commit of the running config
 inline constexpr int kExitUsage = 64;        // the command line is wrong
 inline constexpr int kExitInvalid = 65;      // vigild refused the input: a value, path, config
 inline constexpr int kExitUnavailable = 69;  // vigild could not be reached
@@ -41,6 +42,12 @@ struct Output {
   int exit_code = kExitOk;
   std::string out;  // for standard output
   std::string err;  // for standard error: "vigil: what: why" lines
+  // What a failure was about, for --json's error object: vigild's JSON-RPC code (0: the CLI's
+  // own error) and the config path the command addressed (set, delete, insert).
+  int rpc_code = 0;
+  std::string path;
+  bool is_config = false;  // `out` is a config document (YAML): `| display set` applies
+  bool no_more = false;    // `| no-more`: never through the pager
 };
 
 // "vigil: usage: <how>" on stderr, exit 64.
@@ -80,5 +87,11 @@ const nlohmann::json& member(const nlohmann::json& obj, std::string_view key);
 
 // Pretty JSON with a newline, as --json prints every answer.
 std::string json_text(const nlohmann::json& value);
+
+// A failed command's Output as --json gives it: on standard output,
+//   {"error": {"code": <exit code>, "kind": "invalid", "message": "...", "path": ... ,
+//              "rpc_code": <vigild's code, or null>}}
+// with the same exit code. A successful Output, or one already in JSON, is returned as it is.
+Output json_error(Output o);
 
 }  // namespace vigil::mgmt::cli

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
+#include <variant>
 
+#include "config/sections.h"
 #include "mgmt/cli/commands/commands.h"
+#include "mgmt/cli/pipes.h"
 #include "mgmt/cli/table_printer.h"
 
 namespace vigil::mgmt::cli {
@@ -31,13 +35,55 @@ bool edits_config(const std::vector<std::string>& words) {
   return !words.empty() && (words[0] == "set" || words[0] == "delete" || words[0] == "insert");
 }
 
+// Configure mode's `show [PATH...]`: the candidate (a config word after `show`, as Junos
+// reads it there; operational `show` commands go through `run`).
+bool shows_candidate(const std::vector<std::string>& words) {
+  return !words.empty() && words[0] == "show" &&
+         (words.size() == 1 || config::kDocumentSchema.find(words[1]) != nullptr);
+}
+
+// The words after the last `|`, when there is one.
+std::optional<std::vector<std::string>> after_last_bar(const std::vector<std::string>& words) {
+  const auto bar = std::find(words.rbegin(), words.rend(), "|");
+  if (bar == words.rend()) {
+    return std::nullopt;
+  }
+  return std::vector<std::string>(bar.base(), words.end());
+}
+
+// The config path a line is about and how vigild should read it, when it is one: set/insert
+// (the schema), delete (only what is set), configure mode's show (what is set).
+struct ConfigPath {
+  std::vector<std::string> words;
+  bool only_set = false;
+};
+std::optional<ConfigPath> config_path(const std::vector<std::string>& words, bool configure) {
+  if (edits_config(words)) {
+    return ConfigPath{.words = std::vector<std::string>(words.begin() + 1, words.end()),
+                      .only_set = words[0] == "delete"};
+  }
+  if (configure && shows_candidate(words)) {
+    return ConfigPath{.words = std::vector<std::string>(words.begin() + 1, words.end()),
+                      .only_set = true};
+  }
+  return std::nullopt;
+}
+
 // `... ?`: what may come next after `words`, with types for config paths; nothing is run.
 Output describe_next(const CommandTable& table, Vigild& vigild,
-                     const std::vector<std::string>& words) {
+                     const std::vector<std::string>& words, bool configure) {
   TablePrinter rows({"next", "type", "description"}, /*header=*/false);
-  if (edits_config(words)) {
-    auto r = vigild.call("describe",
-                         {{"words", std::vector<std::string>(words.begin() + 1, words.end())}},
+  if (auto piped = after_last_bar(words)) {
+    for (const auto& w : pipe_words(*piped)) {
+      rows.add_row({"  " + w, "", ""});
+    }
+    if (rows.empty()) {
+      return {.out = "nothing more: \"" + joined(words) + "\" is complete (or not a modifier)\n"};
+    }
+    return {.out = "Possible completions:\n" + rows.render()};
+  }
+  if (auto path = config_path(words, configure)) {
+    auto r = vigild.call("describe", {{"words", path->words}, {"only_set", path->only_set}},
                          std::chrono::seconds(5));
     if (rpc::is_error(r)) {
       const auto& e = std::get<rpc::Error>(r);
@@ -53,6 +99,7 @@ Output describe_next(const CommandTable& table, Vigild& vigild,
   }
   if (auto m = table.match(words); m && m->command->words.size() == words.size()) {
     rows.add_row({"  <Enter>", m->command->args_hint, m->command->help});
+    rows.add_row({"  |", "", "pipe the output through a modifier"});
   }
   for (const Command* c : table.completions(words)) {
     if (c->words.size() > words.size() &&
@@ -74,22 +121,23 @@ std::string usage_text(const CommandTable& table) {
          "  --version       print the CLI's version\n"
          "  -c LINE         run LINE as one command, split as a shell splits words (as a login\n"
          "                  shell, for ssh box COMMAND)\n\n"
-         "Exit codes: 0 done, 1 a check found problems or vigild failed, 64 bad command line,\n"
+         "Exit codes: 0 done, 1 a check found problems or vigild failed, 2 nothing to do\n"
+         "(commit of the running config, confirm with none pending), 64 bad command line,\n"
          "65 vigild refused the input, 69 vigild unreachable, 70 a component failed or did not\n"
          "answer, 73 vigild busy (try again), 75 others committed since your candidate was made\n"
          "(update), 77 not allowed for your role.\n\n"
+         "Output modifiers: COMMAND | display set|json | match RE | except RE | count |\n"
+         "no-more | compare [rollback N]   (docs/operations.md)\n\n"
          "Commands:\n" +
          table.help();
 }
 
-Output dispatch(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& typed,
-                bool json) {
+namespace {
+
+// One command, no pipes: the table's longest match, or "did you mean".
+Output run_command(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& typed,
+                   bool json) {
   const std::vector<std::string> words = table.expand(typed);
-  if (words.size() > 1 && words.back() == "?") {
-    return guarded([&] {
-      return describe_next(table, vigild, std::vector<std::string>(words.begin(), words.end() - 1));
-    });
-  }
   auto match = table.match(words);
   if (!match) {
     Output o{.exit_code = kExitUsage, .err = "vigil: unknown command \"" + joined(words) + "\"\n"};
@@ -110,6 +158,67 @@ Output dispatch(const CommandTable& table, Vigild& vigild, const std::vector<std
   return guarded([&] { return match->command->run(inv); });
 }
 
+// `| compare [rollback N]`: the command that shows those differences instead.
+std::variant<std::vector<std::string>, Output> compare_command(
+    const CommandTable& table, const std::vector<std::string>& command, const PipeStage& stage,
+    bool configure) {
+  if (configure && command == std::vector<std::string>{"show"}) {
+    if (stage.arg.empty()) {
+      return std::vector<std::string>{"compare"};
+    }
+    return std::vector<std::string>{"compare", "rollback", stage.arg};
+  }
+  if (table.expand(command) == std::vector<std::string>{"show", "configuration"}) {
+    // Junos: what rollback N (the commit before the last, by default) became in running.
+    return std::vector<std::string>{
+        "show", "system", "rollback", stage.arg.empty() ? "1" : stage.arg, "compare", "0"};
+  }
+  return usage_error("`| compare` follows `show configuration` (or `show` in configure mode)");
+}
+
+// A command line with its pipes, in either mode.
+Output run_pipeline(const CommandTable& table, Vigild& vigild,
+                    const std::vector<std::string>& words, bool json, bool configure) {
+  if (words.size() > 1 && words.back() == "?") {
+    return guarded([&] {
+      return describe_next(table, vigild, std::vector<std::string>(words.begin(), words.end() - 1),
+                           configure);
+    });
+  }
+  auto parsed = parse_pipeline(words);
+  if (auto* bad = std::get_if<Output>(&parsed)) {
+    return json ? json_error(std::move(*bad)) : std::move(*bad);
+  }
+  Pipeline& p = std::get<Pipeline>(parsed);
+  json = json || wants_json(p.stages);
+  if (!p.stages.empty() && p.stages.front().kind == PipeKind::kCompare) {
+    auto command = compare_command(table, p.command, p.stages.front(), configure);
+    if (auto* bad = std::get_if<Output>(&command)) {
+      return json ? json_error(std::move(*bad)) : std::move(*bad);
+    }
+    p.command = std::get<std::vector<std::string>>(command);
+    configure = false;
+  }
+  Output o;
+  if (configure && shows_candidate(p.command)) {
+    Invocation inv{.vigild = vigild,
+                   .args = std::vector<std::string>(p.command.begin() + 1, p.command.end()),
+                   .json = json};
+    o = guarded([&] { return show_candidate(inv); });
+  } else {
+    o = run_command(table, vigild, p.command, json);
+  }
+  o = apply_stages(std::move(o), p.stages);
+  return json ? json_error(std::move(o)) : o;
+}
+
+}  // namespace
+
+Output dispatch(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& words,
+                bool json) {
+  return run_pipeline(table, vigild, words, json, /*configure=*/false);
+}
+
 Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& words,
                 bool json, bool configure) {
   if (words == std::vector<std::string>{"help"} || words == std::vector<std::string>{"?"}) {
@@ -119,21 +228,16 @@ Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std
     // An operational command from configure mode, as on Junos.
     return dispatch(table, vigild, std::vector<std::string>(words.begin() + 1, words.end()), json);
   }
-  if (configure && words == std::vector<std::string>{"show"}) {
-    Invocation inv{.vigild = vigild, .json = json};
-    return guarded([&] { return show_candidate(inv); });
-  }
-  if (configure && words == std::vector<std::string>{"show", "|", "compare"}) {
-    return dispatch(table, vigild, {"compare"}, json);
-  }
-  return dispatch(table, vigild, words, json);
+  return run_pipeline(table, vigild, words, json, configure);
 }
 
 std::vector<std::string> complete_words(const CommandTable& table, Vigild& vigild,
                                         const std::vector<std::string>& words, bool configure) {
-  if (!words.empty() && (words[0] == "set" || words[0] == "delete" || words[0] == "insert")) {
-    auto r = vigild.call("complete",
-                         {{"words", std::vector<std::string>(words.begin() + 1, words.end())}},
+  if (auto piped = after_last_bar(words)) {
+    return pipe_words(*piped);
+  }
+  if (auto path = config_path(words, configure)) {
+    auto r = vigild.call("complete", {{"words", path->words}, {"only_set", path->only_set}},
                          std::chrono::seconds(5));
     std::vector<std::string> out;
     if (!rpc::is_error(r) && std::get<nlohmann::json>(r).is_array()) {
@@ -150,7 +254,13 @@ std::vector<std::string> complete_words(const CommandTable& table, Vigild& vigil
     out = {"help", "quit", configure ? "exit" : "configure"};
     if (!configure) {
       out.emplace_back("exit");
+    } else {
+      out.emplace_back("run");
     }
+  }
+  if (configure && words.size() > 1 && words[0] == "run") {
+    return complete_words(table, vigild, std::vector<std::string>(words.begin() + 1, words.end()),
+                          false);
   }
   for (const Command* c : table.completions(words)) {
     if (c->words.size() > words.size() &&

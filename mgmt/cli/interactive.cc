@@ -101,7 +101,8 @@ int run_interactive(const InteractiveHooks& hooks) {
   };
   while (true) {
     g_interrupted = 0;  // a Ctrl-C while the last command ran is not about this line
-    char* raw = readline(g_configure ? "vigil# " : "vigil> ");
+    const std::string prompt = hooks.prompt_name + (g_configure ? "# " : "> ");
+    char* raw = readline(prompt.c_str());
     if (g_interrupted != 0) {
       g_interrupted = 0;
       std::free(raw);
@@ -137,9 +138,12 @@ int run_interactive(const InteractiveHooks& hooks) {
     if (words[0] == "quit" || (words[0] == "exit" && !g_configure)) {
       break;
     }
-    if (words[0] == "exit" || (words[0] == "top" && g_configure)) {
+    if (words[0] == "exit") {
       g_configure = false;
       continue;
+    }
+    if (words == std::vector<std::string>{"top"} && g_configure) {
+      continue;  // the configuration has no levels to climb: always at the top
     }
     if (g_configure && words == std::vector<std::string>{"commit", "and-quit"}) {
       if (hooks.run({"commit"}, true) == 0) {

@@ -1,5 +1,6 @@
 // The interactive CLI: a prompt with line editing, history (~/.vigil_history) and tab
-// completion, an operational mode (`vigil>`) and a configure mode (`vigil#`) as on Junos.
+// completion, an operational mode (`alice@edge1>`) and a configure mode (`alice@edge1#`) as
+// on Junos.
 // The command table and the one-shot path do the work; this file only reads lines.
 #pragma once
 
@@ -20,6 +21,8 @@ struct InteractiveHooks {
   std::function<std::string(const std::vector<std::string>& words, bool configure_mode)> describe;
   // Whether the user's candidate holds changes not committed (asked before leaving).
   std::function<bool()> uncommitted;
+  // The prompt's "user@host".
+  std::string prompt_name = "vigil";
 };
 
 // Reads commands until EOF, `exit` in operational mode, or `quit`. Returns 0.

@@ -2,6 +2,9 @@
 // or interactive with a Junos-style operational and configure mode. Every command is one
 // JSON-RPC call to vigild, so what the CLI can do, automation can do too. The commands live in
 // commands/, one file per area; this file reads the command line and prints their Output.
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -9,9 +12,11 @@
 #include <vector>
 
 #include "common/json_rpc_client.h"
+#include "common/yaml_file.h"
 #include "mgmt/cli/commands/commands.h"
 #include "mgmt/cli/dispatch.h"
 #include "mgmt/cli/interactive.h"
+#include "mgmt/cli/pager.h"
 #include "mgmt/cli/words.h"
 #include "version.h"  // generated at the build root
 
@@ -35,6 +40,42 @@ int print(const Output& o) {
   std::cout << o.out << std::flush;
   std::cerr << o.err;
   return o.exit_code;
+}
+
+// Interactive output: long answers through the pager unless `| no-more` said otherwise.
+int print_interactive(const Output& o) {
+  if (o.no_more) {
+    std::cout << o.out << std::flush;
+  } else {
+    print_paged(o.out);
+  }
+  std::cerr << o.err;
+  return o.exit_code;
+}
+
+// "user@host" for the prompt: the caller's login name and the configured hostname, or the
+// kernel's when vigild cannot say.
+std::string prompt_name(Vigild& vigild) {
+  std::string user = "vigil";
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) {
+    user = pw->pw_name;
+  }
+  std::string host;
+  const auto r =
+      vigild.call("show.configuration", nlohmann::json::object(), std::chrono::seconds(5));
+  if (const auto* answer = std::get_if<nlohmann::json>(&r); answer && answer->is_object()) {
+    if (auto doc = parse_yaml(answer->value("text", ""), "running"); doc && doc->IsMap()) {
+      const YAML::Node system = (*doc)["system"];
+      if (system.IsMap() && system["hostname"].IsScalar()) {
+        host = system["hostname"].Scalar();
+      }
+    }
+  }
+  if (host.empty()) {
+    char name[256] = {};
+    host = ::gethostname(name, sizeof(name) - 1) == 0 ? name : "localhost";
+  }
+  return user + "@" + host;
 }
 
 int main(int argc, char** argv) {
@@ -85,8 +126,10 @@ int main(int argc, char** argv) {
   SocketVigild vigild(socket);
   if (words.empty()) {
     return run_interactive({
-        .run = [&](const std::vector<std::string>& w,
-                   bool configure) { return print(run_line(table, vigild, w, json, configure)); },
+        .run =
+            [&](const std::vector<std::string>& w, bool configure) {
+              return print_interactive(run_line(table, vigild, w, json, configure));
+            },
         .complete = [&](const std::vector<std::string>& w,
                         bool configure) { return complete_words(table, vigild, w, configure); },
         .describe =
@@ -107,6 +150,7 @@ int main(int argc, char** argv) {
               const auto modified = answer->find("modified");
               return modified != answer->end() && modified->is_boolean() && modified->get<bool>();
             },
+        .prompt_name = prompt_name(vigild),
     });
   }
   return print(dispatch(table, vigild, words, json));

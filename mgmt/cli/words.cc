@@ -68,4 +68,21 @@ SplitLine split_words(std::string_view line) {
   return out;
 }
 
+std::string quote_word(std::string_view word) {
+  const bool plain =
+      !word.empty() && word.find_first_of(" \t\n'\"\\|;&$`<>()*?#~!{}[]") == std::string_view::npos;
+  if (plain) {
+    return std::string(word);
+  }
+  std::string out = "'";
+  for (const char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 }  // namespace vigil::mgmt::cli

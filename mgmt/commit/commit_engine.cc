@@ -213,9 +213,28 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
     }
   }
 
-  const uint64_t txid = next_txid_++;
   const uint64_t previous_seq = store_.running_seq();
   const std::optional<store::PendingConfirm> previous_pending = store_.pending();
+  if (request.kind == "commit" && outcome.changed_sections.empty() &&
+      config::same(old_doc, new_doc) && previous_seq != 0) {
+    if (previous_pending && !request.confirm_minutes) {
+      // A plain commit confirms, as on Junos; with nothing to change that is all it does.
+      if (auto st = store_.clear_pending(); !st) {
+        return fail(st.error());
+      }
+      for (const auto& r : store_.history()) {
+        if (r.seq == previous_seq) {
+          outcome.record = r;
+        }
+      }
+      outcome.confirmed_pending = true;
+      return outcome;
+    }
+    return fail(std::string(kNothingToCommit) + "your candidate is the running config (commit " +
+                std::to_string(previous_seq) + ")");
+  }
+
+  const uint64_t txid = next_txid_++;
   std::optional<int64_t> deadline;
   if (request.confirm_minutes) {
     // Written down before anything is activated: whatever happens to vigild from here on, a
@@ -313,7 +332,7 @@ std::vector<std::string> CommitEngine::reconcile() {
 
 Status CommitEngine::confirm(const std::string& user) {
   if (!store_.pending()) {
-    return fail("no commit is waiting for confirmation");
+    return fail(std::string(kNothingToConfirm) + "no commit is waiting for confirmation");
   }
   log::info("commit confirmed", {{"user", user}});
   return store_.clear_pending();

@@ -26,6 +26,11 @@ namespace vigil::mgmt::commit {
 inline constexpr std::string_view kInvalidCandidate = "the candidate has ";
 // How a commit refused because running changed under the candidate begins its error.
 inline constexpr std::string_view kStaleCandidate = "the running config changed ";
+// How a commit that would change nothing begins its error: it is not recorded, since each
+// commit kept pushes the oldest of the kept ones out.
+inline constexpr std::string_view kNothingToCommit = "nothing to commit: ";
+// How a confirm with no commit confirmed pending begins its error.
+inline constexpr std::string_view kNothingToConfirm = "nothing to confirm: ";
 
 // Unix seconds now; injectable so the confirm timer is testable without waiting.
 using UnixClock = std::function<int64_t()>;
@@ -52,6 +57,9 @@ struct CommitOutcome {
   std::vector<std::string> applied_by;   // components that prepared and activated
   std::vector<std::string> not_running;  // will get the config when they start
   std::optional<int64_t> confirm_deadline;
+  // The candidate was the running config and a plain commit confirmed the pending commit
+  // confirmed: nothing was applied or recorded (record is the running commit's).
+  bool confirmed_pending = false;
 };
 
 // commit, confirm, tick and reconcile talk to components and may take seconds: vigild calls

@@ -29,6 +29,13 @@ const json kShapes[] = {
     json{{"commits", json::array({json{{"seq", "x"}}})}, {"pending_confirm", 3}},
     json::array({json{{"name", 1}, {"state", nullptr}}}),
     json{{"valid", false}, {"errors", json::array({json{{"text", 1}}})}},
+    // A config for the pipes and paths to work on (`| display set`, `show routing static`).
+    json{{"text",
+          "interfaces: {lan0: {mtu: 9000, addresses: [10.0.0.1/24]}}\n"
+          "routing: {static: [{prefix: 0.0.0.0/0, next_hops: [{via: 1.1.1.1}]}]}\n"},
+         {"seq", 1},
+         {"modified", true}},
+    json{{"text", "[: bad"}, {"seq", 1}},
 };
 
 const char* const kMethods[] = {
@@ -37,6 +44,7 @@ const char* const kMethods[] = {
     "candidate.load",   "candidate.set",    "candidate.delete",   "candidate.rollback",
     "candidate.insert", "candidate.update", "candidate.discard",  "commit",
     "confirm",          "compare",          "complete",           "validate",
+    "describe",
 };
 
 }  // namespace
@@ -65,7 +73,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const cli::Output out = cli::run_line(table, vigild, words, json_output, configure);
   (void)cli::complete_words(table, vigild, words, configure);
   if (out.exit_code < 0 || out.exit_code > 78) {
-    std::abort();  // sysexits.h codes and 0/1 only
+    std::abort();  // sysexits.h codes and 0/1/2 only
+  }
+  if (json_output && out.exit_code != 0 && !json::accept(out.out)) {
+    std::abort();  // --json: a failure is a JSON error object too
   }
   return 0;
 }

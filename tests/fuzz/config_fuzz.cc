@@ -10,6 +10,7 @@
 #include "config/document.h"
 #include "config/edit.h"
 #include "config/merge.h"
+#include "config/set_commands.h"
 #include "config/yaml_json.h"
 
 // NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
@@ -28,6 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)vigil::config::next_words(*doc, {"interfaces"});
   (void)vigil::config::next_words(*doc, {"filter", "acl"});
   (void)vigil::config::next_words(*doc, {"routing", "static", "0.0.0.0/0", "distance", "5"});
+  (void)vigil::config::next_words(*doc, {"filter", "acl", "a"}, /*only_set=*/true);
+  (void)vigil::config::set_commands(*doc);
+  (void)vigil::config::subtree(*doc, {"routing", "static", "0.0.0.0/0", "next_hops"});
+  (void)vigil::config::subtree(*doc, {"interfaces", "lan0", "addresses", "10.0.0.1/24"});
   YAML::Node edited = YAML::Clone(*doc);
   (void)vigil::config::set_path(edited,
                                 {"routing", "static", "0.0.0.0/0", "next_hops", "10.0.0.1"});

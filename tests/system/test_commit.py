@@ -386,7 +386,8 @@ def test_set_and_delete_through_the_cli(lab):
     lab.cli("-c", 'commit -m "by hand, over ssh"')
     assert "by hand, over ssh" in lab.cli("show", "system", "commit").stdout
     # Options come through -c too, as `ssh box '-j show configuration'` sends them.
-    assert "text" in json.loads(lab.cli("-c", "-j show configuration").stdout)
+    assert json.loads(lab.cli("-c", "-j show configuration").stdout)["config"]["system"] == \
+        {"hostname": "edge9"}
     unterminated = lab.cli("-c", 'commit -m "by hand', check=False)
     assert unterminated.returncode == 64, unterminated.stderr
     running = lab.running()
@@ -401,6 +402,33 @@ def test_set_and_delete_through_the_cli(lab):
     out = lab.cli("set", "routing", "static", "10.9.0.0/16")
     assert "candidate error: routing.static[0]" in out.stdout, out.stdout
     assert lab.cli("commit", check=False).returncode == 65
+
+
+def test_pipes_json_errors_and_empty_commits_as_a_script_sees_them(lab):
+    lab.vigild()
+    lab.cli("set", "interfaces", "lan0", "role", "lan")
+    lab.cli("set", "routing", "static", "10.9.0.0/16", "next_hops", "10.1.1.9")
+    lab.cli("commit", "-m", "a route")
+    # Over ssh, as the login shell gets it: the set commands that build the config, filtered.
+    shown = lab.cli("-c", "show configuration | display set | match static").stdout
+    assert shown == "set routing static 10.9.0.0/16 next_hops 10.1.1.9\n", shown
+    assert lab.cli("-c", "show configuration routing | count").stdout == "Count: 5 lines\n"
+    # What the last commit changed, and any two commits compared.
+    diff = lab.cli("-c", "show configuration | compare rollback 1").stdout
+    assert "+    - prefix: 10.9.0.0/16" in diff and "rollback 1" in diff, diff
+    assert lab.cli("show", "system", "rollback", "1", "compare", "0").stdout == diff
+    # Errors in JSON, with the path the command addressed and an exit code of their own.
+    bad = lab.cli("--json", "set", "interfaces", "lan0", "mtu", "abc", check=False)
+    assert bad.returncode == 65 and bad.stderr == "", bad.stderr
+    error = json.loads(bad.stdout)["error"]
+    assert error["kind"] == "invalid" and error["path"] == "interfaces lan0 mtu abc", error
+    assert error["message"].startswith("set: interfaces.lan0.mtu: "), error
+    # A commit that changes nothing is refused (exit 2) and spends no rollback slot.
+    before = lab.cli("show", "system", "commit").stdout
+    empty = lab.cli("commit", check=False)
+    assert empty.returncode == 2 and "nothing to commit" in empty.stderr, empty.stderr
+    assert lab.cli("show", "system", "commit").stdout == before
+    assert lab.cli("confirm", check=False).returncode == 2
 
 
 def test_keyed_lists_are_edited_entry_by_entry_and_merged_by_key(lab):
@@ -458,9 +486,9 @@ def test_interactive_cli_completes_and_shows_a_diff(lab, binaries):
                               capture_output=True, text=True).stdout
 
     try:
-        wait_until(lambda: "vigil>" in screen(), 5, "the prompt")  # capture-pane trims blanks
+        wait_until(lambda: "@edge1>" in screen(), 5, "the prompt")  # capture-pane trims blanks
         keys("configure", "Enter")
-        wait_until(lambda: "vigil#" in screen(), 5, "configure mode")
+        wait_until(lambda: "@edge1#" in screen(), 5, "configure mode")
         keys("set interfaces l", "Tab")  # completes the interface name from the candidate
         keys("mt", "Tab")                # completes the key from the schema
         keys("9000", "Enter")
@@ -468,13 +496,23 @@ def test_interactive_cli_completes_and_shows_a_diff(lab, binaries):
         keys("set interfaces lan0 mtu ")
         keys("?")
         wait_until(lambda: "integer 68-9216" in screen(), 5, "the help for ?")
-        assert re.search(r"vigil# set interfaces lan0 mtu\s*$", screen().rstrip() + " "), screen()
+        assert re.search(r"@edge1# set interfaces lan0 mtu\s*$", screen().rstrip() + " "), screen()
         # Ctrl-C abandons the line, not the CLI.
         keys("C-c")
-        wait_until(lambda: screen().rstrip().endswith("vigil#"), 5, "a fresh prompt after Ctrl-C")
+        wait_until(lambda: screen().rstrip().endswith("@edge1#"), 5, "a fresh prompt after Ctrl-C")
+        # Values of a fixed set are offered by `?` and by Tab.
+        keys("set interfaces lan0 role ")
+        keys("?")
+        wait_until(lambda: re.search(r"^\s+wan\s+value", screen(), re.M), 5, "the roles")
+        keys("C-c")
+        keys("set interfaces lan0 enab", "Tab")
+        keys("f", "Tab", "Enter")
+        keys("show interfaces | display set | no-more", "Enter")
+        wait_until(lambda: "set interfaces lan0 enabled false" in screen(), 5, "display set")
+        keys("delete interfaces lan0 enabled", "Enter")
         keys("show | compare", "Enter")
         wait_until(lambda: "+    mtu: 9000" in screen(), 5, "the diff")
-        assert re.search(r"vigil# set interfaces lan0 +mtu 9000", screen()), screen()
+        assert re.search(r"@edge1# set interfaces lan0 +mtu 9000", screen()), screen()
         keys("commit -m interactive", "Enter")
         wait_until(lambda: "commit 2 complete" in screen(), 10, "the commit")
         # An operational command from configure mode, abbreviated as Junos users type it.
@@ -485,10 +523,10 @@ def test_interactive_cli_completes_and_shows_a_diff(lab, binaries):
         keys("set system hostname edge7", "Enter")
         keys("exit", "Enter")
         wait_until(lambda: "changed but not committed" in screen(), 5, "the warning")
-        assert screen().rstrip().endswith("vigil#"), screen()
+        assert screen().rstrip().endswith("@edge1#"), screen()
         keys("commit and-quit", "Enter")
         wait_until(lambda: "commit 3 complete" in screen(), 10, "the commit and-quit")
-        wait_until(lambda: screen().rstrip().endswith("vigil>"), 5, "operational mode")
+        wait_until(lambda: screen().rstrip().endswith("@edge1>"), 5, "operational mode")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
     assert "mtu: 9000" in lab.running() and "hostname: edge7" in lab.running()

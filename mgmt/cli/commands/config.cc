@@ -8,6 +8,10 @@
 #include <sstream>
 
 #include "common/api/vigild_answers.h"
+#include "common/yaml_file.h"
+#include "config/sections.h"
+#include "config/set_commands.h"
+#include "config/yaml_json.h"
 #include "mgmt/cli/commands/commands.h"
 
 namespace vigil::mgmt::cli {
@@ -69,16 +73,105 @@ Output validate(Invocation& inv) {
   return o;
 }
 
-Output show_configuration(Invocation& inv) {
-  auto n = rollback_arg(inv.args);
-  if (!n) {
-    return usage_error("show configuration [rollback N]");
+// "PATH... [rollback N]": the path words and N (0 without it); nullopt when N is malformed.
+struct ConfigView {
+  std::vector<std::string> path;
+  size_t rollback = 0;
+};
+std::optional<ConfigView> config_view(const std::vector<std::string>& args) {
+  ConfigView v{.path = args};
+  const size_t n = args.size();
+  if (n >= 2 && args[n - 2] == "rollback") {
+    auto r = rollback_arg({args[n - 2], args[n - 1]});
+    if (!r) {
+      return std::nullopt;
+    }
+    v.rollback = *r;
+    v.path.resize(n - 2);
   }
-  auto r = inv.call("show.configuration", {{"rollback", *n}}, "cannot show");
+  return v;
+}
+
+// A path into the configuration starts with one of its sections (a typo is an error, not an
+// empty answer); the usage error when it does not.
+std::optional<Output> bad_path(const std::vector<std::string>& path) {
+  if (path.empty() || config::kDocumentSchema.find(path[0]) != nullptr) {
+    return std::nullopt;
+  }
+  std::string keys;
+  for (const auto& f : config::kDocumentSchema.fields) {
+    keys += (keys.empty() ? "" : ", ") + std::string(f.key);
+  }
+  return failure("\"" + path[0] + "\" is not a part of the configuration; one of: " + keys,
+                 kExitUsage);
+}
+
+// A config document's text as a command shows it: whole or the part under `path`, as YAML
+// (`| display set` can take it further) or, with --json, as structured data beside `extra`.
+Output config_output(const Invocation& inv, const std::string& text,
+                     const std::vector<std::string>& path, json extra) {
+  if (path.empty() && !inv.json) {
+    return {.out = text, .is_config = true};
+  }
+  auto doc = parse_yaml(text, "configuration");
+  if (!doc) {
+    return failure("the configuration is not valid YAML: " + doc.error());
+  }
+  const YAML::Node shown = path.empty() ? *doc : config::subtree(*doc, path);
+  if (inv.json) {
+    extra["config"] = shown.IsNull() ? json::object() : config::to_json(shown);
+    return {.out = json_text(extra)};
+  }
+  return {.out = shown.IsNull() ? std::string() : config::emit(shown), .is_config = true};
+}
+
+Output show_configuration(Invocation& inv) {
+  auto view = config_view(inv.args);
+  if (!view) {
+    return usage_error("show configuration [PATH...] [rollback N]");
+  }
+  if (auto bad = bad_path(view->path)) {
+    return *bad;
+  }
+  auto r = inv.call("show.configuration", {{"rollback", view->rollback}}, "cannot show");
   if (!r) {
     return r.failure();
   }
-  return {.out = inv.json ? json_text(*r) : r->value("text", "")};
+  return config_output(inv, r->value("text", ""), view->path, {{"seq", r->value("seq", 0)}});
+}
+
+// vigild's `compare` with `params`, as the diff or "no differences".
+Output diff_output(Invocation& inv, const json& params) {
+  auto r = inv.call("compare", params, "cannot compare");
+  if (!r) {
+    return r.failure();
+  }
+  if (inv.json) {
+    return {.out = json_text(*r)};
+  }
+  const std::string diff = r->value("diff", "");
+  return {.out = diff.empty() ? "no differences\n" : diff};
+}
+
+// `show system rollback N [compare M]`: committed config N, or how it differs from M.
+Output show_rollback(Invocation& inv) {
+  const auto& a = inv.args;
+  auto n = a.empty() ? std::nullopt : rollback_arg({"rollback", a[0]});
+  std::optional<size_t> m;
+  if (a.size() == 3 && a[1] == "compare") {
+    m = rollback_arg({"rollback", a[2]});
+  }
+  if (!n || (a.size() != 1 && !m)) {
+    return usage_error("show system rollback N [compare M]");
+  }
+  if (!m) {
+    auto r = inv.call("show.configuration", {{"rollback", *n}}, "cannot show");
+    if (!r) {
+      return r.failure();
+    }
+    return config_output(inv, r->value("text", ""), {}, {{"seq", r->value("seq", 0)}});
+  }
+  return diff_output(inv, {{"rollback", *n}, {"to", *m}});
 }
 
 Output load(Invocation& inv) {
@@ -96,6 +189,9 @@ Output load(Invocation& inv) {
   if (!r) {
     return r.failure();
   }
+  if (inv.json) {
+    return {.out = json_text(*r)};
+  }
   Output o{.out = "loaded " + inv.args[1] + " into the candidate (" + inv.args[0] + ")\n"};
   for (const auto& e : member(*r, "errors")) {
     o.out += "  error: " + e.value("text", "") + "\n";
@@ -107,11 +203,19 @@ Output load(Invocation& inv) {
 }
 
 // A candidate change's answer: nothing, or what the candidate still lacks before it commits.
-Output changed(Invocation& inv, std::string_view method, const json& params,
-               std::string_view what) {
+// A refusal names the path the command addressed (`path`, its words).
+Output changed(Invocation& inv, std::string_view method, const json& params, std::string_view what,
+               const std::vector<std::string>& path) {
   auto r = inv.call(method, params, what);
   if (!r) {
-    return r.failure();
+    Output o = r.failure();
+    for (const auto& w : path) {
+      o.path += (o.path.empty() ? "" : " ") + w;
+    }
+    return o;
+  }
+  if (inv.json) {
+    return {.out = json_text(*r)};
   }
   Output o;
   for (const auto& e : member(*r, "errors")) {
@@ -124,7 +228,7 @@ Output edit(Invocation& inv, std::string_view method, std::string_view verb) {
   if (inv.args.empty()) {
     return usage_error(std::string(verb) + " PATH... [VALUE]");
   }
-  return changed(inv, method, {{"words", inv.args}}, verb);
+  return changed(inv, method, {{"words", inv.args}}, verb, inv.args);
 }
 
 Output insert(Invocation& inv) {
@@ -135,7 +239,7 @@ Output insert(Invocation& inv) {
   const std::vector<std::string> words(inv.args.begin(), inv.args.end() - 2);
   return changed(inv, "candidate.insert",
                  {{"words", words}, {"where", inv.args[n - 2]}, {"other", inv.args[n - 1]}},
-                 "insert");
+                 "insert", words);
 }
 
 Output compare(Invocation& inv) {
@@ -143,12 +247,7 @@ Output compare(Invocation& inv) {
   if (!n) {
     return usage_error("compare [rollback N]");
   }
-  auto r = inv.call("compare", {{"rollback", *n}}, "cannot compare");
-  if (!r) {
-    return r.failure();
-  }
-  const std::string diff = r->value("diff", "");
-  return {.out = diff.empty() ? "no differences\n" : diff};
+  return diff_output(inv, {{"rollback", *n}});
 }
 
 Output rollback(Invocation& inv) {
@@ -164,6 +263,9 @@ Output rollback(Invocation& inv) {
   auto r = inv.call("candidate.rollback", {{"rollback", n}}, "cannot roll back");
   if (!r) {
     return r.failure();
+  }
+  if (inv.json) {
+    return {.out = json_text(*r)};
   }
   return {.out = "loaded rollback " + std::to_string(n) + " (commit " +
                  std::to_string(r->value("loaded_seq", 0)) +
@@ -201,6 +303,10 @@ Output commit(Invocation& inv) {
   const auto result = r->get<api::CommitResult>();
   if (inv.json) {
     return {.out = json_text(result)};
+  }
+  if (result.confirmed_pending) {
+    return {.out = "commit " + std::to_string(result.commit.seq) +
+                   " confirmed (your candidate is the running config: nothing else changed)\n"};
   }
   Output o{.out = "commit " + std::to_string(result.commit.seq) + " complete" +
                   (result.changed_sections.empty() ? " (no sections changed)" : "; changed:")};
@@ -267,12 +373,19 @@ Output commit_check(Invocation& inv) {
 
 Output confirm(Invocation& inv) {
   auto r = inv.call("confirm", json::object(), "cannot confirm");
-  return r ? Output{.out = "commit confirmed\n"} : r.failure();
+  if (!r) {
+    return r.failure();
+  }
+  return {.out = inv.json ? json_text({{"confirmed", true}}) : "commit confirmed\n"};
 }
 
 Output discard(Invocation& inv) {
   auto r = inv.call("candidate.discard", json::object(), "cannot discard");
-  return r ? Output{.out = "candidate reset to the running config\n"} : r.failure();
+  if (!r) {
+    return r.failure();
+  }
+  return {.out = inv.json ? json_text({{"discarded", true}})
+                          : "candidate reset to the running config\n"};
 }
 
 Output save(Invocation& inv) {
@@ -288,21 +401,33 @@ Output save(Invocation& inv) {
   if (!out.flush()) {
     return failure("cannot write " + inv.args[0] + ": " + std::strerror(errno));
   }
-  return {.out = "saved the candidate to " + inv.args[0] + "\n"};
+  return {.out = inv.json ? json_text({{"saved", inv.args[0]}})
+                          : "saved the candidate to " + inv.args[0] + "\n"};
 }
 
 }  // namespace
 
 Output show_candidate(Invocation& inv) {
+  if (auto bad = bad_path(inv.args)) {
+    return *bad;
+  }
   auto r = inv.call("candidate.show", json::object(), "cannot show");
-  return r ? Output{.out = r->value("text", "")} : r.failure();
+  if (!r) {
+    return r.failure();
+  }
+  return config_output(inv, r->value("text", ""), inv.args,
+                       {{"modified", r->value("modified", false)}});
 }
 
 void add_config_commands(CommandTable& t) {
   t.add({.words = {"show", "configuration"},
-         .args_hint = "[rollback N]",
-         .help = "the running config, or an earlier one",
+         .args_hint = "[PATH...] [rollback N]",
+         .help = "the running config (or the part under PATH), or an earlier one",
          .run = show_configuration});
+  t.add({.words = {"show", "system", "rollback"},
+         .args_hint = "N [compare M]",
+         .help = "committed config N (0 = running), or how it differs from M",
+         .run = show_rollback});
   t.add({.words = {"load"},
          .args_hint = "replace|merge FILE",
          .help = "put a file into your candidate config",

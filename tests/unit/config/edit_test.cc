@@ -209,6 +209,25 @@ TEST(ConfigEdit, DescribeGivesTypesNamesAndWhereAValueGoes) {
   EXPECT_TRUE(describe_next(d, {"interfaces", "lan0", "mtu", "9000"}).empty());
 }
 
+TEST(ConfigEdit, ValuesOfAFixedSetAreOfferedAndDeleteOffersOnlyWhatIsSet) {
+  const YAML::Node d = doc(kRoutes);
+  EXPECT_EQ(next_words(d, {"interfaces", "lan0", "role"}), (Words{"lan", "wan"}));
+  EXPECT_EQ(next_words(d, {"interfaces", "lan0", "xdp"}), (Words{"true", "false"}));
+  EXPECT_EQ(next_words(d, {"filter", "default_action"}), (Words{"pass", "drop"}));
+  EXPECT_EQ(next_words(d, {"interfaces", "lan0", "allow_martians"}),
+            (Words{"this_network", "loopback", "reserved", "link_local", "ipv4_mapped"}));
+  EXPECT_EQ(next_words(d, {"interfaces", "lan0", "mtu"}), Words{});
+  EXPECT_EQ(next_words(d, {"system", "users", "alice", "role"}),
+            (Words{"admin", "operator", "viewer"}));
+  // delete: the sections, entries, fields and values the document holds, nothing else.
+  EXPECT_EQ(next_words(d, {}, true), (Words{"routing", "filter"}));
+  EXPECT_EQ(next_words(d, {"filter"}, true), (Words{"acl"}));
+  EXPECT_EQ(next_words(d, {"filter", "acl"}, true), (Words{"a", "b", "c"}));
+  EXPECT_EQ(next_words(d, {"filter", "acl", "a"}, true), (Words{"name", "source", "action"}));
+  EXPECT_EQ(next_words(d, {"filter", "acl", "a", "action"}, true), Words{"deny"});
+  EXPECT_EQ(next_words(d, {"interfaces"}, true), Words{});
+}
+
 // A candidate may hold any YAML: completion through a scalar or a list where the schema has a
 // mapping offers the schema's words, not an exception (found by the config fuzz target).
 TEST(ConfigEdit, CompletionThroughTheWrongShapeOffersTheSchemaOnly) {

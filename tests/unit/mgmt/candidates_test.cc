@@ -131,6 +131,17 @@ TEST_F(CandidatesTest, SetRefusesAValueThatDoesNotFitItsTypeButNotWhatIsStillMis
   ASSERT_FALSE(via.ok());
   EXPECT_NE(via.error().find("routing.static[0].next_hops[0].via: "), std::string::npos)
       << via.error();
+  // The words naming entries on the way are values of this set too: a bad prefix or distance
+  // is refused now, not at commit.
+  const auto prefix =
+      candidates_->edit(c, {"routing", "static", "10.9.0.0/99", "next_hops", "10.0.0.1"}, true);
+  ASSERT_FALSE(prefix.ok());
+  EXPECT_NE(prefix.error().find("routing.static[1].prefix: "), std::string::npos) << prefix.error();
+  const auto distance = candidates_->edit(
+      c, {"routing", "static", "10.8.0.0/16", "distance", "far", "next_hops", "10.0.0.1"}, true);
+  ASSERT_FALSE(distance.ok());
+  EXPECT_NE(distance.error().find("routing.static[1].distance: "), std::string::npos)
+      << distance.error();
 }
 
 TEST_F(CandidatesTest, ACandidateRemembersTheCommitItWasMadeFromAndUpdateMovesIt) {

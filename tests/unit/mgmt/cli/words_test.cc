@@ -45,5 +45,19 @@ TEST(SplitWords, RefusesALineOverItsBound) {
   EXPECT_TRUE(s.words.empty());
 }
 
+TEST(QuoteWord, GivesBackWhatSplitWordsReadsAsTheSameWord) {
+  EXPECT_EQ(quote_word("10.0.0.0/8"), "10.0.0.0/8");
+  EXPECT_EQ(quote_word("fe80::1"), "fe80::1");
+  EXPECT_EQ(quote_word("two words"), "'two words'");
+  EXPECT_EQ(quote_word(""), "''");
+  EXPECT_EQ(quote_word("|"), "'|'");
+  for (const std::string w : {"it's", "a\\b", "\"q\"", "$HOME", "tab\there", "x'y'z", "#", "?"}) {
+    const SplitLine back = split_words("set system description " + quote_word(w));
+    ASSERT_EQ(back.words.size(), 4u) << w;
+    EXPECT_EQ(back.words[3], w);
+    EXPECT_FALSE(back.unterminated);
+  }
+}
+
 }  // namespace
 }  // namespace vigil::mgmt::cli

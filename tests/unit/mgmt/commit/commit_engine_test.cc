@@ -371,7 +371,8 @@ TEST_F(CommitEngineTest, ConfirmKeepsTheCommit) {
   now_ += 3600;
   EXPECT_FALSE(engine_->tick().has_value());
   EXPECT_EQ(store_->running_text(), kV2);
-  EXPECT_EQ(engine_->confirm("alice").error(), "no commit is waiting for confirmation");
+  EXPECT_EQ(engine_->confirm("alice").error(),
+            "nothing to confirm: no commit is waiting for confirmation");
 }
 
 TEST_F(CommitEngineTest, PendingConfirmSurvivesARestart) {
@@ -399,6 +400,28 @@ TEST_F(CommitEngineTest, PlainCommitConfirmsAPendingOne) {
   ASSERT_TRUE(commit(kV2, 1).ok());
   ASSERT_TRUE(commit(kV2Routes).ok());
   EXPECT_FALSE(engine_->pending().has_value());
+}
+
+// An empty commit would push the oldest kept commit out for nothing: refused, nothing applied.
+// With a commit confirmed pending, a plain `commit` of the running config only confirms.
+TEST_F(CommitEngineTest, ACommitThatChangesNothingIsRefusedOrOnlyConfirms) {
+  ASSERT_TRUE(commit(kV1).ok());
+  const size_t calls = calls_.log.size();
+  auto empty = commit(kV1);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error(), "nothing to commit: your candidate is the running config (commit 1)");
+  EXPECT_EQ(store_->history().size(), 1u);
+  EXPECT_EQ(calls_.log.size(), calls) << "no component asked";
+  ASSERT_TRUE(commit(kV2, 1).ok());
+  const size_t applied = calls_.log.size();
+  auto confirmed = commit(kV2);
+  ASSERT_TRUE(confirmed.ok()) << confirmed.error();
+  EXPECT_TRUE(confirmed->confirmed_pending);
+  EXPECT_EQ(confirmed->record.seq, 2u);
+  EXPECT_FALSE(engine_->pending().has_value());
+  EXPECT_EQ(store_->history().size(), 2u);
+  EXPECT_EQ(calls_.log.size(), applied) << "confirming applies nothing";
+  EXPECT_FALSE(commit(kV2, 1).ok()) << "commit confirmed of the running config: nothing to do";
 }
 
 TEST_F(CommitEngineTest, RollbackOfTheFirstCommitGoesBackToAnEmptyConfig) {
