@@ -502,10 +502,15 @@ std::vector<NextWord> describe_next(const YAML::Node& document,
         std::vector<NextWord> out;
         out.reserve(choices.size());
         for (auto& c : choices) {
-          out.push_back({.word = std::move(c), .type = "value", .description = {}});
+          const bool is_default = c == f->default_value;
+          out.push_back({.word = std::move(c),
+                         .type = "value",
+                         .description = is_default ? "(default)" : std::string()});
         }
-        if (!f->default_value.empty()) {
-          out.back().description = "default " + std::string(f->default_value);
+        if (!out.empty()) {
+          out.front().description = std::string(f->description) +
+                                    (out.front().description.empty() ? "" : " ") +
+                                    out.front().description;
         }
         return out;
       }

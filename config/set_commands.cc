@@ -9,8 +9,13 @@
 namespace vigil::config {
 namespace {
 
-void mapping_commands(const YAML::Node& map, const Schema* schema, SetCommand& words,
-                      std::vector<SetCommand>& out);
+// What the walk writes to: the commands, and the entries it could not name.
+struct Sink {
+  std::vector<SetCommand> commands;
+  std::vector<std::string>* left_out = nullptr;
+};
+
+void mapping_commands(const YAML::Node& map, const Schema* schema, SetCommand& words, Sink& out);
 
 // How many entries of `list` share each key: an entry whose key is not unique is named with
 // its qualifier even when it leaves the qualifier at its default, so its line finds it alone.
@@ -24,19 +29,28 @@ std::map<std::string, size_t> key_counts(const YAML::Node& list, const Field& f)
   return counts;
 }
 
-void entry_list_commands(const YAML::Node& list, const Field& f, SetCommand& words,
-                         std::vector<SetCommand>& out) {
+void entry_list_commands(const YAML::Node& list, const Field& f, SetCommand& words, Sink& out) {
   const auto counts = key_counts(list, f);
+  size_t index = 0;
   for (const auto& item : list) {
     const auto id = entry_id(item, f);
     if (!id) {
-      continue;  // an entry without its key has no words to name it (an invalid candidate)
+      if (out.left_out != nullptr) {
+        std::string path;
+        for (const auto& w : words) {
+          path += (path.empty() ? "" : " ") + w;
+        }
+        out.left_out->push_back(path + "[" + std::to_string(index) + "]");
+      }
+      ++index;
+      continue;
     }
+    ++index;
     const size_t depth = words.size();
     words.push_back(id->key);
     const std::string qualifier(f.entry_qualifier);
-    const bool qualified =
-        !qualifier.empty() && (item[qualifier].IsDefined() || counts.at(id->key) > 1);
+    const bool qualified = !qualifier.empty() && !id->qualifier.empty() &&
+                           (item[qualifier].IsDefined() || counts.at(id->key) > 1);
     if (qualified) {
       words.push_back(qualifier);
       words.push_back(id->qualifier);
@@ -50,19 +64,18 @@ void entry_list_commands(const YAML::Node& list, const Field& f, SetCommand& wor
       }
     }
     if (rest.size() == 0) {
-      out.push_back(words);  // an entry of its name alone
+      out.commands.push_back(words);  // an entry of its name alone
     }
     mapping_commands(rest, f.children, words, out);
     words.resize(depth);
   }
 }
 
-void field_commands(const YAML::Node& value, const Field* f, SetCommand& words,
-                    std::vector<SetCommand>& out) {
+void field_commands(const YAML::Node& value, const Field* f, SetCommand& words, Sink& out) {
   const FieldKind kind = f != nullptr ? field_kind(*f) : FieldKind::kScalar;
   if (value.IsScalar()) {
     words.push_back(value.Scalar());
-    out.push_back(words);
+    out.commands.push_back(words);
     words.pop_back();
   } else if (value.IsSequence()) {
     if (kind == FieldKind::kEntryList && !f->entry_key.empty()) {
@@ -72,7 +85,7 @@ void field_commands(const YAML::Node& value, const Field* f, SetCommand& words,
     for (const auto& item : value) {
       if (item.IsScalar()) {
         words.push_back(item.Scalar());
-        out.push_back(words);
+        out.commands.push_back(words);
         words.pop_back();
       }
     }
@@ -80,7 +93,7 @@ void field_commands(const YAML::Node& value, const Field* f, SetCommand& words,
     const Schema* children = f != nullptr ? f->children : nullptr;
     if (kind != FieldKind::kNamedMap) {
       if (value.size() == 0) {
-        out.push_back(words);  // an empty mapping: `set monitoring prometheus` makes it
+        out.commands.push_back(words);  // an empty mapping: `set monitoring prometheus` makes it
       }
       mapping_commands(value, children, words, out);
       return;
@@ -88,7 +101,7 @@ void field_commands(const YAML::Node& value, const Field* f, SetCommand& words,
     for (const auto& kv : value) {
       words.push_back(kv.first.Scalar());
       if (!kv.second.IsMap() || kv.second.size() == 0) {
-        out.push_back(words);  // `set interfaces lan0` alone makes the entry
+        out.commands.push_back(words);  // `set interfaces lan0` alone makes the entry
       } else {
         mapping_commands(kv.second, children, words, out);
       }
@@ -97,8 +110,7 @@ void field_commands(const YAML::Node& value, const Field* f, SetCommand& words,
   }
 }
 
-void mapping_commands(const YAML::Node& map, const Schema* schema, SetCommand& words,
-                      std::vector<SetCommand>& out) {
+void mapping_commands(const YAML::Node& map, const Schema* schema, SetCommand& words, Sink& out) {
   for (const auto& kv : map) {
     const std::string key = kv.first.Scalar();
     words.push_back(key);
@@ -165,10 +177,10 @@ YAML::Node field_subtree(const YAML::Node& value, const Field* f,
     if (!entry.IsDefined()) {
       return YAML::Node();
     }
-    YAML::Node part = at + 1 == words.size()
-                          ? YAML::Clone(entry)
-                          : (entry.IsMap() ? mapping_subtree(entry, children, words, at + 1)
-                                           : YAML::Node());
+    YAML::Node part =
+        at + 1 == words.size()
+            ? YAML::Clone(entry)
+            : (entry.IsMap() ? mapping_subtree(entry, children, words, at + 1) : YAML::Node());
     if (at + 1 < words.size() && part.IsNull()) {
       return YAML::Node();
     }
@@ -194,8 +206,8 @@ YAML::Node mapping_subtree(const YAML::Node& map, const Schema* schema,
   if (!value.IsDefined()) {
     return YAML::Node();
   }
-  YAML::Node part = field_subtree(value, schema != nullptr ? schema->find(words[at]) : nullptr,
-                                  words, at + 1);
+  YAML::Node part =
+      field_subtree(value, schema != nullptr ? schema->find(words[at]) : nullptr, words, at + 1);
   if (part.IsNull() && at + 1 < words.size()) {
     return YAML::Node();
   }
@@ -206,13 +218,14 @@ YAML::Node mapping_subtree(const YAML::Node& map, const Schema* schema,
 
 }  // namespace
 
-std::vector<SetCommand> set_commands(const YAML::Node& document) {
-  std::vector<SetCommand> out;
+std::vector<SetCommand> set_commands(const YAML::Node& document,
+                                     std::vector<std::string>* left_out) {
+  Sink out{.left_out = left_out};
   SetCommand words;
   if (document.IsMap()) {
     mapping_commands(document, &kDocumentSchema, words, out);
   }
-  return out;
+  return std::move(out.commands);
 }
 
 YAML::Node subtree(const YAML::Node& document, const std::vector<std::string>& words) {

@@ -17,7 +17,10 @@ namespace vigil::config {
 
 using SetCommand = std::vector<std::string>;  // the words after `set`
 
-std::vector<SetCommand> set_commands(const YAML::Node& document);
+// An entry without its key (a next hop with only an interface) has no words that name it: it is
+// left out, and its path (as config errors name it) added to `left_out` when given.
+std::vector<SetCommand> set_commands(const YAML::Node& document,
+                                     std::vector<std::string>* left_out = nullptr);
 
 // The part of `document` under the path `words` names (a prefix of set commands' words, as
 // `show configuration routing static` gives), with the keys leading to it: the document the

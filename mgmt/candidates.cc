@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "common/yaml_file.h"
 #include "config/edit.h"
 #include "config/merge.h"
 #include "config/merge3.h"
+#include "config/sections.h"
 #include "config/yaml_json.h"
 
 namespace vigil::mgmt {
@@ -134,6 +136,30 @@ Expected<config::ParseResult> Candidates::edit(Candidate& c, const std::vector<s
 
 namespace {
 
+void add_naming_fields(const config::Schema& schema, std::set<std::string>& names) {
+  for (const config::Field& f : schema.fields) {
+    if (!f.entry_key.empty()) {
+      names.emplace(f.entry_key);
+    }
+    if (!f.entry_qualifier.empty()) {
+      names.emplace(f.entry_qualifier);
+    }
+    if (f.children != nullptr) {
+      add_naming_fields(*f.children, names);
+    }
+  }
+}
+
+// The fields naming entries of keyed lists anywhere in the schema (prefix, distance, via...).
+const std::set<std::string>& naming_fields() {
+  static const std::set<std::string> names = [] {
+    std::set<std::string> n;
+    add_naming_fields(config::kDocumentSchema, n);
+    return n;
+  }();
+  return names;
+}
+
 // Whether an error at `path` is about a word of the `set` that edited `edited` (a config
 // path such as "routing.static[2].next_hops[0]"): the value set and what is under it, the
 // names on the way (an interface's name) and the fields naming the entries on the way (a
@@ -148,11 +174,12 @@ bool typed_by_this_edit(const std::string& path, const std::string& edited) {
   if (edited.starts_with(path) && at_boundary(edited, path.size())) {
     return true;  // a name on the way
   }
-  // A field of an entry on the way: "routing.static[2]" + ".prefix".
+  // The key or qualifier field of an entry on the way: "routing.static[2]" + ".prefix".
   for (size_t end = edited.find(']'); end != std::string::npos; end = edited.find(']', end + 1)) {
     const std::string entry = edited.substr(0, end + 1);
     if (path.starts_with(entry + ".") &&
-        path.find_first_of(".[", entry.size() + 1) == std::string::npos) {
+        path.find_first_of(".[", entry.size() + 1) == std::string::npos &&
+        naming_fields().contains(path.substr(entry.size() + 1))) {
       return true;
     }
   }

@@ -75,6 +75,12 @@ void VigildService::commit(const json& params, const Caller& caller, rpc::Reply 
                                                                                 : kCommitFailed;
             return reply(api_error(code, "commit failed: " + r->error()));
           }
+          if ((*r)->confirmed_pending) {
+            // Nothing changed: the plain commit only confirmed, and is audited as a confirm.
+            audit_.record("confirm", {{"user", q.user}, {"by", "commit"}});
+            return reply(json(
+                api::CommitResult{.commit = entry_of((*r)->record), .confirmed_pending = true}));
+          }
           commits_->Add({{"kind", "commit"}, {"result", "ok"}}).Increment();
           audit_.record("commit", {{"user", q.user},
                                    {"result", "ok"},

@@ -181,7 +181,8 @@ Output run_pipeline(const CommandTable& table, Vigild& vigild,
                     const std::vector<std::string>& words, bool json, bool configure) {
   if (words.size() > 1 && words.back() == "?") {
     return guarded([&] {
-      return describe_next(table, vigild, std::vector<std::string>(words.begin(), words.end() - 1),
+      return describe_next(table, vigild,
+                           table.expand(std::vector<std::string>(words.begin(), words.end() - 1)),
                            configure);
     });
   }
@@ -221,8 +222,13 @@ Output dispatch(const CommandTable& table, Vigild& vigild, const std::vector<std
 
 Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& words,
                 bool json, bool configure) {
-  if (words == std::vector<std::string>{"help"} || words == std::vector<std::string>{"?"}) {
-    return {.out = usage_text(table)};
+  if (!words.empty() && (words[0] == "help" || words[0] == "?") &&
+      (words.size() == 1 || words[1] == "|")) {
+    auto parsed = parse_pipeline(words);
+    if (auto* bad = std::get_if<Output>(&parsed)) {
+      return std::move(*bad);
+    }
+    return apply_stages({.out = usage_text(table)}, std::get<Pipeline>(parsed).stages);
   }
   if (words.size() > 1 && words[0] == "run") {
     // An operational command from configure mode, as on Junos.
@@ -232,7 +238,8 @@ Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std
 }
 
 std::vector<std::string> complete_words(const CommandTable& table, Vigild& vigild,
-                                        const std::vector<std::string>& words, bool configure) {
+                                        const std::vector<std::string>& typed, bool configure) {
+  const std::vector<std::string> words = table.expand(typed);  // `del interfaces <Tab>`
   if (auto piped = after_last_bar(words)) {
     return pipe_words(*piped);
   }
@@ -258,7 +265,7 @@ std::vector<std::string> complete_words(const CommandTable& table, Vigild& vigil
       out.emplace_back("run");
     }
   }
-  if (configure && words.size() > 1 && words[0] == "run") {
+  if (configure && !words.empty() && words[0] == "run") {
     return complete_words(table, vigild, std::vector<std::string>(words.begin() + 1, words.end()),
                           false);
   }

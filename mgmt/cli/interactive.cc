@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "mgmt/cli/command.h"
 #include "mgmt/cli/words.h"
 
 namespace vigil::mgmt::cli {
@@ -146,7 +147,8 @@ int run_interactive(const InteractiveHooks& hooks) {
       continue;  // the configuration has no levels to climb: always at the top
     }
     if (g_configure && words == std::vector<std::string>{"commit", "and-quit"}) {
-      if (hooks.run({"commit"}, true) == 0) {
+      const int status = hooks.run({"commit"}, true);
+      if (status == kExitOk || status == kExitNothing) {
         g_configure = false;
       }
       continue;

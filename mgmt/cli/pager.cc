@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 namespace vigil::mgmt::cli {
@@ -58,12 +59,21 @@ void print_paged(const std::string& text) {
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   sigaction(SIGPIPE, &ignore, &old_pipe);
+  // The CLI may be a login shell with a restricted role: less must not be a way out of it
+  // (no shell escapes, no editor, no other files, no input preprocessor).
+  const char* env[] = {"LESSSECURE=1", "LESSCHARSET=utf-8", "TERM=", nullptr};
+  std::string term = "TERM=";
+  if (const char* t = std::getenv("TERM"); t != nullptr) {
+    term += t;
+  }
+  env[2] = term.c_str();
   const pid_t pid = ::fork();
   if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);
     ::dup2(fds[0], STDIN_FILENO);  // the terminal is still less's stderr/tty for keys
     // -F: quit when it fits after all; -R: colours as they are; -X: leave the text on screen.
-    const char* argv[] = {"less", "-FRX", "-Ps---(more %pb\\%)---", nullptr};
-    ::execv(kLess, const_cast<char* const*>(argv));
+    const char* argv[] = {"less", "-FRX", "-Ps---(more)---", nullptr};
+    ::execve(kLess, const_cast<char* const*>(argv), const_cast<char* const*>(env));
     ::_exit(127);
   }
   ::close(fds[0]);
@@ -76,6 +86,9 @@ void print_paged(const std::string& text) {
   if (pid > 0) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+      std::cout << text << std::flush;  // less could not start: the text, unpaged
     }
   }
   sigaction(SIGPIPE, &old_pipe, nullptr);

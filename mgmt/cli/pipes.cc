@@ -14,7 +14,7 @@
 namespace vigil::mgmt::cli {
 namespace {
 
-constexpr std::array<std::string_view, 6> kStageWords = {"compare", "count",  "display",
+constexpr std::array<std::string_view, 6> kStageWords = {"compare", "count", "display",
                                                          "except",  "match", "no-more"};
 constexpr std::array<std::string_view, 2> kDisplayWords = {"json", "set"};
 
@@ -63,16 +63,15 @@ std::variant<PipeStage, Output> parse_stage(const std::vector<std::string>& w) {
     if (args != 1) {
       return bad("`| " + std::string(*word) + "` takes one pattern (quote it if it has spaces)");
     }
-    return PipeStage{.kind = *word == "match" ? PipeKind::kMatch : PipeKind::kExcept,
-                     .arg = w[1]};
+    return PipeStage{.kind = *word == "match" ? PipeKind::kMatch : PipeKind::kExcept, .arg = w[1]};
   }
   if (*word == "compare") {
     if (args == 0) {
       return PipeStage{.kind = PipeKind::kCompare};
     }
-    const bool number = args == 2 && !w[2].empty() && w[2].size() <= 3 &&
-                        std::all_of(w[2].begin(), w[2].end(),
-                                    [](char c) { return c >= '0' && c <= '9'; });
+    const bool number =
+        args == 2 && !w[2].empty() && w[2].size() <= 3 &&
+        std::all_of(w[2].begin(), w[2].end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!number || std::string_view("rollback").substr(0, w[1].size()) != w[1]) {
       return bad("`| compare` takes nothing or rollback N");
     }
@@ -138,12 +137,17 @@ std::variant<std::string, Output> display_set(const std::string& yaml_text) {
     return failure("| display set: the configuration is not valid YAML: " + doc.error());
   }
   std::string out;
-  for (const auto& words : config::set_commands(*doc)) {
+  std::vector<std::string> left_out;
+  for (const auto& words : config::set_commands(*doc, &left_out)) {
     out += "set";
     for (const auto& w : words) {
       out += " " + quote_word(w);
     }
     out += "\n";
+  }
+  // Never silently shorter than the config: say what set commands cannot name.
+  for (const auto& path : left_out) {
+    out += "# not shown: " + path + " has no key to name it by; `show configuration` has it\n";
   }
   return out;
 }
@@ -156,9 +160,10 @@ Output apply_stages(Output o, const std::vector<PipeStage>& stages) {
     switch (s.kind) {
       case PipeKind::kDisplaySet: {
         if (!o.is_config) {
-          return failure("| display set: only after configuration (show configuration, or show "
-                         "in configure mode)",
-                         kExitUsage);
+          return failure(
+              "| display set: only after configuration (show configuration, or show "
+              "in configure mode)",
+              kExitUsage);
         }
         auto lines = display_set(o.out);
         if (auto* why = std::get_if<Output>(&lines)) {
@@ -178,9 +183,8 @@ Output apply_stages(Output o, const std::vector<PipeStage>& stages) {
           return failure("| match: bad pattern \"" + s.arg + "\": " + pattern.error(), kExitUsage);
         }
         const bool want = s.kind == PipeKind::kMatch;
-        o.out = filter_lines(o.out, [&](std::string_view line) {
-          return RE2::PartialMatch(line, pattern) == want;
-        });
+        o.out = filter_lines(
+            o.out, [&](std::string_view line) { return RE2::PartialMatch(line, pattern) == want; });
         o.is_config = false;
         break;
       }

@@ -217,17 +217,26 @@ Expected<CommitOutcome> CommitEngine::commit(const CommitRequest& request) {
   const std::optional<store::PendingConfirm> previous_pending = store_.pending();
   if (request.kind == "commit" && outcome.changed_sections.empty() &&
       config::same(old_doc, new_doc) && previous_seq != 0) {
-    if (previous_pending && !request.confirm_minutes) {
-      // A plain commit confirms, as on Junos; with nothing to change that is all it does.
-      if (auto st = store_.clear_pending(); !st) {
+    if (previous_pending) {
+      // A plain commit confirms, as on Junos; `commit confirmed` again extends the deadline
+      // (still falling back to the same config). With nothing to change that is all either does.
+      if (request.confirm_minutes) {
+        store::PendingConfirm p = *previous_pending;
+        p.deadline = clock_() + int64_t{*request.confirm_minutes} * confirm_unit_seconds_;
+        if (auto st = store_.set_pending(p); !st) {
+          return fail("cannot save the confirm deadline: " + st.error());
+        }
+        outcome.confirm_deadline = p.deadline;
+      } else if (auto st = store_.clear_pending(); !st) {
         return fail(st.error());
+      } else {
+        outcome.confirmed_pending = true;
       }
       for (const auto& r : store_.history()) {
         if (r.seq == previous_seq) {
           outcome.record = r;
         }
       }
-      outcome.confirmed_pending = true;
       return outcome;
     }
     return fail(std::string(kNothingToCommit) + "your candidate is the running config (commit " +

@@ -95,15 +95,25 @@ TEST(SetCommands, KeysOutsideTheSchemaAreWrittenAsTheirYamlGivesThem) {
             (Lines{{"bogus", "a", "1"}, {"bogus", "a", "2"}, {"system", "colour", "blue"}}));
   EXPECT_TRUE(set_commands(load("[1, 2]")).empty());
   EXPECT_TRUE(set_commands(load("5")).empty());
-  // An entry without its key cannot be named: left out, not invented.
-  EXPECT_TRUE(set_commands(load("{filter: {acl: [{action: deny}]}}")).empty());
+  // An entry without its key cannot be named: left out, not invented, and said.
+  std::vector<std::string> left_out;
+  EXPECT_EQ(set_commands(load("{routing: {static: [{prefix: 10.0.0.0/8, next_hops: "
+                              "[{interface: lan0}, {via: 10.1.1.1}]}]}}"),
+                         &left_out),
+            (Lines{{"routing", "static", "10.0.0.0/8", "next_hops", "10.1.1.1"}}));
+  EXPECT_EQ(left_out, (std::vector<std::string>{"routing static 10.0.0.0/8 next_hops[0]"}));
+  // A repeated key whose qualifier has no default is not named by an empty qualifier.
+  EXPECT_EQ(set_commands(load("{routing: {static: [{prefix: 10.0.0.0/8, next_hops: "
+                              "[{via: 10.1.1.1}, {via: 10.1.1.1, weight: 2}]}]}}")),
+            (Lines{{"routing", "static", "10.0.0.0/8", "next_hops", "10.1.1.1"},
+                   {"routing", "static", "10.0.0.0/8", "next_hops", "10.1.1.1", "weight", "2"}}));
 }
 
 TEST(SetCommands, SubtreeKeepsThePathAndNamesOfWhatItShows) {
   const YAML::Node d = load(kDocument);
   EXPECT_TRUE(same(subtree(d, {"system"}), load("{system: {hostname: edge1}}")));
-  EXPECT_TRUE(same(subtree(d, {"interfaces", "wan1", "role"}),
-                   load("{interfaces: {wan1: {role: wan}}}")));
+  EXPECT_TRUE(
+      same(subtree(d, {"interfaces", "wan1", "role"}), load("{interfaces: {wan1: {role: wan}}}")));
   EXPECT_TRUE(same(subtree(d, {"routing", "static", "0.0.0.0/0", "distance", "10"}),
                    load("{routing: {static: [{prefix: 0.0.0.0/0, distance: 10, "
                         "next_hops: [{via: 198.18.2.1}]}]}}")));

@@ -65,7 +65,9 @@ TEST(Dispatch, CompletionOffersTheTablesNextWordsAndAsksVigildForPaths) {
       (std::vector<std::string>{"compare", "count", "display", "except", "match", "no-more"}));
   EXPECT_EQ(complete_words(table, vigild, {"show", "configuration", "|", "disp"}, false),
             (std::vector<std::string>{"json", "set"}));
-  EXPECT_EQ(complete_words(table, vigild, {"run", "show", "sys"}, true).size(), 0u);
+  EXPECT_EQ(complete_words(table, vigild, {"run", "sh", "sys"}, true),
+            (std::vector<std::string>{"status", "commit", "processes", "rollback"}));
+  EXPECT_EQ(complete_words(table, vigild, {"run"}, true), complete_words(table, vigild, {}, false));
   EXPECT_EQ(complete_words(table, vigild, {"run", "show", "system"}, true),
             (std::vector<std::string>{"status", "commit", "processes", "rollback"}));
 }

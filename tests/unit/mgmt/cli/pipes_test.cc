@@ -74,14 +74,16 @@ TEST(Pipes, RefuseWhatTheyDoNotUnderstandAsUsageErrors) {
 }
 
 TEST(Pipes, StagesFilterCountAndTurnConfigIntoSetLines) {
-  const Output config{.out = "system:\n  hostname: edge1\n  description: \"a b\"\n"
-                             "interfaces:\n  lan0:\n    mtu: 9000\n",
+  const Output config{.out =
+                          "system:\n  hostname: edge1\n  description: \"a b\"\n"
+                          "interfaces:\n  lan0:\n    mtu: 9000\n",
                       .is_config = true};
   auto set = apply_stages(config, {{PipeKind::kDisplaySet, ""}});
   EXPECT_EQ(set.out,
             "set system hostname edge1\nset system description 'a b'\n"
             "set interfaces lan0 mtu 9000\n");
-  auto matched = apply_stages(config, {{PipeKind::kDisplaySet, ""}, {PipeKind::kMatch, "^set sys"}});
+  auto matched =
+      apply_stages(config, {{PipeKind::kDisplaySet, ""}, {PipeKind::kMatch, "^set sys"}});
   EXPECT_EQ(matched.out, "set system hostname edge1\nset system description 'a b'\n");
   auto except = apply_stages(config, {{PipeKind::kExcept, "mtu|host"}, {PipeKind::kCount, ""}});
   EXPECT_EQ(except.out, "Count: 4 lines\n");

@@ -414,6 +414,14 @@ TEST_F(CommitEngineTest, ACommitThatChangesNothingIsRefusedOrOnlyConfirms) {
   EXPECT_EQ(calls_.log.size(), calls) << "no component asked";
   ASSERT_TRUE(commit(kV2, 1).ok());
   const size_t applied = calls_.log.size();
+  // commit confirmed again, nothing changed: the deadline moves, the fallback stays.
+  const int64_t first_deadline = engine_->pending()->deadline;
+  now_ += 30;
+  auto extended = commit(kV2, 2);
+  ASSERT_TRUE(extended.ok()) << extended.error();
+  EXPECT_EQ(engine_->pending()->deadline, first_deadline + 30 + 60);
+  EXPECT_EQ(engine_->pending()->rollback_to_seq, 1u);
+  EXPECT_EQ(store_->history().size(), 2u);
   auto confirmed = commit(kV2);
   ASSERT_TRUE(confirmed.ok()) << confirmed.error();
   EXPECT_TRUE(confirmed->confirmed_pending);
