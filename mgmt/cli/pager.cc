@@ -61,12 +61,12 @@ void print_paged(const std::string& text) {
   sigaction(SIGPIPE, &ignore, &old_pipe);
   // The CLI may be a login shell with a restricted role: less must not be a way out of it
   // (no shell escapes, no editor, no other files, no input preprocessor).
-  const char* env[] = {"LESSSECURE=1", "LESSCHARSET=utf-8", "TERM=", nullptr};
+  const char* env[] = {"LESSSECURE=1", "LESSCHARSET=utf-8", nullptr, nullptr};
   std::string term = "TERM=";
-  if (const char* t = std::getenv("TERM"); t != nullptr) {
+  if (const char* t = std::getenv("TERM"); t != nullptr && *t != '\0') {
     term += t;
+    env[2] = term.c_str();  // how to drive the screen; nothing else of ours goes to less
   }
-  env[2] = term.c_str();
   const pid_t pid = ::fork();
   if (pid == 0) {
     signal(SIGPIPE, SIG_DFL);
