@@ -226,9 +226,10 @@ Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std
       (words.size() == 1 || words[1] == "|")) {
     auto parsed = parse_pipeline(words);
     if (auto* bad = std::get_if<Output>(&parsed)) {
-      return std::move(*bad);
+      return json ? json_error(std::move(*bad)) : std::move(*bad);
     }
-    return apply_stages({.out = usage_text(table)}, std::get<Pipeline>(parsed).stages);
+    Output o = apply_stages({.out = usage_text(table)}, std::get<Pipeline>(parsed).stages);
+    return json ? json_error(std::move(o)) : o;
   }
   if (words.size() > 1 && words[0] == "run") {
     // An operational command from configure mode, as on Junos.
