@@ -123,7 +123,6 @@ Daemon::Daemon(DaemonSpec spec, DaemonArgs args)
   rpc_calls_ =
       &metrics_.counter("vigil_control_requests_total",
                         "JSON-RPC calls served on the control socket, by method and result");
-  reloads_ = &metrics_.counter("vigil_config_reloads_total", "Config reloads (SIGHUP), by result");
   metrics_
       .gauge("vigil_process_start_time_seconds", "Start time of the process since the Unix epoch")
       .Add({})
@@ -229,23 +228,17 @@ Status Daemon::check(const Expected<YAML::Node>& doc) const {
   return spec_.validate_config ? spec_.validate_config(*doc) : Status(Ok{});
 }
 
-void Daemon::reload() {
-  systemd::notify_reloading();
-  auto doc = load_yaml_file(args_.config_path);
-  Status applied = check(doc);
-  if (applied && reload_hook_) {
-    applied = reload_hook_(*doc);
+void Daemon::hangup() {
+  if (hangup_hook_) {
+    hangup_hook_();
+    return;
   }
-  if (applied) {
-    config_ = *doc;
-    reloads_->Add({{"result", "ok"}}).Increment();
-    log::info("config reloaded", {{"config", args_.config_path}});
-  } else {
-    reloads_->Add({{"result", "failed"}}).Increment();
-    log_error_lines("config reload rejected; keeping the running config", args_.config_path,
-                    applied.error());
-  }
-  systemd::notify_ready("serving on " + args_.socket_path);
+  // A component's config is what vigild last committed to it; reading --config again would
+  // undo commits behind vigild's back, so SIGHUP (systemctl reload, a habit) changes nothing.
+  log::info(
+      "SIGHUP: nothing reloaded; the config changes only by commit (vigil load, vigil "
+      "commit), which vigild applies to every component",
+      {{"config", args_.config_path}});
 }
 
 int Daemon::run() {
@@ -280,7 +273,7 @@ int Daemon::run() {
                                              stop_signal = signo;
                                              loop.stop();
                                            },
-                                       .reload = [this] { reload(); }});
+                                       .hangup = [this] { hangup(); }});
       !st) {
     log::error("cannot watch signals", {{"error", st.error()}});
     return kExitUnavailable;

@@ -1,7 +1,8 @@
 // What every Vigil daemon does the same way: parse the command line, load the config file,
 // serve JSON-RPC on its control socket (status, version, metrics), log, notify systemd, stop
-// cleanly on SIGTERM/SIGINT and reload the config on SIGHUP. A daemon adds its own methods
-// in the setup callback and stays free of this plumbing.
+// cleanly on SIGTERM/SIGINT. A daemon adds its own methods in the setup callback and stays free
+// of this plumbing. The config changes only by vigild's commits (prepare/activate), never by
+// re-reading a file: SIGHUP says so in the log, and vigild says whether its file differs.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -35,7 +36,7 @@ struct DaemonSpec {
   // What this build does not do yet. Logged as a warning at start and returned by `status`,
   // so nobody mistakes a skeleton for a working component.
   std::string not_implemented;
-  // Checks a loaded config document before it is used, at start and on every reload. A
+  // Checks a loaded config document before it is used, at start. A
   // failure's message may span lines (one error each); each line is logged.
   std::function<Status(const YAML::Node&)> validate_config;
   // Largest request line on the control socket. vigild raises it: whole config documents
@@ -76,8 +77,8 @@ class Daemon {
   const DaemonSpec& spec() const { return spec_; }
   const DaemonArgs& args() const { return args_; }
 
-  // Called with a newly loaded config on SIGHUP; returning a failure keeps the old config.
-  void on_reload(std::function<Status(const YAML::Node&)> hook) { reload_hook_ = std::move(hook); }
+  // Called on SIGHUP instead of the default log line (which says nothing is reloaded).
+  void on_hangup(std::function<void()> hook) { hangup_hook_ = std::move(hook); }
 
   // vigild's commit: at prepare, parses and checks a delta ({section: content}) once and
   // returns what activate will run (common/config_transaction.h). An activation that fails
@@ -96,7 +97,7 @@ class Daemon {
 
  private:
   void register_builtin_methods();
-  void reload();
+  void hangup();
   Status check(const Expected<YAML::Node>& doc) const;
   nlohmann::json status_json() const;
 
@@ -105,13 +106,12 @@ class Daemon {
   rpc::Dispatcher dispatcher_;
   MetricsRegistry metrics_;
   YAML::Node config_;
-  std::function<Status(const YAML::Node&)> reload_hook_;
+  std::function<void()> hangup_hook_;
   std::function<Status(EventLoop&)> start_hook_;
   std::function<void()> stop_hook_;
   ConfigTransaction transaction_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   prometheus::Family<prometheus::Counter>* rpc_calls_ = nullptr;
-  prometheus::Family<prometheus::Counter>* reloads_ = nullptr;
 };
 
 // The whole main() of a daemon: parse args, build the Daemon, let `setup` add methods, run.

@@ -22,9 +22,6 @@ void send(const std::string& state) {
 void notify_ready(std::string_view status) {
   send("READY=1\nSTATUS=" + std::string(status) + "\nMAINPID=" + std::to_string(::getpid()));
 }
-void notify_reloading() {
-  send("RELOADING=1");
-}
 void notify_stopping() {
   send("STOPPING=1");
 }

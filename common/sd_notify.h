@@ -7,7 +7,6 @@
 namespace vigil::systemd {
 
 void notify_ready(std::string_view status);
-void notify_reloading();
 void notify_stopping();
 void notify_status(std::string_view status);
 

@@ -37,8 +37,8 @@ void SignalWatcher::on_readable() {
   while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
     const int signo = static_cast<int>(info.ssi_signo);
     if (signo == SIGHUP) {
-      if (handlers_.reload) {
-        handlers_.reload();
+      if (handlers_.hangup) {
+        handlers_.hangup();
       }
     } else if (handlers_.stop) {
       handlers_.stop(signo);

@@ -1,4 +1,4 @@
-// Turns SIGTERM/SIGINT (stop) and SIGHUP (reload) into event-loop callbacks through a
+// Turns SIGTERM/SIGINT (stop) and SIGHUP (hangup) into event-loop callbacks through a
 // signalfd, so handlers run as ordinary code rather than in async-signal context.
 #pragma once
 
@@ -14,7 +14,7 @@ class SignalWatcher {
  public:
   struct Handlers {
     std::function<void(int signo)> stop;  // SIGTERM, SIGINT
-    std::function<void()> reload;         // SIGHUP
+    std::function<void()> hangup;         // SIGHUP
   };
 
   // Blocks the signals in the calling thread (threads created later inherit the mask, so call

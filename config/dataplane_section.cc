@@ -83,7 +83,9 @@ constexpr Field kDataplaneFields[] = {
 
 const Schema kDataplaneSchema{
     .path = "dataplane",
-    .description = "vigil-dp's DPDK fast path. Changing it restarts the fast path.",
+    .description =
+        "vigil-dp's DPDK fast path. Read when vigil-dp starts: a commit that changes it is refused "
+        "while vigil-dp forwards (docs/operations.md, Fast path).",
     .fields = kDataplaneFields};
 
 void parse_dataplane(const YAML::Node& node, const std::string& path, Config& config,

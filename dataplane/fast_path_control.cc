@@ -30,7 +30,9 @@ Status FastPathControl::check(const config::Config& c) const {
   const FastPathPlan plan = plan_from(c);
   if (!plan.forwarding) {
     if (running()) {
-      return fail("dataplane.forwarding: turning forwarding off needs a restart of vigil-dp");
+      return fail(
+          "dataplane.forwarding: turning forwarding off cannot be done while vigil-dp forwards: "
+          "stop vigil-dp, commit, then start it with the running config");
     }
     return Ok{};
   }
@@ -43,8 +45,11 @@ Status FastPathControl::check(const config::Config& c) const {
   }
   if (plan.settings != started_with_ || plan.devices() != started_ports_) {
     return fail(
-        "the dataplane section or the set of port devices changed: restart vigil-dp to apply "
-        "it (routes, addresses and neighbours apply without a restart)");
+        "the dataplane section or the set of port devices cannot change while vigil-dp "
+        "forwards (DPDK starts once per process): stop vigil-dp, commit (a commit goes on "
+        "without a component that is not running), then start vigil-dp with the running "
+        "config (--config <vigild's state dir>/running.yaml); routes, addresses and neighbours "
+        "apply without a restart");
   }
   return fast_path_->routes().check(*routes, plan.ports.size());
 }

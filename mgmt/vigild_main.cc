@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     service = new vigil::mgmt::VigildService(settings, d);
     d.on_start([service](vigil::EventLoop& loop) { return service->start(loop); });
     d.on_stop([service] { service->stop(); });
+    d.on_hangup([service] { service->on_hangup(); });
   });
   // Shutdown is complete here: components stopped, socket removed, every state file fsynced,
   // log lines written unbuffered. What remains is joining the metrics server's threads,

@@ -166,6 +166,46 @@ void VigildService::stop() {
   }
 }
 
+void VigildService::on_hangup() {
+  const std::string path = daemon_.args().config_path;
+  const bool taken = off_loop(
+      *parse_workers_,
+      [this, path]() -> std::function<void()> {
+        auto text = store::read_file(path);
+        if (!text) {
+          return [path, error = text.error()] {
+            log::warn("SIGHUP: nothing reloaded; cannot read the config file",
+                      {{"config", path}, {"error", error}});
+          };
+        }
+        size_t error_count = 0;
+        nlohmann::json checked = validate_text({.text = *text, .origin = path}, error_count);
+        return [this, path, text = std::move(*text), checked = std::move(checked)] {
+          const auto running = store_->running();
+          if (text == running.text) {
+            log::info("SIGHUP: nothing reloaded; the config file is the running config",
+                      {{"config", path}, {"seq", running.seq}});
+            return;
+          }
+          log::warn(
+              "SIGHUP: nothing reloaded; the config file differs from the running config. "
+              "vigild's config changes only by commit: vigil load replace FILE, vigil commit",
+              {{"config", path}, {"seq", running.seq}, {"valid", checked.value("valid", false)}});
+          for (const auto& e : checked.value("errors", nlohmann::json::array())) {
+            log::warn("the config file would be refused",
+                      {{"config", path}, {"error", e.value("text", "")}});
+          }
+        };
+      },
+      [](const std::string&) {}, /*trim=*/true);
+  if (!taken) {
+    log::warn(
+        "SIGHUP: nothing reloaded; documents are waiting to be parsed, the config file "
+        "was not compared",
+        {{"config", path}});
+  }
+}
+
 void VigildService::refresh_running() {
   running_ = engine_->running_config();
   apply_monitoring();

@@ -51,6 +51,9 @@ class VigildService {
   // Lets the work under way with components finish (at most their deadlines), then stops the
   // supervised components.
   void stop();
+  // SIGHUP: says whether --config differs from the running config and how to apply it; never
+  // applies it (a file would undo commits behind the candidates' and the audit log's back).
+  void on_hangup();
 
   // vigild serves every caller from one thread and never waits on a component there: commits,
   // confirms and the tick's reconcile run one at a time on the engine's worker, `show` calls

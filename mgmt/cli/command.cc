@@ -1,5 +1,7 @@
 #include "mgmt/cli/command.h"
 
+#include <array>
+
 #include "mgmt/api_errors.h"
 
 namespace vigil::mgmt::cli {
@@ -69,31 +71,42 @@ std::string json_text(const nlohmann::json& value) {
 
 namespace {
 
-// The exit codes' names, as --json's errors and docs/operations.md's table give them.
+constexpr std::array<ExitCode, 10> kExitCodes = {{
+    {kExitOk, "done", "done"},
+    {kExitFailed, "failed", "a check found problems (`validate`), or vigild failed inside"},
+    {kExitNothing, "nothing",
+     "nothing to do: a `commit` of a candidate that is the running config (refused, so it does "
+     "not push the oldest of the 50 kept commits out), a `confirm` with no commit waiting"},
+    {kExitUsage, "usage", "the command line is wrong"},
+    {kExitInvalid, "invalid",
+     "vigild refused the input: a value that does not fit its type, an unknown path, a "
+     "candidate that does not validate at `commit`"},
+    {kExitUnavailable, "unreachable",
+     "vigild could not be reached (not running, socket permissions)"},
+    {kExitComponent, "component",
+     "a component failed the commit, or did not answer vigild (`show interfaces` with vigil-dp "
+     "down)"},
+    {kExitBusy, "busy", "vigild is busy (too many commits or parses waiting): try again"},
+    {kExitConflict, "conflict",
+     "others committed since your candidate was made (`update`), or `update` found you both "
+     "changed the same thing"},
+    {kExitPermission, "permission", "your role does not allow it (a viewer's `set`, `commit`)"},
+}};
+
 std::string_view kind_of_exit(int code) {
-  switch (code) {
-    case kExitUsage:
-      return "usage";
-    case kExitInvalid:
-      return "invalid";
-    case kExitUnavailable:
-      return "unreachable";
-    case kExitComponent:
-      return "component";
-    case kExitBusy:
-      return "busy";
-    case kExitConflict:
-      return "conflict";
-    case kExitPermission:
-      return "permission";
-    case kExitNothing:
-      return "nothing";
-    default:
-      return "failed";
+  for (const ExitCode& e : kExitCodes) {
+    if (e.code == code) {
+      return e.kind;
+    }
   }
+  return "failed";
 }
 
 }  // namespace
+
+std::span<const ExitCode> exit_codes() {
+  return kExitCodes;
+}
 
 Output json_error(Output o) {
   if (o.exit_code == kExitOk || !o.out.empty()) {

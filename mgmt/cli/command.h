@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +16,7 @@
 namespace vigil::mgmt::cli {
 
 // The CLI's exit codes, one per outcome a script must tell apart (sysexits.h's numbers where
-// one fits); docs/operations.md lists them.
+// one fits); exit_codes() says what each means.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;        // a check found problems (validate), or vigild failed
 inline constexpr int kExitNothing = 2;       // nothing to do: a commit of the running config
@@ -26,6 +27,15 @@ inline constexpr int kExitComponent = 70;    // a component failed the commit or
 inline constexpr int kExitBusy = 73;         // vigild is busy: try again shortly
 inline constexpr int kExitConflict = 75;     // running changed under the candidate: update
 inline constexpr int kExitPermission = 77;   // the caller's role does not allow it
+
+// One exit code: its number, the name --json's errors give it, and what it means.
+struct ExitCode {
+  int code;
+  std::string_view kind;
+  std::string_view meaning;
+};
+// Every exit code, in order: --help, --json's error kinds and docs/cli.md read them here.
+std::span<const ExitCode> exit_codes();
 
 // The exit code for vigild's (or the transport's) error code.
 int exit_code_of_error(int rpc_code);

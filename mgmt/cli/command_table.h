@@ -37,6 +37,8 @@ class CommandTable {
   std::vector<const Command*> completions(const std::vector<std::string>& prefix) const;
   // Aligned help lines for every command.
   std::string help() const;
+  // Every command, in the order added (docs/cli.md lists them so).
+  const std::vector<Command>& commands() const { return commands_; }
 
  private:
   std::vector<Command> commands_;

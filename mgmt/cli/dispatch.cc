@@ -1,6 +1,7 @@
 #include "mgmt/cli/dispatch.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <optional>
 #include <variant>
@@ -112,24 +113,42 @@ Output describe_next(const CommandTable& table, Vigild& vigild,
 
 }  // namespace
 
+namespace {
+
+constexpr std::array<CliOption, 5> kOptions = {{
+    {"--socket PATH", "vigild's socket (default /run/vigil/vigild.sock, or $VIGIL_SOCKET)"},
+    {"-j, --json", "machine-readable output, failures included"},
+    {"--version", "print the CLI's version"},
+    {"-c LINE",
+     "run LINE as one command, split as a POSIX shell splits words (as a login shell, for ssh "
+     "box COMMAND)"},
+    {"-h, --help", "this text"},
+}};
+
+}  // namespace
+
+std::span<const CliOption> cli_options() {
+  return kOptions;
+}
+
 std::string usage_text(const CommandTable& table) {
+  TablePrinter options({"option", "meaning"}, /*header=*/false);
+  for (const CliOption& o : cli_options()) {
+    options.add_row({"  " + std::string(o.flags), std::string(o.meaning)});
+  }
+  TablePrinter codes({"code", "meaning"}, /*header=*/false);
+  for (const ExitCode& e : exit_codes()) {
+    codes.add_row({"  " + std::to_string(e.code), std::string(e.meaning)});
+  }
+  TablePrinter modifiers({"modifier", "meaning"}, /*header=*/false);
+  for (const PipeModifier& m : pipe_modifiers()) {
+    modifiers.add_row({"  COMMAND " + std::string(m.syntax), std::string(m.meaning)});
+  }
   return "Usage: vigil [--socket PATH] [--json] [COMMAND...]\n"
-         "Operate a Vigil appliance through vigild. Without a COMMAND, an interactive prompt.\n\n"
-         "Options:\n"
-         "  --socket PATH   vigild's socket (default /run/vigil/vigild.sock, or $VIGIL_SOCKET)\n"
-         "  -j, --json      machine-readable output\n"
-         "  --version       print the CLI's version\n"
-         "  -c LINE         run LINE as one command, split as a shell splits words (as a login\n"
-         "                  shell, for ssh box COMMAND)\n\n"
-         "Exit codes: 0 done, 1 a check found problems or vigild failed, 2 nothing to do\n"
-         "(commit of the running config, confirm with none pending), 64 bad command line,\n"
-         "65 vigild refused the input, 69 vigild unreachable, 70 a component failed or did not\n"
-         "answer, 73 vigild busy (try again), 75 others committed since your candidate was made\n"
-         "(update), 77 not allowed for your role.\n\n"
-         "Output modifiers: COMMAND | display set|json | match RE | except RE | count |\n"
-         "no-more | compare [rollback N]   (docs/operations.md)\n\n"
-         "Commands:\n" +
-         table.help();
+         "Operate a Vigil appliance through vigild. Without a COMMAND, an interactive prompt.\n"
+         "The whole grammar: docs/cli.md.\n\nOptions:\n" +
+         options.render() + "\nExit codes:\n" + codes.render() + "\nOutput modifiers:\n" +
+         modifiers.render() + "\nCommands:\n" + table.help();
 }
 
 namespace {

@@ -3,13 +3,22 @@
 // One-shot and interactive mode both go through here.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mgmt/cli/command.h"
 #include "mgmt/cli/command_table.h"
 
 namespace vigil::mgmt::cli {
+
+// One option of `vigil`'s command line.
+struct CliOption {
+  std::string_view flags;  // "--socket PATH"
+  std::string_view meaning;
+};
+std::span<const CliOption> cli_options();
 
 // `vigil --help` and interactive `help`.
 std::string usage_text(const CommandTable& table);

@@ -18,6 +18,21 @@ constexpr std::array<std::string_view, 6> kStageWords = {"compare", "count", "di
                                                          "except",  "match", "no-more"};
 constexpr std::array<std::string_view, 2> kDisplayWords = {"json", "set"};
 
+constexpr std::array<PipeModifier, 8> kModifiers = {{
+    {"| display set",
+     "configuration as the `set` commands that build it, one per line, values quoted as the "
+     "CLI reads them back"},
+    {"| display json", "the command's `--json` output"},
+    {"| match RE", "only the lines RE (RE2 syntax) matches"},
+    {"| except RE", "only the lines RE does not match"},
+    {"| count", "how many lines instead of the lines"},
+    {"| no-more", "no pager"},
+    {"| compare",
+     "after configure mode's `show`: the candidate against running; after `show "
+     "configuration`: rollback 1 against running, what the last commit changed"},
+    {"| compare rollback N", "the same against rollback N"},
+}};
+
 constexpr std::string_view kUsage =
     "COMMAND | display set|json | match RE | except RE | count | no-more | compare [rollback N]";
 
@@ -102,6 +117,10 @@ std::string filter_lines(const std::string& text, Keep keep) {
 }
 
 }  // namespace
+
+std::span<const PipeModifier> pipe_modifiers() {
+  return kModifiers;
+}
 
 std::variant<Pipeline, Output> parse_pipeline(const std::vector<std::string>& words) {
   Pipeline p;

@@ -11,7 +11,9 @@
 // is its own word; a value that is exactly `|` cannot follow `set`.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -44,6 +46,13 @@ bool wants_json(const std::vector<PipeStage>& stages);
 // A config document's text (YAML) as `set` lines, one per line, values quoted as the CLI
 // reads them back; or the Output saying why it cannot be.
 std::variant<std::string, Output> display_set(const std::string& yaml_text);
+
+// One output modifier as --help and docs/cli.md describe it.
+struct PipeModifier {
+  std::string_view syntax;  // "| match RE"
+  std::string_view meaning;
+};
+std::span<const PipeModifier> pipe_modifiers();
 
 // The words of pipeline stages, for completion after `|`.
 std::vector<std::string> pipe_words(const std::vector<std::string>& after_bar);

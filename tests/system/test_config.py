@@ -1,4 +1,4 @@
-"""vigild and the config schema as an operator meets them: a bad file at start or on SIGHUP,
+"""vigild and the config schema as an operator meets them: a bad file at start, SIGHUP,
 `vigil validate`, and hostile documents that must get a clear answer while vigild keeps
 serving."""
 
@@ -53,15 +53,25 @@ def test_bad_config_at_start_lists_every_error_and_exits_78(binaries, tmp_path):
     assert f"config={d.config}" in log
 
 
-def test_sighup_with_a_schema_error_keeps_the_running_config(vigild):
+def test_sighup_compares_the_file_and_applies_nothing(vigild):
+    """vigild's config is the committed one: SIGHUP says whether --config is the running
+    config, and when it is not, how to apply it and what the schema would refuse in it."""
+    def logged(text: str) -> None:
+        deadline = time.monotonic() + 5
+        while text not in vigild.log():
+            assert time.monotonic() < deadline, vigild.log()
+            time.sleep(0.05)
+
+    vigild.proc.send_signal(signal.SIGHUP)
+    logged("SIGHUP: nothing reloaded; the config file is the running config")
     vigild.config.write_text(GOOD.replace("role: wan", "role: wna"))
     vigild.proc.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 5
-    while "config reload rejected" not in vigild.log():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert "interfaces.wan1.role (6:16): must be lan or wan, got" in vigild.log()
+    logged("the config file differs from the running config")
+    logged("interfaces.wan1.role (6:16): must be lan or wan, got")
+    assert "vigil load replace FILE, vigil commit" in vigild.log()
     assert rpc.call(vigild.socket, "status")["state"] == "running"
+    shown = rpc.call(vigild.socket, "show.configuration", {})
+    assert "role: wan," in shown["text"] and "wna" not in shown["text"], shown
 
 
 def test_validate_reports_errors_in_document_order(vigild):
