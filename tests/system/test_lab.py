@@ -134,11 +134,14 @@ def test_two_runs_at_once_do_not_collide():
         assert b.ping("s1-client", "10.2.1.10", count=1)["received"] == 1
 
 
-def _start_lab_cli() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "vigil_lab", "up", "two_sites"],
+def _start_lab_cli(*args: str, printed: list[str] | None = None
+                   ) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "vigil_lab", "up", *args],
                             stdout=subprocess.PIPE, text=True, env=LAB_ENV)
     prefix = None
     for line in proc.stdout:
+        if printed is not None:
+            printed.append(line)
         if "namespaces start with" in line:
             prefix = line.split()[-1]
         if line.strip() == "ready":
@@ -147,16 +150,30 @@ def _start_lab_cli() -> tuple[subprocess.Popen, str]:
     return proc, prefix
 
 
+def test_a_lab_held_up_runs_vigil_on_its_edge_and_says_how_to_reach_it():
+    printed: list[str] = []
+    proc, prefix = _start_lab_cli("routed", printed=printed)
+    try:
+        cli = next(line.split(": ", 1)[1].split() for line in printed if "edge's CLI:" in line)
+        shown = subprocess.run([*cli, "show", "routes"], capture_output=True, text=True,
+                               timeout=30)
+        assert shown.returncode == 0 and "0.0.0.0/0" in shown.stdout, shown
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert leftover_namespaces(prefix) == []
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_and_sigterm_tear_down(sig):
-    proc, prefix = _start_lab_cli()
+    proc, prefix = _start_lab_cli("two_sites", "--bare")
     proc.send_signal(sig)
     proc.wait(timeout=20)
     assert leftover_namespaces(prefix) == []
 
 
 def test_a_killed_run_is_cleaned_by_the_next():
-    proc, prefix = _start_lab_cli()
+    proc, prefix = _start_lab_cli("two_sites", "--bare")
     proc.kill()  # no chance to clean up
     proc.wait()
     assert leftover_namespaces(prefix)

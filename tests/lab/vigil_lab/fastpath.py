@@ -75,6 +75,17 @@ def site_edge_config(n: int, hostname: str | None = None, acl: str = "") -> str:
             f"            max_routes_ipv6: 4096}}\n")
 
 
+def edge_configs(topology: str) -> dict[str, str]:
+    """The Vigil configs of a named topology's edge boxes (node -> config text), as the demo
+    and the tests run them; {} for a topology whose Vigil a test sets up itself (l4_lb)."""
+    if topology in ("two_sites", "three_sites"):
+        sites = 2 if topology == "two_sites" else 3
+        return {f"s{n}-edge": site_edge_config(n) for n in range(1, sites + 1)}
+    if topology in ("routed", "routed_pair"):
+        return {"edge": ROUTED_EDGE_CONFIG}
+    return {}
+
+
 def start_routing(lab, configs: dict[str, str], daemons=tuple(DAEMONS)) -> dict:
     """Starts Vigil on each node of `configs` (node -> config text) with its kernel's
     forwarding off, so whatever crosses the node while vigil-dp runs, vigil-dp carried (with
