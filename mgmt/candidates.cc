@@ -88,7 +88,14 @@ Expected<config::ParseResult> Candidates::load(Candidate& c, const std::string& 
   if (!loaded) {
     return fail(loaded.error());
   }
+  compare_with_running(*loaded, store_.running_text());
   return apply_load(c, std::move(*loaded));
+}
+
+void Candidates::compare_with_running(Loaded& loaded, const std::string& running_text) {
+  auto ours = parse_yaml(loaded.candidate.text, "candidate");
+  auto running = parse_yaml(running_text, "running");
+  loaded.same_as_running = ours && running && config::same(*ours, *running);
 }
 
 Expected<Candidates::Loaded> Candidates::parse_load(const std::string& base,
@@ -118,7 +125,7 @@ Expected<Candidates::Loaded> Candidates::parse_load(const std::string& base,
 
 config::ParseResult Candidates::apply_load(Candidate& c, Loaded loaded) {
   c.text = std::move(loaded.candidate.text);
-  c.modified = true;
+  c.modified = !loaded.same_as_running;
   if (loaded.candidate.base_seq != 0) {
     c.base_seq = loaded.candidate.base_seq;  // an update: now made from that commit
   }
@@ -131,6 +138,7 @@ Expected<config::ParseResult> Candidates::edit(Candidate& c, const std::vector<s
   if (!edited) {
     return fail(edited.error());
   }
+  compare_with_running(*edited, store_.running_text());
   return apply_load(c, std::move(*edited));
 }
 
@@ -284,7 +292,8 @@ Expected<uint64_t> Candidates::rollback(Candidate& c, size_t n) {
   if (!text) {
     return fail(text.error());
   }
-  c = Candidate{.text = *text, .modified = true, .base_seq = store_.running_seq()};
+  auto running = store_.running();
+  c = Candidate{.text = *text, .modified = *text != running.text, .base_seq = running.seq};
   return *seq;
 }
 

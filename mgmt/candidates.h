@@ -72,7 +72,13 @@ class Candidates {
   struct Loaded {
     Candidate candidate;
     config::ParseResult check;
+    // The result says what the running config says (edited back, or loaded again): the
+    // candidate is then unmodified, and follows the running config as if never touched.
+    bool same_as_running = false;
   };
+  // Sets `loaded.same_as_running` by comparing documents, not text (comments, style and key
+  // order aside). Parses both: call it where load's parse runs.
+  static void compare_with_running(Loaded& loaded, const std::string& running_text);
   static Expected<Loaded> parse_load(const std::string& base, const std::string& text,
                                      const std::string& mode, const std::string& origin);
   // The same for `set` / `delete`.

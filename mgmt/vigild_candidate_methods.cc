@@ -296,9 +296,13 @@ void VigildService::change_candidate_off_loop(
   std::string base = (*cand)->text;
   off_loop_parse(
       caller,
-      [this, key, base = std::move(base), parse = std::move(parse), reply] {
+      [this, key, base = std::move(base), parse = std::move(parse), reply,
+       running = store_->running()] {
         auto loaded = std::make_shared<Expected<Candidates::Loaded>>(parse(base));
-        return std::function<void()>([this, key, base, loaded, reply] {
+        if (*loaded) {
+          Candidates::compare_with_running(**loaded, running.text);
+        }
+        return std::function<void()>([this, key, base, loaded, reply, seq = running.seq] {
           if (!*loaded) {
             const bool conflict = loaded->error().starts_with(Candidates::kConflict);
             return reply(conflict ? api_error(kCandidateConflict, loaded->error())
@@ -312,6 +316,9 @@ void VigildService::change_candidate_off_loop(
           if ((*now)->text != base) {
             return reply(rpc::invalid_params(
                 "the candidate changed while this change was parsed; make it again"));
+          }
+          if (store_->running_seq() != seq) {
+            (*loaded)->same_as_running = false;  // compared with a config no longer running
           }
           reply(checked(Candidates::apply_load(**now, std::move(**loaded))));
         });

@@ -108,8 +108,8 @@ std::string cli_reference_markdown(const CommandTable& table) {
       "\"rpc_code\"}}`\non standard output with the same exit code; `kind` is the name below.\n\n"
       "| code | kind | meaning |\n|---|---|---|\n";
   for (const ExitCode& e : exit_codes()) {
-    md += "| " + std::to_string(e.code) + " | `" + std::string(e.kind) + "` | " +
-          cell(e.meaning) + " |\n";
+    md += "| " + std::to_string(e.code) + " | `" + std::string(e.kind) + "` | " + cell(e.meaning) +
+          " |\n";
   }
   return md;
 }

@@ -429,6 +429,12 @@ def test_pipes_json_errors_and_empty_commits_as_a_script_sees_them(lab):
     assert empty.returncode == 2 and "nothing to commit" in empty.stderr, empty.stderr
     assert lab.cli("show", "system", "commit").stdout == before
     assert lab.cli("confirm", check=False).returncode == 2
+    # Edited and edited back: the candidate is the running config again, not "modified".
+    lab.cli("set", "interfaces", "lan0", "mtu", "1400")
+    assert rpc.call(lab.d.socket, "candidate.show", {})["modified"] is True
+    lab.cli("delete", "interfaces", "lan0", "mtu")
+    shown = rpc.call(lab.d.socket, "candidate.show", {})
+    assert shown["modified"] is False, shown
 
 
 def test_keyed_lists_are_edited_entry_by_entry_and_merged_by_key(lab):

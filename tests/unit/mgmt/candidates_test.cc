@@ -55,6 +55,21 @@ TEST_F(CandidatesTest, AnUnmodifiedCandidateFollowsRunningAndDiscardGoesBack) {
   EXPECT_FALSE(c.modified);
 }
 
+TEST_F(CandidatesTest, ACandidateEditedBackToRunningIsUnmodifiedAgain) {
+  Candidate& c = of("alice", "s1");
+  ASSERT_TRUE(candidates_->edit(c, {"system", "hostname", "three"}, true).ok());
+  EXPECT_TRUE(c.modified);
+  ASSERT_TRUE(candidates_->edit(c, {"system", "hostname", "two"}, true).ok());
+  EXPECT_FALSE(c.modified) << "the same document as running, in another style";
+  ASSERT_TRUE(
+      candidates_->load(c, "# a comment\nsystem:\n  hostname: two\n", "replace", "f.yaml").ok());
+  EXPECT_FALSE(c.modified) << "comments and style are not changes";
+  ASSERT_TRUE(candidates_->rollback(c, 0).ok());
+  EXPECT_FALSE(c.modified) << "rollback 0 is the running config";
+  candidates_->release_unmodified();
+  EXPECT_EQ(candidates_->find({.owner = "alice", .session = "s1"}), nullptr);
+}
+
 // vigild parses on another thread from a copy of the text, then puts the result in place.
 TEST_F(CandidatesTest, ParsingAChangeTouchesNoCandidateUntilItIsApplied) {
   Candidate& c = of("alice", "s1");
