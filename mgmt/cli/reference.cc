@@ -69,7 +69,9 @@ std::string cli_reference_markdown(const CommandTable& table) {
       "Command words may be abbreviated as long as they stay unique (`sh sys com` is `show\n"
       "system commit`). `PATH` is config keys and entry keys word by word, as docs/config.md\n"
       "names them (`interfaces lan0 mtu`, `routing static 10.9.0.0/16 next_hops`). A `?` as the\n"
-      "last word describes what may come next instead of running the command.\n\n"
+      "last word describes what may come next instead of running the command. A word that is\n"
+      "exactly `|` or `?` is read as a pipe or as help even when quoted: no value can be "
+      "either.\n\n"
       "## Options\n\n| option | meaning |\n|---|---|\n";
   for (const CliOption& o : cli_options()) {
     md += "| " + code(o.flags) + " | " + cell(o.meaning) + " |\n";

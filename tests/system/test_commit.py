@@ -533,6 +533,17 @@ def test_interactive_cli_completes_and_shows_a_diff(lab, binaries):
         keys("commit and-quit", "Enter")
         wait_until(lambda: "commit 3 complete" in screen(), 10, "the commit and-quit")
         wait_until(lambda: screen().rstrip().endswith("@edge1>"), 5, "operational mode")
+        # Output longer than the terminal goes through less until q; `| no-more` never pages.
+        subprocess.run(["tmux", "resize-window", "-t", session, "-y", "12"], check=True)
+        keys("help", "Enter")
+        wait_until(lambda: screen().rstrip().endswith("---(more)---"), 5, "less's prompt")
+        keys("q")
+        wait_until(lambda: screen().rstrip().endswith("@edge1>"), 5, "the prompt after less")
+        keys("clear", "Enter")  # not a command: only a line to find the next output after
+        keys("help | no-more", "Enter")
+        wait_until(lambda: screen().rstrip().endswith("@edge1>")
+                   and "validate" in screen().split("help | no-more")[-1], 5,
+                   "help printed without the pager")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
     assert "mtu: 9000" in lab.running() and "hostname: edge7" in lab.running()
