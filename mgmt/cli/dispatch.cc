@@ -225,6 +225,15 @@ Output run_pipeline(const CommandTable& table, Vigild& vigild,
                    .args = std::vector<std::string>(p.command.begin() + 1, p.command.end()),
                    .json = json};
     o = guarded([&] { return show_candidate(inv); });
+    if (o.exit_code == kExitOk && o.out.empty() && p.command.size() > 1) {
+      // `show interfaces` in configure mode is the candidate's part, as on Junos; say so when
+      // it is empty, since the operator may have wanted the operational command.
+      const std::string path = joined({p.command.begin() + 1, p.command.end()});
+      o.err = "vigil: nothing is set under " + path + " in your candidate";
+      const auto m = table.match(p.command);
+      o.err += m && m->rest.empty() ? "; the operational command: run " + joined(p.command) + "\n"
+                                    : "\n";
+    }
   } else {
     o = run_command(table, vigild, p.command, json);
   }

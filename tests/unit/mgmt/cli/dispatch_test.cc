@@ -152,6 +152,20 @@ TEST(Dispatch, ConfigureModeShowTakesAPathIntoTheCandidate) {
   EXPECT_EQ(vigild.calls.back().method, "candidate.show");
 }
 
+TEST(Dispatch, AnEmptyConfigureModeShowPointsAtTheOperationalCommand) {
+  FakeVigild vigild;
+  const auto table = build_table();
+  vigild.answers["candidate.show"] = json{{"text", "system: {hostname: edge1}\n"}};
+  auto o = run_line(table, vigild, {"show", "interfaces"}, false, true);
+  EXPECT_EQ(o.exit_code, kExitOk);
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.err,
+            "vigil: nothing is set under interfaces in your candidate; the operational command: "
+            "run show interfaces\n");
+  o = run_line(table, vigild, {"show", "routing"}, false, true);
+  EXPECT_EQ(o.err, "vigil: nothing is set under routing in your candidate\n");
+}
+
 TEST(Dispatch, JsonErrorsSayCodeKindMessageAndPath) {
   FakeVigild vigild;
   const auto table = build_table();
