@@ -84,8 +84,8 @@ constexpr Field kDataplaneFields[] = {
 const Schema kDataplaneSchema{
     .path = "dataplane",
     .description =
-        "vigil-dp's DPDK fast path. Read when vigil-dp starts: a commit that changes it is refused "
-        "while vigil-dp forwards (docs/operations.md, Fast path).",
+        "vigil-dp's DPDK fast path. A commit that changes it restarts vigil-dp on the new config "
+        "(DPDK starts once per process); the kernel fallback forwards meanwhile.",
     .fields = kDataplaneFields};
 
 void parse_dataplane(const YAML::Node& node, const std::string& path, Config& config,

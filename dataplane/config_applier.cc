@@ -37,12 +37,35 @@ Expected<Activation> ConfigApplier::prepare(const nlohmann::json& delta) {
     return fail(config.error());
   }
   prepared->config = std::move(*config);
+  const ConfigTarget* restarts = nullptr;
   for (const ConfigTarget* t : targets_) {
     if (auto st = t->check(prepared->config); !st) {
       return fail(t->name() + ": " + st.error());
     }
+    if (restarts == nullptr && t->needs_restart(prepared->config)) {
+      restarts = t;
+    }
+  }
+  if (restarts != nullptr) {
+    if (!restart_) {
+      return fail(restarts->name() +
+                  ": this change needs vigil-dp to start again, and this "
+                  "vigil-dp cannot restart itself");
+    }
+    return Activation([this, prepared] { return restart_on(*prepared); });
   }
   return Activation([this, prepared] { return activate(*prepared); });
+}
+
+Status ConfigApplier::restart_on(const Prepared& prepared) {
+  if (Status st = restart_(prepared.sections); !st) {
+    return fail("cannot restart vigil-dp to apply the change: " + st.error());
+  }
+  // The process is about to be replaced; until then this is the config it stands for.
+  applied_sections_ = prepared.sections;
+  applied_ = prepared.config;
+  applied_once_ = true;
+  return Ok{};
 }
 
 Status ConfigApplier::activate(const Prepared& prepared) {

@@ -29,29 +29,27 @@ FastPathControl::~FastPathControl() {
 Status FastPathControl::check(const config::Config& c) const {
   const FastPathPlan plan = plan_from(c);
   if (!plan.forwarding) {
-    if (running()) {
-      return fail(
-          "dataplane.forwarding: turning forwarding off cannot be done while vigil-dp forwards: "
-          "stop vigil-dp, commit, then start it with the running config");
-    }
-    return Ok{};
+    return Ok{};  // at once when not forwarding, else by a restart (needs_restart)
   }
   auto routes = check_plan(plan, std::thread::hardware_concurrency());
   if (!routes) {
     return fail(routes.error());
   }
-  if (!running()) {
-    return Ok{};
-  }
-  if (plan.settings != started_with_ || plan.devices() != started_ports_) {
-    return fail(
-        "the dataplane section or the set of port devices cannot change while vigil-dp "
-        "forwards (DPDK starts once per process): stop vigil-dp, commit (a commit goes on "
-        "without a component that is not running), then start vigil-dp with the running "
-        "config (--config <vigild's state dir>/running.yaml); routes, addresses and neighbours "
-        "apply without a restart");
+  if (!running() || needs_restart(c)) {
+    return Ok{};  // a new fast path takes the routes from scratch
   }
   return fast_path_->routes().check(*routes, plan.ports.size());
+}
+
+bool FastPathControl::needs_restart(const config::Config& c) const {
+  if (eal_ && !running()) {
+    return true;  // a start failed in this process: DPDK's EAL cannot start twice
+  }
+  if (!running()) {
+    return false;
+  }
+  const FastPathPlan plan = plan_from(c);
+  return !plan.forwarding || plan.settings != started_with_ || plan.devices() != started_ports_;
 }
 
 Status FastPathControl::start(const FastPathPlan& plan) {
@@ -65,7 +63,9 @@ Status FastPathControl::start(const FastPathPlan& plan) {
     addresses_.reset();
     port_by_ifindex_.clear();
     if (eal_) {
-      return fail(started.error() + " (fix it and restart vigil-dp: DPDK starts once)");
+      return fail(started.error() +
+                  " (a commit that fixes it restarts vigil-dp: DPDK starts "
+                  "once per process)");
     }
   }
   return started;

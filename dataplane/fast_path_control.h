@@ -40,8 +40,12 @@ class FastPathControl final : public ConfigTarget {
   std::string name() const override { return "fast path"; }
 
   // What apply() would refuse, changing nothing: what check_plan() refuses, and once running,
-  // routes that do not fit and a change that needs a restart of the fast path.
+  // routes that do not fit.
   Status check(const config::Config& config) const override;
+  // Once running, a change of the dataplane section or of the ports' devices, or forwarding
+  // turned off; or a start that failed earlier: DPDK's EAL starts once per process, so these
+  // take a new vigil-dp (ConfigApplier restarts it on them).
+  bool needs_restart(const config::Config& config) const override;
   // Starts the fast path on the first config that asks for forwarding, then applies routes and
   // neighbours of every later one. Both go through plan_from(), the one adapter.
   Status apply(const config::Config& config) override;

@@ -1,14 +1,17 @@
 // vigil-dp: the fast path. It runs the XDP classifier on the ports marked xdp: true (filter,
 // l4) and, with dataplane.forwarding, the DPDK fast path between AF_XDP ports (fed by the
 // classifier) or DPDK devices (with a TAP exception path each). Its sections of each commit
-// are parsed once at prepare and applied by dataplane/config_applier.h. It says, loudly, what
-// is not built yet: WireGuard, path probes and failover by probe.
+// are parsed once at prepare and applied by dataplane/config_applier.h; what only a new
+// process can apply, it applies by restarting itself on it (dataplane/self_restart.h). It
+// says, loudly, what is not built yet: WireGuard, path probes and failover by probe.
 #include <chrono>
+#include <cstdlib>
 
 #include "common/daemon.h"
 #include "common/event_loop.h"
 #include "config/document.h"
 #include "dataplane/config_applier.h"
+#include "dataplane/self_restart.h"
 #include "dataplane/xdp_ports.h"
 #if VIGIL_FAST_PATH
 #include "dataplane/fast_path_control.h"
@@ -31,9 +34,38 @@ class NoFastPath final : public vigil::dp::ConfigTarget {
 };
 #endif
 
+// Restarting on a commit: the file is written, the activation answered, then the process
+// replaced (after a moment, so vigild reads the answer before the socket closes).
+vigil::Status restart_on(vigil::EventLoop* loop, const std::vector<std::string>& argv,
+                         const std::string& file, const nlohmann::json& sections) {
+  if (loop == nullptr) {
+    return vigil::fail("vigil-dp is not serving yet");
+  }
+  if (auto st = vigil::dp::write_restart_config(file, sections); !st) {
+    return st;
+  }
+  vigil::log::info(
+      "restarting vigil-dp on the committed config: its dataplane section or its "
+      "ports' devices changed, and DPDK starts once per process",
+      {{"restart_config", file}});
+  auto timer =
+      loop->add_timer(std::chrono::milliseconds(100), [next = vigil::dp::restart_argv(argv, file)] {
+        const std::string error = vigil::dp::exec_self(next);
+        vigil::log::error("cannot restart vigil-dp", {{"error", error}});
+        std::_Exit(vigil::kExitUnavailable);
+      });
+  if (!timer) {
+    return vigil::fail(timer.error());
+  }
+  return vigil::Ok{};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::vector<std::string> self_argv(argv, argv + argc);
+  std::string restart_config;  // --restart-config: the sections this process starts on
+  vigil::EventLoop* serving = nullptr;
   std::string pin_root = "/sys/fs/bpf/vigil";
   vigil::DaemonSpec spec{
       .name = "vigil-dp",
@@ -48,6 +80,14 @@ int main(int argc, char** argv) {
       {"pin-root", "bpffs directory for the classifier's pins (default /sys/fs/bpf/vigil)",
        [&pin_root](const std::string& v) -> vigil::Status {
          pin_root = v;
+         return vigil::Ok{};
+       }});
+  spec.extra_options.push_back(
+      {"restart-config",
+       "apply this file's config sections at start: what vigil-dp passes itself when it "
+       "restarts for a commit it cannot apply in place",
+       [&restart_config](const std::string& v) -> vigil::Status {
+         restart_config = v;
          return vigil::Ok{};
        }});
   std::unique_ptr<vigil::dp::XdpPorts> ports;
@@ -68,6 +108,9 @@ int main(int argc, char** argv) {
     applier = std::make_unique<vigil::dp::ConfigApplier>(
         std::vector<vigil::dp::ConfigTarget*>{ports.get(), fast_path.get()});
     d.on_prepare([&](const nlohmann::json& delta) { return applier->prepare(delta); });
+    applier->on_restart([&](const nlohmann::json& sections) {
+      return restart_on(serving, self_argv, d.args().socket_path + ".restart.json", sections);
+    });
     d.dispatcher().add(
         "classifier.show",
         [&](const nlohmann::json&, const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {
@@ -81,6 +124,22 @@ int main(int argc, char** argv) {
         });
 #endif
     d.on_start([&](vigil::EventLoop& loop) -> vigil::Status {
+      serving = &loop;
+      if (!restart_config.empty()) {
+        // Started again by a commit: its sections now, without waiting for vigild (which saw
+        // the activation answered and has nothing more to push).
+        auto sections = vigil::dp::read_restart_config(restart_config);
+        auto activation = sections
+                              ? applier->prepare(*sections)
+                              : vigil::Expected<vigil::Activation>(vigil::fail(sections.error()));
+        vigil::Status applied =
+            activation ? (*activation)() : vigil::Status(vigil::fail(activation.error()));
+        if (!applied) {
+          return vigil::fail("cannot apply the committed config it restarted for: " +
+                             applied.error());
+        }
+        vigil::log::info("restarted on the committed config", {{"restart_config", restart_config}});
+      }
       auto timer = loop.add_timer(std::chrono::seconds(1), [&] {
         ports->update_metrics(d.metrics());
 #if VIGIL_FAST_PATH

@@ -12,7 +12,7 @@ import signal
 import subprocess
 
 from conftest import needs_root
-from vigil_lab.fastpath import (ROUTED_EDGE_CONFIG, dataplane, forwarding,
+from vigil_lab.fastpath import (ROUTED_EDGE_CONFIG, dataplane, edge_config, forwarding,
                                 hosts_checksum_in_software, hosts_take_redirected_frames,
                                 start_routing)
 from vigil_lab.lab import Lab
@@ -215,3 +215,40 @@ def test_established_flows_are_forwarded_by_xdp_and_decided_again_when_routes_ch
         assert "redirected by XDP" in offload(vn)["by_port"]["wan1"]["reason"]
         tcp = iperf_across(lab, 1)
         assert tcp["sum_received"]["bytes"] > 1_000_000, tcp["sum_received"]
+
+
+def test_a_commit_of_the_dataplane_section_restarts_vigil_dp_on_it(binaries):
+    """DPDK starts once per process: a commit that changes the dataplane section makes
+    vigil-dp re-execute itself on the committed config (same pid, so a supervisor sees no
+    exit); the kernel fallback forwards meanwhile. Routes still apply in place."""
+    with Lab(routed()) as lab:
+        vn = route_across_the_edge(lab)
+        pid = vn.processes["vigil-dp"].popen.pid
+        assert dataplane(vn)["rx_mode"] == "poll"
+        ping = subprocess.Popen(["ip", "netns", "exec", lab.ns("host"), "ping", "-n", "-q",
+                                 "-i", "0.01", "-c", "300", "198.18.20.1"],
+                                stdout=subprocess.PIPE, text=True)
+        lab.wait_for(lambda: lab.ping("host", "198.18.20.1", count=1)["received"], timeout=5,
+                     what="traffic before the commit")
+        vn.commit_text(edge_config(rx_mode="adaptive"), "idle lcores sleep")
+        lab.wait_for(lambda: forwarding(vn) and dataplane(vn)["rx_mode"] == "adaptive",
+                     timeout=30, what="vigil-dp forwarding again with rx_mode adaptive")
+        out, _ = ping.communicate(timeout=30)
+        received = int(out.split(" received")[0].split()[-1])
+        log = vn.processes["vigil-dp"].log()
+        assert vn.processes["vigil-dp"].popen.poll() is None, log
+        assert vn.call("vigil-dp", "status")["pid"] == pid, "re-executed, not a new process"
+        assert "restarting vigil-dp on the committed config" in log, log
+        assert "restarted on the committed config" in log, log
+        # Forwarded throughout by vigil-dp or, while it started, by the kernel fallback.
+        assert received >= 290, out
+        assert lab.ping("host", "198.18.20.1", count=5, interval=0.05)["received"] == 5
+
+        # A routes-only change applies in place: no second restart.
+        vn.commit_text(edge_config(rx_mode="adaptive").replace(
+            "routing:\n  static:\n",
+            "routing:\n  static:\n    - {prefix: 10.99.0.0/16, next_hops: [{via: 198.18.20.1}]}\n"),
+            "one more route")
+        lab.wait_for(lambda: any(r["prefix"] == "10.99.0.0/16" for r in dataplane(vn)["routes"]),
+                     timeout=10, what="the new route in the FIB")
+        assert vn.processes["vigil-dp"].log().count("restarting vigil-dp") == 1

@@ -29,8 +29,12 @@ class FakeTarget final : public ConfigTarget {
     restoring = true;
     return Ok{};
   }
+  bool needs_restart(const config::Config& c) const override {
+    return c.system.hostname == restart_for;
+  }
 
   std::string refuse;
+  std::string restart_for;
   std::string fail_apply;
   std::string fail_restore;
   bool restoring = false;
@@ -125,6 +129,35 @@ TEST_F(ConfigApplierTest, APartThatCannotBePutBackIsNamedInTheError) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error(),
             "XDP classifier: device gone; XDP classifier could not be put back: still gone");
+}
+
+TEST_F(ConfigApplierTest, AChangeOnlyANewProcessTakesIsAppliedByRestartingOnIt) {
+  ASSERT_TRUE((*applier_.prepare(system_named("one")))().ok());
+  fast_path_.restart_for = "two";
+  auto refused = applier_.prepare(system_named("two"));
+  ASSERT_FALSE(refused.ok()) << "no restart hook: refused at prepare";
+  EXPECT_NE(refused.error().find("fast path: this change needs vigil-dp to start again"),
+            std::string::npos)
+      << refused.error();
+
+  std::vector<json> restarted_on;
+  applier_.on_restart([&](const json& sections) -> Status {
+    restarted_on.push_back(sections);
+    return restarted_on.size() == 1 ? Status(fail("cannot write the file")) : Status(Ok{});
+  });
+  log_.clear();
+  auto activation = applier_.prepare(system_named("two"));
+  ASSERT_TRUE(activation.ok()) << activation.error();
+  const Status failed = (*activation)();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(applier_.applied().system.hostname, "one") << "a restart that did not start";
+  ASSERT_TRUE((*applier_.prepare(system_named("two")))().ok());
+  ASSERT_EQ(restarted_on.size(), 2u);
+  EXPECT_EQ(restarted_on.back()["system"]["hostname"], "two") << "the whole sections, new";
+  EXPECT_EQ(applier_.applied().system.hostname, "two");
+  for (const auto& line : log_) {
+    EXPECT_EQ(line.find(":apply"), std::string::npos) << "nothing applied in place: " << line;
+  }
 }
 
 }  // namespace
