@@ -15,25 +15,28 @@ Status ConfigTransaction::prepare(uint64_t txid, const nlohmann::json& delta,
       return fail(component_ + " does not apply the \"" + section + "\" section");
     }
   }
-  Activation activation = [] { return Status(Ok{}); };
+  PreparedChange change{.activate = [] { return Status(Ok{}); }};
   if (prepare_) {
     auto built = prepare_(delta);
     if (!built) {
       return fail(built.error());
     }
-    activation = std::move(*built);
+    change = std::move(*built);
   }
-  prepared_ = Prepared{.txid = txid, .activate = std::move(activation), .prepared_at = now};
+  prepared_ = Prepared{.txid = txid, .change = std::move(change), .prepared_at = now};
   return Ok{};
 }
 
-Status ConfigTransaction::activate(uint64_t txid) {
+Status ConfigTransaction::activate(uint64_t txid, bool* restarts) {
   if (!prepared_ || prepared_->txid != txid) {
     return fail("nothing prepared for transaction " + std::to_string(txid));
   }
-  const Activation activation = std::move(prepared_->activate);
+  const PreparedChange change = std::move(prepared_->change);
   prepared_.reset();
-  return activation();
+  if (restarts != nullptr) {
+    *restarts = change.restarts;
+  }
+  return change.activate();
 }
 
 void ConfigTransaction::abort(uint64_t txid) {

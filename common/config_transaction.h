@@ -24,8 +24,16 @@ namespace vigil {
 // (nothing half-applied) and the message says what failed.
 using Activation = std::function<Status()>;
 
+// What prepare built: the activation, and whether running it restarts the component (which
+// activate's answer tells vigild, for the operator).
+struct PreparedChange {
+  Activation activate;
+  bool restarts = false;
+  Status operator()() const { return activate(); }
+};
+
 // Parses and checks a delta ({section: content, or null when removed}) without applying it.
-using PrepareHook = std::function<Expected<Activation>(const nlohmann::json& delta)>;
+using PrepareHook = std::function<Expected<PreparedChange>(const nlohmann::json& delta)>;
 
 class ConfigTransaction {
  public:
@@ -44,8 +52,9 @@ class ConfigTransaction {
 
   // Replaces whatever was prepared before, also when this one fails.
   Status prepare(uint64_t txid, const nlohmann::json& delta, Clock::time_point now = Clock::now());
-  // Runs what `txid` prepared; it is gone afterwards, whether or not it took.
-  Status activate(uint64_t txid);
+  // Runs what `txid` prepared; it is gone afterwards, whether or not it took. `restarts`, if
+  // given, says whether the component now restarts to apply it.
+  Status activate(uint64_t txid, bool* restarts = nullptr);
   void abort(uint64_t txid);
   // Drops a prepared change older than kPreparedLifetime; returns its txid if it did.
   std::optional<uint64_t> expire(Clock::time_point now = Clock::now());
@@ -56,7 +65,7 @@ class ConfigTransaction {
  private:
   struct Prepared {
     uint64_t txid = 0;
-    Activation activate;
+    PreparedChange change;
     Clock::time_point prepared_at;
   };
 

@@ -187,10 +187,12 @@ void Daemon::register_builtin_methods() {
   dispatcher_.add(
       "activate",
       [this](const json& p, const rpc::CallContext&) -> rpc::CallResult {
-        if (auto st = transaction_.activate(p.at("txid").get<uint64_t>()); !st) {
+        bool restarts = false;
+        if (auto st = transaction_.activate(p.at("txid").get<uint64_t>(), &restarts); !st) {
           return rpc::Error{rpc::kActivateFailed, st.error()};
         }
-        return json::object();
+        // Applied by starting again: vigild tells the operator.
+        return restarts ? json{{"restarting", true}} : json::object();
       },
       rpc::Access::kOwner);
   dispatcher_.add(

@@ -26,7 +26,7 @@ Expected<config::Config> parse_sections(const nlohmann::json& sections) {
 
 }  // namespace
 
-Expected<Activation> ConfigApplier::prepare(const nlohmann::json& delta) {
+Expected<PreparedChange> ConfigApplier::prepare(const nlohmann::json& delta) {
   auto prepared = std::make_shared<Prepared>();
   prepared->sections = applied_sections_;
   for (const auto& [section, content] : delta.items()) {
@@ -52,9 +52,10 @@ Expected<Activation> ConfigApplier::prepare(const nlohmann::json& delta) {
                   ": this change needs vigil-dp to start again, and this "
                   "vigil-dp cannot restart itself");
     }
-    return Activation([this, prepared] { return restart_on(*prepared); });
+    return PreparedChange{.activate = [this, prepared] { return restart_on(*prepared); },
+                          .restarts = true};
   }
-  return Activation([this, prepared] { return activate(*prepared); });
+  return PreparedChange{.activate = [this, prepared] { return activate(*prepared); }};
 }
 
 Status ConfigApplier::restart_on(const Prepared& prepared) {

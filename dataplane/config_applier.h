@@ -48,7 +48,8 @@ class ConfigApplier {
 
   // `delta` ({section: content, or null}) over the sections applied so far, parsed with the
   // schema vigild validated it with and checked by every part. Errors name the part.
-  Expected<Activation> prepare(const nlohmann::json& delta);
+  // A change that needs a restart is applied by the restart hook (restarts is set).
+  Expected<PreparedChange> prepare(const nlohmann::json& delta);
 
   // The config in force: changed only by an activation that took.
   const config::Config& applied() const { return applied_; }

@@ -60,6 +60,22 @@ vigil::Status restart_on(vigil::EventLoop* loop, const std::vector<std::string>&
   return vigil::Ok{};
 }
 
+// What a process restarted for a commit applies at start: the file its predecessor wrote.
+vigil::Status apply_restart_config(vigil::dp::ConfigApplier& applier, const std::string& file) {
+  auto sections = vigil::dp::read_restart_config(file);
+  if (!sections) {
+    return vigil::fail(sections.error());
+  }
+  auto change = applier.prepare(*sections);
+  if (!change) {
+    return vigil::fail(change.error());
+  }
+  if (change->restarts) {
+    return vigil::fail("it would restart again");  // a new process never needs one
+  }
+  return (*change)();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,13 +144,7 @@ int main(int argc, char** argv) {
       if (!restart_config.empty()) {
         // Started again by a commit: its sections now, without waiting for vigild (which saw
         // the activation answered and has nothing more to push).
-        auto sections = vigil::dp::read_restart_config(restart_config);
-        auto activation = sections
-                              ? applier->prepare(*sections)
-                              : vigil::Expected<vigil::Activation>(vigil::fail(sections.error()));
-        vigil::Status applied =
-            activation ? (*activation)() : vigil::Status(vigil::fail(activation.error()));
-        if (!applied) {
+        if (vigil::Status applied = apply_restart_config(*applier, restart_config); !applied) {
           return vigil::fail("cannot apply the committed config it restarted for: " +
                              applied.error());
         }

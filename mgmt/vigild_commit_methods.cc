@@ -98,6 +98,7 @@ void VigildService::commit(const json& params, const Caller& caller, rpc::Reply 
                                        .changed_sections = (*r)->changed_sections,
                                        .applied_by = (*r)->applied_by,
                                        .not_running = (*r)->not_running,
+                                       .restarting = (*r)->restarting,
                                        .confirm_deadline = (*r)->confirm_deadline,
                                        .confirmed_pending = (*r)->confirmed_pending}));
         });

@@ -57,6 +57,7 @@ struct CommitResult {
   std::vector<std::string> changed_sections;
   std::vector<std::string> applied_by;      // components that prepared and activated
   std::vector<std::string> not_running;     // will get the config when they start
+  std::vector<std::string> restarting;      // applied it by starting again
   std::optional<int64_t> confirm_deadline;  // commit confirmed: Unix seconds
   // Nothing changed, and a plain commit confirmed the pending commit confirmed (`commit`).
   bool confirmed_pending = false;
@@ -80,7 +81,8 @@ inline void to_json(nlohmann::json& j, const CommitResult& r) {
   j = {{"commit", r.commit},
        {"changed_sections", r.changed_sections},
        {"applied_by", r.applied_by},
-       {"not_running", r.not_running}};
+       {"not_running", r.not_running},
+       {"restarting", r.restarting}};
   if (r.confirm_deadline) {
     j["confirm_deadline"] = *r.confirm_deadline;
   }
@@ -91,6 +93,7 @@ inline void from_json(const nlohmann::json& j, CommitResult& r) {
   r.changed_sections = j.value("changed_sections", std::vector<std::string>{});
   r.applied_by = j.value("applied_by", std::vector<std::string>{});
   r.not_running = j.value("not_running", std::vector<std::string>{});
+  r.restarting = j.value("restarting", std::vector<std::string>{});
   const auto d = j.find("confirm_deadline");
   r.confirm_deadline =
       d != j.end() && d->is_number() ? std::optional<int64_t>(d->get<int64_t>()) : std::nullopt;

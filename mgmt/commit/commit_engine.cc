@@ -139,7 +139,8 @@ Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& change
   // activated by giving them back their previous sections, and the failed one too when it did
   // not answer (it may have applied the change; one that refused kept its config).
   for (size_t i = 0; i < affected.size(); ++i) {
-    if (ActivateResult st = affected[i].component->activate(txid); !st.ok()) {
+    const ActivateResult st = affected[i].component->activate(txid);
+    if (!st.ok()) {
       for (size_t j = i; j < affected.size(); ++j) {
         affected[j].component->abort(txid);
       }
@@ -157,6 +158,9 @@ Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& change
                   (restored.empty() ? "" : "; previous config restored on " + join(restored)));
     }
     outcome.applied_by.push_back(affected[i].component->name());
+    if (st.restarting) {
+      outcome.restarting.push_back(affected[i].component->name());
+    }
   }
   return Ok{};
 }

@@ -56,6 +56,7 @@ struct CommitOutcome {
   std::vector<std::string> changed_sections;
   std::vector<std::string> applied_by;   // components that prepared and activated
   std::vector<std::string> not_running;  // will get the config when they start
+  std::vector<std::string> restarting;   // applied it by starting again (vigil-dp's DPDK)
   std::optional<int64_t> confirm_deadline;
   // The candidate was the running config and a plain commit confirmed the pending commit
   // confirmed: nothing was applied or recorded (record is the running commit's).

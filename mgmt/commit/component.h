@@ -18,6 +18,8 @@ struct ActivateResult {
   enum Kind { kDone, kRefused, kNoAnswer };
   Kind kind = kDone;
   std::string error;
+  // Done, by starting the component again on the new config (vigil-dp's DPDK settings).
+  bool restarting = false;
   bool ok() const { return kind == kDone; }
 };
 

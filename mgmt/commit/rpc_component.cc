@@ -37,7 +37,8 @@ Status RpcComponent::prepare(uint64_t txid, const json& delta) {
 ActivateResult RpcComponent::activate(uint64_t txid) {
   auto r = client_.call("activate", {{"txid", txid}}, deadlines_.activate);
   if (!rpc::is_error(r)) {
-    return {};
+    const json& answer = std::get<json>(r);
+    return {.restarting = answer.is_object() && answer.value("restarting", false)};
   }
   const rpc::Error& e = std::get<rpc::Error>(r);
   const bool no_answer =

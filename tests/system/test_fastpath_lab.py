@@ -230,7 +230,11 @@ def test_a_commit_of_the_dataplane_section_restarts_vigil_dp_on_it(binaries):
                                 stdout=subprocess.PIPE, text=True)
         lab.wait_for(lambda: lab.ping("host", "198.18.20.1", count=1)["received"], timeout=5,
                      what="traffic before the commit")
-        vn.commit_text(edge_config(rx_mode="adaptive"), "idle lcores sleep")
+        (vn.run_dir / "adaptive.yaml").write_text(edge_config(rx_mode="adaptive"))
+        assert vn.cli("load", "replace", str(vn.run_dir / "adaptive.yaml")).returncode == 0
+        commit = vn.cli("commit", "-m", "idle lcores sleep")
+        assert commit.returncode == 0, commit.stderr
+        assert "vigil-dp restarts to apply it" in commit.stdout, commit.stdout
         lab.wait_for(lambda: forwarding(vn) and dataplane(vn)["rx_mode"] == "adaptive",
                      timeout=30, what="vigil-dp forwarding again with rx_mode adaptive")
         out, _ = ping.communicate(timeout=30)

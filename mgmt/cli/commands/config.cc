@@ -317,6 +317,9 @@ Output commit(Invocation& inv) {
   for (const auto& n : result.not_running) {
     o.out += "  " + n + " is not running; it gets the config when it starts\n";
   }
+  for (const auto& n : result.restarting) {
+    o.out += "  " + n + " restarts to apply it: the change takes a new process\n";
+  }
   if (result.confirm_deadline) {
     o.out += "  confirm with `vigil confirm` within " +
              std::to_string(*result.confirm_deadline - time(nullptr)) +

@@ -12,18 +12,19 @@ using nlohmann::json;
 class ConfigTransactionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    tx_.on_prepare([this](const json& delta) -> Expected<Activation> {
+    tx_.on_prepare([this](const json& delta) -> Expected<PreparedChange> {
       ++parses_;
       if (delta.contains("routing") && delta["routing"] == "bad") {
         return fail("routing: bad");
       }
-      return Activation([this, delta]() -> Status {
-        if (fail_next_activation_) {
-          return fail("device gone");
-        }
-        applied_.push_back(delta);
-        return Ok{};
-      });
+      return PreparedChange{.activate = [this, delta]() -> Status {
+                              if (fail_next_activation_) {
+                                return fail("device gone");
+                              }
+                              applied_.push_back(delta);
+                              return Ok{};
+                            },
+                            .restarts = delta.value("routing", json()) == "new process"};
     });
   }
 
@@ -32,6 +33,16 @@ class ConfigTransactionTest : public ::testing::Test {
   bool fail_next_activation_ = false;
   std::vector<json> applied_;
 };
+
+TEST_F(ConfigTransactionTest, ActivateSaysWhenTheChangeRestartsTheComponent) {
+  bool restarts = true;
+  ASSERT_TRUE(tx_.prepare(8, {{"routing", "r1"}}).ok());
+  ASSERT_TRUE(tx_.activate(8, &restarts).ok());
+  EXPECT_FALSE(restarts);
+  ASSERT_TRUE(tx_.prepare(9, {{"routing", "new process"}}).ok());
+  ASSERT_TRUE(tx_.activate(9, &restarts).ok());
+  EXPECT_TRUE(restarts);
+}
 
 TEST_F(ConfigTransactionTest, ActivateRunsWhatPrepareBuiltWithoutParsingAgain) {
   ASSERT_TRUE(tx_.prepare(7, {{"routing", "r1"}}).ok());

@@ -148,6 +148,7 @@ TEST_F(ConfigApplierTest, AChangeOnlyANewProcessTakesIsAppliedByRestartingOnIt) 
   log_.clear();
   auto activation = applier_.prepare(system_named("two"));
   ASSERT_TRUE(activation.ok()) << activation.error();
+  EXPECT_TRUE(activation->restarts) << "activate's answer says so";
   const Status failed = (*activation)();
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(applier_.applied().system.hostname, "one") << "a restart that did not start";

@@ -20,8 +20,7 @@ TEST(SelfRestart, TheCommandLineGainsOneRestartFile) {
   EXPECT_EQ(restart_argv({"vigil-dp", "--restart-config", "old.json", "--socket", "s",
                           "--restart-config=older.json"},
                          "new.json"),
-            (std::vector<std::string>{"vigil-dp", "--socket", "s", "--restart-config",
-                                      "new.json"}))
+            (std::vector<std::string>{"vigil-dp", "--socket", "s", "--restart-config", "new.json"}))
       << "a process restarted before does not pile up restart files";
 }
 

@@ -47,7 +47,7 @@ class FakeComponent final : public Component {
       fail_activate_once = false;
       return {.kind = activate_failure, .error = "lost its socket"};
     }
-    return {};
+    return {.restarting = restarts};
   }
   void abort(uint64_t) override { calls_.log.push_back(name_ + ":abort"); }
 
@@ -58,6 +58,7 @@ class FakeComponent final : public Component {
   int64_t instance = 1;  // the pid answering
   bool reject_prepare = false;
   bool fail_activate_once = false;
+  bool restarts = false;  // applies by starting again (vigil-dp's DPDK settings)
   ActivateResult::Kind activate_failure = ActivateResult::kRefused;
 
  private:
@@ -122,6 +123,15 @@ TEST_F(CommitEngineTest, OnlyComponentsWhoseSectionsChangedTakePart) {
   EXPECT_EQ(calls_.deltas[0], (json{{"system", {{"hostname", "one"}}}}));
   EXPECT_EQ(store_->running_text(), kV1);
   EXPECT_EQ(r->record.user, "alice");
+}
+
+TEST_F(CommitEngineTest, AComponentThatRestartsToApplyIsNamed) {
+  dp_->restarts = true;
+  auto r = commit(kV2Routes);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->restarting, std::vector<std::string>{"vigil-dp"});
+  EXPECT_EQ(r->applied_by, (std::vector<std::string>{"vigil-dp", "vigil-l7"}));
+  EXPECT_EQ(store_->running_text(), kV2Routes) << "a restart is a change that took";
 }
 
 TEST_F(CommitEngineTest, InvalidCandidateTouchesNothing) {
