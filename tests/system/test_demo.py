@@ -27,6 +27,8 @@ def test_demo_runs_and_tears_down(binaries):
     # The kernel fallback: the kernel's copy of s1-edge's default routes carried the traffic.
     assert "(ip -4 route show proto 250): default via 198.18.1.1 dev wan1" in out, out
     assert "across the crash:" in out
+    # A dataplane commit restarts vigil-dp on it, same pid.
+    assert "vigil-dp restarts to apply it" in out and "kept (re-executed)" in out, out
     # Fragments cross the fast paths: ping -s 3000, both families (a loss fails the demo).
     assert "fragments across the fast paths" in out
     assert "IPv4    10.2.1.20     5/5" in out and "IPv6    fd00:2:1::14  5/5" in out, out

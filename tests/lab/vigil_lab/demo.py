@@ -242,6 +242,31 @@ def main() -> int:
         if lost > 30:
             failures.append(f"a vigil-dp crash lost {lost} packets at 100/s")
 
+        heading("a commit of s1-edge's dataplane section: vigil-dp restarts on it")
+        # DPDK starts once per process: vigil-dp applies such a change by re-executing itself
+        # on the committed config (same pid), the kernel fallback forwarding meanwhile.
+        pid = edges[1].call("vigil-dp", "status")["pid"]
+        ping = lab.spawn("s1-client", ["ping", "-n", "-q", "-i", "0.01", "-c", "300",
+                                       "10.2.1.20"], name="restart-ping")
+        time.sleep(0.5)
+        edges[1].cli("set", "dataplane", "mbufs", "8191")
+        print("  $ vigil set dataplane mbufs 8191 && vigil commit -m \"more buffers\"")
+        commit = edges[1].cli("commit", "-m", "more buffers")
+        for line in commit.stdout.splitlines():
+            print("    " + line)
+        lab.wait_for(lambda: forwarding(edges[1]), timeout=30, what="s1-edge's fast path back")
+        ping.popen.wait(timeout=30)
+        r = parse_ping(ping.log())
+        lost = r["sent"] - r["received"]
+        same = edges[1].call("vigil-dp", "status")["pid"] == pid
+        print(f"  vigil-dp pid {pid} {'kept (re-executed)' if same else 'CHANGED'}; "
+              f"s1-client -> s2-backend at 100 packets/s across the restart: "
+              f"{r['received']}/{r['sent']} received, {lost} lost")
+        if commit.returncode != 0 or "vigil-dp restarts to apply it" not in commit.stdout:
+            failures.append(f"the dataplane commit: {commit.stderr}{commit.stdout}")
+        if not same or lost > 30:
+            failures.append(f"the dataplane restart: pid kept {same}, {lost} lost at 100/s")
+
         heading("stopping Vigil (SIGTERM)")
         rows = []
         for n, vn in edges.items():
