@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "mgmt/cli/table_printer.h"
+#include "mgmt/cli/words.h"
 
 namespace vigil::mgmt::cli {
 
@@ -72,10 +73,7 @@ std::vector<const Command*> CommandTable::completions(
 std::string CommandTable::help() const {
   TablePrinter table({"command", "description"}, /*header=*/false);
   for (const Command& c : commands_) {
-    std::string words;
-    for (const auto& w : c.words) {
-      words += (words.empty() ? "" : " ") + w;
-    }
+    std::string words = join_words(c.words);
     if (!c.args_hint.empty()) {
       words += " " + c.args_hint;
     }

@@ -10,17 +10,10 @@
 #include "mgmt/cli/commands/commands.h"
 #include "mgmt/cli/pipes.h"
 #include "mgmt/cli/table_printer.h"
+#include "mgmt/cli/words.h"
 
 namespace vigil::mgmt::cli {
 namespace {
-
-std::string joined(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) {
-    out += (out.empty() ? "" : " ") + w;
-  }
-  return out;
-}
 
 // Runs a command; a field of another type than this CLI expects in vigild's answer (a vigild
 // of another version, say) is an error, not a crash.
@@ -79,7 +72,8 @@ Output describe_next(const CommandTable& table, Vigild& vigild,
       rows.add_row({"  " + w, "", ""});
     }
     if (rows.empty()) {
-      return {.out = "nothing more: \"" + joined(words) + "\" is complete (or not a modifier)\n"};
+      return {.out =
+                  "nothing more: \"" + join_words(words) + "\" is complete (or not a modifier)\n"};
     }
     return {.out = "Possible completions:\n" + rows.render()};
   }
@@ -94,7 +88,7 @@ Output describe_next(const CommandTable& table, Vigild& vigild,
       rows.add_row({"  " + w.value("word", ""), w.value("type", ""), w.value("description", "")});
     }
     if (rows.empty()) {
-      return {.out = "nothing more: \"" + joined(words) + "\" is complete (or not a path)\n"};
+      return {.out = "nothing more: \"" + join_words(words) + "\" is complete (or not a path)\n"};
     }
     return {.out = "Possible completions:\n" + rows.render()};
   }
@@ -159,13 +153,14 @@ Output run_command(const CommandTable& table, Vigild& vigild, const std::vector<
   const std::vector<std::string> words = table.expand(typed);
   auto match = table.match(words);
   if (!match) {
-    Output o{.exit_code = kExitUsage, .err = "vigil: unknown command \"" + joined(words) + "\"\n"};
+    Output o{.exit_code = kExitUsage,
+             .err = "vigil: unknown command \"" + join_words(words) + "\"\n"};
     const auto near =
         words.empty() ? std::vector<const Command*>{} : table.completions({words.front()});
     if (!near.empty()) {
       o.err += "Commands starting with \"" + words.front() + "\":\n";
       for (const Command* c : near) {
-        o.err += "  " + joined(c->words) + "\n";
+        o.err += "  " + join_words(c->words) + "\n";
       }
     }
     return o;
@@ -195,9 +190,10 @@ std::variant<std::vector<std::string>, Output> compare_command(
   return usage_error("`| compare` follows `show configuration` (or `show` in configure mode)");
 }
 
-// A command line with its pipes, in either mode.
+// A command line with its pipes, in either mode; `json` becomes true when `| display json`
+// asks for JSON. Failures are left as text: the caller turns them into JSON, once.
 Output run_pipeline(const CommandTable& table, Vigild& vigild,
-                    const std::vector<std::string>& words, bool json, bool configure) {
+                    const std::vector<std::string>& words, bool& json, bool configure) {
   if (words.size() > 1 && words.back() == "?") {
     return guarded([&] {
       return describe_next(table, vigild,
@@ -207,14 +203,14 @@ Output run_pipeline(const CommandTable& table, Vigild& vigild,
   }
   auto parsed = parse_pipeline(words);
   if (auto* bad = std::get_if<Output>(&parsed)) {
-    return json ? json_error(std::move(*bad)) : std::move(*bad);
+    return std::move(*bad);
   }
   Pipeline& p = std::get<Pipeline>(parsed);
   json = json || wants_json(p.stages);
   if (!p.stages.empty() && p.stages.front().kind == PipeKind::kCompare) {
     auto command = compare_command(table, p.command, p.stages.front(), configure);
     if (auto* bad = std::get_if<Output>(&command)) {
-      return json ? json_error(std::move(*bad)) : std::move(*bad);
+      return std::move(*bad);
     }
     p.command = std::get<std::vector<std::string>>(command);
     configure = false;
@@ -228,16 +224,40 @@ Output run_pipeline(const CommandTable& table, Vigild& vigild,
     if (o.exit_code == kExitOk && o.out.empty() && p.command.size() > 1) {
       // `show interfaces` in configure mode is the candidate's part, as on Junos; say so when
       // it is empty, since the operator may have wanted the operational command.
-      const std::string path = joined({p.command.begin() + 1, p.command.end()});
+      const std::string path = join_words({p.command.begin() + 1, p.command.end()});
       o.err = "vigil: nothing is set under " + path + " in your candidate";
       const auto m = table.match(p.command);
-      o.err += m && m->rest.empty() ? "; the operational command: run " + joined(p.command) + "\n"
-                                    : "\n";
+      o.err += m && m->rest.empty()
+                   ? "; the operational command: run " + join_words(p.command) + "\n"
+                   : "\n";
     }
   } else {
     o = run_command(table, vigild, p.command, json);
   }
-  o = apply_stages(std::move(o), p.stages);
+  return apply_stages(std::move(o), p.stages);
+}
+
+// An interactive line: help, run, or a pipeline. As run_pipeline, failures left as text.
+Output run_interactive_line(const CommandTable& table, Vigild& vigild,
+                            const std::vector<std::string>& words, bool& json, bool configure) {
+  if (!words.empty() && (words[0] == "help" || words[0] == "?") &&
+      (words.size() == 1 || words[1] == "|")) {
+    auto parsed = parse_pipeline(words);
+    if (auto* bad = std::get_if<Output>(&parsed)) {
+      return std::move(*bad);
+    }
+    return apply_stages({.out = usage_text(table)}, std::get<Pipeline>(parsed).stages);
+  }
+  if (words.size() > 1 && words[0] == "run") {
+    // An operational command from configure mode, as on Junos.
+    return run_pipeline(table, vigild, std::vector<std::string>(words.begin() + 1, words.end()),
+                        json, /*configure=*/false);
+  }
+  return run_pipeline(table, vigild, words, json, configure);
+}
+
+// Where every failure becomes JSON when JSON was asked for (--json or `| display json`).
+Output as_asked(Output o, bool json) {
   return json ? json_error(std::move(o)) : o;
 }
 
@@ -245,25 +265,14 @@ Output run_pipeline(const CommandTable& table, Vigild& vigild,
 
 Output dispatch(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& words,
                 bool json) {
-  return run_pipeline(table, vigild, words, json, /*configure=*/false);
+  Output o = run_pipeline(table, vigild, words, json, /*configure=*/false);
+  return as_asked(std::move(o), json);
 }
 
 Output run_line(const CommandTable& table, Vigild& vigild, const std::vector<std::string>& words,
                 bool json, bool configure) {
-  if (!words.empty() && (words[0] == "help" || words[0] == "?") &&
-      (words.size() == 1 || words[1] == "|")) {
-    auto parsed = parse_pipeline(words);
-    if (auto* bad = std::get_if<Output>(&parsed)) {
-      return json ? json_error(std::move(*bad)) : std::move(*bad);
-    }
-    Output o = apply_stages({.out = usage_text(table)}, std::get<Pipeline>(parsed).stages);
-    return json ? json_error(std::move(o)) : o;
-  }
-  if (words.size() > 1 && words[0] == "run") {
-    // An operational command from configure mode, as on Junos.
-    return dispatch(table, vigild, std::vector<std::string>(words.begin() + 1, words.end()), json);
-  }
-  return run_pipeline(table, vigild, words, json, configure);
+  Output o = run_interactive_line(table, vigild, words, json, configure);
+  return as_asked(std::move(o), json);
 }
 
 std::vector<std::string> complete_words(const CommandTable& table, Vigild& vigild,

@@ -208,8 +208,10 @@ Output apply_stages(Output o, const std::vector<PipeStage>& stages) {
         break;
       }
       case PipeKind::kCount: {
-        size_t lines = 0;
-        (void)filter_lines(o.out, [&](std::string_view) { return ++lines, false; });
+        auto lines = static_cast<size_t>(std::count(o.out.begin(), o.out.end(), '\n'));
+        if (!o.out.empty() && o.out.back() != '\n') {
+          ++lines;  // a last line without its newline
+        }
         o.out = "Count: " + std::to_string(lines) + " lines\n";
         o.is_config = false;
         break;

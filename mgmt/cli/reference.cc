@@ -5,6 +5,7 @@
 #include "mgmt/cli/command.h"
 #include "mgmt/cli/dispatch.h"
 #include "mgmt/cli/pipes.h"
+#include "mgmt/cli/words.h"
 
 namespace vigil::mgmt::cli {
 namespace {
@@ -78,12 +79,8 @@ std::string cli_reference_markdown(const CommandTable& table) {
   }
   md += "\n## Commands\n\n| command | arguments | what it does |\n|---|---|---|\n";
   for (const Command& c : table.commands()) {
-    std::string words;
-    for (const std::string& w : c.words) {
-      words += (words.empty() ? "" : " ") + w;
-    }
-    md += "| " + code(words) + " | " + (c.args_hint.empty() ? "" : code(c.args_hint)) + " | " +
-          cell(c.help) + " |\n";
+    md += "| " + code(join_words(c.words)) + " | " +
+          (c.args_hint.empty() ? "" : code(c.args_hint)) + " | " + cell(c.help) + " |\n";
   }
   md +=
       "\n## Output modifiers\n\n"

@@ -2,6 +2,17 @@
 
 namespace vigil::mgmt::cli {
 
+std::string join_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    out += w;
+  }
+  return out;
+}
+
 SplitLine split_words(std::string_view line) {
   SplitLine out;
   if (line.size() > kMaxLineBytes) {

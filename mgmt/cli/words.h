@@ -23,6 +23,9 @@ inline constexpr size_t kMaxLineBytes = size_t{64} * 1024;
 
 SplitLine split_words(std::string_view line);
 
+// `words` joined by single spaces, as messages and help show them (not quoted: for people).
+std::string join_words(const std::vector<std::string>& words);
+
 // `word` as a command line must spell it for split_words() to give it back: as it is when
 // nothing in it is special, else in single quotes ('it'\''s' for a quote inside).
 std::string quote_word(std::string_view word);

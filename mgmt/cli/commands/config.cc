@@ -13,6 +13,7 @@
 #include "config/set_commands.h"
 #include "config/yaml_json.h"
 #include "mgmt/cli/commands/commands.h"
+#include "mgmt/cli/words.h"
 
 namespace vigil::mgmt::cli {
 namespace {
@@ -209,9 +210,7 @@ Output changed(Invocation& inv, std::string_view method, const json& params, std
   auto r = inv.call(method, params, what);
   if (!r) {
     Output o = r.failure();
-    for (const auto& w : path) {
-      o.path += (o.path.empty() ? "" : " ") + w;
-    }
+    o.path = join_words(path);
     return o;
   }
   if (inv.json) {
