@@ -143,8 +143,8 @@ KeyPair generate_keypair() {
 std::optional<Key> dh(const Key& private_key, const Key& public_key) {
   Pkey ours(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_key.data(),
                                          private_key.size()));
-  Pkey theirs(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, public_key.data(),
-                                          public_key.size()));
+  Pkey theirs(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, public_key.data(), public_key.size()));
   if (!ours || !theirs) {
     library_failed("X25519 keys");
   }
@@ -162,8 +162,7 @@ std::optional<Key> dh(const Key& private_key, const Key& public_key) {
   return out;
 }
 
-void aead_encrypt(const Key& key, uint64_t counter, Bytes plain, Bytes ad,
-                  std::span<uint8_t> out) {
+void aead_encrypt(const Key& key, uint64_t counter, Bytes plain, Bytes ad, std::span<uint8_t> out) {
   if (out.size() != plain.size() + kTagSize) {
     library_failed("ChaCha20-Poly1305 (output size)");
   }
@@ -173,12 +172,13 @@ void aead_encrypt(const Key& key, uint64_t counter, Bytes plain, Bytes ad,
   if (!ctx ||
       EVP_EncryptInit_ex(ctx.get(), EVP_chacha20_poly1305(), nullptr, key.data(), nonce.data()) !=
           1 ||
-      (!ad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &n, ad.data(), as_int(ad.size())) != 1) ||
+      (!ad.empty() &&
+       EVP_EncryptUpdate(ctx.get(), nullptr, &n, ad.data(), as_int(ad.size())) != 1) ||
       (!plain.empty() &&
        EVP_EncryptUpdate(ctx.get(), out.data(), &n, plain.data(), as_int(plain.size())) != 1) ||
       EVP_EncryptFinal_ex(ctx.get(), out.data() + plain.size(), &n) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, kTagSize,
-                          out.data() + plain.size()) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, kTagSize, out.data() + plain.size()) !=
+          1) {
     library_failed("ChaCha20-Poly1305");
   }
 }
@@ -197,7 +197,8 @@ bool aead_decrypt(const Key& key, uint64_t counter, Bytes cipher, Bytes ad,
   if (!ctx ||
       EVP_DecryptInit_ex(ctx.get(), EVP_chacha20_poly1305(), nullptr, key.data(), nonce.data()) !=
           1 ||
-      (!ad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &n, ad.data(), as_int(ad.size())) != 1) ||
+      (!ad.empty() &&
+       EVP_DecryptUpdate(ctx.get(), nullptr, &n, ad.data(), as_int(ad.size())) != 1) ||
       (length > 0 &&
        EVP_DecryptUpdate(ctx.get(), out.data(), &n, cipher.data(), as_int(length)) != 1) ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kTagSize, tag.data()) != 1) {

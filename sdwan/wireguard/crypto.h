@@ -17,8 +17,8 @@ namespace vigil::wg {
 inline constexpr size_t kKeySize = 32;
 inline constexpr size_t kHashSize = 32;
 inline constexpr size_t kMacSize = 16;
-inline constexpr size_t kTagSize = 16;         // Poly1305
-inline constexpr size_t kXNonceSize = 24;      // XChaCha20
+inline constexpr size_t kTagSize = 16;     // Poly1305
+inline constexpr size_t kXNonceSize = 24;  // XChaCha20
 
 using Key = std::array<uint8_t, kKeySize>;
 using Hash = std::array<uint8_t, kHashSize>;
