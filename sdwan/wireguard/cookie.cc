@@ -60,8 +60,8 @@ bool CookieChecker::mac2_ok(std::span<const uint8_t> message, std::span<const ui
   return equal_in_constant_time(want, message.subspan(m2, kMacSize));
 }
 
-CookieReply CookieChecker::reply(std::span<const uint8_t> message,
-                                 std::span<const uint8_t> source, Clock::time_point now) {
+CookieReply CookieChecker::reply(std::span<const uint8_t> message, std::span<const uint8_t> source,
+                                 Clock::time_point now) {
   if (!secret_at_ || now - *secret_at_ >= kCookieRefreshTime) {
     random_bytes(secret_);
     secret_at_ = now;

@@ -14,7 +14,12 @@
 
 namespace vigil::wg {
 
-enum class MessageType : uint8_t { kInitiation = 1, kResponse = 2, kCookieReply = 3, kTransport = 4 };
+enum class MessageType : uint8_t {
+  kInitiation = 1,
+  kResponse = 2,
+  kCookieReply = 3,
+  kTransport = 4
+};
 
 inline constexpr size_t kInitiationSize = 148;
 inline constexpr size_t kResponseSize = 92;

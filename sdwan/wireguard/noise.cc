@@ -107,8 +107,13 @@ std::string_view name_of(InitiationRefusal r) {
 std::optional<Initiation> create_initiation(const LocalIdentity& local, const PeerIdentity& peer,
                                             uint32_t local_index, const Tai64n& now,
                                             PendingInitiation& pending) {
+  return create_initiation(local, peer, local_index, now, generate_keypair(), pending);
+}
+
+std::optional<Initiation> create_initiation(const LocalIdentity& local, const PeerIdentity& peer,
+                                            uint32_t local_index, const Tai64n& now,
+                                            const KeyPair& ephemeral, PendingInitiation& pending) {
   Symmetric s = start_for(peer.public_key);
-  const KeyPair ephemeral = generate_keypair();
   Initiation m;
   m.sender = local_index;
   m.ephemeral = ephemeral.public_key;

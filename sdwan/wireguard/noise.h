@@ -60,6 +60,10 @@ struct PendingInitiation {
 std::optional<Initiation> create_initiation(const LocalIdentity& local, const PeerIdentity& peer,
                                             uint32_t local_index, const Tai64n& now,
                                             PendingInitiation& pending);
+// The same with the ephemeral key given: a recorded handshake replays byte for byte.
+std::optional<Initiation> create_initiation(const LocalIdentity& local, const PeerIdentity& peer,
+                                            uint32_t local_index, const Tai64n& now,
+                                            const KeyPair& ephemeral, PendingInitiation& pending);
 
 // What a responder learns from an initiation: who sent it, when it says it was made, and the
 // handshake's state for the response.

@@ -9,17 +9,16 @@ namespace {
 TEST(WireguardKeys, WgToolsKeysReadAndThePublicKeyMatchesWgPubkey) {
   const auto private_key = key_from_base64("IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY28=\n");
   ASSERT_TRUE(private_key.has_value());
-  EXPECT_EQ(to_base64(public_key_of(*private_key)),
-            "KgWYky3MH3oUY+IBO7LfL8ObVypjHG6Dte0jrq4giTU=");
+  EXPECT_EQ(to_base64(public_key_of(*private_key)), "KgWYky3MH3oUY+IBO7LfL8ObVypjHG6Dte0jrq4giTU=");
   EXPECT_EQ(to_base64(*private_key), "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY28=");
 }
 
 TEST(WireguardKeys, AnythingButOneCanonicalKeyIsRefused) {
-  for (const char* bad : {"", "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY28",    // 43
-                          "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY28==",  // 45
-                          "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY29=",   // padding bits
-                          "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY2*=",   // not base64
-                          "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY2==",   // 31 bytes
+  for (const char* bad : {"", "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY28",  // 43
+                          "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY28==",    // 45
+                          "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY29=",     // padding bits
+                          "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY2*=",     // not base64
+                          "IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY2==",     // 31 bytes
                           "IKj+vxjv1gyjs MIdISrN++fie7K5u3XrV2yqIf4fY28="}) {
     EXPECT_FALSE(key_from_base64(bad).has_value()) << bad;
   }

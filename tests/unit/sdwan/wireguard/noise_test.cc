@@ -32,8 +32,7 @@ class NoiseTest : public ::testing::Test {
     InitiationRefusal why{};
     const auto received = consume_initiation(
         bob_.local, on_wire,
-        [&](const Key& k) { return k == alice_.local.public_key ? &*alice_at_bob : nullptr; },
-        why);
+        [&](const Key& k) { return k == alice_.local.public_key ? &*alice_at_bob : nullptr; }, why);
     EXPECT_TRUE(received.has_value()) << name_of(why);
     EXPECT_EQ(received->timestamp, now_);
     EXPECT_EQ(received->initiator_index, 11u);
@@ -41,8 +40,7 @@ class NoiseTest : public ::testing::Test {
     EXPECT_TRUE(answer.has_value());
     Response response_on_wire;
     EXPECT_TRUE(decode(encode(answer->response), response_on_wire));
-    return {consume_response(alice_.local, *bob_at_alice, pending, response_on_wire),
-            answer->keys};
+    return {consume_response(alice_.local, *bob_at_alice, pending, response_on_wire), answer->keys};
   }
 };
 
@@ -88,7 +86,8 @@ TEST_F(NoiseTest, RefusalsSayWhy) {
   EXPECT_FALSE(consume_initiation(carol.local, init, find, why).has_value());
   EXPECT_EQ(why, InitiationRefusal::kStaticDoesNotDecrypt);
 
-  EXPECT_FALSE(consume_initiation(bob_.local, init, [](const Key&) { return nullptr; }, why));
+  EXPECT_FALSE(consume_initiation(
+      bob_.local, init, [](const Key&) { return nullptr; }, why));
   EXPECT_EQ(why, InitiationRefusal::kUnknownPeer);
 
   Initiation tampered = init;

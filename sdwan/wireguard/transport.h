@@ -1,0 +1,51 @@
+// One session's transport messages (the whitepaper's section 5.4.6): our packets sealed under
+// the send key with a counter that only grows, padded to a multiple of 16 bytes; theirs opened
+// under the receive key, each counter taken once (the replay window). Single-writer: the
+// thread that owns the session.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "sdwan/wireguard/messages.h"
+#include "sdwan/wireguard/noise.h"
+#include "sdwan/wireguard/replay_window.h"
+
+namespace vigil::wg {
+
+// REJECT_AFTER_MESSAGES: no counter at or past it is sent or taken.
+inline constexpr uint64_t kRejectAfterMessages = ~uint64_t{0} - (uint64_t{1} << 13);
+inline constexpr size_t kPaddingMultiple = 16;
+
+// The datagram's size for a packet of `length` bytes: header, padded packet, tag.
+inline constexpr size_t sealed_size(size_t length) {
+  return kTransportHeaderSize + (length + kPaddingMultiple - 1) / kPaddingMultiple * kPaddingMultiple +
+         kTagSize;
+}
+
+enum class OpenResult { kOk, kNotTransport, kNotThisSession, kReplay, kBadTag };
+std::string_view name_of(OpenResult r);
+
+class TransportSession {
+ public:
+  explicit TransportSession(const SessionKeys& keys) : keys_(keys) {}
+
+  const SessionKeys& keys() const { return keys_; }
+  uint64_t sent() const { return next_counter_; }
+
+  // The transport datagram for `packet` (empty: a keepalive) in `out`, which holds
+  // sealed_size(packet.size()) bytes; its size, or 0 once the counter is spent.
+  size_t seal(std::span<const uint8_t> packet, std::span<uint8_t> out);
+  // Opens a transport datagram to this session: the packet and its padding in `out` (at least
+  // datagram.size() - kKeepaliveSize bytes), its length in `length`.
+  OpenResult open(std::span<const uint8_t> datagram, std::span<uint8_t> out, size_t& length);
+
+ private:
+  SessionKeys keys_;
+  uint64_t next_counter_ = 0;
+  ReplayWindow window_;
+};
+
+}  // namespace vigil::wg

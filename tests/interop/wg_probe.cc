@@ -1,0 +1,434 @@
+// wg_probe: one WireGuard peer over a plain UDP socket, built on sdwan/wireguard/ alone, so
+// the system suite can hold the protocol library to wireguard-go's before vigil-dp carries it.
+//
+//   wg_probe initiate|respond --private KEY --peer KEY [--psk KEY] --listen PORT
+//            [--endpoint IPV4:PORT] --address IPV4 --remote IPV4 [--timeout SECONDS]
+//            [--record FILE]
+//
+// initiate: sends an initiation to --endpoint, takes the response (or a cookie reply, then
+// initiates again with mac2), then sends an ICMP echo request from --address to --remote
+// inside the tunnel and waits for the reply. respond: waits for an initiation, answers it,
+// then answers ICMP echo requests that arrive inside the tunnel (and exits after the first).
+// Prints one JSON line of what happened; exit 0 when the echo went through. --record writes
+// an initiator's transcript (its keys, ephemeral and timestamp, the datagrams both ways) for
+// a unit test to replay.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fstream>
+
+#include "sdwan/wireguard/cookie.h"
+#include "sdwan/wireguard/keys.h"
+#include "sdwan/wireguard/noise.h"
+#include "sdwan/wireguard/transport.h"
+
+namespace {
+
+using namespace vigil::wg;
+
+struct Options {
+  std::string mode;
+  Key private_key{};
+  Key peer{};
+  Key psk{};
+  uint16_t listen = 0;
+  std::optional<sockaddr_in> endpoint;
+  in_addr address{};
+  in_addr remote{};
+  int timeout_s = 10;
+  std::string record;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::cerr << "wg_probe: " << why << "\n";
+  std::exit(64);
+}
+
+Key key_arg(const char* v) {
+  auto k = key_from_base64(v);
+  if (!k) {
+    usage(std::string("not a key: ") + v);
+  }
+  return *k;
+}
+
+in_addr ip_arg(const char* v) {
+  in_addr a{};
+  if (inet_pton(AF_INET, v, &a) != 1) {
+    usage(std::string("not an IPv4 address: ") + v);
+  }
+  return a;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  if (argc < 2) {
+    usage("initiate or respond");
+  }
+  o.mode = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const char* v = argv[i + 1];
+    if (flag == "--private") {
+      o.private_key = key_arg(v);
+    } else if (flag == "--peer") {
+      o.peer = key_arg(v);
+    } else if (flag == "--psk") {
+      o.psk = key_arg(v);
+    } else if (flag == "--listen") {
+      o.listen = static_cast<uint16_t>(std::stoi(v));
+    } else if (flag == "--endpoint") {
+      const std::string s = v;
+      const auto colon = s.rfind(':');
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      sa.sin_addr = ip_arg(s.substr(0, colon).c_str());
+      sa.sin_port = htons(static_cast<uint16_t>(std::stoi(s.substr(colon + 1))));
+      o.endpoint = sa;
+    } else if (flag == "--address") {
+      o.address = ip_arg(v);
+    } else if (flag == "--remote") {
+      o.remote = ip_arg(v);
+    } else if (flag == "--record") {
+      o.record = v;
+    } else if (flag == "--timeout") {
+      o.timeout_s = std::stoi(v);
+    } else {
+      usage("unknown option " + flag);
+    }
+  }
+  if (o.mode != "initiate" && o.mode != "respond") {
+    usage("initiate or respond");
+  }
+  return o;
+}
+
+uint16_t checksum(const uint8_t* data, size_t n) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) {
+    sum += uint32_t{data[i]} << 8 | data[i + 1];
+  }
+  if (n % 2 == 1) {
+    sum += uint32_t{data[n - 1]} << 8;
+  }
+  while (sum >> 16) {
+    sum = (sum & 0xffff) + (sum >> 16);
+  }
+  return static_cast<uint16_t>(~sum);
+}
+
+// An IPv4 ICMP echo (type 8 request, 0 reply) from `src` to `dst` with 56 bytes of data.
+std::vector<uint8_t> icmp_echo(in_addr src, in_addr dst, uint8_t type, uint16_t id, uint16_t seq,
+                               const std::vector<uint8_t>& data) {
+  std::vector<uint8_t> p(20 + 8 + data.size());
+  p[0] = 0x45;
+  p[2] = static_cast<uint8_t>(p.size() >> 8);
+  p[3] = static_cast<uint8_t>(p.size());
+  p[8] = 64;
+  p[9] = 1;  // ICMP
+  std::memcpy(&p[12], &src, 4);
+  std::memcpy(&p[16], &dst, 4);
+  const uint16_t ip_sum = checksum(p.data(), 20);
+  p[10] = static_cast<uint8_t>(ip_sum >> 8);
+  p[11] = static_cast<uint8_t>(ip_sum);
+  p[20] = type;
+  p[24] = static_cast<uint8_t>(id >> 8);
+  p[25] = static_cast<uint8_t>(id);
+  p[26] = static_cast<uint8_t>(seq >> 8);
+  p[27] = static_cast<uint8_t>(seq);
+  std::copy(data.begin(), data.end(), p.begin() + 28);
+  const uint16_t icmp_sum = checksum(&p[20], p.size() - 20);
+  p[22] = static_cast<uint8_t>(icmp_sum >> 8);
+  p[23] = static_cast<uint8_t>(icmp_sum);
+  return p;
+}
+
+class Probe {
+ public:
+  explicit Probe(const Options& o)
+      : o_(o),
+        local_(LocalIdentity::from_private(o.private_key)),
+        peer_(*PeerIdentity::make(local_, o.peer, o.psk)),
+        generator_(peer_),
+        checker_(local_),
+        deadline_(std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s)) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(o.listen);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+      report("cannot bind the UDP port");
+      std::exit(69);
+    }
+  }
+
+  int run() {
+    const bool ok = o_.mode == "initiate" ? initiate() : respond();
+    report(ok ? "" : error_);
+    return ok ? 0 : 1;
+  }
+
+ private:
+  void note(const std::string& event) { events_.push_back(event); }
+
+  void report(const std::string& error) {
+    std::string events;
+    for (const auto& e : events_) {
+      events += (events.empty() ? "\"" : ",\"") + e + "\"";
+    }
+    std::cout << "{\"ok\":" << (error.empty() ? "true" : "false") << ",\"events\":[" << events
+              << "],\"error\":\"" << error << "\"}" << std::endl;
+  }
+
+  bool fail(const std::string& why) {
+    error_ = why;
+    return false;
+  }
+
+  void send_to(const std::vector<uint8_t>& d, const sockaddr_in& to) {
+    ::sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  }
+
+  // The next datagram, or nothing at the deadline.
+  std::optional<std::vector<uint8_t>> receive(sockaddr_in& from) {
+    const auto left = deadline_ - std::chrono::steady_clock::now();
+    const int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
+    pollfd p{fd_, POLLIN, 0};
+    if (ms <= 0 || ::poll(&p, 1, ms) != 1) {
+      return std::nullopt;
+    }
+    std::vector<uint8_t> d(65536);
+    socklen_t len = sizeof from;
+    const ssize_t n = ::recvfrom(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+    if (n < 0) {
+      return std::nullopt;
+    }
+    d.resize(static_cast<size_t>(n));
+    return d;
+  }
+
+  std::vector<uint8_t> sealed(TransportSession& s, const std::vector<uint8_t>& packet) {
+    std::vector<uint8_t> d(sealed_size(packet.size()));
+    d.resize(s.seal(packet, d));
+    return d;
+  }
+
+  // The packet inside a transport datagram for `s`, or nothing (noted).
+  std::optional<std::vector<uint8_t>> opened(TransportSession& s, const std::vector<uint8_t>& d) {
+    std::vector<uint8_t> out(d.size());
+    size_t length = 0;
+    const OpenResult r = s.open(d, out, length);
+    if (r != OpenResult::kOk) {
+      note(std::string("transport_") + std::string(name_of(r)));
+      return std::nullopt;
+    }
+    out.resize(length);
+    return out;
+  }
+
+  template <typename Container>
+  static std::string hex(const Container& bytes) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (const uint8_t b : bytes) {
+      out += digits[b >> 4];
+      out += digits[b & 15];
+    }
+    return out;
+  }
+
+  void record(const std::string& name, const std::string& value) {
+    transcript_ += (transcript_.empty() ? "{" : ",") + ("\n  \"" + name + "\": \"" + value + "\"");
+  }
+
+  bool initiate() {
+    PendingInitiation pending;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      const KeyPair ephemeral = generate_keypair();
+      const Tai64n now = tai64n(std::chrono::system_clock::now());
+      auto init = create_initiation(local_, peer_, 0x1000 + static_cast<uint32_t>(attempt), now,
+                                    ephemeral, pending);
+      auto bytes = encode(*init);
+      generator_.seal(bytes, Clock::now());
+      transcript_.clear();
+      record("initiator_private", hex(o_.private_key));
+      record("responder_public", hex(o_.peer));
+      record("preshared", hex(o_.psk));
+      record("ephemeral_private", hex(ephemeral.private_key));
+      record("timestamp", hex(now));
+      record("sender_index", std::to_string(0x1000 + attempt));
+      record("initiation", hex(bytes));
+      send_to({bytes.begin(), bytes.end()}, *o_.endpoint);
+      note("initiation_sent");
+      sockaddr_in from{};
+      auto d = receive(from);
+      if (!d) {
+        return fail("no answer to the initiation");
+      }
+      const Classified kind = classify(*d);
+      if (kind == Classified::kCookieReply) {
+        CookieReply reply;
+        decode(*d, reply);
+        note(generator_.consume(reply, Clock::now()) ? "cookie_taken" : "cookie_refused");
+        continue;  // again, with mac2
+      }
+      Response response;
+      if (kind != Classified::kResponse || !decode(*d, response)) {
+        return fail("answered with " + std::string(name_of(kind)));
+      }
+      if (!checker_.mac1_ok(*d)) {
+        return fail("the response's mac1 is wrong");
+      }
+      auto keys = consume_response(local_, peer_, pending, response);
+      if (!keys) {
+        return fail("the response does not decrypt");
+      }
+      note("handshake_done");
+      record("response", hex(*d));
+      TransportSession session(*keys);
+      return echo_through(session, *o_.endpoint);
+    }
+    return fail("no response after cookies");
+  }
+
+  bool echo_through(TransportSession& session, const sockaddr_in& to) {
+    std::vector<uint8_t> data(56);
+    for (size_t i = 0; i < data.size(); ++i) {
+      data[i] = static_cast<uint8_t>(i);
+    }
+    send_to(sealed(session, icmp_echo(o_.address, o_.remote, 8, 0x5151, 1, data)), to);
+    note("echo_request_sent");
+    while (true) {
+      sockaddr_in from{};
+      auto d = receive(from);
+      if (!d) {
+        return fail("no echo reply through the tunnel");
+      }
+      auto packet = opened(session, *d);
+      if (!packet || packet->empty()) {
+        if (packet) {
+          note("keepalive_received");
+        }
+        continue;
+      }
+      if (packet->size() >= 28 && (*packet)[20] == 0 && std::memcmp(&(*packet)[12], &o_.remote, 4) == 0 &&
+          std::vector<uint8_t>(packet->begin() + 28, packet->begin() + 28 + 56) == data) {
+        note("echo_reply_received");
+        record("echo_reply_datagram", hex(*d));
+        record("echo_reply_packet", hex(*packet));
+        if (!o_.record.empty()) {
+          std::ofstream(o_.record) << transcript_ << "\n}\n";
+        }
+        return true;
+      }
+      note("other_packet_received");
+    }
+  }
+
+  bool respond() {
+    while (true) {
+      sockaddr_in from{};
+      auto d = receive(from);
+      if (!d) {
+        return fail("no initiation arrived");
+      }
+      Initiation init;
+      if (classify(*d) != Classified::kInitiation || !decode(*d, init)) {
+        note("ignored_" + std::string(name_of(classify(*d))));
+        continue;
+      }
+      if (!checker_.mac1_ok(*d)) {
+        note("bad_mac1");
+        continue;
+      }
+      InitiationRefusal why{};
+      auto in = consume_initiation(
+          local_, init, [&](const Key& k) { return k == peer_.public_key ? &peer_ : nullptr; }, why);
+      if (!in) {
+        note(std::string(name_of(why)));
+        continue;
+      }
+      note("initiation_taken");
+      auto answer = create_response(*in, 0x2000);
+      auto bytes = encode(answer->response);
+      generator_.seal(bytes, Clock::now());
+      send_to({bytes.begin(), bytes.end()}, from);
+      note("response_sent");
+      TransportSession session(answer->keys);
+      return answer_echoes(session, from);
+    }
+  }
+
+  bool answer_echoes(TransportSession& session, const sockaddr_in& to) {
+    while (true) {
+      sockaddr_in from{};
+      auto d = receive(from);
+      if (!d) {
+        return fail("no echo request through the tunnel");
+      }
+      if (classify(*d) != Classified::kTransport) {
+        note("ignored_" + std::string(name_of(classify(*d))));
+        continue;
+      }
+      auto packet = opened(session, *d);
+      if (!packet) {
+        continue;
+      }
+      if (packet->empty()) {
+        note("keepalive_received");
+        continue;
+      }
+      if (packet->size() < 28 || (*packet)[9] != 1 || (*packet)[20] != 8) {
+        note("other_packet_received");
+        continue;
+      }
+      const uint16_t total = static_cast<uint16_t>((*packet)[2] << 8 | (*packet)[3]);
+      in_addr src{};
+      std::memcpy(&src, &(*packet)[12], 4);
+      const uint16_t id = static_cast<uint16_t>((*packet)[24] << 8 | (*packet)[25]);
+      const uint16_t seq = static_cast<uint16_t>((*packet)[26] << 8 | (*packet)[27]);
+      const std::vector<uint8_t> data(packet->begin() + 28, packet->begin() + std::min<size_t>(total, packet->size()));
+      note("echo_request_received");
+      send_to(sealed(session, icmp_echo(o_.address, src, 0, id, seq, data)), to);
+      note("echo_reply_sent");
+      return true;
+    }
+  }
+
+  Options o_;
+  LocalIdentity local_;
+  PeerIdentity peer_;
+  CookieGenerator generator_;
+  CookieChecker checker_;
+  std::chrono::steady_clock::time_point deadline_;
+  int fd_ = -1;
+  std::vector<std::string> events_;
+  std::string error_;
+  std::string transcript_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  if (o.mode == "initiate" && !o.endpoint) {
+    usage("initiate needs --endpoint");
+  }
+  if (!PeerIdentity::make(LocalIdentity::from_private(o.private_key), o.peer, o.psk)) {
+    usage("the peer's key is of low order");
+  }
+  Probe probe(o);
+  return probe.run();
+}
