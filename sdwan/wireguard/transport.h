@@ -21,8 +21,8 @@ inline constexpr size_t kPaddingMultiple = 16;
 
 // The datagram's size for a packet of `length` bytes: header, padded packet, tag.
 inline constexpr size_t sealed_size(size_t length) {
-  return kTransportHeaderSize + (length + kPaddingMultiple - 1) / kPaddingMultiple * kPaddingMultiple +
-         kTagSize;
+  return kTransportHeaderSize +
+         (length + kPaddingMultiple - 1) / kPaddingMultiple * kPaddingMultiple + kTagSize;
 }
 
 enum class OpenResult { kOk, kNotTransport, kNotThisSession, kReplay, kBadTag };

@@ -50,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)w.checker.mac1_ok(d);
       (void)w.checker.mac2_ok(d, source, now);
       InitiationRefusal why{};
-      if (consume_initiation(w.local, m, [&](const Key&) { return &w.peer; }, why)) {
+      if (consume_initiation(
+              w.local, m, [&](const Key&) { return &w.peer; }, why)) {
         std::abort();  // decrypted without our peer's keys: a forgery taken
       }
       (void)w.checker.reply(d, source, now);

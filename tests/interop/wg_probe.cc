@@ -21,13 +21,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fstream>
 
 #include "sdwan/wireguard/cookie.h"
 #include "sdwan/wireguard/keys.h"
@@ -204,14 +203,16 @@ class Probe {
   // The next datagram, or nothing at the deadline.
   std::optional<std::vector<uint8_t>> receive(sockaddr_in& from) {
     const auto left = deadline_ - std::chrono::steady_clock::now();
-    const int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
+    const int ms =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
     pollfd p{fd_, POLLIN, 0};
     if (ms <= 0 || ::poll(&p, 1, ms) != 1) {
       return std::nullopt;
     }
     std::vector<uint8_t> d(65536);
     socklen_t len = sizeof from;
-    const ssize_t n = ::recvfrom(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+    const ssize_t n =
+        ::recvfrom(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) {
       return std::nullopt;
     }
@@ -323,7 +324,8 @@ class Probe {
         }
         continue;
       }
-      if (packet->size() >= 28 && (*packet)[20] == 0 && std::memcmp(&(*packet)[12], &o_.remote, 4) == 0 &&
+      if (packet->size() >= 28 && (*packet)[20] == 0 &&
+          std::memcmp(&(*packet)[12], &o_.remote, 4) == 0 &&
           std::vector<uint8_t>(packet->begin() + 28, packet->begin() + 28 + 56) == data) {
         note("echo_reply_received");
         record("echo_reply_datagram", hex(*d));
@@ -355,7 +357,8 @@ class Probe {
       }
       InitiationRefusal why{};
       auto in = consume_initiation(
-          local_, init, [&](const Key& k) { return k == peer_.public_key ? &peer_ : nullptr; }, why);
+          local_, init, [&](const Key& k) { return k == peer_.public_key ? &peer_ : nullptr; },
+          why);
       if (!in) {
         note(std::string(name_of(why)));
         continue;
@@ -399,7 +402,8 @@ class Probe {
       std::memcpy(&src, &(*packet)[12], 4);
       const uint16_t id = static_cast<uint16_t>((*packet)[24] << 8 | (*packet)[25]);
       const uint16_t seq = static_cast<uint16_t>((*packet)[26] << 8 | (*packet)[27]);
-      const std::vector<uint8_t> data(packet->begin() + 28, packet->begin() + std::min<size_t>(total, packet->size()));
+      const std::vector<uint8_t> data(packet->begin() + 28,
+                                      packet->begin() + std::min<size_t>(total, packet->size()));
       note("echo_request_received");
       send_to(sealed(session, icmp_echo(o_.address, src, 0, id, seq, data)), to);
       note("echo_reply_sent");

@@ -39,14 +39,15 @@ TEST(WireguardGoTranscript, ReplaysByteForByte) {
   const auto t = nlohmann::json::parse(in);
 
   const auto local = LocalIdentity::from_private(fixed<32>(t["initiator_private"]));
-  const auto peer = PeerIdentity::make(local, fixed<32>(t["responder_public"]),
-                                       fixed<32>(t["preshared"]));
+  const auto peer =
+      PeerIdentity::make(local, fixed<32>(t["responder_public"]), fixed<32>(t["preshared"]));
   ASSERT_TRUE(peer.has_value());
   const Key ephemeral_private = fixed<32>(t["ephemeral_private"]);
   const KeyPair ephemeral{ephemeral_private, public_key_of(ephemeral_private)};
   PendingInitiation pending;
-  const auto init = create_initiation(local, *peer, std::stoul(t["sender_index"].get<std::string>()),
-                                      fixed<12>(t["timestamp"]), ephemeral, pending);
+  const auto init =
+      create_initiation(local, *peer, std::stoul(t["sender_index"].get<std::string>()),
+                        fixed<12>(t["timestamp"]), ephemeral, pending);
   ASSERT_TRUE(init.has_value());
   auto bytes = encode(*init);
   CookieGenerator(*peer).seal(bytes, Clock::now());

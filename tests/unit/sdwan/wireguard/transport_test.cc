@@ -18,10 +18,11 @@ class TransportTest : public ::testing::Test {
     const auto b_at_a = *PeerIdentity::make(a, b.public_key);
     const auto a_at_b = *PeerIdentity::make(b, a.public_key);
     PendingInitiation pending;
-    const auto init = *create_initiation(a, b_at_a, 5, tai64n(std::chrono::system_clock::now()),
-                                         pending);
+    const auto init =
+        *create_initiation(a, b_at_a, 5, tai64n(std::chrono::system_clock::now()), pending);
     InitiationRefusal why{};
-    const auto in = *consume_initiation(b, init, [&](const Key&) { return &a_at_b; }, why);
+    const auto in = *consume_initiation(
+        b, init, [&](const Key&) { return &a_at_b; }, why);
     const auto answer = *create_response(in, 6);
     alice_.emplace(*consume_response(a, b_at_a, pending, answer.response));
     bob_.emplace(answer.keys);
