@@ -1,0 +1,120 @@
+#include "sdwan/wireguard/timers.h"
+
+#include <algorithm>
+
+#include "sdwan/wireguard/transport.h"
+
+namespace vigil::wg {
+namespace {
+
+// Whether `at` is set and passed; unsets it when it is.
+bool fired(std::optional<TimerPoint>& at, TimerPoint now) {
+  if (at && *at <= now) {
+    at.reset();
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+PeerTimers::PeerTimers(std::function<milliseconds()> jitter,
+                       std::optional<seconds> persistent_keepalive)
+    : jitter_(std::move(jitter)), persistent_keepalive_(persistent_keepalive) {}
+
+void PeerTimers::initiation_sent(TimerPoint now) {
+  last_initiation_ = now;
+  if (!attempt_started_) {
+    attempt_started_ = now;
+  }
+  retransmit_at_ = now + kRekeyTimeout + jitter_();
+}
+
+void PeerTimers::handshake_complete(TimerPoint now) {
+  attempt_started_.reset();
+  retransmit_at_.reset();
+  zero_keys_at_ = now + 3 * kRejectAfterTime;
+}
+
+void PeerTimers::data_sent(TimerPoint now) {
+  if (!new_handshake_at_) {
+    new_handshake_at_ = now + kKeepaliveTimeout + kRekeyTimeout;
+  }
+}
+
+void PeerTimers::authenticated_sent(TimerPoint now) {
+  keepalive_at_.reset();  // anything we sent answers what we received
+  if (persistent_keepalive_) {
+    persistent_at_ = now + *persistent_keepalive_;
+  }
+}
+
+void PeerTimers::authenticated_received(TimerPoint now, bool data) {
+  new_handshake_at_.reset();  // our data was answered
+  if (data && !keepalive_at_) {
+    keepalive_at_ = now + kKeepaliveTimeout;
+  }
+  if (persistent_keepalive_) {
+    persistent_at_ = now + *persistent_keepalive_;
+  }
+}
+
+TimerActions PeerTimers::due(TimerPoint now) {
+  TimerActions a;
+  if (fired(retransmit_at_, now)) {
+    if (attempt_started_ && now - *attempt_started_ >= kRekeyAttemptTime) {
+      a.give_up_handshake = true;
+      attempt_started_.reset();
+    } else {
+      a.send_initiation = true;
+    }
+  }
+  if (fired(new_handshake_at_, now)) {
+    a.send_initiation = true;
+  }
+  if (fired(keepalive_at_, now)) {
+    a.send_keepalive = true;
+  }
+  if (fired(persistent_at_, now)) {
+    a.send_keepalive = true;
+    persistent_at_ = now + *persistent_keepalive_;
+  }
+  if (fired(zero_keys_at_, now)) {
+    a.zero_keys = true;
+  }
+  if (a.send_initiation && !may_initiate(now)) {
+    // Not yet: the retry comes when the rate allows it.
+    a.send_initiation = false;
+    retransmit_at_ = *last_initiation_ + kRekeyTimeout;
+  }
+  return a;
+}
+
+std::optional<TimerPoint> PeerTimers::next() const {
+  std::optional<TimerPoint> out;
+  for (const auto& at :
+       {retransmit_at_, keepalive_at_, new_handshake_at_, zero_keys_at_, persistent_at_}) {
+    if (at && (!out || *at < *out)) {
+      out = at;
+    }
+  }
+  return out;
+}
+
+bool PeerTimers::may_initiate(TimerPoint now) const {
+  return !last_initiation_ || now - *last_initiation_ >= kRekeyTimeout;
+}
+
+bool session_usable(TimerPoint made, uint64_t sent, TimerPoint now) {
+  return now - made < kRejectAfterTime && sent < kRejectAfterMessages;
+}
+
+bool rekey_on_send(bool initiator, TimerPoint made, uint64_t sent, TimerPoint now) {
+  return sent >= kRekeyAfterMessages || (initiator && now - made >= kRekeyAfterTime);
+}
+
+bool rekey_on_receive(bool initiator, TimerPoint made, TimerPoint now) {
+  return initiator && now - made >= kRejectAfterTime - kKeepaliveTimeout - kRekeyTimeout;
+}
+
+}  // namespace vigil::wg
