@@ -46,7 +46,7 @@ Expected<PreparedChange> ConfigApplier::prepare(const nlohmann::json& delta) {
       restarts = t;
     }
   }
-  if (restarts != nullptr) {
+  if (restarts != nullptr || restarting_) {
     if (!restart_) {
       return fail(restarts->name() +
                   ": this change needs vigil-dp to start again, and this "
@@ -63,6 +63,7 @@ Status ConfigApplier::restart_on(const Prepared& prepared) {
     return fail("cannot restart vigil-dp to apply the change: " + st.error());
   }
   // The process is about to be replaced; until then this is the config it stands for.
+  restarting_ = true;
   applied_sections_ = prepared.sections;
   applied_ = prepared.config;
   applied_once_ = true;

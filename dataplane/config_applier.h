@@ -64,6 +64,9 @@ class ConfigApplier {
 
   std::vector<ConfigTarget*> targets_;
   RestartHook restart_;
+  // A restart is under way: the process is on its way out, so every later change goes to the
+  // restart too (the file rewritten), never in place on the old process.
+  bool restarting_ = false;
   nlohmann::json applied_sections_ = nlohmann::json::object();
   config::Config applied_;
   bool applied_once_ = false;

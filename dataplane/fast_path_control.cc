@@ -35,6 +35,10 @@ Status FastPathControl::check(const config::Config& c) const {
   if (!routes) {
     return fail(routes.error());
   }
+  if (eal_ && !running() && plan.settings == failed_with_ && plan.devices() == failed_ports_) {
+    return fail("the fast path failed to start on these settings in this vigil-dp (" +
+                failed_because_ + "): change them, and vigil-dp restarts to try again");
+  }
   if (!running() || needs_restart(c)) {
     return Ok{};  // a new fast path takes the routes from scratch
   }
@@ -42,13 +46,15 @@ Status FastPathControl::check(const config::Config& c) const {
 }
 
 bool FastPathControl::needs_restart(const config::Config& c) const {
+  const FastPathPlan plan = plan_from(c);
   if (eal_ && !running()) {
-    return true;  // a start failed in this process: DPDK's EAL cannot start twice
+    // A start failed in this process and DPDK's EAL cannot start twice: other settings take a
+    // new process (the same ones check() refuses).
+    return plan.forwarding && (plan.settings != failed_with_ || plan.devices() != failed_ports_);
   }
   if (!running()) {
     return false;
   }
-  const FastPathPlan plan = plan_from(c);
   return !plan.forwarding || plan.settings != started_with_ || plan.devices() != started_ports_;
 }
 
@@ -63,9 +69,11 @@ Status FastPathControl::start(const FastPathPlan& plan) {
     addresses_.reset();
     port_by_ifindex_.clear();
     if (eal_) {
+      failed_with_ = plan.settings;
+      failed_ports_ = plan.devices();
+      failed_because_ = started.error();
       return fail(started.error() +
-                  " (a commit that fixes it restarts vigil-dp: DPDK starts "
-                  "once per process)");
+                  " (a commit that fixes it restarts vigil-dp: DPDK starts once per process)");
     }
   }
   return started;

@@ -88,6 +88,11 @@ class FastPathControl final : public ConfigTarget {
   // What the running fast path was started with: changes to these need a restart.
   FastPathSettings started_with_;
   std::vector<std::pair<std::string, std::string>> started_ports_;  // (name, device)
+  // A start that failed in this process: what it was given and why. The same again is refused
+  // (a restart would only fail the same way); anything else restarts vigil-dp to try it.
+  FastPathSettings failed_with_;
+  std::vector<std::pair<std::string, std::string>> failed_ports_;
+  std::string failed_because_;
   std::optional<FastPathPlan> applied_;  // the routes' source, rebuilt when a link changes
   DownPorts down_;
   TotalsExporter exported_;

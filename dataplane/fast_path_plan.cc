@@ -109,7 +109,21 @@ Expected<std::vector<Route>> check_plan(const FastPathPlan& plan, unsigned host_
     return fail("interfaces: the fast path takes at most " + std::to_string(kMaxPorts) +
                 " ports, " + std::to_string(plan.ports.size()) + " are enabled");
   }
-  return build_routes(plan.routing);
+  auto routes = build_routes(plan.routing);
+  if (!routes) {
+    return routes;
+  }
+  // Also checked by the running table; here so that a fast path about to start (at first, or
+  // restarting on new settings) refuses at prepare what it could not hold.
+  const auto v4 = static_cast<size_t>(std::count_if(
+      routes->begin(), routes->end(), [](const Route& r) { return r.prefix.address.family == 4; }));
+  const size_t v6 = routes->size() - v4;
+  if (v4 > s.max_routes4 || v6 > s.max_routes6) {
+    return fail("routing: " + std::to_string(v4) + " IPv4 and " + std::to_string(v6) +
+                " IPv6 routes; dataplane.max_routes_ipv4 and max_routes_ipv6 hold " +
+                std::to_string(s.max_routes4) + " and " + std::to_string(s.max_routes6));
+  }
+  return routes;
 }
 
 }  // namespace vigil::dp

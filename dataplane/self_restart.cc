@@ -16,7 +16,8 @@
 namespace vigil::dp {
 namespace {
 
-// A restart file is the sections of one commit: a config of at most 4 MiB of YAML.
+// A restart file is the sections of one commit (a config of at most 4 MiB of YAML) as JSON,
+// with room for its escaping.
 constexpr std::streamsize kMaxRestartFileBytes = std::streamsize{16} << 20;
 
 }  // namespace
@@ -24,29 +25,45 @@ constexpr std::streamsize kMaxRestartFileBytes = std::streamsize{16} << 20;
 std::vector<std::string> restart_argv(const std::vector<std::string>& argv,
                                       const std::string& file) {
   std::vector<std::string> out;
-  const std::string option = kRestartConfigOption;
   for (size_t i = 0; i < argv.size(); ++i) {
-    if (argv[i] == option) {
-      ++i;  // and its value
-      continue;
+    bool replaced = false;
+    for (const std::string option : {"--config", kRestartConfigOption}) {
+      if (argv[i] == option) {
+        ++i;  // and its value
+        replaced = true;
+      } else if (argv[i].starts_with(option + "=")) {
+        replaced = true;
+      }
     }
-    if (argv[i].starts_with(option + "=")) {
-      continue;
+    if (!replaced && i < argv.size()) {
+      out.push_back(argv[i]);
     }
-    out.push_back(argv[i]);
   }
-  out.push_back(option);
-  out.push_back(file);
+  for (const std::string option : {"--config", kRestartConfigOption}) {
+    out.push_back(option);
+    out.push_back(file);
+  }
   return out;
 }
 
 Status write_restart_config(const std::string& file, const nlohmann::json& sections) {
   const std::string temporary = file + ".new";
-  UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  // O_NOFOLLOW: the socket's directory is where this goes; a link planted there must not
+  // point root's write elsewhere.
+  ::unlink(temporary.c_str());
+  UniqueFd fd(
+      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid()) {
     return fail("cannot write " + temporary + ": " + std::strerror(errno));
   }
-  const std::string text = sections.dump() + "\n";
+  // Sections removed by the commit (null) are left out: the file is a config document.
+  nlohmann::json document = nlohmann::json::object();
+  for (const auto& [section, content] : sections.items()) {
+    if (!content.is_null()) {
+      document[section] = content;
+    }
+  }
+  const std::string text = document.dump() + "\n";
   for (size_t done = 0; done < text.size();) {
     const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) {
@@ -96,8 +113,8 @@ std::string exec_self(const std::vector<std::string>& argv) {
   args.push_back(nullptr);
   // DPDK's and libbpf's descriptors are not all close-on-exec: an AF_XDP socket left open
   // would keep its queue from the new image.
-  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    return std::string("close_range: ") + std::strerror(errno);
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0 && ::close_range(3, ~0U, 0) != 0) {
+    return std::string("close_range: ") + std::strerror(errno);  // before Linux 5.9
   }
   ::execv("/proc/self/exe", args.data());
   return std::string("exec /proc/self/exe: ") + std::strerror(errno);

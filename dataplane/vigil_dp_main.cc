@@ -35,9 +35,10 @@ class NoFastPath final : public vigil::dp::ConfigTarget {
 #endif
 
 // Restarting on a commit: the file is written, the activation answered, then the process
-// replaced (after a moment, so vigild reads the answer before the socket closes).
+// replaced (after a moment, so vigild reads the answer before the socket closes). A change
+// committed in that moment rewrites the file; the timer is armed once.
 vigil::Status restart_on(vigil::EventLoop* loop, const std::vector<std::string>& argv,
-                         const std::string& file, const nlohmann::json& sections) {
+                         const std::string& file, const nlohmann::json& sections, bool& armed) {
   if (loop == nullptr) {
     return vigil::fail("vigil-dp is not serving yet");
   }
@@ -48,6 +49,10 @@ vigil::Status restart_on(vigil::EventLoop* loop, const std::vector<std::string>&
       "restarting vigil-dp on the committed config: its dataplane section or its "
       "ports' devices changed, and DPDK starts once per process",
       {{"restart_config", file}});
+  if (armed) {
+    return vigil::Ok{};
+  }
+  armed = true;
   auto timer =
       loop->add_timer(std::chrono::milliseconds(100), [next = vigil::dp::restart_argv(argv, file)] {
         const std::string error = vigil::dp::exec_self(next);
@@ -82,6 +87,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> self_argv(argv, argv + argc);
   std::string restart_config;  // --restart-config: the sections this process starts on
   vigil::EventLoop* serving = nullptr;
+  bool restart_armed = false;
   std::string pin_root = "/sys/fs/bpf/vigil";
   vigil::DaemonSpec spec{
       .name = "vigil-dp",
@@ -125,7 +131,8 @@ int main(int argc, char** argv) {
         std::vector<vigil::dp::ConfigTarget*>{ports.get(), fast_path.get()});
     d.on_prepare([&](const nlohmann::json& delta) { return applier->prepare(delta); });
     applier->on_restart([&](const nlohmann::json& sections) {
-      return restart_on(serving, self_argv, d.args().socket_path + ".restart.json", sections);
+      return restart_on(serving, self_argv, d.args().socket_path + ".restart.json", sections,
+                        restart_armed);
     });
     d.dispatcher().add(
         "classifier.show",
@@ -144,11 +151,16 @@ int main(int argc, char** argv) {
       if (!restart_config.empty()) {
         // Started again by a commit: its sections now, without waiting for vigild (which saw
         // the activation answered and has nothing more to push).
+        // One that does not apply leaves vigil-dp serving as after a failed activation (the
+        // classifier attached, the fast path not started), not exiting to be started again on
+        // the same config for ever.
         if (vigil::Status applied = apply_restart_config(*applier, restart_config); !applied) {
-          return vigil::fail("cannot apply the committed config it restarted for: " +
-                             applied.error());
+          vigil::log::error("restarted, but the committed config it restarted for does not apply",
+                            {{"restart_config", restart_config}, {"error", applied.error()}});
+        } else {
+          vigil::log::info("restarted on the committed config",
+                           {{"restart_config", restart_config}});
         }
-        vigil::log::info("restarted on the committed config", {{"restart_config", restart_config}});
       }
       auto timer = loop.add_timer(std::chrono::seconds(1), [&] {
         ports->update_metrics(d.metrics());

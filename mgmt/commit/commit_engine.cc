@@ -107,6 +107,9 @@ Status CommitEngine::apply(uint64_t txid, const std::vector<std::string>& change
     SectionsAnswer sections = c->sections();
     if (sections.kind == SectionsAnswer::kNotRunning) {
       outcome.not_running.push_back(c->name());
+      // It gets this commit when it is seen again, whichever process it is then: one that
+      // re-executed itself (vigil-dp restarting on its dataplane section) keeps its pid.
+      reach_[c->name()].up = false;
       continue;
     }
     if (sections.kind == SectionsAnswer::kNoAnswer) {

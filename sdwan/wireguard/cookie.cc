@@ -5,16 +5,18 @@
 namespace vigil::wg {
 namespace {
 
-Mac mac_at(std::span<const uint8_t> message, size_t offset) {
-  Mac m{};
-  std::copy(message.begin() + static_cast<long>(offset),
-            message.begin() + static_cast<long>(offset + kMacSize), m.begin());
-  return m;
+// The smallest handshake message there is room for macs in (type, index, two macs); checked
+// so that no offset below can wrap. classify() gives only exact sizes, larger than this.
+bool has_room_for_macs(std::span<const uint8_t> message) {
+  return message.size() >= 8 + 2 * kMacSize;
 }
 
 }  // namespace
 
 void CookieGenerator::seal(std::span<uint8_t> message, Clock::time_point now) {
+  if (!has_room_for_macs(message)) {
+    return;
+  }
   const size_t m1 = mac1_offset(message.size());
   const size_t m2 = mac2_offset(message.size());
   const Mac mac1 = mac(mac1_key_, message.first(m1));
@@ -41,6 +43,9 @@ bool CookieGenerator::consume(const CookieReply& reply, Clock::time_point now) {
 }
 
 bool CookieChecker::mac1_ok(std::span<const uint8_t> message) const {
+  if (!has_room_for_macs(message)) {
+    return false;
+  }
   const size_t m1 = mac1_offset(message.size());
   const Mac want = mac(mac1_key_, message.first(m1));
   return equal_in_constant_time(want, message.subspan(m1, kMacSize));
@@ -52,7 +57,7 @@ Mac CookieChecker::cookie_for(std::span<const uint8_t> source) const {
 
 bool CookieChecker::mac2_ok(std::span<const uint8_t> message, std::span<const uint8_t> source,
                             Clock::time_point now) const {
-  if (!secret_at_ || now - *secret_at_ >= kCookieRefreshTime) {
+  if (!has_room_for_macs(message) || !secret_at_ || now - *secret_at_ >= kCookieRefreshTime) {
     return false;  // no cookie handed out from a current secret
   }
   const size_t m2 = mac2_offset(message.size());

@@ -50,7 +50,8 @@ class CookieChecker {
   // mac2 under load: made with the cookie for `source` from our current secret.
   bool mac2_ok(std::span<const uint8_t> message, std::span<const uint8_t> source,
                Clock::time_point now) const;
-  // The reply to a handshake message without a good mac2 (the secret renewed when old).
+  // The reply to a handshake message without a good mac2 (the secret renewed when old); the
+  // message is an initiation or a response (classify() said so).
   CookieReply reply(std::span<const uint8_t> message, std::span<const uint8_t> source,
                     Clock::time_point now);
 

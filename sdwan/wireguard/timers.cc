@@ -20,7 +20,11 @@ bool fired(std::optional<TimerPoint>& at, TimerPoint now) {
 
 PeerTimers::PeerTimers(std::function<milliseconds()> jitter,
                        std::optional<seconds> persistent_keepalive)
-    : jitter_(std::move(jitter)), persistent_keepalive_(persistent_keepalive) {}
+    : jitter_(std::move(jitter)), persistent_keepalive_(persistent_keepalive) {
+  if (persistent_keepalive_ && persistent_keepalive_->count() <= 0) {
+    persistent_keepalive_.reset();  // 0 is off, as in wg
+  }
+}
 
 void PeerTimers::initiation_sent(TimerPoint now) {
   last_initiation_ = now;
@@ -69,7 +73,7 @@ TimerActions PeerTimers::due(TimerPoint now) {
       a.send_initiation = true;
     }
   }
-  if (fired(new_handshake_at_, now)) {
+  if (fired(new_handshake_at_, now) && !a.give_up_handshake) {
     a.send_initiation = true;
   }
   if (fired(keepalive_at_, now)) {

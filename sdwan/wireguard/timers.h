@@ -28,10 +28,10 @@ inline constexpr milliseconds kRekeyTimeoutJitterMax{334};
 
 // What is due now (several may be at once).
 struct TimerActions {
-  bool send_initiation = false;  // a retry, or a new handshake for data that got no answer
-  bool send_keepalive = false;   // answer data received, or the persistent keepalive
+  bool send_initiation = false;    // a retry, or a new handshake for data that got no answer
+  bool send_keepalive = false;     // answer data received, or the persistent keepalive
   bool give_up_handshake = false;  // 90 s of unanswered initiations: drop what waits for it
-  bool zero_keys = false;        // no new session for 3 × REJECT_AFTER_TIME: forget all keys
+  bool zero_keys = false;          // no new session for 3 × REJECT_AFTER_TIME: forget all keys
 };
 
 class PeerTimers {

@@ -16,12 +16,14 @@ std::string_view name_of(OpenResult r) {
       return "replay";
     case OpenResult::kBadTag:
       return "bad_tag";
+    case OpenResult::kTooLarge:
+      return "too_large";
   }
   return "not_transport";
 }
 
-size_t TransportSession::seal(std::span<const uint8_t> packet, std::span<uint8_t> out) {
-  const size_t size = sealed_size(packet.size());
+size_t TransportSession::seal(std::span<const uint8_t> packet, std::span<uint8_t> out, size_t mtu) {
+  const size_t size = sealed_size(packet.size(), mtu);
   if (next_counter_ >= kRejectAfterMessages || out.size() < size) {
     return 0;
   }
@@ -48,7 +50,10 @@ OpenResult TransportSession::open(std::span<const uint8_t> datagram, std::span<u
     return OpenResult::kNotThisSession;
   }
   length = datagram.size() - kKeepaliveSize;
-  if (out.size() < length || h.counter >= kRejectAfterMessages) {
+  if (out.size() < length) {
+    return OpenResult::kTooLarge;
+  }
+  if (h.counter >= kRejectAfterMessages) {
     return OpenResult::kReplay;
   }
   // The tag first, the counter after: an unauthenticated counter must not move the window.

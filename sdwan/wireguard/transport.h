@@ -19,13 +19,19 @@ namespace vigil::wg {
 inline constexpr uint64_t kRejectAfterMessages = ~uint64_t{0} - (uint64_t{1} << 13);
 inline constexpr size_t kPaddingMultiple = 16;
 
+// A packet of `length` bytes padded as wireguard-go and the kernel pad it: to a multiple of
+// 16, but not past the tunnel's MTU (0: no MTU), so padding never makes a full-sized packet's
+// datagram too big for the path.
+inline constexpr size_t padded_size(size_t length, size_t mtu = 0) {
+  const size_t padded = (length + kPaddingMultiple - 1) / kPaddingMultiple * kPaddingMultiple;
+  return mtu == 0 || padded <= mtu ? padded : (length > mtu ? length : mtu);
+}
 // The datagram's size for a packet of `length` bytes: header, padded packet, tag.
-inline constexpr size_t sealed_size(size_t length) {
-  return kTransportHeaderSize +
-         (length + kPaddingMultiple - 1) / kPaddingMultiple * kPaddingMultiple + kTagSize;
+inline constexpr size_t sealed_size(size_t length, size_t mtu = 0) {
+  return kTransportHeaderSize + padded_size(length, mtu) + kTagSize;
 }
 
-enum class OpenResult { kOk, kNotTransport, kNotThisSession, kReplay, kBadTag };
+enum class OpenResult { kOk, kNotTransport, kNotThisSession, kReplay, kBadTag, kTooLarge };
 std::string_view name_of(OpenResult r);
 
 class TransportSession {
@@ -36,10 +42,10 @@ class TransportSession {
   uint64_t sent() const { return next_counter_; }
 
   // The transport datagram for `packet` (empty: a keepalive) in `out`, which holds
-  // sealed_size(packet.size()) bytes; its size, or 0 once the counter is spent.
-  size_t seal(std::span<const uint8_t> packet, std::span<uint8_t> out);
+  // sealed_size(packet.size(), mtu) bytes; its size, or 0 once the counter is spent.
+  size_t seal(std::span<const uint8_t> packet, std::span<uint8_t> out, size_t mtu = 0);
   // Opens a transport datagram to this session: the packet and its padding in `out` (at least
-  // datagram.size() - kKeepaliveSize bytes), its length in `length`.
+  // datagram.size() - kKeepaliveSize bytes, else kTooLarge), its length in `length`.
   OpenResult open(std::span<const uint8_t> datagram, std::span<uint8_t> out, size_t& length);
 
  private:

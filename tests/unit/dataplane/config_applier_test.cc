@@ -156,6 +156,13 @@ TEST_F(ConfigApplierTest, AChangeOnlyANewProcessTakesIsAppliedByRestartingOnIt) 
   ASSERT_EQ(restarted_on.size(), 2u);
   EXPECT_EQ(restarted_on.back()["system"]["hostname"], "two") << "the whole sections, new";
   EXPECT_EQ(applier_.applied().system.hostname, "two");
+  // Until the process is replaced, a later change (vigild putting the old config back when
+  // another component failed) goes to the restart too: never in place on the old process.
+  auto back = applier_.prepare(system_named("one"));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->restarts);
+  ASSERT_TRUE((*back)().ok());
+  EXPECT_EQ(restarted_on.back()["system"]["hostname"], "one");
   for (const auto& line : log_) {
     EXPECT_EQ(line.find(":apply"), std::string::npos) << "nothing applied in place: " << line;
   }

@@ -13,15 +13,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(SelfRestart, TheCommandLineGainsOneRestartFile) {
-  EXPECT_EQ(restart_argv({"vigil-dp", "--config", "a.yaml"}, "/run/dp.json"),
-            (std::vector<std::string>{"vigil-dp", "--config", "a.yaml", "--restart-config",
-                                      "/run/dp.json"}));
+TEST(SelfRestart, TheCommandLineStartsFromTheRestartFile) {
+  EXPECT_EQ(restart_argv({"vigil-dp", "--config", "a.yaml", "--socket", "s"}, "/run/dp.json"),
+            (std::vector<std::string>{"vigil-dp", "--socket", "s", "--config", "/run/dp.json",
+                                      "--restart-config", "/run/dp.json"}))
+      << "not --config a.yaml: it may have changed since, and is not what was committed";
   EXPECT_EQ(restart_argv({"vigil-dp", "--restart-config", "old.json", "--socket", "s",
-                          "--restart-config=older.json"},
+                          "--config=old.json", "--restart-config=older.json"},
                          "new.json"),
-            (std::vector<std::string>{"vigil-dp", "--socket", "s", "--restart-config", "new.json"}))
-      << "a process restarted before does not pile up restart files";
+            (std::vector<std::string>{"vigil-dp", "--socket", "s", "--config", "new.json",
+                                      "--restart-config", "new.json"}))
+      << "a process restarted before does not pile up options";
 }
 
 TEST(SelfRestart, TheFileIsPrivateAndReadsBackWhole) {
@@ -38,6 +40,9 @@ TEST(SelfRestart, TheFileIsPrivateAndReadsBackWhole) {
   ASSERT_TRUE(read.ok()) << read.error();
   EXPECT_EQ(*read, sections);
   EXPECT_FALSE(fs::exists(file + ".new"));
+  fs::create_symlink(dir / "elsewhere", file + ".new");  // planted: removed, not followed
+  ASSERT_TRUE(write_restart_config(file, sections).ok());
+  EXPECT_FALSE(fs::exists(dir / "elsewhere"));
 
   std::ofstream(file) << "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[";
   EXPECT_FALSE(read_restart_config(file).ok()) << "nesting is bounded";

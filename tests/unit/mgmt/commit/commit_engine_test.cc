@@ -261,6 +261,22 @@ TEST_F(CommitEngineTest, ReconcileBacksOffFromASilentComponent) {
   EXPECT_TRUE(engine_->reachable().at("vigil-dp"));
 }
 
+// vigil-dp re-executing itself keeps its pid: a commit that found it between two images (not
+// listening) must still reach it when it is seen again.
+TEST_F(CommitEngineTest, AComponentACommitSkippedGetsItWhenSeenAgainUnderTheSamePid) {
+  ASSERT_TRUE(commit(kV1).ok());
+  engine_->reconcile();
+  dp_->running = false;
+  auto r = commit(kV2Routes);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->not_running, std::vector<std::string>{"vigil-dp"});
+  dp_->running = true;  // the same instance (pid) as before
+  calls_.log.clear();
+  now_ += 1;
+  EXPECT_EQ(engine_->reconcile(), std::vector<std::string>{"vigil-dp"});
+  EXPECT_EQ(calls_.deltas.back()["interfaces"]["wan1"]["role"], "wan");
+}
+
 TEST_F(CommitEngineTest, AWallClockSetBackDoesNotSilenceReconcile) {
   dp_->silent = true;
   engine_->reconcile();

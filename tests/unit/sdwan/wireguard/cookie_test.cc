@@ -44,6 +44,8 @@ TEST_F(CookieTest, Mac1IsKeyedByTheReceiversPublicKey) {
   EXPECT_FALSE(bob_checks_.mac1_ok(m));
   EXPECT_EQ(std::vector<uint8_t>(m.begin() + 132, m.end()), std::vector<uint8_t>(16, 0))
       << "no cookie yet: mac2 is zero";
+  EXPECT_FALSE(bob_checks_.mac1_ok(std::vector<uint8_t>(20))) << "no room for macs";
+  EXPECT_FALSE(bob_checks_.mac2_ok(std::vector<uint8_t>(3), from_, now_));
 }
 
 TEST_F(CookieTest, UnderLoadACookieReplyGivesMac2ForThatSourceOnly) {

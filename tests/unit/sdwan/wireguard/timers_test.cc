@@ -17,7 +17,9 @@ class TimersTest : public ::testing::Test {
   milliseconds jitter_{100};
   PeerTimers timers_{[this] { return jitter_; }, std::nullopt};
 
-  TimerActions at(seconds s, milliseconds ms = milliseconds(0)) { return timers_.due(t0_ + s + ms); }
+  TimerActions at(seconds s, milliseconds ms = milliseconds(0)) {
+    return timers_.due(t0_ + s + ms);
+  }
 };
 
 TEST_F(TimersTest, AnUnansweredInitiationIsRetriedWithJitterThenGivenUp) {
@@ -87,6 +89,9 @@ TEST_F(TimersTest, APersistentKeepaliveGoesOutWhenTheLinkIsQuiet) {
   EXPECT_TRUE(t.due(t0_ + seconds(25)).send_keepalive);
   EXPECT_TRUE(t.due(t0_ + seconds(50)).send_keepalive) << "and again";
   EXPECT_EQ(t.next(), t0_ + seconds(75));
+  PeerTimers off([] { return milliseconds(0); }, seconds(0));
+  off.authenticated_sent(t0_);
+  EXPECT_FALSE(off.due(t0_ + seconds(1)).send_keepalive) << "0 is off, as in wg";
 }
 
 TEST(SessionAge, UsableRekeyAndRejectLimits) {

@@ -51,6 +51,17 @@ TEST_F(TransportTest, PacketsArePaddedSealedAndOpenedOnce) {
   EXPECT_EQ(length, 0u);
 }
 
+TEST(TransportPadding, ToSixteenButNeverPastTheMtu) {
+  EXPECT_EQ(padded_size(0), 0u);
+  EXPECT_EQ(padded_size(1), 16u);
+  EXPECT_EQ(padded_size(1420), 1424u) << "no MTU given";
+  EXPECT_EQ(padded_size(1420, 1420), 1420u) << "a full-sized packet stays full-sized";
+  EXPECT_EQ(padded_size(1417, 1420), 1420u);
+  EXPECT_EQ(padded_size(1400, 1420), 1408u);
+  EXPECT_EQ(padded_size(1500, 1420), 1500u) << "already over the MTU: not padded";
+  EXPECT_EQ(sealed_size(1420, 1420), 16u + 1420u + 16u);
+}
+
 TEST_F(TransportTest, TamperedMisaddressedAndForeignDatagramsAreRefused) {
   std::vector<uint8_t> datagram(sealed_size(64));
   alice_->seal(std::vector<uint8_t>(64, 1), datagram);
@@ -66,6 +77,8 @@ TEST_F(TransportTest, TamperedMisaddressedAndForeignDatagramsAreRefused) {
   bad[4] ^= 1;
   EXPECT_EQ(bob_->open(bad, out, length), OpenResult::kNotThisSession);
   EXPECT_EQ(bob_->open(std::vector<uint8_t>(20), out, length), OpenResult::kNotTransport);
+  std::vector<uint8_t> small(8);
+  EXPECT_EQ(bob_->open(datagram, small, length), OpenResult::kTooLarge);
   EXPECT_EQ(alice_->open(datagram, out, length), OpenResult::kNotThisSession)
       << "its own datagram is addressed to bob";
   EXPECT_EQ(bob_->open(datagram, out, length), OpenResult::kOk) << "the original still opens";
