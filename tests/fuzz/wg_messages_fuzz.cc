@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sdwan/wireguard/cookie.h"
+#include "sdwan/wireguard/device.h"
 #include "sdwan/wireguard/noise.h"
 #include "sdwan/wireguard/transport.h"
 
@@ -27,6 +28,11 @@ struct World {
                                        .receive = generate_keypair().private_key,
                                        .local_index = 0x01020304,
                                        .remote_index = 9}};
+  // A whole device with one peer: what it does with the datagram (replies, drops, state).
+  Device device{DeviceSettings{.private_key = local.private_key,
+                               .max_handshakes_per_second = 50,
+                               .jitter = [] { return std::chrono::milliseconds(0); }}};
+  PeerId peer_id = *device.add_peer({.public_key = other.public_key});
 };
 
 World& world() {
@@ -41,6 +47,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> d(data, size);
   const auto now = Clock::now();
   const std::vector<uint8_t> source = {192, 0, 2, 1, 0x12, 0x34};
+  const auto r = w.device.receive(d, *vigil::net::HostPort::parse("192.0.2.1:51820"), now,
+                                  std::chrono::system_clock::now());
+  if (!r.packet.empty() || r.from) {
+    std::abort();  // authenticated as the peer without its keys: a forgery taken
+  }
   switch (classify(d)) {
     case Classified::kInitiation: {
       Initiation m;

@@ -1,0 +1,148 @@
+// A WireGuard interface's protocol side (the whitepaper's sections 5 and 6 put together): its
+// key, its peers, the index table, handshakes, sessions and their rotation, cookies under
+// load, roaming and the timers. It takes datagrams that arrived (with where from) and packets
+// to send (to the peer the routing chose), and returns datagrams to send and packets to
+// deliver. No socket, no thread, no clock of its own: vigil-dp's control thread drives it
+// for handshakes and timers, and the tests drive two of them against each other. (The data
+// path seals and opens through the TransportSession of a peer's current session; this class
+// allocates per message and is not for every packet.)
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/net/host_port.h"
+#include "sdwan/wireguard/allowed_ips.h"
+#include "sdwan/wireguard/cookie.h"
+#include "sdwan/wireguard/noise.h"
+#include "sdwan/wireguard/timers.h"
+#include "sdwan/wireguard/transport.h"
+
+namespace vigil::wg {
+
+using WallClock = std::chrono::system_clock;
+
+struct Datagram {
+  std::vector<uint8_t> bytes;
+  net::HostPort to;
+};
+
+struct DeviceSettings {
+  Key private_key{};
+  // Handshake messages a second above which the device is under load (cookies asked for).
+  uint32_t max_handshakes_per_second = 1000;
+  // Packets held per peer while its handshake is under way.
+  size_t max_staged = 128;
+  std::function<milliseconds()> jitter;  // 0-333 ms per retry; random when empty
+};
+
+struct PeerSettings {
+  Key public_key{};
+  Key preshared_key{};
+  std::optional<net::HostPort> endpoint;
+  std::optional<seconds> persistent_keepalive;
+};
+
+struct PeerStatus {
+  Key public_key{};
+  std::optional<net::HostPort> endpoint;
+  std::optional<WallClock::time_point> latest_handshake;
+  uint64_t rx_bytes = 0;
+  uint64_t tx_bytes = 0;
+  uint64_t handshakes_sent = 0;
+  uint64_t handshakes_received = 0;
+  bool has_session = false;
+};
+
+class Device {
+ public:
+  explicit Device(DeviceSettings settings);
+
+  const LocalIdentity& identity() const { return local_; }
+  // Nothing when the key is of low order or is another peer's already.
+  std::optional<PeerId> add_peer(const PeerSettings& settings);
+  void remove_peer(PeerId peer);
+  AllowedIps& allowed_ips() { return allowed_; }
+
+  struct Received {
+    std::vector<Datagram> replies;       // responses, cookie replies, keepalives, staged packets
+    std::vector<uint8_t> packet;         // the packet it carried (empty: none)
+    std::optional<PeerId> from;          // whose it was, when authenticated
+    std::string dropped;                 // why nothing came of it ("" when something did)
+  };
+  Received receive(std::span<const uint8_t> datagram, const net::HostPort& from, TimerPoint now,
+                   WallClock::time_point wall);
+
+  // A packet for `peer`: sealed now, or held while a handshake is made (which this starts).
+  std::vector<Datagram> send(PeerId peer, std::span<const uint8_t> packet, TimerPoint now,
+                             WallClock::time_point wall);
+
+  // What the timers want now: retries, keepalives, new handshakes, forgetting keys.
+  std::vector<Datagram> tick(TimerPoint now, WallClock::time_point wall);
+
+  PeerStatus status(PeerId peer) const;
+  // Datagrams dropped, by reason (bad_mac1, stale_timestamp, replay, bad_tag, ...).
+  const std::map<std::string, uint64_t>& drops() const { return drops_; }
+  bool under_load(TimerPoint now) const;
+
+ private:
+  struct Session {
+    TransportSession transport;
+    TimerPoint made;
+    bool confirmed = false;  // a responder's, until the initiator's first transport message
+  };
+  struct Peer {
+    PeerIdentity identity;
+    CookieGenerator cookies;
+    PeerTimers timers;
+    std::optional<net::HostPort> endpoint;
+    Tai64n last_timestamp{};
+    std::optional<TimerPoint> last_initiation_taken;
+    std::optional<PendingInitiation> pending;
+    std::optional<Session> current, previous, next;
+    std::vector<std::vector<uint8_t>> staged;
+    PeerStatus status;
+  };
+  enum class SlotKind { kPending, kSession };
+  struct Slot {
+    PeerId peer;
+    SlotKind kind;
+  };
+
+  uint32_t new_index(PeerId peer, SlotKind kind);
+  void forget(std::optional<Session>& s);
+  void drop(Received& r, const std::string& why);
+  std::optional<Datagram> initiate(Peer& p, PeerId id, TimerPoint now,
+                                   WallClock::time_point wall);
+  std::optional<Datagram> seal(Peer& p, std::span<const uint8_t> packet, TimerPoint now);
+  void flush_staged(Peer& p, TimerPoint now, std::vector<Datagram>& out);
+  void count_handshake(TimerPoint now);
+  void take_initiation(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                       WallClock::time_point wall, Received& r);
+  void take_response(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                     WallClock::time_point wall, Received& r);
+  void take_transport(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                      WallClock::time_point wall, Received& r);
+  static std::vector<uint8_t> source_bytes(const net::HostPort& from);
+
+  DeviceSettings settings_;
+  LocalIdentity local_;
+  CookieChecker checker_;
+  AllowedIps allowed_;
+  std::map<PeerId, Peer> peers_;
+  std::map<Key, PeerId> by_key_;
+  std::map<uint32_t, Slot> indexes_;
+  PeerId next_peer_ = 1;
+  std::map<std::string, uint64_t> drops_;
+  // Handshake messages in the current second, and until when the device is under load.
+  TimerPoint second_start_{};
+  uint32_t second_count_ = 0;
+  std::optional<TimerPoint> loaded_until_;
+};
+
+}  // namespace vigil::wg
