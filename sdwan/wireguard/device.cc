@@ -67,8 +67,8 @@ uint32_t Device::new_index(PeerId peer, SlotKind kind) {
   while (true) {
     std::array<uint8_t, 4> r{};
     random_bytes(r);
-    const uint32_t index = uint32_t{r[0]} | uint32_t{r[1]} << 8 | uint32_t{r[2]} << 16 |
-                           uint32_t{r[3]} << 24;
+    const uint32_t index =
+        uint32_t{r[0]} | uint32_t{r[1]} << 8 | uint32_t{r[2]} << 16 | uint32_t{r[3]} << 24;
     if (index != 0 && !indexes_.contains(index)) {
       indexes_[index] = Slot{peer, kind};
       return index;
@@ -224,8 +224,8 @@ Device::Received Device::receive(std::span<const uint8_t> d, const net::HostPort
   return r;
 }
 
-void Device::take_initiation(std::span<const uint8_t> d, const net::HostPort& from,
-                             TimerPoint now, WallClock::time_point wall, Received& r) {
+void Device::take_initiation(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                             WallClock::time_point wall, Received& r) {
   count_handshake(now);
   if (!checker_.mac1_ok(d)) {
     return drop(r, "bad_mac1");
@@ -280,8 +280,8 @@ void Device::take_initiation(std::span<const uint8_t> d, const net::HostPort& fr
   r.from = id;
 }
 
-void Device::take_response(std::span<const uint8_t> d, const net::HostPort& from,
-                           TimerPoint now, WallClock::time_point wall, Received& r) {
+void Device::take_response(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                           WallClock::time_point wall, Received& r) {
   count_handshake(now);
   if (!checker_.mac1_ok(d)) {
     return drop(r, "bad_mac1");
@@ -324,8 +324,8 @@ void Device::take_response(std::span<const uint8_t> d, const net::HostPort& from
   r.from = id;
 }
 
-void Device::take_transport(std::span<const uint8_t> d, const net::HostPort& from,
-                            TimerPoint now, WallClock::time_point wall, Received& r) {
+void Device::take_transport(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                            WallClock::time_point wall, Received& r) {
   TransportHeader h;
   decode(d, h);
   const auto slot = indexes_.find(h.receiver);

@@ -70,10 +70,10 @@ class Device {
   AllowedIps& allowed_ips() { return allowed_; }
 
   struct Received {
-    std::vector<Datagram> replies;       // responses, cookie replies, keepalives, staged packets
-    std::vector<uint8_t> packet;         // the packet it carried (empty: none)
-    std::optional<PeerId> from;          // whose it was, when authenticated
-    std::string dropped;                 // why nothing came of it ("" when something did)
+    std::vector<Datagram> replies;  // responses, cookie replies, keepalives, staged packets
+    std::vector<uint8_t> packet;    // the packet it carried (empty: none)
+    std::optional<PeerId> from;     // whose it was, when authenticated
+    std::string dropped;            // why nothing came of it ("" when something did)
   };
   Received receive(std::span<const uint8_t> datagram, const net::HostPort& from, TimerPoint now,
                    WallClock::time_point wall);
@@ -117,8 +117,7 @@ class Device {
   uint32_t new_index(PeerId peer, SlotKind kind);
   void forget(std::optional<Session>& s);
   void drop(Received& r, const std::string& why);
-  std::optional<Datagram> initiate(Peer& p, PeerId id, TimerPoint now,
-                                   WallClock::time_point wall);
+  std::optional<Datagram> initiate(Peer& p, PeerId id, TimerPoint now, WallClock::time_point wall);
   std::optional<Datagram> seal(Peer& p, std::span<const uint8_t> packet, TimerPoint now);
   void flush_staged(Peer& p, TimerPoint now, std::vector<Datagram>& out);
   void count_handshake(TimerPoint now);

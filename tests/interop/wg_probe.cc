@@ -1,23 +1,25 @@
 // wg_probe: one WireGuard peer over a plain UDP socket, built on sdwan/wireguard/ alone, so
 // the system suite can hold the protocol library to wireguard-go's before vigil-dp carries it.
 //
-//   wg_probe initiate|respond --private KEY --peer KEY [--psk KEY] --listen PORT
+//   wg_probe initiate|respond|record --private KEY --peer KEY [--psk KEY] --listen PORT
 //            [--endpoint IPV4:PORT] --address IPV4 --remote IPV4 [--timeout SECONDS]
-//            [--record FILE]
+//            [--count N] [--record FILE]
 //
-// initiate: sends an initiation to --endpoint, takes the response (or a cookie reply, then
-// initiates again with mac2), then sends an ICMP echo request from --address to --remote
-// inside the tunnel and waits for the reply. respond: waits for an initiation, answers it,
-// then answers ICMP echo requests that arrive inside the tunnel (and exits after the first).
-// Prints one JSON line of what happened; exit 0 when the echo went through. --record writes
-// an initiator's transcript (its keys, ephemeral and timestamp, the datagrams both ways) for
-// a unit test to replay.
+// initiate: a wg::Device with the peer at --endpoint sends an ICMP echo request from
+// --address to --remote through the tunnel (the device makes the handshake first) and waits
+// for the reply. respond: a wg::Device that knows no endpoint answers the peer's handshake
+// and --count echo requests (1 by default) that come through the tunnel, following the peer
+// wherever it sends from. record: the handshake and one echo done step by step with the
+// protocol's functions, writing the transcript (keys, ephemeral, timestamp, the datagrams both
+// ways) to --record for a unit test to replay. Prints one JSON line of what happened; exit 0
+// when the echoes went through.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "sdwan/wireguard/cookie.h"
+#include "sdwan/wireguard/device.h"
 #include "sdwan/wireguard/keys.h"
 #include "sdwan/wireguard/noise.h"
 #include "sdwan/wireguard/transport.h"
@@ -36,6 +39,7 @@
 namespace {
 
 using namespace vigil::wg;
+namespace net = vigil::net;
 
 struct Options {
   std::string mode;
@@ -47,6 +51,7 @@ struct Options {
   in_addr address{};
   in_addr remote{};
   int timeout_s = 10;
+  int count = 1;
   std::string record;
 };
 
@@ -100,6 +105,8 @@ Options parse(int argc, char** argv) {
       o.address = ip_arg(v);
     } else if (flag == "--remote") {
       o.remote = ip_arg(v);
+    } else if (flag == "--count") {
+      o.count = std::stoi(v);
     } else if (flag == "--record") {
       o.record = v;
     } else if (flag == "--timeout") {
@@ -108,8 +115,8 @@ Options parse(int argc, char** argv) {
       usage("unknown option " + flag);
     }
   }
-  if (o.mode != "initiate" && o.mode != "respond") {
-    usage("initiate or respond");
+  if (o.mode != "initiate" && o.mode != "respond" && o.mode != "record") {
+    usage("initiate, respond or record");
   }
   return o;
 }
@@ -174,7 +181,9 @@ class Probe {
   }
 
   int run() {
-    const bool ok = o_.mode == "initiate" ? initiate() : respond();
+    const bool ok = o_.mode == "initiate"  ? device_initiate()
+                    : o_.mode == "respond" ? device_respond()
+                                           : initiate();
     report(ok ? "" : error_);
     return ok ? 0 : 1;
   }
@@ -200,11 +209,12 @@ class Probe {
     ::sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   }
 
-  // The next datagram, or nothing at the deadline.
-  std::optional<std::vector<uint8_t>> receive(sockaddr_in& from) {
+  // The next datagram, or nothing at the deadline (or after `most_ms`).
+  std::optional<std::vector<uint8_t>> receive(sockaddr_in& from, int most_ms = 1 << 30) {
     const auto left = deadline_ - std::chrono::steady_clock::now();
-    const int ms =
-        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
+    const int ms = std::min(
+        most_ms,
+        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count()));
     pollfd p{fd_, POLLIN, 0};
     if (ms <= 0 || ::poll(&p, 1, ms) != 1) {
       return std::nullopt;
@@ -237,6 +247,121 @@ class Probe {
     }
     out.resize(length);
     return out;
+  }
+
+  static net::HostPort hostport(const sockaddr_in& sa) {
+    net::HostPort hp;
+    hp.address.family = 4;
+    std::memcpy(hp.address.bytes.data(), &sa.sin_addr, 4);
+    hp.port = ntohs(sa.sin_port);
+    return hp;
+  }
+  static sockaddr_in sockaddr_of(const net::HostPort& hp) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    std::memcpy(&sa.sin_addr, hp.address.bytes.data(), 4);
+    sa.sin_port = htons(hp.port);
+    return sa;
+  }
+  void send_all(const std::vector<Datagram>& out) {
+    for (const Datagram& d : out) {
+      send_to(d.bytes, sockaddr_of(d.to));
+    }
+  }
+  Device make_device(std::optional<net::HostPort> endpoint, PeerId& id) {
+    Device device(DeviceSettings{.private_key = o_.private_key});
+    id = *device.add_peer({.public_key = o_.peer, .preshared_key = o_.psk, .endpoint = endpoint});
+    net::Prefix remote{.length = 32};
+    remote.address.family = 4;
+    std::memcpy(remote.address.bytes.data(), &o_.remote, 4);
+    device.allowed_ips().insert(remote, id);
+    return device;
+  }
+  // The datagram that came, through the device: its replies sent, its drops noted.
+  Device::Received through(Device& device, const std::vector<uint8_t>& d, const sockaddr_in& from) {
+    auto r = device.receive(d, hostport(from), std::chrono::steady_clock::now(),
+                            std::chrono::system_clock::now());
+    send_all(r.replies);
+    if (!r.dropped.empty()) {
+      note("dropped_" + r.dropped);
+    }
+    return r;
+  }
+
+  bool device_initiate() {
+    PeerId id = 0;
+    Device device = make_device(hostport(*o_.endpoint), id);
+    std::vector<uint8_t> data(56);
+    for (size_t i = 0; i < data.size(); ++i) {
+      data[i] = static_cast<uint8_t>(i);
+    }
+    send_all(device.send(id, icmp_echo(o_.address, o_.remote, 8, 0x5151, 1, data),
+                         std::chrono::steady_clock::now(), std::chrono::system_clock::now()));
+    note("echo_request_sent");
+    bool handshake = false;
+    while (std::chrono::steady_clock::now() < deadline_) {
+      sockaddr_in from{};
+      auto d = receive(from, 250);
+      if (!d) {
+        send_all(device.tick(std::chrono::steady_clock::now(), std::chrono::system_clock::now()));
+        continue;
+      }
+      const auto r = through(device, *d, from);
+      if (!handshake && device.status(id).has_session) {
+        handshake = true;
+        note("handshake_done");
+      }
+      const auto& p = r.packet;
+      if (p.size() >= 28 + 56 && p[20] == 0 && std::memcmp(&p[12], &o_.remote, 4) == 0 &&
+          std::vector<uint8_t>(p.begin() + 28, p.begin() + 28 + 56) == data) {
+        note("echo_reply_received");
+        return true;
+      }
+    }
+    if (device.drops().contains("response_does_not_decrypt")) {
+      return fail("the response does not decrypt");
+    }
+    return fail(handshake ? "no echo reply through the tunnel" : "no answer to the initiation");
+  }
+
+  bool device_respond() {
+    PeerId id = 0;
+    Device device = make_device(std::nullopt, id);
+    int answered = 0;
+    uint64_t handshakes = 0;
+    while (answered < o_.count) {
+      sockaddr_in from{};
+      auto d = receive(from, 250);
+      const auto now = std::chrono::steady_clock::now();
+      const auto wall = std::chrono::system_clock::now();
+      if (!d) {
+        if (now >= deadline_) {
+          return fail(handshakes == 0 ? "no initiation arrived"
+                                      : "no echo request through the tunnel");
+        }
+        send_all(device.tick(now, wall));
+        continue;
+      }
+      const auto r = through(device, *d, from);
+      if (device.status(id).handshakes_received > handshakes) {
+        handshakes = device.status(id).handshakes_received;
+        note("initiation_taken");
+      }
+      const auto& p = r.packet;
+      if (p.size() < 28 || p[9] != 1 || p[20] != 8) {
+        continue;
+      }
+      in_addr src{};
+      std::memcpy(&src, &p[12], 4);
+      const auto echo_id = static_cast<uint16_t>(p[24] << 8 | p[25]);
+      const auto seq = static_cast<uint16_t>(p[26] << 8 | p[27]);
+      note("echo_request_received");
+      send_all(device.send(
+          id, icmp_echo(o_.address, src, 0, echo_id, seq, {p.begin() + 28, p.end()}), now, wall));
+      note("echo_reply_sent");
+      ++answered;
+    }
+    return true;
   }
 
   template <typename Container>
@@ -427,8 +552,8 @@ class Probe {
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
-  if (o.mode == "initiate" && !o.endpoint) {
-    usage("initiate needs --endpoint");
+  if (o.mode != "respond" && !o.endpoint) {
+    usage(o.mode + " needs --endpoint");
   }
   if (!PeerIdentity::make(LocalIdentity::from_private(o.private_key), o.peer, o.psk)) {
     usage("the peer's key is of low order");

@@ -1,9 +1,10 @@
 """Vigil's WireGuard protocol library (sdwan/wireguard/) against wireguard-go, the reference
-userspace implementation, before vigil-dp carries it: tests/interop/wg_probe speaks the
-protocol over a plain UDP socket in one namespace, wireguard-go runs a real tunnel interface
-in another. The handshake completes with either side initiating and an ICMP echo crosses the
-tunnel both ways; a preshared key must match on both sides; a key wireguard-go does not know
-gets no answer."""
+userspace implementation, before vigil-dp carries it: tests/interop/wg_probe runs a
+wg::Device over a plain UDP socket in one namespace, wireguard-go runs a real tunnel
+interface in another. The handshake completes with either side initiating and an ICMP echo
+crosses the tunnel both ways; when wireguard-go moves to another port, our device follows it;
+a preshared key must match on both sides; a key wireguard-go does not know gets no answer.
+The probe's step-by-step mode records the transcript a unit test replays."""
 
 from __future__ import annotations
 
@@ -79,14 +80,14 @@ class Interop:
         self.lab.run("peer", args)
 
     def probe(self, mode: str, *, private: str | None = None, psk: bool = False,
-              timeout: int = 8, record: Path | None = None) -> subprocess.Popen:
+              timeout: int = 8, record: Path | None = None, count: int = 1) -> subprocess.Popen:
         argv = [str(build_dir() / "tests/interop/wg_probe"), mode,
                 "--private", private or self.probe_private, "--peer", self.wg_public,
                 "--listen", str(PROBE_PORT), "--address", "10.99.0.2", "--remote", "10.99.0.1",
-                "--timeout", str(timeout)]
+                "--timeout", str(timeout), "--count", str(count)]
         if psk:
             argv += ["--psk", self.psk]
-        if mode == "initiate":
+        if mode != "respond":
             argv += ["--endpoint", f"{PEER_ADDR}:{WG_PORT}"]
         if record is not None:
             argv += ["--record", str(record)]
@@ -130,6 +131,16 @@ def test_our_initiation_completes_with_wireguard_go_and_an_echo_crosses(interop)
     assert seen["latest_handshake"] > 0 and seen["rx"] > 0 and seen["tx"] > 0, seen
 
 
+def test_the_step_by_step_handshake_records_a_transcript(interop, tmp_path):
+    time.sleep(0.05)
+    transcript = tmp_path / "transcript.json"
+    result = finished(interop.probe("record", record=transcript))
+    assert result["ok"], result
+    recorded = json.loads(transcript.read_text())
+    assert len(bytes.fromhex(recorded["initiation"])) == 148
+    assert len(bytes.fromhex(recorded["response"])) == 92
+
+
 def test_wireguard_go_initiates_and_we_answer(interop):
     interop.set_peer(psk=False)  # a fresh endpoint: wireguard-go initiates to the probe
     responder = interop.probe("respond", timeout=10)
@@ -141,6 +152,23 @@ def test_wireguard_go_initiates_and_we_answer(interop):
     assert result["ok"], result
     assert "initiation_taken" in result["events"] and "echo_reply_sent" in result["events"]
     assert ping.returncode == 0, ping.stdout + ping.stderr
+
+
+def test_our_device_follows_wireguard_go_to_another_port(interop):
+    interop.set_peer(psk=False)
+    responder = interop.probe("respond", timeout=15, count=2)
+    interop.lab.wait_for(lambda: f":{PROBE_PORT} " in interop.lab.run(
+        "probe", ["ss", "-uln"]).stdout, timeout=5, what="the probe listening")
+    first = interop.lab.run("peer", ["ping", "-c", "1", "-W", "5", "10.99.0.2"], check=False)
+    assert first.returncode == 0, first.stdout
+    # wireguard-go now sends from 51830: the echo reply must go there, not to 51820.
+    interop.lab.run("peer", ["wg", "set", interop.ifname, "listen-port", str(WG_PORT + 10)])
+    second = interop.lab.run("peer", ["ping", "-c", "1", "-W", "5", "10.99.0.2"],
+                             check=False, timeout=15)
+    result = finished(responder)
+    interop.lab.run("peer", ["wg", "set", interop.ifname, "listen-port", str(WG_PORT)])
+    assert second.returncode == 0, (second.stdout, result)
+    assert result["ok"] and result["events"].count("echo_reply_sent") == 2, result
 
 
 def test_a_preshared_key_must_match(interop):

@@ -124,8 +124,8 @@ TEST_F(DeviceTest, ReplaysAndStaleInitiationsAreDroppedByName) {
   run({initiation});
   EXPECT_EQ(last_dropped_, "stale_timestamp") << "the same TAI64N timestamp again";
   Device stranger(DeviceSettings{.private_key = generate_keypair().private_key});
-  const auto id = *stranger.add_peer({.public_key = b_->identity().public_key,
-                                      .endpoint = b_addr_});
+  const auto id =
+      *stranger.add_peer({.public_key = b_->identity().public_key, .endpoint = b_addr_});
   run(stranger.send(id, ipv4("10.1.0.5", "10.2.0.9"), now_, wall_));
   EXPECT_EQ(last_dropped_, "unknown_peer");
   auto forged = initiation;
@@ -148,8 +148,8 @@ TEST_F(DeviceTest, UnderLoadTheResponderAsksForACookieFirst) {
   auto flood = [&] {
     for (int i = 0; i < 6; ++i) {
       Device other(DeviceSettings{.private_key = generate_keypair().private_key});
-      const auto id = *other.add_peer({.public_key = b_->identity().public_key,
-                                       .endpoint = b_addr_});
+      const auto id =
+          *other.add_peer({.public_key = b_->identity().public_key, .endpoint = b_addr_});
       auto init = other.send(id, ipv4("10.1.0.5", "10.2.0.9"), now_, wall_);
       (void)b_->receive(init[0].bytes, at("203.0.113.1:1"), now_, wall_);
     }
