@@ -207,6 +207,74 @@ bool aead_decrypt(const Key& key, uint64_t counter, Bytes cipher, Bytes ad,
   return EVP_DecryptFinal_ex(ctx.get(), out.data() + length, &n) == 1;
 }
 
+struct AeadKey::Contexts {
+  CipherCtx seal;
+  CipherCtx open;
+};
+
+AeadKey::AeadKey(const Key& key)
+    : contexts_(new Contexts{CipherCtx(EVP_CIPHER_CTX_new()), CipherCtx(EVP_CIPHER_CTX_new())}) {
+  if (!contexts_->seal || !contexts_->open ||
+      EVP_EncryptInit_ex(contexts_->seal.get(), EVP_chacha20_poly1305(), nullptr, key.data(),
+                         nullptr) != 1 ||
+      EVP_DecryptInit_ex(contexts_->open.get(), EVP_chacha20_poly1305(), nullptr, key.data(),
+                         nullptr) != 1) {
+    delete contexts_;
+    library_failed("ChaCha20-Poly1305 contexts");
+  }
+}
+
+AeadKey::~AeadKey() {
+  delete contexts_;
+}
+
+AeadKey::AeadKey(AeadKey&& other) noexcept : contexts_(other.contexts_) {
+  other.contexts_ = nullptr;
+}
+
+AeadKey& AeadKey::operator=(AeadKey&& other) noexcept {
+  if (this != &other) {
+    delete contexts_;
+    contexts_ = other.contexts_;
+    other.contexts_ = nullptr;
+  }
+  return *this;
+}
+
+void AeadKey::seal(uint64_t counter, Bytes plain, Bytes ad, std::span<uint8_t> out) {
+  EVP_CIPHER_CTX* ctx = contexts_->seal.get();
+  const auto nonce = nonce_of(counter);
+  int n = 0;
+  if (out.size() != plain.size() + kTagSize ||
+      EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data()) != 1 ||
+      (!ad.empty() && EVP_EncryptUpdate(ctx, nullptr, &n, ad.data(), as_int(ad.size())) != 1) ||
+      (!plain.empty() &&
+       EVP_EncryptUpdate(ctx, out.data(), &n, plain.data(), as_int(plain.size())) != 1) ||
+      EVP_EncryptFinal_ex(ctx, out.data() + plain.size(), &n) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagSize, out.data() + plain.size()) != 1) {
+    library_failed("ChaCha20-Poly1305");
+  }
+}
+
+bool AeadKey::open(uint64_t counter, Bytes cipher, Bytes ad, std::span<uint8_t> out) {
+  if (cipher.size() < kTagSize || out.size() != cipher.size() - kTagSize) {
+    return false;
+  }
+  EVP_CIPHER_CTX* ctx = contexts_->open.get();
+  const auto nonce = nonce_of(counter);
+  const size_t length = cipher.size() - kTagSize;
+  std::array<uint8_t, kTagSize> tag{};
+  std::copy(cipher.begin() + static_cast<long>(length), cipher.end(), tag.begin());
+  int n = 0;
+  if (EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data()) != 1 ||
+      (!ad.empty() && EVP_DecryptUpdate(ctx, nullptr, &n, ad.data(), as_int(ad.size())) != 1) ||
+      (length > 0 && EVP_DecryptUpdate(ctx, out.data(), &n, cipher.data(), as_int(length)) != 1) ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagSize, tag.data()) != 1) {
+    library_failed("ChaCha20-Poly1305");
+  }
+  return EVP_DecryptFinal_ex(ctx, out.data() + length, &n) == 1;
+}
+
 void xaead_encrypt(const Key& key, const XNonce& nonce, Bytes plain, Bytes ad,
                    std::span<uint8_t> out) {
   unsigned long long n = 0;

@@ -55,6 +55,27 @@ void aead_encrypt(const Key& key, uint64_t counter, Bytes plain, Bytes ad, std::
 // Whether the tag holds; `out` (cipher.size() - kTagSize bytes) is then the plaintext.
 bool aead_decrypt(const Key& key, uint64_t counter, Bytes cipher, Bytes ad, std::span<uint8_t> out);
 
+// ChaCha20-Poly1305 under one key for many messages (a session's direction): OpenSSL's
+// context is made once, and each message only sets its nonce, so sealing and opening allocate
+// nothing. Move-only; one thread at a time.
+class AeadKey {
+ public:
+  explicit AeadKey(const Key& key);
+  ~AeadKey();
+  AeadKey(AeadKey&& other) noexcept;
+  AeadKey& operator=(AeadKey&& other) noexcept;
+  AeadKey(const AeadKey&) = delete;
+  AeadKey& operator=(const AeadKey&) = delete;
+
+  // As aead_encrypt/aead_decrypt; `plain` and `out` may be the same bytes (in place).
+  void seal(uint64_t counter, Bytes plain, Bytes ad, std::span<uint8_t> out);
+  bool open(uint64_t counter, Bytes cipher, Bytes ad, std::span<uint8_t> out);
+
+ private:
+  struct Contexts;
+  Contexts* contexts_;
+};
+
 // XAEAD(key, nonce, plain, ad): XChaCha20-Poly1305, for cookie replies.
 void xaead_encrypt(const Key& key, const XNonce& nonce, Bytes plain, Bytes ad,
                    std::span<uint8_t> out);

@@ -36,7 +36,7 @@ size_t TransportSession::seal(std::span<const uint8_t> packet, std::span<uint8_t
   std::copy(packet.begin(), packet.end(), body.begin());
   std::fill(body.begin() + static_cast<long>(packet.size()), body.end(), 0);
   // In place: ChaCha20 is a stream cipher, OpenSSL seals a buffer onto itself.
-  aead_encrypt(keys_.send, counter, body, {}, out.subspan(kTransportHeaderSize, padded + kTagSize));
+  send_.seal(counter, body, {}, out.subspan(kTransportHeaderSize, padded + kTagSize));
   return size;
 }
 
@@ -57,8 +57,7 @@ OpenResult TransportSession::open(std::span<const uint8_t> datagram, std::span<u
     return OpenResult::kReplay;
   }
   // The tag first, the counter after: an unauthenticated counter must not move the window.
-  if (!aead_decrypt(keys_.receive, h.counter, datagram.subspan(kTransportHeaderSize), {},
-                    out.first(length))) {
+  if (!receive_.open(h.counter, datagram.subspan(kTransportHeaderSize), {}, out.first(length))) {
     return OpenResult::kBadTag;
   }
   if (!window_.take(h.counter, kRejectAfterMessages)) {

@@ -36,7 +36,8 @@ std::string_view name_of(OpenResult r);
 
 class TransportSession {
  public:
-  explicit TransportSession(const SessionKeys& keys) : keys_(keys) {}
+  explicit TransportSession(const SessionKeys& keys)
+      : keys_(keys), send_(keys.send), receive_(keys.receive) {}
 
   const SessionKeys& keys() const { return keys_; }
   uint64_t sent() const { return next_counter_; }
@@ -50,6 +51,8 @@ class TransportSession {
 
  private:
   SessionKeys keys_;
+  AeadKey send_;
+  AeadKey receive_;
   uint64_t next_counter_ = 0;
   ReplayWindow window_;
 };

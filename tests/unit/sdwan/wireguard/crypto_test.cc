@@ -135,6 +135,30 @@ TEST(WireguardCrypto, AeadAgreesWithLibsodiumAndRefusesAnyChange) {
   EXPECT_FALSE(aead_decrypt(key, 0, std::vector<uint8_t>(15), {}, none)) << "shorter than a tag";
 }
 
+TEST(WireguardCrypto, AKeptContextSealsEachMessageAsAFreshOne) {
+  const Key key = key_of("1c9240a5eb55d38af333888604f6b5f0473917c1402b80099dca5cbc207075c0");
+  AeadKey kept(key);
+  AeadKey other(key);
+  for (uint64_t counter = 0; counter < 5; ++counter) {
+    const auto plain = counting(100 + counter * 300);
+    std::vector<uint8_t> fresh(plain.size() + kTagSize);
+    aead_encrypt(key, counter, plain, {}, fresh);
+    std::vector<uint8_t> sealed = plain;  // in place, as the transport seals
+    sealed.resize(plain.size() + kTagSize);
+    kept.seal(counter, std::span<const uint8_t>(sealed.data(), plain.size()), {}, sealed);
+    EXPECT_EQ(sealed, fresh) << counter;
+    std::vector<uint8_t> opened(plain.size());
+    auto tampered = sealed;
+    tampered[7] ^= 1;
+    EXPECT_FALSE(other.open(counter, tampered, {}, opened));
+    EXPECT_TRUE(other.open(counter, sealed, {}, opened)) << "a failure leaves it usable";
+    EXPECT_EQ(opened, plain);
+  }
+  AeadKey moved = std::move(kept);
+  std::vector<uint8_t> out(kTagSize);
+  moved.seal(9, {}, {}, out);
+}
+
 TEST(WireguardCrypto, XaeadIsHChaCha20ThenTheIetfAead) {
   ASSERT_GE(sodium_init(), 0);
   const Key key = key_of("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
