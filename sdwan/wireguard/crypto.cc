@@ -242,6 +242,9 @@ AeadKey& AeadKey::operator=(AeadKey&& other) noexcept {
 }
 
 void AeadKey::seal(uint64_t counter, Bytes plain, Bytes ad, std::span<uint8_t> out) {
+  if (contexts_ == nullptr) {
+    library_failed("ChaCha20-Poly1305 (a moved-from key)");
+  }
   EVP_CIPHER_CTX* ctx = contexts_->seal.get();
   const auto nonce = nonce_of(counter);
   int n = 0;
@@ -257,6 +260,9 @@ void AeadKey::seal(uint64_t counter, Bytes plain, Bytes ad, std::span<uint8_t> o
 }
 
 bool AeadKey::open(uint64_t counter, Bytes cipher, Bytes ad, std::span<uint8_t> out) {
+  if (contexts_ == nullptr) {
+    library_failed("ChaCha20-Poly1305 (a moved-from key)");
+  }
   if (cipher.size() < kTagSize || out.size() != cipher.size() - kTagSize) {
     return false;
   }

@@ -7,6 +7,12 @@ namespace {
 
 // HandshakeInitationRate: one initiation per peer taken in 20 ms at most (a flood otherwise).
 constexpr milliseconds kInitiationFloodInterval{20};
+// Under load, per source address: 20 handshakes a second, 5 at once; at most this many sources
+// remembered (past it the table starts again: a forger of addresses gets a fresh bucket, but
+// not memory).
+constexpr double kSourceRate = 20;
+constexpr double kSourceBurst = 5;
+constexpr size_t kMaxSources = 8192;
 
 milliseconds random_jitter() {
   std::array<uint8_t, 2> r{};
@@ -55,9 +61,7 @@ void Device::remove_peer(PeerId id) {
   forget(p.current);
   forget(p.previous);
   forget(p.next);
-  if (p.pending) {
-    indexes_.erase(p.pending->local_index);
-  }
+  forget_handshake(p);
   allowed_.remove_peer(id);
   by_key_.erase(p.identity.public_key);
   peers_.erase(it);
@@ -81,6 +85,32 @@ void Device::forget(std::optional<Session>& s) {
     indexes_.erase(s->transport.keys().local_index);
     s.reset();
   }
+}
+
+void Device::forget_handshake(Peer& p) {
+  if (p.pending) {
+    indexes_.erase(p.pending->local_index);
+    p.pending->ephemeral_private.fill(0);
+    p.pending.reset();
+  }
+}
+
+bool Device::source_allowed(const net::HostPort& from, TimerPoint now) {
+  if (per_source_.size() >= kMaxSources) {
+    per_source_.clear();
+  }
+  auto [it, fresh] = per_source_.try_emplace(from.address.bytes, Bucket{kSourceBurst, now});
+  Bucket& b = it->second;
+  if (!fresh) {
+    b.tokens = std::min(kSourceBurst,
+                        b.tokens + std::chrono::duration<double>(now - b.at).count() * kSourceRate);
+    b.at = now;
+  }
+  if (b.tokens < 1) {
+    return false;
+  }
+  b.tokens -= 1;
+  return true;
 }
 
 void Device::drop(Received& r, const std::string& why) {
@@ -116,10 +146,7 @@ std::optional<Datagram> Device::initiate(Peer& p, PeerId id, TimerPoint now,
     ++drops_["no_endpoint"];
     return std::nullopt;
   }
-  if (p.pending) {
-    indexes_.erase(p.pending->local_index);
-    p.pending.reset();
-  }
+  forget_handshake(p);
   PendingInitiation pending;
   const uint32_t index = new_index(id, SlotKind::kPending);
   auto init = create_initiation(local_, p.identity, index, tai64n(wall), pending);
@@ -231,9 +258,14 @@ void Device::take_initiation(std::span<const uint8_t> d, const net::HostPort& fr
     return drop(r, "bad_mac1");
   }
   const auto source = source_bytes(from);
-  if (under_load(now) && !checker_.mac2_ok(d, source, now)) {
-    r.replies.push_back(Datagram{bytes_of(encode(checker_.reply(d, source, now))), from});
-    return drop(r, "cookie_sent");
+  if (under_load(now)) {
+    if (!checker_.mac2_ok(d, source, now)) {
+      r.replies.push_back(Datagram{bytes_of(encode(checker_.reply(d, source, now))), from});
+      return drop(r, "cookie_sent");
+    }
+    if (!source_allowed(from, now)) {
+      return drop(r, "source_rate_limited");  // a cookie holder sending at line rate
+    }
   }
   Initiation m;
   decode(d, m);
@@ -266,11 +298,19 @@ void Device::take_initiation(std::span<const uint8_t> d, const net::HostPort& fr
     indexes_.erase(index);
     return drop(r, "low_order_key");
   }
+  // Made before anything changes: its contexts may fail to allocate (an exception).
+  std::optional<Session> fresh;
+  try {
+    fresh.emplace(Session{.transport = TransportSession(answer->keys), .made = now});
+  } catch (...) {
+    indexes_.erase(index);
+    throw;
+  }
   p.last_timestamp = in->timestamp;
   p.last_initiation_taken = now;
   p.endpoint = from;
   forget(p.next);
-  p.next = Session{.transport = TransportSession(answer->keys), .made = now};
+  p.next = std::move(fresh);
   auto bytes = encode(answer->response);
   p.cookies.seal(bytes, now);
   r.replies.push_back(Datagram{bytes_of(bytes), from});
@@ -287,9 +327,14 @@ void Device::take_response(std::span<const uint8_t> d, const net::HostPort& from
     return drop(r, "bad_mac1");
   }
   const auto source = source_bytes(from);
-  if (under_load(now) && !checker_.mac2_ok(d, source, now)) {
-    r.replies.push_back(Datagram{bytes_of(encode(checker_.reply(d, source, now))), from});
-    return drop(r, "cookie_sent");
+  if (under_load(now)) {
+    if (!checker_.mac2_ok(d, source, now)) {
+      r.replies.push_back(Datagram{bytes_of(encode(checker_.reply(d, source, now))), from});
+      return drop(r, "cookie_sent");
+    }
+    if (!source_allowed(from, now)) {
+      return drop(r, "source_rate_limited");
+    }
   }
   Response m;
   decode(d, m);
@@ -303,12 +348,22 @@ void Device::take_response(std::span<const uint8_t> d, const net::HostPort& from
   if (!keys) {
     return drop(r, "response_does_not_decrypt");
   }
+  Session fresh{.transport = TransportSession(*keys), .made = now};  // before changing anything
   slot->second.kind = SlotKind::kSession;  // the pending index is the session's now
+  p.pending->ephemeral_private.fill(0);
   p.pending.reset();
+  // As wireguard-go and the kernel: an unconfirmed session of ours as responder (both sides
+  // initiated at once) becomes the previous one, which the peer may be sending on, and the
+  // current one goes; else the current one becomes the previous.
   forget(p.previous);
-  p.previous = std::move(p.current);
-  p.current = Session{.transport = TransportSession(*keys), .made = now, .confirmed = true};
-  forget(p.next);
+  if (p.next) {
+    p.previous = std::move(p.next);
+    p.next.reset();
+    forget(p.current);
+  } else {
+    p.previous = std::move(p.current);
+  }
+  p.current = std::move(fresh);
   p.endpoint = from;
   p.status.latest_handshake = wall;
   ++p.status.handshakes_received;
@@ -355,7 +410,6 @@ void Device::take_transport(std::span<const uint8_t> d, const net::HostPort& fro
     p.previous = std::move(p.current);
     p.current = std::move(p.next);
     p.next.reset();
-    p.current->confirmed = true;
     p.status.latest_handshake = wall;
     p.timers.handshake_complete(now);
     flush_staged(p, now, r.replies);
@@ -412,6 +466,8 @@ std::vector<Datagram> Device::tick(TimerPoint now, WallClock::time_point wall) {
       forget(p.current);
       forget(p.previous);
       forget(p.next);
+      forget_handshake(p);
+      p.staged.clear();
     }
     if (a.send_initiation) {
       if (auto init = initiate(p, id, now, wall)) {
@@ -432,6 +488,7 @@ PeerStatus Device::status(PeerId id) const {
   PeerStatus s = p.status;
   s.endpoint = p.endpoint;
   s.has_session = p.current.has_value();
+  s.handshake_pending = p.pending.has_value();
   return s;
 }
 

@@ -57,6 +57,7 @@ struct PeerStatus {
   uint64_t handshakes_sent = 0;
   uint64_t handshakes_received = 0;
   bool has_session = false;
+  bool handshake_pending = false;
 };
 
 class Device {
@@ -89,12 +90,13 @@ class Device {
   // Datagrams dropped, by reason (bad_mac1, stale_timestamp, replay, bad_tag, ...).
   const std::map<std::string, uint64_t>& drops() const { return drops_; }
   bool under_load(TimerPoint now) const;
+  // Indexes in use (sessions and pending handshakes), for tests of what is forgotten.
+  size_t indexes_in_use() const { return indexes_.size(); }
 
  private:
   struct Session {
     TransportSession transport;
     TimerPoint made;
-    bool confirmed = false;  // a responder's, until the initiator's first transport message
   };
   struct Peer {
     PeerIdentity identity;
@@ -121,6 +123,9 @@ class Device {
   std::optional<Datagram> seal(Peer& p, std::span<const uint8_t> packet, TimerPoint now);
   void flush_staged(Peer& p, TimerPoint now, std::vector<Datagram>& out);
   void count_handshake(TimerPoint now);
+  // Under load, handshakes from one source address: 20 a second, 5 at once (wireguard-go's).
+  bool source_allowed(const net::HostPort& from, TimerPoint now);
+  void forget_handshake(Peer& p);
   void take_initiation(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
                        WallClock::time_point wall, Received& r);
   void take_response(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
@@ -142,6 +147,11 @@ class Device {
   TimerPoint second_start_{};
   uint32_t second_count_ = 0;
   std::optional<TimerPoint> loaded_until_;
+  struct Bucket {
+    double tokens = 0;
+    TimerPoint at{};
+  };
+  std::map<std::array<uint8_t, 16>, Bucket> per_source_;  // bounded: cleared past a size
 };
 
 }  // namespace vigil::wg

@@ -42,7 +42,9 @@ void PeerTimers::handshake_complete(TimerPoint now) {
 
 void PeerTimers::data_sent(TimerPoint now) {
   if (!new_handshake_at_) {
-    new_handshake_at_ = now + kKeepaliveTimeout + kRekeyTimeout;
+    // Jittered like a retry: two peers whose data both went unanswered must not initiate at
+    // the same moment again and again.
+    new_handshake_at_ = now + kKeepaliveTimeout + kRekeyTimeout + jitter_();
   }
 }
 
@@ -69,6 +71,9 @@ TimerActions PeerTimers::due(TimerPoint now) {
     if (attempt_started_ && now - *attempt_started_ >= kRekeyAttemptTime) {
       a.give_up_handshake = true;
       attempt_started_.reset();
+      if (!zero_keys_at_) {
+        zero_keys_at_ = now + 3 * kRejectAfterTime;  // the handshake's secrets too
+      }
     } else {
       a.send_initiation = true;
     }

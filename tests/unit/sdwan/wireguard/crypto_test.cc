@@ -155,8 +155,10 @@ TEST(WireguardCrypto, AKeptContextSealsEachMessageAsAFreshOne) {
     EXPECT_EQ(opened, plain);
   }
   AeadKey moved = std::move(kept);
-  std::vector<uint8_t> out(kTagSize);
+  std::vector<uint8_t> out(kTagSize), fresh(kTagSize);
   moved.seal(9, {}, {}, out);
+  aead_encrypt(key, 9, {}, {}, fresh);
+  EXPECT_EQ(out, fresh) << "the contexts moved with it";
 }
 
 TEST(WireguardCrypto, XaeadIsHChaCha20ThenTheIetfAead) {

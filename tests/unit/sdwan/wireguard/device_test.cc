@@ -41,7 +41,7 @@ class DeviceTest : public ::testing::Test {
                               .max_handshakes_per_second = 5,
                               .jitter = [] { return milliseconds(0); }});
     b_at_a_ = *a_->add_peer({.public_key = b_->identity().public_key, .endpoint = b_addr_});
-    a_at_b_ = *b_->add_peer({.public_key = a_->identity().public_key});  // learns A's address
+    a_at_b_ = *b_->add_peer({.public_key = a_->identity().public_key, .endpoint = a_addr_});
     a_->allowed_ips().insert(*net::Prefix::parse_network("10.2.0.0/16"), b_at_a_);
     b_->allowed_ips().insert(*net::Prefix::parse_network("10.1.0.0/16"), a_at_b_);
   }
@@ -101,6 +101,33 @@ TEST_F(DeviceTest, TheFirstPacketMakesTheHandshakeAndArrives) {
   EXPECT_EQ(at_a_.size(), 1u);
   EXPECT_GT(a_->status(b_at_a_).tx_bytes, 0u);
   EXPECT_GT(b_->status(a_at_b_).rx_bytes, 0u);
+}
+
+TEST_F(DeviceTest, TheRespondersSessionWaitsForTheInitiatorsFirstMessage) {
+  auto init = a_->send(b_at_a_, ipv4("10.1.0.5", "10.2.0.9"), now_, wall_);
+  auto answer = b_->receive(init[0].bytes, a_addr_, now_, wall_);
+  ASSERT_EQ(answer.replies.size(), 1u);
+  // B has answered but heard nothing on the session yet: it may not send on it.
+  EXPECT_FALSE(b_->status(a_at_b_).has_session);
+  auto early = b_->send(a_at_b_, ipv4("10.2.0.9", "10.1.0.5"), now_ + seconds(6), wall_);
+  ASSERT_EQ(early.size(), 1u);
+  EXPECT_EQ(classify(early[0].bytes), Classified::kInitiation) << "not a transport message";
+}
+
+TEST_F(DeviceTest, BothSidesInitiatingAtOnceStillEndWithOneWorkingPair) {
+  auto from_a = a_->send(b_at_a_, ipv4("10.1.0.5", "10.2.0.9"), now_, wall_);
+  auto from_b = b_->send(a_at_b_, ipv4("10.2.0.9", "10.1.0.5"), now_, wall_);
+  ASSERT_EQ(classify(from_b[0].bytes), Classified::kInitiation)
+      << "B knows A's endpoint only from an initiation: give it one";
+  run(std::move(from_a), std::move(from_b));
+  at_a_.clear();
+  at_b_.clear();
+  // Whatever crossed, data flows both ways afterwards without a new handshake.
+  run(a_->send(b_at_a_, ipv4("10.1.0.5", "10.2.0.9"), now_, wall_),
+      b_->send(a_at_b_, ipv4("10.2.0.9", "10.1.0.5"), now_, wall_));
+  EXPECT_EQ(at_b_.size(), 1u) << last_dropped_;
+  EXPECT_EQ(at_a_.size(), 1u) << last_dropped_;
+  EXPECT_EQ(a_->drops().count("no_session") + b_->drops().count("no_session"), 0u);
 }
 
 TEST_F(DeviceTest, SourcesOutsideThePeersAllowedIpsAreDropped) {
@@ -173,6 +200,31 @@ TEST_F(DeviceTest, UnderLoadTheResponderAsksForACookieFirst) {
   run(std::move(again));
   EXPECT_TRUE(a_->status(b_at_a_).has_session);
   EXPECT_EQ(at_b_.size(), 1u) << "the held packet went after the handshake";
+
+  // A cookie holder sending initiations at line rate is held to 5 at once per source address
+  // (each would cost the responder a DH): made by hand, with a valid mac2 each.
+  const auto source = at("203.0.113.9:7");
+  const auto c = LocalIdentity::from_private(generate_keypair().private_key);
+  const auto b_at_c = *PeerIdentity::make(c, b_->identity().public_key);
+  CookieGenerator gen(b_at_c);
+  auto initiation = [&] {
+    PendingInitiation pending;
+    auto bytes = encode(*create_initiation(c, b_at_c, 1, tai64n(wall_), pending));
+    gen.seal(bytes, now_);
+    return std::vector<uint8_t>(bytes.begin(), bytes.end());
+  };
+  flood();
+  auto cookie = b_->receive(initiation(), source, now_, wall_);
+  ASSERT_EQ(cookie.dropped, "cookie_sent");
+  CookieReply reply;
+  ASSERT_TRUE(decode(cookie.replies[0].bytes, reply));
+  ASSERT_TRUE(gen.consume(reply, now_));
+  std::map<std::string, int> outcome;
+  for (int i = 0; i < 12; ++i) {
+    ++outcome[b_->receive(initiation(), source, now_, wall_).dropped];
+  }
+  EXPECT_EQ(outcome["unknown_peer"], 5) << "these got as far as a DH";
+  EXPECT_EQ(outcome["source_rate_limited"], 7);
 }
 
 TEST_F(DeviceTest, AgingSessionsAreRekeyedAndThenGivenUp) {
@@ -193,6 +245,28 @@ TEST_F(DeviceTest, AgingSessionsAreRekeyedAndThenGivenUp) {
   auto waits = a_->send(b_at_a_, ipv4("10.1.0.5", "10.2.0.9"), now_, wall_);
   ASSERT_EQ(waits.size(), 1u);
   EXPECT_EQ(classify(waits[0].bytes), Classified::kInitiation);
+
+  // B is gone: A retries for 90 s, gives up, and 540 s later forgets the handshake too.
+  size_t retries = 0;
+  for (int s = 0; s < 700; ++s) {
+    now_ += seconds(1);
+    for (const auto& d : a_->tick(now_, wall_)) {
+      retries += classify(d.bytes) == Classified::kInitiation ? 1 : 0;
+    }
+  }
+  EXPECT_GE(retries, 16u);
+  EXPECT_LE(retries, 18u) << "not past 90 s";
+  EXPECT_FALSE(a_->status(b_at_a_).handshake_pending);
+  EXPECT_EQ(a_->indexes_in_use(), 0u) << "no index, no ephemeral key left";
+}
+
+TEST_F(DeviceTest, ARemovedPeerLeavesNothingIndexed) {
+  run(a_->send(b_at_a_, ipv4("10.1.0.5", "10.2.0.9"), now_, wall_));
+  EXPECT_GT(b_->indexes_in_use(), 0u);
+  b_->remove_peer(a_at_b_);
+  EXPECT_EQ(b_->indexes_in_use(), 0u);
+  run(a_->send(b_at_a_, ipv4("10.1.0.5", "10.2.0.9"), now_, wall_));
+  EXPECT_EQ(last_dropped_, "no_session");
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ TEST_F(TimersTest, AnUnansweredInitiationIsRetriedWithJitterThenGivenUp) {
   }
   EXPECT_TRUE(gave_up);
   EXPECT_EQ(retries, 16) << "90 s / 5.1 s, the first try aside";
-  EXPECT_FALSE(timers_.next().has_value()) << "nothing more is due";
+  EXPECT_EQ(timers_.next(), now + seconds(540)) << "then only forgetting the handshake";
+  EXPECT_TRUE(timers_.due(now + seconds(540)).zero_keys);
 }
 
 TEST_F(TimersTest, ACompletedHandshakeStopsTheRetriesAndArmsKeyZeroing) {
@@ -65,8 +66,8 @@ TEST_F(TimersTest, ReceivedDataIsAnsweredByAKeepaliveUnlessWeSentSomething) {
 TEST_F(TimersTest, SentDataWithoutAnAnswerStartsANewHandshake) {
   timers_.data_sent(t0_);
   timers_.data_sent(t0_ + seconds(3));  // armed once, from the first
-  EXPECT_FALSE(at(seconds(14)).send_initiation);
-  EXPECT_TRUE(at(seconds(15)).send_initiation);
+  EXPECT_FALSE(at(seconds(15)).send_initiation) << "15 s and its jitter";
+  EXPECT_TRUE(at(seconds(15), milliseconds(100)).send_initiation);
   timers_.data_sent(t0_ + seconds(20));
   timers_.authenticated_received(t0_ + seconds(21), false);
   EXPECT_FALSE(at(seconds(40)).send_initiation) << "answered";
