@@ -27,6 +27,7 @@
 #include "sdwan/wireguard/device.h"
 #include "sdwan/wireguard/noise.h"
 #include "sdwan/wireguard/transport.h"
+#include "tests/support/wg_session_pair.h"
 
 namespace {
 
@@ -45,22 +46,6 @@ struct Clock {
 constexpr size_t kPacket = 1420;
 constexpr size_t kBurst = 32;
 
-std::pair<TransportSession, TransportSession> sessions() {
-  const auto a = LocalIdentity::from_private(generate_keypair().private_key);
-  const auto b = LocalIdentity::from_private(generate_keypair().private_key);
-  const auto b_at_a = *PeerIdentity::make(a, b.public_key);
-  const auto a_at_b = *PeerIdentity::make(b, a.public_key);
-  PendingInitiation pending;
-  const auto init =
-      *create_initiation(a, b_at_a, 1, tai64n(std::chrono::system_clock::now()), pending);
-  InitiationRefusal why{};
-  const auto in = *consume_initiation(
-      b, init, [&](const Key&) { return &a_at_b; }, why);
-  const auto answer = *create_response(in, 2);
-  return {TransportSession(*consume_response(a, b_at_a, pending, answer.response)),
-          TransportSession(answer.keys)};
-}
-
 struct Rates {
   double seal_mbps;  // plaintext megabytes (10^6) a second
   double open_mbps;
@@ -69,7 +54,9 @@ struct Rates {
 // Bursts sealed by one end and opened by the other for `seconds`, each side's time counted
 // apart (the clock read once a burst, not a packet).
 Rates ours(double seconds) {
-  auto [a, b] = sessions();
+  const auto [a_keys, b_keys] = vigil::test::wg_session_pair();
+  TransportSession a(a_keys);
+  TransportSession b(b_keys);
   const std::vector<uint8_t> packet(kPacket, 0x5a);
   std::vector<std::vector<uint8_t>> burst(kBurst, std::vector<uint8_t>(sealed_size(kPacket)));
   std::vector<uint8_t> out(sealed_size(kPacket));

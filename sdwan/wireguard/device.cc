@@ -251,21 +251,33 @@ Device::Received Device::receive(std::span<const uint8_t> d, const net::HostPort
   return r;
 }
 
-void Device::take_initiation(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
-                             WallClock::time_point wall, Received& r) {
+bool Device::admit_handshake(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                             Received& r) {
   count_handshake(now);
   if (!checker_.mac1_ok(d)) {
-    return drop(r, "bad_mac1");
+    drop(r, "bad_mac1");
+    return false;
+  }
+  if (!under_load(now)) {
+    return true;
   }
   const auto source = source_bytes(from);
-  if (under_load(now)) {
-    if (!checker_.mac2_ok(d, source, now)) {
-      r.replies.push_back(Datagram{bytes_of(encode(checker_.reply(d, source, now))), from});
-      return drop(r, "cookie_sent");
-    }
-    if (!source_allowed(from, now)) {
-      return drop(r, "source_rate_limited");  // a cookie holder sending at line rate
-    }
+  if (!checker_.mac2_ok(d, source, now)) {
+    r.replies.push_back(Datagram{bytes_of(encode(checker_.reply(d, source, now))), from});
+    drop(r, "cookie_sent");
+    return false;
+  }
+  if (!source_allowed(from, now)) {
+    drop(r, "source_rate_limited");  // a cookie holder sending at line rate
+    return false;
+  }
+  return true;
+}
+
+void Device::take_initiation(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                             WallClock::time_point wall, Received& r) {
+  if (!admit_handshake(d, from, now, r)) {
+    return;
   }
   Initiation m;
   decode(d, m);
@@ -322,19 +334,8 @@ void Device::take_initiation(std::span<const uint8_t> d, const net::HostPort& fr
 
 void Device::take_response(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
                            WallClock::time_point wall, Received& r) {
-  count_handshake(now);
-  if (!checker_.mac1_ok(d)) {
-    return drop(r, "bad_mac1");
-  }
-  const auto source = source_bytes(from);
-  if (under_load(now)) {
-    if (!checker_.mac2_ok(d, source, now)) {
-      r.replies.push_back(Datagram{bytes_of(encode(checker_.reply(d, source, now))), from});
-      return drop(r, "cookie_sent");
-    }
-    if (!source_allowed(from, now)) {
-      return drop(r, "source_rate_limited");
-    }
+  if (!admit_handshake(d, from, now, r)) {
+    return;
   }
   Response m;
   decode(d, m);

@@ -125,6 +125,10 @@ class Device {
   void count_handshake(TimerPoint now);
   // Under load, handshakes from one source address: 20 a second, 5 at once (wireguard-go's).
   bool source_allowed(const net::HostPort& from, TimerPoint now);
+  // A handshake message's way in: counted for the load, mac1, and under load mac2 (else a
+  // cookie reply) and the source's rate. False (and `r` says why) when it goes no further.
+  bool admit_handshake(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                       Received& r);
   void forget_handshake(Peer& p);
   void take_initiation(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
                        WallClock::time_point wall, Received& r);

@@ -35,6 +35,7 @@
 #include "sdwan/wireguard/keys.h"
 #include "sdwan/wireguard/noise.h"
 #include "sdwan/wireguard/transport.h"
+#include "tests/support/hex.h"
 
 namespace {
 
@@ -364,17 +365,6 @@ class Probe {
     return true;
   }
 
-  template <typename Container>
-  static std::string hex(const Container& bytes) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (const uint8_t b : bytes) {
-      out += digits[b >> 4];
-      out += digits[b & 15];
-    }
-    return out;
-  }
-
   void record(const std::string& name, const std::string& value) {
     transcript_ += (transcript_.empty() ? "{" : ",") + ("\n  \"" + name + "\": \"" + value + "\"");
   }
@@ -389,13 +379,13 @@ class Probe {
       auto bytes = encode(*init);
       generator_.seal(bytes, Clock::now());
       transcript_.clear();
-      record("initiator_private", hex(o_.private_key));
-      record("responder_public", hex(o_.peer));
-      record("preshared", hex(o_.psk));
-      record("ephemeral_private", hex(ephemeral.private_key));
-      record("timestamp", hex(now));
+      record("initiator_private", vigil::test::to_hex(o_.private_key));
+      record("responder_public", vigil::test::to_hex(o_.peer));
+      record("preshared", vigil::test::to_hex(o_.psk));
+      record("ephemeral_private", vigil::test::to_hex(ephemeral.private_key));
+      record("timestamp", vigil::test::to_hex(now));
       record("sender_index", std::to_string(0x1000 + attempt));
-      record("initiation", hex(bytes));
+      record("initiation", vigil::test::to_hex(bytes));
       send_to({bytes.begin(), bytes.end()}, *o_.endpoint);
       note("initiation_sent");
       sockaddr_in from{};
@@ -422,7 +412,7 @@ class Probe {
         return fail("the response does not decrypt");
       }
       note("handshake_done");
-      record("response", hex(*d));
+      record("response", vigil::test::to_hex(*d));
       TransportSession session(*keys);
       return echo_through(session, *o_.endpoint);
     }
@@ -453,8 +443,8 @@ class Probe {
           std::memcmp(&(*packet)[12], &o_.remote, 4) == 0 &&
           std::vector<uint8_t>(packet->begin() + 28, packet->begin() + 28 + 56) == data) {
         note("echo_reply_received");
-        record("echo_reply_datagram", hex(*d));
-        record("echo_reply_packet", hex(*packet));
+        record("echo_reply_datagram", vigil::test::to_hex(*d));
+        record("echo_reply_packet", vigil::test::to_hex(*packet));
         if (!o_.record.empty()) {
           std::ofstream(o_.record) << transcript_ << "\n}\n";
         }

@@ -11,27 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/hex.h"
+
 namespace vigil::wg {
 namespace {
 
-std::vector<uint8_t> from_hex(const std::string& hex) {
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-template <typename Container>
-std::string to_hex(const Container& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (const uint8_t b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
+using test::from_hex;
+using test::to_hex;
 
 Bytes text(const char* s) {
   return {reinterpret_cast<const uint8_t*>(s), std::char_traits<char>::length(s)};

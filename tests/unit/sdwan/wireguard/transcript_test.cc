@@ -11,17 +11,13 @@
 #include "sdwan/wireguard/cookie.h"
 #include "sdwan/wireguard/noise.h"
 #include "sdwan/wireguard/transport.h"
+#include "tests/support/hex.h"
 
 namespace vigil::wg {
 namespace {
 
-std::vector<uint8_t> from_hex(const std::string& hex) {
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
+using test::from_hex;
+using test::to_hex;
 
 template <size_t N>
 std::array<uint8_t, N> fixed(const std::string& hex) {

@@ -7,25 +7,17 @@
 #include <chrono>
 #include <vector>
 
+#include "tests/support/wg_session_pair.h"
+
 namespace vigil::wg {
 namespace {
 
 class TransportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto a = LocalIdentity::from_private(generate_keypair().private_key);
-    const auto b = LocalIdentity::from_private(generate_keypair().private_key);
-    const auto b_at_a = *PeerIdentity::make(a, b.public_key);
-    const auto a_at_b = *PeerIdentity::make(b, a.public_key);
-    PendingInitiation pending;
-    const auto init =
-        *create_initiation(a, b_at_a, 5, tai64n(std::chrono::system_clock::now()), pending);
-    InitiationRefusal why{};
-    const auto in = *consume_initiation(
-        b, init, [&](const Key&) { return &a_at_b; }, why);
-    const auto answer = *create_response(in, 6);
-    alice_.emplace(*consume_response(a, b_at_a, pending, answer.response));
-    bob_.emplace(answer.keys);
+    const auto [a, b] = test::wg_session_pair();
+    alice_.emplace(a);
+    bob_.emplace(b);
   }
 
   std::optional<TransportSession> alice_, bob_;
