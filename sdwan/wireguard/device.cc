@@ -226,7 +226,7 @@ Device::Received Device::receive(std::span<const uint8_t> d, const net::HostPort
   Received r;
   switch (classify(d)) {
     case Classified::kInitiation:
-      take_initiation(d, from, now, wall, r);
+      take_initiation(d, from, now, r);
       break;
     case Classified::kResponse:
       take_response(d, from, now, wall, r);
@@ -275,7 +275,7 @@ bool Device::admit_handshake(std::span<const uint8_t> d, const net::HostPort& fr
 }
 
 void Device::take_initiation(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
-                             WallClock::time_point wall, Received& r) {
+                             Received& r) {
   if (!admit_handshake(d, from, now, r)) {
     return;
   }

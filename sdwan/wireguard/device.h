@@ -131,7 +131,7 @@ class Device {
                        Received& r);
   void forget_handshake(Peer& p);
   void take_initiation(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
-                       WallClock::time_point wall, Received& r);
+                       Received& r);
   void take_response(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
                      WallClock::time_point wall, Received& r);
   void take_transport(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,

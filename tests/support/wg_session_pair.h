@@ -19,7 +19,8 @@ inline std::pair<wg::SessionKeys, wg::SessionKeys> wg_session_pair() {
   const auto init =
       *create_initiation(a, b_at_a, 5, tai64n(std::chrono::system_clock::now()), pending);
   InitiationRefusal why{};
-  const auto in = *consume_initiation(b, init, [&](const Key&) { return &a_at_b; }, why);
+  const auto in = *consume_initiation(
+      b, init, [&](const Key&) { return &a_at_b; }, why);
   const auto answer = *create_response(in, 6);
   return {*consume_response(a, b_at_a, pending, answer.response), answer.keys};
 }

@@ -156,7 +156,7 @@ TEST_F(DeviceTest, ReplaysAndStaleInitiationsAreDroppedByName) {
   run(stranger.send(id, ipv4("10.1.0.5", "10.2.0.9"), now_, wall_));
   EXPECT_EQ(last_dropped_, "unknown_peer");
   auto forged = initiation;
-  forged.bytes[120] ^= 1;  // in mac1
+  forged.bytes.at(120) ^= 1;  // in mac1
   run({forged});
   EXPECT_EQ(last_dropped_, "bad_mac1");
 }
