@@ -1,5 +1,7 @@
 #include "sdwan/wireguard/replay_window.h"
 
+#include <algorithm>
+
 namespace vigil::wg {
 
 bool ReplayWindow::take(uint64_t counter, uint64_t limit) {
@@ -8,17 +10,14 @@ bool ReplayWindow::take(uint64_t counter, uint64_t limit) {
   }
   const uint64_t block = counter / kBlockBits;
   if (!any_ || counter > highest_) {
-    // Forward: the blocks skipped over are cleared (at most the whole ring).
-    const uint64_t current = any_ ? highest_ / kBlockBits : block;
-    uint64_t skipped = any_ ? block - current : kBlocks;
-    if (skipped > kBlocks) {
-      skipped = kBlocks;
-    }
-    for (uint64_t i = 1; i <= skipped; ++i) {
-      bits_[(current + i) % kBlocks] = 0;
-    }
-    if (!any_) {
-      bits_[block % kBlocks] = 0;
+    if (any_) {
+      // Forward: the blocks skipped over are cleared (at most the whole ring). The first
+      // counter needs none: nothing was set yet.
+      const uint64_t current = highest_ / kBlockBits;
+      const uint64_t skipped = std::min(block - current, kBlocks);
+      for (uint64_t i = 1; i <= skipped; ++i) {
+        bits_[(current + i) % kBlocks] = 0;
+      }
     }
     highest_ = counter;
     any_ = true;

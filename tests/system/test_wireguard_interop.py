@@ -33,7 +33,7 @@ def wg(*args: str, node: str, lab: Lab, stdin: str | None = None) -> str:
     return lab.run(node, ["wg", *args], input=stdin).stdout
 
 
-def keypair(lab: Lab) -> tuple[str, str]:
+def keypair() -> tuple[str, str]:
     private = subprocess.run(["wg", "genkey"], capture_output=True, text=True,
                              check=True).stdout.strip()
     public = subprocess.run(["wg", "pubkey"], input=private, capture_output=True, text=True,
@@ -50,8 +50,8 @@ class Interop:
         # wireguard-go's control socket is /var/run/wireguard/<ifname>.sock, shared by every
         # namespace: a name of this run's own.
         self.ifname = f"wgv{os.getpid() % 100000}"
-        self.wg_private, self.wg_public = keypair(lab)
-        self.probe_private, self.probe_public = keypair(lab)
+        self.wg_private, self.wg_public = keypair()
+        self.probe_private, self.probe_public = keypair()
         self.psk = subprocess.run(["wg", "genpsk"], capture_output=True, text=True,
                                   check=True).stdout.strip()
         self.proc = lab.spawn("peer", ["wireguard-go", "-f", self.ifname], name="wireguard-go",
@@ -187,7 +187,7 @@ def test_a_preshared_key_must_match(interop):
 
 
 def test_a_key_wireguard_go_does_not_know_gets_no_answer(interop):
-    stranger, _ = keypair(interop.lab)
+    stranger, _ = keypair()
     time.sleep(0.05)
     refused_before = interop.proc.log().count("Received invalid initiation message")
     result = finished(interop.probe("initiate", private=stranger, timeout=3))
