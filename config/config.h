@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/key_base64.h"
 #include "common/net/host_port.h"
 #include "common/net/ip.h"
 
@@ -182,6 +183,36 @@ struct DataplaneConfig {
   auto operator<=>(const DataplaneConfig&) const = default;
 };
 
+// mesh: this site's WireGuard interface, run by vigil-dp's fast path, and its peers (the other
+// sites). Secrets are files the config names, never values in it, so no rendering of the config
+// (show, compare, the audit log, rollback files) can carry one.
+struct MeshEndpoint {
+  std::string host;  // an IP address or a DNS name (re-resolved by vigil-dp)
+  uint16_t port = 0;
+  std::string to_string() const;  // "192.0.2.1:51820", "[2001:db8::1]:51820", "name:51820"
+  auto operator<=>(const MeshEndpoint&) const = default;
+};
+
+struct MeshPeerConfig {
+  std::string name;
+  Key32 public_key{};
+  std::string preshared_key_file;       // empty: none
+  std::vector<MeshEndpoint> endpoints;  // in order of preference, one per WAN link
+  std::vector<Prefix> allowed_ips;
+  uint32_t persistent_keepalive = 0;  // seconds; 0: off
+  auto operator<=>(const MeshPeerConfig&) const = default;
+};
+
+struct MeshConfig {
+  bool enabled = false;  // the section is there
+  std::string private_key_file = "/etc/vigil/mesh.key";
+  uint16_t listen_port = 51820;
+  uint32_t cookie_threshold = 1000;   // handshake messages a second
+  uint32_t resolve_interval = 60;     // seconds between DNS lookups of named endpoints
+  std::vector<MeshPeerConfig> peers;  // in document order
+  auto operator<=>(const MeshConfig&) const = default;
+};
+
 struct Config {
   SystemConfig system;
   std::vector<InterfaceConfig> interfaces;  // in document order
@@ -190,6 +221,7 @@ struct Config {
   FilterConfig filter;
   L4Config l4;
   DataplaneConfig dataplane;
+  MeshConfig mesh;
 
   const InterfaceConfig* interface(std::string_view name) const {
     for (const auto& i : interfaces) {

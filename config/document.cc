@@ -23,8 +23,8 @@ constexpr Field kDocumentFields[] = {
      .children = &kMonitoringSchema},
     {.key = "mesh",
      .type = "mapping",
-     .description = "Site id, WireGuard key and peers",
-     .not_supported_until = "the SD-WAN mesh issue"},
+     .description = "WireGuard tunnels to the other sites, in the fast path",
+     .children = &kMeshSchema},
     {.key = "filter",
      .type = "mapping",
      .description = "ACLs, rate limits and SYN limits at the NIC (XDP)",
@@ -60,6 +60,7 @@ constexpr Section kSections[] = {
     {"filter", &kFilterSchema, parse_filter},
     {"l4", &kL4Schema, parse_l4},
     {"dataplane", &kDataplaneSchema, parse_dataplane},
+    {"mesh", &kMeshSchema, parse_mesh},
 };
 
 }  // namespace

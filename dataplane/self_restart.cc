@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/json_bounded.h"
+#include "common/secret_file.h"
 #include "common/unique_fd.h"
 
 namespace vigil::dp {
@@ -47,15 +48,6 @@ std::vector<std::string> restart_argv(const std::vector<std::string>& argv,
 }
 
 Status write_restart_config(const std::string& file, const nlohmann::json& sections) {
-  const std::string temporary = file + ".new";
-  // O_NOFOLLOW: the socket's directory is where this goes; a link planted there must not
-  // point root's write elsewhere.
-  ::unlink(temporary.c_str());
-  UniqueFd fd(
-      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) {
-    return fail("cannot write " + temporary + ": " + std::strerror(errno));
-  }
   // Sections removed by the commit (null) are left out: the file is a config document.
   nlohmann::json document = nlohmann::json::object();
   for (const auto& [section, content] : sections.items()) {
@@ -63,24 +55,9 @@ Status write_restart_config(const std::string& file, const nlohmann::json& secti
       document[section] = content;
     }
   }
-  const std::string text = document.dump() + "\n";
-  for (size_t done = 0; done < text.size();) {
-    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return fail("cannot write " + temporary + ": " + std::strerror(errno));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd.get(), 0600) != 0 || ::fsync(fd.get()) != 0) {
-    return fail("cannot write " + temporary + ": " + std::strerror(errno));
-  }
-  if (::rename(temporary.c_str(), file.c_str()) != 0) {
-    return fail("cannot rename " + temporary + " to " + file + ": " + std::strerror(errno));
-  }
-  return Ok{};
+  // The socket's directory is where this goes: write_private_file never follows a link
+  // planted there.
+  return write_private_file(file, document.dump() + "\n", true);
 }
 
 Expected<nlohmann::json> read_restart_config(const std::string& file) {

@@ -11,6 +11,7 @@
 #include "common/event_loop.h"
 #include "config/document.h"
 #include "dataplane/config_applier.h"
+#include "dataplane/mesh/mesh_target.h"
 #include "dataplane/self_restart.h"
 #include "dataplane/xdp_ports.h"
 #if VIGIL_FAST_PATH
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
       .not_implemented = "WireGuard, path probes and failover by probe in the fast path",
       .validate_config = vigil::config::validate_document,
       .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4", "routing",
-                           "dataplane"},
+                           "dataplane", "mesh"},
   };
   spec.extra_options.push_back(
       {"pin-root", "bpffs directory for the classifier's pins (default /sys/fs/bpf/vigil)",
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
   auto fast_path = std::make_unique<NoFastPath>();
 #endif
   std::unique_ptr<vigil::dp::ConfigApplier> applier;
+  vigil::dp::MeshTarget mesh;
   return vigil::daemon_main(spec, argc, argv, [&](vigil::Daemon& d) {
     ports = std::make_unique<vigil::dp::XdpPorts>(pin_root);
 #if VIGIL_FAST_PATH
@@ -128,7 +130,7 @@ int main(int argc, char** argv) {
 #endif
     // The classifier first: AF_XDP ports bind to the sockets map it creates.
     applier = std::make_unique<vigil::dp::ConfigApplier>(
-        std::vector<vigil::dp::ConfigTarget*>{ports.get(), fast_path.get()});
+        std::vector<vigil::dp::ConfigTarget*>{ports.get(), fast_path.get(), &mesh});
     d.on_prepare([&](const nlohmann::json& delta) { return applier->prepare(delta); });
     applier->on_restart([&](const nlohmann::json& sections) {
       return restart_on(serving, self_argv, d.args().socket_path + ".restart.json", sections,

@@ -416,6 +416,7 @@ void VigildService::register_methods() {
   register_parsing_methods();
   register_commit_methods();
   register_operational_methods();
+  register_mesh_methods();
 }
 
 }  // namespace vigil::mgmt

@@ -79,6 +79,7 @@ class VigildService {
   void register_commit_methods();
   // show.processes, and show.classifier|dataplane from vigil-dp
   void register_operational_methods();
+  void register_mesh_methods();
   // Registers `method` for callers with at least role `need`.
   void add(const std::string& method, config::Role need, Handler handler);
   void add_deferred(const std::string& method, config::Role need, DeferredHandler handler);

@@ -30,9 +30,9 @@
 #include <string>
 #include <vector>
 
+#include "common/key_base64.h"
 #include "sdwan/wireguard/cookie.h"
 #include "sdwan/wireguard/device.h"
-#include "sdwan/wireguard/keys.h"
 #include "sdwan/wireguard/noise.h"
 #include "sdwan/wireguard/transport.h"
 #include "tests/support/hex.h"
@@ -62,7 +62,7 @@ struct Options {
 }
 
 Key key_arg(const char* v) {
-  auto k = key_from_base64(v);
+  auto k = vigil::key_from_base64(v);
   if (!k) {
     usage(std::string("not a key: ") + v);
   }

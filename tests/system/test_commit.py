@@ -652,3 +652,35 @@ def test_a_commit_made_underneath_a_candidate_is_not_silently_undone(lab):
     lab.cli("commit", "force", "-m", "mine wins")
     assert "hostname: edge-alice" in lab.running()
     assert 'comment="mine wins" forced=true' in lab.audit()
+
+
+def test_mesh_keygen_writes_a_private_key_file_and_shows_only_the_public_key(lab):
+    key_file = lab.tmp / "keys" / "mesh.key"
+    lab.vigild(config=INITIAL + f"mesh: {{private_key_file: {key_file}}}\n")
+    out = lab.cli("mesh", "keygen")
+    assert out.stdout.startswith("public key: "), out.stdout
+    public = out.stdout.removeprefix("public key: ").strip()
+    assert out.stderr.startswith(f"wrote {key_file} (mode 0600)."), out.stderr
+    assert oct(os.stat(key_file).st_mode & 0o7777) == "0o600"
+    assert oct(os.stat(key_file.parent).st_mode & 0o7777) == "0o700"
+    private = key_file.read_text().strip()
+    assert subprocess.run(["wg", "pubkey"], input=private + "\n", capture_output=True, text=True,
+                          check=True).stdout.strip() == public
+
+    again = lab.cli("mesh", "keygen", check=False)
+    assert again.returncode == 65, again  # the request is refused as it is
+    assert again.stderr == (
+        f"vigil: cannot make a mesh key: {key_file} exists already and is this "
+        "site's key: `vigil mesh keygen force` replaces it, and every peer must then be given "
+        "the new public key\n")
+    assert key_file.read_text().strip() == private
+
+    as_json = json.loads(lab.cli("mesh", "keygen", "force", "--json").stdout)
+    assert as_json["replaced"] is True and as_json["file"] == str(key_file)
+    assert as_json["public_key"] != public
+    replaced = key_file.read_text().strip()
+    assert replaced != private
+    for text in (lab.audit(), lab.running(), lab.cli("show", "system", "commit").stdout):
+        assert private not in text and replaced not in text
+    assert (f"msg=mesh-keygen user=root file={key_file} public_key=\"{as_json['public_key']}\" "
+            "replaced=true") in lab.audit()

@@ -9,6 +9,7 @@ namespace vigil::mgmt::cli {
 void add_show_system_commands(CommandTable& table);     // show version, show system ...
 void add_config_commands(CommandTable& table);          // load, set, commit, rollback, ...
 void add_show_dataplane_commands(CommandTable& table);  // show classifier, interfaces, routes
+void add_mesh_commands(CommandTable& table);            // mesh keygen
 
 // Configure mode's `show`: your candidate, as Junos shows it.
 Output show_candidate(Invocation& inv);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/key_base64.h"
 #include "tests/support/hex.h"
 
 namespace vigil::wg {
@@ -78,6 +79,13 @@ TEST(WireguardCrypto, X25519MatchesRfc7748) {
   EXPECT_EQ(dh(bob, public_key_of(alice)), shared);
   // A low-order point (here the identity's u = 0) gives an all-zero secret: refused.
   EXPECT_FALSE(dh(alice, Key{}).has_value());
+}
+
+TEST(WireguardCrypto, APublicKeyIsWhatWgPubkeyPrintsForTheSameKey) {
+  const auto private_key = key_from_base64("IKj+vxjv1gyjsMIdISrN++fie7K5u3XrV2yqIf4fY28=");
+  ASSERT_TRUE(private_key.has_value());
+  EXPECT_EQ(key_to_base64(public_key_of(*private_key)),
+            "KgWYky3MH3oUY+IBO7LfL8ObVypjHG6Dte0jrq4giTU=");
 }
 
 TEST(WireguardCrypto, GeneratedKeysAreClampedAndAgree) {

@@ -1,18 +1,18 @@
-#include "sdwan/wireguard/keys.h"
+#include "common/key_base64.h"
 
 #include <openssl/evp.h>
 
 #include <array>
 
-namespace vigil::wg {
+namespace vigil {
 
-std::string to_base64(const Key& key) {
+std::string key_to_base64(const Key32& key) {
   std::array<unsigned char, 45> out{};  // 44 characters and the NUL EVP_EncodeBlock writes
   const int n = EVP_EncodeBlock(out.data(), key.data(), static_cast<int>(key.size()));
   return {reinterpret_cast<const char*>(out.data()), static_cast<size_t>(n)};
 }
 
-std::optional<Key> key_from_base64(std::string_view text) {
+std::optional<Key32> key_from_base64(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\n' ||
                            text.front() == '\r')) {
     text.remove_prefix(1);
@@ -29,14 +29,14 @@ std::optional<Key> key_from_base64(std::string_view text) {
   if (EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), 44) != 33) {
     return std::nullopt;
   }
-  Key key{};
+  Key32 key{};
   std::copy(out.begin(), out.begin() + 32, key.begin());
   // The last character carries 2 bits of padding that must be zero (canonical form), and
   // EVP_DecodeBlock took '=' as zero bits: the 33rd byte is that padding.
-  if (out[32] != 0 || to_base64(key) != text) {
+  if (out[32] != 0 || key_to_base64(key) != text) {
     return std::nullopt;
   }
   return key;
 }
 
-}  // namespace vigil::wg
+}  // namespace vigil

@@ -1,0 +1,306 @@
+// mesh: this site's WireGuard interface in vigil-dp's fast path and its peers, the other
+// sites. Keys are files (mode 0600) the config names, never values in it: what the config holds
+// is shown, compared, audited and kept for rollback, and none of that may carry a secret.
+#include <map>
+#include <set>
+
+#include "config/sections.h"
+
+namespace vigil::config {
+namespace {
+
+constexpr size_t kMaxPeers = 256;
+constexpr size_t kMaxEndpoints = 8;  // per peer: one per WAN link
+constexpr size_t kMaxAllowedIps = 4096;  // over all peers
+
+constexpr Field kPeerFields[] = {
+    {.key = "public_key",
+     .type = "WireGuard key (base64)",
+     .description = "The peer's public key, as `wg pubkey` or `vigil mesh keygen` prints it",
+     .required = true},
+    {.key = "preshared_key_file",
+     .type = "absolute path",
+     .description = "A file holding a preshared key (`wg genpsk`), mode 0600; the peer must "
+                    "use the same one"},
+    {.key = "endpoints",
+     .type = "list of host:port",
+     .description = "Where the peer listens, in order of preference, up to 8 (one per WAN "
+                    "link); an IP address (IPv6 in brackets) or a DNS name, re-resolved every "
+                    "mesh.resolve_interval and after a handshake goes unanswered. Empty: the "
+                    "peer initiates and is answered where it came from"},
+    {.key = "allowed_ips",
+     .type = "list of IPv4/IPv6 prefix",
+     .description = "Networks behind the peer: routed into its tunnel (routes of source mesh) "
+                    "and the only sources accepted from it"},
+    {.key = "persistent_keepalive",
+     .type = "integer 0-65535",
+     .description = "Seconds between keepalives that hold a NAT mapping open; 0 is off",
+     .default_value = "0"},
+};
+constexpr Schema kPeerSchema{.path = "mesh.peers.<name>",
+                             .description = "Another site: a WireGuard peer.",
+                             .fields = kPeerFields};
+
+constexpr Field kMeshFields[] = {
+    {.key = "private_key_file",
+     .type = "absolute path",
+     .description = "This site's private key: a file of mode 0600 owned by root, written by "
+                    "`vigil mesh keygen` or `wg genkey`",
+     .default_value = "/etc/vigil/mesh.key"},
+    {.key = "listen_port",
+     .type = "integer 1-65535",
+     .description = "The UDP port of the tunnels on the wan interfaces' addresses; the XDP "
+                    "classifier steers it to the fast path",
+     .default_value = "51820"},
+    {.key = "cookie_threshold",
+     .type = "integer 1-1000000",
+     .description = "Handshake messages a second above which the interface is under load: "
+                    "initiators must then prove their address with a cookie first",
+     .default_value = "1000"},
+    {.key = "resolve_interval",
+     .type = "integer 5-86400",
+     .description = "Seconds between DNS lookups of endpoints given by name",
+     .default_value = "60"},
+    {.key = "peers",
+     .type = "map of peer",
+     .description = "Up to 256, with up to 4,096 allowed IPs in all",
+     .children = &kPeerSchema},
+};
+
+bool valid_dns_name(std::string_view name) {
+  if (name.empty() || name.size() > 253) {
+    return false;
+  }
+  size_t label = 0;
+  char previous = '.';
+  for (const char c : name) {
+    if (c == '.') {
+      if (label == 0 || previous == '-') {
+        return false;
+      }
+      label = 0;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               (c == '-' && label > 0)) {
+      if (++label > 63) {
+        return false;
+      }
+    } else {
+      return false;
+    }
+    previous = c;
+  }
+  return previous != '-' && previous != '.';
+}
+
+std::optional<MeshEndpoint> read_endpoint(const YAML::Node& n, const std::string& path,
+                                          ErrorList& errors) {
+  auto text = read_string(n, path, errors);
+  if (!text) {
+    return std::nullopt;
+  }
+  const auto bad = [&](const std::string& why) -> std::optional<MeshEndpoint> {
+    errors.add(path, n,
+               "\"" + *text + "\" " + why +
+                   ": give host:port, the host an IP address (IPv6 in brackets) or a DNS name");
+    return std::nullopt;
+  };
+  const size_t colon = text->rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return bad("has no port");
+  }
+  MeshEndpoint e;
+  std::string_view host(text->data(), colon);
+  const std::string_view port(text->data() + colon + 1, text->size() - colon - 1);
+  int64_t number = 0;
+  for (const char c : port) {
+    if (c < '0' || c > '9' || (number = number * 10 + (c - '0')) > 65535) {
+      return bad("has no port in 1-65535");
+    }
+  }
+  if (port.empty() || number == 0) {
+    return bad("has no port in 1-65535");
+  }
+  e.port = static_cast<uint16_t>(number);
+  if (host.front() == '[') {
+    if (host.back() != ']' || !net::IpAddress::parse(host.substr(1, host.size() - 2)) ||
+        net::IpAddress::parse(host.substr(1, host.size() - 2))->family != 6) {
+      return bad("has no IPv6 address in its brackets");
+    }
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return bad("has an IPv6 address without brackets");
+  } else if (!net::IpAddress::parse(host) && !valid_dns_name(host)) {
+    return bad("has a host that is neither an IP address nor a DNS name");
+  }
+  e.host = std::string(host);
+  return e;
+}
+
+std::optional<std::string> read_absolute_path(const YAML::Node& n, const std::string& path,
+                                              ErrorList& errors) {
+  auto text = read_string(n, path, errors);
+  if (text && (text->empty() || text->front() != '/' || text->size() > 4096 ||
+               text->find('\0') != std::string::npos)) {
+    errors.add(path, n, "needs an absolute path");
+    return std::nullopt;
+  }
+  return text;
+}
+
+void parse_peer(const std::string& name, const YAML::Node& node, const std::string& path,
+                MeshConfig& mesh, ErrorList& errors) {
+  MapReader r(node, path, kPeerSchema, errors);
+  if (!r.ok()) {
+    return;
+  }
+  MeshPeerConfig peer;
+  peer.name = name;
+  bool ok = r.has("public_key");
+  if (auto text = r.has("public_key")
+                      ? read_string(r.get("public_key"), r.path_of("public_key"), errors)
+                      : std::nullopt) {
+    if (auto key = key_from_base64(*text)) {
+      peer.public_key = *key;
+    } else {
+      ok = false;
+      errors.add(r.path_of("public_key"), r.get("public_key"),
+                 "is not a WireGuard key: 44 characters of base64, as `wg pubkey` prints");
+    }
+  }
+  if (r.has("preshared_key_file")) {
+    auto file =
+        read_absolute_path(r.get("preshared_key_file"), r.path_of("preshared_key_file"), errors);
+    ok &= file.has_value();
+    peer.preshared_key_file = file.value_or("");
+  }
+  for_each_item(r.get("endpoints"), r.path_of("endpoints"), errors,
+                [&](const YAML::Node& n, const std::string& ipath) {
+                  auto e = read_endpoint(n, ipath, errors);
+                  if (!e) {
+                    ok = false;
+                  } else if (std::find(peer.endpoints.begin(), peer.endpoints.end(), *e) !=
+                             peer.endpoints.end()) {
+                    ok = false;
+                    errors.add(ipath, n, "lists " + e->to_string() + " twice");
+                  } else if (peer.endpoints.size() == kMaxEndpoints) {
+                    ok = false;
+                    errors.add(ipath, n, "is one endpoint too many: at most 8 per peer");
+                  } else {
+                    peer.endpoints.push_back(*e);
+                  }
+                });
+  for_each_item(r.get("allowed_ips"), r.path_of("allowed_ips"), errors,
+                [&](const YAML::Node& n, const std::string& ipath) {
+                  auto p = read_network(n, ipath, errors);
+                  if (!p) {
+                    ok = false;
+                  } else if (std::find(peer.allowed_ips.begin(), peer.allowed_ips.end(), *p) !=
+                             peer.allowed_ips.end()) {
+                    ok = false;
+                    errors.add(ipath, n, "lists " + p->to_string() + " twice");
+                  } else {
+                    peer.allowed_ips.push_back(*p);
+                  }
+                });
+  if (r.has("persistent_keepalive")) {
+    auto k = read_int(r.get("persistent_keepalive"), r.path_of("persistent_keepalive"), errors, 0,
+                      65535);
+    ok &= k.has_value();
+    peer.persistent_keepalive = static_cast<uint32_t>(k.value_or(0));
+  }
+  if (ok) {
+    mesh.peers.push_back(std::move(peer));
+  }
+}
+
+}  // namespace
+
+std::string MeshEndpoint::to_string() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+const Schema kMeshSchema{.path = "mesh",
+                         .description = "WireGuard tunnels to the other sites, carried by "
+                                        "vigil-dp's fast path (dataplane.forwarding: true).",
+                         .fields = kMeshFields};
+
+void parse_mesh(const YAML::Node& node, const std::string& path, Config& config,
+                ErrorList& errors) {
+  if (!node.IsDefined() || node.IsNull()) {
+    return;
+  }
+  MapReader r(node, path, kMeshSchema, errors);
+  if (!r.ok()) {
+    return;
+  }
+  MeshConfig& mesh = config.mesh;
+  mesh.enabled = true;
+  if (r.has("private_key_file")) {
+    mesh.private_key_file =
+        read_absolute_path(r.get("private_key_file"), r.path_of("private_key_file"), errors)
+            .value_or(mesh.private_key_file);
+  }
+  if (r.has("listen_port")) {
+    mesh.listen_port = static_cast<uint16_t>(
+        read_int(r.get("listen_port"), r.path_of("listen_port"), errors, 1, 65535)
+            .value_or(mesh.listen_port));
+  }
+  if (r.has("cookie_threshold")) {
+    mesh.cookie_threshold = static_cast<uint32_t>(
+        read_int(r.get("cookie_threshold"), r.path_of("cookie_threshold"), errors, 1, 1000000)
+            .value_or(mesh.cookie_threshold));
+  }
+  if (r.has("resolve_interval")) {
+    mesh.resolve_interval = static_cast<uint32_t>(
+        read_int(r.get("resolve_interval"), r.path_of("resolve_interval"), errors, 5, 86400)
+            .value_or(mesh.resolve_interval));
+  }
+  for_each_named(r.get("peers"), r.path_of("peers"), errors,
+                 [&](const std::string& name, const YAML::Node& n, const std::string& ppath) {
+                   parse_peer(name, n, ppath, mesh, errors);
+                 });
+  if (mesh.peers.size() > kMaxPeers) {
+    errors.add(r.path_of("peers"), r.get("peers"),
+               "has " + std::to_string(mesh.peers.size()) + " peers: at most 256");
+  }
+  // One key is one peer; one prefix belongs to one peer (WireGuard moves a prefix given twice
+  // to the last peer, which a config must not leave to its order).
+  std::map<Key32, std::string> keys;
+  std::map<Prefix, std::string> owners;
+  size_t allowed = 0;
+  for (const MeshPeerConfig& p : mesh.peers) {
+    const std::string ppath = r.path_of("peers") + "." + p.name;
+    const YAML::Node pnode = r.get("peers")[p.name];
+    if (auto [it, fresh] = keys.try_emplace(p.public_key, p.name); !fresh) {
+      errors.add(ppath + ".public_key", pnode["public_key"],
+                 "is peer " + it->second + "'s key too: one key is one peer");
+    }
+    for (const Prefix& prefix : p.allowed_ips) {
+      if (auto [it, fresh] = owners.try_emplace(prefix, p.name); !fresh) {
+        errors.add(ppath + ".allowed_ips", pnode["allowed_ips"],
+                   "gives " + prefix.to_string() + ", which peer " + it->second +
+                       " has: a prefix belongs to one peer");
+      }
+    }
+    allowed += p.allowed_ips.size();
+  }
+  if (allowed > kMaxAllowedIps) {
+    errors.add(r.path_of("peers"), r.get("peers"),
+               "lists " + std::to_string(allowed) + " allowed IPs: at most 4,096 in all");
+  }
+  if (!mesh.peers.empty() && !config.dataplane.forwarding) {
+    errors.add(path, node,
+               "has peers, and the tunnels run in vigil-dp's fast path: set dataplane.forwarding: "
+               "true");
+  }
+  const bool has_wan =
+      std::any_of(config.interfaces.begin(), config.interfaces.end(),
+                  [](const InterfaceConfig& i) { return i.role == InterfaceRole::kWan; });
+  if (!mesh.peers.empty() && !has_wan) {
+    errors.add(path, node,
+               "has peers, and the tunnels listen on wan interfaces: give an interface role: wan");
+  }
+}
+
+}  // namespace vigil::config

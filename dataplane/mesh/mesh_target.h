@@ -1,0 +1,29 @@
+// The mesh as a part of vigil-dp's config. Its keys are read and checked at prepare (a
+// missing, unreadable or exposed key file fails the commit by name). The tunnels themselves
+// are not carried yet: a mesh with peers is refused at prepare, saying so, rather than taken
+// and not honoured.
+#pragma once
+
+#include <optional>
+
+#include "dataplane/config_applier.h"
+#include "dataplane/mesh/mesh_keys.h"
+
+namespace vigil::dp {
+
+class MeshTarget final : public ConfigTarget {
+ public:
+  std::string name() const override { return "mesh"; }
+  Status check(const config::Config& config) const override;
+  Status apply(const config::Config& config) override;
+
+  // This site's public key, once a mesh section took.
+  std::optional<wg::Key> public_key() const;
+  uint16_t listen_port() const { return listen_port_; }
+
+ private:
+  std::optional<MeshKeys> keys_;
+  uint16_t listen_port_ = 0;
+};
+
+}  // namespace vigil::dp

@@ -1,0 +1,69 @@
+// vigild's mesh methods: making this site's WireGuard key. vigild writes it (as root, mode
+// 0600) where mesh.private_key_file of the running config says, or at the default path before
+// there is a mesh section; the answer and the audit log carry the public key only.
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/key_base64.h"
+#include "common/secret_file.h"
+#include "mgmt/vigild_service.h"
+#include "sdwan/wireguard/crypto.h"
+
+namespace vigil::mgmt {
+
+using config::Role;
+using nlohmann::json;
+
+namespace {
+
+// The key's directory, made 0700 when it is missing (one level: a path whose parents are
+// missing is a mistake to report, not to build).
+Status ensure_directory(const std::string& file) {
+  const size_t slash = file.rfind('/');
+  const std::string dir = slash == 0 ? "/" : file.substr(0, slash);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return fail("cannot make " + dir + ": " + std::strerror(errno));
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+void VigildService::register_mesh_methods() {
+  add("mesh.keygen", Role::kAdmin, [this](const json& p, const Caller& c) -> rpc::CallResult {
+    if (!p.is_object() || (p.contains("force") && !p["force"].is_boolean())) {
+      return rpc::invalid_params("params: {\"force\": boolean} at most");
+    }
+    const bool force = p.value("force", false);
+    const std::string file = running_.mesh.private_key_file;
+    if (Status dir = ensure_directory(file); !dir) {
+      return rpc::Error{rpc::kInternalError, dir.error()};
+    }
+    struct stat st {};
+    const bool existed = ::lstat(file.c_str(), &st) == 0;
+    if (existed && !force) {
+      return rpc::invalid_params(
+          file + " exists already and is this site's key: `vigil mesh keygen force` replaces "
+                 "it, and every peer must then be given the new public key");
+    }
+    wg::KeyPair pair = wg::generate_keypair();
+    std::string text = key_to_base64(pair.private_key) + "\n";
+    Status written = write_private_file(file, text, force);
+    OPENSSL_cleanse(text.data(), text.size());
+    OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
+    if (!written) {
+      return rpc::Error{rpc::kInternalError, written.error()};
+    }
+    const std::string public_key = key_to_base64(pair.public_key);
+    audit_.record("mesh-keygen", {{"user", c.user},
+                                  {"file", file},
+                                  {"public_key", public_key},
+                                  {"replaced", existed}});
+    return json{{"file", file}, {"public_key", public_key}, {"replaced", existed}};
+  });
+}
+
+}  // namespace vigil::mgmt
