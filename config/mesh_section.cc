@@ -10,7 +10,7 @@ namespace vigil::config {
 namespace {
 
 constexpr size_t kMaxPeers = 256;
-constexpr size_t kMaxEndpoints = 8;  // per peer: one per WAN link
+constexpr size_t kMaxEndpoints = 8;      // per peer: one per WAN link
 constexpr size_t kMaxAllowedIps = 4096;  // over all peers
 
 constexpr Field kPeerFields[] = {
@@ -221,8 +221,9 @@ std::string MeshEndpoint::to_string() const {
 }
 
 const Schema kMeshSchema{.path = "mesh",
-                         .description = "WireGuard tunnels to the other sites, carried by "
-                                        "vigil-dp's fast path (dataplane.forwarding: true).",
+                         .description =
+                             "WireGuard tunnels to the other sites, carried by "
+                             "vigil-dp's fast path (dataplane.forwarding: true).",
                          .fields = kMeshFields};
 
 void parse_mesh(const YAML::Node& node, const std::string& path, Config& config,

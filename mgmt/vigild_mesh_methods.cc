@@ -46,8 +46,9 @@ void VigildService::register_mesh_methods() {
     const bool existed = ::lstat(file.c_str(), &st) == 0;
     if (existed && !force) {
       return rpc::invalid_params(
-          file + " exists already and is this site's key: `vigil mesh keygen force` replaces "
-                 "it, and every peer must then be given the new public key");
+          file +
+          " exists already and is this site's key: `vigil mesh keygen force` replaces "
+          "it, and every peer must then be given the new public key");
     }
     wg::KeyPair pair = wg::generate_keypair();
     std::string text = key_to_base64(pair.private_key) + "\n";
@@ -58,10 +59,9 @@ void VigildService::register_mesh_methods() {
       return rpc::Error{rpc::kInternalError, written.error()};
     }
     const std::string public_key = key_to_base64(pair.public_key);
-    audit_.record("mesh-keygen", {{"user", c.user},
-                                  {"file", file},
-                                  {"public_key", public_key},
-                                  {"replaced", existed}});
+    audit_.record(
+        "mesh-keygen",
+        {{"user", c.user}, {"file", file}, {"public_key", public_key}, {"replaced", existed}});
     return json{{"file", file}, {"public_key", public_key}, {"replaced", existed}};
   });
 }

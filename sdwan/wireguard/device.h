@@ -1,6 +1,6 @@
-// A WireGuard interface's protocol side (the whitepaper's sections 5 and 6 put together): its
-// key, its peers, the index table, handshakes, sessions and their rotation, cookies under
-// load, roaming and the timers. It takes datagrams that arrived (with where from) and packets
+// A WireGuard interface's protocol side (the whitepaper's sections 5 and 6 put together), all
+// in one thread: the handshakes (handshaker.h), sessions and their rotation, roaming, staged
+// packets and the timers. It takes datagrams that arrived (with where from) and packets
 // to send (to the peer the routing chose), and returns datagrams to send and packets to
 // deliver. No socket, no thread, no clock of its own: vigil-dp's control thread drives it
 // for handshakes and timers, and the tests drive two of them against each other. (The data
@@ -18,14 +18,11 @@
 
 #include "common/net/host_port.h"
 #include "sdwan/wireguard/allowed_ips.h"
-#include "sdwan/wireguard/cookie.h"
-#include "sdwan/wireguard/noise.h"
+#include "sdwan/wireguard/handshaker.h"
 #include "sdwan/wireguard/timers.h"
 #include "sdwan/wireguard/transport.h"
 
 namespace vigil::wg {
-
-using WallClock = std::chrono::system_clock;
 
 struct Datagram {
   std::vector<uint8_t> bytes;
@@ -64,7 +61,7 @@ class Device {
  public:
   explicit Device(DeviceSettings settings);
 
-  const LocalIdentity& identity() const { return local_; }
+  const LocalIdentity& identity() const { return handshakes_.identity(); }
   // Nothing when the key is of low order or is another peer's already.
   std::optional<PeerId> add_peer(const PeerSettings& settings);
   void remove_peer(PeerId peer);
@@ -89,9 +86,9 @@ class Device {
   PeerStatus status(PeerId peer) const;
   // Datagrams dropped, by reason (bad_mac1, stale_timestamp, replay, bad_tag, ...).
   const std::map<std::string, uint64_t>& drops() const { return drops_; }
-  bool under_load(TimerPoint now) const;
+  bool under_load(TimerPoint now) const { return handshakes_.under_load(now); }
   // Indexes in use (sessions and pending handshakes), for tests of what is forgotten.
-  size_t indexes_in_use() const { return indexes_.size(); }
+  size_t indexes_in_use() const { return handshakes_.indexes_in_use(); }
 
  private:
   struct Session {
@@ -99,63 +96,30 @@ class Device {
     TimerPoint made;
   };
   struct Peer {
-    PeerIdentity identity;
-    CookieGenerator cookies;
     PeerTimers timers;
     std::optional<net::HostPort> endpoint;
-    Tai64n last_timestamp{};
-    std::optional<TimerPoint> last_initiation_taken;
-    std::optional<PendingInitiation> pending;
     std::optional<Session> current, previous, next;
     std::vector<std::vector<uint8_t>> staged;
     PeerStatus status;
   };
-  enum class SlotKind { kPending, kSession };
-  struct Slot {
-    PeerId peer;
-    SlotKind kind;
-  };
 
-  uint32_t new_index(PeerId peer, SlotKind kind);
   void forget(std::optional<Session>& s);
   void drop(Received& r, const std::string& why);
   std::optional<Datagram> initiate(Peer& p, PeerId id, TimerPoint now, WallClock::time_point wall);
   std::optional<Datagram> seal(Peer& p, std::span<const uint8_t> packet, TimerPoint now);
   void flush_staged(Peer& p, TimerPoint now, std::vector<Datagram>& out);
-  void count_handshake(TimerPoint now);
-  // Under load, handshakes from one source address: 20 a second, 5 at once (wireguard-go's).
-  bool source_allowed(const net::HostPort& from, TimerPoint now);
-  // A handshake message's way in: counted for the load, mac1, and under load mac2 (else a
-  // cookie reply) and the source's rate. False (and `r` says why) when it goes no further.
-  bool admit_handshake(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
-                       Received& r);
-  void forget_handshake(Peer& p);
-  void take_initiation(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
-                       Received& r);
-  void take_response(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
-                     WallClock::time_point wall, Received& r);
+  // A session the handshaker made: installed as the responder's next one or, ours answered,
+  // as the current one.
+  void install(PeerId id, const SessionKeys& keys, const net::HostPort& from, TimerPoint now,
+               WallClock::time_point wall, Received& r);
   void take_transport(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
                       WallClock::time_point wall, Received& r);
-  static std::vector<uint8_t> source_bytes(const net::HostPort& from);
 
   DeviceSettings settings_;
-  LocalIdentity local_;
-  CookieChecker checker_;
+  Handshaker handshakes_;
   AllowedIps allowed_;
   std::map<PeerId, Peer> peers_;
-  std::map<Key, PeerId> by_key_;
-  std::map<uint32_t, Slot> indexes_;
-  PeerId next_peer_ = 1;
   std::map<std::string, uint64_t> drops_;
-  // Handshake messages in the current second, and until when the device is under load.
-  TimerPoint second_start_{};
-  uint32_t second_count_ = 0;
-  std::optional<TimerPoint> loaded_until_;
-  struct Bucket {
-    double tokens = 0;
-    TimerPoint at{};
-  };
-  std::map<std::array<uint8_t, 16>, Bucket> per_source_;  // bounded: cleared past a size
 };
 
 }  // namespace vigil::wg

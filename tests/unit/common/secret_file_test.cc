@@ -2,12 +2,12 @@
 // could have read or changed them, with errors that never quote the content.
 #include "common/secret_file.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 
 namespace vigil {
 namespace {
@@ -79,9 +79,10 @@ TEST_F(SecretFile, AFileOthersCouldReadIsRefusedWithoutQuotingIt) {
   ::chmod(path("k").c_str(), 0640);
   auto read = read_private_file(path("k"), 64);
   ASSERT_FALSE(read);
-  EXPECT_EQ(read.error(), path("k") + " has mode 0640: others could read it; a key file must be "
-                                      "0600 (chmod 600 " + path("k") +
-                              "), and a key others could read should be replaced");
+  EXPECT_EQ(read.error(), path("k") +
+                              " has mode 0640: others could read it; a key file must be "
+                              "0600 (chmod 600 " +
+                              path("k") + "), and a key others could read should be replaced");
   EXPECT_EQ(read.error().find("do-not-print-me"), std::string::npos);
 }
 
@@ -91,8 +92,10 @@ TEST_F(SecretFile, AnotherUsersFileADirectoryAndALargeFileAreRefused) {
     ASSERT_EQ(::chown(path("k").c_str(), 1234, 1234), 0);
     auto read = read_private_file(path("k"), 64);
     ASSERT_FALSE(read);
-    EXPECT_EQ(read.error(), path("k") + " belongs to uid 1234: a key file must belong to root "
-                                        "(chown root " + path("k") + ")");
+    EXPECT_EQ(read.error(), path("k") +
+                                " belongs to uid 1234: a key file must belong to root "
+                                "(chown root " +
+                                path("k") + ")");
   }
   fs::create_directory(path("d"));
   EXPECT_EQ(read_private_file(path("d"), 64).error(), path("d") + " is not a regular file");

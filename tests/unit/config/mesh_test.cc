@@ -33,12 +33,14 @@ TEST(MeshConfig, GoodDocumentParsesIntoTypes) {
   resolve_interval: 30
   peers:
     branch-2:
-      public_key: ")") + kKeyA + R"("
+      public_key: ")") + kKeyA +
+                            R"("
       preshared_key_file: /etc/vigil/psk/branch-2
       endpoints: ["198.51.100.2:51820", "[2001:db8::2]:51820", "branch-2.example.net:51820"]
       allowed_ips: [10.2.0.0/16, "fd00:2::/48"]
       persistent_keepalive: 25
-    branch-3: {public_key: ")" + kKeyB + R"("}
+    branch-3: {public_key: ")" +
+                            kKeyB + R"("}
 )");
   ASSERT_TRUE(r.errors.empty()) << r.errors.to_string();
   const MeshConfig& m = r.config.mesh;
@@ -84,32 +86,39 @@ INSTANTIATE_TEST_SUITE_P(
     Table, MeshErrors,
     ::testing::Values(
         Bad{"not a key", "mesh: {peers: {b: {public_key: abc}}}\n",
-            "mesh.peers.b.public_key (4:32): is not a WireGuard key: 44 characters of base64, as `wg pubkey` prints"},
+            "mesh.peers.b.public_key (4:32): is not a WireGuard key: 44 characters of base64, as "
+            "`wg pubkey` prints"},
         Bad{"no key", "mesh: {peers: {b: {allowed_ips: [10.0.0.0/8]}}}\n",
             "mesh.peers.b (4:19): missing required key \"public_key\""},
         Bad{"relative key file", "mesh: {private_key_file: mesh.key}\n",
             "mesh.private_key_file (4:26): needs an absolute path"},
         Bad{"endpoint without port", "mesh: {peers: {b: " + kPeerA + ", endpoints: [a.net]}}}\n",
-            "mesh.peers.b.endpoints[0] (4:92): \"a.net\" has no port: give host:port, the host an IP address (IPv6 in brackets) or a DNS name"},
+            "mesh.peers.b.endpoints[0] (4:92): \"a.net\" has no port: give host:port, the host an "
+            "IP address (IPv6 in brackets) or a DNS name"},
         Bad{"IPv6 endpoint without brackets",
             "mesh: {peers: {b: " + kPeerA + ", endpoints: [\"2001:db8::1:51820\"]}}}\n",
-            "mesh.peers.b.endpoints[0] (4:92): \"2001:db8::1:51820\" has an IPv6 address without brackets: give host:port, the host an IP address (IPv6 in brackets) or a DNS name"},
+            "mesh.peers.b.endpoints[0] (4:92): \"2001:db8::1:51820\" has an IPv6 address without "
+            "brackets: give host:port, the host an IP address (IPv6 in brackets) or a DNS name"},
         Bad{"endpoint port out of range",
             "mesh: {peers: {b: " + kPeerA + ", endpoints: [\"a.net:70000\"]}}}\n",
-            "mesh.peers.b.endpoints[0] (4:92): \"a.net:70000\" has no port in 1-65535: give host:port, the host an IP address (IPv6 in brackets) or a DNS name"},
+            "mesh.peers.b.endpoints[0] (4:92): \"a.net:70000\" has no port in 1-65535: give "
+            "host:port, the host an IP address (IPv6 in brackets) or a DNS name"},
         Bad{"endpoint host not a name",
             "mesh: {peers: {b: " + kPeerA + ", endpoints: [\"a_b..net:1\"]}}}\n",
-            "mesh.peers.b.endpoints[0] (4:92): \"a_b..net:1\" has a host that is neither an IP address nor a DNS name: give host:port, the host an IP address (IPv6 in brackets) or a DNS name"},
-        Bad{"two peers, one key",
-            "mesh: {peers: {b: " + kPeerA + "}, c: " + kPeerA + "}}}\n",
+            "mesh.peers.b.endpoints[0] (4:92): \"a_b..net:1\" has a host that is neither an IP "
+            "address nor a DNS name: give host:port, the host an IP address (IPv6 in brackets) or "
+            "a DNS name"},
+        Bad{"two peers, one key", "mesh: {peers: {b: " + kPeerA + "}, c: " + kPeerA + "}}}\n",
             "mesh.peers.c.public_key (4:97): is peer b's key too: one key is one peer"},
         Bad{"one prefix, two peers",
             "mesh: {peers: {b: " + kPeerA + ", allowed_ips: [10.2.0.0/16]}, c: {public_key: \"" +
                 kKeyB + "\", allowed_ips: [10.2.0.0/16]}}}\n",
-            "mesh.peers.c.allowed_ips (4:186): gives 10.2.0.0/16, which peer b has: a prefix belongs to one peer"},
+            "mesh.peers.c.allowed_ips (4:186): gives 10.2.0.0/16, which peer b has: a prefix "
+            "belongs to one peer"},
         Bad{"host bits in an allowed prefix",
             "mesh: {peers: {b: " + kPeerA + ", allowed_ips: [10.2.0.1/16]}}}\n",
-            "mesh.peers.b.allowed_ips[0] (4:94): \"10.2.0.1/16\" has host bits set; the network is 10.2.0.0/16"},
+            "mesh.peers.b.allowed_ips[0] (4:94): \"10.2.0.1/16\" has host bits set; the network is "
+            "10.2.0.0/16"},
         Bad{"keepalive out of range",
             "mesh: {peers: {b: " + kPeerA + ", persistent_keepalive: 70000}}}\n",
             "mesh.peers.b.persistent_keepalive (4:102): must be 0 to 65535, got 70000"},

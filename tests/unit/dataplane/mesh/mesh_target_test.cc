@@ -2,12 +2,12 @@
 // vigil-dp carries tunnels, saying so.
 #include "dataplane/mesh/mesh_target.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 
 #include "common/key_base64.h"
 #include "common/secret_file.h"
@@ -117,8 +117,9 @@ TEST_F(MeshKeysTest, TheTargetTakesAKeyAndRefusesPeersForNow) {
   mesh_.peers.push_back(peer);
   const Status refused = target.check(with_mesh());
   ASSERT_FALSE(refused);
-  EXPECT_TRUE(refused.error().starts_with("mesh.peers: vigil-dp does not carry WireGuard tunnels "
-                                          "yet"))
+  EXPECT_TRUE(
+      refused.error().starts_with("mesh.peers: vigil-dp does not carry WireGuard tunnels "
+                                  "yet"))
       << refused.error();
 
   ASSERT_TRUE(target.apply(config::Config{}));

@@ -1,0 +1,114 @@
+// The handshake side of a WireGuard interface (the whitepaper's sections 5.4.2 to 5.4.7): this
+// side's identity; each peer's identity, cookie state, last timestamp and pending initiation;
+// the index table; the handshake rate that puts the interface under load, when initiators must
+// show a cookie and each source is rate-limited; and the messages themselves: initiations made
+// and taken, responses made and taken, cookie replies. It makes sessions' keys and hands them
+// out. Who keeps the sessions is the caller's: Device, all in one thread (tests, wg_probe), or
+// vigil-dp, whose lcores own them while its control thread runs this. No socket, no clock.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/net/host_port.h"
+#include "sdwan/wireguard/allowed_ips.h"
+#include "sdwan/wireguard/cookie.h"
+#include "sdwan/wireguard/noise.h"
+#include "sdwan/wireguard/timers.h"
+
+namespace vigil::wg {
+
+using WallClock = std::chrono::system_clock;
+
+class Handshaker {
+ public:
+  // Above `max_handshakes_per_second` handshake messages a second the interface is under load.
+  Handshaker(const Key& private_key, uint32_t max_handshakes_per_second);
+
+  const LocalIdentity& identity() const { return local_; }
+
+  // Nothing when the key is of low order, is another peer's already or is our own.
+  std::optional<PeerId> add_peer(const Key& public_key, const Key& preshared_key);
+  // Forgets the peer with its pending handshake and every index it holds.
+  void remove_peer(PeerId peer);
+  bool has_peer(PeerId peer) const { return peers_.contains(peer); }
+  const Key& public_key(PeerId peer) const { return peers_.at(peer).identity.public_key; }
+
+  // An initiation to `peer`, its macs sealed, replacing the handshake pending (nothing when a
+  // DH has no usable result). The response to it makes a session (take()).
+  std::optional<InitiationBytes> initiate(PeerId peer, TimerPoint now, WallClock::time_point wall);
+  bool handshake_pending(PeerId peer) const;
+  // Drops the pending initiation (its ephemeral key zeroed, its index freed).
+  void forget_handshake(PeerId peer);
+
+  // A session's index goes back to the table when the session is forgotten.
+  void release(uint32_t index);
+  // The peer whose session has `index` (not a pending handshake's).
+  std::optional<PeerId> session_owner(uint32_t index) const;
+  size_t indexes_in_use() const { return indexes_.size(); }
+
+  struct Taken {
+    Classified kind = Classified::kTooShort;
+    std::optional<PeerId> peer;       // whose message it was, once authenticated
+    std::optional<SessionKeys> keys;  // a session made: responder (an initiation answered by
+                                      // `reply`) or initiator (our initiation answered)
+    std::vector<uint8_t> reply;       // a response or a cookie reply, to the source
+    std::string dropped;              // why nothing came of it ("" when something did)
+  };
+  // An initiation, response or cookie reply from `from` (classify() said which).
+  Taken take(std::span<const uint8_t> datagram, const net::HostPort& from, TimerPoint now);
+
+  bool under_load(TimerPoint now) const;
+
+ private:
+  struct Peer {
+    PeerIdentity identity;
+    CookieGenerator cookies;
+    Tai64n last_timestamp{};
+    std::optional<TimerPoint> last_initiation_taken;
+    std::optional<PendingInitiation> pending;
+  };
+  enum class SlotKind { kPending, kSession };
+  struct Slot {
+    PeerId peer;
+    SlotKind kind;
+  };
+
+  uint32_t new_index(PeerId peer, SlotKind kind);
+  void count_handshake(TimerPoint now);
+  // Under load, handshakes from one source address: 20 a second, 5 at once (wireguard-go's).
+  bool source_allowed(const net::HostPort& from, TimerPoint now);
+  // A handshake message's way in: counted for the load, mac1, and under load mac2 (else a
+  // cookie reply) and the source's rate. False (and `t` says why) when it goes no further.
+  bool admit(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now, Taken& t);
+  void take_initiation(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                       Taken& t);
+  void take_response(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
+                     Taken& t);
+  void take_cookie_reply(std::span<const uint8_t> d, TimerPoint now, Taken& t);
+
+  uint32_t max_handshakes_per_second_;
+  LocalIdentity local_;
+  CookieChecker checker_;
+  std::map<PeerId, Peer> peers_;
+  std::map<Key, PeerId> by_key_;
+  std::map<uint32_t, Slot> indexes_;
+  PeerId next_peer_ = 1;
+  // Handshake messages in the current second, and until when the interface is under load.
+  TimerPoint second_start_{};
+  uint32_t second_count_ = 0;
+  std::optional<TimerPoint> loaded_until_;
+  struct Bucket {
+    double tokens = 0;
+    TimerPoint at{};
+  };
+  std::map<std::array<uint8_t, 16>, Bucket> per_source_;  // bounded: cleared past a size
+};
+
+}  // namespace vigil::wg

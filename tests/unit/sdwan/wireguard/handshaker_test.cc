@@ -1,0 +1,100 @@
+// The handshake side alone: an initiation answered gives both sides matching keys and indexes
+// the table knows; what it refuses is named; removing a peer frees every index it held; under
+// load, a handshake without a cookie gets a cookie reply instead of a DH.
+#include "sdwan/wireguard/handshaker.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::wg {
+namespace {
+
+const net::HostPort kFromA = *net::HostPort::parse("192.0.2.1:51820");
+const net::HostPort kFromB = *net::HostPort::parse("192.0.2.2:51820");
+
+class HandshakerTest : public ::testing::Test {
+ protected:
+  Handshaker a_{generate_keypair().private_key, 1000};
+  Handshaker b_{generate_keypair().private_key, 2};
+  PeerId b_at_a_ = *a_.add_peer(b_.identity().public_key, {});
+  PeerId a_at_b_ = *b_.add_peer(a_.identity().public_key, {});
+  TimerPoint now_{};
+  WallClock::time_point wall_ = WallClock::now();
+};
+
+TEST_F(HandshakerTest, AnAnsweredInitiationGivesBothSidesTheSameSession) {
+  const auto init = a_.initiate(b_at_a_, now_, wall_);
+  ASSERT_TRUE(init.has_value());
+  EXPECT_TRUE(a_.handshake_pending(b_at_a_));
+  const auto taken = b_.take(*init, kFromA, now_);
+  ASSERT_EQ(taken.dropped, "");
+  EXPECT_EQ(taken.kind, Classified::kInitiation);
+  ASSERT_EQ(taken.peer, a_at_b_);
+  ASSERT_TRUE(taken.keys.has_value());
+  EXPECT_FALSE(taken.keys->initiator);
+  EXPECT_EQ(b_.session_owner(taken.keys->local_index), a_at_b_);
+
+  const auto answered = a_.take(taken.reply, kFromB, now_);
+  ASSERT_EQ(answered.dropped, "");
+  EXPECT_EQ(answered.kind, Classified::kResponse);
+  ASSERT_TRUE(answered.keys.has_value());
+  EXPECT_TRUE(answered.keys->initiator);
+  EXPECT_EQ(answered.keys->send, taken.keys->receive);
+  EXPECT_EQ(answered.keys->receive, taken.keys->send);
+  EXPECT_EQ(answered.keys->remote_index, taken.keys->local_index);
+  EXPECT_EQ(taken.keys->remote_index, answered.keys->local_index);
+  EXPECT_FALSE(a_.handshake_pending(b_at_a_));
+  EXPECT_EQ(a_.session_owner(answered.keys->local_index), b_at_a_);
+
+  // The same initiation again is a replay; the same response again answers nothing pending.
+  EXPECT_EQ(b_.take(*init, kFromA, now_ + seconds(1)).dropped, "stale_timestamp");
+  EXPECT_EQ(a_.take(taken.reply, kFromB, now_).dropped, "no_handshake");
+}
+
+TEST_F(HandshakerTest, RemovingAPeerFreesItsIndexesAndReleaseFreesOne) {
+  const auto init = a_.initiate(b_at_a_, now_, wall_);
+  const auto taken = b_.take(*init, kFromA, now_);
+  const auto answered = a_.take(taken.reply, kFromB, now_);
+  ASSERT_TRUE(answered.keys.has_value());
+  ASSERT_TRUE(a_.initiate(b_at_a_, now_, wall_).has_value());  // a second handshake pending
+  EXPECT_EQ(a_.indexes_in_use(), 2u);
+  a_.release(answered.keys->local_index);
+  EXPECT_EQ(a_.indexes_in_use(), 1u);
+  EXPECT_FALSE(a_.session_owner(answered.keys->local_index).has_value());
+  a_.remove_peer(b_at_a_);
+  EXPECT_EQ(a_.indexes_in_use(), 0u);
+  EXPECT_FALSE(a_.has_peer(b_at_a_));
+  EXPECT_FALSE(a_.initiate(b_at_a_, now_, wall_).has_value());
+}
+
+TEST_F(HandshakerTest, OurOwnKeyAndASecondPeerWithOneKeyAreRefused) {
+  EXPECT_FALSE(a_.add_peer(a_.identity().public_key, {}).has_value());
+  EXPECT_FALSE(a_.add_peer(b_.identity().public_key, {}).has_value());
+}
+
+TEST_F(HandshakerTest, UnderLoadAnInitiationWithoutACookieIsAnsweredWithOne) {
+  // b is under load past 2 handshake messages a second.
+  std::vector<Handshaker::Taken> taken;
+  for (int i = 0; i < 3; ++i) {
+    const auto init = a_.initiate(b_at_a_, now_ + milliseconds(30 * i), wall_ + seconds(i));
+    taken.push_back(b_.take(*init, kFromA, now_ + milliseconds(30 * i)));
+  }
+  EXPECT_EQ(taken[0].dropped, "");
+  EXPECT_EQ(taken[1].dropped, "");
+  EXPECT_EQ(taken[2].dropped, "cookie_sent");
+  ASSERT_EQ(taken[2].reply.size(), kCookieReplySize);
+  EXPECT_FALSE(taken[2].keys.has_value());
+  // The cookie taken, the next initiation carries mac2 and is answered.
+  EXPECT_EQ(a_.take(taken[2].reply, kFromB, now_ + milliseconds(60)).dropped, "");
+  const auto init = a_.initiate(b_at_a_, now_ + milliseconds(90), wall_ + seconds(3));
+  const auto answered = b_.take(*init, kFromA, now_ + milliseconds(90));
+  EXPECT_EQ(answered.dropped, "");
+  EXPECT_TRUE(answered.keys.has_value());
+}
+
+TEST_F(HandshakerTest, TransportAndGarbageAreNotHandshakes) {
+  const std::vector<uint8_t> garbage{1, 2, 3};
+  EXPECT_EQ(b_.take(garbage, kFromA, now_).dropped, "too_short");
+}
+
+}  // namespace
+}  // namespace vigil::wg
