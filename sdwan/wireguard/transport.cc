@@ -40,6 +40,21 @@ size_t TransportSession::seal(std::span<const uint8_t> packet, std::span<uint8_t
   return size;
 }
 
+size_t TransportSession::seal_in_place(std::span<uint8_t> buffer, size_t length, size_t mtu) {
+  const size_t size = sealed_size(length, mtu);
+  if (next_counter_ >= kRejectAfterMessages || buffer.size() < size) {
+    return 0;
+  }
+  const uint64_t counter = next_counter_++;
+  encode(TransportHeader{.receiver = keys_.remote_index, .counter = counter},
+         buffer.first<kTransportHeaderSize>());
+  const size_t padded = size - kTransportHeaderSize - kTagSize;
+  auto body = buffer.subspan(kTransportHeaderSize, padded);
+  std::fill(body.begin() + static_cast<long>(length), body.end(), 0);
+  send_.seal(counter, body, {}, buffer.subspan(kTransportHeaderSize, padded + kTagSize));
+  return size;
+}
+
 OpenResult TransportSession::open(std::span<const uint8_t> datagram, std::span<uint8_t> out,
                                   size_t& length) {
   TransportHeader h;

@@ -45,8 +45,13 @@ class TransportSession {
   // The transport datagram for `packet` (empty: a keepalive) in `out`, which holds
   // sealed_size(packet.size(), mtu) bytes; its size, or 0 once the counter is spent.
   size_t seal(std::span<const uint8_t> packet, std::span<uint8_t> out, size_t mtu = 0);
+  // The same where the packet already is: `buffer` holds kTransportHeaderSize bytes of room,
+  // then the packet's `length` bytes, then room for padding and the tag (sealed_size() in
+  // all). The fast path seals an mbuf's packet where it lies.
+  size_t seal_in_place(std::span<uint8_t> buffer, size_t length, size_t mtu = 0);
   // Opens a transport datagram to this session: the packet and its padding in `out` (at least
-  // datagram.size() - kKeepaliveSize bytes, else kTooLarge), its length in `length`.
+  // datagram.size() - kKeepaliveSize bytes, else kTooLarge), its length in `length`. `out`
+  // may be the datagram's own bytes after its header (opened in place).
   OpenResult open(std::span<const uint8_t> datagram, std::span<uint8_t> out, size_t& length);
 
  private:

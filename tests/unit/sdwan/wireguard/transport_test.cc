@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <tuple>
 #include <vector>
 
 #include "tests/support/wg_session_pair.h"
@@ -15,11 +16,12 @@ namespace {
 class TransportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto [a, b] = test::wg_session_pair();
-    alice_.emplace(a);
-    bob_.emplace(b);
+    std::tie(alice_keys_, bob_keys_) = test::wg_session_pair();
+    alice_.emplace(alice_keys_);
+    bob_.emplace(bob_keys_);
   }
 
+  SessionKeys alice_keys_, bob_keys_;
   std::optional<TransportSession> alice_, bob_;
 };
 
@@ -41,6 +43,26 @@ TEST_F(TransportTest, PacketsArePaddedSealedAndOpenedOnce) {
   ASSERT_EQ(bob_->seal({}, keepalive), kKeepaliveSize);
   ASSERT_EQ(alice_->open(keepalive, out, length), OpenResult::kOk);
   EXPECT_EQ(length, 0u);
+}
+
+TEST_F(TransportTest, SealedInPlaceItIsTheSameDatagramAndOpensInPlace) {
+  const std::vector<uint8_t> packet(1281, 0xab);
+  std::vector<uint8_t> copied(sealed_size(packet.size()));
+  ASSERT_EQ(alice_->seal(packet, copied), copied.size());
+
+  // A second session with the same keys seals the same counter where the packet lies.
+  TransportSession alice(alice_keys_);
+  std::vector<uint8_t> buffer(sealed_size(packet.size()), 0xee);
+  std::copy(packet.begin(), packet.end(), buffer.begin() + kTransportHeaderSize);
+  ASSERT_EQ(alice.seal_in_place(buffer, packet.size()), buffer.size());
+  EXPECT_EQ(buffer, copied);
+  EXPECT_EQ(alice.seal_in_place(std::span(buffer).first(buffer.size() - 1), packet.size()), 0u)
+      << "no room for the tag";
+
+  size_t length = 0;
+  std::span<uint8_t> body = std::span(buffer).subspan(kTransportHeaderSize);
+  ASSERT_EQ(bob_->open(buffer, body, length), OpenResult::kOk);
+  EXPECT_EQ(std::vector<uint8_t>(body.begin(), body.begin() + 1281), packet);
 }
 
 TEST(TransportPadding, ToSixteenButNeverPastTheMtu) {
