@@ -34,7 +34,7 @@ void AdmitStage::process(Burst& burst) {
   const ForwardingSnapshot* snap = routes_.snapshot();
   const PortInfo& port = snap->ports[burst.in_port];
   for (uint16_t i = 0; i < burst.count; ++i) {
-    if (burst.in_flight(i)) {
+    if (burst.in_flight(i) && !burst.state[i].originated) {
       admit(burst, i, *snap, port);
     }
   }

@@ -36,9 +36,12 @@ struct PacketState {    // NOLINT(cppcoreguidelines-pro-type-member-init)
   // The gateway's address (16 bytes, IPv4 in the first 4) in the burst's forwarding snapshot,
   // or nullptr: the packet's destination is the neighbour.
   const uint8_t* gateway = nullptr;
-  // An ICMP error the box made of the packet, already routed back to its source: the stages
-  // that route leave it alone.
+  // Made by the box or already routed (an ICMP error it sends back, a mesh packet sealed or
+  // made on the lcore): parse, admit and route leave it alone.
   bool originated = false;
+  // Carried by the mesh (decapsulated, or sealed toward a peer): never offered to XDP offload,
+  // which cannot encrypt.
+  bool tunnel = false;
   // IPv4 without DF over the egress MTU: sent in fragments of at most this many bytes of IP
   // (0: sent as it is).
   uint16_t fragment_mtu = 0;
@@ -56,6 +59,7 @@ struct Burst {  // NOLINT(cppcoreguidelines-pro-type-member-init): reset() and R
     for (uint16_t i = 0; i < n; ++i) {
       state[i].disposition = Disposition::kInFlight;
       state[i].originated = false;
+      state[i].tunnel = false;
       state[i].fragment_mtu = 0;
     }
   }

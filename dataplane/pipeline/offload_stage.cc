@@ -37,8 +37,8 @@ void OffloadStage::process(Burst& burst) {
   uint64_t now = 0;
   for (uint16_t i = 0; i < burst.count; ++i) {
     const PacketState& st = burst.state[i];
-    if (st.disposition != Disposition::kTransmit || !vigil_offload_eligible(&st.parsed) ||
-        !channel_.offloadable(burst.in_port, st.out_port)) {
+    if (st.disposition != Disposition::kTransmit || st.tunnel ||
+        !vigil_offload_eligible(&st.parsed) || !channel_.offloadable(burst.in_port, st.out_port)) {
       continue;
     }
     FlowOffer offer;

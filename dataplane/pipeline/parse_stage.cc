@@ -8,7 +8,7 @@ namespace vigil::dp {
 
 void ParseStage::process(Burst& burst) {
   for (uint16_t i = 0; i < burst.count; ++i) {
-    if (!burst.in_flight(i)) {
+    if (!burst.in_flight(i) || burst.state[i].originated) {
       continue;
     }
     rte_mbuf* m = burst.packets[i];

@@ -21,9 +21,15 @@ class Pipeline {
   const std::vector<StagePtr>& stages() const { return stages_; }
 
   void run(Burst& burst);
-  void poll(uint64_t now_tsc) {
+  // The stages' timers, then the packets they made, each stage's as a burst of its own.
+  void poll(uint64_t now_tsc, Burst& scratch) {
     for (auto& s : stages_) {
       s->poll(now_tsc);
+    }
+    for (auto& s : stages_) {
+      while (s->originate(scratch) > 0) {
+        run(scratch);
+      }
     }
   }
 

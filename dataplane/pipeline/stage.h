@@ -20,6 +20,10 @@ class Stage {
   virtual void process(Burst& burst) = 0;
   // Called once per loop of the lcore, burst or not: timers, queues a stage holds.
   virtual void poll(uint64_t /*now_tsc*/) {}
+  // Packets the stage made or held (a tunnel's keepalives and handshake messages, packets
+  // that waited for a session), put in `burst` with their state: the lcore runs them through
+  // the pipeline as a burst of their own after poll(). Their count.
+  virtual uint16_t originate(Burst& /*burst*/) { return 0; }
 };
 
 // Where finished packets go: the lcore worker implements it over the ports' TX buffers and the

@@ -19,7 +19,7 @@ class EalEnvironment : public ::testing::Environment {
     // A unique prefix: test binaries run in parallel and must not share EAL's runtime files.
     const std::string prefix = "--file-prefix=vigil-test-" + std::to_string(getpid());
     std::vector<std::string> args = {
-        "vigil-test",  "--no-huge",      "-m", "256", "--no-pci",
+        "vigil-test",  "--no-huge",      "-m", "512", "--no-pci",
         "--no-shconf", "--no-telemetry", "-l", "0",   "--log-level=*:warning",
         prefix};
     std::vector<char*> argv;

@@ -194,8 +194,9 @@ void expect_fragments(const std::vector<std::pair<PortId, std::vector<uint8_t>>>
     const auto l2 = PacketBuilder().eth(kGw2Mac, kPortMac[kWan2]).build();
     EXPECT_TRUE(std::equal(l2.begin(), l2.begin() + 12, frame.begin())) << "MACs";
     EXPECT_EQ(be16(frame, 12), 0x0800);
+    ASSERT_GE(frame.size(), 34u);
     const std::vector<uint8_t> ip(frame.begin() + 14, frame.end());
-    const size_t hl = (ip[0] & 0x0f) * size_t{4};
+    const size_t hl = (ip.at(0) & 0x0f) * size_t{4};
     EXPECT_EQ(hl, header_lengths[k]);
     EXPECT_EQ(be16(ip, 2), ip.size());
     EXPECT_LE(ip.size(), mtu);

@@ -1,0 +1,620 @@
+#include "dataplane/mesh/lcore_tunnels.h"
+
+#include <netinet/in.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "ebpf/host/parse_host.h"
+#include "sdwan/wireguard/messages.h"
+#include "sdwan/wireguard/timers.h"
+
+namespace vigil::dp {
+namespace {
+
+// Events left free for retiring sessions: handshakes queue only above it.
+constexpr unsigned kEventReserve = 3 * kMaxMeshPeers + 16;
+constexpr int64_t kRejectAfterNs =
+    std::chrono::duration_cast<std::chrono::nanoseconds>(wg::kRejectAfterTime).count();
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+uint16_t read16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+
+void relaxed_add(std::atomic<uint64_t>& a, uint64_t n) {
+  a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+LcoreTunnels::LcoreTunnels(const RouteTable& routes, const TunnelTables& tables,
+                           MeshChannel& channel, TunnelPeerStats* stats, LcoreCounters& counters,
+                           rte_mempool* pool)
+    : routes_(routes),
+      tables_(tables),
+      channel_(channel),
+      stats_(stats),
+      counters_(counters),
+      pool_(pool) {
+  slot_of_index_.reserve(3 * kMaxMeshPeers);
+  originated_.reserve(kMaxOriginated);
+  retiring_.reserve(3 * kMaxMeshPeers);
+}
+
+LcoreTunnels::~LcoreTunnels() {
+  for (uint16_t slot = 0; slot < kMaxMeshPeers; ++slot) {
+    clear(slot);
+  }
+  for (Originated& o : originated_) {
+    rte_pktmbuf_free(o.packet);
+  }
+  // The lcore is gone: what it could not hand back is freed here.
+  for (auto* s : retiring_) {
+    delete s;
+  }
+}
+
+bool LcoreTunnels::usable(const Session& s, int64_t now_ns) const {
+  return s && now_ns - s.made_ns < kRejectAfterNs && s.transport->sent() < wg::kRejectAfterMessages;
+}
+
+void LcoreTunnels::receive(Burst& burst) {
+  const TunnelTable* t = tables_.get();
+  if (t == nullptr) {
+    return;
+  }
+  const ForwardingSnapshot* snap = routes_.snapshot();
+  const uint16_t port_be = rte_cpu_to_be_16(t->listen_port);
+  int64_t now_ns = 0;
+  for (uint16_t i = 0; i < burst.count; ++i) {
+    const PacketState& st = burst.state[i];
+    const vigil_packet& p = st.parsed;
+    if (!burst.in_flight(i) || st.originated || p.l4_proto != IPPROTO_UDP || p.dport != port_be ||
+        p.is_fragment != 0) {
+      continue;
+    }
+    const bool v4 = p.l3_proto == RTE_ETHER_TYPE_IPV4;
+    if (!(v4 ? snap->locals.has4(rte_be_to_cpu_32(p.dst.v4)) : snap->locals.has6(p.dst.v6))) {
+      continue;  // transit to someone else's WireGuard: routed like anything else
+    }
+    rte_mbuf* m = burst.packets[i];
+    const uint32_t data = rte_pktmbuf_data_len(m);
+    const uint32_t ip_end = p.l3_offset + p.l3_length;
+    if (!rte_pktmbuf_is_contiguous(m) || p.l4_offset + 8 > data || ip_end > data) [[unlikely]] {
+      burst.drop(i, DropReason::kTunnelMalformed);
+      continue;
+    }
+    const uint16_t udp_length = read16(rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l4_offset + 4));
+    if (udp_length < 8 || p.l4_offset + udp_length > ip_end) [[unlikely]] {
+      burst.drop(i, DropReason::kTunnelMalformed);
+      continue;
+    }
+    if (now_ns == 0) {
+      now_ns = steady_ns();
+    }
+    take_datagram(burst, i, *t, *snap, now_ns, p.l4_offset + 8, udp_length - 8u);
+  }
+}
+
+void LcoreTunnels::take_datagram(Burst& burst, uint16_t i, const TunnelTable& t,
+                                 const ForwardingSnapshot& snap, int64_t now_ns, uint32_t offset,
+                                 uint32_t length) {
+  rte_mbuf* m = burst.packets[i];
+  const vigil_packet& p = burst.state[i].parsed;
+  const std::span<const uint8_t> d(rte_pktmbuf_mtod_offset(m, const uint8_t*, offset), length);
+  switch (wg::classify(d)) {
+    case wg::Classified::kTransport:
+      open_transport(burst, i, t, snap, now_ns, offset, length);
+      return;
+    case wg::Classified::kInitiation:
+    case wg::Classified::kResponse:
+    case wg::Classified::kCookieReply: {
+      if (channel_.event_room() < kEventReserve) [[unlikely]] {
+        burst.drop(i, DropReason::kTunnelHandshakeBusy);  // the control thread is behind
+        return;
+      }
+      MeshEvent e{.kind = MeshEvent::Kind::kHandshake, .packet = m};
+      const bool v4 = p.l3_proto == RTE_ETHER_TYPE_IPV4;
+      e.endpoint.family = v4 ? 4 : 6;
+      std::memcpy(e.endpoint.address, v4 ? reinterpret_cast<const uint8_t*>(&p.src.v4) : p.src.v6,
+                  v4 ? 4 : 16);
+      e.endpoint.port = rte_be_to_cpu_16(p.sport);
+      // The control thread gets the message alone.
+      rte_pktmbuf_adj(m, static_cast<uint16_t>(offset));
+      rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - length));
+      if (!channel_.event(e)) [[unlikely]] {
+        burst.drop(i, DropReason::kTunnelHandshakeBusy);
+        return;
+      }
+      burst.state[i].disposition = Disposition::kTaken;
+      return;
+    }
+    default:
+      burst.drop(i, DropReason::kTunnelMalformed);
+  }
+}
+
+void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t,
+                                  const ForwardingSnapshot& snap, int64_t now_ns, uint32_t offset,
+                                  uint32_t length) {
+  rte_mbuf* m = burst.packets[i];
+  PacketState& st = burst.state[i];
+  uint8_t* d = rte_pktmbuf_mtod_offset(m, uint8_t*, offset);
+  wg::TransportHeader h;
+  wg::decode(std::span<const uint8_t>(d, length), h);
+  const auto found = slot_of_index_.find(h.receiver);
+  if (found == slot_of_index_.end() || !t.active[found->second]) {
+    burst.drop(i, DropReason::kTunnelNoSession);
+    return;
+  }
+  const uint16_t slot = found->second;
+  Peer& peer = peers_[slot];
+  Session* s = nullptr;
+  for (Session* candidate : {&peer.current, &peer.next, &peer.previous}) {
+    if (*candidate && candidate->transport->keys().local_index == h.receiver) {
+      s = candidate;
+    }
+  }
+  if (s == nullptr || !usable(*s, now_ns)) {
+    burst.drop(i, DropReason::kTunnelNoSession);
+    return;
+  }
+  size_t inner_length = 0;
+  const wg::OpenResult opened =
+      s->transport->open(std::span<const uint8_t>(d, length),
+                         std::span<uint8_t>(d + wg::kTransportHeaderSize,
+                                            length - wg::kTransportHeaderSize),
+                         inner_length);
+  if (opened != wg::OpenResult::kOk) {
+    burst.drop(i, opened == wg::OpenResult::kReplay   ? DropReason::kTunnelReplay
+                  : opened == wg::OpenResult::kBadTag ? DropReason::kTunnelBadTag
+                                                      : DropReason::kTunnelMalformed);
+    return;
+  }
+  // Authenticated: the peer's.
+  TunnelPeerStats& stats = stats_[slot];
+  relaxed_add(stats.rx_bytes, length);
+  relaxed_add(stats.rx_packets, 1);
+  stats.last_rx_ns.store(now_ns, std::memory_order_relaxed);
+  if (s == &peer.next) {
+    // The initiator used the session we answered with: it is confirmed, and the current one.
+    retire(peer.previous);
+    peer.previous = peer.current;
+    peer.current = peer.next;
+    peer.next = {};
+    stats.current_index.store(peer.current.transport->keys().local_index,
+                              std::memory_order_relaxed);
+    stats.current_sent.store(peer.current.transport->sent(), std::memory_order_relaxed);
+    flush_staged(slot);
+  }
+  const vigil_packet& outer = st.parsed;
+  TunnelEndpoint from;
+  const bool outer_v4 = outer.l3_proto == RTE_ETHER_TYPE_IPV4;
+  from.family = outer_v4 ? 4 : 6;
+  std::memcpy(from.address,
+              outer_v4 ? reinterpret_cast<const uint8_t*>(&outer.src.v4) : outer.src.v6,
+              outer_v4 ? 4 : 16);
+  from.port = rte_be_to_cpu_16(outer.sport);
+  if (!(from == peer.endpoint)) {
+    // Roaming: the peer is where its last authenticated packet came from.
+    peer.endpoint = from;
+    (void)channel_.event({.kind = MeshEvent::Kind::kRoamed, .slot = slot, .endpoint = from});
+  }
+  if (inner_length == 0) {
+    rte_pktmbuf_free(m);  // a keepalive: nothing to deliver
+    st.disposition = Disposition::kTaken;
+    return;
+  }
+  stats.last_data_rx_ns.store(now_ns, std::memory_order_relaxed);
+  // The inner packet's own length (padding off), and its source must be one the peer may use.
+  const uint8_t* in = d + wg::kTransportHeaderSize;
+  const int version = in[0] >> 4;
+  size_t total = 0;
+  if (version == 4 && inner_length >= 20) {
+    total = read16(in + 2);
+  } else if (version == 6 && inner_length >= 40) {
+    total = 40 + size_t{read16(in + 4)};
+  }
+  if (total < (version == 4 ? 20u : 40u) || total > inner_length) {
+    burst.drop(i, DropReason::kTunnelMalformed);
+    return;
+  }
+  const auto owner = t.allowed.lookup(version == 4 ? 4 : 6, in + (version == 4 ? 12 : 8));
+  if (!owner || *owner != slot) {
+    burst.drop(i, DropReason::kTunnelSourceNotAllowed);
+    return;
+  }
+  // A new Ethernet header right before the inner packet, to the port that received it: admit
+  // and route take it as if it had come in there.
+  const uint32_t inner_at = offset + wg::kTransportHeaderSize;
+  rte_pktmbuf_adj(m, static_cast<uint16_t>(inner_at - sizeof(rte_ether_hdr)));
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - sizeof(rte_ether_hdr) - total));
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  eth->dst_addr = snap.ports[burst.in_port].mac;
+  eth->src_addr = snap.ports[burst.in_port].mac;
+  eth->ether_type = rte_cpu_to_be_16(version == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+  if (vigil_parse_frame(eth, rte_pktmbuf_data_len(m), &st.parsed) != VIGIL_PARSE_OK) {
+    burst.drop(i, DropReason::kMalformed);
+    return;
+  }
+  st.tunnel = true;
+}
+
+void LcoreTunnels::send(Burst& burst) {
+  const TunnelTable* t = tables_.get();
+  if (t == nullptr) {
+    return;
+  }
+  const ForwardingSnapshot* snap = routes_.snapshot();
+  int64_t now_ns = 0;
+  for (uint16_t i = 0; i < burst.count; ++i) {
+    PacketState& st = burst.state[i];
+    if (!burst.in_flight(i) || st.out_port != t->tunnel_port) {
+      continue;
+    }
+    const vigil_packet& p = st.parsed;
+    const bool v4 = p.l3_proto == RTE_ETHER_TYPE_IPV4;
+    const auto slot =
+        t->allowed.lookup(v4 ? 4 : 6, v4 ? reinterpret_cast<const uint8_t*>(&p.dst.v4) : p.dst.v6);
+    if (!slot || *slot >= kMaxMeshPeers || !t->active[*slot]) {
+      burst.drop(i, DropReason::kTunnelNoPeer);
+      continue;
+    }
+    Peer& peer = peers_[*slot];
+    if (now_ns == 0) {
+      now_ns = steady_ns();
+    }
+    if (!usable(peer.current, now_ns)) {
+      // Held for the handshake the control thread starts when it sees packets waiting.
+      if (peer.staged_count == kMaxStagedPerPeer) {
+        rte_pktmbuf_free(peer.staged[0].packet);  // the oldest goes, as wireguard-go's queue
+        counters_.drop(DropReason::kTunnelStagedOverflow);
+        std::move(peer.staged.begin() + 1, peer.staged.end(), peer.staged.begin());
+        --peer.staged_count;
+      }
+      peer.staged[peer.staged_count++] = Held{burst.packets[i], st};
+      stats_[*slot].staged.store(peer.staged_count, std::memory_order_relaxed);
+      st.disposition = Disposition::kTaken;
+      continue;
+    }
+    if (!peer.endpoint.valid()) {
+      burst.drop(i, DropReason::kTunnelNoEndpoint);
+      continue;
+    }
+    seal(burst, i, peer, static_cast<uint16_t>(*slot), *t, *snap, now_ns);
+  }
+}
+
+void LcoreTunnels::seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, const TunnelTable& t,
+                        const ForwardingSnapshot& snap, int64_t now_ns) {
+  rte_mbuf* m = burst.packets[i];
+  PacketState& st = burst.state[i];
+  if (!rte_pktmbuf_is_contiguous(m) && rte_pktmbuf_linearize(m) != 0) {
+    burst.drop(i, DropReason::kTunnelMalformed);
+    return;
+  }
+  const uint32_t inner_length = st.parsed.l3_length;
+  const uint32_t l3 = st.parsed.l3_offset;
+  // The mbuf starts at the WireGuard header, 16 bytes before the inner packet, and ends with
+  // room for the padding and the tag.
+  if (l3 >= wg::kTransportHeaderSize) {
+    rte_pktmbuf_adj(m, static_cast<uint16_t>(l3 - wg::kTransportHeaderSize));
+  } else if (rte_pktmbuf_prepend(m, static_cast<uint16_t>(wg::kTransportHeaderSize - l3)) ==
+             nullptr) {
+    burst.drop(i, DropReason::kTunnelNoRoom);
+    return;
+  }
+  const size_t size = wg::sealed_size(inner_length, t.mtu);
+  const uint32_t have = rte_pktmbuf_pkt_len(m);
+  if (have > wg::kTransportHeaderSize + inner_length) {
+    rte_pktmbuf_trim(m, static_cast<uint16_t>(have - wg::kTransportHeaderSize - inner_length));
+  }
+  if (rte_pktmbuf_append(m, static_cast<uint16_t>(size - wg::kTransportHeaderSize -
+                                                   inner_length)) == nullptr) {
+    burst.drop(i, DropReason::kTunnelNoRoom);
+    return;
+  }
+  const size_t n = peer.current.transport->seal_in_place(
+      std::span<uint8_t>(rte_pktmbuf_mtod(m, uint8_t*), size), inner_length, t.mtu);
+  if (n == 0) {
+    burst.drop(i, DropReason::kTunnelNoSession);  // its counter is spent
+    return;
+  }
+  TunnelPeerStats& stats = stats_[slot];
+  relaxed_add(stats.tx_bytes, n);
+  relaxed_add(stats.tx_packets, 1);
+  stats.last_tx_ns.store(now_ns, std::memory_order_relaxed);
+  if (inner_length > 0) {
+    stats.last_data_tx_ns.store(now_ns, std::memory_order_relaxed);
+  }
+  stats.current_sent.store(peer.current.transport->sent(), std::memory_order_relaxed);
+  if (!encapsulate(m, st, static_cast<uint32_t>(n), peer.endpoint, t, snap)) {
+    burst.drop(i, st.drop);
+  }
+}
+
+bool LcoreTunnels::encapsulate(rte_mbuf* m, PacketState& st, uint32_t payload_length,
+                               const TunnelEndpoint& to, const TunnelTable& t,
+                               const ForwardingSnapshot& snap) {
+  const bool v4 = to.family == 4;
+  uint64_t group = 0;
+  if (v4) {
+    uint32_t address = 0;
+    std::memcpy(&address, to.address, 4);
+    address = rte_be_to_cpu_32(address);
+    snap.fib->lookup4(&address, &group, 1);
+  } else {
+    uint8_t address[1][16];
+    std::memcpy(address[0], to.address, 16);
+    snap.fib->lookup6(address, &group, 1);
+  }
+  const GroupEntry& e = snap.entry(group);
+  if (e.action != RouteAction::kForward) {
+    st.drop = DropReason::kTunnelNoRouteToEndpoint;
+    return false;
+  }
+  const Forwarder& f =
+      e.buckets == 1 ? snap.forwarders[e.first] : snap.pick(e, to.port * 2654435761u);
+  const PortInfo& out = snap.ports[f.port];
+  const uint32_t ip_length = v4 ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr);
+  const uint32_t total = ip_length + sizeof(rte_udp_hdr) + payload_length;
+  if (!(v4 ? out.has_v4 : out.has_v6) || total > f.mtu) {
+    st.drop = v4 ? (out.has_v4 ? DropReason::kTooBig : DropReason::kTunnelNoSourceAddress)
+                 : (out.has_v6 ? DropReason::kTooBig : DropReason::kTunnelNoSourceAddress);
+    return false;
+  }
+  auto* frame = reinterpret_cast<uint8_t*>(
+      rte_pktmbuf_prepend(m, static_cast<uint16_t>(sizeof(rte_ether_hdr) + ip_length +
+                                                   sizeof(rte_udp_hdr))));
+  if (frame == nullptr) {
+    st.drop = DropReason::kTunnelNoRoom;
+    return false;
+  }
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(frame);
+  std::memset(eth, 0, sizeof *eth);  // the neighbour stage writes the addresses
+  eth->ether_type = rte_cpu_to_be_16(v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+  uint8_t* ip = frame + sizeof(rte_ether_hdr);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + ip_length);
+  udp->src_port = rte_cpu_to_be_16(t.listen_port);
+  udp->dst_port = rte_cpu_to_be_16(to.port);
+  udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_udp_hdr) + payload_length));
+  udp->dgram_cksum = 0;  // optional over IPv4; IPv6's below
+  vigil_packet& p = st.parsed;
+  std::memset(&p, 0, sizeof p);
+  p.l3_proto = v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
+  p.l4_proto = IPPROTO_UDP;
+  p.l3_offset = sizeof(rte_ether_hdr);
+  p.l4_offset = sizeof(rte_ether_hdr) + ip_length;
+  p.l3_length = total;
+  p.sport = udp->src_port;
+  p.dport = udp->dst_port;
+  if (v4) {
+    auto* h = reinterpret_cast<rte_ipv4_hdr*>(ip);
+    h->version_ihl = 0x45;
+    h->type_of_service = 0;
+    h->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(total));
+    h->packet_id = rte_cpu_to_be_16(ip_id_++);
+    h->fragment_offset = 0;
+    h->time_to_live = 64;
+    h->next_proto_id = IPPROTO_UDP;
+    h->hdr_checksum = 0;
+    std::memcpy(&h->src_addr, out.v4, 4);
+    std::memcpy(&h->dst_addr, to.address, 4);
+    h->hdr_checksum = rte_ipv4_cksum(h);
+    p.src.v4 = h->src_addr;
+    p.dst.v4 = h->dst_addr;
+  } else {
+    auto* h = reinterpret_cast<rte_ipv6_hdr*>(ip);
+    h->vtc_flow = rte_cpu_to_be_32(6u << 28);
+    h->payload_len = udp->dgram_len;
+    h->proto = IPPROTO_UDP;
+    h->hop_limits = 64;
+    std::memcpy(h->src_addr, out.v6, 16);
+    std::memcpy(h->dst_addr, to.address, 16);
+    udp->dgram_cksum = rte_ipv6_udptcp_cksum(h, udp);
+    std::memcpy(p.src.v6, out.v6, 16);
+    std::memcpy(p.dst.v6, to.address, 16);
+  }
+  st.out_port = f.port;
+  st.adjacency = f.adjacency;
+  st.gateway = f.gateway;
+  st.out_mtu = f.mtu;
+  st.fragment_mtu = 0;
+  st.originated = true;  // routed: the route stage leaves it alone
+  st.tunnel = true;
+  st.disposition = Disposition::kInFlight;
+  return true;
+}
+
+void LcoreTunnels::poll() {
+  for (auto it = retiring_.begin(); it != retiring_.end();) {
+    if (!channel_.event({.kind = MeshEvent::Kind::kRetired, .session = *it})) {
+      break;
+    }
+    it = retiring_.erase(it);
+  }
+  MeshCommand c;
+  for (int n = 0; n < 64 && channel_.next_command(c); ++n) {
+    switch (c.kind) {
+      case MeshCommand::Kind::kInstall:
+        install(c);
+        break;
+      case MeshCommand::Kind::kForget: {
+        Peer& p = peers_[c.slot];
+        for (Session* s : {&p.current, &p.next, &p.previous}) {
+          if (*s && s->transport->keys().local_index == c.index) {
+            retire(*s);
+          }
+        }
+        if (!p.current) {
+          stats_[c.slot].current_index.store(0, std::memory_order_relaxed);
+        }
+        break;
+      }
+      case MeshCommand::Kind::kClear:
+        clear(c.slot);
+        break;
+      case MeshCommand::Kind::kEndpoint:
+        peers_[c.slot].endpoint = c.endpoint;
+        break;
+      case MeshCommand::Kind::kKeepalive:
+        keepalive(c.slot);
+        break;
+      case MeshCommand::Kind::kSend:
+        if (originated_.size() == kMaxOriginated) {
+          rte_pktmbuf_free(c.packet);
+          counters_.drop(DropReason::kTunnelHandshakeBusy);
+          break;
+        }
+        originated_.push_back({.packet = c.packet, .state = {}, .to = c.endpoint, .payload = true});
+        break;
+    }
+  }
+}
+
+void LcoreTunnels::install(const MeshCommand& c) {
+  Peer& p = peers_[c.slot];
+  const Session fresh{c.session, c.made_ns};
+  slot_of_index_[c.session->keys().local_index] = c.slot;
+  if (c.as_next) {
+    retire(p.next);
+    p.next = fresh;
+    return;
+  }
+  // As wireguard-go and the kernel: an unconfirmed session of ours as responder (both sides
+  // initiated at once) becomes the previous one, which the peer may be sending on, and the
+  // current one goes; else the current one becomes the previous.
+  retire(p.previous);
+  if (p.next) {
+    p.previous = p.next;
+    p.next = {};
+    retire(p.current);
+  } else {
+    p.previous = p.current;
+  }
+  p.current = fresh;
+  TunnelPeerStats& stats = stats_[c.slot];
+  stats.current_index.store(fresh.transport->keys().local_index, std::memory_order_relaxed);
+  stats.current_sent.store(0, std::memory_order_relaxed);
+  const bool waiting = p.staged_count > 0;
+  flush_staged(c.slot);
+  if (!waiting) {
+    keepalive(c.slot);  // the responder uses the session once it hears on it
+  }
+}
+
+void LcoreTunnels::retire(Session& s) {
+  if (!s) {
+    return;
+  }
+  slot_of_index_.erase(s.transport->keys().local_index);
+  if (!channel_.event({.kind = MeshEvent::Kind::kRetired, .session = s.transport})) {
+    retiring_.push_back(s.transport);  // handed back in a later poll
+  }
+  s = {};
+}
+
+void LcoreTunnels::clear(uint16_t slot) {
+  Peer& p = peers_[slot];
+  retire(p.current);
+  retire(p.previous);
+  retire(p.next);
+  for (uint32_t k = 0; k < p.staged_count; ++k) {
+    rte_pktmbuf_free(p.staged[k].packet);
+    counters_.drop(DropReason::kTunnelNoSession);
+  }
+  p.staged_count = 0;
+  p.endpoint = {};
+  stats_[slot].current_index.store(0, std::memory_order_relaxed);
+  stats_[slot].staged.store(0, std::memory_order_relaxed);
+}
+
+void LcoreTunnels::flush_staged(uint16_t slot) {
+  Peer& p = peers_[slot];
+  for (uint32_t k = 0; k < p.staged_count; ++k) {
+    Held& h = p.staged[k];
+    if (originated_.size() == kMaxOriginated) {
+      rte_pktmbuf_free(h.packet);
+      counters_.drop(DropReason::kTunnelStagedOverflow);
+      continue;
+    }
+    // Routed to the tunnel already: the send stage seals it in the burst it goes out with.
+    h.state.originated = true;
+    originated_.push_back({.packet = h.packet, .state = h.state, .to = {}, .payload = false});
+  }
+  p.staged_count = 0;
+  stats_[slot].staged.store(0, std::memory_order_relaxed);
+}
+
+void LcoreTunnels::keepalive(uint16_t slot) {
+  Peer& p = peers_[slot];
+  const int64_t now_ns = steady_ns();
+  if (!usable(p.current, now_ns) || !p.endpoint.valid() ||
+      originated_.size() == kMaxOriginated) {
+    return;
+  }
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) {
+    counters_.drop(DropReason::kTunnelNoMbuf);
+    return;
+  }
+  const size_t size = wg::sealed_size(0);
+  auto* buffer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(size)));
+  const size_t n = buffer == nullptr ? 0
+                                     : p.current.transport->seal_in_place(
+                                           std::span<uint8_t>(buffer, size), 0);
+  if (n == 0) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  TunnelPeerStats& stats = stats_[slot];
+  relaxed_add(stats.tx_bytes, n);
+  relaxed_add(stats.tx_packets, 1);
+  stats.last_tx_ns.store(now_ns, std::memory_order_relaxed);
+  stats.current_sent.store(p.current.transport->sent(), std::memory_order_relaxed);
+  originated_.push_back({.packet = m, .state = {}, .to = p.endpoint, .payload = true});
+}
+
+uint16_t LcoreTunnels::originate(Burst& burst) {
+  if (originated_.empty()) {
+    return 0;
+  }
+  const TunnelTable* t = tables_.get();
+  const ForwardingSnapshot* snap = routes_.snapshot();
+  uint16_t n = 0;
+  size_t used = 0;
+  for (; used < originated_.size() && n < kBurstSize; ++used) {
+    Originated& o = originated_[used];
+    if (o.payload) {
+      // Routed now, with the burst's own snapshot.
+      PacketState st;
+      st.disposition = Disposition::kInFlight;
+      if (t == nullptr ||
+          !encapsulate(o.packet, st, rte_pktmbuf_pkt_len(o.packet), o.to, *t, *snap)) {
+        rte_pktmbuf_free(o.packet);
+        counters_.drop(t == nullptr ? DropReason::kTunnelNoPeer : st.drop);
+        continue;
+      }
+      o.state = st;
+    }
+    burst.packets[n] = o.packet;
+    burst.state[n] = o.state;
+    ++n;
+  }
+  originated_.erase(originated_.begin(), originated_.begin() + static_cast<long>(used));
+  burst.in_port = t != nullptr ? t->tunnel_port : 0;
+  burst.count = n;
+  return n;
+}
+
+}  // namespace vigil::dp

@@ -1,0 +1,121 @@
+// One forwarding lcore's side of the mesh: the transport of the peers it owns. It alone holds
+// their sessions (keys, send counter, replay window), so sealing and opening need neither a
+// lock nor an atomic. Two stages run it (mesh_stages.h):
+//
+//   receive, after parse: a UDP datagram to the mesh port on one of the box's addresses is
+//     the mesh's. A transport message is opened in place, its inner packet checked against
+//     the peer's allowed IPs and left in flight with a new Ethernet header, as if it had come
+//     in on the port, so admit and route treat it like any other. Handshake messages go to
+//     the control thread.
+//   send, after route: a packet routed to the tunnel's virtual port is sealed in place to the
+//     peer its destination belongs to, given IP and UDP headers toward the peer's endpoint
+//     and routed again, outer header and all, to a wan port and gateway for the neighbour
+//     stage. Without a usable session it waits (a few per peer) for the handshake the
+//     control thread makes.
+//
+// Packets the lcore makes itself (keepalives, handshake messages, packets that waited) run
+// through the pipeline as a burst of their own (originate()). Nothing here allocates per
+// packet; a session's arrival or departure (once per handshake) may.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "dataplane/forwarding/route_table.h"
+#include "dataplane/mesh/mesh_channel.h"
+#include "dataplane/mesh/tunnel_table.h"
+#include "dataplane/pipeline/burst.h"
+#include "dataplane/pipeline/lcore_counters.h"
+
+struct rte_mempool;
+
+namespace vigil::dp {
+
+inline constexpr size_t kMaxStagedPerPeer = 32;
+inline constexpr size_t kMaxOriginated = 256;
+
+class LcoreTunnels {
+ public:
+  // `stats` has kMaxMeshPeers entries, by slot. `pool` gives keepalives their mbufs.
+  LcoreTunnels(const RouteTable& routes, const TunnelTables& tables, MeshChannel& channel,
+               TunnelPeerStats* stats, LcoreCounters& counters, rte_mempool* pool);
+  ~LcoreTunnels();
+  LcoreTunnels(const LcoreTunnels&) = delete;
+  LcoreTunnels& operator=(const LcoreTunnels&) = delete;
+
+  void receive(Burst& burst);
+  void send(Burst& burst);
+  // Takes the control thread's commands.
+  void poll();
+  // Fills `burst` with packets this lcore made or held (up to kBurstSize); their count.
+  uint16_t originate(Burst& burst);
+
+ private:
+  struct Session {
+    wg::TransportSession* transport = nullptr;
+    int64_t made_ns = 0;
+    explicit operator bool() const { return transport != nullptr; }
+  };
+  struct Held {
+    rte_mbuf* packet;
+    PacketState state;
+  };
+  // A packet this lcore made or held, for originate(): a payload (keepalive, handshake
+  // message) still to encapsulate toward `to`, or an inner packet for the send stage.
+  struct Originated {
+    rte_mbuf* packet;
+    PacketState state;
+    TunnelEndpoint to;
+    bool payload;
+  };
+  struct Peer {
+    Session current, previous, next;
+    TunnelEndpoint endpoint;
+    std::array<Held, kMaxStagedPerPeer> staged;
+    uint32_t staged_count = 0;
+  };
+
+  // Receive.
+  void take_datagram(Burst& burst, uint16_t i, const TunnelTable& t,
+                     const ForwardingSnapshot& snap, int64_t now_ns, uint32_t offset,
+                     uint32_t length);
+  void open_transport(Burst& burst, uint16_t i, const TunnelTable& t,
+                      const ForwardingSnapshot& snap, int64_t now_ns, uint32_t offset,
+                      uint32_t length);
+  // Send: seals the packet's inner IP packet on the peer's current session and gives it outer
+  // headers, or drops it.
+  void seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, const TunnelTable& t,
+            const ForwardingSnapshot& snap, int64_t now_ns);
+  // Routes toward `to` and writes outer IP and UDP headers (and room for Ethernet) in front of
+  // the `payload_length` bytes at the mbuf's data start; false (st.drop says why) when it
+  // cannot.
+  bool encapsulate(rte_mbuf* m, PacketState& st, uint32_t payload_length, const TunnelEndpoint& to,
+                   const TunnelTable& t, const ForwardingSnapshot& snap);
+
+  void install(const MeshCommand& c);
+  void retire(Session& s);
+  void clear(uint16_t slot);
+  void flush_staged(uint16_t slot);
+  void keepalive(uint16_t slot);
+  void send_handshake(const MeshCommand& c);
+  bool usable(const Session& s, int64_t now_ns) const;
+  void queue_originated(rte_mbuf* m, const PacketState& st);
+
+  const RouteTable& routes_;
+  const TunnelTables& tables_;
+  MeshChannel& channel_;
+  TunnelPeerStats* stats_;
+  LcoreCounters& counters_;
+  rte_mempool* pool_;
+  std::array<Peer, kMaxMeshPeers> peers_{};
+  std::unordered_map<uint32_t, uint16_t> slot_of_index_;  // local index → peer slot
+  std::vector<Originated> originated_;                    // reserved: never grows per packet
+  std::vector<wg::TransportSession*> retiring_;           // waiting for room in the ring
+  uint16_t ip_id_ = 0;
+};
+
+}  // namespace vigil::dp
