@@ -170,11 +170,10 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
     return;
   }
   size_t inner_length = 0;
-  const wg::OpenResult opened =
-      s->transport->open(std::span<const uint8_t>(d, length),
-                         std::span<uint8_t>(d + wg::kTransportHeaderSize,
-                                            length - wg::kTransportHeaderSize),
-                         inner_length);
+  const wg::OpenResult opened = s->transport->open(
+      std::span<const uint8_t>(d, length),
+      std::span<uint8_t>(d + wg::kTransportHeaderSize, length - wg::kTransportHeaderSize),
+      inner_length);
   if (opened != wg::OpenResult::kOk) {
     burst.drop(i, opened == wg::OpenResult::kReplay   ? DropReason::kTunnelReplay
                   : opened == wg::OpenResult::kBadTag ? DropReason::kTunnelBadTag
@@ -238,7 +237,8 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
   // and route take it as if it had come in there.
   const uint32_t inner_at = offset + wg::kTransportHeaderSize;
   rte_pktmbuf_adj(m, static_cast<uint16_t>(inner_at - sizeof(rte_ether_hdr)));
-  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - sizeof(rte_ether_hdr) - total));
+  rte_pktmbuf_trim(m,
+                   static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - sizeof(rte_ether_hdr) - total));
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   eth->dst_addr = snap.ports[burst.in_port].mac;
   eth->src_addr = snap.ports[burst.in_port].mac;
@@ -319,8 +319,8 @@ void LcoreTunnels::seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, con
   if (have > wg::kTransportHeaderSize + inner_length) {
     rte_pktmbuf_trim(m, static_cast<uint16_t>(have - wg::kTransportHeaderSize - inner_length));
   }
-  if (rte_pktmbuf_append(m, static_cast<uint16_t>(size - wg::kTransportHeaderSize -
-                                                   inner_length)) == nullptr) {
+  if (rte_pktmbuf_append(
+          m, static_cast<uint16_t>(size - wg::kTransportHeaderSize - inner_length)) == nullptr) {
     burst.drop(i, DropReason::kTunnelNoRoom);
     return;
   }
@@ -373,9 +373,8 @@ bool LcoreTunnels::encapsulate(rte_mbuf* m, PacketState& st, uint32_t payload_le
                  : (out.has_v6 ? DropReason::kTooBig : DropReason::kTunnelNoSourceAddress);
     return false;
   }
-  auto* frame = reinterpret_cast<uint8_t*>(
-      rte_pktmbuf_prepend(m, static_cast<uint16_t>(sizeof(rte_ether_hdr) + ip_length +
-                                                   sizeof(rte_udp_hdr))));
+  auto* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(
+      m, static_cast<uint16_t>(sizeof(rte_ether_hdr) + ip_length + sizeof(rte_udp_hdr))));
   if (frame == nullptr) {
     st.drop = DropReason::kTunnelNoRoom;
     return false;
@@ -559,8 +558,7 @@ void LcoreTunnels::flush_staged(uint16_t slot) {
 void LcoreTunnels::keepalive(uint16_t slot) {
   Peer& p = peers_[slot];
   const int64_t now_ns = steady_ns();
-  if (!usable(p.current, now_ns) || !p.endpoint.valid() ||
-      originated_.size() == kMaxOriginated) {
+  if (!usable(p.current, now_ns) || !p.endpoint.valid() || originated_.size() == kMaxOriginated) {
     return;
   }
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
@@ -570,9 +568,9 @@ void LcoreTunnels::keepalive(uint16_t slot) {
   }
   const size_t size = wg::sealed_size(0);
   auto* buffer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(size)));
-  const size_t n = buffer == nullptr ? 0
-                                     : p.current.transport->seal_in_place(
-                                           std::span<uint8_t>(buffer, size), 0);
+  const size_t n = buffer == nullptr
+                       ? 0
+                       : p.current.transport->seal_in_place(std::span<uint8_t>(buffer, size), 0);
   if (n == 0) {
     rte_pktmbuf_free(m);
     return;

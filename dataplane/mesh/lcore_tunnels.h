@@ -80,9 +80,8 @@ class LcoreTunnels {
   };
 
   // Receive.
-  void take_datagram(Burst& burst, uint16_t i, const TunnelTable& t,
-                     const ForwardingSnapshot& snap, int64_t now_ns, uint32_t offset,
-                     uint32_t length);
+  void take_datagram(Burst& burst, uint16_t i, const TunnelTable& t, const ForwardingSnapshot& snap,
+                     int64_t now_ns, uint32_t offset, uint32_t length);
   void open_transport(Burst& burst, uint16_t i, const TunnelTable& t,
                       const ForwardingSnapshot& snap, int64_t now_ns, uint32_t offset,
                       uint32_t length);

@@ -34,13 +34,12 @@ net::HostPort TunnelEndpoint::host_port() const {
   return hp;
 }
 
-Expected<std::unique_ptr<MeshChannel>> MeshChannel::create(const std::string& name,
-                                                           unsigned size) {
+Expected<std::unique_ptr<MeshChannel>> MeshChannel::create(const std::string& name, unsigned size) {
   std::unique_ptr<MeshChannel> c(new MeshChannel());
   c->commands_ = rte_ring_create_elem((name + "_cmd").c_str(), sizeof(MeshCommand), size,
                                       SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  c->events_ = rte_ring_create_elem((name + "_evt").c_str(), sizeof(MeshEvent), size,
-                                    SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  c->events_ = rte_ring_create_elem((name + "_evt").c_str(), sizeof(MeshEvent), size, SOCKET_ID_ANY,
+                                    RING_F_SP_ENQ | RING_F_SC_DEQ);
   if (c->commands_ == nullptr || c->events_ == nullptr) {
     return fail("cannot make the mesh rings " + name + ": " + rte_strerror(rte_errno));
   }

@@ -5,12 +5,6 @@
 namespace vigil::wg {
 namespace {
 
-milliseconds random_jitter() {
-  std::array<uint8_t, 2> r{};
-  random_bytes(r);
-  return milliseconds((r[0] | r[1] << 8) % kRekeyTimeoutJitterMax.count());
-}
-
 template <size_t N>
 std::vector<uint8_t> bytes_of(const std::array<uint8_t, N>& a) {
   return {a.begin(), a.end()};
@@ -20,11 +14,7 @@ std::vector<uint8_t> bytes_of(const std::array<uint8_t, N>& a) {
 
 Device::Device(DeviceSettings settings)
     : settings_(std::move(settings)),
-      handshakes_(settings_.private_key, settings_.max_handshakes_per_second) {
-  if (!settings_.jitter) {
-    settings_.jitter = random_jitter;
-  }
-}
+      handshakes_(settings_.private_key, settings_.max_handshakes_per_second) {}
 
 std::optional<PeerId> Device::add_peer(const PeerSettings& s) {
   const auto id = handshakes_.add_peer(s.public_key, s.preshared_key);

@@ -35,7 +35,7 @@ struct DeviceSettings {
   uint32_t max_handshakes_per_second = 1000;
   // Packets held per peer while its handshake is under way.
   size_t max_staged = 128;
-  std::function<milliseconds()> jitter;  // 0-333 ms per retry; random when empty
+  std::function<milliseconds()> jitter;  // 0-333 ms per retry; random when empty (timers.h)
 };
 
 struct PeerSettings {

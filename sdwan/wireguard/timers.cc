@@ -1,7 +1,9 @@
 #include "sdwan/wireguard/timers.h"
 
 #include <algorithm>
+#include <array>
 
+#include "sdwan/wireguard/crypto.h"
 #include "sdwan/wireguard/transport.h"
 
 namespace vigil::wg {
@@ -16,11 +18,18 @@ bool fired(std::optional<TimerPoint>& at, TimerPoint now) {
   return false;
 }
 
+milliseconds random_jitter() {
+  std::array<uint8_t, 2> r{};
+  random_bytes(r);
+  return milliseconds((r[0] | r[1] << 8) % kRekeyTimeoutJitterMax.count());
+}
+
 }  // namespace
 
 PeerTimers::PeerTimers(std::function<milliseconds()> jitter,
                        std::optional<seconds> persistent_keepalive)
-    : jitter_(std::move(jitter)), persistent_keepalive_(persistent_keepalive) {
+    : jitter_(jitter ? std::move(jitter) : random_jitter),
+      persistent_keepalive_(persistent_keepalive) {
   if (persistent_keepalive_ && persistent_keepalive_->count() <= 0) {
     persistent_keepalive_.reset();  // 0 is off, as in wg
   }

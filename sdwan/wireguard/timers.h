@@ -36,7 +36,8 @@ struct TimerActions {
 
 class PeerTimers {
  public:
-  // `jitter` gives 0 to kRekeyTimeoutJitterMax for each retry (random in use, fixed in tests).
+  // `jitter` gives 0 to kRekeyTimeoutJitterMax for each retry (fixed in tests); random when
+  // empty.
   PeerTimers(std::function<milliseconds()> jitter, std::optional<seconds> persistent_keepalive);
 
   // An initiation went out: the first of an attempt starts the 90 s budget.

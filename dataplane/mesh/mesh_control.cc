@@ -1,0 +1,508 @@
+#include "dataplane/mesh/mesh_control.h"
+
+#include <netdb.h>
+#include <rte_mbuf.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/logging.h"
+
+namespace vigil::dp {
+namespace {
+
+using std::chrono::nanoseconds;
+
+MeshControl::Clock::time_point at_ns(int64_t ns) {
+  return MeshControl::Clock::time_point(std::chrono::duration_cast<MeshControl::Clock::duration>(
+      nanoseconds(ns)));
+}
+
+int64_t ns_of(MeshControl::Clock::time_point t) {
+  return std::chrono::duration_cast<nanoseconds>(t.time_since_epoch()).count();
+}
+
+Expected<net::IpAddress> getaddrinfo_resolve(const std::string& name) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &found); rc != 0) {
+    return fail(name + " does not resolve: " + gai_strerror(rc));
+  }
+  net::IpAddress a;
+  for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
+      a.family = 4;
+      std::memcpy(a.bytes.data(), &sin->sin_addr, 4);
+      break;  // IPv4 first: most WAN links have it
+    }
+    if (ai->ai_family == AF_INET6 && a.family == 0) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
+      a.family = 6;
+      std::memcpy(a.bytes.data(), &sin6->sin6_addr, 16);
+    }
+  }
+  ::freeaddrinfo(found);
+  if (a.family == 0) {
+    return fail(name + " has no IPv4 or IPv6 address");
+  }
+  return a;
+}
+
+}  // namespace
+
+MeshControl::MeshControl(MeshChannel& channel, TunnelTables& tables, TunnelPeerStats* stats,
+                         rte_mempool* pool, PortId tunnel_port, uint16_t mtu, Resolve resolve)
+    : channel_(channel),
+      tables_(tables),
+      stats_(stats),
+      pool_(pool),
+      tunnel_port_(tunnel_port),
+      mtu_(mtu),
+      resolve_(resolve ? std::move(resolve) : getaddrinfo_resolve),
+      resolver_(std::make_unique<WorkerPool>(1, 2 * kMaxMeshPeers)) {}
+
+MeshControl::~MeshControl() {
+  resolver_.reset();  // no lookup finishes into a half-destroyed object
+}
+
+MeshControl::Peer* MeshControl::by_slot(uint16_t slot) {
+  for (auto& [name, p] : peers_) {
+    if (p.slot == slot) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+void MeshControl::command(const MeshCommand& c) {
+  // The ring holds 1,024 and the lcore drains 64 a loop: full means the lcore is gone. A
+  // session or packet that does not go is freed, never leaked.
+  if (!channel_.command(c)) {
+    rte_pktmbuf_free(c.packet);
+    delete c.session;
+    ++rejects_["command_queue_full"];
+  }
+}
+
+void MeshControl::send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& to) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) {
+    ++rejects_["no_mbuf"];
+    return;
+  }
+  char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size()));
+  if (data == nullptr) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  std::memcpy(data, bytes.data(), bytes.size());
+  command({.kind = MeshCommand::Kind::kSend, .packet = m, .endpoint = to});
+}
+
+void MeshControl::apply(const MeshPlan& plan) {
+  const auto now = Clock::now();
+  if (!plan_ || plan_->private_key != plan.private_key ||
+      plan_->cookie_threshold != plan.cookie_threshold) {
+    // A new identity (or load limit): every peer starts over with new handshakes.
+    std::vector<std::string> names;
+    for (const auto& [name, p] : peers_) {
+      names.push_back(name);
+    }
+    for (const auto& name : names) {
+      remove_peer(name);
+    }
+    handshakes_ = std::make_unique<wg::Handshaker>(plan.private_key, plan.cookie_threshold);
+  }
+  std::map<std::string, const MeshPeerPlan*> wanted;
+  for (const MeshPeerPlan& p : plan.peers) {
+    wanted[p.name] = &p;
+  }
+  std::vector<std::string> gone;
+  for (const auto& [name, p] : peers_) {
+    const auto it = wanted.find(name);
+    if (it == wanted.end() || it->second->public_key != p.plan.public_key ||
+        it->second->preshared_key != p.plan.preshared_key) {
+      gone.push_back(name);  // a changed key is another peer
+    }
+  }
+  for (const auto& name : gone) {
+    remove_peer(name);
+  }
+  plan_ = plan;
+  for (const MeshPeerPlan& wanted_peer : plan.peers) {
+    auto it = peers_.find(wanted_peer.name);
+    if (it == peers_.end()) {
+      add_peer(wanted_peer, now);
+      continue;
+    }
+    Peer& p = it->second;
+    const bool endpoints_changed = p.plan.endpoints != wanted_peer.endpoints;
+    if (p.plan.persistent_keepalive != wanted_peer.persistent_keepalive) {
+      p.timers = wg::PeerTimers(
+          {}, wanted_peer.persistent_keepalive > 0
+                  ? std::optional<wg::seconds>(wg::seconds(wanted_peer.persistent_keepalive))
+                  : std::nullopt);
+    }
+    p.plan = wanted_peer;
+    if (endpoints_changed && !p.plan.endpoints.empty()) {
+      choose_endpoint(p, 0, now);
+    }
+  }
+  publish();
+}
+
+void MeshControl::add_peer(const MeshPeerPlan& plan, Clock::time_point now) {
+  uint16_t slot = 0;
+  while (slot < kMaxMeshPeers && slot_used_[slot]) {
+    ++slot;
+  }
+  const auto id = handshakes_->add_peer(plan.public_key, plan.preshared_key);
+  if (slot == kMaxMeshPeers || !id) {
+    // The config allows neither (256 peers, distinct keys, not ours): checked at prepare.
+    log::error("mesh peer not added", {{"peer", plan.name}});
+    return;
+  }
+  slot_used_[slot] = true;
+  TunnelPeerStats& s = stats_[slot];
+  // A slot another peer had: its counts are not this one's.
+  for (auto* counter : {&s.rx_bytes, &s.rx_packets, &s.tx_bytes, &s.tx_packets}) {
+    counter->store(0, std::memory_order_relaxed);
+  }
+  Peer p{.plan = plan,
+         .slot = slot,
+         .id = *id,
+         .timers = wg::PeerTimers({}, plan.persistent_keepalive > 0
+                                          ? std::optional<wg::seconds>(
+                                                wg::seconds(plan.persistent_keepalive))
+                                          : std::nullopt),
+         .seen_rx_ns = s.last_rx_ns.load(),
+         .seen_data_rx_ns = s.last_data_rx_ns.load(),
+         .seen_tx_ns = s.last_tx_ns.load(),
+         .seen_data_tx_ns = s.last_data_tx_ns.load()};
+  auto [it, fresh] = peers_.emplace(plan.name, std::move(p));
+  if (!it->second.plan.endpoints.empty()) {
+    choose_endpoint(it->second, 0, now);
+  }
+}
+
+void MeshControl::remove_peer(const std::string& name) {
+  auto it = peers_.find(name);
+  if (it == peers_.end()) {
+    return;
+  }
+  Peer& p = it->second;
+  command({.kind = MeshCommand::Kind::kClear, .slot = p.slot});
+  handshakes_->remove_peer(p.id);  // frees every index it held
+  slot_used_[p.slot] = false;
+  peers_.erase(it);
+}
+
+void MeshControl::publish() {
+  auto table = std::make_unique<TunnelTable>();
+  table->listen_port = plan_ ? plan_->listen_port : 0;
+  table->tunnel_port = tunnel_port_;
+  table->mtu = mtu_;
+  for (const auto& [name, p] : peers_) {
+    table->active[p.slot] = true;
+    for (const net::Prefix& prefix : p.plan.allowed_ips) {
+      table->allowed.insert(prefix, p.slot);
+    }
+  }
+  tables_.publish(std::move(table));
+}
+
+void MeshControl::set_endpoint(Peer& p, const TunnelEndpoint& e) {
+  if (p.endpoint && *p.endpoint == e) {
+    return;
+  }
+  p.endpoint = e;
+  command({.kind = MeshCommand::Kind::kEndpoint, .slot = p.slot, .endpoint = e});
+}
+
+void MeshControl::choose_endpoint(Peer& p, size_t choice, Clock::time_point now) {
+  if (p.plan.endpoints.empty()) {
+    return;
+  }
+  p.endpoint_choice = choice % p.plan.endpoints.size();
+  const config::MeshEndpoint& e = p.plan.endpoints[p.endpoint_choice];
+  if (auto address = net::IpAddress::parse(e.host)) {
+    set_endpoint(p, TunnelEndpoint::from({*address, e.port}));
+    p.resolve_at.reset();
+    return;
+  }
+  // A name: looked up off this thread, again every resolve_interval and after a failure.
+  p.resolve_at = now + std::chrono::seconds(plan_ ? plan_->resolve_interval : 60);
+  const std::string peer = p.plan.name;
+  const size_t picked = p.endpoint_choice;
+  const std::string host = e.host;
+  if (!resolver_->submit([this, peer, picked, host] {
+        auto address = resolve_(host);
+        const std::lock_guard lock(resolved_mutex_);
+        resolved_.push_back({peer, picked, std::move(address)});
+      })) {
+    p.endpoint_problem = "the resolver is busy";
+  }
+}
+
+void MeshControl::take_resolved() {
+  std::vector<Resolved> done;
+  {
+    const std::lock_guard lock(resolved_mutex_);
+    done.swap(resolved_);
+  }
+  for (Resolved& r : done) {
+    auto it = peers_.find(r.peer);
+    if (it == peers_.end() || it->second.endpoint_choice != r.choice ||
+        r.choice >= it->second.plan.endpoints.size()) {
+      continue;  // the peer or its endpoints changed meanwhile
+    }
+    Peer& p = it->second;
+    if (!r.address) {
+      p.endpoint_problem = r.address.error();
+      continue;
+    }
+    p.endpoint_problem.clear();
+    set_endpoint(p, TunnelEndpoint::from({*r.address, p.plan.endpoints[r.choice].port}));
+  }
+}
+
+void MeshControl::release(SessionMeta& s) {
+  if (s) {
+    handshakes_->release(s.local_index);
+    s = {};
+  }
+}
+
+void MeshControl::forget_all(Peer& p) {
+  command({.kind = MeshCommand::Kind::kClear, .slot = p.slot});
+  release(p.current);
+  release(p.previous);
+  release(p.next);
+  handshakes_->forget_handshake(p.id);
+}
+
+void MeshControl::install(Peer& p, const wg::SessionKeys& keys, Clock::time_point now) {
+  auto* session = new wg::TransportSession(keys);  // its contexts made here, not on the lcore
+  const SessionMeta fresh{keys.local_index, now, keys.initiator};
+  // The mirror rotates exactly as the lcore does (lcore_tunnels.cc install()).
+  if (!keys.initiator) {
+    release(p.next);
+    p.next = fresh;
+  } else {
+    release(p.previous);
+    if (p.next) {
+      p.previous = p.next;
+      p.next = {};
+      release(p.current);
+    } else {
+      p.previous = p.current;
+    }
+    p.current = fresh;
+  }
+  command({.kind = MeshCommand::Kind::kInstall,
+           .as_next = !keys.initiator,
+           .slot = p.slot,
+           .made_ns = ns_of(now),
+           .session = session});
+}
+
+void MeshControl::initiate(Peer& p, Clock::time_point now, wg::WallClock::time_point wall) {
+  if (!p.endpoint) {
+    ++rejects_["no_endpoint"];
+    return;
+  }
+  auto bytes = handshakes_->initiate(p.id, now, wall);
+  if (!bytes) {
+    return;
+  }
+  send(std::vector<uint8_t>(bytes->begin(), bytes->end()), *p.endpoint);
+  p.timers.initiation_sent(now);
+  ++p.handshakes_sent;
+}
+
+void MeshControl::take_handshake(const MeshEvent& e, Clock::time_point now,
+                                 wg::WallClock::time_point wall) {
+  const std::vector<uint8_t> bytes(rte_pktmbuf_mtod(e.packet, const uint8_t*),
+                                   rte_pktmbuf_mtod(e.packet, const uint8_t*) +
+                                       rte_pktmbuf_data_len(e.packet));
+  rte_pktmbuf_free(e.packet);
+  if (!handshakes_) {
+    return;
+  }
+  wg::Handshaker::Taken t = handshakes_->take(bytes, e.endpoint.host_port(), now);
+  if (!t.dropped.empty()) {
+    ++rejects_[t.dropped];
+  }
+  Peer* p = nullptr;
+  if (t.peer) {
+    for (auto& [name, candidate] : peers_) {
+      if (candidate.id == *t.peer) {
+        p = &candidate;
+      }
+    }
+  }
+  if (t.keys && p != nullptr) {
+    // The peer is where its handshake came from; the reply goes there too.
+    set_endpoint(*p, e.endpoint);
+    install(*p, *t.keys, now);
+    ++p->handshakes_received;
+    p->timers.authenticated_received(now, false);
+    if (t.keys->initiator) {
+      p->latest_handshake = wall;
+      p->timers.handshake_complete(now);
+    } else {
+      p->timers.authenticated_sent(now);
+    }
+  }
+  if (!t.reply.empty()) {
+    send(t.reply, e.endpoint);
+  }
+}
+
+void MeshControl::take_events(Clock::time_point now, wg::WallClock::time_point wall) {
+  MeshEvent e;
+  // Bounded per tick: a flood of handshakes waits in the ring (and overflows there, counted
+  // by the lcore), never holds this thread.
+  for (int n = 0; n < 512 && channel_.next_event(e); ++n) {
+    switch (e.kind) {
+      case MeshEvent::Kind::kHandshake:
+        take_handshake(e, now, wall);
+        break;
+      case MeshEvent::Kind::kRoamed:
+        if (Peer* p = by_slot(e.slot); p != nullptr) {
+          p->endpoint = e.endpoint;  // the lcore moved already
+        }
+        break;
+      case MeshEvent::Kind::kRetired:
+        delete e.session;
+        break;
+    }
+  }
+}
+
+void MeshControl::poll_counters(Peer& p, Clock::time_point now, wg::WallClock::time_point wall) {
+  TunnelPeerStats& s = stats_[p.slot];
+  // The responder's session confirmed: the lcore made it current when it heard on it.
+  if (p.next && s.current_index.load(std::memory_order_relaxed) == p.next.local_index) {
+    release(p.previous);
+    p.previous = p.current;
+    p.current = p.next;
+    p.next = {};
+    p.latest_handshake = wall;
+    p.timers.handshake_complete(now);
+  }
+  const int64_t rx = s.last_rx_ns.load(std::memory_order_relaxed);
+  const int64_t data_rx = s.last_data_rx_ns.load(std::memory_order_relaxed);
+  const int64_t tx = s.last_tx_ns.load(std::memory_order_relaxed);
+  const int64_t data_tx = s.last_data_tx_ns.load(std::memory_order_relaxed);
+  if (rx != p.seen_rx_ns) {
+    p.timers.authenticated_received(at_ns(rx), data_rx != p.seen_data_rx_ns);
+    if (p.current && wg::rekey_on_receive(p.current.initiator, p.current.made, now) &&
+        p.timers.may_initiate(now)) {
+      initiate(p, now, wall);
+    }
+  }
+  if (tx != p.seen_tx_ns) {
+    p.timers.authenticated_sent(at_ns(tx));
+  }
+  if (data_tx != p.seen_data_tx_ns) {
+    p.timers.data_sent(at_ns(data_tx));
+    if (p.current &&
+        wg::rekey_on_send(p.current.initiator, p.current.made,
+                          s.current_sent.load(std::memory_order_relaxed), now) &&
+        p.timers.may_initiate(now)) {
+      initiate(p, now, wall);
+    }
+  }
+  p.seen_rx_ns = rx;
+  p.seen_data_rx_ns = data_rx;
+  p.seen_tx_ns = tx;
+  p.seen_data_tx_ns = data_tx;
+  // Packets wait for a session: make one.
+  const bool usable = p.current && now - p.current.made < wg::kRejectAfterTime;
+  if (!usable && s.staged.load(std::memory_order_relaxed) > 0 &&
+      !handshakes_->handshake_pending(p.id) && p.timers.may_initiate(now)) {
+    initiate(p, now, wall);
+  }
+}
+
+void MeshControl::run_timers(Peer& p, Clock::time_point now, wg::WallClock::time_point wall) {
+  for (SessionMeta* s : {&p.current, &p.previous, &p.next}) {
+    if (*s && now - s->made >= wg::kRejectAfterTime) {
+      // REJECT_AFTER_TIME: the lcore refuses it already; now it goes.
+      command({.kind = MeshCommand::Kind::kForget, .slot = p.slot, .index = s->local_index});
+      release(*s);
+    }
+  }
+  const wg::TimerActions a = p.timers.due(now);
+  if (a.zero_keys) {
+    forget_all(p);
+  }
+  if (a.give_up_handshake && p.plan.endpoints.size() > 1) {
+    choose_endpoint(p, p.endpoint_choice + 1, now);  // another WAN link's address
+  }
+  if (a.send_initiation) {
+    if (handshakes_->handshake_pending(p.id) && p.plan.endpoints.size() > 1) {
+      // A retry: the last one went unanswered, so the next try goes by the next endpoint.
+      choose_endpoint(p, p.endpoint_choice + 1, now);
+    }
+    initiate(p, now, wall);
+  }
+  if (a.send_keepalive) {
+    command({.kind = MeshCommand::Kind::kKeepalive, .slot = p.slot});
+  }
+  if (p.resolve_at && now >= *p.resolve_at) {
+    choose_endpoint(p, p.endpoint_choice, now);
+  }
+}
+
+void MeshControl::tick(Clock::time_point now, wg::WallClock::time_point wall) {
+  take_events(now, wall);
+  take_resolved();
+  for (auto& [name, p] : peers_) {
+    poll_counters(p, now, wall);
+    run_timers(p, now, wall);
+    // Peers that keep a tunnel up (persistent keepalive) make their first handshake unasked.
+    if (p.plan.persistent_keepalive > 0 && !p.current && p.handshakes_sent == 0 && p.endpoint) {
+      initiate(p, now, wall);
+    }
+  }
+}
+
+MeshStatus MeshControl::status() const {
+  MeshStatus out;
+  if (!plan_ || !handshakes_) {
+    return out;
+  }
+  out.public_key = handshakes_->identity().public_key;
+  out.listen_port = plan_->listen_port;
+  out.rejects = rejects_;
+  out.under_load = handshakes_->under_load(Clock::now());
+  for (const auto& [name, p] : peers_) {
+    const TunnelPeerStats& s = stats_[p.slot];
+    MeshPeerStatus ps{.name = name,
+                      .public_key = p.plan.public_key,
+                      .allowed_ips = p.plan.allowed_ips,
+                      .latest_handshake = p.latest_handshake,
+                      .rx_bytes = s.rx_bytes.load(std::memory_order_relaxed),
+                      .tx_bytes = s.tx_bytes.load(std::memory_order_relaxed),
+                      .rx_packets = s.rx_packets.load(std::memory_order_relaxed),
+                      .tx_packets = s.tx_packets.load(std::memory_order_relaxed),
+                      .handshakes_sent = p.handshakes_sent,
+                      .handshakes_received = p.handshakes_received,
+                      .persistent_keepalive = p.plan.persistent_keepalive,
+                      .has_session = static_cast<bool>(p.current),
+                      .endpoint_problem = p.endpoint_problem};
+    if (p.endpoint) {
+      ps.endpoint = p.endpoint->host_port();
+    }
+    out.peers.push_back(std::move(ps));
+  }
+  return out;
+}
+
+}  // namespace vigil::dp

@@ -1,0 +1,137 @@
+// The mesh's control side, on vigil-dp's control thread: the handshakes (wg::Handshaker), each
+// peer's timers, its endpoint (configured, resolved from DNS, or where it roamed), and a mirror
+// of the sessions the lcore holds (which, when made, by whom) for rekeying and expiry. It
+// drives the lcore over the channel and learns from it through events and the per-peer
+// counters, polled each tick; it never touches a session's counters itself. X25519 runs here
+// and never on an lcore. DNS lookups run on a thread of their own, so a slow resolver holds up
+// nothing.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/worker_pool.h"
+#include "dataplane/mesh/mesh_channel.h"
+#include "dataplane/mesh/mesh_plan.h"
+#include "dataplane/mesh/tunnel_table.h"
+#include "sdwan/wireguard/handshaker.h"
+#include "sdwan/wireguard/timers.h"
+
+struct rte_mempool;
+
+namespace vigil::dp {
+
+struct MeshPeerStatus {
+  std::string name;
+  wg::Key public_key{};
+  std::optional<net::HostPort> endpoint;
+  std::vector<net::Prefix> allowed_ips;
+  std::optional<wg::WallClock::time_point> latest_handshake;
+  uint64_t rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
+  uint64_t handshakes_sent = 0, handshakes_received = 0;
+  uint32_t persistent_keepalive = 0;
+  bool has_session = false;
+  std::string endpoint_problem;  // a name that did not resolve, say
+};
+
+struct MeshStatus {
+  wg::Key public_key{};
+  uint16_t listen_port = 0;
+  std::vector<MeshPeerStatus> peers;
+  std::map<std::string, uint64_t> rejects;  // handshake messages refused, by reason
+  bool under_load = false;
+};
+
+// Looks a name up; the address or why not. Blocking: called on the resolver's thread.
+using Resolve = std::function<Expected<net::IpAddress>(const std::string& name)>;
+
+class MeshControl {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `stats` has kMaxMeshPeers entries, written by the lcore. `pool` gives handshake messages
+  // their mbufs. `resolve` defaults to getaddrinfo().
+  MeshControl(MeshChannel& channel, TunnelTables& tables, TunnelPeerStats* stats,
+              rte_mempool* pool, PortId tunnel_port, uint16_t mtu, Resolve resolve = {});
+  ~MeshControl();
+
+  // Makes `plan` the mesh: peers added, removed or changed (a changed key starts over), the
+  // tunnel table published.
+  void apply(const MeshPlan& plan);
+  // Events from the lcore, the counters, the timers, DNS: what is due now.
+  void tick(Clock::time_point now, wg::WallClock::time_point wall);
+
+  MeshStatus status() const;
+
+ private:
+  struct SessionMeta {
+    uint32_t local_index = 0;
+    Clock::time_point made{};
+    bool initiator = false;
+    explicit operator bool() const { return local_index != 0; }
+  };
+  struct Peer {
+    MeshPeerPlan plan;
+    uint16_t slot = 0;
+    wg::PeerId id = 0;
+    wg::PeerTimers timers;
+    std::optional<TunnelEndpoint> endpoint;
+    size_t endpoint_choice = 0;  // which of plan.endpoints is in use
+    std::string endpoint_problem;
+    std::optional<Clock::time_point> resolve_at;
+    SessionMeta current, previous, next;
+    std::optional<wg::WallClock::time_point> latest_handshake;
+    uint64_t handshakes_sent = 0, handshakes_received = 0;
+    int64_t seen_rx_ns = 0, seen_data_rx_ns = 0, seen_tx_ns = 0, seen_data_tx_ns = 0;
+  };
+
+  void add_peer(const MeshPeerPlan& plan, Clock::time_point now);
+  void remove_peer(const std::string& name);
+  void publish();
+  void take_events(Clock::time_point now, wg::WallClock::time_point wall);
+  void take_handshake(const MeshEvent& e, Clock::time_point now, wg::WallClock::time_point wall);
+  void take_resolved();
+  void poll_counters(Peer& p, Clock::time_point now, wg::WallClock::time_point wall);
+  void run_timers(Peer& p, Clock::time_point now, wg::WallClock::time_point wall);
+  void initiate(Peer& p, Clock::time_point now, wg::WallClock::time_point wall);
+  void send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& to);
+  void command(const MeshCommand& c);
+  void set_endpoint(Peer& p, const TunnelEndpoint& e);
+  // The next configured endpoint: an address at once, a name looked up.
+  void choose_endpoint(Peer& p, size_t choice, Clock::time_point now);
+  void install(Peer& p, const wg::SessionKeys& keys, Clock::time_point now);
+  void release(SessionMeta& s);
+  void forget_all(Peer& p);
+  Peer* by_slot(uint16_t slot);
+
+  MeshChannel& channel_;
+  TunnelTables& tables_;
+  TunnelPeerStats* stats_;
+  rte_mempool* pool_;
+  PortId tunnel_port_;
+  uint16_t mtu_;
+  Resolve resolve_;
+  std::optional<MeshPlan> plan_;
+  std::unique_ptr<wg::Handshaker> handshakes_;
+  std::map<std::string, Peer> peers_;  // by name
+  std::array<bool, kMaxMeshPeers> slot_used_{};
+  std::map<std::string, uint64_t> rejects_;
+
+  struct Resolved {
+    std::string peer;
+    size_t choice;
+    Expected<net::IpAddress> address;
+  };
+  std::mutex resolved_mutex_;
+  std::vector<Resolved> resolved_;  // from the resolver's thread
+  std::unique_ptr<WorkerPool> resolver_;  // last: joined first
+};
+
+}  // namespace vigil::dp

@@ -1,0 +1,37 @@
+// The mesh as vigil-dp runs it: the config's mesh section turned into the control thread's
+// input in one place (the adapter), its keys read from their files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "config/config.h"
+#include "sdwan/wireguard/crypto.h"
+
+namespace vigil::dp {
+
+struct MeshPeerPlan {
+  std::string name;
+  wg::Key public_key{};
+  wg::Key preshared_key{};                     // zeros: none
+  std::vector<config::MeshEndpoint> endpoints;  // in order of preference
+  std::vector<net::Prefix> allowed_ips;
+  uint32_t persistent_keepalive = 0;  // seconds; 0 off
+  auto operator<=>(const MeshPeerPlan&) const = default;
+};
+
+struct MeshPlan {
+  wg::Key private_key{};
+  uint16_t listen_port = 51820;
+  uint32_t cookie_threshold = 1000;
+  uint32_t resolve_interval = 60;
+  std::vector<MeshPeerPlan> peers;
+  auto operator<=>(const MeshPlan&) const = default;
+};
+
+// Nothing when there is no mesh section; the keys' errors name their files.
+Expected<std::optional<MeshPlan>> mesh_plan_for(const config::Config& config);
+
+}  // namespace vigil::dp

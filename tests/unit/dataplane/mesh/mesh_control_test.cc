@@ -1,0 +1,209 @@
+// Two sites' control threads and lcores against each other, over a wire the test carries
+// frames on: a packet that finds no session starts a handshake, waits for it and arrives; the
+// responder's session is confirmed by the initiator's first message; the status says who, where
+// and how much; a roaming peer is followed; a flood of initiations beyond the cookie threshold
+// is answered with cookies while the tunnel goes on carrying packets; a removed peer is gone
+// from the lcore and from the table.
+#include "dataplane/mesh/mesh_control.h"
+
+#include "common/key_base64.h"
+#include "sdwan/wireguard/messages.h"
+#include "tests/unit/dataplane/mesh/mesh_site.h"
+
+namespace vigil::dp {
+namespace {
+
+using namespace test_mesh;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class MeshControlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    a_ = std::make_unique<Site>("ca" + std::to_string(n), kA, /*publish=*/false);
+    b_ = std::make_unique<Site>("cb" + std::to_string(n++), kB, /*publish=*/false);
+    a_->neighbour(kSiteWan, "192.0.2.2", kB.wan_mac);
+    b_->neighbour(kSiteWan, "192.0.2.1", kA.wan_mac);
+    a_->neighbour(kSiteLan, "10.1.0.5", kHostA);
+    b_->neighbour(kSiteLan, "10.2.0.7", kHostB);
+    key_a_ = wg::generate_keypair();
+    key_b_ = wg::generate_keypair();
+    control_a_ = std::make_unique<MeshControl>(a_->channel(), a_->tables(), a_->all_stats(),
+                                               test::EalEnvironment::pool(), kTunnel, 1420);
+    control_b_ = std::make_unique<MeshControl>(b_->channel(), b_->tables(), b_->all_stats(),
+                                               test::EalEnvironment::pool(), kTunnel, 1420);
+    plan_a_ = plan(key_a_.private_key, "b", key_b_.public_key, "192.0.2.2:51820", "10.2.0.0/16");
+    plan_b_ = plan(key_b_.private_key, "a", key_a_.public_key, "192.0.2.1:51820", "10.1.0.0/16");
+    control_a_->apply(plan_a_);
+    control_b_->apply(plan_b_);
+  }
+  void TearDown() override {
+    // The lcores go first (their sessions handed back), then the controls free them.
+    control_a_->tick(now_, wall_);
+    control_b_->tick(now_, wall_);
+    control_a_.reset();
+    control_b_.reset();
+  }
+
+  static MeshPlan plan(const wg::Key& own, const char* name, const wg::Key& theirs,
+                       const char* endpoint, const char* allowed) {
+    MeshPlan p{.private_key = own, .cookie_threshold = 1000};
+    MeshPeerPlan peer{.name = name, .public_key = theirs};
+    const auto hp = *net::HostPort::parse(endpoint);
+    peer.endpoints.push_back({hp.address.to_string(), hp.port});
+    peer.allowed_ips.push_back(*net::Prefix::parse_network(allowed));
+    p.peers.push_back(peer);
+    return p;
+  }
+
+  // Both sides' control threads and lcores, and the wire between them, until nothing moves;
+  // the clock advances 20 ms a round, as vigil-dp's tick.
+  void run(int rounds = 8) {
+    for (int r = 0; r < rounds; ++r) {
+      control_a_->tick(now_, wall_);
+      control_b_->tick(now_, wall_);
+      a_->poll();
+      b_->poll();
+      for (int hop = 0; hop < 4; ++hop) {
+        auto from_a = a_->sent(kSiteWan);
+        auto from_b = b_->sent(kSiteWan);
+        if (!from_a.empty()) {
+          b_->receive(kSiteWan, from_a);
+        }
+        if (!from_b.empty()) {
+          a_->receive(kSiteWan, from_b);
+        }
+      }
+      now_ += milliseconds(20);
+      wall_ += milliseconds(20);
+    }
+  }
+  static std::vector<uint8_t> lan_packet(const char* dst) {
+    return PacketBuilder()
+        .eth(kA.lan_mac, kHostA)
+        .ipv4("10.1.0.5", dst)
+        .udp(4000, 5000)
+        .payload(100)
+        .build();
+  }
+
+  std::unique_ptr<Site> a_, b_;
+  wg::KeyPair key_a_, key_b_;
+  MeshPlan plan_a_, plan_b_;
+  std::unique_ptr<MeshControl> control_a_, control_b_;
+  MeshControl::Clock::time_point now_ = MeshControl::Clock::now();
+  wg::WallClock::time_point wall_ = wg::WallClock::now();
+};
+
+TEST_F(MeshControlTest, AFirstPacketMakesTheHandshakeAndArrives) {
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run();
+  const auto delivered = b_->sent(kSiteLan);
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].size(), 14u + 128);
+
+  const MeshStatus sa = control_a_->status();
+  EXPECT_EQ(sa.public_key, key_a_.public_key);
+  ASSERT_EQ(sa.peers.size(), 1u);
+  const MeshPeerStatus& b_at_a = sa.peers[0];
+  EXPECT_EQ(b_at_a.name, "b");
+  EXPECT_TRUE(b_at_a.has_session);
+  EXPECT_TRUE(b_at_a.latest_handshake.has_value());
+  EXPECT_EQ(b_at_a.endpoint->to_string(), "192.0.2.2:51820");
+  EXPECT_EQ(b_at_a.handshakes_sent, 1u);
+  EXPECT_EQ(b_at_a.tx_packets, 1u) << "the packet that waited, and no keepalive besides";
+
+  const MeshPeerStatus& a_at_b = control_b_->status().peers.at(0);
+  EXPECT_TRUE(a_at_b.has_session) << "confirmed by the packet";
+  EXPECT_TRUE(a_at_b.latest_handshake.has_value());
+  EXPECT_EQ(a_at_b.handshakes_received, 1u);
+  EXPECT_EQ(a_at_b.rx_packets, 1u);
+
+  // And back the other way on the same session, no new handshake.
+  b_->receive(kSiteLan, {PacketBuilder()
+                             .eth(kB.lan_mac, kHostB)
+                             .ipv4("10.2.0.7", "10.1.0.5")
+                             .udp(5000, 4000)
+                             .payload(10)
+                             .build()});
+  run(2);
+  EXPECT_EQ(a_->sent(kSiteLan).size(), 1u);
+  EXPECT_EQ(control_b_->status().peers.at(0).handshakes_sent, 0u);
+}
+
+TEST_F(MeshControlTest, AnAnsweredDataPacketGetsAKeepaliveAfterTenSeconds) {
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run();
+  const uint64_t before = control_b_->status().peers.at(0).tx_packets;
+  now_ += seconds(11);
+  wall_ += seconds(11);
+  run(2);
+  EXPECT_EQ(control_b_->status().peers.at(0).tx_packets, before + 1)
+      << "B received data and sent nothing: KEEPALIVE_TIMEOUT";
+}
+
+TEST_F(MeshControlTest, APeerThatMovesIsFollowed) {
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run();
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  auto wire = a_->sent(kSiteWan).at(0);
+  // A's packets now come from another address and port (its NAT rebound).
+  wire[26 + 3] = 9;                        // source 192.0.2.9
+  wire[34] = 0x9c, wire[35] = 0x40;        // source port 40000
+  wire[24] = wire[25] = 0;                 // IPv4 checksum again
+  const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(wire.data() + 14, 20));
+  std::memcpy(wire.data() + 24, &sum, 2);
+  b_->neighbour(kSiteWan, "192.0.2.9", kA.wan_mac);
+  b_->receive(kSiteWan, {wire});
+  run(1);
+  EXPECT_EQ(control_b_->status().peers.at(0).endpoint->to_string(), "192.0.2.9:40000");
+}
+
+TEST_F(MeshControlTest, AFloodOfInitiationsGetsCookiesAndTheTunnelKeepsCarrying) {
+  plan_b_.cookie_threshold = 5;
+  control_b_->apply(plan_b_);
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run();
+  ASSERT_EQ(b_->sent(kSiteLan).size(), 1u);
+  // Initiations from a forger that knows B's public key (mac1 right) at 50 a tick.
+  wg::Handshaker forger(wg::generate_keypair().private_key, 1000);
+  const wg::PeerId b_at_forger = *forger.add_peer(key_b_.public_key, {});
+  for (int r = 0; r < 5; ++r) {
+    std::vector<std::vector<uint8_t>> flood;
+    for (int k = 0; k < 30; ++k) {
+      const auto init = *forger.initiate(b_at_forger, now_, wall_);
+      flood.push_back(PacketBuilder()
+                          .eth(kB.wan_mac, "02:00:00:00:09:09")
+                          .ipv4("198.51.100.9", "192.0.2.2")
+                          .udp(static_cast<uint16_t>(1000 + k), kMeshPort, false)
+                          .raw(std::vector<uint8_t>(init.begin(), init.end()))
+                          .build());
+    }
+    b_->receive(kSiteWan, flood);
+    a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+    run(1);
+  }
+  EXPECT_EQ(b_->sent(kSiteLan).size(), 5u) << "established traffic went on";
+  const MeshStatus sb = control_b_->status();
+  EXPECT_GT(sb.rejects.at("cookie_sent"), 100u);
+  // A DH only for what came before the threshold: past it, cookies, which cost a MAC.
+  EXPECT_LE(sb.rejects.at("unknown_peer"), 5u);
+  EXPECT_TRUE(sb.under_load);
+}
+
+TEST_F(MeshControlTest, ARemovedPeerIsGoneFromTheLcoreAndTheTable) {
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run();
+  plan_a_.peers.clear();
+  control_a_->apply(plan_a_);
+  run(2);
+  EXPECT_TRUE(control_a_->status().peers.empty());
+  EXPECT_EQ(a_->stats().current_index.load(), 0u);
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  EXPECT_TRUE(a_->sent(kSiteWan).empty());
+  EXPECT_EQ(a_->drops(DropReason::kTunnelNoPeer), 1u);
+}
+
+}  // namespace
+}  // namespace vigil::dp
