@@ -77,6 +77,11 @@ ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
   if (c.monitoring.prometheus_enabled) {
     out.local_ports.push_back({.protocol = 6, .port = c.monitoring.prometheus_listen.port});
   }
+  if (out.steer_transit && !c.mesh.peers.empty()) {
+    // The mesh's WireGuard: the fast path's to open, not the kernel's.
+    out.local_ports.push_back(
+        {.protocol = 17, .port = c.mesh.listen_port, .action = ebpf::Action::kFastPath});
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include "common/logging.h"
 #include "dataplane/kernel/xdp_features.h"
+#include "dataplane/mesh/mesh_control.h"
 #include "dataplane/offload/flow_offloader.h"
 #include "dataplane/runtime/eal.h"
 #include "dataplane/runtime/fast_path.h"
@@ -22,6 +23,7 @@ FastPathControl::FastPathControl(XsksMapFor xsks_map_for, ClassifierMapsFor maps
 
 FastPathControl::~FastPathControl() {
   offloader_.reset();  // stops offloading while the classifiers are still there
+  mesh_.reset();
   fast_path_.reset();  // stops the workers before EAL goes
   eal_.reset();
 }
@@ -42,7 +44,8 @@ Status FastPathControl::check(const config::Config& c) const {
   if (!running() || needs_restart(c)) {
     return Ok{};  // a new fast path takes the routes from scratch
   }
-  return fast_path_->routes().check(*routes, plan.ports.size());
+  return fast_path_->routes().check(*routes,
+                                    plan.mesh_peers > 0 ? kTunnelPort + 1u : plan.ports.size());
 }
 
 bool FastPathControl::needs_restart(const config::Config& c) const {
@@ -58,12 +61,13 @@ bool FastPathControl::needs_restart(const config::Config& c) const {
   return !plan.forwarding || plan.settings != started_with_ || plan.devices() != started_ports_;
 }
 
-Status FastPathControl::start(const FastPathPlan& plan) {
-  Status started = try_start(plan);
+Status FastPathControl::start(const config::Config& c, const FastPathPlan& plan) {
+  Status started = try_start(c, plan);
   if (!started) {
     // Nothing half-running: no workers, no sockets in the classifier's map. DPDK's EAL cannot
     // start twice in one process, so a failed start needs a restart of vigil-dp to retry.
     offloader_.reset();
+    mesh_.reset();
     fast_path_.reset();
     kernel_.reset();
     addresses_.reset();
@@ -79,7 +83,7 @@ Status FastPathControl::start(const FastPathPlan& plan) {
   return started;
 }
 
-Status FastPathControl::try_start(const FastPathPlan& plan) {
+Status FastPathControl::try_start(const config::Config& c, const FastPathPlan& plan) {
   const FastPathSettings& d = plan.settings;
   if (eal_) {
     return fail("the fast path failed to start earlier in this process");
@@ -142,6 +146,9 @@ Status FastPathControl::try_start(const FastPathPlan& plan) {
   if (fast_path_->offload_channel() != nullptr) {
     start_offload(plan.ports);
   }
+  mesh_ = std::make_unique<MeshControl>(fast_path_->mesh_channel(), fast_path_->tunnel_tables(),
+                                        fast_path_->tunnel_stats(), fast_path_->pool(), kTunnelPort,
+                                        plan.mesh_mtu);
   started_with_ = d;
   started_ports_ = plan.devices();
   const std::vector<bool> up = fast_path_->links_up();
@@ -149,6 +156,9 @@ Status FastPathControl::try_start(const FastPathPlan& plan) {
     if (!up[p]) {
       down_.insert(static_cast<PortId>(p));
     }
+  }
+  if (Status ok = apply_mesh(c, plan); !ok) {
+    return ok;
   }
   if (Status ok = apply_routes(plan); !ok) {
     return ok;
@@ -172,17 +182,34 @@ Status FastPathControl::apply(const config::Config& c) {
     return Ok{};
   }
   if (!running()) {
-    return start(plan);
+    return start(c, plan);
   }
   if (addresses_) {
     if (Status ok = apply_kernel_interfaces(plan); !ok) {
       return ok;
     }
   }
+  // The tunnels before the routes to them: a packet routed to the mesh finds its peer.
+  if (Status ok = apply_mesh(c, plan); !ok) {
+    return ok;
+  }
   if (Status ok = apply_routes(plan); !ok) {
     return ok;
   }
   apply_neighbours(plan);
+  return Ok{};
+}
+
+Status FastPathControl::apply_mesh(const config::Config& c, const FastPathPlan& plan) {
+  auto mesh = mesh_plan_for(c);
+  if (!mesh) {
+    return fail(mesh.error());
+  }
+  if (!*mesh) {
+    mesh_->stop();
+    return Ok{};
+  }
+  mesh_->apply(**mesh, plan.mesh_mtu);
   return Ok{};
 }
 
@@ -220,6 +247,12 @@ Status FastPathControl::apply_routes(const FastPathPlan& plan) {
       ifindex_of.push_back(static_cast<int>(if_nametoindex(p.device.c_str())));
     }
     mirrored = mirror_routes(*routes, connected, ifindex_of);
+  }
+  // Routes to the tunnel are vigil-dp's alone: the kernel cannot carry them (never mirrored).
+  add_mesh_routes(*routes, plan.mesh_prefixes);
+  if (plan.mesh_peers > 0) {
+    infos.resize(kTunnelPort + 1u);
+    infos[kTunnelPort].mtu = plan.mesh_mtu;
   }
   if (Status ok = fast_path_->routes().apply(std::move(*routes), std::move(infos)); !ok) {
     return ok;

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "common/api/dataplane_status.h"
+#include "common/api/mesh_status.h"
 #include "common/expected.h"
 #include "common/metrics.h"
 #include "config/config.h"
@@ -27,6 +28,7 @@ namespace vigil::dp {
 class Eal;
 class FastPath;
 class FlowOffloader;
+class MeshControl;
 
 class FastPathControl final : public ConfigTarget {
  public:
@@ -52,6 +54,7 @@ class FastPathControl final : public ConfigTarget {
 
   bool running() const { return fast_path_ != nullptr; }
   api::DataplaneStatus show() const;
+  api::TunnelsStatus show_tunnels() const;
   // Control-thread tick (every few tens of ms): a port whose link went down has its routes
   // withdrawn (and given back when it comes up), next hops the lcores asked for are handed to
   // the kernel to resolve, and what the kernel resolved on the ports is installed.
@@ -60,8 +63,8 @@ class FastPathControl final : public ConfigTarget {
 
  private:
   // fast_path_control.cc: starting, routes, offload.
-  Status start(const FastPathPlan& plan);
-  Status try_start(const FastPathPlan& plan);
+  Status start(const config::Config& config, const FastPathPlan& plan);
+  Status try_start(const config::Config& config, const FastPathPlan& plan);
   Status apply_routes(const FastPathPlan& plan);
   // af_xdp with dataplane.flow_offload: starts offloading flows to the ports' classifiers.
   void start_offload(const std::vector<PlannedPort>& ports);
@@ -76,8 +79,11 @@ class FastPathControl final : public ConfigTarget {
   // logged, shown and retried every second; the fast path's own routes are in place anyway.
   void mirror_to_kernel(const FastPathPlan& plan, std::vector<KernelRoute> wanted);
   void sync_kernel_mirror();
+  // The mesh: its tunnels (none when `config` has no mesh section) made the running ones.
+  Status apply_mesh(const config::Config& config, const FastPathPlan& plan);
   // fast_path_status.cc: show() and metrics.
   void update_offload_metrics(MetricsRegistry& metrics);
+  void update_mesh_metrics(MetricsRegistry& metrics);
 
   XsksMapFor xsks_map_for_;
   ClassifierMapsFor maps_for_;
@@ -85,6 +91,8 @@ class FastPathControl final : public ConfigTarget {
   std::unique_ptr<FastPath> fast_path_;
   // After fast_path_, whose offload channel it uses: goes first.
   std::unique_ptr<FlowOffloader> offloader_;
+  // After fast_path_, whose channel, tables and pool it uses: goes first.
+  std::unique_ptr<MeshControl> mesh_;
   // What the running fast path was started with: changes to these need a restart.
   FastPathSettings started_with_;
   std::vector<std::pair<std::string, std::string>> started_ports_;  // (name, device)

@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "dataplane/fast_path_control.h"
 #include "dataplane/kernel/kernel_routes.h"
+#include "dataplane/mesh/mesh_control.h"
 #include "dataplane/offload/flow_offloader.h"
 #include "dataplane/runtime/fast_path.h"
 
@@ -25,6 +26,9 @@ void FastPathControl::tick() {
   }
   if (offloader_) {
     offloader_->tick();
+  }
+  if (mesh_) {
+    mesh_->tick(std::chrono::steady_clock::now(), std::chrono::system_clock::now());
   }
 }
 

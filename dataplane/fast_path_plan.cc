@@ -1,6 +1,7 @@
 #include "dataplane/fast_path_plan.h"
 
 #include <algorithm>
+#include <set>
 
 #include "dataplane/interface_admission.h"
 #include "dataplane/pipeline/lcore_counters.h"
@@ -71,7 +72,30 @@ FastPathPlan plan_from(const config::Config& c) {
     plan.ports.push_back(std::move(port));
   }
   plan.routing = routing_input_from(c, plan.port_map);
+  uint32_t smallest_mtu = 1500;
+  for (const auto& p : plan.ports) {
+    smallest_mtu = std::min(smallest_mtu, p.mtu);
+  }
+  plan.mesh_mtu = static_cast<uint16_t>(smallest_mtu > 80 + 68 ? smallest_mtu - 80 : 68);
+  plan.mesh_peers = c.mesh.peers.size();
+  for (const auto& peer : c.mesh.peers) {
+    plan.mesh_prefixes.insert(plan.mesh_prefixes.end(), peer.allowed_ips.begin(),
+                              peer.allowed_ips.end());
+  }
   return plan;
+}
+
+void add_mesh_routes(std::vector<Route>& routes, const std::vector<net::Prefix>& prefixes) {
+  std::set<net::Prefix> taken;
+  for (const Route& r : routes) {
+    taken.insert(r.prefix);
+  }
+  for (const net::Prefix& p : prefixes) {
+    if (taken.insert(p).second) {
+      routes.push_back({.prefix = p, .target = make_forward_group({{.port = kTunnelPort}})});
+    }
+  }
+  std::sort(routes.begin(), routes.end());
 }
 
 Expected<std::vector<Route>> check_plan(const FastPathPlan& plan, unsigned host_cpus) {
@@ -109,10 +133,17 @@ Expected<std::vector<Route>> check_plan(const FastPathPlan& plan, unsigned host_
     return fail("interfaces: the fast path takes at most " + std::to_string(kMaxPorts) +
                 " ports, " + std::to_string(plan.ports.size()) + " are enabled");
   }
+  if (plan.mesh_peers > 0 && s.lcores.size() != 1) {
+    return fail(
+        "mesh: its tunnels run on one forwarding lcore in this build, and "
+        "dataplane.lcores lists " +
+        std::to_string(s.lcores.size()));
+  }
   auto routes = build_routes(plan.routing);
   if (!routes) {
     return routes;
   }
+  add_mesh_routes(*routes, plan.mesh_prefixes);
   // Also checked by the running table; here so that a fast path about to start (at first, or
   // restarting on new settings) refuses at prepare what it could not hold.
   const auto v4 = static_cast<size_t>(std::count_if(

@@ -62,6 +62,11 @@ struct FastPathPlan {
   std::vector<PlannedPort> ports;  // PortId order: the enabled interfaces
   PortMap port_map;                // by name
   RoutingInput routing;
+  size_t mesh_peers = 0;
+  // The mesh's allowed IPs (peers' networks), routed to the tunnel.
+  std::vector<net::Prefix> mesh_prefixes;
+  // The tunnel's MTU: the smallest port MTU less 80 bytes (outer IPv6, UDP, WireGuard).
+  uint16_t mesh_mtu = 1420;
 
   // Whether the kernel gets a copy of the FIB: only a fast path that forwards has one; a box
   // that runs the classifier alone leaves the kernel as the operator set it.
@@ -73,6 +78,10 @@ struct FastPathPlan {
 
 // The routing input of `config` over the forwarding ports in `ports`.
 RoutingInput routing_input_from(const config::Config& config, const PortMap& ports);
+
+// Routes of source mesh: each prefix to the tunnel, unless a route to the same prefix is there
+// already (connected and local routes, and a static route given on purpose, win).
+void add_mesh_routes(std::vector<Route>& routes, const std::vector<net::Prefix>& prefixes);
 
 // The adapter: the plan of `config`.
 FastPathPlan plan_from(const config::Config& config);

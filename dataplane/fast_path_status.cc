@@ -2,7 +2,11 @@
 // neighbours, flow offload) and the vigil_dp_* metrics, from the lcores' counters summed.
 #include <rte_ether.h>
 
+#include <set>
+
+#include "common/key_base64.h"
 #include "dataplane/fast_path_control.h"
+#include "dataplane/mesh/mesh_control.h"
 #include "dataplane/offload/flow_offloader.h"
 #include "dataplane/runtime/fast_path.h"
 
@@ -54,10 +58,31 @@ api::DataplaneStatus FastPathControl::show() const {
     out.drops[std::string(kDropReasonNames[r])] = c.drops[r];
   }
   const RouteTable& table = fast_path_->routes();
+  // Where each route came from: the ports' subnets, the config's static routes, the mesh.
+  std::set<net::Prefix> connected, configured;
+  if (applied_) {
+    for (const auto& port : applied_->routing.ports) {
+      for (const auto& a : port.addresses) {
+        connected.insert(a.network());
+      }
+    }
+    for (const auto& r : applied_->routing.static_routes) {
+      configured.insert(r.prefix);
+    }
+  }
   for (const auto& [prefix, id] : table.routes()) {
     const NextHopGroup& g = table.group(id);
     api::RouteStatus route{.prefix = prefix.to_string(), .action = action_name(g.action)};
+    route.source = g.action == RouteAction::kLocal ? "local"
+                   : connected.contains(prefix)    ? "connected"
+                   : configured.contains(prefix)   ? "static"
+                                                   : "";
     for (const auto& m : g.members) {
+      if (m.port == kTunnelPort) {
+        route.source = "mesh";  // a peer's allowed IPs: the peer is picked by destination
+        route.next_hops.push_back({.via = "tunnel", .port = "mesh", .weight = m.weight});
+        continue;
+      }
       route.next_hops.push_back({.via = m.gateway ? m.gateway->to_string() : "connected",
                                  .port = fast_path_->ports()[m.port]->name(),
                                  .weight = m.weight});
@@ -140,6 +165,7 @@ void FastPathControl::update_metrics(MetricsRegistry& metrics) {
   if (offloader_) {
     update_offload_metrics(metrics);
   }
+  update_mesh_metrics(metrics);
   metrics
       .gauge("vigil_dp_kernel_fallback_routes",
              "vigil-dp's routes in the kernel's routing table, which forwards while vigil-dp is "
@@ -183,6 +209,93 @@ void FastPathControl::update_offload_metrics(MetricsRegistry& metrics) {
              "Next hops whose MAC keeps changing: their flows are not offloaded while they flap")
       .Add({})
       .Set(static_cast<double>(offloader_->damped_neighbours()));
+}
+
+api::TunnelsStatus FastPathControl::show_tunnels() const {
+  api::TunnelsStatus out;
+  if (!mesh_) {
+    return out;
+  }
+  const MeshStatus m = mesh_->status();
+  out.enabled = m.listen_port != 0;
+  if (!out.enabled) {
+    return out;
+  }
+  out.public_key = key_to_base64(m.public_key);
+  out.listen_port = m.listen_port;
+  out.under_load = m.under_load;
+  out.rejects = m.rejects;
+  for (const MeshPeerStatus& p : m.peers) {
+    api::TunnelPeerStatus peer{
+        .name = p.name,
+        .public_key = key_to_base64(p.public_key),
+        .endpoint = p.endpoint ? p.endpoint->to_string() : "",
+        .endpoint_problem = p.endpoint_problem,
+        .latest_handshake = p.latest_handshake ? std::chrono::duration_cast<std::chrono::seconds>(
+                                                     p.latest_handshake->time_since_epoch())
+                                                     .count()
+                                               : 0,
+        .rx_bytes = p.rx_bytes,
+        .tx_bytes = p.tx_bytes,
+        .rx_packets = p.rx_packets,
+        .tx_packets = p.tx_packets,
+        .handshakes_sent = p.handshakes_sent,
+        .handshakes_received = p.handshakes_received,
+        .persistent_keepalive = p.persistent_keepalive,
+        .session = p.has_session};
+    for (const net::Prefix& prefix : p.allowed_ips) {
+      peer.allowed_ips.push_back(prefix.to_string());
+    }
+    out.peers.push_back(std::move(peer));
+  }
+  return out;
+}
+
+void FastPathControl::update_mesh_metrics(MetricsRegistry& metrics) {
+  if (!mesh_) {
+    return;
+  }
+  const MeshStatus m = mesh_->status();
+  if (m.listen_port == 0) {
+    return;
+  }
+  auto& packets = metrics.counter("vigil_dp_tunnel_packets_total",
+                                  "WireGuard packets to and from each mesh peer, by direction "
+                                  "(keepalives included)");
+  auto& bytes = metrics.counter("vigil_dp_tunnel_bytes_total",
+                                "WireGuard datagram bytes to and from each mesh peer");
+  auto& handshakes = metrics.counter(
+      "vigil_dp_tunnel_handshakes_total",
+      "Handshake messages sent to and received from each mesh peer (initiations, responses)");
+  auto& up = metrics.gauge("vigil_dp_tunnel_up",
+                           "1 while the peer has a session (packets go out at once), else 0");
+  auto& latest = metrics.gauge("vigil_dp_tunnel_latest_handshake_seconds",
+                               "Unix time of the peer's latest handshake; 0 before the first");
+  for (const MeshPeerStatus& p : m.peers) {
+    for (const auto& [direction, n, b, h] :
+         {std::tuple{"rx", p.rx_packets, p.rx_bytes, p.handshakes_received},
+          std::tuple{"tx", p.tx_packets, p.tx_bytes, p.handshakes_sent}}) {
+      exported_.set(packets, {{"peer", p.name}, {"direction", direction}}, n);
+      exported_.set(bytes, {{"peer", p.name}, {"direction", direction}}, b);
+      exported_.set(handshakes, {{"peer", p.name}, {"direction", direction}}, h);
+    }
+    up.Add({{"peer", p.name}}).Set(p.has_session ? 1 : 0);
+    latest.Add({{"peer", p.name}})
+        .Set(p.latest_handshake
+                 ? static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                                           p.latest_handshake->time_since_epoch())
+                                           .count())
+                 : 0);
+  }
+  // Refusals of the handshake side; the transport's (wg_replay, wg_bad_tag, wg_no_session,
+  // ...) are in vigil_dp_drops_total.
+  auto& rejects = metrics.counter("vigil_dp_tunnel_handshake_rejects_total",
+                                  "Handshake messages the mesh refused, by reason (bad_mac1, "
+                                  "cookie_sent when under load without a valid mac2, "
+                                  "stale_timestamp, unknown_peer, ...)");
+  for (const auto& [reason, n] : m.rejects) {
+    exported_.set(rejects, {{"reason", reason}}, n);
+  }
 }
 
 }  // namespace vigil::dp

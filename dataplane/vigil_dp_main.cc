@@ -94,7 +94,9 @@ int main(int argc, char** argv) {
       .name = "vigil-dp",
       .summary = "Vigil fast path: ports, XDP classifier, DPDK lcores, FIB, WireGuard.",
       .default_socket = "/run/vigil/dp.sock",
-      .not_implemented = "WireGuard, path probes and failover by probe in the fast path",
+      .not_implemented =
+          "path probes and failover by probe in the fast path; mesh tunnels on more "
+          "than one forwarding lcore",
       .validate_config = vigil::config::validate_document,
       .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4", "routing",
                            "dataplane", "mesh"},
@@ -146,6 +148,11 @@ int main(int argc, char** argv) {
         "dataplane.show",
         [&](const nlohmann::json&, const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {
           return nlohmann::json(fast_path->show());
+        });
+    d.dispatcher().add(
+        "mesh.show",
+        [&](const nlohmann::json&, const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {
+          return nlohmann::json(fast_path->show_tunnels());
         });
 #endif
     d.on_start([&](vigil::EventLoop& loop) -> vigil::Status {

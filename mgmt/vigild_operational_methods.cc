@@ -37,6 +37,9 @@ void VigildService::register_operational_methods() {
                [this](const json&, const Caller&, rpc::Reply reply) {
                  proxy_call("vigil-dp", "dataplane.show", std::move(reply));
                });
+  add_deferred("show.tunnels", Role::kViewer, [this](const json&, const Caller&, rpc::Reply reply) {
+    proxy_call("vigil-dp", "mesh.show", std::move(reply));
+  });
 }
 
 }  // namespace vigil::mgmt

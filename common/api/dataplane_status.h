@@ -40,8 +40,9 @@ struct RouteStatus {
   std::string prefix;
   std::string action;  // forward, local, blackhole
   std::vector<NextHopStatus> next_hops;
+  std::string source;  // connected, local, static, mesh (a peer's allowed IPs)
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteStatus, prefix, action, next_hops)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteStatus, prefix, action, next_hops, source)
 
 struct NeighbourStatus {
   std::string address;

@@ -253,6 +253,12 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
 void LcoreTunnels::send(Burst& burst) {
   const TunnelTable* t = tables_.get();
   if (t == nullptr) {
+    // No mesh (any more): what is routed to the tunnel goes nowhere, never to a device.
+    for (uint16_t i = 0; i < burst.count; ++i) {
+      if (burst.in_flight(i) && burst.state[i].out_port == kTunnelPort) {
+        burst.drop(i, DropReason::kTunnelNoPeer);
+      }
+    }
     return;
   }
   const ForwardingSnapshot* snap = routes_.snapshot();

@@ -15,8 +15,8 @@ namespace {
 using std::chrono::nanoseconds;
 
 MeshControl::Clock::time_point at_ns(int64_t ns) {
-  return MeshControl::Clock::time_point(std::chrono::duration_cast<MeshControl::Clock::duration>(
-      nanoseconds(ns)));
+  return MeshControl::Clock::time_point(
+      std::chrono::duration_cast<MeshControl::Clock::duration>(nanoseconds(ns)));
 }
 
 int64_t ns_of(MeshControl::Clock::time_point t) {
@@ -103,8 +103,22 @@ void MeshControl::send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& 
   command({.kind = MeshCommand::Kind::kSend, .packet = m, .endpoint = to});
 }
 
-void MeshControl::apply(const MeshPlan& plan) {
+void MeshControl::stop() {
+  std::vector<std::string> names;
+  for (const auto& [name, p] : peers_) {
+    names.push_back(name);
+  }
+  for (const auto& name : names) {
+    remove_peer(name);
+  }
+  plan_.reset();
+  handshakes_.reset();
+  tables_.publish(nullptr);
+}
+
+void MeshControl::apply(const MeshPlan& plan, uint16_t mtu) {
   const auto now = Clock::now();
+  mtu_ = mtu;
   if (!plan_ || plan_->private_key != plan.private_key ||
       plan_->cookie_threshold != plan.cookie_threshold) {
     // A new identity (or load limit): every peer starts over with new handshakes.
@@ -175,10 +189,10 @@ void MeshControl::add_peer(const MeshPeerPlan& plan, Clock::time_point now) {
   Peer p{.plan = plan,
          .slot = slot,
          .id = *id,
-         .timers = wg::PeerTimers({}, plan.persistent_keepalive > 0
-                                          ? std::optional<wg::seconds>(
-                                                wg::seconds(plan.persistent_keepalive))
-                                          : std::nullopt),
+         .timers = wg::PeerTimers(
+             {}, plan.persistent_keepalive > 0
+                     ? std::optional<wg::seconds>(wg::seconds(plan.persistent_keepalive))
+                     : std::nullopt),
          .seen_rx_ns = s.last_rx_ns.load(),
          .seen_data_rx_ns = s.last_data_rx_ns.load(),
          .seen_tx_ns = s.last_tx_ns.load(),
@@ -326,9 +340,9 @@ void MeshControl::initiate(Peer& p, Clock::time_point now, wg::WallClock::time_p
 
 void MeshControl::take_handshake(const MeshEvent& e, Clock::time_point now,
                                  wg::WallClock::time_point wall) {
-  const std::vector<uint8_t> bytes(rte_pktmbuf_mtod(e.packet, const uint8_t*),
-                                   rte_pktmbuf_mtod(e.packet, const uint8_t*) +
-                                       rte_pktmbuf_data_len(e.packet));
+  const std::vector<uint8_t> bytes(
+      rte_pktmbuf_mtod(e.packet, const uint8_t*),
+      rte_pktmbuf_mtod(e.packet, const uint8_t*) + rte_pktmbuf_data_len(e.packet));
   rte_pktmbuf_free(e.packet);
   if (!handshakes_) {
     return;

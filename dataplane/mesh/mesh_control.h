@@ -58,13 +58,15 @@ class MeshControl {
 
   // `stats` has kMaxMeshPeers entries, written by the lcore. `pool` gives handshake messages
   // their mbufs. `resolve` defaults to getaddrinfo().
-  MeshControl(MeshChannel& channel, TunnelTables& tables, TunnelPeerStats* stats,
-              rte_mempool* pool, PortId tunnel_port, uint16_t mtu, Resolve resolve = {});
+  MeshControl(MeshChannel& channel, TunnelTables& tables, TunnelPeerStats* stats, rte_mempool* pool,
+              PortId tunnel_port, uint16_t mtu, Resolve resolve = {});
   ~MeshControl();
 
   // Makes `plan` the mesh: peers added, removed or changed (a changed key starts over), the
-  // tunnel table published.
-  void apply(const MeshPlan& plan);
+  // tunnel table published with `mtu` for the inner packets.
+  void apply(const MeshPlan& plan, uint16_t mtu);
+  // No mesh: every peer gone, no table (the lcore takes nothing as the mesh's).
+  void stop();
   // Events from the lcore, the counters, the timers, DNS: what is due now.
   void tick(Clock::time_point now, wg::WallClock::time_point wall);
 
@@ -130,7 +132,7 @@ class MeshControl {
     Expected<net::IpAddress> address;
   };
   std::mutex resolved_mutex_;
-  std::vector<Resolved> resolved_;  // from the resolver's thread
+  std::vector<Resolved> resolved_;        // from the resolver's thread
   std::unique_ptr<WorkerPool> resolver_;  // last: joined first
 };
 

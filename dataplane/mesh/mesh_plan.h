@@ -15,7 +15,7 @@ namespace vigil::dp {
 struct MeshPeerPlan {
   std::string name;
   wg::Key public_key{};
-  wg::Key preshared_key{};                     // zeros: none
+  wg::Key preshared_key{};                      // zeros: none
   std::vector<config::MeshEndpoint> endpoints;  // in order of preference
   std::vector<net::Prefix> allowed_ips;
   uint32_t persistent_keepalive = 0;  // seconds; 0 off

@@ -10,11 +10,6 @@ Status MeshTarget::check(const config::Config& config) const {
   if (!keys) {
     return fail(keys.error());
   }
-  if (!config.mesh.peers.empty()) {
-    return fail(
-        "mesh.peers: vigil-dp does not carry WireGuard tunnels yet (the fast path's tunnel "
-        "stage is under way); a mesh section without peers (key and listen port) is taken");
-  }
   return Ok{};
 }
 

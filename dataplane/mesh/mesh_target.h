@@ -1,7 +1,6 @@
-// The mesh as a part of vigil-dp's config. Its keys are read and checked at prepare (a
-// missing, unreadable or exposed key file fails the commit by name). The tunnels themselves
-// are not carried yet: a mesh with peers is refused at prepare, saying so, rather than taken
-// and not honoured.
+// The mesh's keys as a part of vigil-dp's config: read and checked at prepare, so a missing,
+// unreadable or exposed key file fails the commit by name, whether or not the fast path runs.
+// The tunnels are the fast path's (FastPathControl runs them: dataplane/mesh/).
 #pragma once
 
 #include <optional>

@@ -10,6 +10,9 @@
 namespace vigil::dp {
 
 inline constexpr size_t kMaxPorts = 32;
+// The virtual port routes to the mesh point at: the last PortId, never a device's (ports and
+// exception TAPs stop below it).
+inline constexpr uint16_t kTunnelPort = kMaxPorts - 1;
 
 struct PortCounters {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;

@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/mesh/mesh_stages.h"
 #include "dataplane/pipeline/admit_stage.h"
 #include "dataplane/pipeline/offload_stage.h"
 #include "dataplane/pipeline/parse_stage.h"
@@ -24,8 +25,8 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
   if (c.worker_lcores.empty()) {
     return fail("the fast path needs at least one forwarding lcore");
   }
-  if (c.ports.size() > kMaxPorts) {
-    return fail("at most " + std::to_string(kMaxPorts) + " ports");
+  if (c.ports.size() >= kTunnelPort) {
+    return fail("at most " + std::to_string(kTunnelPort) + " ports");
   }
   std::unique_ptr<FastPath> fp(new FastPath());
   fp->pool_ = rte_pktmbuf_pool_create("vigil_mbufs", c.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -72,8 +73,8 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     fp->kernel_port_[p] = static_cast<int>(fp->ports_.size());
     fp->ports_.push_back(std::move(*tap));
   }
-  if (fp->ports_.size() > kMaxPorts) {
-    return fail("at most " + std::to_string(kMaxPorts) + " ports and exception TAPs");
+  if (fp->ports_.size() >= kTunnelPort) {
+    return fail("at most " + std::to_string(kTunnelPort) + " ports and exception TAPs");
   }
   auto readers = QsbrReaders::create(RTE_MAX_LCORE);
   if (!readers) {
@@ -99,6 +100,14 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     fp->offload_ = std::move(*channel);
   }
 
+  fp->tunnel_tables_ = std::make_unique<TunnelTables>(*fp->readers_);
+  auto mesh_channel = MeshChannel::create("vigil_mesh", 1024);
+  if (!mesh_channel) {
+    return fail(mesh_channel.error());
+  }
+  fp->mesh_channel_ = std::move(*mesh_channel);
+  fp->tunnel_stats_ = std::make_unique<TunnelPeerStats[]>(kMaxMeshPeers);
+
   std::vector<Port*> ports;
   for (auto& p : fp->ports_) {
     ports.push_back(p.get());
@@ -122,8 +131,17 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     // One ICMP budget per lcore, whichever stage refuses the packet.
     auto icmp = std::make_shared<IcmpResponder>(worker->counters(), c.hash_seed, c.icmp_limits, hz);
     pl.add(std::make_unique<ParseStage>());
+    if (w == 0) {
+      fp->tunnels_ =
+          std::make_unique<LcoreTunnels>(*fp->routes_, *fp->tunnel_tables_, *fp->mesh_channel_,
+                                         fp->tunnel_stats_.get(), worker->counters(), fp->pool_);
+      pl.add(std::make_unique<MeshReceiveStage>(*fp->tunnels_));
+    }
     pl.add(std::make_unique<AdmitStage>(*fp->routes_, icmp));
     pl.add(std::make_unique<RouteStage>(*fp->routes_, icmp, c.hash_seed));
+    if (w == 0) {
+      pl.add(std::make_unique<MeshSendStage>(*fp->tunnels_));
+    }
     pl.add(std::make_unique<NeighbourStage>(*fp->routes_, *fp->neighbours_, *worker,
                                             worker->counters(), c.hold, hz));
     if (fp->offload_) {
@@ -149,6 +167,10 @@ const Port* FastPath::kernel_port(PortId port) const {
 
 FastPath::~FastPath() {
   stop();
+  // The tunnels count into worker 0's counters: they go first (their sessions handed back
+  // through the channel, which frees them), the stopped workers' pipelines after.
+  tunnels_.reset();
+  mesh_channel_.reset();
   workers_.clear();
   ports_.clear();
   routes_.reset();  // before the neighbours, which hold its adjacencies

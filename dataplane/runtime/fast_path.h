@@ -1,6 +1,7 @@
 // The fast path assembled: EAL memory pool, ports, route and neighbour tables, RCU, and one
-// LcoreWorker per forwarding lcore with its own pipeline (parse → route → neighbour → offload,
-// the last only where the XDP classifier can forward offloaded flows). Queue i
+// LcoreWorker per forwarding lcore with its own pipeline (parse → admit → route → neighbour →
+// offload, the last only where the XDP classifier can forward offloaded flows; the first
+// worker's with the mesh's receive after parse and send after route). Queue i
 // of every port is served by worker i. vigil-dp's control thread owns it and changes routes
 // and neighbours through it while the workers run.
 #pragma once
@@ -14,6 +15,9 @@
 #include "common/expected.h"
 #include "dataplane/forwarding/neighbour_table.h"
 #include "dataplane/forwarding/route_table.h"
+#include "dataplane/mesh/lcore_tunnels.h"
+#include "dataplane/mesh/mesh_channel.h"
+#include "dataplane/mesh/tunnel_table.h"
 #include "dataplane/offload/offload_channel.h"
 #include "dataplane/pipeline/neighbour_stage.h"
 #include "dataplane/pipeline/route_stage.h"
@@ -68,6 +72,12 @@ class FastPath {
   LcoreCounters counters() const;
   // Where lcores offer flows for offload to XDP; nullptr when flow_offload is off.
   OffloadChannel* offload_channel() { return offload_.get(); }
+  // The mesh: the first worker carries the tunnels (dataplane/mesh/); the control thread
+  // publishes their table and talks to that worker over its channel.
+  TunnelTables& tunnel_tables() { return *tunnel_tables_; }
+  MeshChannel& mesh_channel() { return *mesh_channel_; }
+  TunnelPeerStats* tunnel_stats() { return tunnel_stats_.get(); }
+  rte_mempool* pool() { return pool_; }
 
  private:
   FastPath() = default;
@@ -79,6 +89,10 @@ class FastPath {
   std::unique_ptr<RouteTable> routes_;
   std::unique_ptr<NeighbourTable> neighbours_;
   std::unique_ptr<OffloadChannel> offload_;
+  std::unique_ptr<TunnelTables> tunnel_tables_;
+  std::unique_ptr<MeshChannel> mesh_channel_;
+  std::unique_ptr<TunnelPeerStats[]> tunnel_stats_;
+  std::unique_ptr<LcoreTunnels> tunnels_;  // worker 0's
   std::vector<std::unique_ptr<LcoreWorker>> workers_;
   bool running_ = false;
 };

@@ -10,6 +10,7 @@ void add_show_system_commands(CommandTable& table);     // show version, show sy
 void add_config_commands(CommandTable& table);          // load, set, commit, rollback, ...
 void add_show_dataplane_commands(CommandTable& table);  // show classifier, interfaces, routes
 void add_mesh_commands(CommandTable& table);            // mesh keygen
+void add_show_tunnels_commands(CommandTable& table);    // show tunnels
 
 // Configure mode's `show`: your candidate, as Junos shows it.
 Output show_candidate(Invocation& inv);

@@ -194,13 +194,15 @@ Output show_routes(Invocation& inv) {
                               {"adjacencies", s.adjacencies},
                               {"kernel_fallback", s.kernel_fallback}})};
   }
-  TablePrinter routes({"prefix", "action", "via", "port", "weight"});
+  TablePrinter routes({"prefix", "source", "action", "via", "port", "weight"});
   for (const auto& route : s.routes) {
+    const std::string source = route.source.empty() ? "-" : route.source;
     if (route.next_hops.empty()) {
-      routes.add_row({route.prefix, route.action, "-", "-", "-"});
+      routes.add_row({route.prefix, source, route.action, "-", "-", "-"});
     }
     for (const auto& hop : route.next_hops) {
-      routes.add_row({route.prefix, route.action, hop.via, hop.port, std::to_string(hop.weight)});
+      routes.add_row(
+          {route.prefix, source, route.action, hop.via, hop.port, std::to_string(hop.weight)});
     }
   }
   TablePrinter neighbours({"neighbour", "mac", "port"});

@@ -35,8 +35,8 @@ class MeshControlTest : public ::testing::Test {
                                                test::EalEnvironment::pool(), kTunnel, 1420);
     plan_a_ = plan(key_a_.private_key, "b", key_b_.public_key, "192.0.2.2:51820", "10.2.0.0/16");
     plan_b_ = plan(key_b_.private_key, "a", key_a_.public_key, "192.0.2.1:51820", "10.1.0.0/16");
-    control_a_->apply(plan_a_);
-    control_b_->apply(plan_b_);
+    control_a_->apply(plan_a_, 1420);
+    control_b_->apply(plan_b_, 1420);
   }
   void TearDown() override {
     // The lcores go first (their sessions handed back), then the controls free them.
@@ -149,9 +149,9 @@ TEST_F(MeshControlTest, APeerThatMovesIsFollowed) {
   a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
   auto wire = a_->sent(kSiteWan).at(0);
   // A's packets now come from another address and port (its NAT rebound).
-  wire[26 + 3] = 9;                        // source 192.0.2.9
-  wire[34] = 0x9c, wire[35] = 0x40;        // source port 40000
-  wire[24] = wire[25] = 0;                 // IPv4 checksum again
+  wire[26 + 3] = 9;                  // source 192.0.2.9
+  wire[34] = 0x9c, wire[35] = 0x40;  // source port 40000
+  wire[24] = wire[25] = 0;           // IPv4 checksum again
   const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(wire.data() + 14, 20));
   std::memcpy(wire.data() + 24, &sum, 2);
   b_->neighbour(kSiteWan, "192.0.2.9", kA.wan_mac);
@@ -162,7 +162,7 @@ TEST_F(MeshControlTest, APeerThatMovesIsFollowed) {
 
 TEST_F(MeshControlTest, AFloodOfInitiationsGetsCookiesAndTheTunnelKeepsCarrying) {
   plan_b_.cookie_threshold = 5;
-  control_b_->apply(plan_b_);
+  control_b_->apply(plan_b_, 1420);
   a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
   run();
   ASSERT_EQ(b_->sent(kSiteLan).size(), 1u);
@@ -196,7 +196,7 @@ TEST_F(MeshControlTest, ARemovedPeerIsGoneFromTheLcoreAndTheTable) {
   a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
   run();
   plan_a_.peers.clear();
-  control_a_->apply(plan_a_);
+  control_a_->apply(plan_a_, 1420);
   run(2);
   EXPECT_TRUE(control_a_->status().peers.empty());
   EXPECT_EQ(a_->stats().current_index.load(), 0u);

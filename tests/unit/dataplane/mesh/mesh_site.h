@@ -53,11 +53,11 @@ class Site {
     const std::string wan_host = std::string(a.wan) + "/32";
     const std::string lan_host = std::string(a.lan) + "/32";
     const Status applied = routes_->apply({{net(a.lan_net), connected(kSiteLan)},
-                                {net(lan_host.c_str()), make_group(RouteAction::kLocal)},
-                                {net("192.0.2.0/24"), connected(kSiteWan)},
-                                {net(wan_host.c_str()), make_group(RouteAction::kLocal)},
-                                {net(a.other_net), connected(kTunnel)}},
-                               ports);
+                                           {net(lan_host.c_str()), make_group(RouteAction::kLocal)},
+                                           {net("192.0.2.0/24"), connected(kSiteWan)},
+                                           {net(wan_host.c_str()), make_group(RouteAction::kLocal)},
+                                           {net(a.other_net), connected(kTunnel)}},
+                                          ports);
     EXPECT_TRUE(applied) << applied.error();
     auto channel = MeshChannel::create(name, 1024);
     EXPECT_TRUE(channel) << channel.error();
@@ -71,9 +71,9 @@ class Site {
     pipeline_->add(std::make_unique<AdmitStage>(*routes_, icmp));
     pipeline_->add(std::make_unique<RouteStage>(*routes_, icmp, 7));
     pipeline_->add(std::make_unique<MeshSendStage>(*tunnels_));
-    pipeline_->add(std::make_unique<NeighbourStage>(
-        *routes_, *neighbours_, sink_, counters_, HoldLimits{.hold_ms = 50, .recheck_us = 0},
-        rte_get_tsc_hz()));
+    pipeline_->add(std::make_unique<NeighbourStage>(*routes_, *neighbours_, sink_, counters_,
+                                                    HoldLimits{.hold_ms = 50, .recheck_us = 0},
+                                                    rte_get_tsc_hz()));
     if (publish) {
       // The table a control thread would publish: one peer, in slot 0.
       auto table = std::make_unique<TunnelTable>();

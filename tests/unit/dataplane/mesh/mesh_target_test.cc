@@ -1,5 +1,4 @@
-// The mesh's keys come from 0600 files and are checked at prepare; peers are refused until
-// vigil-dp carries tunnels, saying so.
+// The mesh's keys come from 0600 files and are checked at prepare.
 #include "dataplane/mesh/mesh_target.h"
 
 #include <gtest/gtest.h>
@@ -103,7 +102,7 @@ TEST_F(MeshKeysTest, PresharedKeysAreReadPerPeerAndOurOwnKeyIsNoPeer) {
             "mesh.peers.b.public_key: is this site's own public key: a peer is another site");
 }
 
-TEST_F(MeshKeysTest, TheTargetTakesAKeyAndRefusesPeersForNow) {
+TEST_F(MeshKeysTest, TheTargetChecksTheKeysAndKeepsThePublicKey) {
   MeshTarget target;
   EXPECT_TRUE(target.check(config::Config{}));
   write("mesh.key", kPrivate);
@@ -112,15 +111,10 @@ TEST_F(MeshKeysTest, TheTargetTakesAKeyAndRefusesPeersForNow) {
   EXPECT_EQ(key_to_base64(*target.public_key()), kPublic);
   EXPECT_EQ(target.listen_port(), 51820);
 
-  config::MeshPeerConfig peer{.name = "b"};
-  peer.public_key = *key_from_base64("5rIcK4isLYsZgkYRWPhY6I30S+u71xTdJWd9kJcWQkA=");
-  mesh_.peers.push_back(peer);
+  ::chmod(mesh_.private_key_file.c_str(), 0640);
   const Status refused = target.check(with_mesh());
   ASSERT_FALSE(refused);
-  EXPECT_TRUE(
-      refused.error().starts_with("mesh.peers: vigil-dp does not carry WireGuard tunnels "
-                                  "yet"))
-      << refused.error();
+  EXPECT_TRUE(refused.error().starts_with("mesh.private_key_file: ")) << refused.error();
 
   ASSERT_TRUE(target.apply(config::Config{}));
   EXPECT_FALSE(target.public_key().has_value());

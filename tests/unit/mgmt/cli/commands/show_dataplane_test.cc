@@ -79,20 +79,26 @@ TEST_F(ShowDataplaneTest, RoutesListEveryNextHop) {
       {"forwarding", true},
       {"routes",
        {{{"prefix", "0.0.0.0/0"},
+         {"source", "static"},
          {"action", "forward"},
          {"next_hops",
           {{{"via", "198.18.1.1"}, {"port", "wan1"}, {"weight", 2}},
            {{"via", "198.18.1.5"}, {"port", "wan2"}, {"weight", 1}}}}},
+        {{"prefix", "10.2.0.0/16"},
+         {"source", "mesh"},
+         {"action", "forward"},
+         {"next_hops", {{{"via", "tunnel"}, {"port", "mesh"}, {"weight", 1}}}}},
         {{"prefix", "10.9.0.0/16"}, {"action", "blackhole"}, {"next_hops", json::array()}}}},
       {"neighbours", {{{"address", "198.18.1.1"}, {"mac", "02:00:00:00:02:01"}, {"port", "wan1"}}}},
       {"adjacencies", {{"in_use", 1}, {"capacity", 4096}}},
       {"kernel_fallback",
        {{"enabled", true}, {"routes", 2}, {"ipv6_forwarding", "per interface"}}}};
   EXPECT_EQ(run({"show", "routes"}).out,
-            "prefix       action     via         port  weight\n"
-            "0.0.0.0/0    forward    198.18.1.1  wan1  2\n"
-            "0.0.0.0/0    forward    198.18.1.5  wan2  1\n"
-            "10.9.0.0/16  blackhole  -           -     -\n"
+            "prefix       source  action     via         port  weight\n"
+            "0.0.0.0/0    static  forward    198.18.1.1  wan1  2\n"
+            "0.0.0.0/0    static  forward    198.18.1.5  wan2  1\n"
+            "10.2.0.0/16  mesh    forward    tunnel      mesh  1\n"
+            "10.9.0.0/16  -       blackhole  -           -     -\n"
             "\nneighbour   mac                port\n"
             "198.18.1.1  02:00:00:00:02:01  wan1\n"
             "\ngateways with an adjacency: 1 of 4096 slots\n"
