@@ -246,7 +246,17 @@ Status FastPathControl::apply_routes(const FastPathPlan& plan) {
       }
       ifindex_of.push_back(static_cast<int>(if_nametoindex(p.device.c_str())));
     }
-    mirrored = mirror_routes(*routes, connected, ifindex_of);
+    // The mesh's networks fail closed: while vigil-dp is away the kernel discards what would
+    // have gone through a tunnel, rather than send it in the clear by a default route.
+    std::vector<Route> with_mesh = *routes;
+    add_mesh_routes(with_mesh, plan.mesh_prefixes);
+    for (Route& r : with_mesh) {
+      if (r.target.action == RouteAction::kForward && !r.target.members.empty() &&
+          r.target.members[0].port == kTunnelPort) {
+        r.target = make_group(RouteAction::kBlackhole);
+      }
+    }
+    mirrored = mirror_routes(with_mesh, connected, ifindex_of);
   }
   // Routes to the tunnel are vigil-dp's alone: the kernel cannot carry them (never mirrored).
   add_mesh_routes(*routes, plan.mesh_prefixes);

@@ -59,6 +59,11 @@ void FastPathControl::poll_links() {
     // The FIB still has the routes of `before`: say so, and try again at the next tick.
     down_ = std::move(before);
     log::error("routes not rebuilt after a link change", {{"error", ok.error()}});
+    return;
+  }
+  if (mesh_) {
+    // The tunnels may leave by another WAN link now: each tells its peer where it is.
+    mesh_->paths_changed();
   }
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/packet/ipv4_fragmenter.h"
 #include "ebpf/host/parse_host.h"
 #include "sdwan/wireguard/messages.h"
 #include "sdwan/wireguard/timers.h"
@@ -297,17 +298,19 @@ void LcoreTunnels::send(Burst& burst) {
       burst.drop(i, DropReason::kTunnelNoEndpoint);
       continue;
     }
+    if (st.fragment_mtu != 0) [[unlikely]] {
+      fragment_and_seal(burst, i, peer, static_cast<uint16_t>(*slot), *t, now_ns);
+      continue;
+    }
     seal(burst, i, peer, static_cast<uint16_t>(*slot), *t, *snap, now_ns);
   }
 }
 
-void LcoreTunnels::seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, const TunnelTable& t,
-                        const ForwardingSnapshot& snap, int64_t now_ns) {
-  rte_mbuf* m = burst.packets[i];
-  PacketState& st = burst.state[i];
+size_t LcoreTunnels::seal_datagram(rte_mbuf* m, PacketState& st, Peer& peer, uint16_t slot,
+                                   const TunnelTable& t, int64_t now_ns) {
   if (!rte_pktmbuf_is_contiguous(m) && rte_pktmbuf_linearize(m) != 0) {
-    burst.drop(i, DropReason::kTunnelMalformed);
-    return;
+    st.drop = DropReason::kTunnelMalformed;
+    return 0;
   }
   const uint32_t inner_length = st.parsed.l3_length;
   const uint32_t l3 = st.parsed.l3_offset;
@@ -317,24 +320,24 @@ void LcoreTunnels::seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, con
     rte_pktmbuf_adj(m, static_cast<uint16_t>(l3 - wg::kTransportHeaderSize));
   } else if (rte_pktmbuf_prepend(m, static_cast<uint16_t>(wg::kTransportHeaderSize - l3)) ==
              nullptr) {
-    burst.drop(i, DropReason::kTunnelNoRoom);
-    return;
+    st.drop = DropReason::kTunnelNoRoom;
+    return 0;
   }
   const size_t size = wg::sealed_size(inner_length, t.mtu);
   const uint32_t have = rte_pktmbuf_pkt_len(m);
   if (have > wg::kTransportHeaderSize + inner_length) {
     rte_pktmbuf_trim(m, static_cast<uint16_t>(have - wg::kTransportHeaderSize - inner_length));
   }
-  if (rte_pktmbuf_append(
-          m, static_cast<uint16_t>(size - wg::kTransportHeaderSize - inner_length)) == nullptr) {
-    burst.drop(i, DropReason::kTunnelNoRoom);
-    return;
+  if (rte_pktmbuf_append(m, static_cast<uint16_t>(size - wg::kTransportHeaderSize -
+                                                   inner_length)) == nullptr) {
+    st.drop = DropReason::kTunnelNoRoom;
+    return 0;
   }
   const size_t n = peer.current.transport->seal_in_place(
       std::span<uint8_t>(rte_pktmbuf_mtod(m, uint8_t*), size), inner_length, t.mtu);
   if (n == 0) {
-    burst.drop(i, DropReason::kTunnelNoSession);  // its counter is spent
-    return;
+    st.drop = DropReason::kTunnelNoSession;  // its counter is spent
+    return 0;
   }
   TunnelPeerStats& stats = stats_[slot];
   relaxed_add(stats.tx_bytes, n);
@@ -344,8 +347,54 @@ void LcoreTunnels::seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, con
     stats.last_data_tx_ns.store(now_ns, std::memory_order_relaxed);
   }
   stats.current_sent.store(peer.current.transport->sent(), std::memory_order_relaxed);
-  if (!encapsulate(m, st, static_cast<uint32_t>(n), peer.endpoint, t, snap)) {
+  return n;
+}
+
+void LcoreTunnels::seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, const TunnelTable& t,
+                        const ForwardingSnapshot& snap, int64_t now_ns) {
+  rte_mbuf* m = burst.packets[i];
+  PacketState& st = burst.state[i];
+  const size_t n = seal_datagram(m, st, peer, slot, t, now_ns);
+  if (n == 0 || !encapsulate(m, st, static_cast<uint32_t>(n), peer.endpoint, t, snap)) {
     burst.drop(i, st.drop);
+  }
+}
+
+void LcoreTunnels::fragment_and_seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot,
+                                     const TunnelTable& t, int64_t now_ns) {
+  // IPv4 without DF over the tunnel's MTU: fragmented before sealing, as a Linux router sends
+  // it into a wg interface; each fragment is a datagram of its own, encapsulated with the
+  // lcore's originated packets in this same loop.
+  PacketState& st = burst.state[i];
+  if (st.parsed.l3_offset != sizeof(rte_ether_hdr)) {
+    burst.drop(i, DropReason::kFragmentationFailed);  // tagged: the fragmenter takes plain frames
+    return;
+  }
+  rte_mbuf* fragments[kMaxFragments];
+  const uint16_t n = fragment_ipv4(burst.packets[i], st.fragment_mtu, fragments);
+  st.disposition = Disposition::kTaken;  // the fragmenter freed it
+  if (n == 0) {
+    counters_.drop(DropReason::kFragmentationFailed);
+    return;
+  }
+  ++counters_.ipv4_fragmented;
+  counters_.ipv4_fragments_created += n;
+  for (uint16_t k = 0; k < n; ++k) {
+    rte_mbuf* f = fragments[k];
+    PacketState fs = st;
+    fs.parsed.l3_offset = sizeof(rte_ether_hdr);
+    fs.parsed.l3_length = read16(rte_pktmbuf_mtod_offset(f, const uint8_t*, 14 + 2));
+    if (originated_.size() == kMaxOriginated) {
+      rte_pktmbuf_free(f);
+      counters_.drop(DropReason::kTunnelStagedOverflow);
+      continue;
+    }
+    if (seal_datagram(f, fs, peer, slot, t, now_ns) == 0) {
+      rte_pktmbuf_free(f);
+      counters_.drop(fs.drop);
+      continue;
+    }
+    originated_.push_back({.packet = f, .state = {}, .to = peer.endpoint, .payload = true});
   }
 }
 

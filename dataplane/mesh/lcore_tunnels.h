@@ -85,7 +85,14 @@ class LcoreTunnels {
   void open_transport(Burst& burst, uint16_t i, const TunnelTable& t,
                       const ForwardingSnapshot& snap, int64_t now_ns, uint32_t offset,
                       uint32_t length);
-  // Send: seals the packet's inner IP packet on the peer's current session and gives it outer
+  // Send: the mbuf becomes the WireGuard datagram of its inner packet, sealed on the peer's
+  // current session; its size, or 0 (st.drop says why).
+  size_t seal_datagram(rte_mbuf* m, PacketState& st, Peer& peer, uint16_t slot,
+                       const TunnelTable& t, int64_t now_ns);
+  // An inner IPv4 packet without DF over the tunnel's MTU, fragmented, each fragment sealed.
+  void fragment_and_seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot,
+                         const TunnelTable& t, int64_t now_ns);
+  // Seals the packet's inner IP packet on the peer's current session and gives it outer
   // headers, or drops it.
   void seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, const TunnelTable& t,
             const ForwardingSnapshot& snap, int64_t now_ns);

@@ -487,6 +487,14 @@ void MeshControl::tick(Clock::time_point now, wg::WallClock::time_point wall) {
   }
 }
 
+void MeshControl::paths_changed() {
+  for (auto& [name, p] : peers_) {
+    if (p.current) {
+      command({.kind = MeshCommand::Kind::kKeepalive, .slot = p.slot});
+    }
+  }
+}
+
 MeshStatus MeshControl::status() const {
   MeshStatus out;
   if (!plan_ || !handshakes_) {

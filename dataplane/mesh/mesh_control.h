@@ -71,6 +71,10 @@ class MeshControl {
   void tick(Clock::time_point now, wg::WallClock::time_point wall);
 
   MeshStatus status() const;
+  // The routes changed with a WAN link: every peer with a session gets a keepalive now, which
+  // leaves by the route in force (its source the new link's address), so the peer roams to it
+  // at once rather than after its timers.
+  void paths_changed();
 
  private:
   struct SessionMeta {

@@ -3,7 +3,7 @@
 //
 //   wg_probe initiate|respond|record --private KEY --peer KEY [--psk KEY] --listen PORT
 //            [--endpoint IPV4:PORT] --address IPV4 --remote IPV4 [--timeout SECONDS]
-//            [--count N] [--record FILE]
+//            [--count N] [--record FILE] [--rate N]
 //
 // initiate: a wg::Device with the peer at --endpoint sends an ICMP echo request from
 // --address to --remote through the tunnel (the device makes the handshake first) and waits
@@ -11,8 +11,10 @@
 // and --count echo requests (1 by default) that come through the tunnel, following the peer
 // wherever it sends from. record: the handshake and one echo done step by step with the
 // protocol's functions, writing the transcript (keys, ephemeral, timestamp, the datagrams both
-// ways) to --record for a unit test to replay. Prints one JSON line of what happened; exit 0
-// when the echoes went through.
+// ways) to --record for a unit test to replay. flood: handshake initiations to --endpoint
+// (their mac1 right for --peer's key, from a key it does not know) at --rate a second for
+// --timeout seconds, counting the cookie replies that come back: a handshake flood. Prints one
+// JSON line of what happened; exit 0 when the echoes went through (flood: when it sent).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -28,11 +30,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/key_base64.h"
 #include "sdwan/wireguard/cookie.h"
 #include "sdwan/wireguard/device.h"
+#include "sdwan/wireguard/handshaker.h"
 #include "sdwan/wireguard/noise.h"
 #include "sdwan/wireguard/transport.h"
 #include "tests/support/hex.h"
@@ -54,6 +58,7 @@ struct Options {
   int timeout_s = 10;
   int count = 1;
   std::string record;
+  int rate = 1000;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -112,12 +117,14 @@ Options parse(int argc, char** argv) {
       o.record = v;
     } else if (flag == "--timeout") {
       o.timeout_s = std::stoi(v);
+    } else if (flag == "--rate") {
+      o.rate = std::stoi(v);
     } else {
       usage("unknown option " + flag);
     }
   }
-  if (o.mode != "initiate" && o.mode != "respond" && o.mode != "record") {
-    usage("initiate, respond or record");
+  if (o.mode != "initiate" && o.mode != "respond" && o.mode != "record" && o.mode != "flood") {
+    usage("initiate, respond, record or flood");
   }
   return o;
 }
@@ -184,6 +191,7 @@ class Probe {
   int run() {
     const bool ok = o_.mode == "initiate"  ? device_initiate()
                     : o_.mode == "respond" ? device_respond()
+                    : o_.mode == "flood"   ? flood()
                                            : initiate();
     report(ok ? "" : error_);
     return ok ? 0 : 1;
@@ -191,6 +199,43 @@ class Probe {
 
  private:
   void note(const std::string& event) { events_.push_back(event); }
+
+  // Initiations made once (each costs a DH) and sent again and again: the responder refuses
+  // the repeats as replays, but only after spending a DH on each, unless it is under load and
+  // asks for a cookie first, which is what this measures.
+  bool flood() {
+    Handshaker h(generate_keypair().private_key, 1000);
+    const PeerId target = *h.add_peer(o_.peer, o_.psk);
+    std::vector<InitiationBytes> made;
+    const auto wall = std::chrono::system_clock::now();
+    for (int k = 0; k < 256; ++k) {
+      made.push_back(*h.initiate(target, std::chrono::steady_clock::now(),
+                                 wall + std::chrono::microseconds(k)));
+    }
+    uint64_t sent = 0, cookies = 0;
+    const auto start = std::chrono::steady_clock::now();
+    auto next = start;
+    const auto tick = std::chrono::milliseconds(10);
+    const int per_tick = std::max(1, o_.rate / 100);
+    while (std::chrono::steady_clock::now() < deadline_) {
+      for (int k = 0; k < per_tick; ++k) {
+        const auto& m = made[sent % made.size()];
+        if (::sendto(fd_, m.data(), m.size(), MSG_DONTWAIT,
+                     reinterpret_cast<const sockaddr*>(&*o_.endpoint), sizeof *o_.endpoint) > 0) {
+          ++sent;
+        }
+      }
+      uint8_t buf[256];
+      while (::recv(fd_, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+        cookies += buf[0] == 3 ? 1 : 0;
+      }
+      next += tick;
+      std::this_thread::sleep_until(next);
+    }
+    note("sent " + std::to_string(sent));
+    note("cookie_replies " + std::to_string(cookies));
+    return sent > 0;
+  }
 
   void report(const std::string& error) {
     std::string events;

@@ -3,6 +3,9 @@ how to tell it is forwarding: shared by the lab test and the throughput benchmar
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from . import rpc
 from .daemons import DAEMONS, start_vigil
 
@@ -48,12 +51,50 @@ def forwarding(vn) -> bool:
         return False
 
 
-def site_edge_config(n: int, hostname: str | None = None, acl: str = "") -> str:
+def make_mesh_keys(directory: Path, sites) -> dict[int, tuple[Path, str]]:
+    """A WireGuard key pair per site, as `wg genkey | wg pubkey` makes them: site -> (the
+    private key's file, mode 0600, in `directory`; the public key)."""
+    keys = {}
+    for n in sites:
+        private = subprocess.run(["wg", "genkey"], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+        public = subprocess.run(["wg", "pubkey"], input=private, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        path = Path(directory) / f"s{n}-mesh.key"
+        path.write_text(private + "\n")
+        path.chmod(0o600)
+        keys[n] = (path, public)
+    return keys
+
+
+def mesh_section(n: int, keys: dict[int, tuple[Path, str]]) -> str:
+    """Site N's mesh: every other site of `keys` a WireGuard peer, reached at either of its WAN
+    addresses (wan1 first), its networks behind it, the tunnel kept up by keepalives."""
+    text = f"mesh:\n  private_key_file: {keys[n][0]}\n  peers:\n"
+    for m, (_, public) in sorted(keys.items()):
+        if m != n:
+            text += (f"    s{m}:\n      public_key: \"{public}\"\n"
+                     f"      endpoints: [\"198.18.{m}.2:51820\", \"198.18.{m}.6:51820\"]\n"
+                     f"      allowed_ips: [10.{m}.0.0/16, \"fd00:{m}::/32\"]\n"
+                     f"      persistent_keepalive: 25\n")
+    return text
+
+
+def tunnels_only(lab, sites) -> None:
+    """The internet node forgets the sites' networks: from now on sites reach each other only
+    through their tunnels (the internet carries WireGuard between WAN addresses)."""
+    for n in sites:
+        for prefix in (f"10.{n}.0.0/16", f"fd00:{n}::/32"):
+            lab.run("internet", ["ip", "route", "flush", prefix])
+
+
+def site_edge_config(n: int, hostname: str | None = None, acl: str = "",
+                     mesh: str = "") -> str:
     """Site N's edge box of the sites topologies with vigil-dp routing: the LAN and both WAN
     links are fast-path ports over AF_XDP, the default route leaves by wan1 and falls back to
     wan2 (a higher distance) when wan1's link is down. The forwarding lcores sleep while idle
     (rx_mode: adaptive): one lab runs several vigil-dp on two CPUs. `acl` is YAML for the
-    filter section's acl list, if any."""
+    filter section's acl list, if any; `mesh` a mesh section (mesh_section()), if any."""
     filter_section = f"filter:\n  acl:\n{acl}" if acl else ""
     return (f"system: {{hostname: {hostname or f'edge{n}'}}}\n"
             f"interfaces:\n"
@@ -72,7 +113,8 @@ def site_edge_config(n: int, hostname: str | None = None, acl: str = "") -> str:
             f"{filter_section}"
             f"dataplane: {{forwarding: true, mode: af_xdp, rx_mode: adaptive, lcores: [1],\n"
             f"            memory_mb: 512, mbufs: 4095, max_routes_ipv4: 4096,\n"
-            f"            max_routes_ipv6: 4096}}\n")
+            f"            max_routes_ipv6: 4096}}\n"
+            f"{mesh}")
 
 
 def edge_configs(topology: str) -> dict[str, str]:

@@ -115,6 +115,45 @@ TEST_F(LcoreTunnelsTest, APacketCrossesTheTunnelAsSentLessOneHop) {
   EXPECT_TRUE(b_->sent(kSiteLan).empty());
 }
 
+TEST_F(LcoreTunnelsTest, IPv4OverTheTunnelsMtuIsFragmentedBeforeSealing) {
+  connect();
+  // 2,000 bytes of IP without DF: two fragments of at most 1,420 bytes, each sealed alone.
+  a_->receive(kSiteLan, {PacketBuilder()
+                             .eth(kA.lan_mac, kHostA)
+                             .ipv4("10.1.0.5", "10.2.0.7")
+                             .udp(4000, 5000)
+                             .payload(2000 - 28)
+                             .build()});
+  const auto wire = a_->sent(kSiteWan);
+  ASSERT_EQ(wire.size(), 2u);
+  for (const auto& f : wire) {
+    EXPECT_LE(f.size() - 14, 1500u) << "each datagram fits the WAN link";
+  }
+  b_->receive(kSiteWan, wire);
+  const auto delivered = b_->sent(kSiteLan);
+  ASSERT_EQ(delivered.size(), 2u);
+  size_t ip_bytes = 0;
+  for (const auto& f : delivered) {
+    EXPECT_LE(f.size() - 14, 1420u);
+    ip_bytes += f.size() - 14 - 20;
+  }
+  EXPECT_EQ(ip_bytes, 2000u - 20) << "every byte of the datagram, in fragments";
+  EXPECT_EQ(be16(delivered[0], 14 + 6) & 0x2000, 0x2000) << "more fragments";
+
+  // With DF the sender hears the tunnel's MTU.
+  a_->receive(kSiteLan, {PacketBuilder()
+                             .eth(kA.lan_mac, kHostA)
+                             .ipv4("10.1.0.5", "10.2.0.7", 0x4000)
+                             .udp(4000, 5000)
+                             .payload(2000 - 28)
+                             .build()});
+  const auto icmp = a_->sent(kSiteLan);
+  ASSERT_EQ(icmp.size(), 1u);
+  EXPECT_EQ(icmp[0].at(14 + 20), 3) << "destination unreachable";
+  EXPECT_EQ(icmp[0].at(14 + 21), 4) << "fragmentation needed";
+  EXPECT_EQ(be16(icmp[0], 14 + 20 + 6), 1420) << "the tunnel's MTU";
+}
+
 TEST_F(LcoreTunnelsTest, ASourceThePeerMayNotUseAndAnUnknownIndexAreDropped) {
   connect();
   // A routes anything for B's networks into the tunnel; B takes only A's allowed sources.
