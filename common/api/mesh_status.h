@@ -14,7 +14,7 @@ namespace vigil::api {
 struct TunnelPeerStatus {
   std::string name;
   std::string public_key;
-  std::string endpoint;  // "" when not known yet
+  std::string endpoint;          // "" when not known yet
   std::string endpoint_problem;  // a name that did not resolve
   std::vector<std::string> allowed_ips;
   int64_t latest_handshake = 0;  // Unix seconds; 0: never
@@ -25,7 +25,7 @@ struct TunnelPeerStatus {
   uint64_t handshakes_sent = 0;
   uint64_t handshakes_received = 0;
   uint32_t persistent_keepalive = 0;  // seconds; 0 off
-  bool session = false;  // a session is up
+  bool session = false;               // a session is up
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TunnelPeerStatus, name, public_key, endpoint,
                                                 endpoint_problem, allowed_ips, latest_handshake,

@@ -19,8 +19,11 @@ namespace {
 
 // Events left free for retiring sessions: handshakes queue only above it.
 constexpr unsigned kEventReserve = 3 * kMaxMeshPeers + 16;
-constexpr int64_t kRejectAfterNs =
-    std::chrono::duration_cast<std::chrono::nanoseconds>(wg::kRejectAfterTime).count();
+// REJECT_AFTER_TIME (divided in a test build: timers.h).
+int64_t reject_after_ns() {
+  static const int64_t ns = wg::scaled(wg::kRejectAfterTime).count();
+  return ns;
+}
 
 int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -66,7 +69,8 @@ LcoreTunnels::~LcoreTunnels() {
 }
 
 bool LcoreTunnels::usable(const Session& s, int64_t now_ns) const {
-  return s && now_ns - s.made_ns < kRejectAfterNs && s.transport->sent() < wg::kRejectAfterMessages;
+  return s && now_ns - s.made_ns < reject_after_ns() &&
+         s.transport->sent() < wg::kRejectAfterMessages;
 }
 
 void LcoreTunnels::receive(Burst& burst) {
@@ -328,8 +332,8 @@ size_t LcoreTunnels::seal_datagram(rte_mbuf* m, PacketState& st, Peer& peer, uin
   if (have > wg::kTransportHeaderSize + inner_length) {
     rte_pktmbuf_trim(m, static_cast<uint16_t>(have - wg::kTransportHeaderSize - inner_length));
   }
-  if (rte_pktmbuf_append(m, static_cast<uint16_t>(size - wg::kTransportHeaderSize -
-                                                   inner_length)) == nullptr) {
+  if (rte_pktmbuf_append(
+          m, static_cast<uint16_t>(size - wg::kTransportHeaderSize - inner_length)) == nullptr) {
     st.drop = DropReason::kTunnelNoRoom;
     return 0;
   }

@@ -90,8 +90,8 @@ class LcoreTunnels {
   size_t seal_datagram(rte_mbuf* m, PacketState& st, Peer& peer, uint16_t slot,
                        const TunnelTable& t, int64_t now_ns);
   // An inner IPv4 packet without DF over the tunnel's MTU, fragmented, each fragment sealed.
-  void fragment_and_seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot,
-                         const TunnelTable& t, int64_t now_ns);
+  void fragment_and_seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, const TunnelTable& t,
+                         int64_t now_ns);
   // Seals the packet's inner IP packet on the peer's current session and gives it outer
   // headers, or drops it.
   void seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, const TunnelTable& t,

@@ -437,7 +437,7 @@ void MeshControl::poll_counters(Peer& p, Clock::time_point now, wg::WallClock::t
   p.seen_tx_ns = tx;
   p.seen_data_tx_ns = data_tx;
   // Packets wait for a session: make one.
-  const bool usable = p.current && now - p.current.made < wg::kRejectAfterTime;
+  const bool usable = p.current && now - p.current.made < wg::scaled(wg::kRejectAfterTime);
   if (!usable && s.staged.load(std::memory_order_relaxed) > 0 &&
       !handshakes_->handshake_pending(p.id) && p.timers.may_initiate(now)) {
     initiate(p, now, wall);
@@ -446,7 +446,7 @@ void MeshControl::poll_counters(Peer& p, Clock::time_point now, wg::WallClock::t
 
 void MeshControl::run_timers(Peer& p, Clock::time_point now, wg::WallClock::time_point wall) {
   for (SessionMeta* s : {&p.current, &p.previous, &p.next}) {
-    if (*s && now - s->made >= wg::kRejectAfterTime) {
+    if (*s && now - s->made >= wg::scaled(wg::kRejectAfterTime)) {
       // REJECT_AFTER_TIME: the lcore refuses it already; now it goes.
       command({.kind = MeshCommand::Kind::kForget, .slot = p.slot, .index = s->local_index});
       release(*s);

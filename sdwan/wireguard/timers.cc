@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 
 #include "sdwan/wireguard/crypto.h"
 #include "sdwan/wireguard/transport.h"
@@ -26,6 +27,19 @@ milliseconds random_jitter() {
 
 }  // namespace
 
+uint32_t time_divisor() {
+#if VIGIL_FAULT_POINTS
+  static const uint32_t divisor = [] {
+    const char* text = std::getenv("VIGIL_WG_TIME_DIVISOR");
+    const long n = text != nullptr ? std::strtol(text, nullptr, 10) : 1;
+    return static_cast<uint32_t>(n >= 1 && n <= 1000 ? n : 1);
+  }();
+  return divisor;
+#else
+  return 1;
+#endif
+}
+
 PeerTimers::PeerTimers(std::function<milliseconds()> jitter,
                        std::optional<seconds> persistent_keepalive)
     : jitter_(jitter ? std::move(jitter) : random_jitter),
@@ -40,20 +54,20 @@ void PeerTimers::initiation_sent(TimerPoint now) {
   if (!attempt_started_) {
     attempt_started_ = now;
   }
-  retransmit_at_ = now + kRekeyTimeout + jitter_();
+  retransmit_at_ = now + scaled(kRekeyTimeout) + jitter_();
 }
 
 void PeerTimers::handshake_complete(TimerPoint now) {
   attempt_started_.reset();
   retransmit_at_.reset();
-  zero_keys_at_ = now + 3 * kRejectAfterTime;
+  zero_keys_at_ = now + 3 * scaled(kRejectAfterTime);
 }
 
 void PeerTimers::data_sent(TimerPoint now) {
   if (!new_handshake_at_) {
     // Jittered like a retry: two peers whose data both went unanswered must not initiate at
     // the same moment again and again.
-    new_handshake_at_ = now + kKeepaliveTimeout + kRekeyTimeout + jitter_();
+    new_handshake_at_ = now + scaled(kKeepaliveTimeout) + scaled(kRekeyTimeout) + jitter_();
   }
 }
 
@@ -67,7 +81,7 @@ void PeerTimers::authenticated_sent(TimerPoint now) {
 void PeerTimers::authenticated_received(TimerPoint now, bool data) {
   new_handshake_at_.reset();  // our data was answered
   if (data && !keepalive_at_) {
-    keepalive_at_ = now + kKeepaliveTimeout;
+    keepalive_at_ = now + scaled(kKeepaliveTimeout);
   }
   if (persistent_keepalive_) {
     persistent_at_ = now + *persistent_keepalive_;
@@ -77,11 +91,11 @@ void PeerTimers::authenticated_received(TimerPoint now, bool data) {
 TimerActions PeerTimers::due(TimerPoint now) {
   TimerActions a;
   if (fired(retransmit_at_, now)) {
-    if (attempt_started_ && now - *attempt_started_ >= kRekeyAttemptTime) {
+    if (attempt_started_ && now - *attempt_started_ >= scaled(kRekeyAttemptTime)) {
       a.give_up_handshake = true;
       attempt_started_.reset();
       if (!zero_keys_at_) {
-        zero_keys_at_ = now + 3 * kRejectAfterTime;  // the handshake's secrets too
+        zero_keys_at_ = now + 3 * scaled(kRejectAfterTime);  // the handshake's secrets too
       }
     } else {
       a.send_initiation = true;
@@ -103,7 +117,7 @@ TimerActions PeerTimers::due(TimerPoint now) {
   if (a.send_initiation && !may_initiate(now)) {
     // Not yet: the retry comes when the rate allows it.
     a.send_initiation = false;
-    retransmit_at_ = *last_initiation_ + kRekeyTimeout;
+    retransmit_at_ = *last_initiation_ + scaled(kRekeyTimeout);
   }
   return a;
 }
@@ -120,19 +134,20 @@ std::optional<TimerPoint> PeerTimers::next() const {
 }
 
 bool PeerTimers::may_initiate(TimerPoint now) const {
-  return !last_initiation_ || now - *last_initiation_ >= kRekeyTimeout;
+  return !last_initiation_ || now - *last_initiation_ >= scaled(kRekeyTimeout);
 }
 
 bool session_usable(TimerPoint made, uint64_t sent, TimerPoint now) {
-  return now - made < kRejectAfterTime && sent < kRejectAfterMessages;
+  return now - made < scaled(kRejectAfterTime) && sent < kRejectAfterMessages;
 }
 
 bool rekey_on_send(bool initiator, TimerPoint made, uint64_t sent, TimerPoint now) {
-  return sent >= kRekeyAfterMessages || (initiator && now - made >= kRekeyAfterTime);
+  return sent >= kRekeyAfterMessages || (initiator && now - made >= scaled(kRekeyAfterTime));
 }
 
 bool rekey_on_receive(bool initiator, TimerPoint made, TimerPoint now) {
-  return initiator && now - made >= kRejectAfterTime - kKeepaliveTimeout - kRekeyTimeout;
+  return initiator &&
+         now - made >= scaled(kRejectAfterTime) - scaled(kKeepaliveTimeout) - scaled(kRekeyTimeout);
 }
 
 }  // namespace vigil::wg

@@ -26,6 +26,15 @@ inline constexpr seconds kRekeyTimeout{5};
 inline constexpr seconds kKeepaliveTimeout{10};
 inline constexpr milliseconds kRekeyTimeoutJitterMax{334};
 
+// The protocol's times are divided by this: $VIGIL_WG_TIME_DIVISOR (1-1000) in a test build
+// (-Dfault_points=true), so that a lab test sees sessions rekeyed and rejected within seconds;
+// 1 in every other build, whatever the environment says. Read once.
+uint32_t time_divisor();
+template <class Rep, class Period>
+std::chrono::nanoseconds scaled(std::chrono::duration<Rep, Period> d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d) / time_divisor();
+}
+
 // What is due now (several may be at once).
 struct TimerActions {
   bool send_initiation = false;    // a retry, or a new handshake for data that got no answer

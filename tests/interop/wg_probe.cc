@@ -3,7 +3,7 @@
 //
 //   wg_probe initiate|respond|record --private KEY --peer KEY [--psk KEY] --listen PORT
 //            [--endpoint IPV4:PORT] --address IPV4 --remote IPV4 [--timeout SECONDS]
-//            [--count N] [--record FILE] [--rate N]
+//            [--count N] [--record FILE] [--rate N] [--source IPV4]
 //
 // initiate: a wg::Device with the peer at --endpoint sends an ICMP echo request from
 // --address to --remote through the tunnel (the device makes the handshake first) and waits
@@ -59,6 +59,7 @@ struct Options {
   int count = 1;
   std::string record;
   int rate = 1000;
+  in_addr source{};  // --source: the address to send from (INADDR_ANY: the route's)
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -119,6 +120,8 @@ Options parse(int argc, char** argv) {
       o.timeout_s = std::stoi(v);
     } else if (flag == "--rate") {
       o.rate = std::stoi(v);
+    } else if (flag == "--source") {
+      o.source = ip_arg(v);
     } else {
       usage("unknown option " + flag);
     }
@@ -182,6 +185,7 @@ class Probe {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(o.listen);
+    sa.sin_addr = o.source;
     if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
       report("cannot bind the UDP port");
       std::exit(69);

@@ -10,15 +10,19 @@ story as `wg show`."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 from pathlib import Path
 
 from conftest import needs_root
 
-from vigil_lab.fastpath import ROUTED_EDGE_CONFIG, hosts_checksum_in_software, start_routing
-from vigil_lab.lab import Lab
-from vigil_lab.topologies import routed
+from vigil_lab.daemons import build_dir
+from vigil_lab.fastpath import (ROUTED_EDGE_CONFIG, hosts_checksum_in_software, make_mesh_keys,
+                                mesh_section, site_edge_config, site_hosts, start_routing,
+                                tunnels_only)
+from vigil_lab.lab import Lab, parse_ping
+from vigil_lab.topologies import routed, two_sites
 
 pytestmark = needs_root
 
@@ -91,7 +95,8 @@ class MeshLab:
         return self.vn
 
     def ping(self, count: int = 1, node: str = "host", to: str = TUNNEL_FAR) -> dict:
-        return self.lab.ping(node, to, count=count, interval=0.05 if count > 1 else 1)
+        return self.lab.ping(node, to, count=count, interval=0.05 if count > 1 else 1,
+                             timeout=10 + count * 0.1)
 
     def far_dump(self) -> dict:
         for line in self.lab.run("far", ["wg", "show", self.ifname, "dump"]).stdout.splitlines():
@@ -206,3 +211,96 @@ def test_a_key_vigil_does_not_know_gets_nothing_through(binaries, tmp_path):
         shown = m.tunnels()
         assert not shown["peers"][0]["session"]
         assert shown["rejects"].get("unknown_peer", 0) >= 1, shown
+
+
+def test_a_handshake_flood_gets_cookies_and_the_tunnel_keeps_forwarding(binaries, tmp_path):
+    """Thousands of initiations a second from an address that is no peer's (mac1 right: the
+    attacker knows the edge's public key): past mesh.cookie_threshold the edge answers with
+    cookies instead of spending a DH on each, and the established tunnel to wireguard-go
+    carries its pings meanwhile."""
+    with Lab(routed()) as lab:
+        m = MeshLab(lab, tmp_path)
+        m.start_edge()
+        lab.wait_for(lambda: m.ping()["received"], timeout=15, what="the tunnel up")
+        # The flood comes from an address the far host has on its loopback (the edge routes
+        # it, and its cookie replies, by its default route).
+        lab.run("far", ["ip", "addr", "add", "192.0.2.77/32", "dev", "lo"])
+        attacker, _ = keypair()
+        flood = subprocess.Popen(
+            ["ip", "netns", "exec", lab.ns("far"), str(build_dir() / "tests/interop/wg_probe"),
+             "flood", "--private", attacker, "--peer", m.edge_public, "--listen", "40000",
+             "--source", "192.0.2.77", "--endpoint", f"{EDGE_WAN}:51820", "--rate", "5000",
+             "--timeout", "6", "--address", "10.99.0.9", "--remote", "10.99.0.1"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ping = m.ping(count=200)  # 10 s at 20 a second, the flood in the middle
+        out, err = flood.communicate(timeout=30)
+        events = json.loads(out.strip().splitlines()[-1])["events"]
+        sent = int(next(e for e in events if e.startswith("sent ")).split()[1])
+        cookies = int(next(e for e in events if e.startswith("cookie_replies ")).split()[1])
+        assert sent >= 20000, (out, err)
+        assert ping["received"] >= 198, ping  # the tunnel kept forwarding
+        shown = m.tunnels()
+        assert shown["rejects"].get("cookie_sent", 0) >= sent // 2, shown
+        assert cookies >= sent // 4, (sent, cookies)
+        # A DH only for what came before the threshold each second.
+        assert shown["rejects"].get("stale_timestamp", 0) + \
+            shown["rejects"].get("unknown_peer", 0) < sent // 10, shown
+
+
+def test_two_vigil_dp_tunnel_to_each_other_and_nothing_else_crosses(binaries, tmp_path):
+    """Two sites' edges, both Vigil: the internet node no longer routes their networks, so
+    what reaches the other site went through the tunnel both fast paths carry; IPv4 and IPv6
+    inside, IPv4 outside."""
+    with Lab(two_sites()) as lab:
+        hosts_checksum_in_software(lab, site_hosts((1, 2)))
+        keys = make_mesh_keys(tmp_path, (1, 2))
+        tunnels_only(lab, (1, 2))
+        edges = start_routing(lab, {f"s{n}-edge": site_edge_config(n, mesh=mesh_section(n, keys))
+                                    for n in (1, 2)}, daemons=("vigild", "vigil-dp"))
+        for dst in ("10.2.1.20", "fd00:2:1::14"):
+            lab.wait_for(lambda dst=dst: lab.ping("s1-client", dst, count=1)["received"],
+                         timeout=20, what=f"s1-client to {dst} through the tunnel")
+        assert lab.ping("s2-client", "10.1.1.20", count=10, interval=0.05)["received"] == 10
+        for n, vn in edges.items():
+            peer = vn.call("vigil-dp", "mesh.show")["peers"][0]
+            assert peer["session"] and peer["rx_packets"] > 0 and peer["tx_packets"] > 0, peer
+        # Without the tunnel there is no path: the internet node knows no site network.
+        routes = lab.run("internet", ["ip", "route"]).stdout
+        assert "10.2.0.0/16" not in routes and "10.1.0.0/16" not in routes, routes
+
+
+def test_sessions_are_rekeyed_under_a_long_transfer_without_loss(binaries, tmp_path):
+    """Two vigil-dp with the protocol's times divided by 20 (a test build's
+    VIGIL_WG_TIME_DIVISOR: sessions rekeyed after 6 s, rejected after 9 s): a 20-second TCP
+    transfer and 100 pings a second cross three rekeys or more and lose nothing."""
+    with Lab(two_sites()) as lab:
+        hosts_checksum_in_software(lab, site_hosts((1, 2)))
+        keys = make_mesh_keys(tmp_path, (1, 2))
+        tunnels_only(lab, (1, 2))
+        edges = start_routing(lab, {f"s{n}-edge": site_edge_config(n, mesh=mesh_section(n, keys))
+                                    for n in (1, 2)}, daemons=("vigild", "vigil-dp"),
+                              env={"VIGIL_WG_TIME_DIVISOR": "20"})
+        lab.wait_for(lambda: lab.ping("s1-client", "10.2.1.20", count=1)["received"],
+                     timeout=20, what="the tunnel up")
+
+        def handshakes() -> int:
+            """Initiations sent, both sides together: one per handshake."""
+            return sum(p["handshakes_sent"] for vn in edges.values()
+                       for p in vn.call("vigil-dp", "mesh.show")["peers"])
+
+        before = handshakes()
+        lab.spawn("s2-backend", ["iperf3", "-s", "-1"], name="iperf3")
+        lab.wait_for(lambda: ":5201" in lab.run("s2-backend", ["ss", "-ltn"]).stdout,
+                     timeout=5, what="iperf3 listening")
+        ping = lab.spawn("s2-client", ["ping", "-n", "-q", "-i", "0.01", "-c", "2000",
+                                       "10.1.1.20"], name="rekey-ping")
+        out = lab.run("s1-client", ["iperf3", "-c", "10.2.1.20", "-t", "20", "-J"],
+                      timeout=60).stdout
+        ping.popen.wait(timeout=30)
+        # iperf3 counts what it wrote and what arrived by the end (some still in flight).
+        sent = json.loads(out)["end"]["sum_sent"]["bytes"]
+        received = json.loads(out)["end"]["sum_received"]["bytes"]
+        assert received > 0.99 * sent, (sent, received)
+        r = parse_ping(ping.log())
+        assert r["sent"] == 2000 and r["received"] == 2000, r
+        assert handshakes() - before >= 3, (before, handshakes())

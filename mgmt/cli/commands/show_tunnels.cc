@@ -57,8 +57,9 @@ Output show_tunnels(Invocation& inv) {
     return {.out = json_text(s)};
   }
   if (!s.enabled) {
-    return {.out = "no mesh: the config has no mesh section, or vigil-dp's fast path is not "
-                   "forwarding\n"};
+    return {.out =
+                "no mesh: the config has no mesh section, or vigil-dp's fast path is not "
+                "forwarding\n"};
   }
   std::string out = "interface: mesh\n  public key: " + s.public_key +
                     "\n  listen port: " + std::to_string(s.listen_port) + "\n";
@@ -87,8 +88,8 @@ Output show_tunnels(Invocation& inv) {
              " sent\n";
     }
     if (p.persistent_keepalive != 0) {
-      out += "  persistent keepalive: every " + std::to_string(p.persistent_keepalive) +
-             " seconds\n";
+      out +=
+          "  persistent keepalive: every " + std::to_string(p.persistent_keepalive) + " seconds\n";
     }
     out += "  handshakes: " + std::to_string(p.handshakes_sent) + " sent, " +
            std::to_string(p.handshakes_received) + " received\n";

@@ -74,8 +74,10 @@ class VigilNode:
 
 
 def start_vigil(lab: Lab, node: str, config_text: str,
-                daemons: tuple[str, ...] = tuple(DAEMONS)) -> VigilNode:
-    """Writes `config_text` and starts `daemons` in `node`; returns once all answer."""
+                daemons: tuple[str, ...] = tuple(DAEMONS),
+                env: dict[str, str] | None = None) -> VigilNode:
+    """Writes `config_text` and starts `daemons` in `node` (with `env` added to their
+    environment); returns once all answer."""
     run_dir = lab.log_dir / node
     run_dir.mkdir(parents=True, exist_ok=True)
     config = run_dir / "vigil.yaml"
@@ -96,7 +98,7 @@ def start_vigil(lab: Lab, node: str, config_text: str,
                      str(run_dir / "audit.log"), "--component",
                      f"vigil-dp={vn.socket('vigil-dp')}", "--component",
                      f"vigil-l7={vn.socket('vigil-l7')}"]
-        vn.processes[name] = lab.spawn(node, argv, name=name)
+        vn.processes[name] = lab.spawn(node, argv, name=name, env=env)
     for name in daemons:
         rpc.wait_for_socket(vn.socket(name), proc=vn.processes[name].popen)
     return vn
