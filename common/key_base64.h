@@ -4,8 +4,10 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -13,7 +15,11 @@ namespace vigil {
 
 using Key32 = std::array<uint8_t, 32>;
 
+inline constexpr size_t kKeyBase64Size = 44;
 std::string key_to_base64(const Key32& key);
+// The same into `out` (44 characters, then a NUL), for a private key's text that must be
+// cleansed after use: no string copy of it is left in freed memory.
+void key_to_base64(const Key32& key, std::span<char, kKeyBase64Size + 1> out);
 // Nothing unless `text` is exactly one key's canonical base64 (surrounding whitespace aside).
 std::optional<Key32> key_from_base64(std::string_view text);
 

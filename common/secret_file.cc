@@ -32,6 +32,18 @@ Status write_all(int fd, std::string_view content, const std::string& name) {
   return Ok{};
 }
 
+// The new name on disk too: a crash must not lose a key whose public half was already shown.
+void sync_directory_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.valid()) {
+    (void)::fsync(fd.get());
+  }
+}
+
 }  // namespace
 
 Status write_private_file(const std::string& path, std::string_view content, bool replace) {
@@ -68,6 +80,7 @@ Status write_private_file(const std::string& path, std::string_view content, boo
       return fail("cannot write " + path + ": " + why);
     }
     ::unlink(temporary.c_str());
+    sync_directory_of(path);
     return Ok{};
   }
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
@@ -75,6 +88,7 @@ Status write_private_file(const std::string& path, std::string_view content, boo
     ::unlink(temporary.c_str());
     return fail("cannot rename " + temporary + " to " + path + ": " + why);
   }
+  sync_directory_of(path);
   return Ok{};
 }
 

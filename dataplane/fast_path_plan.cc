@@ -79,8 +79,10 @@ FastPathPlan plan_from(const config::Config& c) {
   plan.mesh_mtu = static_cast<uint16_t>(smallest_mtu > 80 + 68 ? smallest_mtu - 80 : 68);
   plan.mesh_peers = c.mesh.peers.size();
   for (const auto& peer : c.mesh.peers) {
-    plan.mesh_prefixes.insert(plan.mesh_prefixes.end(), peer.allowed_ips.begin(),
-                              peer.allowed_ips.end());
+    for (const auto& prefix : peer.allowed_ips) {
+      plan.mesh_prefixes.push_back(prefix);
+      plan.mesh_prefix_peers.push_back(peer.name);
+    }
   }
   return plan;
 }
@@ -142,6 +144,20 @@ Expected<std::vector<Route>> check_plan(const FastPathPlan& plan, unsigned host_
   auto routes = build_routes(plan.routing);
   if (!routes) {
     return routes;
+  }
+  // A peer's network that is also a connected or static route would go that way, in the
+  // clear: refused, never quietly preferred.
+  std::set<net::Prefix> routed;
+  for (const Route& r : *routes) {
+    routed.insert(r.prefix);
+  }
+  for (size_t k = 0; k < plan.mesh_prefixes.size(); ++k) {
+    if (routed.contains(plan.mesh_prefixes[k])) {
+      return fail("mesh.peers." + plan.mesh_prefix_peers[k] +
+                  ".allowed_ips: " + plan.mesh_prefixes[k].to_string() +
+                  " is also a route of the config or a port's subnet, and traffic for it "
+                  "would not go through the tunnel: remove one of them");
+    }
   }
   add_mesh_routes(*routes, plan.mesh_prefixes);
   // Also checked by the running table; here so that a fast path about to start (at first, or

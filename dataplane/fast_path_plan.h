@@ -63,8 +63,9 @@ struct FastPathPlan {
   PortMap port_map;                // by name
   RoutingInput routing;
   size_t mesh_peers = 0;
-  // The mesh's allowed IPs (peers' networks), routed to the tunnel.
+  // The mesh's allowed IPs (peers' networks), routed to the tunnel, and whose each is.
   std::vector<net::Prefix> mesh_prefixes;
+  std::vector<std::string> mesh_prefix_peers;
   // The tunnel's MTU: the smallest port MTU less 80 bytes (outer IPv6, UDP, WireGuard).
   uint16_t mesh_mtu = 1420;
 

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <sys/stat.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -51,8 +52,12 @@ void VigildService::register_mesh_methods() {
           "it, and every peer must then be given the new public key");
     }
     wg::KeyPair pair = wg::generate_keypair();
-    std::string text = key_to_base64(pair.private_key) + "\n";
-    Status written = write_private_file(file, text, force);
+    // On the stack, cleansed after: no copy of the key's text is left in freed memory.
+    std::array<char, kKeyBase64Size + 2> text{};
+    key_to_base64(pair.private_key, std::span(text).first<kKeyBase64Size + 1>());
+    text[kKeyBase64Size] = '\n';
+    Status written =
+        write_private_file(file, std::string_view(text.data(), kKeyBase64Size + 1), force);
     OPENSSL_cleanse(text.data(), text.size());
     OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
     if (!written) {

@@ -196,9 +196,12 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
     peer.previous = peer.current;
     peer.current = peer.next;
     peer.next = {};
-    stats.current_index.store(peer.current.transport->keys().local_index,
-                              std::memory_order_relaxed);
+    const uint32_t index = peer.current.transport->keys().local_index;
+    stats.current_index.store(index, std::memory_order_relaxed);
     stats.current_sent.store(peer.current.transport->sent(), std::memory_order_relaxed);
+    // In order with the handshakes the control thread takes after it (kEventReserve keeps
+    // room): its mirror of the sessions rotates exactly here.
+    (void)channel_.event({.kind = MeshEvent::Kind::kPromoted, .slot = slot, .index = index});
     flush_staged(slot);
   }
   const vigil_packet& outer = st.parsed;
@@ -522,6 +525,29 @@ void LcoreTunnels::poll() {
       case MeshCommand::Kind::kClear:
         clear(c.slot);
         break;
+      case MeshCommand::Kind::kRemove: {
+        clear(c.slot);
+        peers_[c.slot].endpoint = {};
+        TunnelPeerStats& st = stats_[c.slot];
+        for (auto* counter : {&st.rx_bytes, &st.rx_packets, &st.tx_bytes, &st.tx_packets}) {
+          counter->store(0, std::memory_order_relaxed);  // this thread writes them: no race
+        }
+        for (auto* at :
+             {&st.last_rx_ns, &st.last_data_rx_ns, &st.last_tx_ns, &st.last_data_tx_ns}) {
+          at->store(0, std::memory_order_relaxed);
+        }
+        break;
+      }
+      case MeshCommand::Kind::kDropStaged: {
+        Peer& p = peers_[c.slot];
+        for (uint32_t k = 0; k < p.staged_count; ++k) {
+          rte_pktmbuf_free(p.staged[k].packet);
+          counters_.drop(DropReason::kTunnelNoSession);
+        }
+        p.staged_count = 0;
+        stats_[c.slot].staged.store(0, std::memory_order_relaxed);
+        break;
+      }
       case MeshCommand::Kind::kEndpoint:
         peers_[c.slot].endpoint = c.endpoint;
         break;
@@ -592,7 +618,6 @@ void LcoreTunnels::clear(uint16_t slot) {
     counters_.drop(DropReason::kTunnelNoSession);
   }
   p.staged_count = 0;
-  p.endpoint = {};
   stats_[slot].current_index.store(0, std::memory_order_relaxed);
   stats_[slot].staged.store(0, std::memory_order_relaxed);
 }

@@ -49,12 +49,12 @@ Expected<std::unique_ptr<MeshChannel>> MeshChannel::create(const std::string& na
 MeshChannel::~MeshChannel() {
   // What is still queued holds mbufs and sessions: freed with the rings.
   MeshCommand c;
-  while (next_command(c)) {
+  while (commands_ != nullptr && next_command(c)) {
     rte_pktmbuf_free(c.packet);
     delete c.session;
   }
   MeshEvent e;
-  while (next_event(e)) {
+  while (events_ != nullptr && next_event(e)) {
     rte_pktmbuf_free(e.packet);
     delete e.session;
   }

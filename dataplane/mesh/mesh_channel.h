@@ -39,13 +39,15 @@ struct TunnelEndpoint {
 // Control thread to lcore.
 struct MeshCommand {
   enum class Kind : uint8_t {
-    kInstall,    // `session` is the peer's: the current one (ours answered) or, `as_next`, the
-                 // next one (we answered; current once the initiator uses it)
-    kForget,     // the session with local index `index` goes
-    kClear,      // every session and staged packet of the peer goes (removed, keys zeroed)
-    kEndpoint,   // the peer is reached at `endpoint` now
-    kKeepalive,  // seal an empty packet to the peer on its current session
-    kSend,       // `packet` (a handshake message or cookie reply) to `endpoint`
+    kInstall,     // `session` is the peer's: the current one (ours answered) or, `as_next`, the
+                  // next one (we answered; current once the initiator uses it)
+    kForget,      // the session with local index `index` goes
+    kClear,       // every session and staged packet of the peer goes (keys zeroed)
+    kRemove,      // the same, and the slot is emptied: endpoint and counters (peer removed)
+    kDropStaged,  // the packets waiting for a handshake go (the handshake gave up)
+    kEndpoint,    // the peer is reached at `endpoint` now
+    kKeepalive,   // seal an empty packet to the peer on its current session
+    kSend,        // `packet` (a handshake message or cookie reply) to `endpoint`
   };
   Kind kind = Kind::kKeepalive;
   bool as_next = false;
@@ -62,10 +64,13 @@ struct MeshEvent {
   enum class Kind : uint8_t {
     kHandshake,  // `packet` holds a handshake message (only) that came from `endpoint`
     kRoamed,     // the peer's authenticated packets come from `endpoint` now
-    kRetired,    // `session` is no longer used by the lcore: the control thread frees it
+    kPromoted,   // the next session (local index `index`) is the current one: the peer used it
+    kRetired,    // `session` is no longer used by the lcore: the control thread frees it and
+                 // its index
   };
   Kind kind = Kind::kHandshake;
   uint16_t slot = 0;
+  uint32_t index = 0;
   wg::TransportSession* session = nullptr;
   rte_mbuf* packet = nullptr;
   TunnelEndpoint endpoint;

@@ -80,11 +80,22 @@ MeshControl::Peer* MeshControl::by_slot(uint16_t slot) {
 
 void MeshControl::command(const MeshCommand& c) {
   // The ring holds 1,024 and the lcore drains 64 a loop: full means the lcore is gone. A
-  // session or packet that does not go is freed, never leaked.
+  // session or packet that does not go is freed, never leaked, its index with it.
   if (!channel_.command(c)) {
     rte_pktmbuf_free(c.packet);
-    delete c.session;
+    if (c.session != nullptr) {
+      release_index(c.session->keys().local_index);
+      delete c.session;
+    }
     ++rejects_["command_queue_full"];
+  }
+}
+
+void MeshControl::release_index(uint32_t index) {
+  // Only indexes of this handshaker's sessions: a session from before a new identity, handed
+  // back late, frees nothing of the new one's.
+  if (owned_indexes_.erase(index) > 0 && handshakes_) {
+    handshakes_->release(index);
   }
 }
 
@@ -108,12 +119,39 @@ void MeshControl::stop() {
   for (const auto& [name, p] : peers_) {
     names.push_back(name);
   }
-  for (const auto& name : names) {
-    remove_peer(name);
-  }
+  remove_peers(names, /*publish_table=*/false);
+  tables_.publish(nullptr);
+  send_removals();
   plan_.reset();
   handshakes_.reset();
-  tables_.publish(nullptr);
+  owned_indexes_.clear();
+}
+
+void MeshControl::remove_peers(const std::vector<std::string>& names, bool publish_table) {
+  for (const auto& name : names) {
+    auto it = peers_.find(name);
+    if (it == peers_.end()) {
+      continue;
+    }
+    // Its sessions' indexes stay taken until the lcore hands the sessions back (kRetired).
+    handshakes_->remove_peer(it->second.id, /*keep_session_indexes=*/true);
+    removed_slots_.push_back(it->second.slot);
+    peers_.erase(it);
+  }
+  if (publish_table && !removed_slots_.empty()) {
+    publish();
+    send_removals();
+  }
+}
+
+void MeshControl::send_removals() {
+  // After the table without them is published (and every lcore is past the old one): nothing
+  // can be staged in these slots any more, so emptying them leaves nothing behind.
+  for (uint16_t slot : removed_slots_) {
+    command({.kind = MeshCommand::Kind::kRemove, .slot = slot});
+    slot_used_[slot] = false;
+  }
+  removed_slots_.clear();
 }
 
 void MeshControl::apply(const MeshPlan& plan, uint16_t mtu) {
@@ -126,10 +164,11 @@ void MeshControl::apply(const MeshPlan& plan, uint16_t mtu) {
     for (const auto& [name, p] : peers_) {
       names.push_back(name);
     }
-    for (const auto& name : names) {
-      remove_peer(name);
+    if (handshakes_) {
+      remove_peers(names, /*publish_table=*/true);
     }
     handshakes_ = std::make_unique<wg::Handshaker>(plan.private_key, plan.cookie_threshold);
+    owned_indexes_.clear();
   }
   std::map<std::string, const MeshPeerPlan*> wanted;
   for (const MeshPeerPlan& p : plan.peers) {
@@ -143,9 +182,7 @@ void MeshControl::apply(const MeshPlan& plan, uint16_t mtu) {
       gone.push_back(name);  // a changed key is another peer
     }
   }
-  for (const auto& name : gone) {
-    remove_peer(name);
-  }
+  remove_peers(gone, /*publish_table=*/true);
   plan_ = plan;
   for (const MeshPeerPlan& wanted_peer : plan.peers) {
     auto it = peers_.find(wanted_peer.name);
@@ -181,11 +218,8 @@ void MeshControl::add_peer(const MeshPeerPlan& plan, Clock::time_point now) {
     return;
   }
   slot_used_[slot] = true;
+  // A slot another peer had was emptied by the lcore (kRemove), its counters zeroed there.
   TunnelPeerStats& s = stats_[slot];
-  // A slot another peer had: its counts are not this one's.
-  for (auto* counter : {&s.rx_bytes, &s.rx_packets, &s.tx_bytes, &s.tx_packets}) {
-    counter->store(0, std::memory_order_relaxed);
-  }
   Peer p{.plan = plan,
          .slot = slot,
          .id = *id,
@@ -201,18 +235,6 @@ void MeshControl::add_peer(const MeshPeerPlan& plan, Clock::time_point now) {
   if (!it->second.plan.endpoints.empty()) {
     choose_endpoint(it->second, 0, now);
   }
-}
-
-void MeshControl::remove_peer(const std::string& name) {
-  auto it = peers_.find(name);
-  if (it == peers_.end()) {
-    return;
-  }
-  Peer& p = it->second;
-  command({.kind = MeshCommand::Kind::kClear, .slot = p.slot});
-  handshakes_->remove_peer(p.id);  // frees every index it held
-  slot_used_[p.slot] = false;
-  peers_.erase(it);
 }
 
 void MeshControl::publish() {
@@ -277,41 +299,39 @@ void MeshControl::take_resolved() {
     Peer& p = it->second;
     if (!r.address) {
       p.endpoint_problem = r.address.error();
+      if (!p.endpoint && r.choice + 1 < p.plan.endpoints.size()) {
+        choose_endpoint(p, r.choice + 1, Clock::now());  // the next one meanwhile
+      }
       continue;
     }
     p.endpoint_problem.clear();
+    if (p.resolved == *r.address && p.endpoint) {
+      continue;  // the same address again: where the peer roamed to (a NAT's port) stays
+    }
+    p.resolved = *r.address;
     set_endpoint(p, TunnelEndpoint::from({*r.address, p.plan.endpoints[r.choice].port}));
   }
 }
 
-void MeshControl::release(SessionMeta& s) {
-  if (s) {
-    handshakes_->release(s.local_index);
-    s = {};
-  }
-}
-
 void MeshControl::forget_all(Peer& p) {
+  // The keys go (their indexes when the lcore hands the sessions back); the endpoint stays.
   command({.kind = MeshCommand::Kind::kClear, .slot = p.slot});
-  release(p.current);
-  release(p.previous);
-  release(p.next);
+  p.current = p.previous = p.next = {};
   handshakes_->forget_handshake(p.id);
 }
 
 void MeshControl::install(Peer& p, const wg::SessionKeys& keys, Clock::time_point now) {
   auto* session = new wg::TransportSession(keys);  // its contexts made here, not on the lcore
+  owned_indexes_.insert(keys.local_index);
   const SessionMeta fresh{keys.local_index, now, keys.initiator};
-  // The mirror rotates exactly as the lcore does (lcore_tunnels.cc install()).
+  // The mirror rotates exactly as the lcore does (lcore_tunnels.cc install()); the sessions
+  // displaced come back as kRetired, and their indexes are released then.
   if (!keys.initiator) {
-    release(p.next);
     p.next = fresh;
   } else {
-    release(p.previous);
     if (p.next) {
       p.previous = p.next;
       p.next = {};
-      release(p.current);
     } else {
       p.previous = p.current;
     }
@@ -391,7 +411,18 @@ void MeshControl::take_events(Clock::time_point now, wg::WallClock::time_point w
           p->endpoint = e.endpoint;  // the lcore moved already
         }
         break;
+      case MeshEvent::Kind::kPromoted:
+        if (Peer* p = by_slot(e.slot); p != nullptr && p->next && p->next.local_index == e.index) {
+          // The responder's session confirmed: the lcore made it current when it heard on it.
+          p->previous = p->current;
+          p->current = p->next;
+          p->next = {};
+          p->latest_handshake = wall;
+          p->timers.handshake_complete(now);
+        }
+        break;
       case MeshEvent::Kind::kRetired:
+        release_index(e.session->keys().local_index);
         delete e.session;
         break;
     }
@@ -400,15 +431,6 @@ void MeshControl::take_events(Clock::time_point now, wg::WallClock::time_point w
 
 void MeshControl::poll_counters(Peer& p, Clock::time_point now, wg::WallClock::time_point wall) {
   TunnelPeerStats& s = stats_[p.slot];
-  // The responder's session confirmed: the lcore made it current when it heard on it.
-  if (p.next && s.current_index.load(std::memory_order_relaxed) == p.next.local_index) {
-    release(p.previous);
-    p.previous = p.current;
-    p.current = p.next;
-    p.next = {};
-    p.latest_handshake = wall;
-    p.timers.handshake_complete(now);
-  }
   const int64_t rx = s.last_rx_ns.load(std::memory_order_relaxed);
   const int64_t data_rx = s.last_data_rx_ns.load(std::memory_order_relaxed);
   const int64_t tx = s.last_tx_ns.load(std::memory_order_relaxed);
@@ -447,17 +469,24 @@ void MeshControl::poll_counters(Peer& p, Clock::time_point now, wg::WallClock::t
 void MeshControl::run_timers(Peer& p, Clock::time_point now, wg::WallClock::time_point wall) {
   for (SessionMeta* s : {&p.current, &p.previous, &p.next}) {
     if (*s && now - s->made >= wg::scaled(wg::kRejectAfterTime)) {
-      // REJECT_AFTER_TIME: the lcore refuses it already; now it goes.
+      // REJECT_AFTER_TIME: the lcore refuses it already; now it goes (its index with it, when
+      // the lcore hands it back).
       command({.kind = MeshCommand::Kind::kForget, .slot = p.slot, .index = s->local_index});
-      release(*s);
+      *s = {};
     }
   }
   const wg::TimerActions a = p.timers.due(now);
   if (a.zero_keys) {
     forget_all(p);
   }
-  if (a.give_up_handshake && p.plan.endpoints.size() > 1) {
-    choose_endpoint(p, p.endpoint_choice + 1, now);  // another WAN link's address
+  if (a.give_up_handshake) {
+    // 90 s unanswered: what waited for it goes, and the attempt ends (a later one starts
+    // afresh), by another WAN link's address if there is one.
+    command({.kind = MeshCommand::Kind::kDropStaged, .slot = p.slot});
+    handshakes_->forget_handshake(p.id);
+    if (p.plan.endpoints.size() > 1) {
+      choose_endpoint(p, p.endpoint_choice + 1, now);
+    }
   }
   if (a.send_initiation) {
     if (handshakes_->handshake_pending(p.id) && p.plan.endpoints.size() > 1) {
@@ -466,11 +495,19 @@ void MeshControl::run_timers(Peer& p, Clock::time_point now, wg::WallClock::time
     }
     initiate(p, now, wall);
   }
-  if (a.send_keepalive) {
+  const bool usable = p.current && now - p.current.made < wg::scaled(wg::kRejectAfterTime);
+  if (a.send_keepalive && usable) {
     command({.kind = MeshCommand::Kind::kKeepalive, .slot = p.slot});
   }
+  // A peer kept up by keepalives has a session whenever it can: the first handshake unasked,
+  // and a new one once the last expired, as wg's persistent keepalive does.
+  if (p.plan.persistent_keepalive > 0 && !usable && p.endpoint &&
+      !handshakes_->handshake_pending(p.id) && p.timers.may_initiate(now)) {
+    initiate(p, now, wall);
+  }
   if (p.resolve_at && now >= *p.resolve_at) {
-    choose_endpoint(p, p.endpoint_choice, now);
+    // Again by name; a peer that has no address yet starts over from its first endpoint.
+    choose_endpoint(p, p.endpoint ? p.endpoint_choice : 0, now);
   }
 }
 
@@ -480,10 +517,6 @@ void MeshControl::tick(Clock::time_point now, wg::WallClock::time_point wall) {
   for (auto& [name, p] : peers_) {
     poll_counters(p, now, wall);
     run_timers(p, now, wall);
-    // Peers that keep a tunnel up (persistent keepalive) make their first handshake unasked.
-    if (p.plan.persistent_keepalive > 0 && !p.current && p.handshakes_sent == 0 && p.endpoint) {
-      initiate(p, now, wall);
-    }
   }
 }
 

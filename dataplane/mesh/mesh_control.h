@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,7 @@ class MeshControl {
     size_t endpoint_choice = 0;  // which of plan.endpoints is in use
     std::string endpoint_problem;
     std::optional<Clock::time_point> resolve_at;
+    std::optional<net::IpAddress> resolved;  // the name's address at the last lookup
     SessionMeta current, previous, next;
     std::optional<wg::WallClock::time_point> latest_handshake;
     uint64_t handshakes_sent = 0, handshakes_received = 0;
@@ -99,7 +101,11 @@ class MeshControl {
   };
 
   void add_peer(const MeshPeerPlan& plan, Clock::time_point now);
-  void remove_peer(const std::string& name);
+  // Forgets the peers; their slots are emptied on the lcore (send_removals) only once a table
+  // without them is published, so nothing is staged in a slot after it was emptied.
+  void remove_peers(const std::vector<std::string>& names, bool publish_table);
+  void send_removals();
+  void release_index(uint32_t index);
   void publish();
   void take_events(Clock::time_point now, wg::WallClock::time_point wall);
   void take_handshake(const MeshEvent& e, Clock::time_point now, wg::WallClock::time_point wall);
@@ -113,7 +119,6 @@ class MeshControl {
   // The next configured endpoint: an address at once, a name looked up.
   void choose_endpoint(Peer& p, size_t choice, Clock::time_point now);
   void install(Peer& p, const wg::SessionKeys& keys, Clock::time_point now);
-  void release(SessionMeta& s);
   void forget_all(Peer& p);
   Peer* by_slot(uint16_t slot);
 
@@ -128,6 +133,9 @@ class MeshControl {
   std::unique_ptr<wg::Handshaker> handshakes_;
   std::map<std::string, Peer> peers_;  // by name
   std::array<bool, kMaxMeshPeers> slot_used_{};
+  std::vector<uint16_t> removed_slots_;  // to empty once the table without them is out
+  // Indexes of the sessions on the lcore made by this handshaker: released when handed back.
+  std::set<uint32_t> owned_indexes_;
   std::map<std::string, uint64_t> rejects_;
 
   struct Resolved {

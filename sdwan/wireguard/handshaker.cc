@@ -45,13 +45,15 @@ std::optional<PeerId> Handshaker::add_peer(const Key& public_key, const Key& pre
   return id;
 }
 
-void Handshaker::remove_peer(PeerId id) {
+void Handshaker::remove_peer(PeerId id, bool keep_session_indexes) {
   auto it = peers_.find(id);
   if (it == peers_.end()) {
     return;
   }
   forget_handshake(id);
-  std::erase_if(indexes_, [id](const auto& entry) { return entry.second.peer == id; });
+  if (!keep_session_indexes) {
+    std::erase_if(indexes_, [id](const auto& entry) { return entry.second.peer == id; });
+  }
   by_key_.erase(it->second.identity.public_key);
   peers_.erase(it);
 }
@@ -75,8 +77,9 @@ void Handshaker::release(uint32_t index) {
 
 std::optional<PeerId> Handshaker::session_owner(uint32_t index) const {
   const auto it = indexes_.find(index);
-  if (it == indexes_.end() || it->second.kind != SlotKind::kSession) {
-    return std::nullopt;
+  if (it == indexes_.end() || it->second.kind != SlotKind::kSession ||
+      !peers_.contains(it->second.peer)) {
+    return std::nullopt;  // free, a handshake's, or kept for a removed peer's session
   }
   return it->second.peer;
 }
@@ -272,7 +275,8 @@ void Handshaker::take_cookie_reply(std::span<const uint8_t> d, TimerPoint now, T
   CookieReply reply;
   decode(d, reply);
   const auto slot = indexes_.find(reply.receiver);
-  if (slot == indexes_.end() || !peers_.at(slot->second.peer).cookies.consume(reply, now)) {
+  const auto peer = slot == indexes_.end() ? peers_.end() : peers_.find(slot->second.peer);
+  if (peer == peers_.end() || !peer->second.cookies.consume(reply, now)) {
     t.dropped = "bad_cookie_reply";
     return;
   }

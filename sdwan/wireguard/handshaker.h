@@ -35,8 +35,10 @@ class Handshaker {
 
   // Nothing when the key is of low order, is another peer's already or is our own.
   std::optional<PeerId> add_peer(const Key& public_key, const Key& preshared_key);
-  // Forgets the peer with its pending handshake and every index it holds.
-  void remove_peer(PeerId peer);
+  // Forgets the peer with its pending handshake and every index it holds; with
+  // `keep_session_indexes`, its sessions' indexes stay taken until release()d one by one, for
+  // an owner that frees its sessions later (vigil-dp's lcore hands them back).
+  void remove_peer(PeerId peer, bool keep_session_indexes = false);
   bool has_peer(PeerId peer) const { return peers_.contains(peer); }
   const Key& public_key(PeerId peer) const { return peers_.at(peer).identity.public_key; }
 

@@ -304,3 +304,28 @@ def test_sessions_are_rekeyed_under_a_long_transfer_without_loss(binaries, tmp_p
         r = parse_ping(ping.log())
         assert r["sent"] == 2000 and r["received"] == 2000, r
         assert handshakes() - before >= 3, (before, handshakes())
+
+
+def test_wireguard_go_follows_vigils_rekeys_under_a_long_transfer(binaries, tmp_path):
+    """vigil-dp (a test build with its protocol times divided by 20: it rekeys the sessions it
+    initiated after 6 s) against wireguard-go's standard timers: a 20-second transfer and 100
+    pings a second from the LAN host cross three rekeys or more, which wireguard-go takes as
+    responder, and every ping is answered."""
+    with Lab(routed()) as lab:
+        m = MeshLab(lab, tmp_path)
+        m.vn = start_routing(lab, {"edge": m.edge_config()}, daemons=("vigild", "vigil-dp"),
+                             env={"VIGIL_WG_TIME_DIVISOR": "20"})["edge"]
+        lab.wait_for(lambda: m.ping()["received"], timeout=15, what="the tunnel up")
+        before = m.tunnels()["peers"][0]["handshakes_sent"]
+        lab.spawn("far", ["iperf3", "-s", "-1", "-B", TUNNEL_FAR], name="iperf3")
+        lab.wait_for(lambda: ":5201" in lab.run("far", ["ss", "-ltn"]).stdout, timeout=5,
+                     what="iperf3 listening")
+        ping = lab.spawn("host", ["ping", "-n", "-q", "-i", "0.01", "-c", "2000", TUNNEL_FAR],
+                         name="rekey-ping")
+        out = lab.run("host", ["iperf3", "-c", TUNNEL_FAR, "-t", "20", "-J"], timeout=60).stdout
+        ping.popen.wait(timeout=30)
+        end = json.loads(out)["end"]
+        assert end["sum_received"]["bytes"] > 0.99 * end["sum_sent"]["bytes"], end["sum_sent"]
+        r = parse_ping(ping.log())
+        assert r["sent"] == 2000 and r["received"] == 2000, r
+        assert m.tunnels()["peers"][0]["handshakes_sent"] - before >= 3

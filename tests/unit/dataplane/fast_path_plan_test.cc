@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "config/document.h"
+#include "dataplane/pipeline/lcore_counters.h"
 #include "tests/support/net_literals.h"
 
 namespace vigil::dp {
@@ -91,6 +92,47 @@ TEST(FastPathPlan, ACheckedPlanPassesAndEachProblemIsNamed) {
     ASSERT_FALSE(st.ok()) << b.to;
     EXPECT_EQ(st.error(), b.error);
   }
+}
+
+TEST(FastPathPlan, APeersNetworksAreRoutedToTheTunnelAndNeverShadowed) {
+  const std::string mesh = std::string(kForwarding) +
+                           "mesh:\n  peers:\n    b:\n      public_key: "
+                           "\"KgWYky3MH3oUY+IBO7LfL8ObVypjHG6Dte0jrq4giTU=\"\n"
+                           "      allowed_ips: [10.2.0.0/16, \"fd00:2::/32\"]\n";
+  const FastPathPlan plan = plan_from(parse(mesh));
+  EXPECT_EQ(plan.mesh_peers, 1u);
+  EXPECT_EQ(plan.mesh_mtu, 1420);
+  auto routes = check_plan(plan, 2);
+  ASSERT_TRUE(routes.ok()) << routes.error();
+  size_t to_tunnel = 0;
+  for (const Route& r : *routes) {
+    if (!r.target.members.empty() && r.target.members[0].port == kTunnelPort) {
+      ++to_tunnel;
+      EXPECT_TRUE(r.prefix.to_string() == "10.2.0.0/16" || r.prefix.to_string() == "fd00:2::/32");
+    }
+  }
+  EXPECT_EQ(to_tunnel, 2u);
+
+  // A peer's network that is also a static route would leave in the clear: refused.
+  std::string shadowed = mesh;
+  const std::string ours = "allowed_ips: [10.2.0.0/16";
+  shadowed.replace(shadowed.find(ours), ours.size(), "allowed_ips: [0.0.0.0/0");
+  auto st = check_plan(plan_from(parse(shadowed)), 2);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(),
+            "mesh.peers.b.allowed_ips: 0.0.0.0/0 is also a route of the config or a port's "
+            "subnet, and traffic for it would not go through the tunnel: remove one of them");
+
+  // Tunnels run on one forwarding lcore.
+  std::string two = mesh;
+  two.replace(two.find("lcores: [1]"), 11, "lcores: [0, 1]");
+  two.replace(two.find("dataplane: {forwarding: true,"), 29,
+              "dataplane: {forwarding: true, control_lcore: 2,");
+  st = check_plan(plan_from(parse(two)), 4);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(),
+            "mesh: its tunnels run on one forwarding lcore in this build, and dataplane.lcores "
+            "lists 2");
 }
 
 TEST(FastPathPlan, DpdkPortNamesAreTapNames) {

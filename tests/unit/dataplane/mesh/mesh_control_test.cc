@@ -6,6 +6,9 @@
 // from the lcore and from the table.
 #include "dataplane/mesh/mesh_control.h"
 
+#include <atomic>
+#include <thread>
+
 #include "common/key_base64.h"
 #include "sdwan/wireguard/messages.h"
 #include "tests/unit/dataplane/mesh/mesh_site.h"
@@ -40,8 +43,11 @@ class MeshControlTest : public ::testing::Test {
   }
   void TearDown() override {
     // The lcores go first (their sessions handed back), then the controls free them.
-    control_a_->tick(now_, wall_);
-    control_b_->tick(now_, wall_);
+    for (auto* c : {control_a_.get(), control_b_.get()}) {
+      if (c != nullptr) {
+        c->tick(now_, wall_);
+      }
+    }
     control_a_.reset();
     control_b_.reset();
   }
@@ -190,6 +196,104 @@ TEST_F(MeshControlTest, AFloodOfInitiationsGetsCookiesAndTheTunnelKeepsCarrying)
   // A DH only for what came before the threshold: past it, cookies, which cost a MAC.
   EXPECT_LE(sb.rejects.at("unknown_peer"), 5u);
   EXPECT_TRUE(sb.under_load);
+}
+
+TEST_F(MeshControlTest, EndpointsByNameAreResolvedOffTheThreadAndAFailureIsShown) {
+  std::atomic<int> lookups{0};
+  MeshControl control(a_->channel(), a_->tables(), a_->all_stats(), test::EalEnvironment::pool(),
+                      kTunnel, 1420, [&](const std::string& name) -> Expected<net::IpAddress> {
+                        ++lookups;
+                        if (name == "b.example.net") {
+                          return *net::IpAddress::parse("192.0.2.2");
+                        }
+                        return fail(name + " does not resolve: Name or service not known");
+                      });
+  MeshPlan p = plan_a_;
+  p.resolve_interval = 5;
+  p.peers[0].endpoints = {{"nowhere.example.net", 51820}, {"b.example.net", 51820}};
+  control_a_.reset();  // one control per lcore
+  control.apply(p, 1420);
+  const auto status_until = [&](auto done) {
+    for (int k = 0; k < 200 && !done(control.status().peers.at(0)); ++k) {
+      control.tick(now_, wall_);
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return control.status().peers.at(0);
+  };
+  auto peer = status_until([](const MeshPeerStatus& s) { return !s.endpoint_problem.empty(); });
+  EXPECT_EQ(peer.endpoint_problem,
+            "nowhere.example.net does not resolve: Name or service not known");
+  EXPECT_FALSE(peer.endpoint.has_value());
+  // A name that does not resolve gives way to the next endpoint.
+  peer = status_until([](const MeshPeerStatus& s) { return s.endpoint.has_value(); });
+  ASSERT_TRUE(peer.endpoint.has_value());
+  EXPECT_EQ(peer.endpoint->to_string(), "192.0.2.2:51820") << "the name that resolves";
+  // Looked up again every resolve_interval.
+  const int before = lookups.load();
+  now_ += seconds(6);
+  status_until([&](const MeshPeerStatus&) { return lookups.load() > before; });
+  EXPECT_GT(lookups.load(), before);
+  control.tick(now_, wall_);
+}
+
+TEST_F(MeshControlTest, AnUnansweredHandshakeTriesTheNextEndpoint) {
+  // B's first address answers nothing (a WAN link that is down); its second is B.
+  plan_a_.peers[0].endpoints.insert(plan_a_.peers[0].endpoints.begin(), {"192.0.2.99", 51820});
+  control_a_->apply(plan_a_, 1420);
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run(2);
+  EXPECT_EQ(control_a_->status().peers.at(0).endpoint->to_string(), "192.0.2.99:51820");
+  EXPECT_TRUE(b_->sent(kSiteLan).empty());
+  now_ += seconds(6);  // REKEY_TIMEOUT and its jitter: the retry goes by the next endpoint
+  run();
+  EXPECT_EQ(control_a_->status().peers.at(0).endpoint->to_string(), "192.0.2.2:51820");
+  EXPECT_EQ(b_->sent(kSiteLan).size(), 1u) << "the packet that waited arrives";
+}
+
+TEST_F(MeshControlTest, AfterItsKeysAreZeroedAnIdleTunnelStillCarries) {
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run();
+  ASSERT_EQ(b_->sent(kSiteLan).size(), 1u);
+  // 3 × REJECT_AFTER_TIME without a handshake: every key is forgotten, the endpoint is not.
+  now_ += seconds(600);
+  wall_ += seconds(600);
+  run(2);
+  EXPECT_FALSE(control_a_->status().peers.at(0).has_session);
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run();
+  EXPECT_EQ(b_->sent(kSiteLan).size(), 1u) << "a new handshake, by the endpoint kept";
+  EXPECT_EQ(a_->drops(DropReason::kTunnelNoEndpoint), 0u);
+}
+
+TEST_F(MeshControlTest, APersistentKeepalivePeerKeepsASessionWithoutTraffic) {
+  plan_a_.peers[0].persistent_keepalive = 25;
+  control_a_->apply(plan_a_, 1420);
+  run();
+  EXPECT_TRUE(control_a_->status().peers.at(0).has_session) << "made unasked";
+  const uint64_t first = control_a_->status().peers.at(0).handshakes_sent;
+  // Past REJECT_AFTER_TIME with nothing but keepalives: a new session, as wg makes one.
+  for (int k = 0; k < 10; ++k) {
+    now_ += seconds(25);
+    wall_ += seconds(25);
+    run(2);
+  }
+  const MeshPeerStatus peer = control_a_->status().peers.at(0);
+  EXPECT_TRUE(peer.has_session);
+  EXPECT_GT(peer.handshakes_sent, first);
+}
+
+TEST_F(MeshControlTest, WhatWaitedForAHandshakeThatGaveUpIsDropped) {
+  plan_a_.peers[0].endpoints = {{"192.0.2.99", 51820}};  // answers nothing
+  control_a_->apply(plan_a_, 1420);
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7"), lan_packet("10.2.0.7")});
+  run(2);
+  EXPECT_EQ(a_->stats().staged.load(), 2u);
+  for (int k = 0; k < 20; ++k) {  // REKEY_ATTEMPT_TIME (90 s) of retries every 5 s
+    now_ += seconds(6);
+    run(1);
+  }
+  EXPECT_EQ(a_->stats().staged.load(), 0u);
+  EXPECT_EQ(a_->drops(DropReason::kTunnelNoSession), 2u);
 }
 
 TEST_F(MeshControlTest, ARemovedPeerIsGoneFromTheLcoreAndTheTable) {
