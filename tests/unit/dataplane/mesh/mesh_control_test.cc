@@ -120,7 +120,7 @@ TEST_F(MeshControlTest, AFirstPacketMakesTheHandshakeAndArrives) {
   EXPECT_EQ(b_at_a.handshakes_sent, 1u);
   EXPECT_EQ(b_at_a.tx_packets, 1u) << "the packet that waited, and no keepalive besides";
 
-  const MeshPeerStatus& a_at_b = control_b_->status().peers.at(0);
+  const MeshPeerStatus a_at_b = control_b_->status().peers.at(0);
   EXPECT_TRUE(a_at_b.has_session) << "confirmed by the packet";
   EXPECT_TRUE(a_at_b.latest_handshake.has_value());
   EXPECT_EQ(a_at_b.handshakes_received, 1u);
