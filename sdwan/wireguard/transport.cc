@@ -23,21 +23,11 @@ std::string_view name_of(OpenResult r) {
 }
 
 size_t TransportSession::seal(std::span<const uint8_t> packet, std::span<uint8_t> out, size_t mtu) {
-  const size_t size = sealed_size(packet.size(), mtu);
-  if (next_counter_ >= kRejectAfterMessages || out.size() < size) {
+  if (out.size() < sealed_size(packet.size(), mtu)) {
     return 0;
   }
-  const uint64_t counter = next_counter_++;
-  encode(TransportHeader{.receiver = keys_.remote_index, .counter = counter},
-         out.first<kTransportHeaderSize>());
-  // The plaintext is the packet and zero padding, sealed in place after the header.
-  const size_t padded = size - kTransportHeaderSize - kTagSize;
-  auto body = out.subspan(kTransportHeaderSize, padded);
-  std::copy(packet.begin(), packet.end(), body.begin());
-  std::fill(body.begin() + static_cast<long>(packet.size()), body.end(), 0);
-  // In place: ChaCha20 is a stream cipher, OpenSSL seals a buffer onto itself.
-  send_.seal(counter, body, {}, out.subspan(kTransportHeaderSize, padded + kTagSize));
-  return size;
+  std::copy(packet.begin(), packet.end(), out.begin() + kTransportHeaderSize);
+  return seal_in_place(out, packet.size(), mtu);
 }
 
 size_t TransportSession::seal_in_place(std::span<uint8_t> buffer, size_t length, size_t mtu) {
@@ -48,6 +38,8 @@ size_t TransportSession::seal_in_place(std::span<uint8_t> buffer, size_t length,
   const uint64_t counter = next_counter_++;
   encode(TransportHeader{.receiver = keys_.remote_index, .counter = counter},
          buffer.first<kTransportHeaderSize>());
+  // The plaintext is the packet and zero padding, sealed in place after the header (ChaCha20
+  // is a stream cipher: OpenSSL seals a buffer onto itself).
   const size_t padded = size - kTransportHeaderSize - kTagSize;
   auto body = buffer.subspan(kTransportHeaderSize, padded);
   std::fill(body.begin() + static_cast<long>(length), body.end(), 0);

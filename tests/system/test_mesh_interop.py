@@ -20,7 +20,7 @@ from conftest import needs_root
 from vigil_lab.daemons import build_dir
 from vigil_lab.fastpath import (ROUTED_EDGE_CONFIG, hosts_checksum_in_software, make_mesh_keys,
                                 mesh_section, site_edge_config, site_hosts, start_routing,
-                                tunnels_only)
+                                tunnels_only, wg_keypair)
 from vigil_lab.lab import Lab, parse_ping
 from vigil_lab.topologies import routed, two_sites
 
@@ -29,14 +29,6 @@ pytestmark = needs_root
 EDGE_WAN = "198.18.20.2"
 FAR_WAN = "198.18.20.1"
 TUNNEL_FAR = "10.99.0.1"
-
-
-def keypair() -> tuple[str, str]:
-    private = subprocess.run(["wg", "genkey"], capture_output=True, text=True,
-                             check=True).stdout.strip()
-    public = subprocess.run(["wg", "pubkey"], input=private, capture_output=True, text=True,
-                            check=True).stdout.strip()
-    return private, public
 
 
 def private_file(path: Path, text: str) -> Path:
@@ -52,8 +44,8 @@ class MeshLab:
         self.lab = lab
         self.tmp = tmp
         self.ifname = f"wgm{os.getpid() % 100000}"  # wireguard-go's socket is per name, shared
-        self.far_private, self.far_public = keypair()
-        self.edge_private, self.edge_public = keypair()
+        self.far_private, self.far_public = wg_keypair()
+        self.edge_private, self.edge_public = wg_keypair()
         self.psk = subprocess.run(["wg", "genpsk"], capture_output=True, text=True,
                                   check=True).stdout.strip() if psk else None
         hosts_checksum_in_software(lab, ("host", "far"))
@@ -201,7 +193,7 @@ def test_a_preshared_key_must_match(binaries, tmp_path):
 def test_a_key_vigil_does_not_know_gets_nothing_through(binaries, tmp_path):
     with Lab(routed()) as lab:
         m = MeshLab(lab, tmp_path)
-        stranger_private, _ = keypair()
+        stranger_private, _ = wg_keypair()
         # wireguard-go uses a key the edge's config does not name.
         lab.run("far", ["wg", "set", m.ifname, "private-key",
                         str(private_file(tmp_path / "stranger.key", stranger_private))])
@@ -225,7 +217,7 @@ def test_a_handshake_flood_gets_cookies_and_the_tunnel_keeps_forwarding(binaries
         # The flood comes from an address the far host has on its loopback (the edge routes
         # it, and its cookie replies, by its default route).
         lab.run("far", ["ip", "addr", "add", "192.0.2.77/32", "dev", "lo"])
-        attacker, _ = keypair()
+        attacker, _ = wg_keypair()
         flood = subprocess.Popen(
             ["ip", "netns", "exec", lab.ns("far"), str(build_dir() / "tests/interop/wg_probe"),
              "flood", "--private", attacker, "--peer", m.edge_public, "--listen", "40000",

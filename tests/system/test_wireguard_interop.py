@@ -18,6 +18,7 @@ import pytest
 from conftest import needs_root
 
 from vigil_lab.daemons import build_dir
+from vigil_lab.fastpath import wg_keypair
 from vigil_lab.lab import Lab
 from vigil_lab.topology import Topology
 
@@ -33,14 +34,6 @@ def wg(*args: str, node: str, lab: Lab, stdin: str | None = None) -> str:
     return lab.run(node, ["wg", *args], input=stdin).stdout
 
 
-def keypair() -> tuple[str, str]:
-    private = subprocess.run(["wg", "genkey"], capture_output=True, text=True,
-                             check=True).stdout.strip()
-    public = subprocess.run(["wg", "pubkey"], input=private, capture_output=True, text=True,
-                            check=True).stdout.strip()
-    return private, public
-
-
 class Interop:
     """wireguard-go on `peer` (tunnel 10.99.0.1/24), the probe's keys, and ways to run it."""
 
@@ -50,8 +43,8 @@ class Interop:
         # wireguard-go's control socket is /var/run/wireguard/<ifname>.sock, shared by every
         # namespace: a name of this run's own.
         self.ifname = f"wgv{os.getpid() % 100000}"
-        self.wg_private, self.wg_public = keypair()
-        self.probe_private, self.probe_public = keypair()
+        self.wg_private, self.wg_public = wg_keypair()
+        self.probe_private, self.probe_public = wg_keypair()
         self.psk = subprocess.run(["wg", "genpsk"], capture_output=True, text=True,
                                   check=True).stdout.strip()
         self.proc = lab.spawn("peer", ["wireguard-go", "-f", self.ifname], name="wireguard-go",
@@ -187,7 +180,7 @@ def test_a_preshared_key_must_match(interop):
 
 
 def test_a_key_wireguard_go_does_not_know_gets_no_answer(interop):
-    stranger, _ = keypair()
+    stranger, _ = wg_keypair()
     time.sleep(0.05)
     refused_before = interop.proc.log().count("Received invalid initiation message")
     result = finished(interop.probe("initiate", private=stranger, timeout=3))

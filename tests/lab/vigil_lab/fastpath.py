@@ -51,15 +51,21 @@ def forwarding(vn) -> bool:
         return False
 
 
+def wg_keypair() -> tuple[str, str]:
+    """(private, public) in base64, as `wg genkey | wg pubkey` makes them."""
+    private = subprocess.run(["wg", "genkey"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    public = subprocess.run(["wg", "pubkey"], input=private, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    return private, public
+
+
 def make_mesh_keys(directory: Path, sites) -> dict[int, tuple[Path, str]]:
-    """A WireGuard key pair per site, as `wg genkey | wg pubkey` makes them: site -> (the
-    private key's file, mode 0600, in `directory`; the public key)."""
+    """A WireGuard key pair per site: site -> (the private key's file, mode 0600, in
+    `directory`; the public key)."""
     keys = {}
     for n in sites:
-        private = subprocess.run(["wg", "genkey"], capture_output=True, text=True,
-                                 check=True).stdout.strip()
-        public = subprocess.run(["wg", "pubkey"], input=private, capture_output=True, text=True,
-                                check=True).stdout.strip()
+        private, public = wg_keypair()
         path = Path(directory) / f"s{n}-mesh.key"
         path.write_text(private + "\n")
         path.chmod(0o600)
