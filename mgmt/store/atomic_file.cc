@@ -36,7 +36,8 @@ Status write_file_atomically(const std::filesystem::path& path, std::string_view
                              const BeforeRenameHook& before_rename) {
   const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   const auto tmp = dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+  // 0600: the running config and every commit kept for rollback are root's alone.
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) {
     return fail(errno_text("cannot create", tmp));
   }

@@ -60,6 +60,15 @@ TEST_F(ConfigStoreTest, CommitsPersistAcrossReopen) {
   // running.yaml is readable by people and names its commit.
   auto text = read_file(dir_ / "running.yaml");
   EXPECT_TRUE(text->starts_with("# vigil-commit 2 by bob (commit)")) << *text;
+  // Every file of the store, the rollback history too, is root's alone (mode 0600): configs
+  // name key files and may one day hold more than the box's users should read.
+  for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+    if (entry.is_regular_file()) {
+      EXPECT_EQ(entry.status().permissions() & fs::perms::all,
+                fs::perms::owner_read | fs::perms::owner_write)
+          << entry.path();
+    }
+  }
 }
 
 TEST_F(ConfigStoreTest, RollbackNumberingCountsBackFromRunning) {
