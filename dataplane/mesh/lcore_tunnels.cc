@@ -694,7 +694,9 @@ uint16_t LcoreTunnels::originate(Burst& burst) {
     ++n;
   }
   originated_.erase(originated_.begin(), originated_.begin() + static_cast<long>(used));
-  burst.in_port = t != nullptr ? t->tunnel_port : 0;
+  // Stages that read the ingress port's details (admit, ICMP errors) leave originated packets
+  // alone; port 0 always exists in the snapshot, the tunnel's virtual port only while peers do.
+  burst.in_port = 0;
   burst.count = n;
   return n;
 }
