@@ -252,11 +252,9 @@ api::TunnelsStatus FastPathControl::show_tunnels() const {
 }
 
 void FastPathControl::update_mesh_metrics(MetricsRegistry& metrics) {
-  if (!mesh_) {
-    return;
-  }
-  const MeshStatus m = mesh_->status();
-  if (m.listen_port == 0) {
+  // What `show tunnels` shows, so the two cannot disagree.
+  const api::TunnelsStatus m = show_tunnels();
+  if (!m.enabled) {
     return;
   }
   auto& packets = metrics.counter("vigil_dp_tunnel_packets_total",
@@ -271,7 +269,7 @@ void FastPathControl::update_mesh_metrics(MetricsRegistry& metrics) {
                            "1 while the peer has a session (packets go out at once), else 0");
   auto& latest = metrics.gauge("vigil_dp_tunnel_latest_handshake_seconds",
                                "Unix time of the peer's latest handshake; 0 before the first");
-  for (const MeshPeerStatus& p : m.peers) {
+  for (const api::TunnelPeerStatus& p : m.peers) {
     for (const auto& [direction, n, b, h] :
          {std::tuple{"rx", p.rx_packets, p.rx_bytes, p.handshakes_received},
           std::tuple{"tx", p.tx_packets, p.tx_bytes, p.handshakes_sent}}) {
@@ -279,13 +277,8 @@ void FastPathControl::update_mesh_metrics(MetricsRegistry& metrics) {
       exported_.set(bytes, {{"peer", p.name}, {"direction", direction}}, b);
       exported_.set(handshakes, {{"peer", p.name}, {"direction", direction}}, h);
     }
-    up.Add({{"peer", p.name}}).Set(p.has_session ? 1 : 0);
-    latest.Add({{"peer", p.name}})
-        .Set(p.latest_handshake
-                 ? static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
-                                           p.latest_handshake->time_since_epoch())
-                                           .count())
-                 : 0);
+    up.Add({{"peer", p.name}}).Set(p.session ? 1 : 0);
+    latest.Add({{"peer", p.name}}).Set(static_cast<double>(p.latest_handshake));
   }
   // Refusals of the handshake side; the transport's (wg_replay, wg_bad_tag, wg_no_session,
   // ...) are in vigil_dp_drops_total.

@@ -35,6 +35,16 @@ uint16_t read16(const uint8_t* p) {
   return static_cast<uint16_t>(p[0] << 8 | p[1]);
 }
 
+// Where a datagram came from: its source address and UDP port.
+TunnelEndpoint source_of(const vigil_packet& p) {
+  TunnelEndpoint e;
+  const bool v4 = p.l3_proto == RTE_ETHER_TYPE_IPV4;
+  e.family = v4 ? 4 : 6;
+  std::memcpy(e.address, v4 ? reinterpret_cast<const uint8_t*>(&p.src.v4) : p.src.v6, v4 ? 4 : 16);
+  e.port = rte_be_to_cpu_16(p.sport);
+  return e;
+}
+
 void relaxed_add(std::atomic<uint64_t>& a, uint64_t n) {
   a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
@@ -128,12 +138,7 @@ void LcoreTunnels::take_datagram(Burst& burst, uint16_t i, const TunnelTable& t,
         burst.drop(i, DropReason::kTunnelHandshakeBusy);  // the control thread is behind
         return;
       }
-      MeshEvent e{.kind = MeshEvent::Kind::kHandshake, .packet = m};
-      const bool v4 = p.l3_proto == RTE_ETHER_TYPE_IPV4;
-      e.endpoint.family = v4 ? 4 : 6;
-      std::memcpy(e.endpoint.address, v4 ? reinterpret_cast<const uint8_t*>(&p.src.v4) : p.src.v6,
-                  v4 ? 4 : 16);
-      e.endpoint.port = rte_be_to_cpu_16(p.sport);
+      const MeshEvent e{.kind = MeshEvent::Kind::kHandshake, .packet = m, .endpoint = source_of(p)};
       // The control thread gets the message alone.
       rte_pktmbuf_adj(m, static_cast<uint16_t>(offset));
       rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - length));
@@ -204,14 +209,7 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
     (void)channel_.event({.kind = MeshEvent::Kind::kPromoted, .slot = slot, .index = index});
     flush_staged(slot);
   }
-  const vigil_packet& outer = st.parsed;
-  TunnelEndpoint from;
-  const bool outer_v4 = outer.l3_proto == RTE_ETHER_TYPE_IPV4;
-  from.family = outer_v4 ? 4 : 6;
-  std::memcpy(from.address,
-              outer_v4 ? reinterpret_cast<const uint8_t*>(&outer.src.v4) : outer.src.v6,
-              outer_v4 ? 4 : 16);
-  from.port = rte_be_to_cpu_16(outer.sport);
+  const TunnelEndpoint from = source_of(st.parsed);
   if (!(from == peer.endpoint)) {
     // Roaming: the peer is where its last authenticated packet came from.
     peer.endpoint = from;

@@ -114,12 +114,16 @@ void MeshControl::send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& 
   command({.kind = MeshCommand::Kind::kSend, .packet = m, .endpoint = to});
 }
 
-void MeshControl::stop() {
+std::vector<std::string> MeshControl::peer_names() const {
   std::vector<std::string> names;
   for (const auto& [name, p] : peers_) {
     names.push_back(name);
   }
-  remove_peers(names, /*publish_table=*/false);
+  return names;
+}
+
+void MeshControl::stop() {
+  remove_peers(peer_names(), /*publish_table=*/false);
   tables_.publish(nullptr);
   send_removals();
   plan_.reset();
@@ -160,12 +164,8 @@ void MeshControl::apply(const MeshPlan& plan, uint16_t mtu) {
   if (!plan_ || plan_->private_key != plan.private_key ||
       plan_->cookie_threshold != plan.cookie_threshold) {
     // A new identity (or load limit): every peer starts over with new handshakes.
-    std::vector<std::string> names;
-    for (const auto& [name, p] : peers_) {
-      names.push_back(name);
-    }
     if (handshakes_) {
-      remove_peers(names, /*publish_table=*/true);
+      remove_peers(peer_names(), /*publish_table=*/true);
     }
     handshakes_ = std::make_unique<wg::Handshaker>(plan.private_key, plan.cookie_threshold);
     owned_indexes_.clear();

@@ -105,6 +105,7 @@ class MeshControl {
   // without them is published, so nothing is staged in a slot after it was emptied.
   void remove_peers(const std::vector<std::string>& names, bool publish_table);
   void send_removals();
+  std::vector<std::string> peer_names() const;
   void release_index(uint32_t index);
   void publish();
   void take_events(Clock::time_point now, wg::WallClock::time_point wall);

@@ -3,8 +3,6 @@
 // The tunnels are the fast path's (FastPathControl runs them: dataplane/mesh/).
 #pragma once
 
-#include <optional>
-
 #include "dataplane/config_applier.h"
 #include "dataplane/mesh/mesh_keys.h"
 
@@ -15,14 +13,6 @@ class MeshTarget final : public ConfigTarget {
   std::string name() const override { return "mesh"; }
   Status check(const config::Config& config) const override;
   Status apply(const config::Config& config) override;
-
-  // This site's public key, once a mesh section took.
-  std::optional<wg::Key> public_key() const;
-  uint16_t listen_port() const { return listen_port_; }
-
- private:
-  std::optional<MeshKeys> keys_;
-  uint16_t listen_port_ = 0;
 };
 
 }  // namespace vigil::dp
