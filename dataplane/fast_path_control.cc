@@ -146,7 +146,7 @@ Status FastPathControl::try_start(const config::Config& c, const FastPathPlan& p
   if (fast_path_->offload_channel() != nullptr) {
     start_offload(plan.ports);
   }
-  mesh_ = std::make_unique<MeshControl>(fast_path_->mesh_channel(), fast_path_->tunnel_tables(),
+  mesh_ = std::make_unique<MeshControl>(fast_path_->mesh_channels(), fast_path_->tunnel_tables(),
                                         fast_path_->tunnel_stats(), fast_path_->pool(), kTunnelPort,
                                         plan.mesh_mtu);
   started_with_ = d;

@@ -135,12 +135,6 @@ Expected<std::vector<Route>> check_plan(const FastPathPlan& plan, unsigned host_
     return fail("interfaces: the fast path takes at most " + std::to_string(kMaxPorts) +
                 " ports, " + std::to_string(plan.ports.size()) + " are enabled");
   }
-  if (plan.mesh_peers > 0 && s.lcores.size() != 1) {
-    return fail(
-        "mesh: its tunnels run on one forwarding lcore in this build, and "
-        "dataplane.lcores lists " +
-        std::to_string(s.lcores.size()));
-  }
   auto routes = build_routes(plan.routing);
   if (!routes) {
     return routes;

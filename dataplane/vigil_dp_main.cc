@@ -94,9 +94,7 @@ int main(int argc, char** argv) {
       .name = "vigil-dp",
       .summary = "Vigil fast path: ports, XDP classifier, DPDK lcores, FIB, WireGuard.",
       .default_socket = "/run/vigil/dp.sock",
-      .not_implemented =
-          "path probes and failover by probe in the fast path; mesh tunnels on more "
-          "than one forwarding lcore",
+      .not_implemented = "path probes and failover by probe in the fast path",
       .validate_config = vigil::config::validate_document,
       .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4", "routing",
                            "dataplane", "mesh"},

@@ -11,6 +11,7 @@
 
 #include "dataplane/packet/ipv4_fragmenter.h"
 #include "ebpf/host/parse_host.h"
+#include "sdwan/wireguard/index_shard.h"
 #include "sdwan/wireguard/messages.h"
 #include "sdwan/wireguard/timers.h"
 
@@ -53,13 +54,15 @@ void relaxed_add(std::atomic<uint64_t>& a, uint64_t n) {
 
 LcoreTunnels::LcoreTunnels(const RouteTable& routes, const TunnelTables& tables,
                            MeshChannel& channel, TunnelPeerStats* stats, LcoreCounters& counters,
-                           rte_mempool* pool)
+                           rte_mempool* pool, TunnelShards shards)
     : routes_(routes),
       tables_(tables),
       channel_(channel),
       stats_(stats),
       counters_(counters),
-      pool_(pool) {
+      pool_(pool),
+      shards_(std::move(shards)),
+      shard_count_(std::max<uint32_t>(1, static_cast<uint32_t>(shards_.inboxes.size()))) {
   slot_of_index_.reserve(3 * kMaxMeshPeers);
   originated_.reserve(kMaxOriginated);
   retiring_.reserve(3 * kMaxMeshPeers);
@@ -71,6 +74,9 @@ LcoreTunnels::~LcoreTunnels() {
   }
   for (Originated& o : originated_) {
     rte_pktmbuf_free(o.packet);
+  }
+  for (; inbox_at_ < inbox_count_; ++inbox_at_) {
+    rte_pktmbuf_free(inbox_[inbox_at_].packet);
   }
   // The lcore is gone: what it could not hand back is freed here.
   for (auto* s : retiring_) {
@@ -162,6 +168,10 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
   uint8_t* d = rte_pktmbuf_mtod_offset(m, uint8_t*, offset);
   wg::TransportHeader h;
   wg::decode(std::span<const uint8_t>(d, length), h);
+  if (const uint32_t owner = wg::shard_of_index(h.receiver, shard_count_); owner != shards_.self) {
+    hand_off(burst, i, static_cast<uint16_t>(owner), /*received=*/true);
+    return;
+  }
   const auto found = slot_of_index_.find(h.receiver);
   if (found == slot_of_index_.end() || !t.active[found->second]) {
     burst.drop(i, DropReason::kTunnelNoSession);
@@ -280,6 +290,11 @@ void LcoreTunnels::send(Burst& burst) {
         t->allowed.lookup(v4 ? 4 : 6, v4 ? reinterpret_cast<const uint8_t*>(&p.dst.v4) : p.dst.v6);
     if (!slot || *slot >= kMaxMeshPeers || !t->active[*slot]) {
       burst.drop(i, DropReason::kTunnelNoPeer);
+      continue;
+    }
+    if (const uint16_t to = owner(*slot); to != shards_.self) {
+      st.originated = true;  // routed: the owner seals it as it is
+      hand_off(burst, i, to, /*received=*/false);
       continue;
     }
     Peer& peer = peers_[*slot];
@@ -495,7 +510,19 @@ bool LcoreTunnels::encapsulate(rte_mbuf* m, PacketState& st, uint32_t payload_le
   return true;
 }
 
+void LcoreTunnels::hand_off(Burst& burst, uint16_t i, uint16_t to, bool received) {
+  if (!shards_.inboxes[to]->put({.packet = burst.packets[i],
+                                 .state = burst.state[i],
+                                 .in_port = burst.in_port,
+                                 .received = received})) [[unlikely]] {
+    burst.drop(i, DropReason::kTunnelHandoffFull);
+    return;
+  }
+  burst.state[i].disposition = Disposition::kTaken;
+}
+
 void LcoreTunnels::poll() {
+  handoff_bursts_left_ = kHandoffBurstsPerPoll;
   for (auto it = retiring_.begin(); it != retiring_.end();) {
     if (!channel_.event({.kind = MeshEvent::Kind::kRetired, .session = *it})) {
       break;
@@ -666,9 +693,45 @@ void LcoreTunnels::keepalive(uint16_t slot) {
 }
 
 uint16_t LcoreTunnels::originate(Burst& burst) {
-  if (originated_.empty()) {
+  return originated_.empty() ? take_handed_off(burst) : originate_own(burst);
+}
+
+uint16_t LcoreTunnels::take_handed_off(Burst& burst) {
+  if (shard_count_ <= 1 || handoff_bursts_left_ == 0) {
     return 0;
   }
+  if (inbox_at_ == inbox_count_) {
+    inbox_count_ = shards_.inboxes[shards_.self]->take(inbox_.data(), kBurstSize);
+    inbox_at_ = 0;
+    if (inbox_count_ == 0) {
+      return 0;
+    }
+  }
+  --handoff_bursts_left_;
+  // One kind and one ingress port a burst: a datagram is parsed again as received on its
+  // port; a packet to seal keeps its routed state and names port 0, as originated ones do.
+  const HandedOff& first = inbox_[inbox_at_];
+  const bool received = first.received;
+  const PortId in_port = received ? first.in_port : 0;
+  uint16_t n = 0;
+  for (; inbox_at_ < inbox_count_ && n < kBurstSize; ++inbox_at_, ++n) {
+    const HandedOff& h = inbox_[inbox_at_];
+    if (h.received != received || (received && h.in_port != in_port)) {
+      break;
+    }
+    burst.packets[n] = h.packet;
+    burst.state[n] = h.state;
+  }
+  if (received) {
+    burst.reset(in_port, n);  // as if it had just arrived
+  } else {
+    burst.in_port = in_port;
+    burst.count = n;
+  }
+  return n;
+}
+
+uint16_t LcoreTunnels::originate_own(Burst& burst) {
   const TunnelTable* t = tables_.get();
   const ForwardingSnapshot* snap = routes_.snapshot();
   uint16_t n = 0;

@@ -16,6 +16,12 @@
 // Packets the lcore makes itself (keepalives, handshake messages, packets that waited) run
 // through the pipeline as a burst of their own (originate()). Nothing here allocates per
 // packet; a session's arrival or departure (once per handshake) may.
+//
+// With several forwarding lcores, each peer's sessions live on one of them, its owner (slot
+// mod lcores), and its session indexes say which (wg::shard_of_index). What reaches another
+// lcore (a datagram RSS gave it, a packet toward the peer from a LAN flow it carries) is passed
+// to the owner's inbox (tunnel_handoff.h) and comes out of the owner's originate(): a datagram
+// parsed again from the start, a packet to seal as it was routed.
 #pragma once
 
 #include <array>
@@ -27,6 +33,7 @@
 
 #include "dataplane/forwarding/route_table.h"
 #include "dataplane/mesh/mesh_channel.h"
+#include "dataplane/mesh/tunnel_handoff.h"
 #include "dataplane/mesh/tunnel_table.h"
 #include "dataplane/pipeline/burst.h"
 #include "dataplane/pipeline/lcore_counters.h"
@@ -37,12 +44,22 @@ namespace vigil::dp {
 
 inline constexpr size_t kMaxStagedPerPeer = 32;
 inline constexpr size_t kMaxOriginated = 256;
+// Bursts taken from the inbox per loop: other lcores cannot keep this one from its own queues.
+inline constexpr unsigned kHandoffBurstsPerPoll = 4;
+
+// Which lcore this is among those carrying the mesh, and every one's inbox (by shard; none:
+// this lcore owns every peer).
+struct TunnelShards {
+  uint16_t self = 0;
+  std::vector<TunnelHandoff*> inboxes;
+};
 
 class LcoreTunnels {
  public:
   // `stats` has kMaxMeshPeers entries, by slot. `pool` gives keepalives their mbufs.
   LcoreTunnels(const RouteTable& routes, const TunnelTables& tables, MeshChannel& channel,
-               TunnelPeerStats* stats, LcoreCounters& counters, rte_mempool* pool);
+               TunnelPeerStats* stats, LcoreCounters& counters, rte_mempool* pool,
+               TunnelShards shards = {});
   ~LcoreTunnels();
   LcoreTunnels(const LcoreTunnels&) = delete;
   LcoreTunnels& operator=(const LcoreTunnels&) = delete;
@@ -51,8 +68,14 @@ class LcoreTunnels {
   void send(Burst& burst);
   // Takes the control thread's commands.
   void poll();
-  // Fills `burst` with packets this lcore made or held (up to kBurstSize); their count.
+  // Fills `burst` with packets this lcore made or held, or else with what other lcores passed
+  // it (up to kBurstSize); their count.
   uint16_t originate(Burst& burst);
+
+  // Whose peer's sessions these are: the shard owning `slot`.
+  uint16_t owner(size_t slot) const {
+    return shard_count_ <= 1 ? 0 : static_cast<uint16_t>(slot % shard_count_);
+  }
 
  private:
   struct Session {
@@ -109,7 +132,10 @@ class LcoreTunnels {
   void keepalive(uint16_t slot);
   void send_handshake(const MeshCommand& c);
   bool usable(const Session& s, int64_t now_ns) const;
-  void queue_originated(rte_mbuf* m, const PacketState& st);
+  // To the owner's inbox (the packet is taken), or dropped when the inbox is full.
+  void hand_off(Burst& burst, uint16_t i, uint16_t to, bool received);
+  uint16_t originate_own(Burst& burst);
+  uint16_t take_handed_off(Burst& burst);
 
   const RouteTable& routes_;
   const TunnelTables& tables_;
@@ -122,6 +148,11 @@ class LcoreTunnels {
   std::vector<Originated> originated_;                    // reserved: never grows per packet
   std::vector<wg::TransportSession*> retiring_;           // waiting for room in the ring
   uint16_t ip_id_ = 0;
+  TunnelShards shards_;
+  uint32_t shard_count_ = 1;
+  std::array<HandedOff, kBurstSize> inbox_{};  // taken from this lcore's inbox, not yet run
+  unsigned inbox_count_ = 0, inbox_at_ = 0;
+  unsigned handoff_bursts_left_ = kHandoffBurstsPerPoll;
 };
 
 }  // namespace vigil::dp

@@ -54,9 +54,10 @@ Expected<net::IpAddress> getaddrinfo_resolve(const std::string& name) {
 
 }  // namespace
 
-MeshControl::MeshControl(MeshChannel& channel, TunnelTables& tables, TunnelPeerStats* stats,
-                         rte_mempool* pool, PortId tunnel_port, uint16_t mtu, Resolve resolve)
-    : channel_(channel),
+MeshControl::MeshControl(std::vector<MeshChannel*> channels, TunnelTables& tables,
+                         TunnelPeerStats* stats, rte_mempool* pool, PortId tunnel_port,
+                         uint16_t mtu, Resolve resolve)
+    : channels_(std::move(channels)),
       tables_(tables),
       stats_(stats),
       pool_(pool),
@@ -78,10 +79,11 @@ MeshControl::Peer* MeshControl::by_slot(uint16_t slot) {
   return nullptr;
 }
 
-void MeshControl::command(const MeshCommand& c) {
+void MeshControl::command(const MeshCommand& c, size_t shard) {
   // The ring holds 1,024 and the lcore drains 64 a loop: full means the lcore is gone. A
   // session or packet that does not go is freed, never leaked, its index with it.
-  if (!channel_.command(c)) {
+  MeshChannel& to = *channels_[c.kind == MeshCommand::Kind::kSend ? shard : owner(c.slot)];
+  if (!to.command(c)) {
     rte_pktmbuf_free(c.packet);
     if (c.session != nullptr) {
       release_index(c.session->keys().local_index);
@@ -99,7 +101,7 @@ void MeshControl::release_index(uint32_t index) {
   }
 }
 
-void MeshControl::send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& to) {
+void MeshControl::send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& to, size_t shard) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) {
     ++rejects_["no_mbuf"];
@@ -111,7 +113,7 @@ void MeshControl::send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& 
     return;
   }
   std::memcpy(data, bytes.data(), bytes.size());
-  command({.kind = MeshCommand::Kind::kSend, .packet = m, .endpoint = to});
+  command({.kind = MeshCommand::Kind::kSend, .packet = m, .endpoint = to}, shard);
 }
 
 std::vector<std::string> MeshControl::peer_names() const {
@@ -211,7 +213,10 @@ void MeshControl::add_peer(const MeshPeerPlan& plan, Clock::time_point now) {
   while (slot < kMaxMeshPeers && slot_used_[slot]) {
     ++slot;
   }
-  const auto id = handshakes_->add_peer(plan.public_key, plan.preshared_key);
+  const auto id =
+      handshakes_->add_peer(plan.public_key, plan.preshared_key,
+                            {.shard = static_cast<uint32_t>(owner(slot < kMaxMeshPeers ? slot : 0)),
+                             .count = static_cast<uint32_t>(channels_.size())});
   if (slot == kMaxMeshPeers || !id) {
     // The config allows neither (256 peers, distinct keys, not ours): checked at prepare.
     log::error("mesh peer not added", {{"peer", plan.name}});
@@ -316,7 +321,7 @@ void MeshControl::take_resolved() {
 void MeshControl::forget_all(Peer& p) {
   // The keys go (their indexes when the lcore hands the sessions back); the endpoint stays.
   command({.kind = MeshCommand::Kind::kClear, .slot = p.slot});
-  p.current = p.previous = p.next = {};
+  p.current = p.previous = p.next = p.displaced_next = {};
   handshakes_->forget_handshake(p.id);
 }
 
@@ -327,6 +332,9 @@ void MeshControl::install(Peer& p, const wg::SessionKeys& keys, Clock::time_poin
   // The mirror rotates exactly as the lcore does (lcore_tunnels.cc install()); the sessions
   // displaced come back as kRetired, and their indexes are released then.
   if (!keys.initiator) {
+    if (p.next) {
+      p.displaced_next = p.next;
+    }
     p.next = fresh;
   } else {
     if (p.next) {
@@ -353,12 +361,12 @@ void MeshControl::initiate(Peer& p, Clock::time_point now, wg::WallClock::time_p
   if (!bytes) {
     return;
   }
-  send(std::vector<uint8_t>(bytes->begin(), bytes->end()), *p.endpoint);
+  send(std::vector<uint8_t>(bytes->begin(), bytes->end()), *p.endpoint, owner(p.slot));
   p.timers.initiation_sent(now);
   ++p.handshakes_sent;
 }
 
-void MeshControl::take_handshake(const MeshEvent& e, Clock::time_point now,
+void MeshControl::take_handshake(const MeshEvent& e, size_t shard, Clock::time_point now,
                                  wg::WallClock::time_point wall) {
   const std::vector<uint8_t> bytes(
       rte_pktmbuf_mtod(e.packet, const uint8_t*),
@@ -393,39 +401,57 @@ void MeshControl::take_handshake(const MeshEvent& e, Clock::time_point now,
     }
   }
   if (!t.reply.empty()) {
-    send(t.reply, e.endpoint);
+    send(t.reply, e.endpoint, shard);  // by the lcore it came in by
   }
 }
 
 void MeshControl::take_events(Clock::time_point now, wg::WallClock::time_point wall) {
-  MeshEvent e;
-  // Bounded per tick: a flood of handshakes waits in the ring (and overflows there, counted
-  // by the lcore), never holds this thread.
-  for (int n = 0; n < 512 && channel_.next_event(e); ++n) {
-    switch (e.kind) {
-      case MeshEvent::Kind::kHandshake:
-        take_handshake(e, now, wall);
-        break;
-      case MeshEvent::Kind::kRoamed:
-        if (Peer* p = by_slot(e.slot); p != nullptr) {
-          p->endpoint = e.endpoint;  // the lcore moved already
-        }
-        break;
-      case MeshEvent::Kind::kPromoted:
-        if (Peer* p = by_slot(e.slot); p != nullptr && p->next && p->next.local_index == e.index) {
-          // The responder's session confirmed: the lcore made it current when it heard on it.
-          p->previous = p->current;
-          p->current = p->next;
-          p->next = {};
-          p->latest_handshake = wall;
-          p->timers.handshake_complete(now);
-        }
-        break;
-      case MeshEvent::Kind::kRetired:
-        release_index(e.session->keys().local_index);
-        delete e.session;
-        break;
+  // Bounded per tick and lcore: a flood of handshakes waits in the ring (and overflows there,
+  // counted by the lcore), never holds this thread.
+  for (size_t shard = 0; shard < channels_.size(); ++shard) {
+    MeshEvent e;
+    for (int n = 0; n < 512 && channels_[shard]->next_event(e); ++n) {
+      take_event(e, shard, now, wall);
     }
+  }
+}
+
+void MeshControl::take_event(const MeshEvent& e, size_t shard, Clock::time_point now,
+                             wg::WallClock::time_point wall) {
+  switch (e.kind) {
+    case MeshEvent::Kind::kHandshake:
+      take_handshake(e, shard, now, wall);
+      break;
+    case MeshEvent::Kind::kRoamed:
+      if (Peer* p = by_slot(e.slot); p != nullptr) {
+        p->endpoint = e.endpoint;  // the lcore moved already
+      }
+      break;
+    case MeshEvent::Kind::kPromoted: {
+      Peer* p = by_slot(e.slot);
+      if (p == nullptr) {
+        break;
+      }
+      // The responder's session confirmed: the lcore made it current when it heard on it. A
+      // session displaced by a newer next was promoted before the lcore took the newer one.
+      SessionMeta* promoted = p->next.local_index == e.index             ? &p->next
+                              : p->displaced_next.local_index == e.index ? &p->displaced_next
+                                                                         : nullptr;
+      if (promoted == nullptr || e.index == 0) {
+        break;
+      }
+      p->previous = p->current;
+      p->current = *promoted;
+      *promoted = {};
+      p->displaced_next = {};
+      p->latest_handshake = wall;
+      p->timers.handshake_complete(now);
+      break;
+    }
+    case MeshEvent::Kind::kRetired:
+      release_index(e.session->keys().local_index);
+      delete e.session;
+      break;
   }
 }
 

@@ -1,9 +1,9 @@
 // The mesh's control side, on vigil-dp's control thread: the handshakes (wg::Handshaker), each
 // peer's timers, its endpoint (configured, resolved from DNS, or where it roamed), and a mirror
-// of the sessions the lcore holds (which, when made, by whom) for rekeying and expiry. It
-// drives the lcore over the channel and learns from it through events and the per-peer
-// counters, polled each tick; it never touches a session's counters itself. X25519 runs here
-// and never on an lcore. DNS lookups run on a thread of their own, so a slow resolver holds up
+// of the sessions the peer's lcore holds (which, when made, by whom) for rekeying and expiry.
+// It drives each lcore over its channel and learns from the lcores through events and the
+// per-peer counters, polled each tick; it never touches a session's counters itself. X25519 runs
+// here and never on an lcore. DNS lookups run on a thread of their own, so a slow resolver holds up
 // nothing.
 #pragma once
 
@@ -57,10 +57,12 @@ class MeshControl {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `stats` has kMaxMeshPeers entries, written by the lcore. `pool` gives handshake messages
-  // their mbufs. `resolve` defaults to getaddrinfo().
-  MeshControl(MeshChannel& channel, TunnelTables& tables, TunnelPeerStats* stats, rte_mempool* pool,
-              PortId tunnel_port, uint16_t mtu, Resolve resolve = {});
+  // `channels` are the lcores', by shard: the peer in slot s is channel s mod their number's
+  // (its sessions' indexes say so, wg::IndexShard). `stats` has kMaxMeshPeers entries, each
+  // written by its peer's lcore. `pool` gives handshake messages their mbufs. `resolve`
+  // defaults to getaddrinfo().
+  MeshControl(std::vector<MeshChannel*> channels, TunnelTables& tables, TunnelPeerStats* stats,
+              rte_mempool* pool, PortId tunnel_port, uint16_t mtu, Resolve resolve = {});
   ~MeshControl();
 
   // Makes `plan` the mesh: peers added, removed or changed (a changed key starts over), the
@@ -95,6 +97,10 @@ class MeshControl {
     std::optional<Clock::time_point> resolve_at;
     std::optional<net::IpAddress> resolved;  // the name's address at the last lookup
     SessionMeta current, previous, next;
+    // The next session a new one as responder displaced. Its lcore may have made it current
+    // already (kPromoted on the owner's channel, read after a handshake that came in by
+    // another lcore's): the mirror follows when that event comes.
+    SessionMeta displaced_next;
     std::optional<wg::WallClock::time_point> latest_handshake;
     uint64_t handshakes_sent = 0, handshakes_received = 0;
     int64_t seen_rx_ns = 0, seen_data_rx_ns = 0, seen_tx_ns = 0, seen_data_tx_ns = 0;
@@ -109,13 +115,19 @@ class MeshControl {
   void release_index(uint32_t index);
   void publish();
   void take_events(Clock::time_point now, wg::WallClock::time_point wall);
-  void take_handshake(const MeshEvent& e, Clock::time_point now, wg::WallClock::time_point wall);
+  void take_handshake(const MeshEvent& e, size_t shard, Clock::time_point now,
+                      wg::WallClock::time_point wall);
+  void take_event(const MeshEvent& e, size_t shard, Clock::time_point now,
+                  wg::WallClock::time_point wall);
   void take_resolved();
   void poll_counters(Peer& p, Clock::time_point now, wg::WallClock::time_point wall);
   void run_timers(Peer& p, Clock::time_point now, wg::WallClock::time_point wall);
   void initiate(Peer& p, Clock::time_point now, wg::WallClock::time_point wall);
-  void send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& to);
-  void command(const MeshCommand& c);
+  // By the lcore of `shard`: a handshake message goes out with whatever lcore sends it.
+  void send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& to, size_t shard);
+  // To the lcore that owns c.slot (kSend: of `shard`).
+  void command(const MeshCommand& c, size_t shard = 0);
+  size_t owner(uint16_t slot) const { return slot % channels_.size(); }
   void set_endpoint(Peer& p, const TunnelEndpoint& e);
   // The next configured endpoint: an address at once, a name looked up.
   void choose_endpoint(Peer& p, size_t choice, Clock::time_point now);
@@ -123,7 +135,7 @@ class MeshControl {
   void forget_all(Peer& p);
   Peer* by_slot(uint16_t slot);
 
-  MeshChannel& channel_;
+  std::vector<MeshChannel*> channels_;
   TunnelTables& tables_;
   TunnelPeerStats* stats_;
   rte_mempool* pool_;

@@ -52,7 +52,8 @@
   X(kTunnelNoSourceAddress, "wg_no_source_address") /* the wan port has no address */              \
   X(kTunnelNoRoom, "wg_no_room")                    /* no headroom or tailroom in the mbuf */      \
   X(kTunnelNoMbuf, "wg_no_mbuf")                    /* no mbuf for a keepalive */                  \
-  X(kUnclaimed, "unclaimed")                        /* no stage decided: a bug, never expected */
+  X(kTunnelHandoffFull, "wg_handoff_full") /* the peer's lcore is behind: its inbox is full */     \
+  X(kUnclaimed, "unclaimed")               /* no stage decided: a bug, never expected */
 
 namespace vigil::dp {
 

@@ -101,11 +101,22 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
   }
 
   fp->tunnel_tables_ = std::make_unique<TunnelTables>(*fp->readers_);
-  auto mesh_channel = MeshChannel::create("vigil_mesh", 1024);
-  if (!mesh_channel) {
-    return fail(mesh_channel.error());
+  TunnelShards shards;
+  for (uint16_t w = 0; w < queues; ++w) {
+    auto channel = MeshChannel::create("vigil_mesh" + std::to_string(w), 1024);
+    if (!channel) {
+      return fail(channel.error());
+    }
+    fp->mesh_channels_.push_back(std::move(*channel));
+    if (queues > 1) {
+      auto inbox = TunnelHandoff::create("vigil_handoff" + std::to_string(w), 2048);
+      if (!inbox) {
+        return fail(inbox.error());
+      }
+      shards.inboxes.push_back(inbox->get());
+      fp->handoffs_.push_back(std::move(*inbox));
+    }
   }
-  fp->mesh_channel_ = std::move(*mesh_channel);
   fp->tunnel_stats_ = std::make_unique<TunnelPeerStats[]>(kMaxMeshPeers);
 
   std::vector<Port*> ports;
@@ -131,17 +142,14 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     // One ICMP budget per lcore, whichever stage refuses the packet.
     auto icmp = std::make_shared<IcmpResponder>(worker->counters(), c.hash_seed, c.icmp_limits, hz);
     pl.add(std::make_unique<ParseStage>());
-    if (w == 0) {
-      fp->tunnels_ =
-          std::make_unique<LcoreTunnels>(*fp->routes_, *fp->tunnel_tables_, *fp->mesh_channel_,
-                                         fp->tunnel_stats_.get(), worker->counters(), fp->pool_);
-      pl.add(std::make_unique<MeshReceiveStage>(*fp->tunnels_));
-    }
+    shards.self = w;
+    auto& tunnels = fp->tunnels_.emplace_back(std::make_unique<LcoreTunnels>(
+        *fp->routes_, *fp->tunnel_tables_, *fp->mesh_channels_[w], fp->tunnel_stats_.get(),
+        worker->counters(), fp->pool_, shards));
+    pl.add(std::make_unique<MeshReceiveStage>(*tunnels));
     pl.add(std::make_unique<AdmitStage>(*fp->routes_, icmp));
     pl.add(std::make_unique<RouteStage>(*fp->routes_, icmp, c.hash_seed));
-    if (w == 0) {
-      pl.add(std::make_unique<MeshSendStage>(*fp->tunnels_));
-    }
+    pl.add(std::make_unique<MeshSendStage>(*tunnels));
     pl.add(std::make_unique<NeighbourStage>(*fp->routes_, *fp->neighbours_, *worker,
                                             worker->counters(), c.hold, hz));
     if (fp->offload_) {
@@ -150,6 +158,14 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     fp->workers_.push_back(std::move(worker));
   }
   return fp;
+}
+
+std::vector<MeshChannel*> FastPath::mesh_channels() {
+  std::vector<MeshChannel*> out;
+  for (auto& c : mesh_channels_) {
+    out.push_back(c.get());
+  }
+  return out;
 }
 
 std::vector<bool> FastPath::links_up() const {
@@ -167,10 +183,11 @@ const Port* FastPath::kernel_port(PortId port) const {
 
 FastPath::~FastPath() {
   stop();
-  // The tunnels count into worker 0's counters: they go first (their sessions handed back
-  // through the channel, which frees them), the stopped workers' pipelines after.
-  tunnels_.reset();
-  mesh_channel_.reset();
+  // The tunnels count into their workers' counters: they go first (their sessions handed
+  // back through the channels, which free them), the stopped workers' pipelines after.
+  tunnels_.clear();
+  handoffs_.clear();
+  mesh_channels_.clear();
   workers_.clear();
   ports_.clear();
   routes_.reset();  // before the neighbours, which hold its adjacencies

@@ -1,7 +1,8 @@
 // The fast path assembled: EAL memory pool, ports, route and neighbour tables, RCU, and one
 // LcoreWorker per forwarding lcore with its own pipeline (parse → admit → route → neighbour →
-// offload, the last only where the XDP classifier can forward offloaded flows; the first
-// worker's with the mesh's receive after parse and send after route). Queue i
+// offload, the last only where the XDP classifier can forward offloaded flows; with the
+// mesh's receive after parse and send after route, each worker owning some peers' tunnels).
+// Queue i
 // of every port is served by worker i. vigil-dp's control thread owns it and changes routes
 // and neighbours through it while the workers run.
 #pragma once
@@ -72,10 +73,11 @@ class FastPath {
   LcoreCounters counters() const;
   // Where lcores offer flows for offload to XDP; nullptr when flow_offload is off.
   OffloadChannel* offload_channel() { return offload_.get(); }
-  // The mesh: the first worker carries the tunnels (dataplane/mesh/); the control thread
-  // publishes their table and talks to that worker over its channel.
+  // The mesh: every worker carries the tunnels of the peers it owns (dataplane/mesh/); the
+  // control thread publishes their table and talks to each worker over its channel (by
+  // worker: the peer in slot s is worker s mod workers').
   TunnelTables& tunnel_tables() { return *tunnel_tables_; }
-  MeshChannel& mesh_channel() { return *mesh_channel_; }
+  std::vector<MeshChannel*> mesh_channels();
   TunnelPeerStats* tunnel_stats() { return tunnel_stats_.get(); }
   rte_mempool* pool() { return pool_; }
 
@@ -90,9 +92,10 @@ class FastPath {
   std::unique_ptr<NeighbourTable> neighbours_;
   std::unique_ptr<OffloadChannel> offload_;
   std::unique_ptr<TunnelTables> tunnel_tables_;
-  std::unique_ptr<MeshChannel> mesh_channel_;
+  std::vector<std::unique_ptr<MeshChannel>> mesh_channels_;  // by worker
+  std::vector<std::unique_ptr<TunnelHandoff>> handoffs_;     // by worker
   std::unique_ptr<TunnelPeerStats[]> tunnel_stats_;
-  std::unique_ptr<LcoreTunnels> tunnels_;  // worker 0's
+  std::vector<std::unique_ptr<LcoreTunnels>> tunnels_;  // by worker
   std::vector<std::unique_ptr<LcoreWorker>> workers_;
   bool running_ = false;
 };

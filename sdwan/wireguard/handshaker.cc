@@ -34,13 +34,17 @@ Handshaker::Handshaker(const Key& private_key, uint32_t max_handshakes_per_secon
       local_(LocalIdentity::from_private(private_key)),
       checker_(local_) {}
 
-std::optional<PeerId> Handshaker::add_peer(const Key& public_key, const Key& preshared_key) {
+std::optional<PeerId> Handshaker::add_peer(const Key& public_key, const Key& preshared_key,
+                                           IndexShard shard) {
   auto identity = PeerIdentity::make(local_, public_key, preshared_key);
-  if (!identity || by_key_.contains(public_key) || public_key == local_.public_key) {
+  if (!identity || by_key_.contains(public_key) || public_key == local_.public_key ||
+      shard.count == 0 || shard.shard >= shard.count) {
     return std::nullopt;
   }
   const PeerId id = next_peer_++;
-  peers_.emplace(id, Peer{.identity = *identity, .cookies = CookieGenerator(*identity)});
+  peers_.emplace(id, Peer{.identity = *identity,
+                          .cookies = CookieGenerator(*identity),
+                          .shard = shard.count > 1 ? shard : IndexShard{}});
   by_key_[public_key] = id;
   return id;
 }
@@ -59,12 +63,16 @@ void Handshaker::remove_peer(PeerId id, bool keep_session_indexes) {
 }
 
 uint32_t Handshaker::new_index(PeerId peer, SlotKind kind) {
+  const IndexShard shard = peers_.at(peer).shard;
   while (true) {
     std::array<uint8_t, 4> r{};
     random_bytes(r);
-    const uint32_t index =
+    const uint64_t drawn =
         uint32_t{r[0]} | uint32_t{r[1]} << 8 | uint32_t{r[2]} << 16 | uint32_t{r[3]} << 24;
-    if (index != 0 && !indexes_.contains(index)) {
+    // Moved to the peer's shard (at most count - 1 up); past 32 bits, drawn again.
+    const uint64_t moved = drawn - drawn % shard.count + shard.shard;
+    const auto index = static_cast<uint32_t>(moved);
+    if (moved <= UINT32_MAX && index != 0 && !indexes_.contains(index)) {
       indexes_[index] = Slot{peer, kind};
       return index;
     }

@@ -19,6 +19,7 @@
 #include "common/net/host_port.h"
 #include "sdwan/wireguard/allowed_ips.h"
 #include "sdwan/wireguard/cookie.h"
+#include "sdwan/wireguard/index_shard.h"
 #include "sdwan/wireguard/noise.h"
 #include "sdwan/wireguard/timers.h"
 
@@ -33,8 +34,10 @@ class Handshaker {
 
   const LocalIdentity& identity() const { return local_; }
 
-  // Nothing when the key is of low order, is another peer's already or is our own.
-  std::optional<PeerId> add_peer(const Key& public_key, const Key& preshared_key);
+  // Nothing when the key is of low order, is another peer's already or is our own. Every index
+  // the peer's handshakes and sessions get has shard_of_index() == `shard`.
+  std::optional<PeerId> add_peer(const Key& public_key, const Key& preshared_key,
+                                 IndexShard shard = {});
   // Forgets the peer with its pending handshake and every index it holds; with
   // `keep_session_indexes`, its sessions' indexes stay taken until release()d one by one, for
   // an owner that frees its sessions later (vigil-dp's lcore hands them back).
@@ -75,6 +78,7 @@ class Handshaker {
     Tai64n last_timestamp{};
     std::optional<TimerPoint> last_initiation_taken;
     std::optional<PendingInitiation> pending;
+    IndexShard shard;
   };
   enum class SlotKind { kPending, kSession };
   struct Slot {

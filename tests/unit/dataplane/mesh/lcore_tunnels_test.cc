@@ -3,9 +3,11 @@
 // what site A seals to B arrives at B's LAN host exactly as sent, less one TTL; replays,
 // tampering, foreign sources and unknown indexes are dropped by name; packets wait for a
 // session and leave once it comes; handshake messages reach the control thread with their
-// source; displaced sessions are handed back to be freed.
+// source; displaced sessions are handed back to be freed. With two lcores at a site, what the
+// one not owning the peer receives or routes is passed to the owner and handled there.
 #include "dataplane/mesh/lcore_tunnels.h"
 
+#include "sdwan/wireguard/index_shard.h"
 #include "sdwan/wireguard/messages.h"
 #include "tests/support/wg_session_pair.h"
 #include "tests/unit/dataplane/mesh/mesh_site.h"
@@ -252,6 +254,68 @@ TEST_F(LcoreTunnelsTest, TheSessionsADisplacedInstallLeavesAreHandedBack) {
   }
   EXPECT_EQ(retired, 2);
   EXPECT_EQ(a_->stats().current_index.load(), 0u);
+}
+
+TEST_F(LcoreTunnelsTest, WhatTheOtherLcoreGetsIsPassedToThePeersOwner) {
+  // B has two lcores; its peer (slot 0) and that peer's session (index 6: even) are lcore 0's.
+  Site b2("tb2", kB, /*publish=*/true, /*lcores=*/2);
+  b2.neighbour(kSiteWan, "192.0.2.1", kA.wan_mac);
+  b2.neighbour(kSiteLan, "10.2.0.7", kHostB);
+  b2.endpoint("192.0.2.1:51820");
+  ASSERT_EQ(wg::shard_of_index(keys_b_.local_index, 2), 0u);
+  b2.install(keys_b_, /*as_next=*/true);
+  a_->install(keys_a_, /*as_next=*/false);
+  b2.receive(kSiteWan, a_->sent(kSiteWan), /*lcore=*/1);  // A's keepalive, by lcore 1
+  EXPECT_EQ(b2.stats().current_index.load(), keys_b_.local_index) << "confirmed by lcore 0";
+
+  // A datagram lcore 1 receives is opened by lcore 0 and delivered.
+  a_->receive(kSiteLan, {lan_packet("10.1.0.5", "10.2.0.7")});
+  b2.receive(kSiteWan, a_->sent(kSiteWan), 1);
+  EXPECT_EQ(b2.sent(kSiteLan).size(), 1u);
+  EXPECT_EQ(b2.stats().rx_packets.load(), 2u);
+
+  // A packet to the peer that lcore 1 routes is sealed by lcore 0, on the one send counter.
+  b2.receive(kSiteLan,
+             {PacketBuilder()
+                  .eth(kB.lan_mac, kHostB)
+                  .ipv4("10.2.0.7", "10.1.0.5")
+                  .udp(5000, 4000)
+                  .payload(100)
+                  .build()},
+             1);
+  const auto wire = b2.sent(kSiteWan);
+  ASSERT_EQ(wire.size(), 1u);
+  a_->receive(kSiteWan, wire);
+  EXPECT_EQ(a_->sent(kSiteLan).size(), 1u);
+  EXPECT_EQ(b2.stats().tx_packets.load(), 1u);
+
+  // An index of lcore 1's (odd) goes there: it has no such session.
+  a_->receive(kSiteLan, {lan_packet("10.1.0.5", "10.2.0.7")});
+  auto odd = a_->sent(kSiteWan).at(0);
+  odd[42 + 4] ^= 1;  // the receiver index's low bit
+  b2.receive(kSiteWan, {odd}, 0);
+  EXPECT_EQ(b2.drops(DropReason::kTunnelNoSession, 1), 1u);
+  EXPECT_EQ(b2.drops(DropReason::kTunnelNoSession, 0), 0u);
+
+  // The owner's inbox holds 63 here: past that, lcore 1 drops and counts; the rest arrive.
+  std::vector<std::vector<uint8_t>> sealed;
+  for (int burst = 0; burst < 3; ++burst) {
+    std::vector<std::vector<uint8_t>> frames(kBurstSize, lan_packet("10.1.0.5", "10.2.0.7"));
+    a_->receive(kSiteLan, frames);
+    for (auto& f : a_->sent(kSiteWan)) {
+      sealed.push_back(std::move(f));
+    }
+  }
+  ASSERT_EQ(sealed.size(), 3 * kBurstSize);
+  for (size_t at = 0; at < sealed.size(); at += kBurstSize) {
+    b2.run(kSiteWan,
+           {sealed.begin() + static_cast<long>(at),
+            sealed.begin() + static_cast<long>(at + kBurstSize)},
+           1);
+  }
+  EXPECT_EQ(b2.drops(DropReason::kTunnelHandoffFull, 1), 3 * kBurstSize - 63);
+  b2.poll();
+  EXPECT_EQ(b2.sent(kSiteLan).size(), 63u);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/key_base64.h"
+#include "sdwan/wireguard/index_shard.h"
 #include "sdwan/wireguard/messages.h"
 #include "tests/unit/dataplane/mesh/mesh_site.h"
 
@@ -24,7 +25,7 @@ class MeshControlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     static int n = 0;
-    a_ = std::make_unique<Site>("ca" + std::to_string(n), kA, /*publish=*/false);
+    a_ = std::make_unique<Site>("ca" + std::to_string(n), kA, /*publish=*/false, a_lcores());
     b_ = std::make_unique<Site>("cb" + std::to_string(n++), kB, /*publish=*/false);
     a_->neighbour(kSiteWan, "192.0.2.2", kB.wan_mac);
     b_->neighbour(kSiteWan, "192.0.2.1", kA.wan_mac);
@@ -32,10 +33,15 @@ class MeshControlTest : public ::testing::Test {
     b_->neighbour(kSiteLan, "10.2.0.7", kHostB);
     key_a_ = wg::generate_keypair();
     key_b_ = wg::generate_keypair();
-    control_a_ = std::make_unique<MeshControl>(a_->channel(), a_->tables(), a_->all_stats(),
+    std::vector<MeshChannel*> a_channels;
+    for (unsigned l = 0; l < a_lcores(); ++l) {
+      a_channels.push_back(&a_->channel(l));
+    }
+    control_a_ = std::make_unique<MeshControl>(a_channels, a_->tables(), a_->all_stats(),
                                                test::EalEnvironment::pool(), kTunnel, 1420);
-    control_b_ = std::make_unique<MeshControl>(b_->channel(), b_->tables(), b_->all_stats(),
-                                               test::EalEnvironment::pool(), kTunnel, 1420);
+    control_b_ =
+        std::make_unique<MeshControl>(std::vector<MeshChannel*>{&b_->channel()}, b_->tables(),
+                                      b_->all_stats(), test::EalEnvironment::pool(), kTunnel, 1420);
     plan_a_ = plan(key_a_.private_key, "b", key_b_.public_key, "192.0.2.2:51820", "10.2.0.0/16");
     plan_b_ = plan(key_b_.private_key, "a", key_a_.public_key, "192.0.2.1:51820", "10.1.0.0/16");
     control_a_->apply(plan_a_, 1420);
@@ -51,6 +57,9 @@ class MeshControlTest : public ::testing::Test {
     control_a_.reset();
     control_b_.reset();
   }
+
+  // Site A's forwarding lcores: with two, what A receives comes in by the one not owning B.
+  virtual unsigned a_lcores() const { return 1; }
 
   static MeshPlan plan(const wg::Key& own, const char* name, const wg::Key& theirs,
                        const char* endpoint, const char* allowed) {
@@ -78,7 +87,7 @@ class MeshControlTest : public ::testing::Test {
           b_->receive(kSiteWan, from_a);
         }
         if (!from_b.empty()) {
-          a_->receive(kSiteWan, from_b);
+          a_->receive(kSiteWan, from_b, a_lcores() - 1);
         }
       }
       now_ += milliseconds(20);
@@ -91,6 +100,16 @@ class MeshControlTest : public ::testing::Test {
         .ipv4("10.1.0.5", dst)
         .udp(4000, 5000)
         .payload(100)
+        .build();
+  }
+
+  // From B's LAN host to A's.
+  static std::vector<uint8_t> b_lan_packet() {
+    return PacketBuilder()
+        .eth(kB.lan_mac, kHostB)
+        .ipv4("10.2.0.7", "10.1.0.5")
+        .udp(5000, 4000)
+        .payload(10)
         .build();
   }
 
@@ -127,12 +146,7 @@ TEST_F(MeshControlTest, AFirstPacketMakesTheHandshakeAndArrives) {
   EXPECT_EQ(a_at_b.rx_packets, 1u);
 
   // And back the other way on the same session, no new handshake.
-  b_->receive(kSiteLan, {PacketBuilder()
-                             .eth(kB.lan_mac, kHostB)
-                             .ipv4("10.2.0.7", "10.1.0.5")
-                             .udp(5000, 4000)
-                             .payload(10)
-                             .build()});
+  b_->receive(kSiteLan, {b_lan_packet()});
   run(2);
   EXPECT_EQ(a_->sent(kSiteLan).size(), 1u);
   EXPECT_EQ(control_b_->status().peers.at(0).handshakes_sent, 0u);
@@ -200,7 +214,7 @@ TEST_F(MeshControlTest, AFloodOfInitiationsGetsCookiesAndTheTunnelKeepsCarrying)
 
 TEST_F(MeshControlTest, EndpointsByNameAreResolvedOffTheThreadAndAFailureIsShown) {
   std::atomic<int> lookups{0};
-  MeshControl control(a_->channel(), a_->tables(), a_->all_stats(), test::EalEnvironment::pool(),
+  MeshControl control({&a_->channel()}, a_->tables(), a_->all_stats(), test::EalEnvironment::pool(),
                       kTunnel, 1420, [&](const std::string& name) -> Expected<net::IpAddress> {
                         ++lookups;
                         if (name == "b.example.net") {
@@ -307,6 +321,41 @@ TEST_F(MeshControlTest, ARemovedPeerIsGoneFromTheLcoreAndTheTable) {
   a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
   EXPECT_TRUE(a_->sent(kSiteWan).empty());
   EXPECT_EQ(a_->drops(DropReason::kTunnelNoPeer), 1u);
+}
+
+class MeshControlTwoLcoresTest : public MeshControlTest {
+ protected:
+  unsigned a_lcores() const override { return 2; }
+};
+
+TEST_F(MeshControlTwoLcoresTest, ThePeersLcoreHoldsItsSessionsWhicheverLcoreTheTrafficTakes) {
+  // B is A's peer in slot 0: lcore 0's. A's LAN packet comes in by lcore 1 and B's datagrams
+  // too (run()); lcore 0 seals and opens them all.
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")}, 1);
+  run();
+  EXPECT_EQ(b_->sent(kSiteLan).size(), 1u);
+  const uint32_t index = a_->stats().current_index.load();
+  ASSERT_NE(index, 0u);
+  EXPECT_EQ(wg::shard_of_index(index, 2), 0u) << "the session's index names its lcore";
+  b_->receive(kSiteLan, {b_lan_packet()});
+  run(2);
+  EXPECT_EQ(a_->sent(kSiteLan).size(), 1u);
+  EXPECT_EQ(a_->drops(DropReason::kTunnelNoSession), 0u);
+
+  // The sessions expire; B's next packet makes B the initiator: A answers (by lcore 1, where
+  // the initiation came in) and B's packet, handed from lcore 1 to 0, confirms A's session
+  // there; A's mirror follows from lcore 0's channel.
+  now_ += seconds(181);
+  wall_ += seconds(181);
+  run(1);
+  EXPECT_FALSE(control_a_->status().peers.at(0).has_session);
+  b_->receive(kSiteLan, {b_lan_packet()});
+  run();
+  EXPECT_EQ(a_->sent(kSiteLan).size(), 1u);
+  const MeshPeerStatus b_at_a = control_a_->status().peers.at(0);
+  EXPECT_TRUE(b_at_a.has_session);
+  EXPECT_EQ(b_at_a.handshakes_received, 2u) << "B's response to the first, its initiation now";
+  EXPECT_EQ(wg::shard_of_index(a_->stats().current_index.load(), 2), 0u);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <rte_ip.h>
 
 #include <memory>
+#include <optional>
 
 #include "dataplane/mesh/lcore_tunnels.h"
 #include "dataplane/mesh/mesh_stages.h"
@@ -34,7 +35,10 @@ inline void set_v4(PortInfo& p, const char* a) {
 // One site: a pipeline as vigil-dp builds it, a tunnel table and an lcore's tunnels.
 class Site {
  public:
-  Site(const std::string& name, const SiteAddresses& a, bool publish = true) : tables_(readers_) {
+  // With `lcores` above one, each its own pipeline and inbox (tunnel_handoff.h): slot 0's peer
+  // is lcore 0's.
+  Site(const std::string& name, const SiteAddresses& a, bool publish = true, unsigned lcores = 1)
+      : tables_(readers_) {
     auto nt = NeighbourTable::create(name, 256, readers_);
     EXPECT_TRUE(nt) << nt.error();
     neighbours_ = std::move(*nt);
@@ -59,21 +63,36 @@ class Site {
                                            {net(a.other_net), connected(kTunnel)}},
                                           ports);
     EXPECT_TRUE(applied) << applied.error();
-    auto channel = MeshChannel::create(name, 1024);
-    EXPECT_TRUE(channel) << channel.error();
-    channel_ = std::move(*channel);
-    tunnels_ = std::make_unique<LcoreTunnels>(*routes_, tables_, *channel_, stats_.data(),
-                                              counters_, test::EalEnvironment::pool());
-    pipeline_ = std::make_unique<Pipeline>(sink_, counters_);
-    auto icmp = std::make_shared<IcmpResponder>(counters_, 7, IcmpLimits{}, rte_get_tsc_hz());
-    pipeline_->add(std::make_unique<ParseStage>());
-    pipeline_->add(std::make_unique<MeshReceiveStage>(*tunnels_));
-    pipeline_->add(std::make_unique<AdmitStage>(*routes_, icmp));
-    pipeline_->add(std::make_unique<RouteStage>(*routes_, icmp, 7));
-    pipeline_->add(std::make_unique<MeshSendStage>(*tunnels_));
-    pipeline_->add(std::make_unique<NeighbourStage>(*routes_, *neighbours_, sink_, counters_,
-                                                    HoldLimits{.hold_ms = 50, .recheck_us = 0},
-                                                    rte_get_tsc_hz()));
+    TunnelShards shards;
+    for (unsigned l = 0; l < lcores; ++l) {
+      auto& lane = lanes_.emplace_back(std::make_unique<Lane>());
+      auto channel = MeshChannel::create(name + "_" + std::to_string(l), 1024);
+      EXPECT_TRUE(channel) << channel.error();
+      lane->channel = std::move(*channel);
+      if (lcores > 1) {
+        auto inbox = TunnelHandoff::create(name + "_in" + std::to_string(l), 64);
+        EXPECT_TRUE(inbox) << inbox.error();
+        shards.inboxes.push_back(inbox->get());
+        inboxes_.push_back(std::move(*inbox));
+      }
+    }
+    for (unsigned l = 0; l < lcores; ++l) {
+      Lane& lane = *lanes_[l];
+      shards.self = static_cast<uint16_t>(l);
+      lane.tunnels =
+          std::make_unique<LcoreTunnels>(*routes_, tables_, *lane.channel, stats_.data(),
+                                         lane.counters, test::EalEnvironment::pool(), shards);
+      lane.pipeline = std::make_unique<Pipeline>(sink_, lane.counters);
+      auto icmp = std::make_shared<IcmpResponder>(lane.counters, 7, IcmpLimits{}, rte_get_tsc_hz());
+      lane.pipeline->add(std::make_unique<ParseStage>());
+      lane.pipeline->add(std::make_unique<MeshReceiveStage>(*lane.tunnels));
+      lane.pipeline->add(std::make_unique<AdmitStage>(*routes_, icmp));
+      lane.pipeline->add(std::make_unique<RouteStage>(*routes_, icmp, 7));
+      lane.pipeline->add(std::make_unique<MeshSendStage>(*lane.tunnels));
+      lane.pipeline->add(std::make_unique<NeighbourStage>(
+          *routes_, *neighbours_, sink_, lane.counters, HoldLimits{.hold_ms = 50, .recheck_us = 0},
+          rte_get_tsc_hz()));
+    }
     if (publish) {
       // The table a control thread would publish: one peer, in slot 0.
       auto table = std::make_unique<TunnelTable>();
@@ -85,20 +104,27 @@ class Site {
     }
   }
   ~Site() {
-    tunnels_.reset();  // hands its sessions to the channel, which frees them
+    for (auto& lane : lanes_) {
+      lane->tunnels.reset();  // hands its sessions to the channel, which frees them
+    }
   }
 
   void neighbour(PortId port, const char* address, const char* m) {
     ASSERT_TRUE(neighbours_->set(NeighbourKey::from(port, ip(address)), mac(m)));
   }
   void command(const MeshCommand& c) {
-    ASSERT_TRUE(channel_->command(c));
+    ASSERT_TRUE(lanes_[0]->channel->command(c));
     poll();
   }
-  // One loop of the lcore without traffic: commands taken, what it made sent.
+  // One loop of each lcore without traffic: commands taken, what they made or were passed
+  // sent (twice: what one passes another is taken in the same call).
   void poll() {
     Burst scratch;
-    pipeline_->poll(0, scratch);
+    for (int round = 0; round < 2; ++round) {
+      for (auto& lane : lanes_) {
+        lane->pipeline->poll(0, scratch);
+      }
+    }
   }
   void install(wg::SessionKeys keys, bool as_next) {
     command({.kind = MeshCommand::Kind::kInstall,
@@ -112,16 +138,19 @@ class Site {
              .slot = 0,
              .endpoint = TunnelEndpoint::from(*net::HostPort::parse(text))});
   }
-  // Frames received on `port`, as one burst; then what the lcore made.
-  void receive(PortId port, const std::vector<std::vector<uint8_t>>& frames) {
+  // Frames received on `port` by lcore `lcore`, as one burst; then what the lcores made.
+  void receive(PortId port, const std::vector<std::vector<uint8_t>>& frames, unsigned lcore = 0) {
+    run(port, frames, lcore);
+    poll();
+  }
+  // The burst alone: nothing taken from the rings.
+  void run(PortId port, const std::vector<std::vector<uint8_t>>& frames, unsigned lcore = 0) {
     Burst burst;
     burst.reset(port, static_cast<uint16_t>(frames.size()));
     for (size_t i = 0; i < frames.size(); ++i) {
       burst.packets[i] = test::make_mbuf(frames[i]);
     }
-    pipeline_->run(burst);
-    Burst scratch;
-    pipeline_->poll(0, scratch);
+    lanes_.at(lcore)->pipeline->run(burst);
   }
   // What left by `port` since the last call.
   std::vector<std::vector<uint8_t>> sent(PortId port) {
@@ -135,9 +164,17 @@ class Site {
     });
     return out;
   }
-  uint64_t drops(DropReason r) const { return counters_.drops[static_cast<size_t>(r)]; }
+  uint64_t drops(DropReason r, std::optional<unsigned> lcore = std::nullopt) const {
+    uint64_t n = 0;
+    for (unsigned l = 0; l < lanes_.size(); ++l) {
+      if (!lcore || *lcore == l) {
+        n += lanes_[l]->counters.drops[static_cast<size_t>(r)];
+      }
+    }
+    return n;
+  }
   const TunnelPeerStats& stats() const { return stats_[0]; }
-  MeshChannel& channel() { return *channel_; }
+  MeshChannel& channel(unsigned lcore = 0) { return *lanes_.at(lcore)->channel; }
   TunnelTables& tables() { return tables_; }
   TunnelPeerStats* all_stats() { return stats_.data(); }
   static int64_t now_ns() {
@@ -151,12 +188,16 @@ class Site {
   std::unique_ptr<NeighbourTable> neighbours_;
   std::unique_ptr<RouteTable> routes_;
   TunnelTables tables_;
-  std::unique_ptr<MeshChannel> channel_;
+  struct Lane {
+    std::unique_ptr<MeshChannel> channel;
+    LcoreCounters counters;
+    std::unique_ptr<LcoreTunnels> tunnels;
+    std::unique_ptr<Pipeline> pipeline;
+  };
   std::array<TunnelPeerStats, kMaxMeshPeers> stats_{};
-  LcoreCounters counters_;
   CaptureSink sink_;
-  std::unique_ptr<LcoreTunnels> tunnels_;
-  std::unique_ptr<Pipeline> pipeline_;
+  std::vector<std::unique_ptr<TunnelHandoff>> inboxes_;  // after the lanes: their packets freed
+  std::vector<std::unique_ptr<Lane>> lanes_;
 };
 
 const SiteAddresses kA{"02:00:00:00:0a:00", "02:00:00:00:0a:01", "10.1.0.1",

@@ -71,6 +71,40 @@ TEST_F(HandshakerTest, OurOwnKeyAndASecondPeerWithOneKeyAreRefused) {
   EXPECT_FALSE(a_.add_peer(b_.identity().public_key, {}).has_value());
 }
 
+TEST(HandshakerShardTest, EveryIndexOfAPeerNamesItsShard) {
+  // vigil-dp's lcores pass a transport message to the one holding its session by the index
+  // alone: the peer's pending initiations and its sessions, either side initiating.
+  Handshaker a{generate_keypair().private_key, 1000};
+  Handshaker b{generate_keypair().private_key, 1000};
+  const PeerId b_at_a = *a.add_peer(b.identity().public_key, {}, {.shard = 2, .count = 3});
+  const PeerId a_at_b = *b.add_peer(a.identity().public_key, {}, {.shard = 5, .count = 7});
+  TimerPoint now{};
+  WallClock::time_point wall = WallClock::now();
+  for (int i = 0; i < 40; ++i) {
+    now += milliseconds(50);
+    wall += seconds(1);
+    const bool a_starts = i % 2 == 0;
+    Handshaker& from = a_starts ? a : b;
+    Handshaker& to = a_starts ? b : a;
+    const auto init = from.initiate(a_starts ? b_at_a : a_at_b, now, wall);
+    ASSERT_TRUE(init.has_value());
+    const auto taken = to.take(*init, a_starts ? kFromA : kFromB, now);
+    ASSERT_TRUE(taken.keys.has_value()) << taken.dropped;
+    const auto answered = from.take(taken.reply, a_starts ? kFromB : kFromA, now);
+    ASSERT_TRUE(answered.keys.has_value()) << answered.dropped;
+    const uint32_t at_a = a_starts ? answered.keys->local_index : taken.keys->local_index;
+    const uint32_t at_b = a_starts ? taken.keys->local_index : answered.keys->local_index;
+    EXPECT_EQ(shard_of_index(at_a, 3), 2u) << at_a;
+    EXPECT_EQ(shard_of_index(at_b, 7), 5u) << at_b;
+    a.release(at_a);
+    b.release(at_b);
+  }
+  // A shard that is not one of `count` is refused; one owner is every index.
+  EXPECT_FALSE(a.add_peer(generate_keypair().public_key, {}, {.shard = 3, .count = 3}));
+  EXPECT_FALSE(a.add_peer(generate_keypair().public_key, {}, {.shard = 0, .count = 0}));
+  EXPECT_EQ(shard_of_index(0xffffffffu, 1), 0u);
+}
+
 TEST_F(HandshakerTest, UnderLoadAnInitiationWithoutACookieIsAnsweredWithOne) {
   // b is under load past 2 handshake messages a second.
   std::vector<Handshaker::Taken> taken;
