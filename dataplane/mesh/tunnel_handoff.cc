@@ -13,11 +13,11 @@ static_assert(std::is_trivially_copyable_v<HandedOff>);
 static_assert(sizeof(HandedOff) % 4 == 0, "rte_ring elements are multiples of 4 bytes");
 
 Expected<std::unique_ptr<TunnelHandoff>> TunnelHandoff::create(const std::string& name,
-                                                                unsigned size) {
+                                                               unsigned size) {
   std::unique_ptr<TunnelHandoff> h(new TunnelHandoff());
   // Multi-producer (every other lcore), single consumer (the owner).
-  h->ring_ = rte_ring_create_elem(name.c_str(), sizeof(HandedOff), size, SOCKET_ID_ANY,
-                                  RING_F_SC_DEQ);
+  h->ring_ =
+      rte_ring_create_elem(name.c_str(), sizeof(HandedOff), size, SOCKET_ID_ANY, RING_F_SC_DEQ);
   if (h->ring_ == nullptr) {
     return fail("cannot make the mesh handoff ring " + name + ": " + rte_strerror(rte_errno));
   }

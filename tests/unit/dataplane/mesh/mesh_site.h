@@ -119,12 +119,16 @@ class Site {
   // One loop of each lcore without traffic: commands taken, what they made or were passed
   // sent (twice: what one passes another is taken in the same call).
   void poll() {
-    Burst scratch;
     for (int round = 0; round < 2; ++round) {
-      for (auto& lane : lanes_) {
-        lane->pipeline->poll(0, scratch);
+      for (unsigned l = 0; l < lanes_.size(); ++l) {
+        poll_lcore(l);
       }
     }
+  }
+  // One loop of lcore `l` alone (as its own thread would run it).
+  void poll_lcore(unsigned l) {
+    Burst scratch;
+    lanes_.at(l)->pipeline->poll(0, scratch);
   }
   void install(wg::SessionKeys keys, bool as_next) {
     command({.kind = MeshCommand::Kind::kInstall,
