@@ -169,6 +169,10 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
   wg::TransportHeader h;
   wg::decode(std::span<const uint8_t>(d, length), h);
   if (const uint32_t owner = wg::shard_of_index(h.receiver, shard_count_); owner != shards_.self) {
+    if (!tables_.indexes().may_hold(h.receiver)) {
+      burst.drop(i, DropReason::kTunnelNoSession);  // forged or gone: not the owner's problem
+      return;
+    }
     hand_off(burst, i, static_cast<uint16_t>(owner), /*received=*/true);
     return;
   }
@@ -522,7 +526,7 @@ void LcoreTunnels::hand_off(Burst& burst, uint16_t i, uint16_t to, bool received
 }
 
 void LcoreTunnels::poll() {
-  handoff_bursts_left_ = kHandoffBurstsPerPoll;
+  handoff_left_ = kHandoffPacketsPerPoll;
   for (auto it = retiring_.begin(); it != retiring_.end();) {
     if (!channel_.event({.kind = MeshEvent::Kind::kRetired, .session = *it})) {
       break;
@@ -697,7 +701,7 @@ uint16_t LcoreTunnels::originate(Burst& burst) {
 }
 
 uint16_t LcoreTunnels::take_handed_off(Burst& burst) {
-  if (shard_count_ <= 1 || handoff_bursts_left_ == 0) {
+  if (shard_count_ <= 1 || handoff_left_ == 0) {
     return 0;
   }
   if (inbox_at_ == inbox_count_) {
@@ -707,14 +711,13 @@ uint16_t LcoreTunnels::take_handed_off(Burst& burst) {
       return 0;
     }
   }
-  --handoff_bursts_left_;
   // One kind and one ingress port a burst: a datagram is parsed again as received on its
   // port; a packet to seal keeps its routed state and names port 0, as originated ones do.
   const HandedOff& first = inbox_[inbox_at_];
   const bool received = first.received;
   const PortId in_port = received ? first.in_port : 0;
   uint16_t n = 0;
-  for (; inbox_at_ < inbox_count_ && n < kBurstSize; ++inbox_at_, ++n) {
+  for (; inbox_at_ < inbox_count_ && n < handoff_left_; ++inbox_at_, ++n) {
     const HandedOff& h = inbox_[inbox_at_];
     if (h.received != received || (received && h.in_port != in_port)) {
       break;
@@ -722,6 +725,7 @@ uint16_t LcoreTunnels::take_handed_off(Burst& burst) {
     burst.packets[n] = h.packet;
     burst.state[n] = h.state;
   }
+  handoff_left_ -= n;
   if (received) {
     burst.reset(in_port, n);  // as if it had just arrived
   } else {

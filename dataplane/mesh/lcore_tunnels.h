@@ -44,8 +44,8 @@ namespace vigil::dp {
 
 inline constexpr size_t kMaxStagedPerPeer = 32;
 inline constexpr size_t kMaxOriginated = 256;
-// Bursts taken from the inbox per loop: other lcores cannot keep this one from its own queues.
-inline constexpr unsigned kHandoffBurstsPerPoll = 4;
+// Packets taken from the inbox per loop: other lcores cannot keep this one from its own queues.
+inline constexpr unsigned kHandoffPacketsPerPoll = 4 * kBurstSize;
 
 // Which lcore this is among those carrying the mesh, and every one's inbox (by shard; none:
 // this lcore owns every peer).
@@ -152,7 +152,7 @@ class LcoreTunnels {
   uint32_t shard_count_ = 1;
   std::array<HandedOff, kBurstSize> inbox_{};  // taken from this lcore's inbox, not yet run
   unsigned inbox_count_ = 0, inbox_at_ = 0;
-  unsigned handoff_bursts_left_ = kHandoffBurstsPerPoll;
+  unsigned handoff_left_ = kHandoffPacketsPerPoll;
 };
 
 }  // namespace vigil::dp

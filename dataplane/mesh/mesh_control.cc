@@ -96,9 +96,21 @@ void MeshControl::command(const MeshCommand& c, size_t shard) {
 void MeshControl::release_index(uint32_t index) {
   // Only indexes of this handshaker's sessions: a session from before a new identity, handed
   // back late, frees nothing of the new one's.
-  if (owned_indexes_.erase(index) > 0 && handshakes_) {
-    handshakes_->release(index);
+  if (owned_indexes_.erase(index) > 0) {
+    tables_.indexes().remove(index);
+    if (handshakes_) {
+      handshakes_->release(index);
+    }
   }
+}
+
+void MeshControl::forget_owned_indexes() {
+  // Sessions of an identity that is gone: the lcores drop what comes for them from now on
+  // (they hand them back later, freeing nothing of the next identity's).
+  for (uint32_t index : owned_indexes_) {
+    tables_.indexes().remove(index);
+  }
+  owned_indexes_.clear();
 }
 
 void MeshControl::send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& to, size_t shard) {
@@ -130,7 +142,7 @@ void MeshControl::stop() {
   send_removals();
   plan_.reset();
   handshakes_.reset();
-  owned_indexes_.clear();
+  forget_owned_indexes();
 }
 
 void MeshControl::remove_peers(const std::vector<std::string>& names, bool publish_table) {
@@ -170,7 +182,7 @@ void MeshControl::apply(const MeshPlan& plan, uint16_t mtu) {
       remove_peers(peer_names(), /*publish_table=*/true);
     }
     handshakes_ = std::make_unique<wg::Handshaker>(plan.private_key, plan.cookie_threshold);
-    owned_indexes_.clear();
+    forget_owned_indexes();
   }
   std::map<std::string, const MeshPeerPlan*> wanted;
   for (const MeshPeerPlan& p : plan.peers) {
@@ -321,22 +333,35 @@ void MeshControl::take_resolved() {
 void MeshControl::forget_all(Peer& p) {
   // The keys go (their indexes when the lcore hands the sessions back); the endpoint stays.
   command({.kind = MeshCommand::Kind::kClear, .slot = p.slot});
-  p.current = p.previous = p.next = p.displaced_next = {};
+  p.current = p.previous = p.next = {};
+  p.displaced = {};
   handshakes_->forget_handshake(p.id);
 }
 
 void MeshControl::install(Peer& p, const wg::SessionKeys& keys, Clock::time_point now) {
   auto* session = new wg::TransportSession(keys);  // its contexts made here, not on the lcore
   owned_indexes_.insert(keys.local_index);
+  tables_.indexes().add(keys.local_index);  // before the peer can know it
   const SessionMeta fresh{keys.local_index, now, keys.initiator};
   // The mirror rotates exactly as the lcore does (lcore_tunnels.cc install()); the sessions
   // displaced come back as kRetired, and their indexes are released then.
   if (!keys.initiator) {
     if (p.next) {
-      p.displaced_next = p.next;
+      // Kept until kPromoted says whether the lcore made it current first (the oldest goes
+      // when more pile up than a tick's handshakes can make).
+      auto free = std::find_if(p.displaced.begin(), p.displaced.end(),
+                               [](const SessionMeta& m) { return !m; });
+      if (free == p.displaced.end()) {
+        std::move(p.displaced.begin() + 1, p.displaced.end(), p.displaced.begin());
+        free = p.displaced.end() - 1;
+      }
+      *free = p.next;
     }
     p.next = fresh;
   } else {
+    // Whether or not the lcore promoted a displaced session, this install leaves it the same:
+    // the next one (if any) previous, the new one current.
+    p.displaced = {};
     if (p.next) {
       p.previous = p.next;
       p.next = {};
@@ -401,7 +426,9 @@ void MeshControl::take_handshake(const MeshEvent& e, size_t shard, Clock::time_p
     }
   }
   if (!t.reply.empty()) {
-    send(t.reply, e.endpoint, shard);  // by the lcore it came in by
+    // A response by the peer's lcore, after the install in the same ring: the peer's first
+    // packet on the session cannot overtake it. A cookie reply by the lcore it came in by.
+    send(t.reply, e.endpoint, p != nullptr ? owner(p->slot) : shard);
   }
 }
 
@@ -427,32 +454,41 @@ void MeshControl::take_event(const MeshEvent& e, size_t shard, Clock::time_point
         p->endpoint = e.endpoint;  // the lcore moved already
       }
       break;
-    case MeshEvent::Kind::kPromoted: {
-      Peer* p = by_slot(e.slot);
-      if (p == nullptr) {
-        break;
+    case MeshEvent::Kind::kPromoted:
+      if (Peer* p = by_slot(e.slot); p != nullptr && e.index != 0) {
+        promoted(*p, e.index, now, wall);
       }
-      // The responder's session confirmed: the lcore made it current when it heard on it. A
-      // session displaced by a newer next was promoted before the lcore took the newer one.
-      SessionMeta* promoted = p->next.local_index == e.index             ? &p->next
-                              : p->displaced_next.local_index == e.index ? &p->displaced_next
-                                                                         : nullptr;
-      if (promoted == nullptr || e.index == 0) {
-        break;
-      }
-      p->previous = p->current;
-      p->current = *promoted;
-      *promoted = {};
-      p->displaced_next = {};
-      p->latest_handshake = wall;
-      p->timers.handshake_complete(now);
       break;
-    }
     case MeshEvent::Kind::kRetired:
       release_index(e.session->keys().local_index);
       delete e.session;
       break;
   }
+}
+
+void MeshControl::promoted(Peer& p, uint32_t index, Clock::time_point now,
+                           wg::WallClock::time_point wall) {
+  // The responder's session confirmed: the lcore made it current when it heard on it. A
+  // displaced one was promoted before the lcore took the newer next: the ones displaced
+  // before it were settled by then (events from one lcore keep their order).
+  const auto displaced = std::find_if(p.displaced.begin(), p.displaced.end(),
+                                      [&](const SessionMeta& m) { return m.local_index == index; });
+  SessionMeta made_current;
+  if (p.next.local_index == index) {
+    made_current = p.next;
+    p.next = {};
+    p.displaced = {};
+  } else if (displaced != p.displaced.end()) {
+    made_current = *displaced;
+    std::fill(p.displaced.begin(), displaced + 1, SessionMeta{});
+    std::rotate(p.displaced.begin(), displaced + 1, p.displaced.end());
+  } else {
+    return;  // forgotten meanwhile
+  }
+  p.previous = p.current;
+  p.current = made_current;
+  p.latest_handshake = wall;
+  p.timers.handshake_complete(now);
 }
 
 void MeshControl::poll_counters(Peer& p, Clock::time_point now, wg::WallClock::time_point wall) {

@@ -97,10 +97,10 @@ class MeshControl {
     std::optional<Clock::time_point> resolve_at;
     std::optional<net::IpAddress> resolved;  // the name's address at the last lookup
     SessionMeta current, previous, next;
-    // The next session a new one as responder displaced. Its lcore may have made it current
-    // already (kPromoted on the owner's channel, read after a handshake that came in by
-    // another lcore's): the mirror follows when that event comes.
-    SessionMeta displaced_next;
+    // Next sessions that newer ones as responder displaced, oldest first. Their lcore may
+    // have made them current already (kPromoted on the owner's channel, read after a
+    // handshake that came in by another lcore's): the mirror follows when that event comes.
+    std::array<SessionMeta, 4> displaced{};
     std::optional<wg::WallClock::time_point> latest_handshake;
     uint64_t handshakes_sent = 0, handshakes_received = 0;
     int64_t seen_rx_ns = 0, seen_data_rx_ns = 0, seen_tx_ns = 0, seen_data_tx_ns = 0;
@@ -113,6 +113,7 @@ class MeshControl {
   void send_removals();
   std::vector<std::string> peer_names() const;
   void release_index(uint32_t index);
+  void forget_owned_indexes();
   void publish();
   void take_events(Clock::time_point now, wg::WallClock::time_point wall);
   void take_handshake(const MeshEvent& e, size_t shard, Clock::time_point now,
@@ -132,6 +133,8 @@ class MeshControl {
   // The next configured endpoint: an address at once, a name looked up.
   void choose_endpoint(Peer& p, size_t choice, Clock::time_point now);
   void install(Peer& p, const wg::SessionKeys& keys, Clock::time_point now);
+  // The lcore made the next session with `index` current (kPromoted).
+  void promoted(Peer& p, uint32_t index, Clock::time_point now, wg::WallClock::time_point wall);
   void forget_all(Peer& p);
   Peer* by_slot(uint16_t slot);
 

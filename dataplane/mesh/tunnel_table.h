@@ -12,6 +12,7 @@
 #include "dataplane/forwarding/next_hop_group.h"
 #include "dataplane/forwarding/route_table.h"
 #include "dataplane/mesh/mesh_channel.h"
+#include "dataplane/mesh/session_index_filter.h"
 #include "sdwan/wireguard/allowed_ips.h"
 
 namespace vigil::dp {
@@ -35,6 +36,10 @@ class TunnelTables {
 
   // Lcores: the table for one burst (nullptr: no mesh), valid until their quiescent point.
   const TunnelTable* get() const { return current_.load(std::memory_order_acquire); }
+  // Which session indexes may be live (the control thread writes it, lcores read it).
+  SessionIndexFilter& indexes() { return indexes_; }
+  const SessionIndexFilter& indexes() const { return indexes_; }
+
   // Control thread.
   void publish(std::unique_ptr<TunnelTable> table) {
     const TunnelTable* old = current_.exchange(table.release(), std::memory_order_acq_rel);
@@ -47,6 +52,7 @@ class TunnelTables {
  private:
   Synchronizer& readers_;
   std::atomic<const TunnelTable*> current_{nullptr};
+  SessionIndexFilter indexes_;
 };
 
 }  // namespace vigil::dp

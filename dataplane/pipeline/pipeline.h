@@ -22,15 +22,20 @@ class Pipeline {
 
   void run(Burst& burst);
   // The stages' timers, then the packets they made, each stage's as a burst of its own.
-  void poll(uint64_t now_tsc, Burst& scratch) {
+  // Whether there were any: an lcore that sleeps when idle is not idle while stages have
+  // packets for it (another lcore's, passed to it).
+  bool poll(uint64_t now_tsc, Burst& scratch) {
     for (auto& s : stages_) {
       s->poll(now_tsc);
     }
+    bool made = false;
     for (auto& s : stages_) {
       while (s->originate(scratch) > 0) {
+        made = true;
         run(scratch);
       }
     }
+    return made;
   }
 
  private:

@@ -82,7 +82,7 @@ bool LcoreWorker::poll_once() {
     pipeline_.run(burst_);
   }
   const uint64_t now = rte_rdtsc();
-  pipeline_.poll(now, burst_);
+  received = pipeline_.poll(now, burst_) || received;
   // A queue that filled the burst may hold more: buffers wait (up to the drain timer) to
   // leave in full bursts. Otherwise every queue has been emptied and nothing more is coming
   // this instant, so waiting would only add latency (a ping across the lab's edge took 0.24

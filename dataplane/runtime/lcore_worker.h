@@ -6,7 +6,8 @@
 // line with another lcore on the packet path.
 //
 // An lcore spins by default (a CPU of its own, the lowest latency). With IdlePolicy::sleep it
-// backs off when its queues stay empty, as VPP's adaptive RX mode or DPDK's power management
+// backs off when its queues stay empty and its stages make nothing (another lcore's packets
+// passed to it count as work), as VPP's adaptive RX mode or DPDK's power management
 // do: it flushes what it buffered, leaves RCU (a sleeping reader must not hold up the control
 // thread's grace periods), and sleeps until a queue's file descriptor polls readable (AF_XDP
 // sockets) or a timer that doubles from min_sleep_us to max_sleep_us runs out.

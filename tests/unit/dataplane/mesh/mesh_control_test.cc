@@ -358,5 +358,49 @@ TEST_F(MeshControlTwoLcoresTest, ThePeersLcoreHoldsItsSessionsWhicheverLcoreTheT
   EXPECT_EQ(wg::shard_of_index(a_->stats().current_index.load(), 2), 0u);
 }
 
+TEST_F(MeshControlTwoLcoresTest, APromotionReadAfterANewerInitiationStillMakesItCurrent) {
+  // B (a handshaker with B's key, driven by hand) initiates; A's answer is next on lcore 0.
+  wg::Handshaker hb(key_b_.private_key, 1000);
+  const wg::PeerId a_at_b = *hb.add_peer(key_a_.public_key, {});
+  const auto from_b = [](std::span<const uint8_t> message) {
+    return PacketBuilder()
+        .eth(kA.wan_mac, kB.wan_mac)
+        .ipv4("192.0.2.2", "192.0.2.1")
+        .udp(51820, kMeshPort, false)
+        .raw(std::vector<uint8_t>(message.begin(), message.end()))
+        .build();
+  };
+  const auto init1 = *hb.initiate(a_at_b, {}, wall_);
+  a_->run(kSiteWan, {from_b(init1)}, 1);
+  control_a_->tick(now_, wall_);
+  a_->poll_lcore(0);
+  const auto response = a_->sent(kSiteWan);
+  ASSERT_EQ(response.size(), 1u) << "answered by lcore 0, the peer's";
+  const auto b_keys = hb.take(std::span(response[0]).subspan(14 + 20 + 8),
+                              *net::HostPort::parse("192.0.2.1:51820"), {});
+  ASSERT_TRUE(b_keys.keys.has_value()) << b_keys.dropped;
+  wg::TransportSession b_session(*b_keys.keys);
+
+  // B initiates again (by lcore 1): A's control takes it before lcore 0's promotion of the
+  // first, which lcore 0 makes on B's first packet before it reads the new install.
+  now_ += milliseconds(50);
+  wall_ += milliseconds(50);
+  const auto init2 = *hb.initiate(a_at_b, milliseconds(50) + wg::TimerPoint{}, wall_);
+  a_->run(kSiteWan, {from_b(init2)}, 1);
+  control_a_->tick(now_, wall_);
+  EXPECT_FALSE(control_a_->status().peers.at(0).has_session) << "nothing confirmed yet";
+  auto inner = b_lan_packet();
+  inner.erase(inner.begin(), inner.begin() + 14);
+  std::vector<uint8_t> sealed(wg::sealed_size(inner.size()));
+  sealed.resize(b_session.seal(inner, sealed));
+  a_->run(kSiteWan, {from_b(sealed)}, 0);
+  EXPECT_EQ(a_->sent(kSiteLan).size(), 1u) << "opened on the first session";
+  a_->poll_lcore(0);
+  control_a_->tick(now_, wall_);
+  const MeshPeerStatus b_at_a = control_a_->status().peers.at(0);
+  EXPECT_TRUE(b_at_a.has_session) << "the mirror follows the lcore: the first is current";
+  EXPECT_TRUE(b_at_a.latest_handshake.has_value());
+}
+
 }  // namespace
 }  // namespace vigil::dp

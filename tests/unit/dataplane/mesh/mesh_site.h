@@ -131,6 +131,7 @@ class Site {
     lanes_.at(l)->pipeline->poll(0, scratch);
   }
   void install(wg::SessionKeys keys, bool as_next) {
+    tables_.indexes().add(keys.local_index);  // as the control thread does
     command({.kind = MeshCommand::Kind::kInstall,
              .as_next = as_next,
              .slot = 0,
