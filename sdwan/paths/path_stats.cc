@@ -1,0 +1,112 @@
+#include "sdwan/paths/path_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vigil::paths {
+
+PathStats::Bucket& PathStats::bucket(int64_t now_ns) {
+  const int64_t start = now_ns - now_ns % kLossBucketNs;
+  Bucket& b = buckets_[static_cast<size_t>(start / kLossBucketNs) % kLossBuckets];
+  if (b.start_ns != start) {
+    b = Bucket{.start_ns = start};  // a bucket from ten seconds ago or more: reused
+  }
+  return b;
+}
+
+Loss PathStats::sum(int64_t now_ns, size_t buckets, bool inbound) const {
+  const int64_t newest = now_ns - now_ns % kLossBucketNs;
+  const int64_t oldest = newest - static_cast<int64_t>(buckets - 1) * kLossBucketNs;
+  Loss total;
+  for (const Bucket& b : buckets_) {
+    if (b.start_ns >= oldest && b.start_ns <= newest) {
+      const Loss& l = inbound ? b.in : b.out;
+      total.expected += l.expected;
+      total.received += l.received;
+    }
+  }
+  return total;
+}
+
+void PathStats::rtt_sample(int64_t rtt_ns) {
+  // TCP's smoothing (RFC 6298): an eighth of each new sample.
+  srtt_ns_ = srtt_ns_ ? *srtt_ns_ + (static_cast<double>(rtt_ns) - *srtt_ns_) / 8
+                      : static_cast<double>(rtt_ns);
+  rtt_[rtt_next_] = rtt_ns;
+  rtt_next_ = (rtt_next_ + 1) % kRttSamples;
+  rtt_count_ = std::min(rtt_count_ + 1, kRttSamples);
+}
+
+void PathStats::received(const ProbeMessage& m, int64_t now_ns) {
+  Bucket& b = bucket(now_ns);
+  last_heard_ns_ = now_ns;
+  // Inbound loss: the sequence numbers' advance is what was expected, each new one received.
+  // One that comes late (reordered) was counted lost when a later one came: it counts as
+  // received now, so the window's loss comes right. A duplicate or a replay of an old one is
+  // not a new probe.
+  if (m.sequence > highest_in_) {
+    b.in.expected += highest_in_ == 0 ? 1 : m.sequence - highest_in_;
+    highest_in_ = m.sequence;
+    // The newest is what the next probe echoes: the peer counts echoes that only grow.
+    last_in_sequence_ = m.sequence;
+    last_in_sent_ns_ = m.sent_ns;
+    last_in_received_ns_ = now_ns;
+  }
+  ++b.in.received;
+  ++received_count_;
+  // RFC 3550 6.4.1: the difference of transit times of consecutive probes (clock offsets
+  // cancel), smoothed by 1/16.
+  const int64_t transit = now_ns - m.sent_ns;
+  if (last_transit_ns_) {
+    const double d = std::abs(static_cast<double>(transit - *last_transit_ns_));
+    jitter_ns_ += (d - jitter_ns_) / 16;
+  }
+  last_transit_ns_ = transit;
+  // Round trip: since our probe left, less the time the peer held it (its own clock).
+  if (m.echo_sequence != 0 && m.echo_sent_ns != 0) {
+    const int64_t held = m.sent_ns - m.echo_received_ns;
+    const int64_t rtt = now_ns - m.echo_sent_ns - held;
+    if (held >= 0 && rtt >= 0) {
+      rtt_sample(rtt);
+    }
+  }
+  // Outbound loss: what the peer says it saw of ours since its last probe.
+  if (m.echo_sequence > peer_echo_sequence_) {
+    if (peer_echo_sequence_ != 0) {
+      b.out.expected += m.echo_sequence - peer_echo_sequence_;
+      b.out.received += m.received >= peer_received_ ? m.received - peer_received_ : 0;
+    }
+    peer_echo_sequence_ = m.echo_sequence;
+    peer_received_ = m.received;
+  }
+}
+
+double PathStats::loss_1s(int64_t now_ns) const {
+  return std::max(sum(now_ns, 10, true).ratio(), sum(now_ns, 10, false).ratio());
+}
+
+PathSnapshot PathStats::snapshot(int64_t now_ns) const {
+  PathSnapshot s;
+  if (srtt_ns_) {
+    s.rtt_ns = rtt_ns();
+    std::array<int64_t, kRttSamples> sorted = rtt_;
+    const auto end = sorted.begin() + static_cast<long>(rtt_count_);
+    std::sort(sorted.begin(), end);
+    const auto at = [&](double q) {
+      return sorted[std::min(rtt_count_ - 1, static_cast<size_t>(q * static_cast<double>(rtt_count_)))];
+    };
+    s.rtt_p50_ns = at(0.50);
+    s.rtt_p99_ns = at(0.99);
+  }
+  s.jitter_ns = jitter_ns();
+  s.loss_in_1s = sum(now_ns, 10, true);
+  s.loss_in_10s = sum(now_ns, kLossBuckets, true);
+  s.loss_out_1s = sum(now_ns, 10, false);
+  s.loss_out_10s = sum(now_ns, kLossBuckets, false);
+  s.last_heard_ns = last_heard_ns_;
+  s.sent = sent_sequence_;
+  s.received = received_count_;
+  return s;
+}
+
+}  // namespace vigil::paths

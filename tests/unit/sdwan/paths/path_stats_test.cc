@@ -1,0 +1,138 @@
+// What the probes say about a path, with a scripted clock: two ends exchanging probes every
+// 10 ms over a path with a known delay get its round trip time whatever their clocks' offset;
+// jitter follows RFC 3550 on a path whose delay alternates; sequence gaps are inbound loss and
+// what the peer says it received is outbound loss, over 1 s and 10 s; reordering costs
+// nothing once the late probe arrives.
+#include "sdwan/paths/path_stats.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::paths {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+
+// One end of a path: its stats and its clock's offset from the test's time.
+struct End {
+  PathStats stats;
+  int64_t offset_ns = 0;
+  int64_t clock(int64_t t) const { return t + offset_ns; }
+  ProbeMessage probe(int64_t t) {
+    return {.link = 0,
+            .sequence = stats.next_sequence(),
+            .sent_ns = clock(t),
+            .echo_sequence = stats.echo_sequence(),
+            .echo_sent_ns = stats.echo_sent_ns(),
+            .echo_received_ns = stats.echo_received_ns(),
+            .received = stats.received_count()};
+  }
+};
+
+// Both ends send every 10 ms for `ms`; each probe takes `delay(k)` one way; `lose(k, a_to_b)`
+// drops some.
+template <typename Delay, typename Lose>
+void exchange(End& a, End& b, int64_t start, int ms, Delay delay, Lose lose) {
+  struct InFlight {
+    int64_t arrive;
+    ProbeMessage m;
+    bool to_b;
+  };
+  std::vector<InFlight> flight;
+  for (int k = 0; k * 10 < ms; ++k) {
+    const int64_t t = start + k * 10 * kMs;
+    // Deliver what arrives by now, in arrival order.
+    std::stable_sort(flight.begin(), flight.end(),
+                     [](const InFlight& x, const InFlight& y) { return x.arrive < y.arrive; });
+    while (!flight.empty() && flight.front().arrive <= t) {
+      const InFlight f = flight.front();
+      flight.erase(flight.begin());
+      End& to = f.to_b ? b : a;
+      to.stats.received(f.m, to.clock(f.arrive));
+    }
+    const ProbeMessage from_a = a.probe(t);
+    const ProbeMessage from_b = b.probe(t + 5 * kMs);
+    if (!lose(k, true)) {
+      flight.push_back({t + delay(k), from_a, true});
+    }
+    if (!lose(k, false)) {
+      flight.push_back({t + 5 * kMs + delay(k), from_b, false});
+    }
+  }
+}
+
+TEST(PathStats, RoundTripIsTwiceTheDelayWhateverTheClocks) {
+  End a, b;
+  b.offset_ns = 987'654'321'000;  // b's clock is far from a's
+  exchange(
+      a, b, 1'000 * kMs, 2000, [](int) { return 20 * kMs; }, [](int, bool) { return false; });
+  const PathSnapshot s = a.stats.snapshot(a.clock(3'000 * kMs));
+  ASSERT_TRUE(s.rtt_ns.has_value());
+  EXPECT_EQ(*s.rtt_ns, 40 * kMs);
+  EXPECT_EQ(*s.rtt_p50_ns, 40 * kMs);
+  EXPECT_EQ(*s.rtt_p99_ns, 40 * kMs);
+  EXPECT_EQ(s.jitter_ns, 0);
+  EXPECT_EQ(s.loss_in_1s.ratio(), 0.0);
+  EXPECT_GE(s.loss_in_1s.expected, 85u);
+  EXPECT_EQ(s.loss_out_1s.ratio(), 0.0);
+  EXPECT_EQ(s.sent, 200u);
+  EXPECT_GE(s.received, 195u) << "a few still in flight";
+  EXPECT_EQ(*b.stats.snapshot(b.clock(3'000 * kMs)).rtt_ns, 40 * kMs) << "b measures it too";
+}
+
+TEST(PathStats, JitterFollowsRfc3550AndPercentilesTheSpread) {
+  End a, b;
+  // One way: 10 ms and 14 ms alternately: every transit differs from the last by 4 ms, so the
+  // estimator converges on 4 ms.
+  exchange(
+      a, b, 0, 3000, [](int k) { return (k % 2 == 0 ? 10 : 14) * kMs; },
+      [](int, bool) { return false; });
+  const PathSnapshot s = b.stats.snapshot(3'000 * kMs);
+  EXPECT_NEAR(static_cast<double>(s.jitter_ns), 4.0 * kMs, 0.05 * kMs);
+  // Round trips are 20, 24 or 28 ms.
+  EXPECT_GE(*s.rtt_p50_ns, 20 * kMs);
+  EXPECT_LE(*s.rtt_p50_ns, 28 * kMs);
+  EXPECT_GE(*s.rtt_p99_ns, *s.rtt_p50_ns);
+  EXPECT_LE(*s.rtt_p99_ns, 28 * kMs);
+}
+
+TEST(PathStats, LossEachWayOverOneAndTenSeconds) {
+  End a, b;
+  // For 10 s: a to b loses one probe in ten; b to a loses nothing. Then 1 s clean.
+  exchange(
+      a, b, 0, 10'000, [](int) { return 5 * kMs; },
+      [](int k, bool a_to_b) { return a_to_b && k % 10 == 3; });
+  const PathSnapshot at_b = b.stats.snapshot(10'000 * kMs);
+  EXPECT_NEAR(at_b.loss_in_10s.ratio(), 0.10, 0.01);
+  EXPECT_NEAR(at_b.loss_in_1s.ratio(), 0.10, 0.02);
+  EXPECT_EQ(at_b.loss_out_10s.ratio(), 0.0);
+  const PathSnapshot at_a = a.stats.snapshot(10'000 * kMs);
+  EXPECT_NEAR(at_a.loss_out_10s.ratio(), 0.10, 0.02) << "what b says it received";
+  EXPECT_EQ(at_a.loss_in_10s.ratio(), 0.0);
+  EXPECT_NEAR(a.stats.loss_1s(10'000 * kMs), 0.10, 0.03) << "the worse direction";
+
+  exchange(
+      a, b, 10'000 * kMs, 1'500, [](int) { return 5 * kMs; }, [](int, bool) { return false; });
+  EXPECT_EQ(b.stats.snapshot(11'500 * kMs).loss_in_1s.ratio(), 0.0) << "the last second clean";
+  EXPECT_GT(b.stats.snapshot(11'500 * kMs).loss_in_10s.ratio(), 0.05) << "ten seconds remember";
+  EXPECT_EQ(b.stats.snapshot(25'000 * kMs).loss_in_10s.expected, 0u) << "and then forget";
+}
+
+TEST(PathStats, AProbeThatComesLateIsNotLost) {
+  PathStats s;
+  const auto probe = [](uint32_t seq, int64_t sent) {
+    return ProbeMessage{.sequence = seq, .sent_ns = sent};
+  };
+  s.received(probe(1, 0), 5 * kMs);
+  s.received(probe(3, 20 * kMs), 25 * kMs);  // 2 is late
+  s.received(probe(2, 10 * kMs), 26 * kMs);
+  s.received(probe(4, 30 * kMs), 35 * kMs);
+  const PathSnapshot snap = s.snapshot(40 * kMs);
+  EXPECT_EQ(snap.loss_in_1s.expected, 4u);
+  EXPECT_EQ(snap.loss_in_1s.received, 4u);
+  EXPECT_EQ(s.echo_sequence(), 4u) << "echoes only grow";
+  EXPECT_EQ(snap.last_heard_ns, 35 * kMs);
+  EXPECT_FALSE(snap.rtt_ns.has_value()) << "no echo yet";
+}
+
+}  // namespace
+}  // namespace vigil::paths
