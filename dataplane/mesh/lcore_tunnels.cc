@@ -184,13 +184,17 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
   const uint16_t slot = found->second;
   Peer& peer = peers_[slot];
   Session* s = nullptr;
-  for (Session* candidate : {&peer.current, &peer.next, &peer.previous}) {
+  for (Session* candidate : {&peer.current, &peer.next, &peer.old[0], &peer.old[1]}) {
     if (*candidate && candidate->transport->keys().local_index == h.receiver) {
       s = candidate;
     }
   }
-  if (s == nullptr || !usable(*s, now_ns)) {
+  if (s == nullptr) {
     burst.drop(i, DropReason::kTunnelNoSession);
+    return;
+  }
+  if (!usable(*s, now_ns)) {
+    burst.drop(i, DropReason::kTunnelSessionExpired);
     return;
   }
   size_t inner_length = 0;
@@ -205,14 +209,14 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
     return;
   }
   // Authenticated: the peer's.
+  s->last_rx_ns = now_ns;
   TunnelPeerStats& stats = stats_[slot];
   relaxed_add(stats.rx_bytes, length);
   relaxed_add(stats.rx_packets, 1);
   stats.last_rx_ns.store(now_ns, std::memory_order_relaxed);
   if (s == &peer.next) {
     // The initiator used the session we answered with: it is confirmed, and the current one.
-    retire(peer.previous);
-    peer.previous = peer.current;
+    demote(peer, peer.current);
     peer.current = peer.next;
     peer.next = {};
     const uint32_t index = peer.current.transport->keys().local_index;
@@ -360,7 +364,7 @@ size_t LcoreTunnels::seal_datagram(rte_mbuf* m, PacketState& st, Peer& peer, uin
   const size_t n = peer.current.transport->seal_in_place(
       std::span<uint8_t>(rte_pktmbuf_mtod(m, uint8_t*), size), inner_length, t.mtu);
   if (n == 0) {
-    st.drop = DropReason::kTunnelNoSession;  // its counter is spent
+    st.drop = DropReason::kTunnelSessionExpired;  // its counter is spent
     return 0;
   }
   TunnelPeerStats& stats = stats_[slot];
@@ -541,7 +545,7 @@ void LcoreTunnels::poll() {
         break;
       case MeshCommand::Kind::kForget: {
         Peer& p = peers_[c.slot];
-        for (Session* s : {&p.current, &p.next, &p.previous}) {
+        for (Session* s : {&p.current, &p.next, &p.old[0], &p.old[1]}) {
           if (*s && s->transport->keys().local_index == c.index) {
             retire(*s);
           }
@@ -571,7 +575,7 @@ void LcoreTunnels::poll() {
         Peer& p = peers_[c.slot];
         for (uint32_t k = 0; k < p.staged_count; ++k) {
           rte_pktmbuf_free(p.staged[k].packet);
-          counters_.drop(DropReason::kTunnelNoSession);
+          counters_.drop(DropReason::kTunnelHandshakeFailed);
         }
         p.staged_count = 0;
         stats_[c.slot].staged.store(0, std::memory_order_relaxed);
@@ -600,21 +604,20 @@ void LcoreTunnels::install(const MeshCommand& c) {
   const Session fresh{c.session, c.made_ns};
   slot_of_index_[c.session->keys().local_index] = c.slot;
   if (c.as_next) {
-    retire(p.next);
+    // A newer answer of ours: the older one may be in use already (the peer's first packets
+    // on it crossing its new initiation), so it is kept for receiving.
+    if (p.next) {
+      demote(p, p.next);
+    }
     p.next = fresh;
     return;
   }
-  // As wireguard-go and the kernel: an unconfirmed session of ours as responder (both sides
-  // initiated at once) becomes the previous one, which the peer may be sending on, and the
-  // current one goes; else the current one becomes the previous.
-  retire(p.previous);
+  // An unconfirmed session of ours as responder (both sides initiated at once) and the
+  // current one are both kept for receiving, either may be the one the peer is on (old).
   if (p.next) {
-    p.previous = p.next;
-    p.next = {};
-    retire(p.current);
-  } else {
-    p.previous = p.current;
+    demote(p, p.next);
   }
+  demote(p, p.current);
   p.current = fresh;
   TunnelPeerStats& stats = stats_[c.slot];
   stats.current_index.store(fresh.transport->keys().local_index, std::memory_order_relaxed);
@@ -637,14 +640,39 @@ void LcoreTunnels::retire(Session& s) {
   s = {};
 }
 
+void LcoreTunnels::demote(Peer& p, Session& s) {
+  if (!s) {
+    return;
+  }
+  Session* least = &s;
+  for (Session& o : p.old) {
+    if (!o) {
+      o = s;
+      s = {};
+      return;
+    }
+    if (o.worth() < least->worth()) {
+      least = &o;
+    }
+  }
+  if (least != &s) {
+    retire(*least);
+    *least = s;
+    s = {};
+  } else {
+    retire(s);
+  }
+}
+
 void LcoreTunnels::clear(uint16_t slot) {
   Peer& p = peers_[slot];
   retire(p.current);
-  retire(p.previous);
   retire(p.next);
+  retire(p.old[0]);
+  retire(p.old[1]);
   for (uint32_t k = 0; k < p.staged_count; ++k) {
     rte_pktmbuf_free(p.staged[k].packet);
-    counters_.drop(DropReason::kTunnelNoSession);
+    counters_.drop(DropReason::kTunnelHandshakeFailed);
   }
   p.staged_count = 0;
   stats_[slot].current_index.store(0, std::memory_order_relaxed);

@@ -81,7 +81,11 @@ class LcoreTunnels {
   struct Session {
     wg::TransportSession* transport = nullptr;
     int64_t made_ns = 0;
+    int64_t last_rx_ns = 0;  // the last packet opened on it (0: none)
     explicit operator bool() const { return transport != nullptr; }
+    // How much the peer may still want it: when it last sent on it, or for one it has not
+    // used yet, when it was made (a fresh one it may start on any moment).
+    int64_t worth() const { return last_rx_ns != 0 ? last_rx_ns : made_ns; }
   };
   struct Held {
     rte_mbuf* packet;
@@ -96,7 +100,14 @@ class LcoreTunnels {
     bool payload;
   };
   struct Peer {
-    Session current, previous, next;
+    Session current, next;
+    // Sessions this side no longer sends on, kept for what the peer still sends on them: the
+    // previous one after a rotation, as in every WireGuard, and a second one, because when both
+    // sides initiate at once (persistent keepalives starting together, rekeys that stay in
+    // step) the peer may be sending on either the current session a new one displaced or the
+    // previous one, depending on the order its own handshakes completed in. Dropping the one
+    // it used lost a burst of packets at crossed rekeys in the lab (1 run in 4).
+    std::array<Session, 2> old;
     TunnelEndpoint endpoint;
     std::array<Held, kMaxStagedPerPeer> staged;
     uint32_t staged_count = 0;
@@ -127,6 +138,9 @@ class LcoreTunnels {
 
   void install(const MeshCommand& c);
   void retire(Session& s);
+  // `s` to the peer's old sessions; when both are taken, the one of the three the peer is
+  // least likely to send on (worth()) is retired.
+  void demote(Peer& p, Session& s);
   void clear(uint16_t slot);
   void flush_staged(uint16_t slot);
   void keepalive(uint16_t slot);

@@ -107,7 +107,7 @@ void MeshControl::release_index(uint32_t index) {
 void MeshControl::forget_owned_indexes() {
   // Sessions of an identity that is gone: the lcores drop what comes for them from now on
   // (they hand them back later, freeing nothing of the next identity's).
-  for (uint32_t index : owned_indexes_) {
+  for (const auto& [index, owned] : owned_indexes_) {
     tables_.indexes().remove(index);
   }
   owned_indexes_.clear();
@@ -333,14 +333,16 @@ void MeshControl::take_resolved() {
 void MeshControl::forget_all(Peer& p) {
   // The keys go (their indexes when the lcore hands the sessions back); the endpoint stays.
   command({.kind = MeshCommand::Kind::kClear, .slot = p.slot});
-  p.current = p.previous = p.next = {};
+  p.current = p.next = {};
   p.displaced = {};
   handshakes_->forget_handshake(p.id);
 }
 
 void MeshControl::install(Peer& p, const wg::SessionKeys& keys, Clock::time_point now) {
+  log::debug("mesh session made",
+             {{"peer", p.plan.name}, {"index", keys.local_index}, {"initiator", keys.initiator}});
   auto* session = new wg::TransportSession(keys);  // its contexts made here, not on the lcore
-  owned_indexes_.insert(keys.local_index);
+  owned_indexes_[keys.local_index] = {.slot = p.slot, .made = now};
   tables_.indexes().add(keys.local_index);  // before the peer can know it
   const SessionMeta fresh{keys.local_index, now, keys.initiator};
   // The mirror rotates exactly as the lcore does (lcore_tunnels.cc install()); the sessions
@@ -360,14 +362,9 @@ void MeshControl::install(Peer& p, const wg::SessionKeys& keys, Clock::time_poin
     p.next = fresh;
   } else {
     // Whether or not the lcore promoted a displaced session, this install leaves it the same:
-    // the next one (if any) previous, the new one current.
+    // the new one current, the others kept only for receiving.
     p.displaced = {};
-    if (p.next) {
-      p.previous = p.next;
-      p.next = {};
-    } else {
-      p.previous = p.current;
-    }
+    p.next = {};
     p.current = fresh;
   }
   command({.kind = MeshCommand::Kind::kInstall,
@@ -377,11 +374,13 @@ void MeshControl::install(Peer& p, const wg::SessionKeys& keys, Clock::time_poin
            .session = session});
 }
 
-void MeshControl::initiate(Peer& p, Clock::time_point now, wg::WallClock::time_point wall) {
+void MeshControl::initiate(Peer& p, Clock::time_point now, wg::WallClock::time_point wall,
+                           const char* why) {
   if (!p.endpoint) {
     ++rejects_["no_endpoint"];
     return;
   }
+  log::debug("mesh handshake initiated", {{"peer", p.plan.name}, {"reason", why}});
   auto bytes = handshakes_->initiate(p.id, now, wall);
   if (!bytes) {
     return;
@@ -485,7 +484,7 @@ void MeshControl::promoted(Peer& p, uint32_t index, Clock::time_point now,
   } else {
     return;  // forgotten meanwhile
   }
-  p.previous = p.current;
+  log::debug("mesh session confirmed", {{"peer", p.plan.name}, {"index", index}});
   p.current = made_current;
   p.latest_handshake = wall;
   p.timers.handshake_complete(now);
@@ -501,7 +500,7 @@ void MeshControl::poll_counters(Peer& p, Clock::time_point now, wg::WallClock::t
     p.timers.authenticated_received(at_ns(rx), data_rx != p.seen_data_rx_ns);
     if (p.current && wg::rekey_on_receive(p.current.initiator, p.current.made, now) &&
         p.timers.may_initiate(now)) {
-      initiate(p, now, wall);
+      initiate(p, now, wall, "session_old_on_receive");
     }
   }
   if (tx != p.seen_tx_ns) {
@@ -513,7 +512,7 @@ void MeshControl::poll_counters(Peer& p, Clock::time_point now, wg::WallClock::t
         wg::rekey_on_send(p.current.initiator, p.current.made,
                           s.current_sent.load(std::memory_order_relaxed), now) &&
         p.timers.may_initiate(now)) {
-      initiate(p, now, wall);
+      initiate(p, now, wall, "rekey_after_time_or_messages");
     }
   }
   p.seen_rx_ns = rx;
@@ -524,19 +523,11 @@ void MeshControl::poll_counters(Peer& p, Clock::time_point now, wg::WallClock::t
   const bool usable = p.current && now - p.current.made < wg::scaled(wg::kRejectAfterTime);
   if (!usable && s.staged.load(std::memory_order_relaxed) > 0 &&
       !handshakes_->handshake_pending(p.id) && p.timers.may_initiate(now)) {
-    initiate(p, now, wall);
+    initiate(p, now, wall, "packets_waiting");
   }
 }
 
 void MeshControl::run_timers(Peer& p, Clock::time_point now, wg::WallClock::time_point wall) {
-  for (SessionMeta* s : {&p.current, &p.previous, &p.next}) {
-    if (*s && now - s->made >= wg::scaled(wg::kRejectAfterTime)) {
-      // REJECT_AFTER_TIME: the lcore refuses it already; now it goes (its index with it, when
-      // the lcore hands it back).
-      command({.kind = MeshCommand::Kind::kForget, .slot = p.slot, .index = s->local_index});
-      *s = {};
-    }
-  }
   const wg::TimerActions a = p.timers.due(now);
   if (a.zero_keys) {
     forget_all(p);
@@ -555,7 +546,7 @@ void MeshControl::run_timers(Peer& p, Clock::time_point now, wg::WallClock::time
       // A retry: the last one went unanswered, so the next try goes by the next endpoint.
       choose_endpoint(p, p.endpoint_choice + 1, now);
     }
-    initiate(p, now, wall);
+    initiate(p, now, wall, "retry");
   }
   const bool usable = p.current && now - p.current.made < wg::scaled(wg::kRejectAfterTime);
   if (a.send_keepalive && usable) {
@@ -565,7 +556,7 @@ void MeshControl::run_timers(Peer& p, Clock::time_point now, wg::WallClock::time
   // and a new one once the last expired, as wg's persistent keepalive does.
   if (p.plan.persistent_keepalive > 0 && !usable && p.endpoint &&
       !handshakes_->handshake_pending(p.id) && p.timers.may_initiate(now)) {
-    initiate(p, now, wall);
+    initiate(p, now, wall, "persistent_keepalive");
   }
   if (p.resolve_at && now >= *p.resolve_at) {
     // Again by name; a peer that has no address yet starts over from its first endpoint.
@@ -573,9 +564,29 @@ void MeshControl::run_timers(Peer& p, Clock::time_point now, wg::WallClock::time
   }
 }
 
+void MeshControl::expire_sessions(Clock::time_point now) {
+  for (auto& [index, owned] : owned_indexes_) {
+    if (owned.expired || now - owned.made < wg::scaled(wg::kRejectAfterTime)) {
+      continue;
+    }
+    // Its index goes when the lcore hands it back.
+    owned.expired = true;
+    command({.kind = MeshCommand::Kind::kForget, .slot = owned.slot, .index = index});
+    if (Peer* p = by_slot(owned.slot); p != nullptr) {
+      log::debug("mesh session expired", {{"peer", p->plan.name}, {"index", index}});
+      for (SessionMeta* s : {&p->current, &p->next}) {
+        if (s->local_index == index) {
+          *s = {};
+        }
+      }
+    }
+  }
+}
+
 void MeshControl::tick(Clock::time_point now, wg::WallClock::time_point wall) {
   take_events(now, wall);
   take_resolved();
+  expire_sessions(now);
   for (auto& [name, p] : peers_) {
     poll_counters(p, now, wall);
     run_timers(p, now, wall);

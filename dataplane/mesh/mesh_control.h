@@ -96,7 +96,9 @@ class MeshControl {
     std::string endpoint_problem;
     std::optional<Clock::time_point> resolve_at;
     std::optional<net::IpAddress> resolved;  // the name's address at the last lookup
-    SessionMeta current, previous, next;
+    // The sessions the peer's lcore sends on and has answered with; the ones it keeps only
+    // for receiving (lcore_tunnels.h, old) are expired by owned_indexes_.
+    SessionMeta current, next;
     // Next sessions that newer ones as responder displaced, oldest first. Their lcore may
     // have made them current already (kPromoted on the owner's channel, read after a
     // handshake that came in by another lcore's): the mirror follows when that event comes.
@@ -114,6 +116,8 @@ class MeshControl {
   std::vector<std::string> peer_names() const;
   void release_index(uint32_t index);
   void forget_owned_indexes();
+  // REJECT_AFTER_TIME: the lcores refuse such sessions already; now they go.
+  void expire_sessions(Clock::time_point now);
   void publish();
   void take_events(Clock::time_point now, wg::WallClock::time_point wall);
   void take_handshake(const MeshEvent& e, size_t shard, Clock::time_point now,
@@ -123,7 +127,8 @@ class MeshControl {
   void take_resolved();
   void poll_counters(Peer& p, Clock::time_point now, wg::WallClock::time_point wall);
   void run_timers(Peer& p, Clock::time_point now, wg::WallClock::time_point wall);
-  void initiate(Peer& p, Clock::time_point now, wg::WallClock::time_point wall);
+  // `why` names the rule that asked for it (the debug log says).
+  void initiate(Peer& p, Clock::time_point now, wg::WallClock::time_point wall, const char* why);
   // By the lcore of `shard`: a handshake message goes out with whatever lcore sends it.
   void send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& to, size_t shard);
   // To the lcore that owns c.slot (kSend: of `shard`).
@@ -150,8 +155,14 @@ class MeshControl {
   std::map<std::string, Peer> peers_;  // by name
   std::array<bool, kMaxMeshPeers> slot_used_{};
   std::vector<uint16_t> removed_slots_;  // to empty once the table without them is out
-  // Indexes of the sessions on the lcore made by this handshaker: released when handed back.
-  std::set<uint32_t> owned_indexes_;
+  // The sessions on the lcores made by this handshaker, by index: expired at
+  // REJECT_AFTER_TIME whichever slot the lcore keeps them in, released when handed back.
+  struct OwnedSession {
+    uint16_t slot = 0;
+    Clock::time_point made{};
+    bool expired = false;
+  };
+  std::map<uint32_t, OwnedSession> owned_indexes_;
   std::map<std::string, uint64_t> rejects_;
 
   struct Resolved {

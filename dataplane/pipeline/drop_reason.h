@@ -39,8 +39,10 @@
   X(kQueueFull, "queue_full")                     /* the egress port's TX queue was full */        \
   X(kNoKernelPath, "no_kernel_path")              /* for the box, but no exception port */         \
   /* the mesh's transport (dataplane/mesh/): */                                                    \
-  X(kTunnelMalformed, "wg_malformed")                 /* not a WireGuard message, or bad inside */ \
-  X(kTunnelNoSession, "wg_no_session")                /* no usable session for it or its index */  \
+  X(kTunnelMalformed, "wg_malformed")            /* not a WireGuard message, or bad inside */      \
+  X(kTunnelNoSession, "wg_no_session")           /* no session has its index */                    \
+  X(kTunnelSessionExpired, "wg_session_expired") /* past REJECT_AFTER_TIME or its message limit */ \
+  X(kTunnelHandshakeFailed, "wg_handshake_failed")    /* waited for a handshake that gave up */    \
   X(kTunnelReplay, "wg_replay")                       /* a counter already taken or too old */     \
   X(kTunnelBadTag, "wg_bad_tag")                      /* did not authenticate */                   \
   X(kTunnelSourceNotAllowed, "wg_source_not_allowed") /* inner source not the peer's */            \

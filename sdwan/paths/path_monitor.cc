@@ -69,9 +69,8 @@ PathMonitor::Breach PathMonitor::breach(const PathStats& stats, int64_t now_ns) 
     return {.broken = true, .cause = Cause::kRtt, .value = static_cast<double>(*rtt)};
   }
   if (sla_.max_jitter_ns && stats.jitter_ns() > *sla_.max_jitter_ns) {
-    return {.broken = true,
-            .cause = Cause::kJitter,
-            .value = static_cast<double>(stats.jitter_ns())};
+    return {
+        .broken = true, .cause = Cause::kJitter, .value = static_cast<double>(stats.jitter_ns())};
   }
   if (sla_.max_loss) {
     if (const double loss = stats.loss_1s(now_ns); loss > *sla_.max_loss) {

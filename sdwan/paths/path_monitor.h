@@ -36,8 +36,8 @@ enum class Cause : uint8_t {
   kRtt,           // the RTT (EWMA) past the SLA
   kJitter,
   kLoss,
-  kHeld,          // met the terms for the hold time
-  kFirstHeard,    // a path never up, heard down_after times in a row
+  kHeld,        // met the terms for the hold time
+  kFirstHeard,  // a path never up, heard down_after times in a row
 };
 const char* name(Cause c);
 

@@ -93,7 +93,8 @@ PathSnapshot PathStats::snapshot(int64_t now_ns) const {
     const auto end = sorted.begin() + static_cast<long>(rtt_count_);
     std::sort(sorted.begin(), end);
     const auto at = [&](double q) {
-      return sorted[std::min(rtt_count_ - 1, static_cast<size_t>(q * static_cast<double>(rtt_count_)))];
+      return sorted[std::min(rtt_count_ - 1,
+                             static_cast<size_t>(q * static_cast<double>(rtt_count_)))];
     };
     s.rtt_p50_ns = at(0.50);
     s.rtt_p99_ns = at(0.99);

@@ -63,8 +63,8 @@ void encode(const ProbeMessage& m, std::span<uint8_t, kProbeSize> out) {
 
 std::optional<ProbeMessage> decode(std::span<const uint8_t> in) {
   // The message and at most the tunnel's padding (sealed packets are padded to 16 bytes).
-  if (in.size() < kProbeSize || in.size() >= kProbeSize + 16 || in[0] != kProbeType ||
-      in[2] != 0 || in[3] != 0) {
+  if (in.size() < kProbeSize || in.size() >= kProbeSize + 16 || in[0] != kProbeType || in[2] != 0 ||
+      in[3] != 0) {
     return std::nullopt;
   }
   Reader r(in);

@@ -19,13 +19,13 @@ inline constexpr uint8_t kProbeType = 0x01;  // version 0 of the IP header's nib
 inline constexpr size_t kProbeSize = 40;
 
 struct ProbeMessage {
-  uint8_t link = 0;           // the sender's WAN link (its index), for show and logs
-  uint32_t sequence = 0;      // per path, from 1
-  int64_t sent_ns = 0;        // the sender's clock
-  uint32_t echo_sequence = 0; // the last probe the sender received on this path (0: none yet)
-  int64_t echo_sent_ns = 0;   // its sent_ns (the receiver's own clock, when it sent it)
+  uint8_t link = 0;              // the sender's WAN link (its index), for show and logs
+  uint32_t sequence = 0;         // per path, from 1
+  int64_t sent_ns = 0;           // the sender's clock
+  uint32_t echo_sequence = 0;    // the last probe the sender received on this path (0: none yet)
+  int64_t echo_sent_ns = 0;      // its sent_ns (the receiver's own clock, when it sent it)
   int64_t echo_received_ns = 0;  // when the sender received it (the sender's clock)
-  uint32_t received = 0;      // probes received on this path from the receiver so far
+  uint32_t received = 0;         // probes received on this path from the receiver so far
 
   bool operator==(const ProbeMessage&) const = default;
 };

@@ -237,12 +237,16 @@ TEST_F(LcoreTunnelsTest, TheSessionsADisplacedInstallLeavesAreHandedBack) {
   MeshEvent e;
   while (a_->channel().next_event(e)) {
   }
-  // Two more handshakes as initiator: the first current becomes the previous, then goes.
+  // Three more handshakes as initiator: the sessions displaced are kept for receiving, two at
+  // most; the third install retires the one the peer is least likely to use (the oldest, as
+  // B never sent on any).
   auto [a2, b2] = test::wg_session_pair();
   a_->install(a2, false);
-  EXPECT_FALSE(a_->channel().next_event(e)) << "kept as the previous session";
   auto [a3, b3] = test::wg_session_pair();
   a_->install(a3, false);
+  EXPECT_FALSE(a_->channel().next_event(e)) << "both kept";
+  auto [a4, b4] = test::wg_session_pair();
+  a_->install(a4, false);
   ASSERT_TRUE(a_->channel().next_event(e));
   ASSERT_EQ(e.kind, MeshEvent::Kind::kRetired);
   ASSERT_NE(e.session, nullptr);
@@ -255,8 +259,42 @@ TEST_F(LcoreTunnelsTest, TheSessionsADisplacedInstallLeavesAreHandedBack) {
     delete e.session;
     ++retired;
   }
-  EXPECT_EQ(retired, 2);
+  EXPECT_EQ(retired, 3) << "the current one and the two kept";
   EXPECT_EQ(a_->stats().current_index.load(), 0u);
+}
+
+TEST_F(LcoreTunnelsTest, ACrossedRekeyKeepsTheSessionThePeerStillSendsOn) {
+  // Both sides initiated at once: A answered B's initiation (an unconfirmed next) and then
+  // its own completed. B may still be on the session it had (A's current until now) until
+  // its own handshake completes: A keeps it as the spare and opens what comes on it.
+  connect();
+  auto [i2, r2] = test::wg_session_pair();
+  auto [i3, r3] = test::wg_session_pair();
+  a_->install(r2, /*as_next=*/true);
+  a_->install(i3, /*as_next=*/false);
+  b_->receive(kSiteLan, {PacketBuilder()
+                             .eth(kB.lan_mac, kHostB)
+                             .ipv4("10.2.0.7", "10.1.0.5")
+                             .udp(5000, 4000)
+                             .payload(10)
+                             .build()});
+  a_->receive(kSiteWan, b_->sent(kSiteWan));
+  EXPECT_EQ(a_->sent(kSiteLan).size(), 1u) << "opened on the spare";
+  EXPECT_EQ(a_->drops(DropReason::kTunnelNoSession), 0u);
+  MeshEvent e;
+  while (a_->channel().next_event(e)) {
+    EXPECT_NE(e.kind, MeshEvent::Kind::kRetired) << "nothing the peer may use is dropped";
+    delete e.session;
+  }
+  // A's next handshake: of the three sessions it no longer sends on, the answer B never used
+  // goes; the one B sent on last stays.
+  auto [i4, r4] = test::wg_session_pair();
+  a_->install(i4, /*as_next=*/false);
+  ASSERT_TRUE(a_->channel().next_event(e));
+  ASSERT_EQ(e.kind, MeshEvent::Kind::kRetired);
+  EXPECT_EQ(e.session->keys().local_index, r2.local_index);
+  delete e.session;
+  EXPECT_FALSE(a_->channel().next_event(e));
 }
 
 TEST_F(LcoreTunnelsTest, WhatTheOtherLcoreGetsIsPassedToThePeersOwner) {

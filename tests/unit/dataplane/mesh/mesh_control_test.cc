@@ -307,7 +307,7 @@ TEST_F(MeshControlTest, WhatWaitedForAHandshakeThatGaveUpIsDropped) {
     run(1);
   }
   EXPECT_EQ(a_->stats().staged.load(), 0u);
-  EXPECT_EQ(a_->drops(DropReason::kTunnelNoSession), 2u);
+  EXPECT_EQ(a_->drops(DropReason::kTunnelHandshakeFailed), 2u);
 }
 
 TEST_F(MeshControlTest, ARemovedPeerIsGoneFromTheLcoreAndTheTable) {
@@ -340,6 +340,7 @@ TEST_F(MeshControlTwoLcoresTest, ThePeersLcoreHoldsItsSessionsWhicheverLcoreTheT
   b_->receive(kSiteLan, {b_lan_packet()});
   run(2);
   EXPECT_EQ(a_->sent(kSiteLan).size(), 1u);
+  EXPECT_EQ(a_->drops(DropReason::kTunnelSessionExpired), 0u);
   EXPECT_EQ(a_->drops(DropReason::kTunnelNoSession), 0u);
 
   // The sessions expire; B's next packet makes B the initiator: A answers (by lcore 1, where
