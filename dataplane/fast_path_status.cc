@@ -281,7 +281,7 @@ void FastPathControl::update_mesh_metrics(MetricsRegistry& metrics) {
     latest.Add({{"peer", p.name}}).Set(static_cast<double>(p.latest_handshake));
   }
   // Refusals of the handshake side; the transport's (wg_replay, wg_bad_tag, wg_no_session,
-  // ...) are in vigil_dp_drops_total.
+  // wg_session_expired, ...) are in vigil_dp_drops_total.
   auto& rejects = metrics.counter("vigil_dp_tunnel_handshake_rejects_total",
                                   "Handshake messages the mesh refused, by reason (bad_mac1, "
                                   "cookie_sent when under load without a valid mac2, "

@@ -19,7 +19,8 @@ namespace vigil::dp {
 namespace {
 
 // Events left free for retiring sessions: handshakes queue only above it.
-constexpr unsigned kEventReserve = 3 * kMaxMeshPeers + 16;
+// Every session of every peer may be retired at once (a kClear per peer): four each.
+constexpr unsigned kEventReserve = 4 * kMaxMeshPeers + 16;
 // REJECT_AFTER_TIME (divided in a test build: timers.h).
 int64_t reject_after_ns() {
   static const int64_t ns = wg::scaled(wg::kRejectAfterTime).count();
@@ -65,7 +66,7 @@ LcoreTunnels::LcoreTunnels(const RouteTable& routes, const TunnelTables& tables,
       shard_count_(std::max<uint32_t>(1, static_cast<uint32_t>(shards_.inboxes.size()))) {
   slot_of_index_.reserve(3 * kMaxMeshPeers);
   originated_.reserve(kMaxOriginated);
-  retiring_.reserve(3 * kMaxMeshPeers);
+  retiring_.reserve(4 * kMaxMeshPeers);
 }
 
 LcoreTunnels::~LcoreTunnels() {

@@ -20,6 +20,9 @@ struct rte_ring;
 namespace vigil::dp {
 
 inline constexpr size_t kMaxMeshPeers = 256;
+// Each ring's size: room for every session of every peer handed back at once (4 each) and the
+// handshakes and commands besides.
+inline constexpr unsigned kMeshRingSize = 2048;
 
 // Where a peer is reached: an address (4 or 16 bytes, by family) and a UDP port.
 struct TunnelEndpoint {

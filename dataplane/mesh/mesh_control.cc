@@ -79,18 +79,20 @@ MeshControl::Peer* MeshControl::by_slot(uint16_t slot) {
   return nullptr;
 }
 
-void MeshControl::command(const MeshCommand& c, size_t shard) {
-  // The ring holds 1,024 and the lcore drains 64 a loop: full means the lcore is gone. A
+bool MeshControl::command(const MeshCommand& c, size_t shard) {
+  // The ring holds 2,048 and the lcore drains 64 a loop: full means the lcore is gone. A
   // session or packet that does not go is freed, never leaked, its index with it.
   MeshChannel& to = *channels_[c.kind == MeshCommand::Kind::kSend ? shard : owner(c.slot)];
-  if (!to.command(c)) {
-    rte_pktmbuf_free(c.packet);
-    if (c.session != nullptr) {
-      release_index(c.session->keys().local_index);
-      delete c.session;
-    }
-    ++rejects_["command_queue_full"];
+  if (to.command(c)) {
+    return true;
   }
+  rte_pktmbuf_free(c.packet);
+  if (c.session != nullptr) {
+    release_index(c.session->keys().local_index);
+    delete c.session;
+  }
+  ++rejects_["command_queue_full"];
+  return false;
 }
 
 void MeshControl::release_index(uint32_t index) {
@@ -344,9 +346,17 @@ void MeshControl::install(Peer& p, const wg::SessionKeys& keys, Clock::time_poin
   auto* session = new wg::TransportSession(keys);  // its contexts made here, not on the lcore
   owned_indexes_[keys.local_index] = {.slot = p.slot, .made = now};
   tables_.indexes().add(keys.local_index);  // before the peer can know it
+  if (!command({.kind = MeshCommand::Kind::kInstall,
+                .as_next = !keys.initiator,
+                .slot = p.slot,
+                .made_ns = ns_of(now),
+                .session = session})) {
+    return;  // the lcore never has it: the mirror stays as it is
+  }
   const SessionMeta fresh{keys.local_index, now, keys.initiator};
-  // The mirror rotates exactly as the lcore does (lcore_tunnels.cc install()); the sessions
-  // displaced come back as kRetired, and their indexes are released then.
+  // The mirror rotates as the lcore does (lcore_tunnels.cc install()) for the sessions it
+  // sends on and answered with; the ones the lcore keeps only for receiving are expired by
+  // index (expire_sessions) and come back as kRetired when it lets them go.
   if (!keys.initiator) {
     if (p.next) {
       // Kept until kPromoted says whether the lcore made it current first (the oldest goes
@@ -367,11 +377,6 @@ void MeshControl::install(Peer& p, const wg::SessionKeys& keys, Clock::time_poin
     p.next = {};
     p.current = fresh;
   }
-  command({.kind = MeshCommand::Kind::kInstall,
-           .as_next = !keys.initiator,
-           .slot = p.slot,
-           .made_ns = ns_of(now),
-           .session = session});
 }
 
 void MeshControl::initiate(Peer& p, Clock::time_point now, wg::WallClock::time_point wall,
@@ -569,14 +574,23 @@ void MeshControl::expire_sessions(Clock::time_point now) {
     if (owned.expired || now - owned.made < wg::scaled(wg::kRejectAfterTime)) {
       continue;
     }
-    // Its index goes when the lcore hands it back.
+    // Its index goes when the lcore hands it back; a command that did not go is tried again
+    // next tick.
+    if (!command({.kind = MeshCommand::Kind::kForget, .slot = owned.slot, .index = index})) {
+      continue;
+    }
     owned.expired = true;
-    command({.kind = MeshCommand::Kind::kForget, .slot = owned.slot, .index = index});
+    log::debug("mesh session expired", {{"slot", owned.slot}, {"index", index}});
     if (Peer* p = by_slot(owned.slot); p != nullptr) {
-      log::debug("mesh session expired", {{"peer", p->plan.name}, {"index", index}});
       for (SessionMeta* s : {&p->current, &p->next}) {
         if (s->local_index == index) {
           *s = {};
+        }
+      }
+      // A late kPromoted must not make it current again.
+      for (SessionMeta& d : p->displaced) {
+        if (d.local_index == index) {
+          d = {};
         }
       }
     }

@@ -131,8 +131,9 @@ class MeshControl {
   void initiate(Peer& p, Clock::time_point now, wg::WallClock::time_point wall, const char* why);
   // By the lcore of `shard`: a handshake message goes out with whatever lcore sends it.
   void send(const std::vector<uint8_t>& bytes, const TunnelEndpoint& to, size_t shard);
-  // To the lcore that owns c.slot (kSend: of `shard`).
-  void command(const MeshCommand& c, size_t shard = 0);
+  // To the lcore that owns c.slot (kSend: of `shard`); false (its session and packet freed)
+  // when the ring is full.
+  bool command(const MeshCommand& c, size_t shard = 0);
   size_t owner(uint16_t slot) const { return slot % channels_.size(); }
   void set_endpoint(Peer& p, const TunnelEndpoint& e);
   // The next configured endpoint: an address at once, a name looked up.

@@ -103,7 +103,7 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
   fp->tunnel_tables_ = std::make_unique<TunnelTables>(*fp->readers_);
   TunnelShards shards;
   for (uint16_t w = 0; w < queues; ++w) {
-    auto channel = MeshChannel::create("vigil_mesh" + std::to_string(w), 1024);
+    auto channel = MeshChannel::create("vigil_mesh" + std::to_string(w), kMeshRingSize);
     if (!channel) {
       return fail(channel.error());
     }

@@ -66,7 +66,7 @@ class Site {
     TunnelShards shards;
     for (unsigned l = 0; l < lcores; ++l) {
       auto& lane = lanes_.emplace_back(std::make_unique<Lane>());
-      auto channel = MeshChannel::create(name + "_" + std::to_string(l), 1024);
+      auto channel = MeshChannel::create(name + "_" + std::to_string(l), kMeshRingSize);
       EXPECT_TRUE(channel) << channel.error();
       lane->channel = std::move(*channel);
       if (lcores > 1) {
