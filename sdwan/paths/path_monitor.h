@@ -53,6 +53,7 @@ std::string describe(const Transition& t, const PathSla& sla);
 
 class PathMonitor {
  public:
+  PathMonitor() = default;
   PathMonitor(PathTiming timing, PathSla sla) : timing_(timing), sla_(sla) {}
 
   // Time passed or a probe arrived: the change it makes, if any. Call after each probe
