@@ -4,6 +4,15 @@
 #include <cmath>
 
 namespace vigil::paths {
+namespace {
+
+// No real path delays a probe, or holds an echo, for 10 s.
+constexpr int64_t kMaxPlausibleNs = 10'000'000'000;
+// A jump in sequence numbers counts as at most this many probes lost (hours of them): a peer
+// cannot make a window's counts wrap.
+constexpr uint32_t kMaxSequenceJump = 1'000'000;
+
+}  // namespace
 
 PathStats::Bucket& PathStats::bucket(int64_t now_ns) {
   const int64_t start = now_ns - now_ns % kLossBucketNs;
@@ -45,7 +54,7 @@ void PathStats::received(const ProbeMessage& m, int64_t now_ns) {
   // received now, so the window's loss comes right. A duplicate or a replay of an old one is
   // not a new probe.
   if (m.sequence > highest_in_) {
-    b.in.expected += highest_in_ == 0 ? 1 : m.sequence - highest_in_;
+    b.in.expected += highest_in_ == 0 ? 1 : std::min(m.sequence - highest_in_, kMaxSequenceJump);
     highest_in_ = m.sequence;
     // The newest is what the next probe echoes: the peer counts echoes that only grow.
     last_in_sequence_ = m.sequence;
@@ -55,26 +64,35 @@ void PathStats::received(const ProbeMessage& m, int64_t now_ns) {
   ++b.in.received;
   ++received_count_;
   // RFC 3550 6.4.1: the difference of transit times of consecutive probes (clock offsets
-  // cancel), smoothed by 1/16.
-  const int64_t transit = now_ns - m.sent_ns;
-  if (last_transit_ns_) {
-    const double d = std::abs(static_cast<double>(transit - *last_transit_ns_));
-    jitter_ns_ += (d - jitter_ns_) / 16;
+  // cancel), smoothed by 1/16. The peer's times are its own to choose (a clock stepped, or a
+  // peer that lies): arithmetic that would overflow, and steps beyond any real delay, are
+  // not samples.
+  int64_t transit = 0;
+  if (!__builtin_sub_overflow(now_ns, m.sent_ns, &transit)) {
+    int64_t d = 0;
+    if (last_transit_ns_ && !__builtin_sub_overflow(transit, *last_transit_ns_, &d) &&
+        d > -kMaxPlausibleNs && d < kMaxPlausibleNs) {
+      jitter_ns_ += (std::abs(static_cast<double>(d)) - jitter_ns_) / 16;
+    }
+    last_transit_ns_ = transit;
   }
-  last_transit_ns_ = transit;
-  // Round trip: since our probe left, less the time the peer held it (its own clock).
-  if (m.echo_sequence != 0 && m.echo_sent_ns != 0) {
-    const int64_t held = m.sent_ns - m.echo_received_ns;
-    const int64_t rtt = now_ns - m.echo_sent_ns - held;
-    if (held >= 0 && rtt >= 0) {
-      rtt_sample(rtt);
+  // Round trip: since our probe left (our own clock, echoed), less the time the peer held it
+  // (its clock).
+  if (m.echo_sequence != 0 && m.echo_sent_ns > 0 && m.echo_sent_ns <= now_ns &&
+      now_ns - m.echo_sent_ns < kMaxPlausibleNs) {
+    int64_t held = 0;
+    if (!__builtin_sub_overflow(m.sent_ns, m.echo_received_ns, &held) && held >= 0 &&
+        held <= now_ns - m.echo_sent_ns) {
+      rtt_sample(now_ns - m.echo_sent_ns - held);
     }
   }
   // Outbound loss: what the peer says it saw of ours since its last probe.
   if (m.echo_sequence > peer_echo_sequence_) {
     if (peer_echo_sequence_ != 0) {
-      b.out.expected += m.echo_sequence - peer_echo_sequence_;
-      b.out.received += m.received >= peer_received_ ? m.received - peer_received_ : 0;
+      const uint32_t expected = std::min(m.echo_sequence - peer_echo_sequence_, kMaxSequenceJump);
+      b.out.expected += expected;
+      b.out.received +=
+          m.received >= peer_received_ ? std::min(m.received - peer_received_, expected) : 0;
     }
     peer_echo_sequence_ = m.echo_sequence;
     peer_received_ = m.received;

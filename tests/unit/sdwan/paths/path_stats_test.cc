@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace vigil::paths {
 namespace {
 
@@ -132,6 +134,40 @@ TEST(PathStats, AProbeThatComesLateIsNotLost) {
   EXPECT_EQ(s.echo_sequence(), 4u) << "echoes only grow";
   EXPECT_EQ(snap.last_heard_ns, 35 * kMs);
   EXPECT_FALSE(snap.rtt_ns.has_value()) << "no echo yet";
+}
+
+TEST(PathStats, APeersImpossibleTimesAndSequencesAreNotSamples) {
+  // The peer chooses its times and counters (a stepped clock, or a lie): nothing overflows
+  // (the fuzz target found one), and nothing impossible becomes a sample.
+  PathStats s;
+  const int64_t now = 50'000 * kMs;
+  s.received({.sequence = 1, .sent_ns = INT64_MIN}, now);
+  s.received({.sequence = 2,
+              .sent_ns = INT64_MAX,
+              .echo_sequence = 1,
+              .echo_sent_ns = INT64_MIN,
+              .echo_received_ns = INT64_MAX},
+             now + kMs);
+  s.received({.sequence = 3,
+              .sent_ns = now,
+              .echo_sequence = 2,
+              .echo_sent_ns = now + 5 * kMs,  // "sent" in our future
+              .echo_received_ns = now},
+             now + 2 * kMs);
+  s.received({.sequence = 4,
+              .sent_ns = now,
+              .echo_sequence = 3,
+              .echo_sent_ns = now - 20'000 * kMs,  // 20 s ago: no path is that slow
+              .echo_received_ns = now},
+             now + 3 * kMs);
+  EXPECT_FALSE(s.rtt_ns().has_value());
+  EXPECT_LT(s.jitter_ns(), 1'000 * kMs);
+  // A jump of four billion in the sequence counts as a bounded loss, not a wrapped count.
+  s.received({.sequence = 0xfffffff0, .sent_ns = now}, now + 4 * kMs);
+  const PathSnapshot snap = s.snapshot(now + 5 * kMs);
+  EXPECT_LE(snap.loss_in_1s.expected, 1'000'010u);
+  EXPECT_GT(snap.loss_in_1s.ratio(), 0.99);
+  EXPECT_LE(snap.loss_in_1s.ratio(), 1.0);
 }
 
 }  // namespace
