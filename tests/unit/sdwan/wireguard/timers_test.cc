@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 namespace vigil::wg {
 namespace {
 
@@ -107,6 +109,34 @@ TEST(SessionAge, UsableRekeyAndRejectLimits) {
   EXPECT_FALSE(rekey_on_receive(true, made, made + seconds(164)));
   EXPECT_TRUE(rekey_on_receive(true, made, made + seconds(165)));
   EXPECT_FALSE(rekey_on_receive(false, made, made + seconds(170)));
+}
+
+// The test build's divisor of the protocol's times ($VIGIL_WG_TIME_DIVISOR), read once per
+// process: each case runs in a process of its own (a death test re-running this binary), where
+// nothing has read it yet. Other builds ignore the variable.
+int divisor_with(const char* value) {
+  ::setenv("VIGIL_WG_TIME_DIVISOR", value, 1);
+  return static_cast<int>(time_divisor());
+}
+
+TEST(TimeDivisorDeathTest, OnlyATestBuildDividesAndOnlyBySaneValues) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+#if VIGIL_FAULT_POINTS
+  constexpr int kTwenty = 20;
+#else
+  constexpr int kTwenty = 1;
+#endif
+  EXPECT_EXIT(std::exit(divisor_with("20")), ::testing::ExitedWithCode(kTwenty), "");
+  EXPECT_EXIT(std::exit(divisor_with("0")), ::testing::ExitedWithCode(1), "") << "refused";
+  EXPECT_EXIT(std::exit(divisor_with("5000")), ::testing::ExitedWithCode(1), "") << "too many";
+  EXPECT_EXIT(std::exit(divisor_with("fast")), ::testing::ExitedWithCode(1), "");
+  // REKEY_AFTER_TIME, 120 s: 6 s in a test build told to divide by 20.
+  EXPECT_EXIT(
+      {
+        ::setenv("VIGIL_WG_TIME_DIVISOR", "20", 1);
+        std::exit(static_cast<int>(scaled(seconds(120)).count() / 1'000'000'000));
+      },
+      ::testing::ExitedWithCode(120 / kTwenty), "");
 }
 
 }  // namespace
