@@ -99,8 +99,8 @@ Cost run(size_t paths, double seconds, bool with_crypto) {
         for (size_t k = 0; k < n; ++k) {
           std::array<uint8_t, kProbeSize> bytes{};
           encode(ends[p].probe(due[k], now), bytes);
-          InFlight f{.peer = p, .path = due[k], .datagram = {}, .length = kProbeSize,
-                     .to_b = from_a};
+          InFlight f{
+              .peer = p, .path = due[k], .datagram = {}, .length = kProbeSize, .to_b = from_a};
           if (with_crypto) {
             f.length = seal_a.seal(bytes, f.datagram);
           } else {

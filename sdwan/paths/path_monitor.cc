@@ -30,6 +30,8 @@ const char* name(Cause c) {
       return "held";
     case Cause::kFirstHeard:
       return "first_heard";
+    case Cause::kHeardAgain:
+      return "heard_again";
   }
   return "?";
 }
@@ -58,6 +60,9 @@ std::string describe(const Transition& t, const PathSla& sla) {
       break;
     case Cause::kFirstHeard:
       std::snprintf(why, sizeof why, "heard for the first time");
+      break;
+    case Cause::kHeardAgain:
+      std::snprintf(why, sizeof why, "heard again; up after its hold time");
       break;
   }
   return std::string(name(t.from)) + " -> " + name(t.to) + ": " + why;
@@ -95,12 +100,9 @@ std::optional<Transition> PathMonitor::evaluate(const PathStats& stats, int64_t 
   const int64_t silence = last == 0 ? now_ns : now_ns - last;
   const bool heard = last != 0 && silence <= timing_.interval_ns * timing_.down_after;
   if (!heard) {
-    heard_since_ns_ = good_since_ns_ = 0;
+    good_since_ns_ = 0;
     heard_in_a_row_ = 0;
   } else {
-    if (heard_since_ns_ == 0) {
-      heard_since_ns_ = last;
-    }
     if (last != counted_heard_ns_) {
       counted_heard_ns_ = last;
       ++heard_in_a_row_;
@@ -140,12 +142,10 @@ std::optional<Transition> PathMonitor::evaluate(const PathStats& stats, int64_t 
         return broken.broken ? change(PathState::kDegraded, broken.cause, now_ns, broken.value)
                              : change(PathState::kUp, Cause::kFirstHeard, now_ns, 0);
       }
-      if (held) {
-        return change(PathState::kUp, Cause::kHeld, now_ns,
-                      static_cast<double>(now_ns - good_since_ns_));
-      }
-      if (broken.broken && now_ns - heard_since_ns_ >= timing_.hold_ns) {
-        return change(PathState::kDegraded, broken.cause, now_ns, broken.value);
+      // Heard again: degraded at once (usable when nothing better is up, so a site with one
+      // link is not cut off for the hold time by a blip), up only after the hold time.
+      if (heard_in_a_row_ >= timing_.down_after) {
+        return change(PathState::kDegraded, Cause::kHeardAgain, now_ns, 0);
       }
       return std::nullopt;
   }

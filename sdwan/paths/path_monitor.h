@@ -1,8 +1,10 @@
-// One path's state, from its probes: up, degraded (heard, but past its SLA) or down (the last
-// `down_after` probes missed). Leaving a worse state takes meeting the better one's terms for
-// `hold` without a break, so a path that flaps is not readmitted on every good second; the one
-// exception is a path never up yet, admitted once heard `down_after` times in a row, so a new
-// site carries traffic in tens of milliseconds rather than after a hold. Every change says
+// One path's state, from its probes: up, degraded (heard, but past its SLA, or back from down
+// and not yet held) or down (the last `down_after` probes missed). Up takes meeting the terms
+// for `hold` without a break, so a path that flaps is not readmitted on every good second; a
+// path down and heard `down_after` times in a row is degraded at once, usable when nothing
+// better is up (a site with one link is not cut off for the hold time by a blip); a path never
+// up yet is up once heard `down_after` times in a row, so a new site carries traffic in tens of
+// milliseconds rather than after a hold. Every change says
 // why (Transition), for the log, the counters and `vigil show paths`. Pure: the caller's
 // clock, no allocation.
 #pragma once
@@ -38,6 +40,7 @@ enum class Cause : uint8_t {
   kLoss,
   kHeld,        // met the terms for the hold time
   kFirstHeard,  // a path never up, heard down_after times in a row
+  kHeardAgain,  // a path down, heard down_after times in a row: degraded until held
 };
 const char* name(Cause c);
 
@@ -81,9 +84,7 @@ class PathMonitor {
   PathState state_ = PathState::kDown;
   bool ever_up_ = false;
   int64_t since_ns_ = 0;
-  // Since when the path has been heard without a gap, and has met the SLA without a break
-  // (0: it is not now).
-  int64_t heard_since_ns_ = 0;
+  // Since when the path has met the SLA without a break (0: it does not now).
   int64_t good_since_ns_ = 0;
   uint32_t heard_in_a_row_ = 0;
   int64_t counted_heard_ns_ = 0;

@@ -1,7 +1,7 @@
 // A path's state over scripted probe sequences: a new path is up after three probes; three
-// missed make it down at once; back, it waits out the hold time before it is up again, and a
-// flap restarts the wait; a path past its SLA is degraded and readmitted only after meeting it
-// for the hold time; every change says why.
+// missed make it down at once; back, it is degraded after three probes and waits out the hold
+// time before it is up again, and a flap restarts the wait; a path past its SLA is degraded and
+// readmitted only after meeting it for the hold time; every change says why.
 #include "sdwan/paths/path_monitor.h"
 
 #include <gtest/gtest.h>
@@ -78,15 +78,22 @@ TEST_F(PathMonitorTest, BackFromDownItWaitsTheHoldTimeAndAFlapRestartsIt) {
   heard(0, 1000);
   silent(1000, 1100);
   ASSERT_EQ(monitor_.state(), PathState::kDown);
-  EXPECT_TRUE(heard(1100, 6000).empty()) << "5 s heard: not yet";
-  silent(6000, 6100);  // a flap
-  EXPECT_TRUE(heard(6100, 16000).empty()) << "the wait started again at 6.1 s";
-  const auto seen = heard(16000, 16200);
+  // Heard three times again: degraded (usable when nothing better is up), not up.
+  auto seen = heard(1100, 6000);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].to, PathState::kDegraded);
+  EXPECT_EQ(seen[0].cause, Cause::kHeardAgain);
+  EXPECT_EQ(seen[0].at_ns, 1120 * kMs);
+  EXPECT_EQ(silent(6000, 6100).size(), 1u) << "a flap: down again";
+  seen = heard(6100, 16000);
+  ASSERT_EQ(seen.size(), 1u) << "degraded again; the wait started again at 6.1 s";
+  EXPECT_EQ(seen[0].to, PathState::kDegraded);
+  seen = heard(16000, 16200);
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].to, PathState::kUp);
   EXPECT_EQ(seen[0].cause, Cause::kHeld);
   EXPECT_EQ(seen[0].at_ns, 16100 * kMs);
-  EXPECT_EQ(describe(seen[0], monitor_.sla()), "down -> up: met its terms for 10 s");
+  EXPECT_EQ(describe(seen[0], monitor_.sla()), "degraded -> up: met its terms for 10 s");
 }
 
 TEST_F(PathMonitorTest, PastItsSlaAPathIsDegradedAndReadmittedAfterTheHoldTime) {

@@ -90,9 +90,12 @@ TEST_F(PeerPathsTest, ARestoredPathTakesTrafficBackOnlyAfterItsHoldTime) {
   cut_[0] = false;
   // Heard again from 2 s; the probes lost meanwhile count as loss for a second, past the SLA's
   // 20%; then 10 s of meeting it.
-  EXPECT_TRUE(run_until(12'900).empty()) << "not held for 10 s yet";
-  EXPECT_EQ(a_.active(), 1u);
-  const auto seen = run_until(13'100);
+  auto seen = run_until(12'900);
+  ASSERT_EQ(seen.size(), 1u) << "degraded once heard again; not held for 10 s yet";
+  EXPECT_EQ(seen[0].transition.to, PathState::kDegraded);
+  EXPECT_EQ(seen[0].transition.cause, Cause::kHeardAgain);
+  EXPECT_EQ(a_.active(), 1u) << "the backup is up: a degraded path waits behind it";
+  seen = run_until(13'100);
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].transition.to, PathState::kUp);
   EXPECT_EQ(seen[0].transition.cause, Cause::kHeld);
@@ -133,6 +136,21 @@ TEST_F(PeerPathsTest, ChangingThePathsKeepsWhatStays) {
   EXPECT_EQ(m.link, 2);
   EXPECT_EQ(m.sequence, 1u);
   EXPECT_EQ(m.echo_sequence, 0u) << "nothing heard on it";
+}
+
+TEST_F(PeerPathsTest, ASiteWithOneLinkIsNotCutOffForTheHoldTimeByABlip) {
+  const std::vector<PathKey> one{{.link = 0, .endpoint = 0}};
+  a_.set_paths(one);
+  b_.set_paths(one);
+  run_until(1000);
+  ASSERT_EQ(a_.active(), 0u);
+  cut_[0] = true;
+  run_until(1050);
+  EXPECT_FALSE(a_.active().has_value()) << "down: nothing to send on";
+  cut_[0] = false;
+  run_until(1090);
+  EXPECT_EQ(a_.active(), 0u) << "three probes heard again: degraded, and carrying";
+  EXPECT_EQ(a_.monitor(0).state(), PathState::kDegraded);
 }
 
 }  // namespace
