@@ -10,8 +10,6 @@
 //
 // No I/O and no packet building beyond the probe's own bytes: the share a lab measures on a
 // running vigil-dp also has its mbufs and ports, which is the lab figure, not this one.
-#include <time.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -21,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/thread_cpu.h"
 #include "sdwan/paths/peer_paths.h"
 #include "sdwan/wireguard/transport.h"
 #include "tests/support/wg_session_pair.h"
@@ -29,11 +28,8 @@ namespace {
 
 using namespace vigil::paths;
 
-int64_t thread_cpu_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+using vigil::bench::median;
+using Clock = vigil::bench::ThreadCpuClock;
 
 struct Cost {
   double cpu_share;  // CPU seconds per second of probing
@@ -71,7 +67,7 @@ Cost run(size_t paths, double seconds, bool with_crypto) {
   std::array<uint8_t, vigil::wg::sealed_size(kProbeSize)> opened{};
   Cost cost{};
   const int64_t steps = static_cast<int64_t>(seconds * 1000);
-  const int64_t start_ns = thread_cpu_ns();
+  const auto start = Clock::now();
   int64_t now = 1'000'000'000;
   for (int64_t step = 0; step < steps; ++step, now += 1'000'000) {
     // What was sent a millisecond ago arrives.
@@ -113,14 +109,9 @@ Cost run(size_t paths, double seconds, bool with_crypto) {
       }
     }
   }
-  const double cpu = static_cast<double>(thread_cpu_ns() - start_ns) / 1e9;
+  const double cpu = std::chrono::duration<double>(Clock::now() - start).count();
   cost.cpu_share = cpu / seconds / 2;  // both ends ran here
   return cost;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 }  // namespace

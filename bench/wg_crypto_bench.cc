@@ -17,7 +17,6 @@
 //
 // --smoke: one short round, ours only (the test command runs it; it asserts no timing).
 #include <openssl/evp.h>
-#include <time.h>
 
 #include <algorithm>
 #include <array>
@@ -28,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/thread_cpu.h"
 #include "sdwan/wireguard/device.h"
 #include "sdwan/wireguard/noise.h"
 #include "sdwan/wireguard/transport.h"
@@ -36,16 +36,8 @@
 namespace {
 
 using namespace vigil::wg;
-// The calling thread's CPU time.
-struct Clock {
-  using duration = std::chrono::nanoseconds;
-  using time_point = std::chrono::time_point<Clock, duration>;
-  static time_point now() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return time_point(duration(int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec));
-  }
-};
+using Clock = vigil::bench::ThreadCpuClock;
+using vigil::bench::median;
 
 constexpr size_t kPacket = 1420;
 constexpr size_t kBurst = 32;
@@ -227,11 +219,6 @@ double openssl_speed(bool decrypt, int seconds) {
   }
   ::pclose(p);
   return kbytes / 1000.0;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 }  // namespace
