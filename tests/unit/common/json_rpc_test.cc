@@ -156,6 +156,13 @@ TEST(Dispatcher, DeeplyNestedParamsAreAParseErrorNamingTheLimit) {
   EXPECT_EQ(got["error"]["message"], "parse error: nesting deeper than 64 levels at byte 113");
 }
 
+TEST(Dispatcher, ANumberOutOfRangeIsAParseErrorNotACrash) {
+  Dispatcher d = make_dispatcher();
+  auto got = json::parse(
+      *d.handle_line(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":[1e999]})", {}));
+  EXPECT_EQ(got["error"]["code"], kParseError);
+}
+
 TEST(Dispatcher, OwnerOnlyMethodsRefuseOtherUsers) {
   Dispatcher d;
   int calls = 0;
