@@ -1,5 +1,6 @@
 #include "sdwan/paths/path_monitor.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace vigil::paths {
@@ -96,9 +97,12 @@ Transition PathMonitor::change(PathState to, Cause cause, int64_t now_ns, double
 }
 
 std::optional<Transition> PathMonitor::evaluate(const PathStats& stats, int64_t now_ns) {
-  const int64_t last = stats.last_heard_ns();
+  // Heard means both ways: the peer's probes arrive and echo ours. A peer probing more slowly
+  // than we do is given its own interval.
+  const int64_t last = stats.last_confirmed_ns();
   const int64_t silence = last == 0 ? now_ns : now_ns - last;
-  const bool heard = last != 0 && silence <= timing_.interval_ns * timing_.down_after;
+  const int64_t interval = std::max(timing_.interval_ns, stats.peer_interval_ns());
+  const bool heard = last != 0 && silence <= interval * timing_.down_after;
   if (!heard) {
     good_since_ns_ = 0;
     heard_in_a_row_ = 0;

@@ -1,12 +1,14 @@
 // One path's state, from its probes: up, degraded (heard, but past its SLA, or back from down
-// and not yet held) or down (the last `down_after` probes missed). Up takes meeting the terms
-// for `hold` without a break, so a path that flaps is not readmitted on every good second; a
-// path down and heard `down_after` times in a row is degraded at once, usable when nothing
-// better is up (a site with one link is not cut off for the hold time by a blip); a path never
-// up yet is up once heard `down_after` times in a row, so a new site carries traffic in tens of
-// milliseconds rather than after a hold. Every change says
-// why (Transition), for the log, the counters and `vigil show paths`. Pure: the caller's
-// clock, no allocation.
+// and not yet held) or down (the last `down_after` probes missed). Heard is both ways: a probe
+// from the peer that echoes a newer one of ours (PathStats::last_confirmed_ns), so a path that
+// fails in one direction is down at both ends. The caller evaluates after each probe received
+// and at least every interval: how often it does bounds how late a failure is seen. Up takes
+// meeting the terms for `hold` without a break, so a path that flaps is not readmitted on every
+// good second; a path down and heard `down_after` times in a row is degraded at once, usable when
+// nothing better is up (a site with one link is not cut off for the hold time by a blip); a path
+// never up yet is up once heard `down_after` times in a row, so a new site carries traffic in tens
+// of milliseconds rather than after a hold. Every change says why (Transition), for the log, the
+// counters and `vigil show paths`. Pure: the caller's clock, no allocation.
 #pragma once
 
 #include <cstdint>

@@ -46,9 +46,41 @@ void PathStats::rtt_sample(int64_t rtt_ns) {
   rtt_count_ = std::min(rtt_count_ + 1, kRttSamples);
 }
 
+ProbeMessage PathStats::probe(uint8_t link, int64_t now_ns) {
+  const int64_t interval_ms = std::clamp<int64_t>(interval_ns_ / 1'000'000, 1, UINT16_MAX);
+  const int64_t jitter_us = std::clamp<int64_t>(jitter_in_ns() / 1'000, 0, UINT32_MAX);
+  return {.link = link,
+          .interval_ms = static_cast<uint16_t>(interval_ms),
+          .epoch = epoch_,
+          .sequence = ++sent_sequence_,
+          .sent_ns = now_ns,
+          .echo_sequence = last_in_sequence_,
+          .echo_sent_ns = last_in_sent_ns_,
+          .echo_received_ns = last_in_received_ns_,
+          .received = received_count_,
+          .jitter_us = static_cast<uint32_t>(jitter_us)};
+}
+
+void PathStats::peer_restarted(uint32_t epoch) {
+  peer_epoch_ = epoch;
+  ++peer_epochs_;
+  highest_in_ = 0;
+  last_in_sequence_ = 0;
+  last_in_sent_ns_ = last_in_received_ns_ = 0;
+  received_count_ = 0;
+  last_transit_ns_.reset();
+  jitter_ns_ = 0;
+  peer_echo_sequence_ = peer_received_ = 0;
+}
+
 void PathStats::received(const ProbeMessage& m, int64_t now_ns) {
+  if (m.epoch != peer_epoch_) {
+    peer_restarted(m.epoch);
+  }
   Bucket& b = bucket(now_ns);
   last_heard_ns_ = now_ns;
+  peer_interval_ns_ = int64_t{m.interval_ms} * 1'000'000;
+  peer_jitter_ns_ = int64_t{m.jitter_us} * 1'000;
   // Inbound loss: the sequence numbers' advance is what was expected, each new one received.
   // One that comes late (reordered) was counted lost when a later one came: it counts as
   // received now, so the window's loss comes right. A duplicate or a replay of an old one is
@@ -63,6 +95,7 @@ void PathStats::received(const ProbeMessage& m, int64_t now_ns) {
   }
   ++b.in.received;
   ++received_count_;
+  ++received_total_;
   // RFC 3550 6.4.1: the difference of transit times of consecutive probes (clock offsets
   // cancel), smoothed by 1/16. The peer's times are its own to choose (a clock stepped, or a
   // peer that lies): arithmetic that would overflow, and steps beyond any real delay, are
@@ -76,26 +109,33 @@ void PathStats::received(const ProbeMessage& m, int64_t now_ns) {
     }
     last_transit_ns_ = transit;
   }
+  // An echo of a probe we never sent (one from before we started, which the peer had not yet
+  // seen us replace) says nothing about this epoch's probes.
+  if (m.echo_sequence == 0 || m.echo_sequence > sent_sequence_) {
+    return;
+  }
   // Round trip: since our probe left (our own clock, echoed), less the time the peer held it
   // (its clock).
-  if (m.echo_sequence != 0 && m.echo_sent_ns > 0 && m.echo_sent_ns <= now_ns &&
-      now_ns - m.echo_sent_ns < kMaxPlausibleNs) {
+  if (m.echo_sent_ns > 0 && m.echo_sent_ns <= now_ns && now_ns - m.echo_sent_ns < kMaxPlausibleNs) {
     int64_t held = 0;
     if (!__builtin_sub_overflow(m.sent_ns, m.echo_received_ns, &held) && held >= 0 &&
         held <= now_ns - m.echo_sent_ns) {
       rtt_sample(now_ns - m.echo_sent_ns - held);
     }
   }
-  // Outbound loss: what the peer says it saw of ours since its last probe.
+  // Outbound loss: what the peer says it saw of ours since its last probe that echoed a newer
+  // one. A probe of ours that reached it late counts in its next report: as received there, so
+  // a window's sums come right (Loss::ratio() takes more received than expected as none lost).
   if (m.echo_sequence > peer_echo_sequence_) {
+    last_confirmed_ns_ = now_ns;
+    // It cannot have received more than we sent.
+    const uint32_t received = std::min(m.received, sent_sequence_);
     if (peer_echo_sequence_ != 0) {
-      const uint32_t expected = std::min(m.echo_sequence - peer_echo_sequence_, kMaxSequenceJump);
-      b.out.expected += expected;
-      b.out.received +=
-          m.received >= peer_received_ ? std::min(m.received - peer_received_, expected) : 0;
+      b.out.expected += std::min(m.echo_sequence - peer_echo_sequence_, kMaxSequenceJump);
+      b.out.received += received >= peer_received_ ? received - peer_received_ : 0;
     }
     peer_echo_sequence_ = m.echo_sequence;
-    peer_received_ = m.received;
+    peer_received_ = received;
   }
 }
 
@@ -117,14 +157,17 @@ PathSnapshot PathStats::snapshot(int64_t now_ns) const {
     s.rtt_p50_ns = at(0.50);
     s.rtt_p99_ns = at(0.99);
   }
-  s.jitter_ns = jitter_ns();
+  s.jitter_in_ns = jitter_in_ns();
+  s.jitter_out_ns = jitter_out_ns();
   s.loss_in_1s = sum(now_ns, 10, true);
   s.loss_in_10s = sum(now_ns, kLossBuckets, true);
   s.loss_out_1s = sum(now_ns, 10, false);
   s.loss_out_10s = sum(now_ns, kLossBuckets, false);
   s.last_heard_ns = last_heard_ns_;
+  s.last_confirmed_ns = last_confirmed_ns_;
   s.sent = sent_sequence_;
-  s.received = received_count_;
+  s.received = received_total_;
+  s.peer_epochs = peer_epochs_;
   return s;
 }
 

@@ -13,7 +13,9 @@ void PeerPaths::set_paths(std::span<const PathKey> keys) {
     if (old != paths_.begin() + static_cast<long>(count_)) {
       next[i] = *old;  // the same path: what its probes said stays
     } else {
-      next[i] = Path{.key = keys[i], .monitor = PathMonitor(timing_, sla_)};
+      next[i] = Path{.key = keys[i],
+                     .stats = PathStats(epoch_, timing_.interval_ns),
+                     .monitor = PathMonitor(timing_, sla_)};
     }
   }
   paths_ = next;
@@ -39,13 +41,7 @@ size_t PeerPaths::due(int64_t now_ns, std::span<uint16_t> out) {
 
 ProbeMessage PeerPaths::probe(size_t path, int64_t now_ns) {
   Path& p = paths_[path];
-  return {.link = p.key.link,
-          .sequence = p.stats.next_sequence(),
-          .sent_ns = now_ns,
-          .echo_sequence = p.stats.echo_sequence(),
-          .echo_sent_ns = p.stats.echo_sent_ns(),
-          .echo_received_ns = p.stats.echo_received_ns(),
-          .received = p.stats.received_count()};
+  return p.stats.probe(p.key.link, now_ns);
 }
 
 void PeerPaths::received(size_t path, const ProbeMessage& m, int64_t now_ns) {

@@ -36,7 +36,9 @@ struct PathEvent {
 
 class PeerPaths {
  public:
-  PeerPaths(PathTiming timing, PathSla sla) : timing_(timing), sla_(sla) {}
+  // `epoch`: this side's measurement of the peer's paths, new each time it starts (not 0).
+  PeerPaths(PathTiming timing, PathSla sla, uint32_t epoch = 1)
+      : timing_(timing), sla_(sla), epoch_(epoch) {}
 
   // The paths, in order of preference (at most kMaxPaths; the rest are ignored). A path that
   // stays keeps its statistics and state; a new one starts down, as a new path does.
@@ -71,6 +73,7 @@ class PeerPaths {
 
   PathTiming timing_;
   PathSla sla_;
+  uint32_t epoch_;
   std::array<Path, kMaxPaths> paths_{};
   size_t count_ = 0;
 };

@@ -8,6 +8,10 @@ class Writer {
  public:
   explicit Writer(std::span<uint8_t> out) : out_(out) {}
   void u8(uint8_t v) { out_[at_++] = v; }
+  void u16(uint16_t v) {
+    u8(static_cast<uint8_t>(v >> 8));
+    u8(static_cast<uint8_t>(v));
+  }
   void u32(uint32_t v) {
     for (int shift = 24; shift >= 0; shift -= 8) {
       u8(static_cast<uint8_t>(v >> shift));
@@ -28,6 +32,10 @@ class Reader {
  public:
   explicit Reader(std::span<const uint8_t> in) : in_(in) {}
   uint8_t u8() { return in_[at_++]; }
+  uint16_t u16() {
+    const uint16_t high = u8();
+    return static_cast<uint16_t>(high << 8 | u8());
+  }
   uint32_t u32() {
     uint32_t v = 0;
     for (int k = 0; k < 4; ++k) {
@@ -47,40 +55,46 @@ class Reader {
 
 }  // namespace
 
+// The layout, in network order: type, link (1 byte each), interval_ms (2), epoch, sequence
+// (4 each), sent_ns (8), echo_sequence (4), echo_sent_ns, echo_received_ns (8 each), received,
+// jitter_us (4 each): 48 bytes.
 void encode(const ProbeMessage& m, std::span<uint8_t, kProbeSize> out) {
   Writer w(out);
   w.u8(kProbeType);
   w.u8(m.link);
-  w.u8(0);
-  w.u8(0);
+  w.u16(m.interval_ms);
+  w.u32(m.epoch);
   w.u32(m.sequence);
   w.i64(m.sent_ns);
   w.u32(m.echo_sequence);
   w.i64(m.echo_sent_ns);
   w.i64(m.echo_received_ns);
   w.u32(m.received);
+  w.u32(m.jitter_us);
 }
 
 std::optional<ProbeMessage> decode(std::span<const uint8_t> in) {
   // The message and at most the tunnel's padding (sealed packets are padded to 16 bytes).
-  if (in.size() < kProbeSize || in.size() >= kProbeSize + 16 || in[0] != kProbeType || in[2] != 0 ||
-      in[3] != 0) {
+  if (in.size() < kProbeSize || in.size() >= kProbeSize + 16 || in[0] != kProbeType) {
     return std::nullopt;
   }
   Reader r(in);
   (void)r.u8();
   ProbeMessage m;
   m.link = r.u8();
-  (void)r.u8();
-  (void)r.u8();
+  m.interval_ms = r.u16();
+  m.epoch = r.u32();
   m.sequence = r.u32();
   m.sent_ns = r.i64();
   m.echo_sequence = r.u32();
   m.echo_sent_ns = r.i64();
   m.echo_received_ns = r.i64();
   m.received = r.u32();
-  if (m.sequence == 0) {
-    return std::nullopt;  // sequences start at 1; 0 means "none" in echoes
+  m.jitter_us = r.u32();
+  // Sequences start at 1 (0 means "none" in echoes); an epoch of 0 would look like no epoch
+  // yet; an interval of 0 would make every silence a loss.
+  if (m.sequence == 0 || m.epoch == 0 || m.interval_ms == 0) {
+    return std::nullopt;
   }
   return m;
 }

@@ -24,7 +24,11 @@ class PathMonitorTest : public ::testing::Test {
       const int64_t now = int64_t{t} * kMs;
       const bool lost = lose_every > 0 && (t / 10) % lose_every == 0;
       ++peer_sequence_;  // sent, whether it arrives or not
+      if (echoes_advance_) {
+        ours_ = stats_.probe(0, now).sequence;
+      }
       if (!lost) {
+        // The peer echoes our latest probe (as if sent a round trip ago).
         ProbeMessage m{.sequence = peer_sequence_,
                        .sent_ns = now - delay_ms * kMs,
                        .echo_sequence = ours_,
@@ -33,7 +37,6 @@ class PathMonitorTest : public ::testing::Test {
                        .received = ours_};
         stats_.received(m, now);
       }
-      ++ours_;
       if (auto tr = monitor_.evaluate(stats_, now)) {
         seen.push_back(*tr);
       }
@@ -53,7 +56,8 @@ class PathMonitorTest : public ::testing::Test {
 
   PathStats stats_;
   PathMonitor monitor_{PathTiming{}, PathSla{.max_rtt_ns = 100 * kMs, .max_loss = 0.05}};
-  uint32_t peer_sequence_ = 0, ours_ = 1;
+  uint32_t peer_sequence_ = 0, ours_ = 0;
+  bool echoes_advance_ = true;  // false: our probes no longer reach the peer
 };
 
 TEST_F(PathMonitorTest, ANewPathIsUpAfterThreeProbesAndDownAfterThreeMissed) {
@@ -126,6 +130,45 @@ TEST_F(PathMonitorTest, AFirstPathPastItsSlaStartsDegraded) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].to, PathState::kDegraded);
   EXPECT_EQ(seen[0].cause, Cause::kRtt);
+}
+
+// The peer's probes still arrive, but ours no longer reach it (its echoes stop advancing): the
+// traffic we send that way is lost, so the path is down here too.
+TEST_F(PathMonitorTest, AOneWayFailureIsDownAtBothEnds) {
+  heard(0, 1000);
+  ASSERT_EQ(monitor_.state(), PathState::kUp);
+  echoes_advance_ = false;
+  const auto seen = heard(1000, 1100);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].to, PathState::kDown);
+  EXPECT_EQ(seen[0].cause, Cause::kProbesMissed);
+  EXPECT_LE(seen[0].at_ns, 1040 * kMs);
+}
+
+// A peer probing every 50 ms (its path class says so) while we probe every 10: silence between
+// its probes is not loss.
+TEST_F(PathMonitorTest, APeerThatProbesMoreSlowlyIsGivenItsInterval) {
+  std::vector<Transition> seen;
+  uint32_t peer_sequence = 0;
+  for (int t = 0; t < 3000; t += 10) {
+    const int64_t now = int64_t{t} * kMs;
+    const uint32_t ours = stats_.probe(0, now).sequence;
+    if (t % 50 == 0) {
+      stats_.received({.interval_ms = 50,
+                       .sequence = ++peer_sequence,
+                       .sent_ns = now,
+                       .echo_sequence = ours,
+                       .echo_sent_ns = now,
+                       .echo_received_ns = now,
+                       .received = ours},
+                      now);
+    }
+    if (auto tr = monitor_.evaluate(stats_, now)) {
+      seen.push_back(*tr);
+    }
+  }
+  ASSERT_EQ(seen.size(), 1u) << describe(seen.back(), monitor_.sla());
+  EXPECT_EQ(seen[0].to, PathState::kUp);
 }
 
 }  // namespace

@@ -19,15 +19,7 @@ struct End {
   PathStats stats;
   int64_t offset_ns = 0;
   int64_t clock(int64_t t) const { return t + offset_ns; }
-  ProbeMessage probe(int64_t t) {
-    return {.link = 0,
-            .sequence = stats.next_sequence(),
-            .sent_ns = clock(t),
-            .echo_sequence = stats.echo_sequence(),
-            .echo_sent_ns = stats.echo_sent_ns(),
-            .echo_received_ns = stats.echo_received_ns(),
-            .received = stats.received_count()};
-  }
+  ProbeMessage probe(int64_t t) { return stats.probe(0, clock(t)); }
 };
 
 // Both ends send every 10 ms for `ms`; each probe takes `delay(k)` one way; `lose(k, a_to_b)`
@@ -72,7 +64,8 @@ TEST(PathStats, RoundTripIsTwiceTheDelayWhateverTheClocks) {
   EXPECT_EQ(*s.rtt_ns, 40 * kMs);
   EXPECT_EQ(*s.rtt_p50_ns, 40 * kMs);
   EXPECT_EQ(*s.rtt_p99_ns, 40 * kMs);
-  EXPECT_EQ(s.jitter_ns, 0);
+  EXPECT_EQ(s.jitter_in_ns, 0);
+  EXPECT_EQ(s.jitter_out_ns, 0);
   EXPECT_EQ(s.loss_in_1s.ratio(), 0.0);
   EXPECT_GE(s.loss_in_1s.expected, 85u);
   EXPECT_EQ(s.loss_out_1s.ratio(), 0.0);
@@ -89,7 +82,10 @@ TEST(PathStats, JitterFollowsRfc3550AndPercentilesTheSpread) {
       a, b, 0, 3000, [](int k) { return (k % 2 == 0 ? 10 : 14) * kMs; },
       [](int, bool) { return false; });
   const PathSnapshot s = b.stats.snapshot(3'000 * kMs);
-  EXPECT_NEAR(static_cast<double>(s.jitter_ns), 4.0 * kMs, 0.05 * kMs);
+  EXPECT_NEAR(static_cast<double>(s.jitter_in_ns), 4.0 * kMs, 0.05 * kMs);
+  // a learns the jitter of its own probes from b's reports (to the microsecond).
+  EXPECT_NEAR(static_cast<double>(a.stats.snapshot(3'000 * kMs).jitter_out_ns), 4.0 * kMs,
+              0.05 * kMs);
   // Round trips are 20, 24 or 28 ms.
   EXPECT_GE(*s.rtt_p50_ns, 20 * kMs);
   EXPECT_LE(*s.rtt_p50_ns, 28 * kMs);
@@ -131,7 +127,7 @@ TEST(PathStats, AProbeThatComesLateIsNotLost) {
   const PathSnapshot snap = s.snapshot(40 * kMs);
   EXPECT_EQ(snap.loss_in_1s.expected, 4u);
   EXPECT_EQ(snap.loss_in_1s.received, 4u);
-  EXPECT_EQ(s.echo_sequence(), 4u) << "echoes only grow";
+  EXPECT_EQ(s.probe(0, 40 * kMs).echo_sequence, 4u) << "echoes only grow";
   EXPECT_EQ(snap.last_heard_ns, 35 * kMs);
   EXPECT_FALSE(snap.rtt_ns.has_value()) << "no echo yet";
 }
@@ -141,6 +137,9 @@ TEST(PathStats, APeersImpossibleTimesAndSequencesAreNotSamples) {
   // (the fuzz target found one), and nothing impossible becomes a sample.
   PathStats s;
   const int64_t now = 50'000 * kMs;
+  for (int k = 0; k < 4; ++k) {
+    (void)s.probe(0, now - (10 - k) * kMs);  // what the echoes below name
+  }
   s.received({.sequence = 1, .sent_ns = INT64_MIN}, now);
   s.received({.sequence = 2,
               .sent_ns = INT64_MAX,
@@ -168,6 +167,73 @@ TEST(PathStats, APeersImpossibleTimesAndSequencesAreNotSamples) {
   EXPECT_LE(snap.loss_in_1s.expected, 1'000'010u);
   EXPECT_GT(snap.loss_in_1s.ratio(), 0.99);
   EXPECT_LE(snap.loss_in_1s.ratio(), 1.0);
+}
+
+TEST(PathStats, OurProbesThatArriveLateAreNotOutboundLoss) {
+  // b receives a's probes 1, 3, 2, 4: its reports echo 1 (received 1), then 3 (received 2),
+  // then 4 (received 4). Counted report by report, 2 looked lost at the second; over the window
+  // nothing is.
+  PathStats a;
+  for (int k = 0; k < 4; ++k) {
+    (void)a.probe(0, k * 10 * kMs);
+  }
+  const auto report = [](uint32_t seq, uint32_t echo, uint32_t received) {
+    return ProbeMessage{.sequence = seq, .sent_ns = 0, .echo_sequence = echo, .received = received};
+  };
+  a.received(report(1, 1, 1), 15 * kMs);
+  a.received(report(2, 3, 2), 35 * kMs);
+  a.received(report(3, 4, 4), 45 * kMs);
+  const PathSnapshot snap = a.snapshot(50 * kMs);
+  EXPECT_EQ(snap.loss_out_1s.expected, 3u);
+  EXPECT_EQ(snap.loss_out_1s.ratio(), 0.0);
+}
+
+TEST(PathStats, AnEchoOfAProbeWeNeverSentIsIgnored) {
+  // The peer still echoes our previous run's sequence 5000; this run has sent 2.
+  PathStats a;
+  (void)a.probe(0, 0);
+  (void)a.probe(0, 10 * kMs);
+  a.received({.sequence = 1, .sent_ns = 0, .echo_sequence = 5000, .echo_sent_ns = 1, .received = 9},
+             15 * kMs);
+  EXPECT_EQ(a.last_confirmed_ns(), 0);
+  EXPECT_EQ(a.last_heard_ns(), 15 * kMs);
+  // Then it sees this run's probes, and its echoes confirm the path.
+  a.received({.sequence = 2,
+              .sent_ns = 0,
+              .echo_sequence = 2,
+              .echo_sent_ns = 10 * kMs,
+              .echo_received_ns = 0,
+              .received = 2},
+             25 * kMs);
+  EXPECT_EQ(a.last_confirmed_ns(), 25 * kMs);
+}
+
+TEST(PathStats, APeerThatStartsAgainIsMeasuredAgain) {
+  End a, b;
+  exchange(
+      a, b, 0, 1'000, [](int) { return 5 * kMs; }, [](int, bool) { return false; });
+  // b restarts: a new epoch, its sequence numbers and counts from the start.
+  b.stats = PathStats(2, 10 * kMs);
+  exchange(
+      a, b, 1'000 * kMs, 1'000, [](int) { return 5 * kMs; }, [](int, bool) { return false; });
+  const PathSnapshot at_a = a.stats.snapshot(2'000 * kMs);
+  EXPECT_EQ(at_a.peer_epochs, 2u);
+  EXPECT_EQ(at_a.loss_in_1s.ratio(), 0.0) << "sequence 1 again is not a replay";
+  EXPECT_EQ(at_a.loss_out_1s.ratio(), 0.0);
+  EXPECT_GE(at_a.last_confirmed_ns, 1'990 * kMs) << "b's echoes confirm the path again";
+  ASSERT_TRUE(b.stats.snapshot(2'000 * kMs).rtt_ns.has_value()) << "b measures again";
+}
+
+TEST(PathStats, TheIntervalAndJitterTheProbeCarries) {
+  PathStats s(7, 50 * kMs);
+  const ProbeMessage m = s.probe(3, 100 * kMs);
+  EXPECT_EQ(m.link, 3);
+  EXPECT_EQ(m.epoch, 7u);
+  EXPECT_EQ(m.interval_ms, 50);
+  EXPECT_EQ(m.sequence, 1u);
+  PathStats peer;
+  peer.received(m, 120 * kMs);
+  EXPECT_EQ(peer.peer_interval_ns(), 50 * kMs);
 }
 
 }  // namespace
