@@ -200,6 +200,7 @@ struct MeshPeerConfig {
   std::vector<MeshEndpoint> endpoints;  // in order of preference, one per WAN link
   std::vector<Prefix> allowed_ips;
   uint32_t persistent_keepalive = 0;  // seconds; 0: off
+  uint32_t probe_interval_ms = 10;    // path probes; 0: off (a peer that is not Vigil)
   auto operator<=>(const MeshPeerConfig&) const = default;
 };
 

@@ -36,6 +36,13 @@ constexpr Field kPeerFields[] = {
      .type = "integer 0-65535",
      .description = "Seconds between keepalives that hold a NAT mapping open; 0 is off",
      .default_value = "0"},
+    {.key = "probe_interval",
+     .type = "integer 0-10000",
+     .description = "Milliseconds between path probes on each path to the peer (each WAN link "
+                    "toward each endpoint; a path is down after 3 missed). The peer must be a "
+                    "Vigil site; 0 is off, for a plain WireGuard peer: its traffic then follows "
+                    "the routes",
+     .default_value = "10"},
 };
 constexpr Schema kPeerSchema{.path = "mesh.peers.<name>",
                              .description = "Another site: a WireGuard peer.",
@@ -207,6 +214,11 @@ void parse_peer(const std::string& name, const YAML::Node& node, const std::stri
                       65535);
     ok &= k.has_value();
     peer.persistent_keepalive = static_cast<uint32_t>(k.value_or(0));
+  }
+  if (r.has("probe_interval")) {
+    auto k = read_int(r.get("probe_interval"), r.path_of("probe_interval"), errors, 0, 10000);
+    ok &= k.has_value();
+    peer.probe_interval_ms = static_cast<uint32_t>(k.value_or(10));
   }
   if (ok) {
     mesh.peers.push_back(std::move(peer));

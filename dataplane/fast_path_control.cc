@@ -209,6 +209,7 @@ Status FastPathControl::apply_mesh(const config::Config& c, const FastPathPlan& 
     mesh_->stop();
     return Ok{};
   }
+  (*mesh)->links = wan_links_for(c, plan.port_map);
   mesh_->apply(**mesh, plan.mesh_mtu);
   return Ok{};
 }

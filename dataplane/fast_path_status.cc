@@ -246,6 +246,45 @@ api::TunnelsStatus FastPathControl::show_tunnels() const {
     for (const net::Prefix& prefix : p.allowed_ips) {
       peer.allowed_ips.push_back(prefix.to_string());
     }
+    peer.probe_interval_ms = p.probe_interval_ms;
+    const auto ms = [](int64_t ns) { return static_cast<double>(ns) / 1e6; };
+    for (const MeshPathStatus& path : p.paths) {
+      api::TunnelPathStatus a{.link = path.link,
+                              .endpoint = path.endpoint,
+                              .state = paths::name(path.state),
+                              .measured = path.measured,
+                              .active = path.active,
+                              .jitter_in_ms = ms(path.jitter_in_ns),
+                              .jitter_out_ms = ms(path.jitter_out_ns),
+                              .loss_in_1s = path.loss_in_1s,
+                              .loss_out_1s = path.loss_out_1s,
+                              .loss_in_10s = path.loss_in_10s,
+                              .loss_out_10s = path.loss_out_10s,
+                              .probes_sent = path.sent,
+                              .probes_received = path.received,
+                              .changes = path.changes};
+      if (path.rtt_ns) {
+        a.rtt_ms = ms(*path.rtt_ns);
+      }
+      if (path.rtt_p50_ns) {
+        a.rtt_p50_ms = ms(*path.rtt_p50_ns);
+      }
+      if (path.rtt_p99_ns) {
+        a.rtt_p99_ms = ms(*path.rtt_p99_ns);
+      }
+      if (path.last_heard_ago_ns) {
+        a.last_heard_ms_ago = ms(*path.last_heard_ago_ns);
+      }
+      if (path.last_change) {
+        a.last_change = paths::describe(*path.last_change, {});
+      }
+      if (path.last_change_wall) {
+        a.last_change_at = std::chrono::duration_cast<std::chrono::seconds>(
+                               path.last_change_wall->time_since_epoch())
+                               .count();
+      }
+      peer.paths.push_back(std::move(a));
+    }
     out.peers.push_back(std::move(peer));
   }
   return out;
@@ -279,6 +318,38 @@ void FastPathControl::update_mesh_metrics(MetricsRegistry& metrics) {
     }
     up.Add({{"peer", p.name}}).Set(p.session ? 1 : 0);
     latest.Add({{"peer", p.name}}).Set(static_cast<double>(p.latest_handshake));
+  }
+  auto& path_state = metrics.gauge("vigil_dp_path_state",
+                                   "Each mesh path's state: 2 up, 1 degraded, 0 down (show paths)");
+  auto& path_active =
+      metrics.gauge("vigil_dp_path_active", "1 on the path each peer's traffic takes, else 0");
+  auto& path_rtt = metrics.gauge("vigil_dp_path_rtt_seconds",
+                                 "Each mesh path's round trip time from its probes (EWMA)");
+  auto& path_jitter = metrics.gauge("vigil_dp_path_jitter_seconds",
+                                    "Each mesh path's jitter (RFC 3550) by direction");
+  auto& path_loss = metrics.gauge("vigil_dp_path_loss_ratio",
+                                  "Each mesh path's probe loss over the last second, by direction");
+  auto& path_changes = metrics.counter("vigil_dp_path_transitions_total",
+                                       "State changes of each mesh path (the log says why)");
+  for (const api::TunnelPeerStatus& p : m.peers) {
+    for (const api::TunnelPathStatus& path : p.paths) {
+      const prometheus::Labels labels{
+          {"peer", p.name}, {"link", path.link}, {"endpoint", path.endpoint}};
+      path_state.Add(labels).Set(path.state == "up" ? 2 : path.state == "degraded" ? 1 : 0);
+      path_active.Add(labels).Set(path.active ? 1 : 0);
+      if (path.rtt_ms >= 0) {
+        path_rtt.Add(labels).Set(path.rtt_ms / 1e3);
+      }
+      for (const auto& [direction, jitter, loss] :
+           {std::tuple{"rx", path.jitter_in_ms, path.loss_in_1s},
+            std::tuple{"tx", path.jitter_out_ms, path.loss_out_1s}}) {
+        prometheus::Labels with = labels;
+        with["direction"] = direction;
+        path_jitter.Add(with).Set(jitter / 1e3);
+        path_loss.Add(with).Set(loss);
+      }
+      exported_.set(path_changes, labels, path.changes);
+    }
   }
   // Refusals of the handshake side; the transport's (wg_replay, wg_bad_tag, wg_no_session,
   // wg_session_expired, ...) are in vigil_dp_drops_total.

@@ -1,6 +1,6 @@
 // What vigil-dp's `mesh.show` answers (vigild's `show.tunnels` passes it through): what
-// `wg show` prints for an interface, and the refusals by reason. Declared once for the producer
-// and the CLI; every field has a default.
+// `wg show` prints for an interface, the refusals by reason, and each peer's paths. Declared once
+// for the producer and the CLI; every field has a default.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,36 @@
 #include <vector>
 
 namespace vigil::api {
+
+// One path to a peer (show paths): our WAN link toward one of its endpoints.
+struct TunnelPathStatus {
+  std::string link;
+  std::string endpoint;
+  std::string state = "down";  // up, degraded, down
+  bool measured = false;       // false: vigil-dp has not taken it yet
+  bool active = false;         // the peer's traffic takes it
+  double rtt_ms = -1;          // EWMA; -1 until measured
+  double rtt_p50_ms = -1;
+  double rtt_p99_ms = -1;
+  double jitter_in_ms = 0;
+  double jitter_out_ms = 0;
+  double loss_in_1s = 0;  // 0 to 1
+  double loss_out_1s = 0;
+  double loss_in_10s = 0;
+  double loss_out_10s = 0;
+  double last_heard_ms_ago = -1;  // -1: never
+  uint64_t probes_sent = 0;
+  uint64_t probes_received = 0;
+  uint64_t changes = 0;
+  std::string last_change;     // "up -> down: nothing heard for 31 ms"; "" before the first
+  int64_t last_change_at = 0;  // Unix seconds
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TunnelPathStatus, link, endpoint, state, measured,
+                                                active, rtt_ms, rtt_p50_ms, rtt_p99_ms,
+                                                jitter_in_ms, jitter_out_ms, loss_in_1s,
+                                                loss_out_1s, loss_in_10s, loss_out_10s,
+                                                last_heard_ms_ago, probes_sent, probes_received,
+                                                changes, last_change, last_change_at)
 
 struct TunnelPeerStatus {
   std::string name;
@@ -26,12 +56,15 @@ struct TunnelPeerStatus {
   uint64_t handshakes_received = 0;
   uint32_t persistent_keepalive = 0;  // seconds; 0 off
   bool session = false;               // a session is up
+  uint32_t probe_interval_ms = 0;     // 0: its paths are not probed
+  std::vector<TunnelPathStatus> paths;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TunnelPeerStatus, name, public_key, endpoint,
                                                 endpoint_problem, allowed_ips, latest_handshake,
                                                 rx_bytes, tx_bytes, rx_packets, tx_packets,
                                                 handshakes_sent, handshakes_received,
-                                                persistent_keepalive, session)
+                                                persistent_keepalive, session, probe_interval_ms,
+                                                paths)
 
 struct TunnelsStatus {
   bool enabled = false;  // a mesh section is in force

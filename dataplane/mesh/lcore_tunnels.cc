@@ -7,6 +7,7 @@
 #include <rte_udp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "dataplane/packet/ipv4_fragmenter.h"
@@ -64,6 +65,10 @@ LcoreTunnels::LcoreTunnels(const RouteTable& routes, const TunnelTables& tables,
       pool_(pool),
       shards_(std::move(shards)),
       shard_count_(std::max<uint32_t>(1, static_cast<uint32_t>(shards_.inboxes.size()))) {
+  // A new epoch each time the lcore starts (the peer then starts its counts again): the clock's
+  // low bits are as good as random for that, and never 0.
+  epoch_ = static_cast<uint32_t>(steady_ns()) | 1;
+  probed_.reserve(kMaxMeshPeers);
   slot_of_index_.reserve(3 * kMaxMeshPeers);
   originated_.reserve(kMaxOriginated);
   retiring_.reserve(4 * kMaxMeshPeers);
@@ -242,6 +247,20 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
   stats.last_data_rx_ns.store(now_ns, std::memory_order_relaxed);
   // The inner packet's own length (padding off), and its source must be one the peer may use.
   const uint8_t* in = d + wg::kTransportHeaderSize;
+  if (paths::is_probe(std::span<const uint8_t>(in, inner_length))) {
+    const std::span<const uint8_t> probe(in, inner_length);
+    if (!peer.paths) {
+      burst.drop(i, DropReason::kPathProbeUnmatched);  // not probing this peer
+      return;
+    }
+    if (const auto refused = take_probe(slot, t, burst.in_port, from, probe, now_ns)) {
+      burst.drop(i, *refused);
+      return;
+    }
+    rte_pktmbuf_free(m);
+    st.disposition = Disposition::kTaken;
+    return;
+  }
   const int version = in[0] >> 4;
   size_t total = 0;
   if (version == 4 && inner_length >= 20) {
@@ -323,7 +342,7 @@ void LcoreTunnels::send(Burst& burst) {
       st.disposition = Disposition::kTaken;
       continue;
     }
-    if (!peer.endpoint.valid()) {
+    if (!peer.endpoint.valid() && active_path(static_cast<uint16_t>(*slot), *t) == nullptr) {
       burst.drop(i, DropReason::kTunnelNoEndpoint);
       continue;
     }
@@ -384,7 +403,9 @@ void LcoreTunnels::seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, con
   rte_mbuf* m = burst.packets[i];
   PacketState& st = burst.state[i];
   const size_t n = seal_datagram(m, st, peer, slot, t, now_ns);
-  if (n == 0 || !encapsulate(m, st, static_cast<uint32_t>(n), peer.endpoint, t, snap)) {
+  const TunnelPath* via = active_path(slot, t);
+  if (n == 0 ||
+      !encapsulate(m, st, static_cast<uint32_t>(n), via ? via->to : peer.endpoint, t, snap, via)) {
     burst.drop(i, st.drop);
   }
 }
@@ -423,38 +444,62 @@ void LcoreTunnels::fragment_and_seal(Burst& burst, uint16_t i, Peer& peer, uint1
       counters_.drop(fs.drop);
       continue;
     }
-    originated_.push_back({.packet = f, .state = {}, .to = peer.endpoint, .payload = true});
+    originated_.push_back({.packet = f,
+                           .state = {},
+                           .to = peer.endpoint,
+                           .payload = true,
+                           .path = peer.active_path,
+                           .slot = slot});
   }
 }
 
 bool LcoreTunnels::encapsulate(rte_mbuf* m, PacketState& st, uint32_t payload_length,
                                const TunnelEndpoint& to, const TunnelTable& t,
-                               const ForwardingSnapshot& snap) {
+                               const ForwardingSnapshot& snap, const TunnelPath* via) {
   const bool v4 = to.family == 4;
-  uint64_t group = 0;
-  if (v4) {
-    uint32_t address = 0;
-    std::memcpy(&address, to.address, 4);
-    address = rte_be_to_cpu_32(address);
-    snap.fib->lookup4(&address, &group, 1);
+  Forwarder f{};
+  const uint8_t* source = nullptr;
+  if (via != nullptr) {
+    // The path's own link and next hop, whatever the routes say.
+    const TunnelLink& link = t.links[via->link];
+    if (link.port >= snap.ports.size()) {
+      st.drop = DropReason::kTunnelNoRouteToEndpoint;
+      return false;
+    }
+    f = Forwarder{.gateway = via->next_hop,
+                  .adjacency = kNoAdjacency,
+                  .port = link.port,
+                  .mtu = snap.ports[link.port].mtu};
+    if (v4 ? link.has_v4 : link.has_v6) {
+      source = v4 ? link.v4 : link.v6;
+    }
   } else {
-    uint8_t address[1][16];
-    std::memcpy(address[0], to.address, 16);
-    snap.fib->lookup6(address, &group, 1);
+    uint64_t group = 0;
+    if (v4) {
+      uint32_t address = 0;
+      std::memcpy(&address, to.address, 4);
+      address = rte_be_to_cpu_32(address);
+      snap.fib->lookup4(&address, &group, 1);
+    } else {
+      uint8_t address[1][16];
+      std::memcpy(address[0], to.address, 16);
+      snap.fib->lookup6(address, &group, 1);
+    }
+    const GroupEntry& e = snap.entry(group);
+    if (e.action != RouteAction::kForward) {
+      st.drop = DropReason::kTunnelNoRouteToEndpoint;
+      return false;
+    }
+    f = e.buckets == 1 ? snap.forwarders[e.first] : snap.pick(e, to.port * 2654435761u);
+    const PortInfo& out = snap.ports[f.port];
+    if (v4 ? out.has_v4 : out.has_v6) {
+      source = v4 ? out.v4 : out.v6;
+    }
   }
-  const GroupEntry& e = snap.entry(group);
-  if (e.action != RouteAction::kForward) {
-    st.drop = DropReason::kTunnelNoRouteToEndpoint;
-    return false;
-  }
-  const Forwarder& f =
-      e.buckets == 1 ? snap.forwarders[e.first] : snap.pick(e, to.port * 2654435761u);
-  const PortInfo& out = snap.ports[f.port];
   const uint32_t ip_length = v4 ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr);
   const uint32_t total = ip_length + sizeof(rte_udp_hdr) + payload_length;
-  if (!(v4 ? out.has_v4 : out.has_v6) || total > f.mtu) {
-    st.drop = v4 ? (out.has_v4 ? DropReason::kTooBig : DropReason::kTunnelNoSourceAddress)
-                 : (out.has_v6 ? DropReason::kTooBig : DropReason::kTunnelNoSourceAddress);
+  if (source == nullptr || total > f.mtu) {
+    st.drop = source == nullptr ? DropReason::kTunnelNoSourceAddress : DropReason::kTooBig;
     return false;
   }
   auto* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(
@@ -491,7 +536,7 @@ bool LcoreTunnels::encapsulate(rte_mbuf* m, PacketState& st, uint32_t payload_le
     h->time_to_live = 64;
     h->next_proto_id = IPPROTO_UDP;
     h->hdr_checksum = 0;
-    std::memcpy(&h->src_addr, out.v4, 4);
+    std::memcpy(&h->src_addr, source, 4);
     std::memcpy(&h->dst_addr, to.address, 4);
     h->hdr_checksum = rte_ipv4_cksum(h);
     p.src.v4 = h->src_addr;
@@ -502,10 +547,10 @@ bool LcoreTunnels::encapsulate(rte_mbuf* m, PacketState& st, uint32_t payload_le
     h->payload_len = udp->dgram_len;
     h->proto = IPPROTO_UDP;
     h->hop_limits = 64;
-    std::memcpy(h->src_addr, out.v6, 16);
+    std::memcpy(h->src_addr, source, 16);
     std::memcpy(h->dst_addr, to.address, 16);
     udp->dgram_cksum = rte_ipv6_udptcp_cksum(h, udp);
-    std::memcpy(p.src.v6, out.v6, 16);
+    std::memcpy(p.src.v6, source, 16);
     std::memcpy(p.dst.v6, to.address, 16);
   }
   st.out_port = f.port;
@@ -532,6 +577,25 @@ void LcoreTunnels::hand_off(Burst& burst, uint16_t i, uint16_t to, bool received
 
 void LcoreTunnels::poll() {
   handoff_left_ = kHandoffPacketsPerPoll;
+  if (const TunnelTable* t = tables_.get(); t != nullptr) {
+    if (t->generation != paths_generation_) {
+      sync_paths(*t);
+    }
+    if (!probed_.empty()) {
+      if (const int64_t now_ns = steady_ns(); now_ns >= next_paths_ns_) {
+        next_paths_ns_ = now_ns + 1'000'000;
+        run_paths(*t, now_ns);
+      }
+    }
+  } else if (!probed_.empty()) {
+    for (uint16_t slot : probed_) {
+      peers_[slot].paths.reset();
+      peers_[slot].active_path = -1;
+      stats_[slot].paths.count.store(0, std::memory_order_relaxed);
+    }
+    probed_.clear();
+    paths_generation_ = 0;
+  }
   for (auto it = retiring_.begin(); it != retiring_.end();) {
     if (!channel_.event({.kind = MeshEvent::Kind::kRetired, .session = *it})) {
       break;
@@ -700,7 +764,8 @@ void LcoreTunnels::flush_staged(uint16_t slot) {
 void LcoreTunnels::keepalive(uint16_t slot) {
   Peer& p = peers_[slot];
   const int64_t now_ns = steady_ns();
-  if (!usable(p.current, now_ns) || !p.endpoint.valid() || originated_.size() == kMaxOriginated) {
+  if (!usable(p.current, now_ns) || (!p.endpoint.valid() && p.active_path < 0) ||
+      originated_.size() == kMaxOriginated) {
     return;
   }
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
@@ -722,7 +787,12 @@ void LcoreTunnels::keepalive(uint16_t slot) {
   relaxed_add(stats.tx_packets, 1);
   stats.last_tx_ns.store(now_ns, std::memory_order_relaxed);
   stats.current_sent.store(p.current.transport->sent(), std::memory_order_relaxed);
-  originated_.push_back({.packet = m, .state = {}, .to = p.endpoint, .payload = true});
+  originated_.push_back({.packet = m,
+                         .state = {},
+                         .to = p.endpoint,
+                         .payload = true,
+                         .path = p.active_path,
+                         .slot = slot});
 }
 
 uint16_t LcoreTunnels::originate(Burst& burst) {
@@ -775,8 +845,9 @@ uint16_t LcoreTunnels::originate_own(Burst& burst) {
       // Routed now, with the burst's own snapshot.
       PacketState st;
       st.disposition = Disposition::kInFlight;
-      if (t == nullptr ||
-          !encapsulate(o.packet, st, rte_pktmbuf_pkt_len(o.packet), o.to, *t, *snap)) {
+      const TunnelPath* via = t == nullptr ? nullptr : path_in(*t, o.slot, o.path);
+      if (t == nullptr || !encapsulate(o.packet, st, rte_pktmbuf_pkt_len(o.packet),
+                                       via ? via->to : o.to, *t, *snap, via)) {
         rte_pktmbuf_free(o.packet);
         counters_.drop(t == nullptr ? DropReason::kTunnelNoPeer : st.drop);
         continue;
@@ -793,6 +864,215 @@ uint16_t LcoreTunnels::originate_own(Burst& burst) {
   burst.in_port = 0;
   burst.count = n;
   return n;
+}
+
+const TunnelPath* LcoreTunnels::path_in(const TunnelTable& t, uint16_t slot, int16_t path) const {
+  if (path < 0 || t.paths.empty() || slot >= t.paths.size() || path >= t.paths[slot].count) {
+    return nullptr;
+  }
+  const TunnelPath& p = t.paths[slot].path[static_cast<size_t>(path)];
+  return p.link < t.link_count ? &p : nullptr;
+}
+
+const TunnelPath* LcoreTunnels::active_path(uint16_t slot, const TunnelTable& t) const {
+  if (t.generation != paths_generation_) {
+    return nullptr;  // the paths are taken from the new table at the next poll
+  }
+  return path_in(t, slot, peers_[slot].active_path);
+}
+
+void LcoreTunnels::sync_paths(const TunnelTable& t) {
+  paths_generation_ = t.generation;
+  probed_.clear();
+  // Packets made for a path of the old table go by the routes toward where they were going.
+  for (Originated& o : originated_) {
+    o.path = -1;
+  }
+  for (uint16_t slot = 0; slot < kMaxMeshPeers; ++slot) {
+    Peer& p = peers_[slot];
+    const TunnelPeerPaths* wanted =
+        t.paths.empty() || !t.active[slot] || owner(slot) != shards_.self ? nullptr
+                                                                          : &t.paths[slot];
+    if (wanted == nullptr || wanted->interval_ms == 0 || wanted->count == 0) {
+      if (p.paths) {
+        p.paths.reset();
+        p.active_path = -1;
+        stats_[slot].paths.count.store(0, std::memory_order_relaxed);
+      }
+      continue;
+    }
+    const paths::PathTiming timing{.interval_ns = int64_t{wanted->interval_ms} * 1'000'000};
+    bool fresh = !p.paths || p.paths->timing().interval_ns != timing.interval_ns;
+    std::array<paths::PathKey, paths::kMaxPaths> keys{};
+    for (size_t k = 0; k < wanted->count; ++k) {
+      const TunnelPath& path = wanted->path[k];
+      keys[k] = {.link = path.link, .endpoint = path.endpoint};
+      // The same path by its parts, gone somewhere else (the endpoint's address changed):
+      // what was measured is not of it.
+      for (size_t old = 0; p.paths && old < p.paths->size(); ++old) {
+        if (p.paths->key(old) == keys[k] && !(p.path_to[old] == path.to)) {
+          fresh = true;
+        }
+      }
+    }
+    if (fresh) {
+      // Made here, on a config change, never per packet.
+      p.paths = std::make_unique<paths::PeerPaths>(timing, paths::PathSla{}, epoch_ + slot);
+    }
+    p.paths->set_paths(std::span<const paths::PathKey>(keys.data(), wanted->count));
+    for (size_t k = 0; k < wanted->count; ++k) {
+      p.path_to[k] = wanted->path[k].to;
+    }
+    const auto active = p.paths->active();
+    p.active_path = active ? static_cast<int16_t>(*active) : int16_t{-1};
+    stats_[slot].paths.count.store(static_cast<uint8_t>(p.paths->size()),
+                                   std::memory_order_relaxed);
+    publish_path_stats(slot, steady_ns());
+    probed_.push_back(slot);
+  }
+}
+
+void LcoreTunnels::run_paths(const TunnelTable& t, int64_t now_ns) {
+  (void)t;
+  const bool publish = now_ns >= next_path_stats_ns_;
+  if (publish) {
+    next_path_stats_ns_ = now_ns + 100'000'000;
+  }
+  std::array<uint16_t, paths::kMaxPaths> due{};
+  for (uint16_t slot : probed_) {
+    Peer& p = peers_[slot];
+    const size_t n = p.paths->due(now_ns, due);
+    for (size_t k = 0; k < n; ++k) {
+      send_probe(slot, due[k], now_ns);
+    }
+    evaluate_paths(slot, now_ns);
+    if (publish) {
+      publish_path_stats(slot, now_ns);
+    }
+  }
+}
+
+void LcoreTunnels::send_probe(uint16_t slot, uint16_t path, int64_t now_ns) {
+  Peer& p = peers_[slot];
+  if (!usable(p.current, now_ns) || originated_.size() == kMaxOriginated) {
+    return;  // the control thread makes a session for a probed peer
+  }
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) {
+    counters_.drop(DropReason::kTunnelNoMbuf);
+    return;
+  }
+  constexpr size_t kSize = wg::sealed_size(paths::kProbeSize);
+  auto* buffer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(kSize)));
+  if (buffer == nullptr) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  paths::encode(
+      p.paths->probe(path, now_ns),
+      std::span<uint8_t, paths::kProbeSize>(buffer + wg::kTransportHeaderSize, paths::kProbeSize));
+  const size_t n =
+      p.current.transport->seal_in_place(std::span<uint8_t>(buffer, kSize), paths::kProbeSize);
+  if (n == 0) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  TunnelPeerStats& stats = stats_[slot];
+  relaxed_add(stats.tx_bytes, n);
+  relaxed_add(stats.tx_packets, 1);
+  stats.last_tx_ns.store(now_ns, std::memory_order_relaxed);
+  stats.last_data_tx_ns.store(now_ns, std::memory_order_relaxed);
+  stats.current_sent.store(p.current.transport->sent(), std::memory_order_relaxed);
+  originated_.push_back({.packet = m,
+                         .state = {},
+                         .to = p.path_to[path],
+                         .payload = true,
+                         .path = static_cast<int16_t>(path),
+                         .slot = slot});
+}
+
+std::optional<DropReason> LcoreTunnels::take_probe(uint16_t slot, const TunnelTable& t,
+                                                   PortId in_port, const TunnelEndpoint& from,
+                                                   std::span<const uint8_t> inner, int64_t now_ns) {
+  const auto m = paths::decode(inner);
+  if (!m) {
+    return DropReason::kPathProbeMalformed;
+  }
+  Peer& p = peers_[slot];
+  if (t.generation != paths_generation_ || t.paths.empty()) {
+    return std::nullopt;  // the paths change at the next poll: this one is not counted
+  }
+  // The path is where it came from and what it came in by: our link's port and the peer's
+  // endpoint, as this side lists them.
+  const TunnelPeerPaths& listed = t.paths[slot];
+  const size_t count = std::min<size_t>(listed.count, p.paths->size());
+  for (size_t k = 0; k < count; ++k) {
+    const TunnelPath& path = listed.path[k];
+    if (path.link < t.link_count && t.links[path.link].port == in_port && path.to == from) {
+      p.paths->received(k, *m, now_ns);
+      evaluate_paths(slot, now_ns);
+      return std::nullopt;
+    }
+  }
+  return DropReason::kPathProbeUnmatched;
+}
+
+void LcoreTunnels::evaluate_paths(uint16_t slot, int64_t now_ns) {
+  Peer& p = peers_[slot];
+  std::array<paths::PathEvent, paths::kMaxPaths> events{};
+  const size_t n = p.paths->evaluate(now_ns, events);
+  if (n == 0) {
+    return;
+  }
+  TunnelPeerPathStats& stats = stats_[slot].paths;
+  for (size_t k = 0; k < n; ++k) {
+    const paths::PathEvent& e = events[k];
+    TunnelPathStats& s = stats.path[e.path];
+    s.state.store(static_cast<uint8_t>(e.transition.to), std::memory_order_relaxed);
+    s.since_ns.store(e.transition.at_ns, std::memory_order_relaxed);
+    s.transitions.store(s.transitions.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
+    // For the log and show paths; the room kept for retiring sessions is not taken.
+    if (channel_.event_room() > kEventReserve) {
+      (void)channel_.event({.kind = MeshEvent::Kind::kPath,
+                            .slot = slot,
+                            .index = static_cast<uint32_t>(e.path),
+                            .transition = e.transition});
+    }
+  }
+  // The traffic moves in this same burst: the next packet sealed takes the new path.
+  const auto active = p.paths->active();
+  p.active_path = active ? static_cast<int16_t>(*active) : int16_t{-1};
+  for (size_t k = 0; k < p.paths->size(); ++k) {
+    stats.path[k].active.store(static_cast<int16_t>(k) == p.active_path, std::memory_order_relaxed);
+  }
+}
+
+void LcoreTunnels::publish_path_stats(uint16_t slot, int64_t now_ns) {
+  const Peer& p = peers_[slot];
+  TunnelPeerPathStats& out = stats_[slot].paths;
+  const auto ppm = [](const paths::Loss& l) {
+    return static_cast<uint32_t>(std::lround(l.ratio() * 1e6));
+  };
+  for (size_t k = 0; k < p.paths->size(); ++k) {
+    const paths::PathSnapshot s = p.paths->stats(k).snapshot(now_ns);
+    TunnelPathStats& o = out.path[k];
+    o.state.store(static_cast<uint8_t>(p.paths->monitor(k).state()), std::memory_order_relaxed);
+    o.since_ns.store(p.paths->monitor(k).since_ns(), std::memory_order_relaxed);
+    o.active.store(static_cast<int16_t>(k) == p.active_path, std::memory_order_relaxed);
+    o.rtt_ns.store(s.rtt_ns.value_or(-1), std::memory_order_relaxed);
+    o.rtt_p50_ns.store(s.rtt_p50_ns.value_or(-1), std::memory_order_relaxed);
+    o.rtt_p99_ns.store(s.rtt_p99_ns.value_or(-1), std::memory_order_relaxed);
+    o.jitter_in_ns.store(s.jitter_in_ns, std::memory_order_relaxed);
+    o.jitter_out_ns.store(s.jitter_out_ns, std::memory_order_relaxed);
+    o.loss_in_1s_ppm.store(ppm(s.loss_in_1s), std::memory_order_relaxed);
+    o.loss_out_1s_ppm.store(ppm(s.loss_out_1s), std::memory_order_relaxed);
+    o.loss_in_10s_ppm.store(ppm(s.loss_in_10s), std::memory_order_relaxed);
+    o.loss_out_10s_ppm.store(ppm(s.loss_out_10s), std::memory_order_relaxed);
+    o.last_heard_ns.store(s.last_heard_ns, std::memory_order_relaxed);
+    o.sent.store(s.sent, std::memory_order_relaxed);
+    o.received.store(s.received, std::memory_order_relaxed);
+  }
 }
 
 }  // namespace vigil::dp

@@ -13,6 +13,14 @@
 //     stage. Without a usable session it waits (a few per peer) for the handshake the
 //     control thread makes.
 //
+// Paths: for each peer it owns whose paths the table lists, the lcore probes every path on its
+// interval (sdwan/paths/), answers nothing (each side sends its own and echoes the other's),
+// evaluates each path every millisecond and on every probe, and seals the peer's traffic on the
+// first path up in order of preference, out of that path's link to its gateway, whatever the
+// routes say. No path up (none configured, the peer not probed, or all down): the packet
+// follows the routes toward the peer's endpoint, as before paths. A path's change goes to the
+// control thread as an event; its measurements to TunnelPeerStats::paths every 100 ms.
+//
 // Packets the lcore makes itself (keepalives, handshake messages, packets that waited) run
 // through the pipeline as a burst of their own (originate()). Nothing here allocates per
 // packet; a session's arrival or departure (once per handshake) may.
@@ -27,7 +35,9 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -94,10 +104,14 @@ class LcoreTunnels {
   // A packet this lcore made or held, for originate(): a payload (keepalive, handshake
   // message) still to encapsulate toward `to`, or an inner packet for the send stage.
   struct Originated {
-    rte_mbuf* packet;
+    rte_mbuf* packet = nullptr;
     PacketState state;
     TunnelEndpoint to;
-    bool payload;
+    bool payload = false;
+    // A payload for one path of the peer in `slot` (its index in the table's list), else -1:
+    // routed toward `to`.
+    int16_t path = -1;
+    uint16_t slot = 0;
   };
   struct Peer {
     Session current, next;
@@ -111,6 +125,12 @@ class LcoreTunnels {
     TunnelEndpoint endpoint;
     std::array<Held, kMaxStagedPerPeer> staged;
     uint32_t staged_count = 0;
+    // Probed: its paths' state (made when the table gives it paths), what each path went to
+    // (a different endpoint at the same place in the list starts it again), and the path its
+    // traffic takes (-1: the routes').
+    std::unique_ptr<paths::PeerPaths> paths;
+    std::array<TunnelEndpoint, paths::kMaxPaths> path_to{};
+    int16_t active_path = -1;
   };
 
   // Receive.
@@ -133,8 +153,24 @@ class LcoreTunnels {
   // Routes toward `to` and writes outer IP and UDP headers (and room for Ethernet) in front of
   // the `payload_length` bytes at the mbuf's data start; false (st.drop says why) when it
   // cannot.
+  // With `via`, out of that path's link to its next hop instead of by the routes.
   bool encapsulate(rte_mbuf* m, PacketState& st, uint32_t payload_length, const TunnelEndpoint& to,
-                   const TunnelTable& t, const ForwardingSnapshot& snap);
+                   const TunnelTable& t, const ForwardingSnapshot& snap,
+                   const TunnelPath* via = nullptr);
+  // The path the peer's traffic takes now, if one is up (or degraded) in this table.
+  const TunnelPath* active_path(uint16_t slot, const TunnelTable& t) const;
+  const TunnelPath* path_in(const TunnelTable& t, uint16_t slot, int16_t path) const;
+
+  // Paths.
+  void sync_paths(const TunnelTable& t);
+  void run_paths(const TunnelTable& t, int64_t now_ns);
+  void send_probe(uint16_t slot, uint16_t path, int64_t now_ns);
+  // A probe the peer sent, received on `in_port` from `from`: nothing, or why it is dropped.
+  std::optional<DropReason> take_probe(uint16_t slot, const TunnelTable& t, PortId in_port,
+                                       const TunnelEndpoint& from, std::span<const uint8_t> inner,
+                                       int64_t now_ns);
+  void evaluate_paths(uint16_t slot, int64_t now_ns);
+  void publish_path_stats(uint16_t slot, int64_t now_ns);
 
   void install(const MeshCommand& c);
   void retire(Session& s);
@@ -164,6 +200,11 @@ class LcoreTunnels {
   uint16_t ip_id_ = 0;
   TunnelShards shards_;
   uint32_t shard_count_ = 1;
+  uint64_t paths_generation_ = 0;              // of the table the paths were taken from
+  std::vector<uint16_t> probed_;               // the slots this lcore probes
+  int64_t next_paths_ns_ = 0;                  // when run_paths is due (every millisecond)
+  int64_t next_path_stats_ns_ = 0;             // when the stats are published (every 100 ms)
+  uint32_t epoch_;                             // this lcore's measurement of its paths
   std::array<HandedOff, kBurstSize> inbox_{};  // taken from this lcore's inbox, not yet run
   unsigned inbox_count_ = 0, inbox_at_ = 0;
   unsigned handoff_left_ = kHandoffPacketsPerPoll;

@@ -12,6 +12,8 @@
 
 #include "common/expected.h"
 #include "common/net/host_port.h"
+#include "sdwan/paths/path_monitor.h"
+#include "sdwan/paths/peer_paths.h"
 #include "sdwan/wireguard/transport.h"
 
 struct rte_mbuf;
@@ -70,6 +72,7 @@ struct MeshEvent {
     kPromoted,   // the next session (local index `index`) is the current one: the peer used it
     kRetired,    // `session` is no longer used by the lcore: the control thread frees it and
                  // its index
+    kPath,       // path `index` of the peer changed state (`transition`)
   };
   Kind kind = Kind::kHandshake;
   uint16_t slot = 0;
@@ -77,6 +80,26 @@ struct MeshEvent {
   wg::TransportSession* session = nullptr;
   rte_mbuf* packet = nullptr;
   TunnelEndpoint endpoint;
+  paths::Transition transition{};
+};
+
+// What the lcore says of one path (show paths, metrics), refreshed every 100 ms and at each
+// change: one writer, relaxed atomics, each field read on its own.
+struct TunnelPathStats {
+  std::atomic<uint8_t> state{0};                                    // paths::PathState
+  std::atomic<bool> active{false};                                  // the peer's traffic takes it
+  std::atomic<int64_t> rtt_ns{-1}, rtt_p50_ns{-1}, rtt_p99_ns{-1};  // -1: not measured yet
+  std::atomic<int64_t> jitter_in_ns{0}, jitter_out_ns{0};
+  std::atomic<uint32_t> loss_in_1s_ppm{0}, loss_out_1s_ppm{0}, loss_in_10s_ppm{0},
+      loss_out_10s_ppm{0};
+  std::atomic<int64_t> last_heard_ns{0}, since_ns{0};
+  std::atomic<uint64_t> sent{0}, received{0}, transitions{0};
+};
+
+// A peer's paths as its lcore sees them.
+struct TunnelPeerPathStats {
+  std::atomic<uint8_t> count{0};
+  std::array<TunnelPathStats, paths::kMaxPaths> path;
 };
 
 // What the lcore counts per peer and the control thread reads (show tunnels, metrics, the
@@ -89,6 +112,7 @@ struct TunnelPeerStats {
   std::atomic<uint32_t> current_index{0};  // the current session's local index (0: none)
   std::atomic<uint64_t> current_sent{0};   // messages sealed on it
   std::atomic<uint32_t> staged{0};         // packets waiting for a session
+  TunnelPeerPathStats paths;
 };
 
 // One lcore's pair of single-producer single-consumer rings.

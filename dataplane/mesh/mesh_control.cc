@@ -267,7 +267,63 @@ void MeshControl::publish() {
       table->allowed.insert(prefix, p.slot);
     }
   }
+  table->generation = ++generation_;
+  if (plan_) {
+    for (const WanLink& link : plan_->links) {
+      TunnelLink& l = table->links[table->link_count++];
+      l.port = link.port;
+      if (link.v4) {
+        l.has_v4 = true;
+        std::memcpy(l.v4, link.v4->source.bytes.data(), 4);
+      }
+      if (link.v6) {
+        l.has_v6 = true;
+        std::memcpy(l.v6, link.v6->source.bytes.data(), 16);
+      }
+    }
+    table->paths.resize(kMaxMeshPeers);
+    for (auto& [name, p] : peers_) {
+      plan_paths(p, table->paths[p.slot]);
+    }
+  }
   tables_.publish(std::move(table));
+}
+
+void MeshControl::plan_paths(Peer& p, TunnelPeerPaths& out) {
+  // Links in the config's order, each toward the peer's endpoints in theirs: the order of
+  // preference. Endpoints given by name are left out (their address is known only while the
+  // handshake uses them).
+  std::vector<PathRecord> records;
+  if (p.plan.probe_interval_ms > 0) {
+    out.interval_ms = static_cast<uint16_t>(p.plan.probe_interval_ms);
+    for (size_t l = 0; l < plan_->links.size(); ++l) {
+      const WanLink& link = plan_->links[l];
+      for (size_t e = 0; e < p.plan.endpoints.size() && out.count < paths::kMaxPaths; ++e) {
+        const auto address = net::IpAddress::parse(p.plan.endpoints[e].host);
+        if (!address) {
+          continue;
+        }
+        const auto next_hop = link.next_hop(*address);
+        if (!next_hop) {
+          continue;  // no address in the family, or no gateway to reach it
+        }
+        TunnelPath& path = out.path[out.count++];
+        path.link = static_cast<uint8_t>(l);
+        path.endpoint = static_cast<uint8_t>(e);
+        path.to = TunnelEndpoint::from({*address, p.plan.endpoints[e].port});
+        std::memcpy(path.next_hop, next_hop->bytes.data(), next_hop->family == 4 ? 4 : 16);
+        PathRecord r{.link = link.name, .endpoint = p.plan.endpoints[e].to_string()};
+        // What was known of the same path stays (the lcore keeps its state too).
+        for (const PathRecord& old : p.paths) {
+          if (old.link == r.link && old.endpoint == r.endpoint) {
+            r = old;
+          }
+        }
+        records.push_back(std::move(r));
+      }
+    }
+  }
+  p.paths = std::move(records);
 }
 
 void MeshControl::set_endpoint(Peer& p, const TunnelEndpoint& e) {
@@ -467,7 +523,34 @@ void MeshControl::take_event(const MeshEvent& e, size_t shard, Clock::time_point
       release_index(e.session->keys().local_index);
       delete e.session;
       break;
+    case MeshEvent::Kind::kPath:
+      if (Peer* p = by_slot(e.slot); p != nullptr) {
+        path_changed(*p, e.index, e.transition, wall);
+      }
+      break;
   }
+}
+
+void MeshControl::path_changed(Peer& p, size_t path, const paths::Transition& t,
+                               wg::WallClock::time_point wall) {
+  if (path >= p.paths.size()) {
+    return;  // of a table since replaced
+  }
+  PathRecord& r = p.paths[path];
+  r.last = t;
+  r.last_wall = wall;
+  ++r.changes;
+  const std::string why = paths::describe(t, {});
+  const bool down = t.to == paths::PathState::kDown;
+  log::write(down ? log::Level::kWarn : log::Level::kInfo,
+             down ? "mesh path down" : "mesh path state changed",
+             {{"peer", p.plan.name},
+              {"link", r.link},
+              {"endpoint", r.endpoint},
+              {"from", paths::name(t.from)},
+              {"to", paths::name(t.to)},
+              {"cause", paths::name(t.cause)},
+              {"detail", why}});
 }
 
 void MeshControl::promoted(Peer& p, uint32_t index, Clock::time_point now,
@@ -558,10 +641,11 @@ void MeshControl::run_timers(Peer& p, Clock::time_point now, wg::WallClock::time
     command({.kind = MeshCommand::Kind::kKeepalive, .slot = p.slot});
   }
   // A peer kept up by keepalives has a session whenever it can: the first handshake unasked,
-  // and a new one once the last expired, as wg's persistent keepalive does.
-  if (p.plan.persistent_keepalive > 0 && !usable && p.endpoint &&
+  // and a new one once the last expired, as wg's persistent keepalive does. So has a peer whose
+  // paths are probed: the probes travel in the session.
+  if ((p.plan.persistent_keepalive > 0 || !p.paths.empty()) && !usable && p.endpoint &&
       !handshakes_->handshake_pending(p.id) && p.timers.may_initiate(now)) {
-    initiate(p, now, wall, "persistent_keepalive");
+    initiate(p, now, wall, p.plan.persistent_keepalive > 0 ? "persistent_keepalive" : "probes");
   }
   if (p.resolve_at && now >= *p.resolve_at) {
     // Again by name; a peer that has no address yet starts over from its first endpoint.
@@ -641,6 +725,46 @@ MeshStatus MeshControl::status() const {
                       .endpoint_problem = p.endpoint_problem};
     if (p.endpoint) {
       ps.endpoint = p.endpoint->host_port();
+    }
+    ps.probe_interval_ms = p.plan.probe_interval_ms;
+    const TunnelPeerPathStats& lcore = s.paths;
+    const size_t count = std::min<size_t>(p.paths.size(), lcore.count.load());
+    const int64_t now_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+            .count();
+    for (size_t k = 0; k < p.paths.size(); ++k) {
+      const PathRecord& r = p.paths[k];
+      MeshPathStatus path{.link = r.link,
+                          .endpoint = r.endpoint,
+                          .changes = r.changes,
+                          .last_change = r.last,
+                          .last_change_wall = r.last_wall};
+      if (k < count) {
+        const TunnelPathStats& l = lcore.path[k];
+        const auto load = [](const auto& a) { return a.load(std::memory_order_relaxed); };
+        path.measured = true;
+        path.state = static_cast<paths::PathState>(load(l.state));
+        path.active = load(l.active);
+        for (auto [from, to] :
+             {std::pair{&l.rtt_ns, &path.rtt_ns}, std::pair{&l.rtt_p50_ns, &path.rtt_p50_ns},
+              std::pair{&l.rtt_p99_ns, &path.rtt_p99_ns}}) {
+          if (const int64_t v = load(*from); v >= 0) {
+            *to = v;
+          }
+        }
+        path.jitter_in_ns = load(l.jitter_in_ns);
+        path.jitter_out_ns = load(l.jitter_out_ns);
+        path.loss_in_1s = load(l.loss_in_1s_ppm) / 1e6;
+        path.loss_out_1s = load(l.loss_out_1s_ppm) / 1e6;
+        path.loss_in_10s = load(l.loss_in_10s_ppm) / 1e6;
+        path.loss_out_10s = load(l.loss_out_10s_ppm) / 1e6;
+        if (const int64_t heard = load(l.last_heard_ns); heard > 0) {
+          path.last_heard_ago_ns = now_ns - heard;
+        }
+        path.sent = load(l.sent);
+        path.received = load(l.received);
+      }
+      ps.paths.push_back(std::move(path));
     }
     out.peers.push_back(std::move(ps));
   }

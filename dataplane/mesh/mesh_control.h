@@ -28,6 +28,22 @@ struct rte_mempool;
 
 namespace vigil::dp {
 
+// One path to a peer (show paths): what the control thread knows of it and what its lcore
+// measures.
+struct MeshPathStatus {
+  std::string link, endpoint;
+  bool measured = false;  // the lcore has it (false: just configured, or not probed)
+  paths::PathState state = paths::PathState::kDown;
+  bool active = false;
+  std::optional<int64_t> rtt_ns, rtt_p50_ns, rtt_p99_ns;
+  int64_t jitter_in_ns = 0, jitter_out_ns = 0;
+  double loss_in_1s = 0, loss_out_1s = 0, loss_in_10s = 0, loss_out_10s = 0;
+  std::optional<int64_t> last_heard_ago_ns;
+  uint64_t sent = 0, received = 0, changes = 0;
+  std::optional<paths::Transition> last_change;
+  std::optional<wg::WallClock::time_point> last_change_wall;
+};
+
 struct MeshPeerStatus {
   std::string name;
   wg::Key public_key{};
@@ -39,6 +55,8 @@ struct MeshPeerStatus {
   uint32_t persistent_keepalive = 0;
   bool has_session = false;
   std::string endpoint_problem;  // a name that did not resolve, say
+  uint32_t probe_interval_ms = 0;
+  std::vector<MeshPathStatus> paths;
 };
 
 struct MeshStatus {
@@ -85,6 +103,12 @@ class MeshControl {
     bool initiator = false;
     explicit operator bool() const { return local_index != 0; }
   };
+  struct PathRecord {
+    std::string link, endpoint;
+    uint64_t changes = 0;
+    std::optional<paths::Transition> last;
+    std::optional<wg::WallClock::time_point> last_wall;
+  };
   struct Peer {
     MeshPeerPlan plan;
     uint16_t slot = 0;
@@ -105,6 +129,8 @@ class MeshControl {
     std::optional<wg::WallClock::time_point> latest_handshake;
     uint64_t handshakes_sent = 0, handshakes_received = 0;
     int64_t seen_rx_ns = 0, seen_data_rx_ns = 0, seen_tx_ns = 0, seen_data_tx_ns = 0;
+    // The paths the published table gives the lcore, in its order, and their last change.
+    std::vector<PathRecord> paths;
   };
 
   void add_peer(const MeshPeerPlan& plan, Clock::time_point now);
@@ -118,6 +144,10 @@ class MeshControl {
   // REJECT_AFTER_TIME: the lcores refuse such sessions already; now they go.
   void expire_sessions(Clock::time_point now);
   void publish();
+  // `p`'s paths into the table (`out`), and its records of them to match.
+  void plan_paths(Peer& p, TunnelPeerPaths& out);
+  void path_changed(Peer& p, size_t path, const paths::Transition& t,
+                    wg::WallClock::time_point wall);
   void take_events(Clock::time_point now, wg::WallClock::time_point wall);
   void take_handshake(const MeshEvent& e, size_t shard, Clock::time_point now,
                       wg::WallClock::time_point wall);
@@ -164,6 +194,7 @@ class MeshControl {
   };
   std::map<uint32_t, OwnedSession> owned_indexes_;
   std::map<std::string, uint64_t> rejects_;
+  uint64_t generation_ = 0;  // of the tables published
 
   struct Resolved {
     std::string peer;

@@ -22,7 +22,8 @@ Expected<std::optional<MeshPlan>> mesh_plan_for(const config::Config& config) {
                       .public_key = p.public_key,
                       .endpoints = p.endpoints,
                       .allowed_ips = p.allowed_ips,
-                      .persistent_keepalive = p.persistent_keepalive};
+                      .persistent_keepalive = p.persistent_keepalive,
+                      .probe_interval_ms = p.probe_interval_ms};
     if (auto psk = keys->preshared.find(p.name); psk != keys->preshared.end()) {
       peer.preshared_key = psk->second;
     }

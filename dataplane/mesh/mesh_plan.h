@@ -8,6 +8,7 @@
 
 #include "common/expected.h"
 #include "config/config.h"
+#include "dataplane/mesh/wan_links.h"
 #include "sdwan/wireguard/crypto.h"
 
 namespace vigil::dp {
@@ -19,6 +20,8 @@ struct MeshPeerPlan {
   std::vector<config::MeshEndpoint> endpoints;  // in order of preference
   std::vector<net::Prefix> allowed_ips;
   uint32_t persistent_keepalive = 0;  // seconds; 0 off
+  uint32_t probe_interval_ms = 10;    // path probes; 0 off
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const MeshPeerPlan&) const = default;
 };
 
@@ -28,6 +31,8 @@ struct MeshPlan {
   uint32_t cookie_threshold = 1000;
   uint32_t resolve_interval = 60;
   std::vector<MeshPeerPlan> peers;
+  std::vector<WanLink> links;  // the paths' links (filled by the fast path: wan_links_for)
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const MeshPlan&) const = default;
 };
 

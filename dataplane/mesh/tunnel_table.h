@@ -1,7 +1,9 @@
 // What the control thread publishes for the lcores about the mesh, read once per burst: the
 // tunnel's UDP port and virtual port, which peer slots exist and the allowed IPs (the
 // cryptokey routing table: peer by inner destination on the way out, inner source checked on
-// the way in). Built whole, never changed: a change publishes a new one (RCU, as the routes).
+// the way in), the WAN links and each peer's paths over them (what the lcore probes, and seals
+// on once a path is up). Built whole, never changed: a change publishes a new one (RCU, as the
+// routes).
 #pragma once
 
 #include <array>
@@ -13,9 +15,36 @@
 #include "dataplane/forwarding/route_table.h"
 #include "dataplane/mesh/mesh_channel.h"
 #include "dataplane/mesh/session_index_filter.h"
+#include "dataplane/mesh/wan_links.h"
+#include "sdwan/paths/peer_paths.h"
 #include "sdwan/wireguard/allowed_ips.h"
 
 namespace vigil::dp {
+
+// A WAN link as the lcores send on it (wan_links.h): its port and its source addresses.
+struct TunnelLink {
+  PortId port = 0;
+  bool has_v4 = false, has_v6 = false;
+  uint8_t v4[4] = {};  // network order
+  uint8_t v6[16] = {};
+};
+
+// One path to a peer: our link `link` toward the peer's endpoint `to`, through `next_hop` (the
+// link's gateway, or the endpoint itself on the link's subnet; IPv4 in the first 4 bytes).
+struct TunnelPath {
+  uint8_t link = 0;      // into TunnelTable::links
+  uint8_t endpoint = 0;  // which of the peer's configured endpoints (for show)
+  TunnelEndpoint to;
+  uint8_t next_hop[16] = {};
+};
+
+// A peer's paths in order of preference (links in the config's order, each toward the peer's
+// endpoints in theirs). No interval: the peer is not probed and its traffic follows the routes.
+struct TunnelPeerPaths {
+  uint16_t interval_ms = 0;
+  uint8_t count = 0;
+  std::array<TunnelPath, paths::kMaxPaths> path{};
+};
 
 struct TunnelTable {
   uint16_t listen_port = 0;  // host order
@@ -23,6 +52,11 @@ struct TunnelTable {
   uint16_t mtu = 1420;       // of the inner packets: sealed, they fit every wan port
   std::array<bool, kMaxMeshPeers> active{};
   wg::AllowedIps allowed;  // prefix → slot
+  // New with every table published: an lcore takes the paths again when it changes.
+  uint64_t generation = 0;
+  std::array<TunnelLink, kMaxWanLinks> links{};
+  uint8_t link_count = 0;
+  std::vector<TunnelPeerPaths> paths;  // by slot: kMaxMeshPeers entries, or none
 };
 
 // The published table: the control thread swaps it and frees the old one after every lcore

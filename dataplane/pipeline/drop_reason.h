@@ -55,7 +55,9 @@
   X(kTunnelNoRoom, "wg_no_room")                    /* no headroom or tailroom in the mbuf */      \
   X(kTunnelNoMbuf, "wg_no_mbuf")                    /* no mbuf for a keepalive */                  \
   X(kTunnelHandoffFull, "wg_handoff_full") /* the peer's lcore is behind: its inbox is full */     \
-  X(kUnclaimed, "unclaimed")               /* no stage decided: a bug, never expected */
+  X(kPathProbeMalformed, "path_probe_malformed") /* authenticated, but not a probe we know */      \
+  X(kPathProbeUnmatched, "path_probe_unmatched") /* on no path of the peer's (a NAT, say) */       \
+  X(kUnclaimed, "unclaimed")                     /* no stage decided: a bug, never expected */
 
 namespace vigil::dp {
 

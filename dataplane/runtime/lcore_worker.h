@@ -26,8 +26,8 @@
 namespace vigil::dp {
 
 struct RxQueue {
-  PortId port;
-  uint16_t queue;
+  PortId port = 0;
+  uint16_t queue = 0;
   // An exception-path TAP: what the kernel sends goes straight out of this port, unrouted.
   int forward_to = -1;
 };
@@ -67,7 +67,7 @@ class LcoreWorker final : public PacketSink {
   struct TxBuffer {
     uint16_t count = 0;
     uint64_t oldest_tsc = 0;
-    rte_mbuf* packets[2 * kBurstSize];
+    rte_mbuf* packets[2 * kBurstSize] = {};
   };
   void flush(PortId port);
   void flush_all();

@@ -27,7 +27,7 @@ struct Loss {
   double ratio() const {
     return expected == 0 || received >= expected
                ? 0.0
-               : static_cast<double>(expected - received) / expected;
+               : static_cast<double>(expected - received) / static_cast<double>(expected);
   }
 };
 

@@ -44,6 +44,7 @@ class PeerPaths {
   // stays keeps its statistics and state; a new one starts down, as a new path does.
   void set_paths(std::span<const PathKey> keys);
   size_t size() const { return count_; }
+  const PathTiming& timing() const { return timing_; }
   const PathKey& key(size_t path) const { return paths_[path].key; }
 
   // The paths due a probe at `now` (their indexes into `out`, at most out.size()), each

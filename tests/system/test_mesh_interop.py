@@ -75,7 +75,8 @@ class MeshLab:
         peer = f"      public_key: \"{self.far_public}\"\n"
         if endpoint:
             peer += f"      endpoints: [\"{FAR_WAN}:51820\"]\n"
-        peer += "      allowed_ips: [10.99.0.0/24]\n"
+        # wireguard-go is a plain WireGuard peer: no path probes to it.
+        peer += "      allowed_ips: [10.99.0.0/24]\n      probe_interval: 0\n"
         if psk:
             peer += f"      preshared_key_file: {private_file(self.tmp / 'edge.psk', psk)}\n"
         return (ROUTED_EDGE_CONFIG +

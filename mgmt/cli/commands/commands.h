@@ -11,6 +11,7 @@ void add_config_commands(CommandTable& table);          // load, set, commit, ro
 void add_show_dataplane_commands(CommandTable& table);  // show classifier, interfaces, routes
 void add_mesh_commands(CommandTable& table);            // mesh keygen
 void add_show_tunnels_commands(CommandTable& table);    // show tunnels
+void add_show_paths_commands(CommandTable& table);      // show paths
 
 // Configure mode's `show`: your candidate, as Junos shows it.
 Output show_candidate(Invocation& inv);

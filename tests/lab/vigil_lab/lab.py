@@ -274,7 +274,7 @@ class Lab:
         """Impairs traffic leaving `ifname`. Uses sch_netem when the kernel has it. Otherwise:
         delay (with jitter and rate) through a userspace delay line (vigil_lab.delayline),
         rate alone through a tbf qdisc, loss through a tc eBPF drop at the far end's
-        ingress."""
+        ingress (at this end's egress when the far end runs XDP, which sees frames first)."""
         self.clear_impairment(node, ifname)
         res = self.run(node, ["tc", "qdisc", "replace", "dev", ifname, "root", "netem",
                               *netem.tc_args()], check=False)
@@ -290,12 +290,19 @@ class Lab:
         if netem.loss_pct is not None:
             peer = self._peer(node, ifname)
             obj = self._random_drop_object(int(round(netem.loss_pct * 10000)))
-            self.run(peer.node, ["tc", "qdisc", "replace", "dev", peer.name, "clsact"])
+            # At the far end's ingress, so the loss is silent to the sender; but an XDP program
+            # there (Vigil's classifier, AF_XDP) sees frames before tc does, so then at this
+            # end's egress.
+            xdp = "xdp" in self.run(peer.node, ["ip", "-o", "link", "show", "dev",
+                                                peer.name]).stdout
+            at_node, at_dev, hook = ((node, ifname, "egress") if xdp
+                                     else (peer.node, peer.name, "ingress"))
+            self.run(at_node, ["tc", "qdisc", "replace", "dev", at_dev, "clsact"])
             # IP only: ARP and its retries would otherwise turn loss into queueing delay.
             for pref, proto in (("1", "ip"), ("2", "ipv6")):
-                self.run(peer.node, ["tc", "filter", "replace", "dev", peer.name, "ingress",
-                                     "protocol", proto, "pref", pref, "bpf", "da", "obj",
-                                     str(obj), "sec", "tc"])
+                self.run(at_node, ["tc", "filter", "replace", "dev", at_dev, hook,
+                                   "protocol", proto, "pref", pref, "bpf", "da", "obj",
+                                   str(obj), "sec", "tc"])
 
     def clear_impairment(self, node: str, ifname: str) -> None:
         line = self._delay_lines.pop((node, ifname), None)

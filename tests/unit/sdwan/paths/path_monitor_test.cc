@@ -32,7 +32,7 @@ class PathMonitorTest : public ::testing::Test {
         ProbeMessage m{.sequence = peer_sequence_,
                        .sent_ns = now - delay_ms * kMs,
                        .echo_sequence = ours_,
-                       .echo_sent_ns = now - 2 * delay_ms * kMs,
+                       .echo_sent_ns = now - int64_t{2} * delay_ms * kMs,
                        .echo_received_ns = now - delay_ms * kMs,
                        .received = ours_};
         stats_.received(m, now);

@@ -27,13 +27,13 @@ struct End {
 template <typename Delay, typename Lose>
 void exchange(End& a, End& b, int64_t start, int ms, Delay delay, Lose lose) {
   struct InFlight {
-    int64_t arrive;
+    int64_t arrive = 0;
     ProbeMessage m;
-    bool to_b;
+    bool to_b = false;
   };
   std::vector<InFlight> flight;
   for (int k = 0; k * 10 < ms; ++k) {
-    const int64_t t = start + k * 10 * kMs;
+    const int64_t t = start + int64_t{k} * 10 * kMs;
     // Deliver what arrives by now, in arrival order.
     std::stable_sort(flight.begin(), flight.end(),
                      [](const InFlight& x, const InFlight& y) { return x.arrive < y.arrive; });
@@ -175,7 +175,7 @@ TEST(PathStats, OurProbesThatArriveLateAreNotOutboundLoss) {
   // nothing is.
   PathStats a;
   for (int k = 0; k < 4; ++k) {
-    (void)a.probe(0, k * 10 * kMs);
+    (void)a.probe(0, int64_t{k} * 10 * kMs);
   }
   const auto report = [](uint32_t seq, uint32_t echo, uint32_t received) {
     return ProbeMessage{.sequence = seq, .sent_ns = 0, .echo_sequence = echo, .received = received};
