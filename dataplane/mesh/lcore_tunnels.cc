@@ -67,7 +67,7 @@ LcoreTunnels::LcoreTunnels(const RouteTable& routes, const TunnelTables& tables,
       shard_count_(std::max<uint32_t>(1, static_cast<uint32_t>(shards_.inboxes.size()))) {
   // A new epoch each time the lcore starts (the peer then starts its counts again): the clock's
   // low bits are as good as random for that, and never 0.
-  epoch_ = static_cast<uint32_t>(steady_ns()) | 1;
+  next_epoch_ = static_cast<uint32_t>(steady_ns()) | 1;
   probed_.reserve(kMaxMeshPeers);
   slot_of_index_.reserve(3 * kMaxMeshPeers);
   originated_.reserve(kMaxOriginated);
@@ -234,10 +234,15 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
     flush_staged(slot);
   }
   const TunnelEndpoint from = source_of(st.parsed);
-  if (!(from == peer.endpoint)) {
-    // Roaming: the peer is where its last authenticated packet came from.
+  const uint8_t* in = d + wg::kTransportHeaderSize;
+  const bool probe = paths::is_probe(std::span<const uint8_t>(in, inner_length));
+  if (!probe && !(from == peer.endpoint)) {
+    // Roaming: the peer is where its last authenticated packet came from. Not for a probe:
+    // the peer probes every path, from every address it has, all the time.
     peer.endpoint = from;
-    (void)channel_.event({.kind = MeshEvent::Kind::kRoamed, .slot = slot, .endpoint = from});
+    if (channel_.event_room() > kEventReserve) {
+      (void)channel_.event({.kind = MeshEvent::Kind::kRoamed, .slot = slot, .endpoint = from});
+    }
   }
   if (inner_length == 0) {
     rte_pktmbuf_free(m);  // a keepalive: nothing to deliver
@@ -246,14 +251,13 @@ void LcoreTunnels::open_transport(Burst& burst, uint16_t i, const TunnelTable& t
   }
   stats.last_data_rx_ns.store(now_ns, std::memory_order_relaxed);
   // The inner packet's own length (padding off), and its source must be one the peer may use.
-  const uint8_t* in = d + wg::kTransportHeaderSize;
-  if (paths::is_probe(std::span<const uint8_t>(in, inner_length))) {
-    const std::span<const uint8_t> probe(in, inner_length);
+  if (probe) {
     if (!peer.paths) {
       burst.drop(i, DropReason::kPathProbeUnmatched);  // not probing this peer
       return;
     }
-    if (const auto refused = take_probe(slot, t, burst.in_port, from, probe, now_ns)) {
+    if (const auto refused = take_probe(slot, t, burst.in_port, from,
+                                        std::span<const uint8_t>(in, inner_length), now_ns)) {
       burst.drop(i, *refused);
       return;
     }
@@ -449,7 +453,8 @@ void LcoreTunnels::fragment_and_seal(Burst& burst, uint16_t i, Peer& peer, uint1
                            .to = peer.endpoint,
                            .payload = true,
                            .path = peer.active_path,
-                           .slot = slot});
+                           .slot = slot,
+                           .generation = paths_generation_});
   }
 }
 
@@ -792,7 +797,8 @@ void LcoreTunnels::keepalive(uint16_t slot) {
                          .to = p.endpoint,
                          .payload = true,
                          .path = p.active_path,
-                         .slot = slot});
+                         .slot = slot,
+                         .generation = paths_generation_});
 }
 
 uint16_t LcoreTunnels::originate(Burst& burst) {
@@ -845,7 +851,16 @@ uint16_t LcoreTunnels::originate_own(Burst& burst) {
       // Routed now, with the burst's own snapshot.
       PacketState st;
       st.disposition = Disposition::kInFlight;
-      const TunnelPath* via = t == nullptr ? nullptr : path_in(*t, o.slot, o.path);
+      // A path of the table the packet was made with, still the lcore's: else a probe goes
+      // nowhere (on another path it would mislead the peer), the rest by the routes.
+      const bool current =
+          t != nullptr && o.generation == paths_generation_ && t->generation == paths_generation_;
+      const TunnelPath* via = current ? path_in(*t, o.slot, o.path) : nullptr;
+      if (via == nullptr && (o.probe || !o.to.valid())) {
+        rte_pktmbuf_free(o.packet);
+        counters_.drop(o.probe ? DropReason::kPathProbeUnmatched : DropReason::kTunnelNoEndpoint);
+        continue;
+      }
       if (t == nullptr || !encapsulate(o.packet, st, rte_pktmbuf_pkt_len(o.packet),
                                        via ? via->to : o.to, *t, *snap, via)) {
         rte_pktmbuf_free(o.packet);
@@ -866,6 +881,22 @@ uint16_t LcoreTunnels::originate_own(Burst& burst) {
   return n;
 }
 
+uint32_t LcoreTunnels::path_identity(const TunnelTable& t, const TunnelPath& path) {
+  // FNV-1a over the parts: a collision only keeps a path's measurements across a change.
+  uint32_t h = 2166136261u;
+  const auto mix = [&h](const void* data, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      h = (h ^ static_cast<const uint8_t*>(data)[i]) * 16777619u;
+    }
+  };
+  mix(&t.links[path.link].port, sizeof(PortId));
+  mix(path.next_hop, sizeof path.next_hop);
+  mix(&path.to.family, 1);
+  mix(path.to.address, sizeof path.to.address);
+  mix(&path.to.port, sizeof path.to.port);
+  return h;
+}
+
 const TunnelPath* LcoreTunnels::path_in(const TunnelTable& t, uint16_t slot, int16_t path) const {
   if (path < 0 || t.paths.empty() || slot >= t.paths.size() || path >= t.paths[slot].count) {
     return nullptr;
@@ -884,10 +915,6 @@ const TunnelPath* LcoreTunnels::active_path(uint16_t slot, const TunnelTable& t)
 void LcoreTunnels::sync_paths(const TunnelTable& t) {
   paths_generation_ = t.generation;
   probed_.clear();
-  // Packets made for a path of the old table go by the routes toward where they were going.
-  for (Originated& o : originated_) {
-    o.path = -1;
-  }
   for (uint16_t slot = 0; slot < kMaxMeshPeers; ++slot) {
     Peer& p = peers_[slot];
     const TunnelPeerPaths* wanted =
@@ -902,26 +929,30 @@ void LcoreTunnels::sync_paths(const TunnelTable& t) {
       continue;
     }
     const paths::PathTiming timing{.interval_ns = int64_t{wanted->interval_ms} * 1'000'000};
-    bool fresh = !p.paths || p.paths->timing().interval_ns != timing.interval_ns;
+    if (!p.paths || p.paths->timing().interval_ns != timing.interval_ns) {
+      // Made here, on a config change, never per packet; its paths' epochs from a range of
+      // their own.
+      p.paths = std::make_unique<paths::PeerPaths>(timing, paths::PathSla{}, next_epoch_);
+      next_epoch_ += 1u << 16;
+    }
+    std::array<paths::PathKey, paths::kMaxPaths> before{};
+    for (size_t k = 0; k < p.paths->size(); ++k) {
+      before[k] = p.paths->key(k);
+    }
     std::array<paths::PathKey, paths::kMaxPaths> keys{};
     for (size_t k = 0; k < wanted->count; ++k) {
       const TunnelPath& path = wanted->path[k];
-      keys[k] = {.link = path.link, .endpoint = path.endpoint};
-      // The same path by its parts, gone somewhere else (the endpoint's address changed):
-      // what was measured is not of it.
-      for (size_t old = 0; p.paths && old < p.paths->size(); ++old) {
-        if (p.paths->key(old) == keys[k] && !(p.path_to[old] == path.to)) {
-          fresh = true;
-        }
-      }
-    }
-    if (fresh) {
-      // Made here, on a config change, never per packet.
-      p.paths = std::make_unique<paths::PeerPaths>(timing, paths::PathSla{}, epoch_ + slot);
+      // What makes it the same path: the link's port, the next hop and the endpoint, not
+      // only their places in the lists (a link removed moves the others up).
+      keys[k] = {.link = path.link, .endpoint = path.endpoint, .id = path_identity(t, path)};
     }
     p.paths->set_paths(std::span<const paths::PathKey>(keys.data(), wanted->count));
     for (size_t k = 0; k < wanted->count; ++k) {
       p.path_to[k] = wanted->path[k].to;
+      if (!(before[k] == keys[k])) {
+        // Another path in this place: its counters start again too.
+        stats_[slot].paths.path[k].transitions.store(0, std::memory_order_relaxed);
+      }
     }
     const auto active = p.paths->active();
     p.active_path = active ? static_cast<int16_t>(*active) : int16_t{-1};
@@ -988,7 +1019,9 @@ void LcoreTunnels::send_probe(uint16_t slot, uint16_t path, int64_t now_ns) {
                          .to = p.path_to[path],
                          .payload = true,
                          .path = static_cast<int16_t>(path),
-                         .slot = slot});
+                         .slot = slot,
+                         .generation = paths_generation_,
+                         .probe = true});
 }
 
 std::optional<DropReason> LcoreTunnels::take_probe(uint16_t slot, const TunnelTable& t,
@@ -1037,7 +1070,8 @@ void LcoreTunnels::evaluate_paths(uint16_t slot, int64_t now_ns) {
       (void)channel_.event({.kind = MeshEvent::Kind::kPath,
                             .slot = slot,
                             .index = static_cast<uint32_t>(e.path),
-                            .transition = e.transition});
+                            .transition = e.transition,
+                            .generation = paths_generation_});
     }
   }
   // The traffic moves in this same burst: the next packet sealed takes the new path.

@@ -112,6 +112,8 @@ class LcoreTunnels {
     // routed toward `to`.
     int16_t path = -1;
     uint16_t slot = 0;
+    uint64_t generation = 0;  // of the table `path` is in
+    bool probe = false;
   };
   struct Peer {
     Session current, next;
@@ -125,11 +127,10 @@ class LcoreTunnels {
     TunnelEndpoint endpoint;
     std::array<Held, kMaxStagedPerPeer> staged;
     uint32_t staged_count = 0;
-    // Probed: its paths' state (made when the table gives it paths), what each path went to
-    // (a different endpoint at the same place in the list starts it again), and the path its
-    // traffic takes (-1: the routes').
+    // Probed: its paths' state (made when the table gives it paths) and the path its traffic
+    // takes (-1: the routes').
     std::unique_ptr<paths::PeerPaths> paths;
-    std::array<TunnelEndpoint, paths::kMaxPaths> path_to{};
+    std::array<TunnelEndpoint, paths::kMaxPaths> path_to{};  // what each path goes to
     int16_t active_path = -1;
   };
 
@@ -160,6 +161,7 @@ class LcoreTunnels {
   // The path the peer's traffic takes now, if one is up (or degraded) in this table.
   const TunnelPath* active_path(uint16_t slot, const TunnelTable& t) const;
   const TunnelPath* path_in(const TunnelTable& t, uint16_t slot, int16_t path) const;
+  static uint32_t path_identity(const TunnelTable& t, const TunnelPath& path);
 
   // Paths.
   void sync_paths(const TunnelTable& t);
@@ -204,7 +206,7 @@ class LcoreTunnels {
   std::vector<uint16_t> probed_;               // the slots this lcore probes
   int64_t next_paths_ns_ = 0;                  // when run_paths is due (every millisecond)
   int64_t next_path_stats_ns_ = 0;             // when the stats are published (every 100 ms)
-  uint32_t epoch_;                             // this lcore's measurement of its paths
+  uint32_t next_epoch_ = 1;                    // where the next PeerPaths' epochs start
   std::array<HandedOff, kBurstSize> inbox_{};  // taken from this lcore's inbox, not yet run
   unsigned inbox_count_ = 0, inbox_at_ = 0;
   unsigned handoff_left_ = kHandoffPacketsPerPoll;

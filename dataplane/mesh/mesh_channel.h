@@ -81,6 +81,7 @@ struct MeshEvent {
   rte_mbuf* packet = nullptr;
   TunnelEndpoint endpoint;
   paths::Transition transition{};
+  uint64_t generation = 0;  // kPath: of the table whose path `index` is
 };
 
 // What the lcore says of one path (show paths, metrics), refreshed every 100 ms and at each

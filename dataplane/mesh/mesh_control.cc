@@ -524,7 +524,8 @@ void MeshControl::take_event(const MeshEvent& e, size_t shard, Clock::time_point
       delete e.session;
       break;
     case MeshEvent::Kind::kPath:
-      if (Peer* p = by_slot(e.slot); p != nullptr) {
+      // Of the table published last: indexes of an older one name other paths now.
+      if (Peer* p = by_slot(e.slot); p != nullptr && e.generation == generation_) {
         path_changed(*p, e.index, e.transition, wall);
       }
       break;

@@ -6,14 +6,6 @@
 namespace vigil::dp {
 namespace {
 
-net::Prefix network_of(const net::Prefix& address) {
-  net::Prefix p = address;
-  for (int bit = p.length; bit < p.address.max_prefix(); ++bit) {
-    p.address.bytes[static_cast<size_t>(bit / 8)] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
-  }
-  return p;
-}
-
 std::optional<WanLinkFamily> family_of(const config::Config& config,
                                        const config::InterfaceConfig& i, int family) {
   WanLinkFamily f;
@@ -26,7 +18,7 @@ std::optional<WanLinkFamily> family_of(const config::Config& config,
       f.source = a.address;
       have = true;
     }
-    f.subnets.push_back(network_of(a));
+    f.subnets.push_back(a.network());
   }
   if (!have) {
     return std::nullopt;

@@ -11,6 +11,9 @@ constexpr int64_t kMaxPlausibleNs = 10'000'000'000;
 // A jump in sequence numbers counts as at most this many probes lost (hours of them): a peer
 // cannot make a window's counts wrap.
 constexpr uint32_t kMaxSequenceJump = 1'000'000;
+// A probe this far behind the newest (100 s at 10 ms) was not reordered: the peer started
+// again under an epoch it had used (it should not; this keeps the path from being stuck).
+constexpr uint32_t kRestartBehind = 10'000;
 
 }  // namespace
 
@@ -74,7 +77,8 @@ void PathStats::peer_restarted(uint32_t epoch) {
 }
 
 void PathStats::received(const ProbeMessage& m, int64_t now_ns) {
-  if (m.epoch != peer_epoch_) {
+  if (m.epoch != peer_epoch_ ||
+      (highest_in_ > kRestartBehind && m.sequence < highest_in_ - kRestartBehind)) {
     peer_restarted(m.epoch);
   }
   Bucket& b = bucket(now_ns);

@@ -13,8 +13,11 @@ void PeerPaths::set_paths(std::span<const PathKey> keys) {
     if (old != paths_.begin() + static_cast<long>(count_)) {
       next[i] = *old;  // the same path: what its probes said stays
     } else {
+      if (next_epoch_ == 0) {
+        next_epoch_ = 1;  // 0 is "no epoch yet"
+      }
       next[i] = Path{.key = keys[i],
-                     .stats = PathStats(epoch_, timing_.interval_ns),
+                     .stats = PathStats(next_epoch_++, timing_.interval_ns),
                      .monitor = PathMonitor(timing_, sla_)};
     }
   }

@@ -21,10 +21,14 @@ namespace vigil::paths {
 
 inline constexpr size_t kMaxPaths = 16;
 
-// A path by its parts: our WAN link and the peer's endpoint, each an index the caller keeps.
+// A path by its parts: our WAN link and the peer's endpoint, each an index the caller keeps
+// (for show and the probe's link byte), and `id`, whatever else makes it the same path to the
+// caller (the link's port, its next hop, the endpoint's address): a key that differs in any
+// part is another path, measured from the start.
 struct PathKey {
   uint8_t link = 0;
   uint8_t endpoint = 0;
+  uint32_t id = 0;
   bool operator==(const PathKey&) const = default;
 };
 
@@ -36,9 +40,12 @@ struct PathEvent {
 
 class PeerPaths {
  public:
-  // `epoch`: this side's measurement of the peer's paths, new each time it starts (not 0).
-  PeerPaths(PathTiming timing, PathSla sla, uint32_t epoch = 1)
-      : timing_(timing), sla_(sla), epoch_(epoch) {}
+  // Each path measured from the start gets its own epoch, counting from `first_epoch`: a path
+  // that goes and comes back, or a PeerPaths made again, must not reuse one the peer saw
+  // (the peer would take its sequence numbers, starting again at 1, for old probes). The
+  // caller gives each PeerPaths its own range.
+  PeerPaths(PathTiming timing, PathSla sla, uint32_t first_epoch = 1)
+      : timing_(timing), sla_(sla), next_epoch_(first_epoch) {}
 
   // The paths, in order of preference (at most kMaxPaths; the rest are ignored). A path that
   // stays keeps its statistics and state; a new one starts down, as a new path does.
@@ -74,7 +81,7 @@ class PeerPaths {
 
   PathTiming timing_;
   PathSla sla_;
-  uint32_t epoch_;
+  uint32_t next_epoch_;
   std::array<Path, kMaxPaths> paths_{};
   size_t count_ = 0;
 };

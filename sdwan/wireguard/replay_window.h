@@ -11,8 +11,11 @@ namespace vigil::wg {
 class ReplayWindow {
  public:
   static constexpr uint64_t kBlockBits = 64;
-  static constexpr uint64_t kBlocks = 33;  // the window and one block being overwritten
-  static constexpr uint64_t kWindow = (kBlocks - 1) * kBlockBits;  // 2,048 counters behind
+  // As the Linux module and wireguard-go (8,128 behind): a peer's paths share one session, and a
+  // backup path slower than the active one by more than the window would see its packets
+  // refused as replays (1 KiB a session).
+  static constexpr uint64_t kBlocks = 128;  // the window and one block being overwritten
+  static constexpr uint64_t kWindow = (kBlocks - 1) * kBlockBits;  // 8,128 counters behind
 
   // Whether `counter` is new and within the window (and, if so, takes it). Counters at or
   // past `limit` (REJECT_AFTER_MESSAGES) are refused.

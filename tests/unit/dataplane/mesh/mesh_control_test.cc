@@ -114,12 +114,65 @@ class MeshControlTest : public ::testing::Test {
   }
 
   std::unique_ptr<Site> a_, b_;
-  wg::KeyPair key_a_, key_b_;
+  wg::KeyPair key_a_{}, key_b_{};
   MeshPlan plan_a_, plan_b_;
   std::unique_ptr<MeshControl> control_a_, control_b_;
   MeshControl::Clock::time_point now_ = MeshControl::Clock::now();
   wg::WallClock::time_point wall_ = wg::WallClock::now();
 };
+
+// Both sides given their one WAN link: each probes its path to the other (its endpoint is on
+// the link's subnet: no gateway), the path comes up at both ends, the control thread records
+// the change and shows it, and the data takes the path. The lcores probe on the real clock:
+// the loop sleeps between rounds.
+TEST_F(MeshControlTest, APathIsProbedAndUpAtBothEndsAndShown) {
+  const auto link = [](const char* address) {
+    return WanLink{.name = "wan1",
+                   .port = kSiteWan,
+                   .v4 = WanLinkFamily{.source = *net::IpAddress::parse(address),
+                                       .subnets = {*net::Prefix::parse_network("192.0.2.0/24")}}};
+  };
+  plan_a_.links = {link("192.0.2.1")};
+  plan_b_.links = {link("192.0.2.2")};
+  control_a_->apply(plan_a_, 1420);
+  control_b_->apply(plan_b_, 1420);
+  const auto path_of = [](MeshControl& c) {
+    const auto peers = c.status().peers;
+    return peers.empty() || peers[0].paths.empty() ? MeshPathStatus{} : peers[0].paths[0];
+  };
+  for (int round = 0; round < 300; ++round) {
+    run(1);
+    if (path_of(*control_a_).state == paths::PathState::kUp &&
+        path_of(*control_b_).state == paths::PathState::kUp && path_of(*control_a_).changes > 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const MeshPathStatus at_a = path_of(*control_a_);
+  EXPECT_EQ(at_a.link, "wan1");
+  EXPECT_EQ(at_a.endpoint, "192.0.2.2:51820");
+  EXPECT_TRUE(at_a.measured);
+  EXPECT_EQ(at_a.state, paths::PathState::kUp);
+  EXPECT_TRUE(at_a.active);
+  ASSERT_TRUE(at_a.last_change.has_value());
+  EXPECT_EQ(at_a.last_change->cause, paths::Cause::kFirstHeard);
+  EXPECT_EQ(path_of(*control_b_).state, paths::PathState::kUp);
+  EXPECT_EQ(a_->drops(DropReason::kPathProbeUnmatched), 0u);
+
+  // The data takes it (sealed toward its endpoint out of its link).
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run(2);
+  EXPECT_EQ(b_->sent(kSiteLan).size(), 1u);
+
+  // Not probed any more (probe_interval 0): the paths go, and the traffic follows the routes.
+  plan_a_.peers[0].probe_interval_ms = 0;
+  control_a_->apply(plan_a_, 1420);
+  run(2);
+  EXPECT_TRUE(control_a_->status().peers.at(0).paths.empty());
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run(2);
+  EXPECT_EQ(b_->sent(kSiteLan).size(), 1u);
+}
 
 TEST_F(MeshControlTest, AFirstPacketMakesTheHandshakeAndArrives) {
   a_->receive(kSiteLan, {lan_packet("10.2.0.7")});

@@ -224,6 +224,21 @@ TEST(PathStats, APeerThatStartsAgainIsMeasuredAgain) {
   ASSERT_TRUE(b.stats.snapshot(2'000 * kMs).rtt_ns.has_value()) << "b measures again";
 }
 
+TEST(PathStats, ASequenceFarBehindUnderTheSameEpochIsARestart) {
+  // A peer that started again without a new epoch (it should not): its sequence numbers from 1
+  // are not old probes for ever.
+  PathStats s;
+  s.received({.sequence = 50'000, .sent_ns = 0}, kMs);
+  s.received({.sequence = 1, .sent_ns = 0}, 2 * kMs);
+  s.received({.sequence = 2, .sent_ns = 0}, 3 * kMs);
+  EXPECT_EQ(s.probe(0, 4 * kMs).echo_sequence, 2u);
+  EXPECT_EQ(s.snapshot(4 * kMs).peer_epochs, 2u);
+  // Reordering is not a restart.
+  s.received({.sequence = 100, .sent_ns = 0}, 5 * kMs);
+  s.received({.sequence = 90, .sent_ns = 0}, 6 * kMs);
+  EXPECT_EQ(s.snapshot(6 * kMs).peer_epochs, 2u);
+}
+
 TEST(PathStats, TheIntervalAndJitterTheProbeCarries) {
   PathStats s(7, 50 * kMs);
   const ProbeMessage m = s.probe(3, 100 * kMs);

@@ -153,5 +153,33 @@ TEST_F(PeerPathsTest, ASiteWithOneLinkIsNotCutOffForTheHoldTimeByABlip) {
   EXPECT_EQ(a_.monitor(0).state(), PathState::kDegraded);
 }
 
+// A path that goes and comes back (its link removed and given again, say) is measured from the
+// start under a new epoch: under the old one the peer would take its sequence numbers,
+// starting again at 1, for old probes, and never echo them; it would stay down here while the
+// peer, hearing our echoes, called it up.
+TEST_F(PeerPathsTest, APathThatComesBackIsUpAgainUnderANewEpoch) {
+  run_until(1000);
+  const uint32_t first = a_.probe(0, now_).epoch;
+  const std::vector<PathKey> one{kTwoLinks[1]};
+  a_.set_paths(one);
+  a_.set_paths(kTwoLinks);
+  EXPECT_NE(a_.probe(0, now_).epoch, first);
+  EXPECT_EQ(a_.probe(0, now_).sequence, 2u) << "from the start (one probe just now)";
+  run_until(1100);
+  EXPECT_EQ(a_.monitor(0).state(), PathState::kUp);
+  EXPECT_EQ(b_.stats(0).snapshot(now_).peer_epochs, 2u);
+}
+
+// The same end made again (a PeerPaths of its own, as the lcore makes one when the interval
+// changes) with another range of epochs: the peer measures it again at once.
+TEST_F(PeerPathsTest, AnEndMadeAgainIsMeasuredAgainAtOnce) {
+  run_until(1000);
+  a_ = PeerPaths(PathTiming{}, PathSla{.max_loss = 0.2}, 1u << 16);
+  a_.set_paths(kTwoLinks);
+  run_until(1100);
+  EXPECT_EQ(a_.monitor(0).state(), PathState::kUp);
+  EXPECT_EQ(a_.active(), 0u);
+}
+
 }  // namespace
 }  // namespace vigil::paths
