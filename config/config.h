@@ -214,6 +214,48 @@ struct MeshConfig {
   auto operator<=>(const MeshConfig&) const = default;
 };
 
+// policies: application classes and the paths they take (the mesh's, in vigil-dp).
+struct PortRange {
+  uint16_t first = 0, last = 0;
+  auto operator<=>(const PortRange&) const = default;
+};
+
+inline constexpr std::string_view kClassProtocolNames[] = {"any", "tcp", "udp", "icmp"};
+enum class ClassProtocol { kAny, kTcp, kUdp, kIcmp };
+
+// Every field given must match (an empty list matches anything).
+struct ClassMatch {
+  ClassProtocol protocol = ClassProtocol::kAny;
+  std::optional<Prefix> source, destination;
+  std::vector<PortRange> source_ports, destination_ports;
+  std::vector<uint8_t> dscp;  // 0-63
+  auto operator<=>(const ClassMatch&) const = default;
+};
+
+struct PathSlaConfig {
+  std::optional<uint32_t> max_rtt_ms, max_jitter_ms;
+  std::optional<double> max_loss_percent;
+  auto operator<=>(const PathSlaConfig&) const = default;
+};
+
+inline constexpr std::string_view kPathPreferenceNames[] = {"ordered", "lowest-latency",
+                                                            "lowest-loss", "load-balance"};
+enum class PathPreference { kOrdered, kLowestLatency, kLowestLoss, kLoadBalance };
+
+struct PathClassConfig {
+  std::string name;
+  std::vector<ClassMatch> match;  // any one
+  PathSlaConfig sla;
+  PathPreference preference = PathPreference::kOrdered;
+  std::vector<std::string> links;  // wan interfaces in order of preference; empty: config order
+  auto operator<=>(const PathClassConfig&) const = default;
+};
+
+struct PoliciesConfig {
+  std::vector<PathClassConfig> classes;  // in order: the first class that matches a packet
+  auto operator<=>(const PoliciesConfig&) const = default;
+};
+
 struct Config {
   SystemConfig system;
   std::vector<InterfaceConfig> interfaces;  // in document order
@@ -223,6 +265,7 @@ struct Config {
   L4Config l4;
   DataplaneConfig dataplane;
   MeshConfig mesh;
+  PoliciesConfig policies;
 
   const InterfaceConfig* interface(std::string_view name) const {
     for (const auto& i : interfaces) {

@@ -47,8 +47,8 @@ constexpr Field kDocumentFields[] = {
      .not_supported_until = "the QoS issue"},
     {.key = "policies",
      .type = "mapping",
-     .description = "Application classes and their path preferences",
-     .not_supported_until = "the SD-WAN path policy issue"},
+     .description = "Application classes and the mesh paths they take",
+     .children = &kPoliciesSchema},
 };
 
 constexpr Section kSections[] = {
@@ -61,6 +61,7 @@ constexpr Section kSections[] = {
     {"l4", &kL4Schema, parse_l4},
     {"dataplane", &kDataplaneSchema, parse_dataplane},
     {"mesh", &kMeshSchema, parse_mesh},
+    {"policies", &kPoliciesSchema, parse_policies},
 };
 
 }  // namespace

@@ -32,6 +32,7 @@ void parse_filter(const YAML::Node&, const std::string&, Config&, ErrorList&);
 void parse_l4(const YAML::Node&, const std::string&, Config&, ErrorList&);
 void parse_dataplane(const YAML::Node&, const std::string&, Config&, ErrorList&);
 void parse_mesh(const YAML::Node&, const std::string&, Config&, ErrorList&);
+void parse_policies(const YAML::Node&, const std::string&, Config&, ErrorList&);
 
 extern const Schema kInterfaceSchema;
 extern const Schema kSystemSchema;
@@ -41,6 +42,7 @@ extern const Schema kFilterSchema;
 extern const Schema kL4Schema;
 extern const Schema kDataplaneSchema;
 extern const Schema kMeshSchema;
+extern const Schema kPoliciesSchema;
 extern const Schema kDocumentSchema;  // the top level
 
 // Implemented sections in parse order.

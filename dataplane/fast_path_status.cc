@@ -262,7 +262,8 @@ api::TunnelsStatus FastPathControl::show_tunnels() const {
                               .loss_out_10s = path.loss_out_10s,
                               .probes_sent = path.sent,
                               .probes_received = path.received,
-                              .changes = path.changes};
+                              .changes = path.changes,
+                              .classes = path.classes};
       if (path.rtt_ns) {
         a.rtt_ms = ms(*path.rtt_ns);
       }

@@ -3,7 +3,7 @@
 // classifier) or DPDK devices (with a TAP exception path each). Its sections of each commit
 // are parsed once at prepare and applied by dataplane/config_applier.h; what only a new
 // process can apply, it applies by restarting itself on it (dataplane/self_restart.h). It
-// says, loudly, what is not built yet: path SLAs and application classes, QoS.
+// says, loudly, what is not built yet: manual path preference, enrolment, QoS.
 #include <chrono>
 #include <cstdlib>
 
@@ -94,12 +94,10 @@ int main(int argc, char** argv) {
       .name = "vigil-dp",
       .summary = "Vigil fast path: ports, XDP classifier, DPDK lcores, FIB, WireGuard.",
       .default_socket = "/run/vigil/dp.sock",
-      .not_implemented =
-          "path SLAs and per-application path choice (policies), manual path preference, "
-          "enrolment with a token, QoS",
+      .not_implemented = "manual path preference, enrolment with a token, QoS",
       .validate_config = vigil::config::validate_document,
       .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4", "routing",
-                           "dataplane", "mesh"},
+                           "dataplane", "mesh", "policies"},
   };
   spec.extra_options.push_back(
       {"pin-root", "bpffs directory for the classifier's pins (default /sys/fs/bpf/vigil)",

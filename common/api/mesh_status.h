@@ -31,15 +31,16 @@ struct TunnelPathStatus {
   uint64_t probes_sent = 0;
   uint64_t probes_received = 0;
   uint64_t changes = 0;
-  std::string last_change;     // "up -> down: nothing heard for 31 ms"; "" before the first
-  int64_t last_change_at = 0;  // Unix seconds
+  std::vector<std::string> classes;  // the policies classes it carries now
+  std::string last_change;           // "up -> down: nothing heard for 31 ms"; "" before the first
+  int64_t last_change_at = 0;        // Unix seconds
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TunnelPathStatus, link, endpoint, state, measured,
                                                 active, rtt_ms, rtt_p50_ms, rtt_p99_ms,
                                                 jitter_in_ms, jitter_out_ms, loss_in_1s,
                                                 loss_out_1s, loss_in_10s, loss_out_10s,
                                                 last_heard_ms_ago, probes_sent, probes_received,
-                                                changes, last_change, last_change_at)
+                                                changes, classes, last_change, last_change_at)
 
 struct TunnelPeerStatus {
   std::string name;

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "dataplane/packet/flow_hash.h"
 #include "dataplane/packet/ipv4_fragmenter.h"
 #include "ebpf/host/parse_host.h"
 #include "sdwan/wireguard/index_shard.h"
@@ -406,8 +407,8 @@ void LcoreTunnels::seal(Burst& burst, uint16_t i, Peer& peer, uint16_t slot, con
                         const ForwardingSnapshot& snap, int64_t now_ns) {
   rte_mbuf* m = burst.packets[i];
   PacketState& st = burst.state[i];
+  const TunnelPath* via = path_for_packet(slot, t, st);  // before sealing: it reads the packet
   const size_t n = seal_datagram(m, st, peer, slot, t, now_ns);
-  const TunnelPath* via = active_path(slot, t);
   if (n == 0 ||
       !encapsulate(m, st, static_cast<uint32_t>(n), via ? via->to : peer.endpoint, t, snap, via)) {
     burst.drop(i, st.drop);
@@ -424,6 +425,10 @@ void LcoreTunnels::fragment_and_seal(Burst& burst, uint16_t i, Peer& peer, uint1
     burst.drop(i, DropReason::kFragmentationFailed);  // tagged: the fragmenter takes plain frames
     return;
   }
+  // The whole packet's path (its class's), for every fragment.
+  const TunnelPath* via = path_for_packet(slot, t, st);
+  const int16_t path =
+      via == nullptr ? int16_t{-1} : static_cast<int16_t>(via - t.paths[slot].path.data());
   rte_mbuf* fragments[kMaxFragments];
   const uint16_t n = fragment_ipv4(burst.packets[i], st.fragment_mtu, fragments);
   st.disposition = Disposition::kTaken;  // the fragmenter freed it
@@ -452,7 +457,7 @@ void LcoreTunnels::fragment_and_seal(Burst& burst, uint16_t i, Peer& peer, uint1
                            .state = {},
                            .to = peer.endpoint,
                            .payload = true,
-                           .path = peer.active_path,
+                           .path = path,
                            .slot = slot,
                            .generation = paths_generation_});
   }
@@ -595,6 +600,7 @@ void LcoreTunnels::poll() {
   } else if (!probed_.empty()) {
     for (uint16_t slot : probed_) {
       peers_[slot].paths.reset();
+      peers_[slot].classes.reset();
       peers_[slot].active_path = -1;
       stats_[slot].paths.count.store(0, std::memory_order_relaxed);
     }
@@ -905,6 +911,36 @@ const TunnelPath* LcoreTunnels::path_in(const TunnelTable& t, uint16_t slot, int
   return p.link < t.link_count ? &p : nullptr;
 }
 
+const TunnelPath* LcoreTunnels::path_for_packet(uint16_t slot, const TunnelTable& t,
+                                                const PacketState& st) {
+  const Peer& p = peers_[slot];
+  if (p.classes && !t.classes.empty() && t.generation == paths_generation_) {
+    const vigil_packet& in = st.parsed;
+    paths::FlowKey key{.family = static_cast<uint8_t>(in.l3_proto == RTE_ETHER_TYPE_IPV4 ? 4 : 6),
+                       .protocol = in.l4_proto,
+                       .dscp = static_cast<uint8_t>(in.tos >> 2)};
+    if (key.family == 4) {
+      std::memcpy(key.source.data(), &in.src.v4, 4);
+      std::memcpy(key.destination.data(), &in.dst.v4, 4);
+    } else {
+      std::memcpy(key.source.data(), in.src.v6, 16);
+      std::memcpy(key.destination.data(), in.dst.v6, 16);
+    }
+    if ((in.l4_proto == IPPROTO_TCP || in.l4_proto == IPPROTO_UDP) && in.later_fragment == 0) {
+      key.source_port = rte_be_to_cpu_16(in.sport);
+      key.destination_port = rte_be_to_cpu_16(in.dport);
+    }
+    if (const auto c = paths::classify(t.classes, key)) {
+      if (const auto k = p.classes->path_for(*c, ecmp_flow_hash(in, 0))) {
+        if (const TunnelPath* via = path_in(t, slot, static_cast<int16_t>(*k))) {
+          return via;
+        }
+      }
+    }
+  }
+  return active_path(slot, t);
+}
+
 const TunnelPath* LcoreTunnels::active_path(uint16_t slot, const TunnelTable& t) const {
   if (t.generation != paths_generation_) {
     return nullptr;  // the paths are taken from the new table at the next poll
@@ -923,6 +959,7 @@ void LcoreTunnels::sync_paths(const TunnelTable& t) {
     if (wanted == nullptr || wanted->interval_ms == 0 || wanted->count == 0) {
       if (p.paths) {
         p.paths.reset();
+        p.classes.reset();
         p.active_path = -1;
         stats_[slot].paths.count.store(0, std::memory_order_relaxed);
       }
@@ -947,6 +984,13 @@ void LcoreTunnels::sync_paths(const TunnelTable& t) {
       keys[k] = {.link = path.link, .endpoint = path.endpoint, .id = path_identity(t, path)};
     }
     p.paths->set_paths(std::span<const paths::PathKey>(keys.data(), wanted->count));
+    if (t.classes.empty()) {
+      p.classes.reset();
+    } else if (!p.classes) {
+      p.classes = std::make_unique<paths::ClassPaths>();
+    } else {
+      p.classes->reset();  // its decisions were by the old list's places
+    }
     for (size_t k = 0; k < wanted->count; ++k) {
       p.path_to[k] = wanted->path[k].to;
       if (!(before[k] == keys[k])) {
@@ -964,7 +1008,6 @@ void LcoreTunnels::sync_paths(const TunnelTable& t) {
 }
 
 void LcoreTunnels::run_paths(const TunnelTable& t, int64_t now_ns) {
-  (void)t;
   const bool publish = now_ns >= next_path_stats_ns_;
   if (publish) {
     next_path_stats_ns_ = now_ns + 100'000'000;
@@ -976,7 +1019,7 @@ void LcoreTunnels::run_paths(const TunnelTable& t, int64_t now_ns) {
     for (size_t k = 0; k < n; ++k) {
       send_probe(slot, due[k], now_ns);
     }
-    evaluate_paths(slot, now_ns);
+    evaluate_paths(slot, t, now_ns);
     if (publish) {
       publish_path_stats(slot, now_ns);
     }
@@ -1043,17 +1086,22 @@ std::optional<DropReason> LcoreTunnels::take_probe(uint16_t slot, const TunnelTa
     const TunnelPath& path = listed.path[k];
     if (path.link < t.link_count && t.links[path.link].port == in_port && path.to == from) {
       p.paths->received(k, *m, now_ns);
-      evaluate_paths(slot, now_ns);
+      evaluate_paths(slot, t, now_ns);
       return std::nullopt;
     }
   }
   return DropReason::kPathProbeUnmatched;
 }
 
-void LcoreTunnels::evaluate_paths(uint16_t slot, int64_t now_ns) {
+void LcoreTunnels::evaluate_paths(uint16_t slot, const TunnelTable& t, int64_t now_ns) {
   Peer& p = peers_[slot];
   std::array<paths::PathEvent, paths::kMaxPaths> events{};
   const size_t n = p.paths->evaluate(now_ns, events);
+  if (p.classes && t.generation == paths_generation_) {
+    // The classes' choices follow the measurements, not only the state changes: a path
+    // drifts past a class's terms while staying up.
+    p.classes->evaluate(t.classes, *p.paths, now_ns);
+  }
   if (n == 0) {
     return;
   }
@@ -1104,6 +1152,7 @@ void LcoreTunnels::publish_path_stats(uint16_t slot, int64_t now_ns) {
     o.loss_in_10s_ppm.store(ppm(s.loss_in_10s), std::memory_order_relaxed);
     o.loss_out_10s_ppm.store(ppm(s.loss_out_10s), std::memory_order_relaxed);
     o.last_heard_ns.store(s.last_heard_ns, std::memory_order_relaxed);
+    o.classes.store(p.classes ? p.classes->classes_on(k) : 0, std::memory_order_relaxed);
     o.sent.store(s.sent, std::memory_order_relaxed);
     o.received.store(s.received, std::memory_order_relaxed);
   }

@@ -47,6 +47,7 @@
 #include "dataplane/mesh/tunnel_table.h"
 #include "dataplane/pipeline/burst.h"
 #include "dataplane/pipeline/lcore_counters.h"
+#include "sdwan/paths/class_paths.h"
 
 struct rte_mempool;
 
@@ -130,6 +131,7 @@ class LcoreTunnels {
     // Probed: its paths' state (made when the table gives it paths) and the path its traffic
     // takes (-1: the routes').
     std::unique_ptr<paths::PeerPaths> paths;
+    std::unique_ptr<paths::ClassPaths> classes;  // which path each application class takes
     std::array<TunnelEndpoint, paths::kMaxPaths> path_to{};  // what each path goes to
     int16_t active_path = -1;
   };
@@ -171,7 +173,9 @@ class LcoreTunnels {
   std::optional<DropReason> take_probe(uint16_t slot, const TunnelTable& t, PortId in_port,
                                        const TunnelEndpoint& from, std::span<const uint8_t> inner,
                                        int64_t now_ns);
-  void evaluate_paths(uint16_t slot, int64_t now_ns);
+  void evaluate_paths(uint16_t slot, const TunnelTable& t, int64_t now_ns);
+  // The path a packet to the peer takes: its class's (policies), else the peer's first up.
+  const TunnelPath* path_for_packet(uint16_t slot, const TunnelTable& t, const PacketState& st);
   void publish_path_stats(uint16_t slot, int64_t now_ns);
 
   void install(const MeshCommand& c);

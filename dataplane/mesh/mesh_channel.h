@@ -95,6 +95,7 @@ struct TunnelPathStats {
       loss_out_10s_ppm{0};
   std::atomic<int64_t> last_heard_ns{0}, since_ns{0};
   std::atomic<uint64_t> sent{0}, received{0}, transitions{0};
+  std::atomic<uint32_t> classes{0};  // bit c: policies class c takes this path now
 };
 
 // A peer's paths as its lcore sees them.

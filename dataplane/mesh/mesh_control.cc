@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/logging.h"
+#include "dataplane/mesh/path_classes.h"
 
 namespace vigil::dp {
 namespace {
@@ -281,6 +282,7 @@ void MeshControl::publish() {
         std::memcpy(l.v6, link.v6->source.bytes.data(), 16);
       }
     }
+    table->classes = path_classes_for(plan_->policies, plan_->links);
     table->paths.resize(kMaxMeshPeers);
     for (auto& [name, p] : peers_) {
       plan_paths(p, table->paths[p.slot]);
@@ -759,6 +761,12 @@ MeshStatus MeshControl::status() const {
         path.loss_out_1s = load(l.loss_out_1s_ppm) / 1e6;
         path.loss_in_10s = load(l.loss_in_10s_ppm) / 1e6;
         path.loss_out_10s = load(l.loss_out_10s_ppm) / 1e6;
+        const uint32_t classes = load(l.classes);
+        for (size_t c = 0; c < plan_->policies.classes.size() && c < 32; ++c) {
+          if ((classes >> c & 1) != 0) {
+            path.classes.push_back(plan_->policies.classes[c].name);
+          }
+        }
         if (const int64_t heard = load(l.last_heard_ns); heard > 0) {
           path.last_heard_ago_ns = now_ns - heard;
         }

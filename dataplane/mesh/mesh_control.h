@@ -40,6 +40,7 @@ struct MeshPathStatus {
   double loss_in_1s = 0, loss_out_1s = 0, loss_in_10s = 0, loss_out_10s = 0;
   std::optional<int64_t> last_heard_ago_ns;
   uint64_t sent = 0, received = 0, changes = 0;
+  std::vector<std::string> classes;  // the policies classes it carries now
   std::optional<paths::Transition> last_change;
   std::optional<wg::WallClock::time_point> last_change_wall;
 };

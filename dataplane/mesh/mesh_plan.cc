@@ -17,6 +17,7 @@ Expected<std::optional<MeshPlan>> mesh_plan_for(const config::Config& config) {
                 .listen_port = mesh.listen_port,
                 .cookie_threshold = mesh.cookie_threshold,
                 .resolve_interval = mesh.resolve_interval};
+  plan.policies = config.policies;
   for (const config::MeshPeerConfig& p : mesh.peers) {
     MeshPeerPlan peer{.name = p.name,
                       .public_key = p.public_key,

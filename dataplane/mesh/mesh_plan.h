@@ -31,7 +31,8 @@ struct MeshPlan {
   uint32_t cookie_threshold = 1000;
   uint32_t resolve_interval = 60;
   std::vector<MeshPeerPlan> peers;
-  std::vector<WanLink> links;  // the paths' links (filled by the fast path: wan_links_for)
+  std::vector<WanLink> links;       // the paths' links (filled by the fast path: wan_links_for)
+  config::PoliciesConfig policies;  // application classes: which path each takes
   // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const MeshPlan&) const = default;
 };

@@ -16,6 +16,7 @@
 #include "dataplane/mesh/mesh_channel.h"
 #include "dataplane/mesh/session_index_filter.h"
 #include "dataplane/mesh/wan_links.h"
+#include "sdwan/paths/path_class.h"
 #include "sdwan/paths/peer_paths.h"
 #include "sdwan/wireguard/allowed_ips.h"
 
@@ -56,7 +57,8 @@ struct TunnelTable {
   uint64_t generation = 0;
   std::array<TunnelLink, kMaxWanLinks> links{};
   uint8_t link_count = 0;
-  std::vector<TunnelPeerPaths> paths;  // by slot: kMaxMeshPeers entries, or none
+  std::vector<TunnelPeerPaths> paths;     // by slot: kMaxMeshPeers entries, or none
+  std::vector<paths::PathClass> classes;  // policies: the first that matches a packet decides
 };
 
 // The published table: the control thread swaps it and frees the old one after every lcore

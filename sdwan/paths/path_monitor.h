@@ -47,9 +47,9 @@ enum class Cause : uint8_t {
 const char* name(Cause c);
 
 struct Transition {
-  PathState from, to;
-  Cause cause;
-  int64_t at_ns;
+  PathState from = PathState::kDown, to = PathState::kDown;
+  Cause cause = Cause::kProbesMissed;
+  int64_t at_ns = 0;
   // The measurement behind it (the RTT or jitter in ns, the loss ratio), for the log.
   double value = 0;
 };

@@ -5,7 +5,9 @@ millisecond between two sites' clients (both ways) shows how long traffic is los
 active link is cut: by taking the edge's link down, and separately by dropping everything the
 internet node sends on it (the carrier stays up, and the edge still hears the other side: only
 the probes' echoes say the path is dead). Restored, a path comes back degraded at once and
-takes traffic back only after its hold time (10 s), losing nothing in the move."""
+takes traffic back only after its hold time (10 s), losing nothing in the move. With
+application classes (policies), a link degraded past the voice class's terms loses voice
+while bulk, which has none, stays."""
 
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ def mesh(binaries, tmp_path_factory):
             lab.wait_for(lambda n=n: lab.ping("s1-client", f"10.{n}.1.10", count=1)["received"],
                          timeout=20, what=f"s1 to s{n} through the tunnel")
         lab.wait_for(lambda: all_paths_up(edges), timeout=10, what="every path up")
-        yield lab, edges
+        yield lab, edges, keys
 
 
 def paths_of(vn) -> dict[str, list[dict]]:
@@ -70,16 +72,16 @@ def path(vn, peer: str, link: str, endpoint: str) -> dict:
 class Streams:
     """Sequence-numbered UDP both ways between s1-client and s2-client, 1,000 a second."""
 
-    def __init__(self, lab: Lab, seconds: float, tag: str):
+    def __init__(self, lab: Lab, seconds: float, tag: str, port: int = 40000, rate: int = 1000):
         env = {"PYTHONPATH": LAB_PATH}
         self.receivers = [
-            lab.spawn(node, [sys.executable, "-m", "vigil_lab.udp_stream", "receive", "40000",
+            lab.spawn(node, [sys.executable, "-m", "vigil_lab.udp_stream", "receive", str(port),
                              "--seconds", str(seconds + 1.5)], name=f"rx-{node}-{tag}", env=env)
             for node in ("s1-client", "s2-client")]
         time.sleep(0.3)
         self.senders = [
-            lab.spawn(src, [sys.executable, "-m", "vigil_lab.udp_stream", "send", dst, "40000",
-                            "--rate", "1000", "--seconds", str(seconds)],
+            lab.spawn(src, [sys.executable, "-m", "vigil_lab.udp_stream", "send", dst, str(port),
+                            "--rate", str(rate), "--seconds", str(seconds)],
                       name=f"tx-{src}-{tag}", env=env)
             for src, dst in (("s1-client", "10.2.1.10"), ("s2-client", "10.1.1.10"))]
 
@@ -97,7 +99,7 @@ class Streams:
 
 
 def test_every_path_is_probed_measured_and_shown(mesh):
-    lab, edges = mesh
+    lab, edges, _ = mesh
     vn = edges["s1-edge"]
     lab.wait_for(lambda: all(p["probes_received"] > 100 for paths in paths_of(vn).values()
                              for p in paths), timeout=5, what="a second of probes")
@@ -167,7 +169,7 @@ def cut_and_restore(lab, edges, cut, restore, tag: str, cut_ways: tuple[str, ...
 
 
 def test_a_link_taken_down_loses_under_50_ms_and_failback_waits_the_hold(mesh):
-    lab, edges = mesh
+    lab, edges, _ = mesh
     cut_and_restore(lab, edges, lambda: lab.set_link("s1-edge", "wan1", up=False),
                     lambda: lab.set_link("s1-edge", "wan1", up=True), "link",
                     cut_ways=("s1->s2", "s2->s1"))
@@ -177,8 +179,50 @@ def test_a_link_that_loses_everything_one_way_is_left_as_fast(mesh):
     """The internet node drops everything it sends to s1's wan1: s1 hears nothing there, and
     s2 still hears s1's probes from that address, but no longer sees its own echoed. s1's
     traffic to s2 never stopped (that way still works); s2's to s1 is lost until s2 sees it."""
-    lab, edges = mesh
+    lab, edges, _ = mesh
     cut_and_restore(lab, edges,
                     lambda: lab.impair("internet", "s1-wan1", Netem(loss_pct=100)),
                     lambda: lab.clear_impairment("internet", "s1-wan1"), "loss",
                     cut_ways=("s2->s1",))
+
+
+POLICIES = """policies:
+  classes:
+    - name: voice
+      match: [{protocol: udp, destination_ports: [10000-20000]}, {dscp: [ef]}]
+      sla: {max_rtt_ms: 150, max_jitter_ms: 30, max_loss_percent: 1}
+    - name: bulk
+      match: [{protocol: tcp, destination_ports: [873, 445]}]
+"""
+
+
+def test_voice_leaves_a_link_past_its_terms_and_bulk_stays(mesh):
+    """3% loss on what the internet node sends to s1's wan1: past voice's 1%, nothing to bulk
+    (no terms), and far from the 3 probes in a row that would take the path down."""
+    lab, edges, keys = mesh
+    s1 = edges["s1-edge"]
+    s1.commit_text(site_edge_config(1, mesh=mesh_section(1, keys)) + POLICIES, "classes")
+
+    def classes_on(peer: str) -> dict[str, tuple[str, str]]:
+        return {c: (p["link"], p["endpoint"]) for p in paths_of(s1)[peer] for c in p["classes"]}
+
+    first = ("wan1", "198.18.2.2:51820")
+    lab.wait_for(lambda: classes_on("s2") == {"voice": first, "bulk": first}, timeout=10,
+                 what="both classes on s1's first path to s2")
+    out = s1.cli("show", "paths").stdout
+    assert re.search(r"^\s+\* wan1\s+198\.18\.2\.2:51820\s+up\s.*\s(voice,bulk|bulk,voice)\s",
+                     out, re.M), out
+    lab.impair("internet", "s1-wan1", Netem(loss_pct=3))
+    try:
+        lab.wait_for(lambda: classes_on("s2").get("voice", ("",))[0] == "wan2", timeout=10,
+                     what="voice off wan1")
+        assert classes_on("s2")["bulk"] == first, paths_of(s1)["s2"]
+        # A stream to a voice port, 5,000 packets, leaves by wan2 (the probes on each link are
+        # about 400 a second).
+        before = {p["name"]: p["tx_packets"] for p in s1.call("vigil-dp", "dataplane.show")["ports"]}
+        Streams(lab, seconds=1, tag="voice", port=15000, rate=5000).results()
+        after = {p["name"]: p["tx_packets"] for p in s1.call("vigil-dp", "dataplane.show")["ports"]}
+        sent = {name: after[name] - before[name] for name in ("wan1", "wan2")}
+        assert sent["wan2"] >= 4500 and sent["wan1"] < sent["wan2"] - 3000, sent
+    finally:
+        lab.clear_impairment("internet", "s1-wan1")

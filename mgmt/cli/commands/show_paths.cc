@@ -68,10 +68,10 @@ Output show_paths(Invocation& inv) {
       out += "  no paths: no wan link reaches any of its endpoints given by address\n";
       continue;
     }
-    char line[256];
-    std::snprintf(line, sizeof line, "  %-1s %-8s %-24s %-9s %8s %8s %13s %15s  %s\n", "", "link",
-                  "endpoint", "state", "rtt ms", "p99 ms", "jitter rx/tx", "loss 1s rx/tx",
-                  "last change");
+    char line[1024];
+    std::snprintf(line, sizeof line, "  %-1s %-8s %-24s %-9s %8s %8s %13s %15s  %-12s %s\n", "",
+                  "link", "endpoint", "state", "rtt ms", "p99 ms", "jitter rx/tx", "loss 1s rx/tx",
+                  "classes", "last change");
     out += line;
     for (const auto& path : p.paths) {
       const std::string jitter = ms_text(path.jitter_in_ms) + "/" + ms_text(path.jitter_out_ms);
@@ -79,17 +79,22 @@ Output show_paths(Invocation& inv) {
       const std::string change = path.last_change.empty()
                                      ? std::string("-")
                                      : ago_text(path.last_change_at, now) + ": " + path.last_change;
-      std::snprintf(line, sizeof line, "  %-1s %-8s %-24s %-9s %8s %8s %13s %15s  %s\n",
+      std::string classes;
+      for (const auto& c : path.classes) {
+        classes += (classes.empty() ? "" : ",") + c;
+      }
+      std::snprintf(line, sizeof line, "  %-1s %-8s %-24s %-9s %8s %8s %13s %15s  %-12s %s\n",
                     path.active ? "*" : "", path.link.c_str(), path.endpoint.c_str(),
                     path.measured ? path.state.c_str() : "(new)", ms_text(path.rtt_ms).c_str(),
-                    ms_text(path.rtt_p99_ms).c_str(), jitter.c_str(), loss.c_str(), change.c_str());
+                    ms_text(path.rtt_p99_ms).c_str(), jitter.c_str(), loss.c_str(),
+                    classes.empty() ? "-" : classes.c_str(), change.c_str());
       out += line;
     }
   }
   if (out.empty()) {
     out = "no peers\n";
   } else {
-    out += "\n* the path the peer's traffic takes\n";
+    out += "\n* the path the peer's traffic takes (classes: the policies classes on a path)\n";
   }
   return {.out = out};
 }

@@ -120,8 +120,8 @@ def main() -> int:
             note = edges[1].call(daemon, "status").get("not_implemented")
             if note:
                 print(f"  NOTE {daemon} at this commit: not implemented: {note}.")
-        print("  For the mesh this means: a path is down only when its probes stop, never for")
-        print("  its round trip, jitter or loss; every peer's traffic takes the first path up.")
+        print("  For the mesh this means: paths are chosen by their probes and the policies'")
+        print("  classes, never by hand, and a new site is configured on every other by hand.")
         print("  The internet node no longer routes the sites' networks: sites reach each other")
         print("  only through the WireGuard tunnels vigil-dp runs (each edge a peer of the others).")
 

@@ -50,7 +50,7 @@ TEST(ConfigEdit, ErrorsNameTheWordAndChangeNothing) {
   for (const BadEdit& b : std::vector<BadEdit>{
            {{"interface", "lan0"},
             "\"interface\" is not valid after \"\"; expected one of: system, interfaces, routing, "
-            "monitoring, mesh, filter, l4, dataplane"},
+            "monitoring, mesh, filter, l4, dataplane, policies"},
            {{"interfaces", "lan0", "speed", "10g"},
             "\"speed\" is not valid after \"interfaces lan0\"; expected one of: role, device, "
             "enabled, mtu, addresses, vlans, xdp, neighbours, allow_martians"},
@@ -177,7 +177,7 @@ TEST(ConfigEdit, TwoEntriesOfTheSameNameAreAConfigError) {
 TEST(ConfigEdit, NextWordsFollowTheSchemaAndTheDocument) {
   const YAML::Node d = doc("{interfaces: {lan0: {role: lan}, wan1: {role: wan}}}");
   EXPECT_EQ(next_words(d, {}), (Words{"system", "interfaces", "routing", "monitoring", "mesh",
-                                      "filter", "l4", "dataplane"}));
+                                      "filter", "l4", "dataplane", "policies"}));
   EXPECT_EQ(next_words(d, {"interfaces"}), (Words{"lan0", "wan1"}));
   EXPECT_EQ(next_words(d, {"interfaces", "lan0"}),
             (Words{"role", "device", "enabled", "mtu", "addresses", "vlans", "xdp", "neighbours",
