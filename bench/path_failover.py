@@ -56,15 +56,17 @@ def stream(lab: Lab, seconds: float, tag: str) -> list:
 
 
 def outage_ms(procs) -> float:
-    """The longest gap either receiver saw; an error if a stream did not get through at all
-    (a gap of nothing would read as no outage)."""
+    """The longest gap either receiver saw; an error if a stream did not get through, or
+    never came back (a gap that never ends is not one a receiver can see)."""
     for p in procs:
         p.popen.wait(timeout=60)
-    results = [json.loads(p.log().strip().splitlines()[-1]) for p in procs[:2]]
-    for r in results:
-        if r["received"] < 1000:
-            raise RuntimeError(f"the stream did not get through: {r}")
-    return max(r["longest_gap_ms"] for r in results)
+    results = [json.loads(p.log().strip().splitlines()[-1]) for p in procs]
+    # Receivers: s1-client's (s2 -> s1), s2-client's (s1 -> s2); senders: s1 -> s2, s2 -> s1.
+    for r, sent in ((results[0], results[3]["sent"]), (results[1], results[2]["sent"])):
+        if r["received"] < 1000 or r["highest"] < sent - 50:
+            raise RuntimeError(f"the stream did not get through, or not to its end: {r}, "
+                               f"{sent} sent")
+    return max(r["longest_gap_ms"] for r in results[:2])
 
 
 def cut(lab: Lab, kind: str) -> None:
@@ -130,17 +132,30 @@ def frr_configs(n: int) -> dict[str, str]:
     return {"zebra": "", "bfdd": "\n".join(bfd), "bgpd": "\n".join(bgp)}
 
 
+def pin_tunnel(lab: Lab, n: int, k: int) -> None:
+    """Tunnel k's outer packets (wireguard-go marks them k) leave by link k or not at all: a
+    table of their own with the route over that link and nothing else, so a cut link is not
+    bypassed by the main table's other default route (WireGuard would roam over it, and BFD
+    would never see the link die)."""
+    m = 3 - n
+    host, gw = (2, 1) if k == 1 else (6, 5)
+    table = str(100 + k)
+    lab.run(f"s{n}-edge", ["ip", "route", "replace", f"198.18.{m}.{host}/32", "via",
+                           f"198.18.{n}.{gw}", "dev", f"wan{k}", "table", table])
+    lab.run(f"s{n}-edge", ["ip", "route", "replace", "unreachable", "default", "table", table])
+
+
 def wireguard_tunnels(lab: Lab, tmp: Path) -> None:
     """A wireguard-go tunnel per WAN link between the two edges (172.16.k.0/24 inside, UDP
-    5182k outside), each pinned to its link by a host route to the other end's address: the
-    overlay a Linux site would run to carry its networks over the internet."""
+    5182k outside), each pinned to its link (pin_tunnel): the overlay a Linux site would run
+    to carry its networks over the internet."""
     keys = {(n, k): wg_keypair() for n in SITES for k in (1, 2)}
     tag = os.getpid() % 10000
     for n in SITES:
         m = 3 - n
-        for k, host, gw in ((1, 2, 1), (2, 6, 5)):
-            lab.run(f"s{n}-edge", ["ip", "route", "replace", f"198.18.{m}.{host}/32", "via",
-                                   f"198.18.{n}.{gw}"])
+        for k, host in ((1, 2), (2, 6)):
+            lab.run(f"s{n}-edge", ["ip", "rule", "add", "fwmark", str(k), "table", str(100 + k)])
+            pin_tunnel(lab, n, k)
             ifname = f"pf{n}{k}-{tag}"
             lab.spawn(f"s{n}-edge", ["wireguard-go", "-f", ifname], name=f"wireguard-go-{k}",
                       env={"WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD": "1"})
@@ -150,7 +165,7 @@ def wireguard_tunnels(lab: Lab, tmp: Path) -> None:
             key.write_text(keys[(n, k)][0] + "\n")
             key.chmod(0o600)
             lab.run(f"s{n}-edge", ["wg", "set", ifname, "private-key", str(key), "listen-port",
-                                   f"5182{k}", "peer", keys[(m, k)][1], "allowed-ips",
+                                   f"5182{k}", "fwmark", str(k), "peer", keys[(m, k)][1], "allowed-ips",
                                    "0.0.0.0/0", "endpoint", f"198.18.{m}.{host}:5182{k}",
                                    "persistent-keepalive", "1"])
             lab.run(f"s{n}-edge", ["ip", "addr", "add", f"172.16.{k}.{n}/24", "dev", ifname])
@@ -172,10 +187,10 @@ def frr_run(cuts: int, kinds) -> dict:
         lab.wait_for(ready, timeout=60, what="BGP and BFD up over both links")
         original = lab.set_link
 
-        def set_link(node, ifname, up):  # the host route goes with the link: put it back
+        def set_link(node, ifname, up):  # the pinned route goes with the link: put it back
             original(node, ifname, up)
             if up and node == "s1-edge":
-                lab.run(node, ["ip", "route", "replace", "198.18.2.2/32", "via", "198.18.1.1"])
+                pin_tunnel(lab, 1, int(ifname[-1]))
 
         lab.set_link = set_link
         return measure(lab, kinds, cuts, ready, "frr")

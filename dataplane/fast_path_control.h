@@ -55,6 +55,8 @@ class FastPathControl final : public ConfigTarget {
   bool running() const { return fast_path_ != nullptr; }
   api::DataplaneStatus show() const;
   api::TunnelsStatus show_tunnels() const;
+  // mesh.prefer: {"peer", "link", "endpoint"?} or {"peer", "auto": true} (MeshControl::prefer).
+  Status prefer_path(const nlohmann::json& params);
   // Control-thread tick (every few tens of ms): a port whose link went down has its routes
   // withdrawn (and given back when it comes up), next hops the lcores asked for are handed to
   // the kernel to resolve, and what the kernel resolved on the ports is installed.

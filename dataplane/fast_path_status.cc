@@ -247,6 +247,7 @@ api::TunnelsStatus FastPathControl::show_tunnels() const {
       peer.allowed_ips.push_back(prefix.to_string());
     }
     peer.probe_interval_ms = p.probe_interval_ms;
+    peer.preferred = p.preferred;
     const auto ms = [](int64_t ns) { return static_cast<double>(ns) / 1e6; };
     for (const MeshPathStatus& path : p.paths) {
       api::TunnelPathStatus a{.link = path.link,
@@ -289,6 +290,30 @@ api::TunnelsStatus FastPathControl::show_tunnels() const {
     out.peers.push_back(std::move(peer));
   }
   return out;
+}
+
+Status FastPathControl::prefer_path(const nlohmann::json& p) {
+  if (!mesh_) {
+    return fail("no mesh: the fast path is not forwarding");
+  }
+  const auto text = [&](const char* key) -> std::optional<std::string> {
+    if (p.is_object() && p.contains(key) && p[key].is_string()) {
+      return p[key].get<std::string>();
+    }
+    return std::nullopt;
+  };
+  const auto peer = text("peer");
+  if (!peer) {
+    return fail("params: peer is required");
+  }
+  if (p.value("auto", false)) {
+    return mesh_->prefer(*peer, std::nullopt, std::nullopt);
+  }
+  const auto link = text("link");
+  if (!link) {
+    return fail("params: link, or auto: true");
+  }
+  return mesh_->prefer(*peer, link, text("endpoint"));
 }
 
 void FastPathControl::update_mesh_metrics(MetricsRegistry& metrics) {

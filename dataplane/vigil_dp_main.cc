@@ -152,6 +152,17 @@ int main(int argc, char** argv) {
         [&](const nlohmann::json&, const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {
           return nlohmann::json(fast_path->show_tunnels());
         });
+    // Changes what the fast path does: vigild's alone (it checks the operator's role and
+    // audits), never an operator's straight to this socket.
+    d.dispatcher().add(
+        "mesh.prefer",
+        [&](const nlohmann::json& p, const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {
+          if (vigil::Status ok = fast_path->prefer_path(p); !ok) {
+            return vigil::rpc::invalid_params(ok.error());
+          }
+          return nlohmann::json::object();
+        },
+        vigil::rpc::Access::kOwner);
 #endif
     d.on_start([&](vigil::EventLoop& loop) -> vigil::Status {
       serving = &loop;

@@ -12,11 +12,12 @@ constexpr std::chrono::milliseconds kDeadline{2000};
 
 }  // namespace
 
-rpc::CallResult ComponentProxy::call(std::string_view component, std::string_view method) const {
+rpc::CallResult ComponentProxy::call(std::string_view component, std::string_view method,
+                                     const nlohmann::json& params) const {
   for (const auto& [name, socket] : components_) {
     if (name == component) {
       rpc::Client client(socket);
-      auto r = client.call(method, nlohmann::json::object(), kDeadline);
+      auto r = client.call(method, params, kDeadline);
       if (rpc::is_error(r)) {
         const auto& e = std::get<rpc::Error>(r);
         // Not reaching the component is not the caller's failure to reach vigild: its own code.

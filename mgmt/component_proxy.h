@@ -18,7 +18,8 @@ class ComponentProxy {
   explicit ComponentProxy(std::vector<std::pair<std::string, std::string>> components)
       : components_(std::move(components)) {}
 
-  rpc::CallResult call(std::string_view component, std::string_view method) const;
+  rpc::CallResult call(std::string_view component, std::string_view method,
+                       const nlohmann::json& params = nlohmann::json::object()) const;
 
  private:
   std::vector<std::pair<std::string, std::string>> components_;

@@ -322,12 +322,12 @@ void VigildService::off_loop_parse(const Caller& caller, std::function<std::func
 }
 
 void VigildService::proxy_call(const std::string& component, const std::string& method,
-                               rpc::Reply reply) {
+                               rpc::Reply reply, nlohmann::json params) {
   auto answer = std::make_shared<rpc::CallResult>();
   const bool taken = off_loop(
       *proxy_workers_,
-      [this, component, method, reply, answer] {
-        *answer = proxy_.call(component, method);
+      [this, component, method, reply, answer, params = std::move(params)] {
+        *answer = proxy_.call(component, method, params);
         return std::function<void()>([reply, answer] { reply(std::move(*answer)); });
       },
       [reply](const std::string& what) {

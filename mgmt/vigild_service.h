@@ -101,7 +101,8 @@ class VigildService {
       const nlohmann::json& params, const Caller& caller,
       std::function<Expected<Candidates::Loaded>(const std::string&)> parse, rpc::Reply reply);
   // vigil-dp's `method`, answered through `reply` once it answers (or its deadline passes).
-  void proxy_call(const std::string& component, const std::string& method, rpc::Reply reply);
+  void proxy_call(const std::string& component, const std::string& method, rpc::Reply reply,
+                  nlohmann::json params = nlohmann::json::object());
   // The dispatcher's guard: the caller's role against the method's, denials counted and
   // audited. A method without a role is refused.
   std::optional<rpc::Error> authorize(std::string_view method, const rpc::CallContext& ctx);

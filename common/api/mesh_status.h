@@ -59,13 +59,14 @@ struct TunnelPeerStatus {
   bool session = false;               // a session is up
   uint32_t probe_interval_ms = 0;     // 0: its paths are not probed
   std::vector<TunnelPathStatus> paths;
+  std::string preferred;  // "wan2 198.18.2.2:51820": chosen by hand (request path prefer)
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TunnelPeerStatus, name, public_key, endpoint,
                                                 endpoint_problem, allowed_ips, latest_handshake,
                                                 rx_bytes, tx_bytes, rx_packets, tx_packets,
                                                 handshakes_sent, handshakes_received,
                                                 persistent_keepalive, session, probe_interval_ms,
-                                                paths)
+                                                paths, preferred)
 
 struct TunnelsStatus {
   bool enabled = false;  // a mesh section is in force

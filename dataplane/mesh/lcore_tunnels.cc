@@ -911,10 +911,29 @@ const TunnelPath* LcoreTunnels::path_in(const TunnelTable& t, uint16_t slot, int
   return p.link < t.link_count ? &p : nullptr;
 }
 
+int16_t LcoreTunnels::choose_active(uint16_t slot, const TunnelTable& t) const {
+  const Peer& p = peers_[slot];
+  if (!p.paths) {
+    return -1;
+  }
+  // Chosen by hand: while it is not down.
+  if (t.generation == paths_generation_ && !t.paths.empty() && slot < t.paths.size()) {
+    const int8_t preferred = t.paths[slot].preferred;
+    if (preferred >= 0 && static_cast<size_t>(preferred) < p.paths->size() &&
+        p.paths->monitor(static_cast<size_t>(preferred)).state() != paths::PathState::kDown) {
+      return preferred;
+    }
+  }
+  const auto active = p.paths->active();
+  return active ? static_cast<int16_t>(*active) : int16_t{-1};
+}
+
 const TunnelPath* LcoreTunnels::path_for_packet(uint16_t slot, const TunnelTable& t,
                                                 const PacketState& st) {
   const Peer& p = peers_[slot];
-  if (p.classes && !t.classes.empty() && t.generation == paths_generation_) {
+  const bool by_hand = t.generation == paths_generation_ && !t.paths.empty() &&
+                       t.paths[slot].preferred >= 0 && p.active_path == t.paths[slot].preferred;
+  if (!by_hand && p.classes && !t.classes.empty() && t.generation == paths_generation_) {
     const vigil_packet& in = st.parsed;
     paths::FlowKey key{.family = static_cast<uint8_t>(in.l3_proto == RTE_ETHER_TYPE_IPV4 ? 4 : 6),
                        .protocol = in.l4_proto,
@@ -926,7 +945,9 @@ const TunnelPath* LcoreTunnels::path_for_packet(uint16_t slot, const TunnelTable
       std::memcpy(key.source.data(), in.src.v6, 16);
       std::memcpy(key.destination.data(), in.dst.v6, 16);
     }
-    if ((in.l4_proto == IPPROTO_TCP || in.l4_proto == IPPROTO_UDP) && in.later_fragment == 0) {
+    // A fragment is classified without ports, the first one too: every fragment of a
+    // datagram then takes the same path.
+    if ((in.l4_proto == IPPROTO_TCP || in.l4_proto == IPPROTO_UDP) && in.is_fragment == 0) {
       key.source_port = rte_be_to_cpu_16(in.sport);
       key.destination_port = rte_be_to_cpu_16(in.dport);
     }
@@ -951,6 +972,10 @@ const TunnelPath* LcoreTunnels::active_path(uint16_t slot, const TunnelTable& t)
 void LcoreTunnels::sync_paths(const TunnelTable& t) {
   paths_generation_ = t.generation;
   probed_.clear();
+  const bool classes_changed = t.classes != classes_seen_;
+  if (classes_changed) {
+    classes_seen_ = t.classes;  // a config change: allocation is fine here
+  }
   for (uint16_t slot = 0; slot < kMaxMeshPeers; ++slot) {
     Peer& p = peers_[slot];
     const TunnelPeerPaths* wanted =
@@ -988,8 +1013,21 @@ void LcoreTunnels::sync_paths(const TunnelTable& t) {
       p.classes.reset();
     } else if (!p.classes) {
       p.classes = std::make_unique<paths::ClassPaths>();
+    } else if (classes_changed) {
+      p.classes->reset();
     } else {
-      p.classes->reset();  // its decisions were by the old list's places
+      // The same classes: what was decided of each path that stays, stays, wherever it is now.
+      std::array<int16_t, paths::kMaxPaths> from{};
+      for (size_t k = 0; k < wanted->count; ++k) {
+        from[k] = -1;
+        for (size_t old = 0; old < paths::kMaxPaths; ++old) {
+          if (before[old] == keys[k] && !(before[old] == paths::PathKey{})) {
+            from[k] = static_cast<int16_t>(old);
+            break;
+          }
+        }
+      }
+      p.classes->remap(from, wanted->count);
     }
     for (size_t k = 0; k < wanted->count; ++k) {
       p.path_to[k] = wanted->path[k].to;
@@ -998,11 +1036,10 @@ void LcoreTunnels::sync_paths(const TunnelTable& t) {
         stats_[slot].paths.path[k].transitions.store(0, std::memory_order_relaxed);
       }
     }
-    const auto active = p.paths->active();
-    p.active_path = active ? static_cast<int16_t>(*active) : int16_t{-1};
+    p.active_path = choose_active(slot, t);
     stats_[slot].paths.count.store(static_cast<uint8_t>(p.paths->size()),
                                    std::memory_order_relaxed);
-    publish_path_stats(slot, steady_ns());
+    publish_path_stats(slot, t, steady_ns());
     probed_.push_back(slot);
   }
 }
@@ -1019,9 +1056,9 @@ void LcoreTunnels::run_paths(const TunnelTable& t, int64_t now_ns) {
     for (size_t k = 0; k < n; ++k) {
       send_probe(slot, due[k], now_ns);
     }
-    evaluate_paths(slot, t, now_ns);
+    evaluate_paths(slot, t, now_ns, /*tick=*/true);
     if (publish) {
-      publish_path_stats(slot, now_ns);
+      publish_path_stats(slot, t, now_ns);
     }
   }
 }
@@ -1086,20 +1123,20 @@ std::optional<DropReason> LcoreTunnels::take_probe(uint16_t slot, const TunnelTa
     const TunnelPath& path = listed.path[k];
     if (path.link < t.link_count && t.links[path.link].port == in_port && path.to == from) {
       p.paths->received(k, *m, now_ns);
-      evaluate_paths(slot, t, now_ns);
+      evaluate_paths(slot, t, now_ns, /*tick=*/false);
       return std::nullopt;
     }
   }
   return DropReason::kPathProbeUnmatched;
 }
 
-void LcoreTunnels::evaluate_paths(uint16_t slot, const TunnelTable& t, int64_t now_ns) {
+void LcoreTunnels::evaluate_paths(uint16_t slot, const TunnelTable& t, int64_t now_ns, bool tick) {
   Peer& p = peers_[slot];
   std::array<paths::PathEvent, paths::kMaxPaths> events{};
   const size_t n = p.paths->evaluate(now_ns, events);
-  if (p.classes && t.generation == paths_generation_) {
-    // The classes' choices follow the measurements, not only the state changes: a path
-    // drifts past a class's terms while staying up.
+  if (p.classes && t.generation == paths_generation_ && (tick || n > 0)) {
+    // Every millisecond, and at once on a change of state: the classes' choices follow the
+    // measurements (a path drifts past a class's terms while staying up), not only the states.
     p.classes->evaluate(t.classes, *p.paths, now_ns);
   }
   if (n == 0) {
@@ -1123,14 +1160,13 @@ void LcoreTunnels::evaluate_paths(uint16_t slot, const TunnelTable& t, int64_t n
     }
   }
   // The traffic moves in this same burst: the next packet sealed takes the new path.
-  const auto active = p.paths->active();
-  p.active_path = active ? static_cast<int16_t>(*active) : int16_t{-1};
+  p.active_path = choose_active(slot, t);
   for (size_t k = 0; k < p.paths->size(); ++k) {
     stats.path[k].active.store(static_cast<int16_t>(k) == p.active_path, std::memory_order_relaxed);
   }
 }
 
-void LcoreTunnels::publish_path_stats(uint16_t slot, int64_t now_ns) {
+void LcoreTunnels::publish_path_stats(uint16_t slot, const TunnelTable& t, int64_t now_ns) {
   const Peer& p = peers_[slot];
   TunnelPeerPathStats& out = stats_[slot].paths;
   const auto ppm = [](const paths::Loss& l) {
@@ -1152,7 +1188,14 @@ void LcoreTunnels::publish_path_stats(uint16_t slot, int64_t now_ns) {
     o.loss_in_10s_ppm.store(ppm(s.loss_in_10s), std::memory_order_relaxed);
     o.loss_out_10s_ppm.store(ppm(s.loss_out_10s), std::memory_order_relaxed);
     o.last_heard_ns.store(s.last_heard_ns, std::memory_order_relaxed);
-    o.classes.store(p.classes ? p.classes->classes_on(k) : 0, std::memory_order_relaxed);
+    // Chosen by hand, the path carries every class (path_for_packet).
+    const bool by_hand = p.active_path >= 0 && t.generation == paths_generation_ &&
+                         !t.paths.empty() && t.paths[slot].preferred == p.active_path;
+    const uint32_t all = t.classes.size() >= 32 ? ~0u : (1u << t.classes.size()) - 1;
+    o.classes.store(by_hand     ? (static_cast<int16_t>(k) == p.active_path ? all : 0)
+                    : p.classes ? p.classes->classes_on(k)
+                                : 0,
+                    std::memory_order_relaxed);
     o.sent.store(s.sent, std::memory_order_relaxed);
     o.received.store(s.received, std::memory_order_relaxed);
   }

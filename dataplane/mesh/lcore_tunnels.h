@@ -173,10 +173,15 @@ class LcoreTunnels {
   std::optional<DropReason> take_probe(uint16_t slot, const TunnelTable& t, PortId in_port,
                                        const TunnelEndpoint& from, std::span<const uint8_t> inner,
                                        int64_t now_ns);
-  void evaluate_paths(uint16_t slot, const TunnelTable& t, int64_t now_ns);
+  // After probes arrived (tick false) or on the millisecond tick: the paths' states, and the
+  // classes' choices (on the tick, or at once when a state changed).
+  void evaluate_paths(uint16_t slot, const TunnelTable& t, int64_t now_ns, bool tick);
   // The path a packet to the peer takes: its class's (policies), else the peer's first up.
   const TunnelPath* path_for_packet(uint16_t slot, const TunnelTable& t, const PacketState& st);
-  void publish_path_stats(uint16_t slot, int64_t now_ns);
+  // The peer's path for traffic no class decides: the one chosen by hand while it is not down,
+  // else the first up, else the first degraded (-1: none, the routes').
+  int16_t choose_active(uint16_t slot, const TunnelTable& t) const;
+  void publish_path_stats(uint16_t slot, const TunnelTable& t, int64_t now_ns);
 
   void install(const MeshCommand& c);
   void retire(Session& s);
@@ -206,12 +211,13 @@ class LcoreTunnels {
   uint16_t ip_id_ = 0;
   TunnelShards shards_;
   uint32_t shard_count_ = 1;
-  uint64_t paths_generation_ = 0;              // of the table the paths were taken from
-  std::vector<uint16_t> probed_;               // the slots this lcore probes
-  int64_t next_paths_ns_ = 0;                  // when run_paths is due (every millisecond)
-  int64_t next_path_stats_ns_ = 0;             // when the stats are published (every 100 ms)
-  uint32_t next_epoch_ = 1;                    // where the next PeerPaths' epochs start
-  std::array<HandedOff, kBurstSize> inbox_{};  // taken from this lcore's inbox, not yet run
+  uint64_t paths_generation_ = 0;               // of the table the paths were taken from
+  std::vector<uint16_t> probed_;                // the slots this lcore probes
+  std::vector<paths::PathClass> classes_seen_;  // the last table's classes
+  int64_t next_paths_ns_ = 0;                   // when run_paths is due (every millisecond)
+  int64_t next_path_stats_ns_ = 0;              // when the stats are published (every 100 ms)
+  uint32_t next_epoch_ = 1;                     // where the next PeerPaths' epochs start
+  std::array<HandedOff, kBurstSize> inbox_{};   // taken from this lcore's inbox, not yet run
   unsigned inbox_count_ = 0, inbox_at_ = 0;
   unsigned handoff_left_ = kHandoffPacketsPerPoll;
 };

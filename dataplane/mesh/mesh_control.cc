@@ -321,11 +321,45 @@ void MeshControl::plan_paths(Peer& p, TunnelPeerPaths& out) {
             r = old;
           }
         }
+        if (p.preferred && p.preferred->first == r.link && p.preferred->second == r.endpoint) {
+          out.preferred = static_cast<int8_t>(records.size());
+        }
         records.push_back(std::move(r));
       }
     }
   }
   p.paths = std::move(records);
+}
+
+Status MeshControl::prefer(const std::string& peer, const std::optional<std::string>& link,
+                           const std::optional<std::string>& endpoint) {
+  const auto it = peers_.find(peer);
+  if (it == peers_.end()) {
+    return fail("no mesh peer named \"" + peer + "\"");
+  }
+  Peer& p = it->second;
+  if (!link) {
+    if (p.preferred) {
+      log::info("mesh path chosen by the probes again", {{"peer", peer}});
+    }
+    p.preferred.reset();
+    publish();
+    return Ok{};
+  }
+  std::string listed;
+  for (const PathRecord& r : p.paths) {
+    if (r.link == *link && (!endpoint || r.endpoint == *endpoint)) {
+      p.preferred = std::pair(r.link, r.endpoint);
+      log::info("mesh path preferred by hand",
+                {{"peer", peer}, {"link", r.link}, {"endpoint", r.endpoint}});
+      publish();
+      return Ok{};
+    }
+    listed += (listed.empty() ? "" : ", ") + r.link + " " + r.endpoint;
+  }
+  return fail("peer " + peer + " has no path over " + *link +
+              (endpoint ? " toward " + *endpoint : std::string()) +
+              " (its paths: " + (listed.empty() ? std::string("none") : listed) + ")");
 }
 
 void MeshControl::set_endpoint(Peer& p, const TunnelEndpoint& e) {
@@ -730,6 +764,9 @@ MeshStatus MeshControl::status() const {
       ps.endpoint = p.endpoint->host_port();
     }
     ps.probe_interval_ms = p.plan.probe_interval_ms;
+    if (p.preferred) {
+      ps.preferred = p.preferred->first + " " + p.preferred->second;
+    }
     const TunnelPeerPathStats& lcore = s.paths;
     const size_t count = std::min<size_t>(p.paths.size(), lcore.count.load());
     const int64_t now_ns =

@@ -58,6 +58,7 @@ struct MeshPeerStatus {
   std::string endpoint_problem;  // a name that did not resolve, say
   uint32_t probe_interval_ms = 0;
   std::vector<MeshPathStatus> paths;
+  std::string preferred;  // "wan2 198.18.2.2:51820" when chosen by hand
 };
 
 struct MeshStatus {
@@ -96,6 +97,12 @@ class MeshControl {
   // leaves by the route in force (its source the new link's address), so the peer roams to it
   // at once rather than after its timers.
   void paths_changed();
+  // An operator's choice of `peer`'s path: over `link` (toward `endpoint`, or the first of the
+  // peer's endpoints it reaches), taken by all the peer's traffic while it is not down, until
+  // `automatic` (nullopt link) gives the choice back to the probes. Not config: vigil-dp
+  // forgets it when it restarts. Fails, naming the peer's paths, for one it does not have.
+  Status prefer(const std::string& peer, const std::optional<std::string>& link,
+                const std::optional<std::string>& endpoint);
 
  private:
   struct SessionMeta {
@@ -132,6 +139,8 @@ class MeshControl {
     int64_t seen_rx_ns = 0, seen_data_rx_ns = 0, seen_tx_ns = 0, seen_data_tx_ns = 0;
     // The paths the published table gives the lcore, in its order, and their last change.
     std::vector<PathRecord> paths;
+    // Chosen by hand: the link and endpoint (names: it follows the path across tables).
+    std::optional<std::pair<std::string, std::string>> preferred;
   };
 
   void add_peer(const MeshPeerPlan& plan, Clock::time_point now);

@@ -3,15 +3,20 @@
 namespace vigil::paths {
 namespace {
 
-bool meets(const PathSla& sla, const PathStats& s, int64_t now_ns) {
-  const auto rtt = s.rtt_ns();
-  if (sla.max_rtt_ns && (!rtt || *rtt > *sla.max_rtt_ns)) {
-    return false;
+enum class Terms { kMet, kBroken, kUnknown };
+
+template <typename M>
+Terms terms(const PathSla& sla, const M& m) {
+  if (sla.max_rtt_ns && !m.rtt_ns) {
+    return Terms::kUnknown;  // no round trip measured yet: neither met nor broken
   }
-  if (sla.max_jitter_ns && s.jitter_ns() > *sla.max_jitter_ns) {
-    return false;
+  if (sla.max_rtt_ns && *m.rtt_ns > *sla.max_rtt_ns) {
+    return Terms::kBroken;
   }
-  return !sla.max_loss || s.loss_1s(now_ns) <= *sla.max_loss;
+  if (sla.max_jitter_ns && m.jitter_ns > *sla.max_jitter_ns) {
+    return Terms::kBroken;
+  }
+  return sla.max_loss && m.loss > *sla.max_loss ? Terms::kBroken : Terms::kMet;
 }
 
 uint32_t mix(uint32_t x) {
@@ -25,9 +30,39 @@ uint32_t mix(uint32_t x) {
 
 }  // namespace
 
+void ClassPaths::remap(std::span<const int16_t> from, size_t count) {
+  ClassPaths before = *this;
+  *this = ClassPaths();
+  for (size_t c = 0; c < kMaxClasses; ++c) {
+    preference_[c] = before.preference_[c];
+    for (size_t k = 0; k < count && k < from.size() && k < kMaxPaths; ++k) {
+      if (from[k] < 0 || static_cast<size_t>(from[k]) >= kMaxPaths) {
+        continue;
+      }
+      const auto old = static_cast<size_t>(from[k]);
+      admission_[c][k] = before.admission_[c][old];
+      if (before.chosen_[c] == from[k]) {
+        chosen_[c] = static_cast<int16_t>(k);
+      }
+      if ((before.allowed_[c] >> old & 1) != 0) {
+        allowed_[c] = static_cast<uint16_t>(allowed_[c] | 1u << k);
+      }
+    }
+  }
+  path_count_ = count;
+}
+
 void ClassPaths::evaluate(std::span<const PathClass> classes, const PeerPaths& paths,
                           int64_t now_ns) {
   path_count_ = paths.size();
+  std::array<Measured, kMaxPaths> measured{};
+  for (size_t k = 0; k < path_count_; ++k) {
+    const PathStats& s = paths.stats(k);
+    measured[k] = {.up = paths.monitor(k).state() == PathState::kUp,
+                   .rtt_ns = s.rtt_ns(),
+                   .jitter_ns = s.jitter_ns(),
+                   .loss = s.loss_1s(now_ns)};
+  }
   const size_t count = std::min(classes.size(), kMaxClasses);
   for (size_t c = 0; c < count; ++c) {
     const PathClass& cls = classes[c];
@@ -36,15 +71,15 @@ void ClassPaths::evaluate(std::span<const PathClass> classes, const PeerPaths& p
     for (size_t k = 0; k < path_count_; ++k) {
       Admission& a = admission_[c][k];
       const int64_t hold = paths.monitor(k).timing().hold_ns;
-      if (paths.monitor(k).state() != PathState::kUp) {
+      const Terms t = measured[k].up ? terms(cls.sla, measured[k]) : Terms::kUnknown;
+      if (!measured[k].up) {
         a = Admission{};  // down or not yet held: the path's own hold comes first
-      } else if (!meets(cls.sla, paths.stats(k), now_ns)) {
-        if (a.admitted) {
-          a.breached = true;
-        }
+      } else if (t == Terms::kBroken) {
+        // Past the terms while up, admitted or not: it is taken only after the hold.
         a.admitted = false;
+        a.breached = true;
         a.good_since_ns = 0;
-      } else if (!a.admitted) {
+      } else if (t == Terms::kMet && !a.admitted) {
         if (!a.breached) {
           a.admitted = true;
         } else if (a.good_since_ns == 0) {
@@ -85,14 +120,12 @@ void ClassPaths::evaluate(std::span<const PathClass> classes, const PeerPaths& p
           break;
         }
         case Preference::kLowestLatency:
-          better = paths.stats(k).rtt_ns().value_or(INT64_MAX) <
-                   paths.stats(b).rtt_ns().value_or(INT64_MAX);
+          better = measured[k].rtt_ns.value_or(INT64_MAX) < measured[b].rtt_ns.value_or(INT64_MAX);
           break;
         case Preference::kLowestLoss: {
-          const double lk = paths.stats(k).loss_1s(now_ns);
-          const double lb = paths.stats(b).loss_1s(now_ns);
-          better = lk < lb || (lk == lb && paths.stats(k).rtt_ns().value_or(INT64_MAX) <
-                                               paths.stats(b).rtt_ns().value_or(INT64_MAX));
+          const double lk = measured[k].loss, lb = measured[b].loss;
+          better = lk < lb || (lk == lb && measured[k].rtt_ns.value_or(INT64_MAX) <
+                                               measured[b].rtt_ns.value_or(INT64_MAX));
           break;
         }
         case Preference::kLoadBalance:

@@ -36,14 +36,25 @@ class ClassPaths {
   uint32_t classes_on(size_t path) const;
   // Whether class `c` may take `path` now.
   bool admitted(size_t c, size_t path) const { return admission_[c][path].admitted; }
-  // The paths changed (set_paths): what was decided of them goes.
+  // Everything decided goes (the classes changed).
   void reset() { *this = ClassPaths(); }
+  // The paths changed (set_paths): `from[k]` is where new path k was before (-1: a new one),
+  // for `count` paths. What was decided of a path that stays, stays (a commit that changes
+  // nothing of a class must not cut a path's hold short or move its flows).
+  void remap(std::span<const int16_t> from, size_t count);
 
  private:
   struct Admission {
     bool admitted = false;
-    bool breached = false;      // left for its terms while up: readmitted after the hold
+    bool breached = false;      // seen past its terms while up: admitted only after the hold
     int64_t good_since_ns = 0;  // meeting them again since (0: not now)
+  };
+  // What a path is measured at, read once per evaluation for every class.
+  struct Measured {
+    bool up = false;
+    std::optional<int64_t> rtt_ns;
+    int64_t jitter_ns = 0;
+    double loss = 0;
   };
   std::array<std::array<Admission, kMaxPaths>, kMaxClasses> admission_{};
   std::array<int16_t, kMaxClasses> chosen_{};    // ordered, lowest-*: the class's path (-1 none)

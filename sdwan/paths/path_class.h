@@ -29,6 +29,7 @@ struct FlowKey {
 
 struct PortSpan {
   uint16_t first = 0, last = 0;
+  bool operator==(const PortSpan&) const = default;
 };
 
 struct AddressPrefix {
@@ -36,6 +37,7 @@ struct AddressPrefix {
   std::array<uint8_t, 16> bytes{};
   uint8_t length = 0;
   bool contains(uint8_t f, const std::array<uint8_t, 16>& a) const;
+  bool operator==(const AddressPrefix&) const = default;
 };
 
 // Every condition given must hold; empty lists and family 0 hold for anything.
@@ -46,6 +48,7 @@ struct ClassRule {
   std::vector<PortSpan> source_ports, destination_ports;
   uint64_t dscp = 0;  // bit d: DSCP d matches; 0: any
   bool matches(const FlowKey& k) const;
+  bool operator==(const ClassRule&) const = default;
 };
 
 enum class Preference : uint8_t { kOrdered, kLowestLatency, kLowestLoss, kLoadBalance };
@@ -56,6 +59,7 @@ struct PathClass {
   Preference preference = Preference::kOrdered;
   // Each link's place in the class's order (lower first); links not listed after, in order.
   std::array<uint8_t, kMaxLinks> link_rank{0, 1, 2, 3, 4, 5, 6, 7};
+  bool operator==(const PathClass&) const = default;
 };
 
 // The first class a packet matches, or none (it takes the peer's first path up).

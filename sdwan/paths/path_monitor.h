@@ -27,6 +27,7 @@ struct PathSla {
   std::optional<int64_t> max_rtt_ns;
   std::optional<int64_t> max_jitter_ns;
   std::optional<double> max_loss;  // 0 to 1, over the last second, the worse direction
+  bool operator==(const PathSla&) const = default;
 };
 
 struct PathTiming {

@@ -27,11 +27,17 @@ PathStats::Bucket& PathStats::bucket(int64_t now_ns) {
 }
 
 Loss PathStats::sum(int64_t now_ns, size_t buckets, bool inbound) const {
+  // The window's buckets only (each where bucket() put it), not all hundred: the classes read
+  // the last second of every path every millisecond.
   const int64_t newest = now_ns - now_ns % kLossBucketNs;
-  const int64_t oldest = newest - static_cast<int64_t>(buckets - 1) * kLossBucketNs;
   Loss total;
-  for (const Bucket& b : buckets_) {
-    if (b.start_ns >= oldest && b.start_ns <= newest) {
+  for (size_t back = 0; back < buckets && back < kLossBuckets; ++back) {
+    const int64_t start = newest - static_cast<int64_t>(back) * kLossBucketNs;
+    if (start < 0) {
+      break;
+    }
+    const Bucket& b = buckets_[static_cast<size_t>(start / kLossBucketNs) % kLossBuckets];
+    if (b.start_ns == start) {
       const Loss& l = inbound ? b.in : b.out;
       total.expected += l.expected;
       total.received += l.received;

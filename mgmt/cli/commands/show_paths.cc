@@ -64,6 +64,12 @@ Output show_paths(Invocation& inv) {
       continue;
     }
     out += " (probed every " + std::to_string(p.probe_interval_ms) + " ms)\n";
+    if (!p.preferred.empty()) {
+      out += "  preferred by hand: " + p.preferred +
+             " (while it is not down; `vigil request "
+             "path prefer " +
+             p.name + " auto` gives the choice back to the probes)\n";
+    }
     if (p.paths.empty()) {
       out += "  no paths: no wan link reaches any of its endpoints given by address\n";
       continue;
@@ -83,12 +89,14 @@ Output show_paths(Invocation& inv) {
       for (const auto& c : path.classes) {
         classes += (classes.empty() ? "" : ",") + c;
       }
-      std::snprintf(line, sizeof line, "  %-1s %-8s %-24s %-9s %8s %8s %13s %15s  %-12s %s\n",
+      // The fixed columns formatted; class names and the change (of any length) appended.
+      std::snprintf(line, sizeof line, "  %-1s %-8s %-24s %-9s %8s %8s %13s %15s  ",
                     path.active ? "*" : "", path.link.c_str(), path.endpoint.c_str(),
                     path.measured ? path.state.c_str() : "(new)", ms_text(path.rtt_ms).c_str(),
-                    ms_text(path.rtt_p99_ms).c_str(), jitter.c_str(), loss.c_str(),
-                    classes.empty() ? "-" : classes.c_str(), change.c_str());
+                    ms_text(path.rtt_p99_ms).c_str(), jitter.c_str(), loss.c_str());
       out += line;
+      const std::string on = classes.empty() ? "-" : classes;
+      out += on + std::string(on.size() < 12 ? 13 - on.size() : 1, ' ') + change + "\n";
     }
   }
   if (out.empty()) {
@@ -99,12 +107,47 @@ Output show_paths(Invocation& inv) {
   return {.out = out};
 }
 
+Output request_path_prefer(Invocation& inv) {
+  constexpr const char* kUsage = "request path prefer PEER (LINK [ENDPOINT] | auto)";
+  if (inv.args.size() < 2 || inv.args.size() > 3 ||
+      (inv.args[1] == "auto" && inv.args.size() != 2)) {
+    return usage_error(kUsage);
+  }
+  nlohmann::json params{{"peer", inv.args[0]}};
+  if (inv.args[1] == "auto") {
+    params["auto"] = true;
+  } else {
+    params["link"] = inv.args[1];
+    if (inv.args.size() == 3) {
+      params["endpoint"] = inv.args[2];
+    }
+  }
+  auto r = inv.call("request.path.prefer", params, "cannot prefer the path");
+  if (!r) {
+    return r.failure();
+  }
+  if (inv.json) {
+    return {.out = json_text(*r)};
+  }
+  return {.out = inv.args[1] == "auto"
+                     ? "peer " + inv.args[0] + ": paths chosen by the probes\n"
+                     : "peer " + inv.args[0] + ": its traffic takes " + inv.args[1] +
+                           (inv.args.size() == 3 ? " toward " + inv.args[2] : std::string()) +
+                           " while that path is not down (audited)\n"};
+}
+
 }  // namespace
 
 void add_show_paths_commands(CommandTable& t) {
   t.add({.words = {"show", "paths"},
          .help = "each mesh peer's paths: state, round trip, jitter, loss, last change",
          .run = show_paths});
+  t.add({.words = {"request", "path", "prefer"},
+         .args_hint = "PEER (LINK [ENDPOINT] | auto)",
+         .help = "send a mesh peer's traffic over a WAN link by hand while that path is not down "
+                 "(operator; audited; not config: vigil-dp forgets it when it restarts); auto "
+                 "gives the choice back to the probes",
+         .run = request_path_prefer});
 }
 
 }  // namespace vigil::mgmt::cli

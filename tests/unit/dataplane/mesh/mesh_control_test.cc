@@ -174,6 +174,35 @@ TEST_F(MeshControlTest, APathIsProbedAndUpAtBothEndsAndShown) {
   EXPECT_EQ(b_->sent(kSiteLan).size(), 1u);
 }
 
+// An operator's choice of path: checked against the peer's paths (the error names them), put
+// in the table for the lcore, shown, and given back to the probes with auto.
+TEST_F(MeshControlTest, APathPreferredByHandIsCheckedPublishedAndUndone) {
+  plan_a_.links = {
+      WanLink{.name = "wan1",
+              .port = kSiteWan,
+              .v4 = WanLinkFamily{.source = *net::IpAddress::parse("192.0.2.1"),
+                                  .subnets = {*net::Prefix::parse_network("192.0.2.0/24")}}}};
+  control_a_->apply(plan_a_, 1420);
+  const auto preferred = [&] { return a_->tables().get()->paths.at(0).preferred; };
+  EXPECT_EQ(preferred(), -1);
+  const Status no_peer = control_a_->prefer("z", std::string("wan1"), std::nullopt);
+  ASSERT_FALSE(no_peer.ok());
+  EXPECT_EQ(no_peer.error(), "no mesh peer named \"z\"");
+  const Status no_link = control_a_->prefer("b", std::string("wan9"), std::nullopt);
+  ASSERT_FALSE(no_link.ok());
+  EXPECT_EQ(no_link.error(), "peer b has no path over wan9 (its paths: wan1 192.0.2.2:51820)");
+  EXPECT_FALSE(control_a_->prefer("b", std::string("wan1"), std::string("192.0.2.9:51820")).ok());
+
+  ASSERT_TRUE(control_a_->prefer("b", std::string("wan1"), std::nullopt).ok());
+  EXPECT_EQ(preferred(), 0);
+  EXPECT_EQ(control_a_->status().peers.at(0).preferred, "wan1 192.0.2.2:51820");
+  control_a_->apply(plan_a_, 1420);
+  EXPECT_EQ(preferred(), 0) << "kept across a commit";
+  ASSERT_TRUE(control_a_->prefer("b", std::nullopt, std::nullopt).ok());
+  EXPECT_EQ(preferred(), -1);
+  EXPECT_EQ(control_a_->status().peers.at(0).preferred, "");
+}
+
 TEST_F(MeshControlTest, AFirstPacketMakesTheHandshakeAndArrives) {
   a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
   run();

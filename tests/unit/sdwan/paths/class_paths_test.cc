@@ -128,5 +128,44 @@ TEST_F(ClassPathsTest, NoPathMeetingTheTermsIsNone) {
   EXPECT_EQ(chosen_.path_for(1, 1), 0u);
 }
 
+// A path already past a class's terms when first measured is taken only after meeting them
+// for the hold time, as one that broke them while carrying the class.
+TEST_F(ClassPathsTest, APathPastItsTermsFromTheStartWaitsTheHold) {
+  delay_ms_[0] = 30;
+  run_until(1000);
+  EXPECT_FALSE(chosen_.admitted(0, 0));
+  EXPECT_EQ(chosen_.path_for(0, 1), 1u);
+  delay_ms_[0] = 5;
+  run_until(5000);
+  EXPECT_FALSE(chosen_.admitted(0, 0)) << "within the hold";
+  run_until(12'000);
+  EXPECT_TRUE(chosen_.admitted(0, 0));
+}
+
+// The paths published again unchanged (any commit): a path in its hold stays in it, and a
+// class keeps its path; paths listed in another order keep what was decided of each.
+TEST_F(ClassPathsTest, PathsPublishedAgainKeepWhatWasDecided) {
+  run_until(1000);
+  for (int64_t d = 6; d <= 30; ++d) {  // voice leaves path 0 (see above)
+    delay_ms_[0] = d;
+    run_until(1000 + (d - 5) * 40);
+  }
+  run_until(2500);
+  delay_ms_[0] = 5;
+  run_until(3000);
+  ASSERT_FALSE(chosen_.admitted(0, 0));
+  const std::array<int16_t, 2> same{0, 1};
+  chosen_.remap(same, 2);
+  run_until(3100);
+  EXPECT_FALSE(chosen_.admitted(0, 0)) << "still in its hold";
+  EXPECT_EQ(chosen_.path_for(0, 1), 1u);
+  // The list reversed: path 0 is now at 1 and keeps its hold there.
+  const std::array<int16_t, 2> swapped{1, 0};
+  chosen_.remap(swapped, 2);
+  EXPECT_FALSE(chosen_.admitted(0, 1));
+  EXPECT_TRUE(chosen_.admitted(0, 0));
+  EXPECT_EQ(chosen_.path_for(0, 1), 0u) << "voice's path, at its new place";
+}
+
 }  // namespace
 }  // namespace vigil::paths
