@@ -779,25 +779,10 @@ void LcoreTunnels::keepalive(uint16_t slot) {
       originated_.size() == kMaxOriginated) {
     return;
   }
-  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  rte_mbuf* m = make_sealed(slot, {}, now_ns);
   if (m == nullptr) {
-    counters_.drop(DropReason::kTunnelNoMbuf);
     return;
   }
-  const size_t size = wg::sealed_size(0);
-  auto* buffer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(size)));
-  const size_t n = buffer == nullptr
-                       ? 0
-                       : p.current.transport->seal_in_place(std::span<uint8_t>(buffer, size), 0);
-  if (n == 0) {
-    rte_pktmbuf_free(m);
-    return;
-  }
-  TunnelPeerStats& stats = stats_[slot];
-  relaxed_add(stats.tx_bytes, n);
-  relaxed_add(stats.tx_packets, 1);
-  stats.last_tx_ns.store(now_ns, std::memory_order_relaxed);
-  stats.current_sent.store(p.current.transport->sent(), std::memory_order_relaxed);
   originated_.push_back({.packet = m,
                          .state = {},
                          .to = p.endpoint,
@@ -805,6 +790,36 @@ void LcoreTunnels::keepalive(uint16_t slot) {
                          .path = p.active_path,
                          .slot = slot,
                          .generation = paths_generation_});
+}
+
+rte_mbuf* LcoreTunnels::make_sealed(uint16_t slot, std::span<const uint8_t> inner, int64_t now_ns) {
+  Peer& p = peers_[slot];
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) {
+    counters_.drop(DropReason::kTunnelNoMbuf);
+    return nullptr;
+  }
+  const size_t size = wg::sealed_size(inner.size());
+  auto* buffer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(size)));
+  if (buffer != nullptr) {
+    std::copy(inner.begin(), inner.end(), buffer + wg::kTransportHeaderSize);
+  }
+  const size_t n = buffer == nullptr ? 0
+                                     : p.current.transport->seal_in_place(
+                                           std::span<uint8_t>(buffer, size), inner.size());
+  if (n == 0) {
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  TunnelPeerStats& stats = stats_[slot];
+  relaxed_add(stats.tx_bytes, n);
+  relaxed_add(stats.tx_packets, 1);
+  stats.last_tx_ns.store(now_ns, std::memory_order_relaxed);
+  if (!inner.empty()) {
+    stats.last_data_tx_ns.store(now_ns, std::memory_order_relaxed);
+  }
+  stats.current_sent.store(p.current.transport->sent(), std::memory_order_relaxed);
+  return m;
 }
 
 uint16_t LcoreTunnels::originate(Burst& burst) {
@@ -1068,32 +1083,12 @@ void LcoreTunnels::send_probe(uint16_t slot, uint16_t path, int64_t now_ns) {
   if (!usable(p.current, now_ns) || originated_.size() == kMaxOriginated) {
     return;  // the control thread makes a session for a probed peer
   }
-  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  std::array<uint8_t, paths::kProbeSize> probe{};
+  paths::encode(p.paths->probe(path, now_ns), probe);
+  rte_mbuf* m = make_sealed(slot, probe, now_ns);
   if (m == nullptr) {
-    counters_.drop(DropReason::kTunnelNoMbuf);
     return;
   }
-  constexpr size_t kSize = wg::sealed_size(paths::kProbeSize);
-  auto* buffer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(kSize)));
-  if (buffer == nullptr) {
-    rte_pktmbuf_free(m);
-    return;
-  }
-  paths::encode(
-      p.paths->probe(path, now_ns),
-      std::span<uint8_t, paths::kProbeSize>(buffer + wg::kTransportHeaderSize, paths::kProbeSize));
-  const size_t n =
-      p.current.transport->seal_in_place(std::span<uint8_t>(buffer, kSize), paths::kProbeSize);
-  if (n == 0) {
-    rte_pktmbuf_free(m);
-    return;
-  }
-  TunnelPeerStats& stats = stats_[slot];
-  relaxed_add(stats.tx_bytes, n);
-  relaxed_add(stats.tx_packets, 1);
-  stats.last_tx_ns.store(now_ns, std::memory_order_relaxed);
-  stats.last_data_tx_ns.store(now_ns, std::memory_order_relaxed);
-  stats.current_sent.store(p.current.transport->sent(), std::memory_order_relaxed);
   originated_.push_back({.packet = m,
                          .state = {},
                          .to = p.path_to[path],

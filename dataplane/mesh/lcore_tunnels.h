@@ -191,6 +191,9 @@ class LcoreTunnels {
   void clear(uint16_t slot);
   void flush_staged(uint16_t slot);
   void keepalive(uint16_t slot);
+  // An mbuf holding `inner` (nothing: a keepalive) sealed on the peer's current session, its
+  // counters counted; nullptr (nothing counted) when there is no mbuf or the session is spent.
+  rte_mbuf* make_sealed(uint16_t slot, std::span<const uint8_t> inner, int64_t now_ns);
   void send_handshake(const MeshCommand& c);
   bool usable(const Session& s, int64_t now_ns) const;
   // To the owner's inbox (the packet is taken), or dropped when the inbox is full.
