@@ -40,29 +40,57 @@ void VigildService::register_operational_methods() {
   add_deferred("show.tunnels", Role::kViewer, [this](const json&, const Caller&, rpc::Reply reply) {
     proxy_call("vigil-dp", "mesh.show", std::move(reply));
   });
-  // A manual override of a peer's path (operators): audited whether or not vigil-dp takes it,
-  // since the attempt is the operator's act; vigil-dp checks the peer, link and endpoint.
+  // A manual override of a peer's path (operators): audited with its outcome, whether vigil-dp
+  // takes it or not, since the attempt is the operator's act; vigil-dp checks the peer, link
+  // and endpoint against its paths.
   add_deferred(
       "request.path.prefer", Role::kOperator,
       [this](const json& p, const Caller& c, rpc::Reply reply) {
-        const auto text = [&](const char* key) {
-          return p.is_object() && p.contains(key) && p[key].is_string() ? p[key].get<std::string>()
-                                                                        : std::string();
+        // Names as the config allows them (63), a host:port as long as an IPv6 one can be.
+        const auto text = [&](const char* key, size_t limit) -> std::optional<std::string> {
+          if (!p.is_object() || !p.contains(key)) {
+            return std::string();
+          }
+          if (!p[key].is_string() || p[key].get_ref<const std::string&>().size() > limit) {
+            return std::nullopt;
+          }
+          return p[key].get<std::string>();
         };
-        const bool automatic = p.is_object() && p.value("auto", false);
-        if (!p.is_object() || text("peer").empty() || (automatic == !text("link").empty()) ||
-            (p.contains("endpoint") && !p["endpoint"].is_string()) ||
-            (p.contains("auto") && !p["auto"].is_boolean())) {
-          reply(
-              rpc::invalid_params("params: {\"peer\": name, \"link\": wan interface, \"endpoint\": "
-                                  "host:port (optional)} or {\"peer\": name, \"auto\": true}"));
+        const auto peer = text("peer", 63), link = text("link", 63),
+                   endpoint = text("endpoint", 64);
+        const bool automatic =
+            p.is_object() && p.contains("auto") && p["auto"].is_boolean() && p["auto"].get<bool>();
+        const bool auto_ok = !p.is_object() || !p.contains("auto") || p["auto"].is_boolean();
+        if (!peer || !link || !endpoint || peer->empty() || !auto_ok ||
+            automatic == !link->empty() || (automatic && !endpoint->empty())) {
+          reply(rpc::invalid_params(
+              "params: {\"peer\": name, \"link\": wan interface, \"endpoint\": host:port "
+              "(optional)} or {\"peer\": name, \"auto\": true}; names of at most 63 bytes"));
           return;
         }
-        audit_.record("path-prefer", {{"user", c.user},
-                                      {"peer", text("peer")},
-                                      {"link", automatic ? "auto" : text("link")},
-                                      {"endpoint", text("endpoint")}});
-        proxy_call("vigil-dp", "mesh.prefer", std::move(reply), p);
+        json params{{"peer", *peer}};
+        if (automatic) {
+          params["auto"] = true;
+        } else {
+          params["link"] = *link;
+          if (!endpoint->empty()) {
+            params["endpoint"] = *endpoint;
+          }
+        }
+        proxy_call(
+            "vigil-dp", "mesh.prefer",
+            [this, reply, user = c.user, peer = *peer, link = automatic ? "auto" : *link,
+             endpoint = *endpoint](rpc::CallResult r) {
+              audit_.record("path-prefer",
+                            {{"user", user},
+                             {"peer", peer},
+                             {"link", link},
+                             {"endpoint", endpoint},
+                             {"result", rpc::is_error(r) ? std::get<rpc::Error>(r).message
+                                                         : std::string("done")}});
+              reply(std::move(r));
+            },
+            params);
       });
 }
 

@@ -772,6 +772,38 @@ void LcoreTunnels::flush_staged(uint16_t slot) {
   stats_[slot].staged.store(0, std::memory_order_relaxed);
 }
 
+template <typename Fill>
+rte_mbuf* LcoreTunnels::make_sealed(uint16_t slot, size_t inner_length, int64_t now_ns, Fill fill) {
+  Peer& p = peers_[slot];
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) {
+    counters_.drop(DropReason::kTunnelNoMbuf);
+    return nullptr;
+  }
+  const size_t size = wg::sealed_size(inner_length);
+  auto* buffer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(size)));
+  if (buffer == nullptr) {
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  fill(std::span<uint8_t>(buffer + wg::kTransportHeaderSize, inner_length));
+  const size_t n =
+      p.current.transport->seal_in_place(std::span<uint8_t>(buffer, size), inner_length);
+  if (n == 0) {
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  TunnelPeerStats& stats = stats_[slot];
+  relaxed_add(stats.tx_bytes, n);
+  relaxed_add(stats.tx_packets, 1);
+  stats.last_tx_ns.store(now_ns, std::memory_order_relaxed);
+  if (inner_length > 0) {
+    stats.last_data_tx_ns.store(now_ns, std::memory_order_relaxed);
+  }
+  stats.current_sent.store(p.current.transport->sent(), std::memory_order_relaxed);
+  return m;
+}
+
 void LcoreTunnels::keepalive(uint16_t slot) {
   Peer& p = peers_[slot];
   const int64_t now_ns = steady_ns();
@@ -779,7 +811,7 @@ void LcoreTunnels::keepalive(uint16_t slot) {
       originated_.size() == kMaxOriginated) {
     return;
   }
-  rte_mbuf* m = make_sealed(slot, {}, now_ns);
+  rte_mbuf* m = make_sealed(slot, 0, now_ns, [](std::span<uint8_t>) {});
   if (m == nullptr) {
     return;
   }
@@ -790,36 +822,6 @@ void LcoreTunnels::keepalive(uint16_t slot) {
                          .path = p.active_path,
                          .slot = slot,
                          .generation = paths_generation_});
-}
-
-rte_mbuf* LcoreTunnels::make_sealed(uint16_t slot, std::span<const uint8_t> inner, int64_t now_ns) {
-  Peer& p = peers_[slot];
-  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-  if (m == nullptr) {
-    counters_.drop(DropReason::kTunnelNoMbuf);
-    return nullptr;
-  }
-  const size_t size = wg::sealed_size(inner.size());
-  auto* buffer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(size)));
-  if (buffer != nullptr) {
-    std::copy(inner.begin(), inner.end(), buffer + wg::kTransportHeaderSize);
-  }
-  const size_t n = buffer == nullptr ? 0
-                                     : p.current.transport->seal_in_place(
-                                           std::span<uint8_t>(buffer, size), inner.size());
-  if (n == 0) {
-    rte_pktmbuf_free(m);
-    return nullptr;
-  }
-  TunnelPeerStats& stats = stats_[slot];
-  relaxed_add(stats.tx_bytes, n);
-  relaxed_add(stats.tx_packets, 1);
-  stats.last_tx_ns.store(now_ns, std::memory_order_relaxed);
-  if (!inner.empty()) {
-    stats.last_data_tx_ns.store(now_ns, std::memory_order_relaxed);
-  }
-  stats.current_sent.store(p.current.transport->sent(), std::memory_order_relaxed);
-  return m;
 }
 
 uint16_t LcoreTunnels::originate(Burst& burst) {
@@ -931,11 +933,12 @@ int16_t LcoreTunnels::choose_active(uint16_t slot, const TunnelTable& t) const {
   if (!p.paths) {
     return -1;
   }
-  // Chosen by hand: while it is not down.
+  // Chosen by hand: while it is up (back from down, after its hold, as any path: a flapping
+  // link does not take the traffic back on every flap).
   if (t.generation == paths_generation_ && !t.paths.empty() && slot < t.paths.size()) {
     const int8_t preferred = t.paths[slot].preferred;
     if (preferred >= 0 && static_cast<size_t>(preferred) < p.paths->size() &&
-        p.paths->monitor(static_cast<size_t>(preferred)).state() != paths::PathState::kDown) {
+        p.paths->monitor(static_cast<size_t>(preferred)).state() == paths::PathState::kUp) {
       return preferred;
     }
   }
@@ -1083,9 +1086,11 @@ void LcoreTunnels::send_probe(uint16_t slot, uint16_t path, int64_t now_ns) {
   if (!usable(p.current, now_ns) || originated_.size() == kMaxOriginated) {
     return;  // the control thread makes a session for a probed peer
   }
-  std::array<uint8_t, paths::kProbeSize> probe{};
-  paths::encode(p.paths->probe(path, now_ns), probe);
-  rte_mbuf* m = make_sealed(slot, probe, now_ns);
+  // The probe is made (its sequence number taken) only once its mbuf exists: a number taken
+  // for nothing would be outbound loss at the peer.
+  rte_mbuf* m = make_sealed(slot, paths::kProbeSize, now_ns, [&](std::span<uint8_t> inner) {
+    paths::encode(p.paths->probe(path, now_ns), inner.first<paths::kProbeSize>());
+  });
   if (m == nullptr) {
     return;
   }

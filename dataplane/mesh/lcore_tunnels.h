@@ -178,7 +178,7 @@ class LcoreTunnels {
   void evaluate_paths(uint16_t slot, const TunnelTable& t, int64_t now_ns, bool tick);
   // The path a packet to the peer takes: its class's (policies), else the peer's first up.
   const TunnelPath* path_for_packet(uint16_t slot, const TunnelTable& t, const PacketState& st);
-  // The peer's path for traffic no class decides: the one chosen by hand while it is not down,
+  // The peer's path for traffic no class decides: the one chosen by hand while it is up,
   // else the first up, else the first degraded (-1: none, the routes').
   int16_t choose_active(uint16_t slot, const TunnelTable& t) const;
   void publish_path_stats(uint16_t slot, const TunnelTable& t, int64_t now_ns);
@@ -191,9 +191,11 @@ class LcoreTunnels {
   void clear(uint16_t slot);
   void flush_staged(uint16_t slot);
   void keepalive(uint16_t slot);
-  // An mbuf holding `inner` (nothing: a keepalive) sealed on the peer's current session, its
-  // counters counted; nullptr (nothing counted) when there is no mbuf or the session is spent.
-  rte_mbuf* make_sealed(uint16_t slot, std::span<const uint8_t> inner, int64_t now_ns);
+  // An mbuf holding `inner_length` bytes that `fill` writes (0: a keepalive), sealed on the
+  // peer's current session, its counters counted; nullptr (nothing counted, `fill` not called)
+  // when there is no mbuf.
+  template <typename Fill>
+  rte_mbuf* make_sealed(uint16_t slot, size_t inner_length, int64_t now_ns, Fill fill);
   void send_handshake(const MeshCommand& c);
   bool usable(const Session& s, int64_t now_ns) const;
   // To the owner's inbox (the packet is taken), or dropped when the inbox is full.

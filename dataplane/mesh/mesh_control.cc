@@ -766,6 +766,12 @@ MeshStatus MeshControl::status() const {
     ps.probe_interval_ms = p.plan.probe_interval_ms;
     if (p.preferred) {
       ps.preferred = p.preferred->first + " " + p.preferred->second;
+      const bool listed = std::any_of(p.paths.begin(), p.paths.end(), [&](const PathRecord& r) {
+        return r.link == p.preferred->first && r.endpoint == p.preferred->second;
+      });
+      if (!listed) {
+        ps.preferred += " (no such path now: not in force)";
+      }
     }
     const TunnelPeerPathStats& lcore = s.paths;
     const size_t count = std::min<size_t>(p.paths.size(), lcore.count.load());

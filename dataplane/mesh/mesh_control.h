@@ -98,7 +98,7 @@ class MeshControl {
   // at once rather than after its timers.
   void paths_changed();
   // An operator's choice of `peer`'s path: over `link` (toward `endpoint`, or the first of the
-  // peer's endpoints it reaches), taken by all the peer's traffic while it is not down, until
+  // peer's endpoints it reaches), taken by all the peer's traffic while it is up, until
   // `automatic` (nullopt link) gives the choice back to the probes. Not config: vigil-dp
   // forgets it when it restarts. Fails, naming the peer's paths, for one it does not have.
   Status prefer(const std::string& peer, const std::optional<std::string>& link,

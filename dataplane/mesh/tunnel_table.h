@@ -44,7 +44,7 @@ struct TunnelPath {
 struct TunnelPeerPaths {
   uint16_t interval_ms = 0;
   uint8_t count = 0;
-  int8_t preferred = -1;  // chosen by hand (vigil request path prefer): taken while not down
+  int8_t preferred = -1;  // chosen by hand (vigil request path prefer): taken while up
   std::array<TunnelPath, paths::kMaxPaths> path{};
 };
 

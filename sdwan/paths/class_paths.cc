@@ -7,16 +7,13 @@ enum class Terms { kMet, kBroken, kUnknown };
 
 template <typename M>
 Terms terms(const PathSla& sla, const M& m) {
-  if (sla.max_rtt_ns && !m.rtt_ns) {
-    return Terms::kUnknown;  // no round trip measured yet: neither met nor broken
-  }
-  if (sla.max_rtt_ns && *m.rtt_ns > *sla.max_rtt_ns) {
+  if ((sla.max_jitter_ns && m.jitter_ns > *sla.max_jitter_ns) ||
+      (sla.max_loss && m.loss > *sla.max_loss) ||
+      (sla.max_rtt_ns && m.rtt_ns && *m.rtt_ns > *sla.max_rtt_ns)) {
     return Terms::kBroken;
   }
-  if (sla.max_jitter_ns && m.jitter_ns > *sla.max_jitter_ns) {
-    return Terms::kBroken;
-  }
-  return sla.max_loss && m.loss > *sla.max_loss ? Terms::kBroken : Terms::kMet;
+  // No round trip measured yet: neither met nor broken.
+  return sla.max_rtt_ns && !m.rtt_ns ? Terms::kUnknown : Terms::kMet;
 }
 
 uint32_t mix(uint32_t x) {
@@ -49,6 +46,11 @@ void ClassPaths::remap(std::span<const int16_t> from, size_t count) {
       }
     }
   }
+  for (size_t k = 0; k < count && k < from.size() && k < kMaxPaths; ++k) {
+    if (from[k] >= 0 && static_cast<size_t>(from[k]) < kMaxPaths) {
+      identity_[k] = before.identity_[static_cast<size_t>(from[k])];
+    }
+  }
   path_count_ = count;
 }
 
@@ -57,6 +59,7 @@ void ClassPaths::evaluate(std::span<const PathClass> classes, const PeerPaths& p
   path_count_ = paths.size();
   std::array<Measured, kMaxPaths> measured{};
   for (size_t k = 0; k < path_count_; ++k) {
+    identity_[k] = paths.key(k).id != 0 ? paths.key(k).id : static_cast<uint32_t>(k);
     const PathStats& s = paths.stats(k);
     measured[k] = {.up = paths.monitor(k).state() == PathState::kUp,
                    .rtt_ns = s.rtt_ns(),
@@ -166,7 +169,7 @@ std::optional<size_t> ClassPaths::path_for(size_t c, uint32_t flow_hash) const {
       if ((allowed_[c] >> k & 1) == 0) {
         continue;
       }
-      const uint32_t score = mix(flow_hash ^ mix(static_cast<uint32_t>(k) + 0x9e3779b9u));
+      const uint32_t score = mix(flow_hash ^ mix(identity_[k] + 0x9e3779b9u));
       if (!best || score > best_score) {
         best = k;
         best_score = score;

@@ -60,6 +60,9 @@ class ClassPaths {
   std::array<int16_t, kMaxClasses> chosen_{};    // ordered, lowest-*: the class's path (-1 none)
   std::array<uint16_t, kMaxClasses> allowed_{};  // load-balance: the paths admitted (bits)
   std::array<uint8_t, kMaxClasses> preference_{};
+  // Each path's identity for rendezvous hashing (PathKey::id, else its place): a flow's score
+  // for a path must not change when the path moves in the list.
+  std::array<uint32_t, kMaxPaths> identity_{};
   size_t path_count_ = 0;
 };
 

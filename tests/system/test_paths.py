@@ -201,9 +201,18 @@ def test_a_path_preferred_by_hand_takes_the_traffic_and_is_audited(mesh):
                   check=False)
     assert bad.returncode != 0 and "peer s2 has no path over wan9 (its paths: wan1 " in \
         bad.stderr, bad
+    for params in ({"peer": "s2", "auto": True, "endpoint": "198.18.2.6:51820"},
+                   {"peer": "s" * 64, "link": "wan2"}, {"peer": "s2", "link": 7}):
+        try:
+            s1.call("vigild", "request.path.prefer", params)
+            raise AssertionError(f"taken: {params}")
+        except Exception as e:  # noqa: BLE001 - the refusal's words are the check
+            assert "params:" in str(e), (params, e)
     audit = (s1.run_dir / "audit.log").read_text()
-    assert re.search(r"msg=path-prefer user=\w+ peer=s2 link=wan2 endpoint=198.18.2.6:51820",
-                     audit), audit
+    assert re.search(r"msg=path-prefer user=\w+ peer=s2 link=wan2 endpoint=198.18.2.6:51820 "
+                     r"result=done", audit), audit
+    assert re.search(r"msg=path-prefer .*link=wan9 .*result=\"vigil-dp: peer s2 has no path", audit), \
+        audit
     s1.cli("request", "path", "prefer", "s2", "auto")
     lab.wait_for(lambda: active(s1, "s2") == ("wan1", "198.18.2.2:51820"), timeout=2,
                  what="the probes' choice again")

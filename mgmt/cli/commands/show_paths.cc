@@ -66,7 +66,7 @@ Output show_paths(Invocation& inv) {
     out += " (probed every " + std::to_string(p.probe_interval_ms) + " ms)\n";
     if (!p.preferred.empty()) {
       out += "  preferred by hand: " + p.preferred +
-             " (while it is not down; `vigil request "
+             " (while it is up; `vigil request "
              "path prefer " +
              p.name + " auto` gives the choice back to the probes)\n";
     }
@@ -133,7 +133,7 @@ Output request_path_prefer(Invocation& inv) {
                      ? "peer " + inv.args[0] + ": paths chosen by the probes\n"
                      : "peer " + inv.args[0] + ": its traffic takes " + inv.args[1] +
                            (inv.args.size() == 3 ? " toward " + inv.args[2] : std::string()) +
-                           " while that path is not down (audited)\n"};
+                           " while that path is up (audited)\n"};
 }
 
 }  // namespace
@@ -144,7 +144,7 @@ void add_show_paths_commands(CommandTable& t) {
          .run = show_paths});
   t.add({.words = {"request", "path", "prefer"},
          .args_hint = "PEER (LINK [ENDPOINT] | auto)",
-         .help = "send a mesh peer's traffic over a WAN link by hand while that path is not down "
+         .help = "send a mesh peer's traffic over a WAN link by hand while that path is up "
                  "(operator; audited; not config: vigil-dp forgets it when it restarts); auto "
                  "gives the choice back to the probes",
          .run = request_path_prefer});

@@ -167,5 +167,29 @@ TEST_F(ClassPathsTest, PathsPublishedAgainKeepWhatWasDecided) {
   EXPECT_EQ(chosen_.path_for(0, 1), 0u) << "voice's path, at its new place";
 }
 
+// Load-balance scores a flow against each path's identity, not its place: the paths listed in
+// another order (a commit), each flow stays on the path it was on.
+TEST_F(ClassPathsTest, LoadBalancedFlowsStayOnTheirPathWhenThePathsMove) {
+  const std::vector<PathKey> keys{{.link = 0, .endpoint = 0, .id = 11},
+                                  {.link = 1, .endpoint = 0, .id = 22}};
+  a_.set_paths(keys);
+  b_.set_paths(keys);
+  run_until(1000);
+  std::array<uint32_t, 100> on{};
+  for (uint32_t f = 0; f < on.size(); ++f) {
+    on[f] = a_.key(*chosen_.path_for(3, f * 2654435761u)).id;
+  }
+  const std::vector<PathKey> reversed{keys[1], keys[0]};
+  a_.set_paths(reversed);
+  b_.set_paths(reversed);
+  wire_.clear();
+  const std::array<int16_t, 2> from{1, 0};
+  chosen_.remap(from, 2);
+  run_until(1100);
+  for (uint32_t f = 0; f < on.size(); ++f) {
+    EXPECT_EQ(a_.key(*chosen_.path_for(3, f * 2654435761u)).id, on[f]) << f;
+  }
+}
+
 }  // namespace
 }  // namespace vigil::paths
