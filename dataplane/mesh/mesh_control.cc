@@ -766,8 +766,10 @@ MeshStatus MeshControl::status() const {
     ps.probe_interval_ms = p.plan.probe_interval_ms;
     if (p.preferred) {
       ps.preferred = p.preferred->first + " " + p.preferred->second;
+      // Not the structured binding itself in the lambda: C++20 clang refuses to capture one.
+      const auto& wanted = *p.preferred;
       const bool listed = std::any_of(p.paths.begin(), p.paths.end(), [&](const PathRecord& r) {
-        return r.link == p.preferred->first && r.endpoint == p.preferred->second;
+        return r.link == wanted.first && r.endpoint == wanted.second;
       });
       if (!listed) {
         ps.preferred += " (no such path now: not in force)";

@@ -240,7 +240,8 @@ def test_vigil_dp_applies_the_classifier_sections_and_refuses_unknown_devices(st
     d = start("vigil-dp")
     rpc.wait_for_socket(d.socket, proc=d.proc)
     assert rpc.call(d.socket, "config.sections") == [
-        "interfaces", "system", "monitoring", "filter", "l4", "routing", "dataplane", "mesh"]
+        "interfaces", "system", "monitoring", "filter", "l4", "routing", "dataplane", "mesh",
+        "policies"]
     with pytest.raises(rpc.RpcError) as e:
         rpc.call(d.socket, "prepare", {"txid": 1, "delta": {"qos": {}}})
     assert e.value.message == 'vigil-dp does not apply the "qos" section'
