@@ -1048,7 +1048,6 @@ void LcoreTunnels::sync_paths(const TunnelTable& t) {
       p.classes->remap(from, wanted->count);
     }
     for (size_t k = 0; k < wanted->count; ++k) {
-      p.path_to[k] = wanted->path[k].to;
       if (!(before[k] == keys[k])) {
         // Another path in this place: its counters start again too.
         stats_[slot].paths.path[k].transitions.store(0, std::memory_order_relaxed);
@@ -1096,7 +1095,7 @@ void LcoreTunnels::send_probe(uint16_t slot, uint16_t path, int64_t now_ns) {
   }
   originated_.push_back({.packet = m,
                          .state = {},
-                         .to = p.path_to[path],
+                         .to = {},  // sent only on its path, never by the routes
                          .payload = true,
                          .path = static_cast<int16_t>(path),
                          .slot = slot,

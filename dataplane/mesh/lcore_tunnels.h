@@ -132,7 +132,6 @@ class LcoreTunnels {
     // takes (-1: the routes').
     std::unique_ptr<paths::PeerPaths> paths;
     std::unique_ptr<paths::ClassPaths> classes;  // which path each application class takes
-    std::array<TunnelEndpoint, paths::kMaxPaths> path_to{};  // what each path goes to
     int16_t active_path = -1;
   };
 
