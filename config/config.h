@@ -201,6 +201,8 @@ struct MeshPeerConfig {
   std::vector<Prefix> allowed_ips;
   uint32_t persistent_keepalive = 0;  // seconds; 0: off
   uint32_t probe_interval_ms = 10;    // path probes; 0: off (a peer that is not Vigil)
+  std::optional<Key32> identity;      // its enrolment service's Ed25519 key: a mesh member
+  uint16_t enrolment_port = 51821;    // TCP, on its endpoints' addresses
   auto operator<=>(const MeshPeerConfig&) const = default;
 };
 
@@ -208,9 +210,14 @@ struct MeshConfig {
   bool enabled = false;  // the section is there
   std::string private_key_file = "/etc/vigil/mesh.key";
   uint16_t listen_port = 51820;
-  uint32_t cookie_threshold = 1000;   // handshake messages a second
-  uint32_t resolve_interval = 60;     // seconds between DNS lookups of named endpoints
-  std::vector<MeshPeerConfig> peers;  // in document order
+  uint32_t cookie_threshold = 1000;  // handshake messages a second
+  uint32_t resolve_interval = 60;    // seconds between DNS lookups of named endpoints
+  std::string site;                  // this site's name in the mesh; "": not a member
+  std::string identity_key_file = "/etc/vigil/mesh-identity.key";
+  uint16_t enrolment_port = 51821;      // TCP on the wan addresses; 0: no enrolment service
+  std::vector<Prefix> networks;         // what the other sites route here; empty: the LANs'
+  std::vector<MeshEndpoint> advertise;  // empty: each wan interface's first address
+  std::vector<MeshPeerConfig> peers;    // in document order
   auto operator<=>(const MeshConfig&) const = default;
 };
 

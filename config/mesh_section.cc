@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "common/site_name.h"
 #include "config/sections.h"
 
 namespace vigil::config {
@@ -43,6 +44,15 @@ constexpr Field kPeerFields[] = {
                     "Vigil site; 0 is off, for a plain WireGuard peer: its traffic then follows "
                     "the routes",
      .default_value = "10"},
+    {.key = "identity",
+     .type = "Ed25519 key (base64)",
+     .description = "The peer site's mesh identity (`vigil show mesh` on it): makes it a member "
+                    "that may announce sites joining and leaving here. Set by `vigil mesh join` "
+                    "and by announcements"},
+    {.key = "enrolment_port",
+     .type = "integer 1-65535",
+     .description = "The TCP port of the peer's enrolment service, on its endpoints' addresses",
+     .default_value = "51821"},
 };
 constexpr Schema kPeerSchema{.path = "mesh.peers.<name>",
                              .description = "Another site: a WireGuard peer.",
@@ -68,6 +78,32 @@ constexpr Field kMeshFields[] = {
      .type = "integer 5-86400",
      .description = "Seconds between DNS lookups of endpoints given by name",
      .default_value = "60"},
+    {.key = "site",
+     .type = "site name",
+     .description = "This site's name in the mesh, as the other sites name it in their peers: "
+                    "1-63 of a-z, 0-9 and '-'. Needed to make join tokens; `vigil mesh join` "
+                    "sets it"},
+    {.key = "identity_key_file",
+     .type = "absolute path",
+     .description = "This site's mesh identity: an Ed25519 key (PEM, mode 0600) its "
+                    "enrolment service proves in TLS; made when first needed",
+     .default_value = "/etc/vigil/mesh-identity.key"},
+    {.key = "enrolment_port",
+     .type = "integer 0-65535",
+     .description = "The TCP port where vigild answers joins and announcements (TLS, both "
+                    "sides proving their identity) on the wan interfaces' addresses, once "
+                    "site is set; 0 turns the service off",
+     .default_value = "51821"},
+    {.key = "networks",
+     .type = "list of IPv4/IPv6 prefix",
+     .description = "This site's networks, which the other sites route into its tunnel when it "
+                    "joins (their allowed_ips for it); empty: the networks of the lan "
+                    "interfaces' addresses"},
+    {.key = "advertise",
+     .type = "list of address:port",
+     .description = "Where the other sites reach this one, told them when it joins, up to 8 "
+                    "(a NAT's public address, say); empty: each wan interface's first address "
+                    "with listen_port"},
     {.key = "peers",
      .type = "map of peer",
      .description = "Up to 256, with up to 4,096 allowed IPs in all",
@@ -220,6 +256,21 @@ void parse_peer(const std::string& name, const YAML::Node& node, const std::stri
     ok &= k.has_value();
     peer.probe_interval_ms = static_cast<uint32_t>(k.value_or(10));
   }
+  if (r.has("identity")) {
+    auto text = read_string(r.get("identity"), r.path_of("identity"), errors);
+    auto key = text ? key_from_base64(*text) : std::nullopt;
+    if (text && !key) {
+      errors.add(r.path_of("identity"), r.get("identity"),
+                 "is not a mesh identity: 44 characters of base64, as `vigil show mesh` prints");
+    }
+    ok &= key.has_value();
+    peer.identity = key;
+  }
+  if (r.has("enrolment_port")) {
+    auto k = read_int(r.get("enrolment_port"), r.path_of("enrolment_port"), errors, 1, 65535);
+    ok &= k.has_value();
+    peer.enrolment_port = static_cast<uint16_t>(k.value_or(51821));
+  }
   if (ok) {
     mesh.peers.push_back(std::move(peer));
   }
@@ -269,6 +320,52 @@ void parse_mesh(const YAML::Node& node, const std::string& path, Config& config,
         read_int(r.get("resolve_interval"), r.path_of("resolve_interval"), errors, 5, 86400)
             .value_or(mesh.resolve_interval));
   }
+  if (r.has("site")) {
+    auto site = read_string(r.get("site"), r.path_of("site"), errors);
+    if (site && !valid_site_name(*site)) {
+      errors.add(r.path_of("site"), r.get("site"),
+                 "is not a site name: 1-63 of a-z, 0-9 and '-', not '-' at either end");
+    } else if (site) {
+      mesh.site = *site;
+    }
+  }
+  if (r.has("identity_key_file")) {
+    mesh.identity_key_file =
+        read_absolute_path(r.get("identity_key_file"), r.path_of("identity_key_file"), errors)
+            .value_or(mesh.identity_key_file);
+  }
+  if (r.has("enrolment_port")) {
+    mesh.enrolment_port = static_cast<uint16_t>(
+        read_int(r.get("enrolment_port"), r.path_of("enrolment_port"), errors, 0, 65535)
+            .value_or(mesh.enrolment_port));
+  }
+  for_each_item(
+      r.get("networks"), r.path_of("networks"), errors,
+      [&](const YAML::Node& n, const std::string& ipath) {
+        auto p = read_network(n, ipath, errors);
+        if (p && std::find(mesh.networks.begin(), mesh.networks.end(), *p) != mesh.networks.end()) {
+          errors.add(ipath, n, "lists " + p->to_string() + " twice");
+        } else if (p && mesh.networks.size() == 64) {
+          errors.add(ipath, n, "is one network too many: at most 64");
+        } else if (p) {
+          mesh.networks.push_back(*p);
+        }
+      });
+  for_each_item(r.get("advertise"), r.path_of("advertise"), errors,
+                [&](const YAML::Node& n, const std::string& ipath) {
+                  auto e = read_endpoint(n, ipath, errors);
+                  if (e && !net::IpAddress::parse(e->host)) {
+                    errors.add(ipath, n,
+                               "needs an IP address, not a name: the others are told "
+                               "it as it is");
+                  } else if (e && (mesh.advertise.size() == 8 ||
+                                   std::find(mesh.advertise.begin(), mesh.advertise.end(), *e) !=
+                                       mesh.advertise.end())) {
+                    errors.add(ipath, n, "is a repeat or one too many: at most 8");
+                  } else if (e) {
+                    mesh.advertise.push_back(*e);
+                  }
+                });
   for_each_named(r.get("peers"), r.path_of("peers"), errors,
                  [&](const std::string& name, const YAML::Node& n, const std::string& ppath) {
                    parse_peer(name, n, ppath, mesh, errors);
@@ -297,6 +394,9 @@ void parse_mesh(const YAML::Node& node, const std::string& path, Config& config,
       }
     }
     allowed += p.allowed_ips.size();
+    if (p.name == mesh.site) {
+      errors.add(ppath, pnode, "is this site's own name (mesh.site): a site is not its own peer");
+    }
   }
   if (allowed > kMaxAllowedIps) {
     errors.add(r.path_of("peers"), r.get("peers"),

@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
       .name = "vigil-dp",
       .summary = "Vigil fast path: ports, XDP classifier, DPDK lcores, FIB, WireGuard.",
       .default_socket = "/run/vigil/dp.sock",
-      .not_implemented = "manual path preference, enrolment with a token, QoS",
+      .not_implemented = "QoS, WAN optimisation",
       .validate_config = vigil::config::validate_document,
       .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4", "routing",
                            "dataplane", "mesh", "policies"},

@@ -14,6 +14,9 @@ inline constexpr int kCandidateInvalid = -32013;      // the candidate does not 
 inline constexpr int kCandidateConflict = -32014;     // running changed under the candidate
 // Nothing to do: a commit of the running config, a confirm with no commit pending.
 inline constexpr int kNothingToDo = -32015;
+// Another site refused a mesh request (a join's token, an announcement), or was not reached.
+inline constexpr int kMeshRefused = -32016;
+inline constexpr int kMeshUnreachable = -32017;
 
 inline rpc::Error api_error(int code, std::string message) {
   return rpc::Error{code, std::move(message)};

@@ -69,6 +69,35 @@ void VigildService::register_mesh_methods() {
         {{"user", c.user}, {"file", file}, {"public_key", public_key}, {"replaced", existed}});
     return json{{"file", file}, {"public_key", public_key}, {"replaced", existed}};
   });
+
+  // Membership (mgmt/mesh/enrolment.h): tokens, join, revoke, leave.
+  add_deferred("mesh.token.create", Role::kAdmin,
+               [this](const json& p, const Caller& c, const rpc::Reply& reply) {
+                 enrolment_->create_token(p, c, reply);
+               });
+  add_deferred("mesh.token.list", Role::kOperator,
+               [this](const json&, const Caller&, const rpc::Reply& reply) {
+                 enrolment_->list_tokens(reply);
+               });
+  add_deferred("mesh.token.delete", Role::kAdmin,
+               [this](const json& p, const Caller& c, const rpc::Reply& reply) {
+                 enrolment_->delete_token(p, c, reply);
+               });
+  add_deferred("mesh.join", Role::kAdmin,
+               [this](const json& p, const Caller& c, const rpc::Reply& reply) {
+                 enrolment_->join(p, c, reply);
+               });
+  add_deferred("mesh.revoke", Role::kAdmin,
+               [this](const json& p, const Caller& c, const rpc::Reply& reply) {
+                 enrolment_->revoke(p, c, reply);
+               });
+  add_deferred("mesh.leave", Role::kAdmin,
+               [this](const json&, const Caller& c, const rpc::Reply& reply) {
+                 enrolment_->leave(c, reply);
+               });
+  add_deferred(
+      "show.mesh", Role::kViewer,
+      [this](const json&, const Caller&, const rpc::Reply& reply) { enrolment_->show(reply); });
 }
 
 }  // namespace vigil::mgmt

@@ -116,6 +116,13 @@ Status VigildService::start(EventLoop& loop) {
   engine_worker_ = std::make_unique<WorkerPool>(1, kMaxQueuedEngineJobs);
   proxy_workers_ = std::make_unique<WorkerPool>(kProxyThreads, kMaxQueuedProxyCalls);
   parse_workers_ = std::make_unique<WorkerPool>(kParseThreads, kMaxQueuedParses);
+  enrolment_ = std::make_unique<mesh::Enrolment>(
+      mesh::EnrolmentContext{.loop = loop,
+                             .audit = audit_,
+                             .engine = *engine_,
+                             .engine_worker = *engine_worker_,
+                             .refresh_running = [this] { refresh_running(); },
+                             .state_dir = settings_.state_dir});
   refresh_running();
   if (auto p = store_->pending()) {
     log::warn("a commit confirmed is waiting for confirmation",
@@ -158,6 +165,7 @@ Status VigildService::start(EventLoop& loop) {
 void VigildService::stop() {
   // Joins: a job under way finishes (a commit within its components' deadlines); its answer,
   // posted to a loop that no longer runs, is dropped with the connection.
+  enrolment_.reset();  // its threads post to the loop and commit through the engine's worker
   parse_workers_.reset();
   proxy_workers_.reset();
   engine_worker_.reset();
@@ -209,6 +217,9 @@ void VigildService::on_hangup() {
 void VigildService::refresh_running() {
   running_ = engine_->running_config();
   apply_monitoring();
+  if (enrolment_) {
+    enrolment_->apply(running_);
+  }
 }
 
 void VigildService::apply_monitoring() {

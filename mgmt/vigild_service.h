@@ -19,6 +19,7 @@
 #include "mgmt/candidates.h"
 #include "mgmt/commit/commit_engine.h"
 #include "mgmt/component_proxy.h"
+#include "mgmt/mesh/enrolment.h"
 #include "mgmt/metrics_endpoint.h"
 #include "mgmt/roles.h"
 #include "mgmt/supervisor.h"
@@ -143,6 +144,8 @@ class VigildService {
   std::unique_ptr<WorkerPool> engine_worker_;
   std::unique_ptr<WorkerPool> proxy_workers_;
   std::unique_ptr<WorkerPool> parse_workers_;
+  // After the workers: it commits through engine_worker_, and goes first in stop().
+  std::unique_ptr<mesh::Enrolment> enrolment_;
 };
 
 }  // namespace vigil::mgmt

@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--version") {
       std::cout << "vigil " << VIGIL_VERSION << " (" << VIGIL_COMMIT << ")\n";
       return kExitOk;
-    } else if (arg.starts_with("--")) {
+    } else if (arg.starts_with("--") && words.empty()) {
+      // After the command's first word, --name is the command's own (mesh token create --site).
       std::cerr << "vigil: unknown option \"" << arg << "\" (see vigil --help)\n";
       return kExitUsage;
     } else {

@@ -9,9 +9,11 @@ namespace vigil::mgmt::cli {
 void add_show_system_commands(CommandTable& table);     // show version, show system ...
 void add_config_commands(CommandTable& table);          // load, set, commit, rollback, ...
 void add_show_dataplane_commands(CommandTable& table);  // show classifier, interfaces, routes
-void add_mesh_commands(CommandTable& table);            // mesh keygen
-void add_show_tunnels_commands(CommandTable& table);    // show tunnels
-void add_show_paths_commands(CommandTable& table);      // show paths
+void add_mesh_commands(CommandTable& table);  // mesh keygen|token|join|revoke|leave, show mesh
+// "90s", "30m", "1h", "7d" or plain seconds, in seconds.
+std::optional<int64_t> parse_duration(std::string_view text);
+void add_show_tunnels_commands(CommandTable& table);  // show tunnels
+void add_show_paths_commands(CommandTable& table);    // show paths
 
 // Configure mode's `show`: your candidate, as Junos shows it.
 Output show_candidate(Invocation& inv);

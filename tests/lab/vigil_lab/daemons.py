@@ -39,9 +39,9 @@ class VigilNode:
     def call(self, daemon: str, method: str, params=None):
         return rpc.call(self.socket(daemon), method, params)
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.lab.run(self.node, [str(build_dir() / "mgmt/cli/vigil"), "--socket",
-                                        self.socket("vigild"), *args])
+                                        self.socket("vigild"), *args], check=check)
 
     def commit_text(self, text: str, message: str) -> None:
         """Loads `text` as the whole candidate and commits it; raises with the CLI's words

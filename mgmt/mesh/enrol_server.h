@@ -1,0 +1,60 @@
+// vigild's enrolment service: TLS on TCP (mesh.enrolment_port) on the wan interfaces'
+// addresses, where a joining site presents its token and the members announce sites joining
+// and leaving. Hostile by default: each connection gets one request line of at most 64 KiB
+// and 10 s for everything; at most 4 are served at once and 4 more wait, the rest are closed
+// at once; a client without an Ed25519 identity is refused in the handshake. The handler
+// decides what the request may do (from the identity the client proved).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/net/host_port.h"
+#include "common/unique_fd.h"
+#include "common/worker_pool.h"
+#include "sdwan/enrol/identity.h"
+#include "sdwan/enrol/tls_channel.h"
+
+namespace vigil::mgmt::mesh {
+
+class EnrolServer {
+ public:
+  // Answers one request; runs on one of the service's threads.
+  using Handler = std::function<nlohmann::json(const nlohmann::json& request,
+                                               const enrol::TlsChannel& channel)>;
+  static constexpr size_t kThreads = 4;
+  static constexpr size_t kMaxWaiting = 4;
+  static constexpr std::chrono::seconds kBudget{10};
+
+  // Listening on every address of `listen` (bound even before the address is up: IP_FREEBIND).
+  static Expected<std::unique_ptr<EnrolServer>> start(std::vector<net::HostPort> listen,
+                                                      std::shared_ptr<const enrol::Identity> me,
+                                                      Handler handler);
+  ~EnrolServer();
+  EnrolServer(const EnrolServer&) = delete;
+  EnrolServer& operator=(const EnrolServer&) = delete;
+
+  const std::vector<net::HostPort>& addresses() const { return addresses_; }
+  uint64_t refused_busy() const { return refused_busy_.load(); }
+
+ private:
+  EnrolServer() = default;
+  void accept_loop();
+  void serve(UniqueFd fd);
+
+  std::vector<net::HostPort> addresses_;
+  std::vector<UniqueFd> listeners_;
+  UniqueFd stop_;  // eventfd
+  std::shared_ptr<const enrol::Identity> me_;
+  Handler handler_;
+  std::atomic<uint64_t> refused_busy_{0};
+  std::unique_ptr<WorkerPool> workers_;
+  std::thread acceptor_;
+};
+
+}  // namespace vigil::mgmt::mesh

@@ -1,0 +1,725 @@
+#include "mgmt/mesh/enrolment.h"
+
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <future>
+
+#include "common/logging.h"
+#include "common/secret_file.h"
+#include "mgmt/api_errors.h"
+#include "mgmt/mesh/membership.h"
+#include "sdwan/wireguard/crypto.h"
+
+namespace vigil::mgmt::mesh {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kMeshUser = "mesh";
+
+json refusal(std::string_view reason, const std::string& message) {
+  return {{"error", {{"reason", reason}, {"message", message}}}};
+}
+
+std::string hex_of(const uint8_t* data, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[data[i] >> 4]);
+    out.push_back(kDigits[data[i] & 15]);
+  }
+  return out;
+}
+
+template <size_t N>
+std::optional<std::array<uint8_t, N>> from_hex(const json& j) {
+  if (!j.is_string() || j.get_ref<const std::string&>().size() != 2 * N) {
+    return std::nullopt;
+  }
+  const std::string& s = j.get_ref<const std::string&>();
+  std::array<uint8_t, N> out{};
+  for (size_t i = 0; i < 2 * N; ++i) {
+    const char c = s[i];
+    const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (v < 0) {
+      return std::nullopt;
+    }
+    out[i / 2] = static_cast<uint8_t>(out[i / 2] << 4 | v);
+  }
+  return out;
+}
+
+// This site's WireGuard public key, from the private key file; made there (0600) first when
+// `create` and there is none.
+Expected<Key32> wireguard_public_key(const std::string& file, bool create) {
+  struct stat st {};
+  if (create && ::lstat(file.c_str(), &st) != 0 && errno == ENOENT) {
+    wg::KeyPair pair = wg::generate_keypair();
+    std::array<char, kKeyBase64Size + 2> text{};
+    key_to_base64(pair.private_key, std::span(text).first<kKeyBase64Size + 1>());
+    text[kKeyBase64Size] = '\n';
+    Status written =
+        write_private_file(file, std::string_view(text.data(), kKeyBase64Size + 1), false);
+    OPENSSL_cleanse(text.data(), text.size());
+    OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
+    if (!written) {
+      return fail(written.error());
+    }
+    return pair.public_key;
+  }
+  auto text = read_private_file(file, 256);
+  if (!text) {
+    return fail(text.error() + " (vigil mesh keygen makes this site's key)");
+  }
+  auto key = key_from_base64(*text);
+  OPENSSL_cleanse(text->data(), text->size());
+  if (!key) {
+    return fail(file + " holds no WireGuard key");
+  }
+  Key32 pub = wg::public_key_of(*key);
+  OPENSSL_cleanse(key->data(), key->size());
+  return pub;
+}
+
+bool has_member(const config::Config& c) {
+  return std::any_of(c.mesh.peers.begin(), c.mesh.peers.end(),
+                     [](const auto& p) { return p.identity.has_value(); });
+}
+
+}  // namespace
+
+Enrolment::Enrolment(EnrolmentContext context)
+    : ctx_(std::move(context)), joins_(std::make_unique<WorkerPool>(1, 1)) {}
+
+Enrolment::~Enrolment() {
+  // The service and the announcer first: their threads post to the loop and use the rest.
+  server_.reset();
+  announcer_.reset();
+  joins_.reset();
+}
+
+Expected<std::shared_ptr<const enrol::Identity>> Enrolment::identity() {
+  if (identity_ && identity_file_ == running_.mesh.identity_key_file) {
+    return identity_;
+  }
+  auto loaded = enrol::Identity::load_or_create(running_.mesh.identity_key_file);
+  if (!loaded) {
+    return fail(loaded.error());
+  }
+  identity_ = std::make_shared<const enrol::Identity>(std::move(*loaded));
+  identity_file_ = running_.mesh.identity_key_file;
+  announcer_ = std::make_unique<Announcer>(
+      identity_, [loop = &ctx_.loop, audit = &ctx_.audit](const Delivery& d, const Status& st) {
+        loop->post([audit, d, st] {
+          audit->record("mesh-announce", {{"to", d.site},
+                                          {"what", d.what},
+                                          {"result", st ? "delivered" : "failed"},
+                                          {"error", st ? std::string() : st.error()}});
+        });
+      });
+  return identity_;
+}
+
+Expected<enrol::TokenStore*> Enrolment::tokens() {
+  if (!tokens_) {
+    auto opened = enrol::TokenStore::open(ctx_.state_dir + "/mesh-tokens.json");
+    if (!opened) {
+      return fail(opened.error());
+    }
+    tokens_.emplace(std::move(*opened));
+  }
+  return &*tokens_;
+}
+
+Expected<enrol::Member> Enrolment::self(const std::string& site) {
+  auto me = identity();
+  if (!me) {
+    return fail(me.error());
+  }
+  auto pub = wireguard_public_key(running_.mesh.private_key_file, /*create=*/false);
+  if (!pub) {
+    return fail(pub.error());
+  }
+  return self_member(running_, site, *pub, (*me)->public_key());
+}
+
+void Enrolment::apply(const config::Config& running) {
+  running_ = running;
+  std::vector<net::HostPort> want;
+  if (!running_.mesh.site.empty() && running_.mesh.enrolment_port != 0) {
+    for (const auto& i : running_.interfaces) {
+      if (i.role == config::InterfaceRole::kWan && i.enabled) {
+        for (const auto& a : i.addresses) {
+          want.push_back({.address = a.address, .port = running_.mesh.enrolment_port});
+        }
+      }
+    }
+  }
+  if (server_ && server_->addresses() == want &&
+      identity_file_ == running_.mesh.identity_key_file) {
+    return;
+  }
+  server_.reset();
+  server_error_.clear();
+  if (want.empty()) {
+    return;
+  }
+  auto me = identity();
+  if (!me) {
+    server_error_ = me.error();
+    log::error("the mesh enrolment service is off", {{"error", server_error_}});
+    return;
+  }
+  auto started = EnrolServer::start(
+      want, *me, [this](const json& request, const enrol::TlsChannel& ch) -> json {
+        auto promise = std::make_shared<std::promise<json>>();
+        auto future = promise->get_future();
+        ctx_.loop.post([this, request, id = ch.peer_identity(), from = ch.peer_address(), promise] {
+          auto once = std::make_shared<bool>(false);
+          on_request(request, id, from, [promise, once](json a) {
+            if (!std::exchange(*once, true)) {
+              promise->set_value(std::move(a));
+            }
+          });
+        });
+        if (future.wait_for(std::chrono::seconds(9)) != std::future_status::ready) {
+          return refusal("busy", "the site did not decide in time: try again");
+        }
+        return future.get();
+      });
+  if (!started) {
+    server_error_ = started.error();
+    log::error("the mesh enrolment service is off", {{"error", server_error_}});
+    return;
+  }
+  server_ = std::move(*started);
+  log::info("mesh enrolment service listening",
+            {{"port", running_.mesh.enrolment_port}, {"addresses", want.size()}});
+}
+
+void Enrolment::commit_edit(Edit edit, const std::string& user, const std::string& comment,
+                            const std::function<void(Expected<uint64_t>)>& done) {
+  auto job = [this, edit = std::move(edit), user, comment, done]() {
+    Expected<uint64_t> result = uint64_t{0};
+    if (ctx_.engine.pending()) {
+      result = fail(
+          "a commit confirmed waits for its confirmation here: membership changes wait "
+          "until it is confirmed or rolled back");
+    } else {
+      const auto running = ctx_.engine.store().running();
+      auto text = edit(running.text, ctx_.engine.running_config());
+      if (!text) {
+        result = fail(text.error());
+      } else if (text->has_value()) {
+        auto outcome = ctx_.engine.commit({.text = **text,
+                                           .user = user,
+                                           .comment = comment,
+                                           .kind = "mesh",
+                                           .based_on = running.seq});
+        result = outcome ? Expected<uint64_t>(outcome->record.seq)
+                         : Expected<uint64_t>(fail(outcome.error()));
+      }
+    }
+    ctx_.loop.post([this, result, user, comment, done] {
+      if (result && *result != 0) {
+        ctx_.audit.record("commit", {{"user", user},
+                                     {"result", "ok"},
+                                     {"seq", *result},
+                                     {"kind", "mesh"},
+                                     {"comment", comment}});
+        ctx_.refresh_running();
+      } else if (!result) {
+        ctx_.audit.record("commit", {{"user", user},
+                                     {"result", "failed"},
+                                     {"kind", "mesh"},
+                                     {"comment", comment},
+                                     {"error", result.error()}});
+      }
+      done(result);
+    });
+  };
+  if (!ctx_.engine_worker.submit(job)) {
+    done(fail("vigild is busy with commits: try again shortly"));
+  }
+}
+
+std::vector<std::string> Enrolment::announce(const json& message, const std::string& what,
+                                             const std::vector<std::string>& except) {
+  std::vector<std::string> told;
+  if (!identity() || !announcer_) {
+    return told;
+  }
+  for (const enrol::Member& m : known_members(running_)) {
+    if (std::find(except.begin(), except.end(), m.site) != except.end()) {
+      continue;
+    }
+    if (announcer_->send({.site = m.site,
+                          .contacts = m.contacts(),
+                          .identity = m.identity,
+                          .message = message,
+                          .what = what})) {
+      told.push_back(m.site);
+    }
+  }
+  return told;
+}
+
+// ---- the service's requests ---------------------------------------------------------------
+
+void Enrolment::on_request(const json& request, const Key32& identity, const std::string& from,
+                           const Answer& answer) {
+  const std::string method = request.value("method", json("")).is_string()
+                                 ? request.value("method", std::string())
+                                 : std::string();
+  if (running_.mesh.site.empty()) {
+    return answer(refusal("not-member", "this site is not a member of a mesh"));
+  }
+  if (method == "join") {
+    return on_join(request, identity, from, answer);
+  }
+  if (method == "announce") {
+    for (const auto& p : running_.mesh.peers) {
+      if (p.identity && CRYPTO_memcmp(p.identity->data(), identity.data(), identity.size()) == 0) {
+        return on_announce(request, p.name, answer);
+      }
+    }
+    ctx_.audit.record("mesh-announce-refused", {{"from", from}, {"reason", "not a member"}});
+    return answer(refusal("not-member", "your identity is not a member's here"));
+  }
+  answer(refusal("malformed", "no such request: join or announce"));
+}
+
+void Enrolment::on_join(const json& request, const Key32& identity, const std::string& from,
+                        const Answer& answer) {
+  const auto id = from_hex<16>(request.value("token_id", json()));
+  const auto secret = from_hex<32>(request.value("secret", json()));
+  auto member = enrol::member_from_json(request.value("member", json()));
+  if (!id || !secret || !member) {
+    ctx_.audit.record("mesh-join",
+                      {{"from", from}, {"result", "refused"}, {"reason", "malformed"}});
+    return answer(refusal(
+        "malformed", member ? "the token is not whole" : "the joining site: " + member.error()));
+  }
+  if (member->identity != identity) {
+    return answer(refusal("malformed", "the member's identity is not the one proven in TLS"));
+  }
+  auto store = tokens();
+  if (!store) {
+    return answer(refusal("internal", store.error()));
+  }
+  const int64_t now = ctx_.clock();
+  enrol::Redemption r = (*store)->redeem(*id, *secret, member->site, from, now);
+  const std::string token = enrol::token_id_hex(*id);
+  if (r.refusal != enrol::Refusal::kNone) {
+    ctx_.audit.record("mesh-join", {{"site", member->site},
+                                    {"token", token},
+                                    {"from", from},
+                                    {"result", "refused"},
+                                    {"reason", enrol::refusal_name(r.refusal)},
+                                    {"error", r.message}});
+    return answer(refusal(enrol::refusal_name(r.refusal), r.message));
+  }
+  auto self_info = self(running_.mesh.site);
+  if (!self_info) {
+    (*store)->give_back(r.record.id, now);
+    return answer(refusal("internal", self_info.error()));
+  }
+  const enrol::Member joined = *member;
+  const std::string comment = "site " + joined.site + " joined with token " + token + " (made by " +
+                              r.record.created_by + ") from " + from;
+  commit_edit([joined](const std::string& text,
+                       const config::Config& running) { return add_member(text, running, joined); },
+              kMeshUser, comment,
+              [this, joined, token, from, now, answer, me = *self_info,
+               by = r.record.created_by](Expected<uint64_t> seq) {
+                if (!seq) {
+                  if (auto s = tokens()) {
+                    (*s)->give_back(token, now);
+                  }
+                  ctx_.audit.record("mesh-join", {{"site", joined.site},
+                                                  {"token", token},
+                                                  {"from", from},
+                                                  {"result", "refused"},
+                                                  {"reason", "commit"},
+                                                  {"error", seq.error()}});
+                  return answer(refusal("refused", "the site cannot add you: " + seq.error()));
+                }
+                json members = json::array({to_json(me)});
+                for (const enrol::Member& m : known_members(running_)) {
+                  if (m.site != joined.site) {
+                    members.push_back(to_json(m));
+                  }
+                }
+                const auto told = announce({{"method", "announce"}, {"add", to_json(joined)}},
+                                           joined.site + " joined", {joined.site});
+                ctx_.audit.record("mesh-join", {{"site", joined.site},
+                                                {"token", token},
+                                                {"token_by", by},
+                                                {"from", from},
+                                                {"result", "admitted"},
+                                                {"seq", *seq},
+                                                {"announced_to", told.size()}});
+                answer({{"admitted_by", running_.mesh.site}, {"members", std::move(members)}});
+              });
+}
+
+void Enrolment::on_announce(const json& request, const std::string& sender, const Answer& answer) {
+  if (auto add = request.find("add"); add != request.end()) {
+    auto member = enrol::member_from_json(*add);
+    if (!member) {
+      return answer(refusal("malformed", member.error()));
+    }
+    if (member->site == running_.mesh.site) {
+      return answer(refusal("refused", "that is this site"));
+    }
+    const enrol::Member m = *member;
+    return commit_edit([m](const std::string& text,
+                           const config::Config& running) { return add_member(text, running, m); },
+                       kMeshUser, "site " + m.site + " joined (announced by " + sender + ")",
+                       [this, answer, m, sender](Expected<uint64_t> seq) {
+                         ctx_.audit.record("mesh-announce-heard",
+                                           {{"from", sender},
+                                            {"add", m.site},
+                                            {"result", seq ? "ok" : "refused"},
+                                            {"error", seq ? std::string() : seq.error()}});
+                         answer(seq ? json{{"ok", true}, {"changed", *seq != 0}}
+                                    : refusal("refused", seq.error()));
+                       });
+  }
+  if (auto remove = request.find("remove"); remove != request.end() && remove->is_object()) {
+    const std::string site = remove->value("site", json("")).is_string()
+                                 ? remove->value("site", std::string())
+                                 : std::string();
+    auto key = remove->value("public_key", json("")).is_string()
+                   ? key_from_base64(remove->value("public_key", std::string()))
+                   : std::nullopt;
+    if (!valid_site_name(site) || !key) {
+      return answer(refusal("malformed", "remove needs a site and its public_key"));
+    }
+    if (site == running_.mesh.site) {
+      return answer(refusal("refused", "a site is not told of its own revocation"));
+    }
+    const std::string why = site == sender ? "left the mesh" : "was revoked by " + sender;
+    return commit_edit(
+        [site, key = *key](const std::string& text, const config::Config& running) {
+          return remove_member(text, running, site, key);
+        },
+        kMeshUser, "site " + site + " " + why,
+        [this, answer, site, sender](Expected<uint64_t> seq) {
+          ctx_.audit.record("mesh-announce-heard", {{"from", sender},
+                                                    {"remove", site},
+                                                    {"result", seq ? "ok" : "refused"},
+                                                    {"error", seq ? std::string() : seq.error()}});
+          answer(seq ? json{{"ok", true}, {"changed", *seq != 0}}
+                     : refusal("refused", seq.error()));
+        });
+  }
+  answer(refusal("malformed", "an announcement adds or removes a site"));
+}
+
+// ---- the operator's methods ---------------------------------------------------------------
+
+void Enrolment::create_token(const json& p, const Caller& caller, const rpc::Reply& reply) {
+  if (!p.is_object() || !p.contains("site") || !p["site"].is_string() || !p.contains("lifetime") ||
+      !p["lifetime"].is_number_integer()) {
+    return reply(rpc::invalid_params("params: {\"site\": name, \"lifetime\": seconds}"));
+  }
+  const std::string site = p["site"].get<std::string>();
+  if (running_.mesh.site.empty()) {
+    return reply(rpc::invalid_params(
+        "this site has no name in a mesh: set mesh.site (and commit) before making tokens"));
+  }
+  if (running_.mesh.enrolment_port == 0) {
+    return reply(rpc::invalid_params(
+        "the enrolment service is off (mesh.enrolment_port 0): a token would lead nowhere"));
+  }
+  if (site == running_.mesh.site ||
+      std::any_of(running_.mesh.peers.begin(), running_.mesh.peers.end(),
+                  [&](const auto& peer) { return peer.name == site; })) {
+    return reply(rpc::invalid_params("site " + site +
+                                     " is in the mesh already: revoke it first to admit it anew"));
+  }
+  auto me = self(running_.mesh.site);
+  if (!me) {
+    return reply(rpc::Error{rpc::kInternalError, me.error()});
+  }
+  auto store = tokens();
+  if (!store) {
+    return reply(rpc::Error{rpc::kInternalError, store.error()});
+  }
+  enrol::JoinToken issuer{
+      .issuer_identity = me->identity, .issuer = running_.mesh.site, .contacts = me->contacts()};
+  auto token =
+      (*store)->create(site, p["lifetime"].get<int64_t>(), issuer, caller.user, ctx_.clock());
+  if (!token) {
+    return reply(rpc::invalid_params(token.error()));
+  }
+  const std::string id = enrol::token_id_hex(token->id);
+  ctx_.audit.record(
+      "mesh-token-create",
+      {{"user", caller.user}, {"site", site}, {"token", id}, {"expires_at", token->expires_at}});
+  json answer{{"token", enrol::encode_token(*token)},
+              {"id", id},
+              {"site", site},
+              {"expires_at", token->expires_at},
+              {"contacts", me->contacts()}};
+  OPENSSL_cleanse(token->secret.data(), token->secret.size());
+  reply(std::move(answer));
+}
+
+void Enrolment::list_tokens(const rpc::Reply& reply) {
+  auto store = tokens();
+  if (!store) {
+    return reply(rpc::Error{rpc::kInternalError, store.error()});
+  }
+  const int64_t now = ctx_.clock();
+  json out = json::array();
+  for (const auto& r : (*store)->list(now)) {
+    const std::string state = r.used_at != 0        ? "used"
+                              : r.withdrawn         ? "withdrawn"
+                              : r.expires_at <= now ? "expired"
+                                                    : "waiting";
+    out.push_back({{"id", r.id},
+                   {"site", r.site},
+                   {"created_by", r.created_by},
+                   {"created_at", r.created_at},
+                   {"expires_at", r.expires_at},
+                   {"state", state},
+                   {"used_at", r.used_at},
+                   {"used_from", r.used_from}});
+  }
+  reply(json{{"tokens", std::move(out)}});
+}
+
+void Enrolment::delete_token(const json& p, const Caller& caller, const rpc::Reply& reply) {
+  if (!p.is_object() || !p.contains("id") || !p["id"].is_string() ||
+      p["id"].get_ref<const std::string&>().size() > 64) {
+    return reply(rpc::invalid_params("params: {\"id\": token id}"));
+  }
+  auto store = tokens();
+  if (!store) {
+    return reply(rpc::Error{rpc::kInternalError, store.error()});
+  }
+  const std::string id = p["id"].get<std::string>();
+  if (Status st = (*store)->withdraw(id, ctx_.clock()); !st) {
+    return reply(rpc::invalid_params(st.error()));
+  }
+  ctx_.audit.record("mesh-token-delete", {{"user", caller.user}, {"token", id}});
+  reply(json{{"withdrawn", id}});
+}
+
+void Enrolment::join(const json& p, const Caller& caller, const rpc::Reply& reply) {
+  if (!p.is_object() || !p.contains("token") || !p["token"].is_string()) {
+    return reply(rpc::invalid_params("params: {\"token\": the token's text}"));
+  }
+  auto token = enrol::decode_token(p["token"].get<std::string>());
+  if (!token) {
+    return reply(rpc::invalid_params(token.error()));
+  }
+  if (has_member(running_)) {
+    return reply(rpc::invalid_params("this site is in a mesh already (as " + running_.mesh.site +
+                                     "): vigil mesh leave first"));
+  }
+  auto me = identity();
+  if (!me) {
+    return reply(rpc::Error{rpc::kInternalError, me.error()});
+  }
+  auto pub = wireguard_public_key(running_.mesh.private_key_file, /*create=*/true);
+  if (!pub) {
+    return reply(rpc::Error{rpc::kInternalError, pub.error()});
+  }
+  auto self_info = self_member(running_, token->site, *pub, (*me)->public_key());
+  if (!self_info) {
+    return reply(rpc::invalid_params(self_info.error()));
+  }
+  const std::string id = enrol::token_id_hex(token->id);
+  json request{{"method", "join"},
+               {"token_id", id},
+               {"secret", hex_of(token->secret.data(), token->secret.size())},
+               {"member", to_json(*self_info)}};
+  OPENSSL_cleanse(token->secret.data(), token->secret.size());
+  Delivery to_issuer{.site = token->issuer,
+                     .contacts = token->contacts,
+                     .identity = token->issuer_identity,
+                     .message = std::move(request),
+                     .what = "join"};
+  const std::string user = caller.user;
+  const std::string site = token->site;
+  const bool taken = joins_->submit([this, to_issuer, me = *me, user, site, id, reply] {
+    bool refused = false;
+    auto answer = deliver_once(to_issuer, *me, std::chrono::seconds(10), refused);
+    std::vector<enrol::Member> members;
+    std::string error = answer ? "" : answer.error();
+    if (answer) {
+      const json& list = answer->value("members", json());
+      if (!list.is_array() || list.empty() || list.size() > enrol::kMaxMembers) {
+        error = to_issuer.site + " answered without members";
+      }
+      for (const json& j : list.is_array() ? list : json::array()) {
+        auto m = enrol::member_from_json(j);
+        if (!m) {
+          error = to_issuer.site + " told of a member that is not one: " + m.error();
+          break;
+        }
+        members.push_back(std::move(*m));
+      }
+    }
+    ctx_.loop.post([this, members, error, refused, user, site, id, issuer = to_issuer.site, reply] {
+      if (!error.empty()) {
+        ctx_.audit.record("mesh-join", {{"user", user},
+                                        {"site", site},
+                                        {"token", id},
+                                        {"through", issuer},
+                                        {"result", "refused"},
+                                        {"error", error}});
+        return reply(
+            api_error(refused ? kMeshRefused : kMeshUnreachable,
+                      (refused ? issuer + " refused the join: " : "cannot join: ") + error));
+      }
+      commit_edit(
+          [site, members](const std::string& text,
+                          const config::Config&) -> Expected<std::optional<std::string>> {
+            auto joined = join_mesh(text, site, members);
+            if (!joined) {
+              return fail(joined.error());
+            }
+            return std::optional<std::string>(*joined);
+          },
+          user, "joined the mesh as " + site + " through " + issuer + " (token " + id + ")",
+          [this, members, user, site, id, issuer, reply](Expected<uint64_t> seq) {
+            ctx_.audit.record("mesh-join", {{"user", user},
+                                            {"site", site},
+                                            {"token", id},
+                                            {"through", issuer},
+                                            {"result", seq ? "joined" : "failed"},
+                                            {"error", seq ? std::string() : seq.error()}});
+            if (!seq) {
+              return reply(api_error(
+                  kCommitFailed,
+                  issuer + " admitted this site, but its commit here failed: " + seq.error() +
+                      " (revoke " + site + " on " + issuer + " and join with a new token)"));
+            }
+            json names = json::array();
+            for (const auto& m : members) {
+              names.push_back(m.site);
+            }
+            reply(json{{"site", site}, {"admitted_by", issuer}, {"members", names}, {"seq", *seq}});
+          });
+    });
+  });
+  if (!taken) {
+    reply(api_error(rpc::kServerBusy, "a join is under way already"));
+  }
+}
+
+void Enrolment::revoke(const json& p, const Caller& caller, const rpc::Reply& reply) {
+  if (!p.is_object() || !p.contains("site") || !p["site"].is_string()) {
+    return reply(rpc::invalid_params("params: {\"site\": name}"));
+  }
+  const std::string site = p["site"].get<std::string>();
+  const auto it = std::find_if(running_.mesh.peers.begin(), running_.mesh.peers.end(),
+                               [&](const auto& peer) { return peer.name == site; });
+  if (it == running_.mesh.peers.end() || !it->identity) {
+    return reply(rpc::invalid_params("no member " + site + " here (vigil show mesh lists them)"));
+  }
+  const Key32 key = it->public_key;
+  const std::string user = caller.user;
+  commit_edit(
+      [site, key](const std::string& text, const config::Config& running) {
+        return remove_member(text, running, site, key);
+      },
+      user, "revoked site " + site,
+      [this, site, key, user, reply](Expected<uint64_t> seq) {
+        if (!seq) {
+          return reply(api_error(kCommitFailed, "cannot revoke " + site + ": " + seq.error()));
+        }
+        const auto told =
+            announce({{"method", "announce"},
+                      {"remove", {{"site", site}, {"public_key", key_to_base64(key)}}}},
+                     site + " revoked", {site});
+        ctx_.audit.record(
+            "mesh-revoke",
+            {{"user", user}, {"site", site}, {"seq", *seq}, {"announced_to", told.size()}});
+        reply(json{{"revoked", site}, {"told", told}, {"seq", *seq}});
+      });
+}
+
+void Enrolment::leave(const Caller& caller, const rpc::Reply& reply) {
+  if (!has_member(running_)) {
+    return reply(rpc::invalid_params("this site is in no mesh"));
+  }
+  auto me = self(running_.mesh.site);
+  if (!me) {
+    return reply(rpc::Error{rpc::kInternalError, me.error()});
+  }
+  // Told first, while this site is still a member they accept announcements from.
+  const auto told = announce(
+      {{"method", "announce"},
+       {"remove", {{"site", running_.mesh.site}, {"public_key", key_to_base64(me->public_key)}}}},
+      running_.mesh.site + " left", {});
+  const std::string user = caller.user;
+  const std::string site = running_.mesh.site;
+  commit_edit(
+      [](const std::string& text,
+         const config::Config& running) -> Expected<std::optional<std::string>> {
+        auto left = leave_mesh(text, running);
+        if (!left) {
+          return fail(left.error());
+        }
+        return std::optional<std::string>(*left);
+      },
+      user, "left the mesh (was " + site + ")",
+      [this, told, user, site, reply](Expected<uint64_t> seq) {
+        ctx_.audit.record("mesh-leave", {{"user", user},
+                                         {"site", site},
+                                         {"result", seq ? "ok" : "failed"},
+                                         {"announced_to", told.size()}});
+        if (!seq) {
+          return reply(api_error(kCommitFailed, "cannot leave: " + seq.error()));
+        }
+        reply(json{{"left", site}, {"told", told}, {"seq", *seq}});
+      });
+}
+
+void Enrolment::show(const rpc::Reply& reply) {
+  json members = json::array();
+  for (const auto& m : known_members(running_)) {
+    json endpoints = json::array();
+    for (const auto& e : m.endpoints) {
+      endpoints.push_back(e.to_string());
+    }
+    members.push_back({{"site", m.site},
+                       {"public_key", key_to_base64(m.public_key)},
+                       {"identity", key_to_base64(m.identity)},
+                       {"endpoints", endpoints},
+                       {"enrolment_port", m.enrolment_port}});
+  }
+  json listening = json::array();
+  if (server_) {
+    for (const auto& a : server_->addresses()) {
+      listening.push_back(a.to_string());
+    }
+  }
+  struct stat st {};
+  const bool have_identity = identity_ || ::stat(running_.mesh.identity_key_file.c_str(), &st) == 0;
+  std::string identity_text;
+  if (have_identity) {
+    if (auto me = identity()) {
+      identity_text = key_to_base64((*me)->public_key());
+    }
+  }
+  reply(json{{"site", running_.mesh.site},
+             {"identity", identity_text},
+             {"enrolment_port", running_.mesh.enrolment_port},
+             {"listening", listening},
+             {"service_error", server_error_},
+             {"members", members},
+             {"announcements_pending", announcer_ ? announcer_->pending() : 0}});
+}
+
+}  // namespace vigil::mgmt::mesh

@@ -1,0 +1,87 @@
+// vigild's side of joining the mesh: the tokens this site makes, its enrolment service (a
+// site joining with a token; members announcing sites that joined, were revoked or left),
+// joining another mesh with a token, revoking a site, leaving. Each change of membership is a
+// commit of this site's config ("mesh" kind, audited), made on vigild's commit worker like
+// any other, and then announced to every other member. Everything here runs on vigild's loop
+// unless it says otherwise.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "common/event_loop.h"
+#include "common/json_rpc.h"
+#include "common/worker_pool.h"
+#include "config/config.h"
+#include "mgmt/audit_log.h"
+#include "mgmt/commit/commit_engine.h"
+#include "mgmt/mesh/announcer.h"
+#include "mgmt/mesh/enrol_server.h"
+#include "mgmt/roles.h"
+#include "sdwan/enrol/member.h"
+#include "sdwan/enrol/token_store.h"
+
+namespace vigil::mgmt::mesh {
+
+struct EnrolmentContext {
+  EventLoop& loop;
+  AuditLog& audit;
+  commit::CommitEngine& engine;
+  WorkerPool& engine_worker;              // commits, one at a time
+  std::function<void()> refresh_running;  // after a commit
+  std::string state_dir;
+  commit::UnixClock clock = commit::system_unix_clock;
+};
+
+class Enrolment {
+ public:
+  explicit Enrolment(EnrolmentContext context);
+  ~Enrolment();
+
+  // The running config changed: (re)starts or stops the enrolment service to match.
+  void apply(const config::Config& running);
+
+  void create_token(const nlohmann::json& params, const Caller& caller, const rpc::Reply& reply);
+  void list_tokens(const rpc::Reply& reply);
+  void delete_token(const nlohmann::json& params, const Caller& caller, const rpc::Reply& reply);
+  void join(const nlohmann::json& params, const Caller& caller, const rpc::Reply& reply);
+  void revoke(const nlohmann::json& params, const Caller& caller, const rpc::Reply& reply);
+  void leave(const Caller& caller, const rpc::Reply& reply);
+  void show(const rpc::Reply& reply);
+
+ private:
+  using Answer = std::function<void(nlohmann::json)>;
+  // A connection's request, on the loop.
+  void on_request(const nlohmann::json& request, const Key32& identity, const std::string& from,
+                  const Answer& answer);
+  void on_join(const nlohmann::json& request, const Key32& identity, const std::string& from,
+               const Answer& answer);
+  void on_announce(const nlohmann::json& request, const std::string& sender, const Answer& answer);
+  // Runs `edit` over the running text on the commit worker and commits what it returns (as
+  // `user`, with `comment`); `done` gets the commit's seq, 0 when the edit changed nothing,
+  // or the error. Refused while a commit confirmed waits.
+  using Edit = std::function<Expected<std::optional<std::string>>(const std::string& text,
+                                                                  const config::Config& running)>;
+  void commit_edit(Edit edit, const std::string& user, const std::string& comment,
+                   const std::function<void(Expected<uint64_t>)>& done);
+  // Tells every member but `except` (and this site) `message`.
+  std::vector<std::string> announce(const nlohmann::json& message, const std::string& what,
+                                    const std::vector<std::string>& except);
+  Expected<std::shared_ptr<const enrol::Identity>> identity();
+  Expected<enrol::TokenStore*> tokens();
+  Expected<enrol::Member> self(const std::string& site);
+
+  EnrolmentContext ctx_;
+  config::Config running_;
+  std::shared_ptr<const enrol::Identity> identity_;
+  std::string identity_file_;
+  std::optional<enrol::TokenStore> tokens_;
+  std::unique_ptr<Announcer> announcer_;
+  std::unique_ptr<EnrolServer> server_;
+  std::string server_error_;           // why the service is not up, when it should be
+  std::unique_ptr<WorkerPool> joins_;  // outgoing joins: network waits off the loop
+};
+
+}  // namespace vigil::mgmt::mesh

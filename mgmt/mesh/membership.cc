@@ -1,0 +1,215 @@
+#include "mgmt/mesh/membership.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+#include "config/yaml_json.h"
+
+namespace vigil::mgmt::mesh {
+namespace {
+
+Expected<YAML::Node> load(const std::string& text) {
+  try {
+    YAML::Node doc = YAML::Load(text);
+    if (doc.IsNull()) {
+      doc = YAML::Node(YAML::NodeType::Map);
+    }
+    if (!doc.IsMap()) {
+      return fail("the running config is not a map");
+    }
+    return doc;
+  } catch (const YAML::Exception& e) {
+    return fail(std::string("the running config does not parse: ") + e.what());
+  }
+}
+
+YAML::Node peer_node(const enrol::Member& m) {
+  YAML::Node n(YAML::NodeType::Map);
+  n["public_key"] = key_to_base64(m.public_key);
+  n["identity"] = key_to_base64(m.identity);
+  YAML::Node endpoints(YAML::NodeType::Sequence);
+  for (const auto& e : m.endpoints) {
+    endpoints.push_back(e.to_string());
+  }
+  n["endpoints"] = endpoints;
+  YAML::Node networks(YAML::NodeType::Sequence);
+  for (const auto& p : m.networks) {
+    networks.push_back(p.to_string());
+  }
+  n["allowed_ips"] = networks;
+  n["persistent_keepalive"] = kMemberKeepalive;
+  if (m.enrolment_port != enrol::kDefaultEnrolmentPort) {
+    n["enrolment_port"] = m.enrolment_port;
+  }
+  return n;
+}
+
+const config::MeshPeerConfig* peer_named(const config::Config& c, const std::string& name) {
+  for (const auto& p : c.mesh.peers) {
+    if (p.name == name) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+// The member as this site's config has it, to tell whether an announcement changes anything.
+std::optional<enrol::Member> member_of(const config::MeshPeerConfig& p) {
+  if (!p.identity) {
+    return std::nullopt;
+  }
+  enrol::Member m{.site = p.name,
+                  .public_key = p.public_key,
+                  .identity = *p.identity,
+                  .networks = p.allowed_ips,
+                  .enrolment_port = p.enrolment_port};
+  for (const auto& e : p.endpoints) {
+    auto ip = net::IpAddress::parse(e.host);
+    if (!ip) {
+      return std::nullopt;  // a name: not as a member would have announced it
+    }
+    m.endpoints.push_back({.address = *ip, .port = e.port});
+  }
+  return m;
+}
+
+}  // namespace
+
+Expected<enrol::Member> self_member(const config::Config& config, const std::string& site,
+                                    const Key32& public_key, const Key32& identity) {
+  enrol::Member m{.site = site,
+                  .public_key = public_key,
+                  .identity = identity,
+                  .enrolment_port = config.mesh.enrolment_port != 0 ? config.mesh.enrolment_port
+                                                                    : enrol::kDefaultEnrolmentPort};
+  for (const auto& e : config.mesh.advertise) {
+    if (auto ip = net::IpAddress::parse(e.host)) {
+      m.endpoints.push_back({.address = *ip, .port = e.port});
+    }
+  }
+  if (m.endpoints.empty()) {
+    for (const auto& i : config.interfaces) {
+      if (i.role == config::InterfaceRole::kWan && i.enabled && !i.addresses.empty() &&
+          m.endpoints.size() < enrol::kMaxMemberEndpoints) {
+        m.endpoints.push_back(
+            {.address = i.addresses.front().address, .port = config.mesh.listen_port});
+      }
+    }
+  }
+  if (m.endpoints.empty()) {
+    return fail(
+        "this site has no address to be reached at: give a wan interface an address, "
+        "or set mesh.advertise");
+  }
+  m.networks = config.mesh.networks;
+  if (m.networks.empty()) {
+    for (const auto& i : config.interfaces) {
+      for (const auto& a :
+           i.role == config::InterfaceRole::kLan ? i.addresses : std::vector<net::Prefix>{}) {
+        if (std::find(m.networks.begin(), m.networks.end(), a.network()) == m.networks.end() &&
+            m.networks.size() < enrol::kMaxMemberNetworks) {
+          m.networks.push_back(a.network());
+        }
+      }
+    }
+  }
+  return m;
+}
+
+std::vector<enrol::Member> known_members(const config::Config& config) {
+  std::vector<enrol::Member> out;
+  for (const auto& p : config.mesh.peers) {
+    if (auto m = member_of(p)) {
+      out.push_back(std::move(*m));
+    }
+  }
+  return out;
+}
+
+Expected<std::optional<std::string>> add_member(const std::string& text,
+                                                const config::Config& running,
+                                                const enrol::Member& member) {
+  if (member.site == running.mesh.site) {
+    return fail("site " + member.site + " is this site's own name");
+  }
+  for (const auto& p : running.mesh.peers) {
+    if (p.name == member.site && p.public_key != member.public_key) {
+      return fail("site " + member.site +
+                  " is a peer here already, with another key: revoke it first (vigil mesh "
+                  "revoke " +
+                  member.site + ")");
+    }
+    if (p.name != member.site &&
+        (p.public_key == member.public_key || p.identity == member.identity)) {
+      return fail("site " + member.site + "'s key is peer " + p.name + "'s already");
+    }
+  }
+  if (const auto* p = peer_named(running, member.site); p != nullptr && member_of(*p) == member) {
+    return std::optional<std::string>();
+  }
+  auto doc = load(text);
+  if (!doc) {
+    return fail(doc.error());
+  }
+  (*doc)["mesh"]["peers"][member.site] = peer_node(member);
+  return std::optional<std::string>(config::emit(*doc));
+}
+
+Expected<std::optional<std::string>> remove_member(const std::string& text,
+                                                   const config::Config& running,
+                                                   const std::string& site,
+                                                   const Key32& public_key) {
+  const auto* p = peer_named(running, site);
+  if (p == nullptr) {
+    return std::optional<std::string>();
+  }
+  if (p->public_key != public_key) {
+    return fail("site " + site +
+                " here has another key than the one to remove: it joined "
+                "again since");
+  }
+  auto doc = load(text);
+  if (!doc) {
+    return fail(doc.error());
+  }
+  (*doc)["mesh"]["peers"].remove(site);
+  return std::optional<std::string>(config::emit(*doc));
+}
+
+Expected<std::string> join_mesh(const std::string& text, const std::string& site,
+                                const std::vector<enrol::Member>& members) {
+  auto doc = load(text);
+  if (!doc) {
+    return fail(doc.error());
+  }
+  YAML::Node mesh = (*doc)["mesh"];
+  mesh["site"] = site;
+  for (const enrol::Member& m : members) {
+    if (m.site == site) {
+      return fail("the mesh has a member named " + site + " already");
+    }
+    mesh["peers"][m.site] = peer_node(m);
+  }
+  return config::emit(*doc);
+}
+
+Expected<std::string> leave_mesh(const std::string& text, const config::Config& running) {
+  auto doc = load(text);
+  if (!doc) {
+    return fail(doc.error());
+  }
+  YAML::Node mesh = (*doc)["mesh"];
+  mesh.remove("site");
+  for (const auto& p : running.mesh.peers) {
+    if (p.identity) {
+      mesh["peers"].remove(p.name);
+    }
+  }
+  if (mesh["peers"].IsMap() && mesh["peers"].size() == 0) {
+    mesh.remove("peers");
+  }
+  return config::emit(*doc);
+}
+
+}  // namespace vigil::mgmt::mesh

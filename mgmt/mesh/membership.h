@@ -1,0 +1,47 @@
+// The mesh's membership as config: what a join, an announcement, a revocation or a leave
+// changes in a site's config document. Pure functions from the running text to the text to
+// commit, so each change is an ordinary commit (validated, recorded, audited, rolled back like
+// any other) and testable without sockets.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "config/config.h"
+#include "sdwan/enrol/member.h"
+
+namespace vigil::mgmt::mesh {
+
+// The keepalive a joined peer gets: the tunnels stay up through NATs and their probes.
+inline constexpr int kMemberKeepalive = 25;
+
+// This site as the others should know it: its endpoints (mesh.advertise, else each wan
+// interface's first address with listen_port), its networks (mesh.networks, else the
+// networks of the lan interfaces' addresses), its keys and enrolment port.
+Expected<enrol::Member> self_member(const config::Config& config, const std::string& site,
+                                    const Key32& public_key, const Key32& identity);
+
+// The members of the mesh this site knows (peers with an identity), this site excluded.
+std::vector<enrol::Member> known_members(const config::Config& config);
+
+// `text` with `member` as a peer. Nothing (std::nullopt) when it is one already, the same;
+// an error when the name, key, identity or a network is another peer's.
+Expected<std::optional<std::string>> add_member(const std::string& text,
+                                                const config::Config& running,
+                                                const enrol::Member& member);
+// `text` without the peer `site`, when its key is `public_key`; nothing when there is no such
+// peer; an error when the peer has another key (someone joined again under the name).
+Expected<std::optional<std::string>> remove_member(const std::string& text,
+                                                   const config::Config& running,
+                                                   const std::string& site,
+                                                   const Key32& public_key);
+// The joining site's config: mesh.site set, and every member a peer (replacing any peer of
+// the same name).
+Expected<std::string> join_mesh(const std::string& text, const std::string& site,
+                                const std::vector<enrol::Member>& members);
+// A site leaving: mesh.site and every member peer gone (plain WireGuard peers stay).
+Expected<std::string> leave_mesh(const std::string& text, const config::Config& running);
+
+}  // namespace vigil::mgmt::mesh

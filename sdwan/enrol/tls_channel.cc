@@ -1,0 +1,246 @@
+#include "sdwan/enrol/tls_channel.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vigil::enrol {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+struct CtxFree {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+
+// Any certificate is let through the handshake: what counts is the key in it, which the
+// caller compares with the one it expects once the handshake is done.
+int accept_any_chain(int, X509_STORE_CTX*) {
+  return 1;
+}
+
+std::unique_ptr<SSL_CTX, CtxFree> make_context(const Identity& me, bool server) {
+  std::unique_ptr<SSL_CTX, CtxFree> ctx(
+      SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()));
+  if (!ctx || SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION) != 1 ||
+      SSL_CTX_use_certificate(ctx.get(), me.certificate()) != 1 ||
+      SSL_CTX_use_PrivateKey(ctx.get(), me.key()) != 1) {
+    return nullptr;
+  }
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                     accept_any_chain);
+  // No tickets, no resumption: one exchange per connection, each with both keys proven.
+  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(ctx.get(), 0);
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+  return ctx;
+}
+
+std::string address_of(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    if (ss.ss_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
+    } else if (ss.ss_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, text, sizeof text);
+    }
+  }
+  return text;
+}
+
+// A TCP connection to host:port within `deadline`.
+Expected<UniqueFd> connect_tcp(const std::string& contact, TlsChannel::Clock::time_point deadline) {
+  const size_t colon = contact.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return fail(contact + " is not host:port");
+  }
+  std::string host = contact.substr(0, colon);
+  const std::string port = contact.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return fail("cannot resolve " + contact + ": " + gai_strerror(rc));
+  }
+  std::string last = "no address";
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    UniqueFd fd(::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
+      last = std::strerror(errno);
+      continue;
+    }
+    if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      last = std::strerror(errno);
+      continue;
+    }
+    pollfd p{.fd = fd.get(), .events = POLLOUT, .revents = 0};
+    const auto left = duration_cast<milliseconds>(deadline - TlsChannel::Clock::now()).count();
+    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) != 1) {
+      last = "no answer in time";
+      continue;
+    }
+    int error = 0;
+    socklen_t len = sizeof error;
+    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len);
+    if (error != 0) {
+      last = std::strerror(error);
+      continue;
+    }
+    ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+    ::freeaddrinfo(found);
+    return fd;
+  }
+  ::freeaddrinfo(found);
+  return fail("cannot connect to " + contact + ": " + last);
+}
+
+}  // namespace
+
+bool TlsChannel::arm_timeouts() {
+  const auto left = duration_cast<std::chrono::microseconds>(deadline_ - Clock::now()).count();
+  if (left <= 0) {
+    return false;
+  }
+  timeval tv{.tv_sec = static_cast<time_t>(left / 1000000),
+             .tv_usec = static_cast<suseconds_t>(left % 1000000)};
+  ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  return true;
+}
+
+std::string TlsChannel::ssl_error(std::string_view what, int ret) const {
+  const int kind = SSL_get_error(ssl_.get(), ret);
+  std::string why;
+  if (kind == SSL_ERROR_SYSCALL || kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) {
+    why = errno == EAGAIN || errno == EWOULDBLOCK || Clock::now() >= deadline_
+              ? "timed out"
+              : (errno != 0 ? std::strerror(errno) : "the connection was closed");
+  } else if (kind == SSL_ERROR_ZERO_RETURN) {
+    why = "the connection was closed";
+  } else {
+    char text[256];
+    ERR_error_string_n(ERR_peek_last_error(), text, sizeof text);
+    why = text;
+  }
+  ERR_clear_error();
+  return std::string(what) + ": " + why;
+}
+
+Expected<TlsChannel> TlsChannel::accept(UniqueFd fd, const Identity& me, Clock::duration budget) {
+  TlsChannel ch;
+  ch.fd_ = std::move(fd);
+  ch.deadline_ = Clock::now() + budget;
+  ch.peer_address_ = address_of(ch.fd_.get());
+  auto ctx = make_context(me, /*server=*/true);
+  if (!ctx) {
+    return fail("cannot set up TLS");
+  }
+  ch.ssl_.reset(SSL_new(ctx.get()));
+  if (!ch.ssl_ || SSL_set_fd(ch.ssl_.get(), ch.fd_.get()) != 1 || !ch.arm_timeouts()) {
+    return fail("cannot set up TLS");
+  }
+  errno = 0;
+  if (const int rc = SSL_accept(ch.ssl_.get()); rc != 1) {
+    return fail(ch.ssl_error("TLS handshake with " + ch.peer_address_ + " failed", rc));
+  }
+  auto key = ed25519_key_of(SSL_get0_peer_certificate(ch.ssl_.get()));
+  if (!key) {
+    return fail(ch.peer_address_ + " presented no Ed25519 mesh identity");
+  }
+  ch.peer_identity_ = *key;
+  return ch;
+}
+
+Expected<TlsChannel> TlsChannel::connect(const std::string& contact, const Identity& me,
+                                         const Key32& pin, Clock::duration budget) {
+  TlsChannel ch;
+  ch.deadline_ = Clock::now() + budget;
+  auto fd = connect_tcp(contact, ch.deadline_);
+  if (!fd) {
+    return fail(fd.error());
+  }
+  ch.fd_ = std::move(*fd);
+  ch.peer_address_ = address_of(ch.fd_.get());
+  auto ctx = make_context(me, /*server=*/false);
+  if (!ctx) {
+    return fail("cannot set up TLS");
+  }
+  ch.ssl_.reset(SSL_new(ctx.get()));
+  if (!ch.ssl_ || SSL_set_fd(ch.ssl_.get(), ch.fd_.get()) != 1 || !ch.arm_timeouts()) {
+    return fail("cannot set up TLS");
+  }
+  errno = 0;
+  if (const int rc = SSL_connect(ch.ssl_.get()); rc != 1) {
+    return fail(ch.ssl_error("TLS handshake with " + contact + " failed", rc));
+  }
+  auto key = ed25519_key_of(SSL_get0_peer_certificate(ch.ssl_.get()));
+  if (!key || CRYPTO_memcmp(key->data(), pin.data(), pin.size()) != 0) {
+    return fail(contact +
+                " is not the site expected: its identity is not the one pinned (a "
+                "token for another mesh, or someone in the way)");
+  }
+  ch.peer_identity_ = *key;
+  return ch;
+}
+
+Status TlsChannel::send_line(std::string_view line) {
+  std::string out(line);
+  out.push_back('\n');
+  if (!arm_timeouts()) {
+    return fail("timed out");
+  }
+  errno = 0;
+  const int rc = SSL_write(ssl_.get(), out.data(), static_cast<int>(out.size()));
+  if (rc != static_cast<int>(out.size())) {
+    return fail(ssl_error("cannot send to " + peer_address_, rc));
+  }
+  return Ok{};
+}
+
+Expected<std::string> TlsChannel::read_line(size_t max) {
+  char buf[4096];
+  while (true) {
+    if (const size_t nl = pending_.find('\n'); nl != std::string::npos) {
+      std::string line = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
+      return line;
+    }
+    if (pending_.size() > max) {
+      return fail("a message from " + peer_address_ + " is longer than " + std::to_string(max) +
+                  " bytes");
+    }
+    if (!arm_timeouts()) {
+      return fail("no whole message from " + peer_address_ + " in time");
+    }
+    errno = 0;
+    const int rc = SSL_read(ssl_.get(), buf, sizeof buf);
+    if (rc <= 0) {
+      return fail(ssl_error("cannot read from " + peer_address_, rc));
+    }
+    pending_.append(buf, static_cast<size_t>(rc));
+  }
+}
+
+std::array<uint8_t, 32> TlsChannel::exporter(std::string_view label) const {
+  std::array<uint8_t, 32> out{};
+  SSL_export_keying_material(ssl_.get(), out.data(), out.size(), label.data(), label.size(),
+                             nullptr, 0, 0);
+  return out;
+}
+
+}  // namespace vigil::enrol

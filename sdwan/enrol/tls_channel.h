@@ -1,0 +1,65 @@
+// The enrolment channel between two sites: TLS 1.3 over TCP, each side proving its mesh
+// identity (identity.h) with a certificate made from it, each side checking the other's key
+// against the one it expects (the joining site: the key pinned in its token; a member: the
+// identities in its config). One request line and one answer line of JSON, each bounded, the
+// whole exchange within a time budget, so a peer that trickles bytes holds nothing for long.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/expected.h"
+#include "common/unique_fd.h"
+#include "sdwan/enrol/identity.h"
+
+namespace vigil::enrol {
+
+inline constexpr size_t kMaxEnrolLine = size_t{64} * 1024;
+
+class TlsChannel {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // The server's side over an accepted connection; the client must present an Ed25519
+  // identity (checked by the caller against what it expects: peer_identity()).
+  static Expected<TlsChannel> accept(UniqueFd fd, const Identity& me, Clock::duration budget);
+  // Connects to `contact` ("host:port", the host an address, [IPv6] or a DNS name) and checks
+  // that the server's identity is `pin`.
+  static Expected<TlsChannel> connect(const std::string& contact, const Identity& me,
+                                      const Key32& pin, Clock::duration budget);
+
+  const Key32& peer_identity() const { return peer_identity_; }
+  // The peer's address as "ip" (for the audit).
+  const std::string& peer_address() const { return peer_address_; }
+
+  Status send_line(std::string_view line);
+  // The next line without its '\n'; an error past `max` bytes, at the deadline or at the end.
+  Expected<std::string> read_line(size_t max = kMaxEnrolLine);
+  // RFC 8446 exporter: 32 bytes bound to this session, for proofs that must not be replayed
+  // in another one.
+  std::array<uint8_t, 32> exporter(std::string_view label) const;
+
+ private:
+  struct SslFree {
+    void operator()(SSL* s) const { SSL_free(s); }
+  };
+  TlsChannel() = default;
+  // Sets the socket's timeouts to what is left of the budget; false when nothing is.
+  bool arm_timeouts();
+  std::string ssl_error(std::string_view what, int ret) const;
+
+  UniqueFd fd_;
+  std::unique_ptr<SSL, SslFree> ssl_;
+  Key32 peer_identity_{};
+  std::string peer_address_;
+  Clock::time_point deadline_{};
+  std::string pending_;  // read past the last line
+};
+
+}  // namespace vigil::enrol

@@ -1,0 +1,130 @@
+// Membership as config edits: a join, an announcement, a revocation and a leave each turn the
+// running text into the text to commit, and the result parses as the config meant.
+#include "mgmt/mesh/membership.h"
+
+#include <gtest/gtest.h>
+
+#include "config/document.h"
+
+namespace vigil::mgmt::mesh {
+namespace {
+
+constexpr const char* kSite = R"(interfaces:
+  lan0: {role: lan, addresses: [10.1.1.1/24, "fd00:1:1::1/64"]}
+  wan1: {role: wan, addresses: [198.18.1.2/30]}
+  wan2: {role: wan, addresses: [198.18.1.6/30, "2001:db8:1:2::2/64"]}
+dataplane: {forwarding: true}
+mesh:
+  site: s1
+  peers:
+    plain:
+      public_key: "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+      allowed_ips: [10.99.0.0/16]
+)";
+
+config::Config parse(const std::string& text) {
+  auto r = config::parse_text(text, "test");
+  EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.to_string()) << "\n" << text;
+  return r.config;
+}
+
+enrol::Member member(const std::string& site, uint8_t key) {
+  enrol::Member m{.site = site};
+  m.public_key.fill(key);
+  m.identity.fill(static_cast<uint8_t>(key + 100));
+  m.endpoints = {*net::HostPort::parse("198.18.4.2:51820")};
+  m.networks = {*net::Prefix::parse_network("10.4.0.0/16")};
+  return m;
+}
+
+TEST(Membership, ThisSiteAsTheOthersShouldKnowIt) {
+  Key32 pub{}, id{};
+  pub.fill(9);
+  id.fill(8);
+  auto me = self_member(parse(kSite), "s1", pub, id);
+  ASSERT_TRUE(me) << me.error();
+  ASSERT_EQ(me->endpoints.size(), 2u);  // each wan interface's first address
+  EXPECT_EQ(me->endpoints[0].to_string(), "198.18.1.2:51820");
+  EXPECT_EQ(me->endpoints[1].to_string(), "198.18.1.6:51820");
+  ASSERT_EQ(me->networks.size(), 2u);  // the LAN's networks
+  EXPECT_EQ(me->networks[0].to_string(), "10.1.1.0/24");
+  EXPECT_EQ(me->networks[1].to_string(), "fd00:1:1::/64");
+  auto given = parse(std::string(kSite) +
+                     "  advertise: [\"203.0.113.7:4500\"]\n  networks: [10.1.0.0/16]\n");
+  me = self_member(given, "s1", pub, id);
+  ASSERT_TRUE(me);
+  ASSERT_EQ(me->endpoints.size(), 1u);
+  EXPECT_EQ(me->endpoints[0].to_string(), "203.0.113.7:4500");
+  EXPECT_EQ(me->networks[0].to_string(), "10.1.0.0/16");
+}
+
+TEST(Membership, AddsAMemberOnceAndRefusesClashes) {
+  const config::Config running = parse(kSite);
+  auto added = add_member(kSite, running, member("s4", 4));
+  ASSERT_TRUE(added) << added.error();
+  ASSERT_TRUE(added->has_value());
+  const config::Config after = parse(**added);
+  ASSERT_EQ(after.mesh.peers.size(), 2u);
+  const auto& p = after.mesh.peers[1];
+  EXPECT_EQ(p.name, "s4");
+  ASSERT_TRUE(p.identity);
+  EXPECT_EQ((*p.identity)[0], 104);
+  EXPECT_EQ(p.endpoints[0].to_string(), "198.18.4.2:51820");
+  EXPECT_EQ(p.allowed_ips[0].to_string(), "10.4.0.0/16");
+  EXPECT_EQ(p.persistent_keepalive, 25u);
+  EXPECT_EQ(known_members(after).size(), 1u);  // "plain" has no identity: not a member
+  // Told again: nothing to commit.
+  auto again = add_member(**added, after, member("s4", 4));
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->has_value());
+  // The same name with another key, another name with the same key, this site's own name.
+  EXPECT_FALSE(add_member(**added, after, member("s4", 5)));
+  EXPECT_FALSE(add_member(**added, after, member("s5", 4)));
+  EXPECT_FALSE(add_member(**added, after, member("s1", 6)));
+}
+
+TEST(Membership, RemovesOnlyTheKeyNamed) {
+  auto added = add_member(kSite, parse(kSite), member("s4", 4));
+  ASSERT_TRUE(added && added->has_value());
+  const config::Config with = parse(**added);
+  Key32 other{};
+  other.fill(5);
+  EXPECT_FALSE(remove_member(**added, with, "s4", other));  // joined again since
+  auto removed = remove_member(**added, with, "s4", member("s4", 4).public_key);
+  ASSERT_TRUE(removed && removed->has_value());
+  EXPECT_EQ(parse(**removed).mesh.peers.size(), 1u);
+  auto none = remove_member(**removed, parse(**removed), "s4", member("s4", 4).public_key);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST(Membership, JoiningAndLeaving) {
+  const std::string box = R"(interfaces:
+  wan1: {role: wan, addresses: [198.18.4.2/30]}
+dataplane: {forwarding: true}
+mesh: {private_key_file: /etc/vigil/k}
+)";
+  auto joined = join_mesh(box, "s4", {member("s1", 1), member("s2", 2)});
+  ASSERT_TRUE(joined) << joined.error();
+  // Two members cannot share a network: the second is told its own.
+  EXPECT_NE(joined->find("s2:"), std::string::npos);
+  auto bad = join_mesh(box, "s4", {member("s4", 1)});
+  EXPECT_FALSE(bad);
+  enrol::Member s1 = member("s1", 1), s2 = member("s2", 2);
+  s2.networks = {*net::Prefix::parse_network("10.2.0.0/16")};
+  joined = join_mesh(box, "s4", {s1, s2});
+  ASSERT_TRUE(joined);
+  const config::Config after = parse(*joined);
+  EXPECT_EQ(after.mesh.site, "s4");
+  EXPECT_EQ(after.mesh.private_key_file, "/etc/vigil/k");
+  EXPECT_EQ(known_members(after).size(), 2u);
+  auto left = leave_mesh(*joined, after);
+  ASSERT_TRUE(left);
+  const config::Config out = parse(*left);
+  EXPECT_EQ(out.mesh.site, "");
+  EXPECT_TRUE(out.mesh.peers.empty());
+  EXPECT_EQ(out.mesh.private_key_file, "/etc/vigil/k");
+}
+
+}  // namespace
+}  // namespace vigil::mgmt::mesh
