@@ -1,5 +1,6 @@
 #include "mgmt/mesh/enrol_server.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -45,6 +46,16 @@ Expected<UniqueFd> listen_on(const net::HostPort& where) {
     return fail("cannot listen on " + where.to_string() + ": " + std::strerror(errno));
   }
   return fd;
+}
+
+std::string address_text(const sockaddr_storage& ss) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
+  } else if (ss.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, text, sizeof text);
+  }
+  return text;
 }
 
 }  // namespace
@@ -104,20 +115,48 @@ void EnrolServer::accept_loop() {
       if ((fds[i].revents & POLLIN) == 0) {
         continue;
       }
-      UniqueFd conn(::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC));
+      sockaddr_storage peer{};
+      socklen_t len = sizeof peer;
+      UniqueFd conn(::accept4(fds[i].fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
       if (!conn.valid()) {
         continue;
       }
+      const std::string address = address_text(peer);
+      if (!admit(address)) {
+        refused_busy_.fetch_add(1);
+        continue;
+      }
       auto shared = std::make_shared<UniqueFd>(std::move(conn));
-      if (!workers_->submit([this, shared] { serve(std::move(*shared)); })) {
+      if (!workers_->submit([this, shared, address] {
+            serve(std::move(*shared));
+            release(address);
+          })) {
+        release(address);
         refused_busy_.fetch_add(1);  // closed here: the busy answer is the closed connection
       }
     }
   }
 }
 
+bool EnrolServer::admit(const std::string& address) {
+  std::lock_guard lock(per_address_mutex_);
+  size_t& n = per_address_[address];
+  if (n >= kMaxPerAddress) {
+    return false;
+  }
+  ++n;
+  return true;
+}
+
+void EnrolServer::release(const std::string& address) {
+  std::lock_guard lock(per_address_mutex_);
+  if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) {
+    per_address_.erase(it);
+  }
+}
+
 void EnrolServer::serve(UniqueFd fd) {
-  auto channel = enrol::TlsChannel::accept(std::move(fd), *me_, kBudget);
+  auto channel = enrol::TlsChannel::accept(std::move(fd), *me_, kHandshakeBudget, kBudget);
   if (!channel) {
     log::info("enrolment: connection refused", {{"error", channel.error()}});
     return;

@@ -1,14 +1,18 @@
 // vigild's enrolment service: TLS on TCP (mesh.enrolment_port) on the wan interfaces'
 // addresses, where a joining site presents its token and the members announce sites joining
 // and leaving. Hostile by default: each connection gets one request line of at most 64 KiB
-// and 10 s for everything; at most 4 are served at once and 4 more wait, the rest are closed
-// at once; a client without an Ed25519 identity is refused in the handshake. The handler
-// decides what the request may do (from the identity the client proved).
+// and 10 s for everything (3 s for the TLS handshake); at most 4 are served at once and 4 more
+// wait, at most 2 from one address, the rest are closed at once; a client without an Ed25519
+// identity is refused in the handshake. The handler decides what the request may do (from the
+// identity the client proved). A flood from many addresses can still keep a join waiting:
+// joins are rare and retried by hand, and forwarding never depends on this service.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -29,6 +33,8 @@ class EnrolServer {
                                                const enrol::TlsChannel& channel)>;
   static constexpr size_t kThreads = 4;
   static constexpr size_t kMaxWaiting = 4;
+  static constexpr size_t kMaxPerAddress = 2;
+  static constexpr std::chrono::seconds kHandshakeBudget{3};
   static constexpr std::chrono::seconds kBudget{10};
 
   // Listening on every address of `listen` (bound even before the address is up: IP_FREEBIND).
@@ -46,6 +52,9 @@ class EnrolServer {
   EnrolServer() = default;
   void accept_loop();
   void serve(UniqueFd fd);
+  // Counts a connection from `address` (false: it has kMaxPerAddress already), and back.
+  bool admit(const std::string& address);
+  void release(const std::string& address);
 
   std::vector<net::HostPort> addresses_;
   std::vector<UniqueFd> listeners_;
@@ -53,6 +62,8 @@ class EnrolServer {
   std::shared_ptr<const enrol::Identity> me_;
   Handler handler_;
   std::atomic<uint64_t> refused_busy_{0};
+  std::mutex per_address_mutex_;
+  std::map<std::string, size_t> per_address_;
   std::unique_ptr<WorkerPool> workers_;
   std::thread acceptor_;
 };

@@ -141,10 +141,12 @@ std::string TlsChannel::ssl_error(std::string_view what, int ret) const {
   return std::string(what) + ": " + why;
 }
 
-Expected<TlsChannel> TlsChannel::accept(UniqueFd fd, const Identity& me, Clock::duration budget) {
+Expected<TlsChannel> TlsChannel::accept(UniqueFd fd, const Identity& me, Clock::duration handshake,
+                                        Clock::duration budget) {
   TlsChannel ch;
   ch.fd_ = std::move(fd);
-  ch.deadline_ = Clock::now() + budget;
+  const auto start = Clock::now();
+  ch.deadline_ = start + std::min(handshake, budget);
   ch.peer_address_ = address_of(ch.fd_.get());
   auto ctx = make_context(me, /*server=*/true);
   if (!ctx) {
@@ -158,6 +160,7 @@ Expected<TlsChannel> TlsChannel::accept(UniqueFd fd, const Identity& me, Clock::
   if (const int rc = SSL_accept(ch.ssl_.get()); rc != 1) {
     return fail(ch.ssl_error("TLS handshake with " + ch.peer_address_ + " failed", rc));
   }
+  ch.deadline_ = start + budget;
   auto key = ed25519_key_of(SSL_get0_peer_certificate(ch.ssl_.get()));
   if (!key) {
     return fail(ch.peer_address_ + " presented no Ed25519 mesh identity");

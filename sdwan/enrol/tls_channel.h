@@ -27,8 +27,10 @@ class TlsChannel {
   using Clock = std::chrono::steady_clock;
 
   // The server's side over an accepted connection; the client must present an Ed25519
-  // identity (checked by the caller against what it expects: peer_identity()).
-  static Expected<TlsChannel> accept(UniqueFd fd, const Identity& me, Clock::duration budget);
+  // identity (checked by the caller against what it expects: peer_identity()). The handshake
+  // must be over within `handshake`, everything within `budget`.
+  static Expected<TlsChannel> accept(UniqueFd fd, const Identity& me, Clock::duration handshake,
+                                     Clock::duration budget);
   // Connects to `contact` ("host:port", the host an address, [IPv6] or a DNS name) and checks
   // that the server's identity is `pin`.
   static Expected<TlsChannel> connect(const std::string& contact, const Identity& me,

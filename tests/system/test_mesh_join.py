@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -138,6 +140,32 @@ def test_a_fourth_site_joins_while_traffic_runs_and_reaches_all_within_2_s(four)
         assert m and int(m.group(1)) - int(m.group(2)) <= 2, p.log()
     for n in (2, 3):
         assert "s4" in peers(edges[f"s{n}-edge"])
+
+
+def test_the_enrolment_service_refuses_strangers_and_outlives_hostile_clients(four):
+    """From the internet node (anyone on the WAN): idle connections are closed after the
+    handshake's 3 s; no identity, no TLS; a stranger's identity may neither announce nor
+    join without a token; a line past 64 KiB or JSON nested past the bound is refused. The
+    service then still admits what it should, and the refusals are audited."""
+    lab, edges = four
+    s1 = edges["s1-edge"]
+    done = lab.run("internet", [sys.executable, str(Path(__file__).with_name("enrol_client.py")),
+                                "198.18.1.2", "51821"], timeout=60)
+    out = json.loads(done.stdout)
+    print(out)
+    assert all(t is not None and 2.5 < t < 5 for t in out["idle_closed_after_s"]), out
+    assert not out["no_identity"].startswith("{"), out
+    assert json.loads(out["stranger_announce"])["error"]["reason"] == "not-member", out
+    assert json.loads(out["stranger_join"])["error"]["reason"] == "unknown", out
+    assert json.loads(out["not_json"])["error"]["reason"] == "malformed", out
+    assert not out["too_long"].startswith("{"), out
+    audit = (s1.run_dir / "audit.log").read_text()
+    assert re.search(r"msg=mesh-announce-refused from=198\.18\.1\.1 reason=\"not a member\"",
+                     audit), audit
+    assert re.search(r"msg=mesh-join site=evil token=0{32} from=198\.18\.1\.1 result=refused "
+                     r"reason=unknown", audit), audit
+    assert "evil" not in {p["name"] for p in s1.call("vigil-dp", "mesh.show")["peers"]}
+    assert json.loads(cli_ok(s1, "show", "mesh", "--json"))["listening"]
 
 
 def test_a_revoked_site_reaches_nobody(four):
