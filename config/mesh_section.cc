@@ -377,11 +377,18 @@ void parse_mesh(const YAML::Node& node, const std::string& path, Config& config,
   // One key is one peer; one prefix belongs to one peer (WireGuard moves a prefix given twice
   // to the last peer, which a config must not leave to its order).
   std::map<Key32, std::string> keys;
+  std::map<Key32, std::string> identities;
   std::map<Prefix, std::string> owners;
   size_t allowed = 0;
   for (const MeshPeerConfig& p : mesh.peers) {
     const std::string ppath = r.path_of("peers") + "." + p.name;
     const YAML::Node pnode = r.get("peers")[p.name];
+    if (p.identity) {
+      if (auto [it, fresh] = identities.try_emplace(*p.identity, p.name); !fresh) {
+        errors.add(ppath + ".identity", pnode["identity"],
+                   "is peer " + it->second + "'s identity too: one identity is one site");
+      }
+    }
     if (auto [it, fresh] = keys.try_emplace(p.public_key, p.name); !fresh) {
       errors.add(ppath + ".public_key", pnode["public_key"],
                  "is peer " + it->second + "'s key too: one key is one peer");
@@ -401,6 +408,11 @@ void parse_mesh(const YAML::Node& node, const std::string& path, Config& config,
   if (allowed > kMaxAllowedIps) {
     errors.add(r.path_of("peers"), r.get("peers"),
                "lists " + std::to_string(allowed) + " allowed IPs: at most 4,096 in all");
+  }
+  if (mesh.identity_key_file == mesh.private_key_file) {
+    errors.add(r.path_of("identity_key_file"), r.get("identity_key_file"),
+               "is private_key_file too: the identity (Ed25519) and the WireGuard key are two "
+               "keys in two files");
   }
   if (!mesh.peers.empty() && !config.dataplane.forwarding) {
     errors.add(path, node,

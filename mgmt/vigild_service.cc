@@ -165,10 +165,12 @@ Status VigildService::start(EventLoop& loop) {
 void VigildService::stop() {
   // Joins: a job under way finishes (a commit within its components' deadlines); its answer,
   // posted to a loop that no longer runs, is dropped with the connection.
-  enrolment_.reset();  // its threads post to the loop and commit through the engine's worker
   parse_workers_.reset();
   proxy_workers_.reset();
   engine_worker_.reset();
+  // After the engine's worker, whose jobs (the mesh's commits) use it; its own threads give up
+  // within 100 ms once it goes (what they post to the stopped loop is dropped).
+  enrolment_.reset();
   if (supervisor_) {
     supervisor_->stop_all();
   }

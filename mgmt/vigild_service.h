@@ -144,7 +144,7 @@ class VigildService {
   std::unique_ptr<WorkerPool> engine_worker_;
   std::unique_ptr<WorkerPool> proxy_workers_;
   std::unique_ptr<WorkerPool> parse_workers_;
-  // After the workers: it commits through engine_worker_, and goes first in stop().
+  // Uses engine_worker_ (its commits) and the loop: stop() resets it after the workers.
   std::unique_ptr<mesh::Enrolment> enrolment_;
 };
 

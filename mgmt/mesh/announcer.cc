@@ -1,6 +1,7 @@
 #include "mgmt/mesh/announcer.h"
 
 #include <algorithm>
+#include <map>
 
 #include "common/json_bounded.h"
 #include "sdwan/enrol/tls_channel.h"
@@ -10,11 +11,15 @@ namespace vigil::mgmt::mesh {
 using nlohmann::json;
 
 Expected<json> deliver_once(const Delivery& d, const enrol::Identity& me,
-                            std::chrono::milliseconds budget, bool& refused) {
-  refused = false;
+                            std::chrono::milliseconds budget, DeliveryOutcome& outcome,
+                            const std::atomic<bool>* cancel) {
+  outcome = {};
   std::string why = "no contact";
   for (const std::string& contact : d.contacts) {
-    auto ch = enrol::TlsChannel::connect(contact, me, d.identity, budget);
+    if (cancel != nullptr && cancel->load()) {
+      return fail("stopping");
+    }
+    auto ch = enrol::TlsChannel::connect(contact, me, d.identity, budget, cancel);
     if (!ch) {
       why = ch.error();
       continue;
@@ -23,7 +28,7 @@ Expected<json> deliver_once(const Delivery& d, const enrol::Identity& me,
       why = sent.error();
       continue;
     }
-    auto line = ch->read_line();
+    auto line = ch->read_line(kMaxAnswerBytes);
     if (!line) {
       why = line.error();
       continue;
@@ -34,8 +39,11 @@ Expected<json> deliver_once(const Delivery& d, const enrol::Identity& me,
       continue;
     }
     if (auto e = answer->find("error"); e != answer->end()) {
-      refused = true;
       const json& message = e->is_object() ? e->value("message", json("")) : json("");
+      const json& reason = e->is_object() ? e->value("reason", json("")) : json("");
+      outcome.refused = true;
+      outcome.reason = reason.is_string() ? reason.get<std::string>() : "";
+      outcome.temporary = outcome.reason == kBusyReason;
       return fail(message.is_string() ? message.get<std::string>() : "refused");
     }
     return std::move(*answer);
@@ -54,19 +62,20 @@ Announcer::~Announcer() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  cancel_.store(true);
   wake_.notify_all();
   scheduler_.join();
-  workers_.reset();
+  workers_.reset();  // requests under way see cancel_ within 100 ms
 }
 
 bool Announcer::send(Delivery d) {
   {
     std::lock_guard lock(mutex_);
-    if (waiting_.size() + in_flight_ >= kMaxQueued) {
+    if (waiting_.size() + in_flight_.size() >= kMaxQueued) {
       return false;
     }
     const auto now = Clock::now();
-    waiting_.push_back({.delivery = std::move(d), .due = now, .first = now});
+    waiting_.push_back({.delivery = std::move(d), .seq = next_seq_++, .due = now, .first = now});
   }
   wake_.notify_all();
   return true;
@@ -74,49 +83,65 @@ bool Announcer::send(Delivery d) {
 
 size_t Announcer::pending() const {
   std::lock_guard lock(mutex_);
-  return waiting_.size() + in_flight_;
+  return waiting_.size() + in_flight_.size();
 }
 
 void Announcer::schedule_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     const auto now = Clock::now();
-    auto due = std::partition(waiting_.begin(), waiting_.end(),
-                              [now](const Item& i) { return i.due > now; });
-    std::vector<Item> ready(std::make_move_iterator(due), std::make_move_iterator(waiting_.end()));
-    waiting_.erase(due, waiting_.end());
-    for (Item& item : ready) {
-      ++in_flight_;
-      auto shared = std::make_shared<Item>(std::move(item));
-      if (!workers_->submit([this, shared] { attempt(std::move(*shared)); })) {
-        --in_flight_;
-        shared->due = now + std::chrono::seconds(1);
-        waiting_.push_back(std::move(*shared));
+    // Each member's oldest delivery, if it is due and nothing goes to that member already.
+    std::map<std::string, size_t> oldest;
+    for (size_t i = 0; i < waiting_.size(); ++i) {
+      auto [it, fresh] = oldest.try_emplace(waiting_[i].delivery.site, i);
+      if (!fresh && waiting_[i].seq < waiting_[it->second].seq) {
+        it->second = i;
       }
     }
-    if (waiting_.empty()) {
+    std::vector<size_t> ready;
+    for (const auto& [site, i] : oldest) {
+      if (!in_flight_.contains(site) && waiting_[i].due <= now) {
+        ready.push_back(i);
+      }
+    }
+    std::sort(ready.rbegin(), ready.rend());  // erase from the back
+    for (const size_t i : ready) {
+      auto item = std::make_shared<Item>(std::move(waiting_[i]));
+      waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(i));
+      in_flight_.insert(item->delivery.site);
+      if (!workers_->submit([this, item] { attempt(std::move(*item)); })) {
+        in_flight_.erase(item->delivery.site);
+        item->due = now + std::chrono::seconds(1);
+        waiting_.push_back(std::move(*item));
+      }
+    }
+    Clock::time_point next = Clock::time_point::max();
+    for (const auto& [site, i] : oldest) {
+      if (!in_flight_.contains(site) && i < waiting_.size()) {
+        next = std::min(next, waiting_[i].due);
+      }
+    }
+    if (waiting_.empty() || next == Clock::time_point::max()) {
       wake_.wait(lock);
     } else {
-      const auto next =
-          std::min_element(waiting_.begin(), waiting_.end(),
-                           [](const Item& a, const Item& b) { return a.due < b.due; });
-      wake_.wait_until(lock, next->due);
+      wake_.wait_until(lock, next);
     }
   }
 }
 
 void Announcer::attempt(Item item) {
-  bool refused = false;
-  auto answer = deliver_once(item.delivery, *me_, std::chrono::seconds(3), refused);
+  DeliveryOutcome how;
+  auto answer = deliver_once(item.delivery, *me_, std::chrono::seconds(3), how, &cancel_);
   ++item.attempts;
   const auto now = Clock::now();
-  const bool final = answer || refused || now - item.first >= kGiveUpAfter;
-  if (final) {
+  const bool final = answer || (how.refused && !how.temporary) || cancel_.load() ||
+                     now - item.first >= kGiveUpAfter;
+  if (final && !cancel_.load()) {
     done_(item.delivery, answer ? Status(Ok{}) : Status(fail(answer.error())));
   }
   {
     std::lock_guard lock(mutex_);
-    --in_flight_;
+    in_flight_.erase(item.delivery.site);
     if (!final && !stopping_) {
       item.due = now + std::chrono::seconds(std::min(60, 1 << std::min(item.attempts - 1, 6)));
       waiting_.push_back(std::move(item));

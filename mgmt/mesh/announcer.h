@@ -1,16 +1,20 @@
 // Tells the other members of the mesh what changed here (a site joined, was revoked, left):
-// one TLS request to each, on its own, in parallel, so one member down delays nobody else.
-// A member that cannot be reached is tried again after 1, 2, 4 ... 60 s, for a day; one that
-// refuses (its answer says why) is not asked again. Kept in memory only: a restart of vigild
+// one TLS request to each, the members in parallel, so one member down delays nobody else;
+// what goes to one member goes in order (a revocation never overtakes the join before it).
+// A member that cannot be reached, or answers "busy" (its commit worker full, a commit
+// confirmed waiting), is tried again after 1, 2, 4 ... 60 s, for a day; one that refuses for
+// good (its answer says why) is not asked again. Kept in memory only: a restart of vigild
 // forgets what was still to be delivered (docs/operations.md says how to catch a site up).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +26,11 @@
 
 namespace vigil::mgmt::mesh {
 
+// The refusal reason a member gives when it may take the same request later.
+inline constexpr std::string_view kBusyReason = "busy";
+// Answers a member or issuer sends back: a join's member list can be large.
+inline constexpr size_t kMaxAnswerBytes = size_t{1} << 20;
+
 struct Delivery {
   std::string site;                   // the member told
   std::vector<std::string> contacts;  // its enrolment service, "host:port" each
@@ -30,10 +39,16 @@ struct Delivery {
   std::string what;  // "s4 joined", for the log
 };
 
-// One request and its answer: the answer, or why there is none. An answer with "error" is a
-// refusal (Status fails with its message, and `refused` is set).
+struct DeliveryOutcome {
+  bool refused = false;    // the other side answered with an error
+  bool temporary = false;  // ... one it may not give next time (kBusyReason)
+  std::string reason;      // its reason
+};
+
+// One request and its answer: the answer, or why there is none.
 Expected<nlohmann::json> deliver_once(const Delivery& d, const enrol::Identity& me,
-                                      std::chrono::milliseconds budget, bool& refused);
+                                      std::chrono::milliseconds budget, DeliveryOutcome& outcome,
+                                      const std::atomic<bool>* cancel = nullptr);
 
 class Announcer {
  public:
@@ -55,6 +70,7 @@ class Announcer {
  private:
   struct Item {
     Delivery delivery;
+    uint64_t seq = 0;  // order of sending: per member, the lowest goes first
     Clock::time_point due;
     Clock::time_point first;
     int attempts = 0;
@@ -67,8 +83,10 @@ class Announcer {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Item> waiting_;
-  size_t in_flight_ = 0;
+  std::set<std::string> in_flight_;  // members with a request under way
+  uint64_t next_seq_ = 0;
   bool stopping_ = false;
+  std::atomic<bool> cancel_{false};  // set when stopping: requests under way give up
   std::unique_ptr<WorkerPool> workers_;
   std::thread scheduler_;
 };

@@ -84,6 +84,7 @@ Expected<std::unique_ptr<EnrolServer>> EnrolServer::start(std::vector<net::HostP
 }
 
 EnrolServer::~EnrolServer() {
+  stopping_.store(true);
   const uint64_t one = 1;
   if (::write(stop_.get(), &one, sizeof one) < 0) {
     log::warn("cannot stop the enrolment service's acceptor", {{"error", std::strerror(errno)}});
@@ -91,7 +92,7 @@ EnrolServer::~EnrolServer() {
   if (acceptor_.joinable()) {
     acceptor_.join();
   }
-  workers_.reset();  // lets the connections being served finish (each within kBudget)
+  workers_.reset();  // the connections being served see stopping_ and end within 100 ms
 }
 
 void EnrolServer::accept_loop() {
@@ -156,7 +157,8 @@ void EnrolServer::release(const std::string& address) {
 }
 
 void EnrolServer::serve(UniqueFd fd) {
-  auto channel = enrol::TlsChannel::accept(std::move(fd), *me_, kHandshakeBudget, kBudget);
+  auto channel =
+      enrol::TlsChannel::accept(std::move(fd), *me_, kHandshakeBudget, kBudget, &stopping_);
   if (!channel) {
     log::info("enrolment: connection refused", {{"error", channel.error()}});
     return;
@@ -172,7 +174,7 @@ void EnrolServer::serve(UniqueFd fd) {
         {"error", {{"reason", "malformed"}, {"message", "the request is not a JSON object"}}}};
   } else {
     try {
-      answer = handler_(*request, *channel);
+      answer = handler_(*request, *channel, stopping_);
     } catch (const std::exception& e) {
       answer = {{"error", {{"reason", "internal"}, {"message", e.what()}}}};
     }

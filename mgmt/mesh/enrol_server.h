@@ -28,9 +28,11 @@ namespace vigil::mgmt::mesh {
 
 class EnrolServer {
  public:
-  // Answers one request; runs on one of the service's threads.
-  using Handler = std::function<nlohmann::json(const nlohmann::json& request,
-                                               const enrol::TlsChannel& channel)>;
+  // Answers one request; runs on one of the service's threads. `stopping` is set when the
+  // service is being destroyed: a handler that waits must give up then.
+  using Handler =
+      std::function<nlohmann::json(const nlohmann::json& request, const enrol::TlsChannel& channel,
+                                   const std::atomic<bool>& stopping)>;
   static constexpr size_t kThreads = 4;
   static constexpr size_t kMaxWaiting = 4;
   static constexpr size_t kMaxPerAddress = 2;
@@ -61,6 +63,7 @@ class EnrolServer {
   UniqueFd stop_;  // eventfd
   std::shared_ptr<const enrol::Identity> me_;
   Handler handler_;
+  std::atomic<bool> stopping_{false};  // connections and handlers give up within 100 ms
   std::atomic<uint64_t> refused_busy_{0};
   std::mutex per_address_mutex_;
   std::map<std::string, size_t> per_address_;

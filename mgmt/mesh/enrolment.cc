@@ -97,6 +97,7 @@ Enrolment::Enrolment(EnrolmentContext context)
     : ctx_(std::move(context)), joins_(std::make_unique<WorkerPool>(1, 1)) {}
 
 Enrolment::~Enrolment() {
+  stopping_.store(true);
   // The service and the announcer first: their threads post to the loop and use the rest.
   server_.reset();
   announcer_.reset();
@@ -176,7 +177,9 @@ void Enrolment::apply(const config::Config& running) {
     return;
   }
   auto started = EnrolServer::start(
-      want, *me, [this](const json& request, const enrol::TlsChannel& ch) -> json {
+      want, *me,
+      [this](const json& request, const enrol::TlsChannel& ch,
+             const std::atomic<bool>& stopping) -> json {
         auto promise = std::make_shared<std::promise<json>>();
         auto future = promise->get_future();
         ctx_.loop.post([this, request, id = ch.peer_identity(), from = ch.peer_address(), promise] {
@@ -187,10 +190,17 @@ void Enrolment::apply(const config::Config& running) {
             }
           });
         });
-        if (future.wait_for(std::chrono::seconds(9)) != std::future_status::ready) {
-          return refusal("busy", "the site did not decide in time: try again");
+        // Within the connection's budget; a join decided after is answered again when the
+        // same site asks again (on_join), so "busy" never loses an admission.
+        for (int slice = 0; slice < 80; ++slice) {
+          if (future.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready) {
+            return future.get();
+          }
+          if (stopping.load()) {
+            break;
+          }
         }
-        return future.get();
+        return refusal(kBusyReason, "the site did not decide in time: try again");
       });
   if (!started) {
     server_error_ = started.error();
@@ -207,9 +217,9 @@ void Enrolment::commit_edit(Edit edit, const std::string& user, const std::strin
   auto job = [this, edit = std::move(edit), user, comment, done]() {
     Expected<uint64_t> result = uint64_t{0};
     if (ctx_.engine.pending()) {
-      result = fail(
-          "a commit confirmed waits for its confirmation here: membership changes wait "
-          "until it is confirmed or rolled back");
+      result = fail(std::string(kBusyPrefix) +
+                    "a commit confirmed waits for its confirmation here: membership changes wait "
+                    "until it is confirmed or rolled back");
     } else {
       const auto running = ctx_.engine.store().running();
       auto text = edit(running.text, ctx_.engine.running_config());
@@ -244,17 +254,18 @@ void Enrolment::commit_edit(Edit edit, const std::string& user, const std::strin
     });
   };
   if (!ctx_.engine_worker.submit(job)) {
-    done(fail("vigild is busy with commits: try again shortly"));
+    done(fail(std::string(kBusyPrefix) + "vigild is busy with commits: try again shortly"));
   }
 }
 
 std::vector<std::string> Enrolment::announce(const json& message, const std::string& what,
+                                             const std::vector<enrol::Member>& to,
                                              const std::vector<std::string>& except) {
   std::vector<std::string> told;
   if (!identity() || !announcer_) {
     return told;
   }
-  for (const enrol::Member& m : known_members(running_)) {
+  for (const enrol::Member& m : to) {
     if (std::find(except.begin(), except.end(), m.site) != except.end()) {
       continue;
     }
@@ -264,6 +275,11 @@ std::vector<std::string> Enrolment::announce(const json& message, const std::str
                           .message = message,
                           .what = what})) {
       told.push_back(m.site);
+    } else {
+      ctx_.audit.record("mesh-announce", {{"to", m.site},
+                                          {"what", what},
+                                          {"result", "not queued"},
+                                          {"error", "256 announcements wait already"}});
     }
   }
   return told;
@@ -271,11 +287,29 @@ std::vector<std::string> Enrolment::announce(const json& message, const std::str
 
 // ---- the service's requests ---------------------------------------------------------------
 
+bool Enrolment::audit_stranger(std::string_view event, std::initializer_list<log::Field> fields) {
+  // Anyone on the WAN with a self-made identity can make these: at most 30 a minute reach
+  // the audit log, the rest are counted and the count goes with the next line.
+  const int64_t minute = ctx_.clock() / 60;
+  if (minute != stranger_minute_) {
+    stranger_minute_ = minute;
+    stranger_lines_ = 0;
+  }
+  if (++stranger_lines_ > 30) {
+    ++strangers_suppressed_;
+    return false;
+  }
+  if (strangers_suppressed_ > 0) {
+    ctx_.audit.record("mesh-refusals-suppressed", {{"count", strangers_suppressed_}});
+    strangers_suppressed_ = 0;
+  }
+  ctx_.audit.record(event, fields);
+  return true;
+}
+
 void Enrolment::on_request(const json& request, const Key32& identity, const std::string& from,
                            const Answer& answer) {
-  const std::string method = request.value("method", json("")).is_string()
-                                 ? request.value("method", std::string())
-                                 : std::string();
+  const json& method = request.value("method", json(""));
   if (running_.mesh.site.empty()) {
     return answer(refusal("not-member", "this site is not a member of a mesh"));
   }
@@ -288,7 +322,7 @@ void Enrolment::on_request(const json& request, const Key32& identity, const std
         return on_announce(request, p.name, answer);
       }
     }
-    ctx_.audit.record("mesh-announce-refused", {{"from", from}, {"reason", "not a member"}});
+    audit_stranger("mesh-announce-refused", {{"from", from}, {"reason", "not a member"}});
     return answer(refusal("not-member", "your identity is not a member's here"));
   }
   answer(refusal("malformed", "no such request: join or announce"));
@@ -300,8 +334,7 @@ void Enrolment::on_join(const json& request, const Key32& identity, const std::s
   const auto secret = from_hex<32>(request.value("secret", json()));
   auto member = enrol::member_from_json(request.value("member", json()));
   if (!id || !secret || !member) {
-    ctx_.audit.record("mesh-join",
-                      {{"from", from}, {"result", "refused"}, {"reason", "malformed"}});
+    audit_stranger("mesh-join", {{"from", from}, {"result", "refused"}, {"reason", "malformed"}});
     return answer(refusal(
         "malformed", member ? "the token is not whole" : "the joining site: " + member.error()));
   }
@@ -310,65 +343,110 @@ void Enrolment::on_join(const json& request, const Key32& identity, const std::s
   }
   auto store = tokens();
   if (!store) {
-    return answer(refusal("internal", store.error()));
+    log::error("mesh join: cannot read the token store", {{"error", store.error()}});
+    return answer(refusal("internal", "the site cannot check tokens now: see its log"));
   }
   const int64_t now = ctx_.clock();
-  enrol::Redemption r = (*store)->redeem(*id, *secret, member->site, from, now);
   const std::string token = enrol::token_id_hex(*id);
-  if (r.refusal != enrol::Refusal::kNone) {
-    ctx_.audit.record("mesh-join", {{"site", member->site},
-                                    {"token", token},
-                                    {"from", from},
-                                    {"result", "refused"},
-                                    {"reason", enrol::refusal_name(r.refusal)},
-                                    {"error", r.message}});
-    return answer(refusal(enrol::refusal_name(r.refusal), r.message));
-  }
+  const std::string identity_text = key_to_base64(identity);
+  const auto* existing = [&]() -> const config::MeshPeerConfig* {
+    for (const auto& p : running_.mesh.peers) {
+      if (p.name == member->site) {
+        return &p;
+      }
+    }
+    return nullptr;
+  }();
+  enrol::Redemption r = (*store)->redeem(*id, *secret, member->site, from, identity_text, now);
   auto self_info = self(running_.mesh.site);
   if (!self_info) {
+    log::error("mesh join: this site cannot describe itself", {{"error", self_info.error()}});
+    if (r.refusal == enrol::Refusal::kNone) {
+      (*store)->give_back(r.record.id, now);
+    }
+    return answer(refusal("internal", "the site cannot admit anyone now: see its log"));
+  }
+  const auto members_for = [this, me = *self_info](const std::string& joined) {
+    json members = json::array({to_json(me)});
+    for (const enrol::Member& m : known_members(running_)) {
+      if (m.site != joined) {
+        members.push_back(to_json(m));
+      }
+    }
+    return json{{"admitted_by", running_.mesh.site}, {"members", std::move(members)}};
+  };
+  // The same site asking again with the token it was admitted with (its first answer was
+  // lost, or came after its wait): the same answer, nothing committed again.
+  if (r.refusal == enrol::Refusal::kUsed && r.record.used_by == identity_text &&
+      existing != nullptr && existing->identity == identity &&
+      existing->public_key == member->public_key) {
+    return answer(members_for(member->site));
+  }
+  if (r.refusal == enrol::Refusal::kNone && existing != nullptr) {
     (*store)->give_back(r.record.id, now);
-    return answer(refusal("internal", self_info.error()));
+    r = {enrol::Refusal::kWrongSite,
+         "site " + member->site + " is a member here already: revoke it first", r.record};
+  }
+  if (r.refusal != enrol::Refusal::kNone) {
+    audit_stranger("mesh-join", {{"site", member->site},
+                                 {"token", token},
+                                 {"from", from},
+                                 {"result", "refused"},
+                                 {"reason", enrol::refusal_name(r.refusal)},
+                                 {"error", r.message}});
+    return answer(refusal(enrol::refusal_name(r.refusal), r.message));
   }
   const enrol::Member joined = *member;
   const std::string comment = "site " + joined.site + " joined with token " + token + " (made by " +
                               r.record.created_by + ") from " + from;
-  commit_edit([joined](const std::string& text,
-                       const config::Config& running) { return add_member(text, running, joined); },
-              kMeshUser, comment,
-              [this, joined, token, from, now, answer, me = *self_info,
-               by = r.record.created_by](Expected<uint64_t> seq) {
-                if (!seq) {
-                  if (auto s = tokens()) {
-                    (*s)->give_back(token, now);
-                  }
-                  ctx_.audit.record("mesh-join", {{"site", joined.site},
-                                                  {"token", token},
-                                                  {"from", from},
-                                                  {"result", "refused"},
-                                                  {"reason", "commit"},
-                                                  {"error", seq.error()}});
-                  return answer(refusal("refused", "the site cannot add you: " + seq.error()));
-                }
-                json members = json::array({to_json(me)});
-                for (const enrol::Member& m : known_members(running_)) {
-                  if (m.site != joined.site) {
-                    members.push_back(to_json(m));
-                  }
-                }
-                const auto told = announce({{"method", "announce"}, {"add", to_json(joined)}},
-                                           joined.site + " joined", {joined.site});
-                ctx_.audit.record("mesh-join", {{"site", joined.site},
-                                                {"token", token},
-                                                {"token_by", by},
-                                                {"from", from},
-                                                {"result", "admitted"},
-                                                {"seq", *seq},
-                                                {"announced_to", told.size()}});
-                answer({{"admitted_by", running_.mesh.site}, {"members", std::move(members)}});
-              });
+  commit_edit(
+      [joined](const std::string& text, const config::Config& running) {
+        return add_member(text, running, joined, /*about_itself=*/false);
+      },
+      kMeshUser, comment,
+      [this, joined, token, from, now, answer, members_for,
+       by = r.record.created_by](Expected<uint64_t> seq) {
+        if (!seq) {
+          if (auto s = tokens()) {
+            (*s)->give_back(token, now);
+          }
+          ctx_.audit.record("mesh-join", {{"site", joined.site},
+                                          {"token", token},
+                                          {"from", from},
+                                          {"result", "refused"},
+                                          {"reason", "commit"},
+                                          {"error", seq.error()}});
+          const bool busy = seq.error().starts_with(kBusyPrefix);
+          return answer(
+              refusal(busy ? kBusyReason : "refused", "the site cannot add you: " + seq.error()));
+        }
+        const auto told = announce({{"method", "announce"}, {"add", to_json(joined)}},
+                                   joined.site + " joined", known_members(running_), {joined.site});
+        ctx_.audit.record("mesh-join", {{"site", joined.site},
+                                        {"token", token},
+                                        {"token_by", by},
+                                        {"from", from},
+                                        {"result", "admitted"},
+                                        {"seq", *seq},
+                                        {"announced_to", told.size()}});
+        answer(members_for(joined.site));
+      });
 }
 
 void Enrolment::on_announce(const json& request, const std::string& sender, const Answer& answer) {
+  const auto answered = [this, answer, sender](const std::string& what,
+                                               const Expected<uint64_t>& seq) {
+    ctx_.audit.record("mesh-announce-heard",
+                      {{"from", sender},
+                       {"change", what},
+                       {"result", seq ? (*seq != 0 ? "ok" : "nothing to do") : "refused"},
+                       {"error", seq ? std::string() : seq.error()}});
+    if (seq) {
+      return answer(json{{"ok", true}, {"changed", *seq != 0}});
+    }
+    const bool busy = seq.error().starts_with(kBusyPrefix);
+    answer(refusal(busy ? kBusyReason : "refused", seq.error()));
+  };
   if (auto add = request.find("add"); add != request.end()) {
     auto member = enrol::member_from_json(*add);
     if (!member) {
@@ -378,26 +456,23 @@ void Enrolment::on_announce(const json& request, const std::string& sender, cons
       return answer(refusal("refused", "that is this site"));
     }
     const enrol::Member m = *member;
-    return commit_edit([m](const std::string& text,
-                           const config::Config& running) { return add_member(text, running, m); },
-                       kMeshUser, "site " + m.site + " joined (announced by " + sender + ")",
-                       [this, answer, m, sender](Expected<uint64_t> seq) {
-                         ctx_.audit.record("mesh-announce-heard",
-                                           {{"from", sender},
-                                            {"add", m.site},
-                                            {"result", seq ? "ok" : "refused"},
-                                            {"error", seq ? std::string() : seq.error()}});
-                         answer(seq ? json{{"ok", true}, {"changed", *seq != 0}}
-                                    : refusal("refused", seq.error()));
-                       });
+    // A member may change what it says of itself (its endpoints, its networks); another's
+    // entry only the site itself may change.
+    const bool about_itself = m.site == sender;
+    return commit_edit(
+        [m, about_itself](const std::string& text, const config::Config& running) {
+          return add_member(text, running, m, about_itself);
+        },
+        kMeshUser,
+        "site " + m.site + (about_itself ? " changed" : " joined") + " (announced by " + sender +
+            ")",
+        [answered, m](const Expected<uint64_t>& seq) { answered("add " + m.site, seq); });
   }
   if (auto remove = request.find("remove"); remove != request.end() && remove->is_object()) {
-    const std::string site = remove->value("site", json("")).is_string()
-                                 ? remove->value("site", std::string())
-                                 : std::string();
-    auto key = remove->value("public_key", json("")).is_string()
-                   ? key_from_base64(remove->value("public_key", std::string()))
-                   : std::nullopt;
+    const json& site_field = remove->value("site", json(""));
+    const json& key_field = remove->value("public_key", json(""));
+    const std::string site = site_field.is_string() ? site_field.get<std::string>() : "";
+    auto key = key_field.is_string() ? key_from_base64(key_field.get<std::string>()) : std::nullopt;
     if (!valid_site_name(site) || !key) {
       return answer(refusal("malformed", "remove needs a site and its public_key"));
     }
@@ -410,14 +485,7 @@ void Enrolment::on_announce(const json& request, const std::string& sender, cons
           return remove_member(text, running, site, key);
         },
         kMeshUser, "site " + site + " " + why,
-        [this, answer, site, sender](Expected<uint64_t> seq) {
-          ctx_.audit.record("mesh-announce-heard", {{"from", sender},
-                                                    {"remove", site},
-                                                    {"result", seq ? "ok" : "refused"},
-                                                    {"error", seq ? std::string() : seq.error()}});
-          answer(seq ? json{{"ok", true}, {"changed", *seq != 0}}
-                     : refusal("refused", seq.error()));
-        });
+        [answered, site](const Expected<uint64_t>& seq) { answered("remove " + site, seq); });
   }
   answer(refusal("malformed", "an announcement adds or removes a site"));
 }
@@ -525,6 +593,19 @@ void Enrolment::join(const json& p, const Caller& caller, const rpc::Reply& repl
     return reply(rpc::invalid_params("this site is in a mesh already (as " + running_.mesh.site +
                                      "): vigil mesh leave first"));
   }
+  // What would make this side's commit fail after the issuer admitted it, checked first.
+  if (joining_) {
+    return reply(api_error(rpc::kServerBusy, "a join is under way already"));
+  }
+  if (!running_.dataplane.forwarding) {
+    return reply(
+        rpc::invalid_params("the tunnels run in vigil-dp's fast path: set "
+                            "dataplane.forwarding: true (and commit) before joining"));
+  }
+  if (ctx_.engine.pending()) {
+    return reply(rpc::invalid_params(
+        "a commit confirmed waits for its confirmation: confirm it or let it roll back first"));
+  }
   auto me = identity();
   if (!me) {
     return reply(rpc::Error{rpc::kInternalError, me.error()});
@@ -550,9 +631,13 @@ void Enrolment::join(const json& p, const Caller& caller, const rpc::Reply& repl
                      .what = "join"};
   const std::string user = caller.user;
   const std::string site = token->site;
+  joining_ = true;
   const bool taken = joins_->submit([this, to_issuer, me = *me, user, site, id, reply] {
-    bool refused = false;
-    auto answer = deliver_once(to_issuer, *me, std::chrono::seconds(10), refused);
+    DeliveryOutcome how;
+    // Longer than the issuer's 10 s for a connection, so its answer (or "busy") arrives.
+    auto answer = deliver_once(to_issuer, *me, std::chrono::seconds(12), how, &stopping_);
+    const bool refused = how.refused;
+    const bool busy = how.temporary;
     std::vector<enrol::Member> members;
     std::string error = answer ? "" : answer.error();
     if (answer) {
@@ -569,8 +654,10 @@ void Enrolment::join(const json& p, const Caller& caller, const rpc::Reply& repl
         members.push_back(std::move(*m));
       }
     }
-    ctx_.loop.post([this, members, error, refused, user, site, id, issuer = to_issuer.site, reply] {
+    ctx_.loop.post([this, members, error, refused, busy, user, site, id, issuer = to_issuer.site,
+                    reply] {
       if (!error.empty()) {
+        joining_ = false;
         ctx_.audit.record("mesh-join", {{"user", user},
                                         {"site", site},
                                         {"token", id},
@@ -579,7 +666,8 @@ void Enrolment::join(const json& p, const Caller& caller, const rpc::Reply& repl
                                         {"error", error}});
         return reply(
             api_error(refused ? kMeshRefused : kMeshUnreachable,
-                      (refused ? issuer + " refused the join: " : "cannot join: ") + error));
+                      (refused ? issuer + " refused the join: " : "cannot join: ") + error +
+                          (busy ? " (run the same join again: the token stays good for it)" : "")));
       }
       commit_edit(
           [site, members](const std::string& text,
@@ -592,6 +680,7 @@ void Enrolment::join(const json& p, const Caller& caller, const rpc::Reply& repl
           },
           user, "joined the mesh as " + site + " through " + issuer + " (token " + id + ")",
           [this, members, user, site, id, issuer, reply](Expected<uint64_t> seq) {
+            joining_ = false;
             ctx_.audit.record("mesh-join", {{"user", user},
                                             {"site", site},
                                             {"token", id},
@@ -613,6 +702,7 @@ void Enrolment::join(const json& p, const Caller& caller, const rpc::Reply& repl
     });
   });
   if (!taken) {
+    joining_ = false;
     reply(api_error(rpc::kServerBusy, "a join is under way already"));
   }
 }
@@ -641,7 +731,7 @@ void Enrolment::revoke(const json& p, const Caller& caller, const rpc::Reply& re
         const auto told =
             announce({{"method", "announce"},
                       {"remove", {{"site", site}, {"public_key", key_to_base64(key)}}}},
-                     site + " revoked", {site});
+                     site + " revoked", known_members(running_), {site});
         ctx_.audit.record(
             "mesh-revoke",
             {{"user", user}, {"site", site}, {"seq", *seq}, {"announced_to", told.size()}});
@@ -657,11 +747,11 @@ void Enrolment::leave(const Caller& caller, const rpc::Reply& reply) {
   if (!me) {
     return reply(rpc::Error{rpc::kInternalError, me.error()});
   }
-  // Told first, while this site is still a member they accept announcements from.
-  const auto told = announce(
-      {{"method", "announce"},
-       {"remove", {{"site", running_.mesh.site}, {"public_key", key_to_base64(me->public_key)}}}},
-      running_.mesh.site + " left", {});
+  // Removed here first; then the members are told (they still know this site's identity).
+  const std::vector<enrol::Member> members = known_members(running_);
+  const json message{
+      {"method", "announce"},
+      {"remove", {{"site", running_.mesh.site}, {"public_key", key_to_base64(me->public_key)}}}};
   const std::string user = caller.user;
   const std::string site = running_.mesh.site;
   commit_edit(
@@ -674,7 +764,11 @@ void Enrolment::leave(const Caller& caller, const rpc::Reply& reply) {
         return std::optional<std::string>(*left);
       },
       user, "left the mesh (was " + site + ")",
-      [this, told, user, site, reply](Expected<uint64_t> seq) {
+      [this, members, message, user, site, reply](Expected<uint64_t> seq) {
+        std::vector<std::string> told;
+        if (seq) {
+          told = announce(message, site + " left", members, {});
+        }
         ctx_.audit.record("mesh-leave", {{"user", user},
                                          {"site", site},
                                          {"result", seq ? "ok" : "failed"},

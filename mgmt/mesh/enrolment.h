@@ -6,6 +6,7 @@
 // unless it says otherwise.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -24,6 +25,10 @@
 #include "sdwan/enrol/token_store.h"
 
 namespace vigil::mgmt::mesh {
+
+// How an error that may go away by itself begins (a commit confirmed waiting, the commit
+// worker full): the other site is told kBusyReason and asks again later.
+inline constexpr std::string_view kBusyPrefix = "busy: ";
 
 struct EnrolmentContext {
   EventLoop& loop;
@@ -66,9 +71,13 @@ class Enrolment {
                                                                   const config::Config& running)>;
   void commit_edit(Edit edit, const std::string& user, const std::string& comment,
                    const std::function<void(Expected<uint64_t>)>& done);
-  // Tells every member but `except` (and this site) `message`.
+  // Tells every member of `to` but `except` `message`; returns those it will tell.
   std::vector<std::string> announce(const nlohmann::json& message, const std::string& what,
+                                    const std::vector<enrol::Member>& to,
                                     const std::vector<std::string>& except);
+  // Audits what anyone on the WAN can cause (refused joins and announcements), at most 30
+  // lines a minute; false when this one was only counted.
+  bool audit_stranger(std::string_view event, std::initializer_list<log::Field> fields);
   Expected<std::shared_ptr<const enrol::Identity>> identity();
   Expected<enrol::TokenStore*> tokens();
   Expected<enrol::Member> self(const std::string& site);
@@ -82,6 +91,11 @@ class Enrolment {
   std::unique_ptr<EnrolServer> server_;
   std::string server_error_;           // why the service is not up, when it should be
   std::unique_ptr<WorkerPool> joins_;  // outgoing joins: network waits off the loop
+  bool joining_ = false;               // a join is under way (one at a time)
+  std::atomic<bool> stopping_{false};  // the outgoing join gives up when set
+  int64_t stranger_minute_ = 0;
+  int stranger_lines_ = 0;
+  uint64_t strangers_suppressed_ = 0;
 };
 
 }  // namespace vigil::mgmt::mesh

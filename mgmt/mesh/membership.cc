@@ -129,30 +129,81 @@ std::vector<enrol::Member> known_members(const config::Config& config) {
 
 Expected<std::optional<std::string>> add_member(const std::string& text,
                                                 const config::Config& running,
-                                                const enrol::Member& member) {
+                                                const enrol::Member& member, bool about_itself) {
   if (member.site == running.mesh.site) {
     return fail("site " + member.site + " is this site's own name");
   }
+  const config::MeshPeerConfig* existing = peer_named(running, member.site);
   for (const auto& p : running.mesh.peers) {
-    if (p.name == member.site && p.public_key != member.public_key) {
-      return fail("site " + member.site +
-                  " is a peer here already, with another key: revoke it first (vigil mesh "
-                  "revoke " +
-                  member.site + ")");
-    }
     if (p.name != member.site &&
         (p.public_key == member.public_key || p.identity == member.identity)) {
       return fail("site " + member.site + "'s key is peer " + p.name + "'s already");
     }
   }
-  if (const auto* p = peer_named(running, member.site); p != nullptr && member_of(*p) == member) {
-    return std::optional<std::string>();
+  if (existing != nullptr) {
+    if (existing->public_key != member.public_key) {
+      return fail("site " + member.site +
+                  " is a peer here already, with another key: revoke it first (vigil mesh "
+                  "revoke " +
+                  member.site + ")");
+    }
+    if (member_of(*existing) == member) {
+      return std::optional<std::string>();
+    }
+    if (!about_itself || existing->identity != member.identity) {
+      return fail("site " + member.site +
+                  " is a member here already: only it may change what "
+                  "it says of itself");
+    }
+  }
+  // A member's networks are routed to it and are the sources it may send: none may be
+  // everything, this site's own, or part of another peer's.
+  std::vector<std::pair<net::Prefix, std::string>> taken;
+  for (const auto& p : running.mesh.peers) {
+    if (p.name != member.site) {
+      for (const auto& a : p.allowed_ips) {
+        taken.emplace_back(a, "peer " + p.name + "'s");
+      }
+    }
+  }
+  Key32 none{};
+  if (auto me = self_member(running, running.mesh.site, none, none)) {
+    for (const auto& n : me->networks) {
+      taken.emplace_back(n, "this site's");
+    }
+  }
+  for (const auto& n : member.networks) {
+    if (n.length == 0) {
+      return fail("site " + member.site + " claims " + n.to_string() +
+                  ": a member is given its own networks, not everything");
+    }
+    for (const auto& [other, whose] : taken) {
+      if (n.overlaps(other)) {
+        return fail("site " + member.site + " claims " + n.to_string() + ", which overlaps " +
+                    whose + " " + other.to_string());
+      }
+    }
   }
   auto doc = load(text);
   if (!doc) {
     return fail(doc.error());
   }
-  (*doc)["mesh"]["peers"][member.site] = peer_node(member);
+  YAML::Node node = (*doc)["mesh"]["peers"][member.site];
+  if (existing == nullptr || !node.IsMap()) {
+    (*doc)["mesh"]["peers"][member.site] = peer_node(member);
+  } else {
+    // What the member says of itself, and nothing else: a preshared key, a probe interval
+    // or a keepalive set here by hand stay.
+    const YAML::Node fresh = peer_node(member);
+    for (const char* key : {"endpoints", "allowed_ips", "identity"}) {
+      node[key] = fresh[key];
+    }
+    if (member.enrolment_port != enrol::kDefaultEnrolmentPort) {
+      node["enrolment_port"] = member.enrolment_port;
+    } else {
+      node.remove("enrolment_port");
+    }
+  }
   return std::optional<std::string>(config::emit(*doc));
 }
 
@@ -189,7 +240,17 @@ Expected<std::string> join_mesh(const std::string& text, const std::string& site
     if (m.site == site) {
       return fail("the mesh has a member named " + site + " already");
     }
-    mesh["peers"][m.site] = peer_node(m);
+    YAML::Node node = mesh["peers"][m.site];
+    if (node.IsMap()) {
+      // A peer of the same name configured by hand: what the mesh says of it, and the rest
+      // (a preshared key, a probe interval) kept.
+      const YAML::Node fresh = peer_node(m);
+      for (const char* key : {"public_key", "identity", "endpoints", "allowed_ips"}) {
+        node[key] = fresh[key];
+      }
+    } else {
+      mesh["peers"][m.site] = peer_node(m);
+    }
   }
   return config::emit(*doc);
 }

@@ -26,11 +26,15 @@ Expected<enrol::Member> self_member(const config::Config& config, const std::str
 // The members of the mesh this site knows (peers with an identity), this site excluded.
 std::vector<enrol::Member> known_members(const config::Config& config);
 
-// `text` with `member` as a peer. Nothing (std::nullopt) when it is one already, the same;
-// an error when the name, key, identity or a network is another peer's.
+// `text` with `member` as a peer. Nothing (std::nullopt) when it is one already, the same.
+// An error when its name is a peer's already with another key, or (unless `about_itself`:
+// the member announcing a change of its own endpoints or networks) with anything else
+// different; when its key or identity is another peer's; when one of its networks is
+// everything (/0), overlaps this site's networks or another peer's allowed_ips.
 Expected<std::optional<std::string>> add_member(const std::string& text,
                                                 const config::Config& running,
-                                                const enrol::Member& member);
+                                                const enrol::Member& member,
+                                                bool about_itself = false);
 // `text` without the peer `site`, when its key is `public_key`; nothing when there is no such
 // peer; an error when the peer has another key (someone joined again under the name).
 Expected<std::optional<std::string>> remove_member(const std::string& text,

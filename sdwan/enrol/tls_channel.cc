@@ -38,6 +38,10 @@ std::unique_ptr<SSL_CTX, CtxFree> make_context(const Identity& me, bool server) 
   }
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                      accept_any_chain);
+  // Identities are Ed25519 keys: nothing else is asked for, or proven, in the handshake.
+  if (SSL_CTX_set1_sigalgs_list(ctx.get(), "ed25519") != 1) {
+    return nullptr;
+  }
   // No tickets, no resumption: one exchange per connection, each with both keys proven.
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
   SSL_CTX_set_num_tickets(ctx.get(), 0);
@@ -101,7 +105,6 @@ Expected<UniqueFd> connect_tcp(const std::string& contact, TlsChannel::Clock::ti
       last = std::strerror(error);
       continue;
     }
-    ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
     ::freeaddrinfo(found);
     return fd;
   }
@@ -111,25 +114,41 @@ Expected<UniqueFd> connect_tcp(const std::string& contact, TlsChannel::Clock::ti
 
 }  // namespace
 
-bool TlsChannel::arm_timeouts() {
-  const auto left = duration_cast<std::chrono::microseconds>(deadline_ - Clock::now()).count();
-  if (left <= 0) {
+bool TlsChannel::wait_for(int ret) {
+  const int kind = SSL_get_error(ssl_.get(), ret);
+  short events = 0;
+  if (kind == SSL_ERROR_WANT_READ) {
+    events = POLLIN;
+  } else if (kind == SSL_ERROR_WANT_WRITE) {
+    events = POLLOUT;
+  }
+  if (events == 0) {
     return false;
   }
-  timeval tv{.tv_sec = static_cast<time_t>(left / 1000000),
-             .tv_usec = static_cast<suseconds_t>(left % 1000000)};
-  ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  return true;
+  while (true) {
+    if (cancel_ != nullptr && cancel_->load()) {
+      return false;
+    }
+    const auto left = duration_cast<milliseconds>(deadline_ - Clock::now()).count();
+    if (left <= 0) {
+      timed_out_ = true;
+      return false;
+    }
+    pollfd p{.fd = fd_.get(), .events = events, .revents = 0};
+    const int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 100)));
+    if (rc != 0 && !(rc < 0 && errno == EINTR)) {
+      return true;  // ready, or an error the next call reports
+    }
+  }
 }
 
 std::string TlsChannel::ssl_error(std::string_view what, int ret) const {
   const int kind = SSL_get_error(ssl_.get(), ret);
   std::string why;
-  if (kind == SSL_ERROR_SYSCALL || kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) {
-    why = errno == EAGAIN || errno == EWOULDBLOCK || Clock::now() >= deadline_
-              ? "timed out"
-              : (errno != 0 ? std::strerror(errno) : "the connection was closed");
+  if (timed_out_ || kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) {
+    why = "timed out";
+  } else if (kind == SSL_ERROR_SYSCALL) {
+    why = errno != 0 ? std::strerror(errno) : "the connection was closed";
   } else if (kind == SSL_ERROR_ZERO_RETURN) {
     why = "the connection was closed";
   } else {
@@ -142,9 +161,11 @@ std::string TlsChannel::ssl_error(std::string_view what, int ret) const {
 }
 
 Expected<TlsChannel> TlsChannel::accept(UniqueFd fd, const Identity& me, Clock::duration handshake,
-                                        Clock::duration budget) {
+                                        Clock::duration budget, const std::atomic<bool>* cancel) {
   TlsChannel ch;
+  ch.cancel_ = cancel;
   ch.fd_ = std::move(fd);
+  ::fcntl(ch.fd_.get(), F_SETFL, ::fcntl(ch.fd_.get(), F_GETFL) | O_NONBLOCK);
   const auto start = Clock::now();
   ch.deadline_ = start + std::min(handshake, budget);
   ch.peer_address_ = address_of(ch.fd_.get());
@@ -153,12 +174,14 @@ Expected<TlsChannel> TlsChannel::accept(UniqueFd fd, const Identity& me, Clock::
     return fail("cannot set up TLS");
   }
   ch.ssl_.reset(SSL_new(ctx.get()));
-  if (!ch.ssl_ || SSL_set_fd(ch.ssl_.get(), ch.fd_.get()) != 1 || !ch.arm_timeouts()) {
+  if (!ch.ssl_ || SSL_set_fd(ch.ssl_.get(), ch.fd_.get()) != 1) {
     return fail("cannot set up TLS");
   }
   errno = 0;
-  if (const int rc = SSL_accept(ch.ssl_.get()); rc != 1) {
-    return fail(ch.ssl_error("TLS handshake with " + ch.peer_address_ + " failed", rc));
+  for (int rc = SSL_accept(ch.ssl_.get()); rc != 1; rc = SSL_accept(ch.ssl_.get())) {
+    if (!ch.wait_for(rc)) {
+      return fail(ch.ssl_error("TLS handshake with " + ch.peer_address_ + " failed", rc));
+    }
   }
   ch.deadline_ = start + budget;
   auto key = ed25519_key_of(SSL_get0_peer_certificate(ch.ssl_.get()));
@@ -170,8 +193,10 @@ Expected<TlsChannel> TlsChannel::accept(UniqueFd fd, const Identity& me, Clock::
 }
 
 Expected<TlsChannel> TlsChannel::connect(const std::string& contact, const Identity& me,
-                                         const Key32& pin, Clock::duration budget) {
+                                         const Key32& pin, Clock::duration budget,
+                                         const std::atomic<bool>* cancel) {
   TlsChannel ch;
+  ch.cancel_ = cancel;
   ch.deadline_ = Clock::now() + budget;
   auto fd = connect_tcp(contact, ch.deadline_);
   if (!fd) {
@@ -184,12 +209,14 @@ Expected<TlsChannel> TlsChannel::connect(const std::string& contact, const Ident
     return fail("cannot set up TLS");
   }
   ch.ssl_.reset(SSL_new(ctx.get()));
-  if (!ch.ssl_ || SSL_set_fd(ch.ssl_.get(), ch.fd_.get()) != 1 || !ch.arm_timeouts()) {
+  if (!ch.ssl_ || SSL_set_fd(ch.ssl_.get(), ch.fd_.get()) != 1) {
     return fail("cannot set up TLS");
   }
   errno = 0;
-  if (const int rc = SSL_connect(ch.ssl_.get()); rc != 1) {
-    return fail(ch.ssl_error("TLS handshake with " + contact + " failed", rc));
+  for (int rc = SSL_connect(ch.ssl_.get()); rc != 1; rc = SSL_connect(ch.ssl_.get())) {
+    if (!ch.wait_for(rc)) {
+      return fail(ch.ssl_error("TLS handshake with " + contact + " failed", rc));
+    }
   }
   auto key = ed25519_key_of(SSL_get0_peer_certificate(ch.ssl_.get()));
   if (!key || CRYPTO_memcmp(key->data(), pin.data(), pin.size()) != 0) {
@@ -204,13 +231,13 @@ Expected<TlsChannel> TlsChannel::connect(const std::string& contact, const Ident
 Status TlsChannel::send_line(std::string_view line) {
   std::string out(line);
   out.push_back('\n');
-  if (!arm_timeouts()) {
-    return fail("timed out");
-  }
   errno = 0;
-  const int rc = SSL_write(ssl_.get(), out.data(), static_cast<int>(out.size()));
-  if (rc != static_cast<int>(out.size())) {
-    return fail(ssl_error("cannot send to " + peer_address_, rc));
+  for (int rc = SSL_write(ssl_.get(), out.data(), static_cast<int>(out.size()));
+       rc != static_cast<int>(out.size());
+       rc = SSL_write(ssl_.get(), out.data(), static_cast<int>(out.size()))) {
+    if (rc > 0 || !wait_for(rc)) {
+      return fail(ssl_error("cannot send to " + peer_address_, rc));
+    }
   }
   return Ok{};
 }
@@ -227,23 +254,17 @@ Expected<std::string> TlsChannel::read_line(size_t max) {
       return fail("a message from " + peer_address_ + " is longer than " + std::to_string(max) +
                   " bytes");
     }
-    if (!arm_timeouts()) {
-      return fail("no whole message from " + peer_address_ + " in time");
-    }
     errno = 0;
     const int rc = SSL_read(ssl_.get(), buf, sizeof buf);
     if (rc <= 0) {
-      return fail(ssl_error("cannot read from " + peer_address_, rc));
+      if (wait_for(rc)) {
+        continue;
+      }
+      return fail(timed_out_ ? "no whole message from " + peer_address_ + " in time"
+                             : ssl_error("cannot read from " + peer_address_, rc));
     }
     pending_.append(buf, static_cast<size_t>(rc));
   }
-}
-
-std::array<uint8_t, 32> TlsChannel::exporter(std::string_view label) const {
-  std::array<uint8_t, 32> out{};
-  SSL_export_keying_material(ssl_.get(), out.data(), out.size(), label.data(), label.size(),
-                             nullptr, 0, 0);
-  return out;
 }
 
 }  // namespace vigil::enrol

@@ -2,12 +2,14 @@
 // identity (identity.h) with a certificate made from it, each side checking the other's key
 // against the one it expects (the joining site: the key pinned in its token; a member: the
 // identities in its config). One request line and one answer line of JSON, each bounded, the
-// whole exchange within a time budget, so a peer that trickles bytes holds nothing for long.
+// whole exchange within a time budget (non-blocking I/O polled against one deadline), so a peer
+// that trickles bytes holds nothing past it.
 #pragma once
 
 #include <openssl/ssl.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -29,12 +31,16 @@ class TlsChannel {
   // The server's side over an accepted connection; the client must present an Ed25519
   // identity (checked by the caller against what it expects: peer_identity()). The handshake
   // must be over within `handshake`, everything within `budget`.
+  // `cancel`, when given and set (by another thread: the daemon stopping), fails whatever
+  // waits within 100 ms.
   static Expected<TlsChannel> accept(UniqueFd fd, const Identity& me, Clock::duration handshake,
-                                     Clock::duration budget);
+                                     Clock::duration budget,
+                                     const std::atomic<bool>* cancel = nullptr);
   // Connects to `contact` ("host:port", the host an address, [IPv6] or a DNS name) and checks
   // that the server's identity is `pin`.
   static Expected<TlsChannel> connect(const std::string& contact, const Identity& me,
-                                      const Key32& pin, Clock::duration budget);
+                                      const Key32& pin, Clock::duration budget,
+                                      const std::atomic<bool>* cancel = nullptr);
 
   const Key32& peer_identity() const { return peer_identity_; }
   // The peer's address as "ip" (for the audit).
@@ -43,17 +49,15 @@ class TlsChannel {
   Status send_line(std::string_view line);
   // The next line without its '\n'; an error past `max` bytes, at the deadline or at the end.
   Expected<std::string> read_line(size_t max = kMaxEnrolLine);
-  // RFC 8446 exporter: 32 bytes bound to this session, for proofs that must not be replayed
-  // in another one.
-  std::array<uint8_t, 32> exporter(std::string_view label) const;
 
  private:
   struct SslFree {
     void operator()(SSL* s) const { SSL_free(s); }
   };
   TlsChannel() = default;
-  // Sets the socket's timeouts to what is left of the budget; false when nothing is.
-  bool arm_timeouts();
+  // Waits until the socket can do what the SSL call that returned `ret` needs, within the
+  // deadline; false when it cannot (then ssl_error() says why).
+  bool wait_for(int ret);
   std::string ssl_error(std::string_view what, int ret) const;
 
   UniqueFd fd_;
@@ -62,6 +66,8 @@ class TlsChannel {
   std::string peer_address_;
   Clock::time_point deadline_{};
   std::string pending_;  // read past the last line
+  bool timed_out_ = false;
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 }  // namespace vigil::enrol

@@ -49,6 +49,7 @@ json to_json(const TokenRecord& r) {
           {"expires_at", r.expires_at},
           {"used_at", r.used_at},
           {"used_from", r.used_from},
+          {"used_by", r.used_by},
           {"withdrawn", r.withdrawn}};
 }
 
@@ -65,6 +66,7 @@ std::optional<TokenRecord> from_json(const json& j) {
                   .expires_at = j.at("expires_at").get<int64_t>(),
                   .used_at = j.at("used_at").get<int64_t>(),
                   .used_from = j.at("used_from").get<std::string>(),
+                  .used_by = j.value("used_by", std::string()),
                   .withdrawn = j.at("withdrawn").get<bool>()};
     if (r.id.size() != 32 || r.secret_hash.size() != 64 || !valid_site_name(r.site)) {
       return std::nullopt;
@@ -179,7 +181,7 @@ Expected<JoinToken> TokenStore::create(const std::string& site, int64_t lifetime
 }
 
 Redemption TokenStore::redeem(const TokenId& id, const TokenSecret& secret, const std::string& site,
-                              const std::string& from, int64_t now) {
+                              const std::string& from, const std::string& by, int64_t now) {
   forget_old(now);
   const std::string id_hex = token_id_hex(id);
   auto it = std::find_if(records_.begin(), records_.end(),
@@ -212,9 +214,11 @@ Redemption TokenStore::redeem(const TokenId& id, const TokenSecret& secret, cons
   }
   it->used_at = now;
   it->used_from = from;
+  it->used_by = by;
   if (Status saved = save(); !saved) {
     it->used_at = 0;
     it->used_from.clear();
+    it->used_by.clear();
     return {Refusal::kStore, "the site cannot record the token as used: " + saved.error(), *it};
   }
   return {Refusal::kNone, "", *it};
@@ -225,6 +229,7 @@ void TokenStore::give_back(const std::string& id, int64_t used_at) {
     if (r.id == id && r.used_at == used_at) {
       r.used_at = 0;
       r.used_from.clear();
+      r.used_by.clear();
       (void)save();
     }
   }

@@ -29,6 +29,7 @@ struct TokenRecord {
   int64_t expires_at = 0;
   int64_t used_at = 0;    // 0: not used
   std::string used_from;  // the address the join came from
+  std::string used_by;    // the identity (base64) of the site that used it
   bool withdrawn = false;
 };
 
@@ -55,7 +56,7 @@ class TokenStore {
   // Checks the token the joining site presents and, when it passes, marks it used (persisted
   // before this returns: a crash after cannot let it be used twice).
   Redemption redeem(const TokenId& id, const TokenSecret& secret, const std::string& site,
-                    const std::string& from, int64_t now);
+                    const std::string& from, const std::string& by, int64_t now);
   // Unmarks a token redeemed by redeem() whose join then failed on this side (the commit
   // was refused): the site may try again with it. Only a token used at `used_at`.
   void give_back(const std::string& id, int64_t used_at);

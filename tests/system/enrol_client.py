@@ -78,6 +78,22 @@ def main() -> None:
         out["idle_closed_after_s"] = [closed_within(s, start, 8) for s in idle]
         for s in idle:
             s.close()
+        # A byte every half second: each read is quick, the whole handshake is not.
+        start = time.monotonic()
+        with socket.create_connection((host, port), timeout=5) as slow:
+            slow.settimeout(0.5)
+            out["trickle_closed_after_s"] = None
+            for _ in range(30):
+                try:
+                    slow.sendall(b"\x16")
+                    if slow.recv(4096) == b"":
+                        out["trickle_closed_after_s"] = time.monotonic() - start
+                        break
+                except (socket.timeout, TimeoutError):
+                    continue
+                except OSError:
+                    out["trickle_closed_after_s"] = time.monotonic() - start
+                    break
         try:
             out["no_identity"] = ask(host, port, None, b'{"method": "announce"}\n')
         except (ssl.SSLError, OSError) as e:

@@ -1,7 +1,10 @@
 // mesh keygen: this site's WireGuard key, made by vigild where the mesh config looks for it.
 // mesh token create|list|delete, mesh join, mesh revoke, mesh leave, show mesh: the mesh's
 // membership (vigild's mgmt/mesh/enrolment.h).
+#include <unistd.h>
+
 #include <ctime>
+#include <iostream>
 
 #include "mgmt/cli/commands/commands.h"
 
@@ -173,10 +176,24 @@ Output mesh_token_delete(Invocation& inv) {
 }
 
 Output mesh_join(Invocation& inv) {
-  if (inv.args.size() != 1) {
-    return usage_error("mesh join TOKEN");
+  if (inv.args.size() > 1) {
+    return usage_error("mesh join [TOKEN]");
   }
-  auto r = inv.call("mesh.join", {{"token", inv.args[0]}}, "cannot join the mesh");
+  // Without TOKEN, from standard input: a command line is visible to every local user (ps),
+  // and the interactive shell keeps its lines in a history file.
+  std::string token = inv.args.empty() ? std::string() : inv.args[0];
+  if (inv.args.empty()) {
+    if (::isatty(STDIN_FILENO) != 0) {
+      std::cerr << "token: " << std::flush;
+    }
+    std::string line;
+    line.reserve(256);
+    for (int c = std::cin.get(); c != EOF && c != '\n' && line.size() <= 4096; c = std::cin.get()) {
+      line.push_back(static_cast<char>(c));
+    }
+    token = line;
+  }
+  auto r = inv.call("mesh.join", {{"token", token}}, "cannot join the mesh");
   if (!r) {
     return r.failure();
   }
@@ -285,9 +302,10 @@ void add_mesh_commands(CommandTable& t) {
          .help = "withdraw a token not yet used (admin)",
          .run = mesh_token_delete});
   t.add({.words = {"mesh", "join"},
-         .args_hint = "TOKEN",
+         .args_hint = "[TOKEN]",
          .help = "join the mesh a token comes from (admin): this box becomes the token's site, "
-                 "every member its peer, as one commit",
+                 "every member its peer, as one commit; without TOKEN it is read from standard "
+                 "input (kept off the command line, which other local users can see)",
          .run = mesh_join});
   t.add({.words = {"mesh", "revoke"},
          .args_hint = "SITE",

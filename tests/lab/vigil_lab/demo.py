@@ -1,6 +1,7 @@
-"""The README's first command: bring up three_sites, start what Vigil has at this commit on
-each site's edge box, run traffic across the mesh, break things, report what happened, tear
-everything down. Every figure printed is measured in this run."""
+"""The README's first command: bring up four sites, start what Vigil has at this commit on
+three sites' edge boxes, run traffic across the mesh, break things, have the fourth site join
+the mesh with a token, report what happened, tear everything down. Every figure printed is
+measured in this run."""
 
 from __future__ import annotations
 
@@ -12,16 +13,18 @@ from pathlib import Path
 from . import Lab, Netem, topologies
 from .lab import parse_ping
 from .fastpath import (dataplane, default_route_port, forwarding, hosts_checksum_in_software,
-                       make_mesh_keys, mesh_section, site_edge_config, site_hosts, start_routing,
-                       tunnels_only)
+                       joining_mesh_section, make_mesh_identities, make_mesh_keys, mesh_section,
+                       site_edge_config, site_hosts, start_routing, tunnels_only)
 
 SITES = (1, 2, 3)
+JOINING = 4  # the site that joins the mesh with a token, late in the demo
 
 
 ATTACKER_ACL = "    - {name: deny-attacker, source: 192.0.2.0/24, action: deny}\n"
 
 
 MESH_KEYS: dict = {}  # site -> (private key file, public key), made when the lab is up
+MESH_IDENTITIES: dict = {}  # site -> (identity key file, public key), likewise
 
 
 def site_config(n: int, hostname: str | None = None) -> str:
@@ -32,7 +35,7 @@ def site_config(n: int, hostname: str | None = None) -> str:
     # The other sites are WireGuard peers: their networks are reached only through tunnels
     # vigil-dp seals and opens.
     return site_edge_config(n, hostname=hostname, acl=ATTACKER_ACL,
-                            mesh=mesh_section(n, MESH_KEYS))
+                            mesh=mesh_section(n, MESH_KEYS, MESH_IDENTITIES, peers=SITES))
 
 
 def capture_between_sites(lab: Lab, seconds: float, traffic) -> dict[str, int]:
@@ -90,17 +93,18 @@ def iperf(lab: Lab, client: str, server: str, seconds: int = 3) -> float:
 
 def main() -> int:
     failures: list[str] = []
-    with Lab(topologies.three_sites()) as lab:
-        heading(f"lab three_sites is up ({len(lab.topology.nodes)} namespaces, prefix "
+    with Lab(topologies.sites(4, "four_sites")) as lab:
+        heading(f"lab four_sites is up ({len(lab.topology.nodes)} namespaces, prefix "
                 f"{lab.prefix})")
         print("  each site: client 10.N.1.10, backend 10.N.1.20 on a LAN behind sN-edge;")
         print("  sN-edge has wan1 198.18.N.0/30 and wan2 198.18.N.4/30 to the internet node")
 
         heading("starting Vigil on every edge box (vigild, vigil-dp, vigil-l7)")
         # The edge kernels do not forward: whatever crosses a site's edge, vigil-dp carried.
-        hosts_checksum_in_software(lab, site_hosts(SITES))
-        MESH_KEYS.update(make_mesh_keys(lab.log_dir, SITES))
-        tunnels_only(lab, SITES)
+        hosts_checksum_in_software(lab, site_hosts(SITES + (JOINING,)))
+        MESH_KEYS.update(make_mesh_keys(lab.log_dir, SITES + (JOINING,)))
+        MESH_IDENTITIES.update(make_mesh_identities(lab.log_dir, SITES))
+        tunnels_only(lab, SITES + (JOINING,))
         nodes = start_routing(lab, {f"s{n}-edge": site_config(n) for n in SITES})
         edges = {n: nodes[f"s{n}-edge"] for n in SITES}
         print("  edge kernels: ip_forward 0; vigil-dp routes lan0/wan1/wan2 over AF_XDP "
@@ -120,8 +124,7 @@ def main() -> int:
             note = edges[1].call(daemon, "status").get("not_implemented")
             if note:
                 print(f"  NOTE {daemon} at this commit: not implemented: {note}.")
-        print("  For the mesh this means: paths are chosen by their probes and the policies'")
-        print("  classes, never by hand, and a new site is configured on every other by hand.")
+        print("  s4-edge stays off until it joins the mesh with a token, near the end.")
         print("  The internet node no longer routes the sites' networks: sites reach each other")
         print("  only through the WireGuard tunnels vigil-dp runs (each edge a peer of the others).")
 
@@ -323,6 +326,48 @@ def main() -> int:
         print("  restored: the path is degraded at once, and takes traffic back only after "
               "10 s without a break")
 
+        heading("a fourth site joins the mesh with a one-time token, while s1-s3 carry traffic")
+        # s4-edge starts with no peers and no name in the mesh; s1 makes a token for it.
+        s4 = start_routing(lab, {"s4-edge": site_edge_config(
+            JOINING, acl=ATTACKER_ACL, mesh=joining_mesh_section(JOINING, MESH_KEYS, lab.log_dir))},
+            daemons=("vigild", "vigil-dp"))["s4-edge"]
+        pings = [lab.spawn(f"s{a}-client", ["ping", "-n", "-q", "-i", "0.01", "-w", "4",
+                                            f"10.{b}.1.10"], name=f"join-ping-{a}{b}")
+                 for a, b in ((1, 2), (2, 3), (3, 1))]
+        token = edges[1].cli("mesh", "token", "create", "--site", "s4", "--expires", "10m")
+        print("  $ vigil mesh token create --site s4 --expires 10m   (on s1-edge)")
+        print(f"    {token.stdout.strip()[:48]}...  ({len(token.stdout.strip())} characters)")
+        started = time.monotonic()
+        join = s4.cli("mesh", "join", token.stdout.strip(), check=False)
+        print("  $ vigil mesh join vigil1...   (on s4-edge)")
+        for line in (join.stdout + join.stderr).splitlines():
+            print("    " + line)
+        unreached = {(a, b) for a in (1, 2, 3) for b in (4,)} | {(4, b) for b in (1, 2, 3)}
+        while unreached and time.monotonic() - started < 10:
+            unreached = {(a, b) for a, b in unreached if lab.run(
+                f"s{a}-client", ["ping", "-n", "-q", "-c", "1", "-W", "0.2", f"10.{b}.1.10"],
+                check=False).returncode != 0}
+        took = time.monotonic() - started
+        print(f"  s4 reached s1, s2 and s3 (and they it) {took:.2f} s after the join began")
+        if join.returncode != 0 or unreached or took >= 2:
+            failures.append(f"the join: {join.stderr.strip()} unreached {sorted(unreached)} "
+                            f"after {took:.2f} s")
+        lost = 0
+        for p in pings:
+            p.popen.wait(timeout=15)
+            r = parse_ping(p.log())
+            lost += r["sent"] - r["received"]
+        print(f"  s1->s2, s2->s3, s3->s1 at 100 packets/s each meanwhile: {lost} lost")
+        print("  $ vigil show mesh   (on s1-edge)")
+        for line in edges[1].cli("show", "mesh").stdout.splitlines():
+            print("    " + line)
+        told = [c for c in edges[2].call("vigild", "show.commits")["commits"]
+                if c["kind"] == "mesh"]
+        for c in told:
+            print(f"  s2-edge commit {c['seq']} by {c['user']}: {c['comment']}")
+        if not any(c["comment"] == "site s4 joined (announced by s1)" for c in told):
+            failures.append("s2 did not commit s4's arrival")
+
         heading("failure: s1-edge's vigil-dp crashes (kill -9) and is restarted")
         # The kernel fallback: s1-edge's kernel, which vigil-dp kept programmed with its
         # routes, forwards while the fast path is away; the new vigil-dp takes over again.
@@ -374,7 +419,7 @@ def main() -> int:
 
         heading("stopping Vigil (SIGTERM)")
         rows = []
-        for n, vn in edges.items():
+        for n, vn in {**edges, JOINING: s4}.items():
             for daemon, rc in vn.stop().items():
                 rows.append([f"s{n}-edge", daemon, "clean exit" if rc == 0 else f"exit {rc}"])
                 if rc != 0:

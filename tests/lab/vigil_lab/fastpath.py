@@ -3,6 +3,7 @@ how to tell it is forwarding: shared by the lab test and the throughput benchmar
 
 from __future__ import annotations
 
+import base64
 import subprocess
 from pathlib import Path
 
@@ -73,17 +74,56 @@ def make_mesh_keys(directory: Path, sites) -> dict[int, tuple[Path, str]]:
     return keys
 
 
-def mesh_section(n: int, keys: dict[int, tuple[Path, str]]) -> str:
-    """Site N's mesh: every other site of `keys` a WireGuard peer, reached at either of its WAN
-    addresses (wan1 first), its networks behind it, the tunnel kept up by keepalives."""
-    text = f"mesh:\n  private_key_file: {keys[n][0]}\n  peers:\n"
+def make_mesh_identities(directory: Path, sites) -> dict[int, tuple[Path, str]]:
+    """A mesh identity per site (an Ed25519 key, as vigild makes one): site -> (the key's PEM
+    file, mode 0600, in `directory`; its public key in base64, as members name it)."""
+    identities = {}
+    for n in sites:
+        path = Path(directory) / f"s{n}-identity.key"
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(path)],
+                       check=True, capture_output=True)
+        path.chmod(0o600)
+        der = subprocess.run(["openssl", "pkey", "-in", str(path), "-pubout", "-outform", "DER"],
+                             check=True, capture_output=True).stdout
+        identities[n] = (path, base64.b64encode(der[-32:]).decode())
+    return identities
+
+
+def mesh_section(n: int, keys: dict[int, tuple[Path, str]],
+                 identities: dict[int, tuple[Path, str]] | None = None,
+                 peers=None) -> str:
+    """Site N's mesh: every other site of `keys` (or of `peers`) a WireGuard peer, reached at
+    either of its WAN addresses (wan1 first), its networks behind it, the tunnel kept up by
+    keepalives. With `identities`, the sites are members of one mesh (named sN, each knowing
+    the others' identities): a site may then admit new ones with tokens."""
+    text = f"mesh:\n  private_key_file: {keys[n][0]}\n"
+    if identities:
+        text += (f"  site: s{n}\n  identity_key_file: {identities[n][0]}\n"
+                 f"  networks: [10.{n}.0.0/16, \"fd00:{n}::/32\"]\n"
+                 f"  advertise: [\"198.18.{n}.2:51820\", \"198.18.{n}.6:51820\"]\n")
+    text += "  peers:\n"
     for m, (_, public) in sorted(keys.items()):
-        if m != n:
+        if m != n and (peers is None or m in peers):
             text += (f"    s{m}:\n      public_key: \"{public}\"\n"
                      f"      endpoints: [\"198.18.{m}.2:51820\", \"198.18.{m}.6:51820\"]\n"
                      f"      allowed_ips: [10.{m}.0.0/16, \"fd00:{m}::/32\"]\n"
                      f"      persistent_keepalive: 25\n")
+            if identities:
+                text += f"      identity: \"{identities[m][1]}\"\n"
     return text
+
+
+def joining_mesh_section(n: int, keys: dict[int, tuple[Path, str]], key_dir: Path,
+                         named: bool = False) -> str:
+    """Site N's mesh section before it joins a mesh with a token: where its keys go, its
+    networks and endpoints; its name only when it starts a mesh (`named`): a joining box
+    gets its name from its token."""
+    return (f"mesh:\n"
+            + (f"  site: s{n}\n" if named else "")
+            + f"  private_key_file: {keys[n][0]}\n"
+            f"  identity_key_file: {key_dir}/s{n}-identity.key\n"
+            f"  networks: [10.{n}.0.0/16, \"fd00:{n}::/32\"]\n"
+            f"  advertise: [\"198.18.{n}.2:51820\", \"198.18.{n}.6:51820\"]\n")
 
 
 def tunnels_only(lab, sites) -> None:

@@ -64,6 +64,31 @@ TEST(MeshConfig, GoodDocumentParsesIntoTypes) {
   EXPECT_EQ(p.persistent_keepalive, 25u);
   EXPECT_TRUE(m.peers[1].endpoints.empty());
   EXPECT_EQ(m.peers[1].persistent_keepalive, 0u);
+  EXPECT_EQ(m.site, "");
+  EXPECT_EQ(m.enrolment_port, 51821);
+  EXPECT_EQ(m.identity_key_file, "/etc/vigil/mesh-identity.key");
+}
+
+TEST(MeshConfig, MembershipFields) {
+  const auto r = parse_with(std::string(R"(mesh:
+  site: branch-1
+  enrolment_port: 0
+  networks: [10.1.0.0/16, "fd00:1::/32"]
+  advertise: ["203.0.113.1:4500"]
+  peers:
+    hq: {public_key: ")") + kKeyA +
+                            "\", identity: \"" + kKeyB + "\", enrolment_port: 443}\n");
+  ASSERT_TRUE(r.errors.empty()) << r.errors.to_string();
+  const MeshConfig& m = r.config.mesh;
+  EXPECT_EQ(m.site, "branch-1");
+  EXPECT_EQ(m.enrolment_port, 0);
+  ASSERT_EQ(m.networks.size(), 2u);
+  EXPECT_EQ(m.networks[1].to_string(), "fd00:1::/32");
+  ASSERT_EQ(m.advertise.size(), 1u);
+  EXPECT_EQ(m.advertise[0].to_string(), "203.0.113.1:4500");
+  ASSERT_TRUE(m.peers[0].identity);
+  EXPECT_EQ(key_to_base64(*m.peers[0].identity), kKeyB);
+  EXPECT_EQ(m.peers[0].enrolment_port, 443);
 }
 
 struct Bad {
@@ -123,7 +148,23 @@ INSTANTIATE_TEST_SUITE_P(
             "mesh: {peers: {b: " + kPeerA + ", persistent_keepalive: 70000}}}\n",
             "mesh.peers.b.persistent_keepalive (4:102): must be 0 to 65535, got 70000"},
         Bad{"port zero", "mesh: {listen_port: 0}\n",
-            "mesh.listen_port (4:21): must be 1 to 65535, got 0"}));
+            "mesh.listen_port (4:21): must be 1 to 65535, got 0"},
+        Bad{"site name with capitals", "mesh: {site: Branch}\n",
+            "mesh.site (4:14): is not a site name: 1-63 of a-z, 0-9 and '-', not '-' at either "
+            "end"},
+        Bad{"a peer named as this site", "mesh: {site: b, peers: {b: " + kPeerA + "}}}\n",
+            "mesh.peers.b (4:28): is this site's own name (mesh.site): a site is not its own "
+            "peer"},
+        Bad{"two peers, one identity",
+            "mesh: {peers: {b: " + kPeerA + ", identity: \"" + kKeyB + "\"}, c: {public_key: \"" +
+                kKeyB + "\", identity: \"" + kKeyB + "\"}}}\n",
+            "mesh.peers.c.identity (4:213): is peer b's identity too: one identity is one site"},
+        Bad{"an advertised name", "mesh: {advertise: [\"a.net:51820\"]}\n",
+            "mesh.advertise[0] (4:20): needs an IP address, not a name: the others are told it as "
+            "it is"},
+        Bad{"one file, two keys", "mesh: {identity_key_file: /etc/vigil/mesh.key}\n",
+            "mesh.identity_key_file (4:27): is private_key_file too: the identity (Ed25519) and "
+            "the WireGuard key are two keys in two files"}));
 
 TEST(MeshConfig, PeersNeedTheFastPathAndAWanInterface) {
   const std::string mesh = "mesh: {peers: {b: " + kPeerA + "}}}\n";

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "config/document.h"
+#include "config/yaml_json.h"
 
 namespace vigil::mgmt::mesh {
 namespace {
@@ -81,6 +82,38 @@ TEST(Membership, AddsAMemberOnceAndRefusesClashes) {
   EXPECT_FALSE(add_member(**added, after, member("s4", 5)));
   EXPECT_FALSE(add_member(**added, after, member("s5", 4)));
   EXPECT_FALSE(add_member(**added, after, member("s1", 6)));
+}
+
+TEST(Membership, RefusesNetworksThatAreEverythingOrSomeoneElses) {
+  const config::Config running = parse(kSite);
+  for (const char* claim :
+       {"0.0.0.0/0", "::/0", "10.99.5.0/24", "10.0.0.0/8", "10.1.1.128/25", "fd00:1::/32"}) {
+    enrol::Member m = member("s4", 4);
+    m.networks = {*net::Prefix::parse_network(claim)};
+    auto added = add_member(kSite, running, m);
+    EXPECT_FALSE(added) << claim;
+  }
+}
+
+TEST(Membership, OnlyAMemberChangesWhatItSaysOfItselfAndHandSetFieldsStay) {
+  auto added = add_member(kSite, parse(kSite), member("s4", 4));
+  ASSERT_TRUE(added && added->has_value());
+  YAML::Node doc = YAML::Load(**added);
+  doc["mesh"]["peers"]["s4"]["preshared_key_file"] = "/etc/vigil/psk-s4";
+  doc["mesh"]["peers"]["s4"]["probe_interval"] = 50;
+  const std::string text = config::emit(doc);
+  const config::Config with = parse(text);
+  enrol::Member moved = member("s4", 4);
+  moved.endpoints = {*net::HostPort::parse("203.0.113.4:51820")};
+  // Told by another member: refused; by s4 itself: taken, and the hand-set fields kept.
+  EXPECT_FALSE(add_member(text, with, moved));
+  auto changed = add_member(text, with, moved, /*about_itself=*/true);
+  ASSERT_TRUE(changed && changed->has_value()) << (changed ? "" : changed.error());
+  const config::Config after = parse(**changed);
+  const auto& p = after.mesh.peers[1];
+  EXPECT_EQ(p.endpoints[0].to_string(), "203.0.113.4:51820");
+  EXPECT_EQ(p.preshared_key_file, "/etc/vigil/psk-s4");
+  EXPECT_EQ(p.probe_interval_ms, 50u);
 }
 
 TEST(Membership, RemovesOnlyTheKeyNamed) {

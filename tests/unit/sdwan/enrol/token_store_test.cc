@@ -49,10 +49,10 @@ TEST_F(TokenStoreTest, AdmitsOnceThenSaysItWasUsed) {
   EXPECT_EQ(t->issuer, "hq");
   EXPECT_EQ(t->site, "branch-4");
   EXPECT_EQ(t->expires_at, static_cast<uint64_t>(kNow + 3600));
-  Redemption r = store->redeem(t->id, t->secret, "branch-4", "198.51.100.4", kNow + 10);
+  Redemption r = store->redeem(t->id, t->secret, "branch-4", "198.51.100.4", "id", kNow + 10);
   EXPECT_EQ(r.refusal, Refusal::kNone) << r.message;
   EXPECT_EQ(r.record.created_by, "alice");
-  r = store->redeem(t->id, t->secret, "branch-4", "198.51.100.5", kNow + 20);
+  r = store->redeem(t->id, t->secret, "branch-4", "198.51.100.5", "id", kNow + 20);
   EXPECT_EQ(r.refusal, Refusal::kUsed);
   EXPECT_EQ(r.message,
             "the token was used already, at 2027-01-15T08:00:10Z from 198.51.100.4: a token "
@@ -60,7 +60,8 @@ TEST_F(TokenStoreTest, AdmitsOnceThenSaysItWasUsed) {
   // Reopened (a restart of vigild): still used.
   auto again = TokenStore::open(path());
   ASSERT_TRUE(again) << again.error();
-  EXPECT_EQ(again->redeem(t->id, t->secret, "branch-4", "x", kNow + 30).refusal, Refusal::kUsed);
+  EXPECT_EQ(again->redeem(t->id, t->secret, "branch-4", "x", "id", kNow + 30).refusal,
+            Refusal::kUsed);
 }
 
 TEST_F(TokenStoreTest, RefusesExpiredForgedUnknownAndWrongSiteWithTheReason) {
@@ -70,14 +71,15 @@ TEST_F(TokenStoreTest, RefusesExpiredForgedUnknownAndWrongSiteWithTheReason) {
   ASSERT_TRUE(t);
   TokenSecret forged = t->secret;
   forged[0] ^= 1;
-  EXPECT_EQ(store->redeem(t->id, forged, "branch-4", "x", kNow).refusal, Refusal::kForged);
+  EXPECT_EQ(store->redeem(t->id, forged, "branch-4", "x", "id", kNow).refusal, Refusal::kForged);
   TokenId unknown = t->id;
   unknown[0] ^= 1;
-  EXPECT_EQ(store->redeem(unknown, t->secret, "branch-4", "x", kNow).refusal, Refusal::kUnknown);
-  Redemption wrong = store->redeem(t->id, t->secret, "branch-5", "x", kNow);
+  EXPECT_EQ(store->redeem(unknown, t->secret, "branch-4", "x", "id", kNow).refusal,
+            Refusal::kUnknown);
+  Redemption wrong = store->redeem(t->id, t->secret, "branch-5", "x", "id", kNow);
   EXPECT_EQ(wrong.refusal, Refusal::kWrongSite);
   EXPECT_EQ(wrong.message, "the token admits site branch-4, not branch-5");
-  Redemption late = store->redeem(t->id, t->secret, "branch-4", "x", kNow + 60);
+  Redemption late = store->redeem(t->id, t->secret, "branch-4", "x", "id", kNow + 60);
   EXPECT_EQ(late.refusal, Refusal::kExpired);
   EXPECT_EQ(late.message, "the token expired at 2027-01-15T08:01:00Z: make a new one");
   // None of those used it up: the refusals changed nothing.
@@ -111,14 +113,14 @@ TEST_F(TokenStoreTest, WithdrawnGiveBackLimitsAndForgetting) {
   auto t = store->create("branch-4", 3600, issuer_, "alice", kNow);
   ASSERT_TRUE(t);
   ASSERT_TRUE(store->withdraw(token_id_hex(t->id), kNow));
-  EXPECT_EQ(store->redeem(t->id, t->secret, "branch-4", "x", kNow).refusal, Refusal::kUsed);
+  EXPECT_EQ(store->redeem(t->id, t->secret, "branch-4", "x", "id", kNow).refusal, Refusal::kUsed);
   EXPECT_FALSE(store->withdraw("00", kNow));
 
   auto u = store->create("branch-5", 3600, issuer_, "alice", kNow);
   ASSERT_TRUE(u);
-  EXPECT_EQ(store->redeem(u->id, u->secret, "branch-5", "x", kNow).refusal, Refusal::kNone);
+  EXPECT_EQ(store->redeem(u->id, u->secret, "branch-5", "x", "id", kNow).refusal, Refusal::kNone);
   store->give_back(token_id_hex(u->id), kNow);  // the join's commit failed
-  EXPECT_EQ(store->redeem(u->id, u->secret, "branch-5", "x", kNow).refusal, Refusal::kNone);
+  EXPECT_EQ(store->redeem(u->id, u->secret, "branch-5", "x", "id", kNow).refusal, Refusal::kNone);
 
   EXPECT_FALSE(store->create("Bad Name", 3600, issuer_, "alice", kNow));
   EXPECT_FALSE(store->create("branch-6", 4, issuer_, "alice", kNow));
@@ -134,9 +136,9 @@ TEST_F(TokenStoreTest, WithdrawnGiveBackLimitsAndForgetting) {
     }
   }
   // A week after expiry a token is forgotten: then unknown.
-  EXPECT_EQ(
-      store->redeem(t->id, t->secret, "branch-4", "x", kNow + 3600 + kTokenMemory + 1).refusal,
-      Refusal::kUnknown);
+  EXPECT_EQ(store->redeem(t->id, t->secret, "branch-4", "x", "id", kNow + 3600 + kTokenMemory + 1)
+                .refusal,
+            Refusal::kUnknown);
   EXPECT_TRUE(store->list(kNow + 3600 + kTokenMemory + 1).empty());
 }
 
