@@ -43,7 +43,9 @@ Expected<json> deliver_once(const Delivery& d, const enrol::Identity& me,
       const json& reason = e->is_object() ? e->value("reason", json("")) : json("");
       outcome.refused = true;
       outcome.reason = reason.is_string() ? reason.get<std::string>() : "";
-      outcome.temporary = outcome.reason == kBusyReason;
+      // "not-member": the member has not heard of this site yet (another site's announcement
+      // of it still on its way); worth asking again, as "busy" is.
+      outcome.temporary = outcome.reason == kBusyReason || outcome.reason == "not-member";
       return fail(message.is_string() ? message.get<std::string>() : "refused");
     }
     return std::move(*answer);
@@ -115,10 +117,11 @@ void Announcer::schedule_loop() {
         waiting_.push_back(std::move(*item));
       }
     }
+    // The next due time of a member with nothing under way, over what waits now.
     Clock::time_point next = Clock::time_point::max();
-    for (const auto& [site, i] : oldest) {
-      if (!in_flight_.contains(site) && i < waiting_.size()) {
-        next = std::min(next, waiting_[i].due);
+    for (const Item& item : waiting_) {
+      if (!in_flight_.contains(item.delivery.site)) {
+        next = std::min(next, item.due);
       }
     }
     if (waiting_.empty() || next == Clock::time_point::max()) {
@@ -131,7 +134,14 @@ void Announcer::schedule_loop() {
 
 void Announcer::attempt(Item item) {
   DeliveryOutcome how;
-  auto answer = deliver_once(item.delivery, *me_, std::chrono::seconds(3), how, &cancel_);
+  // Longer than the 10 s a member gives one connection, so its "busy" arrives rather than a
+  // timeout that would send the same request again behind the first.
+  Expected<json> answer = fail("not tried");
+  try {
+    answer = deliver_once(item.delivery, *me_, std::chrono::seconds(12), how, &cancel_);
+  } catch (const std::exception& e) {
+    answer = fail(e.what());
+  }
   ++item.attempts;
   const auto now = Clock::now();
   const bool final = answer || (how.refused && !how.temporary) || cancel_.load() ||

@@ -1,10 +1,11 @@
 // Tells the other members of the mesh what changed here (a site joined, was revoked, left):
 // one TLS request to each, the members in parallel, so one member down delays nobody else;
 // what goes to one member goes in order (a revocation never overtakes the join before it).
-// A member that cannot be reached, or answers "busy" (its commit worker full, a commit
-// confirmed waiting), is tried again after 1, 2, 4 ... 60 s, for a day; one that refuses for
-// good (its answer says why) is not asked again. Kept in memory only: a restart of vigild
-// forgets what was still to be delivered (docs/operations.md says how to catch a site up).
+// A member that cannot be reached, answers "busy" (its commit worker full, a commit
+// confirmed waiting) or does not know this site yet, is tried again after 1, 2, 4 ... 60 s, for a
+// day; one that refuses for good (its answer says why) is not asked again. Kept in memory only: a
+// restart of vigild forgets what was still to be delivered (docs/operations.md says how to catch a
+// site up).
 #pragma once
 
 #include <atomic>

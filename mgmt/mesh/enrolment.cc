@@ -190,14 +190,13 @@ void Enrolment::apply(const config::Config& running) {
             }
           });
         });
-        // Within the connection's budget; a join decided after is answered again when the
-        // same site asks again (on_join), so "busy" never loses an admission.
-        for (int slice = 0; slice < 80; ++slice) {
+        // Within the connection's budget, with a second left to send the answer; a join
+        // decided after is answered again when the same site asks again (on_join), so "busy"
+        // never loses an admission.
+        const auto until = ch.deadline() - std::chrono::seconds(1);
+        while (!stopping.load() && enrol::TlsChannel::Clock::now() < until) {
           if (future.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready) {
             return future.get();
-          }
-          if (stopping.load()) {
-            break;
           }
         }
         return refusal(kBusyReason, "the site did not decide in time: try again");
@@ -216,24 +215,29 @@ void Enrolment::commit_edit(Edit edit, const std::string& user, const std::strin
                             const std::function<void(Expected<uint64_t>)>& done) {
   auto job = [this, edit = std::move(edit), user, comment, done]() {
     Expected<uint64_t> result = uint64_t{0};
-    if (ctx_.engine.pending()) {
-      result = fail(std::string(kBusyPrefix) +
-                    "a commit confirmed waits for its confirmation here: membership changes wait "
-                    "until it is confirmed or rolled back");
-    } else {
-      const auto running = ctx_.engine.store().running();
-      auto text = edit(running.text, ctx_.engine.running_config());
-      if (!text) {
-        result = fail(text.error());
-      } else if (text->has_value()) {
-        auto outcome = ctx_.engine.commit({.text = **text,
-                                           .user = user,
-                                           .comment = comment,
-                                           .kind = "mesh",
-                                           .based_on = running.seq});
-        result = outcome ? Expected<uint64_t>(outcome->record.seq)
-                         : Expected<uint64_t>(fail(outcome.error()));
+    try {
+      if (ctx_.engine.pending()) {
+        result = fail(std::string(kBusyPrefix) +
+                      "a commit confirmed waits for its confirmation here: membership changes wait "
+                      "until it is confirmed or rolled back");
+      } else {
+        const auto running = ctx_.engine.store().running();
+        auto text = edit(running.text, ctx_.engine.running_config());
+        if (!text) {
+          result = fail(text.error());
+        } else if (text->has_value()) {
+          auto outcome = ctx_.engine.commit({.text = **text,
+                                             .user = user,
+                                             .comment = comment,
+                                             .kind = "mesh",
+                                             .based_on = running.seq});
+          result = outcome ? Expected<uint64_t>(outcome->record.seq)
+                           : Expected<uint64_t>(fail(outcome.error()));
+        }
       }
+    } catch (const std::exception& e) {
+      // Whoever waits (a join, an announcement) must hear back, whatever went wrong.
+      result = fail(std::string("internal error: ") + e.what());
     }
     ctx_.loop.post([this, result, user, comment, done] {
       if (result && *result != 0) {
@@ -382,6 +386,16 @@ void Enrolment::on_join(const json& request, const Key32& identity, const std::s
       existing->public_key == member->public_key) {
     return answer(members_for(member->site));
   }
+  if (r.refusal == enrol::Refusal::kUsed && r.record.used_by == identity_text &&
+      existing == nullptr) {
+    if (joins_in_flight_.contains(token)) {
+      return answer(refusal(kBusyReason, "your join is being committed: ask again in a moment"));
+    }
+    // Redeemed by this very site, whose commit then never happened (vigild stopped between
+    // the two): the token is taken back and used again now.
+    (*store)->give_back(r.record.id, r.record.used_at);
+    r = (*store)->redeem(*id, *secret, member->site, from, identity_text, now);
+  }
   if (r.refusal == enrol::Refusal::kNone && existing != nullptr) {
     (*store)->give_back(r.record.id, now);
     r = {enrol::Refusal::kWrongSite,
@@ -397,6 +411,7 @@ void Enrolment::on_join(const json& request, const Key32& identity, const std::s
     return answer(refusal(enrol::refusal_name(r.refusal), r.message));
   }
   const enrol::Member joined = *member;
+  joins_in_flight_.insert(token);
   const std::string comment = "site " + joined.site + " joined with token " + token + " (made by " +
                               r.record.created_by + ") from " + from;
   commit_edit(
@@ -406,6 +421,7 @@ void Enrolment::on_join(const json& request, const Key32& identity, const std::s
       kMeshUser, comment,
       [this, joined, token, from, now, answer, members_for,
        by = r.record.created_by](Expected<uint64_t> seq) {
+        joins_in_flight_.erase(token);
         if (!seq) {
           if (auto s = tokens()) {
             (*s)->give_back(token, now);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "common/event_loop.h"
@@ -89,10 +90,11 @@ class Enrolment {
   std::optional<enrol::TokenStore> tokens_;
   std::unique_ptr<Announcer> announcer_;
   std::unique_ptr<EnrolServer> server_;
-  std::string server_error_;           // why the service is not up, when it should be
-  std::unique_ptr<WorkerPool> joins_;  // outgoing joins: network waits off the loop
-  bool joining_ = false;               // a join is under way (one at a time)
-  std::atomic<bool> stopping_{false};  // the outgoing join gives up when set
+  std::string server_error_;               // why the service is not up, when it should be
+  std::unique_ptr<WorkerPool> joins_;      // outgoing joins: network waits off the loop
+  bool joining_ = false;                   // a join is under way (one at a time)
+  std::set<std::string> joins_in_flight_;  // tokens whose join is being committed here
+  std::atomic<bool> stopping_{false};      // the outgoing join gives up when set
   int64_t stranger_minute_ = 0;
   int stranger_lines_ = 0;
   uint64_t strangers_suppressed_ = 0;

@@ -76,6 +76,24 @@ std::optional<enrol::Member> member_of(const config::MeshPeerConfig& p) {
 
 }  // namespace
 
+std::vector<net::Prefix> site_networks(const config::Config& config) {
+  std::vector<net::Prefix> out = config.mesh.networks;
+  if (out.empty()) {
+    for (const auto& i : config.interfaces) {
+      if (i.role != config::InterfaceRole::kLan) {
+        continue;
+      }
+      for (const auto& a : i.addresses) {
+        if (std::find(out.begin(), out.end(), a.network()) == out.end() &&
+            out.size() < enrol::kMaxMemberNetworks) {
+          out.push_back(a.network());
+        }
+      }
+    }
+  }
+  return out;
+}
+
 Expected<enrol::Member> self_member(const config::Config& config, const std::string& site,
                                     const Key32& public_key, const Key32& identity) {
   enrol::Member m{.site = site,
@@ -102,18 +120,7 @@ Expected<enrol::Member> self_member(const config::Config& config, const std::str
         "this site has no address to be reached at: give a wan interface an address, "
         "or set mesh.advertise");
   }
-  m.networks = config.mesh.networks;
-  if (m.networks.empty()) {
-    for (const auto& i : config.interfaces) {
-      for (const auto& a :
-           i.role == config::InterfaceRole::kLan ? i.addresses : std::vector<net::Prefix>{}) {
-        if (std::find(m.networks.begin(), m.networks.end(), a.network()) == m.networks.end() &&
-            m.networks.size() < enrol::kMaxMemberNetworks) {
-          m.networks.push_back(a.network());
-        }
-      }
-    }
-  }
+  m.networks = site_networks(config);
   return m;
 }
 
@@ -166,16 +173,37 @@ Expected<std::optional<std::string>> add_member(const std::string& text,
       }
     }
   }
-  Key32 none{};
-  if (auto me = self_member(running, running.mesh.site, none, none)) {
-    for (const auto& n : me->networks) {
-      taken.emplace_back(n, "this site's");
+  for (const auto& n : site_networks(running)) {
+    taken.emplace_back(n, "this site's");
+  }
+  // Addresses the tunnels themselves travel between: routed into a tunnel, they would loop.
+  std::vector<std::pair<net::IpAddress, std::string>> underlay;
+  for (const auto& i : running.interfaces) {
+    for (const auto& a : i.addresses) {
+      underlay.emplace_back(a.address, "this site's address");
     }
   }
+  for (const auto& p : running.mesh.peers) {
+    for (const auto& e : p.endpoints) {
+      if (auto ip = net::IpAddress::parse(e.host)) {
+        underlay.emplace_back(*ip, "peer " + p.name + "'s endpoint");
+      }
+    }
+  }
+  for (const auto& e : member.endpoints) {
+    underlay.emplace_back(e.address, "its own endpoint");
+  }
   for (const auto& n : member.networks) {
-    if (n.length == 0) {
+    if (n.length < (n.address.family == 4 ? kMinMemberPrefixV4 : kMinMemberPrefixV6)) {
       return fail("site " + member.site + " claims " + n.to_string() +
-                  ": a member is given its own networks, not everything");
+                  ": a member is given its own networks, not a share of the internet (at most "
+                  "/8 in IPv4, /16 in IPv6)");
+    }
+    for (const auto& [address, whose] : underlay) {
+      if (n.contains(address)) {
+        return fail("site " + member.site + " claims " + n.to_string() + ", which holds " + whose +
+                    " " + address.to_string() + ": the tunnels would carry themselves");
+      }
     }
     for (const auto& [other, whose] : taken) {
       if (n.overlaps(other)) {
@@ -247,6 +275,11 @@ Expected<std::string> join_mesh(const std::string& text, const std::string& site
       const YAML::Node fresh = peer_node(m);
       for (const char* key : {"public_key", "identity", "endpoints", "allowed_ips"}) {
         node[key] = fresh[key];
+      }
+      if (m.enrolment_port != enrol::kDefaultEnrolmentPort) {
+        node["enrolment_port"] = m.enrolment_port;
+      } else {
+        node.remove("enrolment_port");
       }
     } else {
       mesh["peers"][m.site] = peer_node(m);

@@ -17,6 +17,14 @@ namespace vigil::mgmt::mesh {
 // The keepalive a joined peer gets: the tunnels stay up through NATs and their probes.
 inline constexpr int kMemberKeepalive = 25;
 
+// The shortest prefixes a member may claim: a site's networks, not a share of the internet.
+inline constexpr int kMinMemberPrefixV4 = 8;
+inline constexpr int kMinMemberPrefixV6 = 16;
+
+// What the other sites route here: mesh.networks, else the networks of the lan interfaces'
+// addresses.
+std::vector<net::Prefix> site_networks(const config::Config& config);
+
 // This site as the others should know it: its endpoints (mesh.advertise, else each wan
 // interface's first address with listen_port), its networks (mesh.networks, else the
 // networks of the lan interfaces' addresses), its keys and enrolment port.
@@ -30,7 +38,8 @@ std::vector<enrol::Member> known_members(const config::Config& config);
 // An error when its name is a peer's already with another key, or (unless `about_itself`:
 // the member announcing a change of its own endpoints or networks) with anything else
 // different; when its key or identity is another peer's; when one of its networks is
-// everything (/0), overlaps this site's networks or another peer's allowed_ips.
+// shorter than kMinMemberPrefixV4/V6, overlaps this site's networks or another peer's
+// allowed_ips, or holds an address the tunnels travel between (this site's, an endpoint).
 Expected<std::optional<std::string>> add_member(const std::string& text,
                                                 const config::Config& running,
                                                 const enrol::Member& member,

@@ -64,7 +64,8 @@ std::string address_of(int fd) {
 }
 
 // A TCP connection to host:port within `deadline`.
-Expected<UniqueFd> connect_tcp(const std::string& contact, TlsChannel::Clock::time_point deadline) {
+Expected<UniqueFd> connect_tcp(const std::string& contact, TlsChannel::Clock::time_point deadline,
+                               const std::atomic<bool>* cancel) {
   const size_t colon = contact.rfind(':');
   if (colon == std::string::npos || colon == 0) {
     return fail(contact + " is not host:port");
@@ -77,6 +78,10 @@ Expected<UniqueFd> connect_tcp(const std::string& contact, TlsChannel::Clock::ti
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
+  // Contacts the mesh passes around are addresses: no resolver that could block a stop.
+  if (host.find_first_not_of("0123456789.:abcdefABCDEF") == std::string::npos) {
+    hints.ai_flags |= AI_NUMERICHOST;
+  }
   addrinfo* found = nullptr;
   if (const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
     return fail("cannot resolve " + contact + ": " + gai_strerror(rc));
@@ -92,9 +97,20 @@ Expected<UniqueFd> connect_tcp(const std::string& contact, TlsChannel::Clock::ti
       last = std::strerror(errno);
       continue;
     }
-    pollfd p{.fd = fd.get(), .events = POLLOUT, .revents = 0};
-    const auto left = duration_cast<milliseconds>(deadline - TlsChannel::Clock::now()).count();
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) != 1) {
+    // In slices of 100 ms, so that a stop (cancel) is seen at once.
+    int ready = 0;
+    while (ready == 0) {
+      const auto left = duration_cast<milliseconds>(deadline - TlsChannel::Clock::now()).count();
+      if (left <= 0 || (cancel != nullptr && cancel->load())) {
+        break;
+      }
+      pollfd p{.fd = fd.get(), .events = POLLOUT, .revents = 0};
+      ready = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 100)));
+      if (ready < 0 && errno == EINTR) {
+        ready = 0;
+      }
+    }
+    if (ready != 1) {
       last = "no answer in time";
       continue;
     }
@@ -198,7 +214,7 @@ Expected<TlsChannel> TlsChannel::connect(const std::string& contact, const Ident
   TlsChannel ch;
   ch.cancel_ = cancel;
   ch.deadline_ = Clock::now() + budget;
-  auto fd = connect_tcp(contact, ch.deadline_);
+  auto fd = connect_tcp(contact, ch.deadline_, cancel);
   if (!fd) {
     return fail(fd.error());
   }

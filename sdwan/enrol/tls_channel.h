@@ -45,6 +45,8 @@ class TlsChannel {
   const Key32& peer_identity() const { return peer_identity_; }
   // The peer's address as "ip" (for the audit).
   const std::string& peer_address() const { return peer_address_; }
+  // When the whole exchange must be over.
+  Clock::time_point deadline() const { return deadline_; }
 
   Status send_line(std::string_view line);
   // The next line without its '\n'; an error past `max` bytes, at the deadline or at the end.

@@ -87,7 +87,8 @@ TEST(Membership, AddsAMemberOnceAndRefusesClashes) {
 TEST(Membership, RefusesNetworksThatAreEverythingOrSomeoneElses) {
   const config::Config running = parse(kSite);
   for (const char* claim :
-       {"0.0.0.0/0", "::/0", "10.99.5.0/24", "10.0.0.0/8", "10.1.1.128/25", "fd00:1::/32"}) {
+       {"0.0.0.0/0", "::/0", "0.0.0.0/1", "128.0.0.0/1", "2000::/3", "10.99.5.0/24", "10.0.0.0/8",
+        "10.1.1.128/25", "fd00:1::/32", "198.18.4.0/24", "198.18.1.0/30"}) {
     enrol::Member m = member("s4", 4);
     m.networks = {*net::Prefix::parse_network(claim)};
     auto added = add_member(kSite, running, m);
