@@ -1,17 +1,14 @@
 // vigild's mesh methods: making this site's WireGuard key. vigild writes it (as root, mode
 // 0600) where mesh.private_key_file of the running config says, or at the default path before
 // there is a mesh section; the answer and the audit log carry the public key only.
-#include <openssl/crypto.h>
 #include <sys/stat.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 
 #include "common/key_base64.h"
-#include "common/secret_file.h"
+#include "mgmt/mesh/wireguard_key.h"
 #include "mgmt/vigild_service.h"
-#include "sdwan/wireguard/crypto.h"
 
 namespace vigil::mgmt {
 
@@ -51,19 +48,11 @@ void VigildService::register_mesh_methods() {
           " exists already and is this site's key: `vigil mesh keygen force` replaces "
           "it, and every peer must then be given the new public key");
     }
-    wg::KeyPair pair = wg::generate_keypair();
-    // On the stack, cleansed after: no copy of the key's text is left in freed memory.
-    std::array<char, kKeyBase64Size + 2> text{};
-    key_to_base64(pair.private_key, std::span(text).first<kKeyBase64Size + 1>());
-    text[kKeyBase64Size] = '\n';
-    Status written =
-        write_private_file(file, std::string_view(text.data(), kKeyBase64Size + 1), force);
-    OPENSSL_cleanse(text.data(), text.size());
-    OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
-    if (!written) {
-      return rpc::Error{rpc::kInternalError, written.error()};
+    auto made = mesh::write_new_wireguard_key(file, force);
+    if (!made) {
+      return rpc::Error{rpc::kInternalError, made.error()};
     }
-    const std::string public_key = key_to_base64(pair.public_key);
+    const std::string public_key = key_to_base64(*made);
     audit_.record(
         "mesh-keygen",
         {{"user", c.user}, {"file", file}, {"public_key", public_key}, {"replaced", existed}});

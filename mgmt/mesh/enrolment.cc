@@ -9,10 +9,9 @@
 #include <future>
 
 #include "common/logging.h"
-#include "common/secret_file.h"
 #include "mgmt/api_errors.h"
 #include "mgmt/mesh/membership.h"
-#include "sdwan/wireguard/crypto.h"
+#include "mgmt/mesh/wireguard_key.h"
 
 namespace vigil::mgmt::mesh {
 
@@ -56,34 +55,12 @@ std::optional<std::array<uint8_t, N>> from_hex(const json& j) {
 
 // This site's WireGuard public key, from the private key file; made there (0600) first when
 // `create` and there is none.
-Expected<Key32> wireguard_public_key(const std::string& file, bool create) {
+Expected<Key32> own_public_key(const std::string& file, bool create) {
   struct stat st {};
   if (create && ::lstat(file.c_str(), &st) != 0 && errno == ENOENT) {
-    wg::KeyPair pair = wg::generate_keypair();
-    std::array<char, kKeyBase64Size + 2> text{};
-    key_to_base64(pair.private_key, std::span(text).first<kKeyBase64Size + 1>());
-    text[kKeyBase64Size] = '\n';
-    Status written =
-        write_private_file(file, std::string_view(text.data(), kKeyBase64Size + 1), false);
-    OPENSSL_cleanse(text.data(), text.size());
-    OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
-    if (!written) {
-      return fail(written.error());
-    }
-    return pair.public_key;
+    return write_new_wireguard_key(file, /*replace=*/false);
   }
-  auto text = read_private_file(file, 256);
-  if (!text) {
-    return fail(text.error() + " (vigil mesh keygen makes this site's key)");
-  }
-  auto key = key_from_base64(*text);
-  OPENSSL_cleanse(text->data(), text->size());
-  if (!key) {
-    return fail(file + " holds no WireGuard key");
-  }
-  Key32 pub = wg::public_key_of(*key);
-  OPENSSL_cleanse(key->data(), key->size());
-  return pub;
+  return wireguard_public_key(file);
 }
 
 bool has_member(const config::Config& c) {
@@ -142,7 +119,7 @@ Expected<enrol::Member> Enrolment::self(const std::string& site) {
   if (!me) {
     return fail(me.error());
   }
-  auto pub = wireguard_public_key(running_.mesh.private_key_file, /*create=*/false);
+  auto pub = own_public_key(running_.mesh.private_key_file, /*create=*/false);
   if (!pub) {
     return fail(pub.error());
   }
@@ -626,7 +603,7 @@ void Enrolment::join(const json& p, const Caller& caller, const rpc::Reply& repl
   if (!me) {
     return reply(rpc::Error{rpc::kInternalError, me.error()});
   }
-  auto pub = wireguard_public_key(running_.mesh.private_key_file, /*create=*/true);
+  auto pub = own_public_key(running_.mesh.private_key_file, /*create=*/true);
   if (!pub) {
     return reply(rpc::Error{rpc::kInternalError, pub.error()});
   }

@@ -176,6 +176,27 @@ std::string TlsChannel::ssl_error(std::string_view what, int ret) const {
   return std::string(what) + ": " + why;
 }
 
+Status TlsChannel::handshake(const Identity& me, bool server, const std::string& who) {
+  auto ctx = make_context(me, server);
+  ssl_.reset(ctx ? SSL_new(ctx.get()) : nullptr);
+  if (!ssl_ || SSL_set_fd(ssl_.get(), fd_.get()) != 1) {
+    return fail("cannot set up TLS");
+  }
+  errno = 0;
+  const auto step = [&] { return server ? SSL_accept(ssl_.get()) : SSL_connect(ssl_.get()); };
+  for (int rc = step(); rc != 1; rc = step()) {
+    if (!wait_for(rc)) {
+      return fail(ssl_error("TLS handshake with " + who + " failed", rc));
+    }
+  }
+  auto key = ed25519_key_of(SSL_get0_peer_certificate(ssl_.get()));
+  if (!key) {
+    return fail(who + " presented no Ed25519 mesh identity");
+  }
+  peer_identity_ = *key;
+  return Ok{};
+}
+
 Expected<TlsChannel> TlsChannel::accept(UniqueFd fd, const Identity& me, Clock::duration handshake,
                                         Clock::duration budget, const std::atomic<bool>* cancel) {
   TlsChannel ch;
@@ -185,26 +206,10 @@ Expected<TlsChannel> TlsChannel::accept(UniqueFd fd, const Identity& me, Clock::
   const auto start = Clock::now();
   ch.deadline_ = start + std::min(handshake, budget);
   ch.peer_address_ = address_of(ch.fd_.get());
-  auto ctx = make_context(me, /*server=*/true);
-  if (!ctx) {
-    return fail("cannot set up TLS");
-  }
-  ch.ssl_.reset(SSL_new(ctx.get()));
-  if (!ch.ssl_ || SSL_set_fd(ch.ssl_.get(), ch.fd_.get()) != 1) {
-    return fail("cannot set up TLS");
-  }
-  errno = 0;
-  for (int rc = SSL_accept(ch.ssl_.get()); rc != 1; rc = SSL_accept(ch.ssl_.get())) {
-    if (!ch.wait_for(rc)) {
-      return fail(ch.ssl_error("TLS handshake with " + ch.peer_address_ + " failed", rc));
-    }
+  if (Status done = ch.handshake(me, /*server=*/true, ch.peer_address_); !done) {
+    return fail(done.error());
   }
   ch.deadline_ = start + budget;
-  auto key = ed25519_key_of(SSL_get0_peer_certificate(ch.ssl_.get()));
-  if (!key) {
-    return fail(ch.peer_address_ + " presented no Ed25519 mesh identity");
-  }
-  ch.peer_identity_ = *key;
   return ch;
 }
 
@@ -220,27 +225,14 @@ Expected<TlsChannel> TlsChannel::connect(const std::string& contact, const Ident
   }
   ch.fd_ = std::move(*fd);
   ch.peer_address_ = address_of(ch.fd_.get());
-  auto ctx = make_context(me, /*server=*/false);
-  if (!ctx) {
-    return fail("cannot set up TLS");
+  if (Status done = ch.handshake(me, /*server=*/false, contact); !done) {
+    return fail(done.error());
   }
-  ch.ssl_.reset(SSL_new(ctx.get()));
-  if (!ch.ssl_ || SSL_set_fd(ch.ssl_.get(), ch.fd_.get()) != 1) {
-    return fail("cannot set up TLS");
-  }
-  errno = 0;
-  for (int rc = SSL_connect(ch.ssl_.get()); rc != 1; rc = SSL_connect(ch.ssl_.get())) {
-    if (!ch.wait_for(rc)) {
-      return fail(ch.ssl_error("TLS handshake with " + contact + " failed", rc));
-    }
-  }
-  auto key = ed25519_key_of(SSL_get0_peer_certificate(ch.ssl_.get()));
-  if (!key || CRYPTO_memcmp(key->data(), pin.data(), pin.size()) != 0) {
+  if (CRYPTO_memcmp(ch.peer_identity_.data(), pin.data(), pin.size()) != 0) {
     return fail(contact +
                 " is not the site expected: its identity is not the one pinned (a "
                 "token for another mesh, or someone in the way)");
   }
-  ch.peer_identity_ = *key;
   return ch;
 }
 

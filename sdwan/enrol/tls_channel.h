@@ -57,6 +57,9 @@ class TlsChannel {
     void operator()(SSL* s) const { SSL_free(s); }
   };
   TlsChannel() = default;
+  // The TLS handshake over fd_ as server or client, proving `me`; the peer's identity is
+  // then peer_identity_. `who` names the peer in errors.
+  Status handshake(const Identity& me, bool server, const std::string& who);
   // Waits until the socket can do what the SSL call that returned `ret` needs, within the
   // deadline; false when it cannot (then ssl_error() says why).
   bool wait_for(int ret);

@@ -1,0 +1,43 @@
+#include "mgmt/mesh/wireguard_key.h"
+
+#include <openssl/crypto.h>
+
+#include <array>
+#include <span>
+
+#include "common/secret_file.h"
+#include "sdwan/wireguard/crypto.h"
+
+namespace vigil::mgmt::mesh {
+
+Expected<Key32> write_new_wireguard_key(const std::string& file, bool replace) {
+  wg::KeyPair pair = wg::generate_keypair();
+  std::array<char, kKeyBase64Size + 2> text{};
+  key_to_base64(pair.private_key, std::span(text).first<kKeyBase64Size + 1>());
+  text[kKeyBase64Size] = '\n';
+  Status written =
+      write_private_file(file, std::string_view(text.data(), kKeyBase64Size + 1), replace);
+  OPENSSL_cleanse(text.data(), text.size());
+  OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
+  if (!written) {
+    return fail(written.error());
+  }
+  return pair.public_key;
+}
+
+Expected<Key32> wireguard_public_key(const std::string& file) {
+  auto text = read_private_file(file, 256);
+  if (!text) {
+    return fail(text.error() + " (vigil mesh keygen makes this site's key)");
+  }
+  auto key = key_from_base64(*text);
+  OPENSSL_cleanse(text->data(), text->size());
+  if (!key) {
+    return fail(file + " holds no WireGuard key");
+  }
+  Key32 pub = wg::public_key_of(*key);
+  OPENSSL_cleanse(key->data(), key->size());
+  return pub;
+}
+
+}  // namespace vigil::mgmt::mesh
