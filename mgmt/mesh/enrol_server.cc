@@ -1,6 +1,5 @@
 #include "mgmt/mesh/enrol_server.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -46,16 +45,6 @@ Expected<UniqueFd> listen_on(const net::HostPort& where) {
     return fail("cannot listen on " + where.to_string() + ": " + std::strerror(errno));
   }
   return fd;
-}
-
-std::string address_text(const sockaddr_storage& ss) {
-  char text[INET6_ADDRSTRLEN] = "?";
-  if (ss.ss_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
-  } else if (ss.ss_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, text, sizeof text);
-  }
-  return text;
 }
 
 }  // namespace
@@ -122,7 +111,7 @@ void EnrolServer::accept_loop() {
       if (!conn.valid()) {
         continue;
       }
-      const std::string address = address_text(peer);
+      const std::string address = enrol::address_text(peer);
       if (!admit(address)) {
         refused_busy_.fetch_add(1);
         continue;

@@ -1,6 +1,7 @@
 #include "mgmt/mesh/enrolment.h"
 
 #include <openssl/crypto.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -26,12 +27,9 @@ json refusal(std::string_view reason, const std::string& message) {
 }
 
 std::string hex_of(const uint8_t* data, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 15]);
-  }
+  std::string out(2 * n + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), data, n);
+  out.pop_back();
   return out;
 }
 

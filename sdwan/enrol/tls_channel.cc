@@ -52,15 +52,7 @@ std::unique_ptr<SSL_CTX, CtxFree> make_context(const Identity& me, bool server) 
 std::string address_of(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
-  char text[INET6_ADDRSTRLEN] = "?";
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    if (ss.ss_family == AF_INET) {
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
-    } else if (ss.ss_family == AF_INET6) {
-      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, text, sizeof text);
-    }
-  }
-  return text;
+  return ::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0 ? address_text(ss) : "?";
 }
 
 // A TCP connection to host:port within `deadline`.
@@ -129,6 +121,16 @@ Expected<UniqueFd> connect_tcp(const std::string& contact, TlsChannel::Clock::ti
 }
 
 }  // namespace
+
+std::string address_text(const sockaddr_storage& ss) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
+  } else if (ss.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, text, sizeof text);
+  }
+  return text;
+}
 
 bool TlsChannel::wait_for(int ret) {
   const int kind = SSL_get_error(ssl_.get(), ret);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <atomic>
@@ -21,6 +22,9 @@
 #include "sdwan/enrol/identity.h"
 
 namespace vigil::enrol {
+
+// A socket address's IP as text ("198.51.100.4", "2001:db8::4"), "?" for another family.
+std::string address_text(const sockaddr_storage& ss);
 
 inline constexpr size_t kMaxEnrolLine = size_t{64} * 1024;
 

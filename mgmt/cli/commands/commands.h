@@ -10,6 +10,8 @@ void add_show_system_commands(CommandTable& table);     // show version, show sy
 void add_config_commands(CommandTable& table);          // load, set, commit, rollback, ...
 void add_show_dataplane_commands(CommandTable& table);  // show classifier, interfaces, routes
 void add_mesh_commands(CommandTable& table);  // mesh keygen|token|join|revoke|leave, show mesh
+// "2026-12-05 06:12:00": Unix seconds as UTC, as the CLI prints times.
+std::string utc_time(int64_t unix_seconds);
 // "90s", "30m", "1h", "7d" or plain seconds, in seconds.
 std::optional<int64_t> parse_duration(std::string_view text);
 void add_show_tunnels_commands(CommandTable& table);  // show tunnels

@@ -3,7 +3,6 @@
 // membership (vigild's mgmt/mesh/enrolment.h).
 #include <unistd.h>
 
-#include <ctime>
 #include <iostream>
 
 #include "mgmt/cli/commands/commands.h"
@@ -17,13 +16,7 @@ std::string text_of(const nlohmann::json& r, const char* key) {
 }
 
 std::string utc(int64_t t) {
-  const time_t secs = static_cast<time_t>(t);
-  struct tm tm_utc {};
-  char buf[32] = "?";
-  if (gmtime_r(&secs, &tm_utc) != nullptr) {
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm_utc);
-  }
-  return buf;
+  return utc_time(t) + " UTC";
 }
 
 std::string names(const nlohmann::json& list) {

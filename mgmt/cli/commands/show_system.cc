@@ -9,6 +9,17 @@
 #include "mgmt/cli/table_printer.h"
 
 namespace vigil::mgmt::cli {
+
+std::string utc_time(int64_t unix_seconds) {
+  char when[32] = "?";
+  const time_t t = unix_seconds;
+  struct tm tm_utc {};
+  if (gmtime_r(&t, &tm_utc) != nullptr) {
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm_utc);
+  }
+  return when;
+}
+
 namespace {
 
 Output show_version(Invocation& inv) {
@@ -45,16 +56,6 @@ Output show_status(Invocation& inv) {
     o.out += "\nnot implemented yet: " + member(*s, "not_implemented").get<std::string>() + "\n";
   }
   return o;
-}
-
-std::string utc_time(int64_t unix_seconds) {
-  char when[32] = "?";
-  const time_t t = unix_seconds;
-  struct tm tm_utc {};
-  if (gmtime_r(&t, &tm_utc) != nullptr) {
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm_utc);
-  }
-  return when;
 }
 
 Output show_commits(Invocation& inv) {
