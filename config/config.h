@@ -203,6 +203,9 @@ struct MeshPeerConfig {
   uint32_t probe_interval_ms = 10;    // path probes; 0: off (a peer that is not Vigil)
   std::optional<Key32> identity;      // its enrolment service's Ed25519 key: a mesh member
   uint16_t enrolment_port = 51821;    // TCP, on its endpoints' addresses
+  // The key it had before it rotated, taken from it too until then (unix seconds).
+  std::optional<Key32> previous_public_key;
+  int64_t previous_key_until = 0;
   auto operator<=>(const MeshPeerConfig&) const = default;
 };
 
@@ -214,7 +217,10 @@ struct MeshConfig {
   uint32_t resolve_interval = 60;    // seconds between DNS lookups of named endpoints
   std::string site;                  // this site's name in the mesh; "": not a member
   std::string identity_key_file = "/etc/vigil/mesh-identity.key";
-  uint16_t enrolment_port = 51821;      // TCP on the wan addresses; 0: no enrolment service
+  uint16_t enrolment_port = 51821;  // TCP on the wan addresses; 0: no enrolment service
+  // This site's key before it rotated ("": none), answered too until then (unix seconds).
+  std::string previous_private_key_file;
+  int64_t previous_key_until = 0;
   std::vector<Prefix> networks;         // what the other sites route here; empty: the LANs'
   std::vector<MeshEndpoint> advertise;  // empty: each wan interface's first address
   std::vector<MeshPeerConfig> peers;    // in document order

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/site_name.h"
+#include "common/utc_time.h"
 #include "config/sections.h"
 
 namespace vigil::config {
@@ -53,6 +54,14 @@ constexpr Field kPeerFields[] = {
      .type = "integer 1-65535",
      .description = "The TCP port of the peer's enrolment service, on its endpoints' addresses",
      .default_value = "51821"},
+    {.key = "previous_public_key",
+     .type = "WireGuard key (base64)",
+     .description = "The key the peer had before it rotated (`vigil mesh rotate-key` there): "
+                    "its handshakes made with it are taken until previous_key_until. Set by "
+                    "the peer's announcement"},
+    {.key = "previous_key_until",
+     .type = "UTC time (YYYY-MM-DDTHH:MM:SSZ)",
+     .description = "When previous_public_key stops being taken; given with it"},
 };
 constexpr Schema kPeerSchema{.path = "mesh.peers.<name>",
                              .description = "Another site: a WireGuard peer.",
@@ -94,6 +103,14 @@ constexpr Field kMeshFields[] = {
                     "sides proving their identity) on the wan interfaces' addresses, once "
                     "site is set; 0 turns the service off",
      .default_value = "51821"},
+    {.key = "previous_private_key_file",
+     .type = "absolute path",
+     .description = "This site's key before `vigil mesh rotate-key` (mode 0600): handshakes "
+                    "sealed to it are still answered until previous_key_until, for peers not "
+                    "yet told the new one. Set by rotate-key"},
+    {.key = "previous_key_until",
+     .type = "UTC time (YYYY-MM-DDTHH:MM:SSZ)",
+     .description = "When previous_private_key_file stops being answered; given with it"},
     {.key = "networks",
      .type = "list of IPv4/IPv6 prefix",
      .description = "This site's networks, which the other sites route into its tunnel when it "
@@ -190,6 +207,29 @@ std::optional<std::string> read_absolute_path(const YAML::Node& n, const std::st
   return text;
 }
 
+std::optional<int64_t> read_utc_time(const YAML::Node& n, const std::string& path,
+                                     ErrorList& errors) {
+  auto text = read_string(n, path, errors);
+  auto t = text ? parse_utc_time(*text) : std::nullopt;
+  if (text && !t) {
+    errors.add(path, n, "is not a UTC time: give YYYY-MM-DDTHH:MM:SSZ, as 2026-12-05T08:30:00Z");
+  }
+  return t;
+}
+
+// A previous key and its end are given together or not at all.
+bool previous_key_whole(MapReader& r, const char* key_field, ErrorList& errors) {
+  const bool has_key = r.has(key_field);
+  if (has_key == r.has("previous_key_until")) {
+    return true;
+  }
+  const char* given = has_key ? key_field : "previous_key_until";
+  errors.add(r.path_of(given), r.get(given),
+             std::string("needs ") + (has_key ? "previous_key_until" : key_field) +
+                 " too: a previous key is taken until a time");
+  return false;
+}
+
 void parse_peer(const std::string& name, const YAML::Node& node, const std::string& path,
                 MeshConfig& mesh, ErrorList& errors) {
   MapReader r(node, path, kPeerSchema, errors);
@@ -271,6 +311,26 @@ void parse_peer(const std::string& name, const YAML::Node& node, const std::stri
     ok &= k.has_value();
     peer.enrolment_port = static_cast<uint16_t>(k.value_or(51821));
   }
+  ok &= previous_key_whole(r, "previous_public_key", errors);
+  if (r.has("previous_public_key")) {
+    auto text = read_string(r.get("previous_public_key"), r.path_of("previous_public_key"), errors);
+    auto key = text ? key_from_base64(*text) : std::nullopt;
+    if (text && !key) {
+      errors.add(r.path_of("previous_public_key"), r.get("previous_public_key"),
+                 "is not a WireGuard key: 44 characters of base64, as `wg pubkey` prints");
+    } else if (key && *key == peer.public_key) {
+      errors.add(r.path_of("previous_public_key"), r.get("previous_public_key"),
+                 "is public_key itself: the previous key is the one the peer had before");
+      key.reset();
+    }
+    ok &= key.has_value();
+    peer.previous_public_key = key;
+  }
+  if (r.has("previous_key_until")) {
+    auto t = read_utc_time(r.get("previous_key_until"), r.path_of("previous_key_until"), errors);
+    ok &= t.has_value();
+    peer.previous_key_until = t.value_or(0);
+  }
   if (ok) {
     mesh.peers.push_back(std::move(peer));
   }
@@ -339,6 +399,22 @@ void parse_mesh(const YAML::Node& node, const std::string& path, Config& config,
         read_int(r.get("enrolment_port"), r.path_of("enrolment_port"), errors, 0, 65535)
             .value_or(mesh.enrolment_port));
   }
+  if (previous_key_whole(r, "previous_private_key_file", errors) &&
+      r.has("previous_private_key_file")) {
+    mesh.previous_private_key_file =
+        read_absolute_path(r.get("previous_private_key_file"),
+                           r.path_of("previous_private_key_file"), errors)
+            .value_or("");
+    mesh.previous_key_until =
+        read_utc_time(r.get("previous_key_until"), r.path_of("previous_key_until"), errors)
+            .value_or(0);
+    if (mesh.previous_private_key_file == mesh.private_key_file ||
+        mesh.previous_private_key_file == mesh.identity_key_file) {
+      errors.add(r.path_of("previous_private_key_file"), r.get("previous_private_key_file"),
+                 "is private_key_file or identity_key_file: the previous key is a file of its "
+                 "own");
+    }
+  }
   for_each_item(
       r.get("networks"), r.path_of("networks"), errors,
       [&](const YAML::Node& n, const std::string& ipath) {
@@ -392,6 +468,12 @@ void parse_mesh(const YAML::Node& node, const std::string& path, Config& config,
     if (auto [it, fresh] = keys.try_emplace(p.public_key, p.name); !fresh) {
       errors.add(ppath + ".public_key", pnode["public_key"],
                  "is peer " + it->second + "'s key too: one key is one peer");
+    }
+    if (p.previous_public_key) {
+      if (auto [it, fresh] = keys.try_emplace(*p.previous_public_key, p.name); !fresh) {
+        errors.add(ppath + ".previous_public_key", pnode["previous_public_key"],
+                   "is peer " + it->second + "'s key too: one key is one peer");
+      }
     }
     for (const Prefix& prefix : p.allowed_ips) {
       if (auto [it, fresh] = owners.try_emplace(prefix, p.name); !fresh) {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "common/utc_time.h"
 #include "dataplane/kernel/xdp_features.h"
 #include "dataplane/mesh/mesh_control.h"
 #include "dataplane/offload/flow_offloader.h"
@@ -201,7 +202,7 @@ Status FastPathControl::apply(const config::Config& c) {
 }
 
 Status FastPathControl::apply_mesh(const config::Config& c, const FastPathPlan& plan) {
-  auto mesh = mesh_plan_for(c);
+  auto mesh = mesh_plan_for(c, unix_now());
   if (!mesh) {
     return fail(mesh.error());
   }

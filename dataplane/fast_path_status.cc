@@ -222,6 +222,10 @@ api::TunnelsStatus FastPathControl::show_tunnels() const {
     return out;
   }
   out.public_key = key_to_base64(m.public_key);
+  if (m.previous_public_key) {
+    out.previous_public_key = key_to_base64(*m.previous_public_key);
+    out.previous_key_until = m.previous_key_until;
+  }
   out.listen_port = m.listen_port;
   out.under_load = m.under_load;
   out.rejects = m.rejects;
@@ -245,6 +249,10 @@ api::TunnelsStatus FastPathControl::show_tunnels() const {
         .session = p.has_session};
     for (const net::Prefix& prefix : p.allowed_ips) {
       peer.allowed_ips.push_back(prefix.to_string());
+    }
+    if (p.previous_public_key) {
+      peer.previous_public_key = key_to_base64(*p.previous_public_key);
+      peer.previous_key_until = p.previous_key_until;
     }
     peer.probe_interval_ms = p.probe_interval_ms;
     peer.preferred = p.preferred;

@@ -47,7 +47,6 @@ class Supervisor {
   // Each child: its state (running, backoff, stopped), pid, restarts and last exit.
   std::vector<api::ProcessStatus> state() const;
 
- public:
   struct Child {
     ChildSpec spec;
     pid_t pid = 0;

@@ -80,6 +80,10 @@ void VigildService::register_mesh_methods() {
                [this](const json& p, const Caller& c, const rpc::Reply& reply) {
                  enrolment_->revoke(p, c, reply);
                });
+  add_deferred("mesh.rotate_key", Role::kAdmin,
+               [this](const json& p, const Caller& c, const rpc::Reply& reply) {
+                 enrolment_->rotate_key(p, c, reply);
+               });
   add_deferred("mesh.leave", Role::kAdmin,
                [this](const json&, const Caller& c, const rpc::Reply& reply) {
                  enrolment_->leave(c, reply);

@@ -45,8 +45,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TunnelPathStatus, link, endpoint
 struct TunnelPeerStatus {
   std::string name;
   std::string public_key;
-  std::string endpoint;          // "" when not known yet
-  std::string endpoint_problem;  // a name that did not resolve
+  std::string previous_public_key;  // taken too until previous_key_until; "" none
+  int64_t previous_key_until = 0;   // Unix seconds
+  std::string endpoint;             // "" when not known yet
+  std::string endpoint_problem;     // a name that did not resolve
   std::vector<std::string> allowed_ips;
   int64_t latest_handshake = 0;  // Unix seconds; 0: never
   uint64_t rx_bytes = 0;
@@ -66,17 +68,21 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TunnelPeerStatus, name, public_k
                                                 rx_bytes, tx_bytes, rx_packets, tx_packets,
                                                 handshakes_sent, handshakes_received,
                                                 persistent_keepalive, session, probe_interval_ms,
-                                                paths, preferred)
+                                                paths, preferred, previous_public_key,
+                                                previous_key_until)
 
 struct TunnelsStatus {
   bool enabled = false;  // a mesh section is in force
   std::string public_key;
+  std::string previous_public_key;  // answered too until previous_key_until; "" none
+  int64_t previous_key_until = 0;   // Unix seconds
   uint16_t listen_port = 0;
   bool under_load = false;  // asking initiators for cookies
   std::vector<TunnelPeerStatus> peers;
   std::map<std::string, uint64_t> rejects;  // handshake messages refused, by reason
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TunnelsStatus, enabled, public_key, listen_port,
-                                                under_load, peers, rejects)
+                                                under_load, peers, rejects, previous_public_key,
+                                                previous_key_until)
 
 }  // namespace vigil::api

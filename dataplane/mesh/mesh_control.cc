@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/logging.h"
+#include "common/utc_time.h"
 #include "dataplane/mesh/path_classes.h"
 
 namespace vigil::dp {
@@ -22,6 +23,10 @@ MeshControl::Clock::time_point at_ns(int64_t ns) {
 
 int64_t ns_of(MeshControl::Clock::time_point t) {
   return std::chrono::duration_cast<nanoseconds>(t.time_since_epoch()).count();
+}
+
+int64_t unix_seconds(wg::WallClock::time_point wall) {
+  return std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count();
 }
 
 Expected<net::IpAddress> getaddrinfo_resolve(const std::string& name) {
@@ -145,6 +150,7 @@ void MeshControl::stop() {
   send_removals();
   plan_.reset();
   handshakes_.reset();
+  grace_ends_.reset();
   forget_owned_indexes();
 }
 
@@ -175,32 +181,99 @@ void MeshControl::send_removals() {
   removed_slots_.clear();
 }
 
+bool MeshControl::sync_keys(wg::WallClock::time_point wall, std::vector<std::string>* failed) {
+  const int64_t now = unix_seconds(wall);
+  grace_ends_.reset();
+  if (!plan_ || !handshakes_) {
+    return false;  // no mesh
+  }
+  const auto lasting = [&](const std::optional<wg::Key>& key,
+                           int64_t until) -> std::optional<wg::Key> {
+    if (!key || now >= until) {
+      return std::nullopt;
+    }
+    grace_ends_ = std::min(grace_ends_.value_or(until), until);
+    return key;
+  };
+  const auto previous = lasting(plan_->previous_private_key, plan_->previous_key_until);
+  const auto previous_public =
+      previous ? std::optional<wg::Key>(wg::public_key_of(*previous)) : std::nullopt;
+  bool ok = true;
+  if (handshakes_->identity().private_key != plan_->private_key ||
+      handshakes_->previous_public_key() != previous_public) {
+    ok = handshakes_->set_identity(plan_->private_key, previous);
+    if (ok) {
+      log::info("mesh key changed in place",
+                {{"previous_answered", previous.has_value()}, {"sessions", "kept"}});
+    }
+  }
+  for (auto& [name, p] : peers_) {
+    const auto peer_previous = lasting(p.plan.previous_public_key, p.plan.previous_key_until);
+    if (handshakes_->public_key(p.id) == p.plan.public_key &&
+        handshakes_->previous_public_key(p.id) == peer_previous) {
+      continue;
+    }
+    if (handshakes_->set_peer_keys(p.id, p.plan.public_key, peer_previous)) {
+      continue;
+    }
+    if (failed != nullptr) {
+      failed->push_back(name);  // apply() starts it over
+    } else {
+      log::error("mesh peer keys not changed", {{"peer", name}});
+      ++rejects_["key_change_refused"];
+    }
+  }
+  return ok;
+}
+
 void MeshControl::apply(const MeshPlan& plan, uint16_t mtu) {
   const auto now = Clock::now();
+  const auto wall = wg::WallClock::now();
   mtu_ = mtu;
-  if (!plan_ || plan_->private_key != plan.private_key ||
-      plan_->cookie_threshold != plan.cookie_threshold) {
-    // A new identity (or load limit): every peer starts over with new handshakes.
-    if (handshakes_) {
-      remove_peers(peer_names(), /*publish_table=*/true);
-    }
-    handshakes_ = std::make_unique<wg::Handshaker>(plan.private_key, plan.cookie_threshold);
-    forget_owned_indexes();
-  }
   std::map<std::string, const MeshPeerPlan*> wanted;
   for (const MeshPeerPlan& p : plan.peers) {
     wanted[p.name] = &p;
   }
   std::vector<std::string> gone;
+  std::vector<std::string> rekeyed;  // changed key, in place: a handshake proves it at once
   for (const auto& [name, p] : peers_) {
     const auto it = wanted.find(name);
-    if (it == wanted.end() || it->second->public_key != p.plan.public_key ||
-        it->second->preshared_key != p.plan.preshared_key) {
-      gone.push_back(name);  // a changed key is another peer
+    if (it == wanted.end() || it->second->preshared_key != p.plan.preshared_key) {
+      gone.push_back(name);  // a changed preshared key is another peer
+    } else if (it->second->public_key != p.plan.public_key) {
+      // A rotation names the key it replaces; any other new key is another box under the
+      // name (a replacement, a key edited by hand): its sessions must not carry on.
+      if (it->second->previous_public_key == p.plan.public_key) {
+        rekeyed.push_back(name);
+      } else {
+        gone.push_back(name);
+      }
     }
   }
-  remove_peers(gone, /*publish_table=*/true);
+  if (handshakes_) {
+    remove_peers(gone, /*publish_table=*/true);
+  }
+  const bool restart = !plan_ || plan_->cookie_threshold != plan.cookie_threshold;
   plan_ = plan;
+  for (auto& [name, p] : peers_) {
+    p.plan.public_key = wanted.at(name)->public_key;  // for sync_keys; the rest below
+    p.plan.previous_public_key = wanted.at(name)->previous_public_key;
+    p.plan.previous_key_until = wanted.at(name)->previous_key_until;
+  }
+  std::vector<std::string> failed;
+  if (restart || !sync_keys(wall, &failed)) {
+    // A new load limit (or a key that cannot change in place): every peer starts over.
+    if (handshakes_) {
+      remove_peers(peer_names(), /*publish_table=*/true);
+    }
+    handshakes_ = std::make_unique<wg::Handshaker>(plan.private_key, plan.cookie_threshold);
+    forget_owned_indexes();
+    failed.clear();
+    rekeyed.clear();
+    sync_keys(wall);
+  }
+  // Keys that cannot move in place (one peer taking another's): those peers start over.
+  remove_peers(failed, /*publish_table=*/true);
   for (const MeshPeerPlan& wanted_peer : plan.peers) {
     auto it = peers_.find(wanted_peer.name);
     if (it == peers_.end()) {
@@ -219,7 +292,13 @@ void MeshControl::apply(const MeshPlan& plan, uint16_t mtu) {
     if (endpoints_changed && !p.plan.endpoints.empty()) {
       choose_endpoint(p, 0, now);
     }
+    if (std::find(rekeyed.begin(), rekeyed.end(), wanted_peer.name) != rekeyed.end() &&
+        std::find(failed.begin(), failed.end(), wanted_peer.name) == failed.end()) {
+      log::info("mesh peer key changed in place", {{"peer", wanted_peer.name}});
+      initiate(p, now, wall, "peer_key_changed");
+    }
   }
+  sync_keys(wall);  // the peers just added, with their previous keys
   publish();
 }
 
@@ -722,6 +801,10 @@ void MeshControl::tick(Clock::time_point now, wg::WallClock::time_point wall) {
   take_events(now, wall);
   take_resolved();
   expire_sessions(now);
+  if (grace_ends_ && plan_ && unix_seconds(wall) >= *grace_ends_) {
+    log::info("mesh previous key retired", {{"grace_ended", utc_time_text(*grace_ends_)}});
+    sync_keys(wall);  // a rotation's grace over: its previous key is taken no more
+  }
   for (auto& [name, p] : peers_) {
     poll_counters(p, now, wall);
     run_timers(p, now, wall);
@@ -742,6 +825,8 @@ MeshStatus MeshControl::status() const {
     return out;
   }
   out.public_key = handshakes_->identity().public_key;
+  out.previous_public_key = handshakes_->previous_public_key();
+  out.previous_key_until = out.previous_public_key ? plan_->previous_key_until : 0;
   out.listen_port = plan_->listen_port;
   out.rejects = rejects_;
   out.under_load = handshakes_->under_load(Clock::now());
@@ -763,6 +848,8 @@ MeshStatus MeshControl::status() const {
     if (p.endpoint) {
       ps.endpoint = p.endpoint->host_port();
     }
+    ps.previous_public_key = handshakes_->previous_public_key(p.id);
+    ps.previous_key_until = ps.previous_public_key ? p.plan.previous_key_until : 0;
     ps.probe_interval_ms = p.plan.probe_interval_ms;
     if (p.preferred) {
       ps.preferred = p.preferred->first + " " + p.preferred->second;

@@ -48,6 +48,8 @@ struct MeshPathStatus {
 struct MeshPeerStatus {
   std::string name;
   wg::Key public_key{};
+  std::optional<wg::Key> previous_public_key;  // still taken, until previous_key_until
+  int64_t previous_key_until = 0;
   std::optional<net::HostPort> endpoint;
   std::vector<net::Prefix> allowed_ips;
   std::optional<wg::WallClock::time_point> latest_handshake;
@@ -63,6 +65,8 @@ struct MeshPeerStatus {
 
 struct MeshStatus {
   wg::Key public_key{};
+  std::optional<wg::Key> previous_public_key;  // still answered, until previous_key_until
+  int64_t previous_key_until = 0;
   uint16_t listen_port = 0;
   std::vector<MeshPeerStatus> peers;
   std::map<std::string, uint64_t> rejects;  // handshake messages refused, by reason
@@ -84,8 +88,11 @@ class MeshControl {
               rte_mempool* pool, PortId tunnel_port, uint16_t mtu, Resolve resolve = {});
   ~MeshControl();
 
-  // Makes `plan` the mesh: peers added, removed or changed (a changed key starts over), the
-  // tunnel table published with `mtu` for the inner packets.
+  // Makes `plan` the mesh: peers added, removed or changed, the tunnel table published with
+  // `mtu` for the inner packets. Keys change in place (a rotation): sessions stay, the
+  // previous key is taken until its grace ends (tick() retires it), and a peer whose key
+  // changed gets a handshake at once, which proves the new key. A changed preshared key (or
+  // a key that cannot change in place) starts the peer over.
   void apply(const MeshPlan& plan, uint16_t mtu);
   // No mesh: every peer gone, no table (the lcore takes nothing as the mesh's).
   void stop();
@@ -144,6 +151,10 @@ class MeshControl {
   };
 
   void add_peer(const MeshPeerPlan& plan, Clock::time_point now);
+  // The handshaker's keys made the plan's, previous keys only while their grace lasts at
+  // `wall`; grace_ends_ set to the next end. False when this side's key could not change in
+  // place; the peers whose key could not are in `failed`.
+  bool sync_keys(wg::WallClock::time_point wall, std::vector<std::string>* failed = nullptr);
   // Forgets the peers; their slots are emptied on the lcore (send_removals) only once a table
   // without them is published, so nothing is staged in a slot after it was emptied.
   void remove_peers(const std::vector<std::string>& names, bool publish_table);
@@ -204,7 +215,8 @@ class MeshControl {
   };
   std::map<uint32_t, OwnedSession> owned_indexes_;
   std::map<std::string, uint64_t> rejects_;
-  uint64_t generation_ = 0;  // of the tables published
+  uint64_t generation_ = 0;            // of the tables published
+  std::optional<int64_t> grace_ends_;  // unix seconds: the next previous key to retire
 
   struct Resolved {
     std::string peer;

@@ -26,7 +26,7 @@ Expected<wg::Key> read_key_file(const std::string& path) {
   return *key;
 }
 
-Expected<MeshKeys> load_mesh_keys(const config::MeshConfig& mesh) {
+Expected<MeshKeys> load_mesh_keys(const config::MeshConfig& mesh, int64_t now) {
   MeshKeys keys;
   auto own = read_key_file(mesh.private_key_file);
   if (!own) {
@@ -36,6 +36,13 @@ Expected<MeshKeys> load_mesh_keys(const config::MeshConfig& mesh) {
   }
   keys.private_key = *own;
   keys.public_key = wg::public_key_of(*own);
+  if (!mesh.previous_private_key_file.empty() && now < mesh.previous_key_until) {
+    auto previous = read_key_file(mesh.previous_private_key_file);
+    if (!previous) {
+      return fail("mesh.previous_private_key_file: " + previous.error());
+    }
+    keys.previous_private_key = *previous;
+  }
   for (const config::MeshPeerConfig& peer : mesh.peers) {
     if (peer.preshared_key_file.empty()) {
       continue;

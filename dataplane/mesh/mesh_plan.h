@@ -17,6 +17,8 @@ struct MeshPeerPlan {
   std::string name;
   wg::Key public_key{};
   wg::Key preshared_key{};                      // zeros: none
+  std::optional<wg::Key> previous_public_key;   // taken too until previous_key_until
+  int64_t previous_key_until = 0;               // unix seconds
   std::vector<config::MeshEndpoint> endpoints;  // in order of preference
   std::vector<net::Prefix> allowed_ips;
   uint32_t persistent_keepalive = 0;  // seconds; 0 off
@@ -27,6 +29,8 @@ struct MeshPeerPlan {
 
 struct MeshPlan {
   wg::Key private_key{};
+  std::optional<wg::Key> previous_private_key;  // answered too until previous_key_until
+  int64_t previous_key_until = 0;               // unix seconds
   uint16_t listen_port = 51820;
   uint32_t cookie_threshold = 1000;
   uint32_t resolve_interval = 60;
@@ -37,7 +41,8 @@ struct MeshPlan {
   auto operator<=>(const MeshPlan&) const = default;
 };
 
-// Nothing when there is no mesh section; the keys' errors name their files.
-Expected<std::optional<MeshPlan>> mesh_plan_for(const config::Config& config);
+// Nothing when there is no mesh section; the keys' errors name their files. A previous key
+// whose grace is over at `now` (unix seconds) is left out.
+Expected<std::optional<MeshPlan>> mesh_plan_for(const config::Config& config, int64_t now);
 
 }  // namespace vigil::dp

@@ -1,12 +1,14 @@
 #include "dataplane/mesh/mesh_target.h"
 
+#include "common/utc_time.h"
+
 namespace vigil::dp {
 
 Status MeshTarget::check(const config::Config& config) const {
   if (!config.mesh.enabled) {
     return Ok{};
   }
-  if (auto keys = load_mesh_keys(config.mesh); !keys) {
+  if (auto keys = load_mesh_keys(config.mesh, unix_now()); !keys) {
     return fail(keys.error());
   }
   return Ok{};

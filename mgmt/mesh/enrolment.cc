@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <future>
 
 #include "common/logging.h"
+#include "common/utc_time.h"
 #include "mgmt/api_errors.h"
 #include "mgmt/mesh/membership.h"
 #include "mgmt/mesh/wireguard_key.h"
@@ -59,6 +61,28 @@ Expected<Key32> own_public_key(const std::string& file, bool create) {
     return write_new_wireguard_key(file, /*replace=*/false);
   }
   return wireguard_public_key(file);
+}
+
+// A rotation's grace: long enough for every member to be told, short enough that a key
+// retired because it may have leaked stops being taken soon.
+constexpr int64_t kMinRotationGrace = 60;
+constexpr int64_t kMaxRotationGrace = int64_t{7} * 24 * 3600;
+
+// The key file the rotation before retired may go: it is beside the new one (where rotations
+// write) and the running config names it nowhere.
+bool unreferenced_key_beside(const std::string& retired, const std::string& new_file,
+                             const config::Config& running) {
+  const auto dir = [](const std::string& path) { return path.substr(0, path.rfind('/') + 1); };
+  if (retired.empty() || dir(retired) != dir(new_file)) {
+    return false;
+  }
+  const config::MeshConfig& m = running.mesh;
+  if (retired == m.private_key_file || retired == m.previous_private_key_file ||
+      retired == m.identity_key_file) {
+    return false;
+  }
+  return std::none_of(m.peers.begin(), m.peers.end(),
+                      [&](const auto& p) { return p.preshared_key_file == retired; });
 }
 
 bool has_member(const config::Config& c) {
@@ -320,6 +344,10 @@ void Enrolment::on_join(const json& request, const Key32& identity, const std::s
   if (member->identity != identity) {
     return answer(refusal("malformed", "the member's identity is not the one proven in TLS"));
   }
+  if (rotating_) {
+    // The answer names this site's key: not while it changes.
+    return answer(refusal(kBusyReason, "this site's key is being rotated: ask again in a moment"));
+  }
   auto store = tokens();
   if (!store) {
     log::error("mesh join: cannot read the token store", {{"error", store.error()}});
@@ -457,7 +485,12 @@ void Enrolment::on_announce(const json& request, const std::string& sender, cons
         kMeshUser,
         "site " + m.site + (about_itself ? " changed" : " joined") + " (announced by " + sender +
             ")",
-        [answered, m](const Expected<uint64_t>& seq) { answered("add " + m.site, seq); });
+        [this, answered, m, about_itself](const Expected<uint64_t>& seq) {
+          if (seq && !about_itself) {
+            tell_rotation(m);  // it may have heard this site's old key from its admitter
+          }
+          answered("add " + m.site, seq);
+        });
   }
   if (auto remove = request.find("remove"); remove != request.end() && remove->is_object()) {
     const json& site_field = remove->value("site", json(""));
@@ -478,7 +511,37 @@ void Enrolment::on_announce(const json& request, const std::string& sender, cons
         kMeshUser, "site " + site + " " + why,
         [answered, site](const Expected<uint64_t>& seq) { answered("remove " + site, seq); });
   }
-  answer(refusal("malformed", "an announcement adds or removes a site"));
+  if (auto rekey = request.find("rekey"); rekey != request.end() && rekey->is_object()) {
+    const auto field = [&](const char* k) {
+      const json& v = rekey->value(k, json(""));
+      return v.is_string() ? v.get<std::string>() : std::string();
+    };
+    const std::string site = field("site");
+    const auto key = key_from_base64(field("public_key"));
+    const auto previous = key_from_base64(field("previous_public_key"));
+    const json& until_field = rekey->value("until", json());
+    if (!valid_site_name(site) || !key || !previous || !until_field.is_number_integer()) {
+      return answer(refusal("malformed",
+                            "rekey needs a site, its public_key, previous_public_key and until"));
+    }
+    if (site != sender) {
+      return answer(refusal("refused", "a site announces only its own new key"));
+    }
+    // However long the sender asks, this site takes an old key for a week at most (and a
+    // grace already over is one ending now).
+    const int64_t until =
+        std::clamp(until_field.get<int64_t>(), ctx_.clock(), ctx_.clock() + kMaxRotationGrace);
+    return commit_edit(
+        [site, key = *key, previous = *previous, until](const std::string& text,
+                                                        const config::Config& running) {
+          return rekey_member(text, running, site, key, previous, until);
+        },
+        kMeshUser,
+        "site " + site + " rotated its key (the previous one taken until " + utc_time_text(until) +
+            ")",
+        [answered, site](const Expected<uint64_t>& seq) { answered("rekey " + site, seq); });
+  }
+  answer(refusal("malformed", "an announcement adds or removes a site, or gives a new key"));
 }
 
 // ---- the operator's methods ---------------------------------------------------------------
@@ -585,8 +648,9 @@ void Enrolment::join(const json& p, const Caller& caller, const rpc::Reply& repl
                                      "): vigil mesh leave first"));
   }
   // What would make this side's commit fail after the issuer admitted it, checked first.
-  if (joining_) {
-    return reply(api_error(rpc::kServerBusy, "a join is under way already"));
+  if (joining_ || rotating_) {
+    return reply(api_error(rpc::kServerBusy, joining_ ? "a join is under way already"
+                                                      : "a key rotation is being committed"));
   }
   if (!running_.dataplane.forwarding) {
     return reply(
@@ -771,6 +835,124 @@ void Enrolment::leave(const Caller& caller, const rpc::Reply& reply) {
       });
 }
 
+void Enrolment::tell_rotation(const enrol::Member& to) {
+  const config::MeshConfig& m = running_.mesh;
+  if (m.previous_private_key_file.empty() || m.previous_key_until <= ctx_.clock() ||
+      m.site.empty()) {
+    return;  // no grace running
+  }
+  auto previous = wireguard_public_key(m.previous_private_key_file);
+  auto current = wireguard_public_key(m.private_key_file);
+  if (!previous || !current) {
+    return;
+  }
+  announce({{"method", "announce"},
+            {"rekey",
+             {{"site", m.site},
+              {"public_key", key_to_base64(*current)},
+              {"previous_public_key", key_to_base64(*previous)},
+              {"until", m.previous_key_until}}}},
+           "new key", {to}, {});
+}
+
+void Enrolment::rotate_key(const json& p, const Caller& caller, const rpc::Reply& reply) {
+  if (!p.is_object() || !p.contains("grace") || !p["grace"].is_number_integer()) {
+    return reply(rpc::invalid_params("params: {\"grace\": seconds}"));
+  }
+  const int64_t grace = p["grace"].get<int64_t>();
+  if (grace < kMinRotationGrace || grace > kMaxRotationGrace) {
+    return reply(rpc::invalid_params("the grace is 1 minute to 7 days"));
+  }
+  if (!running_.mesh.enabled) {
+    return reply(rpc::invalid_params("this site has no mesh section: it has no key to rotate"));
+  }
+  if (rotating_ || joining_ || !joins_in_flight_.empty()) {
+    // A join's answer or request names this site's key: one of the two at a time.
+    return reply(api_error(rpc::kServerBusy, rotating_ ? "a rotation is being committed already"
+                                                       : "a join is under way: rotate after it"));
+  }
+  if (running_.mesh.previous_key_until > ctx_.clock() &&
+      !running_.mesh.previous_private_key_file.empty()) {
+    return reply(rpc::invalid_params(
+        "the last rotation's grace runs until " + utc_time_text(running_.mesh.previous_key_until) +
+        ": rotate again after it (a second rotation would end that grace early)"));
+  }
+  const std::string old_file = running_.mesh.private_key_file;
+  auto old_key = own_public_key(old_file, /*create=*/false);
+  if (!old_key) {
+    return reply(rpc::invalid_params("mesh.private_key_file: " + old_key.error()));
+  }
+  const int64_t now = ctx_.clock();
+  const int64_t until = now + grace;
+  const std::string new_file = rotated_key_file(old_file, now);
+  auto new_key = write_new_wireguard_key(new_file, /*replace=*/false);
+  if (!new_key) {
+    return reply(rpc::Error{rpc::kInternalError, "cannot write the new key: " + new_key.error()});
+  }
+  // The key the last rotation retired: its grace is over by now or ends with this commit.
+  const std::string retired = running_.mesh.previous_private_key_file;
+  const std::string user = caller.user;
+  rotating_ = true;
+  commit_edit(
+      [old_file, new_file, until](const std::string& text, const config::Config& running)
+          -> Expected<std::optional<std::string>> {
+        if (running.mesh.private_key_file != old_file) {
+          return fail("mesh.private_key_file changed meanwhile: rotate again");
+        }
+        auto rotated = rotate_own_key(text, running, new_file, until);
+        if (!rotated) {
+          return fail(rotated.error());
+        }
+        return std::optional<std::string>(*rotated);
+      },
+      user,
+      "rotated this site's WireGuard key (the previous one answered until " + utc_time_text(until) +
+          ")",
+      [this, user, old_file, new_file, retired, until, old_key = *old_key, new_key = *new_key,
+       reply](Expected<uint64_t> seq) {
+        rotating_ = false;
+        if (!seq) {
+          ::unlink(new_file.c_str());
+          ctx_.audit.record("mesh-rotate-key",
+                            {{"user", user}, {"result", "failed"}, {"error", seq.error()}});
+          return reply(api_error(kCommitFailed, "cannot rotate the key: " + seq.error()));
+        }
+        if (unreferenced_key_beside(retired, new_file, running_)) {
+          ::unlink(retired.c_str());  // a private key no config in force names any more
+        }
+        std::vector<std::string> told;
+        std::vector<std::string> not_told;  // plain WireGuard peers: changed there by hand
+        if (!running_.mesh.site.empty()) {
+          told = announce({{"method", "announce"},
+                           {"rekey",
+                            {{"site", running_.mesh.site},
+                             {"public_key", key_to_base64(new_key)},
+                             {"previous_public_key", key_to_base64(old_key)},
+                             {"until", until}}}},
+                          "new key", known_members(running_), {});
+        }
+        for (const auto& peer : running_.mesh.peers) {
+          if (std::find(told.begin(), told.end(), peer.name) == told.end()) {
+            not_told.push_back(peer.name);
+          }
+        }
+        ctx_.audit.record("mesh-rotate-key", {{"user", user},
+                                              {"result", "ok"},
+                                              {"public_key", key_to_base64(new_key)},
+                                              {"previous_public_key", key_to_base64(old_key)},
+                                              {"until", utc_time_text(until)},
+                                              {"seq", *seq},
+                                              {"announced_to", told.size()}});
+        reply(json{{"public_key", key_to_base64(new_key)},
+                   {"previous_public_key", key_to_base64(old_key)},
+                   {"key_file", new_file},
+                   {"until", until},
+                   {"told", told},
+                   {"not_told", not_told},
+                   {"seq", *seq}});
+      });
+}
+
 void Enrolment::show(const rpc::Reply& reply) {
   json members = json::array();
   for (const auto& m : known_members(running_)) {
@@ -798,8 +980,18 @@ void Enrolment::show(const rpc::Reply& reply) {
       identity_text = key_to_base64((*me)->public_key());
     }
   }
+  std::string public_key;
+  if (running_.mesh.enabled) {
+    if (auto k = wireguard_public_key(running_.mesh.private_key_file)) {
+      public_key = key_to_base64(*k);
+    }
+  }
+  const bool in_grace = !running_.mesh.previous_private_key_file.empty() &&
+                        running_.mesh.previous_key_until > ctx_.clock();
   reply(json{{"site", running_.mesh.site},
              {"identity", identity_text},
+             {"public_key", public_key},
+             {"previous_key_until", in_grace ? running_.mesh.previous_key_until : 0},
              {"enrolment_port", running_.mesh.enrolment_port},
              {"listening", listening},
              {"service_error", server_error_},

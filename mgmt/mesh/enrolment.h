@@ -1,6 +1,7 @@
 // vigild's side of joining the mesh: the tokens this site makes, its enrolment service (a
-// site joining with a token; members announcing sites that joined, were revoked or left),
-// joining another mesh with a token, revoking a site, leaving. Each change of membership is a
+// site joining with a token; members announcing sites that joined, were revoked or left, or
+// rotated their key), joining another mesh with a token, revoking a site, leaving, rotating
+// this site's key. Each change of membership is a
 // commit of this site's config ("mesh" kind, audited), made on vigild's commit worker like
 // any other, and then announced to every other member. Everything here runs on vigild's loop
 // unless it says otherwise.
@@ -55,6 +56,9 @@ class Enrolment {
   void join(const nlohmann::json& params, const Caller& caller, const rpc::Reply& reply);
   void revoke(const nlohmann::json& params, const Caller& caller, const rpc::Reply& reply);
   void leave(const Caller& caller, const rpc::Reply& reply);
+  // A new WireGuard key for this site, the old one answered for `grace` seconds, the members
+  // told (each accepts both keys until the grace ends).
+  void rotate_key(const nlohmann::json& params, const Caller& caller, const rpc::Reply& reply);
   void show(const rpc::Reply& reply);
 
  private:
@@ -76,6 +80,9 @@ class Enrolment {
   std::vector<std::string> announce(const nlohmann::json& message, const std::string& what,
                                     const std::vector<enrol::Member>& to,
                                     const std::vector<std::string>& except);
+  // During a rotation's grace: `to` (a member that just joined, which may have been given
+  // this site's old key) is told the new one.
+  void tell_rotation(const enrol::Member& to);
   // Audits what anyone on the WAN can cause (refused joins and announcements), at most 30
   // lines a minute; false when this one was only counted.
   bool audit_stranger(std::string_view event, std::initializer_list<log::Field> fields);
@@ -93,6 +100,7 @@ class Enrolment {
   std::string server_error_;               // why the service is not up, when it should be
   std::unique_ptr<WorkerPool> joins_;      // outgoing joins: network waits off the loop
   bool joining_ = false;                   // a join is under way (one at a time)
+  bool rotating_ = false;                  // a rotation is being committed
   std::set<std::string> joins_in_flight_;  // tokens whose join is being committed here
   std::atomic<bool> stopping_{false};      // the outgoing join gives up when set
   int64_t stranger_minute_ = 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/utc_time.h"
 #include "config/yaml_json.h"
 
 namespace vigil::mgmt::mesh {
@@ -243,7 +244,8 @@ Expected<std::optional<std::string>> remove_member(const std::string& text,
   if (p == nullptr) {
     return std::optional<std::string>();
   }
-  if (p->public_key != public_key) {
+  // Its previous key too: a revocation sent before the site's rotation reached here.
+  if (p->public_key != public_key && p->previous_public_key != public_key) {
     return fail("site " + site +
                 " here has another key than the one to remove: it joined "
                 "again since");
@@ -254,6 +256,47 @@ Expected<std::optional<std::string>> remove_member(const std::string& text,
   }
   (*doc)["mesh"]["peers"].remove(site);
   return std::optional<std::string>(config::emit(*doc));
+}
+
+Expected<std::optional<std::string>> rekey_member(const std::string& text,
+                                                  const config::Config& running,
+                                                  const std::string& site, const Key32& public_key,
+                                                  const Key32& previous, int64_t until) {
+  const auto* p = peer_named(running, site);
+  if (p == nullptr || !p->identity) {
+    return fail("site " + site + " is no member here");
+  }
+  if (p->public_key == public_key &&
+      (p->previous_public_key == previous || p->previous_public_key == std::nullopt)) {
+    return std::optional<std::string>();  // told already (or its grace is over here)
+  }
+  if (p->public_key != previous) {
+    return fail("site " + site +
+                " has another key here than the one it rotated from: it joined again since, or "
+                "rotated twice (revoke it and let it join anew if this persists)");
+  }
+  auto doc = load(text);
+  if (!doc) {
+    return fail(doc.error());
+  }
+  YAML::Node node = (*doc)["mesh"]["peers"][site];
+  node["public_key"] = key_to_base64(public_key);
+  node["previous_public_key"] = key_to_base64(previous);
+  node["previous_key_until"] = utc_time_text(until);
+  return std::optional<std::string>(config::emit(*doc));
+}
+
+Expected<std::string> rotate_own_key(const std::string& text, const config::Config& running,
+                                     const std::string& new_key_file, int64_t until) {
+  auto doc = load(text);
+  if (!doc) {
+    return fail(doc.error());
+  }
+  YAML::Node mesh = (*doc)["mesh"];
+  mesh["private_key_file"] = new_key_file;
+  mesh["previous_private_key_file"] = running.mesh.private_key_file;
+  mesh["previous_key_until"] = utc_time_text(until);
+  return config::emit(*doc);
 }
 
 Expected<std::string> join_mesh(const std::string& text, const std::string& site,

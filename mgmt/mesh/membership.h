@@ -44,12 +44,25 @@ Expected<std::optional<std::string>> add_member(const std::string& text,
                                                 const config::Config& running,
                                                 const enrol::Member& member,
                                                 bool about_itself = false);
-// `text` without the peer `site`, when its key is `public_key`; nothing when there is no such
-// peer; an error when the peer has another key (someone joined again under the name).
+// `text` without the peer `site`, when its key (or its previous key, during a rotation's
+// grace) is `public_key`; nothing when there is no such peer; an error when the peer has
+// another key (someone joined again under the name).
 Expected<std::optional<std::string>> remove_member(const std::string& text,
                                                    const config::Config& running,
                                                    const std::string& site,
                                                    const Key32& public_key);
+// A member's own word that it rotated its WireGuard key: peer `site`'s key becomes
+// `public_key`, and `previous` (the one it had) is still taken until `until` (unix seconds).
+// Nothing when that is so already; an error when `site` is no member here, or has neither
+// key (it joined again since, or the announcement is stale).
+Expected<std::optional<std::string>> rekey_member(const std::string& text,
+                                                  const config::Config& running,
+                                                  const std::string& site, const Key32& public_key,
+                                                  const Key32& previous, int64_t until);
+// This site's rotation: its key file becomes `new_key_file`, and the file it had is its
+// previous key, answered until `until` (unix seconds).
+Expected<std::string> rotate_own_key(const std::string& text, const config::Config& running,
+                                     const std::string& new_key_file, int64_t until);
 // The joining site's config: mesh.site set, and every member a peer (replacing any peer of
 // the same name).
 Expected<std::string> join_mesh(const std::string& text, const std::string& site,

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "common/secret_file.h"
+#include "common/utc_time.h"
 #include "sdwan/wireguard/crypto.h"
 
 namespace vigil::mgmt::mesh {
@@ -23,6 +24,23 @@ Expected<Key32> write_new_wireguard_key(const std::string& file, bool replace) {
     return fail(written.error());
   }
   return pair.public_key;
+}
+
+std::string rotated_key_file(const std::string& current, int64_t now) {
+  const size_t slash = current.rfind('/');
+  std::string stem = current.substr(slash + 1);
+  if (stem.ends_with(".key")) {
+    stem.resize(stem.size() - 4);
+  }
+  // A name this made before loses its time ("-", then 16 characters: 20261205T083000Z).
+  constexpr size_t kStamp = 17;
+  if (stem.size() > kStamp && stem[stem.size() - kStamp] == '-' && stem.back() == 'Z' &&
+      stem[stem.size() - 8] == 'T') {
+    stem.resize(stem.size() - kStamp);
+  }
+  std::string stamp = utc_time_text(now);
+  std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+  return current.substr(0, slash + 1) + stem + "-" + stamp + ".key";
 }
 
 Expected<Key32> wireguard_public_key(const std::string& file) {

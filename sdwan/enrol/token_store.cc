@@ -11,6 +11,7 @@
 
 #include "common/json_bounded.h"
 #include "common/secret_file.h"
+#include "common/utc_time.h"
 
 namespace vigil::enrol {
 namespace {
@@ -28,16 +29,6 @@ std::string hash_of(const TokenSecret& secret) {
   std::array<uint8_t, crypto_hash_sha256_BYTES> digest{};
   crypto_hash_sha256(digest.data(), secret.data(), secret.size());
   return hex(digest.data(), digest.size());
-}
-
-std::string utc(int64_t t) {
-  const time_t secs = static_cast<time_t>(t);
-  struct tm tm_utc {};
-  char buf[32] = "?";
-  if (gmtime_r(&secs, &tm_utc) != nullptr) {
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
-  }
-  return buf;
 }
 
 json to_json(const TokenRecord& r) {
@@ -204,13 +195,13 @@ Redemption TokenStore::redeem(const TokenId& id, const TokenSecret& secret, cons
   }
   if (it->used_at != 0) {
     return {Refusal::kUsed,
-            "the token was used already, at " + utc(it->used_at) + " from " + it->used_from +
-                ": a token admits one site once; make a new one",
+            "the token was used already, at " + utc_time_text(it->used_at) + " from " +
+                it->used_from + ": a token admits one site once; make a new one",
             *it};
   }
   if (it->expires_at <= now) {
-    return {Refusal::kExpired, "the token expired at " + utc(it->expires_at) + ": make a new one",
-            *it};
+    return {Refusal::kExpired,
+            "the token expired at " + utc_time_text(it->expires_at) + ": make a new one", *it};
   }
   it->used_at = now;
   it->used_from = from;
@@ -239,7 +230,8 @@ Status TokenStore::withdraw(const std::string& id, int64_t now) {
   for (TokenRecord& r : records_) {
     if (r.id == id) {
       if (r.used_at != 0) {
-        return fail("token " + id + " was used at " + utc(r.used_at) + ": nothing to withdraw");
+        return fail("token " + id + " was used at " + utc_time_text(r.used_at) +
+                    ": nothing to withdraw");
       }
       if (r.expires_at <= now || r.withdrawn) {
         return fail("token " + id + " cannot be used any more already");

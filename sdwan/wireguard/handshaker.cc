@@ -30,23 +30,135 @@ std::vector<uint8_t> bytes_of(const std::array<uint8_t, N>& a) {
 }  // namespace
 
 Handshaker::Handshaker(const Key& private_key, uint32_t max_handshakes_per_second)
-    : max_handshakes_per_second_(max_handshakes_per_second),
-      local_(LocalIdentity::from_private(private_key)),
-      checker_(local_) {}
+    : max_handshakes_per_second_(max_handshakes_per_second) {
+  const auto local = LocalIdentity::from_private(private_key);
+  locals_.push_back({local, CookieChecker(local)});
+}
+
+std::optional<Key> Handshaker::previous_public_key() const {
+  return locals_.size() > 1 ? std::optional<Key>(locals_[1].identity.public_key) : std::nullopt;
+}
+
+std::optional<Key> Handshaker::previous_public_key(PeerId peer) const {
+  const auto& keys = peers_.at(peer).keys;
+  return keys.size() > 1 ? std::optional<Key>(keys[1]) : std::nullopt;
+}
+
+std::optional<std::vector<std::vector<std::optional<Handshaker::Pairing>>>> Handshaker::pair(
+    const std::vector<Key>& keys, const Key& preshared) const {
+  std::vector<std::vector<std::optional<Pairing>>> out(locals_.size());
+  for (size_t l = 0; l < locals_.size(); ++l) {
+    for (const Key& key : keys) {
+      auto identity = PeerIdentity::make(locals_[l].identity, key, preshared);
+      out[l].push_back(identity
+                           ? std::optional<Pairing>(Pairing{*identity, CookieGenerator(*identity)})
+                           : std::nullopt);
+    }
+  }
+  if (!out.front().front()) {
+    return std::nullopt;  // the keys handshakes are made with have no usable DH
+  }
+  return out;
+}
+
+bool Handshaker::key_taken(const Key& key, std::optional<PeerId> except) const {
+  for (const Local& l : locals_) {
+    if (l.identity.public_key == key) {
+      return true;
+    }
+  }
+  const auto it = by_key_.find(key);
+  return it != by_key_.end() && it->second != except;
+}
+
+bool Handshaker::set_identity(const Key& private_key, const std::optional<Key>& previous) {
+  std::vector<Local> locals;
+  for (const Key* k : {&private_key, previous ? &*previous : nullptr}) {
+    if (k == nullptr || (!locals.empty() && *k == locals.front().identity.private_key)) {
+      continue;
+    }
+    // A key kept keeps its cookie secret: nothing changes for that key's initiators.
+    const auto same = std::find_if(locals_.begin(), locals_.end(),
+                                   [&](const Local& l) { return l.identity.private_key == *k; });
+    if (same != locals_.end()) {
+      locals.push_back(*same);
+    } else {
+      const auto local = LocalIdentity::from_private(*k);
+      locals.push_back({local, CookieChecker(local)});
+    }
+    if (by_key_.contains(locals.back().identity.public_key)) {
+      return false;
+    }
+  }
+  const bool same_current =
+      locals.front().identity.private_key == locals_.front().identity.private_key;
+  std::swap(locals_, locals);
+  std::map<PeerId, std::vector<std::vector<std::optional<Pairing>>>> paired;
+  for (const auto& [id, p] : peers_) {
+    auto pairings = pair(p.keys, p.preshared);
+    if (!pairings) {
+      std::swap(locals_, locals);  // a peer's key of low order for the new one: no change
+      return false;
+    }
+    paired.emplace(id, std::move(*pairings));
+  }
+  for (auto& [id, p] : peers_) {
+    if (!same_current) {
+      forget_handshake(id);  // made with the key that is going
+    }
+    p.pairings = std::move(paired.at(id));
+  }
+  return true;
+}
 
 std::optional<PeerId> Handshaker::add_peer(const Key& public_key, const Key& preshared_key,
                                            IndexShard shard) {
-  auto identity = PeerIdentity::make(local_, public_key, preshared_key);
-  if (!identity || by_key_.contains(public_key) || public_key == local_.public_key ||
-      shard.count == 0 || shard.shard >= shard.count) {
+  auto pairings = pair({public_key}, preshared_key);
+  if (!pairings || key_taken(public_key, std::nullopt) || shard.count == 0 ||
+      shard.shard >= shard.count) {
     return std::nullopt;
   }
   const PeerId id = next_peer_++;
-  peers_.emplace(id, Peer{.identity = *identity,
-                          .cookies = CookieGenerator(*identity),
+  peers_.emplace(id, Peer{.keys = {public_key},
+                          .preshared = preshared_key,
+                          .pairings = std::move(*pairings),
                           .shard = shard.count > 1 ? shard : IndexShard{}});
   by_key_[public_key] = id;
   return id;
+}
+
+bool Handshaker::set_peer_keys(PeerId id, const Key& public_key,
+                               const std::optional<Key>& previous) {
+  const auto it = peers_.find(id);
+  if (it == peers_.end()) {
+    return false;
+  }
+  std::vector<Key> keys{public_key};
+  if (previous && *previous != public_key) {
+    keys.push_back(*previous);
+  }
+  for (const Key& k : keys) {
+    if (key_taken(k, id)) {
+      return false;
+    }
+  }
+  auto pairings = pair(keys, it->second.preshared);
+  if (!pairings) {
+    return false;
+  }
+  Peer& p = it->second;
+  if (p.keys.front() != public_key) {
+    forget_handshake(id);  // sealed to the key that is going
+  }
+  for (const Key& k : p.keys) {
+    by_key_.erase(k);
+  }
+  for (const Key& k : keys) {
+    by_key_[k] = id;
+  }
+  p.keys = std::move(keys);
+  p.pairings = std::move(*pairings);
+  return true;
 }
 
 void Handshaker::remove_peer(PeerId id, bool keep_session_indexes) {
@@ -58,7 +170,9 @@ void Handshaker::remove_peer(PeerId id, bool keep_session_indexes) {
   if (!keep_session_indexes) {
     std::erase_if(indexes_, [id](const auto& entry) { return entry.second.peer == id; });
   }
-  by_key_.erase(it->second.identity.public_key);
+  for (const Key& k : it->second.keys) {
+    by_key_.erase(k);
+  }
   peers_.erase(it);
 }
 
@@ -118,14 +232,14 @@ std::optional<InitiationBytes> Handshaker::initiate(PeerId id, TimerPoint now,
   Peer& p = it->second;
   PendingInitiation pending;
   const uint32_t index = new_index(id, SlotKind::kPending);
-  auto init = create_initiation(local_, p.identity, index, tai64n(wall), pending);
+  auto init = create_initiation(identity(), p.current().identity, index, tai64n(wall), pending);
   if (!init) {
     indexes_.erase(index);
     return std::nullopt;
   }
   p.pending = pending;
   auto bytes = encode(*init);
-  p.cookies.seal(bytes, now);
+  p.current().cookies.seal(bytes, now);
   return bytes;
 }
 
@@ -182,18 +296,23 @@ Handshaker::Taken Handshaker::take(std::span<const uint8_t> d, const net::HostPo
 }
 
 bool Handshaker::admit(std::span<const uint8_t> d, const net::HostPort& from, TimerPoint now,
-                       Taken& t) {
+                       Taken& t, size_t& local) {
   count_handshake(now);
-  if (!checker_.mac1_ok(d)) {
+  local = 0;
+  while (local < locals_.size() && !locals_[local].checker.mac1_ok(d)) {
+    ++local;
+  }
+  if (local == locals_.size()) {
     t.dropped = "bad_mac1";
     return false;
   }
   if (!under_load(now)) {
     return true;
   }
+  CookieChecker& checker = locals_[local].checker;
   const auto source = source_bytes(from);
-  if (!checker_.mac2_ok(d, source, now)) {
-    t.reply = bytes_of(encode(checker_.reply(d, source, now)));
+  if (!checker.mac2_ok(d, source, now)) {
+    t.reply = bytes_of(encode(checker.reply(d, source, now)));
     t.dropped = "cookie_sent";
     return false;
   }
@@ -206,22 +325,28 @@ bool Handshaker::admit(std::span<const uint8_t> d, const net::HostPort& from, Ti
 
 void Handshaker::take_initiation(std::span<const uint8_t> d, const net::HostPort& from,
                                  TimerPoint now, Taken& t) {
-  if (!admit(d, from, now, t)) {
+  size_t local = 0;
+  if (!admit(d, from, now, t, local)) {
     return;
   }
   Initiation m;
   decode(d, m);
   InitiationRefusal why{};
   PeerId id = 0;
+  Pairing* pairing = nullptr;
   auto in = consume_initiation(
-      local_, m,
+      locals_[local].identity, m,
       [&](const Key& k) -> const PeerIdentity* {
         const auto it = by_key_.find(k);
         if (it == by_key_.end()) {
           return nullptr;
         }
         id = it->second;
-        return &peers_.at(id).identity;
+        Peer& p = peers_.at(id);
+        const size_t key = std::find(p.keys.begin(), p.keys.end(), k) - p.keys.begin();
+        auto& slot = p.pairings[local][key];
+        pairing = slot ? &*slot : nullptr;
+        return pairing != nullptr ? &pairing->identity : nullptr;
       },
       why);
   if (!in) {
@@ -247,7 +372,7 @@ void Handshaker::take_initiation(std::span<const uint8_t> d, const net::HostPort
   p.last_timestamp = in->timestamp;
   p.last_initiation_taken = now;
   auto bytes = encode(answer->response);
-  p.cookies.seal(bytes, now);
+  pairing->cookies.seal(bytes, now);  // macs keyed to the key the initiator used
   t.reply = bytes_of(bytes);
   t.keys = answer->keys;
   t.peer = id;
@@ -255,7 +380,8 @@ void Handshaker::take_initiation(std::span<const uint8_t> d, const net::HostPort
 
 void Handshaker::take_response(std::span<const uint8_t> d, const net::HostPort& from,
                                TimerPoint now, Taken& t) {
-  if (!admit(d, from, now, t)) {
+  size_t local = 0;
+  if (!admit(d, from, now, t, local)) {
     return;
   }
   Response m;
@@ -267,7 +393,10 @@ void Handshaker::take_response(std::span<const uint8_t> d, const net::HostPort& 
   }
   const PeerId id = slot->second.peer;
   Peer& p = peers_.at(id);
-  auto keys = p.pending ? consume_response(local_, p.identity, *p.pending, m) : std::nullopt;
+  // Our initiations are made with the current keys (a change drops the one pending).
+  auto keys = p.pending && local == 0
+                  ? consume_response(identity(), p.current().identity, *p.pending, m)
+                  : std::nullopt;
   if (!keys) {
     t.dropped = "response_does_not_decrypt";
     return;
@@ -284,7 +413,17 @@ void Handshaker::take_cookie_reply(std::span<const uint8_t> d, TimerPoint now, T
   decode(d, reply);
   const auto slot = indexes_.find(reply.receiver);
   const auto peer = slot == indexes_.end() ? peers_.end() : peers_.find(slot->second.peer);
-  if (peer == peers_.end() || !peer->second.cookies.consume(reply, now)) {
+  // The cookie answers whichever pairing sealed the message: our initiation (the current
+  // one) or a response made as a previous key during a grace.
+  bool taken = false;
+  if (peer != peers_.end()) {
+    for (auto& row : peer->second.pairings) {
+      for (auto& pairing : row) {
+        taken = taken || (pairing && pairing->cookies.consume(reply, now));
+      }
+    }
+  }
+  if (!taken) {
     t.dropped = "bad_cookie_reply";
     return;
   }

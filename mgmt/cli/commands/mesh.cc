@@ -1,6 +1,6 @@
 // mesh keygen: this site's WireGuard key, made by vigild where the mesh config looks for it.
-// mesh token create|list|delete, mesh join, mesh revoke, mesh leave, show mesh: the mesh's
-// membership (vigild's mgmt/mesh/enrolment.h).
+// mesh token create|list|delete, mesh join, mesh revoke, mesh leave, mesh rotate-key, show
+// mesh: the mesh's membership (vigild's mgmt/mesh/enrolment.h).
 #include <unistd.h>
 
 #include <iostream>
@@ -228,6 +228,39 @@ Output mesh_leave(Invocation& inv) {
                  "); told: " + names(member(*r, "told")) + "\n"};
 }
 
+Output mesh_rotate_key(Invocation& inv) {
+  constexpr const char* kUsage = "mesh rotate-key [--grace DURATION]";
+  std::string grace = "1h";
+  for (size_t i = 0; i < inv.args.size(); ++i) {
+    const std::string& a = inv.args[i];
+    if ((a == "--grace" || a == "grace") && i + 1 < inv.args.size()) {
+      grace = inv.args[++i];
+    } else {
+      return usage_error(kUsage);
+    }
+  }
+  const auto seconds = parse_duration(grace);
+  if (!seconds) {
+    return usage_error(std::string(kUsage) + " (DURATION: 30m, 1h, 2d; 1 minute to 7 days)");
+  }
+  auto r = inv.call("mesh.rotate_key", {{"grace", *seconds}}, "cannot rotate the key");
+  if (!r) {
+    return r.failure();
+  }
+  if (inv.json) {
+    return {.out = json_text(*r)};
+  }
+  const auto& until = member(*r, "until");
+  std::string out = "new public key " + text_of(*r, "public_key") + " (commit " +
+                    member(*r, "seq").dump() + "); the previous key is answered until " +
+                    utc(until.is_number_integer() ? until.get<int64_t>() : 0) +
+                    "\ntold: " + names(member(*r, "told")) + "\n";
+  if (!member(*r, "not_told").empty()) {
+    out += "not members, to be given the new key by hand: " + names(member(*r, "not_told")) + "\n";
+  }
+  return {.out = out};
+}
+
 Output show_mesh(Invocation& inv) {
   if (!inv.args.empty()) {
     return usage_error("show mesh");
@@ -243,6 +276,14 @@ Output show_mesh(Invocation& inv) {
   std::string out = "site: " + (site.empty() ? std::string("(none: not in a mesh)") : site) + "\n";
   const std::string identity = text_of(*r, "identity");
   out += "identity: " + (identity.empty() ? std::string("(none yet)") : identity) + "\n";
+  const std::string key = text_of(*r, "public_key");
+  if (!key.empty() && key != "?") {
+    out += "public key: " + key + "\n";
+  }
+  const auto& until = member(*r, "previous_key_until");
+  if (until.is_number_integer() && until.get<int64_t>() > 0) {
+    out += "previous key: answered until " + utc(until.get<int64_t>()) + " (a rotation's grace)\n";
+  }
   std::string listening;
   for (const auto& a : member(*r, "listening")) {
     listening += (listening.empty() ? "" : ", ") + a.get<std::string>();
@@ -309,6 +350,13 @@ void add_mesh_commands(CommandTable& t) {
          .help = "leave the mesh (admin): every member is told to drop this site, then its "
                  "members are removed here",
          .run = mesh_leave});
+  t.add({.words = {"mesh", "rotate-key"},
+         .args_hint = "[--grace DURATION]",
+         .help = "give this site a new WireGuard key (admin; audited): the old one is still "
+                 "answered for DURATION (1m to 7d, default 1h) and every member is told, each "
+                 "taking both keys until then; the tunnels' sessions go on, and members told "
+                 "within the grace lose nothing",
+         .run = mesh_rotate_key});
   t.add({.words = {"show", "mesh"},
          .help = "this site's name and identity in the mesh, its enrolment service, the members",
          .run = show_mesh});

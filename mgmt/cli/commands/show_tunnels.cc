@@ -63,12 +63,20 @@ Output show_tunnels(Invocation& inv) {
   }
   std::string out = "interface: mesh\n  public key: " + s.public_key +
                     "\n  listen port: " + std::to_string(s.listen_port) + "\n";
+  if (!s.previous_public_key.empty()) {
+    out += "  previous key: " + s.previous_public_key + " (answered until " +
+           utc_time(s.previous_key_until) + " UTC)\n";
+  }
   if (s.under_load) {
     out += "  under load: initiators are asked for cookies\n";
   }
   const int64_t now = time(nullptr);
   for (const auto& p : s.peers) {
     out += "\npeer: " + p.public_key + " (" + p.name + ")\n";
+    if (!p.previous_public_key.empty()) {
+      out += "  previous key: " + p.previous_public_key + " (taken until " +
+             utc_time(p.previous_key_until) + " UTC)\n";
+    }
     if (!p.endpoint.empty()) {
       out += "  endpoint: " + p.endpoint + "\n";
     }

@@ -91,6 +91,24 @@ TEST(MeshConfig, MembershipFields) {
   EXPECT_EQ(m.peers[0].enrolment_port, 443);
 }
 
+TEST(MeshConfig, RotationFields) {
+  const auto r = parse_with(std::string(R"(mesh:
+  private_key_file: /etc/vigil/mesh-20261205T083000Z.key
+  previous_private_key_file: /etc/vigil/mesh.key
+  previous_key_until: 2026-12-05T09:30:00Z
+  peers:
+    hq: {public_key: ")") + kKeyA +
+                            "\", previous_public_key: \"" + kKeyB +
+                            "\", previous_key_until: \"2026-12-05T10:00:00Z\"}\n");
+  ASSERT_TRUE(r.errors.empty()) << r.errors.to_string();
+  const MeshConfig& m = r.config.mesh;
+  EXPECT_EQ(m.previous_private_key_file, "/etc/vigil/mesh.key");
+  EXPECT_EQ(m.previous_key_until, 1796463000);
+  ASSERT_TRUE(m.peers[0].previous_public_key);
+  EXPECT_EQ(key_to_base64(*m.peers[0].previous_public_key), kKeyB);
+  EXPECT_EQ(m.peers[0].previous_key_until, 1796464800);
+}
+
 struct Bad {
   const char* description;
   std::string mesh;
@@ -164,7 +182,35 @@ INSTANTIATE_TEST_SUITE_P(
             "it is"},
         Bad{"one file, two keys", "mesh: {identity_key_file: /etc/vigil/mesh.key}\n",
             "mesh.identity_key_file (4:27): is private_key_file too: the identity (Ed25519) and "
-            "the WireGuard key are two keys in two files"}));
+            "the WireGuard key are two keys in two files"},
+        Bad{"a previous key without its end",
+            "mesh: {peers: {b: " + kPeerA + ", previous_public_key: \"" + kKeyB + "\"}}}\n",
+            "mesh.peers.b.previous_public_key (4:101): needs previous_key_until too: a previous "
+            "key is taken until a time"},
+        Bad{"an end without a previous key", "mesh: {previous_key_until: 2026-12-05T09:30:00Z}\n",
+            "mesh.previous_key_until (4:28): needs previous_private_key_file too: a previous key "
+            "is taken until a time"},
+        Bad{"a time not in UTC",
+            "mesh: {previous_private_key_file: /etc/vigil/old.key, previous_key_until: "
+            "\"2026-12-05 09:30\"}\n",
+            "mesh.previous_key_until (4:75): is not a UTC time: give YYYY-MM-DDTHH:MM:SSZ, as "
+            "2026-12-05T08:30:00Z"},
+        Bad{"the previous key file is the key file",
+            "mesh: {previous_private_key_file: /etc/vigil/mesh.key, previous_key_until: "
+            "2026-12-05T09:30:00Z}\n",
+            "mesh.previous_private_key_file (4:35): is private_key_file or identity_key_file: the "
+            "previous key is a file of its own"},
+        Bad{"the previous key is the key",
+            "mesh: {peers: {b: " + kPeerA + ", previous_public_key: \"" + kKeyA +
+                "\", previous_key_until: 2026-12-05T09:30:00Z}}}\n",
+            "mesh.peers.b.previous_public_key (4:101): is public_key itself: the previous key is "
+            "the one the peer had before"},
+        Bad{"a previous key another peer's",
+            "mesh: {peers: {b: " + kPeerA + "}, c: {public_key: \"" + kKeyB +
+                "\", previous_public_key: \"" + kKeyA +
+                "\", previous_key_until: 2026-12-05T09:30:00Z}}}\n",
+            "mesh.peers.c.previous_public_key (4:166): is peer b's key too: one key is one "
+            "peer"}));
 
 TEST(MeshConfig, PeersNeedTheFastPathAndAWanInterface) {
   const std::string mesh = "mesh: {peers: {b: " + kPeerA + "}}}\n";

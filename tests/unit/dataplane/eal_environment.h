@@ -23,6 +23,7 @@ class EalEnvironment : public ::testing::Environment {
         "--no-shconf", "--no-telemetry", "-l", "0",   "--log-level=*:warning",
         prefix};
     std::vector<char*> argv;
+    argv.reserve(args.size());
     for (auto& a : args) {
       argv.push_back(a.data());
     }
@@ -38,7 +39,7 @@ class EalEnvironment : public ::testing::Environment {
   static rte_mempool* pool() { return pool_; }
 
  private:
-  static inline rte_mempool* pool_ = nullptr;
+  static inline rte_mempool* pool_ = nullptr;  // NOLINT(readability-identifier-naming): a member
 };
 
 inline ::testing::Environment* const kEalEnvironment =

@@ -234,6 +234,78 @@ TEST_F(MeshControlTest, AFirstPacketMakesTheHandshakeAndArrives) {
   EXPECT_EQ(control_b_->status().peers.at(0).handshakes_sent, 0u);
 }
 
+// A rotation: A's key changes in place and its session goes on; B, told the new key, makes a
+// handshake with it at once; both previous keys go when the grace ends.
+TEST_F(MeshControlTest, ARotatedKeyKeepsTheSessionAndIsProvedAtOnce) {
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run();
+  ASSERT_EQ(b_->sent(kSiteLan).size(), 1u);
+  const int64_t until = std::chrono::duration_cast<seconds>(wall_.time_since_epoch()).count() + 60;
+  const wg::KeyPair rotated = wg::generate_keypair();
+  plan_a_.private_key = rotated.private_key;
+  plan_a_.previous_private_key = key_a_.private_key;
+  plan_a_.previous_key_until = until;
+  control_a_->apply(plan_a_, 1420);
+  MeshStatus sa = control_a_->status();
+  EXPECT_EQ(sa.public_key, rotated.public_key);
+  EXPECT_EQ(sa.previous_public_key, key_a_.public_key);
+  EXPECT_EQ(sa.previous_key_until, until);
+  EXPECT_TRUE(sa.peers.at(0).has_session) << "kept through the change";
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run(2);
+  EXPECT_EQ(b_->sent(kSiteLan).size(), 1u) << "carried by the session from before";
+  EXPECT_EQ(control_a_->status().peers.at(0).handshakes_sent, 1u) << "no handshake needed";
+
+  plan_b_.peers[0].public_key = rotated.public_key;
+  plan_b_.peers[0].previous_public_key = key_a_.public_key;
+  plan_b_.peers[0].previous_key_until = until;
+  control_b_->apply(plan_b_, 1420);
+  run();
+  const MeshPeerStatus a_at_b = control_b_->status().peers.at(0);
+  EXPECT_EQ(a_at_b.public_key, rotated.public_key);
+  EXPECT_EQ(a_at_b.previous_public_key, key_a_.public_key);
+  EXPECT_EQ(a_at_b.handshakes_sent, 1u) << "a handshake with the new key at once";
+  EXPECT_EQ(control_a_->status().peers.at(0).handshakes_received, 2u)
+      << "B's response to the first, its initiation to the new key now";
+  EXPECT_TRUE(control_a_->status().rejects.empty());
+  b_->receive(kSiteLan, {b_lan_packet()});
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run(2);
+  EXPECT_EQ(a_->sent(kSiteLan).size(), 1u);
+  EXPECT_EQ(b_->sent(kSiteLan).size(), 1u);
+
+  // The grace over: neither side takes the old key any more.
+  wall_ += seconds(61);
+  run(1);
+  EXPECT_FALSE(control_a_->status().previous_public_key.has_value());
+  EXPECT_FALSE(control_b_->status().peers.at(0).previous_public_key.has_value());
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run(2);
+  EXPECT_EQ(b_->sent(kSiteLan).size(), 1u) << "still carried";
+}
+
+// A key changed by hand (no previous key named: another box under the name) is not a
+// rotation: the old key's session goes with it. And a mesh stopped during a grace stays
+// stopped when the grace ends.
+TEST_F(MeshControlTest, AKeyChangedByHandStartsOverAndAStopDuringAGraceHolds) {
+  a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
+  run();
+  ASSERT_TRUE(control_b_->status().peers.at(0).has_session);
+  plan_b_.peers[0].public_key = wg::generate_keypair().public_key;
+  control_b_->apply(plan_b_, 1420);
+  EXPECT_FALSE(control_b_->status().peers.at(0).has_session);
+
+  plan_a_.previous_private_key = wg::generate_keypair().private_key;
+  plan_a_.previous_key_until =
+      std::chrono::duration_cast<seconds>(wall_.time_since_epoch()).count() + 5;
+  control_a_->apply(plan_a_, 1420);
+  ASSERT_TRUE(control_a_->status().previous_public_key.has_value());
+  control_a_->stop();
+  wall_ += seconds(10);
+  control_a_->tick(now_, wall_);
+  EXPECT_TRUE(control_a_->status().peers.empty());
+}
+
 TEST_F(MeshControlTest, AnAnsweredDataPacketGetsAKeepaliveAfterTenSeconds) {
   a_->receive(kSiteLan, {lan_packet("10.2.0.7")});
   run();

@@ -44,7 +44,7 @@ class MeshKeysTest : public ::testing::Test {
 
 TEST_F(MeshKeysTest, TheKeyFileGivesThePublicKeyWgPubkeyGives) {
   write("mesh.key", std::string(kPrivate) + "\n");
-  auto keys = load_mesh_keys(mesh_);
+  auto keys = load_mesh_keys(mesh_, 0);
   ASSERT_TRUE(keys) << keys.error();
   EXPECT_EQ(key_to_base64(keys->public_key), kPublic);
   EXPECT_EQ(key_to_base64(keys->private_key), kPrivate);
@@ -52,7 +52,7 @@ TEST_F(MeshKeysTest, TheKeyFileGivesThePublicKeyWgPubkeyGives) {
 }
 
 TEST_F(MeshKeysTest, AMissingKeyPointsAtKeygen) {
-  auto keys = load_mesh_keys(mesh_);
+  auto keys = load_mesh_keys(mesh_, 0);
   ASSERT_FALSE(keys);
   EXPECT_EQ(keys.error(), "mesh.private_key_file: cannot read " + dir_ +
                               "/mesh.key: No such file or directory (`vigil mesh keygen` "
@@ -62,7 +62,7 @@ TEST_F(MeshKeysTest, AMissingKeyPointsAtKeygen) {
 TEST_F(MeshKeysTest, AnExposedOrBadKeyFileFailsWithoutQuotingIt) {
   write("mesh.key", std::string(kPrivate) + "\n");
   ::chmod(mesh_.private_key_file.c_str(), 0644);
-  auto keys = load_mesh_keys(mesh_);
+  auto keys = load_mesh_keys(mesh_, 0);
   ASSERT_FALSE(keys);
   EXPECT_TRUE(keys.error().starts_with("mesh.private_key_file: " + dir_ +
                                        "/mesh.key has mode 0644: others could read it"))
@@ -70,7 +70,7 @@ TEST_F(MeshKeysTest, AnExposedOrBadKeyFileFailsWithoutQuotingIt) {
   EXPECT_EQ(keys.error().find(kPrivate), std::string::npos);
 
   write("mesh.key", "not a key at all\n");
-  keys = load_mesh_keys(mesh_);
+  keys = load_mesh_keys(mesh_, 0);
   ASSERT_FALSE(keys);
   EXPECT_EQ(keys.error(), "mesh.private_key_file: " + dir_ +
                               "/mesh.key holds no key: one key in base64, as `wg genkey` "
@@ -83,20 +83,20 @@ TEST_F(MeshKeysTest, PresharedKeysAreReadPerPeerAndOurOwnKeyIsNoPeer) {
   config::MeshPeerConfig peer{.name = "b", .preshared_key_file = dir_ + "/psk"};
   peer.public_key = *key_from_base64("5rIcK4isLYsZgkYRWPhY6I30S+u71xTdJWd9kJcWQkA=");
   mesh_.peers.push_back(peer);
-  auto keys = load_mesh_keys(mesh_);
+  auto keys = load_mesh_keys(mesh_, 0);
   ASSERT_TRUE(keys) << keys.error();
   ASSERT_EQ(keys->preshared.count("b"), 1u);
   EXPECT_EQ(key_to_base64(keys->preshared.at("b")), "FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE=");
 
   mesh_.peers[0].preshared_key_file = dir_ + "/none";
-  keys = load_mesh_keys(mesh_);
+  keys = load_mesh_keys(mesh_, 0);
   ASSERT_FALSE(keys);
   EXPECT_EQ(keys.error(), "mesh.peers.b.preshared_key_file: cannot read " + dir_ +
                               "/none: No such file or directory");
 
   mesh_.peers[0].preshared_key_file.clear();
   mesh_.peers[0].public_key = *key_from_base64(kPublic);
-  keys = load_mesh_keys(mesh_);
+  keys = load_mesh_keys(mesh_, 0);
   ASSERT_FALSE(keys);
   EXPECT_EQ(keys.error(),
             "mesh.peers.b.public_key: is this site's own public key: a peer is another site");

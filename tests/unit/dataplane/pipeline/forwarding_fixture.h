@@ -39,7 +39,7 @@ using vigil::test::ip;
 using vigil::test::net;
 
 inline rte_ether_addr mac(const char* text) {
-  rte_ether_addr m;
+  rte_ether_addr m{};
   EXPECT_EQ(rte_ether_unformat_addr(text, &m), 0);
   return m;
 }

@@ -132,6 +132,47 @@ TEST(Membership, RemovesOnlyTheKeyNamed) {
   EXPECT_FALSE(none->has_value());
 }
 
+TEST(Membership, AMembersNewKeyReplacesTheOneItRotatedFrom) {
+  auto added = add_member(kSite, parse(kSite), member("s4", 4));
+  ASSERT_TRUE(added && added->has_value());
+  const config::Config with = parse(**added);
+  const Key32 old_key = member("s4", 4).public_key;
+  Key32 new_key{}, stranger{};
+  new_key.fill(44);
+  stranger.fill(45);
+  constexpr int64_t kUntil = 1796459400;
+  auto rekeyed = rekey_member(**added, with, "s4", new_key, old_key, kUntil);
+  ASSERT_TRUE(rekeyed && rekeyed->has_value()) << (rekeyed ? "" : rekeyed.error());
+  const config::Config after = parse(**rekeyed);
+  const auto& p = after.mesh.peers.back();
+  EXPECT_EQ(p.public_key, new_key);
+  EXPECT_EQ(p.previous_public_key, old_key);
+  EXPECT_EQ(p.previous_key_until, kUntil);
+  EXPECT_EQ(p.allowed_ips, with.mesh.peers.back().allowed_ips) << "nothing else changes";
+  // Told twice: nothing to commit. From a key it never had: refused.
+  auto again = rekey_member(**rekeyed, after, "s4", new_key, old_key, kUntil);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->has_value());
+  EXPECT_FALSE(rekey_member(**added, with, "s4", new_key, stranger, kUntil));
+  EXPECT_FALSE(rekey_member(**added, with, "plain", new_key, stranger, kUntil)) << "not a member";
+  EXPECT_FALSE(rekey_member(**added, with, "s9", new_key, old_key, kUntil));
+  // A revocation sent before the rotation reached here still removes it.
+  auto removed = remove_member(**rekeyed, after, "s4", old_key);
+  ASSERT_TRUE(removed && removed->has_value());
+  EXPECT_EQ(parse(**removed).mesh.peers.size(), 1u);
+}
+
+TEST(Membership, ThisSitesRotationNamesTheNewFileAndTheOldUntilTheGraceEnds) {
+  auto rotated =
+      rotate_own_key(kSite, parse(kSite), "/etc/vigil/mesh-20261205T083000Z.key", 1796463000);
+  ASSERT_TRUE(rotated) << rotated.error();
+  const config::Config after = parse(*rotated);
+  EXPECT_EQ(after.mesh.private_key_file, "/etc/vigil/mesh-20261205T083000Z.key");
+  EXPECT_EQ(after.mesh.previous_private_key_file, "/etc/vigil/mesh.key");
+  EXPECT_EQ(after.mesh.previous_key_until, 1796463000);
+  EXPECT_EQ(after.mesh.peers.size(), 1u);
+}
+
 TEST(Membership, JoiningAndLeaving) {
   const std::string box = R"(interfaces:
   wan1: {role: wan, addresses: [198.18.4.2/30]}

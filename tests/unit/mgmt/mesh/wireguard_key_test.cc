@@ -34,5 +34,14 @@ TEST(WireguardKey, MadeOnceReadBackReplacedOnlyWhenAsked) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(WireguardKey, ARotatedKeyGoesBesideTheOldNamedByItsTime) {
+  constexpr int64_t kAt = 1796459400;  // 2026-12-05T08:30:00Z
+  EXPECT_EQ(rotated_key_file("/etc/vigil/mesh.key", kAt), "/etc/vigil/mesh-20261205T083000Z.key");
+  // Rotated again: one time in the name, the newest.
+  EXPECT_EQ(rotated_key_file("/etc/vigil/mesh-20261205T083000Z.key", kAt + 3600),
+            "/etc/vigil/mesh-20261205T093000Z.key");
+  EXPECT_EQ(rotated_key_file("/var/lib/vigil/wg", kAt), "/var/lib/vigil/wg-20261205T083000Z.key");
+}
+
 }  // namespace
 }  // namespace vigil::mgmt::mesh

@@ -1,6 +1,7 @@
 // The handshake side alone: an initiation answered gives both sides matching keys and indexes
 // the table knows; what it refuses is named; removing a peer frees every index it held; under
-// load, a handshake without a cookie gets a cookie reply instead of a DH.
+// load, a handshake without a cookie gets a cookie reply instead of a DH; keys rotate in place,
+// the previous one taken during the grace and refused after it.
 #include "sdwan/wireguard/handshaker.h"
 
 #include <gtest/gtest.h>
@@ -128,6 +129,152 @@ TEST_F(HandshakerTest, UnderLoadAnInitiationWithoutACookieIsAnsweredWithOne) {
 TEST_F(HandshakerTest, TransportAndGarbageAreNotHandshakes) {
   const std::vector<uint8_t> garbage{1, 2, 3};
   EXPECT_EQ(b_.take(garbage, kFromA, now_).dropped, "too_short");
+}
+
+// A rotation: a side's key changes in place, its previous key answered until the grace ends;
+// the peer, told the new key, takes handshakes from either until its grace ends too.
+class HandshakerRotationTest : public ::testing::Test {
+ protected:
+  // One exchange: `from` initiates to `peer`, `to` answers; "" when both ends have a session,
+  // else why not.
+  static std::string handshake(Handshaker& from, PeerId peer, Handshaker& to, TimerPoint now,
+                               WallClock::time_point wall) {
+    const auto init = from.initiate(peer, now, wall);
+    if (!init) {
+      return "no initiation";
+    }
+    const auto taken = to.take(*init, kFromA, now);
+    if (!taken.dropped.empty()) {
+      return "responder: " + taken.dropped;
+    }
+    const auto answered = from.take(taken.reply, kFromB, now);
+    if (!answered.dropped.empty()) {
+      return "initiator: " + answered.dropped;
+    }
+    return answered.keys && taken.keys && answered.keys->send == taken.keys->receive
+               ? ""
+               : "keys differ";
+  }
+
+  KeyPair old_a_ = generate_keypair();
+  KeyPair new_a_ = generate_keypair();
+  Handshaker a_{old_a_.private_key, 1000};
+  Handshaker b_{generate_keypair().private_key, 1000};
+  PeerId b_at_a_ = *a_.add_peer(b_.identity().public_key, {});
+  PeerId a_at_b_ = *b_.add_peer(a_.identity().public_key, {});
+  TimerPoint now_{};
+  WallClock::time_point wall_ = WallClock::now();
+
+  void next() {
+    now_ += seconds(1);
+    wall_ += seconds(1);
+  }
+};
+
+TEST_F(HandshakerRotationTest, BothKeysWorkDuringTheGraceAndOnlyTheNewAfterIt) {
+  // A session from before the rotation, which must outlive it.
+  const auto init = b_.initiate(a_at_b_, now_, wall_);
+  const auto taken = a_.take(*init, kFromB, now_);
+  ASSERT_TRUE(taken.keys.has_value());
+  ASSERT_EQ(b_.take(taken.reply, kFromA, now_).dropped, "");
+  next();
+
+  ASSERT_TRUE(a_.set_identity(new_a_.private_key, old_a_.private_key));
+  EXPECT_EQ(a_.identity().public_key, new_a_.public_key);
+  EXPECT_EQ(a_.previous_public_key(), old_a_.public_key);
+  EXPECT_EQ(a_.session_owner(taken.keys->local_index), b_at_a_);
+  // B has not heard of the new key: its handshakes to the old one are answered, A's with the
+  // new one are not.
+  EXPECT_EQ(handshake(b_, a_at_b_, a_, now_, wall_), "");
+  next();
+  EXPECT_EQ(handshake(a_, b_at_a_, b_, now_, wall_), "responder: unknown_peer");
+  next();
+
+  // Told: both ways work, and A's previous key still counts as A's.
+  ASSERT_TRUE(b_.set_peer_keys(a_at_b_, new_a_.public_key, old_a_.public_key));
+  EXPECT_EQ(b_.public_key(a_at_b_), new_a_.public_key);
+  EXPECT_EQ(b_.previous_public_key(a_at_b_), old_a_.public_key);
+  EXPECT_EQ(handshake(a_, b_at_a_, b_, now_, wall_), "");
+  next();
+  EXPECT_EQ(handshake(b_, a_at_b_, a_, now_, wall_), "");
+  next();
+  Handshaker a_rolled_back{old_a_.private_key, 1000};  // A as it was: B still takes it
+  const PeerId b_at_old = *a_rolled_back.add_peer(b_.identity().public_key, {});
+  EXPECT_EQ(handshake(a_rolled_back, b_at_old, b_, now_, wall_), "");
+  next();
+
+  // The grace over on both sides: the old key is nobody's.
+  ASSERT_TRUE(a_.set_identity(new_a_.private_key));
+  ASSERT_TRUE(b_.set_peer_keys(a_at_b_, new_a_.public_key, std::nullopt));
+  EXPECT_FALSE(a_.previous_public_key().has_value());
+  EXPECT_FALSE(b_.previous_public_key(a_at_b_).has_value());
+  EXPECT_EQ(handshake(a_rolled_back, b_at_old, b_, now_, wall_), "responder: unknown_peer");
+  Handshaker b_stale{generate_keypair().private_key, 1000};
+  const PeerId old_at_stale = *b_stale.add_peer(old_a_.public_key, {});
+  EXPECT_EQ(handshake(b_stale, old_at_stale, a_, now_, wall_), "responder: bad_mac1");
+  next();
+  EXPECT_EQ(handshake(a_, b_at_a_, b_, now_, wall_), "");
+  EXPECT_EQ(a_.session_owner(taken.keys->local_index), b_at_a_);
+}
+
+TEST_F(HandshakerRotationTest, AChangeDropsTheInitiationPendingAndKeepsTheTimestamp) {
+  const auto before = a_.initiate(b_at_a_, now_, wall_);
+  ASSERT_TRUE(before.has_value());
+  const auto taken = b_.take(*before, kFromA, now_);
+  ASSERT_EQ(taken.dropped, "");
+  ASSERT_TRUE(a_.set_identity(new_a_.private_key, old_a_.private_key));
+  EXPECT_FALSE(a_.handshake_pending(b_at_a_));
+  EXPECT_EQ(a_.take(taken.reply, kFromB, now_).dropped, "no_handshake");
+  // B's record of A's last timestamp survives A's change of key: the old initiation stays a
+  // replay.
+  ASSERT_TRUE(b_.set_peer_keys(a_at_b_, new_a_.public_key, old_a_.public_key));
+  EXPECT_EQ(b_.take(*before, kFromA, now_ + seconds(1)).dropped, "stale_timestamp");
+}
+
+TEST_F(HandshakerRotationTest, ACookieAnswersAResponseMadeAsThePreviousKey) {
+  // C, under load past 2 messages a second, still knows A by its old key.
+  Handshaker c{generate_keypair().private_key, 2};
+  const PeerId a_at_c = *c.add_peer(old_a_.public_key, {});
+  const PeerId c_at_a = *a_.add_peer(c.identity().public_key, {});
+  ASSERT_TRUE(a_.set_identity(new_a_.private_key, old_a_.private_key));
+  std::string last;
+  for (int i = 0; i < 3; ++i) {
+    const auto init = c.initiate(a_at_c, now_, wall_);
+    const auto response = a_.take(*init, kFromB, now_);
+    ASSERT_EQ(response.dropped, "") << "answered as the previous key";
+    const auto taken = c.take(response.reply, kFromA, now_);
+    last = taken.dropped;
+    if (taken.dropped == "cookie_sent") {
+      const auto cookie = a_.take(taken.reply, kFromB, now_);
+      EXPECT_EQ(cookie.dropped, "") << "the cookie is for the pairing that sealed the response";
+      EXPECT_EQ(cookie.peer, c_at_a);
+    }
+    now_ += milliseconds(30);  // within C's second, past A's flood interval
+    wall_ += seconds(1);
+  }
+  EXPECT_EQ(last, "cookie_sent");
+}
+
+TEST_F(HandshakerRotationTest, KeysThatAreOthersAreRefusedAndChangeNothing) {
+  const KeyPair c = generate_keypair();
+  const PeerId c_at_b = *b_.add_peer(c.public_key, {});
+  // A peer may not take another peer's key, or ours, as its new or its previous one.
+  EXPECT_FALSE(b_.set_peer_keys(a_at_b_, c.public_key, std::nullopt));
+  EXPECT_FALSE(b_.set_peer_keys(a_at_b_, new_a_.public_key, c.public_key));
+  EXPECT_FALSE(b_.set_peer_keys(a_at_b_, b_.identity().public_key, std::nullopt));
+  EXPECT_EQ(b_.public_key(a_at_b_), old_a_.public_key);
+  EXPECT_FALSE(b_.previous_public_key(a_at_b_).has_value());
+  // Our key may not be a peer's, current or previous.
+  Handshaker c_side{c.private_key, 1000};
+  EXPECT_FALSE(b_.set_identity(c.private_key));
+  const auto b_key = b_.identity().public_key;
+  EXPECT_FALSE(b_.set_identity(generate_keypair().private_key, c.private_key));
+  EXPECT_EQ(b_.identity().public_key, b_key);
+  EXPECT_FALSE(b_.previous_public_key().has_value());
+  // C still works after the refusals.
+  const PeerId b_at_c = *c_side.add_peer(b_key, {});
+  EXPECT_EQ(handshake(c_side, b_at_c, b_, now_, wall_), "");
+  EXPECT_TRUE(b_.has_peer(c_at_b));
 }
 
 }  // namespace
