@@ -24,6 +24,7 @@ def test_demo_runs_and_tears_down(binaries):
     assert out.count("clean exit") == 11  # three daemons on three edges, two on the fourth
     assert "joined the mesh as s4, admitted by s1" in out, out
     assert "site s4 joined (announced by s1)" in out, out
+    assert "s2, s3 and s4 took s1's new key" in out and "rotate-key" in out, out
     assert "default route: wan1 -> wan2" in out
     assert "redirect_fast_path" in out  # the classifier steered transit to vigil-dp
     # The kernel fallback: the kernel's copy of s1-edge's default routes carried the traffic.
