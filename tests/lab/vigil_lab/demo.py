@@ -27,6 +27,16 @@ MESH_KEYS: dict = {}  # site -> (private key file, public key), made when the la
 MESH_IDENTITIES: dict = {}  # site -> (identity key file, public key), likewise
 
 
+def pings_lost(pings) -> int:
+    """The packets the spawned pings sent and got no answer for, once each has ended."""
+    lost = 0
+    for p in pings:
+        p.popen.wait(timeout=15)
+        r = parse_ping(p.log())
+        lost += r["sent"] - r["received"]
+    return lost
+
+
 def site_config(n: int, hostname: str | None = None) -> str:
     # vigil-dp routes each site: LAN and both WAN links are fast-path ports over AF_XDP,
     # the default route leaves by wan1 with wan2 as the backup. The XDP classifier on every
@@ -352,11 +362,7 @@ def main() -> int:
         if join.returncode != 0 or unreached or took >= 2:
             failures.append(f"the join: {join.stderr.strip()} unreached {sorted(unreached)} "
                             f"after {took:.2f} s")
-        lost = 0
-        for p in pings:
-            p.popen.wait(timeout=15)
-            r = parse_ping(p.log())
-            lost += r["sent"] - r["received"]
+        lost = pings_lost(pings)
         print(f"  s1->s2, s2->s3, s3->s1 at 100 packets/s each meanwhile: {lost} lost")
         print("  $ vigil show mesh   (on s1-edge)")
         for line in edges[1].cli("show", "mesh").stdout.splitlines():
@@ -391,11 +397,7 @@ def main() -> int:
         took = time.monotonic() - started
         print(f"  s2, s3 and s4 took s1's new key {took:.2f} s after the command; each still "
               "takes the old one for 10 minutes")
-        lost = 0
-        for p in pings:
-            p.popen.wait(timeout=15)
-            r = parse_ping(p.log())
-            lost += r["sent"] - r["received"]
+        lost = pings_lost(pings)
         print(f"  s1->s2, s3->s1, s4->s1 at 100 packets/s each meanwhile: {lost} lost")
         if rotated.returncode != 0 or new_key == old_key or took >= 2 or lost > 0:
             failures.append(f"the key rotation: {rotated.stderr.strip()} after {took:.2f} s, "
