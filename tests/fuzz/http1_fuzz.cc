@@ -1,7 +1,8 @@
 // Fuzzes the HTTP/1 head parser, the framing rules and the chunked decoder with whatever
 // bytes come: nothing may crash or read out of bounds, every view points into the input, a
 // head taken is taken the same when it arrives a byte short first (it waits, never errs), and
-// the decoder consumes no more than it is given, the same data whole or byte by byte.
+// the decoder consumes no more than it is given, the same data whole or byte by byte; the
+// path routing sees begins at the root and has no dot segment left.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "l7proxy/http1/chunked.h"
 #include "l7proxy/http1/framing.h"
 #include "l7proxy/http1/message_head.h"
+#include "l7proxy/routing/request_view.h"
 
 using namespace vigil::l7::http1;
 
@@ -70,6 +72,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     RequestHead shorter;
     if (parse_request_head(in.first(r.consumed - 1), limits, shorter).outcome !=
         Parsed::kIncomplete) {
+      std::abort();
+    }
+    const vigil::l7::RequestView view = vigil::l7::RequestView::from(request);
+    if (view.path != "*" && (view.path.empty() || view.path.front() != '/' ||
+                             view.path.find("/../") != std::string::npos ||
+                             view.path.find("/./") != std::string::npos ||
+                             view.path.ends_with("/..") || view.path.ends_with("/."))) {
       std::abort();
     }
     const FramingResult f = request_framing(request, 1 << 20);
