@@ -6,8 +6,8 @@
 #include <cstring>
 #include <set>
 
+#include "common/maglev.h"
 #include "ebpf/loader/counters.h"
-#include "ebpf/loader/maglev.h"
 #include "vigil/classifier_types.h"
 #include "vigil/vip_filter.h"
 
@@ -516,6 +516,7 @@ Status ClassifierState::apply_vips(const ClassifierConfig& config, MapAccess& ma
     uint32_t slot = st.slot;
     if (fresh || !st.table_known || !same(st.backends, backends)) {
       std::vector<MaglevBackend> inputs;
+      inputs.reserve(backends.size());
       for (const auto& b : backends) {
         inputs.push_back({.key = b.address.to_string(), .weight = b.weight});
       }
@@ -601,7 +602,7 @@ Status ClassifierState::adopt(MapAccess& maps) {
     if (it->second.size() != sizeof(vigil_settings)) {
       return fail("map settings: unexpected layout; not adopting");
     }
-    vigil_settings s;
+    vigil_settings s{};
     std::memcpy(&s, it->second.data(), sizeof(s));
     policy_generation_ = s.policy_generation;
   }
@@ -614,7 +615,7 @@ Status ClassifierState::adopt(MapAccess& maps) {
     if (key.size() != sizeof(vigil_vip_key) || value.size() != sizeof(vigil_vip)) {
       return fail("map vips: unexpected layout; not adopting");
     }
-    vigil_vip v;
+    vigil_vip v{};
     std::memcpy(&v, value.data(), sizeof(v));
     VipState st;
     st.name = vip_label(*reinterpret_cast<const vigil_vip_key*>(key.data()));
@@ -631,7 +632,7 @@ Status ClassifierState::adopt(MapAccess& maps) {
     }
     uint32_t index;
     std::memcpy(&index, key.data(), sizeof(index));
-    vigil_backend b;
+    vigil_backend b{};
     std::memcpy(&b, value.data(), sizeof(b));
     if (index >= generations_.size()) {
       continue;

@@ -1,9 +1,9 @@
-#include "ebpf/loader/maglev.h"
+#include "common/maglev.h"
 
 #include <algorithm>
 #include <stdexcept>
 
-namespace vigil::ebpf {
+namespace vigil {
 namespace {
 
 // FNV-1a over the key, then splitmix64's finaliser: cheap, portable, well mixed.
@@ -85,4 +85,4 @@ std::vector<uint32_t> build_maglev_table(std::span<const MaglevBackend> backends
   return table;
 }
 
-}  // namespace vigil::ebpf
+}  // namespace vigil

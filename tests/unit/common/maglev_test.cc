@@ -1,18 +1,19 @@
 // Maglev table building: shares follow weights, removing one of N backends moves about 1/N of
 // the slots, and the same inputs give the same table.
-#include "ebpf/loader/maglev.h"
+#include "common/maglev.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 
-namespace vigil::ebpf {
+namespace vigil {
 namespace {
 
 constexpr uint32_t kSize = 65537;
 
 std::vector<MaglevBackend> backends(int n) {
   std::vector<MaglevBackend> out;
+  out.reserve(n);
   for (int i = 0; i < n; ++i) {
     out.push_back({.key = "10.200.0." + std::to_string(i + 1)});
   }
@@ -101,4 +102,4 @@ TEST(MaglevTest, TableSizeMustBePrime) {
 }
 
 }  // namespace
-}  // namespace vigil::ebpf
+}  // namespace vigil

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace vigil::ebpf {
+namespace vigil {
 
 struct MaglevBackend {
   std::string key;  // stable identity (the address as text): decides the permutation
@@ -26,4 +26,4 @@ bool is_prime(uint32_t n);
 std::vector<uint32_t> build_maglev_table(std::span<const MaglevBackend> backends,
                                          uint32_t table_size, uint32_t seed);
 
-}  // namespace vigil::ebpf
+}  // namespace vigil
