@@ -1,0 +1,70 @@
+#include "l7proxy/upstream/circuit_breaker.h"
+
+namespace vigil::l7 {
+
+CircuitBreaker::State CircuitBreaker::state(Clock::time_point now) const {
+  if (state_ == State::kOpen && now - opened_ >= s_.open_for) {
+    return State::kHalfOpen;
+  }
+  return state_;
+}
+
+bool CircuitBreaker::allow(Clock::time_point now) {
+  if (state_ == State::kOpen && now - opened_ >= s_.open_for) {
+    state_ = State::kHalfOpen;
+    probes_ = 0;
+  }
+  switch (state_) {
+    case State::kClosed:
+      return true;
+    case State::kOpen:
+      return false;
+    case State::kHalfOpen:
+      if (probes_ >= s_.half_open_probes) {
+        return false;
+      }
+      ++probes_;
+      return true;
+  }
+  return false;
+}
+
+void CircuitBreaker::record(bool ok, Clock::time_point now) {
+  if (state_ == State::kHalfOpen) {
+    if (probes_ > 0) {
+      --probes_;
+    }
+    if (ok) {
+      state_ = State::kClosed;
+      failures_ = 0;
+    } else {
+      state_ = State::kOpen;
+      opened_ = now;
+    }
+    return;
+  }
+  if (state_ == State::kOpen) {
+    return;  // a late answer from before it opened
+  }
+  if (ok) {
+    failures_ = 0;
+  } else if (++failures_ >= s_.failures_to_open) {
+    state_ = State::kOpen;
+    opened_ = now;
+    failures_ = 0;
+  }
+}
+
+std::string_view name_of(CircuitBreaker::State s) {
+  switch (s) {
+    case CircuitBreaker::State::kClosed:
+      return "closed";
+    case CircuitBreaker::State::kOpen:
+      return "open";
+    case CircuitBreaker::State::kHalfOpen:
+      return "half-open";
+  }
+  return "closed";
+}
+
+}  // namespace vigil::l7

@@ -1,0 +1,41 @@
+// A circuit breaker per upstream: after `failures_to_open` failures in a row it opens and
+// refuses at once (a 503 without waiting on a dead upstream) for `open_for`; then it lets
+// `half_open_probes` requests through, closing on a success and opening again on a failure.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+namespace vigil::l7 {
+
+struct BreakerSettings {
+  uint32_t failures_to_open = 5;
+  std::chrono::steady_clock::duration open_for = std::chrono::seconds(10);
+  uint32_t half_open_probes = 1;
+};
+
+class CircuitBreaker {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class State { kClosed, kOpen, kHalfOpen };
+
+  explicit CircuitBreaker(BreakerSettings s) : s_(s) {}
+
+  // Whether a request may go now; a true in half-open counts as one of its probes, and the
+  // caller must record() its result.
+  bool allow(Clock::time_point now);
+  void record(bool ok, Clock::time_point now);
+  State state(Clock::time_point now) const;
+
+ private:
+  BreakerSettings s_;
+  State state_ = State::kClosed;
+  uint32_t failures_ = 0;
+  uint32_t probes_ = 0;  // in flight, half-open
+  Clock::time_point opened_{};
+};
+
+std::string_view name_of(CircuitBreaker::State s);
+
+}  // namespace vigil::l7
