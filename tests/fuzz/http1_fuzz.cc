@@ -2,7 +2,8 @@
 // bytes come: nothing may crash or read out of bounds, every view points into the input, a
 // head taken is taken the same when it arrives a byte short first (it waits, never errs), and
 // the decoder consumes no more than it is given, the same data whole or byte by byte; the
-// path routing sees begins at the root and has no dot segment left.
+// path routing sees begins at the root and has no dot segment left; the head written for the
+// upstream parses back, whole, framed the same.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "l7proxy/http1/chunked.h"
+#include "l7proxy/http1/forward_head.h"
 #include "l7proxy/http1/framing.h"
 #include "l7proxy/http1/message_head.h"
 #include "l7proxy/routing/request_view.h"
@@ -82,6 +84,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
       std::abort();
     }
     const FramingResult f = request_framing(request, 1 << 20);
+    if (f.ok) {
+      std::string written;
+      const std::string host = view.host.empty() ? std::string("backend") : view.host;
+      write_upstream_request(request, f.framing, {.client_address = "192.0.2.1", .host = host},
+                             written);
+      RequestHead again;
+      const ParseResult back =
+          parse_request_head(std::span(written.data(), written.size()), Limits{}, again);
+      const FramingResult f2 =
+          back.outcome == Parsed::kComplete ? request_framing(again, 1 << 20) : FramingResult{};
+      if (back.outcome != Parsed::kComplete || back.consumed != written.size() || !f2.ok ||
+          f2.framing.body != f.framing.body || f2.framing.length != f.framing.length) {
+        std::abort();
+      }
+    }
     if (f.ok && f.framing.body == Body::kChunked) {
       bool done_whole = false, failed_whole = false, done_bytes = false, failed_bytes = false;
       size_t used_whole = 0, used_bytes = 0;
