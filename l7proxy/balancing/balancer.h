@@ -44,6 +44,8 @@ class Balancer {
   }
 };
 
+// `seed` seeds a policy's random draws (a different one per worker); maglev's table takes a
+// fixed seed of its own, the same everywhere.
 using BalancerFactory =
     std::function<std::unique_ptr<Balancer>(std::span<const BackendInfo> backends, uint64_t seed)>;
 

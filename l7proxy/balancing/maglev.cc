@@ -11,11 +11,14 @@ namespace {
 
 // Prime, and well over 100 x the backends of a pool (Maglev's advice).
 constexpr uint32_t kTableSize = 65537;
+// The same table in every worker and on every appliance, whatever seed the others use: a key
+// must find the same backend whichever worker takes its connection.
+constexpr uint32_t kTableSeed = 0x76696731;
 
 class Maglev final : public Balancer {
  public:
-  Maglev(std::span<const BackendInfo> backends, uint64_t seed)
-      : backends_(backends.begin(), backends.end()), seed_(static_cast<uint32_t>(seed)) {}
+  explicit Maglev(std::span<const BackendInfo> backends)
+      : backends_(backends.begin(), backends.end()) {}
 
   std::optional<size_t> pick(const PickInput& in, const std::vector<bool>& usable) override {
     if (usable != built_for_) {
@@ -38,19 +41,18 @@ class Maglev final : public Balancer {
         index_of_.push_back(i);
       }
     }
-    table_ = build_maglev_table(in, kTableSize, seed_);
+    table_ = build_maglev_table(in, kTableSize, kTableSeed);
   }
 
   std::vector<BackendInfo> backends_;
-  uint32_t seed_;
   std::vector<bool> built_for_;
   std::vector<size_t> index_of_;  // table entry -> backend index
   std::vector<uint32_t> table_;
 };
 
 const bool kRegistered =
-    register_balancer("maglev", [](std::span<const BackendInfo> backends, uint64_t seed) {
-      return std::make_unique<Maglev>(backends, seed);
+    register_balancer("maglev", [](std::span<const BackendInfo> backends, uint64_t) {
+      return std::make_unique<Maglev>(backends);
     });
 
 }  // namespace

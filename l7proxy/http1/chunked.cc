@@ -100,6 +100,9 @@ ChunkedDecoder::Step ChunkedDecoder::next(std::span<const char> in) {
         }
         line_bytes_ = 0;
         digits_ = 0;
+        if (size_ > limits_.max_body_bytes - body_bytes_) {
+          return fail(s, "a chunked body longer than the limit");
+        }
         state_ = size_ == 0 ? State::kTrailerStart : State::kData;
         break;
       case State::kDataCr:

@@ -17,8 +17,9 @@ namespace vigil::l7::http1 {
 class ChunkedDecoder {
  public:
   struct Limits {
-    size_t max_size_line = 4096;       // a chunk's size and its extensions
-    size_t max_trailer_bytes = 16384;  // all trailer fields together
+    size_t max_size_line = 4096;           // a chunk's size and its extensions
+    size_t max_trailer_bytes = 16384;      // all trailer fields together
+    uint64_t max_body_bytes = UINT64_MAX;  // the data of all chunks (413 past it)
   };
 
   ChunkedDecoder() = default;

@@ -67,19 +67,6 @@ bool added(std::span<const Header> fields, std::string_view name) {
                      [&](const Header& h) { return iequals(h.name, name); });
 }
 
-// The origin-form of a target: an absolute-form's path and query ("/" when it has none).
-std::string_view origin_form(std::string_view target) {
-  if (target.empty() || target.front() == '/' || target == "*") {
-    return target;
-  }
-  const size_t scheme = target.find("://");
-  if (scheme == std::string_view::npos) {
-    return target;
-  }
-  const size_t path = target.find_first_of("/?", scheme + 3);
-  return path == std::string_view::npos ? std::string_view("/") : target.substr(path);
-}
-
 }  // namespace
 
 bool hop_by_hop(std::string_view name) {
@@ -90,50 +77,42 @@ bool hop_by_hop(std::string_view name) {
 void write_upstream_request(const RequestHead& head, const Framing& framing,
                             const ForwardContext& c, std::string& out) {
   out.append(head.method).append(" ");
-  const std::string_view target = origin_form(head.target);
-  // "GET ?a HTTP/1.1" would not be a request: an origin-form begins with "/".
-  if (target.empty() || (target.front() != '/' && target != "*")) {
-    out.append("/");
+  out.append(c.path.empty() ? std::string_view("/") : c.path);
+  if (!c.query.empty()) {
+    out.append("?").append(c.query);
   }
-  out.append(target).append(" HTTP/1.1\r\n");
-  std::string_view forwarded_for, forwarded;
-  bool has_host = false, has_request_id = false;
+  out.append(" HTTP/1.1\r\n");
+  std::string forwarded_for, forwarded;  // every line of each, in order
+  bool has_request_id = false;
   for (const Header& h : head.headers) {
     if (hop_by_hop(h.name) || named_by_connection(head.headers, h.name) ||
-        iequals(h.name, "content-length") || iequals(h.name, "expect") ||
-        listed(c.remove, h.name) || added(c.add, h.name)) {
-      continue;  // framing and 100-continue are this proxy's to handle with the client
+        iequals(h.name, "content-length") || iequals(h.name, "expect") || iequals(h.name, "host") ||
+        h.name.find('_') != std::string_view::npos || listed(c.remove, h.name) ||
+        added(c.add, h.name)) {
+      continue;  // framing, 100-continue and Host are this proxy's to write
     }
-    if (iequals(h.name, "x-forwarded-for")) {
-      forwarded_for = h.value;
-      continue;
-    }
-    if (iequals(h.name, "forwarded")) {
-      forwarded = h.value;
+    if (iequals(h.name, "x-forwarded-for") || iequals(h.name, "forwarded")) {
+      std::string& to = iequals(h.name, "forwarded") ? forwarded : forwarded_for;
+      to.append(to.empty() ? "" : ", ").append(h.value);
       continue;
     }
     if (iequals(h.name, "x-forwarded-proto") || iequals(h.name, "x-forwarded-host")) {
       continue;  // ours say how the client reached this proxy
     }
-    if (iequals(h.name, "host")) {
-      has_host = true;
-    }
     has_request_id |= iequals(h.name, "x-request-id");
     field(out, h.name, h.value);
   }
-  if (!has_host && !c.host.empty()) {
-    field(out, "Host", c.host);  // an absolute-form request's authority
+  if (!added(c.add, "host")) {
+    field(out, "Host", c.authority);  // empty for an HTTP/1.0 request that named none
   }
   for (const Header& h : c.add) {
-    field(out, h.name, h.value);
+    if (!hop_by_hop(h.name) && !iequals(h.name, "content-length")) {
+      field(out, h.name, h.value);
+    }
   }
   framing_fields(out, framing);
   if (framing.upgrade) {
-    for (const Header& h : head.headers) {
-      if (iequals(h.name, "upgrade")) {
-        field(out, "Upgrade", h.value);
-      }
-    }
+    field(out, "Upgrade", "websocket");  // the one upgrade request_framing lets through
     field(out, "Connection", "upgrade");
   }
   // X-Forwarded-For: the client appended to what trusted proxies before it said.
@@ -144,10 +123,10 @@ void write_upstream_request(const RequestHead& head, const Framing& framing,
   xff.append(c.client_address);
   field(out, "X-Forwarded-For", xff);
   field(out, "X-Forwarded-Proto", c.scheme);
-  if (!c.host.empty()) {
-    field(out, "X-Forwarded-Host", c.host);
+  if (!c.authority.empty()) {
+    field(out, "X-Forwarded-Host", c.authority);
   }
-  // Forwarded (RFC 7239): an IPv6 node is quoted and bracketed.
+  // Forwarded (RFC 7239): an IPv6 node is quoted and bracketed; the host a quoted string.
   std::string fwd;
   if (c.trust_forwarded && !forwarded.empty()) {
     fwd.append(forwarded).append(", ");
@@ -155,8 +134,15 @@ void write_upstream_request(const RequestHead& head, const Framing& framing,
   const bool v6 = c.client_address.find(':') != std::string_view::npos;
   fwd.append(v6 ? "for=\"[" : "for=").append(c.client_address).append(v6 ? "]\"" : "");
   fwd.append(";proto=").append(c.scheme);
-  if (!c.host.empty()) {
-    fwd.append(";host=\"").append(c.host).append("\"");
+  if (!c.authority.empty()) {
+    fwd.append(";host=\"");
+    for (const char ch : c.authority) {
+      if (ch == '"' || ch == '\\') {
+        fwd += '\\';
+      }
+      fwd += ch;
+    }
+    fwd += '"';
   }
   field(out, "Forwarded", fwd);
   if (!has_request_id && !c.request_id.empty()) {

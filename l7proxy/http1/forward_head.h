@@ -2,8 +2,11 @@
 // written anew from the parsed head, never passed through as bytes. What is written is what
 // was understood (RFC 9110 7.6): hop-by-hop fields go (Connection and every field it names,
 // Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authorization),
-// the framing fields are this proxy's own, and a client's X-Forwarded-For and Forwarded are
-// trusted only when the listener says its clients are proxies it trusts.
+// the framing fields are this proxy's own, fields with "_" in their names go (CGI-style
+// servers read X_Forwarded_For as X-Forwarded-For), the target and Host are the ones routing
+// saw (RequestView), and a client's X-Forwarded-For and Forwarded are appended to only when
+// the listener says its clients are proxies it trusts (X-Forwarded-Proto and -Host are always
+// this proxy's own).
 #pragma once
 
 #include <span>
@@ -18,20 +21,23 @@ namespace vigil::l7::http1 {
 struct ForwardContext {
   std::string_view client_address;      // "192.0.2.7" or "2001:db8::1"
   std::string_view scheme = "http";     // how the client came: http or https
-  std::string_view host;                // the request's host as routing saw it
+  std::string_view authority;           // RequestView::authority: sent as Host
+  std::string_view path = "/";          // RequestView::path: the path routed is the path sent
+  std::string_view query;               // RequestView::query
   bool trust_forwarded = false;         // append to the client's X-Forwarded-For and Forwarded
   std::string_view request_id;          // X-Request-Id to set when the client sent none ("": none)
   std::span<const Header> add;          // the route's fields, replacing any of the same name
   std::span<const std::string> remove;  // the route's fields to drop
 };
 
-// The request head for the upstream, HTTP/1.1, into `out` (appended): origin-form target,
-// `framing`'s body fields, the forwarding fields.
+// The request head for the upstream, HTTP/1.1, into `out` (appended): the routed path and
+// query, Host, `framing`'s body fields, the forwarding fields.
 void write_upstream_request(const RequestHead& head, const Framing& framing,
                             const ForwardContext& context, std::string& out);
 
-// The response head for the client into `out`: `framing`'s body fields toward the client,
-// Connection: close when `close`, and the upgrade fields of a 101.
+// The response head for the client into `out`: `framing`'s body fields toward the client (the
+// caller frames for the client's version: never chunked toward HTTP/1.0), Connection: close
+// when `close`, and the upgrade fields of a 101.
 void write_client_response(const ResponseHead& head, const Framing& framing, bool close,
                            std::string& out);
 

@@ -52,7 +52,9 @@ Fields gather(const std::vector<Header>& headers) {
         f.connection_upgrade |= iequals(option, "upgrade");
       });
     } else if (iequals(h.name, "upgrade")) {
-      f.upgrade = true;
+      // The one upgrade passed on: a WebSocket. Anything else (h2c, say) would open a tunnel
+      // past every route, so it is dropped with the other hop-by-hop fields.
+      f.upgrade = iequals(h.value, "websocket");
     } else if (iequals(h.name, "expect")) {
       ++f.expects;
       f.expect = h.value;
@@ -149,19 +151,26 @@ FramingResult request_framing(const RequestHead& head, uint64_t max_body) {
   return r;
 }
 
-FramingResult response_framing(const ResponseHead& head, std::string_view request_method) {
+FramingResult response_framing(const ResponseHead& head, std::string_view request_method,
+                               bool upgrade_asked) {
   const Fields f = gather(head.headers);
   FramingResult r{.ok = true};
-  // No body, whatever the fields say (RFC 9112 6.3, rules 1 and 2).
-  const bool bodiless = iequals(request_method, "HEAD") || head.status < 200 ||
-                        head.status == 204 || head.status == 304;
+  if (head.status == 101 && !upgrade_asked) {
+    return refuse(502, "the upstream switched protocols unasked");
+  }
+  // No body, whatever the fields say (RFC 9112 6.3, rules 1 and 2). Methods are case-sensitive:
+  // "head" is not HEAD, and its response has a body to read.
+  const bool bodiless =
+      request_method == "HEAD" || head.status < 200 || head.status == 204 || head.status == 304;
   if (!bodiless) {
     r = frame_body(f, 502, 502);
     if (!r.ok) {
       return r;
     }
   }
-  r.framing.keep_alive = keep_alive(f, head.minor_version);
+  // An HTTP/1.0 message with Transfer-Encoding is faulty (RFC 9112 6.1): not reused after it.
+  r.framing.keep_alive =
+      keep_alive(f, head.minor_version) && (head.minor_version == 1 || f.transfer_encodings == 0);
   r.framing.upgrade = head.status == 101;
   if (!bodiless && r.framing.body == Body::kNone && f.content_lengths == 0) {
     r.framing.body = Body::kUntilClose;  // neither field: the body ends with the connection

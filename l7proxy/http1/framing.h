@@ -36,7 +36,9 @@ struct FramingResult {
 
 // `max_body`: the largest Content-Length taken (413 past it).
 FramingResult request_framing(const RequestHead& head, uint64_t max_body);
-// `request_method`: the request it answers (a HEAD's response has no body).
-FramingResult response_framing(const ResponseHead& head, std::string_view request_method);
+// `request_method`: the request it answers (a HEAD's response has no body); `upgrade_asked`:
+// the request's framing.upgrade (a 101 to any other is a 502).
+FramingResult response_framing(const ResponseHead& head, std::string_view request_method,
+                               bool upgrade_asked = false);
 
 }  // namespace vigil::l7::http1

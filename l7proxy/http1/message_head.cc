@@ -218,8 +218,8 @@ ParseResult parse_request_head(std::span<const char> bytes, const Limits& limits
   }
   for (const char c : out.target) {
     const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) {
-      return error(400, "the request target has a byte a URI may not");
+    if (u <= 0x20 || u >= 0x7f || c == '#') {
+      return error(400, "the request target has a byte a URI may not (or a fragment)");
     }
   }
   const int minor = http1_version(line.substr(sp2 + 1));

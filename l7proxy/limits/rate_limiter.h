@@ -23,7 +23,8 @@ struct RateSettings {
 class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit RateLimiter(RateSettings s) : s_(s) {}
+  // A rate below one a day or a burst below 1 is taken as that.
+  explicit RateLimiter(RateSettings s);
 
   struct Verdict {
     bool allowed = true;
@@ -41,10 +42,11 @@ class RateLimiter {
   Verdict take_from(Bucket& b, Clock::time_point now);
   void forget_full(Clock::time_point now);
 
-  // Looked up by the key's view: no string made per request.
+  // Looked up by the key's view (no string made per request), hashed with a seed drawn per
+  // process: keys come from clients, who must not be able to make them collide.
   struct KeyHash {
     using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard's name
-    size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+    size_t operator()(std::string_view k) const;
   };
 
   RateSettings s_;

@@ -12,6 +12,9 @@ bool host_pattern_ok(std::string_view h) {
   if (h.starts_with("*.")) {
     h.remove_prefix(2);
   }
+  if (h.find(':') != std::string_view::npos && (h.front() != '[' || h.back() != ']')) {
+    return false;  // an IPv6 literal is written in brackets
+  }
   return !h.empty() && std::all_of(h.begin(), h.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '[' ||
            c == ']' || c == ':';

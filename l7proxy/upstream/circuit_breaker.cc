@@ -1,5 +1,7 @@
 #include "l7proxy/upstream/circuit_breaker.h"
 
+#include <algorithm>
+
 namespace vigil::l7 {
 
 CircuitBreaker::State CircuitBreaker::state(Clock::time_point now) const {
@@ -20,10 +22,16 @@ bool CircuitBreaker::allow(Clock::time_point now) {
     case State::kOpen:
       return false;
     case State::kHalfOpen:
-      if (probes_ >= s_.half_open_probes) {
+      // A probe whose result never came (its client went) frees its turn after open_for.
+      if (probes_ >= std::max<uint32_t>(s_.half_open_probes, 1) &&
+          now - probe_sent_ < s_.open_for) {
         return false;
       }
+      if (probes_ >= std::max<uint32_t>(s_.half_open_probes, 1)) {
+        probes_ = 0;
+      }
       ++probes_;
+      probe_sent_ = now;
       return true;
   }
   return false;
@@ -31,9 +39,10 @@ bool CircuitBreaker::allow(Clock::time_point now) {
 
 void CircuitBreaker::record(bool ok, Clock::time_point now) {
   if (state_ == State::kHalfOpen) {
-    if (probes_ > 0) {
-      --probes_;
+    if (probes_ == 0) {
+      return;  // not a probe's: a late answer from before it opened
     }
+    --probes_;
     if (ok) {
       state_ = State::kClosed;
       failures_ = 0;

@@ -1,6 +1,7 @@
 // A circuit breaker per upstream: after `failures_to_open` failures in a row it opens and
 // refuses at once (a 503 without waiting on a dead upstream) for `open_for`; then it lets
-// `half_open_probes` requests through, closing on a success and opening again on a failure.
+// `half_open_probes` requests through (at least 1), closing on a success and opening again on
+// a failure; a probe that never reports frees its turn after `open_for`.
 #pragma once
 
 #include <chrono>
@@ -34,6 +35,7 @@ class CircuitBreaker {
   uint32_t failures_ = 0;
   uint32_t probes_ = 0;  // in flight, half-open
   Clock::time_point opened_{};
+  Clock::time_point probe_sent_{};
 };
 
 std::string_view name_of(CircuitBreaker::State s);

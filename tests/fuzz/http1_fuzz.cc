@@ -3,7 +3,7 @@
 // head taken is taken the same when it arrives a byte short first (it waits, never errs), and
 // the decoder consumes no more than it is given, the same data whole or byte by byte; the
 // path routing sees begins at the root and has no dot segment left; the head written for the
-// upstream parses back, whole, framed the same.
+// upstream parses back, whole, framed the same, with the path, query and host routed.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -77,17 +77,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
       std::abort();
     }
     const vigil::l7::RequestView view = vigil::l7::RequestView::from(request);
-    if (view.path != "*" && (view.path.empty() || view.path.front() != '/' ||
-                             view.path.find("/../") != std::string::npos ||
-                             view.path.find("/./") != std::string::npos ||
-                             view.path.ends_with("/..") || view.path.ends_with("/."))) {
+    if (view.refuse_status == 0 && view.path != "*" &&
+        (view.path.empty() || view.path.front() != '/' ||
+         view.path.find("/../") != std::string::npos ||
+         view.path.find("/./") != std::string::npos || view.path.ends_with("/..") ||
+         view.path.ends_with("/."))) {
       std::abort();
     }
     const FramingResult f = request_framing(request, 1 << 20);
-    if (f.ok) {
+    if (f.ok && view.refuse_status == 0) {
       std::string written;
-      const std::string host = view.host.empty() ? std::string("backend") : view.host;
-      write_upstream_request(request, f.framing, {.client_address = "192.0.2.1", .host = host},
+      write_upstream_request(request, f.framing,
+                             {.client_address = "192.0.2.1",
+                              .authority = view.authority,
+                              .path = view.path,
+                              .query = view.query},
                              written);
       RequestHead again;
       const ParseResult back =
@@ -96,6 +100,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
           back.outcome == Parsed::kComplete ? request_framing(again, 1 << 20) : FramingResult{};
       if (back.outcome != Parsed::kComplete || back.consumed != written.size() || !f2.ok ||
           f2.framing.body != f.framing.body || f2.framing.length != f.framing.length) {
+        std::abort();
+      }
+      // And the upstream reads the path and host that were routed.
+      const vigil::l7::RequestView seen = vigil::l7::RequestView::from(again);
+      if (seen.refuse_status != 0 || seen.path != view.path || seen.authority != view.authority ||
+          seen.query != view.query) {
         std::abort();
       }
     }

@@ -32,6 +32,29 @@ TEST(PeakEwmaTest, ASlowBackendIsAvoidedAtOnceAndForgivenSlowly) {
   EXPECT_EQ(test::counts(*b, 2, 200, all)[1], 200) << "forgiven";
 }
 
+TEST(PeakEwmaTest, ABackendAvoidedIsTriedAgainAsItsLatencyAges) {
+  // No sample comes from a backend nobody picks: its latency must age at pick time.
+  auto b = test::make("peak-ewma", test::pool({1, 1}), 5);
+  BalancerClock::time_point now{};
+  b->started(0);
+  b->finished(0, milliseconds(5), now);
+  b->started(0);
+  b->started(0);  // 0 costs 5 ms x 3
+  b->started(1);
+  b->finished(1, milliseconds(500), now);
+  const auto picks_of_1 = [&](BalancerClock::time_point at) {
+    int n = 0;
+    for (int i = 0; i < 100; ++i) {
+      n += *b->pick({.now = at}, std::vector<bool>(2, true)) == 1 ? 1 : 0;
+    }
+    return n;
+  };
+  EXPECT_EQ(picks_of_1(now), 0);
+  b->started(0);
+  b->finished(0, milliseconds(5), now + seconds(60));  // 0 keeps answering in 5 ms
+  EXPECT_EQ(picks_of_1(now + seconds(60)), 100) << "500 ms aged a minute is under 5 ms x 3";
+}
+
 TEST(PeakEwmaTest, ABackendNotHeardFromIsTried) {
   auto b = test::make("peak-ewma", test::pool({1, 1}), 9);
   b->started(0);

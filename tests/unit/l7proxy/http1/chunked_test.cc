@@ -104,6 +104,14 @@ INSTANTIATE_TEST_SUITE_P(
                   std::string("0\r\nX: ") + std::string(40, 'y') + "\r\n\r\n"},
         std::pair{"the end without LF", std::string("0\r\n\rX")}));
 
+TEST(ChunkedDecoderTest, ABodyPastItsLimitIsRefused) {
+  ChunkedDecoder::Limits limits;
+  limits.max_body_bytes = 8;
+  EXPECT_TRUE(decode("5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n", SIZE_MAX, limits).done);
+  EXPECT_EQ(decode("5\r\nhello\r\n4\r\nabcd\r\n0\r\n\r\n", SIZE_MAX, limits).error,
+            "a chunked body longer than the limit");
+}
+
 TEST(ChunkedDecoderTest, AFailedDecoderTakesNothingMore) {
   ChunkedDecoder d;
   const std::string bad = "zz\r\n";

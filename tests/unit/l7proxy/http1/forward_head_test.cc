@@ -8,15 +8,23 @@
 #include <string>
 #include <vector>
 
+#include "l7proxy/routing/request_view.h"
+
 namespace vigil::l7::http1 {
 namespace {
 
-std::string upstream_request(const std::string& text, const ForwardContext& c) {
+// The head for the upstream as vigil-l7 writes it: the target and Host from what routing saw.
+std::string upstream_request(const std::string& text, ForwardContext c) {
   RequestHead head;
   const auto p = parse_request_head(std::span(text.data(), text.size()), {}, head);
   EXPECT_EQ(p.outcome, Parsed::kComplete) << p.error;
   const auto f = request_framing(head, 1 << 20);
   EXPECT_TRUE(f.ok) << f.error;
+  const RequestView view = RequestView::from(head);
+  EXPECT_EQ(view.refuse_status, 0) << view.error;
+  c.authority = view.authority;
+  c.path = view.path;
+  c.query = view.query;
   std::string out;
   write_upstream_request(head, f.framing, c, out);
   return out;
@@ -28,12 +36,9 @@ TEST(ForwardHeadTest, ARequestLosesItsHopByHopFieldsAndGainsTheForwardingOnes) {
       "X-Secret: s\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nProxy-Authorization: Basic x\r\n"
       "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\nX-Forwarded-For: 6.6.6.6\r\n"
       "Forwarded: for=6.6.6.6\r\nX-Forwarded-Proto: https\r\nAccept: */*\r\n\r\n",
-      {.client_address = "192.0.2.7",
-       .scheme = "https",
-       .host = "shop.example",
-       .request_id = "r-1"});
+      {.client_address = "192.0.2.7", .scheme = "https", .request_id = "r-1"});
   EXPECT_EQ(out,
-            "POST /submit?x=1 HTTP/1.1\r\nHost: shop.example\r\nAccept: */*\r\n"
+            "POST /submit?x=1 HTTP/1.1\r\nAccept: */*\r\nHost: shop.example\r\n"
             "Transfer-Encoding: chunked\r\nX-Forwarded-For: 192.0.2.7\r\n"
             "X-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example\r\n"
             "Forwarded: for=192.0.2.7;proto=https;host=\"shop.example\"\r\n"
@@ -43,14 +48,11 @@ TEST(ForwardHeadTest, ARequestLosesItsHopByHopFieldsAndGainsTheForwardingOnes) {
 
 TEST(ForwardHeadTest, TrustedForwardingIsAppendedToAndAnIpv6ClientQuoted) {
   const std::string out = upstream_request(
-      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\nForwarded: "
-      "for=198.51.100.1\r\n"
-      "X-Request-Id: theirs\r\n\r\n",
-      {.client_address = "2001:db8::7",
-       .host = "a",
-       .trust_forwarded = true,
-       .request_id = "ours"});
-  EXPECT_NE(out.find("X-Forwarded-For: 198.51.100.1, 2001:db8::7\r\n"), std::string::npos) << out;
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\nX-Forwarded-For: 10.9.9.9\r\n"
+      "Forwarded: for=198.51.100.1\r\nX-Request-Id: theirs\r\n\r\n",
+      {.client_address = "2001:db8::7", .trust_forwarded = true, .request_id = "ours"});
+  EXPECT_NE(out.find("X-Forwarded-For: 198.51.100.1, 10.9.9.9, 2001:db8::7\r\n"), std::string::npos)
+      << "every line, in order: " << out;
   EXPECT_NE(
       out.find("Forwarded: for=198.51.100.1, for=\"[2001:db8::7]\";proto=http;host=\"a\"\r\n"),
       std::string::npos)
@@ -59,26 +61,43 @@ TEST(ForwardHeadTest, TrustedForwardingIsAppendedToAndAnIpv6ClientQuoted) {
   EXPECT_EQ(out.find("ours"), std::string::npos);
 }
 
-TEST(ForwardHeadTest, AnAbsoluteTargetGoesAsOriginFormWithItsHost) {
-  const std::string out =
-      upstream_request("GET http://api.example/v1?q HTTP/1.1\r\nHost: api.example\r\n\r\n",
-                       {.client_address = "10.0.0.1", .host = "api.example"});
-  EXPECT_TRUE(out.starts_with("GET /v1?q HTTP/1.1\r\nHost: api.example\r\n")) << out;
-  const std::string http10 = upstream_request("GET http://b.example HTTP/1.0\r\n\r\n",
-                                              {.client_address = "10.0.0.1", .host = "b.example"});
+TEST(ForwardHeadTest, TheUpstreamGetsThePathAndHostRoutingSaw) {
+  // An absolute-form's authority wins over a Host that says otherwise (RFC 9112 3.2.2).
+  const std::string out = upstream_request(
+      "GET http://api.example:8080/v1?q HTTP/1.1\r\nHost: internal.example\r\n\r\n",
+      {.client_address = "10.0.0.1"});
+  EXPECT_TRUE(out.starts_with("GET /v1?q HTTP/1.1\r\nHost: api.example:8080\r\n")) << out;
+  EXPECT_EQ(out.find("internal"), std::string::npos) << out;
+  const std::string http10 =
+      upstream_request("GET http://b.example HTTP/1.0\r\n\r\n", {.client_address = "10.0.0.1"});
   EXPECT_TRUE(http10.starts_with("GET / HTTP/1.1\r\nHost: b.example\r\n")) << http10;
+  const std::string no_host =
+      upstream_request("GET /x HTTP/1.0\r\n\r\n", {.client_address = "10.0.0.1"});
+  EXPECT_TRUE(no_host.starts_with("GET /x HTTP/1.1\r\nHost: \r\n"))
+      << "an empty Host (RFC 9112 3.2): " << no_host;
+  // The normalised path, not the bytes as sent.
+  const std::string odd = upstream_request("GET /public/..;/%61dmin//x HTTP/1.1\r\nHost: a\r\n\r\n",
+                                           {.client_address = "10.0.0.1"});
+  EXPECT_TRUE(odd.starts_with("GET /admin/x HTTP/1.1\r\n")) << odd;
+  // Fields with "_" go: CGI-style servers would read them as the forwarding fields.
+  const std::string underscore =
+      upstream_request("GET / HTTP/1.1\r\nHost: a\r\nX_Forwarded_For: 6.6.6.6\r\n\r\n",
+                       {.client_address = "10.0.0.1"});
+  EXPECT_EQ(underscore.find("6.6.6.6"), std::string::npos) << underscore;
 }
 
 TEST(ForwardHeadTest, TheRoutesFieldsAreAddedAndRemovedAndAnUpgradeKept) {
-  const std::vector<Header> add = {{"X-Env", "prod"}};
+  const std::vector<Header> add = {{"X-Env", "prod"}, {"Host", "backend.internal"}};
   const std::vector<std::string> remove = {"cookie"};
   const std::string out = upstream_request(
       "GET /ws HTTP/1.1\r\nHost: a\r\nX-Env: test\r\nCookie: c=1\r\nConnection: Upgrade\r\n"
       "Upgrade: websocket\r\nContent-Length: 0\r\n\r\n",
-      {.client_address = "10.0.0.1", .host = "a", .add = add, .remove = remove});
+      {.client_address = "10.0.0.1", .add = add, .remove = remove});
   EXPECT_NE(out.find("X-Env: prod\r\n"), std::string::npos) << out;
   EXPECT_EQ(out.find("test"), std::string::npos) << out;
   EXPECT_EQ(out.find("Cookie"), std::string::npos) << out;
+  EXPECT_NE(out.find("Host: backend.internal\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\r\nHost: a\r\n"), std::string::npos) << "one Host, the route's: " << out;
   EXPECT_NE(out.find("Upgrade: websocket\r\nConnection: upgrade\r\n"), std::string::npos) << out;
   EXPECT_EQ(out.find("Content-Length"), std::string::npos) << "no body: no framing field";
 }
@@ -87,7 +106,7 @@ std::string client_response(const std::string& text, bool close, std::string_vie
   ResponseHead head;
   const auto p = parse_response_head(std::span(text.data(), text.size()), {}, head);
   EXPECT_EQ(p.outcome, Parsed::kComplete) << p.error;
-  const auto f = response_framing(head, method);
+  const auto f = response_framing(head, method, /*upgrade_asked=*/true);
   EXPECT_TRUE(f.ok) << f.error;
   std::string out;
   write_client_response(head, f.framing, close, out);

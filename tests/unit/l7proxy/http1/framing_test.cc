@@ -47,6 +47,9 @@ TEST(RequestFramingTest, BodiesAndConnections) {
       "Upgrade: websocket\r\n\r\n");
   ASSERT_TRUE(r.ok);
   EXPECT_TRUE(r.framing.upgrade);
+  r = frame_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+  ASSERT_TRUE(r.ok);
+  EXPECT_FALSE(r.framing.upgrade) << "only a WebSocket is passed on";
   r = frame_request("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.framing.body, Body::kNone);
@@ -123,9 +126,22 @@ TEST(ResponseFramingTest, BodiesAsTheRequestAndStatusSay) {
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.framing.body, Body::kUntilClose);
   EXPECT_FALSE(r.framing.keep_alive);
-  r = frame_response("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+  ResponseHead switched;
+  const std::string text = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+  ASSERT_EQ(parse_response_head(std::span(text.data(), text.size()), {}, switched).outcome,
+            Parsed::kComplete);
+  r = response_framing(switched, "GET", /*upgrade_asked=*/true);
   ASSERT_TRUE(r.ok);
   EXPECT_TRUE(r.framing.upgrade);
+  r = response_framing(switched, "GET", /*upgrade_asked=*/false);
+  EXPECT_FALSE(r.ok) << "a 101 to a request that asked no upgrade";
+  EXPECT_EQ(r.status, 502);
+  r = frame_response("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", "head");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.framing.body, Body::kLength) << "methods are case-sensitive: head is not HEAD";
+  r = frame_response("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+  ASSERT_TRUE(r.ok);
+  EXPECT_FALSE(r.framing.keep_alive) << "HTTP/1.0 with Transfer-Encoding is faulty";
   for (const char* bad :
        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",

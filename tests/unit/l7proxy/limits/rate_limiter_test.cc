@@ -26,6 +26,9 @@ TEST(RateLimiterTest, ABurstThenTheRateAndWhenToComeBack) {
   RateLimiter slow({.rate = 0.1, .burst = 1});
   EXPECT_TRUE(slow.take("k", t).allowed);
   EXPECT_EQ(slow.take("k", t).retry_after_seconds, 10u);
+  RateLimiter zero({.rate = 0, .burst = 0});  // taken as one a day, a burst of 1
+  EXPECT_TRUE(zero.take("k", t).allowed);
+  EXPECT_EQ(zero.take("k", t).retry_after_seconds, 86400u);
 }
 
 TEST(RateLimiterTest, TheTableStaysBoundedAndAFloodOfKeysIsStillLimited) {

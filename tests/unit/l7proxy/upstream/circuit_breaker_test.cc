@@ -37,5 +37,19 @@ TEST(CircuitBreakerTest, OpensRefusesProbesAndCloses) {
   EXPECT_EQ(name_of(State::kHalfOpen), "half-open");
 }
 
+TEST(CircuitBreakerTest, AProbeThatNeverReportsFreesItsTurnAndLateAnswersAreIgnored) {
+  CircuitBreaker b({.failures_to_open = 1, .open_for = seconds(10), .half_open_probes = 0});
+  CircuitBreaker::Clock::time_point t{};
+  ASSERT_TRUE(b.allow(t));
+  b.record(false, t);
+  ASSERT_TRUE(b.allow(t + seconds(10))) << "half-open: one probe even when 0 are configured";
+  EXPECT_FALSE(b.allow(t + seconds(15)));
+  EXPECT_TRUE(b.allow(t + seconds(20))) << "the first probe never answered: another";
+  b.record(false, t + seconds(21));
+  EXPECT_EQ(b.state(t + seconds(21)), State::kOpen);
+  b.record(true, t + seconds(22));  // a late answer from before: not a probe's
+  EXPECT_EQ(b.state(t + seconds(22)), State::kOpen);
+}
+
 }  // namespace
 }  // namespace vigil::l7
