@@ -30,6 +30,11 @@ struct ForwardContext {
   std::span<const std::string> remove;  // the route's fields to drop
 };
 
+// The most fields write_upstream_request adds to a request's own (besides a route's): Host,
+// a framing field, Upgrade and Connection, X-Forwarded-For, -Proto and -Host, Forwarded and
+// X-Request-Id. An upstream must take this many more than clients may send.
+inline constexpr size_t kMaxFieldsAdded = 9;
+
 // The request head for the upstream, HTTP/1.1, into `out` (appended): the routed path and
 // query, Host, `framing`'s body fields, the forwarding fields.
 void write_upstream_request(const RequestHead& head, const Framing& framing,
