@@ -2,21 +2,10 @@
 
 #include <algorithm>
 
+#include "l7proxy/http1/message_head.h"
+
 namespace vigil::l7::http1 {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // A control character other than HTAB: never in an extension or a trailer field.
 bool control(char c) {

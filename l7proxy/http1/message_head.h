@@ -59,6 +59,8 @@ ParseResult parse_response_head(std::span<const char> bytes, const Limits& limit
 
 // ASCII case-insensitive equality, as field names and tokens compare.
 bool iequals(std::string_view a, std::string_view b);
+// A hex digit's value (either case), -1 for anything else: chunk sizes and percent escapes.
+int hex_value(char c);
 // Without the spaces and tabs at either end (OWS).
 std::string_view trim_ows(std::string_view s);
 

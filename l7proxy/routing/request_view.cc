@@ -5,6 +5,8 @@
 namespace vigil::l7 {
 namespace {
 
+using http1::hex_value;
+
 // How many dots a segment ("/..", "..", "/%2e%2E", "/..;v=1") is made of: 1 or 2 for a dot
 // segment, 0 otherwise. %2e counts as a dot, and parameters after ";" are not part of it:
 // servers that decode, or that strip path parameters, before they resolve would see one.
@@ -26,19 +28,6 @@ int dots(std::string_view segment) {
     ++n;
   }
   return n <= 2 ? n : 0;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 bool unreserved(char c) {
