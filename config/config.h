@@ -269,6 +269,89 @@ struct PoliciesConfig {
   auto operator<=>(const PoliciesConfig&) const = default;
 };
 
+// l7: vigil-l7, the HTTP reverse proxy: its listeners, the routes requests take and the
+// upstream pools they go to. Times are whole milliseconds or seconds, as each field's name says.
+struct L7NameValue {
+  std::string name;
+  std::optional<std::string> value;  // a match without one: the name present with any value
+  auto operator<=>(const L7NameValue&) const = default;
+};
+
+struct L7ListenerConfig {
+  std::string name;
+  HostPort address;
+  bool trust_forwarded = false;  // its clients are proxies: keep their X-Forwarded-For
+  auto operator<=>(const L7ListenerConfig&) const = default;
+};
+
+inline constexpr std::string_view kL7PathMatchNames[] = {"any", "exact", "prefix", "regex"};
+enum class L7PathMatch { kAny, kExact, kPrefix, kRegex };
+
+struct L7RateLimitConfig {
+  double rate = 0;     // requests a second
+  double burst = 0;    // 0: rate (one second's worth)
+  std::string header;  // the key: this field's value; "": the client's address
+  auto operator<=>(const L7RateLimitConfig&) const = default;
+};
+
+struct L7RouteConfig {
+  std::string name;
+  int32_t priority = 0;
+  std::vector<std::string> hosts;
+  L7PathMatch path_match = L7PathMatch::kAny;
+  std::string path;
+  std::vector<std::string> methods;
+  std::vector<L7NameValue> headers, query;
+  std::string upstream;
+  std::vector<L7NameValue> add_headers;
+  std::vector<std::string> remove_headers;
+  std::optional<L7RateLimitConfig> rate_limit;
+  auto operator<=>(const L7RouteConfig&) const = default;
+};
+
+struct L7TargetConfig {
+  HostPort address;
+  uint32_t weight = 1;
+  auto operator<=>(const L7TargetConfig&) const = default;
+};
+
+inline constexpr std::string_view kL7HashOnNames[] = {"source_address", "header", "cookie"};
+enum class L7HashOn { kSourceAddress, kHeader, kCookie };
+
+struct L7UpstreamConfig {
+  std::string name;
+  std::string policy = "round-robin";
+  L7HashOn hash_on = L7HashOn::kSourceAddress;
+  std::string hash_name;  // the field or cookie hashed on
+  std::vector<L7TargetConfig> targets;
+  uint32_t connect_timeout_ms = 2000;
+  uint32_t response_timeout_ms = 30000;  // from the request sent to the response's head
+  uint32_t max_idle = 64;                // kept-alive connections per target and worker
+  uint32_t idle_timeout_s = 60;
+  uint32_t max_lifetime_s = 300;
+  uint32_t retries = 1;  // more tries on another target when a connect fails
+  uint32_t consecutive_5xx = 5;
+  uint32_t consecutive_connect_failures = 3;
+  uint32_t ejection_s = 30;
+  auto operator<=>(const L7UpstreamConfig&) const = default;
+};
+
+struct L7Config {
+  bool enabled = false;  // the section is there
+  uint32_t workers = 0;  // 0: one per core vigil-dp does not poll
+  uint32_t header_timeout_ms = 10000;
+  uint32_t idle_timeout_s = 60;
+  uint64_t max_body_bytes = uint64_t{1} << 30;
+  uint32_t max_headers = 100;
+  uint32_t max_head_bytes = 65536;
+  uint32_t max_uri_bytes = 8192;
+  uint32_t max_connections = 10000;         // clients per worker
+  std::vector<L7ListenerConfig> listeners;  // in document order
+  std::vector<L7RouteConfig> routes;        // in document order
+  std::vector<L7UpstreamConfig> upstreams;  // in document order
+  auto operator<=>(const L7Config&) const = default;
+};
+
 struct Config {
   SystemConfig system;
   std::vector<InterfaceConfig> interfaces;  // in document order
@@ -279,6 +362,7 @@ struct Config {
   DataplaneConfig dataplane;
   MeshConfig mesh;
   PoliciesConfig policies;
+  L7Config l7;
 
   const InterfaceConfig* interface(std::string_view name) const {
     for (const auto& i : interfaces) {

@@ -39,8 +39,8 @@ constexpr Field kDocumentFields[] = {
      .children = &kDataplaneSchema},
     {.key = "l7",
      .type = "mapping",
-     .description = "Listeners, TLS, routes and upstreams",
-     .not_supported_until = "the L7 proxy issue"},
+     .description = "The HTTP reverse proxy (vigil-l7): listeners, routes and upstreams",
+     .children = &kL7Schema},
     {.key = "qos",
      .type = "mapping",
      .description = "Shaping per WAN link",
@@ -62,6 +62,7 @@ constexpr Section kSections[] = {
     {"dataplane", &kDataplaneSchema, parse_dataplane},
     {"mesh", &kMeshSchema, parse_mesh},
     {"policies", &kPoliciesSchema, parse_policies},
+    {"l7", &kL7Schema, parse_l7},
 };
 
 }  // namespace

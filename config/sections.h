@@ -33,6 +33,7 @@ void parse_l4(const YAML::Node&, const std::string&, Config&, ErrorList&);
 void parse_dataplane(const YAML::Node&, const std::string&, Config&, ErrorList&);
 void parse_mesh(const YAML::Node&, const std::string&, Config&, ErrorList&);
 void parse_policies(const YAML::Node&, const std::string&, Config&, ErrorList&);
+void parse_l7(const YAML::Node&, const std::string&, Config&, ErrorList&);
 
 extern const Schema kInterfaceSchema;
 extern const Schema kSystemSchema;
@@ -43,6 +44,7 @@ extern const Schema kL4Schema;
 extern const Schema kDataplaneSchema;
 extern const Schema kMeshSchema;
 extern const Schema kPoliciesSchema;
+extern const Schema kL7Schema;
 extern const Schema kDocumentSchema;  // the top level
 
 // Implemented sections in parse order.

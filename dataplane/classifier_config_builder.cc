@@ -1,5 +1,6 @@
 #include "dataplane/classifier_config_builder.h"
 
+#include <algorithm>
 #include <set>
 
 #include "dataplane/interface_admission.h"
@@ -76,6 +77,15 @@ ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
                      {.protocol = 17, .port = kSnmpPort}};
   if (c.monitoring.prometheus_enabled) {
     out.local_ports.push_back({.protocol = 6, .port = c.monitoring.prometheus_listen.port});
+  }
+  // vigil-l7's listeners: HTTP for this box goes to the kernel and on to the proxy.
+  for (const auto& l : c.l7.listeners) {
+    const bool listed = std::any_of(out.local_ports.begin(), out.local_ports.end(), [&](const auto& p) {
+      return p.protocol == 6 && p.port == l.address.port;
+    });
+    if (!listed) {
+      out.local_ports.push_back({.protocol = 6, .port = l.address.port});
+    }
   }
   if (out.steer_transit && !c.mesh.peers.empty()) {
     // The mesh's WireGuard: the fast path's to open, not the kernel's.

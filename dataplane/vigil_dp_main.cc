@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
       .not_implemented = "QoS, WAN optimisation",
       .validate_config = vigil::config::validate_document,
       .applies_sections = {"interfaces", "system", "monitoring", "filter", "l4", "routing",
-                           "dataplane", "mesh", "policies"},
+                           "dataplane", "mesh", "policies", "l7"},
   };
   spec.extra_options.push_back(
       {"pin-root", "bpffs directory for the classifier's pins (default /sys/fs/bpf/vigil)",

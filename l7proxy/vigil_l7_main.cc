@@ -1,17 +1,127 @@
-// vigil-l7: the HTTP reverse proxy worker pool. At this commit it is the process skeleton
-// only: it serves its control socket and says, loudly, that it proxies nothing yet.
+// vigil-l7: the HTTP reverse proxy worker pool. It applies the l7 section of vigild's
+// commits: prepare parses it, compiles the routes and binds new listeners (so a port in use
+// fails the commit with nothing changed); activate hands the config to every worker. It
+// proxies HTTP/1.1; TLS, HTTP/2, active health checks and DNS targets are not built yet, and
+// the schema refuses their fields ("not supported yet").
+#include <unistd.h>
+
+#include <memory>
+#include <thread>
+
 #include "common/daemon.h"
+#include "common/event_loop.h"
 #include "config/document.h"
+#include "config/yaml_json.h"
+#include "l7proxy/config_adapter.h"
+#include "l7proxy/core/proxy.h"
+
+namespace {
+
+vigil::Expected<vigil::config::Config> parse_sections(const nlohmann::json& sections) {
+  nlohmann::json doc = nlohmann::json::object();
+  for (const auto& [section, content] : sections.items()) {
+    if (!content.is_null()) {
+      doc[section] = content;
+    }
+  }
+  auto parsed = vigil::config::parse_text(doc.dump(), "the committed config");
+  if (!parsed.ok()) {
+    return vigil::fail(parsed.errors.to_string());
+  }
+  return std::move(parsed.config);
+}
+
+uint32_t online_cores() {
+  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<uint32_t>(n) : 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  std::unique_ptr<vigil::l7::Proxy> proxy;
+  uint32_t default_workers = 1;
+  // Prepares a config: built, checked, its new listeners bound.
+  std::function<vigil::Expected<vigil::PreparedChange>(const vigil::config::Config&)> apply;
   return vigil::daemon_main(
       {
           .name = "vigil-l7",
-          .summary = "Vigil L7 reverse proxy: listeners, HTTP/1.1, HTTP/2, TLS, upstreams.",
+          .summary = "Vigil L7 reverse proxy: listeners, HTTP/1.1, routes, upstream pools.",
           .default_socket = "/run/vigil/l7.sock",
-          .not_implemented = "HTTP proxying (listeners, TLS, upstreams): "
-                             "this build only serves its control socket",
+          .not_implemented = "TLS, HTTP/2, active health checks, DNS-named targets, access log",
           .validate_config = vigil::config::validate_document,
+          .applies_sections = {"l7"},
       },
-      argc, argv);
+      argc, argv, [&](vigil::Daemon& d) {
+        apply = [&](const vigil::config::Config& config) -> vigil::Expected<vigil::PreparedChange> {
+          if (!proxy) {
+            return vigil::fail("vigil-l7 is starting: commit again in a moment");
+          }
+          auto built = vigil::l7::build_proxy_config(config, default_workers);
+          if (!built) {
+            return vigil::fail(built.error());
+          }
+          if ((*built)->settings.workers != proxy->workers()) {
+            vigil::log::warn(
+                "l7.workers changes when vigil-l7 next starts",
+                {{"running", proxy->workers()}, {"configured", (*built)->settings.workers}});
+          }
+          auto prepared = proxy->prepare(std::move(*built));
+          if (!prepared) {
+            return vigil::fail(prepared.error());
+          }
+          auto shared = std::make_shared<vigil::l7::Proxy::Prepared>(std::move(*prepared));
+          return vigil::PreparedChange{.activate = [&proxy, shared]() -> vigil::Status {
+            proxy->activate(std::move(*shared));
+            return vigil::Ok{};
+          }};
+        };
+        d.on_prepare([&, sections = std::make_shared<nlohmann::json>(nlohmann::json::object())](
+                         const nlohmann::json& delta) -> vigil::Expected<vigil::PreparedChange> {
+          nlohmann::json next = *sections;
+          for (const auto& [section, content] : delta.items()) {
+            next[section] = content;
+          }
+          auto config = parse_sections(next);
+          if (!config) {
+            return vigil::fail(config.error());
+          }
+          auto change = apply(*config);
+          if (!change) {
+            return change;
+          }
+          return vigil::PreparedChange{.activate = [sections, next, inner = *change] {
+            auto st = inner();
+            if (st) {
+              *sections = next;
+            }
+            return st;
+          }};
+        });
+        d.on_start([&](vigil::EventLoop& loop) -> vigil::Status {
+          // The worker count is fixed at start: from the config file, or the cores the fast
+          // path leaves. A commit that changes l7.workers says it waits for the next start.
+          // The file's l7 section runs until vigild pushes its running config.
+          auto parsed = vigil::config::parse_document(d.config());
+          default_workers = vigil::l7::default_worker_count(parsed.config, online_cores());
+          proxy = std::make_unique<vigil::l7::Proxy>(
+              parsed.config.l7.workers != 0 ? parsed.config.l7.workers : default_workers);
+          auto change = apply(parsed.config);
+          if (!change) {
+            return vigil::fail(change.error());
+          }
+          (void)loop;
+          return (*change)();
+        });
+        d.on_stop([&] { proxy->stop(); });
+        const auto method = [](auto body) {
+          return
+              [body](const nlohmann::json&,
+                     const vigil::rpc::CallContext&) -> vigil::rpc::CallResult { return body(); };
+        };
+        d.dispatcher().add("l7.stats", method([&] { return proxy->stats(); }));
+        d.dispatcher().add("l7.listeners", method([&] { return proxy->show_listeners(); }));
+        d.dispatcher().add("l7.routes", method([&] { return proxy->show_routes(); }));
+        d.dispatcher().add("l7.upstreams", method([&] { return proxy->show_upstreams(); }));
+      });
 }

@@ -35,6 +35,7 @@ struct RouteSpec {
   std::vector<NameValueMatch> headers;
   std::vector<NameValueMatch> query;
   std::string upstream;
+  size_t id = 0;  // the caller's own index for what goes with the route
 };
 
 class RouteTable {
@@ -45,6 +46,8 @@ class RouteTable {
   // The route `request` takes; nullptr when none matches (a 404).
   const RouteSpec* match(const RequestView& request) const;
   size_t size() const { return routes_.size(); }
+  // The i-th route in the order they are tried.
+  const RouteSpec& at(size_t i) const { return routes_[i].spec; }
 
  private:
   struct Compiled {

@@ -45,11 +45,11 @@ def timed_validate(d: Daemon, text: str) -> tuple[dict, float]:
 
 def test_bad_config_at_start_lists_every_error_and_exits_78(binaries, tmp_path):
     d = Daemon(binaries["vigild"], tmp_path,
-               config_text="interfaces:\n  lan0: {role: dmz}\nl7: {}\n")
+               config_text="interfaces:\n  lan0: {role: dmz}\nqos: {}\n")
     assert d.proc.wait(timeout=5) == 78
     log = d.log()
     assert 'error="interfaces.lan0.role (2:16): must be lan or wan, got \\"dmz\\""' in log
-    assert 'error="l7 (3:1): \\"l7\\" is not supported yet by this build' in log
+    assert 'error="qos (3:1): \\"qos\\" is not supported yet by this build' in log
     assert f"config={d.config}" in log
 
 

@@ -227,10 +227,10 @@ def test_cli_unknown_command_suggests(binaries):
     assert 'unknown command "show verzion"' in out.stderr and "show version" in out.stderr
 
 
-def test_skeletons_apply_no_config_sections_and_say_so(start):
+def test_vigil_l7_applies_only_its_section(start):
     d = start("vigil-l7")
     rpc.wait_for_socket(d.socket, proc=d.proc)
-    assert rpc.call(d.socket, "config.sections") == []
+    assert rpc.call(d.socket, "config.sections") == ["l7"]
     with pytest.raises(rpc.RpcError) as e:
         rpc.call(d.socket, "prepare", {"txid": 1, "delta": {"routing": {}}})
     assert e.value.message == 'vigil-l7 does not apply the "routing" section'
@@ -241,7 +241,7 @@ def test_vigil_dp_applies_the_classifier_sections_and_refuses_unknown_devices(st
     rpc.wait_for_socket(d.socket, proc=d.proc)
     assert rpc.call(d.socket, "config.sections") == [
         "interfaces", "system", "monitoring", "filter", "l4", "routing", "dataplane", "mesh",
-        "policies"]
+        "policies", "l7"]
     with pytest.raises(rpc.RpcError) as e:
         rpc.call(d.socket, "prepare", {"txid": 1, "delta": {"qos": {}}})
     assert e.value.message == 'vigil-dp does not apply the "qos" section'

@@ -87,8 +87,8 @@ INSTANTIATE_TEST_SUITE_P(
             "(document): vigil.yaml (3:1): end of sequence flow not found"},
         Bad{"unknown section", "sytem: {}\n",
             "sytem (1:1): unknown key \"sytem\"; did you mean \"system\"?"},
-        Bad{"unsupported section", "l7:\n  listeners: {}\n",
-            "l7 (1:1): \"l7\" is not supported yet by this build (arrives with the L7 proxy "
+        Bad{"unsupported section", "qos: {}\n",
+            "qos (1:1): \"qos\" is not supported yet by this build (arrives with the QoS "
             "issue)"},
         Bad{"unsupported subsection", "routing:\n  bgp: {asn: 65001}\n",
             "routing.bgp (2:3): \"bgp\" is not supported yet by this build (arrives with the "

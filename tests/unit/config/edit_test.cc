@@ -50,14 +50,14 @@ TEST(ConfigEdit, ErrorsNameTheWordAndChangeNothing) {
   for (const BadEdit& b : std::vector<BadEdit>{
            {{"interface", "lan0"},
             "\"interface\" is not valid after \"\"; expected one of: system, interfaces, routing, "
-            "monitoring, mesh, filter, l4, dataplane, policies"},
+            "monitoring, mesh, filter, l4, dataplane, l7, policies"},
            {{"interfaces", "lan0", "speed", "10g"},
             "\"speed\" is not valid after \"interfaces lan0\"; expected one of: role, device, "
             "enabled, mtu, addresses, vlans, xdp, neighbours, allow_martians"},
            {{"interfaces", "lan0", "mtu"},
             "\"interfaces lan0 mtu\" takes one value (integer 68-9216)"},
-           {{"l7", "upstreams", "api"},
-            "\"l7\" is not supported yet by this build (arrives with the L7 proxy issue)"},
+           {{"qos", "wan1"},
+            "\"qos\" is not supported yet by this build (arrives with the QoS issue)"},
            {{"routing", "static"}, "\"routing static\" needs the prefix of an entry"},
            {{"filter", "acl", "deny-doc", "name", "other"},
             "\"filter acl deny-doc name\" names the entry: delete it and set one with the new "
@@ -177,7 +177,7 @@ TEST(ConfigEdit, TwoEntriesOfTheSameNameAreAConfigError) {
 TEST(ConfigEdit, NextWordsFollowTheSchemaAndTheDocument) {
   const YAML::Node d = doc("{interfaces: {lan0: {role: lan}, wan1: {role: wan}}}");
   EXPECT_EQ(next_words(d, {}), (Words{"system", "interfaces", "routing", "monitoring", "mesh",
-                                      "filter", "l4", "dataplane", "policies"}));
+                                      "filter", "l4", "dataplane", "l7", "policies"}));
   EXPECT_EQ(next_words(d, {"interfaces"}), (Words{"lan0", "wan1"}));
   EXPECT_EQ(next_words(d, {"interfaces", "lan0"}),
             (Words{"role", "device", "enabled", "mtu", "addresses", "vlans", "xdp", "neighbours",

@@ -25,8 +25,7 @@ TEST(ConfigReference, DocumentsEverySectionAndMarksReservedOnes) {
                         "## `monitoring.prometheus`", "## `system.users.<unix user>`"}) {
     EXPECT_NE(doc.find(s), std::string::npos) << s;
   }
-  EXPECT_NE(doc.find("| `l7` | mapping |  | Listeners, TLS, routes and upstreams. **Not supported "
-                     "yet**"),
+  EXPECT_NE(doc.find("| `qos` | mapping |  | Shaping per WAN link. **Not supported yet**"),
             std::string::npos);
 }
 

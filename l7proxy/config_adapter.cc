@@ -1,0 +1,160 @@
+#include "l7proxy/config_adapter.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "l7proxy/balancing/balancer.h"
+
+namespace vigil::l7 {
+namespace {
+
+TargetSpec target_of(const config::L7TargetConfig& t) {
+  TargetSpec out;
+  out.key = t.address.to_string();
+  out.weight = t.weight;
+  if (t.address.address.family == 4) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(t.address.port);
+    std::memcpy(&sin.sin_addr, t.address.address.bytes.data(), 4);
+    std::memcpy(&out.address, &sin, sizeof sin);
+    out.address_length = sizeof sin;
+  } else {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(t.address.port);
+    std::memcpy(&sin6.sin6_addr, t.address.address.bytes.data(), 16);
+    std::memcpy(&out.address, &sin6, sizeof sin6);
+    out.address_length = sizeof sin6;
+  }
+  return out;
+}
+
+PathMatch path_match_of(config::L7PathMatch m) {
+  switch (m) {
+    case config::L7PathMatch::kExact:
+      return PathMatch::kExact;
+    case config::L7PathMatch::kPrefix:
+      return PathMatch::kPrefix;
+    case config::L7PathMatch::kRegex:
+      return PathMatch::kRegex;
+    case config::L7PathMatch::kAny:
+      break;
+  }
+  return PathMatch::kAny;
+}
+
+std::vector<NameValueMatch> matches_of(const std::vector<config::L7NameValue>& in) {
+  std::vector<NameValueMatch> out;
+  out.reserve(in.size());
+  for (const auto& nv : in) {
+    out.push_back({.name = nv.name, .value = nv.value});
+  }
+  return out;
+}
+
+}  // namespace
+
+uint32_t default_worker_count(const config::Config& config, uint32_t online_cores) {
+  uint32_t polled = 0;
+  if (config.dataplane.forwarding && config.dataplane.rx_mode == config::RxMode::kPoll) {
+    polled = static_cast<uint32_t>(config.dataplane.lcores.size());
+  }
+  return online_cores > polled + 1 ? online_cores - polled : 1;
+}
+
+Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Config& config,
+                                                                uint32_t default_workers) {
+  const config::L7Config& l7 = config.l7;
+  auto out = std::make_shared<ProxyConfig>();
+  ProxySettings& s = out->settings;
+  s.workers = l7.workers != 0 ? l7.workers : std::max<uint32_t>(default_workers, 1);
+  s.header_timeout = Millis(l7.header_timeout_ms);
+  s.idle_timeout = std::chrono::seconds(l7.idle_timeout_s);
+  s.max_body_bytes = l7.max_body_bytes;
+  s.limits.max_headers = l7.max_headers;
+  s.limits.max_head_bytes = l7.max_head_bytes;
+  s.limits.max_target_bytes = l7.max_uri_bytes;
+  s.max_connections = l7.max_connections;
+  for (const auto& l : l7.listeners) {
+    out->listeners.push_back(
+        {.name = l.name, .address = l.address, .trust_forwarded = l.trust_forwarded});
+  }
+  for (const auto& u : l7.upstreams) {
+    UpstreamSpec spec;
+    spec.name = u.name;
+    spec.policy = u.policy;
+    spec.hash_on = static_cast<HashOn>(u.hash_on);
+    spec.hash_name = u.hash_name;
+    for (const auto& t : u.targets) {
+      spec.targets.push_back(target_of(t));
+    }
+    spec.connect_timeout = Millis(u.connect_timeout_ms);
+    spec.response_timeout = Millis(u.response_timeout_ms);
+    spec.max_idle = u.max_idle;
+    spec.idle_timeout = std::chrono::seconds(u.idle_timeout_s);
+    spec.max_lifetime = std::chrono::seconds(u.max_lifetime_s);
+    spec.retries = u.retries;
+    spec.outlier.consecutive_5xx = u.consecutive_5xx;
+    spec.outlier.consecutive_connect_failures = u.consecutive_connect_failures;
+    spec.outlier.base_ejection = std::chrono::seconds(u.ejection_s);
+    spec.outlier.max_ejection = std::chrono::seconds(u.ejection_s) * 10;
+    std::vector<BackendInfo> backends;
+    for (const auto& t : spec.targets) {
+      backends.push_back({.key = t.key, .weight = t.weight});
+    }
+    if (make_balancer(spec.policy, backends, 1) == nullptr) {
+      return fail("upstream " + u.name + ": no balancing policy named \"" + spec.policy + "\"");
+    }
+    out->upstreams.push_back(std::move(spec));
+  }
+  std::vector<RouteSpec> routes;
+  out->actions.resize(l7.routes.size());
+  for (size_t i = 0; i < l7.routes.size(); ++i) {
+    const auto& r = l7.routes[i];
+    RouteSpec spec{.name = r.name,
+                   .priority = r.priority,
+                   .hosts = r.hosts,
+                   .path_match = path_match_of(r.path_match),
+                   .path = r.path,
+                   .methods = r.methods,
+                   .headers = matches_of(r.headers),
+                   .query = matches_of(r.query),
+                   .upstream = r.upstream,
+                   .id = i};
+    routes.push_back(std::move(spec));
+    RouteAction& action = out->actions[i];
+    const auto upstream = std::find_if(l7.upstreams.begin(), l7.upstreams.end(),
+                                       [&](const auto& u) { return u.name == r.upstream; });
+    if (upstream == l7.upstreams.end()) {
+      return fail("route " + r.name + ": no upstream named \"" + r.upstream + "\"");
+    }
+    action.upstream = static_cast<size_t>(upstream - l7.upstreams.begin());
+    for (const auto& nv : r.add_headers) {
+      action.add_storage.push_back(nv.name);
+      action.add_storage.push_back(nv.value.value_or(""));
+    }
+    action.remove = r.remove_headers;
+    if (r.rate_limit) {
+      action.rate_limit = RateSettings{.rate = r.rate_limit->rate, .burst = r.rate_limit->burst};
+      action.rate_key_header = r.rate_limit->header;
+    }
+  }
+  // The added fields' views, made once the strings are where they stay.
+  for (auto& action : out->actions) {
+    for (size_t i = 0; i + 1 < action.add_storage.size(); i += 2) {
+      action.add.push_back({.name = action.add_storage[i], .value = action.add_storage[i + 1]});
+    }
+  }
+  auto table = RouteTable::compile(std::move(routes));
+  if (!table) {
+    return fail(table.error());
+  }
+  out->routes = std::move(*table);
+  return std::shared_ptr<const ProxyConfig>(std::move(out));
+}
+
+}  // namespace vigil::l7

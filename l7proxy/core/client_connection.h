@@ -1,0 +1,134 @@
+// A client's HTTP/1.1 connection and the exchange it has in flight: the request head read
+// whole and checked (http1/), routed, sent to a target picked by the pool's balancer over a
+// kept-alive or new upstream connection, the body streamed up as it arrives and the response
+// streamed back, each side read only while the other side's output is below its high-water
+// mark (back-pressure, bounded memory whatever the body's size). Requests on one connection
+// are taken one at a time, in order (pipelined ones wait in the input buffer). After a 101 it
+// becomes a tunnel that moves bytes both ways. Each phase has its timeout on the worker's
+// timing wheel: the head, the connect, the response's head, and idleness.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/unique_fd.h"
+#include "l7proxy/core/byte_buffer.h"
+#include "l7proxy/core/reactor.h"
+#include "l7proxy/core/upstream_connection.h"
+#include "l7proxy/core/worker.h"
+#include "l7proxy/http1/chunked.h"
+#include "l7proxy/http1/framing.h"
+#include "l7proxy/http1/message_head.h"
+#include "l7proxy/upstream/outlier_detector.h"
+
+namespace vigil::l7 {
+
+class ClientConnection final : public Pollable, public UpstreamOwner, private Timer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Output held for a side before the other side is no longer read.
+  static constexpr size_t kHighWater = size_t{256} * 1024;
+
+  ClientConnection(Worker& worker, UniqueFd fd, std::string peer_address,
+                   const ListenerInfo& listener);
+  ~ClientConnection() override;
+
+  void start();
+  void on_events(uint32_t events) override;
+  void on_upstream_events(uint32_t events) override;
+  // The worker is stopping: closed now, whatever it was doing.
+  void abort();
+
+ private:
+  enum class Phase {
+    kHead,      // reading a request's head (or idle between requests)
+    kConnect,   // an upstream connect under way
+    kExchange,  // the request going up, its response coming back
+    kTunnel,    // after a 101: bytes both ways
+    kFlush,     // a last response going out, then the write side shut
+    kLinger,    // reading what the client still sends, so the response is not reset
+    kClosed,
+  };
+  enum class Wait { kNone, kIdle, kHead, kConnect, kResponse, kTransfer, kLinger };
+
+  void on_timer() override;
+  void drive();
+  bool read_client();
+  bool read_upstream();
+  bool flush_client();
+  bool flush_upstream();
+  bool take_head();
+  bool pump_request();
+  bool pump_response();
+  bool take_response_head();
+  bool pump_tunnel();
+
+  void pick_target();
+  void connect_fresh();
+  void connected();
+  void arm_after_request();
+  // The attempt on the picked target is over: its balancer and outlier state hear of it
+  // (nothing for the outlier state when the end was not the target's doing).
+  void end_attempt(std::optional<Outcome> outcome);
+  void connect_failed(int error, bool timed_out);
+  // A reused connection closed before answering: try once more on a new one, if safe.
+  bool retry_stale();
+  void finish_exchange();
+  void release_upstream(bool reusable);
+  void retire_upstream(std::unique_ptr<UpstreamConnection> c);
+  void refuse(int status, std::string_view why, bool keep_open = false, uint32_t retry_after = 0);
+  void close();
+  void arm(Wait wait, Clock::duration after);
+  void start_next_request();
+
+  Worker& worker_;
+  UniqueFd fd_;
+  std::string peer_;
+  ListenerInfo listener_;
+  Phase phase_ = Phase::kHead;
+  Wait wait_ = Wait::kNone;
+
+  ByteBuffer in_;   // from the client
+  ByteBuffer out_;  // to the client
+  bool readable_ = false, writable_ = true, eof_ = false;
+  size_t scanned_ = 0;  // bytes of in_ searched for the head's end
+  size_t lingered_ = 0;
+  http1::RequestHead head_;  // kept for its fields' capacity, not its views
+  http1::ResponseHead response_head_;
+  std::string scratch_;
+
+  // The exchange in flight.
+  std::shared_ptr<Generation> generation_;
+  size_t pool_ = 0;
+  size_t target_ = 0;
+  uint32_t tries_ = 0;
+  std::vector<bool> tried_;  // targets whose connect failed for this request
+  std::unique_ptr<UpstreamConnection> upstream_;
+  bool reused_ = false;
+  bool in_flight_ = false;                            // the balancer counts it
+  bool upstream_failed_ = false;                      // reset, not closed
+  bool upstream_shut_ = false, client_shut_ = false;  // a tunnel's ends passed on
+  uint64_t hash_ = 0;
+  size_t response_scanned_ = 0;
+  ByteBuffer up_out_;         // to the upstream
+  std::string request_head_;  // as sent upstream, kept for a retry
+  std::string method_;
+  int client_minor_ = 1;
+  http1::Framing request_;
+  uint64_t request_left_ = 0;  // of a Content-Length body
+  http1::ChunkedDecoder request_chunks_;
+  bool request_done_ = false;
+  bool body_sent_ = false;  // some of the request's body went up: no retry
+  bool continue_sent_ = false;
+  bool response_started_ = false;  // a head went to the client
+  bool keep_alive_ = true;
+  http1::Framing response_;
+  uint64_t response_left_ = 0;
+  http1::ChunkedDecoder response_chunks_;
+  bool chunk_to_client_ = false;
+  Clock::time_point sent_at_{};
+};
+
+}  // namespace vigil::l7

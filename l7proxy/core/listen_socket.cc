@@ -1,0 +1,50 @@
+#include "l7proxy/core/listen_socket.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vigil::l7 {
+
+Expected<UniqueFd> listen_on(const net::HostPort& address, int backlog) {
+  const bool v6 = address.address.family == 6;
+  UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  const auto failed = [&](const char* what) {
+    return fail("listen on " + address.to_string() + ": " + what + ": " + std::strerror(errno));
+  };
+  if (!fd.valid()) {
+    return failed("socket");
+  }
+  const int one = 1;
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    return failed("setsockopt");
+  }
+  int bound = 0;
+  if (v6) {
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(address.port);
+    std::memcpy(&sin6.sin6_addr, address.address.bytes.data(), 16);
+    bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sin6), sizeof sin6);
+  } else {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(address.port);
+    std::memcpy(&sin.sin_addr, address.address.bytes.data(), 4);
+    bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sin), sizeof sin);
+  }
+  if (bound != 0) {
+    return failed("bind");
+  }
+  if (::listen(fd.get(), backlog) != 0) {
+    return failed("listen");
+  }
+  return fd;
+}
+
+}  // namespace vigil::l7

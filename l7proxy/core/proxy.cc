@@ -1,0 +1,152 @@
+#include "l7proxy/core/proxy.h"
+
+#include "l7proxy/core/listen_socket.h"
+
+namespace vigil::l7 {
+
+Proxy::Proxy(uint32_t workers) {
+  for (uint32_t i = 0; i < std::max<uint32_t>(workers, 1); ++i) {
+    workers_.push_back(std::make_unique<Worker>(i));
+  }
+}
+
+Proxy::~Proxy() {
+  stop();
+}
+
+void Proxy::stop() {
+  for (auto& w : workers_) {
+    w->stop();
+  }
+}
+
+Expected<Proxy::Prepared> Proxy::prepare(std::shared_ptr<const ProxyConfig> config) const {
+  Prepared p;
+  for (const auto& l : config->listeners) {
+    const std::string key = l.address.to_string();
+    if (auto kept = sockets_.find(key); kept != sockets_.end()) {
+      p.sockets[key] = kept->second;
+      continue;
+    }
+    auto& fds = p.sockets[key];
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      auto fd = listen_on(l.address);
+      if (!fd) {
+        return fail("listener " + l.name + ": " + fd.error());
+      }
+      fds.push_back(std::make_shared<UniqueFd>(std::move(*fd)));
+    }
+  }
+  p.config = std::move(config);
+  return p;
+}
+
+void Proxy::activate(Prepared prepared) {
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    std::vector<std::shared_ptr<UniqueFd>> mine;
+    for (const auto& l : prepared.config->listeners) {
+      mine.push_back(prepared.sockets.at(l.address.to_string())[i]);
+    }
+    workers_[i]->apply(prepared.config, std::move(mine));
+  }
+  // The sockets of listeners gone close when the last worker lets go of them.
+  sockets_ = std::move(prepared.sockets);
+  config_ = std::move(prepared.config);
+  if (!started_) {
+    for (auto& w : workers_) {
+      w->start();
+    }
+    started_ = true;
+  }
+}
+
+nlohmann::json Proxy::stats() const {
+  uint64_t accepted = 0, refused = 0, active = 0, requests = 0, connects = 0, connect_failures = 0,
+           reused = 0, retries = 0, ejections = 0, timeouts = 0, bad = 0;
+  std::array<uint64_t, 6> responses{};
+  const auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  for (const auto& w : workers_) {
+    const WorkerStats& s = w->stats();
+    accepted += get(s.accepted);
+    refused += get(s.refused_connections);
+    active += get(s.active_connections);
+    requests += get(s.requests);
+    connects += get(s.upstream_connects);
+    connect_failures += get(s.upstream_connect_failures);
+    reused += get(s.upstream_reused);
+    retries += get(s.retries);
+    ejections += get(s.ejections);
+    timeouts += get(s.timeouts);
+    bad += get(s.bad_requests);
+    for (size_t c = 1; c < responses.size(); ++c) {
+      responses[c] += get(s.responses[c]);
+    }
+  }
+  nlohmann::json by_class = nlohmann::json::object();
+  for (size_t c = 1; c < responses.size(); ++c) {
+    by_class[std::to_string(c) + "xx"] = responses[c];
+  }
+  return {{"workers", workers_.size()},
+          {"connections_accepted", accepted},
+          {"connections_refused", refused},
+          {"connections_active", active},
+          {"requests", requests},
+          {"responses", by_class},
+          {"bad_requests", bad},
+          {"upstream_connects", connects},
+          {"upstream_connect_failures", connect_failures},
+          {"upstream_reused", reused},
+          {"retries", retries},
+          {"ejections", ejections},
+          {"timeouts", timeouts}};
+}
+
+nlohmann::json Proxy::show_listeners() const {
+  nlohmann::json out = nlohmann::json::array();
+  if (config_) {
+    for (const auto& l : config_->listeners) {
+      out.push_back({{"name", l.name},
+                     {"address", l.address.to_string()},
+                     {"protocol", "http"},
+                     {"trust_forwarded", l.trust_forwarded},
+                     {"sockets", workers_.size()}});
+    }
+  }
+  return out;
+}
+
+nlohmann::json Proxy::show_routes() const {
+  nlohmann::json out = nlohmann::json::array();
+  if (config_) {
+    for (size_t i = 0; i < config_->routes.size(); ++i) {
+      const RouteSpec& r = config_->routes.at(i);
+      out.push_back({{"name", r.name},
+                     {"priority", r.priority},
+                     {"hosts", r.hosts},
+                     {"path", r.path},
+                     {"path_match", r.path_match == PathMatch::kAny      ? "any"
+                                    : r.path_match == PathMatch::kExact  ? "exact"
+                                    : r.path_match == PathMatch::kPrefix ? "prefix"
+                                                                         : "regex"},
+                     {"methods", r.methods},
+                     {"upstream", r.upstream}});
+    }
+  }
+  return out;
+}
+
+nlohmann::json Proxy::show_upstreams() const {
+  nlohmann::json out = nlohmann::json::array();
+  if (config_) {
+    for (const auto& u : config_->upstreams) {
+      nlohmann::json targets = nlohmann::json::array();
+      for (const auto& t : u.targets) {
+        targets.push_back({{"address", t.key}, {"weight", t.weight}});
+      }
+      out.push_back({{"name", u.name}, {"policy", u.policy}, {"targets", targets}});
+    }
+  }
+  return out;
+}
+
+}  // namespace vigil::l7

@@ -1,0 +1,53 @@
+// vigil-l7's workers and listening sockets, driven from the control thread: a config is
+// prepared (its new listeners bound, so an address in use fails the commit before anything
+// changes) and then activated (each worker takes it at its next turn). Listeners kept from one
+// config to the next keep their sockets, so no connection waiting in a backlog is lost.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/unique_fd.h"
+#include "l7proxy/core/proxy_config.h"
+#include "l7proxy/core/worker.h"
+
+namespace vigil::l7 {
+
+class Proxy {
+ public:
+  using Sockets = std::map<std::string, std::vector<std::shared_ptr<UniqueFd>>>;
+
+  struct Prepared {
+    std::shared_ptr<const ProxyConfig> config;
+    Sockets sockets;  // by listener address, one per worker
+  };
+
+  explicit Proxy(uint32_t workers);
+  ~Proxy();
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  Expected<Prepared> prepare(std::shared_ptr<const ProxyConfig> config) const;
+  void activate(Prepared prepared);
+  void stop();
+
+  size_t workers() const { return workers_.size(); }
+  const std::shared_ptr<const ProxyConfig>& config() const { return config_; }
+  // Counters summed over the workers.
+  nlohmann::json stats() const;
+  nlohmann::json show_listeners() const;
+  nlohmann::json show_routes() const;
+  nlohmann::json show_upstreams() const;
+
+ private:
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::shared_ptr<const ProxyConfig> config_;
+  Sockets sockets_;
+  bool started_ = false;
+};
+
+}  // namespace vigil::l7

@@ -1,0 +1,82 @@
+// What vigil-l7 runs on, built once per commit (config_adapter.h) and shared read-only by the
+// workers: the limits and timeouts, the listeners, the routes compiled, the upstream pools with
+// their targets' socket addresses. A worker holds it by shared pointer for as long as a
+// request started on it is in flight, so a commit never changes a request half-way.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/net/host_port.h"
+#include "l7proxy/http1/message_head.h"
+#include "l7proxy/limits/rate_limiter.h"
+#include "l7proxy/routing/route_table.h"
+#include "l7proxy/upstream/outlier_detector.h"
+
+namespace vigil::l7 {
+
+using Millis = std::chrono::milliseconds;
+
+struct ProxySettings {
+  uint32_t workers = 1;
+  Millis header_timeout{10000};
+  Millis idle_timeout{60000};
+  uint64_t max_body_bytes = uint64_t{1} << 30;
+  http1::Limits limits;
+  uint32_t max_connections = 10000;  // per worker
+};
+
+struct ListenerSpec {
+  std::string name;
+  net::HostPort address;
+  bool trust_forwarded = false;
+};
+
+struct TargetSpec {
+  std::string key;  // "10.0.0.5:8080": its identity, in logs and metrics
+  sockaddr_storage address{};
+  socklen_t address_length = 0;
+  uint32_t weight = 1;
+};
+
+enum class HashOn { kSourceAddress, kHeader, kCookie };
+
+struct UpstreamSpec {
+  std::string name;
+  std::string policy = "round-robin";
+  HashOn hash_on = HashOn::kSourceAddress;
+  std::string hash_name;
+  std::vector<TargetSpec> targets;
+  Millis connect_timeout{2000};
+  Millis response_timeout{30000};
+  uint32_t max_idle = 64;
+  Millis idle_timeout{60000};
+  Millis max_lifetime{300000};
+  uint32_t retries = 1;
+  OutlierSettings outlier;
+};
+
+// What goes with a route besides its match (by RouteSpec::id).
+struct RouteAction {
+  size_t upstream = 0;                   // index into ProxyConfig::upstreams
+  std::vector<std::string> add_storage;  // name, value, name, value...
+  std::vector<http1::Header> add;        // views into add_storage
+  std::vector<std::string> remove;
+  std::optional<RateSettings> rate_limit;
+  std::string rate_key_header;  // "": the client's address
+};
+
+struct ProxyConfig {
+  ProxySettings settings;
+  std::vector<ListenerSpec> listeners;
+  RouteTable routes;
+  std::vector<RouteAction> actions;  // by route id
+  std::vector<UpstreamSpec> upstreams;
+};
+
+}  // namespace vigil::l7

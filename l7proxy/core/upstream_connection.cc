@@ -1,0 +1,84 @@
+#include "l7proxy/core/upstream_connection.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "l7proxy/core/upstream_runtime.h"
+
+namespace vigil::l7 {
+
+UpstreamConnection::UpstreamConnection(Reactor& reactor, UniqueFd fd, TargetRuntime& target,
+                                       UpstreamOwner* owner)
+    : reactor_(reactor),
+      fd_(std::move(fd)),
+      target_(&target),
+      owner_(owner),
+      opened_(reactor.now()) {}
+
+UpstreamConnection::~UpstreamConnection() {
+  if (fd_.valid()) {
+    reactor_.unwatch(fd_.get());
+  }
+}
+
+Expected<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(
+    Reactor& reactor, TargetRuntime& target, const sockaddr_storage& address, socklen_t length,
+    UpstreamOwner* owner) {
+  UniqueFd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
+    return fail(std::string("socket: ") + std::strerror(errno));
+  }
+  const int one = 1;
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const int rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), length);
+  if (rc != 0 && errno != EINPROGRESS) {
+    return fail(std::strerror(errno));
+  }
+  std::unique_ptr<UpstreamConnection> c(
+      new UpstreamConnection(reactor, std::move(fd), target, owner));
+  if (auto st = reactor.watch(c->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, c.get()); !st) {
+    return fail(st.error());
+  }
+  c->connected = rc == 0;
+  return c;
+}
+
+int UpstreamConnection::connect_error() const {
+  int error = 0;
+  socklen_t len = sizeof error;
+  if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &len) != 0) {
+    return errno;
+  }
+  return error;
+}
+
+void UpstreamConnection::on_events(uint32_t events) {
+  if (retired_) {
+    return;
+  }
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    readable = true;
+  }
+  if ((events & EPOLLOUT) != 0) {
+    writable = true;
+  }
+  if (owner_ != nullptr) {
+    owner_->on_upstream_events(events);
+    return;
+  }
+  // Idle in its pool: the server closed it, or sent what nobody asked for. Either way it is
+  // done; it is retired rather than freed, as this call is its own. (Writable alone is only
+  // the last request's bytes draining.)
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) == 0) {
+    return;
+  }
+  if (auto self = target_->remove_idle(this)) {
+    reactor_.retire(std::move(self));
+  }
+}
+
+}  // namespace vigil::l7

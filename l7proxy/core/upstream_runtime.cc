@@ -1,0 +1,52 @@
+#include "l7proxy/core/upstream_runtime.h"
+
+#include <algorithm>
+
+namespace vigil::l7 {
+
+std::unique_ptr<UpstreamConnection> TargetRuntime::remove_idle(const UpstreamConnection* c) {
+  const auto it =
+      std::find_if(idle.begin(), idle.end(), [&](const auto& p) { return p.get() == c; });
+  if (it == idle.end()) {
+    return nullptr;
+  }
+  auto out = std::move(*it);
+  idle.erase(it);
+  return out;
+}
+
+std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> config,
+                                            TargetMap& targets, uint64_t seed) {
+  auto g = std::make_shared<Generation>();
+  TargetMap next;
+  for (const auto& u : config->upstreams) {
+    PoolRuntime pool;
+    std::vector<BackendInfo> backends;
+    for (const auto& t : u.targets) {
+      backends.push_back({.key = t.key, .weight = t.weight});
+      const std::string key = u.name + "/" + t.key;
+      auto found = targets.find(key);
+      auto runtime =
+          found != targets.end() ? found->second : std::make_shared<TargetRuntime>(u.outlier);
+      next.emplace(key, runtime);
+      pool.targets.push_back(std::move(runtime));
+    }
+    pool.balancer = make_balancer(u.policy, backends, seed++);
+    pool.usable.assign(u.targets.size(), true);
+    g->pools.push_back(std::move(pool));
+  }
+  for (const auto& action : config->actions) {
+    g->limiters.push_back(action.rate_limit ? std::make_unique<RateLimiter>(*action.rate_limit)
+                                            : nullptr);
+  }
+  for (auto& [key, runtime] : targets) {
+    if (!next.contains(key)) {
+      runtime->idle.clear();  // closes them: no new request will take these targets
+    }
+  }
+  targets = std::move(next);
+  g->config = std::move(config);
+  return g;
+}
+
+}  // namespace vigil::l7

@@ -1,0 +1,53 @@
+// A worker's view of the upstream pools under one config: a balancer per pool (its own, so
+// nothing is locked), and per target its outlier state and its kept-alive connections. Targets
+// are kept by the worker across commits (keyed by upstream and address), so a commit that
+// leaves a target in place keeps its warm connections and its ejection.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "l7proxy/balancing/balancer.h"
+#include "l7proxy/core/proxy_config.h"
+#include "l7proxy/core/upstream_connection.h"
+#include "l7proxy/limits/rate_limiter.h"
+#include "l7proxy/upstream/outlier_detector.h"
+
+namespace vigil::l7 {
+
+struct TargetRuntime {
+  explicit TargetRuntime(const OutlierSettings& s) : outlier(s) {}
+  OutlierDetector outlier;
+  std::vector<std::unique_ptr<UpstreamConnection>> idle;  // most recently used last
+  uint32_t active = 0;                                    // requests in flight
+
+  // Takes the idle connection `c` out (it closed, or aged): handed back for retiring.
+  std::unique_ptr<UpstreamConnection> remove_idle(const UpstreamConnection* c);
+};
+
+struct PoolRuntime {
+  std::unique_ptr<Balancer> balancer;
+  std::vector<std::shared_ptr<TargetRuntime>> targets;  // as UpstreamSpec::targets
+  std::vector<bool> usable;                             // scratch for each pick
+};
+
+// One config as one worker runs it.
+struct Generation {
+  std::shared_ptr<const ProxyConfig> config;
+  std::vector<PoolRuntime> pools;                      // as ProxyConfig::upstreams
+  std::vector<std::unique_ptr<RateLimiter>> limiters;  // by route id; null: no limit
+};
+
+// The worker's targets by "upstream/address", kept across generations.
+using TargetMap = std::unordered_map<std::string, std::shared_ptr<TargetRuntime>>;
+
+// Builds the generation for `config`, taking targets (and their idle connections) from
+// `targets`, which then holds exactly the new config's. Removed targets' idle connections
+// close; busy ones finish on the old generation, which still holds their target.
+std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> config,
+                                            TargetMap& targets, uint64_t seed);
+
+}  // namespace vigil::l7

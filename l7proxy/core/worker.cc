@@ -1,0 +1,200 @@
+#include "l7proxy/core/worker.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <random>
+
+#include "common/logging.h"
+#include "l7proxy/core/client_connection.h"
+
+namespace vigil::l7 {
+namespace {
+
+// "192.0.2.7", "2001:db8::1"; an IPv4 client of a dual-stack socket as IPv4.
+std::string address_text(const sockaddr_storage& ss) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
+    ::inet_ntop(AF_INET, &sin->sin_addr, text, sizeof text);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+      ::inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], text, sizeof text);
+    } else {
+      ::inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof text);
+    }
+  }
+  return text;
+}
+
+constexpr auto kSweepInterval = std::chrono::seconds(1);
+
+}  // namespace
+
+// A listener's socket on this worker.
+class Worker::Acceptor final : public Pollable {
+ public:
+  Acceptor(Worker& worker, std::shared_ptr<UniqueFd> fd, ListenerInfo info)
+      : worker_(worker), fd_(std::move(fd)), info_(std::move(info)) {}
+  ~Acceptor() override { worker_.reactor().unwatch(fd_->get()); }
+  void on_events(uint32_t /*events*/) override { worker_.accept_from(fd_->get(), info_); }
+  const std::shared_ptr<UniqueFd>& fd() const { return fd_; }
+  void set_info(ListenerInfo info) { info_ = std::move(info); }
+
+ private:
+  Worker& worker_;
+  std::shared_ptr<UniqueFd> fd_;
+  ListenerInfo info_;
+};
+
+// Closes kept-alive upstream connections idle past their pool's limit, once a second.
+class IdleSweeper final : public Timer {
+ public:
+  explicit IdleSweeper(std::function<void()> sweep) : sweep_(std::move(sweep)) {}
+
+ private:
+  void on_timer() override { sweep_(); }
+  std::function<void()> sweep_;
+};
+
+Worker::Worker(size_t index) : index_(index) {
+  std::random_device random;
+  const uint64_t prefix = (uint64_t{random()} << 32) ^ random();
+  char text[17] = {};
+  std::to_chars(text, text + 16, prefix, 16);
+  request_id_prefix_ = std::string(text) + "-" + std::to_string(index) + "-";
+}
+
+Worker::~Worker() {
+  stop();
+}
+
+void Worker::start() {
+  sweeper_ = std::make_unique<IdleSweeper>([this] { sweep_idle(); });
+  reactor_.timers().arm(*sweeper_, kSweepInterval, Reactor::Clock::now());
+  thread_ = std::thread([this] {
+    reactor_.run();
+    // Stopped: every connection closes with the worker.
+    while (!clients_.empty()) {
+      (*clients_.begin())->abort();
+    }
+    acceptors_.clear();
+    generation_.reset();
+    targets_.clear();
+    reactor_.reap();
+  });
+}
+
+void Worker::stop() {
+  if (thread_.joinable()) {
+    reactor_.stop();
+    thread_.join();
+  }
+}
+
+void Worker::apply(std::shared_ptr<const ProxyConfig> config,
+                   std::vector<std::shared_ptr<UniqueFd>> listeners) {
+  if (!thread_.joinable()) {
+    take(std::move(config), std::move(listeners));  // not started yet: the caller's thread
+    return;
+  }
+  reactor_.post([this, config = std::move(config), listeners = std::move(listeners)]() mutable {
+    take(std::move(config), std::move(listeners));
+  });
+}
+
+void Worker::take(std::shared_ptr<const ProxyConfig> config,
+                  std::vector<std::shared_ptr<UniqueFd>> listeners) {
+  std::vector<std::unique_ptr<Acceptor>> next;
+  for (size_t i = 0; i < listeners.size() && i < config->listeners.size(); ++i) {
+    ListenerInfo info{.name = config->listeners[i].name,
+                      .trust_forwarded = config->listeners[i].trust_forwarded};
+    auto same = std::find_if(acceptors_.begin(), acceptors_.end(),
+                             [&](const auto& a) { return a && a->fd() == listeners[i]; });
+    if (same != acceptors_.end()) {
+      (*same)->set_info(std::move(info));
+      next.push_back(std::move(*same));
+      continue;
+    }
+    auto acceptor = std::make_unique<Acceptor>(*this, listeners[i], std::move(info));
+    if (auto st = reactor_.watch(listeners[i]->get(), EPOLLIN, acceptor.get()); !st) {
+      log::error("cannot watch a listener",
+                 {{"listener", config->listeners[i].name}, {"error", st.error()}});
+      continue;
+    }
+    next.push_back(std::move(acceptor));
+  }
+  acceptors_ = std::move(next);  // those not kept unwatch here; their sockets close with
+                                 // the last holder (the control thread drops its own)
+  generation_ = make_generation(std::move(config), targets_, index_ * 7919 + 1);
+}
+
+void Worker::accept_from(int fd, const ListenerInfo& listener) {
+  const ProxySettings& settings = generation_->config->settings;
+  for (;;) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    UniqueFd client(
+        ::accept4(fd, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!client.valid()) {
+      if (errno == EINTR || errno == ECONNABORTED) {
+        continue;
+      }
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        log::warn("accept failed", {{"listener", listener.name}, {"error", std::strerror(errno)}});
+      }
+      return;
+    }
+    if (clients_.size() >= settings.max_connections) {
+      bump(stats_.refused_connections);
+      continue;  // closed at once: the limit holds memory and descriptors bounded
+    }
+    const int one = 1;
+    ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    bump(stats_.accepted);
+    bump(stats_.active_connections);
+    auto c = new ClientConnection(*this, std::move(client), address_text(peer), listener);
+    clients_.insert(c);
+    c->start();
+  }
+}
+
+void Worker::closed(ClientConnection* c) {
+  if (clients_.erase(c) > 0) {
+    drop(stats_.active_connections);
+    reactor_.retire(std::unique_ptr<Pollable>(c));
+  }
+}
+
+std::string Worker::next_request_id() {
+  char text[20] = {};
+  auto [end, ec] = std::to_chars(text, text + sizeof text, ++request_counter_, 16);
+  std::string id;
+  id.reserve(request_id_prefix_.size() + static_cast<size_t>(end - text));
+  id.append(request_id_prefix_).append(text, end);
+  return id;
+}
+
+void Worker::sweep_idle() {
+  const auto now = reactor_.now();
+  if (generation_) {
+    for (size_t p = 0; p < generation_->pools.size(); ++p) {
+      const UpstreamSpec& spec = generation_->config->upstreams[p];
+      for (auto& target : generation_->pools[p].targets) {
+        std::erase_if(target->idle, [&](const std::unique_ptr<UpstreamConnection>& c) {
+          return now - c->idle_since >= spec.idle_timeout || now - c->opened() >= spec.max_lifetime;
+        });
+      }
+    }
+  }
+  reactor_.timers().arm(*sweeper_, kSweepInterval, now);
+}
+
+}  // namespace vigil::l7

@@ -1,0 +1,75 @@
+// One event-loop thread of vigil-l7. It accepts on its own SO_REUSEPORT socket of each
+// listener (the kernel spreads new connections over the workers by their 4-tuple), and a
+// connection stays on the worker that accepted it: nothing on the request path is shared
+// with another thread or locked. A config reaches it as a posted message; connections
+// accepted afterwards, and requests started afterwards on kept-alive ones, take the new one.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "l7proxy/core/proxy_config.h"
+#include "l7proxy/core/reactor.h"
+#include "l7proxy/core/upstream_runtime.h"
+#include "l7proxy/core/worker_stats.h"
+
+namespace vigil::l7 {
+
+class ClientConnection;
+
+// A listener as a connection remembers it.
+struct ListenerInfo {
+  std::string name;
+  bool trust_forwarded = false;
+};
+
+class Worker {
+ public:
+  explicit Worker(size_t index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();
+  void stop();  // stops the loop, joins, closes every connection
+
+  // Thread-safe: the worker takes `config` and accepts on `listeners` (its own socket of each
+  // of config's listeners, in order) from its next turn. Sockets it had and is not given
+  // again are closed then.
+  void apply(std::shared_ptr<const ProxyConfig> config,
+             std::vector<std::shared_ptr<UniqueFd>> listeners);
+
+  const WorkerStats& stats() const { return stats_; }
+
+  // The worker's own thread only.
+  Reactor& reactor() { return reactor_; }
+  WorkerStats& mutable_stats() { return stats_; }
+  const std::shared_ptr<Generation>& generation() const { return generation_; }
+  void closed(ClientConnection* c);  // retires it
+  std::string next_request_id();
+  void accept_from(int fd, const ListenerInfo& listener);
+
+ private:
+  class Acceptor;
+  void take(std::shared_ptr<const ProxyConfig> config,
+            std::vector<std::shared_ptr<UniqueFd>> listeners);
+  void sweep_idle();
+
+  size_t index_;
+  Reactor reactor_;
+  WorkerStats stats_;
+  std::thread thread_;
+  std::shared_ptr<Generation> generation_;
+  TargetMap targets_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  std::unordered_set<ClientConnection*> clients_;
+  uint64_t request_counter_ = 0;
+  std::string request_id_prefix_;
+  std::unique_ptr<Timer> sweeper_;
+};
+
+}  // namespace vigil::l7

@@ -1,0 +1,149 @@
+// The l7 section: listeners, routes and upstreams into their types, and each mistake with
+// its path and line, including the values a client could smuggle through (line ends in a
+// field value, a field name that is not a token, a regex RE2 refuses).
+#include <gtest/gtest.h>
+
+#include "config/document.h"
+
+namespace vigil::config {
+namespace {
+
+ParseResult parse(const std::string& text) {
+  return parse_text(text, "vigil.yaml");
+}
+
+TEST(L7Config, SectionParsesIntoTypes) {
+  const auto r = parse(R"(l7:
+  workers: 2
+  header_timeout_ms: 5000
+  listeners:
+    web: {address: "0.0.0.0:80"}
+    internal: {address: "[::1]:8080", trust_forwarded: true}
+  upstreams:
+    app:
+      policy: maglev
+      hash_on: cookie
+      hash_name: session
+      targets:
+        - {address: "10.0.0.5:8080", weight: 3}
+        - {address: "10.0.0.6:8080"}
+      connect_timeout_ms: 500
+      retries: 2
+  routes:
+    api:
+      priority: 10
+      hosts: [api.example.com, "*.example.org"]
+      path_prefix: /api
+      methods: [GET, POST]
+      headers: [{name: X-Env, value: prod}, {name: X-Debug}]
+      query: [{name: v, value: "2"}]
+      upstream: app
+      add_headers: [{name: X-Route, value: api}]
+      remove_headers: [Cookie]
+      rate_limit: {rate: 50, burst: 100, header: X-Api-Key}
+    rest: {upstream: app}
+)");
+  ASSERT_TRUE(r.ok()) << r.errors.to_string();
+  const L7Config& l7 = r.config.l7;
+  EXPECT_TRUE(l7.enabled);
+  EXPECT_EQ(l7.workers, 2u);
+  EXPECT_EQ(l7.header_timeout_ms, 5000u);
+  ASSERT_EQ(l7.listeners.size(), 2u);
+  EXPECT_EQ(l7.listeners[1].address.to_string(), "[::1]:8080");
+  EXPECT_TRUE(l7.listeners[1].trust_forwarded);
+  ASSERT_EQ(l7.upstreams.size(), 1u);
+  EXPECT_EQ(l7.upstreams[0].policy, "maglev");
+  EXPECT_EQ(l7.upstreams[0].hash_on, L7HashOn::kCookie);
+  ASSERT_EQ(l7.upstreams[0].targets.size(), 2u);
+  EXPECT_EQ(l7.upstreams[0].targets[0].weight, 3u);
+  EXPECT_EQ(l7.upstreams[0].connect_timeout_ms, 500u);
+  EXPECT_EQ(l7.upstreams[0].retries, 2u);
+  ASSERT_EQ(l7.routes.size(), 2u);
+  const L7RouteConfig& api = l7.routes[0];
+  EXPECT_EQ(api.priority, 10);
+  EXPECT_EQ(api.path_match, L7PathMatch::kPrefix);
+  EXPECT_EQ(api.path, "/api");
+  ASSERT_EQ(api.headers.size(), 2u);
+  EXPECT_FALSE(api.headers[1].value.has_value());
+  ASSERT_TRUE(api.rate_limit.has_value());
+  EXPECT_EQ(api.rate_limit->burst, 100);
+  EXPECT_EQ(api.rate_limit->header, "X-Api-Key");
+  EXPECT_EQ(l7.routes[1].path_match, L7PathMatch::kAny);
+}
+
+TEST(L7Config, AbsentSectionLeavesTheProxyOff) {
+  const auto r = parse("system: {hostname: edge1}\n");
+  ASSERT_TRUE(r.ok()) << r.errors.to_string();
+  EXPECT_FALSE(r.config.l7.enabled);
+}
+
+struct Bad {
+  const char* name;
+  const char* yaml;
+  const char* error;  // a part of the message expected
+};
+
+class L7ConfigErrors : public testing::TestWithParam<Bad> {};
+
+TEST_P(L7ConfigErrors, RefusedWithPathAndReason) {
+  const auto r = parse(GetParam().yaml);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors.to_string().find(GetParam().error), std::string::npos) << r.errors.to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, L7ConfigErrors,
+    testing::Values(
+        Bad{"UnknownUpstream", "l7:\n  routes:\n    r: {upstream: nope}\n",
+            "no upstream named \"nope\" in l7.upstreams"},
+        Bad{"NoTargets", "l7:\n  upstreams:\n    a: {targets: []}\n", "needs at least one target"},
+        Bad{"BadRegex",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}]}\n"
+            "  routes:\n    r: {upstream: a, path_regex: \"/(a\"}\n",
+            "is not an RE2 regular expression"},
+        Bad{"TwoPaths",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}]}\n"
+            "  routes:\n    r: {upstream: a, path: /a, path_prefix: /b}\n",
+            "give one of path, path_prefix and path_regex"},
+        Bad{"LineEndInAddedValue",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}]}\n"
+            "  routes:\n    r: {upstream: a, add_headers: [{name: X-A, value: \"x\\r\\nEvil: "
+            "1\"}]}\n",
+            "has a control character"},
+        Bad{"FieldNameNotAToken",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}]}\n"
+            "  routes:\n    r: {upstream: a, add_headers: [{name: \"X A\", value: b}]}\n",
+            "is not a field name"},
+        Bad{"AddedFieldWithoutValue",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}]}\n"
+            "  routes:\n    r: {upstream: a, add_headers: [{name: X-A}]}\n",
+            "needs a value"},
+        Bad{"PathWithSpace",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}]}\n"
+            "  routes:\n    r: {upstream: a, path: \"/a b\"}\n",
+            "is not a path"},
+        Bad{"HashWithoutName",
+            "l7:\n  upstreams:\n    a: {hash_on: header, targets: [{address: \"10.0.0.1:80\"}]}\n",
+            "needs hash_name"},
+        Bad{"DuplicateTarget",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}, {address: "
+            "\"10.0.0.1:80\"}]}\n",
+            "is listed twice"},
+        Bad{"TwoListenersOneAddress",
+            "l7:\n  listeners:\n    a: {address: \"0.0.0.0:80\"}\n    b: {address: "
+            "\"0.0.0.0:80\"}\n",
+            "listener a listens there too"},
+        Bad{"TlsNotYet", "l7:\n  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {}}\n",
+            "not supported yet"},
+        Bad{"HealthCheckNotYet",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: {}}\n",
+            "not supported yet"},
+        Bad{"UnknownPolicy",
+            "l7:\n  upstreams:\n    a: {policy: random, targets: [{address: \"10.0.0.1:80\"}]}\n",
+            "must be round-robin"},
+        Bad{"NameTarget", "l7:\n  upstreams:\n    a: {targets: [{address: \"app.local:80\"}]}\n",
+            "l7.upstreams.a.targets[0].address"}),
+    [](const testing::TestParamInfo<Bad>& p) { return std::string(p.param.name); });
+
+}  // namespace
+}  // namespace vigil::config

@@ -1,0 +1,530 @@
+// The proxy end to end on loopback, in process: a real Proxy with one worker between raw
+// client sockets and small scripted backends. Each test sends bytes a client would (or an
+// attacker would) and checks what comes back and what the backend saw: forwarding fields,
+// keep-alive on both sides, pipelining, chunked bodies both ways, smuggling shapes refused,
+// retries past a dead target, 404s that keep the connection, timeouts, an upgrade's tunnel.
+#include "l7proxy/core/proxy.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "l7proxy/balancing/balancer.h"
+
+namespace vigil::l7 {
+namespace {
+
+using namespace std::chrono_literals;
+
+uint16_t free_port() {
+  UniqueFd s(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
+  return ntohs(a.sin_port);
+}
+
+UniqueFd dial(uint16_t port) {
+  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    return UniqueFd();
+  }
+  timeval tv{.tv_sec = 5, .tv_usec = 0};
+  ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return s;
+}
+
+void send_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) {
+      return;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// Reads until `done` says the bytes so far are whole, the peer closes, or 5 s pass.
+std::string read_until(int fd, const std::function<bool(const std::string&)>& done) {
+  std::string got;
+  char buf[65536];
+  while (!done(got)) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      break;
+    }
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+size_t content_length(const std::string& head) {
+  const size_t at = head.find("Content-Length: ");
+  return at == std::string::npos ? 0 : std::stoul(head.substr(at + 16));
+}
+
+// Whole responses in `s`: heads with Content-Length, or chunked bodies ending in 0 CRLF CRLF.
+size_t whole_responses(const std::string& s) {
+  size_t count = 0;
+  size_t at = 0;
+  for (;;) {
+    const size_t end = s.find("\r\n\r\n", at);
+    if (end == std::string::npos) {
+      return count;
+    }
+    const std::string head = s.substr(at, end + 4 - at);
+    if (head.find("Transfer-Encoding: chunked") != std::string::npos) {
+      const size_t last = s.find("\r\n0\r\n\r\n", end);
+      if (last == std::string::npos && s.compare(end + 4, 5, "0\r\n\r\n") != 0) {
+        return count;
+      }
+      at = last == std::string::npos ? end + 9 : last + 7;
+    } else {
+      const size_t body = content_length(head);
+      if (s.size() < end + 4 + body) {
+        return count;
+      }
+      at = end + 4 + body;
+    }
+    ++count;
+  }
+}
+
+std::string exchange(uint16_t port, std::string_view request, size_t responses = 1) {
+  UniqueFd c = dial(port);
+  send_all(c.get(), request);
+  return read_until(c.get(), [&](const std::string& s) { return whole_responses(s) >= responses; });
+}
+
+// A backend: answers each request on a connection with what it saw, as JSON-ish text, keeping
+// the connection unless told otherwise. `script` may replace the answer.
+class Backend {
+ public:
+  using Script = std::function<std::string(const std::string& head, const std::string& body)>;
+
+  explicit Backend(Script script = {}) : script_(std::move(script)) {
+    listener_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const int one = 1;
+    ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(listener_.get(), 64);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~Backend() {
+    stopping_ = true;
+    ::shutdown(listener_.get(), SHUT_RDWR);
+    thread_.join();
+    for (auto& t : connections_) {
+      t.join();
+    }
+  }
+  uint16_t port() const { return port_; }
+  int accepted() const { return accepted_.load(); }
+  std::vector<std::string> heads() {
+    const std::lock_guard lock(mutex_);
+    return heads_;
+  }
+
+ private:
+  void serve() {
+    while (!stopping_) {
+      const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) {
+        return;
+      }
+      ++accepted_;
+      connections_.emplace_back([this, fd] { handle(UniqueFd(fd)); });
+    }
+  }
+  void handle(UniqueFd fd) {
+    timeval tv{.tv_sec = 5, .tv_usec = 0};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string pending;
+    char buf[65536];
+    for (;;) {
+      size_t end;
+      while ((end = pending.find("\r\n\r\n")) == std::string::npos) {
+        const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+        if (n <= 0) {
+          return;
+        }
+        pending.append(buf, static_cast<size_t>(n));
+      }
+      const std::string head = pending.substr(0, end + 4);
+      pending.erase(0, end + 4);
+      std::string body;
+      const bool chunked = head.find("Transfer-Encoding: chunked") != std::string::npos;
+      if (chunked) {
+        // Decoded here: sizes in hex, each chunk followed by CRLF, ended by 0 CRLF CRLF.
+        for (;;) {
+          size_t line;
+          while ((line = pending.find("\r\n")) == std::string::npos) {
+            const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+            if (n <= 0) {
+              return;
+            }
+            pending.append(buf, static_cast<size_t>(n));
+          }
+          const size_t size = std::stoul(pending.substr(0, line), nullptr, 16);
+          while (pending.size() < line + 2 + size + 2) {
+            const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+            if (n <= 0) {
+              return;
+            }
+            pending.append(buf, static_cast<size_t>(n));
+          }
+          body += pending.substr(line + 2, size);
+          pending.erase(0, line + 2 + size + 2);
+          if (size == 0) {
+            break;
+          }
+        }
+      } else {
+        const size_t length = content_length(head);
+        while (pending.size() < length) {
+          const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+          if (n <= 0) {
+            return;
+          }
+          pending.append(buf, static_cast<size_t>(n));
+        }
+        body = pending.substr(0, length);
+        pending.erase(0, length);
+      }
+      {
+        const std::lock_guard lock(mutex_);
+        heads_.push_back(head);
+      }
+      std::string answer;
+      if (script_) {
+        answer = script_(head, body);
+      } else {
+        const std::string text =
+            "saw " + head.substr(0, head.find("\r\n")) + " body " + std::to_string(body.size());
+        answer =
+            "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(text.size()) + "\r\n\r\n" + text;
+      }
+      if (answer.empty()) {
+        return;  // hang up without answering
+      }
+      send_all(fd.get(), answer);
+      if (answer.find("X-Close-After: 1") != std::string::npos) {
+        return;  // closed without saying so: the proxy finds out when it reuses it
+      }
+      if (answer.find("Connection: close") != std::string::npos ||
+          answer.starts_with("HTTP/1.1 101")) {
+        if (answer.starts_with("HTTP/1.1 101")) {
+          // A tunnel: echo every byte back until the other side closes.
+          for (;;) {
+            const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+            if (n <= 0) {
+              return;
+            }
+            send_all(fd.get(), std::string_view(buf, static_cast<size_t>(n)));
+          }
+        }
+        return;
+      }
+    }
+  }
+
+  Script script_;
+  UniqueFd listener_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+  std::vector<std::thread> connections_;
+  std::mutex mutex_;
+  std::vector<std::string> heads_;
+};
+
+TargetSpec target(uint16_t port) {
+  TargetSpec t;
+  t.key = "127.0.0.1:" + std::to_string(port);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::memcpy(&t.address, &a, sizeof a);
+  t.address_length = sizeof a;
+  return t;
+}
+
+class ProxyTest : public testing::Test {
+ protected:
+  // A proxy on a free port with one route, "/" to `targets`, and `tweak` applied.
+  void start(const std::vector<uint16_t>& targets,
+             const std::function<void(ProxyConfig&)>& tweak = {}) {
+    auto config = std::make_shared<ProxyConfig>();
+    port_ = free_port();
+    config->listeners.push_back(
+        {.name = "web", .address = *net::HostPort::parse("127.0.0.1:" + std::to_string(port_))});
+    UpstreamSpec upstream{.name = "app"};
+    for (uint16_t p : targets) {
+      upstream.targets.push_back(target(p));
+    }
+    upstream.connect_timeout = 500ms;
+    upstream.response_timeout = 1000ms;
+    config->upstreams.push_back(upstream);
+    RouteSpec api{.name = "api",
+                  .priority = 1,
+                  .path_match = PathMatch::kPrefix,
+                  .path = "/api",
+                  .upstream = "app",
+                  .id = 0};
+    RouteSpec all{
+        .name = "all", .path_match = PathMatch::kPrefix, .path = "/", .upstream = "app", .id = 1};
+    config->actions.resize(2);
+    config->settings.header_timeout = 300ms;
+    if (tweak) {
+      tweak(*config);
+    }
+    config->routes = *RouteTable::compile({api, all});
+    proxy_ = std::make_unique<Proxy>(1);
+    auto prepared = proxy_->prepare(config);
+    ASSERT_TRUE(prepared) << prepared.error();
+    proxy_->activate(std::move(*prepared));
+  }
+  uint64_t stat(const char* name) { return proxy_->stats()[name].get<uint64_t>(); }
+
+  uint16_t port_ = 0;
+  std::unique_ptr<Proxy> proxy_;
+};
+
+TEST_F(ProxyTest, ForwardsARequestWithTheForwardingFields) {
+  Backend backend;
+  start({backend.port()});
+  const std::string got = exchange(port_, "GET /hello?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
+  EXPECT_NE(got.find("saw GET /hello?x=1 HTTP/1.1 body 0"), std::string::npos) << got;
+  ASSERT_EQ(backend.heads().size(), 1u);
+  const std::string head = backend.heads()[0];
+  EXPECT_NE(head.find("Host: example.com\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("X-Forwarded-For: 127.0.0.1\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("X-Request-Id: "), std::string::npos) << head;
+}
+
+TEST_F(ProxyTest, KeepsBothSidesAliveAndAnswersPipelinedRequestsInOrder) {
+  Backend backend;
+  start({backend.port()});
+  const std::string got =
+      exchange(port_,
+               "GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\n"
+               "POST /three HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+               3);
+  const size_t one = got.find("saw GET /one");
+  const size_t two = got.find("saw GET /two");
+  const size_t three = got.find("saw POST /three HTTP/1.1 body 5");
+  ASSERT_NE(one, std::string::npos) << got;
+  ASSERT_NE(two, std::string::npos) << got;
+  ASSERT_NE(three, std::string::npos) << got;
+  EXPECT_LT(one, two);
+  EXPECT_LT(two, three);
+  EXPECT_EQ(backend.accepted(), 1);  // one upstream connection, kept alive
+  EXPECT_EQ(stat("upstream_reused"), 2u);
+}
+
+TEST_F(ProxyTest, ChunkedBodiesBothWays) {
+  Backend backend([](const std::string&, const std::string& body) {
+    return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\ngot: \r\n" +
+           std::to_string(body.size()) + "\r\n" + body + "\r\n0\r\n\r\n";
+  });
+  start({backend.port()});
+  const std::string got =
+      exchange(port_,
+               "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nTrailer: dropped\r\n\r\n");
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
+  EXPECT_NE(got.find("Transfer-Encoding: chunked"), std::string::npos) << got;
+  EXPECT_NE(got.find("got: "), std::string::npos) << got;
+  EXPECT_NE(got.find("abcdefg"), std::string::npos) << got;
+  ASSERT_EQ(backend.heads().size(), 1u);
+  EXPECT_EQ(backend.heads()[0].find("Trailer"), std::string::npos);
+}
+
+TEST_F(ProxyTest, NeverChunksTowardAnHttp10Client) {
+  Backend backend([](const std::string&, const std::string&) {
+    return std::string(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  });
+  start({backend.port()});
+  UniqueFd c = dial(port_);
+  send_all(c.get(), "GET / HTTP/1.0\r\nHost: a\r\n\r\n");
+  const std::string got = read_until(c.get(), [](const std::string&) { return false; });
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
+  EXPECT_EQ(got.find("chunked"), std::string::npos) << got;
+  EXPECT_TRUE(got.ends_with("\r\n\r\nabc")) << got;  // ended by the close
+}
+
+TEST_F(ProxyTest, SmugglingShapesAreRefusedAndTheConnectionClosed) {
+  Backend backend;
+  start({backend.port()});
+  const std::vector<std::string> requests = {
+      std::string("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: ") +
+          "chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: a\r\n b\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"};
+  for (const std::string& request : requests) {
+    UniqueFd c = dial(port_);
+    send_all(c.get(), request);
+    const std::string got = read_until(c.get(), [](const std::string&) { return false; });
+    EXPECT_TRUE(got.starts_with("HTTP/1.1 400 Bad Request\r\n")) << request << "\n" << got;
+    EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+  }
+  EXPECT_TRUE(backend.heads().empty() ||
+              backend.heads()[0].find("Transfer-Encoding") != std::string::npos);
+}
+
+TEST_F(ProxyTest, NoRouteIsA404ThatKeepsTheConnection) {
+  Backend backend;
+  start({backend.port()}, [](ProxyConfig&) {});
+  // Only /api and / exist; a host-less absolute target to another scheme is refused, and a
+  // request after the 404 on the same connection is still served.
+  auto config = std::make_shared<ProxyConfig>(*proxy_->config());
+  RouteSpec api{
+      .name = "api", .path_match = PathMatch::kPrefix, .path = "/api", .upstream = "app", .id = 0};
+  config->routes = *RouteTable::compile({api});
+  auto prepared = proxy_->prepare(config);
+  ASSERT_TRUE(prepared);
+  proxy_->activate(std::move(*prepared));
+  std::this_thread::sleep_for(50ms);
+  const std::string got = exchange(
+      port_, "GET /nope HTTP/1.1\r\nHost: a\r\n\r\nGET /api/x HTTP/1.1\r\nHost: a\r\n\r\n", 2);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 404 Not Found\r\n")) << got;
+  EXPECT_NE(got.find("saw GET /api/x"), std::string::npos) << got;
+}
+
+TEST_F(ProxyTest, ADeadTargetIsRetriedOnAnotherAndEjected) {
+  Backend backend;
+  const uint16_t dead = free_port();  // nothing listens: refused at once
+  start({dead, backend.port()});
+  for (int i = 0; i < 6; ++i) {
+    const std::string got = exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << i << ": " << got;
+  }
+  EXPECT_GE(stat("retries"), 1u);
+  EXPECT_GE(stat("upstream_connect_failures"), 1u);
+  EXPECT_EQ(stat("ejections"), 1u);  // three failed connects in a row eject it
+}
+
+TEST_F(ProxyTest, NoTargetAnsweringIsA502) {
+  start({free_port()});
+  const std::string got = exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 502 Bad Gateway\r\n")) << got;
+}
+
+TEST_F(ProxyTest, ASlowHeadIs408AndASlowUpstreamIs504) {
+  Backend slow([](const std::string&, const std::string&) {
+    std::this_thread::sleep_for(1500ms);
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  });
+  start({slow.port()});
+  UniqueFd c = dial(port_);
+  send_all(c.get(), "GET / HTTP/1.1\r\nHost: a\r\n");  // never finished
+  std::string got = read_until(c.get(), [](const std::string&) { return false; });
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 408 Request Timeout\r\n")) << got;
+  got = exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 504 Gateway Timeout\r\n")) << got;
+}
+
+TEST_F(ProxyTest, AnUpgradeBecomesATunnel) {
+  Backend backend([](const std::string& head, const std::string&) {
+    EXPECT_NE(head.find("Upgrade: websocket"), std::string::npos) << head;
+    return std::string(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+  });
+  start({backend.port()});
+  UniqueFd c = dial(port_);
+  send_all(c.get(),
+           "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  std::string got = read_until(
+      c.get(), [](const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; });
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 101 ")) << got;
+  send_all(c.get(), "ping over the tunnel");
+  got = read_until(c.get(), [](const std::string& s) { return s.size() >= 20; });
+  EXPECT_EQ(got, "ping over the tunnel");
+}
+
+TEST_F(ProxyTest, ALargeBodyStreamsBothWays) {
+  const std::string big(8 << 20, 'x');
+  Backend backend([&](const std::string&, const std::string& body) {
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  });
+  start({backend.port()});
+  UniqueFd c = dial(port_);
+  std::thread sender([&] {
+    send_all(c.get(), "PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: " +
+                          std::to_string(big.size()) + "\r\n\r\n");
+    send_all(c.get(), big);
+  });
+  const std::string got = read_until(c.get(), [&](const std::string& s) {
+    return s.size() >= big.size() + 40 && whole_responses(s) == 1;
+  });
+  sender.join();
+  ASSERT_EQ(whole_responses(got), 1u) << got.substr(0, 200);
+  EXPECT_EQ(got.size() - got.find("\r\n\r\n") - 4, big.size());
+}
+
+TEST_F(ProxyTest, ExpectContinueIsAnsweredByTheProxy) {
+  Backend backend;
+  start({backend.port()});
+  UniqueFd c = dial(port_);
+  send_all(c.get(),
+           "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  std::string got = read_until(
+      c.get(), [](const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; });
+  EXPECT_EQ(got, "HTTP/1.1 100 Continue\r\n\r\n");
+  send_all(c.get(), "body");
+  got = read_until(c.get(), [](const std::string& s) { return whole_responses(s) == 1; });
+  EXPECT_NE(got.find("saw POST / HTTP/1.1 body 4"), std::string::npos) << got;
+  ASSERT_EQ(backend.heads().size(), 1u);
+  EXPECT_EQ(backend.heads()[0].find("Expect"), std::string::npos);
+}
+
+TEST_F(ProxyTest, AStaleKeptAliveConnectionIsRetriedUnseen) {
+  // The backend closes each connection after answering without saying so: the proxy pools
+  // it, finds it closed on the next request, and sends that request again on a new one.
+  Backend backend([](const std::string&, const std::string&) {
+    return std::string("HTTP/1.1 200 OK\r\nX-Close-After: 1\r\nContent-Length: 2\r\n\r\nok");
+  });
+  start({backend.port()});
+  UniqueFd c = dial(port_);
+  for (int i = 0; i < 3; ++i) {
+    send_all(c.get(), "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    const std::string got =
+        read_until(c.get(), [](const std::string& s) { return whole_responses(s) == 1; });
+    EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
+  }
+}
+
+}  // namespace
+}  // namespace vigil::l7
