@@ -80,9 +80,9 @@ ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
   }
   // vigil-l7's listeners: HTTP for this box goes to the kernel and on to the proxy.
   for (const auto& l : c.l7.listeners) {
-    const bool listed = std::any_of(out.local_ports.begin(), out.local_ports.end(), [&](const auto& p) {
-      return p.protocol == 6 && p.port == l.address.port;
-    });
+    const bool listed =
+        std::any_of(out.local_ports.begin(), out.local_ports.end(),
+                    [&](const auto& p) { return p.protocol == 6 && p.port == l.address.port; });
     if (!listed) {
       out.local_ports.push_back({.protocol = 6, .port = l.address.port});
     }

@@ -124,6 +124,9 @@ void ClientConnection::start() {
 }
 
 void ClientConnection::arm(Wait wait, Clock::duration after) {
+  if (phase_ == Phase::kClosed) {
+    return;
+  }
   wait_ = wait;
   worker_.reactor().timers().arm(*this, after, worker_.reactor().now());
 }
@@ -156,29 +159,40 @@ void ClientConnection::on_upstream_events(uint32_t events) {
 }
 
 void ClientConnection::drive() {
+  // Each step runs only while the connection is open: any of them may close it (a reset
+  // read, a refusal), after which nothing of it may be touched but what close() left.
+  bool progress = false;
+  const auto step = [&](bool (ClientConnection::*fn)()) {
+    if (phase_ != Phase::kClosed) {
+      progress |= (this->*fn)();
+    }
+  };
   while (phase_ != Phase::kClosed) {
-    bool progress = false;
+    progress = false;
     switch (phase_) {
       case Phase::kHead:
-        progress |= read_client();
-        progress |= take_head();
+        step(&ClientConnection::read_client);
+        step(&ClientConnection::take_head);
         break;
       case Phase::kExchange:
-        progress |= pump_request();
-        progress |= read_client();
-        progress |= pump_request();
-        progress |= read_upstream();
-        progress |= pump_response();
+        step(&ClientConnection::pump_request);
+        step(&ClientConnection::read_client);
+        step(&ClientConnection::pump_request);
+        step(&ClientConnection::read_upstream);
+        step(&ClientConnection::pump_response);
         break;
       case Phase::kTunnel:
-        progress |= read_client();
-        progress |= read_upstream();
-        progress |= pump_tunnel();
+        step(&ClientConnection::read_client);
+        step(&ClientConnection::read_upstream);
+        step(&ClientConnection::pump_tunnel);
         break;
       case Phase::kLinger: {
         // Reads what the client still sends after a refusal, so closing does not reset the
         // refusal on its way; bounded in time and bytes.
-        progress |= read_client();
+        step(&ClientConnection::read_client);
+        if (phase_ == Phase::kClosed) {
+          return;
+        }
         if (in_.size() > 0) {
           in_.consume(in_.size());
         }
@@ -195,8 +209,8 @@ void ClientConnection::drive() {
     if (phase_ == Phase::kClosed) {
       return;
     }
-    progress |= flush_upstream();
-    progress |= flush_client();
+    step(&ClientConnection::flush_upstream);
+    step(&ClientConnection::flush_client);
     if (!progress || phase_ == Phase::kClosed) {
       break;
     }
@@ -217,7 +231,7 @@ bool ClientConnection::read_client() {
       want = true;
       break;
     case Phase::kExchange:
-      want = !request_done_ && up_out_.size() < kHighWater;
+      want = !request_done_ && !upstream_write_failed_ && up_out_.size() < kHighWater;
       break;
     case Phase::kTunnel:
       want = up_out_.size() < kHighWater;
@@ -235,6 +249,11 @@ bool ClientConnection::read_client() {
   const ssize_t n = ::recv(fd_.get(), room.data(), room.size(), 0);
   if (n > 0) {
     in_.commit(static_cast<size_t>(n));
+    // Less than asked for: the socket is drained, and the edge-triggered epoll says when
+    // more (or the end, with EPOLLRDHUP) comes. Saves a recv that would only say EAGAIN.
+    if (static_cast<size_t>(n) < room.size()) {
+      readable_ = false;
+    }
     if (phase_ == Phase::kLinger) {
       lingered_ += static_cast<size_t>(n);
     }
@@ -269,6 +288,9 @@ bool ClientConnection::read_upstream() {
   const ssize_t n = ::recv(upstream_->fd(), room.data(), room.size(), 0);
   if (n > 0) {
     upstream_->in.commit(static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < room.size()) {
+      upstream_->readable = false;  // drained, as above
+    }
     return true;
   }
   if (n < 0 && would_block()) {
@@ -331,9 +353,9 @@ bool ClientConnection::flush_upstream() {
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else {
-      // The upstream is gone: what it answered is still read, then its end decides.
-      upstream_->eof = true;
-      upstream_failed_ = true;
+      // The upstream stopped taking the request (it answered early, say a 413, and closed):
+      // nothing more goes up, and what it answered is still read until its end.
+      upstream_write_failed_ = true;
       up_out_.consume(up_out_.size());
       return true;
     }
@@ -342,9 +364,12 @@ bool ClientConnection::flush_upstream() {
 }
 
 bool ClientConnection::take_head() {
+  if (phase_ != Phase::kHead) {
+    return false;
+  }
   if (in_.empty()) {
     if (eof_) {
-      close();
+      finish_after_output();  // the client is done: what it is owed goes, then the close
     }
     return false;
   }
@@ -352,6 +377,7 @@ bool ClientConnection::take_head() {
     return false;  // the responses to earlier requests must drain first
   }
   const ProxySettings& settings = worker_.generation()->config->settings;
+  head_request_ = false;
   if (wait_ == Wait::kIdle) {
     arm(Wait::kHead, settings.header_timeout);
   }
@@ -369,7 +395,7 @@ bool ClientConnection::take_head() {
       return true;
     }
     if (eof_) {
-      close();
+      finish_after_output();  // a head cut short by the client's end: nothing to answer
     }
     return false;
   }
@@ -383,6 +409,7 @@ bool ClientConnection::take_head() {
   }
   bump(worker_.mutable_stats().requests);
   client_minor_ = head_.minor_version;
+  head_request_ = head_.method == "HEAD";
   const auto framing = http1::request_framing(head_, settings.max_body_bytes);
   if (!framing.ok) {
     bump(worker_.mutable_stats().bad_requests);
@@ -456,6 +483,9 @@ bool ClientConnection::take_head() {
 }
 
 void ClientConnection::pick_target() {
+  if (phase_ == Phase::kClosed) {
+    return;
+  }
   const ProxyConfig& config = *generation_->config;
   PoolRuntime& pool = generation_->pools[pool_];
   const auto now = worker_.reactor().now();
@@ -504,11 +534,18 @@ void ClientConnection::connect_fresh() {
   const TargetSpec& target = spec.targets[target_];
   reused_ = false;
   bump(worker_.mutable_stats().upstream_connects);
+  bool local_failure = false;
   auto c =
       UpstreamConnection::connect(worker_.reactor(), *generation_->pools[pool_].targets[target_],
-                                  target.address, target.address_length, this);
+                                  target.address, target.address_length, this, local_failure);
+  if (!c && local_failure) {
+    // This side's want (no descriptor, no memory), not the target's fault: no ejection.
+    log::warn("cannot open an upstream connection", {{"error", c.error()}});
+    refuse(503, "no local resources for an upstream connection");
+    return;
+  }
   if (!c) {
-    connect_failed(0, false);
+    connect_failed(errno, false);
     return;
   }
   upstream_ = std::move(*c);
@@ -521,6 +558,9 @@ void ClientConnection::connect_fresh() {
 }
 
 void ClientConnection::connected() {
+  if (phase_ == Phase::kClosed) {
+    return;
+  }
   phase_ = Phase::kExchange;
   upstream_->connected = true;
   upstream_->writable = true;
@@ -595,8 +635,14 @@ void ClientConnection::connect_failed(int error, bool timed_out) {
 }
 
 bool ClientConnection::retry_stale() {
-  if (!reused_ || response_started_ || body_sent_ || request_.body != http1::Body::kNone ||
-      !upstream_->in.empty()) {
+  // Only a request that can safely run twice (RFC 9110 9.2.2): the server may have acted on
+  // it before the connection went.
+  static constexpr std::string_view kIdempotent[] = {"GET",   "HEAD", "OPTIONS",
+                                                     "TRACE", "PUT",  "DELETE"};
+  const bool idempotent =
+      std::find(std::begin(kIdempotent), std::end(kIdempotent), method_) != std::end(kIdempotent);
+  if (!reused_ || !idempotent || response_started_ || body_sent_ ||
+      request_.body != http1::Body::kNone || !upstream_->in.empty()) {
     return false;
   }
   // A kept-alive connection the server had closed as this request went: nothing of it was
@@ -610,7 +656,7 @@ bool ClientConnection::retry_stale() {
 }
 
 bool ClientConnection::pump_request() {
-  if (phase_ != Phase::kExchange || request_done_) {
+  if (phase_ != Phase::kExchange || request_done_ || upstream_write_failed_) {
     return false;
   }
   bool progress = false;
@@ -718,8 +764,17 @@ bool ClientConnection::take_response_head() {
       keep_alive_ = false;
     }
   }
+  if (!request_done_) {
+    // Answered before the request's body is through (a 413, say): the rest of the body still
+    // goes up, but where a next request would begin is not known, so this is the last.
+    keep_alive_ = false;
+  }
   scratch_.clear();
   http1::write_client_response(response_head_, to_client, !keep_alive_, scratch_);
+  if (keep_alive_ && client_minor_ == 0 && status != 101) {
+    // HTTP/1.0 closes unless told otherwise (RFC 9112 9.3).
+    scratch_.insert(scratch_.size() - 2, "Connection: keep-alive\r\n");
+  }
   out_.append(scratch_);
   in.consume(head_bytes);
   response_started_ = true;
@@ -734,14 +789,18 @@ bool ClientConnection::take_response_head() {
 }
 
 bool ClientConnection::pump_response() {
-  if (phase_ != Phase::kExchange || !upstream_) {
-    return false;
+  bool progress = false;
+  // The head, then at once what of the body came with it: one send to the client for both.
+  while (phase_ == Phase::kExchange && upstream_ && !response_started_) {
+    if (!take_response_head()) {
+      return progress;
+    }
+    progress = true;
   }
-  if (!response_started_) {
-    return take_response_head();
+  if (phase_ != Phase::kExchange || !upstream_) {
+    return progress;
   }
   ByteBuffer& in = upstream_->in;
-  bool progress = false;
   switch (response_.body) {
     case http1::Body::kNone:
       finish_exchange();
@@ -821,6 +880,9 @@ bool ClientConnection::pump_response() {
 }
 
 bool ClientConnection::pump_tunnel() {
+  if (!upstream_) {
+    return false;
+  }
   bool progress = false;
   if (!in_.empty() && up_out_.size() < kHighWater) {
     up_out_.append(in_.data());
@@ -850,9 +912,12 @@ bool ClientConnection::pump_tunnel() {
 }
 
 void ClientConnection::finish_exchange() {
+  // Pooled only when nothing more can be owed on it: the request went whole, the response
+  // ended where its framing said, and the socket was read dry (a read that filled the buffer
+  // leaves it unknown whether more waits, and more would answer the next user's request).
   const bool reusable = response_.keep_alive && request_done_ && !upstream_->eof &&
-                        upstream_->in.empty() && up_out_.empty() &&
-                        response_.body != http1::Body::kUntilClose;
+                        !upstream_->readable && !upstream_write_failed_ && upstream_->in.empty() &&
+                        up_out_.empty() && response_.body != http1::Body::kUntilClose;
   release_upstream(reusable);
   if (!request_done_) {
     keep_alive_ = false;  // where the next request would begin is unknown
@@ -868,6 +933,8 @@ void ClientConnection::finish_exchange() {
 
 void ClientConnection::start_next_request() {
   phase_ = Phase::kHead;
+  in_.set_cap(
+      std::max<size_t>(worker_.generation()->config->settings.limits.max_head_bytes, 65536));
   response_started_ = false;
   scanned_ = 0;
   in_.release_if_empty();
@@ -893,12 +960,13 @@ void ClientConnection::release_upstream(bool reusable) {
   if (reusable && current && target.idle.size() < spec->max_idle) {
     upstream_->set_owner(nullptr);
     upstream_->idle_since = worker_.reactor().now();
+    upstream_->in.release_if_empty();
     target.idle.push_back(std::move(upstream_));
   } else {
     retire_upstream(std::move(upstream_));
   }
   up_out_.consume(up_out_.size());
-  upstream_failed_ = upstream_shut_ = client_shut_ = false;
+  upstream_failed_ = upstream_write_failed_ = upstream_shut_ = client_shut_ = false;
 }
 
 void ClientConnection::retire_upstream(std::unique_ptr<UpstreamConnection> c) {
@@ -909,6 +977,9 @@ void ClientConnection::retire_upstream(std::unique_ptr<UpstreamConnection> c) {
 
 void ClientConnection::refuse(int status, std::string_view why, bool keep_open,
                               uint32_t retry_after) {
+  if (phase_ == Phase::kClosed) {
+    return;
+  }
   if (response_started_) {
     close();  // the client has part of a response already: ending it is all that is left
     return;
@@ -930,8 +1001,13 @@ void ClientConnection::refuse(int status, std::string_view why, bool keep_open,
   }
   if (!keep_open) {
     scratch_.append("Connection: close\r\n");
+  } else if (client_minor_ == 0) {
+    scratch_.append("Connection: keep-alive\r\n");
   }
-  scratch_.append("\r\n").append(reason).append("\n");
+  scratch_.append("\r\n");
+  if (!head_request_) {  // a HEAD's answer has no body, whatever its Content-Length says
+    scratch_.append(reason).append("\n");
+  }
   out_.append(scratch_);
   response_started_ = true;
   generation_.reset();
@@ -975,6 +1051,15 @@ void ClientConnection::abort() {
   close();
 }
 
+void ClientConnection::finish_after_output() {
+  if (out_.empty()) {
+    close();
+    return;
+  }
+  phase_ = Phase::kFlush;
+  arm(Wait::kTransfer, worker_.generation()->config->settings.idle_timeout);
+}
+
 void ClientConnection::close() {
   if (phase_ == Phase::kClosed) {
     return;
@@ -989,6 +1074,9 @@ void ClientConnection::close() {
   worker_.reactor().unwatch(fd_.get());
   fd_.reset();
   generation_.reset();
+  in_.consume(in_.size());
+  out_.consume(out_.size());
+  up_out_.consume(up_out_.size());
   worker_.closed(this);
 }
 

@@ -80,6 +80,8 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
   void retire_upstream(std::unique_ptr<UpstreamConnection> c);
   void refuse(int status, std::string_view why, bool keep_open = false, uint32_t retry_after = 0);
   void close();
+  // Done with the client: what it is still owed goes out, then the connection closes.
+  void finish_after_output();
   void arm(Wait wait, Clock::duration after);
   void start_next_request();
 
@@ -107,8 +109,10 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
   std::vector<bool> tried_;  // targets whose connect failed for this request
   std::unique_ptr<UpstreamConnection> upstream_;
   bool reused_ = false;
-  bool in_flight_ = false;                            // the balancer counts it
-  bool upstream_failed_ = false;                      // reset, not closed
+  bool in_flight_ = false;              // the balancer counts it
+  bool upstream_failed_ = false;        // reset, not closed
+  bool upstream_write_failed_ = false;  // it stopped taking the request
+  bool head_request_ = false;           // the request is a HEAD: refusals carry no body
   bool upstream_shut_ = false, client_shut_ = false;  // a tunnel's ends passed on
   uint64_t hash_ = 0;
   size_t response_scanned_ = 0;

@@ -113,7 +113,16 @@ std::optional<std::chrono::milliseconds> TimerWheel::wait(Clock::time_point now)
   if (armed_ == 0) {
     return std::nullopt;
   }
-  const auto next = origin_ + kTick * static_cast<int64_t>(current_ + 1);
+  // Until the first slot holding a timer (it may be for a later turn: then this wakes early,
+  // finds nothing due and waits again). A worker with only far timers sleeps, not ticks.
+  uint64_t ticks = kSlots;
+  for (uint64_t t = 1; t <= kSlots; ++t) {
+    if (slots_[(current_ + t) % kSlots] != nullptr) {
+      ticks = t;
+      break;
+    }
+  }
+  const auto next = origin_ + kTick * static_cast<int64_t>(current_ + ticks);
   if (next <= now) {
     return std::chrono::milliseconds(0);
   }

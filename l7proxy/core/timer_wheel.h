@@ -51,7 +51,7 @@ class TimerWheel {
   // Fires every timer due by `now` (a fired timer may arm or cancel any timer, or destroy
   // itself). Returns how many fired.
   size_t advance(Clock::time_point now);
-  // How long the event loop may sleep: until the next tick while a timer is armed.
+  // How long the event loop may sleep: until the tick of the next slot holding a timer.
   std::optional<std::chrono::milliseconds> wait(Clock::time_point now) const;
   size_t armed() const { return armed_; }
 

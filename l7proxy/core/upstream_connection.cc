@@ -27,7 +27,8 @@ UpstreamConnection::~UpstreamConnection() {
 
 Expected<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(
     Reactor& reactor, TargetRuntime& target, const sockaddr_storage& address, socklen_t length,
-    UpstreamOwner* owner) {
+    UpstreamOwner* owner, bool& local_failure) {
+  local_failure = true;
   UniqueFd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     return fail(std::string("socket: ") + std::strerror(errno));
@@ -36,8 +37,12 @@ Expected<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   const int rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), length);
   if (rc != 0 && errno != EINPROGRESS) {
-    return fail(std::strerror(errno));
+    const int error = errno;
+    local_failure = error == ENOBUFS || error == ENOMEM || error == EADDRNOTAVAIL;
+    errno = error;
+    return fail(std::strerror(error));
   }
+  local_failure = false;
   std::unique_ptr<UpstreamConnection> c(
       new UpstreamConnection(reactor, std::move(fd), target, owner));
   if (auto st = reactor.watch(c->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, c.get()); !st) {

@@ -32,11 +32,11 @@ class UpstreamConnection final : public Pollable {
   static constexpr size_t kBufferCap = size_t{64} * 1024;
 
   // A non-blocking connect under way (or done at once); watched by `reactor` for `owner`.
-  static Expected<std::unique_ptr<UpstreamConnection>> connect(Reactor& reactor,
-                                                               TargetRuntime& target,
-                                                               const sockaddr_storage& address,
-                                                               socklen_t length,
-                                                               UpstreamOwner* owner);
+  // `local_failure` says a failure was this side's (no descriptor, no memory, no local port),
+  // not the target's; errno holds the error.
+  static Expected<std::unique_ptr<UpstreamConnection>> connect(
+      Reactor& reactor, TargetRuntime& target, const sockaddr_storage& address, socklen_t length,
+      UpstreamOwner* owner, bool& local_failure);
   ~UpstreamConnection() override;
 
   void on_events(uint32_t events) override;

@@ -38,17 +38,27 @@ constexpr auto kSweepInterval = std::chrono::seconds(1);
 
 }  // namespace
 
-// A listener's socket on this worker.
-class Worker::Acceptor final : public Pollable {
+// A listener's socket on this worker. When accepting fails for want of descriptors (EMFILE),
+// the connections still queued would wait for a new arrival to wake the edge-triggered epoll:
+// it tries again on a timer instead.
+class Worker::Acceptor final : public Pollable, public Timer {
  public:
   Acceptor(Worker& worker, std::shared_ptr<UniqueFd> fd, ListenerInfo info)
       : worker_(worker), fd_(std::move(fd)), info_(std::move(info)) {}
   ~Acceptor() override { worker_.reactor().unwatch(fd_->get()); }
-  void on_events(uint32_t /*events*/) override { worker_.accept_from(fd_->get(), info_); }
+  void on_events(uint32_t /*events*/) override { accept(); }
   const std::shared_ptr<UniqueFd>& fd() const { return fd_; }
   void set_info(ListenerInfo info) { info_ = std::move(info); }
 
  private:
+  static constexpr auto kRetry = std::chrono::milliseconds(100);
+  void on_timer() override { accept(); }
+  void accept() {
+    if (!worker_.accept_from(fd_->get(), info_)) {
+      worker_.reactor().timers().arm(*this, kRetry, worker_.reactor().now());
+    }
+  }
+
   Worker& worker_;
   std::shared_ptr<UniqueFd> fd_;
   ListenerInfo info_;
@@ -136,7 +146,7 @@ void Worker::take(std::shared_ptr<const ProxyConfig> config,
   generation_ = make_generation(std::move(config), targets_, index_ * 7919 + 1);
 }
 
-void Worker::accept_from(int fd, const ListenerInfo& listener) {
+bool Worker::accept_from(int fd, const ListenerInfo& listener) {
   const ProxySettings& settings = generation_->config->settings;
   for (;;) {
     sockaddr_storage peer{};
@@ -147,10 +157,13 @@ void Worker::accept_from(int fd, const ListenerInfo& listener) {
       if (errno == EINTR || errno == ECONNABORTED) {
         continue;
       }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        log::warn("accept failed", {{"listener", listener.name}, {"error", std::strerror(errno)}});
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return true;
       }
-      return;
+      const bool starved =
+          errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+      log::warn("accept failed", {{"listener", listener.name}, {"error", std::strerror(errno)}});
+      return !starved;
     }
     if (clients_.size() >= settings.max_connections) {
       bump(stats_.refused_connections);

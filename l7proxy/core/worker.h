@@ -51,7 +51,8 @@ class Worker {
   const std::shared_ptr<Generation>& generation() const { return generation_; }
   void closed(ClientConnection* c);  // retires it
   std::string next_request_id();
-  void accept_from(int fd, const ListenerInfo& listener);
+  // Accepts what is queued; false when it had to stop short (out of descriptors).
+  bool accept_from(int fd, const ListenerInfo& listener);
 
  private:
   class Acceptor;

@@ -24,6 +24,8 @@ class OutlierDetector {
  public:
   using Clock = std::chrono::steady_clock;
   explicit OutlierDetector(OutlierSettings s) : s_(s) {}
+  // New thresholds (a commit), keeping the runs and any ejection under way.
+  void configure(OutlierSettings s) { s_ = s; }
 
   // A request's outcome; true when it ejected the backend.
   bool record(Outcome o, Clock::time_point now);

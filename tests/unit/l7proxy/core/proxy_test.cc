@@ -121,7 +121,9 @@ class Backend {
  public:
   using Script = std::function<std::string(const std::string& head, const std::string& body)>;
 
-  explicit Backend(Script script = {}) : script_(std::move(script)) {
+  // `early`: answer as soon as a head arrives, without reading its body, then hang up.
+  explicit Backend(Script script = {}, bool early = false)
+      : script_(std::move(script)), early_(early) {
     listener_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     const int one = 1;
     ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -138,6 +140,12 @@ class Backend {
   ~Backend() {
     stopping_ = true;
     ::shutdown(listener_.get(), SHUT_RDWR);
+    {
+      const std::lock_guard lock(mutex_);
+      for (const UniqueFd& fd : open_) {
+        ::shutdown(fd.get(), SHUT_RDWR);  // the proxy keeps them alive: handlers must not wait
+      }
+    }
     thread_.join();
     for (auto& t : connections_) {
       t.join();
@@ -158,10 +166,20 @@ class Backend {
         return;
       }
       ++accepted_;
-      connections_.emplace_back([this, fd] { handle(UniqueFd(fd)); });
+      {
+        const std::lock_guard lock(mutex_);
+        open_.emplace_back(fd);  // closed after the handlers are joined, never reused before
+      }
+      connections_.emplace_back([this, fd] { handle(fd); });
     }
   }
-  void handle(UniqueFd fd) {
+  void handle(int socket_fd) {
+    // Its end is the connection's end for the proxy (the descriptor itself closes later).
+    struct Socket {
+      int fd;
+      int get() const { return fd; }
+      ~Socket() { ::shutdown(fd, SHUT_RDWR); }
+    } fd{socket_fd};
     timeval tv{.tv_sec = 5, .tv_usec = 0};
     ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string pending;
@@ -179,6 +197,10 @@ class Backend {
       pending.erase(0, end + 4);
       std::string body;
       const bool chunked = head.find("Transfer-Encoding: chunked") != std::string::npos;
+      if (early_) {
+        send_all(fd.get(), script_(head, body));
+        return;
+      }
       if (chunked) {
         // Decoded here: sizes in hex, each chunk followed by CRLF, ended by 0 CRLF CRLF.
         for (;;) {
@@ -254,6 +276,7 @@ class Backend {
   }
 
   Script script_;
+  bool early_ = false;
   UniqueFd listener_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -262,6 +285,7 @@ class Backend {
   std::vector<std::thread> connections_;
   std::mutex mutex_;
   std::vector<std::string> heads_;
+  std::vector<UniqueFd> open_;  // accepted sockets
 };
 
 TargetSpec target(uint16_t port) {
@@ -524,6 +548,99 @@ TEST_F(ProxyTest, AStaleKeptAliveConnectionIsRetriedUnseen) {
         read_until(c.get(), [](const std::string& s) { return whole_responses(s) == 1; });
     EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
   }
+}
+
+}  // namespace
+}  // namespace vigil::l7
+
+namespace vigil::l7 {
+namespace {
+
+void reset(UniqueFd& c) {
+  const linger hard{.l_onoff = 1, .l_linger = 0};
+  ::setsockopt(c.get(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  c.reset();  // an RST, as a killed client's
+}
+
+TEST_F(ProxyTest, ARefusedHeadHasNoBodyAndKeepsTheConnection) {
+  Backend backend;
+  start({backend.port()});
+  auto config = std::make_shared<ProxyConfig>(*proxy_->config());
+  config->routes = *RouteTable::compile({RouteSpec{.name = "api",
+                                                   .path_match = PathMatch::kPrefix,
+                                                   .path = "/api",
+                                                   .upstream = "app",
+                                                   .id = 0}});
+  auto prepared = proxy_->prepare(config);
+  ASSERT_TRUE(prepared);
+  proxy_->activate(std::move(*prepared));
+  std::this_thread::sleep_for(50ms);
+  const std::string got = exchange(
+      port_, "HEAD /nope HTTP/1.1\r\nHost: a\r\n\r\nGET /api/x HTTP/1.1\r\nHost: a\r\n\r\n", 2);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 404 Not Found\r\n")) << got;
+  // The 404's head is followed at once by the next response: no body in between.
+  EXPECT_NE(got.find("\r\n\r\nHTTP/1.1 200 OK\r\n"), std::string::npos) << got;
+}
+
+TEST_F(ProxyTest, AnHttp10ClientAskingForKeepAliveIsToldAndKept) {
+  Backend backend;
+  start({backend.port()});
+  UniqueFd c = dial(port_);
+  for (int i = 0; i < 2; ++i) {
+    send_all(c.get(), "GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n");
+    const std::string got =
+        read_until(c.get(), [](const std::string& s) { return whole_responses(s) == 1; });
+    EXPECT_NE(got.find("Connection: keep-alive\r\n"), std::string::npos) << got;
+    EXPECT_NE(got.find("saw GET / HTTP/1.1"), std::string::npos) << got;
+  }
+}
+
+TEST_F(ProxyTest, AnAnswerBeforeTheBodyEndsClosesTheConnection) {
+  // The backend answers 413 as soon as it has the head, and hangs up; the client's body is
+  // still coming. The answer reaches the client, saying the connection closes: where a next
+  // request would begin in what the client sends is not known.
+  Backend backend(
+      [](const std::string&, const std::string&) {
+        return std::string("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n");
+      },
+      /*early=*/true);
+  start({backend.port()});
+  UniqueFd c = dial(port_);
+  send_all(c.get(), "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n");
+  std::thread sender([&] { send_all(c.get(), std::string(2000000, 'x')); });
+  const std::string got = read_until(
+      c.get(), [](const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; });
+  ::shutdown(c.get(), SHUT_RDWR);
+  sender.join();
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 413 ")) << got;
+  EXPECT_NE(got.find("Connection: close\r\n"), std::string::npos) << got;
+}
+
+TEST_F(ProxyTest, AClientResetInATunnelOrAPipelineLeavesTheProxyServing) {
+  Backend backend([](const std::string& head, const std::string&) {
+    if (head.find("Upgrade") != std::string::npos) {
+      return std::string(
+          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+          "Connection: Upgrade\r\n\r\n");
+    }
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  start({backend.port()});
+  for (int i = 0; i < 20; ++i) {
+    UniqueFd tunnel = dial(port_);
+    send_all(tunnel.get(),
+             "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+    read_until(tunnel.get(), [](const std::string& s) { return s.find("\r\n\r\n") != s.npos; });
+    send_all(tunnel.get(), "data in flight");
+    reset(tunnel);
+    UniqueFd pipelined = dial(port_);
+    send_all(pipelined.get(),
+             "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+    reset(pipelined);
+  }
+  EXPECT_TRUE(exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n").starts_with("HTTP/1.1 200"));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(stat("connections_active"), 0u);
 }
 
 }  // namespace

@@ -1,0 +1,37 @@
+"""A backend for the vigil-l7 system tests: an HTTP/1.1 server on 127.0.0.1 that answers GET
+with its name and POST with its name and the body's length, and says which route field it
+saw. Prints its port, then serves until killed (a kill closes every connection at once)."""
+
+from __future__ import annotations
+
+import http.server
+import sys
+
+
+class Named(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        self.answer(NAME.encode())
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        data = self.rfile.read(length)
+        self.answer(f"{NAME} got {len(data)}".encode())
+
+    def answer(self, body: bytes):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Seen-Route", self.headers.get("X-Route", "-"))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+NAME = sys.argv[1]
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Named)
+server.daemon_threads = True
+print(server.server_address[1], flush=True)
+server.serve_forever()
