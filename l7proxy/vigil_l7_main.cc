@@ -14,6 +14,7 @@
 #include "config/yaml_json.h"
 #include "l7proxy/config_adapter.h"
 #include "l7proxy/core/proxy.h"
+#include "l7proxy/proxy_metrics.h"
 
 namespace {
 
@@ -40,6 +41,7 @@ uint32_t online_cores() {
 
 int main(int argc, char** argv) {
   std::unique_ptr<vigil::l7::Proxy> proxy;
+  vigil::TotalsExporter exported;
   uint32_t default_workers = 1;
   // Prepares a config: built, checked, its new listeners bound.
   std::function<vigil::Expected<vigil::PreparedChange>(const vigil::config::Config&)> apply;
@@ -110,8 +112,13 @@ int main(int argc, char** argv) {
           if (!change) {
             return vigil::fail(change.error());
           }
-          (void)loop;
-          return (*change)();
+          if (auto st = (*change)(); !st) {
+            return st;
+          }
+          auto timer = loop.add_timer(std::chrono::seconds(1), [&] {
+            vigil::l7::export_metrics(proxy->stats(), d.metrics(), exported);
+          });
+          return timer ? vigil::Status(vigil::Ok{}) : vigil::fail(timer.error());
         });
         d.on_stop([&] { proxy->stop(); });
         const auto method = [](auto body) {

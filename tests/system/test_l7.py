@@ -19,7 +19,7 @@ import pytest
 from vigil_lab import rpc
 from test_daemons import Daemon
 
-HERE = Path(__file__).parent
+BACKEND_SCRIPT = Path(__file__).parents[1] / "lab" / "vigil_lab" / "http_backend.py"
 
 
 def free_port() -> int:
@@ -29,11 +29,11 @@ def free_port() -> int:
 
 
 class Backend:
-    """l7_backend.py in a process of its own, so killing it closes its kept-alive connections
-    too, as a crashed server's would."""
+    """vigil_lab/http_backend.py in a process of its own, so killing it closes its kept-alive
+    connections too, as a crashed server's would."""
 
     def __init__(self, name: str):
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "l7_backend.py"), name],
+        self.proc = subprocess.Popen([sys.executable, str(BACKEND_SCRIPT), name],
                                      stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline())
         BACKENDS.append(self)
@@ -176,6 +176,12 @@ def test_a_commit_publishes_backends_through_the_proxy(l7):
     assert stats["workers"] == 2 and stats["requests"] >= 9
     routes = rpc.call(l7.proxy.socket, "l7.routes")
     assert [r["name"] for r in routes] == ["all"]
+    time.sleep(1.2)  # exported once a second
+    metrics = rpc.call(l7.proxy.socket, "metrics", {"format": "text"})
+    text = metrics["text"] if isinstance(metrics, dict) else metrics
+    requests = [line for line in text.splitlines() if line.startswith("vigil_l7_requests_total")]
+    assert requests and float(requests[0].split()[-1]) >= 9, text
+    assert 'vigil_l7_responses_total{class="4xx"} 1' in text
 
 
 def test_a_killed_backend_costs_no_failed_request(l7):

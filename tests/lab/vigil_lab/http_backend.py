@@ -1,6 +1,8 @@
-"""A backend for the vigil-l7 system tests: an HTTP/1.1 server on 127.0.0.1 that answers GET
-with its name and POST with its name and the body's length, and says which route field it
-saw. Prints its port, then serves until killed (a kill closes every connection at once)."""
+"""A backend behind vigil-l7 in the system tests and the demo: an HTTP/1.1 server that answers
+GET with its name and POST with its name and the body's length, and says which route field it
+saw. Prints its port, then serves until killed (a kill closes every connection at once).
+
+    http_backend.py NAME [ADDRESS PORT]     (default 127.0.0.1, a free port)"""
 
 from __future__ import annotations
 
@@ -31,7 +33,9 @@ class Named(http.server.BaseHTTPRequestHandler):
 
 
 NAME = sys.argv[1]
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Named)
+ADDRESS = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+server = http.server.ThreadingHTTPServer((ADDRESS, PORT), Named)
 server.daemon_threads = True
 print(server.server_address[1], flush=True)
 server.serve_forever()
