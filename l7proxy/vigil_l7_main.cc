@@ -121,14 +121,18 @@ int main(int argc, char** argv) {
           return timer ? vigil::Status(vigil::Ok{}) : vigil::fail(timer.error());
         });
         d.on_stop([&] { proxy->stop(); });
-        const auto method = [](auto body) {
-          return
-              [body](const nlohmann::json&,
-                     const vigil::rpc::CallContext&) -> vigil::rpc::CallResult { return body(); };
+        // Read-only: what any local user allowed on the socket may see.
+        const auto method = [&](auto body) {
+          return [&, body](const nlohmann::json&,
+                           const vigil::rpc::CallContext&) -> vigil::rpc::CallResult {
+            if (!proxy) {
+              return vigil::rpc::Error{.code = vigil::rpc::kServerBusy,
+                                       .message = "vigil-l7 is starting"};
+            }
+            return body();
+          };
         };
         d.dispatcher().add("l7.stats", method([&] { return proxy->stats(); }));
-        d.dispatcher().add("l7.listeners", method([&] { return proxy->show_listeners(); }));
-        d.dispatcher().add("l7.routes", method([&] { return proxy->show_routes(); }));
-        d.dispatcher().add("l7.upstreams", method([&] { return proxy->show_upstreams(); }));
+        d.dispatcher().add("l7.show", method([&] { return nlohmann::json(proxy->show()); }));
       });
 }

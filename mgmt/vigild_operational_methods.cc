@@ -40,6 +40,9 @@ void VigildService::register_operational_methods() {
   add_deferred("show.tunnels", Role::kViewer, [this](const json&, const Caller&, rpc::Reply reply) {
     proxy_call("vigil-dp", "mesh.show", std::move(reply));
   });
+  add_deferred("show.l7", Role::kViewer, [this](const json&, const Caller&, rpc::Reply reply) {
+    proxy_call("vigil-l7", "l7.show", std::move(reply));
+  });
   // A manual override of a peer's path (operators): audited with its outcome, whether vigil-dp
   // takes it or not, since the attempt is the operator's act; vigil-dp checks the peer, link
   // and endpoint against its paths.
@@ -79,8 +82,8 @@ void VigildService::register_operational_methods() {
         }
         proxy_call(
             "vigil-dp", "mesh.prefer",
-            [this, reply, user = c.user, peer = *peer, link = automatic ? "auto" : *link,
-             endpoint = *endpoint](rpc::CallResult r) {
+            [this, reply = std::move(reply), user = c.user, peer = *peer,
+             link = automatic ? "auto" : *link, endpoint = *endpoint](rpc::CallResult r) {
               audit_.record("path-prefer",
                             {{"user", user},
                              {"peer", peer},

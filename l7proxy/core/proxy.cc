@@ -101,49 +101,61 @@ nlohmann::json Proxy::stats() const {
           {"timeouts", timeouts}};
 }
 
-nlohmann::json Proxy::show_listeners() const {
-  nlohmann::json out = nlohmann::json::array();
-  if (config_) {
-    for (const auto& l : config_->listeners) {
-      out.push_back({{"name", l.name},
-                     {"address", l.address.to_string()},
-                     {"protocol", "http"},
-                     {"trust_forwarded", l.trust_forwarded},
-                     {"sockets", workers_.size()}});
+api::L7Status Proxy::show() const {
+  api::L7Status out;
+  out.workers = static_cast<uint32_t>(workers_.size());
+  const nlohmann::json counters = stats();
+  for (const auto& [key, value] : counters.items()) {
+    if (value.is_number_unsigned() && key != "workers") {
+      out.counters[key] = value.get<uint64_t>();
     }
   }
-  return out;
-}
-
-nlohmann::json Proxy::show_routes() const {
-  nlohmann::json out = nlohmann::json::array();
-  if (config_) {
-    for (size_t i = 0; i < config_->routes.size(); ++i) {
-      const RouteSpec& r = config_->routes.at(i);
-      out.push_back({{"name", r.name},
-                     {"priority", r.priority},
-                     {"hosts", r.hosts},
-                     {"path", r.path},
-                     {"path_match", r.path_match == PathMatch::kAny      ? "any"
-                                    : r.path_match == PathMatch::kExact  ? "exact"
-                                    : r.path_match == PathMatch::kPrefix ? "prefix"
-                                                                         : "regex"},
-                     {"methods", r.methods},
-                     {"upstream", r.upstream}});
-    }
+  for (const auto& [status_class, count] : counters.at("responses").items()) {
+    out.counters["responses_" + status_class] = count.get<uint64_t>();
   }
-  return out;
-}
-
-nlohmann::json Proxy::show_upstreams() const {
-  nlohmann::json out = nlohmann::json::array();
-  if (config_) {
-    for (const auto& u : config_->upstreams) {
-      nlohmann::json targets = nlohmann::json::array();
-      for (const auto& t : u.targets) {
-        targets.push_back({{"address", t.key}, {"weight", t.weight}});
+  if (!config_) {
+    return out;
+  }
+  out.configured = true;
+  for (const auto& l : config_->listeners) {
+    out.listeners.push_back({.name = l.name,
+                             .address = l.address.to_string(),
+                             .trust_forwarded = l.trust_forwarded,
+                             .sockets = static_cast<uint32_t>(workers_.size())});
+  }
+  static constexpr const char* kPathMatch[] = {"any", "exact", "prefix", "regex"};
+  for (size_t i = 0; i < config_->routes.size(); ++i) {
+    const RouteSpec& r = config_->routes.at(i);
+    out.routes.push_back({.name = r.name,
+                          .priority = r.priority,
+                          .hosts = r.hosts,
+                          .path_match = kPathMatch[static_cast<size_t>(r.path_match)],
+                          .path = r.path,
+                          .methods = r.methods,
+                          .upstream = r.upstream});
+  }
+  for (const auto& u : config_->upstreams) {
+    api::L7UpstreamStatus status{.name = u.name, .policy = u.policy};
+    for (const auto& t : u.targets) {
+      status.targets.push_back({.address = t.key, .weight = t.weight});
+    }
+    out.upstreams.push_back(std::move(status));
+  }
+  for (const auto& w : workers_) {
+    const auto states = w->target_states(config_.get(), std::chrono::seconds(1));
+    if (!states || states->size() != out.upstreams.size()) {
+      continue;  // not started, busy past a second, or not on this config yet
+    }
+    for (size_t p = 0; p < states->size(); ++p) {
+      auto& targets = out.upstreams[p].targets;
+      for (size_t t = 0; t < (*states)[p].size() && t < targets.size(); ++t) {
+        const Worker::TargetState& s = (*states)[p][t];
+        targets[t].in_flight += s.in_flight;
+        targets[t].idle_connections += s.idle;
+        targets[t].ejected_by += s.ejected ? 1 : 0;
+        targets[t].ejected_for_ms = std::max(targets[t].ejected_for_ms, s.ejected_for_ms);
+        targets[t].ejections += s.ejections;
       }
-      out.push_back({{"name", u.name}, {"policy", u.policy}, {"targets", targets}});
     }
   }
   return out;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/api/l7_status.h"
 #include "common/expected.h"
 #include "common/unique_fd.h"
 #include "l7proxy/core/proxy_config.h"
@@ -39,9 +40,9 @@ class Proxy {
   const std::shared_ptr<const ProxyConfig>& config() const { return config_; }
   // Counters summed over the workers.
   nlohmann::json stats() const;
-  nlohmann::json show_listeners() const;
-  nlohmann::json show_routes() const;
-  nlohmann::json show_upstreams() const;
+  // Listeners, routes, upstreams with their targets' state as the workers see it (each asked,
+  // a second at most), and the counters: what `vigil show l7` prints.
+  api::L7Status show() const;
 
  private:
   std::vector<std::unique_ptr<Worker>> workers_;

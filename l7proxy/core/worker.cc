@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <future>
 #include <random>
 
 #include "common/logging.h"
@@ -193,6 +194,42 @@ std::string Worker::next_request_id() {
   id.reserve(request_id_prefix_.size() + static_cast<size_t>(end - text));
   id.append(request_id_prefix_).append(text, end);
   return id;
+}
+
+std::optional<Worker::TargetStates> Worker::target_states(const ProxyConfig* config,
+                                                          std::chrono::milliseconds wait) {
+  if (!thread_.joinable()) {
+    return std::nullopt;
+  }
+  auto answer = std::make_shared<std::promise<TargetStates>>();
+  auto future = answer->get_future();
+  reactor_.post([this, config, answer] {
+    TargetStates out;
+    if (generation_ && generation_->config.get() == config) {
+      const auto now = reactor_.now();
+      for (const auto& pool : generation_->pools) {
+        auto& states = out.emplace_back();
+        for (const auto& t : pool.targets) {
+          const auto until = t->outlier.ejected_until();
+          const bool ejected = t->outlier.ejected(now);
+          states.push_back(
+              {.in_flight = t->active,
+               .idle = static_cast<uint32_t>(t->idle.size()),
+               .ejected = ejected,
+               .ejected_for_ms =
+                   ejected
+                       ? std::chrono::duration_cast<std::chrono::milliseconds>(*until - now).count()
+                       : 0,
+               .ejections = t->outlier.ejections()});
+        }
+      }
+    }
+    answer->set_value(std::move(out));
+  });
+  if (future.wait_for(wait) != std::future_status::ready) {
+    return std::nullopt;
+  }
+  return future.get();
 }
 
 void Worker::sweep_idle() {

@@ -5,7 +5,9 @@
 // accepted afterwards, and requests started afterwards on kept-alive ones, take the new one.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -44,6 +46,20 @@ class Worker {
              std::vector<std::shared_ptr<UniqueFd>> listeners);
 
   const WorkerStats& stats() const { return stats_; }
+
+  // Each target's state on this worker, by pool and target of `config` (empty when the worker
+  // runs another config): asked from the control thread, answered on the worker's. Nothing
+  // when the worker does not answer within `wait`.
+  struct TargetState {
+    uint32_t in_flight = 0;
+    uint32_t idle = 0;
+    bool ejected = false;
+    int64_t ejected_for_ms = 0;
+    uint64_t ejections = 0;
+  };
+  using TargetStates = std::vector<std::vector<TargetState>>;
+  std::optional<TargetStates> target_states(const ProxyConfig* config,
+                                            std::chrono::milliseconds wait);
 
   // The worker's own thread only.
   Reactor& reactor() { return reactor_; }

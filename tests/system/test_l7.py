@@ -6,6 +6,7 @@ listener on a port in use fails the commit with nothing changed."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -174,8 +175,10 @@ def test_a_commit_publishes_backends_through_the_proxy(l7):
     assert bad.stdout == "400"
     stats = rpc.call(l7.proxy.socket, "l7.stats")
     assert stats["workers"] == 2 and stats["requests"] >= 9
-    routes = rpc.call(l7.proxy.socket, "l7.routes")
-    assert [r["name"] for r in routes] == ["all"]
+    routes = json.loads(l7.cli("show", "l7", "routes", "--json").stdout)
+    assert [(r["name"], r["upstream"]) for r in routes] == [("all", "app")]
+    listeners = l7.cli("show", "l7", "listeners").stdout
+    assert f"web       127.0.0.1:{listen}  http" in listeners, listeners
     time.sleep(1.2)  # exported once a second
     metrics = rpc.call(l7.proxy.socket, "metrics", {"format": "text"})
     text = metrics["text"] if isinstance(metrics, dict) else metrics
@@ -201,6 +204,11 @@ def test_a_killed_backend_costs_no_failed_request(l7):
     assert all(x == "alpha 200" for x in answers[21:])
     stats = rpc.call(l7.proxy.socket, "l7.stats")
     assert stats["ejections"] >= 1 and stats["retries"] >= 1
+    upstreams = l7.cli("show", "l7", "upstreams").stdout
+    dead = [line for line in upstreams.splitlines() if f":{b.port}" in line]
+    assert dead and "ejected (" in dead[0], upstreams
+    live = [line for line in upstreams.splitlines() if f":{a.port}" in line]
+    assert live and "  up  " in live[0], upstreams
 
 
 def test_a_listener_on_a_port_in_use_fails_the_commit_and_changes_nothing(l7):

@@ -16,6 +16,7 @@ std::string utc_time(int64_t unix_seconds);
 std::optional<int64_t> parse_duration(std::string_view text);
 void add_show_tunnels_commands(CommandTable& table);  // show tunnels
 void add_show_paths_commands(CommandTable& table);    // show paths
+void add_show_l7_commands(CommandTable& table);       // show l7 listeners|routes|upstreams
 
 // Configure mode's `show`: your candidate, as Junos shows it.
 Output show_candidate(Invocation& inv);

@@ -1,0 +1,68 @@
+// What vigil-l7's `l7.show` answers (vigild's `show.l7` passes it through): its listeners,
+// routes and upstream pools with each target's state as its workers see it, and the counters.
+// Declared once for the producer and the CLI; every field has a default.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace vigil::api {
+
+struct L7ListenerStatus {
+  std::string name;
+  std::string address;
+  std::string protocol = "http";
+  bool trust_forwarded = false;
+  uint32_t sockets = 0;  // one per worker (SO_REUSEPORT)
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7ListenerStatus, name, address, protocol,
+                                                trust_forwarded, sockets)
+
+struct L7RouteStatus {
+  std::string name;
+  int32_t priority = 0;
+  std::vector<std::string> hosts;  // empty: any
+  std::string path_match = "any";  // any, exact, prefix, regex
+  std::string path;
+  std::vector<std::string> methods;  // empty: any
+  std::string upstream;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7RouteStatus, name, priority, hosts, path_match,
+                                                path, methods, upstream)
+
+// A target as the workers see it together: outlier state is each worker's own.
+struct L7TargetStatus {
+  std::string address;
+  uint32_t weight = 1;
+  uint32_t in_flight = 0;         // requests, all workers
+  uint32_t idle_connections = 0;  // kept alive, all workers
+  uint32_t ejected_by = 0;        // workers that have it ejected now
+  int64_t ejected_for_ms = 0;     // the longest of their ejections still to run
+  uint64_t ejections = 0;         // all workers, since the target was configured
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7TargetStatus, address, weight, in_flight,
+                                                idle_connections, ejected_by, ejected_for_ms,
+                                                ejections)
+
+struct L7UpstreamStatus {
+  std::string name;
+  std::string policy;
+  std::vector<L7TargetStatus> targets;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7UpstreamStatus, name, policy, targets)
+
+struct L7Status {
+  bool configured = false;  // an l7 section is applied
+  uint32_t workers = 0;
+  std::vector<L7ListenerStatus> listeners;
+  std::vector<L7RouteStatus> routes;
+  std::vector<L7UpstreamStatus> upstreams;
+  std::map<std::string, uint64_t> counters;  // requests, retries, ... (l7.stats)
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7Status, configured, workers, listeners, routes,
+                                                upstreams, counters)
+
+}  // namespace vigil::api
