@@ -336,6 +336,12 @@ struct L7UpstreamConfig {
   auto operator<=>(const L7UpstreamConfig&) const = default;
 };
 
+struct L7AccessLogConfig {
+  std::string path;                 // "": no access log
+  std::vector<std::string> fields;  // in order; empty: all
+  auto operator<=>(const L7AccessLogConfig&) const = default;
+};
+
 struct L7Config {
   bool enabled = false;  // the section is there
   uint32_t workers = 0;  // 0: one per core vigil-dp does not poll
@@ -345,7 +351,8 @@ struct L7Config {
   uint32_t max_headers = 100;
   uint32_t max_head_bytes = 65536;
   uint32_t max_uri_bytes = 8192;
-  uint32_t max_connections = 10000;         // clients per worker
+  uint32_t max_connections = 10000;  // clients per worker
+  L7AccessLogConfig access_log;
   std::vector<L7ListenerConfig> listeners;  // in document order
   std::vector<L7RouteConfig> routes;        // in document order
   std::vector<L7UpstreamConfig> upstreams;  // in document order

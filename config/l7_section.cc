@@ -191,6 +191,29 @@ constexpr Schema kUpstreamSchema{.path = "l7.upstreams.<name>",
                                  .description = "A pool of backend servers.",
                                  .fields = kUpstreamFields};
 
+constexpr std::string_view kAccessFieldNames[] = {
+    "time",  "client",      "listener", "method",   "host",   "path",      "status",
+    "bytes", "duration_ms", "route",    "upstream", "target", "request_id"};
+
+constexpr Field kAccessLogFields[] = {
+    {.key = "path",
+     .type = "absolute path",
+     .description = "The file requests are appended to (created 0640); reopened on each commit "
+                    "and on SIGHUP, so a rotated file is let go",
+     .required = true},
+    {.key = "fields",
+     .type = "list of field",
+     .description = "Which, in order: time, client, listener, method, host, path, status, bytes, "
+                    "duration_ms, route, upstream, target, request_id",
+     .default_value = "all"},
+};
+constexpr Schema kAccessLogSchema{
+    .path = "l7.access_log",
+    .description =
+        "One logfmt line per request, written by each worker in batches (at most a "
+        "second late; lines past 1 MiB waiting are dropped and counted).",
+    .fields = kAccessLogFields};
+
 constexpr Field kL7Fields[] = {
     {.key = "workers",
      .type = "integer 0-64",
@@ -225,6 +248,7 @@ constexpr Field kL7Fields[] = {
      .type = "integer 1-1000000",
      .description = "Client connections per worker; past it new ones are closed at once",
      .default_value = "10000"},
+    {.key = "access_log", .type = "mapping", .description = "", .children = &kAccessLogSchema},
     {.key = "listeners",
      .type = "map of listener",
      .description = "Up to 64",
@@ -650,6 +674,25 @@ void parse_l7(const YAML::Node& node, const std::string& path, Config& config, E
   l7.max_head_bytes = read_u32(r, "max_head_bytes", 1024, 1048576, 65536, ok, errors);
   l7.max_uri_bytes = read_u32(r, "max_uri_bytes", 256, 65536, 8192, ok, errors);
   l7.max_connections = read_u32(r, "max_connections", 1, 1000000, 10000, ok, errors);
+  if (r.has("access_log")) {
+    MapReader a(r.get("access_log"), r.path_of("access_log"), kAccessLogSchema, errors);
+    if (a.ok()) {
+      auto file = read_string(a.get("path"), a.path_of("path"), errors);
+      if (file && (file->empty() || file->front() != '/' || file->size() > 4096 ||
+                   file->find('\0') != std::string::npos)) {
+        errors.add(a.path_of("path"), a.get("path"), "needs an absolute path");
+      } else if (file) {
+        l7.access_log.path = *file;
+      }
+      for_each_item(a.get("fields"), a.path_of("fields"), errors,
+                    [&](const YAML::Node& n, const std::string& p) {
+                      auto v = read_enum(n, p, errors, kAccessFieldNames);
+                      if (v) {
+                        l7.access_log.fields.emplace_back(kAccessFieldNames[*v]);
+                      }
+                    });
+    }
+  }
   for_each_named(r.get("listeners"), r.path_of("listeners"), errors,
                  [&](const std::string& name, const YAML::Node& n, const std::string& p) {
                    parse_listener(name, n, p, l7, errors);

@@ -79,6 +79,21 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
   s.limits.max_head_bytes = l7.max_head_bytes;
   s.limits.max_target_bytes = l7.max_uri_bytes;
   s.max_connections = l7.max_connections;
+  if (!l7.access_log.path.empty()) {
+    AccessLogSpec spec{.path = l7.access_log.path};
+    for (const auto& name : l7.access_log.fields) {
+      auto field = access_field(name);
+      if (!field) {
+        return fail("l7.access_log.fields: no field named \"" + name + "\"");
+      }
+      spec.fields.push_back(*field);
+    }
+    if (spec.fields.empty()) {
+      const auto all = all_access_fields();
+      spec.fields.assign(all.begin(), all.end());
+    }
+    out->access_log = std::move(spec);
+  }
   for (const auto& l : l7.listeners) {
     out->listeners.push_back(
         {.name = l.name, .address = l.address, .trust_forwarded = l.trust_forwarded});

@@ -25,6 +25,8 @@ void export_metrics(const nlohmann::json& stats, MetricsRegistry& metrics,
       {"ejections", "vigil_l7_ejections_total", "Targets ejected by outlier detection"},
       {"timeouts", "vigil_l7_timeouts_total",
        "Requests or connections ended by a timeout (head, connect, response, idle)"},
+      {"access_log_dropped", "vigil_l7_access_log_dropped_total",
+       "Access log lines dropped: the file did not take them in time"},
   };
   for (const Total& t : kTotals) {
     exported.set(metrics.counter(t.name, t.help), {}, stats.at(t.key).get<uint64_t>());

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
           .name = "vigil-l7",
           .summary = "Vigil L7 reverse proxy: listeners, HTTP/1.1, routes, upstream pools.",
           .default_socket = "/run/vigil/l7.sock",
-          .not_implemented = "TLS, HTTP/2, active health checks, DNS-named targets, access log",
+          .not_implemented = "TLS, HTTP/2, active health checks, DNS-named targets",
           .validate_config = vigil::config::validate_document,
           .applies_sections = {"l7"},
       },
@@ -120,7 +120,23 @@ int main(int argc, char** argv) {
           });
           return timer ? vigil::Status(vigil::Ok{}) : vigil::fail(timer.error());
         });
-        d.on_stop([&] { proxy->stop(); });
+        d.on_stop([&] {
+          if (proxy) {
+            proxy->stop();
+          }
+        });
+        // SIGHUP: the access log opened again, for logrotate; the config is vigild's alone.
+        d.on_hangup([&] {
+          vigil::log::info(
+              "SIGHUP: nothing reloaded; the config changes only by commit (vigil load, vigil "
+              "commit), which vigild applies to every component. The access log is reopened",
+              {{"config", d.args().config_path}});
+          if (proxy) {
+            if (auto st = proxy->reopen_access_log(); !st) {
+              vigil::log::error("cannot reopen the access log", {{"error", st.error()}});
+            }
+          }
+        });
         // Read-only: what any local user allowed on the socket may see.
         const auto method = [&](auto body) {
           return [&, body](const nlohmann::json&,

@@ -138,6 +138,9 @@ void ClientConnection::on_events(uint32_t events) {
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
     readable_ = true;
   }
+  if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    peer_closed_ = true;  // read on to the end: its news comes once, with the last data
+  }
   if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
     writable_ = true;
   }
@@ -250,8 +253,9 @@ bool ClientConnection::read_client() {
   if (n > 0) {
     in_.commit(static_cast<size_t>(n));
     // Less than asked for: the socket is drained, and the edge-triggered epoll says when
-    // more (or the end, with EPOLLRDHUP) comes. Saves a recv that would only say EAGAIN.
-    if (static_cast<size_t>(n) < room.size()) {
+    // more comes. Saves a recv that would only say EAGAIN. Not once the peer has closed:
+    // that was said with the data (EPOLLRDHUP) and is not said again, so the end is read.
+    if (static_cast<size_t>(n) < room.size() && !peer_closed_) {
       readable_ = false;
     }
     if (phase_ == Phase::kLinger) {
@@ -288,7 +292,7 @@ bool ClientConnection::read_upstream() {
   const ssize_t n = ::recv(upstream_->fd(), room.data(), room.size(), 0);
   if (n > 0) {
     upstream_->in.commit(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < room.size()) {
+    if (static_cast<size_t>(n) < room.size() && !upstream_->peer_closed) {
       upstream_->readable = false;  // drained, as above
     }
     return true;
@@ -333,6 +337,9 @@ bool ClientConnection::flush_client() {
   }
   if (out_.empty()) {
     out_.release_if_empty();
+    if (progress && phase_ == Phase::kHead && wait_ == Wait::kTransfer) {
+      arm_for_next_head();  // the output is through: now the next head's wait
+    }
   }
   return progress;
 }
@@ -388,6 +395,7 @@ bool ClientConnection::take_head() {
   if (end == std::string_view::npos) {
     scanned_ = data.size();
     if (data.size() >= settings.limits.max_head_bytes) {
+      begin_log_entry();
       const auto r = http1::parse_request_head(data, settings.limits, head_);
       bump(worker_.mutable_stats().bad_requests);
       refuse(r.outcome == http1::Parsed::kError ? r.status : 431,
@@ -401,6 +409,7 @@ bool ClientConnection::take_head() {
   }
   const size_t head_bytes = end + kHeadEnd.size();
   scanned_ = 0;
+  begin_log_entry();
   const auto parsed = http1::parse_request_head(data.substr(0, head_bytes), settings.limits, head_);
   if (parsed.outcome != http1::Parsed::kComplete) {
     bump(worker_.mutable_stats().bad_requests);
@@ -408,6 +417,7 @@ bool ClientConnection::take_head() {
     return true;
   }
   bump(worker_.mutable_stats().requests);
+  method_.assign(head_.method);
   client_minor_ = head_.minor_version;
   head_request_ = head_.method == "HEAD";
   const auto framing = http1::request_framing(head_, settings.max_body_bytes);
@@ -417,6 +427,13 @@ bool ClientConnection::take_head() {
     return true;
   }
   const RequestView view = RequestView::from(head_);
+  if (worker_.access_log() != nullptr) {
+    log_host_.assign(view.authority);
+    log_path_.assign(view.refuse_status != 0 ? std::string_view(head_.target) : view.path);
+    if (!view.query.empty()) {
+      log_path_.append("?").append(view.query);
+    }
+  }
   if (view.refuse_status != 0) {
     bump(worker_.mutable_stats().bad_requests);
     refuse(view.refuse_status, view.error);
@@ -434,6 +451,7 @@ bool ClientConnection::take_head() {
     return true;
   }
   const RouteAction& action = config.actions[route->id];
+  route_name_ = route->name;
   if (RateLimiter* limiter = generation_->limiters[route->id].get()) {
     const std::string_view key =
         action.rate_key_header.empty() ? peer_ : field(view.headers, action.rate_key_header);
@@ -457,7 +475,7 @@ bool ClientConnection::take_head() {
       hash_ = std::hash<std::string_view>{}(cookie(view.headers, upstream.hash_name));
       break;
   }
-  const std::string request_id = worker_.next_request_id();
+  request_id_ = worker_.next_request_id();
   request_head_.clear();
   http1::write_upstream_request(head_, request_,
                                 {.client_address = peer_,
@@ -466,11 +484,10 @@ bool ClientConnection::take_head() {
                                  .path = view.path,
                                  .query = view.query,
                                  .trust_forwarded = listener_.trust_forwarded,
-                                 .request_id = request_id,
+                                 .request_id = request_id_,
                                  .add = action.add,
                                  .remove = action.remove},
                                 request_head_);
-  method_.assign(head_.method);
   in_.consume(head_bytes);  // the head's views end here
   request_left_ = request_.length;
   request_chunks_ = http1::ChunkedDecoder({.max_body_bytes = settings.max_body_bytes});
@@ -562,6 +579,7 @@ void ClientConnection::connected() {
     return;
   }
   phase_ = Phase::kExchange;
+  upstream_failed_ = upstream_write_failed_ = false;  // of an attempt before, if any
   upstream_->connected = true;
   upstream_->writable = true;
   upstream_->in.consume(upstream_->in.size());
@@ -751,6 +769,7 @@ bool ClientConnection::take_response_head() {
     return true;
   }
   response_ = framing.framing;
+  status_ = status;
   end_attempt(status >= 500 ? Outcome::kServerError : Outcome::kSuccess);
   http1::Framing to_client = response_;
   chunk_to_client_ = false;
@@ -765,8 +784,9 @@ bool ClientConnection::take_response_head() {
     }
   }
   if (!request_done_) {
-    // Answered before the request's body is through (a 413, say): the rest of the body still
-    // goes up, but where a next request would begin is not known, so this is the last.
+    // Answered before the request's body is through (a 413, say): where a next request
+    // would begin is not known, so this is the last; once the answer is out, what the client
+    // still sends is read and dropped (the linger) before the connection closes.
     keep_alive_ = false;
   }
   scratch_.clear();
@@ -811,6 +831,7 @@ bool ClientConnection::pump_response() {
         out_.append(in.data().first(n));
         in.consume(n);
         response_left_ -= n;
+        body_bytes_ += n;
         progress = true;
       }
       if (response_left_ == 0) {
@@ -837,6 +858,7 @@ bool ClientConnection::pump_response() {
           } else {
             out_.append(step.data);
           }
+          body_bytes_ += step.data.size();
         }
         in.consume(step.consumed);
         progress = true;
@@ -860,6 +882,7 @@ bool ClientConnection::pump_response() {
         } else {
           out_.append(in.data());
         }
+        body_bytes_ += in.size();
         in.consume(in.size());
         progress = true;
       }
@@ -911,13 +934,58 @@ bool ClientConnection::pump_tunnel() {
   return progress;
 }
 
+void ClientConnection::begin_log_entry() {
+  logged_ = false;
+  started_at_ = worker_.reactor().now();
+  status_ = 0;
+  body_bytes_ = 0;
+  route_name_ = {};
+  method_.clear();
+  request_id_.clear();
+  log_host_.clear();
+  log_path_.clear();
+}
+
+void ClientConnection::log_request() {
+  if (logged_) {
+    return;
+  }
+  logged_ = true;
+  AccessLog* log = worker_.access_log();
+  if (log == nullptr) {
+    return;
+  }
+  const bool sent_up = generation_ && !route_name_.empty();
+  const UpstreamSpec* upstream = sent_up ? &generation_->config->upstreams[pool_] : nullptr;
+  const auto wall = std::chrono::system_clock::now().time_since_epoch();
+  log->add({.unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall).count(),
+            .client = peer_,
+            .listener = listener_.name,
+            .method = method_,
+            .host = log_host_,
+            .path = log_path_,
+            .route = route_name_,
+            .upstream = upstream != nullptr ? std::string_view(upstream->name) : "",
+            .target = upstream != nullptr && target_ < upstream->targets.size()
+                          ? std::string_view(upstream->targets[target_].key)
+                          : "",
+            .request_id = request_id_,
+            .status = status_,
+            .bytes = body_bytes_,
+            .duration_ms =
+                std::chrono::duration<double, std::milli>(worker_.reactor().now() - started_at_)
+                    .count()});
+}
+
 void ClientConnection::finish_exchange() {
   // Pooled only when nothing more can be owed on it: the request went whole, the response
   // ended where its framing said, and the socket was read dry (a read that filled the buffer
   // leaves it unknown whether more waits, and more would answer the next user's request).
   const bool reusable = response_.keep_alive && request_done_ && !upstream_->eof &&
-                        !upstream_->readable && !upstream_write_failed_ && upstream_->in.empty() &&
-                        up_out_.empty() && response_.body != http1::Body::kUntilClose;
+                        !upstream_->readable && !upstream_->peer_closed &&
+                        !upstream_write_failed_ && upstream_->in.empty() && up_out_.empty() &&
+                        response_.body != http1::Body::kUntilClose;
+  log_request();
   release_upstream(reusable);
   if (!request_done_) {
     keep_alive_ = false;  // where the next request would begin is unknown
@@ -940,8 +1008,17 @@ void ClientConnection::start_next_request() {
   in_.release_if_empty();
   up_out_.consume(up_out_.size());
   up_out_.release_if_empty();
+  arm_for_next_head();
+}
+
+void ClientConnection::arm_for_next_head() {
   const ProxySettings& settings = worker_.generation()->config->settings;
-  if (in_.empty()) {
+  if (!out_.empty()) {
+    // The last response is still going out: the client is not late with its next request
+    // while it reads, so the wait is the transfer's (re-armed as bytes go), and the head's
+    // clock starts once the output is through.
+    arm(Wait::kTransfer, settings.idle_timeout);
+  } else if (in_.empty()) {
     arm(Wait::kIdle, settings.idle_timeout);
   } else {
     arm(Wait::kHead, settings.header_timeout);
@@ -988,6 +1065,8 @@ void ClientConnection::refuse(int status, std::string_view why, bool keep_open,
     end_attempt(std::nullopt);
     retire_upstream(std::move(upstream_));
   }
+  status_ = status;
+  log_request();
   log::debug("request refused",
              {{"status", status}, {"reason", std::string(why)}, {"client", peer_}});
   bump(worker_.mutable_stats().responses[static_cast<size_t>(std::clamp(status / 100, 1, 5))]);
@@ -1064,6 +1143,7 @@ void ClientConnection::close() {
   if (phase_ == Phase::kClosed) {
     return;
   }
+  log_request();  // a request cut short is logged with what it got (status 0: no answer)
   phase_ = Phase::kClosed;
   wait_ = Wait::kNone;
   worker_.reactor().timers().cancel(*this);

@@ -84,6 +84,11 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
   void finish_after_output();
   void arm(Wait wait, Clock::duration after);
   void start_next_request();
+  void arm_for_next_head();
+  // The access log's line for the request in hand: begun when its head is read, written once
+  // (answered, refused, or cut short), if the config has an access log.
+  void begin_log_entry();
+  void log_request();
 
   Worker& worker_;
   UniqueFd fd_;
@@ -95,7 +100,8 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
   ByteBuffer in_;   // from the client
   ByteBuffer out_;  // to the client
   bool readable_ = false, writable_ = true, eof_ = false;
-  size_t scanned_ = 0;  // bytes of in_ searched for the head's end
+  bool peer_closed_ = false;  // EPOLLRDHUP/HUP/ERR seen: read until the end, not a short read
+  size_t scanned_ = 0;        // bytes of in_ searched for the head's end
   size_t lingered_ = 0;
   http1::RequestHead head_;  // kept for its fields' capacity, not its views
   http1::ResponseHead response_head_;
@@ -133,6 +139,16 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
   http1::ChunkedDecoder response_chunks_;
   bool chunk_to_client_ = false;
   Clock::time_point sent_at_{};
+
+  // What the access log says of the request in hand.
+  bool logged_ = true;
+  Clock::time_point started_at_{};
+  int status_ = 0;
+  uint64_t body_bytes_ = 0;
+  std::string_view route_name_;  // in generation_'s config
+  std::string request_id_;
+  std::string log_host_;
+  std::string log_path_;
 };
 
 }  // namespace vigil::l7

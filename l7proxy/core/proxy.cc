@@ -37,6 +37,13 @@ Expected<Proxy::Prepared> Proxy::prepare(std::shared_ptr<const ProxyConfig> conf
       fds.push_back(std::make_shared<UniqueFd>(std::move(*fd)));
     }
   }
+  if (config->access_log) {
+    auto file = open_access_log(config->access_log->path);
+    if (!file) {
+      return fail(file.error());
+    }
+    p.access_log = std::move(*file);
+  }
   p.config = std::move(config);
   return p;
 }
@@ -47,7 +54,7 @@ void Proxy::activate(Prepared prepared) {
     for (const auto& l : prepared.config->listeners) {
       mine.push_back(prepared.sockets.at(l.address.to_string())[i]);
     }
-    workers_[i]->apply(prepared.config, std::move(mine));
+    workers_[i]->apply(prepared.config, std::move(mine), prepared.access_log);
   }
   // The sockets of listeners gone close when the last worker lets go of them.
   sockets_ = std::move(prepared.sockets);
@@ -60,9 +67,23 @@ void Proxy::activate(Prepared prepared) {
   }
 }
 
+Status Proxy::reopen_access_log() {
+  if (!config_ || !config_->access_log) {
+    return Ok{};
+  }
+  auto file = open_access_log(config_->access_log->path);
+  if (!file) {
+    return fail(file.error());
+  }
+  for (auto& w : workers_) {
+    w->apply(config_, std::nullopt, *file);
+  }
+  return Ok{};
+}
+
 nlohmann::json Proxy::stats() const {
   uint64_t accepted = 0, refused = 0, active = 0, requests = 0, connects = 0, connect_failures = 0,
-           reused = 0, retries = 0, ejections = 0, timeouts = 0, bad = 0;
+           reused = 0, retries = 0, ejections = 0, timeouts = 0, bad = 0, log_dropped = 0;
   std::array<uint64_t, 6> responses{};
   const auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   for (const auto& w : workers_) {
@@ -78,6 +99,7 @@ nlohmann::json Proxy::stats() const {
     ejections += get(s.ejections);
     timeouts += get(s.timeouts);
     bad += get(s.bad_requests);
+    log_dropped += get(s.access_log_dropped);
     for (size_t c = 1; c < responses.size(); ++c) {
       responses[c] += get(s.responses[c]);
     }
@@ -98,7 +120,8 @@ nlohmann::json Proxy::stats() const {
           {"upstream_reused", reused},
           {"retries", retries},
           {"ejections", ejections},
-          {"timeouts", timeouts}};
+          {"timeouts", timeouts},
+          {"access_log_dropped", log_dropped}};
 }
 
 api::L7Status Proxy::show() const {
@@ -141,10 +164,20 @@ api::L7Status Proxy::show() const {
     }
     out.upstreams.push_back(std::move(status));
   }
+  // Every worker asked at once, then one deadline for all: a second at most in all.
+  std::vector<std::future<Worker::TargetStates>> asked;
   for (const auto& w : workers_) {
-    const auto states = w->target_states(config_.get(), std::chrono::seconds(1));
-    if (!states || states->size() != out.upstreams.size()) {
-      continue;  // not started, busy past a second, or not on this config yet
+    asked.push_back(w->ask_target_states(config_.get()));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (auto& answer : asked) {
+    if (!answer.valid() || answer.wait_until(deadline) != std::future_status::ready) {
+      continue;  // not started, or busy past the deadline: counted without it
+    }
+    const Worker::TargetStates got = answer.get();
+    const auto* states = &got;
+    if (states->size() != out.upstreams.size()) {
+      continue;  // not on this config yet
     }
     for (size_t p = 0; p < states->size(); ++p) {
       auto& targets = out.upstreams[p].targets;

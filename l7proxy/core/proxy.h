@@ -24,7 +24,8 @@ class Proxy {
 
   struct Prepared {
     std::shared_ptr<const ProxyConfig> config;
-    Sockets sockets;  // by listener address, one per worker
+    Sockets sockets;                       // by listener address, one per worker
+    std::shared_ptr<UniqueFd> access_log;  // opened anew: a rotated file is let go
   };
 
   explicit Proxy(uint32_t workers);
@@ -34,6 +35,8 @@ class Proxy {
 
   Expected<Prepared> prepare(std::shared_ptr<const ProxyConfig> config) const;
   void activate(Prepared prepared);
+  // SIGHUP: the access log opened again (after logrotate moved it). Errors name the file.
+  Status reopen_access_log();
   void stop();
 
   size_t workers() const { return workers_.size(); }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/net/host_port.h"
+#include "l7proxy/core/access_log.h"
 #include "l7proxy/http1/message_head.h"
 #include "l7proxy/limits/rate_limiter.h"
 #include "l7proxy/routing/route_table.h"
@@ -71,8 +72,14 @@ struct RouteAction {
   std::string rate_key_header;  // "": the client's address
 };
 
+struct AccessLogSpec {
+  std::string path;
+  std::vector<AccessField> fields;  // in order
+};
+
 struct ProxyConfig {
   ProxySettings settings;
+  std::optional<AccessLogSpec> access_log;
   std::vector<ListenerSpec> listeners;
   RouteTable routes;
   std::vector<RouteAction> actions;  // by route id

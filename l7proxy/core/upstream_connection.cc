@@ -46,6 +46,7 @@ Expected<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(
   std::unique_ptr<UpstreamConnection> c(
       new UpstreamConnection(reactor, std::move(fd), target, owner));
   if (auto st = reactor.watch(c->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, c.get()); !st) {
+    local_failure = true;  // epoll's want, not the target's
     return fail(st.error());
   }
   c->connected = rc == 0;
@@ -67,6 +68,9 @@ void UpstreamConnection::on_events(uint32_t events) {
   }
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
     readable = true;
+  }
+  if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    peer_closed = true;
   }
   if ((events & EPOLLOUT) != 0) {
     writable = true;

@@ -54,6 +54,7 @@ class UpstreamConnection final : public Pollable {
   bool readable = false;
   bool writable = false;
   bool eof = false;
+  bool peer_closed = false;  // EPOLLRDHUP/HUP/ERR seen: read on to the end
   bool connected = false;
   Clock::time_point idle_since{};
 

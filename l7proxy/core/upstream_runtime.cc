@@ -28,6 +28,7 @@ std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> c
       auto found = targets.find(key);
       auto runtime =
           found != targets.end() ? found->second : std::make_shared<TargetRuntime>(u.outlier);
+      runtime->outlier.configure(u.outlier);  // a commit's new thresholds, its runs kept
       next.emplace(key, runtime);
       pool.targets.push_back(std::move(runtime));
     }

@@ -97,6 +97,7 @@ void Worker::start() {
       (*clients_.begin())->abort();
     }
     acceptors_.clear();
+    access_log_.reset();  // written out
     generation_.reset();
     targets_.clear();
     reactor_.reap();
@@ -111,18 +112,33 @@ void Worker::stop() {
 }
 
 void Worker::apply(std::shared_ptr<const ProxyConfig> config,
-                   std::vector<std::shared_ptr<UniqueFd>> listeners) {
+                   std::optional<std::vector<std::shared_ptr<UniqueFd>>> listeners,
+                   std::shared_ptr<UniqueFd> access_log) {
   if (!thread_.joinable()) {
-    take(std::move(config), std::move(listeners));  // not started yet: the caller's thread
+    // Not started yet: the caller's thread.
+    take(std::move(config), std::move(listeners), std::move(access_log));
     return;
   }
-  reactor_.post([this, config = std::move(config), listeners = std::move(listeners)]() mutable {
-    take(std::move(config), std::move(listeners));
+  reactor_.post([this, config = std::move(config), listeners = std::move(listeners),
+                 access_log = std::move(access_log)]() mutable {
+    take(std::move(config), std::move(listeners), std::move(access_log));
   });
 }
 
 void Worker::take(std::shared_ptr<const ProxyConfig> config,
-                  std::vector<std::shared_ptr<UniqueFd>> listeners) {
+                  std::optional<std::vector<std::shared_ptr<UniqueFd>>> new_listeners,
+                  std::shared_ptr<UniqueFd> access_log) {
+  // The access log: the file given, in the fields the config names (what waits for the old
+  // file goes to it first).
+  if (access_log && config->access_log) {
+    access_log_ = std::make_unique<AccessLog>(std::move(access_log), config->access_log->fields);
+  } else {
+    access_log_.reset();
+  }
+  if (!new_listeners) {
+    return;  // a reopen of the access log only
+  }
+  auto& listeners = *new_listeners;
   std::vector<std::unique_ptr<Acceptor>> next;
   for (size_t i = 0; i < listeners.size() && i < config->listeners.size(); ++i) {
     ListenerInfo info{.name = config->listeners[i].name,
@@ -155,16 +171,19 @@ bool Worker::accept_from(int fd, const ListenerInfo& listener) {
     UniqueFd client(
         ::accept4(fd, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!client.valid()) {
-      if (errno == EINTR || errno == ECONNABORTED) {
+      // A connection's own failure (accept(2): treat as EAGAIN and retry): the next one.
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == ENETDOWN ||
+          errno == ENOPROTOOPT || errno == EHOSTDOWN || errno == ENONET || errno == EHOSTUNREACH ||
+          errno == EOPNOTSUPP || errno == ENETUNREACH || errno == EPERM) {
         continue;
       }
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         return true;
       }
-      const bool starved =
-          errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+      // Anything else (no descriptor, no memory): what is queued waits for the retry timer,
+      // not for the next connection's wake-up.
       log::warn("accept failed", {{"listener", listener.name}, {"error", std::strerror(errno)}});
-      return !starved;
+      return false;
     }
     if (clients_.size() >= settings.max_connections) {
       bump(stats_.refused_connections);
@@ -196,10 +215,9 @@ std::string Worker::next_request_id() {
   return id;
 }
 
-std::optional<Worker::TargetStates> Worker::target_states(const ProxyConfig* config,
-                                                          std::chrono::milliseconds wait) {
+std::future<Worker::TargetStates> Worker::ask_target_states(const ProxyConfig* config) {
   if (!thread_.joinable()) {
-    return std::nullopt;
+    return {};
   }
   auto answer = std::make_shared<std::promise<TargetStates>>();
   auto future = answer->get_future();
@@ -226,14 +244,15 @@ std::optional<Worker::TargetStates> Worker::target_states(const ProxyConfig* con
     }
     answer->set_value(std::move(out));
   });
-  if (future.wait_for(wait) != std::future_status::ready) {
-    return std::nullopt;
-  }
-  return future.get();
+  return future;
 }
 
 void Worker::sweep_idle() {
   const auto now = reactor_.now();
+  if (access_log_) {
+    access_log_->flush();
+    bump(stats_.access_log_dropped, access_log_->take_dropped());
+  }
   if (generation_) {
     for (size_t p = 0; p < generation_->pools.size(); ++p) {
       const UpstreamSpec& spec = generation_->config->upstreams[p];

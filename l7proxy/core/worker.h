@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "l7proxy/core/access_log.h"
 #include "l7proxy/core/proxy_config.h"
 #include "l7proxy/core/reactor.h"
 #include "l7proxy/core/upstream_runtime.h"
@@ -42,14 +44,17 @@ class Worker {
   // Thread-safe: the worker takes `config` and accepts on `listeners` (its own socket of each
   // of config's listeners, in order) from its next turn. Sockets it had and is not given
   // again are closed then.
+  // `access_log`: the file it appends to, when config has an access log. No `listeners`
+  // (nothing): the worker keeps its sockets and takes only the file (a reopen).
   void apply(std::shared_ptr<const ProxyConfig> config,
-             std::vector<std::shared_ptr<UniqueFd>> listeners);
+             std::optional<std::vector<std::shared_ptr<UniqueFd>>> listeners,
+             std::shared_ptr<UniqueFd> access_log);
 
   const WorkerStats& stats() const { return stats_; }
 
   // Each target's state on this worker, by pool and target of `config` (empty when the worker
-  // runs another config): asked from the control thread, answered on the worker's. Nothing
-  // when the worker does not answer within `wait`.
+  // runs another config): asked from the control thread, answered on the worker's. No future
+  // (not valid) when the worker is not running.
   struct TargetState {
     uint32_t in_flight = 0;
     uint32_t idle = 0;
@@ -58,14 +63,14 @@ class Worker {
     uint64_t ejections = 0;
   };
   using TargetStates = std::vector<std::vector<TargetState>>;
-  std::optional<TargetStates> target_states(const ProxyConfig* config,
-                                            std::chrono::milliseconds wait);
+  std::future<TargetStates> ask_target_states(const ProxyConfig* config);
 
   // The worker's own thread only.
   Reactor& reactor() { return reactor_; }
   WorkerStats& mutable_stats() { return stats_; }
   const std::shared_ptr<Generation>& generation() const { return generation_; }
   void closed(ClientConnection* c);  // retires it
+  AccessLog* access_log() { return access_log_.get(); }
   std::string next_request_id();
   // Accepts what is queued; false when it had to stop short (out of descriptors).
   bool accept_from(int fd, const ListenerInfo& listener);
@@ -73,7 +78,8 @@ class Worker {
  private:
   class Acceptor;
   void take(std::shared_ptr<const ProxyConfig> config,
-            std::vector<std::shared_ptr<UniqueFd>> listeners);
+            std::optional<std::vector<std::shared_ptr<UniqueFd>>> listeners,
+            std::shared_ptr<UniqueFd> access_log);
   void sweep_idle();
 
   size_t index_;
@@ -87,6 +93,7 @@ class Worker {
   uint64_t request_counter_ = 0;
   std::string request_id_prefix_;
   std::unique_ptr<Timer> sweeper_;
+  std::unique_ptr<AccessLog> access_log_;
 };
 
 }  // namespace vigil::l7

@@ -20,7 +20,8 @@ struct WorkerStats {
   std::atomic<uint64_t> retries{0};
   std::atomic<uint64_t> ejections{0};
   std::atomic<uint64_t> timeouts{0};
-  std::atomic<uint64_t> bad_requests{0};  // refused as malformed (4xx before routing)
+  std::atomic<uint64_t> bad_requests{0};        // refused as malformed (4xx before routing)
+  std::atomic<uint64_t> access_log_dropped{0};  // lines the disk did not take in time
 };
 
 // Single-writer increment.

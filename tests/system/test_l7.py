@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -85,11 +86,14 @@ class EchoAfterUpgrade:
 
 
 def l7_config(listen: int, targets: list[int], echo: int | None = None,
-              route_value: str = "a") -> str:
+              route_value: str = "a", access_log: Path | None = None) -> str:
     listed = "".join(f'\n        - {{address: "127.0.0.1:{p}"}}' for p in targets)
     text = f"""l7:
   workers: 2
-  listeners:
+"""
+    if access_log:
+        text += f"  access_log: {{path: {access_log}}}\n"
+    text += f"""  listeners:
     web: {{address: "127.0.0.1:{listen}"}}
   upstreams:
     app:
@@ -160,7 +164,8 @@ def curl(port: int, path: str = "/", *extra: str) -> subprocess.CompletedProcess
 def test_a_commit_publishes_backends_through_the_proxy(l7):
     a, b = Backend("alpha"), Backend("bravo")
     listen = free_port()
-    out = l7.commit(l7_config(listen, [a.port, b.port]))
+    log = l7.tmp / "access.log"
+    out = l7.commit(l7_config(listen, [a.port, b.port], access_log=log))
     assert "changed: l7" in out.stdout
     seen = {curl(listen).stdout for _ in range(6)}
     assert seen == {"alpha", "bravo"}  # round robin over both
@@ -185,6 +190,19 @@ def test_a_commit_publishes_backends_through_the_proxy(l7):
     requests = [line for line in text.splitlines() if line.startswith("vigil_l7_requests_total")]
     assert requests and float(requests[0].split()[-1]) >= 9, text
     assert 'vigil_l7_responses_total{class="4xx"} 1' in text
+    # The access log: a line per request (written within a second), the refusal's too; after
+    # logrotate moves the file, SIGHUP opens a new one.
+    lines = log.read_text().splitlines()
+    assert len(lines) >= 9, lines
+    assert any('method=POST host=127.0.0.1:' in l and "path=/upload status=200" in l
+               for l in lines), lines
+    assert any("status=400" in l for l in lines), lines
+    log.rename(l7.tmp / "access.log.1")
+    l7.proxy.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    curl(listen, "/after-rotation")
+    time.sleep(1.5)
+    assert "path=/after-rotation status=200" in log.read_text()
 
 
 def test_a_killed_backend_costs_no_failed_request(l7):

@@ -71,6 +71,14 @@ TEST(L7Config, SectionParsesIntoTypes) {
   EXPECT_EQ(l7.routes[1].path_match, L7PathMatch::kAny);
 }
 
+TEST(L7Config, AccessLogFieldsInOrder) {
+  const auto r =
+      parse("l7:\n  access_log: {path: /var/log/vigil/l7.log, fields: [status, path, time]}\n");
+  ASSERT_TRUE(r.ok()) << r.errors.to_string();
+  EXPECT_EQ(r.config.l7.access_log.path, "/var/log/vigil/l7.log");
+  EXPECT_EQ(r.config.l7.access_log.fields, (std::vector<std::string>{"status", "path", "time"}));
+}
+
 TEST(L7Config, AbsentSectionLeavesTheProxyOff) {
   const auto r = parse("system: {hostname: edge1}\n");
   ASSERT_TRUE(r.ok()) << r.errors.to_string();
@@ -141,6 +149,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"UnknownPolicy",
             "l7:\n  upstreams:\n    a: {policy: random, targets: [{address: \"10.0.0.1:80\"}]}\n",
             "must be round-robin"},
+        Bad{"AccessLogField", "l7:\n  access_log: {path: /var/log/a.log, fields: [time, size]}\n",
+            "l7.access_log.fields[1]"},
+        Bad{"AccessLogRelative", "l7:\n  access_log: {path: a.log}\n", "needs an absolute path"},
         Bad{"NameTarget", "l7:\n  upstreams:\n    a: {targets: [{address: \"app.local:80\"}]}\n",
             "l7.upstreams.a.targets[0].address"}),
     [](const testing::TestParamInfo<Bad>& p) { return std::string(p.param.name); });

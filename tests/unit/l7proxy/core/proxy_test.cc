@@ -6,6 +6,7 @@
 #include "l7proxy/core/proxy.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -641,6 +642,62 @@ TEST_F(ProxyTest, AClientResetInATunnelOrAPipelineLeavesTheProxyServing) {
   EXPECT_TRUE(exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n").starts_with("HTTP/1.1 200"));
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(stat("connections_active"), 0u);
+}
+
+}  // namespace
+}  // namespace vigil::l7
+
+namespace vigil::l7 {
+namespace {
+
+TEST_F(ProxyTest, AResponseEndedByItsCloseArrivesWholeAtOnce) {
+  // Data and FIN together: the proxy must see the end (EPOLLRDHUP comes once, with the data)
+  // and finish the chunked body at once, not at the idle timeout.
+  Backend backend([](const std::string&, const std::string&) {
+    return std::string(
+        "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthe body ends with the connection");
+  });
+  start({backend.port()});
+  const auto begin = std::chrono::steady_clock::now();
+  const std::string got = exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 2s);
+  EXPECT_NE(got.find("Transfer-Encoding: chunked"), std::string::npos) << got;
+  EXPECT_TRUE(got.ends_with("the body ends with the connection\r\n0\r\n\r\n")) << got;
+}
+
+TEST_F(ProxyTest, TheAccessLogHasALinePerRequestWithClientValuesEscaped) {
+  Backend backend;
+  char dir[] = "/tmp/l7-access-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/access.log";
+  start({backend.port()}, [&](ProxyConfig& c) {
+    c.access_log =
+        AccessLogSpec{.path = path,
+                      .fields = {AccessField::kClient, AccessField::kMethod, AccessField::kPath,
+                                 AccessField::kStatus, AccessField::kBytes, AccessField::kRoute,
+                                 AccessField::kUpstream}};
+  });
+  exchange(port_, "GET /api/x?q=\"a=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+  exchange(port_, "GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
+  proxy_->stop();  // the workers write what waits
+  std::string text;
+  {
+    UniqueFd f(::open(path.c_str(), O_RDONLY));
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(f.get(), buf, sizeof buf)) > 0) {
+      text.append(buf, static_cast<size_t>(n));
+    }
+  }
+  EXPECT_NE(text.find("client=127.0.0.1 method=GET path=\"/api/x?q=\\\"a=1\" status=200 bytes="),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("route=api upstream=app\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("method=GET path=- status=400 bytes=0 route=- upstream=-\n"),
+            std::string::npos)
+      << text;
+  ::unlink(path.c_str());
+  ::rmdir(dir);
 }
 
 }  // namespace
