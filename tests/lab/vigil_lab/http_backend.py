@@ -1,6 +1,6 @@
 """A backend behind vigil-l7 in the system tests and the demo: an HTTP/1.1 server that answers
-GET with its name and POST with its name and the body's length, and says which route field it
-saw. Prints its port, then serves until killed (a kill closes every connection at once).
+GET with its name (GET /zeros/N: N zero bytes), POST and PUT with its name and the body's
+length, and says which route field it saw. Prints its port, then serves until killed (a kill closes every connection at once).
 
     http_backend.py NAME [ADDRESS PORT]     (default 127.0.0.1, a free port)"""
 
@@ -14,7 +14,31 @@ class Named(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
+        if self.path.startswith("/zeros/"):
+            # N bytes of zeros, streamed: a large download through the proxy.
+            size = int(self.path[len("/zeros/"):])
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            block = bytes(1 << 20)
+            while size > 0:
+                n = min(size, len(block))
+                self.wfile.write(block[:n])
+                size -= n
+            return
         self.answer(NAME.encode())
+
+    def do_PUT(self):
+        # A large upload, read and dropped as it comes.
+        left = int(self.headers.get("Content-Length", 0))
+        total = 0
+        while left > 0:
+            data = self.rfile.read(min(left, 1 << 20))
+            if not data:
+                break
+            total += len(data)
+            left -= len(data)
+        self.answer(f"{NAME} got {total}".encode())
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", 0))
