@@ -1,10 +1,6 @@
 #include "l7proxy/config_adapter.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <algorithm>
-#include <cstring>
 
 #include "l7proxy/balancing/balancer.h"
 
@@ -15,21 +11,7 @@ TargetSpec target_of(const config::L7TargetConfig& t) {
   TargetSpec out;
   out.key = t.address.to_string();
   out.weight = t.weight;
-  if (t.address.address.family == 4) {
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(t.address.port);
-    std::memcpy(&sin.sin_addr, t.address.address.bytes.data(), 4);
-    std::memcpy(&out.address, &sin, sizeof sin);
-    out.address_length = sizeof sin;
-  } else {
-    sockaddr_in6 sin6{};
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = htons(t.address.port);
-    std::memcpy(&sin6.sin6_addr, t.address.address.bytes.data(), 16);
-    std::memcpy(&out.address, &sin6, sizeof sin6);
-    out.address_length = sizeof sin6;
-  }
+  out.address_length = t.address.to_sockaddr(out.address);
   return out;
 }
 

@@ -1,6 +1,10 @@
 #include "common/net/host_port.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <charconv>
+#include <cstring>
 
 namespace vigil::net {
 
@@ -43,6 +47,22 @@ Expected<HostPort> HostPort::parse(std::string_view text) {
 std::string HostPort::to_string() const {
   return (address.family == 6 ? "[" + address.to_string() + "]" : address.to_string()) + ":" +
          std::to_string(port);
+}
+
+socklen_t HostPort::to_sockaddr(sockaddr_storage& out) const {
+  out = sockaddr_storage{};
+  if (address.family == 6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&out);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    std::memcpy(&a->sin6_addr, address.bytes.data(), 16);
+    return sizeof *a;
+  }
+  auto* a = reinterpret_cast<sockaddr_in*>(&out);
+  a->sin_family = AF_INET;
+  a->sin_port = htons(port);
+  std::memcpy(&a->sin_addr, address.bytes.data(), 4);
+  return sizeof *a;
 }
 
 }  // namespace vigil::net

@@ -23,21 +23,12 @@ Expected<UniqueFd> listen_on(const net::HostPort& address, int backlog) {
       ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
     return failed("setsockopt");
   }
-  int bound = 0;
   if (v6) {
     ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    sockaddr_in6 sin6{};
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = htons(address.port);
-    std::memcpy(&sin6.sin6_addr, address.address.bytes.data(), 16);
-    bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sin6), sizeof sin6);
-  } else {
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(address.port);
-    std::memcpy(&sin.sin_addr, address.address.bytes.data(), 4);
-    bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sin), sizeof sin);
   }
+  sockaddr_storage where{};
+  const socklen_t length = address.to_sockaddr(where);
+  const int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&where), length);
   if (bound != 0) {
     return failed("bind");
   }

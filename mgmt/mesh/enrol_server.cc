@@ -25,22 +25,11 @@ Expected<UniqueFd> listen_on(const net::HostPort& where) {
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   // The wan addresses may come up after vigild starts (vigil-dp, DHCP): bind anyway.
   ::setsockopt(fd.get(), SOL_IP, IP_FREEBIND, &one, sizeof one);
-  sockaddr_storage ss{};
-  socklen_t len = 0;
   if (v6) {
     ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(where.port);
-    std::memcpy(&a->sin6_addr, where.address.bytes.data(), 16);
-    len = sizeof *a;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(where.port);
-    std::memcpy(&a->sin_addr, where.address.bytes.data(), 4);
-    len = sizeof *a;
   }
+  sockaddr_storage ss{};
+  const socklen_t len = where.to_sockaddr(ss);
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd.get(), 16) != 0) {
     return fail("cannot listen on " + where.to_string() + ": " + std::strerror(errno));
   }
