@@ -99,6 +99,20 @@ ParseResult parse_text(const std::string& text, const std::string& origin) {
   return parse_document(*doc);
 }
 
+Expected<Config> parse_sections(const nlohmann::json& sections) {
+  nlohmann::json doc = nlohmann::json::object();
+  for (const auto& [section, content] : sections.items()) {
+    if (!content.is_null()) {
+      doc[section] = content;
+    }
+  }
+  ParseResult parsed = parse_text(doc.dump(), "the committed config");
+  if (!parsed.ok()) {
+    return fail(parsed.errors.to_string());
+  }
+  return std::move(parsed.config);
+}
+
 Status validate_document(const YAML::Node& document) {
   ParseResult r = parse_document(document);
   if (r.ok()) {

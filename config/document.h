@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/expected.h"
@@ -23,5 +24,9 @@ ParseResult parse_document(const YAML::Node& document);
 Status validate_document(const YAML::Node& document);
 // YAML syntax errors come back as one error with the origin's line and column.
 ParseResult parse_text(const std::string& text, const std::string& origin);
+// A component's sections of a commit ({section: content, or null when removed}), through the
+// same schema code vigild validated them with (JSON is YAML); removed sections are left out,
+// as if never written. Every error, one per line.
+Expected<Config> parse_sections(const nlohmann::json& sections);
 
 }  // namespace vigil::config

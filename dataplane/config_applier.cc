@@ -6,25 +6,6 @@
 #include "config/document.h"
 
 namespace vigil::dp {
-namespace {
-
-// JSON is YAML: the sections as vigild sent them go through the same schema code that
-// validated them there. Sections sent as null (removed) are left out, as if never written.
-Expected<config::Config> parse_sections(const nlohmann::json& sections) {
-  nlohmann::json doc = nlohmann::json::object();
-  for (const auto& [section, content] : sections.items()) {
-    if (!content.is_null()) {
-      doc[section] = content;
-    }
-  }
-  auto parsed = config::parse_text(doc.dump(), "the committed config");
-  if (!parsed.ok()) {
-    return fail(parsed.errors.to_string());
-  }
-  return std::move(parsed.config);
-}
-
-}  // namespace
 
 Expected<PreparedChange> ConfigApplier::prepare(const nlohmann::json& delta) {
   auto prepared = std::make_shared<Prepared>();
@@ -32,7 +13,7 @@ Expected<PreparedChange> ConfigApplier::prepare(const nlohmann::json& delta) {
   for (const auto& [section, content] : delta.items()) {
     prepared->sections[section] = content;
   }
-  auto config = parse_sections(prepared->sections);
+  auto config = config::parse_sections(prepared->sections);
   if (!config) {
     return fail(config.error());
   }

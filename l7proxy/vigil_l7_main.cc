@@ -11,26 +11,11 @@
 #include "common/daemon.h"
 #include "common/event_loop.h"
 #include "config/document.h"
-#include "config/yaml_json.h"
 #include "l7proxy/config_adapter.h"
 #include "l7proxy/core/proxy.h"
 #include "l7proxy/proxy_metrics.h"
 
 namespace {
-
-vigil::Expected<vigil::config::Config> parse_sections(const nlohmann::json& sections) {
-  nlohmann::json doc = nlohmann::json::object();
-  for (const auto& [section, content] : sections.items()) {
-    if (!content.is_null()) {
-      doc[section] = content;
-    }
-  }
-  auto parsed = vigil::config::parse_text(doc.dump(), "the committed config");
-  if (!parsed.ok()) {
-    return vigil::fail(parsed.errors.to_string());
-  }
-  return std::move(parsed.config);
-}
 
 uint32_t online_cores() {
   const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
@@ -84,7 +69,7 @@ int main(int argc, char** argv) {
           for (const auto& [section, content] : delta.items()) {
             next[section] = content;
           }
-          auto config = parse_sections(next);
+          auto config = vigil::config::parse_sections(next);
           if (!config) {
             return vigil::fail(config.error());
           }
