@@ -108,8 +108,8 @@ class Contender:
             self.proc.kill()
 
 
-def start_all(tmp: Path, backend_port: int, proxy_cpu: int | None, other_cpu: int | None,
-              maxconn: int):
+def start_backend(tmp: Path, backend_port: int, cpu: int | None) -> Contender:
+    """The backend every proxy forwards to: nginx answering a 12-byte body."""
     nginx = shutil.which("nginx")
     backend = tmp / "backend.conf"
     backend.write_text(f"""worker_processes 1; daemon off; pid {tmp}/backend.pid;
@@ -117,8 +117,14 @@ error_log {tmp}/backend.err; events {{ worker_connections 4096; }}
 http {{ access_log off; server {{ listen 127.0.0.1:{backend_port} reuseport;
   keepalive_requests 1000000; location / {{ return 200 "hello world\\n"; }} }} }}
 """)
-    procs = [Contender("backend", [nginx, "-c", str(backend), "-e", str(tmp / "backend.err")],
-                       backend_port, other_cpu)]
+    return Contender("backend", [nginx, "-c", str(backend), "-e", str(tmp / "backend.err")],
+                     backend_port, cpu)
+
+
+def start_all(tmp: Path, backend_port: int, proxy_cpu: int | None, other_cpu: int | None,
+              maxconn: int):
+    nginx = shutil.which("nginx")
+    procs = [start_backend(tmp, backend_port, other_cpu)]
     ports = {name: free_port() for name in ("vigil-l7", "HAProxy", "nginx")}
     (tmp / "vigil.yaml").write_text(f"""l7:
   workers: 1
@@ -162,9 +168,10 @@ http {{ access_log off; upstream app {{ server 127.0.0.1:{backend_port}; keepali
     return procs + contenders, contenders
 
 
-def wrk(port: int, seconds: float, connections: int, cpu: int | None) -> tuple[float, float]:
+def wrk(port: int, seconds: float, connections: int, cpu: int | None, scheme: str = "http",
+        extra: tuple[str, ...] = ()) -> tuple[float, float]:
     run = subprocess.run(pinned(cpu) + ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s",
-                                        "--latency", f"http://127.0.0.1:{port}/"],
+                                        "--latency", *extra, f"{scheme}://127.0.0.1:{port}/"],
                          capture_output=True, text=True, timeout=seconds + 30)
     out = run.stdout
     if "Non-2xx" in out or "Socket errors" in out or "Requests/sec" not in out:

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/small_file.h"
 #include "common/unique_fd.h"
 
 namespace vigil {
@@ -100,13 +101,11 @@ Expected<std::string> read_private_file(const std::string& path, size_t max_byte
     }
     return fail("cannot read " + path + ": " + std::strerror(errno));
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return fail("cannot read " + path + ": " + std::strerror(errno));
+  auto stat = stat_regular_file(fd.get(), path);
+  if (!stat) {
+    return fail(stat.error());
   }
-  if (!S_ISREG(st.st_mode)) {
-    return fail(path + " is not a regular file");
-  }
+  const struct stat& st = *stat;
   if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
     return fail(path + " belongs to uid " + std::to_string(st.st_uid) +
                 ": a key file must belong to root (chown root " + path + ")");
@@ -119,26 +118,7 @@ Expected<std::string> read_private_file(const std::string& path, size_t max_byte
   if (static_cast<size_t>(st.st_size) > max_bytes) {
     return fail(path + " is larger than " + std::to_string(max_bytes) + " bytes");
   }
-  std::string content(max_bytes + 1, '\0');
-  size_t done = 0;
-  while (done <= max_bytes) {
-    const ssize_t n = ::read(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return fail("cannot read " + path + ": " + std::strerror(errno));
-    }
-    if (n == 0) {
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (done > max_bytes) {
-    return fail(path + " is larger than " + std::to_string(max_bytes) + " bytes");
-  }
-  content.resize(done);
-  return content;
+  return read_to_end(fd.get(), path, max_bytes);
 }
 
 }  // namespace vigil

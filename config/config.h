@@ -277,10 +277,37 @@ struct L7NameValue {
   auto operator<=>(const L7NameValue&) const = default;
 };
 
+// A certificate and its key, as files: the key's file is a secret (mode 0600), read by
+// vigil-l7 only, never by vigild.
+struct L7CertificateConfig {
+  std::string name;
+  std::string certificate_file;    // PEM: the certificate, then the chain to its root
+  std::string private_key_file;    // PEM, mode 0600
+  std::string ocsp_response_file;  // DER, stapled when a client asks; "": none
+  auto operator<=>(const L7CertificateConfig&) const = default;
+};
+
+inline constexpr std::string_view kL7TlsVersionNames[] = {"tls1.2", "tls1.3"};
+enum class L7TlsVersion { k12, k13 };
+inline constexpr std::string_view kL7ClientCertificateNames[] = {"none", "optional", "required"};
+enum class L7ClientCertificate { kNone, kOptional, kRequired };
+
+struct L7ListenerTlsConfig {
+  std::vector<std::string> certificates;  // l7.certificates by name; the first when no SNI fits
+  L7TlsVersion min_version = L7TlsVersion::k12;
+  std::string ciphers;         // TLS 1.2's cipher list; "": the modern default
+  std::string client_ca_file;  // PEM; "": client certificates are not asked for
+  L7ClientCertificate client_certificate = L7ClientCertificate::kNone;
+  std::string client_subject_header = "X-Client-Subject";
+  bool session_tickets = true;
+  auto operator<=>(const L7ListenerTlsConfig&) const = default;
+};
+
 struct L7ListenerConfig {
   std::string name;
   HostPort address;
   bool trust_forwarded = false;  // its clients are proxies: keep their X-Forwarded-For
+  std::optional<L7ListenerTlsConfig> tls;
   auto operator<=>(const L7ListenerConfig&) const = default;
 };
 
@@ -353,9 +380,10 @@ struct L7Config {
   uint32_t max_uri_bytes = 8192;
   uint32_t max_connections = 10000;  // clients per worker
   L7AccessLogConfig access_log;
-  std::vector<L7ListenerConfig> listeners;  // in document order
-  std::vector<L7RouteConfig> routes;        // in document order
-  std::vector<L7UpstreamConfig> upstreams;  // in document order
+  std::vector<L7CertificateConfig> certificates;  // in document order
+  std::vector<L7ListenerConfig> listeners;        // in document order
+  std::vector<L7RouteConfig> routes;              // in document order
+  std::vector<L7UpstreamConfig> upstreams;        // in document order
   auto operator<=>(const L7Config&) const = default;
 };
 

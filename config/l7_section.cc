@@ -7,6 +7,8 @@
 #include <cmath>
 #include <set>
 
+#include "config/l7_text.h"
+#include "config/l7_tls.h"
 #include "config/sections.h"
 
 namespace vigil::config {
@@ -61,8 +63,8 @@ constexpr Field kListenerFields[] = {
      .default_value = "false"},
     {.key = "tls",
      .type = "mapping",
-     .description = "Certificates, protocols and client certificates",
-     .not_supported_until = "TLS in vigil-l7"},
+     .description = "HTTPS: certificates, protocols and client certificates; absent: HTTP",
+     .children = &kL7ListenerTlsSchema},
 };
 constexpr Schema kListenerSchema{.path = "l7.listeners.<name>",
                                  .description = "An address and port vigil-l7 takes HTTP on.",
@@ -249,6 +251,10 @@ constexpr Field kL7Fields[] = {
      .description = "Client connections per worker; past it new ones are closed at once",
      .default_value = "10000"},
     {.key = "access_log", .type = "mapping", .description = "", .children = &kAccessLogSchema},
+    {.key = "certificates",
+     .type = "map of certificate",
+     .description = "Up to 256, for listeners' tls",
+     .children = &kL7CertificateSchema},
     {.key = "listeners",
      .type = "map of listener",
      .description = "Up to 64",
@@ -262,66 +268,6 @@ constexpr Field kL7Fields[] = {
      .description = "Up to 256",
      .children = &kUpstreamSchema},
 };
-
-// RFC 9110 5.6.2: a field name or a method.
-bool is_token(std::string_view s) {
-  if (s.empty() || s.size() > 256) {
-    return false;
-  }
-  for (const char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// A field value the proxy sends or compares: visible characters, spaces and tabs only, so no
-// value in the config can end a line and start another field.
-bool is_field_value(std::string_view s) {
-  if (s.size() > 4096) {
-    return false;
-  }
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// "www.example.com" or "*.example.com": letters, digits, '-' and '.', any case.
-bool is_route_host(std::string_view s) {
-  if (s.starts_with("*.")) {
-    s.remove_prefix(2);
-  }
-  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.') {
-    return false;
-  }
-  for (const char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '.' || c == '_')) {
-      return false;
-    }
-  }
-  return s.find("..") == std::string_view::npos;
-}
-
-bool is_path(std::string_view s) {
-  if (s.empty() || s.front() != '/' || s.size() > 4096) {
-    return false;
-  }
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || c == '#' || c == '?' || c == '\\') {
-      return false;
-    }
-  }
-  return true;
-}
 
 uint32_t read_u32(MapReader& r, std::string_view key, int64_t min, int64_t max, uint32_t dflt,
                   bool& ok, ErrorList& errors) {
@@ -442,6 +388,10 @@ void parse_listener(const std::string& name, const YAML::Node& node, const std::
     auto v = read_bool(r.get("trust_forwarded"), r.path_of("trust_forwarded"), errors);
     ok &= v.has_value();
     l.trust_forwarded = v.value_or(false);
+  }
+  if (r.has("tls")) {
+    l.tls = parse_l7_listener_tls(r.get("tls"), r.path_of("tls"), l7, errors);
+    ok &= l.tls.has_value();
   }
   if (l7.listeners.size() == kMaxListeners) {
     errors.add(path, node, "is one listener too many: at most 64");
@@ -677,11 +627,7 @@ void parse_l7(const YAML::Node& node, const std::string& path, Config& config, E
   if (r.has("access_log")) {
     MapReader a(r.get("access_log"), r.path_of("access_log"), kAccessLogSchema, errors);
     if (a.ok()) {
-      auto file = read_string(a.get("path"), a.path_of("path"), errors);
-      if (file && (file->empty() || file->front() != '/' || file->size() > 4096 ||
-                   file->find('\0') != std::string::npos)) {
-        errors.add(a.path_of("path"), a.get("path"), "needs an absolute path");
-      } else if (file) {
+      if (auto file = read_absolute_path(a.get("path"), a.path_of("path"), errors)) {
         l7.access_log.path = *file;
       }
       for_each_item(a.get("fields"), a.path_of("fields"), errors,
@@ -693,6 +639,11 @@ void parse_l7(const YAML::Node& node, const std::string& path, Config& config, E
                     });
     }
   }
+  // Certificates before listeners: a listener's tls names them.
+  for_each_named(r.get("certificates"), r.path_of("certificates"), errors,
+                 [&](const std::string& name, const YAML::Node& n, const std::string& p) {
+                   parse_l7_certificate(name, n, p, l7, errors);
+                 });
   for_each_named(r.get("listeners"), r.path_of("listeners"), errors,
                  [&](const std::string& name, const YAML::Node& n, const std::string& p) {
                    parse_listener(name, n, p, l7, errors);

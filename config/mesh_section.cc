@@ -196,17 +196,6 @@ std::optional<MeshEndpoint> read_endpoint(const YAML::Node& n, const std::string
   return e;
 }
 
-std::optional<std::string> read_absolute_path(const YAML::Node& n, const std::string& path,
-                                              ErrorList& errors) {
-  auto text = read_string(n, path, errors);
-  if (text && (text->empty() || text->front() != '/' || text->size() > 4096 ||
-               text->find('\0') != std::string::npos)) {
-    errors.add(path, n, "needs an absolute path");
-    return std::nullopt;
-  }
-  return text;
-}
-
 std::optional<int64_t> read_utc_time(const YAML::Node& n, const std::string& path,
                                      ErrorList& errors) {
   auto text = read_string(n, path, errors);

@@ -294,4 +294,15 @@ std::optional<std::array<uint8_t, 6>> read_mac(const YAML::Node& n, const std::s
   return mac;
 }
 
+std::optional<std::string> read_absolute_path(const YAML::Node& n, const std::string& path,
+                                              ErrorList& errors) {
+  auto text = read_string(n, path, errors);
+  if (text && (text->empty() || text->front() != '/' || text->size() > 4096 ||
+               text->find('\0') != std::string::npos)) {
+    errors.add(path, n, "needs an absolute path");
+    return std::nullopt;
+  }
+  return text;
+}
+
 }  // namespace vigil::config

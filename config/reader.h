@@ -60,6 +60,10 @@ std::optional<std::array<uint8_t, 6>> read_mac(const YAML::Node& n, const std::s
 std::optional<HostPort> read_host_port(const YAML::Node& n, const std::string& path,
                                        ErrorList& errors);
 
+// "/etc/vigil/tls/www.pem": absolute, at most 4096 bytes, no NUL.
+std::optional<std::string> read_absolute_path(const YAML::Node& n, const std::string& path,
+                                              ErrorList& errors);
+
 // A name used as a map key or reference: 1-63 of [A-Za-z0-9_.-], starting alphanumeric.
 bool valid_name(std::string_view name);
 

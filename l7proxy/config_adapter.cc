@@ -38,6 +38,29 @@ std::vector<NameValueMatch> matches_of(const std::vector<config::L7NameValue>& i
   return out;
 }
 
+Expected<ListenerTlsSpec> tls_spec_of(const config::L7ListenerTlsConfig& in,
+                                      const std::vector<config::L7CertificateConfig>& known) {
+  ListenerTlsSpec out;
+  for (const auto& name : in.certificates) {
+    auto c =
+        std::find_if(known.begin(), known.end(), [&](const auto& k) { return k.name == name; });
+    if (c == known.end()) {
+      return fail("no certificate named \"" + name + "\"");
+    }
+    out.certificates.push_back({.name = c->name,
+                                .certificate_file = c->certificate_file,
+                                .private_key_file = c->private_key_file,
+                                .ocsp_response_file = c->ocsp_response_file});
+  }
+  out.tls13_only = in.min_version == config::L7TlsVersion::k13;
+  out.ciphers = in.ciphers;
+  out.client_ca_file = in.client_ca_file;
+  out.client_certificate = static_cast<ClientCertificate>(in.client_certificate);
+  out.client_subject_header = in.client_subject_header;
+  out.session_tickets = in.session_tickets;
+  return out;
+}
+
 }  // namespace
 
 uint32_t default_worker_count(const config::Config& config, uint32_t online_cores) {
@@ -77,8 +100,20 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
     out->access_log = std::move(spec);
   }
   for (const auto& l : l7.listeners) {
-    out->listeners.push_back(
-        {.name = l.name, .address = l.address, .trust_forwarded = l.trust_forwarded});
+    ListenerSpec spec{.name = l.name, .address = l.address, .trust_forwarded = l.trust_forwarded};
+    if (l.tls) {
+      auto tls = tls_spec_of(*l.tls, l7.certificates);
+      if (!tls) {
+        return fail("l7.listeners." + l.name + ".tls: " + tls.error());
+      }
+      const std::string& field = tls->client_subject_header;
+      if (std::none_of(out->reserved_fields.begin(), out->reserved_fields.end(),
+                       [&](const std::string& f) { return http1::iequals(f, field); })) {
+        out->reserved_fields.push_back(field);
+      }
+      spec.tls = std::move(*tls);
+    }
+    out->listeners.push_back(std::move(spec));
   }
   for (const auto& u : l7.upstreams) {
     UpstreamSpec spec;

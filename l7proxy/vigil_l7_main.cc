@@ -110,17 +110,20 @@ int main(int argc, char** argv) {
             proxy->stop();
           }
         });
-        // SIGHUP: the access log opened again, for logrotate; the config is vigild's alone.
+        // SIGHUP: the access log opened again (logrotate) and the certificates read again
+        // (a renewal); the config itself is vigild's alone.
         d.on_hangup([&] {
-          vigil::log::info(
-              "SIGHUP: nothing reloaded; the config changes only by commit (vigil load, vigil "
-              "commit), which vigild applies to every component. The access log is reopened",
-              {{"config", d.args().config_path}});
-          if (proxy) {
-            if (auto st = proxy->reopen_access_log(); !st) {
-              vigil::log::error("cannot reopen the access log", {{"error", st.error()}});
-            }
+          if (!proxy) {
+            return;
           }
+          if (auto st = proxy->reload(); !st) {
+            vigil::log::error("SIGHUP: not everything reloaded", {{"error", st.error()}});
+            return;
+          }
+          vigil::log::info(
+              "SIGHUP: certificates reloaded and the access log reopened; the config changes "
+              "only by commit (vigil load, vigil commit)",
+              {{"config", d.args().config_path}});
         });
         // Read-only: what any local user allowed on the socket may see.
         const auto method = [&](auto body) {

@@ -11,15 +11,28 @@
 
 namespace vigil::api {
 
+// A TLS listener's certificate as loaded (at the last commit or SIGHUP).
+struct L7CertificateStatus {
+  std::string name;
+  std::vector<std::string> dns_names;  // what SNI picks it by
+  std::string expires;                 // "2027-03-01T12:00:00Z"
+  bool ocsp_stapled = false;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7CertificateStatus, name, dns_names, expires,
+                                                ocsp_stapled)
+
 struct L7ListenerStatus {
   std::string name;
   std::string address;
-  std::string protocol = "http";
+  std::string protocol = "http";  // or https
   bool trust_forwarded = false;
-  uint32_t sockets = 0;  // one per worker (SO_REUSEPORT)
+  uint32_t sockets = 0;                     // one per worker (SO_REUSEPORT)
+  std::string client_certificate = "none";  // https: none, optional, required
+  std::vector<L7CertificateStatus> certificates;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7ListenerStatus, name, address, protocol,
-                                                trust_forwarded, sockets)
+                                                trust_forwarded, sockets, client_certificate,
+                                                certificates)
 
 struct L7RouteStatus {
   std::string name;

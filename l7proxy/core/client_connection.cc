@@ -116,6 +116,16 @@ ClientConnection::~ClientConnection() {
 }
 
 void ClientConnection::start() {
+  if (listener_.tls) {
+    SslPtr ssl = listener_.tls->new_session(fd_.get());
+    if (!ssl) {
+      bump(worker_.mutable_stats().tls_handshake_failures);
+      close();
+      return;
+    }
+    tls_ = std::make_unique<TlsStream>(std::move(ssl));
+    phase_ = Phase::kHandshake;
+  }
   if (!worker_.reactor().watch(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this)) {
     close();
     return;
@@ -143,6 +153,14 @@ void ClientConnection::on_events(uint32_t events) {
   }
   if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
     writable_ = true;
+  }
+  if (read_wants_write_ && writable_) {
+    readable_ = true;
+    read_wants_write_ = false;
+  }
+  if (write_wants_read_ && readable_) {
+    writable_ = true;
+    write_wants_read_ = false;
   }
   drive();
 }
@@ -173,6 +191,9 @@ void ClientConnection::drive() {
   while (phase_ != Phase::kClosed) {
     progress = false;
     switch (phase_) {
+      case Phase::kHandshake:
+        step(&ClientConnection::shake_hands);
+        break;
       case Phase::kHead:
         step(&ClientConnection::read_client);
         step(&ClientConnection::take_head);
@@ -223,6 +244,40 @@ void ClientConnection::drive() {
   }
 }
 
+bool ClientConnection::shake_hands() {
+  if (!readable_ && !writable_) {
+    return false;
+  }
+  switch (tls_->handshake()) {
+    case TlsStream::Status::kDone: {
+      WorkerStats& stats = worker_.mutable_stats();
+      bump(stats.tls_handshakes);
+      if (tls_->resumed()) {
+        bump(stats.tls_resumed);
+      }
+      if (!listener_.tls->subject_header().empty()) {
+        client_subject_ = tls_->verified_subject();
+      }
+      phase_ = Phase::kHead;
+      return true;
+    }
+    case TlsStream::Status::kWantRead:
+      readable_ = false;
+      return false;
+    case TlsStream::Status::kWantWrite:
+      writable_ = false;
+      return false;
+    case TlsStream::Status::kClosed:
+    case TlsStream::Status::kFailed:
+      // A refused protocol or certificate, a port scan, a client gone: counted, not logged
+      // (anyone can cause one, as often as they like).
+      bump(worker_.mutable_stats().tls_handshake_failures);
+      close();
+      return false;
+  }
+  return false;
+}
+
 bool ClientConnection::read_client() {
   if (!readable_ || eof_) {
     return false;
@@ -248,6 +303,30 @@ bool ClientConnection::read_client() {
   const std::span<char> room = in_.room();
   if (room.empty()) {
     return false;
+  }
+  if (tls_) {
+    const TlsStream::Io io = tls_->read(room);
+    switch (io.status) {
+      case TlsStream::Status::kDone:
+        // No drained shortcut: a record's worth came, and more may wait in the socket.
+        in_.commit(io.bytes);
+        if (phase_ == Phase::kLinger) {
+          lingered_ += io.bytes;
+        }
+        return true;
+      case TlsStream::Status::kWantWrite:
+        read_wants_write_ = true;
+        [[fallthrough]];
+      case TlsStream::Status::kWantRead:
+        readable_ = false;
+        return false;
+      case TlsStream::Status::kClosed:
+        eof_ = true;
+        return true;
+      case TlsStream::Status::kFailed:
+        close();
+        return false;
+    }
   }
   const ssize_t n = ::recv(fd_.get(), room.data(), room.size(), 0);
   if (n > 0) {
@@ -312,7 +391,7 @@ bool ClientConnection::read_upstream() {
 bool ClientConnection::flush_client() {
   if (out_.empty()) {
     if (phase_ == Phase::kFlush) {
-      ::shutdown(fd_.get(), SHUT_WR);
+      shut_client_write();
       phase_ = Phase::kLinger;
       arm(Wait::kLinger, kLingerTime);
       return true;
@@ -322,6 +401,24 @@ bool ClientConnection::flush_client() {
   bool progress = false;
   while (!out_.empty() && writable_) {
     const auto data = out_.data();
+    if (tls_) {
+      const TlsStream::Io io = tls_->write(data);
+      if (io.status == TlsStream::Status::kDone) {
+        out_.consume(io.bytes);
+        progress = true;
+        continue;
+      }
+      if (io.status == TlsStream::Status::kWantRead) {
+        write_wants_read_ = true;
+        writable_ = false;
+      } else if (io.status == TlsStream::Status::kWantWrite) {
+        writable_ = false;
+      } else {
+        close();
+        return false;
+      }
+      continue;
+    }
     const ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
     if (n > 0) {
       out_.consume(static_cast<size_t>(n));
@@ -479,14 +576,17 @@ bool ClientConnection::take_head() {
   request_head_.clear();
   http1::write_upstream_request(head_, request_,
                                 {.client_address = peer_,
-                                 .scheme = "http",
+                                 .scheme = tls_ ? "https" : "http",
                                  .authority = view.authority,
                                  .path = view.path,
                                  .query = view.query,
                                  .trust_forwarded = listener_.trust_forwarded,
                                  .request_id = request_id_,
                                  .add = action.add,
-                                 .remove = action.remove},
+                                 .remove = action.remove,
+                                 .reserved = config.reserved_fields,
+                                 .subject_field = tls_ ? listener_.tls->subject_header() : "",
+                                 .subject = client_subject_},
                                 request_head_);
   in_.consume(head_bytes);  // the head's views end here
   request_left_ = request_.length;
@@ -924,7 +1024,7 @@ bool ClientConnection::pump_tunnel() {
     upstream_shut_ = progress = true;
   }
   if (upstream_->eof && upstream_in.empty() && out_.empty() && !client_shut_) {
-    ::shutdown(fd_.get(), SHUT_WR);
+    shut_client_write();
     client_shut_ = progress = true;
   }
   if (upstream_shut_ && client_shut_) {
@@ -1103,11 +1203,24 @@ void ClientConnection::on_timer() {
     case Wait::kNone:
       return;
     case Wait::kIdle:
+      // A graceful end between requests: over TLS, said with close_notify (a client's TLS
+      // library keeps a session it can resume only after a proper end). Never on an abort,
+      // where a close_notify would make a cut-short response look whole.
+      if (tls_) {
+        tls_->close_notify();
+      }
+      close();
+      return;
     case Wait::kLinger:
       close();
       return;
     case Wait::kHead:
       bump(worker_.mutable_stats().timeouts);
+      if (phase_ == Phase::kHandshake) {
+        bump(worker_.mutable_stats().tls_handshake_failures);
+        close();  // no HTTP yet to answer in
+        return;
+      }
       refuse(408, "the request head took too long");
       break;
     case Wait::kConnect:
@@ -1124,6 +1237,13 @@ void ClientConnection::on_timer() {
       return;
   }
   drive();
+}
+
+void ClientConnection::shut_client_write() {
+  if (tls_) {
+    tls_->close_notify();
+  }
+  ::shutdown(fd_.get(), SHUT_WR);
 }
 
 void ClientConnection::abort() {

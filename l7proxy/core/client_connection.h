@@ -5,7 +5,9 @@
 // mark (back-pressure, bounded memory whatever the body's size). Requests on one connection
 // are taken one at a time, in order (pipelined ones wait in the input buffer). After a 101 it
 // becomes a tunnel that moves bytes both ways. Each phase has its timeout on the worker's
-// timing wheel: the head, the connect, the response's head, and idleness.
+// timing wheel: the head, the connect, the response's head, and idleness. On a TLS listener the
+// handshake comes first (within the head's timeout) and every read and write goes through the
+// session.
 #pragma once
 
 #include <chrono>
@@ -21,6 +23,7 @@
 #include "l7proxy/http1/chunked.h"
 #include "l7proxy/http1/framing.h"
 #include "l7proxy/http1/message_head.h"
+#include "l7proxy/tls/tls_stream.h"
 #include "l7proxy/upstream/outlier_detector.h"
 
 namespace vigil::l7 {
@@ -43,18 +46,20 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
 
  private:
   enum class Phase {
-    kHead,      // reading a request's head (or idle between requests)
-    kConnect,   // an upstream connect under way
-    kExchange,  // the request going up, its response coming back
-    kTunnel,    // after a 101: bytes both ways
-    kFlush,     // a last response going out, then the write side shut
-    kLinger,    // reading what the client still sends, so the response is not reset
+    kHandshake,  // TLS: before the first request
+    kHead,       // reading a request's head (or idle between requests)
+    kConnect,    // an upstream connect under way
+    kExchange,   // the request going up, its response coming back
+    kTunnel,     // after a 101: bytes both ways
+    kFlush,      // a last response going out, then the write side shut
+    kLinger,     // reading what the client still sends, so the response is not reset
     kClosed,
   };
   enum class Wait { kNone, kIdle, kHead, kConnect, kResponse, kTransfer, kLinger };
 
   void on_timer() override;
   void drive();
+  bool shake_hands();
   bool read_client();
   bool read_upstream();
   bool flush_client();
@@ -69,6 +74,8 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
   void connect_fresh();
   void connected();
   void arm_after_request();
+  // The client's write side ends: TLS's close_notify first, then the socket's FIN.
+  void shut_client_write();
   // The attempt on the picked target is over: its balancer and outlier state hear of it
   // (nothing for the outlier state when the end was not the target's doing).
   void end_attempt(std::optional<Outcome> outcome);
@@ -97,8 +104,13 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
   Phase phase_ = Phase::kHead;
   Wait wait_ = Wait::kNone;
 
-  ByteBuffer in_;   // from the client
-  ByteBuffer out_;  // to the client
+  ByteBuffer in_;                   // from the client
+  ByteBuffer out_;                  // to the client
+  std::unique_ptr<TlsStream> tls_;  // null: plain HTTP
+  // TLS: a read blocked until the socket is writable, or a write until it is readable (a
+  // record OpenSSL had to send or read first).
+  bool read_wants_write_ = false, write_wants_read_ = false;
+  std::string client_subject_;  // the verified client certificate's, for subject_header
   bool readable_ = false, writable_ = true, eof_ = false;
   bool peer_closed_ = false;  // EPOLLRDHUP/HUP/ERR seen: read until the end, not a short read
   size_t scanned_ = 0;        // bytes of in_ searched for the head's end

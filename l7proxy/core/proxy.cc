@@ -1,5 +1,6 @@
 #include "l7proxy/core/proxy.h"
 
+#include "common/utc_time.h"
 #include "l7proxy/core/listen_socket.h"
 
 namespace vigil::l7 {
@@ -20,6 +21,27 @@ void Proxy::stop() {
   }
 }
 
+Expected<Proxy::TlsByListener> Proxy::load_tls(const ProxyConfig& config) const {
+  TlsByListener out;
+  for (const auto& l : config.listeners) {
+    if (l.tls) {
+      auto tls = ServerTls::load(*l.tls, tickets_, l.name);
+      if (!tls) {
+        return fail("listener " + l.name + ": " + tls.error());
+      }
+      out[l.name] = std::move(*tls);
+    }
+  }
+  return out;
+}
+
+Expected<std::shared_ptr<UniqueFd>> Proxy::open_log(const ProxyConfig& config) const {
+  if (!config.access_log) {
+    return std::shared_ptr<UniqueFd>();
+  }
+  return open_access_log(config.access_log->path);
+}
+
 Expected<Proxy::Prepared> Proxy::prepare(std::shared_ptr<const ProxyConfig> config) const {
   Prepared p;
   for (const auto& l : config->listeners) {
@@ -37,27 +59,39 @@ Expected<Proxy::Prepared> Proxy::prepare(std::shared_ptr<const ProxyConfig> conf
       fds.push_back(std::make_shared<UniqueFd>(std::move(*fd)));
     }
   }
-  if (config->access_log) {
-    auto file = open_access_log(config->access_log->path);
-    if (!file) {
-      return fail(file.error());
-    }
-    p.access_log = std::move(*file);
+  auto tls = load_tls(*config);
+  if (!tls) {
+    return fail(tls.error());
   }
+  p.tls = std::move(*tls);
+  auto file = open_log(*config);
+  if (!file) {
+    return fail(file.error());
+  }
+  p.access_log = std::move(*file);
   p.config = std::move(config);
   return p;
 }
 
-void Proxy::activate(Prepared prepared) {
+void Proxy::hand_out(const std::shared_ptr<const ProxyConfig>& config, const Sockets& sockets,
+                     const TlsByListener& tls, const std::shared_ptr<UniqueFd>& access_log) {
   for (size_t i = 0; i < workers_.size(); ++i) {
-    std::vector<std::shared_ptr<UniqueFd>> mine;
-    for (const auto& l : prepared.config->listeners) {
-      mine.push_back(prepared.sockets.at(l.address.to_string())[i]);
+    std::vector<ListenerBinding> mine;
+    for (const auto& l : config->listeners) {
+      const auto t = tls.find(l.name);
+      mine.push_back({.socket = sockets.at(l.address.to_string())[i],
+                      .tls = t != tls.end() ? t->second : nullptr});
     }
-    workers_[i]->apply(prepared.config, std::move(mine), prepared.access_log);
+    workers_[i]->apply(config, std::move(mine), access_log);
   }
+}
+
+void Proxy::activate(Prepared prepared) {
+  hand_out(prepared.config, prepared.sockets, prepared.tls, prepared.access_log);
   // The sockets of listeners gone close when the last worker lets go of them.
   sockets_ = std::move(prepared.sockets);
+  tls_ = std::move(prepared.tls);
+  access_log_ = std::move(prepared.access_log);
   config_ = std::move(prepared.config);
   if (!started_) {
     for (auto& w : workers_) {
@@ -67,61 +101,50 @@ void Proxy::activate(Prepared prepared) {
   }
 }
 
-Status Proxy::reopen_access_log() {
-  if (!config_ || !config_->access_log) {
+Status Proxy::reload() {
+  if (!config_) {
     return Ok{};
   }
-  auto file = open_access_log(config_->access_log->path);
-  if (!file) {
-    return fail(file.error());
+  // Each part on its own: a broken certificate must not keep logrotate's SIGHUP from moving
+  // the log to its new file, nor a log that cannot open keep a renewed certificate out.
+  std::string errors;
+  if (auto file = open_log(*config_)) {
+    access_log_ = std::move(*file);
+  } else {
+    errors = file.error();
   }
-  for (auto& w : workers_) {
-    w->apply(config_, std::nullopt, *file);
+  if (auto tls = load_tls(*config_)) {
+    tls_ = std::move(*tls);
+  } else {
+    errors += (errors.empty() ? "" : "; ") + tls.error() + " (the certificates stay as they were)";
+  }
+  hand_out(config_, sockets_, tls_, access_log_);
+  if (!errors.empty()) {
+    return fail(errors);
   }
   return Ok{};
 }
 
 nlohmann::json Proxy::stats() const {
-  uint64_t accepted = 0, refused = 0, active = 0, requests = 0, connects = 0, connect_failures = 0,
-           reused = 0, retries = 0, ejections = 0, timeouts = 0, bad = 0, log_dropped = 0;
-  std::array<uint64_t, 6> responses{};
   const auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  for (const auto& w : workers_) {
-    const WorkerStats& s = w->stats();
-    accepted += get(s.accepted);
-    refused += get(s.refused_connections);
-    active += get(s.active_connections);
-    requests += get(s.requests);
-    connects += get(s.upstream_connects);
-    connect_failures += get(s.upstream_connect_failures);
-    reused += get(s.upstream_reused);
-    retries += get(s.retries);
-    ejections += get(s.ejections);
-    timeouts += get(s.timeouts);
-    bad += get(s.bad_requests);
-    log_dropped += get(s.access_log_dropped);
-    for (size_t c = 1; c < responses.size(); ++c) {
-      responses[c] += get(s.responses[c]);
+  nlohmann::json out = {{"workers", workers_.size()}};
+  for (const CounterInfo& c : kWorkerCounters) {
+    uint64_t sum = 0;
+    for (const auto& w : workers_) {
+      sum += get(w->stats().*c.member);
     }
+    out[std::string(c.key)] = sum;
   }
   nlohmann::json by_class = nlohmann::json::object();
-  for (size_t c = 1; c < responses.size(); ++c) {
-    by_class[std::to_string(c) + "xx"] = responses[c];
+  for (size_t c = 1; c < 6; ++c) {
+    uint64_t sum = 0;
+    for (const auto& w : workers_) {
+      sum += get(w->stats().responses[c]);
+    }
+    by_class[std::to_string(c) + "xx"] = sum;
   }
-  return {{"workers", workers_.size()},
-          {"connections_accepted", accepted},
-          {"connections_refused", refused},
-          {"connections_active", active},
-          {"requests", requests},
-          {"responses", by_class},
-          {"bad_requests", bad},
-          {"upstream_connects", connects},
-          {"upstream_connect_failures", connect_failures},
-          {"upstream_reused", reused},
-          {"retries", retries},
-          {"ejections", ejections},
-          {"timeouts", timeouts},
-          {"access_log_dropped", log_dropped}};
+  out["responses"] = std::move(by_class);
+  return out;
 }
 
 api::L7Status Proxy::show() const {
@@ -141,10 +164,23 @@ api::L7Status Proxy::show() const {
   }
   out.configured = true;
   for (const auto& l : config_->listeners) {
-    out.listeners.push_back({.name = l.name,
-                             .address = l.address.to_string(),
-                             .trust_forwarded = l.trust_forwarded,
-                             .sockets = static_cast<uint32_t>(workers_.size())});
+    api::L7ListenerStatus status{.name = l.name,
+                                 .address = l.address.to_string(),
+                                 .trust_forwarded = l.trust_forwarded,
+                                 .sockets = static_cast<uint32_t>(workers_.size())};
+    if (const auto t = tls_.find(l.name); t != tls_.end() && l.tls) {
+      static constexpr const char* kClientCertificate[] = {"none", "optional", "required"};
+      status.protocol = "https";
+      status.client_certificate =
+          kClientCertificate[static_cast<size_t>(l.tls->client_certificate)];
+      for (const auto& c : t->second->certificates()) {
+        status.certificates.push_back({.name = c.name,
+                                       .dns_names = c.dns_names,
+                                       .expires = utc_time_text(c.not_after),
+                                       .ocsp_stapled = c.ocsp});
+      }
+    }
+    out.listeners.push_back(std::move(status));
   }
   static constexpr const char* kPathMatch[] = {"any", "exact", "prefix", "regex"};
   for (size_t i = 0; i < config_->routes.size(); ++i) {

@@ -22,9 +22,13 @@ class Proxy {
  public:
   using Sockets = std::map<std::string, std::vector<std::shared_ptr<UniqueFd>>>;
 
+  // TLS listeners' contexts by listener name.
+  using TlsByListener = std::map<std::string, std::shared_ptr<const ServerTls>>;
+
   struct Prepared {
     std::shared_ptr<const ProxyConfig> config;
     Sockets sockets;                       // by listener address, one per worker
+    TlsByListener tls;                     // certificates read anew
     std::shared_ptr<UniqueFd> access_log;  // opened anew: a rotated file is let go
   };
 
@@ -35,8 +39,11 @@ class Proxy {
 
   Expected<Prepared> prepare(std::shared_ptr<const ProxyConfig> config) const;
   void activate(Prepared prepared);
-  // SIGHUP: the access log opened again (after logrotate moved it). Errors name the file.
-  Status reopen_access_log();
+  // SIGHUP: the access log opened again (after logrotate moved it) and every TLS listener's
+  // certificates, keys and OCSP responses read again. Each part on its own: the certificates
+  // all or none (on an error, naming the file, the ones before stay), the log whatever the
+  // certificates did. The error says what was not reloaded.
+  Status reload();
   void stop();
 
   size_t workers() const { return workers_.size(); }
@@ -48,9 +55,17 @@ class Proxy {
   api::L7Status show() const;
 
  private:
+  Expected<TlsByListener> load_tls(const ProxyConfig& config) const;
+  Expected<std::shared_ptr<UniqueFd>> open_log(const ProxyConfig& config) const;
+  void hand_out(const std::shared_ptr<const ProxyConfig>& config, const Sockets& sockets,
+                const TlsByListener& tls, const std::shared_ptr<UniqueFd>& access_log);
+
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::shared_ptr<TicketKeyRing> tickets_ = std::make_shared<TicketKeyRing>();
   std::shared_ptr<const ProxyConfig> config_;
   Sockets sockets_;
+  TlsByListener tls_;                     // as the workers have them
+  std::shared_ptr<UniqueFd> access_log_;  // likewise
   bool started_ = false;
 };
 

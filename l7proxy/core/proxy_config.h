@@ -17,6 +17,7 @@
 #include "l7proxy/http1/message_head.h"
 #include "l7proxy/limits/rate_limiter.h"
 #include "l7proxy/routing/route_table.h"
+#include "l7proxy/tls/tls_spec.h"
 #include "l7proxy/upstream/outlier_detector.h"
 
 namespace vigil::l7 {
@@ -36,6 +37,7 @@ struct ListenerSpec {
   std::string name;
   net::HostPort address;
   bool trust_forwarded = false;
+  std::optional<ListenerTlsSpec> tls;  // loaded when the config is prepared
 };
 
 struct TargetSpec {
@@ -84,6 +86,9 @@ struct ProxyConfig {
   RouteTable routes;
   std::vector<RouteAction> actions;  // by route id
   std::vector<UpstreamSpec> upstreams;
+  // Client-certificate subject fields (every TLS listener's, and the default's): stripped
+  // from every client's request on every listener, so no client can forge one.
+  std::vector<std::string> reserved_fields = {"X-Client-Subject"};
 };
 
 }  // namespace vigil::l7

@@ -112,8 +112,7 @@ void Worker::stop() {
 }
 
 void Worker::apply(std::shared_ptr<const ProxyConfig> config,
-                   std::optional<std::vector<std::shared_ptr<UniqueFd>>> listeners,
-                   std::shared_ptr<UniqueFd> access_log) {
+                   std::vector<ListenerBinding> listeners, std::shared_ptr<UniqueFd> access_log) {
   if (!thread_.joinable()) {
     // Not started yet: the caller's thread.
     take(std::move(config), std::move(listeners), std::move(access_log));
@@ -125,8 +124,7 @@ void Worker::apply(std::shared_ptr<const ProxyConfig> config,
   });
 }
 
-void Worker::take(std::shared_ptr<const ProxyConfig> config,
-                  std::optional<std::vector<std::shared_ptr<UniqueFd>>> new_listeners,
+void Worker::take(std::shared_ptr<const ProxyConfig> config, std::vector<ListenerBinding> listeners,
                   std::shared_ptr<UniqueFd> access_log) {
   // The access log: the file given, in the fields the config names (what waits for the old
   // file goes to it first).
@@ -135,23 +133,21 @@ void Worker::take(std::shared_ptr<const ProxyConfig> config,
   } else {
     access_log_.reset();
   }
-  if (!new_listeners) {
-    return;  // a reopen of the access log only
-  }
-  auto& listeners = *new_listeners;
   std::vector<std::unique_ptr<Acceptor>> next;
   for (size_t i = 0; i < listeners.size() && i < config->listeners.size(); ++i) {
     ListenerInfo info{.name = config->listeners[i].name,
-                      .trust_forwarded = config->listeners[i].trust_forwarded};
+                      .trust_forwarded = config->listeners[i].trust_forwarded,
+                      .tls = std::move(listeners[i].tls)};
+    const auto& socket = listeners[i].socket;
     auto same = std::find_if(acceptors_.begin(), acceptors_.end(),
-                             [&](const auto& a) { return a && a->fd() == listeners[i]; });
+                             [&](const auto& a) { return a && a->fd() == socket; });
     if (same != acceptors_.end()) {
       (*same)->set_info(std::move(info));
       next.push_back(std::move(*same));
       continue;
     }
-    auto acceptor = std::make_unique<Acceptor>(*this, listeners[i], std::move(info));
-    if (auto st = reactor_.watch(listeners[i]->get(), EPOLLIN, acceptor.get()); !st) {
+    auto acceptor = std::make_unique<Acceptor>(*this, socket, std::move(info));
+    if (auto st = reactor_.watch(socket->get(), EPOLLIN, acceptor.get()); !st) {
       log::error("cannot watch a listener",
                  {{"listener", config->listeners[i].name}, {"error", st.error()}});
       continue;
@@ -160,7 +156,9 @@ void Worker::take(std::shared_ptr<const ProxyConfig> config,
   }
   acceptors_ = std::move(next);  // those not kept unwatch here; their sockets close with
                                  // the last holder (the control thread drops its own)
-  generation_ = make_generation(std::move(config), targets_, index_ * 7919 + 1);
+  if (!generation_ || generation_->config != config) {
+    generation_ = make_generation(std::move(config), targets_, index_ * 7919 + 1);
+  }
 }
 
 bool Worker::accept_from(int fd, const ListenerInfo& listener) {

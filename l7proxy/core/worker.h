@@ -20,6 +20,7 @@
 #include "l7proxy/core/reactor.h"
 #include "l7proxy/core/upstream_runtime.h"
 #include "l7proxy/core/worker_stats.h"
+#include "l7proxy/tls/server_tls.h"
 
 namespace vigil::l7 {
 
@@ -29,6 +30,13 @@ class ClientConnection;
 struct ListenerInfo {
   std::string name;
   bool trust_forwarded = false;
+  std::shared_ptr<const ServerTls> tls;  // null: plain HTTP
+};
+
+// A worker's own socket of a listener, and the TLS it speaks there (null: none).
+struct ListenerBinding {
+  std::shared_ptr<UniqueFd> socket;
+  std::shared_ptr<const ServerTls> tls;
 };
 
 class Worker {
@@ -42,12 +50,11 @@ class Worker {
   void stop();  // stops the loop, joins, closes every connection
 
   // Thread-safe: the worker takes `config` and accepts on `listeners` (its own socket of each
-  // of config's listeners, in order) from its next turn. Sockets it had and is not given
-  // again are closed then.
-  // `access_log`: the file it appends to, when config has an access log. No `listeners`
-  // (nothing): the worker keeps its sockets and takes only the file (a reopen).
-  void apply(std::shared_ptr<const ProxyConfig> config,
-             std::optional<std::vector<std::shared_ptr<UniqueFd>>> listeners,
+  // of config's listeners, in order, with its TLS) from its next turn. Sockets it had and is
+  // not given again are closed then. The config it already runs is kept as it is (a reload:
+  // new certificates or a reopened log, the same pools and rate limits).
+  // `access_log`: the file it appends to, when config has an access log.
+  void apply(std::shared_ptr<const ProxyConfig> config, std::vector<ListenerBinding> listeners,
              std::shared_ptr<UniqueFd> access_log);
 
   const WorkerStats& stats() const { return stats_; }
@@ -77,8 +84,7 @@ class Worker {
 
  private:
   class Acceptor;
-  void take(std::shared_ptr<const ProxyConfig> config,
-            std::optional<std::vector<std::shared_ptr<UniqueFd>>> listeners,
+  void take(std::shared_ptr<const ProxyConfig> config, std::vector<ListenerBinding> listeners,
             std::shared_ptr<UniqueFd> access_log);
   void sweep_idle();
 

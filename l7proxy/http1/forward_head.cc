@@ -88,7 +88,8 @@ void write_upstream_request(const RequestHead& head, const Framing& framing,
     if (hop_by_hop(h.name) || named_by_connection(head.headers, h.name) ||
         iequals(h.name, "content-length") || iequals(h.name, "expect") || iequals(h.name, "host") ||
         h.name.find('_') != std::string_view::npos || listed(c.remove, h.name) ||
-        added(c.add, h.name)) {
+        added(c.add, h.name) || listed(c.reserved, h.name) ||
+        (!c.subject_field.empty() && iequals(h.name, c.subject_field))) {
       continue;  // framing, 100-continue and Host are this proxy's to write
     }
     if (iequals(h.name, "x-forwarded-for") || iequals(h.name, "forwarded")) {
@@ -109,6 +110,9 @@ void write_upstream_request(const RequestHead& head, const Framing& framing,
     if (!hop_by_hop(h.name) && !iequals(h.name, "content-length")) {
       field(out, h.name, h.value);
     }
+  }
+  if (!c.subject_field.empty() && !c.subject.empty()) {
+    field(out, c.subject_field, c.subject);
   }
   framing_fields(out, framing);
   if (framing.upgrade) {

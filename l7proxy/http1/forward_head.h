@@ -28,12 +28,20 @@ struct ForwardContext {
   std::string_view request_id;          // X-Request-Id to set when the client sent none ("": none)
   std::span<const Header> add;          // the route's fields, replacing any of the same name
   std::span<const std::string> remove;  // the route's fields to drop
+  // Fields only this proxy may set (the client-certificate subject fields of every listener):
+  // a client's own never goes up, on any listener.
+  std::span<const std::string> reserved;
+  // A TLS listener's field for the client certificate's verified subject, and the subject
+  // ("": none verified, nothing added).
+  std::string_view subject_field;
+  std::string_view subject;
 };
 
 // The most fields write_upstream_request adds to a request's own (besides a route's): Host,
-// a framing field, Upgrade and Connection, X-Forwarded-For, -Proto and -Host, Forwarded and
-// X-Request-Id. An upstream must take this many more than clients may send.
-inline constexpr size_t kMaxFieldsAdded = 9;
+// a framing field, Upgrade and Connection, X-Forwarded-For, -Proto and -Host, Forwarded,
+// X-Request-Id and the client certificate's subject. An upstream must take this many more than
+// clients may send.
+inline constexpr size_t kMaxFieldsAdded = 10;
 
 // The request head for the upstream, HTTP/1.1, into `out` (appended): the routed path and
 // query, Host, `framing`'s body fields, the forwarding fields.

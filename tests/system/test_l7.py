@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from vigil_lab import rpc
+from vigil_lab import pki, rpc
 from test_daemons import Daemon
 
 BACKEND_SCRIPT = Path(__file__).parents[1] / "lab" / "vigil_lab" / "http_backend.py"
@@ -311,3 +311,141 @@ def test_a_gigabyte_streams_both_ways_in_bounded_memory(l7):
     # memory stays far below what it carried.
     peak = peak_rss_mib(l7.proxy.proc.pid)
     assert peak < 64, f"vigil-l7 peaked at {peak:.1f} MiB carrying 2 GiB"
+
+
+def make_pki(directory: Path, names: list[tuple[str, str]]) -> None:
+    """A CA (ca.pem) and, for each (stem, DNS name), stem.pem and stem.key it signed."""
+    pki.make_ca(directory)
+    for stem, name in names:
+        pki.issue(directory, stem, name)
+
+
+def tls_config(directory: Path, https: int, mtls: int, target: int) -> str:
+    return f"""l7:
+  workers: 2
+  certificates:
+    www: {{certificate: {directory}/www.pem, private_key: {directory}/www.key}}
+    api: {{certificate: {directory}/api.pem, private_key: {directory}/api.key}}
+  listeners:
+    https:
+      address: "127.0.0.1:{https}"
+      tls: {{certificates: [www, api]}}
+    mtls:
+      address: "127.0.0.1:{mtls}"
+      tls: {{certificates: [www], client_ca: {directory}/ca.pem}}
+  upstreams:
+    app:
+      targets: [{{address: "127.0.0.1:{target}"}}]
+  routes:
+    all: {{upstream: app}}
+"""
+
+
+def https_curl(port: int, name: str, directory: Path, *extra: str):
+    return subprocess.run(
+        ["curl", "-sS", "-m", "5", "-D", "-", "--cacert", str(directory / "ca.pem"),
+         "--resolve", f"{name}:{port}:127.0.0.1", *extra, f"https://{name}:{port}/"],
+        capture_output=True, text=True, timeout=10)
+
+
+def served_subject(port: int, name: str) -> str:
+    out = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
+                          "-servername", name], input="", capture_output=True, text=True,
+                         timeout=10)
+    return next((l for l in out.stdout.splitlines() if l.startswith("subject=")), "")
+
+
+def test_https_with_sni_client_certificates_and_a_reload(l7):
+    directory = l7.tmp / "pki"
+    directory.mkdir()
+    make_pki(directory, [("www", "www.example.com"), ("api", "api.example.com"),
+                         ("client", "alice")])
+    backend = Backend("alpha")
+    https, mtls = free_port(), free_port()
+    l7.commit(tls_config(directory, https, mtls, backend.port))
+
+    # SNI picks each name's certificate; curl verifies it against the CA and the name.
+    for name in ("www.example.com", "api.example.com"):
+        out = https_curl(https, name, directory)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.endswith("alpha") and "X-Seen-Proto: https" in out.stdout
+    # Old protocols are refused.
+    old = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{https}", "-tls1_1"],
+                         input="", capture_output=True, text=True, timeout=10)
+    assert "Cipher is (NONE)" in old.stdout or old.returncode != 0
+    # A required client certificate: none is refused, the CA's is taken and its subject sent
+    # up; a client's own X-Client-Subject never is.
+    refused = https_curl(mtls, "www.example.com", directory)
+    assert refused.returncode != 0 and "alpha" not in refused.stdout
+    taken = https_curl(mtls, "www.example.com", directory,
+                       "--cert", str(directory / "client.pem"),
+                       "--key", str(directory / "client.key"),
+                       "-H", "X-Client-Subject: CN=admin")
+    assert taken.returncode == 0, taken.stderr
+    assert "X-Seen-Subject: CN=alice" in taken.stdout, taken.stdout
+    listeners = l7.cli("show", "l7", "listeners").stdout
+    assert "https" in listeners and "mtls: client certificate required" in listeners
+    assert "certificate api (api.example.com) expires 20" in listeners, listeners
+    stats = rpc.call(l7.proxy.socket, "l7.stats")
+    assert stats["tls_handshakes"] >= 3 and stats["tls_handshake_failures"] >= 1, stats
+
+    # A renewed certificate is taken on SIGHUP without a restart; a broken one is refused and
+    # the one before stays.
+    assert "CN = www.example.com" in served_subject(https, "www.example.com")
+    renewal = directory / "renewed"
+    renewal.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "www.key", "-out", "www.pem",
+                    "-subj", "/CN=www-renewed", "-addext", "subjectAltName=DNS:www.example.com",
+                    "-days", "2"], check=True, capture_output=True, cwd=renewal)
+    (renewal / "www.key").chmod(0o600)
+    for f in ("www.pem", "www.key"):
+        (renewal / f).replace(directory / f)
+    l7.proxy.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while "www-renewed" not in served_subject(https, "www.example.com"):
+        assert time.time() < deadline, "the renewed certificate was not taken"
+        time.sleep(0.1)
+    renewed = (directory / "www.pem").read_text()
+    (directory / "www.pem").write_text("truncated\n")
+    l7.proxy.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert "www-renewed" in served_subject(https, "www.example.com")
+    (directory / "www.pem").write_text(renewed)
+
+    # A key others could read fails the commit, naming the file, and changes nothing.
+    (directory / "api.key").chmod(0o644)
+    failed = l7.commit(tls_config(directory, https, free_port(), backend.port), check=False)
+    assert failed.returncode != 0
+    assert "api.key has mode 0644" in failed.stdout + failed.stderr, failed.stdout + failed.stderr
+    assert https_curl(https, "api.example.com", directory).returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("testssl") is None, reason="testssl.sh is not installed")
+def test_testssl_finds_no_weak_protocol_or_cipher(l7):
+    """testssl.sh (Debian's) audits an HTTPS listener's protocols and ciphers: nothing before
+    TLS 1.2, no cipher without forward secrecy or with a weak cipher, and none of the
+    vulnerabilities it checks for."""
+    directory = l7.tmp / "pki"
+    directory.mkdir()
+    make_pki(directory, [("www", "www.example.com"), ("api", "api.example.com")])
+    backend = Backend("alpha")
+    https = free_port()
+    l7.commit(tls_config(directory, https, free_port(), backend.port))
+    report = l7.tmp / "testssl.json"
+    # Loopback only: --ip pins the address, no DNS, no phoning out (off unless asked for).
+    out = subprocess.run(["testssl", "--quiet", "--color", "0", "--warnings", "off",
+                          "--ip", "127.0.0.1", "--nodns", "none", "--sneaky",
+                          "--protocols", "--std", "--fs", "--vulnerable",
+                          "--jsonfile", str(report), f"127.0.0.1:{https}"],
+                         capture_output=True, text=True, timeout=600)
+    findings = json.loads(report.read_text())
+    assert findings, out.stdout + out.stderr
+    bad = [f for f in findings
+           if f.get("severity") in {"MEDIUM", "HIGH", "CRITICAL"}
+           and f.get("id") not in {"cert_chain_of_trust", "cert_trust", "scanProblem"}]
+    assert not bad, json.dumps(bad, indent=1)
+    offered = {f["id"]: f["finding"] for f in findings}
+    for old in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
+        assert offered.get(old) == "not offered", (old, offered.get(old))
+    assert offered.get("TLS1_3", "").startswith("offered"), offered.get("TLS1_3")

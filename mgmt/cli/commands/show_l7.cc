@@ -45,11 +45,23 @@ Output show_listeners(Invocation& inv) {
     return {.out = not_configured()};
   }
   TablePrinter t({"listener", "address", "protocol", "forwarded fields", "sockets"});
+  std::string certificates;
   for (const auto& l : s->listeners) {
     t.add_row({l.name, l.address, l.protocol, l.trust_forwarded ? "appended" : "replaced",
                std::to_string(l.sockets)});
+    if (l.protocol == "https") {
+      certificates += l.name + ": client certificate " + l.client_certificate + "\n";
+      for (const auto& c : l.certificates) {
+        std::string names;
+        for (const auto& n : c.dns_names) {
+          names += (names.empty() ? "" : ", ") + n;
+        }
+        certificates += "  certificate " + c.name + " (" + names + ") expires " + c.expires +
+                        (c.ocsp_stapled ? ", OCSP stapled" : "") + "\n";
+      }
+    }
   }
-  return {.out = t.render() + std::to_string(s->workers) + " worker(s)\n"};
+  return {.out = t.render() + std::to_string(s->workers) + " worker(s)\n" + certificates};
 }
 
 Output show_routes(Invocation& inv) {

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import Lab, Netem, topologies
+from . import Lab, Netem, pki, topologies
 from .lab import parse_ping
 from .fastpath import (dataplane, default_route_port, forwarding, hosts_checksum_in_software,
                        joining_mesh_section, make_mesh_identities, make_mesh_keys, mesh_section,
@@ -101,20 +101,24 @@ def iperf(lab: Lab, client: str, server: str, seconds: int = 3) -> float:
     return json.loads(res.stdout)["end"]["sum_received"]["bits_per_second"]
 
 
-def l7_section(n: int, backend_ports: tuple[int, ...]) -> str:
-    """Site N's edge publishes its backend: vigil-l7 on the LAN address, port 8080."""
+def l7_section(n: int, backend_ports: tuple[int, ...], certificates: Path) -> str:
+    """Site N's edge publishes its backend: vigil-l7 on the LAN address, HTTP on port 8080 and
+    HTTPS on 8443 (a certificate for sN.example, from the demo's CA)."""
     targets = ", ".join(f'{{address: "10.{n}.1.20:{p}"}}' for p in backend_ports)
     return (f"l7:\n"
+            f"  certificates:\n    site: {{certificate: {certificates}/s{n}.pem, "
+            f"private_key: {certificates}/s{n}.key}}\n"
             f"  listeners:\n    web: {{address: \"10.{n}.1.1:8080\"}}\n"
+            f"    secure: {{address: \"10.{n}.1.1:8443\", tls: {{certificates: [site]}}}}\n"
             f"  upstreams:\n    site:\n      connect_timeout_ms: 500\n"
             f"      targets: [{targets}]\n"
             f"  routes:\n    all: {{upstream: site, add_headers: [{{name: X-Route, "
             f"value: s{n}-edge}}]}}\n")
 
 
-def fetch(lab: Lab, node: str, url: str) -> tuple[str, str]:
+def fetch(lab: Lab, node: str, url: str, *extra: str) -> tuple[str, str]:
     """curl from `node`: the body and the status."""
-    res = lab.run(node, ["curl", "-sS", "-m", "5", "-o", "-", "-w", " %{http_code}", url],
+    res = lab.run(node, ["curl", "-sS", "-m", "5", *extra, "-o", "-", "-w", " %{http_code}", url],
                   check=False, timeout=15)
     body, _, status = res.stdout.rpartition(" ")
     return body, status or res.stderr.strip()
@@ -227,8 +231,9 @@ def main() -> int:
 
         heading("vigil-l7: each site publishes its backend through its edge")
         print("  each backend serves HTTP on :8000 (s1-backend on :8001 too); each edge's vigil-l7")
-        print("  listens on its LAN address :8080 (a commit of the l7 section through the CLI) and")
-        print("  forwards to its site's servers; each site's client fetches through its edge")
+        print("  listens on its LAN address :8080, and :8443 with TLS (a certificate for sN.example")
+        print("  from the demo's CA), through a commit of the l7 section with the CLI, and forwards")
+        print("  to its site's servers; each site's client fetches through its edge, both ways")
         backend_script = str(Path(__file__).with_name("http_backend.py"))
         servers = {}
         for n in SITES:
@@ -239,9 +244,15 @@ def main() -> int:
         for (n, port) in servers:
             lab.wait_for(lambda n=n, port=port: f":{port}" in lab.run(
                 f"s{n}-backend", ["ss", "-ltn"]).stdout, what=f"s{n}-backend:{port}")
+        certificates = lab.log_dir / "pki"  # the lab's own directory, kept with its logs
+        certificates.mkdir(exist_ok=True)
+        pki.make_ca(certificates)
+        for n in SITES:
+            pki.issue(certificates, f"s{n}", f"s{n}.example")
         for n, vn in edges.items():
             running = vn.cli("show", "configuration").stdout
-            vn.commit_text(running + l7_section(n, (8000, 8001) if n == 1 else (8000,)),
+            vn.commit_text(running + l7_section(n, (8000, 8001) if n == 1 else (8000,),
+                                                certificates),
                            "publish the site's backend")
         print("  $ vigil show configuration l7   (on s1-edge)")
         for line in edges[1].cli("show", "configuration", "l7").stdout.splitlines():
@@ -255,6 +266,14 @@ def main() -> int:
                 if status != "200" or not body.startswith(f"s{n}-backend"):
                     failures.append(f"l7: s{n}-client -> s{n}-edge: {status} {body}")
             rows.append([f"s{n}-client", f"http://10.{n}.1.1:8080/", ", ".join(sorted(seen))])
+            # HTTPS: curl checks the edge's certificate against the demo's CA and the name.
+            url = f"https://s{n}.example:8443/"
+            body, status = fetch(lab, f"s{n}-client", url, "--cacert",
+                                 str(certificates / "ca.pem"), "--resolve",
+                                 f"s{n}.example:8443:10.{n}.1.1")
+            if status != "200" or not body.startswith(f"s{n}-backend"):
+                failures.append(f"l7: s{n}-client -> {url}: {status} {body}")
+            rows.append([f"s{n}-client", url + " (TLS, verified)", body])
         table(rows, ["from", "url", "answered by (round robin)"])
         print("  NOTE not yet: a client at another site reaching an edge's own address through the")
         print("  mesh (in af_xdp mode vigil-dp has no kernel path for tunnel traffic to or from")

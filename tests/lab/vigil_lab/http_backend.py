@@ -1,6 +1,6 @@
 """A backend behind vigil-l7 in the system tests and the demo: an HTTP/1.1 server that answers
 GET with its name (GET /zeros/N: N zero bytes), POST and PUT with its name and the body's
-length, and says which route field it saw. Prints its port, then serves until killed (a kill closes every connection at once).
+length, and says which route field, scheme and client certificate subject it saw. Prints its port, then serves until killed (a kill closes every connection at once).
 
     http_backend.py NAME [ADDRESS PORT]     (default 127.0.0.1, a free port)"""
 
@@ -49,6 +49,8 @@ class Named(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Seen-Route", self.headers.get("X-Route", "-"))
+        self.send_header("X-Seen-Proto", self.headers.get("X-Forwarded-Proto", "-"))
+        self.send_header("X-Seen-Subject", self.headers.get("X-Client-Subject", "-"))
         self.end_headers()
         self.wfile.write(body)
 

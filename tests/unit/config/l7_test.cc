@@ -71,6 +71,48 @@ TEST(L7Config, SectionParsesIntoTypes) {
   EXPECT_EQ(l7.routes[1].path_match, L7PathMatch::kAny);
 }
 
+TEST(L7Config, TlsListenersNameTheirCertificates) {
+  const auto r = parse(R"(l7:
+  certificates:
+    www: {certificate: /etc/vigil/tls/www.pem, private_key: /etc/vigil/tls/www.key}
+    api:
+      certificate: /etc/vigil/tls/api.pem
+      private_key: /etc/vigil/tls/api.key
+      ocsp_response: /etc/vigil/tls/api.ocsp
+  listeners:
+    https:
+      address: "0.0.0.0:443"
+      tls:
+        certificates: [www, api]
+        min_version: tls1.3
+        client_ca: /etc/vigil/tls/clients.pem
+    mtls-optional:
+      address: "0.0.0.0:8443"
+      tls: {certificates: [api], client_ca: /ca.pem, client_certificate: optional,
+            client_subject_header: X-Ssl-Subject, session_tickets: false,
+            ciphers: "ECDHE-RSA-AES128-GCM-SHA256"}
+    web: {address: "0.0.0.0:80"}
+)");
+  ASSERT_TRUE(r.ok()) << r.errors.to_string();
+  const L7Config& l7 = r.config.l7;
+  ASSERT_EQ(l7.certificates.size(), 2u);
+  EXPECT_EQ(l7.certificates[1].ocsp_response_file, "/etc/vigil/tls/api.ocsp");
+  ASSERT_EQ(l7.listeners.size(), 3u);
+  ASSERT_TRUE(l7.listeners[0].tls);
+  const L7ListenerTlsConfig& https = *l7.listeners[0].tls;
+  EXPECT_EQ(https.certificates, (std::vector<std::string>{"www", "api"}));
+  EXPECT_EQ(https.min_version, L7TlsVersion::k13);
+  EXPECT_EQ(https.client_certificate, L7ClientCertificate::kRequired) << "a CA: required";
+  EXPECT_EQ(https.client_subject_header, "X-Client-Subject");
+  EXPECT_TRUE(https.session_tickets);
+  const L7ListenerTlsConfig& optional = *l7.listeners[1].tls;
+  EXPECT_EQ(optional.client_certificate, L7ClientCertificate::kOptional);
+  EXPECT_EQ(optional.client_subject_header, "X-Ssl-Subject");
+  EXPECT_FALSE(optional.session_tickets);
+  EXPECT_EQ(optional.ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
+  EXPECT_FALSE(l7.listeners[2].tls);
+}
+
 TEST(L7Config, AccessLogFieldsInOrder) {
   const auto r =
       parse("l7:\n  access_log: {path: /var/log/vigil/l7.log, fields: [status, path, time]}\n");
@@ -141,8 +183,40 @@ INSTANTIATE_TEST_SUITE_P(
             "l7:\n  listeners:\n    a: {address: \"0.0.0.0:80\"}\n    b: {address: "
             "\"0.0.0.0:80\"}\n",
             "listener a listens there too"},
-        Bad{"TlsNotYet", "l7:\n  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {}}\n",
-            "not supported yet"},
+        Bad{"TlsWithoutCertificates",
+            "l7:\n  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {}}\n",
+            "missing required key \"certificates\""},
+        Bad{"TlsUnknownCertificate",
+            "l7:\n  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {certificates: [www]}}\n",
+            "l7.listeners.a.tls.certificates[0]"},
+        Bad{"TlsCertificateRelative",
+            "l7:\n  certificates:\n    www: {certificate: www.pem, private_key: /k}\n",
+            "l7.certificates.www.certificate"},
+        Bad{"TlsBadCiphers",
+            "l7:\n  certificates:\n    www: {certificate: /c, private_key: /k}\n"
+            "  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {certificates: [www], ciphers: "
+            "NOPE-CIPHER}}\n",
+            "is not a cipher list OpenSSL knows"},
+        Bad{"TlsOldVersion",
+            "l7:\n  certificates:\n    www: {certificate: /c, private_key: /k}\n"
+            "  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {certificates: [www], "
+            "min_version: tls1.0}}\n",
+            "l7.listeners.a.tls.min_version"},
+        Bad{"TlsClientCertificateWithoutCa",
+            "l7:\n  certificates:\n    www: {certificate: /c, private_key: /k}\n"
+            "  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {certificates: [www], "
+            "client_certificate: required}}\n",
+            "needs client_ca"},
+        Bad{"TlsSubjectHeaderNotAToken",
+            "l7:\n  certificates:\n    www: {certificate: /c, private_key: /k}\n"
+            "  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {certificates: [www], "
+            "client_ca: /ca, client_subject_header: \"X Subject\"}}\n",
+            "is not a field name"},
+        Bad{"TlsSubjectHeaderIsTheProxys",
+            "l7:\n  certificates:\n    www: {certificate: /c, private_key: /k}\n"
+            "  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {certificates: [www], "
+            "client_ca: /ca, client_subject_header: Content-Length}}\n",
+            "is a field the proxy writes itself"},
         Bad{"HealthCheckNotYet",
             "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: {}}\n",
             "not supported yet"},

@@ -1,0 +1,35 @@
+// A TLS listener's settings as vigil-l7 takes them from the config (config_adapter.h): files
+// and choices only. server_tls.h loads them when a config is prepared.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vigil::l7 {
+
+struct CertificateSpec {
+  std::string name;
+  std::string certificate_file;
+  std::string private_key_file;
+  std::string ocsp_response_file;  // "": none
+};
+
+enum class ClientCertificate { kNone, kOptional, kRequired };
+
+struct ListenerTlsSpec {
+  std::vector<CertificateSpec> certificates;  // the first: when SNI matches none
+  bool tls13_only = false;
+  std::string ciphers;  // TLS 1.2's; "": kDefaultTls12Ciphers
+  std::string client_ca_file;
+  ClientCertificate client_certificate = ClientCertificate::kNone;
+  std::string client_subject_header = "X-Client-Subject";
+  bool session_tickets = true;
+};
+
+// Mozilla's "intermediate" TLS 1.2 list without DHE: forward-secret AEAD ciphers only.
+inline constexpr const char* kDefaultTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+}  // namespace vigil::l7
