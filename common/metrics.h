@@ -6,6 +6,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
@@ -29,10 +30,14 @@ class MetricsRegistry {
   prometheus::Family<prometheus::Counter>& counter(const std::string& name,
                                                    const std::string& help);
   prometheus::Family<prometheus::Gauge>& gauge(const std::string& name, const std::string& help);
+  // Named like a gauge (no _total): "vigil_l7_route_request_duration_seconds".
+  prometheus::Family<prometheus::Histogram>& histogram(const std::string& name,
+                                                       const std::string& help);
 
   // Families as JSON, so vigild can merge components' metrics into its own exposition:
-  // [{"name", "help", "type": "counter"|"gauge"|"untyped", "samples": [{"labels", "value"}]}].
-  // Histograms and summaries are not carried yet (none exist).
+  // [{"name", "help", "type": "counter"|"gauge"|"histogram"|"untyped", "samples": [{"labels",
+  // "value"}]}]; a histogram's samples have "count", "sum" and "buckets": [[upper bound,
+  // cumulative count], ...] instead of "value". Summaries are not carried (none exist).
   nlohmann::json to_json() const;
   static std::vector<prometheus::MetricFamily> families_from_json(const nlohmann::json& j);
 
@@ -46,6 +51,23 @@ class MetricsRegistry {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+};
+
+// Exports histograms kept elsewhere as totals (per-bucket counts and a sum that only grow),
+// as TotalsExporter does counters: each export observes the difference since the last one.
+class HistogramExporter {
+ public:
+  // `buckets`: the count in each bucket of `bounds` (not cumulative), then above the last.
+  void set(prometheus::Family<prometheus::Histogram>& family,
+           const std::map<std::string, std::string>& labels, const std::vector<double>& bounds,
+           const std::vector<uint64_t>& buckets, double sum);
+
+ private:
+  struct Last {
+    std::vector<uint64_t> buckets;
+    double sum = 0;
+  };
+  std::map<std::string, Last> last_;  // by family name and labels
 };
 
 // Exports totals kept elsewhere (BPF maps, fast-path lcore counters) as Prometheus counters,

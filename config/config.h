@@ -345,6 +345,14 @@ struct L7TargetConfig {
 inline constexpr std::string_view kL7HashOnNames[] = {"source_address", "header", "cookie"};
 enum class L7HashOn { kSourceAddress, kHeader, kCookie };
 
+// Refuses at once (503) after failures in a row; absent: no breaker.
+struct L7CircuitBreakerConfig {
+  uint32_t failures = 5;  // 5xx answers, timeouts or no target answering, in a row
+  uint32_t open_s = 10;
+  uint32_t half_open_probes = 1;
+  auto operator<=>(const L7CircuitBreakerConfig&) const = default;
+};
+
 struct L7UpstreamConfig {
   std::string name;
   std::string policy = "round-robin";
@@ -360,6 +368,7 @@ struct L7UpstreamConfig {
   uint32_t consecutive_5xx = 5;
   uint32_t consecutive_connect_failures = 3;
   uint32_t ejection_s = 30;
+  std::optional<L7CircuitBreakerConfig> circuit_breaker;
   auto operator<=>(const L7UpstreamConfig&) const = default;
 };
 

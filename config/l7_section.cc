@@ -51,6 +51,29 @@ constexpr Schema kRateLimitSchema{
     .description = "A token bucket per key; a request past it is answered 429 with Retry-After.",
     .fields = kRateLimitFields};
 
+constexpr Field kBreakerFields[] = {
+    {.key = "failures",
+     .type = "integer 1-1000",
+     .description = "Requests in a row that failed (a 5xx answer, a timeout, no target "
+                    "answering) that open the breaker: each worker counts its own",
+     .default_value = "5"},
+    {.key = "open_s",
+     .type = "integer 1-3600",
+     .description = "How long an open breaker answers 503 at once (with Retry-After)",
+     .default_value = "10"},
+    {.key = "half_open_probes",
+     .type = "integer 1-100",
+     .description = "Requests let through once open_s has passed: a success closes the "
+                    "breaker, a failure opens it again",
+     .default_value = "1"},
+};
+constexpr Schema kBreakerSchema{
+    .path = "l7.upstreams.<name>.circuit_breaker",
+    .description =
+        "Closed, open, half-open: an upstream that keeps failing is given a rest "
+        "and its clients a quick 503 instead of a wait.",
+    .fields = kBreakerFields};
+
 constexpr Field kListenerFields[] = {
     {.key = "address",
      .type = "address:port",
@@ -188,6 +211,10 @@ constexpr Field kUpstreamFields[] = {
      .type = "mapping",
      .description = "Active checks (HTTP or TCP) with rise and fall thresholds",
      .not_supported_until = "active health checks in vigil-l7"},
+    {.key = "circuit_breaker",
+     .type = "mapping",
+     .description = "Stop sending to the pool after failures in a row; absent: never",
+     .children = &kBreakerSchema},
 };
 constexpr Schema kUpstreamSchema{.path = "l7.upstreams.<name>",
                                  .description = "A pool of backend servers.",
@@ -584,6 +611,18 @@ void parse_upstream(const std::string& name, const YAML::Node& node, const std::
   u.consecutive_connect_failures =
       read_u32(r, "consecutive_connect_failures", 1, 1000, 3, ok, errors);
   u.ejection_s = read_u32(r, "ejection_s", 1, 3600, 30, ok, errors);
+  if (r.has("circuit_breaker")) {
+    MapReader b(r.get("circuit_breaker"), r.path_of("circuit_breaker"), kBreakerSchema, errors);
+    if (b.ok()) {
+      L7CircuitBreakerConfig breaker;
+      breaker.failures = read_u32(b, "failures", 1, 1000, 5, ok, errors);
+      breaker.open_s = read_u32(b, "open_s", 1, 3600, 10, ok, errors);
+      breaker.half_open_probes = read_u32(b, "half_open_probes", 1, 100, 1, ok, errors);
+      u.circuit_breaker = breaker;
+    } else {
+      ok = false;
+    }
+  }
   if (l7.upstreams.size() == kMaxUpstreams) {
     errors.add(path, node, "is one upstream too many: at most 256");
     ok = false;

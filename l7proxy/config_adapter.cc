@@ -133,6 +133,11 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
     spec.outlier.consecutive_5xx = u.consecutive_5xx;
     spec.outlier.consecutive_connect_failures = u.consecutive_connect_failures;
     spec.outlier.base_ejection = std::chrono::seconds(u.ejection_s);
+    if (u.circuit_breaker) {
+      spec.breaker = BreakerSettings{.failures_to_open = u.circuit_breaker->failures,
+                                     .open_for = std::chrono::seconds(u.circuit_breaker->open_s),
+                                     .half_open_probes = u.circuit_breaker->half_open_probes};
+    }
     spec.outlier.max_ejection = std::chrono::seconds(u.ejection_s) * 10;
     std::vector<BackendInfo> backends;
     for (const auto& t : spec.targets) {

@@ -1,6 +1,6 @@
 // vigil-l7's counters in Prometheus: the workers' totals (Proxy::stats) exported as counters
-// that only go up, and the open connections as a gauge. Not yet: by route and upstream, and
-// latency histograms (the registry carries no histogram to vigild yet).
+// that only go up, the open connections as a gauge, and by route and by upstream the
+// responses by status class and a latency histogram.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,7 +9,13 @@
 
 namespace vigil::l7 {
 
+// What was exported before, kept between calls.
+struct MetricsExporters {
+  TotalsExporter totals;
+  HistogramExporter histograms;
+};
+
 void export_metrics(const nlohmann::json& stats, MetricsRegistry& metrics,
-                    TotalsExporter& exported);
+                    MetricsExporters& exported);
 
 }  // namespace vigil::l7

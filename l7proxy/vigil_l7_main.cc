@@ -26,7 +26,7 @@ uint32_t online_cores() {
 
 int main(int argc, char** argv) {
   std::unique_ptr<vigil::l7::Proxy> proxy;
-  vigil::TotalsExporter exported;
+  vigil::l7::MetricsExporters exported;
   uint32_t default_workers = 1;
   // Prepares a config: built, checked, its new listeners bound.
   std::function<vigil::Expected<vigil::PreparedChange>(const vigil::config::Config&)> apply;
@@ -111,19 +111,23 @@ int main(int argc, char** argv) {
           }
         });
         // SIGHUP: the access log opened again (logrotate) and the certificates read again
-        // (a renewal); the config itself is vigild's alone.
+        // (a renewal); the config itself is vigild's alone, never read again here.
         d.on_hangup([&] {
+          const std::string config_note =
+              "SIGHUP: the config is not read again (it changes only by commit: vigil load, "
+              "vigil commit)";
           if (!proxy) {
+            vigil::log::info(config_note + "; no l7 section, nothing else to reload",
+                             {{"config", d.args().config_path}});
             return;
           }
           if (auto st = proxy->reload(); !st) {
-            vigil::log::error("SIGHUP: not everything reloaded", {{"error", st.error()}});
+            vigil::log::error(config_note + "; not everything else reloaded",
+                              {{"error", st.error()}});
             return;
           }
-          vigil::log::info(
-              "SIGHUP: certificates reloaded and the access log reopened; the config changes "
-              "only by commit (vigil load, vigil commit)",
-              {{"config", d.args().config_path}});
+          vigil::log::info(config_note + "; certificates read again, the access log reopened",
+                           {{"config", d.args().config_path}});
         });
         // Read-only: what any local user allowed on the socket may see.
         const auto method = [&](auto body) {

@@ -42,9 +42,11 @@ struct L7RouteStatus {
   std::string path;
   std::vector<std::string> methods;  // empty: any
   std::string upstream;
+  uint64_t requests = 0;  // ended on it, all workers, since it was first committed
+  uint64_t responses_5xx = 0;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7RouteStatus, name, priority, hosts, path_match,
-                                                path, methods, upstream)
+                                                path, methods, upstream, requests, responses_5xx)
 
 // A target as the workers see it together: outlier state is each worker's own.
 struct L7TargetStatus {

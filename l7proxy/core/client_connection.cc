@@ -560,6 +560,20 @@ bool ClientConnection::take_head() {
     }
   }
   pool_ = action.upstream;
+  if (CircuitBreaker* breaker = generation_->pools[pool_].breaker.get()) {
+    breaker_admission_ = breaker->admit(worker_.reactor().now());
+    if (breaker_admission_ == CircuitBreaker::Admission::kRefused) {
+      // Not the pool's traffic: counted for the route, not for the upstream.
+      bump(worker_.mutable_stats().breaker_refusals);
+      in_.consume(head_bytes);
+      const auto open_for = breaker->settings().open_for;
+      refuse(503, "the upstream's circuit breaker is open", no_body && keep_alive_,
+             static_cast<uint32_t>(
+                 std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(open_for).count())));
+      return true;
+    }
+  }
+  pooled_ = true;
   const UpstreamSpec& upstream = config.upstreams[pool_];
   switch (upstream.hash_on) {
     case HashOn::kSourceAddress:
@@ -620,10 +634,12 @@ void ClientConnection::pick_target() {
   }
   const auto pick = pool.balancer->pick({.hash = hash_, .now = now}, pool.usable);
   if (!pick) {
+    breaker_hears(false);
     refuse(tries_ > 0 ? 502 : 503, "no upstream target left to try");
     return;
   }
   target_ = *pick;
+  picked_ = true;
   const UpstreamSpec& spec = config.upstreams[pool_];
   TargetRuntime& target = *pool.targets[target_];
   while (!target.idle.empty()) {
@@ -749,6 +765,7 @@ void ClientConnection::connect_failed(int error, bool timed_out) {
   if (timed_out) {
     bump(worker_.mutable_stats().timeouts);
   }
+  breaker_hears(false);
   refuse(timed_out ? 504 : 502, "no upstream connection");
 }
 
@@ -836,11 +853,13 @@ bool ClientConnection::take_response_head() {
         return true;
       }
       end_attempt(Outcome::kServerError);
+      breaker_hears(false);
       refuse(502, "the upstream closed without answering");
       return true;
     }
     if (in.full()) {
       end_attempt(Outcome::kServerError);
+      breaker_hears(false);
       refuse(502, "the upstream's response head is past its limit");
       return true;
     }
@@ -854,6 +873,7 @@ bool ClientConnection::take_response_head() {
       http1::parse_response_head(data.substr(0, head_bytes), limits, response_head_);
   if (parsed.outcome != http1::Parsed::kComplete) {
     end_attempt(Outcome::kServerError);
+    breaker_hears(false);
     refuse(502, parsed.error);
     return true;
   }
@@ -865,12 +885,14 @@ bool ClientConnection::take_response_head() {
   const auto framing = http1::response_framing(response_head_, method_, request_.upgrade);
   if (!framing.ok) {
     end_attempt(Outcome::kServerError);
+    breaker_hears(false);
     refuse(502, framing.error);
     return true;
   }
   response_ = framing.framing;
   status_ = status;
   end_attempt(status >= 500 ? Outcome::kServerError : Outcome::kSuccess);
+  breaker_hears(status < 500);
   http1::Framing to_client = response_;
   chunk_to_client_ = false;
   if (status != 101 &&
@@ -1040,6 +1062,9 @@ void ClientConnection::begin_log_entry() {
   status_ = 0;
   body_bytes_ = 0;
   route_name_ = {};
+  pooled_ = false;
+  picked_ = false;
+  breaker_admission_ = CircuitBreaker::Admission::kRefused;
   method_.clear();
   request_id_.clear();
   log_host_.clear();
@@ -1051,12 +1076,16 @@ void ClientConnection::log_request() {
     return;
   }
   logged_ = true;
+  const bool sent_up = generation_ && pooled_;  // not a 429 or a 404: it went to a pool
+
+  const UpstreamSpec* upstream = sent_up ? &generation_->config->upstreams[pool_] : nullptr;
+  worker_.count_request(
+      route_name_, upstream != nullptr ? std::string_view(upstream->name) : "", status_,
+      std::chrono::duration<double>(worker_.reactor().now() - started_at_).count());
   AccessLog* log = worker_.access_log();
   if (log == nullptr) {
     return;
   }
-  const bool sent_up = generation_ && !route_name_.empty();
-  const UpstreamSpec* upstream = sent_up ? &generation_->config->upstreams[pool_] : nullptr;
   const auto wall = std::chrono::system_clock::now().time_since_epoch();
   log->add({.unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall).count(),
             .client = peer_,
@@ -1066,7 +1095,7 @@ void ClientConnection::log_request() {
             .path = log_path_,
             .route = route_name_,
             .upstream = upstream != nullptr ? std::string_view(upstream->name) : "",
-            .target = upstream != nullptr && target_ < upstream->targets.size()
+            .target = upstream != nullptr && picked_ && target_ < upstream->targets.size()
                           ? std::string_view(upstream->targets[target_].key)
                           : "",
             .request_id = request_id_,
@@ -1229,6 +1258,7 @@ void ClientConnection::on_timer() {
     case Wait::kResponse:
       bump(worker_.mutable_stats().timeouts);
       end_attempt(Outcome::kServerError);
+      breaker_hears(false);
       refuse(504, "the upstream took too long to answer");
       break;
     case Wait::kTransfer:
@@ -1237,6 +1267,15 @@ void ClientConnection::on_timer() {
       return;
   }
   drive();
+}
+
+void ClientConnection::breaker_hears(bool ok) {
+  if (breaker_admission_ == CircuitBreaker::Admission::kRefused || !generation_) {
+    return;  // no breaker, or it heard already
+  }
+  generation_->pools[pool_].breaker->record(
+      ok, breaker_admission_ == CircuitBreaker::Admission::kProbe, worker_.reactor().now());
+  breaker_admission_ = CircuitBreaker::Admission::kRefused;
 }
 
 void ClientConnection::shut_client_write() {

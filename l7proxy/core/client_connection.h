@@ -76,6 +76,11 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
   void arm_after_request();
   // The client's write side ends: TLS's close_notify first, then the socket's FIN.
   void shut_client_write();
+  // The upstream's verdict on the request, once known (an answer: ok unless 5xx; no target
+  // answering, a timeout, a broken response: not ok), for its pool's circuit breaker. The
+  // proxy's own refusals (a bad body, no local resources) and a client gone before the answer
+  // say nothing of the upstream and are not told.
+  void breaker_hears(bool ok);
   // The attempt on the picked target is over: its balancer and outlier state hear of it
   // (nothing for the outlier state when the end was not the target's doing).
   void end_attempt(std::optional<Outcome> outcome);
@@ -158,6 +163,10 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
   int status_ = 0;
   uint64_t body_bytes_ = 0;
   std::string_view route_name_;  // in generation_'s config
+  bool pooled_ = false;  // pool_ is the request's: routed, not refused by a limit or breaker
+  bool picked_ = false;  // target_ is the request's
+  // What its pool's circuit breaker said (kRefused also: none, or it has heard the outcome).
+  CircuitBreaker::Admission breaker_admission_ = CircuitBreaker::Admission::kRefused;
   std::string request_id_;
   std::string log_host_;
   std::string log_path_;

@@ -144,6 +144,36 @@ nlohmann::json Proxy::stats() const {
     by_class[std::to_string(c) + "xx"] = sum;
   }
   out["responses"] = std::move(by_class);
+  // By route and upstream: each worker asked at once, 100 ms for all. A worker busy past it
+  // counts with its last answer, so the sum never shrinks (Prometheus would take a shrinking
+  // total for a restart and count it all again).
+  std::vector<std::future<RequestTotals>> asked;
+  for (const auto& w : workers_) {
+    asked.push_back(w->ask_request_totals());
+  }
+  last_totals_.resize(workers_.size());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+  RequestTotals totals;
+  for (size_t i = 0; i < asked.size(); ++i) {
+    if (asked[i].valid() && asked[i].wait_until(deadline) == std::future_status::ready) {
+      last_totals_[i] = asked[i].get();
+    }
+    totals.merge(last_totals_[i]);
+  }
+  const auto json_of = [](const std::map<std::string, RequestCounts, std::less<>>& by_name) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [name, c] : by_name) {
+      nlohmann::json responses = {{"none", c.by_class[0]}};
+      for (size_t k = 1; k < c.by_class.size(); ++k) {
+        responses[std::to_string(k) + "xx"] = c.by_class[k];
+      }
+      j[name] = {
+          {"responses", responses}, {"latency_buckets", c.latency}, {"latency_sum", c.latency_sum}};
+    }
+    return j;
+  };
+  out["routes"] = json_of(totals.routes);
+  out["upstreams"] = json_of(totals.upstreams);
   return out;
 }
 
@@ -192,6 +222,12 @@ api::L7Status Proxy::show() const {
                           .path = r.path,
                           .methods = r.methods,
                           .upstream = r.upstream});
+    if (const auto c = counters.at("routes").find(r.name); c != counters.at("routes").end()) {
+      for (const auto& [status_class, count] : c->at("responses").items()) {
+        out.routes.back().requests += count.get<uint64_t>();
+      }
+      out.routes.back().responses_5xx = c->at("responses").at("5xx").get<uint64_t>();
+    }
   }
   for (const auto& u : config_->upstreams) {
     api::L7UpstreamStatus status{.name = u.name, .policy = u.policy};

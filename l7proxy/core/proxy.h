@@ -51,7 +51,7 @@ class Proxy {
   // Counters summed over the workers.
   nlohmann::json stats() const;
   // Listeners, routes, upstreams with their targets' state as the workers see it (each asked,
-  // a second at most), and the counters: what `vigil show l7` prints.
+  // a second at most, and the counters, 100 ms at most): what `vigil show l7` prints.
   api::L7Status show() const;
 
  private:
@@ -66,6 +66,8 @@ class Proxy {
   Sockets sockets_;
   TlsByListener tls_;                     // as the workers have them
   std::shared_ptr<UniqueFd> access_log_;  // likewise
+  // Each worker's request totals as it last answered (the control thread's alone).
+  mutable std::vector<RequestTotals> last_totals_;
   bool started_ = false;
 };
 

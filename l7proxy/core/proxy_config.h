@@ -18,6 +18,7 @@
 #include "l7proxy/limits/rate_limiter.h"
 #include "l7proxy/routing/route_table.h"
 #include "l7proxy/tls/tls_spec.h"
+#include "l7proxy/upstream/circuit_breaker.h"
 #include "l7proxy/upstream/outlier_detector.h"
 
 namespace vigil::l7 {
@@ -62,6 +63,7 @@ struct UpstreamSpec {
   Millis max_lifetime{300000};
   uint32_t retries = 1;
   OutlierSettings outlier;
+  std::optional<BreakerSettings> breaker;  // none: never refused for failing
 };
 
 // What goes with a route besides its match (by RouteSpec::id).

@@ -16,9 +16,11 @@ std::unique_ptr<UpstreamConnection> TargetRuntime::remove_idle(const UpstreamCon
 }
 
 std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> config,
-                                            TargetMap& targets, uint64_t seed) {
+                                            TargetMap& targets, BreakerMap& breakers,
+                                            uint64_t seed) {
   auto g = std::make_shared<Generation>();
   TargetMap next;
+  BreakerMap next_breakers;
   for (const auto& u : config->upstreams) {
     PoolRuntime pool;
     std::vector<BackendInfo> backends;
@@ -34,6 +36,18 @@ std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> c
     }
     pool.balancer = make_balancer(u.policy, backends, seed++);
     pool.usable.assign(u.targets.size(), true);
+    if (u.breaker) {
+      auto kept = breakers.find(u.name);
+      const auto same = [&](const BreakerSettings& a) {
+        return a.failures_to_open == u.breaker->failures_to_open &&
+               a.open_for == u.breaker->open_for &&
+               a.half_open_probes == u.breaker->half_open_probes;
+      };
+      pool.breaker = kept != breakers.end() && same(kept->second->settings())
+                         ? kept->second
+                         : std::make_shared<CircuitBreaker>(*u.breaker);
+      next_breakers.emplace(u.name, pool.breaker);
+    }
     g->pools.push_back(std::move(pool));
   }
   for (const auto& action : config->actions) {
@@ -46,6 +60,7 @@ std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> c
     }
   }
   targets = std::move(next);
+  breakers = std::move(next_breakers);
   g->config = std::move(config);
   return g;
 }

@@ -14,6 +14,7 @@
 #include "l7proxy/core/proxy_config.h"
 #include "l7proxy/core/upstream_connection.h"
 #include "l7proxy/limits/rate_limiter.h"
+#include "l7proxy/upstream/circuit_breaker.h"
 #include "l7proxy/upstream/outlier_detector.h"
 
 namespace vigil::l7 {
@@ -30,6 +31,7 @@ struct TargetRuntime {
 
 struct PoolRuntime {
   std::unique_ptr<Balancer> balancer;
+  std::shared_ptr<CircuitBreaker> breaker;              // null: none configured; the worker's own
   std::vector<std::shared_ptr<TargetRuntime>> targets;  // as UpstreamSpec::targets
   std::vector<bool> usable;                             // scratch for each pick
 };
@@ -43,11 +45,16 @@ struct Generation {
 
 // The worker's targets by "upstream/address", kept across generations.
 using TargetMap = std::unordered_map<std::string, std::shared_ptr<TargetRuntime>>;
+// The worker's circuit breakers by upstream name, kept across generations while their
+// settings stay the same (a commit that changes them starts a new, closed one).
+using BreakerMap = std::unordered_map<std::string, std::shared_ptr<CircuitBreaker>>;
 
 // Builds the generation for `config`, taking targets (and their idle connections) from
-// `targets`, which then holds exactly the new config's. Removed targets' idle connections
-// close; busy ones finish on the old generation, which still holds their target.
+// `targets`, which then holds exactly the new config's, and breakers likewise from `breakers`.
+// Removed targets' idle connections close; busy ones finish on the old generation, which still
+// holds their target.
 std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> config,
-                                            TargetMap& targets, uint64_t seed);
+                                            TargetMap& targets, BreakerMap& breakers,
+                                            uint64_t seed);
 
 }  // namespace vigil::l7

@@ -100,6 +100,7 @@ void Worker::start() {
     access_log_.reset();  // written out
     generation_.reset();
     targets_.clear();
+    breakers_.clear();
     reactor_.reap();
   });
 }
@@ -157,8 +158,48 @@ void Worker::take(std::shared_ptr<const ProxyConfig> config, std::vector<Listene
   acceptors_ = std::move(next);  // those not kept unwatch here; their sockets close with
                                  // the last holder (the control thread drops its own)
   if (!generation_ || generation_->config != config) {
-    generation_ = make_generation(std::move(config), targets_, index_ * 7919 + 1);
+    // Totals stay when a commit removes their route or upstream (so they never shrink),
+    // unless names have piled up past any one config's: then those of names gone are dropped.
+    if (totals_.routes.size() + totals_.upstreams.size() > kMaxTotals) {
+      prune_totals(*config);
+    }
+    generation_ = make_generation(std::move(config), targets_, breakers_, index_ * 7919 + 1);
   }
+}
+
+void Worker::prune_totals(const ProxyConfig& config) {
+  std::erase_if(totals_.routes, [&](const auto& entry) {
+    for (size_t i = 0; i < config.routes.size(); ++i) {
+      if (config.routes.at(i).name == entry.first) {
+        return false;
+      }
+    }
+    return true;
+  });
+  std::erase_if(totals_.upstreams, [&](const auto& entry) {
+    return std::none_of(config.upstreams.begin(), config.upstreams.end(),
+                        [&](const UpstreamSpec& u) { return u.name == entry.first; });
+  });
+}
+
+void Worker::count_request(std::string_view route, std::string_view upstream, int status,
+                           double seconds) {
+  if (!route.empty()) {
+    RequestTotals::at(totals_.routes, route).add(status, seconds);
+  }
+  if (!upstream.empty()) {
+    RequestTotals::at(totals_.upstreams, upstream).add(status, seconds);
+  }
+}
+
+std::future<RequestTotals> Worker::ask_request_totals() {
+  if (!thread_.joinable()) {
+    return {};
+  }
+  auto answer = std::make_shared<std::promise<RequestTotals>>();
+  auto future = answer->get_future();
+  reactor_.post([this, answer] { answer->set_value(totals_); });
+  return future;
 }
 
 bool Worker::accept_from(int fd, const ListenerInfo& listener) {

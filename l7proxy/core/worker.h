@@ -18,6 +18,7 @@
 #include "l7proxy/core/access_log.h"
 #include "l7proxy/core/proxy_config.h"
 #include "l7proxy/core/reactor.h"
+#include "l7proxy/core/request_totals.h"
 #include "l7proxy/core/upstream_runtime.h"
 #include "l7proxy/core/worker_stats.h"
 #include "l7proxy/tls/server_tls.h"
@@ -71,6 +72,8 @@ class Worker {
   };
   using TargetStates = std::vector<std::vector<TargetState>>;
   std::future<TargetStates> ask_target_states(const ProxyConfig* config);
+  // A copy of the worker's request totals, likewise.
+  std::future<RequestTotals> ask_request_totals();
 
   // The worker's own thread only.
   Reactor& reactor() { return reactor_; }
@@ -79,6 +82,9 @@ class Worker {
   void closed(ClientConnection* c);  // retires it
   AccessLog* access_log() { return access_log_.get(); }
   std::string next_request_id();
+  // A request ended (answered, refused or cut short: status 0) on `route` ("": none matched)
+  // toward `upstream` ("": it went to none).
+  void count_request(std::string_view route, std::string_view upstream, int status, double seconds);
   // Accepts what is queued; false when it had to stop short (out of descriptors).
   bool accept_from(int fd, const ListenerInfo& listener);
 
@@ -87,6 +93,9 @@ class Worker {
   void take(std::shared_ptr<const ProxyConfig> config, std::vector<ListenerBinding> listeners,
             std::shared_ptr<UniqueFd> access_log);
   void sweep_idle();
+  void prune_totals(const ProxyConfig& config);
+  // Route and upstream names totals are kept for: past it, names no longer configured go.
+  static constexpr size_t kMaxTotals = 4096;
 
   size_t index_;
   Reactor reactor_;
@@ -94,9 +103,11 @@ class Worker {
   std::thread thread_;
   std::shared_ptr<Generation> generation_;
   TargetMap targets_;
+  BreakerMap breakers_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unordered_set<ClientConnection*> clients_;
   uint64_t request_counter_ = 0;
+  RequestTotals totals_;  // of the current config's routes and upstreams
   std::string request_id_prefix_;
   std::unique_ptr<Timer> sweeper_;
   std::unique_ptr<AccessLog> access_log_;

@@ -26,6 +26,7 @@ struct WorkerStats {
   std::atomic<uint64_t> tls_handshakes{0};      // completed, full or resumed
   std::atomic<uint64_t> tls_resumed{0};
   std::atomic<uint64_t> tls_handshake_failures{0};
+  std::atomic<uint64_t> breaker_refusals{0};  // 503s of an open circuit breaker
 };
 
 // Each counter once: its key in `l7.stats` and `show l7`, and its Prometheus name and help.
@@ -68,6 +69,8 @@ inline constexpr CounterInfo kWorkerCounters[] = {
      "vigil_l7_tls_handshake_failures_total",
      "TLS handshakes that failed: protocol or cipher refused, bad or missing client "
      "certificate, a client gone or too slow"},
+    {"breaker_refusals", &WorkerStats::breaker_refusals, "vigil_l7_circuit_breaker_refusals_total",
+     "Requests answered 503 at once by an upstream's open circuit breaker"},
 };
 
 // Single-writer increment.

@@ -11,35 +11,35 @@ CircuitBreaker::State CircuitBreaker::state(Clock::time_point now) const {
   return state_;
 }
 
-bool CircuitBreaker::allow(Clock::time_point now) {
+CircuitBreaker::Admission CircuitBreaker::admit(Clock::time_point now) {
   if (state_ == State::kOpen && now - opened_ >= s_.open_for) {
     state_ = State::kHalfOpen;
     probes_ = 0;
   }
   switch (state_) {
     case State::kClosed:
-      return true;
+      return Admission::kAllowed;
     case State::kOpen:
-      return false;
+      return Admission::kRefused;
     case State::kHalfOpen:
       // A probe whose result never came (its client went) frees its turn after open_for.
       if (probes_ >= std::max<uint32_t>(s_.half_open_probes, 1) &&
           now - probe_sent_ < s_.open_for) {
-        return false;
+        return Admission::kRefused;
       }
       if (probes_ >= std::max<uint32_t>(s_.half_open_probes, 1)) {
         probes_ = 0;
       }
       ++probes_;
       probe_sent_ = now;
-      return true;
+      return Admission::kProbe;
   }
-  return false;
+  return Admission::kRefused;
 }
 
-void CircuitBreaker::record(bool ok, Clock::time_point now) {
+void CircuitBreaker::record(bool ok, bool probe, Clock::time_point now) {
   if (state_ == State::kHalfOpen) {
-    if (probes_ == 0) {
+    if (!probe || probes_ == 0) {
       return;  // not a probe's: a late answer from before it opened
     }
     --probes_;

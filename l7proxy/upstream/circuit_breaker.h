@@ -21,13 +21,18 @@ class CircuitBreaker {
   using Clock = std::chrono::steady_clock;
   enum class State { kClosed, kOpen, kHalfOpen };
 
+  // Whether a request may go now, and whether it goes as one of half-open's probes.
+  enum class Admission { kRefused, kAllowed, kProbe };
+
   explicit CircuitBreaker(BreakerSettings s) : s_(s) {}
 
-  // Whether a request may go now; a true in half-open counts as one of its probes, and the
-  // caller must record() its result.
-  bool allow(Clock::time_point now);
-  void record(bool ok, Clock::time_point now);
+  Admission admit(Clock::time_point now);
+  // The upstream's answer to a request admit() let through (`probe`: as a probe). In
+  // half-open only a probe's answer counts: one from a request let through while closed is
+  // late news of the time before, and ignored.
+  void record(bool ok, bool probe, Clock::time_point now);
   State state(Clock::time_point now) const;
+  const BreakerSettings& settings() const { return s_; }
 
  private:
   BreakerSettings s_;

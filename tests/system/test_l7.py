@@ -7,6 +7,7 @@ listener on a port in use fails the commit with nothing changed."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import socket
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -165,8 +167,10 @@ def test_a_commit_publishes_backends_through_the_proxy(l7):
     a, b = Backend("alpha"), Backend("bravo")
     listen = free_port()
     log = l7.tmp / "access.log"
-    out = l7.commit(l7_config(listen, [a.port, b.port], access_log=log))
-    assert "changed: l7" in out.stdout
+    scrape = free_port()
+    out = l7.commit(l7_config(listen, [a.port, b.port], access_log=log) +
+                    f'monitoring:\n  prometheus: {{listen: "127.0.0.1:{scrape}"}}\n')
+    assert "changed: monitoring l7" in out.stdout
     seen = {curl(listen).stdout for _ in range(6)}
     assert seen == {"alpha", "bravo"}  # round robin over both
     headers = curl(listen, "/", "-D", "-").stdout
@@ -190,6 +194,18 @@ def test_a_commit_publishes_backends_through_the_proxy(l7):
     requests = [line for line in text.splitlines() if line.startswith("vigil_l7_requests_total")]
     assert requests and float(requests[0].split()[-1]) >= 9, text
     assert 'vigil_l7_responses_total{class="4xx"} 1' in text
+    # By route and upstream, with a latency histogram Prometheus can take quantiles of.
+    assert 'vigil_l7_route_responses_total{class="2xx",route="all"}' in text, text
+    assert 'vigil_l7_upstream_responses_total{class="2xx",upstream="app"}' in text
+    assert 'vigil_l7_route_request_duration_seconds_bucket{route="all",le="+Inf"}' in text
+    # vigild's /metrics carries the histogram too (components' metrics cross as JSON).
+    merged = urllib.request.urlopen(f"http://127.0.0.1:{scrape}/metrics", timeout=5).read().decode()
+    assert re.search(r'vigil_l7_route_request_duration_seconds_count\{[^}]*route="all"[^}]*\} '
+                     r'(\d+)', merged), merged
+    assert 'le="+Inf"' in merged
+    routes_shown = l7.cli("show", "l7", "routes").stdout
+    shown = re.search(r"all .* app +(\d+) +(\d+)", routes_shown)
+    assert shown and int(shown.group(1)) >= 9 and shown.group(2) == "0", routes_shown
     # The access log: a line per request (written within a second), the refusal's too; after
     # logrotate moves the file, SIGHUP opens a new one.
     lines = log.read_text().splitlines()

@@ -76,11 +76,12 @@ Output show_routes(Invocation& inv) {
   if (!s->configured) {
     return {.out = not_configured()};
   }
-  TablePrinter t({"route", "priority", "hosts", "path", "methods", "upstream"});
+  TablePrinter t({"route", "priority", "hosts", "path", "methods", "upstream", "requests", "5xx"});
   for (const auto& r : s->routes) {
     const std::string path = r.path_match == "any" ? "any" : r.path_match + " " + r.path;
     t.add_row({r.name, std::to_string(r.priority), joined(r.hosts, "any"), path,
-               joined(r.methods, "any"), r.upstream});
+               joined(r.methods, "any"), r.upstream, std::to_string(r.requests),
+               std::to_string(r.responses_5xx)});
   }
   return {.out = t.render() + "(in the order they are tried; the first that matches wins)\n"};
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace vigil {
 namespace {
 
@@ -43,6 +45,43 @@ TEST(MetricsRegistry, CheckNameExplainsTheProblem) {
   EXPECT_EQ(st.error(), "metric \"vigil_drops\": counters, and only counters, end in _total");
   EXPECT_TRUE(MetricsRegistry::check_name("vigil_l7_requests_total", true).ok());
   EXPECT_TRUE(MetricsRegistry::check_name("vigil_l7_request_duration_seconds", false).ok());
+}
+
+TEST(HistogramExporter, ObservesTheGrowthOfTotalsAndSurvivesTheJsonTrip) {
+  MetricsRegistry m;
+  auto& family = m.histogram("vigil_l7_route_request_duration_seconds", "Latency");
+  HistogramExporter exported;
+  const std::vector<double> bounds = {0.01, 0.1};
+  exported.set(family, {{"route", "api"}}, bounds, {3, 1, 0}, 0.2);
+  exported.set(family, {{"route", "api"}}, bounds, {5, 1, 2}, 1.5);  // +2, +0, +2
+  const std::string text = m.serialize();
+  EXPECT_NE(text.find("# TYPE vigil_l7_route_request_duration_seconds histogram"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find("vigil_l7_route_request_duration_seconds_bucket{route=\"api\",le=\"0.01\"} 5"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("vigil_l7_route_request_duration_seconds_bucket{route=\"api\",le=\"0.1\"} 6"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("vigil_l7_route_request_duration_seconds_count{route=\"api\"} 8"),
+            std::string::npos)
+      << text;
+  // What a component hands vigild comes out the same in vigild's exposition.
+  const auto families = MetricsRegistry::families_from_json(m.to_json());
+  ASSERT_EQ(families.size(), 1u);
+  ASSERT_EQ(families[0].metric.size(), 1u);
+  const auto& h = families[0].metric[0].histogram;
+  EXPECT_EQ(h.sample_count, 8u);
+  EXPECT_DOUBLE_EQ(h.sample_sum, 1.5);
+  ASSERT_EQ(h.bucket.size(), 3u);
+  EXPECT_EQ(h.bucket[1].cumulative_count, 6u);
+  EXPECT_TRUE(std::isinf(h.bucket[2].upper_bound));
+  EXPECT_EQ(h.bucket[2].cumulative_count, 8u);
+  // Totals that shrank were reset (a restarted component): counted again from zero.
+  exported.set(family, {{"route", "api"}}, bounds, {1, 0, 0}, 0.001);
+  EXPECT_NE(m.serialize().find("vigil_l7_route_request_duration_seconds_count{route=\"api\"} 9"),
+            std::string::npos);
 }
 
 }  // namespace

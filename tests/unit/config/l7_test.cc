@@ -29,6 +29,7 @@ TEST(L7Config, SectionParsesIntoTypes) {
         - {address: "10.0.0.6:8080"}
       connect_timeout_ms: 500
       retries: 2
+      circuit_breaker: {failures: 3, open_s: 20}
   routes:
     api:
       priority: 10
@@ -58,6 +59,10 @@ TEST(L7Config, SectionParsesIntoTypes) {
   EXPECT_EQ(l7.upstreams[0].targets[0].weight, 3u);
   EXPECT_EQ(l7.upstreams[0].connect_timeout_ms, 500u);
   EXPECT_EQ(l7.upstreams[0].retries, 2u);
+  ASSERT_TRUE(l7.upstreams[0].circuit_breaker);
+  EXPECT_EQ(l7.upstreams[0].circuit_breaker->failures, 3u);
+  EXPECT_EQ(l7.upstreams[0].circuit_breaker->open_s, 20u);
+  EXPECT_EQ(l7.upstreams[0].circuit_breaker->half_open_probes, 1u);
   ASSERT_EQ(l7.routes.size(), 2u);
   const L7RouteConfig& api = l7.routes[0];
   EXPECT_EQ(api.priority, 10);

@@ -86,6 +86,51 @@ TEST_F(ProxyTest, ForwardsARequestWithTheForwardingFields) {
   EXPECT_EQ(head.find("CN=admin"), std::string::npos) << "a forged client-certificate subject";
 }
 
+TEST_F(ProxyTest, RequestsAreCountedByRouteAndUpstreamWithTheirLatency) {
+  Backend backend;
+  start({backend.port()}, [](ProxyConfig& c) {
+    c.actions[0].rate_limit = RateSettings{.rate = 0.001, .burst = 1};  // api: one, then 429
+  });
+  EXPECT_TRUE(
+      exchange(port_, "GET /api/a HTTP/1.1\r\nHost: a\r\n\r\n").starts_with("HTTP/1.1 200"));
+  EXPECT_TRUE(
+      exchange(port_, "GET /api/b HTTP/1.1\r\nHost: a\r\n\r\n").starts_with("HTTP/1.1 429"));
+  EXPECT_TRUE(exchange(port_, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n").starts_with("HTTP/1.1 200"));
+  const nlohmann::json stats = proxy_->stats();
+  const auto& api = stats.at("routes").at("api");
+  EXPECT_EQ(api.at("responses").at("2xx"), 1u);
+  EXPECT_EQ(api.at("responses").at("4xx"), 1u);
+  EXPECT_EQ(stats.at("routes").at("all").at("responses").at("2xx"), 1u);
+  // The 429 never went to the pool: the upstream saw two.
+  EXPECT_EQ(stats.at("upstreams").at("app").at("responses").at("2xx"), 2u);
+  EXPECT_EQ(stats.at("upstreams").at("app").at("responses").at("4xx"), 0u);
+  uint64_t observed = 0;
+  for (const auto& n : api.at("latency_buckets")) {
+    observed += n.get<uint64_t>();
+  }
+  EXPECT_EQ(observed, 2u);
+  EXPECT_GT(api.at("latency_sum").get<double>(), 0.0);
+}
+
+TEST_F(ProxyTest, ACircuitBreakerOpensAfterFailuresAndAnswers503AtOnce) {
+  Backend backend([](const std::string&, const std::string&) {
+    return std::string("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+  });
+  start({backend.port()}, [](ProxyConfig& c) {
+    c.upstreams[0].breaker =
+        BreakerSettings{.failures_to_open = 2, .open_for = std::chrono::seconds(30)};
+    c.upstreams[0].outlier.consecutive_5xx = 100;  // the breaker's doing, not ejection's
+  });
+  const char* get = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";  // not std::: no std::exchange
+  EXPECT_TRUE(exchange(port_, get).starts_with("HTTP/1.1 500"));
+  EXPECT_TRUE(exchange(port_, get).starts_with("HTTP/1.1 500"));
+  const std::string refused = exchange(port_, get);
+  EXPECT_TRUE(refused.starts_with("HTTP/1.1 503")) << refused;
+  EXPECT_NE(refused.find("Retry-After: 30\r\n"), std::string::npos) << refused;
+  EXPECT_EQ(backend.heads().size(), 2u) << "an open breaker sends nothing up";
+  EXPECT_EQ(stat("breaker_refusals"), 1u);
+}
+
 TEST_F(ProxyTest, KeepsBothSidesAliveAndAnswersPipelinedRequestsInOrder) {
   Backend backend;
   start({backend.port()});
