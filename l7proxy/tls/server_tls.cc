@@ -28,6 +28,11 @@ struct KeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
 using X509Ptr = std::unique_ptr<X509, X509Free>;
+struct CaNamesFree {
+  void operator()(STACK_OF(X509_NAME) * names) const {
+    sk_X509_NAME_pop_free(names, X509_NAME_free);
+  }
+};
 
 constexpr size_t kMaxChain = 16;
 constexpr size_t kMaxKeyFileBytes = size_t{64} * 1024;
@@ -229,7 +234,7 @@ Expected<std::shared_ptr<const ServerTls>> ServerTls::load(const ListenerTlsSpec
   tls->tickets_ = std::move(tickets);
   tls->subject_header_ =
       spec.client_certificate != ClientCertificate::kNone ? spec.client_subject_header : "";
-  STACK_OF(X509_NAME)* client_cas = nullptr;
+  std::unique_ptr<STACK_OF(X509_NAME), CaNamesFree> client_cas;
   std::string ca_pem;
   if (!spec.client_ca_file.empty()) {
     // Parsed here to fail early with a clear error; each context loads the file again below.
@@ -238,17 +243,12 @@ Expected<std::shared_ptr<const ServerTls>> ServerTls::load(const ListenerTlsSpec
       return fail("client_ca: " + pem.error());
     }
     ca_pem = std::move(*pem);
-    client_cas = SSL_load_client_CA_file(spec.client_ca_file.c_str());
-    if (client_cas == nullptr) {
+    client_cas.reset(SSL_load_client_CA_file(spec.client_ca_file.c_str()));
+    if (!client_cas) {
       ERR_clear_error();
       return fail("client_ca: " + spec.client_ca_file + " holds no PEM certificate");
     }
   }
-  const auto free_cas = [&] {
-    if (client_cas != nullptr) {
-      sk_X509_NAME_pop_free(client_cas, X509_NAME_free);
-    }
-  };
   // The session ID context: a session resumes only on the listener it was made on and under
   // the same client-certificate policy (mode and CAs). A resumption asks for no certificate,
   // so a ticket made before a commit tightened the policy, or dropped a CA, must not open.
@@ -265,12 +265,10 @@ Expected<std::shared_ptr<const ServerTls>> ServerTls::load(const ListenerTlsSpec
     const auto where = [&](const std::string& why) { return "certificate " + c.name + ": " + why; };
     auto chain = read_chain(c.certificate_file);
     if (!chain) {
-      free_cas();
       return fail(where(chain.error()));
     }
     auto key = read_key(c.private_key_file);
     if (!key) {
-      free_cas();
       return fail(where(key.error()));
     }
     Ocsp ocsp;
@@ -278,19 +276,16 @@ Expected<std::shared_ptr<const ServerTls>> ServerTls::load(const ListenerTlsSpec
       auto read = read_ocsp(c.ocsp_response_file, chain->first.get(),
                             chain->second.empty() ? nullptr : chain->second.front().get());
       if (!read) {
-        free_cas();
         return fail(where(read.error()));
       }
       ocsp = std::move(*read);
     }
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
     if (ctx == nullptr) {
-      free_cas();
       return fail(where("cannot make a TLS context: " + openssl_error()));
     }
     tls->contexts_.push_back(ctx);  // freed with tls from here on
     const auto bad = [&](const std::string& what) {
-      free_cas();
       return fail(where(what + ": " + openssl_error()));
     };
     if (SSL_CTX_use_certificate(ctx, chain->first.get()) != 1) {
@@ -303,7 +298,6 @@ Expected<std::shared_ptr<const ServerTls>> ServerTls::load(const ListenerTlsSpec
     }
     if (SSL_CTX_use_PrivateKey(ctx, key->get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
       ERR_clear_error();
-      free_cas();
       return fail(where(c.private_key_file + " is not the key of " + c.certificate_file));
     }
     SSL_CTX_set_min_proto_version(ctx, spec.tls13_only ? TLS1_3_VERSION : TLS1_2_VERSION);
@@ -341,11 +335,11 @@ Expected<std::shared_ptr<const ServerTls>> ServerTls::load(const ListenerTlsSpec
     SSL_CTX_set_tlsext_servername_arg(ctx, tls.get());
     SSL_CTX_set_tlsext_status_arg(ctx, tls.get());
     SSL_CTX_set_alpn_select_cb(ctx, &select_alpn, nullptr);
-    if (client_cas != nullptr) {
+    if (client_cas) {
       if (SSL_CTX_load_verify_file(ctx, spec.client_ca_file.c_str()) != 1) {
         return bad("client_ca: " + spec.client_ca_file + " cannot be used");
       }
-      STACK_OF(X509_NAME)* names = SSL_dup_CA_list(client_cas);
+      STACK_OF(X509_NAME)* names = SSL_dup_CA_list(client_cas.get());
       SSL_CTX_set_client_CA_list(ctx, names);  // takes it
       int mode = SSL_VERIFY_NONE;
       if (spec.client_certificate == ClientCertificate::kRequired) {
@@ -372,7 +366,6 @@ Expected<std::shared_ptr<const ServerTls>> ServerTls::load(const ListenerTlsSpec
     tls->ocsp_next_update_.push_back(ocsp.next_update);
     tls->info_.push_back(std::move(info));
   }
-  free_cas();
   if (tls->contexts_.empty()) {
     return fail("no certificate");
   }
