@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/key_base64.h"
@@ -353,6 +354,23 @@ struct L7CircuitBreakerConfig {
   auto operator<=>(const L7CircuitBreakerConfig&) const = default;
 };
 
+inline constexpr std::string_view kL7HealthCheckTypes[] = {"http", "tcp"};
+enum class L7HealthCheckType { kHttp, kTcp };
+
+// Active checks of each target, from vigil-l7 itself (once, not per worker); absent: none.
+struct L7HealthCheckConfig {
+  L7HealthCheckType type = L7HealthCheckType::kHttp;
+  std::string path = "/";  // http: the request's path
+  std::string host;        // http: its Host field; "": the target's address
+  // http: the answers that pass, as inclusive ranges; empty: 200-399.
+  std::vector<std::pair<uint32_t, uint32_t>> expected_status;
+  uint32_t interval_ms = 2000;
+  uint32_t timeout_ms = 1000;
+  uint32_t rise = 2;  // passed checks in a row that make an unhealthy target healthy
+  uint32_t fall = 3;  // failed checks in a row that make a healthy target unhealthy
+  auto operator<=>(const L7HealthCheckConfig&) const = default;
+};
+
 struct L7UpstreamConfig {
   std::string name;
   std::string policy = "round-robin";
@@ -369,6 +387,7 @@ struct L7UpstreamConfig {
   uint32_t consecutive_connect_failures = 3;
   uint32_t ejection_s = 30;
   std::optional<L7CircuitBreakerConfig> circuit_breaker;
+  std::optional<L7HealthCheckConfig> health_check;
   auto operator<=>(const L7UpstreamConfig&) const = default;
 };
 

@@ -4,6 +4,7 @@
 // name that is not a token, a value with a line end, a regular expression RE2 cannot compile.
 #include <re2/re2.h>
 
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -73,6 +74,47 @@ constexpr Schema kBreakerSchema{
         "Closed, open, half-open: an upstream that keeps failing is given a rest "
         "and its clients a quick 503 instead of a wait.",
     .fields = kBreakerFields};
+
+constexpr Field kHealthCheckFields[] = {
+    {.key = "type",
+     .type = "http | tcp",
+     .description = "http: a GET whose answer must come with an expected status; tcp: a "
+                    "connect that succeeds",
+     .default_value = "http"},
+    {.key = "path", .type = "path", .description = "http: what is asked for", .default_value = "/"},
+    {.key = "host",
+     .type = "string",
+     .description = "http: the request's Host field",
+     .default_value = "the target's address"},
+    {.key = "expected_status",
+     .type = "list of status or range",
+     .description = "http: the answers that pass, as \"200\" or \"200-299\"",
+     .default_value = "200-399"},
+    {.key = "interval_ms",
+     .type = "integer 100-600000",
+     .description = "From one check of a target to the next",
+     .default_value = "2000"},
+    {.key = "timeout_ms",
+     .type = "integer 10-60000",
+     .description = "A check not through in this time fails; at most interval_ms",
+     .default_value = "1000, or interval_ms if shorter"},
+    {.key = "rise",
+     .type = "integer 1-100",
+     .description = "Passed checks in a row that make an unhealthy target healthy (a new "
+                    "target needs one)",
+     .default_value = "2"},
+    {.key = "fall",
+     .type = "integer 1-100",
+     .description = "Failed checks in a row that make a healthy target unhealthy",
+     .default_value = "3"},
+};
+constexpr Schema kHealthCheckSchema{
+    .path = "l7.upstreams.<name>.health_check",
+    .description =
+        "vigil-l7 checks each target itself (once, whatever the number of workers); "
+        "requests go only to targets whose checks pass, and to one not checked yet "
+        "only when no target is healthy.",
+    .fields = kHealthCheckFields};
 
 constexpr Field kListenerFields[] = {
     {.key = "address",
@@ -209,8 +251,8 @@ constexpr Field kUpstreamFields[] = {
      .default_value = "30"},
     {.key = "health_check",
      .type = "mapping",
-     .description = "Active checks (HTTP or TCP) with rise and fall thresholds",
-     .not_supported_until = "active health checks in vigil-l7"},
+     .description = "Active checks (HTTP or TCP) with rise and fall thresholds; absent: none",
+     .children = &kHealthCheckSchema},
     {.key = "circuit_breaker",
      .type = "mapping",
      .description = "Stop sending to the pool after failures in a row; absent: never",
@@ -536,6 +578,99 @@ void parse_route(const std::string& name, const YAML::Node& node, const std::str
   }
 }
 
+// "200" or "200-399", each a status 100-599.
+std::optional<std::pair<uint32_t, uint32_t>> parse_status_range(std::string_view s) {
+  const auto number = [](std::string_view t) -> std::optional<uint32_t> {
+    uint32_t v = 0;
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < 100 || v > 599) {
+      return std::nullopt;
+    }
+    return v;
+  };
+  const size_t dash = s.find('-');
+  const auto low = number(s.substr(0, dash));
+  const auto high = dash == std::string_view::npos ? low : number(s.substr(dash + 1));
+  if (!low || !high || *low > *high) {
+    return std::nullopt;
+  }
+  return std::pair{*low, *high};
+}
+
+bool read_health_check(const YAML::Node& node, const std::string& path, L7UpstreamConfig& u,
+                       ErrorList& errors) {
+  MapReader h(node, path, kHealthCheckSchema, errors);
+  if (!h.ok()) {
+    return false;
+  }
+  bool ok = true;
+  L7HealthCheckConfig check;
+  if (h.has("type")) {
+    auto v = read_enum(h.get("type"), h.path_of("type"), errors, kL7HealthCheckTypes);
+    ok &= v.has_value();
+    check.type = static_cast<L7HealthCheckType>(v.value_or(0));
+  }
+  if (check.type == L7HealthCheckType::kTcp) {
+    for (const char* key : {"path", "host", "expected_status"}) {
+      if (h.has(key)) {
+        errors.add(h.path_of(key), h.get(key), "is for type: http");
+        ok = false;
+      }
+    }
+  }
+  if (h.has("path")) {
+    check.path = read_string(h.get("path"), h.path_of("path"), errors).value_or("");
+    if (!is_path(check.path)) {
+      errors.add_value_error(h.path_of("path"), h.get("path"),
+                             "is not an absolute path (\"/healthz\")");
+      ok = false;
+    }
+  }
+  if (h.has("host")) {
+    check.host = read_string(h.get("host"), h.path_of("host"), errors).value_or("");
+    if (check.host.empty() || !is_field_value(check.host) ||
+        check.host.find_first_of(" \t") != std::string::npos) {
+      errors.add_value_error(h.path_of("host"), h.get("host"), "is not a host name");
+      ok = false;
+    }
+  }
+  if (h.has("expected_status")) {
+    for_each_item(h.get("expected_status"), h.path_of("expected_status"), errors,
+                  [&](const YAML::Node& n, const std::string& p) {
+                    const auto text = read_string(n, p, errors);
+                    const auto range = text ? parse_status_range(*text) : std::nullopt;
+                    if (!range) {
+                      if (text) {
+                        errors.add_value_error(p, n,
+                                               "is not a status (\"200\") or a range "
+                                               "(\"200-399\") within 100-599");
+                      }
+                      ok = false;
+                      return;
+                    }
+                    if (check.expected_status.size() == kMaxMatches) {
+                      errors.add(p, n, "is one range too many: at most 16");
+                      ok = false;
+                      return;
+                    }
+                    check.expected_status.push_back(*range);
+                  });
+  }
+  check.interval_ms = read_u32(h, "interval_ms", 100, 600000, 2000, ok, errors);
+  check.timeout_ms =
+      read_u32(h, "timeout_ms", 10, 60000, std::min<uint32_t>(1000, check.interval_ms), ok, errors);
+  check.rise = read_u32(h, "rise", 1, 100, 2, ok, errors);
+  check.fall = read_u32(h, "fall", 1, 100, 3, ok, errors);
+  if (ok && check.timeout_ms > check.interval_ms) {
+    errors.add(h.path_of("timeout_ms"), h.get("timeout_ms"),
+               "is longer than interval_ms (" + std::to_string(check.interval_ms) +
+                   "): a check would still run when the next is due");
+    ok = false;
+  }
+  u.health_check = check;
+  return ok;
+}
+
 void parse_upstream(const std::string& name, const YAML::Node& node, const std::string& path,
                     L7Config& l7, ErrorList& errors) {
   MapReader r(node, path, kUpstreamSchema, errors);
@@ -622,6 +757,9 @@ void parse_upstream(const std::string& name, const YAML::Node& node, const std::
     } else {
       ok = false;
     }
+  }
+  if (r.has("health_check")) {
+    ok &= read_health_check(r.get("health_check"), r.path_of("health_check"), u, errors);
   }
   if (l7.upstreams.size() == kMaxUpstreams) {
     errors.add(path, node, "is one upstream too many: at most 256");

@@ -139,6 +139,21 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
                                      .half_open_probes = u.circuit_breaker->half_open_probes};
     }
     spec.outlier.max_ejection = std::chrono::seconds(u.ejection_s) * 10;
+    if (const auto& c = u.health_check) {
+      HealthCheckSettings check{.http = c->type == config::L7HealthCheckType::kHttp,
+                                .path = c->path,
+                                .host = c->host,
+                                .interval = Millis(c->interval_ms),
+                                .timeout = Millis(c->timeout_ms),
+                                .thresholds = {.rise = c->rise, .fall = c->fall}};
+      if (!c->expected_status.empty()) {
+        check.expected_status.clear();
+        for (const auto& [low, high] : c->expected_status) {
+          check.expected_status.emplace_back(static_cast<int>(low), static_cast<int>(high));
+        }
+      }
+      spec.health_check = std::move(check);
+    }
     std::vector<BackendInfo> backends;
     for (const auto& t : spec.targets) {
       backends.push_back({.key = t.key, .weight = t.weight});

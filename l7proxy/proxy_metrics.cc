@@ -28,6 +28,37 @@ void export_by(const nlohmann::json& by_name, const std::string& label, MetricsR
   }
 }
 
+// Each target with active checks: healthy or not, and its checks by result.
+void export_health(const nlohmann::json& health, MetricsRegistry& metrics,
+                   MetricsExporters& exported) {
+  auto& healthy = metrics.gauge("vigil_l7_upstream_target_healthy",
+                                "1 while a target's active health checks pass, else 0");
+  auto& checks = metrics.counter("vigil_l7_health_checks_total",
+                                 "Active health checks of a target, by result");
+  std::map<std::pair<std::string, std::string>, prometheus::Gauge*> now;
+  for (const auto& h : health) {
+    const std::string upstream = h.at("upstream").get<std::string>();
+    const std::string target = h.at("target").get<std::string>();
+    std::pair key{upstream, target};
+    auto kept = exported.healthy.find(key);
+    prometheus::Gauge* gauge = kept != exported.healthy.end()
+                                   ? kept->second
+                                   : &healthy.Add({{"upstream", upstream}, {"target", target}});
+    gauge->Set(h.at("healthy").get<bool>() ? 1 : 0);
+    now.emplace(std::move(key), gauge);
+    for (const char* result : {"passed", "failed"}) {
+      exported.totals.set(checks, {{"upstream", upstream}, {"target", target}, {"result", result}},
+                          h.at(result).get<uint64_t>());
+    }
+  }
+  for (const auto& [key, gauge] : exported.healthy) {
+    if (!now.contains(key)) {
+      healthy.Remove(gauge);  // the target is gone from the config
+    }
+  }
+  exported.healthy = std::move(now);
+}
+
 }  // namespace
 
 void export_metrics(const nlohmann::json& stats, MetricsRegistry& metrics,
@@ -49,6 +80,7 @@ void export_metrics(const nlohmann::json& stats, MetricsRegistry& metrics,
   }
   export_by(stats.at("routes"), "route", metrics, exported);
   export_by(stats.at("upstreams"), "upstream", metrics, exported);
+  export_health(stats.at("health"), metrics, exported);
 }
 
 }  // namespace vigil::l7

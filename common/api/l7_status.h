@@ -57,10 +57,17 @@ struct L7TargetStatus {
   uint32_t ejected_by = 0;        // workers that have it ejected now
   int64_t ejected_for_ms = 0;     // the longest of their ejections still to run
   uint64_t ejections = 0;         // all workers, since the target was configured
+  // Active checks: "" (none configured), "unchecked", "healthy" or "unhealthy".
+  std::string health;
+  std::string last_failure;         // why the last failed check failed ("" if none has)
+  int32_t last_failure_status = 0;  // its answer's status, for "unexpected status"
+  uint64_t checks_passed = 0;
+  uint64_t checks_failed = 0;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7TargetStatus, address, weight, in_flight,
                                                 idle_connections, ejected_by, ejected_for_ms,
-                                                ejections)
+                                                ejections, health, last_failure,
+                                                last_failure_status, checks_passed, checks_failed)
 
 struct L7UpstreamStatus {
   std::string name;

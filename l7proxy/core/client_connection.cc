@@ -620,22 +620,44 @@ void ClientConnection::pick_target() {
   const ProxyConfig& config = *generation_->config;
   PoolRuntime& pool = generation_->pools[pool_];
   const auto now = worker_.reactor().now();
+  // With active checks, a target whose checks fail is never tried; one not checked yet (a
+  // target just configured) only when no target is known healthy.
+  const auto* health = generation_->health && !(*generation_->health)[pool_].empty()
+                           ? &(*generation_->health)[pool_]
+                           : nullptr;
+  const auto is = [&](size_t i, TargetHealth::State s) {
+    return health == nullptr ? s == TargetHealth::State::kHealthy : (*health)[i]->now() == s;
+  };
   bool any = false;
   for (size_t i = 0; i < pool.targets.size(); ++i) {
-    pool.usable[i] = !tried_[i] && !pool.targets[i]->outlier.ejected(now);
+    pool.usable[i] = !tried_[i] && is(i, TargetHealth::State::kHealthy) &&
+                     !pool.targets[i]->outlier.ejected(now);
     any |= pool.usable[i];
   }
   if (!any) {
-    // Every target left is ejected: they are tried anyway (Envoy's panic mode), since
+    // Every healthy target left is ejected: they are tried anyway (Envoy's panic mode), since
     // refusing everything is worse than trying a target that may have recovered.
     for (size_t i = 0; i < pool.targets.size(); ++i) {
-      pool.usable[i] = !tried_[i];
+      pool.usable[i] = !tried_[i] && is(i, TargetHealth::State::kHealthy);
+      any |= pool.usable[i];
     }
   }
-  const auto pick = pool.balancer->pick({.hash = hash_, .now = now}, pool.usable);
+  if (!any && health != nullptr) {
+    for (size_t i = 0; i < pool.targets.size(); ++i) {
+      pool.usable[i] = !tried_[i] && is(i, TargetHealth::State::kUnchecked);
+      any |= pool.usable[i];
+    }
+  }
+  const auto pick =
+      any ? pool.balancer->pick({.hash = hash_, .now = now}, pool.usable) : std::nullopt;
   if (!pick) {
     breaker_hears(false);
-    refuse(tries_ > 0 ? 502 : 503, "no upstream target left to try");
+    if (tries_ == 0 && health != nullptr) {
+      bump(worker_.mutable_stats().no_healthy_target);
+    }
+    refuse(tries_ > 0 ? 502 : 503, tries_ == 0 && health != nullptr
+                                       ? "no healthy upstream target"
+                                       : "no upstream target left to try");
     return;
   }
   target_ = *pick;

@@ -5,6 +5,28 @@
 
 namespace vigil::l7 {
 
+namespace {
+
+void fill_health(const TargetHealth& h, api::L7TargetStatus& out) {
+  switch (h.now()) {
+    case TargetHealth::State::kUnchecked:
+      out.health = "unchecked";
+      break;
+    case TargetHealth::State::kHealthy:
+      out.health = "healthy";
+      break;
+    case TargetHealth::State::kUnhealthy:
+      out.health = "unhealthy";
+      break;
+  }
+  out.last_failure = check_failure_name(h.last_failure.load(std::memory_order_relaxed));
+  out.last_failure_status = h.last_status.load(std::memory_order_relaxed);
+  out.checks_passed = h.passed.load(std::memory_order_relaxed);
+  out.checks_failed = h.failed.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
 Proxy::Proxy(uint32_t workers) {
   for (uint32_t i = 0; i < std::max<uint32_t>(workers, 1); ++i) {
     workers_.push_back(std::make_unique<Worker>(i));
@@ -16,6 +38,7 @@ Proxy::~Proxy() {
 }
 
 void Proxy::stop() {
+  checker_.stop();
   for (auto& w : workers_) {
     w->stop();
   }
@@ -74,7 +97,8 @@ Expected<Proxy::Prepared> Proxy::prepare(std::shared_ptr<const ProxyConfig> conf
 }
 
 void Proxy::hand_out(const std::shared_ptr<const ProxyConfig>& config, const Sockets& sockets,
-                     const TlsByListener& tls, const std::shared_ptr<UniqueFd>& access_log) {
+                     const TlsByListener& tls, const std::shared_ptr<UniqueFd>& access_log,
+                     const std::shared_ptr<const HealthBoard>& health) {
   for (size_t i = 0; i < workers_.size(); ++i) {
     std::vector<ListenerBinding> mine;
     for (const auto& l : config->listeners) {
@@ -82,12 +106,13 @@ void Proxy::hand_out(const std::shared_ptr<const ProxyConfig>& config, const Soc
       mine.push_back({.socket = sockets.at(l.address.to_string())[i],
                       .tls = t != tls.end() ? t->second : nullptr});
     }
-    workers_[i]->apply(config, std::move(mine), access_log);
+    workers_[i]->apply(config, std::move(mine), access_log, health);
   }
 }
 
 void Proxy::activate(Prepared prepared) {
-  hand_out(prepared.config, prepared.sockets, prepared.tls, prepared.access_log);
+  health_ = checker_.apply(*prepared.config);
+  hand_out(prepared.config, prepared.sockets, prepared.tls, prepared.access_log, health_);
   // The sockets of listeners gone close when the last worker lets go of them.
   sockets_ = std::move(prepared.sockets);
   tls_ = std::move(prepared.tls);
@@ -118,7 +143,7 @@ Status Proxy::reload() {
   } else {
     errors += (errors.empty() ? "" : "; ") + tls.error() + " (the certificates stay as they were)";
   }
-  hand_out(config_, sockets_, tls_, access_log_);
+  hand_out(config_, sockets_, tls_, access_log_, health_);
   if (!errors.empty()) {
     return fail(errors);
   }
@@ -144,6 +169,19 @@ nlohmann::json Proxy::stats() const {
     by_class[std::to_string(c) + "xx"] = sum;
   }
   out["responses"] = std::move(by_class);
+  nlohmann::json health = nlohmann::json::array();
+  for (size_t p = 0; config_ && health_ && p < config_->upstreams.size(); ++p) {
+    const UpstreamSpec& u = config_->upstreams[p];
+    for (size_t t = 0; t < (*health_)[p].size() && t < u.targets.size(); ++t) {
+      const TargetHealth& h = *(*health_)[p][t];
+      health.push_back({{"upstream", u.name},
+                        {"target", u.targets[t].key},
+                        {"healthy", h.now() == TargetHealth::State::kHealthy},
+                        {"passed", h.passed.load(std::memory_order_relaxed)},
+                        {"failed", h.failed.load(std::memory_order_relaxed)}});
+    }
+  }
+  out["health"] = std::move(health);
   // By route and upstream: each worker asked at once, 100 ms for all. A worker busy past it
   // counts with its last answer, so the sum never shrinks (Prometheus would take a shrinking
   // total for a restart and count it all again).
@@ -229,10 +267,14 @@ api::L7Status Proxy::show() const {
       out.routes.back().responses_5xx = c->at("responses").at("5xx").get<uint64_t>();
     }
   }
-  for (const auto& u : config_->upstreams) {
+  for (size_t p = 0; p < config_->upstreams.size(); ++p) {
+    const UpstreamSpec& u = config_->upstreams[p];
     api::L7UpstreamStatus status{.name = u.name, .policy = u.policy};
-    for (const auto& t : u.targets) {
-      status.targets.push_back({.address = t.key, .weight = t.weight});
+    for (size_t t = 0; t < u.targets.size(); ++t) {
+      status.targets.push_back({.address = u.targets[t].key, .weight = u.targets[t].weight});
+      if (health_ && t < (*health_)[p].size()) {
+        fill_health(*(*health_)[p][t], status.targets.back());
+      }
     }
     out.upstreams.push_back(std::move(status));
   }

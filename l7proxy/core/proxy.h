@@ -13,6 +13,7 @@
 #include "common/api/l7_status.h"
 #include "common/expected.h"
 #include "common/unique_fd.h"
+#include "l7proxy/core/health_checker.h"
 #include "l7proxy/core/proxy_config.h"
 #include "l7proxy/core/worker.h"
 
@@ -58,7 +59,8 @@ class Proxy {
   Expected<TlsByListener> load_tls(const ProxyConfig& config) const;
   Expected<std::shared_ptr<UniqueFd>> open_log(const ProxyConfig& config) const;
   void hand_out(const std::shared_ptr<const ProxyConfig>& config, const Sockets& sockets,
-                const TlsByListener& tls, const std::shared_ptr<UniqueFd>& access_log);
+                const TlsByListener& tls, const std::shared_ptr<UniqueFd>& access_log,
+                const std::shared_ptr<const HealthBoard>& health);
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::shared_ptr<TicketKeyRing> tickets_ = std::make_shared<TicketKeyRing>();
@@ -66,6 +68,8 @@ class Proxy {
   Sockets sockets_;
   TlsByListener tls_;                     // as the workers have them
   std::shared_ptr<UniqueFd> access_log_;  // likewise
+  HealthChecker checker_;
+  std::shared_ptr<const HealthBoard> health_;  // the config's targets' health, as handed out
   // Each worker's request totals as it last answered (the control thread's alone).
   mutable std::vector<RequestTotals> last_totals_;
   bool started_ = false;

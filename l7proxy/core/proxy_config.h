@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/net/host_port.h"
@@ -19,6 +20,7 @@
 #include "l7proxy/routing/route_table.h"
 #include "l7proxy/tls/tls_spec.h"
 #include "l7proxy/upstream/circuit_breaker.h"
+#include "l7proxy/upstream/health_state.h"
 #include "l7proxy/upstream/outlier_detector.h"
 
 namespace vigil::l7 {
@@ -50,6 +52,27 @@ struct TargetSpec {
 
 enum class HashOn { kSourceAddress, kHeader, kCookie };
 
+// An upstream's active checks (health_checker.h runs them).
+struct HealthCheckSettings {
+  bool http = true;        // false: a TCP connect is the check
+  std::string path = "/";  // http: what is asked for
+  std::string host;        // http: the Host field; "": the target's address
+  std::vector<std::pair<int, int>> expected_status = {{200, 399}};  // inclusive ranges
+  Millis interval{2000};
+  Millis timeout{1000};
+  HealthThresholds thresholds;
+
+  bool passes(int status) const {
+    for (const auto& [low, high] : expected_status) {
+      if (status >= low && status <= high) {
+        return true;
+      }
+    }
+    return false;
+  }
+  bool operator==(const HealthCheckSettings&) const = default;
+};
+
 struct UpstreamSpec {
   std::string name;
   std::string policy = "round-robin";
@@ -63,7 +86,8 @@ struct UpstreamSpec {
   Millis max_lifetime{300000};
   uint32_t retries = 1;
   OutlierSettings outlier;
-  std::optional<BreakerSettings> breaker;  // none: never refused for failing
+  std::optional<BreakerSettings> breaker;           // none: never refused for failing
+  std::optional<HealthCheckSettings> health_check;  // none: every target counts as healthy
 };
 
 // What goes with a route besides its match (by RouteSpec::id).

@@ -17,6 +17,7 @@ std::unique_ptr<UpstreamConnection> TargetRuntime::remove_idle(const UpstreamCon
 
 std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> config,
                                             TargetMap& targets, BreakerMap& breakers,
+                                            std::shared_ptr<const HealthBoard> health,
                                             uint64_t seed) {
   auto g = std::make_shared<Generation>();
   TargetMap next;
@@ -62,6 +63,7 @@ std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> c
   targets = std::move(next);
   breakers = std::move(next_breakers);
   g->config = std::move(config);
+  g->health = std::move(health);
   return g;
 }
 

@@ -16,6 +16,7 @@
 #include "l7proxy/limits/rate_limiter.h"
 #include "l7proxy/upstream/circuit_breaker.h"
 #include "l7proxy/upstream/outlier_detector.h"
+#include "l7proxy/upstream/target_health.h"
 
 namespace vigil::l7 {
 
@@ -41,6 +42,7 @@ struct Generation {
   std::shared_ptr<const ProxyConfig> config;
   std::vector<PoolRuntime> pools;                      // as ProxyConfig::upstreams
   std::vector<std::unique_ptr<RateLimiter>> limiters;  // by route id; null: no limit
+  std::shared_ptr<const HealthBoard> health;           // the health checker's, for config
 };
 
 // The worker's targets by "upstream/address", kept across generations.
@@ -51,10 +53,12 @@ using BreakerMap = std::unordered_map<std::string, std::shared_ptr<CircuitBreake
 
 // Builds the generation for `config`, taking targets (and their idle connections) from
 // `targets`, which then holds exactly the new config's, and breakers likewise from `breakers`.
+// `health`: its targets' health as the checker publishes it (null: no checks anywhere).
 // Removed targets' idle connections close; busy ones finish on the old generation, which still
 // holds their target.
 std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> config,
                                             TargetMap& targets, BreakerMap& breakers,
+                                            std::shared_ptr<const HealthBoard> health,
                                             uint64_t seed);
 
 }  // namespace vigil::l7

@@ -113,20 +113,21 @@ void Worker::stop() {
 }
 
 void Worker::apply(std::shared_ptr<const ProxyConfig> config,
-                   std::vector<ListenerBinding> listeners, std::shared_ptr<UniqueFd> access_log) {
+                   std::vector<ListenerBinding> listeners, std::shared_ptr<UniqueFd> access_log,
+                   std::shared_ptr<const HealthBoard> health) {
   if (!thread_.joinable()) {
     // Not started yet: the caller's thread.
-    take(std::move(config), std::move(listeners), std::move(access_log));
+    take(std::move(config), std::move(listeners), std::move(access_log), std::move(health));
     return;
   }
   reactor_.post([this, config = std::move(config), listeners = std::move(listeners),
-                 access_log = std::move(access_log)]() mutable {
-    take(std::move(config), std::move(listeners), std::move(access_log));
+                 access_log = std::move(access_log), health = std::move(health)]() mutable {
+    take(std::move(config), std::move(listeners), std::move(access_log), std::move(health));
   });
 }
 
 void Worker::take(std::shared_ptr<const ProxyConfig> config, std::vector<ListenerBinding> listeners,
-                  std::shared_ptr<UniqueFd> access_log) {
+                  std::shared_ptr<UniqueFd> access_log, std::shared_ptr<const HealthBoard> health) {
   // The access log: the file given, in the fields the config names (what waits for the old
   // file goes to it first).
   if (access_log && config->access_log) {
@@ -163,7 +164,8 @@ void Worker::take(std::shared_ptr<const ProxyConfig> config, std::vector<Listene
     if (totals_.routes.size() + totals_.upstreams.size() > kMaxTotals) {
       prune_totals(*config);
     }
-    generation_ = make_generation(std::move(config), targets_, breakers_, index_ * 7919 + 1);
+    generation_ = make_generation(std::move(config), targets_, breakers_, std::move(health),
+                                  index_ * 7919 + 1);
   }
 }
 

@@ -54,9 +54,10 @@ class Worker {
   // of config's listeners, in order, with its TLS) from its next turn. Sockets it had and is
   // not given again are closed then. The config it already runs is kept as it is (a reload:
   // new certificates or a reopened log, the same pools and rate limits).
-  // `access_log`: the file it appends to, when config has an access log.
+  // `access_log`: the file it appends to, when config has an access log. `health`: config's
+  // targets' health as the health checker publishes it.
   void apply(std::shared_ptr<const ProxyConfig> config, std::vector<ListenerBinding> listeners,
-             std::shared_ptr<UniqueFd> access_log);
+             std::shared_ptr<UniqueFd> access_log, std::shared_ptr<const HealthBoard> health);
 
   const WorkerStats& stats() const { return stats_; }
 
@@ -91,7 +92,7 @@ class Worker {
  private:
   class Acceptor;
   void take(std::shared_ptr<const ProxyConfig> config, std::vector<ListenerBinding> listeners,
-            std::shared_ptr<UniqueFd> access_log);
+            std::shared_ptr<UniqueFd> access_log, std::shared_ptr<const HealthBoard> health);
   void sweep_idle();
   void prune_totals(const ProxyConfig& config);
   // Route and upstream names totals are kept for: past it, names no longer configured go.

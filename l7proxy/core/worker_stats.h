@@ -26,7 +26,8 @@ struct WorkerStats {
   std::atomic<uint64_t> tls_handshakes{0};      // completed, full or resumed
   std::atomic<uint64_t> tls_resumed{0};
   std::atomic<uint64_t> tls_handshake_failures{0};
-  std::atomic<uint64_t> breaker_refusals{0};  // 503s of an open circuit breaker
+  std::atomic<uint64_t> breaker_refusals{0};   // 503s of an open circuit breaker
+  std::atomic<uint64_t> no_healthy_target{0};  // 503s of a pool whose checks all fail
 };
 
 // Each counter once: its key in `l7.stats` and `show l7`, and its Prometheus name and help.
@@ -71,6 +72,8 @@ inline constexpr CounterInfo kWorkerCounters[] = {
      "certificate, a client gone or too slow"},
     {"breaker_refusals", &WorkerStats::breaker_refusals, "vigil_l7_circuit_breaker_refusals_total",
      "Requests answered 503 at once by an upstream's open circuit breaker"},
+    {"no_healthy_target", &WorkerStats::no_healthy_target, "vigil_l7_no_healthy_target_total",
+     "Requests answered 503: every target of their upstream failed its health checks"},
 };
 
 // Single-writer increment.

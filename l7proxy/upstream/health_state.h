@@ -11,6 +11,7 @@ namespace vigil::l7 {
 struct HealthThresholds {
   uint32_t rise = 2;
   uint32_t fall = 3;
+  bool operator==(const HealthThresholds&) const = default;
 };
 
 class HealthState {
@@ -20,6 +21,7 @@ class HealthState {
   // A check's result; true when it changed the state.
   bool record(bool passed);
   bool healthy() const { return healthy_; }
+  bool checked() const { return checked_; }
   // Results in a row that disagree with the state (toward the next change).
   uint32_t against() const { return against_; }
 

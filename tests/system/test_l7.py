@@ -245,6 +245,52 @@ def test_a_killed_backend_costs_no_failed_request(l7):
     assert live and "  up  " in live[0], upstreams
 
 
+def test_health_checks_take_a_hung_backend_out_and_bring_it_back(l7):
+    """A stopped backend (SIGSTOP: its kernel still accepts connections, so connects succeed
+    and only the answers never come) is found by the active checks' timeout; after that no
+    request goes to it, and when it resumes it is healthy again after `rise` passes."""
+    a, b = Backend("alpha"), Backend("bravo")
+    listen = free_port()
+    check = "      health_check: {interval_ms: 200, timeout_ms: 150, rise: 2, fall: 2}\n"
+    config = l7_config(listen, [a.port, b.port]).replace("      targets:", check + "      targets:")
+    l7.commit(config)
+
+    def health(port: int) -> str:
+        shown = json.loads(l7.cli("show", "l7", "upstreams", "--json").stdout)
+        return next(t["health"] for t in shown[0]["targets"] if t["address"].endswith(f":{port}"))
+
+    def wait_for(port: int, state: str):
+        deadline = time.monotonic() + 10
+        while health(port) != state and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert health(port) == state
+
+    wait_for(a.port, "healthy")
+    wait_for(b.port, "healthy")
+    assert {curl(listen).stdout for _ in range(6)} == {"alpha", "bravo"}
+    b.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(b.port, "unhealthy")
+        answers = [curl(listen, "/", "-o", "-", "-w", " %{http_code}").stdout for _ in range(30)]
+        assert answers == ["alpha 200"] * 30
+        shown = l7.cli("show", "l7", "upstreams").stdout
+        line = next(l for l in shown.splitlines() if f":{b.port}" in l)
+        assert "  down  " in line and "unhealthy (timed out)" in line, shown
+        time.sleep(1.2)  # metrics are exported once a second
+        metrics = rpc.call(l7.proxy.socket, "metrics", {"format": "text"})
+        text = metrics["text"] if isinstance(metrics, dict) else metrics
+        assert (f'vigil_l7_upstream_target_healthy{{target="127.0.0.1:{b.port}",'
+                f'upstream="app"}} 0') in text, text
+        assert (f'vigil_l7_upstream_target_healthy{{target="127.0.0.1:{a.port}",'
+                f'upstream="app"}} 1') in text, text
+    finally:
+        b.proc.send_signal(signal.SIGCONT)
+    wait_for(b.port, "healthy")
+    assert {curl(listen).stdout for _ in range(6)} == {"alpha", "bravo"}
+    stats = rpc.call(l7.proxy.socket, "l7.stats")
+    assert stats["no_healthy_target"] == 0
+
+
 def test_a_listener_on_a_port_in_use_fails_the_commit_and_changes_nothing(l7):
     a = Backend("alpha")
     listen = free_port()

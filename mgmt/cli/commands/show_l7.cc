@@ -86,6 +86,21 @@ Output show_routes(Invocation& inv) {
   return {.out = t.render() + "(in the order they are tried; the first that matches wins)\n"};
 }
 
+// "healthy", "unhealthy (unexpected status 503)", "-" without checks.
+std::string health_text(const api::L7TargetStatus& target) {
+  if (target.health.empty()) {
+    return "-";
+  }
+  if (target.health != "unhealthy" || target.last_failure.empty()) {
+    return target.health;
+  }
+  std::string why = target.last_failure;
+  if (target.last_failure_status != 0) {
+    why += " " + std::to_string(target.last_failure_status);
+  }
+  return target.health + " (" + why + ")";
+}
+
 Output show_upstreams(Invocation& inv) {
   Output failure;
   auto s = fetch(inv, failure);
@@ -98,19 +113,22 @@ Output show_upstreams(Invocation& inv) {
   if (!s->configured) {
     return {.out = not_configured()};
   }
-  TablePrinter t(
-      {"upstream", "policy", "target", "weight", "state", "in flight", "idle conns", "ejections"});
+  TablePrinter t({"upstream", "policy", "target", "weight", "state", "health", "in flight",
+                  "idle conns", "ejections"});
   for (const auto& u : s->upstreams) {
     for (const auto& target : u.targets) {
       std::string state = "up";
+      if (target.health == "unhealthy") {
+        state = "down";
+      }
       if (target.ejected_by > 0) {
         state = "ejected (" + std::to_string(target.ejected_by) + " of " +
                 std::to_string(s->workers) + " workers, " +
                 std::to_string((target.ejected_for_ms + 999) / 1000) + " s more)";
       }
       t.add_row({u.name, u.policy, target.address, std::to_string(target.weight), state,
-                 std::to_string(target.in_flight), std::to_string(target.idle_connections),
-                 std::to_string(target.ejections)});
+                 health_text(target), std::to_string(target.in_flight),
+                 std::to_string(target.idle_connections), std::to_string(target.ejections)});
     }
   }
   return {.out = t.render()};
@@ -126,8 +144,8 @@ void add_show_l7_commands(CommandTable& t) {
          .help = "vigil-l7's routes in the order they are tried",
          .run = show_routes});
   t.add({.words = {"show", "l7", "upstreams"},
-         .help = "vigil-l7's upstream pools: each target's state, requests in flight, kept-alive "
-                 "connections, ejections",
+         .help = "vigil-l7's upstream pools: each target's state, health checks, requests in "
+                 "flight, kept-alive connections, ejections",
          .run = show_upstreams});
 }
 

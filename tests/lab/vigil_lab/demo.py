@@ -111,6 +111,7 @@ def l7_section(n: int, backend_ports: tuple[int, ...], certificates: Path) -> st
             f"  listeners:\n    web: {{address: \"10.{n}.1.1:8080\"}}\n"
             f"    secure: {{address: \"10.{n}.1.1:8443\", tls: {{certificates: [site]}}}}\n"
             f"  upstreams:\n    site:\n      connect_timeout_ms: 500\n"
+            f"      health_check: {{interval_ms: 500, timeout_ms: 300}}\n"
             f"      targets: [{targets}]\n"
             f"  routes:\n    all: {{upstream: site, add_headers: [{{name: X-Route, "
             f"value: s{n}-edge}}]}}\n")
@@ -294,6 +295,19 @@ def main() -> int:
               f"{stats['retries']} retried, {stats['ejections']} ejection(s)")
         if failed or after != {"s1-backend:8000"} or stats["ejections"] < 1:
             failures.append(f"l7 ejection: failed {failed}, after the kill {after}")
+        print("  its active health checks (every 500 ms, vigil-l7 itself) find it down too:")
+        print("  $ vigil show l7 upstreams   (on s1-edge)")
+        deadline = time.monotonic() + 5
+        shown = ""
+        while time.monotonic() < deadline:
+            shown = edges[1].cli("show", "l7", "upstreams").stdout
+            if "unhealthy (connect failed)" in shown:
+                break
+            time.sleep(0.1)
+        for line in shown.splitlines():
+            print("    " + line)
+        if "unhealthy (connect failed)" not in shown:
+            failures.append("l7 health checks: s1-backend:8001 not shown unhealthy")
         for proc in servers.values():
             proc.stop()
 

@@ -30,6 +30,10 @@ TEST(L7Config, SectionParsesIntoTypes) {
       connect_timeout_ms: 500
       retries: 2
       circuit_breaker: {failures: 3, open_s: 20}
+      health_check: {path: /healthz, host: app.internal, expected_status: ["200", "301-302"], interval_ms: 500, fall: 2}
+    db:
+      targets: [{address: "10.0.0.7:5432"}]
+      health_check: {type: tcp}
   routes:
     api:
       priority: 10
@@ -52,7 +56,7 @@ TEST(L7Config, SectionParsesIntoTypes) {
   ASSERT_EQ(l7.listeners.size(), 2u);
   EXPECT_EQ(l7.listeners[1].address.to_string(), "[::1]:8080");
   EXPECT_TRUE(l7.listeners[1].trust_forwarded);
-  ASSERT_EQ(l7.upstreams.size(), 1u);
+  ASSERT_EQ(l7.upstreams.size(), 2u);
   EXPECT_EQ(l7.upstreams[0].policy, "maglev");
   EXPECT_EQ(l7.upstreams[0].hash_on, L7HashOn::kCookie);
   ASSERT_EQ(l7.upstreams[0].targets.size(), 2u);
@@ -63,6 +67,20 @@ TEST(L7Config, SectionParsesIntoTypes) {
   EXPECT_EQ(l7.upstreams[0].circuit_breaker->failures, 3u);
   EXPECT_EQ(l7.upstreams[0].circuit_breaker->open_s, 20u);
   EXPECT_EQ(l7.upstreams[0].circuit_breaker->half_open_probes, 1u);
+  ASSERT_TRUE(l7.upstreams[0].health_check);
+  const L7HealthCheckConfig& check = *l7.upstreams[0].health_check;
+  EXPECT_EQ(check.type, L7HealthCheckType::kHttp);
+  EXPECT_EQ(check.path, "/healthz");
+  EXPECT_EQ(check.host, "app.internal");
+  const std::vector<std::pair<uint32_t, uint32_t>> ranges = {{200, 200}, {301, 302}};
+  EXPECT_EQ(check.expected_status, ranges);
+  EXPECT_EQ(check.interval_ms, 500u);
+  EXPECT_EQ(check.timeout_ms, 500u) << "not past the interval: 1000 is the default otherwise";
+  EXPECT_EQ(check.rise, 2u);
+  EXPECT_EQ(check.fall, 2u);
+  ASSERT_TRUE(l7.upstreams[1].health_check);
+  EXPECT_EQ(l7.upstreams[1].health_check->type, L7HealthCheckType::kTcp);
+  EXPECT_FALSE(l7.upstreams[1].circuit_breaker);
   ASSERT_EQ(l7.routes.size(), 2u);
   const L7RouteConfig& api = l7.routes[0];
   EXPECT_EQ(api.priority, 10);
@@ -222,9 +240,34 @@ INSTANTIATE_TEST_SUITE_P(
             "  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {certificates: [www], "
             "client_ca: /ca, client_subject_header: Content-Length}}\n",
             "is a field the proxy writes itself"},
-        Bad{"HealthCheckNotYet",
-            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: {}}\n",
-            "not supported yet"},
+        Bad{"HealthCheckTcpWithPath",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: "
+            "{type: tcp, path: /h}}\n",
+            "is for type: http"},
+        Bad{"HealthCheckTimeoutPastInterval",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: "
+            "{interval_ms: 500, timeout_ms: 600}}\n",
+            "is longer than interval_ms (500)"},
+        Bad{"HealthCheckStatusRange",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: "
+            "{expected_status: [\"200-99\"]}}\n",
+            "l7.upstreams.a.health_check.expected_status[0]"},
+        Bad{"HealthCheckStatusOutOfRange",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: "
+            "{expected_status: [\"600\"]}}\n",
+            "within 100-599"},
+        Bad{"HealthCheckPathRelative",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: "
+            "{path: healthz}}\n",
+            "is not an absolute path"},
+        Bad{"HealthCheckHostWithLineEnd",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: "
+            "{host: \"a\\r\\nX: 1\"}}\n",
+            "l7.upstreams.a.health_check.host"},
+        Bad{"HealthCheckRiseZero",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: "
+            "{rise: 0}}\n",
+            "l7.upstreams.a.health_check.rise"},
         Bad{"UnknownPolicy",
             "l7:\n  upstreams:\n    a: {policy: random, targets: [{address: \"10.0.0.1:80\"}]}\n",
             "must be round-robin"},

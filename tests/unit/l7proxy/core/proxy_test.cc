@@ -236,6 +236,81 @@ TEST_F(ProxyTest, ADeadTargetIsRetriedOnAnotherAndEjected) {
   EXPECT_EQ(stat("ejections"), 1u);  // three failed connects in a row eject it
 }
 
+// Backends that answer /healthz with the status in `health` and every other request 200.
+Backend::Script health_endpoint(const std::atomic<int>& health) {
+  return [&health](const std::string& head, const std::string&) {
+    const int status = head.starts_with("GET /healthz ") ? health.load() : 200;
+    return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 2\r\n\r\nok";
+  };
+}
+
+TEST_F(ProxyTest, ATargetFailingItsHealthChecksGetsNoRequestsAndNoneLeftIsA503) {
+  std::atomic<int> health_a{200}, health_b{503};
+  Backend a(health_endpoint(health_a)), b(health_endpoint(health_b));
+  start({a.port(), b.port()}, [](ProxyConfig& c) {
+    c.upstreams[0].health_check = HealthCheckSettings{
+        .path = "/healthz", .interval = 100ms, .timeout = 100ms, .thresholds = {1, 1}};
+  });
+  const auto health_of = [&](size_t t) { return proxy_->show().upstreams[0].targets[t].health; };
+  const auto settle = [&](const char* want_a, const char* want_b) {
+    for (int i = 0; i < 500 && (health_of(0) != want_a || health_of(1) != want_b); ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_EQ(health_of(0), want_a);
+    ASSERT_EQ(health_of(1), want_b);
+  };
+  settle("healthy", "unhealthy");
+  const auto requests_seen = [](Backend& backend) {
+    size_t n = 0;
+    for (const auto& head : backend.heads()) {
+      n += head.starts_with("GET /api ") ? 1 : 0;
+    }
+    return n;
+  };
+  for (int i = 0; i < 10; ++i) {
+    const char* get = "GET /api HTTP/1.1\r\nHost: a\r\n\r\n";
+    EXPECT_TRUE(exchange(port_, get).starts_with("HTTP/1.1 200")) << i;
+  }
+  EXPECT_EQ(requests_seen(a), 10u);
+  EXPECT_EQ(requests_seen(b), 0u) << "an unhealthy target is never tried";
+  EXPECT_EQ(proxy_->show().upstreams[0].targets[1].last_failure, "unexpected status");
+  EXPECT_EQ(proxy_->show().upstreams[0].targets[1].last_failure_status, 503);
+
+  health_a = 500;
+  settle("unhealthy", "unhealthy");
+  const std::string refused = exchange(port_, "GET /api HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_TRUE(refused.starts_with("HTTP/1.1 503")) << refused;
+  EXPECT_EQ(stat("no_healthy_target"), 1u);
+  EXPECT_EQ(requests_seen(a) + requests_seen(b), 10u);
+
+  health_b = 200;
+  settle("unhealthy", "healthy");
+  EXPECT_TRUE(exchange(port_, "GET /api HTTP/1.1\r\nHost: a\r\n\r\n").starts_with("HTTP/1.1 200"));
+  EXPECT_EQ(requests_seen(b), 1u);
+  const auto metrics = proxy_->stats()["health"];
+  ASSERT_EQ(metrics.size(), 2u);
+  EXPECT_EQ(metrics[1]["healthy"], true);
+  EXPECT_GE(metrics[1]["failed"].get<uint64_t>(), 1u);
+}
+
+TEST_F(ProxyTest, TargetsNotCheckedYetAreUsedWhenNoneIsHealthy) {
+  // Checks every ten minutes that never finish before the request: both targets stay
+  // unchecked, and a request still goes (a new config is not refused until checks run).
+  Backend silent([](const std::string& head, const std::string&) {
+    if (head.starts_with("GET /healthz ")) {
+      std::this_thread::sleep_for(500ms);
+      return std::string();
+    }
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  start({silent.port()}, [](ProxyConfig& c) {
+    c.upstreams[0].health_check =
+        HealthCheckSettings{.path = "/healthz", .interval = 600000ms, .timeout = 60000ms};
+  });
+  EXPECT_EQ(proxy_->show().upstreams[0].targets[0].health, "unchecked");
+  EXPECT_TRUE(exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n").starts_with("HTTP/1.1 200"));
+}
+
 TEST_F(ProxyTest, NoTargetAnsweringIsA502) {
   start({free_port()});
   const std::string got = exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");

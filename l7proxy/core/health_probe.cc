@@ -1,0 +1,169 @@
+#include "l7proxy/core/health_probe.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <cerrno>
+
+#include "l7proxy/http1/message_head.h"
+
+namespace vigil::l7 {
+
+HealthProbe::HealthProbe(Reactor& reactor, const HealthCheckSettings& check, Done done)
+    : reactor_(reactor), check_(check), done_(std::move(done)) {}
+
+HealthProbe::~HealthProbe() {
+  reactor_.timers().cancel(*this);
+  if (fd_.valid()) {
+    reactor_.unwatch(fd_.get());
+  }
+}
+
+std::unique_ptr<HealthProbe> HealthProbe::start(Reactor& reactor, const HealthCheckSettings& check,
+                                                const TargetSpec& target, Done done) {
+  std::unique_ptr<HealthProbe> p(new HealthProbe(reactor, check, std::move(done)));
+  if (check.http) {
+    const std::string_view host = check.host.empty() ? std::string_view(target.key) : check.host;
+    p->request_.append("GET ").append(check.path).append(" HTTP/1.1\r\nHost: ").append(host);
+    p->request_.append(
+        "\r\nUser-Agent: vigil-l7-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+  }
+  p->fd_.reset(::socket(target.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!p->fd_.valid()) {
+    p->finish({.failure = CheckFailure::kLocal});
+    return p;
+  }
+  const int one = 1;
+  ::setsockopt(p->fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  reactor.timers().arm(*p, check.timeout, reactor.now());
+  const int rc = ::connect(p->fd_.get(), reinterpret_cast<const sockaddr*>(&target.address),
+                           target.address_length);
+  if (rc != 0 && errno != EINPROGRESS) {
+    p->finish({.failure = errno == EADDRNOTAVAIL || errno == ENOBUFS ? CheckFailure::kLocal
+                                                                     : CheckFailure::kConnect});
+    return p;
+  }
+  if (!reactor.watch(p->fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, p.get())) {
+    p->finish({.failure = CheckFailure::kLocal});
+    return p;
+  }
+  if (rc == 0) {
+    p->connected();
+  }
+  return p;
+}
+
+void HealthProbe::on_events(uint32_t events) {
+  if (finished_) {
+    return;
+  }
+  if (!connected_) {
+    if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) {
+      return;
+    }
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
+      finish({.failure = CheckFailure::kConnect});
+      return;
+    }
+    connected();
+    return;
+  }
+  if ((events & EPOLLOUT) != 0) {
+    write_request();
+  }
+  if (!finished_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    read_response();
+  }
+}
+
+void HealthProbe::connected() {
+  connected_ = true;
+  if (!check_.http) {
+    finish({.passed = true});
+    return;
+  }
+  write_request();
+  if (!finished_) {
+    read_response();
+  }
+}
+
+void HealthProbe::write_request() {
+  while (sent_ < request_.size()) {
+    const ssize_t n =
+        ::send(fd_.get(), request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent_ += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return;
+    } else {
+      finish({.failure = CheckFailure::kClosed});
+      return;
+    }
+  }
+}
+
+void HealthProbe::read_response() {
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return;
+    }
+    if (n <= 0) {
+      finish({.failure = CheckFailure::kClosed});
+      return;
+    }
+    response_.append(buf, static_cast<size_t>(n));
+    http1::ResponseHead head;
+    const auto parsed = http1::parse_response_head(
+        response_, {.max_head_bytes = kMaxHead, .max_headers = 100}, head);
+    if (parsed.outcome == http1::Parsed::kError) {
+      finish({.failure = CheckFailure::kBadResponse});
+      return;
+    }
+    if (parsed.outcome == http1::Parsed::kComplete) {
+      if (check_.passes(head.status)) {
+        finish({.passed = true, .status = head.status});
+      } else {
+        finish({.failure = CheckFailure::kStatus, .status = head.status});
+      }
+      return;
+    }
+    if (response_.size() >= kMaxHead) {
+      finish({.failure = CheckFailure::kBadResponse});
+      return;
+    }
+  }
+}
+
+void HealthProbe::on_timer() {
+  if (!finished_) {
+    finish({.failure = CheckFailure::kTimeout});
+  }
+}
+
+void HealthProbe::finish(CheckResult result) {
+  finished_ = true;
+  reactor_.timers().cancel(*this);
+  if (fd_.valid()) {
+    reactor_.unwatch(fd_.get());
+    fd_.reset();
+  }
+  response_.clear();
+  response_.shrink_to_fit();
+  if (done_) {
+    Done done = std::move(done_);
+    done_ = nullptr;
+    done(result);
+  }
+}
+
+}  // namespace vigil::l7
