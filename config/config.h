@@ -187,18 +187,20 @@ struct DataplaneConfig {
 // mesh: this site's WireGuard interface, run by vigil-dp's fast path, and its peers (the other
 // sites). Secrets are files the config names, never values in it, so no rendering of the config
 // (show, compare, the audit log, rollback files) can carry one.
-struct MeshEndpoint {
-  std::string host;  // an IP address or a DNS name (re-resolved by vigil-dp)
+// "host:port": a mesh peer's endpoint, an L7 target; the host an address or a DNS name,
+// looked up again by whoever uses it.
+struct Endpoint {
+  std::string host;  // an IP address or a DNS name
   uint16_t port = 0;
   std::string to_string() const;  // "192.0.2.1:51820", "[2001:db8::1]:51820", "name:51820"
-  auto operator<=>(const MeshEndpoint&) const = default;
+  auto operator<=>(const Endpoint&) const = default;
 };
 
 struct MeshPeerConfig {
   std::string name;
   Key32 public_key{};
-  std::string preshared_key_file;       // empty: none
-  std::vector<MeshEndpoint> endpoints;  // in order of preference, one per WAN link
+  std::string preshared_key_file;   // empty: none
+  std::vector<Endpoint> endpoints;  // in order of preference, one per WAN link
   std::vector<Prefix> allowed_ips;
   uint32_t persistent_keepalive = 0;  // seconds; 0: off
   uint32_t probe_interval_ms = 10;    // path probes; 0: off (a peer that is not Vigil)
@@ -222,9 +224,9 @@ struct MeshConfig {
   // This site's key before it rotated ("": none), answered too until then (unix seconds).
   std::string previous_private_key_file;
   int64_t previous_key_until = 0;
-  std::vector<Prefix> networks;         // what the other sites route here; empty: the LANs'
-  std::vector<MeshEndpoint> advertise;  // empty: each wan interface's first address
-  std::vector<MeshPeerConfig> peers;    // in document order
+  std::vector<Prefix> networks;       // what the other sites route here; empty: the LANs'
+  std::vector<Endpoint> advertise;    // empty: each wan interface's first address
+  std::vector<MeshPeerConfig> peers;  // in document order
   auto operator<=>(const MeshConfig&) const = default;
 };
 
@@ -338,7 +340,7 @@ struct L7RouteConfig {
 };
 
 struct L7TargetConfig {
-  HostPort address;
+  Endpoint address;  // an address, or a DNS name vigil-l7 looks up again on its TTL
   uint32_t weight = 1;
   auto operator<=>(const L7TargetConfig&) const = default;
 };
@@ -397,6 +399,16 @@ struct L7AccessLogConfig {
   auto operator<=>(const L7AccessLogConfig&) const = default;
 };
 
+// How vigil-l7 looks up targets given by DNS name.
+struct L7DnsConfig {
+  std::vector<HostPort> nameservers;  // IPv4, at most 3; empty: /etc/resolv.conf's
+  uint32_t timeout_s = 2;             // per try
+  uint32_t tries = 2;
+  uint32_t min_ttl_s = 5;  // an answer's TTL is held within these
+  uint32_t max_ttl_s = 300;
+  auto operator<=>(const L7DnsConfig&) const = default;
+};
+
 struct L7Config {
   bool enabled = false;  // the section is there
   uint32_t workers = 0;  // 0: one per core vigil-dp does not poll
@@ -408,6 +420,7 @@ struct L7Config {
   uint32_t max_uri_bytes = 8192;
   uint32_t max_connections = 10000;  // clients per worker
   L7AccessLogConfig access_log;
+  L7DnsConfig dns;
   std::vector<L7CertificateConfig> certificates;  // in document order
   std::vector<L7ListenerConfig> listeners;        // in document order
   std::vector<L7RouteConfig> routes;              // in document order

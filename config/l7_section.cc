@@ -181,8 +181,10 @@ constexpr Schema kRouteSchema{.path = "l7.routes.<name>",
 
 constexpr Field kTargetFields[] = {
     {.key = "address",
-     .type = "address:port",
-     .description = "An IP address and port (names: not supported yet)",
+     .type = "host:port",
+     .description = "An IP address (IPv6 in brackets) or a DNS name, and a port; a name is "
+                    "looked up again each time its answer's TTL runs out (l7.dns), and each "
+                    "of its addresses is a target",
      .required = true},
     {.key = "weight",
      .type = "integer 1-1000",
@@ -285,6 +287,37 @@ constexpr Schema kAccessLogSchema{
         "second late; lines past 1 MiB waiting are dropped and counted).",
     .fields = kAccessLogFields};
 
+constexpr Field kDnsFields[] = {
+    {.key = "nameservers",
+     .type = "list of address:port",
+     .description = "IPv4, up to 3, asked in order",
+     .default_value = "those of /etc/resolv.conf"},
+    {.key = "timeout_s",
+     .type = "integer 1-10",
+     .description = "A try with no answer in this time goes to the next nameserver",
+     .default_value = "2"},
+    {.key = "tries",
+     .type = "integer 1-3",
+     .description = "Rounds over the nameservers",
+     .default_value = "2"},
+    {.key = "min_ttl_s",
+     .type = "integer 1-3600",
+     .description = "A name is not looked up again sooner than this, whatever its TTL; nor a "
+                    "failed lookup retried sooner",
+     .default_value = "5"},
+    {.key = "max_ttl_s",
+     .type = "integer 1-86400",
+     .description = "Nor later than this",
+     .default_value = "300"},
+};
+constexpr Schema kDnsSchema{
+    .path = "l7.dns",
+    .description =
+        "How targets given by DNS name are looked up: A and AAAA records, as asked "
+        "(no search domains, no /etc/hosts). A lookup that fails keeps the last "
+        "addresses.",
+    .fields = kDnsFields};
+
 constexpr Field kL7Fields[] = {
     {.key = "workers",
      .type = "integer 0-64",
@@ -320,6 +353,7 @@ constexpr Field kL7Fields[] = {
      .description = "Client connections per worker; past it new ones are closed at once",
      .default_value = "10000"},
     {.key = "access_log", .type = "mapping", .description = "", .children = &kAccessLogSchema},
+    {.key = "dns", .type = "mapping", .description = "", .children = &kDnsSchema},
     {.key = "certificates",
      .type = "map of certificate",
      .description = "Up to 256, for listeners' tls",
@@ -714,7 +748,7 @@ void parse_upstream(const std::string& name, const YAML::Node& node, const std::
                     return;
                   }
                   L7TargetConfig target;
-                  auto address = read_host_port(t.get("address"), t.path_of("address"), errors);
+                  auto address = read_endpoint(t.get("address"), t.path_of("address"), errors);
                   ok &= address.has_value();
                   if (address) {
                     target.address = *address;
@@ -814,6 +848,38 @@ void parse_l7(const YAML::Node& node, const std::string& path, Config& config, E
                         l7.access_log.fields.emplace_back(kAccessFieldNames[*v]);
                       }
                     });
+    }
+  }
+  if (r.has("dns")) {
+    MapReader d(r.get("dns"), r.path_of("dns"), kDnsSchema, errors);
+    if (d.ok()) {
+      for_each_item(d.get("nameservers"), d.path_of("nameservers"), errors,
+                    [&](const YAML::Node& n, const std::string& p) {
+                      auto server = read_host_port(n, p, errors);
+                      if (!server) {
+                        ok = false;
+                      } else if (server->address.family != 4) {
+                        errors.add(p, n,
+                                   "is not an IPv4 address: give IPv6 nameservers in "
+                                   "/etc/resolv.conf");
+                        ok = false;
+                      } else if (l7.dns.nameservers.size() == 3) {
+                        errors.add(p, n, "is one nameserver too many: at most 3");
+                        ok = false;
+                      } else {
+                        l7.dns.nameservers.push_back(*server);
+                      }
+                    });
+      l7.dns.timeout_s = read_u32(d, "timeout_s", 1, 10, 2, ok, errors);
+      l7.dns.tries = read_u32(d, "tries", 1, 3, 2, ok, errors);
+      l7.dns.min_ttl_s = read_u32(d, "min_ttl_s", 1, 3600, 5, ok, errors);
+      l7.dns.max_ttl_s = read_u32(d, "max_ttl_s", 1, 86400, 300, ok, errors);
+      if (l7.dns.min_ttl_s > l7.dns.max_ttl_s) {
+        errors.add(d.path_of("min_ttl_s"), d.get("min_ttl_s"), "is more than max_ttl_s");
+        ok = false;
+      }
+    } else {
+      ok = false;
     }
   }
   // Certificates before listeners: a listener's tls names them.

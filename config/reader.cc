@@ -305,4 +305,86 @@ std::optional<std::string> read_absolute_path(const YAML::Node& n, const std::st
   return text;
 }
 
+bool valid_dns_name(std::string_view name) {
+  if (name.empty() || name.size() > 253) {
+    return false;
+  }
+  size_t label = 0;
+  char previous = '.';
+  for (const char c : name) {
+    if (c == '.') {
+      if (label == 0 || previous == '-') {
+        return false;
+      }
+      label = 0;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               (c == '-' && label > 0)) {
+      if (++label > 63) {
+        return false;
+      }
+    } else {
+      return false;
+    }
+    previous = c;
+  }
+  return previous != '-' && previous != '.';
+}
+
+std::optional<Endpoint> read_endpoint(const YAML::Node& n, const std::string& path,
+                                      ErrorList& errors) {
+  auto text = read_string(n, path, errors);
+  if (!text) {
+    return std::nullopt;
+  }
+  const auto bad = [&](const std::string& why) -> std::optional<Endpoint> {
+    errors.add(path, n,
+               "\"" + *text + "\" " + why +
+                   ": give host:port, the host an IP address (IPv6 in brackets) or a DNS name");
+    return std::nullopt;
+  };
+  const size_t colon = text->rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return bad("has no port");
+  }
+  Endpoint e;
+  std::string_view host(text->data(), colon);
+  const std::string_view port(text->data() + colon + 1, text->size() - colon - 1);
+  int64_t number = 0;
+  for (const char c : port) {
+    if (c < '0' || c > '9' || (number = number * 10 + (c - '0')) > 65535) {
+      return bad("has no port in 1-65535");
+    }
+  }
+  if (port.empty() || number == 0) {
+    return bad("has no port in 1-65535");
+  }
+  e.port = static_cast<uint16_t>(number);
+  if (host.front() == '[') {
+    if (host.back() != ']' || !net::IpAddress::parse(host.substr(1, host.size() - 2)) ||
+        net::IpAddress::parse(host.substr(1, host.size() - 2))->family != 6) {
+      return bad("has no IPv6 address in its brackets");
+    }
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return bad("has an IPv6 address without brackets");
+  } else if (!net::IpAddress::parse(host) && !valid_dns_name(host)) {
+    return bad("has a host that is neither an IP address nor a DNS name");
+  }
+  // Canonical, so one host written two ways ("FD00:0::5", "fd00::5"; "App.Example") is one.
+  if (const auto ip = net::IpAddress::parse(host)) {
+    e.host = ip->to_string();
+  } else {
+    e.host.reserve(host.size());
+    for (const char c : host) {
+      e.host.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    }
+  }
+  return e;
+}
+
+std::string Endpoint::to_string() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 }  // namespace vigil::config

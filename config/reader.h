@@ -60,6 +60,12 @@ std::optional<std::array<uint8_t, 6>> read_mac(const YAML::Node& n, const std::s
 std::optional<HostPort> read_host_port(const YAML::Node& n, const std::string& path,
                                        ErrorList& errors);
 
+// "host:port", the host an IP address (IPv6 in brackets) or a DNS name.
+std::optional<Endpoint> read_endpoint(const YAML::Node& n, const std::string& path,
+                                      ErrorList& errors);
+// RFC 1123 host name syntax: labels of letters, digits and inner hyphens, at most 253 bytes.
+bool valid_dns_name(std::string_view name);
+
 // "/etc/vigil/tls/www.pem": absolute, at most 4096 bytes, no NUL.
 std::optional<std::string> read_absolute_path(const YAML::Node& n, const std::string& path,
                                               ErrorList& errors);

@@ -7,12 +7,19 @@
 namespace vigil::l7 {
 namespace {
 
-TargetSpec target_of(const config::L7TargetConfig& t) {
+// An address: the target itself. A name: looked up by the proxy (resolved_targets.h).
+void add_target(const config::L7TargetConfig& t, UpstreamSpec& spec) {
+  const auto ip = net::IpAddress::parse(t.address.host);
+  if (!ip) {
+    spec.named.push_back({.host = t.address.host, .port = t.address.port, .weight = t.weight});
+    return;
+  }
+  const net::HostPort address{.address = *ip, .port = t.address.port};
   TargetSpec out;
-  out.key = t.address.to_string();
+  out.key = address.to_string();
   out.weight = t.weight;
-  out.address_length = t.address.to_sockaddr(out.address);
-  return out;
+  out.address_length = address.to_sockaddr(out.address);
+  spec.targets.push_back(std::move(out));
 }
 
 PathMatch path_match_of(config::L7PathMatch m) {
@@ -84,6 +91,11 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
   s.limits.max_head_bytes = l7.max_head_bytes;
   s.limits.max_target_bytes = l7.max_uri_bytes;
   s.max_connections = l7.max_connections;
+  s.dns = {.nameservers = l7.dns.nameservers,
+           .timeout = std::chrono::seconds(l7.dns.timeout_s),
+           .tries = static_cast<int>(l7.dns.tries)};
+  s.dns_min_ttl = std::chrono::seconds(l7.dns.min_ttl_s);
+  s.dns_max_ttl = std::chrono::seconds(l7.dns.max_ttl_s);
   if (!l7.access_log.path.empty()) {
     AccessLogSpec spec{.path = l7.access_log.path};
     for (const auto& name : l7.access_log.fields) {
@@ -122,7 +134,7 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
     spec.hash_on = static_cast<HashOn>(u.hash_on);
     spec.hash_name = u.hash_name;
     for (const auto& t : u.targets) {
-      spec.targets.push_back(target_of(t));
+      add_target(t, spec);
     }
     spec.connect_timeout = Millis(u.connect_timeout_ms);
     spec.response_timeout = Millis(u.response_timeout_ms);
@@ -185,10 +197,12 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
       return fail("route " + r.name + ": no upstream named \"" + r.upstream + "\"");
     }
     action.upstream = static_cast<size_t>(upstream - l7.upstreams.begin());
+    auto storage = std::make_shared<std::vector<std::string>>();
     for (const auto& nv : r.add_headers) {
-      action.add_storage.push_back(nv.name);
-      action.add_storage.push_back(nv.value.value_or(""));
+      storage->push_back(nv.name);
+      storage->push_back(nv.value.value_or(""));
     }
+    action.add_storage = std::move(storage);
     action.remove = r.remove_headers;
     if (r.rate_limit) {
       action.rate_limit = RateSettings{.rate = r.rate_limit->rate, .burst = r.rate_limit->burst};
@@ -197,8 +211,9 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
   }
   // The added fields' views, made once the strings are where they stay.
   for (auto& action : out->actions) {
-    for (size_t i = 0; i + 1 < action.add_storage.size(); i += 2) {
-      action.add.push_back({.name = action.add_storage[i], .value = action.add_storage[i + 1]});
+    const std::vector<std::string>& storage = *action.add_storage;
+    for (size_t i = 0; i + 1 < storage.size(); i += 2) {
+      action.add.push_back({.name = storage[i], .value = storage[i + 1]});
     }
   }
   auto table = RouteTable::compile(std::move(routes));

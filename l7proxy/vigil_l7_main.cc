@@ -1,8 +1,8 @@
 // vigil-l7: the HTTP reverse proxy worker pool. It applies the l7 section of vigild's
 // commits: prepare parses it, compiles the routes and binds new listeners (so a port in use
 // fails the commit with nothing changed); activate hands the config to every worker. It
-// proxies HTTP/1.1; TLS, HTTP/2, active health checks and DNS targets are not built yet, and
-// the schema refuses their fields ("not supported yet").
+// proxies HTTP/1.1 in the clear and over TLS, checks its targets and follows those given by
+// DNS name; HTTP/2 and TLS toward upstreams are not built yet.
 #include <unistd.h>
 
 #include <memory>
@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
           .name = "vigil-l7",
           .summary = "Vigil L7 reverse proxy: listeners, HTTP/1.1, routes, upstream pools.",
           .default_socket = "/run/vigil/l7.sock",
-          .not_implemented = "TLS, HTTP/2, active health checks, DNS-named targets",
+          .not_implemented = "HTTP/2, TLS toward upstreams",
           .validate_config = vigil::config::validate_document,
           .applies_sections = {"l7"},
       },
@@ -103,7 +103,13 @@ int main(int argc, char** argv) {
           auto timer = loop.add_timer(std::chrono::seconds(1), [&] {
             vigil::l7::export_metrics(proxy->stats(), d.metrics(), exported);
           });
-          return timer ? vigil::Status(vigil::Ok{}) : vigil::fail(timer.error());
+          if (!timer) {
+            return vigil::fail(timer.error());
+          }
+          // Target names DNS answered anew reach the workers within this.
+          auto refresh =
+              loop.add_timer(std::chrono::milliseconds(200), [&] { proxy->refresh_targets(); });
+          return refresh ? vigil::Status(vigil::Ok{}) : vigil::fail(refresh.error());
         });
         d.on_stop([&] {
           if (proxy) {

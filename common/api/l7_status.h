@@ -51,6 +51,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7RouteStatus, name, priority, h
 // A target as the workers see it together: outlier state is each worker's own.
 struct L7TargetStatus {
   std::string address;
+  std::string name;  // the DNS name it is an address of; "": given by address
   uint32_t weight = 1;
   uint32_t in_flight = 0;         // requests, all workers
   uint32_t idle_connections = 0;  // kept alive, all workers
@@ -64,17 +65,30 @@ struct L7TargetStatus {
   uint64_t checks_passed = 0;
   uint64_t checks_failed = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7TargetStatus, address, weight, in_flight,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7TargetStatus, address, name, weight, in_flight,
                                                 idle_connections, ejected_by, ejected_for_ms,
                                                 ejections, health, last_failure,
                                                 last_failure_status, checks_passed, checks_failed)
+
+// A target given by DNS name, as last looked up.
+struct L7TargetNameStatus {
+  std::string name;
+  uint16_t port = 0;
+  std::vector<std::string> addresses;  // what it resolves to (kept across failed lookups)
+  std::string error;                   // why the last lookup failed; "" if it answered
+  uint32_t ttl_s = 0;                  // of the last answer
+  std::string last_lookup;             // UTC; "" before the first has ended
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7TargetNameStatus, name, port, addresses, error,
+                                                ttl_s, last_lookup)
 
 struct L7UpstreamStatus {
   std::string name;
   std::string policy;
   std::vector<L7TargetStatus> targets;
+  std::vector<L7TargetNameStatus> names;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7UpstreamStatus, name, policy, targets)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7UpstreamStatus, name, policy, targets, names)
 
 struct L7Status {
   bool configured = false;  // an l7 section is applied

@@ -454,7 +454,7 @@ void MeshControl::choose_endpoint(Peer& p, size_t choice, Clock::time_point now)
     return;
   }
   p.endpoint_choice = choice % p.plan.endpoints.size();
-  const config::MeshEndpoint& e = p.plan.endpoints[p.endpoint_choice];
+  const config::Endpoint& e = p.plan.endpoints[p.endpoint_choice];
   if (auto address = net::IpAddress::parse(e.host)) {
     set_endpoint(p, TunnelEndpoint::from({*address, e.port}));
     p.resolve_at.reset();

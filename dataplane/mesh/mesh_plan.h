@@ -16,10 +16,10 @@ namespace vigil::dp {
 struct MeshPeerPlan {
   std::string name;
   wg::Key public_key{};
-  wg::Key preshared_key{};                      // zeros: none
-  std::optional<wg::Key> previous_public_key;   // taken too until previous_key_until
-  int64_t previous_key_until = 0;               // unix seconds
-  std::vector<config::MeshEndpoint> endpoints;  // in order of preference
+  wg::Key preshared_key{};                     // zeros: none
+  std::optional<wg::Key> previous_public_key;  // taken too until previous_key_until
+  int64_t previous_key_until = 0;              // unix seconds
+  std::vector<config::Endpoint> endpoints;     // in order of preference
   std::vector<net::Prefix> allowed_ips;
   uint32_t persistent_keepalive = 0;  // seconds; 0 off
   uint32_t probe_interval_ms = 10;    // path probes; 0 off

@@ -35,6 +35,12 @@ class HealthChecker::Check final : private Timer {
   }
 
   void heard(const CheckResult& r) {
+    if (r.failure == CheckFailure::kLocal) {
+      // This side's want (no descriptor, no port), not the target's: no verdict on it, or
+      // running out of descriptors would take every target out at once.
+      log::debug("health check not made", {{"upstream", upstream_}, {"target", target_.key}});
+      return;
+    }
     TargetHealth& h = *health_;
     (r.passed ? h.passed : h.failed).fetch_add(1, std::memory_order_relaxed);
     if (!r.passed) {
@@ -102,9 +108,14 @@ std::shared_ptr<const HealthBoard> HealthChecker::apply(const ProxyConfig& confi
     }
     for (const TargetSpec& t : spec.targets) {
       std::string key = spec.name + "/" + t.key;
+      if (const auto same = known.find(key); same != known.end()) {
+        (*board)[u].push_back(same->second.health);  // listed twice: one target, one check
+        continue;
+      }
       std::shared_ptr<TargetHealth> health;
-      if (auto it = known_.find(key);
-          it != known_.end() && it->second.settings == *spec.health_check) {
+      const auto it = known_.find(key);
+      if (it != known_.end() && it->second.settings == *spec.health_check &&
+          it->second.name == t.name) {
         health = it->second.health;
       } else {
         health = std::make_shared<TargetHealth>();
@@ -112,7 +123,7 @@ std::shared_ptr<const HealthBoard> HealthChecker::apply(const ProxyConfig& confi
       (*board)[u].push_back(health);
       wanted.push_back(
           {.upstream = spec.name, .target = t, .settings = *spec.health_check, .health = health});
-      known.emplace(std::move(key), Known{*spec.health_check, std::move(health)});
+      known.emplace(std::move(key), Known{*spec.health_check, t.name, std::move(health)});
     }
   }
   known_ = std::move(known);
@@ -125,9 +136,12 @@ void HealthChecker::reconcile(std::vector<Wanted> wanted) {
   for (Wanted& w : wanted) {
     std::string key = w.upstream + "/" + w.target.key;
     auto it = checks_.find(key);
-    if (it != checks_.end() && it->second->health() == w.health) {
+    if (it != checks_.end() && it->second && it->second->health() == w.health) {
       checks.emplace(std::move(key), std::move(it->second));  // same target, same checks
       continue;
+    }
+    if (checks.contains(key)) {
+      continue;  // apply() hands each key out once: never two checks of one target
     }
     auto check = std::make_unique<Check>(reactor_, std::move(w));
     check->start_now();

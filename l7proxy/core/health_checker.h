@@ -49,6 +49,7 @@ class HealthChecker {
   // The control thread's: what the last apply handed out, by "upstream/target".
   struct Known {
     HealthCheckSettings settings;
+    std::string name;  // the DNS name the target came from: its checks' Host
     std::shared_ptr<TargetHealth> health;
   };
   std::map<std::string, Known> known_;

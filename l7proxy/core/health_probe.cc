@@ -23,7 +23,14 @@ std::unique_ptr<HealthProbe> HealthProbe::start(Reactor& reactor, const HealthCh
                                                 const TargetSpec& target, Done done) {
   std::unique_ptr<HealthProbe> p(new HealthProbe(reactor, check, std::move(done)));
   if (check.http) {
-    const std::string_view host = check.host.empty() ? std::string_view(target.key) : check.host;
+    // Host: as configured, else the name the target was given by (with its port), else its
+    // address.
+    std::string host = check.host;
+    if (host.empty() && !target.name.empty()) {
+      host = target.name + target.key.substr(target.key.rfind(':'));
+    } else if (host.empty()) {
+      host = target.key;
+    }
     p->request_.append("GET ").append(check.path).append(" HTTP/1.1\r\nHost: ").append(host);
     p->request_.append(
         "\r\nUser-Agent: vigil-l7-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n");

@@ -2,6 +2,7 @@
 
 #include "common/utc_time.h"
 #include "l7proxy/core/listen_socket.h"
+#include "l7proxy/core/resolved_targets.h"
 
 namespace vigil::l7 {
 
@@ -27,7 +28,11 @@ void fill_health(const TargetHealth& h, api::L7TargetStatus& out) {
 
 }  // namespace
 
-Proxy::Proxy(uint32_t workers) {
+TargetResolver::Settings resolver_settings(const ProxySettings& s) {
+  return {.dns = s.dns, .min_ttl = s.dns_min_ttl, .max_ttl = s.dns_max_ttl};
+}
+
+Proxy::Proxy(uint32_t workers, TargetResolver::Lookup lookup) : resolver_(std::move(lookup)) {
   for (uint32_t i = 0; i < std::max<uint32_t>(workers, 1); ++i) {
     workers_.push_back(std::make_unique<Worker>(i));
   }
@@ -39,6 +44,7 @@ Proxy::~Proxy() {
 
 void Proxy::stop() {
   checker_.stop();
+  resolver_.stop();
   for (auto& w : workers_) {
     w->stop();
   }
@@ -66,6 +72,9 @@ Expected<std::shared_ptr<UniqueFd>> Proxy::open_log(const ProxyConfig& config) c
 }
 
 Expected<Proxy::Prepared> Proxy::prepare(std::shared_ptr<const ProxyConfig> config) const {
+  if (const auto names = target_names(*config); !names.empty()) {
+    resolver_.add(names, resolver_settings(config->settings));
+  }
   Prepared p;
   for (const auto& l : config->listeners) {
     const std::string key = l.address.to_string();
@@ -111,6 +120,11 @@ void Proxy::hand_out(const std::shared_ptr<const ProxyConfig>& config, const Soc
 }
 
 void Proxy::activate(Prepared prepared) {
+  base_ = prepared.config;
+  resolver_.use(target_names(*base_), resolver_settings(base_->settings));
+  const TargetResolver::Snapshot names = resolver_.snapshot();
+  resolved_version_ = names.version;
+  prepared.config = with_resolved_targets(base_, names);
   health_ = checker_.apply(*prepared.config);
   hand_out(prepared.config, prepared.sockets, prepared.tls, prepared.access_log, health_);
   // The sockets of listeners gone close when the last worker lets go of them.
@@ -124,6 +138,17 @@ void Proxy::activate(Prepared prepared) {
     }
     started_ = true;
   }
+}
+
+void Proxy::refresh_targets() {
+  if (!base_ || resolver_.version() == resolved_version_) {
+    return;
+  }
+  const TargetResolver::Snapshot names = resolver_.snapshot();
+  resolved_version_ = names.version;
+  config_ = with_resolved_targets(base_, names);
+  health_ = checker_.apply(*config_);
+  hand_out(config_, sockets_, tls_, access_log_, health_);
 }
 
 Status Proxy::reload() {
@@ -271,9 +296,29 @@ api::L7Status Proxy::show() const {
     const UpstreamSpec& u = config_->upstreams[p];
     api::L7UpstreamStatus status{.name = u.name, .policy = u.policy};
     for (size_t t = 0; t < u.targets.size(); ++t) {
-      status.targets.push_back({.address = u.targets[t].key, .weight = u.targets[t].weight});
+      status.targets.push_back(
+          {.address = u.targets[t].key, .name = u.targets[t].name, .weight = u.targets[t].weight});
       if (health_ && t < (*health_)[p].size()) {
         fill_health(*(*health_)[p][t], status.targets.back());
+      }
+    }
+    if (!u.named.empty()) {
+      const TargetResolver::Snapshot names = resolver_.snapshot();
+      for (const NamedTarget& n : u.named) {
+        api::L7TargetNameStatus shown{.name = n.host, .port = n.port};
+        if (const auto it = names.names.find(n.host); it != names.names.end()) {
+          for (const auto& a : it->second.addresses) {
+            shown.addresses.push_back(a.to_string());
+          }
+          shown.error = it->second.error;
+          shown.ttl_s = it->second.ttl_s;
+          if (it->second.looked_up) {
+            shown.last_lookup = utc_time_text(std::chrono::duration_cast<std::chrono::seconds>(
+                                                  it->second.last_lookup.time_since_epoch())
+                                                  .count());
+          }
+        }
+        status.names.push_back(std::move(shown));
       }
     }
     out.upstreams.push_back(std::move(status));

@@ -15,6 +15,7 @@
 #include "common/unique_fd.h"
 #include "l7proxy/core/health_checker.h"
 #include "l7proxy/core/proxy_config.h"
+#include "l7proxy/core/target_resolver.h"
 #include "l7proxy/core/worker.h"
 
 namespace vigil::l7 {
@@ -33,13 +34,21 @@ class Proxy {
     std::shared_ptr<UniqueFd> access_log;  // opened anew: a rotated file is let go
   };
 
-  explicit Proxy(uint32_t workers);
+  // `lookup`: how target names are looked up (dns_lookup unless a test gives another).
+  explicit Proxy(uint32_t workers, TargetResolver::Lookup lookup = dns_lookup);
   ~Proxy();
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
 
+  // Target names new to the proxy are looked up first (waiting up to two seconds for them):
+  // a commit's workers then start with their addresses, unless DNS is slow to answer.
   Expected<Prepared> prepare(std::shared_ptr<const ProxyConfig> config) const;
   void activate(Prepared prepared);
+  // The control thread's, often (vigil-l7 calls it every 200 ms): when DNS has changed a
+  // target name's addresses, the workers are handed the config again with the new targets,
+  // as a commit would (requests under way finish on the old; targets kept keep their warm
+  // connections, ejection and health).
+  void refresh_targets();
   // SIGHUP: the access log opened again (after logrotate moved it) and every TLS listener's
   // certificates, keys and OCSP responses read again. Each part on its own: the certificates
   // all or none (on an error, naming the file, the ones before stay), the log whatever the
@@ -48,6 +57,7 @@ class Proxy {
   void stop();
 
   size_t workers() const { return workers_.size(); }
+  // As the workers run it: target names replaced by their addresses.
   const std::shared_ptr<const ProxyConfig>& config() const { return config_; }
   // Counters summed over the workers.
   nlohmann::json stats() const;
@@ -64,7 +74,11 @@ class Proxy {
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::shared_ptr<TicketKeyRing> tickets_ = std::make_shared<TicketKeyRing>();
-  std::shared_ptr<const ProxyConfig> config_;
+  std::shared_ptr<const ProxyConfig> base_;    // as committed, target names unresolved
+  std::shared_ptr<const ProxyConfig> config_;  // base_ with its names' addresses
+  // Looking names up changes no config (prepare stays const) and its thread is its own.
+  mutable TargetResolver resolver_;
+  uint64_t resolved_version_ = 0;  // resolver_'s, as config_ has it
   Sockets sockets_;
   TlsByListener tls_;                     // as the workers have them
   std::shared_ptr<UniqueFd> access_log_;  // likewise

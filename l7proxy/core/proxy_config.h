@@ -20,6 +20,7 @@
 #include "l7proxy/routing/route_table.h"
 #include "l7proxy/tls/tls_spec.h"
 #include "l7proxy/upstream/circuit_breaker.h"
+#include "l7proxy/upstream/dns_lookup.h"
 #include "l7proxy/upstream/health_state.h"
 #include "l7proxy/upstream/outlier_detector.h"
 
@@ -34,6 +35,10 @@ struct ProxySettings {
   uint64_t max_body_bytes = uint64_t{1} << 30;
   http1::Limits limits;
   uint32_t max_connections = 10000;  // per worker
+  // Targets given by DNS name: how they are looked up, and how often.
+  DnsSettings dns;
+  Millis dns_min_ttl{5000};
+  Millis dns_max_ttl{300000};
 };
 
 struct ListenerSpec {
@@ -44,9 +49,17 @@ struct ListenerSpec {
 };
 
 struct TargetSpec {
-  std::string key;  // "10.0.0.5:8080": its identity, in logs and metrics
+  std::string key;   // "10.0.0.5:8080": its identity, in logs and metrics
+  std::string name;  // the DNS name it is an address of; "": given by address
   sockaddr_storage address{};
   socklen_t address_length = 0;
+  uint32_t weight = 1;
+};
+
+// A target given by DNS name: each address it has is a TargetSpec (resolved_targets.h).
+struct NamedTarget {
+  std::string host;
+  uint16_t port = 0;
   uint32_t weight = 1;
 };
 
@@ -78,7 +91,8 @@ struct UpstreamSpec {
   std::string policy = "round-robin";
   HashOn hash_on = HashOn::kSourceAddress;
   std::string hash_name;
-  std::vector<TargetSpec> targets;
+  std::vector<TargetSpec> targets;  // given by address, then (once resolved) by name
+  std::vector<NamedTarget> named;
   Millis connect_timeout{2000};
   Millis response_timeout{30000};
   uint32_t max_idle = 64;
@@ -92,9 +106,10 @@ struct UpstreamSpec {
 
 // What goes with a route besides its match (by RouteSpec::id).
 struct RouteAction {
-  size_t upstream = 0;                   // index into ProxyConfig::upstreams
-  std::vector<std::string> add_storage;  // name, value, name, value...
-  std::vector<http1::Header> add;        // views into add_storage
+  size_t upstream = 0;  // index into ProxyConfig::upstreams
+  // Name, value, name, value...: shared by copies of the config, so `add`'s views stay good.
+  std::shared_ptr<const std::vector<std::string>> add_storage;
+  std::vector<http1::Header> add;  // views into add_storage
   std::vector<std::string> remove;
   std::optional<RateSettings> rate_limit;
   std::string rate_key_header;  // "": the client's address

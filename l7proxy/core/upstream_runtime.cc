@@ -17,6 +17,7 @@ std::unique_ptr<UpstreamConnection> TargetRuntime::remove_idle(const UpstreamCon
 
 std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> config,
                                             TargetMap& targets, BreakerMap& breakers,
+                                            LimiterMap& limiters,
                                             std::shared_ptr<const HealthBoard> health,
                                             uint64_t seed) {
   auto g = std::make_shared<Generation>();
@@ -51,10 +52,24 @@ std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> c
     }
     g->pools.push_back(std::move(pool));
   }
-  for (const auto& action : config->actions) {
-    g->limiters.push_back(action.rate_limit ? std::make_unique<RateLimiter>(*action.rate_limit)
-                                            : nullptr);
+  LimiterMap next_limiters;
+  g->limiters.resize(config->actions.size());
+  for (size_t i = 0; i < config->routes.size(); ++i) {
+    const RouteSpec& route = config->routes.at(i);
+    const RouteAction& action = config->actions[route.id];
+    if (!action.rate_limit) {
+      continue;
+    }
+    const RateSettings& r = *action.rate_limit;
+    const std::string key = route.name + "|" + action.rate_key_header + "|" +
+                            std::to_string(r.rate) + "|" + std::to_string(r.burst) + "|" +
+                            std::to_string(r.max_keys);
+    auto kept = limiters.find(key);
+    auto limiter = kept != limiters.end() ? kept->second : std::make_shared<RateLimiter>(r);
+    next_limiters.emplace(key, limiter);
+    g->limiters[route.id] = std::move(limiter);
   }
+  limiters = std::move(next_limiters);
   for (auto& [key, runtime] : targets) {
     if (!next.contains(key)) {
       runtime->idle.clear();  // closes them: no new request will take these targets

@@ -41,7 +41,7 @@ struct PoolRuntime {
 struct Generation {
   std::shared_ptr<const ProxyConfig> config;
   std::vector<PoolRuntime> pools;                      // as ProxyConfig::upstreams
-  std::vector<std::unique_ptr<RateLimiter>> limiters;  // by route id; null: no limit
+  std::vector<std::shared_ptr<RateLimiter>> limiters;  // by route id; null: no limit
   std::shared_ptr<const HealthBoard> health;           // the health checker's, for config
 };
 
@@ -50,14 +50,19 @@ using TargetMap = std::unordered_map<std::string, std::shared_ptr<TargetRuntime>
 // The worker's circuit breakers by upstream name, kept across generations while their
 // settings stay the same (a commit that changes them starts a new, closed one).
 using BreakerMap = std::unordered_map<std::string, std::shared_ptr<CircuitBreaker>>;
+// The worker's rate limiters by route name and settings, kept across generations likewise
+// (a DNS answer that changes the targets must not give every client a fresh burst).
+using LimiterMap = std::unordered_map<std::string, std::shared_ptr<RateLimiter>>;
 
 // Builds the generation for `config`, taking targets (and their idle connections) from
-// `targets`, which then holds exactly the new config's, and breakers likewise from `breakers`.
+// `targets`, which then holds exactly the new config's, and breakers and rate limiters
+// likewise from `breakers` and `limiters`.
 // `health`: its targets' health as the checker publishes it (null: no checks anywhere).
 // Removed targets' idle connections close; busy ones finish on the old generation, which still
 // holds their target.
 std::shared_ptr<Generation> make_generation(std::shared_ptr<const ProxyConfig> config,
                                             TargetMap& targets, BreakerMap& breakers,
+                                            LimiterMap& limiters,
                                             std::shared_ptr<const HealthBoard> health,
                                             uint64_t seed);
 

@@ -101,6 +101,7 @@ void Worker::start() {
     generation_.reset();
     targets_.clear();
     breakers_.clear();
+    limiters_.clear();
     reactor_.reap();
   });
 }
@@ -164,8 +165,8 @@ void Worker::take(std::shared_ptr<const ProxyConfig> config, std::vector<Listene
     if (totals_.routes.size() + totals_.upstreams.size() > kMaxTotals) {
       prune_totals(*config);
     }
-    generation_ = make_generation(std::move(config), targets_, breakers_, std::move(health),
-                                  index_ * 7919 + 1);
+    generation_ = make_generation(std::move(config), targets_, breakers_, limiters_,
+                                  std::move(health), index_ * 7919 + 1);
   }
 }
 

@@ -105,6 +105,7 @@ class Worker {
   std::shared_ptr<Generation> generation_;
   TargetMap targets_;
   BreakerMap breakers_;
+  LimiterMap limiters_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unordered_set<ClientConnection*> clients_;
   uint64_t request_counter_ = 0;

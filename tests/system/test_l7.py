@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from vigil_lab import pki, rpc
+from vigil_lab.dns_server import DnsServer
 from test_daemons import Daemon
 
 BACKEND_SCRIPT = Path(__file__).parents[1] / "lab" / "vigil_lab" / "http_backend.py"
@@ -36,9 +37,9 @@ class Backend:
     """vigil_lab/http_backend.py in a process of its own, so killing it closes its kept-alive
     connections too, as a crashed server's would."""
 
-    def __init__(self, name: str):
-        self.proc = subprocess.Popen([sys.executable, str(BACKEND_SCRIPT), name],
-                                     stdout=subprocess.PIPE, text=True)
+    def __init__(self, name: str, address: str = "127.0.0.1", port: int = 0):
+        self.proc = subprocess.Popen([sys.executable, str(BACKEND_SCRIPT), name, address,
+                                      str(port)], stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline())
         BACKENDS.append(self)
 
@@ -251,7 +252,7 @@ def test_health_checks_take_a_hung_backend_out_and_bring_it_back(l7):
     request goes to it, and when it resumes it is healthy again after `rise` passes."""
     a, b = Backend("alpha"), Backend("bravo")
     listen = free_port()
-    check = "      health_check: {interval_ms: 200, timeout_ms: 150, rise: 2, fall: 2}\n"
+    check = "      health_check: {interval_ms: 500, timeout_ms: 400, rise: 2, fall: 2}\n"
     config = l7_config(listen, [a.port, b.port]).replace("      targets:", check + "      targets:")
     l7.commit(config)
 
@@ -289,6 +290,54 @@ def test_health_checks_take_a_hung_backend_out_and_bring_it_back(l7):
     assert {curl(listen).stdout for _ in range(6)} == {"alpha", "bravo"}
     stats = rpc.call(l7.proxy.socket, "l7.stats")
     assert stats["no_healthy_target"] == 0
+
+
+def test_a_target_given_by_dns_name_follows_its_records(l7):
+    """A target named in DNS: vigil-l7 asks the configured nameserver, sends to what it
+    answers, asks again when the TTL runs out and moves to the new address without a commit
+    or a failed request; when DNS stops answering, the last address is kept."""
+    a = Backend("alpha", "127.0.0.1")
+    b = Backend("bravo", "127.0.0.2", a.port)
+    dns = DnsServer()
+    try:
+        dns.set("app.vigil.test", ["127.0.0.1"], ttl=1)
+        listen = free_port()
+        l7.commit(f"""l7:
+  dns: {{nameservers: ["127.0.0.1:{dns.port}"], timeout_s: 1, tries: 1, min_ttl_s: 1}}
+  listeners:
+    web: {{address: "127.0.0.1:{listen}"}}
+  upstreams:
+    app:
+      targets: [{{address: "app.vigil.test:{a.port}"}}]
+  routes:
+    all: {{upstream: app}}
+""")
+        assert curl(listen).stdout == "alpha"  # looked up before the commit took effect
+        shown = l7.cli("show", "l7", "upstreams").stdout
+        assert f"app: app.vigil.test:{a.port} -> 127.0.0.1 (TTL 1 s" in shown, shown
+        dns.set("app.vigil.test", ["127.0.0.2"], ttl=1)
+        answers = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (not answers or answers[-1] != "bravo 200"):
+            answers.append(curl(listen, "/", "-o", "-", "-w", " %{http_code}").stdout)
+            time.sleep(0.05)
+        assert answers[-1] == "bravo 200", answers
+        assert all(x in ("alpha 200", "bravo 200") for x in answers), answers
+        upstreams = json.loads(l7.cli("show", "l7", "upstreams", "--json").stdout)
+        assert [t["address"] for t in upstreams[0]["targets"]] == [f"127.0.0.2:{a.port}"]
+        assert upstreams[0]["targets"][0]["name"] == "app.vigil.test"
+        dns.close()  # nobody answers now
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            names = json.loads(l7.cli("show", "l7", "upstreams", "--json").stdout)[0]["names"]
+            if names[0]["error"]:
+                break
+            time.sleep(0.2)
+        assert names[0]["error"] == "the nameservers did not answer", names
+        assert names[0]["addresses"] == ["127.0.0.2"]
+        assert curl(listen).stdout == "bravo"
+    finally:
+        dns.close()
 
 
 def test_a_listener_on_a_port_in_use_fails_the_commit_and_changes_nothing(l7):

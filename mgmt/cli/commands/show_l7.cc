@@ -131,7 +131,26 @@ Output show_upstreams(Invocation& inv) {
                  std::to_string(target.idle_connections), std::to_string(target.ejections)});
     }
   }
-  return {.out = t.render()};
+  std::string out = t.render();
+  for (const auto& u : s->upstreams) {
+    for (const auto& n : u.names) {
+      out += u.name + ": " + n.name + ":" + std::to_string(n.port) + " -> ";
+      std::string addresses;
+      for (const auto& a : n.addresses) {
+        addresses += (addresses.empty() ? "" : ", ") + a;
+      }
+      out += addresses.empty() ? "no address" : addresses;
+      if (!n.error.empty()) {
+        out += " (last lookup failed: " + n.error + ")";
+      } else if (!n.last_lookup.empty()) {
+        out += " (TTL " + std::to_string(n.ttl_s) + " s, looked up " + n.last_lookup + ")";
+      } else {
+        out += " (not looked up yet)";
+      }
+      out += "\n";
+    }
+  }
+  return {.out = out};
 }
 
 }  // namespace

@@ -103,9 +103,12 @@ def iperf(lab: Lab, client: str, server: str, seconds: int = 3) -> float:
 
 def l7_section(n: int, backend_ports: tuple[int, ...], certificates: Path) -> str:
     """Site N's edge publishes its backend: vigil-l7 on the LAN address, HTTP on port 8080 and
-    HTTPS on 8443 (a certificate for sN.example, from the demo's CA)."""
-    targets = ", ".join(f'{{address: "10.{n}.1.20:{p}"}}' for p in backend_ports)
-    return (f"l7:\n"
+    HTTPS on 8443 (a certificate for sN.example, from the demo's CA). Site 1 names its backend
+    by DNS (the site's nameserver on the backend host), the others by address."""
+    host = "backend.s1.test" if n == 1 else f"10.{n}.1.20"
+    targets = ", ".join(f'{{address: "{host}:{p}"}}' for p in backend_ports)
+    dns = '  dns: {nameservers: ["10.1.1.20:53"]}\n' if n == 1 else ""
+    return (f"l7:\n{dns}"
             f"  certificates:\n    site: {{certificate: {certificates}/s{n}.pem, "
             f"private_key: {certificates}/s{n}.key}}\n"
             f"  listeners:\n    web: {{address: \"10.{n}.1.1:8080\"}}\n"
@@ -245,6 +248,12 @@ def main() -> int:
         for (n, port) in servers:
             lab.wait_for(lambda n=n, port=port: f":{port}" in lab.run(
                 f"s{n}-backend", ["ss", "-ltn"]).stdout, what=f"s{n}-backend:{port}")
+        # s1's nameserver, which vigil-l7 asks for backend.s1.test (TTL 30 s).
+        servers[(1, 53)] = lab.spawn("s1-backend", [
+            sys.executable, str(Path(__file__).with_name("dns_server.py")), "10.1.1.20", "53",
+            "backend.s1.test=10.1.1.20/30"], name="dns")
+        lab.wait_for(lambda: ":53 " in lab.run("s1-backend", ["ss", "-lun"]).stdout,
+                     what="s1-backend's nameserver")
         certificates = lab.log_dir / "pki"  # the lab's own directory, kept with its logs
         certificates.mkdir(exist_ok=True)
         pki.make_ca(certificates)
@@ -295,7 +304,7 @@ def main() -> int:
               f"{stats['retries']} retried, {stats['ejections']} ejection(s)")
         if failed or after != {"s1-backend:8000"} or stats["ejections"] < 1:
             failures.append(f"l7 ejection: failed {failed}, after the kill {after}")
-        print("  its active health checks (every 500 ms, vigil-l7 itself) find it down too:")
+        print("  its active health checks (every 500 ms, from vigil-l7 itself) find it down too:")
         print("  $ vigil show l7 upstreams   (on s1-edge)")
         deadline = time.monotonic() + 5
         shown = ""
@@ -308,6 +317,9 @@ def main() -> int:
             print("    " + line)
         if "unhealthy (connect failed)" not in shown:
             failures.append("l7 health checks: s1-backend:8001 not shown unhealthy")
+        print("  (s1-edge names its backend by DNS: backend.s1.test, looked up again on its TTL)")
+        if "site: backend.s1.test:8000 -> 10.1.1.20 (TTL 30 s" not in shown:
+            failures.append("l7 DNS targets: backend.s1.test not shown resolved")
         for proc in servers.values():
             proc.stop()
 

@@ -16,6 +16,7 @@ TEST(L7Config, SectionParsesIntoTypes) {
   const auto r = parse(R"(l7:
   workers: 2
   header_timeout_ms: 5000
+  dns: {nameservers: ["10.0.0.53:53"], min_ttl_s: 10}
   listeners:
     web: {address: "0.0.0.0:80"}
     internal: {address: "[::1]:8080", trust_forwarded: true}
@@ -32,7 +33,7 @@ TEST(L7Config, SectionParsesIntoTypes) {
       circuit_breaker: {failures: 3, open_s: 20}
       health_check: {path: /healthz, host: app.internal, expected_status: ["200", "301-302"], interval_ms: 500, fall: 2}
     db:
-      targets: [{address: "10.0.0.7:5432"}]
+      targets: [{address: "10.0.0.7:5432"}, {address: "db.internal.example:5432", weight: 2}]
       health_check: {type: tcp}
   routes:
     api:
@@ -80,6 +81,14 @@ TEST(L7Config, SectionParsesIntoTypes) {
   EXPECT_EQ(check.fall, 2u);
   ASSERT_TRUE(l7.upstreams[1].health_check);
   EXPECT_EQ(l7.upstreams[1].health_check->type, L7HealthCheckType::kTcp);
+  ASSERT_EQ(l7.upstreams[1].targets.size(), 2u);
+  EXPECT_EQ(l7.upstreams[1].targets[1].address.host, "db.internal.example");
+  EXPECT_EQ(l7.upstreams[1].targets[1].address.port, 5432);
+  EXPECT_EQ(l7.upstreams[1].targets[1].weight, 2u);
+  ASSERT_EQ(l7.dns.nameservers.size(), 1u);
+  EXPECT_EQ(l7.dns.nameservers[0].to_string(), "10.0.0.53:53");
+  EXPECT_EQ(l7.dns.min_ttl_s, 10u);
+  EXPECT_EQ(l7.dns.max_ttl_s, 300u);
   EXPECT_FALSE(l7.upstreams[1].circuit_breaker);
   ASSERT_EQ(l7.routes.size(), 2u);
   const L7RouteConfig& api = l7.routes[0];
@@ -202,6 +211,14 @@ INSTANTIATE_TEST_SUITE_P(
             "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}, {address: "
             "\"10.0.0.1:80\"}]}\n",
             "is listed twice"},
+        Bad{"DuplicateTargetWrittenTwoWays",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"[FD00:0::5]:80\"}, {address: "
+            "\"[fd00::5]:80\"}]}\n",
+            "is listed twice"},
+        Bad{"DuplicateNameInTwoCases",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"App.Example:80\"}, {address: "
+            "\"app.example:80\"}]}\n",
+            "is listed twice"},
         Bad{"TwoListenersOneAddress",
             "l7:\n  listeners:\n    a: {address: \"0.0.0.0:80\"}\n    b: {address: "
             "\"0.0.0.0:80\"}\n",
@@ -274,8 +291,19 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"AccessLogField", "l7:\n  access_log: {path: /var/log/a.log, fields: [time, size]}\n",
             "l7.access_log.fields[1]"},
         Bad{"AccessLogRelative", "l7:\n  access_log: {path: a.log}\n", "needs an absolute path"},
-        Bad{"NameTarget", "l7:\n  upstreams:\n    a: {targets: [{address: \"app.local:80\"}]}\n",
-            "l7.upstreams.a.targets[0].address"}),
+        Bad{"TargetNotAHostName",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"app..local:80\"}]}\n",
+            "l7.upstreams.a.targets[0].address"},
+        Bad{"TargetWithoutPort", "l7:\n  upstreams:\n    a: {targets: [{address: app.local}]}\n",
+            "has no port"},
+        Bad{"DnsNameserverIpv6", "l7:\n  dns: {nameservers: [\"[::1]:53\"]}\n",
+            "is not an IPv4 address"},
+        Bad{"DnsFourNameservers",
+            "l7:\n  dns: {nameservers: [\"10.0.0.1:53\", \"10.0.0.2:53\", \"10.0.0.3:53\", "
+            "\"10.0.0.4:53\"]}\n",
+            "l7.dns.nameservers[3]"},
+        Bad{"DnsTtlBoundsCrossed", "l7:\n  dns: {min_ttl_s: 60, max_ttl_s: 30}\n",
+            "is more than max_ttl_s"}),
     [](const testing::TestParamInfo<Bad>& p) { return std::string(p.param.name); });
 
 }  // namespace

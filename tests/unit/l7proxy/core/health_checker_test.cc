@@ -53,7 +53,7 @@ TEST(HealthChecker, AnExpectedStatusPassesAndAnotherFailsWithItsStatus) {
   std::atomic<int> status{200};
   Backend backend([&](const std::string&, const std::string&) { return answer(status.load()); });
   HealthChecker checker;
-  auto board = checker.apply(checked({backend.port()}, {.thresholds = {.rise = 1, .fall = 1}}));
+  auto board = checker.apply(checked({backend.port()}, {.thresholds = {.rise = 1, .fall = 2}}));
   ASSERT_EQ(board->size(), 1u);
   ASSERT_EQ((*board)[0].size(), 1u);
   const TargetHealth& h = *(*board)[0][0];
@@ -62,7 +62,7 @@ TEST(HealthChecker, AnExpectedStatusPassesAndAnotherFailsWithItsStatus) {
   ASSERT_TRUE(wait_for([&] { return h.now() == State::kUnhealthy; }));
   EXPECT_EQ(h.last_failure.load(), CheckFailure::kStatus);
   EXPECT_EQ(h.last_status.load(), 503);
-  EXPECT_EQ(h.changes.load(), 1u);
+  EXPECT_GE(h.changes.load(), 1u);
   const auto heads = backend.heads();
   ASSERT_FALSE(heads.empty());
   EXPECT_TRUE(heads[0].starts_with("GET / HTTP/1.1\r\nHost: 127.0.0.1:")) << heads[0];
@@ -158,6 +158,28 @@ TEST(HealthChecker, HealthIsKeptAcrossACommitUnlessTheChecksChange) {
   const uint64_t passed = (*changed)[0][0]->passed.load();
   std::this_thread::sleep_for(400ms);
   EXPECT_LE((*changed)[0][0]->passed.load(), passed + 1) << "one check may have been under way";
+}
+
+TEST(HealthChecker, ATargetListedTwiceIsOneTargetWithOneCheck) {
+  // Two names resolving to one address give the same key twice: one record, one check, and
+  // a second apply with the same list must not trip over it.
+  std::atomic<int> checks{0};
+  Backend backend([&](const std::string&, const std::string&) {
+    ++checks;
+    return answer(200);
+  });
+  HealthChecker checker;
+  ProxyConfig config = checked({backend.port(), backend.port()});
+  auto first = checker.apply(config);
+  ASSERT_EQ((*first)[0].size(), 2u);
+  EXPECT_EQ((*first)[0][0], (*first)[0][1]);
+  ASSERT_TRUE(wait_for([&] { return (*first)[0][0]->now() == State::kHealthy; }));
+  auto second = checker.apply(config);
+  EXPECT_EQ((*second)[0][0], (*first)[0][0]);
+  EXPECT_EQ((*second)[0][1], (*first)[0][0]);
+  const int before = checks.load();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_LE(checks.load() - before, 7) << "one check per interval, not two";
 }
 
 }  // namespace

@@ -115,14 +115,17 @@ class Backend {
   using Script = std::function<std::string(const std::string& head, const std::string& body)>;
 
   // `early`: answer as soon as a head arrives, without reading its body, then hang up.
-  explicit Backend(Script script = {}, bool early = false)
+  // `address` and `port`: where it listens (any loopback address; port 0: a free one).
+  explicit Backend(Script script = {}, bool early = false, const char* address = "127.0.0.1",
+                   uint16_t port = 0)
       : script_(std::move(script)), early_(early) {
     listener_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     const int one = 1;
     ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    ::inet_pton(AF_INET, address, &a.sin_addr);
     EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
     socklen_t len = sizeof a;
     ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&a), &len);

@@ -551,5 +551,74 @@ TEST_F(ProxyTest, TheAccessLogHasALinePerRequestWithClientValuesEscaped) {
   ::rmdir(dir);
 }
 
+// A target given by DNS name, with a lookup the test answers: its address is where requests
+// go, a new answer moves them once the proxy refreshes, and a failed lookup keeps the address.
+TEST(ProxyDns, ATargetNameFollowsWhatDnsAnswers) {
+  Backend first([](const std::string&, const std::string&) {
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+  });
+  Backend second(
+      [](const std::string&, const std::string&) {
+        return std::string("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+      },
+      false, "127.0.0.2", first.port());
+  std::mutex mutex;
+  Expected<DnsAnswer> answer = DnsAnswer{.addresses = {*net::IpAddress::parse("127.0.0.1")}};
+  auto lookup = [&](const std::string& name, const DnsSettings&) -> Expected<DnsAnswer> {
+    const std::lock_guard lock(mutex);
+    return name == "app.test" ? answer : fail("no such name");
+  };
+  auto config = std::make_shared<ProxyConfig>();
+  const uint16_t port = free_port();
+  config->listeners.push_back(
+      {.name = "web", .address = *net::HostPort::parse("127.0.0.1:" + std::to_string(port))});
+  config->settings.dns_min_ttl = 20ms;
+  config->settings.dns_max_ttl = 20ms;
+  UpstreamSpec upstream{.name = "app"};
+  upstream.named.push_back({.host = "app.test", .port = first.port()});
+  config->upstreams.push_back(upstream);
+  config->actions.resize(1);
+  // Three requests' burst, refilled once in a thousand seconds: the limiter must carry over
+  // each DNS change, or the fourth would pass.
+  config->actions[0].rate_limit = RateSettings{.rate = 0.001, .burst = 3};
+  config->routes = *RouteTable::compile({{.name = "all", .upstream = "app", .id = 0}});
+  Proxy proxy(1, lookup);
+  auto prepared = proxy.prepare(config);
+  ASSERT_TRUE(prepared) << prepared.error();
+  proxy.activate(std::move(*prepared));
+  const char* get = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  EXPECT_TRUE(exchange(port, get).ends_with("first")) << "resolved before the commit took effect";
+  auto shown = proxy.show().upstreams[0];
+  ASSERT_EQ(shown.targets.size(), 1u);
+  EXPECT_EQ(shown.targets[0].name, "app.test");
+  ASSERT_EQ(shown.names.size(), 1u);
+  EXPECT_EQ(shown.names[0].addresses, std::vector<std::string>{"127.0.0.1"});
+
+  {
+    const std::lock_guard lock(mutex);
+    answer = DnsAnswer{.addresses = {*net::IpAddress::parse("127.0.0.2")}};
+  }
+  for (int i = 0; i < 500 && proxy.show().upstreams[0].targets[0].address.starts_with("127.0.0.1");
+       ++i) {
+    std::this_thread::sleep_for(10ms);
+    proxy.refresh_targets();
+  }
+  EXPECT_TRUE(exchange(port, get).ends_with("second"));
+
+  {
+    const std::lock_guard lock(mutex);
+    answer = fail("the nameservers did not answer");
+  }
+  for (int i = 0; i < 500 && proxy.show().upstreams[0].names[0].error.empty(); ++i) {
+    std::this_thread::sleep_for(10ms);
+    proxy.refresh_targets();
+  }
+  shown = proxy.show().upstreams[0];
+  EXPECT_EQ(shown.names[0].error, "the nameservers did not answer");
+  EXPECT_EQ(shown.names[0].addresses, std::vector<std::string>{"127.0.0.2"});
+  EXPECT_TRUE(exchange(port, get).ends_with("second")) << "a failed lookup keeps the address";
+  EXPECT_TRUE(exchange(port, get).starts_with("HTTP/1.1 429")) << "no fresh burst per DNS change";
+}
+
 }  // namespace
 }  // namespace vigil::l7

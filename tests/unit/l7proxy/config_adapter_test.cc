@@ -1,0 +1,65 @@
+// The l7 section as vigil-l7 runs it: targets by address and by DNS name apart, the dns
+// settings carried over, and a route's added fields still good in a copy of the config once
+// the original is gone (the proxy copies the config each time DNS changes a target).
+#include "l7proxy/config_adapter.h"
+
+#include <gtest/gtest.h>
+
+#include "config/document.h"
+
+namespace vigil::l7 {
+namespace {
+
+std::shared_ptr<const ProxyConfig> build(const std::string& yaml) {
+  const auto parsed = config::parse_text(yaml, "vigil.yaml");
+  EXPECT_TRUE(parsed.ok()) << parsed.errors.to_string();
+  auto built = build_proxy_config(parsed.config, 1);
+  EXPECT_TRUE(built) << (built ? "" : built.error());
+  return built ? *built : nullptr;
+}
+
+TEST(ConfigAdapter, TargetsByAddressAndByNameGoApart) {
+  const auto c = build(R"(l7:
+  dns: {nameservers: ["10.0.0.53:53"], timeout_s: 3, tries: 1, min_ttl_s: 2, max_ttl_s: 60}
+  listeners: {web: {address: "127.0.0.1:8080"}}
+  upstreams:
+    app:
+      targets:
+        - {address: "10.0.0.5:8080"}
+        - {address: "[fd00::5]:8080", weight: 3}
+        - {address: "app.internal.example:8081", weight: 2}
+  routes: {all: {upstream: app}}
+)");
+  ASSERT_TRUE(c);
+  const UpstreamSpec& u = c->upstreams[0];
+  ASSERT_EQ(u.targets.size(), 2u);
+  EXPECT_EQ(u.targets[0].key, "10.0.0.5:8080");
+  EXPECT_EQ(u.targets[1].key, "[fd00::5]:8080");
+  EXPECT_EQ(u.targets[1].weight, 3u);
+  ASSERT_EQ(u.named.size(), 1u);
+  EXPECT_EQ(u.named[0].host, "app.internal.example");
+  EXPECT_EQ(u.named[0].port, 8081);
+  EXPECT_EQ(u.named[0].weight, 2u);
+  ASSERT_EQ(c->settings.dns.nameservers.size(), 1u);
+  EXPECT_EQ(c->settings.dns.timeout, std::chrono::seconds(3));
+  EXPECT_EQ(c->settings.dns.tries, 1);
+  EXPECT_EQ(c->settings.dns_min_ttl, std::chrono::seconds(2));
+  EXPECT_EQ(c->settings.dns_max_ttl, std::chrono::seconds(60));
+}
+
+TEST(ConfigAdapter, AddedFieldsOutliveTheConfigTheyWereCopiedFrom) {
+  auto original = build(R"(l7:
+  listeners: {web: {address: "127.0.0.1:8080"}}
+  upstreams: {app: {targets: [{address: "10.0.0.5:8080"}]}}
+  routes: {all: {upstream: app, add_headers: [{name: X-Site, value: branch-12}]}}
+)");
+  ASSERT_TRUE(original);
+  const ProxyConfig copy = *original;
+  original.reset();
+  ASSERT_EQ(copy.actions[0].add.size(), 1u);
+  EXPECT_EQ(copy.actions[0].add[0].name, "X-Site");
+  EXPECT_EQ(copy.actions[0].add[0].value, "branch-12");
+}
+
+}  // namespace
+}  // namespace vigil::l7
