@@ -1,10 +1,8 @@
 #include "l7proxy/core/health_probe.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
 #include <cerrno>
 
+#include "l7proxy/core/upstream_connection.h"
 #include "l7proxy/http1/message_head.h"
 
 namespace vigil::l7 {
@@ -35,19 +33,17 @@ std::unique_ptr<HealthProbe> HealthProbe::start(Reactor& reactor, const HealthCh
     p->request_.append(
         "\r\nUser-Agent: vigil-l7-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n");
   }
-  p->fd_.reset(::socket(target.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  ConnectStart started = start_connect(target.address, target.address_length);
+  p->fd_ = std::move(started.fd);
   if (!p->fd_.valid()) {
     p->finish({.failure = CheckFailure::kLocal});
     return p;
   }
-  const int one = 1;
-  ::setsockopt(p->fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   reactor.timers().arm(*p, check.timeout, reactor.now());
-  const int rc = ::connect(p->fd_.get(), reinterpret_cast<const sockaddr*>(&target.address),
-                           target.address_length);
-  if (rc != 0 && errno != EINPROGRESS) {
-    p->finish({.failure = errno == EADDRNOTAVAIL || errno == ENOBUFS ? CheckFailure::kLocal
-                                                                     : CheckFailure::kConnect});
+  const int rc = started.rc;
+  if (rc != 0 && started.error != EINPROGRESS) {
+    const bool local = started.error == EADDRNOTAVAIL || started.error == ENOBUFS;
+    p->finish({.failure = local ? CheckFailure::kLocal : CheckFailure::kConnect});
     return p;
   }
   if (!reactor.watch(p->fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, p.get())) {

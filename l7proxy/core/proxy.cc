@@ -26,11 +26,11 @@ void fill_health(const TargetHealth& h, api::L7TargetStatus& out) {
   out.checks_failed = h.failed.load(std::memory_order_relaxed);
 }
 
-}  // namespace
-
 TargetResolver::Settings resolver_settings(const ProxySettings& s) {
   return {.dns = s.dns, .min_ttl = s.dns_min_ttl, .max_ttl = s.dns_max_ttl};
 }
+
+}  // namespace
 
 Proxy::Proxy(uint32_t workers, TargetResolver::Lookup lookup) : resolver_(std::move(lookup)) {
   for (uint32_t i = 0; i < std::max<uint32_t>(workers, 1); ++i) {

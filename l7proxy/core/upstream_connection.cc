@@ -25,26 +25,39 @@ UpstreamConnection::~UpstreamConnection() {
   }
 }
 
+ConnectStart start_connect(const sockaddr_storage& address, socklen_t length) {
+  ConnectStart out;
+  out.fd.reset(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!out.fd.valid()) {
+    out.error = errno;
+    return out;
+  }
+  const int one = 1;
+  ::setsockopt(out.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  out.rc = ::connect(out.fd.get(), reinterpret_cast<const sockaddr*>(&address), length);
+  out.error = out.rc == 0 ? 0 : errno;
+  return out;
+}
+
 Expected<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(
     Reactor& reactor, TargetRuntime& target, const sockaddr_storage& address, socklen_t length,
     UpstreamOwner* owner, bool& local_failure) {
   local_failure = true;
-  UniqueFd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) {
-    return fail(std::string("socket: ") + std::strerror(errno));
+  ConnectStart started = start_connect(address, length);
+  if (!started.fd.valid()) {
+    errno = started.error;
+    return fail(std::string("socket: ") + std::strerror(started.error));
   }
-  const int one = 1;
-  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  const int rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), length);
-  if (rc != 0 && errno != EINPROGRESS) {
-    const int error = errno;
+  const int rc = started.rc;
+  if (rc != 0 && started.error != EINPROGRESS) {
+    const int error = started.error;
     local_failure = error == ENOBUFS || error == ENOMEM || error == EADDRNOTAVAIL;
     errno = error;
     return fail(std::strerror(error));
   }
   local_failure = false;
   std::unique_ptr<UpstreamConnection> c(
-      new UpstreamConnection(reactor, std::move(fd), target, owner));
+      new UpstreamConnection(reactor, std::move(started.fd), target, owner));
   if (auto st = reactor.watch(c->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, c.get()); !st) {
     local_failure = true;  // epoll's want, not the target's
     return fail(st.error());

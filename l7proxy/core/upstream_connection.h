@@ -26,6 +26,17 @@ class UpstreamOwner {
   ~UpstreamOwner() = default;
 };
 
+// A TCP connect to `address` begun without blocking (TCP_NODELAY set): the socket, and
+// connect(2)'s result (0: connected at once; -1 with `error` EINPROGRESS: under way; else
+// failed with `error`). No socket at all: fd not valid, `error` socket(2)'s. Shared by the
+// upstream connections and the health checks.
+struct ConnectStart {
+  UniqueFd fd;
+  int rc = -1;
+  int error = 0;
+};
+ConnectStart start_connect(const sockaddr_storage& address, socklen_t length);
+
 class UpstreamConnection final : public Pollable {
  public:
   using Clock = std::chrono::steady_clock;
