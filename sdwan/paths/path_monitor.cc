@@ -99,8 +99,14 @@ Transition PathMonitor::change(PathState to, Cause cause, int64_t now_ns, double
 std::optional<Transition> PathMonitor::evaluate(const PathStats& stats, int64_t now_ns) {
   // Heard means both ways: the peer's probes arrive and echo ours. A peer probing more slowly
   // than we do is given its own interval.
+  if (evaluated_ns_ != 0 && now_ns - evaluated_ns_ > timing_.interval_ns) {
+    away_from_ns_ = evaluated_ns_;
+    away_to_ns_ = now_ns;
+  }
+  evaluated_ns_ = std::max(evaluated_ns_, now_ns);
   const int64_t last = stats.last_confirmed_ns();
-  const int64_t silence = last == 0 ? now_ns : now_ns - last;
+  const int64_t away = std::max<int64_t>(0, away_to_ns_ - std::max(last, away_from_ns_));
+  const int64_t silence = last == 0 ? now_ns : now_ns - last - away;
   const int64_t interval = std::max(timing_.interval_ns, stats.peer_interval_ns());
   const bool heard = last != 0 && silence <= interval * timing_.down_after;
   if (!heard) {

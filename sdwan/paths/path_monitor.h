@@ -9,6 +9,11 @@
 // never up yet is up once heard `down_after` times in a row, so a new site carries traffic in tens
 // of milliseconds rather than after a hold. Every change says why (Transition), for the log, the
 // counters and `vigil show paths`. Pure: the caller's clock, no allocation.
+//
+// A gap between two evaluations longer than an interval means this side was away (its lcore
+// descheduled, the VM's CPU stolen): the probes that arrived meanwhile are still queued, so
+// the time it was away is not counted as the path's silence. Otherwise one stall of the box's
+// own thread would take every path down at once and hold each out of use for the hold time.
 #pragma once
 
 #include <cstdint>
@@ -91,6 +96,10 @@ class PathMonitor {
   int64_t good_since_ns_ = 0;
   uint32_t heard_in_a_row_ = 0;
   int64_t counted_heard_ns_ = 0;
+  // The last evaluation, and the last time this side was away: from one evaluation to the
+  // next, more than an interval apart (0 and 0: never).
+  int64_t evaluated_ns_ = 0;
+  int64_t away_from_ns_ = 0, away_to_ns_ = 0;
 };
 
 }  // namespace vigil::paths

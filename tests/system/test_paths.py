@@ -157,7 +157,11 @@ def cut_and_restore(lab, edges, cut, restore, tag: str, cut_ways: tuple[str, ...
     restore()
     lab.wait_for(lambda: path(s1, "s2", "wan1", "198.18.2.2:51820")["state"] == "degraded",
                  timeout=3, what="the restored path degraded")
-    assert active(s1, "s2")[0] == "wan2"
+    # Degraded, it takes no traffic while another path is up (on two busy CPUs one of those may
+    # itself have lost a probe and be serving its own hold).
+    shown = paths_of(s1)["s2"]
+    if any(p["state"] == "up" for p in shown):
+        assert next(p for p in shown if p["active"])["state"] == "up", shown
     streams = Streams(lab, seconds=12, tag=tag + "-back")
     lab.wait_for(lambda: active(s1, "s2") == ("wan1", "198.18.2.2:51820"), timeout=14,
                  what="s1's traffic back on wan1 after the hold time")
@@ -192,7 +196,7 @@ def test_a_link_that_loses_everything_one_way_is_left_as_fast(mesh):
 def test_a_path_preferred_by_hand_takes_the_traffic_and_is_audited(mesh):
     lab, edges, _ = mesh
     s1 = edges["s1-edge"]
-    lab.wait_for(lambda: all_paths_up(edges), timeout=15, what="every path up")
+    lab.wait_for(lambda: all_paths_up(edges), timeout=40, what="every path up")
     out = s1.cli("request", "path", "prefer", "s2", "wan2", "198.18.2.6:51820")
     assert "its traffic takes wan2 toward 198.18.2.6:51820" in out.stdout, out
     lab.wait_for(lambda: active(s1, "s2") == ("wan2", "198.18.2.6:51820"), timeout=2,
@@ -250,14 +254,27 @@ def test_voice_leaves_a_link_past_its_terms_and_bulk_stays(mesh):
                      out, re.M), out
     lab.impair("internet", "s1-wan1", Netem(loss_pct=3))
     try:
-        lab.wait_for(lambda: classes_on("s2").get("voice", ("",))[0] == "wan2", timeout=10,
-                     what="voice off wan1")
+        def voice_on_wan2() -> bool:
+            return classes_on("s2").get("voice", ("",))[0] == "wan2"
+
+        lab.wait_for(voice_on_wan2, timeout=30, what="voice off wan1")
         assert classes_on("s2")["bulk"] == first, paths_of(s1)["s2"]
         # A stream to a voice port, 5,000 packets, leaves by wan2 (the probes on each link are
-        # about 400 a second).
-        before = {p["name"]: p["tx_packets"] for p in s1.call("vigil-dp", "dataplane.show")["ports"]}
-        Streams(lab, seconds=1, tag="voice", port=15000, rate=5000).results()
-        after = {p["name"]: p["tx_packets"] for p in s1.call("vigil-dp", "dataplane.show")["ports"]}
+        # about 400 a second). Voice's terms allow 1% loss: one probe too many lost on wan2 as
+        # well (three sites probing on two busy CPUs) leaves voice no path within them for the
+        # hold time, and its packets go by the first path up. A stream counts only if voice was
+        # on wan2 from before it to after; the first such one must have left by wan2.
+        deadline = time.monotonic() + 60
+        for attempt in range(100):
+            lab.wait_for(voice_on_wan2, timeout=max(1.0, deadline - time.monotonic()),
+                         what="voice on wan2 again")
+            before = {p["name"]: p["tx_packets"]
+                      for p in s1.call("vigil-dp", "dataplane.show")["ports"]}
+            Streams(lab, seconds=1, tag=f"voice{attempt}", port=15000, rate=5000).results()
+            after = {p["name"]: p["tx_packets"]
+                     for p in s1.call("vigil-dp", "dataplane.show")["ports"]}
+            if voice_on_wan2() or time.monotonic() > deadline:
+                break
         sent = {name: after[name] - before[name] for name in ("wan1", "wan2")}
         assert sent["wan2"] >= 4500 and sent["wan1"] < sent["wan2"] - 3000, sent
     finally:

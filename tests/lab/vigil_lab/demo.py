@@ -397,7 +397,7 @@ def main() -> int:
         time.sleep(0.5)
         lab.set_link("s2-edge", "wan1", up=False)
         t0 = time.monotonic()
-        lab.wait_for(lambda: default_route_port(edges[2]) == "wan2", timeout=2,
+        lab.wait_for(lambda: default_route_port(edges[2]) == "wan2", timeout=5,
                      what="s2-edge's default route over wan2")
         moved_ms = (time.monotonic() - t0) * 1000
         ping.popen.wait(timeout=30)
@@ -420,7 +420,7 @@ def main() -> int:
         heading("mesh paths: probes every 10 ms on each WAN link toward each endpoint")
         lab.wait_for(lambda: all(p["state"] == "up" for peer in
                                  edges[1].call("vigil-dp", "mesh.show")["peers"]
-                                 for p in peer["paths"]), timeout=15, what="s1's paths up")
+                                 for p in peer["paths"]), timeout=40, what="s1's paths up")
         print("  $ vigil show paths   (on s1-edge)")
         for line in edges[1].cli("show", "paths").stdout.splitlines():
             print("    " + line)

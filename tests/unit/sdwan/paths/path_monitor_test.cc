@@ -1,7 +1,8 @@
 // A path's state over scripted probe sequences: a new path is up after three probes; three
 // missed make it down at once; back, it is degraded after three probes and waits out the hold
 // time before it is up again, and a flap restarts the wait; a path past its SLA is degraded and
-// readmitted only after meeting it for the hold time; every change says why.
+// readmitted only after meeting it for the hold time; every change says why; the time this
+// side itself was away is not counted as silence.
 #include "sdwan/paths/path_monitor.h"
 
 #include <gtest/gtest.h>
@@ -130,6 +131,30 @@ TEST_F(PathMonitorTest, AFirstPathPastItsSlaStartsDegraded) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].to, PathState::kDegraded);
   EXPECT_EQ(seen[0].cause, Cause::kRtt);
+}
+
+// This side away for 210 ms (its lcore descheduled): back, it evaluates before it reads the
+// probes that arrived meanwhile. Its own absence is not the path's silence, so nothing changes.
+TEST_F(PathMonitorTest, TheTimeThisSideWasAwayIsNotThePathsSilence) {
+  heard(0, 1000);
+  ASSERT_EQ(monitor_.state(), PathState::kUp);
+  EXPECT_FALSE(monitor_.evaluate(stats_, 1200 * kMs).has_value());
+  EXPECT_TRUE(heard(1200, 3000).empty());
+  EXPECT_EQ(monitor_.state(), PathState::kUp);
+}
+
+// A path that died while this side was away is down as many intervals after its return as it
+// would have been after its last probe, and says how long it was silent while watched.
+TEST_F(PathMonitorTest, APathThatDiedWhileThisSideWasAwayIsDownSoonAfterItsReturn) {
+  heard(0, 1000);  // last heard, and evaluated, at 990
+  const auto seen = silent(1200, 1400);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].to, PathState::kDown);
+  EXPECT_EQ(seen[0].at_ns, 1240 * kMs);
+  EXPECT_EQ(describe(seen[0], monitor_.sla()), "up -> down: nothing heard for 40 ms");
+  // Away again later, the silence before it still counts: down stays down.
+  EXPECT_TRUE(silent(2000, 2100).empty());
+  EXPECT_EQ(monitor_.state(), PathState::kDown);
 }
 
 // The peer's probes still arrive, but ours no longer reach it (its echoes stop advancing): the
