@@ -373,6 +373,18 @@ struct L7HealthCheckConfig {
   auto operator<=>(const L7HealthCheckConfig&) const = default;
 };
 
+// How vigil-l7 speaks to an upstream's targets over TLS; absent: in the clear.
+struct L7UpstreamTlsConfig {
+  // The name sent by SNI and verified in the target's certificate; "": the target's DNS name,
+  // and for a target given by address no SNI and its address verified (an IP subjectAltName).
+  std::string server_name;
+  bool verify = true;       // false: any certificate is taken (encryption without identity)
+  std::string ca_file;      // PEM; "": the system's trust store
+  std::string certificate;  // l7.certificates by name, sent when a target asks; "": none
+  L7TlsVersion min_version = L7TlsVersion::k12;
+  auto operator<=>(const L7UpstreamTlsConfig&) const = default;
+};
+
 struct L7UpstreamConfig {
   std::string name;
   std::string policy = "round-robin";
@@ -390,6 +402,7 @@ struct L7UpstreamConfig {
   uint32_t ejection_s = 30;
   std::optional<L7CircuitBreakerConfig> circuit_breaker;
   std::optional<L7HealthCheckConfig> health_check;
+  std::optional<L7UpstreamTlsConfig> tls;
   auto operator<=>(const L7UpstreamConfig&) const = default;
 };
 

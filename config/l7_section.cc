@@ -259,6 +259,10 @@ constexpr Field kUpstreamFields[] = {
      .type = "mapping",
      .description = "Stop sending to the pool after failures in a row; absent: never",
      .children = &kBreakerSchema},
+    {.key = "tls",
+     .type = "mapping",
+     .description = "HTTPS to the targets, their certificates verified; absent: HTTP",
+     .children = &kL7UpstreamTlsSchema},
 };
 constexpr Schema kUpstreamSchema{.path = "l7.upstreams.<name>",
                                  .description = "A pool of backend servers.",
@@ -794,6 +798,10 @@ void parse_upstream(const std::string& name, const YAML::Node& node, const std::
   }
   if (r.has("health_check")) {
     ok &= read_health_check(r.get("health_check"), r.path_of("health_check"), u, errors);
+  }
+  if (r.has("tls")) {
+    u.tls = parse_l7_upstream_tls(r.get("tls"), r.path_of("tls"), l7, errors);
+    ok &= u.tls.has_value();
   }
   if (l7.upstreams.size() == kMaxUpstreams) {
     errors.add(path, node, "is one upstream too many: at most 256");

@@ -1,4 +1,5 @@
-// The l7 section's TLS parts: l7.certificates and a listener's tls, parsed by l7_section.cc.
+// The l7 section's TLS parts: l7.certificates, a listener's tls and an upstream's, parsed by
+// l7_section.cc.
 #pragma once
 
 #include <optional>
@@ -10,11 +11,17 @@ namespace vigil::config {
 
 extern const Schema kL7CertificateSchema;
 extern const Schema kL7ListenerTlsSchema;
+extern const Schema kL7UpstreamTlsSchema;
 
 void parse_l7_certificate(const std::string& name, const YAML::Node& node, const std::string& path,
                           L7Config& l7, ErrorList& errors);
 // Certificates it names must be in `l7` already.
 std::optional<L7ListenerTlsConfig> parse_l7_listener_tls(const YAML::Node& node,
+                                                         const std::string& path,
+                                                         const L7Config& l7, ErrorList& errors);
+
+// The client certificate it names must be in `l7` already.
+std::optional<L7UpstreamTlsConfig> parse_l7_upstream_tls(const YAML::Node& node,
                                                          const std::string& path,
                                                          const L7Config& l7, ErrorList& errors);
 

@@ -69,6 +69,31 @@ constexpr Field kListenerTlsFields[] = {
      .default_value = "true"},
 };
 
+constexpr Field kUpstreamTlsFields[] = {
+    {.key = "server_name",
+     .type = "host name",
+     .description = "Sent by SNI and checked against each target's certificate",
+     .default_value = "the target's DNS name; for a target given by address, no SNI and its "
+                      "address checked (an IP subjectAltName)"},
+    {.key = "verify",
+     .type = "boolean",
+     .description = "Check the target's certificate chain and name; false takes any "
+                    "certificate: encrypted, but to whoever answers",
+     .default_value = "true"},
+    {.key = "ca",
+     .type = "path",
+     .description = "PEM: the CAs a target's certificate must chain to",
+     .default_value = "the system's trust store (/etc/ssl/certs)"},
+    {.key = "certificate",
+     .type = "name",
+     .description = "A name in l7.certificates: the client certificate sent to a target that "
+                    "asks for one (mutual TLS)"},
+    {.key = "min_version",
+     .type = "tls1.2 | tls1.3",
+     .description = "The oldest protocol spoken (nothing before TLS 1.2 ever is)",
+     .default_value = "tls1.2"},
+};
+
 // Fields vigil-l7 writes or drops itself: a subject field by one of these names would clash.
 bool is_proxy_field(std::string_view name) {
   static constexpr std::string_view kOwn[] = {"host",
@@ -103,6 +128,13 @@ const Schema kL7CertificateSchema{
 const Schema kL7ListenerTlsSchema{.path = "l7.listeners.<name>.tls",
                                   .description = "HTTPS on the listener: TLS 1.2 and 1.3.",
                                   .fields = kListenerTlsFields};
+
+const Schema kL7UpstreamTlsSchema{
+    .path = "l7.upstreams.<name>.tls",
+    .description =
+        "HTTPS to the upstream's targets, the certificate of each verified: TLS 1.2 "
+        "and 1.3, HTTP/1.1 inside.",
+    .fields = kUpstreamTlsFields};
 
 bool valid_tls12_ciphers(const std::string& list) {
   struct CtxFree {
@@ -234,6 +266,65 @@ std::optional<L7ListenerTlsConfig> parse_l7_listener_tls(const YAML::Node& node,
     auto v = read_bool(r.get("session_tickets"), r.path_of("session_tickets"), errors);
     ok &= v.has_value();
     tls.session_tickets = v.value_or(true);
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return tls;
+}
+
+std::optional<L7UpstreamTlsConfig> parse_l7_upstream_tls(const YAML::Node& node,
+                                                         const std::string& path,
+                                                         const L7Config& l7, ErrorList& errors) {
+  MapReader r(node, path, kL7UpstreamTlsSchema, errors);
+  if (!r.ok()) {
+    return std::nullopt;
+  }
+  L7UpstreamTlsConfig tls;
+  bool ok = true;
+  if (r.has("server_name")) {
+    auto name = read_string(r.get("server_name"), r.path_of("server_name"), errors);
+    if (name && valid_dns_name(*name)) {
+      std::transform(name->begin(), name->end(), name->begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      tls.server_name = std::move(*name);
+    } else {
+      if (name) {
+        errors.add_value_error(r.path_of("server_name"), r.get("server_name"),
+                               "is not a host name (\"backend.example.com\")");
+      }
+      ok = false;
+    }
+  }
+  if (r.has("verify")) {
+    auto v = read_bool(r.get("verify"), r.path_of("verify"), errors);
+    ok &= v.has_value();
+    tls.verify = v.value_or(true);
+  }
+  if (r.has("ca")) {
+    auto file = read_absolute_path(r.get("ca"), r.path_of("ca"), errors);
+    ok &= file.has_value();
+    tls.ca_file = file.value_or("");
+    if (!tls.verify) {
+      errors.add(r.path_of("ca"), r.get("ca"), "is for verify: true");
+      ok = false;
+    }
+  }
+  if (r.has("certificate")) {
+    auto name = read_string(r.get("certificate"), r.path_of("certificate"), errors);
+    const bool known = name && std::any_of(l7.certificates.begin(), l7.certificates.end(),
+                                           [&](const auto& c) { return c.name == *name; });
+    if (name && !known) {
+      errors.add_value_error(r.path_of("certificate"), r.get("certificate"),
+                             "names no certificate: \"" + *name + "\" is not in l7.certificates");
+    }
+    ok &= known;
+    tls.certificate = name.value_or("");
+  }
+  if (r.has("min_version")) {
+    auto v = read_enum(r.get("min_version"), r.path_of("min_version"), errors, kL7TlsVersionNames);
+    ok &= v.has_value();
+    tls.min_version = static_cast<L7TlsVersion>(v.value_or(0));
   }
   if (!ok) {
     return std::nullopt;

@@ -68,6 +68,25 @@ Expected<ListenerTlsSpec> tls_spec_of(const config::L7ListenerTlsConfig& in,
   return out;
 }
 
+Expected<UpstreamTlsSpec> upstream_tls_of(const config::L7UpstreamTlsConfig& in,
+                                          const std::vector<config::L7CertificateConfig>& known) {
+  UpstreamTlsSpec out{.server_name = in.server_name,
+                      .verify = in.verify,
+                      .ca_file = in.ca_file,
+                      .tls13_only = in.min_version == config::L7TlsVersion::k13};
+  if (!in.certificate.empty()) {
+    auto c = std::find_if(known.begin(), known.end(),
+                          [&](const auto& k) { return k.name == in.certificate; });
+    if (c == known.end()) {
+      return fail("no certificate named \"" + in.certificate + "\"");
+    }
+    out.certificate = CertificateSpec{.name = c->name,
+                                      .certificate_file = c->certificate_file,
+                                      .private_key_file = c->private_key_file};
+  }
+  return out;
+}
+
 }  // namespace
 
 uint32_t default_worker_count(const config::Config& config, uint32_t online_cores) {
@@ -165,6 +184,13 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
         }
       }
       spec.health_check = std::move(check);
+    }
+    if (u.tls) {
+      auto tls = upstream_tls_of(*u.tls, l7.certificates);
+      if (!tls) {
+        return fail("l7.upstreams." + u.name + ".tls: " + tls.error());
+      }
+      spec.tls = std::move(*tls);
     }
     std::vector<BackendInfo> backends;
     for (const auto& t : spec.targets) {

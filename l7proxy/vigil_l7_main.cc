@@ -1,8 +1,8 @@
 // vigil-l7: the HTTP reverse proxy worker pool. It applies the l7 section of vigild's
 // commits: prepare parses it, compiles the routes and binds new listeners (so a port in use
 // fails the commit with nothing changed); activate hands the config to every worker. It
-// proxies HTTP/1.1 in the clear and over TLS, checks its targets and follows those given by
-// DNS name; HTTP/2 and TLS toward upstreams are not built yet.
+// proxies HTTP/1.1 in the clear and over TLS, to targets in the clear or over TLS, checks its
+// targets and follows those given by DNS name; HTTP/2 is not built yet.
 #include <unistd.h>
 
 #include <memory>
@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
           .name = "vigil-l7",
           .summary = "Vigil L7 reverse proxy: listeners, HTTP/1.1, routes, upstream pools.",
           .default_socket = "/run/vigil/l7.sock",
-          .not_implemented = "HTTP/2, TLS toward upstreams",
+          .not_implemented = "HTTP/2",
           .validate_config = vigil::config::validate_document,
           .applies_sections = {"l7"},
       },

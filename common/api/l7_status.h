@@ -87,8 +87,10 @@ struct L7UpstreamStatus {
   std::string policy;
   std::vector<L7TargetStatus> targets;
   std::vector<L7TargetNameStatus> names;
+  // How its targets are spoken to: "" in the clear, else TLS and what is verified.
+  std::string tls;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7UpstreamStatus, name, policy, targets, names)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7UpstreamStatus, name, policy, targets, names, tls)
 
 struct L7Status {
   bool configured = false;  // an l7 section is applied

@@ -169,11 +169,14 @@ void ClientConnection::on_upstream_events(uint32_t events) {
   if (phase_ == Phase::kClosed || !upstream_) {
     return;
   }
-  if (phase_ == Phase::kConnect && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
+  if (phase_ == Phase::kConnect && upstream_->tcp_connected) {
+    shake_upstream_hands();
+  } else if (phase_ == Phase::kConnect && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
     if (const int error = upstream_->connect_error(); error != 0) {
       connect_failed(error, false);
     } else {
-      connected();
+      upstream_->tcp_connected = true;
+      shake_upstream_hands();
     }
   }
   drive();
@@ -364,28 +367,41 @@ bool ClientConnection::read_upstream() {
   if (response_started_ && out_.size() >= kHighWater) {
     return false;
   }
-  const std::span<char> room = upstream_->in.room();
-  if (room.empty()) {
-    return false;
-  }
-  const ssize_t n = ::recv(upstream_->fd(), room.data(), room.size(), 0);
-  if (n > 0) {
-    upstream_->in.commit(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < room.size() && !upstream_->peer_closed) {
-      upstream_->readable = false;  // drained, as above
+  UpstreamStream& stream = upstream_->stream();
+  bool progress = false;
+  // Through TLS a read takes a record: whether the socket is dry only a read that would
+  // wait says (and a connection is pooled only once it is), so reads go on until then or
+  // until the buffer is full.
+  for (;;) {
+    const std::span<char> room = upstream_->in.room();
+    if (room.empty()) {
+      return progress;
     }
-    return true;
+    const UpstreamStream::Io io = stream.read(room);
+    switch (io.status) {
+      case UpstreamStream::Status::kDone:
+        upstream_->in.commit(io.bytes);
+        progress = true;
+        if (stream.tls()) {
+          continue;
+        }
+        if (io.bytes < room.size() && !upstream_->peer_closed) {
+          upstream_->readable = false;  // drained, as above
+        }
+        return true;
+      case UpstreamStream::Status::kWantWrite:
+        upstream_->read_wants_write = true;
+        [[fallthrough]];
+      case UpstreamStream::Status::kWantRead:
+        upstream_->readable = false;
+        return progress;
+      case UpstreamStream::Status::kClosed:
+      case UpstreamStream::Status::kFailed:
+        upstream_->eof = true;  // closed, or reset: either way nothing more comes
+        upstream_failed_ = io.status == UpstreamStream::Status::kFailed;
+        return true;
+    }
   }
-  if (n < 0 && would_block()) {
-    upstream_->readable = false;
-    return false;
-  }
-  if (n < 0 && errno == EINTR) {
-    return true;
-  }
-  upstream_->eof = true;  // closed, or reset: either way nothing more comes
-  upstream_failed_ = n < 0;
-  return true;
 }
 
 bool ClientConnection::flush_client() {
@@ -447,15 +463,15 @@ bool ClientConnection::flush_upstream() {
   }
   bool progress = false;
   while (!up_out_.empty() && upstream_->writable) {
-    const auto data = up_out_.data();
-    const ssize_t n = ::send(upstream_->fd(), data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      up_out_.consume(static_cast<size_t>(n));
+    const UpstreamStream::Io io = upstream_->stream().write(up_out_.data());
+    if (io.status == UpstreamStream::Status::kDone) {
+      up_out_.consume(io.bytes);
       progress = true;
-    } else if (n < 0 && would_block()) {
+    } else if (io.status == UpstreamStream::Status::kWantWrite) {
       upstream_->writable = false;
-    } else if (n < 0 && errno == EINTR) {
-      continue;
+    } else if (io.status == UpstreamStream::Status::kWantRead) {
+      upstream_->write_wants_read = true;
+      upstream_->writable = false;
     } else {
       // The upstream stopped taking the request (it answered early, say a 413, and closed):
       // nothing more goes up, and what it answered is still read until its end.
@@ -692,7 +708,7 @@ void ClientConnection::connect_fresh() {
   bool local_failure = false;
   auto c =
       UpstreamConnection::connect(worker_.reactor(), *generation_->pools[pool_].targets[target_],
-                                  target.address, target.address_length, this, local_failure);
+                                  target, spec.client_tls.get(), this, local_failure);
   if (!c && local_failure) {
     // This side's want (no descriptor, no memory), not the target's fault: no ejection.
     log::warn("cannot open an upstream connection", {{"error", c.error()}});
@@ -708,8 +724,28 @@ void ClientConnection::connect_fresh() {
     connected();
     return;
   }
+  // The connect and, through TLS, the handshake after it: both within connect_timeout.
   phase_ = Phase::kConnect;
   arm(Wait::kConnect, spec.connect_timeout);
+  if (upstream_->tcp_connected) {
+    shake_upstream_hands();
+  }
+}
+
+void ClientConnection::shake_upstream_hands() {
+  const UpstreamStream::Status st = upstream_->stream().handshake();
+  if (st == UpstreamStream::Status::kDone) {
+    connected();
+    return;
+  }
+  if (st == UpstreamStream::Status::kWantRead || st == UpstreamStream::Status::kWantWrite) {
+    return;  // the upstream's next event goes on with it
+  }
+  bump(worker_.mutable_stats().upstream_tls_failures);
+  const TargetSpec& target = generation_->config->upstreams[pool_].targets[target_];
+  log::debug("upstream TLS handshake failed",
+             {{"target", target.key}, {"error", upstream_->stream().failure()}});
+  connect_failed(0, false);
 }
 
 void ClientConnection::connected() {
@@ -771,9 +807,11 @@ void ClientConnection::connect_failed(int error, bool timed_out) {
     log::warn("upstream target ejected",
               {{"upstream", spec.name}, {"target", spec.targets[target_].key}});
   }
-  log::debug("upstream connect failed",
-             {{"target", spec.targets[target_].key},
-              {"error", timed_out ? "timed out" : std::strerror(error)}});
+  if (error != 0 || timed_out) {  // 0: a TLS handshake's failure, said already
+    log::debug("upstream connect failed",
+               {{"target", spec.targets[target_].key},
+                {"error", timed_out ? "timed out" : std::strerror(error)}});
+  }
   if (upstream_) {
     retire_upstream(std::move(upstream_));
   }
@@ -1064,7 +1102,7 @@ bool ClientConnection::pump_tunnel() {
   }
   // Each side's end is passed on once what it sent before has gone.
   if (eof_ && in_.empty() && up_out_.empty() && !upstream_shut_) {
-    ::shutdown(upstream_->fd(), SHUT_WR);
+    upstream_->stream().shut_write();
     upstream_shut_ = progress = true;
   }
   if (upstream_->eof && upstream_in.empty() && out_.empty() && !client_shut_) {

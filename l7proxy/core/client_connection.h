@@ -72,6 +72,8 @@ class ClientConnection final : public Pollable, public UpstreamOwner, private Ti
 
   void pick_target();
   void connect_fresh();
+  // TLS to the upstream: the handshake's next step (in the clear, done at once).
+  void shake_upstream_hands();
   void connected();
   void arm_after_request();
   // The client's write side ends: TLS's close_notify first, then the socket's FIN.

@@ -14,11 +14,14 @@ class HealthChecker::Check final : private Timer {
         upstream_(std::move(w.upstream)),
         target_(std::move(w.target)),
         settings_(std::move(w.settings)),
+        tls_(std::move(w.tls)),
         health_(std::move(w.health)),
         state_(settings_.thresholds) {}
   ~Check() override { reactor_.timers().cancel(*this); }
 
   const std::shared_ptr<TargetHealth>& health() const { return health_; }
+  // The same checks through contexts loaded again (SIGHUP, or a commit that kept them).
+  void use_tls(std::shared_ptr<const ClientTls> tls) { tls_ = std::move(tls); }
   void start_now() { reactor_.timers().arm(*this, {}, reactor_.now()); }
 
  private:
@@ -30,7 +33,7 @@ class HealthChecker::Check final : private Timer {
     }
     probe_.reset();
     reactor_.timers().arm(*this, settings_.interval, reactor_.now());
-    probe_ = HealthProbe::start(reactor_, settings_, target_,
+    probe_ = HealthProbe::start(reactor_, settings_, target_, tls_.get(),
                                 [this](const CheckResult& r) { heard(r); });
   }
 
@@ -76,6 +79,7 @@ class HealthChecker::Check final : private Timer {
   std::string upstream_;
   TargetSpec target_;
   HealthCheckSettings settings_;
+  std::shared_ptr<const ClientTls> tls_;
   std::shared_ptr<TargetHealth> health_;
   HealthState state_;
   std::unique_ptr<HealthProbe> probe_;
@@ -115,15 +119,18 @@ std::shared_ptr<const HealthBoard> HealthChecker::apply(const ProxyConfig& confi
       std::shared_ptr<TargetHealth> health;
       const auto it = known_.find(key);
       if (it != known_.end() && it->second.settings == *spec.health_check &&
-          it->second.name == t.name) {
+          it->second.tls == spec.tls && it->second.name == t.name) {
         health = it->second.health;
       } else {
         health = std::make_shared<TargetHealth>();
       }
       (*board)[u].push_back(health);
-      wanted.push_back(
-          {.upstream = spec.name, .target = t, .settings = *spec.health_check, .health = health});
-      known.emplace(std::move(key), Known{*spec.health_check, t.name, std::move(health)});
+      wanted.push_back({.upstream = spec.name,
+                        .target = t,
+                        .settings = *spec.health_check,
+                        .tls = spec.client_tls,
+                        .health = health});
+      known.emplace(std::move(key), Known{*spec.health_check, spec.tls, t.name, std::move(health)});
     }
   }
   known_ = std::move(known);
@@ -137,6 +144,7 @@ void HealthChecker::reconcile(std::vector<Wanted> wanted) {
     std::string key = w.upstream + "/" + w.target.key;
     auto it = checks_.find(key);
     if (it != checks_.end() && it->second && it->second->health() == w.health) {
+      it->second->use_tls(std::move(w.tls));
       checks.emplace(std::move(key), std::move(it->second));  // same target, same checks
       continue;
     }

@@ -39,6 +39,7 @@ class HealthChecker {
     std::string upstream;
     TargetSpec target;
     HealthCheckSettings settings;
+    std::shared_ptr<const ClientTls> tls;  // null: in the clear
     std::shared_ptr<TargetHealth> health;
   };
   // The checker thread's: checks what is wanted, no more.
@@ -49,6 +50,7 @@ class HealthChecker {
   // The control thread's: what the last apply handed out, by "upstream/target".
   struct Known {
     HealthCheckSettings settings;
+    std::optional<UpstreamTlsSpec> tls;
     std::string name;  // the DNS name the target came from: its checks' Host
     std::shared_ptr<TargetHealth> health;
   };

@@ -4,6 +4,7 @@
 
 #include "l7proxy/core/upstream_connection.h"
 #include "l7proxy/http1/message_head.h"
+#include "l7proxy/tls/client_tls.h"
 
 namespace vigil::l7 {
 
@@ -18,7 +19,8 @@ HealthProbe::~HealthProbe() {
 }
 
 std::unique_ptr<HealthProbe> HealthProbe::start(Reactor& reactor, const HealthCheckSettings& check,
-                                                const TargetSpec& target, Done done) {
+                                                const TargetSpec& target, const ClientTls* tls,
+                                                Done done) {
   std::unique_ptr<HealthProbe> p(new HealthProbe(reactor, check, std::move(done)));
   if (check.http) {
     // Host: as configured, else the name the target was given by (with its port), else its
@@ -38,6 +40,15 @@ std::unique_ptr<HealthProbe> HealthProbe::start(Reactor& reactor, const HealthCh
   if (!p->fd_.valid()) {
     p->finish({.failure = CheckFailure::kLocal});
     return p;
+  }
+  p->stream_ = UpstreamStream(p->fd_.get());
+  if (tls != nullptr) {
+    SslPtr ssl = tls->new_session(p->fd_.get(), target.name, target.address);
+    if (!ssl) {
+      p->finish({.failure = CheckFailure::kLocal});
+      return p;
+    }
+    p->stream_ = UpstreamStream(p->fd_.get(), std::move(ssl));
   }
   reactor.timers().arm(*p, check.timeout, reactor.now());
   const int rc = started.rc;
@@ -73,35 +84,55 @@ void HealthProbe::on_events(uint32_t events) {
     connected();
     return;
   }
-  if ((events & EPOLLOUT) != 0) {
-    write_request();
+  if (!handshaken_) {
+    shake_hands();
+    return;
   }
-  if (!finished_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
-    read_response();
-  }
+  exchange(events);
 }
 
 void HealthProbe::connected() {
   connected_ = true;
+  shake_hands();
+}
+
+void HealthProbe::shake_hands() {
+  const UpstreamStream::Status st = stream_.handshake();
+  if (st == UpstreamStream::Status::kWantRead || st == UpstreamStream::Status::kWantWrite) {
+    return;  // the socket's next event goes on with it
+  }
+  if (st != UpstreamStream::Status::kDone) {
+    finish({.failure = CheckFailure::kTls});
+    return;
+  }
+  handshaken_ = true;
   if (!check_.http) {
     finish({.passed = true});
     return;
   }
-  write_request();
-  if (!finished_) {
+  // TLS may hold what it read during the handshake: both ways at once, whatever the events.
+  exchange(EPOLLIN | EPOLLOUT);
+}
+
+void HealthProbe::exchange(uint32_t events) {
+  // Through TLS a write may need the socket readable, or a read writable: both are tried on
+  // any event, each stopping where it must wait.
+  if (stream_.tls() || (events & EPOLLOUT) != 0) {
+    write_request();
+  }
+  if (!finished_ &&
+      (stream_.tls() || (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)) {
     read_response();
   }
 }
 
 void HealthProbe::write_request() {
   while (sent_ < request_.size()) {
-    const ssize_t n =
-        ::send(fd_.get(), request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent_ += static_cast<size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    const auto io = stream_.write(std::span<const char>(request_).subspan(sent_));
+    if (io.status == UpstreamStream::Status::kDone) {
+      sent_ += io.bytes;
+    } else if (io.status == UpstreamStream::Status::kWantRead ||
+               io.status == UpstreamStream::Status::kWantWrite) {
       return;
     } else {
       finish({.failure = CheckFailure::kClosed});
@@ -113,18 +144,16 @@ void HealthProbe::write_request() {
 void HealthProbe::read_response() {
   char buf[4096];
   for (;;) {
-    const ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    const auto io = stream_.read(buf);
+    if (io.status == UpstreamStream::Status::kWantRead ||
+        io.status == UpstreamStream::Status::kWantWrite) {
       return;
     }
-    if (n <= 0) {
+    if (io.status != UpstreamStream::Status::kDone) {
       finish({.failure = CheckFailure::kClosed});
       return;
     }
-    response_.append(buf, static_cast<size_t>(n));
+    response_.append(buf, io.bytes);
     http1::ResponseHead head;
     const auto parsed = http1::parse_response_head(
         response_, {.max_head_bytes = kMaxHead, .max_headers = 100}, head);
@@ -158,6 +187,7 @@ void HealthProbe::finish(CheckResult result) {
   reactor_.timers().cancel(*this);
   if (fd_.valid()) {
     reactor_.unwatch(fd_.get());
+    stream_ = UpstreamStream(-1);  // the TLS session goes before its socket
     fd_.reset();
   }
   response_.clear();

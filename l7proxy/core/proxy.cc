@@ -3,10 +3,30 @@
 #include "common/utc_time.h"
 #include "l7proxy/core/listen_socket.h"
 #include "l7proxy/core/resolved_targets.h"
+#include "l7proxy/tls/client_tls.h"
 
 namespace vigil::l7 {
-
 namespace {
+
+// For show: how an upstream's targets are spoken to.
+std::string describe_tls(const UpstreamSpec& u) {
+  if (!u.tls) {
+    return "";
+  }
+  const UpstreamTlsSpec& t = *u.tls;
+  std::string out = t.tls13_only ? "TLS 1.3" : "TLS 1.2 or 1.3";
+  if (!t.verify) {
+    out += ", certificates not verified";
+  } else {
+    out += ", certificates verified against ";
+    out += t.ca_file.empty() ? "the system's trust store" : t.ca_file;
+    out += t.server_name.empty() ? " for each target's name (or address)" : " for " + t.server_name;
+  }
+  if (t.certificate) {
+    out += ", client certificate " + t.certificate->name;
+  }
+  return out;
+}
 
 void fill_health(const TargetHealth& h, api::L7TargetStatus& out) {
   switch (h.now()) {
@@ -64,6 +84,25 @@ Expected<Proxy::TlsByListener> Proxy::load_tls(const ProxyConfig& config) const 
   return out;
 }
 
+Expected<std::shared_ptr<const ProxyConfig>> Proxy::load_client_tls(
+    std::shared_ptr<const ProxyConfig> config) {
+  const auto& ups = config->upstreams;
+  if (std::none_of(ups.begin(), ups.end(), [](const UpstreamSpec& u) { return u.tls; })) {
+    return config;
+  }
+  auto loaded = std::make_shared<ProxyConfig>(*config);
+  for (UpstreamSpec& u : loaded->upstreams) {
+    if (u.tls) {
+      auto tls = ClientTls::load(*u.tls, u.name);
+      if (!tls) {
+        return fail(tls.error());
+      }
+      u.client_tls = std::move(*tls);
+    }
+  }
+  return std::shared_ptr<const ProxyConfig>(std::move(loaded));
+}
+
 Expected<std::shared_ptr<UniqueFd>> Proxy::open_log(const ProxyConfig& config) const {
   if (!config.access_log) {
     return std::shared_ptr<UniqueFd>();
@@ -72,6 +111,11 @@ Expected<std::shared_ptr<UniqueFd>> Proxy::open_log(const ProxyConfig& config) c
 }
 
 Expected<Proxy::Prepared> Proxy::prepare(std::shared_ptr<const ProxyConfig> config) const {
+  auto with_tls = load_client_tls(std::move(config));
+  if (!with_tls) {
+    return fail(with_tls.error());
+  }
+  config = std::move(*with_tls);
   if (const auto names = target_names(*config); !names.empty()) {
     resolver_.add(names, resolver_settings(config->settings));
   }
@@ -167,6 +211,19 @@ Status Proxy::reload() {
     tls_ = std::move(*tls);
   } else {
     errors += (errors.empty() ? "" : "; ") + tls.error() + " (the certificates stay as they were)";
+  }
+  if (auto loaded = load_client_tls(base_); !loaded) {
+    errors +=
+        (errors.empty() ? "" : "; ") + loaded.error() + " (the upstreams' TLS stays as it was)";
+  } else if (*loaded != base_) {
+    // The running config (its targets resolved) takes the new contexts, upstream by upstream.
+    auto next = std::make_shared<ProxyConfig>(*config_);
+    for (size_t i = 0; i < next->upstreams.size(); ++i) {
+      next->upstreams[i].client_tls = (*loaded)->upstreams[i].client_tls;
+    }
+    base_ = std::move(*loaded);
+    config_ = std::move(next);
+    health_ = checker_.apply(*config_);
   }
   hand_out(config_, sockets_, tls_, access_log_, health_);
   if (!errors.empty()) {
@@ -294,7 +351,7 @@ api::L7Status Proxy::show() const {
   }
   for (size_t p = 0; p < config_->upstreams.size(); ++p) {
     const UpstreamSpec& u = config_->upstreams[p];
-    api::L7UpstreamStatus status{.name = u.name, .policy = u.policy};
+    api::L7UpstreamStatus status{.name = u.name, .policy = u.policy, .tls = describe_tls(u)};
     for (size_t t = 0; t < u.targets.size(); ++t) {
       status.targets.push_back(
           {.address = u.targets[t].key, .name = u.targets[t].name, .weight = u.targets[t].weight});

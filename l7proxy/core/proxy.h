@@ -49,8 +49,9 @@ class Proxy {
   // as a commit would (requests under way finish on the old; targets kept keep their warm
   // connections, ejection and health).
   void refresh_targets();
-  // SIGHUP: the access log opened again (after logrotate moved it) and every TLS listener's
-  // certificates, keys and OCSP responses read again. Each part on its own: the certificates
+  // SIGHUP: the access log opened again (after logrotate moved it), every TLS listener's
+  // certificates, keys and OCSP responses read again, and every TLS upstream's CAs and client
+  // certificate. Each part on its own: the certificates
   // all or none (on an error, naming the file, the ones before stay), the log whatever the
   // certificates did. The error says what was not reloaded.
   Status reload();
@@ -67,6 +68,9 @@ class Proxy {
 
  private:
   Expected<TlsByListener> load_tls(const ProxyConfig& config) const;
+  // `config` with each TLS upstream's client context loaded (a copy, if it has any).
+  static Expected<std::shared_ptr<const ProxyConfig>> load_client_tls(
+      std::shared_ptr<const ProxyConfig> config);
   Expected<std::shared_ptr<UniqueFd>> open_log(const ProxyConfig& config) const;
   void hand_out(const std::shared_ptr<const ProxyConfig>& config, const Sockets& sockets,
                 const TlsByListener& tls, const std::shared_ptr<UniqueFd>& access_log,

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,6 +28,8 @@
 namespace vigil::l7 {
 
 using Millis = std::chrono::milliseconds;
+
+class ClientTls;
 
 struct ProxySettings {
   uint32_t workers = 1;
@@ -102,6 +105,8 @@ struct UpstreamSpec {
   OutlierSettings outlier;
   std::optional<BreakerSettings> breaker;           // none: never refused for failing
   std::optional<HealthCheckSettings> health_check;  // none: every target counts as healthy
+  std::optional<UpstreamTlsSpec> tls;               // none: HTTP in the clear
+  std::shared_ptr<const ClientTls> client_tls;      // `tls` loaded, when the config is prepared
 };
 
 // What goes with a route besides its match (by RouteSpec::id).

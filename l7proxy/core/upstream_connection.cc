@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "l7proxy/core/proxy_config.h"
 #include "l7proxy/core/upstream_runtime.h"
+#include "l7proxy/tls/client_tls.h"
 
 namespace vigil::l7 {
 
@@ -15,6 +17,7 @@ UpstreamConnection::UpstreamConnection(Reactor& reactor, UniqueFd fd, TargetRunt
                                        UpstreamOwner* owner)
     : reactor_(reactor),
       fd_(std::move(fd)),
+      stream_(fd_.get()),
       target_(&target),
       owner_(owner),
       opened_(reactor.now()) {}
@@ -40,10 +43,10 @@ ConnectStart start_connect(const sockaddr_storage& address, socklen_t length) {
 }
 
 Expected<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(
-    Reactor& reactor, TargetRuntime& target, const sockaddr_storage& address, socklen_t length,
+    Reactor& reactor, TargetRuntime& target, const TargetSpec& spec, const ClientTls* tls,
     UpstreamOwner* owner, bool& local_failure) {
   local_failure = true;
-  ConnectStart started = start_connect(address, length);
+  ConnectStart started = start_connect(spec.address, spec.address_length);
   if (!started.fd.valid()) {
     errno = started.error;
     return fail(std::string("socket: ") + std::strerror(started.error));
@@ -58,11 +61,21 @@ Expected<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(
   local_failure = false;
   std::unique_ptr<UpstreamConnection> c(
       new UpstreamConnection(reactor, std::move(started.fd), target, owner));
+  if (tls != nullptr) {
+    SslPtr ssl = tls->new_session(c->fd(), spec.name, spec.address);
+    if (!ssl) {
+      local_failure = true;
+      errno = ENOMEM;
+      return fail("cannot make a TLS session");
+    }
+    c->stream_ = UpstreamStream(c->fd(), std::move(ssl));
+  }
   if (auto st = reactor.watch(c->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, c.get()); !st) {
     local_failure = true;  // epoll's want, not the target's
     return fail(st.error());
   }
-  c->connected = rc == 0;
+  c->tcp_connected = rc == 0;
+  c->connected = rc == 0 && tls == nullptr;
   return c;
 }
 
@@ -88,6 +101,14 @@ void UpstreamConnection::on_events(uint32_t events) {
   if ((events & EPOLLOUT) != 0) {
     writable = true;
   }
+  if (read_wants_write && (events & EPOLLOUT) != 0) {
+    readable = true;
+    read_wants_write = false;
+  }
+  if (write_wants_read && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    writable = true;
+    write_wants_read = false;
+  }
   if (owner_ != nullptr) {
     owner_->on_upstream_events(events);
     return;
@@ -98,9 +119,24 @@ void UpstreamConnection::on_events(uint32_t events) {
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) == 0) {
     return;
   }
+  if (!peer_closed && stream_.tls() && only_tls_records()) {
+    return;
+  }
   if (auto self = target_->remove_idle(this)) {
     reactor_.retire(std::move(self));
   }
+}
+
+bool UpstreamConnection::only_tls_records() {
+  // A TLS 1.3 server may send session tickets after the response: OpenSSL takes them in a
+  // read, which then has nothing for HTTP. A byte of data, an end or an error ends it.
+  char byte = 0;
+  const UpstreamStream::Io io = stream_.read(std::span<char>(&byte, 1));
+  if (io.status == UpstreamStream::Status::kWantRead) {
+    readable = false;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace vigil::l7

@@ -1,7 +1,7 @@
-// A TCP connection to an upstream target. While a request uses it, its events go to that
-// client connection (the owner); while it waits in its target's keep-alive pool, nobody owns
-// it, and anything arriving on it (the server closing it, bytes it had no request for) ends
-// it there.
+// A TCP connection to an upstream target, through TLS on a TLS upstream (upstream_stream.h).
+// While a request uses it, its events go to that client connection (the owner); while it waits
+// in its target's keep-alive pool, nobody owns it, and anything arriving on it (the server
+// closing it, bytes it had no request for; not a TLS session ticket) ends it there.
 #pragma once
 
 #include <sys/socket.h>
@@ -13,10 +13,13 @@
 #include "common/unique_fd.h"
 #include "l7proxy/core/byte_buffer.h"
 #include "l7proxy/core/reactor.h"
+#include "l7proxy/core/upstream_stream.h"
 
 namespace vigil::l7 {
 
 struct TargetRuntime;
+struct TargetSpec;
+class ClientTls;
 
 class UpstreamOwner {
  public:
@@ -42,11 +45,12 @@ class UpstreamConnection final : public Pollable {
   using Clock = std::chrono::steady_clock;
   static constexpr size_t kBufferCap = size_t{64} * 1024;
 
-  // A non-blocking connect under way (or done at once); watched by `reactor` for `owner`.
+  // A non-blocking connect to `spec` under way (or done at once); watched by `reactor` for
+  // `owner`; with `tls`, its session made, the handshake to follow the connect.
   // `local_failure` says a failure was this side's (no descriptor, no memory, no local port),
   // not the target's; errno holds the error.
   static Expected<std::unique_ptr<UpstreamConnection>> connect(
-      Reactor& reactor, TargetRuntime& target, const sockaddr_storage& address, socklen_t length,
+      Reactor& reactor, TargetRuntime& target, const TargetSpec& spec, const ClientTls* tls,
       UpstreamOwner* owner, bool& local_failure);
   ~UpstreamConnection() override;
 
@@ -60,20 +64,28 @@ class UpstreamConnection final : public Pollable {
   void retire() { retired_ = true; }
   // The connect's outcome once the socket is writable: 0 or the errno.
   int connect_error() const;
+  UpstreamStream& stream() { return stream_; }
 
   ByteBuffer in{kBufferCap};
   bool readable = false;
   bool writable = false;
   bool eof = false;
   bool peer_closed = false;  // EPOLLRDHUP/HUP/ERR seen: read on to the end
-  bool connected = false;
+  bool tcp_connected = false;
+  bool connected = false;  // and through TLS's handshake: HTTP may go
+  // TLS: a read that must wait until the socket is writable, or a write until it is readable.
+  bool read_wants_write = false;
+  bool write_wants_read = false;
   Clock::time_point idle_since{};
 
  private:
   UpstreamConnection(Reactor& reactor, UniqueFd fd, TargetRuntime& target, UpstreamOwner* owner);
+  // Idle, readable: whether only TLS's own records came (a session ticket), nothing to end it.
+  bool only_tls_records();
 
   Reactor& reactor_;
   UniqueFd fd_;
+  UpstreamStream stream_;
   TargetRuntime* target_;
   UpstreamOwner* owner_;
   bool retired_ = false;

@@ -18,6 +18,8 @@ struct WorkerStats {
   std::atomic<uint64_t> upstream_connects{0};
   std::atomic<uint64_t> upstream_connect_failures{0};
   std::atomic<uint64_t> upstream_reused{0};
+  std::atomic<uint64_t> upstream_tls_failures{
+      0};  // handshakes with targets (also connect failures)
   std::atomic<uint64_t> retries{0};
   std::atomic<uint64_t> ejections{0};
   std::atomic<uint64_t> timeouts{0};
@@ -54,6 +56,10 @@ inline constexpr CounterInfo kWorkerCounters[] = {
      "vigil_l7_upstream_connect_failures_total", "Connects to targets that failed or timed out"},
     {"upstream_reused", &WorkerStats::upstream_reused, "vigil_l7_upstream_reused_total",
      "Requests sent on a kept-alive upstream connection"},
+    {"upstream_tls_failures", &WorkerStats::upstream_tls_failures,
+     "vigil_l7_upstream_tls_handshake_failures_total",
+     "TLS handshakes with targets that failed (a certificate refused, say): counted as connect "
+     "failures too"},
     {"retries", &WorkerStats::retries, "vigil_l7_retries_total",
      "Requests tried again (on another target, or anew)"},
     {"ejections", &WorkerStats::ejections, "vigil_l7_ejections_total",

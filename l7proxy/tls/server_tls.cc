@@ -12,41 +12,17 @@
 #include <cstring>
 #include <ctime>
 
-#include "common/secret_file.h"
 #include "common/small_file.h"
+#include "l7proxy/tls/pem_files.h"
 
 namespace vigil::l7 {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct KeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
 struct CaNamesFree {
   void operator()(STACK_OF(X509_NAME) * names) const {
     sk_X509_NAME_pop_free(names, X509_NAME_free);
   }
 };
-
-constexpr size_t kMaxChain = 16;
-constexpr size_t kMaxKeyFileBytes = size_t{64} * 1024;
-
-// The first error OpenSSL queued, in its words (without file and line), the queue emptied.
-std::string openssl_error() {
-  const unsigned long code = ERR_peek_error();
-  ERR_clear_error();
-  if (code == 0) {
-    return "no reason given";
-  }
-  const char* reason = ERR_reason_error_string(code);
-  return reason != nullptr ? reason : "error " + std::to_string(code);
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -114,46 +90,6 @@ int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_leng
 int ex_index() {
   static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
-}
-
-// A certificate's chain file: the certificate, then up to kMaxChain intermediates.
-Expected<std::pair<X509Ptr, std::vector<X509Ptr>>> read_chain(const std::string& file) {
-  auto pem = read_small_file(file, kMaxCertificateFileBytes);
-  if (!pem) {
-    return fail(pem.error());
-  }
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
-  X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!leaf) {
-    ERR_clear_error();
-    return fail(file + " holds no PEM certificate");
-  }
-  std::vector<X509Ptr> chain;
-  while (X509Ptr next{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
-    if (chain.size() == kMaxChain) {
-      return fail(file + " has more than 16 intermediate certificates");
-    }
-    chain.push_back(std::move(next));
-  }
-  ERR_clear_error();  // the end of the file, said as an error
-  return std::pair{std::move(leaf), std::move(chain)};
-}
-
-Expected<std::unique_ptr<EVP_PKEY, KeyFree>> read_key(const std::string& file) {
-  auto pem = read_private_file(file, kMaxKeyFileBytes);
-  if (!pem) {
-    return fail(pem.error());
-  }
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
-  // A passphrase is never asked for: an encrypted key cannot be loaded unattended.
-  std::unique_ptr<EVP_PKEY, KeyFree> key(PEM_read_bio_PrivateKey(
-      bio.get(), nullptr, [](char*, int, int, void*) { return -1; }, nullptr));
-  OPENSSL_cleanse(pem->data(), pem->size());
-  if (!key) {
-    ERR_clear_error();
-    return fail(file + " holds no PEM private key (an encrypted one cannot be used)");
-  }
-  return key;
 }
 
 // An OCSP response file: DER, successful, answering for `leaf` (issued by `issuer`) with

@@ -27,9 +27,6 @@ struct SslFree {
 };
 using SslPtr = std::unique_ptr<SSL, SslFree>;
 
-// The most bytes of a certificate chain's or an OCSP response's file read.
-inline constexpr size_t kMaxCertificateFileBytes = size_t{1} << 20;
-
 class ServerTls {
  public:
   struct CertificateInfo {

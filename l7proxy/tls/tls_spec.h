@@ -1,7 +1,9 @@
-// A TLS listener's settings as vigil-l7 takes them from the config (config_adapter.h): files
-// and choices only. server_tls.h loads them when a config is prepared.
+// A TLS listener's and a TLS upstream's settings as vigil-l7 takes them from the config
+// (config_adapter.h): files and choices only. server_tls.h and client_tls.h load them when a
+// config is prepared.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@ struct CertificateSpec {
   std::string certificate_file;
   std::string private_key_file;
   std::string ocsp_response_file;  // "": none
+  bool operator==(const CertificateSpec&) const = default;
 };
 
 enum class ClientCertificate { kNone, kOptional, kRequired };
@@ -24,6 +27,18 @@ struct ListenerTlsSpec {
   ClientCertificate client_certificate = ClientCertificate::kNone;
   std::string client_subject_header = "X-Client-Subject";
   bool session_tickets = true;
+};
+
+// How an upstream's targets are spoken to over TLS.
+struct UpstreamTlsSpec {
+  // SNI and the name verified; "": each target's DNS name, or for a target given by address
+  // no SNI and the address verified.
+  std::string server_name;
+  bool verify = true;
+  std::string ca_file;                         // "": the system's trust store
+  std::optional<CertificateSpec> certificate;  // sent when a target asks for one
+  bool tls13_only = false;
+  bool operator==(const UpstreamTlsSpec&) const = default;
 };
 
 // Mozilla's "intermediate" TLS 1.2 list without DHE: forward-secret AEAD ciphers only.

@@ -81,6 +81,11 @@ TlsStream::Io TlsStream::write(std::span<const char> from) {
   return {classify(ret), 0};
 }
 
+std::string_view TlsStream::verify_failure() const {
+  const long result = SSL_get_verify_result(ssl_.get());
+  return result == X509_V_OK ? std::string_view() : X509_verify_cert_error_string(result);
+}
+
 void TlsStream::close_notify() {
   ERR_clear_error();
   // Never after a fatal error (OpenSSL forbids it), never before the handshake is done.

@@ -47,6 +47,9 @@ class TlsStream {
   std::string verified_subject() const;
   // Why the last call failed, in OpenSSL's words.
   const std::string& error() const { return error_; }
+  // Why the peer's certificate was refused, in OpenSSL's words ("": it was not, or none was
+  // checked).
+  std::string_view verify_failure() const;
 
  private:
   Status classify(int ret);

@@ -18,6 +18,8 @@ std::string_view check_failure_name(CheckFailure f) {
       return "closed without answering";
     case CheckFailure::kLocal:
       return "no local socket";
+    case CheckFailure::kTls:
+      return "TLS handshake failed";
   }
   return "";
 }

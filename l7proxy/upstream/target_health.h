@@ -20,6 +20,7 @@ enum class CheckFailure : uint8_t {
   kBadResponse,  // not an HTTP response head, or past its limit
   kClosed,       // closed before a whole head came
   kLocal,        // this side could not open a socket
+  kTls,          // the TLS handshake failed (the certificate refused, say)
 };
 
 std::string_view check_failure_name(CheckFailure f);

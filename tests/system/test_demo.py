@@ -40,5 +40,8 @@ def test_demo_runs_and_tears_down(binaries):
     assert "40/40 answered 200; after the kill all by s1-backend:8000" in out, out
     assert "unhealthy (connect failed)" in out, out  # and its health checks saw it
     assert "site: backend.s1.test:8000 -> 10.1.1.20 (TTL 30 s" in out, out  # a DNS target
+    # s2-edge speaks TLS to its backend and verifies it.
+    assert "s2-edge to its backend: site: TLS 1.2 or 1.3, certificates verified against" in out
+    assert "https://s2.example:8443/ (TLS, verified)  s2-backend:8443" in out, out
     assert "IPv4    10.2.1.20     5/5" in out and "IPv6    fd00:2:1::14  5/5" in out, out
     assert set(leftover_namespaces()) <= before

@@ -532,6 +532,83 @@ def test_https_with_sni_client_certificates_and_a_reload(l7):
     assert https_curl(https, "api.example.com", directory).returncode == 0
 
 
+def upstream_tls_config(directory: Path, listen: int, target: int, ca: Path) -> str:
+    return f"""l7:
+  workers: 2
+  certificates:
+    edge: {{certificate: {directory}/edge.pem, private_key: {directory}/edge.key}}
+  listeners:
+    web: {{address: "127.0.0.1:{listen}"}}
+  upstreams:
+    app:
+      connect_timeout_ms: 1000
+      retries: 0
+      targets: [{{address: "127.0.0.1:{target}"}}]
+      tls: {{server_name: backend.example.com, ca: {ca}, certificate: edge}}
+      health_check: {{path: /healthz, interval_ms: 200, rise: 1, fall: 1}}
+  routes:
+    all: {{upstream: app}}
+"""
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+def test_an_upstream_over_tls_is_verified_and_given_a_client_certificate(l7):
+    """nginx as an HTTPS backend that asks for a client certificate: vigil-l7 verifies nginx's
+    certificate against the CA and the server name, sends SNI and its own certificate, keeps
+    the connection alive, and checks its health through TLS; with the wrong CA every request
+    is a 502 and the health checks say why."""
+    directory = l7.tmp / "pki"
+    directory.mkdir()
+    make_pki(directory, [("backend", "backend.example.com"), ("edge", "edge1.example.com")])
+    other = l7.tmp / "other-ca"
+    other.mkdir()
+    pki.make_ca(other)
+    port, listen = free_port(), free_port()
+    conf = l7.tmp / "nginx.conf"
+    conf.write_text(f"""worker_processes 1; daemon off; pid {l7.tmp}/nginx.pid;
+error_log {l7.tmp}/nginx.err; events {{ worker_connections 64; }}
+http {{ access_log off; server {{ listen 127.0.0.1:{port} ssl;
+  ssl_certificate {directory}/backend.pem; ssl_certificate_key {directory}/backend.key;
+  ssl_client_certificate {directory}/ca.pem; ssl_verify_client on;
+  location / {{ return 200 "sni=$ssl_server_name client=$ssl_client_s_dn conn=$connection\n"; }}
+}} }}
+""")
+    nginx = subprocess.Popen([shutil.which("nginx"), "-c", str(conf), "-e",
+                              str(l7.tmp / "nginx.err")], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while subprocess.run(["curl", "-sk", "-o", "/dev/null", f"https://127.0.0.1:{port}/"],
+                             timeout=10).returncode != 0:
+            assert time.time() < deadline, "nginx did not start"
+            time.sleep(0.1)
+        l7.commit(upstream_tls_config(directory, listen, port, directory / "ca.pem"))
+        bodies = [curl(listen).stdout for _ in range(3)]
+        for body in bodies:
+            assert body.startswith("sni=backend.example.com client=CN=edge1.example.com "), bodies
+        # One TLS connection per worker at most: kept alive, not a handshake per request.
+        assert len({b.split("conn=")[1] for b in bodies}) <= 2, bodies
+        shown = l7.cli("show", "l7", "upstreams").stdout
+        assert (f"app: TLS 1.2 or 1.3, certificates verified against {directory}/ca.pem for "
+                "backend.example.com, client certificate edge") in shown, shown
+        deadline = time.time() + 5
+        while not re.search(r"\bhealthy\b", l7.cli("show", "l7", "upstreams").stdout):
+            assert time.time() < deadline, "the health checks through TLS never passed"
+            time.sleep(0.1)
+
+        l7.commit(upstream_tls_config(directory, listen, port, other / "ca.pem"))
+        refused = curl(listen, "/", "-o", "/dev/null", "-w", "%{http_code}")
+        assert refused.stdout in ("502", "503"), refused.stdout  # 503 once checks say so
+        deadline = time.time() + 5
+        while "unhealthy (TLS handshake failed)" not in l7.cli("show", "l7", "upstreams").stdout:
+            assert time.time() < deadline, l7.cli("show", "l7", "upstreams").stdout
+            time.sleep(0.1)
+        stats = rpc.call(l7.proxy.socket, "l7.stats")
+        assert stats["upstream_tls_failures"] >= 1 or stats["no_healthy_target"] >= 1, stats
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+
+
 @pytest.mark.skipif(shutil.which("testssl") is None, reason="testssl.sh is not installed")
 def test_testssl_finds_no_weak_protocol_or_cipher(l7):
     """testssl.sh (Debian's) audits an HTTPS listener's protocols and ciphers: nothing before

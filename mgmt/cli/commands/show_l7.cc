@@ -150,6 +150,11 @@ Output show_upstreams(Invocation& inv) {
       out += "\n";
     }
   }
+  for (const auto& u : s->upstreams) {
+    if (!u.tls.empty()) {
+      out += u.name + ": " + u.tls + "\n";
+    }
+  }
   return {.out = out};
 }
 

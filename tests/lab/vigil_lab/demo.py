@@ -104,10 +104,13 @@ def iperf(lab: Lab, client: str, server: str, seconds: int = 3) -> float:
 def l7_section(n: int, backend_ports: tuple[int, ...], certificates: Path) -> str:
     """Site N's edge publishes its backend: vigil-l7 on the LAN address, HTTP on port 8080 and
     HTTPS on 8443 (a certificate for sN.example, from the demo's CA). Site 1 names its backend
-    by DNS (the site's nameserver on the backend host), the others by address."""
+    by DNS (the site's nameserver on the backend host), the others by address; site 2 speaks
+    HTTPS to its backend, verifying its certificate (backend.s2.test) against the demo's CA."""
     host = "backend.s1.test" if n == 1 else f"10.{n}.1.20"
     targets = ", ".join(f'{{address: "{host}:{p}"}}' for p in backend_ports)
     dns = '  dns: {nameservers: ["10.1.1.20:53"]}\n' if n == 1 else ""
+    tls = (f"      tls: {{server_name: backend.s2.test, ca: {certificates}/ca.pem}}\n"
+           if n == 2 else "")
     return (f"l7:\n{dns}"
             f"  certificates:\n    site: {{certificate: {certificates}/s{n}.pem, "
             f"private_key: {certificates}/s{n}.key}}\n"
@@ -115,7 +118,7 @@ def l7_section(n: int, backend_ports: tuple[int, ...], certificates: Path) -> st
             f"    secure: {{address: \"10.{n}.1.1:8443\", tls: {{certificates: [site]}}}}\n"
             f"  upstreams:\n    site:\n      connect_timeout_ms: 500\n"
             f"      health_check: {{interval_ms: 500, timeout_ms: 300}}\n"
-            f"      targets: [{targets}]\n"
+            f"      targets: [{targets}]\n{tls}"
             f"  routes:\n    all: {{upstream: site, add_headers: [{{name: X-Route, "
             f"value: s{n}-edge}}]}}\n")
 
@@ -234,17 +237,26 @@ def main() -> int:
         print(f"  {bps / 1e9:.2f} Gbit/s")
 
         heading("vigil-l7: each site publishes its backend through its edge")
-        print("  each backend serves HTTP on :8000 (s1-backend on :8001 too); each edge's vigil-l7")
-        print("  listens on its LAN address :8080, and :8443 with TLS (a certificate for sN.example")
-        print("  from the demo's CA), through a commit of the l7 section with the CLI, and forwards")
-        print("  to its site's servers; each site's client fetches through its edge, both ways")
+        print("  each backend serves HTTP on :8000 (s1-backend on :8001 too; s2-backend HTTPS on")
+        print("  :8443 instead); each edge's vigil-l7 listens on its LAN address :8080, and :8443")
+        print("  with TLS (a certificate for sN.example from the demo's CA), through a commit of")
+        print("  the l7 section with the CLI, and forwards to its site's servers (s2-edge over TLS,")
+        print("  verifying the backend's certificate); each site's client fetches through its edge")
         backend_script = str(Path(__file__).with_name("http_backend.py"))
         servers = {}
+        certificates = lab.log_dir / "pki"  # the lab's own directory, kept with its logs
+        certificates.mkdir(exist_ok=True)
+        pki.make_ca(certificates)
         for n in SITES:
-            for port in ((8000, 8001) if n == 1 else (8000,)):
+            pki.issue(certificates, f"s{n}", f"s{n}.example")
+        pki.issue(certificates, "backend-s2", "backend.s2.test")
+        for n in SITES:
+            for port in ((8000, 8001) if n == 1 else (8443,) if n == 2 else (8000,)):
+                tls = ([str(certificates / "backend-s2.pem"), str(certificates / "backend-s2.key")]
+                       if n == 2 else [])
                 servers[(n, port)] = lab.spawn(
                     f"s{n}-backend", [sys.executable, backend_script, f"s{n}-backend:{port}",
-                                      "0.0.0.0", str(port)], name=f"http{port}")
+                                      "0.0.0.0", str(port), *tls], name=f"http{port}")
         for (n, port) in servers:
             lab.wait_for(lambda n=n, port=port: f":{port}" in lab.run(
                 f"s{n}-backend", ["ss", "-ltn"]).stdout, what=f"s{n}-backend:{port}")
@@ -254,15 +266,10 @@ def main() -> int:
             "backend.s1.test=10.1.1.20/30"], name="dns")
         lab.wait_for(lambda: ":53 " in lab.run("s1-backend", ["ss", "-lun"]).stdout,
                      what="s1-backend's nameserver")
-        certificates = lab.log_dir / "pki"  # the lab's own directory, kept with its logs
-        certificates.mkdir(exist_ok=True)
-        pki.make_ca(certificates)
-        for n in SITES:
-            pki.issue(certificates, f"s{n}", f"s{n}.example")
         for n, vn in edges.items():
             running = vn.cli("show", "configuration").stdout
-            vn.commit_text(running + l7_section(n, (8000, 8001) if n == 1 else (8000,),
-                                                certificates),
+            ports = (8000, 8001) if n == 1 else (8443,) if n == 2 else (8000,)
+            vn.commit_text(running + l7_section(n, ports, certificates),
                            "publish the site's backend")
         print("  $ vigil show configuration l7   (on s1-edge)")
         for line in edges[1].cli("show", "configuration", "l7").stdout.splitlines():
@@ -285,6 +292,11 @@ def main() -> int:
                 failures.append(f"l7: s{n}-client -> {url}: {status} {body}")
             rows.append([f"s{n}-client", url + " (TLS, verified)", body])
         table(rows, ["from", "url", "answered by (round robin)"])
+        upstream_tls = next((l for l in edges[2].cli("show", "l7", "upstreams").stdout.splitlines()
+                             if l.startswith("site: TLS")), "")
+        print(f"  s2-edge to its backend: {upstream_tls or 'no TLS shown'}")
+        if "certificates verified against" not in upstream_tls:
+            failures.append(f"l7: s2-edge's upstream TLS not shown verified: {upstream_tls!r}")
         print("  NOTE not yet: a client at another site reaching an edge's own address through the")
         print("  mesh (in af_xdp mode vigil-dp has no kernel path for tunnel traffic to or from")
         print("  the box itself; docs/operations.md)")

@@ -1,8 +1,10 @@
 """A backend behind vigil-l7 in the system tests and the demo: an HTTP/1.1 server that answers
 GET with its name (GET /zeros/N: N zero bytes), POST and PUT with its name and the body's
-length, and says which route field, scheme and client certificate subject it saw. Prints its port, then serves until killed (a kill closes every connection at once).
+length, and says which route field, scheme and client certificate subject it saw. Prints its
+port, then serves until killed (a kill closes every connection at once). Given a certificate
+and its key, it serves HTTPS.
 
-    http_backend.py NAME [ADDRESS PORT]     (default 127.0.0.1, a free port)"""
+    http_backend.py NAME [ADDRESS PORT [CERTIFICATE KEY]]     (default 127.0.0.1, a free port)"""
 
 from __future__ import annotations
 
@@ -63,5 +65,11 @@ ADDRESS = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
 PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 server = http.server.ThreadingHTTPServer((ADDRESS, PORT), Named)
 server.daemon_threads = True
+if len(sys.argv) > 5:
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[4], sys.argv[5])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()

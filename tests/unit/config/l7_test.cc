@@ -145,6 +145,41 @@ TEST(L7Config, TlsListenersNameTheirCertificates) {
   EXPECT_FALSE(l7.listeners[2].tls);
 }
 
+TEST(L7Config, TlsUpstreamsVerifyTheirTargets) {
+  const auto r = parse(R"(l7:
+  certificates:
+    edge: {certificate: /etc/vigil/tls/edge.pem, private_key: /etc/vigil/tls/edge.key}
+  upstreams:
+    app:
+      targets: [{address: "10.0.0.1:443"}]
+      tls: {server_name: App.Internal, ca: /etc/vigil/tls/app-ca.pem, certificate: edge,
+            min_version: tls1.3}
+    system-store:
+      targets: [{address: "10.0.0.2:443"}]
+      tls: {}
+    anyone:
+      targets: [{address: "10.0.0.3:443"}]
+      tls: {verify: false}
+    plain: {targets: [{address: "10.0.0.4:80"}]}
+)");
+  ASSERT_TRUE(r.ok()) << r.errors.to_string();
+  const auto& ups = r.config.l7.upstreams;
+  ASSERT_EQ(ups.size(), 4u);
+  ASSERT_TRUE(ups[0].tls);
+  EXPECT_EQ(ups[0].tls->server_name, "app.internal");
+  EXPECT_TRUE(ups[0].tls->verify);
+  EXPECT_EQ(ups[0].tls->ca_file, "/etc/vigil/tls/app-ca.pem");
+  EXPECT_EQ(ups[0].tls->certificate, "edge");
+  EXPECT_EQ(ups[0].tls->min_version, L7TlsVersion::k13);
+  ASSERT_TRUE(ups[1].tls);
+  EXPECT_TRUE(ups[1].tls->verify);
+  EXPECT_EQ(ups[1].tls->ca_file, "") << "the system's store";
+  EXPECT_EQ(ups[1].tls->server_name, "");
+  ASSERT_TRUE(ups[2].tls);
+  EXPECT_FALSE(ups[2].tls->verify);
+  EXPECT_FALSE(ups[3].tls);
+}
+
 TEST(L7Config, AccessLogFieldsInOrder) {
   const auto r =
       parse("l7:\n  access_log: {path: /var/log/vigil/l7.log, fields: [status, path, time]}\n");
@@ -257,6 +292,22 @@ INSTANTIATE_TEST_SUITE_P(
             "  listeners:\n    a: {address: \"0.0.0.0:443\", tls: {certificates: [www], "
             "client_ca: /ca, client_subject_header: Content-Length}}\n",
             "is a field the proxy writes itself"},
+        Bad{"UpstreamTlsServerNameNotAHostName",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:443\"}], tls: "
+            "{server_name: \"a b\"}}\n",
+            "l7.upstreams.a.tls.server_name"},
+        Bad{"UpstreamTlsCaWithoutVerify",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:443\"}], tls: "
+            "{verify: false, ca: /ca.pem}}\n",
+            "is for verify: true"},
+        Bad{"UpstreamTlsUnknownCertificate",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:443\"}], tls: "
+            "{certificate: nope}}\n",
+            "\"nope\" is not in l7.certificates"},
+        Bad{"UpstreamTlsUnknownField",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:443\"}], tls: "
+            "{sni: a.test}}\n",
+            "l7.upstreams.a.tls.sni"},
         Bad{"HealthCheckTcpWithPath",
             "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: "
             "{type: tcp, path: /h}}\n",

@@ -1,6 +1,7 @@
 // The l7 section as vigil-l7 runs it: targets by address and by DNS name apart, the dns
-// settings carried over, and a route's added fields still good in a copy of the config once
-// the original is gone (the proxy copies the config each time DNS changes a target).
+// settings carried over, an upstream's TLS with its client certificate's files, and a route's
+// added fields still good in a copy of the config once the original is gone (the proxy copies
+// the config each time DNS changes a target).
 #include "l7proxy/config_adapter.h"
 
 #include <gtest/gtest.h>
@@ -45,6 +46,32 @@ TEST(ConfigAdapter, TargetsByAddressAndByNameGoApart) {
   EXPECT_EQ(c->settings.dns.tries, 1);
   EXPECT_EQ(c->settings.dns_min_ttl, std::chrono::seconds(2));
   EXPECT_EQ(c->settings.dns_max_ttl, std::chrono::seconds(60));
+}
+
+TEST(ConfigAdapter, AnUpstreamsTlsCarriesItsClientCertificatesFiles) {
+  const auto c = build(R"(l7:
+  certificates:
+    edge: {certificate: /etc/vigil/tls/edge.pem, private_key: /etc/vigil/tls/edge.key}
+  listeners: {web: {address: "127.0.0.1:8080"}}
+  upstreams:
+    app:
+      targets: [{address: "10.0.0.5:8443"}]
+      tls: {server_name: app.internal, ca: /etc/vigil/tls/ca.pem, certificate: edge}
+    plain: {targets: [{address: "10.0.0.6:80"}]}
+  routes: {all: {upstream: app}}
+)");
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->upstreams[0].tls);
+  const UpstreamTlsSpec& tls = *c->upstreams[0].tls;
+  EXPECT_EQ(tls.server_name, "app.internal");
+  EXPECT_TRUE(tls.verify);
+  EXPECT_EQ(tls.ca_file, "/etc/vigil/tls/ca.pem");
+  ASSERT_TRUE(tls.certificate);
+  EXPECT_EQ(tls.certificate->certificate_file, "/etc/vigil/tls/edge.pem");
+  EXPECT_EQ(tls.certificate->private_key_file, "/etc/vigil/tls/edge.key");
+  EXPECT_FALSE(tls.tls13_only);
+  EXPECT_FALSE(c->upstreams[0].client_tls) << "loaded when the proxy prepares, not here";
+  EXPECT_FALSE(c->upstreams[1].tls);
 }
 
 TEST(ConfigAdapter, AddedFieldsOutliveTheConfigTheyWereCopiedFrom) {

@@ -35,7 +35,8 @@ inline void add_extension(X509* x, X509* issuer, int nid, const std::string& val
 }
 
 // Issued by `ca` (or self-signed when it has none) for `common_name`, with `dns_names` as
-// subjectAltName (none: no such extension), valid from an hour ago for `days`.
+// subjectAltName (none: no such extension; "IP:..." an address), valid from an hour ago for
+// `days`.
 inline Issued issue(const std::string& common_name, const std::vector<std::string>& dns_names,
                     const Issued* ca = nullptr, bool is_ca = false, long days = 30) {
   static long serial = 1;
@@ -61,7 +62,8 @@ inline Issued issue(const std::string& common_name, const std::vector<std::strin
   if (!dns_names.empty()) {
     std::string san;
     for (const auto& n : dns_names) {
-      san += (san.empty() ? "DNS:" : ",DNS:") + n;
+      // "IP:127.0.0.1" is an address; anything else a DNS name.
+      san += (san.empty() ? "" : ",") + (n.starts_with("IP:") ? n : "DNS:" + n);
     }
     add_extension(x, issuer, NID_subject_alt_name, san);
   }

@@ -1,0 +1,72 @@
+#include "l7proxy/core/upstream_stream.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vigil::l7 {
+
+UpstreamStream::Status UpstreamStream::handshake() {
+  return tls_on_ ? tls_.handshake() : Status::kDone;
+}
+
+UpstreamStream::Io UpstreamStream::read(std::span<char> into) {
+  if (tls_on_) {
+    return tls_.read(into);
+  }
+  for (;;) {
+    const ssize_t n = ::recv(fd_, into.data(), into.size(), 0);
+    if (n > 0) {
+      return {Status::kDone, static_cast<size_t>(n)};
+    }
+    if (n == 0) {
+      return {Status::kClosed, 0};
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return {Status::kWantRead, 0};
+    }
+    error_ = errno;
+    return {Status::kFailed, 0};
+  }
+}
+
+UpstreamStream::Io UpstreamStream::write(std::span<const char> from) {
+  if (tls_on_) {
+    return tls_.write(from);
+  }
+  for (;;) {
+    const ssize_t n = ::send(fd_, from.data(), from.size(), MSG_NOSIGNAL);
+    if (n >= 0) {
+      return {Status::kDone, static_cast<size_t>(n)};
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return {Status::kWantWrite, 0};
+    }
+    error_ = errno;
+    return {Status::kFailed, 0};
+  }
+}
+
+void UpstreamStream::shut_write() {
+  if (tls_on_) {
+    tls_.close_notify();
+  }
+  ::shutdown(fd_, SHUT_WR);
+}
+
+std::string UpstreamStream::failure() const {
+  if (!tls_on_) {
+    return error_ != 0 ? std::strerror(error_) : "connection closed";
+  }
+  const std::string_view verify = tls_.verify_failure();
+  return verify.empty() ? tls_.error() : tls_.error() + ": " + std::string(verify);
+}
+
+}  // namespace vigil::l7

@@ -1,0 +1,40 @@
+// What a connection to an upstream target reads and writes through: the socket itself, or a
+// TLS session over it (client_tls.h), in TlsStream's terms either way, so the HTTP exchange
+// above it and the health checks handle both alike. In the clear, the handshake is done at
+// once and a FIN is kClosed.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "l7proxy/tls/tls_stream.h"
+
+namespace vigil::l7 {
+
+class UpstreamStream {
+ public:
+  using Status = TlsStream::Status;
+  using Io = TlsStream::Io;
+
+  explicit UpstreamStream(int fd) : fd_(fd) {}
+  UpstreamStream(int fd, SslPtr ssl) : fd_(fd), tls_(std::move(ssl)), tls_on_(true) {}
+
+  bool tls() const { return tls_on_; }
+  // TLS: the handshake's next step, once the socket is connected. In the clear: kDone.
+  Status handshake();
+  Io read(std::span<char> into);
+  Io write(std::span<const char> from);
+  // This side sends no more: TLS's close_notify if it can go without waiting, then the FIN.
+  void shut_write();
+  // Why the last call failed: the system's words, or OpenSSL's with the certificate check's
+  // reason when that is what failed.
+  std::string failure() const;
+
+ private:
+  int fd_;
+  TlsStream tls_{nullptr};
+  bool tls_on_ = false;
+  int error_ = 0;  // in the clear: the last failure's errno
+};
+
+}  // namespace vigil::l7
