@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "common/net/ip.h"
 #include "config/l7_text.h"
 #include "config/l7_tls.h"
 
@@ -284,7 +285,12 @@ std::optional<L7UpstreamTlsConfig> parse_l7_upstream_tls(const YAML::Node& node,
   bool ok = true;
   if (r.has("server_name")) {
     auto name = read_string(r.get("server_name"), r.path_of("server_name"), errors);
-    if (name && valid_dns_name(*name)) {
+    if (name && net::IpAddress::parse(*name)) {
+      errors.add_value_error(r.path_of("server_name"), r.get("server_name"),
+                             "is an address, which SNI cannot carry: a target given by address "
+                             "is verified by its address without it");
+      ok = false;
+    } else if (name && valid_dns_name(*name)) {
       std::transform(name->begin(), name->end(), name->begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       tls.server_name = std::move(*name);

@@ -683,7 +683,8 @@ void ClientConnection::pick_target() {
   while (!target.idle.empty()) {
     auto c = std::move(target.idle.back());
     target.idle.pop_back();
-    if (now - c->opened() < spec.max_lifetime && !c->eof) {
+    if (now - c->opened() < spec.max_lifetime && !c->eof &&
+        c->made_for(spec.client_tls.get(), spec.targets[target_].name)) {
       upstream_ = std::move(c);
       break;
     }
@@ -705,10 +706,16 @@ void ClientConnection::connect_fresh() {
   const TargetSpec& target = spec.targets[target_];
   reused_ = false;
   bump(worker_.mutable_stats().upstream_connects);
+  if (spec.tls && !spec.client_tls) {
+    // Never in the clear in its place: a config whose contexts were not loaded is a bug.
+    log::error("an upstream with tls has no TLS context", {{"upstream", spec.name}});
+    refuse(503, "no TLS context for the upstream");
+    return;
+  }
   bool local_failure = false;
   auto c =
       UpstreamConnection::connect(worker_.reactor(), *generation_->pools[pool_].targets[target_],
-                                  target, spec.client_tls.get(), this, local_failure);
+                                  target, spec.client_tls, this, local_failure);
   if (!c && local_failure) {
     // This side's want (no descriptor, no memory), not the target's fault: no ejection.
     log::warn("cannot open an upstream connection", {{"error", c.error()}});
@@ -912,6 +919,19 @@ bool ClientConnection::take_response_head() {
       if (data.empty() && retry_stale()) {
         return true;
       }
+      if (data.empty() && upstream_failed_ && !reused_ && upstream_->stream().tls() &&
+          !upstream_->stream().truncated()) {
+        // Under TLS 1.3 a target refuses the client certificate (or its absence) after the
+        // handshake, in the first record it sends: a TLS failure, told as one.
+        bump(worker_.mutable_stats().upstream_tls_failures);
+        log::debug("upstream TLS session refused",
+                   {{"target", config.upstreams[pool_].targets[target_].key},
+                    {"error", upstream_->stream().failure()}});
+        end_attempt(Outcome::kConnectFailure);
+        breaker_hears(false);
+        refuse(502, "the upstream refused the TLS session");
+        return true;
+      }
       end_attempt(Outcome::kServerError);
       breaker_hears(false);
       refuse(502, "the upstream closed without answering");
@@ -1104,6 +1124,10 @@ bool ClientConnection::pump_tunnel() {
   if (eof_ && in_.empty() && up_out_.empty() && !upstream_shut_) {
     upstream_->stream().shut_write();
     upstream_shut_ = progress = true;
+  }
+  if (upstream_->eof && upstream_failed_ && upstream_in.empty() && out_.empty()) {
+    close();  // reset, or cut short through TLS: the client must not take it as an end
+    return false;
   }
   if (upstream_->eof && upstream_in.empty() && out_.empty() && !client_shut_) {
     shut_client_write();

@@ -150,10 +150,31 @@ void HealthProbe::read_response() {
       return;
     }
     if (io.status != UpstreamStream::Status::kDone) {
-      finish({.failure = CheckFailure::kClosed});
+      http1::ResponseHead head;
+      if (response_.empty() && io.status == UpstreamStream::Status::kFailed && stream_.tls() &&
+          !stream_.truncated()) {
+        // Under TLS 1.3 a refused client certificate is said after the handshake.
+        finish({.failure = CheckFailure::kTls});
+      } else if (!response_.empty() &&
+                 http1::parse_response_head(response_, {.max_head_bytes = kMaxHead}, head)
+                         .outcome == http1::Parsed::kError) {
+        finish({.failure = CheckFailure::kBadResponse});
+      } else {
+        finish({.failure = CheckFailure::kClosed});
+      }
       return;
     }
+    // Parsed once its end is in: a target sending a byte at a time (a TLS record each) costs
+    // a search per read, not a parse of all it sent.
+    const size_t from = response_.size() > 3 ? response_.size() - 3 : 0;
     response_.append(buf, io.bytes);
+    if (response_.find("\r\n\r\n", from) == std::string::npos) {
+      if (response_.size() >= kMaxHead) {
+        finish({.failure = CheckFailure::kBadResponse});
+        return;
+      }
+      continue;
+    }
     http1::ResponseHead head;
     const auto parsed = http1::parse_response_head(
         response_, {.max_head_bytes = kMaxHead, .max_headers = 100}, head);

@@ -43,8 +43,8 @@ ConnectStart start_connect(const sockaddr_storage& address, socklen_t length) {
 }
 
 Expected<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(
-    Reactor& reactor, TargetRuntime& target, const TargetSpec& spec, const ClientTls* tls,
-    UpstreamOwner* owner, bool& local_failure) {
+    Reactor& reactor, TargetRuntime& target, const TargetSpec& spec,
+    std::shared_ptr<const ClientTls> tls, UpstreamOwner* owner, bool& local_failure) {
   local_failure = true;
   ConnectStart started = start_connect(spec.address, spec.address_length);
   if (!started.fd.valid()) {
@@ -69,13 +69,15 @@ Expected<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(
       return fail("cannot make a TLS session");
     }
     c->stream_ = UpstreamStream(c->fd(), std::move(ssl));
+    c->name_ = spec.name;
   }
+  c->tls_ = std::move(tls);
   if (auto st = reactor.watch(c->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, c.get()); !st) {
     local_failure = true;  // epoll's want, not the target's
     return fail(st.error());
   }
   c->tcp_connected = rc == 0;
-  c->connected = rc == 0 && tls == nullptr;
+  c->connected = rc == 0 && !c->tls_;
   return c;
 }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include "common/expected.h"
 #include "common/unique_fd.h"
@@ -50,8 +51,8 @@ class UpstreamConnection final : public Pollable {
   // `local_failure` says a failure was this side's (no descriptor, no memory, no local port),
   // not the target's; errno holds the error.
   static Expected<std::unique_ptr<UpstreamConnection>> connect(
-      Reactor& reactor, TargetRuntime& target, const TargetSpec& spec, const ClientTls* tls,
-      UpstreamOwner* owner, bool& local_failure);
+      Reactor& reactor, TargetRuntime& target, const TargetSpec& spec,
+      std::shared_ptr<const ClientTls> tls, UpstreamOwner* owner, bool& local_failure);
   ~UpstreamConnection() override;
 
   void on_events(uint32_t events) override;
@@ -65,6 +66,12 @@ class UpstreamConnection final : public Pollable {
   // The connect's outcome once the socket is writable: 0 or the errno.
   int connect_error() const;
   UpstreamStream& stream() { return stream_; }
+  // Whether a request for a target named `name`, under TLS context `tls` (null: in the clear),
+  // may take this connection: it was made the same way. A commit or SIGHUP that loads the
+  // contexts again leaves the connections made before to close.
+  bool made_for(const ClientTls* tls, const std::string& name) const {
+    return tls_.get() == tls && (tls == nullptr || name_ == name);
+  }
 
   ByteBuffer in{kBufferCap};
   bool readable = false;
@@ -86,6 +93,8 @@ class UpstreamConnection final : public Pollable {
   Reactor& reactor_;
   UniqueFd fd_;
   UpstreamStream stream_;
+  std::shared_ptr<const ClientTls> tls_;  // what it was made with (null: in the clear)
+  std::string name_;                      // and the name it was verified for
   TargetRuntime* target_;
   UpstreamOwner* owner_;
   bool retired_ = false;

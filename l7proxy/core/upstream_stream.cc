@@ -13,7 +13,12 @@ UpstreamStream::Status UpstreamStream::handshake() {
 
 UpstreamStream::Io UpstreamStream::read(std::span<char> into) {
   if (tls_on_) {
-    return tls_.read(into);
+    const Io io = tls_.read(into);
+    if (io.status == Status::kClosed && !tls_.close_notify_received()) {
+      truncated_ = true;
+      return {Status::kFailed, 0};
+    }
+    return io;
   }
   for (;;) {
     const ssize_t n = ::recv(fd_, into.data(), into.size(), 0);
@@ -55,7 +60,9 @@ UpstreamStream::Io UpstreamStream::write(std::span<const char> from) {
 }
 
 void UpstreamStream::shut_write() {
-  if (tls_on_) {
+  // Under TLS 1.2 a peer answers close_notify by closing its side too, which would cut what
+  // it still has to send: a half-close there is the FIN alone.
+  if (tls_on_ && tls_.version() == "TLSv1.3") {
     tls_.close_notify();
   }
   ::shutdown(fd_, SHUT_WR);
@@ -64,6 +71,12 @@ void UpstreamStream::shut_write() {
 std::string UpstreamStream::failure() const {
   if (!tls_on_) {
     return error_ != 0 ? std::strerror(error_) : "connection closed";
+  }
+  if (truncated_) {
+    return "closed without close_notify";
+  }
+  if (tls_.error().empty()) {
+    return "closed during the handshake";
   }
   const std::string_view verify = tls_.verify_failure();
   return verify.empty() ? tls_.error() : tls_.error() + ": " + std::string(verify);

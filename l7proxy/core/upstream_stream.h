@@ -1,7 +1,9 @@
 // What a connection to an upstream target reads and writes through: the socket itself, or a
 // TLS session over it (client_tls.h), in TlsStream's terms either way, so the HTTP exchange
 // above it and the health checks handle both alike. In the clear, the handshake is done at
-// once and a FIN is kClosed.
+// once and a FIN is kClosed. Through TLS a FIN without close_notify is kFailed (truncated()):
+// someone on the path may have cut the stream, so a body that ends at the close is not taken
+// as whole.
 #pragma once
 
 #include <span>
@@ -24,8 +26,11 @@ class UpstreamStream {
   Status handshake();
   Io read(std::span<char> into);
   Io write(std::span<const char> from);
-  // This side sends no more: TLS's close_notify if it can go without waiting, then the FIN.
+  // This side sends no more: TLS 1.3's close_notify if it can go without waiting, then the
+  // FIN.
   void shut_write();
+  // The last kFailed was a close without close_notify, not an error TLS or the system said.
+  bool truncated() const { return truncated_; }
   // Why the last call failed: the system's words, or OpenSSL's with the certificate check's
   // reason when that is what failed.
   std::string failure() const;
@@ -35,6 +40,7 @@ class UpstreamStream {
   TlsStream tls_{nullptr};
   bool tls_on_ = false;
   int error_ = 0;  // in the clear: the last failure's errno
+  bool truncated_ = false;
 };
 
 }  // namespace vigil::l7

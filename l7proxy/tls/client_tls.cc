@@ -24,6 +24,7 @@ Status load_cas(SSL_CTX* ctx, const std::string& file) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   size_t count = 0;
+  ERR_clear_error();
   while (X509Ptr ca{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
     if (++count > kMaxCaCertificates) {
       return fail("ca: " + file + " has more than 1000 certificates");
@@ -32,7 +33,14 @@ Status load_cas(SSL_CTX* ctx, const std::string& file) {
       return fail("ca: " + file + ": " + openssl_error());
     }
   }
-  ERR_clear_error();  // the end of the file, said as an error
+  // The loop ends at the file's end (no further PEM start line) or at a block that does not
+  // parse: the second must not pass for the first, leaving the CAs after it out unseen.
+  const unsigned long last = ERR_peek_last_error();
+  ERR_clear_error();
+  if (last != 0 &&
+      !(ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE)) {
+    return fail("ca: " + file + ": certificate " + std::to_string(count + 1) + " cannot be read");
+  }
   if (count == 0) {
     return fail("ca: " + file + " holds no PEM certificate");
   }
@@ -71,8 +79,11 @@ Expected<std::shared_ptr<const ClientTls>> ClientTls::load(const UpstreamTlsSpec
       if (auto st = load_cas(ctx, spec.ca_file); !st) {
         return fail(where(st.error()));
       }
-    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-      return fail(where("the system's trust store cannot be read: " + openssl_error()));
+    } else if (auto st = load_cas(ctx, X509_get_default_cert_file()); !st) {
+      // Read here, whole, rather than looked up on a worker when a target is met: a box
+      // without one fails the commit, not every handshake.
+      return fail(where("the system's trust store: " + st.error() +
+                        " (install ca-certificates, or give ca)"));
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
     SSL_CTX_set_verify_depth(ctx, 8);
@@ -130,7 +141,9 @@ SslPtr ClientTls::new_session(int fd, std::string_view target_name,
     ok = SSL_set_tlsext_host_name(ssl.get(), name.c_str()) == 1;
 #pragma GCC diagnostic pop
     if (spec_.verify) {
-      SSL_set_hostflags(ssl.get(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      // The subjectAltName only, as browsers and Go check: a common name is not a host name.
+      SSL_set_hostflags(ssl.get(),
+                        X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
       ok = ok && SSL_set1_host(ssl.get(), name.c_str()) == 1;
     }
   } else if (spec_.verify) {

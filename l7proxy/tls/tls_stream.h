@@ -38,6 +38,10 @@ class TlsStream {
   void close_notify();
 
   bool resumed() const { return SSL_session_reused(ssl_.get()) == 1; }
+  // The peer ended the session with close_notify (a kClosed without it may be a truncation).
+  bool close_notify_received() const {
+    return (SSL_get_shutdown(ssl_.get()) & SSL_RECEIVED_SHUTDOWN) != 0;
+  }
   std::string_view version() const { return SSL_get_version(ssl_.get()); }
   std::string_view cipher() const { return SSL_get_cipher_name(ssl_.get()); }
   // The server name the client asked for ("": none).

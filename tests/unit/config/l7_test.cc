@@ -296,6 +296,10 @@ INSTANTIATE_TEST_SUITE_P(
             "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:443\"}], tls: "
             "{server_name: \"a b\"}}\n",
             "l7.upstreams.a.tls.server_name"},
+        Bad{"UpstreamTlsServerNameAnAddress",
+            "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:443\"}], tls: "
+            "{server_name: 10.0.0.1}}\n",
+            "is an address, which SNI cannot carry"},
         Bad{"UpstreamTlsCaWithoutVerify",
             "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:443\"}], tls: "
             "{verify: false, ca: /ca.pem}}\n",

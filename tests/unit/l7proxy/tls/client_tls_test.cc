@@ -29,10 +29,16 @@ namespace {
 using namespace std::chrono_literals;
 
 // One TLS connection at a time, each served until it closes: a head in, "sni=<name>
-// client=<subject>" out (HTTP/1.1, kept alive). A failed handshake is counted.
+// client=<subject>" out (HTTP/1.1, kept alive). A failed handshake is counted. Or, `until_close`,
+// one answer whose body ends with the connection, closed with close_notify or (`notify` false)
+// by a bare FIN, as a cut on the path would.
 class TlsBackend {
  public:
-  TlsBackend(const test_pki::Issued& certificate, const test_pki::Issued* client_ca = nullptr) {
+  enum class Ending { kKeepAlive, kCloseNotify, kBareFin };
+  explicit TlsBackend(const test_pki::Issued& certificate,
+                      const test_pki::Issued* client_ca = nullptr,
+                      Ending ending = Ending::kKeepAlive)
+      : ending_(ending) {
     ctx_ = SSL_CTX_new(TLS_server_method());
     SSL_CTX_use_certificate(ctx_, certificate.certificate.get());
     SSL_CTX_use_PrivateKey(ctx_, certificate.key.get());
@@ -121,6 +127,14 @@ class TlsBackend {
       }
       const std::string text =
           "sni=" + std::string(sni != nullptr ? sni : "none") + " client=" + client;
+      if (ending_ != Ending::kKeepAlive) {
+        const std::string out = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + text;
+        SSL_write(ssl, out.data(), static_cast<int>(out.size()));
+        if (ending_ == Ending::kCloseNotify) {
+          SSL_shutdown(ssl);
+        }
+        return;
+      }
       const std::string out =
           "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(text.size()) + "\r\n\r\n" + text;
       if (SSL_write(ssl, out.data(), static_cast<int>(out.size())) <= 0) {
@@ -129,6 +143,7 @@ class TlsBackend {
     }
   }
 
+  Ending ending_;
   SSL_CTX* ctx_ = nullptr;
   UniqueFd listener_;
   uint16_t port_ = 0;
@@ -180,6 +195,16 @@ class ClientTlsTest : public testing::Test {
     config->routes = *RouteTable::compile(
         {{.name = "all", .path_match = PathMatch::kPrefix, .path = "/", .upstream = "app"}});
     proxy_ = std::make_unique<Proxy>(1);
+    auto prepared = proxy_->prepare(config);
+    ASSERT_TRUE(prepared) << prepared.error();
+    proxy_->activate(std::move(*prepared));
+  }
+  // The running proxy takes the same config with its upstream over `tls`, as a commit would.
+  void reapply(uint16_t backend_port, const UpstreamTlsSpec& tls) {
+    auto config = std::make_shared<ProxyConfig>(*proxy_->config());
+    config->upstreams[0].tls = tls;
+    config->upstreams[0].client_tls = nullptr;
+    config->upstreams[0].targets = {target(backend_port)};
     auto prepared = proxy_->prepare(config);
     ASSERT_TRUE(prepared) << prepared.error();
     proxy_->activate(std::move(*prepared));
@@ -247,6 +272,40 @@ TEST_F(ClientTlsTest, ACertificateThatDoesNotVerifyIsA502AndCounted) {
   EXPECT_EQ(backend.requests(), 0);
 }
 
+// A warm connection made under other TLS settings is never reused: a commit that changes the
+// CA must not leave requests on a session the new CA would refuse.
+TEST_F(ClientTlsTest, AWarmConnectionMadeUnderOtherTlsSettingsIsNotReused) {
+  const auto server = test_pki::issue("backend.test", {"backend.test"}, &ca_);
+  TlsBackend backend(server);
+  start(backend.port(), verified_by("ca", "backend.test"));
+  EXPECT_TRUE(get().starts_with("HTTP/1.1 200 OK\r\n"));
+  reapply(backend.port(), verified_by("other-ca", "backend.test"));
+  EXPECT_TRUE(get().starts_with("HTTP/1.1 502")) << "the warm connection was reused";
+  EXPECT_EQ(stat("upstream_reused"), 0u);
+  reapply(backend.port(), verified_by("ca", "backend.test"));
+  EXPECT_TRUE(get().starts_with("HTTP/1.1 200 OK\r\n"));
+}
+
+// A body that ends with the connection is whole only if the target said so (close_notify):
+// a bare FIN through TLS may be a cut on the path, so the client's connection is closed as
+// after a reset, never with the end of a chunked body.
+TEST_F(ClientTlsTest, ABodyEndedByABareFinIsNotPassedOnAsWhole) {
+  const auto server = test_pki::issue("backend.test", {"backend.test"}, &ca_);
+  {
+    TlsBackend backend(server, nullptr, TlsBackend::Ending::kCloseNotify);
+    start(backend.port(), verified_by("ca", "backend.test"));
+    const std::string got = get();
+    EXPECT_NE(got.find("sni=backend.test client=none\r\n0\r\n\r\n"), std::string::npos) << got;
+  }
+  TlsBackend backend(server, nullptr, TlsBackend::Ending::kBareFin);
+  start(backend.port(), verified_by("ca", "backend.test"));
+  UniqueFd c = dial(port_);
+  send_all(c.get(), "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  const std::string got = read_until(c.get(), [](const std::string&) { return false; });
+  EXPECT_EQ(backend.requests(), 1) << "answered, then cut";
+  EXPECT_EQ(got.find("0\r\n\r\n"), std::string::npos) << "told whole: " << got;
+}
+
 TEST_F(ClientTlsTest, WithoutVerificationAnyCertificateIsTaken) {
   const auto self_signed = test_pki::issue("whatever", {"whatever"});
   TlsBackend backend(self_signed);
@@ -260,6 +319,9 @@ TEST_F(ClientTlsTest, AClientCertificateGoesToATargetThatAsksForIt) {
   UpstreamTlsSpec tls = verified_by("ca", "backend.test");
   start(backend.port(), tls);
   EXPECT_TRUE(get().starts_with("HTTP/1.1 502")) << "no certificate: the target refuses";
+  // Under TLS 1.3 the refusal comes after the handshake, with the first read: still a TLS
+  // failure, counted as one.
+  EXPECT_EQ(stat("upstream_tls_failures"), 1u);
   tls.certificate = CertificateSpec{.name = "edge",
                                     .certificate_file = dir_ + "/client.pem",
                                     .private_key_file = dir_ + "/client.key"};
@@ -309,6 +371,15 @@ TEST_F(ClientTlsTest, EachFileThatCannotBeUsedIsNamed) {
                                                        .certificate_file = dir_ + "/client.pem",
                                                        .private_key_file = dir_ + "/client.key"}});
   ASSERT_FALSE(readable) << "a key others may read is refused";
+  test_pki::write_file(dir_ + "/broken.pem",
+                       test_pki::pem_of(ca_.certificate.get()) +
+                           "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n" +
+                           test_pki::pem_of(other_ca_.certificate.get()),
+                       0644);
+  auto broken = load({.ca_file = dir_ + "/broken.pem"});
+  ASSERT_FALSE(broken) << "a CA after a broken block would be left out unseen";
+  EXPECT_NE(broken.error().find("certificate 2 cannot be read"), std::string::npos)
+      << broken.error();
   EXPECT_TRUE(load({.ca_file = dir_ + "/ca.pem"}));
   EXPECT_TRUE(load({}));  // the system's store
 }
