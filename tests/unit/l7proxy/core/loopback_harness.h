@@ -14,6 +14,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -30,6 +32,23 @@ inline uint16_t free_port() {
   socklen_t len = sizeof a;
   ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
   return ntohs(a.sin_port);
+}
+
+// A TCP socket listening on `address` at `port` (0: a free one), and the port it has.
+inline std::pair<UniqueFd, uint16_t> listen_on(const char* address = "127.0.0.1",
+                                               uint16_t port = 0) {
+  UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int one = 1;
+  ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, address, &a.sin_addr);
+  EXPECT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&a), &len);
+  ::listen(listener.get(), 64);
+  return {std::move(listener), ntohs(a.sin_port)};
 }
 
 inline UniqueFd dial(uint16_t port) {
@@ -119,18 +138,7 @@ class Backend {
   explicit Backend(Script script = {}, bool early = false, const char* address = "127.0.0.1",
                    uint16_t port = 0)
       : script_(std::move(script)), early_(early) {
-    listener_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    const int one = 1;
-    ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, address, &a.sin_addr);
-    EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    ::listen(listener_.get(), 64);
+    std::tie(listener_, port_) = listen_on(address, port);
     thread_ = std::thread([this] { serve(); });
   }
   ~Backend() {
