@@ -84,7 +84,8 @@ constexpr Field kUpstreamTlsFields[] = {
     {.key = "ca",
      .type = "path",
      .description = "PEM: the CAs a target's certificate must chain to",
-     .default_value = "the system's trust store (/etc/ssl/certs)"},
+     .default_value = "the system's trust store (/usr/lib/ssl/cert.pem: Debian's "
+                      "ca-certificates bundle)"},
     {.key = "certificate",
      .type = "name",
      .description = "A name in l7.certificates: the client certificate sent to a target that "
