@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "l7proxy/core/proxy.h"
 #include "l7proxy/core/proxy_config.h"
 
 namespace vigil::l7 {
@@ -49,6 +50,18 @@ inline std::pair<UniqueFd, uint16_t> listen_on(const char* address = "127.0.0.1"
   ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&a), &len);
   ::listen(listener.get(), 64);
   return {std::move(listener), ntohs(a.sin_port)};
+}
+
+// `config` with one route, everything to upstream "app", applied by a new one-worker proxy in
+// `proxy`, as a commit would.
+inline void run_routed_to_app(std::shared_ptr<ProxyConfig> config, std::unique_ptr<Proxy>& proxy) {
+  config->actions.resize(1);
+  config->routes = *RouteTable::compile(
+      {{.name = "all", .path_match = PathMatch::kPrefix, .path = "/", .upstream = "app"}});
+  proxy = std::make_unique<Proxy>(1);
+  auto prepared = proxy->prepare(config);
+  ASSERT_TRUE(prepared) << prepared.error();
+  proxy->activate(std::move(*prepared));
 }
 
 inline UniqueFd dial(uint16_t port) {

@@ -184,13 +184,7 @@ class ClientTlsTest : public testing::Test {
       tweak(upstream);
     }
     config->upstreams.push_back(upstream);
-    config->actions.resize(1);
-    config->routes = *RouteTable::compile(
-        {{.name = "all", .path_match = PathMatch::kPrefix, .path = "/", .upstream = "app"}});
-    proxy_ = std::make_unique<Proxy>(1);
-    auto prepared = proxy_->prepare(config);
-    ASSERT_TRUE(prepared) << prepared.error();
-    proxy_->activate(std::move(*prepared));
+    run_routed_to_app(config, proxy_);
   }
   // The running proxy takes the same config with its upstream over `tls`, as a commit would.
   void reapply(uint16_t backend_port, const UpstreamTlsSpec& tls) {

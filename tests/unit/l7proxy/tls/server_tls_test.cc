@@ -206,14 +206,8 @@ class TlsTest : public testing::Test {
     UpstreamSpec upstream{.name = "app"};
     upstream.targets.push_back(target(backend));
     config->upstreams.push_back(upstream);
-    config->actions.resize(1);
     config->settings.header_timeout = 2000ms;
-    config->routes = *RouteTable::compile(
-        {{.name = "all", .path_match = PathMatch::kPrefix, .path = "/", .upstream = "app"}});
-    proxy_ = std::make_unique<Proxy>(1);
-    auto prepared = proxy_->prepare(config);
-    ASSERT_TRUE(prepared) << prepared.error();
-    proxy_->activate(std::move(*prepared));
+    run_routed_to_app(config, proxy_);
   }
   uint64_t stat(const char* name) { return proxy_->stats()[name].get<uint64_t>(); }
   // A commit to the running proxy: the same listener with `tls`.
