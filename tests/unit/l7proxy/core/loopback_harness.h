@@ -54,7 +54,8 @@ inline std::pair<UniqueFd, uint16_t> listen_on(const char* address = "127.0.0.1"
 
 // `config` with one route, everything to upstream "app", applied by a new one-worker proxy in
 // `proxy`, as a commit would.
-inline void run_routed_to_app(std::shared_ptr<ProxyConfig> config, std::unique_ptr<Proxy>& proxy) {
+inline void run_routed_to_app(const std::shared_ptr<ProxyConfig>& config,
+                              std::unique_ptr<Proxy>& proxy) {
   config->actions.resize(1);
   config->routes = *RouteTable::compile(
       {{.name = "all", .path_match = PathMatch::kPrefix, .path = "/", .upstream = "app"}});
