@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from . import Lab, Netem, pki, topologies
-from .lab import parse_ping
+from .lab import parse_ping, ping_stream
 from .fastpath import (dataplane, default_route_port, forwarding, hosts_checksum_in_software,
                        joining_mesh_section, make_mesh_identities, make_mesh_keys, mesh_section,
                        site_edge_config, site_hosts, start_routing, tunnels_only)
@@ -31,7 +31,7 @@ def pings_lost(pings) -> int:
     """The packets the spawned pings sent and got no answer for, once each has ended."""
     lost = 0
     for p in pings:
-        p.popen.wait(timeout=15)
+        p.popen.wait(timeout=30)
         r = parse_ping(p.log())
         lost += r["sent"] - r["received"]
     return lost
@@ -470,8 +470,8 @@ def main() -> int:
         s4 = start_routing(lab, {"s4-edge": site_edge_config(
             JOINING, acl=ATTACKER_ACL, mesh=joining_mesh_section(JOINING, MESH_KEYS, lab.log_dir))},
             daemons=("vigild", "vigil-dp"))["s4-edge"]
-        pings = [lab.spawn(f"s{a}-client", ["ping", "-n", "-q", "-i", "0.01", "-w", "4",
-                                            f"10.{b}.1.10"], name=f"join-ping-{a}{b}")
+        pings = [lab.spawn(f"s{a}-client", ping_stream(f"10.{b}.1.10", seconds=4),
+                           name=f"join-ping-{a}{b}")
                  for a, b in ((1, 2), (2, 3), (3, 1))]
         token = edges[1].cli("mesh", "token", "create", "--site", "s4", "--expires", "10m")
         print("  $ vigil mesh token create --site s4 --expires 10m   (on s1-edge)")
@@ -505,8 +505,8 @@ def main() -> int:
 
         heading("s1 rotates its WireGuard key while the four sites carry traffic")
         old_key = edges[1].call("vigild", "show.mesh")["public_key"]
-        pings = [lab.spawn(f"s{a}-client", ["ping", "-n", "-q", "-i", "0.01", "-w", "3",
-                                            f"10.{b}.1.10"], name=f"rotate-ping-{a}{b}")
+        pings = [lab.spawn(f"s{a}-client", ping_stream(f"10.{b}.1.10", seconds=3),
+                           name=f"rotate-ping-{a}{b}")
                  for a, b in ((1, 2), (3, 1), (4, 1))]
         time.sleep(0.5)
         started = time.monotonic()

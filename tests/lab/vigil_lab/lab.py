@@ -411,6 +411,13 @@ _PING_STATS = re.compile(r"(\d+) packets transmitted, (\d+) received")
 _PING_RTT = re.compile(r"= [\d.]+/([\d.]+)/")
 
 
+def ping_stream(address: str, seconds: int) -> list[str]:
+    """A ping every 10 ms for about `seconds`, to spawn. A count, not a deadline (-w): at a
+    deadline ping stops at once and counts the echo still in flight as lost, which under load
+    (a longer round trip) made a lossless stream look lossy."""
+    return ["ping", "-n", "-q", "-i", "0.01", "-c", str(seconds * 100), address]
+
+
 def parse_ping(output: str) -> dict:
     m = _PING_STATS.search(output)
     sent, received = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
