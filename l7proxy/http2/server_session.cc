@@ -1,0 +1,401 @@
+#include "l7proxy/http2/server_session.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace vigil::l7::http2 {
+namespace {
+
+std::string_view text(const uint8_t* p, size_t n) {
+  return {reinterpret_cast<const char*>(p), n};
+}
+
+nghttp2_nv field(std::string_view name, std::string_view value) {
+  // nghttp2 copies the bytes (NGHTTP2_NV_FLAG_NONE): nothing is written through these.
+  return {const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(name.data())),
+          const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(value.data())), name.size(),
+          value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+// RFC 9113 6.5.2: a field counts its name, its value and 32 bytes of overhead.
+constexpr size_t kFieldOverhead = 32;
+
+struct Options {
+  explicit Options(const Limits& limits) {
+    if (nghttp2_option_new(&option) != 0) {
+      throw std::runtime_error("HTTP/2: no memory for the session's options");
+    }
+    // Window updates go out as the handler passes request bodies on, so a client can send
+    // ahead no more than its windows, however slow the upstream.
+    nghttp2_option_set_no_auto_window_update(option, 1);
+    nghttp2_option_set_max_settings(option, limits.max_settings);
+    nghttp2_option_set_max_continuations(option, limits.max_continuations);
+    nghttp2_option_set_max_outbound_ack(option, limits.max_outbound_ack);
+    nghttp2_option_set_stream_reset_rate_limit(option, limits.reset_burst, limits.reset_rate);
+    // Closed streams are not kept for the priority tree: RFC 9218 clients do not use it, and
+    // each kept one would be memory a client could make the server hold.
+    nghttp2_option_set_no_closed_streams(option, 1);
+  }
+  ~Options() { nghttp2_option_del(option); }
+  nghttp2_option* option = nullptr;
+};
+
+struct Callbacks {
+  Callbacks() {
+    if (nghttp2_session_callbacks_new(&callbacks) != 0) {
+      throw std::runtime_error("HTTP/2: no memory for the session's callbacks");
+    }
+  }
+  ~Callbacks() { nghttp2_session_callbacks_del(callbacks); }
+  nghttp2_session_callbacks* callbacks = nullptr;
+};
+
+}  // namespace
+
+bool could_be_preface(std::string_view start) {
+  return kClientPreface.substr(0, std::min(start.size(), kClientPreface.size())) ==
+         start.substr(0, std::min(start.size(), kClientPreface.size()));
+}
+
+ServerSession::ServerSession(Handler& handler, const Limits& limits)
+    : handler_(handler), limits_(limits), budget_(limits.memory) {
+  Callbacks cb;
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cb.callbacks, on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(cb.callbacks, on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb.callbacks, on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb.callbacks, on_data_chunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb.callbacks, on_stream_close_cb);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cb.callbacks, on_frame_send);
+  Options options(limits);
+  if (nghttp2_session_server_new3(&session_, cb.callbacks, this, options.option,
+                                  budget_.allocator()) != 0) {
+    throw std::runtime_error("HTTP/2: no memory for a session");
+  }
+  const nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits.max_concurrent_streams},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, limits.stream_window},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits.max_header_bytes},
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+  };
+  int rv = nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+  if (rv == 0 && limits.connection_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
+    rv = nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                               static_cast<int32_t>(limits.connection_window));
+  }
+  if (rv != 0) {
+    nghttp2_session_del(session_);
+    throw std::runtime_error(std::string("HTTP/2: the session's settings: ") +
+                             nghttp2_strerror(rv));
+  }
+}
+
+ServerSession::~ServerSession() {
+  // nghttp2 frees through the budget, which outlives it (declared before it).
+  nghttp2_session_del(session_);
+}
+
+bool ServerSession::fail(int code, std::string_view what) {
+  failed_ = true;
+  if (error_.empty()) {
+    error_ = std::string(what);
+    if (code == NGHTTP2_ERR_NOMEM && budget_.exhausted()) {
+      error_ += ": the session went past its memory budget of " + std::to_string(budget_.limit()) +
+                " bytes";
+    } else if (code != 0) {
+      error_ += std::string(": ") + nghttp2_strerror(code);
+    }
+  }
+  return false;
+}
+
+bool ServerSession::receive(std::span<const char> bytes) {
+  if (failed_) {
+    return false;
+  }
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const ssize_t n = nghttp2_session_mem_recv(session_, p, bytes.size());
+  if (n < 0) {
+    switch (n) {
+      case NGHTTP2_ERR_BAD_CLIENT_MAGIC:
+        return fail(0, "the client did not begin with HTTP/2's connection preface");
+      case NGHTTP2_ERR_FLOODED:
+        return fail(0,
+                    "the client sent control frames faster than it read their "
+                    "acknowledgements (a flood)");
+      case NGHTTP2_ERR_TOO_MANY_CONTINUATIONS:
+        return fail(0, "the client split a header block into more than " +
+                           std::to_string(limits_.max_continuations) +
+                           " CONTINUATION frames (a CONTINUATION flood)");
+      default:
+        return fail(static_cast<int>(n), "HTTP/2 input");
+    }
+  }
+  return true;
+}
+
+bool ServerSession::send(ByteBuffer& out, size_t high_water) {
+  if (failed_) {
+    return false;
+  }
+  while (out.size() < high_water) {
+    const uint8_t* frames = nullptr;
+    const ssize_t n = nghttp2_session_mem_send(session_, &frames);
+    if (n < 0) {
+      return fail(static_cast<int>(n), "HTTP/2 output");
+    }
+    if (n == 0) {
+      break;
+    }
+    out.append(
+        std::span<const char>(reinterpret_cast<const char*>(frames), static_cast<size_t>(n)));
+  }
+  return true;
+}
+
+bool ServerSession::finished() const {
+  return failed_ ||
+         (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0);
+}
+
+bool ServerSession::wants_write() const {
+  return !failed_ && nghttp2_session_want_write(session_) != 0;
+}
+
+ServerSession::Stream* ServerSession::find(int32_t stream) const {
+  auto it = streams_.find(stream);
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+bool ServerSession::respond(int32_t stream, int status, std::span<const Header> headers,
+                            bool end_stream) {
+  Stream* s = find(stream);
+  if (s == nullptr || failed_ || status < 100 || status > 999) {
+    return false;
+  }
+  const char code[3] = {static_cast<char>('0' + status / 100),
+                        static_cast<char>('0' + status / 10 % 10),
+                        static_cast<char>('0' + status % 10)};
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(headers.size() + 1);
+  nva.push_back(field(":status", std::string_view(code, 3)));
+  for (const Header& h : headers) {
+    nva.push_back(field(h.name, h.value));
+  }
+  nghttp2_data_provider body{};
+  body.source.ptr = s;
+  body.read_callback = read_body;
+  const int rv = nghttp2_submit_response(session_, stream, nva.data(), nva.size(),
+                                         end_stream ? nullptr : &body);
+  return rv == 0;
+}
+
+size_t ServerSession::body_room(int32_t stream) const {
+  const Stream* s = find(stream);
+  if (s == nullptr || s->body_end || queued_ >= limits_.session_output) {
+    return 0;
+  }
+  const size_t here =
+      s->body.size() < limits_.stream_output ? limits_.stream_output - s->body.size() : 0;
+  return std::min(here, limits_.session_output - queued_);
+}
+
+size_t ServerSession::queue_body(int32_t stream, std::span<const char> bytes, bool end) {
+  Stream* s = find(stream);
+  if (s == nullptr || s->body_end) {
+    return 0;
+  }
+  const size_t n = std::min(bytes.size(), body_room(stream));
+  s->body.append(bytes.first(n));
+  queued_ += n;
+  if (end && n == bytes.size()) {
+    s->body_end = true;
+  }
+  if (s->deferred && (n > 0 || s->body_end)) {
+    s->deferred = false;
+    nghttp2_session_resume_data(session_, stream);
+  }
+  return n;
+}
+
+void ServerSession::reset(int32_t stream, uint32_t error) {
+  if (find(stream) != nullptr && !failed_) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream, error);
+  }
+}
+
+void ServerSession::consumed(int32_t stream, size_t bytes) {
+  Stream* s = find(stream);
+  if (s == nullptr || failed_) {
+    return;
+  }
+  bytes = std::min(bytes, s->unconsumed);
+  s->unconsumed -= bytes;
+  nghttp2_session_consume(session_, stream, bytes);
+}
+
+void ServerSession::shut_down() {
+  if (!failed_) {
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                          nullptr, 0);
+  }
+}
+
+int ServerSession::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* self) {
+  auto& me = *static_cast<ServerSession*>(self);
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+    return 0;
+  }
+  me.streams_[frame->hd.stream_id] =
+      std::make_unique<Stream>(frame->hd.stream_id, me.limits_.stream_output);
+  return 0;
+}
+
+void ServerSession::take_header(Stream& s, std::string_view name, std::string_view value) {
+  s.header_bytes += name.size() + value.size() + kFieldOverhead;
+  if (++s.header_fields > limits_.max_header_fields || s.header_bytes > limits_.max_header_bytes) {
+    s.too_large = true;
+  }
+  if (s.too_large) {
+    return;  // counted, not kept: the answer is 431 whatever follows
+  }
+  RequestHead& h = s.head;
+  if (name == ":method") {
+    h.method = value;
+  } else if (name == ":scheme") {
+    h.scheme = value;
+  } else if (name == ":authority") {
+    h.authority = value;
+  } else if (name == ":path") {
+    h.path = value;
+  } else if (!name.empty() && name[0] == ':') {
+    // nghttp2 refuses any other pseudo-header before this is called; :protocol (RFC 8441)
+    // only when extended CONNECT is on, which it is not.
+  } else if (name == "cookie") {
+    auto it = std::find_if(h.headers.begin(), h.headers.end(),
+                           [](const Header& f) { return f.name == "cookie"; });
+    if (it == h.headers.end()) {
+      h.headers.push_back({std::string(name), std::string(value)});
+    } else {
+      it->value.append("; ").append(value);
+    }
+  } else {
+    h.headers.push_back({std::string(name), std::string(value)});
+  }
+}
+
+int ServerSession::on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                             size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
+                             void* self) {
+  auto& me = *static_cast<ServerSession*>(self);
+  Stream* s = me.find(frame->hd.stream_id);
+  if (s == nullptr || frame->hd.type != NGHTTP2_HEADERS ||
+      frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+    return 0;  // trailers: read (nghttp2 checks them) and dropped
+  }
+  me.take_header(*s, text(name, namelen), text(value, valuelen));
+  return 0;
+}
+
+void ServerSession::headers_done(Stream& s, bool end_stream) {
+  if (s.too_large) {
+    const nghttp2_nv nv[] = {field(":status", "431"), field("content-length", "0")};
+    nghttp2_submit_response(session_, s.id, nv, std::size(nv), nullptr);
+    if (!end_stream) {
+      // Its body is not wanted: the stream ends here rather than after the client sent it.
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_NO_ERROR);
+    }
+    return;
+  }
+  s.head.end_stream = end_stream;
+  s.delivered = true;
+  handler_.on_request(s.id, std::move(s.head));
+  if (end_stream) {
+    handler_.on_request_end(s.id);
+  }
+}
+
+int ServerSession::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* self) {
+  auto& me = *static_cast<ServerSession*>(self);
+  Stream* s = me.find(frame->hd.stream_id);
+  if (s == nullptr) {
+    return 0;
+  }
+  const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+    me.headers_done(*s, end_stream);
+  } else if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) && end_stream &&
+             s->delivered) {
+    me.handler_.on_request_end(s->id);
+  }
+  return 0;
+}
+
+int ServerSession::on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream,
+                                 const uint8_t* data, size_t len, void* self) {
+  auto& me = *static_cast<ServerSession*>(self);
+  Stream* s = me.find(stream);
+  if (s == nullptr || !s->delivered) {
+    // A body nobody will read (its head was refused): the client may send the next at once.
+    nghttp2_session_consume(session, stream, len);
+    return 0;
+  }
+  s->unconsumed += len;
+  me.handler_.on_request_data(stream, {reinterpret_cast<const char*>(data), len});
+  return 0;
+}
+
+int ServerSession::on_stream_close_cb(nghttp2_session* session, int32_t stream, uint32_t error,
+                                      void* self) {
+  auto& me = *static_cast<ServerSession*>(self);
+  auto it = me.streams_.find(stream);
+  if (it == me.streams_.end()) {
+    return 0;
+  }
+  Stream& s = *it->second;
+  // What the handler was given and had not passed on no longer holds the connection's window.
+  if (s.unconsumed > 0) {
+    nghttp2_session_consume_connection(session, s.unconsumed);
+  }
+  me.queued_ -= s.body.size();
+  const bool delivered = s.delivered;
+  me.streams_.erase(it);
+  if (delivered) {
+    me.handler_.on_stream_close(stream, error);
+  }
+  return 0;
+}
+
+int ServerSession::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* self) {
+  auto& me = *static_cast<ServerSession*>(self);
+  if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
+    me.goaway_sent_ = frame->goaway.error_code;
+  }
+  return 0;
+}
+
+ssize_t ServerSession::read_body(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                                 uint32_t* flags, nghttp2_data_source* source, void* self) {
+  auto& me = *static_cast<ServerSession*>(self);
+  auto* s = static_cast<Stream*>(source->ptr);
+  const size_t n = std::min(length, s->body.size());
+  if (n > 0) {
+    std::memcpy(buf, s->body.data().data(), n);
+    s->body.consume(n);
+    me.queued_ -= n;
+  }
+  if (s->body.empty()) {
+    if (s->body_end) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      s->body.release_if_empty();
+    } else if (n == 0) {
+      s->deferred = true;
+      return NGHTTP2_ERR_DEFERRED;
+    }
+  }
+  return static_cast<ssize_t>(n);
+}
+
+}  // namespace vigil::l7::http2

@@ -1,0 +1,178 @@
+// The server side of one HTTP/2 connection (RFC 9113), over nghttp2, in the terms a proxy's
+// connection wants: bytes from the client go in (receive), frames for it come out into the
+// connection's output buffer (send), and in between the handler hears of each request (its
+// head whole and checked, its body in pieces, its end, the stream's close) and answers with a
+// response head and body bytes queued per stream.
+//
+// Bounded whatever the client sends:
+// - nghttp2 checks the messaging rules (pseudo-headers, connection-specific fields, a body
+//   against its content-length) and resets a stream that breaks them;
+// - concurrent streams, header fields (count and bytes: 431 past either), SETTINGS entries, the
+//   CONTINUATION frames of one header block, queued control-frame acknowledgements (a SETTINGS
+//   or PING flood from a client that never reads) and the rate of streams the client resets
+//   (CVE-2023-44487, rapid reset: past it the connection ends with ENHANCE_YOUR_CALM) are
+//   limited;
+// - what nghttp2 allocates for the session is capped (memory_budget.h), the request body a
+//   client may send ahead is its flow-control window (more is sent only as the handler says it
+//   took what it was given: consumed()), and the response bytes queued are capped per stream
+//   and per session.
+// Request trailers are read and dropped; responses carry none (not yet).
+#pragma once
+
+#include <nghttp2/nghttp2.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "l7proxy/core/byte_buffer.h"
+#include "l7proxy/http2/memory_budget.h"
+
+namespace vigil::l7::http2 {
+
+// What a client sends first on a connection that speaks HTTP/2 from its start (h2c with prior
+// knowledge, RFC 9113 3.4).
+inline constexpr std::string_view kClientPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+// `start` could be the beginning of the preface (so far as it goes): a plain listener reads
+// until it is not, or is whole.
+bool could_be_preface(std::string_view start);
+
+struct Limits {
+  uint32_t max_concurrent_streams = 128;
+  uint32_t stream_window = 256 * 1024;       // request body a client sends ahead, per stream
+  uint32_t connection_window = 1024 * 1024;  // and over all its streams
+  uint32_t max_header_bytes = 64 * 1024;     // a request's fields, counted as RFC 9113 6.5.2 does
+  uint32_t max_header_fields = 100;
+  size_t max_settings = 32;                     // entries in one SETTINGS frame
+  size_t max_continuations = 8;                 // CONTINUATION frames in one header block
+  size_t max_outbound_ack = 1000;               // SETTINGS and PING acknowledgements queued unsent
+  uint64_t reset_burst = 1000;                  // streams a client may reset at once,
+  uint64_t reset_rate = 100;                    // and per second after that
+  size_t stream_output = size_t{64} * 1024;     // response body queued per stream,
+  size_t session_output = size_t{1024} * 1024;  // and over all streams
+  size_t memory = size_t{1024} * 1024;          // what nghttp2 may allocate for the session
+};
+
+struct Header {
+  std::string name;  // lower case (HTTP/2 allows no other)
+  std::string value;
+};
+
+struct RequestHead {
+  std::string method;
+  std::string scheme;
+  std::string authority;  // "" when the client sent none (then a host field may say it)
+  std::string path;
+  std::vector<Header> headers;  // the regular fields, cookies joined into one (RFC 9113 8.2.3)
+  bool end_stream = false;      // no body follows
+};
+
+class ServerSession {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    // A request's head, whole. Answered with respond(), or reset().
+    virtual void on_request(int32_t stream, RequestHead&& head) = 0;
+    // A piece of its body: the handler calls consumed() for it once it has passed it on.
+    virtual void on_request_data(int32_t stream, std::span<const char> data) = 0;
+    virtual void on_request_end(int32_t stream) = 0;
+    // The stream is gone (answered, reset by either side, or the connection failing):
+    // nothing more is said of it, and calls for it are ignored. `error`: 0 when it ended well,
+    // an HTTP/2 error code otherwise.
+    virtual void on_stream_close(int32_t stream, uint32_t error) = 0;
+  };
+
+  // Settings go out with the first send(). A client that does not start with the preface
+  // fails the first receive.
+  ServerSession(Handler& handler, const Limits& limits);
+  ~ServerSession();
+  ServerSession(const ServerSession&) = delete;
+  ServerSession& operator=(const ServerSession&) = delete;
+
+  // Bytes from the client, all taken. False: the connection must end (its bytes were not
+  // HTTP/2, it flooded, or it went past its memory): error() says why; what send() still
+  // gives (a GOAWAY) may be sent first.
+  bool receive(std::span<const char> bytes);
+  // Frames for the client appended to `out` until it holds `high_water` bytes or nothing is
+  // left to send. False: as for receive().
+  bool send(ByteBuffer& out, size_t high_water);
+  // Neither side has anything more to say: the connection may close (after a GOAWAY went out,
+  // or the client's).
+  bool finished() const;
+  bool wants_write() const;
+  const std::string& error() const { return error_; }
+  // The error code of the GOAWAY this side sent (0: none, or NO_ERROR).
+  uint32_t goaway_sent() const { return goaway_sent_; }
+
+  // The response's head; `end_stream`: it has no body. False when the stream is gone.
+  bool respond(int32_t stream, int status, std::span<const Header> headers, bool end_stream);
+  // Room for the stream's response body now (0 while what was queued has not drained).
+  size_t body_room(int32_t stream) const;
+  // Queues up to body_room() bytes of the response body (returns how many); `end`, with the
+  // last of them: the body is whole.
+  size_t queue_body(int32_t stream, std::span<const char> bytes, bool end);
+  // Ends a stream at once with `error` (an HTTP/2 error code).
+  void reset(int32_t stream, uint32_t error);
+  // The handler passed `bytes` of the stream's request body on: the client may send as much
+  // more.
+  void consumed(int32_t stream, size_t bytes);
+  // A graceful end: no stream after those begun is taken; the connection ends once they are
+  // answered.
+  void shut_down();
+
+  size_t open_streams() const { return streams_.size(); }
+  size_t memory_in_use() const { return budget_.in_use(); }
+
+ private:
+  struct Stream {
+    explicit Stream(int32_t stream_id, size_t cap) : id(stream_id), body(cap) {}
+    int32_t id;
+    RequestHead head;
+    size_t header_bytes = 0;
+    uint32_t header_fields = 0;
+    bool too_large = false;  // its head went past a limit: answered 431
+    bool delivered = false;  // the handler knows of it
+    size_t unconsumed = 0;   // body bytes given to the handler and not consumed yet
+    ByteBuffer body;         // the response's, not yet framed
+    bool body_end = false;
+    bool deferred = false;  // nghttp2 waits for body bytes
+  };
+
+  Stream* find(int32_t stream) const;
+  bool fail(int code, std::string_view what);
+
+  static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* self);
+  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
+                       void* self);
+  static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* self);
+  static int on_data_chunk(nghttp2_session*, uint8_t flags, int32_t stream, const uint8_t* data,
+                           size_t len, void* self);
+  static int on_stream_close_cb(nghttp2_session*, int32_t stream, uint32_t error, void* self);
+  static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* self);
+  static ssize_t read_body(nghttp2_session*, int32_t stream, uint8_t* buf, size_t length,
+                           uint32_t* flags, nghttp2_data_source* source, void* self);
+
+  void take_header(Stream& s, std::string_view name, std::string_view value);
+  void headers_done(Stream& s, bool end_stream);
+
+  Handler& handler_;
+  Limits limits_;
+  MemoryBudget budget_;
+  nghttp2_session* session_ = nullptr;
+  std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
+  size_t queued_ = 0;  // response body bytes queued over all streams
+  std::string error_;
+  uint32_t goaway_sent_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace vigil::l7::http2
