@@ -325,7 +325,9 @@ constexpr Schema kDnsSchema{
 constexpr Field kL7Fields[] = {
     {.key = "workers",
      .type = "integer 0-64",
-     .description = "Event-loop threads; 0: one per core the fast path does not poll",
+     .description = "Event-loop threads; 0: one per core the fast path does not poll. A "
+                    "commit adds or retires workers at once; a retired one serves its "
+                    "connections to their end",
      .default_value = "0"},
     {.key = "header_timeout_ms",
      .type = "integer 100-600000",

@@ -48,11 +48,6 @@ int main(int argc, char** argv) {
           if (!built) {
             return vigil::fail(built.error());
           }
-          if ((*built)->settings.workers != proxy->workers()) {
-            vigil::log::warn(
-                "l7.workers changes when vigil-l7 next starts",
-                {{"running", proxy->workers()}, {"configured", (*built)->settings.workers}});
-          }
           auto prepared = proxy->prepare(std::move(*built));
           if (!prepared) {
             return vigil::fail(prepared.error());
@@ -86,9 +81,9 @@ int main(int argc, char** argv) {
           }};
         });
         d.on_start([&](vigil::EventLoop& loop) -> vigil::Status {
-          // The worker count is fixed at start: from the config file, or the cores the fast
-          // path leaves. A commit that changes l7.workers says it waits for the next start.
-          // The file's l7 section runs until vigild pushes its running config.
+          // The workers at start: from the config file, or the cores the fast path leaves (a
+          // commit changes their number). The file's l7 section runs until vigild pushes its
+          // running config.
           auto parsed = vigil::config::parse_document(d.config());
           default_workers = vigil::l7::default_worker_count(parsed.config, online_cores());
           proxy = std::make_unique<vigil::l7::Proxy>(
@@ -107,8 +102,11 @@ int main(int argc, char** argv) {
             return vigil::fail(timer.error());
           }
           // Target names DNS answered anew reach the workers within this.
-          auto refresh =
-              loop.add_timer(std::chrono::milliseconds(200), [&] { proxy->refresh_targets(); });
+          // Likewise workers a commit retired, once their last connection has closed.
+          auto refresh = loop.add_timer(std::chrono::milliseconds(200), [&] {
+            proxy->refresh_targets();
+            proxy->reap_retired();
+          });
           return refresh ? vigil::Status(vigil::Ok{}) : vigil::fail(refresh.error());
         });
         d.on_stop([&] {

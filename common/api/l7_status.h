@@ -95,12 +95,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7UpstreamStatus, name, policy, 
 struct L7Status {
   bool configured = false;  // an l7 section is applied
   uint32_t workers = 0;
+  uint32_t workers_retiring = 0;  // a commit lowered l7.workers: serving what they had
   std::vector<L7ListenerStatus> listeners;
   std::vector<L7RouteStatus> routes;
   std::vector<L7UpstreamStatus> upstreams;
   std::map<std::string, uint64_t> counters;  // requests, retries, ... (l7.stats)
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7Status, configured, workers, listeners, routes,
-                                                upstreams, counters)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7Status, configured, workers, workers_retiring,
+                                                listeners, routes, upstreams, counters)
 
 }  // namespace vigil::api

@@ -53,8 +53,52 @@ TargetResolver::Settings resolver_settings(const ProxySettings& s) {
 }  // namespace
 
 Proxy::Proxy(uint32_t workers, TargetResolver::Lookup lookup) : resolver_(std::move(lookup)) {
-  for (uint32_t i = 0; i < std::max<uint32_t>(workers, 1); ++i) {
-    workers_.push_back(std::make_unique<Worker>(i));
+  resize(std::max<uint32_t>(workers, 1));
+}
+
+size_t Proxy::worker_count(const ProxyConfig& config) {
+  return std::max<size_t>(config.settings.workers, 1);
+}
+
+void Proxy::resize(size_t count) {
+  while (workers_.size() < count) {
+    workers_.push_back(std::make_unique<Worker>(next_index_++));
+  }
+  // The newest go first: the first worker, there since the start, stays.
+  while (workers_.size() > count) {
+    workers_.back()->retire();
+    retiring_.push_back(std::move(workers_.back()));
+    workers_.pop_back();
+  }
+}
+
+void Proxy::reap_retired() {
+  for (auto it = retiring_.begin(); it != retiring_.end();) {
+    Worker& w = **it;
+    if (!w.drained()) {
+      ++it;
+      continue;
+    }
+    // Its last totals are asked before it stops; a worker that does not answer in time (it
+    // cannot be busy: it has no connection) is asked again next time.
+    std::future<RequestTotals> asked = w.ask_request_totals();
+    if (asked.valid()) {
+      if (asked.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+        ++it;
+        continue;
+      }
+      retired_totals_.merge(asked.get());
+    }
+    for (size_t c = 0; c < std::size(kWorkerCounters); ++c) {
+      retired_counters_[c] +=
+          (w.stats().*kWorkerCounters[c].member).load(std::memory_order_relaxed);
+    }
+    for (size_t c = 0; c < retired_responses_.size(); ++c) {
+      retired_responses_[c] += w.stats().responses[c].load(std::memory_order_relaxed);
+    }
+    last_totals_.erase(&w);
+    w.stop();
+    it = retiring_.erase(it);
   }
 }
 
@@ -66,6 +110,9 @@ void Proxy::stop() {
   checker_.stop();
   resolver_.stop();
   for (auto& w : workers_) {
+    w->stop();
+  }
+  for (auto& w : retiring_) {
     w->stop();
   }
 }
@@ -122,12 +169,15 @@ Expected<Proxy::Prepared> Proxy::prepare(std::shared_ptr<const ProxyConfig> conf
   Prepared p;
   for (const auto& l : config->listeners) {
     const std::string key = l.address.to_string();
-    if (auto kept = sockets_.find(key); kept != sockets_.end()) {
-      p.sockets[key] = kept->second;
-      continue;
-    }
+    // A kept listener keeps its sockets (what waits in their queues is not lost), as many
+    // as the workers now; more are bound for workers added.
     auto& fds = p.sockets[key];
-    for (size_t i = 0; i < workers_.size(); ++i) {
+    if (auto kept = sockets_.find(key); kept != sockets_.end()) {
+      fds.assign(kept->second.begin(),
+                 kept->second.begin() +
+                     static_cast<ptrdiff_t>(std::min(kept->second.size(), worker_count(*config))));
+    }
+    for (size_t i = fds.size(); i < worker_count(*config); ++i) {
       auto fd = listen_on(l.address);
       if (!fd) {
         return fail("listener " + l.name + ": " + fd.error());
@@ -170,6 +220,8 @@ void Proxy::activate(Prepared prepared) {
   resolved_version_ = names.version;
   prepared.config = with_resolved_targets(base_, names);
   health_ = checker_.apply(*prepared.config);
+  const size_t before = workers_.size();
+  resize(worker_count(*prepared.config));
   hand_out(prepared.config, prepared.sockets, prepared.tls, prepared.access_log, health_);
   // The sockets of listeners gone close when the last worker lets go of them.
   sockets_ = std::move(prepared.sockets);
@@ -181,6 +233,10 @@ void Proxy::activate(Prepared prepared) {
       w->start();
     }
     started_ = true;
+  } else {
+    for (size_t i = before; i < workers_.size(); ++i) {
+      workers_[i]->start();  // added by this commit
+    }
   }
 }
 
@@ -234,18 +290,24 @@ Status Proxy::reload() {
 
 nlohmann::json Proxy::stats() const {
   const auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  nlohmann::json out = {{"workers", workers_.size()}};
-  for (const CounterInfo& c : kWorkerCounters) {
-    uint64_t sum = 0;
-    for (const auto& w : workers_) {
-      sum += get(w->stats().*c.member);
+  nlohmann::json out = {{"workers", workers_.size()}, {"workers_retiring", retiring_.size()}};
+  std::vector<Worker*> all;  // those retiring too: their counters are the totals' too
+  for (const auto* group : {&workers_, &retiring_}) {
+    for (const auto& w : *group) {
+      all.push_back(w.get());
     }
-    out[std::string(c.key)] = sum;
+  }
+  for (size_t i = 0; i < std::size(kWorkerCounters); ++i) {
+    uint64_t sum = retired_counters_[i];
+    for (Worker* w : all) {
+      sum += get(w->stats().*kWorkerCounters[i].member);
+    }
+    out[std::string(kWorkerCounters[i].key)] = sum;
   }
   nlohmann::json by_class = nlohmann::json::object();
   for (size_t c = 1; c < 6; ++c) {
-    uint64_t sum = 0;
-    for (const auto& w : workers_) {
+    uint64_t sum = retired_responses_[c];
+    for (Worker* w : all) {
       sum += get(w->stats().responses[c]);
     }
     by_class[std::to_string(c) + "xx"] = sum;
@@ -268,17 +330,18 @@ nlohmann::json Proxy::stats() const {
   // counts with its last answer, so the sum never shrinks (Prometheus would take a shrinking
   // total for a restart and count it all again).
   std::vector<std::future<RequestTotals>> asked;
-  for (const auto& w : workers_) {
+  asked.reserve(all.size());
+  for (Worker* w : all) {
     asked.push_back(w->ask_request_totals());
   }
-  last_totals_.resize(workers_.size());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-  RequestTotals totals;
+  RequestTotals totals = retired_totals_;
   for (size_t i = 0; i < asked.size(); ++i) {
+    RequestTotals& last = last_totals_[all[i]];
     if (asked[i].valid() && asked[i].wait_until(deadline) == std::future_status::ready) {
-      last_totals_[i] = asked[i].get();
+      last = asked[i].get();
     }
-    totals.merge(last_totals_[i]);
+    totals.merge(last);
   }
   const auto json_of = [](const std::map<std::string, RequestCounts, std::less<>>& by_name) {
     nlohmann::json j = nlohmann::json::object();
@@ -300,9 +363,10 @@ nlohmann::json Proxy::stats() const {
 api::L7Status Proxy::show() const {
   api::L7Status out;
   out.workers = static_cast<uint32_t>(workers_.size());
+  out.workers_retiring = static_cast<uint32_t>(retiring_.size());
   const nlohmann::json counters = stats();
   for (const auto& [key, value] : counters.items()) {
-    if (value.is_number_unsigned() && key != "workers") {
+    if (value.is_number_unsigned() && key != "workers" && key != "workers_retiring") {
       out.counters[key] = value.get<uint64_t>();
     }
   }

@@ -4,6 +4,7 @@
 // config to the next keep their sockets, so no connection waiting in a backlog is lost.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -49,6 +50,9 @@ class Proxy {
   // as a commit would (requests under way finish on the old; targets kept keep their warm
   // connections, ejection and health).
   void refresh_targets();
+  // The control thread's, often: workers a commit retired (l7.workers lowered) are stopped
+  // once their last connection has closed, their counters kept in the totals.
+  void reap_retired();
   // SIGHUP: the access log opened again (after logrotate moved it), every TLS listener's
   // certificates, keys and OCSP responses read again, and every TLS upstream's CAs and client
   // certificate. Each part on its own: the certificates
@@ -58,6 +62,8 @@ class Proxy {
   void stop();
 
   size_t workers() const { return workers_.size(); }
+  // Retired workers still serving connections they had.
+  size_t retiring() const { return retiring_.size(); }
   // As the workers run it: target names replaced by their addresses.
   const std::shared_ptr<const ProxyConfig>& config() const { return config_; }
   // Counters summed over the workers.
@@ -76,7 +82,18 @@ class Proxy {
                 const TlsByListener& tls, const std::shared_ptr<UniqueFd>& access_log,
                 const std::shared_ptr<const HealthBoard>& health);
 
+  // The config's worker count: each accepts on its own socket of each listener.
+  static size_t worker_count(const ProxyConfig& config);
+  // Adds or retires workers to `count`.
+  void resize(size_t count);
+
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<Worker>> retiring_;  // serving what they had, accepting nothing
+  size_t next_index_ = 0;                          // a new worker's (request IDs stay unique)
+  // Counters of workers stopped after retiring, so the totals never shrink.
+  std::array<uint64_t, std::size(kWorkerCounters)> retired_counters_{};
+  std::array<uint64_t, 6> retired_responses_{};
+  RequestTotals retired_totals_;
   std::shared_ptr<TicketKeyRing> tickets_ = std::make_shared<TicketKeyRing>();
   std::shared_ptr<const ProxyConfig> base_;    // as committed, target names unresolved
   std::shared_ptr<const ProxyConfig> config_;  // base_ with its names' addresses
@@ -89,7 +106,7 @@ class Proxy {
   HealthChecker checker_;
   std::shared_ptr<const HealthBoard> health_;  // the config's targets' health, as handed out
   // Each worker's request totals as it last answered (the control thread's alone).
-  mutable std::vector<RequestTotals> last_totals_;
+  mutable std::map<const Worker*, RequestTotals> last_totals_;
   bool started_ = false;
 };
 

@@ -50,6 +50,8 @@ class Worker::Acceptor final : public Pollable, public Timer {
   void on_events(uint32_t /*events*/) override { accept(); }
   const std::shared_ptr<UniqueFd>& fd() const { return fd_; }
   void set_info(ListenerInfo info) { info_ = std::move(info); }
+  // Takes what is queued now (a retiring worker's last accept).
+  void drain() { worker_.accept_from(fd_->get(), info_); }
 
  private:
   static constexpr auto kRetry = std::chrono::milliseconds(100);
@@ -111,6 +113,24 @@ void Worker::stop() {
     reactor_.stop();
     thread_.join();
   }
+}
+
+void Worker::retire() {
+  const auto stop_accepting = [this] {
+    // What completed its handshake in a queue is taken, so letting the socket go resets
+    // nobody; a connection that completes in the instant between the two would be reset,
+    // unless net.ipv4.tcp_migrate_req moves it to another worker's socket (docs/operations.md).
+    for (auto& a : acceptors_) {
+      a->drain();
+    }
+    acceptors_.clear();
+    retired_.store(true, std::memory_order_release);
+  };
+  if (!thread_.joinable()) {
+    stop_accepting();
+    return;
+  }
+  reactor_.post(stop_accepting);
 }
 
 void Worker::apply(std::shared_ptr<const ProxyConfig> config,

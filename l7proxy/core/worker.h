@@ -5,6 +5,7 @@
 // accepted afterwards, and requests started afterwards on kept-alive ones, take the new one.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -49,6 +50,15 @@ class Worker {
 
   void start();
   void stop();  // stops the loop, joins, closes every connection
+  // Thread-safe: the worker accepts no more (what waits in its listeners' queues is taken
+  // first, then it lets its sockets go) and serves the connections it has to their end: a
+  // commit that lowers l7.workers cuts nobody off.
+  void retire();
+  // Retired, and its last connection closed: stopping it now ends nothing under way.
+  bool drained() const {
+    return retired_.load(std::memory_order_acquire) &&
+           stats_.active_connections.load(std::memory_order_relaxed) == 0;
+  }
 
   // Thread-safe: the worker takes `config` and accepts on `listeners` (its own socket of each
   // of config's listeners, in order, with its TLS) from its next turn. Sockets it had and is
@@ -113,6 +123,7 @@ class Worker {
   std::string request_id_prefix_;
   std::unique_ptr<Timer> sweeper_;
   std::unique_ptr<AccessLog> access_log_;
+  std::atomic<bool> retired_{false};
 };
 
 }  // namespace vigil::l7

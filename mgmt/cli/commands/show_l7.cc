@@ -61,7 +61,12 @@ Output show_listeners(Invocation& inv) {
       }
     }
   }
-  return {.out = t.render() + std::to_string(s->workers) + " worker(s)\n" + certificates};
+  std::string workers = std::to_string(s->workers) + " worker(s)";
+  if (s->workers_retiring > 0) {
+    workers += ", " + std::to_string(s->workers_retiring) +
+               " retiring (a commit lowered l7.workers: serving the connections they had)";
+  }
+  return {.out = t.render() + workers + "\n" + certificates};
 }
 
 Output show_routes(Invocation& inv) {

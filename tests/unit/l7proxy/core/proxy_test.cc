@@ -553,6 +553,68 @@ TEST_F(ProxyTest, TheAccessLogHasALinePerRequestWithClientValuesEscaped) {
 
 // A target given by DNS name, with a lookup the test answers: its address is where requests
 // go, a new answer moves them once the proxy refreshes, and a failed lookup keeps the address.
+// One request on a kept-alive connection: its answer's status line ("" if none came).
+std::string ask(int fd) {
+  send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  const std::string got =
+      read_until(fd, [](const std::string& s) { return whole_responses(s) >= 1; });
+  return got.substr(0, got.find("\r\n"));
+}
+
+TEST_F(ProxyTest, ACommitChangesTheWorkerCountAndCutsNoConnectionOff) {
+  Backend backend;
+  start({backend.port()});
+  const auto with_workers = [&](uint32_t n) {
+    auto next = std::make_shared<ProxyConfig>(*proxy_->config());
+    next->settings.workers = n;
+    auto prepared = proxy_->prepare(next);
+    ASSERT_TRUE(prepared) << prepared.error();
+    proxy_->activate(std::move(*prepared));
+  };
+  UniqueFd first = dial(port_);
+  EXPECT_EQ(ask(first.get()), "HTTP/1.1 200 OK");
+
+  with_workers(3);
+  EXPECT_EQ(proxy_->workers(), 3u);
+  EXPECT_EQ(proxy_->show().listeners.at(0).sockets, 3u);
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < 9; ++i) {
+    clients.push_back(dial(port_));
+    EXPECT_EQ(ask(clients.back().get()), "HTTP/1.1 200 OK") << i;
+  }
+  EXPECT_EQ(ask(first.get()), "HTTP/1.1 200 OK");
+
+  // Down to one: the two newest retire, and every connection they had is still served.
+  with_workers(1);
+  EXPECT_EQ(proxy_->workers(), 1u);
+  EXPECT_EQ(proxy_->retiring(), 2u);
+  EXPECT_EQ(proxy_->show().workers_retiring, 2u);
+  for (size_t i = 0; i < clients.size(); ++i) {
+    EXPECT_EQ(ask(clients[i].get()), "HTTP/1.1 200 OK") << i;
+  }
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n").substr(0, 15),
+              "HTTP/1.1 200 OK");
+  }
+  proxy_->reap_retired();
+  const uint64_t requests = stat("requests");
+  const uint64_t accepted = stat("connections_accepted");
+  EXPECT_EQ(requests, 1u + 9u + 1u + 9u + 5u);
+
+  // Once their connections close, the retired workers stop; their counts stay in the totals.
+  clients.clear();
+  for (int i = 0; i < 200 && proxy_->retiring() > 0; ++i) {
+    std::this_thread::sleep_for(25ms);
+    proxy_->reap_retired();
+  }
+  EXPECT_EQ(proxy_->retiring(), 0u);
+  EXPECT_EQ(stat("requests"), requests);
+  EXPECT_EQ(stat("connections_accepted"), accepted);
+  EXPECT_EQ(proxy_->stats().at("routes").at("all").at("responses").at("2xx"), requests);
+  EXPECT_EQ(ask(first.get()), "HTTP/1.1 200 OK");
+  EXPECT_EQ(proxy_->show().listeners.at(0).sockets, 1u);
+}
+
 TEST(ProxyDns, ATargetNameFollowsWhatDnsAnswers) {
   Backend first([](const std::string&, const std::string&) {
     return std::string("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
