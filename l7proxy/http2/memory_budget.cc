@@ -18,7 +18,7 @@ size_t& size_of(void* block) {
 }  // namespace
 
 void* MemoryBudget::allocate(size_t size) {
-  if (size > std::numeric_limits<size_t>::max() - kHeader || size > limit_ - in_use_) {
+  if (size > std::numeric_limits<size_t>::max() - kHeader || kHeader + size > limit_ - in_use_) {
     exhausted_ = true;
     return nullptr;
   }
@@ -27,7 +27,7 @@ void* MemoryBudget::allocate(size_t size) {
     return nullptr;
   }
   size_of(block) = size;
-  in_use_ += size;
+  in_use_ += kHeader + size;
   return static_cast<char*>(block) + kHeader;
 }
 
@@ -36,7 +36,7 @@ void MemoryBudget::release(void* p) {
     return;
   }
   void* block = static_cast<char*>(p) - kHeader;
-  in_use_ -= size_of(block);
+  in_use_ -= kHeader + size_of(block);
   std::free(block);
 }
 

@@ -18,6 +18,8 @@ class MemoryBudget {
 
   // What nghttp2 allocates through; valid while this budget lives.
   nghttp2_mem* allocator() { return &mem_; }
+  // What is held: each block as asked for, and the 16 bytes before it that say its size.
+  // (malloc's own overhead is not known here.)
   size_t in_use() const { return in_use_; }
   size_t limit() const { return limit_; }
   // An allocation was refused since the budget was made.

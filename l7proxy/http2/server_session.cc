@@ -33,7 +33,11 @@ struct Options {
     nghttp2_option_set_max_settings(option, limits.max_settings);
     nghttp2_option_set_max_continuations(option, limits.max_continuations);
     nghttp2_option_set_max_outbound_ack(option, limits.max_outbound_ack);
-    nghttp2_option_set_stream_reset_rate_limit(option, limits.reset_burst, limits.reset_rate);
+    // nghttp2's own limit counts only the client's resets, and its GOAWAY leaves the
+    // connection open: it stays as a backstop, twice as lenient as this session's own count
+    // (count_error_close), which sees both kinds and ends the connection.
+    nghttp2_option_set_stream_reset_rate_limit(option, limits.reset_burst * 2,
+                                               limits.reset_rate * 2);
     // Closed streams are not kept for the priority tree: RFC 9218 clients do not use it, and
     // each kept one would be memory a client could make the server hold.
     nghttp2_option_set_no_closed_streams(option, 1);
@@ -60,7 +64,10 @@ bool could_be_preface(std::string_view start) {
 }
 
 ServerSession::ServerSession(Handler& handler, const Limits& limits)
-    : handler_(handler), limits_(limits), budget_(limits.memory) {
+    : handler_(handler),
+      limits_(limits),
+      budget_(limits.memory),
+      error_tokens_(static_cast<double>(limits.reset_burst)) {
   Callbacks cb;
   nghttp2_session_callbacks_set_on_begin_headers_callback(cb.callbacks, on_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback(cb.callbacks, on_header);
@@ -96,9 +103,22 @@ ServerSession::~ServerSession() {
   nghttp2_session_del(session_);
 }
 
+template <typename Body>
+int ServerSession::guarded(Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    fail(0, std::string("HTTP/2: ") + e.what());
+  } catch (...) {
+    fail(0, "HTTP/2: an unknown exception");
+  }
+  return NGHTTP2_ERR_CALLBACK_FAILURE;
+}
+
 bool ServerSession::fail(int code, std::string_view what) {
+  const bool first = !failed_;
   failed_ = true;
-  if (error_.empty()) {
+  if (error_.empty() || first) {
     error_ = std::string(what);
     if (code == NGHTTP2_ERR_NOMEM && budget_.exhausted()) {
       error_ += ": the session went past its memory budget of " + std::to_string(budget_.limit()) +
@@ -107,15 +127,61 @@ bool ServerSession::fail(int code, std::string_view what) {
       error_ += std::string(": ") + nghttp2_strerror(code);
     }
   }
+  close_streams(NGHTTP2_INTERNAL_ERROR);
   return false;
 }
 
-bool ServerSession::receive(std::span<const char> bytes) {
+void ServerSession::close_streams(uint32_t error) {
+  std::vector<int32_t> told;
+  for (auto& [id, s] : streams_) {
+    if (!failed_) {
+      // nghttp2 forgets it too, so nothing of it is sent or asked for after this.
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, error);
+    }
+    if (s->delivered) {
+      told.push_back(id);
+    }
+  }
+  streams_.clear();
+  queued_ = 0;
+  for (const int32_t id : told) {
+    handler_.on_stream_close(id, error);
+  }
+}
+
+void ServerSession::count_error_close() {
+  if (terminated_) {
+    return;
+  }
+  error_tokens_ -= 1;
+  if (error_tokens_ >= 0) {
+    return;
+  }
+  terminated_ = true;
+  error_ =
+      "the client ended streams in error (resetting them, or making the server reset "
+      "them) faster than " +
+      std::to_string(limits_.reset_rate) + " a second after a burst of " +
+      std::to_string(limits_.reset_burst);
+  // Its GOAWAY goes out next; nghttp2 reads nothing more of the client's.
+  nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+bool ServerSession::receive(std::span<const char> bytes, Clock::time_point now) {
   if (failed_) {
     return false;
   }
+  if (refilled_at_ != Clock::time_point{} && now > refilled_at_) {
+    const double seconds = std::chrono::duration<double>(now - refilled_at_).count();
+    error_tokens_ = std::min(static_cast<double>(limits_.reset_burst),
+                             error_tokens_ + seconds * static_cast<double>(limits_.reset_rate));
+  }
+  refilled_at_ = now;
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   const ssize_t n = nghttp2_session_mem_recv(session_, p, bytes.size());
+  if (failed_) {
+    return false;  // a callback failed it
+  }
   if (n < 0) {
     switch (n) {
       case NGHTTP2_ERR_BAD_CLIENT_MAGIC:
@@ -132,6 +198,9 @@ bool ServerSession::receive(std::span<const char> bytes) {
         return fail(static_cast<int>(n), "HTTP/2 input");
     }
   }
+  if (finished()) {
+    close_streams(NGHTTP2_CANCEL);
+  }
   return true;
 }
 
@@ -142,6 +211,9 @@ bool ServerSession::send(ByteBuffer& out, size_t high_water) {
   while (out.size() < high_water) {
     const uint8_t* frames = nullptr;
     const ssize_t n = nghttp2_session_mem_send(session_, &frames);
+    if (failed_) {
+      return false;
+    }
     if (n < 0) {
       return fail(static_cast<int>(n), "HTTP/2 output");
     }
@@ -150,6 +222,10 @@ bool ServerSession::send(ByteBuffer& out, size_t high_water) {
     }
     out.append(
         std::span<const char>(reinterpret_cast<const char*>(frames), static_cast<size_t>(n)));
+  }
+  if (finished() && !streams_.empty()) {
+    // A GOAWAY that ended the connection went out: streams it left open end with it.
+    close_streams(NGHTTP2_CANCEL);
   }
   return true;
 }
@@ -171,7 +247,7 @@ ServerSession::Stream* ServerSession::find(int32_t stream) const {
 bool ServerSession::respond(int32_t stream, int status, std::span<const Header> headers,
                             bool end_stream) {
   Stream* s = find(stream);
-  if (s == nullptr || failed_ || status < 100 || status > 999) {
+  if (s == nullptr || failed_ || s->responded || status < 200 || status > 599) {
     return false;
   }
   const char code[3] = {static_cast<char>('0' + status / 100),
@@ -183,17 +259,22 @@ bool ServerSession::respond(int32_t stream, int status, std::span<const Header> 
   for (const Header& h : headers) {
     nva.push_back(field(h.name, h.value));
   }
+  // The body's source is named by the stream's id, looked up at each read: never a pointer
+  // nghttp2 could hold past the stream's end here.
   nghttp2_data_provider body{};
-  body.source.ptr = s;
+  body.source.fd = stream;
   body.read_callback = read_body;
-  const int rv = nghttp2_submit_response(session_, stream, nva.data(), nva.size(),
-                                         end_stream ? nullptr : &body);
-  return rv == 0;
+  if (nghttp2_submit_response(session_, stream, nva.data(), nva.size(),
+                              end_stream ? nullptr : &body) != 0) {
+    return false;
+  }
+  s->responded = true;
+  return true;
 }
 
 size_t ServerSession::body_room(int32_t stream) const {
   const Stream* s = find(stream);
-  if (s == nullptr || s->body_end || queued_ >= limits_.session_output) {
+  if (s == nullptr || !s->responded || s->body_end || queued_ >= limits_.session_output) {
     return 0;
   }
   const size_t here =
@@ -203,7 +284,7 @@ size_t ServerSession::body_room(int32_t stream) const {
 
 size_t ServerSession::queue_body(int32_t stream, std::span<const char> bytes, bool end) {
   Stream* s = find(stream);
-  if (s == nullptr || s->body_end) {
+  if (s == nullptr || !s->responded || s->body_end) {
     return 0;
   }
   const size_t n = std::min(bytes.size(), body_room(stream));
@@ -220,7 +301,8 @@ size_t ServerSession::queue_body(int32_t stream, std::span<const char> bytes, bo
 }
 
 void ServerSession::reset(int32_t stream, uint32_t error) {
-  if (find(stream) != nullptr && !failed_) {
+  if (Stream* s = find(stream); s != nullptr && !failed_) {
+    s->reset_here = true;
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream, error);
   }
 }
@@ -248,18 +330,27 @@ int ServerSession::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
     return 0;
   }
-  me.streams_[frame->hd.stream_id] =
-      std::make_unique<Stream>(frame->hd.stream_id, me.limits_.stream_output);
-  return 0;
+  return me.guarded([&] {
+    me.streams_[frame->hd.stream_id] =
+        std::make_unique<Stream>(frame->hd.stream_id, me.limits_.stream_output);
+    return 0;
+  });
 }
 
-void ServerSession::take_header(Stream& s, std::string_view name, std::string_view value) {
+bool ServerSession::take_header(Stream& s, std::string_view name, std::string_view value,
+                                bool trailer) {
   s.header_bytes += name.size() + value.size() + kFieldOverhead;
   if (++s.header_fields > limits_.max_header_fields || s.header_bytes > limits_.max_header_bytes) {
-    s.too_large = true;
+    if (trailer) {
+      return false;  // too late for a 431: the stream is reset
+    }
+    if (!s.too_large) {
+      s.too_large = true;
+      s.head = {};  // what was kept goes now: the answer is 431 whatever follows
+    }
   }
-  if (s.too_large) {
-    return;  // counted, not kept: the answer is 431 whatever follows
+  if (s.too_large || trailer) {
+    return true;  // counted, not kept
   }
   RequestHead& h = s.head;
   if (name == ":method") {
@@ -284,6 +375,7 @@ void ServerSession::take_header(Stream& s, std::string_view name, std::string_vi
   } else {
     h.headers.push_back({std::string(name), std::string(value)});
   }
+  return true;
 }
 
 int ServerSession::on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
@@ -291,21 +383,27 @@ int ServerSession::on_header(nghttp2_session*, const nghttp2_frame* frame, const
                              void* self) {
   auto& me = *static_cast<ServerSession*>(self);
   Stream* s = me.find(frame->hd.stream_id);
-  if (s == nullptr || frame->hd.type != NGHTTP2_HEADERS ||
-      frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
-    return 0;  // trailers: read (nghttp2 checks them) and dropped
+  if (s == nullptr || frame->hd.type != NGHTTP2_HEADERS) {
+    return 0;
   }
-  me.take_header(*s, text(name, namelen), text(value, valuelen));
-  return 0;
+  const bool trailer = frame->headers.cat != NGHTTP2_HCAT_REQUEST;
+  return me.guarded([&] {
+    // Past the limits in trailers: nghttp2 resets the stream (counted as the client's error).
+    return me.take_header(*s, text(name, namelen), text(value, valuelen), trailer)
+               ? 0
+               : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  });
 }
 
 void ServerSession::headers_done(Stream& s, bool end_stream) {
   if (s.too_large) {
+    // The 431 alone; once it is out, a client still sending a body is told to stop
+    // (RST_STREAM NO_ERROR, RFC 9113 8.1), in on_frame_send. Sent together, nghttp2 would drop
+    // the answer for the reset.
     const nghttp2_nv nv[] = {field(":status", "431"), field("content-length", "0")};
-    nghttp2_submit_response(session_, s.id, nv, std::size(nv), nullptr);
-    if (!end_stream) {
-      // Its body is not wanted: the stream ends here rather than after the client sent it.
-      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_NO_ERROR);
+    if (nghttp2_submit_response(session_, s.id, nv, std::size(nv), nullptr) != 0) {
+      s.reset_here = true;
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_INTERNAL_ERROR);
     }
     return;
   }
@@ -324,13 +422,18 @@ int ServerSession::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, v
     return 0;
   }
   const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-  if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-    me.headers_done(*s, end_stream);
-  } else if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) && end_stream &&
-             s->delivered) {
-    me.handler_.on_request_end(s->id);
+  if (end_stream && (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS)) {
+    s->client_done = true;
   }
-  return 0;
+  return me.guarded([&] {
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+      me.headers_done(*s, end_stream);
+    } else if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
+               end_stream && s->delivered) {
+      me.handler_.on_request_end(s->id);
+    }
+    return 0;
+  });
 }
 
 int ServerSession::on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream,
@@ -343,8 +446,10 @@ int ServerSession::on_data_chunk(nghttp2_session* session, uint8_t, int32_t stre
     return 0;
   }
   s->unconsumed += len;
-  me.handler_.on_request_data(stream, {reinterpret_cast<const char*>(data), len});
-  return 0;
+  return me.guarded([&] {
+    me.handler_.on_request_data(stream, {reinterpret_cast<const char*>(data), len});
+    return 0;
+  });
 }
 
 int ServerSession::on_stream_close_cb(nghttp2_session* session, int32_t stream, uint32_t error,
@@ -354,32 +459,49 @@ int ServerSession::on_stream_close_cb(nghttp2_session* session, int32_t stream, 
   if (it == me.streams_.end()) {
     return 0;
   }
-  Stream& s = *it->second;
+  const Stream& s = *it->second;
   // What the handler was given and had not passed on no longer holds the connection's window.
   if (s.unconsumed > 0) {
     nghttp2_session_consume_connection(session, s.unconsumed);
   }
   me.queued_ -= s.body.size();
   const bool delivered = s.delivered;
+  const bool clients_error = error != NGHTTP2_NO_ERROR && !s.reset_here;
   me.streams_.erase(it);
-  if (delivered) {
-    me.handler_.on_stream_close(stream, error);
+  if (clients_error) {
+    me.count_error_close();
   }
-  return 0;
+  if (!delivered) {
+    return 0;
+  }
+  return me.guarded([&] {
+    me.handler_.on_stream_close(stream, error);
+    return 0;
+  });
 }
 
-int ServerSession::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* self) {
+int ServerSession::on_frame_send(nghttp2_session* session, const nghttp2_frame* frame, void* self) {
   auto& me = *static_cast<ServerSession*>(self);
   if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
     me.goaway_sent_ = frame->goaway.error_code;
   }
+  if (frame->hd.type == NGHTTP2_HEADERS && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+    Stream* s = me.find(frame->hd.stream_id);
+    if (s != nullptr && s->too_large && !s->client_done) {
+      s->reset_here = true;
+      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+    }
+  }
   return 0;
 }
 
-ssize_t ServerSession::read_body(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
-                                 uint32_t* flags, nghttp2_data_source* source, void* self) {
+ssize_t ServerSession::read_body(nghttp2_session*, int32_t stream, uint8_t* buf, size_t length,
+                                 uint32_t* flags, nghttp2_data_source*, void* self) {
   auto& me = *static_cast<ServerSession*>(self);
-  auto* s = static_cast<Stream*>(source->ptr);
+  Stream* s = me.find(stream);
+  if (s == nullptr) {
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // not ours any more: nghttp2 resets it
+  }
   const size_t n = std::min(length, s->body.size());
   if (n > 0) {
     std::memcpy(buf, s->body.data().data(), n);
@@ -387,9 +509,9 @@ ssize_t ServerSession::read_body(nghttp2_session*, int32_t, uint8_t* buf, size_t
     me.queued_ -= n;
   }
   if (s->body.empty()) {
+    s->body.release_if_empty();  // a drained stream holds no block (the thread caches them)
     if (s->body_end) {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
-      s->body.release_if_empty();
     } else if (n == 0) {
       s->deferred = true;
       return NGHTTP2_ERR_DEFERRED;

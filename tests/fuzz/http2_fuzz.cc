@@ -2,8 +2,10 @@
 // preface, read in pieces whose sizes the input's first byte chooses, while a handler answers
 // every request and takes every body byte: nothing may crash, the session's memory stays
 // within its budget, the handler hears of a stream's body, end and close only after its head
-// and never after its close, and the frames the session writes are never more than asked for
-// past the high-water mark (one frame).
+// and never after its close, every stream it heard of is closed by the end (close_streams when
+// the input ran out), and the frames the session writes are never more than asked for past the
+// high-water mark (a frame, or a header block).
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -62,9 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ServerSession session(handler, limits);
   handler.session = &session;
   constexpr size_t kHighWater = 4096;
+  auto now = ServerSession::Clock::time_point() + std::chrono::hours(1);
   for (size_t at = 0; at < input.size(); at += piece) {
     const std::string_view next = std::string_view(input).substr(at, piece);
-    const bool ok = session.receive(std::span<const char>(next.data(), next.size()));
+    now += std::chrono::milliseconds(piece);  // time passes as bytes come: the rate refills
+    const bool ok = session.receive(std::span<const char>(next.data(), next.size()), now);
     ByteBuffer out(size_t{1} << 20);
     const bool sent = session.send(out, kHighWater);
     if (out.size() > kHighWater + 16384 + 9 + 64 * 1024 ||
@@ -74,6 +78,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!ok || !sent || session.finished()) {
       break;
     }
+  }
+  session.close_streams(NGHTTP2_CANCEL);
+  if (!handler.open.empty() || session.open_streams() != 0) {
+    std::abort();
   }
   return 0;
 }

@@ -84,12 +84,13 @@ class Client {
                      n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
     }
     nghttp2_data_provider provider{};
+    provider.read_callback = read_upload;
+    const int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
+                                              body != nullptr ? &provider : nullptr, this);
     if (body != nullptr) {
-      upload_ = *body;
-      provider.read_callback = read_upload;
+      uploads_[id] = {*body, 0};
     }
-    return nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
-                                  body != nullptr ? &provider : nullptr, this);
+    return id;
   }
 
   std::string output() {
@@ -106,6 +107,9 @@ class Client {
   void input(std::string_view bytes) {
     nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()),
                              bytes.size());
+  }
+  void cancel(int32_t stream) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream, NGHTTP2_CANCEL);
   }
   uint32_t remote_setting(nghttp2_settings_id id) {
     return nghttp2_session_get_remote_settings(session_, id);
@@ -141,22 +145,21 @@ class Client {
     }
     return 0;
   }
-  static ssize_t read_upload(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+  static ssize_t read_upload(nghttp2_session*, int32_t stream, uint8_t* buf, size_t length,
                              uint32_t* flags, nghttp2_data_source*, void* self) {
-    auto& me = *static_cast<Client*>(self);
-    const size_t n = std::min(length, me.upload_.size() - me.uploaded_);
+    auto& [body, sent] = static_cast<Client*>(self)->uploads_[stream];
+    const size_t n = std::min(length, body.size() - sent);
     // NOLINTNEXTLINE(bugprone-not-null-terminated-result): a body's bytes, not a string
-    std::memcpy(buf, me.upload_.data() + me.uploaded_, n);
-    me.uploaded_ += n;
-    if (me.uploaded_ == me.upload_.size()) {
+    std::memcpy(buf, body.data() + sent, n);
+    sent += n;
+    if (sent == body.size()) {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
     }
     return static_cast<ssize_t>(n);
   }
 
   nghttp2_session* session_ = nullptr;
-  std::string upload_;
-  size_t uploaded_ = 0;
+  std::map<int32_t, std::pair<std::string, size_t>> uploads_;  // a body, and what went
 };
 
 // Bytes back and forth until neither side has anything more to say.
@@ -178,7 +181,7 @@ void pump(Client& client, ServerSession& server) {
 
 // Frames by hand.
 constexpr uint8_t kData = 0, kHeaders = 1, kRstStream = 3, kSettings = 4, kPing = 6,
-                  kContinuation = 9;
+                  kWindowUpdate = 8, kContinuation = 9;
 constexpr uint8_t kEndStream = 0x1, kEndHeaders = 0x4;
 
 std::string frame(uint8_t type, uint8_t flags, uint32_t stream, std::string_view payload) {
@@ -344,27 +347,32 @@ TEST_F(ServerSessionTest, TooManyHeaderFieldsAnswer431AndTheHandlerNeverHears) {
   EXPECT_EQ(client.responses[next].status, 200);
 }
 
-TEST_F(ServerSessionTest, AHeaderBlockPastItsBytesAnswers431AndItsBodyIsRefused) {
+TEST_F(ServerSessionTest, AHeaderBlockPastItsBytesIsAnswered431EvenWithABodyComing) {
   Limits limits;
   limits.max_header_bytes = 1000;
   make(limits);
-  std::string block = std::string("\x83\x86\x84\x01\x01", 5) + "a";  // POST
+  Client client;
+  std::vector<std::pair<std::string, std::string>> big;
+  big.reserve(10);
   for (int i = 0; i < 10; ++i) {
-    block += literal("x-big-" + std::to_string(i), std::string(100, 'v'));
+    big.emplace_back("x-big-" + std::to_string(i), std::string(100, 'v'));
   }
-  ASSERT_TRUE(server_->receive(opening() + frame(kHeaders, kEndHeaders, 1, block)));
+  const std::string body(50000, 'b');
+  const int32_t id = client.request("POST", "/upload", big, &body);
+  pump(client, *server_);
+  EXPECT_EQ(client.responses[id].status, 431);
+  EXPECT_TRUE(client.responses[id].closed);
+  EXPECT_EQ(client.responses[id].error, 0u);  // told to stop sending, without an error
   EXPECT_TRUE(handler_.requests.empty());
-  const std::string out = drain();
-  // The 431 (HPACK-coded: the many-fields test reads it through a client), then RST_STREAM
-  // NO_ERROR on stream 1: the body is not wanted.
-  EXPECT_NE(out.find(std::string("\x00\x00\x04\x03\x00\x00\x00\x00\x01\x00\x00\x00\x00", 13)),
-            std::string::npos);
-  // Its body, sent anyway, is dropped and its window given back.
-  ASSERT_TRUE(server_->receive(frame(kData, kEndStream, 1, std::string(500, 'd'))));
-  EXPECT_TRUE(handler_.bodies.empty());
+  EXPECT_EQ(server_->open_streams(), 0u);
+  // The connection goes on, its window whole: a body as large is taken on the next stream.
+  handler_.consume = false;
+  const int32_t next = client.request("POST", "/next", {}, &body);
+  pump(client, *server_);
+  EXPECT_EQ(handler_.bodies[next].size(), body.size());
 }
 
-TEST_F(ServerSessionTest, AClientResettingStreamsPastTheRateIsSentAway) {
+TEST_F(ServerSessionTest, AClientResettingStreamsPastTheRateIsCutOff) {
   Limits limits;
   limits.reset_burst = 50;
   limits.reset_rate = 1;
@@ -375,18 +383,156 @@ TEST_F(ServerSessionTest, AClientResettingStreamsPastTheRateIsSentAway) {
   }
   server_->receive(attack);
   drain();
-  EXPECT_EQ(server_->goaway_sent(), static_cast<uint32_t>(NGHTTP2_INTERNAL_ERROR));
+  EXPECT_EQ(server_->goaway_sent(), static_cast<uint32_t>(NGHTTP2_ENHANCE_YOUR_CALM));
+  EXPECT_NE(server_->error().find("ended streams in error"), std::string::npos) << server_->error();
+  // Nothing after the line was read: the handler heard the burst's requests, no more.
+  EXPECT_LE(handler_.requests.size(), 52u);
   EXPECT_TRUE(server_->finished());
-  // Once the GOAWAY is out, no new stream is taken. (Those in the same read as the reset that
-  // crossed the line were heard, and were closed by their resets before that read returned.)
-  const size_t heard = handler_.requests.size();
-  std::string more;
-  for (uint32_t id = 401; id < 401 + 2 * 10; id += 2) {
-    more += frame(kHeaders, kEndHeaders | kEndStream, id, kGet);
-  }
-  server_->receive(more);
-  EXPECT_EQ(handler_.requests.size(), heard);
   EXPECT_EQ(server_->open_streams(), 0u);
+}
+
+TEST_F(ServerSessionTest, StreamsTheClientMakesTheServerResetCountToo) {
+  // CVE-2025-8671: the client never sends RST_STREAM; it breaks a rule on each stream (here
+  // a window overflowed) so that the server resets it, freeing the slot for the next.
+  Limits limits;
+  limits.reset_burst = 50;
+  limits.reset_rate = 1;
+  make(limits);
+  std::string attack = opening();
+  for (uint32_t id = 1; id < 2 * 200; id += 2) {
+    attack += frame(kHeaders, kEndHeaders | kEndStream, id, kGet) +
+              frame(kWindowUpdate, 0, id, std::string("\x7f\xff\xff\xff", 4));
+  }
+  server_->receive(attack);
+  drain();
+  EXPECT_EQ(server_->goaway_sent(), static_cast<uint32_t>(NGHTTP2_ENHANCE_YOUR_CALM));
+  // The server's resets close their streams as they go out, so within one read the client
+  // gets as far as the concurrent streams allow; past the rate, nothing more.
+  EXPECT_LE(handler_.requests.size(), 128u);
+  for (auto& [id, error] : handler_.closed) {
+    EXPECT_NE(error, 0u) << id;
+  }
+  const size_t heard = handler_.requests.size();
+  server_->receive(frame(kHeaders, kEndHeaders | kEndStream, 1001, kGet));
+  EXPECT_EQ(handler_.requests.size(), heard);
+  EXPECT_TRUE(server_->finished());
+}
+
+TEST_F(ServerSessionTest, StreamsTheProxyResetsAreNotHeldAgainstTheClient) {
+  Limits limits;
+  limits.reset_burst = 5;
+  limits.reset_rate = 1;
+  make(limits);
+  handler_.answer = false;
+  std::string requests = opening();
+  for (uint32_t id = 1; id < 2 * 20; id += 2) {
+    requests += frame(kHeaders, kEndHeaders | kEndStream, id, kGet);
+  }
+  ASSERT_TRUE(server_->receive(requests));
+  std::vector<int32_t> ids;
+  for (const auto& [id, head] : handler_.requests) {
+    ids.push_back(id);
+  }
+  for (const int32_t id : ids) {
+    server_->reset(id, NGHTTP2_INTERNAL_ERROR);  // the upstream failed, say
+  }
+  drain();
+  EXPECT_EQ(handler_.closed.size(), 20u);
+  EXPECT_EQ(server_->goaway_sent(), 0u);
+  EXPECT_FALSE(server_->finished());
+}
+
+TEST_F(ServerSessionTest, AConnectionErrorClosesEveryStreamTheHandlerKnew) {
+  make();
+  handler_.answer = false;
+  std::string requests = opening();
+  for (uint32_t id = 1; id <= 5; id += 2) {
+    requests += frame(kHeaders, kEndHeaders | kEndStream, id, kGet);
+  }
+  ASSERT_TRUE(server_->receive(requests));
+  ASSERT_EQ(handler_.requests.size(), 3u);
+  // DATA on stream 0: a connection error; nghttp2 sends GOAWAY and reads no more.
+  server_->receive(frame(kData, 0, 0, "x"));
+  drain();
+  EXPECT_TRUE(server_->finished());
+  EXPECT_EQ(server_->goaway_sent(), static_cast<uint32_t>(NGHTTP2_PROTOCOL_ERROR));
+  EXPECT_EQ(handler_.closed.size(), 3u);
+  EXPECT_EQ(server_->open_streams(), 0u);
+}
+
+TEST_F(ServerSessionTest, ClosingTheStreamsTellsTheHandlerOfEachOnce) {
+  make();
+  handler_.answer = false;
+  Client client;
+  const int32_t a = client.request("GET", "/a");
+  const int32_t b = client.request("GET", "/b");
+  pump(client, *server_);
+  server_->close_streams(NGHTTP2_CANCEL);
+  EXPECT_EQ(handler_.closed.at(a), static_cast<uint32_t>(NGHTTP2_CANCEL));
+  EXPECT_EQ(handler_.closed.at(b), static_cast<uint32_t>(NGHTTP2_CANCEL));
+  server_->close_streams(NGHTTP2_CANCEL);
+  EXPECT_EQ(handler_.closed.size(), 2u);
+  EXPECT_FALSE(server_->respond(a, 200, {}, true));
+  pump(client, *server_);
+  EXPECT_TRUE(client.responses[a].closed);
+  EXPECT_EQ(client.responses[a].error, static_cast<uint32_t>(NGHTTP2_CANCEL));
+}
+
+TEST_F(ServerSessionTest, AStreamClosedWithItsBodyUnconsumedGivesTheWindowBack) {
+  Limits limits;
+  limits.connection_window = 65535;
+  limits.stream_window = 65535;
+  make(limits);
+  handler_.consume = false;
+  handler_.answer = false;
+  Client client;
+  pump(client, *server_);
+  const std::string body(60000, 'b');
+  const int32_t first = client.request("POST", "/one", {}, &body);
+  pump(client, *server_);
+  EXPECT_EQ(handler_.bodies[first].size(), body.size());
+  client.cancel(first);  // nothing of it was passed on
+  pump(client, *server_);
+  ASSERT_TRUE(handler_.closed.contains(first));
+  const int32_t second = client.request("POST", "/two", {}, &body);
+  pump(client, *server_);
+  EXPECT_EQ(handler_.bodies[second].size(), body.size());
+}
+
+TEST_F(ServerSessionTest, AResponseIsGivenOnceAndOnlyAFinalOne) {
+  make();
+  handler_.answer = false;
+  Client client;
+  const int32_t id = client.request("GET", "/");
+  pump(client, *server_);
+  EXPECT_FALSE(server_->respond(id, 101, {}, true));
+  EXPECT_FALSE(server_->respond(id, 600, {}, true));
+  EXPECT_EQ(server_->body_room(id), 0u);  // no body before a head
+  EXPECT_TRUE(server_->respond(id, 200, {}, false));
+  EXPECT_FALSE(server_->respond(id, 200, {}, true));
+  EXPECT_EQ(server_->queue_body(id, std::string_view("ok"), true), 2u);
+  pump(client, *server_);
+  EXPECT_EQ(client.responses[id].status, 200);
+  EXPECT_EQ(client.responses[id].body, "ok");
+}
+
+TEST_F(ServerSessionTest, TrailersPastTheLimitsResetTheStream) {
+  Limits limits;
+  limits.max_header_fields = 10;
+  make(limits);
+  handler_.answer = false;
+  std::string trailers;
+  for (int i = 0; i < 20; ++i) {
+    trailers += literal("x-t" + std::to_string(i), "v");
+  }
+  ASSERT_TRUE(server_->receive(opening() + frame(kHeaders, kEndHeaders, 1, kGet) +
+                               frame(kData, 0, 1, "body") +
+                               frame(kHeaders, kEndHeaders | kEndStream, 1, trailers)));
+  drain();
+  ASSERT_TRUE(handler_.requests.contains(1));
+  EXPECT_FALSE(handler_.ended.contains(1));
+  ASSERT_TRUE(handler_.closed.contains(1));
+  EXPECT_NE(handler_.closed.at(1), 0u);
 }
 
 TEST_F(ServerSessionTest, ResetsWithinTheRateAreNoOffence) {
@@ -406,6 +552,7 @@ TEST_F(ServerSessionTest, ResetsWithinTheRateAreNoOffence) {
   }
   EXPECT_EQ(server_->open_streams(), 0u);
   EXPECT_FALSE(server_->finished());
+  EXPECT_EQ(server_->goaway_sent(), 0u);
 }
 
 TEST_F(ServerSessionTest, AContinuationFloodEndsTheConnection) {
