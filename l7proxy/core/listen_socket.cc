@@ -9,7 +9,7 @@
 
 namespace vigil::l7 {
 
-Expected<UniqueFd> listen_on(const net::HostPort& address, int backlog) {
+Expected<UniqueFd> bind_listener(const net::HostPort& address) {
   const bool v6 = address.address.family == 6;
   UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   const auto failed = [&](const char* what) {
@@ -32,10 +32,14 @@ Expected<UniqueFd> listen_on(const net::HostPort& address, int backlog) {
   if (bound != 0) {
     return failed("bind");
   }
-  if (::listen(fd.get(), backlog) != 0) {
-    return failed("listen");
-  }
   return fd;
+}
+
+Status start_listening(int fd, const net::HostPort& address, int backlog) {
+  if (::listen(fd, backlog) != 0) {
+    return fail("listen on " + address.to_string() + ": listen: " + std::strerror(errno));
+  }
+  return Ok{};
 }
 
 }  // namespace vigil::l7

@@ -1,5 +1,6 @@
 #include "l7proxy/core/proxy.h"
 
+#include "common/logging.h"
 #include "common/utc_time.h"
 #include "l7proxy/core/listen_socket.h"
 #include "l7proxy/core/resolved_targets.h"
@@ -178,11 +179,12 @@ Expected<Proxy::Prepared> Proxy::prepare(std::shared_ptr<const ProxyConfig> conf
                      static_cast<ptrdiff_t>(std::min(kept->second.size(), worker_count(*config))));
     }
     for (size_t i = fds.size(); i < worker_count(*config); ++i) {
-      auto fd = listen_on(l.address);
+      auto fd = bind_listener(l.address);
       if (!fd) {
         return fail("listener " + l.name + ": " + fd.error());
       }
       fds.push_back(std::make_shared<UniqueFd>(std::move(*fd)));
+      p.bound.emplace_back(l.address, fds.back());
     }
   }
   auto tls = load_tls(*config);
@@ -214,6 +216,12 @@ void Proxy::hand_out(const std::shared_ptr<const ProxyConfig>& config, const Soc
 }
 
 void Proxy::activate(Prepared prepared) {
+  for (const auto& [address, fd] : prepared.bound) {
+    if (auto st = start_listening(fd->get(), address); !st) {
+      // Bound at prepare by this process alone: not seen to happen; the rest goes on.
+      log::error("a listener's socket does not listen", {{"error", st.error()}});
+    }
+  }
   base_ = prepared.config;
   resolver_.use(target_names(*base_), resolver_settings(base_->settings));
   const TargetResolver::Snapshot names = resolver_.snapshot();

@@ -9,10 +9,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/api/l7_status.h"
 #include "common/expected.h"
+#include "common/net/host_port.h"
 #include "common/unique_fd.h"
 #include "l7proxy/core/health_checker.h"
 #include "l7proxy/core/proxy_config.h"
@@ -33,6 +35,8 @@ class Proxy {
     Sockets sockets;                       // by listener address, one per worker
     TlsByListener tls;                     // certificates read anew
     std::shared_ptr<UniqueFd> access_log;  // opened anew: a rotated file is let go
+    // Sockets this prepare bound, by listener address: they listen once activated.
+    std::vector<std::pair<net::HostPort, std::shared_ptr<UniqueFd>>> bound;
   };
 
   // `lookup`: how target names are looked up (dns_lookup unless a test gives another).

@@ -73,26 +73,29 @@ class EchoAfterUpgrade:
 
     @staticmethod
     def handle(c: socket.socket):
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = c.recv(4096)
-            if not chunk:
-                return
-            head += chunk
-        c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                  b"Connection: Upgrade\r\n\r\n")
-        while True:
-            data = c.recv(4096)
-            if not data:
-                return
-            c.sendall(data)
+        # Closed on the way out, not when the last reference goes: serve() keeps the last
+        # accepted socket referenced, which left the newest tunnel's end open after its peer's.
+        with c:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = c.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      b"Connection: Upgrade\r\n\r\n")
+            while True:
+                data = c.recv(4096)
+                if not data:
+                    return
+                c.sendall(data)
 
 
 def l7_config(listen: int, targets: list[int], echo: int | None = None,
-              route_value: str = "a", access_log: Path | None = None) -> str:
+              route_value: str = "a", access_log: Path | None = None, workers: int = 2) -> str:
     listed = "".join(f'\n        - {{address: "127.0.0.1:{p}"}}' for p in targets)
     text = f"""l7:
-  workers: 2
+  workers: {workers}
 """
     if access_log:
         text += f"  access_log: {{path: {access_log}}}\n"
@@ -397,6 +400,75 @@ def test_a_hundred_commits_under_load_lose_nothing(l7):
     tunnel.sendall(b"still there after 100 commits")
     assert tunnel.recv(4096) == b"still there after 100 commits"
     tunnel.close()
+
+
+def open_tunnel(port: int) -> socket.socket:
+    tunnel = socket.create_connection(("127.0.0.1", port), timeout=5)
+    tunnel.sendall(b"GET /ws HTTP/1.1\r\nHost: edge\r\nUpgrade: websocket\r\n"
+                   b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   b"Sec-WebSocket-Version: 13\r\n\r\n")
+    assert tunnel.recv(4096).startswith(b"HTTP/1.1 101 ")
+    return tunnel
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_a_commit_changes_the_worker_count_under_load_and_keeps_every_connection(l7):
+    """l7.workers 2 -> 4 -> 1 by commit, with wrk running and WebSocket tunnels open: the
+    added workers serve at once, the retired ones keep serving their tunnels until those
+    close, then stop; no request fails."""
+    a = Backend("alpha")
+    echo = EchoAfterUpgrade()
+    listen = free_port()
+    log = l7.tmp / "access.log"
+
+    def config(workers: int) -> str:
+        return l7_config(listen, [a.port], echo=echo.port, workers=workers, access_log=log)
+
+    l7.commit(config(2))
+    reports: list[str] = []
+    loading = threading.Event()
+    loading.set()
+
+    def load():
+        while loading.is_set():
+            reports.append(subprocess.run(
+                ["wrk", "-t1", "-c8", "-d1s", f"http://127.0.0.1:{listen}/"],
+                capture_output=True, text=True, timeout=30).stdout)
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    try:
+        time.sleep(0.3)
+        l7.commit(config(4))
+        assert rpc.call(l7.proxy.socket, "l7.stats")["workers"] == 4
+        assert "4 worker(s)" in l7.cli("show", "l7", "listeners").stdout
+        # Eight tunnels over four workers' sockets: some land on the ones retired next.
+        tunnels = [open_tunnel(listen) for _ in range(8)]
+        l7.commit(config(1))
+        stats = rpc.call(l7.proxy.socket, "l7.stats")
+        assert stats["workers"] == 1 and stats["workers_retiring"] == 3, stats
+        assert "1 worker(s), 3 retiring" in l7.cli("show", "l7", "listeners").stdout
+        for i, tunnel in enumerate(tunnels):
+            tunnel.sendall(b"still there %d" % i)
+            assert tunnel.recv(4096) == b"still there %d" % i
+        time.sleep(1.2)
+    finally:
+        loading.clear()
+        loader.join()
+    time.sleep(1.2)  # the access log written
+    failed = [line for line in log.read_text().splitlines() if "status=200" not in line and
+              "status=101" not in line]
+    for report in reports:
+        assert "requests in" in report, report
+        assert "Socket errors" not in report, report
+        assert "Non-2xx" not in report, (report, failed)
+    for tunnel in tunnels:
+        tunnel.close()
+    deadline = time.monotonic() + 10
+    while rpc.call(l7.proxy.socket, "l7.stats")["workers_retiring"] > 0:
+        assert time.monotonic() < deadline, "retired workers never stopped"
+        time.sleep(0.2)
+    assert curl(listen).stdout == "alpha"
 
 
 def peak_rss_mib(pid: int) -> float:

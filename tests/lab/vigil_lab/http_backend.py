@@ -63,7 +63,13 @@ class Named(http.server.BaseHTTPRequestHandler):
 NAME = sys.argv[1]
 ADDRESS = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
 PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-server = http.server.ThreadingHTTPServer((ADDRESS, PORT), Named)
+class Server(http.server.ThreadingHTTPServer):
+    # A listen backlog like a real server's (nginx: 511), not socketserver's 5: a proxy worker
+    # opening its pool's connections at once must not have its SYNs dropped.
+    request_queue_size = 511
+
+
+server = Server((ADDRESS, PORT), Named)
 server.daemon_threads = True
 if len(sys.argv) > 5:
     import ssl

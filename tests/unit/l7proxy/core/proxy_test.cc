@@ -574,6 +574,20 @@ TEST_F(ProxyTest, ACommitChangesTheWorkerCountAndCutsNoConnectionOff) {
   UniqueFd first = dial(port_);
   EXPECT_EQ(ask(first.get()), "HTTP/1.1 200 OK");
 
+  // Prepared and never activated (another part of the commit failed): the sockets it bound
+  // for workers to come took no connection meanwhile, and go without resetting any.
+  {
+    auto next = std::make_shared<ProxyConfig>(*proxy_->config());
+    next->settings.workers = 4;
+    auto prepared = proxy_->prepare(next);
+    ASSERT_TRUE(prepared) << prepared.error();
+    for (int i = 0; i < 8; ++i) {
+      UniqueFd c = dial(port_);
+      EXPECT_EQ(ask(c.get()), "HTTP/1.1 200 OK") << i;
+    }
+  }
+  EXPECT_EQ(proxy_->workers(), 1u);
+
   with_workers(3);
   EXPECT_EQ(proxy_->workers(), 3u);
   EXPECT_EQ(proxy_->show().listeners.at(0).sockets, 3u);
@@ -599,7 +613,7 @@ TEST_F(ProxyTest, ACommitChangesTheWorkerCountAndCutsNoConnectionOff) {
   proxy_->reap_retired();
   const uint64_t requests = stat("requests");
   const uint64_t accepted = stat("connections_accepted");
-  EXPECT_EQ(requests, 1u + 9u + 1u + 9u + 5u);
+  EXPECT_EQ(requests, 1u + 8u + 9u + 1u + 9u + 5u);
 
   // Once their connections close, the retired workers stop; their counts stay in the totals.
   clients.clear();
