@@ -54,8 +54,7 @@ int main(int argc, char** argv) {
           }
           auto shared = std::make_shared<vigil::l7::Proxy::Prepared>(std::move(*prepared));
           return vigil::PreparedChange{.activate = [&proxy, shared]() -> vigil::Status {
-            proxy->activate(std::move(*shared));
-            return vigil::Ok{};
+            return proxy->activate(std::move(*shared));
           }};
         };
         d.on_prepare([&, sections = std::make_shared<nlohmann::json>(nlohmann::json::object())](

@@ -555,7 +555,8 @@ bool ClientConnection::take_head() {
   generation_ = worker_.generation();
   const ProxyConfig& config = *generation_->config;
   request_ = framing.framing;
-  keep_alive_ = request_.keep_alive;
+  // A retired worker's connections end after their answer: retiring must come to an end.
+  keep_alive_ = request_.keep_alive && !worker_.retired();
   const bool no_body = request_.body == http1::Body::kNone;
   const RouteSpec* route = config.routes.match(view);
   if (route == nullptr) {
@@ -1274,6 +1275,7 @@ void ClientConnection::refuse(int status, std::string_view why, bool keep_open,
     close();  // the client has part of a response already: ending it is all that is left
     return;
   }
+  keep_open = keep_open && !worker_.retired();
   if (upstream_) {
     end_attempt(std::nullopt);
     retire_upstream(std::move(upstream_));

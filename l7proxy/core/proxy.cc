@@ -213,13 +213,17 @@ void Proxy::hand_out(const std::shared_ptr<const ProxyConfig>& config, const Soc
     }
     workers_[i]->apply(config, std::move(mine), access_log, health);
   }
+  // Retiring workers take the config too (their kept-alive connections' next requests run on
+  // it, their health board is the live one, their log the reopened one), with no listener.
+  for (auto& w : retiring_) {
+    w->apply(config, {}, access_log, health);
+  }
 }
 
-void Proxy::activate(Prepared prepared) {
+Status Proxy::activate(Prepared prepared) {
   for (const auto& [address, fd] : prepared.bound) {
     if (auto st = start_listening(fd->get(), address); !st) {
-      // Bound at prepare by this process alone: not seen to happen; the rest goes on.
-      log::error("a listener's socket does not listen", {{"error", st.error()}});
+      return fail(st.error() + " (the commit is not applied)");
     }
   }
   base_ = prepared.config;
@@ -228,14 +232,15 @@ void Proxy::activate(Prepared prepared) {
   resolved_version_ = names.version;
   prepared.config = with_resolved_targets(base_, names);
   health_ = checker_.apply(*prepared.config);
-  const size_t before = workers_.size();
-  resize(worker_count(*prepared.config));
-  hand_out(prepared.config, prepared.sockets, prepared.tls, prepared.access_log, health_);
-  // The sockets of listeners gone close when the last worker lets go of them.
+  // The sockets first: a worker retired below then holds the last reference to its own, and
+  // lets it go (closing it) once it has taken what waits there.
   sockets_ = std::move(prepared.sockets);
   tls_ = std::move(prepared.tls);
   access_log_ = std::move(prepared.access_log);
   config_ = std::move(prepared.config);
+  const size_t before = workers_.size();
+  resize(worker_count(*config_));
+  hand_out(config_, sockets_, tls_, access_log_, health_);
   if (!started_) {
     for (auto& w : workers_) {
       w->start();
@@ -246,6 +251,7 @@ void Proxy::activate(Prepared prepared) {
       workers_[i]->start();  // added by this commit
     }
   }
+  return Ok{};
 }
 
 void Proxy::refresh_targets() {
@@ -454,8 +460,11 @@ api::L7Status Proxy::show() const {
   }
   // Every worker asked at once, then one deadline for all: a second at most in all.
   std::vector<std::future<Worker::TargetStates>> asked;
-  for (const auto& w : workers_) {
-    asked.push_back(w->ask_target_states(config_.get()));
+  asked.reserve(workers_.size() + retiring_.size());
+  for (const auto* group : {&workers_, &retiring_}) {
+    for (const auto& w : *group) {
+      asked.push_back(w->ask_target_states(config_.get()));
+    }
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   for (auto& answer : asked) {

@@ -48,7 +48,9 @@ class Proxy {
   // Target names new to the proxy are looked up first (waiting up to two seconds for them):
   // a commit's workers then start with their addresses, unless DNS is slow to answer.
   Expected<Prepared> prepare(std::shared_ptr<const ProxyConfig> config) const;
-  void activate(Prepared prepared);
+  // Fails only when a socket bound at prepare cannot listen (another process took the port
+  // meanwhile): then nothing has changed.
+  Status activate(Prepared prepared);
   // The control thread's, often (vigil-l7 calls it every 200 ms): when DNS has changed a
   // target name's addresses, the workers are handed the config again with the new targets,
   // as a commit would (requests under way finish on the old; targets kept keep their warm

@@ -51,7 +51,12 @@ class Worker::Acceptor final : public Pollable, public Timer {
   const std::shared_ptr<UniqueFd>& fd() const { return fd_; }
   void set_info(ListenerInfo info) { info_ = std::move(info); }
   // Takes what is queued now (a retiring worker's last accept).
-  void drain() { worker_.accept_from(fd_->get(), info_); }
+  void drain() {
+    if (!worker_.accept_from(fd_->get(), info_)) {
+      log::warn("a retiring worker could not take every queued connection (out of descriptors)",
+                {{"listener", info_.name}});
+    }
+  }
 
  private:
   static constexpr auto kRetry = std::chrono::milliseconds(100);

@@ -52,9 +52,12 @@ class Worker {
   void stop();  // stops the loop, joins, closes every connection
   // Thread-safe: the worker accepts no more (what waits in its listeners' queues is taken
   // first, then it lets its sockets go) and serves the connections it has to their end: a
-  // commit that lowers l7.workers cuts nobody off.
+  // commit that lowers l7.workers cuts nobody off. Each kept-alive connection's next answer
+  // says `Connection: close` (an idle one ends with its idle timeout), so retiring ends.
   void retire();
   // Retired, and its last connection closed: stopping it now ends nothing under way.
+  // Retired (the worker's own thread): a request it starts now is its connection's last.
+  bool retired() const { return retired_.load(std::memory_order_relaxed); }
   bool drained() const {
     return retired_.load(std::memory_order_acquire) &&
            stats_.active_connections.load(std::memory_order_relaxed) == 0;

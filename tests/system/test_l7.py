@@ -445,9 +445,12 @@ def test_a_commit_changes_the_worker_count_under_load_and_keeps_every_connection
         # Eight tunnels over four workers' sockets: some land on the ones retired next.
         tunnels = [open_tunnel(listen) for _ in range(8)]
         l7.commit(config(1))
+        # Retired workers with a tunnel stay until it closes (one without any may already
+        # have stopped).
         stats = rpc.call(l7.proxy.socket, "l7.stats")
-        assert stats["workers"] == 1 and stats["workers_retiring"] == 3, stats
-        assert "1 worker(s), 3 retiring" in l7.cli("show", "l7", "listeners").stdout
+        assert stats["workers"] == 1 and 1 <= stats["workers_retiring"] <= 3, stats
+        assert re.search(r"1 worker\(s\), [123] retiring",
+                         l7.cli("show", "l7", "listeners").stdout)
         for i, tunnel in enumerate(tunnels):
             tunnel.sendall(b"still there %d" % i)
             assert tunnel.recv(4096) == b"still there %d" % i

@@ -62,7 +62,7 @@ inline void run_routed_to_app(const std::shared_ptr<ProxyConfig>& config,
   proxy = std::make_unique<Proxy>(1);
   auto prepared = proxy->prepare(config);
   ASSERT_TRUE(prepared) << prepared.error();
-  proxy->activate(std::move(*prepared));
+  ASSERT_TRUE(proxy->activate(std::move(*prepared)));
 }
 
 inline UniqueFd dial(uint16_t port) {

@@ -63,7 +63,7 @@ class ProxyTest : public testing::Test {
     proxy_ = std::make_unique<Proxy>(1);
     auto prepared = proxy_->prepare(config);
     ASSERT_TRUE(prepared) << prepared.error();
-    proxy_->activate(std::move(*prepared));
+    ASSERT_TRUE(proxy_->activate(std::move(*prepared)));
   }
   uint64_t stat(const char* name) { return proxy_->stats()[name].get<uint64_t>(); }
 
@@ -215,7 +215,7 @@ TEST_F(ProxyTest, NoRouteIsA404ThatKeepsTheConnection) {
   config->routes = *RouteTable::compile({api});
   auto prepared = proxy_->prepare(config);
   ASSERT_TRUE(prepared);
-  proxy_->activate(std::move(*prepared));
+  ASSERT_TRUE(proxy_->activate(std::move(*prepared)));
   std::this_thread::sleep_for(50ms);
   const std::string got = exchange(
       port_, "GET /nope HTTP/1.1\r\nHost: a\r\n\r\nGET /api/x HTTP/1.1\r\nHost: a\r\n\r\n", 2);
@@ -425,7 +425,7 @@ TEST_F(ProxyTest, ARefusedHeadHasNoBodyAndKeepsTheConnection) {
                                                    .id = 0}});
   auto prepared = proxy_->prepare(config);
   ASSERT_TRUE(prepared);
-  proxy_->activate(std::move(*prepared));
+  ASSERT_TRUE(proxy_->activate(std::move(*prepared)));
   std::this_thread::sleep_for(50ms);
   const std::string got = exchange(
       port_, "HEAD /nope HTTP/1.1\r\nHost: a\r\n\r\nGET /api/x HTTP/1.1\r\nHost: a\r\n\r\n", 2);
@@ -569,7 +569,7 @@ TEST_F(ProxyTest, ACommitChangesTheWorkerCountAndCutsNoConnectionOff) {
     next->settings.workers = n;
     auto prepared = proxy_->prepare(next);
     ASSERT_TRUE(prepared) << prepared.error();
-    proxy_->activate(std::move(*prepared));
+    ASSERT_TRUE(proxy_->activate(std::move(*prepared)));
   };
   UniqueFd first = dial(port_);
   EXPECT_EQ(ask(first.get()), "HTTP/1.1 200 OK");
@@ -586,7 +586,6 @@ TEST_F(ProxyTest, ACommitChangesTheWorkerCountAndCutsNoConnectionOff) {
       EXPECT_EQ(ask(c.get()), "HTTP/1.1 200 OK") << i;
     }
   }
-  EXPECT_EQ(proxy_->workers(), 1u);
 
   with_workers(3);
   EXPECT_EQ(proxy_->workers(), 3u);
@@ -598,13 +597,45 @@ TEST_F(ProxyTest, ACommitChangesTheWorkerCountAndCutsNoConnectionOff) {
   }
   EXPECT_EQ(ask(first.get()), "HTTP/1.1 200 OK");
 
-  // Down to one: the two newest retire, and every connection they had is still served.
+  // Down to one: the two newest retire, and every connection they had is still served. A
+  // commit made meanwhile reaches them too: each client's next request runs on it (the backend
+  // sees its added field); those on a retired worker are answered with Connection: close.
   with_workers(1);
   EXPECT_EQ(proxy_->workers(), 1u);
   EXPECT_EQ(proxy_->retiring(), 2u);
   EXPECT_EQ(proxy_->show().workers_retiring, 2u);
+  {
+    auto next = std::make_shared<ProxyConfig>(*proxy_->config());
+    auto storage =
+        std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"X-Gen", "2"});
+    next->actions[1].add_storage = storage;
+    next->actions[1].add = {{(*storage)[0], (*storage)[1]}};
+    auto prepared = proxy_->prepare(next);
+    ASSERT_TRUE(prepared) << prepared.error();
+    ASSERT_TRUE(proxy_->activate(std::move(*prepared)));
+  }
+  // A worker takes a config at its next turn: asked something after it (posted tasks run in
+  // order), each has it once it answers.
+  ASSERT_EQ(proxy_->show().workers_retiring, 2u);
+  const size_t heads_before = backend.heads().size();
+  size_t told_to_close = 0;
   for (size_t i = 0; i < clients.size(); ++i) {
-    EXPECT_EQ(ask(clients[i].get()), "HTTP/1.1 200 OK") << i;
+    send_all(clients[i].get(), "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    const std::string got =
+        read_until(clients[i].get(), [](const std::string& s) { return whole_responses(s) >= 1; });
+    EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK")) << i << got;
+    if (got.find("Connection: close\r\n") != std::string::npos) {
+      ++told_to_close;
+      char byte = 0;
+      EXPECT_EQ(::recv(clients[i].get(), &byte, 1, 0), 0) << "closed after its answer";
+    }
+  }
+  // Nine connections over three workers: the odds that none was on a retired one are 3^-9.
+  EXPECT_GE(told_to_close, 1u);
+  const auto heads = backend.heads();
+  ASSERT_EQ(heads.size(), heads_before + clients.size());
+  for (size_t i = heads_before; i < heads.size(); ++i) {
+    EXPECT_NE(heads[i].find("X-Gen: 2\r\n"), std::string::npos) << heads[i];
   }
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n").substr(0, 15),
@@ -661,7 +692,7 @@ TEST(ProxyDns, ATargetNameFollowsWhatDnsAnswers) {
   Proxy proxy(1, lookup);
   auto prepared = proxy.prepare(config);
   ASSERT_TRUE(prepared) << prepared.error();
-  proxy.activate(std::move(*prepared));
+  ASSERT_TRUE(proxy.activate(std::move(*prepared)));
   const char* get = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
   EXPECT_TRUE(exchange(port, get).ends_with("first")) << "resolved before the commit took effect";
   auto shown = proxy.show().upstreams[0];

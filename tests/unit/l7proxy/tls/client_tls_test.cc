@@ -194,7 +194,7 @@ class ClientTlsTest : public testing::Test {
     config->upstreams[0].targets = {target(backend_port)};
     auto prepared = proxy_->prepare(config);
     ASSERT_TRUE(prepared) << prepared.error();
-    proxy_->activate(std::move(*prepared));
+    ASSERT_TRUE(proxy_->activate(std::move(*prepared)));
   }
   std::string get() { return exchange(port_, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); }
   uint64_t stat(const char* name) { return proxy_->stats()[name].get<uint64_t>(); }

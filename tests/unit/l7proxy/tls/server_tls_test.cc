@@ -216,7 +216,7 @@ class TlsTest : public testing::Test {
     config->listeners[0].tls = tls;
     auto prepared = proxy_->prepare(config);
     ASSERT_TRUE(prepared) << prepared.error();
-    proxy_->activate(std::move(*prepared));
+    ASSERT_TRUE(proxy_->activate(std::move(*prepared)));
     (void)backend;
   }
 
