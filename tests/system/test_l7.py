@@ -361,47 +361,6 @@ def test_a_listener_on_a_port_in_use_fails_the_commit_and_changes_nothing(l7):
     assert "other" not in l7.cli("show", "configuration").stdout
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
-def test_a_hundred_commits_under_load_lose_nothing(l7):
-    a, b = Backend("alpha"), Backend("bravo")
-    echo = EchoAfterUpgrade()
-    listen = free_port()
-    l7.commit(l7_config(listen, [a.port, b.port], echo=echo.port))
-    tunnel = socket.create_connection(("127.0.0.1", listen), timeout=5)
-    tunnel.sendall(b"GET /ws HTTP/1.1\r\nHost: edge\r\nUpgrade: websocket\r\n"
-                   b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                   b"Sec-WebSocket-Version: 13\r\n\r\n")
-    assert tunnel.recv(4096).startswith(b"HTTP/1.1 101 ")
-    reports: list[str] = []
-    committing = threading.Event()
-    committing.set()
-
-    def load():
-        while committing.is_set():
-            reports.append(subprocess.run(
-                ["wrk", "-t1", "-c16", "-d1s", f"http://127.0.0.1:{listen}/"],
-                capture_output=True, text=True, timeout=30).stdout)
-
-    loader = threading.Thread(target=load)
-    loader.start()
-    try:
-        time.sleep(0.3)
-        for i in range(100):
-            l7.commit(l7_config(listen, [a.port, b.port], echo=echo.port, route_value=f"v{i}"))
-    finally:
-        committing.clear()
-        loader.join()
-    assert reports
-    for report in reports:
-        assert "requests in" in report, report
-        assert "Socket errors" not in report, report
-        assert "Non-2xx" not in report, report
-    assert curl(listen, "/", "-D", "-").stdout.count("X-Seen-Route: v99") == 1
-    tunnel.sendall(b"still there after 100 commits")
-    assert tunnel.recv(4096) == b"still there after 100 commits"
-    tunnel.close()
-
-
 def open_tunnel(port: int) -> socket.socket:
     tunnel = socket.create_connection(("127.0.0.1", port), timeout=5)
     tunnel.sendall(b"GET /ws HTTP/1.1\r\nHost: edge\r\nUpgrade: websocket\r\n"
@@ -409,6 +368,57 @@ def open_tunnel(port: int) -> socket.socket:
                    b"Sec-WebSocket-Version: 13\r\n\r\n")
     assert tunnel.recv(4096).startswith(b"HTTP/1.1 101 ")
     return tunnel
+
+
+class WrkLoad:
+    """wrk against `port`, one second at a time, for as long as the `with` block lasts; each
+    run's report kept, and checked at the end: every run answered, no socket error, no
+    non-2xx."""
+
+    def __init__(self, port: int, connections: int):
+        self.command = ["wrk", "-t1", f"-c{connections}", "-d1s", f"http://127.0.0.1:{port}/"]
+        self.reports: list[str] = []
+        self.running = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+
+    def run(self):
+        while self.running.is_set():
+            self.reports.append(subprocess.run(self.command, capture_output=True, text=True,
+                                               timeout=30).stdout)
+
+    def __enter__(self):
+        self.running.set()
+        self.thread.start()
+        time.sleep(0.3)
+        return self
+
+    def __exit__(self, *exc):
+        self.running.clear()
+        self.thread.join()
+
+    def check(self, *context):
+        assert self.reports
+        for report in self.reports:
+            assert "requests in" in report, report
+            assert "Socket errors" not in report, report
+            assert "Non-2xx" not in report, (report, *context)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_a_hundred_commits_under_load_lose_nothing(l7):
+    a, b = Backend("alpha"), Backend("bravo")
+    echo = EchoAfterUpgrade()
+    listen = free_port()
+    l7.commit(l7_config(listen, [a.port, b.port], echo=echo.port))
+    tunnel = open_tunnel(listen)
+    with WrkLoad(listen, connections=16) as load:
+        for i in range(100):
+            l7.commit(l7_config(listen, [a.port, b.port], echo=echo.port, route_value=f"v{i}"))
+    load.check()
+    assert curl(listen, "/", "-D", "-").stdout.count("X-Seen-Route: v99") == 1
+    tunnel.sendall(b"still there after 100 commits")
+    assert tunnel.recv(4096) == b"still there after 100 commits"
+    tunnel.close()
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
@@ -425,20 +435,7 @@ def test_a_commit_changes_the_worker_count_under_load_and_keeps_every_connection
         return l7_config(listen, [a.port], echo=echo.port, workers=workers, access_log=log)
 
     l7.commit(config(2))
-    reports: list[str] = []
-    loading = threading.Event()
-    loading.set()
-
-    def load():
-        while loading.is_set():
-            reports.append(subprocess.run(
-                ["wrk", "-t1", "-c8", "-d1s", f"http://127.0.0.1:{listen}/"],
-                capture_output=True, text=True, timeout=30).stdout)
-
-    loader = threading.Thread(target=load)
-    loader.start()
-    try:
-        time.sleep(0.3)
+    with WrkLoad(listen, connections=8) as load:
         l7.commit(config(4))
         assert rpc.call(l7.proxy.socket, "l7.stats")["workers"] == 4
         assert "4 worker(s)" in l7.cli("show", "l7", "listeners").stdout
@@ -455,16 +452,9 @@ def test_a_commit_changes_the_worker_count_under_load_and_keeps_every_connection
             tunnel.sendall(b"still there %d" % i)
             assert tunnel.recv(4096) == b"still there %d" % i
         time.sleep(1.2)
-    finally:
-        loading.clear()
-        loader.join()
     time.sleep(1.2)  # the access log written
-    failed = [line for line in log.read_text().splitlines() if "status=200" not in line and
-              "status=101" not in line]
-    for report in reports:
-        assert "requests in" in report, report
-        assert "Socket errors" not in report, report
-        assert "Non-2xx" not in report, (report, failed)
+    load.check([line for line in log.read_text().splitlines()
+                if "status=200" not in line and "status=101" not in line])
     for tunnel in tunnels:
         tunnel.close()
     deadline = time.monotonic() + 10
