@@ -73,6 +73,17 @@ void Proxy::resize(size_t count) {
   }
 }
 
+std::vector<Worker*> Proxy::all_workers() const {
+  std::vector<Worker*> all;
+  all.reserve(workers_.size() + retiring_.size());
+  for (const auto* group : {&workers_, &retiring_}) {
+    for (const auto& w : *group) {
+      all.push_back(w.get());
+    }
+  }
+  return all;
+}
+
 void Proxy::reap_retired() {
   for (auto it = retiring_.begin(); it != retiring_.end();) {
     Worker& w = **it;
@@ -110,10 +121,7 @@ Proxy::~Proxy() {
 void Proxy::stop() {
   checker_.stop();
   resolver_.stop();
-  for (auto& w : workers_) {
-    w->stop();
-  }
-  for (auto& w : retiring_) {
+  for (Worker* w : all_workers()) {
     w->stop();
   }
 }
@@ -305,12 +313,7 @@ Status Proxy::reload() {
 nlohmann::json Proxy::stats() const {
   const auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   nlohmann::json out = {{"workers", workers_.size()}, {"workers_retiring", retiring_.size()}};
-  std::vector<Worker*> all;  // those retiring too: their counters are the totals' too
-  for (const auto* group : {&workers_, &retiring_}) {
-    for (const auto& w : *group) {
-      all.push_back(w.get());
-    }
-  }
+  const std::vector<Worker*> all = all_workers();
   for (size_t i = 0; i < std::size(kWorkerCounters); ++i) {
     uint64_t sum = retired_counters_[i];
     for (Worker* w : all) {
@@ -460,11 +463,10 @@ api::L7Status Proxy::show() const {
   }
   // Every worker asked at once, then one deadline for all: a second at most in all.
   std::vector<std::future<Worker::TargetStates>> asked;
-  asked.reserve(workers_.size() + retiring_.size());
-  for (const auto* group : {&workers_, &retiring_}) {
-    for (const auto& w : *group) {
-      asked.push_back(w->ask_target_states(config_.get()));
-    }
+  const std::vector<Worker*> all = all_workers();
+  asked.reserve(all.size());
+  for (Worker* w : all) {
+    asked.push_back(w->ask_target_states(config_.get()));
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   for (auto& answer : asked) {

@@ -92,6 +92,8 @@ class Proxy {
   static size_t worker_count(const ProxyConfig& config);
   // Adds or retires workers to `count`.
   void resize(size_t count);
+  // Running and retiring workers alike: whose counters and targets the totals and show add up.
+  std::vector<Worker*> all_workers() const;
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Worker>> retiring_;  // serving what they had, accepting nothing

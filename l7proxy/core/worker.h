@@ -55,9 +55,9 @@ class Worker {
   // commit that lowers l7.workers cuts nobody off. Each kept-alive connection's next answer
   // says `Connection: close` (an idle one ends with its idle timeout), so retiring ends.
   void retire();
-  // Retired, and its last connection closed: stopping it now ends nothing under way.
   // Retired (the worker's own thread): a request it starts now is its connection's last.
   bool retired() const { return retired_.load(std::memory_order_relaxed); }
+  // Retired, and its last connection closed: stopping it now ends nothing under way.
   bool drained() const {
     return retired_.load(std::memory_order_acquire) &&
            stats_.active_connections.load(std::memory_order_relaxed) == 0;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -220,6 +221,20 @@ std::string rst(uint32_t stream) {
   return frame(kRstStream, 0, stream, std::string("\0\0\0\x8", 4));  // CANCEL
 }
 
+// The opening, then `count` GETs on streams 1, 3, 5...: HEADERS with `flags`, each followed
+// by what `then` adds on its stream.
+std::string gets(uint32_t count, uint8_t flags = kEndHeaders | kEndStream,
+                 const std::function<std::string(uint32_t)>& then = {}) {
+  std::string out = opening();
+  for (uint32_t id = 1; id < 2 * count; id += 2) {
+    out += frame(kHeaders, flags, id, kGet);
+    if (then) {
+      out += then(id);
+    }
+  }
+  return out;
+}
+
 class ServerSessionTest : public ::testing::Test {
  protected:
   void make(const Limits& limits = {}) {
@@ -377,11 +392,7 @@ TEST_F(ServerSessionTest, AClientResettingStreamsPastTheRateIsCutOff) {
   limits.reset_burst = 50;
   limits.reset_rate = 1;
   make(limits);
-  std::string attack = opening();
-  for (uint32_t id = 1; id < 2 * 200; id += 2) {
-    attack += frame(kHeaders, kEndHeaders | kEndStream, id, kGet) + rst(id);
-  }
-  server_->receive(attack);
+  server_->receive(gets(200, kEndHeaders | kEndStream, rst));
   drain();
   EXPECT_EQ(server_->goaway_sent(), static_cast<uint32_t>(NGHTTP2_ENHANCE_YOUR_CALM));
   EXPECT_NE(server_->error().find("ended streams in error"), std::string::npos) << server_->error();
@@ -398,12 +409,9 @@ TEST_F(ServerSessionTest, StreamsTheClientMakesTheServerResetCountToo) {
   limits.reset_burst = 50;
   limits.reset_rate = 1;
   make(limits);
-  std::string attack = opening();
-  for (uint32_t id = 1; id < 2 * 200; id += 2) {
-    attack += frame(kHeaders, kEndHeaders | kEndStream, id, kGet) +
-              frame(kWindowUpdate, 0, id, std::string("\x7f\xff\xff\xff", 4));
-  }
-  server_->receive(attack);
+  server_->receive(gets(200, kEndHeaders | kEndStream, [](uint32_t id) {
+    return frame(kWindowUpdate, 0, id, std::string("\x7f\xff\xff\xff", 4));
+  }));
   drain();
   EXPECT_EQ(server_->goaway_sent(), static_cast<uint32_t>(NGHTTP2_ENHANCE_YOUR_CALM));
   // The server's resets close their streams as they go out, so within one read the client
@@ -424,11 +432,7 @@ TEST_F(ServerSessionTest, StreamsTheProxyResetsAreNotHeldAgainstTheClient) {
   limits.reset_rate = 1;
   make(limits);
   handler_.answer = false;
-  std::string requests = opening();
-  for (uint32_t id = 1; id < 2 * 20; id += 2) {
-    requests += frame(kHeaders, kEndHeaders | kEndStream, id, kGet);
-  }
-  ASSERT_TRUE(server_->receive(requests));
+  ASSERT_TRUE(server_->receive(gets(20)));
   std::vector<int32_t> ids;
   for (const auto& [id, head] : handler_.requests) {
     ids.push_back(id);
@@ -445,11 +449,7 @@ TEST_F(ServerSessionTest, StreamsTheProxyResetsAreNotHeldAgainstTheClient) {
 TEST_F(ServerSessionTest, AConnectionErrorClosesEveryStreamTheHandlerKnew) {
   make();
   handler_.answer = false;
-  std::string requests = opening();
-  for (uint32_t id = 1; id <= 5; id += 2) {
-    requests += frame(kHeaders, kEndHeaders | kEndStream, id, kGet);
-  }
-  ASSERT_TRUE(server_->receive(requests));
+  ASSERT_TRUE(server_->receive(gets(3)));
   ASSERT_EQ(handler_.requests.size(), 3u);
   // DATA on stream 0: a connection error; nghttp2 sends GOAWAY and reads no more.
   server_->receive(frame(kData, 0, 0, "x"));
@@ -539,11 +539,7 @@ TEST_F(ServerSessionTest, ResetsWithinTheRateAreNoOffence) {
   Limits limits;
   limits.reset_burst = 50;
   make(limits);
-  std::string some = opening();
-  for (uint32_t id = 1; id < 2 * 20; id += 2) {
-    some += frame(kHeaders, kEndHeaders | kEndStream, id, kGet) + rst(id);
-  }
-  ASSERT_TRUE(server_->receive(some));
+  ASSERT_TRUE(server_->receive(gets(20, kEndHeaders | kEndStream, rst)));
   drain();
   EXPECT_EQ(server_->goaway_sent(), 0u);
   EXPECT_EQ(handler_.requests.size(), 20u);
@@ -610,11 +606,7 @@ TEST_F(ServerSessionTest, TheSessionStaysWithinItsMemoryBudget) {
   limits.max_concurrent_streams = 1000;
   make(limits);
   // Streams opened and never ended: each costs nghttp2 memory until the budget is spent.
-  std::string many = opening();
-  for (uint32_t id = 1; id < 2 * 1000; id += 2) {
-    many += frame(kHeaders, kEndHeaders, id, kGet);
-  }
-  EXPECT_FALSE(server_->receive(many));
+  EXPECT_FALSE(server_->receive(gets(1000, kEndHeaders)));
   EXPECT_NE(server_->error().find("memory budget of 49152 bytes"), std::string::npos)
       << server_->error();
   EXPECT_LE(server_->memory_in_use(), limits.memory);
