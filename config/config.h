@@ -310,6 +310,7 @@ struct L7ListenerConfig {
   std::string name;
   HostPort address;
   bool trust_forwarded = false;  // its clients are proxies: keep their X-Forwarded-For
+  bool http2 = true;             // h2 by ALPN over TLS, h2c with prior knowledge in the clear
   std::optional<L7ListenerTlsConfig> tls;
   auto operator<=>(const L7ListenerConfig&) const = default;
 };

@@ -126,6 +126,11 @@ constexpr Field kListenerFields[] = {
      .description = "Its clients are proxies this one trusts: their X-Forwarded-For and "
                     "Forwarded are appended to rather than replaced",
      .default_value = "false"},
+    {.key = "http2",
+     .type = "boolean",
+     .description = "HTTP/2 besides HTTP/1.1: h2 chosen by ALPN on a TLS listener, h2c with "
+                    "prior knowledge in the clear (RFC 9113 3.3, 3.4)",
+     .default_value = "true"},
     {.key = "tls",
      .type = "mapping",
      .description = "HTTPS: certificates, protocols and client certificates; absent: HTTP",
@@ -497,6 +502,11 @@ void parse_listener(const std::string& name, const YAML::Node& node, const std::
     auto v = read_bool(r.get("trust_forwarded"), r.path_of("trust_forwarded"), errors);
     ok &= v.has_value();
     l.trust_forwarded = v.value_or(false);
+  }
+  if (r.has("http2")) {
+    auto v = read_bool(r.get("http2"), r.path_of("http2"), errors);
+    ok &= v.has_value();
+    l.http2 = v.value_or(true);
   }
   if (r.has("tls")) {
     l.tls = parse_l7_listener_tls(r.get("tls"), r.path_of("tls"), l7, errors);

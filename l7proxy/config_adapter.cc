@@ -131,7 +131,10 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
     out->access_log = std::move(spec);
   }
   for (const auto& l : l7.listeners) {
-    ListenerSpec spec{.name = l.name, .address = l.address, .trust_forwarded = l.trust_forwarded};
+    ListenerSpec spec{.name = l.name,
+                      .address = l.address,
+                      .trust_forwarded = l.trust_forwarded,
+                      .http2 = l.http2};
     if (l.tls) {
       auto tls = tls_spec_of(*l.tls, l7.certificates);
       if (!tls) {
@@ -142,6 +145,7 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
                        [&](const std::string& f) { return http1::iequals(f, field); })) {
         out->reserved_fields.push_back(field);
       }
+      tls->http2 = l.http2;
       spec.tls = std::move(*tls);
     }
     out->listeners.push_back(std::move(spec));

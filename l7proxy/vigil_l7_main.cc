@@ -33,9 +33,10 @@ int main(int argc, char** argv) {
   return vigil::daemon_main(
       {
           .name = "vigil-l7",
-          .summary = "Vigil L7 reverse proxy: listeners, HTTP/1.1, routes, upstream pools.",
+          .summary =
+              "Vigil L7 reverse proxy: listeners, HTTP/1.1 and HTTP/2, routes, upstream pools.",
           .default_socket = "/run/vigil/l7.sock",
-          .not_implemented = "HTTP/2",
+          .not_implemented = "HTTP/2 to upstreams",
           .validate_config = vigil::config::validate_document,
           .applies_sections = {"l7"},
       },

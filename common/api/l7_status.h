@@ -24,7 +24,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7CertificateStatus, name, dns_n
 struct L7ListenerStatus {
   std::string name;
   std::string address;
-  std::string protocol = "http";  // or https
+  std::string protocol = "http";  // or https; with ", h2c" or ", h2" when it speaks HTTP/2
   bool trust_forwarded = false;
   uint32_t sockets = 0;                     // one per worker (SO_REUSEPORT)
   std::string client_certificate = "none";  // https: none, optional, required

@@ -42,6 +42,9 @@ class ByteBuffer {
   void commit(size_t n) { end_ += n; }
 
   void append(std::span<const char> bytes) {
+    if (bytes.empty()) {
+      return;  // its data may be null, which memcpy must never see
+    }
     if (end_ + bytes.size() > capacity_) {
       make_room(bytes.size());
     }

@@ -41,14 +41,14 @@ std::unique_ptr<HealthProbe> HealthProbe::start(Reactor& reactor, const HealthCh
     p->finish({.failure = CheckFailure::kLocal});
     return p;
   }
-  p->stream_ = UpstreamStream(p->fd_.get());
+  p->stream_ = SocketStream(p->fd_.get());
   if (tls != nullptr) {
     SslPtr ssl = tls->new_session(p->fd_.get(), target.name, target.address);
     if (!ssl) {
       p->finish({.failure = CheckFailure::kLocal});
       return p;
     }
-    p->stream_ = UpstreamStream(p->fd_.get(), std::move(ssl));
+    p->stream_ = SocketStream(p->fd_.get(), std::move(ssl));
   }
   reactor.timers().arm(*p, check.timeout, reactor.now());
   const int rc = started.rc;
@@ -97,11 +97,11 @@ void HealthProbe::connected() {
 }
 
 void HealthProbe::shake_hands() {
-  const UpstreamStream::Status st = stream_.handshake();
-  if (st == UpstreamStream::Status::kWantRead || st == UpstreamStream::Status::kWantWrite) {
+  const SocketStream::Status st = stream_.handshake();
+  if (st == SocketStream::Status::kWantRead || st == SocketStream::Status::kWantWrite) {
     return;  // the socket's next event goes on with it
   }
-  if (st != UpstreamStream::Status::kDone) {
+  if (st != SocketStream::Status::kDone) {
     finish({.failure = CheckFailure::kTls});
     return;
   }
@@ -129,10 +129,10 @@ void HealthProbe::exchange(uint32_t events) {
 void HealthProbe::write_request() {
   while (sent_ < request_.size()) {
     const auto io = stream_.write(std::span<const char>(request_).subspan(sent_));
-    if (io.status == UpstreamStream::Status::kDone) {
+    if (io.status == SocketStream::Status::kDone) {
       sent_ += io.bytes;
-    } else if (io.status == UpstreamStream::Status::kWantRead ||
-               io.status == UpstreamStream::Status::kWantWrite) {
+    } else if (io.status == SocketStream::Status::kWantRead ||
+               io.status == SocketStream::Status::kWantWrite) {
       return;
     } else {
       finish({.failure = CheckFailure::kClosed});
@@ -145,13 +145,13 @@ void HealthProbe::read_response() {
   char buf[4096];
   for (;;) {
     const auto io = stream_.read(buf);
-    if (io.status == UpstreamStream::Status::kWantRead ||
-        io.status == UpstreamStream::Status::kWantWrite) {
+    if (io.status == SocketStream::Status::kWantRead ||
+        io.status == SocketStream::Status::kWantWrite) {
       return;
     }
-    if (io.status != UpstreamStream::Status::kDone) {
+    if (io.status != SocketStream::Status::kDone) {
       http1::ResponseHead head;
-      if (response_.empty() && io.status == UpstreamStream::Status::kFailed && stream_.tls() &&
+      if (response_.empty() && io.status == SocketStream::Status::kFailed && stream_.tls() &&
           !stream_.truncated()) {
         // Under TLS 1.3 a refused client certificate is said after the handshake.
         finish({.failure = CheckFailure::kTls});
@@ -208,7 +208,7 @@ void HealthProbe::finish(CheckResult result) {
   reactor_.timers().cancel(*this);
   if (fd_.valid()) {
     reactor_.unwatch(fd_.get());
-    stream_ = UpstreamStream(-1);  // the TLS session goes before its socket
+    stream_ = SocketStream(-1);  // the TLS session goes before its socket
     fd_.reset();
   }
   response_.clear();

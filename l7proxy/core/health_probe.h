@@ -15,7 +15,7 @@
 #include "common/unique_fd.h"
 #include "l7proxy/core/proxy_config.h"
 #include "l7proxy/core/reactor.h"
-#include "l7proxy/core/upstream_stream.h"
+#include "l7proxy/core/socket_stream.h"
 #include "l7proxy/upstream/target_health.h"
 
 namespace vigil::l7 {
@@ -57,7 +57,7 @@ class HealthProbe final : public Pollable, private Timer {
   HealthCheckSettings check_;
   Done done_;
   UniqueFd fd_;
-  UpstreamStream stream_{-1};
+  SocketStream stream_{-1};
   bool connected_ = false;
   bool handshaken_ = false;
   bool finished_ = false;

@@ -399,9 +399,12 @@ api::L7Status Proxy::show() const {
                                  .address = l.address.to_string(),
                                  .trust_forwarded = l.trust_forwarded,
                                  .sockets = static_cast<uint32_t>(workers_.size())};
+    if (l.http2) {
+      status.protocol = "http, h2c";
+    }
     if (const auto t = tls_.find(l.name); t != tls_.end() && l.tls) {
       static constexpr const char* kClientCertificate[] = {"none", "optional", "required"};
-      status.protocol = "https";
+      status.protocol = l.http2 ? "https, h2" : "https";
       status.client_certificate =
           kClientCertificate[static_cast<size_t>(l.tls->client_certificate)];
       for (const auto& c : t->second->certificates()) {

@@ -48,6 +48,7 @@ struct ListenerSpec {
   std::string name;
   net::HostPort address;
   bool trust_forwarded = false;
+  bool http2 = true;                   // besides HTTP/1.1: by ALPN (tls.http2) or h2c
   std::optional<ListenerTlsSpec> tls;  // loaded when the config is prepared
 };
 

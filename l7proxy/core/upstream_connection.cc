@@ -68,7 +68,7 @@ Expected<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(
       errno = ENOMEM;
       return fail("cannot make a TLS session");
     }
-    c->stream_ = UpstreamStream(c->fd(), std::move(ssl));
+    c->stream_ = SocketStream(c->fd(), std::move(ssl));
     c->name_ = spec.name;
   }
   c->tls_ = std::move(tls);
@@ -133,8 +133,8 @@ bool UpstreamConnection::only_tls_records() {
   // A TLS 1.3 server may send session tickets after the response: OpenSSL takes them in a
   // read, which then has nothing for HTTP. A byte of data, an end or an error ends it.
   char byte = 0;
-  const UpstreamStream::Io io = stream_.read(std::span<char>(&byte, 1));
-  if (io.status == UpstreamStream::Status::kWantRead) {
+  const SocketStream::Io io = stream_.read(std::span<char>(&byte, 1));
+  if (io.status == SocketStream::Status::kWantRead) {
     readable = false;
     return true;
   }

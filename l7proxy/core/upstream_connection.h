@@ -1,4 +1,4 @@
-// A TCP connection to an upstream target, through TLS on a TLS upstream (upstream_stream.h).
+// A TCP connection to an upstream target, through TLS on a TLS upstream (socket_stream.h).
 // While a request uses it, its events go to that client connection (the owner); while it waits
 // in its target's keep-alive pool, nobody owns it, and anything arriving on it (the server
 // closing it, bytes it had no request for; not a TLS session ticket) ends it there.
@@ -14,7 +14,7 @@
 #include "common/unique_fd.h"
 #include "l7proxy/core/byte_buffer.h"
 #include "l7proxy/core/reactor.h"
-#include "l7proxy/core/upstream_stream.h"
+#include "l7proxy/core/socket_stream.h"
 
 namespace vigil::l7 {
 
@@ -65,7 +65,7 @@ class UpstreamConnection final : public Pollable {
   void retire() { retired_ = true; }
   // The connect's outcome once the socket is writable: 0 or the errno.
   int connect_error() const;
-  UpstreamStream& stream() { return stream_; }
+  SocketStream& stream() { return stream_; }
   // Whether a request for a target named `name`, under TLS context `tls` (null: in the clear),
   // may take this connection: it was made the same way. A commit or SIGHUP that loads the
   // contexts again leaves the connections made before to close.
@@ -92,7 +92,7 @@ class UpstreamConnection final : public Pollable {
 
   Reactor& reactor_;
   UniqueFd fd_;
-  UpstreamStream stream_;
+  SocketStream stream_;
   std::shared_ptr<const ClientTls> tls_;  // what it was made with (null: in the clear)
   std::string name_;                      // and the name it was verified for
   TargetRuntime* target_;

@@ -165,6 +165,7 @@ void Worker::take(std::shared_ptr<const ProxyConfig> config, std::vector<Listene
   for (size_t i = 0; i < listeners.size() && i < config->listeners.size(); ++i) {
     ListenerInfo info{.name = config->listeners[i].name,
                       .trust_forwarded = config->listeners[i].trust_forwarded,
+                      .http2 = config->listeners[i].http2,
                       .tls = std::move(listeners[i].tls)};
     const auto& socket = listeners[i].socket;
     auto same = std::find_if(acceptors_.begin(), acceptors_.end(),
@@ -266,10 +267,17 @@ bool Worker::accept_from(int fd, const ListenerInfo& listener) {
   }
 }
 
-void Worker::closed(ClientConnection* c) {
+void Worker::closed(Downstream* c) {
   if (clients_.erase(c) > 0) {
     drop(stats_.active_connections);
     reactor_.retire(std::unique_ptr<Pollable>(c));
+  }
+}
+
+void Worker::hand_over(Downstream* from, Downstream* to) {
+  if (clients_.erase(from) > 0) {
+    clients_.insert(to);
+    reactor_.retire(std::unique_ptr<Pollable>(from));
   }
 }
 

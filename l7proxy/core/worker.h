@@ -26,12 +26,18 @@
 
 namespace vigil::l7 {
 
-class ClientConnection;
+// A client's connection as its worker holds it, whichever protocol it speaks.
+class Downstream : public Pollable {
+ public:
+  // The worker is stopping: closed now, whatever it was doing.
+  virtual void abort() = 0;
+};
 
 // A listener as a connection remembers it.
 struct ListenerInfo {
   std::string name;
   bool trust_forwarded = false;
+  bool http2 = false;                    // h2 by ALPN, or h2c with prior knowledge
   std::shared_ptr<const ServerTls> tls;  // null: plain HTTP
 };
 
@@ -93,8 +99,11 @@ class Worker {
   Reactor& reactor() { return reactor_; }
   WorkerStats& mutable_stats() { return stats_; }
   const std::shared_ptr<Generation>& generation() const { return generation_; }
-  void closed(ClientConnection* c);  // retires it
-  AccessLog* access_log() { return access_log_.get(); }
+  void closed(Downstream* c);  // retires it
+  // `from` gave its client over to `to` (an HTTP/1.1 connection that found HTTP/2 spoken):
+  // `to` is held in its place, `from` retired.
+  void hand_over(Downstream* from, Downstream* to);
+  AccessLog* access_log() const { return access_log_.get(); }
   std::string next_request_id();
   // A request ended (answered, refused or cut short: status 0) on `route` ("": none matched)
   // toward `upstream` ("": it went to none).
@@ -120,7 +129,7 @@ class Worker {
   BreakerMap breakers_;
   LimiterMap limiters_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
-  std::unordered_set<ClientConnection*> clients_;
+  std::unordered_set<Downstream*> clients_;
   uint64_t request_counter_ = 0;
   RequestTotals totals_;  // of the current config's routes and upstreams
   std::string request_id_prefix_;

@@ -30,6 +30,8 @@ struct WorkerStats {
   std::atomic<uint64_t> tls_handshake_failures{0};
   std::atomic<uint64_t> breaker_refusals{0};   // 503s of an open circuit breaker
   std::atomic<uint64_t> no_healthy_target{0};  // 503s of a pool whose checks all fail
+  std::atomic<uint64_t> http2_connections{0};  // that spoke HTTP/2 (h2 or h2c)
+  std::atomic<uint64_t> http2_errors{0};       // ended by a protocol error, flood or limit
 };
 
 // Each counter once: its key in `l7.stats` and `show l7`, and its Prometheus name and help.
@@ -80,6 +82,11 @@ inline constexpr CounterInfo kWorkerCounters[] = {
      "Requests answered 503 at once by an upstream's open circuit breaker"},
     {"no_healthy_target", &WorkerStats::no_healthy_target, "vigil_l7_no_healthy_target_total",
      "Requests answered 503: every target of their upstream failed its health checks"},
+    {"http2_connections", &WorkerStats::http2_connections, "vigil_l7_http2_connections_total",
+     "Client connections that spoke HTTP/2 (h2 by ALPN, or h2c with prior knowledge)"},
+    {"http2_errors", &WorkerStats::http2_errors, "vigil_l7_http2_errors_total",
+     "HTTP/2 connections ended by the client's error: a protocol violation, a flood, streams "
+     "reset past the allowed rate (rapid reset), or memory past its cap"},
 };
 
 // Single-writer increment.

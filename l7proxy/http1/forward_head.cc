@@ -190,6 +190,50 @@ void write_client_response(const ResponseHead& head, const Framing& framing, boo
   out.append("\r\n");
 }
 
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 417:
+      return "Expectation Failed";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Error";
+  }
+}
+
+bool forwards_response_field(const ResponseHead& head, const Framing& framing, const Header& h) {
+  if (hop_by_hop(h.name) || named_by_connection(head.headers, h.name)) {
+    return false;
+  }
+  if (iequals(h.name, "content-length")) {
+    return framing.body == Body::kLength ||
+           (framing.body == Body::kNone && head.status != 204 && head.status >= 200);
+  }
+  return true;
+}
+
 void write_chunk(std::span<const char> data, std::string& out) {
   if (data.empty()) {
     return;  // an empty chunk would end the body

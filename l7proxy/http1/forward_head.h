@@ -54,6 +54,15 @@ void write_upstream_request(const RequestHead& head, const Framing& framing,
 void write_client_response(const ResponseHead& head, const Framing& framing, bool close,
                            std::string& out);
 
+// The reason phrase of a status this proxy answers with itself ("Error" for others).
+std::string_view reason_phrase(int status);
+
+// Whether field `h` of a response goes on to an HTTP/2 client (RFC 9113 8.2.2): not a
+// hop-by-hop field or one Connection names, and Content-Length only where it describes the
+// body as `framing` has it (or a HEAD's or a 304's, the body not sent). HTTP/2 frames the body
+// itself: nothing else of framing is sent.
+bool forwards_response_field(const ResponseHead& head, const Framing& framing, const Header& h);
+
 // A chunk of a chunked body, and the last (empty) chunk that ends it.
 void write_chunk(std::span<const char> data, std::string& out);
 void write_last_chunk(std::string& out);

@@ -485,9 +485,12 @@ int ServerSession::on_frame_send(nghttp2_session* session, const nghttp2_frame* 
   if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
     me.goaway_sent_ = frame->goaway.error_code;
   }
-  if (frame->hd.type == NGHTTP2_HEADERS && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+  if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+      (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+    // A whole response before the whole request (a 431, a refusal, an upstream's early
+    // answer): the client is asked to stop sending, without error (RFC 9113 8.1).
     Stream* s = me.find(frame->hd.stream_id);
-    if (s != nullptr && s->too_large && !s->client_done) {
+    if (s != nullptr && !s->client_done) {
       s->reset_here = true;
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
     }

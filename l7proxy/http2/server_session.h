@@ -20,7 +20,9 @@
 //   client may send ahead is its flow-control window (more only as the handler says it passed
 //   on what it was given: consumed()); the response bytes queued are capped per stream and per
 //   session, and a drained stream holds no buffer; a head refused as too large is not kept.
-// Request trailers are read and dropped; responses carry none (not yet). No callback lets an
+// A response whole before its request (a refusal, an early answer) asks the client to stop
+// sending with RST_STREAM NO_ERROR once it is out (RFC 9113 8.1). Request trailers are read
+// and dropped; responses carry none (not yet). No callback lets an
 // exception cross nghttp2's C: one fails the session instead.
 #pragma once
 

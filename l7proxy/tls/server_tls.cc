@@ -67,22 +67,36 @@ int64_t not_after_of(X509* x) {
   return static_cast<int64_t>(::timegm(&tm));
 }
 
-// Only HTTP/1.1 is spoken over TLS so far: offered, it is chosen; not offered, no protocol is
-// (the client then speaks HTTP/1.1 or finds out it cannot).
-int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_length,
-                const unsigned char* in, unsigned int in_length, void* /*arg*/) {
-  static constexpr unsigned char kHttp11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
+// Whether the client's ALPN list offers `protocol`; if so, `out` points at it in the list.
+bool offered(std::string_view protocol, const unsigned char* in, unsigned int in_length,
+             const unsigned char** out) {
   for (unsigned int i = 0; i < in_length;) {
     const unsigned int length = in[i];
     if (i + 1 + length > in_length) {
-      break;
+      return false;
     }
-    if (length == sizeof kHttp11 && std::memcmp(in + i + 1, kHttp11, length) == 0) {
+    if (length == protocol.size() && std::memcmp(in + i + 1, protocol.data(), length) == 0) {
       *out = in + i + 1;
-      *out_length = static_cast<unsigned char>(length);
-      return SSL_TLSEXT_ERR_OK;
+      return true;
     }
     i += 1 + length;
+  }
+  return false;
+}
+
+// The server's preference: h2 where the listener speaks it and the client offers it, then
+// http/1.1; neither offered, no protocol is (the client then speaks HTTP/1.1 or finds out it
+// cannot). `arg`: whether the listener speaks HTTP/2 (non-null).
+int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_length,
+                const unsigned char* in, unsigned int in_length, void* arg) {
+  for (const std::string_view protocol : {std::string_view("h2"), std::string_view("http/1.1")}) {
+    if (protocol == "h2" && arg == nullptr) {
+      continue;
+    }
+    if (offered(protocol, in, in_length, out)) {
+      *out_length = static_cast<unsigned char>(protocol.size());
+      return SSL_TLSEXT_ERR_OK;
+    }
   }
   return SSL_TLSEXT_ERR_NOACK;
 }
@@ -270,7 +284,7 @@ Expected<std::shared_ptr<const ServerTls>> ServerTls::load(const ListenerTlsSpec
 #pragma GCC diagnostic pop
     SSL_CTX_set_tlsext_servername_arg(ctx, tls.get());
     SSL_CTX_set_tlsext_status_arg(ctx, tls.get());
-    SSL_CTX_set_alpn_select_cb(ctx, &select_alpn, nullptr);
+    SSL_CTX_set_alpn_select_cb(ctx, &select_alpn, spec.http2 ? tls.get() : nullptr);
     if (client_cas) {
       if (SSL_CTX_load_verify_file(ctx, spec.client_ca_file.c_str()) != 1) {
         return bad("client_ca: " + spec.client_ca_file + " cannot be used");

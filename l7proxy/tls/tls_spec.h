@@ -27,6 +27,7 @@ struct ListenerTlsSpec {
   ClientCertificate client_certificate = ClientCertificate::kNone;
   std::string client_subject_header = "X-Client-Subject";
   bool session_tickets = true;
+  bool http2 = false;  // h2 offered by ALPN, before http/1.1
 };
 
 // How an upstream's targets are spoken to over TLS.

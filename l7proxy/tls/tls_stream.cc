@@ -103,6 +103,14 @@ std::string_view TlsStream::server_name() const {
   return name != nullptr ? name : "";
 }
 
+std::string_view TlsStream::alpn() const {
+  const unsigned char* protocol = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &protocol, &length);
+  return protocol != nullptr ? std::string_view(reinterpret_cast<const char*>(protocol), length)
+                             : "";
+}
+
 std::string TlsStream::verified_subject() const {
   if (SSL_get_verify_result(ssl_.get()) != X509_V_OK) {
     return "";

@@ -46,6 +46,8 @@ class TlsStream {
   std::string_view cipher() const { return SSL_get_cipher_name(ssl_.get()); }
   // The server name the client asked for ("": none).
   std::string_view server_name() const;
+  // The application protocol ALPN chose ("h2", "http/1.1"; "": none).
+  std::string_view alpn() const;
   // The client certificate's subject (RFC 2253) if it sent one and it verified; "" otherwise,
   // and for a subject longer than 1 KiB.
   std::string verified_subject() const;

@@ -49,7 +49,7 @@ Output show_listeners(Invocation& inv) {
   for (const auto& l : s->listeners) {
     t.add_row({l.name, l.address, l.protocol, l.trust_forwarded ? "appended" : "replaced",
                std::to_string(l.sockets)});
-    if (l.protocol == "https") {
+    if (l.protocol.starts_with("https")) {
       certificates += l.name + ": client certificate " + l.client_certificate + "\n";
       for (const auto& c : l.certificates) {
         std::string names;

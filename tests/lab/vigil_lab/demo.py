@@ -131,6 +131,13 @@ def fetch(lab: Lab, node: str, url: str, *extra: str) -> tuple[str, str]:
     return body, status or res.stderr.strip()
 
 
+def http_version(lab: Lab, node: str, url: str, *extra: str) -> str:
+    """The HTTP version curl from `node` spoke for `url` ("1.1", "2"), or what went wrong."""
+    res = lab.run(node, ["curl", "-sS", "-m", "5", *extra, "-o", "/dev/null", "-w",
+                         "%{http_version}", url], check=False, timeout=15)
+    return res.stdout.strip() or res.stderr.strip()
+
+
 def main() -> int:
     failures: list[str] = []
     with Lab(topologies.sites(4, "four_sites")) as lab:
@@ -283,6 +290,12 @@ def main() -> int:
                 if status != "200" or not body.startswith(f"s{n}-backend"):
                     failures.append(f"l7: s{n}-client -> s{n}-edge: {status} {body}")
             rows.append([f"s{n}-client", f"http://10.{n}.1.1:8080/", ", ".join(sorted(seen))])
+            # HTTP/2 in the clear: h2c with prior knowledge, on the same listener.
+            body, status = fetch(lab, f"s{n}-client", f"http://10.{n}.1.1:8080/",
+                                 "--http2-prior-knowledge")
+            if status != "200" or not body.startswith(f"s{n}-backend"):
+                failures.append(f"l7: s{n}-client -> s{n}-edge over h2c: {status} {body}")
+            rows.append([f"s{n}-client", f"http://10.{n}.1.1:8080/ (HTTP/2, h2c)", body])
             # HTTPS: curl checks the edge's certificate against the demo's CA and the name.
             url = f"https://s{n}.example:8443/"
             body, status = fetch(lab, f"s{n}-client", url, "--cacert",
@@ -290,7 +303,12 @@ def main() -> int:
                                  f"s{n}.example:8443:10.{n}.1.1")
             if status != "200" or not body.startswith(f"s{n}-backend"):
                 failures.append(f"l7: s{n}-client -> {url}: {status} {body}")
-            rows.append([f"s{n}-client", url + " (TLS, verified)", body])
+            version = http_version(lab, f"s{n}-client", url, "--cacert",
+                                   str(certificates / "ca.pem"), "--resolve",
+                                   f"s{n}.example:8443:10.{n}.1.1")
+            if version != "2":
+                failures.append(f"l7: s{n}-client -> {url}: HTTP/{version}, not HTTP/2 by ALPN")
+            rows.append([f"s{n}-client", url + f" (TLS, verified, HTTP/{version})", body])
         table(rows, ["from", "url", "answered by (round robin)"])
         upstream_tls = next((l for l in edges[2].cli("show", "l7", "upstreams").stdout.splitlines()
                              if l.startswith("site: TLS")), "")

@@ -52,5 +52,16 @@ TEST(ByteBuffer, AnEmptyBufferGivesItsBlockBack) {
   EXPECT_EQ(b.view(), "again");
 }
 
+TEST(ByteBuffer, AppendingNothingIsNothing) {
+  // An empty span's data may be null (an HTTP/2 body's end carries no bytes): never copied,
+  // which UBSan would catch as memcpy from null.
+  ByteBuffer b(4096);
+  b.append(std::span<const char>());
+  EXPECT_TRUE(b.empty());
+  b.append(std::string_view("x"));
+  b.append(std::span<const char>());
+  EXPECT_EQ(b.view(), "x");
+}
+
 }  // namespace
 }  // namespace vigil::l7

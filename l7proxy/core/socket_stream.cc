@@ -1,4 +1,4 @@
-#include "l7proxy/core/upstream_stream.h"
+#include "l7proxy/core/socket_stream.h"
 
 #include <sys/socket.h>
 
@@ -7,11 +7,11 @@
 
 namespace vigil::l7 {
 
-UpstreamStream::Status UpstreamStream::handshake() {
+SocketStream::Status SocketStream::handshake() {
   return tls_on_ ? tls_.handshake() : Status::kDone;
 }
 
-UpstreamStream::Io UpstreamStream::read(std::span<char> into) {
+SocketStream::Io SocketStream::read(std::span<char> into) {
   if (tls_on_) {
     const Io io = tls_.read(into);
     if (io.status == Status::kClosed && !tls_.close_notify_received()) {
@@ -39,7 +39,7 @@ UpstreamStream::Io UpstreamStream::read(std::span<char> into) {
   }
 }
 
-UpstreamStream::Io UpstreamStream::write(std::span<const char> from) {
+SocketStream::Io SocketStream::write(std::span<const char> from) {
   if (tls_on_) {
     return tls_.write(from);
   }
@@ -59,7 +59,7 @@ UpstreamStream::Io UpstreamStream::write(std::span<const char> from) {
   }
 }
 
-void UpstreamStream::shut_write() {
+void SocketStream::shut_write() {
   // Under TLS 1.2 a peer answers close_notify by closing its side too, which would cut what
   // it still has to send: a half-close there is the FIN alone.
   if (tls_on_ && tls_.version() == "TLSv1.3") {
@@ -68,7 +68,7 @@ void UpstreamStream::shut_write() {
   ::shutdown(fd_, SHUT_WR);
 }
 
-std::string UpstreamStream::failure() const {
+std::string SocketStream::failure() const {
   if (!tls_on_) {
     return error_ != 0 ? std::strerror(error_) : "connection closed";
   }

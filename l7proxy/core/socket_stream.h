@@ -1,9 +1,9 @@
-// What a connection to an upstream target reads and writes through: the socket itself, or a
-// TLS session over it (client_tls.h), in TlsStream's terms either way, so the HTTP exchange
-// above it and the health checks handle both alike. In the clear, the handshake is done at
-// once and a FIN is kClosed. Through TLS a FIN without close_notify is kFailed (truncated()):
-// someone on the path may have cut the stream, so a body that ends at the close is not taken
-// as whole.
+// What a connection reads and writes through: the socket itself, or a TLS session over it
+// (an upstream's, client_tls.h, or a client's HTTP/2 connection's, server_tls.h), in
+// TlsStream's terms either way, so the HTTP above it and the health checks handle both alike.
+// In the clear, the handshake is done at once and a FIN is kClosed. Through TLS a FIN without
+// close_notify is kFailed (truncated()): someone on the path may have cut the stream, so a
+// body that ends at the close is not taken as whole.
 #pragma once
 
 #include <span>
@@ -13,15 +13,18 @@
 
 namespace vigil::l7 {
 
-class UpstreamStream {
+class SocketStream {
  public:
   using Status = TlsStream::Status;
   using Io = TlsStream::Io;
 
-  explicit UpstreamStream(int fd) : fd_(fd) {}
-  UpstreamStream(int fd, SslPtr ssl) : fd_(fd), tls_(std::move(ssl)), tls_on_(true) {}
+  explicit SocketStream(int fd) : fd_(fd) {}
+  SocketStream(int fd, SslPtr ssl) : fd_(fd), tls_(std::move(ssl)), tls_on_(true) {}
+  // A session whose handshake is under way or done already.
+  SocketStream(int fd, TlsStream&& tls) : fd_(fd), tls_(std::move(tls)), tls_on_(true) {}
 
   bool tls() const { return tls_on_; }
+  TlsStream* tls_session() { return tls_on_ ? &tls_ : nullptr; }
   // TLS: the handshake's next step, once the socket is connected. In the clear: kDone.
   Status handshake();
   Io read(std::span<char> into);
