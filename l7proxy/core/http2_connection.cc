@@ -50,11 +50,15 @@ class Http2Connection::Stream final : public ExchangeClient {
   void closed();
   // Moves what can move: the request's body up, the response down. Whether anything moved.
   bool pump();
-  void touch() { exchange_.touch(); }
+  // Its exchange times it (connect, response, idleness), or will once started.
+  bool timed() const { return exchange_.active() || start_.has_value(); }
 
  private:
   // More than the stream's flow-control window never arrives unconsumed.
   static constexpr size_t kPendingCap = size_t{256} * 1024;
+  // Body held for the upstream per stream: with 128 streams a connection, 8 MiB at most
+  // toward upstreams that read slowly (plus the 1 MiB connection window not yet consumed).
+  static constexpr size_t kBodyHighWater = size_t{64} * 1024;
 
   void on_exchange_connected() override {}
   void on_response_head(const http1::ResponseHead& head, const http1::Framing& framing) override;
@@ -65,6 +69,10 @@ class Http2Connection::Stream final : public ExchangeClient {
   void wake() override { c_.drive(); }
 
   void refuse(int status, std::string_view why, uint32_t retry_after = 0);
+  // The request body waiting to go up dropped, and the client's window reopened for it.
+  void drop_body();
+  // An exchange admitted and never started: a breaker probe it held is given back.
+  void drop_start();
   void log_request();
 
   Http2Connection& c_;
@@ -80,6 +88,7 @@ class Http2Connection::Stream final : public ExchangeClient {
   bool head_request_ = false;
   ByteBuffer held_{size_t{64} * 1024};  // response body the stream had no room for yet
   bool response_end_ = false;           // the upstream's response is whole
+  bool broken_ = false;                 // reset here: the exchange is to end
   bool end_queued_ = false;
   std::vector<http2::Header> fields_;
 
@@ -95,6 +104,12 @@ void Http2Connection::Stream::begin(http2::RequestHead&& head) {
   generation_ = worker.generation();
   const ProxyConfig& config = *generation_->config;
   max_body_ = config.settings.max_body_bytes;
+  if (head.scheme != "http" && head.scheme != "https") {
+    // nghttp2 asks a :path of http(s) only: another scheme is nothing this proxy serves.
+    bump(worker.mutable_stats().bad_requests);
+    refuse(400, "a :scheme other than http or https");
+    return;
+  }
 
   // The request as HTTP/1.1 sees it: what routing looks at and what the upstream is sent are
   // made from one head, whichever protocol brought it. :authority stands for Host (RFC 9113
@@ -175,7 +190,8 @@ void Http2Connection::Stream::begin(http2::RequestHead&& head) {
                            .hash = admission.hash,
                            .breaker = admission.breaker,
                            .method = record_.method,
-                           .framing = framing};
+                           .framing = framing,
+                           .body_high_water = kBodyHighWater};
 }
 
 void Http2Connection::Stream::take_body(std::span<const char> data) {
@@ -195,6 +211,12 @@ void Http2Connection::Stream::take_body(std::span<const char> data) {
 
 bool Http2Connection::Stream::pump() {
   bool progress = false;
+  if (broken_ && exchange_.active()) {
+    drop_body();
+    log_request();
+    exchange_.reset();
+    return true;
+  }
   if (start_) {
     ExchangeRequest request = std::move(*start_);
     start_.reset();
@@ -202,9 +224,10 @@ bool Http2Connection::Stream::pump() {
     progress = true;
   }
   if (exchange_.active()) {
-    if (!pending_.empty() && exchange_.body_room()) {
-      const size_t n = pending_.size();
-      exchange_.send_body(pending_.data());
+    if (const size_t n = std::min(pending_.size(), exchange_.body_room()); n > 0) {
+      // The window reopens by what went up, not by what arrived: a slow upstream slows the
+      // client.
+      exchange_.send_body(pending_.data().first(n));
       pending_.consume(n);
       pending_.release_if_empty();
       c_.session_.consumed(id_, n);
@@ -235,6 +258,9 @@ bool Http2Connection::Stream::pump() {
     c_.session_.queue_body(id_, {}, true);
     end_queued_ = progress = true;
   }
+  if (progress) {
+    exchange_.touch();  // its own bytes moved: its idle timeout starts again
+  }
   return progress;
 }
 
@@ -250,8 +276,10 @@ void Http2Connection::Stream::on_response_head(const http1::ResponseHead& head,
   }
   const bool no_body = framing.body == http1::Body::kNone;
   if (!c_.session_.respond(id_, head.status, fields_, no_body)) {
-    // Gone (the client reset it, the connection failing): the exchange ends at its next step.
-    response_end_ = end_queued_ = true;
+    // Gone, or nghttp2 refused it (past the session's memory): the stream is reset, and the
+    // exchange, still running, is ended at the pump's next step.
+    c_.session_.reset(id_, kInternalError);
+    response_end_ = end_queued_ = broken_ = true;
     return;
   }
   end_queued_ = no_body;
@@ -265,7 +293,14 @@ void Http2Connection::Stream::on_response_body(std::span<const char> data) {
   }
 }
 
+void Http2Connection::Stream::drop_body() {
+  c_.session_.consumed(id_, pending_.size());  // what the client sent ahead, given back
+  pending_.consume(pending_.size());
+  pending_.release_if_empty();
+}
+
 void Http2Connection::Stream::on_response_end() {
+  drop_body();  // answered before the body went whole: no more of it goes up
   response_end_ = true;
   if (held_.empty() && !end_queued_) {
     c_.session_.queue_body(id_, {}, true);
@@ -280,6 +315,7 @@ void Http2Connection::Stream::on_exchange_failed(int status, std::string_view wh
   if (status == 0 || answered_) {
     log::debug("HTTP/2 stream cut short", {{"reason", std::string(why)}, {"client", c_.peer_}});
     c_.session_.reset(id_, kInternalError);  // the client must not take what it has for whole
+    drop_body();
     log_request();
     exchange_.reset();
     return;
@@ -289,10 +325,11 @@ void Http2Connection::Stream::on_exchange_failed(int status, std::string_view wh
 
 void Http2Connection::Stream::refuse(int status, std::string_view why, uint32_t retry_after) {
   Worker& worker = c_.worker_;
-  start_.reset();
+  drop_start();
   exchange_.abandon();
   if (answered_) {
     c_.session_.reset(id_, kInternalError);
+    drop_body();
     log_request();
     exchange_.reset();
     return;
@@ -312,6 +349,8 @@ void Http2Connection::Stream::refuse(int status, std::string_view why, uint32_t 
     fields_.push_back({"retry-after", std::to_string(retry_after)});
   }
   if (!c_.session_.respond(id_, status, fields_, head_request_)) {
+    c_.session_.reset(id_, kInternalError);
+    drop_body();
     return;
   }
   if (!head_request_) {
@@ -322,12 +361,18 @@ void Http2Connection::Stream::refuse(int status, std::string_view why, uint32_t 
   // What the client still sends is read and dropped until the answer is out and the stream
   // reset with NO_ERROR (server_session.h).
   response_end_ = end_queued_ = true;
-  c_.session_.consumed(id_, pending_.size());
-  pending_.consume(pending_.size());
+  drop_body();
+}
+
+void Http2Connection::Stream::drop_start() {
+  if (start_ && start_->breaker == CircuitBreaker::Admission::kProbe) {
+    start_->generation->pools[start_->pool].breaker->release_probe();  // it never went
+  }
+  start_.reset();
 }
 
 void Http2Connection::Stream::closed() {
-  start_.reset();
+  drop_start();
   if (exchange_.active()) {
     // The client reset it, or the connection is going: the upstream's side is cut too (a
     // half-sent request or response must not be taken as whole there, nor pooled).
@@ -391,7 +436,9 @@ void Http2Connection::drive() {
     session_.shut_down();  // a retiring worker takes no new stream
     going_away_ = true;
   }
+  wrote_ = false;
   for (;;) {
+    ended_.clear();  // closed in an earlier pass: nothing of theirs is under way now
     bool progress = read_client();
     if (lingering_) {
       if (!closed_) {
@@ -418,9 +465,6 @@ void Http2Connection::drive() {
     if (closed_ || !progress) {
       break;
     }
-    for (auto& [id, stream] : streams_) {
-      stream->touch();
-    }
   }
   driving_ = false;
   ended_.clear();
@@ -431,7 +475,11 @@ void Http2Connection::drive() {
     linger();
     return;
   }
-  arm_idle();
+  if (eof_ && streams_.empty() && out_.empty()) {
+    close();  // the client's end came, and nothing it asked for is left to answer
+    return;
+  }
+  arm_timer();
 }
 
 void Http2Connection::linger() {
@@ -440,7 +488,7 @@ void Http2Connection::linger() {
   // connection and lose the GOAWAY in the client's buffer before it was read.
   lingering_ = true;
   io_.shut_write();
-  worker_.reactor().timers().arm(*this, kLingerTime, worker_.reactor().now());
+  arm(Wait::kLinger, kLingerTime);
   drive();
 }
 
@@ -477,14 +525,8 @@ bool Http2Connection::read_client() {
 }
 
 bool Http2Connection::take_input() {
-  if (lingering_) {
-    return false;
-  }
-  if (in_.empty()) {
-    if (eof_) {
-      close();  // the client is gone: nobody is left to answer
-    }
-    return false;
+  if (lingering_ || in_.empty()) {
+    return false;  // at the client's end, what it asked for is still answered (drive)
   }
   if (!session_.receive(in_.data(), worker_.reactor().now())) {
     close();
@@ -517,7 +559,7 @@ bool Http2Connection::flush_client() {
     const SocketStream::Io io = io_.write(out_.data());
     if (io.status == SocketStream::Status::kDone) {
       out_.consume(io.bytes);
-      progress = true;
+      progress = wrote_ = true;
     } else if (io.status == SocketStream::Status::kWantWrite) {
       ready_.writable = false;
     } else if (io.status == SocketStream::Status::kWantRead) {
@@ -568,34 +610,61 @@ void Http2Connection::on_stream_close(int32_t id, uint32_t /*error*/) {
   streams_.erase(it);
 }
 
-void Http2Connection::arm_idle() {
-  if (streams_.empty()) {
-    worker_.reactor().timers().arm(*this, worker_.generation()->config->settings.idle_timeout,
-                                   worker_.reactor().now());
-  } else {
-    worker_.reactor().timers().cancel(*this);
-  }
+void Http2Connection::arm(Wait wait, Clock::duration after) {
+  wait_ = wait;
+  worker_.reactor().timers().arm(*this, after, worker_.reactor().now());
 }
 
-void Http2Connection::on_timer() {
-  if (closed_ || lingering_) {
-    close();
-    return;
-  }
-  if (!going_away_) {
-    // Idle: a GOAWAY first, so the client knows no stream of its was cut (RFC 9113 6.8); the
-    // connection ends once it is out, or at the next timeout if it never goes.
-    session_.shut_down();
-    going_away_ = true;
-    drive();
-    if (!closed_) {
-      worker_.reactor().timers().arm(*this, std::chrono::seconds(1), worker_.reactor().now());
+void Http2Connection::arm_timer() {
+  const auto idle = worker_.generation()->config->settings.idle_timeout;
+  if (streams_.empty()) {
+    // From when the last stream ended: what the client sends without opening one (PINGs,
+    // settings, a header block trickled a byte at a time) does not put it off.
+    if (wait_ != Wait::kIdle) {
+      arm(Wait::kIdle, idle);
     }
     return;
   }
-  close();
+  if (std::any_of(streams_.begin(), streams_.end(),
+                  [](const auto& s) { return s.second->timed(); })) {
+    wait_ = Wait::kNone;  // each exchange times its own stream
+    worker_.reactor().timers().cancel(*this);
+    return;
+  }
+  // Streams answered whose last bytes wait for a client that does not read (or opens no
+  // window): ended if nothing reaches it for the idle timeout.
+  if (wait_ != Wait::kStall || wrote_) {
+    arm(Wait::kStall, idle);
+  }
 }
-
+void Http2Connection::on_timer() {
+  if (closed_) {
+    return;
+  }
+  switch (wait_) {
+    case Wait::kNone:
+      return;
+    case Wait::kIdle:
+      if (!going_away_) {
+        // Idle: a GOAWAY first, so the client knows no stream of its was cut (RFC 9113 6.8);
+        // the connection ends once it is out (linger), or at the next timeout if it never goes.
+        session_.shut_down();
+        going_away_ = true;
+        wait_ = Wait::kNone;
+        drive();
+        return;
+      }
+      close();
+      return;
+    case Wait::kStall:
+      bump(worker_.mutable_stats().timeouts);
+      close();
+      return;
+    case Wait::kLinger:
+      close();
+      return;
+  }
+}
 void Http2Connection::abort() {
   close();
 }

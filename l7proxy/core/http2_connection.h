@@ -55,6 +55,7 @@ class Http2Connection final : public Downstream,
  private:
   class Stream;
   friend class Stream;
+  enum class Wait { kNone, kIdle, kStall, kLinger };
 
   // ServerSession::Handler.
   void on_request(int32_t id, http2::RequestHead&& head) override;
@@ -70,8 +71,11 @@ class Http2Connection final : public Downstream,
   bool flush_client();
   Stream* find(int32_t id);
   void close();
-  // With no stream open, the idle timeout runs; with one, each exchange times itself.
-  void arm_idle();
+  // With no stream open, the idle timeout runs (from when the last one ended); with streams
+  // whose exchanges run, they time themselves; with only answered streams whose bytes wait
+  // for the client, the connection ends if none reach it for the idle timeout.
+  void arm_timer();
+  void arm(Wait wait, Clock::duration after);
   // Both sides are done: the write side shut, what still comes read and dropped, then the close.
   void linger();
 
@@ -93,6 +97,8 @@ class Http2Connection final : public Downstream,
   bool going_away_ = false;  // GOAWAY sent: the connection ends with its last stream
   bool lingering_ = false;
   size_t lingered_ = 0;
+  Wait wait_ = Wait::kNone;
+  bool wrote_ = false;  // bytes reached the client in this drive
 };
 
 }  // namespace vigil::l7

@@ -47,6 +47,7 @@ void UpstreamExchange::start(ExchangeRequest request) {
   breaker_admission_ = request.breaker;
   method_.assign(request.method);
   request_ = request.framing;
+  body_high_water_ = std::min(request.body_high_water, kHighWater);
   request_done_ = request_.body == http1::Body::kNone;
   body_sent_ = response_started_ = false;
   tries_ = 0;
@@ -223,9 +224,12 @@ void UpstreamExchange::arm_after_request() {
   }
 }
 
-bool UpstreamExchange::body_room() const {
-  return state_ == State::kExchange && !request_done_ && !upstream_write_failed_ &&
-         up_out_.size() < kHighWater;
+size_t UpstreamExchange::body_room() const {
+  if (state_ != State::kExchange || request_done_ || upstream_write_failed_ ||
+      up_out_.size() >= body_high_water_) {
+    return 0;
+  }
+  return body_high_water_ - up_out_.size();
 }
 
 void UpstreamExchange::send_body(std::span<const char> data) {
@@ -603,6 +607,11 @@ void UpstreamExchange::fail(int status, std::string_view why) {
 }
 
 void UpstreamExchange::abandon() {
+  if (breaker_admission_ == CircuitBreaker::Admission::kProbe && generation_) {
+    // A probe ended by the client side (gone, reset, refused it) told nothing of the upstream.
+    generation_->pools[pool_].breaker->release_probe();
+    breaker_admission_ = CircuitBreaker::Admission::kRefused;
+  }
   wait_ = Wait::kNone;
   worker_.reactor().timers().cancel(*this);
   if (upstream_) {

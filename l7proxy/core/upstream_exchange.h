@@ -64,6 +64,9 @@ struct ExchangeRequest {
   std::string_view method;  // copied
   // How the body goes up (none, Content-Length, chunked) and whether it asks for an upgrade.
   http1::Framing framing;
+  // Request body held for the upstream before no more is taken (HTTP/2 streams hold less:
+  // there are many on one connection).
+  size_t body_high_water = size_t{256} * 1024;
 };
 
 class UpstreamExchange final : public UpstreamOwner, private Timer {
@@ -86,8 +89,9 @@ class UpstreamExchange final : public UpstreamOwner, private Timer {
 
   // Whether a request is under way (started, not yet reset).
   bool active() const { return generation_ != nullptr; }
-  // Connected, the upstream still taking the request, and below the high-water mark.
-  bool body_room() const;
+  // Bytes of body it takes now: 0 until connected, once the upstream stopped taking the
+  // request, and at the high-water mark.
+  size_t body_room() const;
   // A piece of the request's body, decoded (this side frames it as the upstream is told).
   void send_body(std::span<const char> data);
   // The request's body is through (at once for a request without one).
@@ -165,6 +169,7 @@ class UpstreamExchange final : public UpstreamOwner, private Timer {
   CircuitBreaker::Admission breaker_admission_ = CircuitBreaker::Admission::kRefused;
   std::string method_;
   http1::Framing request_;
+  size_t body_high_water_ = kHighWater;
   uint32_t tries_ = 0;
   std::vector<bool> tried_;  // targets whose connect failed for this request
   std::unique_ptr<UpstreamConnection> upstream_;

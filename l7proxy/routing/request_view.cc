@@ -194,6 +194,9 @@ RequestView RequestView::from(const http1::RequestHead& head) {
   }
   std::string_view target = head.target;
   bool absolute = false;
+  if (target.empty()) {
+    return refuse(400, "an empty request target");  // HTTP/2's :path of a scheme not http(s)
+  }
   if (target == "*") {
     if (head.method != "OPTIONS") {
       return refuse(400, "the target * is only for OPTIONS");

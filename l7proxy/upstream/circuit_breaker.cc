@@ -64,6 +64,12 @@ void CircuitBreaker::record(bool ok, bool probe, Clock::time_point now) {
   }
 }
 
+void CircuitBreaker::release_probe() {
+  if (state_ == State::kHalfOpen && probes_ > 0) {
+    --probes_;
+  }
+}
+
 std::string_view name_of(CircuitBreaker::State s) {
   switch (s) {
     case CircuitBreaker::State::kClosed:

@@ -31,6 +31,10 @@ class CircuitBreaker {
   // half-open only a probe's answer counts: one from a request let through while closed is
   // late news of the time before, and ignored.
   void record(bool ok, bool probe, Clock::time_point now);
+  // A request admit() let through as a probe went without an answer that says anything of
+  // the upstream (its client left first, or reset it): its turn is given back at once, for
+  // the next request to probe, rather than after open_for.
+  void release_probe();
   State state(Clock::time_point now) const;
   const BreakerSettings& settings() const { return s_; }
 

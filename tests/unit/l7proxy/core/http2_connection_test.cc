@@ -40,9 +40,9 @@ class Http2Test : public testing::Test {
     socket_ = dial(port_);  // the client's first output is the preface: h2c, prior knowledge
   }
 
-  // Frames both ways until `done` holds (or five seconds pass).
-  bool run_until(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
+  // Frames both ways until `done` holds (or `limit` passes).
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
       const std::string out = client_.output();
       if (!out.empty()) {
@@ -184,6 +184,73 @@ TEST_F(Http2Test, AnUpstreamThatCannotBeReachedIs502OnTheStream) {
   ASSERT_TRUE(run_until([&] { return answered(a); }));
   EXPECT_EQ(client_.responses[a].status, 502);
   EXPECT_EQ(client_.responses[a].body, "Bad Gateway\n");
+}
+
+TEST_F(Http2Test, ASchemeOtherThanHttpIs400) {
+  Backend backend;
+  start(backend.port());
+  client_.scheme = "ftp";  // nghttp2 then asks no :path of it
+  const int32_t a = client_.request("GET", "/");
+  ASSERT_TRUE(run_until([&] { return answered(a); }));
+  EXPECT_EQ(client_.responses[a].status, 400);
+  EXPECT_EQ(backend.heads().size(), 0u);
+}
+
+TEST_F(Http2Test, AStalledStreamTimesOutThoughTheConnectionIsBusy) {
+  Backend backend;
+  start(backend.port(), [](ProxyConfig& c) { c.settings.idle_timeout = 300ms; });
+  // A POST whose body never comes, on a connection kept busy with PINGs: the stream's own
+  // idleness ends it.
+  const int32_t a = client_.request("POST", "/", {{"content-length", "10"}}, nullptr, true);
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (!answered(a) && std::chrono::steady_clock::now() < deadline) {
+    client_.ping();
+    run_until([&] { return answered(a); }, 100ms);
+  }
+  ASSERT_TRUE(answered(a));
+  EXPECT_NE(client_.responses[a].error, 0u);  // reset, not answered
+}
+
+TEST_F(Http2Test, PingsDoNotKeepAnIdleConnectionOpen) {
+  Backend backend;
+  start(backend.port(), [](ProxyConfig& c) { c.settings.idle_timeout = 300ms; });
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (client_.goaway < 0 && std::chrono::steady_clock::now() < deadline) {
+    client_.ping();
+    run_until([&] { return client_.goaway >= 0; }, 100ms);
+  }
+  EXPECT_EQ(client_.goaway, 0);
+}
+
+TEST_F(Http2Test, AnAnsweredStreamTheClientNeverReadsEndsTheConnection) {
+  Backend backend([](const std::string&, const std::string&) {
+    return "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + std::string(100000, 'x');
+  });
+  start(backend.port(), [](ProxyConfig& c) { c.settings.idle_timeout = 300ms; });
+  client_.setting(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0);  // no DATA may come
+  const int32_t a = client_.request("GET", "/");
+  ASSERT_TRUE(run_until([&] { return client_.responses[a].status == 200; }));
+  // The upstream's answer is whole and its connection pooled; the stream waits on a window
+  // the client never opens. The connection ends after the idle timeout.
+  const auto before = stat("timeouts");
+  EXPECT_TRUE(run_until([&] { return false; }, 2s) == false);
+  EXPECT_GT(stat("timeouts"), before);
+  char byte;
+  EXPECT_EQ(::recv(socket_.get(), &byte, 1, MSG_DONTWAIT), 0) << "closed";
+}
+
+TEST_F(Http2Test, AClientThatHalfClosesStillGetsItsAnswer) {
+  Backend backend([](const std::string&, const std::string&) {
+    std::this_thread::sleep_for(100ms);  // the client's end arrives before the answer
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+  });
+  start(backend.port());
+  const int32_t a = client_.request("GET", "/");
+  send_all(socket_.get(), client_.output());
+  ::shutdown(socket_.get(), SHUT_WR);
+  ASSERT_TRUE(run_until([&] { return answered(a); }));
+  EXPECT_EQ(client_.responses[a].body, "hello");
+  EXPECT_EQ(client_.responses[a].error, 0u);
 }
 
 TEST_F(Http2Test, AnIdleConnectionEndsWithAGoaway) {

@@ -38,11 +38,13 @@ class H2Client {
   }
   ~H2Client() { nghttp2_session_del(session_); }
 
+  // A request; with `body`, that body; with `hold_body`, a body that never comes (the
+  // stream stays open on the client's side).
   int32_t request(const std::string& method, const std::string& path,
                   const std::vector<std::pair<std::string, std::string>>& extra = {},
-                  const std::string* body = nullptr) {
+                  const std::string* body = nullptr, bool hold_body = false) {
     std::vector<std::pair<std::string, std::string>> fields = {
-        {":method", method}, {":scheme", "http"}, {":authority", "example.test"}, {":path", path}};
+        {":method", method}, {":scheme", scheme}, {":authority", "example.test"}, {":path", path}};
     fields.insert(fields.end(), extra.begin(), extra.end());
     std::vector<nghttp2_nv> nva;
     nva.reserve(fields.size());
@@ -52,8 +54,9 @@ class H2Client {
     }
     nghttp2_data_provider provider{};
     provider.read_callback = read_upload;
-    const int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
-                                              body != nullptr ? &provider : nullptr, this);
+    const int32_t id =
+        nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
+                               body != nullptr || hold_body ? &provider : nullptr, this);
     if (body != nullptr) {
       uploads_[id] = {*body, 0};
     }
@@ -75,6 +78,11 @@ class H2Client {
     nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()),
                              bytes.size());
   }
+  void ping() { nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr); }
+  void setting(nghttp2_settings_id id, uint32_t value) {
+    const nghttp2_settings_entry entry{.settings_id = id, .value = value};
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, &entry, 1);
+  }
   void cancel(int32_t stream) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream, NGHTTP2_CANCEL);
   }
@@ -82,6 +90,7 @@ class H2Client {
     return nghttp2_session_get_remote_settings(session_, id);
   }
 
+  std::string scheme = "http";  // of the requests made from now on
   std::map<int32_t, Response> responses;
   int64_t goaway = -1;
 
@@ -114,7 +123,11 @@ class H2Client {
   }
   static ssize_t read_upload(nghttp2_session*, int32_t stream, uint8_t* buf, size_t length,
                              uint32_t* flags, nghttp2_data_source*, void* self) {
-    auto& [body, sent] = static_cast<H2Client*>(self)->uploads_[stream];
+    auto& uploads = static_cast<H2Client*>(self)->uploads_;
+    if (uploads.find(stream) == uploads.end()) {
+      return NGHTTP2_ERR_DEFERRED;  // held: it never comes
+    }
+    auto& [body, sent] = uploads[stream];
     const size_t n = std::min(length, body.size() - sent);
     // NOLINTNEXTLINE(bugprone-not-null-terminated-result): a body's bytes, not a string
     std::memcpy(buf, body.data() + sent, n);

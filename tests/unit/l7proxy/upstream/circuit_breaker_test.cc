@@ -56,5 +56,20 @@ TEST(CircuitBreakerTest, AProbeThatNeverReportsFreesItsTurnAndLateAnswersAreIgno
   EXPECT_EQ(b.state(t + seconds(22)), State::kOpen);
 }
 
+TEST(CircuitBreakerTest, AProbeReleasedUnansweredLetsTheNextRequestProbeAtOnce) {
+  CircuitBreaker b({.failures_to_open = 1, .open_for = seconds(10), .half_open_probes = 1});
+  CircuitBreaker::Clock::time_point t{};
+  b.record(false, false, t);
+  ASSERT_EQ(b.admit(t + seconds(10)), Admission::kProbe);
+  EXPECT_EQ(b.admit(t + seconds(10)), Admission::kRefused);
+  b.release_probe();  // its client reset it before it went: it says nothing of the upstream
+  EXPECT_EQ(b.state(t + seconds(10)), State::kHalfOpen);
+  ASSERT_EQ(b.admit(t + seconds(10)), Admission::kProbe) << "not after open_for: now";
+  b.record(true, true, t + seconds(11));
+  EXPECT_EQ(b.state(t + seconds(11)), State::kClosed);
+  b.release_probe();  // closed: nothing to give back
+  EXPECT_EQ(b.admit(t + seconds(11)), Admission::kAllowed);
+}
+
 }  // namespace
 }  // namespace vigil::l7
