@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """vigil-l7 beside nginx and HAProxy serving HTTP/2, in one run (shared/BENCHMARKING.md): h2c
 with prior knowledge from h2load (nghttp2's load generator), 100 concurrent streams on each
-connection, the same nginx backend behind all three over HTTP/1.1 (a 12-byte answer), each
-proxy with one worker pinned to the same CPU, h2load and the backend on the other.
+connection, the same nginx backend behind all three over HTTP/1.1 (a 12-byte answer, 256
+kept-alive upstream connections at most for vigil-l7 and nginx), each proxy with one worker
+pinned to the same CPU, h2load and the backend on the other.
 Interleaved runs, medians.
 
     bench/l7_h2_compare.py [--runs 5] [--seconds 5] [--smoke]
@@ -39,7 +40,8 @@ def start_proxies(tmp: Path, backend_port: int, cpu: int | None,
     (tmp / "vigil.yaml").write_text(f"""l7:
   workers: 1
   listeners: {{web: {{address: "127.0.0.1:{ports['vigil-l7']}"}}}}
-  upstreams: {{app: {{targets: [{{address: "127.0.0.1:{backend_port}"}}]}}}}
+  upstreams:
+    app: {{max_idle: 256, targets: [{{address: "127.0.0.1:{backend_port}"}}]}}
   routes: {{all: {{upstream: app}}}}
 """)
     nginx = shutil.which("nginx")
@@ -47,8 +49,9 @@ def start_proxies(tmp: Path, backend_port: int, cpu: int | None,
     (tmp / "nginx.conf").write_text(f"""worker_processes 1; daemon off; pid {tmp}/nginx.pid;
 error_log {tmp}/nginx.err; events {{ worker_connections 4096; }}
 http {{ access_log off; upstream app {{ server 127.0.0.1:{backend_port}; keepalive 256; }}
-  http2_max_concurrent_streams 128; http2_max_requests 1000000;
+  http2_max_concurrent_streams 128;
   server {{ listen 127.0.0.1:{ports['nginx']} http2; keepalive_timeout 120s;
+    keepalive_requests 1000000;
     location / {{ proxy_pass http://app; proxy_http_version 1.1;
       proxy_set_header Connection ""; }} }} }}
 """)
@@ -80,7 +83,7 @@ backend b
 
 def h2load(port: int, seconds: float, cpu: int | None) -> float:
     run = subprocess.run(pinned(cpu) + ["h2load", "-t1", f"-c{CONNECTIONS}", f"-m{STREAMS}",
-                                        "-D", f"{seconds:g}", "--warm-up-time=0.5",
+                                        "-D", f"{seconds:g}", "--warm-up-time=1",
                                         f"http://127.0.0.1:{port}/"],
                          capture_output=True, text=True, timeout=seconds + 60)
     out = run.stdout
