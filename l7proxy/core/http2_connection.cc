@@ -52,6 +52,18 @@ class Http2Connection::Stream final : public ExchangeClient {
   bool pump();
   // Its exchange times it (connect, response, idleness), or will once started.
   bool timed() const { return exchange_.active() || start_.has_value(); }
+  // Something happened to it: pumped in the connection's next pass.
+  void mark() {
+    if (!marked_) {
+      marked_ = true;
+      c_.marked_.push_back(id_);
+    }
+  }
+  // Pumped, it could not move response bytes for want of room in its output: pumped again
+  // once the connection's output moves.
+  bool waits_for_room() const { return waits_for_room_; }
+  void stop_waiting() { waits_for_room_ = false; }
+  void unmark() { marked_ = false; }
 
  private:
   // More than the stream's flow-control window never arrives unconsumed.
@@ -66,7 +78,10 @@ class Http2Connection::Stream final : public ExchangeClient {
   void on_response_body(std::span<const char> data) override;
   void on_response_end() override;
   void on_exchange_failed(int status, std::string_view why) override;
-  void wake() override { c_.drive(); }
+  void wake() override {
+    mark();
+    c_.drive();
+  }
 
   void refuse(int status, std::string_view why, uint32_t retry_after = 0);
   // The request body waiting to go up dropped, and the client's window reopened for it.
@@ -89,6 +104,8 @@ class Http2Connection::Stream final : public ExchangeClient {
   ByteBuffer held_{size_t{64} * 1024};  // response body the stream had no room for yet
   bool response_end_ = false;           // the upstream's response is whole
   bool broken_ = false;                 // reset here: the exchange is to end
+  bool marked_ = false;                 // in the connection's list to pump
+  bool waits_for_room_ = false;
   bool end_queued_ = false;
   std::vector<http2::Header> fields_;
 
@@ -260,7 +277,14 @@ bool Http2Connection::Stream::pump() {
   }
   if (progress) {
     exchange_.touch();  // its own bytes moved: its idle timeout starts again
+    mark();             // and there may be more
   }
+  const bool waits = !held_.empty() || (response_end_ && !end_queued_) ||
+                     (exchange_.active() && exchange_.response_started() && !response_room());
+  if (waits && !waits_for_room_) {
+    c_.waiting_.push_back(id_);
+  }
+  waits_for_room_ = waits;
   return progress;
 }
 
@@ -538,11 +562,28 @@ bool Http2Connection::take_input() {
 }
 
 bool Http2Connection::pump_streams() {
+  // Only the streams something happened to: with hundreds open, visiting each on every event
+  // of any of their upstream connections would cost O(streams) per event.
   bool progress = false;
-  for (auto& [id, stream] : streams_) {
-    progress |= stream->pump();
+  pumping_.swap(marked_);
+  for (const int32_t id : pumping_) {
+    if (Stream* s = find(id)) {
+      s->unmark();
+      progress |= s->pump();
+    }
   }
+  pumping_.clear();
   return progress;
+}
+
+void Http2Connection::output_moved() {
+  for (const int32_t id : waiting_) {
+    if (Stream* s = find(id); s != nullptr && s->waits_for_room()) {
+      s->stop_waiting();  // its pump says again if it still waits
+      s->mark();
+    }
+  }
+  waiting_.clear();
 }
 
 bool Http2Connection::flush_client() {
@@ -554,6 +595,9 @@ bool Http2Connection::flush_client() {
       return false;
     }
     progress = out_.size() != before;
+    if (progress) {
+      output_moved();  // frames went out of the streams' queues: room for more
+    }
   }
   while (!out_.empty() && ready_.writable) {
     const SocketStream::Io io = io_.write(out_.data());
@@ -586,17 +630,20 @@ void Http2Connection::on_request(int32_t id, http2::RequestHead&& head) {
   Stream& s = *stream;
   streams_[id] = std::move(stream);
   s.begin(std::move(head));
+  s.mark();
 }
 
 void Http2Connection::on_request_data(int32_t id, std::span<const char> data) {
   if (Stream* s = find(id)) {
     s->take_body(data);
+    s->mark();
   }
 }
 
 void Http2Connection::on_request_end(int32_t id) {
   if (Stream* s = find(id)) {
     s->take_end();
+    s->mark();
   }
 }
 

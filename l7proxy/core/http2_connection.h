@@ -68,6 +68,8 @@ class Http2Connection final : public Downstream,
   bool read_client();
   bool take_input();
   bool pump_streams();
+  // The session framed queued response bytes: streams that waited for room pump again.
+  void output_moved();
   bool flush_client();
   Stream* find(int32_t id);
   void close();
@@ -90,6 +92,9 @@ class Http2Connection final : public Downstream,
   http2::ServerSession session_;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   std::vector<std::unique_ptr<Stream>> ended_;  // closed: freed once no call is under way
+  std::vector<int32_t> marked_;                 // streams to pump in the next pass
+  std::vector<int32_t> pumping_;                // those of this pass
+  std::vector<int32_t> waiting_;  // streams that could not move for want of output room
   Readiness ready_;
   bool eof_ = false;
   bool closed_ = false;
