@@ -36,12 +36,13 @@ def test_demo_runs_and_tears_down(binaries):
     assert "fragments across the fast paths" in out
     # vigil-l7 publishes each site's backend; a killed backend costs no request.
     assert "vigil-l7: each site publishes its backend through its edge" in out
-    assert "https://s2.example:8443/ (TLS, verified)" in out
+    assert "https://s2.example:8443/ (TLS, verified, HTTP/2)" in out  # h2 chosen by ALPN
+    assert "http://10.2.1.1:8080/ (HTTP/2, h2c)" in out
     assert "40/40 answered 200; after the kill all by s1-backend:8000" in out, out
     assert "unhealthy (connect failed)" in out, out  # and its health checks saw it
     assert "site: backend.s1.test:8000 -> 10.1.1.20 (TTL 30 s" in out, out  # a DNS target
     # s2-edge speaks TLS to its backend and verifies it.
     assert "s2-edge to its backend: site: TLS 1.2 or 1.3, certificates verified against" in out
-    assert "https://s2.example:8443/ (TLS, verified)  s2-backend:8443" in out, out
+    assert "https://s2.example:8443/ (TLS, verified, HTTP/2)  s2-backend:8443" in out, out
     assert "IPv4    10.2.1.20     5/5" in out and "IPv6    fd00:2:1::14  5/5" in out, out
     assert set(leftover_namespaces()) <= before
