@@ -16,6 +16,11 @@ The outage of a cut is the longest gap either receiver saw (its own clock). Betw
 link is restored and traffic allowed back on it (Vigil: its 10 s hold time; FRR: the BGP
 session up again). The table gives the median and max over --cuts cuts of each kind.
 
+A Vigil stream that does not come back to its end is an error. A peer's is a result: on this
+2-core machine FRR's BFD at 10 ms sometimes takes the wan2 session down too once all traffic
+moves onto that wireguard-go tunnel, and BGP needs seconds to come back. Such a cut counts as
+at least the packets missing at the stream's end (1 ms each), marked '>' and counted.
+
     sudo bench/path_failover.py [--cuts 20] [--smoke]
 """
 import argparse
@@ -55,18 +60,26 @@ def stream(lab: Lab, seconds: float, tag: str) -> list:
     return procs
 
 
-def outage_ms(procs) -> float:
-    """The longest gap either receiver saw; an error if a stream did not get through, or
-    never came back (a gap that never ends is not one a receiver can see)."""
+class NotBack(float):
+    """An outage that had not ended when the stream did: at least this many ms."""
+
+
+def outage_ms(procs, system: str) -> float:
+    """The longest gap either receiver saw. A stream that did not get through, or never came
+    back (a gap that never ends is not one a receiver can see): an error for Vigil, a NotBack
+    of the packets still missing for a peer."""
     for p in procs:
         p.popen.wait(timeout=60)
     results = [json.loads(p.log().strip().splitlines()[-1]) for p in procs]
+    outage = max(r["longest_gap_ms"] for r in results[:2])
     # Receivers: s1-client's (s2 -> s1), s2-client's (s1 -> s2); senders: s1 -> s2, s2 -> s1.
     for r, sent in ((results[0], results[3]["sent"]), (results[1], results[2]["sent"])):
         if r["received"] < 1000 or r["highest"] < sent - 50:
-            raise RuntimeError(f"the stream did not get through, or not to its end: {r}, "
-                               f"{sent} sent")
-    return max(r["longest_gap_ms"] for r in results[:2])
+            if system == "vigil":
+                raise RuntimeError(f"the stream did not get through, or not to its end: {r}, "
+                                   f"{sent} sent")
+            outage = NotBack(max(outage, float(sent - r["highest"])))
+    return outage
 
 
 def cut(lab: Lab, kind: str) -> None:
@@ -83,6 +96,10 @@ def restore(lab: Lab, kind: str) -> None:
         lab.clear_impairment("internet", "s1-wan1")
 
 
+def show(ms: float) -> str:
+    return f">{ms:.1f}" if isinstance(ms, NotBack) else f"{ms:.1f}"
+
+
 def measure(lab: Lab, kinds, cuts: int, ready, system: str) -> dict:
     results = {kind: [] for kind in kinds}
     for k in range(cuts):
@@ -91,9 +108,9 @@ def measure(lab: Lab, kinds, cuts: int, ready, system: str) -> dict:
             procs = stream(lab, 3.0, f"{system}-{kind}-{k}")
             time.sleep(1.3)
             cut(lab, kind)
-            results[kind].append(outage_ms(procs))
+            results[kind].append(outage_ms(procs, system))
             restore(lab, kind)
-            print(f"  {system} {kind} cut {k + 1}: {results[kind][-1]:.1f} ms", flush=True)
+            print(f"  {system} {kind} cut {k + 1}: {show(results[kind][-1])} ms", flush=True)
     return results
 
 
@@ -209,13 +226,14 @@ def main() -> int:
     else:
         print("FRR is not installed (apt install frr): its rows are missing")
     print(f"\noutage on a cut of the active link, ms ({cuts} cuts of each kind)")
-    print(f"{'system':<36} {'cut':<6} {'median':>8} {'max':>8}")
+    print(f"{'system':<36} {'cut':<6} {'median':>8} {'max':>8} {'not back':>9}")
     names = {"vigil": "Vigil path probes (10 ms x 3)",
              "frr": "Linux + wg + FRR BGP, BFD 10 ms x 3"}
     for system, by_kind in results.items():
         for kind, values in by_kind.items():
+            not_back = sum(isinstance(v, NotBack) for v in values)
             print(f"{names[system]:<36} {kind:<6} {statistics.median(values):8.1f} "
-                  f"{max(values):8.1f}")
+                  f"{show(max(values)):>8} {not_back:>9}")
     return 0
 
 
