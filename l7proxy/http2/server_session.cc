@@ -5,56 +5,26 @@
 #include <stdexcept>
 #include <string>
 
+#include "l7proxy/http2/nghttp2_glue.h"
+
 namespace vigil::l7::http2 {
 namespace {
 
-std::string_view text(const uint8_t* p, size_t n) {
-  return {reinterpret_cast<const char*>(p), n};
+// Window updates go out as the handler passes request bodies on, so a client can send ahead no
+// more than its windows, however slow the upstream.
+void set_options(nghttp2_option* option, const Limits& limits) {
+  nghttp2_option_set_no_auto_window_update(option, 1);
+  nghttp2_option_set_max_settings(option, limits.max_settings);
+  nghttp2_option_set_max_continuations(option, limits.max_continuations);
+  nghttp2_option_set_max_outbound_ack(option, limits.max_outbound_ack);
+  // nghttp2's own limit counts only the client's resets, and its GOAWAY leaves the
+  // connection open: it stays as a backstop, twice as lenient as this session's own count
+  // (count_error_close), which sees both kinds and ends the connection.
+  nghttp2_option_set_stream_reset_rate_limit(option, limits.reset_burst * 2, limits.reset_rate * 2);
+  // Closed streams are not kept for the priority tree: RFC 9218 clients do not use it, and
+  // each kept one would be memory a client could make the server hold.
+  nghttp2_option_set_no_closed_streams(option, 1);
 }
-
-nghttp2_nv field(std::string_view name, std::string_view value) {
-  // nghttp2 copies the bytes (NGHTTP2_NV_FLAG_NONE): nothing is written through these.
-  return {const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(name.data())),
-          const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(value.data())), name.size(),
-          value.size(), NGHTTP2_NV_FLAG_NONE};
-}
-
-// RFC 9113 6.5.2: a field counts its name, its value and 32 bytes of overhead.
-constexpr size_t kFieldOverhead = 32;
-
-struct Options {
-  explicit Options(const Limits& limits) {
-    if (nghttp2_option_new(&option) != 0) {
-      throw std::runtime_error("HTTP/2: no memory for the session's options");
-    }
-    // Window updates go out as the handler passes request bodies on, so a client can send
-    // ahead no more than its windows, however slow the upstream.
-    nghttp2_option_set_no_auto_window_update(option, 1);
-    nghttp2_option_set_max_settings(option, limits.max_settings);
-    nghttp2_option_set_max_continuations(option, limits.max_continuations);
-    nghttp2_option_set_max_outbound_ack(option, limits.max_outbound_ack);
-    // nghttp2's own limit counts only the client's resets, and its GOAWAY leaves the
-    // connection open: it stays as a backstop, twice as lenient as this session's own count
-    // (count_error_close), which sees both kinds and ends the connection.
-    nghttp2_option_set_stream_reset_rate_limit(option, limits.reset_burst * 2,
-                                               limits.reset_rate * 2);
-    // Closed streams are not kept for the priority tree: RFC 9218 clients do not use it, and
-    // each kept one would be memory a client could make the server hold.
-    nghttp2_option_set_no_closed_streams(option, 1);
-  }
-  ~Options() { nghttp2_option_del(option); }
-  nghttp2_option* option = nullptr;
-};
-
-struct Callbacks {
-  Callbacks() {
-    if (nghttp2_session_callbacks_new(&callbacks) != 0) {
-      throw std::runtime_error("HTTP/2: no memory for the session's callbacks");
-    }
-  }
-  ~Callbacks() { nghttp2_session_callbacks_del(callbacks); }
-  nghttp2_session_callbacks* callbacks = nullptr;
-};
 
 }  // namespace
 
@@ -68,16 +38,17 @@ ServerSession::ServerSession(Handler& handler, const Limits& limits)
       limits_(limits),
       budget_(limits.memory),
       error_tokens_(static_cast<double>(limits.reset_burst)) {
-  Callbacks cb;
-  nghttp2_session_callbacks_set_on_begin_headers_callback(cb.callbacks, on_begin_headers);
-  nghttp2_session_callbacks_set_on_header_callback(cb.callbacks, on_header);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cb.callbacks, on_frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb.callbacks, on_data_chunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cb.callbacks, on_stream_close_cb);
-  nghttp2_session_callbacks_set_on_frame_send_callback(cb.callbacks, on_frame_send);
-  Options options(limits);
-  if (nghttp2_session_server_new3(&session_, cb.callbacks, this, options.option,
-                                  budget_.allocator()) != 0) {
+  SessionCallbacks cb;
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cb.get(), on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(cb.get(), on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb.get(), on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb.get(), on_data_chunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb.get(), on_stream_close_cb);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cb.get(), on_frame_send);
+  SessionOptions options;
+  set_options(options.get(), limits);
+  if (nghttp2_session_server_new3(&session_, cb.get(), this, options.get(), budget_.allocator()) !=
+      0) {
     throw std::runtime_error("HTTP/2: no memory for a session");
   }
   const nghttp2_settings_entry settings[] = {

@@ -41,6 +41,7 @@
 
 #include "l7proxy/core/byte_buffer.h"
 #include "l7proxy/http2/memory_budget.h"
+#include "l7proxy/http2/messages.h"
 
 namespace vigil::l7::http2 {
 
@@ -66,20 +67,6 @@ struct Limits {
   size_t stream_output = size_t{64} * 1024;  // response body queued per stream,
   size_t session_output = size_t{1024} * 1024;  // and over all streams
   size_t memory = size_t{1024} * 1024;          // what nghttp2 may allocate for the session
-};
-
-struct Header {
-  std::string name;  // lower case (HTTP/2 allows no other)
-  std::string value;
-};
-
-struct RequestHead {
-  std::string method;
-  std::string scheme;
-  std::string authority;  // "" when the client sent none (then a host field may say it)
-  std::string path;
-  std::vector<Header> headers;  // the regular fields, cookies joined into one (RFC 9113 8.2.3)
-  bool end_stream = false;      // no body follows
 };
 
 class ServerSession {
