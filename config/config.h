@@ -348,6 +348,10 @@ struct L7TargetConfig {
 
 inline constexpr std::string_view kL7HashOnNames[] = {"source_address", "header", "cookie"};
 enum class L7HashOn { kSourceAddress, kHeader, kCookie };
+// What an upstream pool's targets speak: HTTP/1.1, or HTTP/2 (h2c with prior knowledge in the
+// clear, h2 chosen by ALPN through TLS).
+inline constexpr std::string_view kL7UpstreamProtocolNames[] = {"http1", "h2"};
+enum class L7UpstreamProtocol { kHttp1, kH2 };
 
 // Refuses at once (503) after failures in a row; absent: no breaker.
 struct L7CircuitBreakerConfig {
@@ -392,6 +396,7 @@ struct L7UpstreamConfig {
   L7HashOn hash_on = L7HashOn::kSourceAddress;
   std::string hash_name;  // the field or cookie hashed on
   std::vector<L7TargetConfig> targets;
+  L7UpstreamProtocol protocol = L7UpstreamProtocol::kHttp1;
   uint32_t connect_timeout_ms = 2000;
   uint32_t response_timeout_ms = 30000;  // from the request sent to the response's head
   uint32_t max_idle = 64;                // kept-alive connections per target and worker

@@ -219,6 +219,13 @@ constexpr Field kUpstreamFields[] = {
      .required = true,
      .children = &kTargetSchema,
      .entry_key = "address"},
+    {.key = "protocol",
+     .type = "http1 | h2",
+     .description = "What the targets speak: HTTP/1.1, or HTTP/2 (prior knowledge in the clear, "
+                    "ALPN h2 through tls), many requests at once on one connection per target "
+                    "and worker. Clients of either protocol may use either. An h2 pool takes no "
+                    "Upgrade (WebSocket) requests, and its health checks are type: tcp",
+     .default_value = "http1"},
     {.key = "connect_timeout_ms",
      .type = "integer 10-60000",
      .description = "A connect taking longer fails (and is retried on another target)",
@@ -786,6 +793,11 @@ void parse_upstream(const std::string& name, const YAML::Node& node, const std::
     errors.add(r.path_of("targets"), r.get("targets"), "needs at least one target");
     ok = false;
   }
+  if (r.has("protocol")) {
+    auto v = read_enum(r.get("protocol"), r.path_of("protocol"), errors, kL7UpstreamProtocolNames);
+    ok &= v.has_value();
+    u.protocol = static_cast<L7UpstreamProtocol>(v.value_or(0));
+  }
   u.connect_timeout_ms = read_u32(r, "connect_timeout_ms", 10, 60000, 2000, ok, errors);
   u.response_timeout_ms = read_u32(r, "response_timeout_ms", 10, 3600000, 30000, ok, errors);
   u.max_idle = read_u32(r, "max_idle", 0, 10000, 64, ok, errors);
@@ -814,6 +826,13 @@ void parse_upstream(const std::string& name, const YAML::Node& node, const std::
   if (r.has("tls")) {
     u.tls = parse_l7_upstream_tls(r.get("tls"), r.path_of("tls"), l7, errors);
     ok &= u.tls.has_value();
+  }
+  if (u.protocol == L7UpstreamProtocol::kH2 && u.health_check &&
+      u.health_check->type == L7HealthCheckType::kHttp) {
+    // The checks speak HTTP/1.1, which a target that speaks only HTTP/2 does not answer.
+    errors.add(r.path_of("health_check"), r.get("health_check"),
+               "is type: http (HTTP/1.1), which an h2 upstream may not answer: use type: tcp");
+    ok = false;
   }
   if (l7.upstreams.size() == kMaxUpstreams) {
     errors.add(path, node, "is one upstream too many: at most 256");

@@ -147,6 +147,7 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
       }
       tls->http2 = l.http2;
       spec.tls = std::move(*tls);
+      spec.tls->http2 = spec.http2;
     }
     out->listeners.push_back(std::move(spec));
   }
@@ -165,6 +166,7 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
     spec.idle_timeout = std::chrono::seconds(u.idle_timeout_s);
     spec.max_lifetime = std::chrono::seconds(u.max_lifetime_s);
     spec.retries = u.retries;
+    spec.http2 = u.protocol == config::L7UpstreamProtocol::kH2;
     spec.outlier.consecutive_5xx = u.consecutive_5xx;
     spec.outlier.consecutive_connect_failures = u.consecutive_connect_failures;
     spec.outlier.base_ejection = std::chrono::seconds(u.ejection_s);

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
           .summary =
               "Vigil L7 reverse proxy: listeners, HTTP/1.1 and HTTP/2, routes, upstream pools.",
           .default_socket = "/run/vigil/l7.sock",
-          .not_implemented = "HTTP/2 to upstreams; dropping privileges after binding",
+          .not_implemented = "dropping privileges after binding; WebSocket over HTTP/2 (RFC 8441)",
           .validate_config = vigil::config::validate_document,
           .applies_sections = {"l7"},
       },

@@ -53,11 +53,12 @@ struct L7TargetStatus {
   std::string address;
   std::string name;  // the DNS name it is an address of; "": given by address
   uint32_t weight = 1;
-  uint32_t in_flight = 0;         // requests, all workers
-  uint32_t idle_connections = 0;  // kept alive, all workers
-  uint32_t ejected_by = 0;        // workers that have it ejected now
-  int64_t ejected_for_ms = 0;     // the longest of their ejections still to run
-  uint64_t ejections = 0;         // all workers, since the target was configured
+  uint32_t in_flight = 0;          // requests, all workers
+  uint32_t idle_connections = 0;   // kept alive, all workers
+  uint32_t http2_connections = 0;  // an HTTP/2 pool's, open, all workers
+  uint32_t ejected_by = 0;         // workers that have it ejected now
+  int64_t ejected_for_ms = 0;      // the longest of their ejections still to run
+  uint64_t ejections = 0;          // all workers, since the target was configured
   // Active checks: "" (none configured), "unchecked", "healthy" or "unhealthy".
   std::string health;
   std::string last_failure;         // why the last failed check failed ("" if none has)
@@ -66,8 +67,8 @@ struct L7TargetStatus {
   uint64_t checks_failed = 0;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7TargetStatus, address, name, weight, in_flight,
-                                                idle_connections, ejected_by, ejected_for_ms,
-                                                ejections, health, last_failure,
+                                                idle_connections, http2_connections, ejected_by,
+                                                ejected_for_ms, ejections, health, last_failure,
                                                 last_failure_status, checks_passed, checks_failed)
 
 // A target given by DNS name, as last looked up.
@@ -89,8 +90,10 @@ struct L7UpstreamStatus {
   std::vector<L7TargetNameStatus> names;
   // How its targets are spoken to: "" in the clear, else TLS and what is verified.
   std::string tls;
+  std::string protocol = "http1";  // or "h2"
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7UpstreamStatus, name, policy, targets, names, tls)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(L7UpstreamStatus, name, policy, targets, names, tls,
+                                                protocol)
 
 struct L7Status {
   bool configured = false;  // an l7 section is applied

@@ -435,7 +435,10 @@ api::L7Status Proxy::show() const {
   }
   for (size_t p = 0; p < config_->upstreams.size(); ++p) {
     const UpstreamSpec& u = config_->upstreams[p];
-    api::L7UpstreamStatus status{.name = u.name, .policy = u.policy, .tls = describe_tls(u)};
+    api::L7UpstreamStatus status{.name = u.name,
+                                 .policy = u.policy,
+                                 .tls = describe_tls(u),
+                                 .protocol = u.http2 ? "h2" : "http1"};
     for (size_t t = 0; t < u.targets.size(); ++t) {
       status.targets.push_back(
           {.address = u.targets[t].key, .name = u.targets[t].name, .weight = u.targets[t].weight});
@@ -487,6 +490,7 @@ api::L7Status Proxy::show() const {
         const Worker::TargetState& s = (*states)[p][t];
         targets[t].in_flight += s.in_flight;
         targets[t].idle_connections += s.idle;
+        targets[t].http2_connections += s.http2;
         targets[t].ejected_by += s.ejected ? 1 : 0;
         targets[t].ejected_for_ms = std::max(targets[t].ejected_for_ms, s.ejected_for_ms);
         targets[t].ejections += s.ejections;

@@ -103,6 +103,9 @@ struct UpstreamSpec {
   Millis idle_timeout{60000};
   Millis max_lifetime{300000};
   uint32_t retries = 1;
+  // The targets speak HTTP/2 (h2c with prior knowledge; h2 by ALPN through TLS): each worker
+  // keeps one connection per target and runs many requests on it at once.
+  bool http2 = false;
   OutlierSettings outlier;
   std::optional<BreakerSettings> breaker;           // none: never refused for failing
   std::optional<HealthCheckSettings> health_check;  // none: every target counts as healthy

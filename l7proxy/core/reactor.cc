@@ -55,10 +55,10 @@ void Reactor::run() {
     }
     timers_.advance(now_);
     drain_posted();
-    graveyard_.clear();
+    reap();
   }
   drain_posted();
-  graveyard_.clear();
+  reap();
 }
 
 void Reactor::stop() {

@@ -42,7 +42,13 @@ class Reactor {
   // Destroyed once the current batch of events is through.
   void retire(std::unique_ptr<Pollable> handler) { graveyard_.push_back(std::move(handler)); }
   // Destroys what was retired (the loop does after each batch; its owner once it stopped).
-  void reap() { graveyard_.clear(); }
+  // What is destroyed may retire more (an HTTP/2 upstream its socket): reaped too.
+  void reap() {
+    while (!graveyard_.empty()) {
+      std::vector<std::unique_ptr<Pollable>> dead;
+      dead.swap(graveyard_);
+    }
+  }
 
   TimerWheel& timers() { return timers_; }
   // The time as of this batch: read once per wake-up, not per connection.

@@ -26,6 +26,9 @@ UpstreamExchange::~UpstreamExchange() {
   if (upstream_) {
     upstream_->set_owner(nullptr);
   }
+  if (h2_ != nullptr) {
+    h2_->forget(this, h2_stream_);
+  }
 }
 
 void UpstreamExchange::arm(Wait wait, Clock::duration after) {
@@ -53,6 +56,12 @@ void UpstreamExchange::start(ExchangeRequest request) {
   tries_ = 0;
   tried_.assign(generation_->config->upstreams[pool_].targets.size(), false);
   state_ = State::kConnecting;
+  http2_ = generation_->config->upstreams[pool_].http2;
+  if (http2_ && request_.upgrade) {
+    breaker_hears(false);
+    fail(502, "the upstream speaks HTTP/2, which carries no Upgrade");
+    return;
+  }
   pick_target();
 }
 
@@ -102,6 +111,10 @@ void UpstreamExchange::pick_target() {
   }
   target_ = *pick;
   picked_ = true;
+  if (http2_) {
+    attach_h2();
+    return;
+  }
   const UpstreamSpec& spec = config.upstreams[pool_];
   TargetRuntime& target = *pool.targets[target_];
   while (!target.idle.empty()) {
@@ -197,8 +210,6 @@ void UpstreamExchange::shake_hands() {
 }
 
 void UpstreamExchange::connected() {
-  state_ = State::kExchange;
-  upstream_failed_ = upstream_write_failed_ = false;  // of an attempt before, if any
   upstream_->connected = true;
   upstream_->writable = true;
   upstream_->in.consume(upstream_->in.size());
@@ -206,6 +217,12 @@ void UpstreamExchange::connected() {
   if (request_done_ && request_.body == http1::Body::kChunked) {
     up_out_.append(kLastChunk);  // the body ended, empty, before the connection was up
   }
+  begin_exchange();
+}
+
+void UpstreamExchange::begin_exchange() {
+  state_ = State::kExchange;
+  upstream_failed_ = upstream_write_failed_ = false;  // of an attempt before, if any
   sent_at_ = worker_.reactor().now();
   generation_->pools[pool_].balancer->started(target_);
   ++generation_->pools[pool_].targets[target_]->active;
@@ -236,7 +253,7 @@ void UpstreamExchange::send_body(std::span<const char> data) {
   if (data.empty() || state_ != State::kExchange || upstream_write_failed_) {
     return;
   }
-  if (request_.body == http1::Body::kChunked) {
+  if (request_.body == http1::Body::kChunked && !http2_) {
     append_chunk(up_out_, data);
   } else {
     up_out_.append(data);
@@ -252,7 +269,7 @@ void UpstreamExchange::end_body() {
   if (state_ != State::kExchange) {
     return;  // not connected yet: connected() ends it; or over
   }
-  if (request_.body == http1::Body::kChunked && !upstream_write_failed_) {
+  if (request_.body == http1::Body::kChunked && !upstream_write_failed_ && !http2_) {
     up_out_.append(kLastChunk);
   }
   if (!response_started_) {
@@ -296,6 +313,7 @@ void UpstreamExchange::connect_failed(int error, bool timed_out) {
   if (upstream_) {
     retire(std::move(upstream_));
   }
+  detach_h2();
   tried_[target_] = true;
   if (tries_ < spec.retries) {
     ++tries_;
@@ -380,6 +398,9 @@ bool UpstreamExchange::read_upstream() {
 }
 
 bool UpstreamExchange::flush_upstream() {
+  if (http2_) {
+    return flush_h2();
+  }
   if (!upstream_ || !upstream_->connected || up_out_.empty()) {
     return false;
   }
@@ -483,6 +504,9 @@ bool UpstreamExchange::take_response_head() {
 }
 
 bool UpstreamExchange::pump_response() {
+  if (http2_) {
+    return pump_h2_response();
+  }
   bool progress = false;
   // The head, then at once what of the body came with it: one send to the client for both.
   while (state_ == State::kExchange && upstream_ && !response_started_) {
@@ -618,7 +642,13 @@ void UpstreamExchange::abandon() {
     end_attempt(std::nullopt);
     retire(std::move(upstream_));
   }
+  if (h2_ != nullptr || h2_stream_ != 0) {
+    end_attempt(std::nullopt);
+    detach_h2();
+  }
   up_out_.consume(up_out_.size());
+  h2_in_.consume(h2_in_.size());
+  h2_in_.release_if_empty();
   if (state_ != State::kIdle) {
     state_ = State::kDone;
   }
@@ -631,6 +661,8 @@ void UpstreamExchange::reset() {
   picked_ = false;
   breaker_admission_ = CircuitBreaker::Admission::kRefused;
   upstream_failed_ = upstream_write_failed_ = upstream_shut_ = false;
+  h2_body_ended_ = h2_head_ready_ = h2_ended_ = h2_closed_ = false;
+  h2_error_ = 0;
   up_out_.release_if_empty();
 }
 

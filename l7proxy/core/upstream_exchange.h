@@ -1,4 +1,5 @@
-// One request's trip to an upstream pool over HTTP/1.1, whichever protocol the client speaks:
+// One request's trip to an upstream pool over HTTP/1.1 or HTTP/2, whichever protocol the client
+// speaks:
 // a target picked by the pool's balancer (healthy, not ejected), a kept-alive connection
 // reused or a new one made (through TLS on a TLS upstream), the request's head and body sent,
 // the response's head read and checked and its body passed on decoded, each side moved only
@@ -8,6 +9,10 @@
 // side that holds the client (an HTTP/1.1 connection, an HTTP/2 stream) is its ExchangeClient,
 // told of the response and asked for room; it drives the exchange's steps from its own loop.
 // The exchange has its own timer: the connect, the response's head, and idleness.
+// To a pool that speaks HTTP/2 (UpstreamSpec::http2) the request is a stream on the worker's
+// connection to the target (http2_upstream.h), its HTTP/1.1 head turned into HTTP/2's and the
+// response's head back; body bytes, back-pressure, timeouts and verdicts go as over HTTP/1.1.
+// A stream the server refused unprocessed (REFUSED_STREAM, or past its GOAWAY) is sent again.
 #pragma once
 
 #include <chrono>
@@ -19,6 +24,7 @@
 #include <vector>
 
 #include "l7proxy/core/byte_buffer.h"
+#include "l7proxy/core/http2_upstream.h"
 #include "l7proxy/core/timer_wheel.h"
 #include "l7proxy/core/upstream_connection.h"
 #include "l7proxy/core/upstream_runtime.h"
@@ -69,7 +75,7 @@ struct ExchangeRequest {
   size_t body_high_water = size_t{256} * 1024;
 };
 
-class UpstreamExchange final : public UpstreamOwner, private Timer {
+class UpstreamExchange final : public UpstreamOwner, private Http2StreamOwner, private Timer {
  public:
   using Clock = std::chrono::steady_clock;
   // Request bytes held for the upstream before the client is no longer read.
@@ -135,6 +141,25 @@ class UpstreamExchange final : public UpstreamOwner, private Timer {
 
   void on_upstream_events(uint32_t events) override;
   void on_timer() override;
+
+  // HTTP/2 to the upstream.
+  void on_h2_connected() override;
+  void on_h2_connect_failed(int error) override;
+  void on_h2_response(http2::ResponseHead&& head) override;
+  void on_h2_data(std::span<const char> data) override;
+  void on_h2_end() override;
+  void on_h2_closed(uint32_t error) override;
+  void on_h2_wake() override { client_.wake(); }
+  // A stream on a connection to the picked target that takes one, or on a new one.
+  void attach_h2();
+  // The request's head as HTTP/2 has it (from request_head_). False: it did not parse.
+  bool h2_request(http2::RequestHead& out) const;
+  bool flush_h2();
+  bool pump_h2_response();
+  // Off the connection: its stream, if open, reset.
+  void detach_h2();
+  // The request is on its way: the balancer and the timer know.
+  void begin_exchange();
   void arm(Wait wait, Clock::duration after);
   void pick_target();
   void connect_fresh();
@@ -189,6 +214,17 @@ class UpstreamExchange final : public UpstreamOwner, private Timer {
   uint64_t response_left_ = 0;
   http1::ChunkedDecoder response_chunks_;
   Clock::time_point sent_at_{};
+
+  bool http2_ = false;           // the pool speaks HTTP/2
+  Http2Upstream* h2_ = nullptr;  // the connection, while the stream or the wait for it lasts
+  int32_t h2_stream_ = 0;
+  bool h2_body_ended_ = false;  // END_STREAM queued for the request
+  bool h2_head_ready_ = false;  // the final head came, not yet passed on
+  bool h2_ended_ = false;       // the response's END_STREAM came
+  bool h2_closed_ = false;      // the stream is gone
+  uint32_t h2_error_ = 0;       // how it went
+  http2::ResponseHead h2_head_;
+  ByteBuffer h2_in_{size_t{256} * 1024};  // response body not passed on (within the window)
 };
 
 }  // namespace vigil::l7

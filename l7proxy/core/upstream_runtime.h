@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "l7proxy/balancing/balancer.h"
+#include "l7proxy/core/http2_upstream.h"
 #include "l7proxy/core/proxy_config.h"
 #include "l7proxy/core/upstream_connection.h"
 #include "l7proxy/limits/rate_limiter.h"
@@ -24,6 +25,7 @@ struct TargetRuntime {
   explicit TargetRuntime(const OutlierSettings& s) : outlier(s) {}
   OutlierDetector outlier;
   std::vector<std::unique_ptr<UpstreamConnection>> idle;  // most recently used last
+  std::vector<std::unique_ptr<Http2Upstream>> h2;         // an HTTP/2 pool's connections
   uint32_t active = 0;                                    // requests in flight
 
   // Takes the idle connection `c` out (it closed, or aged): handed back for retiring.

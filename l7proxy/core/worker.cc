@@ -308,6 +308,7 @@ std::future<Worker::TargetStates> Worker::ask_target_states(const ProxyConfig* c
           states.push_back(
               {.in_flight = t->active,
                .idle = static_cast<uint32_t>(t->idle.size()),
+               .http2 = static_cast<uint32_t>(t->h2.size()),
                .ejected = ejected,
                .ejected_for_ms =
                    ejected

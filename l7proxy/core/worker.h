@@ -86,6 +86,7 @@ class Worker {
   struct TargetState {
     uint32_t in_flight = 0;
     uint32_t idle = 0;
+    uint32_t http2 = 0;  // HTTP/2 connections open
     bool ejected = false;
     int64_t ejected_for_ms = 0;
     uint64_t ejections = 0;

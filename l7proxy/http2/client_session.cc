@@ -98,35 +98,50 @@ int ClientSession::guarded(Body&& body) {
   return NGHTTP2_ERR_CALLBACK_FAILURE;
 }
 
-bool ClientSession::fail(int code, std::string_view what) {
+bool ClientSession::fail(int code, std::string_view what) noexcept {
   const bool first = !failed_;
   failed_ = true;
   if (first) {
-    error_ = std::string(what);
-    if (code == NGHTTP2_ERR_NOMEM && budget_.exhausted()) {
-      error_ += ": the session went past its memory budget of " + std::to_string(budget_.limit()) +
-                " bytes";
-    } else if (code != 0) {
-      error_ += std::string(": ") + nghttp2_strerror(code);
+    try {
+      error_ = std::string(what);
+      if (code == NGHTTP2_ERR_NOMEM && budget_.exhausted()) {
+        error_ += ": the session went past its memory budget of " +
+                  std::to_string(budget_.limit()) + " bytes";
+      } else if (code != 0) {
+        error_ += std::string(": ") + nghttp2_strerror(code);
+      }
+    } catch (...) {
+      error_.clear();  // no memory for the words: the failure stands without them
     }
   }
   close_streams(NGHTTP2_INTERNAL_ERROR);
   return false;
 }
 
+void ClientSession::tell_close(int32_t stream, uint32_t error) noexcept {
+  try {
+    handler_.on_stream_close(stream, error);
+  } catch (...) {
+    // The stream is gone either way; the handler's trouble is its own.
+  }
+}
+
 void ClientSession::close_streams(uint32_t error) {
-  std::vector<int32_t> ids;
-  ids.reserve(streams_.size());
-  for (auto& [id, s] : streams_) {
+  closing_ = true;
+  // Taken out first: a handler told of one close finds none of them open.
+  std::unordered_map<int32_t, std::unique_ptr<Stream>> streams;
+  streams.swap(streams_);
+  queued_ = 0;
+  for (auto& [id, s] : streams) {
     if (!failed_) {
       nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, error);
+      if (s->unconsumed > 0) {
+        nghttp2_session_consume_connection(session_, s->unconsumed);
+      }
     }
-    ids.push_back(id);
   }
-  streams_.clear();
-  queued_ = 0;
-  for (const int32_t id : ids) {
-    handler_.on_stream_close(id, error);
+  for (auto& [id, s] : streams) {
+    tell_close(id, error);
   }
 }
 
@@ -136,7 +151,7 @@ ClientSession::Stream* ClientSession::find(int32_t stream) const {
 }
 
 uint32_t ClientSession::stream_slots() const {
-  if (going_away() || nghttp2_session_get_next_stream_id(session_) > (1U << 31) - 1) {
+  if (going_away() || closing_ || nghttp2_session_get_next_stream_id(session_) > (1U << 31) - 1) {
     return 0;
   }
   uint32_t allowed =
@@ -223,8 +238,17 @@ void ClientSession::consumed(int32_t stream, size_t bytes) {
 }
 
 void ClientSession::reset(int32_t stream, uint32_t error) {
-  if (find(stream) != nullptr && !failed_) {
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream, error);
+  Stream* s = find(stream);
+  if (s == nullptr || failed_) {
+    return;
+  }
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream, error);
+  if (!s->sent) {
+    // Still in nghttp2's queue (the server's limit fell after it was opened): the reset only
+    // cancels its HEADERS, and no close would come while the queue waits for a slot.
+    queued_ -= s->body.size();
+    streams_.erase(stream);
+    tell_close(stream, error);
   }
 }
 
@@ -308,10 +332,12 @@ int ClientSession::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame
     return 0;
   }
   if (Stream* s = me.find(frame->hd.stream_id); s != nullptr) {
-    // Each block is counted on its own (an informational head, the final one, trailers).
+    // Each block is counted on its own (informational heads, the final one, trailers), and a
+    // head begins afresh until the final one came. (nghttp2 files only a stream's first
+    // HEADERS as NGHTTP2_HCAT_RESPONSE: the final head after a 1xx comes as HCAT_HEADERS.)
     s->header_bytes = 0;
     s->header_fields = 0;
-    if (frame->headers.cat == NGHTTP2_HCAT_RESPONSE) {
+    if (!s->answered) {
       s->head = {};
     }
   }
@@ -360,26 +386,31 @@ int ClientSession::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, v
     me.goaway_received_ = true;
     return 0;
   }
-  Stream* s = me.find(frame->hd.stream_id);
+  const int32_t id = frame->hd.stream_id;
+  Stream* s = me.find(id);
   if (s == nullptr) {
     return 0;
   }
   const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  if (end_stream && (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS)) {
+    s->remote_ended = true;
+  }
   return me.guarded([&] {
-    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_RESPONSE) {
+    if (frame->hd.type == NGHTTP2_HEADERS && !s->answered) {
       if (s->head.status < 200) {
         s->head = {};  // informational (nghttp2 checked :status): the final head follows
         return 0;
       }
       s->answered = true;
       s->head.end_stream = end_stream;
-      me.handler_.on_response(s->id, std::move(s->head));
-      if (end_stream) {
-        me.handler_.on_response_end(s->id);
+      me.handler_.on_response(id, std::move(s->head));
+      // The handler may have ended the stream, or every stream: looked up again.
+      if (end_stream && me.find(id) != nullptr) {
+        me.handler_.on_response_end(id);
       }
     } else if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
                end_stream && s->answered) {
-      me.handler_.on_response_end(s->id);
+      me.handler_.on_response_end(id);
     }
     return 0;
   });
@@ -387,11 +418,19 @@ int ClientSession::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, v
 
 int ClientSession::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* self) {
   auto& me = *static_cast<ClientSession*>(self);
+  if (frame->hd.type == NGHTTP2_HEADERS) {
+    if (Stream* s = me.find(frame->hd.stream_id); s != nullptr) {
+      s->sent = true;
+    }
+  }
   if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR &&
       me.error_.empty()) {
-    // nghttp2 ended the connection over something the upstream sent.
-    me.error_ = std::string("the upstream broke HTTP/2's rules (GOAWAY ") +
-                nghttp2_http2_strerror(frame->goaway.error_code) + " sent)";
+    return me.guarded([&] {
+      // nghttp2 ended the connection over something the upstream sent.
+      me.error_ = std::string("the upstream broke HTTP/2's rules (GOAWAY ") +
+                  nghttp2_http2_strerror(frame->goaway.error_code) + " sent)";
+      return 0;
+    });
   }
   return 0;
 }
@@ -400,7 +439,8 @@ int ClientSession::on_data_chunk(nghttp2_session* session, uint8_t, int32_t stre
                                  const uint8_t* data, size_t len, void* self) {
   auto& me = *static_cast<ClientSession*>(self);
   Stream* s = me.find(stream);
-  if (s == nullptr) {
+  if (s == nullptr || !s->answered) {
+    // Nobody's, or before any head (nghttp2 refuses that; kept out all the same).
     nghttp2_session_consume(session, stream, len);
     return 0;
   }
@@ -418,15 +458,21 @@ int ClientSession::on_stream_close_cb(nghttp2_session* session, int32_t stream, 
   if (it == me.streams_.end()) {
     return 0;
   }
-  if (it->second->unconsumed > 0) {
-    nghttp2_session_consume_connection(session, it->second->unconsumed);
+  const Stream& s = *it->second;
+  if (s.unconsumed > 0) {
+    nghttp2_session_consume_connection(session, s.unconsumed);
   }
-  me.queued_ -= it->second->body.size();
+  // A reset "without error" before the response was whole is not a whole response, and an
+  // answered stream "refused" is not one to send again.
+  const bool cut_short = (error == NGHTTP2_NO_ERROR && !s.remote_ended) ||
+                         (error == NGHTTP2_REFUSED_STREAM && s.answered);
+  if (cut_short) {
+    error = NGHTTP2_INTERNAL_ERROR;
+  }
+  me.queued_ -= s.body.size();
   me.streams_.erase(it);
-  return me.guarded([&] {
-    me.handler_.on_stream_close(stream, error);
-    return 0;
-  });
+  me.tell_close(stream, error);
+  return 0;
 }
 
 ssize_t ClientSession::read_body(nghttp2_session*, int32_t stream, uint8_t* buf, size_t length,
@@ -441,6 +487,7 @@ ssize_t ClientSession::read_body(nghttp2_session*, int32_t stream, uint8_t* buf,
     std::memcpy(buf, s->body.data().data(), n);
     s->body.consume(n);
     me.queued_ -= n;
+    me.handler_.on_body_sent(stream);  // keeps a note only: no exception, no call back in
   }
   if (s->body.empty()) {
     s->body.release_if_empty();

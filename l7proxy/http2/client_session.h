@@ -8,7 +8,9 @@
 // bytes: the stream is reset past either), what nghttp2 allocates (memory_budget.h), the
 // response body the server may send ahead (its windows, reopened only as the handler says it
 // passed the bytes on: consumed()), SETTINGS entries, CONTINUATION frames and queued
-// acknowledgements. Informational responses (1xx) are read and dropped; so are trailers. Push
+// acknowledgements. The response bytes held unconsumed are at most a stream window per open
+// stream: a stream's close gives the connection's window back whatever its handler still holds.
+// Informational responses (1xx) are read and dropped; so are trailers. Push
 // is off. Streams are opened only while the server's SETTINGS_MAX_CONCURRENT_STREAMS allows
 // (stream_slots()): nghttp2 would queue the rest out of sight. No callback lets an exception
 // cross nghttp2's C: one fails the session instead.
@@ -58,10 +60,13 @@ class ClientSession {
     // The response is whole (its END_STREAM came).
     virtual void on_response_end(int32_t stream) = 0;
     // The stream is gone (it ended, or either side reset it, or the connection failed):
-    // nothing more is said of it, and calls for it are ignored. `error`: 0 when it ended
-    // well; NGHTTP2_REFUSED_STREAM when the server did not process it (refused, or past the
-    // last stream of its GOAWAY: safe to send again elsewhere).
+    // nothing more is said of it, and calls for it are ignored. `error`: 0 only when the
+    // response ended whole (a server's reset with NO_ERROR before that is INTERNAL_ERROR);
+    // NGHTTP2_REFUSED_STREAM only when no response began (refused, or past the last stream of
+    // its GOAWAY: safe to send again elsewhere).
     virtual void on_stream_close(int32_t stream, uint32_t error) = 0;
+    // Bytes of the stream's request body went out: body_room() has grown.
+    virtual void on_body_sent(int32_t /*stream*/) {}
   };
 
   using Clock = std::chrono::steady_clock;
@@ -74,7 +79,7 @@ class ClientSession {
 
   // Opens a stream for `head` (its end_stream: no body follows; else queue_body() until
   // `end`). The stream's id, or 0 when no stream may open now (no slot, the server's GOAWAY,
-  // the session failed, or nghttp2 refused the head: error() says which for the last two).
+  // the session failed or closing, or nghttp2 refused the head).
   int32_t submit(const RequestHead& head);
   // Streams that may open now.
   uint32_t stream_slots() const;
@@ -86,7 +91,8 @@ class ClientSession {
   // The handler passed `bytes` of the stream's response body on: the server may send as much
   // more.
   void consumed(int32_t stream, size_t bytes);
-  // Ends a stream at once with `error` (an HTTP/2 error code): the handler hears it close.
+  // Ends a stream with `error` (an HTTP/2 error code): the handler hears it close once the
+  // reset goes out, or at once if its head never went (it waited in nghttp2's queue).
   void reset(int32_t stream, uint32_t error);
 
   // Bytes from the server, all taken. False: the connection must end at once (its bytes were
@@ -103,7 +109,8 @@ class ClientSession {
   bool going_away() const;
   // Nothing open and nothing more to say: the connection may close.
   bool finished() const;
-  // The connection is going: the handler hears each open stream close with `error`.
+  // The connection is going: the handler hears each open stream close with `error`, and no
+  // stream opens after. (The destructor tells the handler nothing.)
   void close_streams(uint32_t error);
   // Why the session failed, or why nghttp2 ended it over what the upstream sent.
   const std::string& error() const { return error_; }
@@ -118,15 +125,19 @@ class ClientSession {
     ResponseHead head;
     size_t header_bytes = 0;
     uint32_t header_fields = 0;
-    bool answered = false;  // its final head was passed on
-    size_t unconsumed = 0;  // response bytes given to the handler and not consumed yet
-    ByteBuffer body;        // the request's, not yet framed
+    bool answered = false;      // its final head was passed on
+    bool sent = false;          // its HEADERS went out (else it waits in nghttp2's queue)
+    bool remote_ended = false;  // the server's END_STREAM came
+    size_t unconsumed = 0;      // response bytes given to the handler and not consumed yet
+    ByteBuffer body;            // the request's, not yet framed
     bool body_end = false;
     bool deferred = false;  // nghttp2 waits for body bytes
   };
 
   Stream* find(int32_t stream) const;
-  bool fail(int code, std::string_view what);
+  bool fail(int code, std::string_view what) noexcept;
+  // The handler hears `stream` close; an exception it throws goes no further.
+  void tell_close(int32_t stream, uint32_t error) noexcept;
   template <typename Body>
   int guarded(Body&& body);
   // A field of a response head (informational or final) or of trailers. False: past the
@@ -154,6 +165,7 @@ class ClientSession {
   bool settings_seen_ = false;
   bool goaway_received_ = false;
   bool shut_down_ = false;
+  bool closing_ = false;  // close_streams() ran: nothing opens again
   bool failed_ = false;
   std::string error_;
 };

@@ -70,8 +70,11 @@ Expected<std::shared_ptr<const ClientTls>> ClientTls::load(const UpstreamTlsSpec
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // No resumption yet: a kept-alive connection makes few full handshakes.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  if (SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn) != 0) {  // 0 is success here
+  static constexpr unsigned char kHttp1[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  static constexpr unsigned char kH2[] = {2, 'h', '2'};
+  const bool ok = spec.http2 ? SSL_CTX_set_alpn_protos(ctx, kH2, sizeof kH2) == 0
+                             : SSL_CTX_set_alpn_protos(ctx, kHttp1, sizeof kHttp1) == 0;
+  if (!ok) {  // 0 is success here
     return fail(where("ALPN: " + openssl_error()));
   }
   if (spec.verify) {

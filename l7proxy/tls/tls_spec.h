@@ -39,6 +39,7 @@ struct UpstreamTlsSpec {
   std::string ca_file;                         // "": the system's trust store
   std::optional<CertificateSpec> certificate;  // sent when a target asks for one
   bool tls13_only = false;
+  bool http2 = false;  // ALPN offers h2 alone (the pool speaks HTTP/2), else http/1.1 alone
   bool operator==(const UpstreamTlsSpec&) const = default;
 };
 

@@ -1,16 +1,20 @@
 """vigil-l7 serving HTTP/2 to real clients: curl with h2c prior knowledge and with h2 chosen
 by ALPN over TLS, h2load with 100 streams at once on each connection, and a hostile client
 that opens and resets streams as fast as it can (rapid reset, CVE-2023-44487) while others
-are served. The upstreams speak HTTP/1.1 (vigil_lab/http_backend.py)."""
+are served. The upstreams speak HTTP/1.1 (vigil_lab/http_backend.py), or HTTP/2 (nginx, in
+the clear and over TLS) for a pool with `protocol: h2`."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import struct
 import subprocess
 import threading
 import time
+
+import pytest
 
 from vigil_lab import rpc
 from test_l7 import Backend, free_port, l7, make_pki  # noqa: F401 (l7 is a fixture)
@@ -204,3 +208,90 @@ def test_a_rapid_reset_attack_is_cut_off_and_others_are_served(l7):
     assert stats["http2_errors"] >= 5, stats
     time.sleep(0.2)
     assert curl("--http2-prior-knowledge", f"http://127.0.0.1:{plain}/").stdout == "alpha"
+
+
+def h2_upstreams_config(listen: int, h2c: int, tls: int, directory) -> str:
+    return f"""l7:
+  workers: 2
+  listeners:
+    web: {{address: "127.0.0.1:{listen}"}}
+  upstreams:
+    plain:
+      protocol: h2
+      targets: [{{address: "127.0.0.1:{h2c}"}}]
+      health_check: {{type: tcp, interval_ms: 200}}
+    secure:
+      protocol: h2
+      targets: [{{address: "127.0.0.1:{tls}"}}]
+      tls: {{server_name: backend.example.com, ca: {directory}/ca.pem}}
+  routes:
+    secure: {{path_prefix: /tls, upstream: secure}}
+    plain: {{upstream: plain}}
+"""
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+def test_pools_that_speak_http2_to_nginx_carry_http1_and_http2_clients(l7):
+    """nginx speaking only HTTP/2 (h2c with prior knowledge, and h2 by ALPN over TLS) behind
+    pools with `protocol: h2`: HTTP/1.1 and HTTP/2 clients both get nginx's answers, which
+    say HTTP/2.0 came in; an h2load burst of 400 requests, 20 at once on each of 4 client
+    connections, all answered on a handful of upstream connections (streams multiplexed, not
+    a connection per request). (Request bodies over HTTP/2 upstreams: the unit tests, through
+    the proxy's own HTTP/2 server side.)"""
+    directory = l7.tmp / "pki"
+    directory.mkdir()
+    make_pki(directory, [("backend", "backend.example.com")])
+    h2c, tls, listen = free_port(), free_port(), free_port()
+    conf = l7.tmp / "nginx-h2.conf"
+    conf.write_text(f"""worker_processes 1; daemon off; pid {l7.tmp}/nginx-h2.pid;
+error_log {l7.tmp}/nginx-h2.err; events {{ worker_connections 256; }}
+http {{ access_log off;
+  server {{ listen 127.0.0.1:{h2c} http2; listen 127.0.0.1:{tls} ssl http2;
+    ssl_certificate {directory}/backend.pem; ssl_certificate_key {directory}/backend.key;
+    location / {{ return 200 "proto=$server_protocol conn=$connection host=$host\n"; }}
+  }}
+}}
+""")
+    nginx = subprocess.Popen([shutil.which("nginx"), "-c", str(conf), "-e",
+                              str(l7.tmp / "nginx-h2.err")], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while curl("--http2-prior-knowledge", "-o", "/dev/null",
+                   f"http://127.0.0.1:{h2c}/").returncode != 0:
+            assert time.time() < deadline, "nginx did not start"
+            time.sleep(0.1)
+        l7.commit(h2_upstreams_config(listen, h2c, tls, directory))
+
+        h1 = curl("-D", "-", "-H", "Host: app.example", f"http://127.0.0.1:{listen}/a")
+        assert h1.returncode == 0, h1.stderr
+        assert h1.stdout.startswith("HTTP/1.1 200"), h1.stdout
+        assert "proto=HTTP/2.0" in h1.stdout and "host=app.example" in h1.stdout, h1.stdout
+        h2 = curl("--http2-prior-knowledge", f"http://127.0.0.1:{listen}/b")
+        assert h2.returncode == 0 and "proto=HTTP/2.0" in h2.stdout, h2
+        over_tls = curl(f"http://127.0.0.1:{listen}/tls/c")
+        assert over_tls.returncode == 0 and "proto=HTTP/2.0" in over_tls.stdout, over_tls
+
+        burst = subprocess.run(["h2load", "-n", "400", "-c", "4", "-m", "20",
+                                f"http://127.0.0.1:{listen}/burst"],
+                               capture_output=True, text=True, timeout=60)
+        assert re.search(r"400 succeeded, 0 failed, 0 errored", burst.stdout), burst.stdout
+        tls_burst = subprocess.run(["h2load", "-n", "200", "-c", "2", "-m", "20",
+                                    f"http://127.0.0.1:{listen}/tls/burst"],
+                                   capture_output=True, text=True, timeout=60)
+        assert re.search(r"200 succeeded, 0 failed, 0 errored", tls_burst.stdout), \
+            tls_burst.stdout
+        conns = {curl(f"http://127.0.0.1:{listen}/d").stdout.split("conn=")[1].split()[0]
+                 for _ in range(6)}
+        assert len(conns) <= 2, conns  # one connection a worker, kept
+
+        shown = l7.cli("show", "l7", "upstreams").stdout
+        assert "plain: HTTP/2 to its targets (h2c, prior knowledge)" in shown, shown
+        assert "secure: HTTP/2 to its targets (h2 by ALPN)" in shown, shown
+        stats = rpc.call(l7.proxy.socket, "l7.stats")
+        # 400 + 200 + 9 requests on a few connections: each worker's one per target, or a few
+        # more when nginx's 128 streams a connection were all in use.
+        assert stats["upstream_connects"] <= 12, stats
+        assert stats["upstream_reused"] >= 590, stats
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)

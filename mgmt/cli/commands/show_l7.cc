@@ -160,6 +160,18 @@ Output show_upstreams(Invocation& inv) {
       out += u.name + ": " + u.tls + "\n";
     }
   }
+  for (const auto& u : s->upstreams) {
+    if (u.protocol == "h2") {
+      uint32_t open = 0;
+      for (const auto& target : u.targets) {
+        open += target.http2_connections;
+      }
+      out += u.name + ": HTTP/2 to its targets (" +
+             (u.tls.empty() ? "h2c, prior knowledge" : "h2 by ALPN") + "), " +
+             std::to_string(open) + " connection" + (open == 1 ? "" : "s") +
+             " open, streams multiplexed\n";
+    }
+  }
   return {.out = out};
 }
 

@@ -35,6 +35,10 @@ TEST(L7Config, SectionParsesIntoTypes) {
     db:
       targets: [{address: "10.0.0.7:5432"}, {address: "db.internal.example:5432", weight: 2}]
       health_check: {type: tcp}
+    grpc:
+      protocol: h2
+      targets: [{address: "10.0.0.8:50051"}]
+      health_check: {type: tcp}
   routes:
     api:
       priority: 10
@@ -57,7 +61,9 @@ TEST(L7Config, SectionParsesIntoTypes) {
   ASSERT_EQ(l7.listeners.size(), 2u);
   EXPECT_EQ(l7.listeners[1].address.to_string(), "[::1]:8080");
   EXPECT_TRUE(l7.listeners[1].trust_forwarded);
-  ASSERT_EQ(l7.upstreams.size(), 2u);
+  ASSERT_EQ(l7.upstreams.size(), 3u);
+  EXPECT_EQ(l7.upstreams[0].protocol, L7UpstreamProtocol::kHttp1);
+  EXPECT_EQ(l7.upstreams[2].protocol, L7UpstreamProtocol::kH2);
   EXPECT_EQ(l7.upstreams[0].policy, "maglev");
   EXPECT_EQ(l7.upstreams[0].hash_on, L7HashOn::kCookie);
   ASSERT_EQ(l7.upstreams[0].targets.size(), 2u);
@@ -340,6 +346,13 @@ INSTANTIATE_TEST_SUITE_P(
             "l7:\n  upstreams:\n    a: {targets: [{address: \"10.0.0.1:80\"}], health_check: "
             "{rise: 0}}\n",
             "l7.upstreams.a.health_check.rise"},
+        Bad{"UpstreamProtocolUnknown",
+            "l7:\n  upstreams:\n    a: {protocol: h3, targets: [{address: \"10.0.0.1:80\"}]}\n",
+            "l7.upstreams.a.protocol"},
+        Bad{"H2UpstreamWithHttpChecks",
+            "l7:\n  upstreams:\n    a: {protocol: h2, targets: [{address: \"10.0.0.1:80\"}], "
+            "health_check: {path: /h}}\n",
+            "which an h2 upstream may not answer: use type: tcp"},
         Bad{"UnknownPolicy",
             "l7:\n  upstreams:\n    a: {policy: random, targets: [{address: \"10.0.0.1:80\"}]}\n",
             "must be round-robin"},

@@ -6,9 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "l7proxy/http2/server_session.h"
 
@@ -323,6 +327,187 @@ TEST(ClientSession, OurOwnGoawayLetsOpenStreamsFinish) {
   p.pump();
   EXPECT_EQ(p.client_side.responses[id].status, 200);
   EXPECT_TRUE(p.client.finished());
+}
+
+// A bare nghttp2 server, for what the proxy's own server never sends: informational heads,
+// a reset "without error" in the middle of a body, a reset of an answered stream as refused.
+struct BareServer {
+  BareServer() {
+    nghttp2_session_callbacks* cb = nullptr;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(
+        cb, [](nghttp2_session*, const nghttp2_frame* f, void* self) {
+          if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+            static_cast<BareServer*>(self)->requests.push_back(f->hd.stream_id);
+          }
+          return 0;
+        });
+    nghttp2_session_server_new(&session, cb, this);
+    nghttp2_session_callbacks_del(cb);
+    nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
+  }
+  ~BareServer() { nghttp2_session_del(session); }
+  void head(int32_t stream, std::string_view status, bool end, std::string_view name = "",
+            std::string_view value = "") {
+    nghttp2_nv nv[2] = {{const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(":status")),
+                         const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(status.data())), 7,
+                         status.size(), NGHTTP2_NV_FLAG_NONE},
+                        {const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(name.data())),
+                         const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(value.data())),
+                         name.size(), value.size(), NGHTTP2_NV_FLAG_NONE}};
+    ASSERT_EQ(nghttp2_submit_headers(session, end ? NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_NONE,
+                                     stream, nullptr, nv, name.empty() ? 1 : 2, nullptr),
+              0);
+  }
+  void data(int32_t stream, std::string bytes) {
+    body = std::move(bytes);
+    nghttp2_data_provider provider{};
+    provider.source.ptr = &body;
+    provider.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                                uint32_t* flags, nghttp2_data_source* source, void*) -> ssize_t {
+      auto& left = *static_cast<std::string*>(source->ptr);
+      const size_t n = std::min(length, left.size());
+      left.copy(reinterpret_cast<char*>(buf), n);
+      left.erase(0, n);
+      if (left.empty()) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+      }
+      return static_cast<ssize_t>(n);
+    };
+    ASSERT_EQ(nghttp2_submit_data(session, NGHTTP2_FLAG_NONE, stream, &provider), 0);
+  }
+  // Both ways until quiet.
+  void pump(ClientSession& client) {
+    for (int round = 0; round < 100; ++round) {
+      ByteBuffer up(size_t{1} << 20);
+      ASSERT_TRUE(client.send(up, size_t{1} << 20));
+      if (!up.empty()) {
+        ASSERT_GE(nghttp2_session_mem_recv(
+                      session, reinterpret_cast<const uint8_t*>(up.data().data()), up.size()),
+                  0);
+      }
+      std::string down;
+      const uint8_t* frames = nullptr;
+      for (ssize_t n; (n = nghttp2_session_mem_send(session, &frames)) > 0;) {
+        down.append(reinterpret_cast<const char*>(frames), static_cast<size_t>(n));
+      }
+      if (!down.empty()) {
+        ASSERT_TRUE(client.receive(down));
+      }
+      if (up.empty() && down.empty()) {
+        return;
+      }
+    }
+  }
+
+  nghttp2_session* session = nullptr;
+  std::vector<int32_t> requests;
+  std::string body;
+};
+
+TEST(ClientSession, InformationalHeadsAreDroppedAndTheFinalOneComesWhole) {
+  BareServer server;
+  ClientSide side;
+  ClientSession client(side, {});
+  side.session = &client;
+  const int32_t id = client.submit(get("/"));
+  server.pump(client);
+  ASSERT_EQ(server.requests.size(), 1u);
+  // Many 103s, each with a large field: none is kept once the next head begins.
+  for (int i = 0; i < 50; ++i) {
+    server.head(id, "103", false, "link", std::string(3000, 'l'));
+  }
+  server.head(id, "100", false);
+  server.head(id, "200", false, "x-final", "yes");
+  server.data(id, "hello");
+  server.pump(client);
+  EXPECT_LT(client.memory_in_use(), size_t{256} * 1024);
+  ASSERT_EQ(side.responses.count(id), 1u);
+  EXPECT_EQ(side.responses[id].status, 200);
+  ASSERT_EQ(side.responses[id].headers.size(), 1u);
+  EXPECT_EQ(side.responses[id].headers[0].name, "x-final");
+  EXPECT_EQ(side.bodies[id], "hello");
+}
+
+TEST(ClientSession, AResetWithoutErrorBeforeTheEndIsNotAWholeResponse) {
+  BareServer server;
+  ClientSide side;
+  ClientSession client(side, {});
+  side.session = &client;
+  const int32_t id = client.submit(get("/"));
+  server.pump(client);
+  server.head(id, "200", false);
+  server.data(id, "partial");
+  server.pump(client);
+  nghttp2_submit_rst_stream(server.session, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+  server.pump(client);
+  EXPECT_EQ(side.bodies[id], "partial");
+  EXPECT_FALSE(side.ended[id]);
+  EXPECT_EQ(side.closed[id], static_cast<uint32_t>(NGHTTP2_INTERNAL_ERROR));
+}
+
+TEST(ClientSession, AnAnsweredStreamRefusedIsNotOneToSendAgain) {
+  BareServer server;
+  ClientSide side;
+  ClientSession client(side, {});
+  side.session = &client;
+  const int32_t id = client.submit(get("/"));
+  server.pump(client);
+  server.head(id, "200", false);
+  server.pump(client);
+  nghttp2_submit_rst_stream(server.session, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+  server.pump(client);
+  EXPECT_EQ(side.closed[id], static_cast<uint32_t>(NGHTTP2_INTERNAL_ERROR));
+}
+
+TEST(ClientSession, AStreamStillQueuedInNghttp2ClosesAtOnceWhenReset) {
+  Limits server_limits;
+  server_limits.max_concurrent_streams = 1;
+  Pair p(server_limits);
+  p.server_side.answer = false;
+  // Both opened before the server's SETTINGS came: the second waits in nghttp2's queue.
+  const int32_t a = p.client.submit(get("/a"));
+  const int32_t b = p.client.submit(get("/b"));
+  ASSERT_GT(b, 0);
+  ByteBuffer down(size_t{1} << 16);
+  ASSERT_TRUE(p.server.send(down, size_t{1} << 16));
+  ASSERT_TRUE(p.client.receive(down.view()));
+  p.pump();
+  EXPECT_EQ(p.server_side.requests.count(b), 0u);
+  p.client.reset(b, NGHTTP2_CANCEL);
+  EXPECT_EQ(p.client_side.closed.count(b), 1u);
+  EXPECT_EQ(p.client.open_streams(), 1u);
+  p.pump();
+  EXPECT_EQ(p.client_side.closed.count(a), 0u);
+}
+
+TEST(ClientSession, AHandlerClosingEveryStreamInsideAResponseIsSafe) {
+  Pair p;
+  p.server_side.reply.clear();
+  struct Closer : ClientSide {
+    void on_response(int32_t stream, ResponseHead&& head) override {
+      ClientSide::on_response(stream, std::move(head));
+      session->close_streams(NGHTTP2_CANCEL);
+    }
+  } closer;
+  ClientSession client(closer, {});
+  closer.session = &client;
+  ServerSide server_side;
+  ServerSession server(server_side, {});
+  server_side.session = &server;
+  server_side.reply.clear();
+  const int32_t id = client.submit(get("/"));
+  for (int i = 0; i < 10; ++i) {
+    ByteBuffer up(size_t{1} << 16), down(size_t{1} << 16);
+    ASSERT_TRUE(client.send(up, size_t{1} << 16));
+    ASSERT_TRUE(server.receive(up.view()));
+    ASSERT_TRUE(server.send(down, size_t{1} << 16));
+    ASSERT_TRUE(client.receive(down.view()));
+  }
+  EXPECT_EQ(closer.responses.count(id), 1u);
+  EXPECT_FALSE(closer.ended[id]);  // closed inside the response: no end after the close
+  EXPECT_EQ(closer.closed[id], static_cast<uint32_t>(NGHTTP2_CANCEL));
+  EXPECT_EQ(client.submit(get("/again")), 0);
 }
 
 }  // namespace

@@ -1,0 +1,377 @@
+#include "l7proxy/core/http2_upstream.h"
+
+#include <sys/epoll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "common/logging.h"
+#include "l7proxy/core/upstream_runtime.h"
+#include "l7proxy/core/worker.h"
+
+namespace vigil::l7 {
+namespace {
+
+// Frames queued for the socket before the session is asked for more.
+constexpr size_t kOutHighWater = size_t{64} * 1024;
+
+}  // namespace
+
+Http2Upstream::Http2Upstream(Worker& worker, TargetRuntime& target, const Settings& settings)
+    : worker_(worker),
+      target_(target),
+      settings_(settings),
+      session_(*this, http2::ClientLimits{}),
+      out_(size_t{256} * 1024),
+      opened_(worker.reactor().now()) {}
+
+Expected<Http2Upstream*> Http2Upstream::connect(Worker& worker, TargetRuntime& target,
+                                                const TargetSpec& spec,
+                                                std::shared_ptr<const ClientTls> tls,
+                                                const Settings& settings, bool& local_failure) {
+  std::unique_ptr<Http2Upstream> self(new Http2Upstream(worker, target, settings));
+  auto c = UpstreamConnection::connect(worker.reactor(), target, spec, std::move(tls),
+                                       static_cast<UpstreamOwner*>(self.get()), local_failure);
+  if (!c) {
+    return fail(c.error());
+  }
+  self->conn_ = std::move(*c);
+  bump(worker.mutable_stats().upstream_connects);
+  worker.reactor().timers().arm(*self, settings.connect_timeout, worker.reactor().now());
+  Http2Upstream* raw = self.get();
+  target.h2.push_back(std::move(self));
+  if (raw->conn_->tcp_connected) {
+    raw->shake_hands();  // in the clear: up at once (a connect to a local address may be)
+  }
+  if (raw->ended_) {
+    return fail("the connection failed as it was made");  // retired already
+  }
+  return raw;
+}
+
+Http2Upstream::~Http2Upstream() {
+  if (conn_) {
+    conn_->set_owner(nullptr);
+    conn_->retire();
+    worker_.reactor().retire(std::move(conn_));
+  }
+}
+
+bool Http2Upstream::takes_stream(const ClientTls* tls, const std::string& name) const {
+  if (ended_ || !conn_->made_for(tls, name) || session_.going_away() ||
+      worker_.reactor().now() - opened_ >= settings_.max_lifetime) {
+    return false;
+  }
+  return session_.stream_slots() > waiting_.size();
+}
+
+void Http2Upstream::attach(Http2StreamOwner* owner) {
+  if (connected_) {
+    owner->on_h2_connected();
+    return;
+  }
+  waiting_.push_back(owner);
+}
+
+int32_t Http2Upstream::open(const http2::RequestHead& head, Http2StreamOwner* owner) {
+  if (!connected_ || ended_) {
+    return 0;
+  }
+  const int32_t id = session_.submit(head);
+  if (id > 0) {
+    owners_[id] = owner;
+    woken_.push_back(id);  // to send its body once the opening is through
+    rearm();
+  }
+  return id;
+}
+
+void Http2Upstream::forget(Http2StreamOwner* owner, int32_t stream, uint32_t error) {
+  std::erase(waiting_, owner);
+  closed_.erase(stream);
+  if (auto it = owners_.find(stream); it != owners_.end() && it->second == owner) {
+    owners_.erase(it);
+    session_.reset(stream, error);
+    flush();
+  }
+  rearm();
+}
+
+Http2StreamOwner* Http2Upstream::owner_of(int32_t stream) const {
+  auto it = owners_.find(stream);
+  return it == owners_.end() ? nullptr : it->second;
+}
+
+void Http2Upstream::on_upstream_events(uint32_t events) {
+  if (ended_) {
+    return;
+  }
+  if (!connected_) {
+    if (!conn_->tcp_connected) {
+      if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) {
+        return;
+      }
+      if (const int error = conn_->connect_error(); error != 0) {
+        end(error, std::strerror(error));
+        return;
+      }
+      conn_->tcp_connected = true;
+    }
+    shake_hands();
+    return;
+  }
+  in_io_ = true;
+  const bool ok = read() && write();
+  in_io_ = false;
+  if (!ok) {
+    end(0, session_.error().empty() ? "the upstream closed the connection" : session_.error());
+  } else if (session_.finished()) {
+    end(0, "");  // both sides said GOAWAY and nothing is open
+  }
+  // Owners write what they have from their wake-ups through flush().
+  wake_owners();
+}
+
+void Http2Upstream::shake_hands() {
+  const SocketStream::Status st = conn_->stream().handshake();
+  if (st == SocketStream::Status::kWantRead || st == SocketStream::Status::kWantWrite) {
+    return;
+  }
+  if (st != SocketStream::Status::kDone) {
+    bump(worker_.mutable_stats().upstream_tls_failures);
+    log::debug("upstream TLS handshake failed", {{"error", conn_->stream().failure()}});
+    end(0, "TLS handshake");
+    return;
+  }
+  if (TlsStream* tls = conn_->stream().tls_session(); tls != nullptr && tls->alpn() != "h2") {
+    // The pool speaks HTTP/2: a server that did not choose h2 would read its frames as
+    // HTTP/1.1.
+    bump(worker_.mutable_stats().upstream_tls_failures);
+    log::warn("upstream did not agree to HTTP/2 by ALPN",
+              {{"alpn", std::string(tls->alpn().empty() ? "(none)" : tls->alpn())}});
+    end(0, "ALPN");
+    return;
+  }
+  connected();
+}
+
+void Http2Upstream::connected() {
+  connected_ = true;
+  conn_->connected = true;
+  conn_->writable = true;
+  worker_.reactor().timers().cancel(*this);
+  // Each owner waiting opens its stream (or, with no slot after all, finds another way).
+  std::vector<Http2StreamOwner*> waiting;
+  waiting.swap(waiting_);
+  for (Http2StreamOwner* owner : waiting) {
+    owner->on_h2_connected();
+  }
+  in_io_ = true;
+  const bool ok = write() && read();  // the preface out; whatever came with the handshake in
+  in_io_ = false;
+  if (!ok && !ended_) {
+    end(0, session_.error().empty() ? "the upstream closed the connection" : session_.error());
+    return;
+  }
+  rearm();
+  wake_owners();
+}
+
+bool Http2Upstream::read() {
+  while (conn_->readable && !conn_->eof) {
+    const std::span<char> room = conn_->in.room();
+    const SocketStream::Io io = conn_->stream().read(room);
+    switch (io.status) {
+      case SocketStream::Status::kDone:
+        conn_->in.commit(io.bytes);
+        if (!session_.receive(conn_->in.view())) {
+          log::debug("HTTP/2 upstream connection failed", {{"error", session_.error()}});
+          conn_->in.consume(conn_->in.size());
+          return false;
+        }
+        conn_->in.consume(conn_->in.size());
+        if (!conn_->stream().tls() && io.bytes < room.size() && !conn_->peer_closed) {
+          conn_->readable = false;
+        }
+        break;
+      case SocketStream::Status::kWantWrite:
+        conn_->read_wants_write = true;
+        [[fallthrough]];
+      case SocketStream::Status::kWantRead:
+        conn_->readable = false;
+        break;
+      case SocketStream::Status::kClosed:
+      case SocketStream::Status::kFailed:
+        conn_->eof = true;
+        return false;
+    }
+  }
+  return true;
+}
+
+bool Http2Upstream::write() {
+  for (;;) {
+    if (out_.size() < kOutHighWater && !session_.send(out_, kOutHighWater)) {
+      log::debug("HTTP/2 upstream connection failed", {{"error", session_.error()}});
+      return false;
+    }
+    if (out_.empty() || !conn_->writable) {
+      return true;
+    }
+    const SocketStream::Io io = conn_->stream().write(out_.data());
+    if (io.status == SocketStream::Status::kDone) {
+      out_.consume(io.bytes);
+      out_.release_if_empty();
+    } else if (io.status == SocketStream::Status::kWantWrite) {
+      conn_->writable = false;
+      return true;
+    } else if (io.status == SocketStream::Status::kWantRead) {
+      conn_->write_wants_read = true;
+      conn_->writable = false;
+      return true;
+    } else {
+      return false;
+    }
+  }
+}
+
+void Http2Upstream::flush() {
+  if (in_io_ || ended_ || !connected_) {
+    return;  // the I/O under way writes when it is through
+  }
+  in_io_ = true;
+  const bool ok = write();
+  in_io_ = false;
+  if (!ok) {
+    broken_ = true;
+  }
+  if (!ok || !woken_.empty()) {
+    wake_soon();
+  }
+}
+
+void Http2Upstream::wake_soon() {
+  soon_ = true;
+  worker_.reactor().timers().arm(*this, std::chrono::milliseconds(0), worker_.reactor().now());
+}
+
+void Http2Upstream::wake_owners() {
+  std::vector<int32_t> woken;
+  woken.swap(woken_);
+  std::sort(woken.begin(), woken.end());
+  woken.erase(std::unique(woken.begin(), woken.end()), woken.end());
+  std::unordered_map<int32_t, Http2StreamOwner*> closed;
+  closed.swap(closed_);
+  for (const int32_t id : woken) {
+    // Looked up at each step: an owner woken before may have made another go.
+    Http2StreamOwner* owner = owner_of(id);
+    if (owner == nullptr) {
+      auto it = closed.find(id);
+      if (it == closed.end()) {
+        continue;
+      }
+      owner = it->second;
+      closed.erase(it);
+    }
+    owner->on_h2_wake();
+  }
+}
+
+void Http2Upstream::end(int connect_error, std::string_view why) {
+  if (ended_) {
+    return;
+  }
+  ended_ = true;
+  worker_.reactor().timers().cancel(*this);
+  if (!why.empty()) {
+    log::debug("HTTP/2 upstream connection ended", {{"why", std::string(why)}});
+  }
+  std::vector<Http2StreamOwner*> waiting;
+  waiting.swap(waiting_);
+  for (Http2StreamOwner* owner : waiting) {
+    owner->on_h2_connect_failed(connect_error);
+  }
+  session_.close_streams(NGHTTP2_CANCEL);  // each owner hears its stream close
+  // Out of the target's list, destroyed once this batch of events is through.
+  auto it = std::find_if(target_.h2.begin(), target_.h2.end(),
+                         [this](const auto& c) { return c.get() == this; });
+  if (it != target_.h2.end()) {
+    std::unique_ptr<Pollable> self = std::move(*it);
+    target_.h2.erase(it);
+    worker_.reactor().retire(std::move(self));
+  }
+}
+
+void Http2Upstream::rearm() {
+  if (ended_ || !connected_) {
+    return;
+  }
+  if (soon_) {
+    return;  // on_timer rearms
+  }
+  if (owners_.empty() && waiting_.empty()) {
+    worker_.reactor().timers().arm(*this, settings_.idle_timeout, worker_.reactor().now());
+  } else if (armed()) {
+    worker_.reactor().timers().cancel(*this);
+  }
+}
+
+void Http2Upstream::on_timer() {
+  const bool soon = soon_;
+  soon_ = false;
+  if (!connected_) {
+    end(ETIMEDOUT, "the connect timed out");
+  } else if (broken_) {
+    end(0, session_.error().empty() ? "a write to the upstream failed" : session_.error());
+  } else if (!soon) {
+    end(0, "");  // idle
+  } else {
+    rearm();
+  }
+  wake_owners();
+}
+
+void Http2Upstream::on_response(int32_t stream, http2::ResponseHead&& head) {
+  if (Http2StreamOwner* owner = owner_of(stream); owner != nullptr) {
+    owner->on_h2_response(std::move(head));
+    woken_.push_back(stream);
+  }
+}
+
+void Http2Upstream::on_response_data(int32_t stream, std::span<const char> data) {
+  if (Http2StreamOwner* owner = owner_of(stream); owner != nullptr) {
+    owner->on_h2_data(data);
+    woken_.push_back(stream);
+  } else {
+    session_.consumed(stream, data.size());
+  }
+}
+
+void Http2Upstream::on_response_end(int32_t stream) {
+  if (Http2StreamOwner* owner = owner_of(stream); owner != nullptr) {
+    owner->on_h2_end();
+    woken_.push_back(stream);
+  }
+}
+
+void Http2Upstream::on_body_sent(int32_t stream) {
+  if (owner_of(stream) != nullptr) {
+    woken_.push_back(stream);
+  }
+}
+
+void Http2Upstream::on_stream_close(int32_t stream, uint32_t error) {
+  auto it = owners_.find(stream);
+  if (it == owners_.end()) {
+    return;
+  }
+  Http2StreamOwner* owner = it->second;
+  owners_.erase(it);
+  owner->on_h2_closed(error);
+  closed_[stream] = owner;
+  woken_.push_back(stream);
+  rearm();
+}
+
+}  // namespace vigil::l7
