@@ -108,13 +108,16 @@ class Contender:
             self.proc.kill()
 
 
-def start_backend(tmp: Path, backend_port: int, cpu: int | None) -> Contender:
-    """The backend every proxy forwards to: nginx answering a 12-byte body."""
+def start_backend(tmp: Path, backend_port: int, cpu: int | None,
+                  h2_port: int | None = None) -> Contender:
+    """The backend every proxy forwards to: nginx answering a 12-byte body (over HTTP/1.1, and
+    on `h2_port` over HTTP/2 with prior knowledge, the same worker serving both)."""
     nginx = shutil.which("nginx")
     backend = tmp / "backend.conf"
+    h2_listen = f"listen 127.0.0.1:{h2_port} http2;" if h2_port else ""
     backend.write_text(f"""worker_processes 1; daemon off; pid {tmp}/backend.pid;
 error_log {tmp}/backend.err; events {{ worker_connections 4096; }}
-http {{ access_log off; server {{ listen 127.0.0.1:{backend_port} reuseport;
+http {{ access_log off; server {{ listen 127.0.0.1:{backend_port} reuseport; {h2_listen}
   keepalive_requests 1000000; location / {{ return 200 "hello world\\n"; }} }} }}
 """)
     return Contender("backend", [nginx, "-c", str(backend), "-e", str(tmp / "backend.err")],

@@ -3,7 +3,10 @@
 with prior knowledge from h2load (nghttp2's load generator), 100 concurrent streams on each
 connection, the same nginx backend behind all three over HTTP/1.1 (a 12-byte answer, 256
 kept-alive upstream connections at most for vigil-l7 and nginx), each proxy with one worker
-pinned to the same CPU, h2load and the backend on the other.
+pinned to the same CPU, h2load and the backend on the other. A fourth row: vigil-l7 with its
+pool speaking HTTP/2 to the same backend (nginx's h2c port: every request a stream on one
+upstream connection), which neither nginx (grpc_pass only) nor HAProxy 2.6's HTTP/1.1 set-up
+here does.
 Interleaved runs, medians.
 
     bench/l7_h2_compare.py [--runs 5] [--seconds 5] [--smoke]
@@ -33,10 +36,20 @@ CONNECTIONS = 4
 STREAMS = 100
 
 
-def start_proxies(tmp: Path, backend_port: int, cpu: int | None,
+H2_UPSTREAM = "vigil-l7, h2 upstream"
+
+
+def start_proxies(tmp: Path, backend_port: int, backend_h2_port: int, cpu: int | None,
                   started: list[Contender]) -> list[Contender]:
-    """The three proxies, each appended to `started` as it comes up."""
-    ports = {name: free_port() for name in ("vigil-l7", "nginx", "HAProxy")}
+    """The proxies, each appended to `started` as it comes up."""
+    ports = {name: free_port() for name in ("vigil-l7", "nginx", "HAProxy", H2_UPSTREAM)}
+    (tmp / "vigil-h2.yaml").write_text(f"""l7:
+  workers: 1
+  listeners: {{web: {{address: "127.0.0.1:{ports[H2_UPSTREAM]}"}}}}
+  upstreams:
+    app: {{protocol: h2, targets: [{{address: "127.0.0.1:{backend_h2_port}"}}]}}
+  routes: {{all: {{upstream: app}}}}
+""")
     (tmp / "vigil.yaml").write_text(f"""l7:
   workers: 1
   listeners: {{web: {{address: "127.0.0.1:{ports['vigil-l7']}"}}}}
@@ -75,10 +88,12 @@ backend b
                      "--socket", str(tmp / "l7.sock")],
         "nginx": [nginx, "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "nginx.err")],
         "HAProxy": ["haproxy", "-f", str(tmp / "haproxy.cfg")],
+        H2_UPSTREAM: [str(BUILD / "l7proxy" / "vigil-l7"), "--config",
+                      str(tmp / "vigil-h2.yaml"), "--socket", str(tmp / "l7-h2.sock")],
     }
     for name, argv in argvs.items():
         started.append(Contender(name, argv, ports[name], cpu))
-    return started[-3:]
+    return started[-len(argvs):]
 
 
 def h2load(port: int, seconds: float, cpu: int | None) -> float:
@@ -110,8 +125,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="l7h2bench-") as tmp:
         started: list[Contender] = []
         try:
-            started.append(start_backend(Path(tmp), free_port(), other_cpu))
-            contenders = start_proxies(Path(tmp), started[0].port, proxy_cpu, started)
+            backend_h2_port = free_port()
+            started.append(start_backend(Path(tmp), free_port(), other_cpu, backend_h2_port))
+            contenders = start_proxies(Path(tmp), started[0].port, backend_h2_port, proxy_cpu,
+                                       started)
             rps = {c.name: [] for c in contenders}
             per_cpu = {c.name: [] for c in contenders}
             for run in range(args.runs):

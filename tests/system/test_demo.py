@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -38,6 +39,9 @@ def test_demo_runs_and_tears_down(binaries):
     assert "vigil-l7: each site publishes its backend through its edge" in out
     assert "https://s2.example:8443/ (TLS, verified, HTTP/2)" in out  # h2 chosen by ALPN
     assert "http://10.2.1.1:8080/ (HTTP/2, h2c)" in out
+    # site 3's pool that speaks HTTP/2 to an nginx that speaks nothing else
+    assert re.search(r"http://10\.3\.1\.1:8080/h2/ \(upstream over HTTP/2\) +s3-backend nginx, "
+                     r"asked over HTTP/2\.0", out), out
     assert "40/40 answered 200; after the kill all by s1-backend:8000" in out, out
     assert "unhealthy (connect failed)" in out, out  # and its health checks saw it
     assert "site: backend.s1.test:8000 -> 10.1.1.20 (TTL 30 s" in out, out  # a DNS target

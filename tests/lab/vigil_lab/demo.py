@@ -105,12 +105,17 @@ def l7_section(n: int, backend_ports: tuple[int, ...], certificates: Path) -> st
     """Site N's edge publishes its backend: vigil-l7 on the LAN address, HTTP on port 8080 and
     HTTPS on 8443 (a certificate for sN.example, from the demo's CA). Site 1 names its backend
     by DNS (the site's nameserver on the backend host), the others by address; site 2 speaks
-    HTTPS to its backend, verifying its certificate (backend.s2.test) against the demo's CA."""
+    HTTPS to its backend, verifying its certificate (backend.s2.test) against the demo's CA;
+    site 3 sends /h2/ to an nginx on its backend that speaks only HTTP/2 (h2c), through a pool
+    with `protocol: h2`."""
     host = "backend.s1.test" if n == 1 else f"10.{n}.1.20"
     targets = ", ".join(f'{{address: "{host}:{p}"}}' for p in backend_ports)
     dns = '  dns: {nameservers: ["10.1.1.20:53"]}\n' if n == 1 else ""
     tls = (f"      tls: {{server_name: backend.s2.test, ca: {certificates}/ca.pem}}\n"
            if n == 2 else "")
+    h2_pool = (f"    h2:\n      protocol: h2\n      targets: [{{address: \"10.{n}.1.20:8002\"}}]\n"
+               if n == 3 else "")
+    h2_route = "    h2: {priority: 10, path_prefix: /h2/, upstream: h2}\n" if n == 3 else ""
     return (f"l7:\n{dns}"
             f"  certificates:\n    site: {{certificate: {certificates}/s{n}.pem, "
             f"private_key: {certificates}/s{n}.key}}\n"
@@ -118,8 +123,8 @@ def l7_section(n: int, backend_ports: tuple[int, ...], certificates: Path) -> st
             f"    secure: {{address: \"10.{n}.1.1:8443\", tls: {{certificates: [site]}}}}\n"
             f"  upstreams:\n    site:\n      connect_timeout_ms: 500\n"
             f"      health_check: {{interval_ms: 500, timeout_ms: 300}}\n"
-            f"      targets: [{targets}]\n{tls}"
-            f"  routes:\n    all: {{upstream: site, add_headers: [{{name: X-Route, "
+            f"      targets: [{targets}]\n{tls}{h2_pool}"
+            f"  routes:\n{h2_route}    all: {{upstream: site, add_headers: [{{name: X-Route, "
             f"value: s{n}-edge}}]}}\n")
 
 
@@ -264,6 +269,16 @@ def main() -> int:
                 servers[(n, port)] = lab.spawn(
                     f"s{n}-backend", [sys.executable, backend_script, f"s{n}-backend:{port}",
                                       "0.0.0.0", str(port), *tls], name=f"http{port}")
+        # s3-backend also runs an nginx that speaks only HTTP/2 (h2c, prior knowledge) on :8002.
+        nginx_conf = lab.log_dir / "nginx-h2.conf"
+        nginx_conf.write_text(
+            f"worker_processes 1; daemon off; pid {lab.log_dir}/nginx-h2.pid;\n"
+            f"error_log {lab.log_dir}/nginx-h2.err; events {{ worker_connections 64; }}\n"
+            "http { access_log off; server { listen 10.3.1.20:8002 http2;\n"
+            "  location / { return 200 \"s3-backend nginx, asked over $server_protocol\"; } } }\n")
+        servers[(3, 8002)] = lab.spawn("s3-backend", ["nginx", "-c", str(nginx_conf), "-e",
+                                                      str(lab.log_dir / "nginx-h2.err")],
+                                       name="nginx-h2")
         for (n, port) in servers:
             lab.wait_for(lambda n=n, port=port: f":{port}" in lab.run(
                 f"s{n}-backend", ["ss", "-ltn"]).stdout, what=f"s{n}-backend:{port}")
@@ -309,6 +324,11 @@ def main() -> int:
             if version != "2":
                 failures.append(f"l7: s{n}-client -> {url}: HTTP/{version}, not HTTP/2 by ALPN")
             rows.append([f"s{n}-client", url + f" (TLS, verified, HTTP/{version})", body])
+        # Site 3's /h2/: the client speaks HTTP/1.1, the edge HTTP/2 to nginx (protocol: h2).
+        body, status = fetch(lab, "s3-client", "http://10.3.1.1:8080/h2/")
+        if status != "200" or body != "s3-backend nginx, asked over HTTP/2.0":
+            failures.append(f"l7: s3-client -> s3-edge /h2/ (h2 upstream): {status} {body}")
+        rows.append(["s3-client", "http://10.3.1.1:8080/h2/ (upstream over HTTP/2)", body])
         table(rows, ["from", "url", "answered by (round robin)"])
         upstream_tls = next((l for l in edges[2].cli("show", "l7", "upstreams").stdout.splitlines()
                              if l.startswith("site: TLS")), "")
