@@ -147,7 +147,6 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
       }
       tls->http2 = l.http2;
       spec.tls = std::move(*tls);
-      spec.tls->http2 = spec.http2;
     }
     out->listeners.push_back(std::move(spec));
   }
@@ -197,6 +196,7 @@ Expected<std::shared_ptr<const ProxyConfig>> build_proxy_config(const config::Co
         return fail("l7.upstreams." + u.name + ".tls: " + tls.error());
       }
       spec.tls = std::move(*tls);
+      spec.tls->http2 = spec.http2;  // ALPN offers h2 alone
     }
     std::vector<BackendInfo> backends;
     for (const auto& t : spec.targets) {

@@ -20,7 +20,7 @@ constexpr size_t kOutHighWater = size_t{64} * 1024;
 
 Http2Upstream::Http2Upstream(Worker& worker, TargetRuntime& target, const Settings& settings)
     : worker_(worker),
-      target_(target),
+      target_(&target),
       settings_(settings),
       session_(*this, http2::ClientLimits{}),
       out_(size_t{256} * 1024),
@@ -45,6 +45,7 @@ Expected<Http2Upstream*> Http2Upstream::connect(Worker& worker, TargetRuntime& t
     raw->shake_hands();  // in the clear: up at once (a connect to a local address may be)
   }
   if (raw->ended_) {
+    errno = 0;                                            // a TLS or ALPN failure, said already
     return fail("the connection failed as it was made");  // retired already
   }
   return raw;
@@ -58,8 +59,14 @@ Http2Upstream::~Http2Upstream() {
   }
 }
 
+void Http2Upstream::orphan(std::unique_ptr<Http2Upstream> c) {
+  c->target_ = nullptr;
+  Reactor& reactor = c->worker_.reactor();
+  reactor.retire(std::move(c));
+}
+
 bool Http2Upstream::takes_stream(const ClientTls* tls, const std::string& name) const {
-  if (ended_ || !conn_->made_for(tls, name) || session_.going_away() ||
+  if (ended_ || broken_ || refusing_ || !conn_->made_for(tls, name) || session_.going_away() ||
       worker_.reactor().now() - opened_ >= settings_.max_lifetime) {
     return false;
   }
@@ -67,29 +74,31 @@ bool Http2Upstream::takes_stream(const ClientTls* tls, const std::string& name) 
 }
 
 void Http2Upstream::attach(Http2StreamOwner* owner) {
-  if (connected_) {
-    owner->on_h2_connected();
-    return;
-  }
+  registered_.insert(owner);
   waiting_.push_back(owner);
+  rearm();
 }
 
 int32_t Http2Upstream::open(const http2::RequestHead& head, Http2StreamOwner* owner) {
-  if (!connected_ || ended_) {
+  if (!connected()) {
     return 0;
   }
+  const bool had_slot = session_.stream_slots() > 0;
   const int32_t id = session_.submit(head);
-  if (id > 0) {
-    owners_[id] = owner;
-    woken_.push_back(id);  // to send its body once the opening is through
-    rearm();
+  if (id == 0) {
+    refusing_ = refusing_ || had_slot;
+    return 0;
   }
+  registered_.insert(owner);
+  owners_[id] = owner;
+  rearm();
   return id;
 }
 
 void Http2Upstream::forget(Http2StreamOwner* owner, int32_t stream, uint32_t error) {
+  registered_.erase(owner);
   std::erase(waiting_, owner);
-  closed_.erase(stream);
+  std::erase(woken_, owner);
   if (auto it = owners_.find(stream); it != owners_.end() && it->second == owner) {
     owners_.erase(it);
     session_.reset(stream, error);
@@ -114,11 +123,13 @@ void Http2Upstream::on_upstream_events(uint32_t events) {
       }
       if (const int error = conn_->connect_error(); error != 0) {
         end(error, std::strerror(error));
+        wake_owners();
         return;
       }
       conn_->tcp_connected = true;
     }
     shake_hands();
+    wake_owners();
     return;
   }
   in_io_ = true;
@@ -153,29 +164,28 @@ void Http2Upstream::shake_hands() {
     end(0, "ALPN");
     return;
   }
-  connected();
+  came_up();
 }
 
-void Http2Upstream::connected() {
+void Http2Upstream::came_up() {
   connected_ = true;
   conn_->connected = true;
   conn_->writable = true;
   worker_.reactor().timers().cancel(*this);
-  // Each owner waiting opens its stream (or, with no slot after all, finds another way).
-  std::vector<Http2StreamOwner*> waiting;
-  waiting.swap(waiting_);
-  for (Http2StreamOwner* owner : waiting) {
+  // Each owner waiting opens its stream when woken.
+  for (Http2StreamOwner* owner : waiting_) {
     owner->on_h2_connected();
+    note(owner);
   }
+  waiting_.clear();
   in_io_ = true;
   const bool ok = write() && read();  // the preface out; whatever came with the handshake in
   in_io_ = false;
-  if (!ok && !ended_) {
+  if (!ok) {
     end(0, session_.error().empty() ? "the upstream closed the connection" : session_.error());
-    return;
+    return;  // the caller wakes the owners
   }
   rearm();
-  wake_owners();
 }
 
 bool Http2Upstream::read() {
@@ -244,7 +254,7 @@ void Http2Upstream::flush() {
   const bool ok = write();
   in_io_ = false;
   if (!ok) {
-    broken_ = true;
+    broken_ = true;  // ended at the next tick: the caller is an owner at work
   }
   if (!ok || !woken_.empty()) {
     wake_soon();
@@ -257,24 +267,21 @@ void Http2Upstream::wake_soon() {
 }
 
 void Http2Upstream::wake_owners() {
-  std::vector<int32_t> woken;
-  woken.swap(woken_);
-  std::sort(woken.begin(), woken.end());
-  woken.erase(std::unique(woken.begin(), woken.end()), woken.end());
-  std::unordered_map<int32_t, Http2StreamOwner*> closed;
-  closed.swap(closed_);
-  for (const int32_t id : woken) {
-    // Looked up at each step: an owner woken before may have made another go.
-    Http2StreamOwner* owner = owner_of(id);
-    if (owner == nullptr) {
-      auto it = closed.find(id);
-      if (it == closed.end()) {
-        continue;
-      }
-      owner = it->second;
-      closed.erase(it);
+  // One round: what the wake-ups themselves note (bodies moving) waits for the next event or
+  // tick, so a busy stream cannot keep the others waiting.
+  std::vector<Http2StreamOwner*> batch;
+  batch.swap(woken_);
+  std::sort(batch.begin(), batch.end());
+  batch.erase(std::unique(batch.begin(), batch.end()), batch.end());
+  for (Http2StreamOwner* owner : batch) {
+    // Checked at each step: an owner woken before may have made this one go (it forgot
+    // itself on the way out).
+    if (registered_.contains(owner)) {
+      owner->on_h2_wake();
     }
-    owner->on_h2_wake();
+  }
+  if (!woken_.empty() && !ended_) {
+    wake_soon();
   }
 }
 
@@ -283,32 +290,35 @@ void Http2Upstream::end(int connect_error, std::string_view why) {
     return;
   }
   ended_ = true;
+  soon_ = false;
   worker_.reactor().timers().cancel(*this);
   if (!why.empty()) {
     log::debug("HTTP/2 upstream connection ended", {{"why", std::string(why)}});
   }
-  std::vector<Http2StreamOwner*> waiting;
-  waiting.swap(waiting_);
-  for (Http2StreamOwner* owner : waiting) {
-    owner->on_h2_connect_failed(connect_error);
+  bool first = true;
+  for (Http2StreamOwner* owner : waiting_) {
+    owner->on_h2_connect_failed(connect_error, first);
+    note(owner);
+    first = false;
   }
-  session_.close_streams(NGHTTP2_CANCEL);  // each owner hears its stream close
+  waiting_.clear();
+  session_.close_streams(NGHTTP2_CANCEL);  // each owner notes its stream's close
   // Out of the target's list, destroyed once this batch of events is through.
-  auto it = std::find_if(target_.h2.begin(), target_.h2.end(),
-                         [this](const auto& c) { return c.get() == this; });
-  if (it != target_.h2.end()) {
-    std::unique_ptr<Pollable> self = std::move(*it);
-    target_.h2.erase(it);
-    worker_.reactor().retire(std::move(self));
+  if (target_ != nullptr) {
+    auto it = std::find_if(target_->h2.begin(), target_->h2.end(),
+                           [this](const auto& c) { return c.get() == this; });
+    if (it != target_->h2.end()) {
+      std::unique_ptr<Pollable> self = std::move(*it);
+      target_->h2.erase(it);
+      target_ = nullptr;
+      worker_.reactor().retire(std::move(self));
+    }
   }
 }
 
 void Http2Upstream::rearm() {
-  if (ended_ || !connected_) {
-    return;
-  }
-  if (soon_) {
-    return;  // on_timer rearms
+  if (ended_ || !connected_ || soon_) {
+    return;  // connecting: the connect's timer; soon: on_timer rearms
   }
   if (owners_.empty() && waiting_.empty()) {
     worker_.reactor().timers().arm(*this, settings_.idle_timeout, worker_.reactor().now());
@@ -335,14 +345,14 @@ void Http2Upstream::on_timer() {
 void Http2Upstream::on_response(int32_t stream, http2::ResponseHead&& head) {
   if (Http2StreamOwner* owner = owner_of(stream); owner != nullptr) {
     owner->on_h2_response(std::move(head));
-    woken_.push_back(stream);
+    note(owner);
   }
 }
 
 void Http2Upstream::on_response_data(int32_t stream, std::span<const char> data) {
   if (Http2StreamOwner* owner = owner_of(stream); owner != nullptr) {
     owner->on_h2_data(data);
-    woken_.push_back(stream);
+    note(owner);
   } else {
     session_.consumed(stream, data.size());
   }
@@ -351,13 +361,19 @@ void Http2Upstream::on_response_data(int32_t stream, std::span<const char> data)
 void Http2Upstream::on_response_end(int32_t stream) {
   if (Http2StreamOwner* owner = owner_of(stream); owner != nullptr) {
     owner->on_h2_end();
-    woken_.push_back(stream);
+    note(owner);
   }
 }
 
 void Http2Upstream::on_body_sent(int32_t stream) {
-  if (owner_of(stream) != nullptr) {
-    woken_.push_back(stream);
+  if (Http2StreamOwner* owner = owner_of(stream); owner != nullptr) {
+    note(owner);
+  }
+}
+
+void Http2Upstream::on_output_room() {
+  for (const auto& [stream, owner] : owners_) {
+    note(owner);  // any of them may have been waiting for the session's room
   }
 }
 
@@ -369,8 +385,7 @@ void Http2Upstream::on_stream_close(int32_t stream, uint32_t error) {
   Http2StreamOwner* owner = it->second;
   owners_.erase(it);
   owner->on_h2_closed(error);
-  closed_[stream] = owner;
-  woken_.push_back(stream);
+  note(owner);
   rearm();
 }
 

@@ -31,6 +31,8 @@ class Reactor {
   using Clock = std::chrono::steady_clock;
 
   Reactor();
+  // What was retired and not reaped yet goes first, while the wheel its timers are in lives.
+  ~Reactor() { reap(); }
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
   bool valid() const { return epoll_.valid() && wake_.valid(); }

@@ -57,6 +57,7 @@ void UpstreamExchange::start(ExchangeRequest request) {
   tried_.assign(generation_->config->upstreams[pool_].targets.size(), false);
   state_ = State::kConnecting;
   http2_ = generation_->config->upstreams[pool_].http2;
+  h2_attaches_ = 0;
   if (http2_ && request_.upgrade) {
     breaker_hears(false);
     fail(502, "the upstream speaks HTTP/2, which carries no Upgrade");
@@ -295,17 +296,19 @@ void UpstreamExchange::end_attempt(std::optional<Outcome> outcome) {
   }
 }
 
-void UpstreamExchange::connect_failed(int error, bool timed_out) {
-  bump(worker_.mutable_stats().upstream_connect_failures);
+void UpstreamExchange::connect_failed(int error, bool timed_out, bool recorded) {
   const ProxyConfig& config = *generation_->config;
   const UpstreamSpec& spec = config.upstreams[pool_];
   TargetRuntime& target = *generation_->pools[pool_].targets[target_];
-  if (target.outlier.record(Outcome::kConnectFailure, worker_.reactor().now())) {
+  if (!recorded) {
+    bump(worker_.mutable_stats().upstream_connect_failures);
+  }
+  if (!recorded && target.outlier.record(Outcome::kConnectFailure, worker_.reactor().now())) {
     bump(worker_.mutable_stats().ejections);
     log::warn("upstream target ejected",
               {{"upstream", spec.name}, {"target", spec.targets[target_].key}});
   }
-  if (error != 0 || timed_out) {  // 0: a TLS handshake's failure, said already
+  if (!recorded && (error != 0 || timed_out)) {  // 0: a TLS handshake's failure, said already
     log::debug("upstream connect failed",
                {{"target", spec.targets[target_].key},
                 {"error", timed_out ? "timed out" : std::strerror(error)}});
@@ -328,14 +331,18 @@ void UpstreamExchange::connect_failed(int error, bool timed_out) {
   fail(timed_out ? 504 : 502, "no upstream connection");
 }
 
-bool UpstreamExchange::retry_stale() {
-  // Only a request that can safely run twice (RFC 9110 9.2.2): the server may have acted on
-  // it before the connection went.
+bool UpstreamExchange::idempotent() const {
+  // A request that can safely run twice (RFC 9110 9.2.2).
   static constexpr std::string_view kIdempotent[] = {"GET",   "HEAD", "OPTIONS",
                                                      "TRACE", "PUT",  "DELETE"};
-  const bool idempotent =
-      std::find(std::begin(kIdempotent), std::end(kIdempotent), method_) != std::end(kIdempotent);
-  if (!reused_ || !idempotent || response_started_ || body_sent_ ||
+  return std::find(std::begin(kIdempotent), std::end(kIdempotent), method_) !=
+         std::end(kIdempotent);
+}
+
+bool UpstreamExchange::retry_stale() {
+  // Only a request that can safely run twice: the server may have acted on it before the
+  // connection went.
+  if (!reused_ || !idempotent() || response_started_ || body_sent_ ||
       request_.body != http1::Body::kNone || !upstream_->in.empty()) {
     return false;
   }
@@ -661,7 +668,8 @@ void UpstreamExchange::reset() {
   picked_ = false;
   breaker_admission_ = CircuitBreaker::Admission::kRefused;
   upstream_failed_ = upstream_write_failed_ = upstream_shut_ = false;
-  h2_body_ended_ = h2_head_ready_ = h2_ended_ = h2_closed_ = false;
+  h2_body_ended_ = h2_head_ready_ = h2_ended_ = h2_closed_ = h2_up_ = false;
+  h2_connect_failed_ = false;
   h2_error_ = 0;
   up_out_.release_if_empty();
 }

@@ -143,15 +143,17 @@ class UpstreamExchange final : public UpstreamOwner, private Http2StreamOwner, p
   void on_timer() override;
 
   // HTTP/2 to the upstream.
-  void on_h2_connected() override;
-  void on_h2_connect_failed(int error) override;
+  void on_h2_connected() override { h2_up_ = true; }
+  void on_h2_connect_failed(int error, bool first) override;
   void on_h2_response(http2::ResponseHead&& head) override;
   void on_h2_data(std::span<const char> data) override;
-  void on_h2_end() override;
+  void on_h2_end() override { h2_ended_ = true; }
   void on_h2_closed(uint32_t error) override;
-  void on_h2_wake() override { client_.wake(); }
+  void on_h2_wake() override;
   // A stream on a connection to the picked target that takes one, or on a new one.
   void attach_h2();
+  // The connection is up: the stream opened (or another connection tried).
+  void open_h2_stream();
   // The request's head as HTTP/2 has it (from request_head_). False: it did not parse.
   bool h2_request(http2::RequestHead& out) const;
   bool flush_h2();
@@ -175,9 +177,12 @@ class UpstreamExchange final : public UpstreamOwner, private Http2StreamOwner, p
   // The attempt on the picked target is over: its balancer and outlier state hear of it
   // (nothing for the outlier state when the end was not the target's doing).
   void end_attempt(std::optional<Outcome> outcome);
-  void connect_failed(int error, bool timed_out);
+  // `recorded`: counted against the target already (an HTTP/2 connection's failure, told to
+  // each request that waited for it: counted once).
+  void connect_failed(int error, bool timed_out, bool recorded = false);
   // A reused connection closed before answering: try once more on a new one, if safe.
   bool retry_stale();
+  bool idempotent() const;
   void finish();
   void fail(int status, std::string_view why);
   void retire(std::unique_ptr<UpstreamConnection> c);
@@ -215,14 +220,22 @@ class UpstreamExchange final : public UpstreamOwner, private Http2StreamOwner, p
   http1::ChunkedDecoder response_chunks_;
   Clock::time_point sent_at_{};
 
-  bool http2_ = false;           // the pool speaks HTTP/2
-  Http2Upstream* h2_ = nullptr;  // the connection, while the stream or the wait for it lasts
+  bool http2_ = false;  // the pool speaks HTTP/2
+  // The connection this exchange is registered with (told and woken by it) until it forgets
+  // itself there (detach_h2); usable while the stream, or the wait for it, lasts (h2_usable_).
+  Http2Upstream* h2_ = nullptr;
+  bool h2_usable_ = false;
   int32_t h2_stream_ = 0;
-  bool h2_body_ended_ = false;  // END_STREAM queued for the request
-  bool h2_head_ready_ = false;  // the final head came, not yet passed on
-  bool h2_ended_ = false;       // the response's END_STREAM came
-  bool h2_closed_ = false;      // the stream is gone
-  uint32_t h2_error_ = 0;       // how it went
+  uint32_t h2_attaches_ = 0;  // connections tried for this request (a session refusing streams)
+  bool h2_up_ = false;        // the connection came up: open the stream when woken
+  bool h2_connect_failed_ = false;
+  int h2_connect_error_ = 0;
+  bool h2_connect_first_ = false;  // this request counts the failed connect
+  bool h2_body_ended_ = false;     // END_STREAM queued for the request
+  bool h2_head_ready_ = false;     // the final head came, not yet passed on
+  bool h2_ended_ = false;          // the response's END_STREAM came
+  bool h2_closed_ = false;         // the stream is gone
+  uint32_t h2_error_ = 0;          // how it went
   http2::ResponseHead h2_head_;
   ByteBuffer h2_in_{size_t{256} * 1024};  // response body not passed on (within the window)
 };

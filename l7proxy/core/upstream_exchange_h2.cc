@@ -14,10 +14,18 @@ void UpstreamExchange::attach_h2() {
   const UpstreamSpec& spec = generation_->config->upstreams[pool_];
   const TargetSpec& target_spec = spec.targets[target_];
   TargetRuntime& target = *generation_->pools[pool_].targets[target_];
+  detach_h2();
   state_ = State::kConnecting;
-  h2_stream_ = 0;
-  h2_body_ended_ = h2_head_ready_ = h2_ended_ = h2_closed_ = false;
+  h2_body_ended_ = h2_head_ready_ = h2_ended_ = h2_closed_ = h2_up_ = false;
+  h2_connect_failed_ = false;
   h2_error_ = 0;
+  if (++h2_attaches_ > 3) {
+    // Sessions that refuse streams with slots free (their memory): not one more connection.
+    end_attempt(std::nullopt);
+    breaker_hears(false);
+    fail(503, "the upstream's HTTP/2 connections take no more streams");
+    return;
+  }
   Http2Upstream* c = nullptr;
   for (const auto& h : target.h2) {
     if (h->takes_stream(spec.client_tls.get(), target_spec.name)) {
@@ -50,8 +58,44 @@ void UpstreamExchange::attach_h2() {
     c = *made;
   }
   h2_ = c;
-  arm(Wait::kConnect, spec.connect_timeout);
-  c->attach(this);  // on_h2_connected may come before this returns
+  h2_usable_ = true;
+  if (c->connected()) {
+    open_h2_stream();
+    return;
+  }
+  // The connection's own timer bounds the connect (and the handshake): one verdict for all
+  // the requests waiting for it.
+  c->attach(this);
+}
+
+void UpstreamExchange::open_h2_stream() {
+  h2_up_ = false;
+  if (state_ != State::kConnecting || h2_ == nullptr || !h2_usable_) {
+    return;
+  }
+  if (!h2_->connected()) {
+    // It came up and ended in the same turn (the server closed at once): a failed connect.
+    detach_h2();
+    connect_failed(ECONNRESET, false);
+    return;
+  }
+  http2::RequestHead head;
+  if (!h2_request(head)) {
+    log::error("a request head written for the upstream does not parse");
+    breaker_hears(false);
+    fail(502, "the request's head could not be sent over HTTP/2");
+    return;
+  }
+  h2_stream_ = h2_->open(head, this);
+  if (h2_stream_ == 0) {
+    // No stream after all (the server's SETTINGS allow fewer than were assumed, its GOAWAY,
+    // or a session out of memory, which then takes no more): another connection, or a new one.
+    attach_h2();
+    return;
+  }
+  h2_body_ended_ = head.end_stream;
+  begin_exchange();
+  h2_->flush();
 }
 
 bool UpstreamExchange::h2_request(http2::RequestHead& out) const {
@@ -82,38 +126,11 @@ bool UpstreamExchange::h2_request(http2::RequestHead& out) const {
   return true;
 }
 
-void UpstreamExchange::on_h2_connected() {
-  if (state_ != State::kConnecting || h2_ == nullptr) {
-    return;
-  }
-  http2::RequestHead head;
-  if (!h2_request(head)) {
-    log::error("a request head written for the upstream does not parse");
-    end_attempt(std::nullopt);
-    breaker_hears(false);
-    fail(502, "the request's head could not be sent over HTTP/2");
-    return;
-  }
-  h2_stream_ = h2_->open(head, this);
-  if (h2_stream_ == 0) {
-    // No stream after all (the server's SETTINGS allow fewer than were assumed, or it said
-    // GOAWAY meanwhile): on another connection.
-    detach_h2();
-    attach_h2();
-    return;
-  }
-  h2_body_ended_ = head.end_stream;
-  begin_exchange();
-  h2_->flush();
-}
-
-void UpstreamExchange::on_h2_connect_failed(int error) {
-  // Told from the connection's own event or timer, never inside a call of the client's.
-  h2_ = nullptr;
-  if (state_ == State::kConnecting) {
-    connect_failed(error, error == ETIMEDOUT);
-  }
-  client_.wake();
+void UpstreamExchange::on_h2_connect_failed(int error, bool first) {
+  h2_usable_ = false;
+  h2_connect_failed_ = true;
+  h2_connect_error_ = error;
+  h2_connect_first_ = first;
 }
 
 void UpstreamExchange::on_h2_response(http2::ResponseHead&& head) {
@@ -126,14 +143,24 @@ void UpstreamExchange::on_h2_data(std::span<const char> data) {
   h2_in_.append(data);
 }
 
-void UpstreamExchange::on_h2_end() {
-  h2_ended_ = true;
-}
-
 void UpstreamExchange::on_h2_closed(uint32_t error) {
-  h2_ = nullptr;
+  h2_usable_ = false;
   h2_closed_ = true;
   h2_error_ = error;
+}
+
+void UpstreamExchange::on_h2_wake() {
+  // Outside the connection's work: what it noted is acted on here.
+  if (h2_connect_failed_) {
+    h2_connect_failed_ = false;
+    detach_h2();
+    if (state_ == State::kConnecting) {
+      connect_failed(h2_connect_error_, h2_connect_error_ == ETIMEDOUT, !h2_connect_first_);
+    }
+  } else if (h2_up_) {
+    open_h2_stream();
+  }
+  client_.wake();
 }
 
 void UpstreamExchange::detach_h2() {
@@ -142,11 +169,13 @@ void UpstreamExchange::detach_h2() {
     h2_ = nullptr;
     c->forget(this, h2_stream_);
   }
+  h2_usable_ = false;
   h2_stream_ = 0;
 }
 
 bool UpstreamExchange::flush_h2() {
-  if (h2_ == nullptr || h2_stream_ == 0 || state_ != State::kExchange || h2_body_ended_) {
+  if (h2_ == nullptr || !h2_usable_ || h2_stream_ == 0 || state_ != State::kExchange ||
+      h2_body_ended_) {
     return false;
   }
   http2::ClientSession& session = h2_->session();
@@ -158,7 +187,7 @@ bool UpstreamExchange::flush_h2() {
   }
   h2_body_ended_ = ended;
   up_out_.release_if_empty();
-  h2_->flush();  // may end the connection: h2_ is not touched after
+  h2_->flush();  // a write that fails ends the connection at its next tick, not here
   return true;
 }
 
@@ -175,12 +204,18 @@ bool UpstreamExchange::pump_h2_response() {
       }
       const bool refused = h2_error_ == NGHTTP2_REFUSED_STREAM;
       const UpstreamSpec& spec = config.upstreams[pool_];
-      if (refused && !body_sent_ && tries_ < spec.retries) {
-        // Not processed (RFC 9113 8.7): safe to send again, whatever the method.
+      // Not processed (RFC 9113 8.7): safe to send again, whatever the method. Cut with the
+      // connection before any answer (it closed, or failed): as for a kept-alive HTTP/1.1
+      // connection closed under a request, again only if the request may safely run twice.
+      const bool cut = h2_error_ == NGHTTP2_CANCEL && reused_ && idempotent() &&
+                       request_.body == http1::Body::kNone;
+      if ((refused || cut) && !body_sent_ && tries_ < spec.retries) {
         end_attempt(std::nullopt);
+        detach_h2();
         ++tries_;
         bump(worker_.mutable_stats().retries);
         up_out_.consume(up_out_.size());
+        h2_attaches_ = 0;
         pick_target();
         return true;
       }
@@ -218,7 +253,7 @@ bool UpstreamExchange::pump_h2_response() {
     client_.on_response_body(h2_in_.data());
     h2_in_.consume(n);
     h2_in_.release_if_empty();
-    if (h2_ != nullptr) {
+    if (h2_ != nullptr && h2_usable_) {
       h2_->session().consumed(h2_stream_, n);
       h2_->flush();  // the window reopened
     }
@@ -234,6 +269,7 @@ bool UpstreamExchange::pump_h2_response() {
       h2_ = nullptr;
       c->forget(this, h2_stream_, NGHTTP2_NO_ERROR);
     }
+    h2_usable_ = false;
     h2_stream_ = 0;
     end_attempt(std::nullopt);
     state_ = State::kDone;

@@ -4,6 +4,12 @@
 
 namespace vigil::l7 {
 
+TargetRuntime::~TargetRuntime() {
+  for (auto& c : h2) {
+    Http2Upstream::orphan(std::move(c));
+  }
+}
+
 std::unique_ptr<UpstreamConnection> TargetRuntime::remove_idle(const UpstreamConnection* c) {
   const auto it =
       std::find_if(idle.begin(), idle.end(), [&](const auto& p) { return p.get() == c; });

@@ -23,6 +23,10 @@ namespace vigil::l7 {
 
 struct TargetRuntime {
   explicit TargetRuntime(const OutlierSettings& s) : outlier(s) {}
+  // HTTP/2 connections go to the reactor, not freed here: one may be at work in this batch.
+  ~TargetRuntime();
+  TargetRuntime(const TargetRuntime&) = delete;
+  TargetRuntime& operator=(const TargetRuntime&) = delete;
   OutlierDetector outlier;
   std::vector<std::unique_ptr<UpstreamConnection>> idle;  // most recently used last
   std::vector<std::unique_ptr<Http2Upstream>> h2;         // an HTTP/2 pool's connections

@@ -469,9 +469,13 @@ int ClientSession::on_stream_close_cb(nghttp2_session* session, int32_t stream, 
   if (cut_short) {
     error = NGHTTP2_INTERNAL_ERROR;
   }
+  const bool was_full = me.queued_ >= me.limits_.session_output;
   me.queued_ -= s.body.size();
   me.streams_.erase(it);
   me.tell_close(stream, error);
+  if (was_full && me.queued_ < me.limits_.session_output) {
+    me.handler_.on_output_room();
+  }
   return 0;
 }
 
@@ -486,8 +490,13 @@ ssize_t ClientSession::read_body(nghttp2_session*, int32_t stream, uint8_t* buf,
   if (n > 0) {
     std::memcpy(buf, s->body.data().data(), n);
     s->body.consume(n);
+    const bool was_full = me.queued_ >= me.limits_.session_output;
     me.queued_ -= n;
-    me.handler_.on_body_sent(stream);  // keeps a note only: no exception, no call back in
+    // The handler keeps a note only: no exception, no call back in.
+    me.handler_.on_body_sent(stream);
+    if (was_full && me.queued_ < me.limits_.session_output) {
+      me.handler_.on_output_room();
+    }
   }
   if (s->body.empty()) {
     s->body.release_if_empty();

@@ -67,6 +67,9 @@ class ClientSession {
     virtual void on_stream_close(int32_t stream, uint32_t error) = 0;
     // Bytes of the stream's request body went out: body_room() has grown.
     virtual void on_body_sent(int32_t /*stream*/) {}
+    // The request bodies queued over all streams fell below the session's cap: any stream's
+    // body_room() may have grown.
+    virtual void on_output_room() {}
   };
 
   using Clock = std::chrono::steady_clock;

@@ -225,7 +225,7 @@ def h2_upstreams_config(listen: int, h2c: int, tls: int, directory) -> str:
       targets: [{{address: "127.0.0.1:{tls}"}}]
       tls: {{server_name: backend.example.com, ca: {directory}/ca.pem}}
   routes:
-    secure: {{path_prefix: /tls, upstream: secure}}
+    secure: {{priority: 10, path_prefix: /tls, upstream: secure}}
     plain: {{upstream: plain}}
 """
 
@@ -248,7 +248,7 @@ error_log {l7.tmp}/nginx-h2.err; events {{ worker_connections 256; }}
 http {{ access_log off;
   server {{ listen 127.0.0.1:{h2c} http2; listen 127.0.0.1:{tls} ssl http2;
     ssl_certificate {directory}/backend.pem; ssl_certificate_key {directory}/backend.key;
-    location / {{ return 200 "proto=$server_protocol conn=$connection host=$host\n"; }}
+    location / {{ return 200 "proto=$server_protocol tls=$https conn=$connection host=$host\n"; }}
   }}
 }}
 """)
@@ -269,7 +269,9 @@ http {{ access_log off;
         h2 = curl("--http2-prior-knowledge", f"http://127.0.0.1:{listen}/b")
         assert h2.returncode == 0 and "proto=HTTP/2.0" in h2.stdout, h2
         over_tls = curl(f"http://127.0.0.1:{listen}/tls/c")
-        assert over_tls.returncode == 0 and "proto=HTTP/2.0" in over_tls.stdout, over_tls
+        assert over_tls.returncode == 0, over_tls
+        assert "proto=HTTP/2.0 tls=on" in over_tls.stdout, over_tls.stdout
+        assert "tls= " in h2.stdout, h2.stdout  # the other pool: in the clear
 
         burst = subprocess.run(["h2load", "-n", "400", "-c", "4", "-m", "20",
                                 f"http://127.0.0.1:{listen}/burst"],

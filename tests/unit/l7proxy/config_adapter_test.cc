@@ -70,7 +70,27 @@ TEST(ConfigAdapter, AnUpstreamsTlsCarriesItsClientCertificatesFiles) {
   EXPECT_EQ(tls.certificate->certificate_file, "/etc/vigil/tls/edge.pem");
   EXPECT_EQ(tls.certificate->private_key_file, "/etc/vigil/tls/edge.key");
   EXPECT_FALSE(tls.tls13_only);
+  EXPECT_FALSE(tls.http2);
   EXPECT_FALSE(c->upstreams[0].client_tls) << "loaded when the proxy prepares, not here";
+  EXPECT_FALSE(c->upstreams[1].tls);
+}
+
+TEST(ConfigAdapter, AnHttp2PoolOffersOnlyH2ByAlpn) {
+  const auto c = build(R"(l7:
+  listeners: {web: {address: "127.0.0.1:8080"}}
+  upstreams:
+    grpc:
+      protocol: h2
+      targets: [{address: "10.0.0.5:8443"}]
+      tls: {server_name: grpc.internal}
+    h2c: {protocol: h2, targets: [{address: "10.0.0.6:80"}]}
+  routes: {all: {upstream: grpc}}
+)");
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->upstreams[0].http2);
+  ASSERT_TRUE(c->upstreams[0].tls);
+  EXPECT_TRUE(c->upstreams[0].tls->http2);
+  EXPECT_TRUE(c->upstreams[1].http2);
   EXPECT_FALSE(c->upstreams[1].tls);
 }
 

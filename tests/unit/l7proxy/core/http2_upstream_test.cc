@@ -224,5 +224,41 @@ TEST_F(Http2UpstreamTest, UpgradeRequestsAreRefused) {
   EXPECT_TRUE(backend.heads().empty());
 }
 
+// A commit that drops the target while an HTTP/2 connection to it is still being made (a
+// listener whose queue is full: the connect hangs), and the connect then times out: the
+// request is answered 50x, the connection goes with its target, and the proxy goes on.
+TEST_F(Http2UpstreamTest, ACommitDroppingATargetWhoseConnectionIsBeingMade) {
+  Backend backend;
+  auto [hole, hole_port] = listen_on();
+  ::listen(hole.get(), 0);
+  std::vector<UniqueFd> fill;
+  for (int i = 0; i < 3; ++i) {
+    UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(hole_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    // Non-blocking: under way (EINPROGRESS), and left so, filling the queue.
+    [[maybe_unused]] const int rc = ::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
+    fill.push_back(std::move(s));
+  }
+  std::this_thread::sleep_for(50ms);
+  start(backend.port(), hole_port);
+  UniqueFd c = dial(front_port_);
+  send_all(c.get(), "GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
+  std::this_thread::sleep_for(100ms);
+  auto next = std::make_shared<ProxyConfig>(*front_->config());
+  next->upstreams[0].targets = {target(back_port_)};
+  auto prepared = front_->prepare(next);
+  ASSERT_TRUE(prepared) << prepared.error();
+  ASSERT_TRUE(front_->activate(std::move(*prepared)));
+  const std::string got =
+      read_until(c.get(), [](const std::string& s) { return whole_responses(s) >= 1; });
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 50")) << got;
+  const std::string again =
+      l7::exchange(front_port_, "GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
+  EXPECT_TRUE(again.starts_with("HTTP/1.1 200")) << again;
+}
+
 }  // namespace
 }  // namespace vigil::l7
