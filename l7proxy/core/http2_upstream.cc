@@ -122,6 +122,7 @@ void Http2Upstream::on_upstream_events(uint32_t events) {
         return;
       }
       if (const int error = conn_->connect_error(); error != 0) {
+        count_connect_failure(std::strerror(error));
         end(error, std::strerror(error));
         wake_owners();
         return;
@@ -151,7 +152,9 @@ void Http2Upstream::shake_hands() {
   }
   if (st != SocketStream::Status::kDone) {
     bump(worker_.mutable_stats().upstream_tls_failures);
-    log::debug("upstream TLS handshake failed", {{"error", conn_->stream().failure()}});
+    log::debug("upstream TLS handshake failed",
+               {{"target", settings_.target}, {"error", conn_->stream().failure()}});
+    count_connect_failure("");
     end(0, "TLS handshake");
     return;
   }
@@ -160,7 +163,9 @@ void Http2Upstream::shake_hands() {
     // HTTP/1.1.
     bump(worker_.mutable_stats().upstream_tls_failures);
     log::warn("upstream did not agree to HTTP/2 by ALPN",
-              {{"alpn", std::string(tls->alpn().empty() ? "(none)" : tls->alpn())}});
+              {{"target", settings_.target},
+               {"alpn", std::string(tls->alpn().empty() ? "(none)" : tls->alpn())}});
+    count_connect_failure("");
     end(0, "ALPN");
     return;
   }
@@ -172,20 +177,39 @@ void Http2Upstream::came_up() {
   conn_->connected = true;
   conn_->writable = true;
   worker_.reactor().timers().cancel(*this);
+  in_io_ = true;
+  const bool ok = write() && read();  // the preface out; whatever came with the handshake in
+  in_io_ = false;
+  if (!ok) {
+    // Closed as it came up (or a TLS 1.3 server refusing this side's certificate in its
+    // first record): a failed connect for those waiting, counted once.
+    const std::string why =
+        session_.error().empty() ? "the upstream closed the connection" : session_.error();
+    count_connect_failure(why);
+    end(ECONNRESET, why);
+    return;  // the caller wakes the owners
+  }
   // Each owner waiting opens its stream when woken.
   for (Http2StreamOwner* owner : waiting_) {
     owner->on_h2_connected();
     note(owner);
   }
   waiting_.clear();
-  in_io_ = true;
-  const bool ok = write() && read();  // the preface out; whatever came with the handshake in
-  in_io_ = false;
-  if (!ok) {
-    end(0, session_.error().empty() ? "the upstream closed the connection" : session_.error());
-    return;  // the caller wakes the owners
-  }
   rearm();
+}
+
+void Http2Upstream::count_connect_failure(std::string_view why) {
+  bump(worker_.mutable_stats().upstream_connect_failures);
+  if (!why.empty()) {
+    log::debug("upstream connect failed",
+               {{"target", settings_.target}, {"error", std::string(why)}});
+  }
+  if (target_ != nullptr &&
+      target_->outlier.record(Outcome::kConnectFailure, worker_.reactor().now())) {
+    bump(worker_.mutable_stats().ejections);
+    log::warn("upstream target ejected",
+              {{"upstream", settings_.upstream}, {"target", settings_.target}});
+  }
 }
 
 bool Http2Upstream::read() {
@@ -295,11 +319,9 @@ void Http2Upstream::end(int connect_error, std::string_view why) {
   if (!why.empty()) {
     log::debug("HTTP/2 upstream connection ended", {{"why", std::string(why)}});
   }
-  bool first = true;
   for (Http2StreamOwner* owner : waiting_) {
-    owner->on_h2_connect_failed(connect_error, first);
+    owner->on_h2_connect_failed(connect_error);
     note(owner);
-    first = false;
   }
   waiting_.clear();
   session_.close_streams(NGHTTP2_CANCEL);  // each owner notes its stream's close
@@ -331,6 +353,7 @@ void Http2Upstream::on_timer() {
   const bool soon = soon_;
   soon_ = false;
   if (!connected_) {
+    count_connect_failure("timed out");
     end(ETIMEDOUT, "the connect timed out");
   } else if (broken_) {
     end(0, session_.error().empty() ? "a write to the upstream failed" : session_.error());

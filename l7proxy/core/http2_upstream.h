@@ -48,10 +48,9 @@ class Http2StreamOwner {
  public:
   // The connection is up: the owner may open its stream (when woken).
   virtual void on_h2_connected() = 0;
-  // It never came up (`error`: the errno, 0 when a TLS or ALPN failure was said already, or
-  // ETIMEDOUT). `first`: this owner is the one to count the failure against the target (one
-  // failed connect is one failure, however many requests waited for it).
-  virtual void on_h2_connect_failed(int error, bool first) = 0;
+  // It never came up (`error`: the errno, 0 for a TLS or ALPN failure, or ETIMEDOUT). The
+  // connection counted it against the target, once however many requests waited.
+  virtual void on_h2_connect_failed(int error) = 0;
   virtual void on_h2_response(http2::ResponseHead&& head) = 0;
   virtual void on_h2_data(std::span<const char> data) = 0;
   virtual void on_h2_end() = 0;
@@ -76,6 +75,8 @@ class Http2Upstream final : public Pollable,
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds idle_timeout{60000};
     std::chrono::milliseconds max_lifetime{300000};
+    std::string upstream;  // names for the log: the pool's, and the target's key
+    std::string target;
   };
 
   // A connection to `spec` begun, added to `target`'s list. `local_failure`: this side's want
@@ -131,6 +132,8 @@ class Http2Upstream final : public Pollable,
   // The connection ends: owners waiting told it failed (`connect_error`), streams closed, and
   // it leaves its target's list for the reactor's. The caller wakes the owners after.
   void end(int connect_error, std::string_view why);
+  // It never came up: one failure of the target (counted, and heard by its outlier state).
+  void count_connect_failure(std::string_view why);
   // Idle (no stream, no one waiting): the idle timer runs; else the timer is off (unless a
   // wake-up is due soon).
   void rearm();

@@ -649,10 +649,8 @@ void UpstreamExchange::abandon() {
     end_attempt(std::nullopt);
     retire(std::move(upstream_));
   }
-  if (h2_ != nullptr || h2_stream_ != 0) {
-    end_attempt(std::nullopt);
-    detach_h2();
-  }
+  end_attempt(std::nullopt);  // once: it says nothing when no attempt is in flight
+  detach_h2();
   up_out_.consume(up_out_.size());
   h2_in_.consume(h2_in_.size());
   h2_in_.release_if_empty();

@@ -144,7 +144,7 @@ class UpstreamExchange final : public UpstreamOwner, private Http2StreamOwner, p
 
   // HTTP/2 to the upstream.
   void on_h2_connected() override { h2_up_ = true; }
-  void on_h2_connect_failed(int error, bool first) override;
+  void on_h2_connect_failed(int error) override;
   void on_h2_response(http2::ResponseHead&& head) override;
   void on_h2_data(std::span<const char> data) override;
   void on_h2_end() override { h2_ended_ = true; }
@@ -226,16 +226,15 @@ class UpstreamExchange final : public UpstreamOwner, private Http2StreamOwner, p
   Http2Upstream* h2_ = nullptr;
   bool h2_usable_ = false;
   int32_t h2_stream_ = 0;
-  uint32_t h2_attaches_ = 0;  // connections tried for this request (a session refusing streams)
+  uint32_t h2_attaches_ = 0;  // sessions that refused this request's stream with slots free
   bool h2_up_ = false;        // the connection came up: open the stream when woken
   bool h2_connect_failed_ = false;
   int h2_connect_error_ = 0;
-  bool h2_connect_first_ = false;  // this request counts the failed connect
-  bool h2_body_ended_ = false;     // END_STREAM queued for the request
-  bool h2_head_ready_ = false;     // the final head came, not yet passed on
-  bool h2_ended_ = false;          // the response's END_STREAM came
-  bool h2_closed_ = false;         // the stream is gone
-  uint32_t h2_error_ = 0;          // how it went
+  bool h2_body_ended_ = false;  // END_STREAM queued for the request
+  bool h2_head_ready_ = false;  // the final head came, not yet passed on
+  bool h2_ended_ = false;       // the response's END_STREAM came
+  bool h2_closed_ = false;      // the stream is gone
+  uint32_t h2_error_ = 0;       // how it went
   http2::ResponseHead h2_head_;
   ByteBuffer h2_in_{size_t{256} * 1024};  // response body not passed on (within the window)
 };

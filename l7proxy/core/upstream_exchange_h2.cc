@@ -19,7 +19,7 @@ void UpstreamExchange::attach_h2() {
   h2_body_ended_ = h2_head_ready_ = h2_ended_ = h2_closed_ = h2_up_ = false;
   h2_connect_failed_ = false;
   h2_error_ = 0;
-  if (++h2_attaches_ > 3) {
+  if (h2_attaches_ > 3) {
     // Sessions that refuse streams with slots free (their memory): not one more connection.
     end_attempt(std::nullopt);
     breaker_hears(false);
@@ -44,7 +44,11 @@ void UpstreamExchange::attach_h2() {
     }
     bool local_failure = false;
     auto made = Http2Upstream::connect(worker_, target, target_spec, spec.client_tls,
-                                       {spec.connect_timeout, spec.idle_timeout, spec.max_lifetime},
+                                       {.connect_timeout = spec.connect_timeout,
+                                        .idle_timeout = spec.idle_timeout,
+                                        .max_lifetime = spec.max_lifetime,
+                                        .upstream = spec.name,
+                                        .target = target_spec.key},
                                        local_failure);
     if (!made && local_failure) {
       log::warn("cannot open an upstream connection", {{"error", made.error()}});
@@ -64,7 +68,9 @@ void UpstreamExchange::attach_h2() {
     return;
   }
   // The connection's own timer bounds the connect (and the handshake): one verdict for all
-  // the requests waiting for it.
+  // the requests waiting for it. (An earlier attempt's timer, a retry's, has no say.)
+  wait_ = Wait::kNone;
+  worker_.reactor().timers().cancel(*this);
   c->attach(this);
 }
 
@@ -88,6 +94,7 @@ void UpstreamExchange::open_h2_stream() {
   }
   h2_stream_ = h2_->open(head, this);
   if (h2_stream_ == 0) {
+    ++h2_attaches_;
     // No stream after all (the server's SETTINGS allow fewer than were assumed, its GOAWAY,
     // or a session out of memory, which then takes no more): another connection, or a new one.
     attach_h2();
@@ -126,11 +133,10 @@ bool UpstreamExchange::h2_request(http2::RequestHead& out) const {
   return true;
 }
 
-void UpstreamExchange::on_h2_connect_failed(int error, bool first) {
+void UpstreamExchange::on_h2_connect_failed(int error) {
   h2_usable_ = false;
   h2_connect_failed_ = true;
   h2_connect_error_ = error;
-  h2_connect_first_ = first;
 }
 
 void UpstreamExchange::on_h2_response(http2::ResponseHead&& head) {
@@ -155,10 +161,19 @@ void UpstreamExchange::on_h2_wake() {
     h2_connect_failed_ = false;
     detach_h2();
     if (state_ == State::kConnecting) {
-      connect_failed(h2_connect_error_, h2_connect_error_ == ETIMEDOUT, !h2_connect_first_);
+      // Counted against the target by the connection, once for all who waited.
+      connect_failed(h2_connect_error_, h2_connect_error_ == ETIMEDOUT, true);
     }
   } else if (h2_up_) {
     open_h2_stream();
+  }
+  if (h2_closed_ && h2_ != nullptr) {
+    // The stream is gone: what is left of its response is this exchange's own, and the
+    // connection may end before the client takes it.
+    Http2Upstream* c = h2_;
+    h2_ = nullptr;
+    c->forget(this, 0);
+    h2_stream_ = 0;
   }
   client_.wake();
 }

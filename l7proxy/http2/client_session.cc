@@ -246,9 +246,13 @@ void ClientSession::reset(int32_t stream, uint32_t error) {
   if (!s->sent) {
     // Still in nghttp2's queue (the server's limit fell after it was opened): the reset only
     // cancels its HEADERS, and no close would come while the queue waits for a slot.
+    const bool was_full = queued_ >= limits_.session_output;
     queued_ -= s->body.size();
     streams_.erase(stream);
     tell_close(stream, error);
+    if (was_full && queued_ < limits_.session_output) {
+      handler_.on_output_room();
+    }
   }
 }
 

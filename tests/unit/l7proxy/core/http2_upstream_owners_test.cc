@@ -43,7 +43,7 @@ class Fake final : public ExchangeClient {
   void on_response_head(const http1::ResponseHead& h, const http1::Framing&) override {
     status = h.status;
   }
-  bool response_room() const override { return true; }
+  bool response_room() const override { return room; }
   void on_response_body(std::span<const char> d) override { body.append(d.data(), d.size()); }
   void on_response_end() override {
     ended = true;
@@ -100,6 +100,7 @@ class Fake final : public ExchangeClient {
   std::string body, reason;
   size_t to_send = 0;
   bool send_end = false;
+  bool room = true;
 };
 
 // A scripted HTTP/2 server on one connection: `on_request(session, stream)` once a request's
@@ -308,6 +309,45 @@ TEST(Http2UpstreamOwners, AConnectionEndingAsItComesUpFailsItsRequestsAtOnce) {
   EXPECT_TRUE(b.failed);
   EXPECT_EQ(a.status, 502) << a.reason;
   EXPECT_EQ(b.status, 502) << b.reason;
+  EXPECT_EQ(w.stats().upstream_connect_failures.load(), 1u) << "one connection, one failure";
+}
+
+// A response whole on the connection while its client has no room for it, then the
+// connection ends (the server goes away): the response is the exchange's own by then, and
+// reaches the client once it has room.
+TEST(Http2UpstreamOwners, AResponseWaitingForItsClientOutlivesItsConnection) {
+  H2Server server;
+  static std::string body(1000, 'r');
+  server.on_request = [&](nghttp2_session* s, int32_t id) {
+    nghttp2_nv h[] = {nv(":status", "200")};
+    nghttp2_data_provider provider{};
+    provider.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                                uint32_t* flags, nghttp2_data_source*, void*) -> ssize_t {
+      const size_t n = std::min(length, body.size());
+      body.copy(reinterpret_cast<char*>(buf), n);
+      body.erase(0, n);
+      if (body.empty()) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+      }
+      return static_cast<ssize_t>(n);
+    };
+    nghttp2_submit_response(s, id, h, 1, &provider);
+  };
+  server.run();
+  Worker w(0);
+  w.apply(config_to(server.port), {}, nullptr, nullptr);
+  Fake a(w);
+  a.room = false;
+  a.go();
+  run_for(w, 300ms);
+  EXPECT_FALSE(a.ended);
+  server.stop = true;  // the server closes the connection
+  server.t.join();
+  run_for(w, 300ms);  // the connection ends, and is reaped
+  a.room = true;
+  a.drive();
+  EXPECT_TRUE(a.ended);
+  EXPECT_EQ(a.body.size(), 1000u);
 }
 
 // Requests with large heads toward a server that reads nothing: HEADERS queue up in the
