@@ -288,20 +288,12 @@ bool ClientSession::send(ByteBuffer& out, size_t high_water) {
   if (failed_) {
     return false;
   }
-  while (out.size() < high_water) {
-    const uint8_t* frames = nullptr;
-    const ssize_t n = nghttp2_session_mem_send(session_, &frames);
-    if (failed_) {
-      return false;
-    }
-    if (n < 0) {
-      return fail(static_cast<int>(n), "HTTP/2 output to the upstream");
-    }
-    if (n == 0) {
-      break;
-    }
-    out.append(
-        std::span<const char>(reinterpret_cast<const char*>(frames), static_cast<size_t>(n)));
+  const ssize_t rc = take_frames(session_, out, high_water, failed_);
+  if (failed_) {
+    return false;
+  }
+  if (rc < 0) {
+    return fail(static_cast<int>(rc), "HTTP/2 output to the upstream");
   }
   if (finished() && !streams_.empty()) {
     close_streams(NGHTTP2_CANCEL);
@@ -490,28 +482,18 @@ ssize_t ClientSession::read_body(nghttp2_session*, int32_t stream, uint8_t* buf,
   if (s == nullptr) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }
-  const size_t n = std::min(length, s->body.size());
-  if (n > 0) {
-    std::memcpy(buf, s->body.data().data(), n);
-    s->body.consume(n);
+  size_t taken = 0;
+  const ssize_t rc = drain_body(s->body, s->body_end, s->deferred, buf, length, flags, taken);
+  if (taken > 0) {
     const bool was_full = me.queued_ >= me.limits_.session_output;
-    me.queued_ -= n;
+    me.queued_ -= taken;
     // The handler keeps a note only: no exception, no call back in.
     me.handler_.on_body_sent(stream);
     if (was_full && me.queued_ < me.limits_.session_output) {
       me.handler_.on_output_room();
     }
   }
-  if (s->body.empty()) {
-    s->body.release_if_empty();
-    if (s->body_end) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-    } else if (n == 0) {
-      s->deferred = true;
-      return NGHTTP2_ERR_DEFERRED;
-    }
-  }
-  return static_cast<ssize_t>(n);
+  return rc;
 }
 
 }  // namespace vigil::l7::http2

@@ -179,20 +179,12 @@ bool ServerSession::send(ByteBuffer& out, size_t high_water) {
   if (failed_) {
     return false;
   }
-  while (out.size() < high_water) {
-    const uint8_t* frames = nullptr;
-    const ssize_t n = nghttp2_session_mem_send(session_, &frames);
-    if (failed_) {
-      return false;
-    }
-    if (n < 0) {
-      return fail(static_cast<int>(n), "HTTP/2 output");
-    }
-    if (n == 0) {
-      break;
-    }
-    out.append(
-        std::span<const char>(reinterpret_cast<const char*>(frames), static_cast<size_t>(n)));
+  const ssize_t rc = take_frames(session_, out, high_water, failed_);
+  if (failed_) {
+    return false;
+  }
+  if (rc < 0) {
+    return fail(static_cast<int>(rc), "HTTP/2 output");
   }
   if (finished() && !streams_.empty()) {
     // A GOAWAY that ended the connection went out: streams it left open end with it.
@@ -476,22 +468,11 @@ ssize_t ServerSession::read_body(nghttp2_session*, int32_t stream, uint8_t* buf,
   if (s == nullptr) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // not ours any more: nghttp2 resets it
   }
-  const size_t n = std::min(length, s->body.size());
-  if (n > 0) {
-    std::memcpy(buf, s->body.data().data(), n);
-    s->body.consume(n);
-    me.queued_ -= n;
-  }
-  if (s->body.empty()) {
-    s->body.release_if_empty();  // a drained stream holds no block (the thread caches them)
-    if (s->body_end) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-    } else if (n == 0) {
-      s->deferred = true;
-      return NGHTTP2_ERR_DEFERRED;
-    }
-  }
-  return static_cast<ssize_t>(n);
+  // A drained stream holds no block (the thread caches them).
+  size_t taken = 0;
+  const ssize_t rc = drain_body(s->body, s->body_end, s->deferred, buf, length, flags, taken);
+  me.queued_ -= taken;
+  return rc;
 }
 
 }  // namespace vigil::l7::http2
