@@ -194,36 +194,24 @@ int32_t ClientSession::submit(const RequestHead& head) {
     return 0;
   }
   auto s = std::make_unique<Stream>(id, limits_.stream_output);
-  s->body_end = head.end_stream;
+  s->body.end = head.end_stream;
   streams_[id] = std::move(s);
   return id;
 }
 
 size_t ClientSession::body_room(int32_t stream) const {
   const Stream* s = find(stream);
-  if (s == nullptr || s->body_end || queued_ >= limits_.session_output) {
-    return 0;
-  }
-  const size_t here =
-      s->body.size() < limits_.stream_output ? limits_.stream_output - s->body.size() : 0;
-  return std::min(here, limits_.session_output - queued_);
+  return s == nullptr ? 0 : s->body.room(limits_.stream_output, queued_, limits_.session_output);
 }
 
 size_t ClientSession::queue_body(int32_t stream, std::span<const char> bytes, bool end) {
   Stream* s = find(stream);
-  if (s == nullptr || s->body_end) {
+  if (s == nullptr || s->body.end) {
     return 0;
   }
   const size_t n = std::min(bytes.size(), body_room(stream));
-  s->body.append(bytes.first(n));
+  s->body.add(bytes, n, end, session_, stream);
   queued_ += n;
-  if (end && n == bytes.size()) {
-    s->body_end = true;
-  }
-  if (s->deferred && (n > 0 || s->body_end)) {
-    s->deferred = false;
-    nghttp2_session_resume_data(session_, stream);
-  }
   return n;
 }
 
@@ -247,7 +235,7 @@ void ClientSession::reset(int32_t stream, uint32_t error) {
     // Still in nghttp2's queue (the server's limit fell after it was opened): the reset only
     // cancels its HEADERS, and no close would come while the queue waits for a slot.
     const bool was_full = queued_ >= limits_.session_output;
-    queued_ -= s->body.size();
+    queued_ -= s->body.bytes.size();
     streams_.erase(stream);
     tell_close(stream, error);
     if (was_full && queued_ < limits_.session_output) {
@@ -466,7 +454,7 @@ int ClientSession::on_stream_close_cb(nghttp2_session* session, int32_t stream, 
     error = NGHTTP2_INTERNAL_ERROR;
   }
   const bool was_full = me.queued_ >= me.limits_.session_output;
-  me.queued_ -= s.body.size();
+  me.queued_ -= s.body.bytes.size();
   me.streams_.erase(it);
   me.tell_close(stream, error);
   if (was_full && me.queued_ < me.limits_.session_output) {
@@ -483,7 +471,7 @@ ssize_t ClientSession::read_body(nghttp2_session*, int32_t stream, uint8_t* buf,
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }
   size_t taken = 0;
-  const ssize_t rc = drain_body(s->body, s->body_end, s->deferred, buf, length, flags, taken);
+  const ssize_t rc = s->body.drain(buf, length, flags, taken);
   if (taken > 0) {
     const bool was_full = me.queued_ >= me.limits_.session_output;
     me.queued_ -= taken;

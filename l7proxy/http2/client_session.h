@@ -29,6 +29,7 @@
 #include "l7proxy/core/byte_buffer.h"
 #include "l7proxy/http2/memory_budget.h"
 #include "l7proxy/http2/messages.h"
+#include "l7proxy/http2/queued_body.h"
 
 namespace vigil::l7::http2 {
 
@@ -132,9 +133,7 @@ class ClientSession {
     bool sent = false;          // its HEADERS went out (else it waits in nghttp2's queue)
     bool remote_ended = false;  // the server's END_STREAM came
     size_t unconsumed = 0;      // response bytes given to the handler and not consumed yet
-    ByteBuffer body;            // the request's, not yet framed
-    bool body_end = false;
-    bool deferred = false;  // nghttp2 waits for body bytes
+    QueuedBody body;            // the request's
   };
 
   Stream* find(int32_t stream) const;

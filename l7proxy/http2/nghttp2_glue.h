@@ -1,15 +1,13 @@
 // What both sides of an HTTP/2 connection (server_session.h, client_session.h) need from
 // nghttp2's C interface: its options and callbacks held for the length of a constructor, a
-// field pointing at bytes nghttp2 copies, a header field's size as RFC 9113 counts it, the
-// frames it has taken out, and a stream's queued body handed to it.
+// field pointing at bytes nghttp2 copies, a header field's size as RFC 9113 counts it, and the
+// frames it has taken out.
 #pragma once
 
 #include <nghttp2/nghttp2.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <stdexcept>
 #include <string_view>
@@ -47,29 +45,6 @@ inline ssize_t take_frames(nghttp2_session* session, ByteBuffer& out, size_t hig
         std::span<const char>(reinterpret_cast<const char*>(frames), static_cast<size_t>(n)));
   }
   return 0;
-}
-
-// A data provider's read of a stream's queued body: up to `length` bytes moved from `body`
-// into `buf` (`taken` says how many), the end flagged once the body is whole and drained, or
-// NGHTTP2_ERR_DEFERRED (and `deferred` set: resume when more is queued) when nothing is
-// queued yet. A drained buffer gives its block back.
-inline ssize_t drain_body(ByteBuffer& body, bool body_end, bool& deferred, uint8_t* buf,
-                          size_t length, uint32_t* flags, size_t& taken) {
-  taken = std::min(length, body.size());
-  if (taken > 0) {
-    std::memcpy(buf, body.data().data(), taken);
-    body.consume(taken);
-  }
-  if (body.empty()) {
-    body.release_if_empty();
-    if (body_end) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-    } else if (taken == 0) {
-      deferred = true;
-      return NGHTTP2_ERR_DEFERRED;
-    }
-  }
-  return static_cast<ssize_t>(taken);
 }
 
 class SessionOptions {

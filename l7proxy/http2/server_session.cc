@@ -237,29 +237,19 @@ bool ServerSession::respond(int32_t stream, int status, std::span<const Header> 
 
 size_t ServerSession::body_room(int32_t stream) const {
   const Stream* s = find(stream);
-  if (s == nullptr || !s->responded || s->body_end || queued_ >= limits_.session_output) {
-    return 0;
-  }
-  const size_t here =
-      s->body.size() < limits_.stream_output ? limits_.stream_output - s->body.size() : 0;
-  return std::min(here, limits_.session_output - queued_);
+  return s == nullptr || !s->responded
+             ? 0
+             : s->body.room(limits_.stream_output, queued_, limits_.session_output);
 }
 
 size_t ServerSession::queue_body(int32_t stream, std::span<const char> bytes, bool end) {
   Stream* s = find(stream);
-  if (s == nullptr || !s->responded || s->body_end) {
+  if (s == nullptr || !s->responded || s->body.end) {
     return 0;
   }
   const size_t n = std::min(bytes.size(), body_room(stream));
-  s->body.append(bytes.first(n));
+  s->body.add(bytes, n, end, session_, stream);
   queued_ += n;
-  if (end && n == bytes.size()) {
-    s->body_end = true;
-  }
-  if (s->deferred && (n > 0 || s->body_end)) {
-    s->deferred = false;
-    nghttp2_session_resume_data(session_, stream);
-  }
   return n;
 }
 
@@ -427,7 +417,7 @@ int ServerSession::on_stream_close_cb(nghttp2_session* session, int32_t stream, 
   if (s.unconsumed > 0) {
     nghttp2_session_consume_connection(session, s.unconsumed);
   }
-  me.queued_ -= s.body.size();
+  me.queued_ -= s.body.bytes.size();
   const bool delivered = s.delivered;
   const bool clients_error = error != NGHTTP2_NO_ERROR && !s.reset_here;
   me.streams_.erase(it);
@@ -468,9 +458,8 @@ ssize_t ServerSession::read_body(nghttp2_session*, int32_t stream, uint8_t* buf,
   if (s == nullptr) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // not ours any more: nghttp2 resets it
   }
-  // A drained stream holds no block (the thread caches them).
   size_t taken = 0;
-  const ssize_t rc = drain_body(s->body, s->body_end, s->deferred, buf, length, flags, taken);
+  const ssize_t rc = s->body.drain(buf, length, flags, taken);
   me.queued_ -= taken;
   return rc;
 }

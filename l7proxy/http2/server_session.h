@@ -42,6 +42,7 @@
 #include "l7proxy/core/byte_buffer.h"
 #include "l7proxy/http2/memory_budget.h"
 #include "l7proxy/http2/messages.h"
+#include "l7proxy/http2/queued_body.h"
 
 namespace vigil::l7::http2 {
 
@@ -147,9 +148,7 @@ class ServerSession {
     bool client_done = false;  // its END_STREAM came
     bool reset_here = false;   // reset by the handler: not the client's doing
     size_t unconsumed = 0;     // body bytes given to the handler and not consumed yet
-    ByteBuffer body;           // the response's, not yet framed
-    bool body_end = false;
-    bool deferred = false;  // nghttp2 waits for body bytes
+    QueuedBody body;           // the response's
   };
 
   Stream* find(int32_t stream) const;
