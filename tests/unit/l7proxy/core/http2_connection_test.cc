@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "l7proxy/core/proxy.h"
+#include "tests/unit/l7proxy/core/h2_loopback.h"
 #include "tests/unit/l7proxy/core/loopback_harness.h"
 #include "tests/unit/l7proxy/http2/h2_test_client.h"
 
@@ -43,26 +44,7 @@ class Http2Test : public testing::Test {
 
   // Frames both ways until `done` holds (or `limit` passes).
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string out = client_.output();
-      if (!out.empty()) {
-        send_all(socket_.get(), out);
-      }
-      if (done()) {
-        return true;
-      }
-      pollfd p{.fd = socket_.get(), .events = POLLIN, .revents = 0};
-      if (::poll(&p, 1, 20) > 0) {
-        char buf[65536];
-        const ssize_t n = ::recv(socket_.get(), buf, sizeof buf, 0);
-        if (n <= 0) {
-          return done();
-        }
-        client_.input(std::string_view(buf, static_cast<size_t>(n)));
-      }
-    }
-    return false;
+    return run_h2_until(client_, socket_.get(), done, limit);
   }
   bool answered(int32_t id) { return client_.responses[id].closed; }
   uint64_t stat(const char* name) { return proxy_->stats()[name].get<uint64_t>(); }

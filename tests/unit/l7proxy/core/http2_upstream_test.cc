@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "l7proxy/core/proxy.h"
+#include "tests/unit/l7proxy/core/h2_loopback.h"
 #include "tests/unit/l7proxy/core/loopback_harness.h"
 #include "tests/unit/l7proxy/http2/h2_test_client.h"
 
@@ -59,26 +60,7 @@ class Http2UpstreamTest : public testing::Test {
     if (!socket_.valid()) {
       socket_ = dial(front_port_);
     }
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string out = client_.output();
-      if (!out.empty()) {
-        send_all(socket_.get(), out);
-      }
-      if (done()) {
-        return true;
-      }
-      pollfd p{.fd = socket_.get(), .events = POLLIN, .revents = 0};
-      if (::poll(&p, 1, 20) > 0) {
-        char buf[65536];
-        const ssize_t n = ::recv(socket_.get(), buf, sizeof buf, 0);
-        if (n <= 0) {
-          return done();
-        }
-        client_.input(std::string_view(buf, static_cast<size_t>(n)));
-      }
-    }
-    return false;
+    return l7::run_h2_until(client_, socket_.get(), done, limit);
   }
   bool answered(int32_t id) { return client_.responses[id].closed; }
   static uint64_t stat(Proxy& p, const char* name) { return p.stats()[name].get<uint64_t>(); }
