@@ -154,11 +154,10 @@ uint32_t ClientSession::stream_slots() const {
   if (going_away() || closing_ || nghttp2_session_get_next_stream_id(session_) > (1U << 31) - 1) {
     return 0;
   }
-  uint32_t allowed =
+  // Before the server's SETTINGS come, nghttp2 says the number it was told to assume
+  // (nghttp2_option_set_peer_max_concurrent_streams).
+  const uint32_t allowed =
       nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-  if (!settings_seen_) {
-    allowed = std::min(allowed, limits_.assumed_concurrent_streams);
-  }
   return streams_.size() < allowed ? allowed - static_cast<uint32_t>(streams_.size()) : 0;
 }
 
@@ -362,10 +361,6 @@ int ClientSession::on_header(nghttp2_session*, const nghttp2_frame* frame, const
 
 int ClientSession::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* self) {
   auto& me = *static_cast<ClientSession*>(self);
-  if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
-    me.settings_seen_ = true;
-    return 0;
-  }
   if (frame->hd.type == NGHTTP2_GOAWAY) {
     me.goaway_received_ = true;
     return 0;

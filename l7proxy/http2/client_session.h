@@ -164,7 +164,6 @@ class ClientSession {
   nghttp2_session* session_ = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   size_t queued_ = 0;  // request body bytes queued over all streams
-  bool settings_seen_ = false;
   bool goaway_received_ = false;
   bool shut_down_ = false;
   bool closing_ = false;  // close_streams() ran: nothing opens again
