@@ -64,7 +64,15 @@ class TlsBackend {
   }
   uint16_t port() const { return port_; }
   int handshakes() const { return handshakes_.load(); }
-  int failed_handshakes() const { return failed_.load(); }
+  // The proxy answers 502 as soon as it refuses the certificate; this side counts the failure
+  // only once the alert reaches it, so a test waits (up to 5 s) for the count it expects.
+  int await_failed_handshakes(int expected) const {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (failed_.load() < expected && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(1ms);
+    }
+    return failed_.load();
+  }
   int requests() const { return requests_.load(); }
 
  private:
@@ -255,7 +263,7 @@ TEST_F(ClientTlsTest, ACertificateThatDoesNotVerifyIsA502AndCounted) {
   EXPECT_TRUE(get().starts_with("HTTP/1.1 502"));
   EXPECT_EQ(stat("upstream_tls_failures"), 1u);
   EXPECT_EQ(stat("upstream_connect_failures"), 1u);
-  EXPECT_EQ(backend.failed_handshakes(), 2);
+  EXPECT_EQ(backend.await_failed_handshakes(2), 2);
   EXPECT_EQ(backend.requests(), 0);
 }
 
