@@ -9,6 +9,7 @@
 
 #include "common/event_loop.h"
 #include "common/json_rpc_server.h"
+#include "common/privileges.h"
 #include "common/sd_notify.h"
 #include "common/signals.h"
 #include "common/yaml_file.h"
@@ -26,7 +27,11 @@ std::string daemon_usage(const DaemonSpec& spec) {
          "  -s, --socket PATH      control socket (default " +
          spec.default_socket +
          ")\n"
-         "  -l, --log-level LEVEL  debug, info, warn or error (default info, or $VIGIL_LOG_LEVEL)\n"
+         "  -l, --log-level LEVEL  debug, info, warn or error (default info, or "
+         "$VIGIL_LOG_LEVEL)\n" +
+         std::string(spec.runs_as_user ? "  -u, --user NAME        run as NAME once the control "
+                                         "socket is bound (start as root)\n"
+                                       : "") +
          "  -V, --version          print the version and exit\n"
          "  -h, --help             print this help and exit\n" +
          [&] {
@@ -77,6 +82,15 @@ Expected<DaemonArgs> parse_daemon_args(const DaemonSpec& spec,
         return fail(v.error());
       }
       out.socket_path = *v;
+    } else if (spec.runs_as_user && is("-u", "--user")) {
+      auto v = value("--user");
+      if (!v) {
+        return fail(v.error());
+      }
+      if (v->empty()) {
+        return fail("--user needs a user name");
+      }
+      out.user = *v;
     } else if (is("-l", "--log-level")) {
       auto v = value("--log-level");
       if (!v) {
@@ -143,10 +157,10 @@ json Daemon::status_json() const {
   for (const auto& kv : config_) {
     sections.push_back(kv.first.as<std::string>());
   }
-  json out = {{"name", spec_.name},          {"version", VIGIL_VERSION},
-              {"pid", ::getpid()},           {"state", "running"},
-              {"uptime_seconds", uptime},    {"config", args_.config_path},
-              {"config_sections", sections}, {"socket", args_.socket_path}};
+  json out = {
+      {"name", spec_.name},          {"version", VIGIL_VERSION},    {"pid", ::getpid()},
+      {"state", "running"},          {"uptime_seconds", uptime},    {"config", args_.config_path},
+      {"config_sections", sections}, {"socket", args_.socket_path}, {"user", current_user_name()}};
   if (!spec_.not_implemented.empty()) {
     out["not_implemented"] = spec_.not_implemented;
   }
@@ -243,6 +257,33 @@ void Daemon::hangup() {
       {{"config", args_.config_path}});
 }
 
+// After the control socket (under /run, root's) and before the start hook: what the daemon
+// reads and binds from its config, at start as at every commit, it does as that user.
+Status Daemon::become_user() {
+  if (args_.user.empty()) {
+    if (spec_.runs_as_user && ::geteuid() == 0) {
+      log::warn("running as root: start it with --user (vigild: --supervise-user " + spec_.name +
+                "=vigil) so that it keeps only what it needs");
+    }
+    return Ok{};
+  }
+  auto user = look_up_user(args_.user);
+  if (!user) {
+    return fail(user.error());
+  }
+  if (auto st = drop_privileges(*user, spec_.keeps_capabilities); !st) {
+    return st;
+  }
+  std::string kept;
+  for (int c : spec_.keeps_capabilities) {
+    kept += (kept.empty() ? "" : ",") + capability_name(c);
+  }
+  log::info(
+      "running as " + user->name,
+      {{"uid", user->uid}, {"gid", user->gid}, {"capabilities", kept.empty() ? "none" : kept}});
+  return Ok{};
+}
+
 int Daemon::run() {
   auto doc = load_yaml_file(args_.config_path);
   if (auto st = check(doc); !st) {
@@ -292,6 +333,11 @@ int Daemon::run() {
     return kExitUnavailable;
   }
 
+  if (auto st = become_user(); !st) {
+    log::error("cannot drop privileges", {{"error", st.error()}});
+    server.stop();
+    return kExitUnavailable;
+  }
   if (start_hook_) {
     if (auto st = start_hook_(loop); !st) {
       log::error("cannot start", {{"error", st.error()}});

@@ -46,12 +46,18 @@ struct DaemonSpec {
   // Top-level config sections this process applies when vigild commits (config.sections).
   // A skeleton applies none, so vigild never asks it to apply anything.
   std::vector<std::string> applies_sections;
+  // Whether it takes --user NAME: once its control socket is bound it runs as NAME, keeping
+  // of root only these capabilities (common/privileges.h). A daemon that faces the network
+  // sets this; one that needs root throughout (vigil-dp: BPF, DPDK) does not.
+  bool runs_as_user = false;
+  std::vector<int> keeps_capabilities;
 };
 
 struct DaemonArgs {
   std::string config_path = "/etc/vigil/vigil.yaml";
   std::string socket_path;  // defaults to the spec's socket
   log::Level log_level = log::Level::kInfo;
+  std::string user;  // --user: whom to run as once the socket is bound (runs_as_user only)
   bool show_help = false;
   bool show_version = false;
 };
@@ -96,6 +102,7 @@ class Daemon {
   int run();
 
  private:
+  Status become_user();
   void register_builtin_methods();
   void hangup();
   Status check(const Expected<YAML::Node>& doc) const;

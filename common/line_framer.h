@@ -28,7 +28,7 @@ class LineFramer {
   size_t max_line_bytes() const { return max_line_bytes_; }
 
  private:
-  static constexpr size_t kKeptCapacity = 64 * 1024;
+  static constexpr size_t kKeptCapacity = size_t{64} * 1024;
   size_t max_line_bytes_;
   std::string buffer_;
   size_t start_ = 0;  // first byte not yet handed out

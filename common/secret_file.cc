@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/privileges.h"
 #include "common/small_file.h"
 #include "common/unique_fd.h"
 
@@ -99,7 +100,8 @@ Expected<std::string> read_private_file(const std::string& path, size_t max_byte
     if (errno == ELOOP) {
       return fail(path + " is a symbolic link: give the file itself");
     }
-    return fail("cannot read " + path + ": " + std::strerror(errno));
+    const int error = errno;
+    return fail("cannot read " + path + ": " + std::strerror(error) + permission_hint(error));
   }
   auto stat = stat_regular_file(fd.get(), path);
   if (!stat) {
@@ -107,8 +109,11 @@ Expected<std::string> read_private_file(const std::string& path, size_t max_byte
   }
   const struct stat& st = *stat;
   if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+    const std::string owner = ::geteuid() == 0 ? "root" : current_user_name();
     return fail(path + " belongs to uid " + std::to_string(st.st_uid) +
-                ": a key file must belong to root (chown root " + path + ")");
+                ": a key file must belong to " + owner +
+                (owner == "root" ? "" : " (whom this process runs as) or root") + " (chown " +
+                owner + " " + path + ")");
   }
   if ((st.st_mode & 077) != 0) {
     return fail(path + " has mode " + octal_mode(st.st_mode) +

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/privileges.h"
 #include "common/unique_fd.h"
 
 namespace vigil {
@@ -49,7 +50,8 @@ Expected<std::string> read_small_file(const std::string& path, size_t max_bytes)
   // O_NONBLOCK: a FIFO put where the file was does not block the open.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid()) {
-    return fail("cannot read " + path + ": " + std::strerror(errno));
+    const int error = errno;
+    return fail("cannot read " + path + ": " + std::strerror(error) + permission_hint(error));
   }
   if (auto st = stat_regular_file(fd.get(), path); !st) {
     return fail(st.error());

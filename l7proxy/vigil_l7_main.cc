@@ -2,7 +2,9 @@
 // commits: prepare parses it, compiles the routes and binds new listeners (so a port in use
 // fails the commit with nothing changed); activate hands the config to every worker. It
 // proxies HTTP/1.1 in the clear and over TLS, to targets in the clear or over TLS, checks its
-// targets and follows those given by DNS name; HTTP/2 is not built yet.
+// targets and follows those given by DNS name, HTTP/2 on both sides. Started with --user, it
+// gives up root once its control socket is bound.
+#include <sys/capability.h>
 #include <unistd.h>
 
 #include <memory>
@@ -36,9 +38,13 @@ int main(int argc, char** argv) {
           .summary =
               "Vigil L7 reverse proxy: listeners, HTTP/1.1 and HTTP/2, routes, upstream pools.",
           .default_socket = "/run/vigil/l7.sock",
-          .not_implemented = "dropping privileges after binding; WebSocket over HTTP/2 (RFC 8441)",
+          .not_implemented = "WebSocket over HTTP/2 (RFC 8441)",
           .validate_config = vigil::config::validate_document,
           .applies_sections = {"l7"},
+          // Listeners below port 1024 that a later commit adds: the one thing of root's it
+          // keeps. Certificates, keys and the access log must be its user's to read/write.
+          .runs_as_user = true,
+          .keeps_capabilities = {CAP_NET_BIND_SERVICE},
       },
       argc, argv, [&](vigil::Daemon& d) {
         apply = [&](const vigil::config::Config& config) -> vigil::Expected<vigil::PreparedChange> {

@@ -9,10 +9,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/json_rpc_client.h"
 #include "common/logging.h"
+#include "common/privileges.h"
 #include "common/unix_socket.h"
 
 namespace vigil::mgmt {
@@ -50,14 +53,17 @@ Supervisor::Adoption Supervisor::adopt(Child& c) {
     return Adoption::kNobody;
   }
   // The listener's credentials come from the kernel (SO_PEERCRED on a connected socket gives
-  // the process that listens), not from what it says; it must run as vigild does.
+  // the process that listens), not from what it says; it must run as vigild does, or as the
+  // user the component was told to become (a process of that user could have made the socket
+  // only if it may write to its directory, which is root's: /run/vigil).
   int error = 0;
   auto fd = connect_unix(c.spec.socket, std::chrono::milliseconds(500), &error);
   if (!fd) {
     return nothing_listens(error) ? Adoption::kNobody : Adoption::kBusy;
   }
   const rpc::PeerCredentials listener = peer_credentials(fd->get());
-  if (listener.pid <= 0 || !rpc::is_owner(listener)) {
+  const bool its_user = c.spec.runs_as_uid && listener.uid == *c.spec.runs_as_uid;
+  if (listener.pid <= 0 || !(rpc::is_owner(listener) || its_user)) {
     log::warn("a process not run by vigild's user serves a component's socket; not adopting",
               {{"component", c.spec.name}, {"pid", listener.pid}, {"uid", listener.uid}});
     return Adoption::kNobody;  // starting ours fails loudly: the socket is not free
@@ -225,6 +231,29 @@ void Supervisor::stop_all(std::chrono::milliseconds grace) {
   }
 }
 
+namespace {
+
+// The effective uid of `pid` as the kernel has it (/proc/<pid>/status), as a user name; "" when
+// the process is gone. A component drops to its user after starting, so this is what it runs as
+// now, not what it was started as.
+std::string running_user(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("Uid:")) {
+      std::istringstream fields(line.substr(4));
+      unsigned long real = 0;
+      unsigned long effective = 0;
+      if (fields >> real >> effective) {
+        return user_name(static_cast<uid_t>(effective));
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 std::vector<api::ProcessStatus> Supervisor::state() const {
   std::vector<api::ProcessStatus> out;
   for (const Child& c : children_) {
@@ -234,6 +263,7 @@ std::vector<api::ProcessStatus> Supervisor::state() const {
                             : c.stopping ? "stopped"
                                          : "backoff",
                    .pid = c.pid,
+                   .user = c.pid > 0 ? running_user(c.pid) : "",
                    .restarts = static_cast<uint64_t>(c.restarts),
                    .last_exit = c.last_exit});
   }

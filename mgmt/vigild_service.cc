@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "common/privileges.h"
 #include "mgmt/api_errors.h"
 #include "mgmt/commit/rpc_component.h"
 #include "mgmt/config_api.h"
@@ -53,6 +54,17 @@ void add_vigild_options(DaemonSpec& spec, VigildSettings& s) {
          return Ok{};
        }});
   spec.extra_options.push_back(
+      {"supervise-user",
+       "NAME=USER: the supervised component runs as USER once its socket is bound (vigil-l7)",
+       [&s](const std::string& v) -> Status {
+         const auto eq = v.find('=');
+         if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) {
+           return fail("expected NAME=USER, got \"" + v + "\"");
+         }
+         s.supervise_user.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+         return Ok{};
+       }});
+  spec.extra_options.push_back(
       {"confirm-unit-seconds", "seconds per minute of `commit confirmed` (tests only; 60)",
        [&s](const std::string& v) -> Status {
          try {
@@ -62,6 +74,25 @@ void add_vigild_options(DaemonSpec& spec, VigildSettings& s) {
          }
          return s.confirm_unit_seconds > 0 ? Status(Ok{}) : Status(fail("must be positive"));
        }});
+}
+
+// The user a supervised component is told to become, checked to exist now: a typo is a
+// start-up error, not a component that fails to start forever.
+Status VigildService::run_as(ChildSpec& child) const {
+  for (const auto& [name, user_name] : settings_.supervise_user) {
+    if (name != child.name) {
+      continue;
+    }
+    auto user = look_up_user(user_name);
+    if (!user) {
+      std::string message = "--supervise-user ";
+      message.append(name).append("=").append(user_name).append(": ").append(user.error());
+      return fail(std::move(message));
+    }
+    child.argv.insert(child.argv.end(), {"--user", user_name});
+    child.runs_as_uid = user->uid;
+  }
+  return Ok{};
 }
 
 VigildService::VigildService(VigildSettings settings, Daemon& daemon)
@@ -140,10 +171,24 @@ Status VigildService::start(EventLoop& loop) {
       return fail(std::move(message));
     }
     // Components start from the committed running config; its header line is a comment.
-    children.push_back(
-        {name,
-         {binary, "--config", settings_.state_dir + "/running.yaml", "--socket", it->second},
-         it->second});
+    ChildSpec child{
+        .name = name,
+        .argv = {binary, "--config", settings_.state_dir + "/running.yaml", "--socket", it->second},
+        .socket = it->second,
+    };
+    if (auto st = run_as(child); !st) {
+      return st;
+    }
+    children.push_back(std::move(child));
+  }
+  for (const auto& named : settings_.supervise_user) {
+    if (std::none_of(children.begin(), children.end(),
+                     [&named](const ChildSpec& c) { return c.name == named.first; })) {
+      std::string message = "--supervise-user ";
+      message.append(named.first).append("=").append(named.second).append(": ");
+      message.append(named.first).append(" is not supervised (no --supervise for it)");
+      return fail(std::move(message));
+    }
   }
   if (!children.empty()) {
     supervisor_ = std::make_unique<Supervisor>(loop, daemon_.metrics(), std::move(children));
@@ -335,7 +380,7 @@ void VigildService::off_loop_parse(const Caller& caller, std::function<std::func
 }
 
 void VigildService::proxy_call(const std::string& component, const std::string& method,
-                               rpc::Reply reply, nlohmann::json params) {
+                               const rpc::Reply& reply, nlohmann::json params) {
   auto answer = std::make_shared<rpc::CallResult>();
   const bool taken = off_loop(
       *proxy_workers_,
@@ -393,7 +438,7 @@ void VigildService::add_deferred(const std::string& method, Role need, DeferredH
   required_roles_[method] = need;
   daemon_.dispatcher().add_deferred(
       method, [this, handler = std::move(handler)](const json& params, const rpc::CallContext& ctx,
-                                                   rpc::Reply reply) {
+                                                   const rpc::Reply& reply) {
         if (!engine_) {
           reply(api_error(rpc::kInternalError, "vigild is still starting"));
           return;

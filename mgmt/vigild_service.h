@@ -35,6 +35,8 @@ struct VigildSettings {
   bool components_from_command_line = false;
   // Components vigild starts and restarts itself, by name and binary (--supervise).
   std::vector<std::pair<std::string, std::string>> supervise;
+  // Supervised components started with --user USER, by name (--supervise-user NAME=USER).
+  std::vector<std::pair<std::string, std::string>> supervise_user;
   // How long "commit confirmed 1" waits. 60 s in production; tests shorten it.
   int64_t confirm_unit_seconds = 60;
 };
@@ -74,6 +76,8 @@ class VigildService {
   using DeferredHandler = std::function<void(const nlohmann::json&, const Caller&, rpc::Reply)>;
 
   void register_methods();
+  // Adds --user to a supervised component's arguments when --supervise-user names it.
+  Status run_as(ChildSpec& child) const;
   // candidate.show|load|set|delete|rollback|discard, complete, compare
   void register_candidate_methods();
   // commit, confirm, show.configuration, show.commits
@@ -102,7 +106,7 @@ class VigildService {
       const nlohmann::json& params, const Caller& caller,
       std::function<Expected<Candidates::Loaded>(const std::string&)> parse, rpc::Reply reply);
   // vigil-dp's `method`, answered through `reply` once it answers (or its deadline passes).
-  void proxy_call(const std::string& component, const std::string& method, rpc::Reply reply,
+  void proxy_call(const std::string& component, const std::string& method, const rpc::Reply& reply,
                   nlohmann::json params = nlohmann::json::object());
   // The dispatcher's guard: the caller's role against the method's, denials counted and
   // audited. A method without a role is refused.

@@ -19,11 +19,12 @@ struct ProcessStatus {
   bool reachable = false;  // answered config.sections at the last reconcile
   std::string state;       // supervised: running, backoff or stopped
   int64_t pid = 0;
+  std::string user;  // supervised and running: whom it runs as (its effective uid, the kernel's)
   uint64_t restarts = 0;
   std::string last_exit;  // "exited 1", "killed by SIGKILL"; empty before any
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessStatus, name, socket, supervised, reachable,
-                                                state, pid, restarts, last_exit)
+                                                state, pid, user, restarts, last_exit)
 
 struct CommitEntry {
   uint64_t seq = 0;

@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "common/logging.h"
+#include "common/privileges.h"
 
 namespace vigil::l7 {
 namespace {
@@ -81,7 +82,8 @@ std::span<const AccessField> all_access_fields() {
 Expected<std::shared_ptr<UniqueFd>> open_access_log(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640));
   if (!fd.valid()) {
-    return fail("access log " + path + ": " + std::strerror(errno));
+    const int error = errno;
+    return fail("access log " + path + ": " + std::strerror(error) + permission_hint(error));
   }
   return std::make_shared<UniqueFd>(std::move(fd));
 }

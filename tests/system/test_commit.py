@@ -298,7 +298,8 @@ def test_supervised_component_is_restarted_and_stopped(lab, binaries):
         rpc.wait_for_socket(sock)
         first = rpc.call(sock, "status")["pid"]
         table = lab.cli("show", "system", "processes").stdout
-        assert table.splitlines()[1].split()[:4] == ["vigil-l7", "running", str(first), "0"]
+        assert table.splitlines()[1].split()[:5] == ["vigil-l7", "running", str(first), "root",
+                                                     "0"]
         os.kill(first, signal.SIGKILL)
 
         def restarted():
@@ -340,7 +341,7 @@ def test_a_restarted_vigild_adopts_the_components_still_running(lab, binaries):
         rpc.wait_for_socket(second_vigild.socket, proc=second_vigild.proc)
         assert "adopted a component that was already running" in second_vigild.log()
         row = lab.cli("show", "system", "processes").stdout.splitlines()[1].split()
-        assert row[:4] == ["vigil-l7", "running", str(l7), "0"], row
+        assert row[:5] == ["vigil-l7", "running", str(l7), "root", "0"], row
         assert rpc.call(sock, "status")["pid"] == l7, "adopted, not replaced"
 
         os.kill(l7, signal.SIGKILL)  # an adopted component is still supervised

@@ -37,6 +37,9 @@ def test_demo_runs_and_tears_down(binaries):
     assert "fragments across the fast paths" in out
     # vigil-l7 publishes each site's backend; a killed backend costs no request.
     assert "vigil-l7: each site publishes its backend through its edge" in out
+    # vigil-l7 runs as user vigil with CAP_NET_BIND_SERVICE alone (bit 10).
+    assert re.search(r"s1-edge +vigil-l7 +\d+ +vigil +running", out), out
+    assert "CapEff 0000000000000400 (CAP_NET_BIND_SERVICE alone" in out, out
     assert "https://s2.example:8443/ (TLS, verified, HTTP/2)" in out  # h2 chosen by ALPN
     assert "http://10.2.1.1:8080/ (HTTP/2, h2c)" in out
     # site 3's pool that speaks HTTP/2 to an nginx that speaks nothing else

@@ -1,5 +1,5 @@
 """Hostile local users against the real daemons (issue: hardening the management plane). A
-vigild supervises a real vigil-dp and vigil-l7; the attacks run as a member of group `vigil`
+vigild supervises a real vigil-dp and vigil-l7 (as user vigil, as an appliance runs it); the attacks run as a member of group `vigil`
 with no role, as a viewer, and as a stranger outside the group. Throughout, each daemon stays
 up, answers root within 100 ms, keeps its memory under a stated bound, and nothing changes
 that the attacker may not change (the running config and the classifier compared before and
@@ -102,7 +102,8 @@ def site(binaries):
             "--component", f"vigil-dp={run / 'dp.sock'}",
             "--component", f"vigil-l7={run / 'l7.sock'}",
             "--supervise", f"vigil-dp={binaries['vigil-dp']}",
-            "--supervise", f"vigil-l7={binaries['vigil-l7']}"))
+            "--supervise", f"vigil-l7={binaries['vigil-l7']}",
+            "--supervise-user", "vigil-l7=vigil"))  # as the appliance runs it
         try:
             rpc.wait_for_socket(vigild.socket, proc=vigild.proc)
             s = Site(run, vigild)

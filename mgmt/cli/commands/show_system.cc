@@ -95,12 +95,12 @@ Output show_processes(Invocation& inv) {
   if (inv.json) {
     return {.out = json_text(processes)};
   }
-  TablePrinter table({"component", "state", "pid", "restarts", "last exit", "socket"});
+  TablePrinter table({"component", "state", "pid", "user", "restarts", "last exit", "socket"});
   for (const auto& p : processes) {
     const std::string state =
         p.supervised ? p.state : (p.reachable ? "reachable" : "not reachable");
     table.add_row({p.name, state, p.supervised && p.pid > 0 ? std::to_string(p.pid) : "-",
-                   p.supervised ? std::to_string(p.restarts) : "-",
+                   p.user.empty() ? "-" : p.user, p.supervised ? std::to_string(p.restarts) : "-",
                    p.last_exit.empty() ? "-" : p.last_exit, p.socket});
   }
   return {.out = table.render()};
@@ -119,7 +119,7 @@ void add_show_system_commands(CommandTable& t) {
          .help = "commit history and any commit waiting for confirmation",
          .run = show_commits});
   t.add({.words = {"show", "system", "processes"},
-         .help = "components: supervised state, pid, restarts, reachability",
+         .help = "components: supervised state, pid, user, restarts, reachability",
          .run = show_processes});
 }
 

@@ -75,9 +75,11 @@ class VigilNode:
 
 def start_vigil(lab: Lab, node: str, config_text: str,
                 daemons: tuple[str, ...] = tuple(DAEMONS),
-                env: dict[str, str] | None = None) -> VigilNode:
+                env: dict[str, str] | None = None, l7_user: str | None = None) -> VigilNode:
     """Writes `config_text` and starts `daemons` in `node` (with `env` added to their
-    environment); returns once all answer."""
+    environment); returns once all answer. With `l7_user`, vigil-l7 runs as that user once its
+    control socket is bound, as the appliance runs it (its certificates must be readable by
+    that user)."""
     run_dir = lab.log_dir / node
     run_dir.mkdir(parents=True, exist_ok=True)
     config = run_dir / "vigil.yaml"
@@ -93,6 +95,8 @@ def start_vigil(lab: Lab, node: str, config_text: str,
             if not bpffs.is_mount():
                 lab.mount_bpffs(bpffs)
             argv += ["--pin-root", str(bpffs / "vigil")]
+        if name == "vigil-l7" and l7_user:
+            argv += ["--user", l7_user]
         if name == "vigild":
             argv += ["--state-dir", str(run_dir / "state"), "--audit-log",
                      str(run_dir / "audit.log"), "--component",

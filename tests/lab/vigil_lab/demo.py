@@ -6,6 +6,8 @@ measured in this run."""
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import sys
 import time
 from pathlib import Path
@@ -157,7 +159,10 @@ def main() -> int:
         MESH_KEYS.update(make_mesh_keys(lab.log_dir, SITES + (JOINING,)))
         MESH_IDENTITIES.update(make_mesh_identities(lab.log_dir, SITES))
         tunnels_only(lab, SITES + (JOINING,))
-        nodes = start_routing(lab, {f"s{n}-edge": site_config(n) for n in SITES})
+        # vigil-l7 as the appliance runs it: root only until its control socket is bound. Its
+        # certificates sit under the lab's directory, which user vigil must be able to enter.
+        lab.log_dir.chmod(0o711)
+        nodes = start_routing(lab, {f"s{n}-edge": site_config(n) for n in SITES}, l7_user="vigil")
         edges = {n: nodes[f"s{n}-edge"] for n in SITES}
         print("  edge kernels: ip_forward 0; vigil-dp routes lan0/wan1/wan2 over AF_XDP "
               "(rx_mode adaptive: three fast paths share two CPUs)")
@@ -165,9 +170,16 @@ def main() -> int:
         for n, vn in edges.items():
             for daemon in ("vigild", "vigil-dp", "vigil-l7"):
                 st = vn.call(daemon, "status")
-                rows.append([f"s{n}-edge", daemon, str(st["pid"]), st["state"],
-                             "partial" if "not_implemented" in st else "complete"])
-        table(rows, ["node", "process", "pid", "state", "build"])
+                rows.append([f"s{n}-edge", daemon, str(st["pid"]), st.get("user", "?"),
+                             st["state"], "partial" if "not_implemented" in st else "complete"])
+        table(rows, ["node", "process", "pid", "user", "state", "build"])
+        l7_pid = edges[1].call("vigil-l7", "status")["pid"]
+        kernel = dict(line.split(":", 1) for line in
+                      Path(f"/proc/{l7_pid}/status").read_text().splitlines() if ":" in line)
+        print(f"  vigil-l7 bound its control socket as root, then became user vigil for good; the "
+              f"kernel\n  says of s1-edge's: CapEff {kernel['CapEff'].strip()} (CAP_NET_BIND_SERVICE "
+              f"alone, for listeners\n  below 1024 a commit adds), NoNewPrivs "
+              f"{kernel['NoNewPrivs'].strip()}")
         print("\n  `vigil show version` on s1-edge, answered by its vigild:")
         for line in edges[1].cli("show", "version").stdout.splitlines():
             print("    " + line)
@@ -259,8 +271,10 @@ def main() -> int:
         certificates = lab.log_dir / "pki"  # the lab's own directory, kept with its logs
         certificates.mkdir(exist_ok=True)
         pki.make_ca(certificates)
+        vigil = pwd.getpwnam("vigil")  # scripts/install-deps makes it
         for n in SITES:
-            pki.issue(certificates, f"s{n}", f"s{n}.example")
+            _, key = pki.issue(certificates, f"s{n}", f"s{n}.example")
+            os.chown(key, vigil.pw_uid, vigil.pw_gid)  # vigil-l7 reads it as vigil
         pki.issue(certificates, "backend-s2", "backend.s2.test")
         for n in SITES:
             for port in ((8000, 8001) if n == 1 else (8443,) if n == 2 else (8000,)):

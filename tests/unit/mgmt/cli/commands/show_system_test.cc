@@ -18,15 +18,17 @@ TEST(ShowSystem, ProcessesSaySupervisedStateOrReachability) {
             {"supervised", true},
             {"state", "running"},
             {"pid", 42},
+            {"user", "root"},
             {"restarts", 1},
             {"last_exit", "killed by SIGKILL"}},
            {{"name", "vigil-l7"}, {"socket", "/run/vigil/l7.sock"}, {"reachable", false}}};
   auto o = dispatch(build_table(), vigild, {"show", "system", "processes"}, false);
   EXPECT_EQ(o.exit_code, kExitOk);
-  EXPECT_EQ(o.out,
-            "component  state          pid  restarts  last exit          socket\n"
-            "vigil-dp   running        42   1         killed by SIGKILL  /run/vigil/dp.sock\n"
-            "vigil-l7   not reachable  -    -         -                  /run/vigil/l7.sock\n");
+  EXPECT_EQ(
+      o.out,
+      "component  state          pid  user  restarts  last exit          socket\n"
+      "vigil-dp   running        42   root  1         killed by SIGKILL  /run/vigil/dp.sock\n"
+      "vigil-l7   not reachable  -    -     -         -                  /run/vigil/l7.sock\n");
 }
 
 TEST(ShowSystem, StatusNamesWhatIsNotImplemented) {
