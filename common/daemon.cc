@@ -12,6 +12,7 @@
 #include "common/privileges.h"
 #include "common/sd_notify.h"
 #include "common/signals.h"
+#include "common/unix_socket.h"
 #include "common/yaml_file.h"
 #include "version.h"  // generated at the build root
 
@@ -270,6 +271,14 @@ Status Daemon::become_user() {
   auto user = look_up_user(args_.user);
   if (!user) {
     return fail(user.error());
+  }
+  // The control sockets' group admits operators to every daemon: a process that faces the
+  // network must not carry it, or a flaw in it reaches vigild and vigil-dp.
+  if (const std::string& operators = ListenOptions{}.group; is_member(*user, operators)) {
+    return fail("user " + user->name + " is a member of group " + operators +
+                ", which opens every Vigil control socket; give it a group of its own (groupadd "
+                "--system vigil-l7; usermod -g vigil-l7 " +
+                user->name + ")");
   }
   if (auto st = drop_privileges(*user, spec_.keeps_capabilities); !st) {
     return st;

@@ -52,8 +52,17 @@ std::string error_line(const Error& error) {
   return response_line(nullptr, error);
 }
 
+namespace {
+
+// Whom the process started as, taken before main: a daemon that drops to an unprivileged user
+// later (vigil-l7 --user) keeps root, which started it, as its owner, not the user it became
+// (any other process of that user would otherwise pass for vigild).
+const uid_t kStartedAs = ::geteuid();
+
+}  // namespace
+
 bool is_owner(const PeerCredentials& peer) {
-  return peer.uid == 0 || peer.uid == ::geteuid();
+  return peer.uid == 0 || peer.uid == kStartedAs;
 }
 
 void Dispatcher::add(std::string method, Handler handler, Access access) {
@@ -129,12 +138,12 @@ std::optional<json> Dispatcher::handle_one(const json& req, const CallContext& c
               {{"method", method}, {"peer_uid", ctx.peer.uid}, {"peer_pid", ctx.peer.pid}});
     result =
         Error{kPermissionDenied, "permission denied: " + method + " is reserved to vigild (uid " +
-                                     std::to_string(::geteuid()) + ")"};
+                                     std::to_string(kStartedAs) + ")"};
   } else if (handler->second.deferred && later == nullptr) {
     result = Error{kInvalidRequest, method + " answers later and cannot be part of a batch"};
   } else if (handler->second.deferred) {
     // The response is built when the handler replies; the observer sees it then.
-    auto reply = [this, id, is_notification, done = *later, name = method](CallResult late) {
+    auto reply = [this, id, is_notification, done = *later, name = method](const CallResult& late) {
       if (observer_) {
         observer_(name, is_error(late));
       }

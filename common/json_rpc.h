@@ -80,7 +80,8 @@ enum class Access { kAnyPeer, kOwner };
 // Access and the handler. An error is returned to the caller as is.
 using Guard = std::function<std::optional<Error>(std::string_view method, const CallContext& ctx)>;
 
-// True when `peer` runs as this process's effective user or as root.
+// True when `peer` runs as root or as the user this process started as (its effective uid
+// before main; not changed by dropping privileges later).
 bool is_owner(const PeerCredentials& peer);
 
 // Builds the wire form of a response (no trailing newline).

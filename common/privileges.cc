@@ -67,6 +67,27 @@ std::string user_name(uid_t uid) {
   return "uid:" + std::to_string(uid);
 }
 
+bool is_member(const SystemUser& user, const std::string& group) {
+  std::vector<char> buffer(16384);
+  ::group entry{};
+  ::group* found = nullptr;
+  if (::getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 ||
+      found == nullptr) {
+    return false;
+  }
+  const gid_t wanted = entry.gr_gid;
+  int count = 64;
+  std::vector<gid_t> groups(static_cast<size_t>(count));
+  while (::getgrouplist(user.name.c_str(), user.gid, groups.data(), &count) < 0) {
+    if (count > 65536) {
+      return true;  // not answerable: the caller refuses as if it were
+    }
+    groups.resize(static_cast<size_t>(count));
+  }
+  groups.resize(static_cast<size_t>(count));
+  return std::find(groups.begin(), groups.end(), wanted) != groups.end();
+}
+
 std::string permission_hint(int error) {
   if (error != EACCES || ::geteuid() == 0) {
     return "";
@@ -102,8 +123,10 @@ Status drop_privileges(const SystemUser& user, std::span<const int> keep) {
                 "starts");
   }
   // The bounding set first: taking from it needs CAP_SETPCAP, which the switch removes.
-  for (int c = 0; c <= CAP_LAST_CAP; ++c) {
-    if (std::find(keep.begin(), keep.end(), c) != keep.end() || !CAP_IS_SUPPORTED(c)) {
+  // Up to what the running kernel knows, which may be more than these headers name.
+  const int last = static_cast<int>(cap_max_bits()) - 1;
+  for (int c = 0; c <= last; ++c) {
+    if (std::find(keep.begin(), keep.end(), c) != keep.end()) {
       continue;
     }
     if (cap_drop_bound(c) != 0) {

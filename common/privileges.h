@@ -27,8 +27,12 @@ std::string user_name(uid_t uid);
 // The name of the user this process runs as (its effective uid).
 std::string current_user_name();
 
+// Whether `user` belongs to group `group` (as its primary group or a supplementary one).
+// False when no such group exists.
+bool is_member(const SystemUser& user, const std::string& group);
+
 // Becomes `user` for good: its uid (real, effective, saved), its primary group and the groups
-// it is a member of (so membership of, say, ssl-cert lets it read keys there). Of root's
+// it is a member of. Of root's
 // capabilities only `keep` (CAP_* from <sys/capability.h>) stay, effective and permitted;
 // the bounding set loses all others and no_new_privs is set, so no exec gains any back. Must
 // run as root and before any other thread starts: capabilities are per thread. Fails with

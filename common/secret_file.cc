@@ -112,8 +112,8 @@ Expected<std::string> read_private_file(const std::string& path, size_t max_byte
     const std::string owner = ::geteuid() == 0 ? "root" : current_user_name();
     return fail(path + " belongs to uid " + std::to_string(st.st_uid) +
                 ": a key file must belong to " + owner +
-                (owner == "root" ? "" : " (whom this process runs as) or root") + " (chown " +
-                owner + " " + path + ")");
+                (owner == "root" ? "" : " (whom this process runs as)") + " (chown " + owner + " " +
+                path + ")");
   }
   if ((st.st_mode & 077) != 0) {
     return fail(path + " has mode " + octal_mode(st.st_mode) +

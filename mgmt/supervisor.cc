@@ -53,17 +53,16 @@ Supervisor::Adoption Supervisor::adopt(Child& c) {
     return Adoption::kNobody;
   }
   // The listener's credentials come from the kernel (SO_PEERCRED on a connected socket gives
-  // the process that listens), not from what it says; it must run as vigild does, or as the
-  // user the component was told to become (a process of that user could have made the socket
-  // only if it may write to its directory, which is root's: /run/vigil).
+  // the process that listens, as it was when it called listen()), not from what it says; it
+  // must have listened as vigild's user. A component told to drop to another user (--user)
+  // listens before it drops, so it still shows as root here.
   int error = 0;
   auto fd = connect_unix(c.spec.socket, std::chrono::milliseconds(500), &error);
   if (!fd) {
     return nothing_listens(error) ? Adoption::kNobody : Adoption::kBusy;
   }
   const rpc::PeerCredentials listener = peer_credentials(fd->get());
-  const bool its_user = c.spec.runs_as_uid && listener.uid == *c.spec.runs_as_uid;
-  if (listener.pid <= 0 || !(rpc::is_owner(listener) || its_user)) {
+  if (listener.pid <= 0 || !rpc::is_owner(listener)) {
     log::warn("a process not run by vigild's user serves a component's socket; not adopting",
               {{"component", c.spec.name}, {"pid", listener.pid}, {"uid", listener.uid}});
     return Adoption::kNobody;  // starting ours fails loudly: the socket is not free
@@ -127,6 +126,23 @@ void Supervisor::spawn(Child& c) {
   log::info("started component", {{"component", c.spec.name}, {"pid", pid}});
 }
 
+namespace {
+
+// A component that dropped root (vigil-l7 --user) cannot remove its socket from root's
+// /run/vigil when it stops; vigild does, once nothing listens there (one started by hand
+// meanwhile keeps its own).
+void remove_stale_socket(const std::string& path) {
+  if (path.empty()) {
+    return;
+  }
+  int error = 0;
+  if (!connect_unix(path, std::chrono::milliseconds(100), &error) && nothing_listens(error)) {
+    ::unlink(path.c_str());
+  }
+}
+
+}  // namespace
+
 void Supervisor::on_exit(Child& c) {
   if (c.adopted) {
     // Not our child: the pidfd says it is gone, its exit status went to its parent.
@@ -143,6 +159,7 @@ void Supervisor::on_exit(Child& c) {
   c.pidfd.reset();
   c.adopted = false;
   c.pid = 0;
+  remove_stale_socket(c.spec.socket);
   if (c.stopping) {
     return;
   }
@@ -221,6 +238,7 @@ void Supervisor::stop_all(std::chrono::milliseconds grace) {
           c.pidfd.reset();
         }
         c.pid = 0;
+        remove_stale_socket(c.spec.socket);
         break;
       }
       if (Clock::now() >= deadline) {

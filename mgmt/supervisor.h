@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,9 +22,6 @@ struct ChildSpec {
   std::string name;               // "vigil-dp"
   std::vector<std::string> argv;  // binary and arguments
   std::string socket;             // its control socket: where a running one is found
-  // The user it switches to once its socket is bound (--user), if any: a running one serving
-  // as that user is adopted as well as one running as vigild's.
-  std::optional<uid_t> runs_as_uid;
 };
 
 class Supervisor {

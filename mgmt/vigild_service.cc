@@ -61,6 +61,10 @@ void add_vigild_options(DaemonSpec& spec, VigildSettings& s) {
          if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) {
            return fail("expected NAME=USER, got \"" + v + "\"");
          }
+         // The others need root throughout: vigil-dp loads BPF programs and drives NICs.
+         if (v.substr(0, eq) != "vigil-l7") {
+           return fail("only vigil-l7 runs as another user, got \"" + v + "\"");
+         }
          s.supervise_user.emplace_back(v.substr(0, eq), v.substr(eq + 1));
          return Ok{};
        }});
@@ -90,7 +94,6 @@ Status VigildService::run_as(ChildSpec& child) const {
       return fail(std::move(message));
     }
     child.argv.insert(child.argv.end(), {"--user", user_name});
-    child.runs_as_uid = user->uid;
   }
   return Ok{};
 }

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import local_users
 from vigil_lab import pki, rpc
 from test_commit import wait_until
 from test_daemons import Daemon
@@ -88,6 +89,7 @@ def test_vigil_l7_runs_as_vigil_and_still_binds_a_low_port(binaries, tmp_path, v
         kernel = proc_status(pid)
         assert kernel["Uid"].split() == [str(vigil_user.pw_uid)] * 4
         assert kernel["Gid"].split() == [str(vigil_user.pw_gid)] * 4
+        assert kernel["Groups"].split() == [str(vigil_user.pw_gid)], "root's groups are gone"
         assert int(kernel["CapEff"], 16) == 1 << 10  # CAP_NET_BIND_SERVICE alone
         assert int(kernel["CapBnd"], 16) == 1 << 10
         assert kernel["NoNewPrivs"] == "1"
@@ -159,7 +161,8 @@ def test_vigil_l7_runs_as_vigil_and_still_binds_a_low_port(binaries, tmp_path, v
         wait_until(lambda: "certificates read again" in vigild.log(), 5, "the reload")
         wait_until(lambda: serial(secure) not in ("", before), 5, "the renewed certificate")
 
-        # vigild killed and started again adopts the vigil-l7 that now runs as vigil.
+        # vigild killed and started again adopts the vigil-l7 that now runs as vigil (its
+        # socket's listener shows as root, who listened before the drop).
         vigild.proc.kill()
         vigild.proc.wait()
         second = Daemon(binaries["vigild"], tmp_path, config_text=HEADER, extra_args=args)
@@ -168,6 +171,8 @@ def test_vigil_l7_runs_as_vigil_and_still_binds_a_low_port(binaries, tmp_path, v
         assert rpc.call(sock, "status")["pid"] == pid, "adopted, not replaced"
         second.stop()
         wait_until(lambda: not Path(f"/proc/{pid}").exists(), 5, "vigil-l7 to stop with vigild")
+        # vigil-l7 could not remove its socket from a directory of root's; vigild did.
+        assert not Path(sock).exists()
     finally:
         while BACKENDS:
             BACKENDS.pop().kill()
@@ -177,15 +182,29 @@ def test_vigil_l7_runs_as_vigil_and_still_binds_a_low_port(binaries, tmp_path, v
                 d.proc.wait()
 
 
-def test_a_user_that_does_not_exist_stops_vigild_at_start(binaries, tmp_path):
+def test_vigil_l7_refuses_to_run_as_a_member_of_the_operators_group(binaries, tmp_path):
+    with local_users({"vigil-l7-op": True}):  # in group vigil, which opens every socket
+        l7 = subprocess.run([str(binaries["vigil-l7"]), "--config", "/dev/null", "--socket",
+                             str(tmp_path / "l7.sock"), "--user", "vigil-l7-op"],
+                            capture_output=True, text=True, timeout=10)
+    assert l7.returncode == 69, l7.stderr
+    assert ("user vigil-l7-op is a member of group vigil, which opens every Vigil control socket"
+            in l7.stderr), l7.stderr
+
+
+@pytest.mark.parametrize("flag, why", [
+    ("vigil-l7=no-such-vigil-user", "--supervise-user vigil-l7=no-such-vigil-user: no user "
+                                    "no-such-vigil-user on this system"),
+    ("vigil-dp=vigil", 'only vigil-l7 runs as another user, got "vigil-dp=vigil"'),
+])
+def test_a_user_vigild_cannot_give_stops_it_at_start(binaries, tmp_path, flag, why):
     sock = str(tmp_path / "l7.sock")
     vigild = Daemon(binaries["vigild"], tmp_path, config_text=HEADER, extra_args=(
         "--component", f"vigil-l7={sock}", "--supervise", f"vigil-l7={binaries['vigil-l7']}",
-        "--supervise-user", "vigil-l7=no-such-vigil-user"))
+        "--supervise-user", flag))
     try:
         assert vigild.proc.wait(timeout=10) != 0
-        assert ("--supervise-user vigil-l7=no-such-vigil-user: no user no-such-vigil-user on this "
-                "system" in vigild.log()), vigild.log()
+        assert why in vigild.log(), vigild.log()
         assert not Path(sock).exists(), "vigil-l7 was never started"
     finally:
         if vigild.proc.poll() is None:
