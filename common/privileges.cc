@@ -48,7 +48,12 @@ Expected<SystemUser> look_up_user(const std::string& name) {
     return fail("cannot look up user " + name + ": " + std::strerror(rc));
   }
   if (found == nullptr) {
-    return fail("no user " + name + " on this system (create it: useradd --system " + name + ")");
+    // Not `useradd --system NAME`: its group of the same name would be the operators' for
+    // NAME vigil. docs/operations.md says how.
+    return fail("no user " + name +
+                " on this system (create it with a group of its own: groupadd --system vigil-l7; "
+                "useradd --system --no-user-group --gid vigil-l7 " +
+                name + ")");
   }
   return SystemUser{.name = name, .uid = entry.pw_uid, .gid = entry.pw_gid};
 }
@@ -112,8 +117,8 @@ Status drop_privileges(const SystemUser& user, std::span<const int> keep) {
     return fail(as + "only root can switch users (this process runs as " + current_user_name() +
                 ")");
   }
-  if (user.uid == 0) {
-    return fail(as + "it is root; name an unprivileged user");
+  if (user.uid == 0 || user.gid == 0) {
+    return fail(as + "it is root or in root's group; name an unprivileged user");
   }
   // Capabilities, the bounding set and no_new_privs are each thread's own: a thread started
   // before would keep what this one gives up.

@@ -223,7 +223,7 @@ TEST_F(Privileges, RootIsNotAUserToDropTo) {
   auto root = look_up_user("root");
   ASSERT_TRUE(root);
   EXPECT_EQ(drop_privileges(*root, {}).error(),
-            "cannot run as user root: it is root; name an unprivileged user");
+            "cannot run as user root: it is root or in root's group; name an unprivileged user");
   EXPECT_EQ(::geteuid(), 0u);
 }
 
@@ -239,7 +239,8 @@ TEST(LookUpUser, AnUnknownUserSaysHowToCreateIt) {
   auto user = look_up_user("no-such-vigil-user");
   ASSERT_FALSE(user);
   EXPECT_EQ(user.error(),
-            "no user no-such-vigil-user on this system (create it: useradd --system "
+            "no user no-such-vigil-user on this system (create it with a group of its own: "
+            "groupadd --system vigil-l7; useradd --system --no-user-group --gid vigil-l7 "
             "no-such-vigil-user)");
   EXPECT_EQ(capability_name(CAP_NET_BIND_SERVICE), "CAP_NET_BIND_SERVICE");
 }
