@@ -37,6 +37,22 @@ bool someone_listens(const sockaddr_un& addr) {
 
 }  // namespace
 
+StaleSocket remove_stale_socket(const std::string& path) {
+  auto addr = make_address(path);
+  struct stat st {};
+  if (!addr || ::lstat(path.c_str(), &st) != 0) {
+    return StaleSocket::kAbsent;
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return StaleSocket::kNotASocket;
+  }
+  if (someone_listens(*addr)) {
+    return StaleSocket::kInUse;
+  }
+  ::unlink(path.c_str());  // stale, left by a process that died or could not remove it
+  return StaleSocket::kRemoved;
+}
+
 Expected<UniqueFd> listen_unix(const std::string& path, const ListenOptions& options) {
   auto addr = make_address(path);
   if (!addr) {
@@ -50,15 +66,14 @@ Expected<UniqueFd> listen_unix(const std::string& path, const ListenOptions& opt
       return fail("cannot create " + parent.string() + ": " + ec.message());
     }
   }
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
+  switch (remove_stale_socket(path)) {
+    case StaleSocket::kNotASocket:
       return fail(path + " exists and is not a socket; refusing to replace it");
-    }
-    if (someone_listens(*addr)) {
+    case StaleSocket::kInUse:
       return fail("another process is already listening on " + path);
-    }
-    ::unlink(path.c_str());  // stale, left by a process that died
+    case StaleSocket::kAbsent:
+    case StaleSocket::kRemoved:
+      break;
   }
 
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));

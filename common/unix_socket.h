@@ -22,6 +22,11 @@ struct ListenOptions {
   int backlog = 64;
 };
 
+// Removes `path` if it is a socket nobody listens on (left by a process that died, or by one
+// that dropped the rights to remove it); never a file of another kind, never a live socket.
+enum class StaleSocket { kAbsent, kRemoved, kNotASocket, kInUse };
+StaleSocket remove_stale_socket(const std::string& path);
+
 // Binds and listens on `path`, non-blocking. A stale socket file left by a crashed process is
 // replaced; a socket another live process listens on is an error, never stolen.
 Expected<UniqueFd> listen_unix(const std::string& path, const ListenOptions& options);

@@ -1,19 +1,11 @@
 #include "mgmt/roles.h"
 
-#include <pwd.h>
+#include "common/privileges.h"
 
 namespace vigil::mgmt {
 
 Caller identify(uid_t uid, const config::Config& running) {
-  Caller c{.uid = uid};
-  passwd pw{};
-  passwd* found = nullptr;
-  char buf[4096];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
-    c.user = found->pw_name;
-  } else {
-    c.user = "uid:" + std::to_string(uid);
-  }
+  Caller c{.uid = uid, .user = user_name(uid)};
   if (uid == 0) {
     c.role = config::Role::kAdmin;
     return c;

@@ -126,23 +126,6 @@ void Supervisor::spawn(Child& c) {
   log::info("started component", {{"component", c.spec.name}, {"pid", pid}});
 }
 
-namespace {
-
-// A component that dropped root (vigil-l7 --user) cannot remove its socket from root's
-// /run/vigil when it stops; vigild does, once nothing listens there (one started by hand
-// meanwhile keeps its own).
-void remove_stale_socket(const std::string& path) {
-  if (path.empty()) {
-    return;
-  }
-  int error = 0;
-  if (!connect_unix(path, std::chrono::milliseconds(100), &error) && nothing_listens(error)) {
-    ::unlink(path.c_str());
-  }
-}
-
-}  // namespace
-
 void Supervisor::on_exit(Child& c) {
   if (c.adopted) {
     // Not our child: the pidfd says it is gone, its exit status went to its parent.
@@ -159,6 +142,8 @@ void Supervisor::on_exit(Child& c) {
   c.pidfd.reset();
   c.adopted = false;
   c.pid = 0;
+  // One that dropped root (vigil-l7 --user) could not remove its socket from root's
+  // /run/vigil; one started by hand meanwhile keeps its own.
   remove_stale_socket(c.spec.socket);
   if (c.stopping) {
     return;
