@@ -37,37 +37,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench/loopback_http_server.h"
+
 namespace {
 
-std::atomic<bool> g_stop{false};
-
-void on_signal(int) {
-  g_stop = true;
-}
-
-constexpr std::string_view kResponse =
-    "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\nhello world\n";
-constexpr std::string_view kClosingResponse =
-    "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\nConnection: close\r\n"
-    "\r\nhello world\n";
-
-int listening_socket(uint16_t port, bool reuseport, bool blocking) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (blocking ? 0 : SOCK_NONBLOCK), 0);
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (reuseport) {
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  }
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 4096) != 0) {
-    std::perror("listen");
-    std::exit(1);
-  }
-  return fd;
-}
+using namespace vigil::bench;
 
 class Worker {
  public:
@@ -130,8 +104,7 @@ class Worker {
     ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &e);
   }
   void adopt(int fd, bool counted = false) {
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    no_delay(fd);
     connections_.emplace(fd, std::string());
     watch(fd, EPOLLIN | EPOLLRDHUP, static_cast<uint64_t>(fd));
     connections.fetch_add(1, std::memory_order_relaxed);
@@ -238,8 +211,7 @@ int main(int argc, char** argv) {
                  "[--workers N]\n");
     return 2;
   }
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGINT, on_signal);
+  stop_on_signals();
   std::vector<std::unique_ptr<Worker>> pool;
   for (size_t i = 0; i < workers; ++i) {
     pool.push_back(std::make_unique<Worker>());

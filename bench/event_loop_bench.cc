@@ -36,37 +36,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench/loopback_http_server.h"
+
 namespace {
 
-std::atomic<bool> g_stop{false};
+using namespace vigil::bench;
 
-void on_signal(int) {
-  g_stop = true;
-}
-
-constexpr std::string_view kResponse =
-    "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\nhello world\n";
 constexpr size_t kBufferBytes = 16384;
-
-int listening_socket(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 4096) != 0) {
-    std::perror("listen");
-    std::exit(1);
-  }
-  return fd;
-}
-
-void no_delay(int fd) {
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
 
 // What every loop does with bytes read: the heads complete in `in` are answered (how many
 // answers is returned) and consumed; a partial head stays for the next read.
@@ -375,9 +351,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: event_loop_bench --mode epoll|uring|multishot --port P\n");
     return 2;
   }
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGINT, on_signal);
-  const int listener = listening_socket(port);
+  stop_on_signals();
+  const int listener = listening_socket(port, false, false);
   int rc = 0;
   if (mode == "epoll") {
     run_epoll(listener);
