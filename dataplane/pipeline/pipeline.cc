@@ -25,7 +25,7 @@ void Pipeline::finish(Burst& burst) {
         break;
       case Disposition::kToKernel:
         ++counters_.to_kernel;
-        sink_.to_kernel(burst.in_port, m);
+        sink_.to_kernel(burst.in_port, burst.state[i].tunnel, m);
         break;
       case Disposition::kTaken:
         break;

@@ -32,7 +32,9 @@ class PacketSink {
  public:
   virtual ~PacketSink() = default;
   virtual void transmit(PortId port, rte_mbuf* m) = 0;
-  virtual void to_kernel(PortId in_port, rte_mbuf* m) = 0;
+  // `from_tunnel`: a packet a tunnel decrypted, for the box itself; it goes to the mesh's
+  // kernel device where there is one, else to `in_port`'s exception path.
+  virtual void to_kernel(PortId in_port, bool from_tunnel, rte_mbuf* m) = 0;
 };
 
 }  // namespace vigil::dp

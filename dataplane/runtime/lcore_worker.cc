@@ -1,6 +1,7 @@
 #include "dataplane/runtime/lcore_worker.h"
 
 #include <rte_cycles.h>
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
@@ -119,7 +120,17 @@ void LcoreWorker::transmit(PortId port, rte_mbuf* m) {
   }
 }
 
-void LcoreWorker::to_kernel(PortId in_port, rte_mbuf* m) {
+void LcoreWorker::to_kernel(PortId in_port, bool from_tunnel, rte_mbuf* m) {
+  if (from_tunnel && mesh_kernel_port_ >= 0) {
+    // The device takes a frame addressed to itself; the source is its own too, as the kernel
+    // needs no neighbour for a point-to-point hop. The frame has its Ethernet header: the
+    // tunnel gave the inner packet one (LcoreTunnels::open_transport).
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    eth->dst_addr = mesh_kernel_mac_;
+    eth->src_addr = mesh_kernel_mac_;
+    transmit(static_cast<PortId>(mesh_kernel_port_), m);
+    return;
+  }
   if (in_port < kernel_port_.size() && kernel_port_[in_port] >= 0) {
     transmit(static_cast<PortId>(kernel_port_[in_port]), m);
     return;

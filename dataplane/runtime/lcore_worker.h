@@ -61,7 +61,13 @@ class LcoreWorker final : public PacketSink {
   void stop() { running_.store(false, std::memory_order_relaxed); }
 
   void transmit(PortId port, rte_mbuf* m) override;
-  void to_kernel(PortId in_port, rte_mbuf* m) override;
+  void to_kernel(PortId in_port, bool from_tunnel, rte_mbuf* m) override;
+  // The mesh's kernel device (a TAP), where packets a tunnel decrypted for the box itself go,
+  // addressed to `mac` (the device's own: it takes them as its own, with no ARP).
+  void set_mesh_kernel_port(PortId port, const rte_ether_addr& mac) {
+    mesh_kernel_port_ = static_cast<int>(port);
+    mesh_kernel_mac_ = mac;
+  }
 
  private:
   struct TxBuffer {
@@ -79,6 +85,8 @@ class LcoreWorker final : public PacketSink {
   std::vector<RxQueue> rx_;
   std::vector<Port*> ports_;
   std::vector<int> kernel_port_;
+  int mesh_kernel_port_ = -1;
+  rte_ether_addr mesh_kernel_mac_{};
   uint16_t tx_queue_;
   QsbrReaders& readers_;
   uint64_t drain_tsc_;

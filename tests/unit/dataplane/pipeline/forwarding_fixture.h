@@ -61,7 +61,7 @@ class CaptureSink : public PacketSink {
     sent.push_back({port, bytes_of(m)});
     rte_pktmbuf_free(m);
   }
-  void to_kernel(PortId, rte_mbuf* m) override {
+  void to_kernel(PortId, bool, rte_mbuf* m) override {
     kernel.push_back(bytes_of(m));
     rte_pktmbuf_free(m);
   }

@@ -17,7 +17,7 @@ class Sink : public PacketSink {
     sent.push_back(port);
     rte_pktmbuf_free(m);
   }
-  void to_kernel(PortId, rte_mbuf* m) override {
+  void to_kernel(PortId, bool, rte_mbuf* m) override {
     ++kernel;
     rte_pktmbuf_free(m);
   }
