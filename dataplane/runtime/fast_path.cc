@@ -73,6 +73,23 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     fp->kernel_port_[p] = static_cast<int>(fp->ports_.size());
     fp->ports_.push_back(std::move(*tap));
   }
+  // Locally administered and the same on every box: the device is a point-to-point hop inside
+  // this one, its MAC seen by nobody else.
+  const rte_ether_addr mesh_mac{{0x02, 0x76, 0x69, 0x67, 0x6d, 0x01}};
+  if (!c.mesh_kernel_interface.empty()) {
+    char mac[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(mac, sizeof(mac), &mesh_mac);
+    auto tap = EthdevPort::open(
+        {.name = c.mesh_kernel_interface + " (kernel)",
+         .devargs = "net_tap_mesh,iface=" + c.mesh_kernel_interface + ",mac=" + mac,
+         .queues = queues},
+        fp->pool_);
+    if (!tap) {
+      return fail("the mesh's kernel device " + c.mesh_kernel_interface + ": " + tap.error());
+    }
+    fp->mesh_kernel_port_ = static_cast<int>(fp->ports_.size());
+    fp->ports_.push_back(std::move(*tap));
+  }
   if (fp->ports_.size() >= kTunnelPort) {
     return fail("at most " + std::to_string(kTunnelPort) + " ports and exception TAPs");
   }
@@ -126,6 +143,10 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
   const uint64_t hz = rte_get_tsc_hz();
   for (uint16_t w = 0; w < queues; ++w) {
     std::vector<RxQueue> rx;
+    if (fp->mesh_kernel_port_ >= 0) {
+      // What the kernel sends to other sites is routed like any packet, into a tunnel.
+      rx.push_back({.port = static_cast<PortId>(fp->mesh_kernel_port_), .queue = w});
+    }
     for (PortId p = 0; p < fp->port_count_; ++p) {
       rx.push_back({.port = p, .queue = w});
       if (fp->kernel_port_[p] >= 0) {
@@ -138,6 +159,9 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
     auto worker = std::make_unique<LcoreWorker>(
         c.worker_lcores[w], std::move(rx), ports, fp->kernel_port_, w, *fp->readers_,
         hz / 1000000 * (c.tx_hold_us > 0 ? c.tx_hold_us : c.drain_us), c.idle, c.tx_hold_us > 0);
+    if (fp->mesh_kernel_port_ >= 0) {
+      worker->set_mesh_kernel_port(static_cast<PortId>(fp->mesh_kernel_port_), mesh_mac);
+    }
     Pipeline& pl = worker->pipeline();
     // One ICMP budget per lcore, whichever stage refuses the packet.
     auto icmp = std::make_shared<IcmpResponder>(worker->counters(), c.hash_seed, c.icmp_limits, hz);

@@ -40,6 +40,10 @@ struct FastPathConfig {
   // MAC), through which packets for the box reach the kernel and the kernel's own packets
   // (ARP, replies) leave by the port. Empty: none (AF_XDP ports have the kernel already).
   std::vector<std::string> kernel_interfaces;
+  // The mesh's kernel device: a TAP of this name through which what a tunnel brings for the
+  // box reaches the kernel, and the kernel's own packets for other sites enter the fast path
+  // (routed, then sealed). Empty: none.
+  std::string mesh_kernel_interface;
   RouteTableLimits route_limits;
   uint32_t neighbour_capacity = 16384;
   uint32_t hash_seed = 0x5eed;
@@ -87,6 +91,7 @@ class FastPath {
   std::vector<PortPtr> ports_;
   size_t port_count_ = 0;
   std::vector<int> kernel_port_;  // by PortId: index in ports_ of its TAP, or -1
+  int mesh_kernel_port_ = -1;     // index in ports_ of the mesh's kernel device, or -1
   std::unique_ptr<QsbrReaders> readers_;
   std::unique_ptr<RouteTable> routes_;
   std::unique_ptr<NeighbourTable> neighbours_;
