@@ -19,6 +19,9 @@ struct PortInfo {
   uint8_t v6[16] = {};
   uint32_t allow_martians = 0;  // VIGIL_ALLOW_* (vigil/martian.h)
   std::vector<uint16_t> vlans;  // configured VLAN ids, sorted: their frames are the kernel's
+  // The mesh's kernel device: what arrives on it is the box's own traffic to other sites,
+  // admitted only from the box's addresses and never handed back to the kernel.
+  bool from_kernel = false;
 };
 
 }  // namespace vigil::dp

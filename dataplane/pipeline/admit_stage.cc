@@ -47,6 +47,10 @@ void AdmitStage::admit(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
   rte_mbuf* m = burst.packets[i];
   const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
   if (rte_is_multicast_ether_addr(&eth->dst_addr)) [[unlikely]] {
+    if (port.from_kernel) {
+      burst.drop(i, DropReason::kKernelPathGroup);  // back to the kernel it came from: a loop
+      return;
+    }
     st.disposition = Disposition::kToKernel;  // broadcast and multicast: never routed
     return;
   }
@@ -99,10 +103,20 @@ void AdmitStage::admit(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
     return;
   }
   if (group_destination(p)) [[unlikely]] {
+    if (port.from_kernel) {
+      burst.drop(i, DropReason::kKernelPathGroup);
+      return;
+    }
     st.disposition = Disposition::kToKernel;  // for the box, or no one: never routed
     return;
   }
-  if (v4 ? snap.locals.has4(rte_be_to_cpu_32(p.src.v4)) : snap.locals.has6(p.src.v6)) [[unlikely]] {
+  const bool own_source =
+      v4 ? snap.locals.has4(rte_be_to_cpu_32(p.src.v4)) : snap.locals.has6(p.src.v6);
+  // From the mesh's kernel device only the box's own packets; from anywhere else never one
+  // that claims to be the box's.
+  if (port.from_kernel && !own_source) [[unlikely]] {
+    burst.drop(i, DropReason::kKernelPathForeignSource);
+  } else if (!port.from_kernel && own_source) [[unlikely]] {
     burst.drop(i, DropReason::kMartianOwnSource);
   }
 }

@@ -38,6 +38,8 @@
   X(kHoldQueueFull, "hold_queue_full")            /* too many packets awaiting ARP/ND */           \
   X(kQueueFull, "queue_full")                     /* the egress port's TX queue was full */        \
   X(kNoKernelPath, "no_kernel_path")              /* for the box, but no exception port */         \
+  X(kKernelPathGroup, "kernel_path_group")        /* the kernel's multicast on the mesh device */  \
+  X(kKernelPathForeignSource, "kernel_path_foreign_source") /* not from the box's addresses */     \
   /* the mesh's transport (dataplane/mesh/): */                                                    \
   X(kTunnelMalformed, "wg_malformed")            /* not a WireGuard message, or bad inside */      \
   X(kTunnelNoSession, "wg_no_session")           /* no session has its index */                    \

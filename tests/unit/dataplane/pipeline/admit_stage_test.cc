@@ -66,6 +66,23 @@ class AdmitTest : public ForwardingTest {
   }
 };
 
+// The mesh's kernel device carries the box's own packets to other sites: from its addresses
+// only, and never a group frame (the kernel would get it back).
+TEST_P(AdmitTest, TheMeshKernelDeviceAdmitsOnlyTheBoxsOwnUnicast) {
+  const auto own =
+      PacketBuilder().eth().ipv4("10.1.0.1", "10.50.1.1").udp(1000, 2000).payload(20).build();
+  EXPECT_EQ(one(kMeshKernel, own).sent, 1u);
+  expect_dropped(kMeshKernel, lan_udp(), DropReason::kKernelPathForeignSource);
+  auto broadcast = own;
+  std::fill(broadcast.begin(), broadcast.begin() + 6, uint8_t{0xff});
+  expect_dropped(kMeshKernel, broadcast, DropReason::kKernelPathGroup, /*as_sent=*/true);
+  const auto group =
+      PacketBuilder().eth().ipv4("10.1.0.1", "224.0.0.5").udp(1000, 2000).payload(20).build();
+  expect_dropped(kMeshKernel, group, DropReason::kKernelPathGroup);
+  // Elsewhere the box's own source is a spoof, as before.
+  expect_dropped(kLan, own, DropReason::kMartianOwnSource);
+}
+
 TEST_P(AdmitTest, FramesForOtherHostsAreDroppedAndGroupFramesAreTheKernels) {
   auto frame = lan_udp();
   expect_dropped(kLan, frame, DropReason::kOtherHost, /*as_sent=*/true);  // builder's MAC

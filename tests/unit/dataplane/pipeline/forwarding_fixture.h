@@ -28,8 +28,9 @@ using vigil::test::bytes_of;
 using vigil::test::make_mbuf;
 using vigil::test::PacketBuilder;
 
-constexpr PortId kLan = 0, kWan1 = 1, kWan2 = 2;
-const char* const kPortMac[] = {"02:00:00:00:00:a0", "02:00:00:00:00:a1", "02:00:00:00:00:a2"};
+constexpr PortId kLan = 0, kWan1 = 1, kWan2 = 2, kMeshKernel = 3;
+const char* const kPortMac[] = {"02:00:00:00:00:a0", "02:00:00:00:00:a1", "02:00:00:00:00:a2",
+                                "02:00:00:00:00:a3"};
 const char* const kHostMac = "02:00:00:00:01:05";
 const char* const kGw1Mac = "02:00:00:00:02:01";
 const char* const kGw2Mac = "02:00:00:00:03:01";
@@ -86,10 +87,11 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(t) << t.error();
     routes_ = std::move(*t);
 
-    std::vector<PortInfo> ports(3);
-    for (PortId p = 0; p < 3; ++p) {
+    std::vector<PortInfo> ports(4);
+    for (PortId p = 0; p < 4; ++p) {
       ports[p].mac = mac(kPortMac[p]);
     }
+    ports[kMeshKernel].from_kernel = true;  // the mesh's kernel device
     ports[kWan2].mtu = 1400;
     ports[kLan].vlans = {20, 30};                        // sub-interfaces: the kernel's
     ports[kWan2].allow_martians = kAllowReservedOnWan2;  // 240/4 in use beyond wan2
