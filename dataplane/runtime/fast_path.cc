@@ -147,7 +147,8 @@ Expected<std::unique_ptr<FastPath>> FastPath::create(const FastPathConfig& c) {
       // What the kernel sends to other sites is routed like any packet, into a tunnel.
       rx.push_back({.port = static_cast<PortId>(fp->mesh_kernel_port_), .queue = w});
     }
-    for (PortId p = 0; p < fp->port_count_; ++p) {
+    for (size_t i = 0; i < fp->port_count_; ++i) {
+      const auto p = static_cast<PortId>(i);  // below kTunnelPort, checked above
       rx.push_back({.port = p, .queue = w});
       if (fp->kernel_port_[p] >= 0) {
         // What the kernel sends on the TAP leaves by the port, as it is.

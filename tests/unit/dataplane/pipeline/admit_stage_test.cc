@@ -16,7 +16,7 @@ std::vector<uint8_t> lan_udp() {
 // option bytes and its header checksum made right again.
 std::vector<uint8_t> with_options(std::vector<uint8_t> frame, const std::vector<uint8_t>& options) {
   std::copy(options.begin(), options.end(), frame.begin() + 34);
-  const size_t header = (frame[14] & 0x0f) * 4u;
+  const size_t header = size_t{frame[14] & 0x0fu} * 4;
   frame[24] = frame[25] = 0;
   uint32_t sum = 0;
   for (size_t i = 0; i < header; i += 2) {
