@@ -59,7 +59,10 @@ bool FastPathControl::needs_restart(const config::Config& c) const {
   if (!running()) {
     return false;
   }
-  return !plan.forwarding || plan.settings != started_with_ || plan.devices() != started_ports_;
+  // The mesh's kernel device is made with the fast path: a mesh section appearing or going
+  // takes a new one (peers joining and leaving do not).
+  return !plan.forwarding || plan.settings != started_with_ || plan.devices() != started_ports_ ||
+         plan.mesh != started_with_mesh_;
 }
 
 Status FastPathControl::start(const config::Config& c, const FastPathPlan& plan) {
@@ -69,6 +72,7 @@ Status FastPathControl::start(const config::Config& c, const FastPathPlan& plan)
     // start twice in one process, so a failed start needs a restart of vigil-dp to retry.
     offloader_.reset();
     mesh_.reset();
+    mesh_kernel_.reset();
     fast_path_.reset();
     kernel_.reset();
     addresses_.reset();
@@ -125,11 +129,21 @@ Status FastPathControl::try_start(const config::Config& c, const FastPathPlan& p
     return fail(kernel.error());
   }
   kernel_ = std::move(*kernel);
+  if (plan.mesh) {
+    fc.mesh_kernel_interface = kMeshKernelInterface;
+  }
   auto fp = FastPath::create(fc);
   if (!fp) {
     return fail(fp.error());
   }
   fast_path_ = std::move(*fp);
+  if (plan.mesh) {
+    auto path = MeshKernelPath::open(kMeshKernelInterface);
+    if (!path) {
+      return fail(path.error());
+    }
+    mesh_kernel_ = std::move(*path);
+  }
   if (d.mode == PortMode::kDpdk) {
     auto addresses = InterfaceAddresses::open();
     if (!addresses) {
@@ -152,6 +166,7 @@ Status FastPathControl::try_start(const config::Config& c, const FastPathPlan& p
                                         plan.mesh_mtu);
   started_with_ = d;
   started_ports_ = plan.devices();
+  started_with_mesh_ = plan.mesh;
   const std::vector<bool> up = fast_path_->links_up();
   for (size_t p = 0; p < up.size(); ++p) {
     if (!up[p]) {
@@ -262,15 +277,30 @@ Status FastPathControl::apply_routes(const FastPathPlan& plan) {
   }
   // Routes to the tunnel are vigil-dp's alone: the kernel cannot carry them (never mirrored).
   add_mesh_routes(*routes, plan.mesh_prefixes);
-  if (plan.mesh_peers > 0) {
+  if (plan.mesh_peers > 0 || fast_path_->mesh_kernel_device() != nullptr) {
     infos.resize(kTunnelPort + 1u);
     infos[kTunnelPort].mtu = plan.mesh_mtu;
   }
+  if (const Port* device = fast_path_->mesh_kernel_device(); device != nullptr) {
+    // What the kernel sends there is admitted from the box's addresses alone, and routed
+    // only into the tunnel (admit and route stages).
+    PortInfo& info = infos.at(fast_path_->mesh_kernel_port());
+    info.mac = device->mac();
+    info.mtu = plan.mesh_mtu;
+    info.from_kernel = true;
+  }
+  std::vector<Route> applied_routes = mesh_kernel_ ? *routes : std::vector<Route>{};
   if (Status ok = fast_path_->routes().apply(std::move(*routes), std::move(infos)); !ok) {
     return ok;
   }
   applied_ = plan;
   mirror_to_kernel(plan, std::move(mirrored));
+  if (mesh_kernel_) {
+    mesh_kernel_routes_ = std::move(applied_routes);
+    mesh_sources_ = plan.mesh_sources;
+    mesh_kernel_mtu_ = plan.mesh_mtu;
+    sync_mesh_kernel_path();
+  }
   return Ok{};
 }
 

@@ -24,6 +24,9 @@ void FastPathControl::tick() {
   if (!mirror_error_.empty() && std::chrono::steady_clock::now() >= mirror_retry_at_) {
     sync_kernel_mirror();
   }
+  if (!mesh_kernel_error_.empty() && std::chrono::steady_clock::now() >= mesh_kernel_retry_at_) {
+    sync_mesh_kernel_path();
+  }
   if (offloader_) {
     offloader_->tick();
   }
@@ -88,7 +91,7 @@ void FastPathControl::apply_neighbours(const FastPathPlan& plan) {
   for (size_t p = 0; p < plan.ports.size(); ++p) {
     const auto port = static_cast<PortId>(p);
     for (const auto& n : plan.ports[p].neighbours) {
-      rte_ether_addr mac;
+      rte_ether_addr mac{};
       std::memcpy(mac.addr_bytes, n.mac.data(), 6);
       if (Status ok = fast_path_->neighbours().set(NeighbourKey::from(port, n.address), mac); !ok) {
         log::error("static neighbour not installed", {{"error", ok.error()}});
@@ -145,7 +148,7 @@ void FastPathControl::poll_neighbours() {
     if (is_static(id) || (old != learned_.end() && old->second == mac)) {
       continue;
     }
-    rte_ether_addr m;
+    rte_ether_addr m{};
     std::memcpy(m.addr_bytes, mac.data(), 6);
     if (Status ok = table.set(NeighbourKey::from(id.first, id.second), m); !ok) {
       log::warn("neighbour not installed", {{"error", ok.error()}});
@@ -217,6 +220,29 @@ void FastPathControl::sync_kernel_mirror() {
     log::info("kernel fallback: the kernel's routes are the fast path's again");
   }
   mirror_error_.clear();
+}
+
+void FastPathControl::sync_mesh_kernel_path() {
+  // Every time, not once: a commit may change the tunnel's MTU, and the kernel may have
+  // flushed the routes (the device taken down by hand).
+  Status ok = mesh_kernel_->set_up(mesh_kernel_mtu_);
+  if (ok) {
+    ok = mesh_kernel_->sync(mesh_kernel_routes_, kTunnelPort, mesh_sources_);
+  }
+  if (!ok) {
+    if (ok.error() != mesh_kernel_error_) {
+      log::error("the box's own traffic to other sites: routes over the mesh's device not set",
+                 {{"device", mesh_kernel_->name()}, {"error", ok.error()}});
+    }
+    mesh_kernel_error_ = ok.error();
+    mesh_kernel_retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    return;
+  }
+  if (!mesh_kernel_error_.empty()) {
+    log::info("the box's own traffic to other sites: routes over the mesh's device set again",
+              {{"device", mesh_kernel_->name()}});
+  }
+  mesh_kernel_error_.clear();
 }
 
 }  // namespace vigil::dp

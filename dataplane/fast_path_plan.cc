@@ -77,7 +77,19 @@ FastPathPlan plan_from(const config::Config& c) {
     smallest_mtu = std::min(smallest_mtu, p.mtu);
   }
   plan.mesh_mtu = static_cast<uint16_t>(smallest_mtu > 80 + 68 ? smallest_mtu - 80 : 68);
+  plan.mesh = c.mesh.enabled;
   plan.mesh_peers = c.mesh.peers.size();
+  for (const auto& i : c.interfaces) {
+    if (!i.enabled || i.role != config::InterfaceRole::kLan) {
+      continue;
+    }
+    for (const auto& a : i.addresses) {
+      auto& source = a.address.family == 4 ? plan.mesh_sources.v4 : plan.mesh_sources.v6;
+      if (!source) {
+        source = a.address;
+      }
+    }
+  }
   for (const auto& peer : c.mesh.peers) {
     for (const auto& prefix : peer.allowed_ips) {
       plan.mesh_prefixes.push_back(prefix);

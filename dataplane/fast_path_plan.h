@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "dataplane/forwarding/route_builder.h"
 #include "dataplane/forwarding/routing_input.h"
+#include "dataplane/kernel/mesh_kernel_routes.h"
 
 namespace vigil::dp {
 
@@ -62,12 +63,16 @@ struct FastPathPlan {
   std::vector<PlannedPort> ports;  // PortId order: the enabled interfaces
   PortMap port_map;                // by name
   RoutingInput routing;
+  bool mesh = false;  // the config has a mesh section (peers or not yet): the device is made
   size_t mesh_peers = 0;
   // The mesh's allowed IPs (peers' networks), routed to the tunnel, and whose each is.
   std::vector<net::Prefix> mesh_prefixes;
   std::vector<std::string> mesh_prefix_peers;
   // The tunnel's MTU: the smallest port MTU less 80 bytes (outer IPv6, UDP, WireGuard).
   uint16_t mesh_mtu = 1420;
+  // What the box's own traffic to other sites leaves from: the first lan interface's first
+  // address in each family (mesh_kernel_routes.h).
+  MeshSources mesh_sources;
 
   // Whether the kernel gets a copy of the FIB: only a fast path that forwards has one; a box
   // that runs the classifier alone leaves the kernel as the operator set it.

@@ -25,12 +25,13 @@ Expected<InterfaceAddresses> InterfaceAddresses::open() {
   return InterfaceAddresses(std::move(*socket));
 }
 
-Status InterfaceAddresses::set_up(int ifindex, uint32_t mtu) {
+Status InterfaceAddresses::set_up(int ifindex, uint32_t mtu, bool no_arp) {
   ifinfomsg info{};
   info.ifi_family = AF_UNSPEC;
   info.ifi_index = ifindex;
-  info.ifi_flags = IFF_UP;
-  info.ifi_change = IFF_UP;
+  const unsigned flags = no_arp ? unsigned{IFF_UP} | unsigned{IFF_NOARP} : unsigned{IFF_UP};
+  info.ifi_flags = flags;
+  info.ifi_change = flags;
   NetlinkMessage msg(RTM_NEWLINK, 0, &info, sizeof(info));
   msg.add_attr(IFLA_MTU, &mtu, sizeof(mtu));
   if (Status ok = socket_.request(msg); !ok) {

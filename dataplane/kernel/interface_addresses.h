@@ -15,7 +15,9 @@ class InterfaceAddresses {
  public:
   static Expected<InterfaceAddresses> open();
 
-  Status set_up(int ifindex, uint32_t mtu);
+  // `no_arp`: a point-to-point device inside the box, whose frames the kernel addresses to
+  // the device itself instead of resolving neighbours.
+  Status set_up(int ifindex, uint32_t mtu, bool no_arp = false);
   // Adds the missing addresses and removes the others; IPv6 link-local ones are the kernel's
   // and stay.
   Status sync(int ifindex, const std::vector<net::Prefix>& wanted);

@@ -23,6 +23,8 @@ struct KernelRoute {
   net::Prefix prefix;
   bool blackhole = false;
   std::vector<KernelNextHop> next_hops;  // sorted; empty for a blackhole
+  // The source the kernel gives what it sends by this route (none: its own choice).
+  std::optional<net::IpAddress> preferred_source;
   bool operator==(const KernelRoute&) const = default;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 
 // The netlink macros (NLMSG_*, RTA_*, RTNH_*) are C with C casts; the project's C++ warnings
@@ -22,23 +23,23 @@ size_t address_length(const net::IpAddress& a) {
   return a.family == 4 ? 4 : 16;
 }
 
-rtmsg route_header(const net::Prefix& prefix) {
+rtmsg route_header(const net::Prefix& prefix, uint8_t protocol) {
   rtmsg rt{};
   rt.rtm_family = prefix.address.family == 4 ? AF_INET : AF_INET6;
   rt.rtm_dst_len = static_cast<uint8_t>(prefix.length);
   rt.rtm_table = RT_TABLE_MAIN;
-  rt.rtm_protocol = kVigilRouteProtocol;
+  rt.rtm_protocol = protocol;
   rt.rtm_scope = RT_SCOPE_UNIVERSE;
   rt.rtm_type = RTN_UNICAST;
   return rt;
 }
 
-// `with_metric` false for a removal: any metric of vigil-dp's protocol matches, as list_own()
-// lists them all.
-void add_destination(NetlinkMessage& msg, const net::Prefix& prefix, bool with_metric = true) {
-  if (with_metric) {
-    const uint32_t metric = kVigilRouteMetric;
-    msg.add_attr(RTA_PRIORITY, &metric, sizeof(metric));
+// No `metric` for a removal: any metric of the table's protocol matches, as list_own() lists
+// them all.
+void add_destination(NetlinkMessage& msg, const net::Prefix& prefix,
+                     std::optional<uint32_t> metric) {
+  if (metric) {
+    msg.add_attr(RTA_PRIORITY, &*metric, sizeof(*metric));
   }
   if (prefix.length > 0) {
     msg.add_attr(RTA_DST, prefix.address.bytes.data(), address_length(prefix.address));
@@ -85,12 +86,12 @@ std::vector<uint8_t> multipath(const std::vector<KernelNextHop>& hops) {
 
 }  // namespace
 
-Expected<NetlinkRouteTable> NetlinkRouteTable::open() {
+Expected<NetlinkRouteTable> NetlinkRouteTable::open(uint8_t protocol, uint32_t metric) {
   auto socket = NetlinkSocket::open();
   if (!socket) {
     return fail(socket.error());
   }
-  return NetlinkRouteTable(std::move(*socket));
+  return NetlinkRouteTable(std::move(*socket), protocol, metric);
 }
 
 Expected<std::vector<net::Prefix>> NetlinkRouteTable::list_own() {
@@ -98,12 +99,12 @@ Expected<std::vector<net::Prefix>> NetlinkRouteTable::list_own() {
   request.rtm_family = AF_UNSPEC;
   NetlinkMessage msg(RTM_GETROUTE, NLM_F_DUMP, &request, sizeof(request));
   std::set<net::Prefix> found;  // a multipath IPv6 route may come as one message per hop
-  Status ok = socket_.dump(msg, [&found](const nlmsghdr* h) {
+  Status ok = socket_.dump(msg, [&found, this](const nlmsghdr* h) {
     if (h->nlmsg_type != RTM_NEWROUTE) {
       return;
     }
     const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
-    if (rt->rtm_protocol != kVigilRouteProtocol ||
+    if (rt->rtm_protocol != protocol_ ||
         (rt->rtm_family != AF_INET && rt->rtm_family != AF_INET6)) {
       return;
     }
@@ -129,7 +130,7 @@ Expected<std::vector<net::Prefix>> NetlinkRouteTable::list_own() {
 }
 
 Status NetlinkRouteTable::replace(const KernelRoute& route) {
-  rtmsg rt = route_header(route.prefix);
+  rtmsg rt = route_header(route.prefix, protocol_);
   const bool on_link = std::none_of(route.next_hops.begin(), route.next_hops.end(),
                                     [](const KernelNextHop& h) { return h.gateway.has_value(); });
   if (route.blackhole) {
@@ -138,7 +139,14 @@ Status NetlinkRouteTable::replace(const KernelRoute& route) {
     rt.rtm_scope = RT_SCOPE_LINK;
   }
   NetlinkMessage msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &rt, sizeof(rt));
-  add_destination(msg, route.prefix);
+  add_destination(msg, route.prefix, metric_);
+  if (route.preferred_source) {
+    if (route.preferred_source->family != route.prefix.address.family) {
+      return fail(route.prefix.to_string() + ": a source of the other family");
+    }
+    msg.add_attr(RTA_PREFSRC, route.preferred_source->bytes.data(),
+                 address_length(*route.preferred_source));
+  }
   if (!route.blackhole && route.next_hops.empty()) {
     return fail(route.prefix.to_string() + ": a route needs a next hop");
   }
@@ -159,11 +167,11 @@ Status NetlinkRouteTable::replace(const KernelRoute& route) {
 }
 
 Status NetlinkRouteTable::remove(const net::Prefix& prefix) {
-  rtmsg rt = route_header(prefix);
+  rtmsg rt = route_header(prefix, protocol_);
   rt.rtm_scope = RT_SCOPE_NOWHERE;  // any scope
   rt.rtm_type = 0;                  // any type
   NetlinkMessage msg(RTM_DELROUTE, 0, &rt, sizeof(rt));
-  add_destination(msg, prefix, /*with_metric=*/false);
+  add_destination(msg, prefix, std::nullopt);
   // Gone already (the kernel flushes routes over an interface taken down): what was wanted.
   if (Status ok = socket_.request(msg, ESRCH); !ok) {
     return fail("cannot remove the kernel route " + prefix.to_string() + ": " + ok.error());

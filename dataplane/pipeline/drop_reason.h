@@ -40,6 +40,7 @@
   X(kNoKernelPath, "no_kernel_path")              /* for the box, but no exception port */         \
   X(kKernelPathGroup, "kernel_path_group")        /* the kernel's multicast on the mesh device */  \
   X(kKernelPathForeignSource, "kernel_path_foreign_source") /* not from the box's addresses */     \
+  X(kKernelPathNotMesh, "kernel_path_not_mesh") /* the kernel's, not routed into the mesh */       \
   /* the mesh's transport (dataplane/mesh/): */                                                    \
   X(kTunnelMalformed, "wg_malformed")            /* not a WireGuard message, or bad inside */      \
   X(kTunnelNoSession, "wg_no_session")           /* no session has its index */                    \

@@ -10,6 +10,7 @@
 #include "dataplane/packet/flow_hash.h"
 #include "dataplane/packet/ip_checksum.h"
 #include "dataplane/packet/ipv4_options.h"
+#include "dataplane/pipeline/lcore_counters.h"
 
 namespace vigil::dp {
 namespace {
@@ -54,12 +55,44 @@ void RouteStage::process(Burst& burst) {
   if (n6 > 0) {
     snap->fib->lookup6(v6_dst, v6_group, n6);
   }
+  if (snap->ports[burst.in_port].from_kernel) [[unlikely]] {
+    for (int k = 0; k < n4; ++k) {
+      route_from_kernel(burst, v4_index[k], *snap, v4_group[k]);
+    }
+    for (int k = 0; k < n6; ++k) {
+      route_from_kernel(burst, v6_index[k], *snap, v6_group[k]);
+    }
+    return;
+  }
   for (int k = 0; k < n4; ++k) {
     route(burst, v4_index[k], *snap, v4_group[k]);
   }
   for (int k = 0; k < n6; ++k) {
     route(burst, v6_index[k], *snap, v6_group[k]);
   }
+}
+
+void RouteStage::route_from_kernel(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
+                                   uint64_t group) {
+  const GroupEntry& g = snap.entry(group);
+  // The kernel routes only the mesh's prefixes to the device; anything else (a route changed
+  // since, a packet for the box itself) must not leave in the clear or loop back to it.
+  if (g.action != RouteAction::kForward || snap.forwarders[g.first].port != kTunnelPort) {
+    burst.drop(i, DropReason::kKernelPathNotMesh);
+    return;
+  }
+  PacketState& st = burst.state[i];
+  const vigil_packet& p = st.parsed;
+  const Forwarder& f = snap.forwarders[g.first];  // the tunnel is one next hop
+  if (p.l3_length > f.mtu) [[unlikely]] {
+    // The device's MTU is the tunnel's: only a packet the kernel was told to send larger.
+    if (p.l3_proto != RTE_ETHER_TYPE_IPV4 || p.dont_fragment) {
+      burst.drop(i, DropReason::kTooBig);
+      return;
+    }
+    st.fragment_mtu = f.mtu;
+  }
+  IcmpResponder::set_next_hop(st, f);
 }
 
 void RouteStage::route(Burst& burst, uint16_t i, const ForwardingSnapshot& snap, uint64_t group) {

@@ -73,6 +73,11 @@ class FastPath {
   std::vector<bool> links_up() const;
   // The TAP of each port, or nullptr.
   const Port* kernel_port(PortId port) const;
+  // The mesh's kernel device (FastPathConfig::mesh_kernel_interface) and its PortId, or none.
+  const Port* mesh_kernel_device() const {
+    return mesh_kernel_port_ >= 0 ? ports_[static_cast<size_t>(mesh_kernel_port_)].get() : nullptr;
+  }
+  PortId mesh_kernel_port() const { return static_cast<PortId>(mesh_kernel_port_); }
   // Counters summed over the workers (each read may be a few packets behind).
   LcoreCounters counters() const;
   // Where lcores offer flows for offload to XDP; nullptr when flow_offload is off.

@@ -45,6 +45,11 @@ def test_demo_runs_and_tears_down(binaries):
     # site 3's pool that speaks HTTP/2 to an nginx that speaks nothing else
     assert re.search(r"http://10\.3\.1\.1:8080/h2/ \(upstream over HTTP/2\) +s3-backend nginx, "
                      r"asked over HTTP/2\.0", out), out
+    # Across the mesh: a client fetches another site's edge's own address through the tunnel.
+    assert re.search(r"s1-client +https://s2\.example:8443/ \(at 10\.2\.1\.1, through the tunnel\)"
+                     r" +s2-backend:8443", out), out
+    assert re.search(r"s1-edge's own traffic to s2: 10\.2\.0\.0/16 proto 251 .*src 10\.1\.1\.1",
+                     out), out
     assert "40/40 answered 200; after the kill all by s1-backend:8000" in out, out
     assert "unhealthy (connect failed)" in out, out  # and its health checks saw it
     assert "site: backend.s1.test:8000 -> 10.1.1.20 (TTL 30 s" in out, out  # a DNS target

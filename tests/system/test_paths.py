@@ -130,6 +130,43 @@ def test_every_path_is_probed_measured_and_shown(mesh):
     assert drops["path_probe_unmatched"] == 0 and drops["path_probe_malformed"] == 0, drops
 
 
+def test_the_box_itself_reaches_and_is_reached_through_the_mesh(mesh, tmp_path):
+    """The box's own traffic with another site (vigil-l7, sshd, a ping from the box) goes
+    through the tunnel, both ways: the kernel routes the other sites' networks over vigil-mesh,
+    a device vigil-dp reads and writes, from the box's LAN address (the other site takes
+    nothing else from it)."""
+    lab, edges, _ = mesh
+    link = lab.run("s1-edge", ["ip", "-d", "link", "show", "vigil-mesh"]).stdout
+    assert "NOARP" in link and "mtu 1420" in link, link
+    for family, prefix, source in (("-4", "10.2.0.0/16", "10.1.1.1"),
+                                   ("-6", "fd00:2::/32", "fd00:1:1::1")):
+        routes = lab.run("s1-edge", ["ip", family, "route", "show", "dev", "vigil-mesh"]).stdout
+        assert re.search(rf"^{re.escape(prefix)} proto 251 .*src {re.escape(source)} metric 5",
+                         routes, re.M), routes
+    assert "inet6" not in lab.run("s1-edge", ["ip", "-6", "addr", "show", "vigil-mesh"]).stdout
+
+    # Reached: a server on s1-edge itself, from s2 and s3's clients, both families.
+    (tmp_path / "page").write_text("s1-edge itself\n")
+    server = lab.spawn("s1-edge", [sys.executable, "-m", "http.server", "--bind", "::",
+                                   "8181", "--directory", str(tmp_path)], name="own-http")
+    try:
+        lab.wait_for(lambda: ":8181" in lab.run("s1-edge", ["ss", "-ltn"]).stdout,
+                     timeout=5, what="the box's own server")
+        for client, url in (("s2-client", "http://10.1.1.1:8181/page"),
+                            ("s3-client", "http://[fd00:1:1::1]:8181/page")):
+            got = lab.run(client, ["curl", "-sS", "--max-time", "5", url], check=False)
+            assert got.returncode == 0 and got.stdout == "s1-edge itself\n", (client, got)
+    finally:
+        server.stop()
+    # Reaching: the box pings another site's client, from its LAN address.
+    for target in ("10.2.1.10", "fd00:2:1::a"):
+        ping = lab.ping("s1-edge", target, count=5, interval=0.05)
+        assert ping["received"] == 5, (target, ping)
+    drops = edges["s1-edge"].call("vigil-dp", "dataplane.show")["drops"]
+    assert drops["kernel_path_foreign_source"] == 0 and drops["kernel_path_not_mesh"] == 0, drops
+    assert drops["no_kernel_path"] == 0, drops
+
+
 def cut_and_restore(lab, edges, cut, restore, tag: str, cut_ways: tuple[str, ...]) -> None:
     """Cuts s1's wan1 with `cut` while the streams run: each direction in `cut_ways` loses
     something, every one less than the goal; then `restore` and the failback."""

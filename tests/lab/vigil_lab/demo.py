@@ -349,9 +349,24 @@ def main() -> int:
         print(f"  s2-edge to its backend: {upstream_tls or 'no TLS shown'}")
         if "certificates verified against" not in upstream_tls:
             failures.append(f"l7: s2-edge's upstream TLS not shown verified: {upstream_tls!r}")
-        print("  NOTE not yet: a client at another site reaching an edge's own address through the")
-        print("  mesh (in af_xdp mode vigil-dp has no kernel path for tunnel traffic to or from")
-        print("  the box itself; docs/operations.md)")
+        # Across the mesh: each site's client fetches the next site's page over HTTPS, from the
+        # other edge's own address. vigil-dp hands what the tunnel brings for the box to its
+        # kernel on vigil-mesh, and seals the answers the kernel routes back there.
+        rows = []
+        for n in SITES:
+            m = SITES[(SITES.index(n) + 1) % len(SITES)]
+            url = f"https://s{m}.example:8443/"
+            body, status = fetch(lab, f"s{n}-client", url, "--cacert",
+                                 str(certificates / "ca.pem"), "--resolve",
+                                 f"s{m}.example:8443:10.{m}.1.1")
+            if status != "200" or not body.startswith(f"s{m}-backend"):
+                failures.append(f"l7 across the mesh: s{n}-client -> {url}: {status} {body}")
+            rows.append([f"s{n}-client", f"{url} (at 10.{m}.1.1, through the tunnel)", body])
+        table(rows, ["from", "url", "answered by"])
+        route = lab.run("s1-edge", ["ip", "-4", "route", "show", "10.2.0.0/16", "dev", "vigil-mesh"])
+        print(f"  s1-edge's own traffic to s2: {route.stdout.strip() or 'no route shown'}")
+        if "src 10.1.1.1" not in route.stdout:
+            failures.append(f"no route over vigil-mesh from 10.1.1.1 on s1-edge: {route.stdout!r}")
         print("\n  s1-client fetches s1's page 40 times; s1-backend's :8001 server is killed after")
         print("  the 10th (kill -9): its refused connects are retried on :8000 at once, and three")
         print("  in a row eject it")

@@ -70,6 +70,23 @@ class CaptureSink : public PacketSink {
   std::vector<std::vector<uint8_t>> kernel;
 };
 
+// Stands where the mesh's stage does (after the route stage): takes what is routed into the
+// tunnel, as it is then.
+class TunnelCapture : public Stage {
+ public:
+  const char* name() const override { return "tunnel capture"; }
+  void process(Burst& burst) override {
+    for (uint16_t i = 0; i < burst.count; ++i) {
+      if (burst.in_flight(i) && burst.state[i].out_port == kTunnelPort) {
+        taken.push_back(bytes_of(burst.packets[i]));
+        rte_pktmbuf_free(burst.packets[i]);
+        burst.state[i].disposition = Disposition::kTaken;
+      }
+    }
+  }
+  std::vector<std::vector<uint8_t>> taken;
+};
+
 class ForwardingTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
@@ -87,10 +104,11 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(t) << t.error();
     routes_ = std::move(*t);
 
-    std::vector<PortInfo> ports(4);
+    std::vector<PortInfo> ports(kTunnelPort + 1u);
     for (PortId p = 0; p < 4; ++p) {
       ports[p].mac = mac(kPortMac[p]);
     }
+    ports[kTunnelPort].mtu = 1420;
     ports[kMeshKernel].from_kernel = true;  // the mesh's kernel device
     ports[kWan2].mtu = 1400;
     ports[kLan].vlans = {20, 30};                        // sub-interfaces: the kernel's
@@ -112,7 +130,9 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
          {net("203.0.113.0/24"), make_group(RouteAction::kBlackhole)},
          {net("fd00:1::/64"), connected(kLan)},
          {net("fd00:1::1/128"), make_group(RouteAction::kLocal)},
-         {net("fd00:99::/32"), via(kWan1, "2001:db8:1::1")}},
+         {net("fd00:99::/32"), via(kWan1, "2001:db8:1::1")},
+         {net("10.70.0.0/16"), make_forward_group({{.port = kTunnelPort}})},  // another site
+         {net("fd00:70::/48"), make_forward_group({{.port = kTunnelPort}})}},
         ports));
     set_neighbour(kLan, "10.1.0.5", kHostMac);
     set_neighbour(kLan, "fd00:1::5", kHostMac);
@@ -131,6 +151,9 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
     pipeline_->add(std::make_unique<ParseStage>());
     pipeline_->add(std::make_unique<AdmitStage>(*routes_, icmp_));
     pipeline_->add(std::make_unique<RouteStage>(*routes_, icmp_, 7));
+    auto tunnel = std::make_unique<TunnelCapture>();
+    tunnel_ = tunnel.get();
+    pipeline_->add(std::move(tunnel));
     auto neighbour_stage = std::make_unique<NeighbourStage>(
         *routes_, *neighbours_, sink_, counters_, HoldLimits{.hold_ms = 50, .recheck_us = 0},
         rte_get_tsc_hz());
@@ -178,6 +201,7 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
   std::shared_ptr<IcmpResponder> icmp_;
   std::optional<IcmpLimits> icmp_limits_;  // set before SetUp() for rate-limited tests
   NeighbourStage* neighbour_stage_ = nullptr;
+  TunnelCapture* tunnel_ = nullptr;
 };
 
 }  // namespace vigil::dp

@@ -271,6 +271,43 @@ TEST_P(ForwardingTest, AnErrorDueOnAPortWithoutAnAddressOfItsFamilyIsCountedAsSu
   EXPECT_EQ(counters_.icmp_errors_sent, 0u);
 }
 
+// What the box's kernel sends on the mesh's device goes into the tunnel as the kernel made it
+// (no hop: TTL and hop limit unchanged, even at 1), and nowhere else: not out of a port in the
+// clear, not back to the kernel.
+TEST_P(ForwardingTest, TheKernelsPacketsFromTheMeshDeviceGoOnlyIntoTheTunnelUnchanged) {
+  const rte_ether_addr device = mac(kPortMac[kMeshKernel]);
+  auto addressed = [&](std::vector<uint8_t> f) {
+    std::memcpy(f.data(), device.addr_bytes, 6);
+    return f;
+  };
+  const auto v4 =
+      PacketBuilder().eth().ipv4("10.1.0.1", "10.70.1.1").ttl(1).tcp(8443, 40000).build();
+  const auto v6 =
+      PacketBuilder().eth().ipv6("fd00:1::1", "fd00:70::5").ttl(1).tcp(8443, 40000).build();
+  run(kMeshKernel, {v4, v6});
+  ASSERT_EQ(tunnel_->taken.size(), 2u);
+  EXPECT_EQ(tunnel_->taken[0], addressed(v4));
+  EXPECT_EQ(tunnel_->taken[1], addressed(v6));
+  EXPECT_EQ(drops(DropReason::kTtlExceeded), 0u);
+
+  run(kMeshKernel,
+      {PacketBuilder().eth().ipv4("10.1.0.1", "10.50.1.1").udp(1, 2).build(),    // a WAN route
+       PacketBuilder().eth().ipv4("10.1.0.1", "8.8.8.8").udp(1, 2).build(),      // the default
+       PacketBuilder().eth().ipv4("10.1.0.1", "10.1.0.1").udp(1, 2).build(),     // the box
+       PacketBuilder().eth().ipv4("10.1.0.1", "10.1.0.5").udp(1, 2).build(),     // connected
+       PacketBuilder().eth().ipv4("10.1.0.1", "203.0.113.1").udp(1, 2).build(),  // blackhole
+       PacketBuilder().eth().ipv6("fd00:1::1", "fd00:99::1").udp(1, 2).build()});
+  EXPECT_TRUE(sink_.sent.empty());
+  EXPECT_TRUE(sink_.kernel.empty());
+  EXPECT_EQ(tunnel_->taken.size(), 2u);
+  EXPECT_EQ(drops(DropReason::kKernelPathNotMesh), 6u);
+
+  // The same packet from the LAN is a hop like any other.
+  run(kLan, {PacketBuilder().eth().ipv4("10.1.0.5", "10.70.1.1").ttl(9).udp(1, 2).build()});
+  ASSERT_EQ(tunnel_->taken.size(), 3u);
+  EXPECT_EQ(tunnel_->taken[2][22], 8) << "TTL decremented";
+}
+
 TEST_P(ForwardingTest, EcmpSpreadsFlowsAndKeepsEachOnOnePath) {
   std::vector<std::vector<uint8_t>> flows;
   for (uint16_t port = 1; port <= 32; ++port) {
