@@ -72,20 +72,8 @@ ebpf::ClassifierConfig classifier_config_from(const config::Config& c) {
   // With the fast path forwarding over AF_XDP, what is not for the box goes to vigil-dp; when
   // no socket is bound (vigil-dp down) the classifier passes it to the kernel instead.
   out.steer_transit = c.dataplane.forwarding && c.dataplane.mode == config::DataplaneMode::kAfXdp;
-  out.local_ports = {{.protocol = 6, .port = kSshPort},
-                     {.protocol = 6, .port = kBgpPort},
-                     {.protocol = 17, .port = kSnmpPort}};
-  if (c.monitoring.prometheus_enabled) {
-    out.local_ports.push_back({.protocol = 6, .port = c.monitoring.prometheus_listen.port});
-  }
-  // vigil-l7's listeners: HTTP for this box goes to the kernel and on to the proxy.
-  for (const auto& l : c.l7.listeners) {
-    const bool listed =
-        std::any_of(out.local_ports.begin(), out.local_ports.end(),
-                    [&](const auto& p) { return p.protocol == 6 && p.port == l.address.port; });
-    if (!listed) {
-      out.local_ports.push_back({.protocol = 6, .port = l.address.port});
-    }
+  for (const ServicePort& p : service_ports_of(c)) {
+    out.local_ports.push_back({.protocol = p.protocol, .port = p.port});
   }
   if (out.steer_transit && !c.mesh.peers.empty()) {
     // The mesh's WireGuard: the fast path's to open, not the kernel's.

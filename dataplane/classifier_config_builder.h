@@ -7,14 +7,10 @@
 #include <vector>
 
 #include "config/config.h"
+#include "dataplane/local_services.h"
 #include "ebpf/loader/classifier_config.h"
 
 namespace vigil::dp {
-
-// Service ports of the box that always pass: SSH, BGP, SNMP and the Prometheus listener.
-inline constexpr uint16_t kSshPort = 22;
-inline constexpr uint16_t kBgpPort = 179;
-inline constexpr uint16_t kSnmpPort = 161;
 
 ebpf::ClassifierConfig classifier_config_from(const config::Config& config);
 

@@ -38,7 +38,8 @@ Status FastPathControl::check(const config::Config& c) const {
   if (!routes) {
     return fail(routes.error());
   }
-  if (eal_ && !running() && plan.settings == failed_with_ && plan.devices() == failed_ports_) {
+  if (eal_ && !running() && plan.settings == failed_with_ && plan.devices() == failed_ports_ &&
+      plan.mesh == failed_with_mesh_) {
     return fail("the fast path failed to start on these settings in this vigil-dp (" +
                 failed_because_ + "): change them, and vigil-dp restarts to try again");
   }
@@ -54,7 +55,8 @@ bool FastPathControl::needs_restart(const config::Config& c) const {
   if (eal_ && !running()) {
     // A start failed in this process and DPDK's EAL cannot start twice: other settings take a
     // new process (the same ones check() refuses).
-    return plan.forwarding && (plan.settings != failed_with_ || plan.devices() != failed_ports_);
+    return plan.forwarding && (plan.settings != failed_with_ || plan.devices() != failed_ports_ ||
+                               plan.mesh != failed_with_mesh_);
   }
   if (!running()) {
     return false;
@@ -80,6 +82,7 @@ Status FastPathControl::start(const config::Config& c, const FastPathPlan& plan)
     if (eal_) {
       failed_with_ = plan.settings;
       failed_ports_ = plan.devices();
+      failed_with_mesh_ = plan.mesh;
       failed_because_ = started.error();
       return fail(started.error() +
                   " (a commit that fixes it restarts vigil-dp: DPDK starts once per process)");
@@ -138,7 +141,7 @@ Status FastPathControl::try_start(const config::Config& c, const FastPathPlan& p
   }
   fast_path_ = std::move(*fp);
   if (plan.mesh) {
-    auto path = MeshKernelPath::open(kMeshKernelInterface);
+    auto path = open_mesh_kernel_path(kMeshKernelInterface);
     if (!path) {
       return fail(path.error());
     }
@@ -288,18 +291,24 @@ Status FastPathControl::apply_routes(const FastPathPlan& plan) {
     info.mac = device->mac();
     info.mtu = plan.mesh_mtu;
     info.from_kernel = true;
+    for (const auto& p : plan.ports) {
+      info.allow_martians |= p.allow_martians;  // what the site's networks use, the box too
+    }
   }
-  std::vector<Route> applied_routes = mesh_kernel_ ? *routes : std::vector<Route>{};
-  if (Status ok = fast_path_->routes().apply(std::move(*routes), std::move(infos)); !ok) {
+  std::vector<KernelRoute> over_mesh_device;
+  if (mesh_kernel_) {
+    over_mesh_device =
+        mesh_kernel_routes(*routes, kTunnelPort, mesh_kernel_->ifindex(), plan.mesh_sources);
+  }
+  if (Status ok =
+          fast_path_->routes().apply(std::move(*routes), std::move(infos), plan.local_policy);
+      !ok) {
     return ok;
   }
   applied_ = plan;
   mirror_to_kernel(plan, std::move(mirrored));
   if (mesh_kernel_) {
-    mesh_kernel_routes_ = std::move(applied_routes);
-    mesh_sources_ = plan.mesh_sources;
-    mesh_kernel_mtu_ = plan.mesh_mtu;
-    sync_mesh_kernel_path();
+    mesh_kernel_->want(std::move(over_mesh_device), plan.mesh_mtu);
   }
   return Ok{};
 }

@@ -21,7 +21,7 @@
 #include "dataplane/kernel/interface_addresses.h"
 #include "dataplane/kernel/kernel_forwarding.h"
 #include "dataplane/kernel/kernel_neighbours.h"
-#include "dataplane/kernel/mesh_kernel_path.h"
+#include "dataplane/kernel/mesh_kernel_device.h"
 #include "ebpf/loader/map_access.h"
 
 namespace vigil::dp {
@@ -82,8 +82,6 @@ class FastPathControl final : public ConfigTarget {
   // logged, shown and retried every second; the fast path's own routes are in place anyway.
   void mirror_to_kernel(const FastPathPlan& plan, std::vector<KernelRoute> wanted);
   void sync_kernel_mirror();
-  // The mesh's kernel device: its MTU and routes made those of the routes last applied.
-  void sync_mesh_kernel_path();
   // The mesh: its tunnels (none when `config` has no mesh section) made the running ones.
   Status apply_mesh(const config::Config& config, const FastPathPlan& plan);
   // fast_path_status.cc: show() and metrics.
@@ -125,14 +123,10 @@ class FastPathControl final : public ConfigTarget {
   std::chrono::steady_clock::time_point mirror_retry_at_{};
   std::optional<KernelForwarding> kernel_forwarding_;  // set once turned on
   // The box's own traffic with other sites (kernel/mesh_kernel_path.h): there while the fast
-  // path runs with a mesh; its routes retried every second while the kernel refuses them.
+  // path runs with a mesh section.
   std::unique_ptr<MeshKernelPath> mesh_kernel_;
   bool started_with_mesh_ = false;
-  std::vector<Route> mesh_kernel_routes_;  // the fast path's routes, as last applied
-  MeshSources mesh_sources_;
-  uint32_t mesh_kernel_mtu_ = 0;
-  std::string mesh_kernel_error_;
-  std::chrono::steady_clock::time_point mesh_kernel_retry_at_{};
+  bool failed_with_mesh_ = false;
 };
 
 }  // namespace vigil::dp

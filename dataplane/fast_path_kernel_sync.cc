@@ -24,8 +24,8 @@ void FastPathControl::tick() {
   if (!mirror_error_.empty() && std::chrono::steady_clock::now() >= mirror_retry_at_) {
     sync_kernel_mirror();
   }
-  if (!mesh_kernel_error_.empty() && std::chrono::steady_clock::now() >= mesh_kernel_retry_at_) {
-    sync_mesh_kernel_path();
+  if (mesh_kernel_) {
+    mesh_kernel_->tick(std::chrono::steady_clock::now());
   }
   if (offloader_) {
     offloader_->tick();
@@ -220,29 +220,6 @@ void FastPathControl::sync_kernel_mirror() {
     log::info("kernel fallback: the kernel's routes are the fast path's again");
   }
   mirror_error_.clear();
-}
-
-void FastPathControl::sync_mesh_kernel_path() {
-  // Every time, not once: a commit may change the tunnel's MTU, and the kernel may have
-  // flushed the routes (the device taken down by hand).
-  Status ok = mesh_kernel_->set_up(mesh_kernel_mtu_);
-  if (ok) {
-    ok = mesh_kernel_->sync(mesh_kernel_routes_, kTunnelPort, mesh_sources_);
-  }
-  if (!ok) {
-    if (ok.error() != mesh_kernel_error_) {
-      log::error("the box's own traffic to other sites: routes over the mesh's device not set",
-                 {{"device", mesh_kernel_->name()}, {"error", ok.error()}});
-    }
-    mesh_kernel_error_ = ok.error();
-    mesh_kernel_retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    return;
-  }
-  if (!mesh_kernel_error_.empty()) {
-    log::info("the box's own traffic to other sites: routes over the mesh's device set again",
-              {{"device", mesh_kernel_->name()}});
-  }
-  mesh_kernel_error_.clear();
 }
 
 }  // namespace vigil::dp

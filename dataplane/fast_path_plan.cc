@@ -4,6 +4,7 @@
 #include <set>
 
 #include "dataplane/interface_admission.h"
+#include "dataplane/local_services.h"
 #include "dataplane/pipeline/lcore_counters.h"
 
 namespace vigil::dp {
@@ -39,6 +40,45 @@ RoutingInput routing_input_from(const config::Config& c, const PortMap& ports) {
     in.static_routes.push_back(std::move(route));
   }
   return in;
+}
+
+LocalPolicy local_policy_of(const config::Config& c) {
+  LocalPolicy policy{.drop_by_default = c.filter.default_action == config::Verdict::kDrop,
+                     .drop_later_fragments = c.filter.later_fragments == config::Verdict::kDrop};
+  for (const auto& r : c.filter.acl) {
+    policy.acl.push_back({.source = r.source,
+                          .destination = r.destination,
+                          .deny = r.action == config::Verdict::kDrop});
+  }
+  for (const ServicePort& p : service_ports_of(c)) {
+    (p.protocol == 6 ? policy.tcp_ports : policy.udp_ports).set(p.port);
+  }
+  return policy;
+}
+
+MeshSources mesh_sources_of(const config::Config& c) {
+  const auto link_local = [](const net::IpAddress& a) {
+    return a.family == 4 ? a.bytes[0] == 169 && a.bytes[1] == 254
+                         : a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80;
+  };
+  const auto in_networks = [&c](const net::IpAddress& a) {
+    return c.mesh.networks.empty() ||
+           std::any_of(c.mesh.networks.begin(), c.mesh.networks.end(),
+                       [&a](const net::Prefix& n) { return n.contains(a); });
+  };
+  MeshSources sources;
+  for (const auto& i : c.interfaces) {
+    if (!i.enabled || i.role != config::InterfaceRole::kLan) {
+      continue;
+    }
+    for (const auto& a : i.addresses) {
+      auto& source = a.address.family == 4 ? sources.v4 : sources.v6;
+      if (!source && !link_local(a.address) && in_networks(a.address)) {
+        source = a.address;
+      }
+    }
+  }
+  return sources;
 }
 
 FastPathPlan plan_from(const config::Config& c) {
@@ -78,18 +118,9 @@ FastPathPlan plan_from(const config::Config& c) {
   }
   plan.mesh_mtu = static_cast<uint16_t>(smallest_mtu > 80 + 68 ? smallest_mtu - 80 : 68);
   plan.mesh = c.mesh.enabled;
+  plan.local_policy = std::make_shared<const LocalPolicy>(local_policy_of(c));
   plan.mesh_peers = c.mesh.peers.size();
-  for (const auto& i : c.interfaces) {
-    if (!i.enabled || i.role != config::InterfaceRole::kLan) {
-      continue;
-    }
-    for (const auto& a : i.addresses) {
-      auto& source = a.address.family == 4 ? plan.mesh_sources.v4 : plan.mesh_sources.v6;
-      if (!source) {
-        source = a.address;
-      }
-    }
-  }
+  plan.mesh_sources = mesh_sources_of(c);
   for (const auto& peer : c.mesh.peers) {
     for (const auto& prefix : peer.allowed_ips) {
       plan.mesh_prefixes.push_back(prefix);

@@ -7,12 +7,14 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/expected.h"
 #include "config/config.h"
+#include "dataplane/forwarding/local_policy.h"
 #include "dataplane/forwarding/route_builder.h"
 #include "dataplane/forwarding/routing_input.h"
 #include "dataplane/kernel/mesh_kernel_routes.h"
@@ -64,14 +66,16 @@ struct FastPathPlan {
   PortMap port_map;                // by name
   RoutingInput routing;
   bool mesh = false;  // the config has a mesh section (peers or not yet): the device is made
+  // What the box's kernel takes of what the mesh brings for it: `filter`'s rules for traffic
+  // to the box, which the classifier cannot apply to it (forwarding/local_policy.h).
+  std::shared_ptr<const LocalPolicy> local_policy;
   size_t mesh_peers = 0;
   // The mesh's allowed IPs (peers' networks), routed to the tunnel, and whose each is.
   std::vector<net::Prefix> mesh_prefixes;
   std::vector<std::string> mesh_prefix_peers;
   // The tunnel's MTU: the smallest port MTU less 80 bytes (outer IPv6, UDP, WireGuard).
   uint16_t mesh_mtu = 1420;
-  // What the box's own traffic to other sites leaves from: the first lan interface's first
-  // address in each family (mesh_kernel_routes.h).
+  // What the box's own traffic to other sites leaves from (mesh_sources_of()).
   MeshSources mesh_sources;
 
   // Whether the kernel gets a copy of the FIB: only a fast path that forwards has one; a box
@@ -88,6 +92,15 @@ RoutingInput routing_input_from(const config::Config& config, const PortMap& por
 // Routes of source mesh: each prefix to the tunnel, unless a route to the same prefix is there
 // already (connected and local routes, and a static route given on purpose, win).
 void add_mesh_routes(std::vector<Route>& routes, const std::vector<net::Prefix>& prefixes);
+
+// The addresses the box's own traffic to other sites leaves from, one per family: the first
+// address of a lan interface, in config order, that is in the site's mesh networks (what the
+// other sites accept from it: mesh.networks, or the lan interfaces' networks when it is
+// empty), link-local ones left out.
+MeshSources mesh_sources_of(const config::Config& config);
+
+// filter's rules for traffic to the box, for what the mesh brings (local_policy.h).
+LocalPolicy local_policy_of(const config::Config& config);
 
 // The adapter: the plan of `config`.
 FastPathPlan plan_from(const config::Config& config);

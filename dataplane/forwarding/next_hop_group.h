@@ -29,6 +29,7 @@ struct NextHop {
   // neighbour.
   std::optional<net::IpAddress> gateway;
   uint32_t weight = 1;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const NextHop&) const = default;
 };
 

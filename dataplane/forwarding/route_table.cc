@@ -23,7 +23,7 @@ LocalAddresses locals_of(const std::map<net::Prefix, GroupId>& routes,
       const auto& b = prefix.address.bytes;
       out.v4.push_back(uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3]);
     } else {
-      std::array<uint8_t, 16> a;
+      std::array<uint8_t, 16> a{};
       std::copy_n(prefix.address.bytes.begin(), 16, a.begin());
       out.v6.push_back(a);
     }
@@ -36,7 +36,7 @@ LocalAddresses locals_of(const std::map<net::Prefix, GroupId>& routes,
 }  // namespace
 
 bool LocalAddresses::has6(const uint8_t* address) const {
-  std::array<uint8_t, 16> a;
+  std::array<uint8_t, 16> a{};
   std::copy_n(address, 16, a.begin());
   return std::binary_search(v6.begin(), v6.end(), a);
 }
@@ -182,7 +182,7 @@ void RouteTable::release_group(GroupId id) {
 Status RouteTable::apply_changes(Fib& fib, const std::vector<Change>& changes) {
   for (size_t i = 0; i < changes.size(); ++i) {
     const auto& c = changes[i];
-    const Status done = c.after ? fib.add(c.prefix, *c.after) : fib.remove(c.prefix);
+    Status done = c.after ? fib.add(c.prefix, *c.after) : fib.remove(c.prefix);
     if (!done) {
       // Put back what this FIB had, newest first, so the caller can report and keep going.
       for (size_t j = i; j-- > 0;) {
@@ -195,7 +195,8 @@ Status RouteTable::apply_changes(Fib& fib, const std::vector<Change>& changes) {
   return Ok{};
 }
 
-Status RouteTable::apply(std::vector<Route> routes, std::vector<PortInfo> ports) {
+Status RouteTable::apply(std::vector<Route> routes, std::vector<PortInfo> ports,
+                         std::shared_ptr<const LocalPolicy> local_policy) {
   if (Status ok = check(routes, ports.size()); !ok) {
     return ok;
   }
@@ -227,9 +228,10 @@ Status RouteTable::apply(std::vector<Route> routes, std::vector<PortInfo> ports)
     return ok;
   }
   ports_ = std::move(ports);
-  const ForwardingSnapshot* old = published_.exchange(
-      new ForwardingSnapshot(standby_.get(), groups_, ports_, locals_of(next, groups_)),
-      std::memory_order_acq_rel);
+  auto* snapshot =
+      new ForwardingSnapshot(standby_.get(), groups_, ports_, locals_of(next, groups_));
+  snapshot->local_policy = std::move(local_policy);
+  const ForwardingSnapshot* old = published_.exchange(snapshot, std::memory_order_acq_rel);
   std::swap(active_, standby_);
   if (changed_) {
     changed_();  // lcores may read the new snapshot from here on

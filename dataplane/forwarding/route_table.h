@@ -24,6 +24,7 @@
 #include "common/expected.h"
 #include "dataplane/forwarding/adjacency_table.h"
 #include "dataplane/forwarding/fib.h"
+#include "dataplane/forwarding/local_policy.h"
 #include "dataplane/forwarding/next_hop_group.h"
 #include "dataplane/forwarding/port_info.h"
 #include "dataplane/forwarding/route.h"
@@ -88,6 +89,8 @@ struct ForwardingSnapshot {
   LocalAddresses locals;
   std::vector<GroupEntry> entries;  // indexed by GroupId, from `groups` and `ports`
   std::vector<Forwarder> forwarders;
+  // What the box's kernel takes of what the mesh brings for it; none: everything.
+  std::shared_ptr<const LocalPolicy> local_policy;
 };
 
 struct RouteTableLimits {
@@ -109,9 +112,11 @@ class RouteTable {
   // Whether `routes` would fit (route and group counts, one entry per prefix) — nothing
   // changes. apply() checks the same first.
   Status check(const std::vector<Route>& routes, size_t port_count) const;
-  // Makes `routes` the table and `ports` the ports' details, as described at the top. On error
-  // nothing has changed. Next hops must name ports below ports.size().
-  Status apply(std::vector<Route> routes, std::vector<PortInfo> ports);
+  // Makes `routes` the table and `ports` the ports' details, as described at the top, with
+  // `local_policy` for what tunnels bring for the box. On error nothing has changed. Next
+  // hops must name ports below ports.size().
+  Status apply(std::vector<Route> routes, std::vector<PortInfo> ports,
+               std::shared_ptr<const LocalPolicy> local_policy = nullptr);
   // Called on the control thread each time apply() has published a new snapshot: what was
   // decided by the old one (flows offloaded to XDP) must be decided again.
   void on_change(std::function<void()> changed) { changed_ = std::move(changed); }

@@ -1,6 +1,7 @@
 #include "dataplane/kernel/fib_mirror.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 namespace vigil::dp {
@@ -84,6 +85,24 @@ Status FibMirror::sync(const std::vector<KernelRoute>& wanted) {
   if (failures > 0) {
     return fail(first_error +
                 (failures > 1 ? " (and " + std::to_string(failures - 1) + " more)" : ""));
+  }
+  return Ok{};
+}
+
+Status FibMirror::recheck() {
+  if (!installed_) {
+    return Ok{};
+  }
+  auto present = table_.list_own();
+  if (!present) {
+    return fail(present.error());
+  }
+  const std::set<net::Prefix> there(present->begin(), present->end());
+  for (auto it = installed_->begin(); it != installed_->end();) {
+    it = there.contains(it->first) ? std::next(it) : installed_->erase(it);
+  }
+  for (const auto& p : there) {
+    installed_->try_emplace(p, std::nullopt);  // someone else's copy: replaced or swept
   }
   return Ok{};
 }

@@ -41,6 +41,10 @@ class FibMirror {
   // Reads the kernel again at the next sync and replaces every route: after a link change,
   // when the kernel may have flushed routes over an interface taken down.
   void forget() { installed_.reset(); }
+  // Reads which of its routes the kernel still has: the next sync puts back those it lost
+  // (and sweeps any it did not install), leaving the rest untouched. Before the first sync,
+  // nothing to do.
+  Status recheck();
 
   // Routes the kernel took as wanted (not those it refused or that are not read yet).
   size_t installed() const {

@@ -16,6 +16,7 @@ struct KernelNextHop {
   int ifindex = 0;
   std::optional<net::IpAddress> gateway;  // none: the destination is on the link
   uint32_t weight = 1;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const KernelNextHop&) const = default;
 };
 

@@ -91,12 +91,17 @@ Expected<NetlinkRouteTable> NetlinkRouteTable::open(uint8_t protocol, uint32_t m
   if (!socket) {
     return fail(socket.error());
   }
+  socket->strict_dumps();  // list_own() then reads only the protocol's routes
   return NetlinkRouteTable(std::move(*socket), protocol, metric);
 }
 
 Expected<std::vector<net::Prefix>> NetlinkRouteTable::list_own() {
   rtmsg request{};
   request.rtm_family = AF_UNSPEC;
+  // Filters for a kernel that takes them (strict dumps); any other sends everything, and the
+  // same filters apply below.
+  request.rtm_table = RT_TABLE_MAIN;
+  request.rtm_protocol = protocol_;
   NetlinkMessage msg(RTM_GETROUTE, NLM_F_DUMP, &request, sizeof(request));
   std::set<net::Prefix> found;  // a multipath IPv6 route may come as one message per hop
   Status ok = socket_.dump(msg, [&found, this](const nlmsghdr* h) {

@@ -1,58 +1,58 @@
 #include "dataplane/kernel/mesh_kernel_path.h"
 
-#include <net/if.h>
+#include <utility>
 
-#include <fstream>
+#include "common/logging.h"
 
 namespace vigil::dp {
 
-Expected<std::unique_ptr<MeshKernelPath>> MeshKernelPath::open(const std::string& name) {
-  const int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
-  if (ifindex == 0) {
-    return fail("the mesh's kernel device " + name + " is not there");
-  }
-  auto link = InterfaceAddresses::open();
-  if (!link) {
-    return fail(link.error());
-  }
-  auto table = NetlinkRouteTable::open(kVigilMeshRouteProtocol, kVigilMeshRouteMetric);
-  if (!table) {
-    return fail(table.error());
-  }
-  return std::unique_ptr<MeshKernelPath>(
-      new MeshKernelPath(name, ifindex, std::move(*link), std::move(*table)));
+MeshKernelPath::MeshKernelPath(std::string name, int ifindex,
+                               std::unique_ptr<KernelRouteTable> table, LinkSetUp set_up)
+    : name_(std::move(name)),
+      ifindex_(ifindex),
+      table_(std::move(table)),
+      routes_(*table_),
+      set_up_(std::move(set_up)) {}
+
+void MeshKernelPath::want(std::vector<KernelRoute> routes, uint32_t mtu) {
+  wanted_ = std::move(routes);
+  mtu_ = mtu;
+  sync();
 }
 
-namespace {
-
-void write_sysctl(const std::string& path, const char* value) {
-  std::ofstream file(path);
-  file << value << '\n';  // a kernel without IPv6 has no such file, and nothing to stop
+void MeshKernelPath::tick(std::chrono::steady_clock::time_point now) {
+  if (now < next_check_) {
+    return;
+  }
+  next_check_ = now + std::chrono::seconds(1);
+  sync();
 }
 
-}  // namespace
-
-Status MeshKernelPath::set_up(uint32_t mtu) {
-  if (!addresses_cleared_) {
-    // No address of its own, so the kernel sends no router solicitation or MLD report into
-    // it (the fast path could only drop them). The tap came up with a link-local address
-    // already: IPv6 off and on again removes it, and none is made again. Once, before any
-    // route goes over the device (turning IPv6 off would flush them).
-    const std::string conf = "/proc/sys/net/ipv6/conf/" + name_ + "/";
-    write_sysctl(conf + "addr_gen_mode", "1");  // none
-    write_sysctl(conf + "disable_ipv6", "1");
-    write_sysctl(conf + "disable_ipv6", "0");
-    addresses_cleared_ = true;
+void MeshKernelPath::sync() {
+  Status ok = set_up_(mtu_);
+  if (ok) {
+    // Read back, not trusted from memory: the kernel may have dropped some since.
+    ok = routes_.recheck();
   }
-  if (Status ok = link_.set_up(ifindex_, mtu, /*no_arp=*/true); !ok) {
-    return fail(name_ + ": " + ok.error());
+  if (ok) {
+    ok = routes_.sync(wanted_);
   }
-  return Ok{};
-}
-
-Status MeshKernelPath::sync(const std::vector<Route>& routes, PortId tunnel_port,
-                            const MeshSources& sources) {
-  return routes_.sync(mesh_kernel_routes(routes, tunnel_port, ifindex_, sources));
+  if (!ok) {
+    // Said once it lasts past the next check: a new IPv6 source address is refused as a
+    // route's source while the kernel still checks it is unique (DAD, a second or two).
+    if (++failures_ == 2 || (failures_ > 2 && ok.error() != error_)) {
+      log::error("the box's own traffic to other sites: the mesh device's routes are not set",
+                 {{"device", name_}, {"error", ok.error()}});
+    }
+    error_ = ok.error();
+    return;
+  }
+  if (failures_ >= 2) {
+    log::info("the box's own traffic to other sites: the mesh device's routes are set again",
+              {{"device", name_}});
+  }
+  failures_ = 0;
+  error_.clear();
 }
 
 }  // namespace vigil::dp

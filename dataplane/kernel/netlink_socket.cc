@@ -49,6 +49,11 @@ Expected<NetlinkSocket> NetlinkSocket::open(int protocol) {
   return NetlinkSocket(std::move(fd));
 }
 
+bool NetlinkSocket::strict_dumps() {
+  const int on = 1;
+  return setsockopt(fd_.get(), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on)) == 0;
+}
+
 void NetlinkSocket::drain() {
   uint8_t buf[8192];
   while (recv(fd_.get(), buf, sizeof(buf), MSG_DONTWAIT) > 0) {

@@ -35,6 +35,10 @@ class NetlinkSocket {
   Status request(NetlinkMessage& message, int tolerated = 0);
   // Sends and returns; a refusal arrives later and is discarded.
   Status send_only(NetlinkMessage& message);
+  // Asks the kernel to filter dumps by the request's fields (NETLINK_GET_STRICT_CHK, Linux
+  // 4.20): a dump of one protocol's routes then costs what they are, not the whole table.
+  // False where the kernel does not: the caller filters what comes, as it must anyway.
+  bool strict_dumps();
   // Sends a dump request and calls `each` for every answer message until the dump ends.
   Status dump(NetlinkMessage& message, const std::function<void(const nlmsghdr*)>& each);
 

@@ -107,6 +107,12 @@ void AdmitStage::admit(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
       burst.drop(i, DropReason::kKernelPathGroup);
       return;
     }
+    if (st.tunnel) {
+      // Another site's broadcast or multicast, decrypted: the box's kernel takes no group
+      // traffic from the mesh (a host there would reach every socket bound to any address).
+      burst.drop(i, DropReason::kTunnelGroupDestination);
+      return;
+    }
     st.disposition = Disposition::kToKernel;  // for the box, or no one: never routed
     return;
   }

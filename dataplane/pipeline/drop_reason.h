@@ -42,8 +42,10 @@
   X(kKernelPathForeignSource, "kernel_path_foreign_source") /* not from the box's addresses */     \
   X(kKernelPathNotMesh, "kernel_path_not_mesh") /* the kernel's, not routed into the mesh */       \
   /* the mesh's transport (dataplane/mesh/): */                                                    \
-  X(kTunnelMalformed, "wg_malformed")            /* not a WireGuard message, or bad inside */      \
-  X(kTunnelNoSession, "wg_no_session")           /* no session has its index */                    \
+  X(kTunnelMalformed, "wg_malformed")                /* not a WireGuard message, or bad inside */  \
+  X(kTunnelGroupDestination, "wg_group_destination") /* decrypted broadcast or multicast */        \
+  X(kTunnelLocalDenied, "wg_local_denied")           /* for the box, refused as filter would */    \
+  X(kTunnelNoSession, "wg_no_session")               /* no session has its index */                \
   X(kTunnelSessionExpired, "wg_session_expired") /* past REJECT_AFTER_TIME or its message limit */ \
   X(kTunnelHandshakeFailed, "wg_handshake_failed")    /* waited for a handshake that gave up */    \
   X(kTunnelReplay, "wg_replay")                       /* a counter already taken or too old */     \

@@ -23,6 +23,14 @@ uint8_t* l3(rte_mbuf* m, const vigil_packet& p) {
   return rte_pktmbuf_mtod_offset(m, uint8_t*, p.l3_offset);
 }
 
+// What another site sends the box, decrypted, held to the classifier's rules for the box.
+bool admitted_from_tunnel(const vigil_packet& p, const LocalPolicy& policy) {
+  const bool v4 = is_v4(p);
+  return policy.admits(v4 ? 4 : 6, v4 ? reinterpret_cast<const uint8_t*>(&p.src.v4) : p.src.v6,
+                       v4 ? reinterpret_cast<const uint8_t*>(&p.dst.v4) : p.dst.v6, p.l4_proto,
+                       rte_be_to_cpu_16(p.dport), !p.l4_unknown, p.later_fragment != 0);
+}
+
 }  // namespace
 
 RouteStage::RouteStage(const RouteTable& routes, std::shared_ptr<IcmpResponder> icmp,
@@ -99,6 +107,12 @@ void RouteStage::route(Burst& burst, uint16_t i, const ForwardingSnapshot& snap,
   const GroupEntry& g = snap.entry(group);
   if (g.action != RouteAction::kForward) [[unlikely]] {
     if (g.action == RouteAction::kLocal) {
+      if (burst.state[i].tunnel && snap.local_policy) [[unlikely]] {
+        if (!admitted_from_tunnel(burst.state[i].parsed, *snap.local_policy)) {
+          burst.drop(i, DropReason::kTunnelLocalDenied);
+          return;
+        }
+      }
       burst.state[i].disposition = Disposition::kToKernel;
     } else if (g.action == RouteAction::kBlackhole) {
       burst.drop(i, DropReason::kBlackhole);

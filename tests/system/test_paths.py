@@ -135,7 +135,7 @@ def test_the_box_itself_reaches_and_is_reached_through_the_mesh(mesh, tmp_path):
     through the tunnel, both ways: the kernel routes the other sites' networks over vigil-mesh,
     a device vigil-dp reads and writes, from the box's LAN address (the other site takes
     nothing else from it)."""
-    lab, edges, _ = mesh
+    lab, edges, keys = mesh
     link = lab.run("s1-edge", ["ip", "-d", "link", "show", "vigil-mesh"]).stdout
     assert "NOARP" in link and "mtu 1420" in link, link
     for family, prefix, source in (("-4", "10.2.0.0/16", "10.1.1.1"),
@@ -156,6 +156,20 @@ def test_the_box_itself_reaches_and_is_reached_through_the_mesh(mesh, tmp_path):
                             ("s3-client", "http://[fd00:1:1::1]:8181/page")):
             got = lab.run(client, ["curl", "-sS", "--max-time", "5", url], check=False)
             assert got.returncode == 0 and got.stdout == "s1-edge itself\n", (client, got)
+        # filter holds it as it holds traffic to the box on the ports: with default_action
+        # drop, 8181 is no service of the box; ICMP still is.
+        s1 = edges["s1-edge"]
+        s1.commit_text(site_edge_config(1, mesh=mesh_section(1, keys))
+                       + "filter: {default_action: drop}\n", "close the box")
+        try:
+            got = lab.run("s2-client", ["curl", "-sS", "--max-time", "2",
+                                        "http://10.1.1.1:8181/page"], check=False)
+            assert got.returncode != 0, got
+            assert lab.ping("s2-client", "10.1.1.1", count=2, interval=0.05)["received"] == 2
+            drops = s1.call("vigil-dp", "dataplane.show")["drops"]
+            assert drops["wg_local_denied"] >= 1, drops
+        finally:
+            s1.commit_text(site_edge_config(1, mesh=mesh_section(1, keys)), "open it again")
     finally:
         server.stop()
     # Reaching: the box pings another site's client, from its LAN address.

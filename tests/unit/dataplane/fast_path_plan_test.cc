@@ -94,6 +94,28 @@ TEST(FastPathPlan, ACheckedPlanPassesAndEachProblemIsNamed) {
   }
 }
 
+// The box's own traffic to other sites leaves from an address they accept: a lan address in
+// the site's mesh networks, never a WAN or link-local one.
+TEST(FastPathPlan, TheMeshSourceIsALanAddressInTheSitesNetworks) {
+  const std::string interfaces = R"(interfaces:
+  wan1: {role: wan, addresses: [192.0.2.2/24, "2001:db8::2/64"]}
+  mgmt0: {role: lan, enabled: false, addresses: [10.9.0.1/24]}
+  lan0: {role: lan, addresses: ["fe80::1/64", 10.1.1.1/24, "fd00:1:1::1/64"]}
+  lan1: {role: lan, addresses: [10.5.0.1/24, "fd00:5::1/64"]}
+)";
+  const MeshSources lans = mesh_sources_of(parse(interfaces));
+  EXPECT_EQ(lans.v4, ip("10.1.1.1"));
+  EXPECT_EQ(lans.v6, ip("fd00:1:1::1"));
+  const MeshSources networks =
+      mesh_sources_of(parse(interfaces + "mesh:\n  networks: [10.5.0.0/16, \"fd00:5::/32\"]\n"));
+  EXPECT_EQ(networks.v4, ip("10.5.0.1"));
+  EXPECT_EQ(networks.v6, ip("fd00:5::1"));
+  const MeshSources none =
+      mesh_sources_of(parse(interfaces + "mesh:\n  networks: [10.77.0.0/16]\n"));
+  EXPECT_FALSE(none.v4);
+  EXPECT_FALSE(none.v6);
+}
+
 TEST(FastPathPlan, APeersNetworksAreRoutedToTheTunnelAndNeverShadowed) {
   const std::string mesh = std::string(kForwarding) +
                            "mesh:\n  peers:\n    b:\n      public_key: "

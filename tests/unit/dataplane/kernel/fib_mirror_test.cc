@@ -8,6 +8,7 @@
 
 #include "config/document.h"
 #include "dataplane/fast_path_plan.h"
+#include "tests/unit/dataplane/kernel/fake_kernel_table.h"
 
 namespace vigil::dp {
 namespace {
@@ -18,42 +19,6 @@ net::Prefix prefix(const char* text) {
 net::IpAddress ip(const char* text) {
   return *net::IpAddress::parse(text);
 }
-
-// The kernel's table as the mirror sees it, with what it was asked to do, and refusals on
-// demand.
-class FakeKernelTable final : public KernelRouteTable {
- public:
-  Expected<std::vector<net::Prefix>> list_own() override {
-    ++lists;
-    if (!list_error.empty()) {
-      return fail(list_error);
-    }
-    std::vector<net::Prefix> out;
-    for (const auto& [p, r] : routes) {
-      out.push_back(p);
-    }
-    return out;
-  }
-  Status replace(const KernelRoute& route) override {
-    ++replaces;
-    if (refused.contains(route.prefix)) {
-      return fail("cannot install the kernel route " + route.prefix.to_string() +
-                  ": Network is unreachable");
-    }
-    routes[route.prefix] = route;
-    return Ok{};
-  }
-  Status remove(const net::Prefix& p) override {
-    ++removes;
-    routes.erase(p);
-    return Ok{};
-  }
-
-  std::map<net::Prefix, KernelRoute> routes;
-  std::set<net::Prefix> refused;
-  std::string list_error;
-  int lists = 0, replaces = 0, removes = 0;
-};
 
 KernelRoute via(const char* p, int ifindex, const char* gateway) {
   return {.prefix = prefix(p), .next_hops = {{.ifindex = ifindex, .gateway = ip(gateway)}}};
@@ -193,6 +158,27 @@ TEST(FibMirror, ForgetReadsTheKernelAgainAndPutsBackWhatItFlushed) {
   ASSERT_TRUE(mirror.sync(wanted));
   EXPECT_EQ(kernel.routes.size(), 1u);
   EXPECT_EQ(kernel.lists, 2);
+}
+
+// A recheck reads what the kernel still has: only what it lost is sent again.
+TEST(FibMirror, RecheckPutsBackOnlyWhatTheKernelLost) {
+  FakeKernelTable kernel;
+  FibMirror mirror(kernel);
+  ASSERT_TRUE(mirror.recheck()) << "nothing to read before the first sync";
+  EXPECT_EQ(kernel.lists, 0);
+  const std::vector<KernelRoute> wanted = {via("10.1.0.0/16", 2, "192.0.2.1"),
+                                           via("10.2.0.0/16", 2, "192.0.2.1")};
+  ASSERT_TRUE(mirror.sync(wanted));
+  kernel.routes.erase(prefix("10.1.0.0/16"));
+  kernel.routes[prefix("10.3.0.0/16")] = via("10.3.0.0/16", 2, "192.0.2.1");  // not its own
+  const int replaces = kernel.replaces;
+  ASSERT_TRUE(mirror.recheck());
+  ASSERT_TRUE(mirror.sync(wanted));
+  EXPECT_EQ(kernel.replaces, replaces + 1) << "10.1.0.0/16 alone";
+  EXPECT_TRUE(kernel.routes.contains(prefix("10.1.0.0/16")));
+  EXPECT_FALSE(kernel.routes.contains(prefix("10.3.0.0/16"))) << "swept";
+  kernel.list_error = "route dump: Resource temporarily unavailable";
+  EXPECT_FALSE(mirror.recheck());
 }
 
 TEST(FibMirror, ClearRemovesEveryRouteOfVigilsProtocol) {

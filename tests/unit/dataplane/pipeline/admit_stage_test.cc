@@ -84,6 +84,30 @@ TEST_P(AdmitTest, TheMeshKernelDeviceAdmitsOnlyTheBoxsOwnUnicast) {
   expect_dropped(kLan, own, DropReason::kMartianOwnSource);
 }
 
+// Another site's broadcast or multicast, decrypted, does not reach the box's kernel; its
+// unicast for the box does.
+TEST_P(AdmitTest, GroupDestinationsFromATunnelAreDropped) {
+  auto addressed = [](std::vector<uint8_t> f) {
+    const rte_ether_addr wan = mac(kPortMac[kWan1]);
+    std::memcpy(f.data(), wan.addr_bytes, 6);
+    return f;
+  };
+  for (const char* group : {"255.255.255.255", "224.0.0.251", "239.1.2.3"}) {
+    const LcoreCounters before = counters_;
+    run_as_sent(kWan1,
+                {addressed(PacketBuilder().eth().ipv4("10.70.1.5", group).udp(5353, 5353).build())},
+                /*from_tunnel=*/true);
+    EXPECT_EQ(drops(DropReason::kTunnelGroupDestination),
+              before.drops[static_cast<size_t>(DropReason::kTunnelGroupDestination)] + 1)
+        << group;
+  }
+  EXPECT_TRUE(sink_.kernel.empty());
+  run_as_sent(
+      kWan1, {addressed(PacketBuilder().eth().ipv4("10.70.1.5", "10.1.0.1").tcp(4000, 22).build())},
+      /*from_tunnel=*/true);
+  EXPECT_EQ(sink_.kernel.size(), 1u);
+}
+
 TEST_P(AdmitTest, FramesForOtherHostsAreDroppedAndGroupFramesAreTheKernels) {
   auto frame = lan_udp();
   expect_dropped(kLan, frame, DropReason::kOtherHost, /*as_sent=*/true);  // builder's MAC

@@ -118,22 +118,23 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
     set_v4(ports[kWan2], "198.51.100.2");
     ports[kLan].has_v6 = true;
     std::memcpy(ports[kLan].v6, ip("fd00:1::1").bytes.data(), 16);
-    ASSERT_TRUE(routes_->apply(
-        {{net("10.1.0.0/24"), connected(kLan)},
-         {net("10.1.0.1/32"), make_group(RouteAction::kLocal)},
-         {net("192.0.2.0/24"), connected(kWan1)},
-         {net("198.51.100.0/24"), connected(kWan2)},
-         {net("0.0.0.0/0"), make_forward_group({{.port = kWan1, .gateway = ip("192.0.2.1")},
-                                                {.port = kWan2, .gateway = ip("198.51.100.1")}})},
-         {net("10.50.0.0/16"), via(kWan1, "192.0.2.1")},
-         {net("10.60.0.0/16"), via(kWan2, "198.51.100.1")},
-         {net("203.0.113.0/24"), make_group(RouteAction::kBlackhole)},
-         {net("fd00:1::/64"), connected(kLan)},
-         {net("fd00:1::1/128"), make_group(RouteAction::kLocal)},
-         {net("fd00:99::/32"), via(kWan1, "2001:db8:1::1")},
-         {net("10.70.0.0/16"), make_forward_group({{.port = kTunnelPort}})},  // another site
-         {net("fd00:70::/48"), make_forward_group({{.port = kTunnelPort}})}},
-        ports));
+    table_ = {
+        {net("10.1.0.0/24"), connected(kLan)},
+        {net("10.1.0.1/32"), make_group(RouteAction::kLocal)},
+        {net("192.0.2.0/24"), connected(kWan1)},
+        {net("198.51.100.0/24"), connected(kWan2)},
+        {net("0.0.0.0/0"), make_forward_group({{.port = kWan1, .gateway = ip("192.0.2.1")},
+                                               {.port = kWan2, .gateway = ip("198.51.100.1")}})},
+        {net("10.50.0.0/16"), via(kWan1, "192.0.2.1")},
+        {net("10.60.0.0/16"), via(kWan2, "198.51.100.1")},
+        {net("203.0.113.0/24"), make_group(RouteAction::kBlackhole)},
+        {net("fd00:1::/64"), connected(kLan)},
+        {net("fd00:1::1/128"), make_group(RouteAction::kLocal)},
+        {net("fd00:99::/32"), via(kWan1, "2001:db8:1::1")},
+        {net("10.70.0.0/16"), make_forward_group({{.port = kTunnelPort}})},  // another site
+        {net("fd00:70::/48"), make_forward_group({{.port = kTunnelPort}})}};
+    port_infos_ = ports;
+    ASSERT_TRUE(routes_->apply(table_, port_infos_));
     set_neighbour(kLan, "10.1.0.5", kHostMac);
     set_neighbour(kLan, "fd00:1::5", kHostMac);
     set_neighbour(kWan1, "192.0.2.1", kGw1Mac);
@@ -181,12 +182,15 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
     run_as_sent(in_port, frames);
   }
   // The same with the frames' own destination MACs.
-  void run_as_sent(PortId in_port, const std::vector<std::vector<uint8_t>>& frames) {
+  // `from_tunnel`: as a tunnel's receive stage leaves what it decrypted.
+  void run_as_sent(PortId in_port, const std::vector<std::vector<uint8_t>>& frames,
+                   bool from_tunnel = false) {
     Burst burst;
     burst.reset(in_port, static_cast<uint16_t>(frames.size()));
     for (size_t i = 0; i < frames.size(); ++i) {
       burst.packets[i] = make_mbuf(frames[i]);
       ASSERT_NE(burst.packets[i], nullptr);
+      burst.state[i].tunnel = from_tunnel;
     }
     pipeline_->run(burst);
   }
@@ -202,6 +206,8 @@ class ForwardingTest : public ::testing::TestWithParam<bool> {
   std::optional<IcmpLimits> icmp_limits_;  // set before SetUp() for rate-limited tests
   NeighbourStage* neighbour_stage_ = nullptr;
   TunnelCapture* tunnel_ = nullptr;
+  std::vector<Route> table_;  // the routes SetUp applied, and the ports
+  std::vector<PortInfo> port_infos_;
 };
 
 }  // namespace vigil::dp

@@ -308,6 +308,36 @@ TEST_P(ForwardingTest, TheKernelsPacketsFromTheMeshDeviceGoOnlyIntoTheTunnelUnch
   EXPECT_EQ(tunnel_->taken[2][22], 8) << "TTL decremented";
 }
 
+// What another site sends the box through the mesh is held to filter's rules for the box
+// (the classifier never sees it); other traffic to the box, and transit, are not the route
+// stage's to judge.
+TEST_P(ForwardingTest, TheMeshsTrafficToTheBoxIsHeldToTheLocalPolicy) {
+  auto policy = std::make_shared<LocalPolicy>();
+  policy->drop_by_default = true;
+  policy->tcp_ports.set(22);
+  ASSERT_TRUE(routes_->apply(table_, port_infos_, policy));
+  const rte_ether_addr wan = mac(kPortMac[kWan1]);
+  auto addressed = [&](std::vector<uint8_t> f) {
+    std::memcpy(f.data(), wan.addr_bytes, 6);
+    return f;
+  };
+  const auto ssh = PacketBuilder().eth().ipv4("10.70.1.5", "10.1.0.1").tcp(40000, 22).build();
+  const auto web = PacketBuilder().eth().ipv4("10.70.1.5", "10.1.0.1").tcp(40000, 8443).build();
+  const auto ping = PacketBuilder().eth().ipv4("10.70.1.5", "10.1.0.1").icmp(8, 0).build();
+  run_as_sent(kWan1, {addressed(ssh), addressed(web), addressed(ping)}, /*from_tunnel=*/true);
+  EXPECT_EQ(sink_.kernel.size(), 2u);
+  EXPECT_EQ(drops(DropReason::kTunnelLocalDenied), 1u);
+  // Not from a tunnel: the classifier judged it already (or the kernel's TAP in dpdk mode).
+  run(kLan, {PacketBuilder().eth().ipv4("10.1.0.5", "10.1.0.1").tcp(40000, 8443).build()});
+  EXPECT_EQ(sink_.kernel.size(), 3u);
+  // From a tunnel, through the box: the other site's own business.
+  run_as_sent(kWan1,
+              {addressed(PacketBuilder().eth().ipv4("10.70.1.5", "10.1.0.5").tcp(1, 8443).build())},
+              /*from_tunnel=*/true);
+  EXPECT_EQ(sink_.sent.size(), 1u);
+  EXPECT_EQ(drops(DropReason::kTunnelLocalDenied), 1u);
+}
+
 TEST_P(ForwardingTest, EcmpSpreadsFlowsAndKeepsEachOnOnePath) {
   std::vector<std::vector<uint8_t>> flows;
   for (uint16_t port = 1; port <= 32; ++port) {
