@@ -11,12 +11,11 @@
 #include <vector>
 
 #include "common/net/ip.h"
+#include "tests/support/net_literals.h"
 
 namespace vigil::fpm::test {
 
-inline net::IpAddress ip(const char* text) {
-  return *net::IpAddress::parse(text);
-}
+using vigil::test::ip;
 
 class NetlinkBuilder {
  public:

@@ -8,20 +8,17 @@
 
 #include "config/document.h"
 #include "dataplane/fast_path_plan.h"
+#include "tests/support/net_literals.h"
 #include "tests/unit/dataplane/kernel/fake_kernel_table.h"
 
 namespace vigil::dp {
 namespace {
 
-net::Prefix prefix(const char* text) {
-  return *net::Prefix::parse_network(text);
-}
-net::IpAddress ip(const char* text) {
-  return *net::IpAddress::parse(text);
-}
+using vigil::test::ip;
+using vigil::test::net;
 
 KernelRoute via(const char* p, int ifindex, const char* gateway) {
-  return {.prefix = prefix(p), .next_hops = {{.ifindex = ifindex, .gateway = ip(gateway)}}};
+  return {.prefix = net(p), .next_hops = {{.ifindex = ifindex, .gateway = ip(gateway)}}};
 }
 
 TEST(MirrorRoutes, LeavesTheKernelItsOwnRoutesAndMapsPortsToInterfaces) {
@@ -56,22 +53,22 @@ routing:
   // Connected prefixes (even one a static route also names) and local addresses are the
   // kernel's own; everything else is there, over the ports' interfaces.
   EXPECT_EQ(by_prefix.size(), 4u);
-  EXPECT_FALSE(by_prefix.contains(prefix("192.0.2.0/24")));
-  EXPECT_FALSE(by_prefix.contains(prefix("10.1.0.1/32")));
-  const KernelRoute& def = by_prefix.at(prefix("0.0.0.0/0"));
+  EXPECT_FALSE(by_prefix.contains(net("192.0.2.0/24")));
+  EXPECT_FALSE(by_prefix.contains(net("10.1.0.1/32")));
+  const KernelRoute& def = by_prefix.at(net("0.0.0.0/0"));
   ASSERT_EQ(def.next_hops.size(), 2u);
   EXPECT_EQ(def.next_hops[0],
             (KernelNextHop{.ifindex = 12, .gateway = ip("192.0.2.1"), .weight = 3}));
   EXPECT_EQ(def.next_hops[1], (KernelNextHop{.ifindex = 13, .gateway = ip("198.51.100.1")}));
-  EXPECT_TRUE(by_prefix.at(prefix("10.9.0.0/16")).blackhole);
-  EXPECT_EQ(by_prefix.at(prefix("10.8.0.0/16")).next_hops,
+  EXPECT_TRUE(by_prefix.at(net("10.9.0.0/16")).blackhole);
+  EXPECT_EQ(by_prefix.at(net("10.8.0.0/16")).next_hops,
             (std::vector<KernelNextHop>{{.ifindex = 11}}));
-  EXPECT_EQ(by_prefix.at(prefix("::/0")).next_hops,
+  EXPECT_EQ(by_prefix.at(net("::/0")).next_hops,
             (std::vector<KernelNextHop>{{.ifindex = 11, .gateway = ip("fd00:1::fe")}}));
 }
 
 TEST(MirrorRoutes, AHopOverAnInterfaceTheKernelLacksIsLeftOut) {
-  Route r{.prefix = prefix("10.9.0.0/16"),
+  Route r{.prefix = net("10.9.0.0/16"),
           .target = make_forward_group(
               {{.port = 0, .gateway = ip("10.1.0.9")}, {.port = 1, .gateway = ip("192.0.2.1")}})};
   auto mirrored = mirror_routes({r}, {}, {0, 7});
@@ -84,8 +81,8 @@ TEST(MirrorRoutes, AHopOverAnInterfaceTheKernelLacksIsLeftOut) {
 
 TEST(FibMirror, FirstSyncSweepsWhatAnEarlierProcessLeftAndReplacesTheRest) {
   FakeKernelTable kernel;
-  kernel.routes[prefix("10.7.0.0/16")] = via("10.7.0.0/16", 2, "192.0.2.1");  // not wanted
-  kernel.routes[prefix("0.0.0.0/0")] = via("0.0.0.0/0", 2, "192.0.2.1");      // same as wanted
+  kernel.routes[net("10.7.0.0/16")] = via("10.7.0.0/16", 2, "192.0.2.1");  // not wanted
+  kernel.routes[net("0.0.0.0/0")] = via("0.0.0.0/0", 2, "192.0.2.1");      // same as wanted
   FibMirror mirror(kernel);
   const std::vector<KernelRoute> wanted = {via("0.0.0.0/0", 2, "192.0.2.1"),
                                            via("10.9.0.0/16", 3, "198.51.100.1")};
@@ -95,7 +92,7 @@ TEST(FibMirror, FirstSyncSweepsWhatAnEarlierProcessLeftAndReplacesTheRest) {
   EXPECT_EQ(kernel.replaces, 2);
   EXPECT_EQ(kernel.removes, 1);
   EXPECT_EQ(kernel.routes.size(), 2u);
-  EXPECT_FALSE(kernel.routes.contains(prefix("10.7.0.0/16")));
+  EXPECT_FALSE(kernel.routes.contains(net("10.7.0.0/16")));
   EXPECT_EQ(mirror.installed(), 2u);
 }
 
@@ -112,14 +109,14 @@ TEST(FibMirror, LaterSyncsSendOnlyTheDifference) {
       mirror.sync({via("0.0.0.0/0", 3, "198.51.100.1"), via("10.10.0.0/16", 3, "10.1.0.9")}));
   EXPECT_EQ(kernel.replaces, 2);
   EXPECT_EQ(kernel.removes, 1);
-  EXPECT_EQ(kernel.routes.at(prefix("0.0.0.0/0")), via("0.0.0.0/0", 3, "198.51.100.1"));
-  EXPECT_FALSE(kernel.routes.contains(prefix("10.9.0.0/16")));
+  EXPECT_EQ(kernel.routes.at(net("0.0.0.0/0")), via("0.0.0.0/0", 3, "198.51.100.1"));
+  EXPECT_FALSE(kernel.routes.contains(net("10.9.0.0/16")));
 }
 
 TEST(FibMirror, ARefusedRouteIsNamedAndRetriedUntilTheKernelTakesIt) {
   FakeKernelTable kernel;
   FibMirror mirror(kernel);
-  kernel.refused = {prefix("10.9.0.0/16"), prefix("10.10.0.0/16")};
+  kernel.refused = {net("10.9.0.0/16"), net("10.10.0.0/16")};
   const std::vector<KernelRoute> wanted = {via("0.0.0.0/0", 2, "192.0.2.1"),
                                            via("10.9.0.0/16", 3, "10.1.0.9"),
                                            via("10.10.0.0/16", 3, "10.1.0.9")};
@@ -128,7 +125,7 @@ TEST(FibMirror, ARefusedRouteIsNamedAndRetriedUntilTheKernelTakesIt) {
   EXPECT_EQ(st.error(),
             "cannot install the kernel route 10.9.0.0/16: Network is unreachable (and 1 more)");
   // The others are in.
-  EXPECT_TRUE(kernel.routes.contains(prefix("0.0.0.0/0")));
+  EXPECT_TRUE(kernel.routes.contains(net("0.0.0.0/0")));
   kernel.refused.clear();
   kernel.replaces = 0;
   ASSERT_TRUE(mirror.sync(wanted));
@@ -169,21 +166,21 @@ TEST(FibMirror, RecheckPutsBackOnlyWhatTheKernelLost) {
   const std::vector<KernelRoute> wanted = {via("10.1.0.0/16", 2, "192.0.2.1"),
                                            via("10.2.0.0/16", 2, "192.0.2.1")};
   ASSERT_TRUE(mirror.sync(wanted));
-  kernel.routes.erase(prefix("10.1.0.0/16"));
-  kernel.routes[prefix("10.3.0.0/16")] = via("10.3.0.0/16", 2, "192.0.2.1");  // not its own
+  kernel.routes.erase(net("10.1.0.0/16"));
+  kernel.routes[net("10.3.0.0/16")] = via("10.3.0.0/16", 2, "192.0.2.1");  // not its own
   const int replaces = kernel.replaces;
   ASSERT_TRUE(mirror.recheck());
   ASSERT_TRUE(mirror.sync(wanted));
   EXPECT_EQ(kernel.replaces, replaces + 1) << "10.1.0.0/16 alone";
-  EXPECT_TRUE(kernel.routes.contains(prefix("10.1.0.0/16")));
-  EXPECT_FALSE(kernel.routes.contains(prefix("10.3.0.0/16"))) << "swept";
+  EXPECT_TRUE(kernel.routes.contains(net("10.1.0.0/16")));
+  EXPECT_FALSE(kernel.routes.contains(net("10.3.0.0/16"))) << "swept";
   kernel.list_error = "route dump: Resource temporarily unavailable";
   EXPECT_FALSE(mirror.recheck());
 }
 
 TEST(FibMirror, ClearRemovesEveryRouteOfVigilsProtocol) {
   FakeKernelTable kernel;
-  kernel.routes[prefix("10.7.0.0/16")] = via("10.7.0.0/16", 2, "192.0.2.1");
+  kernel.routes[net("10.7.0.0/16")] = via("10.7.0.0/16", 2, "192.0.2.1");
   FibMirror mirror(kernel);
   ASSERT_TRUE(mirror.clear());
   EXPECT_TRUE(kernel.routes.empty());

@@ -2,20 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/net_literals.h"
 #include "tests/unit/dataplane/kernel/fake_kernel_table.h"
 
 namespace vigil::dp {
 namespace {
 
-net::Prefix prefix(const char* text) {
-  return *net::Prefix::parse_network(text);
-}
-net::IpAddress ip(const char* text) {
-  return *net::IpAddress::parse(text);
-}
+using vigil::test::ip;
+using vigil::test::net;
 
 KernelRoute over_device(const char* p, const char* source) {
-  return {.prefix = prefix(p), .next_hops = {{.ifindex = 9}}, .preferred_source = ip(source)};
+  return {.prefix = net(p), .next_hops = {{.ifindex = 9}}, .preferred_source = ip(source)};
 }
 
 class MeshKernelPathTest : public ::testing::Test {
@@ -58,7 +55,7 @@ TEST_F(MeshKernelPathTest, RoutesTheKernelDroppedComeBackAtTheNextCheck) {
   kernel_->routes.clear();
   path_->tick(t0_);
   EXPECT_EQ(kernel_->routes.size(), 2u);
-  kernel_->routes.erase(prefix("10.3.0.0/16"));
+  kernel_->routes.erase(net("10.3.0.0/16"));
   path_->tick(t0_ + std::chrono::milliseconds(500));
   EXPECT_EQ(kernel_->routes.size(), 1u) << "checked once a second";
   path_->tick(t0_ + std::chrono::seconds(1));
@@ -66,7 +63,7 @@ TEST_F(MeshKernelPathTest, RoutesTheKernelDroppedComeBackAtTheNextCheck) {
 }
 
 TEST_F(MeshKernelPathTest, ARefusalIsKeptAndRetriedUntilTheKernelTakesIt) {
-  kernel_->refused.insert(prefix("fd00:2::/32"));
+  kernel_->refused.insert(net("fd00:2::/32"));
   path_->want({over_device("fd00:2::/32", "fd00:1:1::1")}, 1420);
   EXPECT_EQ(path_->error(), "cannot install the kernel route fd00:2::/32: Network is unreachable");
   EXPECT_TRUE(kernel_->routes.empty());
