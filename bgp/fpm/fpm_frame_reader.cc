@@ -16,11 +16,13 @@ std::span<uint8_t> FpmFrameReader::prepare(size_t n) {
   if (buffer_.size() < end_ + n) {
     buffer_.resize(end_ + n);
   }
+  prepared_ = n;
   return {buffer_.data() + end_, n};
 }
 
 void FpmFrameReader::commit(size_t n) {
-  end_ = std::min(end_ + n, buffer_.size());
+  end_ = std::min(end_ + std::min(n, prepared_), buffer_.size());
+  prepared_ = 0;
 }
 
 void FpmFrameReader::append(std::span<const uint8_t> bytes) {

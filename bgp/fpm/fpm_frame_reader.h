@@ -26,7 +26,7 @@ struct FpmFrame {
 class FpmFrameReader {
  public:
   // Room for up to `n` more bytes (what one read() may bring): read into it, then commit()
-  // what came.
+  // what came (at most what the last prepare() gave room for).
   std::span<uint8_t> prepare(size_t n);
   void commit(size_t n);
   // prepare() and commit() in one.
@@ -38,10 +38,13 @@ class FpmFrameReader {
   Expected<std::optional<FpmFrame>> next();
   // Bytes held that are not yet a whole frame.
   size_t buffered() const { return end_ - start_; }
+  // Forgets what is held: a new connection starts a new stream.
+  void reset() { start_ = end_ = prepared_ = 0; }
 
  private:
   std::vector<uint8_t> buffer_;
   size_t start_ = 0, end_ = 0;
+  size_t prepared_ = 0;
 };
 
 }  // namespace vigil::fpm

@@ -1,5 +1,6 @@
 #include "bgp/fpm/fpm_route_store.h"
 
+#include <algorithm>
 #include <string>
 
 namespace vigil::fpm {
@@ -18,7 +19,9 @@ Status FpmRouteStore::apply_route(const RouteMessage& r) {
   }
   ++generation_;
   if (!r.add) {
-    routes_.erase(r.prefix);
+    if (routes_.erase(r.prefix) != 0) {
+      changed(r.prefix);
+    }
     return Ok{};
   }
   if (r.next_hops.size() > limits_.max_group_members) {
@@ -32,16 +35,20 @@ Status FpmRouteStore::apply_route(const RouteMessage& r) {
                   " routes from zebra");
     }
     routes_.emplace(r.prefix, StoredRoute{.route = r});
+    changed(r.prefix);
     return Ok{};
   }
   at->second = StoredRoute{.route = r};
+  changed(r.prefix);
   return Ok{};
 }
 
 Status FpmRouteStore::apply_nexthop(const NexthopMessage& n) {
   ++generation_;
   if (!n.add) {
-    nexthops_.erase(n.id);
+    if (nexthops_.erase(n.id) != 0) {
+      changed_nexthops_.push_back(n.id);
+    }
     return Ok{};
   }
   if (n.group.size() > limits_.max_group_members) {
@@ -55,10 +62,25 @@ Status FpmRouteStore::apply_nexthop(const NexthopMessage& n) {
                   std::to_string(limits_.max_nexthops) + " next hops from zebra");
     }
     nexthops_.emplace(n.id, StoredNexthop{.nexthop = n});
+    changed_nexthops_.push_back(n.id);
     return Ok{};
   }
   at->second = StoredNexthop{.nexthop = n};
+  changed_nexthops_.push_back(n.id);
   return Ok{};
+}
+
+void FpmRouteStore::refuse(const RefusedMessage& refused) {
+  if (refused.route) {
+    RouteMessage closed{.add = refused.add, .prefix = refused.prefix};
+    if (refused.add) {
+      closed.kind = RouteKind::kUnreachable;
+    }
+    (void)apply_route(closed);  // past the limit: the prefix was not held, nothing to close
+    return;
+  }
+  NexthopMessage closed{.add = refused.add, .id = refused.nexthop_id, .blackhole = refused.add};
+  (void)apply_nexthop(closed);
 }
 
 void FpmRouteStore::begin_resync() {
@@ -75,6 +97,7 @@ size_t FpmRouteStore::end_resync() {
   size_t swept = 0;
   for (auto it = routes_.begin(); it != routes_.end();) {
     if (it->second.stale) {
+      changed(it->first);
       it = routes_.erase(it);
       ++swept;
     } else {
@@ -83,6 +106,7 @@ size_t FpmRouteStore::end_resync() {
   }
   for (auto it = nexthops_.begin(); it != nexthops_.end();) {
     if (it->second.stale) {
+      changed_nexthops_.push_back(it->first);
       it = nexthops_.erase(it);
       ++swept;
     } else {
@@ -105,7 +129,7 @@ std::vector<FpmNextHop> FpmRouteStore::next_hops_of(uint32_t id, bool& blackhole
     if (n.blackhole) {
       blackhole = true;
     } else if (n.gateway || n.ifindex != 0) {
-      out.push_back({.gateway = n.gateway, .ifindex = n.ifindex});
+      out.push_back({.gateway = n.gateway, .ifindex = n.ifindex, .onlink = n.onlink});
     }
     return out;
   }
@@ -117,29 +141,96 @@ std::vector<FpmNextHop> FpmRouteStore::next_hops_of(uint32_t id, bool& blackhole
     }
     const NexthopMessage& hop = m->second.nexthop;
     if (hop.gateway || hop.ifindex != 0) {
-      out.push_back({.gateway = hop.gateway, .ifindex = hop.ifindex, .weight = weight});
+      out.push_back(
+          {.gateway = hop.gateway, .ifindex = hop.ifindex, .weight = weight, .onlink = hop.onlink});
     }
   }
   return out;
+}
+
+namespace {
+
+// A next hop the fast path can use: it names a gateway or an interface.
+bool usable(const FpmNextHop& hop) {
+  return hop.gateway || hop.ifindex != 0;
+}
+
+}  // namespace
+
+std::optional<ResolvedRoute> FpmRouteStore::resolve(const net::Prefix& prefix,
+                                                    const RouteMessage& r) const {
+  ResolvedRoute route{.prefix = prefix, .kind = r.kind, .protocol = r.protocol};
+  if (r.kind != RouteKind::kUnicast) {
+    return route;
+  }
+  bool blackhole = false;
+  if (r.nexthop_id != 0) {
+    route.next_hops = next_hops_of(r.nexthop_id, blackhole);
+  } else {
+    for (const FpmNextHop& hop : r.next_hops) {
+      if (usable(hop)) {
+        route.next_hops.push_back(hop);
+      }
+    }
+  }
+  if (blackhole) {
+    route.kind = RouteKind::kBlackhole;
+    route.next_hops.clear();
+  } else if (route.next_hops.empty()) {
+    return std::nullopt;  // its next hop is not known (yet), or none is usable
+  }
+  return route;
 }
 
 std::vector<ResolvedRoute> FpmRouteStore::resolved() const {
   std::vector<ResolvedRoute> out;
   out.reserve(routes_.size());
   for (const auto& [prefix, stored] : routes_) {
-    const RouteMessage& r = stored.route;
-    ResolvedRoute route{.prefix = prefix, .kind = r.kind, .protocol = r.protocol};
-    if (r.kind == RouteKind::kUnicast) {
-      bool blackhole = false;
-      route.next_hops = r.nexthop_id != 0 ? next_hops_of(r.nexthop_id, blackhole) : r.next_hops;
-      if (blackhole) {
-        route.kind = RouteKind::kBlackhole;
-      } else if (route.next_hops.empty()) {
-        continue;  // its next hop is not known (yet), or none is usable
+    if (auto route = resolve(prefix, stored.route)) {
+      out.push_back(std::move(*route));
+    }
+  }
+  return out;
+}
+
+std::vector<RouteChange> FpmRouteStore::take_changes() {
+  if (!changed_nexthops_.empty()) {
+    // A next hop's change reaches the groups that hold it, and the routes of both: one pass
+    // over the routes, however many next hops changed (they change in bursts, with a peer).
+    std::sort(changed_nexthops_.begin(), changed_nexthops_.end());
+    auto touched = [this](uint32_t id) {
+      return std::binary_search(changed_nexthops_.begin(), changed_nexthops_.end(), id);
+    };
+    std::vector<uint32_t> groups;
+    for (const auto& [id, stored] : nexthops_) {
+      for (const auto& [member, weight] : stored.nexthop.group) {
+        if (touched(member)) {
+          groups.push_back(id);
+          break;
+        }
       }
     }
-    out.push_back(std::move(route));
+    changed_nexthops_.insert(changed_nexthops_.end(), groups.begin(), groups.end());
+    std::sort(changed_nexthops_.begin(), changed_nexthops_.end());
+    for (const auto& [prefix, stored] : routes_) {
+      if (stored.route.nexthop_id != 0 && touched(stored.route.nexthop_id)) {
+        changed_prefixes_.push_back(prefix);
+      }
+    }
+    changed_nexthops_.clear();
   }
+  std::sort(changed_prefixes_.begin(), changed_prefixes_.end());
+  changed_prefixes_.erase(std::unique(changed_prefixes_.begin(), changed_prefixes_.end()),
+                          changed_prefixes_.end());
+  std::vector<RouteChange> out;
+  out.reserve(changed_prefixes_.size());
+  for (const net::Prefix& prefix : changed_prefixes_) {
+    const auto at = routes_.find(prefix);
+    out.push_back(
+        {.prefix = prefix,
+         .route = at == routes_.end() ? std::nullopt : resolve(prefix, at->second.route)});
+  }
+  changed_prefixes_.clear();
   return out;
 }
 

@@ -7,11 +7,16 @@
 // hop, then every route, with no end marker. The store marks what it holds at the reconnect
 // (begin_resync) and sweeps what was not sent again when the caller decides the replay is
 // over (end_resync): a route withdrawn while vigil-dp was not listening does not survive.
+//
+// The fast path takes the store's changes, not its whole content: every message marks the
+// prefixes it may change (a next hop's change, every route that resolves through it), and
+// take_changes() hands over each such prefix once, resolved or gone.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -35,6 +40,12 @@ struct ResolvedRoute {
   bool operator==(const ResolvedRoute&) const = default;
 };
 
+struct RouteChange {
+  net::Prefix prefix;
+  std::optional<ResolvedRoute> route;  // none: the prefix is not the store's any more
+  bool operator==(const RouteChange&) const = default;
+};
+
 class FpmRouteStore {
  public:
   explicit FpmRouteStore(FpmStoreLimits limits = {}) : limits_(limits) {}
@@ -43,6 +54,11 @@ class FpmRouteStore {
   // next hop past the limits, a group too large. A route of another table than main is
   // left out (VRFs are not the fast path's yet) and counted.
   Status apply(const FpmMessage& message);
+  // A message about `refused.prefix` or `refused.nexthop_id` did not decode, or apply()
+  // refused it: fail closed. An add makes the route unreachable or the next hop a discard
+  // (the old next hops must not stay, and a less specific route must not take the prefix);
+  // a delete deletes. Within the limits, like apply().
+  void refuse(const RefusedMessage& refused);
 
   // zebra connected again: everything held is stale until it is sent again.
   void begin_resync();
@@ -54,6 +70,9 @@ class FpmRouteStore {
   // their next-hop object, a group's members each), and the discards. A route whose
   // object is missing, or resolves to no usable next hop, is left out until it does.
   std::vector<ResolvedRoute> resolved() const;
+  // Every prefix that may have changed since the last call, once each, in prefix order:
+  // resolved as resolved() would have it, or none.
+  std::vector<RouteChange> take_changes();
 
   size_t routes() const { return routes_.size(); }
   size_t nexthops() const { return nexthops_.size(); }
@@ -74,11 +93,15 @@ class FpmRouteStore {
   Status apply_nexthop(const NexthopMessage& n);
   // The usable next hops of object `id` (weights multiplied through a group), or none.
   std::vector<FpmNextHop> next_hops_of(uint32_t id, bool& blackhole) const;
+  std::optional<ResolvedRoute> resolve(const net::Prefix& prefix, const RouteMessage& r) const;
+  void changed(const net::Prefix& prefix) { changed_prefixes_.push_back(prefix); }
 
   FpmStoreLimits limits_;
   std::map<net::Prefix, StoredRoute> routes_;
   std::unordered_map<uint32_t, StoredNexthop> nexthops_;
   size_t other_tables_ = 0;
+  std::vector<net::Prefix> changed_prefixes_;  // may repeat: take_changes() sorts
+  std::vector<uint32_t> changed_nexthops_;
   bool resyncing_ = false;
   uint64_t generation_ = 0;
 };

@@ -1,5 +1,6 @@
 #include "bgp/fpm/netlink_messages.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/expected.h"
@@ -12,6 +13,8 @@ constexpr size_t kRtmsg = 12;
 constexpr size_t kNhmsg = 8;
 constexpr size_t kAttributeHeader = 4;  // rtattr, nlattr
 constexpr size_t kRtnexthop = 8;
+constexpr size_t kNexthopGrp = 8;
+constexpr uint8_t kRtnhFlagOnlink = 4;           // RTNH_F_ONLINK, in rtm_flags and rtnh_flags
 constexpr uint16_t kAttributeTypeMask = 0x3fff;  // NLA_TYPE_MASK: without the nested flags
 
 constexpr uint8_t kAfInet = 2, kAfInet6 = 10;
@@ -79,23 +82,45 @@ Expected<net::IpAddress> address(int family, std::span<const uint8_t> value, con
   return a;
 }
 
-Expected<uint32_t> word(std::span<const uint8_t> value, const char* what) {
-  if (value.size() != 4) {
-    return fail(std::string(what) + " of " + std::to_string(value.size()) + " bytes, not 4");
-  }
-  return u32(value.data());
-}
-
-// RTA_VIA: a gateway of either family (an IPv4 route over an IPv6 next hop, RFC 5549).
+// RTA_VIA (struct rtvia: a 16-bit family, then the address): a gateway of either family (an
+// IPv4 route over an IPv6 next hop, RFC 5549).
 Expected<net::IpAddress> via(std::span<const uint8_t> value) {
   if (value.size() < 2) {
     return fail("RTA_VIA of " + std::to_string(value.size()) + " bytes");
   }
-  const int family = family_of(static_cast<uint8_t>(u16(value.data())));
+  const uint16_t af = u16(value.data());
+  const int family = af <= 0xff ? family_of(static_cast<uint8_t>(af)) : 0;
   if (family == 0) {
-    return fail("RTA_VIA of address family " + std::to_string(u16(value.data())));
+    return fail("RTA_VIA of address family " + std::to_string(af));
   }
   return address(family, value.subspan(2), "RTA_VIA");
+}
+
+// The attribute readers the decoders share: each sets `field` from `value` or says why not,
+// naming the attribute.
+Status read_word(std::span<const uint8_t> value, const char* what, uint32_t& field) {
+  if (value.size() != 4) {
+    return fail(std::string(what) + " of " + std::to_string(value.size()) + " bytes, not 4");
+  }
+  field = u32(value.data());
+  return Ok{};
+}
+Status read_address(int family, std::span<const uint8_t> value, const char* what,
+                    std::optional<net::IpAddress>& field) {
+  auto a = address(family, value, what);
+  if (!a) {
+    return fail(a.error());
+  }
+  field = *a;
+  return Ok{};
+}
+Status read_via(std::span<const uint8_t> value, std::optional<net::IpAddress>& field) {
+  auto a = via(value);
+  if (!a) {
+    return fail(a.error());
+  }
+  field = *a;
+  return Ok{};
 }
 
 // Calls `each(type, value)` for every attribute in `bytes`, in order; stops at the first
@@ -122,7 +147,15 @@ Status for_each_attribute(std::span<const uint8_t> bytes, Each&& each) {
   return Ok{};
 }
 
-Status decode_multipath(int family, std::span<const uint8_t> bytes, RouteMessage& route) {
+// What an attribute list says beyond the fields it sets: encapsulations matter only to the
+// main table's routes (a VRF's are left out whole, whatever they carry).
+struct RouteExtras {
+  bool encapsulated = false;
+};
+
+Status decode_multipath(int family, std::span<const uint8_t> bytes, RouteMessage& route,
+                        RouteExtras& extras) {
+  route.next_hops.clear();  // a repeated RTA_MULTIPATH replaces, as in the kernel
   size_t at = 0;
   while (at < bytes.size()) {
     if (bytes.size() - at < kRtnexthop) {
@@ -134,28 +167,27 @@ Status decode_multipath(int family, std::span<const uint8_t> bytes, RouteMessage
       return fail("RTA_MULTIPATH: a next hop of length " + std::to_string(length) + " where " +
                   std::to_string(bytes.size() - at) + " bytes are left");
     }
+    if (route.next_hops.size() == kMaxGroupMembers) {
+      return fail("RTA_MULTIPATH: more than " + std::to_string(kMaxGroupMembers) + " next hops");
+    }
+    // struct rtnexthop: length, flags, hops (weight - 1), ifindex
     FpmNextHop hop{.ifindex = u32(bytes.data() + at + 4),
-                   .weight = uint32_t{bytes[at + 3]} + 1};  // rtnh_hops
-    Status ok = for_each_attribute(
-        bytes.subspan(at + kRtnexthop, length - kRtnexthop),
-        [&](uint16_t type, std::span<const uint8_t> value) -> Status {
-          if (type == kRtaGateway) {
-            auto gw = address(family, value, "RTA_GATEWAY");
-            if (!gw) {
-              return fail(gw.error());
-            }
-            hop.gateway = *gw;
-          } else if (type == kRtaVia) {
-            auto gw = via(value);
-            if (!gw) {
-              return fail(gw.error());
-            }
-            hop.gateway = *gw;
-          } else if (type == kRtaEncap || type == kRtaEncapType) {
-            return fail("a next hop with an encapsulation (MPLS, EVPN, SRv6): not supported");
-          }
-          return Ok{};
-        });
+                   .weight = uint32_t{bytes[at + 3]} + 1,
+                   .onlink = (bytes[at + 2] & kRtnhFlagOnlink) != 0};
+    Status ok =
+        for_each_attribute(bytes.subspan(at + kRtnexthop, length - kRtnexthop),
+                           [&](uint16_t type, std::span<const uint8_t> value) -> Status {
+                             if (type == kRtaGateway) {
+                               return read_address(family, value, "RTA_GATEWAY", hop.gateway);
+                             }
+                             if (type == kRtaVia) {
+                               return read_via(value, hop.gateway);
+                             }
+                             if (type == kRtaEncap || type == kRtaEncapType) {
+                               extras.encapsulated = true;
+                             }
+                             return Ok{};
+                           });
     if (!ok) {
       return fail("RTA_MULTIPATH: " + ok.error());
     }
@@ -165,11 +197,44 @@ Status decode_multipath(int family, std::span<const uint8_t> bytes, RouteMessage
   return Ok{};
 }
 
+// The prefix a route refused for another reason was about, so that the caller can fail
+// closed on it: from the attributes up to the first one whose length lies, and only for a
+// main-table route without a source prefix (anything else names no route of the fast path).
+std::optional<net::Prefix> destination_of(std::span<const uint8_t> body) {
+  const int family = family_of(body[0]);
+  if (family == 0 || body[2] != 0) {
+    return std::nullopt;
+  }
+  const uint8_t length = body[1];
+  uint32_t table = body[4];
+  std::optional<net::Prefix> found;
+  if (length == 0) {
+    found = net::Prefix{.address = net::IpAddress{.family = family}, .length = 0};
+  }
+  (void)for_each_attribute(body.subspan(kRtmsg),
+                           [&](uint16_t type, std::span<const uint8_t> value) -> Status {
+                             if (type == kRtaDst) {
+                               if (auto a = address(family, value, "RTA_DST")) {
+                                 found = net::Prefix{.address = *a, .length = length};
+                               }
+                             } else if (type == kRtaTable && value.size() == 4) {
+                               table = u32(value.data());
+                             }
+                             return Ok{};
+                           });
+  if (!found || table != kMainTable || length > found->address.max_prefix() ||
+      found->network() != *found) {
+    return std::nullopt;
+  }
+  return found;
+}
+
 // The route of an RTM_NEWROUTE or RTM_DELROUTE, or nothing when it is not the fast path's.
 Expected<std::optional<RouteMessage>> decode_route(bool add, std::span<const uint8_t> body) {
   if (body.size() < kRtmsg) {
     return fail("an rtmsg of " + std::to_string(body.size()) + " bytes");
   }
+  // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags (32 bits)
   const int family = family_of(body[0]);
   if (family == 0) {
     return std::optional<RouteMessage>{};  // MPLS and the rest
@@ -202,16 +267,19 @@ Expected<std::optional<RouteMessage>> decode_route(bool add, std::span<const uin
         return std::optional<RouteMessage>{};  // local, broadcast, multicast...
     }
   }
+  const bool route_onlink = (u32(body.data() + 8) & kRtnhFlagOnlink) != 0;
   bool has_dst = false;
-  FpmNextHop single;
+  FpmNextHop single{.onlink = route_onlink};
   bool has_single = false;
+  bool has_multipath = false;
+  RouteExtras extras;
   Status ok = for_each_attribute(
       body.subspan(kRtmsg), [&](uint16_t type, std::span<const uint8_t> value) -> Status {
         switch (type) {
           case kRtaDst: {
-            auto dst = address(family, value, "RTA_DST");
-            if (!dst) {
-              return fail(dst.error());
+            std::optional<net::IpAddress> dst;
+            if (Status read = read_address(family, value, "RTA_DST", dst); !read) {
+              return read;
             }
             route.prefix.address = *dst;
             has_dst = true;
@@ -219,62 +287,28 @@ Expected<std::optional<RouteMessage>> decode_route(bool add, std::span<const uin
           }
           case kRtaSrc:
             return fail("a source-specific route: not supported");
-          case kRtaOif: {
-            auto oif = word(value, "RTA_OIF");
-            if (!oif) {
-              return fail(oif.error());
-            }
-            single.ifindex = *oif;
+          case kRtaOif:
             has_single = true;
-            return Ok{};
-          }
-          case kRtaGateway: {
-            auto gw = address(family, value, "RTA_GATEWAY");
-            if (!gw) {
-              return fail(gw.error());
-            }
-            single.gateway = *gw;
+            return read_word(value, "RTA_OIF", single.ifindex);
+          case kRtaGateway:
             has_single = true;
-            return Ok{};
-          }
-          case kRtaVia: {
-            auto gw = via(value);
-            if (!gw) {
-              return fail(gw.error());
-            }
-            single.gateway = *gw;
+            return read_address(family, value, "RTA_GATEWAY", single.gateway);
+          case kRtaVia:
             has_single = true;
-            return Ok{};
-          }
-          case kRtaPriority: {
-            auto metric = word(value, "RTA_PRIORITY");
-            if (!metric) {
-              return fail(metric.error());
-            }
-            route.metric = *metric;
-            return Ok{};
-          }
-          case kRtaTable: {
-            auto table = word(value, "RTA_TABLE");
-            if (!table) {
-              return fail(table.error());
-            }
-            route.table = *table;
-            return Ok{};
-          }
-          case kRtaNhId: {
-            auto id = word(value, "RTA_NH_ID");
-            if (!id) {
-              return fail(id.error());
-            }
-            route.nexthop_id = *id;
-            return Ok{};
-          }
+            return read_via(value, single.gateway);
+          case kRtaPriority:
+            return read_word(value, "RTA_PRIORITY", route.metric);
+          case kRtaTable:
+            return read_word(value, "RTA_TABLE", route.table);
+          case kRtaNhId:
+            return read_word(value, "RTA_NH_ID", route.nexthop_id);
           case kRtaMultipath:
-            return decode_multipath(family, value, route);
+            has_multipath = true;
+            return decode_multipath(family, value, route, extras);
           case kRtaEncap:
           case kRtaEncapType:
-            return fail("a route with an encapsulation (MPLS, EVPN, SRv6): not supported");
+            extras.encapsulated = true;
+            return Ok{};
           default:
             return Ok{};  // metrics, preferred source, tags: not the fast path's
         }
@@ -289,8 +323,15 @@ Expected<std::optional<RouteMessage>> decode_route(bool add, std::span<const uin
   if (route.prefix.network() != route.prefix) {
     return fail(route.prefix.to_string() + ": host bits set");
   }
+  if (route.table != kMainTable) {
+    return std::optional<RouteMessage>{std::move(route)};  // the store counts it and leaves it
+  }
+  if (extras.encapsulated) {
+    return fail(route.prefix.to_string() +
+                ": a route with an encapsulation (MPLS, EVPN, SRv6): not supported");
+  }
   if (has_single) {
-    if (!route.next_hops.empty()) {
+    if (has_multipath) {
       return fail(route.prefix.to_string() + ": both RTA_MULTIPATH and a single next hop");
     }
     route.next_hops.push_back(single);
@@ -298,7 +339,44 @@ Expected<std::optional<RouteMessage>> decode_route(bool add, std::span<const uin
   return std::optional<RouteMessage>{std::move(route)};
 }
 
-Expected<std::optional<NexthopMessage>> decode_nexthop(bool add, std::span<const uint8_t> body) {
+Status decode_group(std::span<const uint8_t> value, NexthopMessage& nh) {
+  if (value.empty() || value.size() % kNexthopGrp != 0) {
+    return fail("NHA_GROUP of " + std::to_string(value.size()) + " bytes");
+  }
+  if (value.size() / kNexthopGrp > kMaxGroupMembers) {
+    return fail("NHA_GROUP of " + std::to_string(value.size() / kNexthopGrp) +
+                " members, more than " + std::to_string(kMaxGroupMembers));
+  }
+  nh.group.clear();  // a repeated NHA_GROUP replaces, as in the kernel
+  for (size_t at = 0; at < value.size(); at += kNexthopGrp) {
+    // struct nexthop_grp: id, weight - 1, two reserved fields
+    nh.group.emplace_back(u32(value.data() + at), uint32_t{value[at + 4]} + 1);
+  }
+  return Ok{};
+}
+
+// A group's members are unique (the kernel refuses a duplicate): sorted, so checking costs
+// no more than the sort for the largest group allowed.
+Status check_members(const NexthopMessage& nh) {
+  std::vector<uint32_t> ids;
+  ids.reserve(nh.group.size());
+  for (const auto& [member, weight] : nh.group) {
+    if (member == 0 || member == nh.id) {
+      return fail("next hop group " + std::to_string(nh.id) + ": a member of id " +
+                  std::to_string(member));
+    }
+    ids.push_back(member);
+  }
+  std::sort(ids.begin(), ids.end());
+  if (auto dup = std::adjacent_find(ids.begin(), ids.end()); dup != ids.end()) {
+    return fail("next hop group " + std::to_string(nh.id) + ": member " + std::to_string(*dup) +
+                " twice");
+  }
+  return Ok{};
+}
+
+Expected<std::optional<NexthopMessage>> decode_nexthop(bool add, std::span<const uint8_t> body,
+                                                       uint32_t& id_seen) {
   if (body.size() < kNhmsg) {
     return fail("an nhmsg of " + std::to_string(body.size()) + " bytes");
   }
@@ -306,50 +384,29 @@ Expected<std::optional<NexthopMessage>> decode_nexthop(bool add, std::span<const
   if (family == 0 && body[0] != 0) {
     return std::optional<NexthopMessage>{};  // AF_MPLS, AF_BRIDGE (EVPN's FDB next hops)
   }
-  NexthopMessage nh{.add = add};
+  // struct nhmsg: family, scope, protocol, reserved, flags (32 bits)
+  NexthopMessage nh{.add = add, .onlink = (u32(body.data() + 4) & kRtnhFlagOnlink) != 0};
   bool fdb = false;
   Status ok = for_each_attribute(
       body.subspan(kNhmsg), [&](uint16_t type, std::span<const uint8_t> value) -> Status {
         switch (type) {
           case kNhaId: {
-            auto id = word(value, "NHA_ID");
-            if (!id) {
-              return fail(id.error());
-            }
-            nh.id = *id;
-            return Ok{};
+            Status read = read_word(value, "NHA_ID", nh.id);
+            id_seen = nh.id;
+            return read;
           }
           case kNhaGroup:
-            if (value.empty() || value.size() % 8 != 0) {
-              return fail("NHA_GROUP of " + std::to_string(value.size()) + " bytes");
-            }
-            for (size_t at = 0; at < value.size(); at += 8) {
-              // struct nexthop_grp: id, weight - 1, two reserved fields
-              nh.group.emplace_back(u32(value.data() + at), uint32_t{value[at + 4]} + 1);
-            }
-            return Ok{};
+            return decode_group(value, nh);
           case kNhaBlackhole:
             nh.blackhole = true;
             return Ok{};
-          case kNhaOif: {
-            auto oif = word(value, "NHA_OIF");
-            if (!oif) {
-              return fail(oif.error());
-            }
-            nh.ifindex = *oif;
-            return Ok{};
-          }
-          case kNhaGateway: {
+          case kNhaOif:
+            return read_word(value, "NHA_OIF", nh.ifindex);
+          case kNhaGateway:
             if (family == 0) {
               return fail("NHA_GATEWAY in a next hop of no address family");
             }
-            auto gw = address(family, value, "NHA_GATEWAY");
-            if (!gw) {
-              return fail(gw.error());
-            }
-            nh.gateway = *gw;
-            return Ok{};
-          }
+            return read_address(family, value, "NHA_GATEWAY", nh.gateway);
           case kNhaEncap:
           case kNhaEncapType:
             return fail("a next hop with an encapsulation (MPLS, SRv6): not supported");
@@ -369,11 +426,8 @@ Expected<std::optional<NexthopMessage>> decode_nexthop(bool add, std::span<const
   if (nh.id == 0) {
     return fail("a next hop without NHA_ID");
   }
-  for (const auto& [member, weight] : nh.group) {
-    if (member == 0 || member == nh.id) {
-      return fail("next hop group " + std::to_string(nh.id) + ": a member of id " +
-                  std::to_string(member));
-    }
+  if (Status members = check_members(nh); !members) {
+    return fail(members.error());
   }
   if (add && !nh.group.empty() && (nh.gateway || nh.ifindex != 0 || nh.blackhole)) {
     return fail("next hop " + std::to_string(nh.id) + ": both a group and a next hop");
@@ -407,18 +461,29 @@ DecodedFrame decode_netlink(std::span<const uint8_t> payload) {
     const auto body = payload.subspan(at + kNetlinkHeader, length - kNetlinkHeader);
     at += std::min<size_t>(align4(length), payload.size() - at);
     if (type == kRtmNewRoute || type == kRtmDelRoute) {
-      auto route = decode_route(type == kRtmNewRoute, body);
+      const bool add = type == kRtmNewRoute;
+      auto route = decode_route(add, body);
       if (!route) {
         out.errors.push_back(which() + " (route): " + route.error());
+        if (body.size() >= kRtmsg) {
+          if (auto prefix = destination_of(body)) {
+            out.refused.push_back({.add = add, .route = true, .prefix = *prefix});
+          }
+        }
       } else if (*route) {
         out.messages.emplace_back(std::move(**route));
       } else {
         ++out.ignored;
       }
     } else if (type == kRtmNewNexthop || type == kRtmDelNexthop) {
-      auto nh = decode_nexthop(type == kRtmNewNexthop, body);
+      const bool add = type == kRtmNewNexthop;
+      uint32_t id = 0;
+      auto nh = decode_nexthop(add, body, id);
       if (!nh) {
         out.errors.push_back(which() + " (next hop): " + nh.error());
+        if (id != 0) {
+          out.refused.push_back({.add = add, .route = false, .nexthop_id = id});
+        }
       } else if (*nh) {
         out.messages.emplace_back(std::move(**nh));
       } else {

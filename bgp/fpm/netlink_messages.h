@@ -28,10 +28,20 @@ inline constexpr uint8_t kProtocolBgp = 186;  // RTPROT_BGP
 
 enum class RouteKind : uint8_t { kUnicast, kBlackhole, kUnreachable, kProhibit };
 
+// zebra 8.4 sends an IPv4 route over an IPv6 next hop (RFC 5549, BGP unnumbered) inline as
+// this gateway, on-link, and installs a neighbour entry for it in the kernel with the IPv6
+// peer's MAC address (rt_netlink.c: ipv4_ll).
+inline constexpr uint8_t kIpv4OverIpv6Gateway[4] = {169, 254, 0, 1};
+
+// Most members a next-hop group or a route's RTA_MULTIPATH may have: more is refused while
+// decoding, before anything is kept (the store's own limit may be lower).
+inline constexpr size_t kMaxGroupMembers = 512;
+
 struct FpmNextHop {
   std::optional<net::IpAddress> gateway;  // none: the destination is on the link
   uint32_t ifindex = 0;                   // 0: not given
   uint32_t weight = 1;                    // 1-256 (the kernel's hops + 1)
+  bool onlink = false;                    // RTNH_F_ONLINK: the gateway is on the link as is
   bool operator==(const FpmNextHop&) const = default;
 };
 
@@ -53,6 +63,7 @@ struct NexthopMessage {
   bool blackhole = false;
   std::optional<net::IpAddress> gateway;
   uint32_t ifindex = 0;
+  bool onlink = false;  // RTNH_F_ONLINK in nh_flags
   // A group: its members' ids with their weights (1-256); empty for a single next hop.
   std::vector<std::pair<uint32_t, uint32_t>> group;
   bool operator==(const NexthopMessage&) const = default;
@@ -60,8 +71,19 @@ struct NexthopMessage {
 
 using FpmMessage = std::variant<RouteMessage, NexthopMessage>;
 
+// A message refused that named what it was about: the caller fails closed on it (a route
+// zebra meant to change must not keep forwarding the old way).
+struct RefusedMessage {
+  bool add = true;
+  bool route = true;  // false: a next hop, `nexthop_id`
+  net::Prefix prefix;
+  uint32_t nexthop_id = 0;
+  bool operator==(const RefusedMessage&) const = default;
+};
+
 struct DecodedFrame {
   std::vector<FpmMessage> messages;
+  std::vector<RefusedMessage> refused;  // those of `errors` that named a prefix or an id
   // Messages that are not routes or next hops of IPv4 and IPv6 (neighbours, MPLS, a route
   // type such as local or multicast): not the fast path's, counted.
   size_t ignored = 0;

@@ -33,11 +33,13 @@ bool LocalPolicy::admits(int family, const uint8_t* src, const uint8_t* dst, uin
   if (later_fragment) {
     return !drop_later_fragments;
   }
+  if (!ports_known) {
+    return false;  // extension headers past the parser's walk: malformed to the box, as in XDP
+  }
   if (protocol == kIcmp || protocol == kIcmp6) {
     return true;
   }
-  if (ports_known &&
-      ((protocol == kTcp && tcp_ports.test(port)) || (protocol == kUdp && udp_ports.test(port)))) {
+  if ((protocol == kTcp && tcp_ports.test(port)) || (protocol == kUdp && udp_ports.test(port))) {
     return true;
   }
   return !drop_by_default;

@@ -28,6 +28,9 @@ struct LocalPolicy {
 
   // Whether a packet for the box is let in: `src` and `dst` of `family` (4 or 6, the first 4
   // bytes for IPv4), its protocol and destination port (host order) when `ports_known`.
+  // A first fragment or whole packet whose ports are not known (IPv6 extension headers past
+  // the parser's walk) is refused whatever the default, as the classifier drops it as
+  // malformed when it is for the box.
   bool admits(int family, const uint8_t* src, const uint8_t* dst, uint8_t protocol, uint16_t port,
               bool ports_known, bool later_fragment) const;
 };

@@ -101,20 +101,11 @@ Status RouteTable::check(const std::vector<Route>& routes, size_t port_count) co
   std::set<net::Prefix> prefixes;
   std::set<std::pair<RouteAction, std::vector<NextHop>>> groups;
   for (const auto& r : routes) {
-    if (r.prefix != r.prefix.network()) {
-      return fail("route " + r.prefix.to_string() + " has host bits set");
+    if (Status ok = check_target(r.prefix, r.target, port_count); !ok) {
+      return ok;
     }
     if (!prefixes.insert(r.prefix).second) {
       return fail("route " + r.prefix.to_string() + " is given twice");
-    }
-    if (r.target.action == RouteAction::kForward && r.target.buckets.empty()) {
-      return fail("route " + r.prefix.to_string() + " forwards to no next hop");
-    }
-    for (const auto& m : r.target.members) {
-      if (m.port >= port_count) {
-        return fail("route " + r.prefix.to_string() + " names port " + std::to_string(m.port) +
-                    " of " + std::to_string(port_count));
-      }
     }
     v4 += r.prefix.address.family == 4 ? 1 : 0;
     groups.insert(group_key(r.target));
@@ -130,6 +121,23 @@ Status RouteTable::check(const std::vector<Route>& routes, size_t port_count) co
     return fail("too many distinct next-hop groups: " + std::to_string(groups.size()) +
                 " wanted, " + std::to_string(group_refs_.size()) + " in use, at most " +
                 std::to_string(limits_.max_groups) + " during an update");
+  }
+  return Ok{};
+}
+
+Status RouteTable::check_target(const net::Prefix& prefix, const NextHopGroup& target,
+                                size_t port_count) const {
+  if (prefix != prefix.network()) {
+    return fail("route " + prefix.to_string() + " has host bits set");
+  }
+  if (target.action == RouteAction::kForward && target.buckets.empty()) {
+    return fail("route " + prefix.to_string() + " forwards to no next hop");
+  }
+  for (const auto& m : target.members) {
+    if (m.port >= port_count) {
+      return fail("route " + prefix.to_string() + " names port " + std::to_string(m.port) + " of " +
+                  std::to_string(port_count));
+    }
   }
   return Ok{};
 }
@@ -228,8 +236,23 @@ Status RouteTable::apply(std::vector<Route> routes, std::vector<PortInfo> ports,
     return ok;
   }
   ports_ = std::move(ports);
-  auto* snapshot =
-      new ForwardingSnapshot(standby_.get(), groups_, ports_, locals_of(next, groups_));
+  routes_ = std::move(next);
+  routes4_ = static_cast<size_t>(std::count_if(
+      routes_.begin(), routes_.end(), [](const auto& r) { return r.first.address.family == 4; }));
+  publish(locals_of(routes_, groups_), std::move(local_policy));
+  for (GroupId id : released) {
+    release_group(id);
+  }
+  // The same edits succeeded on a FIB of the same size holding the same routes; failing here
+  // is a bug, reported loudly, and the lcores keep the correct (active) table meanwhile.
+  if (Status ok = apply_changes(*standby_, changes); !ok) {
+    return fail("internal error: the standby FIB diverged from the active one: " + ok.error());
+  }
+  return Ok{};
+}
+
+void RouteTable::publish(LocalAddresses locals, std::shared_ptr<const LocalPolicy> local_policy) {
+  auto* snapshot = new ForwardingSnapshot(standby_.get(), groups_, ports_, std::move(locals));
   snapshot->local_policy = std::move(local_policy);
   const ForwardingSnapshot* old = published_.exchange(snapshot, std::memory_order_acq_rel);
   std::swap(active_, standby_);
@@ -238,12 +261,93 @@ Status RouteTable::apply(std::vector<Route> routes, std::vector<PortInfo> ports,
   }
   readers_.wait_for_readers();
   delete old;
-  routes_ = std::move(next);
+}
+
+Status RouteTable::update(const std::vector<RouteUpdate>& updates) {
+  // The last word on each prefix, checked before anything is acquired.
+  std::map<net::Prefix, const std::optional<NextHopGroup>*> last;
+  for (const RouteUpdate& u : updates) {
+    if (u.target) {
+      if (Status ok = check_target(u.prefix, *u.target, ports_.size()); !ok) {
+        return ok;
+      }
+    } else if (u.prefix != u.prefix.network()) {
+      return fail("route " + u.prefix.to_string() + " has host bits set");
+    }
+    last[u.prefix] = &u.target;
+  }
+  size_t v4 = routes4_, v6 = routes_.size() - routes4_;
+  std::set<std::pair<RouteAction, std::vector<NextHop>>> new_groups;
+  bool locals_change = false;
+  for (const auto& [prefix, target] : last) {
+    const auto held = routes_.find(prefix);
+    const bool had = held != routes_.end();
+    size_t& count = prefix.address.family == 4 ? v4 : v6;
+    count = count + (*target ? 1 : 0) - (had ? 1 : 0);
+    if (*target && !group_ids_.contains(group_key(**target))) {
+      new_groups.insert(group_key(**target));
+    }
+    locals_change = locals_change || (had && groups_[held->second].action == RouteAction::kLocal) ||
+                    (*target && (*target)->action == RouteAction::kLocal);
+  }
+  if (v4 > limits_.fib.max_routes4 || v6 > limits_.fib.max_routes6) {
+    return fail("too many routes: " + std::to_string(v4) + " IPv4 (at most " +
+                std::to_string(limits_.fib.max_routes4) + ") and " + std::to_string(v6) +
+                " IPv6 (at most " + std::to_string(limits_.fib.max_routes6) + ")");
+  }
+  if (new_groups.size() + group_refs_.size() > limits_.max_groups) {
+    return fail("too many distinct next-hop groups: " + std::to_string(new_groups.size()) +
+                " new, " + std::to_string(group_refs_.size()) + " in use, at most " +
+                std::to_string(limits_.max_groups));
+  }
+  // Acquire first, release after the grace period, as apply() does.
+  std::vector<Change> changes;
+  std::vector<GroupId> acquired, released;
+  for (const auto& [prefix, target] : last) {
+    const auto held = routes_.find(prefix);
+    const std::optional<GroupId> before =
+        held == routes_.end() ? std::nullopt : std::optional<GroupId>(held->second);
+    std::optional<GroupId> after;
+    if (*target) {
+      after = acquire_group(**target);
+      acquired.push_back(*after);
+    }
+    if (before == after) {
+      if (after) {
+        released.push_back(*after);  // the reference just taken: the route keeps its own
+      }
+      continue;  // the same target, or the withdrawal of a prefix not held
+    }
+    if (before) {
+      released.push_back(*before);
+    }
+    changes.push_back({prefix, before, after});
+  }
+  if (changes.empty()) {
+    for (GroupId id : released) {
+      release_group(id);
+    }
+    return Ok{};
+  }
+  if (Status ok = apply_changes(*standby_, changes); !ok) {
+    for (GroupId id : acquired) {
+      release_group(id);
+    }
+    return ok;
+  }
+  for (const Change& c : changes) {
+    if (c.after) {
+      routes_[c.prefix] = *c.after;
+    } else {
+      routes_.erase(c.prefix);
+    }
+  }
+  routes4_ = v4;
+  const ForwardingSnapshot* current = published_.load(std::memory_order_acquire);
+  publish(locals_change ? locals_of(routes_, groups_) : current->locals, current->local_policy);
   for (GroupId id : released) {
     release_group(id);
   }
-  // The same edits succeeded on a FIB of the same size holding the same routes; failing here
-  // is a bug, reported loudly, and the lcores keep the correct (active) table meanwhile.
   if (Status ok = apply_changes(*standby_, changes); !ok) {
     return fail("internal error: the standby FIB diverged from the active one: " + ok.error());
   }

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/expected.h"
@@ -93,6 +94,12 @@ struct ForwardingSnapshot {
   std::shared_ptr<const LocalPolicy> local_policy;
 };
 
+// One prefix's change for RouteTable::update: its new target, or none (withdrawn).
+struct RouteUpdate {
+  net::Prefix prefix;
+  std::optional<NextHopGroup> target;
+};
+
 struct RouteTableLimits {
   FibLimits fib;
   // Group ids are 15 bits in the FIB (2-byte next hops, top bit reserved by DIR-24-8).
@@ -117,6 +124,12 @@ class RouteTable {
   // hops must name ports below ports.size().
   Status apply(std::vector<Route> routes, std::vector<PortInfo> ports,
                std::shared_ptr<const LocalPolicy> local_policy = nullptr);
+  // Changes the prefixes named (the last update of a prefix wins) and keeps every other
+  // route, the ports and the local policy: for a source that changes a few routes at a time
+  // (BGP over FPM) in a table too large to hand over whole. The same publication as
+  // apply(): one new snapshot, one grace period. Checked as apply() is; on error nothing
+  // has changed.
+  Status update(const std::vector<RouteUpdate>& updates);
   // Called on the control thread each time apply() has published a new snapshot: what was
   // decided by the old one (flows offloaded to XDP) must be decided again.
   void on_change(std::function<void()> changed) { changed_ = std::move(changed); }
@@ -138,12 +151,18 @@ class RouteTable {
   static Status apply_changes(Fib& fib, const std::vector<Change>& changes);
   GroupId acquire_group(const NextHopGroup& group);
   void release_group(GroupId id);
+  Status check_target(const net::Prefix& prefix, const NextHopGroup& target,
+                      size_t port_count) const;
+  // Publishes {standby FIB, groups, ports, locals, policy}, waits for the lcores to leave the
+  // old snapshot, and makes the old active FIB the standby.
+  void publish(LocalAddresses locals, std::shared_ptr<const LocalPolicy> local_policy);
 
   std::unique_ptr<Fib> active_, standby_;
   RouteTableLimits limits_;
   Synchronizer& readers_;
   AdjacencyProvider* adjacencies_;
   std::map<net::Prefix, GroupId> routes_;
+  size_t routes4_ = 0;  // of routes_, IPv4
   // Groups by id, the one copy the control thread edits; each snapshot gets its own copy.
   std::vector<NextHopGroup> groups_;
   std::map<GroupId, uint32_t> group_refs_;  // routes using each live group

@@ -95,5 +95,24 @@ TEST(FpmFrameReaderTest, TheBufferDoesNotGrowWithTheStream) {
   EXPECT_EQ((*whole)->payload.size(), 65531u);
 }
 
+// commit() takes no more than the last prepare() made room for (a caller's wrong count must
+// not make bytes nobody wrote part of the stream), and reset() starts a new stream.
+TEST(FpmFrameReaderTest, CommitIsBoundedByPrepareAndResetForgets) {
+  FpmFrameReader reader;
+  std::span<uint8_t> room = reader.prepare(4);
+  const std::vector<uint8_t> header = {1, 1, 0, 8};
+  std::copy(header.begin(), header.end(), room.begin());
+  reader.commit(100);
+  EXPECT_EQ(reader.buffered(), 4u);
+  reader.commit(4);  // no prepare() since: nothing
+  EXPECT_EQ(reader.buffered(), 4u);
+  reader.reset();
+  EXPECT_EQ(reader.buffered(), 0u);
+  reader.append(frame({{9, 9}}));
+  auto got = reader.next();
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->payload.size(), 2u);
+}
+
 }  // namespace
 }  // namespace vigil::fpm

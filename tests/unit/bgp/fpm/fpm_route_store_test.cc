@@ -141,5 +141,78 @@ TEST_F(FpmRouteStoreTest, AResyncSweepsWhatWasNotSentAgain) {
   EXPECT_GT(store_.generation(), before);
 }
 
+// The fast path takes changes: each prefix once, resolved or gone, a next hop's change
+// reaching the routes that use it directly or through a group.
+TEST_F(FpmRouteStoreTest, ChangesNameEachPrefixOnceResolvedOrGone) {
+  apply(single(1, "198.18.1.1", 3));
+  apply(NexthopMessage{.id = 5, .group = {{1, 1}}});
+  apply(via_object("10.1.0.0/16", 1));
+  apply(via_object("10.2.0.0/16", 5));
+  apply(via_object("10.1.0.0/16", 1));  // sent twice: one change
+  auto changes = store_.take_changes();
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].prefix, prefix("10.1.0.0/16"));
+  ASSERT_TRUE(changes[0].route);
+  EXPECT_EQ(changes[0].route->next_hops[0].gateway, ip("198.18.1.1"));
+  EXPECT_TRUE(store_.take_changes().empty());
+
+  apply(single(1, "198.18.1.9", 3));  // both routes resolve through it
+  changes = store_.take_changes();
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[1].prefix, prefix("10.2.0.0/16"));
+  EXPECT_EQ(changes[1].route->next_hops[0].gateway, ip("198.18.1.9"));
+
+  apply(RouteMessage{.add = false, .prefix = prefix("10.1.0.0/16")});
+  apply(NexthopMessage{.add = false, .id = 5});
+  changes = store_.take_changes();
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0], (RouteChange{.prefix = prefix("10.1.0.0/16")}));
+  EXPECT_EQ(changes[1], (RouteChange{.prefix = prefix("10.2.0.0/16")}))
+      << "held, but its group is gone: not the fast path's";
+
+  store_.begin_resync();
+  EXPECT_EQ(store_.end_resync(), 2u);
+  changes = store_.take_changes();
+  ASSERT_EQ(changes.size(), 1u) << "the swept route";
+  EXPECT_FALSE(changes[0].route);
+}
+
+// A refused message fails closed on what it names: an add makes the route unreachable or the
+// next hop a discard (the old next hops do not stay), a delete deletes.
+TEST_F(FpmRouteStoreTest, ARefusalFailsClosed) {
+  apply(single(1, "198.18.1.1", 3));
+  apply(via_object("10.1.0.0/16", 1));
+  apply(RouteMessage{.prefix = prefix("10.2.0.0/16"),
+                     .next_hops = {{.gateway = ip("198.18.1.1"), .ifindex = 3}}});
+  (void)store_.take_changes();
+
+  store_.refuse({.add = true, .route = true, .prefix = prefix("10.2.0.0/16")});
+  auto changes = store_.take_changes();
+  ASSERT_EQ(changes.size(), 1u);
+  ASSERT_TRUE(changes[0].route);
+  EXPECT_EQ(changes[0].route->kind, RouteKind::kUnreachable);
+
+  store_.refuse({.add = true, .route = false, .nexthop_id = 1});
+  changes = store_.take_changes();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].route->kind, RouteKind::kBlackhole) << "10.1.0.0/16 through next hop 1";
+
+  store_.refuse({.add = false, .route = true, .prefix = prefix("10.2.0.0/16")});
+  EXPECT_FALSE(has("10.2.0.0/16"));
+}
+
+// What zebra sends inline is filtered as next-hop objects are: one that names neither a
+// gateway nor an interface is left out; the on-link flag is carried.
+TEST_F(FpmRouteStoreTest, InlineNextHopsAreFilteredAndKeepTheirFlags) {
+  apply(RouteMessage{
+      .prefix = prefix("10.5.0.0/16"),
+      .next_hops = {{.weight = 2}, {.gateway = ip("169.254.0.1"), .ifindex = 3, .onlink = true}}});
+  apply(RouteMessage{.prefix = prefix("10.6.0.0/16"), .next_hops = {{.weight = 2}}});
+  EXPECT_EQ(
+      hops_of("10.5.0.0/16"),
+      (std::vector<FpmNextHop>{{.gateway = ip("169.254.0.1"), .ifindex = 3, .onlink = true}}));
+  EXPECT_FALSE(has("10.6.0.0/16"));
+}
+
 }  // namespace
 }  // namespace vigil::fpm

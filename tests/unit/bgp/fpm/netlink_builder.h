@@ -34,6 +34,12 @@ class NetlinkBuilder {
     return NetlinkBuilder(type, {family, 0, 186, 0, 0, 0, 0, 0});
   }
 
+  // rtm_flags (a route) or nh_flags (a next hop), e.g. RTNH_F_ONLINK.
+  NetlinkBuilder& flags(uint32_t value) {
+    const size_t at = 16 + (type() == 104 || type() == 105 ? 4 : 8);
+    std::memcpy(bytes_.data() + at, &value, 4);
+    return *this;
+  }
   NetlinkBuilder& attr(uint16_t type, const std::vector<uint8_t>& value) {
     std::vector<uint8_t> a(4);
     const auto len = static_cast<uint16_t>(4 + value.size());
@@ -70,12 +76,14 @@ class NetlinkBuilder {
     return b;
   }
   // One rtnexthop of RTA_MULTIPATH: weight 1-256, an ifindex and a gateway.
-  static std::vector<uint8_t> rtnexthop(uint32_t weight, uint32_t ifindex, const char* gateway) {
+  static std::vector<uint8_t> rtnexthop(uint32_t weight, uint32_t ifindex, const char* gateway,
+                                        uint8_t flags = 0) {
     const net::IpAddress a = ip(gateway);
     const size_t alen = a.family == 4 ? 4 : 16;
     std::vector<uint8_t> b(8);
     const auto len = static_cast<uint16_t>(8 + 4 + alen);
     std::memcpy(b.data(), &len, 2);
+    b[2] = flags;
     b[3] = static_cast<uint8_t>(weight - 1);
     std::memcpy(b.data() + 4, &ifindex, 4);
     const uint16_t alen_attr = static_cast<uint16_t>(4 + alen), type = 5;  // RTA_GATEWAY
@@ -99,6 +107,11 @@ class NetlinkBuilder {
 
  private:
   void put16(size_t at, uint16_t v) { std::memcpy(bytes_.data() + at, &v, 2); }
+  uint16_t type() const {
+    uint16_t t = 0;
+    std::memcpy(&t, bytes_.data() + 4, 2);
+    return t;
+  }
   void pad() { bytes_.resize((bytes_.size() + 3) & ~size_t{3}); }
   std::vector<uint8_t> bytes_;
 };

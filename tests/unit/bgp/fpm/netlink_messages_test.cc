@@ -17,7 +17,8 @@ constexpr uint8_t kInet = 2, kInet6 = 10, kMpls = 28;
 constexpr uint16_t kDst = 1, kSrc = 2, kOif = 4, kGateway = 5, kPriority = 6, kMultipath = 9,
                    kTable = 15, kVia = 18, kEncapType = 21, kNhId = 30;
 constexpr uint16_t kNhaId = 1, kNhaGroup = 2, kNhaBlackhole = 4, kNhaOif = 5, kNhaGateway = 6,
-                   kNhaFdb = 11;
+                   kNhaEncapType = 7, kNhaFdb = 11;
+constexpr uint32_t kOnlink = 4;  // RTNH_F_ONLINK
 
 net::Prefix prefix(const char* text) {
   return *net::Prefix::parse_network(text);
@@ -241,6 +242,21 @@ TEST(NetlinkMessagesTest, EachMalformedMessageIsRefusedAloneWithItsReason) {
            .attr(kNhaGroup, {1, 0, 0, 0, 0, 0, 0})
            .build(),
        "netlink message 1 (next hop): next hop 5: NHA_GROUP of 7 bytes"},
+      {"RTA_VIA of a family past 255",
+       NetlinkBuilder::route(kRtmNewRoute, kInet, 0).attr(kVia, {kInet, 1, 10, 0, 0, 1}).build(),
+       "netlink message 1 (route): 0.0.0.0/0: RTA_VIA of address family 258"},
+      {"a group naming a member twice",
+       NetlinkBuilder::nexthop(kRtmNewNexthop, 0)
+           .attr32(kNhaId, 5)
+           .attr(kNhaGroup, NetlinkBuilder::group({{7, 1}, {6, 1}, {7, 2}}))
+           .build(),
+       "netlink message 1 (next hop): next hop group 5: member 7 twice"},
+      {"a group of more members than allowed",
+       NetlinkBuilder::nexthop(kRtmNewNexthop, 0)
+           .attr32(kNhaId, 5)
+           .attr(kNhaGroup, std::vector<uint8_t>(8 * (kMaxGroupMembers + 1), 1))
+           .build(),
+       "netlink message 1 (next hop): next hop 5: NHA_GROUP of 513 members, more than 512"},
       {"a gateway in a next hop of no family",
        NetlinkBuilder::nexthop(kRtmNewNexthop, 0)
            .attr32(kNhaId, 5)
@@ -276,6 +292,105 @@ TEST(NetlinkMessagesTest, ANetlinkLengthThatLiesEndsTheFrame) {
   const auto d = decode(concat({good, {1, 2, 3}}));
   ASSERT_EQ(d.errors.size(), 1u);
   EXPECT_EQ(d.errors[0], "netlink message 2: 3 bytes, shorter than a netlink header");
+}
+
+// zebra 8.4 sends an IPv4 route over an IPv6 next hop inline as 169.254.0.1 on-link
+// (rt_netlink.c, _netlink_route_build_singlepath and _multipath): the flag is kept, in
+// rtm_flags for one next hop and in each rtnexthop for several, and in a next-hop object.
+TEST(NetlinkMessagesTest, TheOnLinkFlagOfZebrasIpv4OverIpv6Encoding) {
+  const auto single = decode(NetlinkBuilder::route(kRtmNewRoute, kInet, 16)
+                                 .flags(kOnlink)
+                                 .addr(kDst, "10.8.0.0")
+                                 .addr(kGateway, "169.254.0.1")
+                                 .attr32(kOif, 3)
+                                 .build());
+  ASSERT_TRUE(single.errors.empty()) << single.errors[0];
+  EXPECT_EQ(
+      route_of(single).next_hops,
+      (std::vector<FpmNextHop>{{.gateway = ip("169.254.0.1"), .ifindex = 3, .onlink = true}}));
+  const auto multi =
+      decode(NetlinkBuilder::route(kRtmNewRoute, kInet, 16)
+                 .addr(kDst, "10.8.0.0")
+                 .attr(kMultipath, concat({NetlinkBuilder::rtnexthop(1, 3, "169.254.0.1", kOnlink),
+                                           NetlinkBuilder::rtnexthop(1, 4, "198.18.1.5")}))
+                 .build());
+  ASSERT_TRUE(multi.errors.empty()) << multi.errors[0];
+  EXPECT_TRUE(route_of(multi).next_hops[0].onlink);
+  EXPECT_FALSE(route_of(multi).next_hops[1].onlink);
+  const auto object = decode(NetlinkBuilder::nexthop(kRtmNewNexthop, kInet6)
+                                 .flags(kOnlink)
+                                 .attr32(kNhaId, 9)
+                                 .addr(kNhaGateway, "fe80::7")
+                                 .attr32(kNhaOif, 3)
+                                 .build());
+  ASSERT_TRUE(object.errors.empty()) << object.errors[0];
+  EXPECT_TRUE(nexthop_of(object).onlink);
+}
+
+// The kernel keeps the last of a repeated RTA_MULTIPATH or NHA_GROUP; so does the decoder
+// (appending would let a message grow a group past any limit).
+TEST(NetlinkMessagesTest, ARepeatedMultipathOrGroupReplaces) {
+  const auto route = decode(NetlinkBuilder::route(kRtmNewRoute, kInet, 16)
+                                .addr(kDst, "10.8.0.0")
+                                .attr(kMultipath, NetlinkBuilder::rtnexthop(1, 3, "198.18.1.1"))
+                                .attr(kMultipath, NetlinkBuilder::rtnexthop(2, 4, "198.18.1.5"))
+                                .build());
+  ASSERT_TRUE(route.errors.empty()) << route.errors[0];
+  EXPECT_EQ(route_of(route).next_hops,
+            (std::vector<FpmNextHop>{{.gateway = ip("198.18.1.5"), .ifindex = 4, .weight = 2}}));
+  const auto group = decode(NetlinkBuilder::nexthop(kRtmNewNexthop, 0)
+                                .attr32(kNhaId, 5)
+                                .attr(kNhaGroup, NetlinkBuilder::group({{1, 1}, {2, 1}}))
+                                .attr(kNhaGroup, NetlinkBuilder::group({{3, 4}}))
+                                .build());
+  ASSERT_TRUE(group.errors.empty()) << group.errors[0];
+  EXPECT_EQ(nexthop_of(group).group, (std::vector<std::pair<uint32_t, uint32_t>>{{3, 4}}));
+}
+
+// A VRF's route is left out whole by the store, whatever it carries: its encapsulation
+// (EVPN type 5) is no error. The main table's is.
+TEST(NetlinkMessagesTest, AnEncapsulationInAnotherTableIsNoError) {
+  const auto d = decode(NetlinkBuilder::route(kRtmNewRoute, kInet, 24, 1, 186, /*table=*/0)
+                            .addr(kDst, "10.6.0.0")
+                            .attr(kEncapType, {1, 0})
+                            .attr32(kTable, 1001)
+                            .build());
+  ASSERT_TRUE(d.errors.empty()) << d.errors[0];
+  EXPECT_EQ(route_of(d).table, 1001u);
+}
+
+// A refused message that names its route or next hop says which, so that the caller fails
+// closed on it; one that names nothing of the main table (or nothing at all) does not.
+TEST(NetlinkMessagesTest, ARefusedMessageNamesWhatItWasAbout) {
+  const auto d = decode(concat({
+      NetlinkBuilder::route(kRtmNewRoute, kInet, 24)
+          .addr(kDst, "10.9.0.0")
+          .attr(kOif, {1, 0})  // RTA_OIF of 2 bytes
+          .build(),
+      NetlinkBuilder::route(kRtmDelRoute, kInet6, 0).attr(kGateway, {1}).build(),
+      NetlinkBuilder::route(kRtmNewRoute, kInet, 24)
+          .attr(kEncapType, {1, 0})
+          .addr(kDst, "10.8.0.0")
+          .build(),
+      NetlinkBuilder::route(kRtmNewRoute, kInet, 24, 1, 186, 0)  // RT_TABLE_UNSPEC
+          .attr(kOif, {1, 0})
+          .addr(kDst, "10.7.0.0")
+          .attr32(kTable, 1001)
+          .build(),
+      NetlinkBuilder::route(kRtmNewRoute, kInet, 24).attr(kOif, {1, 0}).build(),  // no RTA_DST
+      NetlinkBuilder::nexthop(kRtmNewNexthop, kInet)
+          .attr32(kNhaId, 40)
+          .attr(kNhaEncapType, {1, 0})
+          .build(),
+      NetlinkBuilder::nexthop(kRtmNewNexthop, kInet).attr(kNhaOif, {1}).build(),  // no id
+  }));
+  EXPECT_EQ(d.errors.size(), 7u);
+  EXPECT_EQ(d.refused, (std::vector<RefusedMessage>{
+                           {.add = true, .prefix = prefix("10.9.0.0/24")},
+                           {.add = false, .prefix = prefix("::/0")},
+                           {.add = true, .prefix = prefix("10.8.0.0/24")},
+                           {.add = true, .route = false, .nexthop_id = 40},
+                       }));
 }
 
 }  // namespace

@@ -64,6 +64,9 @@ TEST(LocalPolicyTest, TheClassifiersRulesForTrafficToTheBox) {
 TEST(LocalPolicyTest, PassByDefaultAndLaterFragments) {
   LocalPolicy pass;
   EXPECT_TRUE(admits(pass, tcp("10.3.1.10", "10.1.1.1", 8443)));
+  Packet unwalked = tcp("fd00:3:1::a", "fd00:1:1::1", 0);
+  unwalked.ports_known = false;
+  EXPECT_FALSE(admits(pass, unwalked)) << "malformed to the box, as in XDP, whatever the default";
   Packet fragment = tcp("10.3.1.10", "10.1.1.1", 0);
   fragment.later_fragment = true;
   fragment.ports_known = false;
