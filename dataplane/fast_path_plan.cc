@@ -137,7 +137,10 @@ void add_mesh_routes(std::vector<Route>& routes, const std::vector<net::Prefix>&
   }
   for (const net::Prefix& p : prefixes) {
     if (taken.insert(p).second) {
-      routes.push_back({.prefix = p, .target = make_forward_group({{.port = kTunnelPort}})});
+      routes.push_back({.prefix = p,
+                        .target = make_forward_group({{.port = kTunnelPort}}),
+                        .source = RouteSource::kMesh,
+                        .distance = kMeshDistance});
     }
   }
   std::sort(routes.begin(), routes.end());

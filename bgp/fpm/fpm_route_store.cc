@@ -133,10 +133,17 @@ std::vector<FpmNextHop> FpmRouteStore::next_hops_of(uint32_t id, bool& blackhole
     }
     return out;
   }
-  // The kernel allows no group inside a group: a member that is one is left out.
+  // The kernel allows no group inside a group: a member that is one is left out. Nor does it
+  // mix a discard with other members: one that is (zebra's, or one refused: fail closed)
+  // makes the whole group a discard, rather than let its traffic go elsewhere.
   for (const auto& [member, weight] : n.group) {
     const auto m = nexthops_.find(member);
-    if (m == nexthops_.end() || !m->second.nexthop.group.empty() || m->second.nexthop.blackhole) {
+    if (m != nexthops_.end() && m->second.nexthop.blackhole) {
+      blackhole = true;
+      out.clear();
+      return out;
+    }
+    if (m == nexthops_.end() || !m->second.nexthop.group.empty()) {
       continue;
     }
     const NexthopMessage& hop = m->second.nexthop;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -94,7 +95,7 @@ Expected<std::unique_ptr<FpmServer>> FpmServer::start(EventLoop& loop,
 
 FpmServer::~FpmServer() {
   close_connection();
-  if (listener_.valid()) {
+  if (listener_.valid() && !paused_until_) {
     loop_.remove(listener_.get());
   }
 }
@@ -108,10 +109,14 @@ void FpmServer::on_listener() {
   while (true) {
     UniqueFd c(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!c.valid()) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
-        log::warn("FPM listener: accept failed", {{"error", std::strerror(errno)}});
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        pause_listener(errno);
+        return;
       }
-      return;
+      if (errno == EINTR || errno == ECONNABORTED) {
+        continue;
+      }
+      return;  // EAGAIN: nothing more waits
     }
     auto owner = owner_of_(c.get());
     if (!owner || !allowed(*owner)) {
@@ -127,6 +132,29 @@ void FpmServer::on_listener() {
     }
     take(std::move(c));
   }
+}
+
+void FpmServer::pause_listener(int error) {
+  loop_.remove(listener_.get());
+  paused_until_ = Clock::now() + std::chrono::seconds(1);
+  log::warn("FPM listener: accept failed; paused for a second", {{"error", std::strerror(error)}});
+}
+
+void FpmServer::tick(Clock::time_point now) {
+  if (paused_until_ && now >= *paused_until_) {
+    FpmServer* self = this;
+    if (Status ok = loop_.add(listener_.get(), EPOLLIN, [self](uint32_t) { self->on_listener(); });
+        ok) {
+      paused_until_.reset();
+    } else {
+      paused_until_ = now + std::chrono::seconds(1);
+    }
+  }
+  int unread = 0;
+  if (connection_.valid() && ::ioctl(connection_.get(), FIONREAD, &unread) != 0) {
+    unread = 0;
+  }
+  session_.tick(now, unread > 0);
 }
 
 void FpmServer::take(UniqueFd connection) {

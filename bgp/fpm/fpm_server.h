@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,10 @@ class FpmServer {
   FpmServer(const FpmServer&) = delete;
   FpmServer& operator=(const FpmServer&) = delete;
 
+  // The session's tick (a replay is not over while bytes wait unread on the connection), and
+  // the listener watched again after a pause for want of file descriptors.
+  void tick(Clock::time_point now);
+
   const FpmServerCounters& counters() const { return counters_; }
   uint16_t port() const { return port_; }  // the one bound (options.port 0: the kernel's pick)
 
@@ -64,6 +69,9 @@ class FpmServer {
   FpmServer(EventLoop& loop, const FpmServerOptions& options, FpmSession& session,
             std::function<void()> received, PeerOwner owner_of);
   void on_listener();
+  // accept() failed for want of resources: the listener, level-triggered, would fire again at
+  // once; it is left unwatched for a second.
+  void pause_listener(int error);
   void take(UniqueFd connection);
   void on_readable();
   void close_connection();
@@ -78,6 +86,7 @@ class FpmServer {
   UniqueFd connection_;
   uint16_t port_ = 0;
   FpmServerCounters counters_;
+  std::optional<Clock::time_point> paused_until_;
 };
 
 }  // namespace vigil::fpm

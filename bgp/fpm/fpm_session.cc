@@ -25,8 +25,7 @@ FpmSession::FpmSession(FpmSessionOptions options) : options_(options), store_(op
 void FpmSession::connected(Clock::time_point now) {
   reader_.reset();
   connected_ = true;
-  gone_since_.reset();
-  last_frame_ = now;
+  last_bytes_ = now;
   ++counters_.connections;
   store_.begin_resync();  // a second connect during a replay starts it over: nothing is lost
 }
@@ -37,7 +36,9 @@ void FpmSession::disconnected(Clock::time_point now) {
   }
   connected_ = false;
   reader_.reset();
-  gone_since_ = now;
+  if (!gone_since_) {
+    gone_since_ = now;
+  }
 }
 
 Status FpmSession::receive(std::span<const uint8_t> bytes, Clock::time_point now) {
@@ -49,6 +50,9 @@ Status FpmSession::receive(std::span<const uint8_t> bytes, Clock::time_point now
 Status FpmSession::commit(size_t n, Clock::time_point now) {
   reader_.commit(n);
   counters_.bytes += n;
+  if (n != 0) {
+    last_bytes_ = now;
+  }
   while (true) {
     auto frame = reader_.next();
     if (!frame) {
@@ -59,7 +63,6 @@ Status FpmSession::commit(size_t n, Clock::time_point now) {
     if (!*frame) {
       return Ok{};
     }
-    last_frame_ = now;
     ++counters_.frames;
     if ((*frame)->type != kFpmTypeNetlink) {
       ++counters_.other_frames;
@@ -76,7 +79,18 @@ void FpmSession::apply_frame(std::span<const uint8_t> payload) {
   for (std::string& e : decoded.errors) {
     error("FPM from zebra: " + std::move(e));
   }
-  for (const FpmMessage& m : decoded.messages) {
+  // In zebra's order, the refused messages in their places among the others.
+  size_t next_refused = 0;
+  auto refuse_up_to = [&](size_t position) {
+    for (;
+         next_refused < decoded.refused.size() && decoded.refused[next_refused].before <= position;
+         ++next_refused) {
+      store_.refuse(decoded.refused[next_refused]);
+    }
+  };
+  for (size_t i = 0; i < decoded.messages.size(); ++i) {
+    refuse_up_to(i);
+    const FpmMessage& m = decoded.messages[i];
     if (Status ok = store_.apply(m); !ok) {
       ++counters_.errors;
       error("FPM from zebra: " + ok.error());
@@ -85,15 +99,15 @@ void FpmSession::apply_frame(std::span<const uint8_t> payload) {
       ++counters_.messages;
     }
   }
-  for (const RefusedMessage& r : decoded.refused) {
-    store_.refuse(r);
-  }
+  refuse_up_to(decoded.messages.size());
 }
 
-void FpmSession::tick(Clock::time_point now) {
-  if (connected_ && store_.resyncing() && now - last_frame_ >= options_.replay_quiet) {
+void FpmSession::tick(Clock::time_point now, bool unread) {
+  if (connected_ && store_.resyncing() && !unread && reader_.buffered() == 0 &&
+      now - last_bytes_ >= options_.replay_quiet) {
     counters_.swept += store_.end_resync();
     ++counters_.resyncs;
+    gone_since_.reset();
   }
   if (!connected_ && gone_since_ && now - *gone_since_ >= options_.stale_hold) {
     gone_since_.reset();

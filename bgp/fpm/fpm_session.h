@@ -4,14 +4,15 @@
 // so every rule below is tested without zebra.
 //
 // - A (re)connect starts a replay: zebra sends every next hop and route again, with no end
-//   marker. What was held stays in use meanwhile (traffic keeps flowing), and when no frame
-//   has come for `replay_quiet` what was not sent again goes (mark and sweep).
+//   marker. What was held stays in use meanwhile (traffic keeps flowing), and when no byte
+//   has come for `replay_quiet`, and none is waiting to be read, what was not sent again
+//   goes (mark and sweep).
 // - A message that does not decode, or that the store refuses, fails closed on what it
 //   names (FpmRouteStore::refuse); the rest of the frame still counts.
 // - A stream that makes no sense any more (another FPM version, a length shorter than the
 //   header) ends the connection: zebra connects again and replays.
-// - Without zebra for `stale_hold` (it is not coming back: FRR stopped, BGP removed), what
-//   it had sent goes.
+// - Without zebra for `stale_hold` since the last replay that completed (it is not coming
+//   back, or it keeps connecting and dropping before it has replayed), what it had sent goes.
 #pragma once
 
 #include <chrono>
@@ -30,8 +31,9 @@ namespace vigil::fpm {
 
 struct FpmSessionOptions {
   FpmStoreLimits limits;
-  // zebra replays as fast as it can write: a gap this long means the replay is over.
-  std::chrono::milliseconds replay_quiet{2000};
+  // zebra replays as fast as it can, but pauses a second whenever its output buffer is
+  // full (dplane_fpm_nl): a gap this long means the replay is over.
+  std::chrono::milliseconds replay_quiet{5000};
   // Routes survive this long without zebra (FRR restarting), as BGP graceful restart's
   // default stale-path time does.
   std::chrono::seconds stale_hold{360};
@@ -66,8 +68,9 @@ class FpmSession {
   // prepare() and commit() in one.
   Status receive(std::span<const uint8_t> bytes, Clock::time_point now);
   void disconnected(Clock::time_point now);
-  // Ends a replay that went quiet, drops what outlived `stale_hold` without zebra.
-  void tick(Clock::time_point now);
+  // Ends a replay that went quiet (not while `unread` bytes wait on the connection), drops
+  // what outlived `stale_hold` without zebra.
+  void tick(Clock::time_point now, bool unread = false);
 
   // The prefixes that changed since the last call (FpmRouteStore::take_changes).
   std::vector<RouteChange> take_changes() { return store_.take_changes(); }
@@ -89,8 +92,9 @@ class FpmSession {
   FpmRouteStore store_;
   FpmCounters counters_;
   bool connected_ = false;
-  Clock::time_point last_frame_{};
-  std::optional<Clock::time_point> gone_since_;  // zebra's absence, once it had connected
+  Clock::time_point last_bytes_{};
+  // zebra's first disconnect since its last completed replay.
+  std::optional<Clock::time_point> gone_since_;
   std::vector<std::string> pending_errors_;
   size_t unlisted_errors_ = 0;
 };

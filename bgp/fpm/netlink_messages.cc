@@ -467,7 +467,8 @@ DecodedFrame decode_netlink(std::span<const uint8_t> payload) {
         out.errors.push_back(which() + " (route): " + route.error());
         if (body.size() >= kRtmsg) {
           if (auto prefix = destination_of(body)) {
-            out.refused.push_back({.add = add, .route = true, .prefix = *prefix});
+            out.refused.push_back(
+                {.add = add, .route = true, .prefix = *prefix, .before = out.messages.size()});
           }
         }
       } else if (*route) {
@@ -482,7 +483,8 @@ DecodedFrame decode_netlink(std::span<const uint8_t> payload) {
       if (!nh) {
         out.errors.push_back(which() + " (next hop): " + nh.error());
         if (id != 0) {
-          out.refused.push_back({.add = add, .route = false, .nexthop_id = id});
+          out.refused.push_back(
+              {.add = add, .route = false, .nexthop_id = id, .before = out.messages.size()});
         }
       } else if (*nh) {
         out.messages.emplace_back(std::move(**nh));

@@ -78,6 +78,9 @@ struct RefusedMessage {
   bool route = true;  // false: a next hop, `nexthop_id`
   net::Prefix prefix;
   uint32_t nexthop_id = 0;
+  // Where it came in the frame: before DecodedFrame::messages[before] (zebra's order is the
+  // order that counts: a refused delete before an add of the same prefix is not the reverse).
+  size_t before = 0;
   bool operator==(const RefusedMessage&) const = default;
 };
 

@@ -105,6 +105,11 @@ Expected<uid_t> tcp_peer_owner(int connected_fd) {
     return fail("sock_diag: an unexpected reply of type " + std::to_string(header->nlmsg_type));
   }
   const auto* found = reinterpret_cast<const inet_diag_msg*>(reply + NLMSG_HDRLEN);
+  if (found->idiag_inode == 0) {
+    // No process holds it any more: closed (an orphan, or a time-wait socket, which the
+    // kernel reports as uid 0). Whoever opened it cannot be told: refused.
+    return fail("the peer's socket is closed; its owner is not known");
+  }
   return static_cast<uid_t>(found->idiag_uid);
 }
 

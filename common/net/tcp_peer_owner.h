@@ -13,7 +13,8 @@ namespace vigil::net {
 
 // The uid of the socket at the other end of `connected_fd` (a TCP socket of either family,
 // both ends on this host, in this network namespace). An error when the peer is not a local
-// socket the kernel knows (it closed already, or it is elsewhere).
+// socket the kernel knows (it is elsewhere), or when no process holds it any more (closed:
+// the kernel reports such a socket as uid 0, which would pass for root).
 Expected<uid_t> tcp_peer_owner(int connected_fd);
 
 }  // namespace vigil::net

@@ -25,14 +25,18 @@ std::optional<PortId> connected_port(const RoutingInput& input, const net::IpAdd
 
 Expected<std::vector<Route>> build_routes(const RoutingInput& input, const DownPorts& down) {
   // Distance per prefix: connected and local 0, static as configured.
-  std::map<net::Prefix, std::pair<uint32_t, NextHopGroup>> best;
+  std::map<net::Prefix, Route> best;
   for (const auto& p : input.ports) {
     const bool up = !down.contains(p.port);
     for (const auto& a : p.addresses) {
       if (up) {
-        best[a.network()] = {0, make_forward_group({{.port = p.port}})};
+        best[a.network()] = {.prefix = a.network(),
+                             .target = make_forward_group({{.port = p.port}}),
+                             .source = RouteSource::kConnected};
       }
-      best[host_prefix(a.address)] = {0, make_group(RouteAction::kLocal)};
+      const net::Prefix host = host_prefix(a.address);
+      best[host] = {
+          .prefix = host, .target = make_group(RouteAction::kLocal), .source = RouteSource::kLocal};
     }
   }
   for (const auto& r : input.static_routes) {
@@ -62,14 +66,17 @@ Expected<std::vector<Route>> build_routes(const RoutingInput& input, const DownP
       target = make_forward_group(std::move(members));
     }
     auto it = best.find(r.prefix);
-    if (it == best.end() || r.distance < it->second.first) {
-      best[r.prefix] = {r.distance, std::move(target)};
+    if (it == best.end() || r.distance < it->second.distance) {
+      best[r.prefix] = {.prefix = r.prefix,
+                        .target = std::move(target),
+                        .source = RouteSource::kStatic,
+                        .distance = r.distance};
     }
   }
   std::vector<Route> routes;
   routes.reserve(best.size());
-  for (auto& [prefix, entry] : best) {
-    routes.push_back({prefix, std::move(entry.second)});
+  for (auto& [prefix, route] : best) {
+    routes.push_back(std::move(route));
   }
   return routes;
 }

@@ -94,12 +94,6 @@ struct ForwardingSnapshot {
   std::shared_ptr<const LocalPolicy> local_policy;
 };
 
-// One prefix's change for RouteTable::update: its new target, or none (withdrawn).
-struct RouteUpdate {
-  net::Prefix prefix;
-  std::optional<NextHopGroup> target;
-};
-
 struct RouteTableLimits {
   FibLimits fib;
   // Group ids are 15 bits in the FIB (2-byte next hops, top bit reserved by DIR-24-8).

@@ -214,5 +214,19 @@ TEST_F(FpmRouteStoreTest, InlineNextHopsAreFilteredAndKeepTheirFlags) {
   EXPECT_FALSE(has("10.6.0.0/16"));
 }
 
+// The kernel never mixes a discard with other members: a group holding one (zebra's, or a
+// next hop refused) is a discard, and its routes do not fall to a less specific route.
+TEST_F(FpmRouteStoreTest, AGroupWithADiscardMemberIsADiscard) {
+  apply(single(1, "198.18.1.1", 3));
+  apply(NexthopMessage{.id = 5, .group = {{1, 1}, {2, 1}}});
+  apply(via_object("10.1.0.0/16", 5));
+  EXPECT_EQ(hops_of("10.1.0.0/16").size(), 1u);
+  store_.refuse({.add = true, .route = false, .nexthop_id = 2});
+  const auto all = store_.resolved();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].kind, RouteKind::kBlackhole);
+  EXPECT_TRUE(all[0].next_hops.empty());
+}
+
 }  // namespace
 }  // namespace vigil::fpm

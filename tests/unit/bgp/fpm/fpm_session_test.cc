@@ -107,8 +107,7 @@ TEST_F(FpmSessionTest, ARefusedUpdateFailsClosed) {
   EXPECT_EQ(errors[0],
             "FPM from zebra: netlink message 2 (route): 10.1.0.0/16: RTA_OIF of 2 bytes, not 4");
 
-  // Past the store's limit: refused, counted; an update of a held prefix past the group
-  // limit fails closed the same way.
+  // Past the store's limit: refused, counted.
   receive(frame({route("10.2.0.0", 16), route("10.3.0.0", 16), route("10.4.0.0", 16)}));
   EXPECT_EQ(session_.store().routes(), 3u);
   EXPECT_EQ(session_.counters().errors, 2u);
@@ -164,6 +163,68 @@ TEST_F(FpmSessionTest, ErrorsKeptForTheLogAreBounded) {
   ASSERT_EQ(errors.size(), 3u);
   EXPECT_EQ(errors[2], "FPM: 3 more errors not listed");
   EXPECT_TRUE(session_.take_errors().empty());
+}
+
+// Refused messages take their place in zebra's order: a refused delete before an add leaves
+// the add; a refused add before a delete leaves nothing (not a discard).
+TEST_F(FpmSessionTest, RefusalsKeepZebrasOrder) {
+  session_.connected(now_);
+  const auto bad_delete = NetlinkBuilder::route(kRtmDelRoute, kInet, 16, 0)
+                              .addr(kDst, "10.1.0.0")
+                              .attr(kOif, {3, 0})
+                              .build();
+  receive(frame({bad_delete, route("10.1.0.0", 16)}));
+  EXPECT_EQ(held(), std::vector<net::Prefix>{prefix("10.1.0.0/16")});
+  const auto bad_add = NetlinkBuilder::route(kRtmNewRoute, kInet, 16)
+                           .addr(kDst, "10.2.0.0")
+                           .attr(kOif, {3, 0})
+                           .build();
+  receive(frame({bad_add, withdraw("10.2.0.0", 16)}));
+  EXPECT_EQ(session_.store().routes(), 1u) << "10.2.0.0/16 deleted, not left unreachable";
+}
+
+// The replay is not over while bytes keep coming, a frame is half read, or bytes wait on the
+// connection: only quiet counts.
+TEST_F(FpmSessionTest, AReplayIsNotSweptWhileBytesAreComingOrWaiting) {
+  session_.connected(now_);
+  receive(frame({route("10.1.0.0", 16)}));
+  now_ += 3s;
+  session_.tick(now_);
+  session_.disconnected(now_);
+  session_.connected(now_);
+  const auto f = frame({route("10.2.0.0", 16)});
+  now_ += 1500ms;
+  receive({f.begin(), f.begin() + 5});  // half a frame
+  now_ += 3s;
+  session_.tick(now_);
+  EXPECT_TRUE(session_.replaying()) << "a frame is half read";
+  receive({f.begin() + 5, f.end()});
+  now_ += 3s;
+  session_.tick(now_, /*unread=*/true);
+  EXPECT_TRUE(session_.replaying()) << "bytes wait on the connection";
+  session_.tick(now_);
+  EXPECT_FALSE(session_.replaying());
+  EXPECT_EQ(held(), std::vector<net::Prefix>{prefix("10.2.0.0/16")});
+}
+
+// zebra connecting and dropping again before it has replayed does not keep its routes alive
+// past the hold: it counts from the first disconnect after the last complete replay.
+TEST_F(FpmSessionTest, ZebraFlappingDoesNotHoldItsRoutesForever) {
+  session_.connected(now_);
+  receive(frame({route("10.1.0.0", 16)}));
+  now_ += 3s;
+  session_.tick(now_);
+  for (int i = 0; i < 70; ++i) {
+    session_.disconnected(now_);
+    now_ += 500ms;
+    session_.tick(now_);
+    session_.connected(now_);
+    now_ += 500ms;
+    session_.tick(now_);
+  }
+  session_.disconnected(now_);
+  session_.tick(now_);
+  EXPECT_TRUE(held().empty());
 }
 
 }  // namespace

@@ -91,6 +91,24 @@ TEST(TcpPeerOwnerTest, AnotherUsersConnectionNamesThatUser) {
   EXPECT_EQ(*owner, kNobody);
 }
 
+// A peer that connected, wrote and closed before the accept is held by no process: the kernel
+// says uid 0 for it, which must not pass for root.
+TEST(TcpPeerOwnerTest, APeerClosedBeforeTheAcceptIsRefused) {
+  sockaddr_in at{};
+  UniqueFd listener = listen_loopback(at);
+  ASSERT_TRUE(listener.valid());
+  {
+    UniqueFd client = connect_to(at);
+    ASSERT_TRUE(client.valid());
+    ASSERT_EQ(::write(client.get(), "x", 1), 1);
+  }
+  UniqueFd accepted(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(accepted.valid());
+  auto owner = tcp_peer_owner(accepted.get());
+  ASSERT_FALSE(owner) << "owner " << *owner;
+  EXPECT_EQ(owner.error(), "the peer's socket is closed; its owner is not known");
+}
+
 TEST(TcpPeerOwnerTest, NotAConnectedSocketIsAnError) {
   UniqueFd local(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   EXPECT_FALSE(tcp_peer_owner(local.get()));
