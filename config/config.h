@@ -81,8 +81,95 @@ struct StaticRoute {
   bool blackhole = false;
 };
 
+// routing.bgp: BGP through the FRR sidecar (bgp/ renders it into frr.conf). Names of lists
+// and policies are FRR's names as given; secrets are files (mode 0600), never in the config.
+enum class BgpRemoteAs { kNumber, kExternal, kInternal };
+inline constexpr std::string_view kBgpFamilyNames[] = {"ipv4_unicast", "ipv6_unicast"};
+enum class BgpFamily { kIpv4Unicast, kIpv6Unicast };
+inline constexpr std::string_view kBgpRuleActionNames[] = {"permit", "deny"};
+
+struct BgpTimers {
+  uint32_t keepalive = 60;  // seconds; FRR's "traditional" defaults
+  uint32_t hold = 180;      // 0: no hold timer (and no keepalives)
+  uint32_t connect = 120;   // seconds between attempts to connect
+};
+
+struct BgpBfd {
+  uint32_t detect_multiplier = 3;
+  uint32_t receive_interval_ms = 300;
+  uint32_t transmit_interval_ms = 300;
+};
+
+struct BgpMaxPrefixes {
+  uint32_t limit = 0;
+  uint32_t warning_percent = 75;            // a warning at this share of the limit
+  std::optional<uint32_t> restart_minutes;  // none: the session stays down until cleared
+  bool warning_only = false;                // past the limit: a warning, the session stays
+};
+
+struct BgpNeighbor {
+  IpAddress address;
+  BgpRemoteAs remote_as_kind = BgpRemoteAs::kNumber;
+  uint32_t remote_as = 0;  // kNumber
+  std::string description;
+  std::string password_file;  // TCP MD5 (RFC 2385); "": none
+  std::optional<BgpTimers> timers;
+  std::optional<BgpBfd> bfd;
+  uint32_t multihop = 0;            // eBGP TTL; 0: directly connected
+  std::string update_source;        // an address of the box, or an interface name; "": the route's
+  std::vector<BgpFamily> families;  // never empty once parsed: the address's by default
+  std::string import_policy, export_policy;  // routing.bgp.policies by name; "": none
+  std::optional<BgpMaxPrefixes> max_prefixes;
+};
+
+struct BgpPrefixListRule {
+  bool permit = true;
+  Prefix prefix;
+  std::optional<uint32_t> ge, le;  // prefix lengths the rule also matches
+};
+struct BgpPrefixList {
+  std::string name;
+  std::vector<BgpPrefixListRule> rules;  // in order: the first match decides
+};
+
+struct BgpPatternRule {
+  bool permit = true;
+  std::string pattern;  // an AS-path regular expression, or a community ("65001:100")
+};
+struct BgpPatternList {
+  std::string name;
+  std::vector<BgpPatternRule> rules;
+};
+
+struct BgpPolicyRule {
+  bool permit = true;
+  std::string match_prefix_list, match_as_path, match_community;  // "": not matched on
+  std::optional<uint32_t> set_local_preference, set_med;
+  std::vector<std::string> set_communities;  // added to the route's
+  uint32_t set_as_path_prepend = 0;          // times the box's AS is prepended
+};
+struct BgpPolicy {
+  std::string name;
+  std::vector<BgpPolicyRule> rules;  // in order: the first match decides; none: deny
+};
+
+struct BgpConfig {
+  uint32_t asn = 0;
+  IpAddress router_id;
+  std::vector<Prefix> networks;  // announced (the site's prefixes)
+  bool announce_vips = true;     // the l4 VIPs, while one of their backends is healthy
+  bool graceful_restart = true;
+  uint32_t restart_time = 120;
+  uint32_t stalepath_time = 360;
+  std::vector<BgpNeighbor> neighbors;
+  std::vector<BgpPrefixList> prefix_lists;
+  std::vector<BgpPatternList> as_path_lists, community_lists;
+  std::vector<BgpPolicy> policies;
+};
+
 struct RoutingConfig {
   std::vector<StaticRoute> static_routes;
+  std::optional<BgpConfig> bgp;
 };
 
 struct MonitoringConfig {

@@ -1,6 +1,7 @@
-// routing: static routes now; BGP is reserved until the FRR sidecar arrives.
+// routing: static routes, and BGP (bgp_section.cc).
 #include <map>
 
+#include "config/bgp_section.h"
 #include "config/sections.h"
 
 namespace vigil::config {
@@ -53,7 +54,7 @@ constexpr Field kRoutingFields[] = {
     {.key = "bgp",
      .type = "mapping",
      .description = "BGP through the FRR sidecar",
-     .not_supported_until = "the BGP/FPM issue"},
+     .children = &kBgpSchema},
 };
 
 std::optional<NextHop> parse_next_hop(const YAML::Node& n, const std::string& path,
@@ -162,6 +163,9 @@ void parse_routing(const YAML::Node& node, const std::string& path, Config& conf
           config.routing.static_routes.push_back(std::move(route));
         }
       });
+  if (r.has("bgp") && !r.get("bgp").IsNull()) {
+    config.routing.bgp = parse_bgp(r.get("bgp"), r.path_of("bgp"), config, errors);
+  }
 }
 
 }  // namespace vigil::config

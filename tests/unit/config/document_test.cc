@@ -90,9 +90,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"unsupported section", "qos: {}\n",
             "qos (1:1): \"qos\" is not supported yet by this build (arrives with the QoS "
             "issue)"},
-        Bad{"unsupported subsection", "routing:\n  bgp: {asn: 65001}\n",
-            "routing.bgp (2:3): \"bgp\" is not supported yet by this build (arrives with the "
-            "BGP/FPM issue)"},
+        Bad{"unsupported subsection", "monitoring:\n  snmp: {}\n",
+            "monitoring.snmp (2:3): \"snmp\" is not supported yet by this build (arrives with "
+            "the SNMP subagent)"},
         Bad{"section of the wrong kind", "system: [a, b]\n",
             "system (1:9): expected a mapping, got a list"},
         Bad{"bad hostname", "system: {hostname: -edge}\n",
