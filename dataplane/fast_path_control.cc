@@ -23,7 +23,8 @@ FastPathControl::FastPathControl(XsksMapFor xsks_map_for, ClassifierMapsFor maps
     : xsks_map_for_(std::move(xsks_map_for)), maps_for_(std::move(maps_for)) {}
 
 FastPathControl::~FastPathControl() {
-  offloader_.reset();  // stops offloading while the classifiers are still there
+  fpm_server_.reset();  // stop_serving() did, unless the loop never ran
+  offloader_.reset();   // stops offloading while the classifiers are still there
   mesh_.reset();
   fast_path_.reset();  // stops the workers before EAL goes
   eal_.reset();
@@ -201,7 +202,11 @@ Status FastPathControl::apply(const config::Config& c) {
     return Ok{};
   }
   if (!running()) {
-    return start(c, plan);
+    Status started = start(c, plan);
+    if (started) {
+      apply_bgp(plan);
+    }
+    return started;
   }
   if (addresses_) {
     if (Status ok = apply_kernel_interfaces(plan); !ok) {
@@ -212,6 +217,7 @@ Status FastPathControl::apply(const config::Config& c) {
   if (Status ok = apply_mesh(c, plan); !ok) {
     return ok;
   }
+  apply_bgp(plan);  // before the routes: BGP removed leaves them without zebra's
   if (Status ok = apply_routes(plan); !ok) {
     return ok;
   }
@@ -300,8 +306,11 @@ Status FastPathControl::apply_routes(const FastPathPlan& plan) {
     over_mesh_device =
         mesh_kernel_routes(*routes, kTunnelPort, mesh_kernel_->ifindex(), plan.mesh_sources);
   }
-  if (Status ok =
-          fast_path_->routes().apply(std::move(*routes), std::move(infos), plan.local_policy);
+  // zebra's routes over them, where they win (route_selection.h): their next hops again for
+  // the ports up now.
+  reselect_bgp();
+  std::vector<Route> fib = selection_.set_config(std::move(*routes));
+  if (Status ok = fast_path_->routes().apply(std::move(fib), std::move(infos), plan.local_policy);
       !ok) {
     return ok;
   }

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "bgp/fpm/fpm_server.h"
+#include "bgp/fpm/fpm_session.h"
 #include "common/api/dataplane_status.h"
 #include "common/api/mesh_status.h"
 #include "common/expected.h"
@@ -17,6 +19,7 @@
 #include "config/config.h"
 #include "dataplane/config_applier.h"
 #include "dataplane/fast_path_plan.h"
+#include "dataplane/forwarding/route_selection.h"
 #include "dataplane/kernel/fib_mirror.h"
 #include "dataplane/kernel/interface_addresses.h"
 #include "dataplane/kernel/kernel_forwarding.h"
@@ -39,6 +42,11 @@ class FastPathControl final : public ConfigTarget {
   using ClassifierMapsFor = std::function<ebpf::MapAccess*(const std::string& device)>;
   FastPathControl(XsksMapFor xsks_map_for, ClassifierMapsFor maps_for);
   ~FastPathControl() override;
+
+  // The loop the FPM listener runs on (vigil-dp's), from when it runs until it stops: the
+  // listener starts at the next tick that finds BGP configured, and closes at stop_serving().
+  void serve_on(EventLoop& loop) { loop_ = &loop; }
+  void stop_serving();
 
   std::string name() const override { return "fast path"; }
 
@@ -84,6 +92,17 @@ class FastPathControl final : public ConfigTarget {
   void sync_kernel_mirror();
   // The mesh: its tunnels (none when `config` has no mesh section) made the running ones.
   Status apply_mesh(const config::Config& config, const FastPathPlan& plan);
+  // fast_path_bgp.cc: zebra's routes over FPM. The listener up while the plan has BGP (and
+  // the fast path runs), down with its routes withdrawn when it has not.
+  void apply_bgp(const FastPathPlan& plan);
+  // zebra's changes since the last call into the FIB (as updates, not a new table).
+  void take_bgp_changes();
+  // Every route zebra holds, through the selection: after a commit or a link change.
+  void reselect_bgp();
+  // The listener started once the loop is there (and again after a failure), zebra's
+  // replays ended, its changes taken.
+  void tick_bgp();
+  void update_bgp_metrics(MetricsRegistry& metrics);
   // fast_path_status.cc: show() and metrics.
   void update_offload_metrics(MetricsRegistry& metrics);
   void update_mesh_metrics(MetricsRegistry& metrics);
@@ -127,6 +146,15 @@ class FastPathControl final : public ConfigTarget {
   std::unique_ptr<MeshKernelPath> mesh_kernel_;
   bool started_with_mesh_ = false;
   bool failed_with_mesh_ = false;
+  // BGP: what zebra sends (the session outlives connections), its listener, and the choice
+  // between the config's routes and zebra's that the FIB holds.
+  EventLoop* loop_ = nullptr;
+  std::unique_ptr<fpm::FpmSession> fpm_session_;
+  std::unique_ptr<fpm::FpmServer> fpm_server_;
+  RouteSelection selection_;
+  bool bgp_wanted_ = false;  // the plan has BGP: the listener is up, or retried every tick
+  std::chrono::steady_clock::time_point bgp_retry_at_{};
+  uint64_t bgp_not_installed_ = 0;  // updates the FIB refused (full), counted
 };
 
 }  // namespace vigil::dp

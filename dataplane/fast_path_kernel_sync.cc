@@ -33,6 +33,7 @@ void FastPathControl::tick() {
   if (mesh_) {
     mesh_->tick(std::chrono::steady_clock::now(), std::chrono::system_clock::now());
   }
+  tick_bgp();
 }
 
 void FastPathControl::poll_links() {

@@ -121,6 +121,7 @@ FastPathPlan plan_from(const config::Config& c) {
   plan.local_policy = std::make_shared<const LocalPolicy>(local_policy_of(c));
   plan.mesh_peers = c.mesh.peers.size();
   plan.mesh_sources = mesh_sources_of(c);
+  plan.bgp = c.routing.bgp.has_value();
   for (const auto& peer : c.mesh.peers) {
     for (const auto& prefix : peer.allowed_ips) {
       plan.mesh_prefixes.push_back(prefix);

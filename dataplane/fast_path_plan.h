@@ -77,6 +77,9 @@ struct FastPathPlan {
   uint16_t mesh_mtu = 1420;
   // What the box's own traffic to other sites leaves from (mesh_sources_of()).
   MeshSources mesh_sources;
+  // routing.bgp is configured: zebra's routes come over FPM (the listener is up) and go into
+  // the FIB with distance 20 (fast_path_bgp.cc).
+  bool bgp = false;
 
   // Whether the kernel gets a copy of the FIB: only a fast path that forwards has one; a box
   // that runs the classifier alone leaves the kernel as the operator set it.

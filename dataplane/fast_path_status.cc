@@ -58,28 +58,16 @@ api::DataplaneStatus FastPathControl::show() const {
     out.drops[std::string(kDropReasonNames[r])] = c.drops[r];
   }
   const RouteTable& table = fast_path_->routes();
-  // Where each route came from: the ports' subnets, the config's static routes, the mesh.
-  std::set<net::Prefix> connected, configured;
-  if (applied_) {
-    for (const auto& port : applied_->routing.ports) {
-      for (const auto& a : port.addresses) {
-        connected.insert(a.network());
-      }
-    }
-    for (const auto& r : applied_->routing.static_routes) {
-      configured.insert(r.prefix);
-    }
-  }
   for (const auto& [prefix, id] : table.routes()) {
     const NextHopGroup& g = table.group(id);
     api::RouteStatus route{.prefix = prefix.to_string(), .action = action_name(g.action)};
-    route.source = g.action == RouteAction::kLocal ? "local"
-                   : connected.contains(prefix)    ? "connected"
-                   : configured.contains(prefix)   ? "static"
-                                                   : "";
+    // Where it came from (route_selection.h): the ports' subnets and addresses, the config's
+    // static routes, the mesh, BGP.
+    if (auto source = selection_.selected_source(prefix)) {
+      route.source = std::string(source_name(*source));
+    }
     for (const auto& m : g.members) {
-      if (m.port == kTunnelPort) {
-        route.source = "mesh";  // a peer's allowed IPs: the peer is picked by destination
+      if (m.port == kTunnelPort) {  // a peer's allowed IPs: the peer is picked by destination
         route.next_hops.push_back({.via = "tunnel", .port = "mesh", .weight = m.weight});
         continue;
       }
@@ -166,6 +154,7 @@ void FastPathControl::update_metrics(MetricsRegistry& metrics) {
     update_offload_metrics(metrics);
   }
   update_mesh_metrics(metrics);
+  update_bgp_metrics(metrics);
   metrics
       .gauge("vigil_dp_kernel_fallback_routes",
              "vigil-dp's routes in the kernel's routing table, which forwards while vigil-dp is "

@@ -164,6 +164,9 @@ int main(int argc, char** argv) {
         },
         vigil::rpc::Access::kOwner);
 #endif
+#if VIGIL_FAST_PATH
+    d.on_stop([&] { fast_path->stop_serving(); });
+#endif
     d.on_start([&](vigil::EventLoop& loop) -> vigil::Status {
       serving = &loop;
       if (!restart_config.empty()) {
@@ -190,6 +193,7 @@ int main(int argc, char** argv) {
         return vigil::fail(timer.error());
       }
 #if VIGIL_FAST_PATH
+      fast_path->serve_on(loop);
       auto links = loop.add_timer(std::chrono::milliseconds(20), [&] { fast_path->tick(); });
       if (!links) {
         return vigil::fail(links.error());

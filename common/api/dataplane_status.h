@@ -40,7 +40,7 @@ struct RouteStatus {
   std::string prefix;
   std::string action;  // forward, local, blackhole
   std::vector<NextHopStatus> next_hops;
-  std::string source;  // connected, local, static, mesh (a peer's allowed IPs)
+  std::string source;  // connected, local, static, mesh (a peer's allowed IPs), bgp
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteStatus, prefix, action, next_hops, source)
 

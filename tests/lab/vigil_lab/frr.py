@@ -17,8 +17,10 @@ def frr_available() -> bool:
 
 
 class FrrNode:
-    def __init__(self, lab, node: str, configs: dict[str, str]):
-        """`configs`: daemon -> its config text (zebra, bfdd, bgpd)."""
+    def __init__(self, lab, node: str, configs: dict[str, str],
+                 zebra_modules: tuple[str, ...] = ()):
+        """`configs`: daemon -> its config text (zebra, bfdd, bgpd); `zebra_modules`: what
+        zebra loads (-M), e.g. dplane_fpm_nl to send its routes to vigil-dp over FPM."""
         self.lab = lab
         self.node = node
         # FRR's daemons drop to the frr user: their directory is one it can reach and write
@@ -34,6 +36,9 @@ class FrrNode:
                     "--vty_socket", str(self.dir), "-z", str(self.dir / "zserv.api"),
                     "-i", str(self.dir / f"{daemon}.pid"), "--log", "stdout",
                     "--log-level", "warnings"]
+            if daemon == "zebra":
+                for module in zebra_modules:
+                    argv += ["-M", module]
             if daemon == "bgpd":
                 argv += ["-p", "179"]
             if daemon == "bfdd":
