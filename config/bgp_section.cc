@@ -2,6 +2,9 @@
 // and policies its neighbours' imports and exports go through.
 #include "config/bgp_section.h"
 
+#include <regex.h>
+
+#include <algorithm>
 #include <set>
 
 namespace vigil::config {
@@ -9,8 +12,8 @@ namespace {
 
 constexpr Field kTimersFields[] = {
     {.key = "keepalive",
-     .type = "integer 1-65535",
-     .description = "Seconds between keepalives; at most a third of hold",
+     .type = "integer 0-65535",
+     .description = "Seconds between keepalives; at most a third of hold (0 with hold 0)",
      .default_value = "60"},
     {.key = "hold",
      .type = "integer 0 or 3-65535",
@@ -85,7 +88,7 @@ constexpr Field kNeighborFields[] = {
      .description = "BFD for the session",
      .children = &kBfdSchema},
     {.key = "multihop",
-     .type = "integer 1-255",
+     .type = "integer 2-255",
      .description = "An eBGP neighbour this many hops away (TTL); absent: directly connected"},
     {.key = "update_source",
      .type = "IP address or interface name",
@@ -171,7 +174,8 @@ constexpr Field kCommunityRuleFields[] = {
      .default_value = "permit"},
     {.key = "community",
      .type = "community",
-     .description = "AS:value (each 0-65535), or no-export, no-advertise, local-AS, blackhole",
+     .description = "AS:value (each 0-65535), or a well-known one by name (no-export, "
+                    "no-advertise, local-AS, no-peer, blackhole, graceful-shutdown, ...)",
      .required = true},
 };
 constexpr Schema kCommunityRuleSchema{.path = "routing.bgp.community_lists.<name>.rules[]",
@@ -307,39 +311,71 @@ bool read_action(const MapReader& r, Reading& in) {
   return a.value_or(0) == 0;
 }
 
-// "65001:100" (each part 0-65535), or a well-known community's name (RFC 1997, RFC 7999).
-bool valid_community(std::string_view c) {
-  static constexpr std::string_view kWellKnown[] = {"no-export", "no-advertise", "local-AS",
-                                                    "blackhole", "graceful-shutdown"};
-  for (std::string_view w : kWellKnown) {
-    if (c == w) {
-      return true;
+// The well-known communities by value, named as FRR prints them (bgpd/bgp_community.c).
+struct WellKnown {
+  uint32_t value;
+  std::string_view name;
+};
+constexpr WellKnown kWellKnownCommunities[] = {
+    {0x00000000, "internet"},     {0xFFFF0000, "graceful-shutdown"},
+    {0xFFFF0001, "accept-own"},   {0xFFFF0006, "llgr-stale"},
+    {0xFFFF0007, "no-llgr"},      {0xFFFF0008, "accept-own-nexthop"},
+    {0xFFFF029A, "blackhole"},    {0xFFFFFF01, "no-export"},
+    {0xFFFFFF02, "no-advertise"}, {0xFFFFFF03, "local-AS"},
+    {0xFFFFFF04, "no-peer"},
+};
+
+// "65001:100" (each part 0-65535) or a well-known community's name (RFC 1997, 7999, 8326),
+// as its 32-bit value.
+std::optional<uint32_t> community_value(std::string_view c) {
+  for (const WellKnown& w : kWellKnownCommunities) {
+    if (c == w.name) {
+      return w.value;
     }
   }
   const size_t colon = c.find(':');
   if (colon == std::string_view::npos) {
-    return false;
+    return std::nullopt;
   }
-  auto part = [](std::string_view p) {
+  auto part = [](std::string_view p) -> std::optional<uint32_t> {
     if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string_view::npos) {
-      return false;
+      return std::nullopt;
     }
-    return std::stoul(std::string(p)) <= 65535;
+    const auto v = static_cast<uint32_t>(std::stoul(std::string(p)));
+    return v <= 65535 ? std::optional(v) : std::nullopt;
   };
-  return part(c.substr(0, colon)) && part(c.substr(colon + 1));
+  const auto high = part(c.substr(0, colon)), low = part(c.substr(colon + 1));
+  if (!high || !low) {
+    return std::nullopt;
+  }
+  return *high << 16 | *low;
 }
 
-std::optional<std::string> read_community(const YAML::Node& n, const std::string& path,
-                                          Reading& in) {
+// A community as FRR writes it back: a well-known one by name, the rest as AS:value without
+// leading zeros (what is written otherwise, frr-reload would find changed on every commit).
+std::string community_text(uint32_t value) {
+  for (const WellKnown& w : kWellKnownCommunities) {
+    if (value == w.value) {
+      return std::string(w.name);
+    }
+  }
+  return std::to_string(value >> 16) + ":" + std::to_string(value & 0xFFFF);
+}
+
+std::optional<uint32_t> read_community(const YAML::Node& n, const std::string& path, Reading& in) {
   auto c = in.check(read_string(n, path, in.errors));
-  if (c && !valid_community(*c)) {
+  if (!c) {
+    return std::nullopt;
+  }
+  auto value = community_value(*c);
+  if (!value) {
     in.error(path, n,
              "\"" + *c +
                  "\" is not a community: AS:value (each 0-65535), or no-export, no-advertise, "
-                 "local-AS, blackhole, graceful-shutdown");
-    return std::nullopt;
+                 "local-AS, no-peer, blackhole, graceful-shutdown, internet, accept-own, "
+                 "llgr-stale, no-llgr, accept-own-nexthop");
   }
-  return c;
+  return value;
 }
 
 // FRR's AS-path regular expressions: a bounded text of the characters they use, so that
@@ -351,12 +387,25 @@ std::optional<std::string> read_as_path_regex(const YAML::Node& n, const std::st
     return std::nullopt;
   }
   if (text->empty() || text->size() > kMaxBgpPatternLength ||
-      text->find_first_not_of("0123456789_^$.*+?()[]|- ") != std::string::npos) {
+      text->find_first_not_of("0123456789_^$.*+?()[]|- ") != std::string::npos ||
+      text->find_first_not_of(' ') == std::string::npos) {
     in.error(path, n,
              "an AS-path regular expression is 1 to 256 of digits, spaces and _ ^ $ . * + ? ( "
-             ") [ ] | -");
+             ") [ ] | -, not only spaces");
     return std::nullopt;
   }
+  // Compiled as bgpd does (bgp_regex.c: `_` stands for a delimiter, POSIX extended): one FRR
+  // would refuse fails here, not half-way through applying the commit.
+  std::string posix;
+  for (char c : *text) {
+    posix += c == '_' ? std::string("(^|[,{}() ]|$)") : std::string(1, c);
+  }
+  regex_t compiled;
+  if (::regcomp(&compiled, posix.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
+    in.error(path, n, "\"" + *text + "\" is not a regular expression FRR can compile");
+    return std::nullopt;
+  }
+  ::regfree(&compiled);
   return text;
 }
 
@@ -367,11 +416,16 @@ std::optional<BgpTimers> parse_timers(const YAML::Node& n, const std::string& pa
     return std::nullopt;
   }
   BgpTimers t;
-  t.keepalive = read_u32(r, "keepalive", in, 1, 65535).value_or(t.keepalive);
+  t.keepalive = read_u32(r, "keepalive", in, 0, 65535).value_or(t.keepalive);
   t.hold = read_u32(r, "hold", in, 0, 65535).value_or(t.hold);
   t.connect = read_u32(r, "connect", in, 1, 65535).value_or(t.connect);
   if (t.hold != 0 && t.hold < 3) {
     in.error(r.path_of("hold"), r.get("hold"), "a hold time is 0 (none) or at least 3 seconds");
+  } else if (t.hold == 0 && t.keepalive != 0) {
+    // FRR would send none and print keepalive 0.
+    in.error(path, n, "with hold 0 there are no keepalives: keepalive must be 0 too");
+  } else if (t.hold != 0 && t.keepalive == 0) {
+    in.error(path, n, "keepalive 0 sends none, and the neighbour's hold timer ends the session");
   } else if (t.hold != 0 && t.keepalive > t.hold / 3) {
     // FRR would lower the keepalive to a third of hold without saying so.
     in.error(path, n,
@@ -451,6 +505,28 @@ std::optional<BgpNeighbor> parse_neighbor(const YAML::Node& n, const std::string
   if (!address) {
     return std::nullopt;
   }
+  const auto& b = address->bytes;
+  const bool unusable = address->family == 4
+                            ? (b[0] == 0 || b[0] >= 224 || b[0] == 127)
+                            : (b[0] == 0xff || (address->word(0) == 0 && address->word(8) <= 1) ||
+                               (b[0] == 0xfe && (b[1] & 0xc0) == 0x80));
+  if (unusable) {
+    // A link-local neighbour needs its interface named: not supported yet.
+    in.error(r.path_of("address"), r.get("address"),
+             address->to_string() +
+                 " cannot be a neighbour (unspecified, loopback, multicast or link-local)");
+    return std::nullopt;
+  }
+  for (const InterfaceConfig& iface : config.interfaces) {
+    for (const Prefix& a : iface.addresses) {
+      if (a.address == *address) {
+        in.error(
+            r.path_of("address"), r.get("address"),
+            address->to_string() + " is the box's own address (interfaces." + iface.name + ")");
+        return std::nullopt;
+      }
+    }
+  }
   BgpNeighbor nb{.address = *address};
   const YAML::Node as = r.get("remote_as");
   if (as.IsScalar() && as.Scalar() == "external") {
@@ -462,9 +538,13 @@ std::optional<BgpNeighbor> parse_neighbor(const YAML::Node& n, const std::string
   }
   if (r.has("description")) {
     auto d = in.check(read_string(r.get("description"), r.path_of("description"), in.errors));
-    if (d && (d->size() > 80 || d->find_first_of("\n\r\t!#") != std::string::npos)) {
+    const bool printable =
+        d && std::all_of(d->begin(), d->end(), [](char c) { return c >= ' ' && c <= '~'; });
+    if (d && (d->size() > 80 || !printable || d->find_first_of("!#") != std::string::npos ||
+              d->find_first_not_of(' ') == std::string::npos)) {
       in.error(r.path_of("description"), r.get("description"),
-               "a description is at most 80 bytes, without tabs, line breaks, ! or #");
+               "a description is 1 to 80 printable ASCII characters, not only spaces, without "
+               "tabs, line breaks, ! or #");
     } else {
       nb.description = d.value_or("");
     }
@@ -480,7 +560,7 @@ std::optional<BgpNeighbor> parse_neighbor(const YAML::Node& n, const std::string
   if (r.has("bfd")) {
     nb.bfd = parse_bfd(r.get("bfd"), r.path_of("bfd"), in);
   }
-  nb.multihop = read_u32(r, "multihop", in, 1, 255).value_or(0);
+  nb.multihop = read_u32(r, "multihop", in, 2, 255).value_or(0);
   if (r.has("update_source")) {
     auto source =
         in.check(read_string(r.get("update_source"), r.path_of("update_source"), in.errors));
@@ -536,6 +616,11 @@ std::vector<Rule> parse_rules(const YAML::Node& n, const std::string& path, cons
                     return;
                   }
                   if (auto rule = read_rule(rn, rpath)) {
+                    // FRR drops a rule equal to an earlier one: it could never match.
+                    if (std::find(rules.begin(), rules.end(), *rule) != rules.end()) {
+                      in.error(rpath, rn, "the same rule as an earlier one");
+                      return;
+                    }
                     rules.push_back(std::move(*rule));
                   }
                 });
@@ -583,14 +668,18 @@ std::optional<BgpPolicyRule> parse_policy_rule(const YAML::Node& n, const std::s
   rule.set_local_preference = read_u32(r, "set_local_preference", in, 0, UINT32_MAX);
   rule.set_med = read_u32(r, "set_med", in, 0, UINT32_MAX);
   rule.set_as_path_prepend = read_u32(r, "set_as_path_prepend", in, 1, 10).value_or(0);
+  std::set<uint32_t> communities;  // FRR keeps them sorted by value, each once
   for_each_item(r.get("set_communities"), r.path_of("set_communities"), in.errors,
                 [&](const YAML::Node& c, const std::string& cpath) {
-                  if (rule.set_communities.size() == kMaxBgpSetCommunities) {
+                  if (communities.size() == kMaxBgpSetCommunities) {
                     in.error(cpath, c, "more than 16 communities");
                   } else if (auto community = read_community(c, cpath, in)) {
-                    rule.set_communities.push_back(*community);
+                    communities.insert(*community);
                   }
                 });
+  for (uint32_t c : communities) {
+    rule.set_communities.push_back(community_text(c));
+  }
   const bool sets = rule.set_local_preference || rule.set_med || rule.set_as_path_prepend != 0 ||
                     !rule.set_communities.empty();
   if (!rule.permit && sets) {
@@ -647,6 +736,8 @@ std::optional<BgpConfig> parse_bgp(const YAML::Node& node, const std::string& pa
   if (auto id = in.check(read_ip(r.get("router_id"), r.path_of("router_id"), errors))) {
     if (id->family != 4) {
       in.error(r.path_of("router_id"), r.get("router_id"), "a router id is an IPv4 address");
+    } else if (id->word(0) == 0) {
+      in.error(r.path_of("router_id"), r.get("router_id"), "a router id is not 0.0.0.0");
     }
     bgp.router_id = *id;
   }
@@ -704,6 +795,13 @@ std::optional<BgpConfig> parse_bgp(const YAML::Node& node, const std::string& pa
               return BgpPatternRule{.permit = read_action(rr, in), .pattern = *regex};
             });
       });
+  for_each_named(r.get("community_lists"), r.path_of("community_lists"), errors,
+                 [&](const std::string& name, const YAML::Node& n, const std::string& p) {
+                   if (name.find_first_not_of("0123456789") == std::string::npos) {
+                     // FRR takes a number for a community list of another kind.
+                     in.error(p, n, "a community list's name is not only digits");
+                   }
+                 });
   parse_named_lists(
       r, "community_lists", bgp.community_lists, in,
       [&](const YAML::Node& n, const std::string& p) {
@@ -719,7 +817,7 @@ std::optional<BgpConfig> parse_bgp(const YAML::Node& node, const std::string& pa
               if (!c) {
                 return std::nullopt;
               }
-              return BgpPatternRule{.permit = read_action(rr, in), .pattern = *c};
+              return BgpPatternRule{.permit = read_action(rr, in), .pattern = community_text(*c)};
             });
       });
   for_each_named(r.get("policies"), r.path_of("policies"), errors,

@@ -126,6 +126,7 @@ struct BgpPrefixListRule {
   bool permit = true;
   Prefix prefix;
   std::optional<uint32_t> ge, le;  // prefix lengths the rule also matches
+  bool operator==(const BgpPrefixListRule&) const = default;
 };
 struct BgpPrefixList {
   std::string name;
@@ -135,6 +136,7 @@ struct BgpPrefixList {
 struct BgpPatternRule {
   bool permit = true;
   std::string pattern;  // an AS-path regular expression, or a community ("65001:100")
+  bool operator==(const BgpPatternRule&) const = default;
 };
 struct BgpPatternList {
   std::string name;

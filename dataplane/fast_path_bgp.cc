@@ -78,8 +78,11 @@ void FastPathControl::take_bgp_changes() {
   if (Status ok = table.update(updates); ok) {
     return;
   }
-  // The batch does not fit as a whole (the FIB's limits): what fits goes in one by one, and
-  // what does not is counted and said once per batch.
+  // The batch does not fit as a whole. The selection keeps the FIB's route count within its
+  // capacity, so this is the next-hop groups' limit (or a FIB that ran out of its tables for
+  // long prefixes): what fits goes in one by one, what does not is counted and said once per
+  // batch (the selection then names a route the FIB does not have: shown by
+  // vigil_dp_bgp_not_installed_total until the next commit or link change reselects).
   std::string first_error;
   for (const RouteUpdate& u : updates) {
     if (Status ok = table.update({u}); !ok) {
@@ -135,6 +138,16 @@ void FastPathControl::tick_bgp() {
 }
 
 void FastPathControl::update_bgp_metrics(MetricsRegistry& metrics) {
+  auto& connected = metrics.gauge("vigil_dp_fpm_connected", "1 while zebra is connected over FPM");
+  auto& routes = metrics.gauge(
+      "vigil_dp_bgp_routes",
+      "Routes from zebra: held, selected into the FIB, and held but not selected for want of "
+      "room in the FIB or for falling inside a mesh prefix");
+  connected.Add({}).Set(fpm_session_ && fpm_session_->is_connected() ? 1 : 0);
+  routes.Add({{"state", "held"}}).Set(static_cast<double>(selection_.bgp_routes()));
+  routes.Add({{"state", "selected"}}).Set(static_cast<double>(selection_.bgp_selected()));
+  routes.Add({{"state", "over_capacity"}}).Set(static_cast<double>(selection_.bgp_over_capacity()));
+  routes.Add({{"state", "inside_mesh"}}).Set(static_cast<double>(selection_.bgp_inside_mesh()));
   if (!fpm_session_) {
     return;
   }
@@ -164,15 +177,8 @@ void FastPathControl::update_bgp_metrics(MetricsRegistry& metrics) {
                                   "Connections to the FPM port not from root or FRR's user"),
                   {}, fpm_server_->counters().refused_peers);
   }
-  metrics.gauge("vigil_dp_fpm_connected", "1 while zebra is connected over FPM")
-      .Add({})
-      .Set(fpm_session_->is_connected() ? 1 : 0);
-  auto& routes =
-      metrics.gauge("vigil_dp_bgp_routes", "Routes from zebra: held, and selected into the FIB");
-  routes.Add({{"state", "held"}}).Set(static_cast<double>(selection_.bgp_routes()));
-  routes.Add({{"state", "selected"}}).Set(static_cast<double>(selection_.bgp_selected()));
   exported_.set(metrics.counter("vigil_dp_bgp_not_installed_total",
-                                "Route changes from zebra the FIB could not take (full)"),
+                                "Route changes from zebra the FIB could not take"),
                 {}, bgp_not_installed_);
 }
 

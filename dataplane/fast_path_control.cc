@@ -309,6 +309,8 @@ Status FastPathControl::apply_routes(const FastPathPlan& plan) {
   // zebra's routes over them, where they win (route_selection.h): their next hops again for
   // the ports up now.
   reselect_bgp();
+  const RouteTableLimits& limits = fast_path_->routes().limits();
+  selection_.set_capacity(limits.fib.max_routes4, limits.fib.max_routes6);
   std::vector<Route> fib = selection_.set_config(std::move(*routes));
   if (Status ok = fast_path_->routes().apply(std::move(fib), std::move(infos), plan.local_policy);
       !ok) {

@@ -270,9 +270,15 @@ Expected<std::string> render_router_bgp(const FrrInput& input) {
   out += " no bgp default ipv4-unicast\n";
   out += " no bgp network import-check\n";
   if (bgp.graceful_restart) {
+    // FRR prints the times only when they are not its defaults (120, 360): so do we, or
+    // frr-reload would find them changed on every commit.
     out += " bgp graceful-restart\n";
-    out += " bgp graceful-restart restart-time " + std::to_string(bgp.restart_time) + "\n";
-    out += " bgp graceful-restart stalepath-time " + std::to_string(bgp.stalepath_time) + "\n";
+    if (bgp.restart_time != 120) {
+      out += " bgp graceful-restart restart-time " + std::to_string(bgp.restart_time) + "\n";
+    }
+    if (bgp.stalepath_time != 360) {
+      out += " bgp graceful-restart stalepath-time " + std::to_string(bgp.stalepath_time) + "\n";
+    }
   }
   for (const BgpNeighbor& n : bgp.neighbors) {
     const std::string address = n.address.to_string();
@@ -303,10 +309,17 @@ std::string render_bfd_profiles(const BgpConfig& bgp) {
     if (!n.bfd || !written.insert(bfd_profile_name(*n.bfd)).second) {
       continue;
     }
+    // bfdd prints only what is not its default (3, 300 ms, 300 ms).
     profiles += " profile " + bfd_profile_name(*n.bfd) + "\n";
-    profiles += "  detect-multiplier " + std::to_string(n.bfd->detect_multiplier) + "\n";
-    profiles += "  receive-interval " + std::to_string(n.bfd->receive_interval_ms) + "\n";
-    profiles += "  transmit-interval " + std::to_string(n.bfd->transmit_interval_ms) + "\n";
+    if (n.bfd->detect_multiplier != 3) {
+      profiles += "  detect-multiplier " + std::to_string(n.bfd->detect_multiplier) + "\n";
+    }
+    if (n.bfd->receive_interval_ms != 300) {
+      profiles += "  receive-interval " + std::to_string(n.bfd->receive_interval_ms) + "\n";
+    }
+    if (n.bfd->transmit_interval_ms != 300) {
+      profiles += "  transmit-interval " + std::to_string(n.bfd->transmit_interval_ms) + "\n";
+    }
     profiles += " exit\n !\n";
   }
   return profiles.empty() ? profiles : "bfd\n" + profiles + "exit\n!\n";

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <array>
+#include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,8 +21,27 @@ struct IpAddress {
   static Expected<IpAddress> parse(std::string_view text);
   std::string to_string() const;
   int max_prefix() const { return family == 4 ? 32 : 128; }
-  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
-  auto operator<=>(const IpAddress&) const = default;
+  // The family, then the bytes in order: as a defaulted <=> would have it, but as two 64-bit
+  // compares instead of a call to memcmp (maps of a million prefixes compare them a lot).
+  std::strong_ordering operator<=>(const IpAddress& other) const {
+    if (family != other.family) {
+      return family <=> other.family;
+    }
+    const uint64_t a = word(0), b = other.word(0);
+    if (a != b) {
+      return a <=> b;
+    }
+    return word(8) <=> other.word(8);
+  }
+  bool operator==(const IpAddress& other) const {
+    return family == other.family && word(0) == other.word(0) && word(8) == other.word(8);
+  }
+  // Bytes [at, at + 8) as a big-endian word: words compare as the bytes do.
+  uint64_t word(size_t at) const {
+    uint64_t v = 0;
+    std::memcpy(&v, bytes.data() + at, 8);
+    return __builtin_bswap64(v);
+  }
 };
 
 struct Prefix {

@@ -264,8 +264,10 @@ void RouteTable::publish(LocalAddresses locals, std::shared_ptr<const LocalPolic
 }
 
 Status RouteTable::update(const std::vector<RouteUpdate>& updates) {
-  // The last word on each prefix, checked before anything is acquired.
-  std::map<net::Prefix, const std::optional<NextHopGroup>*> last;
+  // The last word on each prefix (a stable sort by prefix, the last of each run kept),
+  // checked before anything is acquired.
+  std::vector<const RouteUpdate*> order;
+  order.reserve(updates.size());
   for (const RouteUpdate& u : updates) {
     if (u.target) {
       if (Status ok = check_target(u.prefix, *u.target, ports_.size()); !ok) {
@@ -274,7 +276,18 @@ Status RouteTable::update(const std::vector<RouteUpdate>& updates) {
     } else if (u.prefix != u.prefix.network()) {
       return fail("route " + u.prefix.to_string() + " has host bits set");
     }
-    last[u.prefix] = &u.target;
+    order.push_back(&u);
+  }
+  std::stable_sort(order.begin(), order.end(), [](const RouteUpdate* a, const RouteUpdate* b) {
+    return a->prefix < b->prefix;
+  });
+  std::vector<std::pair<net::Prefix, const std::optional<NextHopGroup>*>> last;
+  last.reserve(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (i + 1 < order.size() && order[i + 1]->prefix == order[i]->prefix) {
+      continue;
+    }
+    last.emplace_back(order[i]->prefix, &order[i]->target);
   }
   size_t v4 = routes4_, v6 = routes_.size() - routes4_;
   std::set<std::pair<RouteAction, std::vector<NextHop>>> new_groups;

@@ -132,6 +132,7 @@ class RouteTable {
   const ForwardingSnapshot* snapshot() const { return published_.load(std::memory_order_acquire); }
 
   const std::map<net::Prefix, GroupId>& routes() const { return routes_; }
+  const RouteTableLimits& limits() const { return limits_; }
   const NextHopGroup& group(GroupId id) const { return groups_[id]; }
   size_t group_count() const { return group_refs_.size(); }
 

@@ -102,6 +102,8 @@ def test_bgp_routes_reach_the_fast_path_over_fpm(binaries):
             # zebra killed (no word over FPM, as in a crash): the routes stay while it may come
             # back; started again, it replays, and what it no longer has (the far end withdrew
             # 203.0.113.0/24 meanwhile) is swept once the replay has gone quiet.
+            connections = metric(vn, "vigil_dp_fpm_connections_total")
+            swept = metric(vn, "vigil_dp_fpm_swept_total") or 0
             edge.procs[0].stop(signal.SIGKILL)
             lab.wait_for(lambda: metric(vn, "vigil_dp_fpm_connected") == 0, timeout=5,
                          what="vigil-dp seeing zebra gone")
@@ -111,10 +113,13 @@ def test_bgp_routes_reach_the_fast_path_over_fpm(binaries):
             assert "203.0.113.0/24" in bgp_routes(vn)
             edge = FrrNode(lab, "edge", {"zebra": EDGE_ZEBRA, "bgpd": EDGE_BGPD},
                            zebra_modules=("dplane_fpm_nl",))
-            lab.wait_for(lambda: metric(vn, "vigil_dp_fpm_connections_total") == 2,
+            lab.wait_for(lambda: metric(vn, "vigil_dp_fpm_connections_total") > connections,
                          timeout=20, what="zebra connected again")
             lab.wait_for(lambda: "203.0.113.0/24" not in bgp_routes(vn), timeout=30,
                          what="the stale route swept after the replay")
+            # vigil-dp's sweep removed it (the new zebra never had it to withdraw).
+            lab.wait_for(lambda: (metric(vn, "vigil_dp_fpm_swept_total") or 0) > swept,
+                         timeout=5, what="vigil_dp_fpm_swept_total counting the sweep")
         finally:
             edge.stop()
             far.stop()

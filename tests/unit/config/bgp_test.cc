@@ -178,6 +178,34 @@ TEST(BgpConfig, EachMistakeIsNamedWhereItIs) {
        "set_as_path_prepend"},
       {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    neighbours: []\n",
        "did you mean \"neighbors\"?"},
+      {"routing:\n  bgp: {asn: 65001, router_id: 0.0.0.0}\n", "a router id is not 0.0.0.0"},
+      {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    neighbors:\n"
+       "      - {address: 198.51.100.1, remote_as: internal}\n",
+       "198.51.100.1 is the box's own address (interfaces.wan1)"},
+      {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    neighbors:\n"
+       "      - {address: \"fe80::1\", remote_as: internal}\n",
+       "fe80::1 cannot be a neighbour (unspecified, loopback, multicast or link-local)"},
+      {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    neighbors:\n"
+       "      - {address: 224.0.0.5, remote_as: internal}\n",
+       "cannot be a neighbour"},
+      {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    neighbors:\n"
+       "      - {address: 192.0.2.9, remote_as: internal, timers: {keepalive: 5, hold: 0}}\n",
+       "with hold 0 there are no keepalives"},
+      {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    neighbors:\n"
+       "      - {address: 192.0.2.9, remote_as: 65002, multihop: 1}\n",
+       "routing.bgp.neighbors[0].multihop"},
+      {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    neighbors:\n"
+       "      - {address: 192.0.2.9, remote_as: internal, description: \"   \"}\n",
+       "not only spaces"},
+      {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    as_path_lists:\n"
+       "      l: {rules: [{regex: \"(65002\"}]}\n",
+       "\"(65002\" is not a regular expression FRR can compile"},
+      {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    community_lists:\n"
+       "      \"100\": {rules: [{community: \"65002:1\"}]}\n",
+       "a community list's name is not only digits"},
+      {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    prefix_lists:\n"
+       "      l: {rules: [{prefix: 10.0.0.0/8}, {prefix: 10.0.0.0/8}]}\n",
+       "routing.bgp.prefix_lists.l.rules[1] (10:41): the same rule as an earlier one"},
   };
   for (const Case& c : cases) {
     const auto r = parse_with(c.yaml);
@@ -196,6 +224,26 @@ TEST(BgpConfig, CountsAreBounded) {
   const auto r = parse_with(many);
   EXPECT_NE(r.errors.to_string().find("more than 64 neighbours"), std::string::npos)
       << r.errors.to_string();
+}
+
+// Communities are written as FRR writes them back (a well-known one by name, no leading
+// zeros, a set sorted by value, each once), or frr-reload would find them changed each time.
+TEST(BgpConfig, CommunitiesAreWrittenAsFrrPrintsThem) {
+  const auto r = parse_with(R"(routing:
+  bgp:
+    asn: 65001
+    router_id: 192.0.2.1
+    community_lists:
+      l: {rules: [{community: "65535:65281"}, {community: "00065:0100"}]}
+    policies:
+      p: {rules: [{set_communities: ["65002:2", no-export, "65002:1", "65002:0001", "0:0"]}]}
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.errors.to_string();
+  const BgpConfig& b = *r.config.routing.bgp;
+  EXPECT_EQ(b.community_lists[0].rules[0].pattern, "no-export");
+  EXPECT_EQ(b.community_lists[0].rules[1].pattern, "65:100");
+  EXPECT_EQ(b.policies[0].rules[0].set_communities,
+            (std::vector<std::string>{"internet", "65002:1", "65002:2", "no-export"}));
 }
 
 }  // namespace

@@ -94,5 +94,55 @@ TEST(RouteSelectionTest, ClearingBgpGivesEveryPrefixBack) {
   EXPECT_EQ(fib[0].source, RouteSource::kBgp);
 }
 
+// The FIB's room goes to the config first; BGP's routes past it are held, not selected, and
+// taken again when a new config finds room. Over a config route of its prefix BGP takes none.
+TEST(RouteSelectionTest, BgpNeverTakesTheConfigsRoom) {
+  RouteSelection s;
+  s.set_capacity(3, 8);
+  (void)s.set_config({configured("10.9.0.0/16", RouteSource::kStatic, 200, via(2, "192.0.2.1")),
+                      configured("10.8.0.0/16", RouteSource::kStatic, 1, via(2, "192.0.2.1"))});
+  EXPECT_TRUE(s.set_bgp(net("10.1.0.0/16"), via(1, "198.18.1.1")));
+  EXPECT_FALSE(s.set_bgp(net("10.2.0.0/16"), via(1, "198.18.1.1"))) << "the FIB is full";
+  EXPECT_TRUE(s.set_bgp(net("10.9.0.0/16"), via(1, "198.18.1.1"))) << "takes no more room";
+  EXPECT_EQ(s.bgp_over_capacity(), 1u);
+  EXPECT_EQ(s.bgp_selected(), 2u);
+  // A commit with fewer routes of its own: room for the held one.
+  auto fib = s.set_config({});
+  EXPECT_EQ(fib.size(), 3u);
+  EXPECT_EQ(s.bgp_over_capacity(), 0u);
+  EXPECT_EQ(s.bgp_selected(), 3u);
+  // More config routes than room left: BGP's give way, the config's all stay.
+  std::vector<Route> three = {
+      configured("10.5.0.0/16", RouteSource::kStatic, 1, via(2, "192.0.2.1")),
+      configured("10.6.0.0/16", RouteSource::kStatic, 1, via(2, "192.0.2.1")),
+      configured("10.7.0.0/16", RouteSource::kStatic, 1, via(2, "192.0.2.1"))};
+  fib = s.set_config(three);
+  EXPECT_EQ(fib.size(), 3u);
+  for (const Route& r : fib) {
+    EXPECT_EQ(r.source, RouteSource::kStatic);
+  }
+  EXPECT_EQ(s.bgp_over_capacity(), 3u);
+  // Withdrawn while not selected: nothing to change, and no longer counted.
+  EXPECT_FALSE(s.set_bgp(net("10.1.0.0/16"), std::nullopt));
+  EXPECT_EQ(s.bgp_over_capacity(), 2u);
+}
+
+// Another site's network is the mesh's: a more specific route from upstream must not take its
+// traffic out unencrypted.
+TEST(RouteSelectionTest, BgpRoutesInsideAMeshPrefixAreNotSelected) {
+  RouteSelection s;
+  (void)s.set_config({configured("10.2.0.0/16", RouteSource::kMesh, kMeshDistance,
+                                 make_forward_group({{.port = 9}}))});
+  EXPECT_FALSE(s.set_bgp(net("10.2.5.0/24"), via(1, "198.18.1.1")));
+  EXPECT_FALSE(s.set_bgp(net("10.2.0.0/16"), via(1, "198.18.1.1")));
+  EXPECT_TRUE(s.set_bgp(net("10.0.0.0/8"), via(1, "198.18.1.1"))) << "a covering route is fine";
+  EXPECT_EQ(s.bgp_inside_mesh(), 1u);
+  EXPECT_EQ(s.selected_source(net("10.2.5.0/24")), std::nullopt);
+  // The mesh gone from the config: the held route is selected.
+  const auto fib = s.set_config({});
+  EXPECT_EQ(fib.size(), 3u);
+  EXPECT_EQ(s.bgp_inside_mesh(), 0u);
+}
+
 }  // namespace
 }  // namespace vigil::dp
