@@ -514,7 +514,7 @@ std::optional<BgpNeighbor> parse_neighbor(const YAML::Node& n, const std::string
     // A link-local neighbour needs its interface named: not supported yet.
     in.error(r.path_of("address"), r.get("address"),
              address->to_string() +
-                 " cannot be a neighbour (unspecified, loopback, multicast or link-local)");
+                 " cannot be a neighbour (unspecified, loopback, multicast or IPv6 link-local)");
     return std::nullopt;
   }
   for (const InterfaceConfig& iface : config.interfaces) {
@@ -704,14 +704,20 @@ std::set<std::string> names_in(const YAML::Node& n) {
 template <typename List, typename ReadRules>
 void parse_named_lists(const MapReader& r, std::string_view key, std::vector<List>& out,
                        Reading& in, ReadRules read_rules) {
-  for_each_named(r.get(key), r.path_of(key), in.errors,
-                 [&](const std::string& name, const YAML::Node& n, const std::string& path) {
-                   if (out.size() == kMaxBgpLists) {
-                     in.error(path, n, "more than " + std::to_string(kMaxBgpLists));
-                     return;
-                   }
-                   out.push_back({.name = name, .rules = read_rules(n, path)});
-                 });
+  for_each_named(
+      r.get(key), r.path_of(key), in.errors,
+      [&](const std::string& name, const YAML::Node& n, const std::string& path) {
+        if (out.size() == kMaxBgpLists) {
+          in.error(path, n, "more than " + std::to_string(kMaxBgpLists));
+          return;
+        }
+        if (key == "community_lists" && name.find_first_not_of("0123456789") == std::string::npos) {
+          // FRR takes a number for a community list of another kind.
+          in.error(path, n, "a community list's name is not only digits");
+          return;
+        }
+        out.push_back({.name = name, .rules = read_rules(n, path)});
+      });
 }
 
 }  // namespace
@@ -795,13 +801,6 @@ std::optional<BgpConfig> parse_bgp(const YAML::Node& node, const std::string& pa
               return BgpPatternRule{.permit = read_action(rr, in), .pattern = *regex};
             });
       });
-  for_each_named(r.get("community_lists"), r.path_of("community_lists"), errors,
-                 [&](const std::string& name, const YAML::Node& n, const std::string& p) {
-                   if (name.find_first_not_of("0123456789") == std::string::npos) {
-                     // FRR takes a number for a community list of another kind.
-                     in.error(p, n, "a community list's name is not only digits");
-                   }
-                 });
   parse_named_lists(
       r, "community_lists", bgp.community_lists, in,
       [&](const YAML::Node& n, const std::string& p) {

@@ -311,6 +311,7 @@ Status FastPathControl::apply_routes(const FastPathPlan& plan) {
   reselect_bgp();
   const RouteTableLimits& limits = fast_path_->routes().limits();
   selection_.set_capacity(limits.fib.max_routes4, limits.fib.max_routes6);
+  selection_.set_mesh(plan.mesh_prefixes);
   std::vector<Route> fib = selection_.set_config(std::move(*routes));
   if (Status ok = fast_path_->routes().apply(std::move(fib), std::move(infos), plan.local_policy);
       !ok) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
 #include <cstring>
@@ -40,7 +41,10 @@ struct IpAddress {
   uint64_t word(size_t at) const {
     uint64_t v = 0;
     std::memcpy(&v, bytes.data() + at, 8);
-    return __builtin_bswap64(v);
+    if constexpr (std::endian::native == std::endian::little) {
+      v = __builtin_bswap64(v);
+    }
+    return v;
   }
 };
 

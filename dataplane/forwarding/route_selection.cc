@@ -12,10 +12,19 @@ Route bgp_route(const net::Prefix& prefix, const NextHopGroup& target) {
 
 }  // namespace
 
+void RouteSelection::set_mesh(const std::vector<net::Prefix>& prefixes) {
+  mesh_.clear();
+  for (const net::Prefix& p : prefixes) {
+    mesh_[p.length].insert(p.network());
+  }
+}
+
 bool RouteSelection::inside_mesh(const net::Prefix& prefix) const {
-  for (const net::Prefix& m : mesh_) {
-    if (m.address.family == prefix.address.family && m.length <= prefix.length &&
-        m.contains(prefix.address)) {
+  for (const auto& [length, networks] : mesh_) {
+    if (length > prefix.length) {
+      break;
+    }
+    if (networks.contains(net::Prefix{prefix.address, length}.network())) {
       return true;
     }
   }
@@ -51,13 +60,9 @@ RouteSelection::Verdict RouteSelection::judge(
 
 std::vector<Route> RouteSelection::set_config(std::vector<Route> routes) {
   config_.clear();
-  mesh_.clear();
   count_[0] = count_[1] = 0;
   for (Route& r : routes) {
     const net::Prefix prefix = r.prefix;
-    if (r.source == RouteSource::kMesh) {
-      mesh_.push_back(prefix);
-    }
     if (config_.insert_or_assign(prefix, std::move(r)).second) {
       ++count(prefix);
     }

@@ -10,11 +10,14 @@
 //   - the FIB's capacity goes to the config's routes first; BGP routes past it are held but
 //     not selected (counted), so a full table never makes a commit fail. They are selected
 //     again at the next set_config() (a commit, a link change) when there is room.
-// What is selected is what the caller installs: the selection and the FIB stay the same set.
+// What is selected is what the caller installs: the selection and the FIB stay the same set,
+// but for a batch the route table refuses in part (its next-hop groups exhausted), until the
+// next set_config().
 #pragma once
 
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "dataplane/forwarding/route.h"
@@ -28,6 +31,9 @@ class RouteSelection {
     capacity_[0] = v4;
     capacity_[1] = v6;
   }
+  // The mesh's prefixes (the other sites' networks, whatever route the config has for each);
+  // set before set_config().
+  void set_mesh(const std::vector<net::Prefix>& prefixes);
   // The config's routes, all of them (one per prefix). Returns the FIB's whole set, BGP's
   // routes merged in, for RouteTable::apply.
   std::vector<Route> set_config(std::vector<Route> routes);
@@ -64,7 +70,8 @@ class RouteSelection {
   }
 
   std::map<net::Prefix, Route> config_;
-  std::vector<net::Prefix> mesh_;  // the config's mesh prefixes
+  // The mesh's prefixes by length, so that a BGP route is checked with one lookup per length.
+  std::map<int, std::set<net::Prefix>> mesh_;
   std::map<net::Prefix, Held> bgp_;
   size_t count_[2] = {0, 0};  // FIB entries per family: the config's and BGP's selected
   size_t capacity_[2] = {SIZE_MAX, SIZE_MAX};

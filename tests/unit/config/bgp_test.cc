@@ -184,7 +184,7 @@ TEST(BgpConfig, EachMistakeIsNamedWhereItIs) {
        "198.51.100.1 is the box's own address (interfaces.wan1)"},
       {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    neighbors:\n"
        "      - {address: \"fe80::1\", remote_as: internal}\n",
-       "fe80::1 cannot be a neighbour (unspecified, loopback, multicast or link-local)"},
+       "fe80::1 cannot be a neighbour (unspecified, loopback, multicast or IPv6 link-local)"},
       {"routing:\n  bgp:\n    asn: 65001\n    router_id: 192.0.2.1\n    neighbors:\n"
        "      - {address: 224.0.0.5, remote_as: internal}\n",
        "cannot be a neighbour"},

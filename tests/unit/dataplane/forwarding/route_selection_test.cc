@@ -131,16 +131,22 @@ TEST(RouteSelectionTest, BgpNeverTakesTheConfigsRoom) {
 // traffic out unencrypted.
 TEST(RouteSelectionTest, BgpRoutesInsideAMeshPrefixAreNotSelected) {
   RouteSelection s;
-  (void)s.set_config({configured("10.2.0.0/16", RouteSource::kMesh, kMeshDistance,
-                                 make_forward_group({{.port = 9}}))});
+  // Whatever route the config has for the mesh prefix itself (here a static one, which keeps
+  // add_mesh_routes from making a mesh route), what is inside it stays out of BGP's reach.
+  s.set_mesh({net("10.2.0.0/16"), net("fd00:2::/48")});
+  (void)s.set_config({configured("10.2.0.0/16", RouteSource::kStatic, 1, via(2, "192.0.2.1"))});
+  EXPECT_FALSE(s.set_bgp(net("fd00:2:0:7::/64"), via(1, "fe80::1")));
   EXPECT_FALSE(s.set_bgp(net("10.2.5.0/24"), via(1, "198.18.1.1")));
   EXPECT_FALSE(s.set_bgp(net("10.2.0.0/16"), via(1, "198.18.1.1")));
   EXPECT_TRUE(s.set_bgp(net("10.0.0.0/8"), via(1, "198.18.1.1"))) << "a covering route is fine";
-  EXPECT_EQ(s.bgp_inside_mesh(), 1u);
+  EXPECT_TRUE(s.set_bgp(net("10.3.0.0/24"), via(1, "198.18.1.1")));
+  EXPECT_EQ(s.bgp_inside_mesh(), 2u);
   EXPECT_EQ(s.selected_source(net("10.2.5.0/24")), std::nullopt);
-  // The mesh gone from the config: the held route is selected.
+  EXPECT_EQ(s.selected_source(net("10.2.0.0/16")), RouteSource::kStatic);
+  // The mesh gone from the config: the held routes are selected.
+  s.set_mesh({});
   const auto fib = s.set_config({});
-  EXPECT_EQ(fib.size(), 3u);
+  EXPECT_EQ(fib.size(), 5u);
   EXPECT_EQ(s.bgp_inside_mesh(), 0u);
 }
 
