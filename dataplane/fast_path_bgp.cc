@@ -63,11 +63,7 @@ void FastPathControl::take_bgp_changes() {
   std::vector<RouteUpdate> updates;
   updates.reserve(changes.size());
   for (const fpm::RouteChange& c : changes) {
-    std::optional<NextHopGroup> target;
-    if (c.route && c.route->protocol == fpm::kProtocolBgp) {
-      target = fpm_route_target(*c.route, port_by_ifindex_, down_);
-    }
-    if (auto u = selection_.set_bgp(c.prefix, std::move(target))) {
+    if (auto u = selection_.set_bgp(c.prefix, c.route ? bgp_target(*c.route) : std::nullopt)) {
       updates.push_back(std::move(*u));
     }
   }
@@ -98,16 +94,19 @@ void FastPathControl::take_bgp_changes() {
   }
 }
 
+std::optional<NextHopGroup> FastPathControl::bgp_target(const fpm::ResolvedRoute& route) const {
+  if (route.protocol != fpm::kProtocolBgp) {
+    return std::nullopt;  // zebra's kernel and connected routes: vigil-dp has them itself
+  }
+  return fpm_route_target(route, port_by_ifindex_, down_);
+}
+
 void FastPathControl::reselect_bgp() {
   if (!fpm_session_) {
     return;
   }
   for (const fpm::ResolvedRoute& r : fpm_session_->store().resolved()) {
-    std::optional<NextHopGroup> target;
-    if (r.protocol == fpm::kProtocolBgp) {
-      target = fpm_route_target(r, port_by_ifindex_, down_);
-    }
-    (void)selection_.set_bgp(r.prefix, std::move(target));  // the caller applies the whole set
+    (void)selection_.set_bgp(r.prefix, bgp_target(r));  // the caller applies the whole set
   }
 }
 

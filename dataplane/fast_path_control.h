@@ -99,6 +99,8 @@ class FastPathControl final : public ConfigTarget {
   void take_bgp_changes();
   // Every route zebra holds, through the selection: after a commit or a link change.
   void reselect_bgp();
+  // What a route from zebra becomes in the FIB now (its BGP routes only, over ports up).
+  std::optional<NextHopGroup> bgp_target(const fpm::ResolvedRoute& route) const;
   // The listener started once the loop is there (and again after a failure), zebra's
   // replays ended, its changes taken.
   void tick_bgp();

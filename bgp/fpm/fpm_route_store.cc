@@ -118,6 +118,20 @@ size_t FpmRouteStore::end_resync() {
   return swept;
 }
 
+namespace {
+
+// A next hop the fast path can use: it names a gateway or an interface.
+bool usable(const FpmNextHop& hop) {
+  return hop.gateway || hop.ifindex != 0;
+}
+
+// A next-hop object as a route's next hop, with `weight` (a group member's).
+FpmNextHop hop_of(const NexthopMessage& n, uint32_t weight = 1) {
+  return {.gateway = n.gateway, .ifindex = n.ifindex, .weight = weight, .onlink = n.onlink};
+}
+
+}  // namespace
+
 std::vector<FpmNextHop> FpmRouteStore::next_hops_of(uint32_t id, bool& blackhole) const {
   std::vector<FpmNextHop> out;
   const auto at = nexthops_.find(id);
@@ -128,8 +142,8 @@ std::vector<FpmNextHop> FpmRouteStore::next_hops_of(uint32_t id, bool& blackhole
   if (n.group.empty()) {
     if (n.blackhole) {
       blackhole = true;
-    } else if (n.gateway || n.ifindex != 0) {
-      out.push_back({.gateway = n.gateway, .ifindex = n.ifindex, .onlink = n.onlink});
+    } else if (FpmNextHop hop = hop_of(n); usable(hop)) {
+      out.push_back(hop);
     }
     return out;
   }
@@ -146,23 +160,12 @@ std::vector<FpmNextHop> FpmRouteStore::next_hops_of(uint32_t id, bool& blackhole
     if (m == nexthops_.end() || !m->second.nexthop.group.empty()) {
       continue;
     }
-    const NexthopMessage& hop = m->second.nexthop;
-    if (hop.gateway || hop.ifindex != 0) {
-      out.push_back(
-          {.gateway = hop.gateway, .ifindex = hop.ifindex, .weight = weight, .onlink = hop.onlink});
+    if (FpmNextHop hop = hop_of(m->second.nexthop, weight); usable(hop)) {
+      out.push_back(hop);
     }
   }
   return out;
 }
-
-namespace {
-
-// A next hop the fast path can use: it names a gateway or an interface.
-bool usable(const FpmNextHop& hop) {
-  return hop.gateway || hop.ifindex != 0;
-}
-
-}  // namespace
 
 std::optional<ResolvedRoute> FpmRouteStore::resolve(const net::Prefix& prefix,
                                                     const RouteMessage& r) const {
