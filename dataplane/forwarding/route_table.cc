@@ -111,16 +111,23 @@ Status RouteTable::check(const std::vector<Route>& routes, size_t port_count) co
     groups.insert(group_key(r.target));
   }
   const size_t v6 = routes.size() - v4;
-  if (v4 > limits_.fib.max_routes4 || v6 > limits_.fib.max_routes6) {
-    return fail("too many routes: " + std::to_string(v4) + " IPv4 (at most " +
-                std::to_string(limits_.fib.max_routes4) + ") and " + std::to_string(v6) +
-                " IPv6 (at most " + std::to_string(limits_.fib.max_routes6) + ")");
+  if (Status fits = check_counts(v4, v6); !fits) {
+    return fits;
   }
   // Old and new groups live side by side during an update.
   if (groups.size() + group_refs_.size() > limits_.max_groups) {
     return fail("too many distinct next-hop groups: " + std::to_string(groups.size()) +
                 " wanted, " + std::to_string(group_refs_.size()) + " in use, at most " +
                 std::to_string(limits_.max_groups) + " during an update");
+  }
+  return Ok{};
+}
+
+Status RouteTable::check_counts(size_t v4, size_t v6) const {
+  if (v4 > limits_.fib.max_routes4 || v6 > limits_.fib.max_routes6) {
+    return fail("too many routes: " + std::to_string(v4) + " IPv4 (at most " +
+                std::to_string(limits_.fib.max_routes4) + ") and " + std::to_string(v6) +
+                " IPv6 (at most " + std::to_string(limits_.fib.max_routes6) + ")");
   }
   return Ok{};
 }
@@ -303,10 +310,8 @@ Status RouteTable::update(const std::vector<RouteUpdate>& updates) {
     locals_change = locals_change || (had && groups_[held->second].action == RouteAction::kLocal) ||
                     (*target && (*target)->action == RouteAction::kLocal);
   }
-  if (v4 > limits_.fib.max_routes4 || v6 > limits_.fib.max_routes6) {
-    return fail("too many routes: " + std::to_string(v4) + " IPv4 (at most " +
-                std::to_string(limits_.fib.max_routes4) + ") and " + std::to_string(v6) +
-                " IPv6 (at most " + std::to_string(limits_.fib.max_routes6) + ")");
+  if (Status fits = check_counts(v4, v6); !fits) {
+    return fits;
   }
   if (new_groups.size() + group_refs_.size() > limits_.max_groups) {
     return fail("too many distinct next-hop groups: " + std::to_string(new_groups.size()) +

@@ -148,6 +148,8 @@ class RouteTable {
   void release_group(GroupId id);
   Status check_target(const net::Prefix& prefix, const NextHopGroup& target,
                       size_t port_count) const;
+  // Whether `v4` and `v6` routes fit the FIB.
+  Status check_counts(size_t v4, size_t v6) const;
   // Publishes {standby FIB, groups, ports, locals, policy}, waits for the lcores to leave the
   // old snapshot, and makes the old active FIB the standby.
   void publish(LocalAddresses locals, std::shared_ptr<const LocalPolicy> local_policy);
