@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -19,6 +21,10 @@
 #include "common/unix_socket.h"
 
 namespace vigil::mgmt {
+
+namespace {
+std::string running_user(pid_t pid);
+}  // namespace
 
 Supervisor::Supervisor(EventLoop& loop, MetricsRegistry& metrics, std::vector<ChildSpec> children)
     : loop_(loop),
@@ -48,7 +54,48 @@ void Supervisor::start_all() {
   }
 }
 
+bool Supervisor::take(Child& c, pid_t pid) {
+  c.pid = pid;
+  c.adopted = true;
+  c.started = Clock::now();
+  watch(c);
+  if (!c.pidfd.valid()) {
+    c.pid = 0;
+    c.adopted = false;
+    return false;  // gone meanwhile
+  }
+  log::info("adopted a component that was already running",
+            {{"component", c.spec.name}, {"pid", c.pid}});
+  return true;
+}
+
+Supervisor::Adoption Supervisor::adopt_by_pid_file(Child& c) {
+  std::ifstream file(c.spec.pid_file);
+  long pid = 0;
+  if (!(file >> pid) || pid <= 1) {
+    return Adoption::kNobody;
+  }
+  // A pid file outlives its process and pids are reused: only the same program, run by root
+  // or its own user, is taken for it.
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
+  const auto want = std::filesystem::weakly_canonical(c.spec.argv.at(0), ec);
+  if (exe.empty() || exe != want) {
+    return Adoption::kNobody;
+  }
+  const std::string user = running_user(static_cast<pid_t>(pid));
+  if (user != "root" && user != c.spec.pid_file_user) {
+    log::warn("a process of another user is named by a component's pid file; not adopting",
+              {{"component", c.spec.name}, {"pid", pid}, {"user", user}});
+    return Adoption::kNobody;
+  }
+  return take(c, static_cast<pid_t>(pid)) ? Adoption::kAdopted : Adoption::kNobody;
+}
+
 Supervisor::Adoption Supervisor::adopt(Child& c) {
+  if (!c.spec.pid_file.empty()) {
+    return adopt_by_pid_file(c);
+  }
   if (c.spec.socket.empty()) {
     return Adoption::kNobody;
   }
@@ -75,18 +122,7 @@ Supervisor::Adoption Supervisor::adopt(Child& c) {
               {{"component", c.spec.name}, {"pid", listener.pid}});
     return Adoption::kBusy;
   }
-  c.pid = listener.pid;
-  c.adopted = true;
-  c.started = Clock::now();
-  watch(c);
-  if (!c.pidfd.valid()) {
-    c.pid = 0;
-    c.adopted = false;
-    return Adoption::kNobody;  // gone meanwhile
-  }
-  log::info("adopted a component that was already running",
-            {{"component", c.spec.name}, {"pid", c.pid}});
-  return Adoption::kAdopted;
+  return take(c, listener.pid) ? Adoption::kAdopted : Adoption::kNobody;
 }
 
 void Supervisor::watch(Child& c) {
@@ -126,6 +162,21 @@ void Supervisor::spawn(Child& c) {
   log::info("started component", {{"component", c.spec.name}, {"pid", pid}});
 }
 
+namespace {
+
+// Through the pidfd when there is one: an adopted process is reaped by someone else, and its
+// pid may be reused by then; a pidfd always names the process it was opened for.
+void signal_child(const Supervisor::Child& c, int sig) {
+  if (c.pidfd.valid() && ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), sig, nullptr, 0) == 0) {
+    return;
+  }
+  if (!c.adopted) {
+    ::kill(c.pid, sig);  // our child: its pid is ours until we reap it
+  }
+}
+
+}  // namespace
+
 void Supervisor::on_exit(Child& c) {
   if (c.adopted) {
     // Not our child: the pidfd says it is gone, its exit status went to its parent.
@@ -157,6 +208,14 @@ void Supervisor::on_exit(Child& c) {
              {"how", c.last_exit},
              {"restart_in_ms", static_cast<int64_t>(c.backoff.count())}});
   c.backoff = std::min<std::chrono::milliseconds>(c.backoff * 2, kMaxBackoff);
+  for (Child& other : children_) {
+    const auto& with = c.spec.restart_with;
+    if (other.pid > 0 && std::find(with.begin(), with.end(), other.spec.name) != with.end()) {
+      log::warn("stopping a component to start it again after the one it depends on",
+                {{"component", other.spec.name}, {"after", c.spec.name}});
+      signal_child(other, SIGTERM);
+    }
+  }
 }
 
 void Supervisor::tick() {
@@ -182,21 +241,6 @@ void Supervisor::tick() {
     }
   }
 }
-
-namespace {
-
-// Through the pidfd when there is one: an adopted process is reaped by someone else, and its
-// pid may be reused by then; a pidfd always names the process it was opened for.
-void signal_child(const Supervisor::Child& c, int sig) {
-  if (c.pidfd.valid() && ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), sig, nullptr, 0) == 0) {
-    return;
-  }
-  if (!c.adopted) {
-    ::kill(c.pid, sig);  // our child: its pid is ours until we reap it
-  }
-}
-
-}  // namespace
 
 void Supervisor::stop_all(std::chrono::milliseconds grace) {
   for (Child& c : children_) {

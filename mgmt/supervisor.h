@@ -22,6 +22,14 @@ struct ChildSpec {
   std::string name;               // "vigil-dp"
   std::vector<std::string> argv;  // binary and arguments
   std::string socket;             // its control socket: where a running one is found
+  // For a program without a control socket (FRR's daemons): the pid file a running one is
+  // found by, adopted when that process is still the program (its /proc exe) and runs as
+  // root or `pid_file_user`.
+  std::string pid_file;
+  std::string pid_file_user;
+  // Children stopped (SIGTERM) when this one exits, so they start again after it: FRR's bgpd,
+  // bfdd and staticd do not give a new zebra what they gave the one that died.
+  std::vector<std::string> restart_with;
 };
 
 class Supervisor {
@@ -66,6 +74,9 @@ class Supervisor {
   // kBusy: a process of vigild's user listens on the socket but did not answer as the
   // component in time; starting another would only fail to listen, so adoption is retried.
   Adoption adopt(Child& c);
+  Adoption adopt_by_pid_file(Child& c);
+  // Watches a found process `pid` as `c`; false when it is gone meanwhile.
+  bool take(Child& c, pid_t pid);
   void watch(Child& c);
   void on_exit(Child& c);
 

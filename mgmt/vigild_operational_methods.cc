@@ -1,5 +1,7 @@
 // vigild's operational methods: the components it commits to and supervises, and vigil-dp's
 // state fetched through the component proxy.
+#include <algorithm>
+
 #include "common/api/vigild_answers.h"
 #include "mgmt/vigild_service.h"
 
@@ -26,23 +28,34 @@ void VigildService::register_operational_methods() {
       entry.reachable = reachable.contains(name) && reachable.at(name);
       out.push_back(std::move(entry));
     }
+    // Supervised programs vigild does not commit to over a socket (FRR's daemons).
+    if (supervisor_) {
+      for (auto& child : supervisor_->state()) {
+        if (std::none_of(out.begin(), out.end(),
+                         [&child](const api::ProcessStatus& p) { return p.name == child.name; })) {
+          out.push_back(std::move(child));
+        }
+      }
+    }
     return json(out);
   });
 
   add_deferred("show.classifier", Role::kViewer,
-               [this](const json&, const Caller&, rpc::Reply reply) {
-                 proxy_call("vigil-dp", "classifier.show", std::move(reply));
+               [this](const json&, const Caller&, const rpc::Reply& reply) {
+                 proxy_call("vigil-dp", "classifier.show", reply);
                });
   add_deferred("show.dataplane", Role::kViewer,
-               [this](const json&, const Caller&, rpc::Reply reply) {
-                 proxy_call("vigil-dp", "dataplane.show", std::move(reply));
+               [this](const json&, const Caller&, const rpc::Reply& reply) {
+                 proxy_call("vigil-dp", "dataplane.show", reply);
                });
-  add_deferred("show.tunnels", Role::kViewer, [this](const json&, const Caller&, rpc::Reply reply) {
-    proxy_call("vigil-dp", "mesh.show", std::move(reply));
-  });
-  add_deferred("show.l7", Role::kViewer, [this](const json&, const Caller&, rpc::Reply reply) {
-    proxy_call("vigil-l7", "l7.show", std::move(reply));
-  });
+  add_deferred("show.tunnels", Role::kViewer,
+               [this](const json&, const Caller&, const rpc::Reply& reply) {
+                 proxy_call("vigil-dp", "mesh.show", reply);
+               });
+  add_deferred("show.l7", Role::kViewer,
+               [this](const json&, const Caller&, const rpc::Reply& reply) {
+                 proxy_call("vigil-l7", "l7.show", reply);
+               });
   // A manual override of a peer's path (operators): audited with its outcome, whether vigil-dp
   // takes it or not, since the attempt is the operator's act; vigil-dp checks the peer, link
   // and endpoint against its paths.

@@ -8,9 +8,11 @@
 #include <algorithm>
 
 #include "common/privileges.h"
+#include "common/subprocess.h"
 #include "mgmt/api_errors.h"
 #include "mgmt/commit/rpc_component.h"
 #include "mgmt/config_api.h"
+#include "mgmt/frr_component.h"
 #include "mgmt/store/atomic_file.h"
 
 namespace vigil::mgmt {
@@ -66,6 +68,17 @@ void add_vigild_options(DaemonSpec& spec, VigildSettings& s) {
            return fail("only vigil-l7 runs as another user, got \"" + v + "\"");
          }
          s.supervise_user.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+         return Ok{};
+       }});
+  spec.extra_options.push_back(
+      {"frr",
+       "RUN_DIR: run Vigil's FRR instance (zebra with FPM, bgpd, bfdd, staticd), its "
+       "sockets and pid files in RUN_DIR, and commit the routing section to it",
+       [&s](const std::string& v) -> Status {
+         if (!v.starts_with('/')) {
+           return fail("expected an absolute directory, got \"" + v + "\"");
+         }
+         s.frr_run_dir = v;
          return Ok{};
        }});
   spec.extra_options.push_back(
@@ -144,6 +157,12 @@ Status VigildService::start(EventLoop& loop) {
   for (const auto& [name, socket] : settings_.components) {
     components.push_back(std::make_unique<commit::RpcComponent>(name, socket));
   }
+  std::vector<ChildSpec> children;
+  if (!settings_.frr_run_dir.empty()) {
+    if (auto st = start_frr(components, children); !st) {
+      return st;
+    }
+  }
   engine_ = std::make_unique<commit::CommitEngine>(
       *store_, std::move(components), commit::system_unix_clock, settings_.confirm_unit_seconds);
   candidates_ = std::make_unique<Candidates>(*store_);
@@ -162,7 +181,6 @@ Status VigildService::start(EventLoop& loop) {
     log::warn("a commit confirmed is waiting for confirmation",
               {{"commit", p->commit_seq}, {"deadline", p->deadline}});
   }
-  std::vector<ChildSpec> children;
   for (const auto& supervised : settings_.supervise) {
     const std::string& name = supervised.first;
     const std::string& binary = supervised.second;
@@ -208,6 +226,35 @@ Status VigildService::start(EventLoop& loop) {
     }
   });
   return restart_timer ? Status(Ok{}) : Status(fail(restart_timer.error()));
+}
+
+Status VigildService::start_frr(std::vector<commit::ComponentPtr>& components,
+                                std::vector<ChildSpec>& children) {
+  bgp::FrrLayout layout{.run_dir = settings_.frr_run_dir, .conf_dir = settings_.state_dir + "/frr"};
+  if (std::string missing = bgp::missing_frr_programs(layout); !missing.empty()) {
+    return fail("--frr: " + missing + " is not installed");
+  }
+  if (auto st = bgp::prepare_frr_directories(layout); !st) {
+    return fail("--frr: " + st.error());
+  }
+  for (std::string_view daemon : bgp::kFrrDaemons) {
+    ChildSpec child{.name = "frr-" + std::string(daemon),
+                    .argv = bgp::frr_daemon_argv(layout, daemon),
+                    .pid_file = layout.pid_file(daemon),
+                    .pid_file_user = layout.user};
+    if (daemon == "zebra") {
+      for (std::string_view other : bgp::kFrrDaemons) {
+        if (other != "zebra") {
+          child.restart_with.push_back("frr-" + std::string(other));
+        }
+      }
+    }
+    children.push_back(std::move(child));
+  }
+  frr_ = std::make_unique<bgp::FrrControl>(std::move(layout), run_command);
+  register_bgp_metrics();
+  components.push_back(std::make_unique<FrrComponent>(*frr_));
+  return Ok{};
 }
 
 void VigildService::stop() {
@@ -295,6 +342,10 @@ void VigildService::apply_monitoring() {
 }
 
 void VigildService::on_tick() {
+  if (frr_ && --bgp_poll_countdown_ <= 0) {
+    bgp_poll_countdown_ = 5;  // seconds: vtysh twice, a few ms each
+    poll_bgp_metrics();
+  }
   if (tick_in_flight_) {
     return;  // the last one is still waiting for a component (or behind a commit)
   }
@@ -478,6 +529,7 @@ void VigildService::register_methods() {
   register_commit_methods();
   register_operational_methods();
   register_mesh_methods();
+  register_bgp_methods();
 }
 
 }  // namespace vigil::mgmt

@@ -6,11 +6,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "bgp/frr/frr_control.h"
+#include "common/api/bgp_status.h"
 #include "common/daemon.h"
 #include "common/event_loop.h"
 #include "common/worker_pool.h"
@@ -37,6 +40,10 @@ struct VigildSettings {
   std::vector<std::pair<std::string, std::string>> supervise;
   // Supervised components started with --user USER, by name (--supervise-user NAME=USER).
   std::vector<std::pair<std::string, std::string>> supervise_user;
+  // With --frr RUN_DIR: vigild runs Vigil's FRR instance (its daemons supervised, their
+  // sockets and pid files in RUN_DIR; frr.conf in state_dir/frr) and commits the routing
+  // section to it. "": no FRR.
+  std::string frr_run_dir;
   // How long "commit confirmed 1" waits. 60 s in production; tests shorten it.
   int64_t confirm_unit_seconds = 60;
 };
@@ -85,6 +92,15 @@ class VigildService {
   // show.processes, and show.classifier|dataplane from vigil-dp
   void register_operational_methods();
   void register_mesh_methods();
+  // show.bgp.summary|neighbors|routes, from FRR's JSON
+  void register_bgp_methods();
+  // Asks FRR for its sessions off the loop (the tick, every few seconds) and exports them.
+  void poll_bgp_metrics();
+  void register_bgp_metrics();
+  // nullptr: FRR did not answer.
+  void export_bgp_metrics(const api::BgpSummary* summary);
+  // Starts FRR's daemons beside the components (--frr) and adds FRR to the commit.
+  Status start_frr(std::vector<commit::ComponentPtr>& components, std::vector<ChildSpec>& children);
   // Registers `method` for callers with at least role `need`.
   void add(const std::string& method, config::Role need, Handler handler);
   void add_deferred(const std::string& method, config::Role need, DeferredHandler handler);
@@ -133,6 +149,17 @@ class VigildService {
   config::Config running_;  // parsed running config, for roles
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<Supervisor> supervisor_;
+  std::unique_ptr<bgp::FrrControl> frr_;  // with --frr
+  struct BgpMetrics {
+    prometheus::Family<prometheus::Gauge>* answering = nullptr;
+    prometheus::Family<prometheus::Gauge>* state = nullptr;
+    prometheus::Family<prometheus::Gauge>* established = nullptr;
+    prometheus::Family<prometheus::Gauge>* uptime = nullptr;
+    prometheus::Family<prometheus::Gauge>* prefixes = nullptr;
+    std::map<std::string, std::set<std::string>> exported;  // neighbour -> its families
+  } bgp_metrics_;
+  bool bgp_poll_in_flight_ = false;
+  int bgp_poll_countdown_ = 0;
   std::string metrics_listen_;              // what metrics_endpoint_ is bound to; "" when off
   std::unique_ptr<Candidates> candidates_;  // over store_
   ComponentProxy proxy_;

@@ -1,14 +1,21 @@
-"""BGP routes reach vigil-dp's FIB over FPM: FRR's zebra beside vigil-dp on the edge sends what
-bgpd learned from an external FRR router (the far host) to vigil-dp's FPM listener; the routes
-show with source bgp and traffic follows them through the fast path (the edge's kernel does
-not forward); a withdrawal removes them; zebra killed and started again replays, and what it
-no longer has is swept. (FRR is started here by the test with a hand-written config until
-vigild supervises it: the FPM path is the same.)"""
+"""BGP routes reach vigil-dp's FIB over FPM from the FRR instance vigild runs (--frr): vigild
+renders frr.conf from the committed routing.bgp (the neighbour's TCP MD5 password from its 0600
+file) and applies it with frr-reload.py; bgpd learns from an external router (FRR in the far
+host), zebra sends the routes to vigil-dp's FPM listener, they show with source bgp and traffic
+follows them through the fast path (the edge's kernel does not forward). `vigil show bgp`
+reads the session from FRR; a prefix list committed keeps a route out; a withdrawal removes
+one; zebra killed is started again by vigild, given its configuration again, replays, and what
+it no longer has is swept."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import signal
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -18,36 +25,42 @@ from vigil_lab.frr import FrrNode, frr_available
 from vigil_lab.lab import Lab
 from vigil_lab.topologies import routed
 
-pytestmark = [needs_root, pytest.mark.skipif(not frr_available(), reason="FRR not installed")]
+pytestmark = [needs_root, pytest.mark.skipif(
+    not frr_available() or not Path("/usr/lib/frr/frr-reload.py").exists(),
+    reason="FRR (frr, frr-pythontools) not installed")]
 
 # The edge without its static default routes: 203.0.113.0/24 is reachable only by BGP.
-EDGE_CONFIG = ROUTED_EDGE_CONFIG.replace(
-    """routing:
-  static:
-    - {prefix: 0.0.0.0/0, next_hops: [{via: 198.18.20.1}]}
-    - {prefix: "::/0", next_hops: [{via: "2001:db8:20::1"}]}
-""", """routing:
+EDGE_ROUTING = """routing:
   bgp:
     asn: 65001
     router_id: 10.20.1.1
-    policies: {all: {rules: [{}]}}
+    prefix_lists:
+      no-doc2: {{rules: [{{action: deny, prefix: 198.51.100.0/24}}, {{prefix: 0.0.0.0/0, le: 32}}]}}
+    policies:
+      all: {{rules: [{{}}]}}
+      in: {{rules: [{{match_prefix_list: {prefix_list}}}]}}
     neighbors:
-      - {address: 198.18.20.1, remote_as: 65002, import_policy: all, export_policy: all}
-""")
-
-EDGE_ZEBRA = "fpm address 127.0.0.1\nno fpm use-next-hop-groups\n"
-EDGE_BGPD = """router bgp 65001
- bgp router-id 10.20.1.1
- no bgp ebgp-requires-policy
- neighbor 198.18.20.1 remote-as 65002
- neighbor 198.18.20.1 timers 1 3
- neighbor 198.18.20.1 timers connect 1
+      - address: 198.18.20.1
+        remote_as: 65002
+        description: far router
+        password_file: {password_file}
+        timers: {{keepalive: 1, hold: 3, connect: 1}}
+        import_policy: {import_policy}
+        export_policy: all
 """
-FAR_BGPD = """router bgp 65002
+STATIC_ROUTES = """routing:
+  static:
+    - {prefix: 0.0.0.0/0, next_hops: [{via: 198.18.20.1}]}
+    - {prefix: "::/0", next_hops: [{via: "2001:db8:20::1"}]}
+"""
+PASSWORD = "md5-Secret-42"
+
+FAR_BGPD = f"""router bgp 65002
  bgp router-id 198.18.20.1
  no bgp ebgp-requires-policy
  no bgp network import-check
  neighbor 198.18.20.2 remote-as 65001
+ neighbor 198.18.20.2 password {PASSWORD}
  neighbor 198.18.20.2 timers 1 3
  neighbor 198.18.20.2 timers connect 1
  address-family ipv4 unicast
@@ -57,69 +70,120 @@ FAR_BGPD = """router bgp 65002
 """
 
 
+def edge_config(password_file: Path, import_policy: str = "all") -> str:
+    routing = EDGE_ROUTING.format(password_file=password_file, import_policy=import_policy,
+                                  prefix_list="no-doc2")
+    return ROUTED_EDGE_CONFIG.replace(STATIC_ROUTES, routing)
+
+
 def bgp_routes(vn) -> dict[str, dict]:
     routes = vn.call("vigil-dp", "dataplane.show")["routes"]
     return {r["prefix"]: r for r in routes if r.get("source") == "bgp"}
 
 
-def metric(vn, name: str, labels: str = "") -> float | None:
-    """A vigil-dp metric's value (its text exposition, updated every second), or None."""
-    text = vn.call("vigil-dp", "metrics")["text"]
+def metric(vn, name: str, labels: str = "", daemon: str = "vigil-dp") -> float | None:
+    """A metric's value from `daemon`'s text exposition, or None."""
+    text = vn.call(daemon, "metrics")["text"]
     pattern = (rf'^{name}\{{{labels}[^}}]*\}} (\S+)$' if labels
                else rf'^{name}(?:\{{[^}}]*\}})? (\S+)$')
     found = re.search(pattern, text, re.M)
     return float(found.group(1)) if found else None
 
 
-def test_bgp_routes_reach_the_fast_path_over_fpm(binaries):
+def cli_json(vn, *args):
+    done = vn.cli("--json", *args, check=False)
+    assert done.returncode == 0, done.stderr + done.stdout
+    return json.loads(done.stdout)
+
+
+def neighbor(vn) -> dict:
+    found = cli_json(vn, "show", "bgp", "summary")["neighbors"]
+    return found[0] if found else {}
+
+
+def test_vigild_runs_frr_and_bgp_routes_reach_the_fast_path(binaries):
+    frr_dir = Path(tempfile.mkdtemp(prefix="vigil-frr-"))
+    frr_dir.chmod(0o755)  # FRR's user reaches its run directory inside
     with Lab(routed()) as lab:
         hosts_checksum_in_software(lab, ("host", "far"))
         lab.run("far", ["ip", "addr", "add", "203.0.113.1/32", "dev", "lo"])
-        vn = start_routing(lab, {"edge": EDGE_CONFIG}, daemons=("vigild", "vigil-dp"))["edge"]
+        password_file = lab.log_dir / "far.password"
+        password_file.write_text(PASSWORD + "\n")
+        os.chmod(password_file, 0o600)
         far = FrrNode(lab, "far", {"bgpd": FAR_BGPD})
-        edge = FrrNode(lab, "edge", {"zebra": EDGE_ZEBRA, "bgpd": EDGE_BGPD},
-                       zebra_modules=("dplane_fpm_nl",))
+        vn = start_routing(lab, {"edge": edge_config(password_file)},
+                           daemons=("vigild", "vigil-dp"),
+                           vigild_args=("--frr", str(frr_dir / "run")))["edge"]
         try:
-            lab.wait_for(lambda: "203.0.113.0/24" in bgp_routes(vn), timeout=30,
+            # vigild started FRR's daemons (its supervised processes) and gave them the config.
+            processes = {p["name"]: p for p in vn.call("vigild", "show.processes")}
+            for daemon in ("zebra", "bgpd", "bfdd", "staticd"):
+                assert processes[f"frr-{daemon}"]["state"] == "running", processes
+            lab.wait_for(lambda: "203.0.113.0/24" in bgp_routes(vn), timeout=60,
                          what="203.0.113.0/24 from BGP in vigil-dp's FIB")
             route = bgp_routes(vn)["203.0.113.0/24"]
             assert route["next_hops"][0]["via"] == "198.18.20.1", route
             assert route["next_hops"][0]["port"] == "wan1", route
-            # Traffic follows it through the fast path (the edge's kernel does not forward).
             lab.wait_for(lambda: lab.ping("host", "203.0.113.1", count=1)["received"],
                          timeout=10, what="a ping along the BGP route")
-            lab.wait_for(lambda: metric(vn, "vigil_dp_fpm_connected") == 1, timeout=5,
-                         what="vigil_dp_fpm_connected 1")
-            lab.wait_for(lambda: metric(vn, "vigil_dp_bgp_routes", 'state="selected"') == 2,
-                         timeout=5, what="two BGP routes selected")
 
-            # Withdrawn at the far end: gone from the FIB.
-            far.vtysh("configure terminal\nrouter bgp 65002\naddress-family ipv4 unicast\n"
-                      "no network 198.51.100.0/24")
+            # The password is in FRR's file (root's, 0600) and nowhere an operator reads.
+            conf = vn.run_dir / "state" / "frr" / "frr.conf"
+            assert (conf.stat().st_mode & 0o777) == 0o600
+            assert PASSWORD in conf.read_text()
+            shown = vn.cli("show", "configuration").stdout
+            assert PASSWORD not in shown
+
+            # The session as `vigil show bgp` reads it from FRR.
+            n = neighbor(vn)
+            assert n["address"] == "198.18.20.1" and n["state"] == "Established", n
+            assert n["remote_as"] == 65002 and n["description"] == "far router", n
+            assert {f["family"]: f["accepted"] for f in n["families"]} == {"ipv4-unicast": 2}
+            text = vn.cli("show", "bgp", "summary").stdout
+            assert "local AS 65001" in text and "198.18.20.1" in text, text
+            routes = cli_json(vn, "show", "bgp", "routes")
+            prefixes = {r["prefix"] for r in routes["routes"]}
+            assert {"203.0.113.0/24", "198.51.100.0/24"} <= prefixes, routes
+            inside = cli_json(vn, "show", "bgp", "routes", "203.0.113.0/24")
+            assert [r["prefix"] for r in inside["routes"]] == ["203.0.113.0/24"], inside
+            detail = cli_json(vn, "show", "bgp", "neighbors", "198.18.20.1")
+            assert detail[0]["hold_time_ms"] == 3000, detail
+            # ... and as vigild's metrics have it (polled every 5 s).
+            lab.wait_for(lambda: metric(vn, "vigil_bgp_neighbor_state", 'neighbor="198.18.20.1"',
+                                        daemon="vigild") == 6,
+                         timeout=15, what="vigil_bgp_neighbor_state 6 (established)")
+            assert metric(vn, "vigil_bgp_neighbor_prefixes", 'direction="accepted"',
+                          daemon="vigild") == 2
+
+            # A prefix list committed as the import policy: 198.51.100.0/24 is not taken, and
+            # leaves the FIB; the other stays.
+            vn.commit_text(edge_config(password_file, import_policy="in"), "import policy")
             lab.wait_for(lambda: "198.51.100.0/24" not in bgp_routes(vn), timeout=20,
-                         what="198.51.100.0/24 withdrawn")
+                         what="198.51.100.0/24 denied by the prefix list")
+            assert "203.0.113.0/24" in bgp_routes(vn)
 
-            # zebra killed (no word over FPM, as in a crash): the routes stay while it may come
-            # back; started again, it replays, and what it no longer has (the far end withdrew
+            # zebra killed: vigild starts it again and gives the instance its configuration
+            # again; it replays, and what it no longer has (the far end withdrew
             # 203.0.113.0/24 meanwhile) is swept once the replay has gone quiet.
             connections = metric(vn, "vigil_dp_fpm_connections_total")
             swept = metric(vn, "vigil_dp_fpm_swept_total") or 0
-            edge.procs[0].stop(signal.SIGKILL)
+            old_pid = int((frr_dir / "run" / "zebra.pid").read_text())
+            os.kill(old_pid, signal.SIGKILL)
             lab.wait_for(lambda: metric(vn, "vigil_dp_fpm_connected") == 0, timeout=5,
                          what="vigil-dp seeing zebra gone")
-            edge.stop()
             far.vtysh("configure terminal\nrouter bgp 65002\naddress-family ipv4 unicast\n"
-                      "no network 203.0.113.0/24")
-            assert "203.0.113.0/24" in bgp_routes(vn)
-            edge = FrrNode(lab, "edge", {"zebra": EDGE_ZEBRA, "bgpd": EDGE_BGPD},
-                           zebra_modules=("dplane_fpm_nl",))
+                      "no network 203.0.113.0/24\nnetwork 192.0.2.0/24")
             lab.wait_for(lambda: metric(vn, "vigil_dp_fpm_connections_total") > connections,
-                         timeout=20, what="zebra connected again")
+                         timeout=30, what="zebra started again by vigild and connected")
+            lab.wait_for(lambda: "192.0.2.0/24" in bgp_routes(vn), timeout=30,
+                         what="a route learnt after zebra's restart")
             lab.wait_for(lambda: "203.0.113.0/24" not in bgp_routes(vn), timeout=30,
                          what="the stale route swept after the replay")
-            # vigil-dp's sweep removed it (the new zebra never had it to withdraw).
             lab.wait_for(lambda: (metric(vn, "vigil_dp_fpm_swept_total") or 0) > swept,
                          timeout=5, what="vigil_dp_fpm_swept_total counting the sweep")
+            restarted = {p["name"]: p for p in vn.call("vigild", "show.processes")}
+            assert restarted["frr-zebra"]["restarts"] >= 1, restarted
         finally:
-            edge.stop()
             far.stop()
+            vn.stop()
+            shutil.rmtree(frr_dir, ignore_errors=True)

@@ -17,6 +17,7 @@ std::optional<int64_t> parse_duration(std::string_view text);
 void add_show_tunnels_commands(CommandTable& table);  // show tunnels
 void add_show_paths_commands(CommandTable& table);    // show paths
 void add_show_l7_commands(CommandTable& table);       // show l7 listeners|routes|upstreams
+void add_show_bgp_commands(CommandTable& table);      // show bgp summary|neighbors|routes
 
 // Configure mode's `show`: your candidate, as Junos shows it.
 Output show_candidate(Invocation& inv);

@@ -75,11 +75,12 @@ class VigilNode:
 
 def start_vigil(lab: Lab, node: str, config_text: str,
                 daemons: tuple[str, ...] = tuple(DAEMONS),
-                env: dict[str, str] | None = None, l7_user: str | None = None) -> VigilNode:
+                env: dict[str, str] | None = None, l7_user: str | None = None,
+                vigild_args: tuple[str, ...] = ()) -> VigilNode:
     """Writes `config_text` and starts `daemons` in `node` (with `env` added to their
     environment); returns once all answer. With `l7_user`, vigil-l7 runs as that user once its
     control socket is bound, as the appliance runs it (its certificates must be readable by
-    that user)."""
+    that user). `vigild_args` go to vigild's command line (--frr DIR)."""
     run_dir = lab.log_dir / node
     run_dir.mkdir(parents=True, exist_ok=True)
     config = run_dir / "vigil.yaml"
@@ -101,7 +102,7 @@ def start_vigil(lab: Lab, node: str, config_text: str,
             argv += ["--state-dir", str(run_dir / "state"), "--audit-log",
                      str(run_dir / "audit.log"), "--component",
                      f"vigil-dp={vn.socket('vigil-dp')}", "--component",
-                     f"vigil-l7={vn.socket('vigil-l7')}"]
+                     f"vigil-l7={vn.socket('vigil-l7')}", *vigild_args]
         vn.processes[name] = lab.spawn(node, argv, name=name, env=env)
     for name in daemons:
         rpc.wait_for_socket(vn.socket(name), proc=vn.processes[name].popen)
