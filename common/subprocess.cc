@@ -20,6 +20,9 @@ std::string CommandResult::how() const {
   if (timed_out) {
     return "timed out";
   }
+  if (!error.empty()) {
+    return error;  // could not be run (exit 127 from the child before exec)
+  }
   if (signal != 0) {
     const char* name = sigabbrev_np(signal);
     return std::string("signal ") + (name != nullptr ? name : std::to_string(signal));
@@ -153,8 +156,27 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
       }
     }
   }
+  // Its streams closed; it may still not exit (it closed them itself and hangs): the same
+  // deadline holds for the wait.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  for (;;) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      break;
+    }
+    if (r < 0 && errno != EINTR) {
+      result.error = std::string("cannot wait for it: ") + std::strerror(errno);
+      result.started = false;
+      return result;
+    }
+    if (r == 0 && std::chrono::steady_clock::now() >= deadline && !result.timed_out) {
+      result.timed_out = true;
+      ::kill(-pid, SIGKILL);
+      ::kill(pid, SIGKILL);
+    }
+    if (r == 0) {
+      ::poll(nullptr, 0, 5);
+    }
   }
   if (WIFSIGNALED(status)) {
     result.signal = WTERMSIG(status);

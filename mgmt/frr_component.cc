@@ -1,11 +1,8 @@
 #include "mgmt/frr_component.h"
 
-#include <signal.h>
-
-#include <fstream>
-
 #include "bgp/frr/frr_config.h"
 #include "common/logging.h"
+#include "common/pid_file.h"
 #include "common/secret_file.h"
 #include "config/document.h"
 
@@ -19,17 +16,20 @@ namespace {
 // kernel take 80): a larger file is not a password.
 constexpr size_t kMaxPasswordFile = 256;
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) {
-    s.pop_back();
+// The password is the file's first line (docs/config.md).
+std::string first_line(const std::string& s) {
+  std::string line = s.substr(0, s.find('\n'));
+  if (!line.empty() && line.back() == '\r') {
+    line.pop_back();
   }
-  return s;
+  return line;
 }
 
 }  // namespace
 
-Expected<std::string> render_frr_for(const config::Config& config) {
-  bgp::FrrInput input;
+Expected<FrrRendering> render_frr_for(const config::Config& config) {
+  FrrRendering out;
+  bgp::FrrInput input{.hostname = config.system.hostname};
   if (config.routing.bgp) {
     const config::BgpConfig& bgp = *config.routing.bgp;
     input.bgp = &bgp;
@@ -41,7 +41,9 @@ Expected<std::string> render_frr_for(const config::Config& config) {
       if (!secret) {
         return fail("routing.bgp.neighbors " + n.address.to_string() + ": " + secret.error());
       }
-      input.passwords[n.address.to_string()] = trimmed(std::move(*secret));
+      std::string password = first_line(*secret);
+      out.secrets.push_back(password);
+      input.passwords[n.address.to_string()] = std::move(password);
     }
     if (bgp.announce_vips) {
       // Every VIP the l4 section has: L4 backends have no health checks yet, so a VIP is
@@ -52,24 +54,41 @@ Expected<std::string> render_frr_for(const config::Config& config) {
       }
     }
   }
-  return bgp::render_frr_conf(input);
+  auto text = bgp::render_frr_conf(input);
+  if (!text) {
+    return fail(text.error());
+  }
+  out.text = std::move(*text);
+  return out;
+}
+
+std::string FrrComponent::scrubbed(std::string text,
+                                   const std::vector<std::string>& secrets) const {
+  for (const auto* list : {&secrets, applied_ ? &applied_->secrets : nullptr}) {
+    for (const std::string& secret : list != nullptr ? *list : std::vector<std::string>{}) {
+      for (size_t at = secret.empty() ? std::string::npos : text.find(secret);
+           at != std::string::npos; at = text.find(secret, at)) {
+        text.replace(at, secret.size(), "****");
+      }
+    }
+  }
+  return text;
 }
 
 commit::SectionsAnswer FrrComponent::sections() {
-  // Running when every daemon's pid file names a live process; the pids together are the
-  // instance, so one daemon started again is given the running config again.
+  // Each daemon as the kernel knows it (its pid file's lock), 0 when it is not running: a
+  // daemon started again changes the instance, and reconcile gives FRR the config again.
   uint64_t instance = 1469598103934665603ULL;  // FNV-1a
   for (std::string_view d : bgp::kFrrDaemons) {
-    std::ifstream file(control_.layout().pid_file(d));
-    long pid = 0;
-    if (!(file >> pid) || pid <= 1 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
-      return {.kind = commit::SectionsAnswer::kNotRunning,
-              .error = "FRR's " + std::string(d) + " is not running"};
-    }
-    instance = (instance ^ static_cast<uint64_t>(pid)) * 1099511628211ULL;
+    instance =
+        (instance ^ static_cast<uint64_t>(pid_file_lock_holder(control_.layout().pid_file(d)))) *
+        1099511628211ULL;
+  }
+  if (pending_) {
+    instance ^= ++pending_asks_ << 40;
   }
   return {.kind = commit::SectionsAnswer::kAnswered,
-          .sections = {"routing", "l4"},
+          .sections = {std::begin(kSections), std::end(kSections)},
           .instance = static_cast<int64_t>(instance >> 1)};
 }
 
@@ -79,57 +98,85 @@ Status FrrComponent::prepare(uint64_t txid, const json& delta) {
   for (const auto& [section, content] : delta.items()) {
     next[section] = content;
   }
+  // A change of one section renders the others as FRR was given them: until the running
+  // config has been given whole (reconcile, after vigild starts), there is nothing to render
+  // the rest from, and a file without them would remove them from FRR.
+  for (const char* section : kSections) {
+    if (!next.contains(section)) {
+      return fail(
+          "FRR has not been given the running config yet (vigild is starting); commit again in "
+          "a moment");
+    }
+  }
   auto config = config::parse_sections(next);
   if (!config) {
     return fail(config.error());
   }
-  auto text = render_frr_for(*config);
-  if (!text) {
-    return fail(text.error());
+  auto rendering = render_frr_for(*config);
+  if (!rendering) {
+    return fail(rendering.error());
   }
-  if (auto st = control_.check(*text); !st) {
-    return st;
+  if (auto st = control_.check(rendering->text); !st) {
+    return fail(scrubbed(st.error(), rendering->secrets));
   }
-  // vtysh applies nothing to a daemon it is not connected to, and says it succeeded.
-  if (auto st = control_.all_daemons_up(); !st) {
-    return fail(st.error() + "; commit again in a moment");
-  }
-  staged_ = Staged{.txid = txid, .sections = std::move(next), .text = std::move(*text)};
+  staged_ = Staged{.txid = txid, .sections = std::move(next), .rendering = std::move(*rendering)};
   return Ok{};
 }
 
+FrrRendering FrrComponent::previous() const {
+  if (applied_) {
+    return *applied_;
+  }
+  if (auto on_disk = read_private_file(control_.layout().conf_file(), size_t{64} << 20)) {
+    return {.text = std::move(*on_disk)};
+  }
+  auto header = bgp::render_frr_conf({});
+  return {.text = header ? *header : std::string()};
+}
+
 commit::ActivateResult FrrComponent::activate(uint64_t txid) {
+  using commit::ActivateResult;
   if (!staged_ || staged_->txid != txid) {
-    return {.kind = commit::ActivateResult::kRefused,
+    return {.kind = ActivateResult::kRefused,
             .error = "frr: nothing prepared for transaction " + std::to_string(txid)};
   }
   Staged staged = std::move(*staged_);
   staged_.reset();
   const std::string path = control_.layout().conf_file();
-  if (!applied_known_) {
-    // What runs now, from before this vigild started: what a failure puts back.
-    auto running = read_private_file(path, size_t{64} << 20);
-    applied_ = running ? std::move(*running) : std::string();
-    applied_known_ = true;
+  const FrrRendering before = previous();
+  if (auto st = write_private_file(path, staged.rendering.text, true); !st) {
+    return {.kind = ActivateResult::kRefused, .error = "frr: " + st.error()};
   }
-  if (auto st = write_private_file(path, staged.text, true); !st) {
-    return {.kind = commit::ActivateResult::kRefused, .error = "frr: " + st.error()};
+  // vtysh applies nothing to a daemon it is not connected to and says it succeeded: with one
+  // starting, the file waits, and reconcile applies it once they all answer.
+  if (auto up = control_.all_daemons_up(); !up) {
+    log::warn("FRR's configuration written; it is applied once its daemons answer",
+              {{"why", up.error()}});
+    sections_ = std::move(staged.sections);
+    pending_ = true;
+    return {};
   }
   auto st = control_.reload();
   if (!st) {
+    const std::string error = scrubbed(st.error(), staged.rendering.secrets);
     // frr-reload.py applies line by line: put back what ran before, whole.
     log::error("FRR did not take the new configuration; applying the previous one again",
-               {{"error", st.error()}});
-    if (auto back = write_private_file(path, applied_, true); back) {
-      if (auto again = control_.reload(); !again) {
-        log::error("FRR did not take the previous configuration either",
-                   {{"error", again.error()}});
-      }
+               {{"error", error}});
+    auto back = write_private_file(path, before.text, true);
+    auto again = back ? control_.reload() : back;
+    if (!again) {
+      // Neither took: what FRR runs now is not known.
+      log::error("FRR did not take the previous configuration either",
+                 {{"error", scrubbed(again.error(), before.secrets)}});
+      pending_ = true;
+      return {.kind = ActivateResult::kNoAnswer,
+              .error = "frr: " + error + "; the previous configuration did not apply either"};
     }
-    return {.kind = commit::ActivateResult::kRefused, .error = "frr: " + st.error()};
+    return {.kind = ActivateResult::kRefused, .error = "frr: " + error};
   }
   sections_ = std::move(staged.sections);
-  applied_ = std::move(staged.text);
+  applied_ = std::move(staged.rendering);
+  pending_ = false;
   return {};
 }
 

@@ -1,15 +1,18 @@
 // FRR as one of the commit's components: vigild renders frr.conf from the routing section
-// (and the l4 VIPs it announces) at prepare and has FRR's own parser check it, so a file FRR
-// would refuse fails the commit with nothing changed; activate writes it (root's, 0600: the
-// neighbours' passwords are in it) and applies it with frr-reload.py, and when that fails puts
-// the previous file back and applies it again. FRR's daemons are supervised processes of
-// vigild's (mgmt/supervisor.h): when one starts again (a new pid in its pid file), the commit
-// engine's reconcile gives the instance the running config again, as it does any component.
+// (and the l4 VIPs it announces, the system's hostname) at prepare and has FRR's own parser
+// check it, so a file FRR would refuse fails the commit with nothing changed; activate writes
+// it (root's, 0600: the neighbours' passwords are in it) and applies it with frr-reload.py,
+// and when that fails applies the previous one again. FRR's daemons are supervised processes
+// of vigild's (mgmt/supervisor.h): the instance the commit engine sees is their pids (each
+// one's pid file lock holder), so a daemon started again is given the running config again by
+// reconcile, as any component is. While a daemon does not answer, the file is written and
+// applied once it does (reconcile keeps trying).
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bgp/frr/frr_control.h"
 #include "config/config.h"
@@ -17,11 +20,19 @@
 
 namespace vigil::mgmt {
 
-// What FRR is given for a config: the rendered file. Passwords are read from their files here.
-Expected<std::string> render_frr_for(const config::Config& config);
+struct FrrRendering {
+  std::string text;
+  std::vector<std::string> secrets;  // the passwords in it: never in an error or a log
+};
+
+// What FRR is given for a config: the rendered file, passwords read from their files here.
+Expected<FrrRendering> render_frr_for(const config::Config& config);
 
 class FrrComponent : public commit::Component {
  public:
+  // The sections it renders from; interfaces because l4's VIPs are checked against them.
+  static constexpr const char* kSections[] = {"routing", "l4", "system", "interfaces"};
+
   explicit FrrComponent(const bgp::FrrControl& control) : control_(control) {}
 
   const std::string& name() const override { return name_; }
@@ -34,15 +45,22 @@ class FrrComponent : public commit::Component {
   struct Staged {
     uint64_t txid = 0;
     nlohmann::json sections;
-    std::string text;
+    FrrRendering rendering;
   };
+  // What a failed reload puts back: the last file FRR took, else the one on disk (from before
+  // this vigild), else the header alone.
+  FrrRendering previous() const;
+  std::string scrubbed(std::string text, const std::vector<std::string>& secrets) const;
 
   const bgp::FrrControl& control_;
   std::string name_ = "frr";
   nlohmann::json sections_ = nlohmann::json::object();  // what FRR was last given
-  std::string applied_;                                 // the file it runs
-  bool applied_known_ = false;  // applied_ read from the file or set by an activation
+  std::optional<FrrRendering> applied_;                 // the file it last took
   std::optional<Staged> staged_;
+  // Written while a daemon did not answer: sections() then reports a new instance each time,
+  // so reconcile gives the config again until FRR takes it.
+  bool pending_ = false;
+  uint64_t pending_asks_ = 0;
 };
 
 }  // namespace vigil::mgmt

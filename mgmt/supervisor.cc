@@ -17,6 +17,7 @@
 
 #include "common/json_rpc_client.h"
 #include "common/logging.h"
+#include "common/pid_file.h"
 #include "common/privileges.h"
 #include "common/unix_socket.h"
 
@@ -64,32 +65,36 @@ bool Supervisor::take(Child& c, pid_t pid) {
     c.adopted = false;
     return false;  // gone meanwhile
   }
-  log::info("adopted a component that was already running",
-            {{"component", c.spec.name}, {"pid", c.pid}});
   return true;
 }
 
 Supervisor::Adoption Supervisor::adopt_by_pid_file(Child& c) {
-  std::ifstream file(c.spec.pid_file);
-  long pid = 0;
-  if (!(file >> pid) || pid <= 1) {
+  // The lock's holder as the kernel says, not the file's content (FRR's user writes it).
+  const pid_t pid = pid_file_lock_holder(c.spec.pid_file);
+  if (pid <= 1) {
     return Adoption::kNobody;
   }
-  // A pid file outlives its process and pids are reused: only the same program, run by root
-  // or its own user, is taken for it.
+  // Held through a pidfd before it is checked, so a pid reused meanwhile is not what is kept.
+  if (!take(c, pid)) {
+    return Adoption::kNobody;
+  }
   std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
-  const auto want = std::filesystem::weakly_canonical(c.spec.argv.at(0), ec);
-  if (exe.empty() || exe != want) {
-    return Adoption::kNobody;
-  }
-  const std::string user = running_user(static_cast<pid_t>(pid));
-  if (user != "root" && user != c.spec.pid_file_user) {
-    log::warn("a process of another user is named by a component's pid file; not adopting",
+  const auto want = std::filesystem::weakly_canonical(c.spec.argv.at(0), ec).string();
+  const std::string user = running_user(pid);
+  if (process_executable(pid) != want || (user != "root" && user != c.spec.pid_file_user)) {
+    // Another program locks our pid file: whatever it is, starting ours would fail to lock
+    // it too, so it is left alone and looked at again after a backoff.
+    log::warn("a process that is not this component holds its pid file; not adopting",
               {{"component", c.spec.name}, {"pid", pid}, {"user", user}});
-    return Adoption::kNobody;
+    loop_.remove(c.pidfd.get());
+    c.pidfd.reset();
+    c.pid = 0;
+    c.adopted = false;
+    return Adoption::kBusy;
   }
-  return take(c, static_cast<pid_t>(pid)) ? Adoption::kAdopted : Adoption::kNobody;
+  log::info("adopted a component that was already running",
+            {{"component", c.spec.name}, {"pid", c.pid}});
+  return Adoption::kAdopted;
 }
 
 Supervisor::Adoption Supervisor::adopt(Child& c) {
@@ -122,7 +127,12 @@ Supervisor::Adoption Supervisor::adopt(Child& c) {
               {{"component", c.spec.name}, {"pid", listener.pid}});
     return Adoption::kBusy;
   }
-  return take(c, listener.pid) ? Adoption::kAdopted : Adoption::kNobody;
+  if (!take(c, listener.pid)) {
+    return Adoption::kNobody;
+  }
+  log::info("adopted a component that was already running",
+            {{"component", c.spec.name}, {"pid", c.pid}});
+  return Adoption::kAdopted;
 }
 
 void Supervisor::watch(Child& c) {
@@ -147,6 +157,9 @@ void Supervisor::spawn(Child& c) {
   if (pid == 0) {
     ::sigprocmask(SIG_SETMASK, &empty, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
+    // Nothing of vigild's but the standard streams: a long-lived child (FRR's daemons) must
+    // not hold its sockets or files open.
+    ::close_range(3, ~0U, 0);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

@@ -1,6 +1,7 @@
 // vigild's BGP methods, from Vigil's FRR instance (--frr): show.bgp.summary, show.bgp.neighbors
 // and show.bgp.routes ask vtysh for FRR's JSON on the proxy threads (never on the loop), and
 // a poll every few seconds turns the same answers into the vigil_bgp_* metrics.
+#include <atomic>
 #include <map>
 #include <set>
 
@@ -17,12 +18,17 @@ using nlohmann::json;
 
 namespace {
 
-// FRR's JSON for a full table runs to ~1 KB per route: a listing stops at the CLI's limit
-// anyway, but what vtysh prints must be read whole to be parsed.
-constexpr size_t kMaxShowBytes = size_t{256} << 20;
+// FRR prints a table only whole, ~350 bytes of JSON per path, and vtysh's answer must be read
+// whole to be parsed: a listing of the whole table is refused past kMaxListedTable routes (a
+// prefix narrows it), and no answer is read past kMaxShowBytes. One listing at a time.
+constexpr size_t kMaxShowBytes = size_t{32} << 20;
 constexpr size_t kMaxNeighborsBytes = size_t{16} << 20;
 constexpr size_t kDefaultRouteLimit = 1000;
-constexpr size_t kMaxRouteLimit = 100000;
+constexpr size_t kMaxRouteLimit = 10000;
+constexpr uint64_t kMaxListedTable = 20000;
+std::atomic<bool> listing_routes{false};
+// Polls (5 s apart) FRR may miss, a daemon restarting, before its sessions read as down.
+constexpr int kSilentPollsBeforeDown = 3;
 
 Expected<api::BgpSummary> read_summary(const bgp::FrrControl& frr) {
   auto summary = frr.show_json("show bgp summary json", kMaxNeighborsBytes);
@@ -145,6 +151,28 @@ void VigildService::register_bgp_methods() {
           limit = p["limit"].get<size_t>();
         }
         with_frr([unavailable, prefix, limit](const bgp::FrrControl& frr) -> rpc::CallResult {
+          if (listing_routes.exchange(true)) {
+            return api_error(rpc::kServerBusy,
+                             "server busy: another BGP table listing is under way; try again");
+          }
+          struct Done {
+            ~Done() { listing_routes = false; }
+          } done;
+          api::BgpSummary sizes;
+          if (!prefix) {
+            auto s = read_summary(frr);
+            if (!s) {
+              return unavailable(s.error());
+            }
+            sizes = *s;
+            if (sizes.routes_ipv4 + sizes.routes_ipv6 > kMaxListedTable) {
+              return rpc::invalid_params(
+                  "BGP's table holds about " + std::to_string(sizes.routes_ipv4) + " IPv4 and " +
+                  std::to_string(sizes.routes_ipv6) +
+                  " IPv6 prefixes, more than are listed whole: give a prefix (show bgp routes "
+                  "PREFIX) to list those inside it");
+            }
+          }
           api::BgpRoutes out;
           for (const char* family : {"ipv4", "ipv6"}) {
             if (prefix && (prefix->address.family == 4) != (family[3] == '4')) {
@@ -154,9 +182,12 @@ void VigildService::register_bgp_methods() {
             if (prefix) {
               command += " " + prefix->to_string() + " longer-prefixes";
             }
+            if (!prefix && (family[3] == '4' ? sizes.routes_ipv4 : sizes.routes_ipv6) == 0) {
+              continue;
+            }
             auto table = frr.show_json(command + " json", kMaxShowBytes);
             if (!table) {
-              return unavailable(table.error());
+              return unavailable(table.error() + (prefix ? "; give a longer prefix" : ""));
             }
             bgp::add_bgp_routes_from(*table, limit, out);
           }
@@ -203,8 +234,18 @@ void VigildService::export_bgp_metrics(const api::BgpSummary* s) {
   BgpMetrics& m = bgp_metrics_;
   m.answering->Add({}).Set(s != nullptr ? 1 : 0);
   if (s == nullptr) {
-    return;  // what was last known stays: a daemon restarting is not a session lost
+    // What was last known stays through a daemon's restart; FRR silent for longer, the
+    // sessions are not known to be up, and an alert on them must fire.
+    if (++m.failed_polls == kSilentPollsBeforeDown) {
+      for (const auto& [address, families] : m.exported) {
+        m.state->Add({{"neighbor", address}}).Set(0);
+        m.established->Add({{"neighbor", address}}).Set(0);
+        m.uptime->Add({{"neighbor", address}}).Set(0);
+      }
+    }
+    return;
   }
+  m.failed_polls = 0;
   std::map<std::string, std::set<std::string>> now;
   for (const auto& n : s->neighbors) {
     auto& families = now[n.address];

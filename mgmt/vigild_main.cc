@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
       .name = "vigild",
       .summary = "Vigil management daemon: config, commits, supervision, metrics.",
       .default_socket = "/run/vigil/vigild.sock",
-      .not_implemented = "SNMP AgentX and FRR control",
+      .not_implemented = "SNMP AgentX",
       .validate_config = vigil::config::validate_document,
       // A config document (up to kMaxYamlBytes, 4 MiB, of YAML) JSON-escaped in one request.
       .max_request_bytes = 16 << 20,

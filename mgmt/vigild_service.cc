@@ -6,7 +6,9 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <filesystem>
 
+#include "common/pid_file.h"
 #include "common/privileges.h"
 #include "common/subprocess.h"
 #include "mgmt/api_errors.h"
@@ -233,6 +235,19 @@ Status VigildService::start_frr(std::vector<commit::ComponentPtr>& components,
   bgp::FrrLayout layout{.run_dir = settings_.frr_run_dir, .conf_dir = settings_.state_dir + "/frr"};
   if (std::string missing = bgp::missing_frr_programs(layout); !missing.empty()) {
     return fail("--frr: " + missing + " is not installed");
+  }
+  // A distribution FRR in the same network namespace: each zebra removes the other's routes
+  // at start, and two bgpd share port 179 (SO_REUSEPORT) and each other's sessions.
+  if (const pid_t other = pid_file_lock_holder("/run/frr/zebra.pid"); other > 0) {
+    std::error_code ec;
+    const auto theirs =
+        std::filesystem::read_symlink("/proc/" + std::to_string(other) + "/ns/net", ec);
+    const auto ours = std::filesystem::read_symlink("/proc/self/ns/net", ec);
+    if (!theirs.empty() && theirs == ours) {
+      return fail("--frr: the distribution's FRR runs in this network namespace (zebra, pid " +
+                  std::to_string(other) +
+                  "); Vigil runs its own: stop and disable it (systemctl disable --now frr)");
+    }
   }
   if (auto st = bgp::prepare_frr_directories(layout); !st) {
     return fail("--frr: " + st.error());

@@ -157,6 +157,7 @@ class VigildService {
     prometheus::Family<prometheus::Gauge>* uptime = nullptr;
     prometheus::Family<prometheus::Gauge>* prefixes = nullptr;
     std::map<std::string, std::set<std::string>> exported;  // neighbour -> its families
+    int failed_polls = 0;
   } bgp_metrics_;
   bool bgp_poll_in_flight_ = false;
   int bgp_poll_countdown_ = 0;

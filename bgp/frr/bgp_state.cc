@@ -50,6 +50,16 @@ std::string held_by(const std::string& peer_state) {
   return "";
 }
 
+// "192.0.2.1:179", "[2001:db8::1]:179"; "" for FRR's "Unknown" (port -1) while there is no
+// connection.
+std::string endpoint(const std::string& host, int64_t port) {
+  if (host.empty() || host == "Unknown") {
+    return "";
+  }
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 constexpr std::string_view kFamilies[] = {"ipv4Unicast", "ipv6Unicast"};
 
 }  // namespace
@@ -90,12 +100,9 @@ std::vector<api::BgpNeighborStatus> bgp_neighbors_from(const json& neighbors, co
         .keepalive_ms = number(n, "bgpTimerKeepAliveIntervalMsecs"),
         .bfd = text(member(n, "peerBfdInfo"), "status"),
     };
-    if (const std::string host = text(n, "hostLocal"); !host.empty()) {
-      s.local_address = host + ":" + std::to_string(number(n, "portLocal"));
-    }
-    if (const std::string host = text(n, "hostForeign"); !host.empty()) {
-      s.remote_address = host + ":" + std::to_string(number(n, "portForeign"));
-    }
+    // FRR says "Unknown" with port -1 while there is no connection.
+    s.local_address = endpoint(text(n, "hostLocal"), number(n, "portLocal"));
+    s.remote_address = endpoint(text(n, "hostForeign"), number(n, "portForeign"));
     const json& families = member(n, "addressFamilyInfo");
     for (std::string_view key : kFamilies) {
       const json& f = member(families, key);

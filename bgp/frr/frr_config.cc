@@ -327,7 +327,9 @@ std::string render_bfd_profiles(const BgpConfig& bgp) {
 
 Expected<std::string> render_frr_conf(const FrrInput& input) {
   if (input.bgp == nullptr) {
-    return fail("no routing.bgp to render");
+    // No BGP: FRR keeps running with nothing to do (no FPM either: vigil-dp listens only
+    // with routing.bgp), so adding BGP later is a reload, not a start.
+    return render_header(input.hostname) + "end\n";
   }
   auto router = render_router_bgp(input);
   if (!router) {

@@ -24,7 +24,7 @@ namespace vigil::bgp {
 
 struct FrrInput {
   std::string hostname = "vigil";
-  const config::BgpConfig* bgp = nullptr;
+  const config::BgpConfig* bgp = nullptr;  // nullptr: no routing.bgp
   // Neighbours' TCP MD5 passwords by address (as IpAddress::to_string writes it), read by
   // the caller from their 0600 files.
   std::map<std::string, std::string> passwords;
@@ -32,8 +32,8 @@ struct FrrInput {
   std::vector<net::Prefix> vips;
 };
 
-// The whole file. Fails on what cannot be written safely (a password that is not one word of
-// printable ASCII, or a neighbour's password missing).
+// The whole file (without routing.bgp, only the header). Fails on what cannot be written safely (a
+// password that is not one word of printable ASCII, or a neighbour's password missing).
 Expected<std::string> render_frr_conf(const FrrInput& input);
 
 // The blocks, in the file's order.

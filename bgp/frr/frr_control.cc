@@ -119,10 +119,12 @@ Status FrrControl::reload() const {
   // The file named exactly as confdir/frr.conf: any other name makes frr-reload.py write the
   // running config back over it (`vtysh write`) when done.
   const std::string bindir = layout_.vtysh.substr(0, layout_.vtysh.rfind('/'));
-  const std::vector<std::string> argv = {layout_.reload,   "--reload",      "--stdout",
-                                         "--bindir",       bindir,          "--confdir",
-                                         layout_.conf_dir, "--rundir",      layout_.run_dir,
-                                         "--vty_socket",   layout_.run_dir, layout_.conf_file()};
+  // --rundir is where it writes the lines it applies (the passwords among them): root's
+  // directory, not FRR's user's. Warnings and errors only: its info lines are its arguments.
+  const std::vector<std::string> argv = {
+      layout_.reload,   "--reload",     "--stdout",      "--log-level",      "warning",
+      "--bindir",       bindir,         "--confdir",     layout_.conf_dir,   "--rundir",
+      layout_.conf_dir, "--vty_socket", layout_.run_dir, layout_.conf_file()};
   const CommandResult r = runner_(argv, {.timeout = kReloadTimeout});
   if (r.ok()) {
     return Ok{};

@@ -7,7 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+
+#include "common/secret_file.h"
 
 namespace vigil::bgp {
 
@@ -17,12 +18,15 @@ std::string FrrLayout::pid_file(std::string_view daemon) const {
 
 std::vector<std::string> frr_daemon_argv(const FrrLayout& l, std::string_view daemon) {
   const std::string name(daemon);
-  std::vector<std::string> argv = {
-      l.daemon_dir + "/" + name, "-N", l.pathspace, "-f", l.run_dir + "/empty.conf", "-i",
-      l.pid_file(daemon), "-z", l.run_dir + "/zserv.api", "--vty_socket", l.run_dir,
-      // No TCP vty: FRR's vty ports are SO_REUSEPORT, so a second
-      // instance would share the distribution's.
-      "-P", "0", "-u", l.user, "-g", l.user, "--log", "stdout", "--log-level", "notifications"};
+  std::vector<std::string> argv = {l.daemon_dir + "/" + name, "-N", l.pathspace};
+  // Nothing read from a file: the configuration comes by vtysh, and FRR's user can write
+  // the run directory.
+  argv.insert(argv.end(), {"-f", "/dev/null", "-i", l.pid_file(daemon)});
+  argv.insert(argv.end(), {"-z", l.run_dir + "/zserv.api", "--vty_socket", l.run_dir});
+  // No TCP vty: FRR's vty ports are SO_REUSEPORT, so a second instance would share the
+  // distribution's.
+  argv.insert(argv.end(), {"-P", "0", "-u", l.user, "-g", l.user});
+  argv.insert(argv.end(), {"--log", "stdout", "--log-level", "notifications"});
   if (daemon == "zebra") {
     // dplane_fpm_nl (not -M fpm, the older module) sends the routes to vigil-dp; the large
     // netlink buffer is Debian's, for full tables.
@@ -51,20 +55,6 @@ Status make_dir(const std::string& path, mode_t mode, uid_t uid, gid_t gid) {
   return Ok{};
 }
 
-Status write_file(const std::string& path, const std::string& content, mode_t mode) {
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << content;
-    if (!out.flush()) {
-      return fail("cannot write " + path);
-    }
-  }
-  if (::chmod(path.c_str(), mode) != 0) {
-    return fail("cannot set the mode of " + path + ": " + std::strerror(errno));
-  }
-  return Ok{};
-}
-
 }  // namespace
 
 Status prepare_frr_directories(const FrrLayout& l) {
@@ -80,12 +70,8 @@ Status prepare_frr_directories(const FrrLayout& l) {
   if (auto st = make_dir(l.conf_dir, 0700, 0, 0); !st) {
     return st;
   }
-  // Read by the daemons as FRR's user: nothing secret in it.
-  if (auto st = write_file(l.run_dir + "/empty.conf", "", 0644); !st) {
-    return st;
-  }
   // vtysh reads it from --config_dir; the integrated file is what frr-reload.py applies.
-  return write_file(l.conf_dir + "/vtysh.conf", "service integrated-vtysh-config\n", 0600);
+  return write_private_file(l.conf_dir + "/vtysh.conf", "service integrated-vtysh-config\n", true);
 }
 
 std::string missing_frr_programs(const FrrLayout& l) {

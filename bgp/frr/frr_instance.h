@@ -1,8 +1,9 @@
 // Vigil's own FRR instance: where its files live and how each daemon is started, so it runs
 // beside a distribution FRR without sharing a socket, a pid file or a TCP vty port
 // (frr_8_4_notes.md §2). vigild starts and restarts the daemons (mgmt/supervisor.h); every
-// daemon starts on an empty file and gets its configuration from vtysh (frr-reload.py), so the
-// file with the neighbours' passwords stays root's alone.
+// daemon starts on no file (/dev/null) and gets its configuration from vtysh (frr-reload.py),
+// so the file with the neighbours' passwords stays root's alone, and root never writes into
+// the directory FRR's user owns.
 #pragma once
 
 #include <array>
@@ -36,8 +37,8 @@ inline constexpr std::array<std::string_view, 4> kFrrDaemons = {"zebra", "bgpd",
 // The command line that starts `daemon` (one of kFrrDaemons) in the foreground.
 std::vector<std::string> frr_daemon_argv(const FrrLayout& layout, std::string_view daemon);
 
-// Makes the directories (run_dir FRR's user's, 0750; conf_dir root's, 0700), the empty file
-// the daemons start on and vtysh.conf. Errors name the path.
+// Makes the directories (run_dir FRR's user's, 0750; conf_dir root's, 0700) and vtysh.conf.
+// Errors name the path.
 Status prepare_frr_directories(const FrrLayout& layout);
 
 // What says the daemons are installed: every binary, vtysh and frr-reload.py. "" when they

@@ -152,8 +152,9 @@ def test_vigild_runs_frr_and_bgp_routes_reach_the_fast_path(binaries):
             lab.wait_for(lambda: metric(vn, "vigil_bgp_neighbor_state", 'neighbor="198.18.20.1"',
                                         daemon="vigild") == 6,
                          timeout=15, what="vigil_bgp_neighbor_state 6 (established)")
-            assert metric(vn, "vigil_bgp_neighbor_prefixes", 'direction="accepted"',
-                          daemon="vigild") == 2
+            lab.wait_for(lambda: metric(vn, "vigil_bgp_neighbor_prefixes", 'direction="accepted"',
+                                        daemon="vigild") == 2,
+                         timeout=15, what="vigil_bgp_neighbor_prefixes accepted 2")
 
             # A prefix list committed as the import policy: 198.51.100.0/24 is not taken, and
             # leaves the FIB; the other stays.

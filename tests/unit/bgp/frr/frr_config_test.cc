@@ -163,6 +163,14 @@ TEST(FrrConfig, AMinimalConfigIsGoldenAndFrrParsesIt) {
   expect_frr_parses(*text);
 }
 
+TEST(FrrConfig, WithoutBgpOnlyTheHeader) {
+  FrrInput input;
+  auto text = render_frr_conf(input);
+  ASSERT_TRUE(text) << text.error();
+  expect_golden("no_bgp.conf", *text);
+  expect_frr_parses(*text);
+}
+
 // A password is written only when it is one word FRR takes as such: anything else could
 // change what the file says (a space ends the word, a newline starts a command).
 TEST(FrrConfig, APasswordThatIsNotOneWordIsRefused) {
