@@ -40,13 +40,26 @@ Supervisor::~Supervisor() {
   stop_all();
 }
 
+bool Supervisor::ready_to_start(Child& c) {
+  // Something must listen there, not only the file be left from one that died.
+  if (c.spec.start_after_path.empty() ||
+      connect_unix(c.spec.start_after_path, std::chrono::milliseconds(100))) {
+    return true;
+  }
+  c.waiting = true;
+  c.restart_at = Clock::now() + std::chrono::milliseconds(100);
+  return false;
+}
+
 void Supervisor::start_all() {
   for (Child& c : children_) {
     switch (adopt(c)) {
       case Adoption::kAdopted:
         break;
       case Adoption::kNobody:
-        spawn(c);
+        if (ready_to_start(c)) {
+          spawn(c);
+        }
         break;
       case Adoption::kBusy:
         c.restart_at = Clock::now() + c.backoff;
@@ -246,8 +259,14 @@ void Supervisor::tick() {
           c.backoff = std::min<std::chrono::milliseconds>(c.backoff * 2, kMaxBackoff);
           break;
         case Adoption::kNobody:
-          ++c.restarts;
-          restarts_metric_.Add({{"component", c.spec.name}}).Increment();
+          if (!ready_to_start(c)) {
+            break;
+          }
+          if (!c.waiting) {
+            ++c.restarts;
+            restarts_metric_.Add({{"component", c.spec.name}}).Increment();
+          }
+          c.waiting = false;
           spawn(c);
           break;
       }

@@ -30,6 +30,9 @@ struct ChildSpec {
   // Children stopped (SIGTERM) when this one exits, so they start again after it: FRR's bgpd,
   // bfdd and staticd do not give a new zebra what they gave the one that died.
   std::vector<std::string> restart_with;
+  // Started only once something listens on this UNIX socket (zebra's zserv.api, for FRR's
+  // daemons that connect to it: started before it, they retry only every 10 s).
+  std::string start_after_path;
 };
 
 class Supervisor {
@@ -66,10 +69,13 @@ class Supervisor {
     std::chrono::milliseconds backoff = kFirstBackoff;
     bool stopping = false;
     bool adopted = false;  // not our child: no exit status, waited for through the pidfd
+    bool waiting = false;  // for start_after_path, before its first start
   };
 
  private:
   void spawn(Child& c);
+  // Whether `c` may start now; if not, it is tried again shortly (not counted as a restart).
+  bool ready_to_start(Child& c);
   enum class Adoption { kAdopted, kNobody, kBusy };
   // kBusy: a process of vigild's user listens on the socket but did not answer as the
   // component in time; starting another would only fail to listen, so adoption is retried.

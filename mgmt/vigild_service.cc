@@ -257,7 +257,9 @@ Status VigildService::start_frr(std::vector<commit::ComponentPtr>& components,
                     .argv = bgp::frr_daemon_argv(layout, daemon),
                     .pid_file = layout.pid_file(daemon),
                     .pid_file_user = layout.user};
-    if (daemon == "zebra") {
+    if (daemon != "zebra") {
+      child.start_after_path = layout.run_dir + "/zserv.api";
+    } else {
       for (std::string_view other : bgp::kFrrDaemons) {
         if (other != "zebra") {
           child.restart_with.push_back("frr-" + std::string(other));

@@ -21,9 +21,11 @@ import pytest
 
 from conftest import needs_root
 from vigil_lab.fastpath import (ROUTED_EDGE_CONFIG, hosts_checksum_in_software, start_routing)
+from vigil_lab.bird import BirdNode, bird_available
 from vigil_lab.frr import FrrNode, frr_available
 from vigil_lab.lab import Lab
 from vigil_lab.topologies import routed
+from vigil_lab.topology import Netem
 
 pytestmark = [needs_root, pytest.mark.skipif(
     not frr_available() or not Path("/usr/lib/frr/frr-reload.py").exists(),
@@ -186,5 +188,88 @@ def test_vigild_runs_frr_and_bgp_routes_reach_the_fast_path(binaries):
             assert restarted["frr-zebra"]["restarts"] >= 1, restarted
         finally:
             far.stop()
+            vn.stop()
+            shutil.rmtree(frr_dir, ignore_errors=True)
+
+
+BIRD_FAR = """router id 198.18.20.1;
+protocol device {}
+protocol bfd {
+  interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };
+}
+protocol static { ipv4; route 203.0.113.0/24 blackhole; }
+protocol bgp edge {
+  local 198.18.20.1 as 65003;
+  neighbor 198.18.20.2 as 65001;
+  bfd on;
+  hold time 30;
+  connect retry time 1;
+  error wait time 1, 5;  # BIRD waits 60 s after a refused connection otherwise
+  ipv4 { import all; export all; };
+}
+"""
+
+BIRD_EDGE_ROUTING = """routing:
+  bgp:
+    asn: 65001
+    router_id: 10.20.1.1
+    policies: {all: {rules: [{}]}}
+    neighbors:
+      - address: 198.18.20.1
+        remote_as: 65003
+        timers: {keepalive: 10, hold: 30, connect: 1}
+        bfd: {detect_multiplier: 3, receive_interval_ms: 100, transmit_interval_ms: 100}
+        import_policy: all
+        export_policy: all
+"""
+VIP_SECTION = """l4:
+  encap: {source4: 172.16.0.0/24, gateway_mac: "02:00:00:00:00:01"}
+  vips:
+    web: {address: 198.51.100.10, port: 80, backends: [{address: 10.20.1.10}]}
+"""
+
+
+def bird_edge_config(with_vip: bool) -> str:
+    config = ROUTED_EDGE_CONFIG.replace(STATIC_ROUTES, BIRD_EDGE_ROUTING)
+    return config + (VIP_SECTION if with_vip else "")
+
+
+@pytest.mark.skipif(not bird_available(), reason="BIRD 2 not installed")
+def test_bird_peer_vip_announced_and_bfd_takes_the_session_down(binaries):
+    """BIRD 2 as the external router: routes both ways, the L4 VIP announced while it is
+    configured (withdrawn when a commit removes it), and BFD (BIRD's and FRR's bfdd) taking the
+    session down within a second of the link going silent, long before the 30 s hold time."""
+    frr_dir = Path(tempfile.mkdtemp(prefix="vigil-frr-"))
+    frr_dir.chmod(0o755)
+    with Lab(routed()) as lab:
+        bird = BirdNode(lab, "far", BIRD_FAR)
+        vn = start_routing(lab, {"edge": bird_edge_config(with_vip=True)},
+                           daemons=("vigild", "vigil-dp"),
+                           vigild_args=("--frr", str(frr_dir / "run")))["edge"]
+        try:
+            lab.wait_for(lambda: "203.0.113.0/24" in bgp_routes(vn), timeout=60,
+                         what="BIRD's 203.0.113.0/24 in vigil-dp's FIB")
+            lab.wait_for(lambda: "198.51.100.10/32" in bird.birdc("show route 198.51.100.10/32"),
+                         timeout=20, what="the VIP announced to BIRD")
+            assert "65001" in bird.birdc("show route 198.51.100.10/32 all")
+            lab.wait_for(lambda: neighbor(vn)["bfd"] == "Up", timeout=15,
+                         what="the session's BFD up")
+            assert neighbor(vn)["state"] == "Established"
+
+            # The VIP taken out of the config: withdrawn.
+            vn.commit_text(bird_edge_config(with_vip=False), "no VIP")
+            lab.wait_for(lambda: "198.51.100.10" not in bird.birdc("show route 198.51.100.10/32"),
+                         timeout=20, what="the VIP withdrawn from BIRD")
+
+            # The link goes silent (everything from the far end dropped): BFD, not the hold
+            # time, takes the session down, and BIRD's route leaves the FIB with it.
+            lab.impair("far", "eth0", Netem(loss_pct=100))
+            lab.wait_for(lambda: neighbor(vn)["state"] != "Established", timeout=5,
+                         what="the session down by BFD (hold time 30 s)")
+            assert neighbor(vn)["bfd"] == "Down", neighbor(vn)
+            lab.wait_for(lambda: "203.0.113.0/24" not in bgp_routes(vn), timeout=10,
+                         what="BIRD's route withdrawn from the FIB")
+        finally:
+            bird.stop()
             vn.stop()
             shutil.rmtree(frr_dir, ignore_errors=True)
