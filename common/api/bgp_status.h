@@ -51,7 +51,9 @@ struct BgpSummary {
   bool configured = false;  // routing.bgp is in the running config (FRR has a `router bgp`)
   std::string router_id;
   uint32_t local_as = 0;
-  uint64_t routes_ipv4 = 0, routes_ipv6 = 0;  // in BGP's table (all paths' prefixes)
+  // FRR's "RIB entries" per family: its table's nodes, prefixes and the tree's own (an upper
+  // bound on the prefixes).
+  uint64_t routes_ipv4 = 0, routes_ipv6 = 0;
   std::vector<BgpNeighborStatus> neighbors;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BgpSummary, configured, router_id, local_as,

@@ -27,6 +27,7 @@ def test_demo_runs_and_tears_down(binaries):
     assert "site s4 joined (announced by s1)" in out, out
     assert "s2, s3 and s4 took s1's new key" in out and "rotate-key" in out, out
     assert "default route: wan1 -> wan2" in out
+    assert "BGP router identifier 10.1.1.1, local AS 65001" in out, out  # vigild's FRR on s1
     assert "redirect_fast_path" in out  # the classifier steered transit to vigil-dp
     # The kernel fallback: the kernel's copy of s1-edge's default routes carried the traffic.
     assert "(ip -4 route show proto 250): default via 198.18.1.1 dev wan1" in out, out

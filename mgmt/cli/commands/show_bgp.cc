@@ -64,9 +64,9 @@ Output show_summary(Invocation& inv) {
     return {.out = "BGP is not configured (routing.bgp)\n"};
   }
   std::string out = "BGP router identifier " + s.router_id + ", local AS " +
-                    std::to_string(s.local_as) + "\n" +
-                    "routes in BGP's table: " + std::to_string(s.routes_ipv4) + " IPv4, " +
-                    std::to_string(s.routes_ipv6) + " IPv6\n\n";
+                    std::to_string(s.local_as) + "\n" + "RIB entries " +
+                    std::to_string(s.routes_ipv4) + " IPv4, " + std::to_string(s.routes_ipv6) +
+                    " IPv6 (as FRR counts them)\n\n";
   TablePrinter t({"neighbor", "AS", "messages rcvd", "messages sent", "up/down",
                   "state/prefixes rcvd", "prefixes sent", "description"});
   for (const auto& n : s.neighbors) {

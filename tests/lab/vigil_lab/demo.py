@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from . import Lab, Netem, pki, topologies
+from .frr import FrrNode
 from .lab import parse_ping, ping_stream
 from .fastpath import (dataplane, default_route_port, forwarding, hosts_checksum_in_software,
                        joining_mesh_section, make_mesh_identities, make_mesh_keys, mesh_section,
@@ -46,16 +49,43 @@ def site_config(n: int, hostname: str | None = None) -> str:
     # attacker), hands what is for the box to the kernel and steers the rest to vigil-dp.
     # The other sites are WireGuard peers: their networks are reached only through tunnels
     # vigil-dp seals and opens.
-    return site_edge_config(n, hostname=hostname, acl=ATTACKER_ACL,
-                            mesh=mesh_section(n, MESH_KEYS, MESH_IDENTITIES, peers=SITES))
+    config = site_edge_config(n, hostname=hostname, acl=ATTACKER_ACL,
+                              mesh=mesh_section(n, MESH_KEYS, MESH_IDENTITIES, peers=SITES))
+    # s1 also speaks BGP with its upstream (FRR on the internet node) over wan1: vigild runs
+    # its FRR, zebra hands the routes to vigil-dp over FPM.
+    return config.replace("routing:\n", "routing:\n" + S1_BGP, 1) if n == 1 else config
+
+
+S1_BGP = """  bgp:
+    asn: 65001
+    router_id: 10.1.1.1
+    networks: [10.1.0.0/16]
+    policies: {all: {rules: [{}]}}
+    neighbors:
+      - {address: 198.18.1.1, remote_as: 64500, description: upstream ISP,
+         timers: {keepalive: 1, hold: 3, connect: 1}, import_policy: all, export_policy: all}
+"""
+UPSTREAM_BGPD = """router bgp 64500
+ bgp router-id 198.18.1.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 198.18.1.2 remote-as 65001
+ neighbor 198.18.1.2 timers 1 3
+ neighbor 198.18.1.2 timers connect 1
+ address-family ipv4 unicast
+  network 203.0.113.0/24
+ exit-address-family
+"""
 
 
 def capture_between_sites(lab: Lab, seconds: float, traffic) -> dict[str, int]:
     """What crossed the internet node while `traffic()` ran: IP packets between the sites'
-    WAN addresses, by kind (WireGuard: UDP to or from port 51820)."""
+    WAN addresses, by kind (WireGuard: UDP to or from port 51820). s1's BGP session with the
+    internet node (TCP 179, to the node itself) is not between sites."""
     pcap = lab.log_dir / "internet.pcap"
     dump = lab.spawn("internet", ["tcpdump", "-i", "any", "-n", "-U", "-w", str(pcap),
-                                  "ip and src net 198.18.0.0/16 and dst net 198.18.0.0/16"],
+                                  "ip and src net 198.18.0.0/16 and dst net 198.18.0.0/16 "
+                                  "and not tcp port 179"],
                      name="tcpdump")
     time.sleep(1)
     traffic()
@@ -162,7 +192,10 @@ def main() -> int:
         # vigil-l7 as the appliance runs it: root only until its control socket is bound. Its
         # certificates sit under the lab's directory, which user vigil must be able to enter.
         lab.log_dir.chmod(0o711)
-        nodes = start_routing(lab, {f"s{n}-edge": site_config(n) for n in SITES}, l7_user="vigil")
+        frr_dir = Path(tempfile.mkdtemp(prefix="vigil-frr-s1-"))
+        frr_dir.chmod(0o755)  # FRR's user reaches its run directory inside
+        nodes = start_routing(lab, {f"s{n}-edge": site_config(n) for n in SITES}, l7_user="vigil",
+                              vigild_args_for={"s1-edge": ("--frr", str(frr_dir / "run"))})
         edges = {n: nodes[f"s{n}-edge"] for n in SITES}
         print("  edge kernels: ip_forward 0; vigil-dp routes lan0/wan1/wan2 over AF_XDP "
               "(rx_mode adaptive: three fast paths share two CPUs)")
@@ -414,6 +447,33 @@ def main() -> int:
         if min(crossed.get("lan0", 0), crossed.get("wan1", 0)) == 0:
             failures.append(f"s1-edge's fast path sent nothing on lan0 or wan1: {crossed}")
 
+        heading("BGP on s1-edge: FRR beside vigil-dp, its routes over FPM into the fast path")
+        # The upstream (FRR on the internet node) announces 203.0.113.0/24; vigild runs
+        # s1-edge's FRR (zebra, bgpd, bfdd, staticd) and committed its frr.conf.
+        lab.run("internet", ["ip", "addr", "add", "203.0.113.1/32", "dev", "lo"])
+        upstream = FrrNode(lab, "internet", {"bgpd": UPSTREAM_BGPD})
+        try:
+            def bgp_route() -> bool:
+                return any(r["prefix"] == "203.0.113.0/24" and r.get("source") == "bgp"
+                           for r in dataplane(edges[1])["routes"])
+            lab.wait_for(bgp_route, timeout=60, what="203.0.113.0/24 from BGP in s1's FIB")
+            print("  $ vigil show bgp summary")
+            for line in edges[1].cli("show", "bgp", "summary").stdout.splitlines():
+                print("    " + line)
+            print("  $ vigil show routes | match bgp")
+            for line in edges[1].cli("show", "routes").stdout.splitlines():
+                if "bgp" in line or line.startswith("prefix"):
+                    print("    " + line)
+            got = lab.ping("s1-client", "203.0.113.1", count=3)
+            print(f"  s1-client -> 203.0.113.1 (the upstream's, along the BGP route through "
+                  f"vigil-dp): {got['received']}/3 replies")
+            if not got["received"]:
+                failures.append("no reply along s1's BGP route")
+        except Exception as e:  # noqa: BLE001 - the demo reports and goes on
+            failures.append(f"BGP on s1-edge: {e}")
+        finally:
+            upstream.stop()
+
         heading("XDP classifier on s1-edge's WAN ports")
         # An attacker on the internet node (192.0.2.66) pings s1-edge: the ACL drops it at
         # the NIC, before the kernel sees it.
@@ -656,6 +716,7 @@ def main() -> int:
                 if rc != 0:
                     failures.append(f"s{n}-edge {daemon} exited {rc}")
         table(rows, ["node", "process", "stop"])
+        shutil.rmtree(frr_dir, ignore_errors=True)
 
     heading("torn down")
     if failures:

@@ -176,7 +176,8 @@ def edge_configs(topology: str) -> dict[str, str]:
 
 def start_routing(lab, configs: dict[str, str], daemons=tuple(DAEMONS),
                   env: dict[str, str] | None = None, l7_user: str | None = None,
-                  vigild_args: tuple[str, ...] = ()) -> dict:
+                  vigild_args: tuple[str, ...] = (),
+                  vigild_args_for: dict[str, tuple[str, ...]] | None = None) -> dict:
     """Starts Vigil on each node of `configs` (node -> config text) with its kernel's
     forwarding off, so whatever crosses the node while vigil-dp runs, vigil-dp carried (with
     dataplane.kernel_fallback, vigil-dp turns the kernel's forwarding on for its ports, but
@@ -185,8 +186,9 @@ def start_routing(lab, configs: dict[str, str], daemons=tuple(DAEMONS),
     nodes = {}
     for node, config in configs.items():
         lab.sysctl(node, {"net.ipv4.ip_forward": "0", "net.ipv6.conf.all.forwarding": "0"})
+        extra = (vigild_args_for or {}).get(node, ())
         nodes[node] = start_vigil(lab, node, config, daemons=daemons, env=env, l7_user=l7_user,
-                                  vigild_args=vigild_args)
+                                  vigild_args=vigild_args + extra)
     for node, vn in nodes.items():
         lab.wait_for(lambda vn=vn: forwarding(vn), timeout=30,
                      what=f"{node}'s fast path forwarding")

@@ -46,7 +46,7 @@ TEST_F(ShowBgpTest, SummaryShowsPrefixesWhenUpAndTheStateWhenNot) {
   const Output o = run({"show", "bgp", "summary"});
   ASSERT_EQ(o.exit_code, kExitOk) << o.err;
   EXPECT_NE(o.out.find("BGP router identifier 10.0.0.1, local AS 65001"), std::string::npos);
-  EXPECT_NE(o.out.find("815 IPv4"), std::string::npos);
+  EXPECT_NE(o.out.find("RIB entries 815 IPv4"), std::string::npos);
   EXPECT_NE(o.out.find("01:02:03"), std::string::npos) << o.out;  // up for
   EXPECT_NE(o.out.find("812"), std::string::npos);
   EXPECT_NE(o.out.find("Active (policy)"), std::string::npos) << o.out;
