@@ -240,8 +240,15 @@ constexpr Field kBgpFields[] = {
      .description = "Announced to neighbours whose export policy lets them; up to 1024"},
     {.key = "announce_vips",
      .type = "boolean",
-     .description = "Announce each l4 VIP (a /32 or /128) while one of its backends is healthy",
+     .description = "Announce each l4 VIP (a /32 or /128) while it is configured (withdrawn when "
+                    "all its backends are down: not yet, L4 has no health checks)",
      .default_value = "true"},
+    {.key = "announce_l7_listeners",
+     .type = "boolean",
+     .description = "Announce each l7 listener's address (a /32 or /128; not a wildcard) while "
+                    "vigil-l7 answers, so that boxes sharing it by ECMP take the clients of one "
+                    "whose proxy is down",
+     .default_value = "false"},
     {.key = "graceful_restart",
      .type = "boolean",
      .description = "RFC 4724: neighbours keep the box's routes while its BGP restarts",
@@ -763,10 +770,11 @@ std::optional<BgpConfig> parse_bgp(const YAML::Node& node, const std::string& pa
                     bgp.networks.push_back(*prefix);
                   }
                 });
-  for (const char* key : {"announce_vips", "graceful_restart"}) {
+  for (auto [key, field] : {std::pair{"announce_vips", &bgp.announce_vips},
+                            std::pair{"announce_l7_listeners", &bgp.announce_l7_listeners},
+                            std::pair{"graceful_restart", &bgp.graceful_restart}}) {
     if (r.has(key)) {
-      const bool v = in.check(read_bool(r.get(key), r.path_of(key), errors)).value_or(true);
-      (std::string_view(key) == "announce_vips" ? bgp.announce_vips : bgp.graceful_restart) = v;
+      *field = in.check(read_bool(r.get(key), r.path_of(key), errors)).value_or(*field);
     }
   }
   bgp.restart_time = read_u32(r, "restart_time", in, 1, 4095).value_or(bgp.restart_time);

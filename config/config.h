@@ -158,8 +158,9 @@ struct BgpPolicy {
 struct BgpConfig {
   uint32_t asn = 0;
   IpAddress router_id;
-  std::vector<Prefix> networks;  // announced (the site's prefixes)
-  bool announce_vips = true;     // the l4 VIPs, while one of their backends is healthy
+  std::vector<Prefix> networks;        // announced (the site's prefixes)
+  bool announce_vips = true;           // the l4 VIPs (by backend health: not yet)
+  bool announce_l7_listeners = false;  // the l7 listeners' addresses, while vigil-l7 answers
   bool graceful_restart = true;
   uint32_t restart_time = 120;
   uint32_t stalepath_time = 360;

@@ -27,7 +27,7 @@ std::string first_line(const std::string& s) {
 
 }  // namespace
 
-Expected<FrrRendering> render_frr_for(const config::Config& config) {
+Expected<FrrRendering> render_frr_for(const config::Config& config, bool l7_up) {
   FrrRendering out;
   bgp::FrrInput input{.hostname = config.system.hostname};
   if (config.routing.bgp) {
@@ -51,6 +51,15 @@ Expected<FrrRendering> render_frr_for(const config::Config& config) {
       for (const auto& vip : config.l4.vips) {
         const uint8_t length = vip.address.family == 4 ? 32 : 128;
         input.vips.push_back(net::Prefix{vip.address, length});
+      }
+    }
+    if (bgp.announce_l7_listeners && l7_up) {
+      for (const auto& listener : config.l7.listeners) {
+        const net::IpAddress& a = listener.address.address;
+        // 0.0.0.0 or :: is every address of the box: nothing to announce.
+        if (a != net::IpAddress{.family = a.family}) {
+          input.vips.push_back(net::Prefix{a, static_cast<uint8_t>(a.max_prefix())});
+        }
       }
     }
   }
@@ -87,6 +96,9 @@ commit::SectionsAnswer FrrComponent::sections() {
   if (pending_) {
     instance ^= ++pending_asks_ << 40;
   }
+  if (!l7_up_) {
+    instance ^= 0x5a5a5a5a5a5a5a5aULL;
+  }
   return {.kind = commit::SectionsAnswer::kAnswered,
           .sections = {std::begin(kSections), std::end(kSections)},
           .instance = static_cast<int64_t>(instance >> 1)};
@@ -112,7 +124,7 @@ Status FrrComponent::prepare(uint64_t txid, const json& delta) {
   if (!config) {
     return fail(config.error());
   }
-  auto rendering = render_frr_for(*config);
+  auto rendering = render_frr_for(*config, l7_up_);
   if (!rendering) {
     return fail(rendering.error());
   }

@@ -9,6 +9,7 @@
 // applied once it does (reconcile keeps trying).
 #pragma once
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -26,12 +27,13 @@ struct FrrRendering {
 };
 
 // What FRR is given for a config: the rendered file, passwords read from their files here.
-Expected<FrrRendering> render_frr_for(const config::Config& config);
+// `l7_up`: vigil-l7 answers, so its listeners' addresses are announced (announce_l7_listeners).
+Expected<FrrRendering> render_frr_for(const config::Config& config, bool l7_up = true);
 
 class FrrComponent : public commit::Component {
  public:
   // The sections it renders from; interfaces because l4's VIPs are checked against them.
-  static constexpr const char* kSections[] = {"routing", "l4", "system", "interfaces"};
+  static constexpr const char* kSections[] = {"routing", "l4", "system", "interfaces", "l7"};
 
   explicit FrrComponent(const bgp::FrrControl& control) : control_(control) {}
 
@@ -40,6 +42,10 @@ class FrrComponent : public commit::Component {
   Status prepare(uint64_t txid, const nlohmann::json& delta) override;
   commit::ActivateResult activate(uint64_t txid) override;
   void abort(uint64_t txid) override;
+
+  // Whether vigil-l7 answers (vigild's tick, from another thread): a change is a new instance,
+  // so reconcile renders again, announcing or withdrawing the L7 listeners' addresses.
+  void set_l7_up(bool up) { l7_up_ = up; }
 
  private:
   struct Staged {
@@ -61,6 +67,7 @@ class FrrComponent : public commit::Component {
   // so reconcile gives the config again until FRR takes it.
   bool pending_ = false;
   uint64_t pending_asks_ = 0;
+  std::atomic<bool> l7_up_{true};
 };
 
 }  // namespace vigil::mgmt

@@ -270,7 +270,9 @@ Status VigildService::start_frr(std::vector<commit::ComponentPtr>& components,
   }
   frr_ = std::make_unique<bgp::FrrControl>(std::move(layout), run_command);
   register_bgp_metrics();
-  components.push_back(std::make_unique<FrrComponent>(*frr_));
+  auto component = std::make_unique<FrrComponent>(*frr_);
+  frr_component_ = component.get();
+  components.push_back(std::move(component));
   return Ok{};
 }
 
@@ -359,6 +361,12 @@ void VigildService::apply_monitoring() {
 }
 
 void VigildService::on_tick() {
+  if (frr_component_ != nullptr) {
+    // vigil-l7 as the last reconcile found it: its listeners' addresses follow (BGP).
+    const auto reachable = engine_->reachable();
+    const auto l7 = reachable.find("vigil-l7");
+    frr_component_->set_l7_up(l7 != reachable.end() && l7->second);
+  }
   if (frr_ && --bgp_poll_countdown_ <= 0) {
     bgp_poll_countdown_ = 5;  // seconds: vtysh twice, a few ms each
     poll_bgp_metrics();

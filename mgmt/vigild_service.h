@@ -29,6 +29,8 @@
 
 namespace vigil::mgmt {
 
+class FrrComponent;
+
 struct VigildSettings {
   std::string state_dir = "/var/lib/vigil";
   std::string audit_log = "/var/log/vigil/audit.log";
@@ -149,7 +151,8 @@ class VigildService {
   config::Config running_;  // parsed running config, for roles
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<Supervisor> supervisor_;
-  std::unique_ptr<bgp::FrrControl> frr_;  // with --frr
+  std::unique_ptr<bgp::FrrControl> frr_;   // with --frr
+  FrrComponent* frr_component_ = nullptr;  // the engine owns it
   struct BgpMetrics {
     prometheus::Family<prometheus::Gauge>* answering = nullptr;
     prometheus::Family<prometheus::Gauge>* state = nullptr;

@@ -79,11 +79,12 @@ class FrrComponentTest : public ::testing::Test {
   }
 
   // What reconcile gives: every section, null where the config has none.
-  static json full(json routing, json l4 = nullptr, json interfaces = nullptr) {
+  static json full(json routing, json l4 = nullptr, json interfaces = nullptr, json l7 = nullptr) {
     return {{"routing", std::move(routing)},
             {"l4", std::move(l4)},
             {"system", nullptr},
-            {"interfaces", std::move(interfaces)}};
+            {"interfaces", std::move(interfaces)},
+            {"l7", std::move(l7)}};
   }
 
   // A child process holding `path`'s lock as FRR's daemons hold their pid files.
@@ -131,7 +132,8 @@ TEST_F(FrrComponentTest, TheInstanceIsWhoHoldsThePidFiles) {
   FrrComponent frr(*control_);
   const auto none = frr.sections();
   ASSERT_EQ(none.kind, commit::SectionsAnswer::kAnswered);
-  EXPECT_EQ(none.sections, (std::vector<std::string>{"routing", "l4", "system", "interfaces"}));
+  EXPECT_EQ(none.sections,
+            (std::vector<std::string>{"routing", "l4", "system", "interfaces", "l7"}));
   // A pid file's content is not believed: only its lock's holder counts.
   std::ofstream(layout_.pid_file("zebra")) << ::getppid() << "\n";
   EXPECT_EQ(frr.sections().instance, none.instance);
@@ -260,6 +262,42 @@ TEST_F(FrrComponentTest, AnnouncedVipsFollowTheL4Section) {
   auto st = frr.prepare(1, full(routing(), l4, interfaces));
   ASSERT_TRUE(st) << st.error();
   EXPECT_NE(checked_.at(0).find("network 198.51.100.10/32"), std::string::npos) << checked_[0];
+}
+
+}  // namespace
+}  // namespace vigil::mgmt
+
+namespace vigil::mgmt {
+namespace {
+
+TEST_F(FrrComponentTest, L7ListenersAnnouncedOnlyWhileVigilL7Answers) {
+  FrrComponent frr(*control_);
+  json r = routing();
+  r["bgp"]["announce_l7_listeners"] = true;
+  const json l7 = {
+      {"listeners",
+       {{"web", {{"address", "198.51.100.80:80"}}}, {"any", {{"address", "0.0.0.0:8080"}}}}},
+      {"upstreams", {{"site", {{"targets", json::array({{{"address", "10.0.0.5:80"}}})}}}}},
+      {"routes", {{"all", {{"upstream", "site"}}}}}};
+  auto st = frr.prepare(1, full(r, nullptr, nullptr, l7));
+  ASSERT_TRUE(st) << st.error();
+  EXPECT_NE(checked_.back().find("network 198.51.100.80/32"), std::string::npos) << checked_[0];
+  EXPECT_EQ(checked_.back().find("network 0.0.0.0/32"), std::string::npos);
+  ASSERT_TRUE(frr.activate(1).ok());
+
+  // vigil-l7 stops answering: a new instance, and the address is rendered no more.
+  const auto before = frr.sections().instance;
+  frr.set_l7_up(false);
+  EXPECT_NE(frr.sections().instance, before);
+  ASSERT_TRUE(frr.prepare(2, full(r, nullptr, nullptr, l7)));
+  EXPECT_EQ(checked_.back().find("network 198.51.100.80/32"), std::string::npos);
+  frr.set_l7_up(true);
+  EXPECT_EQ(frr.sections().instance, before);
+
+  // Not asked for: never announced.
+  r["bgp"]["announce_l7_listeners"] = false;
+  ASSERT_TRUE(frr.prepare(3, full(r, nullptr, nullptr, l7)));
+  EXPECT_EQ(checked_.back().find("198.51.100.80"), std::string::npos);
 }
 
 }  // namespace
