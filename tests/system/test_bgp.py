@@ -222,6 +222,14 @@ BIRD_EDGE_ROUTING = """routing:
         import_policy: all
         export_policy: all
 """
+L7_SECTION = """l7:
+  listeners:
+    web: {address: "198.51.100.80:8080"}
+  upstreams:
+    app: {targets: [{address: "10.20.1.10:80"}]}
+  routes:
+    all: {upstream: app}
+"""
 VIP_SECTION = """l4:
   encap: {source4: 172.16.0.0/24, gateway_mac: "02:00:00:00:00:01"}
   vips:
@@ -230,21 +238,26 @@ VIP_SECTION = """l4:
 
 
 def bird_edge_config(with_vip: bool) -> str:
-    config = ROUTED_EDGE_CONFIG.replace(STATIC_ROUTES, BIRD_EDGE_ROUTING)
-    return config + (VIP_SECTION if with_vip else "")
+    routing = BIRD_EDGE_ROUTING.replace("    policies:", "    announce_l7_listeners: true\n"
+                                        "    policies:")
+    config = ROUTED_EDGE_CONFIG.replace(STATIC_ROUTES, routing)
+    return config + L7_SECTION + (VIP_SECTION if with_vip else "")
 
 
 @pytest.mark.skipif(not bird_available(), reason="BIRD 2 not installed")
 def test_bird_peer_vip_announced_and_bfd_takes_the_session_down(binaries):
     """BIRD 2 as the external router: routes both ways, the L4 VIP announced while it is
-    configured (withdrawn when a commit removes it), and BFD (BIRD's and FRR's bfdd) taking the
-    session down within a second of the link going silent, long before the 30 s hold time."""
+    configured (withdrawn when a commit removes it), the L7 listener's address announced while
+    vigil-l7 answers (withdrawn when it is killed, announced again when it is back), and BFD
+    (BIRD's and FRR's bfdd) taking the session down within a second of the link going silent,
+    long before the 30 s hold time."""
     frr_dir = Path(tempfile.mkdtemp(prefix="vigil-frr-"))
     frr_dir.chmod(0o755)
     with Lab(routed()) as lab:
         bird = BirdNode(lab, "far", BIRD_FAR)
+        lab.run("edge", ["ip", "addr", "add", "198.51.100.80/32", "dev", "lo"])  # the listener's
         vn = start_routing(lab, {"edge": bird_edge_config(with_vip=True)},
-                           daemons=("vigild", "vigil-dp"),
+                           daemons=("vigild", "vigil-dp", "vigil-l7"),
                            vigild_args=("--frr", str(frr_dir / "run")))["edge"]
         try:
             lab.wait_for(lambda: "203.0.113.0/24" in bgp_routes(vn), timeout=60,
@@ -260,6 +273,16 @@ def test_bird_peer_vip_announced_and_bfd_takes_the_session_down(binaries):
             vn.commit_text(bird_edge_config(with_vip=False), "no VIP")
             lab.wait_for(lambda: "198.51.100.10" not in bird.birdc("show route 198.51.100.10/32"),
                          timeout=20, what="the VIP withdrawn from BIRD")
+
+            # vigil-l7 killed: its listener's address is withdrawn; back, announced again.
+            def listener_announced() -> bool:
+                return "198.51.100.80/32" in bird.birdc("show route 198.51.100.80/32")
+            lab.wait_for(listener_announced, timeout=20, what="the L7 listener announced")
+            vn.kill("vigil-l7")
+            lab.wait_for(lambda: not listener_announced(), timeout=10,
+                         what="the L7 listener withdrawn with vigil-l7 down")
+            vn.start("vigil-l7")
+            lab.wait_for(listener_announced, timeout=10, what="the L7 listener announced again")
 
             # The link goes silent (everything from the far end dropped): BFD, not the hold
             # time, takes the session down, and BIRD's route leaves the FIB with it.
