@@ -1,5 +1,7 @@
 #include "mgmt/frr_component.h"
 
+#include <algorithm>
+
 #include "bgp/frr/frr_config.h"
 #include "common/logging.h"
 #include "common/pid_file.h"
@@ -75,8 +77,9 @@ std::string FrrComponent::scrubbed(std::string text,
                                    const std::vector<std::string>& secrets) const {
   for (const auto* list : {&secrets, applied_ ? &applied_->secrets : nullptr}) {
     for (const std::string& secret : list != nullptr ? *list : std::vector<std::string>{}) {
+      // Past each replacement: a secret made of '*' must not match what replaced it.
       for (size_t at = secret.empty() ? std::string::npos : text.find(secret);
-           at != std::string::npos; at = text.find(secret, at)) {
+           at != std::string::npos; at = text.find(secret, at + 4)) {
         text.replace(at, secret.size(), "****");
       }
     }
@@ -84,14 +87,26 @@ std::string FrrComponent::scrubbed(std::string text,
   return text;
 }
 
-commit::SectionsAnswer FrrComponent::sections() {
-  // Each daemon as the kernel knows it (its pid file's lock), 0 when it is not running: a
-  // daemon started again changes the instance, and reconcile gives FRR the config again.
+uint64_t FrrComponent::daemons() const {
+  // Each daemon as the kernel knows it (its pid file's lock), 0 when it is not running.
   uint64_t instance = 1469598103934665603ULL;  // FNV-1a
   for (std::string_view d : bgp::kFrrDaemons) {
     instance =
         (instance ^ static_cast<uint64_t>(pid_file_lock_holder(control_.layout().pid_file(d)))) *
         1099511628211ULL;
+  }
+  return instance;
+}
+
+commit::SectionsAnswer FrrComponent::sections() {
+  // A daemon started again changes the instance, and reconcile gives FRR the config again;
+  // so does vigil-l7 coming or going (its listeners' addresses), asked here, on the engine's
+  // thread, so that what prepare renders is what this answer counted.
+  uint64_t instance = daemons();
+  if (l7_reachable_) {
+    if (const std::optional<bool> up = l7_reachable_()) {
+      l7_up_ = *up;  // not known yet (vigild starting): what was rendered stays
+    }
   }
   if (pending_) {
     instance ^= ++pending_asks_ << 40;
@@ -104,8 +119,22 @@ commit::SectionsAnswer FrrComponent::sections() {
           .instance = static_cast<int64_t>(instance >> 1)};
 }
 
+namespace {
+
+bool complete(const json& sections) {
+  return std::all_of(std::begin(FrrComponent::kSections), std::end(FrrComponent::kSections),
+                     [&](const char* s) { return sections.contains(s); });
+}
+
+}  // namespace
+
 Status FrrComponent::prepare(uint64_t txid, const json& delta) {
   staged_.reset();
+  if (!complete(sections_) && complete(delta)) {
+    // The first whole config since vigild started: reconcile's push of the running config,
+    // what a commit's partial change is relative to, whether or not FRR takes it.
+    sections_ = delta;
+  }
   json next = sections_;
   for (const auto& [section, content] : delta.items()) {
     next[section] = content;
@@ -128,22 +157,29 @@ Status FrrComponent::prepare(uint64_t txid, const json& delta) {
   if (!rendering) {
     return fail(rendering.error());
   }
-  if (auto st = control_.check(rendering->text); !st) {
-    return fail(scrubbed(st.error(), rendering->secrets));
+  const bool unchanged = applied_ && applied_->text == rendering->text;
+  if (!unchanged) {  // what FRR took was checked then
+    if (auto st = control_.check(rendering->text); !st) {
+      return fail(scrubbed(st.error(), rendering->secrets));
+    }
   }
   staged_ = Staged{.txid = txid, .sections = std::move(next), .rendering = std::move(*rendering)};
   return Ok{};
 }
 
-FrrRendering FrrComponent::previous() const {
+FrrRendering FrrComponent::previous() {
   if (applied_) {
     return *applied_;
   }
-  if (auto on_disk = read_private_file(control_.layout().conf_file(), size_t{64} << 20)) {
-    return {.text = std::move(*on_disk)};
+  if (!found_at_start_) {
+    // Read once, before this vigild first writes it: what FRR runs from the vigild before.
+    auto on_disk = read_private_file(control_.layout().conf_file(), size_t{64} << 20);
+    auto header = bgp::render_frr_conf({});
+    found_at_start_ = FrrRendering{.text = on_disk  ? std::move(*on_disk)
+                                           : header ? std::move(*header)
+                                                    : std::string()};
   }
-  auto header = bgp::render_frr_conf({});
-  return {.text = header ? *header : std::string()};
+  return *found_at_start_;
 }
 
 commit::ActivateResult FrrComponent::activate(uint64_t txid) {
@@ -156,6 +192,14 @@ commit::ActivateResult FrrComponent::activate(uint64_t txid) {
   staged_.reset();
   const std::string path = control_.layout().conf_file();
   const FrrRendering before = previous();
+  // Nothing to do when FRR took this very file and no daemon started since: commits of the
+  // other sections (interfaces, l7) then never depend on FRR.
+  const uint64_t running = daemons();
+  if (!pending_ && applied_ && applied_->text == staged.rendering.text &&
+      running == applied_daemons_) {
+    sections_ = std::move(staged.sections);
+    return {};
+  }
   if (auto st = write_private_file(path, staged.rendering.text, true); !st) {
     return {.kind = ActivateResult::kRefused, .error = "frr: " + st.error()};
   }
@@ -188,6 +232,7 @@ commit::ActivateResult FrrComponent::activate(uint64_t txid) {
   }
   sections_ = std::move(staged.sections);
   applied_ = std::move(staged.rendering);
+  applied_daemons_ = running;
   pending_ = false;
   return {};
 }

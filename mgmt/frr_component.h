@@ -9,7 +9,7 @@
 // applied once it does (reconcile keeps trying).
 #pragma once
 
-#include <atomic>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -43,9 +43,12 @@ class FrrComponent : public commit::Component {
   commit::ActivateResult activate(uint64_t txid) override;
   void abort(uint64_t txid) override;
 
-  // Whether vigil-l7 answers (vigild's tick, from another thread): a change is a new instance,
-  // so reconcile renders again, announcing or withdrawing the L7 listeners' addresses.
-  void set_l7_up(bool up) { l7_up_ = up; }
+  // Whether vigil-l7 answers, asked at each sections() (nullopt: not known yet). A change is
+  // a new instance, so reconcile renders again, announcing or withdrawing the L7 listeners'
+  // addresses.
+  void set_l7_reachable(std::function<std::optional<bool>()> reachable) {
+    l7_reachable_ = std::move(reachable);
+  }
 
  private:
   struct Staged {
@@ -55,19 +58,24 @@ class FrrComponent : public commit::Component {
   };
   // What a failed reload puts back: the last file FRR took, else the one on disk (from before
   // this vigild), else the header alone.
-  FrrRendering previous() const;
+  FrrRendering previous();
+  // The daemons' pids, hashed.
+  uint64_t daemons() const;
   std::string scrubbed(std::string text, const std::vector<std::string>& secrets) const;
 
   const bgp::FrrControl& control_;
   std::string name_ = "frr";
   nlohmann::json sections_ = nlohmann::json::object();  // what FRR was last given
   std::optional<FrrRendering> applied_;                 // the file it last took
+  uint64_t applied_daemons_ = 0;                        // daemons() when it took it
+  std::optional<FrrRendering> found_at_start_;          // the file before this vigild wrote
   std::optional<Staged> staged_;
   // Written while a daemon did not answer: sections() then reports a new instance each time,
   // so reconcile gives the config again until FRR takes it.
   bool pending_ = false;
   uint64_t pending_asks_ = 0;
-  std::atomic<bool> l7_up_{true};
+  std::function<std::optional<bool>()> l7_reachable_;
+  bool l7_up_ = true;
 };
 
 }  // namespace vigil::mgmt

@@ -27,6 +27,21 @@ namespace {
 std::string running_user(pid_t pid);
 }  // namespace
 
+namespace {
+
+// Through the pidfd when there is one: an adopted process is reaped by someone else, and its
+// pid may be reused by then; a pidfd always names the process it was opened for.
+void signal_child(const Supervisor::Child& c, int sig) {
+  if (c.pidfd.valid() && ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), sig, nullptr, 0) == 0) {
+    return;
+  }
+  if (!c.adopted) {
+    ::kill(c.pid, sig);  // our child: its pid is ours until we reap it
+  }
+}
+
+}  // namespace
+
 Supervisor::Supervisor(EventLoop& loop, MetricsRegistry& metrics, std::vector<ChildSpec> children)
     : loop_(loop),
       restarts_metric_(metrics.counter("vigil_component_restarts_total",
@@ -46,7 +61,6 @@ bool Supervisor::ready_to_start(Child& c) {
       connect_unix(c.spec.start_after_path, std::chrono::milliseconds(100))) {
     return true;
   }
-  c.waiting = true;
   c.restart_at = Clock::now() + std::chrono::milliseconds(100);
   return false;
 }
@@ -59,6 +73,14 @@ void Supervisor::start_all() {
       case Adoption::kNobody:
         if (ready_to_start(c)) {
           spawn(c);
+        }
+        // One started anew has nothing the adopted ones that depend on it gave its
+        // predecessor (zebra after a crash while vigild was away): they start again after it.
+        for (Child& other : children_) {
+          const auto& with = c.spec.restart_with;
+          if (other.adopted && std::find(with.begin(), with.end(), other.spec.name) != with.end()) {
+            signal_child(other, SIGTERM);
+          }
         }
         break;
       case Adoption::kBusy:
@@ -183,25 +205,11 @@ void Supervisor::spawn(Child& c) {
   }
   c.pid = pid;
   c.adopted = false;
+  c.ever_started = true;
   c.started = Clock::now();
   watch(c);
   log::info("started component", {{"component", c.spec.name}, {"pid", pid}});
 }
-
-namespace {
-
-// Through the pidfd when there is one: an adopted process is reaped by someone else, and its
-// pid may be reused by then; a pidfd always names the process it was opened for.
-void signal_child(const Supervisor::Child& c, int sig) {
-  if (c.pidfd.valid() && ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), sig, nullptr, 0) == 0) {
-    return;
-  }
-  if (!c.adopted) {
-    ::kill(c.pid, sig);  // our child: its pid is ours until we reap it
-  }
-}
-
-}  // namespace
 
 void Supervisor::on_exit(Child& c) {
   if (c.adopted) {
@@ -262,11 +270,10 @@ void Supervisor::tick() {
           if (!ready_to_start(c)) {
             break;
           }
-          if (!c.waiting) {
+          if (c.ever_started) {
             ++c.restarts;
             restarts_metric_.Add({{"component", c.spec.name}}).Increment();
           }
-          c.waiting = false;
           spawn(c);
           break;
       }

@@ -68,8 +68,8 @@ class Supervisor {
     Clock::time_point restart_at{};
     std::chrono::milliseconds backoff = kFirstBackoff;
     bool stopping = false;
-    bool adopted = false;  // not our child: no exit status, waited for through the pidfd
-    bool waiting = false;  // for start_after_path, before its first start
+    bool adopted = false;       // not our child: no exit status, waited for through the pidfd
+    bool ever_started = false;  // by this vigild: a start after that is a restart
   };
 
  private:

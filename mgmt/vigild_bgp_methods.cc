@@ -167,10 +167,10 @@ void VigildService::register_bgp_methods() {
             sizes = *s;
             if (sizes.routes_ipv4 + sizes.routes_ipv6 > kMaxListedTable) {
               return rpc::invalid_params(
-                  "BGP's table holds about " + std::to_string(sizes.routes_ipv4) + " IPv4 and " +
+                  "BGP's table has " + std::to_string(sizes.routes_ipv4) + " IPv4 and " +
                   std::to_string(sizes.routes_ipv6) +
-                  " IPv6 prefixes, more than are listed whole: give a prefix (show bgp routes "
-                  "PREFIX) to list those inside it");
+                  " IPv6 RIB entries, more than are listed whole: give a prefix (show bgp "
+                  "routes PREFIX) to list those inside it");
             }
           }
           api::BgpRoutes out;

@@ -238,7 +238,8 @@ Status VigildService::start_frr(std::vector<commit::ComponentPtr>& components,
   }
   // A distribution FRR in the same network namespace: each zebra removes the other's routes
   // at start, and two bgpd share port 179 (SO_REUSEPORT) and each other's sessions.
-  if (const pid_t other = pid_file_lock_holder("/run/frr/zebra.pid"); other > 0) {
+  if (const pid_t other = pid_file_lock_holder("/run/frr/zebra.pid");
+      other > 0 && other != pid_file_lock_holder(layout.pid_file("zebra"))) {
     std::error_code ec;
     const auto theirs =
         std::filesystem::read_symlink("/proc/" + std::to_string(other) + "/ns/net", ec);
@@ -271,7 +272,16 @@ Status VigildService::start_frr(std::vector<commit::ComponentPtr>& components,
   frr_ = std::make_unique<bgp::FrrControl>(std::move(layout), run_command);
   register_bgp_metrics();
   auto component = std::make_unique<FrrComponent>(*frr_);
-  frr_component_ = component.get();
+  // vigil-l7 as this reconcile found it (it comes before FRR among the components): its
+  // listeners' addresses follow it. Called on the engine's thread, once engine_ exists.
+  component->set_l7_reachable([this]() -> std::optional<bool> {
+    const auto reachable = engine_->reachable();
+    const auto l7 = reachable.find("vigil-l7");
+    if (l7 == reachable.end()) {
+      return std::nullopt;
+    }
+    return l7->second;
+  });
   components.push_back(std::move(component));
   return Ok{};
 }
@@ -361,12 +371,6 @@ void VigildService::apply_monitoring() {
 }
 
 void VigildService::on_tick() {
-  if (frr_component_ != nullptr) {
-    // vigil-l7 as the last reconcile found it: its listeners' addresses follow (BGP).
-    const auto reachable = engine_->reachable();
-    const auto l7 = reachable.find("vigil-l7");
-    frr_component_->set_l7_up(l7 != reachable.end() && l7->second);
-  }
   if (frr_ && --bgp_poll_countdown_ <= 0) {
     bgp_poll_countdown_ = 5;  // seconds: vtysh twice, a few ms each
     poll_bgp_metrics();

@@ -29,8 +29,6 @@
 
 namespace vigil::mgmt {
 
-class FrrComponent;
-
 struct VigildSettings {
   std::string state_dir = "/var/lib/vigil";
   std::string audit_log = "/var/log/vigil/audit.log";
@@ -151,8 +149,7 @@ class VigildService {
   config::Config running_;  // parsed running config, for roles
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<Supervisor> supervisor_;
-  std::unique_ptr<bgp::FrrControl> frr_;   // with --frr
-  FrrComponent* frr_component_ = nullptr;  // the engine owns it
+  std::unique_ptr<bgp::FrrControl> frr_;  // with --frr
   struct BgpMetrics {
     prometheus::Family<prometheus::Gauge>* answering = nullptr;
     prometheus::Family<prometheus::Gauge>* state = nullptr;

@@ -179,9 +179,12 @@ TEST_F(FrrComponentTest, AFailedReloadPutsThePreviousFileBack) {
   EXPECT_EQ(reloaded_[2], before);
   EXPECT_EQ(read(layout_.conf_file()), before);
 
-  // What FRR runs is still the first commit's: a delta without routing renders that.
+  // What FRR runs is still the first commit's: a delta without routing renders that, the
+  // very file FRR has, so there is nothing to check or reload.
   ASSERT_TRUE(frr.prepare(3, {{"l4", nullptr}}));  // the others as FRR has them
-  EXPECT_NE(checked_.back().find("router bgp 65001"), std::string::npos);
+  ASSERT_TRUE(frr.activate(3).ok());
+  EXPECT_EQ(reloaded_.size(), 3u);
+  EXPECT_EQ(read(layout_.conf_file()), before);
 }
 
 TEST_F(FrrComponentTest, RefusedCheckStagesNothing) {
@@ -285,19 +288,80 @@ TEST_F(FrrComponentTest, L7ListenersAnnouncedOnlyWhileVigilL7Answers) {
   EXPECT_EQ(checked_.back().find("network 0.0.0.0/32"), std::string::npos);
   ASSERT_TRUE(frr.activate(1).ok());
 
-  // vigil-l7 stops answering: a new instance, and the address is rendered no more.
+  // vigil-l7 stops answering: a new instance, and the address is rendered no more; not known
+  // (vigild starting), what was rendered stays.
+  std::optional<bool> l7_up;
+  frr.set_l7_reachable([&l7_up] { return l7_up; });
   const auto before = frr.sections().instance;
-  frr.set_l7_up(false);
+  l7_up = false;
   EXPECT_NE(frr.sections().instance, before);
   ASSERT_TRUE(frr.prepare(2, full(r, nullptr, nullptr, l7)));
   EXPECT_EQ(checked_.back().find("network 198.51.100.80/32"), std::string::npos);
-  frr.set_l7_up(true);
+  l7_up = std::nullopt;
+  EXPECT_NE(frr.sections().instance, before);
+  l7_up = true;
   EXPECT_EQ(frr.sections().instance, before);
 
   // Not asked for: never announced.
   r["bgp"]["announce_l7_listeners"] = false;
   ASSERT_TRUE(frr.prepare(3, full(r, nullptr, nullptr, l7)));
   EXPECT_EQ(checked_.back().find("198.51.100.80"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::mgmt
+
+namespace vigil::mgmt {
+namespace {
+
+TEST_F(FrrComponentTest, AFailedFirstPushStillGivesCommitsTheirBase) {
+  FrrComponent frr(*control_);
+  reload_answers_ = {CommandResult{.started = true, .exit_code = 1},
+                     CommandResult{.started = true, .exit_code = 0}};
+  ASSERT_TRUE(frr.prepare(1, full(routing(65001))));  // reconcile's push of the running config
+  EXPECT_EQ(frr.activate(1).kind, commit::ActivateResult::kRefused);
+  // The commit that fixes things changes one section: rendered against the running config.
+  auto st = frr.prepare(2, {{"system", nullptr}});
+  ASSERT_TRUE(st) << st.error();
+  EXPECT_NE(checked_.back().find("router bgp 65001"), std::string::npos);
+}
+
+TEST_F(FrrComponentTest, ASecretOfStarsIsScrubbedWithoutLoopingForEver) {
+  ASSERT_TRUE(write_private_file(password_.string(), "**\n", true));
+  check_answer_ = {.started = true, .exit_code = 2, .err = "line 3: % x password **\n"};
+  FrrComponent frr(*control_);
+  auto st = frr.prepare(1, full(routing()));
+  ASSERT_FALSE(st);  // and it came back
+}
+
+TEST_F(FrrComponentTest, RollbackGoesToTheFileFromBeforeNotOneFrrNeverTook) {
+  std::ofstream(layout_.conf_file()) << "! from the vigild before\n";
+  ::chmod(layout_.conf_file().c_str(), 0600);
+  FrrComponent frr(*control_);
+  daemons_ = " zebra\n";  // starting: the first file waits
+  ASSERT_TRUE(frr.prepare(1, full(routing(65001))));
+  ASSERT_TRUE(frr.activate(1).ok());
+  daemons_ = " zebra bgpd bfdd staticd\n";
+  reload_answers_ = {CommandResult{.started = true, .exit_code = 1},
+                     CommandResult{.started = true, .exit_code = 0}};
+  ASSERT_TRUE(frr.prepare(2, full(routing(65001))));
+  EXPECT_EQ(frr.activate(2).kind, commit::ActivateResult::kRefused);
+  EXPECT_EQ(reloaded_.back(), "! from the vigild before\n");
+}
+
+TEST_F(FrrComponentTest, TheSameFileForTheSameDaemonsIsNotReloaded) {
+  FrrComponent frr(*control_);
+  ASSERT_TRUE(frr.prepare(1, full(routing())));
+  ASSERT_TRUE(frr.activate(1).ok());
+  ASSERT_TRUE(frr.prepare(2, {{"interfaces", nullptr}}));  // nothing of FRR's changes
+  ASSERT_TRUE(frr.activate(2).ok());
+  EXPECT_EQ(reloaded_.size(), 1u);
+  EXPECT_EQ(checked_.size(), 1u);
+  // A daemon started again: the same file is applied again.
+  lock_in_child(layout_.pid_file("bgpd"));
+  ASSERT_TRUE(frr.prepare(3, full(routing())));
+  ASSERT_TRUE(frr.activate(3).ok());
+  EXPECT_EQ(reloaded_.size(), 2u);
 }
 
 }  // namespace
