@@ -24,10 +24,8 @@
 namespace vigil::mgmt {
 
 namespace {
-std::string running_user(pid_t pid);
-}  // namespace
 
-namespace {
+std::string running_user(pid_t pid);
 
 // Through the pidfd when there is one: an adopted process is reaped by someone else, and its
 // pid may be reused by then; a pidfd always names the process it was opened for.
@@ -74,18 +72,30 @@ void Supervisor::start_all() {
         if (ready_to_start(c)) {
           spawn(c);
         }
-        // One started anew has nothing the adopted ones that depend on it gave its
-        // predecessor (zebra after a crash while vigild was away): they start again after it.
-        for (Child& other : children_) {
-          const auto& with = c.spec.restart_with;
-          if (other.adopted && std::find(with.begin(), with.end(), other.spec.name) != with.end()) {
-            signal_child(other, SIGTERM);
-          }
-        }
         break;
       case Adoption::kBusy:
         c.restart_at = Clock::now() + c.backoff;
         break;
+    }
+  }
+  // One started anew has nothing the adopted ones that depend on it gave its predecessor
+  // (zebra after a crash while vigild was away): they start again after it. Only once all
+  // are adopted or started: the ones that depend on it come after it.
+  for (const Child& c : children_) {
+    if (!c.adopted && c.ever_started) {
+      stop_dependents(c, /*adopted_only=*/true);
+    }
+  }
+}
+
+void Supervisor::stop_dependents(const Child& c, bool adopted_only) {
+  const auto& with = c.spec.restart_with;
+  for (Child& other : children_) {
+    if (other.pid > 0 && (other.adopted || !adopted_only) &&
+        std::find(with.begin(), with.end(), other.spec.name) != with.end()) {
+      log::warn("stopping a component to start it again after the one it depends on",
+                {{"component", other.spec.name}, {"after", c.spec.name}});
+      signal_child(other, SIGTERM);
     }
   }
 }
@@ -242,14 +252,7 @@ void Supervisor::on_exit(Child& c) {
              {"how", c.last_exit},
              {"restart_in_ms", static_cast<int64_t>(c.backoff.count())}});
   c.backoff = std::min<std::chrono::milliseconds>(c.backoff * 2, kMaxBackoff);
-  for (Child& other : children_) {
-    const auto& with = c.spec.restart_with;
-    if (other.pid > 0 && std::find(with.begin(), with.end(), other.spec.name) != with.end()) {
-      log::warn("stopping a component to start it again after the one it depends on",
-                {{"component", other.spec.name}, {"after", c.spec.name}});
-      signal_child(other, SIGTERM);
-    }
-  }
+  stop_dependents(c);
 }
 
 void Supervisor::tick() {

@@ -81,6 +81,9 @@ class Supervisor {
   // component in time; starting another would only fail to listen, so adoption is retried.
   Adoption adopt(Child& c);
   Adoption adopt_by_pid_file(Child& c);
+  // SIGTERM to the running children `c` names in restart_with (only adopted ones if asked):
+  // they start again after it.
+  void stop_dependents(const Child& c, bool adopted_only = false);
   // Watches a found process `pid` as `c`; false when it is gone meanwhile.
   bool take(Child& c, pid_t pid);
   void watch(Child& c);

@@ -303,3 +303,36 @@ def test_bird_peer_vip_announced_and_bfd_takes_the_session_down(binaries):
             bird.stop()
             vn.stop()
             shutil.rmtree(frr_dir, ignore_errors=True)
+
+
+def test_vigild_restarted_adopts_frr_and_restarts_what_depends_on_a_new_zebra(binaries):
+    """vigild killed finds FRR's daemons again by their pid files' locks; when zebra died
+    meanwhile it starts a new one and starts again the adopted daemons that fed the old one."""
+    frr_dir = Path(tempfile.mkdtemp(prefix="vigil-frr-"))
+    frr_dir.chmod(0o755)
+    run = frr_dir / "run"
+    daemons = ("zebra", "bgpd", "bfdd", "staticd")
+
+    def pids() -> dict[str, int]:
+        return {d: int((run / f"{d}.pid").read_text()) for d in daemons}
+
+    with Lab(routed()) as lab:
+        config = ROUTED_EDGE_CONFIG.replace(STATIC_ROUTES, BIRD_EDGE_ROUTING)
+        vn = start_routing(lab, {"edge": config}, daemons=("vigild", "vigil-dp"),
+                           vigild_args=("--frr", str(run)))["edge"]
+        try:
+            lab.wait_for(lambda: all((run / f"{d}.pid").exists() for d in daemons),
+                         timeout=10, what="FRR's daemons running")
+            before = pids()
+            vn.restart("vigild")  # kill -9 and start again: everything adopted
+            assert pids() == before
+            vn.kill("vigild")
+            os.kill(before["zebra"], signal.SIGKILL)
+            vn.start("vigild")
+            lab.wait_for(lambda: all(pids()[d] != before[d] for d in daemons), timeout=15,
+                         what="a new zebra, and the daemons that depend on it started again")
+            running = {p["name"]: p for p in vn.call("vigild", "show.processes")}
+            assert all(running[f"frr-{d}"]["state"] == "running" for d in daemons), running
+        finally:
+            vn.stop()
+            shutil.rmtree(frr_dir, ignore_errors=True)

@@ -77,15 +77,22 @@ Output show_summary(Invocation& inv) {
   return {.out = out + t.render()};
 }
 
-Output show_neighbors(Invocation& inv) {
+// vigild's answer to `method` for a command taking at most one word, passed as params[key].
+Answer call_with_word(Invocation& inv, std::string_view usage, std::string_view method,
+                      const char* key, std::string_view what) {
   if (inv.args.size() > 1) {
-    return usage_error("show bgp neighbors [ADDRESS]");
+    return Answer(usage_error(usage));
   }
   nlohmann::json params = nlohmann::json::object();
   if (!inv.args.empty()) {
-    params["address"] = inv.args[0];
+    params[key] = inv.args[0];
   }
-  auto r = inv.call("show.bgp.neighbors", params, "cannot get BGP's neighbours");
+  return inv.call(method, params, what);
+}
+
+Output show_neighbors(Invocation& inv) {
+  auto r = call_with_word(inv, "show bgp neighbors [ADDRESS]", "show.bgp.neighbors", "address",
+                          "cannot get BGP's neighbours");
   if (!r) {
     return r.failure();
   }
@@ -140,14 +147,8 @@ Output show_neighbors(Invocation& inv) {
 }
 
 Output show_routes(Invocation& inv) {
-  if (inv.args.size() > 1) {
-    return usage_error("show bgp routes [PREFIX]");
-  }
-  nlohmann::json params = nlohmann::json::object();
-  if (!inv.args.empty()) {
-    params["prefix"] = inv.args[0];
-  }
-  auto r = inv.call("show.bgp.routes", params, "cannot get BGP's routes");
+  auto r = call_with_word(inv, "show bgp routes [PREFIX]", "show.bgp.routes", "prefix",
+                          "cannot get BGP's routes");
   if (!r) {
     return r.failure();
   }
